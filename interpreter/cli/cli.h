@@ -1,0 +1,68 @@
+/* cli.h — subcommands (git's commands[] pattern) and what they share.
+ *
+ * main.c holds the table; each subcommand lives in its own file as
+ *   int cmd_NAME(int argc, char **argv);   argv[0] is the subcommand name
+ * and returns the process exit code (DESIGN.md: 0 ok, 1 failed, 2 invalid input or
+ * usage, 3 rollback incomplete, 4 declined/aborted). Only cli/ exits.
+ */
+#ifndef RB_CLI_H
+#define RB_CLI_H
+#include <stdio.h>
+#include <jv.h>
+#include "../core/diag.h"
+#include "../lang/model.h"
+#include "../plan/plan.h"
+
+struct cli_command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *usage;       /* one line, as in runbook(1) */
+	const char *summary;
+};
+extern const struct cli_command cli_commands[];
+
+int cmd_validate(int argc, char **argv);
+int cmd_plan(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
+int cmd_rehearse(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
+int cmd_replay(int argc, char **argv);
+int cmd_drill(int argc, char **argv);
+int cmd_graph(int argc, char **argv);
+int cmd_actions(int argc, char **argv);
+int cmd_history(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+
+/* "runbook: " + message on stderr */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* usage error for a subcommand: prints its usage line, returns 2 */
+int cli_usage(const char *cmd);
+/* 1 if diagnostics/colors should be colored on this stream (isatty && !NO_COLOR) */
+int cli_color(FILE *f);
+
+/* --state-dir DIR, else RUNBOOK_STATE_DIR, else ./.runbook */
+const char *cli_state_dir(const char *opt);
+/* where `uses:` looks: RUNBOOK_PATH (colon-separated), the source tree's and the
+ * installed stdlib's parent folders; NULL-terminated, static */
+const char **cli_search_path(void);
+
+/* A loaded runbook with its plan, ready to run. */
+struct cli_loaded {
+	struct rb_loader loader;
+	struct runbook *rb;
+	struct plan plan;
+	int have_plan;
+};
+/* load FILE, build the plan, compile every expression; all diagnostics go to dl.
+ * 0 ok, -1 errors (dl holds them). Always call cli_unload. */
+int cli_load(const char *path, struct cli_loaded *out, struct diag_list *dl);
+void cli_unload(struct cli_loaded *l);
+/* print diagnostics to stderr (sorted, colored if a tty) */
+void cli_print_diags(struct diag_list *dl);
+
+/* params: -p K=V (repeatable) and --params-file F (YAML or JSON map) merged into a
+ * raw object (strings from -p override the file). 0 / -1 (message printed). */
+int cli_param_add(jv *raw, const char *kv);
+int cli_params_file(jv *raw, const char *path, struct diag_list *dl);
+#endif

@@ -1,0 +1,111 @@
+/* action.h — action descriptors (data) and the call handed to an action.
+ *
+ * Every module declares its actions as a table of struct action_desc (like Redis's
+ * command table). The validator checks every `with:` against the args before anything
+ * runs; `runbook actions`, runbook-actions(7) and --dry-run all read the same table.
+ * This type lives in core/ so that plan/ can check `with:` without knowing modules.
+ *
+ * Threading: run() is called on a worker thread. It owns `args` (a deep copy made for
+ * it) and must not touch any jv of the engine's. call->connections is the call's own
+ * deep copy too.
+ */
+#ifndef RB_ACTION_H
+#define RB_ACTION_H
+#include <jv.h>
+#include <stdint.h>
+
+struct rb_clock;
+struct redactor;
+
+enum arg_type {
+	ARG_ANY, ARG_STRING, ARG_INT, ARG_NUMBER, ARG_BOOL, ARG_DURATION, ARG_TIMESTAMP,
+	ARG_LIST, ARG_MAP,
+	ARG_STRING_OR_LIST,     /* e.g. a manifest given inline or a path */
+};
+/* names of arg_type as written in params and docs: "string", "int", ... */
+const char *arg_type_name(enum arg_type t);
+int arg_type_parse(const char *name, enum arg_type *t);
+/* 0 if v (borrowed) has type t. Durations accept "90s"-style strings or numbers of
+ * seconds; timestamps accept RFC 3339 strings; ints accept integral numbers. */
+int arg_type_check(enum arg_type t, jv v);
+
+enum arg_flags {
+	ARG_REQUIRED = 1 << 0,
+	ARG_SECRET   = 1 << 1,   /* value is tainted: redacted from every output */
+};
+
+struct action_arg {
+	const char *name;
+	enum arg_type type;
+	unsigned flags;
+	const char *defval;      /* JSON text of the default, or NULL */
+	const char *doc;         /* one line for `runbook actions` and the man page */
+};
+
+enum action_flags {
+	ACT_MUTATING     = 1 << 0,   /* changes the world: skipped (described) in --dry-run */
+	ACT_IDEMPOTENT   = 1 << 1,   /* safe to re-run after a crash mid-call */
+	ACT_CHECKABLE    = 1 << 2,   /* effect can be checked after a crash (check()) */
+	ACT_SECRET_RESULT = 1 << 3,  /* every string in the result is tainted */
+};
+
+/* One invocation. Filled by the engine; modules read it and call the helpers below. */
+enum call_flags {
+	CALL_DRY_RUN   = 1 << 0,
+	CALL_REHEARSAL = 1 << 1,     /* against the simulator on the virtual clock */
+};
+enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
+
+struct action_call {
+	const struct action_desc *desc;
+	const char *step_id;         /* for messages */
+	jv connections;              /* this call's own copy: {"aws": {...}, "pg": {"name": {...}}} */
+	struct rb_clock *clock;
+	struct redactor *redact;     /* taint new secrets with redact_add() */
+	unsigned flags;              /* enum call_flags */
+	int64_t deadline;            /* clock ms when the step times out; 0 = none */
+	const volatile int *cancel;  /* non-zero: stop as soon as possible (abort) */
+	const char *work_dir;        /* the run directory (files an action may keep); may be NULL */
+	void (*log)(struct action_call *call, enum log_level lvl, const char *msg);
+	void *priv;                  /* the engine's */
+};
+
+/* helpers for modules */
+void action_log(struct action_call *call, enum log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static inline int action_cancelled(const struct action_call *call)
+{
+	return call->cancel && *call->cancel;
+}
+
+/* run: consumes args (every declared arg present, defaults filled, types checked).
+ * Returns 0 with *out = result (usually an object), or -1 with *out = an error object
+ * {code, message, request_id?, transient?} (see jvx_error). */
+typedef int (*action_run_fn)(struct action_call *call, jv args, jv *out);
+/* optional: whether this call mutates (exec's read_only, redis.command); borrows args */
+typedef int (*action_mutates_fn)(jv args);
+/* optional, for ACT_CHECKABLE: after a crash during run(), did the effect happen?
+ * 1 yes (result in *out), 0 no, -1 cannot tell (error in *out). consumes args. */
+typedef int (*action_check_fn)(struct action_call *call, jv args, jv *out);
+
+struct action_desc {
+	const char *name;            /* "exec", "http.request", "rds.restore_from_snapshot" */
+	const char *summary;         /* one line */
+	const struct action_arg *args;   /* terminated by {NULL} */
+	const char *result_doc;      /* e.g. "{exit_code, stdout, stderr, json, lines}" */
+	unsigned flags;              /* enum action_flags */
+	int64_t typical_ms;          /* how long it usually takes, including the work it starts */
+	action_run_fn run;
+	action_mutates_fn mutates;   /* NULL: ACT_MUTATING decides */
+	/* optional: in --dry-run, called INSTEAD of run for a mutating call; it may read but
+	 * must not change anything, and returns a description of what run would do (e.g. the
+	 * plan of an s3.sync). NULL: the engine describes the resolved args. */
+	action_run_fn dry_run;
+	action_check_fn check;
+};
+
+/* whether this call mutates; borrows args */
+int action_is_mutating(const struct action_desc *d, jv args);
+/* the descriptor's arg by name, or NULL */
+const struct action_arg *action_find_arg(const struct action_desc *d, const char *name);
+#endif

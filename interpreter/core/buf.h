@@ -1,0 +1,32 @@
+/* buf.h — growable byte buffers with a size cap (curl's dynbuf).
+ *
+ * Ownership: a struct buf owns its data. buf_detach() hands the bytes to the caller
+ * (free() them) and leaves the buffer empty. The data is always NUL-terminated, so
+ * b->data can be used as a C string when the content has no NUL bytes.
+ * Every add fails with -1 (and leaves the buffer unchanged) when the result would
+ * exceed the cap given to buf_init(); 0 means no cap.
+ */
+#ifndef RB_BUF_H
+#define RB_BUF_H
+#include <stddef.h>
+#include <stdarg.h>
+
+struct buf {
+	char *data;     /* NUL-terminated; NULL until the first add */
+	size_t len;     /* bytes used, excluding the NUL */
+	size_t cap;     /* bytes allocated */
+	size_t max;     /* size cap; 0 = none */
+};
+#define BUF_INIT(max) { NULL, 0, 0, (max) }
+
+void buf_init(struct buf *b, size_t max);
+int buf_add(struct buf *b, const void *data, size_t len);
+int buf_adds(struct buf *b, const char *s);
+int buf_addc(struct buf *b, char c);
+int buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int buf_vaddf(struct buf *b, const char *fmt, va_list ap);
+const char *buf_str(const struct buf *b);     /* "" when empty, never NULL */
+void buf_reset(struct buf *b);                /* len = 0, keeps memory */
+char *buf_detach(struct buf *b);              /* caller frees; never NULL */
+void buf_release(struct buf *b);
+#endif

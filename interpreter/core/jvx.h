@@ -1,0 +1,31 @@
+/* jvx.h — small helpers over libjq's jv, the one value type.
+ *
+ * jv rule (jv.h): every jv_* call consumes its jv arguments except jv_copy; jv_copy only
+ * bumps a NON-ATOMIC reference count. A jv belongs to one thread: to hand a value to
+ * another thread, pass jvx_deep_copy() of it and keep nothing shared.
+ * Functions here follow the same rule unless they say "borrows".
+ */
+#ifndef RB_JVX_H
+#define RB_JVX_H
+#include <jv.h>
+#include <stdint.h>
+
+jv jvx_deep_copy(jv v);                      /* borrows v; result shares nothing with it */
+/* borrowed lookups: return a NEW reference (caller frees) or jv_invalid() if absent */
+jv jvx_get(jv obj, const char *key);         /* borrows obj */
+/* borrowed string view of obj[key] valid while obj lives; NULL if absent or not a string */
+const char *jvx_str(jv obj, const char *key);
+int jvx_bool(jv obj, const char *key, int def);      /* borrows obj */
+double jvx_num(jv obj, const char *key, double def); /* borrows obj */
+int64_t jvx_int(jv obj, const char *key, int64_t def);
+int jvx_has(jv obj, const char *key);        /* borrows obj */
+/* error objects used by actions: {code, message} (+ request_id, transient) */
+jv jvx_error(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* compact JSON text (malloc'd); consumes v */
+char *jvx_dump(jv v);
+/* text for display: strings as is, everything else as compact JSON; consumes v */
+char *jvx_text(jv v);
+/* jq truthiness: false and null are false; invalid is false; borrows v */
+int jvx_truthy(jv v);
+const char *jvx_kind_name(jv v);             /* borrows */
+#endif

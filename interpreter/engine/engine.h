@@ -1,0 +1,78 @@
+/* engine.h — runs a plan: scheduler, step kinds, retries, rollback, dry-run, journal.
+ *
+ * The engine thread owns every jv of the run and evaluates every expression; actions
+ * run on worker threads with deep copies (see core/action.h). Every action call goes
+ * through one function (invoke.c) that times it and hands request and result to the
+ * journal and, with --record, to the tape; replay plugs in there.
+ *
+ * Events: everything that happens is a jv event object
+ *   {"event": "run_started"|"step_started"|"step_finished"|"step_retry"|"wait_poll"|
+ *             "confirm"|"mutation"|"rollback_started"|"rollback_step"|"run_finished"|"log",
+ *    "time": "RFC 3339", "run": ID, "step": QID, ...}
+ * appended (redacted) to DIR/runs/ID/journal.jsonl with fsync at every step transition,
+ * and passed (redacted) to the sink below for the terminal or --output json.
+ */
+#ifndef RB_ENGINE_H
+#define RB_ENGINE_H
+#include <stdio.h>
+#include <jv.h>
+#include "../plan/plan.h"
+
+struct rb_clock;
+struct redactor;
+
+/* X-macro: step states, shared by the engine and the journal */
+#define STEP_STATES(X) \
+	X(ST_PENDING,     "pending")     \
+	X(ST_RUNNING,     "running")     \
+	X(ST_SUCCEEDED,   "succeeded")   \
+	X(ST_FAILED,      "failed")      \
+	X(ST_SKIPPED,     "skipped")     \
+	X(ST_ROLLED_BACK, "rolled_back") \
+	X(ST_DRY_RUN,     "dry_run")
+#define X(e, s) e,
+enum step_state { STEP_STATES(X) ST__N };
+#undef X
+const char *step_state_name(enum step_state s);
+int step_state_parse(const char *name, enum step_state *s);
+
+/* exit codes of DESIGN.md */
+enum run_exit {
+	EXIT_OK = 0,               /* succeeded */
+	EXIT_FAILED = 1,           /* failed, rollback complete */
+	EXIT_INVALID = 2,          /* invalid input or usage, nothing ran */
+	EXIT_ROLLBACK_FAILED = 3,  /* failed and rollback incomplete: a human must look */
+	EXIT_ABORTED = 4,          /* declined or aborted by the operator, rollback complete */
+};
+
+struct engine_sink {
+	void (*event)(void *arg, jv ev);     /* consumes ev; already redacted */
+	void *arg;
+};
+
+struct engine_opts {
+	jv params;                 /* typed (params_resolve); borrowed */
+	jv connections;            /* overrides merged over the runbook's (rehearse sets the
+	                            * simulator's endpoints); object or jv_null(); borrowed */
+	int dry_run;
+	int yes;                   /* approve every confirmation */
+	const char **approve;      /* step ids approved in advance; NULL-terminated or NULL */
+	int max_parallel;          /* 0 = default (4) */
+	int no_rollback;
+	const char *state_dir;     /* where runs/ID/ lives */
+	const char *record_path;   /* --record TAPE or NULL */
+	struct rb_clock *clock;    /* real or virtual */
+	int rehearsal;
+	struct redactor *redact;
+	struct engine_sink sink;
+	FILE *tty_in;              /* terminal for confirmations; NULL = none */
+	FILE *tty_out;
+};
+
+/* run a plan; returns an enum run_exit. *run_id (malloc'd) names the run directory. */
+int engine_run(const struct plan *p, const struct engine_opts *o, char **run_id);
+/* resume an interrupted run from its journal (reloads the runbook it recorded) */
+int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_list *dl);
+/* SIGINT handling: the cli installs this; once = graceful abort, twice = stop now */
+void engine_install_signals(void);
+#endif

@@ -1,0 +1,85 @@
+/* expr.h — jq expressions (libjq) and ${{ }} templates.
+ *
+ * Every expression of a runbook (and of the runbooks it uses) is added to one exprset
+ * while loading; exprset_compile() compiles them all before anything runs.
+ *
+ * Why batches: libjq 1.6 parses its builtins on every jq_compile (~38 ms) and binds
+ * them at ~0.3 ms per expression, so one jq_state per expression would cost minutes
+ * on a large runbook. The set compiles expressions in chunks, each chunk one jq
+ * program of `def _eN: (EXPR);` definitions plus a dispatcher on an index, and maps
+ * jq's error line numbers back to the expression's YAML location.
+ *
+ * Evaluation input is the one context of DESIGN.md:
+ *   {params, steps: {ID: {status, outputs, result, started_at, finished_at}},
+ *    run: {id, started_at, dry_run, rehearsal}, item, result}
+ * Engine thread only: a jq_state is not shared between threads.
+ */
+#ifndef RB_EXPR_H
+#define RB_EXPR_H
+#include <jv.h>
+#include "../core/diag.h"
+
+struct exprset;
+
+struct exprset *exprset_new(void);
+void exprset_free(struct exprset *set);
+/* add an expression (jq text, no ${{ }}); returns its index. Identical text at
+ * different places gets different indexes (locations differ). */
+int exprset_add(struct exprset *set, const char *text, const struct srcloc *loc);
+int exprset_count(const struct exprset *set);
+const char *exprset_text(const struct exprset *set, int idx);
+const struct srcloc *exprset_loc(const struct exprset *set, int idx);
+/* step ids the expression reads through `.steps.ID` or `.steps["ID"]`
+ * (NULL-terminated, owned by the set) */
+char *const *exprset_refs(const struct exprset *set, int idx);
+/* syntax check of every expression not yet checked: located errors, cheap (parse only) */
+int exprset_check(struct exprset *set, struct diag_list *dl);
+/* full compile (binds functions and variables): located errors; idempotent */
+int exprset_compile(struct exprset *set, struct diag_list *dl);
+/* evaluate: consumes ctx; returns a jv array of every output, or jv_invalid_with_msg
+ * (a jq runtime error, message as jq prints it). Needs exprset_compile() first. */
+jv exprset_eval(struct exprset *set, int idx, jv ctx);
+/* first output (null if none), or invalid on error; consumes ctx */
+jv exprset_eval1(struct exprset *set, int idx, jv ctx);
+
+/* Templates: a YAML value whose strings may contain ${{ jq }}. */
+enum tmpl_kind {
+	TMPL_CONST,     /* no expression anywhere inside: value */
+	TMPL_EXPR,      /* a string that is exactly one ${{ }}: keeps the value's JSON type */
+	TMPL_INTERP,    /* a string with text and ${{ }} parts: always a string */
+	TMPL_LIST,
+	TMPL_MAP,
+};
+
+struct tmpl_part {
+	char *text;     /* literal text, or NULL for an expression part */
+	int expr;       /* index in the exprset, -1 for text */
+};
+
+struct tmpl {
+	enum tmpl_kind kind;
+	struct srcloc loc;
+	jv value;               /* TMPL_CONST */
+	int expr;               /* TMPL_EXPR */
+	struct tmpl_part *parts;    /* TMPL_INTERP */
+	int nparts;
+	struct tmpl **items;    /* TMPL_LIST, TMPL_MAP (values) */
+	char **keys;            /* TMPL_MAP */
+	struct srcloc *key_locs;    /* TMPL_MAP */
+	int n;
+};
+
+struct ynode;
+/* build a template from a YAML node; expressions go to set. -1 on a malformed ${{
+ * (unterminated) with a located error. */
+struct tmpl *tmpl_from_ynode(const struct ynode *node, struct exprset *set, struct diag_list *dl);
+struct tmpl *tmpl_const(jv v, const struct srcloc *loc);
+void tmpl_free(struct tmpl *t);
+/* TMPL_MAP lookup, NULL if absent */
+const struct tmpl *tmpl_get(const struct tmpl *map, const char *key);
+/* evaluate against ctx (borrowed). On error returns jv_invalid_with_msg("loc: message").
+ * Interpolated non-strings are rendered as compact JSON. */
+jv tmpl_eval(const struct tmpl *t, struct exprset *set, jv ctx);
+/* call fn for every expression index inside t */
+void tmpl_each_expr(const struct tmpl *t, void (*fn)(int expr, void *arg), void *arg);
+#endif

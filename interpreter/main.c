@@ -1,0 +1,80 @@
+/* main.c — argv -> command table (git's commands[] pattern). */
+#include <stdio.h>
+#include <string.h>
+#include "config.h"
+#include "cli/cli.h"
+
+const struct cli_command cli_commands[] = {
+	{ "validate", cmd_validate, "runbook validate FILE...",
+	  "check runbooks; all errors at once" },
+	{ "plan", cmd_plan, "runbook plan FILE [-p K=V]... [--params-file F] [--format text|json]",
+	  "show the steps, their order and what they would change" },
+	{ "run", cmd_run, "runbook run FILE [-p K=V]... [--params-file F] [--dry-run] [--yes] "
+	  "[--approve STEP]... [--max-parallel N] [--no-rollback] [--state-dir DIR] "
+	  "[--output text|json] [--record TAPE]", "run a runbook" },
+	{ "resume", cmd_resume, "runbook resume RUN-ID [--state-dir DIR] [--yes] [--output text|json]",
+	  "finish an interrupted run from its journal" },
+	{ "rehearse", cmd_rehearse, "runbook rehearse FILE --scenario SCENARIO [-p K=V]...",
+	  "run against the embedded simulator on a virtual clock" },
+	{ "sim", cmd_sim, "runbook sim serve --scenario SCENARIO [--listen 127.0.0.1:PORT] "
+	  "[--k8s-listen 127.0.0.1:PORT] [--kubeconfig-out FILE] [--speed N]",
+	  "serve the simulated cloud for aws, kubectl and scripts" },
+	{ "replay", cmd_replay, "runbook replay TAPE [FILE]", "replay a recorded run offline" },
+	{ "drill", cmd_drill, "runbook drill FILE --scenario SCENARIO",
+	  "rehearsal with an RTO/RPO report" },
+	{ "graph", cmd_graph, "runbook graph FILE [--format dot|mermaid]", "print the DAG" },
+	{ "actions", cmd_actions, "runbook actions [NAME] [--format text|json|man]",
+	  "the catalogue of actions" },
+	{ "history", cmd_history, "runbook history [--state-dir DIR]", "list past runs" },
+	{ "show", cmd_show, "runbook show RUN-ID [--state-dir DIR] [--format text|json|markdown|junit]",
+	  "report of one run" },
+	{ NULL, NULL, NULL, NULL },
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: runbook COMMAND [ARGS]\n\n"
+		     "A declarative runbook interpreter: validate, plan, run, rehearse and drill\n"
+		     "restore procedures written in YAML.\n\ncommands:\n");
+	for (const struct cli_command *c = cli_commands; c->name; c++)
+		fprintf(out, "  %-10s %s\n", c->name, c->summary);
+	fprintf(out, "\n'runbook COMMAND --help' shows a command's options; runbook(1) and runbook(5)"
+		     " say the rest.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *name = argv[1];
+	if (!strcmp(name, "--help") || !strcmp(name, "-h") || !strcmp(name, "help")) {
+		if (argc > 2 && strcmp(name, "help") == 0) {
+			for (const struct cli_command *c = cli_commands; c->name; c++)
+				if (!strcmp(c->name, argv[2])) {
+					char *sub[] = { argv[2], (char *)"--help", NULL };
+					return c->fn(2, sub);
+				}
+		}
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(name, "--version") || !strcmp(name, "version")) {
+		printf("runbook %s\n", RUNBOOK_VERSION);
+		return 0;
+	}
+	for (const struct cli_command *c = cli_commands; c->name; c++)
+		if (!strcmp(c->name, name))
+			return c->fn(argc - 1, argv + 1);
+
+	const char *names[64];
+	int n = 0;
+	for (const struct cli_command *c = cli_commands; c->name && n < 64; c++)
+		names[n++] = c->name;
+	const char *s = diag_suggest(name, names, n);
+	cli_error("unknown command '%s'%s%s%s", name, s ? " (did you mean '" : "", s ? s : "",
+		  s ? "'?)" : "");
+	fprintf(stderr, "run 'runbook --help' for the list of commands\n");
+	return 2;
+}
