@@ -1,0 +1,988 @@
+/* display.c — terminal output sinks: live step list, plain lines, JSON events.
+ * See display.h for the fields read from each event. */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+#include "display.h"
+#include "../core/buf.h"
+#include "../core/bug.h"
+#include "../core/dur.h"
+#include "../core/jvx.h"
+
+#define ID_COL_MIN 12
+#define ID_COL_MAX 28
+#define REFRESH_MS 100
+#define RECENT_MAX 64       /* finished steps remembered for the live window */
+#define NOTE_MAX 200        /* bytes of a step's note kept */
+
+/* step states by name, from the X-macro shared with the engine and the journal */
+#define X(e, s) s,
+static const char *const state_names[] = { STEP_STATES(X) };
+#undef X
+
+/* the same states as the terminal shows them */
+static const char *const state_label[ST__N] = {
+	[ST_PENDING] = "pending", [ST_RUNNING] = "running", [ST_SUCCEEDED] = "succeeded",
+	[ST_FAILED] = "failed", [ST_SKIPPED] = "skipped", [ST_ROLLED_BACK] = "rolled back",
+	[ST_DRY_RUN] = "dry run",
+};
+
+enum sym { SYM_PENDING, SYM_DONE, SYM_FAIL, SYM_SKIP, SYM_BACK, SYM_DRY, SYM_BULLET, SYM__N };
+static const char *const sym_utf8[SYM__N] = { "·", "✓", "✗", "-", "↺", "~", "·" };
+static const char *const sym_ascii[SYM__N] = { ".", "+", "x", "-", "<", "~", "*" };
+static const char *const spin_utf8[] = { "⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏" };
+static const char *const spin_ascii[] = { "|", "/", "-", "\\" };
+
+/* ANSI colors per state (index = enum step_state) */
+static const char *const state_color[ST__N] = {
+	[ST_PENDING] = "2", [ST_RUNNING] = "36", [ST_SUCCEEDED] = "32", [ST_FAILED] = "31",
+	[ST_SKIPPED] = "33", [ST_ROLLED_BACK] = "35", [ST_DRY_RUN] = "34",
+};
+static const enum sym state_sym[ST__N] = {
+	[ST_PENDING] = SYM_PENDING, [ST_RUNNING] = SYM_PENDING, [ST_SUCCEEDED] = SYM_DONE,
+	[ST_FAILED] = SYM_FAIL, [ST_SKIPPED] = SYM_SKIP, [ST_ROLLED_BACK] = SYM_BACK,
+	[ST_DRY_RUN] = SYM_DRY,
+};
+
+struct dstep {
+	char *id;
+	char *name;              /* display name or NULL */
+	enum step_state state;
+	int confirm;             /* kind is confirm */
+	int64_t start_ev;        /* event time (ms) it started */
+	int64_t dur_ms;          /* final duration; -1 unknown */
+	int attempt, attempts;   /* 0 = not reported */
+	int polls;
+	char note[NOTE_MAX];     /* short detail: last error, poll, retry */
+};
+
+struct display {
+	FILE *out;
+	enum display_mode mode;
+	int color;
+	int utf8;
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	pthread_t timer;
+	int timer_running;
+	int stop;
+
+	/* steps in order of first appearance, and an open-addressing index by id */
+	struct dstep *steps;
+	int n, alloc;
+	int *slots;              /* index+1, 0 = empty */
+	int nslots;
+	int recent[RECENT_MAX];  /* ring of recently finished step indexes */
+	int nrecent, recent_head;
+
+	char *run_id, *runbook;
+	int dry_run, rehearsal;
+	int64_t run_start_ev;    /* -1 until run_started */
+	int64_t last_ev;         /* time of the latest event (ms), -1 none */
+	int64_t last_ev_mono;    /* monotonic ms when it arrived */
+	int idw;                 /* id column width */
+	int nrunning, nfinished, nfailed;
+	int finished;            /* run_finished seen */
+
+	/* live */
+	int drawn;               /* list lines on screen below the messages */
+	int paused;              /* a confirmation is prompting */
+	unsigned spin;
+	struct buf msgs;         /* message lines waiting to be printed above the list */
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int env_utf8(void)
+{
+	const char *vars[] = { "LC_ALL", "LC_CTYPE", "LANG" };
+	for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++) {
+		const char *v = getenv(vars[i]);
+		if (v && *v)
+			return strcasestr(v, "utf-8") || strcasestr(v, "utf8");
+	}
+	return 0;
+}
+
+static void term_size(FILE *out, int *rows, int *cols)
+{
+	struct winsize ws;
+	*rows = 24;
+	*cols = 80;
+	if (ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0) {
+		*rows = ws.ws_row;
+		*cols = ws.ws_col;
+	}
+}
+
+enum display_mode display_resolve(FILE *out, enum display_mode mode)
+{
+	if (mode != DISPLAY_AUTO)
+		return mode;
+	const char *term = getenv("TERM");
+	if (isatty(fileno(out)) && !(term && strcmp(term, "dumb") == 0))
+		return DISPLAY_LIVE;
+	return DISPLAY_PLAIN;
+}
+
+int display_mode_parse(const char *name, enum display_mode *mode)
+{
+	static const struct { const char *name; enum display_mode mode; } modes[] = {
+		{ "text", DISPLAY_AUTO }, { "auto", DISPLAY_AUTO }, { "plain", DISPLAY_PLAIN },
+		{ "live", DISPLAY_LIVE }, { "json", DISPLAY_JSON },
+	};
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		if (strcmp(name, modes[i].name) == 0) {
+			*mode = modes[i].mode;
+			return 0;
+		}
+	return -1;
+}
+
+/* ---- formatting helpers ---- */
+
+static void fmt_dur(int64_t ms, char *b, size_t size)
+{
+	if (ms < 0)
+		snprintf(b, size, "-");
+	else if (ms < 1000)
+		snprintf(b, size, "%" PRId64 "ms", ms);
+	else if (ms < 60000)
+		snprintf(b, size, "%.1fs", (double)ms / 1000.0);
+	else if (ms < 3600000)
+		snprintf(b, size, "%" PRId64 "m%02" PRId64 "s", ms / 60000, (ms / 1000) % 60);
+	else
+		snprintf(b, size, "%" PRId64 "h%02" PRId64 "m", ms / 3600000, (ms / 60000) % 60);
+}
+
+/* HH:MM:SS of an event time in local time (TZ honoured) */
+static void fmt_clock(int64_t ms, char *b, size_t size)
+{
+	if (ms < 0) {
+		snprintf(b, size, "--:--:--");
+		return;
+	}
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(b, size, "%H:%M:%S", &tm);
+}
+
+static int state_parse(const char *s, enum step_state *st)
+{
+	for (int i = 0; s && i < ST__N; i++)
+		if (strcmp(s, state_names[i]) == 0) {
+			*st = (enum step_state)i;
+			return 0;
+		}
+	return -1;
+}
+
+/* text of an error field: {code, message} -> "code: message"; strings as is */
+static void err_text(jv ev, const char *key, struct buf *b)
+{
+	jv e = jvx_get(ev, key);
+	if (!jv_is_valid(e))
+		return;
+	if (jv_get_kind(e) == JV_KIND_OBJECT) {
+		const char *code = jvx_str(e, "code");
+		const char *msg = jvx_str(e, "message");
+		if (code && msg)
+			buf_addf(b, "%s: %s", code, msg);
+		else if (msg || code)
+			buf_adds(b, msg ? msg : code);
+		else {
+			char *t = jvx_dump(jv_copy(e));
+			buf_adds(b, t);
+			free(t);
+		}
+		jv_free(e);
+		return;
+	}
+	char *t = jvx_text(e);
+	buf_adds(b, t);
+	free(t);
+}
+
+static void set_note(struct dstep *s, const char *text)
+{
+	snprintf(s->note, sizeof(s->note), "%s", text ? text : "");
+	for (char *p = s->note; *p; p++)  /* one line in the list */
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+}
+
+/* ---- step index ---- */
+
+static uint32_t hash_str(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static void index_put(struct display *d, int idx)
+{
+	uint32_t h = hash_str(d->steps[idx].id) & (uint32_t)(d->nslots - 1);
+	while (d->slots[h])
+		h = (h + 1) & (uint32_t)(d->nslots - 1);
+	d->slots[h] = idx + 1;
+}
+
+static int step_find(struct display *d, const char *id)
+{
+	if (!d->nslots)
+		return -1;
+	uint32_t h = hash_str(id) & (uint32_t)(d->nslots - 1);
+	while (d->slots[h]) {
+		if (strcmp(d->steps[d->slots[h] - 1].id, id) == 0)
+			return d->slots[h] - 1;
+		h = (h + 1) & (uint32_t)(d->nslots - 1);
+	}
+	return -1;
+}
+
+static int step_get(struct display *d, const char *id)
+{
+	int i = step_find(d, id);
+	if (i >= 0)
+		return i;
+	if ((d->n + 1) * 2 > d->nslots) {
+		free(d->slots);
+		d->nslots = d->nslots ? d->nslots * 2 : 64;
+		d->slots = xcalloc((size_t)d->nslots, sizeof(*d->slots));
+		for (int k = 0; k < d->n; k++)
+			index_put(d, k);
+	}
+	ALLOC_GROW(d->steps, d->n + 1, d->alloc);
+	struct dstep *s = &d->steps[d->n];
+	memset(s, 0, sizeof(*s));
+	s->id = xstrdup(id);
+	s->state = ST_PENDING;
+	s->start_ev = -1;
+	s->dur_ms = -1;
+	int w = (int)strlen(id);
+	if (w > d->idw)
+		d->idw = w > ID_COL_MAX ? ID_COL_MAX : w;
+	index_put(d, d->n);
+	return d->n++;
+}
+
+static void step_set_state(struct display *d, struct dstep *s, enum step_state st)
+{
+	int idx = (int)(s - d->steps);
+	if (s->state == ST_RUNNING)
+		d->nrunning--;
+	if (st == ST_RUNNING)
+		d->nrunning++;
+	int was_done = s->state != ST_PENDING && s->state != ST_RUNNING;
+	int done = st != ST_PENDING && st != ST_RUNNING;
+	if (done && !was_done)
+		d->nfinished++;
+	if (!done && was_done)
+		d->nfinished--;
+	if (st == ST_FAILED && s->state != ST_FAILED)
+		d->nfailed++;
+	if (st != ST_FAILED && s->state == ST_FAILED)
+		d->nfailed--;
+	s->state = st;
+	if (done) {
+		d->recent[d->recent_head] = idx;
+		d->recent_head = (d->recent_head + 1) % RECENT_MAX;
+		if (d->nrecent < RECENT_MAX)
+			d->nrecent++;
+	}
+}
+
+/* ---- output pieces ---- */
+
+static const char *sym(const struct display *d, enum sym s)
+{
+	return d->utf8 ? sym_utf8[s] : sym_ascii[s];
+}
+
+static void color_on(const struct display *d, struct buf *b, const char *code)
+{
+	if (d->color && code)
+		buf_addf(b, "\033[%sm", code);
+}
+
+static void color_off(const struct display *d, struct buf *b)
+{
+	if (d->color)
+		buf_adds(b, "\033[0m");
+}
+
+static void add_padded(struct buf *b, const char *s, int width)
+{
+	int len = (int)strlen(s);
+	buf_adds(b, s);
+	for (; len < width; len++)
+		buf_addc(b, ' ');
+}
+
+/* plain line prefix: "03:18:43 restore      " */
+static void plain_prefix(struct display *d, struct buf *b, int64_t t, const char *who)
+{
+	char clk[16];
+	fmt_clock(t, clk, sizeof(clk));
+	color_on(d, b, "2");
+	buf_adds(b, clk);
+	color_off(d, b);
+	buf_addc(b, ' ');
+	add_padded(b, who, d->idw > ID_COL_MIN ? d->idw : ID_COL_MIN);
+	buf_addc(b, ' ');
+}
+
+/* indent continuation lines of a multi-line message to the text column */
+static void add_indented(struct display *d, struct buf *b, const char *text)
+{
+	int indent = 9 + (d->idw > ID_COL_MIN ? d->idw : ID_COL_MIN) + 1;
+	for (const char *p = text; *p; p++) {
+		if (*p == '\r')
+			continue;
+		buf_addc(b, *p);
+		if (*p == '\n' && p[1])
+			for (int i = 0; i < indent; i++)
+				buf_addc(b, ' ');
+	}
+	if (b->len && b->data[b->len - 1] == '\n')
+		b->len--, b->data[b->len] = '\0';
+}
+
+/* Build the human text for one event into `line` (without time/step prefix). The same
+ * words serve the plain lines and the live display's message lines. Returns 1 if the
+ * event produces a line. Updates step state. Called with the lock held. */
+static int event_apply(struct display *d, jv ev, int64_t t, const char **who, struct buf *line,
+		       const char **color)
+{
+	const char *event = jvx_str(ev, "event");
+	const char *step = jvx_str(ev, "step");
+	struct dstep *s = NULL;
+	char dur[32];
+	struct buf err = BUF_INIT(4096);
+	int out = 1;
+
+	*who = step ? step : "run";
+	*color = NULL;
+	if (step && event && strcmp(event, "log") != 0 && strcmp(event, "run_started") != 0 &&
+	    strcmp(event, "run_finished") != 0 && strcmp(event, "rollback_started") != 0)
+		s = &d->steps[step_get(d, step)];
+	if (!event)
+		event = "?";
+
+	if (strcmp(event, "run_started") == 0) {
+		const char *id = jvx_str(ev, "run");
+		const char *rb = jvx_str(ev, "runbook");
+		free(d->run_id);
+		free(d->runbook);
+		d->run_id = id ? xstrdup(id) : NULL;
+		d->runbook = rb ? xstrdup(rb) : NULL;
+		d->dry_run = jvx_bool(ev, "dry_run", 0);
+		d->rehearsal = jvx_bool(ev, "rehearsal", 0);
+		d->run_start_ev = t;
+		jv steps = jvx_get(ev, "steps");
+		if (jv_get_kind(steps) == JV_KIND_ARRAY) {
+			jv_array_foreach(steps, i, it) {
+				const char *sid = NULL;
+				if (jv_get_kind(it) == JV_KIND_STRING)
+					sid = jv_string_value(it);
+				else if (jv_get_kind(it) == JV_KIND_OBJECT)
+					sid = jvx_str(it, "qid") ? jvx_str(it, "qid") : jvx_str(it, "id");
+				if (sid) {
+					struct dstep *ns = &d->steps[step_get(d, sid)];
+					const char *nm = jv_get_kind(it) == JV_KIND_OBJECT ? jvx_str(it, "name") : NULL;
+					if (nm && !ns->name)
+						ns->name = xstrdup(nm);
+				}
+				jv_free(it);
+			}
+		}
+		jv_free(steps);
+		*who = "run";
+		buf_addf(line, "started %s%s%s%s", rb ? rb : "", id ? " (run " : "", id ? id : "",
+			 id ? ")" : "");
+		if (d->dry_run)
+			buf_adds(line, " [dry run]");
+		if (d->rehearsal)
+			buf_adds(line, " [rehearsal]");
+	} else if (strcmp(event, "step_started") == 0) {
+		const char *kind = jvx_str(ev, "kind");
+		const char *nm = jvx_str(ev, "name");
+		if (nm && !s->name)
+			s->name = xstrdup(nm);
+		s->confirm = kind && strcmp(kind, "confirm") == 0;
+		s->attempt = (int)jvx_int(ev, "attempt", 0);
+		s->attempts = (int)jvx_int(ev, "attempts", 0);
+		if (s->state != ST_RUNNING || s->start_ev < 0)
+			s->start_ev = t;
+		step_set_state(d, s, ST_RUNNING);
+		s->dur_ms = -1;
+		s->note[0] = '\0';
+		buf_adds(line, "started");
+		if (s->attempt > 1) {
+			buf_addf(line, " (attempt %d", s->attempt);
+			if (s->attempts)
+				buf_addf(line, "/%d", s->attempts);
+			buf_addc(line, ')');
+		}
+		*color = "36";
+	} else if (strcmp(event, "step_finished") == 0) {
+		const char *status = jvx_str(ev, "status");
+		enum step_state st = ST_SUCCEEDED;
+		if (!status || state_parse(status, &st) < 0)
+			st = status ? ST_FAILED : ST_SUCCEEDED;
+		s->dur_ms = jvx_int(ev, "duration_ms", -1);
+		if (s->dur_ms < 0 && s->start_ev >= 0 && t >= s->start_ev)
+			s->dur_ms = t - s->start_ev;
+		step_set_state(d, s, st);
+		err_text(ev, "error", &err);
+		if (!err.len) {
+			const char *reason = jvx_str(ev, "reason");
+			if (reason)
+				buf_adds(&err, reason);
+		}
+		set_note(s, buf_str(&err));
+		buf_adds(line, status ? status : state_names[st]);
+		if (s->dur_ms >= 0 && st != ST_SKIPPED) {
+			fmt_dur(s->dur_ms, dur, sizeof(dur));
+			buf_addf(line, " %s", dur);
+		}
+		if (err.len) {
+			buf_adds(line, st == ST_SKIPPED ? " (" : ": ");
+			buf_adds(line, buf_str(&err));
+			if (st == ST_SKIPPED)
+				buf_addc(line, ')');
+		}
+		*color = state_color[st];
+	} else if (strcmp(event, "step_retry") == 0) {
+		int attempt = (int)jvx_int(ev, "attempt", 0);
+		int attempts = (int)jvx_int(ev, "attempts", 0);
+		int64_t delay = jvx_int(ev, "delay_ms", -1);
+		err_text(ev, "error", &err);
+		buf_adds(line, "attempt");
+		if (attempt > 0)
+			buf_addf(line, " %d", attempt);
+		if (attempts > 0)
+			buf_addf(line, "/%d", attempts);
+		buf_adds(line, " failed");
+		if (err.len)
+			buf_addf(line, ": %s", buf_str(&err));
+		if (delay >= 0) {
+			fmt_dur(delay, dur, sizeof(dur));
+			buf_addf(line, "; retrying in %s", dur);
+		}
+		s->attempt = attempt;
+		s->attempts = attempts;
+		set_note(s, buf_str(line));
+		*color = "33";
+	} else if (strcmp(event, "wait_poll") == 0) {
+		int poll = (int)jvx_int(ev, "poll", 0);
+		int64_t next = jvx_int(ev, "next_ms", -1);
+		s->polls = poll ? poll : s->polls + 1;
+		buf_addf(line, "poll %d", s->polls);
+		jv val = jvx_get(ev, "value");
+		if (jv_is_valid(val)) {
+			char *v = jvx_text(val);
+			buf_addf(line, ": %s", v);
+			free(v);
+		} else {
+			jv_free(val);
+		}
+		if (next >= 0) {
+			fmt_dur(next, dur, sizeof(dur));
+			buf_addf(line, ", next in %s", dur);
+		}
+		set_note(s, buf_str(line));
+	} else if (strcmp(event, "confirm") == 0) {
+		const char *status = jvx_str(ev, "status");
+		const char *by = jvx_str(ev, "by");
+		if (status && strcmp(status, "prompt") == 0) {
+			s->confirm = 1;
+			out = 0;   /* the engine prints the prompt itself */
+		} else {
+			buf_addf(line, "%s", status ? status : "confirmed");
+			if (by)
+				buf_addf(line, " by %s", by);
+			s->confirm = 0;
+			*color = status && strcmp(status, "declined") == 0 ? "31" : "32";
+		}
+	} else if (strcmp(event, "mutation") == 0) {
+		const char *action = jvx_str(ev, "action");
+		const char *desc = jvx_str(ev, "description");
+		buf_addf(line, "%s %s", d->dry_run ? "would call" : "calls", action ? action : "an action");
+		if (desc) {
+			buf_addf(line, ": %s", desc);
+		} else {
+			jv args = jvx_get(ev, "args");
+			if (jv_is_valid(args)) {
+				char *a = jvx_dump(args);
+				buf_addf(line, " %s", a);
+				free(a);
+			} else {
+				jv_free(args);
+			}
+		}
+		*color = "34";
+	} else if (strcmp(event, "rollback_started") == 0) {
+		const char *reason = jvx_str(ev, "reason");
+		jv steps = jvx_get(ev, "steps");
+		*who = "rollback";
+		buf_adds(line, "started");
+		if (jv_get_kind(steps) == JV_KIND_ARRAY)
+			buf_addf(line, ": %d step%s to undo", jv_array_length(jv_copy(steps)),
+				 jv_array_length(jv_copy(steps)) == 1 ? "" : "s");
+		jv_free(steps);
+		if (reason)
+			buf_addf(line, " (%s)", reason);
+		*color = "35";
+	} else if (strcmp(event, "rollback_step") == 0) {
+		const char *status = jvx_str(ev, "status");
+		enum step_state st;
+		err_text(ev, "error", &err);
+		buf_addf(line, "rollback %s", status ? status : "done");
+		if (err.len)
+			buf_addf(line, ": %s", buf_str(&err));
+		if (status && (strcmp(status, "running") == 0 || strcmp(status, "started") == 0)) {
+			set_note(s, "rolling back");
+		} else if (status && state_parse(status, &st) == 0 && st == ST_FAILED) {
+			set_note(s, buf_str(line));
+			*color = "31";
+		} else {
+			if (s->state != ST_PENDING && s->state != ST_RUNNING)
+				step_set_state(d, s, ST_ROLLED_BACK);
+			set_note(s, "");
+			*color = "35";
+		}
+	} else if (strcmp(event, "run_finished") == 0) {
+		const char *status = jvx_str(ev, "status");
+		int64_t total = jvx_int(ev, "duration_ms", -1);
+		if (total < 0 && d->run_start_ev >= 0 && t >= d->run_start_ev)
+			total = t - d->run_start_ev;
+		*who = "run";
+		buf_adds(line, status ? status : "finished");
+		if (total >= 0) {
+			fmt_dur(total, dur, sizeof(dur));
+			buf_addf(line, " in %s", dur);
+		}
+		if (jvx_has(ev, "exit_code"))
+			buf_addf(line, " (exit %" PRId64 ")", jvx_int(ev, "exit_code", 0));
+		err_text(ev, "error", &err);
+		if (err.len)
+			buf_addf(line, ": %s", buf_str(&err));
+		enum step_state st;
+		if (status && state_parse(status, &st) == 0)
+			*color = state_color[st];
+		else if (status)
+			*color = "31";
+		d->finished = 1;
+	} else if (strcmp(event, "log") == 0) {
+		const char *level = jvx_str(ev, "level");
+		const char *msg = jvx_str(ev, "message");
+		if (level && strcmp(level, "info") != 0)
+			buf_addf(line, "%s: ", level);
+		buf_adds(line, msg ? msg : "");
+		*color = level && strcmp(level, "error") == 0 ? "31" :
+			 level && strcmp(level, "warn") == 0 ? "33" : NULL;
+	} else {
+		/* an event this display does not know: show it rather than hide it */
+		char *all = jvx_dump(jv_copy(ev));
+		buf_addf(line, "%s %s", event, all);
+		free(all);
+	}
+	buf_release(&err);
+	return out;
+}
+
+/* ---- plain ---- */
+
+static void plain_event(struct display *d, jv ev, int64_t t)
+{
+	struct buf line = BUF_INIT(1 << 20);
+	struct buf b = BUF_INIT(1 << 20);
+	const char *who, *color;
+	if (event_apply(d, ev, t, &who, &line, &color)) {
+		plain_prefix(d, &b, t, who);
+		color_on(d, &b, color);
+		add_indented(d, &b, buf_str(&line));
+		color_off(d, &b);
+		buf_addc(&b, '\n');
+		fwrite(b.data, 1, b.len, d->out);
+		fflush(d->out);
+	}
+	buf_release(&line);
+	buf_release(&b);
+}
+
+/* ---- live ---- */
+
+/* append s to b, at most `*room` display columns (UTF-8 aware), minus what was used */
+static void add_cols(struct buf *b, const char *s, int *room)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p && *room > 0; ) {
+		int n = 1;
+		if (*p >= 0xf0) n = 4;
+		else if (*p >= 0xe0) n = 3;
+		else if (*p >= 0xc0) n = 2;
+		for (int k = 1; k < n; k++)
+			if (!p[k]) { n = k; break; }
+		if (*p < 0x20) {
+			buf_addc(b, ' ');
+		} else {
+			buf_add(b, p, (size_t)n);
+		}
+		p += n;
+		(*room)--;
+	}
+}
+
+static void add_cols_padded(struct buf *b, const char *s, int width, int *room)
+{
+	int before = *room;
+	add_cols(b, s, room);
+	int used = before - *room;
+	for (; used < width && *room > 0; used++, (*room)--)
+		buf_addc(b, ' ');
+}
+
+static int64_t live_elapsed(struct display *d, const struct dstep *s)
+{
+	if (s->state != ST_RUNNING)
+		return s->dur_ms;
+	if (s->start_ev < 0 || d->last_ev < 0)
+		return -1;
+	/* time line of the events (virtual in a rehearsal) plus real time since the last */
+	return d->last_ev - s->start_ev + (mono_ms() - d->last_ev_mono);
+}
+
+static void live_line(struct display *d, struct buf *b, const struct dstep *s, int cols)
+{
+	int room = cols - 1;
+	char dur[32];
+	add_cols(b, " ", &room);
+	if (s->state == ST_RUNNING) {
+		color_on(d, b, state_color[ST_RUNNING]);
+		add_cols(b, d->utf8 ? spin_utf8[d->spin % 10] : spin_ascii[d->spin % 4], &room);
+	} else {
+		color_on(d, b, state_color[s->state]);
+		add_cols(b, sym(d, state_sym[s->state]), &room);
+	}
+	add_cols(b, " ", &room);
+	color_off(d, b);
+	add_cols_padded(b, s->id, d->idw > ID_COL_MIN ? d->idw : ID_COL_MIN, &room);
+	add_cols(b, " ", &room);
+	color_on(d, b, state_color[s->state]);
+	add_cols_padded(b, strcmp(s->note, "rolling back") == 0 ?
+			"rolling back" : state_label[s->state], 12, &room);
+	color_off(d, b);
+	int64_t el = live_elapsed(d, s);
+	fmt_dur(el, dur, sizeof(dur));
+	add_cols_padded(b, el >= 0 ? dur : "", 8, &room);
+	if (s->note[0] && strcmp(s->note, "rolling back") != 0) {
+		add_cols(b, " ", &room);
+		color_on(d, b, "2");
+		add_cols(b, s->note, &room);
+		color_off(d, b);
+	} else if (s->name) {
+		add_cols(b, " ", &room);
+		color_on(d, b, "2");
+		add_cols(b, s->name, &room);
+		color_off(d, b);
+	}
+	buf_adds(b, "\033[K\n");
+}
+
+/* Which steps fit on the screen: all of them when they fit; otherwise every running
+ * step, the most recent finished ones, and the next pending ones, in document order. */
+static int live_select(struct display *d, int rows, char *show)
+{
+	memset(show, 0, (size_t)d->n);
+	if (d->n <= rows) {
+		memset(show, 1, (size_t)d->n);
+		return d->n;
+	}
+	int k = 0;
+	for (int i = 0; i < d->n && k < rows; i++)
+		if (d->steps[i].state == ST_RUNNING)
+			show[i] = 1, k++;
+	int want_recent = (rows - k) / 2;
+	for (int j = 0; j < d->nrecent && k < rows && want_recent > 0; j++) {
+		int i = d->recent[(d->recent_head - 1 - j + RECENT_MAX) % RECENT_MAX];
+		if (!show[i] && d->steps[i].state != ST_RUNNING)
+			show[i] = 1, k++, want_recent--;
+	}
+	for (int i = 0; i < d->n && k < rows; i++)
+		if (d->steps[i].state == ST_PENDING && !show[i])
+			show[i] = 1, k++;
+	for (int j = 0; j < d->nrecent && k < rows; j++) {
+		int i = d->recent[(d->recent_head - 1 - j + RECENT_MAX) % RECENT_MAX];
+		if (!show[i])
+			show[i] = 1, k++;
+	}
+	return k;
+}
+
+/* Redraw: erase the list, print pending message lines, draw the list again. */
+static void live_redraw(struct display *d)
+{
+	struct buf b = BUF_INIT(0);
+	int rows, cols;
+	char dur[32];
+	term_size(d->out, &rows, &cols);
+	if (d->drawn > 0)
+		buf_addf(&b, "\033[%dA\r\033[J", d->drawn);
+	if (d->msgs.len) {
+		buf_add(&b, d->msgs.data, d->msgs.len);
+		buf_reset(&d->msgs);
+	}
+	if (d->paused) {
+		d->drawn = 0;
+		goto flush;
+	}
+	int drawn = 0;
+	int room = cols - 1;
+	/* header */
+	buf_addc(&b, ' ');
+	color_on(d, &b, "1");
+	add_cols(&b, d->runbook ? d->runbook : "runbook", &room);
+	color_off(d, &b);
+	if (d->run_id) {
+		add_cols(&b, d->utf8 ? " · run " : " | run ", &room);
+		add_cols(&b, d->run_id, &room);
+	}
+	if (d->dry_run)
+		add_cols(&b, " [dry run]", &room);
+	if (d->rehearsal)
+		add_cols(&b, " [rehearsal]", &room);
+	buf_adds(&b, "\033[K\n");
+	drawn++;
+
+	int avail = rows - 3;
+	if (avail < 3)
+		avail = 3;
+	char *show = xmalloc((size_t)d->n + 1);
+	int nshow = live_select(d, avail, show);
+	for (int i = 0; i < d->n; i++)
+		if (show[i]) {
+			live_line(d, &b, &d->steps[i], cols);
+			drawn++;
+		}
+	free(show);
+
+	/* summary */
+	room = cols - 1;
+	char sum[160];
+	int64_t total = d->run_start_ev >= 0 && d->last_ev >= 0 ?
+		d->last_ev - d->run_start_ev + (d->finished ? 0 : mono_ms() - d->last_ev_mono) : -1;
+	fmt_dur(total, dur, sizeof(dur));
+	const char *sep = d->utf8 ? " · " : " | ";
+	snprintf(sum, sizeof(sum), " %d/%d done%s%d running%s%d failed%s%s", d->nfinished, d->n,
+		 sep, d->nrunning, sep, d->nfailed, total >= 0 ? sep : "", total >= 0 ? dur : "");
+	color_on(d, &b, "2");
+	add_cols(&b, sum, &room);
+	if (nshow < d->n) {
+		char more[48];
+		snprintf(more, sizeof(more), " (%d not shown)", d->n - nshow);
+		add_cols(&b, more, &room);
+	}
+	color_off(d, &b);
+	buf_adds(&b, "\033[K\n");
+	drawn++;
+	d->drawn = drawn;
+flush:
+	fwrite(b.data ? b.data : "", 1, b.len, d->out);
+	fflush(d->out);
+	buf_release(&b);
+}
+
+static int live_confirm_running(struct display *d)
+{
+	for (int i = 0; i < d->n; i++)
+		if (d->steps[i].state == ST_RUNNING && d->steps[i].confirm)
+			return 1;
+	return 0;
+}
+
+static void live_event(struct display *d, jv ev, int64_t t)
+{
+	struct buf line = BUF_INIT(1 << 20);
+	const char *who, *color;
+	const char *event = jvx_str(ev, "event");
+	int quiet = event && (strcmp(event, "step_started") == 0 || strcmp(event, "wait_poll") == 0 ||
+			      strcmp(event, "run_started") == 0);
+	int finish = event && strcmp(event, "run_finished") == 0;
+	if (event_apply(d, ev, t, &who, &line, &color) && !quiet) {
+		enum step_state st = ST_SUCCEEDED;
+		const char *status = jvx_str(ev, "status");
+		/* finished steps show in the list; only failures, retries, logs and the
+		 * like scroll above it, so they stay readable after the list moves on */
+		int keep = !(event && strcmp(event, "step_finished") == 0 &&
+			     (!status || (state_parse(status, &st) == 0 && st != ST_FAILED)));
+		if (finish) {
+			/* the run's last word goes below the final list, which stays */
+			live_redraw(d);
+			d->drawn = 0;
+		}
+		if (keep) {
+			plain_prefix(d, &d->msgs, t, who);
+			color_on(d, &d->msgs, color);
+			add_indented(d, &d->msgs, buf_str(&line));
+			color_off(d, &d->msgs);
+			buf_addc(&d->msgs, '\n');
+		}
+		if (finish) {
+			fwrite(d->msgs.data ? d->msgs.data : "", 1, d->msgs.len, d->out);
+			fflush(d->out);
+			buf_reset(&d->msgs);
+			goto out;
+		}
+	}
+	buf_release(&line);
+	int pause = live_confirm_running(d);
+	if (event && strcmp(event, "confirm") == 0) {
+		const char *status = jvx_str(ev, "status");
+		pause = status && strcmp(status, "prompt") == 0;
+	}
+	if (pause && !d->paused) {
+		live_redraw(d);      /* leave the list on screen above the prompt */
+		d->drawn = 0;
+		d->paused = 1;
+	} else if (!pause && d->paused) {
+		d->paused = 0;
+		live_redraw(d);
+	} else if (!d->paused) {
+		live_redraw(d);
+	}
+	return;
+out:
+	buf_release(&line);
+}
+
+static void *live_timer(void *arg)
+{
+	struct display *d = arg;
+	pthread_mutex_lock(&d->lock);
+	while (!d->stop) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_nsec += REFRESH_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L)
+			ts.tv_sec++, ts.tv_nsec -= 1000000000L;
+		int rc = pthread_cond_timedwait(&d->cond, &d->lock, &ts);
+		if (d->stop)
+			break;
+		if (rc == ETIMEDOUT && !d->paused && !d->finished && d->nrunning > 0 && d->drawn > 0) {
+			d->spin++;
+			live_redraw(d);
+		}
+	}
+	pthread_mutex_unlock(&d->lock);
+	return NULL;
+}
+
+/* ---- the sink ---- */
+
+static void display_event(void *arg, jv ev)
+{
+	struct display *d = arg;
+	if (jv_get_kind(ev) != JV_KIND_OBJECT) {
+		jv_free(ev);
+		return;
+	}
+	pthread_mutex_lock(&d->lock);
+	if (d->mode == DISPLAY_JSON) {
+		char *s = jvx_dump(ev);
+		fputs(s, d->out);
+		fputc('\n', d->out);
+		fflush(d->out);
+		free(s);
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
+	int64_t t = -1;
+	const char *ts = jvx_str(ev, "time");
+	if (!ts || ts_parse(ts, &t) < 0)
+		t = d->last_ev >= 0 ? d->last_ev : -1;
+	if (t >= 0) {
+		d->last_ev = t;
+		d->last_ev_mono = mono_ms();
+	}
+	if (d->mode == DISPLAY_LIVE)
+		live_event(d, ev, t);
+	else
+		plain_event(d, ev, t);
+	jv_free(ev);
+	pthread_mutex_unlock(&d->lock);
+}
+
+struct engine_sink display_sink_new(FILE *out, enum display_mode mode, int color)
+{
+	struct display *d = xcalloc(1, sizeof(*d));
+	d->out = out;
+	d->mode = display_resolve(out, mode);
+	if (color < 0) {
+		const char *nc = getenv("NO_COLOR");
+		color = isatty(fileno(out)) && !(nc && *nc);
+	}
+	d->color = d->mode == DISPLAY_JSON ? 0 : color;
+	d->utf8 = env_utf8();
+	d->run_start_ev = -1;
+	d->last_ev = -1;
+	d->idw = ID_COL_MIN;
+	buf_init(&d->msgs, 0);
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&d->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if (d->mode == DISPLAY_LIVE && pthread_create(&d->timer, NULL, live_timer, d) == 0)
+		d->timer_running = 1;
+	return (struct engine_sink){ .event = display_event, .arg = d };
+}
+
+void display_sink_free(struct engine_sink *sink)
+{
+	struct display *d = sink->arg;
+	if (!d)
+		return;
+	pthread_mutex_lock(&d->lock);
+	d->stop = 1;
+	pthread_cond_broadcast(&d->cond);
+	pthread_mutex_unlock(&d->lock);
+	if (d->timer_running)
+		pthread_join(d->timer, NULL);
+	if (d->mode == DISPLAY_LIVE && !d->finished && (d->n || d->msgs.len)) {
+		d->paused = 0;
+		live_redraw(d);     /* final state stays on screen */
+	}
+	for (int i = 0; i < d->n; i++) {
+		free(d->steps[i].id);
+		free(d->steps[i].name);
+	}
+	free(d->steps);
+	free(d->slots);
+	free(d->run_id);
+	free(d->runbook);
+	buf_release(&d->msgs);
+	pthread_mutex_destroy(&d->lock);
+	pthread_cond_destroy(&d->cond);
+	free(d);
+	sink->arg = NULL;
+	sink->event = NULL;
+}
