@@ -31,4 +31,6 @@ const struct module_desc *registry_module(const char *name);
 const char *registry_suggest(const char *name);
 /* iterate: returns the i-th module, NULL past the end */
 const struct module_desc *registry_module_at(int i);
+/* the module that declares d, or NULL */
+const struct module_desc *registry_module_of(const struct action_desc *d);
 #endif

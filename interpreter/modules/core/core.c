@@ -1,0 +1,127 @@
+/* core.c — the core module: exec, sleep, log, http.request (DESIGN.md "Core actions").
+ * The table below is the contract; runbook actions and runbook-actions(7) print it.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "core.h"
+#include "../registry.h"
+#include "../../core/bug.h"
+#include "../../core/clock.h"
+#include "../../core/dur.h"
+#include "../../core/jvx.h"
+
+static const struct action_desc core_actions[] = {
+	{ "exec",
+	  "run a program (never through a shell unless shell: true); mutating unless read_only: true",
+	  core_exec_args,
+	  "{exit_code, stdout, stderr, json (parse: json), lines (parse: lines)}",
+	  ACT_MUTATING, 1000, core_exec_run, core_exec_mutates, NULL, NULL },
+	{ "sleep",
+	  "wait for a duration on the run's clock (virtual in rehearsals)",
+	  core_sleep_args,
+	  "{slept_ms}",
+	  ACT_IDEMPOTENT, 0, core_sleep_run, NULL, NULL, NULL },
+	{ "log",
+	  "write a message to the run's output and journal",
+	  core_log_args,
+	  "{level, message}",
+	  ACT_IDEMPOTENT, 0, core_log_run, NULL, NULL, NULL },
+	{ "http.request",
+	  "send an HTTP(S) request (libcurl, TLS verified); mutating unless the method is GET, HEAD or OPTIONS",
+	  core_http_args,
+	  "{status, headers (names lowercased), body, json (when the reply's content-type is JSON)}",
+	  0, 500, core_http_run, core_http_mutates, NULL, NULL },
+	{ NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL },
+};
+
+static int core_init(void)
+{
+	return core_http_init();
+}
+
+static void core_cleanup(void)
+{
+	core_http_cleanup();
+}
+
+const struct module_desc core_module = {
+	"core",
+	"built-in actions: run programs, sleep, log, HTTP requests",
+	core_actions,
+	NULL, 0,
+	core_init, core_cleanup,
+};
+
+jv core_arg(const struct action_call *call, jv args, const char *name)
+{
+	const struct action_arg *a;
+	jv v = jvx_get(args, name);
+
+	if (jv_is_valid(v) && jv_get_kind(v) != JV_KIND_NULL)
+		return v;
+	jv_free(v);
+	a = call && call->desc ? action_find_arg(call->desc, name) : NULL;
+	if (!a || !a->defval)
+		return jv_invalid();
+	v = jv_parse(a->defval);
+	if (!jv_is_valid(v))
+		BUG("default of an action argument is not valid JSON");
+	return v;
+}
+
+int core_duration_ms(jv v, int64_t *ms)
+{
+	double d;
+
+	switch (jv_get_kind(v)) {
+	case JV_KIND_STRING:
+		return dur_parse(jv_string_value(v), ms);
+	case JV_KIND_NUMBER:
+		d = jv_number_value(v);
+		if (!isfinite(d) || d < 0 || d > 1e12)
+			return -1;
+		*ms = (int64_t)llround(d * 1000.0);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+int64_t core_time_left(struct action_call *call, int64_t timeout_ms)
+{
+	int64_t left = timeout_ms;
+
+	if (call->deadline > 0 && call->clock) {
+		int64_t d = call->deadline - clock_now(call->clock);
+		if (d < 0)
+			d = 0;
+		if (left < 0 || d < left)
+			left = d;
+	}
+	return left;
+}
+
+char *core_scalar_text(jv v)
+{
+	switch (jv_get_kind(v)) {
+	case JV_KIND_STRING:
+		return xstrdup(jv_string_value(v));
+	case JV_KIND_NUMBER: {
+		double d = jv_number_value(v);
+		char tmp[64];
+		/* integral values print without exponent or fraction ("3", "1700000000") */
+		if (isfinite(d) && d == floor(d) && fabs(d) < 1e17) {
+			snprintf(tmp, sizeof(tmp), "%lld", (long long)d);
+			return xstrdup(tmp);
+		}
+		return jvx_dump(jv_copy(v));
+	}
+	case JV_KIND_TRUE:
+		return xstrdup("true");
+	case JV_KIND_FALSE:
+		return xstrdup("false");
+	default:
+		return NULL;
+	}
+}

@@ -1,0 +1,51 @@
+/* sleep.c — the sleep action: waits on the run's clock, so a rehearsal (virtual clock)
+ * returns at once with time moved on. Honours cancel and the step's deadline. */
+#include "core.h"
+#include "../../core/clock.h"
+#include "../../core/dur.h"
+#include "../../core/jvx.h"
+
+const struct action_arg core_sleep_args[] = {
+	{ "duration", ARG_DURATION, ARG_REQUIRED, NULL, "how long to wait (\"90s\", \"15m\", or a number of seconds)" },
+	{ NULL, 0, 0, NULL, NULL },
+};
+
+int core_sleep_run(struct action_call *call, jv args, jv *out)
+{
+	jv v = core_arg(call, args, "duration");
+	int64_t ms, left, start;
+	int ret = -1;
+	char tmp[32];
+
+	if (core_duration_ms(v, &ms) < 0) {
+		*out = jvx_error("BadArgs", "sleep: 'duration' is not a duration");
+		goto out;
+	}
+	if (!call->clock) {
+		*out = jvx_error("BadCall", "sleep: no clock");
+		goto out;
+	}
+	start = clock_now(call->clock);
+	left = core_time_left(call, -1);
+	if (left >= 0 && left < ms) {
+		/* the step would time out first: sleep to the deadline, then say so */
+		if (clock_sleep(call->clock, left, call->cancel) < 0) {
+			*out = jvx_error("Cancelled", "sleep: cancelled");
+			goto out;
+		}
+		*out = jvx_error("Timeout", "sleep: the step's deadline came before %s had passed",
+				 dur_format(ms, tmp, sizeof(tmp)));
+		goto out;
+	}
+	if (clock_sleep(call->clock, ms, call->cancel) < 0) {
+		*out = jvx_error("Cancelled", "sleep: cancelled");
+		goto out;
+	}
+	*out = jv_object_set(jv_object(), jv_string("slept_ms"),
+			     jv_number((double)(clock_now(call->clock) - start)));
+	ret = 0;
+out:
+	jv_free(v);
+	jv_free(args);
+	return ret;
+}
