@@ -84,7 +84,7 @@ struct rb_confirm {
 struct runbook;
 
 struct rb_step {
-	char *id;                /* unique within its runbook; rollback steps get "PARENT.rollback.N" */
+	char *id;                /* unique within its runbook; rollback steps without one get "PARENT_rollback_N" */
 	struct srcloc loc;       /* of the step's mapping */
 	struct srcloc id_loc;
 	char *name;              /* display name or NULL */
@@ -148,6 +148,9 @@ struct rb_loader {
 	struct exprset *exprs;
 	const char **search_path;    /* NULL-terminated: where `uses: stdlib/...` is looked up */
 	int depth;                   /* uses: nesting, bounded */
+	char **stack;                /* realpaths of the files being loaded (cycle check) */
+	char **stack_names;          /* the same files as named, for messages */
+	int nstack, astack;
 };
 
 void loader_init(struct rb_loader *ld, const char **search_path);
@@ -168,4 +171,7 @@ const struct rb_step *runbook_find_step(const struct runbook *rb, const char *id
  * the redactor when it is not NULL. */
 struct redactor;
 jv params_resolve(const struct runbook *rb, jv raw, struct redactor *redact, struct diag_list *dl);
+/* whether v (consumed) fits param p: type, enum, pattern. 0, or -1 with *why set to a
+ * static phrase like "must be an int" (for messages "param 'x' %s") */
+int param_check_value(const struct rb_param *p, jv v, const char **why);
 #endif

@@ -1,0 +1,484 @@
+/* expr.c — batches of jq expressions compiled by libjq 1.6 (see expr.h).
+ *
+ * Costs measured on libjq 1.6 (tests/lang/expr_bench.c reproduces them): every
+ * jq_compile re-parses the builtins (~38 ms); definitions that are never referenced are
+ * only parsed (~13 us each) and their unbound names are not reported; binding costs
+ * ~0.3-0.6 ms per referenced expression; bison's stack runs out past ~2000 definitions
+ * and a single function over 64 KB of bytecode fails. Hence:
+ *   exprset_check:   chunks of CHECK_CHUNK unreferenced `def _eN: (X\n);` + `.`
+ *   exprset_compile: chunks of COMPILE_CHUNK defs + `.i as $i | .c | <if-tree on $i>`
+ * Each definition spans its own lines (header, text, `);`), so jq's "line N" maps back
+ * to one expression; when it cannot, the chunk is bisected.
+ */
+#include <jq.h>
+#include <stdlib.h>
+#include <string.h>
+#include "expr.h"
+#include "../core/buf.h"
+#include "../core/bug.h"
+
+#define CHECK_CHUNK 1000
+#define COMPILE_CHUNK 300
+#define SHOW_MAX 40
+
+enum expr_state {
+	EXPR_CHECKED  = 1 << 0,   /* parses */
+	EXPR_BAD      = 1 << 1,   /* an error was reported; never compiled */
+	EXPR_COMPILED = 1 << 2,
+};
+
+struct expr {
+	char *text;
+	struct srcloc loc;
+	char **refs;              /* NULL-terminated */
+	unsigned state;
+	int chunk, slot;          /* where it was compiled */
+};
+
+struct chunk {
+	jq_state *jq;
+	int n;
+};
+
+struct exprset {
+	struct expr *e;
+	int n, alloc;
+	struct chunk *chunks;
+	int nchunks, achunks;
+};
+
+struct exprset *exprset_new(void)
+{
+	return xcalloc(1, sizeof(struct exprset));
+}
+
+void exprset_free(struct exprset *set)
+{
+	if (!set)
+		return;
+	for (int i = 0; i < set->n; i++) {
+		free(set->e[i].text);
+		for (char **r = set->e[i].refs; r && *r; r++)
+			free(*r);
+		free(set->e[i].refs);
+	}
+	for (int i = 0; i < set->nchunks; i++)
+		jq_teardown(&set->chunks[i].jq);
+	free(set->chunks);
+	free(set->e);
+	free(set);
+}
+
+static int ident_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+static void add_ref(char ***refs, int *n, const char *s, size_t len)
+{
+	for (int i = 0; i < *n; i++)
+		if (strlen((*refs)[i]) == len && !strncmp((*refs)[i], s, len))
+			return;
+	*refs = xrealloc(*refs, (size_t)(*n + 2) * sizeof(**refs));
+	(*refs)[(*n)++] = xstrndup(s, len);
+	(*refs)[*n] = NULL;
+}
+
+/* `.steps.ID`, `.steps["ID"]`, `.steps."ID"` where `.steps` starts a path (not `.x.steps`) */
+static char **scan_refs(const char *t)
+{
+	char **refs = xcalloc(1, sizeof(*refs));
+	int n = 0;
+	for (const char *p = t; (p = strstr(p, ".steps")); p += 6) {
+		if (p > t && (ident_char(p[-1]) || p[-1] == ']' || p[-1] == ')' || p[-1] == '"'))
+			continue;
+		const char *q = p + 6;
+		if (ident_char(*q))
+			continue;
+		while (*q == ' ')
+			q++;
+		if (*q == '.' && (ident_char(q[1]) && !(q[1] >= '0' && q[1] <= '9'))) {
+			const char *s = q + 1, *e = s;
+			while (ident_char(*e))
+				e++;
+			add_ref(&refs, &n, s, (size_t)(e - s));
+		} else if ((q[0] == '[' && q[1] == '"') || (q[0] == '.' && q[1] == '"')) {
+			const char *s = q + 2, *e = s;
+			while (*e && *e != '"' && *e != '\\')
+				e++;
+			if (*e == '"')
+				add_ref(&refs, &n, s, (size_t)(e - s));
+		}
+	}
+	return refs;
+}
+
+int exprset_add(struct exprset *set, const char *text, const struct srcloc *loc)
+{
+	ALLOC_GROW(set->e, set->n + 1, set->alloc);
+	struct expr *e = &set->e[set->n];
+	memset(e, 0, sizeof(*e));
+	e->text = xstrdup(text);
+	if (loc)
+		e->loc = *loc;
+	e->refs = scan_refs(text);
+	e->chunk = -1;
+	return set->n++;
+}
+
+int exprset_count(const struct exprset *set)
+{
+	return set->n;
+}
+
+const char *exprset_text(const struct exprset *set, int idx)
+{
+	BUG_ON(idx < 0 || idx >= set->n);
+	return set->e[idx].text;
+}
+
+const struct srcloc *exprset_loc(const struct exprset *set, int idx)
+{
+	BUG_ON(idx < 0 || idx >= set->n);
+	return &set->e[idx].loc;
+}
+
+char *const *exprset_refs(const struct exprset *set, int idx)
+{
+	BUG_ON(idx < 0 || idx >= set->n);
+	return set->e[idx].refs;
+}
+
+/* ---- compiling ---------------------------------------------------------------- */
+
+struct jq_err {
+	int line;                 /* in the program, 0 if unknown */
+	char *msg;                /* without "jq: error: " and location */
+};
+
+struct errs {
+	struct jq_err *v;
+	int n, alloc;
+};
+
+/* jq reports "jq: error: MSG at <top-level>, line N:\nPROGRAM LINE" and then
+ * "jq: N compile errors" */
+static void on_jq_error(void *data, jv msg)
+{
+	struct errs *errs = data;
+	if (jv_get_kind(msg) != JV_KIND_STRING) {
+		jv_free(msg);
+		return;
+	}
+	const char *s = jv_string_value(msg);
+	if (!strncmp(s, "jq: error: ", 11)) {
+		s += 11;
+		const char *at = strstr(s, " at <top-level>, line ");
+		size_t len = at ? (size_t)(at - s) : strcspn(s, "\n");
+		const char *hint = " (Unix shell quoting issues?)";
+		size_t hl = strlen(hint);
+		if (len >= hl && !strncmp(s + len - hl, hint, hl))
+			len -= hl;
+		ALLOC_GROW(errs->v, errs->n + 1, errs->alloc);
+		errs->v[errs->n].line = at ? atoi(at + 22) : 0;
+		errs->v[errs->n].msg = xstrndup(s, len);
+		errs->n++;
+	}
+	jv_free(msg);
+}
+
+static void errs_clear(struct errs *errs)
+{
+	for (int i = 0; i < errs->n; i++)
+		free(errs->v[i].msg);
+	errs->n = 0;
+}
+
+enum mode { MODE_CHECK, MODE_COMPILE };
+
+static void dispatch(struct buf *b, int lo, int hi)
+{
+	if (hi - lo == 1) {
+		buf_addf(b, "_e%d", lo);
+		return;
+	}
+	int mid = lo + (hi - lo) / 2;
+	buf_addf(b, "if $i < %d then ", mid);
+	dispatch(b, lo, mid);
+	buf_adds(b, " else ");
+	dispatch(b, mid, hi);
+	buf_adds(b, " end");
+}
+
+static int count_lines(const char *s)
+{
+	int n = 1;
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* compile ids[0..n) as one program; the state on success (MODE_COMPILE), else NULL with
+ * errs filled. starts[k] = first program line of ids[k] */
+static jq_state *compile_ids(struct exprset *set, const int *ids, int n, enum mode mode,
+			     struct errs *errs, int *starts, int *ok)
+{
+	struct buf b = BUF_INIT(0);
+	int line = 1;
+	for (int k = 0; k < n; k++) {
+		const char *t = set->e[ids[k]].text;
+		starts[k] = line;
+		buf_addf(&b, "def _e%d: (\n%s\n);\n", k, t);
+		line += count_lines(t) + 2;
+	}
+	if (mode == MODE_CHECK) {
+		buf_adds(&b, ".");
+	} else {
+		buf_adds(&b, ".i as $i | .c | ");
+		dispatch(&b, 0, n);
+	}
+	jq_state *jq = jq_init();
+	if (!jq)
+		BUG("jq_init");
+	jq_set_error_cb(jq, on_jq_error, errs);
+	*ok = jq_compile(jq, buf_str(&b));
+	buf_release(&b);
+	if (!*ok || mode == MODE_CHECK) {
+		jq_teardown(&jq);
+		return NULL;
+	}
+	return jq;
+}
+
+static int map_line(const int *starts, int n, int line)
+{
+	if (line < 1 || n == 0 || line < starts[0])
+		return -1;
+	int lo = 0, hi = n - 1;
+	while (lo < hi) {
+		int mid = (lo + hi + 1) / 2;
+		if (starts[mid] <= line)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return lo;
+}
+
+static void report(struct exprset *set, int idx, const char *msg, struct diag_list *dl)
+{
+	struct expr *e = &set->e[idx];
+	struct buf show = BUF_INIT(0);
+	const char *t = e->text;
+	while (*t == ' ' || *t == '\n' || *t == '\t')
+		t++;
+	size_t len = strlen(t);
+	while (len && (t[len - 1] == ' ' || t[len - 1] == '\n' || t[len - 1] == '\t'))
+		len--;
+	for (size_t i = 0; i < len && show.len < SHOW_MAX; i++)
+		buf_addc(&show, t[i] == '\n' || t[i] == '\t' ? ' ' : t[i]);
+	if (show.len < len)
+		buf_adds(&show, "...");
+	diag_error(dl, &e->loc, "invalid expression '%s': %s", buf_str(&show), msg);
+	buf_release(&show);
+	e->state |= EXPR_BAD;
+}
+
+static void add_chunk(struct exprset *set, jq_state *jq, const int *ids, int n)
+{
+	ALLOC_GROW(set->chunks, set->nchunks + 1, set->achunks);
+	set->chunks[set->nchunks].jq = jq;
+	set->chunks[set->nchunks].n = n;
+	for (int k = 0; k < n; k++) {
+		set->e[ids[k]].chunk = set->nchunks;
+		set->e[ids[k]].slot = k;
+		set->e[ids[k]].state |= EXPR_COMPILED;
+	}
+	set->nchunks++;
+}
+
+static void process(struct exprset *set, const int *ids0, int n, enum mode mode,
+		    struct diag_list *dl)
+{
+	int *ids = xmalloc(sizeof(int) * (size_t)(n ? n : 1));
+	int *starts = xmalloc(sizeof(int) * (size_t)(n ? n : 1));
+	int *bad = xmalloc(sizeof(int) * (size_t)(n ? n : 1));
+	struct errs errs = { 0 };
+	memcpy(ids, ids0, sizeof(int) * (size_t)n);
+
+	while (n > 0) {
+		int ok;
+		errs_clear(&errs);
+		jq_state *jq = compile_ids(set, ids, n, mode, &errs, starts, &ok);
+		if (ok) {
+			if (mode == MODE_COMPILE)
+				add_chunk(set, jq, ids, n);
+			else
+				for (int k = 0; k < n; k++)
+					set->e[ids[k]].state |= EXPR_CHECKED;
+			break;
+		}
+		/* which expressions failed, by jq's line numbers */
+		memset(bad, 0, sizeof(int) * (size_t)n);
+		int nbad = 0;
+		for (int i = 0; i < errs.n; i++) {
+			int k = map_line(starts, n, errs.v[i].line);
+			if (k < 0)
+				continue;
+			if (mode == MODE_CHECK && n > 1) {
+				/* a syntax error may surface after its cause: confirm alone */
+				struct errs one = { 0 };
+				int ok1, start1;
+				compile_ids(set, &ids[k], 1, MODE_CHECK, &one, &start1, &ok1);
+				if (!ok1 && !(set->e[ids[k]].state & EXPR_BAD))
+					report(set, ids[k], one.n ? one.v[0].msg : "syntax error", dl);
+				errs_clear(&one);
+				free(one.v);
+				if (!ok1) {
+					bad[k] = 1;
+					nbad++;
+				}
+				break;   /* parsing stopped at the first error */
+			}
+			if (!bad[k])
+				nbad++;
+			bad[k] = 1;
+			report(set, ids[k], errs.v[i].msg, dl);
+		}
+		if (!nbad) {
+			if (n == 1) {
+				report(set, ids[0], errs.n ? errs.v[0].msg : "does not compile", dl);
+				break;
+			}
+			/* cannot tell which one: bisect */
+			int half = n / 2;
+			process(set, ids, half, mode, dl);
+			process(set, ids + half, n - half, mode, dl);
+			break;
+		}
+		int m = 0;
+		for (int k = 0; k < n; k++)
+			if (!bad[k])
+				ids[m++] = ids[k];
+		n = m;
+	}
+	errs_clear(&errs);
+	free(errs.v);
+	free(ids);
+	free(starts);
+	free(bad);
+}
+
+static int blank(const char *s)
+{
+	for (; *s; s++)
+		if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r')
+			return 0;
+	return 1;
+}
+
+static int run_mode(struct exprset *set, enum mode mode, struct diag_list *dl)
+{
+	int nerr0 = dl->nerrors;
+	int chunk = mode == MODE_CHECK ? CHECK_CHUNK : COMPILE_CHUNK;
+	int *ids = xmalloc(sizeof(int) * (size_t)chunk);
+	int n = 0;
+	unsigned done = mode == MODE_CHECK ? EXPR_CHECKED : EXPR_COMPILED;
+	for (int i = 0; i <= set->n; i++) {
+		if (i < set->n) {
+			struct expr *e = &set->e[i];
+			if (e->state & (EXPR_BAD | done))
+				continue;
+			if (mode == MODE_CHECK && blank(e->text)) {
+				diag_error(dl, &e->loc, "empty expression");
+				e->state |= EXPR_BAD;
+				continue;
+			}
+			ids[n++] = i;
+		}
+		if (n == chunk || (i == set->n && n)) {
+			process(set, ids, n, mode, dl);
+			n = 0;
+		}
+	}
+	free(ids);
+	return dl->nerrors > nerr0 ? -1 : 0;
+}
+
+int exprset_check(struct exprset *set, struct diag_list *dl)
+{
+	return run_mode(set, MODE_CHECK, dl);
+}
+
+int exprset_compile(struct exprset *set, struct diag_list *dl)
+{
+	int rc = run_mode(set, MODE_CHECK, dl);
+	if (run_mode(set, MODE_COMPILE, dl) < 0)
+		rc = -1;
+	/* an expression that failed earlier is still an error now */
+	for (int i = 0; i < set->n; i++)
+		if (set->e[i].state & EXPR_BAD)
+			rc = -1;
+	return rc;
+}
+
+/* ---- evaluating --------------------------------------------------------------- */
+
+static jv error_jv(jv msg)
+{
+	char *text;
+	if (jv_get_kind(msg) == JV_KIND_STRING) {
+		text = xstrdup(jv_string_value(msg));
+		jv_free(msg);
+	} else {
+		jv d = jv_dump_string(msg, 0);
+		size_t len = strlen(jv_string_value(d)) + 16;
+		text = xmalloc(len);
+		snprintf(text, len, "%s (not a string)", jv_string_value(d));
+		jv_free(d);
+	}
+	jv r = jv_invalid_with_msg(jv_string(text));
+	free(text);
+	return r;
+}
+
+jv exprset_eval(struct exprset *set, int idx, jv ctx)
+{
+	BUG_ON(idx < 0 || idx >= set->n);
+	struct expr *e = &set->e[idx];
+	if (!(e->state & EXPR_COMPILED)) {
+		jv_free(ctx);
+		return jv_invalid_with_msg(jv_string("expression was not compiled"));
+	}
+	jq_state *jq = set->chunks[e->chunk].jq;
+	jv input = jv_object_set(jv_object(), jv_string("i"), jv_number(e->slot));
+	input = jv_object_set(input, jv_string("c"), ctx);
+	jq_start(jq, input, 0);
+	jv out = jv_array();
+	for (;;) {
+		jv v = jq_next(jq);
+		if (jv_is_valid(v)) {
+			out = jv_array_append(out, v);
+			continue;
+		}
+		if (jv_invalid_has_msg(jv_copy(v))) {
+			jv_free(out);
+			return error_jv(jv_invalid_get_msg(v));
+		}
+		jv_free(v);
+		break;   /* end of outputs (or halt): never call jq_next again */
+	}
+	return out;
+}
+
+jv exprset_eval1(struct exprset *set, int idx, jv ctx)
+{
+	jv all = exprset_eval(set, idx, ctx);
+	if (!jv_is_valid(all))
+		return all;
+	if (jv_array_length(jv_copy(all)) == 0) {
+		jv_free(all);
+		return jv_null();
+	}
+	return jv_array_get(all, 0);
+}

@@ -1,0 +1,425 @@
+/* yaml.c — libyaml event parser -> ynode tree with source marks (see yaml.h). */
+#include <yaml.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "yaml.h"
+#include "../core/bug.h"
+
+/* every node and string of a document, freed together (aliases share nodes) */
+struct arena {
+	void **ptrs;
+	int n, alloc;
+};
+
+static void *arena_keep(struct arena *a, void *p)
+{
+	ALLOC_GROW(a->ptrs, a->n + 1, a->alloc);
+	a->ptrs[a->n++] = p;
+	return p;
+}
+
+struct anchor {
+	char *name;
+	struct ynode *node;
+};
+
+struct yparser {
+	yaml_parser_t p;
+	const struct source *src;
+	struct diag_list *dl;
+	struct arena *arena;
+	struct anchor *anchors;
+	int nanchors, aanchors;
+	int depth;
+};
+
+#define YAML_MAX_DEPTH 256
+
+static struct srcloc mark_loc(const struct yparser *yp, yaml_mark_t m)
+{
+	struct srcloc l = { yp->src, (int)m.line + 1, (int)m.column + 1 };
+	return l;
+}
+
+static struct ynode *node_new(struct yparser *yp, enum ynode_kind kind, yaml_mark_t m)
+{
+	struct ynode *n = arena_keep(yp->arena, xcalloc(1, sizeof(*n)));
+	n->kind = kind;
+	n->loc = mark_loc(yp, m);
+	return n;
+}
+
+static void syntax_error(struct yparser *yp)
+{
+	struct srcloc l = mark_loc(yp, yp->p.problem_mark);
+	const char *problem = yp->p.problem ? yp->p.problem : "invalid document";
+	if (yp->p.error == YAML_MEMORY_ERROR) {
+		diag_error(yp->dl, &l, "yaml: out of memory");
+		return;
+	}
+	if (yp->p.context) {
+		struct srcloc c = mark_loc(yp, yp->p.context_mark);
+		diag_error(yp->dl, &l, "yaml syntax error: %s (%s at line %d)", problem,
+			   yp->p.context, c.line);
+	} else {
+		diag_error(yp->dl, &l, "yaml syntax error: %s", problem);
+	}
+}
+
+/* 0 ok, -1 syntax error (reported) */
+static int next_event(struct yparser *yp, yaml_event_t *ev)
+{
+	if (!yaml_parser_parse(&yp->p, ev)) {
+		syntax_error(yp);
+		return -1;
+	}
+	return 0;
+}
+
+static void add_anchor(struct yparser *yp, const yaml_char_t *name, struct ynode *n)
+{
+	if (!name)
+		return;
+	/* a later anchor of the same name shadows the earlier one (YAML spec) */
+	ALLOC_GROW(yp->anchors, yp->nanchors + 1, yp->aanchors);
+	yp->anchors[yp->nanchors].name = arena_keep(yp->arena, xstrdup((const char *)name));
+	yp->anchors[yp->nanchors].node = n;
+	yp->nanchors++;
+}
+
+static struct ynode *parse_node(struct yparser *yp, yaml_event_t *ev);
+
+static int parse_seq(struct yparser *yp, struct ynode *n)
+{
+	int alloc = 0;
+	for (;;) {
+		yaml_event_t ev;
+		if (next_event(yp, &ev) < 0)
+			return -1;
+		if (ev.type == YAML_SEQUENCE_END_EVENT) {
+			yaml_event_delete(&ev);
+			return 0;
+		}
+		struct ynode *item = parse_node(yp, &ev);
+		yaml_event_delete(&ev);
+		if (!item)
+			return -1;
+		ALLOC_GROW(n->items, n->n + 1, alloc);
+		n->items[n->n++] = item;
+	}
+}
+
+static int parse_map(struct yparser *yp, struct ynode *n)
+{
+	int alloc = 0;
+	for (;;) {
+		yaml_event_t ev;
+		if (next_event(yp, &ev) < 0)
+			return -1;
+		if (ev.type == YAML_MAPPING_END_EVENT) {
+			yaml_event_delete(&ev);
+			return 0;
+		}
+		struct ynode *key = parse_node(yp, &ev);
+		yaml_event_delete(&ev);
+		if (!key)
+			return -1;
+		if (next_event(yp, &ev) < 0)
+			return -1;
+		struct ynode *val = parse_node(yp, &ev);
+		yaml_event_delete(&ev);
+		if (!val)
+			return -1;
+		if (key->kind != Y_SCALAR) {
+			/* `<<` merge keys and complex keys are not part of the language */
+			diag_error(yp->dl, &key->loc, "mapping keys must be plain strings, not a %s",
+				   ynode_kind_name(key));
+			continue;
+		}
+		if (!key->quoted && !strcmp(key->scalar, "<<")) {
+			diag_error(yp->dl, &key->loc, "merge keys ('<<') are not supported");
+			continue;
+		}
+		int dup = -1;
+		for (int i = 0; i < n->n; i++)
+			if (!strcmp(n->keys[i]->scalar, key->scalar)) {
+				dup = i;
+				break;
+			}
+		if (dup >= 0) {
+			diag_error(yp->dl, &key->loc, "duplicate key '%s'", key->scalar);
+			diag_note(yp->dl, &n->keys[dup]->loc, "'%s' first appears here", key->scalar);
+			continue;
+		}
+		if (n->n + 1 > alloc) {
+			ALLOC_GROW(n->keys, n->n + 1, alloc);
+			n->vals = xrealloc(n->vals, (size_t)alloc * sizeof(*n->vals));
+		}
+		n->keys[n->n] = key;
+		n->vals[n->n] = val;
+		n->n++;
+	}
+}
+
+/* build the node starting with ev (not consumed); NULL after a syntax error */
+static struct ynode *parse_node(struct yparser *yp, yaml_event_t *ev)
+{
+	struct ynode *n = NULL;
+	switch (ev->type) {
+	case YAML_SCALAR_EVENT: {
+		n = node_new(yp, Y_SCALAR, ev->start_mark);
+		n->scalar = arena_keep(yp->arena, xstrndup((const char *)ev->data.scalar.value,
+							   ev->data.scalar.length));
+		n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
+		if (ev->data.scalar.tag && !strcmp((const char *)ev->data.scalar.tag, YAML_STR_TAG))
+			n->quoted = 1;
+		add_anchor(yp, ev->data.scalar.anchor, n);
+		return n;
+	}
+	case YAML_ALIAS_EVENT: {
+		const char *name = (const char *)ev->data.alias.anchor;
+		for (int i = yp->nanchors - 1; i >= 0; i--)
+			if (!strcmp(yp->anchors[i].name, name))
+				return yp->anchors[i].node;
+		struct srcloc l = mark_loc(yp, ev->start_mark);
+		diag_error(yp->dl, &l, "unknown alias '*%s'", name);
+		return NULL;
+	}
+	case YAML_SEQUENCE_START_EVENT:
+	case YAML_MAPPING_START_EVENT: {
+		int seq = ev->type == YAML_SEQUENCE_START_EVENT;
+		if (++yp->depth > YAML_MAX_DEPTH) {
+			struct srcloc l = mark_loc(yp, ev->start_mark);
+			diag_error(yp->dl, &l, "yaml: nesting deeper than %d levels", YAML_MAX_DEPTH);
+			return NULL;
+		}
+		n = node_new(yp, seq ? Y_SEQ : Y_MAP, ev->start_mark);
+		/* the anchor is known before the content: an alias inside refers to a node
+		 * being built, which would make a cycle; register it after */
+		int rc = seq ? parse_seq(yp, n) : parse_map(yp, n);
+		if (n->items) arena_keep(yp->arena, n->items);
+		if (n->keys) arena_keep(yp->arena, n->keys);
+		if (n->vals) arena_keep(yp->arena, n->vals);
+		yp->depth--;
+		if (rc < 0)
+			return NULL;
+		add_anchor(yp, seq ? ev->data.sequence_start.anchor : ev->data.mapping_start.anchor, n);
+		return n;
+	}
+	default: {
+		struct srcloc l = mark_loc(yp, ev->start_mark);
+		diag_error(yp->dl, &l, "yaml: unexpected event %d", (int)ev->type);
+		return NULL;
+	}
+	}
+}
+
+int ydoc_parse(struct ydoc *doc, const struct source *src, struct diag_list *dl)
+{
+	struct yparser yp = { .src = src, .dl = dl };
+	struct arena *a = xcalloc(1, sizeof(*a));
+	int nerr0 = dl->nerrors, rc = -1;
+	yaml_event_t ev;
+
+	doc->root = NULL;
+	doc->arena = a;
+	yp.arena = a;
+	if (!yaml_parser_initialize(&yp.p))
+		BUG("yaml_parser_initialize");
+	yaml_parser_set_input_string(&yp.p, (const unsigned char *)src->text, src->len);
+
+	if (next_event(&yp, &ev) < 0)   /* STREAM_START */
+		goto out;
+	yaml_event_delete(&ev);
+	if (next_event(&yp, &ev) < 0)
+		goto out;
+	if (ev.type == YAML_STREAM_END_EVENT) {
+		yaml_event_delete(&ev);
+		rc = 0;  /* empty file */
+		goto out;
+	}
+	yaml_event_delete(&ev);          /* DOCUMENT_START */
+	if (next_event(&yp, &ev) < 0)
+		goto out;
+	doc->root = parse_node(&yp, &ev);
+	yaml_event_delete(&ev);
+	if (!doc->root)
+		goto out;
+	if (next_event(&yp, &ev) < 0)    /* DOCUMENT_END */
+		goto out;
+	yaml_event_delete(&ev);
+	if (next_event(&yp, &ev) < 0)
+		goto out;
+	if (ev.type == YAML_DOCUMENT_START_EVENT) {
+		struct srcloc l = mark_loc(&yp, ev.start_mark);
+		diag_error(dl, &l, "a runbook file holds one yaml document, found a second one");
+	}
+	yaml_event_delete(&ev);
+	rc = dl->nerrors > nerr0 ? -1 : 0;
+out:
+	yaml_parser_delete(&yp.p);
+	free(yp.anchors);
+	if (rc < 0 && dl->nerrors == nerr0)
+		diag_error(dl, NULL, "%s: cannot parse yaml", src->path);
+	return rc;
+}
+
+void ydoc_free(struct ydoc *doc)
+{
+	struct arena *a = doc->arena;
+	if (a) {
+		for (int i = 0; i < a->n; i++)
+			free(a->ptrs[i]);
+		free(a->ptrs);
+		free(a);
+	}
+	doc->arena = NULL;
+	doc->root = NULL;
+}
+
+struct ynode *ynode_get(const struct ynode *map, const char *key)
+{
+	if (!map || map->kind != Y_MAP)
+		return NULL;
+	for (int i = 0; i < map->n; i++)
+		if (!strcmp(map->keys[i]->scalar, key))
+			return map->vals[i];
+	return NULL;
+}
+
+static int is_null(const char *s)
+{
+	return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL");
+}
+
+static int bool_value(const char *s)
+{
+	if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"))
+		return 1;
+	if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE"))
+		return 0;
+	return -1;
+}
+
+/* YAML 1.2 core schema numbers; 1 and *d set if s is one */
+static int number_value(const char *s, double *d, int *integral)
+{
+	const char *p = s;
+	char *end;
+	*integral = 0;
+	if (!strcmp(s, ".inf") || !strcmp(s, ".Inf") || !strcmp(s, ".INF") || !strcmp(s, "+.inf")) {
+		*d = INFINITY;
+		return 1;
+	}
+	if (!strcmp(s, "-.inf") || !strcmp(s, "-.Inf") || !strcmp(s, "-.INF")) {
+		*d = -INFINITY;
+		return 1;
+	}
+	if (!strcmp(s, ".nan") || !strcmp(s, ".NaN") || !strcmp(s, ".NAN")) {
+		*d = NAN;
+		return 1;
+	}
+	if (!strncmp(s, "0x", 2) || !strncmp(s, "0o", 2)) {
+		int base = s[1] == 'x' ? 16 : 8;
+		if (!s[2])
+			return 0;
+		errno = 0;
+		unsigned long long v = strtoull(s + 2, &end, base);
+		if (*end || errno)
+			return 0;
+		*d = (double)v;
+		*integral = 1;
+		return 1;
+	}
+	if (*p == '+' || *p == '-')
+		p++;
+	int digits = 0, dot = 0, exp = 0;
+	for (; *p; p++) {
+		if (*p >= '0' && *p <= '9')
+			digits++;
+		else if (*p == '.' && !dot && !exp)
+			dot = 1;
+		else if ((*p == 'e' || *p == 'E') && digits && !exp) {
+			exp = 1;
+			if (p[1] == '+' || p[1] == '-')
+				p++;
+			if (!p[1])
+				return 0;
+		} else
+			return 0;
+	}
+	if (!digits)
+		return 0;
+	errno = 0;
+	*d = strtod(s, &end);
+	if (*end)
+		return 0;
+	*integral = !dot && !exp;
+	return 1;
+}
+
+jv ynode_to_jv(const struct ynode *n)
+{
+	if (!n)
+		return jv_null();
+	switch (n->kind) {
+	case Y_SCALAR: {
+		if (n->quoted)
+			return jv_string(n->scalar);
+		if (is_null(n->scalar))
+			return jv_null();
+		int b = bool_value(n->scalar);
+		if (b >= 0)
+			return jv_bool(b);
+		double d;
+		int integral;
+		if (number_value(n->scalar, &d, &integral)) {
+			/* integers past 2^53 would lose digits as doubles: keep their text */
+			if (integral && fabs(d) >= 9007199254740992.0)
+				return jv_string(n->scalar);
+			return jv_number(d);
+		}
+		return jv_string(n->scalar);
+	}
+	case Y_SEQ: {
+		jv a = jv_array();
+		for (int i = 0; i < n->n; i++)
+			a = jv_array_append(a, ynode_to_jv(n->items[i]));
+		return a;
+	}
+	case Y_MAP: {
+		jv o = jv_object();
+		for (int i = 0; i < n->n; i++)
+			o = jv_object_set(o, jv_string(n->keys[i]->scalar), ynode_to_jv(n->vals[i]));
+		return o;
+	}
+	}
+	BUG("ynode kind");
+}
+
+const char *ynode_kind_name(const struct ynode *n)
+{
+	if (!n)
+		return "null";
+	switch (n->kind) {
+	case Y_SEQ:
+		return "list";
+	case Y_MAP:
+		return "map";
+	case Y_SCALAR:
+		break;
+	}
+	if (n->quoted)
+		return "string";
+	if (is_null(n->scalar))
+		return "null";
+	if (bool_value(n->scalar) >= 0)
+		return "bool";
+	double d;
+	int integral;
+	if (number_value(n->scalar, &d, &integral))
+		return "number";
+	return "string";
+}
