@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# quickstart.sh — the README's first command: set up (scripts/setup.sh), build, and run
+# the bundled example runbook examples/quickstart.yaml twice: once to success, once with
+# -p fail=true so that its last step fails and the rollback undoes what was done.
+#
+# Environment: BUILD_DIR (default build), JOBS (default: number of CPUs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+./scripts/setup.sh
+
+build=${BUILD_DIR:-build}
+jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
+[ -f "$build/build.ninja" ] || meson setup "$build" >/dev/null
+ninja -C "$build" -j "$jobs" >/dev/null
+rb=$build/runbook
+example=examples/quickstart.yaml
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+say() { printf '\n== %s\n' "$*"; }
+
+say "$rb validate $example"
+"$rb" validate "$example"
+echo "valid"
+
+say "$rb run $example --yes -p workdir=$work/ok"
+"$rb" run "$example" --yes -p workdir="$work/ok"
+echo "files written by the run:"
+ls "$work/ok"
+
+say "$rb run $example --yes -p workdir=$work/failing -p fail=true"
+echo "(the last step fails on purpose; the rollback undoes every completed step, newest first)"
+set +e
+"$rb" run "$example" --yes -p workdir="$work/failing" -p fail=true
+rc=$?
+set -e
+if [ "$rc" -ne 1 ]; then
+	echo "quickstart: expected exit status 1 (failed, rollback complete), got $rc" >&2
+	exit 1
+fi
+if [ -e "$work/failing" ]; then
+	echo "quickstart: the rollback left $work/failing behind:" >&2
+	ls -la "$work/failing" >&2
+	exit 1
+fi
+echo "exit status 1: failed, rollback complete; $work/failing is gone"
+
+say "next"
+echo "  $rb history                  the two runs you just made"
+echo "  $rb show RUN-ID              what happened, step by step"
+echo "  $rb run $example --dry-run   what it would change, without changing it"
+echo "  man -l man/runbook.1 and man -l man/runbook.5; README.md has a five-minute tour"
