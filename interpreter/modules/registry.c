@@ -12,6 +12,7 @@
 #include "../core/diag.h"
 
 extern const struct module_desc core_module;
+extern const struct module_desc aws_module;
 /* other modules declare theirs here, next to their line in the table below */
 
 /*
@@ -21,6 +22,7 @@ extern const struct module_desc core_module;
  */
 static const struct module_desc *const registry_modules[] = {
 	&core_module,
+	&aws_module,
 	NULL
 };
 

@@ -1,0 +1,567 @@
+/* credentials.c — credentials and region in the AWS CLI's (botocore's) order.
+ *
+ * Credentials, first match wins:
+ *   0. connections.aws.credentials (explicit; for simulators and rehearsals)
+ *   1. environment AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN
+ *      (skipped when connections.aws.profile names a profile, like `aws --profile`)
+ *   2. the profile (connections.aws.profile, else AWS_PROFILE, else "default"):
+ *      role_arn + source_profile | credential_source -> STS AssumeRole;
+ *      role_arn + web_identity_token_file -> STS AssumeRoleWithWebIdentity;
+ *      aws_access_key_id / aws_secret_access_key / aws_session_token
+ *      (~/.aws/credentials first, then ~/.aws/config; AWS_SHARED_CREDENTIALS_FILE,
+ *      AWS_CONFIG_FILE move them)
+ *   3. AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN (+ AWS_ROLE_SESSION_NAME)
+ *   4. container credentials: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (169.254.170.2) or
+ *      AWS_CONTAINER_CREDENTIALS_FULL_URI, with AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE)
+ *   5. IMDSv2 (token PUT, then the role's credentials), 1 s timeout per request,
+ *      unless AWS_EC2_METADATA_DISABLED=true
+ * Temporary credentials (2-5) are cached per profile until 5 minutes before expiry.
+ * Nothing here logs a key, a secret or a token.
+ */
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "aws.h"
+#include "../../core/bug.h"
+#include "../../core/dur.h"
+#include "../../core/jvx.h"
+
+void aws_creds_release(struct aws_creds *c)
+{
+	if (c->secret_access_key)
+		memset(c->secret_access_key, 0, strlen(c->secret_access_key));
+	free(c->access_key_id);
+	free(c->secret_access_key);
+	free(c->session_token);
+	memset(c, 0, sizeof *c);
+}
+
+static char *env_nonempty(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v ? (char *)v : NULL;
+}
+
+char *aws_config_path(int credentials_file)
+{
+	const char *v = env_nonempty(credentials_file ? "AWS_SHARED_CREDENTIALS_FILE" : "AWS_CONFIG_FILE");
+	struct buf b = BUF_INIT(4096);
+	if (v) {
+		if (v[0] == '~' && v[1] == '/' && getenv("HOME"))
+			buf_addf(&b, "%s%s", getenv("HOME"), v + 1);
+		else
+			buf_adds(&b, v);
+	} else {
+		const char *home = getenv("HOME");
+		if (!home)
+			return NULL;
+		buf_addf(&b, "%s/.aws/%s", home, credentials_file ? "credentials" : "config");
+	}
+	return buf_detach(&b);
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	size_t n = strlen(s);
+	while (n && isspace((unsigned char)s[n - 1]))
+		s[--n] = 0;
+	return s;
+}
+
+/* INI as the AWS CLI reads it: [section], key = value, '#' / ';' comments, and nested
+ * blocks (`s3 =` followed by indented lines) which are skipped. */
+char *aws_ini_get(const char *file, const char *section, const char *key)
+{
+	FILE *f = file ? fopen(file, "r") : NULL;
+	if (!f)
+		return NULL;
+	char line[4096], *found = NULL;
+	int in = 0, nested = 0;
+	while (fgets(line, sizeof line, f)) {
+		int indented = line[0] == ' ' || line[0] == '\t';
+		char *s = trim(line);
+		if (!*s || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[') {
+			char *e = strchr(s, ']');
+			if (!e)
+				continue;
+			*e = 0;
+			in = !strcmp(trim(s + 1), section);
+			nested = 0;
+			continue;
+		}
+		if (!in)
+			continue;
+		if (indented && nested)
+			continue;
+		nested = 0;
+		char *eq = strchr(s, '=');
+		if (!eq)
+			continue;
+		*eq = 0;
+		char *k = trim(s), *v = trim(eq + 1);
+		if (!*v) {
+			nested = 1;
+			continue;
+		}
+		if (!strcmp(k, key)) {
+			free(found);
+			found = xstrdup(v);
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* a profile's key: credentials file [name], then config [profile name] ([default]) */
+static char *profile_get(const char *profile, const char *key)
+{
+	char *path = aws_config_path(1), *v = aws_ini_get(path, profile, key);
+	free(path);
+	if (v)
+		return v;
+	path = aws_config_path(0);
+	struct buf sec = BUF_INIT(512);
+	if (!strcmp(profile, "default"))
+		buf_adds(&sec, "default");
+	else
+		buf_addf(&sec, "profile %s", profile);
+	v = aws_ini_get(path, sec.data, key);
+	if (!v && !strcmp(profile, "default"))
+		v = aws_ini_get(path, "profile default", key);
+	buf_release(&sec);
+	free(path);
+	return v;
+}
+
+static const char *profile_name(const char *explicit_profile)
+{
+	if (explicit_profile && *explicit_profile)
+		return explicit_profile;
+	if (env_nonempty("AWS_PROFILE"))
+		return getenv("AWS_PROFILE");
+	if (env_nonempty("AWS_DEFAULT_PROFILE"))
+		return getenv("AWS_DEFAULT_PROFILE");
+	return "default";
+}
+
+char *aws_resolve_region(const char *conn_region, const char *profile)
+{
+	if (conn_region && *conn_region)
+		return xstrdup(conn_region);
+	if (env_nonempty("AWS_REGION"))
+		return xstrdup(getenv("AWS_REGION"));
+	if (env_nonempty("AWS_DEFAULT_REGION"))
+		return xstrdup(getenv("AWS_DEFAULT_REGION"));
+	return profile_get(profile_name(profile), "region");
+}
+
+/* ---- cache of temporary credentials */
+#define CACHE_N 8
+static struct {
+	char *key;
+	struct aws_creds creds;
+} cache[CACHE_N];
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int64_t real_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void creds_copy(struct aws_creds *dst, const struct aws_creds *src)
+{
+	dst->access_key_id = src->access_key_id ? xstrdup(src->access_key_id) : NULL;
+	dst->secret_access_key = src->secret_access_key ? xstrdup(src->secret_access_key) : NULL;
+	dst->session_token = src->session_token ? xstrdup(src->session_token) : NULL;
+	dst->expires_ms = src->expires_ms;
+	dst->source = src->source;
+}
+
+static int cache_get(const char *key, struct aws_creds *out)
+{
+	int hit = 0;
+	pthread_mutex_lock(&cache_lock);
+	for (int i = 0; i < CACHE_N; i++)
+		if (cache[i].key && !strcmp(cache[i].key, key) &&
+		    (!cache[i].creds.expires_ms || cache[i].creds.expires_ms - 300000 > real_now_ms())) {
+			creds_copy(out, &cache[i].creds);
+			hit = 1;
+			break;
+		}
+	pthread_mutex_unlock(&cache_lock);
+	return hit;
+}
+
+static void cache_put(const char *key, const struct aws_creds *c)
+{
+	pthread_mutex_lock(&cache_lock);
+	int slot = 0;
+	for (int i = 0; i < CACHE_N; i++) {
+		if (cache[i].key && !strcmp(cache[i].key, key)) {
+			slot = i;
+			break;
+		}
+		if (!cache[i].key)
+			slot = i;
+	}
+	free(cache[slot].key);
+	aws_creds_release(&cache[slot].creds);
+	cache[slot].key = xstrdup(key);
+	creds_copy(&cache[slot].creds, c);
+	pthread_mutex_unlock(&cache_lock);
+}
+
+void aws_creds_cache_clear(void)
+{
+	pthread_mutex_lock(&cache_lock);
+	for (int i = 0; i < CACHE_N; i++) {
+		free(cache[i].key);
+		cache[i].key = NULL;
+		aws_creds_release(&cache[i].creds);
+	}
+	pthread_mutex_unlock(&cache_lock);
+}
+
+/* {AccessKeyId, SecretAccessKey, SessionToken|Token, Expiration} -> creds; borrows j */
+static int creds_from_json(jv j, const char *source, struct aws_creds *out)
+{
+	const char *ak = jvx_str(j, "AccessKeyId"), *sk = jvx_str(j, "SecretAccessKey");
+	const char *tok = jvx_str(j, "SessionToken");
+	const char *exp = jvx_str(j, "Expiration");
+	if (!tok)
+		tok = jvx_str(j, "Token");
+	if (!ak || !sk)
+		return -1;
+	out->access_key_id = xstrdup(ak);
+	out->secret_access_key = xstrdup(sk);
+	out->session_token = tok ? xstrdup(tok) : NULL;
+	out->expires_ms = 0;
+	if (exp)
+		ts_parse(exp, &out->expires_ms);
+	out->source = source;
+	return 0;
+}
+
+static int read_file_str(const char *path, char **out)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	struct buf b = BUF_INIT(1 << 20);
+	char tmp[4096];
+	size_t n;
+	int ret = 0;
+	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+		if (buf_add(&b, tmp, n) < 0) {
+			ret = -1;
+			break;
+		}
+	fclose(f);
+	if (ret < 0) {
+		buf_release(&b);
+		return -1;
+	}
+	char *s = buf_detach(&b);
+	size_t l = strlen(s);
+	while (l && isspace((unsigned char)s[l - 1]))
+		s[--l] = 0;
+	*out = s;
+	return 0;
+}
+
+static char *session_name(const char *configured)
+{
+	if (configured && *configured)
+		return xstrdup(configured);
+	char b[64];
+	snprintf(b, sizeof b, "runbook-%lld", (long long)(real_now_ms() / 1000));
+	return xstrdup(b);
+}
+
+/* STS through our own query client; `src` signs (NULL: anonymous, web identity) */
+static int sts_call(struct aws_client *parent, const struct aws_creds *src, const char *action,
+		    jv params, const char *source, struct aws_creds *out, jv *err)
+{
+	struct aws_client t;
+	memset(&t, 0, sizeof t);
+	t.call = parent->call;
+	t.region = xstrdup(parent->region ? parent->region : "us-east-1");
+	t.endpoint = parent->endpoint ? xstrdup(parent->endpoint) : NULL;
+	t.max_attempts = parent->max_attempts;
+	t.base_ms = parent->base_ms;
+	t.cap_ms = parent->cap_ms;
+	if (src) {
+		creds_copy(&t.creds, src);
+		t.have_creds = 1;
+	} else {
+		t.have_creds = -1; /* anonymous */
+	}
+	jv res;
+	int ret = aws_query_call(&t, &aws_svc_sts, action, params, &res, err);
+	if (ret == 0) {
+		jv c = jvx_get(res, "Credentials");
+		if (creds_from_json(c, source, out) < 0) {
+			*err = jvx_error("InvalidCredentials", "%s returned no credentials", action);
+			ret = -1;
+		}
+		jv_free(c);
+		jv_free(res);
+	}
+	aws_client_release(&t);
+	return ret;
+}
+
+static int web_identity(struct aws_client *c, const char *token_file, const char *role_arn,
+			const char *sess, struct aws_creds *out, jv *err)
+{
+	char *tok = NULL;
+	if (read_file_str(token_file, &tok) < 0) {
+		*err = jvx_error("InvalidCredentials", "cannot read web identity token file '%s'", token_file);
+		return -1;
+	}
+	char *sn = session_name(sess);
+	jv p = jv_object();
+	p = jv_object_set(p, jv_string("RoleArn"), jv_string(role_arn));
+	p = jv_object_set(p, jv_string("RoleSessionName"), jv_string(sn));
+	p = jv_object_set(p, jv_string("WebIdentityToken"), jv_string(tok));
+	memset(tok, 0, strlen(tok));
+	free(tok);
+	free(sn);
+	return sts_call(c, NULL, "AssumeRoleWithWebIdentity", p, "web-identity", out, err);
+}
+
+static int container_creds(struct aws_creds *out, jv *err)
+{
+	const char *rel = env_nonempty("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+	const char *full = env_nonempty("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+	if (!rel && !full)
+		return 0;
+	struct buf url = BUF_INIT(4096);
+	if (rel)
+		buf_addf(&url, "http://169.254.170.2%s", rel);
+	else
+		buf_adds(&url, full);
+	char *tok = NULL;
+	const char *tf = env_nonempty("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+	if (tf)
+		read_file_str(tf, &tok);
+	else if (env_nonempty("AWS_CONTAINER_AUTHORIZATION_TOKEN"))
+		tok = xstrdup(getenv("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
+	const char *hdrs[] = {"Authorization", tok, NULL};
+	struct aws_response resp;
+	int ret = -1;
+	if (aws_http_plain("GET", url.data, tok ? hdrs : NULL, 2000, &resp) == 0 && resp.status == 200) {
+		jv j = jv_parse_sized(buf_str(&resp.body), (int)resp.body.len);
+		if (jv_is_valid(j) && creds_from_json(j, "container", out) == 0)
+			ret = 1;
+		jv_free(j);
+	}
+	if (ret < 0)
+		*err = jvx_error("InvalidCredentials", "container credentials endpoint %s gave no credentials",
+				 url.data);
+	aws_response_release(&resp);
+	if (tok) {
+		memset(tok, 0, strlen(tok));
+		free(tok);
+	}
+	buf_release(&url);
+	return ret;
+}
+
+static int imds_creds(struct aws_creds *out)
+{
+	const char *dis = getenv("AWS_EC2_METADATA_DISABLED");
+	if (dis && !strcasecmp(dis, "true"))
+		return 0;
+	const char *base = env_nonempty("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+	if (!base)
+		base = "http://169.254.169.254";
+	struct buf url = BUF_INIT(4096);
+	struct aws_response resp;
+	char *token = NULL, *role = NULL;
+	int ret = 0;
+	const char *th[] = {"X-aws-ec2-metadata-token-ttl-seconds", "21600", NULL};
+	buf_addf(&url, "%s/latest/api/token", base);
+	if (aws_http_plain("PUT", url.data, th, 1000, &resp) == 0 && resp.status == 200)
+		token = xstrdup(buf_str(&resp.body));
+	aws_response_release(&resp);
+	if (!token)
+		goto out;
+	const char *ah[] = {"X-aws-ec2-metadata-token", token, NULL};
+	buf_reset(&url);
+	buf_addf(&url, "%s/latest/meta-data/iam/security-credentials/", base);
+	if (aws_http_plain("GET", url.data, ah, 1000, &resp) == 0 && resp.status == 200 && resp.body.len)
+		role = xstrndup(resp.body.data, strcspn(resp.body.data, "\r\n"));
+	aws_response_release(&resp);
+	if (!role)
+		goto out;
+	buf_reset(&url);
+	buf_addf(&url, "%s/latest/meta-data/iam/security-credentials/%s", base, role);
+	if (aws_http_plain("GET", url.data, ah, 1000, &resp) == 0 && resp.status == 200) {
+		jv j = jv_parse_sized(buf_str(&resp.body), (int)resp.body.len);
+		if (jv_is_valid(j) && creds_from_json(j, "imds", out) == 0)
+			ret = 1;
+		jv_free(j);
+	}
+	aws_response_release(&resp);
+out:
+	free(token);
+	free(role);
+	buf_release(&url);
+	return ret;
+}
+
+static int profile_creds(struct aws_client *c, const char *profile, int depth,
+			 struct aws_creds *out, jv *err);
+
+static int assume_role(struct aws_client *c, const char *profile, const char *role_arn,
+		       int depth, struct aws_creds *out, jv *err)
+{
+	struct aws_creds src;
+	int ret = -1, got = 0;
+	memset(&src, 0, sizeof src);
+	char *sp = profile_get(profile, "source_profile");
+	char *cs = profile_get(profile, "credential_source");
+	char *ext = profile_get(profile, "external_id");
+	char *sess = profile_get(profile, "role_session_name");
+	char *dur = profile_get(profile, "duration_seconds");
+	char *wit = profile_get(profile, "web_identity_token_file");
+	if (wit) {
+		ret = web_identity(c, wit, role_arn, sess, out, err) == 0 ? 1 : -1;
+		goto out;
+	}
+	if (sp) {
+		if (depth > 4) {
+			*err = jvx_error("InvalidConfiguration", "profile '%s': source_profile chain too long", profile);
+			goto out;
+		}
+		/* a source profile that has its own keys uses them even if it has role_arn too
+		 * (botocore: the chain ends at static credentials of the source profile) */
+		got = profile_creds(c, sp, depth + 1, &src, err);
+	} else if (cs) {
+		if (!strcmp(cs, "Environment")) {
+			if (env_nonempty("AWS_ACCESS_KEY_ID") && env_nonempty("AWS_SECRET_ACCESS_KEY")) {
+				src.access_key_id = xstrdup(getenv("AWS_ACCESS_KEY_ID"));
+				src.secret_access_key = xstrdup(getenv("AWS_SECRET_ACCESS_KEY"));
+				if (env_nonempty("AWS_SESSION_TOKEN"))
+					src.session_token = xstrdup(getenv("AWS_SESSION_TOKEN"));
+				got = 1;
+			}
+		} else if (!strcmp(cs, "EcsContainer")) {
+			got = container_creds(&src, err);
+		} else if (!strcmp(cs, "Ec2InstanceMetadata")) {
+			got = imds_creds(&src);
+		} else {
+			*err = jvx_error("InvalidConfiguration", "profile '%s': unknown credential_source '%s'",
+					 profile, cs);
+			goto out;
+		}
+	} else {
+		*err = jvx_error("InvalidConfiguration",
+				 "profile '%s' has role_arn but no source_profile, credential_source or web_identity_token_file",
+				 profile);
+		goto out;
+	}
+	if (got < 0)
+		goto out;
+	if (got == 0) {
+		*err = jvx_error("NoCredentials", "profile '%s': no source credentials for role %s", profile,
+				 role_arn);
+		goto out;
+	}
+	char *sn = session_name(sess);
+	jv p = jv_object();
+	p = jv_object_set(p, jv_string("RoleArn"), jv_string(role_arn));
+	p = jv_object_set(p, jv_string("RoleSessionName"), jv_string(sn));
+	free(sn);
+	if (ext)
+		p = jv_object_set(p, jv_string("ExternalId"), jv_string(ext));
+	if (dur)
+		p = jv_object_set(p, jv_string("DurationSeconds"), jv_string(dur));
+	ret = sts_call(c, &src, "AssumeRole", p, "assume-role", out, err) == 0 ? 1 : -1;
+out:
+	aws_creds_release(&src);
+	free(sp);
+	free(cs);
+	free(ext);
+	free(sess);
+	free(dur);
+	free(wit);
+	return ret;
+}
+
+/* 1 found, 0 this profile has none, -1 error */
+static int profile_creds(struct aws_client *c, const char *profile, int depth,
+			 struct aws_creds *out, jv *err)
+{
+	char *ak = profile_get(profile, "aws_access_key_id");
+	char *sk = profile_get(profile, "aws_secret_access_key");
+	char *role = depth == 0 || !ak ? profile_get(profile, "role_arn") : NULL;
+	int ret = 0;
+	if (role) {
+		ret = assume_role(c, profile, role, depth, out, err);
+	} else if (ak && sk) {
+		out->access_key_id = ak;
+		out->secret_access_key = sk;
+		out->session_token = profile_get(profile, "aws_session_token");
+		out->source = "profile";
+		ak = sk = NULL;
+		ret = 1;
+	} else if (depth > 0) {
+		*err = jvx_error("NoCredentials", "source profile '%s' has no credentials", profile);
+		ret = -1;
+	}
+	free(ak);
+	if (sk)
+		memset(sk, 0, strlen(sk));
+	free(sk);
+	free(role);
+	return ret;
+}
+
+int aws_resolve_credentials(struct aws_client *c, struct aws_creds *out, jv *err)
+{
+	int r;
+	memset(out, 0, sizeof *out);
+	if (!c->profile && env_nonempty("AWS_ACCESS_KEY_ID") && env_nonempty("AWS_SECRET_ACCESS_KEY")) {
+		out->access_key_id = xstrdup(getenv("AWS_ACCESS_KEY_ID"));
+		out->secret_access_key = xstrdup(getenv("AWS_SECRET_ACCESS_KEY"));
+		if (env_nonempty("AWS_SESSION_TOKEN"))
+			out->session_token = xstrdup(getenv("AWS_SESSION_TOKEN"));
+		out->source = "env";
+		return 1;
+	}
+	const char *profile = profile_name(c->profile);
+	struct buf key = BUF_INIT(0);
+	buf_addf(&key, "profile:%s", profile);
+	if (cache_get(key.data, out)) {
+		buf_release(&key);
+		return 1;
+	}
+	r = profile_creds(c, profile, 0, out, err);
+	if (r == 0 && env_nonempty("AWS_WEB_IDENTITY_TOKEN_FILE") && env_nonempty("AWS_ROLE_ARN"))
+		r = web_identity(c, getenv("AWS_WEB_IDENTITY_TOKEN_FILE"), getenv("AWS_ROLE_ARN"),
+				 getenv("AWS_ROLE_SESSION_NAME"), out, err) == 0 ? 1 : -1;
+	if (r == 0)
+		r = container_creds(out, err);
+	if (r == 0)
+		r = imds_creds(out);
+	if (r == 1 && out->session_token && strcmp(out->source, "profile"))
+		cache_put(key.data, out);
+	if (r == 0 && c->profile && strcmp(c->profile, "default")) {
+		*err = jvx_error("ProfileNotFound", "profile '%s' has no credentials", c->profile);
+		r = -1;
+	}
+	buf_release(&key);
+	return r;
+}
