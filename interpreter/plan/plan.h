@@ -4,8 +4,8 @@
  * unknown steps (did-you-mean), cycles (the cycle path is printed), `.steps.X`
  * references to steps that are not ancestors, unknown actions (did-you-mean), every
  * `with:` against the action's descriptor (unknown arg, missing required, wrong type of
- * a constant), `with:` of a `uses:` step against the child's params, connections
- * against the module's conn_args. All errors at once.
+ * a constant), connections against the module's conn_args. All errors at once.
+ * (A `uses:` step's with: against the child's params is checked by lang.)
  *
  * Edges: a step without `needs` waits for the step before it in its runbook; `needs:
  * [a, b]` replaces that; `needs: []` makes a root. A `uses:` step's own deps are in

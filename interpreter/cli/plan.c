@@ -1,0 +1,320 @@
+/* plan.c — `runbook plan FILE [-p K=V]... [--params-file F] [--format text|json]`:
+ * check the runbook and its params, then print what a run would do: the steps in
+ * order with their kind, action, dependencies, parallel level, whether they change
+ * anything and how long they usually take, and the projected critical path.
+ * Nothing runs. Exit 0, or 2 on invalid input or usage. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "../core/buf.h"
+#include "../core/bug.h"
+#include "../core/dur.h"
+#include "../core/jvx.h"
+#include "../core/redact.h"
+
+static const char usage[] =
+	"usage: runbook plan FILE [-p K=V]... [--params-file F] [--format text|json]\n"
+	"\n"
+	"Validate FILE and its params and print the plan of a run without running anything:\n"
+	"every step in execution order with its kind, action, dependencies, parallel level,\n"
+	"whether it changes anything (mutates) and its typical duration; the groups of steps\n"
+	"that can run in parallel; the steps that would change something; and the projected\n"
+	"duration of the critical path (from the actions' typical durations).\n"
+	"\n"
+	"  -p, --param K=V     a param value (repeatable; wins over --params-file)\n"
+	"  --params-file F     params from a YAML or JSON map\n"
+	"  --format text|json  output format (default text); json is the plan as data\n"
+	"  --state-dir DIR     accepted for symmetry with the other commands (unused)\n"
+	"\n"
+	"Secret params are shown as ***. Exit status: 0, or 2 on invalid input or usage.\n";
+
+enum plan_fmt { FMT_TEXT, FMT_JSON };
+
+static char *ms_text(int64_t ms, char *b, size_t n)
+{
+	if (ms <= 0) {
+		snprintf(b, n, "-");
+		return b;
+	}
+	return dur_format(ms, b, n);
+}
+
+/* value of param i, "***" for secrets; malloc'd */
+static char *param_text(const struct rb_param *pm, jv values, struct redactor *rd)
+{
+	jv v;
+	char *t, *r;
+	if (pm->flags & PARAM_SECRET)
+		return xstrdup(REDACT_MASK);
+	v = jvx_get(values, pm->name);
+	if (!jv_is_valid(v)) {
+		jv_free(v);
+		return xstrdup("(unset)");
+	}
+	t = jvx_text(v);
+	r = redact_str(rd, t);
+	free(t);
+	return r;
+}
+
+static jv params_values(const struct runbook *rb, jv values, struct redactor *rd)
+{
+	jv o = jv_object();
+	for (int i = 0; i < rb->nparams; i++) {
+		const struct rb_param *pm = &rb->params[i];
+		jv v = jvx_get(values, pm->name);
+		if (!jv_is_valid(v)) {
+			jv_free(v);
+			continue;
+		}
+		if (pm->flags & PARAM_SECRET) {
+			jv_free(v);
+			v = jv_string(REDACT_MASK);
+		}
+		o = jv_object_set(o, jv_string(pm->name), v);
+	}
+	return redact_jv(rd, o);
+}
+
+static const char *node_action(const struct plan_node *nd)
+{
+	const struct rb_step *s = nd->step;
+	if (s->kind == STEP_ACTION && s->action)
+		return s->action;
+	if (s->kind == STEP_WAIT && s->wait.action)
+		return s->wait.action;
+	if (s->kind == STEP_USES && s->uses)
+		return s->uses;
+	return "-";
+}
+
+static void needs_text(struct buf *b, const struct plan *p, const struct plan_node *nd)
+{
+	if (!nd->ndeps) {
+		buf_adds(b, "-");
+		return;
+	}
+	for (int k = 0; k < nd->ndeps; k++)
+		buf_addf(b, "%s%s", k ? "," : "", p->nodes[nd->deps[k]].qid);
+}
+
+static int width(int w, const char *s)
+{
+	int l = (int)strlen(s);
+	return l > w ? l : w;
+}
+
+static void print_text(FILE *out, const struct plan *p, jv values, struct redactor *rd)
+{
+	const struct runbook *rb = p->rb;
+	struct exprset *set = p->loader->exprs;
+	struct buf b = BUF_INIT(0), cell = BUF_INIT(0);
+	int wid = 4, wkind = 4, wact = 6, wneeds = 5, nmut = 0;
+	int *path = NULL, npath;
+	char d[64];
+
+	buf_addf(&b, "runbook %s (%s)\n", rb->name ? rb->name : "?", rb->path ? rb->path : "?");
+	if (rb->description)
+		buf_addf(&b, "%s\n", rb->description);
+	if (rb->nparams) {
+		buf_adds(&b, "params:");
+		for (int i = 0; i < rb->nparams; i++) {
+			char *t = param_text(&rb->params[i], values, rd);
+			buf_addf(&b, " %s=%s", rb->params[i].name, t);
+			free(t);
+		}
+		buf_addc(&b, '\n');
+	}
+
+	for (int x = 0; x < p->n; x++) {
+		const struct plan_node *nd = &p->nodes[x];
+		wid = width(wid, nd->qid);
+		wkind = width(wkind, step_kind_name(nd->step->kind));
+		wact = width(wact, node_action(nd));
+		buf_reset(&cell);
+		needs_text(&cell, p, nd);
+		wneeds = width(wneeds, buf_str(&cell));
+		nmut += nd->mutating;
+	}
+	if (wneeds > 40)
+		wneeds = 40;
+	buf_addf(&b, "\n%d step%s in %d level%s, %d mutating\n\n", p->n, p->n == 1 ? "" : "s",
+		 p->nlevels, p->nlevels == 1 ? "" : "s", nmut);
+	buf_addf(&b, "  %4s  %5s  %-*s  %-*s  %-*s  %-*s  %-7s  %s\n", "#", "LEVEL", wid, "STEP",
+		 wkind, "KIND", wact, "ACTION", wneeds, "NEEDS", "MUTATES", "TYPICAL");
+	for (int i = 0; i < p->n; i++) {
+		const struct plan_node *nd = &p->nodes[p->order[i]];
+		const struct rb_step *s = nd->step;
+		buf_reset(&cell);
+		needs_text(&cell, p, nd);
+		buf_addf(&b, "  %4d  %5d  %-*s  %-*s  %-*s  %-*s  %-7s  %s\n", i + 1, nd->level, wid,
+			 nd->qid, wkind, step_kind_name(s->kind), wact, node_action(nd), wneeds,
+			 buf_str(&cell), nd->mutating ? "yes" : "no", ms_text(nd->typical_ms, d, sizeof(d)));
+		if (s->when >= 0)
+			buf_addf(&b, "        when: %s\n", exprset_text(set, s->when));
+		if (s->for_each >= 0)
+			buf_addf(&b, "        for each: %s\n", exprset_text(set, s->for_each));
+		if (!s->critical)
+			buf_adds(&b, "        not critical: a failure is recorded and the run goes on\n");
+		for (int k = 0; k < s->nrollback; k++) {
+			const struct rb_step *r = &s->rollback[k];
+			buf_addf(&b, "        rollback %d: %s", k + 1, step_kind_name(r->kind));
+			if (r->kind == STEP_ACTION && r->action)
+				buf_addf(&b, " %s", r->action);
+			else if (r->kind == STEP_WAIT && r->wait.action)
+				buf_addf(&b, " %s", r->wait.action);
+			buf_addc(&b, '\n');
+		}
+	}
+
+	buf_adds(&b, "\nparallel groups:\n");
+	for (int l = 0; l < p->nlevels; l++) {
+		int cnt = 0;
+		buf_reset(&cell);
+		for (int i = 0; i < p->n; i++) {
+			const struct plan_node *nd = &p->nodes[p->order[i]];
+			if (nd->level != l)
+				continue;
+			buf_addf(&cell, "%s%s", cnt ? ", " : "", nd->qid);
+			cnt++;
+		}
+		buf_addf(&b, "  level %d: %s%s\n", l, buf_str(&cell), cnt > 1 ? "  (in parallel)" : "");
+	}
+
+	buf_addf(&b, "\nmutating steps (%d):", nmut);
+	if (!nmut)
+		buf_adds(&b, " none");
+	for (int i = 0, c = 0; i < p->n; i++) {
+		const struct plan_node *nd = &p->nodes[p->order[i]];
+		if (nd->mutating)
+			buf_addf(&b, "%s %s", c++ ? "," : "", nd->qid);
+	}
+	buf_addc(&b, '\n');
+
+	npath = plan_critical_path(p, &path);
+	buf_adds(&b, "critical path:");
+	for (int i = 0; i < npath; i++)
+		buf_addf(&b, "%s %s", i ? " ->" : "", p->nodes[path[i]].qid);
+	buf_addf(&b, "%s(projected %s)\n", npath ? " " : " none ",
+		 dur_format(p->critical_ms, d, sizeof(d)));
+	free(path);
+	if (rb->objectives.rto_ms) {
+		buf_addf(&b, "objective: rto %s", dur_format(rb->objectives.rto_ms, d, sizeof(d)));
+		buf_addf(&b, " (projected %s)\n", p->critical_ms <= rb->objectives.rto_ms ?
+			 "within it" : "OVER it");
+	}
+	{
+		char *safe = redact_str(rd, buf_str(&b));
+		fputs(safe, out);
+		free(safe);
+	}
+	buf_release(&b);
+	buf_release(&cell);
+}
+
+int cmd_plan(int argc, char **argv)
+{
+	const char *file = NULL, *fmt_name = "text";
+	enum plan_fmt fmt = FMT_TEXT;
+	jv raw = jv_object(), values = jv_invalid();
+	struct diag_list dl = { 0 };
+	struct cli_loaded l;
+	struct redactor *rd = NULL;
+	const char **files = xcalloc((size_t)argc + 1, sizeof(char *));
+	int nfiles = 0, loaded = 0, rc = 2;
+
+	memset(&l, 0, sizeof(l));
+	/* first pass: options (the params file is read after the -p values) */
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(usage, stdout);
+			rc = 0;
+			goto out;
+		} else if (!strcmp(a, "-p") || !strcmp(a, "--param")) {
+			if (++i >= argc)
+				goto usage;
+			if (cli_param_add(&raw, argv[i]) < 0)
+				goto out;
+		} else if (!strncmp(a, "-p", 2) && a[2]) {
+			if (cli_param_add(&raw, a + 2) < 0)
+				goto out;
+		} else if (!strncmp(a, "--param=", 8)) {
+			if (cli_param_add(&raw, a + 8) < 0)
+				goto out;
+		} else if (!strcmp(a, "--params-file") || !strcmp(a, "--format") || !strcmp(a, "--state-dir")) {
+			if (++i >= argc)
+				goto usage;
+			if (!strcmp(a, "--params-file"))
+				files[nfiles++] = argv[i];
+			else if (!strcmp(a, "--format"))
+				fmt_name = argv[i];
+		} else if (!strncmp(a, "--params-file=", 14)) {
+			files[nfiles++] = a + 14;
+		} else if (!strncmp(a, "--format=", 9)) {
+			fmt_name = a + 9;
+		} else if (!strncmp(a, "--state-dir=", 12)) {
+			;
+		} else if (a[0] == '-' && a[1]) {
+			cli_error("plan: unknown option '%s'", a);
+			goto usage;
+		} else if (file) {
+			cli_error("plan: one FILE at a time");
+			goto usage;
+		} else {
+			file = a;
+		}
+	}
+	if (!file)
+		goto usage;
+	if (!strcmp(fmt_name, "text"))
+		fmt = FMT_TEXT;
+	else if (!strcmp(fmt_name, "json"))
+		fmt = FMT_JSON;
+	else {
+		cli_error("plan: unknown format '%s' (text or json)", fmt_name);
+		goto usage;
+	}
+	for (int i = 0; i < nfiles; i++)
+		if (cli_params_file(&raw, files[i], &dl) < 0)
+			goto out;    /* printed by cli_params_file */
+
+	loaded = 1;
+	if (cli_load(file, &l, &dl) < 0 || dl.nerrors) {
+		cli_print_diags(&dl);
+		goto out;
+	}
+	rd = redact_new();
+	values = params_resolve(l.rb, jv_copy(raw), rd, &dl);
+	if (!jv_is_valid(values) || dl.nerrors) {
+		cli_print_diags(&dl);
+		goto out;
+	}
+	if (fmt == FMT_JSON) {
+		jv j = plan_to_json(&l.plan);
+		jv txt;
+		j = jv_object_set(j, jv_string("values"), params_values(l.rb, values, rd));
+		j = redact_jv(rd, j);
+		txt = jv_dump_string(j, JV_PRINT_PRETTY | JV_PRINT_SPACE1);
+		fputs(jv_string_value(txt), stdout);
+		fputc('\n', stdout);
+		jv_free(txt);
+	} else {
+		print_text(stdout, &l.plan, values, rd);
+	}
+	rc = fflush(stdout) ? 1 : 0;
+	goto out;
+usage:
+	rc = cli_usage("plan");
+out:
+	if (loaded)
+		cli_unload(&l);
+	diag_list_release(&dl);
+	jv_free(raw);
+	jv_free(values);
+	if (rd)
+		redact_free(rd);
+	free(files);
+	return rc;
+}
