@@ -16,9 +16,10 @@
 #include "expr.h"
 #include "../core/buf.h"
 #include "../core/bug.h"
+#include "strmap.h"
 
-#define CHECK_CHUNK 1000
-#define COMPILE_CHUNK 300
+#define CHECK_CHUNK 2000
+#define COMPILE_CHUNK 200
 #define SHOW_MAX 40
 
 enum expr_state {
@@ -284,6 +285,14 @@ static void report(struct exprset *set, int idx, const char *msg, struct diag_li
 	e->state |= EXPR_BAD;
 }
 
+/* jq trips over our closing `)` when the expression ends too early */
+static const char *end_msg(const struct jq_err *err, const char *text, int start)
+{
+	if (err->line == start + count_lines(text) + 1 && strstr(err->msg, "unexpected ')'"))
+		return "syntax error, unexpected end of expression";
+	return err->msg;
+}
+
 static void add_chunk(struct exprset *set, jq_state *jq, const int *ids, int n)
 {
 	ALLOC_GROW(set->chunks, set->nchunks + 1, set->achunks);
@@ -331,7 +340,8 @@ static void process(struct exprset *set, const int *ids0, int n, enum mode mode,
 				int ok1, start1;
 				compile_ids(set, &ids[k], 1, MODE_CHECK, &one, &start1, &ok1);
 				if (!ok1 && !(set->e[ids[k]].state & EXPR_BAD))
-					report(set, ids[k], one.n ? one.v[0].msg : "syntax error", dl);
+					report(set, ids[k], one.n ? end_msg(&one.v[0], set->e[ids[k]].text, start1)
+							   : "syntax error", dl);
 				errs_clear(&one);
 				free(one.v);
 				if (!ok1) {
@@ -343,7 +353,7 @@ static void process(struct exprset *set, const int *ids0, int n, enum mode mode,
 			if (!bad[k])
 				nbad++;
 			bad[k] = 1;
-			report(set, ids[k], errs.v[i].msg, dl);
+			report(set, ids[k], end_msg(&errs.v[i], set->e[ids[k]].text, starts[k]), dl);
 		}
 		if (!nbad) {
 			if (n == 1) {
@@ -377,31 +387,57 @@ static int blank(const char *s)
 	return 1;
 }
 
+static void run_list(struct exprset *set, const int *list, int n, enum mode mode, struct diag_list *dl)
+{
+	int chunk = mode == MODE_CHECK ? CHECK_CHUNK : COMPILE_CHUNK;
+	for (int i = 0; i < n; i += chunk)
+		process(set, list + i, n - i < chunk ? n - i : chunk, mode, dl);
+}
+
+/* Identical texts are compiled once: real runbooks repeat `.params.x` a lot. A copy of a
+ * text that failed is processed on its own afterwards, so it is reported where it is. */
 static int run_mode(struct exprset *set, enum mode mode, struct diag_list *dl)
 {
 	int nerr0 = dl->nerrors;
-	int chunk = mode == MODE_CHECK ? CHECK_CHUNK : COMPILE_CHUNK;
-	int *ids = xmalloc(sizeof(int) * (size_t)chunk);
-	int n = 0;
 	unsigned done = mode == MODE_CHECK ? EXPR_CHECKED : EXPR_COMPILED;
-	for (int i = 0; i <= set->n; i++) {
-		if (i < set->n) {
-			struct expr *e = &set->e[i];
-			if (e->state & (EXPR_BAD | done))
-				continue;
-			if (mode == MODE_CHECK && blank(e->text)) {
-				diag_error(dl, &e->loc, "empty expression");
-				e->state |= EXPR_BAD;
-				continue;
-			}
-			ids[n++] = i;
+	int *uniq = xmalloc(sizeof(int) * (size_t)(set->n + 1));
+	int *dups = xmalloc(sizeof(int) * (size_t)(set->n + 1));
+	int *canon = xmalloc(sizeof(int) * (size_t)(set->n + 1));
+	int nuniq = 0, ndups = 0, nretry = 0;
+	struct strmap seen = { 0 };
+	for (int i = 0; i < set->n; i++) {
+		struct expr *e = &set->e[i];
+		if (e->state & (EXPR_BAD | done))
+			continue;
+		if (mode == MODE_CHECK && blank(e->text)) {
+			diag_error(dl, &e->loc, "empty expression");
+			e->state |= EXPR_BAD;
+			continue;
 		}
-		if (n == chunk || (i == set->n && n)) {
-			process(set, ids, n, mode, dl);
-			n = 0;
+		int c = strmap_put(&seen, e->text, i);
+		if (c == i)
+			uniq[nuniq++] = i;
+		else {
+			canon[ndups] = c;
+			dups[ndups++] = i;
 		}
 	}
-	free(ids);
+	run_list(set, uniq, nuniq, mode, dl);
+	for (int k = 0; k < ndups; k++) {
+		struct expr *c = &set->e[canon[k]], *e = &set->e[dups[k]];
+		if ((c->state & done) && !(c->state & EXPR_BAD)) {
+			e->state |= c->state & (EXPR_CHECKED | EXPR_COMPILED);
+			e->chunk = c->chunk;
+			e->slot = c->slot;
+		} else {
+			dups[nretry++] = dups[k];
+		}
+	}
+	run_list(set, dups, nretry, mode, dl);
+	strmap_release(&seen);
+	free(uniq);
+	free(dups);
+	free(canon);
 	return dl->nerrors > nerr0 ? -1 : 0;
 }
 

@@ -13,6 +13,7 @@
 #include "../core/buf.h"
 #include "../core/bug.h"
 #include "../core/dur.h"
+#include "strmap.h"
 
 #define USES_MAX_DEPTH 16
 
@@ -683,7 +684,16 @@ static void parse_step(struct lctx *c, const struct ynode *n, struct rb_step *s,
 	walk_keys(c, n, step_keys, &sp);
 	c->where = where;   /* nested tables point elsewhere while they run */
 
-	if (!sp.kind_key)
+	/* a misspelt kind key already has its did-you-mean: say it once */
+	int kind_typo = 0;
+	for (int i = 0; i < n->n && !sp.kind_key; i++) {
+		const struct key_desc *k;
+		for (k = step_keys; k->name && strcmp(k->name, n->keys[i]->scalar); k++)
+			;
+		if (!k->name && diag_suggest(n->keys[i]->scalar, step_kind_names, -1))
+			kind_typo = 1;
+	}
+	if (!sp.kind_key && !kind_typo)
 		diag_error(c->dl, &n->loc, "step '%s' does nothing: add one of 'action', 'wait', 'confirm', "
 			   "'assert' or 'uses'", s->id);
 	if (sp.with_key) {
@@ -830,15 +840,16 @@ static void parse_param(struct lctx *c, const struct ynode *key, const struct yn
 		}
 	}
 	if (pp.choices) {
-		p->choices = jv_array();
+		jv choices = jv_array();
 		for (int i = 0; i < pp.choices->n; i++) {
 			const struct ynode *it = pp.choices->items[i];
 			jv val = param_value(p, it);
 			const char *why;
 			if (param_check_value(p, jv_copy(val), &why) < 0)
 				diag_error(c->dl, &it->loc, "enum value of param '%s' %s", p->name, why);
-			p->choices = jv_array_append(p->choices, val);
+			choices = jv_array_append(choices, val);
 		}
+		p->choices = choices;
 	}
 	if (pp.def) {
 		jv val = param_value(p, pp.def);
@@ -965,7 +976,7 @@ static void load_child(struct lctx *c, struct rb_step *s)
 			struct buf b = BUF_INIT(0);
 			for (int j = i; j < ld->nstack; j++)
 				buf_addf(&b, "%s -> ", ld->stack_names[j]);
-			buf_adds(&b, s->uses);
+			buf_adds(&b, path);
 			diag_error(c->dl, &s->uses_loc, "'uses' cycle: %s", buf_str(&b));
 			buf_release(&b);
 			free(path);
@@ -1073,23 +1084,24 @@ static void check_ids(struct lctx *c)
 {
 	const struct rb_step **all = NULL;
 	int n = 0, alloc = 0;
+	struct strmap seen = { 0 };
 	for (int i = 0; i < c->rb->nsteps; i++) {
 		const struct rb_step *s = &c->rb->steps[i];
 		for (int j = -1; j < s->nrollback; j++) {
 			const struct rb_step *t = j < 0 ? s : &s->rollback[j];
 			if (!*t->id)
 				continue;
-			for (int k = 0; k < n; k++) {
-				if (strcmp(all[k]->id, t->id))
-					continue;
+			int k = strmap_put(&seen, t->id, n);
+			if (k != n) {
 				diag_error(c->dl, &t->id_loc, "duplicate step id '%s'", t->id);
 				diag_note(c->dl, &all[k]->id_loc, "'%s' is first defined here", t->id);
-				break;
+				continue;
 			}
 			ALLOC_GROW(all, n + 1, alloc);
 			all[n++] = t;
 		}
 	}
+	strmap_release(&seen);
 	free(all);
 }
 
