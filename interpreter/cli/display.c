@@ -708,7 +708,8 @@ static void live_line(struct display *d, struct buf *b, const struct dstep *s, i
 }
 
 /* Which steps fit on the screen: all of them when they fit; otherwise every running
- * step, the most recent finished ones, and the next pending ones, in document order. */
+ * step, every failed one, the most recent finished ones, and the next pending ones,
+ * shown in document order. */
 static int live_select(struct display *d, int rows, char *show)
 {
 	memset(show, 0, (size_t)d->n);
@@ -719,6 +720,9 @@ static int live_select(struct display *d, int rows, char *show)
 	int k = 0;
 	for (int i = 0; i < d->n && k < rows; i++)
 		if (d->steps[i].state == ST_RUNNING)
+			show[i] = 1, k++;
+	for (int i = 0; i < d->n && k < rows; i++)
+		if (d->steps[i].state == ST_FAILED && !show[i])
 			show[i] = 1, k++;
 	int want_recent = (rows - k) / 2;
 	for (int j = 0; j < d->nrecent && k < rows && want_recent > 0; j++) {
