@@ -13,6 +13,8 @@
 
 extern const struct module_desc core_module;
 extern const struct module_desc aws_module;
+extern const struct module_desc pg_module;
+extern const struct module_desc redis_module;
 /* other modules declare theirs here, next to their line in the table below */
 
 /*
@@ -23,6 +25,8 @@ extern const struct module_desc aws_module;
 static const struct module_desc *const registry_modules[] = {
 	&core_module,
 	&aws_module,
+	&pg_module,
+	&redis_module,
 	NULL
 };
 

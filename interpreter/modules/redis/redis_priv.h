@@ -1,0 +1,51 @@
+/* redis_priv.h — internal to modules/redis: our own connection (plain TCP or OpenSSL TLS)
+ * speaking RESP through hiredis's formatter (redisFormatCommandArgv) and reader
+ * (redisReader). Debian's hiredis 0.14 has no TLS and its blocking context cannot honour
+ * a cancel flag, so one code path serves both (ElastiCache in-transit encryption).
+ *
+ * Ownership: a struct rconn owns its socket, SSL objects, reader and output buffer
+ * (rconn_close). Replies are hiredis redisReply trees (freeReplyObject). Functions
+ * returning -1 set *err to a new error object ({code, message}).
+ */
+#ifndef RB_MODULES_REDIS_PRIV_H
+#define RB_MODULES_REDIS_PRIV_H
+#include <hiredis/hiredis.h>
+#include <openssl/ssl.h>
+#include <jv.h>
+#include "../../core/action.h"
+#include "../../core/buf.h"
+
+#define REDIS_CONNECT_TIMEOUT_MS 10000
+#define REDIS_IO_TIMEOUT_MS 60000     /* one reply, unless the step's deadline is sooner */
+
+struct rconn {
+	struct action_call *call;
+	char name[128];                   /* connection name, for messages */
+	char where[300];                  /* host:port */
+	int fd;
+	SSL_CTX *ctx;
+	SSL *ssl;
+	redisReader *reader;
+	struct buf out;                   /* formatted commands not yet written */
+	int64_t deadline;                 /* monotonic ms: the step's deadline */
+};
+
+/* open connection NAME of connections.redis (none configured and NAME "default":
+ * REDIS_HOST / REDIS_PORT from the environment, else 127.0.0.1:6379); AUTH and SELECT.
+ * Taints the password. */
+int rconn_open(struct rconn *c, struct action_call *call, const char *name, jv *err);
+void rconn_close(struct rconn *c);
+/* queue a command (pipelining); lens NULL: strlen */
+void rconn_append(struct rconn *c, int argc, const char **argv, const size_t *lens);
+int rconn_flush(struct rconn *c, jv *err);
+/* the next reply (flushes first); error replies are returned as replies */
+int rconn_read(struct rconn *c, redisReply **reply, jv *err);
+/* one command from NULL-terminated strings; an error reply becomes -1 */
+int rconn_call(struct rconn *c, redisReply **reply, jv *err, const char *arg0, ...)
+	__attribute__((sentinel));
+/* error object for an error reply */
+jv rconn_reply_error(struct rconn *c, const redisReply *r);
+/* a reply as JSON: strings, numbers (big ones as strings), null, arrays; error replies
+ * as {"error": text} */
+jv rconn_reply_jv(const redisReply *r);
+#endif
