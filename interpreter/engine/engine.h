@@ -7,16 +7,20 @@
  *
  * Events: everything that happens is a jv event object
  *   {"event": "run_started"|"step_started"|"step_finished"|"step_retry"|"wait_poll"|
- *             "confirm"|"mutation"|"rollback_started"|"rollback_step"|"run_finished"|"log",
+ *             "confirm"|"mutation"|"rollback_started"|"rollback_step"|"run_finished"|"log"|
+ *             "item_finished"|"run_resumed"|"run_interrupted",
  *    "time": "RFC 3339", "run": ID, "step": QID, ...}
  * appended (redacted) to DIR/runs/ID/journal.jsonl with fsync at every step transition,
  * and passed (redacted) to the sink below for the terminal or --output json.
+ * invoke.c also journals {"event":"call"} and {"event":"result"} for every action call
+ * (not passed to the sink).
  */
 #ifndef RB_ENGINE_H
 #define RB_ENGINE_H
 #include <stdio.h>
 #include <jv.h>
 #include "../plan/plan.h"
+#include "../core/action.h"
 
 struct rb_clock;
 struct redactor;
@@ -50,6 +54,14 @@ struct engine_sink {
 	void *arg;
 };
 
+/* Replay hook (invoke.c): when call is set, every action call is answered by it instead
+ * of the action. Called on worker threads (must be thread-safe); consumes args; returns
+ * like action_run_fn (0 + result, -1 + error object). */
+struct engine_replay {
+	int (*call)(void *arg, const char *step, const struct action_desc *desc, jv args, jv *out);
+	void *arg;
+};
+
 struct engine_opts {
 	jv params;                 /* typed (params_resolve); borrowed */
 	jv connections;            /* overrides merged over the runbook's (rehearse sets the
@@ -67,11 +79,18 @@ struct engine_opts {
 	struct engine_sink sink;
 	FILE *tty_in;              /* terminal for confirmations; NULL = none */
 	FILE *tty_out;
+	/* additions (engine helper) */
+	const char **search_path;  /* for engine_resume reloading `uses:`; NULL-terminated or NULL */
+	const char **rerun;        /* resume: step ids the operator allows to run again although
+	                            * they were running at the crash; NULL-terminated or NULL */
+	struct engine_replay replay;
 };
 
 /* run a plan; returns an enum run_exit. *run_id (malloc'd) names the run directory. */
 int engine_run(const struct plan *p, const struct engine_opts *o, char **run_id);
-/* resume an interrupted run from its journal (reloads the runbook it recorded) */
+/* resume an interrupted run from its journal (reloads the runbook it recorded).
+ * o->params here is the RAW object of -p values given again (secret params are not kept
+ * in the run directory and must be given again); merged over the recorded params. */
 int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_list *dl);
 /* SIGINT handling: the cli installs this; once = graceful abort, twice = stop now */
 void engine_install_signals(void);

@@ -1,0 +1,183 @@
+/* history.c — `runbook history` (the runs in the state dir) and `runbook show RUN-ID`
+ * (the report of one run, from its journal). */
+#include <dirent.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "../core/bug.h"
+#include "../core/dur.h"
+#include "../core/jvx.h"
+#include "../engine/engine.h"
+#include "../report/report.h"
+
+/* the journal of a run as an array of events (complete lines only) */
+static jv read_journal(const char *state_dir, const char *id)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/runs/%s/journal.jsonl", state_dir, id);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return jv_invalid();
+	jv out = jv_array();
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] != '\n')
+			break;                   /* cut by a crash */
+		line[n - 1] = '\0';
+		jv v = jv_parse(line);
+		if (jv_get_kind(v) == JV_KIND_OBJECT)
+			out = jv_array_append(out, v);
+		else
+			jv_free(v);
+	}
+	free(line);
+	fclose(f);
+	return out;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static const char history_help[] =
+	"usage: runbook history [--state-dir DIR] [--format text|json]\n\n"
+	"List the runs journaled in DIR/runs/ (default $RUNBOOK_STATE_DIR or ./.runbook),\n"
+	"oldest first: id, runbook, status, start time, duration.\n";
+
+int cmd_history(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *state_opt = NULL, *format = "text";
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': state_opt = optarg; break;
+		case 'f': format = optarg; break;
+		case 'h': fputs(history_help, stdout); return 0;
+		default: fputs(history_help, stderr); return 2;
+		}
+	}
+	if (optind != argc || (strcmp(format, "text") && strcmp(format, "json"))) {
+		fputs(history_help, stderr);
+		return 2;
+	}
+	const char *sd = cli_state_dir(state_opt);
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/runs", sd);
+	DIR *d = opendir(path);
+	char **ids = NULL;
+	int n = 0, alloc = 0;
+	if (d) {
+		struct dirent *de;
+		while ((de = readdir(d))) {
+			if (de->d_name[0] == '.')
+				continue;
+			ALLOC_GROW(ids, n + 1, alloc);
+			ids[n++] = xstrdup(de->d_name);
+		}
+		closedir(d);
+	}
+	qsort(ids, (size_t)n, sizeof(*ids), cmp_str);
+	int json = !strcmp(format, "json");
+	if (!json && n == 0)
+		printf("no runs in %s\n", path);
+	else if (!json)
+		printf("%-24s %-28s %-16s %-24s %s\n", "RUN", "RUNBOOK", "STATUS", "STARTED", "DURATION");
+	for (int i = 0; i < n; i++) {
+		jv ev = read_journal(sd, ids[i]);
+		char runbook[256] = "?", status[64] = "unfinished", started[64] = "?", dur[64] = "-";
+		int dry = 0;
+		if (jv_is_valid(ev)) {
+			jv_array_foreach(ev, k, e) {
+				const char *name = jvx_str(e, "event");
+				if (name && !strcmp(name, "run_started")) {
+					snprintf(runbook, sizeof(runbook), "%s", jvx_str(e, "runbook") ? jvx_str(e, "runbook") : "?");
+					snprintf(started, sizeof(started), "%s", jvx_str(e, "time") ? jvx_str(e, "time") : "?");
+					dry = jvx_bool(e, "dry_run", 0);
+				} else if (name && (!strcmp(name, "run_finished") || !strcmp(name, "run_interrupted"))) {
+					snprintf(status, sizeof(status), "%s", jvx_str(e, "status") ? jvx_str(e, "status") : "?");
+					dur_format((int64_t)jvx_num(e, "duration_ms", 0), dur, sizeof(dur));
+				} else if (name && !strcmp(name, "run_resumed") && strcmp(status, "unfinished")) {
+					snprintf(status, sizeof(status), "unfinished");
+				}
+				(void)k;
+				jv_free(e);
+			}
+		}
+		jv_free(ev);
+		if (dry) {
+			size_t l = strlen(status);
+			snprintf(status + l, sizeof(status) - l, " (dry)");
+		}
+		if (json) {
+			jv o = jv_object();
+			o = jv_object_set(o, jv_string("run"), jv_string(ids[i]));
+			o = jv_object_set(o, jv_string("runbook"), jv_string(runbook));
+			o = jv_object_set(o, jv_string("status"), jv_string(status));
+			o = jv_object_set(o, jv_string("started_at"), jv_string(started));
+			o = jv_object_set(o, jv_string("duration"), jv_string(dur));
+			char *s = jvx_dump(o);
+			puts(s);
+			free(s);
+		} else {
+			printf("%-24s %-28s %-16s %-24s %s\n", ids[i], runbook, status, started, dur);
+		}
+		free(ids[i]);
+	}
+	free(ids);
+	return 0;
+}
+
+static const char show_help[] =
+	"usage: runbook show RUN-ID [--state-dir DIR] [--format text|json|markdown|junit]\n\n"
+	"The report of one run from its journal: steps, durations, retries, polls,\n"
+	"approvals, rollback.\n";
+
+int cmd_show(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *state_opt = NULL, *format = "text";
+	int c;
+	enum report_format fmt;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': state_opt = optarg; break;
+		case 'f': format = optarg; break;
+		case 'h': fputs(show_help, stdout); return 0;
+		default: fputs(show_help, stderr); return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		cli_error("show needs one RUN-ID ('runbook history' lists them)");
+		return 2;
+	}
+	if (report_format_parse(format, &fmt) < 0) {
+		cli_error("unknown --format '%s' (text, json, markdown or junit)", format);
+		return 2;
+	}
+	const char *sd = cli_state_dir(state_opt);
+	jv ev = read_journal(sd, argv[optind]);
+	if (!jv_is_valid(ev)) {
+		cli_error("no run '%s' in '%s/runs'", argv[optind], sd);
+		return 2;
+	}
+	int rc = report_render(ev, fmt, stdout) < 0 ? 1 : 0;
+	jv_free(ev);
+	return rc;
+}

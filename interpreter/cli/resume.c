@@ -1,0 +1,137 @@
+/* resume.c — `runbook resume RUN-ID`: finish an interrupted run from its journal. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+#include "display.h"
+#include "../core/bug.h"
+#include "../core/clock.h"
+#include "../core/redact.h"
+#include "../modules/registry.h"
+#include "../engine/engine.h"
+
+static const char help[] =
+	"usage: runbook resume RUN-ID [-p K=V]... [--yes] [--approve STEP]... [--rerun STEP]...\n"
+	"                      [--max-parallel N] [--no-rollback] [--state-dir DIR]\n"
+	"                      [--output text|json] [--record TAPE]\n\n"
+	"Continue an interrupted run (killed, crashed, or stopped with a second Ctrl-C) from\n"
+	"DIR/runs/RUN-ID/. Completed steps are not run again. A step that was running when\n"
+	"the run stopped runs again only if its action is idempotent or its effect can be\n"
+	"checked; otherwise you are asked on the terminal, and without one the resume refuses\n"
+	"unless --rerun STEP says to run it again.\n\n"
+	"  -p, --param K=V     give a param again (secret params are never stored: give them here)\n"
+	"  --yes               approve every confirmation\n"
+	"  --approve STEP      approve the confirmation STEP in advance (repeatable)\n"
+	"  --rerun STEP        run STEP again although it may have taken effect (repeatable)\n"
+	"  --max-parallel N    run at most N actions at once (default: as the run did)\n"
+	"  --no-rollback       on failure, leave everything as it is\n"
+	"  --state-dir DIR     where runs are journaled (default $RUNBOOK_STATE_DIR or ./.runbook)\n"
+	"  --output FORMAT     text (default) or json\n"
+	"  --record TAPE       append action calls and results to TAPE\n";
+
+int cmd_resume(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "param", required_argument, NULL, 'p' },
+		{ "yes", no_argument, NULL, 'y' },
+		{ "approve", required_argument, NULL, 'a' },
+		{ "rerun", required_argument, NULL, 'R' },
+		{ "max-parallel", required_argument, NULL, 'm' },
+		{ "no-rollback", no_argument, NULL, 'n' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "record", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *state_opt = NULL, *output = "text", *record = NULL;
+	int yes = 0, max_parallel = 0, no_rollback = 0, c, rc = EXIT_INVALID;
+	const char **approve = xcalloc((size_t)argc + 1, sizeof(*approve));
+	const char **rerun = xcalloc((size_t)argc + 1, sizeof(*rerun));
+	int napprove = 0, nrerun = 0;
+	jv raw = jv_object();
+	struct diag_list dl = { 0 };
+	struct rb_clock *clock = NULL;
+	struct redactor *redact = NULL;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:yh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (cli_param_add(&raw, optarg) < 0)
+				goto out;
+			break;
+		case 'y': yes = 1; break;
+		case 'a': approve[napprove++] = optarg; break;
+		case 'R': rerun[nrerun++] = optarg; break;
+		case 'm':
+			max_parallel = atoi(optarg);
+			if (max_parallel < 1) {
+				cli_error("--max-parallel wants a positive number, not '%s'", optarg);
+				goto out;
+			}
+			break;
+		case 'n': no_rollback = 1; break;
+		case 'd': state_opt = optarg; break;
+		case 'o': output = optarg; break;
+		case 'r': record = optarg; break;
+		case 'h':
+			fputs(help, stdout);
+			rc = 0;
+			goto out;
+		default:
+			fputs(help, stderr);
+			goto out;
+		}
+	}
+	if (optind != argc - 1) {
+		cli_error("resume needs one RUN-ID ('runbook history' lists them)");
+		fputs(help, stderr);
+		goto out;
+	}
+	enum display_mode mode;
+	if (!strcmp(output, "text"))
+		mode = DISPLAY_AUTO;
+	else if (display_mode_parse(output, &mode) < 0) {
+		cli_error("unknown --output '%s' (text or json)", output);
+		goto out;
+	}
+	if (registry_init() < 0) {
+		cli_error("cannot initialise the action modules");
+		goto out;
+	}
+	redact = redact_new();
+	clock = clock_new(CLOCK_REAL, 0, 0);
+	int tty = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
+	struct engine_opts o = {
+		.params = raw,
+		.connections = jv_null(),
+		.yes = yes,
+		.approve = approve,
+		.rerun = rerun,
+		.max_parallel = max_parallel,
+		.no_rollback = no_rollback,
+		.state_dir = cli_state_dir(state_opt),
+		.record_path = record,
+		.clock = clock,
+		.redact = redact,
+		.tty_in = tty ? stdin : NULL,
+		.tty_out = tty ? stderr : NULL,
+		.search_path = cli_search_path(),
+	};
+	o.sink = display_sink_new(stdout, mode, -1);
+	engine_install_signals();
+	rc = engine_resume(argv[optind], &o, &dl);
+	display_sink_free(&o.sink);
+	if (dl.n)
+		cli_print_diags(&dl);
+out:
+	clock_free(clock);
+	free(approve);
+	free(rerun);
+	jv_free(raw);
+	redact_free(redact);
+	diag_list_release(&dl);
+	return rc;
+}

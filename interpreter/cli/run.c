@@ -1,0 +1,171 @@
+/* run.c — `runbook run FILE`: load, check, resolve params, run with the engine. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "cli.h"
+#include "display.h"
+#include "../core/bug.h"
+#include "../core/clock.h"
+#include "../core/redact.h"
+#include "../engine/engine.h"
+
+static const char help[] =
+	"usage: runbook run FILE [-p K=V]... [--params-file F] [--dry-run] [--yes]\n"
+	"                   [--approve STEP]... [--max-parallel N] [--no-rollback]\n"
+	"                   [--state-dir DIR] [--output text|json] [--record TAPE]\n\n"
+	"Validate FILE, then run it: independent steps in parallel, confirmations on the\n"
+	"terminal, rollback of completed steps when one fails, a journal in\n"
+	"DIR/runs/RUN-ID/ that `runbook resume` continues from.\n\n"
+	"  -p, --param K=V     set a param (repeatable)\n"
+	"  --params-file F     params from a YAML or JSON map (-p wins)\n"
+	"  --dry-run           run read-only actions; describe every change instead of making it\n"
+	"  --yes               approve every confirmation\n"
+	"  --approve STEP      approve the confirmation STEP in advance (repeatable)\n"
+	"  --max-parallel N    run at most N actions at once (default 4)\n"
+	"  --no-rollback       on failure, leave everything as it is for investigation\n"
+	"  --state-dir DIR     where runs are journaled (default $RUNBOOK_STATE_DIR or ./.runbook)\n"
+	"  --output FORMAT     text (default) or json (one event per line)\n"
+	"  --record TAPE       append every action call and result to TAPE (JSON lines)\n\n"
+	"exit: 0 succeeded, 1 failed (rolled back), 2 invalid input, 3 rollback incomplete,\n"
+	"      4 declined or aborted (rolled back)\n";
+
+/* parse --max-parallel: a positive integer */
+static int parse_parallel(const char *s, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (!*s || *end || v < 1 || v > 1024)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "param", required_argument, NULL, 'p' },
+		{ "params-file", required_argument, NULL, 'f' },
+		{ "dry-run", no_argument, NULL, 'D' },
+		{ "yes", no_argument, NULL, 'y' },
+		{ "approve", required_argument, NULL, 'a' },
+		{ "max-parallel", required_argument, NULL, 'm' },
+		{ "no-rollback", no_argument, NULL, 'n' },
+		{ "state-dir", required_argument, NULL, 'd' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "record", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *state_opt = NULL, *output = "text", *record = NULL;
+	int dry_run = 0, yes = 0, max_parallel = 0, no_rollback = 0, c, rc = EXIT_INVALID;
+	const char **approve = xcalloc((size_t)argc + 1, sizeof(*approve));
+	int napprove = 0, loaded = 0;
+	jv raw = jv_object(), params = jv_invalid();
+	struct diag_list dl = { 0 };
+	struct cli_loaded ld;
+	struct rb_clock *clock = NULL;
+	struct redactor *redact = NULL;
+	char *run_id = NULL;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:yh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (cli_param_add(&raw, optarg) < 0)
+				goto out;
+			break;
+		case 'f':
+			if (cli_params_file(&raw, optarg, &dl) < 0) {
+				cli_print_diags(&dl);
+				goto out;
+			}
+			break;
+		case 'D': dry_run = 1; break;
+		case 'y': yes = 1; break;
+		case 'a': approve[napprove++] = optarg; break;
+		case 'm':
+			if (parse_parallel(optarg, &max_parallel) < 0) {
+				cli_error("--max-parallel wants a positive number, not '%s'", optarg);
+				goto out;
+			}
+			break;
+		case 'n': no_rollback = 1; break;
+		case 'd': state_opt = optarg; break;
+		case 'o': output = optarg; break;
+		case 'r': record = optarg; break;
+		case 'h':
+			fputs(help, stdout);
+			rc = 0;
+			goto out;
+		default:
+			fputs(help, stderr);
+			goto out;
+		}
+	}
+	if (optind != argc - 1) {
+		cli_error(optind >= argc ? "run needs a runbook FILE" : "run takes one runbook FILE");
+		fputs(help, stderr);
+		goto out;
+	}
+	enum display_mode mode;
+	if (!strcmp(output, "text"))
+		mode = DISPLAY_AUTO;
+	else if (display_mode_parse(output, &mode) < 0) {
+		cli_error("unknown --output '%s' (text or json)", output);
+		goto out;
+	}
+
+	loaded = 1;
+	if (cli_load(argv[optind], &ld, &dl) < 0) {
+		cli_print_diags(&dl);
+		goto out;
+	}
+	for (int i = 0; i < napprove; i++)
+		if (plan_find(&ld.plan, approve[i]) < 0) {
+			cli_error("--approve names unknown step '%s'", approve[i]);
+			goto out;
+		}
+	redact = redact_new();
+	params = params_resolve(ld.rb, jv_copy(raw), redact, &dl);
+	if (!jv_is_valid(params)) {
+		cli_print_diags(&dl);
+		goto out;
+	}
+	clock = clock_new(CLOCK_REAL, 0, 0);
+	int tty = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
+	struct engine_opts o = {
+		.params = params,
+		.connections = jv_null(),
+		.dry_run = dry_run,
+		.yes = yes,
+		.approve = approve,
+		.max_parallel = max_parallel,
+		.no_rollback = no_rollback,
+		.state_dir = cli_state_dir(state_opt),
+		.record_path = record,
+		.clock = clock,
+		.redact = redact,
+		.tty_in = tty ? stdin : NULL,
+		.tty_out = tty ? stderr : NULL,
+		.search_path = cli_search_path(),
+	};
+	o.sink = display_sink_new(stdout, mode, -1);
+	engine_install_signals();
+	rc = engine_run(&ld.plan, &o, &run_id);
+	display_sink_free(&o.sink);
+	if (run_id && mode != DISPLAY_JSON && rc != EXIT_OK && rc != EXIT_INVALID)
+		fprintf(stderr, "runbook: run %s: see 'runbook show %s'%s\n", run_id, run_id,
+			rc == EXIT_ROLLBACK_FAILED ? "; 'runbook resume' continues it" : "");
+out:
+	clock_free(clock);
+	free(run_id);
+	free(approve);
+	jv_free(params);
+	jv_free(raw);
+	if (loaded)
+		cli_unload(&ld);
+	redact_free(redact);
+	diag_list_release(&dl);
+	return rc;
+}

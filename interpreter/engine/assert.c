@@ -1,0 +1,135 @@
+/* assert.c — show the values a failing `that` compared.
+ *
+ * For an expression whose top level is one comparison `A OP B` (==, !=, <, <=, >, >=,
+ * not inside parentheses, brackets, braces or strings, and with no top-level `|`, `,`,
+ * `and`, `or`, `//`), A and B are evaluated separately with their own jq_state so the
+ * report can say `left: X, right: Y`. Only for failures, so compile cost does not matter.
+ * Engine thread only.
+ */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jq.h>
+#include "../core/bug.h"
+#include "../core/buf.h"
+#include "../core/jvx.h"
+#include "engine_int.h"
+
+static const char *const ops[] = {"==", "!=", "<=", ">=", "<", ">", NULL};
+
+/* find the single top-level comparison; 0 and *pos, *oplen set, or -1 */
+static int split_cmp(const char *s, size_t *pos, size_t *oplen)
+{
+	int depth = 0, found = 0;
+	size_t n = strlen(s);
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+		if (c == '"') {
+			for (i++; i < n && s[i] != '"'; i++)
+				if (s[i] == '\\')
+					i++;
+			continue;
+		}
+		if (c == '#')
+			return -1;               /* comments: do not guess */
+		if (c == '(' || c == '[' || c == '{') {
+			depth++;
+			continue;
+		}
+		if (c == ')' || c == ']' || c == '}') {
+			depth--;
+			continue;
+		}
+		if (depth)
+			continue;
+		if (c == '|' || c == ',')
+			return -1;
+		if (c == '/' && s[i + 1] == '/')
+			return -1;
+		if (isalpha((unsigned char)c) && (i == 0 || !(isalnum((unsigned char)s[i - 1]) || s[i - 1] == '_' || s[i - 1] == '.' || s[i - 1] == '$'))) {
+			size_t k = i;
+			while (k < n && (isalnum((unsigned char)s[k]) || s[k] == '_'))
+				k++;
+			if ((k - i == 3 && !strncmp(s + i, "and", 3)) || (k - i == 2 && !strncmp(s + i, "or", 2)))
+				return -1;
+			i = k - 1;
+			continue;
+		}
+		for (int o = 0; ops[o]; o++) {
+			size_t l = strlen(ops[o]);
+			if (strncmp(s + i, ops[o], l))
+				continue;
+			/* "<" or ">" followed by "=" was matched as "<=" / ">=" first;
+			 * "=" alone (assignment) or "|=" etc. are not comparisons */
+			if (found)
+				return -1;
+			found = 1;
+			*pos = i;
+			*oplen = l;
+			i += l - 1;
+			break;
+		}
+		if (c == '=' && !found)
+			return -1;
+	}
+	return found ? 0 : -1;
+}
+
+static void silent_err(void *data, jv msg)
+{
+	(void)data;
+	jv_free(msg);
+}
+
+/* evaluate text against ctx (borrowed) with a fresh jq_state; compact JSON or NULL */
+static char *eval_text(const char *text, jv ctx)
+{
+	jq_state *jq = jq_init();
+	char *res = NULL;
+	if (!jq)
+		return NULL;
+	jq_set_error_cb(jq, silent_err, NULL);
+	if (!jq_compile(jq, text))
+		goto out;
+	jq_start(jq, jvx_deep_copy(ctx), 0);
+	jv v = jq_next(jq);
+	if (jv_is_valid(v)) {
+		res = jvx_dump(v);
+	} else {
+		jv msg = jv_invalid_has_msg(jv_copy(v)) ? jv_invalid_get_msg(jv_copy(v)) : jv_null();
+		jv_free(v);
+		if (jv_get_kind(msg) == JV_KIND_STRING)
+			res = xstrdup("(error)");
+		else
+			res = xstrdup("(no value)");
+		jv_free(msg);
+	}
+out:
+	jq_teardown(&jq);
+	return res;
+}
+
+char *assert_explain(const char *expr, jv ctx)
+{
+	size_t pos, oplen;
+	if (split_cmp(expr, &pos, &oplen) < 0)
+		return NULL;
+	char *left = xstrndup(expr, pos);
+	char *right = xstrdup(expr + pos + oplen);
+	char *op = xstrndup(expr + pos, oplen);
+	char *lv = NULL, *rv = NULL, *res = NULL;
+	lv = eval_text(left, ctx);
+	rv = eval_text(right, ctx);
+	if (lv && rv) {
+		struct buf b = BUF_INIT(1 << 16);
+		buf_addf(&b, "left: %s, right: %s", lv, rv);
+		res = buf_detach(&b);
+	}
+	free(left);
+	free(right);
+	free(op);
+	free(lv);
+	free(rv);
+	return res;
+}

@@ -1,0 +1,2461 @@
+/* engine.c — the scheduler: runs a plan on the engine thread, actions on workers.
+ *
+ * One loop (run_loop) does everything on the engine thread: take messages from the
+ * workers (results, logs), look at signals, deadlines and timers (retry delays, wait
+ * polls), start ready nodes in topological order, and, after a failure, run the
+ * rollback steps of completed steps in reverse order of completion. Between rounds it
+ * waits on the run's clock (clock_wait), so a virtual clock jumps to the next timer
+ * when every worker is waiting too.
+ *
+ * Invariant (clock tokens): the engine thread holds one token for the whole run; every
+ * submitted job holds one more, taken at submission and given back by the engine after
+ * it has consumed the job's MSG_DONE.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "../core/bug.h"
+#include "../core/buf.h"
+#include "../core/clock.h"
+#include "../core/dur.h"
+#include "../core/jvx.h"
+#include "../core/redact.h"
+#include "../modules/registry.h"
+#include "engine_int.h"
+
+#define DEFAULT_PARALLEL 4
+#define WAIT_FIRST_MS 1000
+#define WAIT_MAX_MS 30000
+#define WAIT_BACKOFF 1.5
+#define UNKNOWN_TEXT "(unknown)"
+
+static volatile sig_atomic_t g_signals;   /* SIGINT adds 1, SIGTERM adds 2 */
+
+struct node_st {
+	enum step_state st;
+	int deps_left;
+	int64_t started, finished;
+	jv items;                /* for_each values, or jv_invalid() */
+	int nitems, next_item, running, ndone, nfailed;
+	jv *results, *outputs;   /* per item ([0] without for_each) */
+	enum step_state *item_st;
+	int unknown;             /* dry-run: outputs not known */
+	int unknown_anc;         /* dry-run: some ancestor's outputs not known */
+	int rerun_allowed;       /* resume: may run again although it was running */
+	int preset;              /* resume: finished in the earlier process */
+	jv error;
+	jv extra;                /* fields added to step_finished (polls, lag) */
+};
+
+struct task {
+	struct task *next, *prev;
+	const struct rb_step *step;
+	int node, scope, item;
+	jv item_v;
+	int rb;                  /* a rollback step */
+	int rb_entry;
+	char *qid;
+	int attempt;
+	int64_t started, deadline;
+	int64_t wake_at;         /* retry delay or next poll; 0 = none */
+	struct job *job;
+	int queued;              /* waiting for a worker slot */
+	int timed_out;
+	const struct action_desc *desc;
+	jv args;                 /* evaluated `with:` (kept for retries and polls) */
+	int polls;
+	int64_t interval, base_interval, max_interval, expect_at, last_false, wait_deadline;
+	int past_expect;
+	jv last_value;
+};
+
+struct rb_entry {
+	int node, item, index;
+	int done;                /* resume: already compensated */
+	int bad;                 /* a rollback step of the same owner failed */
+};
+
+enum phase { PH_RUN, PH_ROLLBACK, PH_END };
+
+struct engine {
+	const struct plan *p;
+	const struct engine_opts *o;
+	struct exprset *set;
+	struct rb_clock *clk;
+	struct journal jn;
+	int jopen;
+	struct pool pool;
+	char *run_id, *run_dir;
+	int64_t run_started, run_deadline;
+	struct node_st *ns;
+	jv *ctx;                 /* per scope: {params, steps, run, item, result} */
+	int *scope_state;        /* 0 not prepared, 1 ready, 2 skipped, -1 failed */
+	int *scope_of_uses;      /* node -> child scope or -1 */
+	int max_parallel, inflight;
+	struct task *tasks;
+	struct task **slotq;
+	int nslot, aslot;
+	int *ready;
+	int nready, aready;
+	int *done_order;         /* node*65536+item would overflow: pairs */
+	int ndone, adone;
+	int aborting, outcome, stop_now;
+	jv fail_reason;
+	int sig_seen;            /* g_signals already acted on */
+	int nsig;                /* signals received during this run */
+	enum phase phase;
+	struct rb_entry *rbq;
+	int nrbq, arbq, rbpos, rb_failed, rb_ran;
+	int failed_noncritical;
+	int resumed;
+	jv rb_done;              /* resume: "owner#item#index" -> true */
+	jv resume_items;         /* resume: qid -> {"N": {outputs, result}} finished items */
+	int run_timed_out;
+};
+
+struct rb_clock *engine_clock(struct engine *e) { return e->clk; }
+struct journal *engine_journal(struct engine *e) { return &e->jn; }
+const struct engine_opts *engine_opts_of(struct engine *e) { return e->o; }
+const char *engine_run_dir(struct engine *e) { return e->run_dir; }
+struct pool *engine_pool(struct engine *e) { return &e->pool; }
+
+/* ---------------------------------------------------------------- events */
+
+static char *time_str(int64_t ms, char *buf, size_t n)
+{
+	return clock_format(ms, buf, n);
+}
+
+static jv ev_new(struct engine *e, const char *name, const char *step)
+{
+	char ts[40];
+	jv ev = jv_object();
+	ev = jv_object_set(ev, jv_string("event"), jv_string(name));
+	ev = jv_object_set(ev, jv_string("time"), jv_string(time_str(clock_now(e->clk), ts, sizeof(ts))));
+	ev = jv_object_set(ev, jv_string("run"), jv_string(e->run_id));
+	if (step)
+		ev = jv_object_set(ev, jv_string("step"), jv_string(step));
+	return ev;
+}
+
+/* journal (fsync when sync) and sink; consumes ev */
+static void emit(struct engine *e, jv ev, int sync)
+{
+	ev = redact_jv(e->o->redact, ev);
+	if (e->jopen)
+		journal_append(&e->jn, jv_copy(ev), sync);
+	if (e->o->sink.event)
+		e->o->sink.event(e->o->sink.arg, ev);
+	else
+		jv_free(ev);
+}
+
+static jv err_obj(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static jv err_obj(const char *code, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	jv o = jv_object();
+	o = jv_object_set(o, jv_string("code"), jv_string(code));
+	o = jv_object_set(o, jv_string("message"), jv_string(msg));
+	return o;
+}
+
+/* message of an invalid jv (consumes v) */
+static char *invalid_msg(jv v)
+{
+	char *s;
+	if (jv_invalid_has_msg(jv_copy(v))) {
+		jv m = jv_invalid_get_msg(v);
+		s = jvx_text(m);
+	} else {
+		jv_free(v);
+		s = xstrdup("no value");
+	}
+	return s;
+}
+
+static jv err_from_invalid(const char *code, const char *what, jv v)
+{
+	char *m = invalid_msg(v);
+	jv o = err_obj(code, "%s: %s", what, m);
+	free(m);
+	return o;
+}
+
+static const char *err_text(jv err, char *buf, size_t n)
+{
+	const char *m = jvx_str(err, "message");
+	const char *c = jvx_str(err, "code");
+	if (m && c)
+		snprintf(buf, n, "%s: %s", c, m);
+	else if (m)
+		snprintf(buf, n, "%s", m);
+	else {
+		char *t = jvx_dump(jv_copy(err));
+		snprintf(buf, n, "%s", t);
+		free(t);
+	}
+	return buf;
+}
+
+/* ---------------------------------------------------------------- context */
+
+static const char *scope_prefix(struct engine *e, int scope)
+{
+	return e->p->scopes[scope].prefix ? e->p->scopes[scope].prefix : "";
+}
+
+static int node_of_ref(struct engine *e, int scope, const char *id)
+{
+	char q[1024];
+	snprintf(q, sizeof(q), "%s%s", scope_prefix(e, scope), id);
+	return plan_find(e->p, q);
+}
+
+static int expr_unknown(struct engine *e, int scope, int idx)
+{
+	if (!e->o->dry_run || idx < 0)
+		return 0;
+	char *const *refs = exprset_refs(e->set, idx);
+	for (int i = 0; refs && refs[i]; i++) {
+		int n = node_of_ref(e, scope, refs[i]);
+		if (n >= 0 && e->ns[n].unknown)
+			return 1;
+	}
+	return 0;
+}
+
+struct unk_arg {
+	struct engine *e;
+	int scope, unknown;
+};
+
+static void unk_cb(int expr, void *arg)
+{
+	struct unk_arg *u = arg;
+	if (expr_unknown(u->e, u->scope, expr))
+		u->unknown = 1;
+}
+
+static int tmpl_unknown(struct engine *e, int scope, const struct tmpl *t)
+{
+	struct unk_arg u = {e, scope, 0};
+	if (!t || !e->o->dry_run)
+		return 0;
+	tmpl_each_expr(t, unk_cb, &u);
+	return u.unknown;
+}
+
+/* evaluate a template; in dry-run, parts over unknown outputs become "(unknown)" */
+static jv tmpl_eval_dry(struct engine *e, int scope, const struct tmpl *t, jv ctx)
+{
+	if (!tmpl_unknown(e, scope, t))
+		return tmpl_eval(t, e->set, ctx);
+	if (t->kind == TMPL_MAP) {
+		jv o = jv_object();
+		for (int i = 0; i < t->n; i++) {
+			jv v = tmpl_eval_dry(e, scope, t->items[i], ctx);
+			if (!jv_is_valid(v)) {
+				jv_free(o);
+				return v;
+			}
+			o = jv_object_set(o, jv_string(t->keys[i]), v);
+		}
+		return o;
+	}
+	if (t->kind == TMPL_LIST) {
+		jv a = jv_array();
+		for (int i = 0; i < t->n; i++) {
+			jv v = tmpl_eval_dry(e, scope, t->items[i], ctx);
+			if (!jv_is_valid(v)) {
+				jv_free(a);
+				return v;
+			}
+			a = jv_array_append(a, v);
+		}
+		return a;
+	}
+	return jv_string(UNKNOWN_TEXT);
+}
+
+static jv ctx_for(struct engine *e, int scope, jv item, jv result)
+{
+	jv c = jv_copy(e->ctx[scope]);
+	if (jv_is_valid(item))
+		c = jv_object_set(c, jv_string("item"), jv_copy(item));
+	if (jv_is_valid(result))
+		c = jv_object_set(c, jv_string("result"), jv_copy(result));
+	return c;
+}
+
+static jv node_results(struct engine *e, int n);
+static jv node_outputs(struct engine *e, int n);
+
+static void ctx_update(struct engine *e, int n)
+{
+	struct node_st *s = &e->ns[n];
+	const struct plan_node *pn = &e->p->nodes[n];
+	char a[40], b[40];
+	jv st = jv_object();
+	st = jv_object_set(st, jv_string("status"), jv_string(step_state_name(s->st)));
+	st = jv_object_set(st, jv_string("outputs"), node_outputs(e, n));
+	st = jv_object_set(st, jv_string("result"), node_results(e, n));
+	st = jv_object_set(st, jv_string("started_at"), s->started ? jv_string(time_str(s->started, a, sizeof(a))) : jv_null());
+	st = jv_object_set(st, jv_string("finished_at"), s->finished ? jv_string(time_str(s->finished, b, sizeof(b))) : jv_null());
+	jv steps = jv_object_get(jv_copy(e->ctx[pn->scope]), jv_string("steps"));
+	steps = jv_object_set(steps, jv_string(pn->step->id), st);
+	e->ctx[pn->scope] = jv_object_set(e->ctx[pn->scope], jv_string("steps"), steps);
+}
+
+static jv node_outputs(struct engine *e, int n)
+{
+	struct node_st *s = &e->ns[n];
+	const struct rb_step *st = e->p->nodes[n].step;
+	if (!s->outputs)
+		return jv_object();
+	if (!jv_is_valid(s->items))
+		return jv_is_valid(s->outputs[0]) ? jv_copy(s->outputs[0]) : jv_object();
+	/* for_each: every output becomes an array in item order */
+	jv o = jv_object();
+	jv names = jv_array();
+	for (int k = 0; k < st->noutputs; k++)
+		names = jv_array_append(names, jv_string(st->outputs[k].name));
+	if (st->kind == STEP_USES || st->noutputs == 0) {
+		jv_free(names);
+		names = jv_array();
+		for (int i = 0; i < s->nitems; i++)
+			if (jv_get_kind(s->outputs[i]) == JV_KIND_OBJECT) {
+				jv_free(names);
+				names = jv_keys(jv_copy(s->outputs[i]));
+				break;
+			}
+	}
+	jv_array_foreach(names, k, name) {
+		jv arr = jv_array();
+		for (int i = 0; i < s->nitems; i++) {
+			jv v = jv_get_kind(s->outputs[i]) == JV_KIND_OBJECT ?
+				jv_object_get(jv_copy(s->outputs[i]), jv_copy(name)) : jv_null();
+			arr = jv_array_append(arr, jv_is_valid(v) ? v : jv_null());
+		}
+		o = jv_object_set(o, name, arr);
+		(void)k;
+	}
+	jv_free(names);
+	return o;
+}
+
+static jv node_results(struct engine *e, int n)
+{
+	struct node_st *s = &e->ns[n];
+	if (!s->results)
+		return jv_null();
+	if (!jv_is_valid(s->items))
+		return jv_is_valid(s->results[0]) ? jv_copy(s->results[0]) : jv_null();
+	jv a = jv_array();
+	for (int i = 0; i < s->nitems; i++)
+		a = jv_array_append(a, jv_is_valid(s->results[i]) ? jv_copy(s->results[i]) : jv_null());
+	return a;
+}
+
+/* connections for a call: the top runbook's, the scope's own, then opts overrides */
+static jv eval_connections(struct engine *e, int scope, jv item, jv *err)
+{
+	jv conns = jv_object();
+	int chain[16], nc = 0;
+	for (int s = scope; s >= 0 && nc < 16; s = e->p->scopes[s].parent)
+		chain[nc++] = s;
+	for (int i = nc - 1; i >= 0; i--) {
+		const struct runbook *rb = e->p->scopes[chain[i]].rb;
+		if (!rb->connections)
+			continue;
+		jv c = ctx_for(e, chain[i], item, jv_invalid());
+		jv v = tmpl_eval(rb->connections, e->set, c);
+		jv_free(c);
+		if (!jv_is_valid(v)) {
+			*err = err_from_invalid("connections", "cannot evaluate connections", v);
+			jv_free(conns);
+			return jv_invalid();
+		}
+		if (jv_get_kind(v) == JV_KIND_OBJECT)
+			conns = jv_object_merge_recursive(conns, v);
+		else
+			jv_free(v);
+	}
+	if (jv_get_kind(e->o->connections) == JV_KIND_OBJECT)
+		conns = jv_object_merge_recursive(conns, jv_copy(e->o->connections));
+	return conns;
+}
+
+/* every declared arg present, defaults filled, types checked; consumes args */
+static jv fill_args(const struct action_desc *d, jv args, jv *err)
+{
+	if (jv_get_kind(args) == JV_KIND_NULL) {
+		jv_free(args);
+		args = jv_object();
+	}
+	if (jv_get_kind(args) != JV_KIND_OBJECT) {
+		jv_free(args);
+		*err = err_obj("bad_args", "'with' of '%s' must be a map", d->name);
+		return jv_invalid();
+	}
+	for (const struct action_arg *a = d->args; a && a->name; a++) {
+		jv v = jv_object_get(jv_copy(args), jv_string(a->name));
+		if (!jv_is_valid(v) || jv_get_kind(v) == JV_KIND_NULL) {
+			jv_free(v);
+			if (a->defval) {
+				v = jv_parse(a->defval);
+				if (!jv_is_valid(v)) {
+					jv_free(v);
+					v = jv_null();
+				}
+			} else if (a->flags & ARG_REQUIRED) {
+				jv_free(args);
+				*err = err_obj("bad_args", "action '%s' needs argument '%s'", d->name, a->name);
+				return jv_invalid();
+			} else {
+				v = jv_null();
+			}
+			args = jv_object_set(args, jv_string(a->name), v);
+			continue;
+		}
+		if (strcmp(jvx_kind_name(v), "string") == 0 && !strcmp(jv_string_value(v), UNKNOWN_TEXT)) {
+			jv_free(v);
+			continue;
+		}
+		if (arg_type_check(a->type, v) != 0) {
+			*err = err_obj("bad_args", "argument '%s' of '%s' must be %s, not %s", a->name, d->name,
+				       arg_type_name(a->type), jvx_kind_name(v));
+			jv_free(v);
+			jv_free(args);
+			return jv_invalid();
+		}
+		jv_free(v);
+	}
+	return args;
+}
+
+/* add the strings of every secret arg to the redactor; borrows args */
+static void taint_args(struct engine *e, const struct action_desc *d, jv args)
+{
+	for (const struct action_arg *a = d->args; a && a->name; a++)
+		if (a->flags & ARG_SECRET)
+			redact_add_jv(e->o->redact, jv_object_get(jv_copy(args), jv_string(a->name)));
+}
+
+/* ---------------------------------------------------------------- tasks */
+
+static void task_finish(struct engine *e, struct task *t, enum step_state st, jv err, jv result, jv outputs);
+
+static void task_link(struct engine *e, struct task *t)
+{
+	t->next = e->tasks;
+	t->prev = NULL;
+	if (e->tasks)
+		e->tasks->prev = t;
+	e->tasks = t;
+}
+
+static void task_unlink(struct engine *e, struct task *t)
+{
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		e->tasks = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+}
+
+static void task_free(struct task *t)
+{
+	jv_free(t->item_v);
+	jv_free(t->args);
+	jv_free(t->last_value);
+	free(t->qid);
+	free(t);
+}
+
+static void job_free(struct job *j)
+{
+	jv_free(j->args);
+	jv_free(j->conns);
+	jv_free(j->out);
+	free(j->step);
+	free(j);
+}
+
+static void submit(struct engine *e, struct task *t, enum job_mode mode)
+{
+	jv err = jv_invalid();
+	if (e->inflight >= e->max_parallel) {
+		ALLOC_GROW(e->slotq, e->nslot + 1, e->aslot);
+		e->slotq[e->nslot++] = t;
+		t->queued = 1;
+		return;
+	}
+	jv conns = eval_connections(e, t->scope, t->item_v, &err);
+	if (!jv_is_valid(conns)) {
+		jv_free(conns);
+		task_finish(e, t, ST_FAILED, err, jv_null(), jv_null());
+		return;
+	}
+	struct job *j = xcalloc(1, sizeof(*j));
+	j->e = e;
+	j->task = t;
+	j->desc = t->desc;
+	j->mode = mode;
+	j->step = xstrdup(t->qid);
+	j->item = t->item;
+	j->attempt = t->attempt;
+	j->args = jvx_deep_copy(t->args);
+	j->conns = jvx_deep_copy(conns);
+	jv_free(conns);
+	j->out = jv_null();
+	j->deadline = t->deadline;
+	if (t->wait_deadline && (!j->deadline || t->wait_deadline < j->deadline))
+		j->deadline = t->wait_deadline;
+	if (e->run_deadline && (!j->deadline || e->run_deadline < j->deadline))
+		j->deadline = e->run_deadline;
+	t->job = j;
+	t->queued = 0;
+	e->inflight++;
+	clock_hold(e->clk);          /* the job's token; released after its MSG_DONE */
+	pool_submit(&e->pool, j);
+}
+
+static void slot_freed(struct engine *e)
+{
+	while (e->nslot > 0 && e->inflight < e->max_parallel) {
+		struct task *t = e->slotq[0];
+		memmove(e->slotq, e->slotq + 1, (size_t)(e->nslot - 1) * sizeof(*e->slotq));
+		e->nslot--;
+		t->queued = 0;
+		submit(e, t, (t->step->kind == STEP_ACTION && e->o->dry_run && t->desc->dry_run &&
+			      action_is_mutating(t->desc, t->args)) ? JOB_DRY_RUN : JOB_RUN);
+	}
+}
+
+static void slot_remove(struct engine *e, struct task *t)
+{
+	for (int i = 0; i < e->nslot; i++)
+		if (e->slotq[i] == t) {
+			memmove(e->slotq + i, e->slotq + i + 1, (size_t)(e->nslot - i - 1) * sizeof(*e->slotq));
+			e->nslot--;
+			break;
+		}
+	t->queued = 0;
+}
+
+static jv eval_outputs(struct engine *e, struct task *t, jv result, jv *err)
+{
+	const struct rb_step *st = t->step;
+	jv outs = jv_object();
+	if (st->noutputs == 0 && st->kind == STEP_USES)
+		return jv_copy(result);
+	jv c = ctx_for(e, t->scope, t->item_v, result);
+	for (int i = 0; i < st->noutputs; i++) {
+		if (expr_unknown(e, t->scope, st->outputs[i].expr)) {
+			outs = jv_object_set(outs, jv_string(st->outputs[i].name), jv_string(UNKNOWN_TEXT));
+			continue;
+		}
+		jv v = exprset_eval1(e->set, st->outputs[i].expr, jv_copy(c));
+		if (!jv_is_valid(v)) {
+			char what[300];
+			snprintf(what, sizeof(what), "output '%s'", st->outputs[i].name);
+			*err = err_from_invalid("output", what, v);
+			jv_free(c);
+			jv_free(outs);
+			return jv_invalid();
+		}
+		outs = jv_object_set(outs, jv_string(st->outputs[i].name), v);
+	}
+	jv_free(c);
+	return outs;
+}
+
+static int64_t retry_delay(const struct rb_retry *r, int attempt)
+{
+	double d = (double)(r->delay_ms > 0 ? r->delay_ms : 1000);
+	double b = r->backoff >= 1 ? r->backoff : 2;
+	for (int i = 1; i < attempt; i++)
+		d *= b;
+	if (r->max_delay_ms > 0 && d > (double)r->max_delay_ms)
+		d = (double)r->max_delay_ms;
+	/* full jitter: uniform in [0, d] */
+	return (int64_t)(d * ((double)random() / (double)RAND_MAX));
+}
+
+static void fail_or_retry(struct engine *e, struct task *t, jv err, jv result)
+{
+	const struct rb_retry *r = &t->step->retry;
+	int attempts = r->attempts > 0 ? r->attempts : 1;
+	int64_t now = clock_now(e->clk);
+	if (t->attempt < attempts && !e->aborting && !t->timed_out &&
+	    (!t->deadline || now < t->deadline)) {
+		int64_t d = retry_delay(r, t->attempt);
+		jv ev = ev_new(e, "step_retry", t->qid);
+		ev = jv_object_set(ev, jv_string("attempt"), jv_number(t->attempt));
+		ev = jv_object_set(ev, jv_string("attempts"), jv_number(attempts));
+		ev = jv_object_set(ev, jv_string("delay_ms"), jv_number((double)d));
+		ev = jv_object_set(ev, jv_string("error"), err);
+		emit(e, ev, 0);
+		jv_free(result);
+		t->attempt++;
+		t->wake_at = now + d;
+		if (t->wake_at <= now)
+			t->wake_at = now + 1;
+		return;
+	}
+	task_finish(e, t, ST_FAILED, err, result, jv_null());
+}
+
+/* nearest mutating ancestor action's expected end, or 0 */
+static int64_t expected_end(struct engine *e, int node)
+{
+	int *queue = xmalloc(sizeof(int) * (size_t)(e->p->n + 1));
+	char *seen = xcalloc((size_t)e->p->n, 1);
+	int qh = 0, qt = 0;
+	int64_t res = 0;
+	queue[qt++] = node;
+	seen[node] = 1;
+	while (qh < qt) {
+		int n = queue[qh++];
+		const struct plan_node *pn = &e->p->nodes[n];
+		if (n != node && pn->step->kind == STEP_ACTION && pn->desc &&
+		    (pn->desc->flags & ACT_MUTATING) && pn->desc->typical_ms > 0 && e->ns[n].started) {
+			res = e->ns[n].started + pn->desc->typical_ms;
+			break;
+		}
+		for (int i = 0; i < pn->ndeps; i++)
+			if (!seen[pn->deps[i]]) {
+				seen[pn->deps[i]] = 1;
+				queue[qt++] = pn->deps[i];
+			}
+	}
+	free(queue);
+	free(seen);
+	return res;
+}
+
+static int64_t next_poll_interval(struct task *t, int64_t now)
+{
+	int64_t iv = t->interval;
+	t->interval = (int64_t)((double)t->interval * WAIT_BACKOFF);
+	if (t->interval > t->max_interval)
+		t->interval = t->max_interval;
+	if (t->expect_at) {
+		if (now < t->expect_at) {
+			/* approaching the expected completion: never overshoot it, and halve
+			 * the remaining gap so polls get denser near it */
+			int64_t gap = t->expect_at - now;
+			int64_t half = gap / 2 > t->base_interval ? gap / 2 : t->base_interval;
+			if (iv > half)
+				iv = half;
+			if (iv > gap)
+				iv = gap;
+		} else if (!t->past_expect) {
+			/* past the expected time: short polls again, then back off */
+			t->past_expect = 1;
+			iv = t->base_interval;
+			t->interval = (int64_t)((double)iv * WAIT_BACKOFF);
+		}
+	}
+	if (iv < 1)
+		iv = 1;
+	return iv;
+}
+
+static int ancestors_unknown(struct engine *e, int node)
+{
+	return e->ns[node].unknown_anc;
+}
+
+/* describe a mutation that --dry-run skips */
+static void emit_mutation(struct engine *e, struct task *t, jv description)
+{
+	jv ev = ev_new(e, "mutation", t->qid);
+	ev = jv_object_set(ev, jv_string("action"), jv_string(t->desc->name));
+	ev = jv_object_set(ev, jv_string("args"), jv_copy(t->args));
+	if (jv_is_valid(description))
+		ev = jv_object_set(ev, jv_string("description"), description);
+	else
+		jv_free(description);
+	if (t->rb)
+		ev = jv_object_set(ev, jv_string("rollback"), jv_true());
+	emit(e, ev, 1);
+}
+
+static const char *user_name(char *buf, size_t n)
+{
+	struct passwd pw, *res = NULL;
+	char tmp[4096];
+	if (getpwuid_r(getuid(), &pw, tmp, sizeof(tmp), &res) == 0 && res && res->pw_name) {
+		snprintf(buf, n, "%s", res->pw_name);
+		return buf;
+	}
+	const char *u = getenv("USER");
+	snprintf(buf, n, "%s", u && *u ? u : "unknown");
+	return buf;
+}
+
+static int approved_in_advance(struct engine *e, struct task *t)
+{
+	for (int i = 0; e->o->approve && e->o->approve[i]; i++)
+		if (!strcmp(e->o->approve[i], t->qid) || !strcmp(e->o->approve[i], t->step->id))
+			return 1;
+	return 0;
+}
+
+static void confirm_run(struct engine *e, struct task *t)
+{
+	jv c = ctx_for(e, t->scope, t->item_v, jv_invalid());
+	jv prompt = t->step->confirm.prompt ? tmpl_eval_dry(e, t->scope, t->step->confirm.prompt, c) : jv_string("Continue?");
+	jv phrase = t->step->confirm.phrase ? tmpl_eval_dry(e, t->scope, t->step->confirm.phrase, c) : jv_null();
+	jv_free(c);
+	char by[256] = "", ts[40];
+	const char *how = NULL;
+	int ok = 0;
+	if (!jv_is_valid(prompt) || !jv_is_valid(phrase)) {
+		jv err = !jv_is_valid(prompt) ? err_from_invalid("expression", "prompt", prompt) :
+			err_from_invalid("expression", "phrase", phrase);
+		if (jv_is_valid(prompt))
+			jv_free(prompt);
+		if (jv_is_valid(phrase))
+			jv_free(phrase);
+		task_finish(e, t, ST_FAILED, err, jv_null(), jv_null());
+		return;
+	}
+	char *ptext = jvx_text(jv_copy(prompt));
+	char *phtext = jv_get_kind(phrase) == JV_KIND_NULL ? NULL : jvx_text(jv_copy(phrase));
+	if (e->o->dry_run) {
+		jv ev = ev_new(e, "confirm", t->qid);
+		ev = jv_object_set(ev, jv_string("status"), jv_string("not_asked"));
+		ev = jv_object_set(ev, jv_string("prompt"), jv_copy(prompt));
+		emit(e, ev, 1);
+		task_finish(e, t, ST_DRY_RUN, jv_null(), jv_null(), jv_object());
+		goto out;
+	}
+	if (e->o->yes) {
+		ok = 1;
+		how = "--yes";
+		snprintf(by, sizeof(by), "--yes");
+	} else if (approved_in_advance(e, t)) {
+		ok = 1;
+		how = "--approve";
+		snprintf(by, sizeof(by), "--approve");
+	} else if (e->o->tty_in && e->o->tty_out) {
+		jv ev = ev_new(e, "confirm", t->qid);
+		ev = jv_object_set(ev, jv_string("status"), jv_string("prompt"));
+		ev = jv_object_set(ev, jv_string("prompt"), jv_copy(prompt));
+		emit(e, ev, 0);
+		char *rp = redact_str(e->o->redact, ptext);
+		if (phtext) {
+			char *rph = redact_str(e->o->redact, phtext);
+			fprintf(e->o->tty_out, "%s\nType '%s' to continue: ", rp, rph);
+			free(rph);
+		} else {
+			fprintf(e->o->tty_out, "%s [y/N] ", rp);
+		}
+		free(rp);
+		fflush(e->o->tty_out);
+		char line[1024];
+		if (fgets(line, sizeof(line), e->o->tty_in)) {
+			line[strcspn(line, "\r\n")] = '\0';
+			if (phtext)
+				ok = !strcmp(line, phtext);
+			else
+				ok = !strcasecmp(line, "y") || !strcasecmp(line, "yes");
+		}
+		clearerr(e->o->tty_in);
+		how = "terminal";
+		user_name(by, sizeof(by));
+	} else {
+		how = "no terminal";
+	}
+	jv ev = ev_new(e, "confirm", t->qid);
+	ev = jv_object_set(ev, jv_string("status"), jv_string(ok ? "approved" : "declined"));
+	ev = jv_object_set(ev, jv_string("prompt"), jv_copy(prompt));
+	ev = jv_object_set(ev, jv_string("how"), jv_string(how));
+	if (ok) {
+		ev = jv_object_set(ev, jv_string("by"), jv_string(by));
+		ev = jv_object_set(ev, jv_string("at"), jv_string(time_str(clock_now(e->clk), ts, sizeof(ts))));
+	} else if (!strcmp(how, "no terminal")) {
+		ev = jv_object_set(ev, jv_string("message"), jv_string_fmt(
+			"confirmation '%s' needs a terminal; pass --yes or --approve %s", t->qid, t->qid));
+	}
+	emit(e, ev, 1);
+	if (ok) {
+		jv res = jv_object();
+		res = jv_object_set(res, jv_string("approved_by"), jv_string(by));
+		res = jv_object_set(res, jv_string("approved_at"), jv_string(time_str(clock_now(e->clk), ts, sizeof(ts))));
+		task_finish(e, t, ST_SUCCEEDED, jv_null(), res, jv_object());
+	} else {
+		jv err = !strcmp(how, "no terminal") ?
+			err_obj("declined", "confirmation '%s' needs a terminal; pass --yes or --approve %s", t->qid, t->qid) :
+			err_obj("declined", "confirmation '%s' declined", t->qid);
+		task_finish(e, t, ST_FAILED, err, jv_null(), jv_null());
+		/* a declined confirmation is the operator's abort */
+		if (!t->rb && !e->aborting) {
+			e->aborting = 1;
+			e->outcome = EXIT_ABORTED;
+			jv_free(e->fail_reason);
+			e->fail_reason = jv_string_fmt("confirmation '%s' declined", t->qid);
+		}
+	}
+out:
+	jv_free(prompt);
+	jv_free(phrase);
+	free(ptext);
+	free(phtext);
+}
+
+static void assert_run(struct engine *e, struct task *t)
+{
+	jv c = ctx_for(e, t->scope, t->item_v, jv_invalid());
+	jv failures = jv_array(), notes = jv_array();
+	int nfail = 0;
+	for (int i = 0; i < t->step->nasserts; i++) {
+		const struct rb_assertion *a = &t->step->asserts[i];
+		const char *text = exprset_text(e->set, a->that);
+		if (expr_unknown(e, t->scope, a->that)) {
+			notes = jv_array_append(notes, jv_string_fmt("not evaluated (depends on unknown outputs): %s", text));
+			continue;
+		}
+		jv v = exprset_eval1(e->set, a->that, jv_copy(c));
+		if (jv_is_valid(v) && jvx_truthy(v)) {
+			jv_free(v);
+			continue;
+		}
+		nfail++;
+		struct buf b = BUF_INIT(1 << 16);
+		if (a->message) {
+			jv m = tmpl_eval_dry(e, t->scope, a->message, c);
+			if (jv_is_valid(m)) {
+				char *mt = jvx_text(m);
+				buf_addf(&b, "%s: ", mt);
+				free(mt);
+			} else {
+				jv_free(m);
+			}
+		}
+		buf_addf(&b, "assertion failed: %s", text);
+		if (!jv_is_valid(v)) {
+			char *m = invalid_msg(v);
+			buf_addf(&b, " (error: %s)", m);
+			free(m);
+		} else {
+			char *ex = assert_explain(text, c);
+			if (ex)
+				buf_addf(&b, " (%s)", ex);
+			else {
+				char *vt = jvx_dump(jv_copy(v));
+				buf_addf(&b, " (value: %s)", vt);
+				free(vt);
+			}
+			free(ex);
+			jv_free(v);
+		}
+		failures = jv_array_append(failures, jv_string(buf_str(&b)));
+		buf_release(&b);
+	}
+	jv_free(c);
+	jv res = jv_object();
+	res = jv_object_set(res, jv_string("failures"), jv_copy(failures));
+	if (jv_array_length(jv_copy(notes)) > 0)
+		res = jv_object_set(res, jv_string("not_evaluated"), jv_copy(notes));
+	if (nfail) {
+		struct buf b = BUF_INIT(1 << 20);
+		jv_array_foreach(failures, i, f) {
+			buf_addf(&b, "%s%s", i ? "; " : "", jv_string_value(f));
+			jv_free(f);
+		}
+		jv err = err_obj("assert_failed", "%s", buf_str(&b));
+		err = jv_object_set(err, jv_string("failures"), jv_copy(failures));
+		buf_release(&b);
+		jv_free(failures);
+		jv_free(notes);
+		task_finish(e, t, ST_FAILED, err, res, jv_null());
+		return;
+	}
+	int nnotes = jv_array_length(jv_copy(notes));
+	jv_free(failures);
+	jv_free(notes);
+	task_finish(e, t, nnotes ? ST_DRY_RUN : ST_SUCCEEDED, jv_null(), res, jv_object());
+}
+
+static void uses_run(struct engine *e, struct task *t)
+{
+	int cs = e->scope_of_uses[t->node];
+	const struct runbook *child = cs >= 0 ? e->p->scopes[cs].rb : NULL;
+	jv outs = jv_object();
+	int unknown = 0;
+	if (child && e->scope_state[cs] == 1) {
+		jv c = ctx_for(e, cs, jv_invalid(), jv_invalid());
+		for (int i = 0; i < child->noutputs; i++) {
+			if (expr_unknown(e, cs, child->outputs[i].expr)) {
+				unknown = 1;
+				outs = jv_object_set(outs, jv_string(child->outputs[i].name), jv_string(UNKNOWN_TEXT));
+				continue;
+			}
+			jv v = exprset_eval1(e->set, child->outputs[i].expr, jv_copy(c));
+			if (!jv_is_valid(v)) {
+				char what[300];
+				snprintf(what, sizeof(what), "output '%s' of '%s'", child->outputs[i].name, t->step->uses);
+				jv err = err_from_invalid("output", what, v);
+				jv_free(c);
+				jv_free(outs);
+				task_finish(e, t, ST_FAILED, err, jv_null(), jv_null());
+				return;
+			}
+			outs = jv_object_set(outs, jv_string(child->outputs[i].name), v);
+		}
+		jv_free(c);
+	}
+	jv err = jv_invalid();
+	jv o = eval_outputs(e, t, outs, &err);
+	if (!jv_is_valid(o)) {
+		jv_free(o);
+		task_finish(e, t, ST_FAILED, err, outs, jv_null());
+		return;
+	}
+	if (unknown)
+		e->ns[t->node].unknown = 1;
+	task_finish(e, t, unknown ? ST_DRY_RUN : ST_SUCCEEDED, jv_null(), outs, o);
+}
+
+static void task_start(struct engine *e, struct task *t)
+{
+	const struct rb_step *st = t->step;
+	int64_t now = clock_now(e->clk);
+	t->attempt = 1;
+	t->started = now;
+	t->deadline = st->timeout_ms ? now + st->timeout_ms : 0;
+	task_link(e, t);
+	if (t->rb && st->when >= 0) {
+		jv c = ctx_for(e, t->scope, t->item_v, jv_invalid());
+		jv w = exprset_eval1(e->set, st->when, c);
+		if (!jv_is_valid(w)) {
+			task_finish(e, t, ST_FAILED, err_from_invalid("expression", "when", w), jv_null(), jv_null());
+			return;
+		}
+		int go = jvx_truthy(w);
+		jv_free(w);
+		if (!go) {
+			task_finish(e, t, ST_SKIPPED, jv_null(), jv_null(), jv_object());
+			return;
+		}
+	}
+	switch (st->kind) {
+	case STEP_ACTION:
+	case STEP_WAIT: {
+		const struct tmpl *with = st->kind == STEP_ACTION ? st->with : st->wait.with;
+		const char *aname = st->kind == STEP_ACTION ? st->action : st->wait.action;
+		t->desc = (!t->rb && e->p->nodes[t->node].desc) ? e->p->nodes[t->node].desc : registry_find(aname);
+		if (!t->desc) {
+			task_finish(e, t, ST_FAILED, err_obj("unknown_action", "unknown action '%s'", aname), jv_null(), jv_null());
+			return;
+		}
+		int unknown = tmpl_unknown(e, t->scope, with);
+		jv c = ctx_for(e, t->scope, t->item_v, jv_invalid());
+		jv args = with ? tmpl_eval_dry(e, t->scope, with, c) : jv_object();
+		jv_free(c);
+		if (!jv_is_valid(args)) {
+			task_finish(e, t, ST_FAILED, err_from_invalid("expression", "with", args), jv_null(), jv_null());
+			return;
+		}
+		jv err = jv_invalid();
+		args = fill_args(t->desc, args, &err);
+		if (!jv_is_valid(args)) {
+			jv_free(args);
+			task_finish(e, t, ST_FAILED, err, jv_null(), jv_null());
+			return;
+		}
+		taint_args(e, t->desc, args);
+		jv_free(t->args);
+		t->args = args;
+		int mut = action_is_mutating(t->desc, t->args);
+		if (e->o->dry_run && st->kind == STEP_WAIT && (mut || unknown || (!t->rb && ancestors_unknown(e, t->node)))) {
+			jv ev = ev_new(e, "mutation", t->qid);
+			ev = jv_object_set(ev, jv_string("action"), jv_string(t->desc->name));
+			ev = jv_object_set(ev, jv_string("args"), jv_copy(t->args));
+			ev = jv_object_set(ev, jv_string("description"), jv_string_fmt(
+				"would poll '%s' until %s", t->desc->name, exprset_text(e->set, st->wait.until)));
+			emit(e, ev, 1);
+			if (!t->rb)
+				e->ns[t->node].unknown = 1;
+			task_finish(e, t, ST_DRY_RUN, jv_null(), jv_null(), jv_object());
+			return;
+		}
+		if (e->o->dry_run && (mut || unknown)) {
+			if (mut && t->desc->dry_run && !unknown) {
+				submit(e, t, JOB_DRY_RUN);
+				return;
+			}
+			emit_mutation(e, t, unknown && !mut ? jv_string("not run: arguments depend on unknown outputs") : jv_invalid());
+			if (!t->rb)
+				e->ns[t->node].unknown = 1;
+			task_finish(e, t, ST_DRY_RUN, jv_null(), jv_null(), jv_object());
+			return;
+		}
+		if (st->kind == STEP_WAIT) {
+			t->base_interval = st->wait.interval_ms > 0 ? st->wait.interval_ms : WAIT_FIRST_MS;
+			t->max_interval = st->wait.max_interval_ms > 0 ? st->wait.max_interval_ms : WAIT_MAX_MS;
+			if (t->max_interval < t->base_interval)
+				t->max_interval = t->base_interval;
+			t->interval = t->base_interval;
+			if (st->wait.expect_ms > 0)
+				t->expect_at = now + st->wait.expect_ms;
+			else if (!t->rb)
+				t->expect_at = expected_end(e, t->node);
+			if (t->expect_at && t->expect_at <= now)
+				t->past_expect = 0;
+			t->wait_deadline = st->wait.timeout_ms ? now + st->wait.timeout_ms : 0;
+		}
+		submit(e, t, JOB_RUN);
+		return;
+	}
+	case STEP_CONFIRM:
+		confirm_run(e, t);
+		return;
+	case STEP_ASSERT:
+		assert_run(e, t);
+		return;
+	case STEP_USES:
+		uses_run(e, t);
+		return;
+	default:
+		BUG("unknown step kind");
+	}
+}
+
+static void wait_result(struct engine *e, struct task *t, struct job *j)
+{
+	const struct rb_wait *w = &t->step->wait;
+	int64_t now = clock_now(e->clk);
+	t->polls++;
+	if (t->timed_out) {
+		task_finish(e, t, ST_FAILED, err_obj("timeout", "step '%s' timed out after %d polls", t->qid, t->polls), jv_copy(j->out), jv_null());
+		return;
+	}
+	if (j->rc != 0) {
+		fail_or_retry(e, t, jv_copy(j->out), jv_null());
+		return;
+	}
+	jv c = ctx_for(e, t->scope, t->item_v, j->out);
+	if (w->fail_if >= 0) {
+		jv f = exprset_eval1(e->set, w->fail_if, jv_copy(c));
+		if (!jv_is_valid(f) || jvx_truthy(f)) {
+			jv err = !jv_is_valid(f) ? err_from_invalid("expression", "fail_if", f) :
+				err_obj("fail_if", "fail_if held after %d polls: %s", t->polls, exprset_text(e->set, w->fail_if));
+			if (jv_is_valid(f))
+				jv_free(f);
+			jv_free(c);
+			task_finish(e, t, ST_FAILED, err, jv_copy(j->out), jv_null());
+			return;
+		}
+		jv_free(f);
+	}
+	jv u = exprset_eval1(e->set, w->until, jv_copy(c));
+	jv_free(c);
+	if (!jv_is_valid(u)) {
+		task_finish(e, t, ST_FAILED, err_from_invalid("expression", "until", u), jv_copy(j->out), jv_null());
+		return;
+	}
+	int done = jvx_truthy(u);
+	jv_free(u);
+	if (done) {
+		jv err = jv_invalid();
+		jv outs = eval_outputs(e, t, j->out, &err);
+		if (!t->rb) {
+			jv x = jv_object();
+			x = jv_object_set(x, jv_string("polls"), jv_number(t->polls));
+			x = jv_object_set(x, jv_string("detection_lag_ms"), jv_number(t->last_false ? (double)(now - t->last_false) : 0));
+			x = jv_object_set(x, jv_string("waited_ms"), jv_number((double)(now - t->started)));
+			jv_free(e->ns[t->node].extra);
+			e->ns[t->node].extra = x;
+		}
+		if (!jv_is_valid(outs)) {
+			jv_free(outs);
+			task_finish(e, t, ST_FAILED, err, jv_copy(j->out), jv_null());
+		} else {
+			task_finish(e, t, ST_SUCCEEDED, jv_null(), jv_copy(j->out), outs);
+		}
+		return;
+	}
+	t->last_false = now;
+	int64_t limit = t->wait_deadline;
+	if (t->deadline && (!limit || t->deadline < limit))
+		limit = t->deadline;
+	int64_t iv = next_poll_interval(t, now);
+	jv ev = ev_new(e, "wait_poll", t->qid);
+	ev = jv_object_set(ev, jv_string("poll"), jv_number(t->polls));
+	ev = jv_object_set(ev, jv_string("next_ms"), jv_number((double)iv));
+	ev = jv_object_set(ev, jv_string("elapsed_ms"), jv_number((double)(now - t->started)));
+	emit(e, ev, 0);
+	if (e->aborting) {
+		task_finish(e, t, ST_FAILED, err_obj("aborted", "wait '%s' stopped by the abort after %d polls", t->qid, t->polls), jv_copy(j->out), jv_null());
+		return;
+	}
+	if (limit && now >= limit) {
+		char d[64];
+		dur_format(now - t->started, d, sizeof(d));
+		task_finish(e, t, ST_FAILED, err_obj("timeout", "wait '%s' timed out after %s (%d polls): %s never held",
+						      t->qid, d, t->polls, exprset_text(e->set, w->until)), jv_copy(j->out), jv_null());
+		return;
+	}
+	t->wake_at = now + iv;
+	if (limit && t->wake_at > limit)
+		t->wake_at = limit;
+}
+
+static void action_result(struct engine *e, struct task *t, struct job *j)
+{
+	if (t->timed_out) {
+		char d[64];
+		dur_format(t->step->timeout_ms, d, sizeof(d));
+		task_finish(e, t, ST_FAILED, err_obj("timeout", "step '%s' timed out after %s", t->qid, d), jv_copy(j->out), jv_null());
+		return;
+	}
+	if (j->mode == JOB_DRY_RUN) {
+		emit_mutation(e, t, j->rc == 0 ? jv_copy(j->out) : jv_string("dry-run description failed"));
+		if (!t->rb)
+			e->ns[t->node].unknown = 1;
+		task_finish(e, t, ST_DRY_RUN, jv_null(), jv_null(), jv_object());
+		return;
+	}
+	if (j->rc != 0) {
+		fail_or_retry(e, t, jv_copy(j->out), jv_null());
+		return;
+	}
+	jv err = jv_invalid();
+	jv outs = eval_outputs(e, t, j->out, &err);
+	if (!jv_is_valid(outs)) {
+		jv_free(outs);
+		task_finish(e, t, ST_FAILED, err, jv_copy(j->out), jv_null());
+		return;
+	}
+	task_finish(e, t, ST_SUCCEEDED, jv_null(), jv_copy(j->out), outs);
+}
+
+/* ---------------------------------------------------------------- nodes */
+
+static void ready_push(struct engine *e, int n)
+{
+	int topo = e->p->nodes[n].topo, i;
+	ALLOC_GROW(e->ready, e->nready + 1, e->aready);
+	/* sorted by topological position, highest first: pop from the end */
+	for (i = e->nready; i > 0 && e->p->nodes[e->ready[i - 1]].topo < topo; i--)
+		e->ready[i] = e->ready[i - 1];
+	e->ready[i] = n;
+	e->nready++;
+}
+
+static void fail_run(struct engine *e, int outcome, jv reason);
+
+static void node_finish(struct engine *e, int n, enum step_state st)
+{
+	struct node_st *s = &e->ns[n];
+	const struct plan_node *pn = &e->p->nodes[n];
+	s->st = st;
+	s->finished = clock_now(e->clk);
+	ctx_update(e, n);
+	jv ev = ev_new(e, "step_finished", pn->qid);
+	ev = jv_object_set(ev, jv_string("status"), jv_string(step_state_name(st)));
+	ev = jv_object_set(ev, jv_string("kind"), jv_string(step_kind_name(pn->step->kind)));
+	ev = jv_object_set(ev, jv_string("duration_ms"), jv_number(s->started ? (double)(s->finished - s->started) : 0));
+	if (jv_is_valid(s->error) && jv_get_kind(s->error) != JV_KIND_NULL)
+		ev = jv_object_set(ev, jv_string("error"), jv_copy(s->error));
+	if (st == ST_SKIPPED && jv_get_kind(s->extra) == JV_KIND_STRING)
+		ev = jv_object_set(ev, jv_string("reason"), jv_copy(s->extra));
+	else if (jv_get_kind(s->extra) == JV_KIND_OBJECT)
+		ev = jv_object_merge(ev, jv_copy(s->extra));
+	if (!pn->step->critical && st == ST_FAILED)
+		ev = jv_object_set(ev, jv_string("critical"), jv_false());
+	ev = jv_object_set(ev, jv_string("outputs"), node_outputs(e, n));
+	ev = jv_object_set(ev, jv_string("result"), node_results(e, n));
+	ev = jv_object_set(ev, jv_string("unknown"), jv_bool(s->unknown));
+	emit(e, ev, 1);
+	if (st == ST_FAILED) {
+		if (pn->step->critical) {
+			char buf[2048];
+			fail_run(e, EXIT_FAILED, jv_string_fmt("step '%s' failed: %s", pn->qid, err_text(s->error, buf, sizeof(buf))));
+		} else {
+			e->failed_noncritical++;
+		}
+	}
+	for (int i = 0; i < pn->nrdeps; i++) {
+		int r = pn->rdeps[i];
+		if (--e->ns[r].deps_left == 0 && e->ns[r].st == ST_PENDING)
+			ready_push(e, r);
+	}
+}
+
+static void start_items(struct engine *e, int n);
+
+static void node_item_done(struct engine *e, int n, int item, enum step_state st, jv err, jv result, jv outputs)
+{
+	struct node_st *s = &e->ns[n];
+	const struct plan_node *pn = &e->p->nodes[n];
+	int idx = item < 0 ? 0 : item;
+	jv_free(s->results[idx]);
+	jv_free(s->outputs[idx]);
+	s->results[idx] = result;
+	s->outputs[idx] = outputs;
+	s->item_st[idx] = st;
+	s->running--;
+	s->ndone++;
+	if (st == ST_FAILED) {
+		s->nfailed++;
+		if (!jv_is_valid(s->error) || jv_get_kind(s->error) == JV_KIND_NULL) {
+			jv_free(s->error);
+			s->error = jv_copy(err);
+		}
+	}
+	if ((st == ST_SUCCEEDED || st == ST_DRY_RUN) && pn->step->nrollback > 0) {
+		ALLOC_GROW(e->done_order, e->ndone + 2, e->adone);
+		e->done_order[e->ndone++] = n;
+		e->done_order[e->ndone++] = item;
+	}
+	if (item >= 0) {
+		jv ev = ev_new(e, "item_finished", pn->qid);
+		ev = jv_object_set(ev, jv_string("item"), jv_number(item));
+		ev = jv_object_set(ev, jv_string("status"), jv_string(step_state_name(st)));
+		if (jv_is_valid(err) && jv_get_kind(err) != JV_KIND_NULL)
+			ev = jv_object_set(ev, jv_string("error"), jv_copy(err));
+		ev = jv_object_set(ev, jv_string("outputs"), jv_copy(s->outputs[idx]));
+		ev = jv_object_set(ev, jv_string("result"), jv_copy(s->results[idx]));
+		emit(e, ev, 1);
+	}
+	jv_free(err);
+	if (item >= 0 && !s->nfailed && !e->aborting)
+		start_items(e, n);
+	if (s->running > 0)
+		return;
+	if (item >= 0 && s->next_item < s->nitems && !s->nfailed && !e->aborting)
+		return;
+	enum step_state fin;
+	if (s->nfailed || (item >= 0 && s->next_item < s->nitems))
+		fin = ST_FAILED;
+	else if (item < 0)
+		fin = st;
+	else {
+		fin = ST_SUCCEEDED;
+		for (int i = 0; i < s->nitems; i++)
+			if (s->item_st[i] == ST_DRY_RUN)
+				fin = ST_DRY_RUN;
+	}
+	if (fin == ST_FAILED && (!jv_is_valid(s->error) || jv_get_kind(s->error) == JV_KIND_NULL)) {
+		jv_free(s->error);
+		s->error = err_obj("aborted", "not every item ran (the run was aborted)");
+	}
+	if (fin == ST_DRY_RUN)
+		s->unknown = 1;
+	node_finish(e, n, fin);
+}
+
+static struct task *task_new(struct engine *e, int node, int scope, const struct rb_step *st, int item, jv item_v)
+{
+	struct task *t = xcalloc(1, sizeof(*t));
+	t->node = node;
+	t->scope = scope;
+	t->step = st;
+	t->item = item;
+	t->item_v = item_v;
+	t->args = jv_null();
+	t->last_value = jv_null();
+	t->rb_entry = -1;
+	(void)e;
+	return t;
+}
+
+static void start_items(struct engine *e, int n)
+{
+	struct node_st *s = &e->ns[n];
+	const struct plan_node *pn = &e->p->nodes[n];
+	int limit = pn->step->concurrency > 0 ? pn->step->concurrency : e->max_parallel;
+	while (s->next_item < s->nitems && s->running < limit && !e->aborting && !s->nfailed) {
+		int i = s->next_item++;
+		if (s->item_st[i] == ST_SUCCEEDED) {   /* resume: done before the crash */
+			s->running++;
+			node_item_done(e, n, i, ST_SUCCEEDED, jv_null(), jv_copy(s->results[i]), jv_copy(s->outputs[i]));
+			continue;
+		}
+		char q[1200];
+		snprintf(q, sizeof(q), "%s[%d]", pn->qid, i);
+		struct task *t = task_new(e, n, pn->scope, pn->step, i, jv_array_get(jv_copy(s->items), i));
+		t->qid = xstrdup(q);
+		s->running++;
+		task_start(e, t);
+	}
+}
+
+/* prepare a `uses:` scope: its params from the uses step's `with:` in the parent */
+static int scope_prepare(struct engine *e, int scope, jv *err)
+{
+	if (scope == 0 || e->scope_state[scope] != 0)
+		return e->scope_state[scope];
+	const struct plan_scope *ps = &e->p->scopes[scope];
+	int parent_state = scope_prepare(e, ps->parent, err);
+	if (parent_state != 1) {
+		e->scope_state[scope] = parent_state;
+		return parent_state;
+	}
+	const struct rb_step *us = e->p->nodes[ps->uses_node].step;
+	jv c = ctx_for(e, ps->parent, jv_invalid(), jv_invalid());
+	if (us->when >= 0) {
+		jv w = exprset_eval1(e->set, us->when, jv_copy(c));
+		if (!jv_is_valid(w)) {
+			*err = err_from_invalid("expression", "when", w);
+			jv_free(c);
+			return e->scope_state[scope] = -1;
+		}
+		int go = jvx_truthy(w);
+		jv_free(w);
+		if (!go) {
+			jv_free(c);
+			return e->scope_state[scope] = 2;
+		}
+	}
+	jv raw = us->with ? tmpl_eval_dry(e, ps->parent, us->with, c) : jv_object();
+	jv_free(c);
+	if (!jv_is_valid(raw)) {
+		*err = err_from_invalid("expression", "with", raw);
+		return e->scope_state[scope] = -1;
+	}
+	struct diag_list dl = {0};
+	jv params = params_resolve(ps->rb, raw, e->o->redact, &dl);
+	if (!jv_is_valid(params)) {
+		jv_free(params);
+		struct buf b = BUF_INIT(1 << 16);
+		for (int i = 0; i < dl.n; i++) {
+			char *l = diag_format_line(&dl.items[i]);
+			buf_addf(&b, "%s%s", i ? "; " : "", l);
+			free(l);
+		}
+		*err = err_obj("params", "params of '%s': %s", us->uses, buf_str(&b));
+		buf_release(&b);
+		diag_list_release(&dl);
+		return e->scope_state[scope] = -1;
+	}
+	diag_list_release(&dl);
+	e->ctx[scope] = jv_object_set(e->ctx[scope], jv_string("params"), params);
+	return e->scope_state[scope] = 1;
+}
+
+static void node_start(struct engine *e, int n)
+{
+	struct node_st *s = &e->ns[n];
+	const struct plan_node *pn = &e->p->nodes[n];
+	const struct rb_step *st = pn->step;
+	jv err = jv_invalid();
+	s->st = ST_RUNNING;
+	s->started = clock_now(e->clk);
+	for (int i = 0; i < pn->ndeps; i++)
+		if (e->ns[pn->deps[i]].unknown || e->ns[pn->deps[i]].unknown_anc)
+			s->unknown_anc = 1;
+	int ss = scope_prepare(e, pn->scope, &err);
+	if (ss == 2 || ss == -1) {
+		s->results = xcalloc(1, sizeof(jv));
+		s->outputs = xcalloc(1, sizeof(jv));
+		s->item_st = xcalloc(1, sizeof(*s->item_st));
+		s->results[0] = jv_null();
+		s->outputs[0] = jv_object();
+		if (ss == 2) {
+			jv_free(s->extra);
+			s->extra = jv_string("the uses step is skipped");
+			node_finish(e, n, ST_SKIPPED);
+		} else {
+			jv_free(s->error);
+			s->error = err;
+			node_finish(e, n, ST_FAILED);
+		}
+		return;
+	}
+	ctx_update(e, n);
+	jv ev = ev_new(e, "step_started", pn->qid);
+	ev = jv_object_set(ev, jv_string("kind"), jv_string(step_kind_name(st->kind)));
+	if (st->name)
+		ev = jv_object_set(ev, jv_string("name"), jv_string(st->name));
+	if (st->kind == STEP_ACTION)
+		ev = jv_object_set(ev, jv_string("action"), jv_string(st->action));
+	ev = jv_object_set(ev, jv_string("attempts"), jv_number(st->retry.attempts > 0 ? st->retry.attempts : 1));
+	emit(e, ev, 1);
+
+	jv c = ctx_for(e, pn->scope, jv_invalid(), jv_invalid());
+	int skip = 0;
+	if (st->when >= 0 && !expr_unknown(e, pn->scope, st->when)) {
+		jv w = exprset_eval1(e->set, st->when, jv_copy(c));
+		if (!jv_is_valid(w)) {
+			err = err_from_invalid("expression", "when", w);
+			goto fail;
+		}
+		skip = !jvx_truthy(w);
+		jv_free(w);
+	}
+	int nitems = 1;
+	if (!skip && st->for_each >= 0) {
+		if (expr_unknown(e, pn->scope, st->for_each)) {
+			s->results = xcalloc(1, sizeof(jv));
+			s->outputs = xcalloc(1, sizeof(jv));
+			s->item_st = xcalloc(1, sizeof(*s->item_st));
+			s->results[0] = jv_null();
+			s->outputs[0] = jv_object();
+			s->unknown = 1;
+			jv_free(s->extra);
+			s->extra = jv_object_set(jv_object(), jv_string("note"), jv_string("for_each over unknown values: not evaluated"));
+			jv_free(c);
+			node_finish(e, n, ST_DRY_RUN);
+			return;
+		}
+		jv items = exprset_eval1(e->set, st->for_each, jv_copy(c));
+		if (!jv_is_valid(items)) {
+			err = err_from_invalid("expression", "for_each", items);
+			goto fail;
+		}
+		if (jv_get_kind(items) != JV_KIND_ARRAY) {
+			err = err_obj("for_each", "for_each of '%s' must give a list, not %s", pn->qid, jvx_kind_name(items));
+			jv_free(items);
+			goto fail;
+		}
+		jv_free(s->items);
+		s->items = items;
+		nitems = jv_array_length(jv_copy(items));
+	}
+	jv_free(c);
+	c = jv_invalid();
+	if (!s->results) {
+		s->nitems = nitems;
+		int m = nitems > 0 ? nitems : 1;
+		s->results = xcalloc((size_t)m, sizeof(jv));
+		s->outputs = xcalloc((size_t)m, sizeof(jv));
+		s->item_st = xcalloc((size_t)m, sizeof(*s->item_st));
+		for (int i = 0; i < m; i++) {
+			s->results[i] = jv_null();
+			s->outputs[i] = jv_null();
+			s->item_st[i] = ST_PENDING;
+		}
+	}
+	if (skip) {
+		jv_free(s->outputs[0]);
+		s->outputs[0] = jv_object();
+		jv_free(s->extra);
+		s->extra = jv_string_fmt("when is false: %s", exprset_text(e->set, st->when));
+		node_finish(e, n, ST_SKIPPED);
+		return;
+	}
+	if (jv_is_valid(s->items)) {
+		if (s->nitems == 0) {
+			node_finish(e, n, ST_SUCCEEDED);
+			return;
+		}
+		start_items(e, n);
+		return;
+	}
+	struct task *t = task_new(e, n, pn->scope, st, -1, jv_invalid());
+	t->qid = xstrdup(pn->qid);
+	s->running++;
+	task_start(e, t);
+	return;
+fail:
+	if (jv_is_valid(c))
+		jv_free(c);
+	if (!s->results) {
+		s->results = xcalloc(1, sizeof(jv));
+		s->outputs = xcalloc(1, sizeof(jv));
+		s->item_st = xcalloc(1, sizeof(*s->item_st));
+		s->results[0] = jv_null();
+		s->outputs[0] = jv_null();
+	}
+	jv_free(s->error);
+	s->error = err;
+	node_finish(e, n, ST_FAILED);
+}
+
+/* ---------------------------------------------------------------- rollback */
+
+static void rollback_task_done(struct engine *e, struct task *t, enum step_state st, jv err);
+
+static void task_finish(struct engine *e, struct task *t, enum step_state st, jv err, jv result, jv outputs)
+{
+	if (t->queued)
+		slot_remove(e, t);
+	task_unlink(e, t);
+	if (t->rb) {
+		jv_free(result);
+		jv_free(outputs);
+		rollback_task_done(e, t, st, err);
+	} else {
+		node_item_done(e, t->node, t->item, st, err, result, outputs);
+	}
+	task_free(t);
+}
+
+static void cancel_timers(struct engine *e, const char *why)
+{
+	struct task *t = e->tasks, *next;
+	for (; t; t = next) {
+		next = t->next;
+		if (t->job)
+			continue;
+		if (t->wake_at || t->queued) {
+			t->wake_at = 0;
+			task_finish(e, t, ST_FAILED, err_obj("aborted", "%s", why), jv_null(), jv_null());
+		}
+	}
+}
+
+static void fail_run(struct engine *e, int outcome, jv reason)
+{
+	if (e->aborting) {
+		jv_free(reason);
+		return;
+	}
+	e->aborting = 1;
+	e->outcome = outcome;
+	jv_free(e->fail_reason);
+	e->fail_reason = reason;
+}
+
+static void rollback_plan(struct engine *e)
+{
+	for (int k = e->ndone - 2; k >= 0; k -= 2) {
+		int n = e->done_order[k], item = e->done_order[k + 1];
+		const struct rb_step *st = e->p->nodes[n].step;
+		for (int i = 0; i < st->nrollback; i++) {
+			ALLOC_GROW(e->rbq, e->nrbq + 1, e->arbq);
+			struct rb_entry *r = &e->rbq[e->nrbq++];
+			r->node = n;
+			r->item = item;
+			r->index = i;
+			r->done = 0;
+			if (e->resumed) {
+				char key[1300];
+				snprintf(key, sizeof(key), "%s#%d#%d", e->p->nodes[n].qid, item, i);
+				jv d = jv_object_get(jv_copy(e->rb_done), jv_string(key));
+				r->done = jv_is_valid(d) && jv_get_kind(d) == JV_KIND_TRUE;
+				jv_free(d);
+			}
+		}
+	}
+}
+
+static void rollback_start(struct engine *e)
+{
+	e->phase = PH_ROLLBACK;
+	rollback_plan(e);
+	jv ev = ev_new(e, "rollback_started", NULL);
+	ev = jv_object_set(ev, jv_string("reason"), jv_copy(e->fail_reason));
+	jv steps = jv_array();
+	for (int i = 0; i < e->nrbq; i++) {
+		const struct plan_node *pn = &e->p->nodes[e->rbq[i].node];
+		steps = jv_array_append(steps, jv_string(pn->qid));
+	}
+	ev = jv_object_set(ev, jv_string("steps"), steps);
+	emit(e, ev, 1);
+}
+
+static void rollback_next(struct engine *e)
+{
+	while (e->rbpos < e->nrbq && e->rbq[e->rbpos].done)
+		e->rbpos++;
+	if (e->rbpos >= e->nrbq)
+		return;
+	struct rb_entry *r = &e->rbq[e->rbpos++];
+	const struct plan_node *pn = &e->p->nodes[r->node];
+	const struct rb_step *st = &pn->step->rollback[r->index];
+	struct node_st *s = &e->ns[r->node];
+	jv item = r->item >= 0 && jv_is_valid(s->items) ? jv_array_get(jv_copy(s->items), r->item) : jv_invalid();
+	struct task *t = task_new(e, r->node, pn->scope, st, r->item, item);
+	char q[1400];
+	if (r->item >= 0)
+		snprintf(q, sizeof(q), "%s[%d].rollback.%d", pn->qid, r->item, r->index + 1);
+	else
+		snprintf(q, sizeof(q), "%s.rollback.%d", pn->qid, r->index + 1);
+	t->qid = xstrdup(q);
+	t->rb = 1;
+	t->rb_entry = (int)(r - e->rbq);
+	e->rb_ran++;
+	jv ev = ev_new(e, "rollback_step", pn->qid);
+	ev = jv_object_set(ev, jv_string("rollback_step"), jv_string(q));
+	ev = jv_object_set(ev, jv_string("status"), jv_string("running"));
+	emit(e, ev, 1);
+	task_start(e, t);
+}
+
+static void rollback_task_done(struct engine *e, struct task *t, enum step_state st, jv err)
+{
+	struct rb_entry *r = &e->rbq[t->rb_entry];
+	const struct plan_node *pn = &e->p->nodes[r->node];
+	jv ev = ev_new(e, "rollback_step", pn->qid);
+	ev = jv_object_set(ev, jv_string("rollback_step"), jv_string(t->qid));
+	ev = jv_object_set(ev, jv_string("item"), jv_number(r->item));
+	ev = jv_object_set(ev, jv_string("index"), jv_number(r->index));
+	ev = jv_object_set(ev, jv_string("status"), jv_string(step_state_name(st)));
+	if (st == ST_FAILED) {
+		e->rb_failed++;
+		for (int i = 0; i < e->nrbq; i++)
+			if (e->rbq[i].node == r->node && e->rbq[i].item == r->item)
+				e->rbq[i].bad = 1;
+		ev = jv_object_set(ev, jv_string("error"), err);
+	} else {
+		jv_free(err);
+	}
+	emit(e, ev, 1);
+	/* the owner is rolled back when its last rollback step succeeded */
+	if (st != ST_FAILED && r->index == pn->step->nrollback - 1 && !r->bad) {
+		if (e->ns[r->node].st != ST_FAILED) {
+			e->ns[r->node].st = ST_ROLLED_BACK;
+			ctx_update(e, r->node);
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- the loop */
+
+
+static int loop_ready(void *arg)
+{
+	struct engine *e = arg;
+	return atomic_load(&e->pool.nmsg) > 0 || (int)g_signals != e->sig_seen;
+}
+
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+static void handle_msg(struct engine *e, struct msg *m)
+{
+	if (m->kind == MSG_LOG) {
+		jv ev = ev_new(e, "log", m->job->step);
+		ev = jv_object_set(ev, jv_string("level"), jv_string(level_names[m->level <= LOG_ERROR ? m->level : LOG_INFO]));
+		ev = jv_object_set(ev, jv_string("message"), jv_string(m->text));
+		if (m->level == LOG_DEBUG) {     /* journal only: too chatty for the terminal */
+			journal_append(&e->jn, redact_jv(e->o->redact, ev), 0);
+		} else {
+			emit(e, ev, 0);
+		}
+		free(m->text);
+		free(m);
+		return;
+	}
+	struct job *j = m->job;
+	struct task *t = j->task;
+	free(m);
+	e->inflight--;
+	t->job = NULL;
+	if (e->stop_now) {
+		/* stopped at once: the result is dropped, the step stays "running" in the
+		 * journal and resume decides what to do with it */
+		task_unlink(e, t);
+		task_free(t);
+	} else if (t->step->kind == STEP_WAIT) {
+		wait_result(e, t, j);
+	} else {
+		action_result(e, t, j);
+	}
+	job_free(j);
+	clock_release(e->clk);
+	if (!e->stop_now)
+		slot_freed(e);
+}
+
+static void handle_signals(struct engine *e)
+{
+	int g = (int)g_signals;
+	if (g == e->sig_seen)
+		return;
+	e->nsig += g - e->sig_seen;
+	e->sig_seen = g;
+	if (e->nsig >= 2) {
+		if (!e->stop_now) {
+			e->stop_now = 1;
+			for (struct task *t = e->tasks; t; t = t->next)
+				if (t->job)
+					t->job->cancel = 1;
+			jv ev = ev_new(e, "log", NULL);
+			ev = jv_object_set(ev, jv_string("level"), jv_string("warn"));
+			ev = jv_object_set(ev, jv_string("message"), jv_string("stopping now; the run can be resumed"));
+			emit(e, ev, 0);
+		}
+		return;
+	}
+	if (!e->aborting) {
+		fail_run(e, EXIT_ABORTED, jv_string("interrupted by the operator"));
+		jv ev = ev_new(e, "log", NULL);
+		ev = jv_object_set(ev, jv_string("level"), jv_string("warn"));
+		ev = jv_object_set(ev, jv_string("message"), jv_string(
+			"interrupted: letting running steps finish, then rolling back (Ctrl-C again stops at once)"));
+		emit(e, ev, 1);
+	}
+}
+
+static void check_deadlines(struct engine *e, int64_t now)
+{
+	struct task *t, *next;
+	if (e->phase == PH_RUN && e->run_deadline && now >= e->run_deadline && !e->run_timed_out) {
+		char d[64];
+		e->run_timed_out = 1;
+		dur_format(e->run_deadline - e->run_started, d, sizeof(d));
+		fail_run(e, EXIT_FAILED, jv_string_fmt("the run timed out after %s", d));
+		for (t = e->tasks; t; t = t->next)
+			if (t->job && !t->rb) {
+				t->job->cancel = 1;
+				t->timed_out = 1;
+			}
+	}
+	for (t = e->tasks; t; t = next) {
+		next = t->next;
+		if (!t->deadline || now < t->deadline || t->timed_out)
+			continue;
+		t->timed_out = 1;
+		if (t->job) {
+			t->job->cancel = 1;
+		} else if (t->wake_at || t->queued) {
+			char d[64];
+			t->wake_at = 0;
+			dur_format(t->step->timeout_ms, d, sizeof(d));
+			task_finish(e, t, ST_FAILED, err_obj("timeout", "step '%s' timed out after %s", t->qid, d), jv_null(), jv_null());
+		}
+	}
+}
+
+static void fire_timers(struct engine *e, int64_t now)
+{
+	struct task *t, *next;
+	for (t = e->tasks; t; t = next) {
+		next = t->next;
+		if (!t->wake_at || t->wake_at > now || t->job || t->queued)
+			continue;
+		t->wake_at = 0;
+		if (e->aborting && !t->rb) {
+			task_finish(e, t, ST_FAILED, err_obj("aborted", "not retried: the run is aborting"), jv_null(), jv_null());
+			continue;
+		}
+		submit(e, t, JOB_RUN);
+	}
+}
+
+static int64_t next_deadline(struct engine *e)
+{
+	int64_t d = INT64_MAX;
+	for (struct task *t = e->tasks; t; t = t->next) {
+		if (t->wake_at && t->wake_at < d)
+			d = t->wake_at;
+		if (t->deadline && !t->timed_out && t->deadline < d)
+			d = t->deadline;
+	}
+	if (e->phase == PH_RUN && e->run_deadline && !e->run_timed_out && e->run_deadline < d)
+		d = e->run_deadline;
+	return d;
+}
+
+static void run_loop(struct engine *e)
+{
+	for (;;) {
+		struct msg *m;
+		while ((m = pool_take(&e->pool)))
+			handle_msg(e, m);
+		handle_signals(e);
+		if (e->stop_now) {
+			if (e->inflight == 0)
+				break;
+			clock_wait(e->clk, INT64_MAX, loop_ready, e);
+			continue;
+		}
+		int64_t now = clock_now(e->clk);
+		check_deadlines(e, now);
+		fire_timers(e, now);
+		if (e->phase == PH_RUN) {
+			if (e->aborting)
+				cancel_timers(e, "not retried: the run is aborting");
+			while (!e->aborting && e->nready > 0)
+				node_start(e, e->ready[--e->nready]);
+			if (!e->tasks) {
+				if (!e->aborting) {
+					if (e->nready > 0)
+						continue;
+					e->phase = PH_END;
+					break;
+				}
+				if (e->o->no_rollback) {
+					e->phase = PH_END;
+					break;
+				}
+				rollback_start(e);
+			}
+		}
+		if (e->phase == PH_ROLLBACK && !e->tasks) {
+			while (e->rbpos < e->nrbq && e->rbq[e->rbpos].done)
+				e->rbpos++;
+			if (e->rbpos >= e->nrbq) {
+				e->phase = PH_END;
+				break;
+			}
+			rollback_next(e);
+			continue;
+		}
+		clock_wait(e->clk, next_deadline(e), loop_ready, e);
+	}
+}
+
+/* ---------------------------------------------------------------- set-up */
+
+static struct engine *engine_new(const struct plan *p, const struct engine_opts *o)
+{
+	struct engine *e = xcalloc(1, sizeof(*e));
+	e->p = p;
+	e->o = o;
+	e->set = p->loader->exprs;
+	e->clk = o->clock;
+	e->max_parallel = o->max_parallel > 0 ? o->max_parallel : DEFAULT_PARALLEL;
+	e->fail_reason = jv_null();
+	e->rb_done = jv_object();
+	e->resume_items = jv_object();
+	e->ns = xcalloc((size_t)(p->n ? p->n : 1), sizeof(*e->ns));
+	for (int i = 0; i < p->n; i++) {
+		e->ns[i].st = ST_PENDING;
+		e->ns[i].items = jv_invalid();
+		e->ns[i].error = jv_null();
+		e->ns[i].extra = jv_null();
+		e->ns[i].deps_left = p->nodes[i].ndeps;
+	}
+	e->ctx = xcalloc((size_t)p->nscopes, sizeof(jv));
+	e->scope_state = xcalloc((size_t)p->nscopes, sizeof(int));
+	e->scope_of_uses = xmalloc(sizeof(int) * (size_t)(p->n ? p->n : 1));
+	for (int i = 0; i < p->n; i++)
+		e->scope_of_uses[i] = -1;
+	for (int s = 0; s < p->nscopes; s++)
+		if (p->scopes[s].uses_node >= 0)
+			e->scope_of_uses[p->scopes[s].uses_node] = s;
+	e->sig_seen = (int)g_signals;
+	srandom((unsigned)getpid() ^ (unsigned)clock_now(e->clk));
+	return e;
+}
+
+static void engine_init_ctx(struct engine *e)
+{
+	char ts[40];
+	jv run = jv_object();
+	run = jv_object_set(run, jv_string("id"), jv_string(e->run_id));
+	run = jv_object_set(run, jv_string("started_at"), jv_string(time_str(e->run_started, ts, sizeof(ts))));
+	run = jv_object_set(run, jv_string("dry_run"), jv_bool(e->o->dry_run));
+	run = jv_object_set(run, jv_string("rehearsal"), jv_bool(e->o->rehearsal));
+	for (int s = 0; s < e->p->nscopes; s++) {
+		jv c = jv_object();
+		c = jv_object_set(c, jv_string("params"), s == 0 && jv_is_valid(e->o->params) ? jv_copy(e->o->params) : jv_object());
+		c = jv_object_set(c, jv_string("steps"), jv_object());
+		c = jv_object_set(c, jv_string("run"), jv_copy(run));
+		c = jv_object_set(c, jv_string("item"), jv_null());
+		c = jv_object_set(c, jv_string("result"), jv_null());
+		e->ctx[s] = c;
+	}
+	e->scope_state[0] = 1;
+	jv_free(run);
+	for (int i = 0; i < e->p->n; i++)
+		ctx_update(e, i);
+	if (e->p->rb->timeout_ms > 0)
+		e->run_deadline = e->run_started + e->p->rb->timeout_ms;
+}
+
+static void engine_free(struct engine *e)
+{
+	for (int i = 0; i < e->p->n; i++) {
+		struct node_st *s = &e->ns[i];
+		int m = s->nitems > 0 ? s->nitems : 1;
+		if (s->results)
+			for (int k = 0; k < m; k++) {
+				jv_free(s->results[k]);
+				jv_free(s->outputs[k]);
+			}
+		free(s->results);
+		free(s->outputs);
+		free(s->item_st);
+		jv_free(s->items);
+		jv_free(s->error);
+		jv_free(s->extra);
+	}
+	while (e->tasks) {
+		struct task *t = e->tasks;
+		task_unlink(e, t);
+		task_free(t);
+	}
+	for (int s = 0; s < e->p->nscopes; s++)
+		jv_free(e->ctx[s]);
+	free(e->ctx);
+	free(e->ns);
+	free(e->scope_state);
+	free(e->scope_of_uses);
+	free(e->slotq);
+	free(e->ready);
+	free(e->done_order);
+	free(e->rbq);
+	jv_free(e->fail_reason);
+	jv_free(e->rb_done);
+	jv_free(e->resume_items);
+	if (e->jopen)
+		journal_close(&e->jn);
+	free(e->run_id);
+	free(e->run_dir);
+	free(e);
+}
+
+static const char *outcome_status(int rc, struct engine *e)
+{
+	if (e->stop_now)
+		return "interrupted";
+	switch (rc) {
+	case EXIT_OK: return "succeeded";
+	case EXIT_FAILED: return "failed";
+	case EXIT_ABORTED: return "aborted";
+	case EXIT_ROLLBACK_FAILED: return "rollback_failed";
+	default: return "failed";
+	}
+}
+
+/* run the loop on a prepared engine; returns the exit code */
+static int engine_exec(struct engine *e)
+{
+	int rc;
+	clock_hold(e->clk);                   /* the engine thread's token */
+	if (pool_start(&e->pool, e, e->max_parallel) < 0) {
+		clock_release(e->clk);
+		return EXIT_FAILED;
+	}
+	for (int i = e->p->n - 1; i >= 0; i--)
+		if (e->ns[i].st == ST_PENDING && e->ns[i].deps_left == 0)
+			ready_push(e, i);
+	run_loop(e);
+	if (e->stop_now)
+		rc = EXIT_ROLLBACK_FAILED;
+	else if (!e->aborting)
+		rc = EXIT_OK;
+	else if (e->o->no_rollback)
+		rc = e->ndone > 0 ? EXIT_ROLLBACK_FAILED : e->outcome;
+	else if (e->rb_failed)
+		rc = EXIT_ROLLBACK_FAILED;
+	else
+		rc = e->outcome;
+	clock_release(e->clk);
+	pool_stop(&e->pool);
+	int64_t now = clock_now(e->clk);
+	jv ev = ev_new(e, e->stop_now ? "run_interrupted" : "run_finished", NULL);
+	ev = jv_object_set(ev, jv_string("status"), jv_string(outcome_status(rc, e)));
+	ev = jv_object_set(ev, jv_string("exit_code"), jv_number(rc));
+	ev = jv_object_set(ev, jv_string("duration_ms"), jv_number((double)(now - e->run_started)));
+	if (e->aborting)
+		ev = jv_object_set(ev, jv_string("error"), jv_copy(e->fail_reason));
+	if (e->failed_noncritical)
+		ev = jv_object_set(ev, jv_string("noncritical_failures"), jv_number(e->failed_noncritical));
+	if (e->o->no_rollback && e->aborting)
+		ev = jv_object_set(ev, jv_string("rollback"), jv_string("skipped (--no-rollback)"));
+	else if (e->phase == PH_END && e->aborting)
+		ev = jv_object_set(ev, jv_string("rollback"), jv_string(e->rb_failed ? "incomplete" : "complete"));
+	emit(e, ev, 1);
+	return rc;
+}
+
+static jv plan_steps_list(const struct plan *p)
+{
+	jv a = jv_array();
+	for (int k = 0; k < p->n; k++) {
+		const struct plan_node *pn = &p->nodes[p->order[k]];
+		jv s = jv_object();
+		s = jv_object_set(s, jv_string("id"), jv_string(pn->qid));
+		if (pn->step->name)
+			s = jv_object_set(s, jv_string("name"), jv_string(pn->step->name));
+		s = jv_object_set(s, jv_string("kind"), jv_string(step_kind_name(pn->step->kind)));
+		a = jv_array_append(a, s);
+	}
+	return a;
+}
+
+static int write_jv(const char *dir, const char *name, jv v, struct redactor *r)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	jv text = jv_dump_string(redact_jv(r, v), JV_PRINT_PRETTY | JV_PRINT_SPACE1);
+	int rc = write_file(path, jv_string_value(text), (size_t)jv_string_length_bytes(jv_copy(text)));
+	jv_free(text);
+	return rc;
+}
+
+/* params without the secret ones (they are never written) */
+static jv params_public(const struct runbook *rb, jv params)
+{
+	jv out = jv_is_valid(params) && jv_get_kind(params) == JV_KIND_OBJECT ? jv_copy(params) : jv_object();
+	for (int i = 0; i < rb->nparams; i++)
+		if (rb->params[i].flags & PARAM_SECRET)
+			out = jv_object_delete(out, jv_string(rb->params[i].name));
+	return out;
+}
+
+static int run_dir_setup(struct engine *e, jv *err)
+{
+	char path[4096];
+	const char *sd = e->o->state_dir ? e->o->state_dir : ".runbook";
+	snprintf(path, sizeof(path), "%s/runs/%s", sd, e->run_id);
+	e->run_dir = xstrdup(path);
+	if (mkdir_p(path) < 0) {
+		*err = jv_string_fmt("cannot create run directory '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	write_jv(path, "plan.json", plan_to_json(e->p), e->o->redact);
+	write_jv(path, "params.json", params_public(e->p->rb, e->o->params), e->o->redact);
+	/* copies of every runbook file, so resume can reload exactly what ran */
+	const struct source_list *sl = &e->p->loader->sources;
+	snprintf(path, sizeof(path), "%s/sources", e->run_dir);
+	mkdir_p(path);
+	for (int i = 0; i < sl->n; i++) {
+		const struct source *src = sl->items[i];
+		const char *base = strrchr(src->path, '/');
+		base = base ? base + 1 : src->path;
+		snprintf(path, sizeof(path), "%s/sources/%d-%s", e->run_dir, i, base);
+		write_file(path, src->text, src->len);
+		if (e->p->rb->path && !strcmp(src->path, e->p->rb->path)) {
+			snprintf(path, sizeof(path), "%s/runbook.yaml", e->run_dir);
+			write_file(path, src->text, src->len);
+		}
+	}
+	if (journal_open(&e->jn, e->run_dir, e->o->record_path, e->o->redact) < 0) {
+		*err = jv_string_fmt("cannot open the journal in '%s': %s", e->run_dir, strerror(errno));
+		return -1;
+	}
+	e->jopen = 1;
+	return 0;
+}
+
+static void emit_setup_error(struct engine *e, jv msg)
+{
+	jv ev = ev_new(e, "run_finished", NULL);
+	ev = jv_object_set(ev, jv_string("status"), jv_string("failed"));
+	ev = jv_object_set(ev, jv_string("exit_code"), jv_number(EXIT_INVALID));
+	ev = jv_object_set(ev, jv_string("error"), msg);
+	emit(e, ev, 0);
+}
+
+int engine_run(const struct plan *p, const struct engine_opts *o, char **run_id)
+{
+	struct engine *e = engine_new(p, o);
+	jv err = jv_invalid();
+	int rc;
+	e->run_started = clock_now(e->clk);
+	e->run_id = run_id_new(e->run_started);
+	if (run_id)
+		*run_id = xstrdup(e->run_id);
+	engine_init_ctx(e);
+	if (run_dir_setup(e, &err) < 0) {
+		emit_setup_error(e, err);
+		engine_free(e);
+		return EXIT_INVALID;
+	}
+	char *abs = p->rb->path ? realpath(p->rb->path, NULL) : NULL;
+	jv ev = ev_new(e, "run_started", NULL);
+	ev = jv_object_set(ev, jv_string("runbook"), jv_string(p->rb->name ? p->rb->name : ""));
+	ev = jv_object_set(ev, jv_string("path"), jv_string(abs ? abs : (p->rb->path ? p->rb->path : "")));
+	ev = jv_object_set(ev, jv_string("dir"), jv_string(e->run_dir));
+	ev = jv_object_set(ev, jv_string("dry_run"), jv_bool(o->dry_run));
+	ev = jv_object_set(ev, jv_string("rehearsal"), jv_bool(o->rehearsal));
+	ev = jv_object_set(ev, jv_string("max_parallel"), jv_number(e->max_parallel));
+	ev = jv_object_set(ev, jv_string("no_rollback"), jv_bool(o->no_rollback));
+	ev = jv_object_set(ev, jv_string("steps"), plan_steps_list(p));
+	free(abs);
+	emit(e, ev, 1);
+	rc = engine_exec(e);
+	engine_free(e);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- signals */
+
+static void on_signal(int sig)
+{
+	g_signals += sig == SIGTERM ? 2 : 1;
+}
+
+void engine_install_signals(void)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = 0;            /* no SA_RESTART: a prompt's read returns */
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* ---------------------------------------------------------------- resume */
+
+static int same_file_text(const char *path, const char *text, size_t len)
+{
+	size_t l2;
+	char *t2 = read_file_all(path, &l2);
+	int same = t2 && l2 == len && !memcmp(t2, text, len);
+	free(t2);
+	return same;
+}
+
+/* a step that was running at the crash: may it run again? 1 yes, 0 refuse */
+static int resume_may_rerun(struct engine *e, int n, jv calls, struct diag_list *dl)
+{
+	const struct plan_node *pn = &e->p->nodes[n];
+	const struct rb_step *st = pn->step;
+	if (st->kind != STEP_ACTION || e->o->dry_run)
+		return 1;                    /* waits poll, asserts and confirmations re-ask */
+	/* no call reached the action: nothing can have happened */
+	jv c = jv_object_get(jv_copy(calls), jv_string(pn->qid));
+	int called = jv_is_valid(c) && jv_get_kind(c) == JV_KIND_TRUE;
+	jv_free(c);
+	if (!called)
+		return 1;
+	const struct action_desc *d = pn->desc ? pn->desc : registry_find(st->action);
+	if (!d || !(d->flags & ACT_MUTATING) || (d->flags & ACT_IDEMPOTENT))
+		return 1;
+	for (int i = 0; e->o->rerun && e->o->rerun[i]; i++)
+		if (!strcmp(e->o->rerun[i], pn->qid))
+			return 1;
+	if (e->o->tty_in && e->o->tty_out) {
+		char line[256], by[256], ts[40];
+		fprintf(e->o->tty_out, "step '%s' (%s) was running when the run stopped and may have taken effect.\n"
+			"Run it again? [y/N] ", pn->qid, d->name);
+		fflush(e->o->tty_out);
+		int yes = fgets(line, sizeof(line), e->o->tty_in) &&
+			(line[strcspn(line, "\r\n")] = '\0', !strcasecmp(line, "y") || !strcasecmp(line, "yes"));
+		jv ev = ev_new(e, "confirm", pn->qid);
+		ev = jv_object_set(ev, jv_string("status"), jv_string(yes ? "approved" : "declined"));
+		ev = jv_object_set(ev, jv_string("prompt"), jv_string("run again after a crash"));
+		ev = jv_object_set(ev, jv_string("by"), jv_string(user_name(by, sizeof(by))));
+		ev = jv_object_set(ev, jv_string("at"), jv_string(time_str(clock_now(e->clk), ts, sizeof(ts))));
+		emit(e, ev, 1);
+		if (yes)
+			return 1;
+	}
+	diag_error(dl, NULL, "step '%s' was running when run '%s' stopped; action '%s' changes things, is not "
+		   "idempotent and its effect cannot be checked: check by hand, then resume with --rerun %s "
+		   "(run it again) or --skip-step is not offered", pn->qid, e->run_id, d->name, pn->qid);
+	return 0;
+}
+
+/* CHECKABLE action running at the crash: ask the action whether its effect happened.
+ * 1 done (node finished), 0 run again, -1 cannot tell */
+static int resume_check(struct engine *e, int n)
+{
+	const struct plan_node *pn = &e->p->nodes[n];
+	const struct action_desc *d = pn->desc;
+	if (!d || !(d->flags & ACT_CHECKABLE) || !d->check || jv_is_valid(e->ns[n].items))
+		return -1;
+	if (pn->step->for_each >= 0)
+		return -1;
+	jv c = ctx_for(e, pn->scope, jv_invalid(), jv_invalid());
+	jv args = pn->step->with ? tmpl_eval(pn->step->with, e->set, c) : jv_object();
+	jv_free(c);
+	jv err = jv_invalid();
+	if (!jv_is_valid(args) || !jv_is_valid(args = fill_args(d, args, &err))) {
+		jv_free(args);
+		jv_free(err);
+		return -1;
+	}
+	jv conns = eval_connections(e, pn->scope, jv_invalid(), &err);
+	if (!jv_is_valid(conns)) {
+		jv_free(conns);
+		jv_free(err);
+		jv_free(args);
+		return -1;
+	}
+	struct job j = {0};
+	j.e = e;
+	j.desc = d;
+	j.mode = JOB_CHECK;
+	j.step = pn->qid;
+	j.item = -1;
+	j.args = args;
+	j.conns = conns;
+	j.out = jv_null();
+	invoke(e, &j);
+	int rc = j.rc;
+	jv_free(j.conns);
+	if (rc == 1) {
+		struct node_st *s = &e->ns[n];
+		struct task tmp = {0};
+		tmp.step = pn->step;
+		tmp.scope = pn->scope;
+		tmp.item_v = jv_invalid();
+		jv outs = eval_outputs(e, &tmp, j.out, &err);
+		if (!jv_is_valid(outs)) {
+			jv_free(outs);
+			jv_free(err);
+			jv_free(j.out);
+			return -1;
+		}
+		s->results = xcalloc(1, sizeof(jv));
+		s->outputs = xcalloc(1, sizeof(jv));
+		s->item_st = xcalloc(1, sizeof(*s->item_st));
+		s->results[0] = j.out;
+		s->outputs[0] = outs;
+		s->item_st[0] = ST_SUCCEEDED;
+		s->st = ST_SUCCEEDED;
+		s->preset = 1;
+		return 1;
+	}
+	jv_free(j.out);
+	return rc == 0 ? 0 : -1;
+}
+
+int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_list *dl)
+{
+	char path[4096], jpath[4096];
+	const char *sd = o->state_dir ? o->state_dir : ".runbook";
+	struct rb_loader ld;
+	struct plan plan;
+	int have_plan = 0, rc = EXIT_INVALID;
+	struct runbook *rb = NULL;
+	struct engine *e = NULL;
+	jv journal = jv_invalid(), started = jv_invalid(), calls = jv_object(), params = jv_invalid();
+	jv running = jv_object();
+
+	loader_init(&ld, o->search_path);
+	snprintf(jpath, sizeof(jpath), "%s/runs/%s/journal.jsonl", sd, run_id);
+	journal = journal_read(jpath);
+	if (!jv_is_valid(journal)) {
+		char *m = invalid_msg(journal);
+		journal = jv_invalid();
+		diag_error(dl, NULL, "no run '%s' in '%s' (%s)", run_id, sd, m);
+		free(m);
+		goto out;
+	}
+	jv_array_foreach(journal, i, ev) {
+		const char *name = jvx_str(ev, "event");
+		if (name && !strcmp(name, "run_started") && !jv_is_valid(started))
+			started = jv_copy(ev);
+		if (name && !strcmp(name, "run_finished")) {
+			diag_error(dl, NULL, "run '%s' already finished (%s); nothing to resume", run_id,
+				   jvx_str(ev, "status") ? jvx_str(ev, "status") : "?");
+			jv_free(ev);
+			goto out;
+		}
+		jv_free(ev);
+	}
+	if (!jv_is_valid(started)) {
+		diag_error(dl, NULL, "the journal of run '%s' has no run_started record", run_id);
+		goto out;
+	}
+	/* reload the runbook: the original when it is unchanged (its `uses:` resolve),
+	 * else the copy kept in the run directory */
+	snprintf(path, sizeof(path), "%s/runs/%s/runbook.yaml", sd, run_id);
+	size_t clen;
+	char *copy = read_file_all(path, &clen);
+	const char *orig = jvx_str(started, "path");
+	const char *load_path = path;
+	if (copy && orig && *orig && same_file_text(orig, copy, clen))
+		load_path = orig;
+	free(copy);
+	rb = runbook_load(&ld, load_path, dl);
+	if (!rb || dl->nerrors)
+		goto out;
+	if (plan_build(&plan, rb, &ld, dl) < 0) {
+		have_plan = 1;
+		goto out;
+	}
+	have_plan = 1;
+	if (exprset_compile(ld.exprs, dl) < 0)
+		goto out;
+	/* params: the recorded ones (no secrets) with the ones given again over them */
+	snprintf(path, sizeof(path), "%s/runs/%s/params.json", sd, run_id);
+	char *ptext = read_file_all(path, NULL);
+	jv raw = ptext ? jv_parse(ptext) : jv_object();
+	free(ptext);
+	if (!jv_is_valid(raw) || jv_get_kind(raw) != JV_KIND_OBJECT) {
+		jv_free(raw);
+		raw = jv_object();
+	}
+	if (jv_get_kind(o->params) == JV_KIND_OBJECT)
+		raw = jv_object_merge(raw, jv_copy(o->params));
+	params = params_resolve(rb, raw, o->redact, dl);
+	if (!jv_is_valid(params)) {
+		diag_note(dl, NULL, "secret params are not kept in the run directory: give them again with -p");
+		goto out;
+	}
+
+	struct engine_opts eo = *o;
+	eo.params = params;
+	eo.dry_run = jvx_bool(started, "dry_run", 0);
+	eo.no_rollback = o->no_rollback || jvx_bool(started, "no_rollback", 0);
+	if (!o->max_parallel)
+		eo.max_parallel = (int)jvx_num(started, "max_parallel", 0);
+	e = engine_new(&plan, &eo);
+	e->resumed = 1;
+	e->run_id = xstrdup(run_id);
+	{
+		int64_t t0 = 0;
+		const char *ts = jvx_str(started, "time");
+		if (!ts || ts_parse(ts, &t0) < 0)
+			t0 = clock_now(e->clk);
+		e->run_started = t0;
+	}
+	engine_init_ctx(e);
+	snprintf(path, sizeof(path), "%s/runs/%s", sd, run_id);
+	e->run_dir = xstrdup(path);
+	if (journal_open(&e->jn, e->run_dir, o->record_path, o->redact) < 0) {
+		diag_error(dl, NULL, "cannot open the journal of run '%s': %s", run_id, strerror(errno));
+		goto out;
+	}
+	e->jopen = 1;
+
+	/* replay the journal into the state */
+	jv_array_foreach(journal, i, ev) {
+		const char *name = jvx_str(ev, "event");
+		const char *step = jvx_str(ev, "step");
+		int n = step ? plan_find(&plan, step) : -1;
+		if (!name) {
+			jv_free(ev);
+			continue;
+		}
+		if (!strcmp(name, "call") && step) {
+			/* "qid[3]" and "qid" both mark qid as called */
+			char q[1200];
+			snprintf(q, sizeof(q), "%s", step);
+			char *br = strchr(q, '[');
+			if (br)
+				*br = '\0';
+			calls = jv_object_set(calls, jv_string(q), jv_true());
+		} else if (!strcmp(name, "step_started") && n >= 0) {
+			running = jv_object_set(running, jv_string(step), jv_true());
+		} else if (!strcmp(name, "item_finished") && n >= 0) {
+			const char *sts = jvx_str(ev, "status");
+			if (sts && (!strcmp(sts, "succeeded") || !strcmp(sts, "dry_run"))) {
+				int item = (int)jvx_num(ev, "item", -1);
+				jv it = jv_object_get(jv_copy(e->resume_items), jv_string(step));
+				if (!jv_is_valid(it))
+					it = jv_object();
+				jv rec = jv_object();
+				rec = jv_object_set(rec, jv_string("outputs"), jvx_get(ev, "outputs"));
+				rec = jv_object_set(rec, jv_string("result"), jvx_get(ev, "result"));
+				it = jv_object_set(it, jv_string_fmt("%d", item), rec);
+				e->resume_items = jv_object_set(e->resume_items, jv_string(step), it);
+				if (e->p->nodes[n].step->nrollback > 0) {
+					ALLOC_GROW(e->done_order, e->ndone + 2, e->adone);
+					e->done_order[e->ndone++] = n;
+					e->done_order[e->ndone++] = item;
+				}
+			}
+		} else if (!strcmp(name, "step_finished") && n >= 0) {
+			struct node_st *s = &e->ns[n];
+			enum step_state st = ST_FAILED;
+			const char *sts = jvx_str(ev, "status");
+			if (sts)
+				step_state_parse(sts, &st);
+			running = jv_object_delete(running, jv_string(step));
+			s->st = st;
+			s->preset = 1;
+			if (!s->results) {
+				s->results = xcalloc(1, sizeof(jv));
+				s->outputs = xcalloc(1, sizeof(jv));
+				s->item_st = xcalloc(1, sizeof(*s->item_st));
+			} else {
+				jv_free(s->results[0]);
+				jv_free(s->outputs[0]);
+			}
+			s->results[0] = jvx_get(ev, "result");
+			s->outputs[0] = jvx_get(ev, "outputs");
+			if (!jv_is_valid(s->results[0]))
+				s->results[0] = jv_null();
+			if (!jv_is_valid(s->outputs[0]))
+				s->outputs[0] = jv_object();
+			s->item_st[0] = st;
+			s->unknown = jvx_bool(ev, "unknown", 0);
+			int64_t t;
+			const char *ts = jvx_str(ev, "time");
+			if (ts && ts_parse(ts, &t) == 0) {
+				s->finished = t;
+				s->started = t - (int64_t)jvx_num(ev, "duration_ms", 0);
+			}
+			if (st == ST_SUCCEEDED && e->p->nodes[n].step->nrollback > 0 && e->p->nodes[n].step->for_each < 0) {
+				ALLOC_GROW(e->done_order, e->ndone + 2, e->adone);
+				e->done_order[e->ndone++] = n;
+				e->done_order[e->ndone++] = -1;
+			}
+			if (st == ST_FAILED && !e->p->nodes[n].step->critical)
+				e->failed_noncritical++;
+		} else if (!strcmp(name, "rollback_started")) {
+			e->aborting = 1;
+			e->outcome = EXIT_FAILED;
+			jv_free(e->fail_reason);
+			e->fail_reason = jvx_get(ev, "reason");
+			if (!jv_is_valid(e->fail_reason))
+				e->fail_reason = jv_null();
+			if (jv_get_kind(e->fail_reason) == JV_KIND_STRING &&
+			    strstr(jv_string_value(e->fail_reason), "declined"))
+				e->outcome = EXIT_ABORTED;
+			if (jv_get_kind(e->fail_reason) == JV_KIND_STRING &&
+			    strstr(jv_string_value(e->fail_reason), "interrupted"))
+				e->outcome = EXIT_ABORTED;
+		} else if (!strcmp(name, "rollback_step") && step) {
+			const char *sts = jvx_str(ev, "status");
+			if (sts && strcmp(sts, "running") && strcmp(sts, "failed")) {
+				char key[1300];
+				snprintf(key, sizeof(key), "%s#%d#%d", step, (int)jvx_num(ev, "item", -1),
+					 (int)jvx_num(ev, "index", 0));
+				e->rb_done = jv_object_set(e->rb_done, jv_string(key), jv_true());
+			}
+		}
+		jv_free(ev);
+	}
+	journal = jv_invalid();
+	/* steps running at the crash */
+	jv_object_foreach(running, k, v) {
+		int n = plan_find(&plan, jv_string_value(k));
+		jv_free(v);
+		if (n >= 0 && !e->ns[n].preset && !e->aborting) {
+			int ck = resume_check(e, n);
+			if (ck == 1) {
+				jv_free(k);
+				continue;
+			}
+			if (ck != 0 && !resume_may_rerun(e, n, calls, dl)) {
+				jv_free(k);
+				rc = EXIT_INVALID;
+				goto out;
+			}
+		}
+		jv_free(k);
+	}
+	/* finished nodes: their state in the context, their dependants' counts */
+	for (int n = 0; n < plan.n; n++) {
+		if (!e->ns[n].preset)
+			continue;
+		ctx_update(e, n);
+		for (int i = 0; i < plan.nodes[n].nrdeps; i++)
+			e->ns[plan.nodes[n].rdeps[i]].deps_left--;
+	}
+	{
+		jv ev = ev_new(e, "run_resumed", NULL);
+		ev = jv_object_set(ev, jv_string("runbook"), jv_string(rb->name ? rb->name : ""));
+		ev = jv_object_set(ev, jv_string("steps"), plan_steps_list(&plan));
+		int npre = 0;
+		for (int n = 0; n < plan.n; n++)
+			npre += e->ns[n].preset;
+		ev = jv_object_set(ev, jv_string("finished_before"), jv_number(npre));
+		emit(e, ev, 1);
+	}
+	rc = engine_exec(e);
+out:
+	if (e)
+		engine_free(e);
+	jv_free(journal);
+	jv_free(started);
+	jv_free(calls);
+	jv_free(running);
+	jv_free(params);
+	if (have_plan)
+		plan_release(&plan);
+	if (rb)
+		runbook_free(rb);
+	loader_release(&ld);
+	return rc;
+}

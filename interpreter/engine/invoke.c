@@ -1,0 +1,242 @@
+/* invoke.c — the one function every action call passes through, and the worker pool.
+ *
+ * invoke() times the call on the run's clock, writes {"event":"call"} and
+ * {"event":"result"} to the journal and, with --record, one line
+ * {step, action, args, result, ok, started, duration} to the tape. When
+ * opts->replay.call is set, it answers instead of the action (replay substitutes
+ * recorded results there). Runs on a worker thread: it touches only the job.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../core/bug.h"
+#include "../core/buf.h"
+#include "../core/clock.h"
+#include "../core/jvx.h"
+#include "../core/redact.h"
+#include "engine_int.h"
+
+static void pool_post(struct pool *p, struct msg *m, struct rb_clock *c)
+{
+	pthread_mutex_lock(&p->lock);
+	if (p->mtail)
+		p->mtail->next = m;
+	else
+		p->mhead = m;
+	p->mtail = m;
+	atomic_fetch_add(&p->nmsg, 1);
+	pthread_mutex_unlock(&p->lock);
+	clock_notify(c);
+}
+
+#define pool_of(e) engine_pool(e)
+
+static void call_log(struct action_call *call, enum log_level lvl, const char *text)
+{
+	struct job *j = call->priv;
+	struct msg *m = xcalloc(1, sizeof(*m));
+	m->kind = MSG_LOG;
+	m->job = j;
+	m->level = lvl;
+	m->text = redact_str(call->redact, text);
+	pool_post(pool_of(j->e), m, call->clock);
+}
+
+static const char *const mode_names[] = {"run", "dry_run", "check"};
+
+void invoke(struct engine *e, struct job *j)
+{
+	const struct engine_opts *o = engine_opts_of(e);
+	struct rb_clock *clk = engine_clock(e);
+	struct journal *jn = engine_journal(e);
+	char ts[40];
+	struct action_call call = {
+		.desc = j->desc,
+		.step_id = j->step,
+		.connections = j->conns,
+		.clock = clk,
+		.redact = o->redact,
+		.flags = (o->dry_run ? CALL_DRY_RUN : 0) | (o->rehearsal ? CALL_REHEARSAL : 0),
+		.deadline = j->deadline,
+		.cancel = &j->cancel,
+		.work_dir = engine_run_dir(e),
+		.log = call_log,
+		.priv = j,
+	};
+	jv args_copy = jvx_deep_copy(j->args);
+
+	j->started = clock_now(clk);
+	jv ev = jv_object();
+	ev = jv_object_set(ev, jv_string("event"), jv_string("call"));
+	ev = jv_object_set(ev, jv_string("time"), jv_string(clock_format(j->started, ts, sizeof(ts))));
+	ev = jv_object_set(ev, jv_string("step"), jv_string(j->step));
+	ev = jv_object_set(ev, jv_string("action"), jv_string(j->desc->name));
+	ev = jv_object_set(ev, jv_string("mode"), jv_string(mode_names[j->mode]));
+	ev = jv_object_set(ev, jv_string("attempt"), jv_number(j->attempt));
+	ev = jv_object_set(ev, jv_string("args"), jv_copy(args_copy));
+	journal_append(jn, ev, 0);
+
+	jv out = jv_null();
+	int rc;
+	if (o->replay.call && j->mode != JOB_CHECK) {
+		rc = o->replay.call(o->replay.arg, j->step, j->desc, j->args, &out);
+	} else {
+		switch (j->mode) {
+		case JOB_DRY_RUN:
+			rc = j->desc->dry_run(&call, j->args, &out);
+			break;
+		case JOB_CHECK:
+			rc = j->desc->check(&call, j->args, &out);
+			break;
+		default:
+			rc = j->desc->run(&call, j->args, &out);
+			break;
+		}
+	}
+	j->args = jv_invalid();   /* consumed */
+	if (!jv_is_valid(out))
+		out = jv_null();
+	if (rc == 0 && (j->desc->flags & ACT_SECRET_RESULT))
+		redact_add_jv(o->redact, jv_copy(out));
+	j->duration = clock_now(clk) - j->started;
+	j->rc = rc;
+	j->out = out;
+
+	ev = jv_object();
+	ev = jv_object_set(ev, jv_string("event"), jv_string("result"));
+	ev = jv_object_set(ev, jv_string("time"), jv_string(clock_format(j->started + j->duration, ts, sizeof(ts))));
+	ev = jv_object_set(ev, jv_string("step"), jv_string(j->step));
+	ev = jv_object_set(ev, jv_string("action"), jv_string(j->desc->name));
+	ev = jv_object_set(ev, jv_string("rc"), jv_number(rc));
+	ev = jv_object_set(ev, jv_string("duration_ms"), jv_number((double)j->duration));
+	ev = jv_object_set(ev, jv_string("result"), jv_copy(out));
+	journal_append(jn, ev, 0);
+
+	if (j->mode == JOB_RUN) {
+		jv rec = jv_object();
+		rec = jv_object_set(rec, jv_string("step"), jv_string(j->step));
+		rec = jv_object_set(rec, jv_string("action"), jv_string(j->desc->name));
+		rec = jv_object_set(rec, jv_string("args"), args_copy);
+		rec = jv_object_set(rec, jv_string("ok"), jv_bool(rc == 0));
+		rec = jv_object_set(rec, jv_string("result"), jv_copy(out));
+		rec = jv_object_set(rec, jv_string("started"), jv_string(clock_format(j->started, ts, sizeof(ts))));
+		rec = jv_object_set(rec, jv_string("duration"), jv_number((double)j->duration));
+		journal_tape(jn, rec);
+	} else {
+		jv_free(args_copy);
+	}
+}
+
+/* ---- the pool ---- */
+
+struct worker_arg {
+	struct pool *p;
+	struct engine *e;
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker_arg *wa = arg;
+	struct pool *p = wa->p;
+	struct engine *e = wa->e;
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		while (!p->stop && p->qlen == 0)
+			pthread_cond_wait(&p->cond, &p->lock);
+		if (p->qlen == 0) {
+			pthread_mutex_unlock(&p->lock);
+			break;
+		}
+		struct job *j = p->queue[p->qhead];
+		p->qhead = (p->qhead + 1) % p->qalloc;
+		p->qlen--;
+		pthread_mutex_unlock(&p->lock);
+
+		invoke(e, j);
+		/* the job's clock token passes to the engine with the message */
+		struct msg *m = xcalloc(1, sizeof(*m));
+		m->kind = MSG_DONE;
+		m->job = j;
+		pool_post(p, m, engine_clock(e));
+	}
+	free(wa);
+	return NULL;
+}
+
+int pool_start(struct pool *p, struct engine *e, int n)
+{
+	memset(p, 0, sizeof(*p));
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	atomic_init(&p->nmsg, 0);
+	p->qalloc = 64;
+	p->queue = xcalloc((size_t)p->qalloc, sizeof(*p->queue));
+	p->threads = xcalloc((size_t)n, sizeof(*p->threads));
+	for (int i = 0; i < n; i++) {
+		struct worker_arg *wa = xmalloc(sizeof(*wa));
+		wa->p = p;
+		wa->e = e;
+		if (pthread_create(&p->threads[i], NULL, worker_main, wa) != 0) {
+			free(wa);
+			break;
+		}
+		p->n++;
+	}
+	return p->n > 0 ? 0 : -1;
+}
+
+void pool_submit(struct pool *p, struct job *j)
+{
+	pthread_mutex_lock(&p->lock);
+	if (p->qlen == p->qalloc) {
+		int na = p->qalloc * 2;
+		struct job **q = xcalloc((size_t)na, sizeof(*q));
+		for (int i = 0; i < p->qlen; i++)
+			q[i] = p->queue[(p->qhead + i) % p->qalloc];
+		free(p->queue);
+		p->queue = q;
+		p->qhead = 0;
+		p->qalloc = na;
+	}
+	p->queue[(p->qhead + p->qlen) % p->qalloc] = j;
+	p->qlen++;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+}
+
+struct msg *pool_take(struct pool *p)
+{
+	struct msg *m;
+	pthread_mutex_lock(&p->lock);
+	m = p->mhead;
+	if (m) {
+		p->mhead = m->next;
+		if (!p->mhead)
+			p->mtail = NULL;
+		atomic_fetch_sub(&p->nmsg, 1);
+		m->next = NULL;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return m;
+}
+
+void pool_stop(struct pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	for (int i = 0; i < p->n; i++)
+		pthread_join(p->threads[i], NULL);
+	free(p->threads);
+	free(p->queue);
+	struct msg *m;
+	while ((m = pool_take(p))) {
+		free(m->text);
+		free(m);
+	}
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->cond);
+}
+

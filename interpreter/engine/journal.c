@@ -1,0 +1,232 @@
+/* journal.c — run directories, the append-only journal (fsync at step transitions),
+ * the --record tape, run ids, and step state names. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "../core/bug.h"
+#include "../core/buf.h"
+#include "../core/jvx.h"
+#include "../core/redact.h"
+#include "engine_int.h"
+
+#define JOURNAL_MAX (256u << 20)   /* a journal larger than this is not read back */
+
+static const char *const state_names[] = {
+#define X(e, s) s,
+	STEP_STATES(X)
+#undef X
+};
+
+const char *step_state_name(enum step_state s)
+{
+	BUG_ON((unsigned)s >= ST__N);
+	return state_names[s];
+}
+
+int step_state_parse(const char *name, enum step_state *s)
+{
+	for (int i = 0; i < ST__N; i++)
+		if (!strcmp(state_names[i], name)) {
+			*s = (enum step_state)i;
+			return 0;
+		}
+	return -1;
+}
+
+int mkdir_p(const char *path)
+{
+	char *p = xstrdup(path);
+	int rc = 0;
+	for (char *s = p + 1; ; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+			*s = '\0';
+			if (mkdir(p, 0700) < 0 && errno != EEXIST) {
+				rc = -1;
+				break;
+			}
+			*s = c;
+			if (!c)
+				break;
+		}
+	}
+	free(p);
+	return rc;
+}
+
+static int write_all(int fd, const char *data, size_t len)
+{
+	while (len) {
+		ssize_t w = write(fd, data, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		data += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+int write_file(const char *path, const char *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -1;
+	int rc = write_all(fd, data, len);
+	if (fsync(fd) < 0)
+		rc = -1;
+	close(fd);
+	return rc;
+}
+
+char *read_file_all(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	struct buf b = BUF_INIT(JOURNAL_MAX);
+	char tmp[65536];
+	ssize_t r;
+	int bad = 0;
+	while ((r = read(fd, tmp, sizeof(tmp))) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			bad = 1;
+			break;
+		}
+		if (buf_add(&b, tmp, (size_t)r) < 0) {
+			bad = 1;
+			break;
+		}
+	}
+	close(fd);
+	if (bad) {
+		buf_release(&b);
+		return NULL;
+	}
+	if (len)
+		*len = b.len;
+	return buf_detach(&b);
+}
+
+char *run_id_new(int64_t now_ms)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char rnd[2] = {0, 0};
+	char id[40], sfx[5];
+	time_t s = (time_t)(now_ms / 1000);
+	struct tm tm;
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (read(fd, rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd))
+			rnd[0] = (unsigned char)getpid(), rnd[1] = (unsigned char)now_ms;
+		close(fd);
+	}
+	for (int i = 0; i < 2; i++) {
+		sfx[2 * i] = hex[rnd[i] >> 4];
+		sfx[2 * i + 1] = hex[rnd[i] & 15];
+	}
+	sfx[4] = '\0';
+	gmtime_r(&s, &tm);
+	snprintf(id, sizeof(id), "%04d%02d%02dT%02d%02d%02dZ-%s", tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, sfx);
+	return xstrdup(id);
+}
+
+int journal_open(struct journal *j, const char *dir, const char *tape, struct redactor *r)
+{
+	char path[4096];
+	memset(j, 0, sizeof(*j));
+	pthread_mutex_init(&j->lock, NULL);
+	j->redact = r;
+	j->tape_fd = -1;
+	snprintf(path, sizeof(path), "%s/journal.jsonl", dir);
+	j->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	if (j->fd < 0)
+		return -1;
+	if (tape) {
+		j->tape_fd = open(tape, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (j->tape_fd < 0)
+			return -1;
+	}
+	return 0;
+}
+
+void journal_close(struct journal *j)
+{
+	if (j->fd >= 0) {
+		fsync(j->fd);
+		close(j->fd);
+	}
+	if (j->tape_fd >= 0) {
+		fsync(j->tape_fd);
+		close(j->tape_fd);
+	}
+	j->fd = j->tape_fd = -1;
+	pthread_mutex_destroy(&j->lock);
+}
+
+static void append_line(struct journal *j, int fd, jv v, int sync)
+{
+	char *s = jvx_dump(redact_jv(j->redact, v));
+	size_t n = strlen(s);
+	pthread_mutex_lock(&j->lock);
+	if (fd >= 0) {
+		/* one write per line so a crash leaves at worst a truncated last line */
+		char *line = xmalloc(n + 2);
+		memcpy(line, s, n);
+		line[n] = '\n';
+		line[n + 1] = '\0';
+		if (write_all(fd, line, n + 1) == 0 && sync)
+			fsync(fd);
+		free(line);
+	}
+	pthread_mutex_unlock(&j->lock);
+	free(s);
+}
+
+void journal_append(struct journal *j, jv ev, int sync)
+{
+	append_line(j, j->fd, ev, sync);
+}
+
+void journal_tape(struct journal *j, jv rec)
+{
+	if (j->tape_fd < 0) {
+		jv_free(rec);
+		return;
+	}
+	append_line(j, j->tape_fd, rec, 0);
+}
+
+jv journal_read(const char *path)
+{
+	size_t len;
+	char *text = read_file_all(path, &len);
+	if (!text)
+		return jv_invalid_with_msg(jv_string_fmt("cannot read '%s': %s", path, strerror(errno)));
+	jv out = jv_array();
+	char *line = text, *nl;
+	while ((nl = memchr(line, '\n', len - (size_t)(line - text)))) {
+		*nl = '\0';
+		if (*line) {
+			jv v = jv_parse(line);
+			if (jv_is_valid(v) && jv_get_kind(v) == JV_KIND_OBJECT)
+				out = jv_array_append(out, v);
+			else
+				jv_free(v);
+		}
+		line = nl + 1;
+	}
+	/* a last line without newline was cut by a crash: ignored */
+	free(text);
+	return out;
+}
