@@ -455,6 +455,7 @@ static void taint_args(struct engine *e, const struct action_desc *d, jv args)
 /* ---------------------------------------------------------------- tasks */
 
 static void task_finish(struct engine *e, struct task *t, enum step_state st, jv err, jv result, jv outputs);
+static void fail_run(struct engine *e, int outcome, jv reason);
 
 static void task_link(struct engine *e, struct task *t)
 {
@@ -521,8 +522,6 @@ static void submit(struct engine *e, struct task *t, enum job_mode mode)
 	jv_free(conns);
 	j->out = jv_null();
 	j->deadline = t->deadline;
-	if (t->wait_deadline && (!j->deadline || t->wait_deadline < j->deadline))
-		j->deadline = t->wait_deadline;
 	if (e->run_deadline && (!j->deadline || e->run_deadline < j->deadline))
 		j->deadline = e->run_deadline;
 	t->job = j;
@@ -802,14 +801,10 @@ static void confirm_run(struct engine *e, struct task *t)
 		jv err = !strcmp(how, "no terminal") ?
 			err_obj("declined", "confirmation '%s' needs a terminal; pass --yes or --approve %s", t->qid, t->qid) :
 			err_obj("declined", "confirmation '%s' declined", t->qid);
-		task_finish(e, t, ST_FAILED, err, jv_null(), jv_null());
 		/* a declined confirmation is the operator's abort */
-		if (!t->rb && !e->aborting) {
-			e->aborting = 1;
-			e->outcome = EXIT_ABORTED;
-			jv_free(e->fail_reason);
-			e->fail_reason = jv_string_fmt("confirmation '%s' declined", t->qid);
-		}
+		if (!t->rb)
+			fail_run(e, EXIT_ABORTED, jv_string_fmt("confirmation '%s' declined", t->qid));
+		task_finish(e, t, ST_FAILED, err, jv_null(), jv_null());
 	}
 out:
 	jv_free(prompt);
@@ -1047,6 +1042,13 @@ static void wait_result(struct engine *e, struct task *t, struct job *j)
 		return;
 	}
 	if (j->rc != 0) {
+		if (t->wait_deadline && now >= t->wait_deadline) {
+			char d[64];
+			dur_format(now - t->started, d, sizeof(d));
+			task_finish(e, t, ST_FAILED, err_obj("timeout", "wait '%s' timed out after %s (%d polls)", t->qid, d, t->polls),
+				    jv_copy(j->out), jv_null());
+			return;
+		}
 		fail_or_retry(e, t, jv_copy(j->out), jv_null());
 		return;
 	}
@@ -1159,7 +1161,6 @@ static void ready_push(struct engine *e, int n)
 	e->nready++;
 }
 
-static void fail_run(struct engine *e, int outcome, jv reason);
 
 static void node_finish(struct engine *e, int n, enum step_state st)
 {
@@ -2441,7 +2442,16 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 		for (int n = 0; n < plan.n; n++)
 			npre += e->ns[n].preset;
 		ev = jv_object_set(ev, jv_string("finished_before"), jv_number(npre));
-		emit(e, ev, 1);
+		ev = redact_jv(o->redact, ev);
+		journal_append(&e->jn, jv_copy(ev), 1);
+		/* displays start from a run_started: give them one (the journal keeps
+		 * the first run's run_started and this run_resumed) */
+		ev = jv_object_set(ev, jv_string("event"), jv_string("run_started"));
+		ev = jv_object_set(ev, jv_string("resumed"), jv_true());
+		if (o->sink.event)
+			o->sink.event(o->sink.arg, ev);
+		else
+			jv_free(ev);
 	}
 	rc = engine_exec(e);
 out:
