@@ -1,0 +1,186 @@
+/* sim.c — `runbook sim serve`: the simulated cloud as a standalone server for the AWS
+ * CLI, scripts and tests (owner: sim); `runbook sim check` validates a scenario.
+ *
+ * The endpoint URL is printed alone on the first line of stdout once the server
+ * listens (scripts read it); the request log goes to stderr or --log FILE. SIGINT or
+ * SIGTERM stops the server, writes --state-out and exits 0.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "../core/clock.h"
+#include "../core/jvx.h"
+#include "../sim/sim.h"
+
+static const char help[] =
+	"usage: runbook sim serve --scenario FILE [--listen 127.0.0.1:PORT] [--speed N]\n"
+	"                         [--state-out FILE] [--log FILE|-] [--quiet]\n"
+	"       runbook sim check --scenario FILE\n\n"
+	"Serve the simulated AWS services (RDS, ElastiCache, S3, Secrets Manager, SNS, STS)\n"
+	"over HTTP on loopback, for the AWS CLI (--endpoint-url), scripts and tests.\n\n"
+	"  --scenario FILE      the starting world, durations and faults (runbook-scenario(5))\n"
+	"  --listen HOST:PORT   loopback address (default 127.0.0.1:0, an ephemeral port);\n"
+	"                       the endpoint URL is printed on the first line of stdout\n"
+	"  --speed N            run simulated time N times faster than real time\n"
+	"  --state-out FILE     write the final world as JSON when stopped\n"
+	"  --log FILE           request log (default stderr; '-' for stdout)\n"
+	"  --quiet              no request log\n"
+	"  --k8s-listen, --kubeconfig-out   the Kubernetes simulator (not built yet, issue 5)\n\n"
+	"Admin endpoints: GET /_sim/counters, /_sim/state, /_sim/published (JSON).\n";
+
+static int write_state(const char *path, jv state)
+{
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		cli_error("cannot write '%s': %s", path, strerror(errno));
+		jv_free(state);
+		return -1;
+	}
+	char *t = jvx_dump(state);
+	fprintf(f, "%s\n", t);
+	free(t);
+	if (fclose(f) != 0) {
+		cli_error("cannot write '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int sim_check(const char *scenario)
+{
+	struct diag_list dl = { 0 };
+	int rc = sim_scenario_check(scenario, &dl);
+	if (dl.n)
+		cli_print_diags(&dl);
+	diag_list_release(&dl);
+	if (rc == 0)
+		printf("%s: ok\n", scenario);
+	return rc ? 2 : 0;
+}
+
+int cmd_sim(int argc, char **argv)
+{
+	enum { O_SCENARIO = 256, O_LISTEN, O_SPEED, O_STATE_OUT, O_LOG, O_QUIET, O_K8S, O_KCFG };
+	static const struct option opts[] = {
+		{ "scenario", required_argument, NULL, O_SCENARIO },
+		{ "listen", required_argument, NULL, O_LISTEN },
+		{ "speed", required_argument, NULL, O_SPEED },
+		{ "state-out", required_argument, NULL, O_STATE_OUT },
+		{ "log", required_argument, NULL, O_LOG },
+		{ "quiet", no_argument, NULL, O_QUIET },
+		{ "k8s-listen", required_argument, NULL, O_K8S },
+		{ "kubeconfig-out", required_argument, NULL, O_KCFG },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *scenario = NULL, *listen = "127.0.0.1:0", *state_out = NULL, *logpath = NULL;
+	double speed = 0;
+	int quiet = 0, c;
+
+	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		fputs(help, stdout);
+		return 0;
+	}
+	if (argc < 2 || (strcmp(argv[1], "serve") && strcmp(argv[1], "check"))) {
+		cli_error("sim wants a subcommand: 'serve' or 'check'");
+		fputs(help, stderr);
+		return 2;
+	}
+	int check = !strcmp(argv[1], "check");
+	optind = 1;
+	argc--;
+	argv++;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case O_SCENARIO: scenario = optarg; break;
+		case O_LISTEN: listen = optarg; break;
+		case O_SPEED: {
+			char *end;
+			speed = strtod(optarg, &end);
+			if (*end || !(speed > 0)) {
+				cli_error("--speed wants a positive number, got '%s'", optarg);
+				return 2;
+			}
+			break;
+		}
+		case O_STATE_OUT: state_out = optarg; break;
+		case O_LOG: logpath = optarg; break;
+		case O_QUIET: quiet = 1; break;
+		case O_K8S:
+		case O_KCFG:
+			cli_error("--%s: the Kubernetes simulator is not built yet (issue 5)",
+				  c == O_K8S ? "k8s-listen" : "kubeconfig-out");
+			return 2;
+		case 'h':
+			fputs(help, stdout);
+			return 0;
+		default:
+			fputs(help, stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		cli_error("sim %s: unexpected argument '%s'", check ? "check" : "serve", argv[optind]);
+		return 2;
+	}
+	if (!scenario) {
+		cli_error("sim %s needs --scenario FILE", check ? "check" : "serve");
+		return 2;
+	}
+	if (check)
+		return sim_check(scenario);
+
+	FILE *log = NULL;
+	if (!quiet) {
+		if (!logpath)
+			log = stderr;
+		else if (!strcmp(logpath, "-"))
+			log = stdout;
+		else if (!(log = fopen(logpath, "a"))) {
+			cli_error("cannot open log '%s': %s", logpath, strerror(errno));
+			return 2;
+		}
+	}
+
+	/* block the stop signals in every thread; this one waits for them */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	struct rb_clock *clock = clock_new(speed > 0 ? CLOCK_SCALED : CLOCK_REAL, 0, speed > 0 ? speed : 1);
+	struct diag_list dl = { 0 };
+	struct sim_options so = { log };
+	struct sim *s = sim_start_opts(scenario, listen, clock, &so, &dl);
+	if (!s) {
+		cli_print_diags(&dl);
+		diag_list_release(&dl);
+		clock_free(clock);
+		if (log && log != stderr && log != stdout)
+			fclose(log);
+		return 2;
+	}
+	diag_list_release(&dl);
+	printf("%s\n", sim_endpoint(s));
+	fflush(stdout);
+	if (log != stdout)
+		fprintf(stderr, "runbook: simulator serving %s (scenario %s%s)\n", sim_endpoint(s), scenario,
+			speed > 0 ? ", scaled time" : "");
+
+	int sig = 0;
+	sigwait(&set, &sig);
+
+	int rc = 0;
+	if (state_out && write_state(state_out, sim_state(s)) < 0)
+		rc = 1;
+	sim_stop(s);
+	clock_free(clock);
+	if (log && log != stderr && log != stdout)
+		fclose(log);
+	return rc;
+}

@@ -1,0 +1,958 @@
+/* s3.c — simulated S3 (REST-XML, path style: /BUCKET/KEY): buckets, objects with
+ * versioning and delete markers, ListObjectsV2 / ListObjects / ListObjectVersions
+ * (interleaved Version and DeleteMarker), GET/HEAD/PUT/DELETE with versionId, ranged
+ * GET, CopyObject (x-amz-copy-source with versionId), DeleteObjects, bucket versioning.
+ * Bodies live in C memory (they may be binary); aws-chunked uploads are decoded.
+ */
+#include <openssl/evp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "simint.h"
+#include "../core/bug.h"
+#include "../core/jvx.h"
+
+#define S3_NS "http://s3.amazonaws.com/doc/2006-03-01/"
+
+/* ------------------------------------------------------------------ world */
+
+struct s3_bucket *s3_bucket_add(struct sim *s, const char *name, int64_t created)
+{
+	ALLOC_GROW(s->buckets, s->nbuckets + 1, s->abuckets);
+	struct s3_bucket *b = &s->buckets[s->nbuckets++];
+	memset(b, 0, sizeof(*b));
+	b->name = xstrdup(name);
+	b->created = created;
+	return b;
+}
+
+static void ver_free(struct s3_ver *v)
+{
+	free(v->key);
+	free(v->vid);
+	free(v->body);
+	free(v->ctype);
+}
+
+static void ver_remove(struct s3_bucket *b, int i)
+{
+	ver_free(&b->v[i]);
+	memmove(&b->v[i], &b->v[i + 1], (size_t)(b->n - i - 1) * sizeof(b->v[0]));
+	b->n--;
+}
+
+static void new_vid(struct sim *s, char *buf, size_t size)
+{
+	char id[48];
+	sim_new_id(s, id, sizeof(id));
+	size_t j = 0;
+	for (size_t i = 0; id[i] && j + 1 < size; i++)
+		if (id[i] != '-')
+			buf[j++] = id[i];
+	buf[j] = 0;
+}
+
+struct s3_ver *s3_put(struct sim *s, struct s3_bucket *b, const char *key, const char *body,
+		      size_t len, const char *ctype, int dm, const char *vid, int64_t mtime)
+{
+	char gen[48];
+	if (b->versioning != 1) {
+		vid = "null";   /* unversioned or suspended: the null version is replaced */
+		for (int i = 0; i < b->n; i++)
+			if (!strcmp(b->v[i].key, key) && !strcmp(b->v[i].vid, "null")) {
+				ver_remove(b, i);
+				break;
+			}
+	} else if (!vid) {
+		new_vid(s, gen, sizeof(gen));
+		vid = gen;
+	}
+	ALLOC_GROW(b->v, b->n + 1, b->alloc);
+	struct s3_ver *v = &b->v[b->n++];
+	memset(v, 0, sizeof(*v));
+	v->key = xstrdup(key);
+	v->vid = xstrdup(vid);
+	v->dm = dm;
+	v->mtime = mtime;
+	v->ctype = xstrdup(ctype ? ctype : "binary/octet-stream");
+	if (!dm) {
+		v->body = xmalloc(len + 1);
+		if (len)
+			memcpy(v->body, body, len);
+		v->body[len] = 0;
+		v->len = len;
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned int mdlen = 0;
+		EVP_Digest(v->body, len, md, &mdlen, EVP_md5(), NULL);
+		size_t p = 0;
+		v->etag[p++] = '"';
+		for (unsigned i = 0; i < mdlen && p + 3 < sizeof(v->etag); i++)
+			p += (size_t)snprintf(v->etag + p, sizeof(v->etag) - p, "%02x", md[i]);
+		v->etag[p++] = '"';
+		v->etag[p] = 0;
+	}
+	return v;
+}
+
+void s3_world_release(struct sim *s)
+{
+	for (int i = 0; i < s->nbuckets; i++) {
+		for (int j = 0; j < s->buckets[i].n; j++)
+			ver_free(&s->buckets[i].v[j]);
+		free(s->buckets[i].v);
+		free(s->buckets[i].name);
+	}
+	free(s->buckets);
+	s->buckets = NULL;
+	s->nbuckets = s->abuckets = 0;
+}
+
+jv s3_state(struct sim *s)
+{
+	char iso[40];
+	jv out = jv_array();
+	for (int i = 0; i < s->nbuckets; i++) {
+		struct s3_bucket *b = &s->buckets[i];
+		jv vers = jv_array();
+		for (int j = 0; j < b->n; j++) {
+			struct s3_ver *v = &b->v[j];
+			jv o = JV_OBJECT(jv_string("Key"), jv_string(v->key), jv_string("VersionId"), jv_string(v->vid),
+					 jv_string("LastModified"), jv_string(sim_iso(v->mtime, iso, sizeof(iso))));
+			if (v->dm)
+				o = jv_object_set(o, jv_string("DeleteMarker"), jv_true());
+			else
+				o = jv_object_set(jv_object_set(o, jv_string("Size"), jv_number((double)v->len)),
+						  jv_string("ETag"), jv_string(v->etag));
+			vers = jv_array_append(vers, o);
+		}
+		out = jv_array_append(out, JV_OBJECT(jv_string("Name"), jv_string(b->name),
+			jv_string("Versioning"), jv_string(b->versioning == 1 ? "Enabled" :
+							   b->versioning == 2 ? "Suspended" : "none"),
+			jv_string("Versions"), vers));
+	}
+	return out;
+}
+
+/* ------------------------------------------------------------------ request helpers */
+
+struct s3_path {
+	char bucket[256];
+	const char *key;        /* NULL: bucket-level request */
+};
+
+static void path_parts(struct sim_req *r, struct s3_path *p)
+{
+	const char *s = r->path;
+	while (*s == '/')
+		s++;
+	const char *slash = strchr(s, '/');
+	size_t bl = slash ? (size_t)(slash - s) : strlen(s);
+	if (bl >= sizeof(p->bucket))
+		bl = sizeof(p->bucket) - 1;
+	memcpy(p->bucket, s, bl);
+	p->bucket[bl] = 0;
+	p->key = slash && slash[1] ? slash + 1 : NULL;
+}
+
+static int has_arg(struct sim_req *r, const char *name)
+{
+	return jvx_has(r->query, name);
+}
+
+static const char *arg(struct sim_req *r, const char *name)
+{
+	return jvx_str(r->query, name);
+}
+
+static const char *hdr(struct sim_req *r, const char *name)
+{
+	return jvx_str(r->headers, name);
+}
+
+const char *sim_s3_route(struct sim_req *r)
+{
+	struct s3_path p;
+	path_parts(r, &p);
+	const char *m = r->method;
+	if (!p.bucket[0])
+		return !strcmp(m, "GET") ? "ListBuckets" : NULL;
+	if (!p.key) {
+		if (!strcmp(m, "GET")) {
+			if (has_arg(r, "versions")) return "ListObjectVersions";
+			if (has_arg(r, "versioning")) return "GetBucketVersioning";
+			if (has_arg(r, "location")) return "GetBucketLocation";
+			const char *lt = arg(r, "list-type");
+			return lt && !strcmp(lt, "2") ? "ListObjectsV2" : "ListObjects";
+		}
+		if (!strcmp(m, "PUT"))
+			return has_arg(r, "versioning") ? "PutBucketVersioning" : "CreateBucket";
+		if (!strcmp(m, "HEAD")) return "HeadBucket";
+		if (!strcmp(m, "POST") && has_arg(r, "delete")) return "DeleteObjects";
+		if (!strcmp(m, "DELETE")) return "DeleteBucket";
+		return NULL;
+	}
+	if (!strcmp(m, "GET")) return "GetObject";
+	if (!strcmp(m, "HEAD")) return "HeadObject";
+	if (!strcmp(m, "PUT")) return hdr(r, "x-amz-copy-source") ? "CopyObject" : "PutObject";
+	if (!strcmp(m, "DELETE")) return "DeleteObject";
+	return NULL;
+}
+
+static struct s3_bucket *bucket_get(struct sim *s, const char *name)
+{
+	for (int i = 0; i < s->nbuckets; i++)
+		if (!strcmp(s->buckets[i].name, name))
+			return &s->buckets[i];
+	return NULL;
+}
+
+static struct s3_bucket *need_bucket(struct sim *s, struct sim_req *r, struct sim_resp *o, struct s3_path *p)
+{
+	path_parts(r, p);
+	struct s3_bucket *b = bucket_get(s, p->bucket);
+	if (!b)
+		sim_error(r, o, 404, "NoSuchBucket", "The specified bucket does not exist");
+	return b;
+}
+
+/* the latest version of key (may be a delete marker), or -1 */
+static int latest(struct s3_bucket *b, const char *key)
+{
+	for (int i = b->n - 1; i >= 0; i--)
+		if (!strcmp(b->v[i].key, key))
+			return i;
+	return -1;
+}
+
+static int version_of(struct s3_bucket *b, const char *key, const char *vid)
+{
+	for (int i = 0; i < b->n; i++)
+		if (!strcmp(b->v[i].key, key) && !strcmp(b->v[i].vid, vid))
+			return i;
+	return -1;
+}
+
+static char *http_date(int64_t ms, char *buf, size_t size)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(buf, size, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+	return buf;
+}
+
+static void owner(struct buf *b)
+{
+	buf_adds(b, "<Owner><ID>5e3a0000simowner</ID><DisplayName>runbook-sim</DisplayName></Owner>");
+}
+
+/* aws-chunked bodies: "<hex>[;ext]\r\n<data>\r\n ... 0\r\n<trailers>\r\n\r\n" */
+static int dechunk(const char *in, size_t n, struct buf *out)
+{
+	size_t i = 0;
+	while (i < n) {
+		char *end;
+		unsigned long sz = strtoul(in + i, &end, 16);
+		if (end == in + i)
+			return -1;
+		const char *nl = memchr(end, '\n', n - (size_t)(end - in));
+		if (!nl)
+			return -1;
+		i = (size_t)(nl - in) + 1;
+		if (sz == 0)
+			return 0;
+		if (i + sz > n)
+			return -1;
+		buf_add(out, in + i, sz);
+		i += sz;
+		if (i < n && in[i] == '\r')
+			i++;
+		if (i < n && in[i] == '\n')
+			i++;
+	}
+	return 0;
+}
+
+/* the request body, decoded if aws-chunked; *tmp holds decoded data */
+static int body_of(struct sim_req *r, struct buf *tmp, const char **data, size_t *len)
+{
+	const char *sha = hdr(r, "x-amz-content-sha256");
+	const char *enc = hdr(r, "content-encoding");
+	if ((sha && !strncmp(sha, "STREAMING-", 10)) || (enc && strstr(enc, "aws-chunked"))) {
+		if (dechunk(r->body, r->body_len, tmp) < 0)
+			return -1;
+		*data = buf_str(tmp);
+		*len = tmp->len;
+	} else {
+		*data = r->body;
+		*len = r->body_len;
+	}
+	return 0;
+}
+
+static void version_headers(struct s3_bucket *b, struct s3_ver *v, struct sim_resp *o)
+{
+	if (b->versioning || strcmp(v->vid, "null"))
+		sim_header(o, "x-amz-version-id", v->vid);
+}
+
+/* ------------------------------------------------------------------ bucket operations */
+
+static int op_list_buckets(struct sim *s, struct sim_req *r, struct sim_resp *o)
+{
+	char iso[40];
+	o->ctype = "application/xml";
+	buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult xmlns=\"" S3_NS "\">");
+	owner(&o->body);
+	buf_adds(&o->body, "<Buckets>");
+	for (int i = 0; i < s->nbuckets; i++) {
+		buf_adds(&o->body, "<Bucket>");
+		xml_elem(&o->body, "Name", s->buckets[i].name);
+		xml_elem(&o->body, "CreationDate", sim_iso(s->buckets[i].created, iso, sizeof(iso)));
+		buf_adds(&o->body, "</Bucket>");
+	}
+	buf_adds(&o->body, "</Buckets></ListAllMyBucketsResult>");
+	return 0;
+}
+
+static int op_create_bucket(struct sim *s, struct sim_req *r, struct sim_resp *o)
+{
+	struct s3_path p;
+	path_parts(r, &p);
+	if (bucket_get(s, p.bucket))
+		return sim_error(r, o, 409, "BucketAlreadyOwnedByYou",
+				 "Your previous request to create the named bucket succeeded and you already own it.");
+	s3_bucket_add(s, p.bucket, r->now);
+	char loc[300];
+	snprintf(loc, sizeof(loc), "/%s", p.bucket);
+	sim_header(o, "Location", loc);
+	return 0;
+}
+
+static int op_delete_bucket(struct sim *s, struct sim_req *r, struct sim_resp *o)
+{
+	struct s3_path p;
+	struct s3_bucket *b = need_bucket(s, r, o, &p);
+	if (!b)
+		return 0;
+	if (b->n)
+		return sim_error(r, o, 409, "BucketNotEmpty", "The bucket you tried to delete is not empty");
+	int ix = (int)(b - s->buckets);
+	free(b->v);
+	free(b->name);
+	memmove(&s->buckets[ix], &s->buckets[ix + 1], (size_t)(s->nbuckets - ix - 1) * sizeof(*b));
+	s->nbuckets--;
+	o->status = 204;
+	return 0;
+}
+
+static int op_head_bucket(struct sim *s, struct sim_req *r, struct sim_resp *o)
+{
+	struct s3_path p;
+	if (!need_bucket(s, r, o, &p))
+		return 0;
+	sim_header(o, "x-amz-bucket-region", s->region);
+	return 0;
+}
+
+static int op_get_location(struct sim *s, struct sim_req *r, struct sim_resp *o)
+{
+	struct s3_path p;
+	if (!need_bucket(s, r, o, &p))
+		return 0;
+	o->ctype = "application/xml";
+	buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint xmlns=\"" S3_NS "\">");
+	if (strcmp(s->region, "us-east-1"))
+		xml_esc(&o->body, s->region);
+	buf_adds(&o->body, "</LocationConstraint>");
+	return 0;
+}
+
+static int op_get_versioning(struct sim *s, struct sim_req *r, struct sim_resp *o)
+{
+	struct s3_path p;
+	struct s3_bucket *b = need_bucket(s, r, o, &p);
+	if (!b)
+		return 0;
+	o->ctype = "application/xml";
+	buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<VersioningConfiguration xmlns=\"" S3_NS "\">");
+	if (b->versioning)
+		xml_elem(&o->body, "Status", b->versioning == 1 ? "Enabled" : "Suspended");
+	buf_adds(&o->body, "</VersioningConfiguration>");
+	return 0;
+}
+
+static int op_put_versioning(struct sim *s, struct sim_req *r, struct sim_resp *o)
+{
+	struct s3_path p;
+	struct s3_bucket *b = need_bucket(s, r, o, &p);
+	if (!b)
+		return 0;
+	struct buf tmp = BUF_INIT(0);
+	const char *body;
+	size_t len;
+	body_of(r, &tmp, &body, &len);
+	if (strstr(body, "<Status>Enabled</Status>"))
+		b->versioning = 1;
+	else if (strstr(body, "<Status>Suspended</Status>"))
+		b->versioning = 2;
+	else
+		sim_error(r, o, 400, "MalformedXML", "The XML you provided was not well-formed or did not validate");
+	buf_release(&tmp);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ listings */
+
+struct ent {
+	const char *key;
+	int pos;
+};
+
+static int ent_cmp(const void *a, const void *b)
+{
+	const struct ent *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+	if (c)
+		return c;
+	return y->pos - x->pos;   /* newest first */
+}
+
+static const char *qarg(struct sim_req *r, const char *name, const char *def)
+{
+	const char *v = arg(r, name);
+	return v ? v : def;
+}
+
+static int max_keys(struct sim_req *r)
+{
+	const char *m = arg(r, "max-keys");
+	int n = m ? atoi(m) : 1000;
+	return n < 0 ? 0 : n > 1000 ? 1000 : n;
+}
+
+/* common prefix of key under prefix with delimiter, written into cp; 1 if one */
+static int common_prefix(const char *key, const char *prefix, const char *delim, char *cp, size_t size)
+{
+	if (!delim || !*delim)
+		return 0;
+	size_t pl = strlen(prefix);
+	const char *d = strstr(key + pl, delim);
+	if (!d)
+		return 0;
+	size_t n = (size_t)(d - key) + strlen(delim);
+	if (n >= size)
+		n = size - 1;
+	memcpy(cp, key, n);
+	cp[n] = 0;
+	return 1;
+}
+
+static int op_list_versions(struct sim *s, struct sim_req *r, struct sim_resp *o)
+{
+	struct s3_path p;
+	struct s3_bucket *b = need_bucket(s, r, o, &p);
+	if (!b)
+		return 0;
+	const char *prefix = qarg(r, "prefix", ""), *delim = arg(r, "delimiter");
+	const char *km = qarg(r, "key-marker", ""), *vm = arg(r, "version-id-marker");
+	int max = max_keys(r);
+	char iso[40], cp[1100], lastcp[1100] = "";
+	struct ent *e = xcalloc((size_t)b->n + 1, sizeof(*e));
+	int n = 0;
+	for (int i = 0; i < b->n; i++)
+		if (!strncmp(b->v[i].key, prefix, strlen(prefix)))
+			e[n++] = (struct ent){ b->v[i].key, i };
+	qsort(e, (size_t)n, sizeof(*e), ent_cmp);
+
+	int start = 0;
+	if (*km) {
+		/* after key-marker (all its versions), or after version-id-marker within it */
+		while (start < n && strcmp(e[start].key, km) < 0)
+			start++;
+		if (vm && *vm) {
+			while (start < n && !strcmp(e[start].key, km) && strcmp(b->v[e[start].pos].vid, vm))
+				start++;
+			if (start < n && !strcmp(e[start].key, km))
+				start++;
+		} else {
+			while (start < n && !strcmp(e[start].key, km))
+				start++;
+		}
+	}
+	struct buf items = BUF_INIT(0);
+	int count = 0, truncated = 0;
+	const char *next_key = NULL, *next_vid = NULL;
+	for (int i = start; i < n; i++) {
+		struct s3_ver *v = &b->v[e[i].pos];
+		if (common_prefix(v->key, prefix, delim, cp, sizeof(cp))) {
+			if (!strcmp(cp, lastcp))
+				continue;
+			if (count >= max) {
+				truncated = 1;
+				break;
+			}
+			snprintf(lastcp, sizeof(lastcp), "%s", cp);
+			buf_adds(&items, "<CommonPrefixes>");
+			xml_elem(&items, "Prefix", cp);
+			buf_adds(&items, "</CommonPrefixes>");
+			count++;
+			next_key = v->key;
+			next_vid = v->vid;
+			continue;
+		}
+		if (count >= max) {
+			truncated = 1;
+			break;
+		}
+		int is_latest = latest(b, v->key) == e[i].pos;
+		buf_adds(&items, v->dm ? "<DeleteMarker>" : "<Version>");
+		xml_elem(&items, "Key", v->key);
+		xml_elem(&items, "VersionId", v->vid);
+		xml_elem(&items, "IsLatest", is_latest ? "true" : "false");
+		xml_elem(&items, "LastModified", sim_iso(v->mtime, iso, sizeof(iso)));
+		if (!v->dm) {
+			xml_elem(&items, "ETag", v->etag);
+			xml_elemf(&items, "Size", "%zu", v->len);
+			xml_elem(&items, "StorageClass", "STANDARD");
+		}
+		owner(&items);
+		buf_adds(&items, v->dm ? "</DeleteMarker>" : "</Version>");
+		count++;
+		next_key = v->key;
+		next_vid = v->vid;
+	}
+	o->ctype = "application/xml";
+	buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListVersionsResult xmlns=\"" S3_NS "\">");
+	xml_elem(&o->body, "Name", b->name);
+	xml_elem(&o->body, "Prefix", prefix);
+	xml_elem(&o->body, "KeyMarker", km);
+	xml_elem(&o->body, "VersionIdMarker", vm ? vm : "");
+	if (truncated && next_key) {
+		xml_elem(&o->body, "NextKeyMarker", next_key);
+		xml_elem(&o->body, "NextVersionIdMarker", next_vid);
+	}
+	xml_elemf(&o->body, "MaxKeys", "%d", max);
+	if (delim)
+		xml_elem(&o->body, "Delimiter", delim);
+	xml_elem(&o->body, "IsTruncated", truncated ? "true" : "false");
+	buf_add(&o->body, buf_str(&items), items.len);
+	buf_adds(&o->body, "</ListVersionsResult>");
+	buf_release(&items);
+	free(e);
+	return 0;
+}
+
+/* ListObjectsV2 (v2 = 1) and ListObjects: latest versions that are not delete markers */
+static int list_objects(struct sim *s, struct sim_req *r, struct sim_resp *o, int v2)
+{
+	struct s3_path p;
+	struct s3_bucket *b = need_bucket(s, r, o, &p);
+	if (!b)
+		return 0;
+	const char *prefix = qarg(r, "prefix", ""), *delim = arg(r, "delimiter");
+	const char *after = v2 ? (arg(r, "continuation-token") ? arg(r, "continuation-token") :
+				  qarg(r, "start-after", "")) : qarg(r, "marker", "");
+	int max = max_keys(r);
+	char iso[40], cp[1100], lastcp[1100] = "";
+	struct ent *e = xcalloc((size_t)b->n + 1, sizeof(*e));
+	int n = 0;
+	for (int i = 0; i < b->n; i++) {
+		struct s3_ver *v = &b->v[i];
+		if (!strncmp(v->key, prefix, strlen(prefix)) && latest(b, v->key) == i && !v->dm &&
+		    strcmp(v->key, after) > 0)
+			e[n++] = (struct ent){ v->key, i };
+	}
+	qsort(e, (size_t)n, sizeof(*e), ent_cmp);
+	struct buf items = BUF_INIT(0);
+	int count = 0, truncated = 0;
+	const char *last = NULL;
+	for (int i = 0; i < n; i++) {
+		struct s3_ver *v = &b->v[e[i].pos];
+		int is_cp = common_prefix(v->key, prefix, delim, cp, sizeof(cp));
+		if (is_cp && !strcmp(cp, lastcp))
+			continue;
+		if (count >= max) {
+			truncated = 1;
+			break;
+		}
+		if (is_cp) {
+			snprintf(lastcp, sizeof(lastcp), "%s", cp);
+			buf_adds(&items, "<CommonPrefixes>");
+			xml_elem(&items, "Prefix", cp);
+			buf_adds(&items, "</CommonPrefixes>");
+		} else {
+			buf_adds(&items, "<Contents>");
+			xml_elem(&items, "Key", v->key);
+			xml_elem(&items, "LastModified", sim_iso(v->mtime, iso, sizeof(iso)));
+			xml_elem(&items, "ETag", v->etag);
+			xml_elemf(&items, "Size", "%zu", v->len);
+			xml_elem(&items, "StorageClass", "STANDARD");
+			if (!v2 || has_arg(r, "fetch-owner"))
+				owner(&items);
+			buf_adds(&items, "</Contents>");
+		}
+		count++;
+		last = v->key;
+	}
+	/* a continuation past a common prefix must skip the whole prefix */
+	char nextbuf[1200];
+	const char *next = last;
+	if (truncated && lastcp[0] && last && !strncmp(last, lastcp, strlen(lastcp))) {
+		snprintf(nextbuf, sizeof(nextbuf), "%s\xef\xbf\xbf", lastcp);
+		next = nextbuf;
+	}
+	o->ctype = "application/xml";
+	buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"" S3_NS "\">");
+	xml_elem(&o->body, "Name", b->name);
+	xml_elem(&o->body, "Prefix", prefix);
+	if (v2) {
+		xml_elemf(&o->body, "KeyCount", "%d", count);
+		if (arg(r, "continuation-token"))
+			xml_elem(&o->body, "ContinuationToken", arg(r, "continuation-token"));
+		if (arg(r, "start-after"))
+			xml_elem(&o->body, "StartAfter", arg(r, "start-after"));
+		if (truncated && next)
+			xml_elem(&o->body, "NextContinuationToken", next);
+	} else {
+		xml_elem(&o->body, "Marker", after);
+		if (truncated && next && delim)
+			xml_elem(&o->body, "NextMarker", next);
+	}
+	xml_elemf(&o->body, "MaxKeys", "%d", max);
+	if (delim)
+		xml_elem(&o->body, "Delimiter", delim);
+	xml_elem(&o->body, "IsTruncated", truncated ? "true" : "false");
+	buf_add(&o->body, buf_str(&items), items.len);
+	buf_adds(&o->body, "</ListBucketResult>");
+	buf_release(&items);
+	free(e);
+	return 0;
+}
+
+static int op_list_v2(struct sim *s, struct sim_req *r, struct sim_resp *o)
+{
+	return list_objects(s, r, o, 1);
+}
+
+static int op_list_v1(struct sim *s, struct sim_req *r, struct sim_resp *o)
+{
+	return list_objects(s, r, o, 0);
+}
+
+/* ------------------------------------------------------------------ objects */
+
+/* the version a GET/HEAD/COPY addresses: index, or -1 with the error set */
+static int addressed(struct s3_bucket *b, struct sim_req *r, struct sim_resp *o, const char *key,
+		     const char *vid, int for_copy)
+{
+	if (vid) {
+		int i = version_of(b, key, vid);
+		if (i < 0) {
+			sim_error(r, o, 404, "NoSuchVersion", "The specified version does not exist.");
+			return -1;
+		}
+		if (b->v[i].dm) {
+			sim_header(o, "x-amz-delete-marker", "true");
+			sim_header(o, "x-amz-version-id", b->v[i].vid);
+			if (for_copy)
+				sim_error(r, o, 400, "InvalidRequest",
+					  "The source of a copy request may not specifically refer to a delete marker by version id.");
+			else
+				sim_error(r, o, 405, "MethodNotAllowed",
+					  "The specified method is not allowed against this resource.");
+			return -1;
+		}
+		return i;
+	}
+	int i = latest(b, key);
+	if (i < 0 || b->v[i].dm) {
+		if (i >= 0) {
+			sim_header(o, "x-amz-delete-marker", "true");
+			sim_header(o, "x-amz-version-id", b->v[i].vid);
+		}
+		sim_error(r, o, 404, "NoSuchKey", "The specified key does not exist.");
+		return -1;
+	}
+	return i;
+}
+
+static int get_or_head(struct sim *s, struct sim_req *r, struct sim_resp *o)
+{
+	struct s3_path p;
+	struct s3_bucket *b = need_bucket(s, r, o, &p);
+	if (!b)
+		return 0;
+	int i = addressed(b, r, o, p.key, arg(r, "versionId"), 0);
+	if (i < 0)
+		return 0;
+	struct s3_ver *v = &b->v[i];
+	char date[64];
+	size_t from = 0, to = v->len ? v->len - 1 : 0;
+	const char *range = hdr(r, "range");
+	if (range && !strncmp(range, "bytes=", 6) && v->len) {
+		char *end;
+		const char *q = range + 6;
+		if (*q == '-') {   /* suffix: the last N bytes */
+			size_t nlast = strtoul(q + 1, &end, 10);
+			from = nlast >= v->len ? 0 : v->len - nlast;
+		} else {
+			from = strtoul(q, &end, 10);
+			if (*end == '-' && end[1])
+				to = strtoul(end + 1, &end, 10);
+		}
+		if (to >= v->len)
+			to = v->len - 1;
+		if (from > to)
+			return sim_error(r, o, 416, "InvalidRange", "The requested range is not satisfiable");
+		char cr[96];
+		snprintf(cr, sizeof(cr), "bytes %zu-%zu/%zu", from, to, v->len);
+		sim_header(o, "Content-Range", cr);
+		o->status = 206;
+	}
+	o->ctype = v->ctype;
+	sim_header(o, "ETag", v->etag);
+	sim_header(o, "Last-Modified", http_date(v->mtime, date, sizeof(date)));
+	sim_header(o, "Accept-Ranges", "bytes");
+	version_headers(b, v, o);
+	if (v->len)
+		buf_add(&o->body, v->body + from, to - from + 1);
+	return 0;
+}
+
+static int op_put_object(struct sim *s, struct sim_req *r, struct sim_resp *o)
+{
+	struct s3_path p;
+	struct s3_bucket *b = need_bucket(s, r, o, &p);
+	if (!b)
+		return 0;
+	struct buf tmp = BUF_INIT(0);
+	const char *data;
+	size_t len;
+	if (body_of(r, &tmp, &data, &len) < 0) {
+		buf_release(&tmp);
+		return sim_error(r, o, 400, "IncompleteBody", "the aws-chunked body is malformed");
+	}
+	struct s3_ver *v = s3_put(s, b, p.key, data, len, hdr(r, "content-type"), 0, NULL, r->now);
+	buf_release(&tmp);
+	sim_header(o, "ETag", v->etag);
+	version_headers(b, v, o);
+	return 0;
+}
+
+static int op_copy_object(struct sim *s, struct sim_req *r, struct sim_resp *o)
+{
+	struct s3_path p;
+	struct s3_bucket *b = need_bucket(s, r, o, &p);
+	if (!b)
+		return 0;
+	/* "[/]bucket/key[?versionId=V]", URL-encoded */
+	const char *cs = hdr(r, "x-amz-copy-source");
+	struct buf src = BUF_INIT(0);
+	for (const char *c = cs; *c; c++) {
+		if (*c == '%' && c[1] && c[2]) {
+			char hex[3] = { c[1], c[2], 0 };
+			buf_addc(&src, (char)strtol(hex, NULL, 16));
+			c += 2;
+		} else {
+			buf_addc(&src, *c);
+		}
+	}
+	char *sp = src.data ? src.data : (char *)"";
+	while (*sp == '/')
+		sp++;
+	char *vid = NULL, *q = strstr(sp, "?versionId=");
+	if (q) {
+		*q = 0;
+		vid = q + 11;
+	}
+	char *slash = strchr(sp, '/');
+	struct s3_bucket *sb = NULL;
+	if (slash) {
+		*slash = 0;
+		sb = bucket_get(s, sp);
+	}
+	if (!slash || !sb) {
+		sim_error(r, o, 404, "NoSuchBucket", "The specified bucket does not exist");
+		goto out;
+	}
+	struct sim_resp tmp = { 0 };
+	int i = addressed(sb, r, o, slash + 1, vid, 1);
+	(void)tmp;
+	if (i < 0)
+		goto out;
+	/* copy out first: s3_put may move the source (same bucket) */
+	struct s3_ver sv = sb->v[i];
+	char *body = xmalloc(sv.len + 1);
+	memcpy(body, sv.body, sv.len);
+	char *ctype = xstrdup(sv.ctype);
+	char *svid = xstrdup(sv.vid);
+	const char *dir = hdr(r, "x-amz-metadata-directive");
+	const char *nct = dir && !strcmp(dir, "REPLACE") && hdr(r, "content-type") ? hdr(r, "content-type") : ctype;
+	struct s3_ver *v = s3_put(s, b, p.key, body, sv.len, nct, 0, NULL, r->now);
+	char iso[40];
+	version_headers(b, v, o);
+	if (sb->versioning || strcmp(svid, "null"))
+		sim_header(o, "x-amz-copy-source-version-id", svid);
+	o->ctype = "application/xml";
+	buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CopyObjectResult>");
+	xml_elem(&o->body, "LastModified", sim_iso(v->mtime, iso, sizeof(iso)));
+	xml_elem(&o->body, "ETag", v->etag);
+	buf_adds(&o->body, "</CopyObjectResult>");
+	free(body);
+	free(ctype);
+	free(svid);
+out:
+	buf_release(&src);
+	return 0;
+}
+
+/* delete one key/version; fills what happened. 0, or -1 with code/message */
+static int delete_one(struct sim *s, struct sim_req *r, struct s3_bucket *b, const char *key, const char *vid,
+		      char *out_vid, size_t vsize, int *out_dm, const char **code)
+{
+	*out_dm = 0;
+	out_vid[0] = 0;
+	if (vid) {
+		int i = version_of(b, key, vid);
+		if (i < 0) {
+			/* AWS answers 204 for a missing version id of a well-formed kind */
+			snprintf(out_vid, vsize, "%s", vid);
+			return 0;
+		}
+		*out_dm = b->v[i].dm;
+		snprintf(out_vid, vsize, "%s", b->v[i].vid);
+		ver_remove(b, i);
+		return 0;
+	}
+	if (b->versioning == 0) {
+		int i = latest(b, key);
+		if (i >= 0)
+			ver_remove(b, i);
+		return 0;
+	}
+	struct s3_ver *v = s3_put(s, b, key, NULL, 0, NULL, 1, NULL, r->now);
+	*out_dm = 1;
+	snprintf(out_vid, vsize, "%s", v->vid);
+	(void)code;
+	return 0;
+}
+
+static int op_delete_object(struct sim *s, struct sim_req *r, struct sim_resp *o)
+{
+	struct s3_path p;
+	struct s3_bucket *b = need_bucket(s, r, o, &p);
+	if (!b)
+		return 0;
+	char vid[128];
+	int dm;
+	const char *code = NULL;
+	delete_one(s, r, b, p.key, arg(r, "versionId"), vid, sizeof(vid), &dm, &code);
+	if (dm)
+		sim_header(o, "x-amz-delete-marker", "true");
+	if (vid[0] && (b->versioning || strcmp(vid, "null")))
+		sim_header(o, "x-amz-version-id", vid);
+	o->status = 204;
+	return 0;
+}
+
+/* text of <tag>…</tag> inside [s, e) with XML entities decoded; 0 if found */
+static int xml_field(const char *s, const char *e, const char *tag, struct buf *out)
+{
+	char open[64], close[64];
+	snprintf(open, sizeof(open), "<%s>", tag);
+	snprintf(close, sizeof(close), "</%s>", tag);
+	const char *a = strstr(s, open);
+	if (!a || a >= e)
+		return -1;
+	a += strlen(open);
+	const char *z = strstr(a, close);
+	if (!z || z > e)
+		return -1;
+	static const struct { const char *ent; char c; } ents[] = {
+		{ "&lt;", '<' }, { "&gt;", '>' }, { "&amp;", '&' }, { "&quot;", '"' }, { "&apos;", '\'' },
+	};
+	while (a < z) {
+		int done = 0;
+		for (size_t i = 0; i < sizeof(ents) / sizeof(ents[0]) && !done; i++) {
+			size_t l = strlen(ents[i].ent);
+			if (!strncmp(a, ents[i].ent, l)) {
+				buf_addc(out, ents[i].c);
+				a += l;
+				done = 1;
+			}
+		}
+		if (!done)
+			buf_addc(out, *a++);
+	}
+	return 0;
+}
+
+static int op_delete_objects(struct sim *s, struct sim_req *r, struct sim_resp *o)
+{
+	struct s3_path p;
+	struct s3_bucket *b = need_bucket(s, r, o, &p);
+	if (!b)
+		return 0;
+	struct buf tmp = BUF_INIT(0), key = BUF_INIT(0), vid = BUF_INIT(0);
+	const char *data;
+	size_t len;
+	body_of(r, &tmp, &data, &len);
+	char *body = xstrndup(data, len);
+	int quiet = strstr(body, "<Quiet>true</Quiet>") != NULL;
+	o->ctype = "application/xml";
+	buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DeleteResult xmlns=\"" S3_NS "\">");
+	for (char *c = strstr(body, "<Object>"); c; c = strstr(c, "<Object>")) {
+		char *end = strstr(c, "</Object>");
+		if (!end)
+			break;
+		buf_reset(&key);
+		buf_reset(&vid);
+		if (xml_field(c, end, "Key", &key) == 0) {
+			int has_vid = xml_field(c, end, "VersionId", &vid) == 0;
+			char outvid[128];
+			int dm;
+			const char *code = NULL;
+			delete_one(s, r, b, buf_str(&key), has_vid ? buf_str(&vid) : NULL, outvid,
+				   sizeof(outvid), &dm, &code);
+			if (!quiet) {
+				buf_adds(&o->body, "<Deleted>");
+				xml_elem(&o->body, "Key", buf_str(&key));
+				if (has_vid)
+					xml_elem(&o->body, "VersionId", buf_str(&vid));
+				if (dm) {
+					xml_elem(&o->body, "DeleteMarker", "true");
+					xml_elem(&o->body, "DeleteMarkerVersionId", outvid);
+				}
+				buf_adds(&o->body, "</Deleted>");
+			}
+		}
+		c = end;
+	}
+	buf_adds(&o->body, "</DeleteResult>");
+	free(body);
+	buf_release(&tmp);
+	buf_release(&key);
+	buf_release(&vid);
+	return 0;
+}
+
+const struct sim_op sim_s3_ops[] = {
+	{ "ListBuckets", 0, op_list_buckets },
+	{ "CreateBucket", 1, op_create_bucket },
+	{ "DeleteBucket", 1, op_delete_bucket },
+	{ "HeadBucket", 0, op_head_bucket },
+	{ "GetBucketLocation", 0, op_get_location },
+	{ "GetBucketVersioning", 0, op_get_versioning },
+	{ "PutBucketVersioning", 1, op_put_versioning },
+	{ "ListObjectVersions", 0, op_list_versions },
+	{ "ListObjectsV2", 0, op_list_v2 },
+	{ "ListObjects", 0, op_list_v1 },
+	{ "GetObject", 0, get_or_head },
+	{ "HeadObject", 0, get_or_head },
+	{ "PutObject", 1, op_put_object },
+	{ "CopyObject", 1, op_copy_object },
+	{ "DeleteObject", 1, op_delete_object },
+	{ "DeleteObjects", 1, op_delete_objects },
+	{ NULL, 0, NULL },
+};

@@ -1,0 +1,1085 @@
+/* scenario.c — scenario files (YAML via libyaml, documented in runbook-scenario(5)) into
+ * the simulator's world; time values, timelines and the other world helpers.
+ *
+ * Time values in a scenario are RFC 3339 timestamps, "now", or a duration relative to
+ * the moment the scenario is loaded ("-2h", "+10m"). Durations use core/dur.h.
+ */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+#include "simint.h"
+#include "../core/bug.h"
+#include "../core/dur.h"
+#include "../core/jvx.h"
+
+/* Sources of loaded scenarios stay reachable for the process's life: diagnostics point
+ * into them after sim_start has returned. */
+static struct source_list sc_sources;
+static pthread_mutex_t sc_sources_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* ------------------------------------------------------------------ helpers */
+
+char *sim_iso(int64_t ms, char *buf, size_t size)
+{
+	return clock_format(ms, buf, size);
+}
+
+const char *sim_status(jv obj, int64_t now)
+{
+	jv tl = jv_object_get(jv_copy(obj), jv_string("_tl"));
+	const char *st = NULL;
+	if (jv_get_kind(tl) == JV_KIND_ARRAY) {
+		SIM_EACH(jv_copy(tl), i, ph) {
+			jv until = jv_array_get(jv_copy(ph), 0);
+			if (!st && now < (int64_t)jv_number_value(until)) {
+				jv name = jv_array_get(jv_copy(ph), 1);
+				st = jv_string_value(name);   /* lives in obj */
+				jv_free(name);
+			}
+			jv_free(until);
+			jv_free(ph);
+		}
+	}
+	jv_free(tl);
+	return st ? st : jvx_str(obj, "_final");
+}
+
+jv sim_set_timeline(jv obj, int64_t now, const char *final, ...)
+{
+	va_list ap;
+	va_start(ap, final);
+	jv tl = jv_array();
+	int64_t t = now;
+	for (;;) {
+		const char *st = va_arg(ap, const char *);
+		if (!st)
+			break;
+		int64_t d = va_arg(ap, int64_t);
+		t += d;
+		if (d > 0)
+			tl = jv_array_append(tl, JV_ARRAY(jv_number((double)t), jv_string(st)));
+	}
+	va_end(ap);
+	obj = jv_object_set(obj, jv_string("_tl"), tl);
+	obj = jv_object_set(obj, jv_string("_final"), jv_string(final));
+	obj = jv_object_set(obj, jv_string("_done_at"), jv_number((double)t));
+	return obj;
+}
+
+jv sim_gc(jv arr, int64_t now)
+{
+	jv out = jv_array();
+	SIM_EACH(arr, i, el) {
+		double g = jvx_num(el, "_gone_at", -1);
+		if (g >= 0 && (int64_t)g <= now)
+			jv_free(el);
+		else
+			out = jv_array_append(out, el);
+	}
+	return out;
+}
+
+int sim_find(jv arr, const char *field, const char *value)
+{
+	int found = -1;
+	SIM_EACH(jv_copy(arr), i, el) {
+		const char *v = jvx_str(el, field);
+		if (found < 0 && v && !strcmp(v, value))
+			found = i;
+		jv_free(el);
+	}
+	return found;
+}
+
+void sim_new_id(struct sim *s, char *buf, size_t size)
+{
+	uint64_t n = ++s->seq;
+	snprintf(buf, size, "5e3a%04x-%04x-4%03x-8%03x-%012llx", (unsigned)(n >> 48) & 0xffff,
+		 (unsigned)(n >> 32) & 0xffff, (unsigned)(n >> 20) & 0xfff, (unsigned)(n >> 8) & 0xfff,
+		 (unsigned long long)(n * 0x9e3779b1ull) & 0xffffffffffffull);
+}
+
+jv sim_endpoint_for(jv tmpl, const char *id, const char *deflt_domain, int port)
+{
+	const char *t = jvx_str(tmpl, "address");
+	struct buf b = BUF_INIT(0);
+	if (!t) {
+		buf_addf(&b, "%s.%s", id, deflt_domain);
+	} else {
+		for (const char *p = t; *p; p++) {
+			if (!strncmp(p, "{id}", 4)) {
+				buf_adds(&b, id);
+				p += 3;
+			} else {
+				buf_addc(&b, *p);
+			}
+		}
+	}
+	jv e = jv_object_set(jv_object(), jv_string("Address"), jv_string(buf_str(&b)));
+	e = jv_object_set(e, jv_string("Port"), jv_number((double)jvx_int(tmpl, "port", port)));
+	buf_release(&b);
+	return e;
+}
+
+/* ------------------------------------------------------------------ YAML -> jv */
+
+struct sc {
+	struct sim *s;
+	const struct source *src;
+	struct diag_list *dl;
+	int errors;
+};
+
+static jv scalar_jv(yaml_node_t *n)
+{
+	const char *v = (const char *)n->data.scalar.value;
+	size_t len = n->data.scalar.length;
+	if (n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
+		if (!strcmp(v, "true") || !strcmp(v, "True") || !strcmp(v, "TRUE"))
+			return jv_true();
+		if (!strcmp(v, "false") || !strcmp(v, "False") || !strcmp(v, "FALSE"))
+			return jv_false();
+		if (!strcmp(v, "null") || !strcmp(v, "~") || len == 0)
+			return jv_null();
+		char *end;
+		double d = strtod(v, &end);
+		if (len && *end == 0 && (v[0] == '-' || v[0] == '+' || v[0] == '.' ||
+					 (v[0] >= '0' && v[0] <= '9')) &&
+		    !strchr(v, 'x') && !strchr(v, 'X') && strcasecmp(v, "nan") && strcasecmp(v, "inf"))
+			return jv_number(d);
+	}
+	return jv_string_sized(v, (int)len);
+}
+
+static jv node_jv(yaml_document_t *doc, yaml_node_t *n, int depth)
+{
+	if (!n || depth > 64)
+		return jv_null();
+	switch (n->type) {
+	case YAML_SCALAR_NODE:
+		return scalar_jv(n);
+	case YAML_SEQUENCE_NODE: {
+		jv a = jv_array();
+		for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++)
+			a = jv_array_append(a, node_jv(doc, yaml_document_get_node(doc, *it), depth + 1));
+		return a;
+	}
+	case YAML_MAPPING_NODE: {
+		jv o = jv_object();
+		o = jv_object_set(o, jv_string("__line"), jv_number(n->start_mark.line + 1));
+		o = jv_object_set(o, jv_string("__col"), jv_number(n->start_mark.column + 1));
+		for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+			yaml_node_t *k = yaml_document_get_node(doc, p->key);
+			if (!k || k->type != YAML_SCALAR_NODE)
+				continue;
+			o = jv_object_set(o, jv_string_sized((const char *)k->data.scalar.value,
+							       (int)k->data.scalar.length),
+					  node_jv(doc, yaml_document_get_node(doc, p->value), depth + 1));
+		}
+		return o;
+	}
+	default:
+		return jv_null();
+	}
+}
+
+static struct srcloc sc_loc(struct sc *c, jv obj)
+{
+	struct srcloc l = { c->src, (int)jvx_int(obj, "__line", 0), (int)jvx_int(obj, "__col", 0) };
+	return l;
+}
+
+#define SC_ERR(c, obj, ...) do { struct srcloc l_ = sc_loc((c), (obj)); \
+	diag_error((c)->dl, &l_, __VA_ARGS__); (c)->errors++; } while (0)
+
+/* unknown keys of a map: error with did-you-mean. allowed is NULL-terminated */
+static void sc_keys(struct sc *c, jv obj, const char *what, const char *const *allowed)
+{
+	int n = 0;
+	while (allowed[n])
+		n++;
+	SIM_OBJ_EACH(jv_copy(obj), k, v) {
+		const char *ks = jv_string_value(k);
+		int ok = !strncmp(ks, "__", 2);
+		for (int i = 0; !ok && i < n; i++)
+			ok = !strcmp(ks, allowed[i]);
+		if (!ok) {
+			const char *sug = diag_suggest(ks, allowed, n);
+			SC_ERR(c, obj, "unknown key '%s' in %s%s%s%s", ks, what, sug ? " (did you mean '" : "",
+			       sug ? sug : "", sug ? "'?)" : "");
+		}
+		jv_free(k);
+		jv_free(v);
+	}
+}
+
+static const char *sc_str(struct sc *c, jv obj, const char *key, const char *def, int required)
+{
+	jv v = jv_object_get(jv_copy(obj), jv_string(key));
+	jv_kind k = jv_get_kind(v);
+	jv_free(v);
+	if (k == JV_KIND_INVALID || k == JV_KIND_NULL) {
+		if (required)
+			SC_ERR(c, obj, "missing required key '%s'", key);
+		return def;
+	}
+	if (k != JV_KIND_STRING) {
+		SC_ERR(c, obj, "'%s' must be a string (quote it)", key);
+		return def;
+	}
+	return jvx_str(obj, key);
+}
+
+static double sc_num(struct sc *c, jv obj, const char *key, double def)
+{
+	jv v = jv_object_get(jv_copy(obj), jv_string(key));
+	jv_kind k = jv_get_kind(v);
+	double d = k == JV_KIND_NUMBER ? jv_number_value(v) : def;
+	jv_free(v);
+	if (k != JV_KIND_NUMBER && k != JV_KIND_INVALID && k != JV_KIND_NULL)
+		SC_ERR(c, obj, "'%s' must be a number", key);
+	return d;
+}
+
+static int sc_bool(struct sc *c, jv obj, const char *key, int def)
+{
+	jv v = jv_object_get(jv_copy(obj), jv_string(key));
+	jv_kind k = jv_get_kind(v);
+	jv_free(v);
+	if (k == JV_KIND_TRUE)
+		return 1;
+	if (k == JV_KIND_FALSE)
+		return 0;
+	if (k != JV_KIND_INVALID && k != JV_KIND_NULL)
+		SC_ERR(c, obj, "'%s' must be true or false", key);
+	return def;
+}
+
+static int64_t sc_dur(struct sc *c, jv obj, const char *key, int64_t def)
+{
+	const char *v = sc_str(c, obj, key, NULL, 0);
+	int64_t ms;
+	if (!v)
+		return def;
+	if (dur_parse(v, &ms) < 0) {
+		SC_ERR(c, obj, "'%s' is not a duration: '%s' (e.g. 90s, 15m, 1h30m)", key, v);
+		return def;
+	}
+	return ms;
+}
+
+/* RFC 3339, "now", or "-DURATION" / "+DURATION" from the load time */
+static int64_t sc_time(struct sc *c, jv obj, const char *key, int64_t def)
+{
+	const char *v = sc_str(c, obj, key, NULL, 0);
+	int64_t ms;
+	if (!v)
+		return def;
+	if (!strcmp(v, "now"))
+		return c->s->start_ms;
+	if ((v[0] == '-' || v[0] == '+') && dur_parse(v + 1, &ms) == 0)
+		return c->s->start_ms + (v[0] == '-' ? -ms : ms);
+	if (ts_parse(v, &ms) == 0)
+		return ms;
+	SC_ERR(c, obj, "'%s' is not a time: '%s' (RFC 3339, \"now\", or \"-2h\" from the start)", key, v);
+	return def;
+}
+
+/* a list under key (absent = empty); each element must be a map */
+static jv sc_list(struct sc *c, jv obj, const char *key)
+{
+	jv v = jv_object_get(jv_copy(obj), jv_string(key));
+	if (jv_get_kind(v) == JV_KIND_INVALID || jv_get_kind(v) == JV_KIND_NULL) {
+		jv_free(v);
+		return jv_array();
+	}
+	if (jv_get_kind(v) != JV_KIND_ARRAY) {
+		jv_free(v);
+		SC_ERR(c, obj, "'%s' must be a list", key);
+		return jv_array();
+	}
+	jv out = jv_array();
+	SIM_EACH(v, i, el) {
+		if (jv_get_kind(el) != JV_KIND_OBJECT) {
+			SC_ERR(c, obj, "item %d of '%s' must be a map", i + 1, key);
+			jv_free(el);
+		} else {
+			out = jv_array_append(out, el);
+		}
+	}
+	return out;
+}
+
+static jv sc_map(struct sc *c, jv obj, const char *key)
+{
+	jv v = jv_object_get(jv_copy(obj), jv_string(key));
+	if (jv_get_kind(v) == JV_KIND_OBJECT)
+		return v;
+	if (jv_get_kind(v) != JV_KIND_INVALID && jv_get_kind(v) != JV_KIND_NULL)
+		SC_ERR(c, obj, "'%s' must be a map", key);
+	jv_free(v);
+	return jv_object();
+}
+
+/* {k: v} -> [{Key, Value}] */
+static jv sc_tags(struct sc *c, jv obj)
+{
+	jv m = sc_map(c, obj, "tags");
+	jv out = jv_array();
+	SIM_OBJ_EACH(m, k, v) {
+		if (strncmp(jv_string_value(k), "__", 2)) {
+			jv val = jv_get_kind(v) == JV_KIND_STRING ? jv_copy(v) :
+				 jv_string(jvx_text(jv_copy(v)));
+			out = jv_array_append(out, JV_OBJECT(jv_string("Key"), jv_copy(k),
+							     jv_string("Value"), val));
+		}
+		jv_free(k);
+		jv_free(v);
+	}
+	return out;
+}
+
+/* a list of strings under key */
+static jv sc_strings(struct sc *c, jv obj, const char *key)
+{
+	jv v = jv_object_get(jv_copy(obj), jv_string(key));
+	if (jv_get_kind(v) == JV_KIND_STRING)
+		return JV_ARRAY(v);
+	if (jv_get_kind(v) != JV_KIND_ARRAY) {
+		if (jv_get_kind(v) != JV_KIND_INVALID && jv_get_kind(v) != JV_KIND_NULL)
+			SC_ERR(c, obj, "'%s' must be a list of strings", key);
+		jv_free(v);
+		return jv_array();
+	}
+	SIM_EACH(jv_copy(v), i, el) {
+		if (jv_get_kind(el) != JV_KIND_STRING)
+			SC_ERR(c, obj, "'%s' must be a list of strings", key);
+		jv_free(el);
+	}
+	return v;
+}
+
+/* a jv mutable free-text field as a malloc'd string, or NULL */
+static jv str_or_null(const char *s)
+{
+	return s ? jv_string(s) : jv_null();
+}
+
+/* ------------------------------------------------------------------ world: RDS */
+
+static jv rds_instance_from(struct sc *c, jv in)
+{
+	static const char *const keys[] = { "id", "status", "ready_in", "class", "engine",
+		"engine_version", "storage", "master_username", "db_name", "endpoint", "multi_az",
+		"backup_retention", "earliest_restorable", "created", "read_replica_of",
+		"publicly_accessible", "security_groups", "subnet_group", "parameter_group", "tags",
+		"availability_zone", "storage_encrypted", "deletion_protection", NULL };
+	struct sim *s = c->s;
+	sc_keys(c, in, "an RDS instance", keys);
+	const char *id = sc_str(c, in, "id", "unnamed", 1);
+	char arn[512], iso[40];
+	snprintf(arn, sizeof(arn), "arn:aws:rds:%s:%s:db:%s", s->region, s->account, id);
+	jv ep = sc_map(c, in, "endpoint");
+	jv endpoint = jvx_has(ep, "address") ? sim_endpoint_for(ep, id, "", 5432) :
+		      sim_endpoint_for(s->new_endpoint, id, "", 5432);
+	jv_free(ep);
+	endpoint = jv_object_set(endpoint, jv_string("HostedZoneId"), jv_string("Z2R2ITUGPM61AM"));
+	const char *engine = sc_str(c, in, "engine", "postgres", 0);
+	int retention = (int)sc_num(c, in, "backup_retention", 7);
+	jv o = jv_object();
+	o = jv_object_set(o, jv_string("DBInstanceIdentifier"), jv_string(id));
+	o = jv_object_set(o, jv_string("DBInstanceClass"), jv_string(sc_str(c, in, "class", "db.r6g.large", 0)));
+	o = jv_object_set(o, jv_string("Engine"), jv_string(engine));
+	o = jv_object_set(o, jv_string("EngineVersion"),
+			  jv_string(sc_str(c, in, "engine_version", !strcmp(engine, "mysql") ? "8.0.35" : "15.4", 0)));
+	o = jv_object_set(o, jv_string("MasterUsername"), jv_string(sc_str(c, in, "master_username", "postgres", 0)));
+	o = jv_object_set(o, jv_string("DBName"), str_or_null(sc_str(c, in, "db_name", NULL, 0)));
+	o = jv_object_set(o, jv_string("Endpoint"), endpoint);
+	o = jv_object_set(o, jv_string("AllocatedStorage"), jv_number(sc_num(c, in, "storage", 100)));
+	o = jv_object_set(o, jv_string("InstanceCreateTime"),
+			  jv_string(sim_iso(sc_time(c, in, "created", s->start_ms - 90LL * 86400000), iso, sizeof(iso))));
+	o = jv_object_set(o, jv_string("PreferredBackupWindow"), jv_string("03:00-03:30"));
+	o = jv_object_set(o, jv_string("BackupRetentionPeriod"), jv_number(retention));
+	jv sgs = jv_array();
+	jv sgin = sc_strings(c, in, "security_groups");
+	SIM_EACH(sgin, i, g) {
+		sgs = jv_array_append(sgs, JV_OBJECT(jv_string("VpcSecurityGroupId"), g,
+						     jv_string("Status"), jv_string("active")));
+	}
+	o = jv_object_set(o, jv_string("VpcSecurityGroups"), sgs);
+	o = jv_object_set(o, jv_string("DBParameterGroups"),
+			  JV_ARRAY(JV_OBJECT(jv_string("DBParameterGroupName"),
+					     jv_string(sc_str(c, in, "parameter_group", "default.postgres15", 0)),
+					     jv_string("ParameterApplyStatus"), jv_string("in-sync"))));
+	o = jv_object_set(o, jv_string("AvailabilityZone"),
+			  jv_string(sc_str(c, in, "availability_zone", "us-east-1a", 0)));
+	o = jv_object_set(o, jv_string("DBSubnetGroup"),
+			  JV_OBJECT(jv_string("DBSubnetGroupName"),
+				    jv_string(sc_str(c, in, "subnet_group", "default", 0)),
+				    jv_string("SubnetGroupStatus"), jv_string("Complete")));
+	o = jv_object_set(o, jv_string("PendingModifiedValues"), jv_object());
+	o = jv_object_set(o, jv_string("MultiAZ"), jv_bool(sc_bool(c, in, "multi_az", 0)));
+	o = jv_object_set(o, jv_string("AutoMinorVersionUpgrade"), jv_true());
+	const char *src = sc_str(c, in, "read_replica_of", NULL, 0);
+	if (src)
+		o = jv_object_set(o, jv_string("ReadReplicaSourceDBInstanceIdentifier"), jv_string(src));
+	o = jv_object_set(o, jv_string("ReadReplicaDBInstanceIdentifiers"), jv_array());
+	o = jv_object_set(o, jv_string("PubliclyAccessible"), jv_bool(sc_bool(c, in, "publicly_accessible", 0)));
+	o = jv_object_set(o, jv_string("StorageType"), jv_string("gp3"));
+	o = jv_object_set(o, jv_string("DbInstancePort"), jv_number(0));
+	o = jv_object_set(o, jv_string("StorageEncrypted"), jv_bool(sc_bool(c, in, "storage_encrypted", 1)));
+	o = jv_object_set(o, jv_string("DeletionProtection"), jv_bool(sc_bool(c, in, "deletion_protection", 0)));
+	o = jv_object_set(o, jv_string("DbiResourceId"), jv_string("db-SIMULATED"));
+	o = jv_object_set(o, jv_string("DBInstanceArn"), jv_string(arn));
+	o = jv_object_set(o, jv_string("TagList"), sc_tags(c, in));
+	int64_t earliest = sc_time(c, in, "earliest_restorable",
+				   s->start_ms - (int64_t)retention * 86400000);
+	o = jv_object_set(o, jv_string("_earliest"), jv_number((double)earliest));
+	const char *status = sc_str(c, in, "status", "available", 0);
+	int64_t ready_in = sc_dur(c, in, "ready_in", 0);
+	if (ready_in > 0)
+		o = sim_set_timeline(o, s->start_ms, "available", status, ready_in, (const char *)NULL);
+	else
+		o = sim_set_timeline(o, s->start_ms, status, (const char *)NULL);
+	return o;
+}
+
+static jv rds_snapshot_from(struct sc *c, jv in, jv instances)
+{
+	static const char *const keys[] = { "id", "instance", "type", "created", "status", "storage",
+		"engine", "engine_version", "tags", "ready_in", "master_username", NULL };
+	struct sim *s = c->s;
+	sc_keys(c, in, "an RDS snapshot", keys);
+	const char *id = sc_str(c, in, "id", "unnamed", 1);
+	const char *inst = sc_str(c, in, "instance", "unknown", 1);
+	int ix = sim_find(instances, "DBInstanceIdentifier", inst);
+	jv src = ix >= 0 ? jv_array_get(jv_copy(instances), ix) : jv_object();
+	char arn[512], iso[40];
+	snprintf(arn, sizeof(arn), "arn:aws:rds:%s:%s:snapshot:%s", s->region, s->account, id);
+	const char *type = sc_str(c, in, "type", !strncmp(id, "rds:", 4) ? "automated" : "manual", 0);
+	if (strcmp(type, "automated") && strcmp(type, "manual"))
+		SC_ERR(c, in, "snapshot type must be 'automated' or 'manual', not '%s'", type);
+	jv o = jv_object();
+	o = jv_object_set(o, jv_string("DBSnapshotIdentifier"), jv_string(id));
+	o = jv_object_set(o, jv_string("DBInstanceIdentifier"), jv_string(inst));
+	o = jv_object_set(o, jv_string("SnapshotCreateTime"),
+			  jv_string(sim_iso(sc_time(c, in, "created", s->start_ms - 86400000), iso, sizeof(iso))));
+	o = jv_object_set(o, jv_string("Engine"),
+			  jv_string(sc_str(c, in, "engine", jvx_str(src, "Engine") ? jvx_str(src, "Engine") : "postgres", 0)));
+	o = jv_object_set(o, jv_string("AllocatedStorage"),
+			  jv_number(sc_num(c, in, "storage", jvx_num(src, "AllocatedStorage", 100))));
+	o = jv_object_set(o, jv_string("Port"), jv_number(5432));
+	o = jv_object_set(o, jv_string("AvailabilityZone"), jv_string("us-east-1a"));
+	o = jv_object_set(o, jv_string("InstanceCreateTime"),
+			  jv_string(jvx_str(src, "InstanceCreateTime") ? jvx_str(src, "InstanceCreateTime") :
+				    sim_iso(s->start_ms - 90LL * 86400000, iso, sizeof(iso))));
+	o = jv_object_set(o, jv_string("MasterUsername"),
+			  jv_string(sc_str(c, in, "master_username", jvx_str(src, "MasterUsername") ?
+					   jvx_str(src, "MasterUsername") : "postgres", 0)));
+	o = jv_object_set(o, jv_string("EngineVersion"),
+			  jv_string(sc_str(c, in, "engine_version", jvx_str(src, "EngineVersion") ?
+					   jvx_str(src, "EngineVersion") : "15.4", 0)));
+	o = jv_object_set(o, jv_string("SnapshotType"), jv_string(type));
+	o = jv_object_set(o, jv_string("PercentProgress"), jv_number(100));
+	o = jv_object_set(o, jv_string("StorageType"), jv_string("gp3"));
+	o = jv_object_set(o, jv_string("Encrypted"), jv_true());
+	o = jv_object_set(o, jv_string("DBSnapshotArn"), jv_string(arn));
+	o = jv_object_set(o, jv_string("TagList"), sc_tags(c, in));
+	o = jv_object_set(o, jv_string("_class"),
+			  jv_string(jvx_str(src, "DBInstanceClass") ? jvx_str(src, "DBInstanceClass") : "db.r6g.large"));
+	const char *status = sc_str(c, in, "status", "available", 0);
+	int64_t ready_in = sc_dur(c, in, "ready_in", 0);
+	if (ready_in > 0)
+		o = sim_set_timeline(o, s->start_ms, "available", status, ready_in, (const char *)NULL);
+	else
+		o = sim_set_timeline(o, s->start_ms, status, (const char *)NULL);
+	jv_free(src);
+	return o;
+}
+
+static void load_rds(struct sc *c, jv rds)
+{
+	static const char *const keys[] = { "instances", "snapshots", "endpoint", NULL };
+	struct sim *s = c->s;
+	sc_keys(c, rds, "'rds'", keys);
+	jv ep = sc_map(c, rds, "endpoint");
+	if (jvx_has(ep, "address")) {
+		jv_free(s->new_endpoint);
+		s->new_endpoint = ep;
+	} else {
+		jv_free(ep);
+	}
+	SIM_EACH(sc_list(c, rds, "instances"), i, in) {
+		jv o = rds_instance_from(c, in);
+		const char *id = jvx_str(o, "DBInstanceIdentifier");
+		if (sim_find(s->rds_instances, "DBInstanceIdentifier", id) >= 0)
+			SC_ERR(c, in, "duplicate RDS instance '%s'", id);
+		s->rds_instances = jv_array_append(s->rds_instances, o);
+		jv_free(in);
+	}
+	/* read replicas: list them on their sources */
+	SIM_EACH(jv_copy(s->rds_instances), i, o) {
+		const char *src = jvx_str(o, "ReadReplicaSourceDBInstanceIdentifier");
+		if (src) {
+			int ix = sim_find(s->rds_instances, "DBInstanceIdentifier", src);
+			if (ix < 0) {
+				SC_ERR(c, rds, "read replica '%s' of unknown instance '%s'",
+				       jvx_str(o, "DBInstanceIdentifier"), src);
+			} else {
+				jv p = jv_array_get(jv_copy(s->rds_instances), ix);
+				jv l = jv_object_get(jv_copy(p), jv_string("ReadReplicaDBInstanceIdentifiers"));
+				l = jv_array_append(l, jv_string(jvx_str(o, "DBInstanceIdentifier")));
+				p = jv_object_set(p, jv_string("ReadReplicaDBInstanceIdentifiers"), l);
+				s->rds_instances = jv_array_set(s->rds_instances, ix, p);
+			}
+		}
+		jv_free(o);
+	}
+	SIM_EACH(sc_list(c, rds, "snapshots"), i, in) {
+		jv o = rds_snapshot_from(c, in, s->rds_instances);
+		const char *id = jvx_str(o, "DBSnapshotIdentifier");
+		if (sim_find(s->rds_snapshots, "DBSnapshotIdentifier", id) >= 0)
+			SC_ERR(c, in, "duplicate RDS snapshot '%s'", id);
+		s->rds_snapshots = jv_array_append(s->rds_snapshots, o);
+		jv_free(in);
+	}
+}
+
+/* ------------------------------------------------------------------ world: ElastiCache */
+
+/* a replication group's output shape (also used by CreateReplicationGroup) */
+jv sim_ec_group_new(struct sim *s, const char *id, const char *desc, const char *node_type,
+		    const char *engine_version, int nclusters, jv endpoint, int tls, int64_t created);
+
+jv sim_ec_group_new(struct sim *s, const char *id, const char *desc, const char *node_type,
+		    const char *engine_version, int nclusters, jv endpoint, int tls, int64_t created)
+{
+	char arn[512], iso[40], cid[300];
+	snprintf(arn, sizeof(arn), "arn:aws:elasticache:%s:%s:replicationgroup:%s", s->region, s->account, id);
+	jv members = jv_array(), nodes = jv_array();
+	for (int i = 1; i <= nclusters; i++) {
+		snprintf(cid, sizeof(cid), "%s-%03d", id, i);
+		members = jv_array_append(members, jv_string(cid));
+		nodes = jv_array_append(nodes,
+			JV_OBJECT(jv_string("CacheClusterId"), jv_string(cid),
+				  jv_string("CacheNodeId"), jv_string("0001"),
+				  jv_string("PreferredAvailabilityZone"), jv_string(i % 2 ? "us-east-1a" : "us-east-1b"),
+				  jv_string("CurrentRole"), jv_string(i == 1 ? "primary" : "replica")));
+	}
+	jv reader = jv_copy(endpoint);
+	const char *addr = jvx_str(endpoint, "Address");
+	if (addr && !strncmp(addr, "master.", 7)) {
+		char ra[512];
+		snprintf(ra, sizeof(ra), "replica.%s", addr + 7);
+		reader = jv_object_set(reader, jv_string("Address"), jv_string(ra));
+	}
+	jv ng = JV_OBJECT(jv_string("NodeGroupId"), jv_string("0001"), jv_string("Status"), jv_string("available"),
+			  jv_string("PrimaryEndpoint"), endpoint, jv_string("ReaderEndpoint"), reader,
+			  jv_string("NodeGroupMembers"), nodes);
+	jv o = jv_object();
+	o = jv_object_set(o, jv_string("ReplicationGroupId"), jv_string(id));
+	o = jv_object_set(o, jv_string("Description"), jv_string(desc));
+	o = jv_object_set(o, jv_string("PendingModifiedValues"), jv_object());
+	o = jv_object_set(o, jv_string("MemberClusters"), members);
+	o = jv_object_set(o, jv_string("NodeGroups"), JV_ARRAY(ng));
+	o = jv_object_set(o, jv_string("AutomaticFailover"), jv_string(nclusters > 1 ? "enabled" : "disabled"));
+	o = jv_object_set(o, jv_string("MultiAZ"), jv_string(nclusters > 1 ? "enabled" : "disabled"));
+	o = jv_object_set(o, jv_string("SnapshotRetentionLimit"), jv_number(7));
+	o = jv_object_set(o, jv_string("SnapshotWindow"), jv_string("03:00-04:00"));
+	o = jv_object_set(o, jv_string("ClusterEnabled"), jv_false());
+	o = jv_object_set(o, jv_string("CacheNodeType"), jv_string(node_type));
+	o = jv_object_set(o, jv_string("AuthTokenEnabled"), jv_false());
+	o = jv_object_set(o, jv_string("TransitEncryptionEnabled"), jv_bool(tls));
+	o = jv_object_set(o, jv_string("AtRestEncryptionEnabled"), jv_true());
+	o = jv_object_set(o, jv_string("ARN"), jv_string(arn));
+	o = jv_object_set(o, jv_string("ReplicationGroupCreateTime"), jv_string(sim_iso(created, iso, sizeof(iso))));
+	o = jv_object_set(o, jv_string("AutoMinorVersionUpgrade"), jv_true());
+	o = jv_object_set(o, jv_string("Engine"), jv_string("redis"));
+	o = jv_object_set(o, jv_string("_engine_version"), jv_string(engine_version));
+	return o;
+}
+
+static void load_elasticache(struct sc *c, jv ec)
+{
+	static const char *const keys[] = { "replication_groups", "snapshots", "endpoint", NULL };
+	static const char *const gkeys[] = { "id", "description", "status", "ready_in", "node_type",
+		"engine_version", "num_clusters", "endpoint", "transit_encryption", "created", NULL };
+	static const char *const skeys[] = { "name", "replication_group", "source", "status",
+		"ready_in", "created", "node_type", "engine_version", "size_mb", NULL };
+	struct sim *s = c->s;
+	sc_keys(c, ec, "'elasticache'", keys);
+	jv ep = sc_map(c, ec, "endpoint");
+	if (jvx_has(ep, "address")) {
+		jv_free(s->new_cache_endpoint);
+		s->new_cache_endpoint = ep;
+	} else {
+		jv_free(ep);
+	}
+	SIM_EACH(sc_list(c, ec, "replication_groups"), i, in) {
+		sc_keys(c, in, "a replication group", gkeys);
+		const char *id = sc_str(c, in, "id", "unnamed", 1);
+		jv e = sc_map(c, in, "endpoint");
+		jv endpoint = sim_endpoint_for(jvx_has(e, "address") ? e : s->new_cache_endpoint, id,
+					       "", 6379);
+		jv_free(e);
+		jv o = sim_ec_group_new(s, id, sc_str(c, in, "description", id, 0),
+					sc_str(c, in, "node_type", "cache.r6g.large", 0),
+					sc_str(c, in, "engine_version", "7.0", 0),
+					(int)sc_num(c, in, "num_clusters", 2), endpoint,
+					sc_bool(c, in, "transit_encryption", 0),
+					sc_time(c, in, "created", s->start_ms - 90LL * 86400000));
+		const char *status = sc_str(c, in, "status", "available", 0);
+		int64_t ready_in = sc_dur(c, in, "ready_in", 0);
+		o = ready_in > 0 ? sim_set_timeline(o, s->start_ms, "available", status, ready_in, (const char *)NULL)
+				 : sim_set_timeline(o, s->start_ms, status, (const char *)NULL);
+		if (sim_find(s->ec_groups, "ReplicationGroupId", id) >= 0)
+			SC_ERR(c, in, "duplicate replication group '%s'", id);
+		s->ec_groups = jv_array_append(s->ec_groups, o);
+		jv_free(in);
+	}
+	SIM_EACH(sc_list(c, ec, "snapshots"), i, in) {
+		sc_keys(c, in, "an ElastiCache snapshot", skeys);
+		const char *name = sc_str(c, in, "name", "unnamed", 1);
+		const char *rg = sc_str(c, in, "replication_group", "unknown", 1);
+		int ix = sim_find(s->ec_groups, "ReplicationGroupId", rg);
+		jv g = ix >= 0 ? jv_array_get(jv_copy(s->ec_groups), ix) : jv_object();
+		char arn[512], iso[40], size[32];
+		snprintf(arn, sizeof(arn), "arn:aws:elasticache:%s:%s:snapshot:%s", s->region, s->account, name);
+		snprintf(size, sizeof(size), "%.0f MB", sc_num(c, in, "size_mb", 512));
+		int64_t created = sc_time(c, in, "created", s->start_ms - 86400000);
+		jv o = jv_object();
+		o = jv_object_set(o, jv_string("SnapshotName"), jv_string(name));
+		o = jv_object_set(o, jv_string("ReplicationGroupId"), jv_string(rg));
+		o = jv_object_set(o, jv_string("ReplicationGroupDescription"),
+				  jv_string(jvx_str(g, "Description") ? jvx_str(g, "Description") : rg));
+		o = jv_object_set(o, jv_string("SnapshotSource"), jv_string(sc_str(c, in, "source", "automated", 0)));
+		o = jv_object_set(o, jv_string("CacheNodeType"),
+				  jv_string(sc_str(c, in, "node_type", jvx_str(g, "CacheNodeType") ?
+						   jvx_str(g, "CacheNodeType") : "cache.r6g.large", 0)));
+		o = jv_object_set(o, jv_string("Engine"), jv_string("redis"));
+		o = jv_object_set(o, jv_string("EngineVersion"),
+				  jv_string(sc_str(c, in, "engine_version", jvx_str(g, "_engine_version") ?
+						   jvx_str(g, "_engine_version") : "7.0", 0)));
+		o = jv_object_set(o, jv_string("Port"), jv_number(6379));
+		o = jv_object_set(o, jv_string("SnapshotRetentionLimit"), jv_number(7));
+		o = jv_object_set(o, jv_string("NumNodeGroups"), jv_number(1));
+		o = jv_object_set(o, jv_string("AutomaticFailover"), jv_string("enabled"));
+		o = jv_object_set(o, jv_string("NodeSnapshots"),
+				  JV_ARRAY(JV_OBJECT(jv_string("NodeGroupId"), jv_string("0001"),
+						     jv_string("CacheSize"), jv_string(size),
+						     jv_string("SnapshotCreateTime"),
+						     jv_string(sim_iso(created, iso, sizeof(iso))))));
+		o = jv_object_set(o, jv_string("ARN"), jv_string(arn));
+		const char *status = sc_str(c, in, "status", "available", 0);
+		int64_t ready_in = sc_dur(c, in, "ready_in", 0);
+		o = ready_in > 0 ? sim_set_timeline(o, s->start_ms, "available", status, ready_in, (const char *)NULL)
+				 : sim_set_timeline(o, s->start_ms, status, (const char *)NULL);
+		if (sim_find(s->ec_snapshots, "SnapshotName", name) >= 0)
+			SC_ERR(c, in, "duplicate ElastiCache snapshot '%s'", name);
+		s->ec_snapshots = jv_array_append(s->ec_snapshots, o);
+		jv_free(g);
+		jv_free(in);
+	}
+}
+
+/* ------------------------------------------------------------------ world: S3 */
+
+static void load_s3(struct sc *c, jv s3)
+{
+	static const char *const keys[] = { "buckets", NULL };
+	static const char *const bkeys[] = { "name", "versioning", "created", "objects", NULL };
+	static const char *const okeys[] = { "key", "body", "size", "content_type", "modified",
+		"versions", "version_id", NULL };
+	static const char *const vkeys[] = { "body", "size", "content_type", "modified",
+		"version_id", "delete_marker", NULL };
+	struct sim *s = c->s;
+	sc_keys(c, s3, "'s3'", keys);
+	SIM_EACH(sc_list(c, s3, "buckets"), i, in) {
+		sc_keys(c, in, "a bucket", bkeys);
+		const char *name = sc_str(c, in, "name", "unnamed", 1);
+		for (int b = 0; b < s->nbuckets; b++)
+			if (!strcmp(s->buckets[b].name, name))
+				SC_ERR(c, in, "duplicate bucket '%s'", name);
+		struct s3_bucket *b = s3_bucket_add(s, name, sc_time(c, in, "created", s->start_ms - 365LL * 86400000));
+		const char *ver = sc_str(c, in, "versioning", "Enabled", 0);
+		if (!strcmp(ver, "Enabled"))
+			b->versioning = 1;
+		else if (!strcmp(ver, "Suspended"))
+			b->versioning = 2;
+		else if (!strcmp(ver, "none") || !strcmp(ver, "Disabled"))
+			b->versioning = 0;
+		else
+			SC_ERR(c, in, "versioning must be Enabled, Suspended or none, not '%s'", ver);
+		SIM_EACH(sc_list(c, in, "objects"), j, obj) {
+			sc_keys(c, obj, "an object", okeys);
+			const char *key = sc_str(c, obj, "key", "unnamed", 1);
+			jv vers = sc_list(c, obj, "versions");
+			int has_versions = jv_array_length(jv_copy(vers)) > 0;
+			if (!has_versions)
+				vers = jv_array_append(vers, jv_copy(obj));
+			else if (jvx_has(obj, "body") || jvx_has(obj, "size"))
+				SC_ERR(c, obj, "an object has either 'body'/'size' or 'versions'");
+			int nv = jv_array_length(jv_copy(vers));
+			SIM_EACH(vers, k, v) {
+				if (has_versions)
+					sc_keys(c, v, "an object version", vkeys);
+				int dm = sc_bool(c, v, "delete_marker", 0);
+				const char *body = sc_str(c, v, "body", NULL, 0);
+				size_t len = body ? strlen(body) : (size_t)sc_num(c, v, "size", 0);
+				char *gen = NULL;
+				if (!body && !dm) {
+					/* deterministic filler of the requested size */
+					gen = xmalloc(len + 1);
+					for (size_t x = 0; x < len; x++)
+						gen[x] = (char)('a' + (x * 7 + (size_t)k) % 26);
+					gen[len] = 0;
+					body = gen;
+				}
+				int64_t mtime = sc_time(c, v, "modified", s->start_ms - (int64_t)(nv - k) * 86400000);
+				s3_put(s, b, key, dm ? NULL : body, dm ? 0 : len,
+				       sc_str(c, v, "content_type", "binary/octet-stream", 0), dm,
+				       sc_str(c, v, "version_id", NULL, 0), mtime);
+				free(gen);
+				jv_free(v);
+			}
+			jv_free(obj);
+		}
+		jv_free(in);
+	}
+}
+
+/* ------------------------------------------------------------------ world: secrets */
+
+static void load_secrets(struct sc *c, jv list)
+{
+	static const char *const keys[] = { "name", "description", "versions", "value", "deleted",
+		"recovery_window_days", "tags", "created", NULL };
+	static const char *const vkeys[] = { "value", "id", "stages", "created", NULL };
+	struct sim *s = c->s;
+	SIM_EACH(list, i, in) {
+		if (jv_get_kind(in) != JV_KIND_OBJECT) {
+			SC_ERR(c, jv_object(), "every item of 'secrets' must be a map");
+			jv_free(in);
+			continue;
+		}
+		sc_keys(c, in, "a secret", keys);
+		const char *name = sc_str(c, in, "name", "unnamed", 1);
+		char arn[512];
+		/* AWS appends 6 random characters to a secret's ARN */
+		snprintf(arn, sizeof(arn), "arn:aws:secretsmanager:%s:%s:secret:%s-%06llx", s->region,
+			 s->account, name, (unsigned long long)(jv_string_hash(jv_string(name)) & 0xffffff));
+		int64_t created = sc_time(c, in, "created", s->start_ms - 180LL * 86400000);
+		jv o = jv_object();
+		o = jv_object_set(o, jv_string("ARN"), jv_string(arn));
+		o = jv_object_set(o, jv_string("Name"), jv_string(name));
+		const char *desc = sc_str(c, in, "description", NULL, 0);
+		if (desc)
+			o = jv_object_set(o, jv_string("Description"), jv_string(desc));
+		o = jv_object_set(o, jv_string("CreatedDate"), jv_number((double)created / 1000.0));
+		o = jv_object_set(o, jv_string("LastChangedDate"), jv_number((double)created / 1000.0));
+		o = jv_object_set(o, jv_string("Tags"), sc_tags(c, in));
+		if (jvx_has(in, "deleted")) {
+			int64_t del = sc_time(c, in, "deleted", s->start_ms);
+			int days = (int)sc_num(c, in, "recovery_window_days", 30);
+			o = jv_object_set(o, jv_string("DeletedDate"), jv_number((double)del / 1000.0));
+			o = jv_object_set(o, jv_string("_gone_at"), jv_number((double)(del + (int64_t)days * 86400000)));
+		}
+		jv versions = jv_array();
+		jv vin = sc_list(c, in, "versions");
+		if (jv_array_length(jv_copy(vin)) == 0 && jvx_has(in, "value"))
+			vin = jv_array_append(vin, JV_OBJECT(jv_string("value"), jv_string(sc_str(c, in, "value", "", 0)),
+							     jv_string("stages"), JV_ARRAY(jv_string("AWSCURRENT")),
+							     jv_string("__line"), jv_number(jvx_int(in, "__line", 0)),
+							     jv_string("__col"), jv_number(jvx_int(in, "__col", 0))));
+		int nv = jv_array_length(jv_copy(vin));
+		int ncurrent = 0;
+		SIM_EACH(vin, k, v) {
+			sc_keys(c, v, "a secret version", vkeys);
+			char vid[48];
+			const char *id = sc_str(c, v, "id", NULL, 0);
+			if (!id) {
+				sim_new_id(s, vid, sizeof(vid));
+				id = vid;
+			}
+			jv stages = sc_strings(c, v, "stages");
+			SIM_EACH(jv_copy(stages), x, st) {
+				if (!strcmp(jv_string_value(st), "AWSCURRENT"))
+					ncurrent++;
+				jv_free(st);
+			}
+			int64_t vc = sc_time(c, v, "created", s->start_ms - (int64_t)(nv - k) * 86400000);
+			versions = jv_array_append(versions,
+				JV_OBJECT(jv_string("VersionId"), jv_string(id),
+					  jv_string("SecretString"), jv_string(sc_str(c, v, "value", "", 1)),
+					  jv_string("VersionStages"), stages,
+					  jv_string("CreatedDate"), jv_number((double)vc / 1000.0)));
+			jv_free(v);
+		}
+		if (nv && ncurrent != 1)
+			SC_ERR(c, in, "secret '%s' needs exactly one version with stage AWSCURRENT", name);
+		o = jv_object_set(o, jv_string("_versions"), versions);
+		if (sim_find(s->secrets, "Name", name) >= 0)
+			SC_ERR(c, in, "duplicate secret '%s'", name);
+		s->secrets = jv_array_append(s->secrets, o);
+		jv_free(in);
+	}
+}
+
+/* ------------------------------------------------------------------ faults */
+
+static void load_faults(struct sc *c, jv list)
+{
+	static const char *const keys[] = { "service", "operation", "kind", "rate", "count",
+		"latency", "status", NULL };
+	struct sim *s = c->s;
+	SIM_EACH(list, i, in) {
+		if (jv_get_kind(in) != JV_KIND_OBJECT) {
+			jv_free(in);
+			continue;
+		}
+		sc_keys(c, in, "a fault", keys);
+		const char *kind = sc_str(c, in, "kind", "throttle", 1);
+		int k = sim_fault_kind_parse(kind);
+		if (k < 0) {
+			SC_ERR(c, in, "unknown fault kind '%s' (throttle, 5xx, reset or latency)", kind);
+			jv_free(in);
+			continue;
+		}
+		const char *svc = sc_str(c, in, "service", NULL, 0);
+		static const char *const svcs[] = { "rds", "elasticache", "s3", "secretsmanager", "sns", "sts" };
+		if (svc) {
+			int ok = 0;
+			for (size_t x = 0; x < sizeof(svcs) / sizeof(svcs[0]); x++)
+				ok |= !strcmp(svc, svcs[x]);
+			if (!ok) {
+				const char *sug = diag_suggest(svc, svcs, (int)(sizeof(svcs) / sizeof(svcs[0])));
+				SC_ERR(c, in, "unknown service '%s'%s%s%s", svc, sug ? " (did you mean '" : "",
+				       sug ? sug : "", sug ? "'?)" : "");
+			}
+		}
+		ALLOC_GROW(s->faults, s->nfaults + 1, s->afaults);
+		struct sim_fault *f = &s->faults[s->nfaults++];
+		memset(f, 0, sizeof(*f));
+		f->kind = (enum sim_fault_kind)k;
+		f->service = svc ? xstrdup(svc) : NULL;
+		const char *op = sc_str(c, in, "operation", "*", 0);
+		f->op = xstrdup(op);
+		f->count = jvx_has(in, "count") ? (int)sc_num(c, in, "count", 0) : -1;
+		f->rate = sc_num(c, in, "rate", f->count >= 0 ? 0 : 1);
+		if (f->rate < 0 || f->rate > 1)
+			SC_ERR(c, in, "'rate' must be between 0 and 1");
+		if (jvx_has(in, "count") && jvx_has(in, "rate"))
+			SC_ERR(c, in, "a fault has either 'rate' or 'count', not both");
+		f->latency_ms = sc_dur(c, in, "latency", 0);
+		if (k == FAULT_LATENCY && f->latency_ms <= 0)
+			SC_ERR(c, in, "a latency fault needs 'latency' (e.g. 2s)");
+		f->status = (int)sc_num(c, in, "status", 500);
+		if (f->status < 500 || f->status > 599)
+			SC_ERR(c, in, "'status' of a 5xx fault must be 500..599");
+		jv_free(in);
+	}
+}
+
+/* ------------------------------------------------------------------ load */
+
+static const char *const dur_keys[] = {
+#define DUR_KEY(e, n, d) n,
+	SIM_DURATIONS(DUR_KEY)
+#undef DUR_KEY
+	NULL
+};
+static const int64_t dur_defaults[] = {
+#define DUR_DEF(e, n, d) (d),
+	SIM_DURATIONS(DUR_DEF)
+#undef DUR_DEF
+};
+
+static int parse_yaml(struct sc *c, jv *out)
+{
+	yaml_parser_t p;
+	yaml_document_t doc;
+	int rc = -1;
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_string(&p, (const unsigned char *)c->src->text, c->src->len);
+	if (!yaml_parser_load(&p, &doc)) {
+		struct srcloc l = { c->src, (int)p.problem_mark.line + 1, (int)p.problem_mark.column + 1 };
+		diag_error(c->dl, &l, "invalid YAML: %s", p.problem ? p.problem : "parse error");
+		goto out;
+	}
+	yaml_node_t *root = yaml_document_get_root_node(&doc);
+	*out = node_jv(&doc, root, 0);
+	yaml_document_delete(&doc);
+	if (jv_get_kind(*out) != JV_KIND_OBJECT) {
+		struct srcloc l = { c->src, 1, 1 };
+		diag_error(c->dl, &l, "a scenario is a YAML map (scenario:, rds:, s3:, ...)");
+		jv_free(*out);
+		goto out;
+	}
+	rc = 0;
+out:
+	yaml_parser_delete(&p);
+	return rc;
+}
+
+int sim_scenario_load(struct sim *s, const char *path, struct diag_list *dl)
+{
+	static const char *const keys[] = { "scenario", "description", "account", "region", "seed",
+		"durations", "rds", "elasticache", "s3", "secrets", "faults", "k8s", NULL };
+	struct sc c = { s, NULL, dl, 0 };
+	jv doc = jv_invalid();
+
+	s->start_ms = clock_now(s->clock);
+	snprintf(s->account, sizeof(s->account), "123456789012");
+	snprintf(s->region, sizeof(s->region), "us-east-1");
+	for (int i = 0; i < SIM_DUR_N; i++)
+		s->dur[i] = dur_defaults[i];
+	s->rds_instances = jv_array();
+	s->rds_snapshots = jv_array();
+	s->ec_groups = jv_array();
+	s->ec_snapshots = jv_array();
+	s->secrets = jv_array();
+	s->published = jv_array();
+	s->new_endpoint = jv_object_set(jv_object(), jv_string("address"),
+					jv_string("{id}.c9akciq32x1e.us-east-1.rds.amazonaws.com"));
+	s->new_cache_endpoint = jv_object_set(jv_object(), jv_string("address"),
+					      jv_string("master.{id}.x1y2z3.use1.cache.amazonaws.com"));
+	s->rng = 42;
+
+	pthread_mutex_lock(&sc_sources_lock);
+	c.src = source_load(&sc_sources, path, dl);
+	pthread_mutex_unlock(&sc_sources_lock);
+	if (!c.src)
+		return -1;
+	if (parse_yaml(&c, &doc) < 0)
+		return -1;
+	sc_keys(&c, doc, "the scenario", keys);
+	snprintf(s->account, sizeof(s->account), "%s", sc_str(&c, doc, "account", "123456789012", 0));
+	snprintf(s->region, sizeof(s->region), "%s", sc_str(&c, doc, "region", "us-east-1", 0));
+	s->rng = (uint64_t)sc_num(&c, doc, "seed", 42) * 2654435761u + 1;
+	if (jvx_has(doc, "k8s")) {
+		SC_ERR(&c, doc, "the 'k8s' section is not built yet (the Kubernetes simulator is issue 5)");
+	}
+	jv d = sc_map(&c, doc, "durations");
+	sc_keys(&c, d, "'durations'", dur_keys);
+	for (int i = 0; i < SIM_DUR_N; i++)
+		s->dur[i] = sc_dur(&c, d, dur_keys[i], dur_defaults[i]);
+	jv_free(d);
+
+	jv sec = sc_map(&c, doc, "rds");
+	load_rds(&c, sec);
+	jv_free(sec);
+	sec = sc_map(&c, doc, "elasticache");
+	load_elasticache(&c, sec);
+	jv_free(sec);
+	sec = sc_map(&c, doc, "s3");
+	load_s3(&c, sec);
+	jv_free(sec);
+	jv list = jv_object_get(jv_copy(doc), jv_string("secrets"));
+	if (jv_get_kind(list) == JV_KIND_ARRAY)
+		load_secrets(&c, list);
+	else {
+		if (jv_get_kind(list) != JV_KIND_INVALID && jv_get_kind(list) != JV_KIND_NULL)
+			SC_ERR(&c, doc, "'secrets' must be a list");
+		jv_free(list);
+	}
+	list = jv_object_get(jv_copy(doc), jv_string("faults"));
+	if (jv_get_kind(list) == JV_KIND_ARRAY)
+		load_faults(&c, list);
+	else {
+		if (jv_get_kind(list) != JV_KIND_INVALID && jv_get_kind(list) != JV_KIND_NULL)
+			SC_ERR(&c, doc, "'faults' must be a list");
+		jv_free(list);
+	}
+	jv_free(doc);
+	return c.errors ? -1 : 0;
+}
+
+void sim_world_release(struct sim *s)
+{
+	jv_free(s->rds_instances);
+	jv_free(s->rds_snapshots);
+	jv_free(s->ec_groups);
+	jv_free(s->ec_snapshots);
+	jv_free(s->secrets);
+	jv_free(s->published);
+	jv_free(s->new_endpoint);
+	jv_free(s->new_cache_endpoint);
+	s->rds_instances = s->rds_snapshots = s->ec_groups = s->ec_snapshots = jv_null();
+	s->secrets = s->published = s->new_endpoint = s->new_cache_endpoint = jv_null();
+	s3_world_release(s);
+	for (int i = 0; i < s->nfaults; i++) {
+		free(s->faults[i].service);
+		free(s->faults[i].op);
+	}
+	free(s->faults);
+	s->faults = NULL;
+	s->nfaults = s->afaults = 0;
+}
+
+int sim_scenario_check(const char *path, struct diag_list *dl)
+{
+	struct rb_clock *clk = clock_new(CLOCK_VIRTUAL, 0, 1);
+	struct sim *s = xcalloc(1, sizeof(*s));
+	pthread_mutex_init(&s->lock, NULL);
+	s->clock = clk;
+	int rc = sim_scenario_load(s, path, dl);
+	sim_world_release(s);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+	clock_free(clk);
+	return rc;
+}
+
+/* the world without internals, with each resource's status now */
+static jv strip(jv arr, int64_t now, const char *status_key)
+{
+	jv out = jv_array();
+	SIM_EACH(arr, i, el) {
+		jv o = jv_object();
+		const char *st = sim_status(el, now);
+		SIM_OBJ_EACH(jv_copy(el), k, v) {
+			if (jv_string_value(k)[0] != '_')
+				o = jv_object_set(o, k, v);
+			else {
+				jv_free(k);
+				jv_free(v);
+			}
+		}
+		if (status_key && st)
+			o = jv_object_set(o, jv_string(status_key), jv_string(st));
+		jv_free(el);
+		out = jv_array_append(out, o);
+	}
+	return out;
+}
+
+jv sim_state(struct sim *s)
+{
+	pthread_mutex_lock(&s->lock);
+	int64_t now = clock_now(s->clock);
+	jv v = jv_object();
+	char iso[40];
+	v = jv_object_set(v, jv_string("now"), jv_string(sim_iso(now, iso, sizeof(iso))));
+	v = jv_object_set(v, jv_string("rds"),
+		JV_OBJECT(jv_string("instances"), strip(jvx_deep_copy(s->rds_instances), now, "DBInstanceStatus"),
+			  jv_string("snapshots"), strip(jvx_deep_copy(s->rds_snapshots), now, "Status")));
+	v = jv_object_set(v, jv_string("elasticache"),
+		JV_OBJECT(jv_string("replication_groups"), strip(jvx_deep_copy(s->ec_groups), now, "Status"),
+			  jv_string("snapshots"), strip(jvx_deep_copy(s->ec_snapshots), now, "SnapshotStatus")));
+	v = jv_object_set(v, jv_string("s3"), s3_state(s));
+	jv secrets = jv_array();
+	SIM_EACH(jvx_deep_copy(s->secrets), i, sec) {
+		/* secret values never leave through the state dump */
+		jv vers = jv_array();
+		SIM_EACH(jv_object_get(jv_copy(sec), jv_string("_versions")), k, ver) {
+			vers = jv_array_append(vers, jv_object_delete(ver, jv_string("SecretString")));
+		}
+		sec = jv_object_set(sec, jv_string("Versions"), vers);
+		secrets = jv_array_append(secrets, sec);
+	}
+	v = jv_object_set(v, jv_string("secrets"), strip(secrets, now, NULL));
+	v = jv_object_set(v, jv_string("published"), jvx_deep_copy(s->published));
+	pthread_mutex_unlock(&s->lock);
+	return v;
+}

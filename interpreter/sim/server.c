@@ -1,0 +1,878 @@
+/* server.c — the simulator's HTTP server (libmicrohttpd): request parsing, SigV4-shaped
+ * authorization check, service and operation dispatch, faults, counters, request log,
+ * admin endpoints (/_sim/counters, /_sim/state, /_sim/published) and the protocol
+ * helpers the service files share (XML writer, Query params, error shapes).
+ */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include "simint.h"
+#include "../core/bug.h"
+#include "../core/jvx.h"
+
+#define SIM_BODY_MAX (64u << 20)
+
+/* ------------------------------------------------------------------ XML writer */
+
+void xml_esc(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': buf_adds(b, "&lt;"); break;
+		case '>': buf_adds(b, "&gt;"); break;
+		case '&': buf_adds(b, "&amp;"); break;
+		case '"': buf_adds(b, "&quot;"); break;
+		case '\r': buf_adds(b, "&#13;"); break;
+		default: buf_addc(b, *s);
+		}
+	}
+}
+
+void xml_elem(struct buf *b, const char *name, const char *text)
+{
+	buf_addf(b, "<%s>", name);
+	xml_esc(b, text ? text : "");
+	buf_addf(b, "</%s>", name);
+}
+
+void xml_elemf(struct buf *b, const char *name, const char *fmt, ...)
+{
+	struct buf t = BUF_INIT(0);
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vaddf(&t, fmt, ap);
+	va_end(ap);
+	xml_elem(b, name, buf_str(&t));
+	buf_release(&t);
+}
+
+/* list field -> item element name (AWS shapes' locationName); default "member" */
+static const struct { const char *list, *item; } xml_items[] = {
+	{ "DBInstances", "DBInstance" },
+	{ "DBSnapshots", "DBSnapshot" },
+	{ "VpcSecurityGroups", "VpcSecurityGroupMembership" },
+	{ "DBParameterGroups", "DBParameterGroup" },
+	{ "DBSecurityGroups", "DBSecurityGroup" },
+	{ "OptionGroupMemberships", "OptionGroupMembership" },
+	{ "ReadReplicaDBInstanceIdentifiers", "ReadReplicaDBInstanceIdentifier" },
+	{ "StatusInfos", "DBInstanceStatusInfo" },
+	{ "Subnets", "Subnet" },
+	{ "TagList", "Tag" },
+	{ "ReplicationGroups", "ReplicationGroup" },
+	{ "MemberClusters", "ClusterId" },
+	{ "NodeGroups", "NodeGroup" },
+	{ "NodeGroupMembers", "NodeGroupMember" },
+	{ "Snapshots", "Snapshot" },
+	{ "NodeSnapshots", "NodeSnapshot" },
+};
+
+static const char *xml_item_name(const char *list)
+{
+	for (size_t i = 0; i < sizeof(xml_items) / sizeof(xml_items[0]); i++)
+		if (!strcmp(xml_items[i].list, list))
+			return xml_items[i].item;
+	return "member";
+}
+
+static void xml_scalar(struct buf *b, jv v)
+{
+	switch (jv_get_kind(v)) {
+	case JV_KIND_STRING: xml_esc(b, jv_string_value(v)); break;
+	case JV_KIND_TRUE: buf_adds(b, "true"); break;
+	case JV_KIND_FALSE: buf_adds(b, "false"); break;
+	case JV_KIND_NUMBER: {
+		double d = jv_number_value(v);
+		if (d == (double)(long long)d)
+			buf_addf(b, "%lld", (long long)d);
+		else
+			buf_addf(b, "%.17g", d);
+		break;
+	}
+	default: break;
+	}
+}
+
+void xml_jv(struct buf *b, const char *name, jv v)
+{
+	jv_kind k = jv_get_kind(v);
+	if (k == JV_KIND_NULL || k == JV_KIND_INVALID)
+		return;
+	buf_addf(b, "<%s>", name);
+	if (k == JV_KIND_OBJECT) {
+		SIM_OBJ_EACH(jv_copy(v), key, val) {
+			const char *ks = jv_string_value(key);
+			if (ks[0] != '_')
+				xml_jv(b, ks, val);
+			jv_free(key);
+			jv_free(val);
+		}
+	} else if (k == JV_KIND_ARRAY) {
+		const char *item = xml_item_name(name);
+		SIM_EACH(jv_copy(v), i, el) {
+			xml_jv(b, item, el);
+			jv_free(el);
+		}
+	} else {
+		xml_scalar(b, v);
+	}
+	buf_addf(b, "</%s>", name);
+}
+
+/* ------------------------------------------------------------------ Query params */
+
+const char *q_str(struct sim_req *r, const char *name)
+{
+	const char *v = jvx_str(r->form, name);
+	return v;
+}
+
+int q_bool(struct sim_req *r, const char *name, int def)
+{
+	const char *v = q_str(r, name);
+	if (!v)
+		return def;
+	return !strcasecmp(v, "true") || !strcmp(v, "1");
+}
+
+const char *q_need(struct sim_req *r, struct sim_resp *o, const char *name)
+{
+	const char *v = r->proto == PROTO_JSON ? jvx_str(r->json, name) : q_str(r, name);
+	if (v && *v)
+		return v;
+	if (r->proto == PROTO_JSON)
+		sim_error(r, o, 400, "ValidationException",
+			  "1 validation error detected: Value null at '%c%s' failed to satisfy "
+			  "constraint: Member must not be null", tolower((unsigned char)name[0]), name + 1);
+	else
+		sim_error(r, o, 400, "MissingParameter",
+			  "The request must contain the parameter %s", name);
+	return NULL;
+}
+
+/* "Name.<member>.N[.Field]" or "Name.N[.Field]": the N, and *rest at ".Field" or "" */
+static long q_index(const char *key, const char *name, const char **rest)
+{
+	size_t nl = strlen(name);
+	if (strncmp(key, name, nl) || key[nl] != '.')
+		return -1;
+	const char *p = key + nl + 1;
+	if (!isdigit((unsigned char)*p)) {
+		while (*p && *p != '.')
+			p++;
+		if (*p != '.')
+			return -1;
+		p++;
+	}
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	char *end;
+	long n = strtol(p, &end, 10);
+	*rest = end;
+	return n;
+}
+
+static int cmp_pair(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+	return x < y ? -1 : x > y;
+}
+
+jv q_list(struct sim_req *r, const char *name)
+{
+	long (*idx)[2] = NULL;   /* [N, position in keys] */
+	int n = 0, alloc = 0;
+	jv keys = jv_keys(jv_copy(r->form));
+	SIM_EACH(jv_copy(keys), i, k) {
+		const char *rest;
+		long ix = q_index(jv_string_value(k), name, &rest);
+		if (ix >= 0 && !*rest) {
+			ALLOC_GROW(idx, n + 1, alloc);
+			idx[n][0] = ix;
+			idx[n][1] = i;
+			n++;
+		}
+		jv_free(k);
+	}
+	qsort(idx, n, sizeof(*idx), cmp_pair);
+	jv out = jv_array();
+	for (int i = 0; i < n; i++) {
+		jv k = jv_array_get(jv_copy(keys), (int)idx[i][1]);
+		out = jv_array_append(out, jv_object_get(jv_copy(r->form), k));
+	}
+	free(idx);
+	jv_free(keys);
+	return out;
+}
+
+jv q_tags(struct sim_req *r, const char *name)
+{
+	jv byn = jv_object();  /* "N" -> {Key, Value} */
+	long maxn = 0;
+	SIM_OBJ_EACH(jv_copy(r->form), k, v) {
+		const char *rest;
+		long ix = q_index(jv_string_value(k), name, &rest);
+		if (ix >= 0 && (!strcmp(rest, ".Key") || !strcmp(rest, ".Value"))) {
+			char nb[24];
+			snprintf(nb, sizeof(nb), "%ld", ix);
+			jv t = jv_object_get(jv_copy(byn), jv_string(nb));
+			if (!jv_is_valid(t)) {
+				jv_free(t);
+				t = jv_object();
+			}
+			t = jv_object_set(t, jv_string(rest + 1), jv_copy(v));
+			byn = jv_object_set(byn, jv_string(nb), t);
+			if (ix > maxn)
+				maxn = ix;
+		}
+		jv_free(k);
+		jv_free(v);
+	}
+	jv out = jv_array();
+	for (long i = 0; i <= maxn; i++) {
+		char nb[24];
+		snprintf(nb, sizeof(nb), "%ld", i);
+		jv t = jv_object_get(jv_copy(byn), jv_string(nb));
+		if (jv_is_valid(t) && jvx_has(t, "Key")) {
+			if (!jvx_has(t, "Value"))
+				t = jv_object_set(t, jv_string("Value"), jv_string(""));
+			out = jv_array_append(out, t);
+		} else {
+			jv_free(t);
+		}
+	}
+	jv_free(byn);
+	return out;
+}
+
+/* ------------------------------------------------------------------ replies */
+
+void sim_header(struct sim_resp *o, const char *name, const char *value)
+{
+	o->headers = jv_object_set(o->headers, jv_string(name), jv_string(value));
+}
+
+int sim_error(struct sim_req *r, struct sim_resp *o, int status, const char *code,
+	      const char *fmt, ...)
+{
+	struct buf msg = BUF_INIT(0);
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vaddf(&msg, fmt, ap);
+	va_end(ap);
+	o->status = status;
+	o->errored = 1;
+	snprintf(o->code, sizeof(o->code), "%s", code);
+	buf_reset(&o->body);
+	switch (r->proto) {
+	case PROTO_QUERY:
+		o->ctype = "text/xml";
+		buf_addf(&o->body, "<ErrorResponse xmlns=\"%s\"><Error><Type>%s</Type>",
+			 r->xmlns ? r->xmlns : "", status >= 500 ? "Receiver" : "Sender");
+		xml_elem(&o->body, "Code", code);
+		xml_elem(&o->body, "Message", buf_str(&msg));
+		buf_adds(&o->body, "</Error>");
+		xml_elem(&o->body, "RequestId", r->request_id);
+		buf_adds(&o->body, "</ErrorResponse>");
+		break;
+	case PROTO_JSON: {
+		o->ctype = "application/x-amz-json-1.1";
+		jv e = jv_object_set(jv_object(), jv_string("__type"), jv_string(code));
+		e = jv_object_set(e, jv_string("Message"), jv_string(buf_str(&msg)));
+		char *t = jvx_dump(e);
+		buf_adds(&o->body, t);
+		free(t);
+		break;
+	}
+	case PROTO_REST_XML:
+		o->ctype = "application/xml";
+		buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>");
+		xml_elem(&o->body, "Code", code);
+		xml_elem(&o->body, "Message", buf_str(&msg));
+		xml_elem(&o->body, "RequestId", r->request_id);
+		xml_elem(&o->body, "HostId", "runbook-sim");
+		buf_adds(&o->body, "</Error>");
+		break;
+	}
+	buf_release(&msg);
+	return 0;
+}
+
+void sim_q_begin(struct sim_req *r, struct sim_resp *o)
+{
+	o->ctype = "text/xml";
+	buf_addf(&o->body, "<%sResponse xmlns=\"%s\"><%sResult>", r->op, r->xmlns, r->op);
+}
+
+void sim_q_end(struct sim_req *r, struct sim_resp *o)
+{
+	buf_addf(&o->body, "</%sResult><ResponseMetadata>", r->op);
+	xml_elem(&o->body, "RequestId", r->request_id);
+	buf_addf(&o->body, "</ResponseMetadata></%sResponse>", r->op);
+}
+
+int sim_json_reply(struct sim_resp *o, jv v)
+{
+	o->ctype = "application/x-amz-json-1.1";
+	char *t = jvx_dump(v);
+	buf_adds(&o->body, t);
+	free(t);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ services */
+
+struct sim_service {
+	const char *name;           /* SigV4 scope service */
+	const char *version;        /* Query API version (fallback detection) */
+	enum sim_proto proto;
+	const char *xmlns;
+	const struct sim_op *ops;
+};
+
+static const struct sim_service sim_services[] = {
+	{ "rds", "2014-10-31", PROTO_QUERY, "http://rds.amazonaws.com/doc/2014-10-31/", sim_rds_ops },
+	{ "elasticache", "2015-02-02", PROTO_QUERY,
+	  "http://elasticache.amazonaws.com/doc/2015-02-02/", sim_elasticache_ops },
+	{ "s3", NULL, PROTO_REST_XML, "http://s3.amazonaws.com/doc/2006-03-01/", sim_s3_ops },
+	{ "secretsmanager", NULL, PROTO_JSON, NULL, sim_secrets_ops },
+	{ "sns", "2010-03-31", PROTO_QUERY, "http://sns.amazonaws.com/doc/2010-03-31/", sim_sns_ops },
+	{ "sts", "2011-06-15", PROTO_QUERY, "https://sts.amazonaws.com/doc/2011-06-15/", sim_sts_ops },
+};
+#define SIM_NSERVICES (sizeof(sim_services) / sizeof(sim_services[0]))
+
+static const struct sim_service *service_named(const char *name, size_t len)
+{
+	for (size_t i = 0; i < SIM_NSERVICES; i++)
+		if (strlen(sim_services[i].name) == len && !strncmp(sim_services[i].name, name, len))
+			return &sim_services[i];
+	return NULL;
+}
+
+/* "AWS4-HMAC-SHA256 Credential=AKID/DATE/REGION/SERVICE/aws4_request, SignedHeaders=…,
+ * Signature=…" (or the same in X-Amz-* query args): 0 and the scope's service, or -1 */
+static int auth_scope(struct sim_req *r, const char **svc, size_t *svclen)
+{
+	const char *a = jvx_str(r->headers, "authorization");
+	const char *cred = NULL;
+	if (a) {
+		if (strncmp(a, "AWS4-HMAC-SHA256 ", 17) || !strstr(a, "SignedHeaders=") ||
+		    !strstr(a, "Signature="))
+			return -1;
+		cred = strstr(a, "Credential=");
+		if (!cred)
+			return -1;
+		cred += 11;
+	} else {
+		const char *alg = jvx_str(r->query, "X-Amz-Algorithm");
+		if (!alg || strcmp(alg, "AWS4-HMAC-SHA256") || !jvx_str(r->query, "X-Amz-Signature"))
+			return -1;
+		cred = jvx_str(r->query, "X-Amz-Credential");
+		if (!cred)
+			return -1;
+	}
+	/* AKID/DATE/REGION/SERVICE/aws4_request */
+	const char *p = cred;
+	for (int i = 0; i < 3; i++) {
+		p = strchr(p, '/');
+		if (!p)
+			return -1;
+		p++;
+	}
+	const char *e = strchr(p, '/');
+	if (!e || strncmp(e, "/aws4_request", 13))
+		return -1;
+	*svc = p;
+	*svclen = (size_t)(e - p);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ form bodies */
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+	return -1;
+}
+
+static jv url_decode(const char *s, size_t n)
+{
+	struct buf b = BUF_INIT(0);
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '+') {
+			buf_addc(&b, ' ');
+		} else if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+			buf_addc(&b, (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2])));
+			i += 2;
+		} else {
+			buf_addc(&b, s[i]);
+		}
+	}
+	jv v = jv_string_sized(buf_str(&b), (int)b.len);
+	buf_release(&b);
+	return v;
+}
+
+static jv form_parse(jv into, const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		size_t j = i;
+		while (j < n && s[j] != '&')
+			j++;
+		size_t eq = i;
+		while (eq < j && s[eq] != '=')
+			eq++;
+		if (j > i) {
+			jv k = url_decode(s + i, eq - i);
+			jv v = eq < j ? url_decode(s + eq + 1, j - eq - 1) : jv_string("");
+			into = jv_object_set(into, k, v);
+		}
+		i = j + 1;
+	}
+	return into;
+}
+
+/* ------------------------------------------------------------------ dispatch */
+
+static void count(jv *ctr, const char *name)
+{
+	jv n = jv_object_get(jv_copy(*ctr), jv_string(name));
+	double v = jv_get_kind(n) == JV_KIND_NUMBER ? jv_number_value(n) : 0;
+	jv_free(n);
+	*ctr = jv_object_set(*ctr, jv_string(name), jv_number(v + 1));
+}
+
+static const struct sim_op *op_find(const struct sim_op *ops, const char *name)
+{
+	for (; ops->name; ops++)
+		if (!strcmp(ops->name, name))
+			return ops;
+	return NULL;
+}
+
+static void admin(struct sim *s, struct sim_req *r, struct sim_resp *o)
+{
+	jv v;
+	if (!strcmp(r->path, "/_sim/counters"))
+		v = sim_counters(s);
+	else if (!strcmp(r->path, "/_sim/state"))
+		v = sim_state(s);
+	else if (!strcmp(r->path, "/_sim/published")) {
+		pthread_mutex_lock(&s->lock);
+		v = jvx_deep_copy(s->published);
+		pthread_mutex_unlock(&s->lock);
+	} else {
+		o->status = 404;
+		v = jv_object_set(jv_object(), jv_string("error"), jv_string("no such admin endpoint"));
+	}
+	o->ctype = "application/json";
+	char *t = jvx_dump(v);
+	buf_adds(&o->body, t);
+	buf_addc(&o->body, '\n');
+	free(t);
+}
+
+static void sleep_clock(struct sim *s, int64_t ms)
+{
+	/* real sleeping only: a server thread never takes clock tokens, so under a
+	 * virtual clock injected latency cannot pass (documented in runbook-scenario(5)) */
+	if (clock_kind(s->clock) == CLOCK_VIRTUAL || ms <= 0)
+		return;
+	int64_t until = clock_now(s->clock) + ms;
+	while (clock_now(s->clock) < until) {
+		struct timespec ts = { 0, 5 * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+}
+
+static void dispatch(struct sim *s, struct sim_req *r, struct sim_resp *o)
+{
+	const char *scope;
+	size_t scopelen;
+	const struct sim_service *svc = NULL;
+	const char *target = jvx_str(r->headers, "x-amz-target");
+
+	if (!strncmp(r->path, "/_sim/", 6)) {
+		admin(s, r, o);
+		return;
+	}
+	r->now = clock_now(s->clock);
+	const char *ctype = jvx_str(r->headers, "content-type");
+	if (ctype && !strncmp(ctype, "application/x-www-form-urlencoded", 33))
+		r->form = form_parse(r->form, r->body, r->body_len);
+
+	if (auth_scope(r, &scope, &scopelen) == 0)
+		svc = service_named(scope, scopelen);
+	if (!svc && target && !strncmp(target, "secretsmanager.", 15))
+		svc = service_named("secretsmanager", 14);
+	if (!svc) {
+		const char *ver = q_str(r, "Version");
+		for (size_t i = 0; ver && i < SIM_NSERVICES; i++)
+			if (sim_services[i].version && !strcmp(sim_services[i].version, ver))
+				svc = &sim_services[i];
+	}
+	if (!svc) {
+		r->proto = PROTO_REST_XML;
+		r->service = "unknown";
+		r->op = "unknown";
+		if (!jvx_str(r->headers, "authorization"))
+			sim_error(r, o, 403, "MissingAuthenticationToken",
+				  "Request is missing Authentication Token");
+		else
+			sim_error(r, o, 400, "UnknownService",
+				  "the simulator serves rds, elasticache, s3, secretsmanager, sns and sts");
+		return;
+	}
+	r->service = svc->name;
+	r->proto = svc->proto;
+	r->xmlns = svc->xmlns;
+
+	switch (svc->proto) {
+	case PROTO_QUERY:
+		r->op = q_str(r, "Action");
+		break;
+	case PROTO_JSON:
+		r->op = target && strchr(target, '.') ? strchr(target, '.') + 1 : NULL;
+		if (r->body_len) {
+			jv j = jv_parse_sized(r->body, (int)r->body_len);
+			if (jv_get_kind(j) == JV_KIND_OBJECT) {
+				jv_free(r->json);
+				r->json = j;
+			} else {
+				jv_free(j);
+				r->op = r->op ? r->op : "unknown";
+				sim_error(r, o, 400, "SerializationException", "the body is not a JSON object");
+				return;
+			}
+		}
+		break;
+	case PROTO_REST_XML:
+		r->op = sim_s3_route(r);
+		break;
+	}
+	if (!r->op) {
+		r->op = "unknown";
+		if (svc->proto == PROTO_REST_XML)
+			sim_error(r, o, 501, "NotImplemented", "the simulator does not implement this request");
+		else
+			sim_error(r, o, 400, svc->proto == PROTO_JSON ? "UnknownOperationException" : "MissingAction",
+				  "no operation named in the request");
+		return;
+	}
+	if (auth_scope(r, &scope, &scopelen) != 0) {
+		sim_error(r, o, 403, svc->proto == PROTO_JSON ? "IncompleteSignatureException" :
+			  svc->proto == PROTO_REST_XML ? "AccessDenied" : "IncompleteSignature",
+			  "the request needs an AWS4-HMAC-SHA256 Authorization header "
+			  "(Credential=…/SignedHeaders=…/Signature=…)");
+		return;
+	}
+
+	char opkey[128];
+	snprintf(opkey, sizeof(opkey), "%s", r->op);
+	pthread_mutex_lock(&s->lock);
+	count(&s->c_requests, opkey);
+	struct sim_fault *f = sim_fault_pick(s, svc->name, opkey);
+	int64_t latency = 0;
+	if (f) {
+		count(&s->c_faults, opkey);
+		o->fault = sim_fault_kind_name(f->kind);
+		if (f->kind == FAULT_LATENCY)
+			latency = f->latency_ms;
+		else
+			sim_fault_apply(s, f, r, o);
+	}
+	pthread_mutex_unlock(&s->lock);
+	if (f && f->kind != FAULT_LATENCY)
+		return;
+	if (latency) {
+		sleep_clock(s, latency);
+		r->now = clock_now(s->clock);
+	}
+
+	const struct sim_op *op = op_find(svc->ops, r->op);
+	if (!op) {
+		if (svc->proto == PROTO_REST_XML)
+			sim_error(r, o, 501, "NotImplemented", "the simulator does not implement %s", r->op);
+		else if (svc->proto == PROTO_JSON)
+			sim_error(r, o, 400, "UnknownOperationException", "operation %s is not simulated", r->op);
+		else
+			sim_error(r, o, 400, "InvalidAction",
+				  "Could not find operation %s for version %s (not simulated)", r->op,
+				  svc->version);
+		return;
+	}
+	pthread_mutex_lock(&s->lock);
+	if (op->mutating)
+		count(&s->c_mutating, op->name);
+	op->fn(s, r, o);
+	if (o->errored)
+		count(&s->c_errors, o->code);
+	pthread_mutex_unlock(&s->lock);
+}
+
+/* ------------------------------------------------------------------ MHD glue */
+
+struct conn {
+	struct buf body;
+	int too_big;
+};
+
+static enum MHD_Result collect_kv(void *cls, enum MHD_ValueKind kind, const char *key,
+				  const char *value)
+{
+	jv *obj = cls;
+	if (kind == MHD_HEADER_KIND) {
+		char name[256];
+		size_t i;
+		for (i = 0; key[i] && i < sizeof(name) - 1; i++)
+			name[i] = (char)tolower((unsigned char)key[i]);
+		name[i] = 0;
+		*obj = jv_object_set(*obj, jv_string(name), jv_string(value ? value : ""));
+	} else {
+		*obj = jv_object_set(*obj, jv_string(key), jv_string(value ? value : ""));
+	}
+	return MHD_YES;
+}
+
+static void log_request(struct sim *s, struct sim_req *r, struct sim_resp *o, const char *fault)
+{
+	if (!s->log || !strncmp(r->path, "/_sim/", 6))
+		return;
+	char ts[40];
+	sim_iso(clock_now(s->clock), ts, sizeof(ts));
+	flockfile(s->log);
+	fprintf(s->log, "%s %s %s %s %d%s%s%s%s\n", ts, r->service ? r->service : "-",
+		r->op ? r->op : "-", r->request_id, o->reset ? 0 : o->status,
+		o->errored ? " " : "", o->errored ? o->code : "", fault ? " fault=" : "",
+		fault ? fault : "");
+	fflush(s->log);
+	funlockfile(s->log);
+}
+
+static void conn_reset(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (ci) {
+		struct linger l = { 1, 0 };   /* close with RST */
+		setsockopt(ci->connect_fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	}
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+				  const char *method, const char *version, const char *upload,
+				  size_t *upload_size, void **con_cls)
+{
+	struct sim *s = cls;
+	struct conn *cn = *con_cls;
+	if (!cn) {
+		cn = xcalloc(1, sizeof(*cn));
+		buf_init(&cn->body, SIM_BODY_MAX);
+		*con_cls = cn;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (buf_add(&cn->body, upload, *upload_size) < 0)
+			cn->too_big = 1;
+		*upload_size = 0;
+		return MHD_YES;
+	}
+
+	struct sim_req r = { 0 };
+	struct sim_resp o = { 0 };
+	r.method = method;
+	r.path = url;
+	r.query = jv_object();
+	r.json = jv_object();
+	r.headers = jv_object();
+	r.body = buf_str(&cn->body);
+	r.body_len = cn->body.len;
+	o.status = 200;
+	buf_init(&o.body, 0);
+	o.headers = jv_object();
+	MHD_get_connection_values(c, MHD_HEADER_KIND, collect_kv, &r.headers);
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_kv, &r.query);
+	r.form = jv_copy(r.query);
+	pthread_mutex_lock(&s->lock);
+	sim_new_id(s, r.request_id, sizeof(r.request_id));
+	pthread_mutex_unlock(&s->lock);
+
+	if (cn->too_big) {
+		r.proto = PROTO_REST_XML;
+		sim_error(&r, &o, 400, "EntityTooLarge", "the simulator takes bodies up to 64 MiB");
+	} else {
+		dispatch(s, &r, &o);
+	}
+	log_request(s, &r, &o, o.fault);
+
+	enum MHD_Result ret;
+	if (o.reset) {
+		conn_reset(c);
+		ret = MHD_NO;
+	} else {
+		size_t len = o.body.len;
+		char *data = buf_detach(&o.body);
+		struct MHD_Response *resp =
+			MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+		if (o.ctype)
+			MHD_add_response_header(resp, "Content-Type", o.ctype);
+		MHD_add_response_header(resp, "x-amzn-RequestId", r.request_id);
+		if (r.proto == PROTO_REST_XML)
+			MHD_add_response_header(resp, "x-amz-request-id", r.request_id);
+		SIM_OBJ_EACH(jv_copy(o.headers), k, v) {
+			MHD_add_response_header(resp, jv_string_value(k), jv_string_value(v));
+			jv_free(k);
+			jv_free(v);
+		}
+		ret = MHD_queue_response(c, (unsigned)o.status, resp);
+		MHD_destroy_response(resp);
+	}
+	jv_free(r.query);
+	jv_free(r.form);
+	jv_free(r.json);
+	jv_free(r.headers);
+	jv_free(o.headers);
+	buf_release(&o.body);
+	return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+			 enum MHD_RequestTerminationCode toe)
+{
+	struct conn *cn = *con_cls;
+	if (cn) {
+		buf_release(&cn->body);
+		free(cn);
+		*con_cls = NULL;
+	}
+}
+
+/* "HOST:PORT" -> sockaddr; loopback only */
+static int parse_listen(const char *listen, struct sockaddr_in *sa, struct diag_list *dl)
+{
+	char host[64];
+	const char *colon = strrchr(listen, ':');
+	if (!colon || (size_t)(colon - listen) >= sizeof(host)) {
+		diag_error(dl, NULL, "invalid listen address '%s' (expected HOST:PORT)", listen);
+		return -1;
+	}
+	memcpy(host, listen, (size_t)(colon - listen));
+	host[colon - listen] = 0;
+	if (!strcmp(host, "localhost"))
+		snprintf(host, sizeof(host), "127.0.0.1");
+	char *end;
+	long port = strtol(colon + 1, &end, 10);
+	if (*end || port < 0 || port > 65535 || colon[1] == 0) {
+		diag_error(dl, NULL, "invalid port in listen address '%s'", listen);
+		return -1;
+	}
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	sa->sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
+		diag_error(dl, NULL, "invalid listen address '%s' (an IPv4 loopback address is needed)",
+			   listen);
+		return -1;
+	}
+	if ((ntohl(sa->sin_addr.s_addr) >> 24) != 127) {
+		diag_error(dl, NULL, "the simulator listens on loopback only, not '%s'", host);
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ API */
+
+struct sim *sim_start_opts(const char *scenario_path, const char *listen, struct rb_clock *clock,
+			   const struct sim_options *opt, struct diag_list *dl)
+{
+	struct sockaddr_in sa;
+	if (parse_listen(listen ? listen : "127.0.0.1:0", &sa, dl) < 0)
+		return NULL;
+	struct sim *s = xcalloc(1, sizeof(*s));
+	pthread_mutex_init(&s->lock, NULL);
+	s->clock = clock;
+	s->log = opt ? opt->log : NULL;
+	s->c_requests = jv_object();
+	s->c_mutating = jv_object();
+	s->c_faults = jv_object();
+	s->c_errors = jv_object();
+	if (sim_scenario_load(s, scenario_path, dl) < 0)
+		goto fail;
+	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+				  MHD_USE_ERROR_LOG,
+				  0, NULL, NULL, on_request, s,
+				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
+				  MHD_OPTION_END);
+	if (!s->mhd) {
+		diag_error(dl, NULL, "cannot listen on '%s': %s", listen ? listen : "127.0.0.1:0",
+			   strerror(errno ? errno : EADDRINUSE));
+		goto fail;
+	}
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	char host[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &sa.sin_addr, host, sizeof(host));
+	snprintf(s->endpoint, sizeof(s->endpoint), "http://%s:%u", host,
+		 di ? (unsigned)di->port : (unsigned)ntohs(sa.sin_port));
+	return s;
+fail:
+	sim_world_release(s);
+	jv_free(s->c_requests);
+	jv_free(s->c_mutating);
+	jv_free(s->c_faults);
+	jv_free(s->c_errors);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+	return NULL;
+}
+
+struct sim *sim_start(const char *scenario_path, const char *listen, struct rb_clock *clock,
+		      struct diag_list *dl)
+{
+	return sim_start_opts(scenario_path, listen, clock, NULL, dl);
+}
+
+const char *sim_endpoint(struct sim *s)
+{
+	return s->endpoint;
+}
+
+jv sim_counters(struct sim *s)
+{
+	pthread_mutex_lock(&s->lock);
+	jv v = jv_object();
+	v = jv_object_set(v, jv_string("requests"), jvx_deep_copy(s->c_requests));
+	v = jv_object_set(v, jv_string("mutating"), jvx_deep_copy(s->c_mutating));
+	v = jv_object_set(v, jv_string("faults"), jvx_deep_copy(s->c_faults));
+	v = jv_object_set(v, jv_string("errors"), jvx_deep_copy(s->c_errors));
+	v = jv_object_set(v, jv_string("published"),
+			  jv_number(jv_array_length(jv_copy(s->published))));
+	pthread_mutex_unlock(&s->lock);
+	return v;
+}
+
+void sim_stop(struct sim *s)
+{
+	if (!s)
+		return;
+	if (s->mhd)
+		MHD_stop_daemon(s->mhd);
+	sim_world_release(s);
+	jv_free(s->c_requests);
+	jv_free(s->c_mutating);
+	jv_free(s->c_faults);
+	jv_free(s->c_errors);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
