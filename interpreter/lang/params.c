@@ -181,7 +181,9 @@ jv params_resolve(const struct runbook *rb, jv raw, struct redactor *redact, str
 		diag_error(dl, NULL, "params must be a map of names to values");
 		goto out;
 	}
-	jv_object_foreach(raw, key, val) {
+	jv keys = jv_keys(jv_copy(raw));   /* sorted: messages in a stable order */
+	jv_array_foreach(keys, ki, key) {
+		jv val = jv_object_get(jv_copy(raw), jv_copy(key));
 		const char *k = jv_string_value(key);
 		const struct rb_param *p = NULL;
 		for (int i = 0; i < rb->nparams; i++)
@@ -217,6 +219,7 @@ jv params_resolve(const struct runbook *rb, jv raw, struct redactor *redact, str
 		jv_free(key);
 		jv_free(val);
 	}
+	jv_free(keys);
 	for (int i = 0; i < rb->nparams; i++) {
 		const struct rb_param *p = &rb->params[i];
 		if (jvx_has(raw, p->name))

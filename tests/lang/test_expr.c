@@ -1,0 +1,163 @@
+/* expression batches: thousands of expressions, error mapping, evaluation, refs */
+#include <jv.h>
+#include <stdlib.h>
+#include <time.h>
+#include "check.h"
+#include "lang/expr.h"
+
+#define N 5000
+
+static double now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static int is_bad_syntax(int i) { return i == 17 || i == 2500 || i == 4999; }
+static int is_bad_binding(int i) { return i == 100 || i == 3333; }
+
+static void batches(void)
+{
+	struct source_list sl = { 0 };
+	struct source *src = source_from_text(&sl, "many.yaml", "x\n", 2);
+	struct exprset *set = exprset_new();
+	struct diag_list dl = { 0 };
+	char text[128];
+	for (int i = 0; i < N; i++) {
+		if (is_bad_syntax(i))
+			snprintf(text, sizeof(text), ".a%d | (", i);
+		else if (is_bad_binding(i))
+			snprintf(text, sizeof(text), ".a | nosuch%d", i);
+		else if (i % 7 == 0)
+			snprintf(text, sizeof(text), ".params.x");   /* repeated text: compiled once */
+		else
+			snprintf(text, sizeof(text), ".n + %d", i);
+		struct srcloc l = { src, i + 1, 3 };
+		CHECK_INT(exprset_add(set, text, &l), i);
+	}
+	double t0 = now_ms();
+	CHECK_INT(exprset_check(set, &dl), -1);
+	double t1 = now_ms();
+	CHECK_INT(dl.nerrors, 3);
+	for (int k = 0, j = 0; k < dl.n && j < 3; k++, j++) {
+		int want = j == 0 ? 17 : j == 1 ? 2500 : 4999;
+		CHECK_INT(dl.items[k].loc.line, want + 1);
+		CHECK(strstr(dl.items[k].msg, "syntax error") != NULL);
+	}
+	CHECK_INT(exprset_compile(set, &dl), -1);
+	double t2 = now_ms();
+	CHECK_INT(dl.nerrors, 5);
+	CHECK_INT(dl.items[3].loc.line, 101);
+	CHECK(strstr(dl.items[3].msg, "nosuch100/0 is not defined") != NULL);
+	CHECK_INT(dl.items[4].loc.line, 3334);
+	CHECK(strstr(dl.items[4].msg, "nosuch3333/0 is not defined") != NULL);
+	fprintf(stderr, "%d expressions: check %.0f ms, compile %.0f ms\n", N, t1 - t0, t2 - t1);
+
+	/* every good expression evaluates to its own result */
+	jv ctx = jv_parse("{\"n\": 1000, \"params\": {\"x\": \"px\"}}");
+	for (int i = 0; i < N; i += 13) {
+		jv r = exprset_eval1(set, i, jv_copy(ctx));
+		if (is_bad_syntax(i) || is_bad_binding(i)) {
+			CHECK(!jv_is_valid(r));
+			jv_free(r);
+			continue;
+		}
+		if (i % 7 == 0) {
+			CHECK(jv_get_kind(r) == JV_KIND_STRING && !strcmp(jv_string_value(r), "px"));
+		} else {
+			CHECK(jv_get_kind(r) == JV_KIND_NUMBER && (int)jv_number_value(r) == 1000 + i);
+		}
+		jv_free(r);
+	}
+	jv_free(ctx);
+	exprset_free(set);
+	diag_list_release(&dl);
+	source_list_release(&sl);
+}
+
+static void evaluation(void)
+{
+	struct exprset *set = exprset_new();
+	struct diag_list dl = { 0 };
+	int many = exprset_add(set, ".items[]", NULL);
+	int none = exprset_add(set, "empty", NULL);
+	int fail = exprset_add(set, "error(\"boom\")", NULL);
+	int obj = exprset_add(set, "error({code: 1})", NULL);
+	int type = exprset_add(set, ".items + 1", NULL);
+	CHECK_INT(exprset_compile(set, &dl), 0);
+	CHECK_INT(exprset_compile(set, &dl), 0);   /* idempotent */
+	jv ctx = jv_parse("{\"items\": [1, \"two\", {\"three\": 3}]}");
+	jv r = exprset_eval(set, many, jv_copy(ctx));
+	jv s = jv_dump_string(r, 0);
+	CHECK_STR(jv_string_value(s), "[1,\"two\",{\"three\":3}]");
+	jv_free(s);
+	r = exprset_eval1(set, none, jv_copy(ctx));
+	CHECK(jv_get_kind(r) == JV_KIND_NULL);
+	jv_free(r);
+	r = exprset_eval(set, fail, jv_copy(ctx));
+	CHECK(!jv_is_valid(r));
+	jv m = jv_invalid_get_msg(r);
+	CHECK_STR(jv_string_value(m), "boom");
+	jv_free(m);
+	r = exprset_eval(set, obj, jv_copy(ctx));
+	m = jv_invalid_get_msg(r);
+	CHECK_STR(jv_string_value(m), "{\"code\":1} (not a string)");
+	jv_free(m);
+	r = exprset_eval(set, type, jv_copy(ctx));
+	m = jv_invalid_get_msg(r);
+	CHECK(strstr(jv_string_value(m), "cannot be added") != NULL);
+	jv_free(m);
+	/* the state is reusable after an error */
+	r = exprset_eval1(set, many, jv_copy(ctx));
+	CHECK(jv_get_kind(r) == JV_KIND_NUMBER);
+	jv_free(r);
+	jv_free(ctx);
+	exprset_free(set);
+	diag_list_release(&dl);
+}
+
+static void refs(void)
+{
+	struct exprset *set = exprset_new();
+	int a = exprset_add(set, ".steps.a.outputs.x + .steps[\"b-c\"].x | .foo.steps.z | .steps.a.y", NULL);
+	int b = exprset_add(set, "[.steps | keys[]] | .steps.\"q\".status", NULL);
+	int c = exprset_add(set, ".params.steps", NULL);
+	char *const *r = exprset_refs(set, a);
+	CHECK_STR(r[0], "a");
+	CHECK_STR(r[1], "b-c");
+	CHECK(r[2] == NULL);
+	r = exprset_refs(set, b);
+	CHECK_STR(r[0], "q");
+	CHECK(r[1] == NULL);
+	CHECK(exprset_refs(set, c)[0] == NULL);
+	exprset_free(set);
+}
+
+static void messages(void)
+{
+	struct exprset *set = exprset_new();
+	struct diag_list dl = { 0 };
+	exprset_add(set, ".a ==", NULL);
+	exprset_add(set, "  ", NULL);
+	exprset_add(set, ".a ]", NULL);
+	exprset_add(set, "\"unterminated", NULL);
+	exprset_add(set, ".fine", NULL);
+	CHECK_INT(exprset_check(set, &dl), -1);
+	CHECK_INT(dl.nerrors, 4);
+	CHECK_STR(dl.items[0].msg, "empty expression");
+	CHECK_STR(dl.items[1].msg, "invalid expression '.a ==': syntax error, unexpected end of expression");
+	CHECK_STR(dl.items[2].msg, "invalid expression '.a ]': syntax error, unexpected INVALID_CHARACTER");
+	CHECK(strncmp(dl.items[3].msg, "invalid expression '\"unterminated':", 35) == 0);
+	exprset_free(set);
+	diag_list_release(&dl);
+}
+
+int main(void)
+{
+	refs();
+	messages();
+	evaluation();
+	batches();
+	CHECK_DONE();
+}
