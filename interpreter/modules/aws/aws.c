@@ -74,8 +74,10 @@ void aws_param(jv *params, jv args, const char *argname, const char *field)
 jv aws_tags_list(jv map)
 {
 	jv out = jv_array();
-	if (jv_get_kind(map) != JV_KIND_OBJECT)
+	if (jv_get_kind(map) != JV_KIND_OBJECT) {
+		jv_free(map);
 		return out;
+	}
 	jv_object_foreach(map, k, v) {
 		jv t = jv_object();
 		t = jv_object_set(t, jv_string("Key"), k);
@@ -85,6 +87,7 @@ jv aws_tags_list(jv map)
 			t = jv_object_set(t, jv_string("Value"), jv_dump_string(v, 0));
 		out = jv_array_append(out, t);
 	}
+	jv_free(map);
 	return out;
 }
 

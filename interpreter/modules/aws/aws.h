@@ -205,7 +205,7 @@ jv aws_latest_available(jv list, const char *status_key, const char *time_key);
 const char *aws_arg_region(jv args);
 /* put args[argname] into params[field] if present and not null (borrows args) */
 void aws_param(jv *params, jv args, const char *argname, const char *field);
-/* {"k": "v"} -> [{"Key": "k", "Value": "v"}] (borrows) */
+/* {"k": "v"} -> [{"Key": "k", "Value": "v"}] (consumes map) */
 jv aws_tags_list(jv map);
 /* the message of an error object, for wrapping */
 int aws_err_is(jv err, const char *code);   /* borrows */

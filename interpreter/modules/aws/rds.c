@@ -34,13 +34,43 @@ static void restore_params(jv *p, jv args)
 		jv_free(extra);
 }
 
+/* RDS keeps the start of the restorable window apart from DBInstance (in the automated
+ * backup's RestoreWindow.EarliestTime); add it as EarliestRestorableTime, next to the
+ * instance's own LatestRestorableTime, so runbooks read one object. Best effort: without
+ * the permission or the backups, the field is simply absent. */
+static void add_earliest(struct aws_client *c, const char *id, jv *inst)
+{
+	jv res, err;
+	if (!jvx_has(*inst, "LatestRestorableTime") || jvx_has(*inst, "EarliestRestorableTime"))
+		return;
+	jv p = jv_object_set(jv_object(), jv_string("DBInstanceIdentifier"), jv_string(id));
+	if (aws_query_call(c, &aws_svc_rds, "DescribeDBInstanceAutomatedBackups", p, &res, &err) < 0) {
+		jv_free(err);
+		return;
+	}
+	jv list = jvx_get(res, "DBInstanceAutomatedBackups");
+	jv_array_foreach(list, i, b) {
+		jv w = jvx_get(b, "RestoreWindow");
+		const char *e = jvx_str(w, "EarliestTime");
+		if (e && !jvx_has(*inst, "EarliestRestorableTime"))
+			*inst = jv_object_set(*inst, jv_string("EarliestRestorableTime"), jv_string(e));
+		jv_free(w);
+		jv_free(b);
+	}
+	jv_free(list);
+	jv_free(res);
+}
+
 static int describe_instance(struct aws_client *c, const char *id, jv *out)
 {
 	jv res;
 	jv p = jv_object_set(jv_object(), jv_string("DBInstanceIdentifier"), jv_string(id));
 	if (aws_query_call(c, &aws_svc_rds, "DescribeDBInstances", p, &res, out) < 0)
 		return -1;
-	return aws_first(res, "DBInstances", "DBInstanceNotFound", "DB instance", id, out);
+	if (aws_first(res, "DBInstances", "DBInstanceNotFound", "DB instance", id, out) < 0)
+		return -1;
+	add_earliest(c, id, out);
+	return 0;
 }
 
 static int with_client(struct action_call *call, jv args, struct aws_client *c, jv *out)
@@ -507,7 +537,7 @@ static const struct action_arg a_add_tags[] = {
 	{"instance", ARG_STRING, 0, NULL, "DB instance identifier (its ARN is looked up)"},
 	{"tags", ARG_MAP, ARG_REQUIRED, NULL, "tags {key: value}"}, REGION_ARG, {NULL}};
 
-#define DBI "the DBInstance object (DBInstanceIdentifier, DBInstanceStatus, Endpoint.Address, Endpoint.Port, DBInstanceClass, DBInstanceArn, EarliestRestorableTime, LatestRestorableTime, ...)"
+#define DBI "the DBInstance object (DBInstanceIdentifier, DBInstanceStatus, Endpoint.Address, Endpoint.Port, DBInstanceClass, DBInstanceArn, LatestRestorableTime, ...); describe adds EarliestRestorableTime from the automated backup's RestoreWindow"
 const struct action_desc aws_rds_actions[] = {
 	{"rds.describe_instance", "describe one DB instance (DescribeDBInstances)", a_describe_instance, DBI,
 	 ACT_IDEMPOTENT, 500, run_describe_instance, NULL, NULL, NULL},
