@@ -263,6 +263,16 @@ static void test_cancel(void)
 	CHECK(test_now_ms() - t0 < 3000);
 	jv_free(r);
 	tcall_release(&t);
+
+	/* cancelled before it starts: nothing runs */
+	tcall_init(&t, "exec", clk);
+	t.cancel = 1;
+	unlink("/tmp/rb-exec-cancelled");
+	CHECK(tcall_run(&t, "{\"argv\": [\"touch\", \"/tmp/rb-exec-cancelled\"]}", &r) == -1);
+	CHECK_STR(tstr(r, "code"), "Cancelled");
+	CHECK(access("/tmp/rb-exec-cancelled", F_OK) != 0);
+	jv_free(r);
+	tcall_release(&t);
 }
 
 static void test_exit_codes(void)

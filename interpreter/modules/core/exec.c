@@ -101,7 +101,7 @@ static int spec_env(struct exec_spec *s, jv env, jv *err)
 	s->envp[s->envc] = NULL;
 	if (!jv_is_valid(env))
 		return 0;
-	jv_object_foreach(jv_copy(env), key, val) {
+	jv_object_foreach(env, key, val) {
 		const char *k = jv_string_value(key);
 		size_t klen = strlen(k);
 		char *text = NULL;
@@ -627,6 +627,10 @@ int core_exec_run(struct action_call *call, jv args, jv *out)
 	}
 	action_log(call, LOG_DEBUG, "exec: running '%s' (%d args%s%s)", s.name, s.argc,
 		   s.cwd ? ", cwd " : "", s.cwd ? s.cwd : "");
+	if (action_cancelled(call)) {
+		*out = jvx_error("Cancelled", "exec: cancelled; '%s' not started", s.name);
+		goto out_spec;
+	}
 	left = core_time_left(call, s.timeout_ms);
 	if (left == 0) {
 		*out = jvx_error("Timeout", "exec: the step's deadline has passed; '%s' not started", s.name);

@@ -242,7 +242,7 @@ int core_http_run(struct action_call *call, jv args, jv *out)
 			*out = jvx_error("BadArgs", "http.request: 'headers' must be a map");
 			goto out;
 		}
-		jv_object_foreach(jv_copy(headers), key, val) {
+		jv_object_foreach(headers, key, val) {
 			const char *k = jv_string_value(key);
 			char *v = core_scalar_text(val);
 			struct buf line = BUF_INIT(0);
