@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "dbmod.h"
@@ -206,4 +208,18 @@ int dbmod_str_list(jv v, const char ***items, int *n)
 	}
 	*n = len;
 	return 0;
+}
+
+char *dbmod_num_text(double d, char *buf, size_t size)
+{
+	if (isfinite(d) && d == floor(d) && fabs(d) < 1e17) {
+		snprintf(buf, size, "%lld", (long long)d);
+		return buf;
+	}
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, size, "%.*g", prec, d);
+		if (strtod(buf, NULL) == d)
+			break;
+	}
+	return buf;
 }

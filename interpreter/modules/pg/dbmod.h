@@ -4,6 +4,7 @@
 #ifndef RB_MODULES_DBMOD_H
 #define RB_MODULES_DBMOD_H
 #include <jv.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "../../core/action.h"
 
@@ -34,6 +35,10 @@ int dbmod_sleep(struct action_call *call, int64_t ms);
 jv dbmod_connection(struct action_call *call, const char *module, const char *name);
 /* the error for an unknown connection name, with a did-you-mean */
 jv dbmod_unknown_connection(struct action_call *call, const char *module, const char *name);
+
+/* shortest text of a number that reads back as the same double; integral values
+ * without exponent ("3", "1700000000", "3.99") */
+char *dbmod_num_text(double d, char *buf, size_t size);
 
 /* list of strings arg (a single string is a one-item list); *n items, caller frees the
  * array (not the strings, which borrow from *hold); -1 when an item is not a string */

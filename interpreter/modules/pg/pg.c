@@ -369,6 +369,10 @@ static int pg_assert_run(struct action_call *call, jv args, jv *out)
 {
 	jv q, actual, eq = dbmod_arg(call, args, "equals"), mn = dbmod_arg(call, args, "min");
 	jv mx = dbmod_arg(call, args, "max"), empty = dbmod_arg(call, args, "empty"), hold_m;
+
+	/* equals: null is a value to compare with (absent is not) */
+	jv_free(eq);
+	eq = jvx_get(args, "equals");
 	const char *msg = dbmod_str(call, args, "message", &hold_m);
 	char *why = NULL, *atext;
 	double d;
@@ -682,7 +686,11 @@ static int pg_compare_run(struct action_call *call, jv args, jv *out)
 				jv sa = jv_invalid(), sb = jv_invalid();
 				if (pgx_checksum(&a, tn, jv_null(), jv_null(), NULL, &sa, &e) < 0)
 					goto tfail;
-				if (pgx_checksum(&b, tn, jv_null(), jv_null(), NULL, &sb, &e) < 0) {
+				/* the target digests in the source's key order (a copy may lack the key) */
+				jv skey = jvx_get(sa, "key");
+				int cr = pgx_checksum(&b, tn, jv_null(), skey, NULL, &sb, &e);
+				jv_free(skey);
+				if (cr < 0) {
 					jv_free(sa);
 					goto tfail;
 				}

@@ -596,7 +596,7 @@ out:
 }
 
 /* names of key columns: the primary key in index order; none: empty array */
-static int pgx_primary_key(struct pgx *x, const char *qtable, jv *key, jv *err)
+int pgx_primary_key(struct pgx *x, const char *qtable, jv *key, jv *err)
 {
 	PGresult *r = NULL;
 	const char *p[] = { qtable };
@@ -613,7 +613,7 @@ static int pgx_primary_key(struct pgx *x, const char *qtable, jv *key, jv *err)
 	return 0;
 }
 
-static int pgx_ident_list(struct pgx *x, jv names, struct buf *out, jv *err)
+int pgx_ident_list(struct pgx *x, jv names, struct buf *out, jv *err)
 {
 	int first = 1;
 
@@ -773,13 +773,8 @@ int pgx_params(jv list, char ***vals, int *n, jv *err)
 			(*vals)[i] = xstrdup(jv_string_value(v));
 			break;
 		case JV_KIND_NUMBER: {
-			double d = jv_number_value(v);
 			char tmp[64];
-			if (d == floor(d) && fabs(d) < 1e17)
-				snprintf(tmp, sizeof(tmp), "%lld", (long long)d);
-			else
-				snprintf(tmp, sizeof(tmp), "%.17g", d);
-			(*vals)[i] = xstrdup(tmp);
+			(*vals)[i] = xstrdup(dbmod_num_text(jv_number_value(v), tmp, sizeof(tmp)));
 			break;
 		}
 		case JV_KIND_TRUE:

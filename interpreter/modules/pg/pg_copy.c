@@ -119,13 +119,14 @@ static int copy_column_list(struct pgx *x, jv columns, struct buf *out, jv *err)
 static int copy_create(struct pgx *src, struct pgx *tgt, const struct copy_spec *s, jv *err)
 {
 	struct buf sql = BUF_INIT(0), qtt = BUF_INIT(0), qt = BUF_INIT(0);
-	jv e = jv_invalid(), defs = jv_null();
+	jv e = jv_invalid(), defs = jv_null(), pk = jv_null();
 	char *cols_json = NULL;
 	int rc = -1, like;
 
 	if (pgx_quote_table(tgt, s->target_table, &qtt, err) < 0 || pgx_quote_table(src, s->table, &qt, err) < 0)
 		goto out;
-	like = strcmp(s->table, s->target_table) && pgx_table_exists(tgt, s->table, &e) == 1;
+	like = !(jv_get_kind(s->columns) == JV_KIND_ARRAY && jv_array_length(jv_copy(s->columns)) > 0) &&
+	       strcmp(s->table, s->target_table) && pgx_table_exists(tgt, s->table, &e) == 1;
 	jv_free(e);
 	if (like) {
 		buf_addf(&sql, "CREATE TABLE %s (LIKE %s INCLUDING ALL)", buf_str(&qtt), buf_str(&qt));
@@ -141,13 +142,37 @@ static int copy_create(struct pgx *src, struct pgx *tgt, const struct copy_spec 
 			*err = jvx_error("InvalidArgument", "table '%s' has none of the columns asked for", s->table);
 			goto out;
 		}
-		buf_addf(&sql, "CREATE TABLE %s (%s)", buf_str(&qtt), jv_string_value(defs));
+		buf_addf(&sql, "CREATE TABLE %s (%s", buf_str(&qtt), jv_string_value(defs));
+		/* the primary key too, when every key column is copied (checksums order by it) */
+		if (pgx_primary_key(src, buf_str(&qt), &pk, err) < 0)
+			goto out;
+		int all = jv_array_length(jv_copy(pk)) > 0;
+		if (jv_get_kind(s->columns) == JV_KIND_ARRAY && jv_array_length(jv_copy(s->columns)) > 0) {
+			jv_array_foreach(pk, i, k) {
+				int found = 0;
+				jv_array_foreach(s->columns, j, cn) {
+					if (jv_equal(jv_copy(k), cn))
+						found = 1;
+				}
+				if (!found)
+					all = 0;
+				jv_free(k);
+			}
+		}
+		if (all) {
+			buf_adds(&sql, ", PRIMARY KEY (");
+			if (pgx_ident_list(tgt, pk, &sql, err) < 0)
+				goto out;
+			buf_adds(&sql, ")");
+		}
+		buf_adds(&sql, ")");
 	}
 	if (pgx_do(tgt, buf_str(&sql), err) < 0)
 		goto out;
 	rc = 0;
 out:
 	free(cols_json);
+	jv_free(pk);
 	jv_free(defs);
 	buf_release(&sql);
 	buf_release(&qtt);

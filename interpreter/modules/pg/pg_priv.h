@@ -63,6 +63,10 @@ int pgx_count(struct pgx *x, const char *table, int exact, int64_t *n, jv *err);
  * key, columns}; key NULL: the primary key (or every column) */
 int pgx_checksum(struct pgx *x, const char *table, jv columns, jv key, const char *where,
 		 jv *out, jv *err);
+/* primary key column names of a quoted table, in key order (empty: none) */
+int pgx_primary_key(struct pgx *x, const char *qtable, jv *key, jv *err);
+/* quoted, comma-separated identifiers */
+int pgx_ident_list(struct pgx *x, jv names, struct buf *out, jv *err);
 /* array arg to C strings for params; caller frees the array and each string */
 int pgx_params(jv list, char ***vals, int *n, jv *err);
 void pgx_params_free(char **vals, int n);

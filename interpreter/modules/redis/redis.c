@@ -538,14 +538,8 @@ static char *redis_text(jv v)
 	switch (jv_get_kind(v)) {
 	case JV_KIND_STRING:
 		return xstrdup(jv_string_value(v));
-	case JV_KIND_NUMBER: {
-		double d = jv_number_value(v);
-		if (isfinite(d) && d == floor(d) && fabs(d) < 1e17)
-			snprintf(tmp, sizeof(tmp), "%lld", (long long)d);
-		else
-			snprintf(tmp, sizeof(tmp), "%.17g", d);
-		return xstrdup(tmp);
-	}
+	case JV_KIND_NUMBER:
+		return xstrdup(dbmod_num_text(jv_number_value(v), tmp, sizeof(tmp)));
 	case JV_KIND_TRUE:
 		return xstrdup("true");
 	case JV_KIND_FALSE:

@@ -3,6 +3,7 @@
  * socket is non-blocking and every wait polls in DBMOD_SLICE_MS slices.
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -119,9 +120,18 @@ static int rconn_tls(struct rconn *c, jv conf, const char *host, int64_t deadlin
 		*err = rconn_ssl_error(c, "SSL_new");
 		return -1;
 	}
-	SSL_set_tlsext_host_name(c->ssl, sni);
-	if (!insecure)
-		SSL_set1_host(c->ssl, sni);
+	{
+		/* an address is checked against the certificate's IP SANs and sent as no SNI */
+		unsigned char addr[16];
+		int is_ip = inet_pton(AF_INET, sni, addr) == 1 || inet_pton(AF_INET6, sni, addr) == 1;
+		if (!is_ip)
+			SSL_set_tlsext_host_name(c->ssl, sni);
+		if (!insecure && (is_ip ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(c->ssl), sni)
+					: SSL_set1_host(c->ssl, sni)) != 1) {
+			*err = rconn_ssl_error(c, "setting the expected server name");
+			return -1;
+		}
+	}
 	for (;;) {
 		int r = SSL_connect(c->ssl), e, w;
 		if (r == 1)
