@@ -16,6 +16,7 @@
 #include "../core/bug.h"
 #include "../core/dur.h"
 #include "../core/jvx.h"
+#include "../modules/registry.h"
 
 #define ID_COL_MIN 12
 #define ID_COL_MAX 28
@@ -365,6 +366,402 @@ static void add_indented(struct display *d, struct buf *b, const char *text)
 		b->len--, b->data[b->len] = '\0';
 }
 
+/* ---- events: one handler per event kind (a descriptor table, not an if-chain) ---- */
+
+struct evctx {
+	struct display *d;
+	jv ev;                   /* borrowed */
+	int64_t t;               /* event time, ms; -1 unknown */
+	struct dstep *s;         /* the step, when the event names a known one */
+	const char *who;         /* second column: step id, "run", "rollback" */
+	const char *color;
+	struct buf *line;        /* the text after the step column */
+	struct buf err;          /* scratch: error text */
+};
+
+/* drop null args and args equal to the action's default: what the step actually says */
+static jv args_shown(const char *action, jv args)
+{
+	const struct action_desc *desc = action ? registry_find(action) : NULL;
+	if (jv_get_kind(args) != JV_KIND_OBJECT)
+		return args;
+	jv out = jv_object();
+	jv_object_foreach(args, k, v) {
+		int keep = jv_get_kind(v) != JV_KIND_NULL;
+		const struct action_arg *a = desc ? action_find_arg(desc, jv_string_value(k)) : NULL;
+		if (keep && a && a->defval) {
+			jv def = jv_parse(a->defval);
+			keep = !(jv_is_valid(def) && jv_equal(jv_copy(v), jv_copy(def)));
+			jv_free(def);
+		}
+		if (keep)
+			out = jv_object_set(out, k, v);
+		else
+			jv_free(k), jv_free(v);
+	}
+	jv_free(args);
+	return out;
+}
+
+static void add_status(struct evctx *c, const char *status, enum step_state st)
+{
+	buf_adds(c->line, state_parse(status, &st) == 0 ? state_label[st] : status);
+}
+
+static int ev_run_started(struct evctx *c)
+{
+	struct display *d = c->d;
+	const char *id = jvx_str(c->ev, "run");
+	const char *rb = jvx_str(c->ev, "runbook");
+	free(d->run_id);
+	free(d->runbook);
+	d->run_id = id ? xstrdup(id) : NULL;
+	d->runbook = rb ? xstrdup(rb) : NULL;
+	d->dry_run = jvx_bool(c->ev, "dry_run", 0);
+	d->rehearsal = jvx_bool(c->ev, "rehearsal", 0);
+	d->run_start_ev = c->t;
+	jv steps = jvx_get(c->ev, "steps");
+	if (jv_get_kind(steps) == JV_KIND_ARRAY) {
+		jv_array_foreach(steps, i, it) {
+			const char *sid = NULL, *nm = NULL;
+			if (jv_get_kind(it) == JV_KIND_STRING) {
+				sid = jv_string_value(it);
+			} else if (jv_get_kind(it) == JV_KIND_OBJECT) {
+				sid = jvx_str(it, "qid") ? jvx_str(it, "qid") : jvx_str(it, "id");
+				nm = jvx_str(it, "name");
+			}
+			if (sid) {
+				struct dstep *ns = &d->steps[step_get(d, sid)];
+				if (nm && !ns->name)
+					ns->name = xstrdup(nm);
+			}
+			jv_free(it);
+		}
+	}
+	jv_free(steps);
+	c->who = "run";
+	buf_addf(c->line, "started %s%s%s%s", rb ? rb : "", id ? " (run " : "", id ? id : "",
+		 id ? ")" : "");
+	if (d->dry_run)
+		buf_adds(c->line, " [dry run]");
+	if (d->rehearsal)
+		buf_adds(c->line, " [rehearsal]");
+	return 1;
+}
+
+static int ev_step_started(struct evctx *c)
+{
+	struct dstep *s = c->s;
+	const char *kind = jvx_str(c->ev, "kind");
+	const char *nm = jvx_str(c->ev, "name");
+	if (nm && !s->name)
+		s->name = xstrdup(nm);
+	s->confirm = kind && strcmp(kind, "confirm") == 0;
+	s->attempt = (int)jvx_int(c->ev, "attempt", 0);
+	s->attempts = (int)jvx_int(c->ev, "attempts", 0);
+	if (s->state != ST_RUNNING || s->start_ev < 0)
+		s->start_ev = c->t;
+	step_set_state(c->d, s, ST_RUNNING);
+	s->dur_ms = -1;
+	s->polls = 0;
+	s->note[0] = '\0';
+	buf_adds(c->line, "started");
+	if (s->attempt > 1) {
+		buf_addf(c->line, " (attempt %d", s->attempt);
+		if (s->attempts)
+			buf_addf(c->line, "/%d", s->attempts);
+		buf_addc(c->line, ')');
+	}
+	c->color = "36";
+	return 1;
+}
+
+static int ev_step_finished(struct evctx *c)
+{
+	struct dstep *s = c->s;
+	char dur[32];
+	const char *status = jvx_str(c->ev, "status");
+	enum step_state st = ST_SUCCEEDED;
+	if (!status || state_parse(status, &st) < 0)
+		st = status ? ST_FAILED : ST_SUCCEEDED;
+	s->dur_ms = jvx_int(c->ev, "duration_ms", -1);
+	if (s->dur_ms < 0 && s->start_ev >= 0 && c->t >= s->start_ev)
+		s->dur_ms = c->t - s->start_ev;
+	step_set_state(c->d, s, st);
+	err_text(c->ev, "error", &c->err);
+	if (!c->err.len) {
+		const char *reason = jvx_str(c->ev, "reason");
+		if (reason)
+			buf_adds(&c->err, reason);
+	}
+	set_note(s, buf_str(&c->err));
+	add_status(c, status ? status : state_names[st], st);
+	if (s->dur_ms >= 0 && st != ST_SKIPPED) {
+		fmt_dur(s->dur_ms, dur, sizeof(dur));
+		buf_addf(c->line, " %s", dur);
+	}
+	/* a wait reports how many polls it made and how late it noticed */
+	int64_t polls = jvx_int(c->ev, "polls", -1);
+	if (polls >= 0) {
+		buf_addf(c->line, " (%" PRId64 " poll%s", polls, polls == 1 ? "" : "s");
+		int64_t lag = jvx_int(c->ev, "detection_lag_ms", -1);
+		if (lag >= 0) {
+			fmt_dur(lag, dur, sizeof(dur));
+			buf_addf(c->line, ", noticed within %s", dur);
+		}
+		buf_addc(c->line, ')');
+	}
+	/* assertions a dry run could not evaluate say so */
+	jv result = jvx_get(c->ev, "result");
+	jv ne = jv_get_kind(result) == JV_KIND_OBJECT ? jvx_get(result, "not_evaluated") : jv_invalid();
+	if (jv_get_kind(ne) == JV_KIND_ARRAY && !c->err.len) {
+		jv_array_foreach(ne, i, it) {
+			if (jv_get_kind(it) == JV_KIND_STRING)
+				buf_addf(&c->err, "%s%s", i ? "; " : "", jv_string_value(it));
+			jv_free(it);
+		}
+	}
+	jv_free(ne);
+	jv_free(result);
+	if (c->err.len) {
+		buf_adds(c->line, st == ST_SKIPPED ? " (" : ": ");
+		buf_adds(c->line, buf_str(&c->err));
+		if (st == ST_SKIPPED)
+			buf_addc(c->line, ')');
+	}
+	c->color = state_color[st];
+	return 1;
+}
+
+static int ev_step_retry(struct evctx *c)
+{
+	char dur[32];
+	int attempt = (int)jvx_int(c->ev, "attempt", 0);
+	int attempts = (int)jvx_int(c->ev, "attempts", 0);
+	int64_t delay = jvx_int(c->ev, "delay_ms", -1);
+	err_text(c->ev, "error", &c->err);
+	buf_adds(c->line, "attempt");
+	if (attempt > 0)
+		buf_addf(c->line, " %d", attempt);
+	if (attempts > 0)
+		buf_addf(c->line, "/%d", attempts);
+	buf_adds(c->line, " failed");
+	if (c->err.len)
+		buf_addf(c->line, ": %s", buf_str(&c->err));
+	if (delay >= 0) {
+		fmt_dur(delay, dur, sizeof(dur));
+		buf_addf(c->line, "; retrying in %s", dur);
+	}
+	c->s->attempt = attempt;
+	c->s->attempts = attempts;
+	set_note(c->s, buf_str(c->line));
+	c->color = "33";
+	return 1;
+}
+
+static int ev_wait_poll(struct evctx *c)
+{
+	char dur[32];
+	int poll = (int)jvx_int(c->ev, "poll", 0);
+	int64_t next = jvx_int(c->ev, "next_ms", -1);
+	c->s->polls = poll ? poll : c->s->polls + 1;
+	buf_addf(c->line, "poll %d", c->s->polls);
+	jv val = jvx_get(c->ev, "value");
+	if (jv_is_valid(val)) {
+		char *v = jvx_text(val);
+		buf_addf(c->line, ": %s", v);
+		free(v);
+	} else {
+		jv_free(val);
+	}
+	if (next >= 0) {
+		fmt_dur(next, dur, sizeof(dur));
+		buf_addf(c->line, ", next in %s", dur);
+	}
+	set_note(c->s, buf_str(c->line));
+	return 1;
+}
+
+static int ev_confirm(struct evctx *c)
+{
+	const char *status = jvx_str(c->ev, "status");
+	const char *by = jvx_str(c->ev, "by");
+	if (status && strcmp(status, "prompt") == 0) {
+		c->s->confirm = 1;
+		return 0;    /* the engine prints the prompt itself */
+	}
+	for (const char *p = status ? status : "confirmed"; *p; p++)
+		buf_addc(c->line, *p == '_' ? ' ' : *p);
+	if (by)
+		buf_addf(c->line, " by %s", by);
+	c->s->confirm = 0;
+	c->color = status && strcmp(status, "declined") == 0 ? "31" : "32";
+	return 1;
+}
+
+static int ev_mutation(struct evctx *c)
+{
+	const char *action = jvx_str(c->ev, "action");
+	const char *desc = jvx_str(c->ev, "description");
+	if (desc) {
+		buf_adds(c->line, desc);
+	} else {
+		buf_addf(c->line, "%s %s", c->d->dry_run ? "would call" : "calls",
+			 action ? action : "an action");
+		jv args = jvx_get(c->ev, "args");
+		if (jv_is_valid(args)) {
+			char *a = jvx_dump(args_shown(action, args));
+			buf_addf(c->line, " %s", a);
+			free(a);
+		} else {
+			jv_free(args);
+		}
+	}
+	c->color = "34";
+	return 1;
+}
+
+static int ev_rollback_started(struct evctx *c)
+{
+	const char *reason = jvx_str(c->ev, "reason");
+	jv steps = jvx_get(c->ev, "steps");
+	c->who = "rollback";
+	buf_adds(c->line, "started");
+	if (jv_get_kind(steps) == JV_KIND_ARRAY) {
+		int n = jv_array_length(jv_copy(steps));
+		buf_addf(c->line, ": %d step%s to undo", n, n == 1 ? "" : "s");
+	}
+	jv_free(steps);
+	if (reason)
+		buf_addf(c->line, " (%s)", reason);
+	c->color = "35";
+	return 1;
+}
+
+static int ev_rollback_step(struct evctx *c)
+{
+	const char *status = jvx_str(c->ev, "status");
+	enum step_state st = ST_SUCCEEDED;
+	if (status && state_parse(status, &st) < 0)
+		st = ST_FAILED;
+	err_text(c->ev, "error", &c->err);
+	c->color = "35";
+	switch (st) {
+	case ST_PENDING:
+	case ST_RUNNING:
+		buf_adds(c->line, "rolling back");
+		if (c->s)
+			set_note(c->s, "rolling back");
+		break;
+	case ST_SUCCEEDED:
+	case ST_ROLLED_BACK:
+		buf_adds(c->line, "rolled back");
+		if (c->s) {
+			if (c->s->state != ST_PENDING && c->s->state != ST_RUNNING)
+				step_set_state(c->d, c->s, ST_ROLLED_BACK);
+			set_note(c->s, "");
+		}
+		break;
+	case ST_DRY_RUN:
+		buf_adds(c->line, "rollback described (dry run)");
+		if (c->s)
+			set_note(c->s, "");
+		break;
+	case ST_SKIPPED:
+		buf_adds(c->line, "rollback skipped");
+		if (c->s)
+			set_note(c->s, "");
+		break;
+	default:
+		buf_addf(c->line, "rollback %s", status ? status : "failed");
+		if (c->err.len)
+			buf_addf(c->line, ": %s", buf_str(&c->err));
+		if (c->s)
+			set_note(c->s, buf_str(c->line));
+		c->color = "31";
+		break;
+	}
+	return 1;
+}
+
+static int ev_run_finished(struct evctx *c)
+{
+	struct display *d = c->d;
+	char dur[32];
+	const char *status = jvx_str(c->ev, "status");
+	const char *rollback = jvx_str(c->ev, "rollback");
+	int64_t total = jvx_int(c->ev, "duration_ms", -1);
+	if (total < 0 && d->run_start_ev >= 0 && c->t >= d->run_start_ev)
+		total = c->t - d->run_start_ev;
+	c->who = "run";
+	buf_adds(c->line, status ? status : "finished");
+	if (total >= 0) {
+		fmt_dur(total, dur, sizeof(dur));
+		buf_addf(c->line, " in %s", dur);
+	}
+	if (jvx_has(c->ev, "exit_code") || rollback) {
+		buf_adds(c->line, " (");
+		if (jvx_has(c->ev, "exit_code"))
+			buf_addf(c->line, "exit %" PRId64 "%s", jvx_int(c->ev, "exit_code", 0),
+				 rollback ? ", " : "");
+		if (rollback)
+			buf_addf(c->line, "rollback %s", rollback);
+		buf_addc(c->line, ')');
+	}
+	err_text(c->ev, "error", &c->err);
+	if (c->err.len)
+		buf_addf(c->line, ": %s", buf_str(&c->err));
+	enum step_state st;
+	if (status && state_parse(status, &st) == 0)
+		c->color = state_color[st];
+	else if (status)
+		c->color = "31";
+	d->finished = 1;
+	return 1;
+}
+
+static int ev_log(struct evctx *c)
+{
+	const char *level = jvx_str(c->ev, "level");
+	const char *msg = jvx_str(c->ev, "message");
+	if (level && strcmp(level, "info") != 0)
+		buf_addf(c->line, "%s: ", level);
+	buf_adds(c->line, msg ? msg : "");
+	c->color = level && strcmp(level, "error") == 0 ? "31" :
+		   level && strcmp(level, "warn") == 0 ? "33" : NULL;
+	return 1;
+}
+
+enum ev_step { EV_NO_STEP, EV_FIND_STEP, EV_MAKE_STEP };
+
+static const struct ev_desc {
+	const char *name;
+	int (*fn)(struct evctx *c);
+	enum ev_step step;       /* whether the event's step joins the list */
+	int quiet_live;          /* the live list shows it; no line above the list */
+} ev_table[] = {
+	{ "run_started",      ev_run_started,      EV_NO_STEP,   1 },
+	{ "step_started",     ev_step_started,     EV_MAKE_STEP, 1 },
+	{ "step_finished",    ev_step_finished,    EV_MAKE_STEP, 0 },
+	{ "step_retry",       ev_step_retry,       EV_MAKE_STEP, 0 },
+	{ "wait_poll",        ev_wait_poll,        EV_MAKE_STEP, 1 },
+	{ "confirm",          ev_confirm,          EV_MAKE_STEP, 0 },
+	{ "mutation",         ev_mutation,         EV_FIND_STEP, 0 },
+	{ "rollback_started", ev_rollback_started, EV_NO_STEP,   0 },
+	{ "rollback_step",    ev_rollback_step,    EV_FIND_STEP, 0 },
+	{ "run_finished",     ev_run_finished,     EV_NO_STEP,   0 },
+	{ "log",              ev_log,              EV_FIND_STEP, 0 },
+	{ NULL, NULL, EV_NO_STEP, 0 },
+};
+
+static const struct ev_desc *ev_find(const char *name)
+{
+	for (const struct ev_desc *e = ev_table; name && e->name; e++)
+		if (strcmp(e->name, name) == 0)
+			return e;
+	return NULL;
+}
+
 /* Build the human text for one event into `line` (without time/step prefix). The same
  * words serve the plain lines and the live display's message lines. Returns 1 if the
  * event produces a line. Updates step state. Called with the lock held. */
@@ -373,240 +770,41 @@ static int event_apply(struct display *d, jv ev, int64_t t, const char **who, st
 {
 	const char *event = jvx_str(ev, "event");
 	const char *step = jvx_str(ev, "step");
-	struct dstep *s = NULL;
-	char dur[32];
-	struct buf err = BUF_INIT(4096);
+	const struct ev_desc *e = ev_find(event);
+	struct evctx c = { .d = d, .ev = ev, .t = t, .who = step ? step : "run", .line = line };
 	int out = 1;
 
-	*who = step ? step : "run";
-	*color = NULL;
-	if (step && event && strcmp(event, "log") != 0 && strcmp(event, "run_started") != 0 &&
-	    strcmp(event, "run_finished") != 0 && strcmp(event, "rollback_started") != 0)
-		s = &d->steps[step_get(d, step)];
-	if (!event)
-		event = "?";
-
-	if (strcmp(event, "run_started") == 0) {
-		const char *id = jvx_str(ev, "run");
-		const char *rb = jvx_str(ev, "runbook");
-		free(d->run_id);
-		free(d->runbook);
-		d->run_id = id ? xstrdup(id) : NULL;
-		d->runbook = rb ? xstrdup(rb) : NULL;
-		d->dry_run = jvx_bool(ev, "dry_run", 0);
-		d->rehearsal = jvx_bool(ev, "rehearsal", 0);
-		d->run_start_ev = t;
-		jv steps = jvx_get(ev, "steps");
-		if (jv_get_kind(steps) == JV_KIND_ARRAY) {
-			jv_array_foreach(steps, i, it) {
-				const char *sid = NULL;
-				if (jv_get_kind(it) == JV_KIND_STRING)
-					sid = jv_string_value(it);
-				else if (jv_get_kind(it) == JV_KIND_OBJECT)
-					sid = jvx_str(it, "qid") ? jvx_str(it, "qid") : jvx_str(it, "id");
-				if (sid) {
-					struct dstep *ns = &d->steps[step_get(d, sid)];
-					const char *nm = jv_get_kind(it) == JV_KIND_OBJECT ? jvx_str(it, "name") : NULL;
-					if (nm && !ns->name)
-						ns->name = xstrdup(nm);
-				}
-				jv_free(it);
-			}
-		}
-		jv_free(steps);
-		*who = "run";
-		buf_addf(line, "started %s%s%s%s", rb ? rb : "", id ? " (run " : "", id ? id : "",
-			 id ? ")" : "");
-		if (d->dry_run)
-			buf_adds(line, " [dry run]");
-		if (d->rehearsal)
-			buf_adds(line, " [rehearsal]");
-	} else if (strcmp(event, "step_started") == 0) {
-		const char *kind = jvx_str(ev, "kind");
-		const char *nm = jvx_str(ev, "name");
-		if (nm && !s->name)
-			s->name = xstrdup(nm);
-		s->confirm = kind && strcmp(kind, "confirm") == 0;
-		s->attempt = (int)jvx_int(ev, "attempt", 0);
-		s->attempts = (int)jvx_int(ev, "attempts", 0);
-		if (s->state != ST_RUNNING || s->start_ev < 0)
-			s->start_ev = t;
-		step_set_state(d, s, ST_RUNNING);
-		s->dur_ms = -1;
-		s->note[0] = '\0';
-		buf_adds(line, "started");
-		if (s->attempt > 1) {
-			buf_addf(line, " (attempt %d", s->attempt);
-			if (s->attempts)
-				buf_addf(line, "/%d", s->attempts);
-			buf_addc(line, ')');
-		}
-		*color = "36";
-	} else if (strcmp(event, "step_finished") == 0) {
-		const char *status = jvx_str(ev, "status");
-		enum step_state st = ST_SUCCEEDED;
-		if (!status || state_parse(status, &st) < 0)
-			st = status ? ST_FAILED : ST_SUCCEEDED;
-		s->dur_ms = jvx_int(ev, "duration_ms", -1);
-		if (s->dur_ms < 0 && s->start_ev >= 0 && t >= s->start_ev)
-			s->dur_ms = t - s->start_ev;
-		step_set_state(d, s, st);
-		err_text(ev, "error", &err);
-		if (!err.len) {
-			const char *reason = jvx_str(ev, "reason");
-			if (reason)
-				buf_adds(&err, reason);
-		}
-		set_note(s, buf_str(&err));
-		buf_adds(line, status ? status : state_names[st]);
-		if (s->dur_ms >= 0 && st != ST_SKIPPED) {
-			fmt_dur(s->dur_ms, dur, sizeof(dur));
-			buf_addf(line, " %s", dur);
-		}
-		if (err.len) {
-			buf_adds(line, st == ST_SKIPPED ? " (" : ": ");
-			buf_adds(line, buf_str(&err));
-			if (st == ST_SKIPPED)
-				buf_addc(line, ')');
-		}
-		*color = state_color[st];
-	} else if (strcmp(event, "step_retry") == 0) {
-		int attempt = (int)jvx_int(ev, "attempt", 0);
-		int attempts = (int)jvx_int(ev, "attempts", 0);
-		int64_t delay = jvx_int(ev, "delay_ms", -1);
-		err_text(ev, "error", &err);
-		buf_adds(line, "attempt");
-		if (attempt > 0)
-			buf_addf(line, " %d", attempt);
-		if (attempts > 0)
-			buf_addf(line, "/%d", attempts);
-		buf_adds(line, " failed");
-		if (err.len)
-			buf_addf(line, ": %s", buf_str(&err));
-		if (delay >= 0) {
-			fmt_dur(delay, dur, sizeof(dur));
-			buf_addf(line, "; retrying in %s", dur);
-		}
-		s->attempt = attempt;
-		s->attempts = attempts;
-		set_note(s, buf_str(line));
-		*color = "33";
-	} else if (strcmp(event, "wait_poll") == 0) {
-		int poll = (int)jvx_int(ev, "poll", 0);
-		int64_t next = jvx_int(ev, "next_ms", -1);
-		s->polls = poll ? poll : s->polls + 1;
-		buf_addf(line, "poll %d", s->polls);
-		jv val = jvx_get(ev, "value");
-		if (jv_is_valid(val)) {
-			char *v = jvx_text(val);
-			buf_addf(line, ": %s", v);
-			free(v);
-		} else {
-			jv_free(val);
-		}
-		if (next >= 0) {
-			fmt_dur(next, dur, sizeof(dur));
-			buf_addf(line, ", next in %s", dur);
-		}
-		set_note(s, buf_str(line));
-	} else if (strcmp(event, "confirm") == 0) {
-		const char *status = jvx_str(ev, "status");
-		const char *by = jvx_str(ev, "by");
-		if (status && strcmp(status, "prompt") == 0) {
-			s->confirm = 1;
-			out = 0;   /* the engine prints the prompt itself */
-		} else {
-			buf_addf(line, "%s", status ? status : "confirmed");
-			if (by)
-				buf_addf(line, " by %s", by);
-			s->confirm = 0;
-			*color = status && strcmp(status, "declined") == 0 ? "31" : "32";
-		}
-	} else if (strcmp(event, "mutation") == 0) {
-		const char *action = jvx_str(ev, "action");
-		const char *desc = jvx_str(ev, "description");
-		buf_addf(line, "%s %s", d->dry_run ? "would call" : "calls", action ? action : "an action");
-		if (desc) {
-			buf_addf(line, ": %s", desc);
-		} else {
-			jv args = jvx_get(ev, "args");
-			if (jv_is_valid(args)) {
-				char *a = jvx_dump(args);
-				buf_addf(line, " %s", a);
-				free(a);
-			} else {
-				jv_free(args);
-			}
-		}
-		*color = "34";
-	} else if (strcmp(event, "rollback_started") == 0) {
-		const char *reason = jvx_str(ev, "reason");
-		jv steps = jvx_get(ev, "steps");
-		*who = "rollback";
-		buf_adds(line, "started");
-		if (jv_get_kind(steps) == JV_KIND_ARRAY)
-			buf_addf(line, ": %d step%s to undo", jv_array_length(jv_copy(steps)),
-				 jv_array_length(jv_copy(steps)) == 1 ? "" : "s");
-		jv_free(steps);
-		if (reason)
-			buf_addf(line, " (%s)", reason);
-		*color = "35";
-	} else if (strcmp(event, "rollback_step") == 0) {
-		const char *status = jvx_str(ev, "status");
-		enum step_state st;
-		err_text(ev, "error", &err);
-		buf_addf(line, "rollback %s", status ? status : "done");
-		if (err.len)
-			buf_addf(line, ": %s", buf_str(&err));
-		if (status && (strcmp(status, "running") == 0 || strcmp(status, "started") == 0)) {
-			set_note(s, "rolling back");
-		} else if (status && state_parse(status, &st) == 0 && st == ST_FAILED) {
-			set_note(s, buf_str(line));
-			*color = "31";
-		} else {
-			if (s->state != ST_PENDING && s->state != ST_RUNNING)
-				step_set_state(d, s, ST_ROLLED_BACK);
-			set_note(s, "");
-			*color = "35";
-		}
-	} else if (strcmp(event, "run_finished") == 0) {
-		const char *status = jvx_str(ev, "status");
-		int64_t total = jvx_int(ev, "duration_ms", -1);
-		if (total < 0 && d->run_start_ev >= 0 && t >= d->run_start_ev)
-			total = t - d->run_start_ev;
-		*who = "run";
-		buf_adds(line, status ? status : "finished");
-		if (total >= 0) {
-			fmt_dur(total, dur, sizeof(dur));
-			buf_addf(line, " in %s", dur);
-		}
-		if (jvx_has(ev, "exit_code"))
-			buf_addf(line, " (exit %" PRId64 ")", jvx_int(ev, "exit_code", 0));
-		err_text(ev, "error", &err);
-		if (err.len)
-			buf_addf(line, ": %s", buf_str(&err));
-		enum step_state st;
-		if (status && state_parse(status, &st) == 0)
-			*color = state_color[st];
-		else if (status)
-			*color = "31";
-		d->finished = 1;
-	} else if (strcmp(event, "log") == 0) {
-		const char *level = jvx_str(ev, "level");
-		const char *msg = jvx_str(ev, "message");
-		if (level && strcmp(level, "info") != 0)
-			buf_addf(line, "%s: ", level);
-		buf_adds(line, msg ? msg : "");
-		*color = level && strcmp(level, "error") == 0 ? "31" :
-			 level && strcmp(level, "warn") == 0 ? "33" : NULL;
-	} else {
+	buf_init(&c.err, 4096);
+	if (!e) {
 		/* an event this display does not know: show it rather than hide it */
 		char *all = jvx_dump(jv_copy(ev));
-		buf_addf(line, "%s %s", event, all);
+		buf_addf(line, "%s %s", event ? event : "event", all);
 		free(all);
+		goto done;
 	}
-	buf_release(&err);
+	if (step && e->step == EV_MAKE_STEP) {
+		c.s = &d->steps[step_get(d, step)];
+	} else if (step && e->step == EV_FIND_STEP) {
+		int i = step_find(d, step);
+		c.s = i >= 0 ? &d->steps[i] : NULL;
+	}
+	if (e->step == EV_MAKE_STEP && !c.s) {
+		buf_addf(line, "%s without a step", e->name);
+		goto done;
+	}
+	out = e->fn(&c);
+done:
+	*who = c.who;
+	*color = c.color;
+	buf_release(&c.err);
 	return out;
+}
+
+/* whether the live display shows this event only in its list */
+static int event_quiet_live(jv ev)
+{
+	const struct ev_desc *e = ev_find(jvx_str(ev, "event"));
+	return e && e->quiet_live;
 }
 
 /* ---- plain ---- */
@@ -827,8 +1025,7 @@ static void live_event(struct display *d, jv ev, int64_t t)
 	struct buf line = BUF_INIT(1 << 20);
 	const char *who, *color;
 	const char *event = jvx_str(ev, "event");
-	int quiet = event && (strcmp(event, "step_started") == 0 || strcmp(event, "wait_poll") == 0 ||
-			      strcmp(event, "run_started") == 0);
+	int quiet = event_quiet_live(ev);
 	int finish = event && strcmp(event, "run_finished") == 0;
 	if (event_apply(d, ev, t, &who, &line, &color) && !quiet) {
 		enum step_state st = ST_SUCCEEDED;

@@ -15,14 +15,16 @@
  *   run_started   run, runbook, dry_run, rehearsal, steps ([ids] or [{id|qid, name}])
  *   step_started  name, kind, attempt, attempts
  *   step_finished status (a step state name), duration_ms, error ({code, message} or
- *                 string), reason (why skipped)
+ *                 string), reason (why skipped), polls + detection_lag_ms (waits)
  *   step_retry    attempt, attempts, delay_ms, error
  *   wait_poll     poll, next_ms, elapsed_ms, value
  *   confirm       status ("prompt" before asking; "approved" / "declined"), by, prompt
- *   mutation      action, args (what a dry run would have done), description
+ *   mutation      action, args (what a dry run would have done; nulls and the action's
+ *                 defaults are left out), description
  *   rollback_started  reason, steps
- *   rollback_step status, error
- *   run_finished  status, exit_code, duration_ms, error
+ *   rollback_step status (running, then succeeded | failed | dry_run), error; `step` is
+ *                 the step being undone
+ *   run_finished  status, exit_code, duration_ms, error, rollback (complete | ...)
  *   log           level, message
  *
  * Confirmations: while a step of kind "confirm" is running (or between a confirm event
