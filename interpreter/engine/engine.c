@@ -72,6 +72,7 @@ struct task {
 	int polls;
 	int64_t interval, base_interval, max_interval, expect_at, last_false, wait_deadline;
 	int past_expect;
+	int64_t lag;             /* wait: last false poll to the true one */
 	jv last_value;
 };
 
@@ -1077,14 +1078,7 @@ static void wait_result(struct engine *e, struct task *t, struct job *j)
 	if (done) {
 		jv err = jv_invalid();
 		jv outs = eval_outputs(e, t, j->out, &err);
-		if (!t->rb) {
-			jv x = jv_object();
-			x = jv_object_set(x, jv_string("polls"), jv_number(t->polls));
-			x = jv_object_set(x, jv_string("detection_lag_ms"), jv_number(t->last_false ? (double)(now - t->last_false) : 0));
-			x = jv_object_set(x, jv_string("waited_ms"), jv_number((double)(now - t->started)));
-			jv_free(e->ns[t->node].extra);
-			e->ns[t->node].extra = x;
-		}
+		t->lag = t->last_false ? now - t->last_false : 0;
 		if (!jv_is_valid(outs)) {
 			jv_free(outs);
 			task_finish(e, t, ST_FAILED, err, jv_copy(j->out), jv_null());
@@ -1490,6 +1484,15 @@ static void task_finish(struct engine *e, struct task *t, enum step_state st, jv
 	if (t->queued)
 		slot_remove(e, t);
 	task_unlink(e, t);
+	if (t->step->kind == STEP_WAIT && !t->rb && t->polls > 0) {
+		jv x = jv_object();
+		x = jv_object_set(x, jv_string("polls"), jv_number(t->polls));
+		if (st == ST_SUCCEEDED)
+			x = jv_object_set(x, jv_string("detection_lag_ms"), jv_number((double)t->lag));
+		x = jv_object_set(x, jv_string("waited_ms"), jv_number((double)(clock_now(e->clk) - t->started)));
+		jv_free(e->ns[t->node].extra);
+		e->ns[t->node].extra = x;
+	}
 	if (t->rb) {
 		jv_free(result);
 		jv_free(outputs);
@@ -2407,6 +2410,7 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 		}
 		jv_free(ev);
 	}
+	jv_free(journal);
 	journal = jv_invalid();
 	/* steps running at the crash */
 	jv_object_foreach(running, k, v) {

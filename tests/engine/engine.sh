@@ -533,7 +533,7 @@ EOF
 	pid=$!
 	for _ in $(seq 100); do [ -e d/one ] && break; sleep 0.05; done
 	sleep 0.3
-	kill -INT $pid; kill -INT $pid
+	kill -INT $pid; sleep 0.3; kill -INT $pid
 	wait $pid; rc=$?
 	expect_rc 3 $rc "two Ctrl-C"
 	[ -e d/one ] || fail "stop-now rolled back"
