@@ -9,6 +9,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
 #include "coretest.h"
 
 #define BIG_SIZE ((size_t)17 << 20)
@@ -103,6 +107,50 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls, enum 
 		free(u);
 	}
 	*con_cls = NULL;
+}
+
+/* a self-signed certificate for the name localhost only: key and cert as PEM strings */
+static void make_cert(char **key_pem, char **cert_pem)
+{
+	EVP_PKEY *pkey = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	X509_NAME *name;
+	X509V3_CTX ctx;
+	X509_EXTENSION *ext;
+	BIO *b;
+	char *p;
+	long n;
+
+	X509_set_version(x, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
+	X509_gmtime_adj(X509_getm_notBefore(x), -60);
+	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
+	X509_set_pubkey(x, pkey);
+	name = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"localhost", -1, -1, 0);
+	X509_set_issuer_name(x, name);
+	X509V3_set_ctx_nodb(&ctx);
+	X509V3_set_ctx(&ctx, x, x, NULL, NULL, 0);
+	ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_subject_alt_name, "DNS:localhost");
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	ext = X509V3_EXT_conf_nid(NULL, &ctx, NID_basic_constraints, "critical,CA:TRUE");
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+	X509_sign(x, pkey, EVP_sha256());
+
+	b = BIO_new(BIO_s_mem());
+	PEM_write_bio_PrivateKey(b, pkey, NULL, NULL, 0, NULL, NULL);
+	n = BIO_get_mem_data(b, &p);
+	*key_pem = strndup(p, (size_t)n);
+	BIO_free(b);
+	b = BIO_new(BIO_s_mem());
+	PEM_write_bio_X509(b, x);
+	n = BIO_get_mem_data(b, &p);
+	*cert_pem = strndup(p, (size_t)n);
+	BIO_free(b);
+	X509_free(x);
+	EVP_PKEY_free(pkey);
 }
 
 static struct rb_clock *clk;
@@ -288,6 +336,62 @@ int main(void)
 	CHECK(jvx_bool(r, "transient", 0) == 0);
 	jv_free(r);
 	tcall_release(&t);
+
+	/* TLS: a self-signed server is refused (verification is always on), and accepted
+	 * when its certificate is given as ca_file */
+	{
+		char *key, *cert, capath[] = "/tmp/rb-http-ca-XXXXXX";
+		struct MHD_Daemon *td;
+		int fd;
+
+		make_cert(&key, &cert);
+		fd = mkstemp(capath);
+		CHECK(fd >= 0 && write(fd, cert, strlen(cert)) == (ssize_t)strlen(cert));
+		close(fd);
+		td = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS,
+				      0, NULL, NULL, handler, NULL, MHD_OPTION_SOCK_ADDR, &addr,
+				      MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_HTTPS_MEM_CERT, cert,
+				      MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
+		CHECK(td != NULL);
+		if (td) {
+			unsigned port = MHD_get_daemon_info(td, MHD_DAEMON_INFO_BIND_PORT)->port;
+			char a[512];
+
+			snprintf(a, sizeof(a), "{\"url\": \"https://localhost:%u/json\"}", port);
+			tcall_init(&t, "http.request", clk);
+			CHECK(tcall_run(&t, a, &r) == -1);
+			CHECK_STR(tstr(r, "code"), "TLSError");
+			CHECK(jvx_bool(r, "transient", 0) == 0);
+			jv_free(r);
+			tcall_release(&t);
+
+			snprintf(a, sizeof(a), "{\"url\": \"https://localhost:%u/json\", \"ca_file\": \"%s\"}", port, capath);
+			tcall_init(&t, "http.request", clk);
+			CHECK(tcall_run(&t, a, &r) == 0);
+			CHECK(jvx_int(r, "status", 0) == 200 && jvx_has(r, "json"));
+			CHECK(jvx_has(r, "duration_ms"));
+			jv_free(r);
+			tcall_release(&t);
+
+			/* the right CA but not the certificate's name (127.0.0.1): still refused */
+			snprintf(a, sizeof(a), "{\"url\": \"https://127.0.0.1:%u/json\", \"ca_file\": \"%s\"}", port, capath);
+			tcall_init(&t, "http.request", clk);
+			CHECK(tcall_run(&t, a, &r) == -1);
+			CHECK_STR(tstr(r, "code"), "TLSError");
+			CHECK(tcontains(tstr(r, "message"), "127.0.0.1"));
+			jv_free(r);
+			tcall_release(&t);
+			MHD_stop_daemon(td);
+		}
+		tcall_init(&t, "http.request", clk);
+		CHECK(tcall_run(&t, "{\"url\": \"https://localhost/\", \"ca_file\": \"/nonexistent.pem\"}", &r) == -1);
+		CHECK_STR(tstr(r, "code"), "BadArgs");
+		jv_free(r);
+		tcall_release(&t);
+		unlink(capath);
+		free(key);
+		free(cert);
+	}
 
 	/* read-only iff GET/HEAD/OPTIONS */
 	{

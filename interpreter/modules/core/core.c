@@ -15,7 +15,7 @@ static const struct action_desc core_actions[] = {
 	{ "exec",
 	  "run a program (never through a shell unless shell: true); mutating unless read_only: true",
 	  core_exec_args,
-	  "{exit_code, stdout, stderr, json (parse: json), lines (parse: lines)}",
+	  "{exit_code, stdout, stderr, json (parse: json), lines (parse: lines), duration_ms}",
 	  ACT_MUTATING, 1000, core_exec_run, core_exec_mutates, NULL, NULL },
 	{ "sleep",
 	  "wait for a duration on the run's clock (virtual in rehearsals)",
@@ -30,7 +30,7 @@ static const struct action_desc core_actions[] = {
 	{ "http.request",
 	  "send an HTTP(S) request (libcurl, TLS verified); mutating unless the method is GET, HEAD or OPTIONS",
 	  core_http_args,
-	  "{status, headers (names lowercased), body, json (when the reply's content-type is JSON)}",
+	  "{status, headers (names lowercased), body, json (when the reply's content-type is JSON), duration_ms}",
 	  0, 500, core_http_run, core_http_mutates, NULL, NULL },
 	{ NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL },
 };

@@ -7,6 +7,8 @@
  * transient: true; the engine's retry policy decides what to do with them.
  */
 #include <ctype.h>
+#include <errno.h>
+#include <unistd.h>
 #include <string.h>
 #include <stdlib.h>
 #include <curl/curl.h>
@@ -28,6 +30,7 @@ const struct action_arg core_http_args[] = {
 	{ "timeout", ARG_DURATION, 0, "\"30s\"", "give up after this long (a transient error)" },
 	{ "expect_status", ARG_LIST, 0, "[200]", "statuses that count as success" },
 	{ "follow_redirects", ARG_BOOL, 0, "false", "follow 3xx replies (at most 10)" },
+	{ "ca_file", ARG_STRING, 0, NULL, "PEM file of CA certificates to trust instead of the system's (verification stays on)" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 
@@ -184,6 +187,7 @@ int core_http_run(struct action_call *call, jv args, jv *out)
 	jv headers = core_arg(call, args, "headers"), body = core_arg(call, args, "body");
 	jv json = jvx_get(args, "json"), timeout = core_arg(call, args, "timeout");
 	jv expect = core_arg(call, args, "expect_status");
+	const char *ca_file = jvx_str(args, "ca_file");
 	int follow = jvx_bool(args, "follow_redirects", 0);
 	struct http_xfer x = { call, BUF_INIT(CORE_OUTPUT_MAX), 0, jv_object() };
 	struct curl_slist *hl = NULL;
@@ -195,6 +199,7 @@ int core_http_run(struct action_call *call, jv args, jv *out)
 	int64_t timeout_ms = 30000, left;
 	int has_ctype = 0, ret = -1, i, n, ok;
 	long status = 0;
+	curl_off_t total_us = 0;
 	CURL *h = NULL;
 	CURLcode rc;
 	jv res = jv_invalid();
@@ -283,6 +288,10 @@ int core_http_run(struct action_call *call, jv args, jv *out)
 		memcpy(payload, jv_string_value(body), payload_len + 1);
 	}
 	hl = curl_slist_append(hl, "Expect:");
+	if (ca_file && access(ca_file, R_OK) < 0) {
+		*out = jvx_error("BadArgs", "http.request: cannot read ca_file '%s': %s", ca_file, strerror(errno));
+		goto out;
+	}
 
 	left = core_time_left(call, timeout_ms);
 	if (left == 0) {
@@ -313,6 +322,8 @@ int core_http_run(struct action_call *call, jv args, jv *out)
 	curl_easy_setopt(h, CURLOPT_XFERINFODATA, &x);
 	if (left > 0)
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)left);
+	if (ca_file)
+		curl_easy_setopt(h, CURLOPT_CAINFO, ca_file);
 	if (follow) {
 		curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
@@ -349,6 +360,8 @@ int core_http_run(struct action_call *call, jv args, jv *out)
 	res = jv_object_set(jv_object(), jv_string("status"), jv_number((double)status));
 	res = jv_object_set(res, jv_string("headers"), jv_copy(x.headers));
 	res = jv_object_set(res, jv_string("body"), jv_string_sized(buf_str(&x.body), (int)x.body.len));
+	if (curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &total_us) == CURLE_OK)
+		res = jv_object_set(res, jv_string("duration_ms"), jv_number((double)(total_us / 1000)));
 	{
 		const char *ct = jvx_str(x.headers, "content-type");
 
