@@ -285,12 +285,36 @@ static void report(struct exprset *set, int idx, const char *msg, struct diag_li
 	e->state |= EXPR_BAD;
 }
 
-/* jq trips over our closing `)` when the expression ends too early */
+/* brackets opened minus closed, outside jq strings (roughly: for messages only) */
+static int balance(const char *t)
+{
+	int b = 0, in_str = 0;
+	for (; *t; t++) {
+		if (in_str) {
+			if (*t == '\\' && t[1])
+				t++;
+			else if (*t == '"')
+				in_str = 0;
+			continue;
+		}
+		if (*t == '"')
+			in_str = 1;
+		else if (*t == '(' || *t == '[' || *t == '{')
+			b++;
+		else if (*t == ')' || *t == ']' || *t == '}')
+			b--;
+	}
+	return b;
+}
+
+/* jq trips over our closing `)` when the expression ends too early or closes too much */
 static const char *end_msg(const struct jq_err *err, const char *text, int start)
 {
-	if (err->line == start + count_lines(text) + 1 && strstr(err->msg, "unexpected ')'"))
-		return "syntax error, unexpected end of expression";
-	return err->msg;
+	if (err->line != start + count_lines(text) + 1 || !strstr(err->msg, "syntax error"))
+		return err->msg;
+	if (balance(text) < 0)
+		return "syntax error, unmatched closing bracket";
+	return "syntax error, unexpected end of expression";
 }
 
 static void add_chunk(struct exprset *set, jq_state *jq, const int *ids, int n)

@@ -63,12 +63,40 @@ static int is_scalar(const struct ynode *n)
 	return n && n->kind == Y_SCALAR && strcmp(ynode_kind_name(n), "null");
 }
 
+/* "a list", "a string", "empty" ... for messages */
+static const char *kind_phrase(const struct ynode *n)
+{
+	static const struct { const char *kind, *phrase; } tab[] = {
+		{ "list", "a list" }, { "map", "a map" }, { "string", "a string" },
+		{ "number", "a number" }, { "bool", "a bool" }, { "null", "empty" },
+	};
+	const char *k = ynode_kind_name(n);
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (!strcmp(tab[i].kind, k))
+			return tab[i].phrase;
+	return k;
+}
+
 /* wrong type: "'KEY' must be WANT, not KIND" */
 static void type_error(struct lctx *c, const struct ynode *n, const char *key, const char *want)
 {
-	diag_error(c->dl, &n->loc, "'%s' must be %s, not %s%s", key, want,
-		   !strcmp(ynode_kind_name(n), "list") || !strcmp(ynode_kind_name(n), "map") ? "a " : "",
-		   ynode_kind_name(n));
+	diag_error(c->dl, &n->loc, "'%s' must be %s, not %s", key, want, kind_phrase(n));
+}
+
+/* a key of map that is not in names but looks like `wanted` (its did-you-mean was
+ * reported already: do not also say that `wanted` is missing) */
+static int misspelt(const struct ynode *map, const char *const *names, const char *wanted)
+{
+	const char *one[] = { wanted, NULL };
+	for (int i = 0; i < map->n; i++) {
+		const char *k = map->keys[i]->scalar;
+		int known = 0;
+		for (const char *const *n = names; *n; n++)
+			known |= !strcmp(*n, k);
+		if (!known && diag_suggest(k, one, -1))
+			return 1;
+	}
+	return 0;
 }
 
 /* strings: any non-null scalar, as written */
@@ -170,6 +198,7 @@ struct key_desc {
 	const char *name;
 	key_fn fn;
 };
+static const struct key_desc top_keys[];
 
 static void walk_keys(struct lctx *c, const struct ynode *map, const struct key_desc *tab, void *obj)
 {
@@ -189,6 +218,9 @@ static void walk_keys(struct lctx *c, const struct ynode *map, const struct key_
 				k->fn(c, key, map->vals[i], obj);
 			continue;
 		}
+		/* `x-...` keys at the top are free for the user (anchors, notes) */
+		if (tab == top_keys && !strncmp(key->scalar, "x-", 2))
+			continue;
 		const char *s = diag_suggest(key->scalar, names, -1);
 		if (s)
 			diag_error(c->dl, &key->loc, "unknown key '%s' in %s (did you mean '%s'?)",
@@ -196,6 +228,16 @@ static void walk_keys(struct lctx *c, const struct ynode *map, const struct key_
 		else
 			diag_error(c->dl, &key->loc, "unknown key '%s' in %s", key->scalar, c->where);
 	}
+}
+
+static const char **table_names(const struct key_desc *tab)
+{
+	static const char *names[64];
+	int n = 0;
+	for (; tab->name && n < 63; tab++)
+		names[n++] = tab->name;
+	names[n] = NULL;
+	return names;
 }
 
 static int want_map(struct lctx *c, const struct ynode *n, const char *key)
@@ -234,6 +276,7 @@ static void parse_outputs(struct lctx *c, const struct ynode *n, struct rb_outpu
 
 struct step_parse {
 	struct rb_step *s;
+	const char *what;                 /* "step 'x'" or "rollback step 'x'" */
 	const struct ynode *kind_key;     /* first kind key seen */
 	const struct ynode *with_key, *with_val;
 	const struct ynode *conc_key;
@@ -246,8 +289,8 @@ static void parse_step(struct lctx *c, const struct ynode *n, struct rb_step *s,
 static void set_kind(struct lctx *c, struct step_parse *sp, const struct ynode *key, enum step_kind k)
 {
 	if (sp->kind_key) {
-		diag_error(c->dl, &key->loc, "step '%s' has both '%s' and '%s': a step does exactly one thing",
-			   sp->s->id, sp->kind_key->scalar, key->scalar);
+		diag_error(c->dl, &key->loc, "%s has both '%s' and '%s': a step does exactly one thing",
+			   sp->what, sp->kind_key->scalar, key->scalar);
 		return;
 	}
 	sp->kind_key = key;
@@ -291,9 +334,9 @@ static void k_wait(struct lctx *c, const struct ynode *key, const struct ynode *
 	c->where = where;
 	walk_keys(c, v, wait_keys, w);
 	c->where = saved;
-	if (!ynode_get(v, "action"))
+	if (!ynode_get(v, "action") && !misspelt(v, table_names(wait_keys), "action"))
 		diag_error(c->dl, &v->loc, "'wait' of step '%s' has no 'action' to poll", sp->s->id);
-	if (!ynode_get(v, "until"))
+	if (!ynode_get(v, "until") && !misspelt(v, table_names(wait_keys), "until"))
 		diag_error(c->dl, &v->loc, "'wait' of step '%s' has no 'until' condition", sp->s->id);
 }
 
@@ -378,7 +421,7 @@ static void k_confirm(struct lctx *c, const struct ynode *key, const struct ynod
 	c->where = where;
 	walk_keys(c, v, confirm_keys, &sp->s->confirm);
 	c->where = saved;
-	if (!ynode_get(v, "prompt"))
+	if (!ynode_get(v, "prompt") && !misspelt(v, table_names(confirm_keys), "prompt"))
 		diag_error(c->dl, &v->loc, "'confirm' of step '%s' has no 'prompt'", sp->s->id);
 }
 
@@ -420,7 +463,7 @@ static void parse_assertion(struct lctx *c, struct step_parse *sp, const struct 
 	c->where = where;
 	walk_keys(c, n, assert_keys, a);
 	c->where = saved;
-	if (!ynode_get(n, "that"))
+	if (!ynode_get(n, "that") && !misspelt(n, table_names(assert_keys), "that"))
 		diag_error(c->dl, &n->loc, "assertion of step '%s' has no 'that'", s->id);
 	if (a->that >= 0)
 		s->nasserts++;
@@ -640,7 +683,7 @@ static void step_init(struct rb_step *s)
 	s->kind = STEP_KIND__N;
 }
 
-static void load_child(struct lctx *c, struct rb_step *s);
+static void load_child(struct lctx *c, struct rb_step *s, int bad_with);
 
 /* parent: NULL for a step of the runbook, else the step whose rollback this is */
 static void parse_step(struct lctx *c, const struct ynode *n, struct rb_step *s, const char *parent,
@@ -654,8 +697,7 @@ static void parse_step(struct lctx *c, const struct ynode *n, struct rb_step *s,
 	s->id_loc = n->loc;
 	if (n->kind != Y_MAP) {
 		diag_error(c->dl, &n->loc, "a step must be a map with 'id' and one of 'action', 'wait', "
-			   "'confirm', 'assert', 'uses', not %s%s",
-			   n->kind == Y_SEQ ? "a " : "", ynode_kind_name(n));
+			   "'confirm', 'assert', 'uses', not %s", kind_phrase(n));
 		s->id = xstrdup("");
 		return;
 	}
@@ -668,7 +710,7 @@ static void parse_step(struct lctx *c, const struct ynode *n, struct rb_step *s,
 	}
 	if (!s->id) {
 		char gen[256];
-		if (parent) {
+		if (parent || id) {   /* generated, or already reported as invalid */
 			snprintf(gen, sizeof(gen), "%s_rollback_%d", parent, index + 1);
 		} else {
 			diag_error(c->dl, &n->loc, "step %d has no 'id'", index + 1);
@@ -681,6 +723,7 @@ static void parse_step(struct lctx *c, const struct ynode *n, struct rb_step *s,
 	else
 		snprintf(where, sizeof(where), "step '%s'", s->id);
 	c->where = where;
+	sp.what = where;
 	walk_keys(c, n, step_keys, &sp);
 	c->where = where;   /* nested tables point elsewhere while they run */
 
@@ -694,23 +737,22 @@ static void parse_step(struct lctx *c, const struct ynode *n, struct rb_step *s,
 			kind_typo = 1;
 	}
 	if (!sp.kind_key && !kind_typo)
-		diag_error(c->dl, &n->loc, "step '%s' does nothing: add one of 'action', 'wait', 'confirm', "
-			   "'assert' or 'uses'", s->id);
+		diag_error(c->dl, &n->loc, "%s does nothing: add one of 'action', 'wait', 'confirm', "
+			   "'assert' or 'uses'", where);
 	if (sp.with_key) {
 		if (sp.kind_key && (s->kind == STEP_ACTION || s->kind == STEP_USES)) {
 			if (want_map(c, sp.with_val, "with") == 0)
 				get_tmpl(c, sp.with_val, &s->with);
 		} else if (sp.kind_key && s->kind == STEP_WAIT) {
-			diag_error(c->dl, &sp.with_key->loc, "'with' of a wait goes inside 'wait:' in step '%s'",
-				   s->id);
+			diag_error(c->dl, &sp.with_key->loc, "'with' of a wait goes inside 'wait:' in %s", where);
 		} else if (sp.kind_key) {
-			diag_error(c->dl, &sp.with_key->loc, "'with' needs 'action' or 'uses' in step '%s'", s->id);
+			diag_error(c->dl, &sp.with_key->loc, "'with' needs 'action' or 'uses' in %s", where);
 		}
 	}
 	if (sp.conc_key && s->for_each < 0)
-		diag_error(c->dl, &sp.conc_key->loc, "'concurrency' needs 'for_each' in step '%s'", s->id);
+		diag_error(c->dl, &sp.conc_key->loc, "'concurrency' needs 'for_each' in %s", where);
 	if (sp.kind_key && s->kind == STEP_USES && s->uses)
-		load_child(c, s);
+		load_child(c, s, sp.with_key && !s->with);
 	if (!sp.kind_key)
 		s->kind = STEP_ACTION;   /* keep the model well-formed after the error */
 	c->where = saved_where;
@@ -814,8 +856,8 @@ static void parse_param(struct lctx *c, const struct ynode *key, const struct yn
 		diag_error(c->dl, &key->loc, "invalid param name '%s': use letters, digits and '_'",
 			   key->scalar);
 	if (v->kind != Y_MAP) {
-		diag_error(c->dl, &v->loc, "param '%s' must be a map like {type: string}, not %s%s", p->name,
-			   v->kind == Y_SEQ ? "a " : "", ynode_kind_name(v));
+		diag_error(c->dl, &v->loc, "param '%s' must be a map like {type: string}, not %s", p->name,
+			   kind_phrase(v));
 		return;
 	}
 	snprintf(where, sizeof(where), "param '%s'", p->name);
@@ -905,7 +947,7 @@ static struct runbook *load_file(struct rb_loader *ld, const char *path, const s
 				 struct diag_list *dl);
 
 /* the param the caller gives must exist, required ones must be given, constants typed */
-static void check_uses_with(struct lctx *c, struct rb_step *s)
+static void check_uses_with(struct lctx *c, struct rb_step *s, int bad_with)
 {
 	const struct runbook *child = s->child;
 	const char *names[256];
@@ -934,13 +976,13 @@ static void check_uses_with(struct lctx *c, struct rb_step *s)
 	}
 	for (int j = 0; j < child->nparams; j++) {
 		const struct rb_param *p = &child->params[j];
-		if ((p->flags & PARAM_REQUIRED) && !jv_is_valid(p->def) && !tmpl_get(s->with, p->name))
+		if ((p->flags & PARAM_REQUIRED) && !jv_is_valid(p->def) && !bad_with && !tmpl_get(s->with, p->name))
 			diag_error(c->dl, &s->uses_loc, "step '%s' does not give required param '%s' of '%s'",
 				   s->id, p->name, s->uses);
 	}
 }
 
-static void load_child(struct lctx *c, struct rb_step *s)
+static void load_child(struct lctx *c, struct rb_step *s, int bad_with)
 {
 	struct rb_loader *ld = c->ld;
 	char *dir = dir_of(c->rb->path);
@@ -984,13 +1026,16 @@ static void load_child(struct lctx *c, struct rb_step *s)
 		}
 	}
 	const char *saved = c->where;
+	int nerr0 = c->dl->nerrors;
 	ld->depth++;
 	s->child = load_file(ld, path, &s->uses_loc, c->dl);
 	ld->depth--;
 	c->where = saved;
+	if (c->dl->nerrors > nerr0)
+		diag_note(c->dl, &s->uses_loc, "in '%s', used by step '%s'", path, s->id);
 	free(path);
 	if (s->child)
-		check_uses_with(c, s);
+		check_uses_with(c, s, bad_with);
 }
 
 /* ---- top level ---------------------------------------------------------------- */
@@ -1045,9 +1090,8 @@ static void t_connections(struct lctx *c, const struct ynode *key, const struct 
 	int bad = 0;
 	for (int i = 0; i < v->n; i++) {
 		if (v->vals[i]->kind != Y_MAP) {
-			diag_error(c->dl, &v->vals[i]->loc, "settings of connection '%s' must be a map, not %s%s",
-				   v->keys[i]->scalar, v->vals[i]->kind == Y_SEQ ? "a " : "",
-				   ynode_kind_name(v->vals[i]));
+			diag_error(c->dl, &v->vals[i]->loc, "settings of connection '%s' must be a map, not %s",
+				   v->keys[i]->scalar, kind_phrase(v->vals[i]));
 			bad = 1;
 		}
 	}
@@ -1125,16 +1169,16 @@ static struct runbook *load_doc(struct rb_loader *ld, const struct source *src, 
 		goto out;
 	}
 	if (doc.root->kind != Y_MAP) {
-		diag_error(dl, &doc.root->loc, "a runbook must be a map with 'runbook' and 'steps', not %s%s",
-			   doc.root->kind == Y_SEQ ? "a " : "", ynode_kind_name(doc.root));
+		diag_error(dl, &doc.root->loc, "a runbook must be a map with 'runbook' and 'steps', not %s",
+			   kind_phrase(doc.root));
 		goto out;
 	}
 	top = doc.root->loc;
 	c.where = "the runbook";
 	walk_keys(&c, doc.root, top_keys, NULL);
-	if (!ynode_get(doc.root, "runbook"))
+	if (!ynode_get(doc.root, "runbook") && !misspelt(doc.root, table_names(top_keys), "runbook"))
 		diag_error(dl, &top, "the runbook has no name: add 'runbook: NAME' at the top");
-	if (!ynode_get(doc.root, "steps"))
+	if (!ynode_get(doc.root, "steps") && !misspelt(doc.root, table_names(top_keys), "steps"))
 		diag_error(dl, &top, "the runbook has no 'steps'");
 	check_ids(&c);
 	check_outputs_unique(&c, rb->outputs, rb->noutputs);

@@ -55,26 +55,33 @@ static const char *skip_string(const char *p)
 	return NULL;
 }
 
-/* p just after "${{": the "}}" that closes it (brackets and jq strings skipped), or NULL */
+/* p just after "${{": the "}}" that closes it (brackets and jq strings skipped), or NULL.
+ * With unbalanced brackets (a syntax error jq will report), the first "}}" outside
+ * strings ends it, so the error lands on that expression alone. */
 static const char *expr_end(const char *p)
 {
 	int depth = 0;
+	const char *first = NULL;
 	while (*p) {
 		if (*p == '"') {
 			p = skip_string(p);
 			if (!p)
-				return NULL;
+				return first;
 			continue;
+		}
+		if (*p == '}' && p[1] == '}') {
+			if (!depth)
+				return p;
+			if (!first)
+				first = p;
 		}
 		if (*p == '{' || *p == '(' || *p == '[')
 			depth++;
-		else if (*p == '}' && !depth && p[1] == '}')
-			return p;
 		else if ((*p == '}' || *p == ')' || *p == ']') && depth)
 			depth--;
 		p++;
 	}
-	return NULL;
+	return first;
 }
 
 /* location of the k-th (0-based) "${{" of the scalar in its source text */
@@ -156,9 +163,11 @@ static struct tmpl *from_scalar(const struct ynode *n, struct exprset *set, stru
 		struct srcloc l = open_loc(n, k++);
 		const char *e = expr_end(o + 3);
 		if (!e) {
+			/* reported; the rest stays text so later checks still see the value */
 			diag_error(dl, &l, "unterminated '${{' (no matching '}}')");
-			tmpl_free(t);
-			return NULL;
+			add_part(t, xstrdup(o), -1);
+			ntext++;
+			break;
 		}
 		char *text = xstrndup(o + 3, (size_t)(e - o - 3));
 		add_part(t, NULL, exprset_add(set, text, &l));
