@@ -314,6 +314,8 @@ static void ctx_update(struct engine *e, int n)
 	st = jv_object_set(st, jv_string("started_at"), s->started ? jv_string(time_str(s->started, a, sizeof(a))) : jv_null());
 	st = jv_object_set(st, jv_string("finished_at"), s->finished ? jv_string(time_str(s->finished, b, sizeof(b))) : jv_null());
 	jv steps = jv_object_get(jv_copy(e->ctx[pn->scope]), jv_string("steps"));
+	/* drop the context's reference first so `steps` is updated in place, not copied */
+	e->ctx[pn->scope] = jv_object_set(e->ctx[pn->scope], jv_string("steps"), jv_null());
 	steps = jv_object_set(steps, jv_string(pn->step->id), st);
 	e->ctx[pn->scope] = jv_object_set(e->ctx[pn->scope], jv_string("steps"), steps);
 }

@@ -75,7 +75,9 @@ void invoke(struct engine *e, struct job *j)
 	ev = jv_object_set(ev, jv_string("mode"), jv_string(mode_names[j->mode]));
 	ev = jv_object_set(ev, jv_string("attempt"), jv_number(j->attempt));
 	ev = jv_object_set(ev, jv_string("args"), jv_copy(args_copy));
-	journal_append(jn, ev, 0);
+	/* write-ahead: a mutating call is on disk before it happens, so resume never
+	 * mistakes a step that may have taken effect for one that never started */
+	journal_append(jn, ev, j->mode == JOB_RUN && action_is_mutating(j->desc, args_copy));
 
 	jv out = jv_null();
 	int rc;

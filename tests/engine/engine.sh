@@ -589,6 +589,90 @@ EOF
 	ok "history lists 2 runs; show renders"
 	;;
 
+uses)
+	# a `uses:` step runs another runbook in its own scope: params in, outputs out,
+	# and its steps are compensated like the caller's own
+	cat >child.yaml <<'EOF'
+runbook: child
+params:
+  dir: {type: string, required: true}
+  name: {type: string, default: x}
+outputs:
+  made: .steps.make.outputs.file
+steps:
+  - id: make
+    action: exec
+    with: {argv: [touch, "${{ .params.dir }}/${{ .params.name }}"]}
+    outputs: {file: '"\(.params.dir)/\(.params.name)"'}
+    rollback:
+      - action: exec
+        with: {argv: [rm, "${{ .params.dir }}/${{ .params.name }}"]}
+EOF
+	cat >parent.yaml <<'EOF'
+runbook: parent
+params: {dir: {type: string}, fail: {type: bool, default: false}}
+steps:
+  - id: first
+    action: exec
+    with: {argv: [touch, "${{ .params.dir }}/first"]}
+  - id: sub
+    uses: ./child.yaml
+    with: {dir: "${{ .params.dir }}", name: child-file}
+  - id: after
+    action: exec
+    with: {argv: [sh, -c, 'echo "$1" >"$2/after"; test "$3" = false', sh, "${{ .steps.sub.outputs.made }}", "${{ .params.dir }}", "${{ .params.fail }}"]}
+EOF
+	mkdir d e
+	run parent.yaml -p dir="$T/d"; expect_rc 0 $? "uses run"
+	[ -e d/child-file ] || fail "child step did not run"
+	[ "$(cat d/after)" = "$T/d/child-file" ] || fail "child output: '$(cat d/after)'"
+	run parent.yaml -p dir="$T/e" -p fail=true; expect_rc 1 $? "uses run, failing"
+	[ ! -e e/child-file ] || fail "child step not rolled back"
+	ok "params in, outputs out, child step rolled back"
+	;;
+
+foreach-rollback)
+	# each completed item is compensated with its own .item, newest first
+	cat >rb.yaml <<'EOF'
+runbook: foreach-rollback
+params: {dir: {type: string}}
+steps:
+  - id: each
+    for_each: '[3, 1, 2]'
+    concurrency: 1
+    action: exec
+    with: {argv: [sh, -c, 'sleep 0.$2; touch "$1/item-$2"', sh, "${{ .params.dir }}", "${{ .item }}"]}
+    rollback:
+      - action: exec
+        with: {argv: [sh, -c, 'rm "$1/item-$2"; echo "undo-$2" >>"$1/log"', sh, "${{ .params.dir }}", "${{ .item }}"]}
+  - id: boom
+    action: exec
+    with: {argv: ["false"]}
+EOF
+	mkdir d
+	run rb.yaml -p dir="$T/d"; expect_rc 1 $? "failing run"
+	[ "$(tr '\n' ' ' <d/log)" = "undo-2 undo-1 undo-3 " ] || fail "order: $(tr '\n' ' ' <d/log)"
+	[ -z "$(ls d | grep item)" ] || fail "items left: $(ls d)"
+	ok "items undone newest first"
+	;;
+
+record)
+	cat >rb.yaml <<'EOF'
+runbook: record
+steps:
+  - id: hello
+    action: exec
+    with: {argv: [echo, hello], read_only: true}
+  - id: bye
+    action: log
+    with: {message: bye}
+EOF
+	run rb.yaml --record "$T/tape"; expect_rc 0 $? "recorded run"
+	[ "$(wc -l <tape)" = 2 ] || fail "tape has $(wc -l <tape) lines"
+	jq -s -e '[.[] | select(.step=="hello")][0] | .action=="exec" and .args.argv==["echo","hello"] and .result.stdout=="hello\n" and (.duration|type)=="number" and (.started|type)=="string"' tape >/dev/null || fail "tape line: $(head -1 tape)"
+	ok "one line per call with args, result, timing"
+	;;
+
 *)
 	fail "unknown case"
 	;;
