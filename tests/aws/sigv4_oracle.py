@@ -34,6 +34,11 @@ for case in json.load(open(sys.argv[1])):
     headers = {k: v for k, v in case['headers']}
     req = AWSRequest(method=case['method'], url=case['url'], headers=headers,
                      data=case['body'].encode() if case['body'] else None)
+    if case.get('presign'):
+        # a presigned URL (RDS PreSignedUrl): compare the X-Amz-Signature
+        botocore.auth.SigV4QueryAuth(creds, case['service'], case['region'], expires=3600).add_auth(req)
+        print('%s\t%s' % (case['name'], req.url.rsplit('X-Amz-Signature=', 1)[1]))
+        continue
     cls = botocore.auth.S3SigV4Auth if case['service'] == 's3' else botocore.auth.SigV4Auth
     cls(creds, case['service'], case['region']).add_auth(req)
     print('%s\t%s' % (case['name'], req.headers['Authorization']))

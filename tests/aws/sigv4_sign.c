@@ -87,6 +87,18 @@ int main(int argc, char **argv)
 		}
 		struct aws_creds use = cr;
 		use.session_token = (char *)tok;
+		if (jvx_bool(c, "presign", 0)) {
+			struct buf pq = BUF_INIT(0);
+			if (aws_sigv4_presign(host.data, buf_str(&query), &use, jvx_str(c, "region"), svc, amz_date,
+					      3600, &pq) < 0 || !strstr(buf_str(&pq), "X-Amz-Signature=")) {
+				printf("%s\tERROR\n", jvx_str(c, "name"));
+				rc = 1;
+			} else {
+				printf("%s\t%s\n", jvx_str(c, "name"), strstr(pq.data, "X-Amz-Signature=") + 16);
+			}
+			buf_release(&pq);
+			goto next;
+		}
 		struct aws_sign_req sr = {
 			.method = jvx_str(c, "method"), .host = host.data, .path = buf_str(&path),
 			.query = buf_str(&query), .headers = h, .nheaders = nh, .payload_hash = phash,
@@ -98,6 +110,7 @@ int main(int argc, char **argv)
 		} else {
 			printf("%s\t%s\n", jvx_str(c, "name"), auth.data);
 		}
+next:
 		for (int k = 0; k < nh; k++) {
 			free(h[k].name);
 			free(h[k].value);

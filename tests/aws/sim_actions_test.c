@@ -261,6 +261,14 @@ static void test_rds(struct sim *s)
 	jv_free(o);
 	CHECK(call(CHECKFN, "rds.copy_snapshot", "{\"source\":\"orders-db-manual\",\"target\":\"orders-db-copy\"}", &o) == 1);
 	jv_free(o);
+	/* cross-region: source ARN + source_region adds a PreSignedUrl (signed like botocore) */
+	CHECK(ok_run("rds.copy_snapshot", "{\"source\":\"arn:aws:rds:us-west-2:123456789012:snapshot:orders-db-manual\","
+		     "\"target\":\"orders-db-xregion\",\"source_region\":\"us-west-2\",\"kms_key_id\":\"alias/dr\"}", &o));
+	CHECK(str_is(o, "DBSnapshotIdentifier", "orders-db-xregion"));
+	jv_free(o);
+	CHECK(call(RUN, "rds.copy_snapshot", "{\"source\":\"orders-db-manual\",\"target\":\"x\",\"source_region\":\"us-west-2\"}", &o) == -1);
+	CHECK(aws_err_is(o, "InvalidParameterValue"));
+	jv_free(o);
 
 	CHECK(call(RUN, "rds.delete_instance", "{\"instance\":\"pitr-1\"}", &o) == -1);
 	CHECK(aws_err_is(o, "InvalidParameterCombination"));

@@ -75,6 +75,10 @@ struct aws_sign_req {
 int aws_sigv4_authorization(const struct aws_sign_req *r, const struct aws_creds *cr,
 			    const char *region, const char *service, const char *amz_date,
 			    struct buf *out);
+/* presigned query (SigV4 query auth): out = query + X-Amz-* params + X-Amz-Signature */
+int aws_sigv4_presign(const char *host, const char *query, const struct aws_creds *cr,
+		      const char *region, const char *service, const char *amz_date, int expires,
+		      struct buf *out);
 void aws_sha256_hex(const void *data, size_t len, char out[65]);
 /* percent-encode everything but unreserved (A-Z a-z 0-9 - _ . ~); keep '/' if keep_slash */
 void aws_uri_encode(struct buf *b, const char *s, size_t len, int keep_slash);

@@ -3,6 +3,7 @@
  * AWS documentation. Waiting is the core `wait` step over rds.describe_instance. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "aws.h"
 #include "../../core/bug.h"
 #include "../../core/dur.h"
@@ -390,22 +391,63 @@ static int check_promote(struct action_call *call, jv args, jv *out)
 	return r;
 }
 
+/* the PreSignedUrl of a cross-region CopyDBSnapshot, as botocore builds it: the same
+ * operation signed (query auth) for the source region, with DestinationRegion */
+static int presigned_copy(struct aws_client *c, jv p, const char *source_region, char **url, jv *err)
+{
+	struct aws_client src;
+	struct buf q = BUF_INIT(0), out = BUF_INIT(0), host = BUF_INIT(0);
+	int ret = -1;
+	memset(&src, 0, sizeof src);
+	src.region = xstrdup(source_region);
+	src.endpoint = c->endpoint ? xstrdup(c->endpoint) : NULL;
+	char *base = aws_endpoint(&src, &aws_svc_rds);
+	const char *h = strstr(base, "://");
+	h = h ? h + 3 : base;
+	buf_add(&host, h, strcspn(h, "/"));
+	if (host.len > 4 && !strncmp(base, "https", 5) && !strcmp(host.data + host.len - 4, ":443"))
+		host.data[host.len -= 4] = 0;
+	jv pp = jv_object_set(jv_copy(p), jv_string("DestinationRegion"), jv_string(c->region));
+	if (aws_query_encode(&q, &aws_svc_rds, "CopyDBSnapshot", pp) < 0 || aws_client_creds(c, err) < 0) {
+		if (!jv_is_valid(*err) || jv_get_kind(*err) == JV_KIND_NULL)
+			*err = jvx_error("InvalidParameter", "cannot build the PreSignedUrl");
+		goto out;
+	}
+	char amz_date[17];
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(amz_date, sizeof amz_date, "%Y%m%dT%H%M%SZ", &tm);
+	if (aws_sigv4_presign(host.data, q.data, &c->creds, source_region, "rds", amz_date, 3600, &out) < 0) {
+		*err = jvx_error("InvalidCredentials", "cannot sign the PreSignedUrl");
+		goto out;
+	}
+	struct buf u = BUF_INIT(0);
+	buf_addf(&u, "%.*s/?%s", (int)(h - base) + (int)strcspn(h, "/"), base, out.data);
+	*url = buf_detach(&u);
+	ret = 0;
+out:
+	free(base);
+	aws_client_release(&src);
+	buf_release(&q);
+	buf_release(&out);
+	buf_release(&host);
+	return ret;
+}
+
 static int run_copy_snapshot(struct action_call *call, jv args, jv *out)
 {
 	const char *src = jvx_str(args, "source"), *sr = jvx_str(args, "source_region");
+	struct aws_client c;
+	int r = -1;
 	if (sr && strncmp(src, "arn:", 4)) {
 		*out = jvx_error("InvalidParameterValue",
 				 "a cross-region copy needs the source snapshot's ARN, not '%s'", src);
 		jv_free(args);
 		return -1;
 	}
-	if (sr && jvx_str(args, "kms_key_id")) {
-		/* encrypted cross-region copies need a PreSignedUrl (SigV4 query signing), not built yet */
-		*out = jvx_error("NotImplemented",
-				 "encrypted cross-region snapshot copy (PreSignedUrl) is not implemented; copy unencrypted or use aws.call with PreSignedUrl");
-		jv_free(args);
+	if (with_client(call, args, &c, out) < 0)
 		return -1;
-	}
 	jv p = jv_object();
 	aws_param(&p, args, "source", "SourceDBSnapshotIdentifier");
 	aws_param(&p, args, "target", "TargetDBSnapshotIdentifier");
@@ -416,7 +458,29 @@ static int run_copy_snapshot(struct action_call *call, jv args, jv *out)
 	if (jv_get_kind(tags) == JV_KIND_OBJECT && jv_object_length(jv_copy(tags)) > 0)
 		p = jv_object_set(p, jv_string("Tags"), aws_tags_list(jv_copy(tags)));
 	jv_free(tags);
-	int r = aws_simple_query(call, aws_arg_region(args), &aws_svc_rds, "CopyDBSnapshot", p, "DBSnapshot", out);
+	if (sr && strcmp(sr, c.region)) {
+		char *url = NULL;
+		jv err = jv_null();
+		if (presigned_copy(&c, p, sr, &url, &err) < 0) {
+			*out = err;
+			jv_free(p);
+			goto out;
+		}
+		p = jv_object_set(p, jv_string("PreSignedUrl"), jv_string(url));
+		free(url);
+	}
+	jv res;
+	if (aws_query_call(&c, &aws_svc_rds, "CopyDBSnapshot", p, &res, out) < 0)
+		goto out;
+	*out = jv_object_get(res, jv_string("DBSnapshot"));
+	if (!jv_is_valid(*out)) {
+		jv_free(*out);
+		*out = jvx_error("InvalidResponse", "CopyDBSnapshot: reply has no DBSnapshot");
+		goto out;
+	}
+	r = 0;
+out:
+	aws_client_release(&c);
 	jv_free(args);
 	return r;
 }
