@@ -70,8 +70,9 @@ struct tmpl {
 };
 
 struct ynode;
-/* build a template from a YAML node; expressions go to set. -1 on a malformed ${{
- * (unterminated) with a located error. */
+/* build a template from a YAML node; expressions go to set. A malformed ${{
+ * (unterminated) is a located error in dl; the rest of that string is kept as text,
+ * so the template is still returned (callers test dl->nerrors). */
 struct tmpl *tmpl_from_ynode(const struct ynode *node, struct exprset *set, struct diag_list *dl);
 struct tmpl *tmpl_const(jv v, const struct srcloc *loc);
 void tmpl_free(struct tmpl *t);

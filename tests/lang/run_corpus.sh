@@ -8,7 +8,10 @@
 # Paths are relative to SRCROOT so the expected text is stable.
 # RUNBOOK_BLESS=1 writes missing .err files instead of failing (read them before committing).
 set -u
-exe=$1
+case $1 in
+/*) exe=$1 ;;
+*) exe=$PWD/$1 ;;
+esac
 cd "$2" || exit 2
 export NO_COLOR=1
 unset RUNBOOK_PATH
