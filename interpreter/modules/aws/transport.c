@@ -674,7 +674,11 @@ int aws_perform(struct aws_client *c, struct aws_request *r, struct aws_response
 			aws_parse_error(r->svc->proto, resp, &code, &msg, &rid);
 			transient = aws_code_is_transient(code, resp->status);
 		}
-		if (!transient || attempt >= attempts) {
+		int64_t delay = transient ? aws_backoff_ms(attempt, c->base_ms, c->cap_ms) : 0;
+		/* no retry that would sleep past the step's timeout */
+		int past_deadline = transient && c->call && c->call->clock && c->call->deadline > 0 &&
+				    clock_now(c->call->clock) + delay >= c->call->deadline;
+		if (!transient || attempt >= attempts || past_deadline) {
 			if (transient)
 				*err = jvx_error(code, "%s (request id %s; gave up after %d attempts)", msg,
 						 rid ? rid : "none", attempt);
@@ -690,7 +694,6 @@ int aws_perform(struct aws_client *c, struct aws_request *r, struct aws_response
 			free(errtext);
 			return -1;
 		}
-		int64_t delay = aws_backoff_ms(attempt, c->base_ms, c->cap_ms);
 		logf_call(c, LOG_DEBUG, "%s: %s, retry %d/%d in %lld ms", r->svc->name, code, attempt,
 			  attempts - 1, (long long)delay);
 		free(code);
