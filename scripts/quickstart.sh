@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # quickstart.sh — the README's first command: set up (scripts/setup.sh), build, and run
 # the bundled example runbook examples/quickstart.yaml twice: once to success, once with
-# -p fail=true so that its last step fails and the rollback undoes what was done.
+# -p fail=true so that its verify step fails and the rollback undoes what was done.
 #
 # Environment: BUILD_DIR (default build), JOBS (default: number of CPUs).
 set -euo pipefail
@@ -27,11 +27,14 @@ echo "valid"
 
 say "$rb run $example --yes -p workdir=$work/ok"
 "$rb" run "$example" --yes -p workdir="$work/ok"
-echo "files written by the run:"
-ls "$work/ok"
+if [ -e "$work/ok" ]; then
+	echo "quickstart: the run's cleanup steps left $work/ok behind" >&2
+	exit 1
+fi
+echo "exit status 0: succeeded (its last steps removed what it wrote)"
 
 say "$rb run $example --yes -p workdir=$work/failing -p fail=true"
-echo "(the last step fails on purpose; the rollback undoes every completed step, newest first)"
+echo "(verify fails on purpose; the rollback undoes every completed step, newest first)"
 set +e
 "$rb" run "$example" --yes -p workdir="$work/failing" -p fail=true
 rc=$?
@@ -48,7 +51,8 @@ fi
 echo "exit status 1: failed, rollback complete; $work/failing is gone"
 
 say "next"
-echo "  $rb history                  the two runs you just made"
-echo "  $rb show RUN-ID              what happened, step by step"
-echo "  $rb run $example --dry-run   what it would change, without changing it"
-echo "  man -l man/runbook.1 and man -l man/runbook.5; README.md has a five-minute tour"
+printf '  %-52s %s\n' "$rb history" "the runs you just made" \
+	"$rb show RUN-ID" "what happened, step by step" \
+	"$rb run $example --dry-run" "what it would change, without changing it" \
+	"man -l man/runbook.1; man -l man/runbook.5" "the commands; the file format"
+echo "  README.md has a five-minute tour."

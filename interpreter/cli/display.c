@@ -496,7 +496,7 @@ static int ev_step_finished(struct evctx *c)
 	}
 	set_note(s, buf_str(&c->err));
 	add_status(c, status ? status : state_names[st], st);
-	if (s->dur_ms >= 0 && st != ST_SKIPPED) {
+	if (s->dur_ms >= 0 && st != ST_SKIPPED && st != ST_DRY_RUN) {
 		fmt_dur(s->dur_ms, dur, sizeof(dur));
 		buf_addf(c->line, " %s", dur);
 	}
@@ -694,7 +694,8 @@ static int ev_run_finished(struct evctx *c)
 	if (total < 0 && d->run_start_ev >= 0 && c->t >= d->run_start_ev)
 		total = c->t - d->run_start_ev;
 	c->who = "run";
-	buf_adds(c->line, status ? status : "finished");
+	for (const char *p = status ? status : "finished"; *p; p++)
+		buf_addc(c->line, *p == '_' ? ' ' : *p);
 	if (total >= 0) {
 		fmt_dur(total, dur, sizeof(dur));
 		buf_addf(c->line, " in %s", dur);
