@@ -1035,14 +1035,34 @@ static void task_start(struct engine *e, struct task *t)
 	}
 }
 
+/* a failed call that ran into the step's or the run's deadline is a timeout, whether
+ * the engine or the action noticed first */
+static jv timeout_error(struct engine *e, struct task *t)
+{
+	int64_t now = clock_now(e->clk);
+	char d[64];
+	if (t->deadline && now >= t->deadline) {
+		dur_format(t->step->timeout_ms, d, sizeof(d));
+		return err_obj("timeout", "step '%s' timed out after %s", t->qid, d);
+	}
+	if (!t->rb && e->run_deadline && now >= e->run_deadline) {
+		dur_format(e->run_deadline - e->run_started, d, sizeof(d));
+		return err_obj("timeout", "the run timed out after %s (step '%s' stopped)", d, t->qid);
+	}
+	return jv_invalid();
+}
+
 static void wait_result(struct engine *e, struct task *t, struct job *j)
 {
 	const struct rb_wait *w = &t->step->wait;
 	int64_t now = clock_now(e->clk);
 	t->polls++;
-	if (t->timed_out) {
-		task_finish(e, t, ST_FAILED, err_obj("timeout", "step '%s' timed out after %d polls", t->qid, t->polls), jv_copy(j->out), jv_null());
-		return;
+	if (t->timed_out || j->rc != 0) {
+		jv te = timeout_error(e, t);
+		if (jv_is_valid(te)) {
+			task_finish(e, t, ST_FAILED, te, jv_copy(j->out), jv_null());
+			return;
+		}
 	}
 	if (j->rc != 0) {
 		if (t->wait_deadline && now >= t->wait_deadline) {
@@ -1117,11 +1137,12 @@ static void wait_result(struct engine *e, struct task *t, struct job *j)
 
 static void action_result(struct engine *e, struct task *t, struct job *j)
 {
-	if (t->timed_out) {
-		char d[64];
-		dur_format(t->step->timeout_ms, d, sizeof(d));
-		task_finish(e, t, ST_FAILED, err_obj("timeout", "step '%s' timed out after %s", t->qid, d), jv_copy(j->out), jv_null());
-		return;
+	if (t->timed_out || j->rc != 0) {
+		jv te = timeout_error(e, t);
+		if (jv_is_valid(te)) {
+			task_finish(e, t, ST_FAILED, te, jv_copy(j->out), jv_null());
+			return;
+		}
 	}
 	if (j->mode == JOB_DRY_RUN) {
 		emit_mutation(e, t, j->rc == 0 ? jv_copy(j->out) : jv_string("dry-run description failed"));
