@@ -1061,7 +1061,13 @@ int plan_build(struct plan *p, const struct runbook *rb, struct rb_loader *ld, s
 		check_step_actions(&b, nd->step, &nd->desc);
 		if (nd->desc) {
 			const struct tmpl *w = nd->step->kind == STEP_WAIT ? nd->step->wait.with : nd->step->with;
-			nd->mutating = action_is_mutating(nd->desc, const_args(w)) ? 1 : 0;
+			/* only a mutates() hook needs the args: skip building them otherwise */
+			if (nd->desc->mutates) {
+				jv args = const_args(w);
+				nd->mutating = action_is_mutating(nd->desc, args) ? 1 : 0;   /* borrows */
+				jv_free(args);
+			} else
+				nd->mutating = (nd->desc->flags & ACT_MUTATING) ? 1 : 0;
 		}
 		nd->typical_ms = node_typical(nd);
 	}

@@ -295,11 +295,6 @@ next:
 		else if (!strcmp(st, "running")) tot.running++;
 		else if (!strcmp(st, "dry_run")) tot.dry_run++;
 		else tot.pending++;
-		/* a step that was rolled back counts as rolled back in the totals */
-		if (s->rb_status && !strcmp(s->rb_status, "succeeded") && !strcmp(st, "succeeded")) {
-			tot.succeeded--;
-			tot.rolled_back++;
-		}
 	}
 	/* rollback steps in the order they ran: rbsteps follows step order; rebuild from
 	 * events so the report shows reverse completion order as it happened */
@@ -455,12 +450,12 @@ static void render_text(struct buf *b, jv rep)
 	fmt_ms(b, rep, "duration_ms");
 	buf_adds(b, "\n\n");
 
-	buf_addf(b, "%-*s  %-*s  %-9s %-9s %-8s %-5s\n", wid, "STEP", wst, "STATUS", "START",
-		 "DURATION", "ATTEMPTS", "POLLS");
+	buf_addf(b, "%-*s  %-*s  %-9s  %-9s  %8s  %5s  %s\n", wid, "STEP", wst, "STATUS", "START",
+		 "DURATION", "ATTEMPTS", "POLLS", "ROLLBACK");
 	for (int i = 0; i < n; i++) {
 		jv s = jv_array_get(jv_copy(steps), i);
-		char start[32], dur[32];
-		jv off = jvx_get(s, "offset_ms");
+		jv off = jvx_get(s, "offset_ms"), rbo = jvx_get(s, "rollback");
+		char start[32], dur[32], polls[32];
 		buf_reset(&cell);
 		if (jv_get_kind(off) == JV_KIND_NUMBER) {
 			buf_adds(&cell, "+");
@@ -473,16 +468,14 @@ static void render_text(struct buf *b, jv rep)
 		buf_reset(&cell);
 		fmt_ms(&cell, s, "duration_ms");
 		snprintf(dur, sizeof(dur), "%s", buf_str(&cell));
-		buf_addf(b, "%-*s  %-*s  %-9s %-9s %-8" PRId64 " ", wid, rstr(s, "id", "?"), wst,
-			 rstr(s, "status", "?"), start, dur, jvx_int(s, "attempts", 0));
 		if (jvx_int(s, "polls", 0))
-			buf_addf(b, "%" PRId64, jvx_int(s, "polls", 0));
+			snprintf(polls, sizeof(polls), "%" PRId64, jvx_int(s, "polls", 0));
 		else
-			buf_adds(b, "-");
-		/* no trailing blanks */
-		while (b->len && b->data[b->len - 1] == ' ')
-			b->data[--b->len] = '\0';
-		buf_addc(b, '\n');
+			snprintf(polls, sizeof(polls), "-");
+		buf_addf(b, "%-*s  %-*s  %-9s  %-9s  %8" PRId64 "  %5s  %s\n", wid, rstr(s, "id", "?"), wst,
+			 rstr(s, "status", "?"), start, dur, jvx_int(s, "attempts", 0), polls,
+			 jv_get_kind(rbo) == JV_KIND_OBJECT ? rstr(rbo, "status", "?") : "-");
+		jv_free(rbo);
 		if (jvx_str(s, "error"))
 			nerr++;
 		jv_free(s);
@@ -516,8 +509,14 @@ static void render_text(struct buf *b, jv rep)
 		for (int i = 0; i < m; i++) {
 			jv r = jv_array_get(jv_copy(rsteps), i);
 			buf_addf(b, "  %-*s  %s", wid, rstr(r, "step", "?"), rstr(r, "status", "?"));
-			if (jvx_str(r, "error"))
-				buf_addf(b, ": %s", jvx_str(r, "error"));
+			if (jvx_str(r, "error")) {
+				buf_adds(b, ": ");
+				for (const char *q = jvx_str(r, "error"); *q; q++) {
+					buf_addc(b, *q);
+					if (*q == '\n')
+						buf_adds(b, "    ");
+				}
+			}
 			buf_addc(b, '\n');
 			jv_free(r);
 		}
@@ -567,8 +566,8 @@ static void render_md(struct buf *b, jv rep)
 	md_cell(b, rstr(rep, "started_at", "?"));
 	buf_adds(b, "  \n**Duration:** ");
 	fmt_ms(b, rep, "duration_ms");
-	buf_adds(b, "\n\n## Steps\n\n| Step | Status | Start | Duration | Attempts | Polls | Error |\n"
-		    "|---|---|---|---|---:|---:|---|\n");
+	buf_adds(b, "\n\n## Steps\n\n| Step | Status | Start | Duration | Attempts | Polls | Rollback | Error |\n"
+		    "|---|---|---|---|---:|---:|---|---|\n");
 	for (int i = 0; i < n; i++) {
 		jv s = jv_array_get(jv_copy(steps), i);
 		jv off = jvx_get(s, "offset_ms");
@@ -587,6 +586,12 @@ static void render_md(struct buf *b, jv rep)
 		buf_adds(b, " | ");
 		fmt_ms(b, s, "duration_ms");
 		buf_addf(b, " | %" PRId64 " | %" PRId64 " | ", jvx_int(s, "attempts", 0), jvx_int(s, "polls", 0));
+		{
+			jv rbo = jvx_get(s, "rollback");
+			md_cell(b, jv_get_kind(rbo) == JV_KIND_OBJECT ? rstr(rbo, "status", "?") : "-");
+			jv_free(rbo);
+		}
+		buf_adds(b, " | ");
 		md_cell(b, jvx_str(s, "error"));
 		buf_adds(b, " |\n");
 		jv_free(s);

@@ -1,0 +1,50 @@
+/* report_tool.c — render a run report from a journal file: report_tool FILE FORMAT.
+ * Reads journal.jsonl (one JSON event per line) like `runbook show` does and prints
+ * report_render's output; used by the golden tests of report/report.c. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "core/buf.h"
+#include "report/report.h"
+
+int main(int argc, char **argv)
+{
+	enum report_format fmt;
+	struct buf line = BUF_INIT(0);
+	jv events = jv_array();
+	FILE *f;
+	int c, rc = 0;
+	if (argc != 3 || report_format_parse(argv[2], &fmt) < 0) {
+		fprintf(stderr, "usage: report_tool JOURNAL text|json|markdown|junit\n");
+		return 2;
+	}
+	f = fopen(argv[1], "r");
+	if (!f) {
+		perror(argv[1]);
+		return 2;
+	}
+	do {
+		c = fgetc(f);
+		if (c != EOF && c != '\n') {
+			buf_addc(&line, (char)c);
+			continue;
+		}
+		if (line.len) {
+			jv ev = jv_parse(buf_str(&line));
+			if (!jv_is_valid(ev)) {
+				fprintf(stderr, "report_tool: bad line: %s\n", buf_str(&line));
+				jv_free(ev);
+				rc = 2;
+				break;
+			}
+			events = jv_array_append(events, ev);
+		}
+		buf_reset(&line);
+	} while (c != EOF);
+	fclose(f);
+	if (!rc && report_render(events, fmt, stdout) < 0)
+		rc = 1;
+	jv_free(events);
+	buf_release(&line);
+	return rc;
+}
