@@ -49,6 +49,7 @@ struct node_st {
 	int unknown_anc;         /* dry-run: some ancestor's outputs not known */
 	int rerun_allowed;       /* resume: may run again although it was running */
 	int preset;              /* resume: finished in the earlier process */
+	int replaying;           /* resume: handing back an item finished earlier */
 	jv error;
 	jv extra;                /* fields added to step_finished (polls, lag) */
 };
@@ -1238,12 +1239,12 @@ static void node_item_done(struct engine *e, int n, int item, enum step_state st
 			s->error = jv_copy(err);
 		}
 	}
-	if ((st == ST_SUCCEEDED || st == ST_DRY_RUN) && pn->step->nrollback > 0) {
+	if ((st == ST_SUCCEEDED || st == ST_DRY_RUN) && pn->step->nrollback > 0 && !s->replaying) {
 		ALLOC_GROW(e->done_order, e->ndone + 2, e->adone);
 		e->done_order[e->ndone++] = n;
 		e->done_order[e->ndone++] = item;
 	}
-	if (item >= 0) {
+	if (item >= 0 && !s->replaying) {
 		jv ev = ev_new(e, "item_finished", pn->qid);
 		ev = jv_object_set(ev, jv_string("item"), jv_number(item));
 		ev = jv_object_set(ev, jv_string("status"), jv_string(step_state_name(st)));
@@ -1304,7 +1305,9 @@ static void start_items(struct engine *e, int n)
 		int i = s->next_item++;
 		if (s->item_st[i] == ST_SUCCEEDED) {   /* resume: done before the crash */
 			s->running++;
+			s->replaying = 1;
 			node_item_done(e, n, i, ST_SUCCEEDED, jv_null(), jv_copy(s->results[i]), jv_copy(s->outputs[i]));
+			s->replaying = 0;
 			continue;
 		}
 		char q[1200];
@@ -1461,6 +1464,25 @@ static void node_start(struct engine *e, int n)
 			s->outputs[i] = jv_null();
 			s->item_st[i] = ST_PENDING;
 		}
+	}
+	if (e->resumed && jv_is_valid(s->items)) {
+		/* items that finished before the crash are not run again */
+		jv done = jv_object_get(jv_copy(e->resume_items), jv_string(pn->qid));
+		if (jv_get_kind(done) == JV_KIND_OBJECT) {
+			jv_object_foreach(done, k, rec) {
+				int i = atoi(jv_string_value(k));
+				if (i >= 0 && i < s->nitems) {
+					jv_free(s->results[i]);
+					jv_free(s->outputs[i]);
+					s->results[i] = jvx_get(rec, "result");
+					s->outputs[i] = jvx_get(rec, "outputs");
+					s->item_st[i] = ST_SUCCEEDED;
+				}
+				jv_free(k);
+				jv_free(rec);
+			}
+		}
+		jv_free(done);
 	}
 	if (skip) {
 		jv_free(s->outputs[0]);
@@ -2135,10 +2157,31 @@ static int resume_may_rerun(struct engine *e, int n, jv calls, struct diag_list 
 	const struct rb_step *st = pn->step;
 	if (st->kind != STEP_ACTION || e->o->dry_run)
 		return 1;                    /* waits poll, asserts and confirmations re-ask */
-	/* no call reached the action: nothing can have happened */
-	jv c = jv_object_get(jv_copy(calls), jv_string(pn->qid));
-	int called = jv_is_valid(c) && jv_get_kind(c) == JV_KIND_TRUE;
-	jv_free(c);
+	/* no call reached the action (for_each: no item was called and left unfinished):
+	 * nothing can have happened */
+	int called = 0;
+	if (st->for_each >= 0) {
+		size_t ql = strlen(pn->qid);
+		jv done = jv_object_get(jv_copy(e->resume_items), jv_string(pn->qid));
+		jv_object_foreach(calls, k, v) {
+			const char *ks = jv_string_value(k);
+			if (!strncmp(ks, pn->qid, ql) && ks[ql] == '[') {
+				char idx[32];
+				snprintf(idx, sizeof(idx), "%d", atoi(ks + ql + 1));
+				jv d = jv_get_kind(done) == JV_KIND_OBJECT ? jv_object_get(jv_copy(done), jv_string(idx)) : jv_invalid();
+				if (!jv_is_valid(d))
+					called = 1;
+				jv_free(d);
+			}
+			jv_free(k);
+			jv_free(v);
+		}
+		jv_free(done);
+	} else {
+		jv c = jv_object_get(jv_copy(calls), jv_string(pn->qid));
+		called = jv_is_valid(c) && jv_get_kind(c) == JV_KIND_TRUE;
+		jv_free(c);
+	}
 	if (!called)
 		return 1;
 	const struct action_desc *d = pn->desc ? pn->desc : registry_find(st->action);
@@ -2343,14 +2386,9 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 			jv_free(ev);
 			continue;
 		}
-		if (!strcmp(name, "call") && step) {
-			/* "qid[3]" and "qid" both mark qid as called */
-			char q[1200];
-			snprintf(q, sizeof(q), "%s", step);
-			char *br = strchr(q, '[');
-			if (br)
-				*br = '\0';
-			calls = jv_object_set(calls, jv_string(q), jv_true());
+		if (!strcmp(name, "call") && step && !strstr(step, ".rollback.")) {
+			/* keyed as journaled: "qid" or "qid[3]" */
+			calls = jv_object_set(calls, jv_string(step), jv_true());
 		} else if (!strcmp(name, "step_started") && n >= 0) {
 			running = jv_object_set(running, jv_string(step), jv_true());
 		} else if (!strcmp(name, "item_finished") && n >= 0) {

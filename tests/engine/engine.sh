@@ -673,6 +673,40 @@ EOF
 	ok "one line per call with args, result, timing"
 	;;
 
+resume-foreach)
+	# kill -9 in the middle of a for_each: finished items are not run again, the one
+	# that was running is uncertain (exec changes things) and runs again only on request
+	cat >rb.yaml <<'EOF'
+runbook: resume-foreach
+params: {dir: {type: string}}
+steps:
+  - id: each
+    for_each: '[1, 2, 3, 4, 5]'
+    concurrency: 1
+    action: exec
+    with: {argv: [sh, -c, 'echo "$2" >>"$1/count"; sleep 0.4', sh, "${{ .params.dir }}", "${{ .item }}"]}
+    outputs: {n: .item}
+  - id: check
+    assert:
+      - that: .steps.each.outputs.n == [1, 2, 3, 4, 5]
+EOF
+	mkdir d
+	"$RB" run --state-dir "$ST" rb.yaml -p dir="$T/d" </dev/null >out 2>&1 &
+	pid=$!
+	for _ in $(seq 200); do
+		[ "$(cat d/count 2>/dev/null | wc -l)" = 3 ] && break
+		sleep 0.02
+	done
+	kill -9 $pid; wait $pid 2>/dev/null
+	[ "$(tr '\n' ' ' <d/count)" = "1 2 3 " ] || fail "before resume: $(tr '\n' ' ' <d/count)"
+	id=$(run_id)
+	"$RB" resume --state-dir "$ST" "$id" </dev/null >out 2>&1; expect_rc 2 $? "resume with an uncertain item"
+	grep -q -- "--rerun each" out || fail "no clear message: $(cat out)"
+	"$RB" resume --state-dir "$ST" "$id" --rerun each </dev/null >out 2>&1; expect_rc 0 $? "resume --rerun each"
+	[ "$(tr '\n' ' ' <d/count)" = "1 2 3 3 4 5 " ] || fail "after resume: $(tr '\n' ' ' <d/count)"
+	ok "items 1 and 2 not repeated; outputs complete in item order"
+	;;
+
 *)
 	fail "unknown case"
 	;;
