@@ -71,7 +71,8 @@ static const struct action_arg pg_compare_args[] = {
 };
 static const struct action_arg pg_integrity_args[] = {
 	{ "schemas", ARG_LIST, 0, NULL, "schemas to check (default: every user schema)" },
-	{ "rules", ARG_LIST, 0, NULL, "extra checks: [{name, sql}], each query must return 0" },
+	{ "rules", ARG_LIST, 0, NULL, "extra checks: [{name, sql, params?}], each query's first value must be 0" },
+	{ "foreign_keys", ARG_BOOL, 0, "true", "count orphans of every foreign key in the catalog" },
 	{ "null_keys", ARG_BOOL, 0, "true", "count NULLs in primary key columns (a full scan per table)" },
 	{ "fail", ARG_BOOL, 0, "true", "fail the step when a problem is found" },
 	CONN_ARG, PG_ARGS_END,
@@ -759,6 +760,7 @@ static int pg_integrity_run(struct action_call *call, jv args, jv *out)
 	struct buf sql = BUF_INIT(0);
 	PGresult *r = NULL;
 	int rc = -1, fail = dbmod_bool(call, args, "fail", 1), null_keys = dbmod_bool(call, args, "null_keys", 1);
+	int check_fks = dbmod_bool(call, args, "foreign_keys", 1);
 	double problems = 0;
 	char *schemas_json = NULL;
 	const char *sp[1];
@@ -768,7 +770,7 @@ static int pg_integrity_run(struct action_call *call, jv args, jv *out)
 	schemas_json = jvx_dump(jv_get_kind(schemas) == JV_KIND_ARRAY ? jv_copy(schemas) : jv_array());
 	sp[0] = schemas_json;
 	/* every foreign key with its column names in key order */
-	if (pgx_query_json(&x,
+	if (check_fks && pgx_query_json(&x,
 		"SELECT c.conname AS constraint, quote_ident(cn.nspname) || '.' || quote_ident(cr.relname) AS child,"
 		" quote_ident(pn.nspname) || '.' || quote_ident(pr.relname) AS parent,"
 		" cn.nspname || '.' || cr.relname AS child_name, pn.nspname || '.' || pr.relname AS parent_name,"
@@ -783,7 +785,7 @@ static int pg_integrity_run(struct action_call *call, jv args, jv *out)
 		" AND (jsonb_array_length($1::jsonb) = 0 OR $1::jsonb ? cn.nspname)"
 		" ORDER BY cn.nspname, cr.relname, c.conname", 1, sp, -1, &fks, &err) < 0)
 		goto out;
-	jv fkrows = jvx_get(fks, "rows");
+	jv fkrows = check_fks ? jvx_get(fks, "rows") : jv_array();
 	jv_array_foreach(fkrows, i, fk) {
 		jv cols = jvx_get(fk, "cols"), refcols = jvx_get(fk, "refcols"), n = jv_null();
 		buf_reset(&sql);
@@ -904,11 +906,17 @@ fkfail:
 				err = jvx_error("InvalidArgument", "rule %d has no sql", i + 1);
 				goto out;
 			}
-			if (pgx_scalar(&x, rsql, 0, NULL, &v, &err) < 0) {
+			jv rp = jvx_get(rule, "params");
+			char **rvals = NULL;
+			int nrv = 0, prc = pgx_params(rp, &rvals, &nrv, &err);
+			jv_free(rp);
+			if (prc < 0 || pgx_scalar(&x, rsql, nrv, (const char *const *)rvals, &v, &err) < 0) {
+				pgx_params_free(rvals, nrv);
 				err = jv_object_set(err, jv_string("rule"), jv_string(rname ? rname : rsql));
 				jv_free(rule);
 				goto out;
 			}
+			pgx_params_free(rvals, nrv);
 			if (pg_number(v, &d) < 0)
 				d = jv_get_kind(v) == JV_KIND_NULL ? 0 : 1;
 			rule_out = jv_array_append(rule_out, jv_object_set(jv_object_set(jv_object(),
