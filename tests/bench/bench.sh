@@ -5,6 +5,7 @@
 #   (b) engine overhead per step: `runbook run` of 1,000 exec `true` steps against a
 #       bash loop of 1,000 /bin/true invocations (fork + exec each, like the engine)
 # Usage: bench.sh [RUNBOOK_EXE]     default: builds build-bench (release) and uses it
+# Needs bash, awk and python3 (gen.py generates the runbooks, timeit.py times the runs).
 # Environment: SIZES (default "1000 10000 100000"), RUNS (default 5; 3 for >= 100000),
 #              STEPS_TRUE (default 1000)
 set -euo pipefail
@@ -25,26 +26,13 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export NO_COLOR=1
 
-now_ns() { date +%s%N; }
 div() { awk -v a="$1" -v b="$2" -v f="${3:-%.4f}" 'BEGIN { printf f, a / b }'; }
 
-# median of the wall times (ms) of running "$@" RUNS times; fails if a run fails
-median_ms() {
-	local runs=$1 i t0 t1
+# "WALL_MS CPU_MS": medians over RUNS runs (timeit.py; CPU = user + system)
+measure() {
+	local runs=$1
 	shift
-	local times=()
-	for ((i = 0; i < runs; i++)); do
-		t0=$(now_ns)
-		"$@" >/dev/null 2>"$work/err" </dev/null || {
-			echo "bench: '$*' failed:" >&2
-			head -20 "$work/err" >&2
-			return 1
-		}
-		t1=$(now_ns)
-		times+=($(((t1 - t0) / 1000)))   # microseconds
-	done
-	printf '%s\n' "${times[@]}" | sort -n |
-		awk '{ a[NR] = $1 } END { m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; printf "%.1f\n", m / 1000 }'
+	python3 "$here/timeit.py" "$runs" "$@"
 }
 
 echo "runbook benchmarks: $("$rb" --version), $(nproc) CPUs, $(uname -sr)"
@@ -54,32 +42,35 @@ if command -v hyperfine >/dev/null; then
 fi
 echo
 
-echo "(a) validate and plan, median of RUNS runs"
-printf '%-8s %-6s %12s %10s %12s %10s\n' steps runs "validate ms" "ms/step" "plan ms" "ms/step"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) (wall times suffer on a busy machine; CPU times less)"
+echo
+
+echo "(a) validate and plan: medians of RUNS runs; ms/step from CPU time"
+printf '%-8s %-5s %10s %9s %10s | %10s %9s %10s\n' steps runs "validate" "cpu ms" "cpu ms/st" \
+	"plan" "cpu ms" "cpu ms/st"
 for n in $sizes; do
 	f=$work/mix-$n.yaml
 	python3 "$here/gen.py" mix "$n" > "$f"
 	runs=${RUNS:-5}
 	[ "$n" -ge 100000 ] && runs=${RUNS:-3}
-	v=$(median_ms "$runs" "$rb" validate "$f")
-	p=$(median_ms "$runs" "$rb" plan "$f")
-	printf '%-8s %-6s %12s %10s %12s %10s\n' "$n" "$runs" "$v" "$(div "$v" "$n")" \
-		"$p" "$(div "$p" "$n")"
+	read -r vw vc < <(measure "$runs" "$rb" validate "$f")
+	read -r pw pc < <(measure "$runs" "$rb" plan "$f")
+	printf '%-8s %-5s %8sms %9s %10s | %8sms %9s %10s\n' "$n" "$runs" "$vw" "$vc" "$(div "$vc" "$n")" \
+		"$pw" "$pc" "$(div "$pc" "$n")"
 done
 echo
 
-echo "(b) engine overhead: $steps_true exec 'true' steps, median of ${RUNS:-5} runs"
+runs=${RUNS:-5}
+echo "(b) engine overhead: $steps_true exec 'true' steps, medians of $runs runs"
 python3 "$here/gen.py" true "$steps_true" > "$work/true.yaml"
 python3 "$here/gen.py" true-par "$steps_true" > "$work/true-par.yaml"
-run_seq() { "$rb" run "$work/true.yaml" --yes --state-dir "$work/state" --output json; }
-run_par() { "$rb" run "$work/true-par.yaml" --yes --state-dir "$work/state" --output json --max-parallel 4; }
-bash_loop() { local i; for ((i = 0; i < steps_true; i++)); do /bin/true; done; }
-s=$(median_ms "${RUNS:-5}" run_seq)
-pa=$(median_ms "${RUNS:-5}" run_par)
-b=$(median_ms "${RUNS:-5}" bash_loop)
-printf '%-50s %10s %12s\n' "" "total ms" "ms per step"
-printf '%-50s %10s %12s\n' "runbook run, $steps_true steps in order" "$s" "$(div "$s" "$steps_true" %.3f)"
-printf '%-50s %10s %12s\n' "runbook run, $steps_true independent, --max-parallel 4" "$pa" "$(div "$pa" "$steps_true" %.3f)"
-printf '%-50s %10s %12s\n' "bash loop, $steps_true x /bin/true" "$b" "$(div "$b" "$steps_true" %.3f)"
-echo "ratio runbook (in order) / bash: $(div "$s" "$b" %.2f)x;" \
-	"engine overhead per step: $(awk -v s="$s" -v b="$b" -v n="$steps_true" 'BEGIN { printf "%.3f", (s - b) / n }') ms"
+read -r sw sc < <(measure "$runs" "$rb" run "$work/true.yaml" --yes --state-dir "$work/state" --output json)
+read -r pw pc < <(measure "$runs" "$rb" run "$work/true-par.yaml" --yes --state-dir "$work/state" \
+	--output json --max-parallel 4)
+read -r bw bc < <(measure "$runs" bash -c 'for ((i = 0; i < $1; i++)); do /bin/true; done' bash "$steps_true")
+printf '%-52s %9s %9s %12s\n' "" "wall ms" "cpu ms" "wall ms/step"
+printf '%-52s %9s %9s %12s\n' "runbook run, $steps_true steps in order" "$sw" "$sc" "$(div "$sw" "$steps_true" %.3f)"
+printf '%-52s %9s %9s %12s\n' "runbook run, $steps_true independent, --max-parallel 4" "$pw" "$pc" "$(div "$pw" "$steps_true" %.3f)"
+printf '%-52s %9s %9s %12s\n' "bash loop, $steps_true x /bin/true" "$bw" "$bc" "$(div "$bw" "$steps_true" %.3f)"
+echo "ratio runbook (in order) / bash loop: wall $(div "$sw" "$bw" %.2f)x, cpu $(div "$sc" "$bc" %.2f)x;" \
+	"engine overhead per step: $(awk -v s="$sw" -v b="$bw" -v n="$steps_true" 'BEGIN { printf "%.3f", (s - b) / n }') ms wall"
