@@ -15,12 +15,14 @@ static const struct action_desc core_actions[] = {
 	{ "exec",
 	  "run a program (never through a shell unless shell: true); mutating unless read_only: true",
 	  core_exec_args,
-	  "{exit_code, stdout, stderr, json (parse: json), lines (parse: lines), duration_ms}",
+	  "{exit_code, stdout, stderr, json (parse: json), lines (parse: lines), duration_ms}; "
+	  "stdout and stderr are kept up to 16 MiB each; errors: ExitCode (with exit_code and the "
+	  "end of stderr), Signal, Timeout, Cancelled, OutputTooLarge, ParseError, CommandNotFound",
 	  ACT_MUTATING, 1000, core_exec_run, core_exec_mutates, NULL, NULL },
 	{ "sleep",
 	  "wait for a duration on the run's clock (virtual in rehearsals)",
 	  core_sleep_args,
-	  "{slept_ms}",
+	  "{slept_ms}; errors: Timeout (the step's deadline came first), Cancelled",
 	  ACT_IDEMPOTENT, 0, core_sleep_run, NULL, NULL, NULL },
 	{ "log",
 	  "write a message to the run's output and journal",
@@ -30,7 +32,10 @@ static const struct action_desc core_actions[] = {
 	{ "http.request",
 	  "send an HTTP(S) request (libcurl, TLS verified); mutating unless the method is GET, HEAD or OPTIONS",
 	  core_http_args,
-	  "{status, headers (names lowercased), body, json (when the reply's content-type is JSON), duration_ms}",
+	  "{status, headers (names lowercased), body, json (when the reply's content-type is JSON), "
+	  "duration_ms}; the body is kept up to 16 MiB; errors: HttpStatus (with status; transient for "
+	  "429 and 5xx), ConnectFailed, ConnectionReset, Timeout (transient), TLSError, ResolveFailed, "
+	  "ResponseTooLarge",
 	  0, 500, core_http_run, core_http_mutates, NULL, NULL },
 	{ NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
