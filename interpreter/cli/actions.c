@@ -196,6 +196,46 @@ static void text_module(const struct module_desc *m, int width)
 		printf("  %-*s %-9s  %s\n", width, d->name, mutating_label(d), d->summary ? d->summary : "");
 }
 
+/* actions named PREFIX.something ("rds" -> rds.*); 0 if none */
+static int has_prefix(const char *d, const char *prefix)
+{
+	size_t n = strlen(prefix);
+
+	return !strncmp(d, prefix, n) && d[n] == '.';
+}
+
+static int group_count(const char *prefix)
+{
+	const struct module_desc *m;
+	int n = 0;
+
+	for (int i = 0; (m = registry_module_at(i)); i++)
+		for (const struct action_desc *d = m->actions; d && d->name; d++)
+			n += has_prefix(d->name, prefix);
+	return n;
+}
+
+static void group_print(const char *prefix, enum actions_format fmt, int width)
+{
+	const struct module_desc *m;
+	jv list = jv_array();
+
+	for (int i = 0; (m = registry_module_at(i)); i++)
+		for (const struct action_desc *d = m->actions; d && d->name; d++) {
+			if (!has_prefix(d->name, prefix))
+				continue;
+			if (fmt == FMT_JSON)
+				list = jv_array_append(list, action_json(m, d));
+			else
+				printf("%-*s %-9s  %s\n", width, d->name, mutating_label(d),
+				       d->summary ? d->summary : "");
+		}
+	if (fmt == FMT_JSON)
+		print_json(jv_object_set(jv_object(), jv_string("actions"), list));
+	else
+		jv_free(list);
+}
+
 static int name_width(void)
 {
 	const struct module_desc *m;
@@ -333,7 +373,8 @@ static void usage_help(void)
 	printf("usage: runbook actions [NAME] [--format text|json|man]\n\n"
 	       "Without NAME, lists every action by module (mutating, read-only, or depends on\n"
 	       "its arguments). NAME is an action (shows its arguments, result, whether it\n"
-	       "mutates, is idempotent, its typical duration) or a module (lists its actions).\n"
+	       "mutates, is idempotent, its typical duration), a module (lists its actions)\n"
+	       "or a name prefix such as rds (lists rds.*).\n"
 	       "--format man prints the whole runbook-actions(7) page.\n");
 }
 
@@ -387,6 +428,10 @@ int cmd_actions(int argc, char **argv)
 		d = registry_find(name);
 		if (!d)
 			m = registry_module(name);
+		if (!d && !m && fmt != FMT_MAN && group_count(name)) {
+			group_print(name, fmt, name_width());
+			return fflush(stdout) == 0 ? 0 : 1;
+		}
 		if (!d && !m) {
 			const char *s = registry_suggest(name);
 

@@ -33,6 +33,9 @@ has http "$out" 'with the defaults: no'
 t module 0 "$rb" actions core
 has module "$out" '^  log '
 
+t prefix 0 "$rb" actions http
+has prefix "$out" '^http\.request +depends '
+
 t typo 2 "$rb" actions exce
 has typo "$err" "unknown action 'exce' \(did you mean 'exec'\?\)"
 t typo2 2 "$rb" actions http.requst
