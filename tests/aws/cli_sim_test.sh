@@ -9,6 +9,7 @@ tmp=$(mktemp -d)
 sim_pid=
 cleanup() { [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
+[ -n "${KEEP_OUT:-}" ] && trap "cp $tmp/run.out $KEEP_OUT; cleanup" EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 unset http_proxy HTTP_PROXY all_proxy ALL_PROXY
 
