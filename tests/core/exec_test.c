@@ -254,6 +254,7 @@ static void test_cancel(void)
 	pthread_t th;
 	int64_t t0 = test_now_ms();
 	jv r;
+	char path[64];
 
 	tcall_init(&t, "exec", clk);
 	pthread_create(&th, NULL, cancel_later, (void *)&t.cancel);
@@ -267,10 +268,14 @@ static void test_cancel(void)
 	/* cancelled before it starts: nothing runs */
 	tcall_init(&t, "exec", clk);
 	t.cancel = 1;
-	unlink("/tmp/rb-exec-cancelled");
-	CHECK(tcall_run(&t, "{\"argv\": [\"touch\", \"/tmp/rb-exec-cancelled\"]}", &r) == -1);
+	{
+		char a[128];
+		snprintf(path, sizeof(path), "/tmp/rb-exec-cancelled-%d", (int)getpid());
+		snprintf(a, sizeof(a), "{\"argv\": [\"touch\", \"%s\"]}", path);
+		CHECK(tcall_run(&t, a, &r) == -1);
+	}
 	CHECK_STR(tstr(r, "code"), "Cancelled");
-	CHECK(access("/tmp/rb-exec-cancelled", F_OK) != 0);
+	CHECK(access(path, F_OK) != 0);
 	jv_free(r);
 	tcall_release(&t);
 }
@@ -357,10 +362,14 @@ static void test_shell(void)
 	jv r;
 
 	/* a command string without shell: true is refused, and nothing runs */
-	CHECK(ex("{\"command\": \"touch /tmp/rb-exec-must-not-exist\"}", &r, &t) == -1);
+	char path[64], a[128];
+
+	snprintf(path, sizeof(path), "/tmp/rb-exec-must-not-exist-%d", (int)getpid());
+	snprintf(a, sizeof(a), "{\"command\": \"touch %s\"}", path);
+	CHECK(ex(a, &r, &t) == -1);
 	CHECK_STR(tstr(r, "code"), "BadArgs");
 	CHECK(tcontains(tstr(r, "message"), "shell: true"));
-	CHECK(access("/tmp/rb-exec-must-not-exist", F_OK) != 0);
+	CHECK(access(path, F_OK) != 0);
 	jv_free(r);
 	tcall_release(&t);
 
