@@ -561,9 +561,9 @@ static void slot_remove(struct engine *e, struct task *t)
 static jv eval_outputs(struct engine *e, struct task *t, jv result, jv *err)
 {
 	const struct rb_step *st = t->step;
-	jv outs = jv_object();
 	if (st->noutputs == 0 && st->kind == STEP_USES)
 		return jv_copy(result);
+	jv outs = jv_object();
 	jv c = ctx_for(e, t->scope, t->item_v, result);
 	for (int i = 0; i < st->noutputs; i++) {
 		if (expr_unknown(e, t->scope, st->outputs[i].expr)) {
@@ -1409,7 +1409,9 @@ static void node_start(struct engine *e, int n)
 	if (st->kind == STEP_ACTION)
 		ev = jv_object_set(ev, jv_string("action"), jv_string(st->action));
 	ev = jv_object_set(ev, jv_string("attempts"), jv_number(st->retry.attempts > 0 ? st->retry.attempts : 1));
-	emit(e, ev, 1);
+	/* an action's start reaches the disk with its first mutating call (invoke.c
+	 * syncs it ahead of the call); until then losing it changes nothing */
+	emit(e, ev, st->kind != STEP_ACTION);
 
 	jv c = ctx_for(e, pn->scope, jv_invalid(), jv_invalid());
 	int skip = 0;
