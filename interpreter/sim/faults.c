@@ -25,13 +25,12 @@ int sim_fault_kind_parse(const char *name)
 
 double sim_rand(struct sim *s)
 {
-	/* xorshift64* */
-	uint64_t x = s->rng ? s->rng : 0x9e3779b97f4a7c15ull;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	s->rng = x;
-	return (double)((x * 0x2545f4914f6cdd1dull) >> 11) / 9007199254740992.0;
+	/* splitmix64: well mixed even from small seeds */
+	uint64_t z = (s->rng += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	z ^= z >> 31;
+	return (double)(z >> 11) / 9007199254740992.0;
 }
 
 static int rule_matches(const struct sim_fault *f, const char *service, const char *op)

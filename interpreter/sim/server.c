@@ -589,6 +589,8 @@ static void dispatch(struct sim *s, struct sim_req *r, struct sim_resp *o)
 			latency = f->latency_ms;
 		else
 			sim_fault_apply(s, f, r, o);
+		if (o->errored)
+			count(&s->c_errors, o->code);
 	}
 	pthread_mutex_unlock(&s->lock);
 	if (f && f->kind != FAULT_LATENCY)
@@ -745,6 +747,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	return ret;
 }
 
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	/* an injected reset makes MHD say so; everything else is worth showing */
+	if (strstr(fmt, "Application reported internal error"))
+		return;
+	fputs("runbook: sim: ", stderr);
+	vfprintf(stderr, fmt, ap);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 			 enum MHD_RequestTerminationCode toe)
 {
@@ -814,6 +825,7 @@ struct sim *sim_start_opts(const char *scenario_path, const char *listen, struct
 				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
+				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
 				  MHD_OPTION_END);
 	if (!s->mhd) {
 		diag_error(dl, NULL, "cannot listen on '%s': %s", listen ? listen : "127.0.0.1:0",
