@@ -491,6 +491,10 @@ static void test_faults(struct sim *s)
 	printf("fault run: 40 calls succeeded, %.0f faults injected; counters %s\n", injected, dump);
 	free(dump);
 	CHECK(injected > 0);
+	/* every injected fault cost exactly one retry, nothing more: 30 DescribeDBInstances and
+	 * 10 GetObject succeeded, the rest of the requests are the faults' retries */
+	CHECK(counter(s, "requests", "DescribeDBInstances") == 30 + counter(s, "faults", "DescribeDBInstances"));
+	CHECK(counter(s, "requests", "GetObject") == 10 + counter(s, "faults", "GetObject"));
 	jv_free(f);
 	jv_free(c);
 }
