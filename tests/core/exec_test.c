@@ -437,6 +437,41 @@ static void test_mutates(void)
 	CHECK(!(d->flags & ACT_IDEMPOTENT));
 }
 
+static void test_dry_run(void)
+{
+	struct tcall t;
+	char path[64], a[512];
+	jv r;
+
+	snprintf(path, sizeof(path), "/tmp/rb-exec-dry-%d", (int)getpid());
+	unlink(path);
+	tcall_init(&t, "exec", clk);
+	CHECK(t.call.desc->dry_run != NULL);
+	snprintf(a, sizeof(a), "{\"argv\": [\"touch\", \"%s\", \"it's\"], \"env\": {\"PGPASSWORD\": \"pw-value-123\"},"
+		 " \"stdin\": \"abc\", \"timeout\": \"90s\"}", path);
+	CHECK(t.call.desc->dry_run(&t.call, tcall_defaults(t.call.desc, jv_parse(a)), &r) == 0);
+	CHECK(jv_get_kind(r) == JV_KIND_STRING);
+	if (jv_get_kind(r) == JV_KIND_STRING) {
+		const char *d = jv_string_value(r);
+		CHECK(tcontains(d, "would run /"));              /* resolved on PATH */
+		CHECK(tcontains(d, "bin/touch "));
+		CHECK(tcontains(d, "'it'\\''s'"));              /* quoted as a shell would read it */
+		CHECK(tcontains(d, "with env PGPASSWORD"));
+		CHECK(!tcontains(d, "pw-value-123"));            /* names, never values */
+		CHECK(tcontains(d, "3 bytes on stdin") && tcontains(d, "timeout 1m30s"));
+	}
+	CHECK(access(path, F_OK) != 0);                      /* nothing ran */
+	jv_free(r);
+
+	CHECK(t.call.desc->dry_run(&t.call, jv_parse("{\"argv\": [\"no-such-program-xyz\"]}"), &r) == 0);
+	CHECK(tcontains(jv_string_value(r), "cannot start now: 'no-such-program-xyz' is not found on PATH"));
+	jv_free(r);
+	CHECK(t.call.desc->dry_run(&t.call, jv_parse("{\"command\": \"true\"}"), &r) == 0);
+	CHECK(tcontains(jv_string_value(r), "cannot start now") && tcontains(jv_string_value(r), "shell: true"));
+	jv_free(r);
+	tcall_release(&t);
+}
+
 static void test_many(void)
 {
 	struct tcall t;
@@ -469,6 +504,7 @@ int main(void)
 	test_output_cap();
 	test_background_holder();
 	test_mutates();
+	test_dry_run();
 	test_many();
 	clock_free(clk);
 	return check_done("exec");

@@ -18,7 +18,7 @@ static const struct action_desc core_actions[] = {
 	  "{exit_code, stdout, stderr, json (parse: json), lines (parse: lines), duration_ms}; "
 	  "stdout and stderr are kept up to 16 MiB each; errors: ExitCode (with exit_code and the "
 	  "end of stderr), Signal, Timeout, Cancelled, OutputTooLarge, ParseError, CommandNotFound",
-	  ACT_MUTATING, 1000, core_exec_run, core_exec_mutates, NULL, NULL },
+	  ACT_MUTATING, 1000, core_exec_run, core_exec_mutates, core_exec_dry_run, NULL },
 	{ "sleep",
 	  "wait for a duration on the run's clock (virtual in rehearsals)",
 	  core_sleep_args,

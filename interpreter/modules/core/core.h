@@ -15,6 +15,7 @@ extern const struct action_arg core_exec_args[], core_sleep_args[], core_log_arg
 	core_http_args[];
 int core_exec_run(struct action_call *call, jv args, jv *out);
 int core_exec_mutates(jv args);
+int core_exec_dry_run(struct action_call *call, jv args, jv *out);
 int core_sleep_run(struct action_call *call, jv args, jv *out);
 int core_log_run(struct action_call *call, jv args, jv *out);
 int core_http_run(struct action_call *call, jv args, jv *out);

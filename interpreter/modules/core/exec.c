@@ -729,3 +729,122 @@ out_spec:
 	jv_free(args);
 	return ret;
 }
+
+/* ---- --dry-run: describe, never run ---- */
+
+/* where posix_spawnp would find the program, or NULL (malloc'd) */
+static char *exec_resolve(const struct exec_spec *s)
+{
+	const char *prog = s->argv[0], *path, *p, *end;
+	struct buf b = BUF_INIT(0);
+
+	if (strchr(prog, '/')) {
+		if (prog[0] != '/' && s->cwd)
+			buf_addf(&b, "%s/%s", s->cwd, prog);
+		else
+			buf_adds(&b, prog);
+		if (access(buf_str(&b), X_OK) == 0)
+			return buf_detach(&b);
+		buf_release(&b);
+		return NULL;
+	}
+	path = getenv("PATH");
+	if (!path)
+		path = "/bin:/usr/bin";
+	for (p = path; ; p = end + 1) {
+		end = strchr(p, ':');
+		if (!end)
+			end = p + strlen(p);
+		buf_reset(&b);
+		if (end == p)            /* an empty PATH element is the current directory */
+			buf_addf(&b, "./%s", prog);
+		else
+			buf_addf(&b, "%.*s/%s", (int)(end - p), p, prog);
+		if (access(buf_str(&b), X_OK) == 0) {
+			struct stat st;
+			if (stat(buf_str(&b), &st) == 0 && S_ISREG(st.st_mode))
+				return buf_detach(&b);
+		}
+		if (!*end)
+			break;
+	}
+	buf_release(&b);
+	return NULL;
+}
+
+/* an argv item as a shell would need it to read it back (display only) */
+static void quote_arg(struct buf *b, const char *a)
+{
+	const char *c;
+
+	if (*a && strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-") == strlen(a)) {
+		buf_adds(b, a);
+		return;
+	}
+	buf_addc(b, '\'');
+	for (c = a; *c; c++) {
+		if (*c == '\'')
+			buf_adds(b, "'\\''");
+		else
+			buf_addc(b, *c);
+	}
+	buf_addc(b, '\'');
+}
+
+/* The description shown instead of the call: the program as it would be found, its
+ * arguments, cwd, the NAMES of env variables (never their values), stdin size; or
+ * "... cannot start now: ..." when it could not start as things are (bad args, program
+ * missing; an earlier step that was only described might have created it). */
+int core_exec_dry_run(struct action_call *call, jv args, jv *out)
+{
+	struct exec_spec s;
+	jv err = jv_invalid(), env = core_arg(call, args, "env");
+	struct buf b = BUF_INIT(64 << 10);
+	char *prog = NULL, tmp[32];
+	int i;
+
+	if (spec_parse(call, args, &s, &err) < 0) {
+		const char *m = jvx_str(err, "message");
+		buf_addf(&b, "would call exec, but it cannot start now: %s", m ? m : "bad arguments");
+		goto done;
+	}
+	prog = exec_resolve(&s);
+	if (!prog) {
+		buf_addf(&b, "would call exec, but it cannot start now: '%s' %s", s.argv[0],
+			 strchr(s.argv[0], '/') ? "is not an executable file" : "is not found on PATH");
+		goto done;
+	}
+	buf_adds(&b, "would run ");
+	quote_arg(&b, prog);
+	for (i = 1; i < s.argc; i++) {
+		buf_addc(&b, ' ');
+		quote_arg(&b, s.argv[i]);
+	}
+	if (s.cwd) {
+		buf_adds(&b, " in ");
+		quote_arg(&b, s.cwd);
+	}
+	if (jv_get_kind(env) == JV_KIND_OBJECT && jv_object_length(jv_copy(env)) > 0) {
+		int first = 1;
+		buf_adds(&b, " with env");
+		jv_object_foreach(env, key, val) {
+			buf_addf(&b, "%s%s", first ? " " : ",", jv_string_value(key));
+			first = 0;
+			jv_free(key);
+			jv_free(val);
+		}
+	}
+	if (s.input)
+		buf_addf(&b, ", %zu bytes on stdin", s.input_len);
+	if (s.timeout_ms >= 0)
+		buf_addf(&b, ", timeout %s", dur_format(s.timeout_ms, tmp, sizeof(tmp)));
+done:
+	*out = jv_string(buf_str(&b));
+	buf_release(&b);
+	free(prog);
+	jv_free(err);
+	jv_free(env);
+	spec_release(&s);
+	jv_free(args);
+	return 0;
+}
