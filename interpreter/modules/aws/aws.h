@@ -30,7 +30,8 @@ enum aws_scalar_kind { AWS_SCALAR_NUM = 1, AWS_SCALAR_BOOL };
 struct aws_list_shape { const char *service, *wrapper, *item; };
 struct aws_scalar_shape { const char *name; int kind; };
 extern const struct aws_list_shape aws_list_shapes[];
-extern const struct aws_scalar_shape aws_scalar_shapes[];
+extern const struct aws_scalar_shape aws_scalar_shapes[];   /* sorted by name */
+extern const int aws_scalar_shapes_n;
 /* the item name of a list wrapper in a service, or NULL if it is not a known list */
 const char *aws_list_item(const char *service, const char *wrapper);
 int aws_scalar_kind(const char *name);

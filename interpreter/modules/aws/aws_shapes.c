@@ -623,3 +623,4 @@ const struct aws_scalar_shape aws_scalar_shapes[] = {
 	{"x-amz-tagging-count", AWS_SCALAR_NUM},
 	{NULL, 0}
 };
+const int aws_scalar_shapes_n = 285;

@@ -48,3 +48,4 @@ print('const struct aws_scalar_shape aws_scalar_shapes[] = {')
 for n in sorted(scalars):
     print('\t{"%s", %s},' % (n, 'AWS_SCALAR_BOOL' if scalars[n] == 'bool' else 'AWS_SCALAR_NUM'))
 print('\t{NULL, 0}\n};')
+print('const int aws_scalar_shapes_n = %d;' % len(scalars))

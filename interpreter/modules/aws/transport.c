@@ -63,10 +63,7 @@ const char *aws_list_item(const char *service, const char *wrapper)
 int aws_scalar_kind(const char *name)
 {
 	/* binary search: the generated table is sorted */
-	int lo = 0, hi = 0;
-	while (aws_scalar_shapes[hi].name)
-		hi++;
-	hi--;
+	int lo = 0, hi = aws_scalar_shapes_n - 1;
 	while (lo <= hi) {
 		int mid = (lo + hi) / 2, c = strcmp(aws_scalar_shapes[mid].name, name);
 		if (!c)
