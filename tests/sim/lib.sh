@@ -26,16 +26,26 @@ unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL
 : > "$AWS_CONFIG_FILE"
 : > "$AWS_SHARED_CREDENTIALS_FILE"
 
+# stop the simulator; it must exit 0 on SIGTERM (a sanitizer report would make it fail)
 sim_stop() {
 	if [ -n "$SIM_PID" ]; then
 		kill "$SIM_PID" 2>/dev/null
 		wait "$SIM_PID" 2>/dev/null
+		local rc=$?
 		SIM_PID=
+		if [ $rc -ne 0 ]; then
+			echo "not ok - the simulator exited $rc on SIGTERM:"
+			tail -30 "$TMP/sim.err"
+			FAILS=$((FAILS + 1))
+		fi
 	fi
 }
 cleanup() {
+	local rc=$?
 	sim_stop
 	rm -rf "$TMP"
+	[ "$FAILS" -ne 0 ] && exit 1
+	exit $rc
 }
 trap cleanup EXIT
 
@@ -94,6 +104,7 @@ expect_error() {
 }
 
 finish() {
+	sim_stop
 	if [ "$FAILS" -ne 0 ]; then
 		echo "$FAILS check(s) failed; simulator log:"
 		cat "$SIM_LOG" 2>/dev/null | tail -40
