@@ -29,7 +29,7 @@ C=$(jq -cn --arg p "$REDIS_PORT" --arg s "$SECRET" --arg bad "$BADPW" --arg bp "
   badpw: {host: "127.0.0.1", port: ($p | tonumber), username: "rbuser", password: $bad},
   refused: {host: "127.0.0.1", port: 1},
   blackhole: {host: "127.0.0.1", port: ($bp | tonumber), connect_timeout: "2s"}
-}}')
+}, pg: {shop: {conninfo: "dbname=rbshop"}}}')
 d() { drv --connections "$C" "$@"; }
 
 # ---- ping, dbsize, info
@@ -64,6 +64,18 @@ check_sh "and wrote nothing" test "$($R EXISTS bad:1)" = 0
 d --dry-run redis.warm "$(jq -cn --argjson rows "$ROWS" '{rows: $rows, key: "dry:{id}"}')"
 check "dry-run warm describes" '.ok and .result.dry_run and .result.would_write == 50 and .result.sample_keys[0] == "dry:1"'
 check_sh "dry-run warm wrote nothing" test "$($R --scan --pattern 'dry:*' | wc -l)" = 0
+d redis.warm '{"sql": "SELECT id, name FROM products WHERE id <= $1 ORDER BY id", "params": [20], "pg_connection": "shop", "key": "sq:{id}", "value": "{name}", "batch": 3}'
+check "warm streamed from a PostgreSQL query" '.ok and .result.keys_written == 20 and .result.round_trips == 7'
+check_sh "a streamed value" test "$($R GET sq:20)" = "Product 20"
+d --dry-run redis.warm '{"sql": "SELECT id FROM products", "pg_connection": "shop", "key": "sq2:{id}"}'
+check "dry-run streamed warm counts and renders" '.ok and .result.would_write == 50 and .result.sample_keys == ["sq2:1", "sq2:2", "sq2:3", "sq2:4", "sq2:5"]'
+check_sh "dry-run streamed warm wrote nothing" test "$($R EXISTS sq2:1)" = 0
+d redis.warm '{"sql": "SELECT id FROM products ORDER BY id", "pg_connection": "shop", "key": "sq3:{id}", "value": "{price}", "batch": 10}'
+check "a template naming a column the query lacks fails" '.ok == false and (.error.message | contains("price"))'
+d redis.warm '{"sql": "SELECT 1", "rows": [], "key": "x"}'
+check "rows and sql together are refused" '.error.code == "InvalidArgument"'
+d redis.warm '{"sql": "SELECT * FROM missing_table", "pg_connection": "shop", "key": "x:{id}"}'
+check "a failing query fails the warm-up" '.error.code == "UndefinedTable"'
 d redis.count '{"pattern": "product:*"}'
 check "count by SCAN" '.ok and .result.count == 50 and .result.round_trips >= 1'
 d redis.count '{"pattern": "p:*", "type": "hash", "count": 10}'
@@ -71,7 +83,7 @@ check "count by SCAN with TYPE" '.ok and .result.count == 50 and .result.round_t
 d redis.count '{"pattern": "p:*", "type": "string"}'
 check "count by TYPE excludes others" '.ok and .result.count == 0'
 d redis.sample '{"n": 20}'
-check "sample: random keys with type and TTL" '.ok and (.result.keys | length) > 0 and (.result.keys | all(.type == "string" or .type == "hash")) and ([.result.keys[] | select(.key | startswith("product:")) | .ttl_ms > 0] | all) and .result.dbsize == 152'
+check "sample: random keys with type and TTL" '.ok and (.result.keys | length) > 0 and (.result.keys | all(.type == "string" or .type == "hash")) and ([.result.keys[] | select(.key | startswith("product:")) | .ttl_ms > 0] | all) and .result.dbsize == 172'
 
 # ---- command
 d redis.command '{"argv": ["HGET", "p:7", "name"], "read_only": true}'

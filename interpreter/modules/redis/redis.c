@@ -11,6 +11,8 @@
 #include <string.h>
 #include "redis_priv.h"
 #include "../pg/dbmod.h"
+#include "../pg/pg.h"
+#include "../pg/pg_priv.h"
 #include "../registry.h"
 #include "../../core/bug.h"
 #include "../../core/jvx.h"
@@ -51,7 +53,10 @@ static const struct action_arg redis_bgsave_args[] = {
 	RCONN_ARG, R_ARGS_END,
 };
 static const struct action_arg redis_warm_args[] = {
-	{ "rows", ARG_LIST, ARG_REQUIRED, NULL, "objects to load, e.g. ${{ .steps.q.result.rows }} of a pg.query" },
+	{ "rows", ARG_LIST, 0, NULL, "objects to load, e.g. ${{ .steps.q.result.rows }} of a pg.query (or sql)" },
+	{ "sql", ARG_STRING, 0, NULL, "instead of rows: a query streamed from pg_connection (one row at a time, one snapshot)" },
+	{ "params", ARG_LIST, 0, NULL, "values bound to $1, ... of sql" },
+	{ "pg_connection", ARG_STRING, 0, "\"default\"", "connections.pg entry that sql runs on" },
 	{ "key", ARG_STRING, ARG_REQUIRED, NULL, "key template: {field} is replaced by the row's field, e.g. \"product:{id}\"" },
 	{ "value", ARG_STRING, 0, NULL, "value template for type string (default: the row as JSON)" },
 	{ "type", ARG_STRING, 0, "\"string\"", "string (SET) or hash (HSET)" },
@@ -104,7 +109,7 @@ static const struct action_desc redis_actions[] = {
 	{ "redis.bgsave", "BGSAVE and wait until the snapshot is written (LASTSAVE changes)",
 	  redis_bgsave_args, "{lastsave_before, lastsave, waited_ms}",
 	  ACT_MUTATING | ACT_IDEMPOTENT, 5000, redis_bgsave_run, NULL, redis_bgsave_dry, NULL },
-	{ "redis.warm", "load keys from rows (e.g. a pg.query result): pipelined SET or HSET, optional TTL",
+	{ "redis.warm", "load keys from rows (a pg.query result, or a query streamed from PostgreSQL): pipelined SET or HSET, optional TTL",
 	  redis_warm_args, "{keys_written, round_trips, ms}",
 	  ACT_MUTATING | ACT_IDEMPOTENT, 1000, redis_warm_run, NULL, redis_warm_dry, NULL },
 	{ "redis.compare", "key counts per pattern in two instances", redis_compare_args,
@@ -849,166 +854,288 @@ static int warm_render(const char *tmpl, jv row, int rowno, struct buf *out, jv 
 	return 0;
 }
 
-static int warm_prepare(struct action_call *call, jv args, jv *rows, const char **key, const char **value,
-			int *hash, jv *holds, jv *err)
-{
-	const char *type;
+/* one warm-up: rows (from the rows arg or streamed from PostgreSQL) become pipelined
+ * SET / HSET (+ PEXPIRE) commands, read back a batch at a time */
+struct warm {
+	struct action_call *call;
+	struct rconn c;
+	const char *key, *value;
+	int hash, dry;
+	jv fields;                  /* hash: names to store, or null = every field */
+	int64_t ttl, batch, pending, written;
+	int trips;
+	char ttls[32];
+	struct buf kb, vb;
+	jv sample;                  /* dry-run: the first keys */
+};
 
-	*rows = dbmod_arg(call, args, "rows");
-	*key = dbmod_str(call, args, "key", &holds[0]);
-	*value = dbmod_str(call, args, "value", &holds[1]);
-	type = dbmod_str(call, args, "type", &holds[2]);
-	if (jv_get_kind(*rows) != JV_KIND_ARRAY || !*key) {
-		*err = jvx_error("InvalidArgument", "rows (a list) and key are required");
+static int warm_drain(struct warm *w, jv *err)
+{
+	redisReply *r = NULL;
+	jv first = jv_invalid();
+
+	if (!w->pending)
+		return 0;
+	w->trips++;
+	for (; w->pending > 0; w->pending--) {
+		if (rconn_read(&w->c, &r, err) < 0) {
+			jv_free(first);
+			return -1;
+		}
+		if (r->type == REDIS_REPLY_ERROR && !jv_is_valid(first))
+			first = rconn_reply_error(&w->c, r);
+		freeReplyObject(r);
+	}
+	if (jv_is_valid(first)) {
+		*err = jv_object_set(first, jv_string("rows_before_batch"), jv_number((double)w->written));
 		return -1;
 	}
-	*hash = type && !strcmp(type, "hash");
-	if (type && !*hash && strcmp(type, "string")) {
-		*err = jvx_error("InvalidArgument", "type must be string or hash, not '%s'", type);
-		return -1;
-	}
-	if (*hash && *value) {
-		*err = jvx_error("InvalidArgument", "value is for type string; type hash stores fields");
+	if (action_cancelled(w->call)) {
+		*err = jvx_error("Cancelled", "redis.warm cancelled after %lld rows", (long long)w->written);
 		return -1;
 	}
 	return 0;
 }
 
-static int redis_warm_run(struct action_call *call, jv args, jv *out)
+/* borrows row */
+static int warm_row(struct warm *w, jv row, int64_t rowno, jv *err)
 {
-	struct rconn c;
-	jv hold, holds[3] = { jv_invalid(), jv_invalid(), jv_invalid() }, err = jv_invalid(), rows = jv_invalid();
-	jv fields = dbmod_arg(call, args, "fields");
-	const char *key = NULL, *value = NULL;
-	int hash = 0, rc = -1, trips = 0;
-	int64_t ttl = dbmod_ms(call, args, "ttl", 0), batch = dbmod_int(call, args, "batch", 1000);
-	int64_t t0 = dbmod_mono_ms(), pending = 0, written = 0;
-	struct buf kb = BUF_INIT(0), vb = BUF_INIT(0);
-	char ttls[32];
-	redisReply *r = NULL;
+	if (jv_get_kind(row) != JV_KIND_OBJECT) {
+		*err = jvx_error("InvalidArgument", "row %lld is not an object", (long long)rowno);
+		return -1;
+	}
+	if (warm_render(w->key, row, (int)rowno, &w->kb, err) < 0)
+		return -1;
+	if (w->dry) {
+		if (jv_array_length(jv_copy(w->sample)) < 5)
+			w->sample = jv_array_append(w->sample, jv_string(w->kb.data));
+		w->written++;
+		return 0;
+	}
+	if (!w->hash) {
+		if (w->value) {
+			if (warm_render(w->value, row, (int)rowno, &w->vb, err) < 0)
+				return -1;
+		} else {
+			char *js = jvx_dump(jv_copy(row));
+			buf_reset(&w->vb);
+			buf_adds(&w->vb, js);
+			free(js);
+		}
+		const char *a[] = { "SET", w->kb.data, w->vb.data, "PX", w->ttls };
+		size_t l[] = { 3, w->kb.len, w->vb.len, 2, strlen(w->ttls) };
+		rconn_append(&w->c, w->ttl > 0 ? 5 : 3, a, l);
+		w->pending++;
+	} else {
+		jv names = jv_get_kind(w->fields) == JV_KIND_ARRAY ? jv_copy(w->fields) : jv_keys(jv_copy(row));
+		int nf = jv_array_length(jv_copy(names)), argc = 2;
+		const char **a = xcalloc((size_t)(2 + 2 * nf), sizeof(char *));
+		size_t *l = xcalloc((size_t)(2 + 2 * nf), sizeof(size_t));
+		char **texts = xcalloc((size_t)(nf ? nf : 1), sizeof(char *));
+		a[0] = "HSET";
+		l[0] = 4;
+		a[1] = w->kb.data;
+		l[1] = w->kb.len;
+		for (int f = 0; f < nf; f++) {
+			jv fn = jv_array_get(jv_copy(names), f);
+			jv fv = jv_get_kind(fn) == JV_KIND_STRING ? jvx_get(row, jv_string_value(fn)) : jv_invalid();
+			if (!jv_is_valid(fv)) {
+				jv_free(fn);
+				continue;    /* a listed field absent from this row is skipped */
+			}
+			texts[f] = redis_text(fv);
+			jv_free(fv);
+			a[argc] = jv_string_value(fn);   /* names holds the string */
+			l[argc++] = strlen(jv_string_value(fn));
+			a[argc] = texts[f];
+			l[argc++] = strlen(texts[f]);
+			jv_free(fn);
+		}
+		if (argc > 2) {
+			rconn_append(&w->c, argc, a, l);
+			w->pending++;
+			if (w->ttl > 0) {
+				const char *e[] = { "PEXPIRE", w->kb.data, w->ttls };
+				size_t el[] = { 7, w->kb.len, strlen(w->ttls) };
+				rconn_append(&w->c, 3, e, el);
+				w->pending++;
+			}
+		}
+		for (int f = 0; f < nf; f++)
+			free(texts[f]);
+		free(texts);
+		free(a);
+		free(l);
+		jv_free(names);
+	}
+	w->written++;
+	if (w->pending >= w->batch)
+		return warm_drain(w, err);
+	return 0;
+}
 
-	memset(&c, 0, sizeof(c));
-	c.fd = -1;
-	hold = jv_invalid();
-	if (warm_prepare(call, args, &rows, &key, &value, &hash, holds, &err) < 0)
+/* stream the rows of a query (single-row mode) into the pipeline */
+static int warm_from_pg(struct warm *w, jv args, jv *err)
+{
+	struct pgx x;
+	jv hc, hs, plist = dbmod_arg(w->call, args, "params"), names = jv_array();
+	const char *sql = dbmod_str(w->call, args, "sql", &hs);
+	char **vals = NULL;
+	int n = 0, rc = -1, stopped = 0, ok;
+	PGresult *r = NULL;
+
+	memset(&x, 0, sizeof(x));
+	if (pgx_params(plist, &vals, &n, err) < 0)
 		goto out;
-	if (ttl < 0) {
+	if (pgx_open(&x, w->call, pg_connection_arg(w->call, args, "pg_connection", &hc), err) < 0)
+		goto out;
+	/* a consistent snapshot, read only (also outside --dry-run) */
+	if (pgx_do(&x, "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", err) < 0)
+		goto out;
+	ok = PQsendQueryParams(x.conn, sql, n, NULL, (const char *const *)vals, NULL, NULL, 0);
+	if (!ok) {
+		*err = pgx_error(&x, NULL);
+		goto out;
+	}
+	PQsetSingleRowMode(x.conn);
+	for (;;) {
+		if (pgx_wait(&x, &stopped, err) < 0)
+			goto out;
+		r = PQgetResult(x.conn);
+		if (!r)
+			break;
+		ExecStatusType st = PQresultStatus(r);
+		if (st == PGRES_SINGLE_TUPLE) {
+			if (jv_array_length(jv_copy(names)) == 0)
+				for (int c = 0; c < PQnfields(r); c++)
+					names = jv_array_append(names, jv_string(PQfname(r, c)));
+			jv row = jv_object();
+			for (int c = 0; c < PQnfields(r); c++)
+				row = jv_object_set(row, jv_array_get(jv_copy(names), c), pgx_value(r, 0, c));
+			int wr = warm_row(w, row, w->written + 1, err);
+			jv_free(row);
+			if (wr < 0) {
+				/* stop the query; the connection is closed below */
+				PGcancel *cn = PQgetCancel(x.conn);
+				char eb[256];
+				if (cn) {
+					PQcancel(cn, eb, sizeof(eb));
+					PQfreeCancel(cn);
+				}
+				goto out;
+			}
+		} else if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE) {
+			if (!jv_is_valid(*err))
+				*err = stopped ? pgx_stop_error(&x, stopped) : pgx_error(&x, r);
+		}
+		PQclear(r);
+		r = NULL;
+	}
+	if (jv_is_valid(*err))
+		goto out;
+	if (stopped) {
+		*err = pgx_stop_error(&x, stopped);
+		goto out;
+	}
+	rc = 0;
+out:
+	PQclear(r);
+	pgx_close(&x);
+	pgx_params_free(vals, n);
+	jv_free(names);
+	jv_free(plist);
+	jv_free(hc);
+	jv_free(hs);
+	return rc;
+}
+
+static int redis_warm_common(struct action_call *call, jv args, jv *out, int dry)
+{
+	struct warm w;
+	jv hold = jv_invalid(), hk, hv, ht, rows = dbmod_arg(call, args, "rows"), sqlv = dbmod_arg(call, args, "sql");
+	jv err = jv_invalid();
+	const char *type;
+	int rc = -1;
+	int64_t t0 = dbmod_mono_ms();
+
+	memset(&w, 0, sizeof(w));
+	w.call = call;
+	w.c.fd = -1;
+	w.dry = dry;
+	buf_init(&w.kb, 0);
+	buf_init(&w.vb, 0);
+	w.sample = jv_array();
+	w.fields = dbmod_arg(call, args, "fields");
+	w.key = dbmod_str(call, args, "key", &hk);
+	w.value = dbmod_str(call, args, "value", &hv);
+	type = dbmod_str(call, args, "type", &ht);
+	w.ttl = dbmod_ms(call, args, "ttl", 0);
+	w.batch = dbmod_int(call, args, "batch", 1000);
+	if (w.batch < 1)
+		w.batch = 1;
+	snprintf(w.ttls, sizeof(w.ttls), "%lld", (long long)w.ttl);
+	w.hash = type && !strcmp(type, "hash");
+	if (!w.key) {
+		err = jvx_error("InvalidArgument", "key is required");
+		goto out;
+	}
+	if ((jv_get_kind(rows) == JV_KIND_ARRAY) == (jv_get_kind(sqlv) == JV_KIND_STRING)) {
+		err = jvx_error("InvalidArgument", "give either rows (a list) or sql (a query streamed from pg_connection)");
+		goto out;
+	}
+	if (type && !w.hash && strcmp(type, "string")) {
+		err = jvx_error("InvalidArgument", "type must be string or hash, not '%s'", type);
+		goto out;
+	}
+	if (w.hash && w.value) {
+		err = jvx_error("InvalidArgument", "value is for type string; type hash stores fields");
+		goto out;
+	}
+	if (w.ttl < 0) {
 		err = jvx_error("InvalidArgument", "ttl must be a duration");
 		goto out;
 	}
-	if (batch < 1)
-		batch = 1;
-	snprintf(ttls, sizeof(ttls), "%lld", (long long)ttl);
-	if (rconn_open(&c, call, redis_conn_name(call, args, "connection", &hold), &err) < 0)
+	/* dry-run: rows are rendered (unknown fields are caught), the query runs read only,
+	 * nothing is written; the connection is still checked */
+	if (rconn_open(&w.c, call, redis_conn_name(call, args, "connection", &hold), &err) < 0)
 		goto out;
-	int nrows = jv_array_length(jv_copy(rows));
-	for (int i = 0; i <= nrows; i++) {
-		if (i < nrows) {
+	if (jv_get_kind(rows) == JV_KIND_ARRAY) {
+		int nrows = jv_array_length(jv_copy(rows));
+		for (int i = 0; i < nrows; i++) {
 			jv row = jv_array_get(jv_copy(rows), i);
-			if (jv_get_kind(row) != JV_KIND_OBJECT) {
-				jv_free(row);
-				err = jvx_error("InvalidArgument", "row %d is not an object", i + 1);
-				goto out;
-			}
-			if (warm_render(key, row, i + 1, &kb, &err) < 0) {
-				jv_free(row);
-				goto out;
-			}
-			if (!hash) {
-				if (value) {
-					if (warm_render(value, row, i + 1, &vb, &err) < 0) {
-						jv_free(row);
-						goto out;
-					}
-				} else {
-					char *js = jvx_dump(jv_copy(row));
-					buf_reset(&vb);
-					buf_adds(&vb, js);
-					free(js);
-				}
-				const char *a[] = { "SET", kb.data, vb.data, "PX", ttls };
-				size_t l[] = { 3, kb.len, vb.len, 2, strlen(ttls) };
-				rconn_append(&c, ttl > 0 ? 5 : 3, a, l);
-				pending++;
-			} else {
-				jv names = jv_get_kind(fields) == JV_KIND_ARRAY ? jv_copy(fields) : jv_keys(jv_copy(row));
-				int nf = jv_array_length(jv_copy(names)), argc = 2;
-				const char **a = xcalloc((size_t)(2 + 2 * nf), sizeof(char *));
-				size_t *l = xcalloc((size_t)(2 + 2 * nf), sizeof(size_t));
-				char **texts = xcalloc((size_t)(nf ? nf : 1), sizeof(char *));
-				a[0] = "HSET";
-				l[0] = 4;
-				a[1] = kb.data;
-				l[1] = kb.len;
-				for (int f = 0; f < nf; f++) {
-					jv fn = jv_array_get(jv_copy(names), f);
-					jv fv = jv_get_kind(fn) == JV_KIND_STRING ? jvx_get(row, jv_string_value(fn)) : jv_invalid();
-					if (!jv_is_valid(fv)) {
-						jv_free(fn);
-						continue;    /* a listed field absent from this row is skipped */
-					}
-					texts[f] = redis_text(fv);
-					jv_free(fv);
-					a[argc] = jv_string_value(fn);   /* names holds the string */
-					l[argc++] = strlen(jv_string_value(fn));
-					a[argc] = texts[f];
-					l[argc++] = strlen(texts[f]);
-					jv_free(fn);
-				}
-				if (argc > 2) {
-					rconn_append(&c, argc, a, l);
-					pending++;
-					if (ttl > 0) {
-						const char *e[] = { "PEXPIRE", kb.data, ttls };
-						size_t el[] = { 7, kb.len, strlen(ttls) };
-						rconn_append(&c, 3, e, el);
-						pending++;
-					}
-				}
-				for (int f = 0; f < nf; f++)
-					free(texts[f]);
-				free(texts);
-				free(a);
-				free(l);
-				jv_free(names);
-			}
-			written++;
+			int wr = warm_row(&w, row, i + 1, &err);
 			jv_free(row);
-		}
-		if (pending && (pending >= batch || i == nrows)) {
-			trips++;
-			for (; pending > 0; pending--) {
-				if (rconn_read(&c, &r, &err) < 0)
-					goto out;
-				if (r->type == REDIS_REPLY_ERROR && !jv_is_valid(err))
-					err = rconn_reply_error(&c, r);
-				freeReplyObject(r);
-				r = NULL;
-			}
-			if (jv_is_valid(err)) {
-				err = jv_object_set(err, jv_string("rows_before_batch"), jv_number((double)(written)));
+			if (wr < 0)
 				goto out;
-			}
-			if (action_cancelled(call)) {
-				err = jvx_error("Cancelled", "redis.warm cancelled after %lld rows", (long long)written);
-				goto out;
-			}
 		}
+	} else if (warm_from_pg(&w, args, &err) < 0) {
+		goto out;
 	}
-	*out = jv_object_set(jv_object(), jv_string("keys_written"), jv_number((double)written));
-	*out = jv_object_set(*out, jv_string("round_trips"), jv_number(trips));
-	*out = jv_object_set(*out, jv_string("ms"), jv_number((double)(dbmod_mono_ms() - t0)));
+	if (warm_drain(&w, &err) < 0)
+		goto out;
+	if (dry) {
+		*out = jv_object_set(jv_object(), jv_string("dry_run"), jv_true());
+		*out = jv_object_set(*out, jv_string("would_write"), jv_number((double)w.written));
+		*out = jv_object_set(*out, jv_string("type"), jv_string(w.hash ? "hash" : "string"));
+		*out = jv_object_set(*out, jv_string("sample_keys"), w.sample);
+		w.sample = jv_invalid();
+	} else {
+		*out = jv_object_set(jv_object(), jv_string("keys_written"), jv_number((double)w.written));
+		*out = jv_object_set(*out, jv_string("round_trips"), jv_number(w.trips));
+		*out = jv_object_set(*out, jv_string("ms"), jv_number((double)(dbmod_mono_ms() - t0)));
+	}
 	rc = 0;
 out:
-	if (r)
-		freeReplyObject(r);
-	rconn_close(&c);
-	buf_release(&kb);
-	buf_release(&vb);
+	rconn_close(&w.c);
+	buf_release(&w.kb);
+	buf_release(&w.vb);
+	jv_free(w.sample);
+	jv_free(w.fields);
 	jv_free(rows);
-	jv_free(fields);
-	for (int i = 0; i < 3; i++)
-		jv_free(holds[i]);
+	jv_free(sqlv);
+	jv_free(hk);
+	jv_free(hv);
+	jv_free(ht);
 	jv_free(hold);
 	jv_free(args);
 	if (rc < 0)
@@ -1016,45 +1143,14 @@ out:
 	return rc;
 }
 
+static int redis_warm_run(struct action_call *call, jv args, jv *out)
+{
+	return redis_warm_common(call, args, out, 0);
+}
+
 static int redis_warm_dry(struct action_call *call, jv args, jv *out)
 {
-	jv holds[3] = { jv_invalid(), jv_invalid(), jv_invalid() }, err = jv_invalid(), rows = jv_invalid(), sample = jv_array();
-	const char *key = NULL, *value = NULL;
-	int hash = 0, rc = -1;
-	struct buf kb = BUF_INIT(0);
-
-	if (warm_prepare(call, args, &rows, &key, &value, &hash, holds, &err) < 0)
-		goto out;
-	int n = jv_array_length(jv_copy(rows));
-	/* every key template is rendered (catches unknown fields); nothing is written */
-	for (int i = 0; i < n; i++) {
-		jv row = jv_array_get(jv_copy(rows), i);
-		if (jv_get_kind(row) != JV_KIND_OBJECT || warm_render(key, row, i + 1, &kb, &err) < 0) {
-			if (!jv_is_valid(err))
-				err = jvx_error("InvalidArgument", "row %d is not an object", i + 1);
-			jv_free(row);
-			goto out;
-		}
-		if (i < 5)
-			sample = jv_array_append(sample, jv_string(kb.data));
-		jv_free(row);
-	}
-	*out = jv_object_set(jv_object(), jv_string("dry_run"), jv_true());
-	*out = jv_object_set(*out, jv_string("would_write"), jv_number(n));
-	*out = jv_object_set(*out, jv_string("type"), jv_string(hash ? "hash" : "string"));
-	*out = jv_object_set(*out, jv_string("sample_keys"), sample);
-	sample = jv_invalid();
-	rc = 0;
-out:
-	buf_release(&kb);
-	jv_free(sample);
-	jv_free(rows);
-	for (int i = 0; i < 3; i++)
-		jv_free(holds[i]);
-	jv_free(args);
-	if (rc < 0)
-		*out = err;
-	return rc;
+	return redis_warm_common(call, args, out, 1);
 }
 
 /* ---- redis.compare ---- */
