@@ -84,6 +84,18 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		return reply(c, 200, "application/json",
 			     "{\"Code\":\"Success\",\"AccessKeyId\":\"ASIAIMDS\",\"SecretAccessKey\":\"s\",\"Token\":\"t\",\"Expiration\":\"2099-01-01T00:00:00Z\"}");
 	}
+	if (!strcmp(url, "/far-bucket")) {
+		if (auth && strstr(auth, "/eu-west-3/s3/aws4_request"))
+			return reply(c, 200, "application/xml", "<ListBucketResult><Name>far-bucket</Name><IsTruncated>false</IsTruncated></ListBucketResult>");
+		struct MHD_Response *rr = MHD_create_response_from_buffer(
+			strlen("<Error><Code>PermanentRedirect</Code><Message>use the right endpoint</Message></Error>"),
+			(void *)"<Error><Code>PermanentRedirect</Code><Message>use the right endpoint</Message></Error>",
+			MHD_RESPMEM_PERSISTENT);
+		MHD_add_response_header(rr, "x-amz-bucket-region", "eu-west-3");
+		enum MHD_Result ret = MHD_queue_response(c, 301, rr);
+		MHD_destroy_response(rr);
+		return ret;
+	}
 	if (!strcmp(method, "GET") && !strncmp(url, "/bucket", 7))
 		return reply(c, 200, "application/xml",
 			     "<ListBucketResult><Name>bucket</Name><IsTruncated>false</IsTruncated>"
@@ -261,6 +273,14 @@ static void test_transport(void)
 	CHECK(!strcmp(last_sha, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
 	CHECK(strstr(last_auth, "/eu-west-1/s3/aws4_request") && strstr(last_auth, "x-amz-content-sha256"));
 	CHECK(jv_array_length(jvx_get(out, "Contents")) == 1);
+	jv_free(out);
+	aws_client_release(&c);
+
+	/* a bucket in another region: follow x-amz-bucket-region once, re-signed */
+	client_init(&c, "us-east-1");
+	CHECK(aws_s3_request(&c, "GET", "far-bucket", NULL, "list-type=2", NULL, NULL, 0, &out, NULL, NULL, &err) == 0);
+	CHECK(!strcmp(c.region, "eu-west-3"));
+	CHECK(c.attempts_made == 2);
 	jv_free(out);
 	aws_client_release(&c);
 }

@@ -83,8 +83,21 @@ int aws_s3_request(struct aws_client *c, const char *method, const char *bucket,
 			aws_request_header(&r, hdrs[i], hdrs[i + 1]);
 	r.body = body;
 	r.body_len = body_len;
-	if (aws_perform(c, &r, &resp, err) < 0)
-		goto out;
+	if (aws_perform(c, &r, &resp, err) < 0) {
+		/* a bucket in another region: S3 says which (x-amz-bucket-region); sign for that
+		 * region and go again, once (what the AWS CLI does too) */
+		const char *br = jvx_str(resp.headers, "x-amz-bucket-region");
+		if (!br || !strcmp(br, c->region) ||
+		    !(aws_err_is(*err, "PermanentRedirect") || aws_err_is(*err, "AuthorizationHeaderMalformed") ||
+		      aws_err_is(*err, "IllegalLocationConstraintException") || aws_err_is(*err, "Redirect")))
+			goto out;
+		free(c->region);
+		c->region = xstrdup(br);
+		jv_free(*err);
+		aws_response_release(&resp);
+		if (aws_perform(c, &r, &resp, err) < 0)
+			goto out;
+	}
 	if (headers)
 		*headers = jv_copy(resp.headers);
 	if (raw) {
