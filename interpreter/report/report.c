@@ -118,6 +118,18 @@ static jv ms_or_null(int64_t ms)
 	return ms >= 0 ? jv_number((double)ms) : jv_null();
 }
 
+/* events that describe a step of the plan (log, call, result, mutation... may name
+ * rollback steps or for_each items: they are not rows of the report) */
+static int is_step_event(const char *e)
+{
+	static const char *const names[] = { "step_started", "step_retry", "wait_poll",
+		"item_finished", "confirm", "step_finished", "rollback_step", NULL };
+	for (int i = 0; names[i]; i++)
+		if (!strcmp(e, names[i]))
+			return 1;
+	return 0;
+}
+
 jv report_build(jv events)
 {
 	struct fold f = { NULL, 0, 0, jv_object() };
@@ -183,7 +195,7 @@ jv report_build(jv events)
 			r = jv_object_set(r, jv_string("started_at"), str_or_null(jvx_str(ev, "time")));
 			jv_free(rollback);
 			rollback = r;
-		} else if (sid) {
+		} else if (sid && is_step_event(e)) {
 			s = step_get(&f, sid);
 			if (!strcmp(e, "step_started")) {
 				int a = (int)jvx_int(ev, "attempt", 0);
@@ -228,6 +240,9 @@ jv report_build(jv events)
 			} else if (!strcmp(e, "rollback_step")) {
 				const char *st = jvx_str(ev, "status");
 				if (st && (!strcmp(st, "running") || !strcmp(st, "started")))
+					goto next;
+				/* several rollback steps per step: a failure sticks */
+				if (s->rb_status && !strcmp(s->rb_status, "failed"))
 					goto next;
 				set_str(&s->rb_status, st ? st : "succeeded");
 				free(s->rb_error);
@@ -309,6 +324,8 @@ next:
 			jv rs = jv_object();
 			char *err = err_text(ev, "error");
 			rs = jv_object_set(rs, jv_string("step"), jv_string(jvx_str(ev, "step")));
+			if (jvx_str(ev, "rollback_step"))
+				rs = jv_object_set(rs, jv_string("rollback_step"), jv_string(jvx_str(ev, "rollback_step")));
 			rs = jv_object_set(rs, jv_string("status"), jv_string(st ? st : "succeeded"));
 			rs = jv_object_set(rs, jv_string("error"), str_or_null(err));
 			free(err);
@@ -509,6 +526,8 @@ static void render_text(struct buf *b, jv rep)
 		for (int i = 0; i < m; i++) {
 			jv r = jv_array_get(jv_copy(rsteps), i);
 			buf_addf(b, "  %-*s  %s", wid, rstr(r, "step", "?"), rstr(r, "status", "?"));
+			if (jvx_str(r, "rollback_step"))
+				buf_addf(b, " (%s)", jvx_str(r, "rollback_step"));
 			if (jvx_str(r, "error")) {
 				buf_adds(b, ": ");
 				for (const char *q = jvx_str(r, "error"); *q; q++) {
@@ -612,6 +631,11 @@ static void render_md(struct buf *b, jv rep)
 			md_cell(b, rstr(r, "step", "?"));
 			buf_adds(b, "` | ");
 			md_cell(b, rstr(r, "status", "?"));
+			if (jvx_str(r, "rollback_step")) {
+				buf_adds(b, " (`");
+				md_cell(b, jvx_str(r, "rollback_step"));
+				buf_adds(b, "`)");
+			}
 			buf_adds(b, " | ");
 			md_cell(b, jvx_str(r, "error"));
 			buf_adds(b, " |\n");

@@ -10,7 +10,9 @@
  *                    reason, time
  *   item_finished    step (counts for_each items)
  *   rollback_started reason, time
- *   rollback_step    step, status, error
+ *   rollback_step    step (the owner), rollback_step (its id), status, error
+ * Other events (log, call, result, mutation, ...) are not read: they may name rollback
+ * steps, which are not rows of the report.
  *   confirm          step, status, by
  *   run_finished     status, exit_code, duration_ms, error, time
  * Events are already redacted by the engine; nothing here reads secrets.
@@ -37,7 +39,7 @@ int report_format_parse(const char *name, enum report_format *f);
  * {run, runbook, status, exit_code, dry_run, started_at, finished_at, duration_ms,
  *  steps: [{id, kind, status, started_at, finished_at, offset_ms, duration_ms, attempts,
  *           polls, items, error, approved_by, rollback: {status, error}}],
- *  rollback: {reason, steps: [{step, status, error}]} | null,
+ *  rollback: {reason, steps: [{step, rollback_step?, status, error}]} | null,
  *  totals: {steps, succeeded, failed, skipped, rolled_back, pending, running, dry_run,
  *           retries, polls, rollback_steps, rollback_failed}}
  * borrows events */

@@ -52,6 +52,32 @@ graph-bad-format) run "$rb" graph fanout.yaml --format png; expect 2 "" expected
 graph-dot-valid)  # Graphviz, when installed, must accept the output
                   if ! command -v dot >/dev/null; then echo "SKIP: no graphviz"; exit 77; fi
                   "$rb" graph fanout.yaml >"$tmp/g.dot" && dot -Tsvg "$tmp/g.dot" >/dev/null || fail=1 ;;
+report-e2e)       # a real run (exec, sleep, wait, retry, rollback), then `runbook show` in every
+                  # format: facts checked with jq, the secret param never shown
+                  "$rb" run e2e.yaml --state-dir "$tmp/state" --yes >"$tmp/run.out" 2>&1
+                  rc=$?
+                  [ $rc = 1 ] || { echo "FAIL $case: run exit $rc, expected 1"; cat "$tmp/run.out"; fail=1; }
+                  id=$(ls "$tmp/state/runs" | head -1)
+                  for f in text json markdown junit; do
+                      "$rb" show "$id" --state-dir "$tmp/state" --format $f >"$tmp/show.$f" 2>&1 ||
+                          { echo "FAIL $case: show --format $f failed"; cat "$tmp/show.$f"; fail=1; }
+                      grep -q topsecret99 "$tmp/show.$f" && { echo "FAIL $case: secret in $f report"; fail=1; }
+                  done
+                  jq -e '.run != null and .status == "failed" and .exit_code == 1
+                         and ([.steps[] | {(.id): .status}] | add) == {"a": "succeeded", "b": "succeeded", "w": "succeeded", "bad": "failed"}
+                         and (.steps[] | select(.id == "bad") | .attempts == 2 and (.error | test("exited with 3")))
+                         and (.steps[] | select(.id == "w") | .polls >= 1)
+                         and (.steps[] | select(.id == "a") | .rollback.status == "succeeded")
+                         and (.steps[] | select(.id == "b") | .duration_ms >= 200)
+                         and .rollback.steps == [{"step": "a", "rollback_step": "a.rollback.1", "status": "succeeded", "error": null}]
+                         and .totals.retries == 1 and .totals.rollback_steps == 1 and .totals.failed == 1' \
+                      "$tmp/show.json" >/dev/null || { echo "FAIL $case: report facts"; cat "$tmp/show.json"; fail=1; }
+                  grep -q '^bad  *failed  ' "$tmp/show.text" || { echo "FAIL $case: text row of 'bad'"; cat "$tmp/show.text"; fail=1; }
+                  grep -q '<testcase classname="report-e2e" name="bad" time="[0-9.]*">' "$tmp/show.junit" &&
+                      grep -q '<failure message=' "$tmp/show.junit" &&
+                      python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' "$tmp/show.junit" ||
+                      { echo "FAIL $case: junit"; cat "$tmp/show.junit"; fail=1; }
+                  grep -q '^| `bad` | failed |' "$tmp/show.markdown" || { echo "FAIL $case: markdown"; fail=1; } ;;
 report-*)         fmt=${case#report-}
                   for ev in quickstart restore; do
                       ext=$fmt; [ "$fmt" = markdown ] && ext=md; [ "$fmt" = junit ] && ext=xml
