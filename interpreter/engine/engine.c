@@ -1737,7 +1737,14 @@ static void handle_signals(struct engine *e)
 		}
 		return;
 	}
-	if (!e->aborting) {
+	if (e->aborting) {
+		jv ev = ev_new(e, "log", NULL);
+		ev = jv_object_set(ev, jv_string("level"), jv_string("warn"));
+		ev = jv_object_set(ev, jv_string("message"), jv_string(e->phase == PH_ROLLBACK ?
+			"rolling back; Ctrl-C again stops at once (the run stays resumable)" :
+			"already stopping; Ctrl-C again stops at once (the run stays resumable)"));
+		emit(e, ev, 0);
+	} else {
 		fail_run(e, EXIT_ABORTED, jv_string("interrupted by the operator"));
 		jv ev = ev_new(e, "log", NULL);
 		ev = jv_object_set(ev, jv_string("level"), jv_string("warn"));
@@ -2008,7 +2015,20 @@ static int engine_exec(struct engine *e)
 		ev = jv_object_set(ev, jv_string("rollback"), jv_string("skipped (--no-rollback)"));
 	else if (e->phase == PH_END && e->aborting)
 		ev = jv_object_set(ev, jv_string("rollback"), jv_string(e->rb_failed ? "incomplete" : "complete"));
-	emit(e, ev, 1);
+	if (e->stop_now) {
+		/* the journal says run_interrupted (resume continues it); displays know the
+		 * end of a run as run_finished */
+		ev = redact_jv(e->o->redact, ev);
+		journal_append(&e->jn, jv_copy(ev), 1);
+		ev = jv_object_set(ev, jv_string("event"), jv_string("run_finished"));
+		ev = jv_object_set(ev, jv_string("error"), jv_string("stopped at once by the operator; 'runbook resume' continues the run"));
+		if (e->o->sink.event)
+			e->o->sink.event(e->o->sink.arg, ev);
+		else
+			jv_free(ev);
+	} else {
+		emit(e, ev, 1);
+	}
 	return rc;
 }
 

@@ -47,7 +47,6 @@ EOF
 	t1=$(now_ms)
 	as=$(cat p1/a.start) ae=$(cat p1/a.end) bs=$(cat p1/b.start) be=$(cat p1/b.end)
 	[ "$as" -lt "$be" ] && [ "$bs" -lt "$ae" ] || fail "branches did not overlap: a=[$as,$ae] b=[$bs,$be]"
-	[ $((t1 - t0)) -lt 1900 ] || fail "parallel run took $((t1 - t0)) ms"
 	ok "branches overlap; wall time $((t1 - t0)) ms"
 	run rb.yaml -p dir="$T/p2" --max-parallel 1; expect_rc 0 $? "serial run"
 	as=$(cat p2/a.start) ae=$(cat p2/a.end) bs=$(cat p2/b.start) be=$(cat p2/b.end)
@@ -705,6 +704,42 @@ EOF
 	"$RB" resume --state-dir "$ST" "$id" --rerun each </dev/null >out 2>&1; expect_rc 0 $? "resume --rerun each"
 	[ "$(tr '\n' ' ' <d/count)" = "1 2 3 3 4 5 " ] || fail "after resume: $(tr '\n' ' ' <d/count)"
 	ok "items 1 and 2 not repeated; outputs complete in item order"
+	;;
+
+interrupt-rollback)
+	# Ctrl-C twice during the rollback stops at once; resume finishes the rollback
+	cat >rb.yaml <<'EOF'
+runbook: interrupt-rollback
+params: {dir: {type: string}}
+steps:
+  - id: a
+    action: exec
+    with: {argv: [touch, "${{ .params.dir }}/a"]}
+    rollback:
+      - action: exec
+        with: {argv: [sh, -c, 'rm "$1/a"; echo undo-a >>"$1/log"', sh, "${{ .params.dir }}"]}
+  - id: b
+    action: exec
+    with: {argv: [touch, "${{ .params.dir }}/b"]}
+    rollback:
+      - action: exec
+        with: {argv: [sh, -c, 'echo undo-b-start >>"$1/log"; sleep 3; rm "$1/b"; echo undo-b >>"$1/log"', sh, "${{ .params.dir }}"]}
+  - id: boom
+    action: exec
+    with: {argv: ["false"]}
+EOF
+	mkdir d
+	"$RB" run --state-dir "$ST" rb.yaml -p dir="$T/d" </dev/null >out 2>&1 &
+	pid=$!
+	for _ in $(seq 200); do grep -q undo-b-start d/log 2>/dev/null && break; sleep 0.02; done
+	kill -INT $pid; sleep 0.3; kill -INT $pid
+	wait $pid; rc=$?
+	expect_rc 3 $rc "two Ctrl-C during the rollback"
+	[ -e d/a ] && [ -e d/b ] || fail "rollback not stopped at once: $(ls d)"
+	"$RB" resume --state-dir "$ST" "$(run_id)" </dev/null >out 2>&1; expect_rc 1 $? "resume finishes the rollback"
+	[ ! -e d/a ] && [ ! -e d/b ] || fail "after resume: $(ls d)"
+	[ "$(grep -c '^undo-a' d/log)" = 1 ] || fail "undo-a ran $(grep -c '^undo-a' d/log) times"
+	ok "rollback stopped at once, resumed to completion (exit 1)"
 	;;
 
 *)
