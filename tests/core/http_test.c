@@ -17,6 +17,7 @@
 
 #define BIG_SIZE ((size_t)17 << 20)
 static char *big_body;
+static volatile int deletes;      /* DELETE requests seen: a dry run must send none */
 
 struct upload {
 	struct buf body;
@@ -49,6 +50,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		*con_cls = u;
 		return MHD_YES;
 	}
+	if (!strcmp(method, "DELETE"))
+		__atomic_add_fetch(&deletes, 1, __ATOMIC_SEQ_CST);
 	if (*upload_size) {
 		buf_add(&u->body, upload_data, *upload_size);
 		*upload_size = 0;
@@ -391,6 +394,26 @@ int main(void)
 		unlink(capath);
 		free(key);
 		free(cert);
+	}
+
+	/* --dry-run description: header names, never their values; nothing is sent */
+	{
+		const struct action_desc *hd = registry_find("http.request");
+		char a[512];
+
+		snprintf(a, sizeof(a), "{\"url\": \"%s/echo\", \"method\": \"delete\", \"json\": {\"k\": 1},"
+			 " \"headers\": {\"Authorization\": \"Bearer tok-9876\"}}", base);
+		tcall_init(&t, "http.request", clk);
+		CHECK(hd->dry_run && hd->dry_run(&t.call, tcall_defaults(hd, jv_parse(a)), &r) == 0);
+		CHECK(jv_get_kind(r) == JV_KIND_STRING);
+		if (jv_get_kind(r) == JV_KIND_STRING) {
+			CHECK(tcontains(jv_string_value(r), "would send DELETE http://127.0.0.1:"));
+			CHECK(tcontains(jv_string_value(r), "with headers Authorization, a JSON body of 7 bytes"));
+			CHECK(!tcontains(jv_string_value(r), "tok-9876"));
+		}
+		CHECK(deletes == 0);
+		jv_free(r);
+		tcall_release(&t);
 	}
 
 	/* read-only iff GET/HEAD/OPTIONS */

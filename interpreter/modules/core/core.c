@@ -36,7 +36,7 @@ static const struct action_desc core_actions[] = {
 	  "duration_ms}; the body is kept up to 16 MiB; errors: HttpStatus (with status; transient for "
 	  "429 and 5xx), ConnectFailed, ConnectionReset, Timeout (transient), TLSError, ResolveFailed, "
 	  "ResponseTooLarge",
-	  0, 500, core_http_run, core_http_mutates, NULL, NULL },
+	  0, 500, core_http_run, core_http_mutates, core_http_dry_run, NULL },
 	{ NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
 

@@ -20,6 +20,7 @@ int core_sleep_run(struct action_call *call, jv args, jv *out);
 int core_log_run(struct action_call *call, jv args, jv *out);
 int core_http_run(struct action_call *call, jv args, jv *out);
 int core_http_mutates(jv args);
+int core_http_dry_run(struct action_call *call, jv args, jv *out);
 int core_http_init(void);
 void core_http_cleanup(void);
 

@@ -426,3 +426,45 @@ out:
 	jv_free(args);
 	return ret;
 }
+
+/* --dry-run: method and URL, the NAMES of headers (values such as tokens are not shown),
+ * and the size of the body */
+int core_http_dry_run(struct action_call *call, jv args, jv *out)
+{
+	jv method = core_arg(call, args, "method"), headers = core_arg(call, args, "headers");
+	jv body = core_arg(call, args, "body"), json = jvx_get(args, "json");
+	const char *u = jvx_str(args, "url");
+	struct buf b = BUF_INIT(64 << 10);
+	char meth[32];
+	int i;
+
+	snprintf(meth, sizeof(meth), "%s", jv_get_kind(method) == JV_KIND_STRING ? jv_string_value(method) : "GET");
+	for (i = 0; meth[i]; i++)
+		meth[i] = (char)toupper((unsigned char)meth[i]);
+	buf_addf(&b, "would send %s %s", meth, u ? u : "(no url)");
+	if (jv_get_kind(headers) == JV_KIND_OBJECT && jv_object_length(jv_copy(headers)) > 0) {
+		int first = 1;
+		buf_adds(&b, " with headers");
+		jv_object_foreach(headers, key, val) {
+			buf_addf(&b, "%s%s", first ? " " : ",", jv_string_value(key));
+			first = 0;
+			jv_free(key);
+			jv_free(val);
+		}
+	}
+	if (jv_is_valid(json) && jv_get_kind(json) != JV_KIND_NULL) {
+		char *text = jvx_dump(jv_copy(json));
+		buf_addf(&b, ", a JSON body of %zu bytes", strlen(text));
+		free(text);
+	} else if (jv_get_kind(body) == JV_KIND_STRING) {
+		buf_addf(&b, ", a body of %d bytes", jv_string_length_bytes(jv_copy(body)));
+	}
+	*out = jv_string(buf_str(&b));
+	buf_release(&b);
+	jv_free(method);
+	jv_free(headers);
+	jv_free(body);
+	jv_free(json);
+	jv_free(args);
+	return 0;
+}
