@@ -196,8 +196,14 @@ static void print_text(FILE *out, const struct plan *p, jv values, struct redact
 	buf_adds(&b, "critical path:");
 	for (int i = 0; i < npath; i++)
 		buf_addf(&b, "%s %s", i ? " ->" : "", p->nodes[path[i]].qid);
-	buf_addf(&b, "%s(projected %s)\n", npath ? " " : " none ",
+	buf_addf(&b, "%s(projected %s", npath ? " " : " none ",
 		 dur_format(p->critical_ms, d, sizeof(d)));
+	for (int i = 0; i < npath; i++)
+		if (p->nodes[path[i]].step->for_each >= 0) {
+			buf_adds(&b, "; for_each steps counted once");
+			break;
+		}
+	buf_adds(&b, ")\n");
 	free(path);
 	if (rb->objectives.rto_ms) {
 		buf_addf(&b, "objective: rto %s", dur_format(rb->objectives.rto_ms, d, sizeof(d)));
