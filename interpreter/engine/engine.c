@@ -1247,6 +1247,7 @@ static void node_item_done(struct engine *e, int n, int item, enum step_state st
 	if (item >= 0 && !s->replaying) {
 		jv ev = ev_new(e, "item_finished", pn->qid);
 		ev = jv_object_set(ev, jv_string("item"), jv_number(item));
+		ev = jv_object_set(ev, jv_string("value"), jv_array_get(jv_copy(s->items), item));
 		ev = jv_object_set(ev, jv_string("status"), jv_string(step_state_name(st)));
 		if (jv_is_valid(err) && jv_get_kind(err) != JV_KIND_NULL)
 			ev = jv_object_set(ev, jv_string("error"), jv_copy(err));
@@ -1625,6 +1626,19 @@ static void rollback_next(struct engine *e)
 	const struct rb_step *st = &pn->step->rollback[r->index];
 	struct node_st *s = &e->ns[r->node];
 	jv item = r->item >= 0 && jv_is_valid(s->items) ? jv_array_get(jv_copy(s->items), r->item) : jv_invalid();
+	if (r->item >= 0 && !jv_is_valid(item)) {
+		/* resume: the item finished before the crash; its value is in the journal */
+		char idx[32];
+		snprintf(idx, sizeof(idx), "%d", r->item);
+		jv done = jv_object_get(jv_copy(e->resume_items), jv_string(pn->qid));
+		jv rec = jv_get_kind(done) == JV_KIND_OBJECT ? jv_object_get(done, jv_string(idx)) : (jv_free(done), jv_invalid());
+		item = jv_is_valid(rec) ? jvx_get(rec, "value") : jv_invalid();
+		jv_free(rec);
+		if (!jv_is_valid(item)) {
+			jv_free(item);
+			item = jv_null();
+		}
+	}
 	struct task *t = task_new(e, r->node, pn->scope, st, r->item, item);
 	char q[1400];
 	if (r->item >= 0)
@@ -2391,6 +2405,10 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 		e->run_started = t0;
 	}
 	engine_init_ctx(e);
+	/* the whole-run timeout counts again from the resume: the time the run spent
+	 * stopped is not the procedure's */
+	if (rb->timeout_ms > 0)
+		e->run_deadline = clock_now(e->clk) + rb->timeout_ms;
 	snprintf(path, sizeof(path), "%s/runs/%s", sd, run_id);
 	e->run_dir = xstrdup(path);
 	if (journal_open(&e->jn, e->run_dir, o->record_path, o->redact) < 0) {
@@ -2423,6 +2441,7 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 				jv rec = jv_object();
 				rec = jv_object_set(rec, jv_string("outputs"), jvx_get(ev, "outputs"));
 				rec = jv_object_set(rec, jv_string("result"), jvx_get(ev, "result"));
+				rec = jv_object_set(rec, jv_string("value"), jvx_get(ev, "value"));
 				it = jv_object_set(it, jv_string_fmt("%d", item), rec);
 				e->resume_items = jv_object_set(e->resume_items, jv_string(step), it);
 				if (e->p->nodes[n].step->nrollback > 0) {
