@@ -10,6 +10,7 @@ pkgs=(
   libhiredis-dev libpcre2-dev libxml2-dev libmicrohttpd-dev
   # test
   postgresql redis-server python3 python3-botocore jq curl procps util-linux
+  graphviz   # tests/cli/plan: `dot` checks the output of runbook graph
 )
 
 missing=()

@@ -51,7 +51,11 @@ graph-invalid)    run "$rb" graph invalid.yaml; expect 2 "" expected/invalid.err
 graph-bad-format) run "$rb" graph fanout.yaml --format png; expect 2 "" expected/graph-bad-format.err ;;
 graph-dot-valid)  # Graphviz, when installed, must accept the output
                   if ! command -v dot >/dev/null; then echo "SKIP: no graphviz"; exit 77; fi
-                  "$rb" graph fanout.yaml >"$tmp/g.dot" && dot -Tsvg "$tmp/g.dot" >/dev/null || fail=1 ;;
+                  for y in restore.yaml fanout.yaml; do
+                      "$rb" graph "$y" >"$tmp/g.dot" && dot -Tsvg "$tmp/g.dot" >"$tmp/g.svg" 2>"$tmp/g.err" &&
+                          [ ! -s "$tmp/g.err" ] && grep -q '<svg' "$tmp/g.svg" ||
+                          { echo "FAIL $case: dot rejects the graph of $y"; cat "$tmp/g.err"; fail=1; }
+                  done ;;
 report-e2e)       # a real run (exec, sleep, wait, retry, rollback), then `runbook show` in every
                   # format: facts checked with jq, the secret param never shown
                   "$rb" run e2e.yaml --state-dir "$tmp/state" --yes >"$tmp/run.out" 2>&1
