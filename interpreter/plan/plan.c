@@ -290,13 +290,14 @@ static int build_scope(struct builder *b, const struct runbook *rb, int parent, 
 		}
 	}
 
-	/* sinks: nodes of this scope no node of this scope waits for */
+	/* sinks: nodes of this scope no node of this scope waits for (a uses node waits
+	 * for its own deps through its child: look at its entry) */
 	b->stamp++;
 	for (int i = 0; i < rb->nsteps; i++) {
 		const struct plan_node *nd = &p->nodes[idx[i]];
-		for (int k = 0; k < nd->ndeps; k++)
-			if (p->nodes[nd->deps[k]].scope == sc)
-				b->seen[nd->deps[k]] = b->stamp;
+		for (int k = 0; k < nd->nentry; k++)
+			if (p->nodes[nd->entry[k]].scope == sc)
+				b->seen[nd->entry[k]] = b->stamp;
 	}
 	for (int i = 0; i < rb->nsteps; i++)
 		if (b->seen[idx[i]] != b->stamp)

@@ -39,6 +39,8 @@ plan-params-file) # the file gives replicas 5 and the secret; -p wins over the f
                   expect 0 expected/restore.plan.txt ;;
 plan-uses-text)   run "$rb" plan fanout.yaml; expect 0 expected/fanout.plan.txt ;;
 plan-uses-json)   run "$rb" plan fanout.yaml --format json; expect 0 expected/fanout.plan.json ;;
+plan-nested-json) run "$rb" plan nested.yaml --format json; expect 0 expected/nested.plan.json ;;
+graph-nested-dot) run "$rb" graph nested.yaml; expect 0 expected/nested.dot ;;
 plan-missing-param) run "$rb" plan restore.yaml -p api_token=$secret; expect 2 "" expected/missing-param.err ;;
 plan-invalid)     run "$rb" plan invalid.yaml; expect 2 "" expected/invalid.err ;;
 plan-bad-format)  run "$rb" plan restore.yaml "${P[@]}" --format xml; expect 2 "" expected/plan-bad-format.err ;;
