@@ -451,6 +451,16 @@ static void test_credentials(const char *home)
 	CHECK(last_auth[0] == 0);
 	aws_creds_release(&cr);
 
+	/* a profile that does not exist: said at once */
+	CHECK(resolve("no-such-profile", &cr, &err) == -1 && aws_err_is(err, "ProfileNotFound"));
+	jv_free(err);
+	err = jv_null();
+	setenv("AWS_PROFILE", "typo", 1);
+	CHECK(resolve(NULL, &cr, &err) == -1 && aws_err_is(err, "ProfileNotFound"));
+	jv_free(err);
+	err = jv_null();
+	unsetenv("AWS_PROFILE");
+
 	/* role_arn without a source: a clear error */
 	CHECK(resolve("broken", &cr, &err) == -1 && aws_err_is(err, "InvalidConfiguration"));
 	jv_free(err);

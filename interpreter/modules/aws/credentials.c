@@ -120,6 +120,38 @@ char *aws_ini_get(const char *file, const char *section, const char *key)
 	return found;
 }
 
+static int ini_has_section(const char *file, const char *section)
+{
+	FILE *f = file ? fopen(file, "r") : NULL;
+	char line[4096];
+	int found = 0;
+	if (!f)
+		return 0;
+	while (!found && fgets(line, sizeof line, f)) {
+		char *s = trim(line), *e;
+		if (*s == '[' && (e = strchr(s, ']'))) {
+			*e = 0;
+			found = !strcmp(trim(s + 1), section);
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* whether [name] is in the credentials file or [profile name] in the config file */
+static int profile_exists(const char *profile)
+{
+	char *cp = aws_config_path(1), *fp = aws_config_path(0);
+	struct buf sec = BUF_INIT(512);
+	buf_addf(&sec, "profile %s", profile);
+	int r = ini_has_section(cp, profile) || ini_has_section(fp, sec.data) ||
+		(!strcmp(profile, "default") && ini_has_section(fp, "default"));
+	buf_release(&sec);
+	free(cp);
+	free(fp);
+	return r;
+}
+
 /* a profile's key: credentials file [name], then config [profile name] ([default]) */
 static char *profile_get(const char *profile, const char *key)
 {
@@ -542,6 +574,13 @@ int aws_resolve_credentials(struct aws_client *c, struct aws_creds *out, jv *err
 		return 1;
 	}
 	const char *profile = profile_name(c->profile);
+	/* a named profile that does not exist is a mistake to report now, not after trying
+	 * the container and instance metadata endpoints (the AWS CLI says the same) */
+	if (strcmp(profile, "default") && !profile_exists(profile)) {
+		*err = jvx_error("ProfileNotFound", "the config profile '%s' could not be found (in %s or %s)",
+				 profile, "~/.aws/credentials", "~/.aws/config");
+		return -1;
+	}
 	struct buf key = BUF_INIT(0);
 	buf_addf(&key, "profile:%s", profile);
 	if (cache_get(key.data, out)) {
