@@ -1253,7 +1253,8 @@ static void node_item_done(struct engine *e, int n, int item, enum step_state st
 			ev = jv_object_set(ev, jv_string("error"), jv_copy(err));
 		ev = jv_object_set(ev, jv_string("outputs"), jv_copy(s->outputs[idx]));
 		ev = jv_object_set(ev, jv_string("result"), jv_copy(s->results[idx]));
-		emit(e, ev, 1);
+		/* for resume and reports: journal only (the display shows the item's calls) */
+		journal_append(&e->jn, redact_jv(e->o->redact, ev), 1);
 	}
 	jv_free(err);
 	if (item >= 0 && !s->nfailed && !e->aborting)
