@@ -57,7 +57,6 @@ struct dstep {
 	char *id;
 	char *name;              /* display name or NULL */
 	enum step_state state;
-	int confirm;             /* kind is confirm */
 	int64_t start_ev;        /* event time (ms) it started */
 	int64_t dur_ms;          /* final duration; -1 unknown */
 	int attempt, attempts;   /* 0 = not reported */
@@ -431,7 +430,8 @@ static int ev_run_started(struct evctx *c)
 				nm = jvx_str(it, "name");
 			}
 			if (sid) {
-				struct dstep *ns = &d->steps[step_get(d, sid)];
+				int k = step_get(d, sid);   /* may grow d->steps: index first */
+				struct dstep *ns = &d->steps[k];
 				if (nm && !ns->name)
 					ns->name = xstrdup(nm);
 			}
@@ -452,11 +452,9 @@ static int ev_run_started(struct evctx *c)
 static int ev_step_started(struct evctx *c)
 {
 	struct dstep *s = c->s;
-	const char *kind = jvx_str(c->ev, "kind");
 	const char *nm = jvx_str(c->ev, "name");
 	if (nm && !s->name)
 		s->name = xstrdup(nm);
-	s->confirm = kind && strcmp(kind, "confirm") == 0;
 	s->attempt = (int)jvx_int(c->ev, "attempt", 0);
 	s->attempts = (int)jvx_int(c->ev, "attempts", 0);
 	if (s->state != ST_RUNNING || s->start_ev < 0)
@@ -586,15 +584,15 @@ static int ev_confirm(struct evctx *c)
 {
 	const char *status = jvx_str(c->ev, "status");
 	const char *by = jvx_str(c->ev, "by");
-	if (status && strcmp(status, "prompt") == 0) {
-		c->s->confirm = 1;
+	if (status && strcmp(status, "prompt") == 0)
 		return 0;    /* the engine prints the prompt itself */
-	}
 	for (const char *p = status ? status : "confirmed"; *p; p++)
 		buf_addc(c->line, *p == '_' ? ' ' : *p);
 	if (by)
 		buf_addf(c->line, " by %s", by);
-	c->s->confirm = 0;
+	const char *msg = jvx_str(c->ev, "message");
+	if (msg)
+		buf_addf(c->line, ": %s", msg);
 	c->color = status && strcmp(status, "declined") == 0 ? "31" : "32";
 	return 1;
 }
@@ -734,25 +732,27 @@ static int ev_log(struct evctx *c)
 }
 
 enum ev_step { EV_NO_STEP, EV_FIND_STEP, EV_MAKE_STEP };
+/* the list shows steps' progress; lines above it are for what must stay readable */
+enum live_line { LIVE_LINE, LIVE_LIST_ONLY, LIVE_IF_FAILED };
 
 static const struct ev_desc {
 	const char *name;
 	int (*fn)(struct evctx *c);
 	enum ev_step step;       /* whether the event's step joins the list */
-	int quiet_live;          /* the live list shows it; no line above the list */
+	enum live_line live;     /* whether the live display prints a line above its list */
 } ev_table[] = {
-	{ "run_started",      ev_run_started,      EV_NO_STEP,   1 },
-	{ "step_started",     ev_step_started,     EV_MAKE_STEP, 1 },
-	{ "step_finished",    ev_step_finished,    EV_MAKE_STEP, 0 },
-	{ "step_retry",       ev_step_retry,       EV_MAKE_STEP, 0 },
-	{ "wait_poll",        ev_wait_poll,        EV_MAKE_STEP, 1 },
-	{ "confirm",          ev_confirm,          EV_MAKE_STEP, 0 },
-	{ "mutation",         ev_mutation,         EV_FIND_STEP, 0 },
-	{ "rollback_started", ev_rollback_started, EV_NO_STEP,   0 },
-	{ "rollback_step",    ev_rollback_step,    EV_FIND_STEP, 0 },
-	{ "run_finished",     ev_run_finished,     EV_NO_STEP,   0 },
-	{ "log",              ev_log,              EV_FIND_STEP, 0 },
-	{ NULL, NULL, EV_NO_STEP, 0 },
+	{ "run_started",      ev_run_started,      EV_NO_STEP,   LIVE_LIST_ONLY },
+	{ "step_started",     ev_step_started,     EV_MAKE_STEP, LIVE_LIST_ONLY },
+	{ "step_finished",    ev_step_finished,    EV_MAKE_STEP, LIVE_IF_FAILED },
+	{ "step_retry",       ev_step_retry,       EV_MAKE_STEP, LIVE_LINE },
+	{ "wait_poll",        ev_wait_poll,        EV_MAKE_STEP, LIVE_LIST_ONLY },
+	{ "confirm",          ev_confirm,          EV_MAKE_STEP, LIVE_LINE },
+	{ "mutation",         ev_mutation,         EV_FIND_STEP, LIVE_LINE },
+	{ "rollback_started", ev_rollback_started, EV_NO_STEP,   LIVE_LINE },
+	{ "rollback_step",    ev_rollback_step,    EV_FIND_STEP, LIVE_IF_FAILED },
+	{ "run_finished",     ev_run_finished,     EV_NO_STEP,   LIVE_LINE },
+	{ "log",              ev_log,              EV_FIND_STEP, LIVE_LINE },
+	{ NULL, NULL, EV_NO_STEP, LIVE_LINE },
 };
 
 static const struct ev_desc *ev_find(const char *name)
@@ -784,7 +784,8 @@ static int event_apply(struct display *d, jv ev, int64_t t, const char **who, st
 		goto done;
 	}
 	if (step && e->step == EV_MAKE_STEP) {
-		c.s = &d->steps[step_get(d, step)];
+		int k = step_get(d, step);   /* may grow d->steps: index first */
+		c.s = &d->steps[k];
 	} else if (step && e->step == EV_FIND_STEP) {
 		int i = step_find(d, step);
 		c.s = i >= 0 ? &d->steps[i] : NULL;
@@ -801,11 +802,23 @@ done:
 	return out;
 }
 
-/* whether the live display shows this event only in its list */
-static int event_quiet_live(jv ev)
+/* whether the live display prints this event as a line above its list */
+static int event_live_line(jv ev)
 {
 	const struct ev_desc *e = ev_find(jvx_str(ev, "event"));
-	return e && e->quiet_live;
+	enum step_state st;
+	const char *status;
+	if (!e)
+		return 1;
+	switch (e->live) {
+	case LIVE_LIST_ONLY:
+		return 0;
+	case LIVE_IF_FAILED:
+		status = jvx_str(ev, "status");
+		return status && (state_parse(status, &st) < 0 || st == ST_FAILED);
+	default:
+		return 1;
+	}
 }
 
 /* ---- plain ---- */
@@ -1013,28 +1026,14 @@ flush:
 	buf_release(&b);
 }
 
-static int live_confirm_running(struct display *d)
-{
-	for (int i = 0; i < d->n; i++)
-		if (d->steps[i].state == ST_RUNNING && d->steps[i].confirm)
-			return 1;
-	return 0;
-}
-
 static void live_event(struct display *d, jv ev, int64_t t)
 {
 	struct buf line = BUF_INIT(1 << 20);
 	const char *who, *color;
 	const char *event = jvx_str(ev, "event");
-	int quiet = event_quiet_live(ev);
+	int keep = event_live_line(ev);   /* before event_apply changes the state */
 	int finish = event && strcmp(event, "run_finished") == 0;
-	if (event_apply(d, ev, t, &who, &line, &color) && !quiet) {
-		enum step_state st = ST_SUCCEEDED;
-		const char *status = jvx_str(ev, "status");
-		/* finished steps show in the list; only failures, retries, logs and the
-		 * like scroll above it, so they stay readable after the list moves on */
-		int keep = !(event && strcmp(event, "step_finished") == 0 &&
-			     (!status || (state_parse(status, &st) == 0 && st != ST_FAILED)));
+	if (event_apply(d, ev, t, &who, &line, &color) && (keep || finish)) {
 		if (finish) {
 			/* the run's last word goes below the final list, which stays */
 			live_redraw(d);
@@ -1055,7 +1054,8 @@ static void live_event(struct display *d, jv ev, int64_t t)
 		}
 	}
 	buf_release(&line);
-	int pause = live_confirm_running(d);
+	/* between a confirmation's "prompt" and its answer the engine owns the terminal */
+	int pause = d->paused;
 	if (event && strcmp(event, "confirm") == 0) {
 		const char *status = jvx_str(ev, "status");
 		pause = status && strcmp(status, "prompt") == 0;

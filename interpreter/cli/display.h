@@ -18,7 +18,8 @@
  *                 string), reason (why skipped), polls + detection_lag_ms (waits)
  *   step_retry    attempt, attempts, delay_ms, error
  *   wait_poll     poll, next_ms, elapsed_ms, value
- *   confirm       status ("prompt" before asking; "approved" / "declined"), by, prompt
+ *   confirm       status ("prompt" before asking; "approved" / "declined" / "not_asked"),
+ *                 by, message
  *   mutation      action, args (what a dry run would have done; nulls and the action's
  *                 defaults are left out), description
  *   rollback_started  reason, steps
@@ -27,9 +28,9 @@
  *   run_finished  status, exit_code, duration_ms, error, rollback (complete | ...)
  *   log           level, message
  *
- * Confirmations: while a step of kind "confirm" is running (or between a confirm event
- * with status "prompt" and its answer) the live display stops redrawing, so the engine
- * can prompt on the terminal.
+ * Confirmations: between a confirm event with status "prompt" and the confirm event
+ * with its answer, the live display leaves its list on the screen and stops redrawing,
+ * so the engine can prompt on the terminal; it draws a fresh list below the answer.
  *
  * Threading: the sink's event function may be called from any one thread at a time;
  * the live display refreshes its spinner from its own timer thread. No jv is shared
