@@ -187,6 +187,29 @@ LIVE
 		fi
 	done
 	;;
+run-live)
+	# a real run on a real terminal (tmux): the live list ends in its final state
+	command -v tmux >/dev/null || { echo "tmux not installed"; exit 77; }
+	sock=$tmp/tmux.sock
+	cat > live.sh <<LIVE
+export LC_ALL=C.UTF-8 TERM=screen NO_COLOR=1
+"$rb" run "$src/tests/cli/small.yaml" --yes --state-dir "$tmp/state" -p dir="$tmp/w"
+echo "exit=\$?" > "$tmp/live.rc"
+sleep 30
+LIVE
+	tmux -S "$sock" new-session -d -x 100 -y 30 -s live "bash $tmp/live.sh"
+	for _ in $(seq 150); do [ -f live.rc ] && break; sleep 0.1; done
+	[ -f live.rc ] || fail "run did not finish"
+	tmux -S "$sock" capture-pane -p -t live > screen
+	tmux -S "$sock" kill-server
+	grep -q 'exit=1' live.rc || { cat live.rc screen >&2; fail "run did not exit 1"; }
+	[ "$(grep -c '^ small · run ' screen)" -eq 1 ] || { cat screen >&2; fail "live list not redrawn in place"; }
+	for want in '✗ broken       failed' '↺ left         rolled back' '↺ right        rolled back' \
+		    '↺ make_dir     rolled back' '4/4 done · 0 running · 1 failed' 'run          failed in'; do
+		grep -qF "$want" screen || { cat screen >&2; fail "no '$want' on the screen"; }
+	done
+	[ -e "$tmp/w" ] && fail "rollback left $tmp/w"
+	;;
 run-plain|run-json)
 	# a small real run, in both output modes (stdout is a file: plain lines)
 	mode=${case_#run-}
