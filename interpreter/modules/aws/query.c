@@ -185,12 +185,15 @@ jv aws_xml_to_jv(const struct aws_service *svc, xmlNode *node, const char *const
 			jv a = jv_object_get(jv_copy(o), jv_string(flat_key));
 			if (!jv_is_valid(a))
 				a = jv_array();
+			else   /* drop the object's reference so the append happens in place */
+				o = jv_object_delete(o, jv_string(flat_key));
 			o = jv_object_set(o, jv_string(flat_key), jv_array_append(a, v));
 			continue;
 		}
 		jv prev = jv_object_get(jv_copy(o), jv_string(cn));
 		if (jv_is_valid(prev)) {
 			/* a repeated element the tables do not know: keep every value */
+			o = jv_object_delete(o, jv_string(cn));
 			if (jv_get_kind(prev) != JV_KIND_ARRAY)
 				prev = jv_array_append(jv_array(), prev);
 			o = jv_object_set(o, jv_string(cn), jv_array_append(prev, v));
