@@ -11,6 +11,7 @@ pkgs=(
   # test
   postgresql redis-server python3 python3-botocore jq curl procps util-linux
   graphviz   # tests/cli/plan: `dot` checks the output of runbook graph
+  man-db tmux   # tests/cli: man pages render without warnings; the live display on a terminal
 )
 
 missing=()

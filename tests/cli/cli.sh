@@ -46,7 +46,14 @@ normalize() {
 	       -e 's/[0-9]{8}T?-?[0-9]{6}Z?-[0-9a-f]+/RUN-ID/g' "$@"
 }
 
-man_text() { MANWIDTH=1000 man -l "$1" 2>/dev/null | col -b; }
+# man's text without formatting (man strips it when piped; col -b where installed)
+man_text() {
+	if command -v col >/dev/null; then
+		MANWIDTH=1000 man -l "$1" 2>/dev/null | col -b
+	else
+		MANWIDTH=1000 man -l "$1" 2>/dev/null
+	fi
+}
 
 case $case_ in
 help)
