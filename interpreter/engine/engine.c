@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "../core/bug.h"
 #include "../core/buf.h"
@@ -2086,12 +2087,24 @@ static int run_dir_setup(struct engine *e, jv *err)
 {
 	char path[4096];
 	const char *sd = e->o->state_dir ? e->o->state_dir : ".runbook";
-	snprintf(path, sizeof(path), "%s/runs/%s", sd, e->run_id);
-	e->run_dir = xstrdup(path);
+	snprintf(path, sizeof(path), "%s/runs", sd);
 	if (mkdir_p(path) < 0) {
-		*err = jv_string_fmt("cannot create run directory '%s': %s", path, strerror(errno));
+		*err = jv_string_fmt("cannot create '%s': %s", path, strerror(errno));
 		return -1;
 	}
+	/* a new directory per run: never append to another run's journal */
+	for (int tries = 0;; tries++) {
+		snprintf(path, sizeof(path), "%s/runs/%s", sd, e->run_id);
+		if (mkdir(path, 0700) == 0)
+			break;
+		if (errno != EEXIST || tries == 20) {
+			*err = jv_string_fmt("cannot create run directory '%s': %s", path, strerror(errno));
+			return -1;
+		}
+		free(e->run_id);
+		e->run_id = run_id_new(clock_now(e->clk));
+	}
+	e->run_dir = xstrdup(path);
 	write_jv(path, "plan.json", plan_to_json(e->p), e->o->redact);
 	write_jv(path, "params.json", params_public(e->p->rb, e->o->params), e->o->redact);
 	/* copies of every runbook file, so resume can reload exactly what ran */
@@ -2133,14 +2146,14 @@ int engine_run(const struct plan *p, const struct engine_opts *o, char **run_id)
 	int rc;
 	e->run_started = clock_now(e->clk);
 	e->run_id = run_id_new(e->run_started);
-	if (run_id)
-		*run_id = xstrdup(e->run_id);
-	engine_init_ctx(e);
 	if (run_dir_setup(e, &err) < 0) {
 		emit_setup_error(e, err);
 		engine_free(e);
 		return EXIT_INVALID;
 	}
+	if (run_id)
+		*run_id = xstrdup(e->run_id);
+	engine_init_ctx(e);
 	char *abs = p->rb->path ? realpath(p->rb->path, NULL) : NULL;
 	jv ev = ev_new(e, "run_started", NULL);
 	ev = jv_object_set(ev, jv_string("runbook"), jv_string(p->rb->name ? p->rb->name : ""));
