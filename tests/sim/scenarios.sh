@@ -45,4 +45,22 @@ else
 	echo "not ok - non-loopback: exit $rc: $out"
 	fails=$((fails + 1))
 fi
+# --state-out: the world as JSON when the server stops, secret values left out
+"$RUNBOOK" sim serve --scenario "$SRCDIR/examples/scenarios/secrets-rotation-rollback.yaml" --quiet \
+	--state-out "$T/state.json" >"$T/ep" 2>"$T/err" &
+pid=$!
+for i in $(seq 1 100); do [ -s "$T/ep" ] && break; sleep 0.05; done
+ep=$(head -n 1 "$T/ep")
+code=$(curl -s -o "$T/counters" -w '%{http_code}' "$ep/_sim/counters")
+kill "$pid"
+wait "$pid"
+rc=$?
+if [ "$code" = 200 ] && [ $rc -eq 0 ] && grep -q '"lomash-wood/production/jwt-secret"' "$T/state.json" &&
+   grep -q AWSPREVIOUS "$T/state.json" && ! grep -q jwt-good "$T/state.json"; then
+	echo "ok - --state-out written on SIGTERM, without secret values"
+else
+	echo "not ok - --state-out (http $code, exit $rc)"
+	cat "$T/err"
+	fails=$((fails + 1))
+fi
 exit $((fails > 0))
