@@ -21,6 +21,7 @@
 #define ID_COL_MIN 12
 #define ID_COL_MAX 28
 #define REFRESH_MS 100
+#define MIN_REDRAW_MS 40
 #define RECENT_MAX 64       /* finished steps remembered for the live window */
 #define NOTE_MAX 200        /* bytes of a step's note kept */
 
@@ -96,6 +97,8 @@ struct display {
 	/* live */
 	int drawn;               /* list lines on screen below the messages */
 	int paused;              /* a confirmation is prompting */
+	int dirty;               /* changed since the last redraw */
+	int64_t last_draw;       /* monotonic ms of the last redraw */
 	unsigned spin;
 	struct buf msgs;         /* message lines waiting to be printed above the list */
 };
@@ -1021,6 +1024,8 @@ static void live_redraw(struct display *d)
 	drawn++;
 	d->drawn = drawn;
 flush:
+	d->dirty = 0;
+	d->last_draw = mono_ms();
 	fwrite(b.data ? b.data : "", 1, b.len, d->out);
 	fflush(d->out);
 	buf_release(&b);
@@ -1068,7 +1073,13 @@ static void live_event(struct display *d, jv ev, int64_t t)
 		d->paused = 0;
 		live_redraw(d);
 	} else if (!d->paused) {
-		live_redraw(d);
+		/* a redraw scans every step: with thousands of steps and events, redraw at
+		 * most every MIN_REDRAW_MS unless there are lines to print; the timer thread
+		 * catches up with what was skipped */
+		if (d->msgs.len || mono_ms() - d->last_draw >= MIN_REDRAW_MS)
+			live_redraw(d);
+		else
+			d->dirty = 1;
 	}
 	return;
 out:
@@ -1088,7 +1099,8 @@ static void *live_timer(void *arg)
 		int rc = pthread_cond_timedwait(&d->cond, &d->lock, &ts);
 		if (d->stop)
 			break;
-		if (rc == ETIMEDOUT && !d->paused && !d->finished && d->nrunning > 0 && d->drawn > 0) {
+		if (rc == ETIMEDOUT && !d->paused && !d->finished && (d->nrunning > 0 || d->dirty) &&
+		    (d->drawn > 0 || d->dirty)) {
 			d->spin++;
 			live_redraw(d);
 		}

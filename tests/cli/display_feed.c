@@ -27,15 +27,16 @@ int main(int argc, char **argv)
 			delay = atol(argv[++i]);
 	}
 	struct engine_sink sink = display_sink_new(stdout, mode, color);
-	char line[65536];
+	char *line = NULL;
+	size_t cap = 0;
 	int rc = 0;
-	while (fgets(line, sizeof(line), stdin)) {
+	while (getline(&line, &cap, stdin) > 0) {
 		if (line[0] == '\n' || line[0] == '#')
 			continue;
 		jv ev = jv_parse(line);
 		if (!jv_is_valid(ev)) {
 			jv msg = jv_invalid_get_msg(ev);
-			fprintf(stderr, "display_feed: bad event: %s\n",
+			fprintf(stderr, "display_feed: bad event: %.200s\n",
 				jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "?");
 			jv_free(msg);
 			rc = 1;
@@ -47,6 +48,7 @@ int main(int argc, char **argv)
 			nanosleep(&ts, NULL);
 		}
 	}
+	free(line);
 	display_sink_free(&sink);
 	return rc;
 }
