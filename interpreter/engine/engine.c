@@ -1082,7 +1082,7 @@ static void wait_result(struct engine *e, struct task *t, struct job *j)
 		jv f = exprset_eval1(e->set, w->fail_if, jv_copy(c));
 		if (!jv_is_valid(f) || jvx_truthy(f)) {
 			jv err = !jv_is_valid(f) ? err_from_invalid("expression", "fail_if", f) :
-				err_obj("fail_if", "fail_if held after %d polls: %s", t->polls, exprset_text(e->set, w->fail_if));
+				err_obj("fail_if", "fail_if held after %d poll%s: %s", t->polls, t->polls == 1 ? "" : "s", exprset_text(e->set, w->fail_if));
 			if (jv_is_valid(f))
 				jv_free(f);
 			jv_free(c);

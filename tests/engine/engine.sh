@@ -266,6 +266,13 @@ steps:
       until: .result.exit_code == 0
       interval: 200ms
       timeout: 20s
+  - id: broken
+    critical: false
+    wait:
+      action: exec
+      with: {argv: [echo, '{"state": "failed"}'], parse: json, read_only: true}
+      until: .result.json.state == "available"
+      fail_if: .result.json.state == "failed"
   - id: gone
     wait:
       action: exec
@@ -283,6 +290,8 @@ EOF
 	[ "$lag" -gt 0 ] && [ "$lag" -le 2000 ] || fail "detection lag $lag"
 	np=$(grep -c '"event":"wait_poll"' out)
 	[ "$np" -ge 2 ] || fail "$np wait_poll events in the output"
+	err=$(journal | jq -r -s '[.[] | select(.event=="step_finished" and .step=="broken")][0].error.message')
+	case $err in *"fail_if held after 1 poll:"*) ;; *) fail "broken: error '$err'";; esac
 	err=$(journal | jq -r -s '[.[] | select(.event=="step_finished" and .step=="gone")][0].error.message')
 	case $err in *"timed out"*) ;; *) fail "gone: error '$err'";; esac
 	ok "$polls polls, detection lag <= $lag ms; timeout reported"
@@ -539,6 +548,19 @@ EOF
 	"$RB" resume --state-dir "$ST" "$(run_id)" </dev/null >out 2>&1; expect_rc 0 $? "resume after stop"
 	[ -e d/two ] || fail "resume did not finish"
 	ok "Ctrl-C twice: stopped at once (exit 3), resumable"
+	rm -rf "$ST" d; mkdir d
+	"$RB" run --state-dir "$ST" rb.yaml -p dir="$T/d" </dev/null >out 2>&1 &
+	pid=$!
+	for _ in $(seq 100); do [ -e d/one ] && break; sleep 0.05; done
+	sleep 0.3
+	kill -TERM $pid
+	wait $pid; rc=$?
+	expect_rc 3 $rc "SIGTERM"
+	[ -e d/one ] && [ ! -e d/two ] || fail "SIGTERM: $(ls d)"
+	journal | grep -q '"event":"run_interrupted"' || fail "no run_interrupted in the journal"
+	"$RB" resume --state-dir "$ST" "$(run_id)" </dev/null >out 2>&1; expect_rc 0 $? "resume after SIGTERM"
+	[ -e d/two ] || fail "resume after SIGTERM did not finish"
+	ok "SIGTERM: stopped at once (exit 3), resumable"
 	;;
 
 timeouts)
