@@ -29,7 +29,8 @@ extern const struct module_desc aws_module;
 enum aws_scalar_kind { AWS_SCALAR_NUM = 1, AWS_SCALAR_BOOL };
 struct aws_list_shape { const char *service, *wrapper, *item; };
 struct aws_scalar_shape { const char *name; int kind; };
-extern const struct aws_list_shape aws_list_shapes[];
+extern const struct aws_list_shape aws_list_shapes[];     /* sorted by wrapper */
+extern const int aws_list_shapes_n;
 extern const struct aws_scalar_shape aws_scalar_shapes[];   /* sorted by name */
 extern const int aws_scalar_shapes_n;
 /* the item name of a list wrapper in a service, or NULL if it is not a known list */

@@ -54,8 +54,17 @@ const char *aws_list_item(const char *service, const char *wrapper)
 	/* shape tables key cloudwatch as "cloudwatch" while it signs as "monitoring" */
 	if (!strcmp(service, "monitoring"))
 		service = "cloudwatch";
-	for (int i = 0; aws_list_shapes[i].service; i++)
-		if (!strcmp(aws_list_shapes[i].wrapper, wrapper) && !strcmp(aws_list_shapes[i].service, service))
+	/* binary search for the first entry of this wrapper, then its services */
+	int lo = 0, hi = aws_list_shapes_n;
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+		if (strcmp(aws_list_shapes[mid].wrapper, wrapper) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (int i = lo; i < aws_list_shapes_n && !strcmp(aws_list_shapes[i].wrapper, wrapper); i++)
+		if (!strcmp(aws_list_shapes[i].service, service))
 			return aws_list_shapes[i].item;
 	return NULL;
 }
