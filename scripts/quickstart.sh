@@ -11,8 +11,13 @@ cd "$(dirname "$0")/.."
 
 build=${BUILD_DIR:-build}
 jobs=${JOBS:-$(nproc 2>/dev/null || echo 2)}
-[ -f "$build/build.ninja" ] || meson setup "$build" >/dev/null
-ninja -C "$build" -j "$jobs" >/dev/null
+# quiet when it works, the whole story when it does not
+log=$(mktemp)
+quiet() { "$@" >"$log" 2>&1 || { cat "$log" >&2; echo "quickstart: '$*' failed" >&2; exit 1; }; }
+echo "building into $build/ ..."
+[ -f "$build/build.ninja" ] || quiet meson setup "$build"
+quiet ninja -C "$build" -j "$jobs"
+rm -f "$log"
 rb=$build/runbook
 example=examples/quickstart.yaml
 
