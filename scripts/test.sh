@@ -24,11 +24,9 @@ summary() {   # passed failed skipped
 }
 
 # A build that does not configure or compile is one failure: nothing could be tested.
-if [ -f "$build/build.ninja" ]; then
-	meson setup --reconfigure "$build" "${opts[@]}" >/dev/null || { summary 0 1 0; exit 1; }
-else
-	meson setup "$build" "${opts[@]}" || { summary 0 1 0; exit 1; }
-fi
+reconf=()
+[ -f "$build/build.ninja" ] && reconf=(--reconfigure)
+meson setup "${reconf[@]}" "$build" "${opts[@]}" || { echo "test.sh: meson setup failed"; summary 0 1 0; exit 1; }
 ninja -C "$build" -j "$jobs" || { echo "test.sh: build failed"; summary 0 1 0; exit 1; }
 
 # Leak checking stays on: libjq 1.6 frees what jq_teardown owns, and our code must too.
