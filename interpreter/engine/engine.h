@@ -13,7 +13,20 @@
  * appended (redacted) to DIR/runs/ID/journal.jsonl with fsync at every step transition,
  * and passed (redacted) to the sink below for the terminal or --output json.
  * invoke.c also journals {"event":"call"} and {"event":"result"} for every action call
- * (not passed to the sink).
+ * (not passed to the sink); a mutating call is fsync'd BEFORE it is made (write-ahead).
+ * Journal-only events: item_finished (for_each items, for resume), run_resumed (the sink
+ * gets a run_started with "resumed": true), run_interrupted (the sink gets run_finished
+ * with status "interrupted").
+ *
+ * Run directory DIR/runs/ID/: journal.jsonl, plan.json, params.json (secret params
+ * removed), runbook.yaml (copy of the top file) and sources/N-NAME (every file loaded).
+ *
+ * Resume: finished steps (and finished for_each items) are not run again; a step that
+ * was running when the process died runs again when no call reached its action, when
+ * the action is not mutating, ACT_IDEMPOTENT, or ACT_CHECKABLE and check() says it did
+ * not happen (check() saying it did counts as success); otherwise the operator is asked
+ * on tty_in/tty_out, and without a terminal engine_resume refuses (EXIT_INVALID and a
+ * diagnostic naming --rerun STEP). A run stopped during its rollback resumes the rollback.
  */
 #ifndef RB_ENGINE_H
 #define RB_ENGINE_H
