@@ -274,6 +274,11 @@ int main(void)
 	/* shape table lookups */
 	CHECK(aws_list_item("rds", "DBInstances") && !strcmp(aws_list_item("rds", "DBInstances"), "DBInstance"));
 	CHECK(aws_list_item("rds", "NoSuchThing") == NULL);
+	/* one wrapper, two item names in one service: the reply's is found, both match */
+	CHECK(aws_list_item("elasticache", "ReplicationGroups") &&
+	      !strcmp(aws_list_item("elasticache", "ReplicationGroups"), "ReplicationGroup"));
+	CHECK(aws_list_has_item("elasticache", "ReplicationGroups", "member"));
+	CHECK(!aws_list_has_item("elasticache", "ReplicationGroups", "Bogus"));
 	CHECK(aws_scalar_kind("MultiAZ") == AWS_SCALAR_BOOL);
 
 	if (failures) {

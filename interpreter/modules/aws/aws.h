@@ -35,6 +35,8 @@ extern const struct aws_scalar_shape aws_scalar_shapes[];   /* sorted by name */
 extern const int aws_scalar_shapes_n;
 /* the item name of a list wrapper in a service, or NULL if it is not a known list */
 const char *aws_list_item(const char *service, const char *wrapper);
+/* whether item is a list item name of wrapper in service */
+int aws_list_has_item(const char *service, const char *wrapper, const char *item);
 int aws_scalar_kind(const char *name);
 
 /* ---- services */

@@ -164,7 +164,12 @@ jv aws_xml_to_jv(const struct aws_service *svc, xmlNode *node, const char *const
 		return v;
 	}
 	int cnt;
-	if ((item && only_children_named(node, item, &cnt)) || only_children_named(node, "member", &cnt)) {
+	const char *first = NULL;
+	for (xmlNode *c = node->children; c && !first; c = c->next)
+		if (c->type == XML_ELEMENT_NODE)
+			first = (const char *)c->name;
+	if ((item && first && aws_list_has_item(svc->name, name, first) && only_children_named(node, first, &cnt)) ||
+	    only_children_named(node, "member", &cnt)) {
 		jv a = jv_array();
 		for (xmlNode *c = node->children; c; c = c->next)
 			if (c->type == XML_ELEMENT_NODE)

@@ -49,7 +49,10 @@ const struct aws_service *aws_service_find(const char *name)
 	return NULL;
 }
 
-const char *aws_list_item(const char *service, const char *wrapper)
+/* the item name of (service, wrapper); with item: only that one. The same wrapper can
+ * have two item names in one service (ElastiCache ReplicationGroups: ReplicationGroup in
+ * replies, member elsewhere); entries are sorted so the first is the capitalized one. */
+static const char *list_lookup(const char *service, const char *wrapper, const char *item)
 {
 	/* shape tables key cloudwatch as "cloudwatch" while it signs as "monitoring" */
 	if (!strcmp(service, "monitoring"))
@@ -64,9 +67,19 @@ const char *aws_list_item(const char *service, const char *wrapper)
 			hi = mid;
 	}
 	for (int i = lo; i < aws_list_shapes_n && !strcmp(aws_list_shapes[i].wrapper, wrapper); i++)
-		if (!strcmp(aws_list_shapes[i].service, service))
+		if (!strcmp(aws_list_shapes[i].service, service) && (!item || !strcmp(aws_list_shapes[i].item, item)))
 			return aws_list_shapes[i].item;
 	return NULL;
+}
+
+const char *aws_list_item(const char *service, const char *wrapper)
+{
+	return list_lookup(service, wrapper, NULL);
+}
+
+int aws_list_has_item(const char *service, const char *wrapper, const char *item)
+{
+	return list_lookup(service, wrapper, item) != NULL;
 }
 
 int aws_scalar_kind(const char *name)
