@@ -461,6 +461,7 @@ static void taint_args(struct engine *e, const struct action_desc *d, jv args)
 
 static void task_finish(struct engine *e, struct task *t, enum step_state st, jv err, jv result, jv outputs);
 static void fail_run(struct engine *e, int outcome, jv reason);
+static int scope_prepare(struct engine *e, int scope, jv *err);
 
 static void task_link(struct engine *e, struct task *t)
 {
@@ -898,6 +899,16 @@ static void uses_run(struct engine *e, struct task *t)
 	const struct runbook *child = cs >= 0 ? e->p->scopes[cs].rb : NULL;
 	jv outs = jv_object();
 	int unknown = 0;
+	if (child && e->scope_state[cs] == 0) {
+		/* resume: every child step finished before the crash */
+		jv perr = jv_invalid();
+		if (scope_prepare(e, cs, &perr) < 0) {
+			jv_free(outs);
+			task_finish(e, t, ST_FAILED, perr, jv_null(), jv_null());
+			return;
+		}
+		jv_free(perr);
+	}
 	if (child && e->scope_state[cs] == 1) {
 		jv c = ctx_for(e, cs, jv_invalid(), jv_invalid());
 		for (int i = 0; i < child->noutputs; i++) {
@@ -2528,6 +2539,10 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 	}
 	jv_free(journal);
 	journal = jv_invalid();
+	/* what finished is in the context before anything is evaluated again */
+	for (int n = 0; n < plan.n; n++)
+		if (e->ns[n].preset)
+			ctx_update(e, n);
 	/* steps running at the crash */
 	jv_object_foreach(running, k, v) {
 		int n = plan_find(&plan, jv_string_value(k));
