@@ -222,7 +222,9 @@ static void walk_keys(struct lctx *c, const struct ynode *map, const struct key_
 		if (tab == top_keys && !strncmp(key->scalar, "x-", 2))
 			continue;
 		const char *s = diag_suggest(key->scalar, names, -1);
-		if (s)
+		if (!*key->scalar)
+			diag_error(c->dl, &key->loc, "empty key in %s", c->where);
+		else if (s)
 			diag_error(c->dl, &key->loc, "unknown key '%s' in %s (did you mean '%s'?)",
 				   key->scalar, c->where, s);
 		else
