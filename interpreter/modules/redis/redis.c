@@ -62,7 +62,7 @@ static const struct action_arg redis_warm_args[] = {
 	{ "type", ARG_STRING, 0, "\"string\"", "string (SET) or hash (HSET)" },
 	{ "fields", ARG_LIST, 0, NULL, "for type hash: the row fields stored (default: all)" },
 	{ "ttl", ARG_DURATION, 0, NULL, "expiry of every key (PX / PEXPIRE)" },
-	{ "batch", ARG_INT, 0, "1000", "commands per pipelined round trip" },
+	{ "batch", ARG_INT, 0, "1000", "commands per pipelined round trip (two batches in flight)" },
 	RCONN_ARG, R_ARGS_END,
 };
 static const struct action_arg redis_compare_args[] = {
@@ -863,31 +863,35 @@ struct warm {
 	int hash, dry;
 	jv fields;                  /* hash: names to store, or null = every field */
 	int64_t ttl, batch, pending, written;
+	int64_t inflight;           /* sent, replies not read yet */
 	int trips;
 	char ttls[32];
 	struct buf kb, vb;
 	jv sample;                  /* dry-run: the first keys */
 };
 
-static int warm_drain(struct warm *w, jv *err)
+struct tseg {                   /* a compiled template for query rows */
+	const char *lit;            /* literal text before the field */
+	size_t litlen;
+	int col;                    /* column index, -1: literal only */
+};
+
+static int warm_send(struct warm *w, jv *err);
+
+/* replies of everything sent; keeps at most two batches in flight */
+static int warm_read(struct warm *w, int64_t n, jv *err)
 {
-	redisReply *r = NULL;
 	jv first = jv_invalid();
 
-	if (!w->pending)
+	if (n <= 0)
 		return 0;
 	w->trips++;
-	for (; w->pending > 0; w->pending--) {
-		if (rconn_read(&w->c, &r, err) < 0) {
-			jv_free(first);
-			return -1;
-		}
-		if (r->type == REDIS_REPLY_ERROR && !jv_is_valid(first))
-			first = rconn_reply_error(&w->c, r);
-		freeReplyObject(r);
-	}
+	if (rconn_read_simple(&w->c, n, &first, err) < 0)
+		return -1;
 	if (jv_is_valid(first)) {
-		*err = jv_object_set(first, jv_string("rows_before_batch"), jv_number((double)w->written));
+		*err = jvx_error("RedisError", "redis (connection '%s'): %s", w->c.name, jv_string_value(first));
+		*err = jv_object_set(*err, jv_string("rows_before_batch"), jv_number((double)w->written));
+		jv_free(first);
 		return -1;
 	}
 	if (action_cancelled(w->call)) {
@@ -897,7 +901,53 @@ static int warm_drain(struct warm *w, jv *err)
 	return 0;
 }
 
-/* borrows row */
+/* a full batch: send it, then read the previous batch's replies (the server works on
+ * this one meanwhile) */
+static int warm_send(struct warm *w, jv *err)
+{
+	int64_t prev = w->inflight;
+
+	if (rconn_flush(&w->c, err) < 0)
+		return -1;
+	w->inflight = w->pending;
+	w->pending = 0;
+	return warm_read(w, prev, err);
+}
+
+static int warm_finish(struct warm *w, jv *err)
+{
+	if (w->pending && warm_send(w, err) < 0)
+		return -1;
+	int64_t last = w->inflight;
+	w->inflight = 0;
+	return warm_read(w, last, err);
+}
+
+static void warm_set(struct warm *w, const char *val, size_t vlen)
+{
+	rconn_resp_begin(&w->c, w->ttl > 0 ? 5 : 3);
+	rconn_resp_arg(&w->c, "SET", 3);
+	rconn_resp_arg(&w->c, w->kb.data, w->kb.len);
+	rconn_resp_arg(&w->c, val, vlen);
+	if (w->ttl > 0) {
+		rconn_resp_arg(&w->c, "PX", 2);
+		rconn_resp_arg(&w->c, w->ttls, strlen(w->ttls));
+	}
+	w->pending++;
+}
+
+static void warm_expire(struct warm *w)
+{
+	if (w->ttl <= 0)
+		return;
+	rconn_resp_begin(&w->c, 3);
+	rconn_resp_arg(&w->c, "PEXPIRE", 7);
+	rconn_resp_arg(&w->c, w->kb.data, w->kb.len);
+	rconn_resp_arg(&w->c, w->ttls, strlen(w->ttls));
+	w->pending++;
+}
+
+/* a row given as JSON (rows arg); borrows row */
 static int warm_row(struct warm *w, jv row, int64_t rowno, jv *err)
 {
 	if (jv_get_kind(row) != JV_KIND_OBJECT) {
@@ -922,66 +972,176 @@ static int warm_row(struct warm *w, jv row, int64_t rowno, jv *err)
 			buf_adds(&w->vb, js);
 			free(js);
 		}
-		const char *a[] = { "SET", w->kb.data, w->vb.data, "PX", w->ttls };
-		size_t l[] = { 3, w->kb.len, w->vb.len, 2, strlen(w->ttls) };
-		rconn_append(&w->c, w->ttl > 0 ? 5 : 3, a, l);
-		w->pending++;
+		warm_set(w, w->vb.data, w->vb.len);
 	} else {
 		jv names = jv_get_kind(w->fields) == JV_KIND_ARRAY ? jv_copy(w->fields) : jv_keys(jv_copy(row));
 		int nf = jv_array_length(jv_copy(names)), argc = 2;
-		const char **a = xcalloc((size_t)(2 + 2 * nf), sizeof(char *));
-		size_t *l = xcalloc((size_t)(2 + 2 * nf), sizeof(size_t));
 		char **texts = xcalloc((size_t)(nf ? nf : 1), sizeof(char *));
-		a[0] = "HSET";
-		l[0] = 4;
-		a[1] = w->kb.data;
-		l[1] = w->kb.len;
+		jv *fnames = xcalloc((size_t)(nf ? nf : 1), sizeof(jv));
 		for (int f = 0; f < nf; f++) {
 			jv fn = jv_array_get(jv_copy(names), f);
 			jv fv = jv_get_kind(fn) == JV_KIND_STRING ? jvx_get(row, jv_string_value(fn)) : jv_invalid();
+			fnames[f] = jv_invalid();
 			if (!jv_is_valid(fv)) {
 				jv_free(fn);
 				continue;    /* a listed field absent from this row is skipped */
 			}
 			texts[f] = redis_text(fv);
 			jv_free(fv);
-			a[argc] = jv_string_value(fn);   /* names holds the string */
-			l[argc++] = strlen(jv_string_value(fn));
-			a[argc] = texts[f];
-			l[argc++] = strlen(texts[f]);
-			jv_free(fn);
+			fnames[f] = fn;
+			argc += 2;
 		}
 		if (argc > 2) {
-			rconn_append(&w->c, argc, a, l);
-			w->pending++;
-			if (w->ttl > 0) {
-				const char *e[] = { "PEXPIRE", w->kb.data, w->ttls };
-				size_t el[] = { 7, w->kb.len, strlen(w->ttls) };
-				rconn_append(&w->c, 3, e, el);
-				w->pending++;
+			rconn_resp_begin(&w->c, argc);
+			rconn_resp_arg(&w->c, "HSET", 4);
+			rconn_resp_arg(&w->c, w->kb.data, w->kb.len);
+			for (int f = 0; f < nf; f++) {
+				if (!texts[f])
+					continue;
+				rconn_resp_arg(&w->c, jv_string_value(fnames[f]), strlen(jv_string_value(fnames[f])));
+				rconn_resp_arg(&w->c, texts[f], strlen(texts[f]));
 			}
+			w->pending++;
+			warm_expire(w);
 		}
-		for (int f = 0; f < nf; f++)
+		for (int f = 0; f < nf; f++) {
 			free(texts[f]);
+			jv_free(fnames[f]);
+		}
 		free(texts);
-		free(a);
-		free(l);
+		free(fnames);
 		jv_free(names);
 	}
 	w->written++;
 	if (w->pending >= w->batch)
-		return warm_drain(w, err);
+		return warm_send(w, err);
 	return 0;
 }
 
-/* stream the rows of a query (single-row mode) into the pipeline */
+/* text of a query cell as a template sees it: PostgreSQL's text form, booleans as
+ * true/false, NULL as "" */
+static const char *warm_cell(const PGresult *r, int row, int col, size_t *len)
+{
+	if (PQgetisnull(r, row, col)) {
+		*len = 0;
+		return "";
+	}
+	if (PQftype(r, col) == 16) {
+		int t = PQgetvalue(r, row, col)[0] == 't';
+		*len = t ? 4 : 5;
+		return t ? "true" : "false";
+	}
+	*len = (size_t)PQgetlength(r, row, col);
+	return PQgetvalue(r, row, col);
+}
+
+static int warm_compile(const char *tmpl, const PGresult *r, struct tseg **segs, int *nsegs, jv *err)
+{
+	int n = 0, alloc = 0;
+	const char *lit = tmpl;
+
+	*segs = NULL;
+	for (const char *p = tmpl; *p;) {
+		if (*p == '{' && (isalpha((unsigned char)p[1]) || p[1] == '_')) {
+			const char *q = p + 1;
+			while (isalnum((unsigned char)*q) || *q == '_')
+				q++;
+			if (*q == '}') {
+				int col = -1;
+				for (int c = 0; c < PQnfields(r); c++) {
+					const char *fn = PQfname(r, c);
+					if (strlen(fn) == (size_t)(q - p - 1) && !memcmp(fn, p + 1, (size_t)(q - p - 1)))
+						col = c;
+				}
+				if (col < 0) {
+					*err = jvx_error("InvalidArgument", "the query has no column '%.*s' (used in template '%s')",
+							 (int)(q - p - 1), p + 1, tmpl);
+					free(*segs);
+					*segs = NULL;
+					return -1;
+				}
+				ALLOC_GROW(*segs, n + 1, alloc);
+				(*segs)[n++] = (struct tseg){ lit, (size_t)(p - lit), col };
+				p = q + 1;
+				lit = p;
+				continue;
+			}
+		}
+		p++;
+	}
+	ALLOC_GROW(*segs, n + 1, alloc);
+	(*segs)[n++] = (struct tseg){ lit, strlen(lit), -1 };
+	*nsegs = n;
+	return 0;
+}
+
+static void warm_fill(struct buf *b, const struct tseg *segs, int n, const PGresult *r, int row)
+{
+	buf_reset(b);
+	for (int i = 0; i < n; i++) {
+		buf_add(b, segs[i].lit, segs[i].litlen);
+		if (segs[i].col >= 0) {
+			size_t len;
+			const char *v = warm_cell(r, row, segs[i].col, &len);
+			buf_add(b, v, len);
+		}
+	}
+}
+
+/* the rows of one FETCH */
+static int warm_result(struct warm *w, const PGresult *r, struct tseg *ks, int nks, struct tseg *vs, int nvs,
+		       const int *hcols, int nh, jv *err)
+{
+	for (int i = 0; i < PQntuples(r); i++) {
+		warm_fill(&w->kb, ks, nks, r, i);
+		w->written++;
+		if (w->dry) {
+			if (jv_array_length(jv_copy(w->sample)) < 5)
+				w->sample = jv_array_append(w->sample, jv_string(w->kb.data));
+			continue;
+		}
+		if (w->hash) {
+			rconn_resp_begin(&w->c, 2 + 2 * nh);
+			rconn_resp_arg(&w->c, "HSET", 4);
+			rconn_resp_arg(&w->c, w->kb.data, w->kb.len);
+			for (int h = 0; h < nh; h++) {
+				size_t len;
+				const char *v = warm_cell(r, i, hcols[h], &len);
+				rconn_resp_arg(&w->c, PQfname(r, hcols[h]), strlen(PQfname(r, hcols[h])));
+				rconn_resp_arg(&w->c, v, len);
+			}
+			w->pending++;
+			warm_expire(w);
+		} else if (vs) {
+			warm_fill(&w->vb, vs, nvs, r, i);
+			warm_set(w, w->vb.data, w->vb.len);
+		} else {
+			jv row = jv_object();
+			for (int c = 0; c < PQnfields(r); c++)
+				row = jv_object_set(row, jv_string(PQfname(r, c)), pgx_value(r, i, c));
+			char *js = jvx_dump(row);
+			warm_set(w, js, strlen(js));
+			free(js);
+		}
+		if (w->pending >= w->batch && warm_send(w, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+#define WARM_FETCH 10000
+
+/* stream the rows of a query (a cursor, FETCH WARM_FETCH at a time, one snapshot) */
 static int warm_from_pg(struct warm *w, jv args, jv *err)
 {
 	struct pgx x;
-	jv hc, hs, plist = dbmod_arg(w->call, args, "params"), names = jv_array();
+	jv hc, hs, plist = dbmod_arg(w->call, args, "params");
 	const char *sql = dbmod_str(w->call, args, "sql", &hs);
-	char **vals = NULL;
-	int n = 0, rc = -1, stopped = 0, ok;
+	struct buf decl = BUF_INIT(0);
+	struct tseg *ks = NULL, *vs = NULL;
+	int nks = 0, nvs = 0, nh = 0, *hcols = NULL;
+	char **vals = NULL, fetch[64];
+	int n = 0, rc = -1;
 	PGresult *r = NULL;
 
 	memset(&x, 0, sizeof(x));
@@ -989,60 +1149,60 @@ static int warm_from_pg(struct warm *w, jv args, jv *err)
 		goto out;
 	if (pgx_open(&x, w->call, pg_connection_arg(w->call, args, "pg_connection", &hc), err) < 0)
 		goto out;
-	/* a consistent snapshot, read only (also outside --dry-run) */
 	if (pgx_do(&x, "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", err) < 0)
 		goto out;
-	ok = PQsendQueryParams(x.conn, sql, n, NULL, (const char *const *)vals, NULL, NULL, 0);
-	if (!ok) {
-		*err = pgx_error(&x, NULL);
+	buf_addf(&decl, "DECLARE runbook_warm NO SCROLL CURSOR FOR %s", sql);
+	if (pgx_exec(&x, buf_str(&decl), n, (const char *const *)vals, &r, err) < 0)
 		goto out;
-	}
-	PQsetSingleRowMode(x.conn);
+	PQclear(r);
+	r = NULL;
+	snprintf(fetch, sizeof(fetch), "FETCH FORWARD %d FROM runbook_warm", WARM_FETCH);
 	for (;;) {
-		if (pgx_wait(&x, &stopped, err) < 0)
+		if (pgx_exec(&x, fetch, -1, NULL, &r, err) < 0)
 			goto out;
-		r = PQgetResult(x.conn);
-		if (!r)
-			break;
-		ExecStatusType st = PQresultStatus(r);
-		if (st == PGRES_SINGLE_TUPLE) {
-			if (jv_array_length(jv_copy(names)) == 0)
-				for (int c = 0; c < PQnfields(r); c++)
-					names = jv_array_append(names, jv_string(PQfname(r, c)));
-			jv row = jv_object();
-			for (int c = 0; c < PQnfields(r); c++)
-				row = jv_object_set(row, jv_array_get(jv_copy(names), c), pgx_value(r, 0, c));
-			int wr = warm_row(w, row, w->written + 1, err);
-			jv_free(row);
-			if (wr < 0) {
-				/* stop the query; the connection is closed below */
-				PGcancel *cn = PQgetCancel(x.conn);
-				char eb[256];
-				if (cn) {
-					PQcancel(cn, eb, sizeof(eb));
-					PQfreeCancel(cn);
-				}
+		if (!ks) {
+			/* templates are checked against the columns before anything is written */
+			if (warm_compile(w->key, r, &ks, &nks, err) < 0)
 				goto out;
+			if (!w->hash && w->value && warm_compile(w->value, r, &vs, &nvs, err) < 0)
+				goto out;
+			if (w->hash) {
+				hcols = xcalloc((size_t)PQnfields(r) + 1, sizeof(int));
+				for (int c = 0; c < PQnfields(r); c++) {
+					int want = 1;
+					if (jv_get_kind(w->fields) == JV_KIND_ARRAY) {
+						want = 0;
+						jv_array_foreach(w->fields, i, f) {
+							if (jv_get_kind(f) == JV_KIND_STRING && !strcmp(jv_string_value(f), PQfname(r, c)))
+								want = 1;
+							jv_free(f);
+						}
+					}
+					if (want)
+						hcols[nh++] = c;
+				}
+				if (!nh) {
+					*err = jvx_error("InvalidArgument", "none of the fields is a column of the query");
+					goto out;
+				}
 			}
-		} else if (st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE) {
-			if (!jv_is_valid(*err))
-				*err = stopped ? pgx_stop_error(&x, stopped) : pgx_error(&x, r);
 		}
+		if (PQntuples(r) == 0)
+			break;
+		if (warm_result(w, r, ks, nks, vs, nvs, hcols, nh, err) < 0)
+			goto out;
 		PQclear(r);
 		r = NULL;
-	}
-	if (jv_is_valid(*err))
-		goto out;
-	if (stopped) {
-		*err = pgx_stop_error(&x, stopped);
-		goto out;
 	}
 	rc = 0;
 out:
 	PQclear(r);
 	pgx_close(&x);
 	pgx_params_free(vals, n);
-	jv_free(names);
+	free(ks);
+	free(vs);
+	free(hcols);
+	buf_release(&decl);
 	jv_free(plist);
 	jv_free(hc);
 	jv_free(hs);
@@ -1111,7 +1271,7 @@ static int redis_warm_common(struct action_call *call, jv args, jv *out, int dry
 	} else if (warm_from_pg(&w, args, &err) < 0) {
 		goto out;
 	}
-	if (warm_drain(&w, &err) < 0)
+	if (!dry && warm_finish(&w, &err) < 0)
 		goto out;
 	if (dry) {
 		*out = jv_object_set(jv_object(), jv_string("dry_run"), jv_true());

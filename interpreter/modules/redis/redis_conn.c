@@ -163,6 +163,7 @@ int rconn_open(struct rconn *c, struct action_call *call, const char *name, jv *
 	c->fd = -1;
 	c->call = call;
 	buf_init(&c->out, 0);
+	buf_init(&c->rest, 0);
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->deadline = dbmod_deadline(call, -1);
 	conf = dbmod_connection(call, "redis", name);
@@ -282,6 +283,7 @@ void rconn_close(struct rconn *c)
 		redisReaderFree(c->reader);
 	c->reader = NULL;
 	buf_release(&c->out);
+	buf_release(&c->rest);
 }
 
 void rconn_append(struct rconn *c, int argc, const char **argv, const size_t *lens)
@@ -474,4 +476,147 @@ jv rconn_reply_jv(const redisReply *r)
 	default:
 		return jv_null();
 	}
+}
+
+static void rconn_add_len(struct buf *b, char tag, size_t n)
+{
+	char tmp[24];
+	int i = (int)sizeof(tmp);
+
+	tmp[--i] = '\n';
+	tmp[--i] = '\r';
+	do {
+		tmp[--i] = (char)('0' + n % 10);
+		n /= 10;
+	} while (n);
+	tmp[--i] = tag;
+	if (buf_add(b, tmp + i, sizeof(tmp) - (size_t)i) < 0)
+		BUG("redis output buffer");
+}
+
+void rconn_resp_begin(struct rconn *c, int argc)
+{
+	rconn_add_len(&c->out, '*', (size_t)argc);
+}
+
+void rconn_resp_arg(struct rconn *c, const char *data, size_t len)
+{
+	rconn_add_len(&c->out, '$', len);
+	if (buf_add(&c->out, data, len) < 0 || buf_add(&c->out, "\r\n", 2) < 0)
+		BUG("redis output buffer");
+}
+
+struct simple_state {
+	int at_start, in_error;
+	struct buf line;                 /* the error line being read, capped */
+};
+
+/* consume one-line replies from data until n reach 0; returns bytes used or -1 */
+static ssize_t rconn_simple_scan(struct rconn *c, struct simple_state *st, const char *data, size_t len,
+				 int64_t *n, jv *first_error, jv *err)
+{
+	size_t i;
+
+	for (i = 0; i < len && *n > 0; i++) {
+		char ch = data[i];
+		if (st->at_start) {
+			if (ch != '+' && ch != ':' && ch != '-') {
+				*err = jvx_error("ProtocolError", "redis (connection '%s'): unexpected reply type '%c' in a pipeline",
+						 c->name, ch);
+				return -1;
+			}
+			st->in_error = ch == '-' && !jv_is_valid(*first_error);
+			st->at_start = 0;
+			if (st->in_error)
+				buf_reset(&st->line);
+			continue;
+		}
+		if (ch == '\n') {
+			if (st->in_error) {
+				if (st->line.len && st->line.data[st->line.len - 1] == '\r')
+					st->line.data[--st->line.len] = 0;
+				*first_error = jv_string(buf_str(&st->line));
+			}
+			st->at_start = 1;
+			(*n)--;
+		} else if (st->in_error) {
+			buf_addc(&st->line, ch);   /* past the cap the text is just cut */
+		}
+	}
+	return (ssize_t)i;
+}
+
+int rconn_read_simple(struct rconn *c, int64_t n, jv *first_error, jv *err)
+{
+	char in[65536];
+	struct simple_state st = { 1, 0, BUF_INIT(4096) };
+	int64_t deadline;
+	ssize_t used;
+
+	*first_error = jv_invalid();
+	if (c->out.len && rconn_flush(c, err) < 0)
+		return -1;
+	if (c->rest.len) {
+		/* replies that came with the previous batch's */
+		struct buf old = c->rest;
+		buf_init(&c->rest, 0);
+		used = rconn_simple_scan(c, &st, old.data, old.len, &n, first_error, err);
+		if (used >= 0 && (size_t)used < old.len)
+			buf_add(&c->rest, old.data + used, old.len - (size_t)used);
+		buf_release(&old);
+		if (used < 0)
+			goto fail;
+	}
+	deadline = rconn_io_deadline(c);
+	while (n > 0) {
+		ssize_t got;
+		short ev = POLLIN;
+		if (c->ssl) {
+			int k = SSL_read(c->ssl, in, sizeof(in));
+			got = k;
+			if (k <= 0) {
+				int e = SSL_get_error(c->ssl, k);
+				if (e == SSL_ERROR_WANT_WRITE)
+					ev = POLLOUT;
+				else if (e != SSL_ERROR_WANT_READ) {
+					*err = e == SSL_ERROR_ZERO_RETURN
+						? jvx_error("ConnectionFailed", "redis (connection '%s'): server closed the connection", c->name)
+						: rconn_ssl_error(c, "read");
+					goto fail;
+				}
+			}
+		} else {
+			got = recv(c->fd, in, sizeof(in), 0);
+			if (got == 0) {
+				*err = jvx_error("ConnectionFailed", "redis (connection '%s', %s): server closed the connection",
+						 c->name, c->where);
+				goto fail;
+			}
+			if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+				*err = rconn_stop_error(c, -2, "reading");
+				goto fail;
+			}
+		}
+		if (got > 0) {
+			used = rconn_simple_scan(c, &st, in, (size_t)got, &n, first_error, err);
+			if (used < 0)
+				goto fail;
+			if (used < got)
+				buf_add(&c->rest, in + used, (size_t)(got - used));
+			deadline = rconn_io_deadline(c);
+			continue;
+		}
+		int w = dbmod_wait_fd(c->call, c->fd, ev, deadline);
+		if (w <= 0) {
+			*err = rconn_stop_error(c, w, "waiting for replies");
+			goto fail;
+		}
+	}
+	buf_release(&st.line);
+	return 0;
+fail:
+	buf_release(&st.line);
+	jv_free(*first_error);
+	*first_error = jv_invalid();
+	return -1;
 }

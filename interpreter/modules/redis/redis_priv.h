@@ -27,6 +27,7 @@ struct rconn {
 	SSL *ssl;
 	redisReader *reader;
 	struct buf out;                   /* formatted commands not yet written */
+	struct buf rest;                  /* rconn_read_simple: bytes read past its last reply */
 	int64_t deadline;                 /* monotonic ms: the step's deadline */
 };
 
@@ -38,6 +39,13 @@ void rconn_close(struct rconn *c);
 /* queue a command (pipelining); lens NULL: strlen */
 void rconn_append(struct rconn *c, int argc, const char **argv, const size_t *lens);
 int rconn_flush(struct rconn *c, jv *err);
+/* hot path (redis.warm): write a command's RESP straight into the output buffer */
+void rconn_resp_begin(struct rconn *c, int argc);
+void rconn_resp_arg(struct rconn *c, const char *data, size_t len);
+/* hot path: read n one-line replies (status, integer or error: what SET, HSET and
+ * PEXPIRE answer) without building reply objects; the first error reply's text goes to
+ * *first_error (jv_invalid() if none). Only when the hiredis reader holds nothing. */
+int rconn_read_simple(struct rconn *c, int64_t n, jv *first_error, jv *err);
 /* the next reply (flushes first); error replies are returned as replies */
 int rconn_read(struct rconn *c, redisReply **reply, jv *err);
 /* one command from NULL-terminated strings; an error reply becomes -1 */
