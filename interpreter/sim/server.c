@@ -749,11 +749,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
+	char msg[512];
+	vsnprintf(msg, sizeof(msg), fmt, ap);
 	/* an injected reset makes MHD say so; everything else is worth showing */
-	if (strstr(fmt, "Application reported internal error"))
+	if (strstr(msg, "Application reported internal error"))
 		return;
-	fputs("runbook: sim: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "runbook: sim: %s", msg);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,

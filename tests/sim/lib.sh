@@ -6,6 +6,7 @@
 #   awsq rds describe-db-instances ...  # aws --endpoint-url $EP ...
 set -u
 RUNBOOK=${1:?usage: test RUNBOOK_BINARY SOURCE_DIR}
+case $RUNBOOK in /*) ;; *) RUNBOOK=$PWD/$RUNBOOK ;; esac
 SRCDIR=${2:?usage: test RUNBOOK_BINARY SOURCE_DIR}
 SCEN=$SRCDIR/examples/scenarios
 TMP=$(mktemp -d /tmp/rb-sim-test.XXXXXX)

@@ -2,6 +2,7 @@
 # `runbook sim check` accepts every bundled scenario and reports every error of a broken
 # one at once, with locations; `sim serve` usage errors exit 2.
 RUNBOOK=${1:?}
+case $RUNBOOK in /*) ;; *) RUNBOOK=$PWD/$RUNBOOK ;; esac
 SRCDIR=${2:?}
 fails=0
 for f in "$SRCDIR"/examples/scenarios/*.yaml "$SRCDIR"/tests/aws/sim_world.yaml "$SRCDIR"/tests/aws/sim_faults.yaml; do
