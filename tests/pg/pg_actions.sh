@@ -26,6 +26,9 @@ C=$(jq -cn --arg h "$PGHOST" --arg p "$PGPORT" --arg pw "$RB_PG_PW_PASSWORD" --a
   dst: {conninfo: "postgresql:///rbdst?host=\($h)&port=\($p)"},
   pw: {conninfo: "host=127.0.0.1 port=\($p) dbname=rbsrc user=\($u) password=\($pw)"},
   badpw: {conninfo: "host=127.0.0.1 port=\($p) dbname=rbsrc user=\($u) password=\($bad)"},
+  pwuri: {conninfo: "postgresql://\($u):\($pw)@127.0.0.1:\($p)/rbsrc?sslmode=disable"},
+  badpwuri: {conninfo: "postgresql://\($u):\($bad)@127.0.0.1:\($p)/rbsrc"},
+  pgpass: {conninfo: "host=127.0.0.1 port=\($p) dbname=rbsrc user=\($u)"},
   refused: {conninfo: "host=127.0.0.1 port=1 dbname=rbsrc"},
   blackhole: {conninfo: "host=127.0.0.1 port=\($bp) dbname=rbsrc connect_timeout=2"}
 }}')
@@ -67,6 +70,16 @@ check "the password was tainted" '.redactions >= 1'
 d pg.query '{"sql": "SELECT 1", "connection": "badpw"}'
 check "wrong password fails clearly" '.ok == false and .error.code == "AuthenticationFailed" and (.error.message | contains("password authentication failed"))'
 check_sh "wrong password never printed" bash -c "! grep -q '$BADPW' <<<'$OUT'"
+d pg.query '{"sql": "SELECT current_user AS u", "connection": "pwuri"}'
+check "a URI with a password works and taints it" '.ok and .result.rows[0].u == "rb_pw" and .redactions >= 1'
+d pg.query '{"sql": "SELECT 1", "connection": "badpwuri"}'
+check "a URI with a wrong password fails clearly" '.error.code == "AuthenticationFailed"'
+check_sh "the URI's wrong password is never printed" bash -c "! grep -q '$BADPW' <<<'$OUT'"
+printf '127.0.0.1:%s:rbsrc:%s:%s\n' "$PGPORT" "$RB_PG_PW_USER" "$RB_PG_PW_PASSWORD" >"$RB_SERVERS_DIR/pgpass"
+chmod 600 "$RB_SERVERS_DIR/pgpass"
+OUT=$(PGPASSFILE="$RB_SERVERS_DIR/pgpass" "$DRV" --connections "$C" pg.query '{"sql": "SELECT current_user AS u", "connection": "pgpass"}' 2>/dev/null)
+check "libpq's password file works, and its password is tainted" '.ok and .result.rows[0].u == "rb_pw" and .redactions >= 1'
+check_sh "the password from the file is not printed" bash -c "! grep -q '$RB_PG_PW_PASSWORD' <<<'$OUT'"
 t0=$(ms_now); d pg.query '{"sql": "SELECT 1", "connection": "refused"}'; t1=$(ms_now)
 check "refused port fails clearly" '.ok == false and .error.code == "ConnectionFailed" and (.error.message | test("refused|connect"))'
 t0=$(ms_now); d pg.query '{"sql": "SELECT 1", "connection": "blackhole"}'; t1=$(ms_now)
