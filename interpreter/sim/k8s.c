@@ -1,0 +1,2481 @@
+/* k8s.c — the simulated Kubernetes API server (see k8s.h). */
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <gnutls/gnutls.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include "k8s.h"
+#include "../core/buf.h"
+#include "../core/bug.h"
+#include "../core/dur.h"
+#include "../core/jvx.h"
+
+#define BODY_MAX (16u << 20)
+#define EVENTS_KEPT 4096          /* watch history; older resourceVersions get 410 Gone */
+#define WATCH_TICK_MS 100         /* how often a waiting watch looks at the world */
+
+/* ------------------------------------------------------------------ resources */
+
+enum { R_NAMESPACE, R_CONFIGMAP, R_SECRET, R_SERVICE, R_POD, R_EVENT, R_DEPLOYMENT,
+       R_STATEFULSET, R_REPLICASET, R__N };
+
+struct k8s_res {
+	const char *group, *version, *name, *singular, *kind, *shorts;
+	int namespaced;
+	int scale;               /* has the scale subresource */
+	const char *const *columns;  /* Table columns after Name; NULL = none (Age only) */
+};
+
+static const char *const cols_deploy[] = { "Ready", "Up-to-date", "Available", NULL };
+static const char *const cols_sts[] = { "Ready", NULL };
+static const char *const cols_pod[] = { "Ready", "Status", "Restarts", NULL };
+static const char *const cols_cm[] = { "Data", NULL };
+static const char *const cols_secret[] = { "Type", "Data", NULL };
+static const char *const cols_svc[] = { "Type", "Cluster-IP", "External-IP", "Port(s)", NULL };
+static const char *const cols_ns[] = { "Status", NULL };
+static const char *const cols_rs[] = { "Desired", "Current", "Ready", NULL };
+
+static const struct k8s_res resources[R__N] = {
+	[R_NAMESPACE] = { "", "v1", "namespaces", "namespace", "Namespace", "ns", 0, 0, cols_ns },
+	[R_CONFIGMAP] = { "", "v1", "configmaps", "configmap", "ConfigMap", "cm", 1, 0, cols_cm },
+	[R_SECRET] = { "", "v1", "secrets", "secret", "Secret", "", 1, 0, cols_secret },
+	[R_SERVICE] = { "", "v1", "services", "service", "Service", "svc", 1, 0, cols_svc },
+	[R_POD] = { "", "v1", "pods", "pod", "Pod", "po", 1, 0, cols_pod },
+	[R_EVENT] = { "", "v1", "events", "event", "Event", "ev", 1, 0, NULL },
+	[R_DEPLOYMENT] = { "apps", "v1", "deployments", "deployment", "Deployment", "deploy", 1, 1, cols_deploy },
+	[R_STATEFULSET] = { "apps", "v1", "statefulsets", "statefulset", "StatefulSet", "sts", 1, 1, cols_sts },
+	[R_REPLICASET] = { "apps", "v1", "replicasets", "replicaset", "ReplicaSet", "rs", 1, 0, cols_rs },
+};
+
+static const char *api_version(int r)
+{
+	return resources[r].group[0] ? "apps/v1" : "v1";
+}
+
+static int res_by_kind(const char *api, const char *kind)
+{
+	for (int i = 0; i < R__N; i++)
+		if (!strcmp(resources[i].kind, kind) && (!api || !strcmp(api, api_version(i))))
+			return i;
+	return -1;
+}
+
+/* ------------------------------------------------------------------ world */
+
+struct kobj {
+	int res;
+	jv obj;                  /* the API object as served */
+	int64_t t_roll;          /* workloads: when the current rollout started */
+	int64_t t_scale;         /* when replicas last changed */
+	int from_ready;          /* ready replicas when replicas last changed */
+	char hash[16];           /* template hash of the current revision */
+	char old_hash[16];       /* of the revision being replaced ("" none) */
+	jv owners;               /* {"<kpath json>": manager} field ownership */
+	char owner_kind[16];     /* pods: owning workload */
+	char owner[256];
+};
+
+struct kev {
+	uint64_t rv;
+	int type;                /* 0 ADDED 1 MODIFIED 2 DELETED */
+	int res;
+	jv obj;
+};
+
+struct k8s_sim {
+	pthread_mutex_t lock;
+	struct rb_clock *clock;
+	struct kobj *objs;
+	int n, alloc;
+	uint64_t rv;
+	struct kev ev[EVENTS_KEPT];
+	int ev_head, ev_n;       /* ring */
+	int64_t rollout_ms;
+	int64_t deadline_ms;     /* progressDeadlineSeconds default */
+	jv tokens;               /* {token: {user, expired}} */
+	char *namespace;         /* the kubeconfig's namespace */
+	struct k8s_pki pki;
+	int tls;
+	struct MHD_Daemon *mhd;
+	char endpoint[80];
+	atomic_int stopping;
+	jv c_requests, c_mutating;
+	uint64_t uid_seq;
+};
+
+static const char *ev_names[] = { "ADDED", "MODIFIED", "DELETED" };
+
+static char *iso(int64_t ms, char *buf, size_t size)
+{
+	time_t s = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+static jv jget(jv obj, const char *dotted)
+{
+	jv cur = jv_copy(obj);
+	char key[128];
+	const char *p = dotted;
+	while (*p) {
+		size_t n = strcspn(p, ".");
+		if (n >= sizeof(key))
+			n = sizeof(key) - 1;
+		memcpy(key, p, n);
+		key[n] = 0;
+		p += n + (p[n] == '.');
+		if (jv_get_kind(cur) != JV_KIND_OBJECT) {
+			jv_free(cur);
+			return jv_null();
+		}
+		jv next = jv_object_get(cur, jv_string(key));
+		cur = jv_is_valid(next) ? next : (jv_free(next), jv_null());
+	}
+	return cur;
+}
+
+static jv jset(jv obj, const char *dotted, jv v)
+{
+	jv path = jv_array();
+	char key[128];
+	const char *p = dotted;
+	while (*p) {
+		size_t n = strcspn(p, ".");
+		if (n >= sizeof(key))
+			n = sizeof(key) - 1;
+		memcpy(key, p, n);
+		key[n] = 0;
+		p += n + (p[n] == '.');
+		path = jv_array_append(path, jv_string(key));
+	}
+	return jv_setpath(obj, path, v);
+}
+
+static const char *sget(jv obj, const char *dotted, char *buf, size_t size)
+{
+	jv v = jget(obj, dotted);
+	const char *r = NULL;
+	if (jv_get_kind(v) == JV_KIND_STRING) {
+		snprintf(buf, size, "%s", jv_string_value(v));
+		r = buf;
+	}
+	jv_free(v);
+	return r;
+}
+
+static int iget(jv obj, const char *dotted, int def)
+{
+	jv v = jget(obj, dotted);
+	int r = jv_get_kind(v) == JV_KIND_NUMBER ? (int)jv_number_value(v) : def;
+	jv_free(v);
+	return r;
+}
+
+static struct kobj *find(struct k8s_sim *k, int res, const char *ns, const char *name)
+{
+	char b1[256], b2[256];
+	for (int i = 0; i < k->n; i++) {
+		struct kobj *o = &k->objs[i];
+		if (o->res != res)
+			continue;
+		const char *on = sget(o->obj, "metadata.name", b1, sizeof(b1));
+		const char *ons = sget(o->obj, "metadata.namespace", b2, sizeof(b2));
+		if (on && !strcmp(on, name) && (!resources[res].namespaced || (ons && ns && !strcmp(ons, ns))))
+			return o;
+	}
+	return NULL;
+}
+
+static void log_event(struct k8s_sim *k, int type, struct kobj *o)
+{
+	int slot;
+	if (k->ev_n < EVENTS_KEPT) {
+		slot = (k->ev_head + k->ev_n) % EVENTS_KEPT;
+		k->ev_n++;
+	} else {
+		slot = k->ev_head;
+		jv_free(k->ev[slot].obj);
+		k->ev_head = (k->ev_head + 1) % EVENTS_KEPT;
+	}
+	k->ev[slot].rv = k->rv;
+	k->ev[slot].type = type;
+	k->ev[slot].res = o->res;
+	k->ev[slot].obj = jv_copy(o->obj);
+}
+
+/* a new resourceVersion on o's object, and an event for watchers */
+static void touch(struct k8s_sim *k, struct kobj *o, int type)
+{
+	char b[32];
+	k->rv++;
+	snprintf(b, sizeof(b), "%llu", (unsigned long long)k->rv);
+	o->obj = jset(o->obj, "metadata.resourceVersion", jv_string(b));
+	log_event(k, type, o);
+}
+
+static void template_hash(jv obj, char out[16])
+{
+	jv t = jget(obj, "spec.template");
+	char *s = jvx_dump(t);
+	uint32_t h = 2166136261u;
+	for (const char *p = s; *p; p++)
+		h = (h ^ (unsigned char)*p) * 16777619u;
+	free(s);
+	static const char alnum[] = "bcdfghjklmnpqrstvwxz2456789";   /* like the API's */
+	for (int i = 0; i < 10; i++) {
+		out[i] = alnum[h % (sizeof(alnum) - 1)];
+		h = h / (sizeof(alnum) - 1) + (uint32_t)i * 2654435761u;
+	}
+	out[10] = 0;
+}
+
+/* ------------------------------------------------------------------ rollouts */
+
+struct wstatus {
+	int replicas, updated, ready, old, rolling, failed;
+};
+
+static struct wstatus workload_status(struct k8s_sim *k, struct kobj *o, int64_t now)
+{
+	struct wstatus w = { 0 };
+	int R = iget(o->obj, "spec.replicas", 1);
+	int64_t D = k->rollout_ms;
+	/* a scenario marks a workload whose rollouts never finish with this annotation */
+	jv ann = jget(o->obj, "metadata.annotations");
+	const char *f2 = jvx_str(ann, "sim.runbook/fail-rollout");
+	w.failed = f2 && !strcmp(f2, "true");
+	jv_free(ann);
+	w.replicas = R;
+	w.rolling = o->old_hash[0] && (w.failed || now < o->t_roll + D);
+	if (w.rolling) {
+		double p = w.failed ? 0 : (double)(now - o->t_roll) / (double)(D ? D : 1);
+		w.updated = (int)(R * p);
+		if (w.updated >= R)
+			w.updated = R > 0 ? R - 1 : 0;
+		w.old = R - w.updated;
+		w.ready = R > 0 ? R - (w.updated < R ? 1 : 0) : 0;
+		if (w.failed)
+			w.ready = R > 0 ? R - 1 : 0;
+	} else {
+		w.updated = R;
+		/* replicas changed: new pods become ready over half a rollout */
+		int64_t half = D / 2 ? D / 2 : 1;
+		if (R > o->from_ready && now < o->t_scale + half)
+			w.ready = o->from_ready + (int)((R - o->from_ready) * (double)(now - o->t_scale) / (double)half);
+		else
+			w.ready = R;
+	}
+	return w;
+}
+
+static jv condition(const char *type, const char *status, const char *reason, const char *msg, int64_t t)
+{
+	char ts[32];
+	jv c = jv_object();
+	c = jv_object_set(c, jv_string("type"), jv_string(type));
+	c = jv_object_set(c, jv_string("status"), jv_string(status));
+	c = jv_object_set(c, jv_string("reason"), jv_string(reason));
+	c = jv_object_set(c, jv_string("message"), jv_string(msg));
+	c = jv_object_set(c, jv_string("lastUpdateTime"), jv_string(iso(t, ts, sizeof(ts))));
+	c = jv_object_set(c, jv_string("lastTransitionTime"), jv_string(iso(t, ts, sizeof(ts))));
+	return c;
+}
+
+static jv compute_status(struct k8s_sim *k, struct kobj *o, int64_t now)
+{
+	struct wstatus w = workload_status(k, o, now);
+	char name[256], msg[512];
+	sget(o->obj, "metadata.name", name, sizeof(name));
+	jv st = jv_object();
+	int gen = iget(o->obj, "metadata.generation", 1);
+	st = jv_object_set(st, jv_string("observedGeneration"), jv_number(gen));
+	st = jv_object_set(st, jv_string("replicas"), jv_number(w.updated + (w.rolling ? w.old : 0)));
+	st = jv_object_set(st, jv_string("updatedReplicas"), jv_number(w.updated));
+	st = jv_object_set(st, jv_string("readyReplicas"), jv_number(w.ready));
+	st = jv_object_set(st, jv_string("availableReplicas"), jv_number(w.ready));
+	if (o->res == R_DEPLOYMENT) {
+		if (w.replicas - w.ready > 0)
+			st = jv_object_set(st, jv_string("unavailableReplicas"), jv_number(w.replicas - w.ready));
+		jv conds = jv_array();
+		conds = jv_array_append(conds, w.ready >= w.replicas || w.ready > 0
+			? condition("Available", "True", "MinimumReplicasAvailable",
+				    "Deployment has minimum availability.", o->t_scale)
+			: condition("Available", "False", "MinimumReplicasUnavailable",
+				    "Deployment does not have minimum availability.", o->t_scale));
+		int64_t deadline = (int64_t)iget(o->obj, "spec.progressDeadlineSeconds",
+						 (int)(k->deadline_ms / 1000)) * 1000;
+		if (w.failed && w.rolling && now >= o->t_roll + deadline) {
+			snprintf(msg, sizeof(msg), "ReplicaSet \"%s-%s\" has timed out progressing.", name, o->hash);
+			conds = jv_array_append(conds, condition("Progressing", "False", "ProgressDeadlineExceeded",
+								 msg, o->t_roll + deadline));
+		} else if (w.rolling) {
+			snprintf(msg, sizeof(msg), "ReplicaSet \"%s-%s\" is progressing.", name, o->hash);
+			conds = jv_array_append(conds, condition("Progressing", "True", "ReplicaSetUpdated", msg, o->t_roll));
+		} else {
+			snprintf(msg, sizeof(msg), "ReplicaSet \"%s-%s\" has successfully progressed.", name, o->hash);
+			conds = jv_array_append(conds, condition("Progressing", "True", "NewReplicaSetAvailable", msg,
+								 o->t_roll));
+		}
+		st = jv_object_set(st, jv_string("conditions"), conds);
+	} else {
+		char cur[300], upd[300];
+		snprintf(upd, sizeof(upd), "%s-%s", name, o->hash);
+		snprintf(cur, sizeof(cur), "%s-%s", name, w.rolling ? o->old_hash : o->hash);
+		st = jv_object_set(st, jv_string("currentReplicas"), jv_number(w.rolling ? w.old : w.replicas));
+		st = jv_object_set(st, jv_string("currentRevision"), jv_string(cur));
+		st = jv_object_set(st, jv_string("updateRevision"), jv_string(upd));
+		st = jv_object_set(st, jv_string("collisionCount"), jv_number(0));
+	}
+	return st;
+}
+
+static struct kobj *add_obj(struct k8s_sim *k, int res, jv obj)
+{
+	ALLOC_GROW(k->objs, k->n + 1, k->alloc);
+	struct kobj *o = &k->objs[k->n++];
+	memset(o, 0, sizeof(*o));
+	o->res = res;
+	o->obj = obj;
+	o->owners = jv_object();
+	return o;
+}
+
+static void del_obj(struct k8s_sim *k, struct kobj *o)
+{
+	int i = (int)(o - k->objs);
+	touch(k, o, 2);
+	jv_free(o->obj);
+	jv_free(o->owners);
+	memmove(&k->objs[i], &k->objs[i + 1], sizeof(*o) * (size_t)(k->n - i - 1));
+	k->n--;
+}
+
+static void new_meta(struct k8s_sim *k, jv *obj, int64_t now)
+{
+	char ts[32], uid[48];
+	unsigned char r[16];
+	RAND_bytes(r, sizeof(r));
+	snprintf(uid, sizeof(uid), "%02x%02x%02x%02x-%02x%02x-4%x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 r[0], r[1], r[2], r[3], r[4], r[5], r[6] & 15, r[7], (r[8] & 0x3f) | 0x80, r[9], r[10],
+		 r[11], r[12], r[13], r[14], r[15]);
+	*obj = jset(*obj, "metadata.uid", jv_string(uid));
+	*obj = jset(*obj, "metadata.creationTimestamp", jv_string(iso(now, ts, sizeof(ts))));
+	k->uid_seq++;
+}
+
+/* desired pods of every workload; add and remove pods to match (pods are derived) */
+static void sync_pods(struct k8s_sim *k, struct kobj *w, struct wstatus *st, int64_t now)
+{
+	char wname[256], ns[256], pname[300], b[300];
+	sget(w->obj, "metadata.name", wname, sizeof(wname));
+	sget(w->obj, "metadata.namespace", ns, sizeof(ns));
+	const char *kind = resources[w->res].kind;
+	int want_new = st->updated, want_old = st->rolling ? st->old : 0;
+	/* existing pods of this workload */
+	for (int i = 0; i < k->n; i++) {
+		struct kobj *p = &k->objs[i];
+		if (p->res != R_POD || strcmp(p->owner_kind, kind) || strcmp(p->owner, wname))
+			continue;
+		const char *h = sget(p->obj, "metadata.labels.pod-template-hash", b, sizeof(b));
+		int is_new = h && !strcmp(h, w->hash), is_old = h && st->rolling && !strcmp(h, w->old_hash);
+		if (is_new && want_new > 0)
+			want_new--;
+		else if (is_old && want_old > 0)
+			want_old--;
+		else {
+			del_obj(k, p);
+			i--;
+		}
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		int want = pass ? want_old : want_new;
+		const char *hash = pass ? w->old_hash : w->hash;
+		for (int j = 0; j < want; j++) {
+			unsigned char r[3];
+			RAND_bytes(r, sizeof(r));
+			if (w->res == R_STATEFULSET)
+				snprintf(pname, sizeof(pname), "%s-%d", wname, st->replicas - want + j);
+			else
+				snprintf(pname, sizeof(pname), "%s-%s-%c%c%c%c%c", wname, hash, 'a' + r[0] % 26,
+					 '0' + r[1] % 10, 'a' + r[2] % 26, 'b' + r[0] % 24, '2' + r[1] % 8);
+			jv pod = jv_object();
+			pod = jv_object_set(pod, jv_string("apiVersion"), jv_string("v1"));
+			pod = jv_object_set(pod, jv_string("kind"), jv_string("Pod"));
+			jv labels = jget(w->obj, "spec.template.metadata.labels");
+			if (jv_get_kind(labels) != JV_KIND_OBJECT) {
+				jv_free(labels);
+				labels = jv_object();
+			}
+			labels = jv_object_set(labels, jv_string("pod-template-hash"), jv_string(hash));
+			pod = jset(pod, "metadata.name", jv_string(pname));
+			pod = jset(pod, "metadata.namespace", jv_string(ns));
+			pod = jset(pod, "metadata.labels", labels);
+			pod = jset(pod, "spec", jget(w->obj, "spec.template.spec"));
+			pod = jset(pod, "status.phase", jv_string("Running"));
+			jv cs = jv_array();
+			cs = jv_array_append(cs, condition("Ready", "True", "", "", now));
+			pod = jset(pod, "status.conditions", cs);
+			new_meta(k, &pod, now);
+			struct kobj *p = add_obj(k, R_POD, pod);
+			snprintf(p->owner_kind, sizeof(p->owner_kind), "%s", kind);
+			snprintf(p->owner, sizeof(p->owner), "%s", wname);
+			touch(k, p, 0);
+		}
+	}
+}
+
+/* bring every computed status up to the clock; changes become watch events */
+static void tick(struct k8s_sim *k, int64_t now)
+{
+	for (int i = 0; i < k->n; i++) {
+		struct kobj *o = &k->objs[i];
+		if (o->res != R_DEPLOYMENT && o->res != R_STATEFULSET)
+			continue;
+		if (o->old_hash[0] && now >= o->t_roll + k->rollout_ms) {
+			struct wstatus w0 = workload_status(k, o, now);
+			if (!w0.rolling)
+				o->old_hash[0] = 0;       /* rollout finished */
+		}
+		jv st = compute_status(k, o, now);
+		jv cur = jget(o->obj, "status");
+		if (!jv_equal(cur, jv_copy(st))) {
+			o->obj = jv_object_set(o->obj, jv_string("status"), st);
+			touch(k, o, 1);
+		} else {
+			jv_free(st);
+		}
+		struct wstatus w = workload_status(k, o, now);
+		char name[256];
+		sget(o->obj, "metadata.name", name, sizeof(name));
+		sync_pods(k, &k->objs[i], &w, now);
+	}
+}
+
+/* a workload's spec was written: new generation, maybe a rollout or a scale */
+static void workload_written(struct k8s_sim *k, struct kobj *o, jv old, int64_t now)
+{
+	char h[16];
+	template_hash(o->obj, h);
+	int gen = iget(old, "metadata.generation", 0);
+	jv os = jget(old, "spec"), ns = jget(o->obj, "spec");
+	int changed = !jv_equal(os, ns) || !jv_is_valid(old) || gen == 0;
+	o->obj = jset(o->obj, "metadata.generation", jv_number(changed ? gen + 1 : (gen ? gen : 1)));
+	if (!o->hash[0]) {                       /* created */
+		memcpy(o->hash, h, sizeof(h));
+		o->t_roll = o->t_scale = now;
+		o->from_ready = 0;
+		return;
+	}
+	int R_old = iget(old, "spec.replicas", 1), R = iget(o->obj, "spec.replicas", 1);
+	if (strcmp(h, o->hash)) {
+		memcpy(o->old_hash, o->hash, sizeof(o->old_hash));
+		memcpy(o->hash, h, sizeof(o->hash));
+		o->t_roll = now;
+	}
+	if (R != R_old) {
+		/* new pods become ready from what was ready before the change */
+		int ready = iget(old, "status.readyReplicas", 0);
+		o->from_ready = ready < R ? ready : R;
+		o->t_scale = now;
+	}
+}
+
+/* ------------------------------------------------------------------ field ownership */
+
+/* kpath: a path where list elements with a merge key are named "key=value" */
+static const char *list_key(const char *field)
+{
+	static const struct { const char *f, *k; } keys[] = {
+		{ "containers", "name" }, { "initContainers", "name" }, { "env", "name" },
+		{ "ports", "containerPort" }, { "volumes", "name" }, { "volumeMounts", "mountPath" },
+	};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(keys[i].f, field))
+			return keys[i].k;
+	return NULL;
+}
+
+static int skip_field(jv path)
+{
+	int n = jv_array_length(jv_copy(path));
+	jv a = n > 0 ? jv_array_get(jv_copy(path), 0) : jv_null();
+	jv b = n > 1 ? jv_array_get(jv_copy(path), 1) : jv_null();
+	int skip = 0;
+	if (jv_get_kind(a) == JV_KIND_STRING) {
+		const char *s = jv_string_value(a);
+		if (!strcmp(s, "status") || !strcmp(s, "apiVersion") || !strcmp(s, "kind"))
+			skip = 1;
+		if (!strcmp(s, "metadata") && jv_get_kind(b) == JV_KIND_STRING) {
+			const char *t = jv_string_value(b);
+			skip = strcmp(t, "labels") && strcmp(t, "annotations");
+		}
+	}
+	jv_free(a);
+	jv_free(b);
+	return skip;
+}
+
+/* call fn for each leaf of v (kpaths) */
+static void leaves(jv v, jv path, void (*fn)(jv kpath, jv leaf, void *), void *arg)
+{
+	if (skip_field(path)) {
+		jv_free(path);
+		jv_free(v);
+		return;
+	}
+	if (jv_get_kind(v) == JV_KIND_OBJECT && jv_object_length(jv_copy(v)) > 0) {
+		jv_object_foreach(v, key, x)
+			leaves(x, jv_array_append(jv_copy(path), key), fn, arg);
+	} else if (jv_get_kind(v) == JV_KIND_ARRAY && jv_array_length(jv_copy(path)) > 0) {
+		jv last = jv_array_get(jv_copy(path), jv_array_length(jv_copy(path)) - 1);
+		const char *key = jv_get_kind(last) == JV_KIND_STRING ? list_key(jv_string_value(last)) : NULL;
+		int keyed = key != NULL;
+		if (keyed) {
+			jv_array_foreach(v, i, x) {
+				const char *kv = jvx_str(x, key);
+				jv kvn = jvx_get(x, key);
+				if (!kv && jv_get_kind(kvn) != JV_KIND_NUMBER)
+					keyed = 0;
+				jv_free(kvn);
+				jv_free(x);
+			}
+		}
+		if (keyed) {
+			jv_array_foreach(v, i, x) {
+				jv kvv = jvx_get(x, key);
+				char *kvs = jvx_text(kvv);
+				jv seg = jv_string_fmt("%s=%s", key, kvs);
+				free(kvs);
+				leaves(x, jv_array_append(jv_copy(path), seg), fn, arg);
+			}
+		} else {
+			fn(jv_copy(path), jv_copy(v), arg);
+		}
+		jv_free(last);
+	} else {
+		fn(jv_copy(path), jv_copy(v), arg);
+	}
+	jv_free(path);
+	jv_free(v);
+}
+
+/* the value at a kpath, or invalid */
+static jv kget(jv obj, jv kpath)
+{
+	jv cur = jv_copy(obj);
+	jv_array_foreach(kpath, i, seg) {
+		const char *s = jv_string_value(seg);
+		const char *eq = strchr(s, '=');
+		if (jv_get_kind(cur) == JV_KIND_ARRAY && eq) {
+			char key[128];
+			snprintf(key, sizeof(key), "%.*s", (int)(eq - s), s);
+			jv found = jv_invalid();
+			jv_array_foreach(cur, j, x) {
+				jv kv = jvx_get(x, key);
+				char *t = jv_is_valid(kv) ? jvx_text(kv) : (jv_free(kv), NULL);
+				if (t && !strcmp(t, eq + 1) && !jv_is_valid(found))
+					found = jv_copy(x);
+				free(t);
+				jv_free(x);
+			}
+			jv_free(cur);
+			cur = found;
+		} else if (jv_get_kind(cur) == JV_KIND_OBJECT) {
+			cur = jv_object_get(cur, jv_copy(seg));
+		} else {
+			jv_free(cur);
+			cur = jv_invalid();
+		}
+		jv_free(seg);
+		if (!jv_is_valid(cur))
+			break;
+	}
+	return cur;
+}
+
+static char *kpath_text(jv kpath)
+{
+	struct buf b = BUF_INIT(0);
+	jv_array_foreach(kpath, i, seg) {
+		const char *s = jv_string_value(seg);
+		const char *eq = strchr(s, '=');
+		if (eq)
+			buf_addf(&b, "[%.*s=\"%s\"]", (int)(eq - s), s, eq + 1);
+		else
+			buf_addf(&b, ".%s", s);
+		jv_free(seg);
+	}
+	return buf_detach(&b);
+}
+
+struct own_ctx {
+	struct kobj *o;
+	jv live;                 /* borrowed */
+	const char *manager;
+	int check;               /* apply without force: collect conflicts */
+	jv conflicts;
+};
+
+static void own_leaf(jv kpath, jv leaf, void *arg)
+{
+	struct own_ctx *c = arg;
+	char *key = jvx_dump(jv_copy(kpath));
+	jv owner = jv_object_get(jv_copy(c->o->owners), jv_string(key));
+	if (c->check) {
+		jv live = kget(c->live, jv_copy(kpath));
+		if (jv_is_valid(owner) && strcmp(jv_string_value(owner), c->manager) &&
+		    jv_is_valid(live) && !jv_equal(jv_copy(live), jv_copy(leaf))) {
+			char *t = kpath_text(jv_copy(kpath));
+			jv cause = jv_object();
+			cause = jv_object_set(cause, jv_string("reason"), jv_string("FieldManagerConflict"));
+			cause = jv_object_set(cause, jv_string("message"),
+					      jv_string_fmt("conflict with \"%s\"", jv_string_value(owner)));
+			cause = jv_object_set(cause, jv_string("field"), jv_string(t));
+			c->conflicts = jv_array_append(c->conflicts, cause);
+			free(t);
+		}
+		jv_free(live);
+	} else {
+		c->o->owners = jv_object_set(c->o->owners, jv_string(key), jv_string(c->manager));
+	}
+	jv_free(owner);
+	free(key);
+	jv_free(kpath);
+	jv_free(leaf);
+}
+
+/* leaves of `changed` that differ from `before` become the manager's */
+struct diff_ctx {
+	struct kobj *o;
+	jv before;
+	const char *manager;
+};
+
+static void diff_leaf(jv kpath, jv leaf, void *arg)
+{
+	struct diff_ctx *c = arg;
+	jv old = kget(c->before, jv_copy(kpath));
+	if (!jv_is_valid(old) || !jv_equal(jv_copy(old), jv_copy(leaf))) {
+		char *key = jvx_dump(jv_copy(kpath));
+		c->o->owners = jv_object_set(c->o->owners, jv_string(key), jv_string(c->manager));
+		free(key);
+	}
+	jv_free(old);
+	jv_free(kpath);
+	jv_free(leaf);
+}
+
+static jv managed_fields(struct kobj *o, int64_t now)
+{
+	jv seen = jv_object();
+	jv_object_foreach(o->owners, key, m) {
+		seen = jv_object_set(seen, m, jv_true());
+		jv_free(key);
+	}
+	jv out = jv_array();
+	char ts[32];
+	jv_object_foreach(seen, m, t) {
+		jv e = jv_object();
+		e = jv_object_set(e, jv_string("manager"), jv_copy(m));
+		e = jv_object_set(e, jv_string("operation"), jv_string("Update"));
+		e = jv_object_set(e, jv_string("apiVersion"), jv_string(api_version(o->res)));
+		e = jv_object_set(e, jv_string("time"), jv_string(iso(now, ts, sizeof(ts))));
+		e = jv_object_set(e, jv_string("fieldsType"), jv_string("FieldsV1"));
+		e = jv_object_set(e, jv_string("fieldsV1"), jv_object());
+		out = jv_array_append(out, e);
+		jv_free(m);
+		jv_free(t);
+	}
+	jv_free(seen);
+	return out;
+}
+
+/* ------------------------------------------------------------------ requests */
+
+struct kreq {
+	struct k8s_sim *k;
+	const char *method;
+	jv query;                /* {name: value} */
+	jv headers;              /* lower-case name -> value */
+	const char *body;
+	size_t body_len;
+	int64_t now;
+	int res;                 /* resource, -1 none */
+	const char *ns, *name, *sub;
+	int dry_run;
+};
+
+struct kresp {
+	int status;
+	struct buf body;
+	const char *ctype;
+	struct watch *watch;     /* a streaming reply */
+};
+
+static const char *qarg(struct kreq *r, const char *name)
+{
+	return jvx_str(r->query, name);
+}
+
+static const char *hdr(struct kreq *r, const char *name)
+{
+	return jvx_str(r->headers, name);
+}
+
+static void reply(struct kresp *o, int status, jv v)
+{
+	o->status = status;
+	o->ctype = "application/json";
+	char *s = jvx_dump(v);
+	buf_adds(&o->body, s);
+	free(s);
+}
+
+/* a Status error as the API server sends it */
+static void fail(struct kresp *o, int code, const char *reason, struct kreq *r, jv causes,
+		 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+static void fail(struct kresp *o, int code, const char *reason, struct kreq *r, jv causes,
+		 const char *fmt, ...)
+{
+	struct buf b = BUF_INIT(0);
+	va_list ap;
+	va_start(ap, fmt);
+	buf_vaddf(&b, fmt, ap);
+	va_end(ap);
+	jv st = jv_object();
+	st = jv_object_set(st, jv_string("kind"), jv_string("Status"));
+	st = jv_object_set(st, jv_string("apiVersion"), jv_string("v1"));
+	st = jv_object_set(st, jv_string("metadata"), jv_object());
+	st = jv_object_set(st, jv_string("status"), jv_string("Failure"));
+	st = jv_object_set(st, jv_string("message"), jv_string(buf_str(&b)));
+	st = jv_object_set(st, jv_string("reason"), jv_string(reason));
+	jv det = jv_object();
+	if (r && r->name)
+		det = jv_object_set(det, jv_string("name"), jv_string(r->name));
+	if (r && r->res >= 0) {
+		det = jv_object_set(det, jv_string("group"), jv_string(resources[r->res].group));
+		det = jv_object_set(det, jv_string("kind"), jv_string(code == 422 ? resources[r->res].kind
+										   : resources[r->res].name));
+	}
+	if (jv_is_valid(causes))
+		det = jv_object_set(det, jv_string("causes"), causes);
+	else
+		jv_free(causes);
+	st = jv_object_set(st, jv_string("details"), det);
+	st = jv_object_set(st, jv_string("code"), jv_number(code));
+	reply(o, code, st);
+	buf_release(&b);
+}
+
+/* "deployments.apps" / "secrets" as the API names a resource in messages */
+static const char *qual(int res, char *buf, size_t size)
+{
+	if (resources[res].group[0])
+		snprintf(buf, size, "%s.%s", resources[res].name, resources[res].group);
+	else
+		snprintf(buf, size, "%s", resources[res].name);
+	return buf;
+}
+
+static void not_found(struct kresp *o, struct kreq *r, int res, const char *name)
+{
+	char q[64];
+	fail(o, 404, "NotFound", r, jv_invalid(), "%s \"%s\" not found", qual(res, q, sizeof(q)), name);
+}
+
+/* ------------------------------------------------------------------ selectors */
+
+/* label selector terms: k=v, k==v, k!=v, k, !k, k in (a,b), k notin (a,b) */
+static int labels_match(jv labels, const char *sel)
+{
+	if (!sel || !*sel)
+		return 1;
+	char term[512];
+	const char *p = sel;
+	while (*p) {
+		size_t n = 0;
+		int depth = 0;
+		while (p[n] && (depth || p[n] != ',')) {
+			depth += p[n] == '(' ? 1 : p[n] == ')' ? -1 : 0;
+			n++;
+		}
+		snprintf(term, sizeof(term), "%.*s", (int)n, p);
+		p += n + (p[n] == ',');
+		char *t = term;
+		while (isspace((unsigned char)*t))
+			t++;
+		int ok;
+		char *in = strstr(t, " notin "), *in2 = in ? NULL : strstr(t, " in ");
+		char *ne = strstr(t, "!="), *eq = strchr(t, '=');
+		if (in || in2) {
+			int neg = in != NULL;
+			char *sp = neg ? in : in2;
+			*sp = 0;
+			const char *have = jvx_str(labels, t);
+			char *lp = strchr(sp + 1, '('), *rp = strrchr(sp + 1, ')');
+			int found = 0;
+			if (lp && rp && have) {
+				*rp = 0;
+				for (char *save = NULL, *v = strtok_r(lp + 1, ", ", &save); v; v = strtok_r(NULL, ", ", &save))
+					if (!strcmp(v, have))
+						found = 1;
+			}
+			ok = neg ? !found : found;
+		} else if (ne) {
+			*ne = 0;
+			const char *have = jvx_str(labels, t);
+			ok = !have || strcmp(have, ne + 2);
+		} else if (eq) {
+			*eq = 0;
+			const char *v = eq[1] == '=' ? eq + 2 : eq + 1;
+			const char *have = jvx_str(labels, t);
+			ok = have && !strcmp(have, v);
+		} else if (*t == '!') {
+			ok = !jvx_str(labels, t + 1);
+		} else {
+			ok = jvx_str(labels, t) != NULL;
+		}
+		if (!ok)
+			return 0;
+	}
+	return 1;
+}
+
+static int fields_match(jv obj, const char *sel)
+{
+	if (!sel || !*sel)
+		return 1;
+	char term[512], b[256];
+	const char *p = sel;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		snprintf(term, sizeof(term), "%.*s", (int)n, p);
+		p += n + (p[n] == ',');
+		char *ne = strstr(term, "!="), *eq = strchr(term, '=');
+		int neg = ne != NULL;
+		char *val = ne ? ne + 2 : eq ? (eq[1] == '=' ? eq + 2 : eq + 1) : NULL;
+		if (!val)
+			return 0;
+		*(ne ? ne : eq) = 0;
+		const char *have = sget(obj, term, b, sizeof(b));
+		int same = have && !strcmp(have, val);
+		if (neg ? same : !same)
+			return 0;
+	}
+	return 1;
+}
+
+static int obj_selected(struct kreq *r, jv obj)
+{
+	char b[256];
+	const char *ns = sget(obj, "metadata.namespace", b, sizeof(b));
+	if (r->ns && resources[r->res].namespaced && (!ns || strcmp(ns, r->ns)))
+		return 0;
+	jv labels = jget(obj, "metadata.labels");
+	int ok = labels_match(labels, qarg(r, "labelSelector")) && fields_match(obj, qarg(r, "fieldSelector"));
+	jv_free(labels);
+	return ok;
+}
+
+/* ------------------------------------------------------------------ output */
+
+static jv served(struct k8s_sim *k, struct kobj *o, int64_t now)
+{
+	jv v = jv_copy(o->obj);
+	v = jv_object_set(v, jv_string("apiVersion"), jv_string(api_version(o->res)));
+	v = jv_object_set(v, jv_string("kind"), jv_string(resources[o->res].kind));
+	if (jv_object_length(jv_copy(o->owners)) > 0)
+		v = jset(v, "metadata.managedFields", managed_fields(o, now));
+	return v;
+}
+
+static void age(int64_t now, jv obj, char *buf, size_t size)
+{
+	char b[64];
+	int64_t t = 0, d;
+	const char *c = sget(obj, "metadata.creationTimestamp", b, sizeof(b));
+	if (!c || ts_parse(c, &t) < 0) {
+		snprintf(buf, size, "<unknown>");
+		return;
+	}
+	d = (now - t) / 1000;
+	if (d < 0)
+		d = 0;
+	if (d < 120)
+		snprintf(buf, size, "%llds", (long long)d);
+	else if (d < 3 * 3600)
+		snprintf(buf, size, "%lldm", (long long)(d / 60));
+	else if (d < 48 * 3600)
+		snprintf(buf, size, "%lldh", (long long)(d / 3600));
+	else
+		snprintf(buf, size, "%lldd", (long long)(d / 86400));
+}
+
+static jv cells(struct k8s_sim *k, int res, jv obj, int64_t now)
+{
+	char b[256], a[32], t[64];
+	jv c = jv_array();
+	c = jv_array_append(c, jv_string(sget(obj, "metadata.name", b, sizeof(b)) ? b : ""));
+	int R = iget(obj, "spec.replicas", 1);
+	switch (res) {
+	case R_DEPLOYMENT:
+		snprintf(t, sizeof(t), "%d/%d", iget(obj, "status.readyReplicas", 0), R);
+		c = jv_array_append(c, jv_string(t));
+		c = jv_array_append(c, jv_number(iget(obj, "status.updatedReplicas", 0)));
+		c = jv_array_append(c, jv_number(iget(obj, "status.availableReplicas", 0)));
+		break;
+	case R_STATEFULSET:
+		snprintf(t, sizeof(t), "%d/%d", iget(obj, "status.readyReplicas", 0), R);
+		c = jv_array_append(c, jv_string(t));
+		break;
+	case R_REPLICASET:
+		c = jv_array_append(c, jv_number(R));
+		c = jv_array_append(c, jv_number(R));
+		c = jv_array_append(c, jv_number(R));
+		break;
+	case R_POD:
+		c = jv_array_append(c, jv_string("1/1"));
+		c = jv_array_append(c, jv_string(sget(obj, "status.phase", b, sizeof(b)) ? b : "Pending"));
+		c = jv_array_append(c, jv_number(0));
+		break;
+	case R_CONFIGMAP:
+	case R_SECRET: {
+		if (res == R_SECRET)
+			c = jv_array_append(c, jv_string(sget(obj, "type", b, sizeof(b)) ? b : "Opaque"));
+		jv d = jget(obj, "data");
+		c = jv_array_append(c, jv_number(jv_get_kind(d) == JV_KIND_OBJECT ? jv_object_length(jv_copy(d)) : 0));
+		jv_free(d);
+		break;
+	}
+	case R_SERVICE: {
+		c = jv_array_append(c, jv_string(sget(obj, "spec.type", b, sizeof(b)) ? b : "ClusterIP"));
+		c = jv_array_append(c, jv_string(sget(obj, "spec.clusterIP", b, sizeof(b)) ? b : "None"));
+		c = jv_array_append(c, jv_string("<none>"));
+		struct buf pb = BUF_INIT(0);
+		jv ports = jget(obj, "spec.ports");
+		if (jv_get_kind(ports) == JV_KIND_ARRAY) {
+			jv_array_foreach(ports, i, p) {
+				buf_addf(&pb, "%s%d/%s", i ? "," : "", (int)jvx_num(p, "port", 0),
+					 jvx_str(p, "protocol") ? jvx_str(p, "protocol") : "TCP");
+				jv_free(p);
+			}
+		}
+		jv_free(ports);
+		c = jv_array_append(c, jv_string(pb.len ? buf_str(&pb) : "<none>"));
+		buf_release(&pb);
+		break;
+	}
+	case R_NAMESPACE:
+		c = jv_array_append(c, jv_string(sget(obj, "status.phase", b, sizeof(b)) ? b : "Active"));
+		break;
+	default:
+		break;
+	}
+	age(now, obj, a, sizeof(a));
+	c = jv_array_append(c, jv_string(a));
+	(void)k;
+	return c;
+}
+
+static jv table(struct k8s_sim *k, int res, jv items, int64_t now, const char *accept)
+{
+	jv cols = jv_array();
+	jv col = jv_object();
+	col = jv_object_set(col, jv_string("name"), jv_string("Name"));
+	col = jv_object_set(col, jv_string("type"), jv_string("string"));
+	col = jv_object_set(col, jv_string("format"), jv_string("name"));
+	col = jv_object_set(col, jv_string("description"), jv_string("Name must be unique within a namespace."));
+	col = jv_object_set(col, jv_string("priority"), jv_number(0));
+	cols = jv_array_append(cols, col);
+	for (const char *const *c = resources[res].columns; c && *c; c++) {
+		jv cd = jv_object();
+		cd = jv_object_set(cd, jv_string("name"), jv_string(*c));
+		cd = jv_object_set(cd, jv_string("type"), jv_string("string"));
+		cd = jv_object_set(cd, jv_string("format"), jv_string(""));
+		cd = jv_object_set(cd, jv_string("description"), jv_string(""));
+		cd = jv_object_set(cd, jv_string("priority"), jv_number(0));
+		cols = jv_array_append(cols, cd);
+	}
+	jv ac = jv_object();
+	ac = jv_object_set(ac, jv_string("name"), jv_string("Age"));
+	ac = jv_object_set(ac, jv_string("type"), jv_string("string"));
+	ac = jv_object_set(ac, jv_string("format"), jv_string(""));
+	ac = jv_object_set(ac, jv_string("description"), jv_string("CreationTimestamp"));
+	ac = jv_object_set(ac, jv_string("priority"), jv_number(0));
+	cols = jv_array_append(cols, ac);
+	jv rows = jv_array();
+	jv_array_foreach(items, i, it) {
+		jv row = jv_object();
+		row = jv_object_set(row, jv_string("cells"), cells(k, res, it, now));
+		/* includeObject=Metadata (kubectl's default): the object's metadata only */
+		jv meta = jv_object();
+		meta = jv_object_set(meta, jv_string("kind"), jv_string("PartialObjectMetadata"));
+		meta = jv_object_set(meta, jv_string("apiVersion"), jv_string("meta.k8s.io/v1"));
+		meta = jv_object_set(meta, jv_string("metadata"), jget(it, "metadata"));
+		row = jv_object_set(row, jv_string("object"), meta);
+		rows = jv_array_append(rows, row);
+		jv_free(it);
+	}
+	jv_free(items);
+	jv t = jv_object();
+	t = jv_object_set(t, jv_string("kind"), jv_string("Table"));
+	t = jv_object_set(t, jv_string("apiVersion"),
+			  jv_string(strstr(accept, "v=v1beta1") && !strstr(accept, "v=v1;") ? "meta.k8s.io/v1beta1"
+										    : "meta.k8s.io/v1"));
+	jv m = jv_object();
+	m = jv_object_set(m, jv_string("resourceVersion"), jv_string_fmt("%llu", (unsigned long long)k->rv));
+	t = jv_object_set(t, jv_string("metadata"), m);
+	t = jv_object_set(t, jv_string("columnDefinitions"), cols);
+	t = jv_object_set(t, jv_string("rows"), rows);
+	return t;
+}
+
+static int wants_table(struct kreq *r)
+{
+	const char *a = hdr(r, "accept");
+	return a && strstr(a, "as=Table");
+}
+
+/* ------------------------------------------------------------------ discovery */
+
+static jv resource_list(const char *group, const char *version)
+{
+	static const char *const verbs_rw[] = { "create", "delete", "deletecollection", "get", "list",
+						"patch", "update", "watch", NULL };
+	jv list = jv_array();
+	for (int i = 0; i < R__N; i++) {
+		if (strcmp(resources[i].group, group))
+			continue;
+		jv r = jv_object();
+		r = jv_object_set(r, jv_string("name"), jv_string(resources[i].name));
+		r = jv_object_set(r, jv_string("singularName"), jv_string(resources[i].singular));
+		r = jv_object_set(r, jv_string("namespaced"), jv_bool(resources[i].namespaced));
+		r = jv_object_set(r, jv_string("kind"), jv_string(resources[i].kind));
+		jv verbs = jv_array();
+		for (const char *const *v = verbs_rw; *v; v++)
+			verbs = jv_array_append(verbs, jv_string(*v));
+		r = jv_object_set(r, jv_string("verbs"), verbs);
+		if (resources[i].shorts[0])
+			r = jv_object_set(r, jv_string("shortNames"),
+					  jv_array_append(jv_array(), jv_string(resources[i].shorts)));
+		if (i == R_DEPLOYMENT || i == R_STATEFULSET || i == R_POD)
+			r = jv_object_set(r, jv_string("categories"), jv_array_append(jv_array(), jv_string("all")));
+		list = jv_array_append(list, r);
+		if (resources[i].scale) {
+			jv s = jv_object();
+			s = jv_object_set(s, jv_string("name"), jv_string_fmt("%s/scale", resources[i].name));
+			s = jv_object_set(s, jv_string("singularName"), jv_string(""));
+			s = jv_object_set(s, jv_string("namespaced"), jv_true());
+			s = jv_object_set(s, jv_string("group"), jv_string("autoscaling"));
+			s = jv_object_set(s, jv_string("version"), jv_string("v1"));
+			s = jv_object_set(s, jv_string("kind"), jv_string("Scale"));
+			jv sv = jv_array();
+			sv = jv_array_append(sv, jv_string("get"));
+			sv = jv_array_append(sv, jv_string("patch"));
+			sv = jv_array_append(sv, jv_string("update"));
+			s = jv_object_set(s, jv_string("verbs"), sv);
+			list = jv_array_append(list, s);
+		}
+		if (i == R_DEPLOYMENT || i == R_STATEFULSET) {
+			jv s = jv_object();
+			s = jv_object_set(s, jv_string("name"), jv_string_fmt("%s/status", resources[i].name));
+			s = jv_object_set(s, jv_string("singularName"), jv_string(""));
+			s = jv_object_set(s, jv_string("namespaced"), jv_true());
+			s = jv_object_set(s, jv_string("kind"), jv_string(resources[i].kind));
+			jv sv = jv_array();
+			sv = jv_array_append(sv, jv_string("get"));
+			s = jv_object_set(s, jv_string("verbs"), sv);
+			list = jv_array_append(list, s);
+		}
+	}
+	jv out = jv_object();
+	out = jv_object_set(out, jv_string("kind"), jv_string("APIResourceList"));
+	out = jv_object_set(out, jv_string("apiVersion"), jv_string("v1"));
+	out = jv_object_set(out, jv_string("groupVersion"),
+			    group[0] ? jv_string_fmt("%s/%s", group, version) : jv_string(version));
+	out = jv_object_set(out, jv_string("resources"), list);
+	return out;
+}
+
+static int discovery(struct k8s_sim *k, const char *path, struct kresp *o)
+{
+	if (!strcmp(path, "/version") || !strcmp(path, "/version/")) {
+		reply(o, 200, jv_parse("{\"major\":\"1\",\"minor\":\"29\",\"gitVersion\":\"v1.29.0-runbook-sim\","
+				       "\"gitCommit\":\"0000000000000000000000000000000000000000\","
+				       "\"gitTreeState\":\"clean\",\"buildDate\":\"2026-01-01T00:00:00Z\","
+				       "\"goVersion\":\"go1.21\",\"compiler\":\"gc\",\"platform\":\"linux/amd64\"}"));
+		return 1;
+	}
+	if (!strcmp(path, "/healthz") || !strcmp(path, "/readyz") || !strcmp(path, "/livez")) {
+		o->status = 200;
+		o->ctype = "text/plain";
+		buf_adds(&o->body, "ok");
+		return 1;
+	}
+	if (!strcmp(path, "/api") || !strcmp(path, "/api/")) {
+		jv v = jv_object();
+		v = jv_object_set(v, jv_string("kind"), jv_string("APIVersions"));
+		v = jv_object_set(v, jv_string("versions"), jv_array_append(jv_array(), jv_string("v1")));
+		jv cidr = jv_object();
+		cidr = jv_object_set(cidr, jv_string("clientCIDR"), jv_string("0.0.0.0/0"));
+		cidr = jv_object_set(cidr, jv_string("serverAddress"), jv_string(strchr(k->endpoint + 8, '/') ?
+									       "127.0.0.1" : k->endpoint + 8));
+		v = jv_object_set(v, jv_string("serverAddressByClientCIDRs"), jv_array_append(jv_array(), cidr));
+		reply(o, 200, v);
+		return 1;
+	}
+	if (!strcmp(path, "/apis") || !strcmp(path, "/apis/")) {
+		reply(o, 200, jv_parse("{\"kind\":\"APIGroupList\",\"apiVersion\":\"v1\",\"groups\":[{\"name\":\"apps\","
+				       "\"versions\":[{\"groupVersion\":\"apps/v1\",\"version\":\"v1\"}],"
+				       "\"preferredVersion\":{\"groupVersion\":\"apps/v1\",\"version\":\"v1\"}}]}"));
+		return 1;
+	}
+	if (!strcmp(path, "/api/v1") || !strcmp(path, "/api/v1/")) {
+		reply(o, 200, resource_list("", "v1"));
+		return 1;
+	}
+	if (!strcmp(path, "/apis/apps") || !strcmp(path, "/apis/apps/")) {
+		reply(o, 200, jv_parse("{\"kind\":\"APIGroup\",\"apiVersion\":\"v1\",\"name\":\"apps\","
+				       "\"versions\":[{\"groupVersion\":\"apps/v1\",\"version\":\"v1\"}],"
+				       "\"preferredVersion\":{\"groupVersion\":\"apps/v1\",\"version\":\"v1\"}}"));
+		return 1;
+	}
+	if (!strcmp(path, "/apis/apps/v1") || !strcmp(path, "/apis/apps/v1/")) {
+		reply(o, 200, resource_list("apps", "v1"));
+		return 1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ writes */
+
+static const char *manager_of(struct kreq *r, char *buf, size_t size)
+{
+	const char *fm = qarg(r, "fieldManager");
+	if (fm && *fm)
+		return fm;
+	const char *ua = hdr(r, "user-agent");
+	size_t n = ua ? strcspn(ua, "/ ") : 0;
+	snprintf(buf, size, "%.*s", (int)(n ? n : 7), n ? ua : "unknown");
+	return buf;
+}
+
+/* what the API server does to every object written: defaults and derived fields.
+ * Returns 0, or -1 with o filled (invalid object). */
+static int normalize(struct k8s_sim *k, int res, jv *obj, struct kreq *r, struct kresp *o)
+{
+	if (res == R_SECRET) {
+		jv sd = jget(*obj, "stringData");
+		if (jv_get_kind(sd) == JV_KIND_OBJECT) {
+			jv data = jget(*obj, "data");
+			if (jv_get_kind(data) != JV_KIND_OBJECT) {
+				jv_free(data);
+				data = jv_object();
+			}
+			jv_object_foreach(sd, key, v) {
+				const char *s = jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : "";
+				size_t len = strlen(s);
+				char *b64 = xmalloc(4 * ((len + 2) / 3) + 1);
+				EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)s, (int)len);
+				data = jv_object_set(data, key, jv_string(b64));
+				free(b64);
+				jv_free(v);
+			}
+			*obj = jv_object_set(*obj, jv_string("data"), data);
+		}
+		jv_free(sd);
+		*obj = jv_object_delete(*obj, jv_string("stringData"));
+		jv data = jget(*obj, "data");
+		if (jv_get_kind(data) == JV_KIND_OBJECT) {
+			int bad = 0;
+			jv_object_foreach(data, key, v) {
+				const char *s = jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : NULL;
+				size_t len = s ? strlen(s) : 0;
+				unsigned char *tmp = xmalloc(len + 4);
+				if (!s || (len % 4) || EVP_DecodeBlock(tmp, (const unsigned char *)s, (int)len) < 0) {
+					if (!bad) {
+						jv cause = jv_object();
+						cause = jv_object_set(cause, jv_string("reason"), jv_string("FieldValueInvalid"));
+						cause = jv_object_set(cause, jv_string("message"),
+								      jv_string("Invalid value: illegal base64 data"));
+						cause = jv_object_set(cause, jv_string("field"),
+								      jv_string_fmt("data[%s]", jv_string_value(key)));
+						fail(o, 422, "Invalid", r, jv_array_append(jv_array(), cause),
+						     "Secret \"%s\" is invalid: data[%s]: Invalid value: "
+						     "illegal base64 data", r->name ? r->name : "",
+						     jv_string_value(key));
+					}
+					bad = 1;
+				}
+				free(tmp);
+				jv_free(key);
+				jv_free(v);
+			}
+			if (bad) {
+				jv_free(data);
+				return -1;
+			}
+		}
+		jv_free(data);
+		jv ty = jget(*obj, "type");
+		if (jv_get_kind(ty) != JV_KIND_STRING)
+			*obj = jv_object_set(*obj, jv_string("type"), jv_string("Opaque"));
+		jv_free(ty);
+	}
+	if (res == R_SERVICE) {
+		jv ip = jget(*obj, "spec.clusterIP");
+		if (jv_get_kind(ip) != JV_KIND_STRING)
+			*obj = jset(*obj, "spec.clusterIP", jv_string_fmt("10.96.%d.%d", (int)(k->uid_seq / 250) % 250,
+									  (int)(k->uid_seq % 250) + 2));
+		jv_free(ip);
+		jv ty = jget(*obj, "spec.type");
+		if (jv_get_kind(ty) != JV_KIND_STRING)
+			*obj = jset(*obj, "spec.type", jv_string("ClusterIP"));
+		jv_free(ty);
+	}
+	if (res == R_NAMESPACE)
+		*obj = jset(*obj, "status.phase", jv_string("Active"));
+	if (res == R_DEPLOYMENT || res == R_STATEFULSET) {
+		jv rep = jget(*obj, "spec.replicas");
+		if (jv_get_kind(rep) != JV_KIND_NUMBER)
+			*obj = jset(*obj, "spec.replicas", jv_number(1));
+		else if (jv_number_value(rep) < 0) {
+			jv_free(rep);
+			fail(o, 422, "Invalid", r, jv_invalid(), "%s.apps \"%s\" is invalid: spec.replicas: Invalid "
+			     "value: must be greater than or equal to 0", resources[res].kind, r->name ? r->name : "");
+			return -1;
+		}
+		jv_free(rep);
+		jv strat = jget(*obj, "spec.strategy.type");
+		if (res == R_DEPLOYMENT && jv_get_kind(strat) != JV_KIND_STRING)
+			*obj = jset(*obj, "spec.strategy", jv_parse("{\"type\":\"RollingUpdate\",\"rollingUpdate\":"
+								   "{\"maxSurge\":\"25%\",\"maxUnavailable\":\"25%\"}}"));
+		jv_free(strat);
+		jv tl = jget(*obj, "spec.template.metadata.labels"), sel = jget(*obj, "spec.selector.matchLabels");
+		if (jv_get_kind(sel) != JV_KIND_OBJECT && jv_get_kind(tl) == JV_KIND_OBJECT)
+			*obj = jset(*obj, "spec.selector.matchLabels", jv_copy(tl));
+		jv_free(tl);
+		jv_free(sel);
+	}
+	return 0;
+}
+
+static int namespace_exists(struct k8s_sim *k, const char *ns)
+{
+	return find(k, R_NAMESPACE, NULL, ns) != NULL;
+}
+
+/* create obj (consumed) in r->ns; the new kobj, or NULL with o filled */
+static struct kobj *create(struct k8s_sim *k, struct kreq *r, jv obj, struct kresp *o, const char *manager)
+{
+	char name[256], q[64], b[256];
+	int res = r->res;
+	if (jv_get_kind(obj) != JV_KIND_OBJECT) {
+		jv_free(obj);
+		fail(o, 400, "BadRequest", r, jv_invalid(), "the body is not a JSON object");
+		return NULL;
+	}
+	const char *kind = sget(obj, "kind", b, sizeof(b));
+	if (kind && strcmp(kind, resources[res].kind)) {
+		fail(o, 400, "BadRequest", r, jv_invalid(), "the kind '%s' does not belong to %s", kind,
+		     qual(res, q, sizeof(q)));
+		jv_free(obj);
+		return NULL;
+	}
+	if (!sget(obj, "metadata.name", name, sizeof(name))) {
+		const char *gen = sget(obj, "metadata.generateName", b, sizeof(b));
+		if (!gen) {
+			jv_free(obj);
+			fail(o, 422, "Invalid", r, jv_invalid(), "%s \"\" is invalid: metadata.name: Required value: "
+			     "name or generateName is required", resources[res].kind);
+			return NULL;
+		}
+		unsigned char rnd[5];
+		RAND_bytes(rnd, sizeof(rnd));
+		snprintf(name, sizeof(name), "%s%c%c%c%c%c", gen, 'a' + rnd[0] % 26, '0' + rnd[1] % 10,
+			 'a' + rnd[2] % 26, 'a' + rnd[3] % 26, '0' + rnd[4] % 10);
+		obj = jset(obj, "metadata.name", jv_string(name));
+	}
+	if (resources[res].namespaced) {
+		const char *ons = sget(obj, "metadata.namespace", b, sizeof(b));
+		if (ons && r->ns && strcmp(ons, r->ns)) {
+			jv_free(obj);
+			fail(o, 400, "BadRequest", r, jv_invalid(), "the namespace of the provided object does not "
+			     "match the namespace sent on the request");
+			return NULL;
+		}
+		if (!r->ns) {
+			jv_free(obj);
+			fail(o, 400, "BadRequest", r, jv_invalid(), "a namespace is needed to create %s",
+			     qual(res, q, sizeof(q)));
+			return NULL;
+		}
+		if (!namespace_exists(k, r->ns)) {
+			jv_free(obj);
+			fail(o, 404, "NotFound", r, jv_invalid(), "namespaces \"%s\" not found", r->ns);
+			return NULL;
+		}
+		obj = jset(obj, "metadata.namespace", jv_string(r->ns));
+	}
+	if (find(k, res, r->ns, name)) {
+		jv_free(obj);
+		fail(o, 409, "AlreadyExists", r, jv_invalid(), "%s \"%s\" already exists", qual(res, q, sizeof(q)), name);
+		return NULL;
+	}
+	const char *saved = r->name;
+	r->name = name;
+	if (normalize(k, res, &obj, r, o) < 0) {
+		r->name = saved;
+		jv_free(obj);
+		return NULL;
+	}
+	r->name = saved;
+	obj = jv_object_set(obj, jv_string("apiVersion"), jv_string(api_version(res)));
+	obj = jv_object_set(obj, jv_string("kind"), jv_string(resources[res].kind));
+	obj = jv_object_delete(obj, jv_string("status"));
+	jv meta = jget(obj, "metadata");
+	meta = jv_object_delete(meta, jv_string("managedFields"));
+	meta = jv_object_delete(meta, jv_string("resourceVersion"));
+	obj = jv_object_set(obj, jv_string("metadata"), meta);
+	new_meta(k, &obj, r->now);
+	if (res == R_NAMESPACE)
+		obj = jset(obj, "status.phase", jv_string("Active"));
+	struct kobj *no = add_obj(k, res, obj);
+	if (res == R_DEPLOYMENT || res == R_STATEFULSET)
+		workload_written(k, no, jv_invalid(), r->now);
+	struct diff_ctx dc = { no, jv_object(), manager };
+	leaves(jv_copy(no->obj), jv_array(), diff_leaf, &dc);
+	jv_free(dc.before);
+	touch(k, no, 0);
+	return no;
+}
+
+/* replace o's object with nobj (consumed) after a write; workloads roll */
+static void store(struct k8s_sim *k, struct kobj *ko, jv nobj, const char *manager, int64_t now)
+{
+	jv old = ko->obj;
+	/* the server owns these */
+	jv meta = jget(old, "metadata");
+	jv nmeta = jget(nobj, "metadata");
+	if (jv_get_kind(nmeta) != JV_KIND_OBJECT) {
+		jv_free(nmeta);
+		nmeta = jv_object();
+	}
+	static const char *const kept[] = { "uid", "creationTimestamp", "resourceVersion", "generation",
+					    "name", "namespace", NULL };
+	for (const char *const *f = kept; *f; f++) {
+		jv v = jv_object_get(jv_copy(meta), jv_string(*f));
+		nmeta = jv_is_valid(v) ? jv_object_set(nmeta, jv_string(*f), v)
+				       : (jv_free(v), jv_object_delete(nmeta, jv_string(*f)));
+	}
+	nmeta = jv_object_delete(nmeta, jv_string("managedFields"));
+	jv_free(meta);
+	nobj = jv_object_set(nobj, jv_string("metadata"), nmeta);
+	jv st = jget(old, "status");
+	if (jv_get_kind(st) == JV_KIND_NULL)
+		nobj = (jv_free(st), jv_object_delete(nobj, jv_string("status")));
+	else
+		nobj = jv_object_set(nobj, jv_string("status"), st);
+	ko->obj = nobj;
+	if (ko->res == R_DEPLOYMENT || ko->res == R_STATEFULSET)
+		workload_written(k, ko, old, now);
+	struct diff_ctx dc = { ko, old, manager };
+	leaves(jv_copy(ko->obj), jv_array(), diff_leaf, &dc);
+	if (!jv_equal(jv_copy(old), jv_copy(ko->obj)))
+		touch(k, ko, 1);
+	jv_free(old);
+}
+
+static jv scale_obj(struct kobj *ko)
+{
+	char b[256];
+	jv s = jv_object();
+	s = jv_object_set(s, jv_string("kind"), jv_string("Scale"));
+	s = jv_object_set(s, jv_string("apiVersion"), jv_string("autoscaling/v1"));
+	jv m = jv_object();
+	static const char *const f[] = { "name", "namespace", "uid", "resourceVersion", "creationTimestamp", NULL };
+	for (const char *const *p = f; *p; p++) {
+		char path[64];
+		snprintf(path, sizeof(path), "metadata.%s", *p);
+		if (sget(ko->obj, path, b, sizeof(b)))
+			m = jv_object_set(m, jv_string(*p), jv_string(b));
+	}
+	s = jv_object_set(s, jv_string("metadata"), m);
+	s = jset(s, "spec.replicas", jv_number(iget(ko->obj, "spec.replicas", 1)));
+	s = jset(s, "status.replicas", jv_number(iget(ko->obj, "status.replicas", 0)));
+	struct buf sel = BUF_INIT(0);
+	jv ml = jget(ko->obj, "spec.selector.matchLabels");
+	if (jv_get_kind(ml) == JV_KIND_OBJECT) {
+		jv_object_foreach(ml, key, v) {
+			buf_addf(&sel, "%s%s=%s", sel.len ? "," : "", jv_string_value(key),
+				 jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : "");
+			jv_free(key);
+			jv_free(v);
+		}
+	}
+	jv_free(ml);
+	s = jset(s, "status.selector", jv_string(buf_str(&sel)));
+	buf_release(&sel);
+	return s;
+}
+
+static jv parse_body(struct kreq *r)
+{
+	if (!r->body_len)
+		return jv_invalid_with_msg(jv_string("the request has no body"));
+	return jv_parse_sized(r->body, (int)r->body_len);
+}
+
+/* apply a patch of the request's content type to `target` (consumed) */
+static jv patch_by_type(struct kreq *r, jv target, jv patch, int *apply)
+{
+	const char *ct = hdr(r, "content-type");
+	*apply = 0;
+	if (!ct)
+		ct = "application/merge-patch+json";
+	if (!strncmp(ct, "application/json-patch+json", 27))
+		return k8s_json_patch(target, patch);
+	if (!strncmp(ct, "application/merge-patch+json", 28))
+		return k8s_merge_patch(target, patch);
+	if (!strncmp(ct, "application/strategic-merge-patch+json", 38))
+		return k8s_strategic_patch(target, patch);
+	if (!strncmp(ct, "application/apply-patch+yaml", 28) || !strncmp(ct, "application/apply-patch+json", 28)) {
+		*apply = 1;
+		return k8s_strategic_patch(target, patch);
+	}
+	jv_free(target);
+	jv_free(patch);
+	return jv_invalid_with_msg(jv_string_fmt("unsupported patch type '%s'", ct));
+}
+
+static void do_patch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
+{
+	char q[64], mb[64];
+	const char *manager = manager_of(r, mb, sizeof(mb));
+	jv patch = parse_body(r);
+	if (!jv_is_valid(patch)) {
+		jv msg = jv_invalid_get_msg(patch);
+		fail(o, 400, "BadRequest", r, jv_invalid(), "the patch is not JSON: %s",
+		     jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "empty body");
+		jv_free(msg);
+		return;
+	}
+	struct kobj *ko = find(k, r->res, r->ns, r->name);
+	const char *ct = hdr(r, "content-type");
+	int is_apply = ct && !strncmp(ct, "application/apply-patch", 23);
+	if (!ko && is_apply && !r->sub) {
+		if (!qarg(r, "fieldManager")) {
+			jv_free(patch);
+			fail(o, 422, "Invalid", r, jv_invalid(), "PatchOptions.meta.k8s.io \"\" is invalid: "
+			     "fieldManager: Required value: is required for apply patch");
+			return;
+		}
+		if (r->dry_run) {
+			jv obj = jset(patch, "metadata.namespace", jv_string(r->ns ? r->ns : ""));
+			reply(o, 201, obj);
+			return;
+		}
+		struct kobj *no = create(k, r, patch, o, manager);
+		if (no) {
+			tick(k, r->now);
+			no = find(k, r->res, r->ns, r->name);
+			reply(o, 201, served(k, no, r->now));
+		}
+		return;
+	}
+	if (!ko) {
+		jv_free(patch);
+		not_found(o, r, r->res, r->name);
+		return;
+	}
+	if (r->sub && !strcmp(r->sub, "scale")) {
+		if (!resources[r->res].scale) {
+			jv_free(patch);
+			fail(o, 404, "NotFound", r, jv_invalid(), "%s has no scale subresource", qual(r->res, q, sizeof(q)));
+			return;
+		}
+		int ap;
+		jv s = patch_by_type(r, scale_obj(ko), patch, &ap);
+		jv rep = jget(s, "spec.replicas");
+		if (!jv_is_valid(s) || jv_get_kind(rep) != JV_KIND_NUMBER || jv_number_value(rep) < 0) {
+			jv_free(rep);
+			jv_free(s);
+			fail(o, 422, "Invalid", r, jv_invalid(), "Scale.autoscaling \"%s\" is invalid: spec.replicas: "
+			     "Invalid value: must be a number >= 0", r->name);
+			return;
+		}
+		if (!r->dry_run)
+			store(k, ko, jset(jv_copy(ko->obj), "spec.replicas", jv_number(jv_number_value(rep))), manager,
+			      r->now);
+		jv_free(rep);
+		jv_free(s);
+		tick(k, r->now);
+		ko = find(k, r->res, r->ns, r->name);
+		reply(o, 200, scale_obj(ko));
+		return;
+	}
+	int ap = 0;
+	jv cur = jv_copy(ko->obj);
+	cur = jv_object_delete(cur, jv_string("status"));
+	if (is_apply) {
+		/* conflicts: fields another manager owns and this apply would change */
+		const char *force = qarg(r, "force");
+		if (!qarg(r, "fieldManager")) {
+			jv_free(cur);
+			jv_free(patch);
+			fail(o, 422, "Invalid", r, jv_invalid(), "PatchOptions.meta.k8s.io \"\" is invalid: "
+			     "fieldManager: Required value: is required for apply patch");
+			return;
+		}
+		if (!force || strcmp(force, "true")) {
+			struct own_ctx oc = { ko, ko->obj, manager, 1, jv_array() };
+			leaves(jv_copy(patch), jv_array(), own_leaf, &oc);
+			int nc = jv_array_length(jv_copy(oc.conflicts));
+			if (nc > 0) {
+				struct buf m = BUF_INIT(0);
+				buf_addf(&m, "Apply failed with %d conflict%s:", nc, nc == 1 ? "" : "s");
+				jv_array_foreach(oc.conflicts, i, c) {
+					buf_addf(&m, " %s using %s: %s", jvx_str(c, "message"), api_version(ko->res),
+						 jvx_str(c, "field"));
+					jv_free(c);
+				}
+				fail(o, 409, "Conflict", r, oc.conflicts, "%s", buf_str(&m));
+				buf_release(&m);
+				jv_free(cur);
+				jv_free(patch);
+				return;
+			}
+			jv_free(oc.conflicts);
+		}
+		/* the applier now owns every field it set */
+		if (!r->dry_run) {
+			struct own_ctx oc = { ko, ko->obj, manager, 0, jv_null() };
+			leaves(jv_copy(patch), jv_array(), own_leaf, &oc);
+		}
+	}
+	jv next = patch_by_type(r, cur, patch, &ap);
+	if (!jv_is_valid(next)) {
+		jv msg = jv_invalid_get_msg(next);
+		fail(o, 422, "Invalid", r, jv_invalid(), "the patch cannot be applied: %s",
+		     jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "invalid patch");
+		jv_free(msg);
+		return;
+	}
+	if (normalize(k, r->res, &next, r, o) < 0) {
+		jv_free(next);
+		return;
+	}
+	if (r->dry_run) {
+		reply(o, 200, next);
+		return;
+	}
+	store(k, ko, next, manager, r->now);
+	tick(k, r->now);
+	ko = find(k, r->res, r->ns, r->name);
+	reply(o, 200, served(k, ko, r->now));
+}
+
+static void do_replace(struct k8s_sim *k, struct kreq *r, struct kresp *o)
+{
+	char q[64], mb[64], b[64], cur_rv[64];
+	const char *manager = manager_of(r, mb, sizeof(mb));
+	jv obj = parse_body(r);
+	struct kobj *ko = find(k, r->res, r->ns, r->name);
+	if (!jv_is_valid(obj) || jv_get_kind(obj) != JV_KIND_OBJECT) {
+		jv_free(obj);
+		fail(o, 400, "BadRequest", r, jv_invalid(), "the body is not a JSON object");
+		return;
+	}
+	if (!ko) {
+		jv_free(obj);
+		not_found(o, r, r->res, r->name);
+		return;
+	}
+	const char *rv = r->sub && !strcmp(r->sub, "scale") ? NULL : sget(obj, "metadata.resourceVersion", b, sizeof(b));
+	sget(ko->obj, "metadata.resourceVersion", cur_rv, sizeof(cur_rv));
+	if (rv && strcmp(rv, cur_rv)) {
+		jv_free(obj);
+		fail(o, 409, "Conflict", r, jv_invalid(), "Operation cannot be fulfilled on %s \"%s\": the object "
+		     "has been modified; please apply your changes to the latest version and try again",
+		     qual(r->res, q, sizeof(q)), r->name);
+		return;
+	}
+	if (r->sub && !strcmp(r->sub, "scale")) {
+		int rep = iget(obj, "spec.replicas", -1);
+		jv_free(obj);
+		if (rep < 0) {
+			fail(o, 422, "Invalid", r, jv_invalid(), "Scale.autoscaling \"%s\" is invalid: spec.replicas: "
+			     "Invalid value", r->name);
+			return;
+		}
+		if (!r->dry_run)
+			store(k, ko, jset(jv_copy(ko->obj), "spec.replicas", jv_number(rep)), manager, r->now);
+		tick(k, r->now);
+		ko = find(k, r->res, r->ns, r->name);
+		reply(o, 200, scale_obj(ko));
+		return;
+	}
+	if (normalize(k, r->res, &obj, r, o) < 0) {
+		jv_free(obj);
+		return;
+	}
+	if (r->dry_run) {
+		reply(o, 200, obj);
+		return;
+	}
+	store(k, ko, obj, manager, r->now);
+	tick(k, r->now);
+	ko = find(k, r->res, r->ns, r->name);
+	reply(o, 200, served(k, ko, r->now));
+}
+
+static void do_delete(struct k8s_sim *k, struct kreq *r, struct kresp *o)
+{
+	char b[256], n[256];
+	struct kobj *ko = find(k, r->res, r->ns, r->name);
+	if (!ko) {
+		not_found(o, r, r->res, r->name);
+		return;
+	}
+	jv last = served(k, ko, r->now);
+	if (!r->dry_run) {
+		if (r->res == R_NAMESPACE) {
+			for (int i = 0; i < k->n; i++) {
+				const char *ons = sget(k->objs[i].obj, "metadata.namespace", b, sizeof(b));
+				if (resources[k->objs[i].res].namespaced && ons && !strcmp(ons, r->name)) {
+					del_obj(k, &k->objs[i]);
+					i--;
+				}
+			}
+			ko = find(k, r->res, r->ns, r->name);
+		}
+		if (ko->res == R_DEPLOYMENT || ko->res == R_STATEFULSET) {
+			const char *kind = resources[ko->res].kind;
+			sget(ko->obj, "metadata.name", n, sizeof(n));
+			for (int i = 0; i < k->n; i++) {
+				struct kobj *p = &k->objs[i];
+				if (p->res == R_POD && !strcmp(p->owner_kind, kind) && !strcmp(p->owner, n)) {
+					del_obj(k, p);
+					i--;
+				}
+			}
+			ko = find(k, r->res, r->ns, r->name);
+		}
+		del_obj(k, ko);
+	}
+	jv st = jv_object();
+	st = jv_object_set(st, jv_string("kind"), jv_string("Status"));
+	st = jv_object_set(st, jv_string("apiVersion"), jv_string("v1"));
+	st = jv_object_set(st, jv_string("metadata"), jv_object());
+	st = jv_object_set(st, jv_string("status"), jv_string("Success"));
+	jv det = jv_object();
+	det = jv_object_set(det, jv_string("name"), jv_string(r->name));
+	det = jv_object_set(det, jv_string("group"), jv_string(resources[r->res].group));
+	det = jv_object_set(det, jv_string("kind"), jv_string(resources[r->res].name));
+	det = jv_object_set(det, jv_string("uid"), jget(last, "metadata.uid"));
+	st = jv_object_set(st, jv_string("details"), det);
+	jv_free(last);
+	reply(o, 200, st);
+}
+
+static void do_list(struct k8s_sim *k, struct kreq *r, struct kresp *o)
+{
+	jv items = jv_array();
+	for (int i = 0; i < k->n; i++)
+		if (k->objs[i].res == r->res && obj_selected(r, k->objs[i].obj))
+			items = jv_array_append(items, served(k, &k->objs[i], r->now));
+	if (wants_table(r)) {
+		reply(o, 200, table(k, r->res, items, r->now, hdr(r, "accept")));
+		return;
+	}
+	jv l = jv_object();
+	l = jv_object_set(l, jv_string("kind"), jv_string_fmt("%sList", resources[r->res].kind));
+	l = jv_object_set(l, jv_string("apiVersion"), jv_string(api_version(r->res)));
+	jv m = jv_object();
+	m = jv_object_set(m, jv_string("resourceVersion"), jv_string_fmt("%llu", (unsigned long long)k->rv));
+	l = jv_object_set(l, jv_string("metadata"), m);
+	l = jv_object_set(l, jv_string("items"), items);
+	reply(o, 200, l);
+}
+
+static void do_get(struct k8s_sim *k, struct kreq *r, struct kresp *o)
+{
+	struct kobj *ko = find(k, r->res, r->ns, r->name);
+	if (!ko) {
+		not_found(o, r, r->res, r->name);
+		return;
+	}
+	if (r->sub && !strcmp(r->sub, "scale")) {
+		if (!resources[r->res].scale) {
+			not_found(o, r, r->res, r->name);
+			return;
+		}
+		reply(o, 200, scale_obj(ko));
+		return;
+	}
+	if (wants_table(r)) {
+		reply(o, 200, table(k, r->res, jv_array_append(jv_array(), served(k, ko, r->now)), r->now,
+				    hdr(r, "accept")));
+		return;
+	}
+	reply(o, 200, served(k, ko, r->now));
+}
+
+/* ------------------------------------------------------------------ watch */
+
+struct watch {
+	struct k8s_sim *k;
+	struct kreq r;           /* res, ns, selectors (query owned here) */
+	uint64_t rv;             /* events after this one */
+	int64_t until_real;      /* monotonic ms when the watch ends */
+	struct buf pending;
+	size_t off;
+	int initial;             /* send ADDED for what exists first */
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static void watch_line(struct watch *w, const char *type, jv obj)
+{
+	jv e = jv_object();
+	e = jv_object_set(e, jv_string("type"), jv_string(type));
+	e = jv_object_set(e, jv_string("object"), obj);
+	char *s = jvx_dump(e);
+	buf_adds(&w->pending, s);
+	buf_addc(&w->pending, '\n');
+	free(s);
+}
+
+/* collect what a watcher has not seen; lock held */
+static void watch_collect(struct watch *w)
+{
+	struct k8s_sim *k = w->k;
+	tick(k, clock_now(k->clock));
+	if (w->initial) {
+		for (int i = 0; i < k->n; i++)
+			if (k->objs[i].res == w->r.res && obj_selected(&w->r, k->objs[i].obj))
+				watch_line(w, "ADDED", served(k, &k->objs[i], w->r.now));
+		w->rv = k->rv;
+		w->initial = 0;
+		return;
+	}
+	if (k->ev_n && w->rv + 1 < k->ev[k->ev_head].rv && w->rv < k->rv) {
+		watch_line(w, "ERROR", jv_parse("{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+						"\"status\":\"Failure\",\"message\":\"too old resource version\","
+						"\"reason\":\"Expired\",\"code\":410}"));
+		w->until_real = 0;
+		return;
+	}
+	for (int j = 0; j < k->ev_n; j++) {
+		struct kev *e = &k->ev[(k->ev_head + j) % EVENTS_KEPT];
+		if (e->rv <= w->rv || e->res != w->r.res || !obj_selected(&w->r, e->obj))
+			continue;
+		jv v = jv_copy(e->obj);
+		v = jv_object_set(v, jv_string("apiVersion"), jv_string(api_version(e->res)));
+		v = jv_object_set(v, jv_string("kind"), jv_string(resources[e->res].kind));
+		watch_line(w, ev_names[e->type], v);
+	}
+	w->rv = k->rv;
+}
+
+static ssize_t watch_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct watch *w = cls;
+	(void)pos;
+	while (w->off >= w->pending.len) {
+		buf_reset(&w->pending);
+		w->off = 0;
+		if (atomic_load(&w->k->stopping) || mono_ms() >= w->until_real)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		pthread_mutex_lock(&w->k->lock);
+		w->r.now = clock_now(w->k->clock);
+		watch_collect(w);
+		pthread_mutex_unlock(&w->k->lock);
+		if (w->pending.len == 0)
+			usleep(WATCH_TICK_MS * 1000);
+	}
+	size_t n = w->pending.len - w->off;
+	if (n > max)
+		n = max;
+	memcpy(buf, w->pending.data + w->off, n);
+	w->off += n;
+	return (ssize_t)n;
+}
+
+static void watch_free(void *cls)
+{
+	struct watch *w = cls;
+	buf_release(&w->pending);
+	jv_free(w->r.query);
+	jv_free(w->r.headers);
+	free((char *)w->r.ns);
+	free(w);
+}
+
+static void do_watch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
+{
+	struct watch *w = xcalloc(1, sizeof(*w));
+	w->k = k;
+	w->r = *r;
+	w->r.query = jv_copy(r->query);
+	w->r.headers = jv_copy(r->headers);
+	w->r.ns = r->ns ? xstrdup(r->ns) : NULL;
+	w->r.name = NULL;
+	buf_init(&w->pending, 0);
+	const char *rv = qarg(r, "resourceVersion"), *to = qarg(r, "timeoutSeconds");
+	w->initial = !rv || !*rv || !strcmp(rv, "0");
+	w->rv = rv ? strtoull(rv, NULL, 10) : 0;
+	long secs = to ? strtol(to, NULL, 10) : 1800;
+	if (secs <= 0 || secs > 3600)
+		secs = 1800;
+	w->until_real = mono_ms() + secs * 1000;
+	o->watch = w;
+	o->status = 200;
+	o->ctype = "application/json";
+}
+
+/* OpenAPI v3, only as much as kubectl reads: the root lists the group versions; each
+ * group version's document has the PATCH operations with their GVK and the
+ * fieldValidation parameter, which tells kubectl to let the server validate (so it needs
+ * no schemas). */
+static void openapi_v3(struct k8s_sim *k, const char *rest, struct kresp *o)
+{
+	(void)k;
+	if (!*rest || !strcmp(rest, "/")) {
+		reply(o, 200, jv_parse("{\"paths\":{\"api/v1\":{\"serverRelativeURL\":\"/openapi/v3/api/v1?hash=SIM1\"},"
+				       "\"apis/apps/v1\":{\"serverRelativeURL\":\"/openapi/v3/apis/apps/v1?hash=SIM1\"}}}"));
+		return;
+	}
+	const char *group = !strcmp(rest, "/api/v1") ? "" : !strcmp(rest, "/apis/apps/v1") ? "apps" : NULL;
+	if (!group) {
+		fail(o, 404, "NotFound", NULL, jv_invalid(), "the server could not find the requested resource");
+		return;
+	}
+	jv paths = jv_object();
+	for (int i = 0; i < R__N; i++) {
+		if (strcmp(resources[i].group, group))
+			continue;
+		jv gvk = jv_object();
+		gvk = jv_object_set(gvk, jv_string("group"), jv_string(group));
+		gvk = jv_object_set(gvk, jv_string("version"), jv_string("v1"));
+		gvk = jv_object_set(gvk, jv_string("kind"), jv_string(resources[i].kind));
+		jv params = jv_array();
+		static const char *const qp[] = { "dryRun", "fieldManager", "fieldValidation", "force", NULL };
+		for (const char *const *p = qp; *p; p++) {
+			jv pm = jv_object();
+			pm = jv_object_set(pm, jv_string("name"), jv_string(*p));
+			pm = jv_object_set(pm, jv_string("in"), jv_string("query"));
+			pm = jv_object_set(pm, jv_string("schema"), jv_parse("{\"type\":\"string\"}"));
+			params = jv_array_append(params, pm);
+		}
+		jv op = jv_object();
+		op = jv_object_set(op, jv_string("operationId"), jv_string_fmt("patch%s", resources[i].kind));
+		op = jv_object_set(op, jv_string("parameters"), params);
+		op = jv_object_set(op, jv_string("x-kubernetes-group-version-kind"), gvk);
+		op = jv_object_set(op, jv_string("responses"), jv_parse("{\"200\":{\"description\":\"OK\"}}"));
+		jv item = jv_object_set(jv_object(), jv_string("patch"), op);
+		const char *prefix = group[0] ? "/apis/apps/v1" : "/api/v1";
+		jv key = resources[i].namespaced
+			? jv_string_fmt("%s/namespaces/{namespace}/%s/{name}", prefix, resources[i].name)
+			: jv_string_fmt("%s/%s/{name}", prefix, resources[i].name);
+		paths = jv_object_set(paths, key, item);
+	}
+	jv doc = jv_object();
+	doc = jv_object_set(doc, jv_string("openapi"), jv_string("3.0.0"));
+	doc = jv_object_set(doc, jv_string("info"), jv_parse("{\"title\":\"Kubernetes\",\"version\":\"v1.29.0\"}"));
+	doc = jv_object_set(doc, jv_string("paths"), paths);
+	doc = jv_object_set(doc, jv_string("components"), jv_parse("{\"schemas\":{}}"));
+	reply(o, 200, doc);
+}
+
+/* ------------------------------------------------------------------ routing */
+
+static int is_mutating(const char *m)
+{
+	return strcmp(m, "GET") && strcmp(m, "HEAD");
+}
+
+/* split the path; 0 when it names a resource of ours */
+static int route(struct kreq *r, char *path, struct kresp *o)
+{
+	char *seg[8];
+	int n = 0;
+	const char *group;
+	if (!strncmp(path, "/api/v1/", 8)) {
+		group = "";
+		path += 8;
+	} else if (!strncmp(path, "/apis/apps/v1/", 14)) {
+		group = "apps";
+		path += 14;
+	} else {
+		fail(o, 404, "NotFound", NULL, jv_invalid(), "the server could not find the requested resource");
+		return -1;
+	}
+	for (char *save = NULL, *p = strtok_r(path, "/", &save); p && n < 8; p = strtok_r(NULL, "/", &save))
+		seg[n++] = p;
+	const char *res = NULL;
+	r->ns = r->name = r->sub = NULL;
+	if (n >= 1 && !strcmp(seg[0], "namespaces") && !group[0]) {
+		if (n <= 2 || strcmp(seg[2], "status") == 0 || strcmp(seg[2], "finalize") == 0) {
+			res = "namespaces";
+			r->name = n >= 2 ? seg[1] : NULL;
+		} else {
+			r->ns = seg[1];
+			res = seg[2];
+			r->name = n >= 4 ? seg[3] : NULL;
+			r->sub = n >= 5 ? seg[4] : NULL;
+		}
+	} else if (n >= 1 && !strcmp(seg[0], "namespaces") && n >= 3) {
+		r->ns = seg[1];
+		res = seg[2];
+		r->name = n >= 4 ? seg[3] : NULL;
+		r->sub = n >= 5 ? seg[4] : NULL;
+	} else if (n >= 1) {
+		res = seg[0];
+		r->name = n >= 2 ? seg[1] : NULL;
+		r->sub = n >= 3 ? seg[2] : NULL;
+	}
+	r->res = -1;
+	for (int i = 0; res && i < R__N; i++)
+		if (!strcmp(resources[i].name, res) && !strcmp(resources[i].group, group))
+			r->res = i;
+	if (r->res < 0) {
+		fail(o, 404, "NotFound", NULL, jv_invalid(), "the server could not find the requested resource");
+		return -1;
+	}
+	if (r->sub && strcmp(r->sub, "scale") && strcmp(r->sub, "status")) {
+		fail(o, 404, "NotFound", r, jv_invalid(), "the server could not find the requested resource");
+		return -1;
+	}
+	return 0;
+}
+
+static void handle(struct k8s_sim *k, struct kreq *r, const char *url, struct kresp *o)
+{
+	char *path = xstrdup(url);
+	if (discovery(k, path, o))
+		goto out;
+	if (!strncmp(path, "/openapi/v3", 11)) {
+		openapi_v3(k, path + 11, o);
+		goto out;
+	}
+	if (!strncmp(path, "/openapi/", 9)) {
+		fail(o, 404, "NotFound", NULL, jv_invalid(), "the simulator serves OpenAPI v3 only");
+		goto out;
+	}
+	if (route(r, path, o) < 0)
+		goto out;
+	const char *dr = qarg(r, "dryRun");
+	r->dry_run = dr && !strcmp(dr, "All");
+	if (dr && strcmp(dr, "All")) {
+		fail(o, 400, "BadRequest", r, jv_invalid(), "invalid dry run value '%s' (only All)", dr);
+		goto out;
+	}
+	/* every request sees the world as of now */
+	tick(k, r->now);
+	const char *m = r->method;
+	const char *watch = qarg(r, "watch");
+	int watching = watch && (!strcmp(watch, "true") || !strcmp(watch, "1"));
+	if (!strcmp(m, "GET") && !r->name && watching)
+		do_watch(k, r, o);
+	else if (!strcmp(m, "GET") && !r->name)
+		do_list(k, r, o);
+	else if (!strcmp(m, "GET"))
+		do_get(k, r, o);
+	else if (!strcmp(m, "POST") && !r->name) {
+		char mb[64];
+		jv obj = parse_body(r);
+		if (!jv_is_valid(obj)) {
+			jv_free(obj);
+			fail(o, 400, "BadRequest", r, jv_invalid(), "the body is not JSON");
+		} else if (r->dry_run) {
+			reply(o, 201, obj);
+		} else {
+			struct kobj *no = create(k, r, obj, o, manager_of(r, mb, sizeof(mb)));
+			if (no) {
+				char name[256];
+				sget(no->obj, "metadata.name", name, sizeof(name));
+				tick(k, r->now);
+				no = find(k, r->res, r->ns, name);
+				reply(o, 201, served(k, no, r->now));
+			}
+		}
+	} else if (!strcmp(m, "PUT") && r->name)
+		do_replace(k, r, o);
+	else if (!strcmp(m, "PATCH") && r->name)
+		do_patch(k, r, o);
+	else if (!strcmp(m, "DELETE") && r->name)
+		do_delete(k, r, o);
+	else
+		fail(o, 405, "MethodNotAllowed", r, jv_invalid(), "the server does not allow this method on the "
+		     "requested resource");
+	if (is_mutating(m) && o->status < 300 && r->res >= 0) {
+		char key[96];
+		snprintf(key, sizeof(key), "%s %s", m, resources[r->res].kind);
+		jv c = jv_object_get(jv_copy(k->c_mutating), jv_string(key));
+		int n = jv_is_valid(c) ? (int)jv_number_value(c) : 0;
+		jv_free(c);
+		if (!r->dry_run)
+			k->c_mutating = jv_object_set(k->c_mutating, jv_string(key), jv_number(n + 1));
+	}
+out:
+	free(path);
+}
+
+/* who is calling: a bearer token or a client certificate from our CA */
+static int authenticate(struct k8s_sim *k, struct MHD_Connection *c, struct kreq *r, struct kresp *o)
+{
+	const char *auth = hdr(r, "authorization");
+	if (auth && !strncasecmp(auth, "Bearer ", 7)) {
+		jv who = jv_object_get(jv_copy(k->tokens), jv_string(auth + 7));
+		int ok = jv_is_valid(who) && !jvx_bool(who, "expired", 0);
+		int expired = jv_is_valid(who) && jvx_bool(who, "expired", 0);
+		jv_free(who);
+		if (ok)
+			return 0;
+		fail(o, 401, "Unauthorized", NULL, jv_invalid(), expired ? "Unauthorized: the token has expired"
+									 : "Unauthorized");
+		return -1;
+	}
+	if (k->tls) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+		if (ci && ci->tls_session) {
+			unsigned int n = 0;
+			const gnutls_datum_t *certs = gnutls_certificate_get_peers((gnutls_session_t)ci->tls_session, &n);
+			if (certs && n > 0) {
+				char *cn = k8s_pki_verify_client(k->pki.ca_cert, certs[0].data, certs[0].size);
+				if (cn) {
+					free(cn);
+					return 0;
+				}
+			}
+		}
+	}
+	fail(o, 401, "Unauthorized", NULL, jv_invalid(), "Unauthorized");
+	return -1;
+}
+
+struct kconn {
+	struct buf body;
+	int too_big;
+};
+
+static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	jv *obj = cls;
+	char name[128];
+	size_t i;
+	(void)kind;
+	for (i = 0; key[i] && i + 1 < sizeof(name); i++)
+		name[i] = (char)tolower((unsigned char)key[i]);
+	name[i] = 0;
+	*obj = jv_object_set(*obj, jv_string(name), jv_string(value ? value : ""));
+	return MHD_YES;
+}
+
+static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	jv *obj = cls;
+	(void)kind;
+	*obj = jv_object_set(*obj, jv_string(key), jv_string(value ? value : ""));
+	return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+				  const char *version, const char *upload, size_t *upload_size, void **con_cls)
+{
+	struct k8s_sim *k = cls;
+	struct kconn *cn = *con_cls;
+	(void)version;
+	if (!cn) {
+		cn = xcalloc(1, sizeof(*cn));
+		buf_init(&cn->body, BODY_MAX);
+		*con_cls = cn;
+		return MHD_YES;
+	}
+	if (*upload_size) {
+		if (buf_add(&cn->body, upload, *upload_size) < 0)
+			cn->too_big = 1;
+		*upload_size = 0;
+		return MHD_YES;
+	}
+	struct kreq r = { 0 };
+	struct kresp o = { 0 };
+	r.k = k;
+	r.method = method;
+	r.query = jv_object();
+	r.headers = jv_object();
+	r.body = buf_str(&cn->body);
+	r.body_len = cn->body.len;
+	r.res = -1;
+	buf_init(&o.body, 0);
+	MHD_get_connection_values(c, MHD_HEADER_KIND, collect, &r.headers);
+	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_query, &r.query);
+
+	int open = !strcmp(url, "/version") || !strcmp(url, "/healthz") || !strcmp(url, "/readyz") ||
+		   !strcmp(url, "/livez");
+	pthread_mutex_lock(&k->lock);
+	r.now = clock_now(k->clock);
+	{
+		char key[16];
+		snprintf(key, sizeof(key), "%s", method);
+		jv cnt = jv_object_get(jv_copy(k->c_requests), jv_string(key));
+		int n = jv_is_valid(cnt) ? (int)jv_number_value(cnt) : 0;
+		jv_free(cnt);
+		k->c_requests = jv_object_set(k->c_requests, jv_string(key), jv_number(n + 1));
+	}
+	if (cn->too_big)
+		fail(&o, 413, "RequestEntityTooLarge", NULL, jv_invalid(), "the request body is too large");
+	else if (open || authenticate(k, c, &r, &o) == 0)
+		handle(k, &r, url, &o);
+	pthread_mutex_unlock(&k->lock);
+
+	struct MHD_Response *resp;
+	if (o.watch) {
+		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, watch_read, o.watch, watch_free);
+	} else {
+		size_t len = o.body.len;
+		resp = MHD_create_response_from_buffer(len, buf_detach(&o.body), MHD_RESPMEM_MUST_FREE);
+	}
+	MHD_add_response_header(resp, "Content-Type", o.ctype ? o.ctype : "application/json");
+	MHD_add_response_header(resp, "Cache-Control", "no-cache, private");
+	enum MHD_Result ret = MHD_queue_response(c, (unsigned)(o.status ? o.status : 200), resp);
+	MHD_destroy_response(resp);
+	buf_release(&o.body);
+	jv_free(r.query);
+	jv_free(r.headers);
+	return ret;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+	struct kconn *cn = *con_cls;
+	(void)cls;
+	(void)c;
+	(void)toe;
+	if (cn) {
+		buf_release(&cn->body);
+		free(cn);
+		*con_cls = NULL;
+	}
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+	(void)cls;
+	/* clients that hang up on a watch are normal */
+	if (strstr(fmt, "closed") || strstr(fmt, "reset") || strstr(fmt, "Application reported"))
+		return;
+	fputs("runbook: sim k8s: ", stderr);
+	vfprintf(stderr, fmt, ap);
+}
+
+/* ------------------------------------------------------------------ API */
+
+static void random_token(char *out, size_t size)
+{
+	unsigned char r[16];
+	RAND_bytes(r, sizeof(r));
+	int n = snprintf(out, size, "sim-");
+	for (int i = 0; i < 16 && (size_t)n + 2 < size; i++)
+		n += snprintf(out + n, size - (size_t)n, "%02x", r[i]);
+}
+
+struct k8s_sim *k8s_sim_new(struct rb_clock *clock, jv config, struct diag_list *dl)
+{
+	struct k8s_sim *k = xcalloc(1, sizeof(*k));
+	pthread_mutex_init(&k->lock, NULL);
+	k->clock = clock;
+	k->rollout_ms = 30000;
+	k->deadline_ms = 600000;
+	k->c_requests = jv_object();
+	k->c_mutating = jv_object();
+	k->tokens = jv_object();
+	int64_t ms;
+	const char *ns = jv_get_kind(config) == JV_KIND_OBJECT ? jvx_str(config, "namespace") : NULL;
+	k->namespace = xstrdup(ns ? ns : "default");
+	jv durs = jvx_get(config, "durations");
+	const char *ro = jv_get_kind(durs) == JV_KIND_OBJECT ? jvx_str(durs, "rollout") : NULL;
+	const char *pd = jv_get_kind(durs) == JV_KIND_OBJECT ? jvx_str(durs, "progress_deadline") : NULL;
+	if (ro && dur_parse(ro, &ms) == 0)
+		k->rollout_ms = ms;
+	else if (ro)
+		diag_error(dl, NULL, "k8s.durations.rollout: '%s' is not a duration", ro);
+	if (pd && dur_parse(pd, &ms) == 0)
+		k->deadline_ms = ms;
+	jv_free(durs);
+	jv toks = jvx_get(config, "tokens");
+	if (jv_get_kind(toks) == JV_KIND_OBJECT) {
+		jv_object_foreach(toks, t, v) {
+			jv who = jv_object();
+			who = jv_object_set(who, jv_string("user"),
+					    jv_string(jvx_str(v, "user") ? jvx_str(v, "user") : "admin"));
+			who = jv_object_set(who, jv_string("expired"), jv_bool(jvx_bool(v, "expired", 0)));
+			k->tokens = jv_object_set(k->tokens, t, who);
+			jv_free(v);
+		}
+	}
+	jv_free(toks);
+	if (jv_object_length(jv_copy(k->tokens)) == 0) {
+		char t[48];
+		random_token(t, sizeof(t));
+		k->tokens = jv_object_set(k->tokens, jv_string(t), jv_parse("{\"user\":\"admin\",\"expired\":false}"));
+	}
+
+	int64_t now = clock_now(clock);
+	static const char *const base_ns[] = { "default", "kube-system", NULL };
+	for (const char *const *p = base_ns; *p; p++) {
+		jv o = jset(jv_object(), "metadata.name", jv_string(*p));
+		struct kreq r = { .k = k, .res = R_NAMESPACE, .now = now, .query = jv_object(), .headers = jv_object() };
+		struct kresp resp = { 0 };
+		buf_init(&resp.body, 0);
+		create(k, &r, o, &resp, "scenario");
+		buf_release(&resp.body);
+		jv_free(r.query);
+		jv_free(r.headers);
+	}
+	jv objs = jvx_get(config, "objects");
+	if (jv_get_kind(objs) == JV_KIND_ARRAY) {
+		/* namespaces first, so objects can be created in them */
+		for (int pass = 0; pass < 2; pass++) {
+			jv_array_foreach(objs, i, obj) {
+				char b1[128], b2[128], b3[256], ns2[256];
+				const char *api = sget(obj, "apiVersion", b1, sizeof(b1));
+				const char *kind = sget(obj, "kind", b2, sizeof(b2));
+				int res = kind ? res_by_kind(api, kind) : -1;
+				if (res < 0) {
+					if (pass == 0)
+						diag_error(dl, NULL, "k8s.objects[%d]: the simulator has no kind '%s%s%s'", i,
+							   api ? api : "", api ? "/" : "", kind ? kind : "(none)");
+					jv_free(obj);
+					continue;
+				}
+				if ((pass == 0) != (res == R_NAMESPACE)) {
+					jv_free(obj);
+					continue;
+				}
+				const char *ons = sget(obj, "metadata.namespace", ns2, sizeof(ns2));
+				if (resources[res].namespaced && !ons)
+					ons = k->namespace;
+				if (resources[res].namespaced && !namespace_exists(k, ons)) {
+					jv nso = jset(jv_object(), "metadata.name", jv_string(ons));
+					struct kreq r = { .k = k, .res = R_NAMESPACE, .now = now, .query = jv_object(),
+							  .headers = jv_object() };
+					struct kresp resp = { 0 };
+					buf_init(&resp.body, 0);
+					create(k, &r, nso, &resp, "scenario");
+					buf_release(&resp.body);
+					jv_free(r.query);
+					jv_free(r.headers);
+				}
+				struct kreq r = { .k = k, .res = res, .now = now, .query = jv_object(), .headers = jv_object(),
+						  .ns = resources[res].namespaced ? ons : NULL,
+						  .name = sget(obj, "metadata.name", b3, sizeof(b3)) };
+				struct kresp resp = { 0 };
+				buf_init(&resp.body, 0);
+				if (!create(k, &r, obj, &resp, "scenario"))
+					diag_error(dl, NULL, "k8s.objects[%d]: %s", i, buf_str(&resp.body));
+				buf_release(&resp.body);
+				jv_free(r.query);
+				jv_free(r.headers);
+			}
+		}
+	}
+	jv_free(objs);
+	/* a scenario's workloads start finished: their rollouts happened long ago */
+	for (int i = 0; i < k->n; i++) {
+		struct kobj *o = &k->objs[i];
+		if (o->res == R_DEPLOYMENT || o->res == R_STATEFULSET) {
+			o->t_roll = o->t_scale = now - 86400000;
+			o->from_ready = iget(o->obj, "spec.replicas", 1);
+		}
+	}
+	tick(k, now);
+	jv_free(config);
+	if (dl->nerrors) {
+		k8s_sim_free(k);
+		return NULL;
+	}
+	return k;
+}
+
+int k8s_sim_listen(struct k8s_sim *k, const char *listen, int tls, struct diag_list *dl)
+{
+	char host[64] = "127.0.0.1";
+	long port = 0;
+	if (listen) {
+		const char *colon = strrchr(listen, ':');
+		char *end;
+		if (!colon || (size_t)(colon - listen) >= sizeof(host)) {
+			diag_error(dl, NULL, "invalid listen address '%s' (expected HOST:PORT)", listen);
+			return -1;
+		}
+		snprintf(host, sizeof(host), "%.*s", (int)(colon - listen), listen);
+		if (!strcmp(host, "localhost"))
+			snprintf(host, sizeof(host), "127.0.0.1");
+		port = strtol(colon + 1, &end, 10);
+		if (*end || port < 0 || port > 65535) {
+			diag_error(dl, NULL, "invalid port in listen address '%s'", listen);
+			return -1;
+		}
+	}
+	struct sockaddr_in sa = { 0 };
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1 || (ntohl(sa.sin_addr.s_addr) >> 24) != 127) {
+		diag_error(dl, NULL, "the Kubernetes simulator listens on loopback only, not '%s'", host);
+		return -1;
+	}
+	k->tls = tls;
+	if (tls && k8s_pki_make(&k->pki, "runbook-sim-user", dl) < 0)
+		return -1;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
+	if (tls)
+		k->mhd = MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, on_request, k,
+					  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, k,
+					  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+					  MHD_OPTION_NOTIFY_COMPLETED, on_completed, k,
+					  MHD_OPTION_HTTPS_MEM_KEY, k->pki.server_key,
+					  MHD_OPTION_HTTPS_MEM_CERT, k->pki.server_cert,
+					  MHD_OPTION_HTTPS_MEM_TRUST, k->pki.ca_cert,
+					  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)3700,
+					  MHD_OPTION_END);
+	else
+		k->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, k,
+					  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, k,
+					  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+					  MHD_OPTION_NOTIFY_COMPLETED, on_completed, k,
+					  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)3700,
+					  MHD_OPTION_END);
+	if (!k->mhd) {
+		diag_error(dl, NULL, "cannot listen on '%s:%ld' for the Kubernetes simulator: %s", host, port,
+			   strerror(errno ? errno : EADDRINUSE));
+		return -1;
+	}
+	const union MHD_DaemonInfo *di = MHD_get_daemon_info(k->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	snprintf(k->endpoint, sizeof(k->endpoint), "%s://%s:%u", tls ? "https" : "http", host,
+		 di ? (unsigned)di->port : (unsigned)port);
+	return 0;
+}
+
+const char *k8s_sim_endpoint(struct k8s_sim *k)
+{
+	return k->endpoint;
+}
+
+static char *b64(const char *s)
+{
+	size_t len = strlen(s);
+	char *out = xmalloc(4 * ((len + 2) / 3) + 1);
+	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)len);
+	return out;
+}
+
+int k8s_sim_write_kubeconfig(struct k8s_sim *k, const char *path, const char *auth, struct diag_list *dl)
+{
+	struct buf b = BUF_INIT(0);
+	buf_addf(&b, "apiVersion: v1\nkind: Config\nclusters:\n- name: runbook-sim\n  cluster:\n    server: %s\n",
+		 k->endpoint);
+	if (k->tls) {
+		char *ca = b64(k->pki.ca_cert);
+		buf_addf(&b, "    certificate-authority-data: %s\n", ca);
+		free(ca);
+	}
+	buf_addf(&b, "contexts:\n- name: sim\n  context:\n    cluster: runbook-sim\n    user: sim-admin\n"
+		     "    namespace: %s\ncurrent-context: sim\nusers:\n- name: sim-admin\n  user:\n", k->namespace);
+	if (auth && !strcmp(auth, "cert") && k->tls) {
+		char *c = b64(k->pki.client_cert), *key = b64(k->pki.client_key);
+		buf_addf(&b, "    client-certificate-data: %s\n    client-key-data: %s\n", c, key);
+		free(c);
+		free(key);
+	} else {
+		const char *tok = NULL;
+		pthread_mutex_lock(&k->lock);
+		jv_object_foreach(k->tokens, t, v) {
+			if (!tok && !jvx_bool(v, "expired", 0))
+				tok = xstrdup(jv_string_value(t));
+			jv_free(t);
+			jv_free(v);
+		}
+		pthread_mutex_unlock(&k->lock);
+		buf_addf(&b, "    token: %s\n", tok ? tok : "");
+		free((char *)tok);
+	}
+	FILE *f = fopen(path, "w");
+	if (!f) {
+		diag_error(dl, NULL, "cannot write the kubeconfig '%s': %s", path, strerror(errno));
+		buf_release(&b);
+		return -1;
+	}
+	fchmod(fileno(f), 0600);
+	fputs(buf_str(&b), f);
+	int bad = fclose(f) != 0;
+	buf_release(&b);
+	if (bad) {
+		diag_error(dl, NULL, "cannot write the kubeconfig '%s'", path);
+		return -1;
+	}
+	return 0;
+}
+
+jv k8s_sim_state(struct k8s_sim *k)
+{
+	pthread_mutex_lock(&k->lock);
+	tick(k, clock_now(k->clock));
+	jv out = jv_array();
+	for (int i = 0; i < k->n; i++)
+		out = jv_array_append(out, jvx_deep_copy(k->objs[i].obj));
+	pthread_mutex_unlock(&k->lock);
+	return out;
+}
+
+jv k8s_sim_counters(struct k8s_sim *k)
+{
+	pthread_mutex_lock(&k->lock);
+	jv v = jv_object();
+	v = jv_object_set(v, jv_string("requests"), jvx_deep_copy(k->c_requests));
+	v = jv_object_set(v, jv_string("mutating"), jvx_deep_copy(k->c_mutating));
+	pthread_mutex_unlock(&k->lock);
+	return v;
+}
+
+void k8s_sim_free(struct k8s_sim *k)
+{
+	if (!k)
+		return;
+	atomic_store(&k->stopping, 1);
+	if (k->mhd)
+		MHD_stop_daemon(k->mhd);
+	for (int i = 0; i < k->n; i++) {
+		jv_free(k->objs[i].obj);
+		jv_free(k->objs[i].owners);
+	}
+	free(k->objs);
+	for (int j = 0; j < k->ev_n; j++)
+		jv_free(k->ev[(k->ev_head + j) % EVENTS_KEPT].obj);
+	jv_free(k->tokens);
+	jv_free(k->c_requests);
+	jv_free(k->c_mutating);
+	k8s_pki_free(&k->pki);
+	free(k->namespace);
+	pthread_mutex_destroy(&k->lock);
+	free(k);
+}
