@@ -461,6 +461,33 @@ static void test_credentials(const char *home)
 	err = jv_null();
 	unsetenv("AWS_PROFILE");
 
+	/* credential_process: run without a shell (quoted args), JSON on stdout */
+	{
+		char script[600], cfg2[1400];
+		snprintf(script, sizeof script, "%s/creds helper.sh", home);
+		write_file(script, "#!/bin/sh\n[ \"$1\" = \"--role name\" ] || exit 3\n"
+				   "echo '{\"Version\": 1, \"AccessKeyId\": \"ASIAPROC\", \"SecretAccessKey\": \"s\", "
+				   "\"SessionToken\": \"t\", \"Expiration\": \"2099-01-01T00:00:00Z\"}'\n");
+		chmod(script, 0700);
+		snprintf(cfg2, sizeof cfg2, "%s/config-proc", home);
+		char text[1400];
+		snprintf(text, sizeof text, "[profile proc]\ncredential_process = \"%s\" '--role name'\n"
+			 "[profile badproc]\ncredential_process = \"%s\" --wrong\n", script, script);
+		write_file(cfg2, text);
+		setenv("AWS_CONFIG_FILE", cfg2, 1);
+		setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/credentials", 1);
+		CHECK(resolve("proc", &cr, &err) == 1 && key_is(&cr, "ASIAPROC") && !strcmp(cr.source, "process"));
+		aws_creds_release(&cr);
+		CHECK(resolve("badproc", &cr, &err) == -1 && aws_err_is(err, "ProcessError"));
+		jv_free(err);
+		err = jv_null();
+		unlink(script);
+		unlink(cfg2);
+		unsetenv("AWS_CONFIG_FILE");
+		unsetenv("AWS_SHARED_CREDENTIALS_FILE");
+		aws_creds_cache_clear();
+	}
+
 	/* role_arn without a source: a clear error */
 	CHECK(resolve("broken", &cr, &err) == -1 && aws_err_is(err, "InvalidConfiguration"));
 	jv_free(err);

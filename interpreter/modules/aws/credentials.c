@@ -7,7 +7,8 @@
  *   2. the profile (connections.aws.profile, else AWS_PROFILE, else "default"):
  *      role_arn + source_profile | credential_source -> STS AssumeRole;
  *      role_arn + web_identity_token_file -> STS AssumeRoleWithWebIdentity;
- *      aws_access_key_id / aws_secret_access_key / aws_session_token
+ *      aws_access_key_id / aws_secret_access_key / aws_session_token;
+ *      credential_process (run without a shell, JSON on stdout, 30 s at most)
  *      (~/.aws/credentials first, then ~/.aws/config; AWS_SHARED_CREDENTIALS_FILE,
  *      AWS_CONFIG_FILE move them)
  *   3. AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN (+ AWS_ROLE_SESSION_NAME)
@@ -19,7 +20,14 @@
  * Nothing here logs a key, a secret or a token.
  */
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
+#include <spawn.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -532,6 +540,122 @@ out:
 	return ret;
 }
 
+extern char **environ;
+
+/* split a command line like the AWS CLI (shlex): whitespace, '...' and "..." quoting,
+ * backslash escapes outside single quotes; no shell */
+static char **split_command(const char *s)
+{
+	char **argv = NULL;
+	int n = 0, alloc = 0;
+	while (*s) {
+		while (isspace((unsigned char)*s))
+			s++;
+		if (!*s)
+			break;
+		struct buf w = BUF_INIT(0);
+		char q = 0;
+		for (; *s && (q || !isspace((unsigned char)*s)); s++) {
+			if (q == '\'' ? *s == '\'' : q == '"' ? *s == '"' : 0) {
+				q = 0;
+			} else if (!q && (*s == '\'' || *s == '"')) {
+				q = *s;
+			} else if (*s == '\\' && q != '\'' && s[1]) {
+				buf_addc(&w, *++s);
+			} else {
+				buf_addc(&w, *s);
+			}
+		}
+		ALLOC_GROW(argv, n + 2, alloc);
+		argv[n++] = buf_detach(&w);
+	}
+	if (!argv)
+		return NULL;
+	argv[n] = NULL;
+	return argv;
+}
+
+static int process_creds(const char *profile, const char *cmd, struct aws_creds *out, jv *err)
+{
+	char **argv = split_command(cmd);
+	int fds[2] = {-1, -1}, ret = -1, status = 0;
+	pid_t pid = -1;
+	struct buf o = BUF_INIT(1 << 16);
+	posix_spawn_file_actions_t fa;
+	if (!argv) {
+		*err = jvx_error("InvalidConfiguration", "profile '%s': empty credential_process", profile);
+		return -1;
+	}
+	if (pipe2(fds, O_CLOEXEC) < 0) {
+		*err = jvx_error("ProcessError", "credential_process: pipe: %s", strerror(errno));
+		goto out;
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
+	posix_spawn_file_actions_addclose(&fa, fds[0]);
+	posix_spawn_file_actions_addclose(&fa, fds[1]);
+	int rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[1]);
+	fds[1] = -1;
+	if (rc != 0) {
+		*err = jvx_error("ProcessError", "profile '%s': cannot run credential_process '%s': %s", profile,
+				 argv[0], strerror(rc));
+		pid = -1;
+		goto out;
+	}
+	/* read stdout to its end, 30 s at most */
+	int eof = 0;
+	for (int waited = 0; waited < 30000 && !eof;) {
+		struct pollfd p = {fds[0], POLLIN, 0};
+		int pr = poll(&p, 1, 200);
+		if (pr < 0 && errno != EINTR)
+			break;
+		if (pr <= 0) {
+			waited += 200;
+			continue;
+		}
+		char tmp[4096];
+		ssize_t k = read(fds[0], tmp, sizeof tmp);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			eof = 1;
+		else if (buf_add(&o, tmp, (size_t)k) < 0)
+			break;
+	}
+	if (!eof)
+		kill(pid, SIGTERM);   /* hung, or far too much output */
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	pid = -1;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		*err = jvx_error("ProcessError", "profile '%s': credential_process '%s' failed", profile, argv[0]);
+		goto out;
+	}
+	jv j = jv_parse_sized(buf_str(&o), (int)o.len);
+	if (jv_get_kind(j) != JV_KIND_OBJECT || creds_from_json(j, "process", out) < 0) {
+		*err = jvx_error("ProcessError", "profile '%s': credential_process printed no AccessKeyId / SecretAccessKey",
+				 profile);
+		jv_free(j);
+		goto out;
+	}
+	jv_free(j);
+	ret = 1;
+out:
+	if (o.data)
+		memset(o.data, 0, o.len);
+	buf_release(&o);
+	if (fds[0] >= 0)
+		close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+	for (int i = 0; argv[i]; i++)
+		free(argv[i]);
+	free(argv);
+	return ret;
+}
+
 /* 1 found, 0 this profile has none, -1 error */
 static int profile_creds(struct aws_client *c, const char *profile, int depth,
 			 struct aws_creds *out, jv *err)
@@ -539,6 +663,7 @@ static int profile_creds(struct aws_client *c, const char *profile, int depth,
 	char *ak = profile_get(profile, "aws_access_key_id");
 	char *sk = profile_get(profile, "aws_secret_access_key");
 	char *role = depth == 0 || !ak ? profile_get(profile, "role_arn") : NULL;
+	char *cp = NULL;
 	int ret = 0;
 	if (role) {
 		ret = assume_role(c, profile, role, depth, out, err);
@@ -549,6 +674,8 @@ static int profile_creds(struct aws_client *c, const char *profile, int depth,
 		out->source = "profile";
 		ak = sk = NULL;
 		ret = 1;
+	} else if ((cp = profile_get(profile, "credential_process"))) {
+		ret = process_creds(profile, cp, out, err);
 	} else if (depth > 0) {
 		*err = jvx_error("NoCredentials", "source profile '%s' has no credentials", profile);
 		ret = -1;
@@ -558,6 +685,7 @@ static int profile_creds(struct aws_client *c, const char *profile, int depth,
 		memset(sk, 0, strlen(sk));
 	free(sk);
 	free(role);
+	free(cp);
 	return ret;
 }
 
