@@ -456,11 +456,26 @@ static void report_cycles(struct builder *b)
  * ancestor of x is on that chain or an ancestor of the chain's root (the first node
  * with zero or several deps), so the backward search jumps chain roots, and never
  * goes below b's topological position. A 100,000-step chain where every step reads
- * the first is then linear, not quadratic. */
+ * the first is then linear, not quadratic.
+ * A search gives up after ANC_BUDGET nodes (a graph with many joins between a and b);
+ * such queries are answered afterwards, grouped by target: one forward walk from b
+ * over the nodes up to the latest asker marks b's descendants for all of them, so
+ * "every step reads the first" stays linear on any shape. */
+#define ANC_BUDGET 256
+
+struct anc_query {
+	int x, y, e;                 /* asking node, target node, expression */
+	const struct rb_step *s;     /* the step (or rollback step) whose expression it is */
+	const char *ref;             /* the id as written (owned by the exprset) */
+};
+
 struct anc {
 	int *parent, *root, *pre, *post, *visit;
+	char *hard;                  /* a search for this target gave up: queue the next ones */
 	int stamp;
 	struct ivec stack;
+	struct anc_query *pend;      /* searches that gave up */
+	int npend, apend;
 };
 
 static void anc_init(struct anc *a, const struct plan *p)
@@ -475,8 +490,11 @@ static void anc_init(struct anc *a, const struct plan *p)
 	a->pre = xcalloc((size_t)n, sizeof(int));
 	a->post = xcalloc((size_t)n, sizeof(int));
 	a->visit = xcalloc((size_t)n, sizeof(int));
+	a->hard = xcalloc((size_t)n + 1, 1);
 	a->stamp = 0;
 	memset(&a->stack, 0, sizeof(a->stack));
+	a->pend = NULL;
+	a->npend = a->apend = 0;
 
 	for (int x = 0; x < n; x++) {
 		const struct plan_node *nd = &p->nodes[x];
@@ -533,7 +551,9 @@ static void anc_release(struct anc *a)
 	free(a->pre);
 	free(a->post);
 	free(a->visit);
+	free(a->hard);
 	free(a->stack.v);
+	free(a->pend);
 }
 
 /* 1 if b is an ancestor of x on x's single-dependency chain (or x itself) */
@@ -542,12 +562,18 @@ static int chain_has(const struct anc *a, int b, int x)
 	return a->pre[b] && a->pre[b] <= a->pre[x] && a->post[x] <= a->post[b];
 }
 
-/* 1 if node b is a (strict) ancestor of node a; both placed in the order */
+/* 1 if node b is a (strict) ancestor of node a, 0 if not, -1 if the search gave up;
+ * a is placed in the order */
 static int ancestor(struct anc *an, const struct plan *p, int a, int b)
 {
-	int tb = p->nodes[b].topo;
+	int tb = p->nodes[b].topo, budget = ANC_BUDGET;
 	if (tb < 0 || p->nodes[a].topo <= tb)
 		return 0;
+	for (int k = 0; k < p->nodes[a].ndeps; k++)
+		if (p->nodes[a].deps[k] == b)
+			return 1;
+	if (an->hard[b])
+		return -1;
 	an->stamp++;
 	an->stack.n = 0;
 	an->visit[a] = an->stamp;
@@ -562,6 +588,10 @@ static int ancestor(struct anc *an, const struct plan *p, int a, int b)
 		an->visit[x] = an->stamp;
 		if (chain_has(an, b, x))
 			return 1;
+		if (--budget <= 0) {
+			an->hard[b] = 1;
+			return -1;
+		}
 		r = an->root[x];
 		if (r != x) {
 			if (an->visit[r] == an->stamp || p->nodes[r].topo < tb)
@@ -620,6 +650,50 @@ static void step_exprs(const struct rb_step *s, struct expr_list *el)
 	}
 }
 
+static void not_ancestor(struct builder *b, const struct rb_step *s, int e, const char *r)
+{
+	diag_error(b->dl, exprset_loc(b->p->loader->exprs, e),
+		   "step '%s' reads '.steps.%s' but '%s' is not one of its ancestors (add it to needs)",
+		   s->id, r, r);
+}
+
+static int query_cmp(const void *a, const void *b)
+{
+	const struct anc_query *p = a, *q = b;
+	if (p->y != q->y)
+		return p->y < q->y ? -1 : 1;
+	return p->x < q->x ? -1 : p->x > q->x;
+}
+
+/* the searches that gave up: one forward walk per target (see struct anc) */
+static void resolve_pending(struct builder *b, struct anc *an)
+{
+	const struct plan *p = b->p;
+	qsort(an->pend, (size_t)an->npend, sizeof(*an->pend), query_cmp);
+	for (int i = 0, j; i < an->npend; i = j) {
+		int y = an->pend[i].y, maxt = 0;
+		for (j = i; j < an->npend && an->pend[j].y == y; j++)
+			if (p->nodes[an->pend[j].x].topo > maxt)
+				maxt = p->nodes[an->pend[j].x].topo;
+		an->stamp++;
+		an->stack.n = 0;
+		for (int k = 0; k < p->nodes[y].nrdeps; k++)
+			ivec_push(&an->stack, p->nodes[y].rdeps[k]);
+		while (an->stack.n) {
+			int x = an->stack.v[--an->stack.n];
+			if (an->visit[x] == an->stamp || p->nodes[x].topo < 0 || p->nodes[x].topo > maxt)
+				continue;
+			an->visit[x] = an->stamp;
+			for (int k = 0; k < p->nodes[x].nrdeps; k++)
+				ivec_push(&an->stack, p->nodes[x].rdeps[k]);
+		}
+		for (int k = i; k < j; k++)
+			if (an->visit[an->pend[k].x] != an->stamp)
+				not_ancestor(b, an->pend[k].s, an->pend[k].e, an->pend[k].ref);
+	}
+	an->npend = 0;
+}
+
 /* check the references of step s (node x's step, or one of its rollback steps) */
 static void check_step_refs(struct builder *b, struct anc *an, int x, const struct rb_step *s,
 			    int is_rollback, struct expr_list *el)
@@ -658,10 +732,17 @@ static void check_step_refs(struct builder *b, struct anc *an, int x, const stru
 				continue;
 			if (nd->topo < 0)      /* on or after a cycle: already reported */
 				continue;
-			if (!ancestor(an, p, x, y))
-				diag_error(b->dl, exprset_loc(set, e),
-					   "step '%s' reads '.steps.%s' but '%s' is not one of its ancestors (add it to needs)",
-					   s->id, r, r);
+			switch (ancestor(an, p, x, y)) {
+			case 1:
+				break;
+			case 0:
+				not_ancestor(b, s, e, r);
+				break;
+			default:
+				ALLOC_GROW(an->pend, an->npend + 1, an->apend);
+				an->pend[an->npend++] = (struct anc_query){ x, y, e, s, r };
+				break;
+			}
 		}
 	}
 	for (int i = 0; i < s->nrollback; i++)
@@ -1050,6 +1131,7 @@ int plan_build(struct plan *p, const struct runbook *rb, struct rb_loader *ld, s
 	anc_init(&an, p);
 	for (int x = 0; x < p->n; x++)
 		check_step_refs(&b, &an, x, p->nodes[x].step, 0, &el);
+	resolve_pending(&b, &an);
 	for (int sc = 0; sc < p->nscopes; sc++) {
 		check_outputs_exist(&b, sc);
 		check_tmpl_exists(&b, sc, "a connection", p->scopes[sc].rb->connections, &el);

@@ -2,10 +2,11 @@
  *   chain:   every step waits for the one before it and reads `.steps.s0`: the ancestry
  *            check must not walk the chain per reference (it would be 5e9 steps)
  *   ladder:  1,000 branches of 100 steps from one root, joined at the end
+ *   joins:   two lanes with a join every 10 steps, every step reading the first (see joins())
  *   errors:  a chain with a reference to a later step, a cycle and an unknown need
  *            reported at their locations, nothing else
  * Elapsed times are printed for information only (not asserted).
- * usage: plan_scale [N [chain|ladder|errors]]   (default 100000, all three) */
+ * usage: plan_scale [N [chain|ladder|joins|errors]]   (default 100000, all three) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +133,46 @@ static void ladder(int branches, int len)
 	buf_release(&b);
 }
 
+/* two independent lanes, each joining every 10 steps (a step waits for the one before
+ * it and the one 5 back), so no single-dependency chain is long: every step of lane a
+ * reads a0 (ancestor, the searches give up and are answered by one forward walk) and
+ * the last step of lane b reads a0 too (not an ancestor: one error) */
+static void joins(int n)
+{
+	struct buf b = BUF_INIT(0);
+	struct loaded l;
+	int half = n / 2;
+	buf_adds(&b, "runbook: joins\nsteps:\n");
+	for (int lane = 0; lane < 2; lane++)
+		for (int i = 0; i < half; i++) {
+			char c = lane ? 'b' : 'a';
+			buf_addf(&b, "  - id: %c%d\n", c, i);
+			if (i == 0)
+				buf_adds(&b, "    needs: []\n");
+			else if (i % 10 == 5)
+				buf_addf(&b, "    needs: [%c%d, %c%d]\n", c, i - 5, c, i - 1);
+			buf_adds(&b, "    action: log\n");
+			if (lane == 0 && i)
+				buf_adds(&b, "    with: {message: \"${{ .steps.a0.status }}\"}\n");
+			else if (lane == 1 && i == half - 1)
+				buf_adds(&b, "    with: {message: \"${{ .steps.a0.status }}\"}\n");
+			else
+				buf_adds(&b, "    with: {message: hi}\n");
+		}
+	CHECK(load(&l, "joins.yaml", buf_str(&b)) < 0);
+	CHECK(l.p.n == 2 * half);
+	CHECK(l.dl.nerrors == 1);
+	char msg[200];
+	snprintf(msg, sizeof(msg), "step 'b%d' reads '.steps.a0' but 'a0' is not one of its ancestors (add it to needs)", half - 1);
+	CHECK(l.dl.n == 1 && !strcmp(l.dl.items[0].msg, msg));
+	if (l.dl.nerrors != 1)
+		diag_print(&l.dl, stderr, 0);
+	/* lanes are independent: a step of lane b is on level i like its twin in lane a */
+	CHECK(l.p.nodes[half + half - 1].level == l.p.nodes[half - 1].level);
+	unload(&l);
+	buf_release(&b);
+}
+
 static int has_diag(const struct diag_list *dl, int line, const char *msg)
 {
 	for (int i = 0; i < dl->n; i++)
@@ -185,6 +226,8 @@ int main(int argc, char **argv)
 		chain(n);
 	if (!only || !strcmp(only, "ladder"))
 		ladder(n / 100 > 0 ? n / 100 : 1, 100);
+	if (!only || !strcmp(only, "joins"))
+		joins(n);
 	if (!only || !strcmp(only, "errors"))
 		errors(n);
 	registry_cleanup();
