@@ -80,6 +80,30 @@ chmod 600 "$RB_SERVERS_DIR/pgpass"
 OUT=$(PGPASSFILE="$RB_SERVERS_DIR/pgpass" "$DRV" --connections "$C" pg.query '{"sql": "SELECT current_user AS u", "connection": "pgpass"}' 2>/dev/null)
 check "libpq's password file works, and its password is tainted" '.ok and .result.rows[0].u == "rb_pw" and .redactions >= 1'
 check_sh "the password from the file is not printed" bash -c "! grep -q '$RB_PG_PW_PASSWORD' <<<'$OUT'"
+# sslmode is libpq's: turn TLS on in the server (reload) and check verify-full both ways
+T=$RB_SERVERS_DIR/tls
+mkdir -p "$T"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/ca.key" -out "$T/ca.crt" -days 2 -subj "/CN=rb-pg-ca" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -keyout "$T/srv.key" -out "$T/srv.csr" -subj "/CN=localhost" 2>/dev/null
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\n' >"$T/ext"
+openssl x509 -req -in "$T/srv.csr" -CA "$T/ca.crt" -CAkey "$T/ca.key" -CAcreateserial -out "$T/srv.crt" -days 2 -extfile "$T/ext" 2>/dev/null
+DATA=$(psql -XAt -c "SHOW data_directory")
+OWNER=$(stat -c %U "$DATA")
+install -m 600 -o "$OWNER" "$T/srv.key" "$DATA/rb-server.key"
+install -m 644 -o "$OWNER" "$T/srv.crt" "$DATA/rb-server.crt"
+$PSQL -c "ALTER SYSTEM SET ssl_cert_file = 'rb-server.crt'" -c "ALTER SYSTEM SET ssl_key_file = 'rb-server.key'" \
+	-c "ALTER SYSTEM SET ssl = on" -c "SELECT pg_reload_conf()" >/dev/null
+sleep 0.5
+TLS=$(jq -cn --arg p "$PGPORT" --arg ca "$T/ca.crt" '{pg: {
+  full: {conninfo: "host=localhost hostaddr=127.0.0.1 port=\($p) dbname=rbsrc sslmode=verify-full sslrootcert=\($ca)"},
+  wrongca: {conninfo: "host=localhost hostaddr=127.0.0.1 port=\($p) dbname=rbsrc sslmode=verify-full sslrootcert=/etc/ssl/certs/ca-certificates.crt"},
+  plainonly: {conninfo: "host=127.0.0.1 port=\($p) dbname=rbsrc sslmode=disable"}}}')
+drv --connections "$TLS" pg.query '{"sql": "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", "connection": "full"}'
+check "sslmode=verify-full with the right CA: an encrypted session" '.ok and .result.rows[0].ssl == true'
+drv --connections "$TLS" pg.query '{"sql": "SELECT 1", "connection": "wrongca"}'
+check "sslmode=verify-full refuses a certificate the CA did not sign" '.ok == false and (.error.message | test("certificate"))'
+drv --connections "$TLS" pg.query '{"sql": "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()", "connection": "plainonly"}'
+check "sslmode=disable stays plain" '.ok and .result.rows[0].ssl == false'
 t0=$(ms_now); d pg.query '{"sql": "SELECT 1", "connection": "refused"}'; t1=$(ms_now)
 check "refused port fails clearly" '.ok == false and .error.code == "ConnectionFailed" and (.error.message | test("refused|connect"))'
 t0=$(ms_now); d pg.query '{"sql": "SELECT 1", "connection": "blackhole"}'; t1=$(ms_now)

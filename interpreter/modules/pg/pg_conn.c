@@ -90,13 +90,10 @@ int pgx_open(struct pgx *x, struct action_call *call, const char *name, jv *err)
 	}
 	opts = PQconninfoParse(conninfo, &perr);
 	if (!opts) {
+		if (perr)
+			pg_chomp(perr);
 		*err = jvx_error("InvalidConnection", "pg connection '%s': invalid conninfo: %s", name,
 				 perr ? perr : "out of memory");
-		if (perr) {
-			char *p = strchr(perr, '\n');
-			if (p)
-				*p = 0;
-		}
 		goto out;
 	}
 	for (PQconninfoOption *o = opts; o->keyword; o++) {
