@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "core/bug.h"
 #include "core/clock.h"
 #include "core/diag.h"
@@ -354,6 +355,29 @@ static void test_s3(struct sim *s)
 	CHECK(ok_run("s3.get_object", "{\"bucket\":\"backup\",\"key\":\"copied/new file.txt\"}", &o));
 	CHECK(str_is(o, "Body", "hello"));
 	jv_free(o);
+
+	/* binary content: uploaded from a file, read back as BodyBase64 and into a file */
+	{
+		char path[] = "/tmp/rb-aws-bin-XXXXXX", args[256];
+		int fd = mkstemp(path);
+		CHECK(fd >= 0 && write(fd, "\xff\x00\x80", 3) == 3);
+		close(fd);
+		snprintf(args, sizeof args, "{\"bucket\":\"docs\",\"key\":\"bin/blob\",\"file\":\"%s\"}", path);
+		CHECK(ok_run("s3.put_object", args, &o));
+		jv_free(o);
+		CHECK(ok_run("s3.get_object", "{\"bucket\":\"docs\",\"key\":\"bin/blob\"}", &o));
+		CHECK(str_is(o, "BodyBase64", "/wCA") && !jvx_has(o, "Body"));
+		jv_free(o);
+		unlink(path);
+		CHECK(ok_run("s3.get_object", args, &o));
+		jv_free(o);
+		FILE *f = fopen(path, "rb");
+		unsigned char got[8];
+		CHECK(f && fread(got, 1, sizeof got, f) == 3 && got[0] == 0xff && got[1] == 0 && got[2] == 0x80);
+		if (f)
+			fclose(f);
+		unlink(path);
+	}
 
 	CHECK(ok_run("s3.compare", "{\"source\":\"s3://docs/data\",\"destination\":\"s3://backup/mirror/\"}", &o));
 	CHECK(num_at(o, "source.count") == 3 && num_at(o, "destination.count") == 3);

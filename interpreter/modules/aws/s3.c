@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/evp.h>
 #include "aws.h"
 #include "../../core/bug.h"
 #include "../../core/clock.h"
@@ -295,6 +296,23 @@ static jv head_fields(jv h)
 	return jv_object_set(o, jv_string("Metadata"), meta);
 }
 
+static int utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s, *e = p + n;
+	while (p < e) {
+		int k = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1 : (*p & 0xf0) == 0xe0 ? 2 : (*p & 0xf8) == 0xf0 ? 3 : -1;
+		if (k < 0 || (k == 1 && *p < 0xc2) || p + k >= e)
+			return 0;
+		if (*p == 0)
+			return 0;   /* NUL: not text for our purposes */
+		for (int i = 1; i <= k; i++)
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+		p += k + 1;
+	}
+	return 1;
+}
+
 static int get_or_head(struct action_call *call, jv args, const char *method, jv *out)
 {
 	struct aws_client c;
@@ -328,8 +346,15 @@ static int get_or_head(struct action_call *call, jv args, const char *method, jv
 				goto out;
 			}
 			*out = jv_object_set(*out, jv_string("File"), jv_string(file));
-		} else {
+		} else if (utf8_valid(buf_str(&body), body.len)) {
 			*out = jv_object_set(*out, jv_string("Body"), jv_string_sized(buf_str(&body), (int)body.len));
+		} else {
+			/* binary content would be mangled as a JSON string: base64 instead */
+			size_t n = 4 * ((body.len + 2) / 3) + 1;
+			unsigned char *b64 = xmalloc(n);
+			EVP_EncodeBlock(b64, (const unsigned char *)buf_str(&body), (int)body.len);
+			*out = jv_object_set(*out, jv_string("BodyBase64"), jv_string((const char *)b64));
+			free(b64);
 		}
 	}
 	r = 0;
@@ -848,7 +873,8 @@ const struct action_desc aws_s3_actions[] = {
 	 2000, run_restore_version, NULL, NULL, NULL},
 	{"s3.head_object", "an object's metadata (HeadObject)", a_head, HEAD_DOC, ACT_IDEMPOTENT, 300,
 	 run_head_object, NULL, NULL, NULL},
-	{"s3.get_object", "an object's content (as Body, or into file)", a_get, HEAD_DOC " + Body | File",
+	{"s3.get_object", "an object's content (as Body; BodyBase64 when not UTF-8 text; or into file)", a_get,
+	 HEAD_DOC " + Body | BodyBase64 | File",
 	 ACT_IDEMPOTENT, 1000, run_get_object, NULL, NULL, NULL},
 	{"s3.put_object", "upload an object from body or file (PutObject)", a_put, "{ETag, VersionId}",
 	 ACT_MUTATING | ACT_IDEMPOTENT, 1000, run_put_object, NULL, NULL, NULL},
