@@ -2174,6 +2174,12 @@ int engine_run(const struct plan *p, const struct engine_opts *o, char **run_id)
 	ev = jv_object_set(ev, jv_string("rehearsal"), jv_bool(o->rehearsal));
 	ev = jv_object_set(ev, jv_string("max_parallel"), jv_number(e->max_parallel));
 	ev = jv_object_set(ev, jv_string("no_rollback"), jv_bool(o->no_rollback));
+	/* approvals given for this run hold for its resume too */
+	ev = jv_object_set(ev, jv_string("yes"), jv_bool(o->yes));
+	jv appr = jv_array();
+	for (int i = 0; o->approve && o->approve[i]; i++)
+		appr = jv_array_append(appr, jv_string(o->approve[i]));
+	ev = jv_object_set(ev, jv_string("approve"), appr);
 	ev = jv_object_set(ev, jv_string("steps"), plan_steps_list(p));
 	free(abs);
 	emit(e, ev, 1);
@@ -2349,6 +2355,7 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 	struct engine *e = NULL;
 	jv journal = jv_invalid(), started = jv_invalid(), calls = jv_object(), params = jv_invalid();
 	jv running = jv_object();
+	char **approve = NULL;
 
 	loader_init(&ld, o->search_path);
 	snprintf(jpath, sizeof(jpath), "%s/runs/%s/journal.jsonl", sd, run_id);
@@ -2415,6 +2422,23 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 
 	struct engine_opts eo = *o;
 	eo.params = params;
+	eo.yes = o->yes || jvx_bool(started, "yes", 0);
+	{
+		jv appr = jvx_get(started, "approve");
+		int n = 0, m = jv_get_kind(appr) == JV_KIND_ARRAY ? jv_array_length(jv_copy(appr)) : 0;
+		for (int i = 0; o->approve && o->approve[i]; i++)
+			n++;
+		approve = xcalloc((size_t)(n + m + 1), sizeof(*approve));
+		for (int i = 0; i < n; i++)
+			approve[i] = xstrdup(o->approve[i]);
+		for (int i = 0; i < m; i++) {
+			jv a = jv_array_get(jv_copy(appr), i);
+			approve[n + i] = xstrdup(jv_get_kind(a) == JV_KIND_STRING ? jv_string_value(a) : "");
+			jv_free(a);
+		}
+		jv_free(appr);
+		eo.approve = (const char **)approve;
+	}
 	eo.dry_run = jvx_bool(started, "dry_run", 0);
 	eo.no_rollback = o->no_rollback || jvx_bool(started, "no_rollback", 0);
 	if (!o->max_parallel)
@@ -2592,6 +2616,9 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 out:
 	if (e)
 		engine_free(e);
+	for (int i = 0; approve && approve[i]; i++)
+		free(approve[i]);
+	free(approve);
 	jv_free(journal);
 	jv_free(started);
 	jv_free(calls);

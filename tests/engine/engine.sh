@@ -455,12 +455,15 @@ steps:
   - id: pause
     action: sleep
     with: {duration: 3s}
+  - id: go
+    confirm: {prompt: "go on?"}
   - id: two
     action: exec
     with: {argv: [sh, -c, 'echo two >>"$1/count"', sh, "${{ .params.dir }}"]}
 EOF
 	mkdir d
-	"$RB" run --state-dir "$ST" rb.yaml -p dir="$T/d" </dev/null >out 2>&1 &
+	# approved in advance: the approval holds for the resume
+	"$RB" run --state-dir "$ST" rb.yaml -p dir="$T/d" --approve go </dev/null >out 2>&1 &
 	pid=$!
 	for _ in $(seq 100); do
 		[ -n "$(ls "$ST/runs" 2>/dev/null)" ] && journal | grep -q '"step_started".*"step":"pause"' && break
@@ -473,7 +476,9 @@ EOF
 	"$RB" resume --state-dir "$ST" "$id" </dev/null >out 2>&1; expect_rc 0 $? "resume"
 	[ "$(tr '\n' ' ' <d/count)" = "one two " ] || fail "after resume: $(tr '\n' ' ' <d/count)"
 	"$RB" resume --state-dir "$ST" "$id" </dev/null >out 2>&1; expect_rc 2 $? "resume of a finished run"
-	ok "completed step not repeated; sleep re-run"
+	by=$(journal | jq -r -s '[.[] | select(.event=="confirm")][0].by')
+	[ "$by" = "--approve" ] || fail "approval after resume: '$by'"
+	ok "completed step not repeated; sleep re-run; --approve held"
 
 	# a mutating, non-idempotent step running at the crash: refuse without a terminal
 	cat >rb2.yaml <<'EOF'
