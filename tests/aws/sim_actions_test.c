@@ -186,6 +186,12 @@ static void test_rds(struct sim *s)
 	CHECK(num_at(o, "VpcSecurityGroups") == 1);
 	jv_free(o);
 
+	CHECK(ok_run("rds.describe_instance", "{\"instance\":\"orders-db\",\"restore_window\":false}", &o));
+	CHECK(str_is(o, "DBInstanceStatus", "available") && !jvx_has(o, "EarliestRestorableTime"));
+	jv_free(o);
+	CHECK(call(RUN, "rds.describe_instance", "{\"instance\":\"nope\",\"restore_window\":false}", &o) == -1);
+	CHECK(aws_err_is(o, "DBInstanceNotFound"));
+	jv_free(o);
 	CHECK(call(RUN, "rds.describe_instance", "{\"instance\":\"nope\"}", &o) == -1);
 	CHECK(aws_err_is(o, "DBInstanceNotFound"));
 	CHECK(jvx_str(o, "message") && strstr(jvx_str(o, "message"), "(request id "));

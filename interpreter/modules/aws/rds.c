@@ -88,7 +88,16 @@ static int run_describe_instance(struct action_call *call, jv args, jv *out)
 	struct aws_client c;
 	if (with_client(call, args, &c, out) < 0)
 		return -1;
-	int r = describe_instance(&c, jvx_str(args, "instance"), out);
+	int r;
+	if (jvx_bool(args, "restore_window", 1)) {
+		r = describe_instance(&c, jvx_str(args, "instance"), out);
+	} else {
+		jv res;
+		jv p = jv_object_set(jv_object(), jv_string("DBInstanceIdentifier"), jvx_get(args, "instance"));
+		r = aws_query_call(&c, &aws_svc_rds, "DescribeDBInstances", p, &res, out);
+		if (r == 0)
+			r = aws_first(res, "DBInstances", "DBInstanceNotFound", "DB instance", jvx_str(args, "instance"), out);
+	}
 	aws_client_release(&c);
 	jv_free(args);
 	return r;
@@ -550,7 +559,10 @@ out:
 	REGION_ARG
 
 static const struct action_arg a_describe_instance[] = {
-	{"instance", ARG_STRING, ARG_REQUIRED, NULL, "DB instance identifier"}, REGION_ARG, {NULL}};
+	{"instance", ARG_STRING, ARG_REQUIRED, NULL, "DB instance identifier"},
+	{"restore_window", ARG_BOOL, 0, "true",
+	 "add EarliestRestorableTime (one more call, DescribeDBInstanceAutomatedBackups); false for cheap polling"},
+	REGION_ARG, {NULL}};
 static const struct action_arg a_describe_snapshots[] = {
 	{"instance", ARG_STRING, 0, NULL, "only snapshots of this DB instance"},
 	{"snapshot", ARG_STRING, 0, NULL, "only this snapshot identifier"},
