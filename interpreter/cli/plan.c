@@ -169,17 +169,25 @@ static void print_text(FILE *out, const struct plan *p, jv values, struct redact
 	}
 
 	buf_adds(&b, "\nparallel groups:\n");
-	for (int l = 0; l < p->nlevels; l++) {
-		int cnt = 0;
-		buf_reset(&cell);
-		for (int i = 0; i < p->n; i++) {
-			const struct plan_node *nd = &p->nodes[p->order[i]];
-			if (nd->level != l)
-				continue;
-			buf_addf(&cell, "%s%s", cnt ? ", " : "", nd->qid);
-			cnt++;
+	{
+		/* bucket the order by level (counting sort: linear, keeps the order) */
+		int *start = xcalloc((size_t)p->nlevels + 1, sizeof(int));
+		int *by = xmalloc(((size_t)p->n + 1) * sizeof(int));
+		for (int x = 0; x < p->n; x++)
+			start[p->nodes[x].level + 1]++;
+		for (int l = 0; l < p->nlevels; l++)
+			start[l + 1] += start[l];
+		for (int i = 0; i < p->n; i++)
+			by[start[p->nodes[p->order[i]].level]++] = p->order[i];
+		for (int l = 0, i = 0; l < p->nlevels; l++) {
+			int cnt = 0;
+			buf_reset(&cell);
+			for (; i < p->n && p->nodes[by[i]].level == l; i++, cnt++)
+				buf_addf(&cell, "%s%s", cnt ? ", " : "", p->nodes[by[i]].qid);
+			buf_addf(&b, "  level %d: %s%s\n", l, buf_str(&cell), cnt > 1 ? "  (in parallel)" : "");
 		}
-		buf_addf(&b, "  level %d: %s%s\n", l, buf_str(&cell), cnt > 1 ? "  (in parallel)" : "");
+		free(start);
+		free(by);
 	}
 
 	buf_addf(&b, "\nmutating steps (%d):", nmut);
@@ -299,13 +307,13 @@ int cmd_plan(int argc, char **argv)
 	}
 	if (fmt == FMT_JSON) {
 		jv j = plan_to_json(&l.plan);
-		jv txt;
 		j = jv_object_set(j, jv_string("values"), params_values(l.rb, values, rd));
-		j = redact_jv(rd, j);
-		txt = jv_dump_string(j, JV_PRINT_PRETTY | JV_PRINT_SPACE1);
-		fputs(jv_string_value(txt), stdout);
+		/* secret params are masked by name above; any secret value written elsewhere
+		 * in the runbook is masked here (nothing to do without secrets) */
+		if (redact_count(rd) > 0)
+			j = redact_jv(rd, j);
+		jv_dumpf(j, stdout, JV_PRINT_PRETTY | JV_PRINT_SPACE1);
 		fputc('\n', stdout);
-		jv_free(txt);
 	} else {
 		print_text(stdout, &l.plan, values, rd);
 	}
