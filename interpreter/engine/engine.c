@@ -2134,7 +2134,12 @@ static int run_dir_setup(struct engine *e, jv *err)
 		}
 	}
 	if (journal_open(&e->jn, e->run_dir, e->o->record_path, e->o->redact) < 0) {
-		*err = jv_string_fmt("cannot open the journal in '%s': %s", e->run_dir, strerror(errno));
+		if (e->jn.fd >= 0 && e->o->record_path)
+			*err = jv_string_fmt("cannot open the recording '%s': %s", e->o->record_path, strerror(errno));
+		else
+			*err = jv_string_fmt("cannot open the journal in '%s': %s", e->run_dir, strerror(errno));
+		if (e->jn.fd >= 0)
+			journal_close(&e->jn);
 		return -1;
 	}
 	e->jopen = 1;
