@@ -776,9 +776,7 @@ static int op_copy_object(struct sim *s, struct sim_req *r, struct sim_resp *o)
 		sim_error(r, o, 404, "NoSuchBucket", "The specified bucket does not exist");
 		goto out;
 	}
-	struct sim_resp tmp = { 0 };
 	int i = addressed(sb, r, o, slash + 1, vid, 1);
-	(void)tmp;
 	if (i < 0)
 		goto out;
 	/* copy out first: s3_put may move the source (same bucket) */
@@ -807,9 +805,9 @@ out:
 	return 0;
 }
 
-/* delete one key/version; fills what happened. 0, or -1 with code/message */
+/* delete one key (a delete marker when versioned) or one version; says what it did */
 static int delete_one(struct sim *s, struct sim_req *r, struct s3_bucket *b, const char *key, const char *vid,
-		      char *out_vid, size_t vsize, int *out_dm, const char **code)
+		      char *out_vid, size_t vsize, int *out_dm)
 {
 	*out_dm = 0;
 	out_vid[0] = 0;
@@ -834,7 +832,6 @@ static int delete_one(struct sim *s, struct sim_req *r, struct s3_bucket *b, con
 	struct s3_ver *v = s3_put(s, b, key, NULL, 0, NULL, 1, NULL, r->now);
 	*out_dm = 1;
 	snprintf(out_vid, vsize, "%s", v->vid);
-	(void)code;
 	return 0;
 }
 
@@ -846,8 +843,7 @@ static int op_delete_object(struct sim *s, struct sim_req *r, struct sim_resp *o
 		return 0;
 	char vid[128];
 	int dm;
-	const char *code = NULL;
-	delete_one(s, r, b, p.key, arg(r, "versionId"), vid, sizeof(vid), &dm, &code);
+	delete_one(s, r, b, p.key, arg(r, "versionId"), vid, sizeof(vid), &dm);
 	if (dm)
 		sim_header(o, "x-amz-delete-marker", "true");
 	if (vid[0] && (b->versioning || strcmp(vid, "null")))
@@ -912,9 +908,8 @@ static int op_delete_objects(struct sim *s, struct sim_req *r, struct sim_resp *
 			int has_vid = xml_field(c, end, "VersionId", &vid) == 0;
 			char outvid[128];
 			int dm;
-			const char *code = NULL;
 			delete_one(s, r, b, buf_str(&key), has_vid ? buf_str(&vid) : NULL, outvid,
-				   sizeof(outvid), &dm, &code);
+				   sizeof(outvid), &dm);
 			if (!quiet) {
 				buf_adds(&o->body, "<Deleted>");
 				xml_elem(&o->body, "Key", buf_str(&key));

@@ -41,8 +41,11 @@ out=$(awsq elasticache copy-snapshot --source-snapshot-name $SNAP --target-snaps
 check "copy" copying "$(jq -r .Snapshot.SnapshotStatus <<<"$out")"
 out=$(awsq elasticache delete-replication-group --replication-group-id sessions-restored --output json)
 check "group deleting" deleting "$(jq -r .ReplicationGroup.Status <<<"$out")"
-expect_error "delete while deleting" InvalidReplicationGroupState awsq elasticache delete-replication-group \
-	--replication-group-id sessions-restored
+# a group still creating (15 s of real time at this speed) cannot be deleted
+awsq elasticache create-replication-group --replication-group-id sessions-second \
+	--replication-group-description second --snapshot-name $SNAP >/dev/null
+expect_error "delete while creating" InvalidReplicationGroupState awsq elasticache delete-replication-group \
+	--replication-group-id sessions-second
 
 # SNS and STS
 out=$(awsq sns publish --topic-arn arn:aws:sns:us-east-1:123456789012:database-operations \
@@ -52,6 +55,6 @@ check "publish recorded" "Restore completed" "$(curl -sf "$EP/_sim/published" | 
 check "caller identity" 123456789012 "$(awsq sts get-caller-identity --query Account --output text)"
 
 c=$(counters)
-check "creates counted" 3 "$(jq '.mutating.CreateReplicationGroup' <<<"$c")"
+check "creates counted" 4 "$(jq '.mutating.CreateReplicationGroup' <<<"$c")"
 check "publish counted" 1 "$(jq '.published' <<<"$c")"
 finish
