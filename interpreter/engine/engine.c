@@ -12,6 +12,7 @@
  * it has consumed the job's MSG_DONE.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <pwd.h>
@@ -2098,6 +2099,15 @@ static int run_dir_setup(struct engine *e, jv *err)
 {
 	char path[4096];
 	const char *sd = e->o->state_dir ? e->o->state_dir : ".runbook";
+	if (e->o->record_path) {
+		/* before anything is created: a run must not start without its recording */
+		int fd = open(e->o->record_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		if (fd < 0) {
+			*err = jv_string_fmt("cannot open the recording '%s': %s", e->o->record_path, strerror(errno));
+			return -1;
+		}
+		close(fd);
+	}
 	snprintf(path, sizeof(path), "%s/runs", sd);
 	if (mkdir_p(path) < 0) {
 		*err = jv_string_fmt("cannot create '%s': %s", path, strerror(errno));
