@@ -1157,9 +1157,23 @@ static int warm_from_pg(struct warm *w, jv args, jv *err)
 	PQclear(r);
 	r = NULL;
 	snprintf(fetch, sizeof(fetch), "FETCH FORWARD %d FROM runbook_warm", WARM_FETCH);
+	/* the next FETCH is sent before this one's rows are written: the server reads
+	 * while we format and Redis stores */
+	if (!PQsendQuery(x.conn, fetch)) {
+		*err = pgx_error(&x, NULL);
+		goto out;
+	}
 	for (;;) {
-		if (pgx_exec(&x, fetch, -1, NULL, &r, err) < 0)
+		if (pgx_collect(&x, &r, err) < 0)
 			goto out;
+		if (!r) {
+			*err = jvx_error("PostgresError", "postgres: FETCH returned nothing");
+			goto out;
+		}
+		if (PQntuples(r) > 0 && !PQsendQuery(x.conn, fetch)) {
+			*err = pgx_error(&x, NULL);
+			goto out;
+		}
 		if (!ks) {
 			/* templates are checked against the columns before anything is written */
 			if (warm_compile(w->key, r, &ks, &nks, err) < 0)
