@@ -7,7 +7,7 @@ pkgs=(
   # build
   build-essential meson ninja-build pkg-config
   libyaml-dev libjq-dev libonig-dev libcurl4-openssl-dev libssl-dev libpq-dev
-  libhiredis-dev libpcre2-dev libxml2-dev libmicrohttpd-dev
+  libhiredis-dev libpcre2-dev libxml2-dev libmicrohttpd-dev libgnutls28-dev
   # test
   postgresql redis-server python3 python3-botocore jq curl procps util-linux
   graphviz   # tests/cli/plan: `dot` checks the output of runbook graph

@@ -17,6 +17,8 @@
 
 static const char help[] =
 	"usage: runbook sim serve --scenario FILE [--listen 127.0.0.1:PORT] [--speed N]\n"
+	"                         [--k8s-listen 127.0.0.1:PORT] [--kubeconfig-out FILE]\n"
+	"                         [--kubeconfig-auth token|cert]\n"
 	"                         [--state-out FILE] [--log FILE|-] [--quiet]\n"
 	"       runbook sim check --scenario FILE\n\n"
 	"Serve the simulated AWS services (RDS, ElastiCache, S3, Secrets Manager, SNS, STS)\n"
@@ -28,7 +30,11 @@ static const char help[] =
 	"  --state-out FILE     write the final world as JSON when stopped\n"
 	"  --log FILE           request log (default stderr; '-' for stdout)\n"
 	"  --quiet              no request log\n"
-	"  --k8s-listen, --kubeconfig-out   the Kubernetes simulator (not built yet, issue 5)\n\n"
+	"  --k8s-listen HOST:PORT  also serve the scenario's Kubernetes API (HTTPS, its own CA)\n"
+	"                       on this loopback address; its URL is the second line of stdout\n"
+	"  --kubeconfig-out FILE   write a kubeconfig for kubectl and the k8s module (context\n"
+	"                       \"sim\"); starts the Kubernetes API on an ephemeral port if needed\n"
+	"  --kubeconfig-auth A  token (default) or cert: how that kubeconfig authenticates\n\n"
 	"Admin endpoints: GET /_sim/counters, /_sim/state, /_sim/published (JSON).\n";
 
 static int write_state(const char *path, jv state)
@@ -63,7 +69,7 @@ static int sim_check(const char *scenario)
 
 int cmd_sim(int argc, char **argv)
 {
-	enum { O_SCENARIO = 256, O_LISTEN, O_SPEED, O_STATE_OUT, O_LOG, O_QUIET, O_K8S, O_KCFG };
+	enum { O_SCENARIO = 256, O_LISTEN, O_SPEED, O_STATE_OUT, O_LOG, O_QUIET, O_K8S, O_KCFG, O_KAUTH };
 	static const struct option opts[] = {
 		{ "scenario", required_argument, NULL, O_SCENARIO },
 		{ "listen", required_argument, NULL, O_LISTEN },
@@ -73,10 +79,12 @@ int cmd_sim(int argc, char **argv)
 		{ "quiet", no_argument, NULL, O_QUIET },
 		{ "k8s-listen", required_argument, NULL, O_K8S },
 		{ "kubeconfig-out", required_argument, NULL, O_KCFG },
+		{ "kubeconfig-auth", required_argument, NULL, O_KAUTH },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *scenario = NULL, *listen = "127.0.0.1:0", *state_out = NULL, *logpath = NULL;
+	const char *k8s_listen = NULL, *kubeconfig = NULL, *kauth = "token";
 	double speed = 0;
 	int quiet = 0, c;
 
@@ -109,11 +117,15 @@ int cmd_sim(int argc, char **argv)
 		case O_STATE_OUT: state_out = optarg; break;
 		case O_LOG: logpath = optarg; break;
 		case O_QUIET: quiet = 1; break;
-		case O_K8S:
-		case O_KCFG:
-			cli_error("--%s: the Kubernetes simulator is not built yet (issue 5)",
-				  c == O_K8S ? "k8s-listen" : "kubeconfig-out");
-			return 2;
+		case O_K8S: k8s_listen = optarg; break;
+		case O_KCFG: kubeconfig = optarg; break;
+		case O_KAUTH:
+			if (strcmp(optarg, "token") && strcmp(optarg, "cert")) {
+				cli_error("--kubeconfig-auth is token or cert, not '%s'", optarg);
+				return 2;
+			}
+			kauth = optarg;
+			break;
 		case 'h':
 			fputs(help, stdout);
 			return 0;
@@ -165,8 +177,20 @@ int cmd_sim(int argc, char **argv)
 			fclose(log);
 		return 2;
 	}
+	if ((k8s_listen || kubeconfig) &&
+	    (sim_k8s_start(s, k8s_listen, &dl) < 0 || (kubeconfig && sim_k8s_kubeconfig(s, kubeconfig, kauth, &dl) < 0))) {
+		cli_print_diags(&dl);
+		diag_list_release(&dl);
+		sim_stop(s);
+		clock_free(clock);
+		if (log && log != stderr && log != stdout)
+			fclose(log);
+		return 2;
+	}
 	diag_list_release(&dl);
 	printf("%s\n", sim_endpoint(s));
+	if (sim_k8s_endpoint(s))
+		printf("%s\n", sim_k8s_endpoint(s));
 	fflush(stdout);
 	if (log != stdout)
 		fprintf(stderr, "runbook: simulator serving %s (scenario %s%s)\n", sim_endpoint(s), scenario,
@@ -176,7 +200,10 @@ int cmd_sim(int argc, char **argv)
 	sigwait(&set, &sig);
 
 	int rc = 0;
-	if (state_out && write_state(state_out, sim_state(s)) < 0)
+	jv world = state_out ? sim_state(s) : jv_invalid();
+	if (state_out && sim_k8s_endpoint(s))
+		world = jv_object_set(world, jv_string("k8s"), sim_k8s_state(s));
+	if (state_out && write_state(state_out, world) < 0)
 		rc = 1;
 	sim_stop(s);
 	clock_free(clock);

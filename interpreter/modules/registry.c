@@ -15,6 +15,7 @@ extern const struct module_desc core_module;
 extern const struct module_desc aws_module;
 extern const struct module_desc pg_module;
 extern const struct module_desc redis_module;
+extern const struct module_desc k8s_module;
 /* other modules declare theirs here, next to their line in the table below */
 
 /*
@@ -27,6 +28,7 @@ static const struct module_desc *const registry_modules[] = {
 	&aws_module,
 	&pg_module,
 	&redis_module,
+	&k8s_module,
 	NULL
 };
 

@@ -1305,7 +1305,7 @@ static struct kobj *create(struct k8s_sim *k, struct kreq *r, jv obj, struct kre
 		}
 		unsigned char rnd[5];
 		RAND_bytes(rnd, sizeof(rnd));
-		snprintf(name, sizeof(name), "%s%c%c%c%c%c", gen, 'a' + rnd[0] % 26, '0' + rnd[1] % 10,
+		snprintf(name, sizeof(name), "%.200s%c%c%c%c%c", gen, 'a' + rnd[0] % 26, '0' + rnd[1] % 10,
 			 'a' + rnd[2] % 26, 'a' + rnd[3] % 26, '0' + rnd[4] % 10);
 		obj = jset(obj, "metadata.name", jv_string(name));
 	}

@@ -922,6 +922,31 @@ out:
 	return rc;
 }
 
+/* the k8s map leaves the scenario as API objects: without our location keys */
+static jv strip_marks(jv v)
+{
+	if (jv_get_kind(v) == JV_KIND_ARRAY) {
+		jv out = jv_array();
+		jv_array_foreach(v, i, x)
+			out = jv_array_append(out, strip_marks(x));
+		jv_free(v);
+		return out;
+	}
+	if (jv_get_kind(v) != JV_KIND_OBJECT)
+		return v;
+	jv out = jv_object();
+	jv_object_foreach(v, k, x) {
+		if (!strncmp(jv_string_value(k), "__", 2)) {
+			jv_free(k);
+			jv_free(x);
+		} else {
+			out = jv_object_set(out, k, strip_marks(x));
+		}
+	}
+	jv_free(v);
+	return out;
+}
+
 int sim_scenario_load(struct sim *s, const char *path, struct diag_list *dl)
 {
 	static const char *const keys[] = { "scenario", "description", "account", "region", "seed",
@@ -958,7 +983,12 @@ int sim_scenario_load(struct sim *s, const char *path, struct diag_list *dl)
 	snprintf(s->region, sizeof(s->region), "%s", sc_str(&c, doc, "region", "us-east-1", 0));
 	s->rng = (uint64_t)sc_num(&c, doc, "seed", 42) * 2654435761u + 1;
 	if (jvx_has(doc, "k8s")) {
-		SC_ERR(&c, doc, "the 'k8s' section is not built yet (the Kubernetes simulator is issue 5)");
+		/* the Kubernetes world is built when its API starts (sim_k8s_start) */
+		jv k8s = jvx_get(doc, "k8s");
+		if (jv_get_kind(k8s) != JV_KIND_OBJECT)
+			SC_ERR(&c, doc, "'k8s' is a map (namespace, durations, tokens, objects)");
+		jv_free(s->k8s_config);
+		s->k8s_config = strip_marks(k8s);
 	}
 	jv d = sc_map(&c, doc, "durations");
 	sc_keys(&c, d, "'durations'", dur_keys);
@@ -1008,6 +1038,8 @@ void sim_world_release(struct sim *s)
 	s->rds_instances = s->rds_snapshots = s->ec_groups = s->ec_snapshots = jv_null();
 	s->secrets = s->published = s->new_endpoint = s->new_cache_endpoint = jv_null();
 	s3_world_release(s);
+	jv_free(s->k8s_config);
+	s->k8s_config = jv_null();
 	for (int i = 0; i < s->nfaults; i++) {
 		free(s->faults[i].service);
 		free(s->faults[i].op);
@@ -1024,6 +1056,13 @@ int sim_scenario_check(const char *path, struct diag_list *dl)
 	pthread_mutex_init(&s->lock, NULL);
 	s->clock = clk;
 	int rc = sim_scenario_load(s, path, dl);
+	if (rc == 0 && jv_get_kind(s->k8s_config) == JV_KIND_OBJECT) {
+		/* build the Kubernetes world too, to report its mistakes */
+		struct k8s_sim *k = k8s_sim_new(clk, jv_copy(s->k8s_config), dl);
+		if (!k)
+			rc = -1;
+		k8s_sim_free(k);
+	}
 	sim_world_release(s);
 	pthread_mutex_destroy(&s->lock);
 	free(s);

@@ -872,13 +872,52 @@ jv sim_counters(struct sim *s)
 	v = jv_object_set(v, jv_string("published"),
 			  jv_number(jv_array_length(jv_copy(s->published))));
 	pthread_mutex_unlock(&s->lock);
+	if (s->k8s)
+		v = jv_object_set(v, jv_string("k8s"), k8s_sim_counters(s->k8s));
 	return v;
+}
+
+int sim_k8s_start(struct sim *s, const char *listen, struct diag_list *dl)
+{
+	if (s->k8s)
+		return 0;
+	jv cfg = jv_get_kind(s->k8s_config) == JV_KIND_OBJECT ? jv_copy(s->k8s_config) : jv_null();
+	struct k8s_sim *k = k8s_sim_new(s->clock, cfg, dl);
+	if (!k)
+		return -1;
+	if (k8s_sim_listen(k, listen, 1, dl) < 0) {
+		k8s_sim_free(k);
+		return -1;
+	}
+	s->k8s = k;
+	return 0;
+}
+
+const char *sim_k8s_endpoint(struct sim *s)
+{
+	return s->k8s ? k8s_sim_endpoint(s->k8s) : NULL;
+}
+
+int sim_k8s_kubeconfig(struct sim *s, const char *path, const char *auth, struct diag_list *dl)
+{
+	if (!s->k8s) {
+		diag_error(dl, NULL, "the Kubernetes simulator is not running");
+		return -1;
+	}
+	return k8s_sim_write_kubeconfig(s->k8s, path, auth, dl);
+}
+
+jv sim_k8s_state(struct sim *s)
+{
+	return s->k8s ? k8s_sim_state(s->k8s) : jv_array();
 }
 
 void sim_stop(struct sim *s)
 {
 	if (!s)
 		return;
+	k8s_sim_free(s->k8s);
+	s->k8s = NULL;
 	if (s->mhd)
 		MHD_stop_daemon(s->mhd);
 	sim_world_release(s);

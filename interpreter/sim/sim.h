@@ -44,6 +44,15 @@ jv sim_counters(struct sim *s);
 jv sim_state(struct sim *s);
 void sim_stop(struct sim *s);
 
+/* Kubernetes: start the API server of the scenario's `k8s:` world (HTTPS with its own
+ * CA; token or client-certificate auth) on listen ("HOST:PORT" loopback, NULL =
+ * ephemeral). Idempotent. 0 / -1 with diagnostics. */
+int sim_k8s_start(struct sim *s, const char *listen, struct diag_list *dl);
+const char *sim_k8s_endpoint(struct sim *s);              /* NULL when not started */
+/* write a kubeconfig (context "sim"); auth "token" or "cert" */
+int sim_k8s_kubeconfig(struct sim *s, const char *path, const char *auth, struct diag_list *dl);
+jv sim_k8s_state(struct sim *s);                          /* every object; new value */
+
 /* parse a scenario file without serving (for validation and tests): 0 / -1 */
 int sim_scenario_check(const char *path, struct diag_list *dl);
 #endif

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <jv.h>
 #include "sim.h"
+#include "k8s.h"
 #include "../core/buf.h"
 
 /* Iteration that consumes its container expression (evaluated once), unlike jv.h's
@@ -111,6 +112,10 @@ struct sim {
 
 	/* counters */
 	jv c_requests, c_mutating, c_faults, c_errors;
+
+	/* Kubernetes (k8s.c): the scenario's k8s map until the API starts */
+	jv k8s_config;
+	struct k8s_sim *k8s;
 };
 
 enum sim_proto { PROTO_QUERY, PROTO_JSON, PROTO_REST_XML };
