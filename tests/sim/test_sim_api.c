@@ -2,6 +2,7 @@
  * only when virtual time jumps (no background thread), counters count, diagnostics for
  * bad scenarios and listen addresses. Requests go over real HTTP with libcurl. */
 #include <curl/curl.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,13 @@ static size_t sink(char *p, size_t sz, size_t n, void *arg)
 {
 	buf_add(arg, p, sz * n);
 	return sz * n;
+}
+
+static int64_t real_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* POST a form (Query protocol) or JSON (target != NULL); body into out; HTTP status */
@@ -59,7 +67,7 @@ static int has(struct buf *b, const char *s)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: test_sim_api WORLD.yaml BAD.yaml\n");
+		fprintf(stderr, "usage: test_sim_api WORLD.yaml BAD.yaml [FAULTS.yaml]\n");
 		return 2;
 	}
 	curl_global_init(CURL_GLOBAL_ALL);
@@ -151,6 +159,46 @@ int main(int argc, char **argv)
 
 	clock_release(clk);
 	clock_free(clk);
+
+	/* faults on the real clock: latency, throttling and 5xx in each protocol's shape, resets */
+	if (argc > 3) {
+		struct rb_clock *rc = clock_new(CLOCK_REAL, 0, 1);
+		struct diag_list fdl = { 0 };
+		s = sim_start(argv[3], NULL, rc, &fdl);
+		CHECK(s != NULL, "faults scenario starts");
+		if (s) {
+			ep = sim_endpoint(s);
+			const char *d = "Action=DescribeDBInstances&Version=2014-10-31";
+			int64_t t = real_ms();
+			st = post(ep, "rds", NULL, d, &out);
+			CHECK(st == 200 && real_ms() - t >= 300, "latency fault delays the answer (%lld ms)",
+			      (long long)(real_ms() - t));
+			st = post(ep, "rds", NULL, d, &out);
+			CHECK(st == 400 && has(&out, "<Code>Throttling</Code>"), "query throttling: 400 Throttling");
+			st = post(ep, "rds", NULL, d, &out);
+			CHECK(st == 200, "count exhausted: normal answer");
+			const char *g = "{\"SecretId\": \"app/token\"}";
+			st = post(ep, "secretsmanager", "secretsmanager.GetSecretValue", g, &out);
+			CHECK(st == 400 && has(&out, "ThrottlingException"), "json throttling: ThrottlingException");
+			st = post(ep, "secretsmanager", "secretsmanager.GetSecretValue", g, &out);
+			CHECK(st == 500 && has(&out, "InternalServiceError"), "json 5xx");
+			st = post(ep, "secretsmanager", "secretsmanager.GetSecretValue", g, &out);
+			CHECK(st == 200, "then the value");
+			st = post(ep, "sts", NULL, "Action=GetCallerIdentity&Version=2011-06-15", &out);
+			CHECK(st == 0, "reset: no HTTP answer at all");
+			st = post(ep, "sts", NULL, "Action=GetCallerIdentity&Version=2011-06-15", &out);
+			CHECK(st == 200 && has(&out, "<Account>123456789012</Account>"), "sts after the reset");
+			jv fc = sim_counters(s);
+			jv f = jv_object_get(jv_copy(fc), jv_string("faults"));
+			CHECK(jvx_int(f, "DescribeDBInstances", 0) == 2 && jvx_int(f, "GetSecretValue", 0) == 2 &&
+			      jvx_int(f, "GetCallerIdentity", 0) == 1, "faults counted by operation");
+			jv_free(f);
+			jv_free(fc);
+			sim_stop(s);
+		}
+		diag_list_release(&fdl);
+		clock_free(rc);
+	}
 	diag_list_release(&dl);
 	buf_release(&out);
 	curl_global_cleanup();
