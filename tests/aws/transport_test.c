@@ -481,6 +481,10 @@ static void test_credentials(const char *home)
 		CHECK(resolve("badproc", &cr, &err) == -1 && aws_err_is(err, "ProcessError"));
 		jv_free(err);
 		err = jv_null();
+		write_file(cfg2, "[profile ssoprof]\nsso_start_url = https://example.awsapps.com/start\nsso_role_name = x\n");
+		CHECK(resolve("ssoprof", &cr, &err) == -1 && aws_err_is(err, "NotImplemented"));
+		jv_free(err);
+		err = jv_null();
 		unlink(script);
 		unlink(cfg2);
 		unsetenv("AWS_CONFIG_FILE");

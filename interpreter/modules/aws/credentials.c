@@ -676,6 +676,12 @@ static int profile_creds(struct aws_client *c, const char *profile, int depth,
 		ret = 1;
 	} else if ((cp = profile_get(profile, "credential_process"))) {
 		ret = process_creds(profile, cp, out, err);
+	} else if ((cp = profile_get(profile, "sso_start_url")) || (cp = profile_get(profile, "sso_session"))) {
+		/* IAM Identity Center needs its token cache and the SSO OIDC API: not built */
+		*err = jvx_error("NotImplemented",
+				 "profile '%s' uses AWS SSO, which runbook does not support yet; run `eval \"$(aws configure export-credentials --profile %s --format env)\"` first",
+				 profile, profile);
+		ret = -1;
 	} else if (depth > 0) {
 		*err = jvx_error("NoCredentials", "source profile '%s' has no credentials", profile);
 		ret = -1;
