@@ -531,6 +531,21 @@ jv exprset_eval(struct exprset *set, int idx, jv ctx)
 		jv_free(v);
 		break;   /* end of outputs (or halt): never call jq_next again */
 	}
+	if (jq_halted(jq)) {
+		/* `halt` ends quietly; `halt_error` (non-zero exit code) is an error */
+		jv code = jq_get_exit_code(jq);
+		jv msg = jq_get_error_message(jq);
+		int failed = jv_is_valid(code) && !(jv_get_kind(code) == JV_KIND_NUMBER && jv_number_value(code) == 0);
+		jv_free(code);
+		if (failed) {
+			jv_free(out);
+			if (jv_get_kind(msg) == JV_KIND_STRING)
+				return error_jv(msg);
+			jv_free(msg);
+			return jv_invalid_with_msg(jv_string("halted with an error"));
+		}
+		jv_free(msg);
+	}
 	return out;
 }
 

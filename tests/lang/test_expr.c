@@ -85,6 +85,8 @@ static void evaluation(void)
 	int fail = exprset_add(set, "error(\"boom\")", NULL);
 	int obj = exprset_add(set, "error({code: 1})", NULL);
 	int type = exprset_add(set, ".items + 1", NULL);
+	int halt = exprset_add(set, "1, halt", NULL);
+	int halt_err = exprset_add(set, "\"stopped\\n\" | halt_error(5)", NULL);
 	CHECK_INT(exprset_compile(set, &dl), 0);
 	CHECK_INT(exprset_compile(set, &dl), 0);   /* idempotent */
 	jv ctx = jv_parse("{\"items\": [1, \"two\", {\"three\": 3}]}");
@@ -107,6 +109,15 @@ static void evaluation(void)
 	r = exprset_eval(set, type, jv_copy(ctx));
 	m = jv_invalid_get_msg(r);
 	CHECK(strstr(jv_string_value(m), "cannot be added") != NULL);
+	jv_free(m);
+	r = exprset_eval(set, halt, jv_copy(ctx));
+	s = jv_dump_string(r, 0);
+	CHECK_STR(jv_string_value(s), "[1]");
+	jv_free(s);
+	r = exprset_eval(set, halt_err, jv_copy(ctx));
+	CHECK(!jv_is_valid(r));
+	m = jv_invalid_get_msg(r);
+	CHECK_STR(jv_string_value(m), "stopped\n");
 	jv_free(m);
 	/* the state is reusable after an error */
 	r = exprset_eval1(set, many, jv_copy(ctx));
