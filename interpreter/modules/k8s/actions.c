@@ -118,15 +118,24 @@ static void taint_secret(struct action_call *call, jv obj)
 		jv_free(sd);
 }
 
+/* obj[key] = v, unless v is absent (a dry-run reply may lack server-set fields) */
+static jv set_if(jv obj, const char *key, jv v)
+{
+	if (!jv_is_valid(v)) {
+		jv_free(v);
+		return obj;
+	}
+	return jv_object_set(obj, jv_string(key), v);
+}
+
 static jv ref_of(jv obj)
 {
 	jv r = jv_object();
-	r = jv_object_set(r, jv_string("kind"), jvx_get(obj, "kind"));
+	r = set_if(r, "kind", jvx_get(obj, "kind"));
 	jv m = jvx_get(obj, "metadata");
-	r = jv_object_set(r, jv_string("name"), jvx_get(m, "name"));
-	if (jvx_has(m, "namespace"))
-		r = jv_object_set(r, jv_string("namespace"), jvx_get(m, "namespace"));
-	r = jv_object_set(r, jv_string("resourceVersion"), jvx_get(m, "resourceVersion"));
+	r = set_if(r, "name", jvx_get(m, "name"));
+	r = set_if(r, "namespace", jvx_get(m, "namespace"));
+	r = set_if(r, "resourceVersion", jvx_get(m, "resourceVersion"));
 	jv_free(m);
 	return r;
 }
@@ -545,7 +554,7 @@ static int k8s_rollout_restart(struct action_call *call, jv args, jv *out)
 	jv meta = jvx_get(res, "metadata");
 	*out = jv_object();
 	*out = jv_object_set(*out, jv_string("restartedAt"), jv_string(ts));
-	*out = jv_object_set(*out, jv_string("generation"), jvx_get(meta, "generation"));
+	*out = set_if(*out, "generation", jvx_get(meta, "generation"));
 	jv_free(meta);
 	jv_free(res);
 	rc = 0;
@@ -831,7 +840,7 @@ static int k8s_set_env(struct action_call *call, jv args, jv *out)
 	jv meta = jvx_get(res, "metadata");
 	*out = jv_object();
 	*out = jv_object_set(*out, jv_string("containers"), names);
-	*out = jv_object_set(*out, jv_string("generation"), jvx_get(meta, "generation"));
+	*out = set_if(*out, "generation", jvx_get(meta, "generation"));
 	jv_free(meta);
 	jv_free(res);
 	rc = 0;
@@ -916,7 +925,7 @@ static int set_keys(struct action_call *call, jv args, jv *out, int secret)
 	*out = jv_object_set(*out, jv_string("name"), jv_string(arg_s(&k, "name")));
 	*out = jv_object_set(*out, jv_string("keys"), keys);
 	*out = jv_object_set(*out, jv_string("created"), jv_bool(created));
-	*out = jv_object_set(*out, jv_string("resourceVersion"), jvx_get(meta, "resourceVersion"));
+	*out = set_if(*out, "resourceVersion", jvx_get(meta, "resourceVersion"));
 	keys = jv_invalid();
 	jv_free(meta);
 	jv_free(res);
