@@ -64,5 +64,37 @@ for y in tests/lang/valid/*.yaml; do
 	fi
 done
 
+# the command itself: several files, exit codes, usage
+expect() {   # description, wanted exit code, actual exit code, condition (0 = holds)
+	if [ "$3" -eq "$2" ] && [ "$4" -eq 0 ]; then
+		pass=$((pass + 1))
+	else
+		echo "FAIL validate $1: exit $3 (wanted $2)"
+		fail=$((fail + 1))
+	fi
+}
+out=$("$exe" validate tests/lang/valid/anchors.yaml tests/lang/invalid/044-step-duplicate-id.yaml \
+	tests/lang/valid/every-kind.yaml 2>"$tmp/err")
+rc=$?
+[ "$out" = "tests/lang/valid/anchors.yaml: ok
+tests/lang/valid/every-kind.yaml: ok" ] && cmp -s "$tmp/err" tests/lang/invalid/044-step-duplicate-id.err
+expect "of a valid, an invalid and a valid file" 2 $rc $?
+"$exe" validate --help >"$tmp/out" 2>&1
+rc=$?
+grep -q '^usage: runbook validate FILE' "$tmp/out"
+expect "--help" 0 $rc $?
+"$exe" validate >"$tmp/out" 2>&1
+rc=$?
+grep -q 'usage: runbook validate' "$tmp/out"
+expect "without a file" 2 $rc $?
+"$exe" validate tests/lang/no-such-file.yaml >"$tmp/out" 2>&1
+rc=$?
+grep -q "cannot read 'tests/lang/no-such-file.yaml'" "$tmp/out"
+expect "of a missing file" 2 $rc $?
+"$exe" validate - <tests/lang/valid/anchors.yaml >"$tmp/out" 2>&1
+rc=$?
+[ "$(cat "$tmp/out")" = "-: ok" ]
+expect "of stdin" 0 $rc $?
+
 echo "corpus: $pass passed, $fail failed"
 [ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
