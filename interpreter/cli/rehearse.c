@@ -1,12 +1,14 @@
 /* rehearse.c — `runbook rehearse FILE --scenario SCENARIO`: the runbook against the
  * embedded simulator on a virtual clock, then the simulated timeline.
  *
- * The simulator listens on an ephemeral loopback port in this process; the run's aws
- * connection is pointed at it (endpoint, dummy credentials) so modules take the same
- * code path as against AWS. Confirmations are approved (a rehearsal changes nothing
+ * The simulator listens on ephemeral loopback ports in this process (AWS and the
+ * scenario's Kubernetes API); the run's aws connection is pointed at it (endpoint,
+ * dummy credentials) and its k8s connection at a kubeconfig written beside the runs,
+ * so modules take the same code path as against the real services. Confirmations are approved (a rehearsal changes nothing
  * real) and journaled as such.
  */
 #include <getopt.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -41,8 +43,8 @@ static int64_t wall_ms(void)
 	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* the simulator's endpoint and dummy credentials, over whatever the runbook says */
-static jv sim_connections(const struct runbook *rb, const char *endpoint)
+/* the simulator's endpoints and dummy credentials, over whatever the runbook says */
+static jv sim_connections(const struct runbook *rb, const char *endpoint, const char *kubeconfig)
 {
 	jv aws = jv_object();
 	aws = jv_object_set(aws, jv_string("endpoint"), jv_string(endpoint));
@@ -53,7 +55,13 @@ static jv sim_connections(const struct runbook *rb, const char *endpoint)
 	const struct tmpl *a = rb->connections ? tmpl_get(rb->connections, "aws") : NULL;
 	if ((!a || !tmpl_get(a, "region")) && !getenv("AWS_REGION") && !getenv("AWS_DEFAULT_REGION"))
 		aws = jv_object_set(aws, jv_string("region"), jv_string("us-east-1"));
-	return jv_object_set(jv_object(), jv_string("aws"), aws);
+	jv conns = jv_object_set(jv_object(), jv_string("aws"), aws);
+	if (kubeconfig) {
+		jv k8s = jv_object_set(jv_object(), jv_string("kubeconfig"), jv_string(kubeconfig));
+		k8s = jv_object_set(k8s, jv_string("context"), jv_string("sim"));
+		conns = jv_object_set(conns, jv_string("k8s"), k8s);
+	}
+	return conns;
 }
 
 /* the timeline from the run's journal: step starts relative to the run's start */
@@ -99,9 +107,9 @@ static void print_timeline(FILE *out, const char *state_dir, const char *run_id,
 		dur_format(real_ms, b2, sizeof(b2)), clock_format(t0 > 0 ? t0 : 0, ts, sizeof(ts)));
 }
 
-static void print_counters(FILE *out, jv counters)
+/* "N mutating calls (Op n, ...)" for AWS and for Kubernetes */
+static void print_mutating(FILE *out, const char *what, jv m)
 {
-	jv m = jvx_get(counters, "mutating");
 	int total = 0;
 	struct buf b = BUF_INIT(0);
 	if (jv_get_kind(m) == JV_KIND_OBJECT) {
@@ -112,10 +120,18 @@ static void print_counters(FILE *out, jv counters)
 			jv_free(v);
 		}
 	}
-	fprintf(out, "simulator: %d mutating call%s%s%s%s\n", total, total == 1 ? "" : "s",
+	fprintf(out, "simulator: %d mutating %s call%s%s%s%s\n", total, what, total == 1 ? "" : "s",
 		b.len ? " (" : "", buf_str(&b), b.len ? ")" : "");
 	buf_release(&b);
 	jv_free(m);
+}
+
+static void print_counters(FILE *out, jv counters)
+{
+	print_mutating(out, "AWS", jvx_get(counters, "mutating"));
+	jv k8s = jvx_get(counters, "k8s");
+	print_mutating(out, "Kubernetes", jvx_get(k8s, "mutating"));
+	jv_free(k8s);
 	jv_free(counters);
 }
 
@@ -203,7 +219,16 @@ int cmd_rehearse(int argc, char **argv)
 		cli_print_diags(&dl);
 		goto out;
 	}
-	conns = sim_connections(ld.rb, sim_endpoint(sim));
+	/* the scenario's Kubernetes API too, with a kubeconfig kept beside the runs */
+	const char *state_dir = cli_state_dir(state_opt);
+	char kubeconfig[4096];
+	snprintf(kubeconfig, sizeof(kubeconfig), "%s/rehearsal.kubeconfig", state_dir);
+	mkdir(state_dir, 0700);
+	if (sim_k8s_start(sim, NULL, &dl) < 0 || sim_k8s_kubeconfig(sim, kubeconfig, "token", &dl) < 0) {
+		cli_print_diags(&dl);
+		goto out;
+	}
+	conns = sim_connections(ld.rb, sim_endpoint(sim), kubeconfig);
 
 	struct engine_opts o = {
 		.params = params,
@@ -211,7 +236,7 @@ int cmd_rehearse(int argc, char **argv)
 		.yes = 1,
 		.max_parallel = max_parallel,
 		.no_rollback = no_rollback,
-		.state_dir = cli_state_dir(state_opt),
+		.state_dir = state_dir,
 		.clock = clock,
 		.rehearsal = 1,
 		.redact = redact,
