@@ -269,9 +269,29 @@ static int map_line(const int *starts, int n, int line)
 	return lo;
 }
 
-static void report(struct exprset *set, int idx, const char *msg, struct diag_list *dl)
+/* an error on line `rel` (0-based) of an expression written as a literal block scalar
+ * (`that: |`) points at that line of the file */
+static struct srcloc line_loc(const struct expr *e, int rel)
+{
+	struct srcloc l = e->loc;
+	size_t len;
+	const char *p;
+	if (rel < 0 || rel >= count_lines(e->text) || !l.src || l.line < 1 ||
+	    !(p = source_line(l.src, l.line, &len)) || (size_t)l.col > len || p[l.col - 1] != '|' ||
+	    !(p = source_line(l.src, l.line + 1 + rel, &len)))
+		return l;
+	size_t ind = 0;
+	while (ind < len && p[ind] == ' ')
+		ind++;
+	l.line += 1 + rel;
+	l.col = (int)ind + 1;
+	return l;
+}
+
+static void report_at(struct exprset *set, int idx, const char *msg, int rel, struct diag_list *dl)
 {
 	struct expr *e = &set->e[idx];
+	struct srcloc where = line_loc(e, rel);
 	struct buf show = BUF_INIT(0);
 	const char *t = e->text;
 	while (*t == ' ' || *t == '\n' || *t == '\t')
@@ -283,9 +303,14 @@ static void report(struct exprset *set, int idx, const char *msg, struct diag_li
 		buf_addc(&show, t[i] == '\n' || t[i] == '\t' ? ' ' : t[i]);
 	if (show.len < len)
 		buf_adds(&show, "...");
-	diag_error(dl, &e->loc, "invalid expression '%s': %s", buf_str(&show), msg);
+	diag_error(dl, &where, "invalid expression '%s': %s", buf_str(&show), msg);
 	buf_release(&show);
 	e->state |= EXPR_BAD;
+}
+
+static void report(struct exprset *set, int idx, const char *msg, struct diag_list *dl)
+{
+	report_at(set, idx, msg, -1, dl);
 }
 
 /* brackets opened minus closed, outside jq strings (roughly: for messages only) */
@@ -367,8 +392,9 @@ static void process(struct exprset *set, const int *ids0, int n, enum mode mode,
 				int ok1, start1;
 				compile_ids(set, &ids[k], 1, MODE_CHECK, &one, &start1, &ok1);
 				if (!ok1 && !(set->e[ids[k]].state & EXPR_BAD))
-					report(set, ids[k], one.n ? end_msg(&one.v[0], set->e[ids[k]].text, start1)
-							   : "syntax error", dl);
+					report_at(set, ids[k], one.n ? end_msg(&one.v[0], set->e[ids[k]].text, start1)
+								      : "syntax error",
+						  one.n ? one.v[0].line - start1 - 1 : -1, dl);
 				errs_clear(&one);
 				free(one.v);
 				if (!ok1) {
@@ -380,7 +406,8 @@ static void process(struct exprset *set, const int *ids0, int n, enum mode mode,
 			if (!bad[k])
 				nbad++;
 			bad[k] = 1;
-			report(set, ids[k], end_msg(&errs.v[i], set->e[ids[k]].text, starts[k]), dl);
+			report_at(set, ids[k], end_msg(&errs.v[i], set->e[ids[k]].text, starts[k]),
+				  errs.v[i].line - starts[k] - 1, dl);
 		}
 		if (!nbad) {
 			if (n == 1) {
