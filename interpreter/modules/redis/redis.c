@@ -465,23 +465,30 @@ static int redis_sample_run(struct action_call *call, jv args, jv *out)
 	}
 	if (rconn_open(&c, call, redis_conn_name(call, args, "connection", &hold), &err) < 0)
 		goto out;
-	for (int64_t i = 0; i < n; i++) {
-		const char *a[] = { "RANDOMKEY" };
-		rconn_append(&c, 1, a, NULL);
-	}
-	for (int64_t i = 0; i < n; i++) {
-		if (rconn_read(&c, &r, &err) < 0)
-			goto out;
-		if (r->type == REDIS_REPLY_STRING) {
-			jv k = jv_string_sized(r->str, (int)r->len);
-			if (!jvx_has(seen, jv_string_value(k))) {
-				seen = jv_object_set(seen, jv_copy(k), jv_true());
-				keys = jv_array_append(keys, jv_copy(k));
-			}
-			jv_free(k);
+	/* RANDOMKEY repeats itself: a few rounds for n distinct keys (fewer when the
+	 * database is small) */
+	for (int round = 0; round < 5; round++) {
+		int64_t want = n - jv_array_length(jv_copy(keys));
+		if (want <= 0)
+			break;
+		for (int64_t i = 0; i < want; i++) {
+			const char *a[] = { "RANDOMKEY" };
+			rconn_append(&c, 1, a, NULL);
 		}
-		freeReplyObject(r);
-		r = NULL;
+		for (int64_t i = 0; i < want; i++) {
+			if (rconn_read(&c, &r, &err) < 0)
+				goto out;
+			if (r->type == REDIS_REPLY_STRING) {
+				jv k = jv_string_sized(r->str, (int)r->len);
+				if (!jvx_has(seen, jv_string_value(k))) {
+					seen = jv_object_set(seen, jv_copy(k), jv_true());
+					keys = jv_array_append(keys, jv_copy(k));
+				}
+				jv_free(k);
+			}
+			freeReplyObject(r);
+			r = NULL;
+		}
 	}
 	nk = jv_array_length(jv_copy(keys));
 	for (int i = 0; i < nk; i++) {
