@@ -669,6 +669,8 @@ static int query_cmp(const void *a, const void *b)
 static void resolve_pending(struct builder *b, struct anc *an)
 {
 	const struct plan *p = b->p;
+	if (!an->npend)
+		return;
 	qsort(an->pend, (size_t)an->npend, sizeof(*an->pend), query_cmp);
 	for (int i = 0, j; i < an->npend; i = j) {
 		int y = an->pend[i].y, maxt = 0;
