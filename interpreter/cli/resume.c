@@ -13,17 +13,20 @@
 
 static const char help[] =
 	"usage: runbook resume RUN-ID [-p K=V]... [--yes] [--approve STEP]... [--rerun STEP]...\n"
+	"                      [--done STEP]...\n"
 	"                      [--max-parallel N] [--no-rollback] [--state-dir DIR]\n"
 	"                      [--output text|json] [--record TAPE]\n\n"
 	"Continue an interrupted run (killed, crashed, or stopped with a second Ctrl-C) from\n"
 	"DIR/runs/RUN-ID/. Completed steps are not run again. A step that was running when\n"
 	"the run stopped runs again only if its action is idempotent or its effect can be\n"
 	"checked; otherwise you are asked on the terminal, and without one the resume refuses\n"
-	"unless --rerun STEP says to run it again.\n\n"
+	"unless --rerun STEP says to run it again or --done STEP says it took effect.\n\n"
 	"  -p, --param K=V     give a param again (secret params are never stored: give them here)\n"
 	"  --yes               approve every confirmation\n"
 	"  --approve STEP      approve the confirmation STEP in advance (repeatable)\n"
 	"  --rerun STEP        run STEP again although it may have taken effect (repeatable)\n"
+	"  --done STEP         you checked that STEP took effect: it counts as succeeded\n"
+	"                      (without outputs) and does not run again (repeatable)\n"
 	"  --max-parallel N    run at most N actions at once (default: as the run did)\n"
 	"  --no-rollback       on failure, leave everything as it is\n"
 	"  --state-dir DIR     where runs are journaled (default $RUNBOOK_STATE_DIR or ./.runbook)\n"
@@ -37,6 +40,7 @@ int cmd_resume(int argc, char **argv)
 		{ "yes", no_argument, NULL, 'y' },
 		{ "approve", required_argument, NULL, 'a' },
 		{ "rerun", required_argument, NULL, 'R' },
+		{ "done", required_argument, NULL, 'D' },
 		{ "max-parallel", required_argument, NULL, 'm' },
 		{ "no-rollback", no_argument, NULL, 'n' },
 		{ "state-dir", required_argument, NULL, 'd' },
@@ -49,7 +53,8 @@ int cmd_resume(int argc, char **argv)
 	int yes = 0, max_parallel = 0, no_rollback = 0, c, rc = EXIT_INVALID;
 	const char **approve = xcalloc((size_t)argc + 1, sizeof(*approve));
 	const char **rerun = xcalloc((size_t)argc + 1, sizeof(*rerun));
-	int napprove = 0, nrerun = 0;
+	const char **done = xcalloc((size_t)argc + 1, sizeof(*done));
+	int napprove = 0, nrerun = 0, ndone = 0;
 	jv raw = jv_object();
 	struct diag_list dl = { 0 };
 	struct rb_clock *clock = NULL;
@@ -65,6 +70,7 @@ int cmd_resume(int argc, char **argv)
 		case 'y': yes = 1; break;
 		case 'a': approve[napprove++] = optarg; break;
 		case 'R': rerun[nrerun++] = optarg; break;
+		case 'D': done[ndone++] = optarg; break;
 		case 'm':
 			max_parallel = atoi(optarg);
 			if (max_parallel < 1) {
@@ -110,6 +116,7 @@ int cmd_resume(int argc, char **argv)
 		.yes = yes,
 		.approve = approve,
 		.rerun = rerun,
+		.assume_done = done,
 		.max_parallel = max_parallel,
 		.no_rollback = no_rollback,
 		.state_dir = cli_state_dir(state_opt),
@@ -130,6 +137,7 @@ out:
 	clock_free(clock);
 	free(approve);
 	free(rerun);
+	free(done);
 	jv_free(raw);
 	redact_free(redact);
 	diag_list_release(&dl);

@@ -2113,11 +2113,17 @@ static int run_dir_setup(struct engine *e, jv *err)
 		*err = jv_string_fmt("cannot create '%s': %s", path, strerror(errno));
 		return -1;
 	}
-	/* a new directory per run: never append to another run's journal */
+	/* a new directory per run: never append to another run's journal. It is built
+	 * as runs/.ID.tmp and renamed once run_started is on disk, so a run killed while
+	 * starting leaves nothing that history or resume would take for a run */
 	for (int tries = 0;; tries++) {
-		snprintf(path, sizeof(path), "%s/runs/%s", sd, e->run_id);
-		if (mkdir(path, 0700) == 0)
+		char final[4096];
+		snprintf(final, sizeof(final), "%s/runs/%s", sd, e->run_id);
+		snprintf(path, sizeof(path), "%s/runs/.%s.tmp", sd, e->run_id);
+		if (access(final, F_OK) != 0 && mkdir(path, 0700) == 0)
 			break;
+		if (errno == ENOENT)
+			errno = EEXIST;
 		if (errno != EEXIST || tries == 20) {
 			*err = jv_string_fmt("cannot create run directory '%s': %s", path, strerror(errno));
 			return -1;
@@ -2184,7 +2190,7 @@ int engine_run(const struct plan *p, const struct engine_opts *o, char **run_id)
 	jv ev = ev_new(e, "run_started", NULL);
 	ev = jv_object_set(ev, jv_string("runbook"), jv_string(p->rb->name ? p->rb->name : ""));
 	ev = jv_object_set(ev, jv_string("path"), jv_string(abs ? abs : (p->rb->path ? p->rb->path : "")));
-	ev = jv_object_set(ev, jv_string("dir"), jv_string(e->run_dir));
+	ev = jv_object_set(ev, jv_string("dir"), jv_string_fmt("%s/runs/%s", o->state_dir ? o->state_dir : ".runbook", e->run_id));
 	ev = jv_object_set(ev, jv_string("dry_run"), jv_bool(o->dry_run));
 	ev = jv_object_set(ev, jv_string("rehearsal"), jv_bool(o->rehearsal));
 	ev = jv_object_set(ev, jv_string("max_parallel"), jv_number(e->max_parallel));
@@ -2198,6 +2204,26 @@ int engine_run(const struct plan *p, const struct engine_opts *o, char **run_id)
 	ev = jv_object_set(ev, jv_string("steps"), plan_steps_list(p));
 	free(abs);
 	emit(e, ev, 1);
+	{
+		char final[4096];
+		const char *sd = o->state_dir ? o->state_dir : ".runbook";
+		snprintf(final, sizeof(final), "%s/runs/%s", sd, e->run_id);
+		if (rename(e->run_dir, final) < 0) {
+			emit_setup_error(e, jv_string_fmt("cannot rename '%s' to '%s': %s", e->run_dir, final, strerror(errno)));
+			engine_free(e);
+			return EXIT_INVALID;
+		}
+		free(e->run_dir);
+		e->run_dir = xstrdup(final);
+		/* the rename itself reaches the disk with the parent directory */
+		char parent[4096];
+		snprintf(parent, sizeof(parent), "%s/runs", sd);
+		int dfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dfd >= 0) {
+			fsync(dfd);
+			close(dfd);
+		}
+	}
 	rc = engine_exec(e);
 	engine_free(e);
 	return rc;
@@ -2230,6 +2256,39 @@ static int same_file_text(const char *path, const char *text, size_t len)
 	int same = t2 && l2 == len && !memcmp(t2, text, len);
 	free(t2);
 	return same;
+}
+
+/* the operator checked: the step took effect. It counts as succeeded (no outputs, no
+ * result) and its rollback steps count, like any completed step's. Returns 2. */
+static int resume_assume_done(struct engine *e, int n, const char *by)
+{
+	struct node_st *s = &e->ns[n];
+	const struct plan_node *pn = &e->p->nodes[n];
+	char ts[40];
+	s->results = xcalloc(1, sizeof(jv));
+	s->outputs = xcalloc(1, sizeof(jv));
+	s->item_st = xcalloc(1, sizeof(*s->item_st));
+	s->results[0] = jv_null();
+	s->outputs[0] = jv_object();
+	s->item_st[0] = ST_SUCCEEDED;
+	s->st = ST_SUCCEEDED;
+	s->preset = 1;
+	s->finished = clock_now(e->clk);
+	if (pn->step->nrollback > 0) {
+		ALLOC_GROW(e->done_order, e->ndone + 2, e->adone);
+		e->done_order[e->ndone++] = n;
+		e->done_order[e->ndone++] = -1;
+	}
+	jv ev = ev_new(e, "step_finished", pn->qid);
+	ev = jv_object_set(ev, jv_string("status"), jv_string("succeeded"));
+	ev = jv_object_set(ev, jv_string("kind"), jv_string(step_kind_name(pn->step->kind)));
+	ev = jv_object_set(ev, jv_string("duration_ms"), jv_number(0));
+	ev = jv_object_set(ev, jv_string("assumed_done"), jv_object_set(jv_object_set(jv_object(),
+		jv_string("by"), jv_string(by)), jv_string("at"), jv_string(time_str(s->finished, ts, sizeof(ts)))));
+	ev = jv_object_set(ev, jv_string("outputs"), jv_object());
+	ev = jv_object_set(ev, jv_string("result"), jv_null());
+	emit(e, ev, 1);
+	return 2;
 }
 
 /* a step that was running at the crash: may it run again? 1 yes, 0 refuse */
@@ -2272,25 +2331,36 @@ static int resume_may_rerun(struct engine *e, int n, jv calls, struct diag_list 
 	for (int i = 0; e->o->rerun && e->o->rerun[i]; i++)
 		if (!strcmp(e->o->rerun[i], pn->qid))
 			return 1;
+	for (int i = 0; e->o->assume_done && e->o->assume_done[i]; i++)
+		if (!strcmp(e->o->assume_done[i], pn->qid) && st->for_each < 0)
+			return resume_assume_done(e, n, "--done");
 	if (e->o->tty_in && e->o->tty_out) {
 		char line[256], by[256], ts[40];
 		fprintf(e->o->tty_out, "step '%s' (%s) was running when the run stopped and may have taken effect.\n"
-			"Run it again? [y/N] ", pn->qid, d->name);
+			"%s", pn->qid, d->name, st->for_each < 0 ?
+			"[r]un it again, it is [d]one already (do not run it), or [s]top? " :
+			"[r]un the unfinished items again, or [s]top? ");
 		fflush(e->o->tty_out);
-		int yes = fgets(line, sizeof(line), e->o->tty_in) &&
-			(line[strcspn(line, "\r\n")] = '\0', !strcasecmp(line, "y") || !strcasecmp(line, "yes"));
+		int c = 's';
+		if (fgets(line, sizeof(line), e->o->tty_in))
+			c = line[0] == 'r' || line[0] == 'R' ? 'r' : (line[0] == 'd' || line[0] == 'D') && st->for_each < 0 ? 'd' : 's';
 		jv ev = ev_new(e, "confirm", pn->qid);
-		ev = jv_object_set(ev, jv_string("status"), jv_string(yes ? "approved" : "declined"));
-		ev = jv_object_set(ev, jv_string("prompt"), jv_string("run again after a crash"));
+		ev = jv_object_set(ev, jv_string("status"), jv_string(c == 's' ? "declined" : "approved"));
+		ev = jv_object_set(ev, jv_string("prompt"), jv_string(c == 'd' ? "counts as done after a crash" : "run again after a crash"));
 		ev = jv_object_set(ev, jv_string("by"), jv_string(user_name(by, sizeof(by))));
 		ev = jv_object_set(ev, jv_string("at"), jv_string(time_str(clock_now(e->clk), ts, sizeof(ts))));
 		emit(e, ev, 1);
-		if (yes)
+		if (c == 'r')
 			return 1;
+		if (c == 'd')
+			return resume_assume_done(e, n, by);
 	}
 	diag_error(dl, NULL, "step '%s' was running when run '%s' stopped; action '%s' changes things, is not "
 		   "idempotent and its effect cannot be checked: check by hand, then resume with --rerun %s "
-		   "(run it again) or --skip-step is not offered", pn->qid, e->run_id, d->name, pn->qid);
+		   "(run it again)%s%s", pn->qid, e->run_id, d->name, pn->qid,
+		   st->for_each < 0 ? " or --done " : "", st->for_each < 0 ? pn->qid : "");
+	if (st->for_each < 0)
+		diag_note(dl, NULL, "--done %s: it took effect; it counts as succeeded without outputs and is not run again", pn->qid);
 	return 0;
 }
 

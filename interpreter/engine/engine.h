@@ -25,8 +25,9 @@
  * was running when the process died runs again when no call reached its action, when
  * the action is not mutating, ACT_IDEMPOTENT, or ACT_CHECKABLE and check() says it did
  * not happen (check() saying it did counts as success); otherwise the operator is asked
- * on tty_in/tty_out, and without a terminal engine_resume refuses (EXIT_INVALID and a
- * diagnostic naming --rerun STEP). A run stopped during its rollback resumes the rollback.
+ * on tty_in/tty_out (run again / done already / stop), and without a terminal
+ * engine_resume refuses (EXIT_INVALID and a diagnostic naming --rerun STEP and --done
+ * STEP) unless o->rerun or o->assume_done names the step. A run stopped during its rollback resumes the rollback.
  */
 #ifndef RB_ENGINE_H
 #define RB_ENGINE_H
@@ -96,6 +97,8 @@ struct engine_opts {
 	const char **search_path;  /* for engine_resume reloading `uses:`; NULL-terminated or NULL */
 	const char **rerun;        /* resume: step ids the operator allows to run again although
 	                            * they were running at the crash; NULL-terminated or NULL */
+	const char **assume_done;  /* resume: step ids the operator checked took effect: they
+	                            * count as succeeded (no outputs) and do not run again */
 	struct engine_replay replay;
 };
 

@@ -769,6 +769,67 @@ EOF
 	ok "rollback stopped at once, resumed to completion (exit 1)"
 	;;
 
+kill-anywhere)
+	# kill -9 at random moments, resume each time (acting as the operator when asked
+	# about a step that was running: --done if its line is in the log, else --rerun);
+	# in the end every step's effect happened exactly once
+	{
+		echo "runbook: kill-anywhere"
+		echo "params: {log: {type: string}}"
+		echo "steps:"
+		for i in 1 2 3 4 5 6 7 8; do
+			echo "  - id: s$i"
+			echo "    action: exec"
+			echo "    with: {argv: [sh, -c, 'echo s$i >>\"\$1\"; sleep 0.0$i', sh, \"\${{ .params.log }}\"]}"
+		done
+	} >rb.yaml
+	RANDOM=$$
+	kills=0 asked=0 rc=1
+	for round in $(seq 25); do
+		opts=()
+		if [ -n "$(ls "$ST/runs" 2>/dev/null)" ]; then
+			"$RB" resume --state-dir "$ST" "$(run_id)" </dev/null >out 2>&1
+			r=$?
+			if [ $r = 2 ] && step=$(grep -o 'resume with --rerun [a-z0-9_]*' out | head -1 | awk '{print $4}') && [ -n "$step" ]; then
+				asked=$((asked + 1))
+				if grep -qx "$step" log 2>/dev/null; then opts=(--done "$step"); else opts=(--rerun "$step"); fi
+			elif [ $r = 2 ] && grep -q "already finished" out; then
+				rc=0; break
+			fi
+			cmd=("$RB" resume --state-dir "$ST" "$(run_id)" "${opts[@]}")
+		else
+			cmd=("$RB" run --state-dir "$ST" rb.yaml -p log="$T/log")
+		fi
+		"${cmd[@]}" </dev/null >out 2>&1 &
+		pid=$!
+		sleep "0.$((RANDOM % 9 + 1))$((RANDOM % 10))"
+		if kill -9 $pid 2>/dev/null; then kills=$((kills + 1)); fi
+		wait $pid 2>/dev/null
+		r=$?
+		[ $r = 0 ] && { rc=0; break; }
+		[ $r = 137 ] || [ $r = 2 ] || { cat out; fail "round $round: exit $r"; }
+	done
+	if [ $rc != 0 ] && [ -z "$(ls "$ST/runs" 2>/dev/null)" ]; then
+		# every kill came before a run had started: run it without killing
+		run rb.yaml -p log="$T/log"; expect_rc 0 $? "run without kills"
+		rc=0
+	fi
+	if [ $rc != 0 ]; then
+		# stop killing: finish it
+		"$RB" resume --state-dir "$ST" "$(run_id)" </dev/null >out 2>&1; r=$?
+		if [ $r = 2 ] && step=$(grep -o 'resume with --rerun [a-z0-9_]*' out | head -1 | awk '{print $4}') && [ -n "$step" ]; then
+			if grep -qx "$step" log; then opts=(--done "$step"); else opts=(--rerun "$step"); fi
+			"$RB" resume --state-dir "$ST" "$(run_id)" "${opts[@]}" </dev/null >out 2>&1; r=$?
+		fi
+		[ $r = 0 ] || [ $r = 2 ] && grep -q "already finished" out || [ $r = 0 ] || { cat out; fail "final resume: exit $r"; }
+	fi
+	for i in 1 2 3 4 5 6 7 8; do
+		n=$(grep -cx "s$i" log)
+		[ "$n" = 1 ] || fail "s$i happened $n times ($kills kills, $asked questions): $(tr '\n' ' ' <log)"
+	done
+	ok "8 steps, $kills kills, $asked operator answers: every effect exactly once"
+	;;
+
 *)
 	fail "unknown case"
 	;;
