@@ -1,5 +1,6 @@
 /* secrets.c — Secrets Manager actions (JSON 1.1). Secret values read are tainted with
- * redact_add() before they are returned (and get_value is ACT_SECRET_RESULT), values
+ * redact_add() before they are returned: only the value fields (SecretString, its
+ * parsed JSON, SecretBinary), so the name, ARN and version id stay readable. Values
  * written are ARG_SECRET. Writes carry a ClientRequestToken derived from the secret, the
  * value and the step, so re-running after a crash is idempotent on AWS's side. */
 #include <stdio.h>
@@ -277,7 +278,7 @@ const struct action_desc aws_secrets_actions[] = {
 	 run_list_versions, NULL, NULL, NULL},
 	{"secrets.get_value", "a secret's value by stage or version id; the value is tainted (redacted everywhere)",
 	 a_get, "{ARN, Name, VersionId, VersionStages, SecretString, CreatedDate, json}",
-	 ACT_IDEMPOTENT | ACT_SECRET_RESULT, 300, run_get_value, NULL, NULL, NULL},
+	 ACT_IDEMPOTENT, 300, run_get_value, NULL, NULL, NULL},
 	{"secrets.put_value", "store a new value as AWSCURRENT (PutSecretValue, idempotent token)", a_put,
 	 "{ARN, Name, VersionId, VersionStages}", ACT_MUTATING | ACT_IDEMPOTENT, 500, run_put_value, NULL, NULL,
 	 NULL},
