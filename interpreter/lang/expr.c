@@ -299,9 +299,14 @@ static void report_at(struct exprset *set, int idx, const char *msg, int rel, st
 	size_t len = strlen(t);
 	while (len && (t[len - 1] == ' ' || t[len - 1] == '\n' || t[len - 1] == '\t'))
 		len--;
-	for (size_t i = 0; i < len && show.len < SHOW_MAX; i++)
-		buf_addc(&show, t[i] == '\n' || t[i] == '\t' ? ' ' : t[i]);
-	if (show.len < len)
+	size_t i = 0;
+	for (; i < len && show.len < SHOW_MAX; i++) {
+		int space = t[i] == ' ' || t[i] == '\n' || t[i] == '\t';
+		if (space && show.len && show.data[show.len - 1] == ' ')
+			continue;   /* one space for a line break and its indentation */
+		buf_addc(&show, space ? ' ' : t[i]);
+	}
+	if (i < len)
 		buf_adds(&show, "...");
 	diag_error(dl, &where, "invalid expression '%s': %s", buf_str(&show), msg);
 	buf_release(&show);
