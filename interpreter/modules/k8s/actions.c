@@ -311,15 +311,79 @@ static const struct action_arg apply_args[] = {
 	{ "namespace", ARG_STRING, 0, NULL, "namespace for objects that name none (default: the context's)" },
 	{ "force", ARG_BOOL, 0, "false", "take fields owned by other managers (--force-conflicts)" },
 	{ "field_manager", ARG_STRING, 0, "\"" FIELD_MANAGER "\"", "server-side apply field manager" },
+	{ "recreate", ARG_BOOL, 0, "false", "delete each object first, so it becomes exactly what is given (apply merges keys)" },
+	{ "prune", ARG_LIST, 0, NULL, "objects [{kind, name, namespace}] to delete unless the manifests hold them (e.g. an earlier apply's result.applied, to undo it)" },
 	{ NULL, 0, 0, NULL, NULL },
 };
+
+/* DELETE path; 1 when it was already gone, 0 deleted, -1 error in *out */
+static int delete_path(struct kc *k, const char *path, jv *out)
+{
+	jv res;
+	if (k8s_request(k->call, &k->conn, "DELETE", path, dry_query(k, jv_object()), NULL, jv_invalid(), &res) < 0) {
+		const char *code = jvx_str(res, "code");
+		if (code && !strcmp(code, "NotFound")) {
+			jv_free(res);
+			return 1;
+		}
+		*out = res;
+		return -1;
+	}
+	jv_free(res);
+	return 0;
+}
+
+static int same_ref(jv a, const char *kind, const char *name, const char *ns)
+{
+	const char *ak = jvx_str(a, "kind"), *an = jvx_str(a, "name"), *ans = jvx_str(a, "namespace");
+	return ak && an && !strcmp(ak, kind) && !strcmp(an, name) && (!ans || !ns || !strcmp(ans, ns));
+}
+
+/* prune: delete each listed object that docs do not hold; the deleted ones go to *pruned */
+static int apply_prune(struct kc *k, jv prune, jv docs, jv *pruned, jv *out)
+{
+	int rc = 0;
+	jv_array_foreach(prune, i, p) {
+		const char *kind = jvx_str(p, "kind"), *name = jvx_str(p, "name"), *ns = jvx_str(p, "namespace");
+		int held = 0;
+		char *path = NULL;
+		if (!kind || !name) {
+			*out = jvx_error("BadArgs", "prune item %d has no kind or name", i);
+			rc = -1;
+		}
+		jv_array_foreach(docs, j, d) {
+			jv meta = jvx_get(d, "metadata");
+			const char *dk = jvx_str(d, "kind"), *dn = jvx_str(meta, "name"), *dns = jvx_str(meta, "namespace");
+			if (rc == 0 && dk && dn && same_ref(p, dk, dn, dns ? dns : arg_s(k, "namespace")))
+				held = 1;
+			jv_free(meta);
+			jv_free(d);
+		}
+		if (rc == 0 && !held) {
+			int r = k8s_path(k->call, &k->conn, NULL, kind, ns ? ns : arg_s(k, "namespace"), name, &path, out);
+			if (r == 0)
+				r = delete_path(k, path, out);
+			if (r == 0)
+				*pruned = jv_array_append(*pruned, jv_copy(p));
+			if (r < 0)
+				rc = -1;
+		}
+		free(path);
+		jv_free(p);
+		if (rc < 0)
+			break;
+	}
+	jv_free(prune);
+	jv_free(docs);
+	return rc;
+}
 
 static int k8s_apply(struct action_call *call, jv args, jv *out)
 {
 	struct kc k;
 	int rc = -1;
 	jv docs = jv_array();
-	jv applied = jv_array(), objects = jv_array();
+	jv applied = jv_array(), objects = jv_array(), pruned = jv_array();
 	if (kc_open(&k, call, args, out) < 0)
 		goto done;
 	jv man = jvx_get(args, "manifest");
@@ -355,6 +419,12 @@ static int k8s_apply(struct action_call *call, jv args, jv *out)
 			jv_free(d);
 			break;
 		}
+		if (jvx_bool(args, "recreate", 0) && delete_path(&k, path, out) < 0) {
+			free(path);
+			jv_free(meta);
+			jv_free(d);
+			break;
+		}
 		jv q = jv_object();
 		q = jv_object_set(q, jv_string("fieldManager"), jv_string(arg_s(&k, "field_manager")));
 		if (jvx_bool(args, "force", 0))
@@ -374,17 +444,23 @@ static int k8s_apply(struct action_call *call, jv args, jv *out)
 		if (i == jv_array_length(jv_copy(docs)) - 1)
 			rc = 0;
 	}
+	jv prune = jvx_get(args, "prune");
+	if (rc == 0 && jv_get_kind(prune) == JV_KIND_ARRAY)
+		rc = apply_prune(&k, jv_copy(prune), jv_copy(docs), &pruned, out);
+	jv_free(prune);
 	if (rc == 0) {
 		*out = jv_object();
 		*out = jv_object_set(*out, jv_string("applied"), applied);
 		*out = jv_object_set(*out, jv_string("objects"), objects);
+		*out = jv_object_set(*out, jv_string("pruned"), pruned);
 		*out = jv_object_set(*out, jv_string("dry_run"), jv_bool(k.dry));
-		applied = objects = jv_invalid();
+		applied = objects = pruned = jv_invalid();
 	}
 done:
 	jv_free(docs);
 	jv_free(applied);
 	jv_free(objects);
+	jv_free(pruned);
 	k8s_conn_release(&k.conn);
 	jv_free(args);
 	return rc;
@@ -1111,7 +1187,7 @@ static const struct action_desc k8s_actions[] = {
 	{ "k8s.list", "objects of a kind, by namespace, label and field selectors", list_args, "{count, items}",
 	  ACT_IDEMPOTENT, 500, k8s_list, NULL, NULL, NULL },
 	{ "k8s.apply", "server-side apply of manifests inline, from a file or a folder (fieldManager runbook)",
-	  apply_args, "{applied: [{kind, name, namespace, resourceVersion}], objects, dry_run}",
+	  apply_args, "{applied: [{kind, name, namespace, resourceVersion}], objects, pruned, dry_run}",
 	  ACT_MUTATING | ACT_IDEMPOTENT, 1000, k8s_apply, NULL, k8s_apply_dry, NULL },
 	{ "k8s.patch", "merge, strategic-merge or JSON patch of one object", patch_args, "the patched object",
 	  ACT_MUTATING, 300, k8s_patch, NULL, k8s_patch_dry, NULL },
