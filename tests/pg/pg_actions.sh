@@ -80,6 +80,11 @@ chmod 600 "$RB_SERVERS_DIR/pgpass"
 OUT=$(PGPASSFILE="$RB_SERVERS_DIR/pgpass" "$DRV" --connections "$C" pg.query '{"sql": "SELECT current_user AS u", "connection": "pgpass"}' 2>/dev/null)
 check "libpq's password file works, and its password is tainted" '.ok and .result.rows[0].u == "rb_pw" and .redactions >= 1'
 check_sh "the password from the file is not printed" bash -c "! grep -q '$RB_PG_PW_PASSWORD' <<<'$OUT'"
+printf '[shop]\nhost=%s\nport=%s\ndbname=rbsrc\n' "$PGHOST" "$PGPORT" >"$RB_SERVERS_DIR/pg_service.conf"
+OUT=$(PGSERVICEFILE="$RB_SERVERS_DIR/pg_service.conf" "$DRV" --connections '{"pg": {"svc": {"conninfo": "service=shop"}}}' pg.query '{"sql": "SELECT current_database() AS db", "connection": "svc"}' 2>/dev/null)
+check "libpq's service file works" '.ok and .result.rows[0].db == "rbsrc"'
+OUT=$(PGDATABASE=rbdst "$DRV" pg.query '{"sql": "SELECT current_database() AS db"}' 2>/dev/null)
+check "no connections.pg: libpq's environment" '.ok and .result.rows[0].db == "rbdst"'
 # sslmode is libpq's: turn TLS on in the server (reload) and check verify-full both ways
 T=$RB_SERVERS_DIR/tls
 mkdir -p "$T"
