@@ -200,7 +200,8 @@ jv q_list(struct sim_req *r, const char *name)
 		}
 		jv_free(k);
 	}
-	qsort(idx, n, sizeof(*idx), cmp_pair);
+	if (n > 1)   /* idx is NULL when nothing matched: qsort wants a real pointer */
+		qsort(idx, n, sizeof(*idx), cmp_pair);
 	jv out = jv_array();
 	for (int i = 0; i < n; i++) {
 		jv k = jv_array_get(jv_copy(keys), (int)idx[i][1]);
