@@ -87,6 +87,7 @@ int cmd_history(int argc, char **argv)
 		}
 		closedir(d);
 	}
+	if (n > 1)   /* NULL when empty: qsort wants a real pointer */
 	qsort(ids, (size_t)n, sizeof(*ids), cmp_str);
 	int json = !strcmp(format, "json");
 	if (!json && n == 0)

@@ -496,6 +496,7 @@ static int list_objects(struct aws_client *c, const char *bucket, const char *pr
 			break;
 	}
 	free(tok);
+	if (l->n > 1)   /* NULL when empty: qsort wants a real pointer */
 	qsort(l->v, (size_t)l->n, sizeof *l->v, obj_cmp);
 	return 0;
 }
