@@ -148,7 +148,8 @@ static void canonical_query(struct buf *out, const char *q)
 			break;
 		p = e + 1;
 	}
-	qsort(pairs, (size_t)n, sizeof *pairs, qpair_cmp);
+	if (n > 1)   /* NULL when there is no query: qsort wants a real pointer */
+		qsort(pairs, (size_t)n, sizeof *pairs, qpair_cmp);
 	for (int i = 0; i < n; i++) {
 		if (i)
 			buf_addc(out, '&');
@@ -222,7 +223,8 @@ int aws_sigv4_authorization(const struct aws_sign_req *r, const struct aws_creds
 		}
 		trimall(&h[j].value, value ? value : "");
 	}
-	qsort(h, (size_t)nh, sizeof *h, chdr_cmp);
+	if (nh > 1)
+		qsort(h, (size_t)nh, sizeof *h, chdr_cmp);
 
 	buf_adds(&creq, r->method);
 	buf_addc(&creq, '\n');
