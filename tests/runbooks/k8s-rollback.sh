@@ -3,7 +3,7 @@
 # fails after the apply, the ConfigMap the apply created is gone again and the keys it
 # added are removed (checked with the real kubectl against `runbook sim serve`).
 set -uo pipefail
-RUNBOOK=$1 SRC=$2
+RUNBOOK=$(realpath "$1") SRC=$2
 cd "$SRC"
 T=$(mktemp -d)
 SIM=

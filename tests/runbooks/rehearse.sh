@@ -3,7 +3,7 @@
 # the simulator must have seen exactly the mutating calls the procedure makes (cases.txt).
 # A runbook without a case fails this test: every seed procedure stays rehearsable.
 set -uo pipefail
-RUNBOOK=$1 SRC=$2
+RUNBOOK=$(realpath "$1") SRC=$2
 cd "$SRC"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
