@@ -603,6 +603,7 @@ static jv kget(jv obj, jv kpath)
 		if (!jv_is_valid(cur))
 			break;
 	}
+	jv_free(kpath);
 	return cur;
 }
 
@@ -618,6 +619,7 @@ static char *kpath_text(jv kpath)
 			buf_addf(&b, ".%s", s);
 		jv_free(seg);
 	}
+	jv_free(kpath);
 	return buf_detach(&b);
 }
 
