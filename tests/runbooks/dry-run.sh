@@ -5,7 +5,7 @@
 set -uo pipefail
 RUNBOOK=$(realpath "$1") SRC=$2
 # the runbooks checked so far (the others: see the QA report); a third argument overrides
-ONLY=${3:-rds-snapshot-restore}
+ONLY=${3:-rds-snapshot-restore redis-restore}
 cd "$SRC"
 T=$(mktemp -d)
 SIM=
