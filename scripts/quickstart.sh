@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# quickstart.sh — the README's first command: set up (scripts/setup.sh), build, and run
-# the bundled example runbook examples/quickstart.yaml twice: once to success, once with
-# -p fail=true so that its verify step fails and the rollback undoes what was done.
+# quickstart.sh — the README's first command: set up (scripts/setup.sh), build, rehearse a
+# real restore (runbooks/rds-snapshot-restore.yaml against the bundled simulated cloud,
+# on a virtual clock), then run the small example examples/quickstart.yaml twice: once
+# to success, once with -p fail=true so that the rollback undoes what was done.
 #
 # Environment: BUILD_DIR (default build), JOBS (default: number of CPUs).
 set -euo pipefail
@@ -25,6 +26,13 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 say() { printf '\n== %s\n' "$*"; }
+
+restore=runbooks/rds-snapshot-restore.yaml
+scenario=examples/scenarios/rds-snapshot-restore.yaml
+say "$rb rehearse $restore --scenario $scenario -p source_instance=shop-prod"
+echo "(a full RDS snapshot restore, rehearsed against the embedded simulator: about 20"
+echo " simulated minutes in well under a second; confirmations are approved in rehearsals)"
+"$rb" rehearse "$restore" --scenario "$scenario" -p source_instance=shop-prod --state-dir "$work/state"
 
 say "$rb validate $example"
 "$rb" validate "$example"
@@ -56,7 +64,8 @@ fi
 echo "exit status 1: failed, rollback complete; $work/failing is gone"
 
 say "next"
-printf '  %-52s %s\n' "$rb history" "the runs you just made" \
+printf '  %-52s %s\n' "$rb plan $restore -p source_instance=shop-prod" "the restore's steps, what mutates, the critical path" \
+	"$rb history" "the runs you just made" \
 	"$rb show RUN-ID" "what happened, step by step" \
 	"$rb run $example --dry-run" "what it would change, without changing it" \
 	"man -l man/runbook.1; man -l man/runbook.5" "the commands; the file format"
