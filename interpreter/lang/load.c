@@ -551,6 +551,13 @@ static void k_when(struct lctx *c, const struct ynode *key, const struct ynode *
 static void k_for_each(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
 	struct rb_step *s = ((struct step_parse *)o)->s;
+	if (((struct step_parse *)o)->in_rollback) {
+		/* the engine runs a rollback once per item of the step it undoes (.item is
+		 * that item): a loop of its own would be ignored */
+		diag_error(c->dl, &key->loc, "'for_each' is not allowed in a rollback step (it already runs "
+			   "once per item of the step it undoes, with that item as .item)");
+		return;
+	}
 	if (v->kind == Y_SEQ) {
 		/* a literal YAML list: its JSON text is a jq expression producing it */
 		jv j = ynode_to_jv(v);
