@@ -503,6 +503,29 @@ static void job_free(struct job *j)
 	free(j);
 }
 
+static void emit_mutation(struct engine *e, struct task *t, jv description);
+
+/* whether the connection of d's module (connections.MODULE, MODULE = the action's
+ * prefix) holds a value a dry run could not know; borrows conns */
+static int conn_unknown(const struct action_desc *d, jv conns)
+{
+	const char *dot = strchr(d->name, '.');
+	char mod[64];
+	if (!dot || (size_t)(dot - d->name) >= sizeof(mod))
+		return 0;
+	snprintf(mod, sizeof(mod), "%.*s", (int)(dot - d->name), d->name);
+	jv c = jvx_get(conns, mod);
+	int unknown = 0;
+	if (jv_is_valid(c)) {
+		char *text = jvx_dump(c);
+		unknown = strstr(text, UNKNOWN_TEXT) != NULL;
+		free(text);
+	} else {
+		jv_free(c);
+	}
+	return unknown;
+}
+
 static void submit(struct engine *e, struct task *t, enum job_mode mode)
 {
 	jv err = jv_invalid();
@@ -516,6 +539,16 @@ static void submit(struct engine *e, struct task *t, enum job_mode mode)
 	if (!jv_is_valid(conns)) {
 		jv_free(conns);
 		task_finish(e, t, ST_FAILED, err, jv_null(), jv_null());
+		return;
+	}
+	if (e->o->dry_run && conn_unknown(t->desc, conns)) {
+		/* a read whose connection needs outputs a dry run does not have (an endpoint
+		 * that was only described): not run, its outputs unknown */
+		jv_free(conns);
+		emit_mutation(e, t, jv_string("not run: its connection depends on outputs unknown in a dry run"));
+		if (!t->rb)
+			e->ns[t->node].unknown = 1;
+		task_finish(e, t, ST_DRY_RUN, jv_null(), jv_null(), jv_object());
 		return;
 	}
 	struct job *j = xcalloc(1, sizeof(*j));

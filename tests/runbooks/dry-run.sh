@@ -5,7 +5,7 @@
 set -uo pipefail
 RUNBOOK=$(realpath "$1") SRC=$2
 # the runbooks checked so far (the others: see the QA report); a third argument overrides
-ONLY=${3:-rds-snapshot-restore redis-restore}
+ONLY=${3:-rds-snapshot-restore redis-restore rds-pitr-restore backup-verification s3-restore-deleted s3-bulk-restore secrets-restore}
 cd "$SRC"
 T=$(mktemp -d)
 SIM=
