@@ -121,11 +121,19 @@ int cmd_run(int argc, char **argv)
 		cli_print_diags(&dl);
 		goto out;
 	}
-	for (int i = 0; i < napprove; i++)
-		if (plan_find(&ld.plan, approve[i]) < 0) {
+	for (int i = 0; i < napprove; i++) {
+		int n = plan_find(&ld.plan, approve[i]);
+		if (n < 0) {
 			cli_error("--approve names unknown step '%s'", approve[i]);
 			goto out;
 		}
+		if (ld.plan.nodes[n].step->kind != STEP_CONFIRM) {
+			cli_error("--approve names step '%s', which is not a confirmation (it is a%s %s step)",
+				  approve[i], ld.plan.nodes[n].step->kind == STEP_ACTION || ld.plan.nodes[n].step->kind ==
+				  STEP_ASSERT ? "n" : "", step_kind_name(ld.plan.nodes[n].step->kind));
+			goto out;
+		}
+	}
 	redact = redact_new();
 	params = params_resolve(ld.rb, jv_copy(raw), redact, &dl);
 	if (!jv_is_valid(params)) {

@@ -323,6 +323,11 @@ EOF
 	by=$(journal | jq -r -s '[.[] | select(.event=="confirm" and .status=="approved")][0].by')
 	[ "$by" = "--approve" ] || fail "approval journaled as '$by'"
 	[ -e d2/done ] && [ -e d3/done ] || fail "approved runs did not run the step"
+	# --approve of a step that is not a confirmation is a usage error: nothing runs
+	rm -rf "$ST"; mkdir d5
+	run rb.yaml -p dir="$T/d5" --approve do; expect_rc 2 $? "--approve of an action step"
+	[ ! -e d5/done ] || fail "ran after a bad --approve"
+	grep -q "not a confirmation" out || fail "no message for a bad --approve: $(cat out)"
 	# on a terminal (script(1) gives one) the typed phrase approves
 	if command -v script >/dev/null; then
 		rm -rf "$ST"; mkdir d4
