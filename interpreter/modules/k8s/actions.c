@@ -40,6 +40,15 @@ static int kc_open(struct kc *k, struct action_call *call, jv args, jv *out)
 	return k8s_conn_load(call, &k->conn, out);
 }
 
+/* every action ends here: frees what kc_open and obj_path made, and the args */
+static int kc_close(struct kc *k, char *path, jv args, int rc)
+{
+	free(path);
+	k8s_conn_release(&k->conn);
+	jv_free(args);
+	return rc;
+}
+
 static const char *arg_s(struct kc *k, const char *name)
 {
 	return jvx_str(k->args, name);
@@ -163,10 +172,7 @@ static int k8s_get(struct action_call *call, jv args, jv *out)
 	if (rc == 0)
 		taint_secret(call, *out);
 done:
-	free(path);
-	k8s_conn_release(&k.conn);
-	jv_free(args);
-	return rc;
+	return kc_close(&k, path, args, rc);
 }
 
 static const struct action_arg list_args[] = {
@@ -221,10 +227,7 @@ static int k8s_list(struct action_call *call, jv args, jv *out)
 	jv_free(list);
 	rc = 0;
 done:
-	free(path);
-	k8s_conn_release(&k.conn);
-	jv_free(args);
-	return rc;
+	return kc_close(&k, path, args, rc);
 }
 
 /* ------------------------------------------------------------------ apply */
@@ -504,10 +507,7 @@ static int k8s_patch(struct action_call *call, jv args, jv *out)
 	if (rc == 0)
 		taint_secret(call, *out);
 done:
-	free(path);
-	k8s_conn_release(&k.conn);
-	jv_free(args);
-	return rc;
+	return kc_close(&k, path, args, rc);
 }
 
 static const struct action_arg delete_args[] = {
@@ -542,10 +542,7 @@ static int k8s_delete(struct action_call *call, jv args, jv *out)
 	*out = jv_object_set(jv_object(), jv_string("deleted"), jv_true());
 	rc = 0;
 done:
-	free(path);
-	k8s_conn_release(&k.conn);
-	jv_free(args);
-	return rc;
+	return kc_close(&k, path, args, rc);
 }
 
 /* ------------------------------------------------------------------ scale, restart */
@@ -635,10 +632,7 @@ static int k8s_rollout_restart(struct action_call *call, jv args, jv *out)
 	jv_free(res);
 	rc = 0;
 done:
-	free(path);
-	k8s_conn_release(&k.conn);
-	jv_free(args);
-	return rc;
+	return kc_close(&k, path, args, rc);
 }
 
 /* ------------------------------------------------------------------ waiting */
@@ -801,10 +795,7 @@ static int k8s_rollout_status(struct action_call *call, jv args, jv *out)
 		goto done;
 	rc = poll_object(&k, path, WAIT_ROLLOUT, NULL, NULL, arg_ms(args, "timeout", 600000), out);
 done:
-	free(path);
-	k8s_conn_release(&k.conn);
-	jv_free(args);
-	return rc;
+	return kc_close(&k, path, args, rc);
 }
 
 static const struct action_arg wait_args[] = {
@@ -836,10 +827,7 @@ static int k8s_wait(struct action_call *call, jv args, jv *out)
 	rc = poll_object(&k, path, deleted ? WAIT_DELETED : WAIT_CONDITION, cond, jvx_str(args, "status"),
 			 arg_ms(args, "timeout", 300000), out);
 done:
-	free(path);
-	k8s_conn_release(&k.conn);
-	jv_free(args);
-	return rc;
+	return kc_close(&k, path, args, rc);
 }
 
 /* ------------------------------------------------------------------ env, secrets, config */
@@ -921,10 +909,7 @@ static int k8s_set_env(struct action_call *call, jv args, jv *out)
 	jv_free(res);
 	rc = 0;
 done:
-	free(path);
-	k8s_conn_release(&k.conn);
-	jv_free(args);
-	return rc;
+	return kc_close(&k, path, args, rc);
 }
 
 static const struct action_arg secret_args[] = {
