@@ -130,7 +130,11 @@ static void print_counters(FILE *out, jv counters)
 {
 	print_mutating(out, "AWS", jvx_get(counters, "mutating"));
 	jv k8s = jvx_get(counters, "k8s");
-	print_mutating(out, "Kubernetes", jvx_get(k8s, "mutating"));
+	jv req = jvx_get(k8s, "requests");
+	/* only when the runbook talked to the Kubernetes API at all */
+	if (jv_get_kind(req) == JV_KIND_OBJECT && jv_object_length(jv_copy(req)) > 0)
+		print_mutating(out, "Kubernetes", jvx_get(k8s, "mutating"));
+	jv_free(req);
 	jv_free(k8s);
 	jv_free(counters);
 }
