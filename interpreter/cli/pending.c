@@ -22,18 +22,3 @@ int cmd_drill(int argc, char **argv)
 	return pending(argc, argv, "drills (rehearsal + RTO/RPO report) come with their own issue");
 }
 
-/* Transitional: weak fallbacks so the binary links while subcommands are being
- * written in parallel; each real cmd_* overrides its fallback. Removed once all land. */
-#define FALLBACK(name) \
-	__attribute__((weak)) int cmd_##name(int argc, char **argv) \
-	{ return pending(argc, argv, "this command is being built"); }
-FALLBACK(validate)
-FALLBACK(plan)
-FALLBACK(run)
-FALLBACK(resume)
-FALLBACK(rehearse)
-FALLBACK(sim)
-FALLBACK(graph)
-FALLBACK(actions)
-FALLBACK(history)
-FALLBACK(show)
