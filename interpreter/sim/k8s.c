@@ -1434,6 +1434,28 @@ static jv scale_obj(struct kobj *ko)
 	return s;
 }
 
+/* the end of every write: store obj (consumed), bring statuses up to now, answer with
+ * the object as served */
+static void write_reply(struct k8s_sim *k, struct kreq *r, struct kresp *o, struct kobj *ko, jv obj,
+			const char *manager)
+{
+	store(k, ko, obj, manager, r->now);
+	tick(k, r->now);
+	ko = find(k, r->res, r->ns, r->name);   /* tick may have moved the array */
+	reply(o, 200, served(k, ko, r->now));
+}
+
+/* the end of a write through the scale subresource (nothing stored in a dry run) */
+static void scale_reply(struct k8s_sim *k, struct kreq *r, struct kresp *o, struct kobj *ko, int replicas,
+			const char *manager)
+{
+	if (!r->dry_run)
+		store(k, ko, jset(jv_copy(ko->obj), "spec.replicas", jv_number(replicas)), manager, r->now);
+	tick(k, r->now);
+	ko = find(k, r->res, r->ns, r->name);
+	reply(o, 200, scale_obj(ko));
+}
+
 static jv parse_body(struct kreq *r)
 {
 	if (!r->body_len)
@@ -1519,14 +1541,10 @@ static void do_patch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 			     "Invalid value: must be a number >= 0", r->name);
 			return;
 		}
-		if (!r->dry_run)
-			store(k, ko, jset(jv_copy(ko->obj), "spec.replicas", jv_number(jv_number_value(rep))), manager,
-			      r->now);
+		int want = (int)jv_number_value(rep);
 		jv_free(rep);
 		jv_free(s);
-		tick(k, r->now);
-		ko = find(k, r->res, r->ns, r->name);
-		reply(o, 200, scale_obj(ko));
+		scale_reply(k, r, o, ko, want, manager);
 		return;
 	}
 	int ap = 0;
@@ -1584,10 +1602,7 @@ static void do_patch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 		reply(o, 200, next);
 		return;
 	}
-	store(k, ko, next, manager, r->now);
-	tick(k, r->now);
-	ko = find(k, r->res, r->ns, r->name);
-	reply(o, 200, served(k, ko, r->now));
+	write_reply(k, r, o, ko, next, manager);
 }
 
 static void do_replace(struct k8s_sim *k, struct kreq *r, struct kresp *o)
@@ -1623,11 +1638,7 @@ static void do_replace(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 			     "Invalid value", r->name);
 			return;
 		}
-		if (!r->dry_run)
-			store(k, ko, jset(jv_copy(ko->obj), "spec.replicas", jv_number(rep)), manager, r->now);
-		tick(k, r->now);
-		ko = find(k, r->res, r->ns, r->name);
-		reply(o, 200, scale_obj(ko));
+		scale_reply(k, r, o, ko, rep, manager);
 		return;
 	}
 	if (normalize(k, r->res, &obj, r, o) < 0) {
@@ -1638,10 +1649,7 @@ static void do_replace(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 		reply(o, 200, obj);
 		return;
 	}
-	store(k, ko, obj, manager, r->now);
-	tick(k, r->now);
-	ko = find(k, r->res, r->ns, r->name);
-	reply(o, 200, served(k, ko, r->now));
+	write_reply(k, r, o, ko, obj, manager);
 }
 
 static void do_delete(struct k8s_sim *k, struct kreq *r, struct kresp *o)
