@@ -113,12 +113,15 @@ static void print_mutating(FILE *out, const char *what, jv m)
 	int total = 0;
 	struct buf b = BUF_INIT(0);
 	if (jv_get_kind(m) == JV_KIND_OBJECT) {
-		jv_object_foreach(m, k, v) {
-			total += (int)jv_number_value(v);
-			buf_addf(&b, "%s%s %d", b.len ? ", " : "", jv_string_value(k), (int)jv_number_value(v));
+		/* by name: parallel steps make the simulator's first-call order vary */
+		jv keys = jv_keys(jv_copy(m));
+		jv_array_foreach(keys, i, k) {
+			int n = (int)jvx_num(m, jv_string_value(k), 0);
+			total += n;
+			buf_addf(&b, "%s%s %d", b.len ? ", " : "", jv_string_value(k), n);
 			jv_free(k);
-			jv_free(v);
 		}
+		jv_free(keys);
 	}
 	fprintf(out, "simulator: %d mutating %s call%s%s%s%s\n", total, what, total == 1 ? "" : "s",
 		b.len ? " (" : "", buf_str(&b), b.len ? ")" : "");
