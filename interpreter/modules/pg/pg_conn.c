@@ -168,7 +168,13 @@ void pgx_close(struct pgx *x)
 }
 
 /* wait until a result can be read without blocking; on cancel or deadline ask the
- * server to cancel once, then allow it PG_CANCEL_GRACE_MS. 0 ok, -1 error in *err */
+ * server to cancel once, then allow it PG_CANCEL_GRACE_MS. 0 ok, -1 error in *err.
+ *
+ * The grace deadline replaces x->deadline: the server answers a cancel with an error
+ * result and then, in a separate write, ReadyForQuery, so the caller may come back for
+ * the rest after the step's deadline has passed. With the old deadline that second
+ * wait failed at once with "did not stop the query" (and the caller's first error was
+ * overwritten and leaked). */
 int pgx_wait(struct pgx *x, int *stopped, jv *err)
 {
 	int64_t deadline = x->deadline;
@@ -204,7 +210,7 @@ int pgx_wait(struct pgx *x, int *stopped, jv *err)
 				PQfreeCancel(c);
 			}
 		}
-		deadline = dbmod_mono_ms() + PG_CANCEL_GRACE_MS;
+		deadline = x->deadline = dbmod_mono_ms() + PG_CANCEL_GRACE_MS;
 	}
 	return 0;
 }
@@ -385,8 +391,15 @@ int pgx_query_json(struct pgx *x, const char *sql, int nparams, const char *cons
 	}
 	PQsetSingleRowMode(x->conn);
 	for (;;) {
-		if (pgx_wait(x, &stopped, err) < 0)
+		jv werr = jv_invalid();
+		if (pgx_wait(x, &stopped, &werr) < 0) {
+			/* the first error (e.g. the cancel's) is the one to report */
+			if (jv_is_valid(*err))
+				jv_free(werr);
+			else
+				*err = werr;
 			goto fail;
+		}
 		r = PQgetResult(x->conn);
 		if (!r)
 			break;

@@ -18,7 +18,7 @@ struct pgx {
 	struct action_call *call;
 	PGconn *conn;
 	char name[128];                   /* connection name, for messages */
-	int64_t deadline;                 /* monotonic ms (dbmod_deadline) */
+	int64_t deadline;                 /* monotonic ms (dbmod_deadline); after a stop, the grace end */
 };
 
 /* open connection NAME of connections.pg (none configured and NAME "default": libpq's
