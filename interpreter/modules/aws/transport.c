@@ -6,11 +6,21 @@
  * sleeping on the call's clock so rehearsals run on virtual time. Everything else fails
  * at once as {code, message: "message (request id X)", request_id}.
  * TLS verification is always on (CURLOPT_SSL_VERIFYPEER/HOST are never turned off).
+ *
+ * Every attempt is ours and is journaled. libcurl re-sends a request by itself when a
+ * reused connection dies before any reply byte (Curl_retry_request): harmless for a
+ * read, a second restore for a write. So a request that may change something (anything
+ * but GET/HEAD and the Describe/List/Get... operations) goes on a fresh connection that
+ * is closed after it, where libcurl never re-sends; a reset then reaches the retry loop
+ * below as a transient error. Each attempt is logged at debug level (the journal only)
+ * as "attempt N/M: SERVICE OPERATION: OUTCOME"; a read that libcurl did re-send says
+ * "[sent K times ...]", counted from the request lines libcurl hands its debug callback.
  */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <curl/curl.h>
 #include <libxml/parser.h>
@@ -510,9 +520,74 @@ static void logf_call(struct aws_client *c, enum log_level lvl, const char *fmt,
 	buf_release(&b);
 }
 
-/* one attempt. returns 0 when an HTTP reply arrived (any status), or the CURLcode */
+/* operations that only read (as aws.call's read_only guess) */
+static const char *const read_prefixes[] = {
+	"Describe", "List", "Get", "Head", "Search", "Lookup", "Check", "Validate", "Estimate", NULL,
+};
+
+/* the operation a request performs, for logs: the query Action, the JSON target's
+ * operation, or S3's method and path. Writes into out. */
+static const char *request_op(const struct aws_request *r, char *out, size_t len)
+{
+	const char *v = NULL;
+	size_t n = 0;
+	if (r->svc->proto == AWS_QUERY && r->body && r->body_len > 7 && !strncmp(r->body, "Action=", 7)) {
+		v = r->body + 7;
+		n = strcspn(v, "&");
+		if (v + n > r->body + r->body_len)
+			n = (size_t)(r->body + r->body_len - v);
+	} else if (r->svc->proto == AWS_JSON11) {
+		for (int i = 0; i < r->nheaders; i++)
+			if (!strcasecmp(r->headers[i].name, "X-Amz-Target")) {
+				v = strchr(r->headers[i].value, '.');
+				v = v ? v + 1 : r->headers[i].value;
+				n = strlen(v);
+			}
+	}
+	if (v && n)
+		snprintf(out, len, "%.*s", (int)n, v);
+	else
+		snprintf(out, len, "%s %s", r->method, r->path ? r->path : "/");
+	return out;
+}
+
+/* whether a request only reads: sending it twice changes nothing */
+static int request_is_read(const struct aws_request *r)
+{
+	const char *op = NULL;
+	char buf[128];
+	if (!strcmp(r->method, "GET") || !strcmp(r->method, "HEAD"))
+		return 1;
+	if (r->svc->proto == AWS_RESTXML)
+		return 0;
+	op = request_op(r, buf, sizeof buf);
+	for (int i = 0; read_prefixes[i]; i++)
+		if (!strncmp(op, read_prefixes[i], strlen(read_prefixes[i])))
+			return 1;
+	return 0;
+}
+
+/* counts the requests libcurl puts on the wire in one perform: the header blocks that
+ * start with the request line */
+struct wire {
+	const char *method;
+	int sends;
+};
+
+static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *ud)
+{
+	struct wire *w = ud;
+	size_t ml = strlen(w->method);
+	(void)h;
+	if (type == CURLINFO_HEADER_OUT && size > ml && !memcmp(data, w->method, ml) && data[ml] == ' ')
+		w->sends++;
+	return 0;
+}
+
+/* one attempt. returns 0 when an HTTP reply arrived (any status), or the CURLcode;
+ * *sends: how many times libcurl sent it */
 static CURLcode send_once(struct aws_client *c, struct aws_request *r, struct aws_response *resp,
-			  char **errtext)
+			  char **errtext, int *sends)
 {
 	char *base = r->url ? xstrdup(r->url) : aws_endpoint(c, r->svc);
 	struct buf host = BUF_INIT(0), basepath = BUF_INIT(0), path = BUF_INIT(0), url = BUF_INIT(0);
@@ -612,6 +687,7 @@ static CURLcode send_once(struct aws_client *c, struct aws_request *r, struct aw
 	resp->headers = jv_object();
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct progress pg = {c->call ? c->call->cancel : NULL};
+	struct wire wire = {r->method, 0};
 	curl_easy_setopt(h, CURLOPT_URL, url.data);
 	curl_easy_setopt(h, CURLOPT_HTTPHEADER, sl);
 	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
@@ -628,6 +704,15 @@ static CURLcode send_once(struct aws_client *c, struct aws_request *r, struct aw
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(h, CURLOPT_XFERINFODATA, &pg);
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	/* the debug callback sees what is sent; nothing is printed */
+	curl_easy_setopt(h, CURLOPT_DEBUGFUNCTION, on_debug);
+	curl_easy_setopt(h, CURLOPT_DEBUGDATA, &wire);
+	curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+	if (!request_is_read(r)) {
+		/* no silent re-send of a write: see the top of this file */
+		curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+	}
 	if (!strcmp(r->method, "HEAD")) {
 		curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
 	} else if (!strcmp(r->method, "GET")) {
@@ -638,6 +723,7 @@ static CURLcode send_once(struct aws_client *c, struct aws_request *r, struct aw
 		curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
 	}
 	rc = curl_easy_perform(h);
+	*sends = wire.sends;
 	if (rc == CURLE_OK) {
 		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &resp->status);
 	} else {
@@ -665,22 +751,33 @@ int aws_perform(struct aws_client *c, struct aws_request *r, struct aws_response
 		return -1;
 	if (c->have_creds < 0)
 		r->anonymous = 1;
+	char op[128];
+	request_op(r, op, sizeof op);
 	for (int attempt = 1;; attempt++) {
 		char *errtext = NULL, *code = NULL, *msg = NULL, *rid = NULL;
-		int transient;
+		int transient, sends = 0;
 		c->attempts_made++;
 		aws_response_release(resp);
-		CURLcode rc = send_once(c, r, resp, &errtext);
+		CURLcode rc = send_once(c, r, resp, &errtext, &sends);
+		char sent[96] = "";
+		if (sends > 1)
+			snprintf(sent, sizeof sent, " [sent %d times: libcurl re-sent it after a reused connection closed]", sends);
+		else if (sends == 0)
+			snprintf(sent, sizeof sent, " [not sent]");
 		if (rc == CURLE_OK && resp->status >= 200 && resp->status < 300) {
 			const char *h = jvx_str(resp->headers, "x-amzn-requestid");
 			if (!h)
 				h = jvx_str(resp->headers, "x-amz-request-id");
 			if (h)
 				resp->request_id = xstrdup(h);
+			logf_call(c, LOG_DEBUG, "attempt %d/%d: %s %s: HTTP %ld (request id %s)%s", attempt, attempts,
+				  r->svc->name, op, resp->status, h ? h : "none", sent);
 			return 0;
 		}
 		if (rc != CURLE_OK) {
 			if (c->call && action_cancelled(c->call)) {
+				logf_call(c, LOG_DEBUG, "attempt %d/%d: %s %s: cancelled%s", attempt, attempts,
+					  r->svc->name, op, sent);
 				*err = jvx_error("Cancelled", "%s %s cancelled", r->svc->name, r->method);
 				free(errtext);
 				return -1;
@@ -698,6 +795,9 @@ int aws_perform(struct aws_client *c, struct aws_request *r, struct aws_response
 		int past_deadline = transient && c->call && c->call->clock && c->call->deadline > 0 &&
 				    clock_now(c->call->clock) + delay >= c->call->deadline;
 		if (!transient || attempt >= attempts || past_deadline) {
+			logf_call(c, LOG_DEBUG, "attempt %d/%d: %s %s: %s: %s (request id %s)%s; %s", attempt, attempts,
+				  r->svc->name, op, code, msg, rid ? rid : "none", sent,
+				  !transient ? "not retried" : past_deadline ? "no retry past the step's deadline" : "gave up");
 			if (transient)
 				*err = jvx_error(code, "%s (request id %s; gave up after %d attempts)", msg,
 						 rid ? rid : "none", attempt);
@@ -713,8 +813,8 @@ int aws_perform(struct aws_client *c, struct aws_request *r, struct aws_response
 			free(errtext);
 			return -1;
 		}
-		logf_call(c, LOG_DEBUG, "%s: %s, retry %d/%d in %lld ms", r->svc->name, code, attempt,
-			  attempts - 1, (long long)delay);
+		logf_call(c, LOG_DEBUG, "attempt %d/%d: %s %s: %s: %s (request id %s)%s; retry in %lld ms", attempt,
+			  attempts, r->svc->name, op, code, msg, rid ? rid : "none", sent, (long long)delay);
 		free(code);
 		free(msg);
 		free(rid);

@@ -1,0 +1,123 @@
+# lib.sh — shared by the fault tests (sourced): `runbook sim serve` on an ephemeral
+# loopback port with a request log, `runbook run` against it, and the two counts every
+# fault test compares: requests the simulator received (its log) and attempts the run
+# journaled (the AWS transport logs each one at debug level, journal only:
+# "attempt N/M: SERVICE OPERATION: OUTCOME", "[sent K times ...]" when libcurl re-sent
+# a read itself, "[not sent]" when nothing reached the server).
+#   . "$(dirname "$0")/lib.sh" "$@"    # $1 the runbook binary, $2 this folder
+#   sim_start SCENARIO                 # sets EP, SIM_LOG; stopped at exit
+#   rb_run NAME RUNBOOK [ARGS...]      # sets RC, OUT, JOURNAL
+#   sim_requests SERVICE [OP]          # requests in the simulator's log
+#   journal_attempts SERVICE [OP]      # requests sent, by the journal
+#   journal_decided SERVICE [OP]       # attempts the retry loop made (one line each)
+#   check NAME EXPECTED ACTUAL; finish
+set -u
+RUNBOOK=${1:?usage: test RUNBOOK_BINARY TEST_DIR}
+case $RUNBOOK in /*) ;; *) RUNBOOK=$PWD/$RUNBOOK ;; esac
+HERE=${2:?usage: test RUNBOOK_BINARY TEST_DIR}
+TMP=$(mktemp -d /tmp/rb-faults.XXXXXX)
+SIM_PID=
+FAILS=0
+unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY AWS_ENDPOINT_URL AWS_PROFILE
+command -v jq >/dev/null 2>&1 || { echo "SKIP: no jq"; exit 77; }
+command -v curl >/dev/null 2>&1 || { echo "SKIP: no curl"; exit 77; }
+
+sim_stop() {
+	if [ -n "$SIM_PID" ]; then
+		kill "$SIM_PID" 2>/dev/null
+		wait "$SIM_PID" 2>/dev/null
+		local rc=$?
+		SIM_PID=
+		if [ $rc -ne 0 ]; then
+			echo "not ok - the simulator exited $rc on SIGTERM:"
+			tail -30 "$TMP/sim.err"
+			FAILS=$((FAILS + 1))
+		fi
+	fi
+}
+cleanup() {
+	local rc=$?
+	sim_stop
+	[ -n "${KEEP:-}" ] && echo "kept $TMP" || rm -rf "$TMP"
+	[ "$FAILS" -ne 0 ] && exit 1
+	exit $rc
+}
+trap cleanup EXIT
+
+sim_start() {
+	SIM_STARTS=$(( ${SIM_STARTS:-0} + 1 ))
+	SIM_LOG=$TMP/sim-$SIM_STARTS.log
+	"$RUNBOOK" sim serve --scenario "$1" --listen 127.0.0.1:0 --log "$SIM_LOG" \
+		>"$TMP/sim.out" 2>"$TMP/sim.err" &
+	SIM_PID=$!
+	local i
+	for i in $(seq 1 200); do
+		EP=$(head -n 1 "$TMP/sim.out" 2>/dev/null | grep -o 'http://127\.0\.0\.1:[0-9]*')
+		[ -n "$EP" ] && return 0
+		kill -0 "$SIM_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "FAIL: the simulator did not start:"
+	cat "$TMP/sim.err"
+	exit 1
+}
+
+# the world as the simulator sees it now
+sim_state() { curl -sf "$EP/_sim/state"; }
+
+# rb_run NAME RUNBOOK [ARGS...]: runbook run against the simulator
+rb_run() {
+	local name=$1 file=$2
+	shift 2
+	mkdir -p "$TMP/$name"
+	"$RUNBOOK" run "$file" -p "endpoint=$EP" --yes --state-dir "$TMP/$name/state" "$@" \
+		>"$TMP/$name/out" 2>"$TMP/$name/err"
+	RC=$?
+	OUT=$TMP/$name/out
+	JOURNAL=$(ls -d "$TMP/$name"/state/runs/*/journal.jsonl 2>/dev/null | head -n 1)
+	[ -n "$JOURNAL" ] || JOURNAL=/dev/null
+}
+
+# requests the simulator logged: "TIME SERVICE OP REQUEST-ID STATUS [CODE] [fault=K]"
+sim_requests() {
+	awk -v s="$1" -v o="${2:-}" '$2 == s && (o == "" || $3 == o) { n++ } END { print n + 0 }' "$SIM_LOG"
+}
+
+# attempts journaled by the AWS transport
+journal_attempts() {
+	jq -rs --arg s "$1" --arg o "${2:-}" '
+		[.[] | select(.event == "log") | .message
+		 | capture("^attempt [0-9]+/[0-9]+: (?<svc>[^ ]+) (?<op>[^:]+): ") as $a
+		 | select($a.svc == $s and ($o == "" or $a.op == $o))
+		 | if test("\\[not sent\\]") then 0
+		   elif test("\\[sent [0-9]+ times") then (capture("\\[sent (?<k>[0-9]+) times").k | tonumber)
+		   else 1 end] | add // 0' "$JOURNAL"
+}
+
+# attempts the transport's retry loop decided (a libcurl re-send is not one)
+journal_decided() {
+	jq -rs --arg s "$1" --arg o "${2:-}" '
+		[.[] | select(.event == "log") | .message
+		 | capture("^attempt [0-9]+/[0-9]+: (?<svc>[^ ]+) (?<op>[^:]+): ") as $a
+		 | select($a.svc == $s and ($o == "" or $a.op == $o))] | length' "$JOURNAL"
+}
+
+# check NAME EXPECTED ACTUAL
+check() {
+	if [ "$2" = "$3" ]; then
+		echo "ok - $1"
+	else
+		echo "not ok - $1: expected '$2', got '$3'"
+		FAILS=$((FAILS + 1))
+	fi
+}
+
+finish() {
+	sim_stop
+	if [ "$FAILS" -ne 0 ]; then
+		echo "$FAILS check(s) failed; simulator log (tail):"
+		tail -40 "$SIM_LOG" 2>/dev/null
+		exit 1
+	fi
+	exit 0
+}
