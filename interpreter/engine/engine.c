@@ -1107,6 +1107,47 @@ static jv timeout_error(struct engine *e, struct task *t)
 	return jv_invalid();
 }
 
+/* The next poll of a wait whose last poll did not end it: a wait_poll event (with the
+ * error when the poll was missed), then the wake-up, or the failure when the run
+ * aborts or the wait's or step's time is up. missed: the poll's error (consumed), or
+ * jv_invalid() when the poll answered and `until` was false. */
+static void wait_next_poll(struct engine *e, struct task *t, struct job *j, int64_t now, jv missed)
+{
+	const struct rb_wait *w = &t->step->wait;
+	int64_t limit = t->wait_deadline;
+	if (t->deadline && (!limit || t->deadline < limit))
+		limit = t->deadline;
+	int64_t iv = next_poll_interval(t, now);
+	jv ev = ev_new(e, "wait_poll", t->qid);
+	ev = jv_object_set(ev, jv_string("poll"), jv_number(t->polls));
+	ev = jv_object_set(ev, jv_string("next_ms"), jv_number((double)iv));
+	ev = jv_object_set(ev, jv_string("elapsed_ms"), jv_number((double)(now - t->started)));
+	if (jv_is_valid(missed)) {
+		ev = jv_object_set(ev, jv_string("missed"), jv_true());
+		ev = jv_object_set(ev, jv_string("error"), missed);
+	}
+	emit(e, ev, 0);
+	if (e->aborting) {
+		task_finish(e, t, ST_FAILED, err_obj("aborted", "wait '%s' stopped by the abort after %d polls", t->qid, t->polls), jv_copy(j->out), jv_null());
+		return;
+	}
+	if (limit && now >= limit) {
+		char d[64];
+		dur_format(now - t->started, d, sizeof(d));
+		task_finish(e, t, ST_FAILED, err_obj("timeout", "wait '%s' timed out after %s (%d polls): %s never held",
+						      t->qid, d, t->polls, exprset_text(e->set, w->until)), jv_copy(j->out), jv_null());
+		return;
+	}
+	t->wake_at = now + iv;
+	if (limit && t->wake_at > limit)
+		t->wake_at = limit;
+}
+
+/* A poll that failed transiently (throttled, 5xx, reset, timed out: the action says
+ * `transient` once its own retries are spent) is a missed poll, not the wait's end:
+ * a long restore must not be rolled back because its API was busy for a minute. Only
+ * the wait's timeout, the step's, fail_if, or an error that is not transient (access
+ * denied, not found) fail it. */
 static void wait_result(struct engine *e, struct task *t, struct job *j)
 {
 	const struct rb_wait *w = &t->step->wait;
@@ -1125,6 +1166,10 @@ static void wait_result(struct engine *e, struct task *t, struct job *j)
 			dur_format(now - t->started, d, sizeof(d));
 			task_finish(e, t, ST_FAILED, err_obj("timeout", "wait '%s' timed out after %s (%d polls)", t->qid, d, t->polls),
 				    jv_copy(j->out), jv_null());
+			return;
+		}
+		if (jv_get_kind(j->out) == JV_KIND_OBJECT && jvx_bool(j->out, "transient", 0) && !e->aborting) {
+			wait_next_poll(e, t, j, now, jv_copy(j->out));
 			return;
 		}
 		fail_or_retry(e, t, jv_copy(j->out), jv_null());
@@ -1165,29 +1210,7 @@ static void wait_result(struct engine *e, struct task *t, struct job *j)
 		return;
 	}
 	t->last_false = now;
-	int64_t limit = t->wait_deadline;
-	if (t->deadline && (!limit || t->deadline < limit))
-		limit = t->deadline;
-	int64_t iv = next_poll_interval(t, now);
-	jv ev = ev_new(e, "wait_poll", t->qid);
-	ev = jv_object_set(ev, jv_string("poll"), jv_number(t->polls));
-	ev = jv_object_set(ev, jv_string("next_ms"), jv_number((double)iv));
-	ev = jv_object_set(ev, jv_string("elapsed_ms"), jv_number((double)(now - t->started)));
-	emit(e, ev, 0);
-	if (e->aborting) {
-		task_finish(e, t, ST_FAILED, err_obj("aborted", "wait '%s' stopped by the abort after %d polls", t->qid, t->polls), jv_copy(j->out), jv_null());
-		return;
-	}
-	if (limit && now >= limit) {
-		char d[64];
-		dur_format(now - t->started, d, sizeof(d));
-		task_finish(e, t, ST_FAILED, err_obj("timeout", "wait '%s' timed out after %s (%d polls): %s never held",
-						      t->qid, d, t->polls, exprset_text(e->set, w->until)), jv_copy(j->out), jv_null());
-		return;
-	}
-	t->wake_at = now + iv;
-	if (limit && t->wake_at > limit)
-		t->wake_at = limit;
+	wait_next_poll(e, t, j, now, jv_invalid());
 }
 
 static void action_result(struct engine *e, struct task *t, struct job *j)

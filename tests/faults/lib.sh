@@ -115,8 +115,9 @@ check() {
 finish() {
 	sim_stop
 	if [ "$FAILS" -ne 0 ]; then
-		echo "$FAILS check(s) failed; simulator log (tail):"
-		tail -40 "$SIM_LOG" 2>/dev/null
+		echo "$FAILS check(s) failed"
+		[ -n "${SIM_LOG:-}" ] && echo "simulator log (tail):"
+		tail -40 "${SIM_LOG:-/dev/null}"
 		exit 1
 	fi
 	exit 0
