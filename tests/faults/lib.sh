@@ -10,6 +10,8 @@
 #   sim_requests SERVICE [OP]          # requests in the simulator's log
 #   journal_attempts SERVICE [OP]      # requests sent, by the journal
 #   journal_decided SERVICE [OP]       # attempts the retry loop made (one line each)
+# OP is an extended regular expression matched against the whole operation name (the
+# simulator names S3 operations, the journal says METHOD /PATH).
 #   check NAME EXPECTED ACTUAL; finish
 set -u
 RUNBOOK=${1:?usage: test RUNBOOK_BINARY TEST_DIR}
@@ -80,15 +82,15 @@ rb_run() {
 
 # requests the simulator logged: "TIME SERVICE OP REQUEST-ID STATUS [CODE] [fault=K]"
 sim_requests() {
-	awk -v s="$1" -v o="${2:-}" '$2 == s && (o == "" || $3 == o) { n++ } END { print n + 0 }' "$SIM_LOG"
+	awk -v s="$1" -v o="^(${2:-.*})$" '$2 == s && $3 ~ o { n++ } END { print n + 0 }' "$SIM_LOG"
 }
 
 # attempts journaled by the AWS transport
 journal_attempts() {
-	jq -rs --arg s "$1" --arg o "${2:-}" '
+	jq -rs --arg s "$1" --arg o "${2:-.*}" '
 		[.[] | select(.event == "log") | .message
 		 | capture("^attempt [0-9]+/[0-9]+: (?<svc>[^ ]+) (?<op>[^:]+): ") as $a
-		 | select($a.svc == $s and ($o == "" or $a.op == $o))
+		 | select($a.svc == $s and ($a.op | test("^(" + $o + ")$")))
 		 | if test("\\[not sent\\]") then 0
 		   elif test("\\[sent [0-9]+ times") then (capture("\\[sent (?<k>[0-9]+) times").k | tonumber)
 		   else 1 end] | add // 0' "$JOURNAL"
@@ -96,10 +98,10 @@ journal_attempts() {
 
 # attempts the transport's retry loop decided (a libcurl re-send is not one)
 journal_decided() {
-	jq -rs --arg s "$1" --arg o "${2:-}" '
+	jq -rs --arg s "$1" --arg o "${2:-.*}" '
 		[.[] | select(.event == "log") | .message
 		 | capture("^attempt [0-9]+/[0-9]+: (?<svc>[^ ]+) (?<op>[^:]+): ") as $a
-		 | select($a.svc == $s and ($o == "" or $a.op == $o))] | length' "$JOURNAL"
+		 | select($a.svc == $s and ($a.op | test("^(" + $o + ")$")))] | length' "$JOURNAL"
 }
 
 # check NAME EXPECTED ACTUAL
