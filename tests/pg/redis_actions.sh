@@ -216,6 +216,14 @@ drv --connections "$TC" redis.ping '{"connection": "untrusted"}'
 check "TLS refuses an untrusted certificate" '.ok == false and .error.code == "TlsError" and (.error.message | contains("certificate"))'
 drv --connections "$TC" redis.ping '{"connection": "insecure"}'
 check "tls_insecure skips verification" '.ok'
+check_sh "tls_insecure is warned about (a log event)" \
+	grep -q "redis (connection 'insecure', 127.0.0.1:$TP): tls_insecure: the server's certificate is not checked" "${TMPDIR:-/tmp}/dbdrv.$$.err"
+drv --connections "$TC" redis.compare '{"source": "insecure", "target": "insecure"}'
+check_sh "warn once: one warning for two tls_insecure connections" \
+	test "$(grep -c 'tls_insecure: the server' "${TMPDIR:-/tmp}/dbdrv.$$.err")" = 1
+drv --connections "$TC" redis.ping '{"connection": "tls"}'
+check_sh "no warning when the certificate is checked" \
+	test "$(grep -c 'tls_insecure' "${TMPDIR:-/tmp}/dbdrv.$$.err")" = 0
 drv --connections "$TC" --deadline-ms 3000 redis.ping '{"connection": "plain"}'
 check "plain text to a TLS port fails within the deadline" '.ok == false'
 

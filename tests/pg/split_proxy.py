@@ -1,9 +1,10 @@
 #!/usr/bin/python3
-"""split_proxy.py PGPORT [PAUSE_MS] — a loopback TCP proxy to PostgreSQL that forwards the
-server's replies one protocol message at a time and pauses PAUSE_MS (default 300) after
-each ErrorResponse ('E'). A cancelled query's error result then reaches the client well
+"""split_proxy.py PGPORT [PAUSE_MS [BIND]] — a TCP proxy to PostgreSQL on 127.0.0.1 that
+listens on BIND (default 127.0.0.1), forwards the server's replies one protocol message at
+a time and pauses PAUSE_MS (default 300) after each ErrorResponse ('E'). A cancelled query's error result then reaches the client well
 before its ReadyForQuery, every time: the interleaving that made the cancel path of
 pg_conn.c report "did not stop the query" and leak its first error only now and then.
+With a BIND that is not loopback it stands for a remote server (tests/pg/pg_tls.sh).
 Prints the proxy's port, then serves until killed. Needs sslmode=disable (no SSLRequest)."""
 import socket
 import struct
@@ -73,7 +74,7 @@ def serve(c):
 
 ls = socket.socket()
 ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-ls.bind(("127.0.0.1", 0))
+ls.bind((sys.argv[3] if len(sys.argv) > 3 else "127.0.0.1", 0))
 ls.listen(16)
 print(ls.getsockname()[1], flush=True)
 sys.stdout.close()

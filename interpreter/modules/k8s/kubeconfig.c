@@ -10,6 +10,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <openssl/evp.h>
@@ -418,6 +419,13 @@ int k8s_conn_load(struct action_call *call, struct k8s_conn *c, jv *err)
 	if (jvx_bool(clc, "insecure-skip-tls-verify", 0)) {
 		*err = jvx_error("KubeconfigError", "cluster '%s' sets insecure-skip-tls-verify: runbook always "
 				 "verifies TLS (give the cluster's certificate-authority instead)", clname);
+		goto out2;
+	}
+	if (strncasecmp(server, "https://", 8)) {
+		/* a token or client key over plain HTTP is anyone's on the path */
+		*err = jvx_error("KubeconfigError", "cluster '%s' has server '%s': runbook talks to a "
+				 "Kubernetes API only over TLS, its credentials would cross the network in clear "
+				 "(give the cluster's https:// address and certificate-authority)", clname, server);
 		goto out2;
 	}
 	c->server = xstrdup(server);

@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -222,4 +224,27 @@ char *dbmod_num_text(double d, char *buf, size_t size)
 			break;
 	}
 	return buf;
+}
+
+void dbmod_warn_once(struct action_call *call, const char *key, const char *fmt, ...)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static char *seen[64];          /* past the cap, warnings repeat */
+	char msg[1024];
+	va_list ap;
+	int i, fresh = 1;
+
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < 64 && seen[i]; i++)
+		if (!strcmp(seen[i], key))
+			fresh = 0;
+	if (fresh && i < 64)
+		seen[i] = xstrdup(key);
+	pthread_mutex_unlock(&lock);
+	if (!fresh)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	action_log(call, LOG_WARN, "%s", msg);
 }

@@ -36,6 +36,11 @@ jv dbmod_connection(struct action_call *call, const char *module, const char *na
 /* the error for an unknown connection name, with a did-you-mean */
 jv dbmod_unknown_connection(struct action_call *call, const char *module, const char *name);
 
+/* a warning (a log event of the call) once per process and key, e.g. "pg:NAME@HOST":
+ * advice about an insecure connection is seen once, not at every step */
+void dbmod_warn_once(struct action_call *call, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* shortest text of a number that reads back as the same double; integral values
  * without exponent ("3", "1700000000", "3.99") */
 char *dbmod_num_text(double d, char *buf, size_t size);

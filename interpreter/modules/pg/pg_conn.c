@@ -2,6 +2,7 @@
  * (see pg_priv.h). Every wait polls in slices so a step's deadline and Ctrl-C are
  * honoured; a query past its deadline is cancelled on the server (PQcancel).
  */
+#include <arpa/inet.h>
 #include <math.h>
 #include <poll.h>
 #include <stdio.h>
@@ -59,6 +60,23 @@ jv pgx_error(struct pgx *x, const PGresult *r)
 		err = jv_object_set(err, jv_string("transient"), jv_true());
 	free(text);
 	return err;
+}
+
+/* whether the connection goes to this machine: a Unix socket or a loopback address */
+static int pg_conn_is_local(PGconn *conn)
+{
+	const char *a = PQhostaddr(conn), *h = PQhost(conn);
+	unsigned char ip[16];
+
+	if (a && *a) {
+		if (inet_pton(AF_INET, a, ip) == 1)
+			return ip[0] == 127;
+		if (inet_pton(AF_INET6, a, ip) == 1)
+			return !memcmp(ip, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) ||
+			       (!memcmp(ip, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) && ip[12] == 127);
+		return 0;
+	}
+	return !h || !*h || h[0] == '/' || h[0] == '@' || !strcmp(h, "localhost");
 }
 
 int pgx_open(struct pgx *x, struct action_call *call, const char *name, jv *err)
@@ -144,6 +162,14 @@ int pgx_open(struct pgx *x, struct action_call *call, const char *name, jv *err)
 	}
 	if (call->redact && PQpass(x->conn) && *PQpass(x->conn))
 		redact_add(call->redact, PQpass(x->conn));
+	if (!PQsslInUse(x->conn) && !pg_conn_is_local(x->conn)) {
+		char key[512];
+		snprintf(key, sizeof(key), "pg:%s@%s:%s", name, PQhost(x->conn), PQport(x->conn));
+		dbmod_warn_once(call, key, "postgres (connection '%s'): no TLS to %s:%s, not this machine: "
+				"passwords and data cross the network readable by anyone on the path; "
+				"set sslmode=verify-full (with sslrootcert) in its conninfo",
+				name, PQhost(x->conn), PQport(x->conn));
+	}
 	if (pgx_do(x, "SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres';"
 		   " SET TimeZone = 'UTC'; SET extra_float_digits = 3; SET bytea_output = 'hex'", err) < 0)
 		goto out;

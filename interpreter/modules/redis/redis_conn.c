@@ -101,6 +101,11 @@ static int rconn_tls(struct rconn *c, jv conf, const char *host, int64_t deadlin
 	}
 	SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
 	if (insecure) {
+		char once[512];
+		snprintf(once, sizeof(once), "redis:%s@%s", c->name, c->where);
+		dbmod_warn_once(c->call, once, "redis (connection '%s', %s): tls_insecure: the server's "
+				"certificate is not checked, so anyone on the path can read and change the "
+				"traffic, the password included; give tls_ca instead", c->name, c->where);
 		SSL_CTX_set_verify(c->ctx, SSL_VERIFY_NONE, NULL);
 	} else {
 		SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
