@@ -1200,7 +1200,7 @@ static const struct action_desc k8s_actions[] = {
 };
 
 static const struct action_arg k8s_conn_args[] = {
-	{ "kubeconfig", ARG_STRING, 0, NULL, "kubeconfig file(s), colon-separated (default: KUBECONFIG, ~/.kube/config, in-cluster)" },
+	{ "kubeconfig", ARG_STRING, 0, NULL, "kubeconfig file(s), colon-separated (default: KUBECONFIG, ~/.kube/config, in-cluster); servers must be https://, insecure-skip-tls-verify is refused" },
 	{ "context", ARG_STRING, 0, NULL, "context (default: the kubeconfig's current-context)" },
 	{ "namespace", ARG_STRING, 0, NULL, "namespace (default: the context's, else default)" },
 	{ NULL, 0, 0, NULL, NULL },

@@ -145,7 +145,7 @@ static const struct action_desc pg_actions[] = {
 
 static const struct action_arg pg_conn_args[] = {
 	{ "conninfo", ARG_STRING, ARG_REQUIRED, NULL,
-	  "libpq conninfo or URI (host=... dbname=... sslmode=...); its password is redacted" },
+	  "libpq conninfo or URI (host=... dbname=... sslmode=...); its password is redacted; no TLS to another machine is warned about once" },
 	PG_ARGS_END,
 };
 

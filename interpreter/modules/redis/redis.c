@@ -129,7 +129,7 @@ static const struct action_arg redis_conn_args[] = {
 	{ "tls_server_name", ARG_STRING, 0, NULL, "name checked in the certificate and sent as SNI (default: host)" },
 	{ "tls_cert", ARG_STRING, 0, NULL, "client certificate file (PEM), when the server asks for one" },
 	{ "tls_key", ARG_STRING, 0, NULL, "client key file (PEM)" },
-	{ "tls_insecure", ARG_BOOL, 0, "false", "do not verify the server certificate" },
+	{ "tls_insecure", ARG_BOOL, 0, "false", "do not verify the server certificate (warned about once; give tls_ca instead)" },
 	{ "connect_timeout", ARG_DURATION, 0, "\"10s\"", "bound on connecting" },
 	R_ARGS_END,
 };
