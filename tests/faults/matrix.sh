@@ -3,8 +3,9 @@
 # elasticache, s3, secretsmanager): its small restore runbook (matrix/SERVICE.yaml)
 # against `runbook sim serve` with its world (matrix/SERVICE-world.yaml) and, in turn,
 # throttling, 5xx, connection resets and latency injected on the service (the first two
-# calls of its main write, then 40% of every call), and once a write that keeps failing
-# (its retries run out). Every run must end correct (exit 0, the world as asked) or
+# calls of its main write, the first two of a read made later, and the first call of
+# any other operation: counts, not rates, so that the runs do not depend on timing), and
+# once a write that keeps failing (its retries run out). Every run must end correct (exit 0, the world as asked) or
 # fully rolled back (exit 1, the world as before); the transport's retries are bounded
 # (at most 5 attempts a call); every request the simulator received is an attempt the
 # run journaled, and every write request was the retry loop's decision (libcurl never
@@ -13,11 +14,11 @@
 SVC=${3:?usage: matrix.sh RUNBOOK DIR SERVICE}
 M=$HERE/matrix
 
-# per service: the main write (simulator op), the write made to fail for good, the
+# per service: the main write (simulator op), a later read, the op made to fail for good, the
 # journal's names of the writes and the simulator's, and the world when correct
 case $SVC in
 rds)
-	MAIN=RestoreDBInstanceFromDBSnapshot LATE=AddTagsToResource
+	MAIN=RestoreDBInstanceFromDBSnapshot READ=DescribeDBInstances LATE=AddTagsToResource
 	JWRITES='RestoreDBInstanceFromDBSnapshot|AddTagsToResource|DeleteDBInstance'
 	SWRITES=$JWRITES
 	CORRECT='[.rds.instances[] | select(.DBInstanceIdentifier == "shop-restored" and .DBInstanceStatus == "available"
@@ -25,14 +26,14 @@ rds)
 	# a deleted instance stays listed as "deleted"
 	BEFORE='del(.now) | .rds.instances |= map(select(.DBInstanceStatus != "deleted"))' ;;
 elasticache)
-	MAIN=CreateReplicationGroup LATE=CreateSnapshot
+	MAIN=CreateReplicationGroup READ=DescribeReplicationGroups LATE=CreateSnapshot
 	JWRITES='CreateReplicationGroup|CreateSnapshot|DeleteReplicationGroup'
 	SWRITES=$JWRITES
 	CORRECT='([.elasticache.replication_groups[] | select(.ReplicationGroupId == "sessions-restored" and .Status == "available")] | length == 1)
 		 and ([.elasticache.snapshots[] | select(.SnapshotName == "sessions-restored-check")] | length == 1)'
 	BEFORE='del(.now) | .elasticache.replication_groups |= map(select(.Status != "deleted"))' ;;
 s3)
-	MAIN=DeleteObject LATE=DeleteObject
+	MAIN=DeleteObject READ=GetObject LATE=DeleteObject
 	JWRITES='(PUT|DELETE|POST) .*' SWRITES='DeleteObject|CopyObject|PutObject'
 	CORRECT='[.s3[] | select(.Name == "docs") | .Versions[]] as $v
 		 | ($v | map(select(.Key == "report.csv")) | max_by(.LastModified) | .DeleteMarker | not)
@@ -40,7 +41,7 @@ s3)
 		      == ($v | map(select(.VersionId == "good-1")) | .[0].ETag))'
 	BEFORE='del(.now)' ;;
 secretsmanager)
-	MAIN=PutSecretValue LATE=GetSecretValue
+	MAIN=PutSecretValue READ=GetSecretValue LATE=GetSecretValue
 	JWRITES='PutSecretValue|UpdateSecretVersionStage' SWRITES=$JWRITES
 	CORRECT='[.secrets[] | select(.Name == "prod/db") | .Versions[] | select(.VersionStages | index("AWSCURRENT"))]
 		 | length == 1 and .[0].VersionId != "v-1"'
@@ -57,7 +58,6 @@ cell() {
 	shift
 	{
 		cat "$M/$SVC-world.yaml"
-		echo "seed: 7"
 		echo "faults:"
 		local r
 		for r in "$@"; do echo "  - $r"; done
@@ -88,16 +88,19 @@ cell() {
 	echo "# $name: exit $RC, $(sim_requests "$SVC") requests, $FIRED faults"
 }
 
-fired() { check "$1: the fault was injected" true "$([ "$FIRED" -ge 1 ] && echo true || echo false)"; }
-cell "$SVC-throttle" "{service: $SVC, operation: $MAIN, kind: throttle, count: 2}" "{service: $SVC, kind: throttle, rate: 0.4}"
-fired "$SVC-throttle"
-cell "$SVC-5xx" "{service: $SVC, operation: $MAIN, kind: 5xx, status: 503, count: 2}" "{service: $SVC, kind: 5xx, rate: 0.4}"
-fired "$SVC-5xx"
-cell "$SVC-reset" "{service: $SVC, operation: $MAIN, kind: reset, count: 2}" "{service: $SVC, kind: reset, rate: 0.4}"
-fired "$SVC-reset"
-cell "$SVC-latency" "{service: $SVC, operation: $MAIN, kind: latency, latency: 300ms, count: 2}" "{service: $SVC, kind: latency, latency: 100ms, rate: 0.4}"
-fired "$SVC-latency"
-# retries run out on a write: the run fails and undoes what it did
+fired() { check "$1: the fault was injected" true "$([ "$FIRED" -ge 2 ] && echo true || echo "false ($FIRED)")"; }
+for kind in throttle 5xx reset latency; do
+	case $kind in
+	5xx) x=", status: 503" ;;
+	latency) x=", latency: 200ms" ;;
+	*) x= ;;
+	esac
+	cell "$SVC-$kind" "{service: $SVC, operation: $MAIN, kind: $kind$x, count: 2}" \
+		"{service: $SVC, operation: $READ, kind: $kind$x, count: 2}" "{service: $SVC, kind: $kind$x, count: 1}"
+	fired "$SVC-$kind"
+	check "$SVC-$kind: the retries carried the run" 0 "$RC"
+done
+# retries run out on a later call: the run fails and undoes what it did
 cell "$SVC-exhausted" "{service: $SVC, operation: $LATE, kind: 5xx, count: 100}"
 check "$SVC-exhausted: the run failed and rolled back" 1 "$RC"
 finish
