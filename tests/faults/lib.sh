@@ -49,12 +49,15 @@ trap cleanup EXIT
 sim_start() {
 	SIM_STARTS=$(( ${SIM_STARTS:-0} + 1 ))
 	SIM_LOG=$TMP/sim-$SIM_STARTS.log
+	# a file per start: reading a reused one could find the last simulator's address
+	# before the new process has truncated it
+	local so=$TMP/sim-$SIM_STARTS.out
 	"$RUNBOOK" sim serve --scenario "$1" --listen 127.0.0.1:0 --log "$SIM_LOG" \
-		>"$TMP/sim.out" 2>"$TMP/sim.err" &
+		>"$so" 2>"$TMP/sim.err" &
 	SIM_PID=$!
 	local i
 	for i in $(seq 1 200); do
-		EP=$(head -n 1 "$TMP/sim.out" 2>/dev/null | grep -o 'http://127\.0\.0\.1:[0-9]*')
+		EP=$(head -n 1 "$so" 2>/dev/null | grep -o 'http://127\.0\.0\.1:[0-9]*')
 		[ -n "$EP" ] && return 0
 		kill -0 "$SIM_PID" 2>/dev/null || break
 		sleep 0.05
@@ -65,7 +68,7 @@ sim_start() {
 }
 
 # the world as the simulator sees it now
-sim_state() { curl -sf "$EP/_sim/state"; }
+sim_state() { curl -sf "$EP/_sim/state" || echo '{"error": "the simulator did not answer /_sim/state"}'; }
 
 # rb_run NAME RUNBOOK [ARGS...]: runbook run against the simulator
 rb_run() {

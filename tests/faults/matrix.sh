@@ -67,6 +67,8 @@ cell() {
 	before=$(sim_state | jq -cS "$BEFORE")
 	rb_run "$name" "$M/$SVC.yaml"
 	after=$(sim_state)
+	check "$name: the simulator answered before and after" "" "$(jq -r '.error // empty' <<<"$after")$(grep -o 'did not answer' <<<"$before")"
+	check "$name: the run talked to this simulator" true "$([ "$(sim_requests "$SVC")" -gt 0 ] && echo true || echo false)"
 	case $RC in
 	0)
 		check "$name: exit 0 and the world is as asked" true "$(jq "$CORRECT" <<<"$after")" ;;
