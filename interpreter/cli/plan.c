@@ -299,7 +299,9 @@ int cmd_plan(int argc, char **argv)
 		cli_print_diags(&dl);
 		goto out;
 	}
-	rd = redact_new();
+	rd = cli_redactor_new();
+	if (cli_params_secret(&raw, l.rb) < 0)
+		goto out;
 	values = params_resolve(l.rb, jv_copy(raw), rd, &dl);
 	if (!jv_is_valid(values) || dl.nerrors) {
 		cli_print_diags(&dl);

@@ -107,7 +107,9 @@ int cmd_resume(int argc, char **argv)
 		cli_error("cannot initialise the action modules");
 		goto out;
 	}
-	redact = redact_new();
+	redact = cli_redactor_new();
+	if (cli_params_secret_for_run(&raw, cli_state_dir(state_opt), argv[optind]) < 0)
+		goto out;
 	clock = clock_new(CLOCK_REAL, 0, 0);
 	int tty = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
 	struct engine_opts o = {

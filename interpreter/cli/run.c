@@ -134,7 +134,9 @@ int cmd_run(int argc, char **argv)
 			goto out;
 		}
 	}
-	redact = redact_new();
+	redact = cli_redactor_new();
+	if (cli_params_secret(&raw, ld.rb) < 0)
+		goto out;
 	params = params_resolve(ld.rb, jv_copy(raw), redact, &dl);
 	if (!jv_is_valid(params)) {
 		cli_print_diags(&dl);
