@@ -1,5 +1,6 @@
 /* redact.c — secret taint by value (see redact.h) */
 #include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 #include <openssl/evp.h>
 #include "buf.h"
@@ -11,7 +12,15 @@ struct redactor {
 	char **secrets;          /* every form; longest first, so a secret inside another is masked whole */
 	char **decoys;           /* decoys[i]: same length as secrets[i] (redact_decoy) */
 	int n, alloc, dalloc;
+	/* a bit per hash of every string's first REDACT_MIN bytes: a text with no
+	 * position whose bit is set holds no secret (one pass instead of one per string) */
+	uint64_t first[1024];
 };
+
+static unsigned first_hash(const unsigned char *p)
+{
+	return ((unsigned)p[0] * 31u * 31u + (unsigned)p[1] * 31u + (unsigned)p[2]) & 0xffffu;
+}
 
 static struct redactor *current;
 
@@ -97,6 +106,8 @@ static void add_one(struct redactor *r, const char *v)
 	r->secrets[pos] = xstrdup(v);
 	r->decoys[pos] = make_decoy(v);
 	r->n++;
+	unsigned h = first_hash((const unsigned char *)v);
+	r->first[h >> 6] |= (uint64_t)1 << (h & 63);
 }
 
 struct forms {
@@ -254,13 +265,16 @@ int redact_has(struct redactor *r, const char *value)
 
 /* ---- masking -------------------------------------------------------------------- */
 
+static int touches_str(struct redactor *r, const char *s);
+
 char *redact_str(struct redactor *r, const char *s)
 {
 	if (!r)
 		return xstrdup(s);
 	pthread_mutex_lock(&r->lock);
 	char *cur = xstrdup(s);
-	for (int i = 0; i < r->n; i++) {
+	int any = touches_str(r, s);
+	for (int i = 0; any && i < r->n; i++) {
 		const char *sec = r->secrets[i];
 		size_t sl = strlen(sec);
 		if (!strstr(cur, sec))
@@ -331,7 +345,8 @@ static jv decoy_string(struct redactor *r, jv s, int *hits)
 	int len = jv_string_length_bytes(jv_copy(s));
 	char *cur = NULL;
 	pthread_mutex_lock(&r->lock);
-	for (int i = 0; i < r->n; i++) {
+	int any = touches_str(r, t);
+	for (int i = 0; any && i < r->n; i++) {
 		const char *sec = r->secrets[i];
 		size_t sl = strlen(sec);
 		char *hit = strstr(cur ? cur : t, sec);
@@ -367,11 +382,20 @@ jv redact_decoy(struct redactor *r, jv v, int *hits)
 	return map_strings(v, decoy_string, r, hits);
 }
 
+/* lock held */
 static int touches_str(struct redactor *r, const char *s)
 {
-	for (int i = 0; i < r->n; i++)
-		if (strstr(s, r->secrets[i]))
-			return 1;
+	const unsigned char *p = (const unsigned char *)s;
+	if (!p[0] || !p[1])
+		return 0;
+	for (; p[2]; p++) {
+		unsigned h = first_hash(p);
+		if (!(r->first[h >> 6] & ((uint64_t)1 << (h & 63))))
+			continue;
+		for (int i = 0; i < r->n; i++)
+			if (r->secrets[i][0] == (char)p[0] && !strncmp((const char *)p, r->secrets[i], strlen(r->secrets[i])))
+				return 1;
+	}
 	return 0;
 }
 
