@@ -199,17 +199,18 @@ static char *prompt_secret(const char *name)
 	int have = tcgetattr(STDIN_FILENO, &old) == 0;
 	char *line = NULL;
 	size_t cap = 0;
-	fprintf(stderr, "runbook: secret param '%s' (not echoed): ", name);
-	fflush(stderr);
+	/* echo off before the prompt shows: what is typed after it is never echoed */
 	if (have) {
 		quiet = old;
 		quiet.c_lflag &= (tcflag_t)~ECHO;
 		quiet.c_lflag |= ECHONL;
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+		tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
 	}
+	fprintf(stderr, "runbook: secret param '%s' (not echoed): ", name);
+	fflush(stderr);
 	ssize_t n = getline(&line, &cap, stdin);
 	if (have)
-		tcsetattr(STDIN_FILENO, TCSAFLUSH, &old);
+		tcsetattr(STDIN_FILENO, TCSANOW, &old);
 	if (n < 0) {
 		fputc('\n', stderr);
 		free(line);
