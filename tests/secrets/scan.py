@@ -115,9 +115,11 @@ def main(argv):
                     if allowed:
                         continue
                     hits += 1
+                    # where, not what: the report itself must not carry the secret
                     at = data.find(form)
-                    print("HIT %s: seed %r as %s: ...%r..." % (f, seed[:4] + "…", name,
-                          data[max(0, at - 20):at + len(form) + 20]))
+                    line = data.count(b"\n", 0, at) + 1
+                    print("HIT %s:%d: seed #%d as %s (%d bytes at offset %d)" % (f, line, seeds.index(seed) + 1,
+                          name, len(form), at))
     print("scan: %d files, %d seeds, %d forms each at most, %d hits" % (scanned, len(seeds),
           max((len(forms(s)) for s in seeds), default=0), hits))
     return 1 if hits else 0
