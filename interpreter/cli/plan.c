@@ -22,12 +22,16 @@ static const char usage[] =
 	"that can run in parallel; the steps that would change something; and the projected\n"
 	"duration of the critical path (from the actions' typical durations).\n"
 	"\n"
-	"  -p, --param K=V     a param value (repeatable; wins over --params-file)\n"
+	"  -p, --param K=V     a param value (repeatable; wins over --params-file);\n"
+	"                      K@FILE: the value is FILE's content\n"
 	"  --params-file F     params from a YAML or JSON map\n"
 	"  --format text|json  output format (default text); json is the plan as data\n"
 	"  --state-dir DIR     accepted for symmetry with the other commands (unused)\n"
 	"\n"
-	"Secret params are shown as ***. Exit status: 0, or 2 on invalid input or usage.\n";
+	"Secret params are shown as ***. Exit status: 0, or 2 on invalid input or usage.\n"
+	"Secret params: -p K@FILE reads the value from FILE; RUNBOOK_PARAM_K (K in upper case)\n"
+	"in the environment gives it too; a terminal prompts (without echo) for a required one\n"
+	"still missing. With -p K=V every user of the machine sees it (ps): runbook warns.\n";
 
 enum plan_fmt { FMT_TEXT, FMT_JSON };
 
