@@ -221,7 +221,7 @@ static char *prompt_secret(const char *name)
 	return line;
 }
 
-int cli_params_secret(jv *raw, const struct runbook *rb)
+int cli_params_secret(jv *raw, const struct runbook *rb, unsigned flags)
 {
 	if (jv_get_kind(*raw) != JV_KIND_OBJECT) {
 		jv_free(*raw);
@@ -232,7 +232,7 @@ int cli_params_secret(jv *raw, const struct runbook *rb)
 		if (!(p->flags & PARAM_SECRET))
 			continue;
 		char *env = param_env_name(p->name);
-		for (int k = 0; k < ncmdline_keys; k++)
+		for (int k = 0; (flags & CLI_SECRET_WARN) && k < ncmdline_keys; k++)
 			if (!strcmp(cmdline_keys[k], p->name)) {
 				fprintf(stderr, "runbook: warning: secret param '%s' given on the command line, where "
 					"other users see it (ps, /proc); use %s, -p %s@FILE or the prompt\n",
@@ -244,7 +244,7 @@ int cli_params_secret(jv *raw, const struct runbook *rb)
 			*raw = jv_object_set(*raw, jv_string(p->name), jv_string(v));
 		free(env);
 		if (jvx_has(*raw, p->name) || !(p->flags & PARAM_REQUIRED) || jv_is_valid(p->def) ||
-		    !isatty(STDIN_FILENO))
+		    !(flags & CLI_SECRET_PROMPT) || !isatty(STDIN_FILENO))
 			continue;
 		char *line = prompt_secret(p->name);
 		if (!line)
@@ -269,7 +269,7 @@ int cli_params_secret_for_run(jv *raw, const char *state_dir, const char *run_id
 	loader_init(&ld, cli_search_path());
 	struct runbook *rb = runbook_load(&ld, path, &dl);
 	if (rb) {
-		rc = cli_params_secret(raw, rb);
+		rc = cli_params_secret(raw, rb, CLI_SECRET_WARN | CLI_SECRET_PROMPT);
 		runbook_free(rb);
 	}
 	loader_release(&ld);

@@ -28,10 +28,8 @@ static const char usage[] =
 	"  --format text|json  output format (default text); json is the plan as data\n"
 	"  --state-dir DIR     accepted for symmetry with the other commands (unused)\n"
 	"\n"
-	"Secret params are shown as ***. Exit status: 0, or 2 on invalid input or usage.\n"
-	"Secret params: -p K@FILE reads the value from FILE; RUNBOOK_PARAM_K (K in upper case)\n"
-	"in the environment gives it too; a terminal prompts (without echo) for a required one\n"
-	"still missing. With -p K=V every user of the machine sees it (ps): runbook warns.\n";
+	"Secret params are shown as ***; -p K@FILE reads one from FILE, RUNBOOK_PARAM_K (K in\n"
+	"upper case) gives one from the environment. Exit status: 0, or 2 on invalid input or usage.\n";
 
 enum plan_fmt { FMT_TEXT, FMT_JSON };
 
@@ -304,7 +302,7 @@ int cmd_plan(int argc, char **argv)
 		goto out;
 	}
 	rd = cli_redactor_new();
-	if (cli_params_secret(&raw, l.rb) < 0)
+	if (cli_params_secret(&raw, l.rb, 0) < 0)
 		goto out;
 	values = params_resolve(l.rb, jv_copy(raw), rd, &dl);
 	if (!jv_is_valid(values) || dl.nerrors) {

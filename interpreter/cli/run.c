@@ -139,7 +139,7 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 	redact = cli_redactor_new();
-	if (cli_params_secret(&raw, ld.rb) < 0)
+	if (cli_params_secret(&raw, ld.rb, CLI_SECRET_WARN | CLI_SECRET_PROMPT) < 0)
 		goto out;
 	params = params_resolve(ld.rb, jv_copy(raw), redact, &dl);
 	if (!jv_is_valid(params)) {

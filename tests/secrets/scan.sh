@@ -138,7 +138,7 @@ rc=0; rb run "$T/main.yaml" "${common[@]}" -p "pw=$RUNBOOK_PARAM_PW" > "$O/cmdli
 	&& pass "warning for -p pw=..." || fail "no warning for a secret on the command line (exit $rc): $(cat "$O/cmdline.err")"
 
 # killed in the middle (kill -9), resumed with the secrets from the environment again
-rb run "$T/main.yaml" "${common[@]}" -p nap=5s --output json > "$O/killed.json" 2> "$O/killed.err" &
+rb run "$T/main.yaml" "${common[@]}" -p nap=2s --output json > "$O/killed.json" 2> "$O/killed.err" &
 KP=$!
 for _ in $(seq 200); do grep -q '"step":"nap"' "$O/killed.json" 2>/dev/null && break; sleep 0.05; done
 kill -9 $KP 2>/dev/null || true
