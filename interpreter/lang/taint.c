@@ -195,6 +195,12 @@ static void env_progs_free(void)
 	nenv_progs = aenv_progs = 0;
 }
 
+static void quiet(void *data, jv msg)
+{
+	(void)data;
+	jv_free(msg);
+}
+
 static jq_state *env_prog(const char *text, jv denv)
 {
 	struct env_prog *p = NULL;
@@ -224,6 +230,8 @@ static jq_state *env_prog(const char *text, jv denv)
 	jv_free(p->env);
 	p->env = denv;
 	p->jq = jq_init();
+	if (p->jq)
+		jq_set_error_cb(p->jq, quiet, NULL);
 	if (!p->jq || !jq_compile(p->jq, buf_str(&b)))
 		jq_teardown(&p->jq);   /* compiled once already by the set: not expected */
 	buf_release(&b);
