@@ -59,6 +59,10 @@ params:
   fail: {type: bool, default: false}
   nap: {type: duration, default: 0s}
 steps:
+  - id: from_file
+    assert:
+      - that: (.params.file_pw | test("\n") | not) and (.params.file_pw | length) == 21
+        message: "-p NAME@FILE keeps the trailing newline"
   - id: encodings
     action: log
     with:
