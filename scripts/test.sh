@@ -59,8 +59,8 @@ if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
 	echo "test.sh: meson test exited with status $rc"
 	failed=1
 fi
-# The suite's seeded secret values (tests/secrets/seeds.txt: every test takes its secret
-# values from there) must not appear in any form in what the tests printed.
+# The suite's seeded secret values (tests/secrets/seeds.txt lists the secret values the
+# tests use) must not appear in any form in what the tests printed.
 testlog=$build/meson-logs/testlog.txt
 if [ -f "$testlog" ] && ! python3 tests/secrets/scan.py tests/secrets/seeds.txt "$testlog"; then
 	echo "test.sh: seeded secret values in $testlog (above)"
