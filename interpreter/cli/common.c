@@ -247,8 +247,10 @@ int cli_params_secret(jv *raw, const struct runbook *rb, unsigned flags)
 		    !(flags & CLI_SECRET_PROMPT) || !isatty(STDIN_FILENO))
 			continue;
 		char *line = prompt_secret(p->name);
-		if (!line)
+		if (!line) {
+			cli_error("no value given for secret param '%s'", p->name);
 			return -1;
+		}
 		*raw = jv_object_set(*raw, jv_string(p->name), jv_string(line));
 		memset(line, 0, strlen(line));
 		free(line);
