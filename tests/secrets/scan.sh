@@ -257,11 +257,15 @@ rb plan "$T/main.yaml" "${common[@]}" > "$O/plan.txt" 2>&1 || fail "plan"
 rb plan "$T/main.yaml" "${common[@]}" --format json > "$O/plan.json" 2>&1 || fail "plan json"
 rb history > "$O/history.txt" 2>&1 || fail "history"
 rb history --format json > "$O/history.json" 2>&1 || fail "history json"
+# every format for the failing, resumed and Kubernetes runs (the richest), json for all
 n=0
 for d in "$S"/runs/*/; do
 	id=$(basename "$d")
-	for f in text json markdown junit svg; do
-		rb show "$id" --format "$f" > "$O/show-$id.$f" 2>&1 || true
+	formats=json
+	grep -q '"status":"failed"\|"event":"run_resumed"\|k8s\.backup' "$d/journal.jsonl" 2>/dev/null \
+		&& formats="text json markdown junit"
+	for f in $formats; do
+		rb show "$id" --format "$f" > "$O/show-$id.$f" 2>&1 || fail "show $id --format $f"
 	done
 	n=$((n + 1))
 done
