@@ -14,8 +14,11 @@
  *   alignments (the secret after a prefix of any length: `user:`+secret inside a Basic
  *   header: the groups of 3 bytes that lie wholly inside the secret); hex (lower and
  *   upper case: xxd, od, PostgreSQL bytea and digests print it).
- * Prefix-aligned base64 parts leave at most the 2 edge characters on each side, which
- * carry less than one byte of the secret.
+ * Around a masked base64 middle, the group that straddles each end of the secret stays
+ * (up to 4 characters, mixing the prefix or suffix with at most 2 of the secret's first
+ * or last bytes): masking it would need the unknown neighbours.
+ * Hex is registered because clients print it (xxd, od, PostgreSQL bytea); it costs two
+ * strings per secret and, at twice the secret's length, does not collide with output.
  *
  * Thread-safe: actions on worker threads may add values. Strings given to redact_add
  * are copied.
