@@ -59,5 +59,12 @@ if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
 	echo "test.sh: meson test exited with status $rc"
 	failed=1
 fi
+# The suite's seeded secret values (tests/secrets/seeds.txt lists the secret values the
+# tests use) must not appear in any form in what the tests printed.
+testlog=$build/meson-logs/testlog.txt
+if [ -f "$testlog" ] && ! python3 tests/secrets/scan.py tests/secrets/seeds.txt "$testlog"; then
+	echo "test.sh: seeded secret values in $testlog (above)"
+	failed=$((failed + 1))
+fi
 summary "$passed" "$failed" "$skipped"
 [ "$failed" -eq 0 ]

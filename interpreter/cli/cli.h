@@ -65,4 +65,19 @@ void cli_print_diags(struct diag_list *dl);
  * raw object (strings from -p override the file). 0 / -1 (message printed). */
 int cli_param_add(jv *raw, const char *kv);
 int cli_params_file(jv *raw, const char *path, struct diag_list *dl);
+/* Secret params without the command line (where every user sees them): -p NAME@FILE
+ * (cli_param_add: the file's content less one trailing newline), then for each secret
+ * param of rb still missing: RUNBOOK_PARAM_<NAME in upper case>, then, for a required
+ * one without a default, a prompt without echo when stdin is a terminal
+ * (CLI_SECRET_PROMPT). CLI_SECRET_WARN: warn about a secret given as -p K=V (the
+ * commands that run; `plan` only previews). 0 / -1 (no answer at the prompt). */
+enum { CLI_SECRET_WARN = 1 << 0, CLI_SECRET_PROMPT = 1 << 1 };
+int cli_params_secret(jv *raw, const struct runbook *rb, unsigned flags);
+/* the same for `resume`: the params of the runbook copy in the run's folder */
+int cli_params_secret_for_run(jv *raw, const char *state_dir, const char *run_id);
+/* a redactor holding the credentials of the environment (RUNBOOK_PARAM_*,
+ * AWS_SECRET_ACCESS_KEY, PGPASSWORD, ...), made the current one for expressions
+ * (redact_set_current); redact_free() it */
+struct redactor;
+struct redactor *cli_redactor_new(void);
 #endif

@@ -1,11 +1,17 @@
 /* common.c — what the subcommands share: errors, state dir, search path, loading. */
+#include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 #include "config.h"
 #include "cli.h"
+#include "../core/buf.h"
 #include "../core/bug.h"
+#include "../core/jvx.h"
+#include "../core/redact.h"
 #include "../lang/yaml.h"
 #include "../modules/registry.h"
 
@@ -104,11 +110,65 @@ void cli_print_diags(struct diag_list *dl)
 	diag_print(dl, stderr, cli_color(stderr));
 }
 
+/* the params given as K=V on the command line (a secret there is visible to every
+ * user of the machine: cli_params_secret warns) */
+static char **cmdline_keys;
+static int ncmdline_keys, acmdline_keys;
+
+#define SECRET_FILE_MAX (1 << 20)
+
+/* NAME@FILE: the file's content, less one trailing newline */
+static int param_from_file(jv *raw, const char *name, size_t nlen, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	struct buf b = BUF_INIT(SECRET_FILE_MAX);
+	char chunk[4096];
+	size_t got;
+	int rc = -1;
+	if (!f) {
+		cli_error("cannot read '%s' for param '%.*s': %s", path, (int)nlen, name, strerror(errno));
+		return -1;
+	}
+	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (buf_add(&b, chunk, got) < 0) {
+			cli_error("'%s' for param '%.*s' is larger than %d bytes", path, (int)nlen, name, SECRET_FILE_MAX);
+			goto out;
+		}
+	if (ferror(f)) {
+		cli_error("cannot read '%s' for param '%.*s': %s", path, (int)nlen, name, strerror(errno));
+		goto out;
+	}
+	if (memchr(buf_str(&b), 0, b.len)) {
+		cli_error("'%s' for param '%.*s' holds a NUL byte", path, (int)nlen, name);
+		goto out;
+	}
+	size_t len = b.len;
+	if (len && b.data[len - 1] == '\n')
+		len--;
+	if (len && b.data[len - 1] == '\r')
+		len--;
+	if (jv_get_kind(*raw) != JV_KIND_OBJECT) {
+		jv_free(*raw);
+		*raw = jv_object();
+	}
+	*raw = jv_object_set(*raw, jv_string_sized(name, (int)nlen), jv_string_sized(buf_str(&b), (int)len));
+	rc = 0;
+out:
+	/* the bytes were a secret: do not leave them in freed memory */
+	if (b.data)
+		memset(b.data, 0, b.cap);
+	buf_release(&b);
+	fclose(f);
+	return rc;
+}
+
 int cli_param_add(jv *raw, const char *kv)
 {
-	const char *eq = strchr(kv, '=');
+	const char *eq = strchr(kv, '='), *at = strchr(kv, '@');
+	if (at && at != kv && (!eq || at < eq) && at[1])
+		return param_from_file(raw, kv, (size_t)(at - kv), at + 1);
 	if (!eq || eq == kv) {
-		cli_error("-p wants KEY=VALUE, got '%s'", kv);
+		cli_error("-p wants KEY=VALUE or KEY@FILE, got '%s'", kv);
 		return -1;
 	}
 	if (jv_get_kind(*raw) != JV_KIND_OBJECT) {
@@ -116,7 +176,131 @@ int cli_param_add(jv *raw, const char *kv)
 		*raw = jv_object();
 	}
 	*raw = jv_object_set(*raw, jv_string_sized(kv, (int)(eq - kv)), jv_string(eq + 1));
+	ALLOC_GROW(cmdline_keys, ncmdline_keys + 1, acmdline_keys);
+	cmdline_keys[ncmdline_keys++] = xstrndup(kv, (size_t)(eq - kv));
 	return 0;
+}
+
+/* RUNBOOK_PARAM_ + the name in upper case */
+static char *param_env_name(const char *name)
+{
+	size_t n = strlen(name);
+	char *e = xmalloc(n + sizeof("RUNBOOK_PARAM_"));
+	memcpy(e, "RUNBOOK_PARAM_", 14);
+	for (size_t i = 0; i <= n; i++)
+		e[14 + i] = (char)toupper((unsigned char)name[i]);
+	return e;
+}
+
+/* a line from the terminal without echo; NULL on end of input */
+static char *prompt_secret(const char *name)
+{
+	struct termios old, quiet;
+	int have = tcgetattr(STDIN_FILENO, &old) == 0;
+	char *line = NULL;
+	size_t cap = 0;
+	/* echo off before the prompt shows: what is typed after it is never echoed */
+	if (have) {
+		quiet = old;
+		quiet.c_lflag &= (tcflag_t)~ECHO;
+		quiet.c_lflag |= ECHONL;
+		tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+	}
+	fprintf(stderr, "runbook: secret param '%s' (not echoed): ", name);
+	fflush(stderr);
+	ssize_t n = getline(&line, &cap, stdin);
+	if (have)
+		tcsetattr(STDIN_FILENO, TCSANOW, &old);
+	if (n < 0) {
+		fputc('\n', stderr);
+		free(line);
+		return NULL;
+	}
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = 0;
+	return line;
+}
+
+int cli_params_secret(jv *raw, const struct runbook *rb, unsigned flags)
+{
+	if (jv_get_kind(*raw) != JV_KIND_OBJECT) {
+		jv_free(*raw);
+		*raw = jv_object();
+	}
+	for (int i = 0; i < rb->nparams; i++) {
+		const struct rb_param *p = &rb->params[i];
+		if (!(p->flags & PARAM_SECRET))
+			continue;
+		char *env = param_env_name(p->name);
+		for (int k = 0; (flags & CLI_SECRET_WARN) && k < ncmdline_keys; k++)
+			if (!strcmp(cmdline_keys[k], p->name)) {
+				fprintf(stderr, "runbook: warning: secret param '%s' given on the command line, where "
+					"other users see it (ps, /proc); use %s, -p %s@FILE or the prompt\n",
+					p->name, env, p->name);
+				break;
+			}
+		const char *v = getenv(env);
+		if (!jvx_has(*raw, p->name) && v && *v)
+			*raw = jv_object_set(*raw, jv_string(p->name), jv_string(v));
+		free(env);
+		if (jvx_has(*raw, p->name) || !(p->flags & PARAM_REQUIRED) || jv_is_valid(p->def) ||
+		    !(flags & CLI_SECRET_PROMPT) || !isatty(STDIN_FILENO))
+			continue;
+		char *line = prompt_secret(p->name);
+		if (!line) {
+			cli_error("no value given for secret param '%s'", p->name);
+			return -1;
+		}
+		*raw = jv_object_set(*raw, jv_string(p->name), jv_string(line));
+		memset(line, 0, strlen(line));
+		free(line);
+	}
+	return 0;
+}
+
+int cli_params_secret_for_run(jv *raw, const char *state_dir, const char *run_id)
+{
+	struct rb_loader ld;
+	struct diag_list dl = { 0 };
+	char path[4096];
+	int rc = 0;
+	/* the runbook as it ran: its params say which are secret (errors are the resume's) */
+	snprintf(path, sizeof(path), "%s/runs/%s/runbook.yaml", state_dir, run_id);
+	if (strchr(run_id, '/') || access(path, R_OK) < 0)
+		return 0;
+	loader_init(&ld, cli_search_path());
+	struct runbook *rb = runbook_load(&ld, path, &dl);
+	if (rb) {
+		rc = cli_params_secret(raw, rb, CLI_SECRET_WARN | CLI_SECRET_PROMPT);
+		runbook_free(rb);
+	}
+	loader_release(&ld);
+	diag_list_release(&dl);
+	return rc;
+}
+
+/* Credentials the modules (and the clients an exec step runs) read from the
+ * environment: expressions see them through $ENV and env, so they are secrets. */
+static const char *const credential_env[] = {
+	"AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+	"AWS_CONTAINER_AUTHORIZATION_TOKEN", "PGPASSWORD", "REDISCLI_AUTH", "REDIS_PASSWORD",
+	"KUBE_TOKEN", "KUBERNETES_TOKEN", NULL,
+};
+
+struct redactor *cli_redactor_new(void)
+{
+	extern char **environ;
+	struct redactor *r = redact_new();
+	for (const char *const *n = credential_env; *n; n++)
+		redact_add(r, getenv(*n));
+	/* RUNBOOK_PARAM_*: secret params (only secret ones are read from there) */
+	for (char **e = environ; *e; e++) {
+		const char *eq = strchr(*e, '=');
+		if (eq && !strncmp(*e, "RUNBOOK_PARAM_", 14))
+			redact_add(r, eq + 1);
+	}
+	redact_set_current(r);
+	return r;
 }
 
 int cli_params_file(jv *raw, const char *path, struct diag_list *dl)

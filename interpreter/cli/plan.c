@@ -22,12 +22,14 @@ static const char usage[] =
 	"that can run in parallel; the steps that would change something; and the projected\n"
 	"duration of the critical path (from the actions' typical durations).\n"
 	"\n"
-	"  -p, --param K=V     a param value (repeatable; wins over --params-file)\n"
+	"  -p, --param K=V     a param value (repeatable; wins over --params-file);\n"
+	"                      K@FILE: the value is FILE's content\n"
 	"  --params-file F     params from a YAML or JSON map\n"
 	"  --format text|json  output format (default text); json is the plan as data\n"
 	"  --state-dir DIR     accepted for symmetry with the other commands (unused)\n"
 	"\n"
-	"Secret params are shown as ***. Exit status: 0, or 2 on invalid input or usage.\n";
+	"Secret params are shown as ***; -p K@FILE reads one from FILE, RUNBOOK_PARAM_K (K in\n"
+	"upper case) gives one from the environment. Exit status: 0, or 2 on invalid input or usage.\n";
 
 enum plan_fmt { FMT_TEXT, FMT_JSON };
 
@@ -299,7 +301,9 @@ int cmd_plan(int argc, char **argv)
 		cli_print_diags(&dl);
 		goto out;
 	}
-	rd = redact_new();
+	rd = cli_redactor_new();
+	if (cli_params_secret(&raw, l.rb, 0) < 0)
+		goto out;
 	values = params_resolve(l.rb, jv_copy(raw), rd, &dl);
 	if (!jv_is_valid(values) || dl.nerrors) {
 		cli_print_diags(&dl);

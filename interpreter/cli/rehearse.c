@@ -29,12 +29,15 @@ static const char help[] =
 	"Run FILE against the embedded simulated cloud on a virtual clock and print the\n"
 	"simulated timeline: each step's simulated start and duration, and the total.\n\n"
 	"  --scenario FILE     the simulated world (runbook-scenario(5))\n"
-	"  -p, --param K=V     set a param (repeatable)\n"
+	"  -p, --param K=V     set a param (repeatable); K@FILE: the value is FILE's content\n"
 	"  --params-file F     params from a YAML or JSON map\n"
 	"  --max-parallel N    run at most N steps at once (default 4)\n"
 	"  --no-rollback       leave everything as it is when a step fails\n"
 	"  --state-dir DIR     where the run is journaled (default ./.runbook)\n"
-	"  --output FORMAT     text (default) or json events\n";
+	"  --output FORMAT     text (default) or json events\n\n"
+	"Secret params: -p K@FILE reads the value from FILE; RUNBOOK_PARAM_K (K in upper case)\n"
+	"in the environment gives it too; a terminal prompts (without echo) for a required one\n"
+	"still missing. With -p K=V every user of the machine sees it (ps): runbook warns.\n";
 
 static int64_t wall_ms(void)
 {
@@ -214,7 +217,9 @@ int cmd_rehearse(int argc, char **argv)
 		cli_print_diags(&dl);
 		goto out;
 	}
-	redact = redact_new();
+	redact = cli_redactor_new();
+	if (cli_params_secret(&raw, ld.rb, CLI_SECRET_WARN | CLI_SECRET_PROMPT) < 0)
+		goto out;
 	params = params_resolve(ld.rb, jv_copy(raw), redact, &dl);
 	if (!jv_is_valid(params)) {
 		cli_print_diags(&dl);

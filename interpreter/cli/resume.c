@@ -21,7 +21,8 @@ static const char help[] =
 	"the run stopped runs again only if its action is idempotent or its effect can be\n"
 	"checked; otherwise you are asked on the terminal, and without one the resume refuses\n"
 	"unless --rerun STEP says to run it again or --done STEP says it took effect.\n\n"
-	"  -p, --param K=V     give a param again (secret params are never stored: give them here)\n"
+	"  -p, --param K=V     give a param again; K@FILE: the value is FILE's content\n"
+	"                      (secret params are never stored: give them again)\n"
 	"  --yes               approve every confirmation\n"
 	"  --approve STEP      approve the confirmation STEP in advance (repeatable)\n"
 	"  --rerun STEP        run STEP again although it may have taken effect (repeatable)\n"
@@ -31,7 +32,10 @@ static const char help[] =
 	"  --no-rollback       on failure, leave everything as it is\n"
 	"  --state-dir DIR     where runs are journaled (default $RUNBOOK_STATE_DIR or ./.runbook)\n"
 	"  --output FORMAT     text (default) or json\n"
-	"  --record TAPE       append action calls and results to TAPE\n";
+	"  --record TAPE       append action calls and results to TAPE\n\n"
+	"Secret params: -p K@FILE reads the value from FILE; RUNBOOK_PARAM_K (K in upper case)\n"
+	"in the environment gives it too; a terminal prompts (without echo) for a required one\n"
+	"still missing. With -p K=V every user of the machine sees it (ps): runbook warns.\n";
 
 int cmd_resume(int argc, char **argv)
 {
@@ -107,7 +111,9 @@ int cmd_resume(int argc, char **argv)
 		cli_error("cannot initialise the action modules");
 		goto out;
 	}
-	redact = redact_new();
+	redact = cli_redactor_new();
+	if (cli_params_secret_for_run(&raw, cli_state_dir(state_opt), argv[optind]) < 0)
+		goto out;
 	clock = clock_new(CLOCK_REAL, 0, 0);
 	int tty = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
 	struct engine_opts o = {

@@ -17,7 +17,7 @@ static const char help[] =
 	"Validate FILE, then run it: independent steps in parallel, confirmations on the\n"
 	"terminal, rollback of completed steps when one fails, a journal in\n"
 	"DIR/runs/RUN-ID/ that `runbook resume` continues from.\n\n"
-	"  -p, --param K=V     set a param (repeatable)\n"
+	"  -p, --param K=V     set a param (repeatable); K@FILE: the value is FILE's content\n"
 	"  --params-file F     params from a YAML or JSON map (-p wins)\n"
 	"  --dry-run           run read-only actions; describe every change instead of making it\n"
 	"  --yes               approve every confirmation\n"
@@ -27,6 +27,10 @@ static const char help[] =
 	"  --state-dir DIR     where runs are journaled (default $RUNBOOK_STATE_DIR or ./.runbook)\n"
 	"  --output FORMAT     text (default) or json (one event per line)\n"
 	"  --record TAPE       append every action call and result to TAPE (JSON lines)\n\n"
+	"Secret params: -p K@FILE reads the value from FILE; RUNBOOK_PARAM_K (K in upper case)\n"
+	"in the environment gives it too; a terminal prompts (without echo) for a required one\n"
+	"still missing. With -p K=V every user of the machine sees it (ps): runbook warns.\n"
+	"\n"
 	"exit: 0 succeeded, 1 failed (rolled back), 2 invalid input, 3 rollback incomplete,\n"
 	"      4 declined or aborted (rolled back)\n";
 
@@ -134,7 +138,9 @@ int cmd_run(int argc, char **argv)
 			goto out;
 		}
 	}
-	redact = redact_new();
+	redact = cli_redactor_new();
+	if (cli_params_secret(&raw, ld.rb, CLI_SECRET_WARN | CLI_SECRET_PROMPT) < 0)
+		goto out;
 	params = params_resolve(ld.rb, jv_copy(raw), redact, &dl);
 	if (!jv_is_valid(params)) {
 		cli_print_diags(&dl);

@@ -6,10 +6,13 @@
  * SIGTERM stops the server, writes --state-out and exits 0.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "cli.h"
 #include "../core/clock.h"
 #include "../core/jvx.h"
@@ -39,8 +42,12 @@ static const char help[] =
 
 static int write_state(const char *path, jv state)
 {
-	FILE *f = fopen(path, "w");
+	/* the world holds Secret data: 0600, and never through a symlink */
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 && fchmod(fd, 0600) == 0 ? fdopen(fd, "w") : NULL;
 	if (!f) {
+		if (fd >= 0)
+			close(fd);
 		cli_error("cannot write '%s': %s", path, strerror(errno));
 		jv_free(state);
 		return -1;

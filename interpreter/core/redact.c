@@ -1,5 +1,6 @@
 /* redact.c — secret taint by value (see redact.h) */
 #include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 #include <openssl/evp.h>
 #include "buf.h"
@@ -8,9 +9,20 @@
 
 struct redactor {
 	pthread_mutex_t lock;
-	char **secrets;          /* longest first, so a secret inside another is masked whole */
-	int n, alloc;
+	char **secrets;          /* every form; longest first, so a secret inside another is masked whole */
+	char **decoys;           /* decoys[i]: same length as secrets[i] (redact_decoy) */
+	int n, alloc, dalloc;
+	/* a bit per hash of every string's first REDACT_MIN bytes: a text with no
+	 * position whose bit is set holds no secret (one pass instead of one per string) */
+	uint64_t first[1024];
 };
+
+static unsigned first_hash(const unsigned char *p)
+{
+	return ((unsigned)p[0] * 31u * 31u + (unsigned)p[1] * 31u + (unsigned)p[2]) & 0xffffu;
+}
+
+static struct redactor *current;
 
 struct redactor *redact_new(void)
 {
@@ -23,12 +35,56 @@ void redact_free(struct redactor *r)
 {
 	if (!r)
 		return;
-	for (int i = 0; i < r->n; i++)
+	if (current == r)
+		current = NULL;
+	for (int i = 0; i < r->n; i++) {
 		free(r->secrets[i]);
+		free(r->decoys[i]);
+	}
 	free(r->secrets);
+	free(r->decoys);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }
+
+void redact_set_current(struct redactor *r)
+{
+	current = r;
+}
+
+struct redactor *redact_current(void)
+{
+	return current;
+}
+
+/* ---- decoys ------------------------------------------------------------------- */
+
+/* punctuation that JSON does not give a meaning to: rotated among itself */
+static const char inert[] = "!#$%&'()*+-./;<=>?@^_`|~";
+
+static char *make_decoy(const char *s)
+{
+	size_t len = strlen(s);
+	char *d = xstrndup(s, len);
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		const char *p;
+		if (c >= 'a' && c <= 'z')
+			d[i] = (char)('a' + (c - 'a' + 1) % 26);
+		else if (c >= 'A' && c <= 'Z')
+			d[i] = (char)('A' + (c - 'A' + 1) % 26);
+		else if (c >= '0' && c <= '9')
+			d[i] = (char)('0' + (c - '0' + 1) % 10);
+		else if (c && (p = strchr(inert, c)))
+			d[i] = p[1] ? p[1] : inert[0];
+		else if (c >= 0x80 && c <= 0xbf && !((unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0xbf))
+			/* the last continuation byte of a UTF-8 character: any other one keeps it valid */
+			d[i] = (char)(0x80 + (c - 0x80 + 1) % 0x40);
+	}
+	return d;
+}
+
+/* ---- registering ---------------------------------------------------------------- */
 
 /* lock held */
 static void add_one(struct redactor *r, const char *v)
@@ -44,31 +100,127 @@ static void add_one(struct redactor *r, const char *v)
 			pos = i;
 	}
 	ALLOC_GROW(r->secrets, r->n + 1, r->alloc);
+	ALLOC_GROW(r->decoys, r->n + 1, r->dalloc);
 	memmove(r->secrets + pos + 1, r->secrets + pos, sizeof(char *) * (size_t)(r->n - pos));
+	memmove(r->decoys + pos + 1, r->decoys + pos, sizeof(char *) * (size_t)(r->n - pos));
 	r->secrets[pos] = xstrdup(v);
+	r->decoys[pos] = make_decoy(v);
 	r->n++;
+	unsigned h = first_hash((const unsigned char *)v);
+	r->first[h >> 6] |= (uint64_t)1 << (h & 63);
+}
+
+struct forms {
+	char **v;
+	int n, alloc;
+};
+
+static void form_add(struct forms *f, char *s)
+{
+	ALLOC_GROW(f->v, f->n + 1, f->alloc);
+	f->v[f->n++] = s;
+}
+
+static char *json_escaped(const char *s, int flags)
+{
+	jv d = jv_dump_string(jv_string(s), flags);
+	const char *t = jv_string_value(d);
+	char *e = xstrndup(t + 1, strlen(t) - 2);
+	jv_free(d);
+	return e;
+}
+
+/* @uri: everything but A-Za-z0-9-_.~ as %XX; form: a space as + */
+static char *url_encoded(const char *s, const char *hex, int form)
+{
+	struct buf b = BUF_INIT(0);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		char c[4] = { (char)*p, 0, 0, 0 };
+		int plain = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+			    *p == '-' || *p == '_' || *p == '.' || *p == '~';
+		if (form && *p == ' ')
+			c[0] = '+';
+		else if (!plain) {
+			c[0] = '%';
+			c[1] = hex[*p >> 4];
+			c[2] = hex[*p & 15];
+		}
+		if (buf_adds(&b, c) < 0)
+			BUG("uncapped buffer refused an add");
+	}
+	return buf_detach(&b);
+}
+
+static char *hex_encoded(const char *s, const char *hex)
+{
+	size_t len = strlen(s);
+	char *h = xmalloc(2 * len + 1);
+	for (size_t i = 0; i < len; i++) {
+		h[2 * i] = hex[(unsigned char)s[i] >> 4];
+		h[2 * i + 1] = hex[(unsigned char)s[i] & 15];
+	}
+	h[2 * len] = 0;
+	return h;
+}
+
+/* base64 of s[0..len); url: the -_ alphabet; pad: keep the = padding */
+static char *b64(const char *s, size_t len, int url, int pad)
+{
+	char *out = xmalloc(4 * ((len + 2) / 3) + 1);
+	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)len);
+	for (char *p = out; *p; p++) {
+		if (url && *p == '+')
+			*p = '-';
+		else if (url && *p == '/')
+			*p = '_';
+		else if (!pad && *p == '=')
+			*p = 0;
+	}
+	return out;
+}
+
+/* the secret after a prefix of k mod 3 bytes, k = 0, 1, 2: the groups of three bytes
+ * wholly inside the secret encode to the same characters whatever the prefix */
+static void add_b64_forms(struct forms *f, const char *v, int url)
+{
+	size_t len = strlen(v);
+	form_add(f, b64(v, len, url, !url));
+	for (size_t k = 0; k < 3 && k < len; k++) {
+		size_t whole = (len - k) / 3 * 3;
+		if (whole)
+			form_add(f, b64(v + k, whole, url, 0));
+	}
+}
+
+static void forms_of(struct forms *f, const char *v)
+{
+	form_add(f, xstrdup(v));
+	char *esc = json_escaped(v, 0);
+	form_add(f, json_escaped(esc, 0));     /* JSON inside a JSON string */
+	form_add(f, esc);
+	form_add(f, json_escaped(v, JV_PRINT_ASCII));
+	form_add(f, url_encoded(v, "0123456789ABCDEF", 0));
+	form_add(f, url_encoded(v, "0123456789abcdef", 0));
+	form_add(f, url_encoded(v, "0123456789ABCDEF", 1));
+	add_b64_forms(f, v, 0);
+	add_b64_forms(f, v, 1);
+	form_add(f, hex_encoded(v, "0123456789abcdef"));
+	form_add(f, hex_encoded(v, "0123456789ABCDEF"));
 }
 
 void redact_add(struct redactor *r, const char *value)
 {
 	if (!r || !value || strlen(value) < REDACT_MIN)
 		return;
-	/* the forms a secret takes in our outputs: as is, JSON-escaped, base64 */
-	jv dumped = jv_dump_string(jv_string(value), 0);
-	const char *d = jv_string_value(dumped);
-	char *escaped = xstrndup(d + 1, strlen(d) - 2);
-	jv_free(dumped);
-	size_t len = strlen(value);
-	char *b64 = xmalloc(4 * ((len + 2) / 3) + 1);
-	EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)value, (int)len);
-
+	struct forms f = { 0 };
+	forms_of(&f, value);
 	pthread_mutex_lock(&r->lock);
-	add_one(r, value);
-	add_one(r, escaped);
-	add_one(r, b64);
+	for (int i = 0; i < f.n; i++)
+		add_one(r, f.v[i]);
 	pthread_mutex_unlock(&r->lock);
-	free(escaped);
-	free(b64);
+	for (int i = 0; i < f.n; i++)
+		free(f.v[i]);
+	free(f.v);
 }
 
 void redact_add_jv(struct redactor *r, jv v)
@@ -101,13 +253,28 @@ int redact_count(struct redactor *r)
 	return n;
 }
 
+int redact_has(struct redactor *r, const char *value)
+{
+	int found = 0;
+	pthread_mutex_lock(&r->lock);
+	for (int i = 0; i < r->n && !found; i++)
+		found = !strcmp(r->secrets[i], value);
+	pthread_mutex_unlock(&r->lock);
+	return found;
+}
+
+/* ---- masking -------------------------------------------------------------------- */
+
+static int touches_str(struct redactor *r, const char *s);
+
 char *redact_str(struct redactor *r, const char *s)
 {
 	if (!r)
 		return xstrdup(s);
 	pthread_mutex_lock(&r->lock);
 	char *cur = xstrdup(s);
-	for (int i = 0; i < r->n; i++) {
+	int any = touches_str(r, s);
+	for (int i = 0; any && i < r->n; i++) {
 		const char *sec = r->secrets[i];
 		size_t sl = strlen(sec);
 		if (!strstr(cur, sec))
@@ -115,11 +282,12 @@ char *redact_str(struct redactor *r, const char *s)
 		struct buf b = BUF_INIT(0);
 		const char *p = cur, *hit;
 		while ((hit = strstr(p, sec))) {
-			buf_add(&b, p, (size_t)(hit - p));
-			buf_adds(&b, REDACT_MASK);
+			if (buf_add(&b, p, (size_t)(hit - p)) < 0 || buf_adds(&b, REDACT_MASK) < 0)
+				BUG("uncapped buffer refused an add");
 			p = hit + sl;
 		}
-		buf_adds(&b, p);
+		if (buf_adds(&b, p) < 0)
+			BUG("uncapped buffer refused an add");
 		free(cur);
 		cur = buf_detach(&b);
 	}
@@ -127,33 +295,141 @@ char *redact_str(struct redactor *r, const char *s)
 	return cur;
 }
 
-jv redact_jv(struct redactor *r, jv v)
+/* apply fn to every string and key of v (consumed) */
+static jv map_strings(jv v, jv (*fn)(struct redactor *, jv, int *), struct redactor *r, int *hits)
 {
-	if (!r)
-		return v;
 	switch (jv_get_kind(v)) {
-	case JV_KIND_STRING: {
-		char *s = redact_str(r, jv_string_value(v));
-		jv out = jv_string(s);
-		free(s);
-		jv_free(v);
-		return out;
-	}
+	case JV_KIND_STRING:
+		return fn(r, v, hits);
 	case JV_KIND_ARRAY: {
 		jv out = jv_array();
 		jv_array_foreach(v, i, x)
-			out = jv_array_append(out, redact_jv(r, x));
+			out = jv_array_append(out, map_strings(x, fn, r, hits));
 		jv_free(v);
 		return out;
 	}
 	case JV_KIND_OBJECT: {
 		jv out = jv_object();
 		jv_object_foreach(v, k, x)
-			out = jv_object_set(out, redact_jv(r, k), redact_jv(r, x));
+			out = jv_object_set(out, fn(r, k, hits), map_strings(x, fn, r, hits));
 		jv_free(v);
 		return out;
 	}
 	default:
 		return v;
 	}
+}
+
+static jv mask_string(struct redactor *r, jv s, int *hits)
+{
+	(void)hits;
+	char *m = redact_str(r, jv_string_value(s));
+	jv out = jv_string(m);
+	free(m);
+	jv_free(s);
+	return out;
+}
+
+jv redact_jv(struct redactor *r, jv v)
+{
+	if (!r)
+		return v;
+	return map_strings(v, mask_string, r, NULL);
+}
+
+/* ---- decoys --------------------------------------------------------------------- */
+
+static jv decoy_string(struct redactor *r, jv s, int *hits)
+{
+	const char *t = jv_string_value(s);
+	int len = jv_string_length_bytes(jv_copy(s));
+	char *cur = NULL;
+	pthread_mutex_lock(&r->lock);
+	int any = touches_str(r, t);
+	for (int i = 0; any && i < r->n; i++) {
+		const char *sec = r->secrets[i];
+		size_t sl = strlen(sec);
+		char *hit = strstr(cur ? cur : t, sec);
+		if (!hit)
+			continue;
+		if (!cur) {
+			cur = xmalloc((size_t)len + 1);
+			memcpy(cur, t, (size_t)len + 1);
+			hit = cur + (hit - t);
+		}
+		/* same length: positions stay valid */
+		for (; hit; hit = strstr(hit + sl, sec)) {
+			memcpy(hit, r->decoys[i], sl);
+			if (hits)
+				(*hits)++;
+		}
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (!cur)
+		return s;
+	jv out = jv_string_sized(cur, len);
+	free(cur);
+	jv_free(s);
+	return out;
+}
+
+jv redact_decoy(struct redactor *r, jv v, int *hits)
+{
+	if (hits)
+		*hits = 0;
+	if (!r)
+		return v;
+	return map_strings(v, decoy_string, r, hits);
+}
+
+/* lock held */
+static int touches_str(struct redactor *r, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	if (!p[0] || !p[1])
+		return 0;
+	for (; p[2]; p++) {
+		unsigned h = first_hash(p);
+		if (!(r->first[h >> 6] & ((uint64_t)1 << (h & 63))))
+			continue;
+		for (int i = 0; i < r->n; i++)
+			if (r->secrets[i][0] == (char)p[0] && !strncmp((const char *)p, r->secrets[i], strlen(r->secrets[i])))
+				return 1;
+	}
+	return 0;
+}
+
+/* lock held */
+static int touches(struct redactor *r, jv v)
+{
+	int hit = 0;
+	switch (jv_get_kind(v)) {
+	case JV_KIND_STRING:
+		return touches_str(r, jv_string_value(v));
+	case JV_KIND_ARRAY:
+		jv_array_foreach(v, i, x) {
+			hit = hit || touches(r, x);
+			jv_free(x);
+		}
+		return hit;
+	case JV_KIND_OBJECT:
+		jv_object_foreach(v, k, x) {
+			hit = hit || touches_str(r, jv_string_value(k)) || touches(r, x);
+			jv_free(k);
+			jv_free(x);
+		}
+		return hit;
+	default:
+		return 0;
+	}
+}
+
+int redact_touches(struct redactor *r, jv v)
+{
+	if (!r)
+		return 0;
+	pthread_mutex_lock(&r->lock);
+	int hit = r->n && touches(r, v);
+	pthread_mutex_unlock(&r->lock);
+	return hit;
 }

@@ -20,6 +20,7 @@
 #include "../core/buf.h"
 #include "../core/bug.h"
 #include "strmap.h"
+#include "taint.h"
 
 #define CHECK_CHUNK 5000
 #define COMPILE_CHUNK 200
@@ -537,7 +538,7 @@ static jv error_jv(jv msg)
 	return r;
 }
 
-jv exprset_eval(struct exprset *set, int idx, jv ctx)
+static jv eval_core(struct exprset *set, int idx, jv ctx)
 {
 	BUG_ON(idx < 0 || idx >= set->n);
 	struct expr *e = &set->e[idx];
@@ -579,6 +580,12 @@ jv exprset_eval(struct exprset *set, int idx, jv ctx)
 		jv_free(msg);
 	}
 	return out;
+}
+
+/* what the result takes from a secret is tainted too (taint.c) */
+jv exprset_eval(struct exprset *set, int idx, jv ctx)
+{
+	return taint_eval(set, idx, ctx, eval_core);
 }
 
 jv exprset_eval1(struct exprset *set, int idx, jv ctx)

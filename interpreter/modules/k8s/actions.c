@@ -7,10 +7,12 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <openssl/evp.h>
 #include "k8s.h"
 #include "../../core/buf.h"
@@ -1015,7 +1017,9 @@ static int k8s_configmap_set(struct action_call *call, jv args, jv *out)
 
 static const struct action_arg backup_args[] = {
 	{ "kinds", ARG_LIST, ARG_REQUIRED, NULL, "kinds to export, e.g. [Deployment, ConfigMap, Secret]" },
-	{ "dir", ARG_STRING, ARG_REQUIRED, NULL, "folder to write the objects to (created); k8s.apply file: takes it back" },
+	{ "dir", ARG_STRING, 0, NULL, "folder to write the objects to, created 0700 and refused if it exists "
+	  "with another owner or group/other access; files 0600, never through a symlink "
+	  "(default: k8s-backup-STEP in the run's folder); k8s.apply file: takes it back" },
 	{ "namespace", ARG_STRING, 0, NULL, "namespace (default: the context's)" },
 	{ "names", ARG_LIST, 0, NULL, "only objects with these names" },
 	{ "label_selector", ARG_STRING, 0, NULL, "only objects matching this selector" },
@@ -1043,18 +1047,96 @@ static jv strip(jv obj)
 	return jv_object_delete(obj, jv_string("status"));
 }
 
-static int mkdir_p(const char *path)
+/* Backups hold Secret data: the folder is ours alone. Parents are created 0700 as
+ * needed; the folder itself is created 0700, or, when it exists, must be a real
+ * directory (not a symlink) owned by us with no group or other access. The returned
+ * descriptor is the one the files are created through (openat), so the folder checked
+ * is the folder written. -1 with *out set. */
+static int backup_dir_open(const char *dir, jv *out)
 {
 	char tmp[4096];
-	snprintf(tmp, sizeof(tmp), "%s", path);
+	struct stat st;
+	int fd;
+	if (snprintf(tmp, sizeof(tmp), "%s", dir) >= (int)sizeof(tmp) || !*dir) {
+		*out = jvx_error("BadArgs", "backup folder '%s' is not a usable path", dir);
+		return -1;
+	}
 	for (char *p = tmp + 1; *p; p++)
-		if (*p == '/') {
+		if (*p == '/' && p[1]) {
 			*p = 0;
 			if (mkdir(tmp, 0700) < 0 && errno != EEXIST)
-				return -1;
+				goto fail;
 			*p = '/';
 		}
-	return mkdir(tmp, 0700) < 0 && errno != EEXIST ? -1 : 0;
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		goto fail;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ELOOP || errno == ENOTDIR) {
+			*out = jvx_error("BadArgs", "backup folder '%s' is a symlink or not a folder: refused", dir);
+			return -1;
+		}
+		goto fail;
+	}
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		goto fail;
+	}
+	if (st.st_uid != geteuid() || (st.st_mode & 077)) {
+		*out = jvx_error("BadArgs", "backup folder '%s' exists with owner uid %ld and mode %04o: refused "
+				 "(it would hold Secret data; give a new folder, or one of yours with mode 0700)",
+				 dir, (long)st.st_uid, (unsigned)(st.st_mode & 07777));
+		close(fd);
+		return -1;
+	}
+	return fd;
+fail:
+	*out = jvx_error("BadArgs", "cannot create '%s': %s", dir, strerror(errno));
+	return -1;
+}
+
+/* 0600, created here: never through a symlink, never into a file someone else made
+ * (an earlier attempt of this step left one: replaced) */
+static int backup_write(int dfd, const char *name, const char *text)
+{
+	int fd = -1;
+	for (int tries = 0; fd < 0 && tries < 2; tries++) {
+		fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd < 0 && (errno != EEXIST || unlinkat(dfd, name, 0) < 0))
+			return -1;
+	}
+	if (fd < 0)
+		return -1;
+	size_t len = strlen(text), off = 0;
+	while (off < len) {
+		ssize_t w = write(fd, text + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			close(fd);
+			return -1;
+		}
+		off += (size_t)w;
+	}
+	if (write(fd, "\n", 1) != 1) {
+		close(fd);
+		return -1;
+	}
+	return close(fd);
+}
+
+/* k8s-backup-STEP in the run's folder (a `uses:` step's qualified id: / becomes -) */
+static char *default_backup_dir(struct action_call *call)
+{
+	if (!call->work_dir)
+		return NULL;
+	struct buf b = BUF_INIT(0);
+	if (buf_addf(&b, "%s/k8s-backup-%s", call->work_dir, call->step_id ? call->step_id : "step") < 0)
+		BUG("uncapped buffer refused an add");
+	for (char *p = b.data + strlen(call->work_dir) + 1; *p; p++)
+		if (*p == '/')
+			*p = '-';
+	return buf_detach(&b);
 }
 
 static int k8s_backup(struct action_call *call, jv args, jv *out)
@@ -1062,14 +1144,17 @@ static int k8s_backup(struct action_call *call, jv args, jv *out)
 	struct kc k;
 	int rc = -1;
 	jv files = jv_array();
-	const char *dir = jvx_str(args, "dir");
+	char *dir = jvx_str(args, "dir") ? xstrdup(jvx_str(args, "dir")) : default_backup_dir(call);
 	jv only = jvx_get(args, "names");
+	int dfd = -1;
 	if (kc_open(&k, call, args, out) < 0)
 		goto done;
-	if (mkdir_p(dir) < 0) {
-		*out = jvx_error("BadArgs", "cannot create '%s': %s", dir, strerror(errno));
+	if (!dir) {
+		*out = jvx_error("BadArgs", "k8s.backup needs dir: here (no run folder to keep the backup in)");
 		goto done;
 	}
+	if ((dfd = backup_dir_open(dir, out)) < 0)
+		goto done;
 	jv kinds = jvx_get(args, "kinds");
 	int failed = 0;
 	jv_array_foreach(kinds, i, kv) {
@@ -1111,11 +1196,14 @@ static int k8s_backup(struct action_call *call, jv args, jv *out)
 				if (!jvx_has(obj, "kind"))
 					obj = jv_object_set(obj, jv_string("kind"), jv_string(kind));
 				taint_secret(call, obj);
-				char file[4096];
-				snprintf(file, sizeof(file), "%s/%s.%s.%s.json", dir, ns ? ns : "_cluster", kind, name);
+				char base[1024], file[4096];
+				snprintf(base, sizeof(base), "%s.%s.%s.json", ns ? ns : "_cluster", kind, name);
+				snprintf(file, sizeof(file), "%s/%s", dir, base);
 				char *text = jvx_dump(jv_copy(obj));
-				FILE *f = fopen(file, "w");
-				if (!f || fputs(text, f) < 0 || fputc('\n', f) < 0 || fclose(f) != 0) {
+				if (strchr(base, '/') || base[0] == '.') {
+					*out = jvx_error("BadArgs", "object name '%s' cannot be a file name", name);
+					failed = 1;
+				} else if (backup_write(dfd, base, text) < 0) {
 					*out = jvx_error("IOError", "cannot write '%s': %s", file, strerror(errno));
 					failed = 1;
 				} else {
@@ -1140,6 +1228,9 @@ static int k8s_backup(struct action_call *call, jv args, jv *out)
 		rc = 0;
 	}
 done:
+	if (dfd >= 0)
+		close(dfd);
+	free(dir);
 	jv_free(files);
 	jv_free(only);
 	k8s_conn_release(&k.conn);
@@ -1194,7 +1285,7 @@ static const struct action_desc k8s_actions[] = {
 	  k8s_configmap_set_dry, NULL },
 	{ "k8s.wait", "wait for a status condition on any object, or for its deletion", wait_args,
 	  "{status, polls, waited_ms} or {deleted, polls}", ACT_IDEMPOTENT, 30000, k8s_wait, NULL, NULL, NULL },
-	{ "k8s.backup", "export objects (minus managedFields, resourceVersion, uid, status) to a folder, for rollback",
+	{ "k8s.backup", "export objects (minus managedFields, resourceVersion, uid, status) to a private folder (0700, files 0600), for rollback",
 	  backup_args, "{dir, count, files}", ACT_IDEMPOTENT, 1000, k8s_backup, NULL, NULL, NULL },
 	{ NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
