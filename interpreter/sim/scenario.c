@@ -129,7 +129,11 @@ struct sc {
 	const struct source *src;
 	struct diag_list *dl;
 	int errors;
+	long nodes;              /* made so far: aliases can multiply them */
 };
+
+/* a scenario is small: more nodes than this is an alias bomb */
+#define SC_NODES_MAX 1000000L
 
 static jv scalar_jv(yaml_node_t *n)
 {
@@ -152,9 +156,12 @@ static jv scalar_jv(yaml_node_t *n)
 	return jv_string_sized(v, (int)len);
 }
 
-static jv node_jv(yaml_document_t *doc, yaml_node_t *n, int depth)
+/* Maps carry their location as "__line"/"__col" and, under "__loc", each key's
+ * [key line, key col, value line, value col], so that the validator points at values;
+ * the k8s objects leave without them (strip_marks). */
+static jv node_jv(struct sc *c, yaml_document_t *doc, yaml_node_t *n, int depth)
 {
-	if (!n || depth > 64)
+	if (!n || depth > 64 || ++c->nodes > SC_NODES_MAX)
 		return jv_null();
 	switch (n->type) {
 	case YAML_SCALAR_NODE:
@@ -162,22 +169,31 @@ static jv node_jv(yaml_document_t *doc, yaml_node_t *n, int depth)
 	case YAML_SEQUENCE_NODE: {
 		jv a = jv_array();
 		for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++)
-			a = jv_array_append(a, node_jv(doc, yaml_document_get_node(doc, *it), depth + 1));
+			a = jv_array_append(a, node_jv(c, doc, yaml_document_get_node(doc, *it), depth + 1));
 		return a;
 	}
 	case YAML_MAPPING_NODE: {
-		jv o = jv_object();
+		jv o = jv_object(), loc = jv_object();
 		o = jv_object_set(o, jv_string("__line"), jv_number(n->start_mark.line + 1));
 		o = jv_object_set(o, jv_string("__col"), jv_number(n->start_mark.column + 1));
 		for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
 			yaml_node_t *k = yaml_document_get_node(doc, p->key);
+			yaml_node_t *v = yaml_document_get_node(doc, p->value);
 			if (!k || k->type != YAML_SCALAR_NODE)
 				continue;
-			o = jv_object_set(o, jv_string_sized((const char *)k->data.scalar.value,
-							       (int)k->data.scalar.length),
-					  node_jv(doc, yaml_document_get_node(doc, p->value), depth + 1));
+			jv key = jv_string_sized((const char *)k->data.scalar.value, (int)k->data.scalar.length);
+			if (jv_object_has(jv_copy(loc), jv_copy(key))) {
+				struct srcloc l = { c->src, (int)k->start_mark.line + 1, (int)k->start_mark.column + 1 };
+				diag_error(c->dl, &l, "duplicate key '%s'", jv_string_value(key));
+				c->errors++;
+			}
+			loc = jv_object_set(loc, jv_copy(key),
+					    JV_ARRAY(jv_number(k->start_mark.line + 1), jv_number(k->start_mark.column + 1),
+						     jv_number(v ? v->start_mark.line + 1 : k->start_mark.line + 1),
+						     jv_number(v ? v->start_mark.column + 1 : k->start_mark.column + 1)));
+			o = jv_object_set(o, key, node_jv(c, doc, v, depth + 1));
 		}
-		return o;
+		return jv_object_set(o, jv_string("__loc"), loc);
 	}
 	default:
 		return jv_null();
@@ -908,8 +924,15 @@ static int parse_yaml(struct sc *c, jv *out)
 		goto out;
 	}
 	yaml_node_t *root = yaml_document_get_root_node(&doc);
-	*out = node_jv(&doc, root, 0);
+	*out = node_jv(c, &doc, root, 0);
 	yaml_document_delete(&doc);
+	if (c->nodes > SC_NODES_MAX) {
+		struct srcloc l = { c->src, 1, 1 };
+		diag_error(c->dl, &l, "the scenario expands to more than %ld values (YAML aliases?)", SC_NODES_MAX);
+		jv_free(*out);
+		goto out;
+	}
+
 	if (jv_get_kind(*out) != JV_KIND_OBJECT) {
 		struct srcloc l = { c->src, 1, 1 };
 		diag_error(c->dl, &l, "a scenario is a YAML map (scenario:, rds:, s3:, ...)");
@@ -951,7 +974,7 @@ int sim_scenario_load(struct sim *s, const char *path, struct diag_list *dl)
 {
 	static const char *const keys[] = { "scenario", "description", "account", "region", "seed",
 		"durations", "rds", "elasticache", "s3", "secrets", "faults", "k8s", NULL };
-	struct sc c = { s, NULL, dl, 0 };
+	struct sc c = { s, NULL, dl, 0, 0 };
 	jv doc = jv_invalid();
 
 	s->start_ms = clock_now(s->clock);
@@ -978,6 +1001,10 @@ int sim_scenario_load(struct sim *s, const char *path, struct diag_list *dl)
 		return -1;
 	if (parse_yaml(&c, &doc) < 0)
 		return -1;
+	if (sim_scenario_validate(c.src, doc, dl) < 0 || c.errors) {
+		jv_free(doc);
+		return -1;
+	}
 	sc_keys(&c, doc, "the scenario", keys);
 	snprintf(s->account, sizeof(s->account), "%s", sc_str(&c, doc, "account", "123456789012", 0));
 	snprintf(s->region, sizeof(s->region), "%s", sc_str(&c, doc, "region", "us-east-1", 0));
