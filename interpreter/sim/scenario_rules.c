@@ -140,9 +140,34 @@ static const char *show(jv v, char *buf, size_t size)
 	}
 }
 
+static void num_text(char *buf, size_t size, double d)
+{
+	if (d == floor(d) && fabs(d) < 1e17)
+		snprintf(buf, size, "%.0f", d);
+	else
+		snprintf(buf, size, "%g", d);
+}
+
 static const char *range(char *buf, size_t size, double min, double max)
 {
-	snprintf(buf, size, "from %.15g to %.15g", min, max);
+	char a[40], b[40];
+	num_text(a, sizeof(a), min);
+	num_text(b, sizeof(b), max);
+	snprintf(buf, size, "from %s to %s", a, b);
+	return buf;
+}
+
+/* a duration bound for messages: "500ms", "90s", "24h" */
+static const char *dur_text(char *buf, size_t size, double ms)
+{
+	if (ms < 1000 && ms != 0)
+		snprintf(buf, size, "%.0fms", ms);
+	else if (ms < 3600000 || fmod(ms, 3600000))
+		snprintf(buf, size, "%.0fs", ms / 1000);
+	else if (ms < 86400000 || fmod(ms, 86400000))
+		snprintf(buf, size, "%.0fh", ms / 3600000);
+	else
+		snprintf(buf, size, "%.0fd", ms / 86400000);
 	return buf;
 }
 
@@ -381,8 +406,9 @@ static void check_value(struct vc *c, const struct rule *r, jv v, struct srcloc 
 		if (kd != JV_KIND_STRING || dur_parse(jv_string_value(v), &ms) < 0)
 			verr(c, at, "'%s' must be a duration (e.g. 90s, 15m, 1h30m), not %s", r->key, show(v, b, sizeof(b)));
 		else if ((double)ms < r->min || (double)ms > r->max)
-			verr(c, at, "'%s' must be a duration from %.0fs to %.0fh, not %s", r->key, r->min / 1000,
-			     r->max / 3600000, show(v, b, sizeof(b)));
+			verr(c, at, "'%s' must be a duration from %s to %s, not %s", r->key,
+			     dur_text(rb, sizeof(rb) / 2, r->min), dur_text(rb + sizeof(rb) / 2, sizeof(rb) / 2, r->max),
+			     show(v, b, sizeof(b)));
 		break;
 	case RT_TIME:
 		s = kd == JV_KIND_STRING ? jv_string_value(v) : NULL;
@@ -896,7 +922,7 @@ static const struct kind k_rds_instance = { "an RDS instance", (const struct rul
 	{ .key = "status", .type = RT_ENUM, .values = rds_statuses, .desc = "an RDS instance status (runbook-scenario(5))" },
 	{ .key = "ready_in", .type = RT_DUR, .min = 0, .max = 365 * DAY_MS },
 	{ .key = "class", .type = RT_STR, .fmt = &f_db_class },
-	{ .key = "engine", .type = RT_ENUM, .values = rds_engines, .desc = "an RDS engine (postgres, .flags = mysql, .min = mariadb, ...)" },
+	{ .key = "engine", .type = RT_ENUM, .values = rds_engines, .desc = "an RDS engine (postgres, mysql, mariadb, ...)" },
 	{ .key = "engine_version", .type = RT_STR, .fmt = &f_nonempty },
 	{ .key = "storage", .type = RT_INT, .min = 1, .max = 65536 },
 	{ .key = "master_username", .type = RT_STR, .fmt = &f_nonempty },
@@ -926,7 +952,7 @@ static const struct kind k_rds_snapshot = { "an RDS snapshot", (const struct rul
 	{ .key = "status", .type = RT_ENUM, .values = snapshot_statuses },
 	{ .key = "ready_in", .type = RT_DUR, .min = 0, .max = 365 * DAY_MS },
 	{ .key = "storage", .type = RT_INT, .min = 1, .max = 65536 },
-	{ .key = "engine", .type = RT_ENUM, .values = rds_engines, .desc = "an RDS engine (postgres, .flags = mysql, .min = mariadb, ...)" },
+	{ .key = "engine", .type = RT_ENUM, .values = rds_engines, .desc = "an RDS engine (postgres, mysql, mariadb, ...)" },
 	{ .key = "engine_version", .type = RT_STR, .fmt = &f_nonempty },
 	{ .key = "master_username", .type = RT_STR, .fmt = &f_nonempty },
 	{ .key = "tags", .type = RT_TAGS },
