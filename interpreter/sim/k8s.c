@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include "k8s.h"
+#include "sim.h"
 #include "../core/buf.h"
 #include "../core/bug.h"
 #include "../core/dur.h"
@@ -2489,21 +2490,10 @@ int k8s_sim_write_kubeconfig(struct k8s_sim *k, const char *path, const char *au
 		buf_addf(&b, "    token: %s\n", tok ? tok : "");
 		free((char *)tok);
 	}
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		diag_error(dl, NULL, "cannot write the kubeconfig '%s': %s", path, strerror(errno));
-		buf_release(&b);
-		return -1;
-	}
-	fchmod(fileno(f), 0600);
-	fputs(buf_str(&b), f);
-	int bad = fclose(f) != 0;
+	/* it holds the token or the client key */
+	int rc = sim_write_private(path, buf_str(&b), b.len, dl);
 	buf_release(&b);
-	if (bad) {
-		diag_error(dl, NULL, "cannot write the kubeconfig '%s'", path);
-		return -1;
-	}
-	return 0;
+	return rc;
 }
 
 jv k8s_sim_state(struct k8s_sim *k)

@@ -53,6 +53,10 @@ const char *sim_k8s_endpoint(struct sim *s);              /* NULL when not start
 int sim_k8s_kubeconfig(struct sim *s, const char *path, const char *auth, struct diag_list *dl);
 jv sim_k8s_state(struct sim *s);                          /* every object; new value */
 
+/* write a file that holds secrets (state with Secret data, kubeconfigs): created 0600
+ * beside path without following symlinks, then renamed over it. 0 / -1 with a diagnostic */
+int sim_write_private(const char *path, const char *data, size_t len, struct diag_list *dl);
+
 /* parse a scenario file without serving (for validation and tests): 0 / -1 */
 int sim_scenario_check(const char *path, struct diag_list *dl);
 #endif

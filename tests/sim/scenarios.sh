@@ -56,4 +56,27 @@ else
 	cat "$T/err"
 	fails=$((fails + 1))
 fi
+# --state-out and --kubeconfig-out hold Secret data and tokens: created 0600 whatever the
+# umask, and a symlink planted at the path is replaced, not written through
+echo "do not touch" >"$T/victim"
+ln -s "$T/victim" "$T/state-k8s.json"
+ln -s "$T/victim" "$T/kubeconfig"
+(umask 000; exec "$RUNBOOK" sim serve --scenario "$SRCDIR/examples/scenarios/k8s-ecommerce.yaml" --quiet \
+	--kubeconfig-out "$T/kubeconfig" --state-out "$T/state-k8s.json" >"$T/ep2" 2>"$T/err2") &
+pid=$!
+for i in $(seq 1 100); do [ "$(wc -l <"$T/ep2")" -ge 2 ] && break; sleep 0.05; done
+kill "$pid"
+wait "$pid"
+rc=$?
+smode=$(stat -c '%a %F' "$T/state-k8s.json")
+kmode=$(stat -c '%a %F' "$T/kubeconfig")
+if [ $rc -eq 0 ] && [ "$smode" = "600 regular file" ] && [ "$kmode" = "600 regular file" ] &&
+   [ "$(cat "$T/victim")" = "do not touch" ] && grep -q db-credentials "$T/state-k8s.json" &&
+   [ -z "$(find "$T" -name 'state-k8s.json.*' -o -name 'kubeconfig.*')" ]; then
+	echo "ok - --state-out and --kubeconfig-out are 0600 under umask 000, symlinks not followed"
+else
+	echo "not ok - private files: exit $rc, state '$smode', kubeconfig '$kmode', victim '$(cat "$T/victim")'"
+	cat "$T/err2"
+	fails=$((fails + 1))
+fi
 exit $((fails > 0))
