@@ -2126,7 +2126,7 @@ static int authenticate(struct k8s_sim *k, struct MHD_Connection *c, struct kreq
 									 : "Unauthorized");
 		return -1;
 	}
-	if (k->tls) {
+	if (k->tls && c) {
 		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 		if (ci && ci->tls_session) {
 			unsigned int n = 0;
@@ -2170,6 +2170,89 @@ static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const c
 	return MHD_YES;
 }
 
+/* one request, however it arrived (c: its connection, NULL without HTTP): r's method,
+ * query, headers and body set (body NUL-terminated); o filled */
+static void run_request(struct k8s_sim *k, struct MHD_Connection *c, struct kreq *r, const char *url,
+			struct kresp *o, int too_big)
+{
+	r->k = k;
+	r->res = -1;
+	buf_init(&o->body, 0);
+	int open = !strcmp(url, "/version") || !strcmp(url, "/healthz") || !strcmp(url, "/readyz") ||
+		   !strcmp(url, "/livez");
+	pthread_mutex_lock(&k->lock);
+	r->now = clock_now(k->clock);
+	{
+		char key[16];
+		snprintf(key, sizeof(key), "%s", r->method);
+		jv cnt = jv_object_get(jv_copy(k->c_requests), jv_string(key));
+		int n = jv_is_valid(cnt) ? (int)jv_number_value(cnt) : 0;
+		jv_free(cnt);
+		k->c_requests = jv_object_set(k->c_requests, jv_string(key), jv_number(n + 1));
+	}
+	if (too_big)
+		fail(o, 413, "RequestEntityTooLarge", NULL, jv_invalid(), "the request body is too large");
+	else if (open || authenticate(k, c, r, o) == 0)
+		handle(k, r, url, o);
+	pthread_mutex_unlock(&k->lock);
+}
+
+/* a jv object of strings (consumed); names lower-cased when asked */
+static jv string_map(jv v, int lower)
+{
+	jv out = jv_object();
+	if (jv_get_kind(v) == JV_KIND_OBJECT) {
+		jv_object_foreach(v, key, x) {
+			if (jv_get_kind(x) == JV_KIND_STRING) {
+				char *name = xstrdup(jv_string_value(key));
+				for (char *p = name; lower && *p; p++)
+					*p = (char)tolower((unsigned char)*p);
+				out = jv_object_set(out, jv_string(name), x);
+				free(name);
+			} else {
+				jv_free(x);
+			}
+			jv_free(key);
+		}
+	}
+	jv_free(v);
+	return out;
+}
+
+int k8s_sim_handle(struct k8s_sim *k, const char *method, const char *url, jv query, jv headers,
+		   const char *body, size_t len, struct sim_reply *out)
+{
+	struct buf b = BUF_INIT(BODY_MAX);
+	int too_big = len && buf_add(&b, body, len) < 0;
+	struct kreq r = { 0 };
+	struct kresp o = { 0 };
+	r.method = method ? method : "GET";
+	r.query = string_map(query, 0);
+	r.headers = string_map(headers, 1);
+	r.body = buf_str(&b);
+	r.body_len = too_big ? 0 : b.len;
+	run_request(k, NULL, &r, url ? url : "/", &o, too_big);
+	if (o.watch) {
+		/* no stream without a connection: the events so far */
+		pthread_mutex_lock(&k->lock);
+		o.watch->r.now = clock_now(k->clock);
+		watch_collect(o.watch);
+		pthread_mutex_unlock(&k->lock);
+		buf_add(&o.body, o.watch->pending.data ? o.watch->pending.data : "", o.watch->pending.len);
+		watch_free(o.watch);
+	}
+	memset(out, 0, sizeof(*out));
+	out->status = o.status ? o.status : 200;
+	out->headers = jv_object_set(jv_object(), jv_string("Content-Type"),
+				     jv_string(o.ctype ? o.ctype : "application/json"));
+	out->len = o.body.len;
+	out->body = buf_detach(&o.body);
+	jv_free(r.query);
+	jv_free(r.headers);
+	buf_release(&b);
+	return 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 				  const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
@@ -2190,34 +2273,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	struct kreq r = { 0 };
 	struct kresp o = { 0 };
-	r.k = k;
 	r.method = method;
 	r.query = jv_object();
 	r.headers = jv_object();
 	r.body = buf_str(&cn->body);
 	r.body_len = cn->body.len;
-	r.res = -1;
-	buf_init(&o.body, 0);
 	MHD_get_connection_values(c, MHD_HEADER_KIND, collect, &r.headers);
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_query, &r.query);
-
-	int open = !strcmp(url, "/version") || !strcmp(url, "/healthz") || !strcmp(url, "/readyz") ||
-		   !strcmp(url, "/livez");
-	pthread_mutex_lock(&k->lock);
-	r.now = clock_now(k->clock);
-	{
-		char key[16];
-		snprintf(key, sizeof(key), "%s", method);
-		jv cnt = jv_object_get(jv_copy(k->c_requests), jv_string(key));
-		int n = jv_is_valid(cnt) ? (int)jv_number_value(cnt) : 0;
-		jv_free(cnt);
-		k->c_requests = jv_object_set(k->c_requests, jv_string(key), jv_number(n + 1));
-	}
-	if (cn->too_big)
-		fail(&o, 413, "RequestEntityTooLarge", NULL, jv_invalid(), "the request body is too large");
-	else if (open || authenticate(k, c, &r, &o) == 0)
-		handle(k, &r, url, &o);
-	pthread_mutex_unlock(&k->lock);
+	run_request(k, c, &r, url, &o, cn->too_big);
 
 	struct MHD_Response *resp;
 	if (o.watch) {
