@@ -2,7 +2,7 @@
 # The simulated Kubernetes API under scaling: a scenario's 12-replica Deployment, then
 # kubectl scale to 40, 400, 1 and 40 again (each past the object array's growth), with
 # the pod counts checked each time and a same-named Deployment in another namespace
-# left alone. Under ASan a stale pointer into the array aborts the server.
+# left alone; then k8s.scale to 400 in a rehearsal. Under ASan a stale pointer into the array aborts the server.
 set -u
 RUNBOOK=${1:?}
 case $RUNBOOK in /*) ;; *) RUNBOOK=$PWD/$RUNBOOK ;; esac
@@ -48,6 +48,13 @@ kill "$pid"
 wait "$pid"
 rc=$?
 pid=
+# the same in a rehearsal: k8s.scale against the in-process simulator
+if "$RUNBOOK" rehearse "$SRCDIR/tests/sim/k8s_scale_rb.yaml" --scenario "$SRCDIR/tests/sim/k8s_scale.yaml" \
+	--state-dir "$T/state" >"$T/rh" 2>&1; then
+	echo "ok - rehearsal: k8s.scale to 400, 1 and 40 with the pod counts asserted"
+else
+	echo "not ok - rehearsal of k8s.scale:"; cat "$T/rh"; fails=$((fails + 1))
+fi
 check "the simulator exits 0 on SIGTERM" 0 $rc
 [ $rc -eq 0 ] || tail -40 "$T/err"
 [ $fails -eq 0 ] || { echo "kubectl errors:"; cat "$T/kerr"; }
