@@ -69,6 +69,9 @@ struct rule {
 	void (*fn)(struct vc *c, jv v, struct srcloc at);   /* RT_LIST of non-kind items */
 };
 
+/* a rule: key, type, then designated fields (.flags, .min, .max, .values, ...) */
+#define R(k, t, ...) { .key = (k), .type = (t), __VA_ARGS__ }
+
 struct kind {
 	const char *what;                /* "an RDS instance" */
 	const struct rule *rules;        /* {NULL}-terminated */
@@ -668,37 +671,49 @@ static const char *const pod_policies[] = { "OrderedReady", "Parallel", NULL };
 static const char *const restart_policies[] = { "Always", "OnFailure", "Never", NULL };
 
 static const struct kind k_selector = { "a label selector", (const struct rule[]){
-	{ .key = "matchLabels", .type = RT_STRMAP },
-	{ .key = "matchExpressions", .type = RT_ANY },
+	R("matchLabels", RT_STRMAP),
+	R("matchExpressions", RT_ANY),
 	{ NULL } }, NULL };
 
 static const struct kind k_cport = { "a container port", (const struct rule[]){
-	{ .key = "containerPort", .type = RT_INT, .flags = REQ, .min = 1, .max = 65535 },
-	{ .key = "name", .type = RT_STR, .fmt = &f_dns_label },
-	{ .key = "protocol", .type = RT_ENUM, .values = protocols },
-	{ .key = "hostPort", .type = RT_INT, .min = 1, .max = 65535 },
-	{ .key = "hostIP", .type = RT_STR },
+	R("containerPort", RT_INT, .flags = REQ, .min = 1, .max = 65535),
+	R("name", RT_STR, .fmt = &f_dns_label),
+	R("protocol", RT_ENUM, .values = protocols),
+	R("hostPort", RT_INT, .min = 1, .max = 65535),
+	R("hostIP", RT_STR),
 	{ NULL } }, NULL };
 
 static const struct kind k_env = { "an environment variable", (const struct rule[]){
-	{ .key = "name", .type = RT_STR, .flags = REQ, .fmt = &f_nonempty },
-	{ .key = "value", .type = RT_STR },
-	{ .key = "valueFrom", .type = RT_ANY },
+	R("name", RT_STR, .flags = REQ, .fmt = &f_nonempty),
+	R("value", RT_STR),
+	R("valueFrom", RT_ANY),
 	{ NULL } }, NULL };
 
 static const struct kind k_container = { "a container", (const struct rule[]){
-	{ .key = "name", .type = RT_STR, .flags = REQ, .fmt = &f_dns_label },
-	{ .key = "image", .type = RT_STR, .flags = REQ, .fmt = &f_nonempty },
-	{ .key = "imagePullPolicy", .type = RT_ENUM, .values = pull_policies },
-	{ .key = "command", .type = RT_STRS }, { .key = "args", .type = RT_STRS },
-	{ .key = "env", .type = RT_LIST, .kind = &k_env },
-	{ .key = "ports", .type = RT_LIST, .kind = &k_cport },
-	{ .key = "workingDir", .type = RT_STR },
-	{ .key = "envFrom", .type = RT_ANY }, { .key = "resources", .type = RT_ANY }, { .key = "volumeMounts", .type = RT_ANY }, { .key = "volumeDevices", .type = RT_ANY },
-	{ .key = "livenessProbe", .type = RT_ANY }, { .key = "readinessProbe", .type = RT_ANY }, { .key = "startupProbe", .type = RT_ANY },
-	{ .key = "lifecycle", .type = RT_ANY }, { .key = "securityContext", .type = RT_ANY }, { .key = "stdin", .type = RT_BOOL }, { .key = "stdinOnce", .type = RT_BOOL },
-	{ .key = "tty", .type = RT_BOOL }, { .key = "terminationMessagePath", .type = RT_STR }, { .key = "terminationMessagePolicy", .type = RT_STR },
-	{ .key = "resizePolicy", .type = RT_ANY }, { .key = "restartPolicy", .type = RT_STR },
+	R("name", RT_STR, .flags = REQ, .fmt = &f_dns_label),
+	R("image", RT_STR, .flags = REQ, .fmt = &f_nonempty),
+	R("imagePullPolicy", RT_ENUM, .values = pull_policies),
+	R("command", RT_STRS),
+	R("args", RT_STRS),
+	R("env", RT_LIST, .kind = &k_env),
+	R("ports", RT_LIST, .kind = &k_cport),
+	R("workingDir", RT_STR),
+	R("envFrom", RT_ANY),
+	R("resources", RT_ANY),
+	R("volumeMounts", RT_ANY),
+	R("volumeDevices", RT_ANY),
+	R("livenessProbe", RT_ANY),
+	R("readinessProbe", RT_ANY),
+	R("startupProbe", RT_ANY),
+	R("lifecycle", RT_ANY),
+	R("securityContext", RT_ANY),
+	R("stdin", RT_BOOL),
+	R("stdinOnce", RT_BOOL),
+	R("tty", RT_BOOL),
+	R("terminationMessagePath", RT_STR),
+	R("terminationMessagePolicy", RT_STR),
+	R("resizePolicy", RT_ANY),
+	R("restartPolicy", RT_STR),
 	{ NULL } }, NULL };
 
 static void podspec_check(struct vc *c, jv spec)
@@ -710,30 +725,54 @@ static void podspec_check(struct vc *c, jv spec)
 }
 
 static const struct kind k_podspec = { "a pod spec", (const struct rule[]){
-	{ .key = "containers", .type = RT_LIST, .flags = REQ, .kind = &k_container },
-	{ .key = "initContainers", .type = RT_LIST, .kind = &k_container },
-	{ .key = "restartPolicy", .type = RT_ENUM, .values = restart_policies },
-	{ .key = "terminationGracePeriodSeconds", .type = RT_INT, .min = 0, .max = 1e9 },
-	{ .key = "activeDeadlineSeconds", .type = RT_INT, .min = 1, .max = 1e12 },
-	{ .key = "serviceAccountName", .type = RT_STR, .fmt = &f_dns_name }, { .key = "serviceAccount", .type = RT_STR },
-	{ .key = "nodeSelector", .type = RT_STRMAP }, { .key = "nodeName", .type = RT_STR }, { .key = "hostname", .type = RT_STR }, { .key = "subdomain", .type = RT_STR },
-	{ .key = "volumes", .type = RT_ANY }, { .key = "affinity", .type = RT_ANY }, { .key = "tolerations", .type = RT_ANY }, { .key = "securityContext", .type = RT_ANY },
-	{ .key = "imagePullSecrets", .type = RT_ANY }, { .key = "dnsPolicy", .type = RT_STR }, { .key = "dnsConfig", .type = RT_ANY },
-	{ .key = "priorityClassName", .type = RT_STR }, { .key = "priority", .type = RT_INT, .min = -2147483648.0, .max = 2147483647.0 },
-	{ .key = "topologySpreadConstraints", .type = RT_ANY }, { .key = "automountServiceAccountToken", .type = RT_BOOL },
-	{ .key = "enableServiceLinks", .type = RT_BOOL }, { .key = "hostNetwork", .type = RT_BOOL }, { .key = "hostPID", .type = RT_BOOL }, { .key = "hostIPC", .type = RT_BOOL },
-	{ .key = "shareProcessNamespace", .type = RT_BOOL }, { .key = "schedulerName", .type = RT_STR }, { .key = "runtimeClassName", .type = RT_STR },
-	{ .key = "hostAliases", .type = RT_ANY }, { .key = "readinessGates", .type = RT_ANY }, { .key = "overhead", .type = RT_ANY }, { .key = "preemptionPolicy", .type = RT_STR },
-	{ .key = "setHostnameAsFQDN", .type = RT_BOOL }, { .key = "os", .type = RT_ANY }, { .key = "ephemeralContainers", .type = RT_ANY },
+	R("containers", RT_LIST, .flags = REQ, .kind = &k_container),
+	R("initContainers", RT_LIST, .kind = &k_container),
+	R("restartPolicy", RT_ENUM, .values = restart_policies),
+	R("terminationGracePeriodSeconds", RT_INT, .min = 0, .max = 1e9),
+	R("activeDeadlineSeconds", RT_INT, .min = 1, .max = 1e12),
+	R("serviceAccountName", RT_STR, .fmt = &f_dns_name),
+	R("serviceAccount", RT_STR),
+	R("nodeSelector", RT_STRMAP),
+	R("nodeName", RT_STR),
+	R("hostname", RT_STR),
+	R("subdomain", RT_STR),
+	R("volumes", RT_ANY),
+	R("affinity", RT_ANY),
+	R("tolerations", RT_ANY),
+	R("securityContext", RT_ANY),
+	R("imagePullSecrets", RT_ANY),
+	R("dnsPolicy", RT_STR),
+	R("dnsConfig", RT_ANY),
+	R("priorityClassName", RT_STR),
+	R("priority", RT_INT, .min = -2147483648.0, .max = 2147483647.0),
+	R("topologySpreadConstraints", RT_ANY),
+	R("automountServiceAccountToken", RT_BOOL),
+	R("enableServiceLinks", RT_BOOL),
+	R("hostNetwork", RT_BOOL),
+	R("hostPID", RT_BOOL),
+	R("hostIPC", RT_BOOL),
+	R("shareProcessNamespace", RT_BOOL),
+	R("schedulerName", RT_STR),
+	R("runtimeClassName", RT_STR),
+	R("hostAliases", RT_ANY),
+	R("readinessGates", RT_ANY),
+	R("overhead", RT_ANY),
+	R("preemptionPolicy", RT_STR),
+	R("setHostnameAsFQDN", RT_BOOL),
+	R("os", RT_ANY),
+	R("ephemeralContainers", RT_ANY),
 	{ NULL } }, podspec_check };
 
 static const struct kind k_tmeta = { "a template's metadata", (const struct rule[]){
-	{ .key = "labels", .type = RT_STRMAP }, { .key = "annotations", .type = RT_STRMAP }, { .key = "name", .type = RT_STR }, { .key = "namespace", .type = RT_STR },
+	R("labels", RT_STRMAP),
+	R("annotations", RT_STRMAP),
+	R("name", RT_STR),
+	R("namespace", RT_STR),
 	{ NULL } }, NULL };
 
 static const struct kind k_template = { "a pod template", (const struct rule[]){
-	{ .key = "metadata", .type = RT_MAP, .kind = &k_tmeta },
-	{ .key = "spec", .type = RT_MAP, .flags = REQ, .kind = &k_podspec },
+	R("metadata", RT_MAP, .kind = &k_tmeta),
+	R("spec", RT_MAP, .flags = REQ, .kind = &k_podspec),
 	{ NULL } }, NULL };
 
 /* the selector must select the template's pods, as the API server insists */
@@ -759,63 +798,80 @@ static void workload_check(struct vc *c, jv spec)
 }
 
 static const struct kind k_workload_spec = { "a workload spec", (const struct rule[]){
-	{ .key = "replicas", .type = RT_INT, .min = 0, .max = K8S_REPLICAS_MAX },
-	{ .key = "selector", .type = RT_MAP, .kind = &k_selector },
-	{ .key = "template", .type = RT_MAP, .flags = REQ, .kind = &k_template },
-	{ .key = "strategy", .type = RT_ANY }, { .key = "updateStrategy", .type = RT_ANY },
-	{ .key = "minReadySeconds", .type = RT_INT, .min = 0, .max = 1e9 }, { .key = "revisionHistoryLimit", .type = RT_INT, .min = 0, .max = 1e9 },
-	{ .key = "progressDeadlineSeconds", .type = RT_INT, .min = 1, .max = 1e9 }, { .key = "paused", .type = RT_BOOL },
-	{ .key = "serviceName", .type = RT_STR }, { .key = "podManagementPolicy", .type = RT_ENUM, .values = pod_policies },
-	{ .key = "volumeClaimTemplates", .type = RT_ANY }, { .key = "persistentVolumeClaimRetentionPolicy", .type = RT_ANY }, { .key = "ordinals", .type = RT_ANY },
+	R("replicas", RT_INT, .min = 0, .max = K8S_REPLICAS_MAX),
+	R("selector", RT_MAP, .kind = &k_selector),
+	R("template", RT_MAP, .flags = REQ, .kind = &k_template),
+	R("strategy", RT_ANY),
+	R("updateStrategy", RT_ANY),
+	R("minReadySeconds", RT_INT, .min = 0, .max = 1e9),
+	R("revisionHistoryLimit", RT_INT, .min = 0, .max = 1e9),
+	R("progressDeadlineSeconds", RT_INT, .min = 1, .max = 1e9),
+	R("paused", RT_BOOL),
+	R("serviceName", RT_STR),
+	R("podManagementPolicy", RT_ENUM, .values = pod_policies),
+	R("volumeClaimTemplates", RT_ANY),
+	R("persistentVolumeClaimRetentionPolicy", RT_ANY),
+	R("ordinals", RT_ANY),
 	{ NULL } }, workload_check };
 
 static const struct kind k_sport = { "a service port", (const struct rule[]){
-	{ .key = "port", .type = RT_INT, .flags = REQ, .min = 1, .max = 65535 },
-	{ .key = "targetPort", .type = RT_INTSTR, .min = 1, .max = 65535 },
-	{ .key = "protocol", .type = RT_ENUM, .values = protocols },
-	{ .key = "name", .type = RT_STR, .fmt = &f_dns_label },
-	{ .key = "nodePort", .type = RT_INT, .min = 30000, .max = 32767 },
-	{ .key = "appProtocol", .type = RT_STR },
+	R("port", RT_INT, .flags = REQ, .min = 1, .max = 65535),
+	R("targetPort", RT_INTSTR, .min = 1, .max = 65535),
+	R("protocol", RT_ENUM, .values = protocols),
+	R("name", RT_STR, .fmt = &f_dns_label),
+	R("nodePort", RT_INT, .min = 30000, .max = 32767),
+	R("appProtocol", RT_STR),
 	{ NULL } }, NULL };
 
 static const struct kind k_svc_spec = { "a service spec", (const struct rule[]){
-	{ .key = "ports", .type = RT_LIST, .kind = &k_sport },
-	{ .key = "selector", .type = RT_STRMAP },
-	{ .key = "type", .type = RT_ENUM, .values = svc_types },
-	{ .key = "clusterIP", .type = RT_STR }, { .key = "clusterIPs", .type = RT_STRS }, { .key = "externalName", .type = RT_STR }, { .key = "externalIPs", .type = RT_STRS },
-	{ .key = "sessionAffinity", .type = RT_STR }, { .key = "sessionAffinityConfig", .type = RT_ANY }, { .key = "externalTrafficPolicy", .type = RT_STR },
-	{ .key = "internalTrafficPolicy", .type = RT_STR }, { .key = "ipFamilies", .type = RT_STRS }, { .key = "ipFamilyPolicy", .type = RT_STR },
-	{ .key = "loadBalancerIP", .type = RT_STR }, { .key = "loadBalancerSourceRanges", .type = RT_STRS }, { .key = "loadBalancerClass", .type = RT_STR },
-	{ .key = "publishNotReadyAddresses", .type = RT_BOOL }, { .key = "allocateLoadBalancerNodePorts", .type = RT_BOOL },
-	{ .key = "healthCheckNodePort", .type = RT_INT, .min = 1, .max = 65535 },
+	R("ports", RT_LIST, .kind = &k_sport),
+	R("selector", RT_STRMAP),
+	R("type", RT_ENUM, .values = svc_types),
+	R("clusterIP", RT_STR),
+	R("clusterIPs", RT_STRS),
+	R("externalName", RT_STR),
+	R("externalIPs", RT_STRS),
+	R("sessionAffinity", RT_STR),
+	R("sessionAffinityConfig", RT_ANY),
+	R("externalTrafficPolicy", RT_STR),
+	R("internalTrafficPolicy", RT_STR),
+	R("ipFamilies", RT_STRS),
+	R("ipFamilyPolicy", RT_STR),
+	R("loadBalancerIP", RT_STR),
+	R("loadBalancerSourceRanges", RT_STRS),
+	R("loadBalancerClass", RT_STR),
+	R("publishNotReadyAddresses", RT_BOOL),
+	R("allocateLoadBalancerNodePorts", RT_BOOL),
+	R("healthCheckNodePort", RT_INT, .min = 1, .max = 65535),
 	{ NULL } }, NULL };
 
 static const struct kind k_meta = { "metadata", (const struct rule[]){
-	{ .key = "name", .type = RT_STR, .flags = REQ, .fmt = &f_dns_name },
-	{ .key = "namespace", .type = RT_STR, .fmt = &f_dns_label },
-	{ .key = "labels", .type = RT_STRMAP },
-	{ .key = "annotations", .type = RT_STRMAP },
+	R("name", RT_STR, .flags = REQ, .fmt = &f_dns_name),
+	R("namespace", RT_STR, .fmt = &f_dns_label),
+	R("labels", RT_STRMAP),
+	R("annotations", RT_STRMAP),
 	{ NULL } }, NULL };
 
-#define K8S_HEAD { .key = "apiVersion", .type = RT_STR, .flags = REQ }, { .key = "kind", .type = RT_STR, .flags = REQ }, { .key = "metadata", .type = RT_MAP, .flags = REQ, .kind = &k_meta }
+#define K8S_HEAD R("apiVersion", RT_STR, .flags = REQ), R("kind", RT_STR, .flags = REQ), \
+	R("metadata", RT_MAP, .flags = REQ, .kind = &k_meta)
 
 static const struct kind k_ns = { "a Namespace", (const struct rule[]){
-	K8S_HEAD, { .key = "spec", .type = RT_ANY }, { NULL } }, NULL };
+	K8S_HEAD, R("spec", RT_ANY), { NULL } }, NULL };
 static const struct kind k_cm = { "a ConfigMap", (const struct rule[]){
-	K8S_HEAD, { .key = "data", .type = RT_STRMAP }, { .key = "binaryData", .type = RT_B64MAP }, { .key = "immutable", .type = RT_BOOL }, { NULL } }, NULL };
+	K8S_HEAD, R("data", RT_STRMAP), R("binaryData", RT_B64MAP), R("immutable", RT_BOOL), { NULL } }, NULL };
 static const struct kind k_secret = { "a Secret", (const struct rule[]){
-	K8S_HEAD, { .key = "data", .type = RT_B64MAP }, { .key = "stringData", .type = RT_STRMAP }, { .key = "type", .type = RT_STR, .fmt = &f_nonempty },
-	{ .key = "immutable", .type = RT_BOOL }, { NULL } }, NULL };
+	K8S_HEAD, R("data", RT_B64MAP), R("stringData", RT_STRMAP), R("type", RT_STR, .fmt = &f_nonempty),
+	R("immutable", RT_BOOL), { NULL } }, NULL };
 static const struct kind k_svc = { "a Service", (const struct rule[]){
-	K8S_HEAD, { .key = "spec", .type = RT_MAP, .kind = &k_svc_spec }, { NULL } }, NULL };
+	K8S_HEAD, R("spec", RT_MAP, .kind = &k_svc_spec), { NULL } }, NULL };
 static const struct kind k_pod = { "a Pod", (const struct rule[]){
-	K8S_HEAD, { .key = "spec", .type = RT_MAP, .flags = REQ, .kind = &k_podspec }, { NULL } }, NULL };
+	K8S_HEAD, R("spec", RT_MAP, .flags = REQ, .kind = &k_podspec), { NULL } }, NULL };
 static const struct kind k_deploy = { "a Deployment", (const struct rule[]){
-	K8S_HEAD, { .key = "spec", .type = RT_MAP, .flags = REQ, .kind = &k_workload_spec }, { NULL } }, NULL };
+	K8S_HEAD, R("spec", RT_MAP, .flags = REQ, .kind = &k_workload_spec), { NULL } }, NULL };
 static const struct kind k_sts = { "a StatefulSet", (const struct rule[]){
-	K8S_HEAD, { .key = "spec", .type = RT_MAP, .flags = REQ, .kind = &k_workload_spec }, { NULL } }, NULL };
+	K8S_HEAD, R("spec", RT_MAP, .flags = REQ, .kind = &k_workload_spec), { NULL } }, NULL };
 static const struct kind k_rs = { "a ReplicaSet", (const struct rule[]){
-	K8S_HEAD, { .key = "spec", .type = RT_MAP, .flags = REQ, .kind = &k_workload_spec }, { NULL } }, NULL };
+	K8S_HEAD, R("spec", RT_MAP, .flags = REQ, .kind = &k_workload_spec), { NULL } }, NULL };
 
 /* the kinds the simulated API server serves (k8s.c's resources) */
 static const struct k8s_kind {
@@ -872,20 +928,20 @@ static void k8s_object(struct vc *c, jv obj, struct srcloc at)
 }
 
 static const struct kind k_token = { "a token", (const struct rule[]){
-	{ .key = "user", .type = RT_STR, .fmt = &f_nonempty },
-	{ .key = "expired", .type = RT_BOOL },
+	R("user", RT_STR, .fmt = &f_nonempty),
+	R("expired", RT_BOOL),
 	{ NULL } }, NULL };
 
 static const struct kind k_k8s_durations = { "'k8s.durations'", (const struct rule[]){
-	{ .key = "rollout", .type = RT_DUR, .min = 0, .max = 24 * 3600000.0 },
-	{ .key = "progress_deadline", .type = RT_DUR, .min = 1000, .max = 24 * 3600000.0 },
+	R("rollout", RT_DUR, .min = 0, .max = 24 * 3600000.0),
+	R("progress_deadline", RT_DUR, .min = 1000, .max = 24 * 3600000.0),
 	{ NULL } }, NULL };
 
 static const struct kind k_k8s = { "'k8s'", (const struct rule[]){
-	{ .key = "namespace", .type = RT_STR, .fmt = &f_dns_label },
-	{ .key = "durations", .type = RT_MAP, .kind = &k_k8s_durations },
-	{ .key = "tokens", .type = RT_MAPOF, .kind = &k_token },
-	{ .key = "objects", .type = RT_LIST, .fn = k8s_object },
+	R("namespace", RT_STR, .fmt = &f_dns_label),
+	R("durations", RT_MAP, .kind = &k_k8s_durations),
+	R("tokens", RT_MAPOF, .kind = &k_token),
+	R("objects", RT_LIST, .fn = k8s_object),
 	{ NULL } }, NULL };
 
 /* ------------------------------------------------------------------ the AWS world */
@@ -913,166 +969,166 @@ static const char *const fault_kinds[] = {
 	NULL };
 
 static const struct kind k_endpoint = { "an endpoint", (const struct rule[]){
-	{ .key = "address", .type = RT_STR, .fmt = &f_nonempty },
-	{ .key = "port", .type = RT_INT, .min = 1, .max = 65535 },
+	R("address", RT_STR, .fmt = &f_nonempty),
+	R("port", RT_INT, .min = 1, .max = 65535),
 	{ NULL } }, NULL };
 
 static const struct kind k_rds_instance = { "an RDS instance", (const struct rule[]){
-	{ .key = "id", .type = RT_STR, .flags = REQ, .fmt = &f_rds_id },
-	{ .key = "status", .type = RT_ENUM, .values = rds_statuses, .desc = "an RDS instance status (runbook-scenario(5))" },
-	{ .key = "ready_in", .type = RT_DUR, .min = 0, .max = 365 * DAY_MS },
-	{ .key = "class", .type = RT_STR, .fmt = &f_db_class },
-	{ .key = "engine", .type = RT_ENUM, .values = rds_engines, .desc = "an RDS engine (postgres, mysql, mariadb, ...)" },
-	{ .key = "engine_version", .type = RT_STR, .fmt = &f_nonempty },
-	{ .key = "storage", .type = RT_INT, .min = 1, .max = 65536 },
-	{ .key = "master_username", .type = RT_STR, .fmt = &f_nonempty },
-	{ .key = "db_name", .type = RT_STR, .fmt = &f_nonempty },
-	{ .key = "endpoint", .type = RT_MAP, .kind = &k_endpoint },
-	{ .key = "multi_az", .type = RT_BOOL },
-	{ .key = "backup_retention", .type = RT_INT, .min = 0, .max = 35 },
-	{ .key = "earliest_restorable", .type = RT_TIME },
-	{ .key = "created", .type = RT_TIME },
-	{ .key = "read_replica_of", .type = RT_STR, .fmt = &f_rds_id },
-	{ .key = "publicly_accessible", .type = RT_BOOL },
-	{ .key = "security_groups", .type = RT_STRS },
-	{ .key = "subnet_group", .type = RT_STR, .fmt = &f_nonempty },
-	{ .key = "parameter_group", .type = RT_STR, .fmt = &f_nonempty },
-	{ .key = "tags", .type = RT_TAGS },
-	{ .key = "availability_zone", .type = RT_STR, .fmt = &f_nonempty },
-	{ .key = "storage_encrypted", .type = RT_BOOL },
-	{ .key = "deletion_protection", .type = RT_BOOL },
+	R("id", RT_STR, .flags = REQ, .fmt = &f_rds_id),
+	R("status", RT_ENUM, .values = rds_statuses, .desc = "an RDS instance status (runbook-scenario(5))"),
+	R("ready_in", RT_DUR, .min = 0, .max = 365 * DAY_MS),
+	R("class", RT_STR, .fmt = &f_db_class),
+	R("engine", RT_ENUM, .values = rds_engines, .desc = "an RDS engine (postgres, mysql, mariadb, ...)"),
+	R("engine_version", RT_STR, .fmt = &f_nonempty),
+	R("storage", RT_INT, .min = 1, .max = 65536),
+	R("master_username", RT_STR, .fmt = &f_nonempty),
+	R("db_name", RT_STR, .fmt = &f_nonempty),
+	R("endpoint", RT_MAP, .kind = &k_endpoint),
+	R("multi_az", RT_BOOL),
+	R("backup_retention", RT_INT, .min = 0, .max = 35),
+	R("earliest_restorable", RT_TIME),
+	R("created", RT_TIME),
+	R("read_replica_of", RT_STR, .fmt = &f_rds_id),
+	R("publicly_accessible", RT_BOOL),
+	R("security_groups", RT_STRS),
+	R("subnet_group", RT_STR, .fmt = &f_nonempty),
+	R("parameter_group", RT_STR, .fmt = &f_nonempty),
+	R("tags", RT_TAGS),
+	R("availability_zone", RT_STR, .fmt = &f_nonempty),
+	R("storage_encrypted", RT_BOOL),
+	R("deletion_protection", RT_BOOL),
 	{ NULL } }, NULL };
 
 static const struct kind k_rds_snapshot = { "an RDS snapshot", (const struct rule[]){
-	{ .key = "id", .type = RT_STR, .flags = REQ, .fmt = &f_rds_snap },
-	{ .key = "instance", .type = RT_STR, .flags = REQ, .fmt = &f_rds_id },
-	{ .key = "source_deleted", .type = RT_BOOL },
-	{ .key = "type", .type = RT_ENUM, .values = snapshot_types },
-	{ .key = "created", .type = RT_TIME },
-	{ .key = "status", .type = RT_ENUM, .values = snapshot_statuses },
-	{ .key = "ready_in", .type = RT_DUR, .min = 0, .max = 365 * DAY_MS },
-	{ .key = "storage", .type = RT_INT, .min = 1, .max = 65536 },
-	{ .key = "engine", .type = RT_ENUM, .values = rds_engines, .desc = "an RDS engine (postgres, mysql, mariadb, ...)" },
-	{ .key = "engine_version", .type = RT_STR, .fmt = &f_nonempty },
-	{ .key = "master_username", .type = RT_STR, .fmt = &f_nonempty },
-	{ .key = "tags", .type = RT_TAGS },
+	R("id", RT_STR, .flags = REQ, .fmt = &f_rds_snap),
+	R("instance", RT_STR, .flags = REQ, .fmt = &f_rds_id),
+	R("source_deleted", RT_BOOL),
+	R("type", RT_ENUM, .values = snapshot_types),
+	R("created", RT_TIME),
+	R("status", RT_ENUM, .values = snapshot_statuses),
+	R("ready_in", RT_DUR, .min = 0, .max = 365 * DAY_MS),
+	R("storage", RT_INT, .min = 1, .max = 65536),
+	R("engine", RT_ENUM, .values = rds_engines, .desc = "an RDS engine (postgres, mysql, mariadb, ...)"),
+	R("engine_version", RT_STR, .fmt = &f_nonempty),
+	R("master_username", RT_STR, .fmt = &f_nonempty),
+	R("tags", RT_TAGS),
 	{ NULL } }, NULL };
 
 static const struct kind k_rds = { "'rds'", (const struct rule[]){
-	{ .key = "endpoint", .type = RT_MAP, .kind = &k_endpoint },
-	{ .key = "instances", .type = RT_LIST, .kind = &k_rds_instance },
-	{ .key = "snapshots", .type = RT_LIST, .kind = &k_rds_snapshot },
+	R("endpoint", RT_MAP, .kind = &k_endpoint),
+	R("instances", RT_LIST, .kind = &k_rds_instance),
+	R("snapshots", RT_LIST, .kind = &k_rds_snapshot),
 	{ NULL } }, NULL };
 
 static const struct kind k_ec_group = { "a replication group", (const struct rule[]){
-	{ .key = "id", .type = RT_STR, .flags = REQ, .fmt = &f_ec_id },
-	{ .key = "description", .type = RT_STR },
-	{ .key = "status", .type = RT_ENUM, .values = ec_statuses },
-	{ .key = "ready_in", .type = RT_DUR, .min = 0, .max = 365 * DAY_MS },
-	{ .key = "node_type", .type = RT_STR, .fmt = &f_cache_node },
-	{ .key = "engine_version", .type = RT_STR, .fmt = &f_nonempty },
-	{ .key = "num_clusters", .type = RT_INT, .min = 1, .max = 6 },
-	{ .key = "endpoint", .type = RT_MAP, .kind = &k_endpoint },
-	{ .key = "transit_encryption", .type = RT_BOOL },
-	{ .key = "created", .type = RT_TIME },
+	R("id", RT_STR, .flags = REQ, .fmt = &f_ec_id),
+	R("description", RT_STR),
+	R("status", RT_ENUM, .values = ec_statuses),
+	R("ready_in", RT_DUR, .min = 0, .max = 365 * DAY_MS),
+	R("node_type", RT_STR, .fmt = &f_cache_node),
+	R("engine_version", RT_STR, .fmt = &f_nonempty),
+	R("num_clusters", RT_INT, .min = 1, .max = 6),
+	R("endpoint", RT_MAP, .kind = &k_endpoint),
+	R("transit_encryption", RT_BOOL),
+	R("created", RT_TIME),
 	{ NULL } }, NULL };
 
 static const struct kind k_ec_snapshot = { "an ElastiCache snapshot", (const struct rule[]){
-	{ .key = "name", .type = RT_STR, .flags = REQ, .fmt = &f_ec_snap },
-	{ .key = "replication_group", .type = RT_STR, .flags = REQ, .fmt = &f_ec_id },
-	{ .key = "source_deleted", .type = RT_BOOL },
-	{ .key = "source", .type = RT_ENUM, .values = snapshot_types },
-	{ .key = "status", .type = RT_ENUM, .values = ec_snapshot_statuses },
-	{ .key = "ready_in", .type = RT_DUR, .min = 0, .max = 365 * DAY_MS },
-	{ .key = "created", .type = RT_TIME },
-	{ .key = "node_type", .type = RT_STR, .fmt = &f_cache_node },
-	{ .key = "engine_version", .type = RT_STR, .fmt = &f_nonempty },
-	{ .key = "size_mb", .type = RT_NUM, .min = 0, .max = 1e7 },
+	R("name", RT_STR, .flags = REQ, .fmt = &f_ec_snap),
+	R("replication_group", RT_STR, .flags = REQ, .fmt = &f_ec_id),
+	R("source_deleted", RT_BOOL),
+	R("source", RT_ENUM, .values = snapshot_types),
+	R("status", RT_ENUM, .values = ec_snapshot_statuses),
+	R("ready_in", RT_DUR, .min = 0, .max = 365 * DAY_MS),
+	R("created", RT_TIME),
+	R("node_type", RT_STR, .fmt = &f_cache_node),
+	R("engine_version", RT_STR, .fmt = &f_nonempty),
+	R("size_mb", RT_NUM, .min = 0, .max = 1e7),
 	{ NULL } }, NULL };
 
 static const struct kind k_ec = { "'elasticache'", (const struct rule[]){
-	{ .key = "endpoint", .type = RT_MAP, .kind = &k_endpoint },
-	{ .key = "replication_groups", .type = RT_LIST, .kind = &k_ec_group },
-	{ .key = "snapshots", .type = RT_LIST, .kind = &k_ec_snapshot },
+	R("endpoint", RT_MAP, .kind = &k_endpoint),
+	R("replication_groups", RT_LIST, .kind = &k_ec_group),
+	R("snapshots", RT_LIST, .kind = &k_ec_snapshot),
 	{ NULL } }, NULL };
 
 static const struct kind k_s3_version = { "an object version", (const struct rule[]){
-	{ .key = "body", .type = RT_STR },
-	{ .key = "size", .type = RT_INT, .min = 0, .max = SIM_S3_OBJECT_MAX },
-	{ .key = "content_type", .type = RT_STR, .fmt = &f_nonempty },
-	{ .key = "modified", .type = RT_TIME },
-	{ .key = "version_id", .type = RT_STR, .fmt = &f_nonempty },
-	{ .key = "delete_marker", .type = RT_BOOL },
+	R("body", RT_STR),
+	R("size", RT_INT, .min = 0, .max = SIM_S3_OBJECT_MAX),
+	R("content_type", RT_STR, .fmt = &f_nonempty),
+	R("modified", RT_TIME),
+	R("version_id", RT_STR, .fmt = &f_nonempty),
+	R("delete_marker", RT_BOOL),
 	{ NULL } }, s3_version_check };
 
 static const struct kind k_s3_object = { "an object", (const struct rule[]){
-	{ .key = "key", .type = RT_STR, .flags = REQ, .fmt = &f_key },
-	{ .key = "body", .type = RT_STR },
-	{ .key = "size", .type = RT_INT, .min = 0, .max = SIM_S3_OBJECT_MAX },
-	{ .key = "content_type", .type = RT_STR, .fmt = &f_nonempty },
-	{ .key = "modified", .type = RT_TIME },
-	{ .key = "version_id", .type = RT_STR, .fmt = &f_nonempty },
-	{ .key = "versions", .type = RT_LIST, .kind = &k_s3_version },
+	R("key", RT_STR, .flags = REQ, .fmt = &f_key),
+	R("body", RT_STR),
+	R("size", RT_INT, .min = 0, .max = SIM_S3_OBJECT_MAX),
+	R("content_type", RT_STR, .fmt = &f_nonempty),
+	R("modified", RT_TIME),
+	R("version_id", RT_STR, .fmt = &f_nonempty),
+	R("versions", RT_LIST, .kind = &k_s3_version),
 	{ NULL } }, s3_object_check };
 
 static const struct kind k_bucket = { "a bucket", (const struct rule[]){
-	{ .key = "name", .type = RT_STR, .flags = REQ, .fmt = &f_bucket },
-	{ .key = "versioning", .type = RT_ENUM, .values = versionings },
-	{ .key = "created", .type = RT_TIME },
-	{ .key = "objects", .type = RT_LIST, .kind = &k_s3_object },
+	R("name", RT_STR, .flags = REQ, .fmt = &f_bucket),
+	R("versioning", RT_ENUM, .values = versionings),
+	R("created", RT_TIME),
+	R("objects", RT_LIST, .kind = &k_s3_object),
 	{ NULL } }, NULL };
 
 static const struct kind k_s3 = { "'s3'", (const struct rule[]){
-	{ .key = "buckets", .type = RT_LIST, .kind = &k_bucket },
+	R("buckets", RT_LIST, .kind = &k_bucket),
 	{ NULL } }, NULL };
 
 static const struct kind k_secret_version = { "a secret version", (const struct rule[]){
-	{ .key = "value", .type = RT_STR, .flags = REQ },
-	{ .key = "id", .type = RT_STR, .fmt = &f_nonempty },
-	{ .key = "stages", .type = RT_STRS },
-	{ .key = "created", .type = RT_TIME },
+	R("value", RT_STR, .flags = REQ),
+	R("id", RT_STR, .fmt = &f_nonempty),
+	R("stages", RT_STRS),
+	R("created", RT_TIME),
 	{ NULL } }, NULL };
 
 static const struct kind k_aws_secret = { "a secret", (const struct rule[]){
-	{ .key = "name", .type = RT_STR, .flags = REQ, .fmt = &f_nonempty },
-	{ .key = "description", .type = RT_STR },
-	{ .key = "value", .type = RT_STR },
-	{ .key = "versions", .type = RT_LIST, .kind = &k_secret_version },
-	{ .key = "deleted", .type = RT_TIME },
-	{ .key = "recovery_window_days", .type = RT_INT, .min = 7, .max = 30 },
-	{ .key = "tags", .type = RT_TAGS },
-	{ .key = "created", .type = RT_TIME },
+	R("name", RT_STR, .flags = REQ, .fmt = &f_nonempty),
+	R("description", RT_STR),
+	R("value", RT_STR),
+	R("versions", RT_LIST, .kind = &k_secret_version),
+	R("deleted", RT_TIME),
+	R("recovery_window_days", RT_INT, .min = 7, .max = 30),
+	R("tags", RT_TAGS),
+	R("created", RT_TIME),
 	{ NULL } }, secret_check };
 
 static const struct kind k_fault = { "a fault", (const struct rule[]){
-	{ .key = "service", .type = RT_ENUM, .values = services },
-	{ .key = "operation", .type = RT_STR, .fmt = &f_nonempty },
-	{ .key = "kind", .type = RT_ENUM, .flags = REQ, .values = fault_kinds },
-	{ .key = "rate", .type = RT_NUM, .min = 0, .max = 1 },
-	{ .key = "count", .type = RT_INT, .min = 0, .max = 1e9 },
-	{ .key = "latency", .type = RT_DUR, .min = 1, .max = 3600000 },
-	{ .key = "status", .type = RT_INT, .min = 500, .max = 599 },
+	R("service", RT_ENUM, .values = services),
+	R("operation", RT_STR, .fmt = &f_nonempty),
+	R("kind", RT_ENUM, .flags = REQ, .values = fault_kinds),
+	R("rate", RT_NUM, .min = 0, .max = 1),
+	R("count", RT_INT, .min = 0, .max = 1e9),
+	R("latency", RT_DUR, .min = 1, .max = 3600000),
+	R("status", RT_INT, .min = 500, .max = 599),
 	{ NULL } }, fault_check };
 
 static const struct kind k_durations = { "'durations'", (const struct rule[]){
-#define DUR_RULE(e, n, d) { .key = n, .type = RT_DUR, .min = 0, .max = 365 * DAY_MS },
+#define DUR_RULE(e, n, d) R(n, RT_DUR, .min = 0, .max = 365 * DAY_MS),
 	SIM_DURATIONS(DUR_RULE)
 #undef DUR_RULE
 	{ NULL } }, NULL };
 
 static const struct kind k_scenario = { "the scenario", (const struct rule[]){
-	{ .key = "scenario", .type = RT_STR },
-	{ .key = "description", .type = RT_STR },
-	{ .key = "account", .type = RT_STR, .fmt = &f_account },
-	{ .key = "region", .type = RT_STR, .fmt = &f_region },
-	{ .key = "seed", .type = RT_INT, .min = 0, .max = 9007199254740991.0 },
-	{ .key = "durations", .type = RT_MAP, .kind = &k_durations },
-	{ .key = "rds", .type = RT_MAP, .kind = &k_rds },
-	{ .key = "elasticache", .type = RT_MAP, .kind = &k_ec },
-	{ .key = "s3", .type = RT_MAP, .kind = &k_s3 },
-	{ .key = "secrets", .type = RT_LIST, .kind = &k_aws_secret },
-	{ .key = "faults", .type = RT_LIST, .kind = &k_fault },
-	{ .key = "k8s", .type = RT_MAP, .kind = &k_k8s },
+	R("scenario", RT_STR),
+	R("description", RT_STR),
+	R("account", RT_STR, .fmt = &f_account),
+	R("region", RT_STR, .fmt = &f_region),
+	R("seed", RT_INT, .min = 0, .max = 9007199254740991.0),
+	R("durations", RT_MAP, .kind = &k_durations),
+	R("rds", RT_MAP, .kind = &k_rds),
+	R("elasticache", RT_MAP, .kind = &k_ec),
+	R("s3", RT_MAP, .kind = &k_s3),
+	R("secrets", RT_LIST, .kind = &k_aws_secret),
+	R("faults", RT_LIST, .kind = &k_fault),
+	R("k8s", RT_MAP, .kind = &k_k8s),
 	{ NULL } }, NULL };
 
 /* ------------------------------------------------------------------ across objects */
