@@ -652,15 +652,25 @@ static enum MHD_Result collect_kv(void *cls, enum MHD_ValueKind kind, const char
 	return MHD_YES;
 }
 
+/* a request's word for the log: one line whatever was sent (control bytes become '?') */
+static const char *log_word(const char *s, char *buf, size_t size)
+{
+	size_t i = 0;
+	for (; s && s[i] && i + 1 < size; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == ' ' ? '?' : s[i];
+	buf[i] = 0;
+	return i ? buf : "-";
+}
+
 static void log_request(struct sim *s, struct sim_req *r, struct sim_resp *o, const char *fault)
 {
 	if (!s->log || !strncmp(r->path, "/_sim/", 6))
 		return;
-	char ts[40];
+	char ts[40], op[128];
 	sim_iso(clock_now(s->clock), ts, sizeof(ts));
 	flockfile(s->log);
 	fprintf(s->log, "%s %s %s %s %d%s%s%s%s\n", ts, r->service ? r->service : "-",
-		r->op ? r->op : "-", r->request_id, o->reset ? 0 : o->status,
+		log_word(r->op, op, sizeof(op)), r->request_id, o->reset ? 0 : o->status,
 		o->errored ? " " : "", o->errored ? o->code : "", fault ? " fault=" : "",
 		fault ? fault : "");
 	fflush(s->log);

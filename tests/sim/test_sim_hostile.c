@@ -19,6 +19,7 @@ static int fails;
 	else { printf("not ok - " __VA_ARGS__); fails++; } printf("\n"); } while (0)
 
 static struct sim *S;
+static FILE *LOG;        /* the request log */
 
 /* headers as a JSON text (single quotes for double) */
 static jv hdrs(const char *service, const char *extra_json)
@@ -142,6 +143,19 @@ static void aws_cases(void)
 	st = aws("POST", "/", NULL, "rds", "{\"Content-Type\": \"application/x-www-form-urlencoded\"}", tags,
 		 strlen(tags), NULL);
 	CHECK(st == 200, "AddTagsToResource with tag indexes up to 2^63 (%d)", st);
+	/* a forged line in the request log: one request, one line */
+	fflush(LOG);
+	long at = ftell(LOG);
+	const char *forge = "Action=Describe%0A2026-01-01T00:00:00.000Z%20rds%20DeleteDBInstance&Version=2014-10-31";
+	st = aws("POST", "/", NULL, "rds", "{\"Content-Type\": \"application/x-www-form-urlencoded\"}", forge,
+		 strlen(forge), NULL);
+	fflush(LOG);
+	fseek(LOG, at, SEEK_SET);
+	int lines = 0, ch;
+	while ((ch = fgetc(LOG)) != EOF)
+		lines += ch == '\n';
+	fseek(LOG, 0, SEEK_END);
+	CHECK(st == 400 && lines == 1, "an Action with a newline is one line in the request log (%d lines)", lines);
 	const char *bad_form = "Action=DescribeDBInstances&Version=2014-10-31&%zz=%&DBInstanceIdentifier=%FF%FE%00x&&=";
 	st = aws("POST", "/", NULL, "rds", "{\"Content-Type\": \"application/x-www-form-urlencoded\"}", bad_form,
 		 strlen(bad_form), NULL);
@@ -320,7 +334,9 @@ int main(int argc, char **argv)
 	struct rb_clock *clk = clock_new(CLOCK_VIRTUAL, 1795300000000, 1);
 	struct diag_list dl = { 0 };
 	clock_hold(clk);
-	S = sim_open(argv[1], clk, NULL, &dl);
+	LOG = tmpfile();
+	struct sim_options opt = { LOG };
+	S = sim_open(argv[1], clk, &opt, &dl);
 	if (!S) {
 		diag_print(&dl, stderr, 0);
 		return 2;
@@ -330,6 +346,7 @@ int main(int argc, char **argv)
 	sim_stop(S);
 	clock_release(clk);
 	clock_free(clk);
+	fclose(LOG);
 	diag_list_release(&dl);
 	printf("%d failed\n", fails);
 	return fails ? 1 : 0;
