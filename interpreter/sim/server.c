@@ -775,9 +775,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		cn = xcalloc(1, sizeof(*cn));
 		buf_init(&cn->body, SIM_BODY_MAX);
 		*con_cls = cn;
-		return MHD_YES;
-	}
-	if (*upload_size) {
+		/* a declared body over the cap is refused before it is read */
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (!cl || strtoull(cl, NULL, 10) <= SIM_BODY_MAX)
+			return MHD_YES;
+		cn->too_big = 1;
+	} else if (*upload_size) {
 		if (buf_add(&cn->body, upload, *upload_size) < 0)
 			cn->too_big = 1;
 		*upload_size = 0;
