@@ -1347,6 +1347,21 @@ static int namespace_exists(struct k8s_sim *k, const char *ns)
 	return find(k, R_NAMESPACE, NULL, ns) != NULL;
 }
 
+/* metadata.name as the API server takes it: a lowercase RFC 1123 subdomain */
+static int name_ok(jv obj)
+{
+	jv n = jget(obj, "metadata.name");
+	int ok = jv_get_kind(n) == JV_KIND_STRING;
+	const char *s = ok ? jv_string_value(n) : "";
+	size_t len = ok ? (size_t)jv_string_length_bytes(jv_copy(n)) : 0;
+	ok = ok && len >= 1 && len <= 253 && strlen(s) == len && isalnum((unsigned char)s[0]) &&
+	     isalnum((unsigned char)s[len - 1]);
+	for (size_t i = 0; ok && i < len; i++)
+		ok = (islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-' || s[i] == '.');
+	jv_free(n);
+	return ok;
+}
+
 /* create obj (consumed) in r->ns; the new object's handle, or 0 with o filled */
 static kref create(struct k8s_sim *k, struct kreq *r, jv obj, struct kresp *o, const char *manager)
 {
@@ -1377,6 +1392,13 @@ static kref create(struct k8s_sim *k, struct kreq *r, jv obj, struct kresp *o, c
 		snprintf(name, sizeof(name), "%.200s%c%c%c%c%c", gen, 'a' + rnd[0] % 26, '0' + rnd[1] % 10,
 			 'a' + rnd[2] % 26, 'a' + rnd[3] % 26, '0' + rnd[4] % 10);
 		obj = jset(obj, "metadata.name", jv_string(name));
+	}
+	if (!name_ok(obj)) {
+		jv_free(obj);
+		fail(o, 422, "Invalid", r, jv_invalid(), "%s \"%s\" is invalid: metadata.name: Invalid value: a lowercase "
+		     "RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start "
+		     "and end with an alphanumeric character", resources[res].kind, name);
+		return 0;
 	}
 	if (resources[res].namespaced) {
 		const char *ons = sget(obj, "metadata.namespace", b, sizeof(b));

@@ -302,6 +302,15 @@ static void k8s_cases(void)
 	const char *secret = "{\"apiVersion\":\"v1\",\"kind\":\"Secret\",\"metadata\":{\"name\":\"s\"},\"data\":{\"k\":\"not base64!\"}}";
 	st = k8s("POST", "/api/v1/namespaces/shop/secrets", NULL, "application/json", secret, strlen(secret), NULL);
 	CHECK(st == 422, "a Secret with bad base64: 422 (%d)", st);
+	char *longname = repeat("a", 300, NULL);
+	const char *names[] = { "UPPER", "-dash", "a_b", "", longname, NULL };
+	for (const char *const *nm = names; *nm; nm++) {
+		char cm[512];
+		snprintf(cm, sizeof(cm), "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"name\":\"%s\"}}", *nm);
+		st = k8s("POST", "/api/v1/namespaces/shop/configmaps", NULL, "application/json", cm, strlen(cm), NULL);
+		CHECK(st == 422, "a ConfigMap named '%.20s': 422 (%d)", *nm, st);
+	}
+	free(longname);
 	static const char *const selectors[] = { "a in (", "!!", " notin ", "a in (b,c", "=", "a!=", ",,,", "a notin b)",
 		NULL };
 	for (const char *const *s = selectors; *s; s++)
