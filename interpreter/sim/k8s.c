@@ -2427,7 +2427,10 @@ struct k8s_sim *k8s_sim_new(struct rb_clock *clock, jv config, struct diag_list 
 					jv_free(obj);
 					continue;
 				}
-				if ((pass == 0) != (res == R_NAMESPACE)) {
+				if ((pass == 0) != (res == R_NAMESPACE) ||
+				    (res == R_NAMESPACE && namespace_exists(k, sget(obj, "metadata.name", b3, sizeof(b3)) ?
+									     b3 : ""))) {
+					/* default and kube-system exist already */
 					jv_free(obj);
 					continue;
 				}
@@ -2450,8 +2453,12 @@ struct k8s_sim *k8s_sim_new(struct rb_clock *clock, jv config, struct diag_list 
 						  .name = sget(obj, "metadata.name", b3, sizeof(b3)) };
 				struct kresp resp = { 0 };
 				buf_init(&resp.body, 0);
-				if (!create(k, &r, obj, &resp, "scenario"))
-					diag_error(dl, NULL, "k8s.objects[%d]: %s", i, buf_str(&resp.body));
+				if (!create(k, &r, obj, &resp, "scenario")) {
+					jv st = jv_parse(buf_str(&resp.body));
+					diag_error(dl, NULL, "k8s.objects[%d]: %s", i,
+						   jvx_str(st, "message") ? jvx_str(st, "message") : buf_str(&resp.body));
+					jv_free(st);
+				}
 				buf_release(&resp.body);
 				jv_free(r.query);
 				jv_free(r.headers);

@@ -283,8 +283,9 @@ static jv sc_tags(struct sc *c, jv obj)
 	jv out = jv_array();
 	SIM_OBJ_EACH(m, k, v) {
 		if (strncmp(jv_string_value(k), "__", 2)) {
-			jv val = jv_get_kind(v) == JV_KIND_STRING ? jv_copy(v) :
-				 jv_string(jvx_text(jv_copy(v)));
+			char *text = jv_get_kind(v) == JV_KIND_STRING ? NULL : jvx_text(jv_copy(v));
+			jv val = text ? jv_string(text) : jv_copy(v);
+			free(text);
 			out = jv_array_append(out, JV_OBJECT(jv_string("Key"), jv_copy(k),
 							     jv_string("Value"), val));
 		}

@@ -4,7 +4,8 @@
 #     exactly NNN-name.err on stderr (nothing on stdout); `sim serve` and `rehearse` of a
 #     trivial runbook must refuse the same scenario with the same diagnostics (one
 #     validator for all three).
-#   Every scenario the repository ships (examples/scenarios, tests/*) must pass `sim check`.
+#   Every scenario the repository ships (examples/scenarios, tests/*) and tests/sim/valid/*.yaml
+#   (every documented key; edge cases) must pass `sim check`.
 # Paths are relative to SRCROOT so the expected text is stable.
 # RUNBOOK_BLESS=1 writes missing .err files instead of failing (read them before committing).
 set -u
@@ -60,7 +61,7 @@ for y in tests/sim/invalid/*.yaml; do
 	same "$y" "rehearse" $? "$exp" "$tmp/err"
 done
 
-for y in examples/scenarios/*.yaml tests/sim/*.yaml tests/aws/sim_world.yaml tests/aws/sim_faults.yaml \
+for y in examples/scenarios/*.yaml tests/sim/*.yaml tests/sim/valid/*.yaml tests/aws/sim_world.yaml tests/aws/sim_faults.yaml \
 	tests/aws/bench/zero.yaml tests/bench/wait-scenario.yaml; do
 	case $y in tests/sim/bad-scenario.yaml | tests/sim/*_rb.yaml) continue ;; esac
 	out=$("$exe" sim check --scenario "$y" 2>"$tmp/err")
