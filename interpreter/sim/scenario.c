@@ -134,6 +134,7 @@ struct sc {
 
 /* a scenario is small: more nodes than this is an alias bomb */
 #define SC_NODES_MAX 1000000L
+#define SC_DEPTH_MAX 64          /* maps and lists in maps and lists */
 
 static jv scalar_jv(yaml_node_t *n)
 {
@@ -161,7 +162,7 @@ static jv scalar_jv(yaml_node_t *n)
  * the k8s objects leave without them (strip_marks). */
 static jv node_jv(struct sc *c, yaml_document_t *doc, yaml_node_t *n, int depth)
 {
-	if (!n || depth > 64 || ++c->nodes > SC_NODES_MAX)
+	if (!n || depth > SC_DEPTH_MAX || ++c->nodes > SC_NODES_MAX)
 		return jv_null();
 	switch (n->type) {
 	case YAML_SCALAR_NODE:
@@ -756,11 +757,45 @@ static const int64_t dur_defaults[] = {
 #undef DUR_DEF
 };
 
+/* Nesting deeper than SC_DEPTH_MAX is refused from the event stream, before libyaml
+ * composes a document: its scanner slows down quadratically with the depth of flow
+ * collections ("[[[[..." of 100000 took minutes). 0, or -1 with a located error (a
+ * syntax error is left to the loader, which reports it). */
+static int check_depth(struct sc *c)
+{
+	yaml_parser_t p;
+	yaml_event_t ev;
+	int depth = 0, rc = 0;
+	yaml_parser_initialize(&p);
+	yaml_parser_set_input_string(&p, (const unsigned char *)c->src->text, c->src->len);
+	for (;;) {
+		if (!yaml_parser_parse(&p, &ev))
+			break;
+		yaml_event_type_t t = ev.type;
+		if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
+			if (++depth > SC_DEPTH_MAX) {
+				struct srcloc l = { c->src, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1 };
+				diag_error(c->dl, &l, "the scenario nests deeper than %d levels", SC_DEPTH_MAX);
+				rc = -1;
+			}
+		} else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
+			depth--;
+		}
+		yaml_event_delete(&ev);
+		if (rc < 0 || t == YAML_STREAM_END_EVENT)
+			break;
+	}
+	yaml_parser_delete(&p);
+	return rc;
+}
+
 static int parse_yaml(struct sc *c, jv *out)
 {
 	yaml_parser_t p;
 	yaml_document_t doc;
 	int rc = -1;
+	if (check_depth(c) < 0)
+		return -1;
 	yaml_parser_initialize(&p);
 	yaml_parser_set_input_string(&p, (const unsigned char *)c->src->text, c->src->len);
 	if (!yaml_parser_load(&p, &doc)) {
