@@ -348,7 +348,8 @@ static void check_item(struct vc *c, const struct rule *r, jv item, int i, struc
 	}
 }
 
-static void check_strmap(struct vc *c, jv v, const char *key, struct srcloc at, int b64)
+/* values of map v (under key) must be strings, base64 ones when b64 */
+static void check_strmap(struct vc *c, jv v, const char *key, int b64)
 {
 	char b[96];
 	SIM_OBJ_EACH(jv_copy(v), k, x) {
@@ -372,7 +373,6 @@ static void check_strmap(struct vc *c, jv v, const char *key, struct srcloc at, 
 		jv_free(k);
 		jv_free(x);
 	}
-	(void)at;
 }
 
 static void check_value(struct vc *c, const struct rule *r, jv v, struct srcloc at)
@@ -460,7 +460,7 @@ static void check_value(struct vc *c, const struct rule *r, jv v, struct srcloc 
 		if (kd != JV_KIND_OBJECT) {
 			verr(c, at, "'%s' must be a map, not %s", r->key, show(v, b, sizeof(b)));
 		} else if (r->type != RT_TAGS) {
-			check_strmap(c, v, r->key, at, r->type == RT_B64MAP);
+			check_strmap(c, v, r->key, r->type == RT_B64MAP);
 		} else {
 			SIM_OBJ_EACH(jv_copy(v), k, x) {
 				jv_kind xk = jv_get_kind(x);
