@@ -40,26 +40,19 @@ static const char help[] =
 	"  --kubeconfig-auth A  token (default) or cert: how that kubeconfig authenticates\n\n"
 	"Admin endpoints: GET /_sim/counters, /_sim/state, /_sim/published (JSON).\n";
 
+/* the world holds Secret data: the file is private (0600, no symlinks, atomic) */
 static int write_state(const char *path, jv state)
 {
-	/* the world holds Secret data: 0600, and never through a symlink */
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	FILE *f = fd >= 0 && fchmod(fd, 0600) == 0 ? fdopen(fd, "w") : NULL;
-	if (!f) {
-		if (fd >= 0)
-			close(fd);
-		cli_error("cannot write '%s': %s", path, strerror(errno));
-		jv_free(state);
-		return -1;
-	}
+	struct diag_list dl = { 0 };
 	char *t = jvx_dump(state);
-	fprintf(f, "%s\n", t);
+	size_t len = strlen(t);
+	t[len] = '\n';          /* jvx_dump's NUL becomes the final newline */
+	int rc = sim_write_private(path, t, len + 1, &dl);
 	free(t);
-	if (fclose(f) != 0) {
-		cli_error("cannot write '%s': %s", path, strerror(errno));
-		return -1;
-	}
-	return 0;
+	if (rc < 0)
+		cli_print_diags(&dl);
+	diag_list_release(&dl);
+	return rc;
 }
 
 static int sim_check(const char *scenario)

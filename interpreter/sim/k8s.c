@@ -16,12 +16,14 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include "k8s.h"
+#include "sim.h"
 #include "../core/buf.h"
 #include "../core/bug.h"
 #include "../core/dur.h"
 #include "../core/jvx.h"
 
 #define BODY_MAX (16u << 20)
+#define REPLICAS_MAX 1000         /* pods are objects in memory: runbook-scenario(5) */
 #define EVENTS_KEPT 4096          /* watch history; older resourceVersions get 410 Gone */
 #define WATCH_TICK_MS 100         /* how often a waiting watch looks at the world */
 
@@ -73,7 +75,16 @@ static int res_by_kind(const char *api, const char *kind)
 
 /* ------------------------------------------------------------------ world */
 
+/* The objects live in one growable array, k->objs, in creation order (lists are served
+ * in that order). add_obj() may move the array and del_obj() shifts what follows, so a
+ * struct kobj * is only valid until the next add or delete. Anything that must survive
+ * one holds a kref: the object's serial number, never reused, which kobj_at() turns
+ * back into a pointer (or NULL once the object is gone). ids grow with the index, so the
+ * lookup is a binary search. */
+typedef uint64_t kref;           /* 0 = none */
+
 struct kobj {
+	kref id;                 /* serial number, increasing along k->objs */
 	int res;
 	jv obj;                  /* the API object as served */
 	int64_t t_roll;          /* workloads: when the current rollout started */
@@ -83,7 +94,7 @@ struct kobj {
 	char old_hash[16];       /* of the revision being replaced ("" none) */
 	jv owners;               /* {"<kpath json>": manager} field ownership */
 	char owner_kind[16];     /* pods: owning workload */
-	char owner[256];
+	char owner[512];         /* "namespace/name" of that workload */
 };
 
 struct kev {
@@ -96,8 +107,9 @@ struct kev {
 struct k8s_sim {
 	pthread_mutex_t lock;
 	struct rb_clock *clock;
-	struct kobj *objs;
+	struct kobj *objs;       /* creation order; see kref */
 	int n, alloc;
+	kref last_id;
 	uint64_t rv;
 	struct kev ev[EVENTS_KEPT];
 	int ev_head, ev_n;       /* ring */
@@ -179,9 +191,38 @@ static const char *sget(jv obj, const char *dotted, char *buf, size_t size)
 static int iget(jv obj, const char *dotted, int def)
 {
 	jv v = jget(obj, dotted);
-	int r = jv_get_kind(v) == JV_KIND_NUMBER ? (int)jv_number_value(v) : def;
+	double d = jv_get_kind(v) == JV_KIND_NUMBER ? jv_number_value(v) : def;
+	int r = d >= -2147483648.0 && d <= 2147483647.0 ? (int)d : def;
 	jv_free(v);
 	return r;
+}
+
+/* the first object whose id is >= id (k->n when none) */
+static int kobj_lower(struct k8s_sim *k, kref id)
+{
+	int lo = 0, hi = k->n;
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		if (k->objs[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* the object of a handle, or NULL when it was deleted; valid until the next add or delete */
+static struct kobj *kobj_at(struct k8s_sim *k, kref id)
+{
+	int i = kobj_lower(k, id);
+	return id && i < k->n && k->objs[i].id == id ? &k->objs[i] : NULL;
+}
+
+/* the next object after handle id in creation order (id 0: the first), or NULL */
+static struct kobj *kobj_after(struct k8s_sim *k, kref id)
+{
+	int i = kobj_lower(k, id + 1);
+	return i < k->n ? &k->objs[i] : NULL;
 }
 
 static struct kobj *find(struct k8s_sim *k, int res, const char *ns, const char *name)
@@ -342,15 +383,17 @@ static jv compute_status(struct k8s_sim *k, struct kobj *o, int64_t now)
 	return st;
 }
 
-static struct kobj *add_obj(struct k8s_sim *k, int res, jv obj)
+/* a new object (obj consumed) at the end; its handle (pointers into k->objs go stale) */
+static kref add_obj(struct k8s_sim *k, int res, jv obj)
 {
 	ALLOC_GROW(k->objs, k->n + 1, k->alloc);
 	struct kobj *o = &k->objs[k->n++];
 	memset(o, 0, sizeof(*o));
+	o->id = ++k->last_id;
 	o->res = res;
 	o->obj = obj;
 	o->owners = jv_object();
-	return o;
+	return o->id;
 }
 
 static void del_obj(struct k8s_sim *k, struct kobj *o)
@@ -376,21 +419,36 @@ static void new_meta(struct k8s_sim *k, jv *obj, int64_t now)
 	k->uid_seq++;
 }
 
-/* desired pods of every workload; add and remove pods to match (pods are derived) */
-static void sync_pods(struct k8s_sim *k, struct kobj *w, struct wstatus *st, int64_t now)
+/* desired pods of a workload; add and remove pods to match (pods are derived). Adding
+ * moves k->objs, so everything needed from the workload is copied first. */
+static void sync_pods(struct k8s_sim *k, kref wid, struct wstatus *st, int64_t now)
 {
-	char wname[256], ns[256], pname[300], b[300];
+	char wname[256] = "", ns[256] = "", pname[300], b[300], whash[16], wold[16], owner[512];
+	struct kobj *w = kobj_at(k, wid);
+	if (!w)
+		return;
 	sget(w->obj, "metadata.name", wname, sizeof(wname));
 	sget(w->obj, "metadata.namespace", ns, sizeof(ns));
 	const char *kind = resources[w->res].kind;
+	int sts = w->res == R_STATEFULSET;
+	snprintf(owner, sizeof(owner), "%s/%s", ns, wname);
+	memcpy(whash, w->hash, sizeof(whash));
+	memcpy(wold, w->old_hash, sizeof(wold));
+	jv tlabels = jget(w->obj, "spec.template.metadata.labels");
+	jv tspec = jget(w->obj, "spec.template.spec");
+	w = NULL;                /* stale after the first add */
+	if (jv_get_kind(tlabels) != JV_KIND_OBJECT) {
+		jv_free(tlabels);
+		tlabels = jv_object();
+	}
 	int want_new = st->updated, want_old = st->rolling ? st->old : 0;
 	/* existing pods of this workload */
 	for (int i = 0; i < k->n; i++) {
 		struct kobj *p = &k->objs[i];
-		if (p->res != R_POD || strcmp(p->owner_kind, kind) || strcmp(p->owner, wname))
+		if (p->res != R_POD || strcmp(p->owner_kind, kind) || strcmp(p->owner, owner))
 			continue;
 		const char *h = sget(p->obj, "metadata.labels.pod-template-hash", b, sizeof(b));
-		int is_new = h && !strcmp(h, w->hash), is_old = h && st->rolling && !strcmp(h, w->old_hash);
+		int is_new = h && !strcmp(h, whash), is_old = h && st->rolling && !strcmp(h, wold);
 		if (is_new && want_new > 0)
 			want_new--;
 		else if (is_old && want_old > 0)
@@ -402,11 +460,11 @@ static void sync_pods(struct k8s_sim *k, struct kobj *w, struct wstatus *st, int
 	}
 	for (int pass = 0; pass < 2; pass++) {
 		int want = pass ? want_old : want_new;
-		const char *hash = pass ? w->old_hash : w->hash;
+		const char *hash = pass ? wold : whash;
 		for (int j = 0; j < want; j++) {
 			unsigned char r[3];
 			RAND_bytes(r, sizeof(r));
-			if (w->res == R_STATEFULSET)
+			if (sts)
 				snprintf(pname, sizeof(pname), "%s-%d", wname, st->replicas - want + j);
 			else
 				snprintf(pname, sizeof(pname), "%s-%s-%c%c%c%c%c", wname, hash, 'a' + r[0] % 26,
@@ -414,34 +472,31 @@ static void sync_pods(struct k8s_sim *k, struct kobj *w, struct wstatus *st, int
 			jv pod = jv_object();
 			pod = jv_object_set(pod, jv_string("apiVersion"), jv_string("v1"));
 			pod = jv_object_set(pod, jv_string("kind"), jv_string("Pod"));
-			jv labels = jget(w->obj, "spec.template.metadata.labels");
-			if (jv_get_kind(labels) != JV_KIND_OBJECT) {
-				jv_free(labels);
-				labels = jv_object();
-			}
-			labels = jv_object_set(labels, jv_string("pod-template-hash"), jv_string(hash));
+			jv labels = jv_object_set(jv_copy(tlabels), jv_string("pod-template-hash"), jv_string(hash));
 			pod = jset(pod, "metadata.name", jv_string(pname));
 			pod = jset(pod, "metadata.namespace", jv_string(ns));
 			pod = jset(pod, "metadata.labels", labels);
-			pod = jset(pod, "spec", jget(w->obj, "spec.template.spec"));
+			pod = jset(pod, "spec", jv_copy(tspec));
 			pod = jset(pod, "status.phase", jv_string("Running"));
 			jv cs = jv_array();
 			cs = jv_array_append(cs, condition("Ready", "True", "", "", now));
 			pod = jset(pod, "status.conditions", cs);
 			new_meta(k, &pod, now);
-			struct kobj *p = add_obj(k, R_POD, pod);
+			struct kobj *p = kobj_at(k, add_obj(k, R_POD, pod));
 			snprintf(p->owner_kind, sizeof(p->owner_kind), "%s", kind);
-			snprintf(p->owner, sizeof(p->owner), "%s", wname);
+			snprintf(p->owner, sizeof(p->owner), "%s", owner);
 			touch(k, p, 0);
 		}
 	}
+	jv_free(tlabels);
+	jv_free(tspec);
 }
 
 /* bring every computed status up to the clock; changes become watch events */
 static void tick(struct k8s_sim *k, int64_t now)
 {
-	for (int i = 0; i < k->n; i++) {
-		struct kobj *o = &k->objs[i];
+	/* sync_pods adds and deletes: walk by handle, not by index or pointer */
+	for (struct kobj *o = kobj_after(k, 0); o; o = kobj_after(k, o->id)) {
 		if (o->res != R_DEPLOYMENT && o->res != R_STATEFULSET)
 			continue;
 		if (o->old_hash[0] && now >= o->t_roll + k->rollout_ms) {
@@ -458,9 +513,11 @@ static void tick(struct k8s_sim *k, int64_t now)
 			jv_free(st);
 		}
 		struct wstatus w = workload_status(k, o, now);
-		char name[256];
-		sget(o->obj, "metadata.name", name, sizeof(name));
-		sync_pods(k, &k->objs[i], &w, now);
+		kref id = o->id;
+		sync_pods(k, id, &w, now);
+		o = kobj_at(k, id);
+		if (!o)
+			BUG("a workload vanished while its pods were synced");
 	}
 }
 
@@ -1175,6 +1232,15 @@ static const char *manager_of(struct kreq *r, char *buf, size_t size)
 	return buf;
 }
 
+/* spec.replicas: an integer 0..REPLICAS_MAX (the simulator's cap); v consumed */
+static int replicas_ok(jv v)
+{
+	int ok = jv_get_kind(v) == JV_KIND_NUMBER && jv_number_value(v) >= 0 &&
+		 jv_number_value(v) <= REPLICAS_MAX && jv_number_value(v) == (int)jv_number_value(v);
+	jv_free(v);
+	return ok;
+}
+
 /* what the API server does to every object written: defaults and derived fields.
  * Returns 0, or -1 with o filled (invalid object). */
 static int normalize(struct k8s_sim *k, int res, jv *obj, struct kreq *r, struct kresp *o)
@@ -1252,12 +1318,13 @@ static int normalize(struct k8s_sim *k, int res, jv *obj, struct kreq *r, struct
 		*obj = jset(*obj, "status.phase", jv_string("Active"));
 	if (res == R_DEPLOYMENT || res == R_STATEFULSET) {
 		jv rep = jget(*obj, "spec.replicas");
-		if (jv_get_kind(rep) != JV_KIND_NUMBER)
+		if (jv_get_kind(rep) == JV_KIND_NULL)
 			*obj = jset(*obj, "spec.replicas", jv_number(1));
-		else if (jv_number_value(rep) < 0) {
+		else if (!replicas_ok(jv_copy(rep))) {
 			jv_free(rep);
 			fail(o, 422, "Invalid", r, jv_invalid(), "%s.apps \"%s\" is invalid: spec.replicas: Invalid "
-			     "value: must be greater than or equal to 0", resources[res].kind, r->name ? r->name : "");
+			     "value: must be an integer from 0 to %d", resources[res].kind, r->name ? r->name : "",
+			     REPLICAS_MAX);
 			return -1;
 		}
 		jv_free(rep);
@@ -1280,22 +1347,37 @@ static int namespace_exists(struct k8s_sim *k, const char *ns)
 	return find(k, R_NAMESPACE, NULL, ns) != NULL;
 }
 
-/* create obj (consumed) in r->ns; the new kobj, or NULL with o filled */
-static struct kobj *create(struct k8s_sim *k, struct kreq *r, jv obj, struct kresp *o, const char *manager)
+/* metadata.name as the API server takes it: a lowercase RFC 1123 subdomain */
+static int name_ok(jv obj)
+{
+	jv n = jget(obj, "metadata.name");
+	int ok = jv_get_kind(n) == JV_KIND_STRING;
+	const char *s = ok ? jv_string_value(n) : "";
+	size_t len = ok ? (size_t)jv_string_length_bytes(jv_copy(n)) : 0;
+	ok = ok && len >= 1 && len <= 253 && strlen(s) == len && isalnum((unsigned char)s[0]) &&
+	     isalnum((unsigned char)s[len - 1]);
+	for (size_t i = 0; ok && i < len; i++)
+		ok = (islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-' || s[i] == '.');
+	jv_free(n);
+	return ok;
+}
+
+/* create obj (consumed) in r->ns; the new object's handle, or 0 with o filled */
+static kref create(struct k8s_sim *k, struct kreq *r, jv obj, struct kresp *o, const char *manager)
 {
 	char name[256], q[64], b[256];
 	int res = r->res;
 	if (jv_get_kind(obj) != JV_KIND_OBJECT) {
 		jv_free(obj);
 		fail(o, 400, "BadRequest", r, jv_invalid(), "the body is not a JSON object");
-		return NULL;
+		return 0;
 	}
 	const char *kind = sget(obj, "kind", b, sizeof(b));
 	if (kind && strcmp(kind, resources[res].kind)) {
 		fail(o, 400, "BadRequest", r, jv_invalid(), "the kind '%s' does not belong to %s", kind,
 		     qual(res, q, sizeof(q)));
 		jv_free(obj);
-		return NULL;
+		return 0;
 	}
 	if (!sget(obj, "metadata.name", name, sizeof(name))) {
 		const char *gen = sget(obj, "metadata.generateName", b, sizeof(b));
@@ -1303,7 +1385,7 @@ static struct kobj *create(struct k8s_sim *k, struct kreq *r, jv obj, struct kre
 			jv_free(obj);
 			fail(o, 422, "Invalid", r, jv_invalid(), "%s \"\" is invalid: metadata.name: Required value: "
 			     "name or generateName is required", resources[res].kind);
-			return NULL;
+			return 0;
 		}
 		unsigned char rnd[5];
 		RAND_bytes(rnd, sizeof(rnd));
@@ -1311,38 +1393,45 @@ static struct kobj *create(struct k8s_sim *k, struct kreq *r, jv obj, struct kre
 			 'a' + rnd[2] % 26, 'a' + rnd[3] % 26, '0' + rnd[4] % 10);
 		obj = jset(obj, "metadata.name", jv_string(name));
 	}
+	if (!name_ok(obj)) {
+		jv_free(obj);
+		fail(o, 422, "Invalid", r, jv_invalid(), "%s \"%s\" is invalid: metadata.name: Invalid value: a lowercase "
+		     "RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start "
+		     "and end with an alphanumeric character", resources[res].kind, name);
+		return 0;
+	}
 	if (resources[res].namespaced) {
 		const char *ons = sget(obj, "metadata.namespace", b, sizeof(b));
 		if (ons && r->ns && strcmp(ons, r->ns)) {
 			jv_free(obj);
 			fail(o, 400, "BadRequest", r, jv_invalid(), "the namespace of the provided object does not "
 			     "match the namespace sent on the request");
-			return NULL;
+			return 0;
 		}
 		if (!r->ns) {
 			jv_free(obj);
 			fail(o, 400, "BadRequest", r, jv_invalid(), "a namespace is needed to create %s",
 			     qual(res, q, sizeof(q)));
-			return NULL;
+			return 0;
 		}
 		if (!namespace_exists(k, r->ns)) {
 			jv_free(obj);
 			fail(o, 404, "NotFound", r, jv_invalid(), "namespaces \"%s\" not found", r->ns);
-			return NULL;
+			return 0;
 		}
 		obj = jset(obj, "metadata.namespace", jv_string(r->ns));
 	}
 	if (find(k, res, r->ns, name)) {
 		jv_free(obj);
 		fail(o, 409, "AlreadyExists", r, jv_invalid(), "%s \"%s\" already exists", qual(res, q, sizeof(q)), name);
-		return NULL;
+		return 0;
 	}
 	const char *saved = r->name;
 	r->name = name;
 	if (normalize(k, res, &obj, r, o) < 0) {
 		r->name = saved;
 		jv_free(obj);
-		return NULL;
+		return 0;
 	}
 	r->name = saved;
 	obj = jv_object_set(obj, jv_string("apiVersion"), jv_string(api_version(res)));
@@ -1355,14 +1444,15 @@ static struct kobj *create(struct k8s_sim *k, struct kreq *r, jv obj, struct kre
 	new_meta(k, &obj, r->now);
 	if (res == R_NAMESPACE)
 		obj = jset(obj, "status.phase", jv_string("Active"));
-	struct kobj *no = add_obj(k, res, obj);
+	kref id = add_obj(k, res, obj);
+	struct kobj *no = kobj_at(k, id);
 	if (res == R_DEPLOYMENT || res == R_STATEFULSET)
 		workload_written(k, no, jv_invalid(), r->now);
 	struct diff_ctx dc = { no, jv_object(), manager };
 	leaves(jv_copy(no->obj), jv_array(), diff_leaf, &dc);
 	jv_free(dc.before);
 	touch(k, no, 0);
-	return no;
+	return id;
 }
 
 /* replace o's object with nobj (consumed) after a write; workloads roll */
@@ -1439,21 +1529,21 @@ static jv scale_obj(struct kobj *ko)
 static void write_reply(struct k8s_sim *k, struct kreq *r, struct kresp *o, struct kobj *ko, jv obj,
 			const char *manager)
 {
+	kref id = ko->id;
 	store(k, ko, obj, manager, r->now);
-	tick(k, r->now);
-	ko = find(k, r->res, r->ns, r->name);   /* tick may have moved the array */
-	reply(o, 200, served(k, ko, r->now));
+	tick(k, r->now);                        /* moves the array: ko is stale */
+	reply(o, 200, served(k, kobj_at(k, id), r->now));
 }
 
 /* the end of a write through the scale subresource (nothing stored in a dry run) */
 static void scale_reply(struct k8s_sim *k, struct kreq *r, struct kresp *o, struct kobj *ko, int replicas,
 			const char *manager)
 {
+	kref id = ko->id;
 	if (!r->dry_run)
 		store(k, ko, jset(jv_copy(ko->obj), "spec.replicas", jv_number(replicas)), manager, r->now);
-	tick(k, r->now);
-	ko = find(k, r->res, r->ns, r->name);
-	reply(o, 200, scale_obj(ko));
+	tick(k, r->now);                        /* moves the array: ko is stale */
+	reply(o, 200, scale_obj(kobj_at(k, id)));
 }
 
 static jv parse_body(struct kreq *r)
@@ -1512,11 +1602,10 @@ static void do_patch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 			reply(o, 201, obj);
 			return;
 		}
-		struct kobj *no = create(k, r, patch, o, manager);
-		if (no) {
+		kref id = create(k, r, patch, o, manager);
+		if (id) {
 			tick(k, r->now);
-			no = find(k, r->res, r->ns, r->name);
-			reply(o, 201, served(k, no, r->now));
+			reply(o, 201, served(k, kobj_at(k, id), r->now));
 		}
 		return;
 	}
@@ -1533,12 +1622,12 @@ static void do_patch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 		}
 		int ap;
 		jv s = patch_by_type(r, scale_obj(ko), patch, &ap);
-		jv rep = jget(s, "spec.replicas");
-		if (!jv_is_valid(s) || jv_get_kind(rep) != JV_KIND_NUMBER || jv_number_value(rep) < 0) {
+		jv rep = jv_is_valid(s) ? jget(s, "spec.replicas") : jv_null();
+		if (!jv_is_valid(s) || !replicas_ok(jv_copy(rep))) {
 			jv_free(rep);
 			jv_free(s);
 			fail(o, 422, "Invalid", r, jv_invalid(), "Scale.autoscaling \"%s\" is invalid: spec.replicas: "
-			     "Invalid value: must be a number >= 0", r->name);
+			     "Invalid value: must be an integer from 0 to %d", r->name, REPLICAS_MAX);
 			return;
 		}
 		int want = (int)jv_number_value(rep);
@@ -1631,11 +1720,14 @@ static void do_replace(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 		return;
 	}
 	if (r->sub && !strcmp(r->sub, "scale")) {
-		int rep = iget(obj, "spec.replicas", -1);
+		jv rv2 = jget(obj, "spec.replicas");
+		int ok = replicas_ok(jv_copy(rv2));
+		int rep = ok ? (int)jv_number_value(rv2) : -1;
+		jv_free(rv2);
 		jv_free(obj);
-		if (rep < 0) {
+		if (!ok) {
 			fail(o, 422, "Invalid", r, jv_invalid(), "Scale.autoscaling \"%s\" is invalid: spec.replicas: "
-			     "Invalid value", r->name);
+			     "Invalid value: must be an integer from 0 to %d", r->name, REPLICAS_MAX);
 			return;
 		}
 		scale_reply(k, r, o, ko, rep, manager);
@@ -1654,37 +1746,31 @@ static void do_replace(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 
 static void do_delete(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 {
-	char b[256], n[256];
+	char b[256], n[256], owner[512];
 	struct kobj *ko = find(k, r->res, r->ns, r->name);
 	if (!ko) {
 		not_found(o, r, r->res, r->name);
 		return;
 	}
 	jv last = served(k, ko, r->now);
+	kref id = ko->id;
+	int res = ko->res;
+	sget(ko->obj, "metadata.name", n, sizeof(n));
+	snprintf(owner, sizeof(owner), "%s/%s", r->ns ? r->ns : "", n);
+	ko = NULL;               /* deletes below shift the array */
 	if (!r->dry_run) {
-		if (r->res == R_NAMESPACE) {
-			for (int i = 0; i < k->n; i++) {
-				const char *ons = sget(k->objs[i].obj, "metadata.namespace", b, sizeof(b));
-				if (resources[k->objs[i].res].namespaced && ons && !strcmp(ons, r->name)) {
-					del_obj(k, &k->objs[i]);
-					i--;
-				}
+		for (int i = 0; i < k->n; i++) {
+			struct kobj *p = &k->objs[i];
+			const char *ons = sget(p->obj, "metadata.namespace", b, sizeof(b));
+			int in_ns = res == R_NAMESPACE && resources[p->res].namespaced && ons && !strcmp(ons, n);
+			int owned = (res == R_DEPLOYMENT || res == R_STATEFULSET) && p->res == R_POD &&
+				    !strcmp(p->owner_kind, resources[res].kind) && !strcmp(p->owner, owner);
+			if (in_ns || owned) {
+				del_obj(k, p);
+				i--;
 			}
-			ko = find(k, r->res, r->ns, r->name);
 		}
-		if (ko->res == R_DEPLOYMENT || ko->res == R_STATEFULSET) {
-			const char *kind = resources[ko->res].kind;
-			sget(ko->obj, "metadata.name", n, sizeof(n));
-			for (int i = 0; i < k->n; i++) {
-				struct kobj *p = &k->objs[i];
-				if (p->res == R_POD && !strcmp(p->owner_kind, kind) && !strcmp(p->owner, n)) {
-					del_obj(k, p);
-					i--;
-				}
-			}
-			ko = find(k, r->res, r->ns, r->name);
-		}
-		del_obj(k, ko);
+		del_obj(k, kobj_at(k, id));
 	}
 	jv st = jv_object();
 	st = jv_object_set(st, jv_string("kind"), jv_string("Status"));
@@ -2019,13 +2105,10 @@ static void handle(struct k8s_sim *k, struct kreq *r, const char *url, struct kr
 		} else if (r->dry_run) {
 			reply(o, 201, obj);
 		} else {
-			struct kobj *no = create(k, r, obj, o, manager_of(r, mb, sizeof(mb)));
-			if (no) {
-				char name[256];
-				sget(no->obj, "metadata.name", name, sizeof(name));
+			kref id = create(k, r, obj, o, manager_of(r, mb, sizeof(mb)));
+			if (id) {
 				tick(k, r->now);
-				no = find(k, r->res, r->ns, name);
-				reply(o, 201, served(k, no, r->now));
+				reply(o, 201, served(k, kobj_at(k, id), r->now));
 			}
 		}
 	} else if (!strcmp(m, "PUT") && r->name)
@@ -2065,7 +2148,7 @@ static int authenticate(struct k8s_sim *k, struct MHD_Connection *c, struct kreq
 									 : "Unauthorized");
 		return -1;
 	}
-	if (k->tls) {
+	if (k->tls && c) {
 		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
 		if (ci && ci->tls_session) {
 			unsigned int n = 0;
@@ -2109,6 +2192,89 @@ static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const c
 	return MHD_YES;
 }
 
+/* one request, however it arrived (c: its connection, NULL without HTTP): r's method,
+ * query, headers and body set (body NUL-terminated); o filled */
+static void run_request(struct k8s_sim *k, struct MHD_Connection *c, struct kreq *r, const char *url,
+			struct kresp *o, int too_big)
+{
+	r->k = k;
+	r->res = -1;
+	buf_init(&o->body, 0);
+	int open = !strcmp(url, "/version") || !strcmp(url, "/healthz") || !strcmp(url, "/readyz") ||
+		   !strcmp(url, "/livez");
+	pthread_mutex_lock(&k->lock);
+	r->now = clock_now(k->clock);
+	{
+		char key[16];
+		snprintf(key, sizeof(key), "%s", r->method);
+		jv cnt = jv_object_get(jv_copy(k->c_requests), jv_string(key));
+		int n = jv_is_valid(cnt) ? (int)jv_number_value(cnt) : 0;
+		jv_free(cnt);
+		k->c_requests = jv_object_set(k->c_requests, jv_string(key), jv_number(n + 1));
+	}
+	if (too_big)
+		fail(o, 413, "RequestEntityTooLarge", NULL, jv_invalid(), "the request body is too large");
+	else if (open || authenticate(k, c, r, o) == 0)
+		handle(k, r, url, o);
+	pthread_mutex_unlock(&k->lock);
+}
+
+/* a jv object of strings (consumed); names lower-cased when asked */
+static jv string_map(jv v, int lower)
+{
+	jv out = jv_object();
+	if (jv_get_kind(v) == JV_KIND_OBJECT) {
+		jv_object_foreach(v, key, x) {
+			if (jv_get_kind(x) == JV_KIND_STRING) {
+				char *name = xstrdup(jv_string_value(key));
+				for (char *p = name; lower && *p; p++)
+					*p = (char)tolower((unsigned char)*p);
+				out = jv_object_set(out, jv_string(name), x);
+				free(name);
+			} else {
+				jv_free(x);
+			}
+			jv_free(key);
+		}
+	}
+	jv_free(v);
+	return out;
+}
+
+int k8s_sim_handle(struct k8s_sim *k, const char *method, const char *url, jv query, jv headers,
+		   const char *body, size_t len, struct sim_reply *out)
+{
+	struct buf b = BUF_INIT(BODY_MAX);
+	int too_big = len && buf_add(&b, body, len) < 0;
+	struct kreq r = { 0 };
+	struct kresp o = { 0 };
+	r.method = method ? method : "GET";
+	r.query = string_map(query, 0);
+	r.headers = string_map(headers, 1);
+	r.body = buf_str(&b);
+	r.body_len = too_big ? 0 : b.len;
+	run_request(k, NULL, &r, url ? url : "/", &o, too_big);
+	if (o.watch) {
+		/* no stream without a connection: the events so far */
+		pthread_mutex_lock(&k->lock);
+		o.watch->r.now = clock_now(k->clock);
+		watch_collect(o.watch);
+		pthread_mutex_unlock(&k->lock);
+		buf_add(&o.body, o.watch->pending.data ? o.watch->pending.data : "", o.watch->pending.len);
+		watch_free(o.watch);
+	}
+	memset(out, 0, sizeof(*out));
+	out->status = o.status ? o.status : 200;
+	out->headers = jv_object_set(jv_object(), jv_string("Content-Type"),
+				     jv_string(o.ctype ? o.ctype : "application/json"));
+	out->len = o.body.len;
+	out->body = buf_detach(&o.body);
+	jv_free(r.query);
+	jv_free(r.headers);
+	buf_release(&b);
+	return 0;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 				  const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
@@ -2119,9 +2285,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		cn = xcalloc(1, sizeof(*cn));
 		buf_init(&cn->body, BODY_MAX);
 		*con_cls = cn;
-		return MHD_YES;
-	}
-	if (*upload_size) {
+		/* a declared body over the cap is refused before it is read */
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (!cl || strtoull(cl, NULL, 10) <= BODY_MAX)
+			return MHD_YES;
+		cn->too_big = 1;
+	} else if (*upload_size) {
 		if (buf_add(&cn->body, upload, *upload_size) < 0)
 			cn->too_big = 1;
 		*upload_size = 0;
@@ -2129,34 +2298,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	}
 	struct kreq r = { 0 };
 	struct kresp o = { 0 };
-	r.k = k;
 	r.method = method;
 	r.query = jv_object();
 	r.headers = jv_object();
 	r.body = buf_str(&cn->body);
 	r.body_len = cn->body.len;
-	r.res = -1;
-	buf_init(&o.body, 0);
 	MHD_get_connection_values(c, MHD_HEADER_KIND, collect, &r.headers);
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_query, &r.query);
-
-	int open = !strcmp(url, "/version") || !strcmp(url, "/healthz") || !strcmp(url, "/readyz") ||
-		   !strcmp(url, "/livez");
-	pthread_mutex_lock(&k->lock);
-	r.now = clock_now(k->clock);
-	{
-		char key[16];
-		snprintf(key, sizeof(key), "%s", method);
-		jv cnt = jv_object_get(jv_copy(k->c_requests), jv_string(key));
-		int n = jv_is_valid(cnt) ? (int)jv_number_value(cnt) : 0;
-		jv_free(cnt);
-		k->c_requests = jv_object_set(k->c_requests, jv_string(key), jv_number(n + 1));
-	}
-	if (cn->too_big)
-		fail(&o, 413, "RequestEntityTooLarge", NULL, jv_invalid(), "the request body is too large");
-	else if (open || authenticate(k, c, &r, &o) == 0)
-		handle(k, &r, url, &o);
-	pthread_mutex_unlock(&k->lock);
+	run_request(k, c, &r, url, &o, cn->too_big);
 
 	struct MHD_Response *resp;
 	if (o.watch) {
@@ -2278,7 +2427,10 @@ struct k8s_sim *k8s_sim_new(struct rb_clock *clock, jv config, struct diag_list 
 					jv_free(obj);
 					continue;
 				}
-				if ((pass == 0) != (res == R_NAMESPACE)) {
+				if ((pass == 0) != (res == R_NAMESPACE) ||
+				    (res == R_NAMESPACE && namespace_exists(k, sget(obj, "metadata.name", b3, sizeof(b3)) ?
+									     b3 : ""))) {
+					/* default and kube-system exist already */
 					jv_free(obj);
 					continue;
 				}
@@ -2301,8 +2453,12 @@ struct k8s_sim *k8s_sim_new(struct rb_clock *clock, jv config, struct diag_list 
 						  .name = sget(obj, "metadata.name", b3, sizeof(b3)) };
 				struct kresp resp = { 0 };
 				buf_init(&resp.body, 0);
-				if (!create(k, &r, obj, &resp, "scenario"))
-					diag_error(dl, NULL, "k8s.objects[%d]: %s", i, buf_str(&resp.body));
+				if (!create(k, &r, obj, &resp, "scenario")) {
+					jv st = jv_parse(buf_str(&resp.body));
+					diag_error(dl, NULL, "k8s.objects[%d]: %s", i,
+						   jvx_str(st, "message") ? jvx_str(st, "message") : buf_str(&resp.body));
+					jv_free(st);
+				}
 				buf_release(&resp.body);
 				jv_free(r.query);
 				jv_free(r.headers);
@@ -2429,21 +2585,10 @@ int k8s_sim_write_kubeconfig(struct k8s_sim *k, const char *path, const char *au
 		buf_addf(&b, "    token: %s\n", tok ? tok : "");
 		free((char *)tok);
 	}
-	FILE *f = fopen(path, "w");
-	if (!f) {
-		diag_error(dl, NULL, "cannot write the kubeconfig '%s': %s", path, strerror(errno));
-		buf_release(&b);
-		return -1;
-	}
-	fchmod(fileno(f), 0600);
-	fputs(buf_str(&b), f);
-	int bad = fclose(f) != 0;
+	/* it holds the token or the client key */
+	int rc = sim_write_private(path, buf_str(&b), b.len, dl);
 	buf_release(&b);
-	if (bad) {
-		diag_error(dl, NULL, "cannot write the kubeconfig '%s'", path);
-		return -1;
-	}
-	return 0;
+	return rc;
 }
 
 jv k8s_sim_state(struct k8s_sim *k)

@@ -39,6 +39,10 @@ jv k8s_sim_state(struct k8s_sim *k);
 /* {"requests": {VERB: n}, "mutating": {VERB KIND: n}} ; new value */
 jv k8s_sim_counters(struct k8s_sim *k);
 void k8s_sim_free(struct k8s_sim *k);
+/* one request without HTTP (see sim_k8s_handle in sim.h); query and headers consumed */
+struct sim_reply;
+int k8s_sim_handle(struct k8s_sim *k, const char *method, const char *url, jv query, jv headers,
+		   const char *body, size_t len, struct sim_reply *out);
 
 /* patches (k8s_patch.c): consume both, return the result or invalid with a message */
 jv k8s_merge_patch(jv target, jv patch);

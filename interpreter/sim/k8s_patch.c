@@ -234,7 +234,7 @@ static jv pointer_path(const char *p)
 }
 
 /* the container at path[0..n-1] exists; returns the index/key for the last segment
- * typed for that container, or invalid */
+ * typed for that container, or invalid. Borrows doc, consumes path. */
 static jv segment_for(jv doc, jv path, int add)
 {
 	int n = jv_array_length(jv_copy(path));
@@ -263,6 +263,7 @@ static jv segment_for(jv doc, jv path, int add)
 		out = jv_invalid_with_msg(jv_string("path's parent does not exist"));
 	}
 	jv_free(parent);
+	jv_free(path);
 	return out;
 }
 

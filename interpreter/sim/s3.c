@@ -261,9 +261,10 @@ static int dechunk(const char *in, size_t n, struct buf *out)
 		i = (size_t)(nl - in) + 1;
 		if (sz == 0)
 			return 0;
-		if (i + sz > n)
+		if (i > n || sz > n - i)          /* also a size near ULONG_MAX */
 			return -1;
-		buf_add(out, in + i, sz);
+		if (buf_add(out, in + i, sz) < 0)
+			return -1;
 		i += sz;
 		if (i < n && in[i] == '\r')
 			i++;
@@ -391,7 +392,10 @@ static int op_put_versioning(struct sim *s, struct sim_req *r, struct sim_resp *
 	struct buf tmp = BUF_INIT(0);
 	const char *body;
 	size_t len;
-	body_of(r, &tmp, &body, &len);
+	if (body_of(r, &tmp, &body, &len) < 0) {
+		buf_release(&tmp);
+		return sim_error(r, o, 400, "IncompleteBody", "the aws-chunked body is malformed");
+	}
 	if (strstr(body, "<Status>Enabled</Status>"))
 		b->versioning = 1;
 	else if (strstr(body, "<Status>Suspended</Status>"))
@@ -427,8 +431,8 @@ static const char *qarg(struct sim_req *r, const char *name, const char *def)
 static int max_keys(struct sim_req *r)
 {
 	const char *m = arg(r, "max-keys");
-	int n = m ? atoi(m) : 1000;
-	return n < 0 ? 0 : n > 1000 ? 1000 : n;
+	long n = m ? strtol(m, NULL, 10) : 1000;
+	return n < 0 ? 0 : n > 1000 ? 1000 : (int)n;
 }
 
 /* common prefix of key under prefix with delimiter, written into cp; 1 if one */
@@ -852,18 +856,21 @@ static int op_delete_object(struct sim *s, struct sim_req *r, struct sim_resp *o
 	return 0;
 }
 
-/* text of <tag>…</tag> inside [s, e) with XML entities decoded; 0 if found */
+#define DELETE_MAX 1000     /* objects per DeleteObjects, as on S3 */
+
+/* text of <tag>…</tag> inside [s, e) with XML entities decoded; 0 if found. Searches
+ * only [s, e), so a body of many objects is read once, not once per object. */
 static int xml_field(const char *s, const char *e, const char *tag, struct buf *out)
 {
 	char open[64], close[64];
 	snprintf(open, sizeof(open), "<%s>", tag);
 	snprintf(close, sizeof(close), "</%s>", tag);
-	const char *a = strstr(s, open);
-	if (!a || a >= e)
+	const char *a = memmem(s, (size_t)(e - s), open, strlen(open));
+	if (!a)
 		return -1;
 	a += strlen(open);
-	const char *z = strstr(a, close);
-	if (!z || z > e)
+	const char *z = memmem(a, (size_t)(e - a), close, strlen(close));
+	if (!z)
 		return -1;
 	static const struct { const char *ent; char c; } ents[] = {
 		{ "&lt;", '<' }, { "&gt;", '>' }, { "&amp;", '&' }, { "&quot;", '"' }, { "&apos;", '\'' },
@@ -893,8 +900,20 @@ static int op_delete_objects(struct sim *s, struct sim_req *r, struct sim_resp *
 	struct buf tmp = BUF_INIT(0), key = BUF_INIT(0), vid = BUF_INIT(0);
 	const char *data;
 	size_t len;
-	body_of(r, &tmp, &data, &len);
+	if (body_of(r, &tmp, &data, &len) < 0) {
+		buf_release(&tmp);
+		return sim_error(r, o, 400, "IncompleteBody", "the aws-chunked body is malformed");
+	}
 	char *body = xstrndup(data, len);
+	int nobj = 0;
+	for (char *c = strstr(body, "<Object>"); c && nobj <= DELETE_MAX; c = strstr(c + 8, "<Object>"))
+		nobj++;
+	if (nobj > DELETE_MAX) {
+		free(body);
+		buf_release(&tmp);
+		return sim_error(r, o, 400, "MalformedXML", "a DeleteObjects request names at most %d objects",
+				 DELETE_MAX);
+	}
 	int quiet = strstr(body, "<Quiet>true</Quiet>") != NULL;
 	o->ctype = "application/xml";
 	buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DeleteResult xmlns=\"" S3_NS "\">");

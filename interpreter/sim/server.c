@@ -215,7 +215,8 @@ jv q_list(struct sim_req *r, const char *name)
 jv q_tags(struct sim_req *r, const char *name)
 {
 	jv byn = jv_object();  /* "N" -> {Key, Value} */
-	long maxn = 0;
+	long *ns = NULL;       /* the Ns seen (any size: walked sorted, never counted up to) */
+	int nn = 0, alloc = 0;
 	SIM_OBJ_EACH(jv_copy(r->form), k, v) {
 		const char *rest;
 		long ix = q_index(jv_string_value(k), name, &rest);
@@ -227,18 +228,22 @@ jv q_tags(struct sim_req *r, const char *name)
 				jv_free(t);
 				t = jv_object();
 			}
+			if (!jv_object_length(jv_copy(t))) {
+				ALLOC_GROW(ns, nn + 1, alloc);
+				ns[nn++] = ix;
+			}
 			t = jv_object_set(t, jv_string(rest + 1), jv_copy(v));
 			byn = jv_object_set(byn, jv_string(nb), t);
-			if (ix > maxn)
-				maxn = ix;
 		}
 		jv_free(k);
 		jv_free(v);
 	}
+	if (nn > 1)
+		qsort(ns, (size_t)nn, sizeof(*ns), cmp_pair);
 	jv out = jv_array();
-	for (long i = 0; i <= maxn; i++) {
+	for (int i = 0; i < nn; i++) {
 		char nb[24];
-		snprintf(nb, sizeof(nb), "%ld", i);
+		snprintf(nb, sizeof(nb), "%ld", ns[i]);
 		jv t = jv_object_get(jv_copy(byn), jv_string(nb));
 		if (jv_is_valid(t) && jvx_has(t, "Key")) {
 			if (!jvx_has(t, "Value"))
@@ -249,6 +254,7 @@ jv q_tags(struct sim_req *r, const char *name)
 		}
 	}
 	jv_free(byn);
+	free(ns);
 	return out;
 }
 
@@ -646,15 +652,25 @@ static enum MHD_Result collect_kv(void *cls, enum MHD_ValueKind kind, const char
 	return MHD_YES;
 }
 
+/* a request's word for the log: one line whatever was sent (control bytes become '?') */
+static const char *log_word(const char *s, char *buf, size_t size)
+{
+	size_t i = 0;
+	for (; s && s[i] && i + 1 < size; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f || s[i] == ' ' ? '?' : s[i];
+	buf[i] = 0;
+	return i ? buf : "-";
+}
+
 static void log_request(struct sim *s, struct sim_req *r, struct sim_resp *o, const char *fault)
 {
 	if (!s->log || !strncmp(r->path, "/_sim/", 6))
 		return;
-	char ts[40];
+	char ts[40], op[128];
 	sim_iso(clock_now(s->clock), ts, sizeof(ts));
 	flockfile(s->log);
 	fprintf(s->log, "%s %s %s %s %d%s%s%s%s\n", ts, r->service ? r->service : "-",
-		r->op ? r->op : "-", r->request_id, o->reset ? 0 : o->status,
+		log_word(r->op, op, sizeof(op)), r->request_id, o->reset ? 0 : o->status,
 		o->errored ? " " : "", o->errored ? o->code : "", fault ? " fault=" : "",
 		fault ? fault : "");
 	fflush(s->log);
@@ -671,6 +687,84 @@ static void conn_reset(struct MHD_Connection *c)
 	}
 }
 
+/* one request, however it arrived: r's method, path, query, headers and body are set
+ * (body NUL-terminated); o is filled. The request log gets its line. */
+static void run_request(struct sim *s, struct sim_req *r, struct sim_resp *o, int too_big)
+{
+	r->json = jv_object();
+	r->form = jv_copy(r->query);
+	o->status = 200;
+	buf_init(&o->body, 0);
+	o->headers = jv_object();
+	pthread_mutex_lock(&s->lock);
+	sim_new_id(s, r->request_id, sizeof(r->request_id));
+	pthread_mutex_unlock(&s->lock);
+	if (too_big) {
+		r->proto = PROTO_REST_XML;
+		sim_error(r, o, 400, "EntityTooLarge", "the simulator takes bodies up to 64 MiB");
+	} else {
+		dispatch(s, r, o);
+	}
+	log_request(s, r, o, o->fault);
+}
+
+/* a jv object of strings, whatever was given (consumed): other values are dropped */
+static jv string_map(jv v, int lower)
+{
+	jv out = jv_object();
+	if (jv_get_kind(v) == JV_KIND_OBJECT) {
+		SIM_OBJ_EACH(jv_copy(v), k, x) {
+			if (jv_get_kind(x) == JV_KIND_STRING) {
+				char *name = xstrdup(jv_string_value(k));
+				for (char *p = name; lower && *p; p++)
+					*p = (char)tolower((unsigned char)*p);
+				out = jv_object_set(out, jv_string(name), x);
+				free(name);
+			} else {
+				jv_free(x);
+			}
+			jv_free(k);
+		}
+	}
+	jv_free(v);
+	return out;
+}
+
+int sim_handle(struct sim *s, const char *method, const char *path, jv query, jv headers,
+	       const char *body, size_t len, struct sim_reply *out)
+{
+	struct buf b = BUF_INIT(SIM_BODY_MAX);
+	int too_big = len && buf_add(&b, body, len) < 0;
+	struct sim_req r = { 0 };
+	struct sim_resp o = { 0 };
+	r.method = method ? method : "GET";
+	r.path = path ? path : "/";
+	r.query = string_map(query, 0);
+	r.headers = string_map(headers, 1);
+	r.body = buf_str(&b);
+	r.body_len = too_big ? 0 : b.len;
+	run_request(s, &r, &o, too_big);
+	memset(out, 0, sizeof(*out));
+	out->status = o.reset ? 0 : o.status;
+	out->reset = o.reset;
+	out->headers = jv_object_set(o.headers, jv_string("x-amzn-RequestId"), jv_string(r.request_id));
+	out->len = o.body.len;
+	out->body = buf_detach(&o.body);
+	jv_free(r.query);
+	jv_free(r.form);
+	jv_free(r.json);
+	jv_free(r.headers);
+	buf_release(&b);
+	return 0;
+}
+
+void sim_reply_release(struct sim_reply *rep)
+{
+	free(rep->body);
+	jv_free(rep->headers);
+	memset(rep, 0, sizeof(*rep));
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **con_cls)
@@ -681,9 +775,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		cn = xcalloc(1, sizeof(*cn));
 		buf_init(&cn->body, SIM_BODY_MAX);
 		*con_cls = cn;
-		return MHD_YES;
-	}
-	if (*upload_size) {
+		/* a declared body over the cap is refused before it is read */
+		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (!cl || strtoull(cl, NULL, 10) <= SIM_BODY_MAX)
+			return MHD_YES;
+		cn->too_big = 1;
+	} else if (*upload_size) {
 		if (buf_add(&cn->body, upload, *upload_size) < 0)
 			cn->too_big = 1;
 		*upload_size = 0;
@@ -695,27 +792,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	r.method = method;
 	r.path = url;
 	r.query = jv_object();
-	r.json = jv_object();
 	r.headers = jv_object();
 	r.body = buf_str(&cn->body);
 	r.body_len = cn->body.len;
-	o.status = 200;
-	buf_init(&o.body, 0);
-	o.headers = jv_object();
 	MHD_get_connection_values(c, MHD_HEADER_KIND, collect_kv, &r.headers);
 	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_kv, &r.query);
-	r.form = jv_copy(r.query);
-	pthread_mutex_lock(&s->lock);
-	sim_new_id(s, r.request_id, sizeof(r.request_id));
-	pthread_mutex_unlock(&s->lock);
-
-	if (cn->too_big) {
-		r.proto = PROTO_REST_XML;
-		sim_error(&r, &o, 400, "EntityTooLarge", "the simulator takes bodies up to 64 MiB");
-	} else {
-		dispatch(s, &r, &o);
-	}
-	log_request(s, &r, &o, o.fault);
+	run_request(s, &r, &o, cn->too_big);
 
 	enum MHD_Result ret;
 	if (o.reset) {
@@ -805,12 +887,9 @@ static int parse_listen(const char *listen, struct sockaddr_in *sa, struct diag_
 
 /* ------------------------------------------------------------------ API */
 
-struct sim *sim_start_opts(const char *scenario_path, const char *listen, struct rb_clock *clock,
-			   const struct sim_options *opt, struct diag_list *dl)
+struct sim *sim_open(const char *scenario_path, struct rb_clock *clock, const struct sim_options *opt,
+		     struct diag_list *dl)
 {
-	struct sockaddr_in sa;
-	if (parse_listen(listen ? listen : "127.0.0.1:0", &sa, dl) < 0)
-		return NULL;
 	struct sim *s = xcalloc(1, sizeof(*s));
 	pthread_mutex_init(&s->lock, NULL);
 	s->clock = clock;
@@ -819,8 +898,22 @@ struct sim *sim_start_opts(const char *scenario_path, const char *listen, struct
 	s->c_mutating = jv_object();
 	s->c_faults = jv_object();
 	s->c_errors = jv_object();
-	if (sim_scenario_load(s, scenario_path, dl) < 0)
-		goto fail;
+	if (sim_scenario_load(s, scenario_path, dl) < 0) {
+		sim_stop(s);
+		return NULL;
+	}
+	return s;
+}
+
+struct sim *sim_start_opts(const char *scenario_path, const char *listen, struct rb_clock *clock,
+			   const struct sim_options *opt, struct diag_list *dl)
+{
+	struct sockaddr_in sa;
+	if (parse_listen(listen ? listen : "127.0.0.1:0", &sa, dl) < 0)
+		return NULL;
+	struct sim *s = sim_open(scenario_path, clock, opt, dl);
+	if (!s)
+		return NULL;
 	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
 				  MHD_USE_ERROR_LOG,
 				  0, NULL, NULL, on_request, s,
@@ -841,13 +934,7 @@ struct sim *sim_start_opts(const char *scenario_path, const char *listen, struct
 		 di ? (unsigned)di->port : (unsigned)ntohs(sa.sin_port));
 	return s;
 fail:
-	sim_world_release(s);
-	jv_free(s->c_requests);
-	jv_free(s->c_mutating);
-	jv_free(s->c_faults);
-	jv_free(s->c_errors);
-	pthread_mutex_destroy(&s->lock);
-	free(s);
+	sim_stop(s);
 	return NULL;
 }
 
@@ -880,8 +967,10 @@ jv sim_counters(struct sim *s)
 
 int sim_k8s_start(struct sim *s, const char *listen, struct diag_list *dl)
 {
-	if (s->k8s)
+	if (s->k8s && *k8s_sim_endpoint(s->k8s))
 		return 0;
+	if (s->k8s)
+		return k8s_sim_listen(s->k8s, listen, 1, dl);
 	jv cfg = jv_get_kind(s->k8s_config) == JV_KIND_OBJECT ? jv_copy(s->k8s_config) : jv_null();
 	struct k8s_sim *k = k8s_sim_new(s->clock, cfg, dl);
 	if (!k)
@@ -894,9 +983,24 @@ int sim_k8s_start(struct sim *s, const char *listen, struct diag_list *dl)
 	return 0;
 }
 
+int sim_k8s_handle(struct sim *s, const char *method, const char *url, jv query, jv headers,
+		   const char *body, size_t len, struct sim_reply *out, struct diag_list *dl)
+{
+	if (!s->k8s) {
+		jv cfg = jv_get_kind(s->k8s_config) == JV_KIND_OBJECT ? jv_copy(s->k8s_config) : jv_null();
+		s->k8s = k8s_sim_new(s->clock, cfg, dl);
+		if (!s->k8s) {
+			jv_free(query);
+			jv_free(headers);
+			return -1;
+		}
+	}
+	return k8s_sim_handle(s->k8s, method, url, query, headers, body, len, out);
+}
+
 const char *sim_k8s_endpoint(struct sim *s)
 {
-	return s->k8s ? k8s_sim_endpoint(s->k8s) : NULL;
+	return s->k8s && *k8s_sim_endpoint(s->k8s) ? k8s_sim_endpoint(s->k8s) : NULL;
 }
 
 int sim_k8s_kubeconfig(struct sim *s, const char *path, const char *auth, struct diag_list *dl)

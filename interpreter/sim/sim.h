@@ -53,6 +53,35 @@ const char *sim_k8s_endpoint(struct sim *s);              /* NULL when not start
 int sim_k8s_kubeconfig(struct sim *s, const char *path, const char *auth, struct diag_list *dl);
 jv sim_k8s_state(struct sim *s);                          /* every object; new value */
 
+/* write a file that holds secrets (state with Secret data, kubeconfigs): created 0600
+ * beside path without following symlinks, then renamed over it. 0 / -1 with a diagnostic */
+int sim_write_private(const char *path, const char *data, size_t len, struct diag_list *dl);
+
+/* One request without HTTP (fuzzers, tests): the same parsing, dispatch, faults and
+ * counters as over the wire. method "GET"...; path decoded, without the query; query
+ * {name: value} and headers {name: value} are consumed (non-string values are
+ * dropped, header names are matched case-insensitively); body of len bytes (any bytes).
+ * Fills out (release with sim_reply_release); 0. A fault "reset" gives status 0 and
+ * reset 1. Takes the simulator's lock like a server thread: callable beside one. */
+struct sim_reply {
+	int status;
+	int reset;              /* the connection would be dropped */
+	jv headers;             /* {name: value} */
+	char *body;             /* NUL-terminated after len bytes */
+	size_t len;
+};
+int sim_handle(struct sim *s, const char *method, const char *path, jv query, jv headers,
+	       const char *body, size_t len, struct sim_reply *out);
+void sim_reply_release(struct sim_reply *rep);
+/* a simulator that does not listen (for sim_handle): sim_stop frees it */
+struct sim *sim_open(const char *scenario_path, struct rb_clock *clock, const struct sim_options *opt,
+		     struct diag_list *dl);
+/* the same for the Kubernetes API (url is the path, decoded, without the query; auth by
+ * the "authorization: Bearer TOKEN" header): its world is built at the first call
+ * (-1 with diagnostics if it cannot be); a watch answers the events so far and ends */
+int sim_k8s_handle(struct sim *s, const char *method, const char *url, jv query, jv headers,
+		   const char *body, size_t len, struct sim_reply *out, struct diag_list *dl);
+
 /* parse a scenario file without serving (for validation and tests): 0 / -1 */
 int sim_scenario_check(const char *path, struct diag_list *dl);
 #endif

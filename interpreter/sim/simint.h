@@ -207,8 +207,13 @@ jv sim_gc(jv arr, int64_t now);
 int sim_find(jv arr, const char *field, const char *value);
 void sim_new_id(struct sim *s, char *buf, size_t size);    /* uuid-shaped, deterministic */
 double sim_rand(struct sim *s);                             /* [0, 1) seeded */
-/* load a scenario into s (world, durations, faults) */
+/* load a scenario into s (world, durations, faults); validated first (every error) */
 int sim_scenario_load(struct sim *s, const char *path, struct diag_list *dl);
+/* scenario_rules.c: the one validator of a parsed scenario (maps with "__line", "__col",
+ * "__loc" marks; borrows doc): every error located in dl; 0 / -1 */
+int sim_scenario_validate(const struct source *src, jv doc, struct diag_list *dl);
+/* the largest generated S3 object (size:) in a scenario: contents live in memory */
+#define SIM_S3_OBJECT_MAX (64.0 * 1024 * 1024)
 void sim_world_release(struct sim *s);
 /* an endpoint {Address, Port} for a new resource: template with {id} */
 jv sim_endpoint_for(jv tmpl, const char *id, const char *deflt_domain, int port);

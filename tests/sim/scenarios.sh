@@ -56,4 +56,50 @@ else
 	cat "$T/err"
 	fails=$((fails + 1))
 fi
+# --state-out and --kubeconfig-out hold Secret data and tokens: created 0600 whatever the
+# umask, and a symlink planted at the path is replaced, not written through
+echo "do not touch" >"$T/victim"
+ln -s "$T/victim" "$T/state-k8s.json"
+ln -s "$T/victim" "$T/kubeconfig"
+(umask 000; exec "$RUNBOOK" sim serve --scenario "$SRCDIR/examples/scenarios/k8s-ecommerce.yaml" --quiet \
+	--kubeconfig-out "$T/kubeconfig" --state-out "$T/state-k8s.json" >"$T/ep2" 2>"$T/err2") &
+pid=$!
+for i in $(seq 1 100); do [ "$(wc -l <"$T/ep2")" -ge 2 ] && break; sleep 0.05; done
+kill "$pid"
+wait "$pid"
+rc=$?
+smode=$(stat -c '%a %F' "$T/state-k8s.json")
+kmode=$(stat -c '%a %F' "$T/kubeconfig")
+if [ $rc -eq 0 ] && [ "$smode" = "600 regular file" ] && [ "$kmode" = "600 regular file" ] &&
+   [ "$(cat "$T/victim")" = "do not touch" ] && grep -q db-credentials "$T/state-k8s.json" &&
+   [ -z "$(find "$T" -name 'state-k8s.json.*' -o -name 'kubeconfig.*')" ]; then
+	echo "ok - --state-out and --kubeconfig-out are 0600 under umask 000, symlinks not followed"
+else
+	echo "not ok - private files: exit $rc, state '$smode', kubeconfig '$kmode', victim '$(cat "$T/victim")'"
+	cat "$T/err2"
+	fails=$((fails + 1))
+fi
+# a declared body over the cap is refused before it is read, by both servers
+"$RUNBOOK" sim serve --scenario "$SRCDIR/examples/scenarios/k8s-ecommerce.yaml" --quiet \
+	--k8s-listen 127.0.0.1:0 >"$T/ep3" 2>"$T/err3" &
+pid=$!
+for i in $(seq 1 100); do [ "$(wc -l <"$T/ep3")" -ge 2 ] && break; sleep 0.05; done
+aws_ep=$(sed -n 1p "$T/ep3")
+k8s_ep=$(sed -n 2p "$T/ep3")
+a=$(curl -s --max-time 20 -o "$T/big" -w '%{http_code}' -X PUT -H 'Content-Length: 100000000000' \
+	-H 'Authorization: AWS4-HMAC-SHA256 Credential=A/20261122/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=1' \
+	--data-binary abc "$aws_ep/media/x")
+k=$(curl -sk --max-time 20 -o /dev/null -w '%{http_code}' -X POST -H 'Content-Length: 100000000000' \
+	-H 'Authorization: Bearer ops-token' -H 'Content-Type: application/json' --data-binary '{}' \
+	"$k8s_ep/api/v1/namespaces/shop/configmaps")
+kill "$pid"
+wait "$pid"
+rc=$?
+if [ "$a" = 400 ] && grep -q EntityTooLarge "$T/big" && [ "$k" = 413 ] && [ $rc -eq 0 ]; then
+	echo "ok - a 100 GB Content-Length is refused at once (AWS 400 EntityTooLarge, Kubernetes 413)"
+else
+	echo "not ok - huge Content-Length: AWS $a, Kubernetes $k, exit $rc"
+	cat "$T/err3"
+	fails=$((fails + 1))
+fi
 exit $((fails > 0))

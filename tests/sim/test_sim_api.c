@@ -146,7 +146,7 @@ int main(int argc, char **argv)
 	/* a broken scenario: every error, with its location */
 	struct diag_list bad = { 0 };
 	s = sim_start(argv[2], NULL, clk, &bad);
-	CHECK(s == NULL && bad.nerrors == 7, "broken scenario refused with 7 errors (%d)", bad.nerrors);
+	CHECK(s == NULL && bad.nerrors == 9, "broken scenario refused with 9 errors (%d)", bad.nerrors);
 	int located = 0;
 	for (int i = 0; i < bad.n; i++)
 		located += bad.items[i].loc.line > 0;

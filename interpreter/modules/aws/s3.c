@@ -33,6 +33,21 @@ static int client(struct action_call *call, jv args, struct aws_client *c, jv *o
 }
 
 /* all versions and delete markers under prefix (key: only that exact key) */
+/* a reply's list field as an array: S3 leaves an empty list out (an empty bucket's
+ * ListObjectsV2 has no Contents), so absent is [], and a lone entry is one item; v consumed */
+static jv as_list(jv v)
+{
+	switch (jv_get_kind(v)) {
+	case JV_KIND_ARRAY:
+		return v;
+	case JV_KIND_OBJECT:
+		return JV_ARRAY(v);
+	default:
+		jv_free(v);
+		return jv_array();
+	}
+}
+
 static int list_versions(struct aws_client *c, const char *bucket, const char *prefix, const char *key,
 			 jv *out, jv *err)
 {
@@ -53,19 +68,9 @@ static int list_versions(struct aws_client *c, const char *bucket, const char *p
 		buf_release(&q);
 		if (r < 0)
 			goto out;
-		jv v = jvx_get(res, "Versions"), m = jvx_get(res, "DeleteMarkers"), p = jvx_get(res, "CommonPrefixes");
-		if (jv_get_kind(v) == JV_KIND_ARRAY)
-			versions = jv_array_concat(versions, v);
-		else
-			jv_free(v);
-		if (jv_get_kind(m) == JV_KIND_ARRAY)
-			markers = jv_array_concat(markers, m);
-		else
-			jv_free(m);
-		if (jv_get_kind(p) == JV_KIND_ARRAY)
-			prefixes = jv_array_concat(prefixes, p);
-		else
-			jv_free(p);
+		versions = jv_array_concat(versions, as_list(jvx_get(res, "Versions")));
+		markers = jv_array_concat(markers, as_list(jvx_get(res, "DeleteMarkers")));
+		prefixes = jv_array_concat(prefixes, as_list(jvx_get(res, "CommonPrefixes")));
 		free(km);
 		free(vm);
 		km = vm = NULL;
@@ -134,7 +139,7 @@ static jv latest_entry(jv listing, int *is_marker)
 {
 	const char *lists[2] = {"Versions", "DeleteMarkers"};
 	for (int i = 0; i < 2; i++) {
-		jv l = jvx_get(listing, lists[i]);
+		jv l = as_list(jvx_get(listing, lists[i]));
 		jv_array_foreach(l, j, e) {
 			if (jvx_bool(e, "IsLatest", 0)) {
 				jv_free(l);
@@ -475,7 +480,7 @@ static int list_objects(struct aws_client *c, const char *bucket, const char *pr
 		tok = NULL;
 		if (r < 0)
 			return -1;
-		jv contents = jvx_get(res, "Contents");
+		jv contents = as_list(jvx_get(res, "Contents"));
 		jv_array_foreach(contents, i, o) {
 			const char *k = jvx_str(o, "Key"), *e = jvx_str(o, "ETag");
 			if (k && strlen(k) >= pl && !(k[pl] == 0 && pl)) {
