@@ -3,6 +3,7 @@
  * All errors are reported at once; each key is handled by a descriptor table. */
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +17,10 @@
 #include "strmap.h"
 
 #define USES_MAX_DEPTH 16
+/* `uses:` loads its file again at every use: a fan-out (10 uses of a file that makes 10
+ * uses ...) grows exponentially. Bounds on what one runbook may bring in, in all: */
+#define USES_MAX_RUNBOOKS 1000
+#define USES_MAX_STEPS    20000
 
 #define X(e, s) s,
 static const char *const step_kind_names[] = { STEP_KINDS(X) NULL };
@@ -1019,6 +1024,15 @@ static void load_child(struct lctx *c, struct rb_step *s, int bad_with)
 		free(path);
 		return;
 	}
+	if (ld->nloaded >= USES_MAX_RUNBOOKS || ld->nsteps >= USES_MAX_STEPS) {
+		/* once: every later use would say the same */
+		if (!ld->too_many++)
+			diag_error(c->dl, &s->uses_loc, "too many runbooks through 'uses': loading '%s' "
+				   "would pass %d runbooks or %d steps in all", s->uses, USES_MAX_RUNBOOKS,
+				   USES_MAX_STEPS);
+		free(path);
+		return;
+	}
 	char real[PATH_MAX];
 	if (realpath(path, real)) {
 		for (int i = 0; i < ld->nstack; i++) {
@@ -1118,6 +1132,7 @@ static void t_steps(struct lctx *c, const struct ynode *key, const struct ynode 
 		return;
 	}
 	c->rb->steps = xcalloc((size_t)v->n, sizeof(*c->rb->steps));
+	c->ld->nsteps += v->n;
 	for (int i = 0; i < v->n; i++)
 		parse_step(c, v->items[i], &c->rb->steps[c->rb->nsteps++], NULL, i);
 }
@@ -1163,30 +1178,77 @@ static void check_outputs_unique(struct lctx *c, const struct rb_output *o, int 
 	(void)c; (void)o; (void)n;   /* a YAML map cannot hold a name twice (duplicate key) */
 }
 
-static struct runbook *load_doc(struct rb_loader *ld, const struct source *src, struct diag_list *dl)
+/* whether text has a line "runbook:" (maybe quoted): a runbook whose YAML is broken */
+static int names_runbook(const struct source *src)
 {
-	struct ydoc doc;
+	static const char *const keys[] = { "runbook", "\"runbook\"", "'runbook'" };
+	for (const char *p = src->text; p && p < src->text + src->len; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			size_t l = strlen(keys[i]);
+			if (!strncmp(p, keys[i], l) && p[l + strspn(p + l, " \t")] == ':')
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* A file that is not a runbook (`uses: /etc/shadow`) is named, never quoted: no
+ * diagnostic points into it. from: the `uses:` that named it, or NULL. */
+static void not_a_runbook(const struct source *src, const struct srcloc *from, struct diag_list *dl,
+			  const char *why)
+{
+	struct srcloc file = { src, 0, 0 };
+	if (from)
+		diag_error(dl, from, "'%s' is not a runbook: %s", src->path, why);
+	else
+		diag_error(dl, &file, "not a runbook: %s", why);
+}
+
+static struct runbook *load_doc(struct rb_loader *ld, const struct source *src, const struct srcloc *from,
+				struct diag_list *dl)
+{
+	struct ydoc doc = { 0 };
+	struct diag_list pdl = { 0 };
 	struct runbook *rb = NULL;
-	if (ydoc_parse(&doc, src, dl) < 0)
+	struct srcloc bad;
+	const char *why;
+	int named = names_runbook(src);
+	if (!named && ydoc_check_text(src, &bad, &why) < 0) {
+		not_a_runbook(src, from, dl, !strcmp(why, "is not UTF-8 text") ?
+			      "it is not UTF-8 text" : "it holds binary data (a NUL byte)");
 		goto out;
-	rb = xcalloc(1, sizeof(*rb));
-	rb->path = xstrdup(src->path);
-	struct lctx c = { .ld = ld, .dl = dl, .rb = rb, .where = "the runbook" };
-	struct srcloc top = { src, 1, 1 };
+	}
+	if (ydoc_parse(&doc, src, &pdl) < 0) {
+		if (named)
+			diag_list_take(dl, &pdl);
+		else
+			not_a_runbook(src, from, dl, "it is not YAML with a top-level 'runbook:' key");
+		goto out;
+	}
 	if (!doc.root) {
-		diag_error(dl, &top, "empty runbook: it needs at least 'runbook' and 'steps'");
+		not_a_runbook(src, from, dl, "it is empty (a runbook needs at least 'runbook' and 'steps')");
 		goto out;
 	}
 	if (doc.root->kind != Y_MAP) {
-		diag_error(dl, &doc.root->loc, "a runbook must be a map with 'runbook' and 'steps', not %s",
-			   kind_phrase(doc.root));
+		char what[96];
+		snprintf(what, sizeof(what), "it is %s, not a map with 'runbook' and 'steps'",
+			 kind_phrase(doc.root));
+		not_a_runbook(src, from, dl, what);
 		goto out;
 	}
-	top = doc.root->loc;
-	c.where = "the runbook";
+	if (!ynode_get(doc.root, "runbook")) {
+		not_a_runbook(src, from, dl, "it has no top-level 'runbook:' key (add 'runbook: NAME' "
+			      "at the top)");
+		goto out;
+	}
+	rb = xcalloc(1, sizeof(*rb));
+	rb->path = xstrdup(src->path);
+	ld->nloaded++;
+	struct lctx c = { .ld = ld, .dl = dl, .rb = rb, .where = "the runbook" };
+	struct srcloc top = doc.root->loc;
 	walk_keys(&c, doc.root, top_keys, NULL);
-	if (!ynode_get(doc.root, "runbook") && !misspelt(doc.root, table_names(top_keys), "runbook"))
-		diag_error(dl, &top, "the runbook has no name: add 'runbook: NAME' at the top");
 	if (!ynode_get(doc.root, "steps") && !misspelt(doc.root, table_names(top_keys), "steps"))
 		diag_error(dl, &top, "the runbook has no 'steps'");
 	check_ids(&c);
@@ -1194,6 +1256,7 @@ static struct runbook *load_doc(struct rb_loader *ld, const struct source *src, 
 	if (!rb->name)
 		rb->name = xstrdup("");
 out:
+	diag_list_release(&pdl);
 	ydoc_free(&doc);
 	return rb;
 }
@@ -1214,13 +1277,12 @@ static struct runbook *load_file(struct rb_loader *ld, const char *path, const s
 		ld->nstack++;
 		pushed = 1;
 	}
-	struct runbook *rb = load_doc(ld, src, dl);
+	struct runbook *rb = load_doc(ld, src, from, dl);
 	if (pushed) {
 		ld->nstack--;
 		free(ld->stack[ld->nstack]);
 		free(ld->stack_names[ld->nstack]);
 	}
-	(void)from;
 	return rb;
 }
 
@@ -1256,7 +1318,7 @@ struct runbook *runbook_load_text(struct rb_loader *ld, const char *name, const 
 				  struct diag_list *dl)
 {
 	struct source *src = source_from_text(&ld->sources, name, text, strlen(text));
-	struct runbook *rb = load_doc(ld, src, dl);
+	struct runbook *rb = load_doc(ld, src, NULL, dl);
 	if (rb && ld->depth == 0)
 		exprset_check(ld->exprs, dl);
 	return rb;

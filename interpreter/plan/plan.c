@@ -792,20 +792,6 @@ static void check_outputs_exist(struct builder *b, int sc)
 
 /* ---- actions and with: ---- */
 
-/* "a string", "an int" ... for messages */
-static const char *type_phrase(enum arg_type t)
-{
-	static const char *const names[] = {
-		[ARG_ANY] = "any value", [ARG_STRING] = "a string", [ARG_INT] = "an int",
-		[ARG_NUMBER] = "a number", [ARG_BOOL] = "a bool", [ARG_DURATION] = "a duration",
-		[ARG_TIMESTAMP] = "a timestamp", [ARG_LIST] = "a list", [ARG_MAP] = "a map",
-		[ARG_STRING_OR_LIST] = "a string or a list",
-	};
-	if ((unsigned)t < sizeof(names) / sizeof(names[0]) && names[t])
-		return names[t];
-	return "a value";
-}
-
 static const char *kind_phrase(const struct tmpl *t)
 {
 	switch (t->kind) {
@@ -835,7 +821,7 @@ static int shape_mismatch(enum arg_type t, const struct tmpl *v)
 		return arg_type_check(t, v->value) != 0;
 	case TMPL_INTERP:
 		return !(t == ARG_ANY || t == ARG_STRING || t == ARG_DURATION || t == ARG_TIMESTAMP ||
-			 t == ARG_STRING_OR_LIST);
+			 t == ARG_STRING_OR_LIST || t == ARG_SCALAR);
 	case TMPL_LIST:
 		return !(t == ARG_ANY || t == ARG_LIST || t == ARG_STRING_OR_LIST);
 	case TMPL_MAP:
@@ -848,7 +834,79 @@ static int shape_mismatch(enum arg_type t, const struct tmpl *v)
 static void type_error(struct builder *b, const struct srcloc *loc, const char *what,
 		       enum arg_type t, const struct tmpl *v)
 {
-	diag_error(b->dl, loc, "%s must be %s, not %s", what, type_phrase(t), kind_phrase(v));
+	diag_error(b->dl, loc, "%s must be %s, not %s", what, arg_type_phrase(t), kind_phrase(v));
+}
+
+/* one item of a templated list or map (key NULL: item i) */
+static void check_item(struct builder *b, const struct action_arg *a, const struct tmpl *it, int i,
+		       const char *key, const char *what)
+{
+	char why[512];
+	if (it->kind == TMPL_CONST) {
+		if (action_item_check(a, it->value, i, key, why, sizeof(why)) < 0)
+			diag_error(b->dl, &it->loc, "%s%s", what, why);
+	} else if (shape_mismatch(a->item, it)) {
+		if (key)
+			diag_error(b->dl, &it->loc, "%s: '%s' must be %s, not %s", what, key,
+				   arg_type_phrase(a->item), kind_phrase(it));
+		else
+			diag_error(b->dl, &it->loc, "%s: item %d must be %s, not %s", what, i,
+				   arg_type_phrase(a->item), kind_phrase(it));
+	}
+}
+
+/* a with: value against its arg: constants fully (action_arg_check), templates as far
+ * as their shape tells; the engine checks the rest once they are resolved */
+static void check_value(struct builder *b, const struct action_arg *a, const struct tmpl *v,
+			const char *what)
+{
+	char why[512];
+	if (shape_mismatch(a->type, v)) {
+		type_error(b, &v->loc, what, a->type, v);
+		return;
+	}
+	if ((a->flags & ARG_SHELL) && v->kind != TMPL_CONST) {
+		/* -p name='x; rm -rf ~' would run: values go where the shell does not parse */
+		diag_error(b->dl, &v->loc, "%s is run by a shell: a '${{ }}' in it is shell injection; "
+			   "pass the value in 'argv' and write \"$1\", or in 'env:' and write \"$NAME\"", what);
+		return;
+	}
+	switch (v->kind) {
+	case TMPL_CONST:
+		if (action_arg_check(a, v->value, why, sizeof(why)) < 0)
+			diag_error(b->dl, &v->loc, "%s%s", what, why);
+		break;
+	case TMPL_LIST:
+		for (int i = 0; a->item != ARG_ANY && i < v->n; i++)
+			check_item(b, a, v->items[i], i, NULL, what);
+		break;
+	case TMPL_MAP:
+		for (int i = 0; a->item != ARG_ANY && i < v->n; i++)
+			check_item(b, a, v->items[i], -1, v->keys[i], what);
+		break;
+	default:
+		break;
+	}
+}
+
+/* `needs`: an arg given with its bool not written true (a template decides at run time) */
+static void check_needs(struct builder *b, const struct action_arg *args, const struct tmpl *with,
+			const char *what, const char *argword)
+{
+	for (int i = 0; with && i < with->n; i++) {
+		const struct action_arg *a = NULL;
+		for (const struct action_arg *q = args; q && q->name; q++)
+			if (!strcmp(q->name, with->keys[i]))
+				a = q;
+		if (!a || !a->needs)
+			continue;
+		const struct tmpl *on = tmpl_get(with, a->needs);
+		if (on && on->kind != TMPL_CONST)
+			continue;
+		if (!on || jv_get_kind(on->value) != JV_KIND_TRUE)
+			diag_error(b->dl, &with->key_locs[i], "%s '%s' of %s needs '%s: true'", argword,
+				   a->name, what, a->needs);
+	}
 }
 
 /* check a TMPL_MAP of settings against args; what = "action 'exec'" or
@@ -875,12 +933,12 @@ static void check_args(struct builder *b, const struct action_arg *args, const s
 				   dym(b, sug));
 			continue;
 		}
-		if (shape_mismatch(a->type, with->items[i])) {
-			buf_reset(&name);
-			buf_addf(&name, "%s '%s' of %s", argword, k, what);
-			type_error(b, &with->items[i]->loc, buf_str(&name), a->type, with->items[i]);
-		}
+		buf_reset(&name);
+		if (buf_addf(&name, "%s '%s' of %s", argword, k, what) < 0)
+			continue;
+		check_value(b, a, with->items[i], buf_str(&name));
 	}
+	check_needs(b, args, with, what, argword);
 	for (const struct action_arg *q = args; q && q->name; q++)
 		if ((q->flags & ARG_REQUIRED) && !q->defval && !(with && tmpl_get(with, q->name)))
 			diag_error(b->dl, with ? &with->loc : loc, "%s requires %s '%s'", what, argword,
