@@ -167,7 +167,13 @@ int action_arg_check(const struct action_arg *a, jv v, char *why, size_t size)
 	jv_kind k = jv_get_kind(v);
 	int64_t ms;
 	if (arg_type_check(a->type, v) != 0) {
-		snprintf(why, size, " must be %s, not %s", arg_type_phrase(a->type), jv_phrase(v));
+		if (a->type == ARG_DURATION && k == JV_KIND_STRING)
+			snprintf(why, size, " must be a duration like '90s' or '1h30m' (whole numbers, units "
+				 "from the largest down, each once), not '%s'", jv_string_value(v));
+		else if (a->type == ARG_TIMESTAMP && k == JV_KIND_STRING)
+			snprintf(why, size, " must be an RFC 3339 timestamp, not '%s'", jv_string_value(v));
+		else
+			snprintf(why, size, " must be %s, not %s", arg_type_phrase(a->type), jv_phrase(v));
 		return -1;
 	}
 	if (a->flags & ARG_NONEMPTY) {

@@ -1,6 +1,7 @@
 /* load.c — YAML tree -> struct runbook, with every check that needs no module
  * knowledge (keys, types, ids, durations, expressions' syntax, params, uses:).
  * All errors are reported at once; each key is handled by a descriptor table. */
+#include <ctype.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -159,15 +160,30 @@ static int get_int(struct lctx *c, const struct ynode *n, const char *key, int m
 	return rc;
 }
 
-static int get_dur(struct lctx *c, const struct ynode *n, const char *key, int64_t *out)
+/* omit: what leaving the key out means ("no timeout"), when 0 would mean the same and is
+ * therefore an error; NULL when 0 is a duration like any other */
+static int get_dur(struct lctx *c, const struct ynode *n, const char *key, const char *omit, int64_t *out)
 {
 	if (n->kind != Y_SCALAR || !strcmp(ynode_kind_name(n), "null")) {
 		type_error(c, n, key, "a duration");
 		return -1;
 	}
 	if (dur_parse(n->scalar, out) < 0) {
-		diag_error(c->dl, &n->loc, "invalid duration '%s' for '%s' (write e.g. '90s', '15m', '1h30m')",
-			   n->scalar, key);
+		if (n->scalar[0] && strspn(n->scalar, "0123456789") == strlen(n->scalar))
+			diag_error(c->dl, &n->loc, "invalid duration '%s' for '%s': a bare number is not a "
+				   "duration (write '%ss' or '%sm')", n->scalar, key, n->scalar, n->scalar);
+		else if (isdigit((unsigned char)n->scalar[0]) &&
+			 strspn(n->scalar, "0123456789.dhmse") == strlen(n->scalar))
+			diag_error(c->dl, &n->loc, "invalid duration '%s' for '%s': write whole numbers, "
+				   "units from the largest down, each once (e.g. '1h30m', '90s', '250ms')",
+				   n->scalar, key);
+		else
+			diag_error(c->dl, &n->loc, "invalid duration '%s' for '%s' (write e.g. '90s', '15m', "
+				   "'1h30m')", n->scalar, key);
+		return -1;
+	}
+	if (omit && *out == 0) {
+		diag_error(c->dl, &n->loc, "'%s' must be longer than 0 (omit it for %s)", key, omit);
 		return -1;
 	}
 	return 0;
@@ -369,19 +385,19 @@ static void w_fail_if(struct lctx *c, const struct ynode *key, const struct ynod
 }
 static void w_timeout(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
-	get_dur(c, v, "timeout", &((struct rb_wait *)o)->timeout_ms);
+	get_dur(c, v, "timeout", "the step's timeout", &((struct rb_wait *)o)->timeout_ms);
 }
 static void w_interval(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
-	get_dur(c, v, "interval", &((struct rb_wait *)o)->interval_ms);
+	get_dur(c, v, "interval", "the default", &((struct rb_wait *)o)->interval_ms);
 }
 static void w_max_interval(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
-	get_dur(c, v, "max_interval", &((struct rb_wait *)o)->max_interval_ms);
+	get_dur(c, v, "max_interval", "the default", &((struct rb_wait *)o)->max_interval_ms);
 }
 static void w_expect(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
-	get_dur(c, v, "expect", &((struct rb_wait *)o)->expect_ms);
+	get_dur(c, v, "expect", "the action's typical duration", &((struct rb_wait *)o)->expect_ms);
 }
 
 static const struct key_desc wait_keys[] = {
@@ -563,6 +579,25 @@ static void k_for_each(struct lctx *c, const struct ynode *key, const struct yno
 			   "once per item of the step it undoes, with that item as .item)");
 		return;
 	}
+	if (v->kind == Y_SCALAR && !v->quoted && strcmp(ynode_kind_name(v), "string")) {
+		/* for_each: 12345 (or true, or empty) would fail only when the step runs */
+		type_error(c, v, "for_each", "a list or a jq expression producing one");
+		return;
+	}
+	if (v->kind == Y_SCALAR && v->scalar[strspn(v->scalar, " \t\n")] &&
+	    strchr("\"{-0123456789", v->scalar[strspn(v->scalar, " \t\n")])) {
+		/* a jq literal that is not a list: "for_each: '{}'", "for_each: '\"a\"'" */
+		jv lit = jv_parse(v->scalar);
+		int bad = jv_is_valid(lit) && jv_get_kind(lit) != JV_KIND_ARRAY;
+		const char *k = bad ? (jv_get_kind(lit) == JV_KIND_OBJECT ? "a map" :
+				       jv_get_kind(lit) == JV_KIND_STRING ? "a string" : "a number") : NULL;
+		jv_free(lit);
+		if (bad) {
+			diag_error(c->dl, &v->loc, "'for_each' must be a list or a jq expression producing "
+				   "one, not %s", k);
+			return;
+		}
+	}
 	if (v->kind == Y_SEQ) {
 		/* a literal YAML list: its JSON text is a jq expression producing it */
 		jv j = ynode_to_jv(v);
@@ -587,11 +622,11 @@ static void r_attempts(struct lctx *c, const struct ynode *key, const struct yno
 }
 static void r_delay(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
-	get_dur(c, v, "delay", &((struct rb_retry *)o)->delay_ms);
+	get_dur(c, v, "delay", NULL, &((struct rb_retry *)o)->delay_ms);
 }
 static void r_max_delay(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
-	get_dur(c, v, "max_delay", &((struct rb_retry *)o)->max_delay_ms);
+	get_dur(c, v, "max_delay", "no bound", &((struct rb_retry *)o)->max_delay_ms);
 }
 static void r_backoff(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
@@ -636,7 +671,7 @@ static void k_retry(struct lctx *c, const struct ynode *key, const struct ynode 
 
 static void k_timeout(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
-	get_dur(c, v, "timeout", &((struct step_parse *)o)->s->timeout_ms);
+	get_dur(c, v, "timeout", "none", &((struct step_parse *)o)->s->timeout_ms);
 }
 
 static void k_outputs(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
@@ -1049,12 +1084,15 @@ static void load_child(struct lctx *c, struct rb_step *s, int bad_with)
 		}
 	}
 	const char *saved = c->where;
-	int nerr0 = c->dl->nerrors;
+	int n0 = c->dl->n, inside = 0;
 	ld->depth++;
 	s->child = load_file(ld, path, &s->uses_loc, c->dl);
 	ld->depth--;
 	c->where = saved;
-	if (c->dl->nerrors > nerr0)
+	/* errors in the child (not those said at this uses:) are told where they come from */
+	for (int i = n0; i < c->dl->n; i++)
+		inside |= c->dl->items[i].level == DIAG_ERROR && c->dl->items[i].loc.src != s->uses_loc.src;
+	if (inside)
 		diag_note(c->dl, &s->uses_loc, "in '%s', used by step '%s'", path, s->id);
 	free(path);
 	if (s->child)
@@ -1078,11 +1116,11 @@ static void t_description(struct lctx *c, const struct ynode *key, const struct 
 }
 static void o_rto(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
-	get_dur(c, v, "rto", &c->rb->objectives.rto_ms);
+	get_dur(c, v, "rto", "none", &c->rb->objectives.rto_ms);
 }
 static void o_rpo(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
-	get_dur(c, v, "rpo", &c->rb->objectives.rpo_ms);
+	get_dur(c, v, "rpo", "none", &c->rb->objectives.rpo_ms);
 }
 static const struct key_desc objective_keys[] = {
 	{ "rto", o_rto }, { "rpo", o_rpo }, { NULL, NULL },
@@ -1096,7 +1134,7 @@ static void t_objectives(struct lctx *c, const struct ynode *key, const struct y
 }
 static void t_timeout(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
-	get_dur(c, v, "timeout", &c->rb->timeout_ms);
+	get_dur(c, v, "timeout", "none", &c->rb->timeout_ms);
 }
 static void t_params(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {

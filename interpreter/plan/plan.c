@@ -861,7 +861,7 @@ static void check_value(struct builder *b, const struct action_arg *a, const str
 			const char *what)
 {
 	char why[512];
-	if (shape_mismatch(a->type, v)) {
+	if (v->kind != TMPL_CONST && shape_mismatch(a->type, v)) {
 		type_error(b, &v->loc, what, a->type, v);
 		return;
 	}
