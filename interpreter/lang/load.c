@@ -1116,11 +1116,11 @@ static void t_description(struct lctx *c, const struct ynode *key, const struct 
 }
 static void o_rto(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
-	get_dur(c, v, "rto", "none", &c->rb->objectives.rto_ms);
+	get_dur(c, v, "rto", NULL, &c->rb->objectives.rto_ms);
 }
 static void o_rpo(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
-	get_dur(c, v, "rpo", "none", &c->rb->objectives.rpo_ms);
+	get_dur(c, v, "rpo", NULL, &c->rb->objectives.rpo_ms);
 }
 static const struct key_desc objective_keys[] = {
 	{ "rto", o_rto }, { "rpo", o_rpo }, { NULL, NULL },
