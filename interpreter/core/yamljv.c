@@ -58,8 +58,22 @@ struct ctx {
 	size_t len;              /* of the text */
 	uint64_t own;            /* nodes written */
 	struct yexpand total;    /* aliases expanded */
-	char *bomb;              /* "LINE:COL: too many alias expansions ..." */
+	char *bomb;              /* "LINE:COL: too many alias expansions ..." (or too deep) */
+	int depth;
 };
+
+#define YAMLJV_MAX_DEPTH 256
+
+/* fail with "LINE:COL: MESSAGE" at mark m */
+static void fail_at(struct ctx *c, yaml_mark_t m, const char *msg)
+{
+	size_t n = strlen(msg) + 48;
+	c->bomb = malloc(n);
+	if (!c->bomb)
+		abort();
+	snprintf(c->bomb, n, "%d:%d: %s", (int)m.line + 1, (int)m.column + 1, msg);
+	c->failed = 1;
+}
 
 static jv node(struct ctx *c, yaml_event_t *e);
 
@@ -101,6 +115,13 @@ static jv node(struct ctx *c, yaml_event_t *e)
 		c->own++;
 		c->total.nodes++;
 	}
+	if ((e->type == YAML_SEQUENCE_START_EVENT || e->type == YAML_MAPPING_START_EVENT) &&
+	    c->depth >= YAMLJV_MAX_DEPTH) {
+		char msg[64];
+		snprintf(msg, sizeof(msg), "nesting deeper than %d levels", YAMLJV_MAX_DEPTH);
+		fail_at(c, e->start_mark, msg);
+		return jv_null();
+	}
 	switch (e->type) {
 	case YAML_SCALAR_EVENT:
 		v = scalar(e);
@@ -113,14 +134,10 @@ static jv node(struct ctx *c, yaml_event_t *e)
 			if (strcmp(c->anchors[i].name, (const char *)e->data.alias.anchor))
 				continue;
 			if (yexpand_add(&c->total, &c->anchors[i].w, c->own, c->len, why, sizeof(why)) < 0) {
-				size_t n = strlen(why) + strlen(c->anchors[i].name) + 96;
-				c->bomb = malloc(n);
-				if (!c->bomb)
-					abort();
-				snprintf(c->bomb, n, "%d:%d: too many alias expansions: '*%s' %s",
-					 (int)e->start_mark.line + 1, (int)e->start_mark.column + 1,
+				char msg[400];
+				snprintf(msg, sizeof(msg), "too many alias expansions: '*%.100s' %s",
 					 c->anchors[i].name, why);
-				c->failed = 1;
+				fail_at(c, e->start_mark, msg);
 				return jv_null();
 			}
 			return jv_copy(c->anchors[i].v);
@@ -129,6 +146,7 @@ static jv node(struct ctx *c, yaml_event_t *e)
 	case YAML_SEQUENCE_START_EVENT: {
 		const yaml_char_t *anchor = e->data.sequence_start.anchor;
 		v = jv_array();
+		c->depth++;
 		for (;;) {
 			if (next(c, &ev) < 0)
 				break;
@@ -141,12 +159,14 @@ static jv node(struct ctx *c, yaml_event_t *e)
 			if (c->failed)
 				break;
 		}
+		c->depth--;
 		remember(c, anchor, v, &w0);
 		return v;
 	}
 	case YAML_MAPPING_START_EVENT: {
 		const yaml_char_t *anchor = e->data.mapping_start.anchor;
 		v = jv_object();
+		c->depth++;
 		for (;;) {
 			if (next(c, &ev) < 0)
 				break;
@@ -170,6 +190,7 @@ static jv node(struct ctx *c, yaml_event_t *e)
 			if (c->failed)
 				break;
 		}
+		c->depth--;
 		remember(c, anchor, v, &w0);
 		return v;
 	}
