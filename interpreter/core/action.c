@@ -185,7 +185,11 @@ int action_arg_check(const struct action_arg *a, jv v, char *why, size_t size)
 			return -1;
 		}
 		if (a->type == ARG_DURATION && dur_parse(jv_string_value(v), &ms) == 0 && ms == 0) {
-			snprintf(why, size, " must be longer than 0 (omit it for no limit)");
+			if (a->defval)
+				snprintf(why, size, " must be longer than 0 (omit it for the default, %s)",
+					 a->defval);
+			else
+				snprintf(why, size, " must be longer than 0 (omit it for none)");
 			return -1;
 		}
 	}
