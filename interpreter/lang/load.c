@@ -20,8 +20,8 @@
 #define USES_MAX_DEPTH 16
 /* `uses:` loads its file again at every use: a fan-out (10 uses of a file that makes 10
  * uses ...) grows exponentially. Bounds on what one runbook may bring in, in all: */
-#define USES_MAX_RUNBOOKS 1000
-#define USES_MAX_STEPS    20000
+#define USES_MAX_RUNBOOKS 1000     /* used runbooks, each use counted */
+#define USES_MAX_STEPS    20000    /* their steps */
 
 #define X(e, s) s,
 static const char *const step_kind_names[] = { STEP_KINDS(X) NULL };
@@ -1170,7 +1170,8 @@ static void t_steps(struct lctx *c, const struct ynode *key, const struct ynode 
 		return;
 	}
 	c->rb->steps = xcalloc((size_t)v->n, sizeof(*c->rb->steps));
-	c->ld->nsteps += v->n;
+	if (c->ld->depth > 0)    /* the bound is on what uses: brings in */
+		c->ld->nsteps += v->n;
 	for (int i = 0; i < v->n; i++)
 		parse_step(c, v->items[i], &c->rb->steps[c->rb->nsteps++], NULL, i);
 }

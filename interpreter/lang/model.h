@@ -149,7 +149,7 @@ struct rb_loader {
 	const char **search_path;    /* NULL-terminated: where `uses: stdlib/...` is looked up */
 	int depth;                   /* uses: nesting, bounded */
 	int nloaded;                 /* runbooks loaded, uses: counted at every use; bounded */
-	int nsteps;                  /* their steps; bounded */
+	int nsteps;                  /* steps of the used ones; bounded */
 	int too_many;                /* the bound was reported */
 	char **stack;                /* realpaths of the files being loaded (cycle check) */
 	char **stack_names;          /* the same files as named, for messages */
