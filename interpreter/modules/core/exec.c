@@ -44,7 +44,7 @@ const struct action_arg core_exec_args[] = {
 	{ "cwd", ARG_STRING, ARG_NONEMPTY, NULL, "working directory" },
 	{ "stdin", ARG_STRING, 0, NULL, "text written to standard input (default: none, /dev/null)" },
 	{ "timeout", ARG_DURATION, ARG_NONEMPTY, NULL, "kill the process group after this long" },
-	{ "expect_exit", ARG_LIST, ARG_NONEMPTY | ARG_RANGE, "[0]", "exit codes that count as success",
+	{ "expect_exit", ARG_LIST, ARG_NONEMPTY | ARG_RANGE, "[0]", "exit codes (0-255) that count as success",
 	  .item = ARG_INT, .min = 0, .max = 255 },
 	{ "parse", ARG_STRING, 0, "\"text\"", "how to read stdout: text, json (result.json) or lines (result.lines)",
 	  .choices = "text|json|lines" },

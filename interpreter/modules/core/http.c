@@ -28,7 +28,7 @@ const struct action_arg core_http_args[] = {
 	{ "body", ARG_STRING, 0, NULL, "request body as text" },
 	{ "json", ARG_ANY, 0, NULL, "request body sent as JSON, with content-type: application/json" },
 	{ "timeout", ARG_DURATION, ARG_NONEMPTY, "\"30s\"", "give up after this long (a transient error)" },
-	{ "expect_status", ARG_LIST, ARG_NONEMPTY | ARG_RANGE, "[200]", "statuses that count as success",
+	{ "expect_status", ARG_LIST, ARG_NONEMPTY | ARG_RANGE, "[200]", "statuses (100-599) that count as success",
 	  .item = ARG_INT, .min = 100, .max = 599 },
 	{ "follow_redirects", ARG_BOOL, 0, "false", "follow 3xx replies (at most 10)" },
 	{ "ca_file", ARG_STRING, 0, NULL, "PEM file of CA certificates to trust instead of the system's (verification stays on)" },
