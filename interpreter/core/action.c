@@ -215,9 +215,33 @@ int action_arg_check(const struct action_arg *a, jv v, char *why, size_t size)
 	return value_rules(a, v, " ", why, size);
 }
 
+int action_required_when(const struct action_arg *a, int on, const char **flag)
+{
+	const char *w = a->required_when;
+	if (!w)
+		return 0;
+	*flag = w[0] == '!' ? w + 1 : w;
+	return w[0] == '!' ? !on : on;
+}
+
 int action_args_check(const struct action_arg *args, jv with, char *why, size_t size)
 {
 	for (const struct action_arg *a = args; a && a->name; a++) {
+		const char *flag;
+		if (a->required_when) {
+			flag = a->required_when[0] == '!' ? a->required_when + 1 : a->required_when;
+			jv v = jv_object_get(jv_copy(with), jv_string(a->name));
+			jv f = jv_object_get(jv_copy(with), jv_string(flag));
+			int given = jv_is_valid(v) && jv_get_kind(v) != JV_KIND_NULL;
+			int on = jv_get_kind(f) == JV_KIND_TRUE;
+			jv_free(v);
+			jv_free(f);
+			if (!given && action_required_when(a, on, &flag)) {
+				snprintf(why, size, "argument '%s' is required %s '%s: true'", a->name,
+					 a->required_when[0] == '!' ? "unless" : "with", flag);
+				return -1;
+			}
+		}
 		if (!a->needs)
 			continue;
 		jv v = jv_object_get(jv_copy(with), jv_string(a->name));

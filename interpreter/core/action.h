@@ -55,6 +55,8 @@ struct action_arg {
 	const char *choices;     /* "text|json|lines": the string (or each item) is one of these */
 	double min, max;         /* with ARG_RANGE: the number (or each item) is within */
 	const char *needs;       /* a bool arg that must be true when this one is given */
+	const char *required_when; /* "shell": required when that bool arg is true; "!shell":
+				    * when it is not (its default counts when it is not given) */
 };
 
 /* whether v (borrowed) fits a: type, items, range, choices, emptiness. 0, or -1 with
@@ -132,7 +134,10 @@ struct action_desc {
 int action_is_mutating(const struct action_desc *d, jv args);
 /* the descriptor's arg by name, or NULL */
 const struct action_arg *action_find_arg(const struct action_desc *d, const char *name);
-/* the rules between args (`needs`) over resolved args (borrowed): 0, or -1 with why =
- * a whole sentence ("argument 'command' needs 'shell: true'") */
+/* the rules between args (`needs`, `required_when`) over resolved args (borrowed): 0, or
+ * -1 with why = a whole sentence ("argument 'command' needs 'shell: true'") */
 int action_args_check(const struct action_arg *args, jv with, char *why, size_t size);
+/* whether a is required, its required_when flag being on (1) or off (0); *flag = the
+ * flag's name. 0 for an arg without required_when. */
+int action_required_when(const struct action_arg *a, int on, const char **flag);
 #endif

@@ -889,10 +889,29 @@ static void check_value(struct builder *b, const struct action_arg *a, const str
 	}
 }
 
-/* `needs`: an arg given with its bool not written true (a template decides at run time) */
+/* `needs`: an arg given with its bool not written true; `required_when`: an arg missing
+ * that its bool's written (or default) value requires. A template decides at run time. */
 static void check_needs(struct builder *b, const struct action_arg *args, const struct tmpl *with,
-			const char *what, const char *argword)
+			const struct srcloc *loc, const char *what, const char *argword)
 {
+	for (const struct action_arg *a = args; a && a->name; a++) {
+		const char *flag;
+		if (!a->required_when || (with && tmpl_get(with, a->name)))
+			continue;
+		flag = a->required_when[0] == '!' ? a->required_when + 1 : a->required_when;
+		const struct tmpl *f = with ? tmpl_get(with, flag) : NULL;
+		const struct action_arg *fa = NULL;
+		for (const struct action_arg *q = args; q->name; q++)
+			if (!strcmp(q->name, flag))
+				fa = q;
+		if (f && f->kind != TMPL_CONST)
+			continue;
+		int on = f ? jv_get_kind(f->value) == JV_KIND_TRUE :
+			     fa && fa->defval && !strcmp(fa->defval, "true");
+		if (action_required_when(a, on, &flag))
+			diag_error(b->dl, with ? &with->loc : loc, "%s requires %s '%s' %s '%s: true'", what,
+				   argword, a->name, a->required_when[0] == '!' ? "unless" : "with", flag);
+	}
 	for (int i = 0; with && i < with->n; i++) {
 		const struct action_arg *a = NULL;
 		for (const struct action_arg *q = args; q && q->name; q++)
@@ -938,7 +957,7 @@ static void check_args(struct builder *b, const struct action_arg *args, const s
 			continue;
 		check_value(b, a, with->items[i], buf_str(&name));
 	}
-	check_needs(b, args, with, what, argword);
+	check_needs(b, args, with, loc, what, argword);
 	for (const struct action_arg *q = args; q && q->name; q++)
 		if ((q->flags & ARG_REQUIRED) && !q->defval && !(with && tmpl_get(with, q->name)))
 			diag_error(b->dl, with ? &with->loc : loc, "%s requires %s '%s'", what, argword,

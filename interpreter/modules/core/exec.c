@@ -34,10 +34,12 @@ extern char **environ;
 const struct action_arg core_exec_args[] = {
 	{ "argv", ARG_LIST, ARG_NONEMPTY, NULL,
 	  "program and arguments, no shell; numbers and booleans are passed as their text "
-	  "(with shell: true, the script's arguments $1, $2, ...)", .item = ARG_SCALAR },
+	  "(with shell: true, the script's arguments $1, $2, ...)", .item = ARG_SCALAR,
+	  .required_when = "!shell" },
 	{ "command", ARG_STRING, ARG_NONEMPTY | ARG_SHELL, NULL,
 	  "a shell command line; only together with shell: true, and without ${{ }} (pass values "
-	  "in argv as \"$1\" ... or in env as \"$NAME\")", .needs = "shell" },
+	  "in argv as \"$1\" ... or in env as \"$NAME\")", .needs = "shell",
+	  .required_when = "shell" },
 	{ "env", ARG_MAP, ARG_NULL_ITEMS, NULL,
 	  "variables added to the environment (null removes one); values are never logged",
 	  .item = ARG_SCALAR },
