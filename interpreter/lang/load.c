@@ -374,6 +374,7 @@ static void w_with(struct lctx *c, const struct ynode *key, const struct ynode *
 	struct rb_wait *w = o;
 	if (want_map(c, v, "with") == 0)
 		get_tmpl(c, v, &w->with);
+	w->with_bad = !w->with;
 }
 static void w_until(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
@@ -792,6 +793,7 @@ static void parse_step(struct lctx *c, const struct ynode *n, struct rb_step *s,
 		if (sp.kind_key && (s->kind == STEP_ACTION || s->kind == STEP_USES)) {
 			if (want_map(c, sp.with_val, "with") == 0)
 				get_tmpl(c, sp.with_val, &s->with);
+			s->with_bad = !s->with;
 		} else if (sp.kind_key && s->kind == STEP_WAIT) {
 			diag_error(c->dl, &sp.with_key->loc, "'with' of a wait goes inside 'wait:' in %s", where);
 		} else if (sp.kind_key) {

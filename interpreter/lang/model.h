@@ -68,6 +68,7 @@ struct rb_wait {
 	char *action;            /* action to poll */
 	struct srcloc action_loc;
 	struct tmpl *with;       /* may be NULL */
+	int with_bad;            /* `with:` written but unusable (reported): nothing is missing */
 	int until;               /* expression, required */
 	int fail_if;             /* expression or -1 */
 	int64_t timeout_ms;      /* 0 = none (the step's timeout applies) */
@@ -94,6 +95,7 @@ struct rb_step {
 	char *action;
 	struct srcloc action_loc;
 	struct tmpl *with;       /* TMPL_MAP or NULL; also STEP_USES */
+	int with_bad;            /* `with:` written but unusable (reported): nothing is missing */
 	/* STEP_WAIT */
 	struct rb_wait wait;
 	/* STEP_CONFIRM */

@@ -889,21 +889,37 @@ static void check_value(struct builder *b, const struct action_arg *a, const str
 	}
 }
 
+static const struct action_arg *find_arg(const struct action_arg *args, const char *name)
+{
+	for (const struct action_arg *q = args; q && q->name; q++)
+		if (!strcmp(q->name, name))
+			return q;
+	return NULL;
+}
+
 /* `needs`: an arg given with its bool not written true; `required_when`: an arg missing
  * that its bool's written (or default) value requires. A template decides at run time. */
 static void check_needs(struct builder *b, const struct action_arg *args, const struct tmpl *with,
-			const struct srcloc *loc, const char *what, const char *argword)
+			int with_bad, const struct srcloc *loc, const char *what, const char *argword)
 {
-	for (const struct action_arg *a = args; a && a->name; a++) {
+	for (const struct action_arg *a = args; !with_bad && a && a->name; a++) {
 		const char *flag;
 		if (!a->required_when || (with && tmpl_get(with, a->name)))
 			continue;
 		flag = a->required_when[0] == '!' ? a->required_when + 1 : a->required_when;
+		/* already said otherwise: a key that looks like this arg ("argvv"), or an arg
+		 * given that needs the flag on (command: without shell: true) */
+		int said = 0;
+		for (int i = 0; with && i < with->n; i++) {
+			const char *one[] = { a->name, NULL };
+			const struct action_arg *q = find_arg(args, with->keys[i]);
+			said |= !q && diag_suggest(with->keys[i], one, -1) != NULL;
+			said |= q && q->needs && !strcmp(q->needs, flag) && a->required_when[0] == '!';
+		}
+		if (said)
+			continue;
 		const struct tmpl *f = with ? tmpl_get(with, flag) : NULL;
-		const struct action_arg *fa = NULL;
-		for (const struct action_arg *q = args; q->name; q++)
-			if (!strcmp(q->name, flag))
-				fa = q;
+		const struct action_arg *fa = find_arg(args, flag);
 		if (f && f->kind != TMPL_CONST)
 			continue;
 		int on = f ? jv_get_kind(f->value) == JV_KIND_TRUE :
@@ -931,7 +947,7 @@ static void check_needs(struct builder *b, const struct action_arg *args, const 
 /* check a TMPL_MAP of settings against args; what = "action 'exec'" or
  * "connections.aws". loc: where a missing one is reported. */
 static void check_args(struct builder *b, const struct action_arg *args, const struct tmpl *with,
-		       const struct srcloc *loc, const char *what, const char *argword)
+		       int with_bad, const struct srcloc *loc, const char *what, const char *argword)
 {
 	struct buf name = BUF_INIT(0);
 	if (with && with->kind != TMPL_MAP) {
@@ -957,7 +973,7 @@ static void check_args(struct builder *b, const struct action_arg *args, const s
 			continue;
 		check_value(b, a, with->items[i], buf_str(&name));
 	}
-	check_needs(b, args, with, loc, what, argword);
+	check_needs(b, args, with, with_bad, loc, what, argword);
 	for (const struct action_arg *q = args; q && q->name; q++)
 		if ((q->flags & ARG_REQUIRED) && !q->defval && !(with && tmpl_get(with, q->name)))
 			diag_error(b->dl, with ? &with->loc : loc, "%s requires %s '%s'", what, argword,
@@ -977,7 +993,7 @@ static jv const_args(const struct tmpl *with)
 }
 
 static const struct action_desc *check_action(struct builder *b, const char *name,
-					      const struct srcloc *loc, const struct tmpl *with)
+					      const struct srcloc *loc, const struct tmpl *with, int with_bad)
 {
 	const struct action_desc *d;
 	struct buf what = BUF_INIT(0);
@@ -989,7 +1005,7 @@ static const struct action_desc *check_action(struct builder *b, const char *nam
 		return NULL;
 	}
 	buf_addf(&what, "action '%s'", name);
-	check_args(b, d->args, with, loc, buf_str(&what), "argument");
+	check_args(b, d->args, with, with_bad, loc, buf_str(&what), "argument");
 	buf_release(&what);
 	return d;
 }
@@ -999,10 +1015,10 @@ static void check_step_actions(struct builder *b, const struct rb_step *s, const
 	const struct action_desc *d = NULL;
 	switch (s->kind) {
 	case STEP_ACTION:
-		d = check_action(b, s->action, &s->action_loc, s->with);
+		d = check_action(b, s->action, &s->action_loc, s->with, s->with_bad);
 		break;
 	case STEP_WAIT:
-		d = check_action(b, s->wait.action, &s->wait.action_loc, s->wait.with);
+		d = check_action(b, s->wait.action, &s->wait.action_loc, s->wait.with, s->wait.with_bad);
 		break;
 	/* STEP_USES: its with: against the child's params is checked by lang */
 	default:
@@ -1038,7 +1054,7 @@ static void check_connections(struct builder *b, const struct runbook *rb)
 		buf_reset(&what);
 		if (!m->conn_named) {
 			buf_addf(&what, "connections.%s", mname);
-			check_args(b, m->conn_args, v, &c->key_locs[i], buf_str(&what), "setting");
+			check_args(b, m->conn_args, v, 0, &c->key_locs[i], buf_str(&what), "setting");
 			continue;
 		}
 		if (v->kind != TMPL_MAP) {
@@ -1051,7 +1067,7 @@ static void check_connections(struct builder *b, const struct runbook *rb)
 		for (int k = 0; k < v->n; k++) {
 			buf_reset(&what);
 			buf_addf(&what, "connections.%s.%s", mname, v->keys[k]);
-			check_args(b, m->conn_args, v->items[k], &v->key_locs[k], buf_str(&what), "setting");
+			check_args(b, m->conn_args, v->items[k], 0, &v->key_locs[k], buf_str(&what), "setting");
 		}
 	}
 out:
