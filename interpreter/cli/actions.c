@@ -321,7 +321,7 @@ static void man_page(FILE *out)
 	      "action may be repeated safely after a crash; others are checked or confirmed by the\n"
 	      "operator on\n.BR resume .\n"
 	      ".PP\n"
-	      "Durations are written like 90s, 15m, 1h30m (or a number of seconds). Arguments marked\n"
+	      "Durations are written like 90s, 15m, 1h30m (a bare number is not one). Arguments marked\n"
 	      ".I secret\n"
 	      "are redacted from all output, journals and reports. An action that fails returns an error\n"
 	      "with a code and a message; errors marked transient (throttling, HTTP 429 and 5xx,\n"

@@ -303,17 +303,39 @@ struct redactor *cli_redactor_new(void)
 	return r;
 }
 
+/* A params file holds values, secrets among them: its diagnostics name the place
+ * (line, column) but never quote its lines; a file that is not a map of params
+ * (--params-file /etc/shadow) is named only. */
 int cli_params_file(jv *raw, const char *path, struct diag_list *dl)
 {
 	struct source_list sl = { 0 };
 	struct ydoc doc = { 0 };
+	struct diag_list pdl = { 0 };
 	int rc = -1;
 	const struct source *src = source_load(&sl, path, dl);
-	if (!src || ydoc_parse(&doc, src, dl) < 0)
+	if (!src)
 		goto out;
+	struct srcloc file = { src, 0, 0 }, bad;
+	const char *why;
+	if (ydoc_check_text(src, &bad, &why) < 0) {
+		diag_error(dl, &file, "not a params file: it %s", !strcmp(why, "is not UTF-8 text") ?
+			   "is not UTF-8 text" : "holds binary data (a NUL byte)");
+		goto out;
+	}
+	if (ydoc_parse(&doc, src, &pdl) < 0) {
+		for (int i = 0; i < pdl.n; i++) {
+			const struct diag *d = &pdl.items[i];
+			if (d->loc.line > 0)
+				diag_add(dl, d->level, &file, "%s (line %d, column %d)", d->msg, d->loc.line,
+					 d->loc.col);
+			else
+				diag_add(dl, d->level, &file, "%s", d->msg);
+		}
+		goto out;
+	}
 	if (!doc.root || doc.root->kind != Y_MAP) {
-		struct srcloc loc = { src, 1, 1 };
-		diag_error(dl, &loc, "a params file must be a map of names to values");
+		diag_error(dl, &file, "not a params file: it must be a map of names to values, not %s",
+			   !doc.root ? "empty" : doc.root->kind == Y_SEQ ? "a list" : "a single value");
 		goto out;
 	}
 	if (jv_get_kind(*raw) != JV_KIND_OBJECT) {
@@ -321,10 +343,11 @@ int cli_params_file(jv *raw, const char *path, struct diag_list *dl)
 		*raw = jv_object();
 	}
 	/* -p given on the command line wins over the file */
-	jv file = ynode_to_jv(doc.root);
-	*raw = jv_object_merge(file, *raw);
+	jv vals = ynode_to_jv(doc.root);
+	*raw = jv_object_merge(vals, *raw);
 	rc = 0;
 out:
+	diag_list_release(&pdl);
 	ydoc_free(&doc);
 	if (rc < 0) {
 		/* diagnostics point into sl: print them before the source goes away */

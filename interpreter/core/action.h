@@ -21,26 +21,52 @@ enum arg_type {
 	ARG_ANY, ARG_STRING, ARG_INT, ARG_NUMBER, ARG_BOOL, ARG_DURATION, ARG_TIMESTAMP,
 	ARG_LIST, ARG_MAP,
 	ARG_STRING_OR_LIST,     /* e.g. a manifest given inline or a path */
+	ARG_SCALAR,             /* a string, number or bool (written as text: argv, env) */
 };
 /* names of arg_type as written in params and docs: "string", "int", ... */
 const char *arg_type_name(enum arg_type t);
 int arg_type_parse(const char *name, enum arg_type *t);
-/* 0 if v (borrowed) has type t. Durations accept "90s"-style strings or numbers of
- * seconds; timestamps accept RFC 3339 strings; ints accept integral numbers. */
+/* "a string", "an int", "a list" ... for messages */
+const char *arg_type_phrase(enum arg_type t);
+/* 0 if v (borrowed) has type t. Durations are "90s"-style strings (a bare number is not
+ * one); timestamps RFC 3339 strings; ints integral numbers. */
 int arg_type_check(enum arg_type t, jv v);
 
 enum arg_flags {
 	ARG_REQUIRED = 1 << 0,
 	ARG_SECRET   = 1 << 1,   /* value is tainted: redacted from every output */
+	ARG_NONEMPTY = 1 << 2,   /* a string, list or map: not empty; a duration: not 0 */
+	ARG_RANGE    = 1 << 3,   /* numbers (a list's items, a map's values): min..max */
+	ARG_NULL_ITEMS = 1 << 4, /* a map's values may also be null (env: null removes one) */
+	ARG_SHELL    = 1 << 5,   /* text run by a shell: no ${{ }} in it (injection) */
 };
 
+/* One parameter of an action or a connection: what `with:` may give. Validation checks
+ * every constant against all of it; the engine checks the resolved values with the same
+ * rules (action_arg_check) before the call. Fields after doc are optional (designated
+ * initializers): zero means no constraint. */
 struct action_arg {
 	const char *name;
 	enum arg_type type;
 	unsigned flags;
 	const char *defval;      /* JSON text of the default, or NULL */
 	const char *doc;         /* one line for `runbook actions` and the man page */
+	enum arg_type item;      /* ARG_LIST: each item's type, ARG_MAP: each value's; ARG_ANY: any */
+	const char *choices;     /* "text|json|lines": the string (or each item) is one of these */
+	double min, max;         /* with ARG_RANGE: the number (or each item) is within */
+	const char *needs;       /* a bool arg that must be true when this one is given */
+	const char *required_when; /* "shell": required when that bool arg is true; "!shell":
+				    * when it is not (its default counts when it is not given) */
 };
+
+/* whether v (borrowed) fits a: type, items, range, choices, emptiness. 0, or -1 with
+ * why = the rest of the sentence "argument 'x' of action 'exec'WHY": " must be an int,
+ * not null", ": item 2 must be between 0 and 255, not 256", ": 'PATH' must be ..." */
+int action_arg_check(const struct action_arg *a, jv v, char *why, size_t size);
+/* a's item rules for one item (borrowed) of a list or map (i: its index, or -1 and
+ * key: its key): 0, or -1 with why as above */
+int action_item_check(const struct action_arg *a, jv item, int i, const char *key, char *why,
+		      size_t size);
 
 enum action_flags {
 	ACT_MUTATING     = 1 << 0,   /* changes the world: skipped (described) in --dry-run */
@@ -108,4 +134,10 @@ struct action_desc {
 int action_is_mutating(const struct action_desc *d, jv args);
 /* the descriptor's arg by name, or NULL */
 const struct action_arg *action_find_arg(const struct action_desc *d, const char *name);
+/* the rules between args (`needs`, `required_when`) over resolved args (borrowed): 0, or
+ * -1 with why = a whole sentence ("argument 'command' needs 'shell: true'") */
+int action_args_check(const struct action_arg *args, jv with, char *why, size_t size);
+/* whether a is required, its required_when flag being on (1) or off (0); *flag = the
+ * flag's name. 0 for an arg without required_when. */
+int action_required_when(const struct action_arg *a, int on, const char **flag);
 #endif

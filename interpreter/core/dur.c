@@ -6,42 +6,43 @@
 #include <time.h>
 #include "dur.h"
 
+/* largest first: a duration names them in this order, each at most once */
 static const struct unit { const char *name; int64_t ms; } units[] = {
-	{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { "d", 86400000 },
+	{ "d", 86400000 }, { "h", 3600000 }, { "m", 60000 }, { "s", 1000 }, { "ms", 1 },
 };
+#define NUNITS (sizeof(units) / sizeof(units[0]))
+#define DUR_MAX_MS 9000000000000000LL   /* about 285 000 years: far below INT64_MAX */
 
 int dur_parse(const char *s, int64_t *ms)
 {
 	int64_t total = 0;
-	int parts = 0;
+	size_t next = 0;         /* the units before this one are used up */
 	if (!s || !*s)
 		return -1;
 	while (*s) {
+		int64_t v = 0;
 		if (!isdigit((unsigned char)*s))
 			return -1;
-		char *end;
-		double v = strtod(s, &end);
-		if (end == s || v < 0)
-			return -1;
-		s = end;
-		const struct unit *u = NULL;
-		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		for (; isdigit((unsigned char)*s); s++) {
+			if (v > DUR_MAX_MS / 10)
+				return -1;
+			v = v * 10 + (*s - '0');
+		}
+		size_t u = NUNITS;
+		for (size_t i = next; i < NUNITS; i++) {
 			size_t l = strlen(units[i].name);
 			/* "m" must not swallow the "m" of "ms" */
-			if (!strncmp(s, units[i].name, l) && (!u || l > strlen(u->name)))
-				u = &units[i];
+			if (!strncmp(s, units[i].name, l) && (u == NUNITS || l > strlen(units[u].name)))
+				u = i;
 		}
-		if (!u)
+		if (u == NUNITS || v > (DUR_MAX_MS - total) / units[u].ms)
 			return -1;
-		s += strlen(u->name);
-		double add = v * (double)u->ms;
-		if (add > 9.2e15)
-			return -1;
-		total += (int64_t)(add + 0.5);
-		parts++;
+		s += strlen(units[u].name);
+		total += v * units[u].ms;
+		next = u + 1;
 	}
 	*ms = total;
-	return parts ? 0 : -1;
+	return 0;
 }
 
 char *dur_format(int64_t ms, char *buf, size_t size)

@@ -4,7 +4,9 @@
 #include <stdint.h>
 #include <stddef.h>
 
-/* 0 and *ms set, or -1 if s is not a duration. A bare number is not a duration. */
+/* 0 and *ms set, or -1 if s is not a duration: whole numbers each followed by a unit,
+ * units from the largest to the smallest (d h m s ms), each at most once ("1h30m",
+ * not "30m1h", "1h1h" or "1.5h"). A bare number is not a duration. */
 int dur_parse(const char *s, int64_t *ms);
 /* "1h30m", "90s", "250ms", "0s" */
 char *dur_format(int64_t ms, char *buf, size_t size);

@@ -1,4 +1,6 @@
 /* yamljv.c — YAML text to jv (see yamljv.h) */
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -25,27 +27,72 @@ static jv scalar(const yaml_event_t *e)
 	return jv_string_sized(s, (int)n);
 }
 
-struct anchor { char *name; jv v; };
+int yexpand_add(struct yexpand *total, const struct yexpand *w, uint64_t own, size_t len,
+		char *why, size_t whysize)
+{
+	uint64_t max_nodes = YAML_EXPAND_NODES + YAML_EXPAND_NODES_X * own;
+	uint64_t max_bytes = YAML_EXPAND_BYTES + YAML_EXPAND_BYTES_X * (uint64_t)len;
+	total->aliases += 1 + w->aliases;
+	total->nodes += w->nodes;
+	total->bytes += w->bytes;
+	if (total->aliases > YAML_MAX_ALIASES)
+		snprintf(why, whysize, "would make more than %d of them (nested ones counted)",
+			 YAML_MAX_ALIASES);
+	else if (total->nodes > max_nodes)
+		snprintf(why, whysize, "would expand the document past %" PRIu64 " nodes", max_nodes);
+	else if (total->bytes > max_bytes)
+		snprintf(why, whysize, "would expand the document past %" PRIu64 " bytes of text",
+			 max_bytes);
+	else
+		return 0;
+	return -1;
+}
+
+struct anchor { char *name; jv v; struct yexpand w; };
 
 struct ctx {
 	yaml_parser_t p;
 	struct anchor *anchors;
 	int n, alloc;
 	int failed;
+	size_t len;              /* of the text */
+	uint64_t own;            /* nodes written */
+	struct yexpand total;    /* aliases expanded */
+	char *bomb;              /* "LINE:COL: too many alias expansions ..." (or too deep) */
+	int depth;
 };
+
+#define YAMLJV_MAX_DEPTH 256
+
+/* fail with "LINE:COL: MESSAGE" at mark m */
+static void fail_at(struct ctx *c, yaml_mark_t m, const char *msg)
+{
+	size_t n = strlen(msg) + 48;
+	c->bomb = malloc(n);
+	if (!c->bomb)
+		abort();
+	snprintf(c->bomb, n, "%d:%d: %s", (int)m.line + 1, (int)m.column + 1, msg);
+	c->failed = 1;
+}
 
 static jv node(struct ctx *c, yaml_event_t *e);
 
-static void remember(struct ctx *c, const yaml_char_t *name, jv v)
+/* w0: the totals before v was read */
+static void remember(struct ctx *c, const yaml_char_t *name, jv v, const struct yexpand *w0)
 {
 	if (!name)
 		return;
 	if (c->n == c->alloc) {
 		c->alloc = c->alloc ? c->alloc * 2 : 8;
 		c->anchors = realloc(c->anchors, sizeof(*c->anchors) * (size_t)c->alloc);
+		if (!c->anchors)
+			abort();
 	}
 	c->anchors[c->n].name = strdup((const char *)name);
 	c->anchors[c->n].v = jv_copy(v);
+	c->anchors[c->n].w.nodes = c->total.nodes - w0->nodes;
+	c->anchors[c->n].w.bytes = c->total.bytes - w0->bytes;
+	c->anchors[c->n].w.aliases = c->total.aliases - w0->aliases;
 	c->n++;
 }
 
@@ -62,19 +109,44 @@ static jv node(struct ctx *c, yaml_event_t *e)
 {
 	jv v;
 	yaml_event_t ev;
+	struct yexpand w0 = c->total;
+	if (e->type == YAML_SCALAR_EVENT || e->type == YAML_SEQUENCE_START_EVENT ||
+	    e->type == YAML_MAPPING_START_EVENT) {
+		c->own++;
+		c->total.nodes++;
+	}
+	if ((e->type == YAML_SEQUENCE_START_EVENT || e->type == YAML_MAPPING_START_EVENT) &&
+	    c->depth >= YAMLJV_MAX_DEPTH) {
+		char msg[64];
+		snprintf(msg, sizeof(msg), "nesting deeper than %d levels", YAMLJV_MAX_DEPTH);
+		fail_at(c, e->start_mark, msg);
+		return jv_null();
+	}
 	switch (e->type) {
 	case YAML_SCALAR_EVENT:
 		v = scalar(e);
-		remember(c, e->data.scalar.anchor, v);
+		c->total.bytes += e->data.scalar.length;
+		remember(c, e->data.scalar.anchor, v, &w0);
 		return v;
 	case YAML_ALIAS_EVENT:
-		for (int i = c->n - 1; i >= 0; i--)
-			if (!strcmp(c->anchors[i].name, (const char *)e->data.alias.anchor))
-				return jv_copy(c->anchors[i].v);
+		for (int i = c->n - 1; i >= 0; i--) {
+			char why[160];
+			if (strcmp(c->anchors[i].name, (const char *)e->data.alias.anchor))
+				continue;
+			if (yexpand_add(&c->total, &c->anchors[i].w, c->own, c->len, why, sizeof(why)) < 0) {
+				char msg[400];
+				snprintf(msg, sizeof(msg), "too many alias expansions: '*%.100s' %s",
+					 c->anchors[i].name, why);
+				fail_at(c, e->start_mark, msg);
+				return jv_null();
+			}
+			return jv_copy(c->anchors[i].v);
+		}
 		return jv_null();
 	case YAML_SEQUENCE_START_EVENT: {
 		const yaml_char_t *anchor = e->data.sequence_start.anchor;
 		v = jv_array();
+		c->depth++;
 		for (;;) {
 			if (next(c, &ev) < 0)
 				break;
@@ -87,12 +159,14 @@ static jv node(struct ctx *c, yaml_event_t *e)
 			if (c->failed)
 				break;
 		}
-		remember(c, anchor, v);
+		c->depth--;
+		remember(c, anchor, v, &w0);
 		return v;
 	}
 	case YAML_MAPPING_START_EVENT: {
 		const yaml_char_t *anchor = e->data.mapping_start.anchor;
 		v = jv_object();
+		c->depth++;
 		for (;;) {
 			if (next(c, &ev) < 0)
 				break;
@@ -116,7 +190,8 @@ static jv node(struct ctx *c, yaml_event_t *e)
 			if (c->failed)
 				break;
 		}
-		remember(c, anchor, v);
+		c->depth--;
+		remember(c, anchor, v, &w0);
 		return v;
 	}
 	default:
@@ -126,7 +201,7 @@ static jv node(struct ctx *c, yaml_event_t *e)
 
 jv yamljv_parse(const char *text, size_t len, int multi)
 {
-	struct ctx c = { 0 };
+	struct ctx c = { .len = len };
 	yaml_event_t ev;
 	jv docs = jv_array();
 	yaml_parser_initialize(&c.p);
@@ -162,7 +237,10 @@ jv yamljv_parse(const char *text, size_t len, int multi)
 		yaml_event_delete(&ev);
 	}
 	jv out;
-	if (c.failed) {
+	if (c.bomb) {
+		out = jv_invalid_with_msg(jv_string(c.bomb));
+		jv_free(docs);
+	} else if (c.failed) {
 		out = jv_invalid_with_msg(jv_string_fmt("%d:%d: %s", (int)c.p.problem_mark.line + 1,
 							(int)c.p.problem_mark.column + 1,
 							c.p.problem ? c.p.problem : "invalid YAML"));
@@ -178,6 +256,7 @@ jv yamljv_parse(const char *text, size_t len, int multi)
 		jv_free(c.anchors[i].v);
 	}
 	free(c.anchors);
+	free(c.bomb);
 	yaml_parser_delete(&c.p);
 	return out;
 }

@@ -440,14 +440,20 @@ static jv fill_args(const struct action_desc *d, jv args, jv *err)
 			jv_free(v);
 			continue;
 		}
-		if (arg_type_check(a->type, v) != 0) {
-			*err = err_obj("bad_args", "argument '%s' of '%s' must be %s, not %s", a->name, d->name,
-				       arg_type_name(a->type), jvx_kind_name(v));
+		char why[512];
+		if (action_arg_check(a, v, why, sizeof(why)) != 0) {
+			*err = err_obj("bad_args", "argument '%s' of '%s'%s", a->name, d->name, why);
 			jv_free(v);
 			jv_free(args);
 			return jv_invalid();
 		}
 		jv_free(v);
+	}
+	char why[512];
+	if (action_args_check(d->args, args, why, sizeof(why)) != 0) {
+		*err = err_obj("bad_args", "'%s': %s", d->name, why);
+		jv_free(args);
+		return jv_invalid();
 	}
 	return args;
 }

@@ -1,8 +1,10 @@
 /* load.c — YAML tree -> struct runbook, with every check that needs no module
  * knowledge (keys, types, ids, durations, expressions' syntax, params, uses:).
  * All errors are reported at once; each key is handled by a descriptor table. */
+#include <ctype.h>
 #include <limits.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +18,10 @@
 #include "strmap.h"
 
 #define USES_MAX_DEPTH 16
+/* `uses:` loads its file again at every use: a fan-out (10 uses of a file that makes 10
+ * uses ...) grows exponentially. Bounds on what one runbook may bring in, in all: */
+#define USES_MAX_RUNBOOKS 1000     /* used runbooks, each use counted */
+#define USES_MAX_STEPS    20000    /* their steps */
 
 #define X(e, s) s,
 static const char *const step_kind_names[] = { STEP_KINDS(X) NULL };
@@ -154,15 +160,30 @@ static int get_int(struct lctx *c, const struct ynode *n, const char *key, int m
 	return rc;
 }
 
-static int get_dur(struct lctx *c, const struct ynode *n, const char *key, int64_t *out)
+/* omit: what leaving the key out means ("no timeout"), when 0 would mean the same and is
+ * therefore an error; NULL when 0 is a duration like any other */
+static int get_dur(struct lctx *c, const struct ynode *n, const char *key, const char *omit, int64_t *out)
 {
 	if (n->kind != Y_SCALAR || !strcmp(ynode_kind_name(n), "null")) {
 		type_error(c, n, key, "a duration");
 		return -1;
 	}
 	if (dur_parse(n->scalar, out) < 0) {
-		diag_error(c->dl, &n->loc, "invalid duration '%s' for '%s' (write e.g. '90s', '15m', '1h30m')",
-			   n->scalar, key);
+		if (n->scalar[0] && strspn(n->scalar, "0123456789") == strlen(n->scalar))
+			diag_error(c->dl, &n->loc, "invalid duration '%s' for '%s': a bare number is not a "
+				   "duration (write '%ss' or '%sm')", n->scalar, key, n->scalar, n->scalar);
+		else if (isdigit((unsigned char)n->scalar[0]) &&
+			 strspn(n->scalar, "0123456789.dhmse") == strlen(n->scalar))
+			diag_error(c->dl, &n->loc, "invalid duration '%s' for '%s': write whole numbers, "
+				   "units from the largest down, each once (e.g. '1h30m', '90s', '250ms')",
+				   n->scalar, key);
+		else
+			diag_error(c->dl, &n->loc, "invalid duration '%s' for '%s' (write e.g. '90s', '15m', "
+				   "'1h30m')", n->scalar, key);
+		return -1;
+	}
+	if (omit && *out == 0) {
+		diag_error(c->dl, &n->loc, "'%s' must be longer than 0 (omit it for %s)", key, omit);
 		return -1;
 	}
 	return 0;
@@ -353,6 +374,7 @@ static void w_with(struct lctx *c, const struct ynode *key, const struct ynode *
 	struct rb_wait *w = o;
 	if (want_map(c, v, "with") == 0)
 		get_tmpl(c, v, &w->with);
+	w->with_bad = !w->with;
 }
 static void w_until(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
@@ -364,19 +386,19 @@ static void w_fail_if(struct lctx *c, const struct ynode *key, const struct ynod
 }
 static void w_timeout(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
-	get_dur(c, v, "timeout", &((struct rb_wait *)o)->timeout_ms);
+	get_dur(c, v, "timeout", "the step's timeout", &((struct rb_wait *)o)->timeout_ms);
 }
 static void w_interval(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
-	get_dur(c, v, "interval", &((struct rb_wait *)o)->interval_ms);
+	get_dur(c, v, "interval", "the default", &((struct rb_wait *)o)->interval_ms);
 }
 static void w_max_interval(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
-	get_dur(c, v, "max_interval", &((struct rb_wait *)o)->max_interval_ms);
+	get_dur(c, v, "max_interval", "the default", &((struct rb_wait *)o)->max_interval_ms);
 }
 static void w_expect(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
-	get_dur(c, v, "expect", &((struct rb_wait *)o)->expect_ms);
+	get_dur(c, v, "expect", "the action's typical duration", &((struct rb_wait *)o)->expect_ms);
 }
 
 static const struct key_desc wait_keys[] = {
@@ -558,6 +580,25 @@ static void k_for_each(struct lctx *c, const struct ynode *key, const struct yno
 			   "once per item of the step it undoes, with that item as .item)");
 		return;
 	}
+	if (v->kind == Y_SCALAR && !v->quoted && strcmp(ynode_kind_name(v), "string")) {
+		/* for_each: 12345 (or true, or empty) would fail only when the step runs */
+		type_error(c, v, "for_each", "a list or a jq expression producing one");
+		return;
+	}
+	if (v->kind == Y_SCALAR && v->scalar[strspn(v->scalar, " \t\n")] &&
+	    strchr("\"{-0123456789", v->scalar[strspn(v->scalar, " \t\n")])) {
+		/* a jq literal that is not a list: "for_each: '{}'", "for_each: '\"a\"'" */
+		jv lit = jv_parse(v->scalar);
+		int bad = jv_is_valid(lit) && jv_get_kind(lit) != JV_KIND_ARRAY;
+		const char *k = bad ? (jv_get_kind(lit) == JV_KIND_OBJECT ? "a map" :
+				       jv_get_kind(lit) == JV_KIND_STRING ? "a string" : "a number") : NULL;
+		jv_free(lit);
+		if (bad) {
+			diag_error(c->dl, &v->loc, "'for_each' must be a list or a jq expression producing "
+				   "one, not %s", k);
+			return;
+		}
+	}
 	if (v->kind == Y_SEQ) {
 		/* a literal YAML list: its JSON text is a jq expression producing it */
 		jv j = ynode_to_jv(v);
@@ -582,11 +623,11 @@ static void r_attempts(struct lctx *c, const struct ynode *key, const struct yno
 }
 static void r_delay(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
-	get_dur(c, v, "delay", &((struct rb_retry *)o)->delay_ms);
+	get_dur(c, v, "delay", NULL, &((struct rb_retry *)o)->delay_ms);
 }
 static void r_max_delay(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
-	get_dur(c, v, "max_delay", &((struct rb_retry *)o)->max_delay_ms);
+	get_dur(c, v, "max_delay", "no bound", &((struct rb_retry *)o)->max_delay_ms);
 }
 static void r_backoff(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
@@ -631,7 +672,7 @@ static void k_retry(struct lctx *c, const struct ynode *key, const struct ynode 
 
 static void k_timeout(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
-	get_dur(c, v, "timeout", &((struct step_parse *)o)->s->timeout_ms);
+	get_dur(c, v, "timeout", "none", &((struct step_parse *)o)->s->timeout_ms);
 }
 
 static void k_outputs(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
@@ -752,6 +793,7 @@ static void parse_step(struct lctx *c, const struct ynode *n, struct rb_step *s,
 		if (sp.kind_key && (s->kind == STEP_ACTION || s->kind == STEP_USES)) {
 			if (want_map(c, sp.with_val, "with") == 0)
 				get_tmpl(c, sp.with_val, &s->with);
+			s->with_bad = !s->with;
 		} else if (sp.kind_key && s->kind == STEP_WAIT) {
 			diag_error(c->dl, &sp.with_key->loc, "'with' of a wait goes inside 'wait:' in %s", where);
 		} else if (sp.kind_key) {
@@ -1019,6 +1061,15 @@ static void load_child(struct lctx *c, struct rb_step *s, int bad_with)
 		free(path);
 		return;
 	}
+	if (ld->nloaded >= USES_MAX_RUNBOOKS || ld->nsteps >= USES_MAX_STEPS) {
+		/* once: every later use would say the same */
+		if (!ld->too_many++)
+			diag_error(c->dl, &s->uses_loc, "too many runbooks through 'uses': loading '%s' "
+				   "would pass %d runbooks or %d steps in all", s->uses, USES_MAX_RUNBOOKS,
+				   USES_MAX_STEPS);
+		free(path);
+		return;
+	}
 	char real[PATH_MAX];
 	if (realpath(path, real)) {
 		for (int i = 0; i < ld->nstack; i++) {
@@ -1035,12 +1086,15 @@ static void load_child(struct lctx *c, struct rb_step *s, int bad_with)
 		}
 	}
 	const char *saved = c->where;
-	int nerr0 = c->dl->nerrors;
+	int n0 = c->dl->n, inside = 0;
 	ld->depth++;
 	s->child = load_file(ld, path, &s->uses_loc, c->dl);
 	ld->depth--;
 	c->where = saved;
-	if (c->dl->nerrors > nerr0)
+	/* errors in the child (not those said at this uses:) are told where they come from */
+	for (int i = n0; i < c->dl->n; i++)
+		inside |= c->dl->items[i].level == DIAG_ERROR && c->dl->items[i].loc.src != s->uses_loc.src;
+	if (inside)
 		diag_note(c->dl, &s->uses_loc, "in '%s', used by step '%s'", path, s->id);
 	free(path);
 	if (s->child)
@@ -1064,11 +1118,11 @@ static void t_description(struct lctx *c, const struct ynode *key, const struct 
 }
 static void o_rto(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
-	get_dur(c, v, "rto", &c->rb->objectives.rto_ms);
+	get_dur(c, v, "rto", NULL, &c->rb->objectives.rto_ms);
 }
 static void o_rpo(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
-	get_dur(c, v, "rpo", &c->rb->objectives.rpo_ms);
+	get_dur(c, v, "rpo", NULL, &c->rb->objectives.rpo_ms);
 }
 static const struct key_desc objective_keys[] = {
 	{ "rto", o_rto }, { "rpo", o_rpo }, { NULL, NULL },
@@ -1082,7 +1136,7 @@ static void t_objectives(struct lctx *c, const struct ynode *key, const struct y
 }
 static void t_timeout(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
-	get_dur(c, v, "timeout", &c->rb->timeout_ms);
+	get_dur(c, v, "timeout", "none", &c->rb->timeout_ms);
 }
 static void t_params(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
@@ -1118,6 +1172,8 @@ static void t_steps(struct lctx *c, const struct ynode *key, const struct ynode 
 		return;
 	}
 	c->rb->steps = xcalloc((size_t)v->n, sizeof(*c->rb->steps));
+	if (c->ld->depth > 0)    /* the bound is on what uses: brings in */
+		c->ld->nsteps += v->n;
 	for (int i = 0; i < v->n; i++)
 		parse_step(c, v->items[i], &c->rb->steps[c->rb->nsteps++], NULL, i);
 }
@@ -1163,30 +1219,77 @@ static void check_outputs_unique(struct lctx *c, const struct rb_output *o, int 
 	(void)c; (void)o; (void)n;   /* a YAML map cannot hold a name twice (duplicate key) */
 }
 
-static struct runbook *load_doc(struct rb_loader *ld, const struct source *src, struct diag_list *dl)
+/* whether text has a line "runbook:" (maybe quoted): a runbook whose YAML is broken */
+static int names_runbook(const struct source *src)
 {
-	struct ydoc doc;
+	static const char *const keys[] = { "runbook", "\"runbook\"", "'runbook'" };
+	for (const char *p = src->text; p && p < src->text + src->len; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+			size_t l = strlen(keys[i]);
+			if (!strncmp(p, keys[i], l) && p[l + strspn(p + l, " \t")] == ':')
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* A file that is not a runbook (`uses: /etc/shadow`) is named, never quoted: no
+ * diagnostic points into it. from: the `uses:` that named it, or NULL. */
+static void not_a_runbook(const struct source *src, const struct srcloc *from, struct diag_list *dl,
+			  const char *why)
+{
+	struct srcloc file = { src, 0, 0 };
+	if (from)
+		diag_error(dl, from, "'%s' is not a runbook: %s", src->path, why);
+	else
+		diag_error(dl, &file, "not a runbook: %s", why);
+}
+
+static struct runbook *load_doc(struct rb_loader *ld, const struct source *src, const struct srcloc *from,
+				struct diag_list *dl)
+{
+	struct ydoc doc = { 0 };
+	struct diag_list pdl = { 0 };
 	struct runbook *rb = NULL;
-	if (ydoc_parse(&doc, src, dl) < 0)
+	struct srcloc bad;
+	const char *why;
+	int named = names_runbook(src);
+	if (!named && ydoc_check_text(src, &bad, &why) < 0) {
+		not_a_runbook(src, from, dl, !strcmp(why, "is not UTF-8 text") ?
+			      "it is not UTF-8 text" : "it holds binary data (a NUL byte)");
 		goto out;
-	rb = xcalloc(1, sizeof(*rb));
-	rb->path = xstrdup(src->path);
-	struct lctx c = { .ld = ld, .dl = dl, .rb = rb, .where = "the runbook" };
-	struct srcloc top = { src, 1, 1 };
+	}
+	if (ydoc_parse(&doc, src, &pdl) < 0) {
+		if (named)
+			diag_list_take(dl, &pdl);
+		else
+			not_a_runbook(src, from, dl, "it is not YAML with a top-level 'runbook:' key");
+		goto out;
+	}
 	if (!doc.root) {
-		diag_error(dl, &top, "empty runbook: it needs at least 'runbook' and 'steps'");
+		not_a_runbook(src, from, dl, "it is empty (a runbook needs at least 'runbook' and 'steps')");
 		goto out;
 	}
 	if (doc.root->kind != Y_MAP) {
-		diag_error(dl, &doc.root->loc, "a runbook must be a map with 'runbook' and 'steps', not %s",
-			   kind_phrase(doc.root));
+		char what[96];
+		snprintf(what, sizeof(what), "it is %s, not a map with 'runbook' and 'steps'",
+			 kind_phrase(doc.root));
+		not_a_runbook(src, from, dl, what);
 		goto out;
 	}
-	top = doc.root->loc;
-	c.where = "the runbook";
+	if (!ynode_get(doc.root, "runbook")) {
+		not_a_runbook(src, from, dl, "it has no top-level 'runbook:' key (add 'runbook: NAME' "
+			      "at the top)");
+		goto out;
+	}
+	rb = xcalloc(1, sizeof(*rb));
+	rb->path = xstrdup(src->path);
+	ld->nloaded++;
+	struct lctx c = { .ld = ld, .dl = dl, .rb = rb, .where = "the runbook" };
+	struct srcloc top = doc.root->loc;
 	walk_keys(&c, doc.root, top_keys, NULL);
-	if (!ynode_get(doc.root, "runbook") && !misspelt(doc.root, table_names(top_keys), "runbook"))
-		diag_error(dl, &top, "the runbook has no name: add 'runbook: NAME' at the top");
 	if (!ynode_get(doc.root, "steps") && !misspelt(doc.root, table_names(top_keys), "steps"))
 		diag_error(dl, &top, "the runbook has no 'steps'");
 	check_ids(&c);
@@ -1194,6 +1297,7 @@ static struct runbook *load_doc(struct rb_loader *ld, const struct source *src, 
 	if (!rb->name)
 		rb->name = xstrdup("");
 out:
+	diag_list_release(&pdl);
 	ydoc_free(&doc);
 	return rb;
 }
@@ -1214,13 +1318,12 @@ static struct runbook *load_file(struct rb_loader *ld, const char *path, const s
 		ld->nstack++;
 		pushed = 1;
 	}
-	struct runbook *rb = load_doc(ld, src, dl);
+	struct runbook *rb = load_doc(ld, src, from, dl);
 	if (pushed) {
 		ld->nstack--;
 		free(ld->stack[ld->nstack]);
 		free(ld->stack_names[ld->nstack]);
 	}
-	(void)from;
 	return rb;
 }
 
@@ -1256,7 +1359,7 @@ struct runbook *runbook_load_text(struct rb_loader *ld, const char *name, const 
 				  struct diag_list *dl)
 {
 	struct source *src = source_from_text(&ld->sources, name, text, strlen(text));
-	struct runbook *rb = load_doc(ld, src, dl);
+	struct runbook *rb = load_doc(ld, src, NULL, dl);
 	if (rb && ld->depth == 0)
 		exprset_check(ld->exprs, dl);
 	return rb;

@@ -68,6 +68,7 @@ struct rb_wait {
 	char *action;            /* action to poll */
 	struct srcloc action_loc;
 	struct tmpl *with;       /* may be NULL */
+	int with_bad;            /* `with:` written but unusable (reported): nothing is missing */
 	int until;               /* expression, required */
 	int fail_if;             /* expression or -1 */
 	int64_t timeout_ms;      /* 0 = none (the step's timeout applies) */
@@ -94,6 +95,7 @@ struct rb_step {
 	char *action;
 	struct srcloc action_loc;
 	struct tmpl *with;       /* TMPL_MAP or NULL; also STEP_USES */
+	int with_bad;            /* `with:` written but unusable (reported): nothing is missing */
 	/* STEP_WAIT */
 	struct rb_wait wait;
 	/* STEP_CONFIRM */
@@ -148,6 +150,9 @@ struct rb_loader {
 	struct exprset *exprs;
 	const char **search_path;    /* NULL-terminated: where `uses: stdlib/...` is looked up */
 	int depth;                   /* uses: nesting, bounded */
+	int nloaded;                 /* runbooks loaded, uses: counted at every use; bounded */
+	int nsteps;                  /* steps of the used ones; bounded */
+	int too_many;                /* the bound was reported */
 	char **stack;                /* realpaths of the files being loaded (cycle check) */
 	char **stack_names;          /* the same files as named, for messages */
 	int nstack, astack;

@@ -191,7 +191,13 @@ jv params_resolve(const struct runbook *rb, jv raw, struct redactor *redact, str
 				p = &rb->params[i];
 		if (!p) {
 			const char *s = diag_suggest(k, names, rb->nparams);
-			if (s)
+			/* a key that is no name is quoted nowhere: a params file may be any file
+			 * (--params-file /etc/shadow reads as a map of its lines) */
+			if (!*k || strspn(k, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+			    strlen(k) || strlen(k) > 64)
+				diag_error(dl, NULL, "runbook '%s' has no param of that name: a key of %zu "
+					   "characters that is not a param name", rb->name, strlen(k));
+			else if (s)
 				diag_error(dl, NULL, "runbook '%s' has no param '%s' (did you mean '%s'?)", rb->name, k, s);
 			else if (rb->nparams)
 				diag_error(dl, NULL, "runbook '%s' has no param '%s'", rb->name, k);

@@ -20,9 +20,11 @@ static void *arena_keep(struct arena *a, void *p)
 	return p;
 }
 
+/* an anchored node and what one alias to it expands to */
 struct anchor {
 	char *name;
 	struct ynode *node;
+	struct yexpand w;
 };
 
 struct yparser {
@@ -33,6 +35,8 @@ struct yparser {
 	struct anchor *anchors;
 	int nanchors, aanchors;
 	int depth;
+	uint64_t own;            /* nodes written in the text */
+	struct yexpand total;    /* the document as its readers will see it, aliases expanded */
 };
 
 #define YAML_MAX_DEPTH 256
@@ -48,6 +52,8 @@ static struct ynode *node_new(struct yparser *yp, enum ynode_kind kind, yaml_mar
 	struct ynode *n = arena_keep(yp->arena, xcalloc(1, sizeof(*n)));
 	n->kind = kind;
 	n->loc = mark_loc(yp, m);
+	yp->own++;
+	yp->total.nodes++;
 	return n;
 }
 
@@ -78,15 +84,31 @@ static int next_event(struct yparser *yp, yaml_event_t *ev)
 	return 0;
 }
 
-static void add_anchor(struct yparser *yp, const yaml_char_t *name, struct ynode *n)
+/* w0: the totals before n was read; n expands to what was added since */
+static void add_anchor(struct yparser *yp, const yaml_char_t *name, struct ynode *n,
+		       const struct yexpand *w0)
 {
 	if (!name)
 		return;
 	/* a later anchor of the same name shadows the earlier one (YAML spec) */
 	ALLOC_GROW(yp->anchors, yp->nanchors + 1, yp->aanchors);
-	yp->anchors[yp->nanchors].name = arena_keep(yp->arena, xstrdup((const char *)name));
-	yp->anchors[yp->nanchors].node = n;
-	yp->nanchors++;
+	struct anchor *a = &yp->anchors[yp->nanchors++];
+	a->name = arena_keep(yp->arena, xstrdup((const char *)name));
+	a->node = n;
+	a->w.nodes = yp->total.nodes - w0->nodes;
+	a->w.bytes = yp->total.bytes - w0->bytes;
+	a->w.aliases = yp->total.aliases - w0->aliases;
+}
+
+/* yexpand_add() with yp's own node count and source size */
+static int expand_alias(struct yparser *yp, const struct anchor *a, yaml_mark_t m)
+{
+	char why[160];
+	if (yexpand_add(&yp->total, &a->w, yp->own, yp->src->len, why, sizeof(why)) == 0)
+		return 0;
+	struct srcloc l = mark_loc(yp, m);
+	diag_error(yp->dl, &l, "too many alias expansions: '*%s' %s", a->name, why);
+	return -1;
 }
 
 static struct ynode *parse_node(struct yparser *yp, yaml_event_t *ev);
@@ -167,22 +189,32 @@ static int parse_map(struct yparser *yp, struct ynode *n)
 static struct ynode *parse_node(struct yparser *yp, yaml_event_t *ev)
 {
 	struct ynode *n = NULL;
+	struct yexpand w0 = yp->total;
 	switch (ev->type) {
 	case YAML_SCALAR_EVENT: {
+		const char *text = (const char *)ev->data.scalar.value;
+		size_t len = ev->data.scalar.length;
 		n = node_new(yp, Y_SCALAR, ev->start_mark);
-		n->scalar = arena_keep(yp->arena, xstrndup((const char *)ev->data.scalar.value,
-							   ev->data.scalar.length));
+		n->scalar = arena_keep(yp->arena, xstrndup(text, len));
 		n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
 		if (ev->data.scalar.tag && !strcmp((const char *)ev->data.scalar.tag, YAML_STR_TAG))
 			n->quoted = 1;
-		add_anchor(yp, ev->data.scalar.anchor, n);
+		yp->total.bytes += len;
+		/* a "\0" escape would cut every C string made of it short */
+		if (memchr(text, '\0', len)) {
+			diag_error(yp->dl, &n->loc, "a string holds a NUL character ('\\0'), "
+				   "which is not allowed");
+			return NULL;
+		}
+		add_anchor(yp, ev->data.scalar.anchor, n, &w0);
 		return n;
 	}
 	case YAML_ALIAS_EVENT: {
 		const char *name = (const char *)ev->data.alias.anchor;
 		for (int i = yp->nanchors - 1; i >= 0; i--)
 			if (!strcmp(yp->anchors[i].name, name))
-				return yp->anchors[i].node;
+				return expand_alias(yp, &yp->anchors[i], ev->start_mark) < 0 ?
+					NULL : yp->anchors[i].node;
 		struct srcloc l = mark_loc(yp, ev->start_mark);
 		diag_error(yp->dl, &l, "unknown alias '*%s'", name);
 		return NULL;
@@ -205,7 +237,8 @@ static struct ynode *parse_node(struct yparser *yp, yaml_event_t *ev)
 		yp->depth--;
 		if (rc < 0)
 			return NULL;
-		add_anchor(yp, seq ? ev->data.sequence_start.anchor : ev->data.mapping_start.anchor, n);
+		add_anchor(yp, seq ? ev->data.sequence_start.anchor : ev->data.mapping_start.anchor, n,
+			   &w0);
 		return n;
 	}
 	default: {
@@ -214,6 +247,58 @@ static struct ynode *parse_node(struct yparser *yp, yaml_event_t *ev)
 		return NULL;
 	}
 	}
+}
+
+/* length of the UTF-8 sequence at p (at most n bytes), 0 if it is not one */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+	size_t len;
+	uint32_t c;
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xC2 && p[0] <= 0xDF)
+		len = 2, c = p[0] & 0x1F;
+	else if (p[0] >= 0xE0 && p[0] <= 0xEF)
+		len = 3, c = p[0] & 0x0F;
+	else if (p[0] >= 0xF0 && p[0] <= 0xF4)
+		len = 4, c = p[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		c = c << 6 | (p[i] & 0x3F);
+	}
+	/* overlong forms, surrogates and past U+10FFFF */
+	if ((len == 3 && c < 0x800) || (len == 4 && (c < 0x10000 || c > 0x10FFFF)) ||
+	    (c >= 0xD800 && c <= 0xDFFF))
+		return 0;
+	return len;
+}
+
+int ydoc_check_text(const struct source *src, struct srcloc *bad, const char **why)
+{
+	const unsigned char *p = (const unsigned char *)src->text;
+	size_t i = 0;
+	int line = 1, col = 1;
+	while (i < src->len) {
+		size_t l = p[i] ? utf8_len(p + i, src->len - i) : 0;
+		if (!l) {
+			bad->src = src;
+			bad->line = line;
+			bad->col = col;
+			*why = p[i] ? "is not UTF-8 text" : "holds a NUL byte (binary data)";
+			return -1;
+		}
+		if (p[i] == '\n')
+			line++, col = 1;
+		else
+			col++;
+		i += l;
+	}
+	return 0;
 }
 
 int ydoc_parse(struct ydoc *doc, const struct source *src, struct diag_list *dl)
@@ -228,6 +313,13 @@ int ydoc_parse(struct ydoc *doc, const struct source *src, struct diag_list *dl)
 	yp.arena = a;
 	if (!yaml_parser_initialize(&yp.p))
 		BUG("yaml_parser_initialize");
+	/* libyaml reports bad bytes at offset 0: find them first, with their place */
+	struct srcloc bad;
+	const char *why;
+	if (ydoc_check_text(src, &bad, &why) < 0) {
+		diag_error(dl, &bad, "the file %s", why);
+		goto out;
+	}
 	yaml_parser_set_input_string(&yp.p, (const unsigned char *)src->text, src->len);
 
 	if (next_event(&yp, &ev) < 0)   /* STREAM_START */

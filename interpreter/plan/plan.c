@@ -792,20 +792,6 @@ static void check_outputs_exist(struct builder *b, int sc)
 
 /* ---- actions and with: ---- */
 
-/* "a string", "an int" ... for messages */
-static const char *type_phrase(enum arg_type t)
-{
-	static const char *const names[] = {
-		[ARG_ANY] = "any value", [ARG_STRING] = "a string", [ARG_INT] = "an int",
-		[ARG_NUMBER] = "a number", [ARG_BOOL] = "a bool", [ARG_DURATION] = "a duration",
-		[ARG_TIMESTAMP] = "a timestamp", [ARG_LIST] = "a list", [ARG_MAP] = "a map",
-		[ARG_STRING_OR_LIST] = "a string or a list",
-	};
-	if ((unsigned)t < sizeof(names) / sizeof(names[0]) && names[t])
-		return names[t];
-	return "a value";
-}
-
 static const char *kind_phrase(const struct tmpl *t)
 {
 	switch (t->kind) {
@@ -835,7 +821,7 @@ static int shape_mismatch(enum arg_type t, const struct tmpl *v)
 		return arg_type_check(t, v->value) != 0;
 	case TMPL_INTERP:
 		return !(t == ARG_ANY || t == ARG_STRING || t == ARG_DURATION || t == ARG_TIMESTAMP ||
-			 t == ARG_STRING_OR_LIST);
+			 t == ARG_STRING_OR_LIST || t == ARG_SCALAR);
 	case TMPL_LIST:
 		return !(t == ARG_ANY || t == ARG_LIST || t == ARG_STRING_OR_LIST);
 	case TMPL_MAP:
@@ -848,13 +834,120 @@ static int shape_mismatch(enum arg_type t, const struct tmpl *v)
 static void type_error(struct builder *b, const struct srcloc *loc, const char *what,
 		       enum arg_type t, const struct tmpl *v)
 {
-	diag_error(b->dl, loc, "%s must be %s, not %s", what, type_phrase(t), kind_phrase(v));
+	diag_error(b->dl, loc, "%s must be %s, not %s", what, arg_type_phrase(t), kind_phrase(v));
+}
+
+/* one item of a templated list or map (key NULL: item i) */
+static void check_item(struct builder *b, const struct action_arg *a, const struct tmpl *it, int i,
+		       const char *key, const char *what)
+{
+	char why[512];
+	if (it->kind == TMPL_CONST) {
+		if (action_item_check(a, it->value, i, key, why, sizeof(why)) < 0)
+			diag_error(b->dl, &it->loc, "%s%s", what, why);
+	} else if (shape_mismatch(a->item, it)) {
+		if (key)
+			diag_error(b->dl, &it->loc, "%s: '%s' must be %s, not %s", what, key,
+				   arg_type_phrase(a->item), kind_phrase(it));
+		else
+			diag_error(b->dl, &it->loc, "%s: item %d must be %s, not %s", what, i,
+				   arg_type_phrase(a->item), kind_phrase(it));
+	}
+}
+
+/* a with: value against its arg: constants fully (action_arg_check), templates as far
+ * as their shape tells; the engine checks the rest once they are resolved */
+static void check_value(struct builder *b, const struct action_arg *a, const struct tmpl *v,
+			const char *what)
+{
+	char why[512];
+	if (v->kind != TMPL_CONST && shape_mismatch(a->type, v)) {
+		type_error(b, &v->loc, what, a->type, v);
+		return;
+	}
+	if ((a->flags & ARG_SHELL) && v->kind != TMPL_CONST) {
+		/* -p name='x; rm -rf ~' would run: values go where the shell does not parse */
+		diag_error(b->dl, &v->loc, "%s is run by a shell: a '${{ }}' in it is shell injection; "
+			   "pass the value in 'argv' and write \"$1\", or in 'env:' and write \"$NAME\"", what);
+		return;
+	}
+	switch (v->kind) {
+	case TMPL_CONST:
+		if (action_arg_check(a, v->value, why, sizeof(why)) < 0)
+			diag_error(b->dl, &v->loc, "%s%s", what, why);
+		break;
+	case TMPL_LIST:
+		for (int i = 0; a->item != ARG_ANY && i < v->n; i++)
+			check_item(b, a, v->items[i], i, NULL, what);
+		break;
+	case TMPL_MAP:
+		for (int i = 0; a->item != ARG_ANY && i < v->n; i++)
+			check_item(b, a, v->items[i], -1, v->keys[i], what);
+		break;
+	default:
+		break;
+	}
+}
+
+static const struct action_arg *find_arg(const struct action_arg *args, const char *name)
+{
+	for (const struct action_arg *q = args; q && q->name; q++)
+		if (!strcmp(q->name, name))
+			return q;
+	return NULL;
+}
+
+/* `needs`: an arg given with its bool not written true; `required_when`: an arg missing
+ * that its bool's written (or default) value requires. A template decides at run time. */
+static void check_needs(struct builder *b, const struct action_arg *args, const struct tmpl *with,
+			int with_bad, const struct srcloc *loc, const char *what, const char *argword)
+{
+	for (const struct action_arg *a = args; !with_bad && a && a->name; a++) {
+		const char *flag;
+		if (!a->required_when || (with && tmpl_get(with, a->name)))
+			continue;
+		flag = a->required_when[0] == '!' ? a->required_when + 1 : a->required_when;
+		/* already said otherwise: a key that looks like this arg ("argvv"), or an arg
+		 * given that needs the flag on (command: without shell: true) */
+		int said = 0;
+		for (int i = 0; with && i < with->n; i++) {
+			const char *one[] = { a->name, NULL };
+			const struct action_arg *q = find_arg(args, with->keys[i]);
+			said |= !q && diag_suggest(with->keys[i], one, -1) != NULL;
+			said |= q && q->needs && !strcmp(q->needs, flag) && a->required_when[0] == '!';
+		}
+		if (said)
+			continue;
+		const struct tmpl *f = with ? tmpl_get(with, flag) : NULL;
+		const struct action_arg *fa = find_arg(args, flag);
+		if (f && f->kind != TMPL_CONST)
+			continue;
+		int on = f ? jv_get_kind(f->value) == JV_KIND_TRUE :
+			     fa && fa->defval && !strcmp(fa->defval, "true");
+		if (action_required_when(a, on, &flag))
+			diag_error(b->dl, with ? &with->loc : loc, "%s requires %s '%s' %s '%s: true'", what,
+				   argword, a->name, a->required_when[0] == '!' ? "unless" : "with", flag);
+	}
+	for (int i = 0; with && i < with->n; i++) {
+		const struct action_arg *a = NULL;
+		for (const struct action_arg *q = args; q && q->name; q++)
+			if (!strcmp(q->name, with->keys[i]))
+				a = q;
+		if (!a || !a->needs)
+			continue;
+		const struct tmpl *on = tmpl_get(with, a->needs);
+		if (on && on->kind != TMPL_CONST)
+			continue;
+		if (!on || jv_get_kind(on->value) != JV_KIND_TRUE)
+			diag_error(b->dl, &with->key_locs[i], "%s '%s' of %s needs '%s: true'", argword,
+				   a->name, what, a->needs);
+	}
 }
 
 /* check a TMPL_MAP of settings against args; what = "action 'exec'" or
  * "connections.aws". loc: where a missing one is reported. */
 static void check_args(struct builder *b, const struct action_arg *args, const struct tmpl *with,
-		       const struct srcloc *loc, const char *what, const char *argword)
+		       int with_bad, const struct srcloc *loc, const char *what, const char *argword)
 {
 	struct buf name = BUF_INIT(0);
 	if (with && with->kind != TMPL_MAP) {
@@ -875,12 +968,12 @@ static void check_args(struct builder *b, const struct action_arg *args, const s
 				   dym(b, sug));
 			continue;
 		}
-		if (shape_mismatch(a->type, with->items[i])) {
-			buf_reset(&name);
-			buf_addf(&name, "%s '%s' of %s", argword, k, what);
-			type_error(b, &with->items[i]->loc, buf_str(&name), a->type, with->items[i]);
-		}
+		buf_reset(&name);
+		if (buf_addf(&name, "%s '%s' of %s", argword, k, what) < 0)
+			continue;
+		check_value(b, a, with->items[i], buf_str(&name));
 	}
+	check_needs(b, args, with, with_bad, loc, what, argword);
 	for (const struct action_arg *q = args; q && q->name; q++)
 		if ((q->flags & ARG_REQUIRED) && !q->defval && !(with && tmpl_get(with, q->name)))
 			diag_error(b->dl, with ? &with->loc : loc, "%s requires %s '%s'", what, argword,
@@ -900,7 +993,7 @@ static jv const_args(const struct tmpl *with)
 }
 
 static const struct action_desc *check_action(struct builder *b, const char *name,
-					      const struct srcloc *loc, const struct tmpl *with)
+					      const struct srcloc *loc, const struct tmpl *with, int with_bad)
 {
 	const struct action_desc *d;
 	struct buf what = BUF_INIT(0);
@@ -912,7 +1005,7 @@ static const struct action_desc *check_action(struct builder *b, const char *nam
 		return NULL;
 	}
 	buf_addf(&what, "action '%s'", name);
-	check_args(b, d->args, with, loc, buf_str(&what), "argument");
+	check_args(b, d->args, with, with_bad, loc, buf_str(&what), "argument");
 	buf_release(&what);
 	return d;
 }
@@ -922,10 +1015,10 @@ static void check_step_actions(struct builder *b, const struct rb_step *s, const
 	const struct action_desc *d = NULL;
 	switch (s->kind) {
 	case STEP_ACTION:
-		d = check_action(b, s->action, &s->action_loc, s->with);
+		d = check_action(b, s->action, &s->action_loc, s->with, s->with_bad);
 		break;
 	case STEP_WAIT:
-		d = check_action(b, s->wait.action, &s->wait.action_loc, s->wait.with);
+		d = check_action(b, s->wait.action, &s->wait.action_loc, s->wait.with, s->wait.with_bad);
 		break;
 	/* STEP_USES: its with: against the child's params is checked by lang */
 	default:
@@ -961,7 +1054,7 @@ static void check_connections(struct builder *b, const struct runbook *rb)
 		buf_reset(&what);
 		if (!m->conn_named) {
 			buf_addf(&what, "connections.%s", mname);
-			check_args(b, m->conn_args, v, &c->key_locs[i], buf_str(&what), "setting");
+			check_args(b, m->conn_args, v, 0, &c->key_locs[i], buf_str(&what), "setting");
 			continue;
 		}
 		if (v->kind != TMPL_MAP) {
@@ -974,7 +1067,7 @@ static void check_connections(struct builder *b, const struct runbook *rb)
 		for (int k = 0; k < v->n; k++) {
 			buf_reset(&what);
 			buf_addf(&what, "connections.%s.%s", mname, v->keys[k]);
-			check_args(b, m->conn_args, v->items[k], &v->key_locs[k], buf_str(&what), "setting");
+			check_args(b, m->conn_args, v->items[k], 0, &v->key_locs[k], buf_str(&what), "setting");
 		}
 	}
 out:

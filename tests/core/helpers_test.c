@@ -44,7 +44,7 @@ int main(void)
 	CHECK(check_type(ARG_INT, "3") == 0 && check_type(ARG_INT, "3.5") < 0 && check_type(ARG_INT, "\"3\"") < 0);
 	CHECK(check_type(ARG_NUMBER, "3.5") == 0 && check_type(ARG_NUMBER, "null") < 0);
 	CHECK(check_type(ARG_BOOL, "false") == 0 && check_type(ARG_BOOL, "0") < 0);
-	CHECK(check_type(ARG_DURATION, "\"1h30m\"") == 0 && check_type(ARG_DURATION, "90") == 0);
+	CHECK(check_type(ARG_DURATION, "\"1h30m\"") == 0 && check_type(ARG_DURATION, "90") < 0);
 	CHECK(check_type(ARG_DURATION, "\"soon\"") < 0 && check_type(ARG_DURATION, "-1") < 0);
 	CHECK(check_type(ARG_TIMESTAMP, "\"2026-11-22T03:18:43Z\"") == 0);
 	CHECK(check_type(ARG_TIMESTAMP, "\"yesterday\"") < 0);

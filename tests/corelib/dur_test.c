@@ -10,7 +10,24 @@ int main(void)
 	CHECK(dur_parse("15m", &ms) == 0 && ms == 900000);
 	CHECK(dur_parse("1h30m", &ms) == 0 && ms == 5400000);
 	CHECK(dur_parse("250ms", &ms) == 0 && ms == 250);
-	CHECK(dur_parse("1.5s", &ms) == 0 && ms == 1500);
+	CHECK(dur_parse("1500ms", &ms) == 0 && ms == 1500);
+	CHECK(dur_parse("2d3h4m5s6ms", &ms) == 0 && ms == 183845006);
+	CHECK(dur_parse("0s", &ms) == 0 && ms == 0);
+	/* the grammar is strict: integers, units largest first, each once */
+	CHECK(dur_parse("1.5s", &ms) < 0);
+	CHECK(dur_parse("1e3s", &ms) < 0);
+	CHECK(dur_parse("1h1h", &ms) < 0);
+	CHECK(dur_parse("1s1m", &ms) < 0);
+	CHECK(dur_parse("30m1h", &ms) < 0);
+	CHECK(dur_parse("1ms1s", &ms) < 0);
+	CHECK(dur_parse("1s1s", &ms) < 0);
+	CHECK(dur_parse("0x10s", &ms) < 0);
+	CHECK(dur_parse("+5s", &ms) < 0);
+	CHECK(dur_parse("5s ", &ms) < 0);
+	CHECK(dur_parse("99999999999999999999s", &ms) < 0);
+	CHECK(dur_parse("9000000000000000ms", &ms) == 0);
+	CHECK(dur_parse("9000000000000001ms", &ms) < 0);
+	CHECK(dur_parse("104166666667d", &ms) < 0);
 	CHECK(dur_parse("2d", &ms) == 0 && ms == 172800000);
 	CHECK(dur_parse("1m30s", &ms) == 0 && ms == 90000);
 	CHECK(dur_parse("15", &ms) < 0);

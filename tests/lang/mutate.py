@@ -24,7 +24,7 @@ bad = 0
 with tempfile.TemporaryDirectory() as tmp:
     path = os.path.join(tmp, 'case.yaml')
     for i in range(count):
-        s = list(open(random.choice(files)).read())
+        s = list(open(random.choice(files), errors='surrogateescape').read())   # corpus has non-UTF-8 cases
         for _ in range(random.randint(1, 6)):
             pos = random.randint(0, len(s))
             op = random.random()
@@ -36,9 +36,9 @@ with tempfile.TemporaryDirectory() as tmp:
                 a = random.randint(0, len(s))
                 s[pos:pos] = s[a:a + random.randint(0, 40)]
         text = ''.join(s)
-        with open(path, 'w') as f:
+        with open(path, 'w', errors='surrogateescape') as f:
             f.write(text)
-        p = subprocess.run([exe, 'validate', path], capture_output=True, text=True, env=env,
+        p = subprocess.run([exe, 'validate', path], capture_output=True, text=True, env=env, errors='surrogateescape',
                            cwd=os.path.join(root, 'tests/lang/invalid'))
         if p.returncode not in (0, 2) or 'Sanitizer' in p.stderr or 'runtime error' in p.stderr \
                 or 'BUG' in p.stderr:

@@ -246,7 +246,7 @@ static const struct action_arg a_describe_snapshots[] = {
 	{"snapshot", ARG_STRING, 0, NULL, "SnapshotName"},
 	{"replication_group", ARG_STRING, 0, NULL, "ReplicationGroupId"},
 	{"cluster", ARG_STRING, 0, NULL, "CacheClusterId"},
-	{"source", ARG_STRING, 0, NULL, "SnapshotSource: user or system"},
+	{"source", ARG_STRING, 0, NULL, "SnapshotSource: user or system", .choices = "user|system"},
 	{"latest", ARG_BOOL, 0, "false", "fail with SnapshotNotFoundFault when no snapshot is available"},
 	REGION_ARG, {NULL}};
 static const struct action_arg a_create_snapshot[] = {
@@ -265,7 +265,7 @@ static const struct action_arg a_create_rg[] = {
 	{"node_type", ARG_STRING, 0, NULL, "CacheNodeType, e.g. cache.r6g.large"},
 	{"engine", ARG_STRING, 0, "\"redis\"", "Engine"},
 	{"engine_version", ARG_STRING, 0, NULL, "EngineVersion"},
-	{"num_cache_clusters", ARG_INT, 0, NULL, "NumCacheClusters"},
+	{"num_cache_clusters", ARG_INT, ARG_RANGE, NULL, "NumCacheClusters", .min = 1, .max = 500},
 	{"automatic_failover", ARG_BOOL, 0, NULL, "AutomaticFailoverEnabled"},
 	{"subnet_group", ARG_STRING, 0, NULL, "CacheSubnetGroupName"},
 	{"security_groups", ARG_LIST, 0, NULL, "SecurityGroupIds"},

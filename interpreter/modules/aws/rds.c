@@ -589,7 +589,7 @@ static const struct action_arg a_modify_instance[] = {
 	{"instance_class", ARG_STRING, 0, NULL, "DBInstanceClass"},
 	{"apply_immediately", ARG_BOOL, 0, "true", "ApplyImmediately"},
 	{"security_groups", ARG_LIST, 0, NULL, "VpcSecurityGroupIds"},
-	{"backup_retention", ARG_INT, 0, NULL, "BackupRetentionPeriod (days)"},
+	{"backup_retention", ARG_INT, ARG_RANGE, NULL, "BackupRetentionPeriod (days)", .min = 0, .max = 35},
 	{"master_password", ARG_STRING, ARG_SECRET, NULL, "MasterUserPassword"},
 	{"extra", ARG_MAP, 0, NULL, "more request parameters by their AWS names"}, REGION_ARG, {NULL}};
 static const struct action_arg a_delete_instance[] = {
@@ -599,7 +599,7 @@ static const struct action_arg a_delete_instance[] = {
 	{"delete_automated_backups", ARG_BOOL, 0, NULL, "DeleteAutomatedBackups"}, REGION_ARG, {NULL}};
 static const struct action_arg a_promote[] = {
 	{"instance", ARG_STRING, ARG_REQUIRED, NULL, "read replica identifier"},
-	{"backup_retention", ARG_INT, 0, NULL, "BackupRetentionPeriod (days)"}, REGION_ARG, {NULL}};
+	{"backup_retention", ARG_INT, ARG_RANGE, NULL, "BackupRetentionPeriod (days)", .min = 0, .max = 35}, REGION_ARG, {NULL}};
 static const struct action_arg a_copy_snapshot[] = {
 	{"source", ARG_STRING, ARG_REQUIRED, NULL, "source snapshot identifier (ARN for a cross-region copy)"},
 	{"target", ARG_STRING, ARG_REQUIRED, NULL, "new snapshot identifier"},

@@ -861,7 +861,7 @@ static const struct action_arg a_sync[] = {
 	{"source", ARG_STRING, ARG_REQUIRED, NULL, "s3://bucket/prefix"},
 	{"destination", ARG_STRING, ARG_REQUIRED, NULL, "s3://bucket/prefix"},
 	{"delete", ARG_BOOL, 0, "false", "delete destination objects missing from the source"},
-	{"concurrency", ARG_INT, 0, "8", "parallel copies (1-32)"}, REGION_ARG, {NULL}};
+	{"concurrency", ARG_INT, ARG_RANGE, "8", "parallel copies (1-32)", .min = 1, .max = 32}, REGION_ARG, {NULL}};
 static const struct action_arg a_compare[] = {
 	{"source", ARG_STRING, ARG_REQUIRED, NULL, "s3://bucket/prefix"},
 	{"destination", ARG_STRING, ARG_REQUIRED, NULL, "s3://bucket/prefix"}, REGION_ARG, {NULL}};

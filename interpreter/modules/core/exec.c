@@ -32,16 +32,24 @@ extern char **environ;
 #define EXEC_TAIL_BYTES 1000
 
 const struct action_arg core_exec_args[] = {
-	{ "argv", ARG_LIST, 0, NULL,
+	{ "argv", ARG_LIST, ARG_NONEMPTY, NULL,
 	  "program and arguments, no shell; numbers and booleans are passed as their text "
-	  "(with shell: true, the script's arguments $1, $2, ...)" },
-	{ "command", ARG_STRING, 0, NULL, "a shell command line; only together with shell: true" },
-	{ "env", ARG_MAP, 0, NULL, "variables added to the environment (null removes one); values are never logged" },
-	{ "cwd", ARG_STRING, 0, NULL, "working directory" },
+	  "(with shell: true, the script's arguments $1, $2, ...)", .item = ARG_SCALAR,
+	  .required_when = "!shell" },
+	{ "command", ARG_STRING, ARG_NONEMPTY | ARG_SHELL, NULL,
+	  "a shell command line; only together with shell: true, and without ${{ }} (pass values "
+	  "in argv as \"$1\" ... or in env as \"$NAME\")", .needs = "shell",
+	  .required_when = "shell" },
+	{ "env", ARG_MAP, ARG_NULL_ITEMS, NULL,
+	  "variables added to the environment (null removes one); values are never logged",
+	  .item = ARG_SCALAR },
+	{ "cwd", ARG_STRING, ARG_NONEMPTY, NULL, "working directory" },
 	{ "stdin", ARG_STRING, 0, NULL, "text written to standard input (default: none, /dev/null)" },
-	{ "timeout", ARG_DURATION, 0, NULL, "kill the process group after this long" },
-	{ "expect_exit", ARG_LIST, 0, "[0]", "exit codes that count as success" },
-	{ "parse", ARG_STRING, 0, "\"text\"", "how to read stdout: text, json (result.json) or lines (result.lines)" },
+	{ "timeout", ARG_DURATION, ARG_NONEMPTY, NULL, "kill the process group after this long" },
+	{ "expect_exit", ARG_LIST, ARG_NONEMPTY | ARG_RANGE, "[0]", "exit codes (0-255) that count as success",
+	  .item = ARG_INT, .min = 0, .max = 255 },
+	{ "parse", ARG_STRING, 0, "\"text\"", "how to read stdout: text, json (result.json) or lines (result.lines)",
+	  .choices = "text|json|lines" },
 	{ "shell", ARG_BOOL, 0, "false", "run command through /bin/sh -c" },
 	{ "read_only", ARG_BOOL, 0, "false", "the program changes nothing: it then runs in --dry-run" },
 	{ NULL, 0, 0, NULL, NULL },

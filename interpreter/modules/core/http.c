@@ -22,13 +22,14 @@
 #define HTTP_SNIPPET 300     /* bytes of a reply body quoted in an HttpStatus error */
 
 const struct action_arg core_http_args[] = {
-	{ "method", ARG_STRING, 0, "\"GET\"", "HTTP method (GET, HEAD, OPTIONS are read-only; others mutate)" },
-	{ "url", ARG_STRING, ARG_REQUIRED, NULL, "http:// or https:// URL" },
-	{ "headers", ARG_MAP, 0, NULL, "request headers (name: value)" },
+	{ "method", ARG_STRING, ARG_NONEMPTY, "\"GET\"", "HTTP method (GET, HEAD, OPTIONS are read-only; others mutate)" },
+	{ "url", ARG_STRING, ARG_REQUIRED | ARG_NONEMPTY, NULL, "http:// or https:// URL" },
+	{ "headers", ARG_MAP, 0, NULL, "request headers (name: value)", .item = ARG_SCALAR },
 	{ "body", ARG_STRING, 0, NULL, "request body as text" },
 	{ "json", ARG_ANY, 0, NULL, "request body sent as JSON, with content-type: application/json" },
-	{ "timeout", ARG_DURATION, 0, "\"30s\"", "give up after this long (a transient error)" },
-	{ "expect_status", ARG_LIST, 0, "[200]", "statuses that count as success" },
+	{ "timeout", ARG_DURATION, ARG_NONEMPTY, "\"30s\"", "give up after this long (a transient error)" },
+	{ "expect_status", ARG_LIST, ARG_NONEMPTY | ARG_RANGE, "[200]", "statuses (100-599) that count as success",
+	  .item = ARG_INT, .min = 100, .max = 599 },
 	{ "follow_redirects", ARG_BOOL, 0, "false", "follow 3xx replies (at most 10)" },
 	{ "ca_file", ARG_STRING, 0, NULL, "PEM file of CA certificates to trust instead of the system's (verification stays on)" },
 	{ NULL, 0, 0, NULL, NULL },

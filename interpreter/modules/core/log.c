@@ -7,7 +7,7 @@
 
 const struct action_arg core_log_args[] = {
 	{ "message", ARG_ANY, ARG_REQUIRED, NULL, "what to log (text; other values are shown as JSON)" },
-	{ "level", ARG_STRING, 0, "\"info\"", "info, warn or error" },
+	{ "level", ARG_STRING, 0, "\"info\"", "info, warn or error", .choices = "info|warn|error" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 

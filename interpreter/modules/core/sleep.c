@@ -6,7 +6,7 @@
 #include "../../core/jvx.h"
 
 const struct action_arg core_sleep_args[] = {
-	{ "duration", ARG_DURATION, ARG_REQUIRED, NULL, "how long to wait (\"90s\", \"15m\", or a number of seconds)" },
+	{ "duration", ARG_DURATION, ARG_REQUIRED, NULL, "how long to wait (\"90s\", \"15m\")" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 

@@ -477,7 +477,8 @@ static const struct action_arg patch_args[] = {
 	{ "kind", ARG_STRING, ARG_REQUIRED, NULL, "object kind" },
 	{ "name", ARG_STRING, ARG_REQUIRED, NULL, "object name" },
 	{ "patch", ARG_ANY, ARG_REQUIRED, NULL, "the patch: a map (merge, strategic) or a list of operations (json)" },
-	{ "type", ARG_STRING, 0, "\"strategic\"", "merge, strategic or json" },
+	{ "type", ARG_STRING, 0, "\"strategic\"", "merge, strategic or json",
+	  .choices = "merge|strategic|json" },
 	{ "namespace", ARG_STRING, 0, NULL, "namespace (default: the context's)" },
 	{ "api_version", ARG_STRING, 0, NULL, "apiVersion for kinds found by discovery" },
 	{ NULL, 0, 0, NULL, NULL },
@@ -552,7 +553,8 @@ done:
 static const struct action_arg scale_args[] = {
 	{ "kind", ARG_STRING, 0, "\"Deployment\"", "Deployment or StatefulSet" },
 	{ "name", ARG_STRING, ARG_REQUIRED, NULL, "object name" },
-	{ "replicas", ARG_INT, ARG_REQUIRED, NULL, "replicas wanted (0 stops every pod)" },
+	{ "replicas", ARG_INT, ARG_REQUIRED | ARG_RANGE, NULL, "replicas wanted (0 stops every pod)",
+	  .min = 0, .max = 100000 },
 	{ "namespace", ARG_STRING, 0, NULL, "namespace (default: the context's)" },
 	{ NULL, 0, 0, NULL, NULL },
 };
@@ -784,7 +786,7 @@ static const struct action_arg status_args[] = {
 	{ "kind", ARG_STRING, 0, "\"Deployment\"", "Deployment or StatefulSet" },
 	{ "name", ARG_STRING, ARG_REQUIRED, NULL, "object name" },
 	{ "namespace", ARG_STRING, 0, NULL, "namespace (default: the context's)" },
-	{ "timeout", ARG_DURATION, 0, "\"10m\"", "give up after this long" },
+	{ "timeout", ARG_DURATION, ARG_NONEMPTY, "\"10m\"", "give up after this long" },
 	{ NULL, 0, 0, NULL, NULL },
 };
 
@@ -807,7 +809,7 @@ static const struct action_arg wait_args[] = {
 	{ "status", ARG_STRING, 0, "\"True\"", "the condition's status to wait for" },
 	{ "deleted", ARG_BOOL, 0, "false", "wait until the object is gone instead" },
 	{ "namespace", ARG_STRING, 0, NULL, "namespace (default: the context's)" },
-	{ "timeout", ARG_DURATION, 0, "\"5m\"", "give up after this long" },
+	{ "timeout", ARG_DURATION, ARG_NONEMPTY, "\"5m\"", "give up after this long" },
 	{ "api_version", ARG_STRING, 0, NULL, "apiVersion for kinds found by discovery" },
 	{ NULL, 0, 0, NULL, NULL },
 };

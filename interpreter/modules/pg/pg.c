@@ -24,7 +24,8 @@
 static const struct action_arg pg_query_args[] = {
 	{ "sql", ARG_STRING, ARG_REQUIRED, NULL, "one SQL statement; $1, $2, ... refer to params" },
 	{ "params", ARG_LIST, 0, NULL, "values bound to $1, $2, ... (null = SQL NULL; lists/maps as JSON)" },
-	{ "limit", ARG_INT, 0, "10000", "at most this many rows are returned (truncated: true beyond)" },
+	{ "limit", ARG_INT, ARG_RANGE, "10000", "at most this many rows are returned (truncated: true beyond)",
+	  .min = 1, .max = 100000000 },
 	CONN_ARG, PG_ARGS_END,
 };
 static const struct action_arg pg_exec_args[] = {
@@ -44,8 +45,8 @@ static const struct action_arg pg_assert_args[] = {
 	CONN_ARG, PG_ARGS_END,
 };
 static const struct action_arg pg_wait_ready_args[] = {
-	{ "timeout", ARG_DURATION, 0, "\"5m\"", "give up after this long" },
-	{ "interval", ARG_DURATION, 0, "\"2s\"", "between attempts" },
+	{ "timeout", ARG_DURATION, ARG_NONEMPTY, "\"5m\"", "give up after this long" },
+	{ "interval", ARG_DURATION, ARG_NONEMPTY, "\"2s\"", "between attempts" },
 	CONN_ARG, PG_ARGS_END,
 };
 static const struct action_arg pg_row_counts_args[] = {
@@ -89,7 +90,8 @@ static const struct action_arg pg_copy_table_args[] = {
 	{ "until", ARG_TIMESTAMP, 0, NULL, "only rows with time_column < until" },
 	{ "truncate", ARG_BOOL, 0, "false", "empty the target table first (same transaction)" },
 	{ "create", ARG_BOOL, 0, "false", "create the target table when missing (LIKE an existing table of that name in target, else the source's columns)" },
-	{ "format", ARG_STRING, 0, "\"text\"", "COPY format: text or binary (binary needs identical column types)" },
+	{ "format", ARG_STRING, 0, "\"text\"", "COPY format: text, csv or binary (binary needs identical column types)",
+	  .choices = "text|csv|binary" },
 	PG_ARGS_END,
 };
 static const struct action_arg pg_terminate_args[] = {

@@ -23,8 +23,8 @@
 
 static const struct action_arg redis_ping_args[] = { RCONN_ARG, R_ARGS_END };
 static const struct action_arg redis_wait_ready_args[] = {
-	{ "timeout", ARG_DURATION, 0, "\"5m\"", "give up after this long" },
-	{ "interval", ARG_DURATION, 0, "\"1s\"", "between attempts" },
+	{ "timeout", ARG_DURATION, ARG_NONEMPTY, "\"5m\"", "give up after this long" },
+	{ "interval", ARG_DURATION, ARG_NONEMPTY, "\"1s\"", "between attempts" },
 	RCONN_ARG, R_ARGS_END,
 };
 static const struct action_arg redis_dbsize_args[] = { RCONN_ARG, R_ARGS_END };
@@ -35,11 +35,11 @@ static const struct action_arg redis_info_args[] = {
 static const struct action_arg redis_count_args[] = {
 	{ "pattern", ARG_STRING, 0, "\"*\"", "glob of keys to count (SCAN MATCH)" },
 	{ "type", ARG_STRING, 0, NULL, "only keys of this type (string, hash, list, set, zset, stream)" },
-	{ "count", ARG_INT, 0, "1000", "SCAN COUNT hint per round trip" },
+	{ "count", ARG_INT, ARG_RANGE, "1000", "SCAN COUNT hint per round trip", .min = 1, .max = 1000000 },
 	RCONN_ARG, R_ARGS_END,
 };
 static const struct action_arg redis_sample_args[] = {
-	{ "n", ARG_INT, 0, "10", "how many random keys (RANDOMKEY)" },
+	{ "n", ARG_INT, ARG_RANGE, "10", "how many random keys (RANDOMKEY)", .min = 0, .max = 100000 },
 	RCONN_ARG, R_ARGS_END,
 };
 static const struct action_arg redis_command_args[] = {
@@ -48,8 +48,8 @@ static const struct action_arg redis_command_args[] = {
 	RCONN_ARG, R_ARGS_END,
 };
 static const struct action_arg redis_bgsave_args[] = {
-	{ "timeout", ARG_DURATION, 0, "\"10m\"", "how long to wait for the save to finish" },
-	{ "interval", ARG_DURATION, 0, "\"1s\"", "between checks" },
+	{ "timeout", ARG_DURATION, ARG_NONEMPTY, "\"10m\"", "how long to wait for the save to finish" },
+	{ "interval", ARG_DURATION, ARG_NONEMPTY, "\"1s\"", "between checks" },
 	RCONN_ARG, R_ARGS_END,
 };
 static const struct action_arg redis_warm_args[] = {
@@ -59,17 +59,19 @@ static const struct action_arg redis_warm_args[] = {
 	{ "pg_connection", ARG_STRING, 0, "\"default\"", "connections.pg entry that sql runs on" },
 	{ "key", ARG_STRING, ARG_REQUIRED, NULL, "key template: {field} is replaced by the row's field, e.g. \"product:{id}\"" },
 	{ "value", ARG_STRING, 0, NULL, "value template for type string (default: the row as JSON)" },
-	{ "type", ARG_STRING, 0, "\"string\"", "string (SET) or hash (HSET)" },
+	{ "type", ARG_STRING, 0, "\"string\"", "string (SET) or hash (HSET)", .choices = "string|hash" },
 	{ "fields", ARG_LIST, 0, NULL, "for type hash: the row fields stored (default: all)" },
-	{ "ttl", ARG_DURATION, 0, NULL, "expiry of every key (PX / PEXPIRE)" },
-	{ "batch", ARG_INT, 0, "1000", "commands per pipelined round trip (two batches in flight)" },
+	{ "ttl", ARG_DURATION, ARG_NONEMPTY, NULL, "expiry of every key (PX / PEXPIRE)" },
+	{ "batch", ARG_INT, ARG_RANGE, "1000", "commands per pipelined round trip (two batches in flight)",
+	  .min = 1, .max = 1000000 },
 	RCONN_ARG, R_ARGS_END,
 };
 static const struct action_arg redis_compare_args[] = {
 	{ "source", ARG_STRING, 0, "\"default\"", "first connection" },
 	{ "target", ARG_STRING, ARG_REQUIRED, NULL, "second connection" },
 	{ "patterns", ARG_LIST, 0, "[\"*\"]", "key globs counted on both sides" },
-	{ "tolerance", ARG_NUMBER, 0, "0", "allowed relative difference per pattern (0.01 = 1%)" },
+	{ "tolerance", ARG_NUMBER, ARG_RANGE, "0", "allowed relative difference per pattern (0.01 = 1%)",
+	  .min = 0, .max = 1 },
 	{ "fail_on_mismatch", ARG_BOOL, 0, "false", "fail the step when a count differs beyond tolerance" },
 	R_ARGS_END,
 };
@@ -120,17 +122,17 @@ static const struct action_desc redis_actions[] = {
 
 static const struct action_arg redis_conn_args[] = {
 	{ "host", ARG_STRING, 0, "\"127.0.0.1\"", "server name or address" },
-	{ "port", ARG_INT, 0, "6379", "TCP port" },
+	{ "port", ARG_INT, ARG_RANGE, "6379", "TCP port", .min = 1, .max = 65535 },
 	{ "username", ARG_STRING, 0, NULL, "ACL user (AUTH username password)" },
 	{ "password", ARG_STRING, ARG_SECRET, NULL, "AUTH password (redacted everywhere)" },
-	{ "db", ARG_INT, 0, "0", "database number (SELECT)" },
+	{ "db", ARG_INT, ARG_RANGE, "0", "database number (SELECT)", .min = 0, .max = 2147483647 },
 	{ "tls", ARG_BOOL, 0, "false", "TLS (ElastiCache in-transit encryption), through OpenSSL" },
 	{ "tls_ca", ARG_STRING, 0, NULL, "CA bundle file (default: the system store)" },
 	{ "tls_server_name", ARG_STRING, 0, NULL, "name checked in the certificate and sent as SNI (default: host)" },
 	{ "tls_cert", ARG_STRING, 0, NULL, "client certificate file (PEM), when the server asks for one" },
 	{ "tls_key", ARG_STRING, 0, NULL, "client key file (PEM)" },
 	{ "tls_insecure", ARG_BOOL, 0, "false", "do not verify the server certificate (warned about once; give tls_ca instead)" },
-	{ "connect_timeout", ARG_DURATION, 0, "\"10s\"", "bound on connecting" },
+	{ "connect_timeout", ARG_DURATION, ARG_NONEMPTY, "\"10s\"", "bound on connecting" },
 	R_ARGS_END,
 };
 
