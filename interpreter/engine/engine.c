@@ -2642,8 +2642,12 @@ static int resume_decide(struct engine *e, const char *qid, const struct action_
 	*out = jv_null();
 	snprintf(by, nby, "--done");
 	call_info(calls, qid, &ncalls, &unsure);
-	/* no call reached the action: nothing can have happened */
-	if (ncalls == 0 || !action_is_mutating(d, args) || (d->flags & ACT_IDEMPOTENT) || named_in(e->o->rerun, qid)) {
+	/* no call reached the action: nothing can have happened. An idempotent action
+	 * runs again, but not over a call that may still be landing when that can be
+	 * checked (a second request would be a repeat even if harmless) */
+	int idem = (d->flags & ACT_IDEMPOTENT) != 0, checkable = (d->flags & ACT_CHECKABLE) && d->check;
+	if (ncalls == 0 || !action_is_mutating(d, args) || (idem && !(unsure && checkable)) ||
+	    named_in(e->o->rerun, qid)) {
 		ret = RD_RUN;
 		goto out;
 	}
@@ -2653,7 +2657,7 @@ static int resume_decide(struct engine *e, const char *qid, const struct action_
 	}
 	snprintf(why, sizeof(why), "action '%s' changes things, is not idempotent and its effect cannot be checked",
 		 d->name);
-	if ((d->flags & ACT_CHECKABLE) && d->check) {
+	if (checkable) {
 		jv err = jv_invalid();
 		conns = eval_connections(e, scope, item, &err);
 		if (!jv_is_valid(conns)) {
@@ -2714,7 +2718,7 @@ static int resume_decide(struct engine *e, const char *qid, const struct action_
 		}
 	}
 ask:
-	ret = resume_ask(e, qid, why, allow_done, by, nby, dl);
+	ret = idem ? RD_RUN : resume_ask(e, qid, why, allow_done, by, nby, dl);
 out:
 	jv_free(args);
 	jv_free(conns);
