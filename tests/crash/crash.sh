@@ -30,9 +30,15 @@ sim_stop() {
 	SIM_PID=
 }
 # a fresh simulator (fresh world and counters) on an ephemeral port: sets EP
+# (slow: mutating calls take 3 s to land, so a resume surely starts before they do)
 sim_start() {
+	local world=$HERE/world.yaml
+	if [ "${1:-}" = slow ]; then
+		sed -E '/(Restore|Modify|Delete)DBInstance/s/latency: [0-9]+ms/latency: 3s/' "$HERE/world.yaml" >"$T/world-slow.yaml"
+		world=$T/world-slow.yaml
+	fi
 	sim_stop
-	"$RB" sim serve --scenario "$HERE/world.yaml" --listen 127.0.0.1:0 --quiet >"$T/sim.out" 2>"$T/sim.err" &
+	"$RB" sim serve --scenario "$world" --listen 127.0.0.1:0 --quiet >"$T/sim.out" 2>"$T/sim.err" &
 	SIM_PID=$!
 	EP=
 	for _ in $(seq 200); do
@@ -85,7 +91,7 @@ case $CASE in
 inflight)
 	# item 1: killed while RestoreDBInstanceFromDBSnapshot is in flight; an immediate
 	# resume must not send it again: it checks until the instance appears
-	sim_start
+	sim_start slow
 	start_run rds.yaml
 	kill_in_flight RestoreDBInstanceFromDBSnapshot
 	[ "$(inst_status shop-restored)" = absent ] || fail "the restore landed before the resume"
@@ -99,7 +105,7 @@ inflight)
 never-lands)
 	# item 1: the call never lands (the service lost it): after the settle time the
 	# resume refuses with --rerun/--done (exit 2) and sends nothing; --rerun runs it
-	sim_start
+	sim_start slow
 	start_run rds.yaml
 	kill_in_flight RestoreDBInstanceFromDBSnapshot
 	sim_start                   # the old simulator dies with the request
@@ -117,7 +123,7 @@ never-lands)
 checked-rollback)
 	# item 2: the restore found done by the resume's check is rolled back when a later
 	# step fails, like a step that completed before the crash
-	sim_start
+	sim_start slow
 	start_run rds.yaml -p fail=true
 	kill_in_flight RestoreDBInstanceFromDBSnapshot
 	"$RB" resume "$(run_id)" --state-dir "$ST" </dev/null >out 2>&1; expect_rc 1 $? "resume (verify fails, rollback)"
@@ -130,7 +136,7 @@ checked-rollback)
 rollback-inflight)
 	# item 3: killed while the rollback's DeleteDBInstance is in flight; the resume
 	# checks it (deleting counts as done) instead of sending it again: exit 1, not 3
-	sim_start
+	sim_start slow
 	start_run rds.yaml -p fail=true
 	kill_in_flight DeleteDBInstance
 	"$RB" resume "$(run_id)" --state-dir "$ST" </dev/null >out 2>&1; expect_rc 1 $? "resume of the rollback"
@@ -143,7 +149,7 @@ rollback-inflight)
 modify-extra)
 	# item 7: modify_instance with extra: is checked against the instance, so a
 	# resume without a terminal goes on instead of asking
-	sim_start
+	sim_start slow
 	start_run rds.yaml
 	kill_in_flight ModifyDBInstance
 	"$RB" resume "$(run_id)" --state-dir "$ST" </dev/null >out 2>&1; expect_rc 0 $? "resume"
