@@ -16,10 +16,14 @@
  * (not passed to the sink); a mutating call is fsync'd BEFORE it is made (write-ahead).
  * Journal-only events: item_finished (for_each items, for resume), run_resumed (the sink
  * gets a run_started with "resumed": true), run_interrupted (the sink gets run_finished
- * with status "interrupted").
+ * with status "interrupted"), run_failing {outcome, reason, operator?} (synced when the
+ * run decides to fail or abort, so a resume of a run killed before its rollback began
+ * still rolls back).
  *
- * Run directory DIR/runs/ID/: journal.jsonl, plan.json, params.json (secret params
- * removed), runbook.yaml (copy of the top file) and sources/N-NAME (every file loaded).
+ * Run directory DIR/runs/ID/ (0700, files 0600): journal.jsonl, plan.json, params.json
+ * (secret params removed), runbook.yaml (copy of the top file) and sources/N-NAME (every
+ * file loaded), both with the literal secrets of connections masked; run_started
+ * records the top file's sha256 and whether its copy was masked.
  *
  * Resume: finished steps (and finished for_each items) are not run again. A step (or a
  * rollback step) that was running when the process died runs again only when no call
