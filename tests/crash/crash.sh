@@ -96,6 +96,7 @@ inflight)
 	kill_in_flight RestoreDBInstanceFromDBSnapshot
 	[ "$(inst_status shop-restored)" = absent ] || fail "the restore landed before the resume"
 	"$RB" resume "$(run_id)" --state-dir "$ST" </dev/null >out 2>&1; expect_rc 0 $? "resume"
+	[ -z "${SHOW_OUT:-}" ] || cat out
 	[ "$(mutating RestoreDBInstanceFromDBSnapshot)" = 1 ] || fail "restore sent $(mutating RestoreDBInstanceFromDBSnapshot) times"
 	journal | jq -e -s 'any(.[]; .event == "step_finished" and .step == "restore" and .checked == true)' >/dev/null ||
 		fail "the journal does not say the restore was found by its check"
@@ -162,7 +163,7 @@ harness)
 	# an RDS restore, an RDS restore that fails and rolls back, and an S3 restore
 	N=${CRASH_N:-12}
 	RANDOM=${CRASH_SEED:-$$}
-	kills=0 inflight=0 asked=0 resumes=0 runs=0
+	kills=0 inflight=0 rbkills=0 asked=0 resumes=0 runs=0
 	declare -A repeated=()
 	kinds=(rds rds-fail s3)
 	# the operator's answer when a resume asks: look at the world
@@ -182,6 +183,7 @@ harness)
 		c=$(counters)
 		if kill -9 "$PID" 2>/dev/null; then
 			kills=$((kills + 1))
+			journal | grep -q '"event":"rollback_started"' && rbkills=$((rbkills + 1))
 			# a request received but not applied yet is in flight
 			jq -e '[.requests | to_entries[] | select(.key | test("^(Restore|Modify|Delete|Copy)"))] as $r |
 				any($r[]; .value > ($c.mutating[.key] // 0))' --argjson c "$c" <<<"$c" >/dev/null && inflight=$((inflight + 1))
@@ -239,7 +241,7 @@ harness)
 		    [ "$n" = 3 ] || fail "s3: c.json has $n versions, want 3 (one restore)" ;;
 		esac
 	done
-	ok "$runs runs, $kills kills ($inflight with a mutating call in flight), $resumes resumes, $asked operator answers: 0 repeated calls, 0 left behind, exit codes true"
+	ok "$runs runs, $kills kills ($inflight with a mutating call in flight, $rbkills during a rollback), $resumes resumes, $asked operator answers: 0 repeated calls, 0 left behind, exit codes true"
 	;;
 
 *) fail "unknown case" ;;
