@@ -889,6 +889,43 @@ EOF
 	[ ! -e d/two ] || fail "a refused resume ran"
 	ok "copies masked, 0700/0600; resume uses the original by sha256, refuses a masked copy"
 	;;
+resume-failing)
+	# killed after a step failed but before the rollback began (a parallel branch was
+	# still running): the resume rolls back; it does not go on with the failed run
+	cat >rb.yaml <<'EOF'
+runbook: resume-failing
+params: {dir: {type: string}}
+steps:
+  - id: a
+    action: exec
+    with: {argv: [touch, "${{ .params.dir }}/a"]}
+    rollback:
+      - action: exec
+        with: {argv: [rm, "${{ .params.dir }}/a"]}
+  - id: boom
+    needs: [a]
+    action: exec
+    with: {argv: ["false"]}
+  - id: slow
+    needs: [a]
+    action: sleep
+    with: {duration: 3s}
+  - id: after
+    needs: [boom]
+    action: exec
+    with: {argv: [touch, "${{ .params.dir }}/after"]}
+EOF
+	mkdir d
+	"$RB" run --state-dir "$ST" rb.yaml -p dir="$T/d" </dev/null >out 2>&1 &
+	pid=$!
+	for _ in $(seq 200); do journal 2>/dev/null | grep -q '"step_finished".*"step":"boom"' && break; sleep 0.02; done
+	kill -9 $pid; wait $pid 2>/dev/null
+	journal | grep -q '"rollback_started"' && fail "the rollback began before the kill"
+	"$RB" resume --state-dir "$ST" "$(run_id)" </dev/null >out 2>&1; expect_rc 1 $? "resume of a failing run"
+	[ ! -e d/after ] || fail "the resume ran a step after the failed one"
+	[ ! -e d/a ] || fail "the resume did not roll back"
+	ok "killed between a failure and its rollback: the resume rolls back (exit 1)"
+	;;
 kill-anywhere)
 	# kill -9 at random moments, resume each time (acting as the operator when asked
 	# about a step that was running: --done if its line is in the log, else --rerun);
