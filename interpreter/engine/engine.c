@@ -38,6 +38,7 @@
 #define WAIT_NEAR_MS 4000     /* closer than this to it: the next poll lands on it */
 #define WAIT_BACKOFF 1.5
 #define UNKNOWN_TEXT "(unknown)"
+#define RESUME_CHECK_MS 30000 /* resume: at most this for one check() */
 
 static volatile sig_atomic_t g_signals;   /* SIGINT adds 1, SIGTERM and SIGHUP add 2 */
 static volatile sig_atomic_t g_last_sig;  /* the last one received */
@@ -2620,6 +2621,7 @@ static int resume_check_once(struct engine *e, const char *qid, const struct act
 	j.mode = JOB_CHECK;
 	j.step = (char *)qid;
 	j.item = -1;
+	j.deadline = clock_now(e->clk) + RESUME_CHECK_MS;   /* a check that hangs is a failed check */
 	j.args = jvx_deep_copy(args);
 	j.conns = jvx_deep_copy(conns);
 	j.out = jv_null();
