@@ -22,7 +22,13 @@ cleanup() { sim_stop; rm -rf "$T"; }
 trap cleanup EXIT
 cd "$T" || exit 1
 
-fail() { echo "FAIL [$CASE]: $*" >&2; [ -f "$T/out" ] && { echo "--- last output:"; tail -20 "$T/out"; } >&2; exit 1; }
+fail() {
+	echo "FAIL [$CASE]: $*" >&2
+	[ -f "$T/out" ] && { echo "--- last output:"; tail -20 "$T/out"; } >&2
+	[ -s "$T/sim.err" ] && { echo "--- simulator:"; tail -30 "$T/sim.err"; } >&2
+	[ -n "$SIM_PID" ] && ! kill -0 "$SIM_PID" 2>/dev/null && { wait "$SIM_PID"; echo "--- the simulator died (exit $?)"; } >&2
+	exit 1
+}
 ok() { echo "ok [$CASE]: $*"; }
 
 sim_stop() {
