@@ -173,6 +173,11 @@ int cmd_show(int argc, char **argv)
 		return 2;
 	}
 	const char *sd = cli_state_dir(state_opt);
+	if (run_id_check(argv[optind]) < 0) {
+		cli_error("invalid RUN-ID '%s': a run id names a folder in '%s/runs' ('runbook history' lists them)",
+			  argv[optind], sd);
+		return 2;
+	}
 	jv ev = read_journal(sd, argv[optind]);
 	if (!jv_is_valid(ev)) {
 		cli_error("no run '%s' in '%s/runs'", argv[optind], sd);

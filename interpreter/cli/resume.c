@@ -7,20 +7,23 @@
 #include "display.h"
 #include "../core/bug.h"
 #include "../core/clock.h"
+#include "../core/dur.h"
 #include "../core/redact.h"
 #include "../modules/registry.h"
 #include "../engine/engine.h"
 
 static const char help[] =
 	"usage: runbook resume RUN-ID [-p K=V]... [--yes] [--approve STEP]... [--rerun STEP]...\n"
-	"                      [--done STEP]...\n"
+	"                      [--done STEP]... [--settle DURATION]\n"
 	"                      [--max-parallel N] [--no-rollback] [--state-dir DIR]\n"
 	"                      [--output text|json] [--record TAPE]\n\n"
 	"Continue an interrupted run (killed, crashed, or stopped with a second Ctrl-C) from\n"
 	"DIR/runs/RUN-ID/. Completed steps are not run again. A step that was running when\n"
-	"the run stopped runs again only if its action is idempotent or its effect can be\n"
-	"checked; otherwise you are asked on the terminal, and without one the resume refuses\n"
-	"unless --rerun STEP says to run it again or --done STEP says it took effect.\n\n"
+	"the run stopped runs again only if no call reached its action or the action is\n"
+	"idempotent. A call that may still be landing is never sent again: if its effect can\n"
+	"be checked it is checked until it appears (up to --settle); otherwise you are asked\n"
+	"on the terminal, and without one the resume refuses unless --rerun STEP says to run\n"
+	"it again or --done STEP says it took effect. Rollback steps follow the same rules.\n\n"
 	"  -p, --param K=V     give a param again; K@FILE: the value is FILE's content\n"
 	"                      (secret params are never stored: give them again)\n"
 	"  --yes               approve every confirmation\n"
@@ -28,6 +31,8 @@ static const char help[] =
 	"  --rerun STEP        run STEP again although it may have taken effect (repeatable)\n"
 	"  --done STEP         you checked that STEP took effect: it counts as succeeded\n"
 	"                      (without outputs) and does not run again (repeatable)\n"
+	"  --settle DURATION   how long to wait for the effect of a call that was in flight\n"
+	"                      to appear before asking (default 2m)\n"
 	"  --max-parallel N    run at most N actions at once (default: as the run did)\n"
 	"  --no-rollback       on failure, leave everything as it is\n"
 	"  --state-dir DIR     where runs are journaled (default $RUNBOOK_STATE_DIR or ./.runbook)\n"
@@ -45,6 +50,7 @@ int cmd_resume(int argc, char **argv)
 		{ "approve", required_argument, NULL, 'a' },
 		{ "rerun", required_argument, NULL, 'R' },
 		{ "done", required_argument, NULL, 'D' },
+		{ "settle", required_argument, NULL, 'S' },
 		{ "max-parallel", required_argument, NULL, 'm' },
 		{ "no-rollback", no_argument, NULL, 'n' },
 		{ "state-dir", required_argument, NULL, 'd' },
@@ -59,6 +65,7 @@ int cmd_resume(int argc, char **argv)
 	const char **rerun = xcalloc((size_t)argc + 1, sizeof(*rerun));
 	const char **done = xcalloc((size_t)argc + 1, sizeof(*done));
 	int napprove = 0, nrerun = 0, ndone = 0;
+	int64_t settle_ms = 0;
 	jv raw = jv_object();
 	struct diag_list dl = { 0 };
 	struct rb_clock *clock = NULL;
@@ -75,6 +82,12 @@ int cmd_resume(int argc, char **argv)
 		case 'a': approve[napprove++] = optarg; break;
 		case 'R': rerun[nrerun++] = optarg; break;
 		case 'D': done[ndone++] = optarg; break;
+		case 'S':
+			if (dur_parse(optarg, &settle_ms) < 0 || settle_ms <= 0) {
+				cli_error("--settle wants a duration such as 90s or 2m, not '%s'", optarg);
+				goto out;
+			}
+			break;
 		case 'm':
 			max_parallel = atoi(optarg);
 			if (max_parallel < 1) {
@@ -107,6 +120,11 @@ int cmd_resume(int argc, char **argv)
 		cli_error("unknown --output '%s' (text or json)", output);
 		goto out;
 	}
+	if (run_id_check(argv[optind]) < 0) {
+		cli_error("invalid RUN-ID '%s': a run id names a folder in '%s/runs' ('runbook history' lists them)",
+			  argv[optind], cli_state_dir(state_opt));
+		goto out;
+	}
 	if (registry_init() < 0) {
 		cli_error("cannot initialise the action modules");
 		goto out;
@@ -132,6 +150,8 @@ int cmd_resume(int argc, char **argv)
 		.tty_in = tty ? stdin : NULL,
 		.tty_out = tty ? stderr : NULL,
 		.search_path = cli_search_path(),
+		.settle_ms = settle_ms,
+		.diags = &dl,
 	};
 	o.sink = display_sink_new(stdout, mode, -1);
 	engine_install_signals();

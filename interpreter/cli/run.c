@@ -31,8 +31,10 @@ static const char help[] =
 	"in the environment gives it too; a terminal prompts (without echo) for a required one\n"
 	"still missing. With -p K=V every user of the machine sees it (ps): runbook warns.\n"
 	"\n"
-	"exit: 0 succeeded, 1 failed (rolled back), 2 invalid input, 3 rollback incomplete,\n"
-	"      4 declined or aborted (rolled back)\n";
+	"Ctrl-C once aborts and rolls back; Ctrl-C twice, SIGTERM or SIGHUP stop at once\n"
+	"(running programs are stopped) and leave the run for `runbook resume`.\n\n"
+	"exit: 0 succeeded, 1 failed (rolled back), 2 invalid input, 3 rollback incomplete\n"
+	"      or stopped at once (resumable), 4 declined or aborted (rolled back)\n";
 
 /* parse --max-parallel: a positive integer */
 static int parse_parallel(const char *s, int *out)
@@ -163,11 +165,14 @@ int cmd_run(int argc, char **argv)
 		.tty_in = tty ? stdin : NULL,
 		.tty_out = tty ? stderr : NULL,
 		.search_path = cli_search_path(),
+		.diags = &dl,
 	};
 	o.sink = display_sink_new(stdout, mode, -1);
 	engine_install_signals();
 	rc = engine_run(&ld.plan, &o, &run_id);
 	display_sink_free(&o.sink);
+	if (dl.n)
+		cli_print_diags(&dl);
 	if (run_id && mode != DISPLAY_JSON && rc != EXIT_OK && rc != EXIT_INVALID)
 		fprintf(stderr, "runbook: run %s: see 'runbook show %s'%s\n", run_id, run_id,
 			rc == EXIT_ROLLBACK_FAILED ? "; 'runbook resume' continues it" : "");

@@ -38,8 +38,10 @@
 #define WAIT_NEAR_MS 4000     /* closer than this to it: the next poll lands on it */
 #define WAIT_BACKOFF 1.5
 #define UNKNOWN_TEXT "(unknown)"
+#define RESUME_CHECK_MS 30000 /* resume: at most this for one check() */
 
-static volatile sig_atomic_t g_signals;   /* SIGINT adds 1, SIGTERM adds 2 */
+static volatile sig_atomic_t g_signals;   /* SIGINT adds 1, SIGTERM and SIGHUP add 2 */
+static volatile sig_atomic_t g_last_sig;  /* the last one received */
 
 struct node_st {
 	enum step_state st;
@@ -115,6 +117,8 @@ struct engine {
 	jv fail_reason;
 	int sig_seen;            /* g_signals already acted on */
 	int nsig;                /* signals received during this run */
+	int stop_sig;            /* the signal that stopped the run at once */
+	jv stopped_running;      /* qids running when it stopped (for the journal) */
 	enum phase phase;
 	struct rb_entry *rbq;
 	int nrbq, arbq, rbpos, rb_failed, rb_ran;
@@ -123,6 +127,8 @@ struct engine {
 	jv rb_done;              /* resume: "owner#item#index" -> true */
 	jv resume_items;         /* resume: qid -> {"N": {outputs, result}} finished items */
 	int run_timed_out;
+	char src_sha256[65];     /* of the top runbook file as loaded ("" unknown) */
+	int copy_masked;         /* runbook.yaml in the run folder has secrets masked */
 };
 
 struct rb_clock *engine_clock(struct engine *e) { return e->clk; }
@@ -1659,6 +1665,16 @@ static void fail_run(struct engine *e, int outcome, jv reason)
 	e->outcome = outcome;
 	jv_free(e->fail_reason);
 	e->fail_reason = reason;
+	/* journal only, synced: a resume of a run killed between this decision and its
+	 * rollback_started still rolls back (and with the same exit code) */
+	if (e->jopen) {
+		jv ev = ev_new(e, "run_failing", NULL);
+		ev = jv_object_set(ev, jv_string("outcome"), jv_number(outcome));
+		ev = jv_object_set(ev, jv_string("reason"), jv_copy(e->fail_reason));
+		if (e->nsig > 0)
+			ev = jv_object_set(ev, jv_string("operator"), jv_true());
+		journal_append(&e->jn, redact_jv(e->o->redact, ev), 1);
+	}
 }
 
 static void rollback_plan(struct engine *e)
@@ -1699,6 +1715,29 @@ static void rollback_start(struct engine *e)
 	emit(e, ev, 1);
 }
 
+/* the value of item `item` of node n for its rollback steps (jv_invalid() without
+ * for_each); after a resume it comes from the journal */
+static jv rb_item_value(struct engine *e, int n, int item)
+{
+	const struct plan_node *pn = &e->p->nodes[n];
+	struct node_st *s = &e->ns[n];
+	jv v = item >= 0 && jv_is_valid(s->items) ? jv_array_get(jv_copy(s->items), item) : jv_invalid();
+	if (item >= 0 && !jv_is_valid(v)) {
+		/* resume: the item finished before the crash; its value is in the journal */
+		char idx[32];
+		snprintf(idx, sizeof(idx), "%d", item);
+		jv done = jv_object_get(jv_copy(e->resume_items), jv_string(pn->qid));
+		jv rec = jv_get_kind(done) == JV_KIND_OBJECT ? jv_object_get(done, jv_string(idx)) : (jv_free(done), jv_invalid());
+		v = jv_is_valid(rec) ? jvx_get(rec, "value") : jv_invalid();
+		jv_free(rec);
+		if (!jv_is_valid(v)) {
+			jv_free(v);
+			v = jv_null();
+		}
+	}
+	return v;
+}
+
 static void rollback_next(struct engine *e)
 {
 	while (e->rbpos < e->nrbq && e->rbq[e->rbpos].done)
@@ -1708,21 +1747,7 @@ static void rollback_next(struct engine *e)
 	struct rb_entry *r = &e->rbq[e->rbpos++];
 	const struct plan_node *pn = &e->p->nodes[r->node];
 	const struct rb_step *st = &pn->step->rollback[r->index];
-	struct node_st *s = &e->ns[r->node];
-	jv item = r->item >= 0 && jv_is_valid(s->items) ? jv_array_get(jv_copy(s->items), r->item) : jv_invalid();
-	if (r->item >= 0 && !jv_is_valid(item)) {
-		/* resume: the item finished before the crash; its value is in the journal */
-		char idx[32];
-		snprintf(idx, sizeof(idx), "%d", r->item);
-		jv done = jv_object_get(jv_copy(e->resume_items), jv_string(pn->qid));
-		jv rec = jv_get_kind(done) == JV_KIND_OBJECT ? jv_object_get(done, jv_string(idx)) : (jv_free(done), jv_invalid());
-		item = jv_is_valid(rec) ? jvx_get(rec, "value") : jv_invalid();
-		jv_free(rec);
-		if (!jv_is_valid(item)) {
-			jv_free(item);
-			item = jv_null();
-		}
-	}
+	jv item = rb_item_value(e, r->node, r->item);
 	struct task *t = task_new(e, r->node, pn->scope, st, r->item, item);
 	char q[1400];
 	if (r->item >= 0)
@@ -1735,6 +1760,8 @@ static void rollback_next(struct engine *e)
 	e->rb_ran++;
 	jv ev = ev_new(e, "rollback_step", pn->qid);
 	ev = jv_object_set(ev, jv_string("rollback_step"), jv_string(q));
+	ev = jv_object_set(ev, jv_string("item"), jv_number(r->item));
+	ev = jv_object_set(ev, jv_string("index"), jv_number(r->index));
 	ev = jv_object_set(ev, jv_string("status"), jv_string("running"));
 	emit(e, ev, 1);
 	task_start(e, t);
@@ -1815,6 +1842,16 @@ static void handle_msg(struct engine *e, struct msg *m)
 		slot_freed(e);
 }
 
+static const char *sig_name(int sig)
+{
+	switch (sig) {
+	case SIGINT: return "SIGINT";
+	case SIGTERM: return "SIGTERM";
+	case SIGHUP: return "SIGHUP";
+	default: return "a signal";
+	}
+}
+
 static void handle_signals(struct engine *e)
 {
 	int g = (int)g_signals;
@@ -1824,14 +1861,21 @@ static void handle_signals(struct engine *e)
 	e->sig_seen = g;
 	if (e->nsig >= 2) {
 		if (!e->stop_now) {
+			/* a second Ctrl-C, SIGTERM or SIGHUP (a dropped ssh session): cancel
+			 * what runs (exec kills its children's process groups and reaps them),
+			 * wait for the workers, leave the run resumable */
 			e->stop_now = 1;
-			for (struct task *t = e->tasks; t; t = t->next)
+			e->stop_sig = (int)g_last_sig;
+			for (struct task *t = e->tasks; t; t = t->next) {
 				if (t->job)
 					t->job->cancel = 1;
+				e->stopped_running = jv_array_append(e->stopped_running, jv_string(t->qid));
+			}
 			jv ev = ev_new(e, "log", NULL);
 			ev = jv_object_set(ev, jv_string("level"), jv_string("warn"));
-			ev = jv_object_set(ev, jv_string("message"), jv_string("stopping now; the run can be resumed"));
-			emit(e, ev, 0);
+			ev = jv_object_set(ev, jv_string("message"), jv_string_fmt("%s: stopping now; the run can be resumed",
+				e->stop_sig == SIGINT ? "Ctrl-C again" : sig_name(e->stop_sig)));
+			emit(e, ev, 1);
 		}
 		return;
 	}
@@ -1972,6 +2016,7 @@ static struct engine *engine_new(const struct plan *p, const struct engine_opts 
 	e->clk = o->clock;
 	e->max_parallel = o->max_parallel > 0 ? o->max_parallel : DEFAULT_PARALLEL;
 	e->fail_reason = jv_null();
+	e->stopped_running = jv_array();
 	e->rb_done = jv_object();
 	e->resume_items = jv_object();
 	e->ns = xcalloc((size_t)(p->n ? p->n : 1), sizeof(*e->ns));
@@ -2053,6 +2098,7 @@ static void engine_free(struct engine *e)
 	free(e->done_order);
 	free(e->rbq);
 	jv_free(e->fail_reason);
+	jv_free(e->stopped_running);
 	jv_free(e->rb_done);
 	jv_free(e->resume_items);
 	if (e->jopen)
@@ -2114,12 +2160,15 @@ static int engine_exec(struct engine *e)
 	else if (e->phase == PH_END && e->aborting)
 		ev = jv_object_set(ev, jv_string("rollback"), jv_string(e->rb_failed ? "incomplete" : "complete"));
 	if (e->stop_now) {
-		/* the journal says run_interrupted (resume continues it); displays know the
-		 * end of a run as run_finished */
+		/* the journal says run_interrupted, by what and where (resume continues it);
+		 * displays know the end of a run as run_finished */
+		ev = jv_object_set(ev, jv_string("signal"), jv_string(sig_name(e->stop_sig)));
+		ev = jv_object_set(ev, jv_string("running"), jv_copy(e->stopped_running));
 		ev = redact_jv(e->o->redact, ev);
 		journal_append(&e->jn, jv_copy(ev), 1);
 		ev = jv_object_set(ev, jv_string("event"), jv_string("run_finished"));
-		ev = jv_object_set(ev, jv_string("error"), jv_string("stopped at once by the operator; 'runbook resume' continues the run"));
+		ev = jv_object_set(ev, jv_string("error"), jv_string_fmt("stopped at once by %s; 'runbook resume' continues the run",
+			e->stop_sig == SIGINT ? "the operator (Ctrl-C twice)" : sig_name(e->stop_sig)));
 		if (e->o->sink.event)
 			e->o->sink.event(e->o->sink.arg, ev);
 		else
@@ -2165,6 +2214,132 @@ static jv params_public(const struct runbook *rb, jv params)
 	return out;
 }
 
+/* ---- literal secrets of a runbook's connections (conninfo passwords, Redis
+ * passwords, tokens): tainted before anything is written, so the copies of the
+ * runbook kept in the run folder, the journal and the display mask them */
+
+static const char *const secret_keys[] = {
+	"password", "passwd", "auth", "token", "secret_access_key", "aws_secret_access_key",
+	"session_token", "aws_session_token", "client_key_data", "api_key", NULL,
+};
+
+static int is_secret_key(const char *key)
+{
+	for (int i = 0; key && secret_keys[i]; i++)
+		if (!strcasecmp(key, secret_keys[i]))
+			return 1;
+	return 0;
+}
+
+/* password=VALUE (libpq keyword form, quoted or not) and scheme://user:PASSWORD@ */
+static void taint_conn_text(struct redactor *r, const char *s)
+{
+	for (const char *p = s; (p = strstr(p, "password")); p += 8) {
+		const char *v = p + 8;
+		while (*v == ' ')
+			v++;
+		if (*v != '=')
+			continue;
+		v++;
+		while (*v == ' ')
+			v++;
+		struct buf b = BUF_INIT(4096);
+		if (*v == '\'') {
+			for (v++; *v && *v != '\''; v++) {
+				if (*v == '\\' && v[1])
+					v++;
+				if (buf_add(&b, v, 1) < 0)
+					break;
+			}
+		} else {
+			size_t n = strcspn(v, " \t\n&");
+			if (buf_add(&b, v, n) < 0)
+				b.len = 0;
+		}
+		if (b.len)
+			redact_add(r, buf_str(&b));
+		buf_release(&b);
+	}
+	const char *sch = strstr(s, "://");
+	if (sch) {
+		const char *u = sch + 3, *end = u + strcspn(u, "/?# \t");
+		const char *at = memchr(u, '@', (size_t)(end - u));
+		const char *colon = at ? memchr(u, ':', (size_t)(at - u)) : NULL;
+		if (colon && at - colon > 1) {
+			char *pw = xmalloc((size_t)(at - colon));
+			memcpy(pw, colon + 1, (size_t)(at - colon - 1));
+			pw[at - colon - 1] = '\0';
+			redact_add(r, pw);
+			free(pw);
+		}
+	}
+}
+
+static void taint_literal_jv(struct redactor *r, jv v, const char *key)
+{
+	switch (jv_get_kind(v)) {
+	case JV_KIND_STRING:
+		if (is_secret_key(key))
+			redact_add(r, jv_string_value(v));
+		else
+			taint_conn_text(r, jv_string_value(v));
+		break;
+	case JV_KIND_ARRAY:
+		jv_array_foreach(v, i, x) {
+			taint_literal_jv(r, x, key);
+			jv_free(x);
+			(void)i;
+		}
+		break;
+	case JV_KIND_OBJECT:
+		jv_object_foreach(v, k, x) {
+			taint_literal_jv(r, x, jv_string_value(k));
+			jv_free(k);
+			jv_free(x);
+		}
+		break;
+	default:
+		break;
+	}
+	jv_free(v);
+}
+
+static void taint_literal_tmpl(struct redactor *r, const struct tmpl *t, const char *key)
+{
+	if (!t)
+		return;
+	switch (t->kind) {
+	case TMPL_CONST:
+		taint_literal_jv(r, jv_copy(t->value), key);
+		break;
+	case TMPL_INTERP:
+		for (int i = 0; i < t->nparts; i++)
+			if (t->parts[i].text)
+				taint_conn_text(r, t->parts[i].text);
+		break;
+	case TMPL_LIST:
+	case TMPL_MAP:
+		for (int i = 0; i < t->n; i++)
+			taint_literal_tmpl(r, t->items[i], t->kind == TMPL_MAP ? t->keys[i] : key);
+		break;
+	default:
+		break;
+	}
+}
+
+/* a copy of a runbook file as it may be kept: secrets masked; *masked set if any was */
+static char *source_redacted(struct engine *e, const struct source *src, int *masked)
+{
+	char *plain = xmalloc(src->len + 1);
+	memcpy(plain, src->text, src->len);
+	plain[src->len] = '\0';
+	char *red = redact_str(e->o->redact, plain);
+	if (strlen(plain) != src->len || strcmp(red, plain))
+		*masked = 1;
+	free(plain);
+	return red;
+}
+
 static int run_dir_setup(struct engine *e, jv *err)
 {
 	char path[4096];
@@ -2204,20 +2379,29 @@ static int run_dir_setup(struct engine *e, jv *err)
 	e->run_dir = xstrdup(path);
 	write_jv(path, "plan.json", plan_to_json(e->p), e->o->redact);
 	write_jv(path, "params.json", params_public(e->p->rb, e->o->params), e->o->redact);
-	/* copies of every runbook file, so resume can reload exactly what ran */
+	/* copies of every runbook file, so resume can reload what ran; with the literal
+	 * secrets of connections masked (resume then needs the unchanged original, which
+	 * it recognises by the sha256 in run_started) */
 	const struct source_list *sl = &e->p->loader->sources;
+	for (int s = 0; s < e->p->nscopes; s++)
+		taint_literal_tmpl(e->o->redact, e->p->scopes[s].rb->connections, NULL);
 	snprintf(path, sizeof(path), "%s/sources", e->run_dir);
 	mkdir_p(path);
 	for (int i = 0; i < sl->n; i++) {
 		const struct source *src = sl->items[i];
 		const char *base = strrchr(src->path, '/');
+		int masked = 0;
 		base = base ? base + 1 : src->path;
+		char *text = source_redacted(e, src, &masked);
 		snprintf(path, sizeof(path), "%s/sources/%d-%s", e->run_dir, i, base);
-		write_file(path, src->text, src->len);
+		write_file(path, text, strlen(text));
 		if (e->p->rb->path && !strcmp(src->path, e->p->rb->path)) {
 			snprintf(path, sizeof(path), "%s/runbook.yaml", e->run_dir);
-			write_file(path, src->text, src->len);
+			write_file(path, text, strlen(text));
+			sha256_hex(src->text, src->len, e->src_sha256);
+			e->copy_masked = masked;
 		}
+		free(text);
 	}
 	if (journal_open(&e->jn, e->run_dir, e->o->record_path, e->o->redact) < 0) {
 		if (e->jn.fd >= 0 && e->o->record_path)
@@ -2234,6 +2418,12 @@ static int run_dir_setup(struct engine *e, jv *err)
 
 static void emit_setup_error(struct engine *e, jv msg)
 {
+	if (e->o->diags) {
+		/* for stderr: nothing ran, nothing goes to the event stream */
+		diag_error(e->o->diags, NULL, "%s", jv_string_value(msg));
+		jv_free(msg);
+		return;
+	}
 	jv ev = ev_new(e, "run_finished", NULL);
 	ev = jv_object_set(ev, jv_string("status"), jv_string("failed"));
 	ev = jv_object_set(ev, jv_string("exit_code"), jv_number(EXIT_INVALID));
@@ -2272,6 +2462,9 @@ int engine_run(const struct plan *p, const struct engine_opts *o, char **run_id)
 		appr = jv_array_append(appr, jv_string(o->approve[i]));
 	ev = jv_object_set(ev, jv_string("approve"), appr);
 	ev = jv_object_set(ev, jv_string("steps"), plan_steps_list(p));
+	if (e->src_sha256[0])
+		ev = jv_object_set(ev, jv_string("sha256"), jv_string(e->src_sha256));
+	ev = jv_object_set(ev, jv_string("copy_redacted"), jv_bool(e->copy_masked));
 	free(abs);
 	emit(e, ev, 1);
 	{
@@ -2303,7 +2496,8 @@ int engine_run(const struct plan *p, const struct engine_opts *o, char **run_id)
 
 static void on_signal(int sig)
 {
-	g_signals += sig == SIGTERM ? 2 : 1;
+	g_last_sig = sig;
+	g_signals += sig == SIGINT ? 1 : 2;
 }
 
 void engine_install_signals(void)
@@ -2315,22 +2509,285 @@ void engine_install_signals(void)
 	sa.sa_flags = 0;            /* no SA_RESTART: a prompt's read returns */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 }
 
 /* ---------------------------------------------------------------- resume */
 
-static int same_file_text(const char *path, const char *text, size_t len)
+/* ---- what the journal says about the calls of one step, item or rollback step:
+ * calls[QID] = {n: calls made (mode run), open: the last one has no result, last: mode
+ * of the last call, unsure: a call may have taken effect (no result, a success, or an
+ * error that does not show the service refused it)} */
+
+/* errors that say the request was refused before it changed anything */
+static const char *const refused_codes[] = {
+	"Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded", "SlowDown",
+	"TooManyRequestsException", "RequestThrottled", NULL,
+};
+/* errors that say nothing about whether it landed */
+static const char *const unknown_codes[] = {
+	"Cancelled", "RequestTimeout", "ConnectionError", "timeout", "Timeout", NULL,
+};
+
+static int code_in(const char *code, const char *const *list)
 {
-	size_t l2;
-	char *t2 = read_file_all(path, &l2);
-	int same = t2 && l2 == len && !memcmp(t2, text, len);
-	free(t2);
-	return same;
+	for (int i = 0; code && list[i]; i++)
+		if (!strcmp(code, list[i]))
+			return 1;
+	return 0;
+}
+
+/* borrows ev (a "result" event) */
+static int result_unsure(jv ev)
+{
+	if ((int)jvx_num(ev, "rc", -1) == 0)
+		return 1;                   /* it happened: the check must see it */
+	jv err = jvx_get(ev, "result");
+	int unsure = 1;
+	if (jv_get_kind(err) == JV_KIND_OBJECT) {
+		const char *code = jvx_str(err, "code");
+		unsure = jvx_bool(err, "transient", 0);
+		if (code_in(code, refused_codes))
+			unsure = 0;
+		if (code_in(code, unknown_codes))
+			unsure = 1;
+	}
+	jv_free(err);
+	return unsure;
+}
+
+/* note a "call" (result 0) or "result" (1) event; consumes calls, borrows ev */
+static jv calls_note(jv calls, jv ev, int result)
+{
+	const char *step = jvx_str(ev, "step"), *mode = jvx_str(ev, "mode");
+	int run = !mode || !strcmp(mode, "run");
+	if (!step)
+		return calls;
+	jv rec = jv_object_get(jv_copy(calls), jv_string(step));
+	if (jv_get_kind(rec) != JV_KIND_OBJECT) {
+		jv_free(rec);
+		rec = jv_object();
+	}
+	const char *last = jvx_str(rec, "last");
+	int last_run = last && !strcmp(last, "run"), open = jvx_bool(rec, "open", 0);
+	if (!result) {
+		if (run) {
+			rec = jv_object_set(rec, jv_string("n"), jv_number(jvx_num(rec, "n", 0) + 1));
+			rec = jv_object_set(rec, jv_string("open"), jv_true());
+		}
+		rec = jv_object_set(rec, jv_string("last"), jv_string(mode ? mode : "run"));
+	} else if (run && last_run && open) {
+		rec = jv_object_set(rec, jv_string("open"), jv_false());
+		if (result_unsure(ev))
+			rec = jv_object_set(rec, jv_string("unsure"), jv_true());
+	}
+	return jv_object_set(calls, jv_string(step), rec);
+}
+
+static void call_info(jv calls, const char *qid, int *n, int *unsure)
+{
+	jv rec = jv_object_get(jv_copy(calls), jv_string(qid));
+	*n = 0;
+	*unsure = 0;
+	if (jv_get_kind(rec) == JV_KIND_OBJECT) {
+		*n = (int)jvx_num(rec, "n", 0);
+		*unsure = jvx_bool(rec, "unsure", 0) || jvx_bool(rec, "open", 0);
+	}
+	jv_free(rec);
+}
+
+static int named_in(const char **list, const char *qid)
+{
+	for (int i = 0; list && list[i]; i++)
+		if (!strcmp(list[i], qid))
+			return 1;
+	return 0;
+}
+
+enum { RD_REFUSE = -1, RD_RUN = 0, RD_FOUND = 1, RD_DONE = 2 };
+
+/* the operator decides about a call that may have taken effect: RD_RUN, RD_DONE (by
+ * is who said so) or RD_REFUSE (dl says how to answer without a terminal) */
+static int resume_ask(struct engine *e, const char *qid, const char *why, int allow_done, char *by, size_t nby,
+		      struct diag_list *dl)
+{
+	if (e->o->tty_in && e->o->tty_out) {
+		char line[256], ts[40];
+		fprintf(e->o->tty_out, "step '%s' was running when the run stopped and %s.\n%s", qid, why,
+			allow_done ? "[r]un it again, it is [d]one already (do not run it), or [s]top? " :
+			"[r]un the unfinished items again, or [s]top? ");
+		fflush(e->o->tty_out);
+		int c = 's';
+		if (fgets(line, sizeof(line), e->o->tty_in))
+			c = line[0] == 'r' || line[0] == 'R' ? 'r' : (line[0] == 'd' || line[0] == 'D') && allow_done ? 'd' : 's';
+		jv ev = ev_new(e, "confirm", qid);
+		ev = jv_object_set(ev, jv_string("status"), jv_string(c == 's' ? "declined" : "approved"));
+		ev = jv_object_set(ev, jv_string("prompt"), jv_string(c == 'd' ? "counts as done after a crash" : "run again after a crash"));
+		ev = jv_object_set(ev, jv_string("by"), jv_string(user_name(by, nby)));
+		ev = jv_object_set(ev, jv_string("at"), jv_string(time_str(clock_now(e->clk), ts, sizeof(ts))));
+		emit(e, ev, 1);
+		if (c == 'r')
+			return RD_RUN;
+		if (c == 'd')
+			return RD_DONE;
+	}
+	diag_error(dl, NULL, "step '%s' was running when run '%s' stopped and %s: check by hand, then resume "
+		   "with --rerun %s (run it again)%s%s", qid, e->run_id, why, qid,
+		   allow_done ? " or --done " : "", allow_done ? qid : "");
+	if (allow_done)
+		diag_note(dl, NULL, "--done %s: it took effect; it counts as succeeded%s and is not run again", qid,
+			  strstr(qid, ".rollback.") ? "" : " without outputs");
+	return RD_REFUSE;
+}
+
+/* one check() call, journaled like every call (mode "check"); borrows args and conns */
+static int resume_check_once(struct engine *e, const char *qid, const struct action_desc *d, jv args, jv conns,
+			     jv *out)
+{
+	struct job j = {0};
+	j.e = e;
+	j.desc = d;
+	j.mode = JOB_CHECK;
+	j.step = (char *)qid;
+	j.item = -1;
+	j.deadline = clock_now(e->clk) + RESUME_CHECK_MS;   /* a check that hangs is a failed check */
+	j.args = jvx_deep_copy(args);
+	j.conns = jvx_deep_copy(conns);
+	j.out = jv_null();
+	invoke(e, &j);
+	jv_free(j.conns);
+	*out = j.out;
+	return j.rc;
+}
+
+/* a step, item or rollback step qid that was running when the process died: may it
+ * run again? Consumes args (evaluated `with:`); borrows item and calls. RD_FOUND puts
+ * the check's result in *out. Never re-sends a mutating call whose outcome is unknown:
+ * a checkable one is checked until its effect appears (settle time), else asked. */
+static int resume_decide(struct engine *e, const char *qid, const struct action_desc *d, jv args, int scope,
+			 jv item, jv calls, int allow_done, jv *out, char *by, size_t nby, struct diag_list *dl)
+{
+	char why[2048], d1[64];
+	int ncalls, unsure, ret;
+	jv conns = jv_invalid();
+	*out = jv_null();
+	snprintf(by, nby, "--done");
+	call_info(calls, qid, &ncalls, &unsure);
+	/* no call reached the action: nothing can have happened. An idempotent action
+	 * runs again, but not over a call that may still be landing when that can be
+	 * checked (a second request would be a repeat even if harmless) */
+	int idem = (d->flags & ACT_IDEMPOTENT) != 0, checkable = (d->flags & ACT_CHECKABLE) && d->check;
+	if (ncalls == 0 || !action_is_mutating(d, args) || (idem && !(unsure && checkable)) ||
+	    named_in(e->o->rerun, qid)) {
+		ret = RD_RUN;
+		goto out;
+	}
+	if (allow_done && named_in(e->o->assume_done, qid)) {
+		ret = RD_DONE;
+		goto out;
+	}
+	snprintf(why, sizeof(why), "action '%s' changes things, is not idempotent and its effect cannot be checked",
+		 d->name);
+	if (checkable) {
+		jv err = jv_invalid();
+		conns = eval_connections(e, scope, item, &err);
+		if (!jv_is_valid(conns)) {
+			char eb[1024];
+			snprintf(why, sizeof(why), "action '%s' could not be checked (%s)", d->name, err_text(err, eb, sizeof(eb)));
+			jv_free(err);
+			goto ask;
+		}
+		int64_t settle = e->o->settle_ms > 0 ? e->o->settle_ms : RESUME_SETTLE_MS;
+		int64_t start = clock_now(e->clk), iv = 500;
+		int sig0 = (int)g_signals;
+		for (int polls = 1;; polls++) {
+			jv res;
+			int rc = resume_check_once(e, qid, d, args, conns, &res);
+			if (rc == 1) {
+				*out = res;
+				ret = RD_FOUND;
+				goto out;
+			}
+			if (rc == 0 && !unsure) {
+				/* the call is known to have failed and its effect is not there */
+				jv_free(res);
+				ret = RD_RUN;
+				goto out;
+			}
+			int64_t now = clock_now(e->clk);
+			dur_format(settle, d1, sizeof(d1));
+			if (rc == 0)
+				snprintf(why, sizeof(why), "its call of '%s' may still have been landing, but its effect did "
+					 "not appear within %s (%d checks)", d->name, d1, polls);
+			else {
+				char eb[1024];
+				snprintf(why, sizeof(why), "action '%s' could not be checked (%s)", d->name, err_text(res, eb, sizeof(eb)));
+			}
+			jv_free(res);
+			if (rc < 0 || now - start >= settle)
+				goto ask;
+			if (polls == 1) {
+				jv ev = ev_new(e, "log", qid);
+				ev = jv_object_set(ev, jv_string("level"), jv_string("info"));
+				ev = jv_object_set(ev, jv_string("message"), jv_string_fmt(
+					"the call of '%s' was in flight when the run stopped: checking for its effect "
+					"for up to %s before anything is sent again", d->name, d1));
+				emit(e, ev, 0);
+			}
+			int64_t wake = now + iv < start + settle ? now + iv : start + settle;
+			while (clock_now(e->clk) < wake) {
+				if ((int)g_signals != sig0) {
+					diag_error(dl, NULL, "resume stopped by %s while checking step '%s'; nothing was sent "
+						   "again and the run can be resumed", sig_name((int)g_last_sig), qid);
+					ret = RD_REFUSE;
+					goto out;
+				}
+				int64_t left = wake - clock_now(e->clk);
+				clock_sleep(e->clk, left < 200 ? left : 200, NULL);
+			}
+			iv = iv * 2 > 10000 ? 10000 : iv * 2;
+		}
+	}
+ask:
+	ret = idem ? RD_RUN : resume_ask(e, qid, why, allow_done, by, nby, dl);
+out:
+	jv_free(args);
+	jv_free(conns);
+	return ret;
+}
+
+/* a for_each step that was running at the crash: 0 go on, -1 refuse */
+static int resume_items(struct engine *e, int n, const struct action_desc *d, jv calls, struct diag_list *dl)
+{
+	const struct plan_node *pn = &e->p->nodes[n];
+	size_t ql = strlen(pn->qid);
+	int called = 0;
+	char by[256], why[512];
+	jv done = jv_object_get(jv_copy(e->resume_items), jv_string(pn->qid));
+	jv_object_foreach(calls, k, v) {
+		const char *ks = jv_string_value(k);
+		if (!strncmp(ks, pn->qid, ql) && ks[ql] == '[' && !strstr(ks, ".rollback.") && jvx_num(v, "n", 0) > 0) {
+			char idx[32];
+			snprintf(idx, sizeof(idx), "%d", atoi(ks + ql + 1));
+			jv dd = jv_get_kind(done) == JV_KIND_OBJECT ? jv_object_get(jv_copy(done), jv_string(idx)) : jv_invalid();
+			if (!jv_is_valid(dd))
+				called = 1;
+			jv_free(dd);
+		}
+		jv_free(k);
+		jv_free(v);
+	}
+	jv_free(done);
+	if (!called || !(d->flags & ACT_MUTATING) || (d->flags & ACT_IDEMPOTENT) || named_in(e->o->rerun, pn->qid))
+		return 0;
+	snprintf(why, sizeof(why), "action '%s' changes things and is not idempotent (items of a for_each are not "
+		 "checked)", d->name);
+	return resume_ask(e, pn->qid, why, 0, by, sizeof(by), dl) == RD_RUN ? 0 : -1;
 }
 
 /* the operator checked: the step took effect. It counts as succeeded (no outputs, no
- * result) and its rollback steps count, like any completed step's. Returns 2. */
-static int resume_assume_done(struct engine *e, int n, const char *by)
+ * result) and its rollback steps count, like any completed step's. */
+static void resume_assume_done(struct engine *e, int n, const char *by)
 {
 	struct node_st *s = &e->ns[n];
 	const struct plan_node *pn = &e->p->nodes[n];
@@ -2358,145 +2815,169 @@ static int resume_assume_done(struct engine *e, int n, const char *by)
 	ev = jv_object_set(ev, jv_string("outputs"), jv_object());
 	ev = jv_object_set(ev, jv_string("result"), jv_null());
 	emit(e, ev, 1);
-	return 2;
 }
 
-/* a step that was running at the crash: may it run again? 1 yes, 0 refuse */
-static int resume_may_rerun(struct engine *e, int n, jv calls, struct diag_list *dl)
+/* the check found the step's effect: it succeeded with the check's result (consumed)
+ * and its outputs, is journaled as finished, and is rolled back like any other */
+static void resume_found(struct engine *e, int n, jv result)
+{
+	struct node_st *s = &e->ns[n];
+	const struct plan_node *pn = &e->p->nodes[n];
+	struct task tmp = {0};
+	jv err = jv_invalid();
+	tmp.step = pn->step;
+	tmp.scope = pn->scope;
+	tmp.item_v = jv_invalid();
+	jv outs = eval_outputs(e, &tmp, result, &err);
+	if (!jv_is_valid(outs)) {
+		jv_free(outs);
+		char eb[1024];
+		jv ev = ev_new(e, "log", pn->qid);
+		ev = jv_object_set(ev, jv_string("level"), jv_string("warn"));
+		ev = jv_object_set(ev, jv_string("message"), jv_string_fmt(
+			"step '%s' took effect (checked) but its outputs cannot be computed from the check's result: %s",
+			pn->qid, err_text(err, eb, sizeof(eb))));
+		emit(e, ev, 0);
+		jv_free(err);
+		outs = jv_object();
+	}
+	s->results = xcalloc(1, sizeof(jv));
+	s->outputs = xcalloc(1, sizeof(jv));
+	s->item_st = xcalloc(1, sizeof(*s->item_st));
+	s->results[0] = result;
+	s->outputs[0] = outs;
+	s->item_st[0] = ST_SUCCEEDED;
+	s->st = ST_SUCCEEDED;
+	s->preset = 1;
+	s->finished = clock_now(e->clk);
+	if (pn->step->nrollback > 0) {
+		ALLOC_GROW(e->done_order, e->ndone + 2, e->adone);
+		e->done_order[e->ndone++] = n;
+		e->done_order[e->ndone++] = -1;
+	}
+	jv ev = ev_new(e, "step_finished", pn->qid);
+	ev = jv_object_set(ev, jv_string("status"), jv_string("succeeded"));
+	ev = jv_object_set(ev, jv_string("kind"), jv_string(step_kind_name(pn->step->kind)));
+	ev = jv_object_set(ev, jv_string("duration_ms"), jv_number(0));
+	ev = jv_object_set(ev, jv_string("checked"), jv_true());
+	ev = jv_object_set(ev, jv_string("outputs"), jv_copy(outs));
+	ev = jv_object_set(ev, jv_string("result"), jv_copy(result));
+	emit(e, ev, 1);
+}
+
+/* evaluated `with:` of an action step for a resume decision (an empty map if it cannot
+ * be evaluated: the check then fails and the operator is asked) */
+static jv resume_args(struct engine *e, const struct action_desc *d, const struct tmpl *with, int scope, jv item)
+{
+	jv c = ctx_for(e, scope, item, jv_invalid());
+	jv args = with ? tmpl_eval(with, e->set, c) : jv_object();
+	jv err = jv_invalid();
+	jv_free(c);
+	if (jv_is_valid(args))
+		args = fill_args(d, args, &err);
+	jv_free(err);
+	if (!jv_is_valid(args)) {
+		jv_free(args);
+		return jv_object();
+	}
+	taint_args(e, d, args);
+	return args;
+}
+
+/* a step that was running when the process died: 0 go on (it runs again, or counts
+ * as done), -1 refuse (dl says why) */
+static int resume_running_step(struct engine *e, int n, jv calls, struct diag_list *dl)
 {
 	const struct plan_node *pn = &e->p->nodes[n];
 	const struct rb_step *st = pn->step;
+	char by[256];
 	if (st->kind != STEP_ACTION || e->o->dry_run)
-		return 1;                    /* waits poll, asserts and confirmations re-ask */
-	/* no call reached the action (for_each: no item was called and left unfinished):
-	 * nothing can have happened */
-	int called = 0;
-	if (st->for_each >= 0) {
-		size_t ql = strlen(pn->qid);
-		jv done = jv_object_get(jv_copy(e->resume_items), jv_string(pn->qid));
-		jv_object_foreach(calls, k, v) {
-			const char *ks = jv_string_value(k);
-			if (!strncmp(ks, pn->qid, ql) && ks[ql] == '[') {
-				char idx[32];
-				snprintf(idx, sizeof(idx), "%d", atoi(ks + ql + 1));
-				jv d = jv_get_kind(done) == JV_KIND_OBJECT ? jv_object_get(jv_copy(done), jv_string(idx)) : jv_invalid();
-				if (!jv_is_valid(d))
-					called = 1;
-				jv_free(d);
-			}
-			jv_free(k);
-			jv_free(v);
-		}
-		jv_free(done);
-	} else {
-		jv c = jv_object_get(jv_copy(calls), jv_string(pn->qid));
-		called = jv_is_valid(c) && jv_get_kind(c) == JV_KIND_TRUE;
-		jv_free(c);
-	}
-	if (!called)
-		return 1;
+		return 0;                    /* waits poll, asserts and confirmations re-ask */
 	const struct action_desc *d = pn->desc ? pn->desc : registry_find(st->action);
-	if (!d || !(d->flags & ACT_MUTATING) || (d->flags & ACT_IDEMPOTENT))
-		return 1;
-	for (int i = 0; e->o->rerun && e->o->rerun[i]; i++)
-		if (!strcmp(e->o->rerun[i], pn->qid))
-			return 1;
-	for (int i = 0; e->o->assume_done && e->o->assume_done[i]; i++)
-		if (!strcmp(e->o->assume_done[i], pn->qid) && st->for_each < 0)
-			return resume_assume_done(e, n, "--done");
-	if (e->o->tty_in && e->o->tty_out) {
-		char line[256], by[256], ts[40];
-		fprintf(e->o->tty_out, "step '%s' (%s) was running when the run stopped and may have taken effect.\n"
-			"%s", pn->qid, d->name, st->for_each < 0 ?
-			"[r]un it again, it is [d]one already (do not run it), or [s]top? " :
-			"[r]un the unfinished items again, or [s]top? ");
-		fflush(e->o->tty_out);
-		int c = 's';
-		if (fgets(line, sizeof(line), e->o->tty_in))
-			c = line[0] == 'r' || line[0] == 'R' ? 'r' : (line[0] == 'd' || line[0] == 'D') && st->for_each < 0 ? 'd' : 's';
-		jv ev = ev_new(e, "confirm", pn->qid);
-		ev = jv_object_set(ev, jv_string("status"), jv_string(c == 's' ? "declined" : "approved"));
-		ev = jv_object_set(ev, jv_string("prompt"), jv_string(c == 'd' ? "counts as done after a crash" : "run again after a crash"));
-		ev = jv_object_set(ev, jv_string("by"), jv_string(user_name(by, sizeof(by))));
-		ev = jv_object_set(ev, jv_string("at"), jv_string(time_str(clock_now(e->clk), ts, sizeof(ts))));
-		emit(e, ev, 1);
-		if (c == 'r')
-			return 1;
-		if (c == 'd')
-			return resume_assume_done(e, n, by);
+	if (!d)
+		return 0;
+	if (st->for_each >= 0)
+		return resume_items(e, n, d, calls, dl);
+	jv out;
+	jv args = resume_args(e, d, st->with, pn->scope, jv_invalid());
+	switch (resume_decide(e, pn->qid, d, args, pn->scope, jv_invalid(), calls, 1, &out, by, sizeof(by), dl)) {
+	case RD_FOUND:
+		resume_found(e, n, out);
+		return 0;
+	case RD_DONE:
+		jv_free(out);
+		resume_assume_done(e, n, by);
+		return 0;
+	case RD_RUN:
+		jv_free(out);
+		return 0;
+	default:
+		jv_free(out);
+		return -1;
 	}
-	diag_error(dl, NULL, "step '%s' was running when run '%s' stopped; action '%s' changes things, is not "
-		   "idempotent and its effect cannot be checked: check by hand, then resume with --rerun %s "
-		   "(run it again)%s%s", pn->qid, e->run_id, d->name, pn->qid,
-		   st->for_each < 0 ? " or --done " : "", st->for_each < 0 ? pn->qid : "");
-	if (st->for_each < 0)
-		diag_note(dl, NULL, "--done %s: it took effect; it counts as succeeded without outputs and is not run again", pn->qid);
-	return 0;
 }
 
-/* CHECKABLE action running at the crash: ask the action whether its effect happened.
- * 1 done (node finished), 0 run again, -1 cannot tell */
-static int resume_check(struct engine *e, int n)
+/* rollback steps whose call was made before the process died: the same rules as
+ * forward steps (checked, never blindly re-sent). 0 go on, -1 refuse */
+static int resume_rollback_calls(struct engine *e, jv calls, struct diag_list *dl)
 {
-	const struct plan_node *pn = &e->p->nodes[n];
-	const struct action_desc *d = pn->desc;
-	if (!d || !(d->flags & ACT_CHECKABLE) || !d->check || jv_is_valid(e->ns[n].items))
-		return -1;
-	if (pn->step->for_each >= 0)
-		return -1;
-	jv c = ctx_for(e, pn->scope, jv_invalid(), jv_invalid());
-	jv args = pn->step->with ? tmpl_eval(pn->step->with, e->set, c) : jv_object();
-	jv_free(c);
-	jv err = jv_invalid();
-	if (!jv_is_valid(args) || !jv_is_valid(args = fill_args(d, args, &err))) {
-		jv_free(args);
-		jv_free(err);
-		return -1;
-	}
-	jv conns = eval_connections(e, pn->scope, jv_invalid(), &err);
-	if (!jv_is_valid(conns)) {
-		jv_free(conns);
-		jv_free(err);
-		jv_free(args);
-		return -1;
-	}
-	struct job j = {0};
-	j.e = e;
-	j.desc = d;
-	j.mode = JOB_CHECK;
-	j.step = pn->qid;
-	j.item = -1;
-	j.args = args;
-	j.conns = conns;
-	j.out = jv_null();
-	invoke(e, &j);
-	int rc = j.rc;
-	jv_free(j.conns);
-	if (rc == 1) {
-		struct node_st *s = &e->ns[n];
-		struct task tmp = {0};
-		tmp.step = pn->step;
-		tmp.scope = pn->scope;
-		tmp.item_v = jv_invalid();
-		jv outs = eval_outputs(e, &tmp, j.out, &err);
-		if (!jv_is_valid(outs)) {
-			jv_free(outs);
-			jv_free(err);
-			jv_free(j.out);
-			return -1;
+	int rc = 0;
+	jv_object_foreach(calls, k, v) {
+		const char *q = jv_string_value(k);
+		const char *rbp = strstr(q, ".rollback.");
+		char owner[1024], key[1300], by[256];
+		int item = -1, index, n;
+		jv_free(v);
+		if (rc < 0 || !rbp || (size_t)(rbp - q) >= sizeof(owner)) {
+			jv_free(k);
+			continue;
 		}
-		s->results = xcalloc(1, sizeof(jv));
-		s->outputs = xcalloc(1, sizeof(jv));
-		s->item_st = xcalloc(1, sizeof(*s->item_st));
-		s->results[0] = j.out;
-		s->outputs[0] = outs;
-		s->item_st[0] = ST_SUCCEEDED;
-		s->st = ST_SUCCEEDED;
-		s->preset = 1;
-		return 1;
+		index = atoi(rbp + 10) - 1;
+		snprintf(owner, sizeof(owner), "%.*s", (int)(rbp - q), q);
+		char *br = strrchr(owner, '[');
+		if (br && owner[strlen(owner) - 1] == ']') {
+			item = atoi(br + 1);
+			*br = '\0';
+		}
+		n = plan_find(e->p, owner);
+		if (n < 0 || index < 0 || index >= e->p->nodes[n].step->nrollback) {
+			jv_free(k);
+			continue;
+		}
+		const struct plan_node *pn = &e->p->nodes[n];
+		const struct rb_step *st = &pn->step->rollback[index];
+		snprintf(key, sizeof(key), "%s#%d#%d", pn->qid, item, index);
+		jv dn = jv_object_get(jv_copy(e->rb_done), jv_string(key));
+		int already = jv_get_kind(dn) == JV_KIND_TRUE;
+		jv_free(dn);
+		const struct action_desc *d = st->kind == STEP_ACTION ? registry_find(st->action) : NULL;
+		if (already || !d) {
+			jv_free(k);
+			continue;
+		}
+		jv item_v = rb_item_value(e, n, item), out;
+		jv args = resume_args(e, d, st->with, pn->scope, item_v);
+		int r = resume_decide(e, q, d, args, pn->scope, item_v, calls, 1, &out, by, sizeof(by), dl);
+		jv_free(item_v);
+		if (r == RD_FOUND || r == RD_DONE) {
+			e->rb_done = jv_object_set(e->rb_done, jv_string(key), jv_true());
+			jv ev = ev_new(e, "rollback_step", pn->qid);
+			ev = jv_object_set(ev, jv_string("rollback_step"), jv_string(q));
+			ev = jv_object_set(ev, jv_string("item"), jv_number(item));
+			ev = jv_object_set(ev, jv_string("index"), jv_number(index));
+			ev = jv_object_set(ev, jv_string("status"), jv_string("succeeded"));
+			if (r == RD_FOUND)
+				ev = jv_object_set(ev, jv_string("checked"), jv_true());
+			else
+				ev = jv_object_set(ev, jv_string("assumed_done"), jv_object_set(jv_object(), jv_string("by"), jv_string(by)));
+			emit(e, ev, 1);
+		} else if (r == RD_REFUSE) {
+			rc = -1;
+		}
+		jv_free(out);
+		jv_free(k);
 	}
-	jv_free(j.out);
-	return rc == 0 ? 0 : -1;
+	return rc;
 }
 
 int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_list *dl)
@@ -2511,8 +2992,14 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 	jv journal = jv_invalid(), started = jv_invalid(), calls = jv_object(), params = jv_invalid();
 	jv running = jv_object();
 	char **approve = NULL;
+	int op_abort = 0, rb_seen = 0;   /* the abort was only the operator's Ctrl-C; rollback began */
 
 	loader_init(&ld, o->search_path);
+	if (run_id_check(run_id) < 0) {
+		diag_error(dl, NULL, "invalid RUN-ID '%s': a run id names a folder in '%s/runs' ('runbook history' "
+			   "lists them)", run_id, sd);
+		goto out;
+	}
 	snprintf(jpath, sizeof(jpath), "%s/runs/%s/journal.jsonl", sd, run_id);
 	journal = journal_read(jpath);
 	if (!jv_is_valid(journal)) {
@@ -2539,16 +3026,34 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 		goto out;
 	}
 	/* reload the runbook: the original when it is unchanged (its `uses:` resolve),
-	 * else the copy kept in the run directory */
+	 * else the copy kept in the run directory, unless that copy has secrets masked */
 	snprintf(path, sizeof(path), "%s/runs/%s/runbook.yaml", sd, run_id);
-	size_t clen;
-	char *copy = read_file_all(path, &clen);
-	const char *orig = jvx_str(started, "path");
-	const char *load_path = path;
-	if (copy && orig && *orig && same_file_text(orig, copy, clen))
-		load_path = orig;
-	free(copy);
-	rb = runbook_load(&ld, load_path, dl);
+	{
+		size_t clen, olen;
+		char *copy = read_file_all(path, &clen);
+		const char *orig = jvx_str(started, "path"), *sha = jvx_str(started, "sha256");
+		char *otext = orig && *orig ? read_file_all(orig, &olen) : NULL;
+		const char *load_path = path;
+		int same = 0;
+		if (otext && sha) {
+			char h[65];
+			sha256_hex(otext, olen, h);
+			same = !strcmp(h, sha);
+		} else if (otext && copy) {
+			same = olen == clen && !memcmp(otext, copy, clen);
+		}
+		free(otext);
+		free(copy);
+		if (same)
+			load_path = orig;
+		else if (jvx_bool(started, "copy_redacted", 0)) {
+			diag_error(dl, NULL, "runbook '%s' changed since run '%s' started, and the copy kept in the run "
+				   "folder has its secrets masked: put the original back (sha256 %s) to resume",
+				   orig ? orig : "?", run_id, sha ? sha : "?");
+			goto out;
+		}
+		rb = runbook_load(&ld, load_path, dl);
+	}
 	if (!rb || dl->nerrors)
 		goto out;
 	if (plan_build(&plan, rb, &ld, dl) < 0) {
@@ -2630,9 +3135,27 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 			jv_free(ev);
 			continue;
 		}
-		if (!strcmp(name, "call") && step && !strstr(step, ".rollback.")) {
-			/* keyed as journaled: "qid" or "qid[3]" */
-			calls = jv_object_set(calls, jv_string(step), jv_true());
+		if (!strcmp(name, "call") || !strcmp(name, "result")) {
+			/* keyed as journaled: "qid", "qid[3]", "qid.rollback.1" */
+			calls = calls_note(calls, ev, name[0] == 'r');
+		} else if (!strcmp(name, "run_interrupted")) {
+			/* Ctrl-C, then Ctrl-C again (or TERM, HUP) before the rollback began:
+			 * stopped, not failed; the resume goes on with the run */
+			if (e->aborting && op_abort && !rb_seen) {
+				e->aborting = 0;
+				e->outcome = 0;
+				jv_free(e->fail_reason);
+				e->fail_reason = jv_null();
+			}
+		} else if (!strcmp(name, "run_failing")) {
+			if (!e->aborting)
+				op_abort = jvx_bool(ev, "operator", 0);
+			e->aborting = 1;
+			e->outcome = (int)jvx_num(ev, "outcome", EXIT_FAILED);
+			jv_free(e->fail_reason);
+			e->fail_reason = jvx_get(ev, "reason");
+			if (!jv_is_valid(e->fail_reason))
+				e->fail_reason = jv_null();
 		} else if (!strcmp(name, "step_started") && n >= 0) {
 			running = jv_object_set(running, jv_string(step), jv_true());
 		} else if (!strcmp(name, "item_finished") && n >= 0) {
@@ -2661,6 +3184,16 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 			if (sts)
 				step_state_parse(sts, &st);
 			running = jv_object_delete(running, jv_string(step));
+			jv ferr = jvx_get(ev, "error");
+			int by_abort = st == ST_FAILED && jv_get_kind(ferr) == JV_KIND_OBJECT && jvx_str(ferr, "code") &&
+				       !strcmp(jvx_str(ferr, "code"), "aborted");
+			jv_free(ferr);
+			if (by_abort && op_abort && !rb_seen) {
+				/* stopped by the operator's abort, not failed: if the run goes on
+				 * it runs again (a retry or poll it was waiting for) */
+				jv_free(ev);
+				continue;
+			}
 			s->st = st;
 			s->preset = 1;
 			if (!s->results) {
@@ -2692,9 +3225,21 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 			}
 			if (st == ST_FAILED && !e->p->nodes[n].step->critical)
 				e->failed_noncritical++;
+			if (st == ST_FAILED && e->p->nodes[n].step->critical && !by_abort)
+				op_abort = 0;
+			if (st == ST_FAILED && e->p->nodes[n].step->critical && !e->aborting) {
+				/* killed before its run_failing reached the disk: the run fails */
+				e->aborting = 1;
+				e->outcome = EXIT_FAILED;
+				jv_free(e->fail_reason);
+				e->fail_reason = jv_string_fmt("step '%s' failed", step);
+			}
 		} else if (!strcmp(name, "rollback_started")) {
+			int had = e->aborting;
+			rb_seen = 1;
 			e->aborting = 1;
-			e->outcome = EXIT_FAILED;
+			if (!had)
+				e->outcome = EXIT_FAILED;
 			jv_free(e->fail_reason);
 			e->fail_reason = jvx_get(ev, "reason");
 			if (!jv_is_valid(e->fail_reason))
@@ -2722,21 +3267,15 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 	for (int n = 0; n < plan.n; n++)
 		if (e->ns[n].preset)
 			ctx_update(e, n);
-	/* steps running at the crash */
+	/* steps running at the crash (also when the run was failing: one that took
+	 * effect must be rolled back) */
 	jv_object_foreach(running, k, v) {
 		int n = plan_find(&plan, jv_string_value(k));
 		jv_free(v);
-		if (n >= 0 && !e->ns[n].preset && !e->aborting) {
-			int ck = resume_check(e, n);
-			if (ck == 1) {
-				jv_free(k);
-				continue;
-			}
-			if (ck != 0 && !resume_may_rerun(e, n, calls, dl)) {
-				jv_free(k);
-				rc = EXIT_INVALID;
-				goto out;
-			}
+		if (n >= 0 && !e->ns[n].preset && resume_running_step(e, n, calls, dl) < 0) {
+			jv_free(k);
+			rc = EXIT_INVALID;
+			goto out;
 		}
 		jv_free(k);
 	}
@@ -2747,6 +3286,11 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 		ctx_update(e, n);
 		for (int i = 0; i < plan.nodes[n].nrdeps; i++)
 			e->ns[plan.nodes[n].rdeps[i]].deps_left--;
+	}
+	/* rollback steps that were running at the crash */
+	if (e->aborting && resume_rollback_calls(e, calls, dl) < 0) {
+		rc = EXIT_INVALID;
+		goto out;
 	}
 	{
 		jv ev = ev_new(e, "run_resumed", NULL);

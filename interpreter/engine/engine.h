@@ -16,18 +16,33 @@
  * (not passed to the sink); a mutating call is fsync'd BEFORE it is made (write-ahead).
  * Journal-only events: item_finished (for_each items, for resume), run_resumed (the sink
  * gets a run_started with "resumed": true), run_interrupted (the sink gets run_finished
- * with status "interrupted").
+ * with status "interrupted"), run_failing {outcome, reason, operator?} (synced when the
+ * run decides to fail or abort, so a resume of a run killed before its rollback began
+ * still rolls back).
  *
- * Run directory DIR/runs/ID/: journal.jsonl, plan.json, params.json (secret params
- * removed), runbook.yaml (copy of the top file) and sources/N-NAME (every file loaded).
+ * Run directory DIR/runs/ID/ (0700, files 0600): journal.jsonl, plan.json, params.json
+ * (secret params removed), runbook.yaml (copy of the top file) and sources/N-NAME (every
+ * file loaded), both with the literal secrets of connections masked; run_started
+ * records the top file's sha256 and whether its copy was masked.
  *
- * Resume: finished steps (and finished for_each items) are not run again; a step that
- * was running when the process died runs again when no call reached its action, when
- * the action is not mutating, ACT_IDEMPOTENT, or ACT_CHECKABLE and check() says it did
- * not happen (check() saying it did counts as success); otherwise the operator is asked
- * on tty_in/tty_out (run again / done already / stop), and without a terminal
+ * Resume: finished steps (and finished for_each items) are not run again. A step (or a
+ * rollback step) that was running when the process died runs again only when no call
+ * reached its action (no "call" in the journal) or the action is not mutating or is
+ * ACT_IDEMPOTENT. An ACT_CHECKABLE action whose call may still be landing (no result
+ * journaled, a success, or an error that does not prove the service refused it) is
+ * checked until its effect appears, for at most o->settle_ms of the run's clock; a
+ * call that is known to have failed is checked once. check() saying it happened counts
+ * as success: the step's result and outputs come from the check and it is rolled back
+ * like any completed step. Otherwise (not checkable, or never appeared) the operator is
+ * asked on tty_in/tty_out (run again / done already / stop), and without a terminal
  * engine_resume refuses (EXIT_INVALID and a diagnostic naming --rerun STEP and --done
- * STEP) unless o->rerun or o->assume_done names the step. A run stopped during its rollback resumes the rollback.
+ * STEP) unless o->rerun or o->assume_done names the step. A run stopped during its
+ * rollback resumes the rollback under the same rules.
+ *
+ * Signals: SIGINT once = graceful abort (rollback, exit 4); SIGINT twice, SIGTERM or
+ * SIGHUP = stop at once: running actions are cancelled (exec children's process groups
+ * signalled and reaped), the journal gets run_interrupted with the signal and the
+ * steps that were running, exit 3 (rollback not done), and the run stays resumable.
  */
 #ifndef RB_ENGINE_H
 #define RB_ENGINE_H
@@ -100,7 +115,16 @@ struct engine_opts {
 	const char **assume_done;  /* resume: step ids the operator checked took effect: they
 	                            * count as succeeded (no outputs) and do not run again */
 	struct engine_replay replay;
+	int64_t settle_ms;         /* resume: how long a call that was in flight may take to show
+	                            * its effect (0 = RESUME_SETTLE_MS) */
+	struct diag_list *diags;   /* set-up errors (run folder, journal) go here, for stderr,
+	                            * instead of a run_finished event; NULL = the event */
 };
+
+#define RESUME_SETTLE_MS (2 * 60 * 1000)
+
+/* 0 if id can name a run folder: [A-Za-z0-9][A-Za-z0-9._-]*, no "..", < 128 bytes */
+int run_id_check(const char *id);
 
 /* run a plan; returns an enum run_exit. *run_id (malloc'd) names the run directory. */
 int engine_run(const struct plan *p, const struct engine_opts *o, char **run_id);
@@ -108,6 +132,6 @@ int engine_run(const struct plan *p, const struct engine_opts *o, char **run_id)
  * o->params here is the RAW object of -p values given again (secret params are not kept
  * in the run directory and must be given again); merged over the recorded params. */
 int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_list *dl);
-/* SIGINT handling: the cli installs this; once = graceful abort, twice = stop now */
+/* SIGINT, SIGTERM, SIGHUP handling: the cli installs this (see Signals above) */
 void engine_install_signals(void);
 #endif

@@ -72,6 +72,7 @@ void journal_close(struct journal *j);
 void journal_append(struct journal *j, jv ev, int sync);
 void journal_tape(struct journal *j, jv rec);           /* consumes rec */
 char *run_id_new(int64_t now_ms);
+void sha256_hex(const char *data, size_t len, char out[65]);
 int mkdir_p(const char *path);
 int write_file(const char *path, const char *data, size_t len);
 char *read_file_all(const char *path, size_t *len);

@@ -110,6 +110,7 @@ void invoke(struct engine *e, struct job *j)
 	ev = jv_object_set(ev, jv_string("time"), jv_string(clock_format(j->started + j->duration, ts, sizeof(ts))));
 	ev = jv_object_set(ev, jv_string("step"), jv_string(j->step));
 	ev = jv_object_set(ev, jv_string("action"), jv_string(j->desc->name));
+	ev = jv_object_set(ev, jv_string("mode"), jv_string(mode_names[j->mode]));
 	ev = jv_object_set(ev, jv_string("rc"), jv_number(rc));
 	ev = jv_object_set(ev, jv_string("duration_ms"), jv_number((double)j->duration));
 	ev = jv_object_set(ev, jv_string("result"), jv_copy(out));

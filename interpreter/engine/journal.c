@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <openssl/sha.h>
 #include "../core/bug.h"
 #include "../core/buf.h"
 #include "../core/jvx.h"
@@ -115,6 +116,30 @@ char *read_file_all(const char *path, size_t *len)
 	if (len)
 		*len = b.len;
 	return buf_detach(&b);
+}
+
+int run_id_check(const char *id)
+{
+	size_t n = id ? strlen(id) : 0;
+	if (n == 0 || n >= 128 || !((id[0] >= 'a' && id[0] <= 'z') || (id[0] >= 'A' && id[0] <= 'Z') ||
+				      (id[0] >= '0' && id[0] <= '9')))
+		return -1;
+	if (strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n ||
+	    strstr(id, ".."))
+		return -1;
+	return 0;
+}
+
+void sha256_hex(const char *data, size_t len, char out[65])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	SHA256((const unsigned char *)data, len, md);
+	for (int i = 0; i < SHA256_DIGEST_LENGTH; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[64] = '\0';
 }
 
 char *run_id_new(int64_t now_ms)

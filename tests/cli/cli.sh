@@ -240,7 +240,7 @@ run-plain|run-json)
 			fail "an event lacks time or run"
 		# the journal holds the same events (plus action calls, results and debug logs)
 		j=$(ls "$tmp"/state/runs/*/journal.jsonl)
-		jq -r 'select(.event | IN("call", "result", "log") | not) |
+		jq -r 'select(.event | IN("call", "result", "log", "run_failing") | not) |
 		       [.event, (.step // "-"), (.status // "-")] | join(" ")' "$j" > jseq
 		grep -v '^log ' seq > seq.nolog
 		diff -u seq.nolog jseq || fail "--output json and the journal differ"

@@ -768,12 +768,164 @@ EOF
 	wait $pid; rc=$?
 	expect_rc 3 $rc "two Ctrl-C during the rollback"
 	[ -e d/a ] && [ -e d/b ] || fail "rollback not stopped at once: $(ls d)"
-	"$RB" resume --state-dir "$ST" "$(run_id)" </dev/null >out 2>&1; expect_rc 1 $? "resume finishes the rollback"
+	# the rollback step was in flight (its call journaled) and exec cannot be checked:
+	# the same rule as forward steps, the operator says whether to run it again
+	"$RB" resume --state-dir "$ST" "$(run_id)" </dev/null >out 2>&1; expect_rc 2 $? "resume with a rollback call in flight"
+	grep -q -- "--rerun b.rollback.1" out || fail "no --rerun for the rollback step: $(cat out)"
+	[ "$(grep -c '^undo-b-start' d/log)" = 1 ] || fail "the refusing resume ran the rollback step again"
+	"$RB" resume --state-dir "$ST" "$(run_id)" --rerun b.rollback.1 </dev/null >out 2>&1; expect_rc 1 $? "resume finishes the rollback"
 	[ ! -e d/a ] && [ ! -e d/b ] || fail "after resume: $(ls d)"
 	[ "$(grep -c '^undo-a' d/log)" = 1 ] || fail "undo-a ran $(grep -c '^undo-a' d/log) times"
 	ok "rollback stopped at once, resumed to completion (exit 1)"
 	;;
 
+signals)
+	# SIGHUP (a dropped ssh session) and SIGTERM stop at once like a second Ctrl-C: the
+	# exec child (its own process group) is stopped and reaped, the journal says where
+	# the run stopped and by what, exit 3, and the run resumes
+	cat >rb.yaml <<'EOF'
+runbook: signals
+params: {dir: {type: string}}
+steps:
+  - id: one
+    action: exec
+    with: {argv: [touch, "${{ .params.dir }}/one"]}
+  - id: slow
+    action: exec
+    with: {argv: [sh, -c, 'touch "$1/slow.started"; sleep 2; touch "$1/late"', sh, "${{ .params.dir }}"]}
+  - id: two
+    action: exec
+    with: {argv: [touch, "${{ .params.dir }}/two"]}
+EOF
+	for sig in HUP TERM; do
+		rm -rf "$ST" d; mkdir d
+		"$RB" run --state-dir "$ST" rb.yaml -p dir="$T/d" </dev/null >out 2>&1 &
+		pid=$!
+		for _ in $(seq 200); do [ -e d/slow.started ] && break; sleep 0.02; done
+		[ -e d/slow.started ] || fail "$sig: slow never started"
+		kill -$sig $pid
+		wait $pid; rc=$?
+		expect_rc 3 $rc "SIG$sig"
+		sleep 2.5
+		[ ! -e d/late ] || fail "SIG$sig: the exec child went on after runbook stopped"
+		journal | jq -e -s --arg s "SIG$sig" 'any(.[]; .event == "run_interrupted" and .signal == $s and
+			.running == ["slow"] and .exit_code == 3)' >/dev/null ||
+			fail "SIG$sig: no run_interrupted naming the signal and the running step: $(journal | grep interrupted)"
+		# slow's call was made and exec cannot be checked: the operator decides
+		"$RB" resume --state-dir "$ST" "$(run_id)" </dev/null >out 2>&1; expect_rc 2 $? "resume after SIG$sig"
+		"$RB" resume --state-dir "$ST" "$(run_id)" --rerun slow </dev/null >out 2>&1; expect_rc 0 $? "resume --rerun slow"
+		[ -e d/late ] && [ -e d/two ] || fail "SIG$sig: resume did not finish: $(ls d)"
+	done
+	ok "SIGHUP and SIGTERM: child stopped, journal says where, exit 3, resumable"
+	;;
+run-ids)
+	# RUN-IDs name folders in DIR/runs and nothing else
+	mkdir -p outside "$ST/runs"
+	printf '%s\n' '{"event":"run_started","time":"2026-01-01T00:00:00Z","run":"x","runbook":"leak","steps":[]}' \
+		'{"event":"run_finished","time":"2026-01-01T00:00:01Z","run":"x","status":"succeeded","exit_code":0}' \
+		>outside/journal.jsonl
+	for id in ../../outside ../outside /etc .. . a/b "" -x .hidden; do
+		"$RB" show --state-dir "$ST" -- "$id" </dev/null >out 2>err; rc=$?
+		expect_rc 2 $rc "show '$id'"
+		grep -q "invalid RUN-ID" err || fail "show '$id': $(cat err)"
+		grep -q leak out && fail "show '$id' read a journal outside the state folder"
+		"$RB" resume --state-dir "$ST" -- "$id" </dev/null >out 2>err; rc=$?
+		expect_rc 2 $rc "resume '$id'"
+		grep -q "invalid RUN-ID" err || fail "resume '$id': $(cat err)"
+	done
+	ok "resume and show reject ids outside the state folder (exit 2)"
+	;;
+setup-errors)
+	# a run that cannot start says why on stderr, not as an event on stdout
+	printf 'runbook: x\nsteps:\n  - id: a\n    action: log\n    with: {message: hi}\n' >rb.yaml
+	for o in text json; do
+		"$RB" run rb.yaml --state-dir /proc/nope --output $o </dev/null >out 2>err; rc=$?
+		expect_rc 2 $rc "--output $o"
+		grep -q "cannot create '/proc/nope/runs'" err || fail "--output $o: no message on stderr: $(cat err)"
+		grep -q "cannot create" out && fail "--output $o: the error went to stdout: $(cat out)"
+	done
+	ok "set-up errors on stderr, exit 2"
+	;;
+redacted-copy)
+	# the run folder keeps the runbook with literal connection secrets masked, 0700/0600;
+	# resume reloads the original when its sha256 matches and refuses a masked copy
+	cat >rb.yaml <<'EOF'
+runbook: redacted
+params: {dir: {type: string}}
+connections:
+  pg: {main: {conninfo: "host=db.internal dbname=app user=app password=Hunter2-conn-Secret"}}
+  redis: {cache: {host: cache.internal, password: "R3dis-Literal-Pass"}}
+steps:
+  - id: one
+    action: exec
+    with: {argv: [touch, "${{ .params.dir }}/one"]}
+  - id: pause
+    action: sleep
+    with: {duration: 3s}
+  - id: two
+    action: exec
+    with: {argv: [touch, "${{ .params.dir }}/two"]}
+EOF
+	mkdir d
+	start_kill() {
+		"$RB" run --state-dir "$ST" rb.yaml -p dir="$T/d" </dev/null >out 2>&1 &
+		pid=$!
+		for _ in $(seq 200); do journal 2>/dev/null | grep -q '"step_started".*"step":"pause"' && break; sleep 0.02; done
+		kill -9 $pid; wait $pid 2>/dev/null
+	}
+	start_kill
+	grep -rl -e Hunter2-conn-Secret -e R3dis-Literal-Pass "$ST" && fail "a literal secret is in the run folder"
+	grep -q 'password=\*\*\*' "$ST/runs/$(run_id)/runbook.yaml" || fail "runbook.yaml not kept: $(ls "$ST/runs/$(run_id)")"
+	[ "$(stat -c %a "$ST/runs/$(run_id)")" = 700 ] || fail "run folder mode $(stat -c %a "$ST/runs/$(run_id)")"
+	bad=$(find "$ST/runs/$(run_id)" -type f ! -perm 600; find "$ST/runs/$(run_id)" -type d ! -perm 700)
+	[ -z "$bad" ] || fail "not 0600/0700: $bad"
+	"$RB" resume --state-dir "$ST" "$(run_id)" </dev/null >out 2>&1; expect_rc 0 $? "resume with the original unchanged"
+	[ -e d/two ] || fail "resume did not finish"
+	rm -rf "$ST" d; mkdir d
+	start_kill
+	echo "# edited" >>rb.yaml
+	"$RB" resume --state-dir "$ST" "$(run_id)" </dev/null >out 2>&1; expect_rc 2 $? "resume with the original changed"
+	grep -q "secrets masked" out || fail "no clear message: $(cat out)"
+	[ ! -e d/two ] || fail "a refused resume ran"
+	ok "copies masked, 0700/0600; resume uses the original by sha256, refuses a masked copy"
+	;;
+resume-failing)
+	# killed after a step failed but before the rollback began (a parallel branch was
+	# still running): the resume rolls back; it does not go on with the failed run
+	cat >rb.yaml <<'EOF'
+runbook: resume-failing
+params: {dir: {type: string}}
+steps:
+  - id: a
+    action: exec
+    with: {argv: [touch, "${{ .params.dir }}/a"]}
+    rollback:
+      - action: exec
+        with: {argv: [rm, "${{ .params.dir }}/a"]}
+  - id: boom
+    needs: [a]
+    action: exec
+    with: {argv: ["false"]}
+  - id: slow
+    needs: [a]
+    action: sleep
+    with: {duration: 3s}
+  - id: after
+    needs: [boom]
+    action: exec
+    with: {argv: [touch, "${{ .params.dir }}/after"]}
+EOF
+	mkdir d
+	"$RB" run --state-dir "$ST" rb.yaml -p dir="$T/d" </dev/null >out 2>&1 &
+	pid=$!
+	for _ in $(seq 200); do journal 2>/dev/null | grep -q '"step_finished".*"step":"boom"' && break; sleep 0.02; done
+	kill -9 $pid; wait $pid 2>/dev/null
+	journal | grep -q '"rollback_started"' && fail "the rollback began before the kill"
+	"$RB" resume --state-dir "$ST" "$(run_id)" </dev/null >out 2>&1; expect_rc 1 $? "resume of a failing run"
+	[ ! -e d/after ] || fail "the resume ran a step after the failed one"
+	[ ! -e d/a ] || fail "the resume did not roll back"
+	ok "killed between a failure and its rollback: the resume rolls back (exit 1)"
+	;;
 kill-anywhere)
 	# kill -9 at random moments, resume each time (acting as the operator when asked
 	# about a step that was running: --done if its line is in the log, else --rerun);

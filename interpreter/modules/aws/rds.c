@@ -294,7 +294,8 @@ out:
 	return r;
 }
 
-static int run_modify_instance(struct action_call *call, jv args, jv *out)
+/* the ModifyDBInstance parameters of a call; borrows args */
+static jv modify_params(jv args)
 {
 	jv p = jv_object();
 	aws_param(&p, args, "instance", "DBInstanceIdentifier");
@@ -309,35 +310,171 @@ static int run_modify_instance(struct action_call *call, jv args, jv *out)
 		p = jv_object_merge(p, extra);
 	else
 		jv_free(extra);
+	return p;
+}
+
+static int run_modify_instance(struct action_call *call, jv args, jv *out)
+{
+	jv p = modify_params(args);
 	int r = aws_simple_query(call, aws_arg_region(args), &aws_svc_rds, "ModifyDBInstance", p, "DBInstance", out);
 	jv_free(args);
 	return r;
 }
 
+/* How a ModifyDBInstance parameter shows on the DBInstance (or in its
+ * PendingModifiedValues) for the check. A parameter not listed here is read from the
+ * field of the same name; how-to parameters are not compared. */
+static const struct modify_field {
+	const char *param;
+	const char *field;       /* NULL: not observable (only its presence in pending) */
+	const char *sub;         /* field is a list of (or one) object(s): this key of each */
+} modify_fields[] = {
+	{ "VpcSecurityGroupIds", "VpcSecurityGroups", "VpcSecurityGroupId" },
+	{ "DBParameterGroupName", "DBParameterGroups", "DBParameterGroupName" },
+	{ "DBSubnetGroupName", "DBSubnetGroup", "DBSubnetGroupName" },
+	{ "OptionGroupName", "OptionGroupMemberships", "OptionGroupName" },
+	{ "Port", "Endpoint", "Port" },
+	{ "EnablePerformanceInsights", "PerformanceInsightsEnabled", NULL },
+	{ "EnableIAMDatabaseAuthentication", "IAMDatabaseAuthenticationEnabled", NULL },
+	{ "MasterUserPassword", NULL, NULL },
+	{ NULL, NULL, NULL },
+};
+static const char *const modify_how[] = {
+	"DBInstanceIdentifier", "NewDBInstanceIdentifier", "ApplyImmediately", "AllowMajorVersionUpgrade",
+	"Tags", NULL,
+};
+
+/* a scalar as text for comparing ("7" and 7, "true" and true); borrows v */
+static void modify_text(jv v, char *buf, size_t n)
+{
+	switch (jv_get_kind(v)) {
+	case JV_KIND_STRING: snprintf(buf, n, "%s", jv_string_value(v)); break;
+	case JV_KIND_NUMBER: snprintf(buf, n, "%.17g", jv_number_value(v)); break;
+	case JV_KIND_TRUE: snprintf(buf, n, "true"); break;
+	case JV_KIND_FALSE: snprintf(buf, n, "false"); break;
+	default: snprintf(buf, n, "\x01"); break;
+	}
+}
+
+/* the sorted texts of a value: a scalar, a list, or objects' `sub` keys; borrows v */
+static jv modify_texts(jv v, const char *sub)
+{
+	jv out = jv_array();
+	char t[1024];
+	if (jv_get_kind(v) == JV_KIND_ARRAY) {
+		jv_array_foreach(v, i, x) {
+			jv y = sub && jv_get_kind(x) == JV_KIND_OBJECT ? jvx_get(x, sub) : jv_copy(x);
+			modify_text(y, t, sizeof(t));
+			out = jv_array_append(out, jv_string(t));
+			jv_free(y);
+			jv_free(x);
+			(void)i;
+		}
+	} else {
+		jv y = sub && jv_get_kind(v) == JV_KIND_OBJECT ? jvx_get(v, sub) : jv_copy(v);
+		modify_text(y, t, sizeof(t));
+		out = jv_array_append(out, jv_string(t));
+		jv_free(y);
+	}
+	return jv_sort(out, jv_copy(out));
+}
+
+static int modify_same(jv want, jv have, const char *sub)
+{
+	if (!jv_is_valid(have) || jv_get_kind(have) == JV_KIND_NULL)
+		return -1;
+	jv a = modify_texts(want, NULL), b = modify_texts(have, sub);
+	char *x = jvx_dump(jv_copy(a)), *y = jvx_dump(jv_copy(b));
+	int same = !strcasecmp(x, y);
+	free(x);
+	free(y);
+	jv_free(a);
+	jv_free(b);
+	return same;
+}
+
+/* 1 every requested field has its new value (now or pending), 0 one has not, -1 one
+ * cannot be seen; borrows p and inst */
+static int modify_landed(jv p, jv inst, char *why, size_t nwhy)
+{
+	jv pend = jvx_get(inst, "PendingModifiedValues");
+	int r = 1;
+	jv_object_foreach(p, k, want) {
+		const char *key = jv_string_value(k);
+		const struct modify_field *f = NULL;
+		int how = 0;
+		for (int i = 0; modify_how[i]; i++)
+			how |= !strcmp(modify_how[i], key);
+		for (int i = 0; !how && modify_fields[i].param; i++)
+			if (!strcmp(modify_fields[i].param, key))
+				f = &modify_fields[i];
+		if (!how && r >= 0) {
+			const char *field = f ? f->field : key, *sub = f ? f->sub : NULL;
+			jv now = field ? jvx_get(inst, field) : jv_invalid();
+			jv later = jv_get_kind(pend) == JV_KIND_OBJECT ? jvx_get(pend, key) : jv_invalid();
+			int a = field ? modify_same(want, now, sub) : -1;
+			int b = jv_is_valid(later) ? (field ? modify_same(want, later, NULL) : 1) : -1;
+			if (a != 1 && b != 1) {
+				/* not there: 0 if it could be seen, -1 if not */
+				r = a == 0 || b == 0 ? 0 : -1;
+				snprintf(why, nwhy, "%s", key);
+			}
+			jv_free(now);
+			jv_free(later);
+		}
+		jv_free(k);
+		jv_free(want);
+	}
+	jv_free(pend);
+	return r;
+}
+
 static int check_modify_instance(struct action_call *call, jv args, jv *out)
 {
-	const char *nid = jvx_str(args, "new_identifier"), *cls = jvx_str(args, "instance_class");
+	const char *nid = jvx_str(args, "new_identifier");
+	const char *id = jvx_str(args, "instance");
+	jv p = modify_params(args);
+	char why[256] = "";
 	int r;
 	if (nid) {
+		/* renamed (apply_immediately): the new name exists; else maybe pending */
 		r = instance_exists(call, aws_arg_region(args), nid, out);
+		if (r == 0) {
+			jv_free(*out);
+			r = instance_exists(call, aws_arg_region(args), id, out);
+			if (r == 1) {
+				jv pend = jvx_get(*out, "PendingModifiedValues");
+				const char *pn = jv_get_kind(pend) == JV_KIND_OBJECT ? jvx_str(pend, "DBInstanceIdentifier") : NULL;
+				r = pn && !strcmp(pn, nid) ? 1 : 0;
+				jv_free(pend);
+			} else if (r == 0) {
+				jv_free(*out);
+				*out = jvx_error("DBInstanceNotFound", "neither DB instance '%s' nor '%s' exists", id, nid);
+				r = -1;
+			}
+		}
 	} else {
-		r = instance_exists(call, aws_arg_region(args), jvx_str(args, "instance"), out);
-		if (r == 1 && cls) {
-			jv pend = jvx_get(*out, "PendingModifiedValues");
-			const char *now = jvx_str(*out, "DBInstanceClass"), *pc = jvx_str(pend, "DBInstanceClass");
-			r = (now && !strcmp(now, cls)) || (pc && !strcmp(pc, cls));
-			jv_free(pend);
-		} else if (r == 1) {
-			/* nothing observable besides the class and the name: cannot tell */
+		r = instance_exists(call, aws_arg_region(args), id, out);
+		if (r == 0) {
 			jv_free(*out);
-			*out = jvx_error("CannotCheck", "modify_instance without new_identifier or instance_class cannot be checked");
-			r = -1;
-		} else if (r == 0) {
-			jv_free(*out);
-			*out = jvx_error("DBInstanceNotFound", "DB instance '%s' not found", jvx_str(args, "instance"));
+			*out = jvx_error("DBInstanceNotFound", "DB instance '%s' not found", id);
 			r = -1;
 		}
 	}
+	if (r == 1) {
+		r = modify_landed(p, *out, why, sizeof(why));
+		if (r < 0) {
+			jv_free(*out);
+			*out = jvx_error("CannotCheck", "modify_instance: '%s' cannot be seen on the instance", why);
+		} else if (r == 0) {
+			jv_free(*out);
+			*out = jv_null();
+		}
+	} else if (r == 0) {
+		jv_free(*out);
+		*out = jv_null();
+	}
+	jv_free(p);
 	jv_free(args);
 	return r;
 }

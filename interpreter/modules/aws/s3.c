@@ -862,6 +862,44 @@ static const struct action_arg a_sync[] = {
 	{"destination", ARG_STRING, ARG_REQUIRED, NULL, "s3://bucket/prefix"},
 	{"delete", ARG_BOOL, 0, "false", "delete destination objects missing from the source"},
 	{"concurrency", ARG_INT, ARG_RANGE, "8", "parallel copies (1-32)", .min = 1, .max = 32}, REGION_ARG, {NULL}};
+/* checks (resume after a crash mid-call): undelete happened when the latest entry is
+ * not a delete marker; restore_version when the latest version has the old one's ETag */
+static int check_s3_latest(struct action_call *call, jv args, jv *out)
+{
+	struct aws_client c;
+	jv listing = jv_null(), latest = jv_null();
+	int r = -1, marker = 0;
+	const char *b = jvx_str(args, "bucket"), *k = jvx_str(args, "key"), *vid = jvx_str(args, "version_id");
+	if (client(call, args, &c, out) < 0)
+		goto done;
+	if (list_versions(&c, b, k, k, &listing, out) < 0)
+		goto out;
+	latest = latest_entry(listing, &marker);
+	r = jv_get_kind(latest) != JV_KIND_NULL && !marker;
+	if (r && vid) {
+		const char *etag = jvx_str(latest, "ETag"), *lv = jvx_str(latest, "VersionId");
+		int same = 0;
+		jv vs = jvx_get(listing, "Versions");
+		jv_array_foreach(vs, i, v) {
+			const char *e = jvx_str(v, "ETag"), *id = jvx_str(v, "VersionId");
+			if (id && !strcmp(id, vid) && e && etag && !strcmp(e, etag))
+				same = 1;
+			jv_free(v);
+			(void)i;
+		}
+		jv_free(vs);
+		r = same || (lv && !strcmp(lv, vid));
+	}
+	*out = r ? jv_copy(latest) : jv_null();
+out:
+	jv_free(listing);
+	jv_free(latest);
+	aws_client_release(&c);
+done:
+	jv_free(args);
+	return r;
+}
+
 static const struct action_arg a_compare[] = {
 	{"source", ARG_STRING, ARG_REQUIRED, NULL, "s3://bucket/prefix"},
 	{"destination", ARG_STRING, ARG_REQUIRED, NULL, "s3://bucket/prefix"}, REGION_ARG, {NULL}};
@@ -872,11 +910,11 @@ const struct action_desc aws_s3_actions[] = {
 	 a_list_versions, "{Versions: [{Key, VersionId, IsLatest, Size, ETag, LastModified}], DeleteMarkers: [{Key, VersionId, IsLatest, LastModified}]}",
 	 ACT_IDEMPOTENT, 1000, run_list_versions, NULL, NULL, NULL},
 	{"s3.undelete", "remove the latest delete marker of a key, making its last version current again",
-	 a_key, "{Key, Undeleted, DeleteMarkerVersionId | VersionId}", ACT_MUTATING | ACT_IDEMPOTENT, 1000,
-	 run_undelete, NULL, NULL, NULL},
+	 a_key, "{Key, Undeleted, DeleteMarkerVersionId | VersionId}", ACT_MUTATING | ACT_IDEMPOTENT | ACT_CHECKABLE,
+	 1000, run_undelete, NULL, NULL, check_s3_latest},
 	{"s3.restore_version", "copy an old version over the latest (the old version becomes current)",
-	 a_restore_version, "{ETag, LastModified, VersionId, CopySourceVersionId}", ACT_MUTATING | ACT_IDEMPOTENT,
-	 2000, run_restore_version, NULL, NULL, NULL},
+	 a_restore_version, "{ETag, LastModified, VersionId, CopySourceVersionId}",
+	 ACT_MUTATING | ACT_IDEMPOTENT | ACT_CHECKABLE, 2000, run_restore_version, NULL, NULL, check_s3_latest},
 	{"s3.head_object", "an object's metadata (HeadObject)", a_head, HEAD_DOC, ACT_IDEMPOTENT, 300,
 	 run_head_object, NULL, NULL, NULL},
 	{"s3.get_object", "an object's content (as Body; BodyBase64 when not UTF-8 text; or into file)", a_get,
