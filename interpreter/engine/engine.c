@@ -1806,17 +1806,22 @@ static int loop_ready(void *arg)
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
+/* an action's log line, on the engine thread (borrows text) */
+void engine_job_log(struct engine *e, const char *step, enum log_level level, const char *text)
+{
+	jv ev = ev_new(e, "log", step);
+	ev = jv_object_set(ev, jv_string("level"), jv_string(level_names[level <= LOG_ERROR ? level : LOG_INFO]));
+	ev = jv_object_set(ev, jv_string("message"), jv_string(text));
+	if (level == LOG_DEBUG)         /* journal only: too chatty for the terminal */
+		journal_append(&e->jn, redact_jv(e->o->redact, ev), 0);
+	else
+		emit(e, ev, 0);
+}
+
 static void handle_msg(struct engine *e, struct msg *m)
 {
 	if (m->kind == MSG_LOG) {
-		jv ev = ev_new(e, "log", m->job->step);
-		ev = jv_object_set(ev, jv_string("level"), jv_string(level_names[m->level <= LOG_ERROR ? m->level : LOG_INFO]));
-		ev = jv_object_set(ev, jv_string("message"), jv_string(m->text));
-		if (m->level == LOG_DEBUG) {     /* journal only: too chatty for the terminal */
-			journal_append(&e->jn, redact_jv(e->o->redact, ev), 0);
-		} else {
-			emit(e, ev, 0);
-		}
+		engine_job_log(e, m->job->step, m->level, m->text);
 		free(m->text);
 		free(m);
 		return;

@@ -95,4 +95,6 @@ struct journal *engine_journal(struct engine *e);
 const struct engine_opts *engine_opts_of(struct engine *e);
 const char *engine_run_dir(struct engine *e);
 struct pool *engine_pool(struct engine *e);
+/* an action's log line on the engine thread (borrows text) */
+void engine_job_log(struct engine *e, const char *step, enum log_level level, const char *text);
 #endif

@@ -35,6 +35,14 @@ static void pool_post(struct pool *p, struct msg *m, struct rb_clock *c)
 static void call_log(struct action_call *call, enum log_level lvl, const char *text)
 {
 	struct job *j = call->priv;
+	if (!j->task) {
+		/* a call made on the engine thread itself (resume's checks, before the
+		 * loop and the pool run): logged at once, nothing queued */
+		char *t = redact_str(call->redact, text);
+		engine_job_log(j->e, j->step, lvl, t);
+		free(t);
+		return;
+	}
 	struct msg *m = xcalloc(1, sizeof(*m));
 	m->kind = MSG_LOG;
 	m->job = j;
