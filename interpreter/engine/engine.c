@@ -985,6 +985,12 @@ static void uses_run(struct engine *e, struct task *t)
 	task_finish(e, t, unknown ? ST_DRY_RUN : ST_SUCCEEDED, jv_null(), outs, o);
 }
 
+/* a step's expressions stop at its deadline too (lang/expr.h) */
+static void expr_deadline_of(struct engine *e, const struct task *t)
+{
+	expr_deadline(t->deadline ? t->deadline - clock_now(e->clk) : EXPR_NO_DEADLINE);
+}
+
 static void task_start(struct engine *e, struct task *t)
 {
 	const struct rb_step *st = t->step;
@@ -992,6 +998,7 @@ static void task_start(struct engine *e, struct task *t)
 	t->attempt = 1;
 	t->started = now;
 	t->deadline = st->timeout_ms ? now + st->timeout_ms : 0;
+	expr_deadline_of(e, t);
 	task_link(e, t);
 	if (t->rb && st->when >= 0) {
 		jv c = ctx_for(e, t->scope, t->item_v, jv_invalid());
@@ -1770,6 +1777,7 @@ static void handle_msg(struct engine *e, struct msg *m)
 	free(m);
 	e->inflight--;
 	t->job = NULL;
+	expr_deadline_of(e, t);
 	if (e->stop_now) {
 		/* stopped at once: the result is dropped, the step stays "running" in the
 		 * journal and resume decides what to do with it */
@@ -1889,6 +1897,7 @@ static void run_loop(struct engine *e)
 		struct msg *m;
 		while ((m = pool_take(&e->pool)))
 			handle_msg(e, m);
+		expr_deadline(EXPR_NO_DEADLINE);   /* task_start() and handle_msg() set theirs */
 		handle_signals(e);
 		if (e->stop_now) {
 			if (e->inflight == 0)
@@ -2275,6 +2284,7 @@ int engine_run(const struct plan *p, const struct engine_opts *o, char **run_id)
 static void on_signal(int sig)
 {
 	g_signals += sig == SIGTERM ? 2 : 1;
+	expr_interrupt();   /* a running jq evaluation stops */
 }
 
 void engine_install_signals(void)
