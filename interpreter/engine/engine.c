@@ -1478,6 +1478,7 @@ static void node_start(struct engine *e, int n)
 
 	jv c = ctx_for(e, pn->scope, jv_invalid(), jv_invalid());
 	int skip = 0;
+	expr_deadline(st->timeout_ms ? st->timeout_ms : EXPR_NO_DEADLINE);   /* when, for_each */
 	if (st->when >= 0 && !expr_unknown(e, pn->scope, st->when)) {
 		jv w = exprset_eval1(e->set, st->when, jv_copy(c));
 		if (!jv_is_valid(w)) {
@@ -1635,6 +1636,8 @@ static void fail_run(struct engine *e, int outcome, jv reason)
 	}
 	e->aborting = 1;
 	e->outcome = outcome;
+	if ((int)g_signals != e->sig_seen && outcome == EXIT_FAILED)
+		e->outcome = EXIT_ABORTED;   /* failed by the operator's signal (an interrupted expression) */
 	jv_free(e->fail_reason);
 	e->fail_reason = reason;
 }
