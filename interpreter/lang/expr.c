@@ -75,8 +75,7 @@ void exprset_free(struct exprset *set)
 			free(*r);
 		free(set->e[i].refs);
 	}
-	for (int i = 0; i < set->nchunks; i++)
-	{
+	for (int i = 0; i < set->nchunks; i++) {
 		jq_teardown(&set->chunks[i].jq);
 		free(set->chunks[i].ids);
 	}
