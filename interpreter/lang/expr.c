@@ -196,11 +196,27 @@ static const struct forbidden {
 };
 #define NFORBIDDEN (int)(sizeof(forbidden) / sizeof(forbidden[0]))
 
-/* one line per definition, so the prelude shifts the program by NFORBIDDEN lines */
+/* `a * b` calls `_multiply` by name: a string repeated N times is one C loop of N appends
+ * inside libjq that the watchdog cannot stop (`"x" * 1e9` runs for minutes), so the
+ * prelude puts a bound in front of the builtin (bound first, as _rb_mul). Same outputs in
+ * the same order (b outer, a inner, as the builtin's). One line each. */
+#define REPEAT_MAX "10000000"
+static const char *const shadows[] = {
+	"def _rb_mul(a; b): a * b;",
+	"def _multiply(a; b): b as $b | a as $a | if (($a | type) == \"string\" and ($b | type) == \"number\""
+	" and $b > " REPEAT_MAX ") or (($b | type) == \"string\" and ($a | type) == \"number\" and $a > "
+	REPEAT_MAX ") then error(\"a string repeated more than " REPEAT_MAX " times is not allowed in"
+	" runbook expressions\") else _rb_mul($a; $b) end;",
+};
+#define NSHADOWS (int)(sizeof(shadows) / sizeof(shadows[0]))
+
+/* one line per definition, so the prelude shifts the program by NFORBIDDEN + NSHADOWS lines */
 static void add_prelude(struct buf *b)
 {
 	for (int i = 0; i < NFORBIDDEN; i++)
 		buf_addf(b, "def %s%s: $" FORBIDDEN_VAR "%d;\n", forbidden[i].name, forbidden[i].params, i);
+	for (int i = 0; i < NSHADOWS; i++)
+		buf_addf(b, "%s\n", shadows[i]);
 }
 
 /* the forbidden[] entry behind a jq compile error, or -1 */
@@ -289,7 +305,7 @@ static jq_state *compile_ids(struct exprset *set, const int *ids, int n, enum mo
 	int line = 1;
 	if (mode == MODE_COMPILE) {
 		add_prelude(&b);
-		line += NFORBIDDEN;
+		line += NFORBIDDEN + NSHADOWS;
 	}
 	for (int k = 0; k < n; k++) {
 		const char *t = set->e[ids[k]].text;

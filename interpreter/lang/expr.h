@@ -48,8 +48,8 @@ jv exprset_eval1(struct exprset *set, int idx, jv ctx);
  * a duration, default 10s) or past the deadline set by expr_deadline(), whichever comes
  * first; when the process's resident memory grows by more than RUNBOOK_EXPR_MEM_MB
  * (default 512, 0 = no cap) while it runs; or when expr_interrupt() is called while it
- * runs. The checks run every ~10 ms, between jq instructions: one builtin call that
- * allocates a lot at once (`"x" * 1e9`) finishes first. */
+ * runs. The checks run every ~10 ms, between jq instructions: one builtin call that runs
+ * long finishes first (so `*` refuses to repeat a string more than 10^7 times). */
 #define EXPR_NO_DEADLINE INT64_MAX
 /* the time left to the deadline of the step whose expressions this thread evaluates
  * next (at least 100 ms is given), or EXPR_NO_DEADLINE */

@@ -291,12 +291,48 @@ static void guard(void)
 	diag_list_release(&dl);
 }
 
+/* string repetition is bounded (one C loop in libjq); `*` is otherwise the builtin's */
+static void repetition(void)
+{
+	static const char *cases[][2] = {
+		{ "(\"x\" * 1e9) | length", NULL },
+		{ "1e9 * \"x\"", NULL },
+		{ "[(1, 2) * (3, 4)]", "[[3,6,4,8]]" },
+		{ "\"ab\" * 3, 3 * \"ab\", \"ab\" * 0", "[\"ababab\",\"ababab\",null]" },
+		{ "{a: {b: 1}} * {a: {c: 2}}", "[{\"a\":{\"b\":1,\"c\":2}}]" },
+		{ "(\"x\" * 1e6) | length", "[1000000]" },
+		{ "try ([1] * 2) catch .", "[\"array ([1]) and number (2) cannot be multiplied\"]" },
+	};
+	int n = (int)(sizeof(cases) / sizeof(cases[0]));
+	struct exprset *set = exprset_new();
+	struct diag_list dl = { 0 };
+	for (int i = 0; i < n; i++)
+		exprset_add(set, cases[i][0], NULL);
+	CHECK_INT(exprset_compile(set, &dl), 0);
+	char e[300];
+	for (int i = 0; i < n; i++) {
+		jv r = exprset_eval(set, i, jv_object());
+		if (!cases[i][1]) {
+			CHECK_STR(err_of(r, e, sizeof(e)),
+				  "a string repeated more than 10000000 times is not allowed in runbook expressions");
+			continue;
+		}
+		CHECK(jv_is_valid(r));
+		jv d = jv_dump_string(r, 0);
+		CHECK_STR(jv_string_value(d), cases[i][1]);
+		jv_free(d);
+	}
+	exprset_free(set);
+	diag_list_release(&dl);
+}
+
 int main(void)
 {
 	/* read when the first evaluation starts the watchdog */
 	setenv("RUNBOOK_EXPR_TIMEOUT", "3s", 1);
 	setenv("RUNBOOK_EXPR_MEM_MB", "64", 1);
 	guard();
+	repetition();
 	forbidden();
 	refs();
 	messages();
