@@ -997,6 +997,12 @@ static void uses_run(struct engine *e, struct task *t)
 	task_finish(e, t, unknown ? ST_DRY_RUN : ST_SUCCEEDED, jv_null(), outs, o);
 }
 
+/* a step's expressions stop at its deadline too (lang/expr.h) */
+static void expr_deadline_of(struct engine *e, const struct task *t)
+{
+	expr_deadline(t->deadline ? t->deadline - clock_now(e->clk) : EXPR_NO_DEADLINE);
+}
+
 static void task_start(struct engine *e, struct task *t)
 {
 	const struct rb_step *st = t->step;
@@ -1004,6 +1010,7 @@ static void task_start(struct engine *e, struct task *t)
 	t->attempt = 1;
 	t->started = now;
 	t->deadline = st->timeout_ms ? now + st->timeout_ms : 0;
+	expr_deadline_of(e, t);
 	task_link(e, t);
 	if (t->rb && st->when >= 0) {
 		jv c = ctx_for(e, t->scope, t->item_v, jv_invalid());
@@ -1506,6 +1513,7 @@ static void node_start(struct engine *e, int n)
 
 	jv c = ctx_for(e, pn->scope, jv_invalid(), jv_invalid());
 	int skip = 0;
+	expr_deadline(st->timeout_ms ? st->timeout_ms : EXPR_NO_DEADLINE);   /* when, for_each */
 	if (st->when >= 0 && !expr_unknown(e, pn->scope, st->when)) {
 		jv w = exprset_eval1(e->set, st->when, jv_copy(c));
 		if (!jv_is_valid(w)) {
@@ -1663,6 +1671,8 @@ static void fail_run(struct engine *e, int outcome, jv reason)
 	}
 	e->aborting = 1;
 	e->outcome = outcome;
+	if ((int)g_signals != e->sig_seen && outcome == EXIT_FAILED)
+		e->outcome = EXIT_ABORTED;   /* failed by the operator's signal (an interrupted expression) */
 	jv_free(e->fail_reason);
 	e->fail_reason = reason;
 	/* journal only, synced: a resume of a run killed between this decision and its
@@ -1831,6 +1841,7 @@ static void handle_msg(struct engine *e, struct msg *m)
 	free(m);
 	e->inflight--;
 	t->job = NULL;
+	expr_deadline_of(e, t);
 	if (e->stop_now) {
 		/* stopped at once: the result is dropped, the step stays "running" in the
 		 * journal and resume decides what to do with it */
@@ -1967,6 +1978,7 @@ static void run_loop(struct engine *e)
 		struct msg *m;
 		while ((m = pool_take(&e->pool)))
 			handle_msg(e, m);
+		expr_deadline(EXPR_NO_DEADLINE);   /* task_start() and handle_msg() set theirs */
 		handle_signals(e);
 		if (e->stop_now) {
 			if (e->inflight == 0)
@@ -2503,6 +2515,7 @@ static void on_signal(int sig)
 {
 	g_last_sig = sig;
 	g_signals += sig == SIGINT ? 1 : 2;
+	expr_interrupt();   /* a running jq evaluation stops */
 }
 
 void engine_install_signals(void)

@@ -12,11 +12,19 @@
  * Each definition spans its own lines (header, text, `);`), so jq's "line N" maps back
  * to one expression; when it cannot (or a syntax error surfaces after its cause), the
  * chunk is bisected. Identical texts are compiled once.
+ *
+ * Compiled chunks start with the prelude: the jq builtins an expression may not call,
+ * each shadowed by a definition that names an unbound variable. An expression that calls
+ * one binds it, and its compile fails; an unreferenced definition costs a parse only.
+ *
+ * Evaluation runs under the watchdog of expr_guard.c (time, memory, signals).
  */
 #include <jq.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "expr.h"
+#include "expr_guard.h"
 #include "../core/buf.h"
 #include "../core/bug.h"
 #include "strmap.h"
@@ -41,7 +49,8 @@ struct expr {
 };
 
 struct chunk {
-	jq_state *jq;
+	jq_state *jq;             /* NULL after a halt, until compiled again */
+	int *ids;                 /* the expressions in it, by slot */
 	int n;
 };
 
@@ -67,8 +76,10 @@ void exprset_free(struct exprset *set)
 			free(*r);
 		free(set->e[i].refs);
 	}
-	for (int i = 0; i < set->nchunks; i++)
+	for (int i = 0; i < set->nchunks; i++) {
 		jq_teardown(&set->chunks[i].jq);
+		free(set->chunks[i].ids);
+	}
 	free(set->chunks);
 	free(set->e);
 	free(set);
@@ -156,6 +167,69 @@ char *const *exprset_refs(const struct exprset *set, int idx)
 
 /* ---- compiling ---------------------------------------------------------------- */
 
+#define FORBIDDEN_VAR "__runbook_forbidden_"
+#define NO_INPUT "there is no input stream: an expression reads only its context"
+#define NO_TERM "expressions do not write to the terminal: use a 'log' step"
+#define NO_HALT "use error(\"...\") to fail the step"
+#define NO_FILES "expressions do not read modules or files"
+
+/* jq builtins that read stdin or files, write to stderr, or halt jq (the watchdog's
+ * job): libjq without a jq program around it crashes or leaks through them */
+static const struct forbidden {
+	const char *name;
+	const char *params;       /* as written after the name in a def */
+	const char *why;
+} forbidden[] = {
+	{ "input", "", NO_INPUT },
+	{ "inputs", "", NO_INPUT },
+	{ "_input", "", NO_INPUT },
+	{ "input_filename", "", NO_INPUT },
+	{ "input_line_number", "", NO_INPUT },
+	{ "debug", "", NO_TERM },
+	{ "stderr", "", NO_TERM },
+	{ "halt", "", NO_HALT },
+	{ "halt_error", "", NO_HALT },
+	{ "halt_error", "(m)", NO_HALT },
+	{ "get_search_list", "", NO_FILES },
+	{ "get_prog_origin", "", NO_FILES },
+	{ "get_jq_origin", "", NO_FILES },
+	{ "modulemeta", "", NO_FILES },
+};
+#define NFORBIDDEN (int)(sizeof(forbidden) / sizeof(forbidden[0]))
+
+/* `a * b` calls `_multiply` by name: a string repeated N times is one C loop of N appends
+ * inside libjq that the watchdog cannot stop (`"x" * 1e9` runs for minutes), so the
+ * prelude puts a bound in front of the builtin (bound first, as _rb_mul). Same outputs in
+ * the same order (b outer, a inner, as the builtin's). One line each. */
+#define REPEAT_MAX "10000000"
+static const char *const shadows[] = {
+	"def _rb_mul(a; b): a * b;",
+	"def _multiply(a; b): b as $b | a as $a | if (($a | type) == \"string\" and ($b | type) == \"number\""
+	" and $b > " REPEAT_MAX ") or (($b | type) == \"string\" and ($a | type) == \"number\" and $a > "
+	REPEAT_MAX ") then error(\"a string repeated more than " REPEAT_MAX " times is not allowed in"
+	" runbook expressions\") else _rb_mul($a; $b) end;",
+};
+#define NSHADOWS (int)(sizeof(shadows) / sizeof(shadows[0]))
+
+/* one line per definition, so the prelude shifts the program by NFORBIDDEN + NSHADOWS lines */
+static void add_prelude(struct buf *b)
+{
+	for (int i = 0; i < NFORBIDDEN; i++)
+		buf_addf(b, "def %s%s: $" FORBIDDEN_VAR "%d;\n", forbidden[i].name, forbidden[i].params, i);
+	for (int i = 0; i < NSHADOWS; i++)
+		buf_addf(b, "%s\n", shadows[i]);
+}
+
+/* the forbidden[] entry behind a jq compile error, or -1 */
+static int forbidden_of(const char *msg)
+{
+	const char *p = strstr(msg, "$" FORBIDDEN_VAR);
+	if (!p || strcmp(p + strcspn(p, " "), " is not defined"))
+		return -1;
+	int i = atoi(p + 1 + strlen(FORBIDDEN_VAR));
+	return i >= 0 && i < NFORBIDDEN ? i : -1;
+}
+
 struct jq_err {
 	int line;                 /* in the program, 0 if unknown */
 	char *msg;                /* without "jq: error: " and location */
@@ -230,6 +304,10 @@ static jq_state *compile_ids(struct exprset *set, const int *ids, int n, enum mo
 {
 	struct buf b = BUF_INIT(0);
 	int line = 1;
+	if (mode == MODE_COMPILE) {
+		add_prelude(&b);
+		line += NFORBIDDEN + NSHADOWS;
+	}
 	for (int k = 0; k < n; k++) {
 		const char *t = set->e[ids[k]].text;
 		starts[k] = line;
@@ -293,6 +371,21 @@ static void report_at(struct exprset *set, int idx, const char *msg, int rel, st
 {
 	struct expr *e = &set->e[idx];
 	struct srcloc where = line_loc(e, rel);
+	int f = forbidden_of(msg);
+	if (f >= 0) {
+		diag_error(dl, &e->loc, "jq function '%s' is not available in runbook expressions (%s)",
+			   forbidden[f].name, forbidden[f].why);
+		e->state |= EXPR_BAD;
+		return;
+	}
+	const char *kw = strstr(msg, "unexpected import") ? "import" :
+			 strstr(msg, "unexpected include") ? "include" : NULL;
+	if (kw) {
+		diag_error(dl, &where, "jq '%s' directives are not available in runbook expressions (%s)",
+			   kw, NO_FILES);
+		e->state |= EXPR_BAD;
+		return;
+	}
 	struct buf show = BUF_INIT(0);
 	const char *t = e->text;
 	while (*t == ' ' || *t == '\n' || *t == '\t')
@@ -356,6 +449,8 @@ static void add_chunk(struct exprset *set, jq_state *jq, const int *ids, int n)
 	ALLOC_GROW(set->chunks, set->nchunks + 1, set->achunks);
 	set->chunks[set->nchunks].jq = jq;
 	set->chunks[set->nchunks].n = n;
+	set->chunks[set->nchunks].ids = xmalloc(sizeof(int) * (size_t)n);
+	memcpy(set->chunks[set->nchunks].ids, ids, sizeof(int) * (size_t)n);
 	for (int k = 0; k < n; k++) {
 		set->e[ids[k]].chunk = set->nchunks;
 		set->e[ids[k]].slot = k;
@@ -390,6 +485,8 @@ static void process(struct exprset *set, const int *ids0, int n, enum mode mode,
 		int nbad = 0;
 		for (int i = 0; i < errs.n; i++) {
 			int k = map_line(starts, n, errs.v[i].line);
+			if (k < 0 && n == 1 && forbidden_of(errs.v[i].msg) >= 0)
+				k = 0;    /* a call of a prelude definition */
 			if (k < 0)
 				continue;
 			if (mode == MODE_CHECK && n > 1) {
@@ -538,7 +635,64 @@ static jv error_jv(jv msg)
 	return r;
 }
 
-static jv eval_core(struct exprset *set, int idx, jv ctx)
+/* A halted evaluation is unwound on a thread of its own with a 1 GB stack (reserved,
+ * touched only as deep as needed): libjq 1.6 frees nested values recursively, ~32 bytes
+ * of C stack per level, and a runaway expression (`def f: [., .] | f; f`) nests millions
+ * of levels (each >= 48 bytes of heap, so the memory cap bounds the depth) — freed on the
+ * engine thread they overflow its stack. If that thread cannot start, the state is kept,
+ * reachable, until the process ends. */
+#define REAP_STACK ((size_t)1 << 30)
+
+static struct {
+	pthread_mutex_t mu;
+	jq_state **v;
+	int n, alloc;
+} graveyard = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+static void *reap_main(void *arg)
+{
+	jq_state *jq = arg;
+	jq_teardown(&jq);
+	return NULL;
+}
+
+static void reap(jq_state *jq)
+{
+	pthread_attr_t a;
+	pthread_t tid;
+	int ok = pthread_attr_init(&a) == 0;
+	if (ok) {
+		ok = pthread_attr_setstacksize(&a, REAP_STACK) == 0 &&
+		     pthread_create(&tid, &a, reap_main, jq) == 0;
+		pthread_attr_destroy(&a);
+	}
+	if (ok) {
+		pthread_join(tid, NULL);
+		return;
+	}
+	pthread_mutex_lock(&graveyard.mu);
+	ALLOC_GROW(graveyard.v, graveyard.n + 1, graveyard.alloc);
+	graveyard.v[graveyard.n++] = jq;
+	pthread_mutex_unlock(&graveyard.mu);
+}
+
+static jq_state *chunk_state(struct exprset *set, struct chunk *c)
+{
+	if (c->jq)
+		return c->jq;
+	struct errs errs = { 0 };
+	int *starts = xmalloc(sizeof(int) * (size_t)c->n), ok;
+	c->jq = compile_ids(set, c->ids, c->n, MODE_COMPILE, &errs, starts, &ok);
+	if (!c->jq)
+		BUG("a compiled chunk does not compile again");
+	errs_clear(&errs);
+	free(errs.v);
+	free(starts);
+	return c->jq;
+}
+
+/* the evaluation itself (exprset_eval may wrap it) */
+static jv eval_raw(struct exprset *set, int idx, jv ctx)
 {
 	BUG_ON(idx < 0 || idx >= set->n);
 	struct expr *e = &set->e[idx];
@@ -546,10 +700,12 @@ static jv eval_core(struct exprset *set, int idx, jv ctx)
 		jv_free(ctx);
 		return jv_invalid_with_msg(jv_string("expression was not compiled"));
 	}
-	jq_state *jq = set->chunks[e->chunk].jq;
+	struct chunk *c = &set->chunks[e->chunk];
+	jq_state *jq = chunk_state(set, c);
 	jv input = jv_object_set(jv_object(), jv_string("i"), jv_number(e->slot));
 	input = jv_object_set(input, jv_string("c"), ctx);
 	jq_start(jq, input, 0);
+	guard_begin(jq);
 	jv out = jv_array();
 	for (;;) {
 		jv v = jq_next(jq);
@@ -559,25 +715,20 @@ static jv eval_core(struct exprset *set, int idx, jv ctx)
 		}
 		if (jv_invalid_has_msg(jv_copy(v))) {
 			jv_free(out);
-			return error_jv(jv_invalid_get_msg(v));
+			out = error_jv(jv_invalid_get_msg(v));
+		} else {
+			jv_free(v);
 		}
-		jv_free(v);
-		break;   /* end of outputs (or halt): never call jq_next again */
+		break;   /* an error, the end of outputs or a halt: never call jq_next again */
 	}
-	if (jq_halted(jq)) {
-		/* `halt` ends quietly; `halt_error` (non-zero exit code) is an error */
-		jv code = jq_get_exit_code(jq);
-		jv msg = jq_get_error_message(jq);
-		int failed = jv_is_valid(code) && !(jv_get_kind(code) == JV_KIND_NUMBER && jv_number_value(code) == 0);
-		jv_free(code);
-		if (failed) {
-			jv_free(out);
-			if (jv_get_kind(msg) == JV_KIND_STRING)
-				return error_jv(msg);
-			jv_free(msg);
-			return jv_invalid_with_msg(jv_string("halted with an error"));
-		}
-		jv_free(msg);
+	enum guard_stop stop = guard_end();
+	if (stop == GUARD_NONE && jq_halted(jq))
+		BUG("jq halted on its own");   /* halt and halt_error do not compile */
+	if (stop != GUARD_NONE) {
+		jv_free(out);
+		reap(jq);
+		c->jq = NULL;
+		return guard_error(stop);
 	}
 	return out;
 }
@@ -585,7 +736,7 @@ static jv eval_core(struct exprset *set, int idx, jv ctx)
 /* what the result takes from a secret is tainted too (taint.c) */
 jv exprset_eval(struct exprset *set, int idx, jv ctx)
 {
-	return taint_eval(set, idx, ctx, eval_core);
+	return taint_eval(set, idx, ctx, eval_raw);
 }
 
 jv exprset_eval1(struct exprset *set, int idx, jv ctx)

@@ -17,6 +17,7 @@
 #ifndef RB_EXPR_H
 #define RB_EXPR_H
 #include <jv.h>
+#include <stdint.h>
 #include "../core/diag.h"
 
 struct exprset;
@@ -41,6 +42,20 @@ int exprset_compile(struct exprset *set, struct diag_list *dl);
 jv exprset_eval(struct exprset *set, int idx, jv ctx);
 /* first output (null if none), or invalid on error; consumes ctx */
 jv exprset_eval1(struct exprset *set, int idx, jv ctx);
+
+/* Limits (expr_guard.c). An evaluation fails with an error ("expression did not finish
+ * within 10s ...") when it runs past the limit for one evaluation (RUNBOOK_EXPR_TIMEOUT,
+ * a duration, default 10s) or past the deadline set by expr_deadline(), whichever comes
+ * first; when the process's resident memory grows by more than RUNBOOK_EXPR_MEM_MB
+ * (default 512, 0 = no cap) while it runs; or when expr_interrupt() is called while it
+ * runs. The checks run every ~10 ms, between jq instructions: one builtin call that runs
+ * long finishes first (so `*` refuses to repeat a string more than 10^7 times). */
+#define EXPR_NO_DEADLINE INT64_MAX
+/* the time left to the deadline of the step whose expressions this thread evaluates
+ * next (at least 100 ms is given), or EXPR_NO_DEADLINE */
+void expr_deadline(int64_t ms_left);
+/* async-signal-safe: stop the evaluations running now (later ones are not affected) */
+void expr_interrupt(void);
 
 /* Templates: a YAML value whose strings may contain ${{ jq }}. */
 enum tmpl_kind {

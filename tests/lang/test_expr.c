@@ -1,5 +1,7 @@
 /* expression batches: thousands of expressions, error mapping, evaluation, refs */
 #include <jv.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <time.h>
 #include "check.h"
@@ -85,8 +87,6 @@ static void evaluation(void)
 	int fail = exprset_add(set, "error(\"boom\")", NULL);
 	int obj = exprset_add(set, "error({code: 1})", NULL);
 	int type = exprset_add(set, ".items + 1", NULL);
-	int halt = exprset_add(set, "1, halt", NULL);
-	int halt_err = exprset_add(set, "\"stopped\\n\" | halt_error(5)", NULL);
 	CHECK_INT(exprset_compile(set, &dl), 0);
 	CHECK_INT(exprset_compile(set, &dl), 0);   /* idempotent */
 	jv ctx = jv_parse("{\"items\": [1, \"two\", {\"three\": 3}]}");
@@ -109,15 +109,6 @@ static void evaluation(void)
 	r = exprset_eval(set, type, jv_copy(ctx));
 	m = jv_invalid_get_msg(r);
 	CHECK(strstr(jv_string_value(m), "cannot be added") != NULL);
-	jv_free(m);
-	r = exprset_eval(set, halt, jv_copy(ctx));
-	s = jv_dump_string(r, 0);
-	CHECK_STR(jv_string_value(s), "[1]");
-	jv_free(s);
-	r = exprset_eval(set, halt_err, jv_copy(ctx));
-	CHECK(!jv_is_valid(r));
-	m = jv_invalid_get_msg(r);
-	CHECK_STR(jv_string_value(m), "stopped\n");
 	jv_free(m);
 	/* the state is reusable after an error */
 	r = exprset_eval1(set, many, jv_copy(ctx));
@@ -164,8 +155,185 @@ static void messages(void)
 	diag_list_release(&dl);
 }
 
+/* builtins that read stdin or files, write to stderr or halt jq do not compile; the
+ * user's own definitions and keys of those names do */
+static void forbidden(void)
+{
+	static const char *bad[][2] = {
+		{ "input", "input" }, { "[inputs]", "inputs" }, { ".a | debug", "debug" },
+		{ "stderr", "stderr" }, { "_input", "_input" }, { "input_filename", "input_filename" },
+		{ "input_line_number", "input_line_number" }, { "1, halt", "halt" },
+		{ "\"x\" | halt_error", "halt_error" }, { "\"x\" | halt_error(5)", "halt_error" },
+		{ "get_search_list", "get_search_list" }, { "get_prog_origin", "get_prog_origin" },
+		{ "get_jq_origin", "get_jq_origin" }, { "\"m\" | modulemeta", "modulemeta" },
+		{ "def f: [limit(1; input)]; f", "input" },
+	};
+	int nbad = (int)(sizeof(bad) / sizeof(bad[0]));
+	struct source_list sl = { 0 };
+	struct source *src = source_from_text(&sl, "f.yaml", "x\n", 2);
+	struct exprset *set = exprset_new();
+	struct diag_list dl = { 0 };
+	for (int i = 0; i < nbad; i++) {
+		struct srcloc l = { src, 10 + i, 5 };
+		exprset_add(set, bad[i][0], &l);
+		exprset_add(set, ".ok", &l);   /* fine neighbours in the same chunk */
+	}
+	int own = exprset_add(set, "def input: 7; def debug: .; input | debug", NULL);
+	int keys = exprset_add(set, "{input: 1, halt: 2} | .input + .halt", NULL);
+	CHECK_INT(exprset_compile(set, &dl), -1);
+	CHECK_INT(dl.nerrors, nbad);
+	for (int i = 0; i < dl.n && i < nbad; i++) {
+		char want[200];
+		snprintf(want, sizeof(want), "jq function '%s' is not available in runbook expressions (", bad[i][1]);
+		CHECK(!strncmp(dl.items[i].msg, want, strlen(want)));
+		CHECK_INT(dl.items[i].loc.line, 10 + i);
+	}
+	jv r = exprset_eval1(set, own, jv_object());
+	CHECK(jv_get_kind(r) == JV_KIND_NUMBER && jv_number_value(r) == 7);
+	jv_free(r);
+	r = exprset_eval1(set, keys, jv_object());
+	CHECK(jv_get_kind(r) == JV_KIND_NUMBER && jv_number_value(r) == 3);
+	jv_free(r);
+	exprset_free(set);
+	diag_list_release(&dl);
+
+	/* import and include are directives */
+	set = exprset_new();
+	exprset_add(set, "import \"a\" as a; a::x", NULL);
+	exprset_add(set, "include \"a\"; .", NULL);
+	CHECK_INT(exprset_compile(set, &dl), -1);
+	CHECK_INT(dl.nerrors, 2);
+	CHECK(dl.n == 2 && strstr(dl.items[0].msg, "jq 'import' directives are not available"));
+	CHECK(dl.n == 2 && strstr(dl.items[1].msg, "jq 'include' directives are not available"));
+	exprset_free(set);
+	diag_list_release(&dl);
+	source_list_release(&sl);
+}
+
+static const char *err_of(jv r, char *buf, size_t size)
+{
+	buf[0] = 0;
+	if (!jv_is_valid(r)) {
+		jv m = jv_invalid_get_msg(r);
+		if (jv_get_kind(m) == JV_KIND_STRING)
+			snprintf(buf, size, "%s", jv_string_value(m));
+		jv_free(m);
+	} else {
+		jv_free(r);
+	}
+	return buf;
+}
+
+static atomic_int evaluated;
+
+/* a signal handler's call, repeated until the evaluation saw one (one that lands before
+ * the evaluation begins does not count) */
+static void *interrupter(void *arg)
+{
+	(void)arg;
+	struct timespec t = { 0, 50 * 1000000L };
+	while (!atomic_load(&evaluated)) {
+		nanosleep(&t, NULL);
+		expr_interrupt();
+	}
+	return NULL;
+}
+
+/* runaway evaluations stop (limits from main(): 3s, 64 MB); the chunk works after */
+static void guard(void)
+{
+	static const char *runaway[] = {
+		"def f: f; f", "[repeat(1)] | length", "[range(1e18)] | length", "until(false; .)",
+		"[limit(1e9; repeat(1))] | length", "def f: [., .] | f; f", "def f: 1 + f; f",
+		"last(range(1e18))",
+	};
+	int n = (int)(sizeof(runaway) / sizeof(runaway[0]));
+	struct exprset *set = exprset_new();
+	struct diag_list dl = { 0 };
+	int ok = exprset_add(set, ".a + 1", NULL);
+	for (int i = 0; i < n; i++)
+		exprset_add(set, runaway[i], NULL);
+	CHECK_INT(exprset_compile(set, &dl), 0);
+	char e[300];
+	for (int i = 0; i < n; i++) {
+		double t0 = now_ms();
+		expr_deadline(300);   /* as a step with 300ms left */
+		err_of(exprset_eval(set, ok + 1 + i, jv_object()), e, sizeof(e));
+		expr_deadline(EXPR_NO_DEADLINE);
+		double ms = now_ms() - t0;
+		fprintf(stderr, "%-36s %5.0f ms: %s\n", runaway[i], ms, e);
+		CHECK(!strcmp(e, "expression did not finish before the step's timeout") ||
+		      !strncmp(e, "expression used more than 64 MB of memory", 41));
+		jv r = exprset_eval1(set, ok, jv_parse("{\"a\": 1}"));
+		CHECK(jv_get_kind(r) == JV_KIND_NUMBER && jv_number_value(r) == 2);
+		jv_free(r);
+	}
+	/* memory: deep recursion is stopped by the cap before the time limit */
+	int deep = ok + 7;
+	CHECK_STR(err_of(exprset_eval(set, deep, jv_object()), e, sizeof(e)),
+		  "expression used more than 64 MB of memory (the limit for one evaluation, RUNBOOK_EXPR_MEM_MB)");
+	/* the limit for one evaluation, when no step deadline is sooner */
+	expr_deadline(60000);
+	CHECK_STR(err_of(exprset_eval(set, ok + 1, jv_object()), e, sizeof(e)),
+		  "expression did not finish within 3s (the limit for one evaluation, RUNBOOK_EXPR_TIMEOUT)");
+	expr_deadline(EXPR_NO_DEADLINE);
+	/* a signal (expr_interrupt) stops the evaluation running then, not later ones */
+	pthread_t tid;
+	CHECK_INT(pthread_create(&tid, NULL, interrupter, NULL), 0);
+	CHECK_STR(err_of(exprset_eval(set, ok + 1, jv_object()), e, sizeof(e)),
+		  "expression interrupted by a signal");
+	atomic_store(&evaluated, 1);
+	pthread_join(tid, NULL);
+	jv r = exprset_eval1(set, ok, jv_parse("{\"a\": 41}"));
+	CHECK(jv_get_kind(r) == JV_KIND_NUMBER && jv_number_value(r) == 42);
+	jv_free(r);
+	exprset_free(set);
+	diag_list_release(&dl);
+}
+
+/* string repetition is bounded (one C loop in libjq); `*` is otherwise the builtin's */
+static void repetition(void)
+{
+	static const char *cases[][2] = {
+		{ "(\"x\" * 1e9) | length", NULL },
+		{ "1e9 * \"x\"", NULL },
+		{ "[(1, 2) * (3, 4)]", "[[3,6,4,8]]" },
+		{ "\"ab\" * 3, 3 * \"ab\", \"ab\" * 0", "[\"ababab\",\"ababab\",null]" },
+		{ "{a: {b: 1}} * {a: {c: 2}}", "[{\"a\":{\"b\":1,\"c\":2}}]" },
+		{ "(\"x\" * 1e6) | length", "[1000000]" },
+		{ "try ([1] * 2) catch .", "[\"array ([1]) and number (2) cannot be multiplied\"]" },
+	};
+	int n = (int)(sizeof(cases) / sizeof(cases[0]));
+	struct exprset *set = exprset_new();
+	struct diag_list dl = { 0 };
+	for (int i = 0; i < n; i++)
+		exprset_add(set, cases[i][0], NULL);
+	CHECK_INT(exprset_compile(set, &dl), 0);
+	char e[300];
+	for (int i = 0; i < n; i++) {
+		jv r = exprset_eval(set, i, jv_object());
+		if (!cases[i][1]) {
+			CHECK_STR(err_of(r, e, sizeof(e)),
+				  "a string repeated more than 10000000 times is not allowed in runbook expressions");
+			continue;
+		}
+		CHECK(jv_is_valid(r));
+		jv d = jv_dump_string(r, 0);
+		CHECK_STR(jv_string_value(d), cases[i][1]);
+		jv_free(d);
+	}
+	exprset_free(set);
+	diag_list_release(&dl);
+}
+
 int main(void)
 {
+	/* read when the first evaluation starts the watchdog */
+	setenv("RUNBOOK_EXPR_TIMEOUT", "3s", 1);
+	setenv("RUNBOOK_EXPR_MEM_MB", "64", 1);
+	guard();
+	repetition();
+	forbidden();
 	refs();
 	messages();
 	evaluation();
