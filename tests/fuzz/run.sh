@@ -78,6 +78,11 @@ for t in $targets; do
 	load | expr) export LSAN_OPTIONS=$lsan:fast_unwind_on_malloc=0 ;;
 	*) export LSAN_OPTIONS=$lsan ;;
 	esac
+	# libjq 1.6 leaks a value when an error is raised inside `.[]` over an object
+	# ('.[] | .[0]'): evaluated expressions hit that all the time, so the expression
+	# target does not check leaks (tests/lang's unit tests do, under ASan)
+	flags=()
+	[ "$t" = expr ] && flags+=(-detect_leaks=0)
 	work=$probe/$t
 	mkdir -p "$work/corpus" "$work/art"
 	dirs=()
@@ -86,7 +91,7 @@ for t in $targets; do
 	done
 	# regression seeds first: each once
 	if [ -d "tests/fuzz/seeds/$t" ] && [ -n "$(ls -A "tests/fuzz/seeds/$t")" ]; then
-		if ! (cd "$work" && timeout 300 "$exe" -timeout=25 -rss_limit_mb=2560 "$src/tests/fuzz/seeds/$t"/* \
+		if ! (cd "$work" && timeout 300 "$exe" "${flags[@]}" -timeout=25 -rss_limit_mb=2560 "$src/tests/fuzz/seeds/$t"/* \
 			>"$work/replay.log" 2>&1); then
 			echo "FAIL fuzz_$t: a regression seed of tests/fuzz/seeds/$t fails again:"
 			grep -E 'Running:|ERROR|SUMMARY|#[0-9]+ 0x' "$work/replay.log" | head -40
@@ -94,7 +99,7 @@ for t in $targets; do
 			continue
 		fi
 	fi
-	(cd "$work" && timeout $((secs + 120)) nice -n 5 "$exe" -max_total_time="$secs" -timeout=25 \
+	(cd "$work" && timeout $((secs + 120)) nice -n 5 "$exe" "${flags[@]}" -max_total_time="$secs" -timeout=25 \
 		-rss_limit_mb=2560 -max_len=65536 -artifact_prefix="$work/art/" -print_final_stats=1 \
 		"$work/corpus" "${dirs[@]/#/$src/}" >"$work/log" 2>&1)
 	rc=$?
