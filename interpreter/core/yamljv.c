@@ -25,18 +25,26 @@ static jv scalar(const yaml_event_t *e)
 	return jv_string_sized(s, (int)n);
 }
 
-struct anchor { char *name; jv v; };
+/* Aliases share the anchored jv, but whoever walks or prints the result pays for every
+ * copy: a billion-laughs file of 1 KB stands for 10^9 nodes. Count nodes as expanded
+ * (an alias counts what its anchor holds) and refuse past this many. */
+#define YAMLJV_MAX_NODES 1000000
+
+struct anchor { char *name; jv v; long size; };
 
 struct ctx {
 	yaml_parser_t p;
 	struct anchor *anchors;
 	int n, alloc;
 	int failed;
+	long nodes;              /* expanded so far */
+	const char *problem;     /* our own error (else the parser's) */
+	yaml_mark_t mark;
 };
 
 static jv node(struct ctx *c, yaml_event_t *e);
 
-static void remember(struct ctx *c, const yaml_char_t *name, jv v)
+static void remember(struct ctx *c, const yaml_char_t *name, jv v, long size)
 {
 	if (!name)
 		return;
@@ -46,6 +54,7 @@ static void remember(struct ctx *c, const yaml_char_t *name, jv v)
 	}
 	c->anchors[c->n].name = strdup((const char *)name);
 	c->anchors[c->n].v = jv_copy(v);
+	c->anchors[c->n].size = size;
 	c->n++;
 }
 
@@ -58,19 +67,36 @@ static int next(struct ctx *c, yaml_event_t *e)
 	return 0;
 }
 
+/* add n expanded nodes; -1 (and c->failed) past the cap */
+static int count(struct ctx *c, long n, const yaml_event_t *e)
+{
+	c->nodes += n;
+	if (c->nodes <= YAMLJV_MAX_NODES)
+		return 0;
+	if (!c->failed) {
+		c->failed = 1;
+		c->problem = "aliases expand to more than 1000000 nodes";
+		c->mark = e->start_mark;
+	}
+	return -1;
+}
+
 static jv node(struct ctx *c, yaml_event_t *e)
 {
 	jv v;
 	yaml_event_t ev;
+	long start = c->nodes;
+	if (count(c, 1, e) < 0)
+		return jv_null();
 	switch (e->type) {
 	case YAML_SCALAR_EVENT:
 		v = scalar(e);
-		remember(c, e->data.scalar.anchor, v);
+		remember(c, e->data.scalar.anchor, v, 1);
 		return v;
 	case YAML_ALIAS_EVENT:
 		for (int i = c->n - 1; i >= 0; i--)
 			if (!strcmp(c->anchors[i].name, (const char *)e->data.alias.anchor))
-				return jv_copy(c->anchors[i].v);
+				return count(c, c->anchors[i].size - 1, e) < 0 ? jv_null() : jv_copy(c->anchors[i].v);
 		return jv_null();
 	case YAML_SEQUENCE_START_EVENT: {
 		const yaml_char_t *anchor = e->data.sequence_start.anchor;
@@ -87,7 +113,7 @@ static jv node(struct ctx *c, yaml_event_t *e)
 			if (c->failed)
 				break;
 		}
-		remember(c, anchor, v);
+		remember(c, anchor, v, c->nodes - start);
 		return v;
 	}
 	case YAML_MAPPING_START_EVENT: {
@@ -116,7 +142,7 @@ static jv node(struct ctx *c, yaml_event_t *e)
 			if (c->failed)
 				break;
 		}
-		remember(c, anchor, v);
+		remember(c, anchor, v, c->nodes - start);
 		return v;
 	}
 	default:
@@ -163,9 +189,9 @@ jv yamljv_parse(const char *text, size_t len, int multi)
 	}
 	jv out;
 	if (c.failed) {
-		out = jv_invalid_with_msg(jv_string_fmt("%d:%d: %s", (int)c.p.problem_mark.line + 1,
-							(int)c.p.problem_mark.column + 1,
-							c.p.problem ? c.p.problem : "invalid YAML"));
+		yaml_mark_t m = c.problem ? c.mark : c.p.problem_mark;
+		out = jv_invalid_with_msg(jv_string_fmt("%d:%d: %s", (int)m.line + 1, (int)m.column + 1,
+							c.problem ? c.problem : c.p.problem ? c.p.problem : "invalid YAML"));
 		jv_free(docs);
 	} else if (multi) {
 		out = docs;

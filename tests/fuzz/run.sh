@@ -53,8 +53,7 @@ seeds() {
 	expr) echo "$probe/expr-seeds" ;;
 	aws) echo ;;
 	kubeconfig) echo ;;
-	scenario) echo examples/scenarios tests/sim tests/aws/sim_world.yaml tests/aws/sim_faults.yaml \
-		tests/invalid/scenarios ;;
+	scenario) echo "$probe/scenario-seeds" ;;
 	sim) echo ;;
 	esac
 }
@@ -64,6 +63,11 @@ mkdir -p "$probe/expr-seeds"
 grep -rhoE '\$\{\{[^}]{1,200}\}\}' runbooks examples tests/lang/valid tests/lang/invalid 2>/dev/null |
 	sed -E 's/^\$\{\{ *//; s/ *\}\}$//' | sort -u | head -2000 |
 	awk -v d="$probe/expr-seeds" '{ f = sprintf("%s/e%04d", d, NR); printf "%s", $0 > f; close(f) }'
+
+# scenarios: the YAML files among the tests' (libFuzzer takes folders, not files)
+mkdir -p "$probe/scenario-seeds"
+cp examples/scenarios/*.yaml tests/sim/*.yaml tests/aws/sim_*.yaml tests/invalid/scenarios/*.yaml \
+	"$probe/scenario-seeds/" 2>/dev/null
 
 export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_summary=1:detect_leaks=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_summary=1:print_stacktrace=1
