@@ -69,7 +69,7 @@ mkdir -p "$probe/scenario-seeds"
 cp examples/scenarios/*.yaml tests/sim/*.yaml tests/aws/sim_*.yaml tests/invalid/scenarios/*.yaml \
 	"$probe/scenario-seeds/" 2>/dev/null
 
-export ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_summary=1:detect_leaks=1:allocator_may_return_null=1
+asan=halt_on_error=1:abort_on_error=1:print_summary=1:allocator_may_return_null=1
 export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_summary=1:print_stacktrace=1
 lsan=suppressions=$src/tests/lang/lsan.supp:print_suppressions=0
 export NO_COLOR=1
@@ -86,7 +86,11 @@ for t in $targets; do
 	# ('.[] | .[0]'): evaluated expressions hit that all the time, so the expression
 	# target does not check leaks (tests/lang's unit tests do, under ASan)
 	flags=()
-	[ "$t" = expr ] && flags+=(-detect_leaks=0)
+	export ASAN_OPTIONS=$asan:detect_leaks=1
+	if [ "$t" = expr ]; then
+		flags+=(-detect_leaks=0)
+		export ASAN_OPTIONS=$asan:detect_leaks=0
+	fi
 	work=$probe/$t
 	mkdir -p "$work/corpus" "$work/art"
 	dirs=()
