@@ -140,3 +140,47 @@ const char *jvx_kind_name(jv v)
 {
 	return jv_kind_name(jv_get_kind(v));
 }
+
+/* libjq 1.6's scanner classes: whitespace, structure, quote; any other byte (NUL
+ * included) belongs to a literal token */
+static int json_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static int json_structure(char c)
+{
+	return c == '[' || c == ']' || c == '{' || c == '}' || c == ',' || c == ':';
+}
+
+jv jvx_parse_sized(const char *text, size_t len)
+{
+	/* a value that ends (string, literal, ] or }) followed by one that starts, with no
+	 * ',' or ':' between: libjq returns "Expected separator between values" and leaks
+	 * the second value (value() in jv_parse.c, fixed in jq 1.7) */
+	int after_value = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (json_ws(c))
+			continue;
+		int structure = json_structure(c);
+		if (after_value && (!structure || c == '[' || c == '{'))
+			return jv_invalid_with_msg(jv_string("Expected separator between values"));
+		if (c == '"') {
+			for (i++; i < len && text[i] != '"'; i++)
+				if (text[i] == '\\')
+					i++;
+			after_value = 1;
+		} else if (!structure) {
+			while (i + 1 < len && !json_ws(text[i + 1]) && !json_structure(text[i + 1]) &&
+			       text[i + 1] != '"')
+				i++;
+			after_value = 1;
+		} else {
+			after_value = c == ']' || c == '}';
+		}
+	}
+	if (len > INT32_MAX)
+		return jv_invalid_with_msg(jv_string("JSON text too large"));
+	return jv_parse_sized(text, (int)len);
+}

@@ -8,6 +8,7 @@
 #ifndef RB_JVX_H
 #define RB_JVX_H
 #include <jv.h>
+#include <stddef.h>
 #include <stdint.h>
 
 jv jvx_deep_copy(jv v);                      /* borrows v; result shares nothing with it */
@@ -28,4 +29,8 @@ char *jvx_text(jv v);
 /* jq truthiness: false and null are false; invalid is false; borrows v */
 int jvx_truthy(jv v);
 const char *jvx_kind_name(jv v);             /* borrows */
+/* jv_parse_sized for bytes from outside (replies, bodies, files): the same result, but
+ * input with two values and no separator ('{"a" "b"}') is refused before libjq 1.6's
+ * parser sees it, since that parser leaks the second value on that error */
+jv jvx_parse_sized(const char *text, size_t len);
 #endif

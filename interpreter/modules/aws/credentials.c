@@ -401,7 +401,7 @@ static int container_creds(struct aws_creds *out, jv *err)
 	struct aws_response resp;
 	int ret = -1;
 	if (aws_http_plain("GET", url.data, tok ? hdrs : NULL, 2000, &resp) == 0 && resp.status == 200) {
-		jv j = jv_parse_sized(buf_str(&resp.body), (int)resp.body.len);
+		jv j = jvx_parse_sized(buf_str(&resp.body), resp.body.len);
 		if (jv_is_valid(j) && creds_from_json(j, "container", out) == 0)
 			ret = 1;
 		jv_free(j);
@@ -448,7 +448,7 @@ static int imds_creds(struct aws_creds *out)
 	buf_reset(&url);
 	buf_addf(&url, "%s/latest/meta-data/iam/security-credentials/%s", base, role);
 	if (aws_http_plain("GET", url.data, ah, 1000, &resp) == 0 && resp.status == 200) {
-		jv j = jv_parse_sized(buf_str(&resp.body), (int)resp.body.len);
+		jv j = jvx_parse_sized(buf_str(&resp.body), resp.body.len);
 		if (jv_is_valid(j) && creds_from_json(j, "imds", out) == 0)
 			ret = 1;
 		jv_free(j);
@@ -633,7 +633,7 @@ static int process_creds(const char *profile, const char *cmd, struct aws_creds 
 		*err = jvx_error("ProcessError", "profile '%s': credential_process '%s' failed", profile, argv[0]);
 		goto out;
 	}
-	jv j = jv_parse_sized(buf_str(&o), (int)o.len);
+	jv j = jvx_parse_sized(buf_str(&o), o.len);
 	if (jv_get_kind(j) != JV_KIND_OBJECT || creds_from_json(j, "process", out) < 0) {
 		*err = jvx_error("ProcessError", "profile '%s': credential_process printed no AccessKeyId / SecretAccessKey",
 				 profile);

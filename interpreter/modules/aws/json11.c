@@ -32,7 +32,7 @@ int aws_json_call(struct aws_client *c, const struct aws_service *svc, const cha
 	if (resp.body.len == 0) {
 		*out = jv_object();
 	} else {
-		*out = jv_parse_sized(resp.body.data, (int)resp.body.len);
+		*out = jvx_parse_sized(resp.body.data, resp.body.len);
 		if (!jv_is_valid(*out)) {
 			jv_free(*out);
 			*err = jvx_error("InvalidResponse", "%s: reply is not JSON", op);

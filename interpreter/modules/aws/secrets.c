@@ -117,7 +117,7 @@ static int run_get_value(struct action_call *call, jv args, jv *out)
 		if (jv_get_kind(s) == JV_KIND_STRING) {
 			taint(call, jv_copy(s));
 			if (jvx_bool(args, "json", 0)) {
-				jv parsed = jv_parse_sized(jv_string_value(s), jv_string_length_bytes(jv_copy(s)));
+				jv parsed = jvx_parse_sized(jv_string_value(s), (size_t)jv_string_length_bytes(jv_copy(s)));
 				if (!jv_is_valid(parsed)) {
 					jv_free(parsed);
 					jv_free(*out);

@@ -363,7 +363,7 @@ void aws_parse_error(enum aws_proto proto, const struct aws_response *resp, char
 	if (rid)
 		*request_id = xstrdup(rid);
 	if (resp->body.len && (proto == AWS_JSON11 || resp->body.data[0] == '{')) {
-		jv j = jv_parse_sized(resp->body.data, (int)resp->body.len);
+		jv j = jvx_parse_sized(resp->body.data, resp->body.len);
 		if (jv_get_kind(j) == JV_KIND_OBJECT) {
 			const char *t = jvx_str(j, "__type");
 			if (!t)

@@ -129,7 +129,10 @@ static int load_files(const char *paths, jv *cfg, jv *err)
 				continue;
 			jv out = jv_array();
 			jv_array_foreach(fixed[k], i, e) {
-				out = jv_array_append(out, jv_object_set(e, jv_string("_dir"), jv_string(dir)));
+				/* an entry that is not a map names nothing (merge_named skips it) */
+				if (jv_get_kind(e) == JV_KIND_OBJECT)
+					e = jv_object_set(e, jv_string("_dir"), jv_string(dir));
+				out = jv_array_append(out, e);
 			}
 			jv_free(fixed[k]);
 			fixed[k] = out;
@@ -434,7 +437,9 @@ int k8s_conn_load(struct action_call *call, struct k8s_conn *c, jv *err)
 		c->server[--sl] = 0;
 	/* pem_field reads "_dir" from the entry itself */
 	jv clcd = jv_object_set(jv_copy(clc), jv_string("_dir"), jvx_get(cl, "_dir"));
-	jv usud = jv_object_set(jv_copy(usu), jv_string("_dir"), jvx_get(us, "_dir"));
+	/* the user may be missing or not a map: reported below */
+	jv usud = jv_get_kind(usu) == JV_KIND_OBJECT ?
+		jv_object_set(jv_copy(usu), jv_string("_dir"), jvx_get(us, "_dir")) : jv_object();
 	if (pem_field(clcd, "certificate-authority", &c->ca_pem, err) < 0 ||
 	    pem_field(usud, "client-certificate", &c->cert_pem, err) < 0 ||
 	    pem_field(usud, "client-key", &c->key_pem, err) < 0) {
