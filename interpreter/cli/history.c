@@ -27,7 +27,7 @@ static jv read_journal(const char *state_dir, const char *id)
 		if (line[n - 1] != '\n')
 			break;                   /* cut by a crash */
 		line[n - 1] = '\0';
-		jv v = jv_parse(line);
+		jv v = jvx_parse_sized(line, strlen(line));
 		if (jv_get_kind(v) == JV_KIND_OBJECT)
 			out = jv_array_append(out, v);
 		else

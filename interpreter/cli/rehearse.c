@@ -83,7 +83,7 @@ static void print_timeline(FILE *out, const char *state_dir, const char *run_id,
 	char b1[32], b2[32], ts[40];
 	fprintf(out, "\nsimulated timeline (virtual clock)\n");
 	while (getline(&line, &cap, f) > 0) {
-		jv ev = jv_parse(line);
+		jv ev = jvx_parse_sized(line, strlen(line));
 		const char *kind = jv_is_valid(ev) ? jvx_str(ev, "event") : NULL;
 		const char *time = kind ? jvx_str(ev, "time") : NULL;
 		int64_t t = 0;

@@ -243,7 +243,7 @@ jv journal_read(const char *path)
 	while ((nl = memchr(line, '\n', len - (size_t)(line - text)))) {
 		*nl = '\0';
 		if (*line) {
-			jv v = jv_parse(line);
+			jv v = jvx_parse_sized(line, strlen(line));
 			if (jv_is_valid(v) && jv_get_kind(v) == JV_KIND_OBJECT)
 				out = jv_array_append(out, v);
 			else

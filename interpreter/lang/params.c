@@ -138,7 +138,7 @@ static jv from_string(const struct rb_param *p, const char *s)
 		return jv_string(s);
 	case ARG_LIST: {
 		if (s[0] == '[') {
-			jv v = jv_parse(s);
+			jv v = jvx_parse_sized(s, strlen(s));
 			return jv_is_valid(v) ? v : (jv_free(v), jv_string(s));
 		}
 		/* a,b,c: a list of strings (spaces around items trimmed) */
@@ -161,7 +161,7 @@ static jv from_string(const struct rb_param *p, const char *s)
 		return a;
 	}
 	case ARG_MAP: {
-		jv v = jv_parse(s);
+		jv v = jvx_parse_sized(s, strlen(s));
 		return jv_is_valid(v) ? v : (jv_free(v), jv_string(s));
 	}
 	default:

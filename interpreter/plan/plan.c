@@ -974,10 +974,16 @@ static void check_args(struct builder *b, const struct action_arg *args, const s
 		check_value(b, a, with->items[i], buf_str(&name));
 	}
 	check_needs(b, args, with, with_bad, loc, what, argword);
-	for (const struct action_arg *q = args; q && q->name; q++)
-		if ((q->flags & ARG_REQUIRED) && !q->defval && !(with && tmpl_get(with, q->name)))
+	for (const struct action_arg *q = args; q && q->name; q++) {
+		const struct tmpl *v = with ? tmpl_get(with, q->name) : NULL;
+		if (!(q->flags & ARG_REQUIRED) || q->defval)
+			continue;
+		if (!v)
 			diag_error(b->dl, with ? &with->loc : loc, "%s requires %s '%s'", what, argword,
 				   q->name);
+		else if (v->kind == TMPL_CONST && jv_get_kind(v->value) == JV_KIND_NULL)
+			diag_error(b->dl, &v->loc, "%s requires %s '%s': null given", what, argword, q->name);
+	}
 out:
 	buf_release(&name);
 }

@@ -1550,7 +1550,7 @@ static jv parse_body(struct kreq *r)
 {
 	if (!r->body_len)
 		return jv_invalid_with_msg(jv_string("the request has no body"));
-	return jv_parse_sized(r->body, (int)r->body_len);
+	return jvx_parse_sized(r->body, r->body_len);
 }
 
 /* apply a patch of the request's content type to `target` (consumed) */
@@ -2454,7 +2454,7 @@ struct k8s_sim *k8s_sim_new(struct rb_clock *clock, jv config, struct diag_list 
 				struct kresp resp = { 0 };
 				buf_init(&resp.body, 0);
 				if (!create(k, &r, obj, &resp, "scenario")) {
-					jv st = jv_parse(buf_str(&resp.body));
+					jv st = jvx_parse_sized(buf_str(&resp.body), resp.body.len);
 					diag_error(dl, NULL, "k8s.objects[%d]: %s", i,
 						   jvx_str(st, "message") ? jvx_str(st, "message") : buf_str(&resp.body));
 					jv_free(st);

@@ -806,6 +806,23 @@ static int parse_yaml(struct sc *c, jv *out)
 	yaml_node_t *root = yaml_document_get_root_node(&doc);
 	*out = node_jv(c, &doc, root, 0);
 	yaml_document_delete(&doc);
+	/* one document: a second one would be ignored without a word */
+	yaml_document_t more;
+	if (!yaml_parser_load(&p, &more)) {
+		struct srcloc l = { c->src, (int)p.problem_mark.line + 1, (int)p.problem_mark.column + 1 };
+		diag_error(c->dl, &l, "invalid YAML: %s", p.problem ? p.problem : "parse error");
+		jv_free(*out);
+		goto out;
+	}
+	yaml_node_t *second = yaml_document_get_root_node(&more);
+	if (second) {
+		struct srcloc l = { c->src, (int)second->start_mark.line + 1, (int)second->start_mark.column + 1 };
+		diag_error(c->dl, &l, "a scenario is one YAML document: a second one starts here");
+		yaml_document_delete(&more);
+		jv_free(*out);
+		goto out;
+	}
+	yaml_document_delete(&more);
 	if (c->nodes > SC_NODES_MAX) {
 		struct srcloc l = { c->src, 1, 1 };
 		diag_error(c->dl, &l, "the scenario expands to more than %ld values (YAML aliases?)", SC_NODES_MAX);

@@ -550,7 +550,7 @@ static void dispatch(struct sim *s, struct sim_req *r, struct sim_resp *o)
 	case PROTO_JSON:
 		r->op = target && strchr(target, '.') ? strchr(target, '.') + 1 : NULL;
 		if (r->body_len) {
-			jv j = jv_parse_sized(r->body, (int)r->body_len);
+			jv j = jvx_parse_sized(r->body, r->body_len);
 			if (jv_get_kind(j) == JV_KIND_OBJECT) {
 				jv_free(r->json);
 				r->json = j;

@@ -706,7 +706,7 @@ int core_exec_run(struct action_call *call, jv args, jv *out)
 	res = jv_object_set(res, jv_string("stderr"), jv_string_sized(buf_str(&p.ebuf), (int)p.ebuf.len));
 	res = jv_object_set(res, jv_string("duration_ms"), jv_number((double)(mono_ms() - t0)));
 	if (s.parse == PARSE_JSON) {
-		jv parsed = jv_parse_sized(buf_str(&p.obuf), (int)p.obuf.len);
+		jv parsed = jvx_parse_sized(buf_str(&p.obuf), p.obuf.len);
 
 		if (!jv_is_valid(parsed)) {
 			jv msg = jv_invalid_get_msg(parsed);

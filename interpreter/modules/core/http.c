@@ -367,7 +367,7 @@ int core_http_run(struct action_call *call, jv args, jv *out)
 		const char *ct = jvx_str(x.headers, "content-type");
 
 		if (ct && is_json_type(ct) && x.body.len) {
-			jv parsed = jv_parse_sized(buf_str(&x.body), (int)x.body.len);
+			jv parsed = jvx_parse_sized(buf_str(&x.body), x.body.len);
 
 			if (jv_is_valid(parsed))
 				res = jv_object_set(res, jv_string("json"), parsed);

@@ -130,7 +130,7 @@ int k8s_request(struct action_call *call, struct k8s_conn *c, const char *method
 	}
 	long st = 0;
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &st);
-	jv r = reply.len ? jv_parse_sized(reply.data, (int)reply.len) : jv_null();
+	jv r = reply.len ? jvx_parse_sized(reply.data, reply.len) : jv_null();
 	if (st >= 200 && st < 300) {
 		*out = jv_is_valid(r) ? r : (jv_free(r), jv_null());
 		rc = 0;

@@ -285,7 +285,7 @@ static int exec_plugin(struct action_call *call, jv exec, struct k8s_conn *c, jv
 				 WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 		goto done;
 	}
-	jv cred = jv_parse(buf_str(&b));
+	jv cred = jvx_parse_sized(buf_str(&b), b.len);
 	jv st = jvx_get(cred, "status");
 	const char *tok = jvx_str(st, "token"), *cd = jvx_str(st, "clientCertificateData"),
 		   *kd = jvx_str(st, "clientKeyData");
