@@ -1679,7 +1679,7 @@ static void fail_run(struct engine *e, int outcome, jv reason)
 	 * rollback_started still rolls back (and with the same exit code) */
 	if (e->jopen) {
 		jv ev = ev_new(e, "run_failing", NULL);
-		ev = jv_object_set(ev, jv_string("outcome"), jv_number(outcome));
+		ev = jv_object_set(ev, jv_string("outcome"), jv_number(e->outcome));
 		ev = jv_object_set(ev, jv_string("reason"), jv_copy(e->fail_reason));
 		if (e->nsig > 0)
 			ev = jv_object_set(ev, jv_string("operator"), jv_true());
@@ -2005,6 +2005,11 @@ static void run_loop(struct engine *e)
 					e->phase = PH_END;
 					break;
 				}
+				/* a stop-at-once signal that came with the failure (an interrupted
+				 * expression) is acted on before any rollback call is made */
+				handle_signals(e);
+				if (e->stop_now)
+					continue;
 				rollback_start(e);
 			}
 		}
@@ -2015,6 +2020,9 @@ static void run_loop(struct engine *e)
 				e->phase = PH_END;
 				break;
 			}
+			handle_signals(e);
+			if (e->stop_now)
+				continue;
 			rollback_next(e);
 			continue;
 		}
