@@ -1251,6 +1251,7 @@ int plan_build(struct plan *p, const struct runbook *rb, struct rb_loader *ld, s
 	}
 	for (int sc = 0; sc < p->nscopes; sc++)
 		check_connections(&b, p->scopes[sc].rb);
+	plan_check_refs(p, dl, b.dl);    /* every name an expression reads (refcheck.c) */
 
 	if (placed == p->n)
 		estimate(p);

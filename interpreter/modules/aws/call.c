@@ -91,9 +91,15 @@ static const struct action_arg a_call[] = {
 	{"region", ARG_STRING, 0, NULL, "region for this call (default: the connection's)"},
 	{NULL}};
 
+static const struct action_result r_call[] = {
+	{"*", ARG_ANY, "the operation's result fields, free-form (<OperationResult> as JSON, or the JSON reply)", NULL},
+	{NULL, 0, NULL, NULL},
+};
+
 const struct action_desc aws_call_actions[] = {
 	{"aws.call", "any operation of a query or JSON 1.1 AWS service, by name with raw params", a_call,
 	 "the operation's result (the <OperationResult> element as JSON, or the JSON reply)",
-	 ACT_MUTATING, 500, run_call, call_mutates, NULL, NULL},
+	 ACT_MUTATING, 500, run_call, call_mutates, NULL, NULL,
+	  .results = r_call},
 	{NULL},
 };
