@@ -125,6 +125,12 @@ struct action_result {
 	const struct action_result *fields;   /* terminated by {NULL}, or NULL */
 };
 
+/* optional: checks at validation that need the module's knowledge (aws.call: a service
+ * the transport can speak). args (borrowed): the constant args of `with:`; an arg given
+ * by an expression is present as null. 0, or -1 with why = a whole sentence and *arg =
+ * the argument to point at. */
+typedef int (*action_validate_fn)(jv args, const char **arg, char *why, size_t size);
+
 struct action_desc {
 	const char *name;            /* "exec", "http.request", "rds.restore_from_snapshot" */
 	const char *summary;         /* one line */
@@ -145,6 +151,7 @@ struct action_desc {
 	 * plus the fields above */
 	const struct action_result *result_shape;
 	const char *result_shape_name;   /* "rds DBInstance", for the docs */
+	action_validate_fn validate;
 };
 
 /* the result field `name` of d (its results, then its result_shape), or NULL */

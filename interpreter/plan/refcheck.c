@@ -12,6 +12,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "plan.h"
 #include "../core/buf.h"
 #include "../core/bug.h"
@@ -126,13 +127,29 @@ static const char *show_path(struct checker *c, const struct ref_path *rp, int k
 	return buf_str(&c->path);
 }
 
+/* the closest name: diag_suggest's edit distance, else the shortest name that ends with
+ * the word, ignoring case (`Status` -> `DBInstanceStatus`, AWS names carry prefixes) */
+static const char *suggest(struct checker *c, const char *word)
+{
+	const char *best = diag_suggest(word, c->names, c->nnames);
+	size_t wl = strlen(word);
+	if (best || wl < 3)
+		return best;
+	for (int i = 0; i < c->nnames; i++) {
+		size_t nl = strlen(c->names[i]);
+		if (nl > wl && !strcasecmp(c->names[i] + nl - wl, word) && (!best || nl < strlen(best)))
+			best = c->names[i];
+	}
+	return best;
+}
+
 /* an error at component k of rp: "WHAT reads 'PATH' but PROBLEM (did you mean 'x'?)";
  * the suggestion is among c->names */
 static void fail(struct checker *c, const struct site *st, int e, const struct ref_path *rp, int k,
 		 const char *problem)
 {
 	const char *word = rp->c[k].name;
-	const char *sug = word && c->nnames ? diag_suggest(word, c->names, c->nnames) : NULL;
+	const char *sug = word && c->nnames ? suggest(c, word) : NULL;
 	struct srcloc at = loc_at(c->set, e, rp->c[k].off);
 	diag_error(c->dl, &at, "%s reads '%s' but %s%s%s%s", st->what, show_path(c, rp, k), problem,
 		   sug ? " (did you mean '" : "", sug ? sug : "", sug ? "'?)" : "");

@@ -8,7 +8,9 @@ sts, sns, cloudwatch, iam) and S3 (rest-xml) it extracts:
     in XML replies become JSON numbers and booleans (names with conflicting types are left
     as strings);
   - the result fields (struct action_result) of the output shapes in RESULTS and every
-    structure they reach, so validation checks `.steps.X.result.F.G` against botocore.
+    structure they reach, so validation checks `.steps.X.result.F.G` against botocore;
+  - every botocore service whose protocol aws.call cannot speak (rest-xml, rest-json, ec2),
+    so `aws.call` with `service: route53` is a validation error.
 Run: /usr/bin/python3 gen_shapes.py > aws_shapes.c
 """
 import json, os, sys
@@ -100,3 +102,17 @@ for svc, name in reach:
         t = models[svc][m['shape']]['type']
         print('\t{"%s", %s, NULL, %s},' % (m.get('locationName', mname), TYPES.get(t, 'ARG_ANY'), nested(svc, m)))
     print('\t{NULL, 0, NULL, NULL}\n};')
+
+print()
+print('const struct aws_foreign_service aws_foreign_services[] = {')
+for svc in sorted(os.listdir(root)):
+    d = os.path.join(root, svc)
+    if not os.path.isdir(d):
+        continue
+    vers = sorted(v for v in os.listdir(d) if os.path.isfile(os.path.join(d, v, 'service-2.json')))
+    if not vers:
+        continue
+    proto = json.load(open(os.path.join(d, vers[-1], 'service-2.json')))['metadata']['protocol']
+    if proto not in ('query', 'json'):
+        print('\t{"%s", "%s"},' % (svc, proto))
+print('\t{NULL, NULL}\n};')
