@@ -226,7 +226,9 @@ static void check_steps(struct checker *c, const struct site *st, int e, const s
 		names_reset(c);
 		for (const char *const *n = step_keys; *n; n++)
 			names_add(c, *n);
-		fail(c, st, e, rp, 2,
+		fail(c, st, e, rp, 2, x->kind == STEP_USES && !strcmp(k, "steps") ?
+		     "a step has only status, outputs, result, started_at, finished_at and duration_ms "
+		     "(a used runbook's steps are reached through its top-level outputs)" :
 		     "a step has only status, outputs, result, started_at, finished_at and duration_ms");
 		return;
 	}
@@ -347,7 +349,7 @@ static void check_step(struct checker *c, const struct rb_step *s, const struct 
 {
 	char what[160];
 	const struct action_desc *d = step_desc(s);
-	int in_each = undone ? undone->for_each >= 0 : s->for_each >= 0;
+	int in_each = undone ? undone->has_for_each : s->has_for_each;
 	struct site plain = { what, in_each, undone != NULL, undone ? step_desc(undone) : NULL };
 	struct site outs = { what, in_each, 1, undone ? NULL : d };
 	struct site each = { what, 0, undone != NULL, plain.result };
