@@ -114,14 +114,15 @@ static int bracket(const char *t, size_t i, struct ref_path *p, size_t *end)
 		return 1;
 	}
 	if (digit(t[j])) {
-		size_t k = j;
+		size_t k = j, d;
 		while (digit(t[k]))
 			k++;
+		d = k;
 		while (t[k] == ' ')
 			k++;
 		if (t[k] != ']')
 			return 0;
-		add_comp(p, REF_INDEX, NULL, i);
+		add_comp(p, REF_INDEX, xstrndup(t + j, d - j), i);
 		*end = k + 1;
 		return 1;
 	}

@@ -22,7 +22,7 @@ enum ref_comp_kind {
 
 struct ref_comp {
 	enum ref_comp_kind kind;
-	char *name;             /* REF_FIELD: the key (unescaped), else NULL */
+	char *name;             /* REF_FIELD: the key (unescaped); REF_INDEX: the digits; else NULL */
 	int off;                /* byte offset of the component's name (or '[') in the text */
 };
 

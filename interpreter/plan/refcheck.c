@@ -120,7 +120,7 @@ static const char *show_path(struct checker *c, const struct ref_path *rp, int k
 		if (cp->kind == REF_FIELD)
 			buf_addf(&c->path, ".%s", cp->name);
 		else if (cp->kind == REF_INDEX)
-			buf_adds(&c->path, "[N]");
+			buf_addf(&c->path, "[%s]", cp->name);
 		else
 			buf_adds(&c->path, "[]");
 	}
@@ -148,7 +148,7 @@ static const char *suggest(struct checker *c, const char *word)
 static void fail(struct checker *c, const struct site *st, int e, const struct ref_path *rp, int k,
 		 const char *problem)
 {
-	const char *word = rp->c[k].name;
+	const char *word = rp->c[k].kind == REF_FIELD ? rp->c[k].name : NULL;
 	const char *sug = word && c->nnames ? suggest(c, word) : NULL;
 	struct srcloc at = loc_at(c->set, e, rp->c[k].off);
 	diag_error(c->dl, &at, "%s reads '%s' but %s%s%s%s", st->what, show_path(c, rp, k), problem,
