@@ -84,6 +84,24 @@ static jv args_json(const struct action_arg *args)
 	return list;
 }
 
+/* [{name, type, doc, fields?}] of a result table (nested tables one level per object) */
+static jv results_json(const struct action_result *r, int depth)
+{
+	jv list = jv_array();
+
+	for (; r && r->name; r++) {
+		jv o = jv_object();
+		o = jv_object_set(o, jv_string("name"), jv_string(r->name));
+		o = jv_object_set(o, jv_string("type"), jv_string(arg_type_name(r->type)));
+		if (r->doc)
+			o = jv_object_set(o, jv_string("doc"), jv_string(r->doc));
+		if (r->fields && depth < 4)
+			o = jv_object_set(o, jv_string("fields"), results_json(r->fields, depth + 1));
+		list = jv_array_append(list, o);
+	}
+	return list;
+}
+
 static jv action_json(const struct module_desc *m, const struct action_desc *d)
 {
 	jv o = jv_object();
@@ -102,6 +120,14 @@ static jv action_json(const struct module_desc *m, const struct action_desc *d)
 	o = jv_object_set(o, jv_string("typical"), jv_string(typical_text(d, tmp, sizeof(tmp))));
 	o = jv_object_set(o, jv_string("args"), args_json(d->args));
 	o = jv_object_set(o, jv_string("result"), jv_string(d->result_doc ? d->result_doc : ""));
+	o = jv_object_set(o, jv_string("result_fields"), results_json(d->results, 0));
+	if (d->result_shape) {
+		jv names = jv_array();
+		for (const struct action_result *r = d->result_shape; r->name; r++)
+			names = jv_array_append(names, jv_string(r->name));
+		o = jv_object_set(o, jv_string("result_shape"), jv_string(d->result_shape_name ? d->result_shape_name : ""));
+		o = jv_object_set(o, jv_string("result_shape_fields"), names);
+	}
 	return o;
 }
 
@@ -157,6 +183,34 @@ static int arg_width(const struct action_arg *args)
 	return w;
 }
 
+static void text_results(const struct action_result *r, int indent)
+{
+	for (; r && r->name; r++) {
+		printf("  %*s%-*s %-9s %s\n", indent, "", 24 - indent, r->name, arg_type_name(r->type),
+		       r->doc ? r->doc : "");
+		if (r->fields && indent < 4)
+			text_results(r->fields, indent + 2);
+	}
+}
+
+/* the field names of an AWS shape, wrapped */
+static void text_shape(const struct action_desc *d)
+{
+	int col = 2;
+
+	printf("  and every field of the AWS shape %s (botocore):\n ", d->result_shape_name ? d->result_shape_name : "");
+	for (const struct action_result *r = d->result_shape; r->name; r++) {
+		int w = (int)strlen(r->name) + 1;
+		if (col + w > 90) {
+			printf("\n ");
+			col = 2;
+		}
+		printf(" %s", r->name);
+		col += w;
+	}
+	printf("\n");
+}
+
 static void text_action(const struct module_desc *m, const struct action_desc *d)
 {
 	char tmp[32];
@@ -181,6 +235,12 @@ static void text_action(const struct module_desc *m, const struct action_desc *d
 		printf("  none\n");
 	for (const struct action_arg *a = d->args; a && a->name; a++)
 		text_arg(a, arg_width(d->args));
+	printf("\nresult fields (.steps.ID.result.FIELD, checked at validation):\n");
+	if (!d->results && !d->result_shape)
+		printf("  not declared\n");
+	text_results(d->results, 0);
+	if (d->result_shape)
+		text_shape(d);
 }
 
 static void text_module(const struct module_desc *m, int width)
@@ -290,6 +350,24 @@ static void man_args(FILE *out, const struct action_arg *args)
 	}
 }
 
+static void man_results(FILE *out, const struct action_result *r, const char *prefix)
+{
+	char name[256];
+
+	for (; r && r->name; r++) {
+		snprintf(name, sizeof(name), "%s%s", prefix, r->name);
+		fputs(".TP\n.BR ", out);
+		roff(out, name, 1);
+		fprintf(out, " \" (%s)\"\n", arg_type_name(r->type));
+		roff(out, r->doc ? r->doc : "", 0);
+		fputc('\n', out);
+		if (r->fields && r->doc && !*prefix) {
+			snprintf(name, sizeof(name), "%s%s%s.", prefix, r->name, r->type == ARG_LIST ? "[]" : "");
+			man_results(out, r->fields, name);
+		}
+	}
+}
+
 static void man_page(FILE *out)
 {
 	const struct module_desc *m;
@@ -310,6 +388,14 @@ static void man_page(FILE *out)
 	      "against these descriptors before anything runs;\n"
 	      ".B runbook actions\n"
 	      "prints them, and this page is generated from the same tables.\n"
+	      ".PP\n"
+	      "The result fields are what\n.B .steps.ID.result.FIELD\n"
+	      "(and\n.B .result.FIELD\n"
+	      "in a step's outputs, a wait's until and fail_if, and rollback steps) may read;\n"
+	      ".B runbook validate\n"
+	      "checks every such path, and nested fields where the result's shape is known (AWS shapes\n"
+	      "from botocore). A field documented as free-form (exec's and http.request's json,\n"
+	      "aws.call, Kubernetes objects) is not checked below its name.\n"
 	      ".PP\n"
 	      "A\n.I mutating\n"
 	      "action changes the world: under\n.B \\-\\-dry\\-run\n"
@@ -351,7 +437,21 @@ static void man_page(FILE *out)
 			man_args(out, d->args);
 			fputs(".PP\n.B Result:\n", out);
 			roff(out, d->result_doc ? d->result_doc : "", 0);
-			fputs("\n.br\n", out);
+			fputs("\n", out);
+			if (d->results && d->results->name) {
+				fputs(".PP\nResult fields:\n", out);
+				man_results(out, d->results, "");
+			}
+			if (d->result_shape) {
+				fputs(".PP\nThe fields of the AWS shape\n.B ", out);
+				roff(out, d->result_shape_name ? d->result_shape_name : "", 1);
+				fputs("\n(botocore):\n", out);
+				for (const struct action_result *r = d->result_shape; r->name; r++) {
+					roff(out, r->name, 1);
+					fputs(r[1].name ? ",\n" : ".\n", out);
+				}
+			}
+			fputs(".PP\n", out);
 			if (kind < 0)
 				fprintf(out, ".B Mutating:\ndepends on the arguments (with the defaults: %s).\n",
 					mutating_by_default(d) ? "yes" : "no");

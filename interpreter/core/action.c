@@ -284,3 +284,17 @@ void action_log(struct action_call *call, enum log_level lvl, const char *fmt, .
 		call->log(call, lvl, buf_str(&b));
 	buf_release(&b);
 }
+
+const struct action_result *action_result_field(const struct action_result *fields, const char *name)
+{
+	for (; fields && fields->name; fields++)
+		if (!strcmp(fields->name, name))
+			return fields;
+	return NULL;
+}
+
+const struct action_result *action_result_find(const struct action_desc *d, const char *name)
+{
+	const struct action_result *r = action_result_field(d->results, name);
+	return r ? r : action_result_field(d->result_shape, name);
+}

@@ -114,6 +114,23 @@ typedef int (*action_mutates_fn)(jv args);
  * 1 yes (result in *out), 0 no, -1 cannot tell (error in *out). consumes args. */
 typedef int (*action_check_fn)(struct action_call *call, jv args, jv *out);
 
+/* One field of an action's result: what `.steps.X.result.NAME` (and `.result.NAME` in the
+ * step's outputs, until, fail_if and rollback) may read. Validation checks every static
+ * path against these. fields: the fields of this object (ARG_MAP) or of each item
+ * (ARG_LIST), checked one level further; NULL: free-form below (exec's json). */
+struct action_result {
+	const char *name;
+	enum arg_type type;
+	const char *doc;             /* one line; NULL in generated AWS shapes */
+	const struct action_result *fields;   /* terminated by {NULL}, or NULL */
+};
+
+/* optional: checks at validation that need the module's knowledge (aws.call: a service
+ * the transport can speak). args (borrowed): the constant args of `with:`; an arg given
+ * by an expression is present as null. 0, or -1 with why = a whole sentence and *arg =
+ * the argument to point at. */
+typedef int (*action_validate_fn)(jv args, const char **arg, char *why, size_t size);
+
 struct action_desc {
 	const char *name;            /* "exec", "http.request", "rds.restore_from_snapshot" */
 	const char *summary;         /* one line */
@@ -128,7 +145,19 @@ struct action_desc {
 	 * plan of an s3.sync). NULL: the engine describes the resolved args. */
 	action_run_fn dry_run;
 	action_check_fn check;
+	/* the result's fields, terminated by {NULL}; NULL: not declared (not checked) */
+	const struct action_result *results;
+	/* AWS: the result is this botocore output shape (fields generated in aws_shapes.c),
+	 * plus the fields above */
+	const struct action_result *result_shape;
+	const char *result_shape_name;   /* "rds DBInstance", for the docs */
+	action_validate_fn validate;
 };
+
+/* the result field `name` of d (its results, then its result_shape), or NULL */
+const struct action_result *action_result_find(const struct action_desc *d, const char *name);
+/* the field `name` in a {NULL}-terminated table, or NULL */
+const struct action_result *action_result_field(const struct action_result *fields, const char *name);
 
 /* whether this call mutates; borrows args */
 int action_is_mutating(const struct action_desc *d, jv args);

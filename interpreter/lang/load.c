@@ -528,6 +528,7 @@ static void k_uses(struct lctx *c, const struct ynode *key, const struct ynode *
 static void k_needs(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
 	struct rb_step *s = ((struct step_parse *)o)->s;
+	s->has_for_each = 1;     /* even when unusable (reported): .item is no second error */
 	if (((struct step_parse *)o)->in_rollback) {
 		diag_error(c->dl, &key->loc, "'needs' is not allowed in a rollback step (rollback steps run in reverse order of completion)");
 		return;
@@ -573,6 +574,7 @@ static void k_when(struct lctx *c, const struct ynode *key, const struct ynode *
 static void k_for_each(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
 	struct rb_step *s = ((struct step_parse *)o)->s;
+	s->has_for_each = 1;     /* even when unusable (reported): .item is no second error */
 	if (((struct step_parse *)o)->in_rollback) {
 		/* the engine runs a rollback once per item of the step it undoes (.item is
 		 * that item): a loop of its own would be ignored */

@@ -115,6 +115,7 @@ struct rb_step {
 	int has_needs;           /* `needs:` written (even empty) */
 	int when;                /* expression or -1 */
 	int for_each;            /* expression or -1 */
+	int has_for_each;        /* `for_each:` written (even unusable, reported) */
 	int concurrency;         /* for_each; 0 = --max-parallel */
 	struct rb_retry retry;
 	int64_t timeout_ms;      /* 0 = none */

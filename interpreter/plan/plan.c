@@ -1012,6 +1012,23 @@ static const struct action_desc *check_action(struct builder *b, const char *nam
 	}
 	buf_addf(&what, "action '%s'", name);
 	check_args(b, d->args, with, with_bad, loc, buf_str(&what), "argument");
+	if (d->validate && with && with->kind == TMPL_MAP) {
+		/* constants as they are, expressions as null (given, value unknown) */
+		jv args = jv_object();
+		const char *arg = NULL;
+		const struct srcloc *at = loc;
+		char why[256];
+		for (int i = 0; i < with->n; i++)
+			args = jv_object_set(args, jv_string(with->keys[i]), with->items[i]->kind == TMPL_CONST ?
+					     jv_copy(with->items[i]->value) : jv_null());
+		if (d->validate(args, &arg, why, sizeof(why)) < 0) {
+			for (int i = 0; arg && i < with->n; i++)
+				if (!strcmp(with->keys[i], arg))
+					at = &with->items[i]->loc;
+			diag_error(b->dl, at, "%s", why);
+		}
+		jv_free(args);
+	}
 	buf_release(&what);
 	return d;
 }
@@ -1257,6 +1274,7 @@ int plan_build(struct plan *p, const struct runbook *rb, struct rb_loader *ld, s
 	}
 	for (int sc = 0; sc < p->nscopes; sc++)
 		check_connections(&b, p->scopes[sc].rb);
+	plan_check_refs(p, dl, b.dl);    /* every name an expression reads (refcheck.c) */
 
 	if (placed == p->n)
 		estimate(p);

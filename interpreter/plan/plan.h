@@ -76,6 +76,10 @@ struct plan {
 
 int plan_build(struct plan *p, const struct runbook *rb, struct rb_loader *ld, struct diag_list *dl);
 void plan_release(struct plan *p);
+/* every static path an expression reads names something that exists (refcheck.c);
+ * called by plan_build() once the nodes know their actions. Expressions with an error
+ * in `before` (the loader's: jq syntax) are skipped. */
+void plan_check_refs(const struct plan *p, const struct diag_list *before, struct diag_list *dl);
 int plan_find(const struct plan *p, const char *qid);   /* node index or -1 */
 /* the critical path as node indexes, first to last; returns the count, *out malloc'd */
 int plan_critical_path(const struct plan *p, int **out);

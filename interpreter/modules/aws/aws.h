@@ -33,6 +33,12 @@ extern const struct aws_list_shape aws_list_shapes[];     /* sorted by wrapper *
 extern const int aws_list_shapes_n;
 extern const struct aws_scalar_shape aws_scalar_shapes[];   /* sorted by name */
 extern const int aws_scalar_shapes_n;
+/* botocore services aws.call cannot speak, with their protocol (generated; sorted) */
+struct aws_foreign_service { const char *name, *protocol; };
+extern const struct aws_foreign_service aws_foreign_services[];
+/* result fields of botocore output shapes (generated), for the descriptors' result_shape */
+extern const struct action_result aws_result_rds_DBInstance[], aws_result_rds_DBSnapshot[],
+	aws_result_elasticache_ReplicationGroup[], aws_result_elasticache_Snapshot[];
 /* the item name of a list wrapper in a service, or NULL if it is not a known list */
 const char *aws_list_item(const char *service, const char *wrapper);
 /* whether item is a list item name of wrapper in service */

@@ -625,3 +625,658 @@ const struct aws_scalar_shape aws_scalar_shapes[] = {
 	{NULL, 0}
 };
 const int aws_scalar_shapes_n = 285;
+
+const struct action_result aws_result_rds_DBInstance[79];
+const struct action_result aws_result_rds_DBSnapshot[34];
+const struct action_result aws_result_elasticache_ReplicationGroup[30];
+const struct action_result aws_result_elasticache_Snapshot[29];
+static const struct action_result aws_result_rds_Endpoint[4];
+static const struct action_result aws_result_rds_DBSecurityGroupMembership[3];
+static const struct action_result aws_result_rds_VpcSecurityGroupMembership[3];
+static const struct action_result aws_result_rds_DBParameterGroupStatus[3];
+static const struct action_result aws_result_rds_DBSubnetGroup[8];
+static const struct action_result aws_result_rds_PendingModifiedValues[20];
+static const struct action_result aws_result_rds_OptionGroupMembership[3];
+static const struct action_result aws_result_rds_DBInstanceStatusInfo[5];
+static const struct action_result aws_result_rds_DomainMembership[5];
+static const struct action_result aws_result_rds_ProcessorFeature[3];
+static const struct action_result aws_result_rds_DBInstanceRole[4];
+static const struct action_result aws_result_rds_Tag[3];
+static const struct action_result aws_result_rds_DBInstanceAutomatedBackupsReplication[2];
+static const struct action_result aws_result_elasticache_GlobalReplicationGroupInfo[3];
+static const struct action_result aws_result_elasticache_ReplicationGroupPendingModifiedValues[7];
+static const struct action_result aws_result_elasticache_NodeGroup[7];
+static const struct action_result aws_result_elasticache_Endpoint[3];
+static const struct action_result aws_result_elasticache_LogDeliveryConfiguration[7];
+static const struct action_result aws_result_elasticache_NodeSnapshot[8];
+static const struct action_result aws_result_rds_Subnet[5];
+static const struct action_result aws_result_rds_PendingCloudwatchLogsExports[3];
+static const struct action_result aws_result_elasticache_ReshardingStatus[2];
+static const struct action_result aws_result_elasticache_UserGroupsUpdateStatus[3];
+static const struct action_result aws_result_elasticache_PendingLogDeliveryConfiguration[5];
+static const struct action_result aws_result_elasticache_NodeGroupMember[7];
+static const struct action_result aws_result_elasticache_DestinationDetails[3];
+static const struct action_result aws_result_elasticache_NodeGroupConfiguration[8];
+static const struct action_result aws_result_rds_AvailabilityZone[2];
+static const struct action_result aws_result_rds_Outpost[2];
+static const struct action_result aws_result_elasticache_SlotMigration[2];
+static const struct action_result aws_result_elasticache_CloudWatchLogsDestinationDetails[2];
+static const struct action_result aws_result_elasticache_KinesisFirehoseDestinationDetails[2];
+
+const struct action_result aws_result_rds_DBInstance[79] = {
+	{"DBInstanceIdentifier", ARG_STRING, NULL, NULL},
+	{"DBInstanceClass", ARG_STRING, NULL, NULL},
+	{"Engine", ARG_STRING, NULL, NULL},
+	{"DBInstanceStatus", ARG_STRING, NULL, NULL},
+	{"AutomaticRestartTime", ARG_TIMESTAMP, NULL, NULL},
+	{"MasterUsername", ARG_STRING, NULL, NULL},
+	{"DBName", ARG_STRING, NULL, NULL},
+	{"Endpoint", ARG_MAP, NULL, aws_result_rds_Endpoint},
+	{"AllocatedStorage", ARG_INT, NULL, NULL},
+	{"InstanceCreateTime", ARG_TIMESTAMP, NULL, NULL},
+	{"PreferredBackupWindow", ARG_STRING, NULL, NULL},
+	{"BackupRetentionPeriod", ARG_INT, NULL, NULL},
+	{"DBSecurityGroups", ARG_LIST, NULL, aws_result_rds_DBSecurityGroupMembership},
+	{"VpcSecurityGroups", ARG_LIST, NULL, aws_result_rds_VpcSecurityGroupMembership},
+	{"DBParameterGroups", ARG_LIST, NULL, aws_result_rds_DBParameterGroupStatus},
+	{"AvailabilityZone", ARG_STRING, NULL, NULL},
+	{"DBSubnetGroup", ARG_MAP, NULL, aws_result_rds_DBSubnetGroup},
+	{"PreferredMaintenanceWindow", ARG_STRING, NULL, NULL},
+	{"PendingModifiedValues", ARG_MAP, NULL, aws_result_rds_PendingModifiedValues},
+	{"LatestRestorableTime", ARG_TIMESTAMP, NULL, NULL},
+	{"MultiAZ", ARG_BOOL, NULL, NULL},
+	{"EngineVersion", ARG_STRING, NULL, NULL},
+	{"AutoMinorVersionUpgrade", ARG_BOOL, NULL, NULL},
+	{"ReadReplicaSourceDBInstanceIdentifier", ARG_STRING, NULL, NULL},
+	{"ReadReplicaDBInstanceIdentifiers", ARG_LIST, NULL, NULL},
+	{"ReadReplicaDBClusterIdentifiers", ARG_LIST, NULL, NULL},
+	{"ReplicaMode", ARG_STRING, NULL, NULL},
+	{"LicenseModel", ARG_STRING, NULL, NULL},
+	{"Iops", ARG_INT, NULL, NULL},
+	{"OptionGroupMemberships", ARG_LIST, NULL, aws_result_rds_OptionGroupMembership},
+	{"CharacterSetName", ARG_STRING, NULL, NULL},
+	{"NcharCharacterSetName", ARG_STRING, NULL, NULL},
+	{"SecondaryAvailabilityZone", ARG_STRING, NULL, NULL},
+	{"PubliclyAccessible", ARG_BOOL, NULL, NULL},
+	{"StatusInfos", ARG_LIST, NULL, aws_result_rds_DBInstanceStatusInfo},
+	{"StorageType", ARG_STRING, NULL, NULL},
+	{"TdeCredentialArn", ARG_STRING, NULL, NULL},
+	{"DbInstancePort", ARG_INT, NULL, NULL},
+	{"DBClusterIdentifier", ARG_STRING, NULL, NULL},
+	{"StorageEncrypted", ARG_BOOL, NULL, NULL},
+	{"KmsKeyId", ARG_STRING, NULL, NULL},
+	{"DbiResourceId", ARG_STRING, NULL, NULL},
+	{"CACertificateIdentifier", ARG_STRING, NULL, NULL},
+	{"DomainMemberships", ARG_LIST, NULL, aws_result_rds_DomainMembership},
+	{"CopyTagsToSnapshot", ARG_BOOL, NULL, NULL},
+	{"MonitoringInterval", ARG_INT, NULL, NULL},
+	{"EnhancedMonitoringResourceArn", ARG_STRING, NULL, NULL},
+	{"MonitoringRoleArn", ARG_STRING, NULL, NULL},
+	{"PromotionTier", ARG_INT, NULL, NULL},
+	{"DBInstanceArn", ARG_STRING, NULL, NULL},
+	{"Timezone", ARG_STRING, NULL, NULL},
+	{"IAMDatabaseAuthenticationEnabled", ARG_BOOL, NULL, NULL},
+	{"PerformanceInsightsEnabled", ARG_BOOL, NULL, NULL},
+	{"PerformanceInsightsKMSKeyId", ARG_STRING, NULL, NULL},
+	{"PerformanceInsightsRetentionPeriod", ARG_INT, NULL, NULL},
+	{"EnabledCloudwatchLogsExports", ARG_LIST, NULL, NULL},
+	{"ProcessorFeatures", ARG_LIST, NULL, aws_result_rds_ProcessorFeature},
+	{"DeletionProtection", ARG_BOOL, NULL, NULL},
+	{"AssociatedRoles", ARG_LIST, NULL, aws_result_rds_DBInstanceRole},
+	{"ListenerEndpoint", ARG_MAP, NULL, aws_result_rds_Endpoint},
+	{"MaxAllocatedStorage", ARG_INT, NULL, NULL},
+	{"TagList", ARG_LIST, NULL, aws_result_rds_Tag},
+	{"DBInstanceAutomatedBackupsReplications", ARG_LIST, NULL, aws_result_rds_DBInstanceAutomatedBackupsReplication},
+	{"CustomerOwnedIpEnabled", ARG_BOOL, NULL, NULL},
+	{"AwsBackupRecoveryPointArn", ARG_STRING, NULL, NULL},
+	{"ActivityStreamStatus", ARG_STRING, NULL, NULL},
+	{"ActivityStreamKmsKeyId", ARG_STRING, NULL, NULL},
+	{"ActivityStreamKinesisStreamName", ARG_STRING, NULL, NULL},
+	{"ActivityStreamMode", ARG_STRING, NULL, NULL},
+	{"ActivityStreamEngineNativeAuditFieldsIncluded", ARG_BOOL, NULL, NULL},
+	{"AutomationMode", ARG_STRING, NULL, NULL},
+	{"ResumeFullAutomationModeTime", ARG_TIMESTAMP, NULL, NULL},
+	{"CustomIamInstanceProfile", ARG_STRING, NULL, NULL},
+	{"BackupTarget", ARG_STRING, NULL, NULL},
+	{"NetworkType", ARG_STRING, NULL, NULL},
+	{"ActivityStreamPolicyStatus", ARG_STRING, NULL, NULL},
+	{"StorageThroughput", ARG_INT, NULL, NULL},
+	{"DBSystemId", ARG_STRING, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+const struct action_result aws_result_rds_DBSnapshot[34] = {
+	{"DBSnapshotIdentifier", ARG_STRING, NULL, NULL},
+	{"DBInstanceIdentifier", ARG_STRING, NULL, NULL},
+	{"SnapshotCreateTime", ARG_TIMESTAMP, NULL, NULL},
+	{"Engine", ARG_STRING, NULL, NULL},
+	{"AllocatedStorage", ARG_INT, NULL, NULL},
+	{"Status", ARG_STRING, NULL, NULL},
+	{"Port", ARG_INT, NULL, NULL},
+	{"AvailabilityZone", ARG_STRING, NULL, NULL},
+	{"VpcId", ARG_STRING, NULL, NULL},
+	{"InstanceCreateTime", ARG_TIMESTAMP, NULL, NULL},
+	{"MasterUsername", ARG_STRING, NULL, NULL},
+	{"EngineVersion", ARG_STRING, NULL, NULL},
+	{"LicenseModel", ARG_STRING, NULL, NULL},
+	{"SnapshotType", ARG_STRING, NULL, NULL},
+	{"Iops", ARG_INT, NULL, NULL},
+	{"OptionGroupName", ARG_STRING, NULL, NULL},
+	{"PercentProgress", ARG_INT, NULL, NULL},
+	{"SourceRegion", ARG_STRING, NULL, NULL},
+	{"SourceDBSnapshotIdentifier", ARG_STRING, NULL, NULL},
+	{"StorageType", ARG_STRING, NULL, NULL},
+	{"TdeCredentialArn", ARG_STRING, NULL, NULL},
+	{"Encrypted", ARG_BOOL, NULL, NULL},
+	{"KmsKeyId", ARG_STRING, NULL, NULL},
+	{"DBSnapshotArn", ARG_STRING, NULL, NULL},
+	{"Timezone", ARG_STRING, NULL, NULL},
+	{"IAMDatabaseAuthenticationEnabled", ARG_BOOL, NULL, NULL},
+	{"ProcessorFeatures", ARG_LIST, NULL, aws_result_rds_ProcessorFeature},
+	{"DbiResourceId", ARG_STRING, NULL, NULL},
+	{"TagList", ARG_LIST, NULL, aws_result_rds_Tag},
+	{"OriginalSnapshotCreateTime", ARG_TIMESTAMP, NULL, NULL},
+	{"SnapshotDatabaseTime", ARG_TIMESTAMP, NULL, NULL},
+	{"SnapshotTarget", ARG_STRING, NULL, NULL},
+	{"StorageThroughput", ARG_INT, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+const struct action_result aws_result_elasticache_ReplicationGroup[30] = {
+	{"ReplicationGroupId", ARG_STRING, NULL, NULL},
+	{"Description", ARG_STRING, NULL, NULL},
+	{"GlobalReplicationGroupInfo", ARG_MAP, NULL, aws_result_elasticache_GlobalReplicationGroupInfo},
+	{"Status", ARG_STRING, NULL, NULL},
+	{"PendingModifiedValues", ARG_MAP, NULL, aws_result_elasticache_ReplicationGroupPendingModifiedValues},
+	{"MemberClusters", ARG_LIST, NULL, NULL},
+	{"NodeGroups", ARG_LIST, NULL, aws_result_elasticache_NodeGroup},
+	{"SnapshottingClusterId", ARG_STRING, NULL, NULL},
+	{"AutomaticFailover", ARG_STRING, NULL, NULL},
+	{"MultiAZ", ARG_STRING, NULL, NULL},
+	{"ConfigurationEndpoint", ARG_MAP, NULL, aws_result_elasticache_Endpoint},
+	{"SnapshotRetentionLimit", ARG_INT, NULL, NULL},
+	{"SnapshotWindow", ARG_STRING, NULL, NULL},
+	{"ClusterEnabled", ARG_BOOL, NULL, NULL},
+	{"CacheNodeType", ARG_STRING, NULL, NULL},
+	{"AuthTokenEnabled", ARG_BOOL, NULL, NULL},
+	{"AuthTokenLastModifiedDate", ARG_TIMESTAMP, NULL, NULL},
+	{"TransitEncryptionEnabled", ARG_BOOL, NULL, NULL},
+	{"AtRestEncryptionEnabled", ARG_BOOL, NULL, NULL},
+	{"MemberClustersOutpostArns", ARG_LIST, NULL, NULL},
+	{"KmsKeyId", ARG_STRING, NULL, NULL},
+	{"ARN", ARG_STRING, NULL, NULL},
+	{"UserGroupIds", ARG_LIST, NULL, NULL},
+	{"LogDeliveryConfigurations", ARG_LIST, NULL, aws_result_elasticache_LogDeliveryConfiguration},
+	{"ReplicationGroupCreateTime", ARG_TIMESTAMP, NULL, NULL},
+	{"DataTiering", ARG_STRING, NULL, NULL},
+	{"AutoMinorVersionUpgrade", ARG_BOOL, NULL, NULL},
+	{"NetworkType", ARG_STRING, NULL, NULL},
+	{"IpDiscovery", ARG_STRING, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+const struct action_result aws_result_elasticache_Snapshot[29] = {
+	{"SnapshotName", ARG_STRING, NULL, NULL},
+	{"ReplicationGroupId", ARG_STRING, NULL, NULL},
+	{"ReplicationGroupDescription", ARG_STRING, NULL, NULL},
+	{"CacheClusterId", ARG_STRING, NULL, NULL},
+	{"SnapshotStatus", ARG_STRING, NULL, NULL},
+	{"SnapshotSource", ARG_STRING, NULL, NULL},
+	{"CacheNodeType", ARG_STRING, NULL, NULL},
+	{"Engine", ARG_STRING, NULL, NULL},
+	{"EngineVersion", ARG_STRING, NULL, NULL},
+	{"NumCacheNodes", ARG_INT, NULL, NULL},
+	{"PreferredAvailabilityZone", ARG_STRING, NULL, NULL},
+	{"PreferredOutpostArn", ARG_STRING, NULL, NULL},
+	{"CacheClusterCreateTime", ARG_TIMESTAMP, NULL, NULL},
+	{"PreferredMaintenanceWindow", ARG_STRING, NULL, NULL},
+	{"TopicArn", ARG_STRING, NULL, NULL},
+	{"Port", ARG_INT, NULL, NULL},
+	{"CacheParameterGroupName", ARG_STRING, NULL, NULL},
+	{"CacheSubnetGroupName", ARG_STRING, NULL, NULL},
+	{"VpcId", ARG_STRING, NULL, NULL},
+	{"AutoMinorVersionUpgrade", ARG_BOOL, NULL, NULL},
+	{"SnapshotRetentionLimit", ARG_INT, NULL, NULL},
+	{"SnapshotWindow", ARG_STRING, NULL, NULL},
+	{"NumNodeGroups", ARG_INT, NULL, NULL},
+	{"AutomaticFailover", ARG_STRING, NULL, NULL},
+	{"NodeSnapshots", ARG_LIST, NULL, aws_result_elasticache_NodeSnapshot},
+	{"KmsKeyId", ARG_STRING, NULL, NULL},
+	{"ARN", ARG_STRING, NULL, NULL},
+	{"DataTiering", ARG_STRING, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_rds_Endpoint[4] = {
+	{"Address", ARG_STRING, NULL, NULL},
+	{"Port", ARG_INT, NULL, NULL},
+	{"HostedZoneId", ARG_STRING, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_rds_DBSecurityGroupMembership[3] = {
+	{"DBSecurityGroupName", ARG_STRING, NULL, NULL},
+	{"Status", ARG_STRING, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_rds_VpcSecurityGroupMembership[3] = {
+	{"VpcSecurityGroupId", ARG_STRING, NULL, NULL},
+	{"Status", ARG_STRING, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_rds_DBParameterGroupStatus[3] = {
+	{"DBParameterGroupName", ARG_STRING, NULL, NULL},
+	{"ParameterApplyStatus", ARG_STRING, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_rds_DBSubnetGroup[8] = {
+	{"DBSubnetGroupName", ARG_STRING, NULL, NULL},
+	{"DBSubnetGroupDescription", ARG_STRING, NULL, NULL},
+	{"VpcId", ARG_STRING, NULL, NULL},
+	{"SubnetGroupStatus", ARG_STRING, NULL, NULL},
+	{"Subnets", ARG_LIST, NULL, aws_result_rds_Subnet},
+	{"DBSubnetGroupArn", ARG_STRING, NULL, NULL},
+	{"SupportedNetworkTypes", ARG_LIST, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_rds_PendingModifiedValues[20] = {
+	{"DBInstanceClass", ARG_STRING, NULL, NULL},
+	{"AllocatedStorage", ARG_INT, NULL, NULL},
+	{"MasterUserPassword", ARG_STRING, NULL, NULL},
+	{"Port", ARG_INT, NULL, NULL},
+	{"BackupRetentionPeriod", ARG_INT, NULL, NULL},
+	{"MultiAZ", ARG_BOOL, NULL, NULL},
+	{"EngineVersion", ARG_STRING, NULL, NULL},
+	{"LicenseModel", ARG_STRING, NULL, NULL},
+	{"Iops", ARG_INT, NULL, NULL},
+	{"DBInstanceIdentifier", ARG_STRING, NULL, NULL},
+	{"StorageType", ARG_STRING, NULL, NULL},
+	{"CACertificateIdentifier", ARG_STRING, NULL, NULL},
+	{"DBSubnetGroupName", ARG_STRING, NULL, NULL},
+	{"PendingCloudwatchLogsExports", ARG_MAP, NULL, aws_result_rds_PendingCloudwatchLogsExports},
+	{"ProcessorFeatures", ARG_LIST, NULL, aws_result_rds_ProcessorFeature},
+	{"IAMDatabaseAuthenticationEnabled", ARG_BOOL, NULL, NULL},
+	{"AutomationMode", ARG_STRING, NULL, NULL},
+	{"ResumeFullAutomationModeTime", ARG_TIMESTAMP, NULL, NULL},
+	{"StorageThroughput", ARG_INT, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_rds_OptionGroupMembership[3] = {
+	{"OptionGroupName", ARG_STRING, NULL, NULL},
+	{"Status", ARG_STRING, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_rds_DBInstanceStatusInfo[5] = {
+	{"StatusType", ARG_STRING, NULL, NULL},
+	{"Normal", ARG_BOOL, NULL, NULL},
+	{"Status", ARG_STRING, NULL, NULL},
+	{"Message", ARG_STRING, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_rds_DomainMembership[5] = {
+	{"Domain", ARG_STRING, NULL, NULL},
+	{"Status", ARG_STRING, NULL, NULL},
+	{"FQDN", ARG_STRING, NULL, NULL},
+	{"IAMRoleName", ARG_STRING, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_rds_ProcessorFeature[3] = {
+	{"Name", ARG_STRING, NULL, NULL},
+	{"Value", ARG_STRING, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_rds_DBInstanceRole[4] = {
+	{"RoleArn", ARG_STRING, NULL, NULL},
+	{"FeatureName", ARG_STRING, NULL, NULL},
+	{"Status", ARG_STRING, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_rds_Tag[3] = {
+	{"Key", ARG_STRING, NULL, NULL},
+	{"Value", ARG_STRING, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_rds_DBInstanceAutomatedBackupsReplication[2] = {
+	{"DBInstanceAutomatedBackupsArn", ARG_STRING, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_elasticache_GlobalReplicationGroupInfo[3] = {
+	{"GlobalReplicationGroupId", ARG_STRING, NULL, NULL},
+	{"GlobalReplicationGroupMemberRole", ARG_STRING, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_elasticache_ReplicationGroupPendingModifiedValues[7] = {
+	{"PrimaryClusterId", ARG_STRING, NULL, NULL},
+	{"AutomaticFailoverStatus", ARG_STRING, NULL, NULL},
+	{"Resharding", ARG_MAP, NULL, aws_result_elasticache_ReshardingStatus},
+	{"AuthTokenStatus", ARG_STRING, NULL, NULL},
+	{"UserGroups", ARG_MAP, NULL, aws_result_elasticache_UserGroupsUpdateStatus},
+	{"LogDeliveryConfigurations", ARG_LIST, NULL, aws_result_elasticache_PendingLogDeliveryConfiguration},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_elasticache_NodeGroup[7] = {
+	{"NodeGroupId", ARG_STRING, NULL, NULL},
+	{"Status", ARG_STRING, NULL, NULL},
+	{"PrimaryEndpoint", ARG_MAP, NULL, aws_result_elasticache_Endpoint},
+	{"ReaderEndpoint", ARG_MAP, NULL, aws_result_elasticache_Endpoint},
+	{"Slots", ARG_STRING, NULL, NULL},
+	{"NodeGroupMembers", ARG_LIST, NULL, aws_result_elasticache_NodeGroupMember},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_elasticache_Endpoint[3] = {
+	{"Address", ARG_STRING, NULL, NULL},
+	{"Port", ARG_INT, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_elasticache_LogDeliveryConfiguration[7] = {
+	{"LogType", ARG_STRING, NULL, NULL},
+	{"DestinationType", ARG_STRING, NULL, NULL},
+	{"DestinationDetails", ARG_MAP, NULL, aws_result_elasticache_DestinationDetails},
+	{"LogFormat", ARG_STRING, NULL, NULL},
+	{"Status", ARG_STRING, NULL, NULL},
+	{"Message", ARG_STRING, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_elasticache_NodeSnapshot[8] = {
+	{"CacheClusterId", ARG_STRING, NULL, NULL},
+	{"NodeGroupId", ARG_STRING, NULL, NULL},
+	{"CacheNodeId", ARG_STRING, NULL, NULL},
+	{"NodeGroupConfiguration", ARG_MAP, NULL, aws_result_elasticache_NodeGroupConfiguration},
+	{"CacheSize", ARG_STRING, NULL, NULL},
+	{"CacheNodeCreateTime", ARG_TIMESTAMP, NULL, NULL},
+	{"SnapshotCreateTime", ARG_TIMESTAMP, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_rds_Subnet[5] = {
+	{"SubnetIdentifier", ARG_STRING, NULL, NULL},
+	{"SubnetAvailabilityZone", ARG_MAP, NULL, aws_result_rds_AvailabilityZone},
+	{"SubnetOutpost", ARG_MAP, NULL, aws_result_rds_Outpost},
+	{"SubnetStatus", ARG_STRING, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_rds_PendingCloudwatchLogsExports[3] = {
+	{"LogTypesToEnable", ARG_LIST, NULL, NULL},
+	{"LogTypesToDisable", ARG_LIST, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_elasticache_ReshardingStatus[2] = {
+	{"SlotMigration", ARG_MAP, NULL, aws_result_elasticache_SlotMigration},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_elasticache_UserGroupsUpdateStatus[3] = {
+	{"UserGroupIdsToAdd", ARG_LIST, NULL, NULL},
+	{"UserGroupIdsToRemove", ARG_LIST, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_elasticache_PendingLogDeliveryConfiguration[5] = {
+	{"LogType", ARG_STRING, NULL, NULL},
+	{"DestinationType", ARG_STRING, NULL, NULL},
+	{"DestinationDetails", ARG_MAP, NULL, aws_result_elasticache_DestinationDetails},
+	{"LogFormat", ARG_STRING, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_elasticache_NodeGroupMember[7] = {
+	{"CacheClusterId", ARG_STRING, NULL, NULL},
+	{"CacheNodeId", ARG_STRING, NULL, NULL},
+	{"ReadEndpoint", ARG_MAP, NULL, aws_result_elasticache_Endpoint},
+	{"PreferredAvailabilityZone", ARG_STRING, NULL, NULL},
+	{"PreferredOutpostArn", ARG_STRING, NULL, NULL},
+	{"CurrentRole", ARG_STRING, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_elasticache_DestinationDetails[3] = {
+	{"CloudWatchLogsDetails", ARG_MAP, NULL, aws_result_elasticache_CloudWatchLogsDestinationDetails},
+	{"KinesisFirehoseDetails", ARG_MAP, NULL, aws_result_elasticache_KinesisFirehoseDestinationDetails},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_elasticache_NodeGroupConfiguration[8] = {
+	{"NodeGroupId", ARG_STRING, NULL, NULL},
+	{"Slots", ARG_STRING, NULL, NULL},
+	{"ReplicaCount", ARG_INT, NULL, NULL},
+	{"PrimaryAvailabilityZone", ARG_STRING, NULL, NULL},
+	{"ReplicaAvailabilityZones", ARG_LIST, NULL, NULL},
+	{"PrimaryOutpostArn", ARG_STRING, NULL, NULL},
+	{"ReplicaOutpostArns", ARG_LIST, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_rds_AvailabilityZone[2] = {
+	{"Name", ARG_STRING, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_rds_Outpost[2] = {
+	{"Arn", ARG_STRING, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_elasticache_SlotMigration[2] = {
+	{"ProgressPercentage", ARG_NUMBER, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_elasticache_CloudWatchLogsDestinationDetails[2] = {
+	{"LogGroup", ARG_STRING, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+static const struct action_result aws_result_elasticache_KinesisFirehoseDestinationDetails[2] = {
+	{"DeliveryStream", ARG_STRING, NULL, NULL},
+	{NULL, 0, NULL, NULL}
+};
+
+const struct aws_foreign_service aws_foreign_services[] = {
+	{"accessanalyzer", "rest-json"},
+	{"account", "rest-json"},
+	{"amp", "rest-json"},
+	{"amplify", "rest-json"},
+	{"amplifybackend", "rest-json"},
+	{"amplifyuibuilder", "rest-json"},
+	{"apigateway", "rest-json"},
+	{"apigatewaymanagementapi", "rest-json"},
+	{"apigatewayv2", "rest-json"},
+	{"appconfig", "rest-json"},
+	{"appconfigdata", "rest-json"},
+	{"appflow", "rest-json"},
+	{"appintegrations", "rest-json"},
+	{"applicationcostprofiler", "rest-json"},
+	{"appmesh", "rest-json"},
+	{"appsync", "rest-json"},
+	{"arc-zonal-shift", "rest-json"},
+	{"auditmanager", "rest-json"},
+	{"backup", "rest-json"},
+	{"backupstorage", "rest-json"},
+	{"batch", "rest-json"},
+	{"billingconductor", "rest-json"},
+	{"braket", "rest-json"},
+	{"chime", "rest-json"},
+	{"chime-sdk-identity", "rest-json"},
+	{"chime-sdk-media-pipelines", "rest-json"},
+	{"chime-sdk-meetings", "rest-json"},
+	{"chime-sdk-messaging", "rest-json"},
+	{"chime-sdk-voice", "rest-json"},
+	{"clouddirectory", "rest-json"},
+	{"cloudfront", "rest-xml"},
+	{"cloudsearchdomain", "rest-json"},
+	{"codeartifact", "rest-json"},
+	{"codecatalyst", "rest-json"},
+	{"codeguru-reviewer", "rest-json"},
+	{"codeguruprofiler", "rest-json"},
+	{"codestar-notifications", "rest-json"},
+	{"cognito-sync", "rest-json"},
+	{"connect", "rest-json"},
+	{"connect-contact-lens", "rest-json"},
+	{"connectcampaigns", "rest-json"},
+	{"connectcases", "rest-json"},
+	{"connectparticipant", "rest-json"},
+	{"controltower", "rest-json"},
+	{"customer-profiles", "rest-json"},
+	{"databrew", "rest-json"},
+	{"dataexchange", "rest-json"},
+	{"detective", "rest-json"},
+	{"devops-guru", "rest-json"},
+	{"dlm", "rest-json"},
+	{"docdb-elastic", "rest-json"},
+	{"drs", "rest-json"},
+	{"ebs", "rest-json"},
+	{"ec2", "ec2"},
+	{"efs", "rest-json"},
+	{"eks", "rest-json"},
+	{"elastic-inference", "rest-json"},
+	{"elastictranscoder", "rest-json"},
+	{"emr-containers", "rest-json"},
+	{"emr-serverless", "rest-json"},
+	{"es", "rest-json"},
+	{"evidently", "rest-json"},
+	{"finspace", "rest-json"},
+	{"finspace-data", "rest-json"},
+	{"fis", "rest-json"},
+	{"gamesparks", "rest-json"},
+	{"glacier", "rest-json"},
+	{"grafana", "rest-json"},
+	{"greengrass", "rest-json"},
+	{"greengrassv2", "rest-json"},
+	{"groundstation", "rest-json"},
+	{"guardduty", "rest-json"},
+	{"honeycode", "rest-json"},
+	{"imagebuilder", "rest-json"},
+	{"inspector2", "rest-json"},
+	{"iot", "rest-json"},
+	{"iot-data", "rest-json"},
+	{"iot-jobs-data", "rest-json"},
+	{"iot-roborunner", "rest-json"},
+	{"iot1click-devices", "rest-json"},
+	{"iot1click-projects", "rest-json"},
+	{"iotanalytics", "rest-json"},
+	{"iotdeviceadvisor", "rest-json"},
+	{"iotevents", "rest-json"},
+	{"iotevents-data", "rest-json"},
+	{"iotfleethub", "rest-json"},
+	{"iotsitewise", "rest-json"},
+	{"iottwinmaker", "rest-json"},
+	{"iotwireless", "rest-json"},
+	{"ivs", "rest-json"},
+	{"ivschat", "rest-json"},
+	{"kafka", "rest-json"},
+	{"kafkaconnect", "rest-json"},
+	{"kinesis-video-archived-media", "rest-json"},
+	{"kinesis-video-media", "rest-json"},
+	{"kinesis-video-signaling", "rest-json"},
+	{"kinesisvideo", "rest-json"},
+	{"lakeformation", "rest-json"},
+	{"lambda", "rest-json"},
+	{"lex-models", "rest-json"},
+	{"lex-runtime", "rest-json"},
+	{"lexv2-models", "rest-json"},
+	{"lexv2-runtime", "rest-json"},
+	{"license-manager-user-subscriptions", "rest-json"},
+	{"location", "rest-json"},
+	{"lookoutmetrics", "rest-json"},
+	{"lookoutvision", "rest-json"},
+	{"m2", "rest-json"},
+	{"macie2", "rest-json"},
+	{"managedblockchain", "rest-json"},
+	{"marketplace-catalog", "rest-json"},
+	{"mediaconnect", "rest-json"},
+	{"mediaconvert", "rest-json"},
+	{"medialive", "rest-json"},
+	{"mediapackage", "rest-json"},
+	{"mediapackage-vod", "rest-json"},
+	{"mediastore-data", "rest-json"},
+	{"mediatailor", "rest-json"},
+	{"mgn", "rest-json"},
+	{"migration-hub-refactor-spaces", "rest-json"},
+	{"migrationhuborchestrator", "rest-json"},
+	{"migrationhubstrategy", "rest-json"},
+	{"mobile", "rest-json"},
+	{"mq", "rest-json"},
+	{"mwaa", "rest-json"},
+	{"networkmanager", "rest-json"},
+	{"nimble", "rest-json"},
+	{"oam", "rest-json"},
+	{"omics", "rest-json"},
+	{"opensearch", "rest-json"},
+	{"outposts", "rest-json"},
+	{"panorama", "rest-json"},
+	{"personalize-events", "rest-json"},
+	{"personalize-runtime", "rest-json"},
+	{"pinpoint", "rest-json"},
+	{"pinpoint-email", "rest-json"},
+	{"pinpoint-sms-voice", "rest-json"},
+	{"pipes", "rest-json"},
+	{"polly", "rest-json"},
+	{"privatenetworks", "rest-json"},
+	{"qldb", "rest-json"},
+	{"quicksight", "rest-json"},
+	{"ram", "rest-json"},
+	{"rbin", "rest-json"},
+	{"rds-data", "rest-json"},
+	{"resiliencehub", "rest-json"},
+	{"resource-explorer-2", "rest-json"},
+	{"resource-groups", "rest-json"},
+	{"robomaker", "rest-json"},
+	{"rolesanywhere", "rest-json"},
+	{"route53", "rest-xml"},
+	{"route53-recovery-control-config", "rest-json"},
+	{"route53-recovery-readiness", "rest-json"},
+	{"rum", "rest-json"},
+	{"s3", "rest-xml"},
+	{"s3control", "rest-xml"},
+	{"s3outposts", "rest-json"},
+	{"sagemaker-a2i-runtime", "rest-json"},
+	{"sagemaker-edge", "rest-json"},
+	{"sagemaker-featurestore-runtime", "rest-json"},
+	{"sagemaker-geospatial", "rest-json"},
+	{"sagemaker-runtime", "rest-json"},
+	{"savingsplans", "rest-json"},
+	{"scheduler", "rest-json"},
+	{"schemas", "rest-json"},
+	{"securityhub", "rest-json"},
+	{"securitylake", "rest-json"},
+	{"serverlessrepo", "rest-json"},
+	{"servicecatalog-appregistry", "rest-json"},
+	{"sesv2", "rest-json"},
+	{"signer", "rest-json"},
+	{"simspaceweaver", "rest-json"},
+	{"sms-voice", "rest-json"},
+	{"snow-device-management", "rest-json"},
+	{"ssm-incidents", "rest-json"},
+	{"ssm-sap", "rest-json"},
+	{"sso", "rest-json"},
+	{"sso-oidc", "rest-json"},
+	{"support-app", "rest-json"},
+	{"synthetics", "rest-json"},
+	{"wellarchitected", "rest-json"},
+	{"wisdom", "rest-json"},
+	{"workdocs", "rest-json"},
+	{"worklink", "rest-json"},
+	{"workmailmessageflow", "rest-json"},
+	{"workspaces-web", "rest-json"},
+	{"xray", "rest-json"},
+	{NULL, NULL}
+};

@@ -80,6 +80,40 @@ done:
 	return r;
 }
 
+/* at validation: a service aws.call cannot speak is an error before anything runs */
+static int validate_call(jv args, const char **arg, char *why, size_t size)
+{
+	jv v = jv_object_get(jv_copy(args), jv_string("service"));
+	int r = 0;
+	*arg = "service";
+	if (jv_get_kind(v) != JV_KIND_STRING)
+		goto out;              /* an expression: known at run time */
+	const char *name = jv_string_value(v);
+	const struct aws_service *svc = aws_service_find(name);
+	if (svc && svc->proto == AWS_RESTXML) {
+		snprintf(why, size, "aws.call cannot speak '%s' (rest-xml): use the s3.* actions", name);
+		r = -1;
+		goto out;
+	}
+	if (svc)
+		goto out;
+	for (const struct aws_foreign_service *f = aws_foreign_services; f->name; f++)
+		if (!strcmp(f->name, name)) {
+			snprintf(why, size, "aws.call cannot speak '%s': its protocol is %s (aws.call speaks query and json)",
+				 name, f->protocol);
+			r = -1;
+			goto out;
+		}
+	if (!jv_object_has(jv_copy(args), jv_string("protocol"))) {
+		snprintf(why, size, "aws.call does not know service '%s': give protocol (query or json) and version "
+			 "(query) or target (json)", name);
+		r = -1;
+	}
+out:
+	jv_free(v);
+	return r;
+}
+
 static const struct action_arg a_call[] = {
 	{"service", ARG_STRING, ARG_REQUIRED, NULL, "rds, elasticache, sts, sns, secretsmanager, cloudwatch, iam, or any with protocol"},
 	{"operation", ARG_STRING, ARG_REQUIRED, NULL, "operation name, e.g. Publish"},
@@ -91,9 +125,15 @@ static const struct action_arg a_call[] = {
 	{"region", ARG_STRING, 0, NULL, "region for this call (default: the connection's)"},
 	{NULL}};
 
+static const struct action_result r_call[] = {
+	{"*", ARG_ANY, "the operation's result fields, free-form (<OperationResult> as JSON, or the JSON reply)", NULL},
+	{NULL, 0, NULL, NULL},
+};
+
 const struct action_desc aws_call_actions[] = {
 	{"aws.call", "any operation of a query or JSON 1.1 AWS service, by name with raw params", a_call,
 	 "the operation's result (the <OperationResult> element as JSON, or the JSON reply)",
-	 ACT_MUTATING, 500, run_call, call_mutates, NULL, NULL},
+	 ACT_MUTATING, 500, run_call, call_mutates, NULL, NULL,
+	  .results = r_call, .validate = validate_call},
 	{NULL},
 };

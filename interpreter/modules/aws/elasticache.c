@@ -281,23 +281,48 @@ static const struct action_arg a_delete_rg[] = {
 	{"final_snapshot", ARG_STRING, 0, NULL, "FinalSnapshotIdentifier"},
 	{"retain_primary_cluster", ARG_BOOL, 0, NULL, "RetainPrimaryCluster"}, REGION_ARG, {NULL}};
 
+/* result fields beyond the botocore shapes (aws_shapes.c) */
+static const struct action_result r_describe_snapshots[] = {
+	{"Snapshots", ARG_LIST, "the matching Snapshot objects", aws_result_elasticache_Snapshot},
+	{"Latest", ARG_MAP, "the newest available one, or null", aws_result_elasticache_Snapshot},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result r_snap[] = {
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result r_endpoint[] = {
+	{"Address", ARG_STRING, "host name", NULL},
+	{"Port", ARG_INT, "port", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result r_rg[] = {
+	{"PrimaryEndpoint", ARG_MAP, "describe: the primary node group's endpoint", r_endpoint},
+	{NULL, 0, NULL, NULL},
+};
+
 #define RG "the ReplicationGroup object (ReplicationGroupId, Status, NodeGroups, MemberClusters, ...)"
 const struct action_desc aws_elasticache_actions[] = {
 	{"elasticache.describe_snapshots", "list snapshots; Latest = newest available", a_describe_snapshots,
 	 "{Snapshots: [Snapshot...], Latest: Snapshot | null}", ACT_IDEMPOTENT, 800, run_describe_snapshots,
-	 NULL, NULL, NULL},
+	 NULL, NULL, NULL,
+	  .results = r_describe_snapshots},
 	{"elasticache.create_snapshot", "snapshot a replication group or cluster (CreateSnapshot)",
 	 a_create_snapshot, "the Snapshot object (SnapshotName, SnapshotStatus, ...)",
-	 ACT_MUTATING | ACT_CHECKABLE, 8 * 60 * 1000, run_create_snapshot, NULL, NULL, check_create_snapshot},
+	 ACT_MUTATING | ACT_CHECKABLE, 8 * 60 * 1000, run_create_snapshot, NULL, NULL, check_create_snapshot,
+	  .result_shape = aws_result_elasticache_Snapshot, .result_shape_name = "elasticache Snapshot", .results = r_snap},
 	{"elasticache.copy_snapshot", "copy a snapshot, or export it to S3 (CopySnapshot)", a_copy_snapshot,
 	 "the new Snapshot object", ACT_MUTATING | ACT_CHECKABLE, 5 * MIN_MS, run_copy_snapshot, NULL, NULL,
-	 check_copy_snapshot},
+	 check_copy_snapshot,
+	  .result_shape = aws_result_elasticache_Snapshot, .result_shape_name = "elasticache Snapshot", .results = r_snap},
 	{"elasticache.create_replication_group", "create a replication group, e.g. from a snapshot",
-	 a_create_rg, RG, ACT_MUTATING | ACT_CHECKABLE, 15 * MIN_MS, run_create_rg, NULL, NULL, check_create_rg},
+	 a_create_rg, RG, ACT_MUTATING | ACT_CHECKABLE, 15 * MIN_MS, run_create_rg, NULL, NULL, check_create_rg,
+	  .result_shape = aws_result_elasticache_ReplicationGroup, .result_shape_name = "elasticache ReplicationGroup", .results = r_rg},
 	{"elasticache.describe_replication_group", "describe a replication group with its primary endpoint",
 	 a_describe_rg, RG " + PrimaryEndpoint {Address, Port}", ACT_IDEMPOTENT, 500, run_describe_rg, NULL,
-	 NULL, NULL},
+	 NULL, NULL,
+	  .result_shape = aws_result_elasticache_ReplicationGroup, .result_shape_name = "elasticache ReplicationGroup", .results = r_rg},
 	{"elasticache.delete_replication_group", "delete a replication group (DeleteReplicationGroup)",
-	 a_delete_rg, RG, ACT_MUTATING | ACT_CHECKABLE, 8 * MIN_MS, run_delete_rg, NULL, NULL, check_delete_rg},
+	 a_delete_rg, RG, ACT_MUTATING | ACT_CHECKABLE, 8 * MIN_MS, run_delete_rg, NULL, NULL, check_delete_rg,
+	  .result_shape = aws_result_elasticache_ReplicationGroup, .result_shape_name = "elasticache ReplicationGroup", .results = r_rg},
 	{NULL},
 };

@@ -6,22 +6,31 @@ sts, sns, cloudwatch, iam) and S3 (rest-xml) it extracts:
     still a list and form params are named like `VpcSecurityGroupIds.VpcSecurityGroupId.1`;
   - scalar member types (integer, long, double, float, boolean) so numbers and booleans
     in XML replies become JSON numbers and booleans (names with conflicting types are left
-    as strings).
+    as strings);
+  - the result fields (struct action_result) of the output shapes in RESULTS and every
+    structure they reach, so validation checks `.steps.X.result.F.G` against botocore;
+  - every botocore service whose protocol aws.call cannot speak (rest-xml, rest-json, ec2),
+    so `aws.call` with `service: route53` is a validation error.
 Run: /usr/bin/python3 gen_shapes.py > aws_shapes.c
 """
 import json, os, sys
 import botocore
 
 SERVICES = ['rds', 'elasticache', 'sts', 'sns', 'cloudwatch', 'iam', 's3']
+# output shapes the actions return (aws.h declares aws_result_SERVICE_SHAPE)
+RESULTS = [('rds', 'DBInstance'), ('rds', 'DBSnapshot'), ('elasticache', 'ReplicationGroup'),
+           ('elasticache', 'Snapshot')]
 root = os.path.join(os.path.dirname(botocore.__file__), 'data')
 lists = set()
 scalars = {}
 conflict = set()
+models = {}
 for svc in SERVICES:
     d = os.path.join(root, svc)
     ver = sorted(os.listdir(d))[-1]
     model = json.load(open(os.path.join(d, ver, 'service-2.json')))
     shapes = model['shapes']
+    models[svc] = shapes
     for name, sh in shapes.items():
         if sh['type'] != 'structure':
             continue
@@ -50,3 +59,60 @@ for n in sorted(scalars):
     print('\t{"%s", %s},' % (n, 'AWS_SCALAR_BOOL' if scalars[n] == 'bool' else 'AWS_SCALAR_NUM'))
 print('\t{NULL, 0}\n};')
 print('const int aws_scalar_shapes_n = %d;' % len(scalars))
+
+# result fields: every structure reachable from RESULTS, one table each (sizes given so
+# that recursive shapes can be declared before they are defined)
+TYPES = {'string': 'ARG_STRING', 'timestamp': 'ARG_TIMESTAMP', 'integer': 'ARG_INT',
+         'long': 'ARG_INT', 'double': 'ARG_NUMBER', 'float': 'ARG_NUMBER',
+         'boolean': 'ARG_BOOL', 'structure': 'ARG_MAP', 'list': 'ARG_LIST', 'map': 'ARG_MAP',
+         'blob': 'ARG_STRING'}
+reach = []
+todo = list(RESULTS)
+while todo:
+    svc, name = todo.pop(0)
+    if (svc, name) in reach:
+        continue
+    reach.append((svc, name))
+    for m in models[svc][name].get('members', {}).values():
+        t = models[svc][m['shape']]
+        if t['type'] == 'list':
+            item = t['member']['shape']
+            if models[svc][item]['type'] == 'structure':
+                todo.append((svc, item))
+        elif t['type'] == 'structure':
+            todo.append((svc, m['shape']))
+def cname(svc, name):
+    return 'aws_result_%s_%s' % (svc, name)
+def nested(svc, m):
+    t = models[svc][m['shape']]
+    if t['type'] == 'list':
+        it = t['member']['shape']
+        return cname(svc, it) if models[svc][it]['type'] == 'structure' else 'NULL'
+    return cname(svc, m['shape']) if t['type'] == 'structure' else 'NULL'
+print()
+for svc, name in reach:
+    n = len(models[svc][name].get('members', {})) + 1
+    linkage = '' if (svc, name) in RESULTS else 'static '
+    print('%sconst struct action_result %s[%d];' % (linkage, cname(svc, name), n))
+for svc, name in reach:
+    linkage = '' if (svc, name) in RESULTS else 'static '
+    print('\n%sconst struct action_result %s[%d] = {' % (linkage, cname(svc, name),
+          len(models[svc][name].get('members', {})) + 1))
+    for mname, m in models[svc][name].get('members', {}).items():
+        t = models[svc][m['shape']]['type']
+        print('\t{"%s", %s, NULL, %s},' % (m.get('locationName', mname), TYPES.get(t, 'ARG_ANY'), nested(svc, m)))
+    print('\t{NULL, 0, NULL, NULL}\n};')
+
+print()
+print('const struct aws_foreign_service aws_foreign_services[] = {')
+for svc in sorted(os.listdir(root)):
+    d = os.path.join(root, svc)
+    if not os.path.isdir(d):
+        continue
+    vers = sorted(v for v in os.listdir(d) if os.path.isfile(os.path.join(d, v, 'service-2.json')))
+    if not vers:
+        continue
+    proto = json.load(open(os.path.join(d, vers[-1], 'service-2.json')))['metadata']['protocol']
+    if proto not in ('query', 'json'):
+        print('\t{"%s", "%s"},' % (svc, proto))
+print('\t{NULL, NULL}\n};')

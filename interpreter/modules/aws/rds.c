@@ -750,33 +750,61 @@ static const struct action_arg a_add_tags[] = {
 	{"instance", ARG_STRING, 0, NULL, "DB instance identifier (its ARN is looked up)"},
 	{"tags", ARG_MAP, ARG_REQUIRED, NULL, "tags {key: value}"}, REGION_ARG, {NULL}};
 
+/* result fields beyond the botocore shape (aws_shapes.c) */
+static const struct action_result r_dbi[] = {
+	{"EarliestRestorableTime", ARG_TIMESTAMP, "rds.describe_instance: start of the restorable window (automated backups)", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result r_dbsnap[] = {
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result r_describe_snapshots[] = {
+	{"DBSnapshots", ARG_LIST, "the matching DBSnapshot objects", aws_result_rds_DBSnapshot},
+	{"Latest", ARG_MAP, "the newest available one, or null", aws_result_rds_DBSnapshot},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result r_add_tags[] = {
+	{"ResourceName", ARG_STRING, "the tagged resource's ARN", NULL},
+	{NULL, 0, NULL, NULL},
+};
+
 #define DBI "the DBInstance object (DBInstanceIdentifier, DBInstanceStatus, Endpoint.Address, Endpoint.Port, DBInstanceClass, DBInstanceArn, LatestRestorableTime, ...); describe adds EarliestRestorableTime from the automated backup's RestoreWindow"
 const struct action_desc aws_rds_actions[] = {
 	{"rds.describe_instance", "describe one DB instance (DescribeDBInstances)", a_describe_instance, DBI,
-	 ACT_IDEMPOTENT, 500, run_describe_instance, NULL, NULL, NULL},
+	 ACT_IDEMPOTENT, 500, run_describe_instance, NULL, NULL, NULL,
+	  .result_shape = aws_result_rds_DBInstance, .result_shape_name = "rds DBInstance", .results = r_dbi},
 	{"rds.describe_snapshots", "list DB snapshots by instance, id or type; Latest = newest available",
 	 a_describe_snapshots, "{DBSnapshots: [DBSnapshot...], Latest: DBSnapshot | null}", ACT_IDEMPOTENT, 800,
-	 run_describe_snapshots, NULL, NULL, NULL},
+	 run_describe_snapshots, NULL, NULL, NULL,
+	  .results = r_describe_snapshots},
 	{"rds.create_snapshot", "take a manual DB snapshot (CreateDBSnapshot)", a_create_snapshot,
 	 "the DBSnapshot object (DBSnapshotIdentifier, Status, SnapshotCreateTime, DBSnapshotArn, ...)",
-	 ACT_MUTATING | ACT_CHECKABLE, 10 * MIN_MS, run_create_snapshot, NULL, NULL, check_create_snapshot},
+	 ACT_MUTATING | ACT_CHECKABLE, 10 * MIN_MS, run_create_snapshot, NULL, NULL, check_create_snapshot,
+	  .result_shape = aws_result_rds_DBSnapshot, .result_shape_name = "rds DBSnapshot", .results = r_dbsnap},
 	{"rds.restore_from_snapshot", "create a DB instance from a snapshot (RestoreDBInstanceFromDBSnapshot)",
 	 a_restore_snapshot, DBI, ACT_MUTATING | ACT_CHECKABLE, 20 * MIN_MS, run_restore_from_snapshot, NULL, NULL,
-	 check_target},
+	 check_target,
+	  .result_shape = aws_result_rds_DBInstance, .result_shape_name = "rds DBInstance", .results = r_dbi},
 	{"rds.restore_to_point_in_time",
 	 "create a DB instance at a point in time, after checking the source's restorable window",
-	 a_restore_pitr, DBI, ACT_MUTATING | ACT_CHECKABLE, 25 * MIN_MS, run_restore_pitr, NULL, NULL, check_target},
+	 a_restore_pitr, DBI, ACT_MUTATING | ACT_CHECKABLE, 25 * MIN_MS, run_restore_pitr, NULL, NULL, check_target,
+	  .result_shape = aws_result_rds_DBInstance, .result_shape_name = "rds DBInstance", .results = r_dbi},
 	{"rds.modify_instance", "rename, resize or reconfigure a DB instance (ModifyDBInstance)", a_modify_instance,
-	 DBI, ACT_MUTATING | ACT_CHECKABLE, 2 * MIN_MS, run_modify_instance, NULL, NULL, check_modify_instance},
+	 DBI, ACT_MUTATING | ACT_CHECKABLE, 2 * MIN_MS, run_modify_instance, NULL, NULL, check_modify_instance,
+	  .result_shape = aws_result_rds_DBInstance, .result_shape_name = "rds DBInstance", .results = r_dbi},
 	{"rds.delete_instance", "delete a DB instance, with a final snapshot or skipping it (DeleteDBInstance)",
 	 a_delete_instance, DBI, ACT_MUTATING | ACT_CHECKABLE, 10 * MIN_MS, run_delete_instance, NULL, NULL,
-	 check_delete_instance},
+	 check_delete_instance,
+	  .result_shape = aws_result_rds_DBInstance, .result_shape_name = "rds DBInstance", .results = r_dbi},
 	{"rds.promote_read_replica", "promote a read replica to a standalone instance (PromoteReadReplica)",
-	 a_promote, DBI, ACT_MUTATING | ACT_CHECKABLE, 5 * MIN_MS, run_promote, NULL, NULL, check_promote},
+	 a_promote, DBI, ACT_MUTATING | ACT_CHECKABLE, 5 * MIN_MS, run_promote, NULL, NULL, check_promote,
+	  .result_shape = aws_result_rds_DBInstance, .result_shape_name = "rds DBInstance", .results = r_dbi},
 	{"rds.copy_snapshot", "copy a DB snapshot, also across regions (CopyDBSnapshot)", a_copy_snapshot,
 	 "the new DBSnapshot object", ACT_MUTATING | ACT_CHECKABLE, 15 * MIN_MS, run_copy_snapshot, NULL, NULL,
-	 check_copy_snapshot},
+	 check_copy_snapshot,
+	  .result_shape = aws_result_rds_DBSnapshot, .result_shape_name = "rds DBSnapshot", .results = r_dbsnap},
 	{"rds.add_tags", "tag an RDS resource (AddTagsToResource)", a_add_tags, "{ResourceName}",
-	 ACT_MUTATING | ACT_IDEMPOTENT, 500, run_add_tags, NULL, NULL, NULL},
+	 ACT_MUTATING | ACT_IDEMPOTENT, 500, run_add_tags, NULL, NULL, NULL,
+	  .results = r_add_tags},
 	{NULL},
 };

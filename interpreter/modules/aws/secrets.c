@@ -269,25 +269,103 @@ static const struct action_arg a_create[] = {
 	{"kms_key_id", ARG_STRING, 0, NULL, "KmsKeyId"},
 	{"tags", ARG_MAP, 0, NULL, "tags {key: value}"}, REGION_ARG, {NULL}};
 
+static const struct action_result r_version[] = {
+	{"VersionId", ARG_STRING, "version id", NULL},
+	{"VersionStages", ARG_LIST, "its stages (AWSCURRENT, AWSPREVIOUS, ...)", NULL},
+	{"CreatedDate", ARG_TIMESTAMP, "when it was created", NULL},
+	{"LastAccessedDate", ARG_TIMESTAMP, "last read (day)", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result r_describe[] = {
+	{"ARN", ARG_STRING, "secret ARN", NULL},
+	{"Name", ARG_STRING, "secret name", NULL},
+	{"Description", ARG_STRING, "description", NULL},
+	{"KmsKeyId", ARG_STRING, "KMS key", NULL},
+	{"RotationEnabled", ARG_BOOL, "rotation on", NULL},
+	{"RotationLambdaARN", ARG_STRING, "rotation function", NULL},
+	{"RotationRules", ARG_MAP, "rotation rules", NULL},
+	{"LastRotatedDate", ARG_TIMESTAMP, "last rotation", NULL},
+	{"LastChangedDate", ARG_TIMESTAMP, "last change", NULL},
+	{"LastAccessedDate", ARG_TIMESTAMP, "last read", NULL},
+	{"DeletedDate", ARG_TIMESTAMP, "scheduled deletion, when set", NULL},
+	{"NextRotationDate", ARG_TIMESTAMP, "next rotation", NULL},
+	{"Tags", ARG_LIST, "tags [{Key, Value}]", NULL},
+	{"VersionIdsToStages", ARG_MAP, "version id -> stages", NULL},
+	{"OwningService", ARG_STRING, "owning service", NULL},
+	{"CreatedDate", ARG_TIMESTAMP, "creation", NULL},
+	{"PrimaryRegion", ARG_STRING, "primary region", NULL},
+	{"ReplicationStatus", ARG_LIST, "replicas", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result r_list[] = {
+	{"ARN", ARG_STRING, "secret ARN", NULL},
+	{"Name", ARG_STRING, "secret name", NULL},
+	{"Versions", ARG_LIST, "every version", r_version},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result r_get[] = {
+	{"ARN", ARG_STRING, "secret ARN", NULL},
+	{"Name", ARG_STRING, "secret name", NULL},
+	{"VersionId", ARG_STRING, "version read", NULL},
+	{"VersionStages", ARG_LIST, "its stages", NULL},
+	{"SecretString", ARG_STRING, "the value (tainted)", NULL},
+	{"SecretBinary", ARG_STRING, "a binary value, base64 (tainted)", NULL},
+	{"CreatedDate", ARG_TIMESTAMP, "when the version was created", NULL},
+	{"json", ARG_ANY, "SecretString parsed as JSON when it is JSON (tainted); free-form below", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result r_put[] = {
+	{"ARN", ARG_STRING, "secret ARN", NULL},
+	{"Name", ARG_STRING, "secret name", NULL},
+	{"VersionId", ARG_STRING, "the new version", NULL},
+	{"VersionStages", ARG_LIST, "its stages", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result r_restore_previous[] = {
+	{"ARN", ARG_STRING, "secret ARN", NULL},
+	{"Name", ARG_STRING, "secret name", NULL},
+	{"VersionId", ARG_STRING, "the version now AWSCURRENT", NULL},
+	{"PreviousVersionId", ARG_STRING, "the version it replaced", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result r_create[] = {
+	{"ARN", ARG_STRING, "secret ARN", NULL},
+	{"Name", ARG_STRING, "secret name", NULL},
+	{"VersionId", ARG_STRING, "its first version", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result r_name[] = {
+	{"ARN", ARG_STRING, "secret ARN", NULL},
+	{"Name", ARG_STRING, "secret name", NULL},
+	{NULL, 0, NULL, NULL},
+};
+
 const struct action_desc aws_secrets_actions[] = {
 	{"secrets.describe_secret", "a secret's metadata and version stages (DescribeSecret)", a_secret,
 	 "{ARN, Name, Description, VersionIdsToStages, DeletedDate, RotationEnabled, ...}", ACT_IDEMPOTENT, 300,
-	 run_describe, NULL, NULL, NULL},
+	 run_describe, NULL, NULL, NULL,
+	  .results = r_describe},
 	{"secrets.list_versions", "a secret's versions (ListSecretVersionIds, all pages)", a_list,
 	 "{ARN, Name, Versions: [{VersionId, VersionStages, CreatedDate}]}", ACT_IDEMPOTENT, 300,
-	 run_list_versions, NULL, NULL, NULL},
+	 run_list_versions, NULL, NULL, NULL,
+	  .results = r_list},
 	{"secrets.get_value", "a secret's value by stage or version id; the value is tainted (redacted everywhere)",
 	 a_get, "{ARN, Name, VersionId, VersionStages, SecretString, CreatedDate, json}",
-	 ACT_IDEMPOTENT, 300, run_get_value, NULL, NULL, NULL},
+	 ACT_IDEMPOTENT, 300, run_get_value, NULL, NULL, NULL,
+	  .results = r_get},
 	{"secrets.put_value", "store a new value as AWSCURRENT (PutSecretValue, idempotent token)", a_put,
 	 "{ARN, Name, VersionId, VersionStages}", ACT_MUTATING | ACT_IDEMPOTENT, 500, run_put_value, NULL, NULL,
-	 NULL},
+	 NULL,
+	  .results = r_put},
 	{"secrets.restore_previous", "make the AWSPREVIOUS version current again, in one UpdateSecretVersionStage",
 	 a_secret, "{ARN, Name, VersionId (now current), PreviousVersionId}", ACT_MUTATING, 500,
-	 run_restore_previous, NULL, NULL, NULL},
+	 run_restore_previous, NULL, NULL, NULL,
+	  .results = r_restore_previous},
 	{"secrets.create_secret", "create a secret with a value (CreateSecret, idempotent token)", a_create,
-	 "{ARN, Name, VersionId}", ACT_MUTATING | ACT_IDEMPOTENT, 500, run_create, NULL, NULL, NULL},
+	 "{ARN, Name, VersionId}", ACT_MUTATING | ACT_IDEMPOTENT, 500, run_create, NULL, NULL, NULL,
+	  .results = r_create},
 	{"secrets.restore_secret", "cancel a scheduled deletion (RestoreSecret)", a_secret, "{ARN, Name}",
-	 ACT_MUTATING | ACT_IDEMPOTENT, 300, run_restore_secret, NULL, NULL, NULL},
+	 ACT_MUTATING | ACT_IDEMPOTENT, 300, run_restore_secret, NULL, NULL, NULL,
+	  .results = r_name},
 	{NULL},
 };

@@ -1259,36 +1259,119 @@ DRY(k8s_configmap_set)
 
 /* ------------------------------------------------------------------ table */
 
+/* result fields (what `.steps.X.result.F` may read; checked at validation) */
+static const struct action_result res_object[] = {
+	{"*", ARG_ANY, "the object as the API server returns it (apiVersion, kind, metadata, spec, status, data, ...); free-form", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_list[] = {
+	{"count", ARG_INT, "how many objects", NULL},
+	{"items", ARG_LIST, "the objects", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_applied[] = {
+	{"kind", ARG_STRING, "kind", NULL},
+	{"name", ARG_STRING, "name", NULL},
+	{"namespace", ARG_STRING, "namespace", NULL},
+	{"resourceVersion", ARG_STRING, "resourceVersion after the apply", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_apply[] = {
+	{"applied", ARG_LIST, "one entry per object", res_applied},
+	{"objects", ARG_INT, "how many objects", NULL},
+	{"pruned", ARG_LIST, "objects pruned (prune: true)", NULL},
+	{"dry_run", ARG_BOOL, "server-side dry run", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_delete[] = {
+	{"deleted", ARG_BOOL, "the object existed and was deleted", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_scale[] = {
+	{"previous", ARG_INT, "replicas before (for a rollback)", NULL},
+	{"replicas", ARG_INT, "replicas now", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_restart[] = {
+	{"restartedAt", ARG_STRING, "the restartedAt annotation set", NULL},
+	{"generation", ARG_INT, "the workload generation after the patch", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_status[] = {
+	{"status", ARG_STRING, "the final status", NULL},
+	{"polls", ARG_INT, "how many polls", NULL},
+	{"waited_ms", ARG_INT, "time waited", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_env[] = {
+	{"containers", ARG_LIST, "containers changed", NULL},
+	{"generation", ARG_INT, "the workload generation after the patch", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_keys[] = {
+	{"name", ARG_STRING, "object name", NULL},
+	{"keys", ARG_LIST, "keys set", NULL},
+	{"created", ARG_BOOL, "the object was created", NULL},
+	{"resourceVersion", ARG_STRING, "resourceVersion after the change", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_wait[] = {
+	{"status", ARG_STRING, "the condition status seen", NULL},
+	{"polls", ARG_INT, "how many polls", NULL},
+	{"waited_ms", ARG_INT, "time waited", NULL},
+	{"deleted", ARG_BOOL, "for: delete: the object is gone", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_backup[] = {
+	{"dir", ARG_STRING, "the private folder written", NULL},
+	{"count", ARG_INT, "objects exported", NULL},
+	{"files", ARG_LIST, "files written", NULL},
+	{NULL, 0, NULL, NULL},
+};
+
 static const struct action_desc k8s_actions[] = {
 	{ "k8s.get", "one object (Secret values are tainted)", get_args, "the object", ACT_IDEMPOTENT, 300,
-	  k8s_get, NULL, NULL, NULL },
+	  k8s_get, NULL, NULL, NULL,
+	  .results = res_object },
 	{ "k8s.list", "objects of a kind, by namespace, label and field selectors", list_args, "{count, items}",
-	  ACT_IDEMPOTENT, 500, k8s_list, NULL, NULL, NULL },
+	  ACT_IDEMPOTENT, 500, k8s_list, NULL, NULL, NULL,
+	  .results = res_list },
 	{ "k8s.apply", "server-side apply of manifests inline, from a file or a folder (fieldManager runbook)",
 	  apply_args, "{applied: [{kind, name, namespace, resourceVersion}], objects, pruned, dry_run}",
-	  ACT_MUTATING | ACT_IDEMPOTENT, 1000, k8s_apply, NULL, k8s_apply_dry, NULL },
+	  ACT_MUTATING | ACT_IDEMPOTENT, 1000, k8s_apply, NULL, k8s_apply_dry, NULL,
+	  .results = res_apply },
 	{ "k8s.patch", "merge, strategic-merge or JSON patch of one object", patch_args, "the patched object",
-	  ACT_MUTATING, 300, k8s_patch, NULL, k8s_patch_dry, NULL },
+	  ACT_MUTATING, 300, k8s_patch, NULL, k8s_patch_dry, NULL,
+	  .results = res_object },
 	{ "k8s.delete", "delete one object", delete_args, "{deleted}", ACT_MUTATING | ACT_IDEMPOTENT, 500,
-	  k8s_delete, NULL, k8s_delete_dry, NULL },
+	  k8s_delete, NULL, k8s_delete_dry, NULL,
+	  .results = res_delete },
 	{ "k8s.scale", "set replicas through the scale subresource; returns the previous count for a rollback",
-	  scale_args, "{previous, replicas}", ACT_MUTATING | ACT_IDEMPOTENT, 300, k8s_scale, NULL, k8s_scale_dry, NULL },
+	  scale_args, "{previous, replicas}", ACT_MUTATING | ACT_IDEMPOTENT, 300, k8s_scale, NULL, k8s_scale_dry, NULL,
+	  .results = res_scale },
 	{ "k8s.rollout_restart", "restart a workload's pods (kubectl rollout restart)", restart_args,
-	  "{restartedAt, generation}", ACT_MUTATING, 300, k8s_rollout_restart, NULL, k8s_rollout_restart_dry, NULL },
+	  "{restartedAt, generation}", ACT_MUTATING, 300, k8s_rollout_restart, NULL, k8s_rollout_restart_dry, NULL,
+	  .results = res_restart },
 	{ "k8s.rollout_status", "wait until a rollout is complete (kubectl's rule; fails on ProgressDeadlineExceeded)",
-	  status_args, "{status, polls, waited_ms}", ACT_IDEMPOTENT, 60000, k8s_rollout_status, NULL, NULL, NULL },
+	  status_args, "{status, polls, waited_ms}", ACT_IDEMPOTENT, 60000, k8s_rollout_status, NULL, NULL, NULL,
+	  .results = res_status },
 	{ "k8s.set_env", "set or remove container environment variables (kubectl set env)", env_args,
-	  "{containers, generation}", ACT_MUTATING | ACT_IDEMPOTENT, 300, k8s_set_env, NULL, k8s_set_env_dry, NULL },
+	  "{containers, generation}", ACT_MUTATING | ACT_IDEMPOTENT, 300, k8s_set_env, NULL, k8s_set_env_dry, NULL,
+	  .results = res_env },
 	{ "k8s.secret_set", "set keys of a Secret (base64 handled; values tainted), creating it if needed",
 	  secret_args, "{name, keys, created, resourceVersion}", ACT_MUTATING | ACT_IDEMPOTENT, 300, k8s_secret_set,
-	  NULL, k8s_secret_set_dry, NULL },
+	  NULL, k8s_secret_set_dry, NULL,
+	  .results = res_keys },
 	{ "k8s.configmap_set", "set keys of a ConfigMap, creating it if needed", cm_args,
 	  "{name, keys, created, resourceVersion}", ACT_MUTATING | ACT_IDEMPOTENT, 300, k8s_configmap_set, NULL,
-	  k8s_configmap_set_dry, NULL },
+	  k8s_configmap_set_dry, NULL,
+	  .results = res_keys },
 	{ "k8s.wait", "wait for a status condition on any object, or for its deletion", wait_args,
-	  "{status, polls, waited_ms} or {deleted, polls}", ACT_IDEMPOTENT, 30000, k8s_wait, NULL, NULL, NULL },
+	  "{status, polls, waited_ms} or {deleted, polls}", ACT_IDEMPOTENT, 30000, k8s_wait, NULL, NULL, NULL,
+	  .results = res_wait },
 	{ "k8s.backup", "export objects (minus managedFields, resourceVersion, uid, status) to a private folder (0700, files 0600), for rollback",
-	  backup_args, "{dir, count, files}", ACT_IDEMPOTENT, 1000, k8s_backup, NULL, NULL, NULL },
+	  backup_args, "{dir, count, files}", ACT_IDEMPOTENT, 1000, k8s_backup, NULL, NULL, NULL,
+	  .results = res_backup },
 	{ NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
 

@@ -111,37 +111,132 @@ static int pg_integrity_run(struct action_call *call, jv args, jv *out);
 static int pg_terminate_run(struct action_call *call, jv args, jv *out);
 static int pg_terminate_dry(struct action_call *call, jv args, jv *out);
 
+/* result fields (what `.steps.X.result.F` may read; checked at validation) */
+static const struct action_result res_column[] = {
+	{"name", ARG_STRING, "column name", NULL},
+	{"type", ARG_STRING, "its PostgreSQL type", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_query[] = {
+	{"columns", ARG_LIST, "[{name, type}]", res_column},
+	{"rows", ARG_LIST, "rows as objects typed by column type; free-form below", NULL},
+	{"row_count", ARG_INT, "rows returned", NULL},
+	{"truncated", ARG_BOOL, "more rows than max_rows", NULL},
+	{"command", ARG_STRING, "the command tag", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_stmt[] = {
+	{"command", ARG_STRING, "the command tag", NULL},
+	{"rows_affected", ARG_INT, "rows affected", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_exec[] = {
+	{"statements", ARG_INT, "statements run", NULL},
+	{"results", ARG_LIST, "one per statement", res_stmt},
+	{"transaction", ARG_BOOL, "run in one transaction", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_assert[] = {
+	{"actual", ARG_ANY, "the value the query returned", NULL},
+	{"passed", ARG_BOOL, "the check held", NULL},
+	{"row_count", ARG_INT, "rows returned", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_ready[] = {
+	{"ready", ARG_BOOL, "the server accepts sessions", NULL},
+	{"attempts", ARG_INT, "tries", NULL},
+	{"waited_ms", ARG_INT, "time waited", NULL},
+	{"server_version", ARG_STRING, "server version", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_counts[] = {
+	{"counts", ARG_MAP, "table -> rows", NULL},
+	{"total", ARG_INT, "sum of the counts", NULL},
+	{"exact", ARG_BOOL, "count(*) rather than estimates", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_checksum[] = {
+	{"table", ARG_STRING, "table", NULL},
+	{"digest", ARG_STRING, "md5 of the rows in key order", NULL},
+	{"algorithm", ARG_STRING, "digest algorithm", NULL},
+	{"rows", ARG_INT, "rows read", NULL},
+	{"key", ARG_LIST, "key columns", NULL},
+	{"columns", ARG_LIST, "columns digested", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_compare[] = {
+	{"match", ARG_BOOL, "every table matches", NULL},
+	{"tables", ARG_MAP, "table -> {source_rows, target_rows, source_digest, target_digest, match}", NULL},
+	{"mismatches", ARG_LIST, "tables that differ", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_integrity[] = {
+	{"ok", ARG_BOOL, "no problem found", NULL},
+	{"problems", ARG_INT, "how many problems", NULL},
+	{"foreign_keys", ARG_LIST, "[{constraint, table, columns, references, orphans}]", NULL},
+	{"null_keys", ARG_LIST, "primary keys with NULLs", NULL},
+	{"rules", ARG_LIST, "[{name, value}] of the user rules", NULL},
+	{"tables_without_primary_key", ARG_LIST, "tables without a primary key", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_copy[] = {
+	{"table", ARG_STRING, "source table", NULL},
+	{"target_table", ARG_STRING, "target table", NULL},
+	{"rows", ARG_INT, "rows copied", NULL},
+	{"bytes", ARG_INT, "bytes streamed", NULL},
+	{"truncated", ARG_BOOL, "the target was truncated first", NULL},
+	{"created", ARG_BOOL, "the target table was created", NULL},
+	{"ms", ARG_INT, "time taken", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_terminate[] = {
+	{"database", ARG_STRING, "database", NULL},
+	{"terminated", ARG_LIST, "[{pid, user, application, client, state}]", NULL},
+	{"count", ARG_INT, "sessions ended", NULL},
+	{NULL, 0, NULL, NULL},
+};
+
 static const struct action_desc pg_actions[] = {
 	{ "pg.query", "run a query; rows as JSON objects typed by column type (read only in --dry-run)",
 	  pg_query_args, "{columns: [{name, type}], rows: [{...}], row_count, truncated, command}",
-	  ACT_IDEMPOTENT, 50, pg_query_run, NULL, NULL, NULL },
+	  ACT_IDEMPOTENT, 50, pg_query_run, NULL, NULL, NULL,
+	  .results = res_query },
 	{ "pg.exec", "run statements, in one transaction unless transaction: false",
 	  pg_exec_args, "{statements, results: [{command, rows_affected}], transaction}",
-	  ACT_MUTATING, 200, pg_exec_run, NULL, pg_exec_dry, NULL },
+	  ACT_MUTATING, 200, pg_exec_run, NULL, pg_exec_dry, NULL,
+	  .results = res_exec },
 	{ "pg.assert", "run a query and check its value (equals / min / max / empty); fails with the actual value",
 	  pg_assert_args, "{actual, passed, row_count}",
-	  ACT_IDEMPOTENT, 50, pg_assert_run, NULL, NULL, NULL },
+	  ACT_IDEMPOTENT, 50, pg_assert_run, NULL, NULL, NULL,
+	  .results = res_assert },
 	{ "pg.wait_ready", "wait until the server accepts connections (PQping) and a session opens",
 	  pg_wait_ready_args, "{ready, attempts, waited_ms, server_version}",
-	  ACT_IDEMPOTENT, 2000, pg_wait_ready_run, NULL, NULL, NULL },
+	  ACT_IDEMPOTENT, 2000, pg_wait_ready_run, NULL, NULL, NULL,
+	  .results = res_ready },
 	{ "pg.row_counts", "row counts of listed or all user tables (exact or estimated)",
 	  pg_row_counts_args, "{counts: {table: n}, total, exact}",
-	  ACT_IDEMPOTENT, 500, pg_row_counts_run, NULL, NULL, NULL },
+	  ACT_IDEMPOTENT, 500, pg_row_counts_run, NULL, NULL, NULL,
+	  .results = res_counts },
 	{ "pg.checksum", "md5 of a table's rows (or columns) in key order, streamed with COPY",
 	  pg_checksum_args, "{table, digest, algorithm, rows, key, columns}",
-	  ACT_IDEMPOTENT, 1000, pg_checksum_run, NULL, NULL, NULL },
+	  ACT_IDEMPOTENT, 1000, pg_checksum_run, NULL, NULL, NULL,
+	  .results = res_checksum },
 	{ "pg.compare", "row counts and checksums of the same tables in two connections",
 	  pg_compare_args, "{match, tables: {table: {source_rows, target_rows, source_digest, target_digest, match}}, mismatches}",
-	  ACT_IDEMPOTENT, 2000, pg_compare_run, NULL, NULL, NULL },
+	  ACT_IDEMPOTENT, 2000, pg_compare_run, NULL, NULL, NULL,
+	  .results = res_compare },
 	{ "pg.integrity", "orphans of every foreign key in the catalog, NULL primary keys, user rules",
 	  pg_integrity_args, "{ok, problems, foreign_keys: [{constraint, table, columns, references, orphans}], null_keys: [...], rules: [{name, value}], tables_without_primary_key}",
-	  ACT_IDEMPOTENT, 2000, pg_integrity_run, NULL, NULL, NULL },
+	  ACT_IDEMPOTENT, 2000, pg_integrity_run, NULL, NULL, NULL,
+	  .results = res_integrity },
 	{ "pg.copy_table", "stream a table (or a WHERE / time range of it) from one connection into another with COPY, in one target transaction",
 	  pg_copy_table_args, "{table, target_table, rows, bytes, truncated, created, ms}",
-	  ACT_MUTATING, 60000, pg_copy_table_run, NULL, pg_copy_table_dry, NULL },
+	  ACT_MUTATING, 60000, pg_copy_table_run, NULL, pg_copy_table_dry, NULL,
+	  .results = res_copy },
 	{ "pg.terminate_connections", "end every other session of a database (pg_terminate_backend), e.g. for a cutover",
 	  pg_terminate_args, "{database, terminated: [{pid, user, application, client, state}], count}",
-	  ACT_MUTATING | ACT_IDEMPOTENT, 100, pg_terminate_run, NULL, pg_terminate_dry, NULL },
+	  ACT_MUTATING | ACT_IDEMPOTENT, 100, pg_terminate_run, NULL, pg_terminate_dry, NULL,
+	  .results = res_terminate },
 	{ NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
 

@@ -91,32 +91,103 @@ static int redis_warm_run(struct action_call *call, jv args, jv *out);
 static int redis_warm_dry(struct action_call *call, jv args, jv *out);
 static int redis_compare_run(struct action_call *call, jv args, jv *out);
 
+/* result fields (what `.steps.X.result.F` may read; checked at validation) */
+static const struct action_result res_ping[] = {
+	{"pong", ARG_STRING, "the reply", NULL},
+	{"latency_ms", ARG_NUMBER, "round trip", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_ready[] = {
+	{"ready", ARG_BOOL, "the dataset is loaded", NULL},
+	{"attempts", ARG_INT, "tries", NULL},
+	{"waited_ms", ARG_INT, "time waited", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_dbsize[] = {
+	{"keys", ARG_INT, "keys in the database", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_info[] = {
+	{"*", ARG_ANY, "one object per INFO section (server, clients, memory, persistence, stats, replication, cpu, keyspace, ...); free-form", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_count[] = {
+	{"pattern", ARG_STRING, "the pattern", NULL},
+	{"count", ARG_INT, "keys matching", NULL},
+	{"round_trips", ARG_INT, "SCAN calls", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_sample_key[] = {
+	{"key", ARG_STRING, "key", NULL},
+	{"type", ARG_STRING, "its type", NULL},
+	{"ttl_ms", ARG_INT, "its TTL, -1 none", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_sample[] = {
+	{"keys", ARG_LIST, "the sampled keys", res_sample_key},
+	{"dbsize", ARG_INT, "keys in the database", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_command[] = {
+	{"reply", ARG_ANY, "the reply as JSON; free-form below", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_bgsave[] = {
+	{"lastsave_before", ARG_INT, "LASTSAVE before", NULL},
+	{"lastsave", ARG_INT, "LASTSAVE after", NULL},
+	{"waited_ms", ARG_INT, "time waited", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_warm[] = {
+	{"keys_written", ARG_INT, "keys written", NULL},
+	{"round_trips", ARG_INT, "pipelines sent", NULL},
+	{"ms", ARG_INT, "time taken", NULL},
+	{NULL, 0, NULL, NULL},
+};
+static const struct action_result res_compare[] = {
+	{"match", ARG_BOOL, "every pattern matches", NULL},
+	{"patterns", ARG_MAP, "pattern -> {source, target, match}", NULL},
+	{"dbsize", ARG_MAP, "{source, target}", NULL},
+	{"mismatches", ARG_LIST, "patterns that differ", NULL},
+	{NULL, 0, NULL, NULL},
+};
+
 static const struct action_desc redis_actions[] = {
 	{ "redis.ping", "PING the server", redis_ping_args, "{pong, latency_ms}",
-	  ACT_IDEMPOTENT, 5, redis_ping_run, NULL, NULL, NULL },
+	  ACT_IDEMPOTENT, 5, redis_ping_run, NULL, NULL, NULL,
+	  .results = res_ping },
 	{ "redis.wait_ready", "wait until the server answers and has finished loading its dataset (LOADING)",
 	  redis_wait_ready_args, "{ready, attempts, waited_ms}",
-	  ACT_IDEMPOTENT, 2000, redis_wait_ready_run, NULL, NULL, NULL },
+	  ACT_IDEMPOTENT, 2000, redis_wait_ready_run, NULL, NULL, NULL,
+	  .results = res_ready },
 	{ "redis.dbsize", "number of keys in the connection's database", redis_dbsize_args, "{keys}",
-	  ACT_IDEMPOTENT, 5, redis_dbsize_run, NULL, NULL, NULL },
+	  ACT_IDEMPOTENT, 5, redis_dbsize_run, NULL, NULL, NULL,
+	  .results = res_dbsize },
 	{ "redis.info", "INFO parsed into {section: {field: value}} (keyspace lines as objects)",
 	  redis_info_args, "{server: {...}, memory: {...}, keyspace: {db0: {keys, expires, avg_ttl}}, ...}",
-	  ACT_IDEMPOTENT, 5, redis_info_run, NULL, NULL, NULL },
+	  ACT_IDEMPOTENT, 5, redis_info_run, NULL, NULL, NULL,
+	  .results = res_info },
 	{ "redis.count", "count keys matching a pattern with SCAN (never KEYS)", redis_count_args,
-	  "{pattern, count, round_trips}", ACT_IDEMPOTENT, 500, redis_count_run, NULL, NULL, NULL },
+	  "{pattern, count, round_trips}", ACT_IDEMPOTENT, 500, redis_count_run, NULL, NULL, NULL,
+	  .results = res_count },
 	{ "redis.sample", "random keys with their type and TTL", redis_sample_args,
-	  "{keys: [{key, type, ttl_ms}], dbsize}", ACT_IDEMPOTENT, 20, redis_sample_run, NULL, NULL, NULL },
+	  "{keys: [{key, type, ttl_ms}], dbsize}", ACT_IDEMPOTENT, 20, redis_sample_run, NULL, NULL, NULL,
+	  .results = res_sample },
 	{ "redis.command", "any command (argv); mutating unless read_only: true", redis_command_args,
-	  "{reply}", ACT_MUTATING, 5, redis_command_run, redis_command_mutates, redis_command_dry, NULL },
+	  "{reply}", ACT_MUTATING, 5, redis_command_run, redis_command_mutates, redis_command_dry, NULL,
+	  .results = res_command },
 	{ "redis.bgsave", "BGSAVE and wait until the snapshot is written (LASTSAVE changes)",
 	  redis_bgsave_args, "{lastsave_before, lastsave, waited_ms}",
-	  ACT_MUTATING | ACT_IDEMPOTENT, 5000, redis_bgsave_run, NULL, redis_bgsave_dry, NULL },
+	  ACT_MUTATING | ACT_IDEMPOTENT, 5000, redis_bgsave_run, NULL, redis_bgsave_dry, NULL,
+	  .results = res_bgsave },
 	{ "redis.warm", "load keys from rows (a pg.query result, or a query streamed from PostgreSQL): pipelined SET or HSET, optional TTL",
 	  redis_warm_args, "{keys_written, round_trips, ms}",
-	  ACT_MUTATING | ACT_IDEMPOTENT, 1000, redis_warm_run, NULL, redis_warm_dry, NULL },
+	  ACT_MUTATING | ACT_IDEMPOTENT, 1000, redis_warm_run, NULL, redis_warm_dry, NULL,
+	  .results = res_warm },
 	{ "redis.compare", "key counts per pattern in two instances", redis_compare_args,
 	  "{match, patterns: {pattern: {source, target, match}}, dbsize: {source, target}}",
-	  ACT_IDEMPOTENT, 1000, redis_compare_run, NULL, NULL, NULL },
+	  ACT_IDEMPOTENT, 1000, redis_compare_run, NULL, NULL, NULL,
+	  .results = res_compare },
 	{ NULL, NULL, NULL, NULL, 0, 0, NULL, NULL, NULL, NULL },
 };
 

@@ -1,0 +1,421 @@
+/* refcheck.c — every name an expression reads exists (DESIGN.md, "The language, v1.1").
+ *
+ * For each expression, the static paths from its input (lang/refs.c) are checked
+ * against the model: the context's keys {params, steps, run, item, result}; `.params.N`
+ * declared; `.steps.X.K` with K a step's context field; `.steps.X.outputs.N` declared by
+ * X (a `uses:` step: the child's top-level outputs); `.steps.X.result.F...` and
+ * `.result.F...` against the action's declared result fields (AWS: its botocore shape);
+ * `.item` only in a for_each step and its rollback; `.result` only in outputs,
+ * until/fail_if and rollback steps. `.steps.X` naming no step or a non-ancestor is
+ * plan.c's check. Paths reached dynamically (`.steps[$x]`) are not checked.
+ * Errors point into the expression at the bad name when its column can be computed.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include "plan.h"
+#include "../core/buf.h"
+#include "../core/bug.h"
+#include "../lang/refs.h"
+#include "../modules/registry.h"
+
+struct site {
+	const char *what;                    /* "step 'x'", "output 'o'", "a connection" */
+	int item_ok;                         /* inside a for_each step or its rollback */
+	int result_ok;                       /* outputs, until, fail_if, rollback */
+	const struct action_desc *result;    /* what `.result` is, or NULL: unchecked */
+};
+
+struct checker {
+	const struct plan *p;
+	struct exprset *set;
+	struct diag_list *dl;
+	const struct diag_list *before;      /* the loader's errors: bad expressions */
+	const struct runbook *rb;            /* the runbook being checked */
+	int sc;                              /* its scope */
+	struct buf path, msg;
+	const char **names;
+	int nnames, anames;
+};
+
+static const char *const ctx_keys[] = { "params", "steps", "run", "item", "result", NULL };
+static const char *const step_keys[] = {
+	"status", "outputs", "result", "started_at", "finished_at", "duration_ms", NULL
+};
+
+/* ---- locations ---- */
+
+/* the location of byte `off` of expression e: its text is found in the source after
+ * the `${{`, the opening quote, or on the lines of a `|` block; when the source does
+ * not spell the text the same way (escapes, folding), the expression's own location */
+static struct srcloc loc_at(const struct exprset *set, int e, int off)
+{
+	const struct srcloc *l = exprset_loc(set, e);
+	const char *text = exprset_text(set, e);
+	struct srcloc r = *l;
+	size_t len;
+	const char *line, *p;
+	int ln = l->line, col = l->col, block = -1;
+
+	if (!l->src || ln < 1 || col < 1 || !(line = source_line(l->src, ln, &len)) || (size_t)col > len)
+		return r;
+	p = line + col - 1;
+	if (p[0] == '$' && p[1] == '{' && p[2] == '{') {
+		p += 3;
+		col += 3;
+	} else if (*p == '"' || *p == '\'') {
+		p++;
+		col++;
+	} else if (*p == '|') {
+		if (!(line = source_line(l->src, ++ln, &len)))
+			return r;
+		for (block = 0; (size_t)block < len && line[block] == ' '; block++)
+			;
+		p = line + block;
+		col = block + 1;
+	} else if (*p == '>') {
+		return r;
+	}
+	for (int k = 0; k < off; k++) {
+		if (text[k] == '\n') {
+			if (block < 0 || !(line = source_line(l->src, ++ln, &len)))
+				return r;
+			size_t ind = (size_t)block < len ? (size_t)block : len;
+			p = line + ind;
+			col = (int)ind + 1;
+			continue;
+		}
+		if (*p != text[k])
+			return r;
+		if (((unsigned char)*p & 0xC0) != 0x80)
+			col++;
+		p++;
+	}
+	if (*p != text[off])
+		return r;
+	r.line = ln;
+	r.col = col;
+	return r;
+}
+
+/* ---- messages ---- */
+
+static void names_reset(struct checker *c)
+{
+	c->nnames = 0;
+}
+
+static void names_add(struct checker *c, const char *n)
+{
+	ALLOC_GROW(c->names, c->nnames + 1, c->anames);
+	c->names[c->nnames++] = n;
+}
+
+/* ".steps.a.outputs.x" up to and including component k */
+static const char *show_path(struct checker *c, const struct ref_path *rp, int k)
+{
+	buf_reset(&c->path);
+	for (int i = 0; i <= k && i < rp->n; i++) {
+		const struct ref_comp *cp = &rp->c[i];
+		if (cp->kind == REF_FIELD)
+			buf_addf(&c->path, ".%s", cp->name);
+		else if (cp->kind == REF_INDEX)
+			buf_addf(&c->path, "[%s]", cp->name);
+		else
+			buf_adds(&c->path, "[]");
+	}
+	return buf_str(&c->path);
+}
+
+/* the closest name: diag_suggest's edit distance, else the shortest name that ends with
+ * the word, ignoring case (`Status` -> `DBInstanceStatus`, AWS names carry prefixes) */
+static const char *suggest(struct checker *c, const char *word)
+{
+	const char *best = diag_suggest(word, c->names, c->nnames);
+	size_t wl = strlen(word);
+	if (best || wl < 3)
+		return best;
+	for (int i = 0; i < c->nnames; i++) {
+		size_t nl = strlen(c->names[i]);
+		if (nl > wl && !strcasecmp(c->names[i] + nl - wl, word) && (!best || nl < strlen(best)))
+			best = c->names[i];
+	}
+	return best;
+}
+
+/* an error at component k of rp: "WHAT reads 'PATH' but PROBLEM (did you mean 'x'?)";
+ * the suggestion is among c->names */
+static void fail(struct checker *c, const struct site *st, int e, const struct ref_path *rp, int k,
+		 const char *problem)
+{
+	const char *word = rp->c[k].kind == REF_FIELD ? rp->c[k].name : NULL;
+	const char *sug = word && c->nnames ? suggest(c, word) : NULL;
+	struct srcloc at = loc_at(c->set, e, rp->c[k].off);
+	diag_error(c->dl, &at, "%s reads '%s' but %s%s%s%s", st->what, show_path(c, rp, k), problem,
+		   sug ? " (did you mean '" : "", sug ? sug : "", sug ? "'?)" : "");
+}
+
+/* ---- checks ---- */
+
+/* rp's components from k on, against an action's result */
+static void check_result(struct checker *c, const struct site *st, int e, const struct ref_path *rp, int k,
+			 const struct action_desc *d)
+{
+	const struct action_result *f, *fields;
+	if (!d || (!d->results && !d->result_shape) || k >= rp->n || rp->c[k].kind != REF_FIELD)
+		return;
+	if (action_result_find(d, "*"))
+		return;                      /* free-form (k8s objects, aws.call) */
+	f = action_result_find(d, rp->c[k].name);
+	if (!f) {
+		names_reset(c);
+		for (const struct action_result *r = d->results; r && r->name; r++)
+			names_add(c, r->name);
+		for (const struct action_result *r = d->result_shape; r && r->name; r++)
+			names_add(c, r->name);
+		buf_reset(&c->msg);
+		buf_addf(&c->msg, "the result of '%s' has no field '%s'", d->name, rp->c[k].name);
+		fail(c, st, e, rp, k, buf_str(&c->msg));
+		return;
+	}
+	/* nested: objects by name, lists through one [N] or [] */
+	for (k++; f && (fields = f->fields) && k < rp->n; k++) {
+		if (f->type == ARG_LIST) {
+			if (rp->c[k].kind == REF_FIELD)
+				return;              /* a list has no fields: jq's error at run time */
+			if (++k >= rp->n)
+				return;
+		}
+		if (rp->c[k].kind != REF_FIELD)
+			return;
+		const struct action_result *g = action_result_field(fields, rp->c[k].name);
+		if (!g) {
+			names_reset(c);
+			for (const struct action_result *r = fields; r->name; r++)
+				names_add(c, r->name);
+			buf_reset(&c->msg);
+			buf_addf(&c->msg, "'%s' has no field '%s'", f->name, rp->c[k].name);
+			fail(c, st, e, rp, k, buf_str(&c->msg));
+			return;
+		}
+		f = g;
+	}
+}
+
+static const struct action_desc *step_desc(const struct rb_step *s)
+{
+	switch (s->kind) {
+	case STEP_ACTION: return s->action ? registry_find(s->action) : NULL;
+	case STEP_WAIT: return s->wait.action ? registry_find(s->wait.action) : NULL;
+	default: return NULL;
+	}
+}
+
+static void check_steps(struct checker *c, const struct site *st, int e, const struct ref_path *rp)
+{
+	const struct rb_step *x;
+	if (rp->n < 2 || rp->c[1].kind != REF_FIELD || !(x = runbook_find_step(c->rb, rp->c[1].name)))
+		return;                      /* unknown steps: plan.c says so */
+	if (rp->n < 3 || rp->c[2].kind != REF_FIELD)
+		return;
+	const char *k = rp->c[2].name;
+	int known = 0;
+	for (const char *const *n = step_keys; *n; n++)
+		known |= !strcmp(*n, k);
+	if (!known) {
+		names_reset(c);
+		for (const char *const *n = step_keys; *n; n++)
+			names_add(c, *n);
+		fail(c, st, e, rp, 2, x->kind == STEP_USES && !strcmp(k, "steps") ?
+		     "a step has only status, outputs, result, started_at, finished_at and duration_ms "
+		     "(a used runbook's steps are reached through its top-level outputs)" :
+		     "a step has only status, outputs, result, started_at, finished_at and duration_ms");
+		return;
+	}
+	if (!strcmp(k, "outputs") && rp->n > 3 && rp->c[3].kind == REF_FIELD) {
+		const char *o = rp->c[3].name;
+		if (x->kind == STEP_USES && !x->child)
+			return;              /* the child did not load: reported */
+		names_reset(c);
+		for (int i = 0; i < x->noutputs; i++)
+			names_add(c, x->outputs[i].name);
+		for (int i = 0; x->kind == STEP_USES && i < x->child->noutputs; i++)
+			names_add(c, x->child->outputs[i].name);
+		for (int i = 0; i < c->nnames; i++)
+			if (!strcmp(c->names[i], o))
+				return;
+		buf_reset(&c->msg);
+		if (x->kind == STEP_USES)
+			buf_addf(&c->msg, "'%s' (uses %s) declares no output '%s'", x->id, x->uses, o);
+		else
+			buf_addf(&c->msg, "step '%s' declares no output '%s'", x->id, o);
+		fail(c, st, e, rp, 3, buf_str(&c->msg));
+	} else if (!strcmp(k, "result")) {
+		check_result(c, st, e, rp, 3, step_desc(x));
+	}
+}
+
+static void check_path(struct checker *c, const struct site *st, int e, const struct ref_path *rp)
+{
+	const char *top;
+	if (rp->c[0].kind != REF_FIELD)
+		return;
+	top = rp->c[0].name;
+	if (!strcmp(top, "params")) {
+		if (rp->n < 2 || rp->c[1].kind != REF_FIELD)
+			return;
+		names_reset(c);
+		for (int i = 0; i < c->rb->nparams; i++) {
+			if (!strcmp(c->rb->params[i].name, rp->c[1].name))
+				return;
+			names_add(c, c->rb->params[i].name);
+		}
+		buf_reset(&c->msg);
+		buf_addf(&c->msg, "there is no param '%s'", rp->c[1].name);
+		fail(c, st, e, rp, 1, buf_str(&c->msg));
+	} else if (!strcmp(top, "steps")) {
+		check_steps(c, st, e, rp);
+	} else if (!strcmp(top, "item")) {
+		if (!st->item_ok) {
+			names_reset(c);
+			fail(c, st, e, rp, 0, "'.item' exists only in a for_each step and its rollback");
+		}
+	} else if (!strcmp(top, "result")) {
+		if (!st->result_ok) {
+			names_reset(c);
+			fail(c, st, e, rp, 0,
+			     "'.result' exists only in outputs, until, fail_if and rollback steps");
+		} else {
+			check_result(c, st, e, rp, 1, st->result);
+		}
+	} else if (strcmp(top, "run")) {
+		names_reset(c);
+		for (const char *const *n = ctx_keys; *n; n++)
+			names_add(c, *n);
+		fail(c, st, e, rp, 0, "the context has only params, steps, run, item and result");
+	}
+}
+
+/* whether an error was already reported inside expression e (jq's syntax errors):
+ * its names are not checked, as jq did not understand it either */
+static int reported(const struct checker *c, int e)
+{
+	const struct srcloc *l = exprset_loc(c->set, e);
+	int lines = 1;
+	for (const char *t = exprset_text(c->set, e); *t; t++)
+		lines += *t == '\n';
+	for (int i = 0; c->before && i < c->before->n; i++) {
+		const struct diag *d = &c->before->items[i];
+		if (d->level == DIAG_ERROR && d->loc.src == l->src && d->loc.line >= l->line &&
+		    d->loc.line <= l->line + lines && (d->loc.line > l->line || d->loc.col >= l->col) &&
+		    strstr(d->msg, "expression"))
+			return 1;
+	}
+	return 0;
+}
+
+static void check_expr(struct checker *c, const struct site *st, int e)
+{
+	struct ref_path *rp = NULL;
+	int n;
+	if (e < 0 || reported(c, e))
+		return;
+	n = refs_extract(exprset_text(c->set, e), &rp);
+	for (int i = 0; i < n; i++)
+		check_path(c, st, e, &rp[i]);
+	refs_free(rp, n);
+}
+
+struct tmpl_arg {
+	struct checker *c;
+	const struct site *st;
+};
+
+static void tmpl_one(int e, void *arg)
+{
+	struct tmpl_arg *a = arg;
+	check_expr(a->c, a->st, e);
+}
+
+static void check_tmpl(struct checker *c, const struct site *st, const struct tmpl *t)
+{
+	struct tmpl_arg a = { c, st };
+	if (t)
+		tmpl_each_expr(t, tmpl_one, &a);
+}
+
+/* a step's expressions; undone: the step a rollback step undoes, or NULL */
+static void check_step(struct checker *c, const struct rb_step *s, const struct rb_step *undone)
+{
+	char what[160];
+	const struct action_desc *d = step_desc(s);
+	int in_each = undone ? undone->has_for_each : s->has_for_each;
+	struct site plain = { what, in_each, undone != NULL, undone ? step_desc(undone) : NULL };
+	struct site outs = { what, in_each, 1, undone ? NULL : d };
+	struct site each = { what, 0, undone != NULL, plain.result };
+
+	if (undone)
+		snprintf(what, sizeof(what), "rollback step '%s' of '%s'", s->id, undone->id);
+	else
+		snprintf(what, sizeof(what), "step '%s'", s->id);
+	check_tmpl(c, &plain, s->with);
+	check_expr(c, &plain, s->when);
+	check_expr(c, undone ? &plain : &each, s->for_each);
+	for (int i = 0; i < s->noutputs; i++)
+		check_expr(c, &outs, s->outputs[i].expr);
+	switch (s->kind) {
+	case STEP_WAIT:
+		check_tmpl(c, &plain, s->wait.with);
+		check_expr(c, &outs, s->wait.until);
+		check_expr(c, &outs, s->wait.fail_if);
+		break;
+	case STEP_ASSERT:
+		for (int i = 0; i < s->nasserts; i++) {
+			check_expr(c, &plain, s->asserts[i].that);
+			check_tmpl(c, &plain, s->asserts[i].message);
+		}
+		break;
+	case STEP_CONFIRM:
+		check_tmpl(c, &plain, s->confirm.prompt);
+		check_tmpl(c, &plain, s->confirm.phrase);
+		break;
+	default:
+		break;
+	}
+	for (int i = 0; !undone && i < s->nrollback; i++)
+		check_step(c, &s->rollback[i], s);
+}
+
+void plan_check_refs(const struct plan *p, const struct diag_list *before, struct diag_list *dl)
+{
+	struct checker c = { .p = p, .dl = dl, .before = before };
+	char what[160];
+	if (!p->loader || !(c.set = p->loader->exprs))
+		return;
+	buf_init(&c.path, 0);
+	buf_init(&c.msg, 0);
+	for (int sc = 0; sc < p->nscopes; sc++) {
+		const struct runbook *rb = p->scopes[sc].rb;
+		int dup = 0;
+		/* a runbook used twice is one text: check it once */
+		for (int k = 0; k < sc && !dup; k++)
+			dup = p->scopes[k].rb == rb ||
+			      (rb->path && p->scopes[k].rb->path && !strcmp(rb->path, p->scopes[k].rb->path));
+		if (dup)
+			continue;
+		c.rb = rb;
+		c.sc = sc;
+		for (int i = 0; i < rb->nsteps; i++)
+			check_step(&c, &rb->steps[i], NULL);
+		for (int i = 0; i < rb->noutputs; i++) {
+			snprintf(what, sizeof(what), "output '%s'", rb->outputs[i].name);
+			struct site st = { what, 0, 0, NULL };
+			check_expr(&c, &st, rb->outputs[i].expr);
+		}
+		struct site conn = { "a connection", 0, 0, NULL };
+		check_tmpl(&c, &conn, rb->connections);
+	}
+	free(c.names);
+	buf_release(&c.path);
+	buf_release(&c.msg);
+}
