@@ -65,7 +65,8 @@ struct task {
 	const struct rb_step *step;
 	int node, scope, item;
 	jv item_v;
-	int rb;                  /* a rollback step */
+	int rb;                  /* a rollback step, or a finally step (fin): not a node's */
+	int fin;                 /* a finally step */
 	int rb_entry;
 	char *qid;
 	int attempt;
@@ -89,7 +90,7 @@ struct rb_entry {
 	int bad;                 /* a rollback step of the same owner failed */
 };
 
-enum phase { PH_RUN, PH_ROLLBACK, PH_END };
+enum phase { PH_RUN, PH_ROLLBACK, PH_FINALLY, PH_END };
 
 struct engine {
 	const struct plan *p;
@@ -123,6 +124,14 @@ struct engine {
 	struct rb_entry *rbq;
 	int nrbq, arbq, rbpos, rb_failed, rb_ran;
 	int failed_noncritical;
+	jv noncritical;          /* qids of the non-critical steps that failed */
+	/* Rollback context: rollback steps run one at a time; while one runs, expressions
+	 * of its scope see the undone step's (item's) result and outputs as .result and
+	 * .outputs (ctx_for) */
+	int rb_scope;            /* scope of the running rollback step, or -1 */
+	jv rb_result, rb_outputs;
+	int fpos;                /* next finally step */
+	jv fin_failed;           /* ids of the finally steps that failed */
 	int resumed;
 	jv rb_done;              /* resume: "owner#item#index" -> true */
 	jv resume_items;         /* resume: qid -> {"N": {outputs, result}} finished items */
@@ -303,6 +312,10 @@ static jv tmpl_eval_dry(struct engine *e, int scope, const struct tmpl *t, jv ct
 static jv ctx_for(struct engine *e, int scope, jv item, jv result)
 {
 	jv c = jv_copy(e->ctx[scope]);
+	if (scope == e->rb_scope) {
+		c = jv_object_set(c, jv_string("result"), jv_copy(e->rb_result));
+		c = jv_object_set(c, jv_string("outputs"), jv_copy(e->rb_outputs));
+	}
 	if (jv_is_valid(item))
 		c = jv_object_set(c, jv_string("item"), jv_copy(item));
 	if (jv_is_valid(result))
@@ -748,7 +761,9 @@ static void emit_mutation(struct engine *e, struct task *t, jv description)
 		ev = jv_object_set(ev, jv_string("description"), description);
 	else
 		jv_free(description);
-	if (t->rb)
+	if (t->fin)
+		ev = jv_object_set(ev, jv_string("finally"), jv_true());
+	else if (t->rb)
 		ev = jv_object_set(ev, jv_string("rollback"), jv_true());
 	emit(e, ev, 1);
 }
@@ -1298,6 +1313,7 @@ static void node_finish(struct engine *e, int n, enum step_state st)
 			fail_run(e, EXIT_FAILED, jv_string_fmt("step '%s' failed: %s", pn->qid, err_text(s->error, buf, sizeof(buf))));
 		} else {
 			e->failed_noncritical++;
+			e->noncritical = jv_array_append(e->noncritical, jv_string(pn->qid));
 		}
 	}
 	for (int i = 0; i < pn->nrdeps; i++) {
@@ -1616,6 +1632,7 @@ fail:
 /* ---------------------------------------------------------------- rollback */
 
 static void rollback_task_done(struct engine *e, struct task *t, enum step_state st, jv err);
+static void finally_task_done(struct engine *e, struct task *t, enum step_state st, jv err, jv result, jv outputs);
 
 static void task_finish(struct engine *e, struct task *t, enum step_state st, jv err, jv result, jv outputs)
 {
@@ -1631,7 +1648,9 @@ static void task_finish(struct engine *e, struct task *t, enum step_state st, jv
 		jv_free(e->ns[t->node].extra);
 		e->ns[t->node].extra = x;
 	}
-	if (t->rb) {
+	if (t->fin) {
+		finally_task_done(e, t, st, err, result, outputs);
+	} else if (t->rb) {
 		jv_free(result);
 		jv_free(outputs);
 		rollback_task_done(e, t, st, err);
@@ -1738,6 +1757,43 @@ static jv rb_item_value(struct engine *e, int n, int item)
 	return v;
 }
 
+/* the result and outputs of what a rollback undoes: node n's (item's), taken from the
+ * journal's item_finished after a resume; replaces *result and *outputs */
+static void rb_undone(struct engine *e, int n, int item, jv *result, jv *outputs)
+{
+	struct node_st *s = &e->ns[n];
+	jv r = jv_invalid(), o = jv_invalid();
+	if (item >= 0 && s->results && item < s->nitems) {
+		r = jv_copy(s->results[item]);
+		o = jv_copy(s->outputs[item]);
+	} else if (item >= 0) {
+		char idx[32];
+		snprintf(idx, sizeof(idx), "%d", item);
+		jv done = jv_object_get(jv_copy(e->resume_items), jv_string(e->p->nodes[n].qid));
+		jv rec = jv_get_kind(done) == JV_KIND_OBJECT ? jv_object_get(done, jv_string(idx)) : (jv_free(done), jv_invalid());
+		if (jv_is_valid(rec)) {
+			r = jvx_get(rec, "result");
+			o = jvx_get(rec, "outputs");
+		}
+		jv_free(rec);
+	} else if (s->results) {
+		r = jv_copy(s->results[0]);
+		o = jv_copy(s->outputs[0]);
+	}
+	if (!jv_is_valid(r) || jv_get_kind(r) == JV_KIND_INVALID) {
+		jv_free(r);
+		r = jv_null();
+	}
+	if (!jv_is_valid(o) || jv_get_kind(o) == JV_KIND_NULL) {
+		jv_free(o);
+		o = jv_object();
+	}
+	jv_free(*result);
+	jv_free(*outputs);
+	*result = r;
+	*outputs = o;
+}
+
 static void rollback_next(struct engine *e)
 {
 	while (e->rbpos < e->nrbq && e->rbq[e->rbpos].done)
@@ -1757,6 +1813,8 @@ static void rollback_next(struct engine *e)
 	t->qid = xstrdup(q);
 	t->rb = 1;
 	t->rb_entry = (int)(r - e->rbq);
+	rb_undone(e, r->node, r->item, &e->rb_result, &e->rb_outputs);
+	e->rb_scope = pn->scope;
 	e->rb_ran++;
 	jv ev = ev_new(e, "rollback_step", pn->qid);
 	ev = jv_object_set(ev, jv_string("rollback_step"), jv_string(q));
@@ -1771,6 +1829,7 @@ static void rollback_task_done(struct engine *e, struct task *t, enum step_state
 {
 	struct rb_entry *r = &e->rbq[t->rb_entry];
 	const struct plan_node *pn = &e->p->nodes[r->node];
+	e->rb_scope = -1;
 	jv ev = ev_new(e, "rollback_step", pn->qid);
 	ev = jv_object_set(ev, jv_string("rollback_step"), jv_string(t->qid));
 	ev = jv_object_set(ev, jv_string("item"), jv_number(r->item));
@@ -1793,6 +1852,85 @@ static void rollback_task_done(struct engine *e, struct task *t, enum step_state
 			ctx_update(e, r->node);
 		}
 	}
+}
+
+/* ---------------------------------------------------------------- finally */
+
+/* the context entry of a finally step (the top scope's .steps.ID) */
+static void finally_ctx(struct engine *e, struct task *t, enum step_state st, jv result, jv outputs)
+{
+	char a[40], b[40];
+	jv o = jv_object();
+	o = jv_object_set(o, jv_string("status"), jv_string(step_state_name(st)));
+	o = jv_object_set(o, jv_string("outputs"), outputs);
+	o = jv_object_set(o, jv_string("result"), result);
+	o = jv_object_set(o, jv_string("started_at"), jv_string(time_str(t->started, a, sizeof(a))));
+	o = jv_object_set(o, jv_string("finished_at"), st == ST_RUNNING ? jv_null() :
+			  jv_string(time_str(clock_now(e->clk), b, sizeof(b))));
+	jv steps = jv_object_get(jv_copy(e->ctx[0]), jv_string("steps"));
+	e->ctx[0] = jv_object_set(e->ctx[0], jv_string("steps"), jv_null());
+	steps = jv_object_set(steps, jv_string(t->step->id), o);
+	e->ctx[0] = jv_object_set(e->ctx[0], jv_string("steps"), steps);
+}
+
+static void finally_next(struct engine *e)
+{
+	const struct rb_step *st = &e->p->rb->finally[e->fpos++];
+	struct task *t = task_new(e, -1, 0, st, -1, jv_invalid());
+	t->qid = xstrdup(st->id);
+	t->rb = 1;
+	t->fin = 1;
+	t->started = clock_now(e->clk);
+	finally_ctx(e, t, ST_RUNNING, jv_null(), jv_object());
+	jv ev = ev_new(e, "step_started", t->qid);
+	ev = jv_object_set(ev, jv_string("kind"), jv_string(step_kind_name(st->kind)));
+	if (st->name)
+		ev = jv_object_set(ev, jv_string("name"), jv_string(st->name));
+	if (st->kind == STEP_ACTION)
+		ev = jv_object_set(ev, jv_string("action"), jv_string(st->action));
+	ev = jv_object_set(ev, jv_string("attempts"), jv_number(st->retry.attempts > 0 ? st->retry.attempts : 1));
+	ev = jv_object_set(ev, jv_string("finally"), jv_true());
+	emit(e, ev, 1);
+	task_start(e, t);
+}
+
+static void finally_task_done(struct engine *e, struct task *t, enum step_state st, jv err, jv result, jv outputs)
+{
+	if (!jv_is_valid(result))
+		result = (jv_free(result), jv_null());
+	if (!jv_is_valid(outputs) || jv_get_kind(outputs) == JV_KIND_NULL)
+		outputs = (jv_free(outputs), jv_object());
+	finally_ctx(e, t, st, jv_copy(result), jv_copy(outputs));
+	jv ev = ev_new(e, "step_finished", t->qid);
+	ev = jv_object_set(ev, jv_string("status"), jv_string(step_state_name(st)));
+	ev = jv_object_set(ev, jv_string("kind"), jv_string(step_kind_name(t->step->kind)));
+	ev = jv_object_set(ev, jv_string("duration_ms"), jv_number((double)(clock_now(e->clk) - t->started)));
+	ev = jv_object_set(ev, jv_string("finally"), jv_true());
+	if (st == ST_FAILED) {
+		if (jv_is_valid(err) && jv_get_kind(err) != JV_KIND_NULL)
+			ev = jv_object_set(ev, jv_string("error"), jv_copy(err));
+		e->fin_failed = jv_array_append(e->fin_failed, jv_string(t->qid));
+	}
+	ev = jv_object_set(ev, jv_string("outputs"), outputs);
+	ev = jv_object_set(ev, jv_string("result"), result);
+	emit(e, ev, 1);
+	jv_free(err);
+}
+
+/* the run has ended (rc) and any rollback finished: .run.status and .run.error for
+ * the finally steps */
+static void finally_start(struct engine *e, int rc)
+{
+	const char *status = rc == EXIT_OK ? "succeeded" : rc == EXIT_ABORTED ? "aborted" : "failed";
+	jv err = rc == EXIT_OK ? jv_null() : jv_copy(e->fail_reason);
+	if (rc != EXIT_OK && rc != EXIT_ABORTED && rc != EXIT_FAILED && jv_get_kind(err) == JV_KIND_STRING)
+		err = jv_string_fmt("%s (rollback incomplete)", (jv_free(err), jv_string_value(e->fail_reason)));
+	jv run = jv_object_get(jv_copy(e->ctx[0]), jv_string("run"));
+	run = jv_object_set(run, jv_string("status"), jv_string(status));
+	run = jv_object_set(run, jv_string("error"), err);
+	e->ctx[0] = jv_object_set(e->ctx[0], jv_string("run"), run);
+	e->phase = PH_FINALLY;
+	e->fpos = 0;
 }
 
 /* ---------------------------------------------------------------- the loop */
@@ -1877,6 +2015,18 @@ static void handle_signals(struct engine *e)
 				e->stop_sig == SIGINT ? "Ctrl-C again" : sig_name(e->stop_sig)));
 			emit(e, ev, 1);
 		}
+		return;
+	}
+	if (e->phase == PH_FINALLY) {
+		/* the run has ended: Ctrl-C skips what is left of finally */
+		for (struct task *t = e->tasks; t; t = t->next)
+			if (t->job)
+				t->job->cancel = 1;
+		e->fpos = e->p->rb->nfinally;
+		jv ev = ev_new(e, "log", NULL);
+		ev = jv_object_set(ev, jv_string("level"), jv_string("warn"));
+		ev = jv_object_set(ev, jv_string("message"), jv_string("interrupted: the remaining finally steps are skipped"));
+		emit(e, ev, 1);
 		return;
 	}
 	if (e->aborting) {
@@ -1991,6 +2141,14 @@ static void run_loop(struct engine *e)
 				rollback_start(e);
 			}
 		}
+		if (e->phase == PH_FINALLY && !e->tasks) {
+			if (e->fpos >= e->p->rb->nfinally) {
+				e->phase = PH_END;
+				break;
+			}
+			finally_next(e);
+			continue;
+		}
 		if (e->phase == PH_ROLLBACK && !e->tasks) {
 			while (e->rbpos < e->nrbq && e->rbq[e->rbpos].done)
 				e->rbpos++;
@@ -2019,6 +2177,11 @@ static struct engine *engine_new(const struct plan *p, const struct engine_opts 
 	e->stopped_running = jv_array();
 	e->rb_done = jv_object();
 	e->resume_items = jv_object();
+	e->noncritical = jv_array();
+	e->rb_scope = -1;
+	e->rb_result = jv_null();
+	e->rb_outputs = jv_object();
+	e->fin_failed = jv_array();
 	e->ns = xcalloc((size_t)(p->n ? p->n : 1), sizeof(*e->ns));
 	for (int i = 0; i < p->n; i++) {
 		e->ns[i].st = ST_PENDING;
@@ -2101,6 +2264,10 @@ static void engine_free(struct engine *e)
 	jv_free(e->stopped_running);
 	jv_free(e->rb_done);
 	jv_free(e->resume_items);
+	jv_free(e->noncritical);
+	jv_free(e->rb_result);
+	jv_free(e->rb_outputs);
+	jv_free(e->fin_failed);
 	if (e->jopen)
 		journal_close(&e->jn);
 	free(e->run_id);
@@ -2119,6 +2286,36 @@ static const char *outcome_status(int rc, struct engine *e)
 	case EXIT_ROLLBACK_FAILED: return "rollback_failed";
 	default: return "failed";
 	}
+}
+
+/* the top runbook's `outputs:` over the final context: {NAME: value}; one that cannot
+ * be evaluated (a failed run's missing step) is null, its error in *errs ({NAME: text});
+ * jv_invalid() when the runbook declares none */
+static jv run_outputs(struct engine *e, jv *errs_out)
+{
+	const struct runbook *rb = e->p->rb;
+	if (rb->noutputs == 0)
+		return jv_invalid();
+	jv outs = jv_object(), errs = jv_object();
+	jv c = ctx_for(e, 0, jv_invalid(), jv_invalid());
+	for (int i = 0; i < rb->noutputs; i++) {
+		jv v;
+		if (expr_unknown(e, 0, rb->outputs[i].expr))
+			v = jv_string(UNKNOWN_TEXT);
+		else
+			v = exprset_eval1(e->set, rb->outputs[i].expr, jv_copy(c));
+		if (!jv_is_valid(v)) {
+			char *m = invalid_msg(v);
+			errs = jv_object_set(errs, jv_string(rb->outputs[i].name), jv_string(m));
+			free(m);
+			v = jv_null();
+		}
+		outs = jv_object_set(outs, jv_string(rb->outputs[i].name), v);
+	}
+	jv_free(c);
+	jv_free(*errs_out);
+	*errs_out = errs;
+	return outs;
 }
 
 /* run the loop on a prepared engine; returns the exit code */
@@ -2144,6 +2341,12 @@ static int engine_exec(struct engine *e)
 		rc = EXIT_ROLLBACK_FAILED;
 	else
 		rc = e->outcome;
+	jv out_errs = jv_object();
+	jv outputs = e->stop_now ? jv_invalid() : run_outputs(e, &out_errs);
+	if (!e->stop_now && e->p->rb->nfinally > 0) {
+		finally_start(e, rc);
+		run_loop(e);
+	}
 	clock_release(e->clk);
 	pool_stop(&e->pool);
 	int64_t now = clock_now(e->clk);
@@ -2153,8 +2356,20 @@ static int engine_exec(struct engine *e)
 	ev = jv_object_set(ev, jv_string("duration_ms"), jv_number((double)(now - e->run_started)));
 	if (e->aborting)
 		ev = jv_object_set(ev, jv_string("error"), jv_copy(e->fail_reason));
-	if (e->failed_noncritical)
+	if (e->failed_noncritical) {
 		ev = jv_object_set(ev, jv_string("noncritical_failures"), jv_number(e->failed_noncritical));
+		ev = jv_object_set(ev, jv_string("noncritical_failed"), jv_copy(e->noncritical));
+	}
+	if (jv_is_valid(outputs))
+		ev = jv_object_set(ev, jv_string("outputs"), outputs);
+	else
+		jv_free(outputs);
+	if (jv_object_length(jv_copy(out_errs)) > 0)
+		ev = jv_object_set(ev, jv_string("output_errors"), out_errs);
+	else
+		jv_free(out_errs);
+	if (jv_array_length(jv_copy(e->fin_failed)) > 0)
+		ev = jv_object_set(ev, jv_string("finally_failed"), jv_copy(e->fin_failed));
 	if (e->o->no_rollback && e->aborting)
 		ev = jv_object_set(ev, jv_string("rollback"), jv_string("skipped (--no-rollback)"));
 	else if (e->phase == PH_END && e->aborting)
@@ -3223,8 +3438,10 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 				e->done_order[e->ndone++] = n;
 				e->done_order[e->ndone++] = -1;
 			}
-			if (st == ST_FAILED && !e->p->nodes[n].step->critical)
+			if (st == ST_FAILED && !e->p->nodes[n].step->critical) {
 				e->failed_noncritical++;
+				e->noncritical = jv_array_append(e->noncritical, jv_string(step));
+			}
 			if (st == ST_FAILED && e->p->nodes[n].step->critical && !by_abort)
 				op_abort = 0;
 			if (st == ST_FAILED && e->p->nodes[n].step->critical && !e->aborting) {

@@ -751,6 +751,46 @@ static void check_step_refs(struct builder *b, struct anc *an, int x, const stru
 		check_step_refs(b, an, x, &s->rollback[i], 1, el);
 }
 
+static void check_step_actions(struct builder *b, const struct rb_step *s, const struct action_desc **out);
+
+/* finally steps: not nodes (the engine runs them in order after the run); they may
+ * read `.steps.X` of any step of the top runbook and of the finally steps before them */
+static void check_finally(struct builder *b, struct expr_list *el)
+{
+	const struct runbook *rb = b->p->rb;
+	struct exprset *set = b->p->loader ? b->p->loader->exprs : NULL;
+	for (int i = 0; i < rb->nfinally; i++) {
+		const struct rb_step *s = &rb->finally[i];
+		check_step_actions(b, s, NULL);
+		if (!set)
+			continue;
+		step_exprs(s, el);
+		for (int k = 0; k < el->v.n; k++) {
+			int e = el->v.v[k];
+			for (char *const *refs = exprset_refs(set, e); refs && *refs; refs++) {
+				const char *r = *refs;
+				int j;
+				if (scope_lookup(b, 0, r) >= 0)
+					continue;
+				for (j = 0; j < rb->nfinally && strcmp(rb->finally[j].id, r); j++)
+					;
+				if (j < i)
+					continue;
+				if (j < rb->nfinally) {
+					diag_error(b->dl, exprset_loc(set, e),
+						   "finally step '%s' reads '.steps.%s' but '%s' runs after it",
+						   s->id, r, r);
+					continue;
+				}
+				const char *sug = suggest_step(b, rb, r);
+				diag_error(b->dl, exprset_loc(set, e),
+					   "finally step '%s' reads '.steps.%s' but there is no step '%s'%s",
+					   s->id, r, r, dym(b, sug));
+			}
+		}
+	}
+}
+
 /* `.steps.X` in a runbook's outputs and connections: X must exist in the scope */
 static void check_tmpl_exists(struct builder *b, int sc, const char *what, const struct tmpl *t,
 			      struct expr_list *el)
@@ -1251,6 +1291,7 @@ int plan_build(struct plan *p, const struct runbook *rb, struct rb_loader *ld, s
 	}
 	for (int sc = 0; sc < p->nscopes; sc++)
 		check_connections(&b, p->scopes[sc].rb);
+	check_finally(&b, &el);
 
 	if (placed == p->n)
 		estimate(p);
