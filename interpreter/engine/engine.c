@@ -86,6 +86,7 @@ struct task {
 
 struct rb_entry {
 	int node, item, index;
+	int pos;                 /* its place in done_order (key of rb_snap) */
 	int done;                /* resume: already compensated */
 	int bad;                 /* a rollback step of the same owner failed */
 };
@@ -130,6 +131,16 @@ struct engine {
 	 * .outputs (ctx_for) */
 	int rb_scope;            /* scope of the running rollback step, or -1 */
 	jv rb_result, rb_outputs;
+	/* for_each on `uses:`: the child's nodes run once per item, one item after the
+	 * other; between items they are reset (uses_next_item) */
+	jv *scope_items;         /* per scope: the items of its for_each uses step, or invalid */
+	int *scope_iter;         /* per scope: the item running */
+	jv *scope_outs;          /* per scope: array of the child's outputs per item done */
+	char **dqid;             /* per node: id shown (with "[i]" per for_each uses), or NULL */
+	jv rb_snap;              /* "done_order position" -> {result, outputs, item, ctx, qid} of
+	                          * a child node run for an earlier item */
+	jv rb_ctx;               /* the running rollback step's context when snapshotted */
+	char *rb_owner;          /* the id of the step the running rollback step undoes */
 	int fpos;                /* next finally step */
 	jv fin_failed;           /* ids of the finally steps that failed */
 	int resumed;
@@ -236,6 +247,33 @@ static const char *scope_prefix(struct engine *e, int scope)
 	return e->p->scopes[scope].prefix ? e->p->scopes[scope].prefix : "";
 }
 
+/* the id node n shows (events, journal): its plan qid, with "[i]" after every
+ * for_each `uses:` step it runs under */
+static const char *qid_of(struct engine *e, int n)
+{
+	return e->dqid[n] ? e->dqid[n] : e->p->nodes[n].qid;
+}
+
+static void dqid_set(struct engine *e, int n)
+{
+	const struct plan *p = e->p;
+	char q[2048];
+	int changed = 0;
+	snprintf(q, sizeof(q), "%s", p->nodes[n].qid);
+	/* innermost first: an outer uses qid is a prefix of the inner one */
+	for (int sc = p->nodes[n].scope; sc > 0; sc = p->scopes[sc].parent) {
+		if (!jv_is_valid(e->scope_items[sc]))
+			continue;
+		size_t at = strlen(p->nodes[p->scopes[sc].uses_node].qid);
+		char tail[2048];
+		snprintf(tail, sizeof(tail), "%s", q + at);
+		snprintf(q + at, sizeof(q) - at, "[%d]%s", e->scope_iter[sc], tail);
+		changed = 1;
+	}
+	free(e->dqid[n]);
+	e->dqid[n] = changed ? xstrdup(q) : NULL;
+}
+
 static int node_of_ref(struct engine *e, int scope, const char *id)
 {
 	char q[1024];
@@ -311,7 +349,7 @@ static jv tmpl_eval_dry(struct engine *e, int scope, const struct tmpl *t, jv ct
 
 static jv ctx_for(struct engine *e, int scope, jv item, jv result)
 {
-	jv c = jv_copy(e->ctx[scope]);
+	jv c = scope == e->rb_scope && jv_is_valid(e->rb_ctx) ? jv_copy(e->rb_ctx) : jv_copy(e->ctx[scope]);
 	if (scope == e->rb_scope) {
 		c = jv_object_set(c, jv_string("result"), jv_copy(e->rb_result));
 		c = jv_object_set(c, jv_string("outputs"), jv_copy(e->rb_outputs));
@@ -978,7 +1016,12 @@ static void uses_run(struct engine *e, struct task *t)
 		}
 		jv_free(perr);
 	}
-	if (child && e->scope_state[cs] == 1) {
+	int recorded = cs >= 0 && t->item >= 0 ? jv_array_length(jv_copy(e->scope_outs[cs])) : 0;
+	if (child && t->item >= 0 && t->item < recorded) {
+		/* for_each: the child's outputs when it ran for this item */
+		jv_free(outs);
+		outs = jv_array_get(jv_copy(e->scope_outs[cs]), t->item);
+	} else if (child && e->scope_state[cs] == 1) {
 		jv c = ctx_for(e, cs, jv_invalid(), jv_invalid());
 		for (int i = 0; i < child->noutputs; i++) {
 			if (expr_unknown(e, cs, child->outputs[i].expr)) {
@@ -1291,7 +1334,7 @@ static void node_finish(struct engine *e, int n, enum step_state st)
 	s->st = st;
 	s->finished = clock_now(e->clk);
 	ctx_update(e, n);
-	jv ev = ev_new(e, "step_finished", pn->qid);
+	jv ev = ev_new(e, "step_finished", qid_of(e, n));
 	ev = jv_object_set(ev, jv_string("status"), jv_string(step_state_name(st)));
 	ev = jv_object_set(ev, jv_string("kind"), jv_string(step_kind_name(pn->step->kind)));
 	ev = jv_object_set(ev, jv_string("duration_ms"), jv_number(s->started ? (double)(s->finished - s->started) : 0));
@@ -1310,10 +1353,10 @@ static void node_finish(struct engine *e, int n, enum step_state st)
 	if (st == ST_FAILED) {
 		if (pn->step->critical) {
 			char buf[2048];
-			fail_run(e, EXIT_FAILED, jv_string_fmt("step '%s' failed: %s", pn->qid, err_text(s->error, buf, sizeof(buf))));
+			fail_run(e, EXIT_FAILED, jv_string_fmt("step '%s' failed: %s", qid_of(e, n), err_text(s->error, buf, sizeof(buf))));
 		} else {
 			e->failed_noncritical++;
-			e->noncritical = jv_array_append(e->noncritical, jv_string(pn->qid));
+			e->noncritical = jv_array_append(e->noncritical, jv_string(qid_of(e, n)));
 		}
 	}
 	for (int i = 0; i < pn->nrdeps; i++) {
@@ -1324,6 +1367,10 @@ static void node_finish(struct engine *e, int n, enum step_state st)
 }
 
 static void start_items(struct engine *e, int n);
+static void rb_undone(struct engine *e, int n, int item, jv *result, jv *outputs);
+static jv rb_item_value(struct engine *e, int n, int item);
+static void rollback_task_done(struct engine *e, struct task *t, enum step_state st, jv err);
+static int in_scope(struct engine *e, int sc, int top);
 
 static void node_item_done(struct engine *e, int n, int item, enum step_state st, jv err, jv result, jv outputs)
 {
@@ -1350,7 +1397,7 @@ static void node_item_done(struct engine *e, int n, int item, enum step_state st
 		e->done_order[e->ndone++] = item;
 	}
 	if (item >= 0 && !s->replaying) {
-		jv ev = ev_new(e, "item_finished", pn->qid);
+		jv ev = ev_new(e, "item_finished", qid_of(e, n));
 		ev = jv_object_set(ev, jv_string("item"), jv_number(item));
 		ev = jv_object_set(ev, jv_string("value"), jv_array_get(jv_copy(s->items), item));
 		ev = jv_object_set(ev, jv_string("status"), jv_string(step_state_name(st)));
@@ -1367,6 +1414,10 @@ static void node_item_done(struct engine *e, int n, int item, enum step_state st
 	if (s->running > 0)
 		return;
 	if (item >= 0 && s->next_item < s->nitems && !s->nfailed && !e->aborting)
+		return;
+	/* items that finish at once (uses, assert) finish the node inside start_items'
+	 * recursion: the outer calls find it finished already */
+	if (s->st != ST_RUNNING)
 		return;
 	enum step_state fin;
 	if (s->nfailed || (item >= 0 && s->next_item < s->nitems))
@@ -1418,12 +1469,21 @@ static void start_items(struct engine *e, int n)
 			continue;
 		}
 		char q[1200];
-		snprintf(q, sizeof(q), "%s[%d]", pn->qid, i);
+		snprintf(q, sizeof(q), "%s[%d]", qid_of(e, n), i);
 		struct task *t = task_new(e, n, pn->scope, pn->step, i, jv_array_get(jv_copy(s->items), i));
 		t->qid = xstrdup(q);
 		s->running++;
 		task_start(e, t);
 	}
+}
+
+/* whether scope sc is scope top or inside it */
+static int in_scope(struct engine *e, int sc, int top)
+{
+	for (; sc >= 0; sc = e->p->scopes[sc].parent)
+		if (sc == top)
+			return 1;
+	return 0;
 }
 
 /* prepare a `uses:` scope: its params from the uses step's `with:` in the parent */
@@ -1453,6 +1513,36 @@ static int scope_prepare(struct engine *e, int scope, jv *err)
 			return e->scope_state[scope] = 2;
 		}
 	}
+	if (us->for_each >= 0) {
+		/* the child runs once per item (uses_next_item), .item in its with: */
+		if (!jv_is_valid(e->scope_items[scope])) {
+			if (expr_unknown(e, ps->parent, us->for_each)) {
+				jv_free(c);
+				return e->scope_state[scope] = 2;
+			}
+			jv items = exprset_eval1(e->set, us->for_each, jv_copy(c));
+			if (!jv_is_valid(items) || jv_get_kind(items) != JV_KIND_ARRAY) {
+				*err = !jv_is_valid(items) ? err_from_invalid("expression", "for_each", items) :
+					err_obj("for_each", "for_each of '%s' must give a list, not %s",
+						qid_of(e, ps->uses_node), jvx_kind_name(items));
+				if (jv_is_valid(items))
+					jv_free(items);
+				jv_free(c);
+				return e->scope_state[scope] = -1;
+			}
+			if (jv_array_length(jv_copy(items)) == 0) {
+				jv_free(items);
+				jv_free(c);
+				return e->scope_state[scope] = 2;
+			}
+			e->scope_items[scope] = items;
+			e->scope_iter[scope] = 0;
+			for (int k = ps->uses_node + 1; k < e->p->n && in_scope(e, e->p->nodes[k].scope, scope); k++)
+				dqid_set(e, k);
+		}
+		jv item = jv_array_get(jv_copy(e->scope_items[scope]), e->scope_iter[scope]);
+		c = jv_object_set(c, jv_string("item"), item);
+	}
 	jv raw = us->with ? tmpl_eval_dry(e, ps->parent, us->with, c) : jv_object();
 	jv_free(c);
 	if (!jv_is_valid(raw)) {
@@ -1479,12 +1569,131 @@ static int scope_prepare(struct engine *e, int scope, jv *err)
 	return e->scope_state[scope] = 1;
 }
 
+/* the child outputs of uses node n's scope cs for the item that just ran, or invalid */
+static jv child_outputs(struct engine *e, int cs)
+{
+	const struct runbook *child = e->p->scopes[cs].rb;
+	jv outs = jv_object();
+	jv c = ctx_for(e, cs, jv_invalid(), jv_invalid());
+	for (int i = 0; i < child->noutputs; i++) {
+		jv v = exprset_eval1(e->set, child->outputs[i].expr, jv_copy(c));
+		if (!jv_is_valid(v)) {
+			jv_free(c);
+			jv_free(outs);
+			return v;
+		}
+		outs = jv_object_set(outs, jv_string(child->outputs[i].name), v);
+	}
+	jv_free(c);
+	return outs;
+}
+
+static void node_reset(struct engine *e, int k)
+{
+	struct node_st *s = &e->ns[k];
+	int m = s->nitems > 0 ? s->nitems : 1;
+	if (s->results)
+		for (int i = 0; i < m; i++) {
+			jv_free(s->results[i]);
+			jv_free(s->outputs[i]);
+		}
+	free(s->results);
+	free(s->outputs);
+	free(s->item_st);
+	jv_free(s->items);
+	jv_free(s->error);
+	jv_free(s->extra);
+	memset(s, 0, sizeof(*s));
+	s->st = ST_PENDING;
+	s->items = jv_invalid();
+	s->error = jv_null();
+	s->extra = jv_null();
+}
+
+/* For_each on `uses:` (n the uses node, ready: the child ran for the current item).
+ * Records the child's outputs for the item; when items are left, keeps what the
+ * rollback needs of the child's completed steps (rb_snap), resets the child's nodes,
+ * moves to the next item and returns 1 (n waits again). 0: every item ran, n runs. */
+static int uses_next_item(struct engine *e, int n)
+{
+	int cs = e->scope_of_uses[n];
+	if (cs < 0 || !jv_is_valid(e->scope_items[cs]) || e->scope_state[cs] != 1)
+		return 0;
+	int nitems = jv_array_length(jv_copy(e->scope_items[cs]));
+	if (jv_array_length(jv_copy(e->scope_outs[cs])) > e->scope_iter[cs])
+		return 0;
+	jv outs = child_outputs(e, cs);
+	if (!jv_is_valid(outs)) {
+		jv_free(outs);       /* uses_run evaluates it again and fails the step */
+		return 0;
+	}
+	e->scope_outs[cs] = jv_array_append(e->scope_outs[cs], outs);
+	if (e->scope_iter[cs] + 1 >= nitems)
+		return 0;
+	int last = n;
+	while (last + 1 < e->p->n && in_scope(e, e->p->nodes[last + 1].scope, cs))
+		last++;
+	for (int k = 0; k < e->ndone; k += 2) {
+		int dn = e->done_order[k];
+		if (dn <= n || dn > last)
+			continue;
+		char key[32];
+		snprintf(key, sizeof(key), "%d", k);
+		jv have = jv_object_get(jv_copy(e->rb_snap), jv_string(key));
+		int had = jv_is_valid(have);
+		jv_free(have);
+		if (had)
+			continue;
+		jv snap = jv_object(), r = jv_null(), o = jv_object();
+		rb_undone(e, dn, e->done_order[k + 1], &r, &o);
+		jv item = rb_item_value(e, dn, e->done_order[k + 1]);
+		snap = jv_object_set(snap, jv_string("result"), r);
+		snap = jv_object_set(snap, jv_string("outputs"), o);
+		snap = jv_object_set(snap, jv_string("item"), jv_is_valid(item) ? item : (jv_free(item), jv_null()));
+		snap = jv_object_set(snap, jv_string("ctx"), jv_copy(e->ctx[e->p->nodes[dn].scope]));
+		snap = jv_object_set(snap, jv_string("qid"), jv_string(qid_of(e, dn)));
+		e->rb_snap = jv_object_set(e->rb_snap, jv_string(key), snap);
+	}
+	e->scope_iter[cs]++;
+	for (int sc = 0; sc < e->p->nscopes; sc++) {
+		if (!in_scope(e, sc, cs))
+			continue;
+		e->scope_state[sc] = 0;
+		e->ctx[sc] = jv_object_set(e->ctx[sc], jv_string("steps"), jv_object());
+		if (sc != cs) {
+			jv_free(e->scope_items[sc]);
+			jv_free(e->scope_outs[sc]);
+			e->scope_items[sc] = jv_invalid();
+			e->scope_outs[sc] = jv_array();
+			e->scope_iter[sc] = 0;
+		}
+	}
+	for (int k = n + 1; k <= last; k++) {
+		node_reset(e, k);
+		dqid_set(e, k);
+		ctx_update(e, k);
+	}
+	for (int k = n + 1; k <= last; k++) {
+		const struct plan_node *pk = &e->p->nodes[k];
+		for (int i = 0; i < pk->ndeps; i++)
+			if (e->ns[pk->deps[i]].st == ST_PENDING)
+				e->ns[k].deps_left++;
+	}
+	e->ns[n].deps_left = e->p->nodes[n].ndeps;
+	for (int k = last; k > n; k--)
+		if (e->ns[k].deps_left == 0)
+			ready_push(e, k);
+	return 1;
+}
+
 static void node_start(struct engine *e, int n)
 {
 	struct node_st *s = &e->ns[n];
 	const struct plan_node *pn = &e->p->nodes[n];
 	const struct rb_step *st = pn->step;
 	jv err = jv_invalid();
+	if (uses_next_item(e, n))
+		return;
 	s->st = ST_RUNNING;
 	s->started = clock_now(e->clk);
 	for (int i = 0; i < pn->ndeps; i++)
@@ -1509,7 +1718,7 @@ static void node_start(struct engine *e, int n)
 		return;
 	}
 	ctx_update(e, n);
-	jv ev = ev_new(e, "step_started", pn->qid);
+	jv ev = ev_new(e, "step_started", qid_of(e, n));
 	ev = jv_object_set(ev, jv_string("kind"), jv_string(step_kind_name(st->kind)));
 	if (st->name)
 		ev = jv_object_set(ev, jv_string("name"), jv_string(st->name));
@@ -1610,7 +1819,7 @@ static void node_start(struct engine *e, int n)
 		return;
 	}
 	struct task *t = task_new(e, n, pn->scope, st, -1, jv_invalid());
-	t->qid = xstrdup(pn->qid);
+	t->qid = xstrdup(qid_of(e, n));
 	s->running++;
 	task_start(e, t);
 	return;
@@ -1631,7 +1840,6 @@ fail:
 
 /* ---------------------------------------------------------------- rollback */
 
-static void rollback_task_done(struct engine *e, struct task *t, enum step_state st, jv err);
 static void finally_task_done(struct engine *e, struct task *t, enum step_state st, jv err, jv result, jv outputs);
 
 static void task_finish(struct engine *e, struct task *t, enum step_state st, jv err, jv result, jv outputs)
@@ -1707,6 +1915,7 @@ static void rollback_plan(struct engine *e)
 			r->node = n;
 			r->item = item;
 			r->index = i;
+			r->pos = k;
 			r->done = 0;
 			if (e->resumed) {
 				char key[1300];
@@ -1803,25 +2012,47 @@ static void rollback_next(struct engine *e)
 	struct rb_entry *r = &e->rbq[e->rbpos++];
 	const struct plan_node *pn = &e->p->nodes[r->node];
 	const struct rb_step *st = &pn->step->rollback[r->index];
-	jv item = rb_item_value(e, r->node, r->item);
+	char key[32];
+	snprintf(key, sizeof(key), "%d", r->pos);
+	jv snap = jv_object_get(jv_copy(e->rb_snap), jv_string(key));
+	const char *owner = qid_of(e, r->node);
+	jv item;
+	if (jv_is_valid(snap)) {
+		/* a step of a for_each uses: child, run for an earlier item */
+		jv_free(e->rb_result);
+		jv_free(e->rb_outputs);
+		jv_free(e->rb_ctx);
+		e->rb_result = jvx_get(snap, "result");
+		e->rb_outputs = jvx_get(snap, "outputs");
+		e->rb_ctx = jvx_get(snap, "ctx");
+		item = jvx_get(snap, "item");
+		if (jv_get_kind(item) == JV_KIND_NULL)
+			item = (jv_free(item), jv_invalid());
+		owner = jvx_str(snap, "qid");
+	} else {
+		item = rb_item_value(e, r->node, r->item);
+		rb_undone(e, r->node, r->item, &e->rb_result, &e->rb_outputs);
+	}
 	struct task *t = task_new(e, r->node, pn->scope, st, r->item, item);
 	char q[1400];
 	if (r->item >= 0)
-		snprintf(q, sizeof(q), "%s[%d].rollback.%d", pn->qid, r->item, r->index + 1);
+		snprintf(q, sizeof(q), "%s[%d].rollback.%d", owner, r->item, r->index + 1);
 	else
-		snprintf(q, sizeof(q), "%s.rollback.%d", pn->qid, r->index + 1);
+		snprintf(q, sizeof(q), "%s.rollback.%d", owner, r->index + 1);
 	t->qid = xstrdup(q);
 	t->rb = 1;
 	t->rb_entry = (int)(r - e->rbq);
-	rb_undone(e, r->node, r->item, &e->rb_result, &e->rb_outputs);
 	e->rb_scope = pn->scope;
+	free(e->rb_owner);
+	e->rb_owner = xstrdup(owner);
 	e->rb_ran++;
-	jv ev = ev_new(e, "rollback_step", pn->qid);
+	jv ev = ev_new(e, "rollback_step", owner);
 	ev = jv_object_set(ev, jv_string("rollback_step"), jv_string(q));
 	ev = jv_object_set(ev, jv_string("item"), jv_number(r->item));
 	ev = jv_object_set(ev, jv_string("index"), jv_number(r->index));
 	ev = jv_object_set(ev, jv_string("status"), jv_string("running"));
 	emit(e, ev, 1);
+	jv_free(snap);
 	task_start(e, t);
 }
 
@@ -1830,7 +2061,9 @@ static void rollback_task_done(struct engine *e, struct task *t, enum step_state
 	struct rb_entry *r = &e->rbq[t->rb_entry];
 	const struct plan_node *pn = &e->p->nodes[r->node];
 	e->rb_scope = -1;
-	jv ev = ev_new(e, "rollback_step", pn->qid);
+	jv_free(e->rb_ctx);
+	e->rb_ctx = jv_invalid();
+	jv ev = ev_new(e, "rollback_step", e->rb_owner ? e->rb_owner : pn->qid);
 	ev = jv_object_set(ev, jv_string("rollback_step"), jv_string(t->qid));
 	ev = jv_object_set(ev, jv_string("item"), jv_number(r->item));
 	ev = jv_object_set(ev, jv_string("index"), jv_number(r->index));
@@ -2182,6 +2415,16 @@ static struct engine *engine_new(const struct plan *p, const struct engine_opts 
 	e->rb_result = jv_null();
 	e->rb_outputs = jv_object();
 	e->fin_failed = jv_array();
+	e->rb_snap = jv_object();
+	e->rb_ctx = jv_invalid();
+	e->scope_items = xcalloc((size_t)p->nscopes, sizeof(jv));
+	e->scope_outs = xcalloc((size_t)p->nscopes, sizeof(jv));
+	e->scope_iter = xcalloc((size_t)p->nscopes, sizeof(int));
+	for (int i = 0; i < p->nscopes; i++) {
+		e->scope_items[i] = jv_invalid();
+		e->scope_outs[i] = jv_array();
+	}
+	e->dqid = xcalloc((size_t)(p->n ? p->n : 1), sizeof(char *));
 	e->ns = xcalloc((size_t)(p->n ? p->n : 1), sizeof(*e->ns));
 	for (int i = 0; i < p->n; i++) {
 		e->ns[i].st = ST_PENDING;
@@ -2268,6 +2511,19 @@ static void engine_free(struct engine *e)
 	jv_free(e->rb_result);
 	jv_free(e->rb_outputs);
 	jv_free(e->fin_failed);
+	jv_free(e->rb_snap);
+	jv_free(e->rb_ctx);
+	free(e->rb_owner);
+	for (int i = 0; i < e->p->nscopes; i++) {
+		jv_free(e->scope_items[i]);
+		jv_free(e->scope_outs[i]);
+	}
+	free(e->scope_items);
+	free(e->scope_outs);
+	free(e->scope_iter);
+	for (int i = 0; i < e->p->n; i++)
+		free(e->dqid[i]);
+	free(e->dqid);
 	if (e->jopen)
 		journal_close(&e->jn);
 	free(e->run_id);
@@ -2399,6 +2655,12 @@ static jv plan_steps_list(const struct plan *p)
 	jv a = jv_array();
 	for (int k = 0; k < p->n; k++) {
 		const struct plan_node *pn = &p->nodes[p->order[k]];
+		int per_item = 0;
+		/* under a for_each uses: the steps show once per item, as ID[i].STEP */
+		for (int sc = pn->scope; sc > 0 && !per_item; sc = p->scopes[sc].parent)
+			per_item = p->nodes[p->scopes[sc].uses_node].step->for_each >= 0;
+		if (per_item)
+			continue;
 		jv s = jv_object();
 		s = jv_object_set(s, jv_string("id"), jv_string(pn->qid));
 		if (pn->step->name)
