@@ -1917,6 +1917,7 @@ static void rollback_plan(struct engine *e)
 			r->index = i;
 			r->pos = k;
 			r->done = 0;
+			r->bad = 0;
 			if (e->resumed) {
 				char key[1300];
 				snprintf(key, sizeof(key), "%s#%d#%d", e->p->nodes[n].qid, item, i);
