@@ -141,6 +141,8 @@ struct engine {
 	                          * a child node run for an earlier item */
 	jv rb_ctx;               /* the running rollback step's context when snapshotted */
 	char *rb_owner;          /* the id of the step the running rollback step undoes */
+	int rb_unknown;          /* dry run: what it undoes was only described (its
+	                          * .result and .outputs are unknown) */
 	int fpos;                /* next finally step */
 	jv fin_failed;           /* ids of the finally steps that failed */
 	int resumed;
@@ -285,6 +287,8 @@ static int expr_unknown(struct engine *e, int scope, int idx)
 {
 	if (!e->o->dry_run || idx < 0)
 		return 0;
+	if (scope == e->rb_scope && e->rb_unknown)
+		return 1;
 	char *const *refs = exprset_refs(e->set, idx);
 	for (int i = 0; refs && refs[i]; i++) {
 		int n = node_of_ref(e, scope, refs[i]);
@@ -2044,6 +2048,7 @@ static void rollback_next(struct engine *e)
 	t->rb = 1;
 	t->rb_entry = (int)(r - e->rbq);
 	e->rb_scope = pn->scope;
+	e->rb_unknown = e->ns[r->node].unknown;
 	free(e->rb_owner);
 	e->rb_owner = xstrdup(owner);
 	e->rb_ran++;
