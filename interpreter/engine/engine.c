@@ -631,7 +631,8 @@ static void submit(struct engine *e, struct task *t, enum job_mode mode)
 	jv_free(conns);
 	j->out = jv_null();
 	j->deadline = t->deadline;
-	if (e->run_deadline && (!j->deadline || e->run_deadline < j->deadline))
+	/* finally steps run after the run, its timeout included */
+	if (e->run_deadline && !t->fin && (!j->deadline || e->run_deadline < j->deadline))
 		j->deadline = e->run_deadline;
 	t->job = j;
 	t->queued = 0;

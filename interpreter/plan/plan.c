@@ -1350,11 +1350,11 @@ int plan_critical_path(const struct plan *p, int **out)
 
 /* ---- json ---- */
 
-static jv rollback_json(const struct rb_step *s)
+static jv steps_brief_json(const struct rb_step *list, int n)
 {
 	jv arr = jv_array();
-	for (int i = 0; i < s->nrollback; i++) {
-		const struct rb_step *r = &s->rollback[i];
+	for (int i = 0; i < n; i++) {
+		const struct rb_step *r = &list[i];
 		jv o = jv_object();
 		o = jv_object_set(o, jv_string("id"), jv_string(r->id));
 		o = jv_object_set(o, jv_string("kind"), jv_string(step_kind_name(r->kind)));
@@ -1365,6 +1365,11 @@ static jv rollback_json(const struct rb_step *s)
 		arr = jv_array_append(arr, o);
 	}
 	return arr;
+}
+
+static jv rollback_json(const struct rb_step *s)
+{
+	return steps_brief_json(s->rollback, s->nrollback);
 }
 
 static jv node_json(const struct plan *p, int x)
@@ -1496,5 +1501,8 @@ jv plan_to_json(const struct plan *p)
 	crit = jv_object_set(crit, jv_string("steps"), cpath);
 	crit = jv_object_set(crit, jv_string("typical_ms"), jv_number((double)p->critical_ms));
 	o = jv_object_set(o, jv_string("critical_path"), crit);
+	/* finally steps are not nodes: they run in order once the run has ended */
+	if (rb->nfinally > 0)
+		o = jv_object_set(o, jv_string("finally"), steps_brief_json(rb->finally, rb->nfinally));
 	return o;
 }
