@@ -3475,6 +3475,7 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 	struct engine *e = NULL;
 	jv journal = jv_invalid(), started = jv_invalid(), calls = jv_object(), params = jv_invalid();
 	jv running = jv_object();
+	jv fe_uses = jv_object();        /* for_each uses: steps whose child steps ran */
 	char **approve = NULL;
 	int op_abort = 0, rb_seen = 0;   /* the abort was only the operator's Ctrl-C; rollback began */
 
@@ -3619,6 +3620,14 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 			jv_free(ev);
 			continue;
 		}
+		if (n < 0 && step && strchr(step, '[') && !strcmp(name, "step_started")) {
+			/* a step of a for_each uses: child ("each[1].say") */
+			char u[1024];
+			snprintf(u, sizeof(u), "%.*s", (int)(strchr(step, '[') - step), step);
+			int un = plan_find(&plan, u);
+			if (un >= 0 && plan.nodes[un].step->kind == STEP_USES && plan.nodes[un].step->for_each >= 0)
+				fe_uses = jv_object_set(fe_uses, jv_string(u), jv_true());
+		}
 		if (!strcmp(name, "call") || !strcmp(name, "result")) {
 			/* keyed as journaled: "qid", "qid[3]", "qid.rollback.1" */
 			calls = calls_note(calls, ev, name[0] == 'r');
@@ -3749,6 +3758,28 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 	}
 	jv_free(journal);
 	journal = jv_invalid();
+	/* for_each on uses: a finished one's child steps do not run again; one stopped
+	 * between its items cannot be continued (its items would run again) */
+	jv_object_foreach(fe_uses, k, v) {
+		int un = plan_find(&plan, jv_string_value(k));
+		jv_free(v);
+		if (!e->ns[un].preset) {
+			diag_error(dl, NULL, "run '%s' stopped inside '%s' (for_each on uses:), which resume "
+				   "cannot continue: its items would run again; look at 'runbook show %s'",
+				   run_id, jv_string_value(k), run_id);
+			jv_free(k);
+			rc = EXIT_INVALID;
+			goto out;
+		}
+		for (int x = un + 1; x < plan.n && in_scope(e, plan.nodes[x].scope, e->scope_of_uses[un]); x++) {
+			struct node_st *cs = &e->ns[x];
+			if (cs->preset)
+				continue;
+			cs->st = ST_SUCCEEDED;
+			cs->preset = 1;
+		}
+		jv_free(k);
+	}
 	/* what finished is in the context before anything is evaluated again */
 	for (int n = 0; n < plan.n; n++)
 		if (e->ns[n].preset)
@@ -3808,6 +3839,7 @@ out:
 	jv_free(started);
 	jv_free(calls);
 	jv_free(running);
+	jv_free(fe_uses);
 	jv_free(params);
 	if (have_plan)
 		plan_release(&plan);

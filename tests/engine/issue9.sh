@@ -130,6 +130,56 @@ EOF
 	ok "every item's child steps are rolled back, each with its own outputs"
 	;;
 
+foreach-uses-resume)
+	# stopped at once after the for_each uses: step finished: the resume does not run
+	# its items again; stopped between its items: the resume refuses (they would)
+	mkdir lib d
+	cat >lib/child.yaml <<'EOF'
+runbook: child
+params:
+  name: {type: string, required: true}
+  dir: {type: string, required: true}
+steps:
+  - id: say
+    action: exec
+    with: {argv: [sh, -c, 'echo "$1" >>"$2/order"; if [ "$1" = y ] && [ ! -f "$2/go" ]; then touch "$2/in-y"; sleep 30; fi', sh, "${{ .params.name }}", "${{ .params.dir }}"]}
+EOF
+	cat >rb.yaml <<'EOF'
+runbook: foreach-uses-resume
+params: {dir: {type: string}}
+steps:
+  - id: each
+    for_each: '["x", "y"]'
+    uses: lib/child.yaml
+    with: {name: "${{ .item }}", dir: "${{ .params.dir }}"}
+  - id: after
+    action: exec
+    with: {argv: [sh, -c, 'touch "$1/in-after"; test -f "$1/go2" || sleep 30', sh, "${{ .params.dir }}"]}
+EOF
+	touch d/go
+	"$RB" run --state-dir "$ST" rb.yaml -p dir="$T/d" </dev/null >out 2>&1 &
+	pid=$!
+	for _ in $(seq 500); do [ -f d/in-after ] && break; sleep 0.02; done
+	[ -f d/in-after ] || fail "never reached 'after': $(cat out)"
+	kill -TERM $pid; wait $pid
+	touch d/go2
+	"$RB" resume --state-dir "$ST" "$(run_id)" --rerun after </dev/null >out 2>&1; rc=$?
+	[ "$(tr '\n' ' ' <d/order)" = "x y " ] || fail "items ran again after the resume: $(tr '\n' ' ' <d/order)"
+	expect_rc 0 $rc "resume after the loop"
+	ok "a finished for_each uses: step does not run again on resume"
+	rm -rf d "$ST"; mkdir d
+	"$RB" run --state-dir "$ST" rb.yaml -p dir="$T/d" </dev/null >out 2>&1 &
+	pid=$!
+	for _ in $(seq 500); do [ -f d/in-y ] && break; sleep 0.02; done
+	[ -f d/in-y ] || fail "item y never started: $(cat out)"
+	kill -TERM $pid; wait $pid
+	touch d/go
+	"$RB" resume --state-dir "$ST" "$(run_id)" --rerun each.say </dev/null >out 2>&1; expect_rc 2 $? "resume between items"
+	grep -q "stopped inside 'each' (for_each on uses:)" out || fail "message: $(cat out)"
+	[ "$(tr '\n' ' ' <d/order)" = "x y " ] || fail "items ran again: $(tr '\n' ' ' <d/order)"
+	ok "a run stopped between the items of a for_each uses: is not resumed (they would run again)"
+	;;
+
 finally-failed)
 	mkdir d
 	cat >rb.yaml <<'EOF'
