@@ -685,6 +685,47 @@ static int ev_rollback_step(struct evctx *c)
 	return 1;
 }
 
+/* ", "-separated strings of array key of ev after "\nHEAD", if any */
+static void add_name_list(struct evctx *c, const char *key, const char *head)
+{
+	jv a = jvx_get(c->ev, key);
+	if (jv_get_kind(a) == JV_KIND_ARRAY && jv_array_length(jv_copy(a)) > 0) {
+		buf_addf(c->line, "\n%s", head);
+		jv_array_foreach(a, i, it) {
+			if (jv_get_kind(it) == JV_KIND_STRING)
+				buf_addf(c->line, "%s%s", i ? ", " : "", jv_string_value(it));
+			jv_free(it);
+		}
+	}
+	jv_free(a);
+}
+
+/* below the run's last line: the non-critical steps that failed, the finally steps
+ * that failed, the run's outputs (one per line, JSON values) */
+static void run_finished_lists(struct evctx *c)
+{
+	add_name_list(c, "noncritical_failed", "non-critical steps failed: ");
+	add_name_list(c, "finally_failed", "finally steps failed (the exit code is unchanged): ");
+	jv outs = jvx_get(c->ev, "outputs");
+	jv errs = jvx_get(c->ev, "output_errors");
+	if (jv_get_kind(outs) == JV_KIND_OBJECT && jv_object_length(jv_copy(outs)) > 0) {
+		buf_adds(c->line, "\noutputs:");
+		jv_object_foreach(outs, k, v) {
+			char *text = jv_get_kind(v) == JV_KIND_STRING ? xstrdup(jv_string_value(v)) : jvx_dump(jv_copy(v));
+			buf_addf(c->line, "\n  %s: %s", jv_string_value(k), text);
+			free(text);
+			jv e = jv_get_kind(errs) == JV_KIND_OBJECT ? jv_object_get(jv_copy(errs), jv_copy(k)) : jv_invalid();
+			if (jv_get_kind(e) == JV_KIND_STRING)
+				buf_addf(c->line, " (%s)", jv_string_value(e));
+			jv_free(e);
+			jv_free(k);
+			jv_free(v);
+		}
+	}
+	jv_free(outs);
+	jv_free(errs);
+}
+
 static int ev_run_finished(struct evctx *c)
 {
 	struct display *d = c->d;
@@ -718,6 +759,7 @@ static int ev_run_finished(struct evctx *c)
 		c->color = state_color[st];
 	else if (status)
 		c->color = "31";
+	run_finished_lists(c);
 	d->finished = 1;
 	return 1;
 }

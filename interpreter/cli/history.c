@@ -139,6 +139,57 @@ int cmd_history(int argc, char **argv)
 	return 0;
 }
 
+/* text: what the end of the run said (run_finished): the non-critical steps and the
+ * finally steps that failed, the run's outputs; borrows events */
+static void show_end(jv events, FILE *out)
+{
+	jv fin = jv_invalid();
+	jv_array_foreach(events, i, ev) {
+		const char *name = jvx_str(ev, "event");
+		if (name && !strcmp(name, "run_finished")) {
+			jv_free(fin);
+			fin = ev;
+		} else {
+			jv_free(ev);
+		}
+		(void)i;
+	}
+	if (!jv_is_valid(fin)) {
+		jv_free(fin);
+		return;
+	}
+	static const struct { const char *key, *head; } lists[] = {
+		{ "noncritical_failed", "non-critical steps failed" },
+		{ "finally_failed", "finally steps failed (the exit code is unchanged)" },
+	};
+	for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]); k++) {
+		jv a = jvx_get(fin, lists[k].key);
+		if (jv_get_kind(a) == JV_KIND_ARRAY && jv_array_length(jv_copy(a)) > 0) {
+			fprintf(out, "\n%s: ", lists[k].head);
+			jv_array_foreach(a, i, it) {
+				if (jv_get_kind(it) == JV_KIND_STRING)
+					fprintf(out, "%s%s", i ? ", " : "", jv_string_value(it));
+				jv_free(it);
+			}
+			fputc('\n', out);
+		}
+		jv_free(a);
+	}
+	jv outs = jvx_get(fin, "outputs");
+	if (jv_get_kind(outs) == JV_KIND_OBJECT && jv_object_length(jv_copy(outs)) > 0) {
+		fputs("\noutputs:\n", out);
+		jv_object_foreach(outs, k, v) {
+			char *text = jv_get_kind(v) == JV_KIND_STRING ? xstrdup(jv_string_value(v)) : jvx_dump(jv_copy(v));
+			fprintf(out, "  %s: %s\n", jv_string_value(k), text);
+			free(text);
+			jv_free(k);
+			jv_free(v);
+		}
+	}
+	jv_free(outs);
+	jv_free(fin);
+}
+
 static const char show_help[] =
 	"usage: runbook show RUN-ID [--state-dir DIR] [--format text|json|markdown|junit]\n\n"
 	"The report of one run from its journal: steps, durations, retries, polls,\n"
@@ -184,6 +235,8 @@ int cmd_show(int argc, char **argv)
 		return 2;
 	}
 	int rc = report_render(ev, fmt, stdout) < 0 ? 1 : 0;
+	if (rc == 0 && fmt == REPORT_TEXT)
+		show_end(ev, stdout);
 	jv_free(ev);
 	return rc;
 }

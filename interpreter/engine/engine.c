@@ -65,7 +65,8 @@ struct task {
 	const struct rb_step *step;
 	int node, scope, item;
 	jv item_v;
-	int rb;                  /* a rollback step */
+	int rb;                  /* a rollback step, or a finally step (fin): not a node's */
+	int fin;                 /* a finally step */
 	int rb_entry;
 	char *qid;
 	int attempt;
@@ -85,11 +86,12 @@ struct task {
 
 struct rb_entry {
 	int node, item, index;
+	int pos;                 /* its place in done_order (key of rb_snap) */
 	int done;                /* resume: already compensated */
 	int bad;                 /* a rollback step of the same owner failed */
 };
 
-enum phase { PH_RUN, PH_ROLLBACK, PH_END };
+enum phase { PH_RUN, PH_ROLLBACK, PH_FINALLY, PH_END };
 
 struct engine {
 	const struct plan *p;
@@ -123,6 +125,26 @@ struct engine {
 	struct rb_entry *rbq;
 	int nrbq, arbq, rbpos, rb_failed, rb_ran;
 	int failed_noncritical;
+	jv noncritical;          /* qids of the non-critical steps that failed */
+	/* Rollback context: rollback steps run one at a time; while one runs, expressions
+	 * of its scope see the undone step's (item's) result and outputs as .result and
+	 * .outputs (ctx_for) */
+	int rb_scope;            /* scope of the running rollback step, or -1 */
+	jv rb_result, rb_outputs;
+	/* for_each on `uses:`: the child's nodes run once per item, one item after the
+	 * other; between items they are reset (uses_next_item) */
+	jv *scope_items;         /* per scope: the items of its for_each uses step, or invalid */
+	int *scope_iter;         /* per scope: the item running */
+	jv *scope_outs;          /* per scope: array of the child's outputs per item done */
+	char **dqid;             /* per node: id shown (with "[i]" per for_each uses), or NULL */
+	jv rb_snap;              /* "done_order position" -> {result, outputs, item, ctx, qid} of
+	                          * a child node run for an earlier item */
+	jv rb_ctx;               /* the running rollback step's context when snapshotted */
+	char *rb_owner;          /* the id of the step the running rollback step undoes */
+	int rb_unknown;          /* dry run: what it undoes was only described (its
+	                          * .result and .outputs are unknown) */
+	int fpos;                /* next finally step */
+	jv fin_failed;           /* ids of the finally steps that failed */
 	int resumed;
 	jv rb_done;              /* resume: "owner#item#index" -> true */
 	jv resume_items;         /* resume: qid -> {"N": {outputs, result}} finished items */
@@ -227,6 +249,33 @@ static const char *scope_prefix(struct engine *e, int scope)
 	return e->p->scopes[scope].prefix ? e->p->scopes[scope].prefix : "";
 }
 
+/* the id node n shows (events, journal): its plan qid, with "[i]" after every
+ * for_each `uses:` step it runs under */
+static const char *qid_of(struct engine *e, int n)
+{
+	return e->dqid[n] ? e->dqid[n] : e->p->nodes[n].qid;
+}
+
+static void dqid_set(struct engine *e, int n)
+{
+	const struct plan *p = e->p;
+	char q[2048];
+	int changed = 0;
+	snprintf(q, sizeof(q), "%s", p->nodes[n].qid);
+	/* innermost first: an outer uses qid is a prefix of the inner one */
+	for (int sc = p->nodes[n].scope; sc > 0; sc = p->scopes[sc].parent) {
+		if (!jv_is_valid(e->scope_items[sc]))
+			continue;
+		size_t at = strlen(p->nodes[p->scopes[sc].uses_node].qid);
+		char tail[2048];
+		snprintf(tail, sizeof(tail), "%s", q + at);
+		snprintf(q + at, sizeof(q) - at, "[%d]%s", e->scope_iter[sc], tail);
+		changed = 1;
+	}
+	free(e->dqid[n]);
+	e->dqid[n] = changed ? xstrdup(q) : NULL;
+}
+
 static int node_of_ref(struct engine *e, int scope, const char *id)
 {
 	char q[1024];
@@ -238,6 +287,8 @@ static int expr_unknown(struct engine *e, int scope, int idx)
 {
 	if (!e->o->dry_run || idx < 0)
 		return 0;
+	if (scope == e->rb_scope && e->rb_unknown)
+		return 1;
 	char *const *refs = exprset_refs(e->set, idx);
 	for (int i = 0; refs && refs[i]; i++) {
 		int n = node_of_ref(e, scope, refs[i]);
@@ -302,7 +353,11 @@ static jv tmpl_eval_dry(struct engine *e, int scope, const struct tmpl *t, jv ct
 
 static jv ctx_for(struct engine *e, int scope, jv item, jv result)
 {
-	jv c = jv_copy(e->ctx[scope]);
+	jv c = scope == e->rb_scope && jv_is_valid(e->rb_ctx) ? jv_copy(e->rb_ctx) : jv_copy(e->ctx[scope]);
+	if (scope == e->rb_scope) {
+		c = jv_object_set(c, jv_string("result"), jv_copy(e->rb_result));
+		c = jv_object_set(c, jv_string("outputs"), jv_copy(e->rb_outputs));
+	}
 	if (jv_is_valid(item))
 		c = jv_object_set(c, jv_string("item"), jv_copy(item));
 	if (jv_is_valid(result))
@@ -576,7 +631,8 @@ static void submit(struct engine *e, struct task *t, enum job_mode mode)
 	jv_free(conns);
 	j->out = jv_null();
 	j->deadline = t->deadline;
-	if (e->run_deadline && (!j->deadline || e->run_deadline < j->deadline))
+	/* finally steps run after the run, its timeout included */
+	if (e->run_deadline && !t->fin && (!j->deadline || e->run_deadline < j->deadline))
 		j->deadline = e->run_deadline;
 	t->job = j;
 	t->queued = 0;
@@ -748,7 +804,9 @@ static void emit_mutation(struct engine *e, struct task *t, jv description)
 		ev = jv_object_set(ev, jv_string("description"), description);
 	else
 		jv_free(description);
-	if (t->rb)
+	if (t->fin)
+		ev = jv_object_set(ev, jv_string("finally"), jv_true());
+	else if (t->rb)
 		ev = jv_object_set(ev, jv_string("rollback"), jv_true());
 	emit(e, ev, 1);
 }
@@ -963,7 +1021,12 @@ static void uses_run(struct engine *e, struct task *t)
 		}
 		jv_free(perr);
 	}
-	if (child && e->scope_state[cs] == 1) {
+	int recorded = cs >= 0 && t->item >= 0 ? jv_array_length(jv_copy(e->scope_outs[cs])) : 0;
+	if (child && t->item >= 0 && t->item < recorded) {
+		/* for_each: the child's outputs when it ran for this item */
+		jv_free(outs);
+		outs = jv_array_get(jv_copy(e->scope_outs[cs]), t->item);
+	} else if (child && e->scope_state[cs] == 1) {
 		jv c = ctx_for(e, cs, jv_invalid(), jv_invalid());
 		for (int i = 0; i < child->noutputs; i++) {
 			if (expr_unknown(e, cs, child->outputs[i].expr)) {
@@ -1283,7 +1346,7 @@ static void node_finish(struct engine *e, int n, enum step_state st)
 	s->st = st;
 	s->finished = clock_now(e->clk);
 	ctx_update(e, n);
-	jv ev = ev_new(e, "step_finished", pn->qid);
+	jv ev = ev_new(e, "step_finished", qid_of(e, n));
 	ev = jv_object_set(ev, jv_string("status"), jv_string(step_state_name(st)));
 	ev = jv_object_set(ev, jv_string("kind"), jv_string(step_kind_name(pn->step->kind)));
 	ev = jv_object_set(ev, jv_string("duration_ms"), jv_number(s->started ? (double)(s->finished - s->started) : 0));
@@ -1302,9 +1365,10 @@ static void node_finish(struct engine *e, int n, enum step_state st)
 	if (st == ST_FAILED) {
 		if (pn->step->critical) {
 			char buf[2048];
-			fail_run(e, EXIT_FAILED, jv_string_fmt("step '%s' failed: %s", pn->qid, err_text(s->error, buf, sizeof(buf))));
+			fail_run(e, EXIT_FAILED, jv_string_fmt("step '%s' failed: %s", qid_of(e, n), err_text(s->error, buf, sizeof(buf))));
 		} else {
 			e->failed_noncritical++;
+			e->noncritical = jv_array_append(e->noncritical, jv_string(qid_of(e, n)));
 		}
 	}
 	for (int i = 0; i < pn->nrdeps; i++) {
@@ -1315,6 +1379,10 @@ static void node_finish(struct engine *e, int n, enum step_state st)
 }
 
 static void start_items(struct engine *e, int n);
+static void rb_undone(struct engine *e, int n, int item, jv *result, jv *outputs);
+static jv rb_item_value(struct engine *e, int n, int item);
+static void rollback_task_done(struct engine *e, struct task *t, enum step_state st, jv err);
+static int in_scope(struct engine *e, int sc, int top);
 
 static void node_item_done(struct engine *e, int n, int item, enum step_state st, jv err, jv result, jv outputs)
 {
@@ -1341,7 +1409,7 @@ static void node_item_done(struct engine *e, int n, int item, enum step_state st
 		e->done_order[e->ndone++] = item;
 	}
 	if (item >= 0 && !s->replaying) {
-		jv ev = ev_new(e, "item_finished", pn->qid);
+		jv ev = ev_new(e, "item_finished", qid_of(e, n));
 		ev = jv_object_set(ev, jv_string("item"), jv_number(item));
 		ev = jv_object_set(ev, jv_string("value"), jv_array_get(jv_copy(s->items), item));
 		ev = jv_object_set(ev, jv_string("status"), jv_string(step_state_name(st)));
@@ -1358,6 +1426,10 @@ static void node_item_done(struct engine *e, int n, int item, enum step_state st
 	if (s->running > 0)
 		return;
 	if (item >= 0 && s->next_item < s->nitems && !s->nfailed && !e->aborting)
+		return;
+	/* items that finish at once (uses, assert) finish the node inside start_items'
+	 * recursion: the outer calls find it finished already */
+	if (s->st != ST_RUNNING)
 		return;
 	enum step_state fin;
 	if (s->nfailed || (item >= 0 && s->next_item < s->nitems))
@@ -1409,12 +1481,21 @@ static void start_items(struct engine *e, int n)
 			continue;
 		}
 		char q[1200];
-		snprintf(q, sizeof(q), "%s[%d]", pn->qid, i);
+		snprintf(q, sizeof(q), "%s[%d]", qid_of(e, n), i);
 		struct task *t = task_new(e, n, pn->scope, pn->step, i, jv_array_get(jv_copy(s->items), i));
 		t->qid = xstrdup(q);
 		s->running++;
 		task_start(e, t);
 	}
+}
+
+/* whether scope sc is scope top or inside it */
+static int in_scope(struct engine *e, int sc, int top)
+{
+	for (; sc >= 0; sc = e->p->scopes[sc].parent)
+		if (sc == top)
+			return 1;
+	return 0;
 }
 
 /* prepare a `uses:` scope: its params from the uses step's `with:` in the parent */
@@ -1444,6 +1525,36 @@ static int scope_prepare(struct engine *e, int scope, jv *err)
 			return e->scope_state[scope] = 2;
 		}
 	}
+	if (us->for_each >= 0) {
+		/* the child runs once per item (uses_next_item), .item in its with: */
+		if (!jv_is_valid(e->scope_items[scope])) {
+			if (expr_unknown(e, ps->parent, us->for_each)) {
+				jv_free(c);
+				return e->scope_state[scope] = 2;
+			}
+			jv items = exprset_eval1(e->set, us->for_each, jv_copy(c));
+			if (!jv_is_valid(items) || jv_get_kind(items) != JV_KIND_ARRAY) {
+				*err = !jv_is_valid(items) ? err_from_invalid("expression", "for_each", items) :
+					err_obj("for_each", "for_each of '%s' must give a list, not %s",
+						qid_of(e, ps->uses_node), jvx_kind_name(items));
+				if (jv_is_valid(items))
+					jv_free(items);
+				jv_free(c);
+				return e->scope_state[scope] = -1;
+			}
+			if (jv_array_length(jv_copy(items)) == 0) {
+				jv_free(items);
+				jv_free(c);
+				return e->scope_state[scope] = 2;
+			}
+			e->scope_items[scope] = items;
+			e->scope_iter[scope] = 0;
+			for (int k = ps->uses_node + 1; k < e->p->n && in_scope(e, e->p->nodes[k].scope, scope); k++)
+				dqid_set(e, k);
+		}
+		jv item = jv_array_get(jv_copy(e->scope_items[scope]), e->scope_iter[scope]);
+		c = jv_object_set(c, jv_string("item"), item);
+	}
 	jv raw = us->with ? tmpl_eval_dry(e, ps->parent, us->with, c) : jv_object();
 	jv_free(c);
 	if (!jv_is_valid(raw)) {
@@ -1470,12 +1581,131 @@ static int scope_prepare(struct engine *e, int scope, jv *err)
 	return e->scope_state[scope] = 1;
 }
 
+/* the child outputs of uses node n's scope cs for the item that just ran, or invalid */
+static jv child_outputs(struct engine *e, int cs)
+{
+	const struct runbook *child = e->p->scopes[cs].rb;
+	jv outs = jv_object();
+	jv c = ctx_for(e, cs, jv_invalid(), jv_invalid());
+	for (int i = 0; i < child->noutputs; i++) {
+		jv v = exprset_eval1(e->set, child->outputs[i].expr, jv_copy(c));
+		if (!jv_is_valid(v)) {
+			jv_free(c);
+			jv_free(outs);
+			return v;
+		}
+		outs = jv_object_set(outs, jv_string(child->outputs[i].name), v);
+	}
+	jv_free(c);
+	return outs;
+}
+
+static void node_reset(struct engine *e, int k)
+{
+	struct node_st *s = &e->ns[k];
+	int m = s->nitems > 0 ? s->nitems : 1;
+	if (s->results)
+		for (int i = 0; i < m; i++) {
+			jv_free(s->results[i]);
+			jv_free(s->outputs[i]);
+		}
+	free(s->results);
+	free(s->outputs);
+	free(s->item_st);
+	jv_free(s->items);
+	jv_free(s->error);
+	jv_free(s->extra);
+	memset(s, 0, sizeof(*s));
+	s->st = ST_PENDING;
+	s->items = jv_invalid();
+	s->error = jv_null();
+	s->extra = jv_null();
+}
+
+/* For_each on `uses:` (n the uses node, ready: the child ran for the current item).
+ * Records the child's outputs for the item; when items are left, keeps what the
+ * rollback needs of the child's completed steps (rb_snap), resets the child's nodes,
+ * moves to the next item and returns 1 (n waits again). 0: every item ran, n runs. */
+static int uses_next_item(struct engine *e, int n)
+{
+	int cs = e->scope_of_uses[n];
+	if (cs < 0 || !jv_is_valid(e->scope_items[cs]) || e->scope_state[cs] != 1)
+		return 0;
+	int nitems = jv_array_length(jv_copy(e->scope_items[cs]));
+	if (jv_array_length(jv_copy(e->scope_outs[cs])) > e->scope_iter[cs])
+		return 0;
+	jv outs = child_outputs(e, cs);
+	if (!jv_is_valid(outs)) {
+		jv_free(outs);       /* uses_run evaluates it again and fails the step */
+		return 0;
+	}
+	e->scope_outs[cs] = jv_array_append(e->scope_outs[cs], outs);
+	if (e->scope_iter[cs] + 1 >= nitems)
+		return 0;
+	int last = n;
+	while (last + 1 < e->p->n && in_scope(e, e->p->nodes[last + 1].scope, cs))
+		last++;
+	for (int k = 0; k < e->ndone; k += 2) {
+		int dn = e->done_order[k];
+		if (dn <= n || dn > last)
+			continue;
+		char key[32];
+		snprintf(key, sizeof(key), "%d", k);
+		jv have = jv_object_get(jv_copy(e->rb_snap), jv_string(key));
+		int had = jv_is_valid(have);
+		jv_free(have);
+		if (had)
+			continue;
+		jv snap = jv_object(), r = jv_null(), o = jv_object();
+		rb_undone(e, dn, e->done_order[k + 1], &r, &o);
+		jv item = rb_item_value(e, dn, e->done_order[k + 1]);
+		snap = jv_object_set(snap, jv_string("result"), r);
+		snap = jv_object_set(snap, jv_string("outputs"), o);
+		snap = jv_object_set(snap, jv_string("item"), jv_is_valid(item) ? item : (jv_free(item), jv_null()));
+		snap = jv_object_set(snap, jv_string("ctx"), jv_copy(e->ctx[e->p->nodes[dn].scope]));
+		snap = jv_object_set(snap, jv_string("qid"), jv_string(qid_of(e, dn)));
+		e->rb_snap = jv_object_set(e->rb_snap, jv_string(key), snap);
+	}
+	e->scope_iter[cs]++;
+	for (int sc = 0; sc < e->p->nscopes; sc++) {
+		if (!in_scope(e, sc, cs))
+			continue;
+		e->scope_state[sc] = 0;
+		e->ctx[sc] = jv_object_set(e->ctx[sc], jv_string("steps"), jv_object());
+		if (sc != cs) {
+			jv_free(e->scope_items[sc]);
+			jv_free(e->scope_outs[sc]);
+			e->scope_items[sc] = jv_invalid();
+			e->scope_outs[sc] = jv_array();
+			e->scope_iter[sc] = 0;
+		}
+	}
+	for (int k = n + 1; k <= last; k++) {
+		node_reset(e, k);
+		dqid_set(e, k);
+		ctx_update(e, k);
+	}
+	for (int k = n + 1; k <= last; k++) {
+		const struct plan_node *pk = &e->p->nodes[k];
+		for (int i = 0; i < pk->ndeps; i++)
+			if (e->ns[pk->deps[i]].st == ST_PENDING)
+				e->ns[k].deps_left++;
+	}
+	e->ns[n].deps_left = e->p->nodes[n].ndeps;
+	for (int k = last; k > n; k--)
+		if (e->ns[k].deps_left == 0)
+			ready_push(e, k);
+	return 1;
+}
+
 static void node_start(struct engine *e, int n)
 {
 	struct node_st *s = &e->ns[n];
 	const struct plan_node *pn = &e->p->nodes[n];
 	const struct rb_step *st = pn->step;
 	jv err = jv_invalid();
+	if (uses_next_item(e, n))
+		return;
 	s->st = ST_RUNNING;
 	s->started = clock_now(e->clk);
 	for (int i = 0; i < pn->ndeps; i++)
@@ -1500,7 +1730,7 @@ static void node_start(struct engine *e, int n)
 		return;
 	}
 	ctx_update(e, n);
-	jv ev = ev_new(e, "step_started", pn->qid);
+	jv ev = ev_new(e, "step_started", qid_of(e, n));
 	ev = jv_object_set(ev, jv_string("kind"), jv_string(step_kind_name(st->kind)));
 	if (st->name)
 		ev = jv_object_set(ev, jv_string("name"), jv_string(st->name));
@@ -1602,7 +1832,7 @@ static void node_start(struct engine *e, int n)
 		return;
 	}
 	struct task *t = task_new(e, n, pn->scope, st, -1, jv_invalid());
-	t->qid = xstrdup(pn->qid);
+	t->qid = xstrdup(qid_of(e, n));
 	s->running++;
 	task_start(e, t);
 	return;
@@ -1623,7 +1853,7 @@ fail:
 
 /* ---------------------------------------------------------------- rollback */
 
-static void rollback_task_done(struct engine *e, struct task *t, enum step_state st, jv err);
+static void finally_task_done(struct engine *e, struct task *t, enum step_state st, jv err, jv result, jv outputs);
 
 static void task_finish(struct engine *e, struct task *t, enum step_state st, jv err, jv result, jv outputs)
 {
@@ -1639,7 +1869,9 @@ static void task_finish(struct engine *e, struct task *t, enum step_state st, jv
 		jv_free(e->ns[t->node].extra);
 		e->ns[t->node].extra = x;
 	}
-	if (t->rb) {
+	if (t->fin) {
+		finally_task_done(e, t, st, err, result, outputs);
+	} else if (t->rb) {
 		jv_free(result);
 		jv_free(outputs);
 		rollback_task_done(e, t, st, err);
@@ -1698,7 +1930,9 @@ static void rollback_plan(struct engine *e)
 			r->node = n;
 			r->item = item;
 			r->index = i;
+			r->pos = k;
 			r->done = 0;
+			r->bad = 0;
 			if (e->resumed) {
 				char key[1300];
 				snprintf(key, sizeof(key), "%s#%d#%d", e->p->nodes[n].qid, item, i);
@@ -1748,6 +1982,43 @@ static jv rb_item_value(struct engine *e, int n, int item)
 	return v;
 }
 
+/* the result and outputs of what a rollback undoes: node n's (item's), taken from the
+ * journal's item_finished after a resume; replaces *result and *outputs */
+static void rb_undone(struct engine *e, int n, int item, jv *result, jv *outputs)
+{
+	struct node_st *s = &e->ns[n];
+	jv r = jv_invalid(), o = jv_invalid();
+	if (item >= 0 && s->results && item < s->nitems) {
+		r = jv_copy(s->results[item]);
+		o = jv_copy(s->outputs[item]);
+	} else if (item >= 0) {
+		char idx[32];
+		snprintf(idx, sizeof(idx), "%d", item);
+		jv done = jv_object_get(jv_copy(e->resume_items), jv_string(e->p->nodes[n].qid));
+		jv rec = jv_get_kind(done) == JV_KIND_OBJECT ? jv_object_get(done, jv_string(idx)) : (jv_free(done), jv_invalid());
+		if (jv_is_valid(rec)) {
+			r = jvx_get(rec, "result");
+			o = jvx_get(rec, "outputs");
+		}
+		jv_free(rec);
+	} else if (s->results) {
+		r = jv_copy(s->results[0]);
+		o = jv_copy(s->outputs[0]);
+	}
+	if (!jv_is_valid(r) || jv_get_kind(r) == JV_KIND_INVALID) {
+		jv_free(r);
+		r = jv_null();
+	}
+	if (!jv_is_valid(o) || jv_get_kind(o) == JV_KIND_NULL) {
+		jv_free(o);
+		o = jv_object();
+	}
+	jv_free(*result);
+	jv_free(*outputs);
+	*result = r;
+	*outputs = o;
+}
+
 static void rollback_next(struct engine *e)
 {
 	while (e->rbpos < e->nrbq && e->rbq[e->rbpos].done)
@@ -1757,23 +2028,48 @@ static void rollback_next(struct engine *e)
 	struct rb_entry *r = &e->rbq[e->rbpos++];
 	const struct plan_node *pn = &e->p->nodes[r->node];
 	const struct rb_step *st = &pn->step->rollback[r->index];
-	jv item = rb_item_value(e, r->node, r->item);
+	char key[32];
+	snprintf(key, sizeof(key), "%d", r->pos);
+	jv snap = jv_object_get(jv_copy(e->rb_snap), jv_string(key));
+	const char *owner = qid_of(e, r->node);
+	jv item;
+	if (jv_is_valid(snap)) {
+		/* a step of a for_each uses: child, run for an earlier item */
+		jv_free(e->rb_result);
+		jv_free(e->rb_outputs);
+		jv_free(e->rb_ctx);
+		e->rb_result = jvx_get(snap, "result");
+		e->rb_outputs = jvx_get(snap, "outputs");
+		e->rb_ctx = jvx_get(snap, "ctx");
+		item = jvx_get(snap, "item");
+		if (jv_get_kind(item) == JV_KIND_NULL)
+			item = (jv_free(item), jv_invalid());
+		owner = jvx_str(snap, "qid");
+	} else {
+		item = rb_item_value(e, r->node, r->item);
+		rb_undone(e, r->node, r->item, &e->rb_result, &e->rb_outputs);
+	}
 	struct task *t = task_new(e, r->node, pn->scope, st, r->item, item);
 	char q[1400];
 	if (r->item >= 0)
-		snprintf(q, sizeof(q), "%s[%d].rollback.%d", pn->qid, r->item, r->index + 1);
+		snprintf(q, sizeof(q), "%s[%d].rollback.%d", owner, r->item, r->index + 1);
 	else
-		snprintf(q, sizeof(q), "%s.rollback.%d", pn->qid, r->index + 1);
+		snprintf(q, sizeof(q), "%s.rollback.%d", owner, r->index + 1);
 	t->qid = xstrdup(q);
 	t->rb = 1;
 	t->rb_entry = (int)(r - e->rbq);
+	e->rb_scope = pn->scope;
+	e->rb_unknown = e->ns[r->node].unknown;
+	free(e->rb_owner);
+	e->rb_owner = xstrdup(owner);
 	e->rb_ran++;
-	jv ev = ev_new(e, "rollback_step", pn->qid);
+	jv ev = ev_new(e, "rollback_step", owner);
 	ev = jv_object_set(ev, jv_string("rollback_step"), jv_string(q));
 	ev = jv_object_set(ev, jv_string("item"), jv_number(r->item));
 	ev = jv_object_set(ev, jv_string("index"), jv_number(r->index));
 	ev = jv_object_set(ev, jv_string("status"), jv_string("running"));
 	emit(e, ev, 1);
+	jv_free(snap);
 	task_start(e, t);
 }
 
@@ -1781,7 +2077,10 @@ static void rollback_task_done(struct engine *e, struct task *t, enum step_state
 {
 	struct rb_entry *r = &e->rbq[t->rb_entry];
 	const struct plan_node *pn = &e->p->nodes[r->node];
-	jv ev = ev_new(e, "rollback_step", pn->qid);
+	e->rb_scope = -1;
+	jv_free(e->rb_ctx);
+	e->rb_ctx = jv_invalid();
+	jv ev = ev_new(e, "rollback_step", e->rb_owner ? e->rb_owner : pn->qid);
 	ev = jv_object_set(ev, jv_string("rollback_step"), jv_string(t->qid));
 	ev = jv_object_set(ev, jv_string("item"), jv_number(r->item));
 	ev = jv_object_set(ev, jv_string("index"), jv_number(r->index));
@@ -1803,6 +2102,85 @@ static void rollback_task_done(struct engine *e, struct task *t, enum step_state
 			ctx_update(e, r->node);
 		}
 	}
+}
+
+/* ---------------------------------------------------------------- finally */
+
+/* the context entry of a finally step (the top scope's .steps.ID) */
+static void finally_ctx(struct engine *e, struct task *t, enum step_state st, jv result, jv outputs)
+{
+	char a[40], b[40];
+	jv o = jv_object();
+	o = jv_object_set(o, jv_string("status"), jv_string(step_state_name(st)));
+	o = jv_object_set(o, jv_string("outputs"), outputs);
+	o = jv_object_set(o, jv_string("result"), result);
+	o = jv_object_set(o, jv_string("started_at"), jv_string(time_str(t->started, a, sizeof(a))));
+	o = jv_object_set(o, jv_string("finished_at"), st == ST_RUNNING ? jv_null() :
+			  jv_string(time_str(clock_now(e->clk), b, sizeof(b))));
+	jv steps = jv_object_get(jv_copy(e->ctx[0]), jv_string("steps"));
+	e->ctx[0] = jv_object_set(e->ctx[0], jv_string("steps"), jv_null());
+	steps = jv_object_set(steps, jv_string(t->step->id), o);
+	e->ctx[0] = jv_object_set(e->ctx[0], jv_string("steps"), steps);
+}
+
+static void finally_next(struct engine *e)
+{
+	const struct rb_step *st = &e->p->rb->finally[e->fpos++];
+	struct task *t = task_new(e, -1, 0, st, -1, jv_invalid());
+	t->qid = xstrdup(st->id);
+	t->rb = 1;
+	t->fin = 1;
+	t->started = clock_now(e->clk);
+	finally_ctx(e, t, ST_RUNNING, jv_null(), jv_object());
+	jv ev = ev_new(e, "step_started", t->qid);
+	ev = jv_object_set(ev, jv_string("kind"), jv_string(step_kind_name(st->kind)));
+	if (st->name)
+		ev = jv_object_set(ev, jv_string("name"), jv_string(st->name));
+	if (st->kind == STEP_ACTION)
+		ev = jv_object_set(ev, jv_string("action"), jv_string(st->action));
+	ev = jv_object_set(ev, jv_string("attempts"), jv_number(st->retry.attempts > 0 ? st->retry.attempts : 1));
+	ev = jv_object_set(ev, jv_string("finally"), jv_true());
+	emit(e, ev, 1);
+	task_start(e, t);
+}
+
+static void finally_task_done(struct engine *e, struct task *t, enum step_state st, jv err, jv result, jv outputs)
+{
+	if (!jv_is_valid(result))
+		result = (jv_free(result), jv_null());
+	if (!jv_is_valid(outputs) || jv_get_kind(outputs) == JV_KIND_NULL)
+		outputs = (jv_free(outputs), jv_object());
+	finally_ctx(e, t, st, jv_copy(result), jv_copy(outputs));
+	jv ev = ev_new(e, "step_finished", t->qid);
+	ev = jv_object_set(ev, jv_string("status"), jv_string(step_state_name(st)));
+	ev = jv_object_set(ev, jv_string("kind"), jv_string(step_kind_name(t->step->kind)));
+	ev = jv_object_set(ev, jv_string("duration_ms"), jv_number((double)(clock_now(e->clk) - t->started)));
+	ev = jv_object_set(ev, jv_string("finally"), jv_true());
+	if (st == ST_FAILED) {
+		if (jv_is_valid(err) && jv_get_kind(err) != JV_KIND_NULL)
+			ev = jv_object_set(ev, jv_string("error"), jv_copy(err));
+		e->fin_failed = jv_array_append(e->fin_failed, jv_string(t->qid));
+	}
+	ev = jv_object_set(ev, jv_string("outputs"), outputs);
+	ev = jv_object_set(ev, jv_string("result"), result);
+	emit(e, ev, 1);
+	jv_free(err);
+}
+
+/* the run has ended (rc) and any rollback finished: .run.status and .run.error for
+ * the finally steps */
+static void finally_start(struct engine *e, int rc)
+{
+	const char *status = rc == EXIT_OK ? "succeeded" : rc == EXIT_ABORTED ? "aborted" : "failed";
+	jv err = rc == EXIT_OK ? jv_null() : jv_copy(e->fail_reason);
+	if (rc != EXIT_OK && rc != EXIT_ABORTED && rc != EXIT_FAILED && jv_get_kind(err) == JV_KIND_STRING)
+		err = jv_string_fmt("%s (rollback incomplete)", (jv_free(err), jv_string_value(e->fail_reason)));
+	jv run = jv_object_get(jv_copy(e->ctx[0]), jv_string("run"));
+	run = jv_object_set(run, jv_string("status"), jv_string(status));
+	run = jv_object_set(run, jv_string("error"), err);
+	e->ctx[0] = jv_object_set(e->ctx[0], jv_string("run"), run);
+	e->phase = PH_FINALLY;
+	e->fpos = 0;
 }
 
 /* ---------------------------------------------------------------- the loop */
@@ -1893,6 +2271,18 @@ static void handle_signals(struct engine *e)
 				e->stop_sig == SIGINT ? "Ctrl-C again" : sig_name(e->stop_sig)));
 			emit(e, ev, 1);
 		}
+		return;
+	}
+	if (e->phase == PH_FINALLY) {
+		/* the run has ended: Ctrl-C skips what is left of finally */
+		for (struct task *t = e->tasks; t; t = t->next)
+			if (t->job)
+				t->job->cancel = 1;
+		e->fpos = e->p->rb->nfinally;
+		jv ev = ev_new(e, "log", NULL);
+		ev = jv_object_set(ev, jv_string("level"), jv_string("warn"));
+		ev = jv_object_set(ev, jv_string("message"), jv_string("interrupted: the remaining finally steps are skipped"));
+		emit(e, ev, 1);
 		return;
 	}
 	if (e->aborting) {
@@ -2013,6 +2403,14 @@ static void run_loop(struct engine *e)
 				rollback_start(e);
 			}
 		}
+		if (e->phase == PH_FINALLY && !e->tasks) {
+			if (e->fpos >= e->p->rb->nfinally) {
+				e->phase = PH_END;
+				break;
+			}
+			finally_next(e);
+			continue;
+		}
 		if (e->phase == PH_ROLLBACK && !e->tasks) {
 			while (e->rbpos < e->nrbq && e->rbq[e->rbpos].done)
 				e->rbpos++;
@@ -2044,6 +2442,21 @@ static struct engine *engine_new(const struct plan *p, const struct engine_opts 
 	e->stopped_running = jv_array();
 	e->rb_done = jv_object();
 	e->resume_items = jv_object();
+	e->noncritical = jv_array();
+	e->rb_scope = -1;
+	e->rb_result = jv_null();
+	e->rb_outputs = jv_object();
+	e->fin_failed = jv_array();
+	e->rb_snap = jv_object();
+	e->rb_ctx = jv_invalid();
+	e->scope_items = xcalloc((size_t)p->nscopes, sizeof(jv));
+	e->scope_outs = xcalloc((size_t)p->nscopes, sizeof(jv));
+	e->scope_iter = xcalloc((size_t)p->nscopes, sizeof(int));
+	for (int i = 0; i < p->nscopes; i++) {
+		e->scope_items[i] = jv_invalid();
+		e->scope_outs[i] = jv_array();
+	}
+	e->dqid = xcalloc((size_t)(p->n ? p->n : 1), sizeof(char *));
 	e->ns = xcalloc((size_t)(p->n ? p->n : 1), sizeof(*e->ns));
 	for (int i = 0; i < p->n; i++) {
 		e->ns[i].st = ST_PENDING;
@@ -2126,6 +2539,23 @@ static void engine_free(struct engine *e)
 	jv_free(e->stopped_running);
 	jv_free(e->rb_done);
 	jv_free(e->resume_items);
+	jv_free(e->noncritical);
+	jv_free(e->rb_result);
+	jv_free(e->rb_outputs);
+	jv_free(e->fin_failed);
+	jv_free(e->rb_snap);
+	jv_free(e->rb_ctx);
+	free(e->rb_owner);
+	for (int i = 0; i < e->p->nscopes; i++) {
+		jv_free(e->scope_items[i]);
+		jv_free(e->scope_outs[i]);
+	}
+	free(e->scope_items);
+	free(e->scope_outs);
+	free(e->scope_iter);
+	for (int i = 0; i < e->p->n; i++)
+		free(e->dqid[i]);
+	free(e->dqid);
 	if (e->jopen)
 		journal_close(&e->jn);
 	free(e->run_id);
@@ -2144,6 +2574,36 @@ static const char *outcome_status(int rc, struct engine *e)
 	case EXIT_ROLLBACK_FAILED: return "rollback_failed";
 	default: return "failed";
 	}
+}
+
+/* the top runbook's `outputs:` over the final context: {NAME: value}; one that cannot
+ * be evaluated (a failed run's missing step) is null, its error in *errs ({NAME: text});
+ * jv_invalid() when the runbook declares none */
+static jv run_outputs(struct engine *e, jv *errs_out)
+{
+	const struct runbook *rb = e->p->rb;
+	if (rb->noutputs == 0)
+		return jv_invalid();
+	jv outs = jv_object(), errs = jv_object();
+	jv c = ctx_for(e, 0, jv_invalid(), jv_invalid());
+	for (int i = 0; i < rb->noutputs; i++) {
+		jv v;
+		if (expr_unknown(e, 0, rb->outputs[i].expr))
+			v = jv_string(UNKNOWN_TEXT);
+		else
+			v = exprset_eval1(e->set, rb->outputs[i].expr, jv_copy(c));
+		if (!jv_is_valid(v)) {
+			char *m = invalid_msg(v);
+			errs = jv_object_set(errs, jv_string(rb->outputs[i].name), jv_string(m));
+			free(m);
+			v = jv_null();
+		}
+		outs = jv_object_set(outs, jv_string(rb->outputs[i].name), v);
+	}
+	jv_free(c);
+	jv_free(*errs_out);
+	*errs_out = errs;
+	return outs;
 }
 
 /* run the loop on a prepared engine; returns the exit code */
@@ -2169,6 +2629,12 @@ static int engine_exec(struct engine *e)
 		rc = EXIT_ROLLBACK_FAILED;
 	else
 		rc = e->outcome;
+	jv out_errs = jv_object();
+	jv outputs = e->stop_now ? jv_invalid() : run_outputs(e, &out_errs);
+	if (!e->stop_now && e->p->rb->nfinally > 0) {
+		finally_start(e, rc);
+		run_loop(e);
+	}
 	clock_release(e->clk);
 	pool_stop(&e->pool);
 	int64_t now = clock_now(e->clk);
@@ -2178,8 +2644,20 @@ static int engine_exec(struct engine *e)
 	ev = jv_object_set(ev, jv_string("duration_ms"), jv_number((double)(now - e->run_started)));
 	if (e->aborting)
 		ev = jv_object_set(ev, jv_string("error"), jv_copy(e->fail_reason));
-	if (e->failed_noncritical)
+	if (e->failed_noncritical) {
 		ev = jv_object_set(ev, jv_string("noncritical_failures"), jv_number(e->failed_noncritical));
+		ev = jv_object_set(ev, jv_string("noncritical_failed"), jv_copy(e->noncritical));
+	}
+	if (jv_is_valid(outputs))
+		ev = jv_object_set(ev, jv_string("outputs"), outputs);
+	else
+		jv_free(outputs);
+	if (jv_object_length(jv_copy(out_errs)) > 0)
+		ev = jv_object_set(ev, jv_string("output_errors"), out_errs);
+	else
+		jv_free(out_errs);
+	if (jv_array_length(jv_copy(e->fin_failed)) > 0)
+		ev = jv_object_set(ev, jv_string("finally_failed"), jv_copy(e->fin_failed));
 	if (e->o->no_rollback && e->aborting)
 		ev = jv_object_set(ev, jv_string("rollback"), jv_string("skipped (--no-rollback)"));
 	else if (e->phase == PH_END && e->aborting)
@@ -2209,6 +2687,12 @@ static jv plan_steps_list(const struct plan *p)
 	jv a = jv_array();
 	for (int k = 0; k < p->n; k++) {
 		const struct plan_node *pn = &p->nodes[p->order[k]];
+		int per_item = 0;
+		/* under a for_each uses: the steps show once per item, as ID[i].STEP */
+		for (int sc = pn->scope; sc > 0 && !per_item; sc = p->scopes[sc].parent)
+			per_item = p->nodes[p->scopes[sc].uses_node].step->for_each >= 0;
+		if (per_item)
+			continue;
 		jv s = jv_object();
 		s = jv_object_set(s, jv_string("id"), jv_string(pn->qid));
 		if (pn->step->name)
@@ -3017,6 +3501,7 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 	struct engine *e = NULL;
 	jv journal = jv_invalid(), started = jv_invalid(), calls = jv_object(), params = jv_invalid();
 	jv running = jv_object();
+	jv fe_uses = jv_object();        /* for_each uses: steps whose child steps ran */
 	char **approve = NULL;
 	int op_abort = 0, rb_seen = 0;   /* the abort was only the operator's Ctrl-C; rollback began */
 
@@ -3161,6 +3646,14 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 			jv_free(ev);
 			continue;
 		}
+		if (n < 0 && step && strchr(step, '[') && !strcmp(name, "step_started")) {
+			/* a step of a for_each uses: child ("each[1].say") */
+			char u[1024];
+			snprintf(u, sizeof(u), "%.*s", (int)(strchr(step, '[') - step), step);
+			int un = plan_find(&plan, u);
+			if (un >= 0 && plan.nodes[un].step->kind == STEP_USES && plan.nodes[un].step->for_each >= 0)
+				fe_uses = jv_object_set(fe_uses, jv_string(u), jv_true());
+		}
 		if (!strcmp(name, "call") || !strcmp(name, "result")) {
 			/* keyed as journaled: "qid", "qid[3]", "qid.rollback.1" */
 			calls = calls_note(calls, ev, name[0] == 'r');
@@ -3249,8 +3742,10 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 				e->done_order[e->ndone++] = n;
 				e->done_order[e->ndone++] = -1;
 			}
-			if (st == ST_FAILED && !e->p->nodes[n].step->critical)
+			if (st == ST_FAILED && !e->p->nodes[n].step->critical) {
 				e->failed_noncritical++;
+				e->noncritical = jv_array_append(e->noncritical, jv_string(step));
+			}
 			if (st == ST_FAILED && e->p->nodes[n].step->critical && !by_abort)
 				op_abort = 0;
 			if (st == ST_FAILED && e->p->nodes[n].step->critical && !e->aborting) {
@@ -3289,6 +3784,28 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 	}
 	jv_free(journal);
 	journal = jv_invalid();
+	/* for_each on uses: a finished one's child steps do not run again; one stopped
+	 * between its items cannot be continued (its items would run again) */
+	jv_object_foreach(fe_uses, k, v) {
+		int un = plan_find(&plan, jv_string_value(k));
+		jv_free(v);
+		if (!e->ns[un].preset) {
+			diag_error(dl, NULL, "run '%s' stopped inside '%s' (for_each on uses:), which resume "
+				   "cannot continue: its items would run again; look at 'runbook show %s'",
+				   run_id, jv_string_value(k), run_id);
+			jv_free(k);
+			rc = EXIT_INVALID;
+			goto out;
+		}
+		for (int x = un + 1; x < plan.n && in_scope(e, plan.nodes[x].scope, e->scope_of_uses[un]); x++) {
+			struct node_st *cs = &e->ns[x];
+			if (cs->preset)
+				continue;
+			cs->st = ST_SUCCEEDED;
+			cs->preset = 1;
+		}
+		jv_free(k);
+	}
 	/* what finished is in the context before anything is evaluated again */
 	for (int n = 0; n < plan.n; n++)
 		if (e->ns[n].preset)
@@ -3348,6 +3865,7 @@ out:
 	jv_free(started);
 	jv_free(calls);
 	jv_free(running);
+	jv_free(fe_uses);
 	jv_free(params);
 	if (have_plan)
 		plan_release(&plan);

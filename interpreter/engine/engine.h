@@ -20,6 +20,14 @@
  * run decides to fail or abort, so a resume of a run killed before its rollback began
  * still rolls back).
  *
+ * The end of a run: run_finished carries the runbook's top-level `outputs` over the final
+ * context (output_errors for those that failed), noncritical_failed (qids) and
+ * finally_failed. `finally:` steps run after the steps and any rollback, one at a time,
+ * with .run.status and .run.error; their step_started/step_finished say "finally": true;
+ * their failure never changes the exit code. Rollback steps see the undone step's (or
+ * item's) .result and .outputs. The child steps of a for_each `uses:` run once per item,
+ * one item after the other, named ID[i].STEP.
+ *
  * Run directory DIR/runs/ID/ (0700, files 0600): journal.jsonl, plan.json, params.json
  * (secret params removed), runbook.yaml (copy of the top file) and sources/N-NAME (every
  * file loaded), both with the literal secrets of connections masked; run_started

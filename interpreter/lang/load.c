@@ -38,6 +38,7 @@ struct lctx {
 	struct diag_list *dl;
 	struct runbook *rb;
 	const char *where;        /* "step 'x'" etc. for messages */
+	int in_finally;           /* parsing the steps of `finally:` */
 };
 
 /* ---- small checks ------------------------------------------------------------- */
@@ -521,6 +522,10 @@ static void k_uses(struct lctx *c, const struct ynode *key, const struct ynode *
 		diag_error(c->dl, &key->loc, "a rollback step cannot use another runbook");
 		return;
 	}
+	if (c->in_finally) {
+		diag_error(c->dl, &key->loc, "a finally step cannot use another runbook");
+		return;
+	}
 	if (get_str(c, v, "uses", &sp->s->uses) == 0)
 		sp->s->uses_loc = v->loc;
 }
@@ -531,6 +536,10 @@ static void k_needs(struct lctx *c, const struct ynode *key, const struct ynode 
 	s->has_for_each = 1;     /* even when unusable (reported): .item is no second error */
 	if (((struct step_parse *)o)->in_rollback) {
 		diag_error(c->dl, &key->loc, "'needs' is not allowed in a rollback step (rollback steps run in reverse order of completion)");
+		return;
+	}
+	if (c->in_finally) {
+		diag_error(c->dl, &key->loc, "'needs' is not allowed in a finally step (finally steps run one after the other, in order)");
 		return;
 	}
 	s->has_needs = 1;
@@ -580,6 +589,10 @@ static void k_for_each(struct lctx *c, const struct ynode *key, const struct yno
 		 * that item): a loop of its own would be ignored */
 		diag_error(c->dl, &key->loc, "'for_each' is not allowed in a rollback step (it already runs "
 			   "once per item of the step it undoes, with that item as .item)");
+		return;
+	}
+	if (c->in_finally) {
+		diag_error(c->dl, &key->loc, "'for_each' is not allowed in a finally step");
 		return;
 	}
 	if (v->kind == Y_SCALAR && !v->quoted && strcmp(ynode_kind_name(v), "string")) {
@@ -689,6 +702,10 @@ static void k_rollback(struct lctx *c, const struct ynode *key, const struct yno
 	struct rb_step *s = sp->s;
 	if (sp->in_rollback) {
 		diag_error(c->dl, &key->loc, "a rollback step cannot have its own 'rollback'");
+		return;
+	}
+	if (c->in_finally) {
+		diag_error(c->dl, &key->loc, "a finally step cannot have a 'rollback' (it runs after the run has ended)");
 		return;
 	}
 	if (v->kind == Y_MAP) {   /* one step */
@@ -1179,6 +1196,21 @@ static void t_steps(struct lctx *c, const struct ynode *key, const struct ynode 
 	for (int i = 0; i < v->n; i++)
 		parse_step(c, v->items[i], &c->rb->steps[c->rb->nsteps++], NULL, i);
 }
+/* finally: steps parsed like steps:, with what cannot apply after the run refused */
+static void t_finally(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
+{
+	if (v->kind != Y_SEQ) {
+		type_error(c, v, "finally", "a list of steps");
+		return;
+	}
+	c->rb->finally = xcalloc((size_t)(v->n ? v->n : 1), sizeof(*c->rb->finally));
+	if (c->ld->depth > 0)
+		c->ld->nsteps += v->n;
+	c->in_finally = 1;
+	for (int i = 0; i < v->n; i++)
+		parse_step(c, v->items[i], &c->rb->finally[c->rb->nfinally++], NULL, i);
+	c->in_finally = 0;
+}
 static void t_outputs(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
 	c->where = "the runbook";
@@ -1187,7 +1219,7 @@ static void t_outputs(struct lctx *c, const struct ynode *key, const struct ynod
 static const struct key_desc top_keys[] = {
 	{ "runbook", t_runbook }, { "description", t_description }, { "objectives", t_objectives },
 	{ "timeout", t_timeout }, { "params", t_params }, { "connections", t_connections },
-	{ "steps", t_steps }, { "outputs", t_outputs }, { NULL, NULL },
+	{ "steps", t_steps }, { "outputs", t_outputs }, { "finally", t_finally }, { NULL, NULL },
 };
 
 /* one namespace per runbook: its steps and their rollback steps */
@@ -1211,6 +1243,19 @@ static void check_ids(struct lctx *c)
 			ALLOC_GROW(all, n + 1, alloc);
 			all[n++] = t;
 		}
+	}
+	for (int i = 0; i < c->rb->nfinally; i++) {
+		const struct rb_step *t = &c->rb->finally[i];
+		if (!*t->id)
+			continue;
+		int k = strmap_put(&seen, t->id, n);
+		if (k != n) {
+			diag_error(c->dl, &t->id_loc, "duplicate step id '%s'", t->id);
+			diag_note(c->dl, &all[k]->id_loc, "'%s' is first defined here", t->id);
+			continue;
+		}
+		ALLOC_GROW(all, n + 1, alloc);
+		all[n++] = t;
 	}
 	strmap_release(&seen);
 	free(all);
@@ -1415,6 +1460,9 @@ void runbook_free(struct runbook *rb)
 	for (int i = 0; i < rb->nsteps; i++)
 		step_free(&rb->steps[i]);
 	free(rb->steps);
+	for (int i = 0; i < rb->nfinally; i++)
+		step_free(&rb->finally[i]);
+	free(rb->finally);
 	for (int i = 0; i < rb->noutputs; i++)
 		free(rb->outputs[i].name);
 	free(rb->outputs);
@@ -1431,5 +1479,8 @@ const struct rb_step *runbook_find_step(const struct runbook *rb, const char *id
 			if (!strcmp(s->rollback[j].id, id))
 				return &s->rollback[j];
 	}
+	for (int i = 0; i < rb->nfinally; i++)
+		if (!strcmp(rb->finally[i].id, id))
+			return &rb->finally[i];
 	return NULL;
 }

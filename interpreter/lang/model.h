@@ -144,6 +144,10 @@ struct runbook {
 	int nsteps;
 	struct rb_output *outputs;   /* exposed to a `uses:` caller as its step outputs */
 	int noutputs;
+	struct rb_step *finally;     /* top-level `finally:`: run in order once the run has
+	                              * ended (after any rollback), whatever happened; no
+	                              * needs, for_each, uses or rollback of their own */
+	int nfinally;
 };
 
 struct rb_loader {

@@ -751,6 +751,46 @@ static void check_step_refs(struct builder *b, struct anc *an, int x, const stru
 		check_step_refs(b, an, x, &s->rollback[i], 1, el);
 }
 
+static void check_step_actions(struct builder *b, const struct rb_step *s, const struct action_desc **out);
+
+/* finally steps: not nodes (the engine runs them in order after the run); they may
+ * read `.steps.X` of any step of the top runbook and of the finally steps before them */
+static void check_finally(struct builder *b, struct expr_list *el)
+{
+	const struct runbook *rb = b->p->rb;
+	struct exprset *set = b->p->loader ? b->p->loader->exprs : NULL;
+	for (int i = 0; i < rb->nfinally; i++) {
+		const struct rb_step *s = &rb->finally[i];
+		check_step_actions(b, s, NULL);
+		if (!set)
+			continue;
+		step_exprs(s, el);
+		for (int k = 0; k < el->v.n; k++) {
+			int e = el->v.v[k];
+			for (char *const *refs = exprset_refs(set, e); refs && *refs; refs++) {
+				const char *r = *refs;
+				int j;
+				if (scope_lookup(b, 0, r) >= 0)
+					continue;
+				for (j = 0; j < rb->nfinally && strcmp(rb->finally[j].id, r); j++)
+					;
+				if (j < i)
+					continue;
+				if (j < rb->nfinally) {
+					diag_error(b->dl, exprset_loc(set, e),
+						   "finally step '%s' reads '.steps.%s' but '%s' runs after it",
+						   s->id, r, r);
+					continue;
+				}
+				const char *sug = suggest_step(b, rb, r);
+				diag_error(b->dl, exprset_loc(set, e),
+					   "finally step '%s' reads '.steps.%s' but there is no step '%s'%s",
+					   s->id, r, r, dym(b, sug));
+			}
+		}
+	}
+}
+
 /* `.steps.X` in a runbook's outputs and connections: X must exist in the scope */
 static void check_tmpl_exists(struct builder *b, int sc, const char *what, const struct tmpl *t,
 			      struct expr_list *el)
@@ -1275,6 +1315,7 @@ int plan_build(struct plan *p, const struct runbook *rb, struct rb_loader *ld, s
 	for (int sc = 0; sc < p->nscopes; sc++)
 		check_connections(&b, p->scopes[sc].rb);
 	plan_check_refs(p, dl, b.dl);    /* every name an expression reads (refcheck.c) */
+	check_finally(&b, &el);
 
 	if (placed == p->n)
 		estimate(p);
@@ -1333,11 +1374,11 @@ int plan_critical_path(const struct plan *p, int **out)
 
 /* ---- json ---- */
 
-static jv rollback_json(const struct rb_step *s)
+static jv steps_brief_json(const struct rb_step *list, int n)
 {
 	jv arr = jv_array();
-	for (int i = 0; i < s->nrollback; i++) {
-		const struct rb_step *r = &s->rollback[i];
+	for (int i = 0; i < n; i++) {
+		const struct rb_step *r = &list[i];
 		jv o = jv_object();
 		o = jv_object_set(o, jv_string("id"), jv_string(r->id));
 		o = jv_object_set(o, jv_string("kind"), jv_string(step_kind_name(r->kind)));
@@ -1348,6 +1389,11 @@ static jv rollback_json(const struct rb_step *s)
 		arr = jv_array_append(arr, o);
 	}
 	return arr;
+}
+
+static jv rollback_json(const struct rb_step *s)
+{
+	return steps_brief_json(s->rollback, s->nrollback);
 }
 
 static jv node_json(const struct plan *p, int x)
@@ -1479,5 +1525,8 @@ jv plan_to_json(const struct plan *p)
 	crit = jv_object_set(crit, jv_string("steps"), cpath);
 	crit = jv_object_set(crit, jv_string("typical_ms"), jv_number((double)p->critical_ms));
 	o = jv_object_set(o, jv_string("critical_path"), crit);
+	/* finally steps are not nodes: they run in order once the run has ended */
+	if (rb->nfinally > 0)
+		o = jv_object_set(o, jv_string("finally"), steps_brief_json(rb->finally, rb->nfinally));
 	return o;
 }

@@ -87,6 +87,6 @@ int plan_critical_path(const struct plan *p, int **out);
  *  default?}}, steps: [{id, step, scope, kind, name?, action?, uses?, needs, level,
  *  mutating, idempotent, typical_ms, critical, when?, for_each?, rollback: [{id, kind,
  *  action?}], file, line}], order: [qid], levels: [[qid]], critical_path: {steps,
- *  typical_ms}}. params are declarations; defaults of secret params are left out. */
+ *  typical_ms}, finally?: [{id, kind, action?}]}. params are declarations; defaults of secret params are left out. */
 jv plan_to_json(const struct plan *p);
 #endif

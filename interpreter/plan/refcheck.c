@@ -6,7 +6,8 @@
  * X (a `uses:` step: the child's top-level outputs); `.steps.X.result.F...` and
  * `.result.F...` against the action's declared result fields (AWS: its botocore shape);
  * `.item` only in a for_each step and its rollback; `.result` only in outputs,
- * until/fail_if and rollback steps. `.steps.X` naming no step or a non-ancestor is
+ * until/fail_if and rollback steps; `.outputs` (the undone step's) only in rollback steps;
+ * `.run.status`/`.run.error` only in finally steps. `.steps.X` naming no step or a non-ancestor is
  * plan.c's check. Paths reached dynamically (`.steps[$x]`) are not checked.
  * Errors point into the expression at the bad name when its column can be computed.
  */
@@ -24,6 +25,8 @@ struct site {
 	int item_ok;                         /* inside a for_each step or its rollback */
 	int result_ok;                       /* outputs, until, fail_if, rollback */
 	const struct action_desc *result;    /* what `.result` is, or NULL: unchecked */
+	const struct rb_step *undone;        /* in a rollback step: the step it undoes (`.outputs`) */
+	int finally;                         /* a `finally:` step: `.run.status`, `.run.error` */
 };
 
 struct checker {
@@ -38,7 +41,10 @@ struct checker {
 	int nnames, anames;
 };
 
-static const char *const ctx_keys[] = { "params", "steps", "run", "item", "result", NULL };
+static const char *const ctx_keys[] = { "params", "steps", "run", "item", "result", "outputs", NULL };
+static const char *const run_keys[] = {
+	"id", "started_at", "dry_run", "rehearsal", "status", "error", NULL
+};
 static const char *const step_keys[] = {
 	"status", "outputs", "result", "started_at", "finished_at", "duration_ms", NULL
 };
@@ -211,6 +217,56 @@ static const struct action_desc *step_desc(const struct rb_step *s)
 	}
 }
 
+/* rp->c[k], when a field, must be an output x declares */
+static void check_outputs(struct checker *c, const struct site *st, int e, const struct ref_path *rp,
+			  int k, const struct rb_step *x)
+{
+	const char *o;
+	if (rp->n <= k || rp->c[k].kind != REF_FIELD)
+		return;
+	o = rp->c[k].name;
+	if (x->kind == STEP_USES && !x->child)
+		return;              /* the child did not load: reported */
+	names_reset(c);
+	for (int i = 0; i < x->noutputs; i++)
+		names_add(c, x->outputs[i].name);
+	for (int i = 0; x->kind == STEP_USES && i < x->child->noutputs; i++)
+		names_add(c, x->child->outputs[i].name);
+	for (int i = 0; i < c->nnames; i++)
+		if (!strcmp(c->names[i], o))
+			return;
+	buf_reset(&c->msg);
+	if (x->kind == STEP_USES)
+		buf_addf(&c->msg, "'%s' (uses %s) declares no output '%s'", x->id, x->uses, o);
+	else
+		buf_addf(&c->msg, "step '%s' declares no output '%s'", x->id, o);
+	fail(c, st, e, rp, k, buf_str(&c->msg));
+}
+
+/* `.run.K`: status and error exist only in finally steps */
+static void check_run(struct checker *c, const struct site *st, int e, const struct ref_path *rp)
+{
+	const char *k;
+	if (rp->n < 2 || rp->c[1].kind != REF_FIELD)
+		return;
+	k = rp->c[1].name;
+	names_reset(c);
+	for (const char *const *n = run_keys; *n; n++) {
+		int late = !strcmp(*n, "status") || !strcmp(*n, "error");
+		if (!strcmp(*n, k)) {
+			if (late && !st->finally)
+				fail(c, st, e, rp, 1, "'.run.status' and '.run.error' exist only in finally steps");
+			return;
+		}
+		if (!late || st->finally)
+			names_add(c, *n);
+	}
+	buf_reset(&c->msg);
+	buf_addf(&c->msg, "the run has no field '%s' (it has id, started_at, dry_run, rehearsal%s)", k,
+		 st->finally ? ", status and error" : "");
+	fail(c, st, e, rp, 1, buf_str(&c->msg));
+}
+
 static void check_steps(struct checker *c, const struct site *st, int e, const struct ref_path *rp)
 {
 	const struct rb_step *x;
@@ -232,24 +288,8 @@ static void check_steps(struct checker *c, const struct site *st, int e, const s
 		     "a step has only status, outputs, result, started_at, finished_at and duration_ms");
 		return;
 	}
-	if (!strcmp(k, "outputs") && rp->n > 3 && rp->c[3].kind == REF_FIELD) {
-		const char *o = rp->c[3].name;
-		if (x->kind == STEP_USES && !x->child)
-			return;              /* the child did not load: reported */
-		names_reset(c);
-		for (int i = 0; i < x->noutputs; i++)
-			names_add(c, x->outputs[i].name);
-		for (int i = 0; x->kind == STEP_USES && i < x->child->noutputs; i++)
-			names_add(c, x->child->outputs[i].name);
-		for (int i = 0; i < c->nnames; i++)
-			if (!strcmp(c->names[i], o))
-				return;
-		buf_reset(&c->msg);
-		if (x->kind == STEP_USES)
-			buf_addf(&c->msg, "'%s' (uses %s) declares no output '%s'", x->id, x->uses, o);
-		else
-			buf_addf(&c->msg, "step '%s' declares no output '%s'", x->id, o);
-		fail(c, st, e, rp, 3, buf_str(&c->msg));
+	if (!strcmp(k, "outputs")) {
+		check_outputs(c, st, e, rp, 3, x);
 	} else if (!strcmp(k, "result")) {
 		check_result(c, st, e, rp, 3, step_desc(x));
 	}
@@ -288,11 +328,19 @@ static void check_path(struct checker *c, const struct site *st, int e, const st
 		} else {
 			check_result(c, st, e, rp, 1, st->result);
 		}
-	} else if (strcmp(top, "run")) {
+	} else if (!strcmp(top, "outputs") && st->undone) {
+		check_outputs(c, st, e, rp, 1, st->undone);
+	} else if (!strcmp(top, "outputs")) {
+		names_reset(c);
+		fail(c, st, e, rp, 0, "'.outputs' exists only in rollback steps (the undone step's outputs)");
+	} else if (!strcmp(top, "run")) {
+		check_run(c, st, e, rp);
+	} else {
 		names_reset(c);
 		for (const char *const *n = ctx_keys; *n; n++)
 			names_add(c, *n);
-		fail(c, st, e, rp, 0, "the context has only params, steps, run, item and result");
+		fail(c, st, e, rp, 0, "the context has only params, steps, run, item and result "
+		     "(and outputs in a rollback step)");
 	}
 }
 
@@ -344,18 +392,21 @@ static void check_tmpl(struct checker *c, const struct site *st, const struct tm
 		tmpl_each_expr(t, tmpl_one, &a);
 }
 
-/* a step's expressions; undone: the step a rollback step undoes, or NULL */
-static void check_step(struct checker *c, const struct rb_step *s, const struct rb_step *undone)
+/* a step's expressions; undone: the step a rollback step undoes, or NULL;
+ * fin: a top-level finally step */
+static void check_step(struct checker *c, const struct rb_step *s, const struct rb_step *undone, int fin)
 {
 	char what[160];
 	const struct action_desc *d = step_desc(s);
 	int in_each = undone ? undone->has_for_each : s->has_for_each;
-	struct site plain = { what, in_each, undone != NULL, undone ? step_desc(undone) : NULL };
-	struct site outs = { what, in_each, 1, undone ? NULL : d };
-	struct site each = { what, 0, undone != NULL, plain.result };
+	struct site plain = { what, in_each, undone != NULL, undone ? step_desc(undone) : NULL, undone, fin };
+	struct site outs = { what, in_each, 1, undone ? NULL : d, undone, fin };
+	struct site each = { what, 0, undone != NULL, plain.result, undone, fin };
 
 	if (undone)
 		snprintf(what, sizeof(what), "rollback step '%s' of '%s'", s->id, undone->id);
+	else if (fin)
+		snprintf(what, sizeof(what), "finally step '%s'", s->id);
 	else
 		snprintf(what, sizeof(what), "step '%s'", s->id);
 	check_tmpl(c, &plain, s->with);
@@ -383,7 +434,7 @@ static void check_step(struct checker *c, const struct rb_step *s, const struct 
 		break;
 	}
 	for (int i = 0; !undone && i < s->nrollback; i++)
-		check_step(c, &s->rollback[i], s);
+		check_step(c, &s->rollback[i], s, 0);
 }
 
 void plan_check_refs(const struct plan *p, const struct diag_list *before, struct diag_list *dl)
@@ -406,13 +457,15 @@ void plan_check_refs(const struct plan *p, const struct diag_list *before, struc
 		c.rb = rb;
 		c.sc = sc;
 		for (int i = 0; i < rb->nsteps; i++)
-			check_step(&c, &rb->steps[i], NULL);
+			check_step(&c, &rb->steps[i], NULL, 0);
+		for (int i = 0; i < rb->nfinally; i++)
+			check_step(&c, &rb->finally[i], NULL, 1);
 		for (int i = 0; i < rb->noutputs; i++) {
 			snprintf(what, sizeof(what), "output '%s'", rb->outputs[i].name);
-			struct site st = { what, 0, 0, NULL };
+			struct site st = { what, 0, 0, NULL, NULL, 0 };
 			check_expr(&c, &st, rb->outputs[i].expr);
 		}
-		struct site conn = { "a connection", 0, 0, NULL };
+		struct site conn = { "a connection", 0, 0, NULL, NULL, 0 };
 		check_tmpl(&c, &conn, rb->connections);
 	}
 	free(c.names);
