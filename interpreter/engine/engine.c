@@ -798,6 +798,8 @@ static int approved_in_advance(struct engine *e, struct task *t)
 	return 0;
 }
 
+#define CONFIRM_TRIES 3       /* a confirmation's phrase: tries before it declines */
+
 static void confirm_run(struct engine *e, struct task *t)
 {
 	jv c = ctx_for(e, t->scope, t->item_v, jv_invalid());
@@ -806,7 +808,7 @@ static void confirm_run(struct engine *e, struct task *t)
 	jv_free(c);
 	char by[256] = "", ts[40];
 	const char *how = NULL;
-	int ok = 0;
+	int ok = 0, tries = 0;
 	if (!jv_is_valid(prompt) || !jv_is_valid(phrase)) {
 		jv err = !jv_is_valid(prompt) ? err_from_invalid("expression", "prompt", prompt) :
 			err_from_invalid("expression", "phrase", phrase);
@@ -841,23 +843,35 @@ static void confirm_run(struct engine *e, struct task *t)
 		ev = jv_object_set(ev, jv_string("prompt"), jv_copy(prompt));
 		emit(e, ev, 0);
 		char *rp = redact_str(e->o->redact, ptext);
-		if (phtext) {
-			char *rph = redact_str(e->o->redact, phtext);
+		char *rph = phtext ? redact_str(e->o->redact, phtext) : NULL;
+		if (phtext)
 			fprintf(e->o->tty_out, "%s\nType '%s' to continue: ", rp, rph);
-			free(rph);
-		} else {
+		else
 			fprintf(e->o->tty_out, "%s [y/N] ", rp);
+		fflush(e->o->tty_out);
+		/* a phrase is asked again after a mistyped one: CONFIRM_TRIES in all */
+		for (tries = 1; ; tries++) {
+			char line[1024];
+			if (!fgets(line, sizeof(line), e->o->tty_in))
+				break;
+			line[strcspn(line, "\r\n")] = '\0';
+			if (!phtext) {
+				ok = !strcasecmp(line, "y") || !strcasecmp(line, "yes");
+				break;
+			}
+			ok = !strcmp(line, phtext);
+			if (ok || tries >= CONFIRM_TRIES)
+				break;
+			fprintf(e->o->tty_out, "That is not '%s' (%d %s left). Type '%s' to continue: ", rph,
+				CONFIRM_TRIES - tries, CONFIRM_TRIES - tries == 1 ? "try" : "tries", rph);
+			fflush(e->o->tty_out);
+		}
+		if (phtext && !ok && tries >= CONFIRM_TRIES) {
+			fprintf(e->o->tty_out, "No match after %d tries: declined.\n", CONFIRM_TRIES);
+			fflush(e->o->tty_out);
 		}
 		free(rp);
-		fflush(e->o->tty_out);
-		char line[1024];
-		if (fgets(line, sizeof(line), e->o->tty_in)) {
-			line[strcspn(line, "\r\n")] = '\0';
-			if (phtext)
-				ok = !strcmp(line, phtext);
-			else
-				ok = !strcasecmp(line, "y") || !strcasecmp(line, "yes");
-		}
+		free(rph);
 		clearerr(e->o->tty_in);
 		how = "terminal";
 		user_name(by, sizeof(by));
@@ -868,6 +882,8 @@ static void confirm_run(struct engine *e, struct task *t)
 	ev = jv_object_set(ev, jv_string("status"), jv_string(ok ? "approved" : "declined"));
 	ev = jv_object_set(ev, jv_string("prompt"), jv_copy(prompt));
 	ev = jv_object_set(ev, jv_string("how"), jv_string(how));
+	if (phtext && tries > 0)
+		ev = jv_object_set(ev, jv_string("tries"), jv_number(tries));
 	if (ok) {
 		ev = jv_object_set(ev, jv_string("by"), jv_string(by));
 		ev = jv_object_set(ev, jv_string("at"), jv_string(time_str(clock_now(e->clk), ts, sizeof(ts))));
@@ -884,6 +900,8 @@ static void confirm_run(struct engine *e, struct task *t)
 	} else {
 		jv err = !strcmp(how, "no terminal") ?
 			err_obj("declined", "confirmation '%s' needs a terminal; pass --yes or --approve %s", t->qid, t->qid) :
+			phtext && tries >= CONFIRM_TRIES ?
+			err_obj("declined", "confirmation '%s' declined: the phrase was mistyped %d times", t->qid, CONFIRM_TRIES) :
 			err_obj("declined", "confirmation '%s' declined", t->qid);
 		/* a declined confirmation is the operator's abort */
 		if (!t->rb)
