@@ -1144,21 +1144,39 @@ static void task_start(struct engine *e, struct task *t)
 	}
 }
 
+/* for a wait that ends unfinished: "; last poll: .result.X was \"creating\"" (the
+ * paths its `until` compares, on the last answered poll), or "" (caller frees) */
+static char *wait_seen(struct engine *e, struct task *t)
+{
+	if (t->step->kind != STEP_WAIT || !jv_is_valid(t->last_value) || jv_get_kind(t->last_value) == JV_KIND_NULL)
+		return xstrdup("");
+	jv c = ctx_for(e, t->scope, t->item_v, t->last_value);
+	char *seen = assert_seen(exprset_text(e->set, t->step->wait.until), c);
+	jv_free(c);
+	struct buf b = BUF_INIT(1 << 16);
+	if (seen && buf_addf(&b, "; last poll: %s", seen) < 0)
+		buf_reset(&b);
+	free(seen);
+	return buf_detach(&b);
+}
+
 /* a failed call that ran into the step's or the run's deadline is a timeout, whether
  * the engine or the action noticed first */
 static jv timeout_error(struct engine *e, struct task *t)
 {
 	int64_t now = clock_now(e->clk);
 	char d[64];
+	jv res = jv_invalid();
+	char *seen = wait_seen(e, t);
 	if (t->deadline && now >= t->deadline) {
 		dur_format(t->step->timeout_ms, d, sizeof(d));
-		return err_obj("timeout", "step '%s' timed out after %s", t->qid, d);
-	}
-	if (!t->rb && e->run_deadline && now >= e->run_deadline) {
+		res = err_obj("timeout", "step '%s' timed out after %s%s", t->qid, d, seen);
+	} else if (!t->rb && e->run_deadline && now >= e->run_deadline) {
 		dur_format(e->run_deadline - e->run_started, d, sizeof(d));
-		return err_obj("timeout", "the run timed out after %s (step '%s' stopped)", d, t->qid);
+		res = err_obj("timeout", "the run timed out after %s (step '%s' stopped)%s", d, t->qid, seen);
 	}
-	return jv_invalid();
+	free(seen);
+	return res;
 }
 
 /* The next poll of a wait whose last poll did not end it: a wait_poll event (with the
@@ -1187,9 +1205,11 @@ static void wait_next_poll(struct engine *e, struct task *t, struct job *j, int6
 	}
 	if (limit && now >= limit) {
 		char d[64];
+		char *seen = wait_seen(e, t);
 		dur_format(now - t->started, d, sizeof(d));
-		task_finish(e, t, ST_FAILED, err_obj("timeout", "wait '%s' timed out after %s (%d polls): %s never held",
-						      t->qid, d, t->polls, exprset_text(e->set, w->until)), jv_copy(j->out), jv_null());
+		task_finish(e, t, ST_FAILED, err_obj("timeout", "wait '%s' timed out after %s (%d polls): %s never held%s",
+						      t->qid, d, t->polls, exprset_text(e->set, w->until), seen), jv_copy(j->out), jv_null());
+		free(seen);
 		return;
 	}
 	t->wake_at = now + iv;
@@ -1217,9 +1237,11 @@ static void wait_result(struct engine *e, struct task *t, struct job *j)
 	if (j->rc != 0) {
 		if (t->wait_deadline && now >= t->wait_deadline) {
 			char d[64];
+			char *seen = wait_seen(e, t);
 			dur_format(now - t->started, d, sizeof(d));
-			task_finish(e, t, ST_FAILED, err_obj("timeout", "wait '%s' timed out after %s (%d polls)", t->qid, d, t->polls),
+			task_finish(e, t, ST_FAILED, err_obj("timeout", "wait '%s' timed out after %s (%d polls)%s", t->qid, d, t->polls, seen),
 				    jv_copy(j->out), jv_null());
+			free(seen);
 			return;
 		}
 		if (jv_get_kind(j->out) == JV_KIND_OBJECT && jvx_bool(j->out, "transient", 0) && !e->aborting) {
@@ -1229,6 +1251,8 @@ static void wait_result(struct engine *e, struct task *t, struct job *j)
 		fail_or_retry(e, t, jv_copy(j->out), jv_null());
 		return;
 	}
+	jv_free(t->last_value);          /* for the timeout's "last poll:" */
+	t->last_value = jv_copy(j->out);
 	jv c = ctx_for(e, t->scope, t->item_v, j->out);
 	if (w->fail_if >= 0) {
 		jv f = exprset_eval1(e->set, w->fail_if, jv_copy(c));
@@ -1960,10 +1984,8 @@ static void check_deadlines(struct engine *e, int64_t now)
 		if (t->job) {
 			t->job->cancel = 1;
 		} else if (t->wake_at || t->queued) {
-			char d[64];
 			t->wake_at = 0;
-			dur_format(t->step->timeout_ms, d, sizeof(d));
-			task_finish(e, t, ST_FAILED, err_obj("timeout", "step '%s' timed out after %s", t->qid, d), jv_null(), jv_null());
+			task_finish(e, t, ST_FAILED, timeout_error(e, t), jv_null(), jv_null());
 		}
 	}
 }
