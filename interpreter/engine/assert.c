@@ -17,6 +17,8 @@
 #include "../core/jvx.h"
 #include "engine_int.h"
 
+#define SEEN_MAX 200          /* assert_seen: longer values are cut */
+
 static const char *const ops[] = {"==", "!=", "<=", ">=", "<", ">", NULL};
 
 /* find the single top-level comparison; 0 and *pos, *oplen set, or -1 */
@@ -174,12 +176,18 @@ static int seen_clause(struct buf *b, char *clause, jv ctx)
 		int left = l[0] == '.' || l[0] == '$' || r[0] != '.';
 		path = left ? l : r;
 		free(left ? r : l);
+		if (!strpbrk(path, ".$")) {     /* `"x" == "y"`: nothing was looked at */
+			free(path);
+			return 0;
+		}
 	} else if (clause[0] == '.') {
 		path = xstrdup(clause);
 	} else {
 		return 0;
 	}
 	v = eval_text(path, ctx);
+	if (v && strlen(v) > SEEN_MAX)
+		strcpy(v + SEEN_MAX - 3, "...");
 	if (v)
 		rc = buf_addf(b, "%s%s was %s", b->len ? ", " : "", path, v);
 	free(v);
