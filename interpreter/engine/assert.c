@@ -4,7 +4,8 @@
  * not inside parentheses, brackets, braces or strings, and with no top-level `|`, `,`,
  * `and`, `or`, `//`), A and B are evaluated separately with their own jq_state so the
  * report can say `left: X, right: Y`. Only for failures, so compile cost does not matter.
- * Engine thread only.
+ * assert_seen() does the same for a wait that timed out: the paths its `until` looked
+ * at, with the values they had in the last poll. Engine thread only.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -15,6 +16,8 @@
 #include "../core/buf.h"
 #include "../core/jvx.h"
 #include "engine_int.h"
+
+#define SEEN_MAX 200          /* assert_seen: longer values are cut */
 
 static const char *const ops[] = {"==", "!=", "<=", ">=", "<", ">", NULL};
 
@@ -76,6 +79,12 @@ static int split_cmp(const char *s, size_t *pos, size_t *oplen)
 	return found ? 0 : -1;
 }
 
+/* s[i], or '\\0' at the end */
+static char s_at(const char *s, size_t i, size_t n)
+{
+	return i < n ? s[i] : '\0';
+}
+
 static void silent_err(void *data, jv msg)
 {
 	(void)data;
@@ -131,5 +140,112 @@ char *assert_explain(const char *expr, jv ctx)
 	free(op);
 	free(lv);
 	free(rv);
+	return res;
+}
+
+/* copy of s[0..n) without surrounding blanks and one pair of enclosing parentheses */
+static char *clause_dup(const char *s, size_t n)
+{
+	while (n && isspace((unsigned char)*s))
+		s++, n--;
+	while (n && isspace((unsigned char)s[n - 1]))
+		n--;
+	if (n >= 2 && s[0] == '(' && s[n - 1] == ')') {
+		int depth = 0;
+		size_t i;
+		for (i = 0; i < n - 1; i++) {
+			depth += s[i] == '(' ? 1 : s[i] == ')' ? -1 : 0;
+			if (!depth)
+				break;          /* "(a) == (b)": the first ( closes early */
+		}
+		if (i == n - 1)
+			return clause_dup(s + 1, n - 2);
+	}
+	return xstrndup(s, n);
+}
+
+/* one clause `A OP B` (or a bare path): "A was V" into b, for the side that is a path */
+static int seen_clause(struct buf *b, char *clause, jv ctx)
+{
+	size_t pos, oplen;
+	char *path, *v;
+	int rc = 0;
+	if (split_cmp(clause, &pos, &oplen) == 0) {
+		char *l = clause_dup(clause, pos);
+		char *r = clause_dup(clause + pos + oplen, strlen(clause + pos + oplen));
+		int left = l[0] == '.' || l[0] == '$' || r[0] != '.';
+		path = left ? l : r;
+		free(left ? r : l);
+		if (!strpbrk(path, ".$")) {     /* `"x" == "y"`: nothing was looked at */
+			free(path);
+			return 0;
+		}
+	} else if (clause[0] == '.') {
+		path = xstrdup(clause);
+	} else {
+		return 0;
+	}
+	v = eval_text(path, ctx);
+	if (v && strlen(v) > SEEN_MAX)
+		strcpy(v + SEEN_MAX - 3, "...");
+	if (v)
+		rc = buf_addf(b, "%s%s was %s", b->len ? ", " : "", path, v);
+	free(v);
+	free(path);
+	return rc;
+}
+
+char *assert_seen(const char *expr, jv ctx)
+{
+	struct buf b = BUF_INIT(1 << 16);
+	size_t n = strlen(expr), start = 0;
+	int depth = 0;
+	char *res = NULL;
+	/* split at top-level `and` / `or`; anything else at the top (`|`, `,`, `//`,
+	 * comments) is too clever to guess at */
+	for (size_t i = 0; i <= n; i++) {
+		char c = s_at(expr, i, n);
+		size_t w = 0;
+		if (c == '"') {
+			for (i++; i < n && expr[i] != '"'; i++)
+				if (expr[i] == '\\')
+					i++;
+			continue;
+		}
+		if (c == '(' || c == '[' || c == '{')
+			depth++;
+		else if (c == ')' || c == ']' || c == '}')
+			depth--;
+		if (depth)
+			continue;
+		if (c == '#' || c == '|' || c == ',' || (c == '/' && expr[i + 1] == '/'))
+			goto out;
+		if (c && isalpha((unsigned char)c) && (i == 0 || !(isalnum((unsigned char)expr[i - 1]) ||
+		    expr[i - 1] == '_' || expr[i - 1] == '.' || expr[i - 1] == '$'))) {
+			size_t k = i;
+			while (k < n && (isalnum((unsigned char)expr[k]) || expr[k] == '_'))
+				k++;
+			if ((k - i == 3 && !strncmp(expr + i, "and", 3)) || (k - i == 2 && !strncmp(expr + i, "or", 2)))
+				w = k - i;
+			else {
+				i = k - 1;
+				continue;
+			}
+		}
+		if (c && !w)
+			continue;
+		char *clause = clause_dup(expr + start, i - start);
+		int rc = seen_clause(&b, clause, ctx);
+		free(clause);
+		if (rc < 0)
+			goto out;
+		start = i + w;
+		if (w)
+			i += w - 1;
+	}
+	if (b.len)
+		res = buf_detach(&b);
+out:
+	buf_release(&b);
 	return res;
 }

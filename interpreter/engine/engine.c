@@ -691,16 +691,40 @@ static jv eval_outputs(struct engine *e, struct task *t, jv result, jv *err)
 	return outs;
 }
 
-static int64_t retry_delay(const struct rb_retry *r, int attempt)
+/* A number in [0, 1) that depends only on the run id, the step and the attempt (FNV-1a,
+ * then a splitmix64 finalizer): two runs with the same id wait the same, whatever the
+ * order in which parallel steps fail, and a resumed run keeps its waits. */
+static double retry_jitter(const char *run_id, const char *qid, int attempt)
+{
+	uint64_t h = 1469598103934665603ULL;
+	const char *parts[2] = {run_id ? run_id : "", qid};
+	for (int p = 0; p < 2; p++) {
+		for (const unsigned char *c = (const unsigned char *)parts[p]; *c; c++)
+			h = (h ^ *c) * 1099511628211ULL;
+		h = (h ^ 0xff) * 1099511628211ULL;   /* separator: "ab"+"c" != "a"+"bc" */
+	}
+	h ^= (uint64_t)(unsigned)attempt * 0x9e3779b97f4a7c15ULL;
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	return (double)(h >> 11) / 9007199254740992.0;   /* 53 bits / 2^53 */
+}
+
+/* The wait before try attempt+1 (runbook(5), "retry"): base = delay * backoff^(attempt-1),
+ * wait = min(base * (1 + j), max_delay) with j = retry_jitter() in [0, 1). `delay` is the
+ * floor of the first wait; jitter only adds (up to one more base). */
+static int64_t retry_delay(const struct rb_retry *r, const char *run_id, const char *qid, int attempt)
 {
 	double d = (double)(r->delay_ms > 0 ? r->delay_ms : 1000);
 	double b = r->backoff >= 1 ? r->backoff : 2;
-	for (int i = 1; i < attempt; i++)
+	for (int i = 1; i < attempt && d < 1e15; i++)
 		d *= b;
+	d *= 1 + retry_jitter(run_id, qid, attempt);
 	if (r->max_delay_ms > 0 && d > (double)r->max_delay_ms)
 		d = (double)r->max_delay_ms;
-	/* full jitter: uniform in [0, d] */
-	return (int64_t)(d * ((double)random() / (double)RAND_MAX));
+	return (int64_t)d;
 }
 
 static void fail_or_retry(struct engine *e, struct task *t, jv err, jv result)
@@ -710,7 +734,7 @@ static void fail_or_retry(struct engine *e, struct task *t, jv err, jv result)
 	int64_t now = clock_now(e->clk);
 	if (t->attempt < attempts && !e->aborting && !t->timed_out &&
 	    (!t->deadline || now < t->deadline)) {
-		int64_t d = retry_delay(r, t->attempt);
+		int64_t d = retry_delay(r, e->run_id, t->qid, t->attempt);
 		jv ev = ev_new(e, "step_retry", t->qid);
 		ev = jv_object_set(ev, jv_string("attempt"), jv_number(t->attempt));
 		ev = jv_object_set(ev, jv_string("attempts"), jv_number(attempts));
@@ -832,6 +856,8 @@ static int approved_in_advance(struct engine *e, struct task *t)
 	return 0;
 }
 
+#define CONFIRM_TRIES 3       /* a confirmation's phrase: tries before it declines */
+
 static void confirm_run(struct engine *e, struct task *t)
 {
 	jv c = ctx_for(e, t->scope, t->item_v, jv_invalid());
@@ -840,7 +866,7 @@ static void confirm_run(struct engine *e, struct task *t)
 	jv_free(c);
 	char by[256] = "", ts[40];
 	const char *how = NULL;
-	int ok = 0;
+	int ok = 0, tries = 0;
 	if (!jv_is_valid(prompt) || !jv_is_valid(phrase)) {
 		jv err = !jv_is_valid(prompt) ? err_from_invalid("expression", "prompt", prompt) :
 			err_from_invalid("expression", "phrase", phrase);
@@ -875,23 +901,35 @@ static void confirm_run(struct engine *e, struct task *t)
 		ev = jv_object_set(ev, jv_string("prompt"), jv_copy(prompt));
 		emit(e, ev, 0);
 		char *rp = redact_str(e->o->redact, ptext);
-		if (phtext) {
-			char *rph = redact_str(e->o->redact, phtext);
+		char *rph = phtext ? redact_str(e->o->redact, phtext) : NULL;
+		if (phtext)
 			fprintf(e->o->tty_out, "%s\nType '%s' to continue: ", rp, rph);
-			free(rph);
-		} else {
+		else
 			fprintf(e->o->tty_out, "%s [y/N] ", rp);
+		fflush(e->o->tty_out);
+		/* a phrase is asked again after a mistyped one: CONFIRM_TRIES in all */
+		for (tries = 1; ; tries++) {
+			char line[1024];
+			if (!fgets(line, sizeof(line), e->o->tty_in))
+				break;
+			line[strcspn(line, "\r\n")] = '\0';
+			if (!phtext) {
+				ok = !strcasecmp(line, "y") || !strcasecmp(line, "yes");
+				break;
+			}
+			ok = !strcmp(line, phtext);
+			if (ok || tries >= CONFIRM_TRIES)
+				break;
+			fprintf(e->o->tty_out, "That is not '%s' (%d %s left). Type '%s' to continue: ", rph,
+				CONFIRM_TRIES - tries, CONFIRM_TRIES - tries == 1 ? "try" : "tries", rph);
+			fflush(e->o->tty_out);
+		}
+		if (phtext && !ok && tries >= CONFIRM_TRIES) {
+			fprintf(e->o->tty_out, "No match after %d tries: declined.\n", CONFIRM_TRIES);
+			fflush(e->o->tty_out);
 		}
 		free(rp);
-		fflush(e->o->tty_out);
-		char line[1024];
-		if (fgets(line, sizeof(line), e->o->tty_in)) {
-			line[strcspn(line, "\r\n")] = '\0';
-			if (phtext)
-				ok = !strcmp(line, phtext);
-			else
-				ok = !strcasecmp(line, "y") || !strcasecmp(line, "yes");
-		}
+		free(rph);
 		clearerr(e->o->tty_in);
 		how = "terminal";
 		user_name(by, sizeof(by));
@@ -902,6 +940,8 @@ static void confirm_run(struct engine *e, struct task *t)
 	ev = jv_object_set(ev, jv_string("status"), jv_string(ok ? "approved" : "declined"));
 	ev = jv_object_set(ev, jv_string("prompt"), jv_copy(prompt));
 	ev = jv_object_set(ev, jv_string("how"), jv_string(how));
+	if (phtext && tries > 0)
+		ev = jv_object_set(ev, jv_string("tries"), jv_number(tries));
 	if (ok) {
 		ev = jv_object_set(ev, jv_string("by"), jv_string(by));
 		ev = jv_object_set(ev, jv_string("at"), jv_string(time_str(clock_now(e->clk), ts, sizeof(ts))));
@@ -918,6 +958,8 @@ static void confirm_run(struct engine *e, struct task *t)
 	} else {
 		jv err = !strcmp(how, "no terminal") ?
 			err_obj("declined", "confirmation '%s' needs a terminal; pass --yes or --approve %s", t->qid, t->qid) :
+			phtext && tries >= CONFIRM_TRIES ?
+			err_obj("declined", "confirmation '%s' declined: the phrase was mistyped %d times", t->qid, CONFIRM_TRIES) :
 			err_obj("declined", "confirmation '%s' declined", t->qid);
 		/* a declined confirmation is the operator's abort */
 		if (!t->rb)
@@ -981,8 +1023,10 @@ static void assert_run(struct engine *e, struct task *t)
 		buf_release(&b);
 	}
 	jv_free(c);
+	/* each failed assertion is said once, in error.message: not again in a list of the
+	 * error, nor in the result (the display, the journal and `show` print all three) */
 	jv res = jv_object();
-	res = jv_object_set(res, jv_string("failures"), jv_copy(failures));
+	res = jv_object_set(res, jv_string("failed"), jv_number(nfail));
 	if (jv_array_length(jv_copy(notes)) > 0)
 		res = jv_object_set(res, jv_string("not_evaluated"), jv_copy(notes));
 	if (nfail) {
@@ -992,7 +1036,7 @@ static void assert_run(struct engine *e, struct task *t)
 			jv_free(f);
 		}
 		jv err = err_obj("assert_failed", "%s", buf_str(&b));
-		err = jv_object_set(err, jv_string("failures"), jv_copy(failures));
+		err = jv_object_set(err, jv_string("failed"), jv_number(nfail));
 		buf_release(&b);
 		jv_free(failures);
 		jv_free(notes);
@@ -1172,21 +1216,39 @@ static void task_start(struct engine *e, struct task *t)
 	}
 }
 
+/* for a wait that ends unfinished: "; last poll: .result.X was \"creating\"" (the
+ * paths its `until` compares, on the last answered poll), or "" (caller frees) */
+static char *wait_seen(struct engine *e, struct task *t)
+{
+	if (t->step->kind != STEP_WAIT || !jv_is_valid(t->last_value) || jv_get_kind(t->last_value) == JV_KIND_NULL)
+		return xstrdup("");
+	jv c = ctx_for(e, t->scope, t->item_v, t->last_value);
+	char *seen = assert_seen(exprset_text(e->set, t->step->wait.until), c);
+	jv_free(c);
+	struct buf b = BUF_INIT(1 << 16);
+	if (seen && buf_addf(&b, "; last poll: %s", seen) < 0)
+		buf_reset(&b);
+	free(seen);
+	return buf_detach(&b);
+}
+
 /* a failed call that ran into the step's or the run's deadline is a timeout, whether
  * the engine or the action noticed first */
 static jv timeout_error(struct engine *e, struct task *t)
 {
 	int64_t now = clock_now(e->clk);
 	char d[64];
+	jv res = jv_invalid();
+	char *seen = wait_seen(e, t);
 	if (t->deadline && now >= t->deadline) {
 		dur_format(t->step->timeout_ms, d, sizeof(d));
-		return err_obj("timeout", "step '%s' timed out after %s", t->qid, d);
-	}
-	if (!t->rb && e->run_deadline && now >= e->run_deadline) {
+		res = err_obj("timeout", "step '%s' timed out after %s%s", t->qid, d, seen);
+	} else if (!t->rb && e->run_deadline && now >= e->run_deadline) {
 		dur_format(e->run_deadline - e->run_started, d, sizeof(d));
-		return err_obj("timeout", "the run timed out after %s (step '%s' stopped)", d, t->qid);
+		res = err_obj("timeout", "the run timed out after %s (step '%s' stopped)%s", d, t->qid, seen);
 	}
-	return jv_invalid();
+	free(seen);
+	return res;
 }
 
 /* The next poll of a wait whose last poll did not end it: a wait_poll event (with the
@@ -1215,9 +1277,11 @@ static void wait_next_poll(struct engine *e, struct task *t, struct job *j, int6
 	}
 	if (limit && now >= limit) {
 		char d[64];
+		char *seen = wait_seen(e, t);
 		dur_format(now - t->started, d, sizeof(d));
-		task_finish(e, t, ST_FAILED, err_obj("timeout", "wait '%s' timed out after %s (%d polls): %s never held",
-						      t->qid, d, t->polls, exprset_text(e->set, w->until)), jv_copy(j->out), jv_null());
+		task_finish(e, t, ST_FAILED, err_obj("timeout", "wait '%s' timed out after %s (%d polls): %s never held%s",
+						      t->qid, d, t->polls, exprset_text(e->set, w->until), seen), jv_copy(j->out), jv_null());
+		free(seen);
 		return;
 	}
 	t->wake_at = now + iv;
@@ -1245,9 +1309,11 @@ static void wait_result(struct engine *e, struct task *t, struct job *j)
 	if (j->rc != 0) {
 		if (t->wait_deadline && now >= t->wait_deadline) {
 			char d[64];
+			char *seen = wait_seen(e, t);
 			dur_format(now - t->started, d, sizeof(d));
-			task_finish(e, t, ST_FAILED, err_obj("timeout", "wait '%s' timed out after %s (%d polls)", t->qid, d, t->polls),
+			task_finish(e, t, ST_FAILED, err_obj("timeout", "wait '%s' timed out after %s (%d polls)%s", t->qid, d, t->polls, seen),
 				    jv_copy(j->out), jv_null());
+			free(seen);
 			return;
 		}
 		if (jv_get_kind(j->out) == JV_KIND_OBJECT && jvx_bool(j->out, "transient", 0) && !e->aborting) {
@@ -1257,6 +1323,8 @@ static void wait_result(struct engine *e, struct task *t, struct job *j)
 		fail_or_retry(e, t, jv_copy(j->out), jv_null());
 		return;
 	}
+	jv_free(t->last_value);          /* for the timeout's "last poll:" */
+	t->last_value = jv_copy(j->out);
 	jv c = ctx_for(e, t->scope, t->item_v, j->out);
 	if (w->fail_if >= 0) {
 		jv f = exprset_eval1(e->set, w->fail_if, jv_copy(c));
@@ -2324,10 +2392,8 @@ static void check_deadlines(struct engine *e, int64_t now)
 		if (t->job) {
 			t->job->cancel = 1;
 		} else if (t->wake_at || t->queued) {
-			char d[64];
 			t->wake_at = 0;
-			dur_format(t->step->timeout_ms, d, sizeof(d));
-			task_finish(e, t, ST_FAILED, err_obj("timeout", "step '%s' timed out after %s", t->qid, d), jv_null(), jv_null());
+			task_finish(e, t, ST_FAILED, timeout_error(e, t), jv_null(), jv_null());
 		}
 	}
 }

@@ -88,6 +88,8 @@ void invoke(struct engine *e, struct job *j);           /* runs j on this thread
 
 /* assert.c: the values an `a OP b` comparison compared; NULL if not a comparison */
 char *assert_explain(const char *expr, jv ctx);         /* borrows ctx */
+/* assert.c: "PATH was VALUE, ..." for the paths a condition compares; NULL if none */
+char *assert_seen(const char *expr, jv ctx);            /* borrows ctx */
 
 /* engine.c pieces used by invoke.c */
 struct rb_clock *engine_clock(struct engine *e);

@@ -362,7 +362,7 @@ EOF
 	grep -q 'expected 3 rows' out || fail "message missing: $(cat out)"
 	grep -q 'left: 2, right: 3' out || fail "values of the first comparison missing: $(cat out)"
 	grep -q 'left: "custs", right: "orders"' out || fail "values of the second comparison missing: $(cat out)"
-	n=$(journal | jq -s '[.[] | select(.event=="step_finished" and .step=="check")][0].error.failures | length')
+	n=$(journal | jq -s '[.[] | select(.event=="step_finished" and .step=="check")][0].error.failed')
 	[ "$n" = 2 ] || fail "$n failures journaled, want 2"
 	rm -rf "$ST"
 	run rb.yaml -p n=3 -p name=orders; expect_rc 0 $? "passing assert"

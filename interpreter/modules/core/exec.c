@@ -30,6 +30,7 @@ extern char **environ;
 #define EXEC_DRAIN_MS 1000        /* after exit, how long descendants may hold the pipes */
 #define EXEC_TAIL_LINES 5         /* stderr lines quoted in an ExitCode error */
 #define EXEC_TAIL_BYTES 1000
+#define EXEC_KEY_LINES 5          /* and at most this many ERROR/FATAL/error: lines before them */
 
 const struct action_arg core_exec_args[] = {
 	{ "argv", ARG_LIST, ARG_NONEMPTY, NULL,
@@ -325,12 +326,29 @@ static const char *sig_name(int sig, char *tmp, size_t size)
 	return tmp;
 }
 
-/* the last few lines of stderr, for error messages */
+/* a stderr line that says what went wrong, wherever it is (pg_restore's "ERROR:
+ * relation ... already exists" comes long before its summary) */
+static int key_line(const char *s, size_t n)
+{
+	static const char *const marks[] = {"ERROR", "FATAL", "error:", "fatal:", "panic:", NULL};
+	for (int m = 0; marks[m]; m++) {
+		size_t l = strlen(marks[m]);
+		for (size_t i = 0; i + l <= n; i++)
+			if (!memcmp(s + i, marks[m], l))
+				return 1;
+	}
+	return 0;
+}
+
+/* For error messages: the first EXEC_KEY_LINES key lines of stderr that are not in
+ * its tail, "..." where lines were left out, then the last EXEC_TAIL_LINES lines
+ * (EXEC_TAIL_BYTES at most), in their order. */
 static char *stderr_tail(const struct buf *b)
 {
 	const char *s = buf_str(b);
-	size_t end = b->len, start;
+	size_t end = b->len, start, nkey = 0, key_bytes = 0, prev = 0;
 	int lines = 0;
+	struct buf out = BUF_INIT(EXEC_TAIL_BYTES * 3);
 
 	while (end > 0 && (s[end - 1] == '\n' || s[end - 1] == ' ' || s[end - 1] == '\r' || s[end - 1] == '\t'))
 		end--;
@@ -340,7 +358,28 @@ static char *stderr_tail(const struct buf *b)
 			break;
 		start--;
 	}
-	return xstrndup(s + start, end - start);
+	for (size_t i = 0; i < start && nkey < EXEC_KEY_LINES && key_bytes < EXEC_TAIL_BYTES; ) {
+		const char *nl = memchr(s + i, '\n', start - i);
+		size_t len = (nl ? (size_t)(nl - s) : start) - i;
+		if (len && key_line(s + i, len)) {
+			if (len > EXEC_TAIL_BYTES / 2)
+				len = EXEC_TAIL_BYTES / 2;
+			if ((i > prev && buf_adds(&out, "...\n") < 0) || buf_add(&out, s + i, len) < 0 ||
+			    buf_addc(&out, '\n') < 0)
+				break;
+			nkey++;
+			key_bytes += len;
+			prev = nl ? (size_t)(nl - s) + 1 : start;
+		}
+		i = nl ? (size_t)(nl - s) + 1 : start;
+	}
+	if (nkey && start > prev && buf_adds(&out, "...\n") < 0)
+		buf_reset(&out);
+	if (buf_add(&out, s + start, end - start) < 0) {
+		buf_release(&out);
+		return xstrndup(s + start, end - start);
+	}
+	return buf_detach(&out);
 }
 
 enum exec_stop { STOP_NONE, STOP_TIMEOUT, STOP_CANCEL, STOP_TOO_LARGE };
