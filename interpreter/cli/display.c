@@ -17,6 +17,7 @@
 #include "../core/dur.h"
 #include "../core/jvx.h"
 #include "../modules/registry.h"
+#include "../report/report.h"
 
 #define ID_COL_MIN 12
 #define ID_COL_MAX 28
@@ -633,7 +634,12 @@ static int ev_rollback_started(struct evctx *c)
 		buf_addf(c->line, ": %d step%s to undo", n, n == 1 ? "" : "s");
 	}
 	jv_free(steps);
-	if (reason)
+	/* the step's error is on its own line and again on the run's last one: here only
+	 * which step failed ("step 'x' failed: <error>" -> "step 'x' failed") */
+	int cut = report_failed_step_len(reason);
+	if (cut)
+		buf_addf(c->line, " (%.*s)", cut, reason);
+	else if (reason)
 		buf_addf(c->line, " (%s)", reason);
 	c->color = "35";
 	return 1;

@@ -449,13 +449,21 @@ static int text_width(jv steps, const char *key, int min)
 	return w;
 }
 
+/* "step 'x' failed: <its error>": the length of "step 'x' failed", or 0 */
+int report_failed_step_len(const char *reason)
+{
+	const char *cut = reason && !strncmp(reason, "step '", 6) ? strstr(reason, "' failed: ") : NULL;
+	return cut ? (int)(cut - reason) + (int)strlen("' failed") : 0;
+}
+
 static void render_text(struct buf *b, jv rep)
 {
 	jv steps = jvx_get(rep, "steps"), rb = jvx_get(rep, "rollback");
 	int n = jv_array_length(jv_copy(steps));
 	int wid = text_width(steps, "id", 4), wst = text_width(steps, "status", 6);
 	struct buf cell = BUF_INIT(0);
-	int nerr = 0;
+	int nerr = 0, k;
+	const char *why;
 
 	buf_addf(b, "run %s", rstr(rep, "run", "?"));
 	if (jvx_str(rep, "runbook"))
@@ -518,8 +526,10 @@ static void render_text(struct buf *b, jv rep)
 		jv rsteps = jvx_get(rb, "steps");
 		int m = jv_get_kind(rsteps) == JV_KIND_ARRAY ? jv_array_length(jv_copy(rsteps)) : 0;
 		buf_adds(b, "\nrollback");
-		if (jvx_str(rb, "reason"))
-			buf_addf(b, " (%s)", jvx_str(rb, "reason"));
+		if ((why = jvx_str(rb, "reason")) && (k = report_failed_step_len(why)))
+			buf_addf(b, " (%.*s)", k, why);      /* the error is listed above */
+		else if (why)
+			buf_addf(b, " (%s)", why);
 		buf_adds(b, ":\n");
 		if (!m)
 			buf_adds(b, "  nothing to undo\n");
@@ -541,8 +551,10 @@ static void render_text(struct buf *b, jv rep)
 		}
 		jv_free(rsteps);
 	}
-	if (jvx_str(rep, "error"))
-		buf_addf(b, "\nrun error: %s\n", jvx_str(rep, "error"));
+	if ((why = jvx_str(rep, "error")) && nerr && (k = report_failed_step_len(why)))
+		buf_addf(b, "\nrun error: %.*s (see errors)\n", k, why);
+	else if (why)
+		buf_addf(b, "\nrun error: %s\n", why);
 	buf_adds(b, "\ntotals: ");
 	totals_line(b, rep);
 	buf_addc(b, '\n');

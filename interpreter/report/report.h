@@ -44,6 +44,9 @@ int report_format_parse(const char *name, enum report_format *f);
  *           retries, polls, rollback_steps, rollback_failed}}
  * borrows events */
 jv report_build(jv events);
+/* a run's or rollback's reason "step 'x' failed: <its error>": the length of
+ * "step 'x' failed" (where the step's own error is shown already), or 0 */
+int report_failed_step_len(const char *reason);
 /* render; 0, or -1 on a write error. borrows events */
 int report_render(jv events, enum report_format fmt, FILE *out);
 #endif

@@ -93,6 +93,32 @@ EOF
 		"$(journal | grep '"step_finished"' | grep -o '1 + 1 == 3' | wc -l)"
 	check "with its values" 1 "$(journal | grep '"step_finished"' | grep -c 'left: 2, right: 3')"
 	check "and the count of failed assertions" 1 "$(journal | jq 'select(.event == "step_finished") | .error.failed')"
+	# with a step to undo: the rollback line names the failed step only; the step's line
+	# and the run's last line carry the error; show lists it once, under errors
+	cat >rb2.yaml <<'EOF'
+runbook: assert-once-rollback
+steps:
+  - id: a
+    action: log
+    with: {message: "a"}
+    rollback:
+      - {id: undo, action: log, with: {message: "undo a"}}
+  - id: check
+    needs: [a]
+    assert:
+      - that: 1 + 1 == 3
+        message: "math is broken"
+EOF
+	rm -rf state
+	"$RB" run rb2.yaml --state-dir state </dev/null >text 2>&1
+	check "exit 1 with a rollback" 1 $?
+	check "the rollback line names the failed step only" "rollback     started: 1 step to undo (step 'check' failed)" \
+		"$(grep -o "rollback     started.*" text)"
+	check "the text output says the expression on the step's and the run's line" 2 "$(grep -c '1 + 1 == 3' text)"
+	run=$(ls state/runs)
+	"$RB" show "$run" --state-dir state >shown 2>&1
+	check "show says the expression once" 1 "$(grep -c '1 + 1 == 3' shown)"
+	check "show's run error points at the errors" "run error: step 'check' failed (see errors)" "$(grep '^run error' shown)"
 	;;
 retry-delay)
 	cat >rb.yaml <<'EOF'
