@@ -691,19 +691,9 @@ static jq_state *chunk_state(struct exprset *set, struct chunk *c)
 	return c->jq;
 }
 
-/* the evaluation itself (exprset_eval may wrap it) */
-static jv eval_raw(struct exprset *set, int idx, jv ctx)
+jv expr_run(jq_state **jqp, jv input)
 {
-	BUG_ON(idx < 0 || idx >= set->n);
-	struct expr *e = &set->e[idx];
-	if (!(e->state & EXPR_COMPILED)) {
-		jv_free(ctx);
-		return jv_invalid_with_msg(jv_string("expression was not compiled"));
-	}
-	struct chunk *c = &set->chunks[e->chunk];
-	jq_state *jq = chunk_state(set, c);
-	jv input = jv_object_set(jv_object(), jv_string("i"), jv_number(e->slot));
-	input = jv_object_set(input, jv_string("c"), ctx);
+	jq_state *jq = *jqp;
 	jq_start(jq, input, 0);
 	guard_begin(jq);
 	jv out = jv_array();
@@ -727,10 +717,26 @@ static jv eval_raw(struct exprset *set, int idx, jv ctx)
 	if (stop != GUARD_NONE) {
 		jv_free(out);
 		reap(jq);
-		c->jq = NULL;
+		*jqp = NULL;
 		return guard_error(stop);
 	}
 	return out;
+}
+
+/* the evaluation itself (exprset_eval may wrap it) */
+static jv eval_raw(struct exprset *set, int idx, jv ctx)
+{
+	BUG_ON(idx < 0 || idx >= set->n);
+	struct expr *e = &set->e[idx];
+	if (!(e->state & EXPR_COMPILED)) {
+		jv_free(ctx);
+		return jv_invalid_with_msg(jv_string("expression was not compiled"));
+	}
+	struct chunk *c = &set->chunks[e->chunk];
+	chunk_state(set, c);
+	jv input = jv_object_set(jv_object(), jv_string("i"), jv_number(e->slot));
+	input = jv_object_set(input, jv_string("c"), ctx);
+	return expr_run(&c->jq, input);
 }
 
 /* what the result takes from a secret is tainted too (taint.c) */

@@ -56,6 +56,10 @@ jv exprset_eval1(struct exprset *set, int idx, jv ctx);
 void expr_deadline(int64_t ms_left);
 /* async-signal-safe: stop the evaluations running now (later ones are not affected) */
 void expr_interrupt(void);
+/* one jq program's outputs on input (consumed), as exprset_eval returns them, under
+ * the limits above; when a limit stopped it, *jqp is torn down and set to NULL */
+typedef struct jq_state jq_state;
+jv expr_run(jq_state **jqp, jv input);
 
 /* Templates: a YAML value whose strings may contain ${{ jq }}. */
 enum tmpl_kind {

@@ -201,15 +201,16 @@ static void quiet(void *data, jv msg)
 	jv_free(msg);
 }
 
-static jq_state *env_prog(const char *text, jv denv)
+/* the decoy program of text with env as its $ENV and env; NULL if it would not compile */
+static jq_state **env_prog(const char *text, jv denv)
 {
 	struct env_prog *p = NULL;
 	for (int i = 0; i < nenv_progs && !p; i++)
 		if (!strcmp(env_progs[i].text, text))
 			p = &env_progs[i];
-	if (p && jv_equal(jv_copy(p->env), jv_copy(denv))) {
+	if (p && p->jq && jv_equal(jv_copy(p->env), jv_copy(denv))) {
 		jv_free(denv);
-		return p->jq;
+		return &p->jq;
 	}
 	if (!p) {
 		if (!nenv_progs)
@@ -235,27 +236,7 @@ static jq_state *env_prog(const char *text, jv denv)
 	if (!p->jq || !jq_compile(p->jq, buf_str(&b)))
 		jq_teardown(&p->jq);   /* compiled once already by the set: not expected */
 	buf_release(&b);
-	return p->jq;
-}
-
-/* the outputs of jq on ctx (consumed), or the error, as exprset_eval returns them */
-static jv run_prog(jq_state *jq, jv ctx)
-{
-	jq_start(jq, ctx, 0);
-	jv out = jv_array();
-	for (;;) {
-		jv v = jq_next(jq);
-		if (jv_is_valid(v)) {
-			out = jv_array_append(out, v);
-			continue;
-		}
-		if (jv_invalid_has_msg(jv_copy(v))) {
-			jv_free(out);
-			return v;
-		}
-		jv_free(v);
-		return out;
-	}
+	return p->jq ? &p->jq : NULL;
 }
 
 jv taint_eval(struct exprset *set, int idx, jv ctx, taint_eval_fn eval)
@@ -276,9 +257,9 @@ jv taint_eval(struct exprset *set, int idx, jv ctx, taint_eval_fn eval)
 	jv dctx = redact_decoy(r, jv_copy(ctx), NULL);
 	jv real = eval(set, idx, ctx);
 	jv decoy;
-	jq_state *jq = jv_is_valid(env) ? env_prog(exprset_text(set, idx), redact_decoy(r, env, NULL)) : NULL;
+	jq_state **jq = jv_is_valid(env) ? env_prog(exprset_text(set, idx), redact_decoy(r, env, NULL)) : NULL;
 	if (jq)
-		decoy = run_prog(jq, dctx);
+		decoy = expr_run(jq, dctx);   /* under the same limits as the real one */
 	else if (jv_is_valid(env))
 		decoy = (jv_free(dctx), jv_invalid_with_msg(jv_string("no decoy program")));
 	else

@@ -86,6 +86,18 @@ done
 check template 'def f: [., .] | f; f' "$EITHER"
 # a step's timeout applies to its expressions (its `when` too)
 check step-timeout 'def f: f; f' "expression did not finish before the step's timeout" RUNBOOK_EXPR_TIMEOUT=5m
+# an expression that reads the environment while a secret is in it is evaluated twice (the
+# second time on decoy values, to taint what it takes from the secret: taint.c); the decoy
+# evaluation is held to the same limits (it once ran unguarded and hung the run)
+rm -rf st d && mkdir d
+runbook when 'env.RB_TOKEN as $t | def f: f; f' | sed 's/^params: {dir: {type: string}}$/params: {dir: {type: string}, token: {type: string, secret: true}}/' >rb.yaml
+RUNBOOK_PARAM_TOKEN=s3cr3t-t0ken-value RB_TOKEN=s3cr3t-t0ken-value timeout -s KILL $BOUND \
+	"$RB" run --state-dir st rb.yaml -p dir="$T/d" </dev/null >out 2>&1
+rc=$?
+[ $rc = 1 ] || fail "env decoy: exit $rc, want 1"
+[ ! -e d/first ] || fail "env decoy: step first was not rolled back"
+grep -q "spin .*failed.*$TIME" out || fail "env decoy: the output does not say '$TIME'"
+ok "an expression reading env with a secret in it: the decoy evaluation is stopped too, exit 1"
 
 # signals during a hanging evaluation: SIGINT aborts (rollback, exit 4); SIGTERM stops at
 # once (exit 3, resumable), and resume completes the rollback
