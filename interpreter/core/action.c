@@ -27,7 +27,7 @@ const char *arg_type_phrase(enum arg_type t)
 		type_phrases[t] : "a value";
 }
 
-static const char *jv_phrase(jv v)
+const char *value_phrase(jv v)
 {
 	switch (jv_get_kind(v)) {
 	case JV_KIND_NULL: return "null";
@@ -156,7 +156,7 @@ int action_item_check(const struct action_arg *a, jv item, int i, const char *ke
 	if (jv_get_kind(item) == JV_KIND_NULL && (a->flags & ARG_NULL_ITEMS))
 		return 0;
 	if (arg_type_check(a->item, item) != 0) {
-		snprintf(why, size, "%smust be %s, not %s", what, arg_type_phrase(a->item), jv_phrase(item));
+		snprintf(why, size, "%smust be %s, not %s", what, arg_type_phrase(a->item), value_phrase(item));
 		return -1;
 	}
 	return value_rules(a, item, what, why, size);
@@ -173,7 +173,7 @@ int action_arg_check(const struct action_arg *a, jv v, char *why, size_t size)
 		else if (a->type == ARG_TIMESTAMP && k == JV_KIND_STRING)
 			snprintf(why, size, " must be an RFC 3339 timestamp, not '%s'", jv_string_value(v));
 		else
-			snprintf(why, size, " must be %s, not %s", arg_type_phrase(a->type), jv_phrase(v));
+			snprintf(why, size, " must be %s, not %s", arg_type_phrase(a->type), value_phrase(v));
 		return -1;
 	}
 	if (a->flags & ARG_NONEMPTY) {

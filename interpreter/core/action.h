@@ -28,6 +28,8 @@ const char *arg_type_name(enum arg_type t);
 int arg_type_parse(const char *name, enum arg_type *t);
 /* "a string", "an int", "a list" ... for messages */
 const char *arg_type_phrase(enum arg_type t);
+/* what kind of value v is, as messages say it ("a list", "null"); borrows v */
+const char *value_phrase(jv v);
 /* 0 if v (borrowed) has type t. Durations are "90s"-style strings (a bare number is not
  * one); timestamps RFC 3339 strings; ints integral numbers. */
 int arg_type_check(enum arg_type t, jv v);

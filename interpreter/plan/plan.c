@@ -838,16 +838,7 @@ static const char *kind_phrase(const struct tmpl *t)
 	case TMPL_INTERP: return "a string";
 	case TMPL_LIST: return "a list";
 	case TMPL_MAP: return "a map";
-	case TMPL_CONST:
-		switch (jv_get_kind(t->value)) {
-		case JV_KIND_NULL: return "null";
-		case JV_KIND_TRUE: case JV_KIND_FALSE: return "a bool";
-		case JV_KIND_NUMBER: return "a number";
-		case JV_KIND_STRING: return "a string";
-		case JV_KIND_ARRAY: return "a list";
-		case JV_KIND_OBJECT: return "a map";
-		default: return "a value";
-		}
+	case TMPL_CONST: return value_phrase(t->value);
 	default:
 		return "an expression";
 	}
