@@ -3363,16 +3363,18 @@ static int resume_items(struct engine *e, int n, const struct action_desc *d, jv
 
 /* the operator checked: the step took effect. It counts as succeeded (no outputs, no
  * result) and its rollback steps count, like any completed step's. */
-static void resume_assume_done(struct engine *e, int n, const char *by)
+/* a step a resume counts as done: succeeded with result and outputs (consumed), joins the
+ * rollback order, journaled as finished; how = {"checked": true} or {"assumed_done": {...}}
+ * (consumed), merged into the step_finished record */
+static void resume_mark_done(struct engine *e, int n, jv result, jv outs, jv how)
 {
 	struct node_st *s = &e->ns[n];
 	const struct plan_node *pn = &e->p->nodes[n];
-	char ts[40];
 	s->results = xcalloc(1, sizeof(jv));
 	s->outputs = xcalloc(1, sizeof(jv));
 	s->item_st = xcalloc(1, sizeof(*s->item_st));
-	s->results[0] = jv_null();
-	s->outputs[0] = jv_object();
+	s->results[0] = jv_copy(result);
+	s->outputs[0] = jv_copy(outs);
 	s->item_st[0] = ST_SUCCEEDED;
 	s->st = ST_SUCCEEDED;
 	s->preset = 1;
@@ -3386,18 +3388,24 @@ static void resume_assume_done(struct engine *e, int n, const char *by)
 	ev = jv_object_set(ev, jv_string("status"), jv_string("succeeded"));
 	ev = jv_object_set(ev, jv_string("kind"), jv_string(step_kind_name(pn->step->kind)));
 	ev = jv_object_set(ev, jv_string("duration_ms"), jv_number(0));
-	ev = jv_object_set(ev, jv_string("assumed_done"), jv_object_set(jv_object_set(jv_object(),
-		jv_string("by"), jv_string(by)), jv_string("at"), jv_string(time_str(s->finished, ts, sizeof(ts)))));
-	ev = jv_object_set(ev, jv_string("outputs"), jv_object());
-	ev = jv_object_set(ev, jv_string("result"), jv_null());
+	ev = jv_object_merge(ev, how);
+	ev = jv_object_set(ev, jv_string("outputs"), outs);
+	ev = jv_object_set(ev, jv_string("result"), result);
 	emit(e, ev, 1);
+}
+
+static void resume_assume_done(struct engine *e, int n, const char *by)
+{
+	char ts[40];
+	jv how = jv_object_set(jv_object_set(jv_object(), jv_string("by"), jv_string(by)), jv_string("at"),
+			       jv_string(time_str(clock_now(e->clk), ts, sizeof(ts))));
+	resume_mark_done(e, n, jv_null(), jv_object(), jv_object_set(jv_object(), jv_string("assumed_done"), how));
 }
 
 /* the check found the step's effect: it succeeded with the check's result (consumed)
  * and its outputs, is journaled as finished, and is rolled back like any other */
 static void resume_found(struct engine *e, int n, jv result)
 {
-	struct node_st *s = &e->ns[n];
 	const struct plan_node *pn = &e->p->nodes[n];
 	struct task tmp = {0};
 	jv err = jv_invalid();
@@ -3417,28 +3425,7 @@ static void resume_found(struct engine *e, int n, jv result)
 		jv_free(err);
 		outs = jv_object();
 	}
-	s->results = xcalloc(1, sizeof(jv));
-	s->outputs = xcalloc(1, sizeof(jv));
-	s->item_st = xcalloc(1, sizeof(*s->item_st));
-	s->results[0] = result;
-	s->outputs[0] = outs;
-	s->item_st[0] = ST_SUCCEEDED;
-	s->st = ST_SUCCEEDED;
-	s->preset = 1;
-	s->finished = clock_now(e->clk);
-	if (pn->step->nrollback > 0) {
-		ALLOC_GROW(e->done_order, e->ndone + 2, e->adone);
-		e->done_order[e->ndone++] = n;
-		e->done_order[e->ndone++] = -1;
-	}
-	jv ev = ev_new(e, "step_finished", pn->qid);
-	ev = jv_object_set(ev, jv_string("status"), jv_string("succeeded"));
-	ev = jv_object_set(ev, jv_string("kind"), jv_string(step_kind_name(pn->step->kind)));
-	ev = jv_object_set(ev, jv_string("duration_ms"), jv_number(0));
-	ev = jv_object_set(ev, jv_string("checked"), jv_true());
-	ev = jv_object_set(ev, jv_string("outputs"), jv_copy(outs));
-	ev = jv_object_set(ev, jv_string("result"), jv_copy(result));
-	emit(e, ev, 1);
+	resume_mark_done(e, n, result, outs, jv_object_set(jv_object(), jv_string("checked"), jv_true()));
 }
 
 /* evaluated `with:` of an action step for a resume decision (an empty map if it cannot
