@@ -3589,6 +3589,12 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 		diag_error(dl, NULL, "the journal of run '%s' has no run_started record", run_id);
 		goto out;
 	}
+	if (jvx_bool(started, "rehearsal", 0)) {
+		/* its simulated world ended with the rehearsal; resuming would run it for real */
+		diag_error(dl, NULL, "run '%s' was a rehearsal: it cannot be resumed (its simulated world is gone); "
+			   "rehearse the runbook again", run_id);
+		goto out;
+	}
 	/* reload the runbook: the original when it is unchanged (its `uses:` resolve),
 	 * else the copy kept in the run directory, unless that copy has secrets masked */
 	snprintf(path, sizeof(path), "%s/runs/%s/runbook.yaml", sd, run_id);

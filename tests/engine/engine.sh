@@ -889,6 +889,34 @@ EOF
 	[ ! -e d/two ] || fail "a refused resume ran"
 	ok "copies masked, 0700/0600; resume uses the original by sha256, refuses a masked copy"
 	;;
+resume-rehearsal)
+	# a rehearsal stopped before its end cannot be resumed: its simulated world is gone, and
+	# a resume would run the steps for real (it did: the real clock, real connections)
+	cat >rb.yaml <<'EOF'
+runbook: resume-rehearsal
+params: {dir: {type: string}}
+steps:
+  - id: a
+    action: exec
+    with: {argv: [touch, "${{ .params.dir }}/a"], read_only: true}
+  - id: later
+    needs: [a]
+    action: exec
+    with: {argv: [touch, "${{ .params.dir }}/later"], read_only: true}
+EOF
+	echo "scenario: resume-rehearsal" >sc.yaml
+	mkdir d
+	"$RB" rehearse rb.yaml --scenario sc.yaml -p dir="$T/d" --state-dir "$ST" </dev/null >out 2>&1
+	expect_rc 0 $? "rehearsal"
+	# as if stopped after step a: its journal up to a's end
+	j=$ST/runs/$(run_id)/journal.jsonl
+	sed -i '/"step":"later"/d; /"run_finished"/d' "$j"
+	rm -f d/a d/later
+	"$RB" resume --state-dir "$ST" "$(run_id)" </dev/null >out 2>&1; expect_rc 2 $? "resume of a rehearsal"
+	grep -q "was a rehearsal: it cannot be resumed" out || fail "no reason given: $(cat out)"
+	[ ! -e d/later ] || fail "the resume ran a rehearsal's step for real"
+	ok "a rehearsal is not resumed (exit 2), nothing ran"
+	;;
 resume-failing)
 	# killed after a step failed but before the rollback began (a parallel branch was
 	# still running): the resume rolls back; it does not go on with the failed run
