@@ -57,10 +57,10 @@ static const struct world_kind {
 /* What changes whatever a rollback does, and is left out of the comparison: times,
  * counters, generated ids, histories and logs. Keys dropped at any depth of a
  * resource; "" as kind: every resource. The world's "now" and "published" (SNS log)
- * are not resources; Kubernetes Events, objects owned by another (Pods, ReplicaSets:
- * recreated under new names, they follow their owner) and resources being deleted or
- * deleted are left out; an S3 bucket's version history is reduced to its current
- * objects. */
+ * are not resources; Kubernetes objects of derived_kinds or owned by another, and
+ * resources being deleted or deleted are left out; an S3 bucket's version history is
+ * reduced to its current objects. A map left empty by dropping volatile keys counts as
+ * absent. */
 static const struct volatile_key {
 	const char *kind;
 	const char *key;
@@ -88,7 +88,13 @@ static const struct volatile_key {
 	{ "*", "lastUpdateTime" },
 	{ "*", "lastProbeTime" },
 	{ "*", "deployment.kubernetes.io/revision" },
+	{ "*", "kubectl.kubernetes.io/restartedAt" },  /* a restart leaves only its time */
+	{ "*", "status" },                            /* Kubernetes status follows spec */
 };
+
+/* Kubernetes kinds made by controllers under generated names: they follow their owner */
+static const char *const derived_kinds[] = { "Pod", "ReplicaSet", "ControllerRevision", "Event",
+	"Endpoints", "EndpointSlice" };
 
 static const char *const gone_states[] = { "deleting", "deleted" };
 
@@ -109,21 +115,30 @@ static jv strip_volatile(jv v, const char *kind, int k8s)
 	switch (jv_get_kind(v)) {
 	case JV_KIND_OBJECT: {
 		jv o = jv_object();
+		int dropped = 0;
 		jv_object_foreach(v, k, x) {
-			if (is_volatile(kind, jv_string_value(k), k8s)) {
-				jv_free(k);
-				jv_free(x);
+			jv y = is_volatile(kind, jv_string_value(k), k8s) ? (jv_free(x), jv_invalid()) :
+			       strip_volatile(x, kind, k8s);
+			if (jv_is_valid(y)) {
+				o = jv_object_set(o, k, y);
 			} else {
-				o = jv_object_set(o, k, strip_volatile(x, kind, k8s));
+				dropped = 1;
+				jv_free(k);
 			}
 		}
 		jv_free(v);
+		if (dropped && jv_object_length(jv_copy(o)) == 0) {
+			jv_free(o);
+			return jv_invalid();
+		}
 		return o;
 	}
 	case JV_KIND_ARRAY: {
 		jv a = jv_array();
-		jv_array_foreach(v, i, x)
-			a = jv_array_append(a, strip_volatile(x, kind, k8s));
+		jv_array_foreach(v, i, x) {
+			jv y = strip_volatile(x, kind, k8s);
+			a = jv_array_append(a, jv_is_valid(y) ? y : jv_object());
+		}
 		jv_free(v);
 		return a;
 	}
@@ -147,7 +162,8 @@ static int gone(jv res)
 static jv view_add(jv view, const char *kind, const char *name, jv res, int k8s)
 {
 	char *key = strf("%s %s", kind, name);
-	view = jv_object_set(view, jv_string(key), strip_volatile(res, kind, k8s));
+	jv v = strip_volatile(res, kind, k8s);
+	view = jv_object_set(view, jv_string(key), jv_is_valid(v) ? v : jv_object());
 	free(key);
 	return view;
 }
@@ -168,8 +184,13 @@ static jv view_s3(jv view, jv buckets)
 		if (jv_get_kind(vers) == JV_KIND_ARRAY)
 			jv_array_foreach(vers, j, ver) {
 				const char *k = jvx_str(ver, "Key");
-				if (k)
+				jv prev = k ? jvx_get(cur, k) : jv_invalid();
+				const char *pt = jv_is_valid(prev) ? jvx_str(prev, "LastModified") : NULL;
+				const char *t = jvx_str(ver, "LastModified");
+				/* the latest by time (ISO 8601 sorts as text), the later one on a tie */
+				if (k && (!pt || (t && strcmp(t, pt) >= 0)))
 					cur = jv_object_set(cur, jv_string(k), jv_copy(ver));
+				jv_free(prev);
 				jv_free(ver);
 			}
 		jv_free(vers);
@@ -197,8 +218,9 @@ static jv view_k8s(jv view, jv objs)
 		jv md = jvx_get(o, "metadata");
 		const char *name = jvx_str(md, "name");
 		const char *ns = jvx_str(md, "namespace");
-		int skip = !kind || !name || !strcmp(kind, "Event") || jvx_has(md, "ownerReferences") ||
-			   jvx_has(md, "deletionTimestamp");
+		int skip = !kind || !name || jvx_has(md, "ownerReferences") || jvx_has(md, "deletionTimestamp");
+		for (size_t d = 0; !skip && d < sizeof(derived_kinds) / sizeof(derived_kinds[0]); d++)
+			skip = !strcmp(kind, derived_kinds[d]);
 		if (!skip) {
 			char *lk = xstrdup(kind);
 			for (char *p = lk; *p; p++)
@@ -428,20 +450,28 @@ static int fault_call(void *arg, const char *step, const struct action_desc *des
 	return fail;
 }
 
-/* the run's end, from its run_finished event */
+/* what the sweep needs of the run's events: its end, and whether the position's
+ * step was skipped (its when: false) */
 struct sweep_sink {
+	const char *qid;
 	jv finished;
+	int skipped;
 };
 
 static void sink_event(void *arg, jv ev)
 {
 	struct sweep_sink *ss = arg;
 	const char *kind = jvx_str(ev, "event");
+	const char *step = jvx_str(ev, "step");
+	const char *st = jvx_str(ev, "status");
 	if (kind && !strcmp(kind, "run_finished")) {
 		jv_free(ss->finished);
 		ss->finished = ev;
 		return;
 	}
+	if (kind && !strcmp(kind, "step_finished") && step && st && !strcmp(st, "skipped") &&
+	    same_step(step, ss->qid))
+		ss->skipped = 1;
 	jv_free(ev);
 }
 
@@ -487,7 +517,7 @@ int sweep_run(struct rehearsal *r, FILE *out)
 		pos++;
 		struct fault_state fs = { .qid = pn->qid };
 		pthread_mutex_init(&fs.lock, NULL);
-		struct sweep_sink ss = { jv_invalid() };
+		struct sweep_sink ss = { pn->qid, jv_invalid(), 0 };
 		r->fault = (struct engine_fault){ fault_call, &fs };
 		r->sink = (struct engine_sink){ sink_event, &ss };
 		int rc = rehearsal_run(r, &dl);
@@ -500,7 +530,8 @@ int sweep_run(struct rehearsal *r, FILE *out)
 			const char *why = jvx_str(ss.finished, "error");
 			buf_addf(&line, "exit 2  cannot be rehearsed: %s", why ? why : "the rehearsal refused to start");
 		} else if (!fs.hit) {
-			buf_addf(&line, "exit %d  not reached: the step did not run, no fault injected", rc);
+			buf_addf(&line, "exit %d  not reached: %s, no fault injected", rc, ss.skipped ?
+				 "skipped (its when: is false in this rehearsal)" : "the step did not run");
 		} else {
 			jv bv = sweep_world_view(jv_copy(r->before));
 			jv av = sweep_world_view(jv_copy(r->after));
