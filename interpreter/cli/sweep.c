@@ -536,11 +536,10 @@ int sweep_run(struct rehearsal *r, FILE *out)
 			jv bv = sweep_world_view(jv_copy(r->before));
 			jv av = sweep_world_view(jv_copy(r->after));
 			char *d = sweep_world_diff(bv, av, keeps, nkeeps);
-			const char *rb = jvx_str(ss.finished, "rollback");
+			/* the engine's word (exit 1) and the world's both */
 			complete = rc == EXIT_FAILED && !strcmp(d, "=");
 			buf_addf(&line, "exit %d  rollback %-10s world: %s", rc,
-				 rc == EXIT_FAILED ? "complete" : rb && !strcmp(rb, "complete") ? "complete" :
-				 rc == EXIT_OK ? "none" : "incomplete", d);
+				 complete ? "complete" : "incomplete", d);
 			free(d);
 		}
 		if (!complete && r->run_id)

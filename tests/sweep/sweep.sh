@@ -161,7 +161,7 @@ fi
 # NEGATIVE: the unprotected config change is named, with its world diff
 R "$T/bad.yaml" --scenario "$T/world.yaml" --sweep > "$T/bad.out" 2>&1
 rc=$?
-if [ $rc = 1 ] && grep -Eq '^ +3  down +exit 1  rollback complete +world: .*~ configmap shop/cfg data.MODE normal->maintenance' "$T/bad.out" &&
+if [ $rc = 1 ] && grep -Eq '^ +3  down +exit 1  rollback incomplete +world: .*~ configmap shop/cfg data.MODE normal->maintenance' "$T/bad.out" &&
    grep -q '^3 positions, 1 rolls back completely$' "$T/bad.out"; then
 	ok "--sweep of an unprotected mutation: exit 1, position and diff named"
 else
