@@ -174,6 +174,38 @@ fi
 grep -Eq '^ +2  config .*world: \+ rds-snapshot safety-1' "$T/bad.out" \
 	&& ok "a snapshot not in rollback_keeps is a difference" || bad "the kept snapshot is not reported" "$T/bad.out"
 
+# a secret's new value that nothing undoes (compared by its AWSCURRENT version), and a
+# mutating step that never runs in a rehearsal: named, not complete
+cat > "$T/secret-world.yaml" <<'Y'
+scenario: sweep-secret
+secrets:
+  - {name: app/key, value: "old"}
+Y
+cat > "$T/secret.yaml" <<'Y'
+runbook: sweep-secret
+steps:
+  - id: rotate
+    action: secrets.put_value
+    with: {secret: app/key, value: "new"}
+  - id: again
+    action: secrets.put_value
+    with: {secret: app/key, value: "newer"}
+  - id: never
+    when: .run.rehearsal | not
+    action: secrets.put_value
+    with: {secret: app/key, value: "never"}
+Y
+R "$T/secret.yaml" --scenario "$T/secret-world.yaml" --sweep > "$T/secret.out" 2>&1
+rc=$?
+if [ $rc = 1 ] && grep -Eq '^ +1  rotate +exit 1  rollback complete +world: =$' "$T/secret.out" &&
+   grep -Eq '^ +2  again +exit 1  rollback incomplete +world: ~ secretsmanager app/key AWSCURRENT [^ ]+->[^ ]+' "$T/secret.out" &&
+   grep -Eq '^ +3  never +exit 0  not reached: skipped' "$T/secret.out" &&
+   grep -q '^3 positions, 1 rolls back completely$' "$T/secret.out"; then
+	ok "--sweep: a secret's value change and a step that never runs are not complete"
+else
+	bad "--sweep secret: exit $rc" "$T/secret.out"
+fi
+
 # a bad rollback_keeps is an error with its place
 printf 'runbook: k\nrollback_keeps: ["rds-snapshot"]\nsteps:\n  - id: a\n    action: log\n    with: {message: x}\n' > "$T/keeps.yaml"
 "$RUNBOOK" validate "$T/keeps.yaml" > "$T/keeps.out" 2>&1
