@@ -14,11 +14,14 @@ trap 'rm -rf "$T"' EXIT
 pass=0 fail=0
 two_hours_ago=$(date -u -d '-2 hours' +%Y-%m-%dT%H:%M:%SZ)
 
-# runbook | scenario | params | failing step | rollback order (undone steps, in order) | jq over the world (true = as expected)
+# runbook | scenario | params | failing step | rollback order (undone steps, in order; - none)
+#   | jq over the world of --world-out (true = as expected)
 cases=$(cat <<'EOF'
 backup-verification | rds-restore-never-available | source_instance=shop-prod | ready | restore | [.rds.instances[].DBInstanceIdentifier] == ["shop-prod","shop-prod-replica"]
 rds-pitr-restore | rds-restore-never-available | source_instance=shop-prod restore_time=@2h | available | restore | [.rds.instances[].DBInstanceIdentifier] == ["shop-prod","shop-prod-replica"]
-rds-promote-restored | rds-promote-rename-stuck | instance=shop-prod restored=shop-prod-restored | old_settled | rename_old stop | ([.rds.instances[] | {(.DBInstanceIdentifier): .DBInstanceStatus}] | add) == {"shop-prod": "available", "shop-prod-restored": "available"} and ([.k8s.objects[] | select(.kind == "Deployment" or .kind == "StatefulSet") | {(.metadata.name): .spec.replicas}] | add) == {"order-service": 3, "api-gateway": 2, "indexer": 2}
+rds-promote-restored | rds-promote-rename-stuck | instance=shop-prod restored=shop-prod-restored | old_settled | rename_old stop | ([.rds.instances[] | {(.DBInstanceIdentifier): .DBInstanceStatus}] | add) == {"shop-prod": "available", "shop-prod-restored": "available"} and ([.k8s[] | select(.kind == "Deployment" or .kind == "StatefulSet") | {(.metadata.name): .spec.replicas}] | add) == {"order-service": 3, "api-gateway": 2, "indexer": 2}
+s3-restore-deleted | s3-copy-throttled | bucket=lomash-wood-media-prod prefix=products/ revert=["products/bath/def456/hero.jpg"] | revert | undelete | ([.s3[] | select(.Name == "lomash-wood-media-prod") | .Versions | group_by(.Key)[] | max_by(.LastModified) | {(.Key): (if .DeleteMarker then "deleted" else .Size end)}] | add) == {"products/kitchen/abc123/hero.jpg": "deleted", "products/kitchen/abc123/thumb.jpg": "deleted", "products/bath/def456/hero.jpg": 19, "config/site.json": 16, "assets/logo.png": 2048}
+s3-bulk-restore | s3-copy-throttled | source=s3://lomash-wood-media-prod-replica/ destination=s3://lomash-wood-media-prod/ | copy | - | ([.s3[] | select(.Name == "lomash-wood-media-prod") | .Versions | group_by(.Key)[] | max_by(.LastModified) | {(.Key): (if .DeleteMarker then "deleted" else .Size end)}] | add) == {"products/kitchen/abc123/hero.jpg": "deleted", "products/kitchen/abc123/thumb.jpg": "deleted", "products/bath/def456/hero.jpg": 19, "config/site.json": 16, "assets/logo.png": 2048}
 EOF
 )
 
@@ -29,6 +32,7 @@ while IFS='|' read -r name scenario params failing order world; do
 	name=$(echo "$name" | xargs)
 	case "$name" in ''|'#'*) continue ;; esac
 	scenario=$(echo "$scenario" | xargs) failing=$(echo "$failing" | xargs) order=$(echo "$order" | xargs)
+	[ "$order" = - ] && order=
 	args=()
 	for p in $params; do
 		case "$p" in *=@2h) p="${p%=@2h}=$two_hours_ago" ;; esac
