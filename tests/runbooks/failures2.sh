@@ -22,6 +22,7 @@ rds-pitr-restore | rds-restore-never-available | source_instance=shop-prod resto
 rds-promote-restored | rds-promote-rename-stuck | instance=shop-prod restored=shop-prod-restored | old_settled | rename_old stop | ([.rds.instances[] | {(.DBInstanceIdentifier): .DBInstanceStatus}] | add) == {"shop-prod": "available", "shop-prod-restored": "available"} and ([.k8s[] | select(.kind == "Deployment" or .kind == "StatefulSet") | {(.metadata.name): .spec.replicas}] | add) == {"order-service": 3, "api-gateway": 2, "indexer": 2}
 s3-restore-deleted | s3-copy-throttled | bucket=lomash-wood-media-prod prefix=products/ revert=["products/bath/def456/hero.jpg"] | revert | undelete | ([.s3[] | select(.Name == "lomash-wood-media-prod") | .Versions | group_by(.Key)[] | max_by(.LastModified) | {(.Key): (if .DeleteMarker then "deleted" else .Size end)}] | add) == {"products/kitchen/abc123/hero.jpg": "deleted", "products/kitchen/abc123/thumb.jpg": "deleted", "products/bath/def456/hero.jpg": 19, "config/site.json": 16, "assets/logo.png": 2048}
 s3-bulk-restore | s3-copy-throttled | source=s3://lomash-wood-media-prod-replica/ destination=s3://lomash-wood-media-prod/ | copy | - | ([.s3[] | select(.Name == "lomash-wood-media-prod") | .Versions | group_by(.Key)[] | max_by(.LastModified) | {(.Key): (if .DeleteMarker then "deleted" else .Size end)}] | add) == {"products/kitchen/abc123/hero.jpg": "deleted", "products/kitchen/abc123/thumb.jpg": "deleted", "products/bath/def456/hero.jpg": 19, "config/site.json": 16, "assets/logo.png": 2048}
+secrets-restore | secrets-rollout-fails | secret=lomash-wood/production/jwt-secret backup=s3://lomash-wood-backups/secrets/20261121/jwt-secret-value.json k8s_secret=lomash-wood-secrets k8s_key=JWT_SECRET deployments=["auth-service"] | k8s | k8s.restart k8s.set put | (.secrets[0].Versions | map({(.VersionId): .VersionStages}) | add | .["0b1e7c0e-0000-4000-8000-000000000002"] == ["AWSPREVIOUS"] and .["0b1e7c0e-0000-4000-8000-000000000003"] == ["AWSCURRENT"]) and ([.k8s[] | select(.kind == "Secret" and .metadata.name == "lomash-wood-secrets") | .data.JWT_SECRET | @base64d] == ["jwt-bad-rotation"])
 EOF
 )
 
@@ -67,6 +68,59 @@ while IFS='|' read -r name scenario params failing order world; do
 	fi
 	if [ $ok = 1 ]; then echo "ok: $what: exit 1, '$failing' failed, rolled back: $order"; pass=$((pass + 1)); else fail=$((fail + 1)); fi
 done <<< "$cases"
+
+# --sweep: every mutating step, failing at its first call, rolls back completely. A runbook
+# with exclusive modes (secrets-restore: previous | backup | undelete) is swept once per
+# mode; a position its params skip must be complete in another of its sweeps.
+# runbook | scenario | params
+sweeps=$(cat <<'EOF'
+backup-verification | rds-snapshot-restore | source_instance=shop-prod
+rds-pitr-restore | rds-snapshot-restore | source_instance=shop-prod restore_time=@2h
+s3-bulk-restore | s3-versioned-restore | source=s3://lomash-wood-media-prod-replica/ destination=s3://lomash-wood-media-prod/
+s3-restore-deleted | s3-versioned-restore | bucket=lomash-wood-media-prod prefix=products/ revert=["products/bath/def456/hero.jpg"]
+secrets-restore | secrets-backup-restore | secret=lomash-wood/production/jwt-secret backup=s3://lomash-wood-backups/secrets/20261121/jwt-secret-value.json k8s_secret=lomash-wood-secrets k8s_key=JWT_SECRET deployments=["auth-service"]
+secrets-restore | secrets-backup-restore | secret=lomash-wood/production/jwt-secret deployments=["auth-service"]
+secrets-restore | secrets-rotation-rollback | secret=lomash-wood/production/stripe-key undelete=true
+rds-promote-restored | rds-promote-restored | instance=shop-prod restored=shop-prod-restored
+EOF
+)
+declare -A positions complete
+while IFS='|' read -r name scenario params; do
+	name=$(echo "$name" | xargs)
+	case "$name" in ''|'#'*) continue ;; esac
+	scenario=$(echo "$scenario" | xargs)
+	args=()
+	for p in $params; do
+		case "$p" in *=@2h) p="${p%=@2h}=$two_hours_ago" ;; esac
+		args+=(-p "$p")
+	done
+	out=$T/sweep-$name-$scenario.out
+	"$RUNBOOK" rehearse "runbooks/$name.yaml" --scenario "examples/scenarios/$scenario.yaml" \
+		"${args[@]}" --sweep --state-dir "$T/sweep-state" > "$out" 2>&1
+	rc=$?
+	n=0
+	while read -r _ step rest; do
+		n=$((n + 1))
+		positions[$name]+=" $step"
+		if [[ "$rest" =~ ^exit\ 1\ +rollback\ complete\ +world:\ =$ ]]; then
+			complete[$name]+=" $step"
+		elif ! [[ "$rest" =~ "not reached:" ]]; then
+			echo "FAIL: $name on $scenario: sweep position '$step': $rest"; fail=$((fail + 1))
+		fi
+	done < <(grep -E '^ +[0-9]+ ' "$out")
+	if [ $n = 0 ] || [ $rc = 2 ]; then
+		echo "FAIL: $name on $scenario: sweep exit $rc, no positions"; tail -5 "$out"; fail=$((fail + 1))
+	fi
+	echo "sweep: $name on $scenario: $(tail -1 "$out")"
+done <<< "$sweeps"
+for name in "${!positions[@]}"; do
+	ok=1
+	for step in ${positions[$name]}; do
+		[[ " ${complete[$name]:-} " == *" $step "* ]] && continue
+		echo "FAIL: $name: no sweep rolls back position '$step' completely"; ok=0; break
+	done
+	if [ $ok = 1 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+done
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
