@@ -23,6 +23,7 @@ rds-promote-restored | rds-promote-rename-stuck | instance=shop-prod restored=sh
 s3-restore-deleted | s3-copy-throttled | bucket=lomash-wood-media-prod prefix=products/ revert=["products/bath/def456/hero.jpg"] | revert | undelete | ([.s3[] | select(.Name == "lomash-wood-media-prod") | .Versions | group_by(.Key)[] | max_by(.LastModified) | {(.Key): (if .DeleteMarker then "deleted" else .Size end)}] | add) == {"products/kitchen/abc123/hero.jpg": "deleted", "products/kitchen/abc123/thumb.jpg": "deleted", "products/bath/def456/hero.jpg": 19, "config/site.json": 16, "assets/logo.png": 2048}
 s3-bulk-restore | s3-copy-throttled | source=s3://lomash-wood-media-prod-replica/ destination=s3://lomash-wood-media-prod/ | copy | - | ([.s3[] | select(.Name == "lomash-wood-media-prod") | .Versions | group_by(.Key)[] | max_by(.LastModified) | {(.Key): (if .DeleteMarker then "deleted" else .Size end)}] | add) == {"products/kitchen/abc123/hero.jpg": "deleted", "products/kitchen/abc123/thumb.jpg": "deleted", "products/bath/def456/hero.jpg": 19, "config/site.json": 16, "assets/logo.png": 2048}
 secrets-restore | secrets-rollout-fails | secret=lomash-wood/production/jwt-secret backup=s3://lomash-wood-backups/secrets/20261121/jwt-secret-value.json k8s_secret=lomash-wood-secrets k8s_key=JWT_SECRET deployments=["auth-service"] | k8s | k8s.restart k8s.set put | (.secrets[0].Versions | map({(.VersionId): .VersionStages}) | add | .["0b1e7c0e-0000-4000-8000-000000000002"] == ["AWSPREVIOUS"] and .["0b1e7c0e-0000-4000-8000-000000000003"] == ["AWSCURRENT"]) and ([.k8s[] | select(.kind == "Secret" and .metadata.name == "lomash-wood-secrets") | .data.JWT_SECRET | @base64d] == ["jwt-bad-rotation"])
+redis-rdb-pod-restore | redis-rdb-pod-empty | key=redis/redis-dump-20261121.rdb workdir=@tmp | enough | restart copy no_save stop_clients | ([.k8s[] | select(.kind == "Deployment" or .kind == "StatefulSet") | {(.metadata.name): .spec.replicas}] | add) == {"redis": 1, "auth-service": 2, "order-payment-service": 3}
 EOF
 )
 
@@ -36,7 +37,10 @@ while IFS='|' read -r name scenario params failing order world; do
 	[ "$order" = - ] && order=
 	args=()
 	for p in $params; do
-		case "$p" in *=@2h) p="${p%=@2h}=$two_hours_ago" ;; esac
+		case "$p" in
+		*=@2h) p="${p%=@2h}=$two_hours_ago" ;;
+		*=@tmp) p="${p%=@tmp}=$T" ;;        # files the runbook keeps: in the test's folder
+		esac
 		args+=(-p "$p")
 	done
 	wargs=()
@@ -82,6 +86,7 @@ secrets-restore | secrets-backup-restore | secret=lomash-wood/production/jwt-sec
 secrets-restore | secrets-backup-restore | secret=lomash-wood/production/jwt-secret deployments=["auth-service"]
 secrets-restore | secrets-rotation-rollback | secret=lomash-wood/production/stripe-key undelete=true
 rds-promote-restored | rds-promote-restored | instance=shop-prod restored=shop-prod-restored
+redis-rdb-pod-restore | redis-rdb-pod | key=redis/redis-dump-20261121.rdb workdir=@tmp
 EOF
 )
 declare -A positions complete
@@ -91,7 +96,10 @@ while IFS='|' read -r name scenario params; do
 	scenario=$(echo "$scenario" | xargs)
 	args=()
 	for p in $params; do
-		case "$p" in *=@2h) p="${p%=@2h}=$two_hours_ago" ;; esac
+		case "$p" in
+		*=@2h) p="${p%=@2h}=$two_hours_ago" ;;
+		*=@tmp) p="${p%=@tmp}=$T" ;;        # files the runbook keeps: in the test's folder
+		esac
 		args+=(-p "$p")
 	done
 	out=$T/sweep-$name-$scenario.out
