@@ -14,7 +14,8 @@ trap 'rm -rf "$T"' EXIT
 pass=0 fail=0
 two_hours_ago=$(date -u -d '-2 hours' +%Y-%m-%dT%H:%M:%SZ)
 
-# runbook | scenario | params | failing step | rollback order (undone steps, in order; - none)
+# runbook | scenario | params (- none) | failing step | rollback order (undone steps, in order;
+#   a,b: undone in any order, having run in parallel; - none)
 #   | jq over the world of --world-out (true = as expected)
 cases=$(cat <<'EOF'
 backup-verification | rds-restore-never-available | source_instance=shop-prod | ready | restore | [.rds.instances[].DBInstanceIdentifier] == ["shop-prod","shop-prod-replica"]
@@ -24,6 +25,7 @@ s3-restore-deleted | s3-copy-throttled | bucket=lomash-wood-media-prod prefix=pr
 s3-bulk-restore | s3-copy-throttled | source=s3://lomash-wood-media-prod-replica/ destination=s3://lomash-wood-media-prod/ | copy | - | ([.s3[] | select(.Name == "lomash-wood-media-prod") | .Versions | group_by(.Key)[] | max_by(.LastModified) | {(.Key): (if .DeleteMarker then "deleted" else .Size end)}] | add) == {"products/kitchen/abc123/hero.jpg": "deleted", "products/kitchen/abc123/thumb.jpg": "deleted", "products/bath/def456/hero.jpg": 19, "config/site.json": 16, "assets/logo.png": 2048}
 secrets-restore | secrets-rollout-fails | secret=lomash-wood/production/jwt-secret backup=s3://lomash-wood-backups/secrets/20261121/jwt-secret-value.json k8s_secret=lomash-wood-secrets k8s_key=JWT_SECRET deployments=["auth-service"] | k8s | k8s.restart k8s.set put | (.secrets[0].Versions | map({(.VersionId): .VersionStages}) | add | .["0b1e7c0e-0000-4000-8000-000000000002"] == ["AWSPREVIOUS"] and .["0b1e7c0e-0000-4000-8000-000000000003"] == ["AWSCURRENT"]) and ([.k8s[] | select(.kind == "Secret" and .metadata.name == "lomash-wood-secrets") | .data.JWT_SECRET | @base64d] == ["jwt-bad-rotation"])
 redis-rdb-pod-restore | redis-rdb-pod-empty | key=redis/redis-dump-20261121.rdb workdir=@tmp | enough | restart copy no_save stop_clients | ([.k8s[] | select(.kind == "Deployment" or .kind == "StatefulSet") | {(.metadata.name): .spec.replicas}] | add) == {"redis": 1, "auth-service": 2, "order-payment-service": 3}
+full-environment-restore | full-environment-db-stuck | - | database | database.restore,cache.create,media.copy secrets.previous config.restart config.apply | ([.rds.instances[] | select(.DBInstanceStatus != "deleting") | .DBInstanceIdentifier] | sort) == ["shop-prod","shop-prod-replica"] and ([.elasticache.replication_groups[] | select(.ReplicationGroupId == "sessions-prod-restored") | .Status] | all(. == "deleting")) and (.secrets[0].Versions | map(select(.VersionStages | index("AWSCURRENT"))) | .[0].VersionId) == "0b1e7c0e-0000-4000-8000-000000000003" and ([.k8s[] | select(.kind == "ConfigMap" and .metadata.name == "app-config") | .data] == [{"LOG_LEVEL": "debug", "FEATURE_FLAGS": "checkout-v3-broken"}])
 EOF
 )
 
@@ -37,6 +39,7 @@ while IFS='|' read -r name scenario params failing order world; do
 	[ "$order" = - ] && order=
 	args=()
 	for p in $params; do
+		[ "$p" = - ] && continue
 		case "$p" in
 		*=@2h) p="${p%=@2h}=$two_hours_ago" ;;
 		*=@tmp) p="${p%=@tmp}=$T" ;;        # files the runbook keeps: in the test's folder
@@ -62,7 +65,18 @@ while IFS='|' read -r name scenario params failing order world; do
 	bad=$(jq -r 'select(.event == "rollback_step" and .status != "succeeded" and .status != "running") | "\(.rollback_step): \(.status)"' "$j")
 	ok=1
 	[ "$got_failing" = "$failing" ] || { ok=0; echo "FAIL: $what: step '$got_failing' failed, expected '$failing'"; }
-	[ "$got_order" = "$order" ] || { ok=0; echo "FAIL: $what: rollback order '$got_order', expected '$order'"; }
+	# a,b,c in the expected order: those steps ran in parallel, undone in any order
+	norm=() rest=($got_order)
+	for tok in $order; do
+		k=$(tr ',' '\n' <<< "$tok" | wc -l)
+		norm+=("$(printf '%s\n' "${rest[@]:0:$k}" | sort | paste -sd,)")
+		rest=("${rest[@]:$k}")
+		[ "$k" -gt 1 ] && tok=$(tr ',' '\n' <<< "$tok" | sort | paste -sd,)
+		exp_norm+=("$tok")
+	done
+	[ "${norm[*]} ${rest[*]}" = "${exp_norm[*]} " ] ||
+		{ ok=0; echo "FAIL: $what: rollback order '$got_order', expected '$order'"; }
+	exp_norm=()
 	[ -z "$bad" ] || { ok=0; echo "FAIL: $what: rollback steps not done: $bad"; }
 	if [ $world_out = 1 ]; then
 		w=$T/$name-$scenario.world.json
