@@ -101,8 +101,19 @@ secrets-restore | secrets-backup-restore | secret=lomash-wood/production/jwt-sec
 secrets-restore | secrets-rotation-rollback | secret=lomash-wood/production/stripe-key undelete=true
 rds-promote-restored | rds-promote-restored | instance=shop-prod restored=shop-prod-restored
 redis-rdb-pod-restore | redis-rdb-pod | key=redis/redis-dump-20261121.rdb workdir=@tmp
+full-environment-restore | full-environment | -
 EOF
 )
+# positions a runbook never reaches in its rehearsal: the modes of the runbooks it uses
+# that it does not use (each is swept in its own runbook's sweeps) and dry-run-only steps
+declare -A unused=(
+	[full-environment-restore]="config.preview secrets.undelete secrets.put secrets.k8s.set secrets.k8s.restart secrets.restart cache.warm.warm cache.cutover.set cache.cutover.restart"
+)
+# full-environment-restore is made of runbooks another branch (i10c) fixes: redis-restore
+# deleting a group still creating, rds-snapshot-restore's deletion protection. Until those
+# fixes are in this tree its sweep cannot be complete: it is skipped, and says so.
+i10c_fixed=1
+grep -q 'id: settled' runbooks/redis-restore.yaml || i10c_fixed=0
 declare -A positions complete
 while IFS='|' read -r name scenario params; do
 	name=$(echo "$name" | xargs)
@@ -110,12 +121,16 @@ while IFS='|' read -r name scenario params; do
 	scenario=$(echo "$scenario" | xargs)
 	args=()
 	for p in $params; do
+		[ "$p" = - ] && continue
 		case "$p" in
 		*=@2h) p="${p%=@2h}=$two_hours_ago" ;;
 		*=@tmp) p="${p%=@tmp}=$T" ;;        # files the runbook keeps: in the test's folder
 		esac
 		args+=(-p "$p")
 	done
+	if [ "$name" = full-environment-restore ] && [ $i10c_fixed = 0 ]; then
+		echo "SKIP: sweep of $name: the runbooks it uses lack i10c's rollback fixes in this tree"; continue
+	fi
 	out=$T/sweep-$name-$scenario.out
 	"$RUNBOOK" rehearse "runbooks/$name.yaml" --scenario "examples/scenarios/$scenario.yaml" \
 		"${args[@]}" --sweep --state-dir "$T/sweep-state" > "$out" 2>&1
@@ -139,6 +154,7 @@ for name in "${!positions[@]}"; do
 	ok=1
 	for step in ${positions[$name]}; do
 		[[ " ${complete[$name]:-} " == *" $step "* ]] && continue
+		[[ " ${unused[$name]:-} " == *" $step "* ]] && continue
 		echo "FAIL: $name: no sweep rolls back position '$step' completely"; ok=0; break
 	done
 	if [ $ok = 1 ]; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
