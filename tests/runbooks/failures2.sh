@@ -15,7 +15,8 @@ pass=0 fail=0
 two_hours_ago=$(date -u -d '-2 hours' +%Y-%m-%dT%H:%M:%SZ)
 
 # runbook | scenario | params (- none) | failing step | rollback order (undone steps, in order;
-#   a,b: undone in any order, having run in parallel; - none)
+#   a,b: undone in any order, having run in parallel; - none; "X or Y": either order (the
+#   second for full-environment-restore: k8s-config-restore as i10c changes it)
 #   | jq over the world of --world-out (true = as expected)
 cases=$(cat <<'EOF'
 backup-verification | rds-restore-never-available | source_instance=shop-prod | ready | restore | [.rds.instances[].DBInstanceIdentifier] == ["shop-prod","shop-prod-replica"]
@@ -25,9 +26,27 @@ s3-restore-deleted | s3-copy-throttled | bucket=lomash-wood-media-prod prefix=pr
 s3-bulk-restore | s3-copy-throttled | source=s3://lomash-wood-media-prod-replica/ destination=s3://lomash-wood-media-prod/ | copy | - | ([.s3[] | select(.Name == "lomash-wood-media-prod") | .Versions | group_by(.Key)[] | max_by(.LastModified) | {(.Key): (if .DeleteMarker then "deleted" else .Size end)}] | add) == {"products/kitchen/abc123/hero.jpg": "deleted", "products/kitchen/abc123/thumb.jpg": "deleted", "products/bath/def456/hero.jpg": 19, "config/site.json": 16, "assets/logo.png": 2048}
 secrets-restore | secrets-rollout-fails | secret=lomash-wood/production/jwt-secret backup=s3://lomash-wood-backups/secrets/20261121/jwt-secret-value.json k8s_secret=lomash-wood-secrets k8s_key=JWT_SECRET deployments=["auth-service"] | k8s | k8s.restart k8s.set put | (.secrets[0].Versions | map({(.VersionId): .VersionStages}) | add | .["0b1e7c0e-0000-4000-8000-000000000002"] == ["AWSPREVIOUS"] and .["0b1e7c0e-0000-4000-8000-000000000003"] == ["AWSCURRENT"]) and ([.k8s[] | select(.kind == "Secret" and .metadata.name == "lomash-wood-secrets") | .data.JWT_SECRET | @base64d] == ["jwt-bad-rotation"])
 redis-rdb-pod-restore | redis-rdb-pod-empty | key=redis/redis-dump-20261121.rdb workdir=@tmp | enough | restart copy no_save stop_clients | ([.k8s[] | select(.kind == "Deployment" or .kind == "StatefulSet") | {(.metadata.name): .spec.replicas}] | add) == {"redis": 1, "auth-service": 2, "order-payment-service": 3}
-full-environment-restore | full-environment-db-stuck | - | database | database.restore,cache.create,media.copy secrets.previous config.restart config.apply | ([.rds.instances[] | select(.DBInstanceStatus != "deleting") | .DBInstanceIdentifier] | sort) == ["shop-prod","shop-prod-replica"] and ([.elasticache.replication_groups[] | select(.ReplicationGroupId == "sessions-prod-restored") | .Status] | all(. == "deleting")) and (.secrets[0].Versions | map(select(.VersionStages | index("AWSCURRENT"))) | .[0].VersionId) == "0b1e7c0e-0000-4000-8000-000000000003" and ([.k8s[] | select(.kind == "ConfigMap" and .metadata.name == "app-config") | .data] == [{"LOG_LEVEL": "debug", "FEATURE_FLAGS": "checkout-v3-broken"}])
+full-environment-restore | full-environment-db-stuck | - | database | database.restore,cache.create,media.copy secrets.previous config.restart config.apply or database.restore,cache.create,media.copy secrets.previous config.apply config.workloads | ([.rds.instances[] | select(.DBInstanceStatus != "deleting") | .DBInstanceIdentifier] | sort) == ["shop-prod","shop-prod-replica"] and ([.elasticache.replication_groups[] | select(.ReplicationGroupId == "sessions-prod-restored") | .Status] | all(. == "deleting")) and (.secrets[0].Versions | map(select(.VersionStages | index("AWSCURRENT"))) | .[0].VersionId) == "0b1e7c0e-0000-4000-8000-000000000003" and ([.k8s[] | select(.kind == "ConfigMap" and .metadata.name == "app-config") | .data] == [{"LOG_LEVEL": "debug", "FEATURE_FLAGS": "checkout-v3-broken"}])
 EOF
 )
+
+# whether the undone steps $1 follow the expected order $2: "a,b,c" are steps that ran in
+# parallel, undone in any order; "X or Y": either order
+order_ok() {
+	local got=$1 alt tok k
+	local -a norm rest exp
+	while read -r alt; do
+		norm=() exp=() rest=($got)
+		for tok in $alt; do
+			k=$(tr ',' '\n' <<< "$tok" | wc -l)
+			norm+=("$(printf '%s\n' "${rest[@]:0:$k}" | sort | paste -sd,)")
+			rest=("${rest[@]:$k}")
+			exp+=("$(tr ',' '\n' <<< "$tok" | sort | paste -sd,)")
+		done
+		[ "${norm[*]} ${rest[*]}" = "${exp[*]} " ] && return 0
+	done < <(sed 's/ or /\n/g' <<< "$2")
+	return 1
+}
 
 world_out=0
 "$RUNBOOK" rehearse --help 2>&1 | grep -q -- --world-out && world_out=1
@@ -60,23 +79,12 @@ while IFS='|' read -r name scenario params failing order world; do
 	j=$(ls "$sd"/runs/*/journal.jsonl)
 	# the step that failed first, as the rollback's reason names it
 	got_failing=$(jq -r 'select(.event == "rollback_started") | .reason' "$j" | sed -n "s/^step '\([^'.]*\).*/\1/p" | head -1)
-	# the undone steps, in the order their rollbacks completed (for_each items folded)
-	got_order=$(jq -r 'select(.event == "rollback_step" and .status == "succeeded") | .step' "$j" | uniq | xargs)
+	# the undone steps, in the order their first rollback completed (for_each items folded)
+	got_order=$(jq -r 'select(.event == "rollback_step" and .status == "succeeded") | .step' "$j" | awk '!seen[$0]++' | xargs)
 	bad=$(jq -r 'select(.event == "rollback_step" and .status != "succeeded" and .status != "running") | "\(.rollback_step): \(.status)"' "$j")
 	ok=1
 	[ "$got_failing" = "$failing" ] || { ok=0; echo "FAIL: $what: step '$got_failing' failed, expected '$failing'"; }
-	# a,b,c in the expected order: those steps ran in parallel, undone in any order
-	norm=() rest=($got_order)
-	for tok in $order; do
-		k=$(tr ',' '\n' <<< "$tok" | wc -l)
-		norm+=("$(printf '%s\n' "${rest[@]:0:$k}" | sort | paste -sd,)")
-		rest=("${rest[@]:$k}")
-		[ "$k" -gt 1 ] && tok=$(tr ',' '\n' <<< "$tok" | sort | paste -sd,)
-		exp_norm+=("$tok")
-	done
-	[ "${norm[*]} ${rest[*]}" = "${exp_norm[*]} " ] ||
-		{ ok=0; echo "FAIL: $what: rollback order '$got_order', expected '$order'"; }
-	exp_norm=()
+	order_ok "$got_order" "$order" || { ok=0; echo "FAIL: $what: rollback order '$got_order', expected '$order'"; }
 	[ -z "$bad" ] || { ok=0; echo "FAIL: $what: rollback steps not done: $bad"; }
 	if [ $world_out = 1 ]; then
 		w=$T/$name-$scenario.world.json
