@@ -224,7 +224,7 @@ int rehearsal_run(struct rehearsal *r, struct diag_list *dl)
 	conns = sim_connections(r->ld->rb, sim_endpoint(sim), kubeconfig);
 	/* exec and http.request: refused before anything runs, else sandboxed */
 	jv rules = sim_rules(sim), sb;
-	int refused = sandbox_check(&r->ld->plan, rules, dl) < 0 ||
+	int refused = sandbox_check(&r->ld->plan, r->params, rules, dl) < 0 ||
 		      sandbox_make(r->state_dir, sim_endpoint(sim), sim_region(sim), kubeconfig, rules, &sb,
 				   &sandbox_home, dl) < 0;
 	jv_free(rules);
