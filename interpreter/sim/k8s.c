@@ -1553,6 +1553,29 @@ static jv parse_body(struct kreq *r)
 	return jvx_parse_sized(r->body, r->body_len);
 }
 
+/* ObjectMeta's labels and annotations are omitempty: a patch that removes their last key
+ * leaves no empty map behind, as on a real API server (consumes and returns obj) */
+static jv drop_empty_meta(jv obj)
+{
+	static const char *const paths[][4] = {
+		{"metadata", "annotations"}, {"metadata", "labels"},
+		{"spec", "template", "metadata", "annotations"}, {"spec", "template", "metadata", "labels"},
+	};
+	if (!jv_is_valid(obj))
+		return obj;
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		jv path = jv_array();
+		for (int j = 0; j < 4 && paths[i][j]; j++)
+			path = jv_array_append(path, jv_string(paths[i][j]));
+		jv v = jv_getpath(jv_copy(obj), jv_copy(path));
+		if (jv_get_kind(v) == JV_KIND_OBJECT && jv_object_length(jv_copy(v)) == 0)
+			obj = jv_delpaths(obj, jv_array_append(jv_array(), jv_copy(path)));
+		jv_free(v);
+		jv_free(path);
+	}
+	return obj;
+}
+
 /* apply a patch of the request's content type to `target` (consumed) */
 static jv patch_by_type(struct kreq *r, jv target, jv patch, int *apply)
 {
@@ -1561,11 +1584,11 @@ static jv patch_by_type(struct kreq *r, jv target, jv patch, int *apply)
 	if (!ct)
 		ct = "application/merge-patch+json";
 	if (!strncmp(ct, "application/json-patch+json", 27))
-		return k8s_json_patch(target, patch);
+		return drop_empty_meta(k8s_json_patch(target, patch));
 	if (!strncmp(ct, "application/merge-patch+json", 28))
-		return k8s_merge_patch(target, patch);
+		return drop_empty_meta(k8s_merge_patch(target, patch));
 	if (!strncmp(ct, "application/strategic-merge-patch+json", 38))
-		return k8s_strategic_patch(target, patch);
+		return drop_empty_meta(k8s_strategic_patch(target, patch));
 	if (!strncmp(ct, "application/apply-patch+yaml", 28) || !strncmp(ct, "application/apply-patch+json", 28)) {
 		*apply = 1;
 		return k8s_strategic_patch(target, patch);

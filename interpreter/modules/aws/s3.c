@@ -12,6 +12,7 @@
 #include "../../core/bug.h"
 #include "../../core/clock.h"
 #include "../../core/jvx.h"
+#include "../../core/redact.h"
 
 #define MAX_PAGES 100000
 #define LIST_CAP 1000     /* keys listed in results (counts are exact) */
@@ -352,7 +353,11 @@ static int get_or_head(struct action_call *call, jv args, const char *method, jv
 			}
 			*out = jv_object_set(*out, jv_string("File"), jv_string(file));
 		} else if (utf8_valid(buf_str(&body), body.len)) {
-			*out = jv_object_set(*out, jv_string("Body"), jv_string_sized(buf_str(&body), (int)body.len));
+			jv b = jv_string_sized(buf_str(&body), (int)body.len);
+			/* secret: true (a backup of secrets): tainted before anything else sees it */
+			if (jvx_bool(args, "secret", 0) && call->redact)
+				redact_add_jv(call->redact, jv_copy(b));
+			*out = jv_object_set(*out, jv_string("Body"), b);
 		} else {
 			/* binary content would be mangled as a JSON string: base64 instead */
 			size_t n = 4 * ((body.len + 2) / 3) + 1;
@@ -380,6 +385,36 @@ static int run_head_object(struct action_call *call, jv args, jv *out)
 static int run_get_object(struct action_call *call, jv args, jv *out)
 {
 	return get_or_head(call, args, "GET", out);
+}
+
+/* DeleteObject: without version_id a delete marker on top (the object reads as deleted,
+ * every version kept); with it, that version or marker is removed for good */
+static int run_delete_object(struct action_call *call, jv args, jv *out)
+{
+	struct aws_client c;
+	struct buf q = BUF_INIT(0);
+	int r = -1;
+	if (client(call, args, &c, out) < 0)
+		goto done;
+	if (jvx_str(args, "version_id"))
+		q_add(&q, "versionId", jvx_str(args, "version_id"));
+	jv res, h;
+	if (aws_s3_request(&c, "DELETE", jvx_str(args, "bucket"), jvx_str(args, "key"), q.len ? q.data : NULL, NULL,
+			   NULL, 0, &res, &h, NULL, out) < 0)
+		goto out;
+	jv_free(res);
+	const char *dm = jvx_str(h, "x-amz-delete-marker"), *vid = jvx_str(h, "x-amz-version-id");
+	*out = jv_object_set(jv_object(), jv_string("Key"), jv_string(jvx_str(args, "key")));
+	*out = jv_object_set(*out, jv_string("DeleteMarker"), jv_bool(dm && !strcmp(dm, "true")));
+	*out = jv_object_set(*out, jv_string("VersionId"), vid ? jv_string(vid) : jv_null());
+	jv_free(h);
+	r = 0;
+out:
+	aws_client_release(&c);
+done:
+	buf_release(&q);
+	jv_free(args);
+	return r;
 }
 
 static int run_put_object(struct action_call *call, jv args, jv *out)
@@ -844,7 +879,13 @@ static const struct action_arg a_get[] = {
 	{"bucket", ARG_STRING, ARG_REQUIRED, NULL, "bucket"},
 	{"key", ARG_STRING, ARG_REQUIRED, NULL, "object key"},
 	{"version_id", ARG_STRING, 0, NULL, "a specific version"},
-	{"file", ARG_STRING, 0, NULL, "write the body to this file instead of returning it"}, REGION_ARG, {NULL}};
+	{"file", ARG_STRING, 0, NULL, "write the body to this file instead of returning it"},
+	{"secret", ARG_BOOL, 0, "false", "the content is a secret (a backup of secrets): Body is tainted"}, REGION_ARG, {NULL}};
+static const struct action_arg a_delete[] = {
+	{"bucket", ARG_STRING, ARG_REQUIRED, NULL, "bucket"},
+	{"key", ARG_STRING, ARG_REQUIRED, NULL, "object key"},
+	{"version_id", ARG_STRING, 0, NULL, "remove this version or delete marker for good (default: add a delete marker)"},
+	REGION_ARG, {NULL}};
 static const struct action_arg a_put[] = {
 	{"bucket", ARG_STRING, ARG_REQUIRED, NULL, "bucket"},
 	{"key", ARG_STRING, ARG_REQUIRED, NULL, "object key"},
@@ -962,6 +1003,12 @@ static const struct action_result r_get[] = {
 	{"size", ARG_INT, "bytes written to file", NULL},
 	{NULL, 0, NULL, NULL},
 };
+static const struct action_result r_delete[] = {
+	{"Key", ARG_STRING, "object key", NULL},
+	{"DeleteMarker", ARG_BOOL, "a delete marker was added (or the version removed was one)", NULL},
+	{"VersionId", ARG_STRING, "the delete marker added, or the version removed", NULL},
+	{NULL, 0, NULL, NULL},
+};
 static const struct action_result r_put[] = {
 	{"ETag", ARG_STRING, "entity tag", NULL},
 	{"VersionId", ARG_STRING, "the new version", NULL},
@@ -1022,6 +1069,9 @@ const struct action_desc aws_s3_actions[] = {
 	{"s3.put_object", "upload an object from body or file (PutObject)", a_put, "{ETag, VersionId}",
 	 ACT_MUTATING | ACT_IDEMPOTENT, 1000, run_put_object, NULL, NULL, NULL,
 	  .results = r_put},
+	{"s3.delete_object", "delete an object (a delete marker) or remove one version of it (DeleteObject)", a_delete,
+	 "{Key, DeleteMarker, VersionId}", ACT_MUTATING, 1000, run_delete_object, NULL, NULL, NULL,
+	  .results = r_delete},
 	{"s3.copy_object", "server-side copy of an object or one of its versions (CopyObject)", a_copy,
 	 "{ETag, LastModified, VersionId, CopySourceVersionId}", ACT_MUTATING | ACT_IDEMPOTENT, 2000,
 	 run_copy_object, NULL, NULL, NULL,
