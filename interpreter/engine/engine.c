@@ -1271,7 +1271,9 @@ static void wait_next_poll(struct engine *e, struct task *t, struct job *j, int6
 		ev = jv_object_set(ev, jv_string("error"), missed);
 	}
 	emit(e, ev, 0);
-	if (e->aborting) {
+	/* a rollback's own wait (a group still creating cannot be deleted yet) is the
+	 * rollback at work: the abort stops only the run's waits */
+	if (e->aborting && !t->rb) {
 		task_finish(e, t, ST_FAILED, err_obj("aborted", "wait '%s' stopped by the abort after %d polls", t->qid, t->polls), jv_copy(j->out), jv_null());
 		return;
 	}
@@ -1316,7 +1318,7 @@ static void wait_result(struct engine *e, struct task *t, struct job *j)
 			free(seen);
 			return;
 		}
-		if (jv_get_kind(j->out) == JV_KIND_OBJECT && jvx_bool(j->out, "transient", 0) && !e->aborting) {
+		if (jv_get_kind(j->out) == JV_KIND_OBJECT && jvx_bool(j->out, "transient", 0) && (!e->aborting || t->rb)) {
 			wait_next_poll(e, t, j, now, jv_copy(j->out));
 			return;
 		}
