@@ -14,6 +14,7 @@
 #include <time.h>
 #include "cli.h"
 #include "display.h"
+#include "sandbox.h"
 #include "../core/buf.h"
 #include "../core/bug.h"
 #include "../core/clock.h"
@@ -52,8 +53,8 @@ static jv sim_connections(const struct runbook *rb, const char *endpoint, const 
 	jv aws = jv_object();
 	aws = jv_object_set(aws, jv_string("endpoint"), jv_string(endpoint));
 	jv cred = jv_object();
-	cred = jv_object_set(cred, jv_string("access_key_id"), jv_string("AKIDREHEARSAL"));
-	cred = jv_object_set(cred, jv_string("secret_access_key"), jv_string("rehearsal-secret"));
+	cred = jv_object_set(cred, jv_string("access_key_id"), jv_string(SANDBOX_ACCESS_KEY_ID));
+	cred = jv_object_set(cred, jv_string("secret_access_key"), jv_string(SANDBOX_SECRET_ACCESS_KEY));
 	aws = jv_object_set(aws, jv_string("credentials"), cred);
 	const struct tmpl *a = rb->connections ? tmpl_get(rb->connections, "aws") : NULL;
 	if ((!a || !tmpl_get(a, "region")) && !getenv("AWS_REGION") && !getenv("AWS_DEFAULT_REGION"))
@@ -167,7 +168,7 @@ int cmd_rehearse(int argc, char **argv)
 	struct sim *sim = NULL;
 	struct redactor *redact = NULL;
 	jv params = jv_invalid(), conns = jv_invalid();
-	char *run_id = NULL;
+	char *run_id = NULL, *sandbox_home = NULL;
 	int loaded = 0;
 
 	optind = 1;
@@ -241,6 +242,16 @@ int cmd_rehearse(int argc, char **argv)
 		goto out;
 	}
 	conns = sim_connections(ld.rb, sim_endpoint(sim), kubeconfig);
+	/* exec and http.request: refused before anything runs, else sandboxed */
+	jv rules = sim_rules(sim), sb;
+	int refused = sandbox_check(&ld.plan, rules, &dl) < 0 ||
+		      sandbox_make(state_dir, sim_endpoint(sim), sim_region(sim), kubeconfig, rules, &sb, &sandbox_home, &dl) < 0;
+	jv_free(rules);
+	if (refused) {
+		cli_print_diags(&dl);
+		goto out;
+	}
+	conns = jv_object_set(conns, jv_string("sandbox"), sb);
 
 	struct engine_opts o = {
 		.params = params,
@@ -264,6 +275,8 @@ int cmd_rehearse(int argc, char **argv)
 		print_counters(stdout, sim_counters(sim));
 	}
 out:
+	sandbox_remove(sandbox_home);
+	free(sandbox_home);
 	if (sim)
 		sim_stop(sim);
 	clock_free(clock);

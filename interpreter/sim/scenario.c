@@ -869,6 +869,33 @@ static jv strip_marks(jv v)
 	return out;
 }
 
+/* the exec: and http: rules without marks; exec argv items as text (as exec passes
+ * numbers and booleans) */
+static jv load_rules(jv doc)
+{
+	jv ex = jv_array(), ht = strip_marks(jvx_get(doc, "http"));
+	jv list = strip_marks(jvx_get(doc, "exec"));
+	if (jv_get_kind(list) == JV_KIND_ARRAY) {
+		jv_array_foreach(list, i, r) {
+			jv argv = jv_array(), given = jvx_get(r, "argv");
+			jv_array_foreach(given, j, x) {
+				if (jv_get_kind(x) == JV_KIND_STRING)
+					argv = jv_array_append(argv, x);
+				else
+					argv = jv_array_append(argv, jv_dump_string(x, 0));
+			}
+			jv_free(given);
+			ex = jv_array_append(ex, jv_object_set(r, jv_string("argv"), argv));
+		}
+	}
+	jv_free(list);
+	if (jv_get_kind(ht) != JV_KIND_ARRAY) {
+		jv_free(ht);
+		ht = jv_array();
+	}
+	return jv_object_set(jv_object_set(jv_object(), jv_string("exec"), ex), jv_string("http"), ht);
+}
+
 int sim_scenario_load(struct sim *s, const char *path, struct diag_list *dl)
 {
 	struct sc c = { s, NULL, dl, 0, 0 };
@@ -927,6 +954,8 @@ int sim_scenario_load(struct sim *s, const char *path, struct diag_list *dl)
 	jv_free(sec);
 	load_secrets(&c, sc_list(&c, doc, "secrets"));
 	load_faults(&c, sc_list(&c, doc, "faults"));
+	jv_free(s->rules);
+	s->rules = load_rules(doc);
 	jv_free(doc);
 	return 0;
 }
@@ -946,6 +975,8 @@ void sim_world_release(struct sim *s)
 	s3_world_release(s);
 	jv_free(s->k8s_config);
 	s->k8s_config = jv_null();
+	jv_free(s->rules);
+	s->rules = jv_null();
 	for (int i = 0; i < s->nfaults; i++) {
 		free(s->faults[i].service);
 		free(s->faults[i].op);
@@ -1027,4 +1058,17 @@ jv sim_state(struct sim *s)
 	v = jv_object_set(v, jv_string("published"), jvx_deep_copy(s->published));
 	pthread_mutex_unlock(&s->lock);
 	return v;
+}
+
+jv sim_rules(struct sim *s)
+{
+	if (jv_get_kind(s->rules) != JV_KIND_OBJECT)
+		return jv_object_set(jv_object_set(jv_object(), jv_string("exec"), jv_array()), jv_string("http"),
+				     jv_array());
+	return jv_copy(s->rules);
+}
+
+const char *sim_region(struct sim *s)
+{
+	return s->region;
 }

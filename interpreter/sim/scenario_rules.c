@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <openssl/evp.h>
 #include "simint.h"
 #include "../core/buf.h"
@@ -660,6 +661,86 @@ static void fault_check(struct vc *c, jv f)
 	}
 }
 
+/* ------------------------------------------------------------------ exec: and http: rules */
+
+/* an exec rule: argv a non-empty list of scalars (numbers and booleans count as their
+ * text, as exec passes them), and either run: true or a stub */
+static void exec_rule_check(struct vc *c, jv r)
+{
+	char b[96];
+	jv argv = jvx_get(r, "argv");
+	if (jv_get_kind(argv) == JV_KIND_ARRAY) {
+		if (jv_array_length(jv_copy(argv)) == 0)
+			verr(c, at_key(c, r, "argv", 1), "'argv' of an exec rule must not be empty");
+		SIM_EACH(jv_copy(argv), i, x) {
+			jv_kind k = jv_get_kind(x);
+			if (k != JV_KIND_STRING && k != JV_KIND_NUMBER && k != JV_KIND_TRUE && k != JV_KIND_FALSE)
+				verr(c, at_key(c, r, "argv", 1), "item %d of 'argv' must be a string, not %s", i + 1,
+				     show(x, b, sizeof(b)));
+			jv_free(x);
+		}
+	} else if (jv_is_valid(argv) && jv_get_kind(argv) != JV_KIND_NULL) {
+		verr(c, at_key(c, r, "argv", 1), "'argv' must be a list (the program and its first arguments), not %s",
+		     show(argv, b, sizeof(b)));
+	}
+	jv_free(argv);
+	if (has(r, "run") && has(r, "stub"))
+		verr(c, at_key(c, r, "stub", 0), "an exec rule has either 'run: true' or 'stub', not both");
+	else if (!has(r, "run") && !has(r, "stub"))
+		verr(c, at_map(c, r), "an exec rule needs 'run: true' or a 'stub' (what the step gets instead)");
+	else if (has(r, "run") && !jvx_bool(r, "run", 1))
+		verr(c, at_key(c, r, "run", 1), "'run: false' says nothing: give a 'stub', or leave the rule out "
+		     "(a mutating exec without a rule is refused)");
+}
+
+static int http_url_ok(const char *s)
+{
+	return !strncasecmp(s, "http://", 7) || !strncasecmp(s, "https://", 8);
+}
+
+static int http_method_ok(const char *s)
+{
+	size_t i = 0;
+	while (s[i] && ((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z')))
+		i++;
+	return i > 0 && !s[i];
+}
+
+static const struct strfmt
+	f_http_url = { "an http:// or https:// URL (a prefix of the URLs it answers)", http_url_ok },
+	f_http_method = { "an HTTP method like POST", http_method_ok };
+
+static void http_reply_check(struct vc *c, jv r)
+{
+	if (has(r, "body") && has(r, "json"))
+		verr(c, at_key(c, r, "json", 0), "a reply has either 'body' or 'json', not both");
+}
+
+static const struct kind k_exec_stub = { "an exec stub", (const struct rule[]){
+	R("exit_code", RT_INT, .min = 0, .max = 255),
+	R("stdout", RT_STR),
+	R("stderr", RT_STR),
+	{ NULL } }, NULL };
+
+static const struct kind k_exec_rule = { "an exec rule", (const struct rule[]){
+	R("argv", RT_ANY, .flags = REQ),
+	R("run", RT_BOOL),
+	R("stub", RT_MAP, .kind = &k_exec_stub),
+	{ NULL } }, exec_rule_check };
+
+static const struct kind k_http_reply = { "an http reply", (const struct rule[]){
+	R("status", RT_INT, .min = 100, .max = 599),
+	R("headers", RT_STRMAP),
+	R("body", RT_STR),
+	R("json", RT_ANY),
+	{ NULL } }, http_reply_check };
+
+static const struct kind k_http_rule = { "an http rule", (const struct rule[]){
+	R("url", RT_STR, .flags = REQ, .fmt = &f_http_url),
+	R("method", RT_STR, .fmt = &f_http_method),
+	R("reply", RT_MAP, .flags = REQ, .kind = &k_http_reply),
+	{ NULL } }, NULL };
+
 /* ------------------------------------------------------------------ Kubernetes objects */
 
 static void k8s_object(struct vc *c, jv obj, struct srcloc at);
@@ -1129,6 +1210,8 @@ static const struct kind k_scenario = { "the scenario", (const struct rule[]){
 	R("secrets", RT_LIST, .kind = &k_aws_secret),
 	R("faults", RT_LIST, .kind = &k_fault),
 	R("k8s", RT_MAP, .kind = &k_k8s),
+	R("exec", RT_LIST, .kind = &k_exec_rule),
+	R("http", RT_LIST, .kind = &k_http_rule),
 	{ NULL } }, NULL };
 
 /* ------------------------------------------------------------------ across objects */

@@ -82,6 +82,13 @@ struct sim *sim_open(const char *scenario_path, struct rb_clock *clock, const st
 int sim_k8s_handle(struct sim *s, const char *method, const char *url, jv query, jv headers,
 		   const char *body, size_t len, struct sim_reply *out, struct diag_list *dl);
 
+/* the scenario's rules for a rehearsal's exec and http.request steps (runbook-scenario(5)):
+ * {"exec": [{argv: [TEXT...], run: true} | {argv, stub: {exit_code, stdout, stderr}}],
+ *  "http": [{url, method?, reply: {status, headers, body | json}}]}, in file order; new value */
+jv sim_rules(struct sim *s);
+/* the scenario's region ("us-east-1" by default); valid until sim_stop */
+const char *sim_region(struct sim *s);
+
 /* parse a scenario file without serving (for validation and tests): 0 / -1 */
 int sim_scenario_check(const char *path, struct diag_list *dl);
 #endif

@@ -116,6 +116,8 @@ struct sim {
 	/* Kubernetes (k8s.c): the scenario's k8s map until the API starts */
 	jv k8s_config;
 	struct k8s_sim *k8s;
+
+	jv rules;               /* the scenario's exec: and http: rules (sim_rules) */
 };
 
 enum sim_proto { PROTO_QUERY, PROTO_JSON, PROTO_REST_XML };

@@ -5,6 +5,17 @@
  * /dev/null), stdout and stderr on pipes read by a poll() loop into capped buffers.
  * On timeout, cancel, or output beyond CORE_OUTPUT_MAX the whole group gets SIGTERM,
  * then SIGKILL after EXEC_KILL_GRACE_MS. Values of `env` are never logged.
+ *
+ * In a rehearsal (CALL_REHEARSAL) the call's connections carry the sandbox that
+ * `runbook rehearse` made (cli/sandbox.c): {"env": {"set": {NAME: VALUE}, "drop":
+ * [PATTERN], "drop_host": [PATTERN]}, "exec": [RULE], "http": [RULE]}; a PATTERN is a
+ * name or a prefix ending in '*'. The child's environment is the operator's without
+ * drop, drop_host and set names, then the step's env, then without drop and set names
+ * again, then set: the step cannot give back what the sandbox took away. The first
+ * rule whose argv is a prefix of the step's decides: a stub is the result and nothing
+ * runs; run: true runs. With no rule, a read-only exec runs and a mutating one fails
+ * (the rehearsal's pre-run check refuses such steps before anything runs). Without a
+ * sandbox nothing runs at all.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -96,20 +107,100 @@ static void argv_push(struct exec_spec *s, char *arg, int *alloc)
 	s->argv[s->argc] = NULL;
 }
 
-/* environ plus the `env` map: a string replaces, null removes. Borrows env. */
-static int spec_env(struct exec_spec *s, jv env, jv *err)
+/* whether the variable of entry ("NAME=VALUE") is named in names: an array of names
+ * and "PREFIX*" patterns, or an object whose keys are names. Borrows names. */
+static int env_named(const char *entry, jv names)
 {
-	int alloc = 0, i;
+	size_t len = strcspn(entry, "=");
+	int found = 0;
+
+	if (jv_get_kind(names) == JV_KIND_OBJECT) {
+		jv_object_foreach(names, k, v) {
+			found |= strlen(jv_string_value(k)) == len && !strncmp(jv_string_value(k), entry, len);
+			jv_free(k);
+			jv_free(v);
+		}
+		return found;
+	}
+	if (jv_get_kind(names) != JV_KIND_ARRAY)
+		return 0;
+	jv_array_foreach(names, i, n) {
+		const char *p = jv_get_kind(n) == JV_KIND_STRING ? jv_string_value(n) : "";
+		size_t plen = strlen(p);
+
+		if (plen && p[plen - 1] == '*')
+			found |= len >= plen - 1 && !strncmp(p, entry, plen - 1);
+		else
+			found |= plen && plen == len && !strncmp(p, entry, len);
+		jv_free(n);
+	}
+	return found;
+}
+
+/* remove the entries named in a or b (see env_named); borrows both */
+static void env_drop(struct exec_spec *s, jv a, jv b)
+{
+	int i;
+
+	for (i = 0; i < s->envc; i++) {
+		if (env_named(s->envp[i], a) || env_named(s->envp[i], b)) {
+			free(s->envp[i]);
+			s->envp[i--] = s->envp[--s->envc];
+		}
+	}
+	s->envp[s->envc] = NULL;
+}
+
+static int spec_env_map(struct exec_spec *s, jv env, int *allocp, jv *err);
+
+/* environ plus the `env` map: a string replaces, null removes; in a rehearsal, under
+ * the sandbox's env (see the top of this file). Borrows env and sandbox. */
+static int spec_env(struct exec_spec *s, jv env, jv sandbox, jv *err)
+{
+	jv set = jvx_get(sandbox, "set"), drop = jvx_get(sandbox, "drop");
+	jv host = jvx_get(sandbox, "drop_host");
+	int alloc = 0, ret = -1;
 	char **e;
 
 	for (e = environ; e && *e; e++) {
+		if (env_named(*e, drop) || env_named(*e, host) || env_named(*e, set))
+			continue;
 		ALLOC_GROW(s->envp, s->envc + 2, alloc);
 		s->envp[s->envc++] = xstrdup(*e);
 	}
 	ALLOC_GROW(s->envp, s->envc + 1, alloc);
 	s->envp[s->envc] = NULL;
-	if (!jv_is_valid(env))
-		return 0;
+	if (jv_is_valid(env) && spec_env_map(s, env, &alloc, err) < 0)
+		goto out;
+	if (jv_get_kind(set) == JV_KIND_OBJECT) {
+		env_drop(s, drop, set);
+		jv_object_foreach(set, key, val) {
+			struct buf b = BUF_INIT(0);
+
+			if (jv_get_kind(val) == JV_KIND_STRING &&
+			    buf_addf(&b, "%s=%s", jv_string_value(key), jv_string_value(val)) == 0) {
+				ALLOC_GROW(s->envp, s->envc + 2, alloc);
+				s->envp[s->envc++] = buf_detach(&b);
+				s->envp[s->envc] = NULL;
+			}
+			buf_release(&b);
+			jv_free(key);
+			jv_free(val);
+		}
+	}
+	ret = 0;
+out:
+	jv_free(set);
+	jv_free(drop);
+	jv_free(host);
+	return ret;
+}
+
+/* the step's `env` map over s->envp; borrows env */
+static int spec_env_map(struct exec_spec *s, jv env, int *allocp, jv *err)
+{
+	int alloc = *allocp, i;
+
 	jv_object_foreach(env, key, val) {
 		const char *k = jv_string_value(key);
 		size_t klen = strlen(k);
@@ -145,11 +236,13 @@ static int spec_env(struct exec_spec *s, jv env, jv *err)
 		jv_free(key);
 		jv_free(val);
 	}
+	*allocp = alloc;
 	return 0;
 }
 
-/* fill s from the args; on error *err is the error object. Borrows args. */
-static int spec_parse(struct action_call *call, jv args, struct exec_spec *s, jv *err)
+/* fill s from the args (sandbox: the rehearsal's env rules, or invalid); on error *err
+ * is the error object. Borrows args and sandbox. */
+static int spec_parse(struct action_call *call, jv args, jv sandbox, struct exec_spec *s, jv *err)
 {
 	jv argv = core_arg(call, args, "argv"), command = core_arg(call, args, "command");
 	jv env = core_arg(call, args, "env"), cwd = core_arg(call, args, "cwd");
@@ -217,7 +310,7 @@ static int spec_parse(struct action_call *call, jv args, struct exec_spec *s, jv
 		*err = jvx_error("BadArgs", "exec: 'env' must be a map");
 		goto out;
 	}
-	if (spec_env(s, env, err) < 0)
+	if (spec_env(s, env, sandbox, err) < 0)
 		goto out;
 	if (jv_is_valid(cwd)) {
 		struct stat st;
@@ -651,28 +744,115 @@ static jv with_output(jv e, int code, const struct buf *ebuf)
 	return e;
 }
 
+/* the argv a rule sees: the program and its arguments, or for shell: true
+ * [sh, -c, COMMAND, ARGV...] (without the $0 that exec adds) */
+static int rule_argv(const struct exec_spec *s, const char ***v)
+{
+	int shell = s->name && !strcmp(s->name, "sh") && s->argc >= 4 && !strcmp(s->argv[0], "/bin/sh");
+	int n = shell ? s->argc - 1 : s->argc, i, j = 0;
+
+	*v = xcalloc((size_t)n + 1, sizeof(**v));
+	for (i = 0; i < s->argc; i++) {
+		if (shell && i == 3)
+			continue;               /* $0 */
+		(*v)[j++] = shell && i == 0 ? "sh" : s->argv[i];
+	}
+	return j;
+}
+
+/* the first of the sandbox's exec rules whose argv is a prefix of the call's, or
+ * invalid; borrows sandbox */
+static jv rule_find(jv sandbox, const struct exec_spec *s)
+{
+	jv rules = jvx_get(sandbox, "exec"), found = jv_invalid();
+	const char **v;
+	int n = rule_argv(s, &v);
+
+	if (jv_get_kind(rules) == JV_KIND_ARRAY) {
+		jv_array_foreach(rules, i, r) {
+			jv argv = jvx_get(r, "argv");
+			int k = jv_get_kind(argv) == JV_KIND_ARRAY ? jv_array_length(jv_copy(argv)) : 0;
+			int match = !jv_is_valid(found) && k > 0 && k <= n;
+
+			for (int j = 0; match && j < k; j++) {
+				jv a = jv_array_get(jv_copy(argv), j);
+				match = jv_get_kind(a) == JV_KIND_STRING && !strcmp(jv_string_value(a), v[j]);
+				jv_free(a);
+			}
+			jv_free(argv);
+			if (match)
+				found = r;
+			else
+				jv_free(r);
+		}
+	}
+	jv_free(rules);
+	free(v);
+	return found;
+}
+
+/* "kubectl cp a b" for messages: at most the first four words */
+static void argv_text(const struct exec_spec *s, struct buf *b)
+{
+	const char **v;
+	int n = rule_argv(s, &v);
+
+	for (int i = 0; i < n && i < 4; i++)
+		buf_addf(b, "%s%s", i ? " " : "", v[i]);
+	if (n > 4)
+		buf_adds(b, " ...");
+	free(v);
+}
+
 int core_exec_run(struct action_call *call, jv args, jv *out)
 {
 	struct exec_spec s;
 	struct exec_proc p;
 	sigset_t pipeset, oldset;
 	struct timespec zero = { 0, 0 };
-	jv res = jv_invalid(), err = jv_invalid();
+	jv res = jv_invalid(), err = jv_invalid(), sandbox = jv_invalid(), rule = jv_invalid();
+	jv senv = jv_invalid();
 	int64_t left, t0;
-	int ret = -1, code = -1, sig = 0;
+	int ret = -1, code = -1, sig = 0, stub = 0;
 	char tmp[32], tmp2[32];
 	char *tail = NULL;
 
 	memset(&p, 0, sizeof(p));
+	memset(&s, 0, sizeof(s));
 	p.pid = -1;
 	p.pidfd = p.in = p.out = p.err = -1;
 	buf_init(&p.obuf, CORE_OUTPUT_MAX);
 	buf_init(&p.ebuf, CORE_OUTPUT_MAX);
-	if (spec_parse(call, args, &s, &err) < 0) {
+	if (call->flags & CALL_REHEARSAL) {
+		sandbox = jvx_get(call->connections, "sandbox");
+		if (jv_get_kind(sandbox) != JV_KIND_OBJECT) {
+			*out = jvx_error("NoSandbox", "exec: a rehearsal without its sandbox runs nothing (not started)");
+			goto out_spec;
+		}
+		senv = jvx_get(sandbox, "env");
+		if (jv_get_kind(senv) != JV_KIND_OBJECT) {
+			*out = jvx_error("NoSandbox", "exec: the rehearsal's sandbox has no environment (not started)");
+			goto out_spec;
+		}
+	}
+	if (spec_parse(call, args, senv, &s, &err) < 0) {
 		*out = err;
 		goto out_spec;
 	}
-	action_log(call, LOG_DEBUG, "exec: running '%s' (%d args%s%s)", s.name, s.argc,
+	if (jv_is_valid(sandbox)) {
+		rule = rule_find(sandbox, &s);
+		stub = jv_is_valid(rule) && jvx_has(rule, "stub");
+		if (!jv_is_valid(rule) && core_exec_mutates(args)) {
+			struct buf b = BUF_INIT(0);
+
+			argv_text(&s, &b);
+			*out = jvx_error("NotInRehearsal", "exec: '%s' mutates and no exec: rule of the scenario runs or "
+					 "stubs it: a rehearsal does not run it (not started)", buf_str(&b));
+			buf_release(&b);
+			goto out_spec;
+		}
+	}
+	action_log(call, LOG_DEBUG, "exec: %s '%s' (%d args%s%s)", stub ? "stubbed" : "running", s.name, s.argc,
 		   s.cwd ? ", cwd " : "", s.cwd ? s.cwd : "");
 	if (action_cancelled(call)) {
 		*out = jvx_error("Cancelled", "exec: cancelled; '%s' not started", s.name);
@@ -689,6 +869,21 @@ int core_exec_run(struct action_call *call, jv args, jv *out)
 	sigaddset(&pipeset, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &pipeset, &oldset);
 	t0 = mono_ms();
+	if (stub) {
+		/* the scenario's answer is the result: nothing runs */
+		jv st = jvx_get(rule, "stub");
+		const char *o = jvx_str(st, "stdout"), *e = jvx_str(st, "stderr");
+
+		code = (int)jvx_int(st, "exit_code", 0);
+		if ((o && buf_adds(&p.obuf, o) < 0) || (e && buf_adds(&p.ebuf, e) < 0)) {
+			jv_free(st);
+			*out = jvx_error("OutputTooLarge", "exec: the stub of '%s' is larger than %zu MiB",
+					 s.name, CORE_OUTPUT_MAX >> 20);
+			goto out_mask;
+		}
+		jv_free(st);
+		goto result;
+	}
 	if (spawn(&p, &s, &err) < 0) {
 		*out = err;
 		goto out_mask;
@@ -720,6 +915,7 @@ int core_exec_run(struct action_call *call, jv args, jv *out)
 	case STOP_NONE:
 		break;
 	}
+result:
 	tail = stderr_tail(&p.ebuf);
 	if (sig) {
 		*out = with_output(jvx_error("Signal", "exec: '%s' was killed by %s%s%s", s.name,
@@ -773,6 +969,9 @@ out_spec:
 	buf_release(&p.obuf);
 	buf_release(&p.ebuf);
 	spec_release(&s);
+	jv_free(rule);
+	jv_free(senv);
+	jv_free(sandbox);
 	jv_free(args);
 	return ret;
 }
@@ -850,7 +1049,7 @@ int core_exec_dry_run(struct action_call *call, jv args, jv *out)
 	char *prog = NULL, tmp[32];
 	int i;
 
-	if (spec_parse(call, args, &s, &err) < 0) {
+	if (spec_parse(call, args, jv_invalid(), &s, &err) < 0) {
 		const char *m = jvx_str(err, "message");
 		buf_addf(&b, "would call exec, but it cannot start now: %s", m ? m : "bad arguments");
 		goto done;

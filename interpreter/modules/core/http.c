@@ -5,9 +5,16 @@
  * result are lowercased; repeated headers are joined with ", ".
  * Transient failures (connection refused/reset, timeout, 429, 5xx) carry
  * transient: true; the engine's retry policy decides what to do with them.
+ *
+ * In a rehearsal (CALL_REHEARSAL) the call's connections carry the sandbox of
+ * `runbook rehearse` (see exec.c): the first of its "http" rules whose url is a prefix
+ * of the call's (and whose method, if any, is the call's) answers with its reply and
+ * nothing is sent; otherwise only a loopback host is reached, and every connection
+ * (redirects too) is checked to be to a loopback address before a byte is sent.
  */
 #include <ctype.h>
 #include <errno.h>
+#include <arpa/inet.h>
 #include <unistd.h>
 #include <string.h>
 #include <stdlib.h>
@@ -74,6 +81,76 @@ void core_http_cleanup(void)
 {
 	if (http_inited && !--http_inited)
 		curl_global_cleanup();
+}
+
+/* whether the host of url (http:// or https://) is a loopback name or address */
+static int url_loopback(const char *url)
+{
+	const char *h = strstr(url, "://"), *end, *at;
+	char host[256];
+	unsigned char addr[16];
+	size_t len;
+
+	if (!h)
+		return 0;
+	h += 3;
+	end = h + strcspn(h, "/?#");
+	at = memchr(h, '@', (size_t)(end - h));
+	if (at)
+		h = at + 1;
+	if (*h == '[') {
+		const char *close = memchr(h, ']', (size_t)(end - h));
+		if (!close)
+			return 0;
+		h++;
+		len = (size_t)(close - h);
+	} else {
+		len = strcspn(h, ":/?#");
+	}
+	if (!len || len >= sizeof(host))
+		return 0;
+	memcpy(host, h, len);
+	host[len] = 0;
+	if (!strcasecmp(host, "localhost"))
+		return 1;
+	if (inet_pton(AF_INET, host, addr) == 1)
+		return addr[0] == 127;
+	return inet_pton(AF_INET6, host, addr) == 1 && !memcmp(addr, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16);
+}
+
+/* before each request curl sends (redirects too): only to a loopback address */
+static int on_prereq(void *arg, char *ip, char *local_ip, int remote_port, int local_port)
+{
+	(void)arg;
+	(void)local_ip;
+	(void)remote_port;
+	(void)local_port;
+	if (strchr(ip, ':')) {
+		unsigned char addr[16];
+		return inet_pton(AF_INET6, ip, addr) == 1 &&
+		       !memcmp(addr, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) ?
+		       CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT;
+	}
+	return !strncmp(ip, "127.", 4) ? CURL_PREREQFUNC_OK : CURL_PREREQFUNC_ABORT;
+}
+
+/* the first http rule of the sandbox for meth and url, or invalid; borrows sandbox */
+static jv rule_find(jv sandbox, const char *meth, const char *url)
+{
+	jv rules = jvx_get(sandbox, "http"), found = jv_invalid();
+
+	if (jv_get_kind(rules) == JV_KIND_ARRAY) {
+		jv_array_foreach(rules, i, r) {
+			const char *ru = jvx_str(r, "url"), *rm = jvx_str(r, "method");
+
+			if (!jv_is_valid(found) && ru && !strncmp(url, ru, strlen(ru)) && (!rm || !strcasecmp(rm, meth)))
+				found = r;
+			else
+				jv_free(r);
+		}
+	}
+	jv_free(rules);
+	return found;
 }
 
 static int method_is_safe(const char *m)
@@ -182,6 +259,43 @@ static jv curl_failure(CURLcode rc, const char *method, const char *url, const c
 	return e;
 }
 
+/* a rule's reply as if it came over the wire: status (default 200), headers with
+ * lowercased names, body (json: its text, content-type application/json). 0, or -1
+ * when the body is too large. Borrows rule. */
+static int stub_reply(jv rule, struct http_xfer *x, long *status)
+{
+	jv reply = jvx_get(rule, "reply"), headers = jvx_get(reply, "headers"), json = jvx_get(reply, "json");
+	const char *body = jvx_str(reply, "body");
+	int ret = -1;
+
+	*status = (long)jvx_int(reply, "status", 200);
+	if (jv_get_kind(headers) == JV_KIND_OBJECT) {
+		jv_object_foreach(headers, k, v) {
+			char name[256];
+			size_t i;
+
+			snprintf(name, sizeof(name), "%s", jv_string_value(k));
+			for (i = 0; name[i]; i++)
+				name[i] = (char)tolower((unsigned char)name[i]);
+			x->headers = jv_object_set(x->headers, jv_string(name), v);
+			jv_free(k);
+		}
+	}
+	if (jv_is_valid(json) && jv_get_kind(json) != JV_KIND_NULL) {
+		char *text = jvx_dump(jv_copy(json));
+		if (!jvx_has(x->headers, "content-type"))
+			x->headers = jv_object_set(x->headers, jv_string("content-type"), jv_string("application/json"));
+		ret = buf_adds(&x->body, text);
+		free(text);
+	} else {
+		ret = body ? buf_adds(&x->body, body) : 0;
+	}
+	jv_free(json);
+	jv_free(headers);
+	jv_free(reply);
+	return ret < 0 ? -1 : 0;
+}
+
 int core_http_run(struct action_call *call, jv args, jv *out)
 {
 	jv method = core_arg(call, args, "method"), url = core_arg(call, args, "url");
@@ -203,7 +317,7 @@ int core_http_run(struct action_call *call, jv args, jv *out)
 	curl_off_t total_us = 0;
 	CURL *h = NULL;
 	CURLcode rc;
-	jv res = jv_invalid();
+	jv res = jv_invalid(), sandbox = jv_invalid(), rule = jv_invalid();
 
 	if (jv_is_valid(json) && jv_get_kind(json) == JV_KIND_NULL) {   /* absent */
 		jv_free(json);
@@ -294,6 +408,29 @@ int core_http_run(struct action_call *call, jv args, jv *out)
 		goto out;
 	}
 
+	if (call->flags & CALL_REHEARSAL) {
+		sandbox = jvx_get(call->connections, "sandbox");
+		if (jv_get_kind(sandbox) != JV_KIND_OBJECT) {
+			*out = jvx_error("NoSandbox", "http.request: a rehearsal without its sandbox sends nothing (%s %s not sent)",
+					 meth, u);
+			goto out;
+		}
+		rule = rule_find(sandbox, meth, u);
+		if (jv_is_valid(rule)) {
+			if (stub_reply(rule, &x, &status) < 0) {
+				*out = jvx_error("ResponseTooLarge", "http.request: the stubbed reply to %s %s is larger than %zu MiB",
+						 meth, u, CORE_OUTPUT_MAX >> 20);
+				goto out;
+			}
+			action_log(call, LOG_DEBUG, "http.request: %s %s answered by the scenario's http: rule", meth, u);
+			goto reply;
+		}
+		if (!url_loopback(u)) {
+			*out = jvx_error("NotInRehearsal", "http.request: %s %s is not to a loopback host and no http: rule of "
+					 "the scenario answers it: a rehearsal does not send it (not sent)", meth, u);
+			goto out;
+		}
+	}
 	left = core_time_left(call, timeout_ms);
 	if (left == 0) {
 		*out = jvx_error("Timeout", "http.request: the step's deadline has passed");
@@ -325,6 +462,8 @@ int core_http_run(struct action_call *call, jv args, jv *out)
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)left);
 	if (ca_file)
 		curl_easy_setopt(h, CURLOPT_CAINFO, ca_file);
+	if (call->flags & CALL_REHEARSAL)
+		curl_easy_setopt(h, CURLOPT_PREREQFUNCTION, on_prereq);
 	if (follow) {
 		curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
 		curl_easy_setopt(h, CURLOPT_MAXREDIRS, 10L);
@@ -341,6 +480,11 @@ int core_http_run(struct action_call *call, jv args, jv *out)
 
 	action_log(call, LOG_DEBUG, "http.request: %s %s", meth, u);
 	rc = curl_easy_perform(h);
+	if (rc == CURLE_ABORTED_BY_CALLBACK && (call->flags & CALL_REHEARSAL) && !action_cancelled(call)) {
+		*out = jvx_error("NotInRehearsal", "http.request: %s %s led to a host that is not loopback: a rehearsal "
+				 "does not send it (stopped before sending)", meth, u);
+		goto out;
+	}
 	if (rc == CURLE_WRITE_ERROR && x.too_large) {
 		*out = jvx_error("ResponseTooLarge", "http.request: reply to %s %s is larger than %zu MiB",
 				 meth, u, CORE_OUTPUT_MAX >> 20);
@@ -358,10 +502,11 @@ int core_http_run(struct action_call *call, jv args, jv *out)
 	}
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
 
+reply:
 	res = jv_object_set(jv_object(), jv_string("status"), jv_number((double)status));
 	res = jv_object_set(res, jv_string("headers"), jv_copy(x.headers));
 	res = jv_object_set(res, jv_string("body"), jv_string_sized(buf_str(&x.body), (int)x.body.len));
-	if (curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &total_us) == CURLE_OK)
+	if (h && curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &total_us) == CURLE_OK)
 		res = jv_object_set(res, jv_string("duration_ms"), jv_number((double)(total_us / 1000)));
 	{
 		const char *ct = jvx_str(x.headers, "content-type");
@@ -424,6 +569,8 @@ out:
 	jv_free(json);
 	jv_free(timeout);
 	jv_free(expect);
+	jv_free(rule);
+	jv_free(sandbox);
 	jv_free(args);
 	return ret;
 }
