@@ -244,7 +244,7 @@ int cmd_rehearse(int argc, char **argv)
 	conns = sim_connections(ld.rb, sim_endpoint(sim), kubeconfig);
 	/* exec and http.request: refused before anything runs, else sandboxed */
 	jv rules = sim_rules(sim), sb;
-	int refused = sandbox_check(&ld.plan, rules, &dl) < 0 ||
+	int refused = sandbox_check(&ld.plan, params, rules, &dl) < 0 ||
 		      sandbox_make(state_dir, sim_endpoint(sim), sim_region(sim), kubeconfig, rules, &sb, &sandbox_home, &dl) < 0;
 	jv_free(rules);
 	if (refused) {

@@ -22,6 +22,7 @@
 #include "../core/buf.h"
 #include "../core/bug.h"
 #include "../core/jvx.h"
+#include "../lang/expr.h"
 #include "../modules/registry.h"
 
 /* ------------------------------------------------------------------ the environment */
@@ -273,7 +274,55 @@ struct sb_check {
 	jv rules;               /* borrowed */
 	struct diag_list *dl;
 	int refused;
+	struct exprset *set;    /* the plan's expressions (compiled) */
+	jv ctx;                 /* {params, run: {rehearsal: true, dry_run: false}} of the top runbook */
+	int top;                /* the step being checked is the top runbook's (its .params are ctx's) */
 };
+
+/* Before the run only the top runbook's params are known. An expression that reads
+ * nothing else (no steps, item, result or outputs) is evaluated here; anything else is
+ * unknown. Evaluating one wrongly is harmless: exec and http.request check the rule
+ * again on the values of the run, and refuse there. */
+static void expr_static(int expr, void *arg)
+{
+	struct sb_check *c = arg;
+	const char *t = exprset_text(c->set, expr);
+	static const char *const dynamic[] = { "steps", "item", "result", "outputs", "$__loc__", NULL };
+
+	for (int i = 0; dynamic[i]; i++)
+		if (strstr(t, dynamic[i]))
+			c->top = 0;
+}
+
+/* the value of t when it can be known before the run (see above), else invalid */
+static jv tmpl_static(struct sb_check *c, const struct tmpl *t)
+{
+	int top = c->top;
+
+	if (!t || !c->top)
+		return jv_invalid();
+	tmpl_each_expr(t, expr_static, c);
+	jv v = c->top ? tmpl_eval(t, c->set, c->ctx) : jv_invalid();
+	c->top = top;
+	return v;
+}
+
+/* whether the step's `when:` is known to be false in a rehearsal */
+static int when_false(struct sb_check *c, const struct rb_step *st)
+{
+	int top = c->top, no = 0;
+
+	if (st->when < 0 || !c->top)
+		return 0;
+	expr_static(st->when, c);
+	if (c->top) {
+		jv v = exprset_eval1(c->set, st->when, jv_copy(c->ctx));
+		no = jv_get_kind(v) == JV_KIND_FALSE || jv_get_kind(v) == JV_KIND_NULL;
+		jv_free(v);
+	}
+	c->top = top;
+	return no;
+}
 
 /* the text of a literal argv item (numbers and booleans as exec passes them), or NULL */
 static char *item_text(jv v)
@@ -290,7 +339,7 @@ static char *item_text(jv v)
 /* What a rule can see of an exec step before it runs: the literal items of its argv as
  * exec.c's rule_argv makes them ([sh, -c, COMMAND, ARGV...] for shell: true), up to the
  * first one given by ${{ }}. *whole: every item is literal. New array. */
-static jv known_argv(const struct tmpl *with, int *whole)
+static jv known_argv(struct sb_check *c, const struct tmpl *with, int *whole)
 {
 	const struct tmpl *argv = tmpl_get(with, "argv"), *shell = tmpl_get(with, "shell");
 	const struct tmpl *cmd = tmpl_get(with, "command");
@@ -325,7 +374,9 @@ static jv known_argv(const struct tmpl *with, int *whole)
 	if (argv->kind != TMPL_LIST)
 		return known;
 	for (int i = 0; i < argv->n; i++) {
-		char *t = argv->items[i]->kind == TMPL_CONST ? item_text(argv->items[i]->value) : NULL;
+		jv v = argv->items[i]->kind == TMPL_CONST ? jv_copy(argv->items[i]->value) : tmpl_static(c, argv->items[i]);
+		char *t = jv_is_valid(v) ? item_text(v) : NULL;
+		jv_free(v);
 		if (!t)
 			return known;
 		known = jv_array_append(known, jv_string(t));
@@ -372,7 +423,7 @@ static void check_exec(struct sb_check *c, const char *who, const struct rb_step
 		       int mutating)
 {
 	int whole, matched = 0;
-	jv known = known_argv(with, &whole), rules = jvx_get(c->rules, "exec");
+	jv known = known_argv(c, with, &whole), rules = jvx_get(c->rules, "exec");
 	struct buf b = BUF_INIT(0), shown = BUF_INIT(0);
 
 	if (jv_get_kind(rules) == JV_KIND_ARRAY) {
@@ -451,9 +502,13 @@ static void check_http(struct sb_check *c, const char *who, const struct rb_step
 	const struct tmpl *url = tmpl_get(with, "url"), *method = tmpl_get(with, "method");
 	const char *known = "", *meth = "GET";
 	int whole = 0, matched = 0;
+	jv value = url && url->kind != TMPL_CONST ? tmpl_static(c, url) : jv_invalid();
 
 	if (url && url->kind == TMPL_CONST && jv_get_kind(url->value) == JV_KIND_STRING) {
 		known = jv_string_value(url->value);
+		whole = 1;
+	} else if (jv_get_kind(value) == JV_KIND_STRING) {
+		known = jv_string_value(value);
 		whole = 1;
 	} else if (url && url->kind == TMPL_INTERP && url->nparts > 0 && url->parts[0].text) {
 		known = url->parts[0].text;
@@ -471,7 +526,7 @@ static void check_http(struct sb_check *c, const char *who, const struct rb_step
 	}
 	jv_free(rules);
 	if (matched || url_loopback(known, whole))
-		return;
+		goto out;
 	c->refused++;
 	if (!*known)
 		diag_error(c->dl, loc_of(with, "url", st),
@@ -484,6 +539,8 @@ static void check_http(struct sb_check *c, const char *who, const struct rb_step
 			   "a rehearsal does not send it; add {url: \"%s\", %s%s%sreply: {status: 200}} to the "
 			   "scenario's http:", who, meth ? meth : "an http.request to", known, whole ? "" : "...", known,
 			   meth ? "method: " : "", meth ? meth : "", meth ? ", " : "");
+out:
+	jv_free(value);
 }
 
 static void check_step(struct sb_check *c, const char *who, const struct rb_step *st)
@@ -492,7 +549,8 @@ static void check_step(struct sb_check *c, const char *who, const struct rb_step
 	const struct tmpl *with = st->kind == STEP_WAIT ? st->wait.with : st->with;
 	const struct action_desc *d;
 
-	if ((st->kind != STEP_ACTION && st->kind != STEP_WAIT) || !action || !(d = registry_find(action)))
+	if ((st->kind != STEP_ACTION && st->kind != STEP_WAIT) || !action || !(d = registry_find(action)) ||
+	    when_false(c, st))
 		return;
 	if (!strcmp(d->name, "exec")) {
 		jv args = const_args(with);
@@ -503,13 +561,17 @@ static void check_step(struct sb_check *c, const char *who, const struct rb_step
 	}
 }
 
-int sandbox_check(const struct plan *p, jv rules, struct diag_list *dl)
+int sandbox_check(const struct plan *p, jv params, jv rules, struct diag_list *dl)
 {
-	struct sb_check c = { rules, dl, 0 };
+	struct sb_check c = { rules, dl, 0, p->loader ? p->loader->exprs : NULL, jv_invalid(), 0 };
 	struct buf who = BUF_INIT(0);
+	jv run = jv_object_set(jv_object(), jv_string("rehearsal"), jv_true());
 
+	run = jv_object_set(run, jv_string("dry_run"), jv_false());
+	c.ctx = jv_object_set(jv_object_set(jv_object(), jv_string("params"), jv_copy(params)), jv_string("run"), run);
 	for (int i = 0; i < p->n; i++) {
 		const struct plan_node *nd = &p->nodes[i];
+		c.top = c.set && nd->scope == 0;
 		buf_reset(&who);
 		buf_addf(&who, "step '%s'", nd->qid);
 		check_step(&c, buf_str(&who), nd->step);
@@ -520,10 +582,12 @@ int sandbox_check(const struct plan *p, jv rules, struct diag_list *dl)
 		}
 	}
 	for (int i = 0; p->rb && i < p->rb->nfinally; i++) {
+		c.top = c.set != NULL;
 		buf_reset(&who);
 		buf_addf(&who, "finally step '%s'", p->rb->finally[i].id);
 		check_step(&c, buf_str(&who), &p->rb->finally[i]);
 	}
 	buf_release(&who);
+	jv_free(c.ctx);
 	return c.refused ? -1 : 0;
 }

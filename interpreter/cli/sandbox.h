@@ -19,9 +19,11 @@
  * finally steps too) against rules (sim_rules(); borrowed): a mutating exec that no
  * exec: rule matches, and an http.request to a host that is not loopback that no http:
  * rule answers, each get a located error in dl. A rule must match what is known before
- * the run: the literal argv items before the first ${{ }}, the literal start of a url.
- * 0, or -1 when a step was refused. */
-int sandbox_check(const struct plan *p, jv rules, struct diag_list *dl);
+ * the run: the literal argv items, the literal start of a url, and in the top runbook
+ * the values of ${{ }} that read only .params (params: the resolved ones, borrowed) or
+ * .run; a step whose `when:` is known false in a rehearsal is not checked. The
+ * expressions of p must be compiled. 0, or -1 when a step was refused. */
+int sandbox_check(const struct plan *p, jv params, jv rules, struct diag_list *dl);
 
 /* A HOME of its own, made under dir (an AWS CLI config and aliases that point every
  * service at endpoint; nothing of the operator's), and *out = the connection value
