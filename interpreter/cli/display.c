@@ -591,9 +591,16 @@ static int ev_confirm(struct evctx *c)
 		return 0;    /* the engine prints the prompt itself */
 	for (const char *p = status ? status : "confirmed"; *p; p++)
 		buf_addc(c->line, *p == '_' ? ' ' : *p);
-	if (by)
-		buf_addf(c->line, " by %s", by);
 	const char *msg = jvx_str(c->ev, "message");
+	if (by && !strcmp(by, "rehearsal")) {
+		/* nobody approved it (or declined it): a rehearsal did, say so */
+		buf_adds(c->line, ": rehearsal");
+		if (msg)
+			buf_addf(c->line, " (%s)", msg);
+		msg = NULL;
+	} else if (by) {
+		buf_addf(c->line, " by %s", by);
+	}
 	if (msg)
 		buf_addf(c->line, ": %s", msg);
 	c->color = status && strcmp(status, "declined") == 0 ? "31" : "32";

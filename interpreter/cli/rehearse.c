@@ -4,8 +4,9 @@
  * The simulator listens on ephemeral loopback ports in this process (AWS and the
  * scenario's Kubernetes API); the run's aws connection is pointed at it (endpoint,
  * dummy credentials) and its k8s connection at a kubeconfig written beside the runs,
- * so modules take the same code path as against the real services. Confirmations are approved (a rehearsal changes nothing
- * real) and journaled as such.
+ * so modules take the same code path as against the real services. Confirmations are
+ * approved "by rehearsal" (journaled as such), or declined with --decline STEP.
+ * --world-out writes the final world (sim_world()); --sweep is in sweep.c.
  */
 #include <getopt.h>
 #include <sys/stat.h>
@@ -22,14 +23,23 @@
 #include "../core/jvx.h"
 #include "../core/redact.h"
 #include "../sim/sim.h"
+#include "sweep.h"
 
 static const char help[] =
 	"usage: runbook rehearse FILE --scenario SCENARIO [-p K=V]... [--params-file F]\n"
+	"                        [--decline STEP]... [--sweep] [--world-out FILE]\n"
 	"                        [--max-parallel N] [--no-rollback] [--state-dir DIR]\n"
 	"                        [--output text|json]\n\n"
 	"Run FILE against the embedded simulated cloud on a virtual clock and print the\n"
-	"simulated timeline: each step's simulated start and duration, and the total.\n\n"
+	"simulated timeline: each step's simulated start and duration, the rollback, and\n"
+	"the total. Confirmations are approved by the rehearsal.\n\n"
 	"  --scenario FILE     the simulated world (runbook-scenario(5))\n"
+	"  --decline STEP      decline the confirmation STEP: rehearse a refusal (repeatable)\n"
+	"  --world-out FILE    write the final simulated world (AWS and Kubernetes) as JSON,\n"
+	"                      the document of `runbook sim serve --state-out`\n"
+	"  --sweep             one rehearsal per mutating step, that step failing at its first\n"
+	"                      call: each must exit 1 and leave the world as it found it\n"
+	"                      (but for the runbook's rollback_keeps); exit 0 if all do\n"
 	"  -p, --param K=V     set a param (repeatable); K@FILE: the value is FILE's content\n"
 	"  --params-file F     params from a YAML or JSON map\n"
 	"  --max-parallel N    run at most N steps at once (default 4)\n"
@@ -80,7 +90,7 @@ static void print_timeline(FILE *out, const char *state_dir, const char *run_id,
 	}
 	char *line = NULL;
 	size_t cap = 0;
-	int64_t t0 = -1, total = 0;
+	int64_t t0 = -1, total = 0, rb_t = -1;
 	char b1[32], b2[32], ts[40];
 	fprintf(out, "\nsimulated timeline (virtual clock)\n");
 	while (getline(&line, &cap, f) > 0) {
@@ -100,6 +110,17 @@ static void print_timeline(FILE *out, const char *state_dir, const char *run_id,
 			fprintf(out, "  +%-9s %-28s %-10s %s\n", dur_format(t - d - t0, b1, sizeof(b1)),
 				jvx_str(ev, "step") ? jvx_str(ev, "step") : "?",
 				dur_format(d, b2, sizeof(b2)), st ? st : "");
+		}
+		/* a rollback step: its start, then its row when it ends */
+		const char *rst = !strcmp(kind, "rollback_step") ? jvx_str(ev, "status") : NULL;
+		if (rst && !strcmp(rst, "running"))
+			rb_t = t;
+		else if (rst && t0 >= 0) {
+			const char *q = jvx_str(ev, "rollback_step");
+			int64_t from = rb_t >= 0 ? rb_t : t;
+			fprintf(out, "  +%-9s %-28s %-10s rollback %s\n", dur_format(from - t0, b1, sizeof(b1)),
+				q ? q : "?", dur_format(t - from, b2, sizeof(b2)), rst);
+			rb_t = -1;
 		}
 		if (!strcmp(kind, "run_finished") && t0 >= 0)
 			total = t - t0;
@@ -146,8 +167,134 @@ static void print_counters(FILE *out, jv counters)
 	jv_free(counters);
 }
 
+void rehearsal_release(struct rehearsal *r)
+{
+	free(r->run_id);
+	r->run_id = NULL;
+	jv_free(r->before);
+	jv_free(r->after);
+	r->before = jv_invalid();
+	r->after = jv_invalid();
+}
+
+#define SETTLE_MS (24 * 3600 * 1000LL)   /* long enough for every simulated operation */
+
+/* move a virtual clock on by ms (no one else holds a token once the run is over) */
+static void clock_advance(struct rb_clock *c, int64_t ms)
+{
+	clock_hold(c);
+	clock_sleep(c, ms, NULL);
+	clock_release(c);
+}
+
+/* the scenario's world at time `at`, nothing having touched it */
+static jv untouched_world(const char *scenario, int64_t start, int64_t at, struct diag_list *dl)
+{
+	struct rb_clock *clock = clock_new(CLOCK_VIRTUAL, start, 0);
+	struct sim *sim = sim_start(scenario, NULL, clock, dl);
+	jv w = jv_invalid();
+	if (sim && sim_k8s_start(sim, NULL, dl) == 0) {
+		clock_advance(clock, at - start);
+		w = sim_world(sim);
+	}
+	sim_stop(sim);
+	clock_free(clock);
+	return w;
+}
+
+int rehearsal_run(struct rehearsal *r, struct diag_list *dl)
+{
+	struct rb_clock *clock = clock_new(CLOCK_VIRTUAL, 0, 0);
+	struct sim *sim = NULL;
+	jv conns = jv_invalid();
+	char *sandbox_home = NULL;
+	int rc = -1;
+	int64_t start = clock_now(clock);
+
+	rehearsal_release(r);
+	sim = sim_start(r->scenario, NULL, clock, dl);
+	if (!sim)
+		goto out;
+	/* the scenario's Kubernetes API too, with a kubeconfig kept beside the runs */
+	char kubeconfig[4096];
+	snprintf(kubeconfig, sizeof(kubeconfig), "%s/rehearsal.kubeconfig", r->state_dir);
+	mkdir(r->state_dir, 0700);
+	if (sim_k8s_start(sim, NULL, dl) < 0 || sim_k8s_kubeconfig(sim, kubeconfig, "token", dl) < 0)
+		goto out;
+	conns = sim_connections(r->ld->rb, sim_endpoint(sim), kubeconfig);
+	/* exec and http.request: refused before anything runs, else sandboxed */
+	jv rules = sim_rules(sim), sb;
+	int refused = sandbox_check(&r->ld->plan, r->params, rules, dl) < 0 ||
+		      sandbox_make(r->state_dir, sim_endpoint(sim), sim_region(sim), kubeconfig, rules, &sb,
+				   &sandbox_home, dl) < 0;
+	jv_free(rules);
+	if (refused)
+		goto out;
+	conns = jv_object_set(conns, jv_string("sandbox"), sb);
+	r->before = sim_world(sim);
+
+	struct engine_opts o = {
+		.params = r->params,
+		.connections = conns,
+		.max_parallel = r->max_parallel,
+		.no_rollback = r->no_rollback,
+		.state_dir = r->state_dir,
+		.clock = clock,
+		.rehearsal = 1,
+		.decline = r->decline,
+		.fault = r->fault,
+		.redact = r->redact,
+	};
+	o.sink = r->out ? display_sink_new(r->out, r->mode, -1) : r->sink;
+	int64_t t0 = wall_ms();
+	rc = engine_run(&r->ld->plan, &o, &r->run_id);
+	r->real_ms = wall_ms() - t0;
+	if (r->out)
+		display_sink_free(&o.sink);
+	if (r->out && r->run_id && r->mode != DISPLAY_JSON) {
+		print_timeline(r->out, r->state_dir, r->run_id, r->real_ms);
+		print_counters(r->out, sim_counters(sim));
+	}
+	if (r->settle) {
+		clock_advance(clock, SETTLE_MS);
+		jv_free(r->before);
+		r->before = untouched_world(r->scenario, start, clock_now(clock), dl);
+		if (!jv_is_valid(r->before))
+			rc = -1;
+	}
+	r->after = sim_world(sim);
+out:
+	sandbox_remove(sandbox_home);
+	free(sandbox_home);
+	if (sim)
+		sim_stop(sim);
+	clock_free(clock);
+	jv_free(conns);
+	return rc;
+}
+
+/* --decline names confirmation steps of the plan: 0, or -1 with the message printed */
+static int check_declines(const struct plan *p, const char **decline, int n)
+{
+	for (int i = 0; i < n; i++) {
+		int k = plan_find(p, decline[i]);
+		if (k < 0) {
+			cli_error("--decline names unknown step '%s'", decline[i]);
+			return -1;
+		}
+		enum step_kind sk = p->nodes[k].step->kind;
+		if (sk != STEP_CONFIRM) {
+			cli_error("--decline names step '%s', which is not a confirmation (it is a%s %s step)",
+				  decline[i], sk == STEP_ACTION || sk == STEP_ASSERT ? "n" : "", step_kind_name(sk));
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int cmd_rehearse(int argc, char **argv)
 {
+	enum { O_DECLINE = 256, O_WORLD_OUT, O_SWEEP };
 	static const struct option opts[] = {
 		{ "scenario", required_argument, NULL, 's' },
 		{ "param", required_argument, NULL, 'p' },
@@ -156,19 +303,21 @@ int cmd_rehearse(int argc, char **argv)
 		{ "no-rollback", no_argument, NULL, 'n' },
 		{ "state-dir", required_argument, NULL, 'd' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "decline", required_argument, NULL, O_DECLINE },
+		{ "world-out", required_argument, NULL, O_WORLD_OUT },
+		{ "sweep", no_argument, NULL, O_SWEEP },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *scenario = NULL, *state_opt = NULL, *output = "text";
-	int max_parallel = 0, no_rollback = 0, c, rc = 2;
+	const char *scenario = NULL, *state_opt = NULL, *output = "text", *world_out = NULL;
+	int max_parallel = 0, no_rollback = 0, sweep = 0, c, rc = 2, ndecline = 0;
+	const char **decline = xcalloc((size_t)argc + 1, sizeof(*decline));
 	jv raw = jv_object();
 	struct diag_list dl = { 0 };
 	struct cli_loaded ld;
-	struct rb_clock *clock = NULL;
-	struct sim *sim = NULL;
 	struct redactor *redact = NULL;
-	jv params = jv_invalid(), conns = jv_invalid();
-	char *run_id = NULL, *sandbox_home = NULL;
+	jv params = jv_invalid();
+	struct rehearsal r = { .before = jv_invalid(), .after = jv_invalid() };
 	int loaded = 0;
 
 	optind = 1;
@@ -187,6 +336,9 @@ int cmd_rehearse(int argc, char **argv)
 		case 'n': no_rollback = 1; break;
 		case 'd': state_opt = optarg; break;
 		case 'o': output = optarg; break;
+		case O_DECLINE: decline[ndecline++] = optarg; break;
+		case O_WORLD_OUT: world_out = optarg; break;
+		case O_SWEEP: sweep = 1; break;
 		case 'h':
 			fputs(help, stdout);
 			rc = 0;
@@ -212,12 +364,19 @@ int cmd_rehearse(int argc, char **argv)
 		cli_error("--max-parallel wants a positive number");
 		goto out;
 	}
+	if (sweep && (ndecline || world_out || no_rollback)) {
+		cli_error("--sweep rehearses every failure itself: it takes no %s",
+			  ndecline ? "--decline" : world_out ? "--world-out" : "--no-rollback");
+		goto out;
+	}
 
 	loaded = 1;
 	if (cli_load(argv[optind], &ld, &dl) < 0) {
 		cli_print_diags(&dl);
 		goto out;
 	}
+	if (check_declines(&ld.plan, decline, ndecline) < 0)
+		goto out;
 	redact = cli_redactor_new();
 	if (cli_params_secret(&raw, ld.rb, CLI_SECRET_WARN | CLI_SECRET_PROMPT) < 0)
 		goto out;
@@ -226,63 +385,36 @@ int cmd_rehearse(int argc, char **argv)
 		cli_print_diags(&dl);
 		goto out;
 	}
-	clock = clock_new(CLOCK_VIRTUAL, 0, 0);
-	sim = sim_start(scenario, NULL, clock, &dl);
-	if (!sim) {
-		cli_print_diags(&dl);
-		goto out;
-	}
-	/* the scenario's Kubernetes API too, with a kubeconfig kept beside the runs */
-	const char *state_dir = cli_state_dir(state_opt);
-	char kubeconfig[4096];
-	snprintf(kubeconfig, sizeof(kubeconfig), "%s/rehearsal.kubeconfig", state_dir);
-	mkdir(state_dir, 0700);
-	if (sim_k8s_start(sim, NULL, &dl) < 0 || sim_k8s_kubeconfig(sim, kubeconfig, "token", &dl) < 0) {
-		cli_print_diags(&dl);
-		goto out;
-	}
-	conns = sim_connections(ld.rb, sim_endpoint(sim), kubeconfig);
-	/* exec and http.request: refused before anything runs, else sandboxed */
-	jv rules = sim_rules(sim), sb;
-	int refused = sandbox_check(&ld.plan, params, rules, &dl) < 0 ||
-		      sandbox_make(state_dir, sim_endpoint(sim), sim_region(sim), kubeconfig, rules, &sb, &sandbox_home, &dl) < 0;
-	jv_free(rules);
-	if (refused) {
-		cli_print_diags(&dl);
-		goto out;
-	}
-	conns = jv_object_set(conns, jv_string("sandbox"), sb);
-
-	struct engine_opts o = {
-		.params = params,
-		.connections = conns,
-		.yes = 1,
-		.max_parallel = max_parallel,
-		.no_rollback = no_rollback,
-		.state_dir = state_dir,
-		.clock = clock,
-		.rehearsal = 1,
-		.redact = redact,
-	};
-	o.sink = display_sink_new(stdout, mode, -1);
+	r.scenario = scenario;
+	r.state_dir = cli_state_dir(state_opt);
+	r.ld = &ld;
+	r.params = params;
+	r.redact = redact;
+	r.max_parallel = max_parallel;
+	r.no_rollback = no_rollback;
+	r.decline = decline;
+	r.mode = mode;
 	engine_install_signals();
-	int64_t t0 = wall_ms();
-	rc = engine_run(&ld.plan, &o, &run_id);
-	int64_t real = wall_ms() - t0;
-	display_sink_free(&o.sink);
-	if (run_id && mode != DISPLAY_JSON) {
-		print_timeline(stdout, o.state_dir, run_id, real);
-		print_counters(stdout, sim_counters(sim));
+	if (sweep) {
+		rc = sweep_run(&r, stdout);
+		goto out;
+	}
+	r.out = stdout;
+	rc = rehearsal_run(&r, &dl);
+	if (rc < 0) {
+		cli_print_diags(&dl);
+		rc = 2;
+		goto out;
+	}
+	if (world_out && sim_world_write(world_out, jv_copy(r.after), &dl) < 0) {
+		cli_print_diags(&dl);
+		if (rc == EXIT_OK)
+			rc = EXIT_FAILED;
 	}
 out:
-	sandbox_remove(sandbox_home);
-	free(sandbox_home);
-	if (sim)
-		sim_stop(sim);
-	clock_free(clock);
-	free(run_id);
+	rehearsal_release(&r);
+	free(decline);
 	jv_free(params);
-	jv_free(conns);
 	jv_free(raw);
 	if (loaded)
 		cli_unload(&ld);

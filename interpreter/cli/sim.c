@@ -40,21 +40,6 @@ static const char help[] =
 	"  --kubeconfig-auth A  token (default) or cert: how that kubeconfig authenticates\n\n"
 	"Admin endpoints: GET /_sim/counters, /_sim/state, /_sim/published (JSON).\n";
 
-/* the world holds Secret data: the file is private (0600, no symlinks, atomic) */
-static int write_state(const char *path, jv state)
-{
-	struct diag_list dl = { 0 };
-	char *t = jvx_dump(state);
-	size_t len = strlen(t);
-	t[len] = '\n';          /* jvx_dump's NUL becomes the final newline */
-	int rc = sim_write_private(path, t, len + 1, &dl);
-	free(t);
-	if (rc < 0)
-		cli_print_diags(&dl);
-	diag_list_release(&dl);
-	return rc;
-}
-
 static int sim_check(const char *scenario)
 {
 	struct diag_list dl = { 0 };
@@ -200,11 +185,12 @@ int cmd_sim(int argc, char **argv)
 	sigwait(&set, &sig);
 
 	int rc = 0;
-	jv world = state_out ? sim_state(s) : jv_invalid();
-	if (state_out && sim_k8s_endpoint(s))
-		world = jv_object_set(world, jv_string("k8s"), sim_k8s_state(s));
-	if (state_out && write_state(state_out, world) < 0)
+	/* the world holds Secret data: the file is private (0600, no symlinks, atomic) */
+	if (state_out && sim_world_write(state_out, sim_world(s), &dl) < 0) {
+		cli_print_diags(&dl);
 		rc = 1;
+	}
+	diag_list_release(&dl);
 	sim_stop(s);
 	clock_free(clock);
 	if (log && log != stderr && log != stdout)

@@ -626,6 +626,7 @@ static void submit(struct engine *e, struct task *t, enum job_mode mode)
 	j->step = xstrdup(t->qid);
 	j->item = t->item;
 	j->attempt = t->attempt;
+	j->rb = t->rb;
 	j->args = jvx_deep_copy(t->args);
 	j->conns = jvx_deep_copy(conns);
 	jv_free(conns);
@@ -856,6 +857,14 @@ static int approved_in_advance(struct engine *e, struct task *t)
 	return 0;
 }
 
+static int declined_in_rehearsal(struct engine *e, struct task *t)
+{
+	for (int i = 0; e->o->decline && e->o->decline[i]; i++)
+		if (!strcmp(e->o->decline[i], t->qid) || !strcmp(e->o->decline[i], t->step->id))
+			return 1;
+	return 0;
+}
+
 #define CONFIRM_TRIES 3       /* a confirmation's phrase: tries before it declines */
 
 static void confirm_run(struct engine *e, struct task *t)
@@ -887,7 +896,12 @@ static void confirm_run(struct engine *e, struct task *t)
 		task_finish(e, t, ST_DRY_RUN, jv_null(), jv_null(), jv_object());
 		goto out;
 	}
-	if (e->o->yes) {
+	if (e->o->rehearsal) {
+		/* nobody is asked in a rehearsal: approved by it, or declined by --decline */
+		ok = !declined_in_rehearsal(e, t);
+		how = ok ? "rehearsal" : "--decline";
+		snprintf(by, sizeof(by), "rehearsal");
+	} else if (e->o->yes) {
 		ok = 1;
 		how = "--yes";
 		snprintf(by, sizeof(by), "--yes");
@@ -945,6 +959,9 @@ static void confirm_run(struct engine *e, struct task *t)
 	if (ok) {
 		ev = jv_object_set(ev, jv_string("by"), jv_string(by));
 		ev = jv_object_set(ev, jv_string("at"), jv_string(time_str(clock_now(e->clk), ts, sizeof(ts))));
+	} else if (!strcmp(how, "--decline")) {
+		ev = jv_object_set(ev, jv_string("by"), jv_string(by));
+		ev = jv_object_set(ev, jv_string("message"), jv_string("--decline"));
 	} else if (!strcmp(how, "no terminal")) {
 		ev = jv_object_set(ev, jv_string("message"), jv_string_fmt(
 			"confirmation '%s' needs a terminal; pass --yes or --approve %s", t->qid, t->qid));
@@ -958,6 +975,8 @@ static void confirm_run(struct engine *e, struct task *t)
 	} else {
 		jv err = !strcmp(how, "no terminal") ?
 			err_obj("declined", "confirmation '%s' needs a terminal; pass --yes or --approve %s", t->qid, t->qid) :
+			!strcmp(how, "--decline") ?
+			err_obj("declined", "confirmation '%s' declined (rehearse --decline)", t->qid) :
 			phtext && tries >= CONFIRM_TRIES ?
 			err_obj("declined", "confirmation '%s' declined: the phrase was mistyped %d times", t->qid, CONFIRM_TRIES) :
 			err_obj("declined", "confirmation '%s' declined", t->qid);

@@ -99,6 +99,15 @@ struct engine_replay {
 	void *arg;
 };
 
+/* Fault hook (invoke.c; rehearse --sweep): asked before every forward call (not
+ * rollback, finally, dry-run or check calls) on a worker thread (must be thread-safe);
+ * step is the job's name (qid, "[i]" per item). Returns 1 and fills *err (an error
+ * object) when the call must fail without reaching its action, 0 to let it run. */
+struct engine_fault {
+	int (*call)(void *arg, const char *step, const struct action_desc *desc, jv *err);
+	void *arg;
+};
+
 struct engine_opts {
 	jv params;                 /* typed (params_resolve); borrowed */
 	jv connections;            /* overrides merged over the runbook's (rehearse sets the
@@ -111,7 +120,10 @@ struct engine_opts {
 	const char *state_dir;     /* where runs/ID/ lives */
 	const char *record_path;   /* --record TAPE or NULL */
 	struct rb_clock *clock;    /* real or virtual */
-	int rehearsal;
+	int rehearsal;             /* confirmations are approved by "rehearsal" (not --yes) */
+	const char **decline;      /* rehearsal: confirmation step ids declined (rehearse
+	                            * --decline); NULL-terminated or NULL */
+	struct engine_fault fault; /* rehearse --sweep: injected failures */
 	struct redactor *redact;
 	struct engine_sink sink;
 	FILE *tty_in;              /* terminal for confirmations; NULL = none */

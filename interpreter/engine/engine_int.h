@@ -26,6 +26,7 @@ struct job {
 	enum job_mode mode;
 	char *step;                  /* qualified id (+ [item] / rollback suffix) */
 	int item, attempt;
+	int rb;                      /* a rollback or finally step's call */
 	jv args;                     /* deep copy, consumed by the worker */
 	jv conns;                    /* deep copy, owned by the job */
 	int64_t deadline;

@@ -89,7 +89,11 @@ void invoke(struct engine *e, struct job *j)
 
 	jv out = jv_null();
 	int rc;
-	if (o->replay.call && j->mode != JOB_CHECK) {
+	if (o->fault.call && j->mode == JOB_RUN && !j->rb &&
+	    o->fault.call(o->fault.arg, j->step, j->desc, &out)) {
+		rc = -1;              /* injected: the action is not called */
+		jv_free(j->args);
+	} else if (o->replay.call && j->mode != JOB_CHECK) {
 		rc = o->replay.call(o->replay.arg, j->step, j->desc, j->args, &out);
 	} else {
 		switch (j->mode) {

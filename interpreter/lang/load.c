@@ -1216,10 +1216,34 @@ static void t_outputs(struct lctx *c, const struct ynode *key, const struct ynod
 	c->where = "the runbook";
 	parse_outputs(c, v, &c->rb->outputs, &c->rb->noutputs);
 }
+/* rollback_keeps: ["KIND NAME", ...], two globs as `rehearse --sweep` names a resource */
+static void t_rollback_keeps(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
+{
+	if (v->kind != Y_SEQ) {
+		type_error(c, v, "rollback_keeps", "a list of \"KIND NAME\" patterns");
+		return;
+	}
+	c->rb->rollback_keeps = xcalloc((size_t)(v->n ? v->n : 1), sizeof(char *));
+	for (int i = 0; i < v->n; i++) {
+		const struct ynode *it = v->items[i];
+		if (it->kind != Y_SCALAR) {
+			type_error(c, it, "rollback_keeps", "a list of \"KIND NAME\" patterns");
+			continue;
+		}
+		const char *sp = strchr(it->scalar, ' ');
+		if (!sp || sp == it->scalar || !sp[1] || strchr(sp + 1, ' ')) {
+			diag_error(c->dl, &it->loc, "rollback_keeps entry '%s' must be \"KIND NAME\" "
+				   "(e.g. \"rds-snapshot pre-restore-*\")", it->scalar);
+			continue;
+		}
+		c->rb->rollback_keeps[c->rb->nrollback_keeps++] = xstrdup(it->scalar);
+	}
+}
 static const struct key_desc top_keys[] = {
 	{ "runbook", t_runbook }, { "description", t_description }, { "objectives", t_objectives },
 	{ "timeout", t_timeout }, { "params", t_params }, { "connections", t_connections },
-	{ "steps", t_steps }, { "outputs", t_outputs }, { "finally", t_finally }, { NULL, NULL },
+	{ "steps", t_steps }, { "outputs", t_outputs }, { "finally", t_finally },
+	{ "rollback_keeps", t_rollback_keeps }, { NULL, NULL },
 };
 
 /* one namespace per runbook: its steps and their rollback steps */
@@ -1463,6 +1487,9 @@ void runbook_free(struct runbook *rb)
 	for (int i = 0; i < rb->nfinally; i++)
 		step_free(&rb->finally[i]);
 	free(rb->finally);
+	for (int i = 0; i < rb->nrollback_keeps; i++)
+		free(rb->rollback_keeps[i]);
+	free(rb->rollback_keeps);
 	for (int i = 0; i < rb->noutputs; i++)
 		free(rb->outputs[i].name);
 	free(rb->outputs);

@@ -148,6 +148,9 @@ struct runbook {
 	                              * ended (after any rollback), whatever happened; no
 	                              * needs, for_each, uses or rollback of their own */
 	int nfinally;
+	char **rollback_keeps;       /* `rollback_keeps:` "KIND NAME" glob patterns of what its
+	                              * rollback leaves on purpose (rehearse --sweep) */
+	int nrollback_keeps;
 };
 
 struct rb_loader {

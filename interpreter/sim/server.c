@@ -1017,6 +1017,24 @@ jv sim_k8s_state(struct sim *s)
 	return s->k8s ? k8s_sim_state(s->k8s) : jv_array();
 }
 
+jv sim_world(struct sim *s)
+{
+	jv world = sim_state(s);
+	if (sim_k8s_endpoint(s))
+		world = jv_object_set(world, jv_string("k8s"), sim_k8s_state(s));
+	return world;
+}
+
+int sim_world_write(const char *path, jv world, struct diag_list *dl)
+{
+	char *t = jvx_dump(world);
+	size_t len = strlen(t);
+	t[len] = '\n';          /* jvx_dump's NUL becomes the final newline */
+	int rc = sim_write_private(path, t, len + 1, dl);
+	free(t);
+	return rc;
+}
+
 void sim_stop(struct sim *s)
 {
 	if (!s)

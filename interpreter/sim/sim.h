@@ -53,6 +53,14 @@ const char *sim_k8s_endpoint(struct sim *s);              /* NULL when not start
 int sim_k8s_kubeconfig(struct sim *s, const char *path, const char *auth, struct diag_list *dl);
 jv sim_k8s_state(struct sim *s);                          /* every object; new value */
 
+/* the whole world, the document `sim serve --state-out` and `rehearse --world-out`
+ * write: sim_state() plus "k8s" (sim_k8s_state()) when the Kubernetes API was started;
+ * new value owned by the caller */
+jv sim_world(struct sim *s);
+/* write a world (sim_world(), consumed) to path as JSON (one line, then a newline) by
+ * sim_write_private's rules (it may hold Kubernetes Secret data). 0 / -1 + diagnostic */
+int sim_world_write(const char *path, jv world, struct diag_list *dl);
+
 /* write a file that holds secrets (state with Secret data, kubeconfigs): created 0600
  * beside path without following symlinks, then renamed over it. 0 / -1 with a diagnostic */
 int sim_write_private(const char *path, const char *data, size_t len, struct diag_list *dl);

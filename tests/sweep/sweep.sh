@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# `runbook rehearse`: --decline rehearses a refusal; confirmations say "approved:
+# rehearsal"; --world-out writes the document of `sim serve --state-out`; the timeline
+# has rollback rows; --sweep passes a runbook whose rollbacks are right, fails one with
+# an unprotected mutation (naming the position and the world diff), and rollback_keeps
+# leaves a kept resource out. Small runbooks and a scenario written here, plus a
+# bundled runbook.
+set -uo pipefail
+RUNBOOK=$(realpath "$1") SRC=$2
+T=$(mktemp -d)
+SIM=
+trap '[ -n "$SIM" ] && kill "$SIM" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
+pass=0 fail=0
+ok() { echo "ok: $1"; pass=$((pass + 1)); }
+bad() { echo "FAIL: $1"; fail=$((fail + 1)); [ -n "${2:-}" ] && [ -f "$2" ] && sed 's/^/    /' "$2" | tail -25; }
+R() { "$RUNBOOK" rehearse "$@" --state-dir "$T/state" < /dev/null; }
+
+cat > "$T/world.yaml" <<'Y'
+scenario: sweep-small
+rds:
+  instances:
+    - {id: db1, class: db.t3.micro, engine: postgres, storage: 20, master_username: admin, db_name: app}
+k8s:
+  namespace: shop
+  objects:
+    - {apiVersion: v1, kind: Namespace, metadata: {name: shop}}
+    - apiVersion: v1
+      kind: ConfigMap
+      metadata: {name: cfg, namespace: shop}
+      data: {MODE: normal}
+    - apiVersion: apps/v1
+      kind: Deployment
+      metadata: {name: web, namespace: shop}
+      spec:
+        replicas: 3
+        selector: {matchLabels: {app: web}}
+        template:
+          metadata: {labels: {app: web}}
+          spec: {containers: [{name: web, image: "web:1"}]}
+Y
+# every mutation undone, but the safety snapshot, which rollback_keeps names
+cat > "$T/good.yaml" <<'Y'
+runbook: sweep-good
+rollback_keeps: ["rds-snapshot safety-*"]
+steps:
+  - id: safety
+    action: rds.create_snapshot
+    with: {instance: db1, snapshot: safety-1}
+  - id: config
+    action: k8s.configmap_set
+    with: {name: cfg, data: {MODE: maintenance}}
+    rollback:
+      - action: k8s.configmap_set
+        with: {name: cfg, data: {MODE: normal}}
+  - id: go
+    confirm: {prompt: "Stop web?"}
+  - id: down
+    action: k8s.scale
+    with: {name: web, replicas: 0}
+    rollback:
+      - action: k8s.scale
+        with: {name: web, replicas: "${{ .result.previous }}"}
+  - id: done
+    action: log
+    with: {message: "web is in maintenance"}
+Y
+# the same without rollback_keeps, and with a config change nothing undoes: a failure
+# of the step after it (down) must show it
+sed -e '/^rollback_keeps/d' -e 's/^runbook: sweep-good/runbook: sweep-bad/' \
+	-e '/id: config/,/id: go/{/rollback:/d;/      - action: k8s.configmap_set/d;/MODE: normal/d}' \
+	"$T/good.yaml" > "$T/bad.yaml"
+"$RUNBOOK" validate "$T/good.yaml" "$T/bad.yaml" > "$T/validate.out" 2>&1 \
+	&& ok "the test runbooks validate" || bad "the test runbooks do not validate" "$T/validate.out"
+[ "$(grep -c 'rollback:' "$T/bad.yaml")" = 1 ] || bad "bad.yaml: the config rollback is still there" "$T/bad.yaml"
+
+# 1. a plain rehearsal: approved by the rehearsal, the world written
+R "$T/good.yaml" --scenario "$T/world.yaml" --world-out "$T/world.json" > "$T/plain.out" 2>&1
+rc=$?
+[ $rc = 0 ] && ok "rehearsal exits 0" || bad "rehearsal exits $rc" "$T/plain.out"
+grep -q 'go .*approved: rehearsal' "$T/plain.out" && ! grep -q -- '--yes' "$T/plain.out" \
+	&& ok "the confirmation says approved: rehearsal" || bad "no 'approved: rehearsal' line" "$T/plain.out"
+run=$(ls "$T/state/runs" | tail -1)
+[ "$(jq -c 'select(.event == "confirm") | [.status, .by]' "$T/state/runs/$run/journal.jsonl")" = '["approved","rehearsal"]' ] \
+	&& ok "the journal's confirm event is by rehearsal" || bad "journal: confirm not by rehearsal"
+[ "$(stat -c %a "$T/world.json")" = 600 ] && ok "--world-out is private (0600)" || bad "--world-out mode $(stat -c %a "$T/world.json")"
+jq -e '.rds.snapshots | map(.DBSnapshotIdentifier) | index("safety-1")' "$T/world.json" > /dev/null &&
+jq -e '.k8s[] | select(.kind == "Deployment" and .metadata.name == "web") | .spec.replicas == 0' "$T/world.json" > /dev/null &&
+jq -e '.k8s[] | select(.kind == "ConfigMap" and .metadata.name == "cfg") | .data.MODE == "maintenance"' "$T/world.json" > /dev/null \
+	&& ok "--world-out holds the final AWS and Kubernetes world" || bad "--world-out lacks the run's changes" "$T/world.json"
+
+# the same document as sim serve --state-out: same keys at the top, same shapes
+"$RUNBOOK" sim serve --scenario "$T/world.yaml" --kubeconfig-out "$T/kc" --state-out "$T/state-out.json" --quiet \
+	> "$T/sim.out" 2>&1 &
+SIM=$!
+for _ in $(seq 50); do [ -s "$T/kc" ] && break; sleep 0.1; done
+kill -TERM "$SIM"; wait "$SIM"; SIM=
+shape() { jq -S '{top: keys, rds: (.rds | keys), db1: (.rds.instances[0] | keys), k8s: (.k8s | map(.kind) | unique - ["Pod"])}' "$1"; }
+if [ -s "$T/state-out.json" ] && diff <(shape "$T/state-out.json") <(shape "$T/world.json") > "$T/shape.diff"; then
+	ok "--world-out is the document of sim serve --state-out"
+else
+	bad "--world-out and sim serve --state-out differ" "$T/shape.diff"
+fi
+
+# 2. --decline: a refusal, rehearsed: config was set, its rollback puts it back
+R "$T/good.yaml" --scenario "$T/world.yaml" --decline go --world-out "$T/declined.json" > "$T/decline.out" 2>&1
+rc=$?
+[ $rc = 4 ] && ok "--decline exits 4" || bad "--decline exits $rc" "$T/decline.out"
+run=$(ls "$T/state/runs" | tail -1)
+J=$T/state/runs/$run/journal.jsonl
+[ "$(jq -c 'select(.event == "confirm" and .step == "go") | [.status, .by]' "$J")" = '["declined","rehearsal"]' ] \
+	&& ok "the journal shows go declined by the rehearsal" || bad "the journal has no declined confirm" "$J"
+[ "$(jq -r 'select(.event == "rollback_step" and .status == "succeeded") | .rollback_step' "$J")" = config.rollback.1 ] &&
+jq -e '.k8s[] | select(.kind == "ConfigMap" and .metadata.name == "cfg") | .data.MODE == "normal"' "$T/declined.json" > /dev/null \
+	&& ok "the rollback ran after the refusal (config put back)" || bad "no rollback after --decline" "$T/decline.out"
+grep -q 'go .*declined: rehearsal (--decline)' "$T/decline.out" \
+	&& ok "the display says declined: rehearsal" || bad "no declined line" "$T/decline.out"
+R "$T/good.yaml" --scenario "$T/world.yaml" --decline nosuch > "$T/d2.out" 2>&1
+rc=$?
+[ $rc = 2 ] && grep -q "unknown step 'nosuch'" "$T/d2.out" && [ ! -e "$T/state/runs/x" ] \
+	&& ok "--decline of an unknown step: exit 2" || bad "--decline nosuch: exit $rc" "$T/d2.out"
+n=$(ls "$T/state/runs" | wc -l)
+R "$T/good.yaml" --scenario "$T/world.yaml" --decline down > "$T/d3.out" 2>&1
+rc=$?
+[ $rc = 2 ] && grep -q "not a confirmation" "$T/d3.out" && [ "$(ls "$T/state/runs" | wc -l)" = "$n" ] \
+	&& ok "--decline of an action step: exit 2, nothing ran" || bad "--decline down: exit $rc" "$T/d3.out"
+
+# 3. rollback rows in the timeline: the bad config fails a check, down and safety roll back
+cat > "$T/fails.yaml" <<'Y'
+runbook: sweep-fails
+steps:
+  - id: down
+    action: k8s.scale
+    with: {name: web, replicas: 0}
+    rollback:
+      - action: k8s.scale
+        with: {name: web, replicas: "${{ .result.previous }}"}
+  - id: check
+    assert:
+      - that: "false"
+        message: "the check fails"
+Y
+R "$T/fails.yaml" --scenario "$T/world.yaml" > "$T/fails.out" 2>&1
+rc=$?
+sed -n '/simulated timeline/,$p' "$T/fails.out" > "$T/timeline"
+[ $rc = 1 ] && grep -Eq '^  \+[^ ]+ +down\.rollback\.1 +[^ ]+ +rollback succeeded' "$T/timeline" \
+	&& ok "the timeline shows the rollback row" || bad "no rollback row in the timeline (exit $rc)" "$T/fails.out"
+
+# 4. --sweep: every position rolls back completely
+R "$T/good.yaml" --scenario "$T/world.yaml" --sweep > "$T/sweep.out" 2>&1
+rc=$?
+if [ $rc = 0 ] && grep -q '^sweep: 3 mutating steps' "$T/sweep.out" &&
+   grep -Eq '^ +1  safety +exit 1  rollback complete +world: =$' "$T/sweep.out" &&
+   grep -Eq '^ +2  config +exit 1  rollback complete +world: =$' "$T/sweep.out" &&
+   grep -Eq '^ +3  down +exit 1  rollback complete +world: =$' "$T/sweep.out" &&
+   grep -q '^3 positions, 3 roll back completely$' "$T/sweep.out"; then
+	ok "--sweep of a runbook that rolls back: exit 0, a line per position"
+else
+	bad "--sweep good: exit $rc" "$T/sweep.out"
+fi
+
+# NEGATIVE: the unprotected config change is named, with its world diff
+R "$T/bad.yaml" --scenario "$T/world.yaml" --sweep > "$T/bad.out" 2>&1
+rc=$?
+if [ $rc = 1 ] && grep -Eq '^ +3  down +exit 1  rollback incomplete +world: .*~ configmap shop/cfg data.MODE normal->maintenance' "$T/bad.out" &&
+   grep -q '^3 positions, 1 rolls back completely$' "$T/bad.out"; then
+	ok "--sweep of an unprotected mutation: exit 1, position and diff named"
+else
+	bad "--sweep bad: exit $rc" "$T/bad.out"
+fi
+# without rollback_keeps the safety snapshot counts
+grep -Eq '^ +2  config .*world: \+ rds-snapshot safety-1' "$T/bad.out" \
+	&& ok "a snapshot not in rollback_keeps is a difference" || bad "the kept snapshot is not reported" "$T/bad.out"
+
+# a bad rollback_keeps is an error with its place
+printf 'runbook: k\nrollback_keeps: ["rds-snapshot"]\nsteps:\n  - id: a\n    action: log\n    with: {message: x}\n' > "$T/keeps.yaml"
+"$RUNBOOK" validate "$T/keeps.yaml" > "$T/keeps.out" 2>&1
+rc=$?
+[ $rc = 2 ] && grep -q "keeps.yaml:2:18: error: rollback_keeps entry 'rds-snapshot' must be \"KIND NAME\"" "$T/keeps.out" \
+	&& ok "a malformed rollback_keeps entry is a located error" || bad "rollback_keeps error: exit $rc" "$T/keeps.out"
+
+# 5. a bundled runbook whose rollbacks are right
+cd "$SRC"
+R runbooks/rds-snapshot-restore.yaml --scenario examples/scenarios/rds-snapshot-restore.yaml \
+	-p source_instance=shop-prod --sweep > "$T/bundled.out" 2>&1
+rc=$?
+[ $rc = 0 ] && grep -Eq '^[0-9]+ positions, ([0-9]+) roll back completely$' "$T/bundled.out" \
+	&& ok "rds-snapshot-restore passes --sweep" || bad "rds-snapshot-restore --sweep: exit $rc" "$T/bundled.out"
+
+echo "$pass passed, $fail failed"
+[ $fail = 0 ]
