@@ -1553,6 +1553,44 @@ static jv parse_body(struct kreq *r)
 	return jvx_parse_sized(r->body, r->body_len);
 }
 
+/* ObjectMeta's labels and annotations are omitempty: a patch that removes the last key
+ * leaves none, not {} (the API server serializes them so) */
+static jv meta_omit_empty(jv meta)
+{
+	static const char *const maps[] = { "labels", "annotations", NULL };
+	for (int i = 0; maps[i] && jv_get_kind(meta) == JV_KIND_OBJECT; i++) {
+		jv m = jvx_get(meta, maps[i]);
+		if (jv_get_kind(m) == JV_KIND_OBJECT && jv_object_length(jv_copy(m)) == 0)
+			meta = jv_object_delete(meta, jv_string(maps[i]));
+		jv_free(m);
+	}
+	return meta;
+}
+
+static jv omit_empty(jv obj)
+{
+	if (!jv_is_valid(obj) || jv_get_kind(obj) != JV_KIND_OBJECT)
+		return obj;
+	jv meta = jvx_get(obj, "metadata");
+	if (jv_get_kind(meta) == JV_KIND_OBJECT)
+		obj = jv_object_set(obj, jv_string("metadata"), meta_omit_empty(meta));
+	else
+		jv_free(meta);
+	jv spec = jvx_get(obj, "spec");
+	jv tmpl = jvx_get(spec, "template");
+	jv tmeta = jvx_get(tmpl, "metadata");
+	if (jv_get_kind(tmeta) == JV_KIND_OBJECT) {
+		tmpl = jv_object_set(tmpl, jv_string("metadata"), meta_omit_empty(tmeta));
+		spec = jv_object_set(spec, jv_string("template"), tmpl);
+		obj = jv_object_set(obj, jv_string("spec"), spec);
+	} else {
+		jv_free(tmeta);
+		jv_free(tmpl);
+		jv_free(spec);
+	}
+	return obj;
+}
+
 /* apply a patch of the request's content type to `target` (consumed) */
 static jv patch_by_type(struct kreq *r, jv target, jv patch, int *apply)
 {
@@ -1561,11 +1599,11 @@ static jv patch_by_type(struct kreq *r, jv target, jv patch, int *apply)
 	if (!ct)
 		ct = "application/merge-patch+json";
 	if (!strncmp(ct, "application/json-patch+json", 27))
-		return k8s_json_patch(target, patch);
+		return omit_empty(k8s_json_patch(target, patch));
 	if (!strncmp(ct, "application/merge-patch+json", 28))
-		return k8s_merge_patch(target, patch);
+		return omit_empty(k8s_merge_patch(target, patch));
 	if (!strncmp(ct, "application/strategic-merge-patch+json", 38))
-		return k8s_strategic_patch(target, patch);
+		return omit_empty(k8s_strategic_patch(target, patch));
 	if (!strncmp(ct, "application/apply-patch+yaml", 28) || !strncmp(ct, "application/apply-patch+json", 28)) {
 		*apply = 1;
 		return k8s_strategic_patch(target, patch);
