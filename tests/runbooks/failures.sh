@@ -88,6 +88,14 @@ if rehearse partial-stuck 1 runbooks/partial-table-restore.yaml examples/scenari
 	ok "partial-table-restore: a temporary instance that never becomes available is deleted"
 fi
 
+# composed into a bigger runbook that fails later: deletion protection (on by then) is
+# switched off by the rollback, so the restored instance can still be deleted
+if rehearse rds-composed 1 tests/runbooks/composed-restore.yaml examples/scenarios/rds-snapshot-restore.yaml &&
+	expect_order rds-composed "restore.protect.rollback.1 restore.protect.rollback.2 restore.restore.rollback.1" &&
+	expect_world rds-composed "$RDS"' inst("shop-prod-restored") | map([.DBInstanceStatus, .DeletionProtection]) == [["deleting", false]]'; then
+	ok "rds-snapshot-restore: composed, a later failure still deletes the protected instance"
+fi
+
 # --- a failed rollout -------------------------------------------------------------
 # the configuration goes back first, then the pods restart onto it
 K8S_FAIL=examples/scenarios/k8s-ecommerce-failed-rollout.yaml
