@@ -103,6 +103,8 @@ steps:
     with: {argv: [sh, -c, 'exit 3']}
     retry: {attempts: 4, delay: 5s, backoff: 2, max_delay: 15s}
 EOF
+	# a mutating exec runs in a rehearsal only by a rule of the scenario (runbook-scenario(5))
+	printf 'exec:\n  - {argv: [sh, -c, "exit 3"], run: true}\n' >>scenario.yaml
 	"$RB" rehearse rb.yaml --scenario scenario.yaml --state-dir state >out 2>&1
 	check "exit 1" 1 $?
 	journal | jq -c 'select(.event == "step_retry") | [.attempt, .delay_ms, .time, .run, .step]' >retries
