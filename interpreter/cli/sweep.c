@@ -40,16 +40,41 @@ static char *strf(const char *fmt, ...)
 
 /* the resources of a world document: world[section][list] (list NULL: world[section]
  * is the array), named "KIND NAME" by name_key */
+/* a secret: its version history reduced to which version is current (AWSCURRENT) */
+static jv reduce_secret(jv res)
+{
+	jv cur = jv_null();
+	jv vers = jvx_get(res, "Versions");
+	if (jv_get_kind(vers) == JV_KIND_ARRAY)
+		jv_array_foreach(vers, i, v) {
+			jv st = jvx_get(v, "VersionStages");
+			if (jv_get_kind(st) == JV_KIND_ARRAY)
+				jv_array_foreach(st, j, x) {
+					if (jv_get_kind(x) == JV_KIND_STRING && !strcmp(jv_string_value(x), "AWSCURRENT")) {
+						jv_free(cur);
+						cur = jvx_get(v, "VersionId");
+					}
+					jv_free(x);
+				}
+			jv_free(st);
+			jv_free(v);
+		}
+	jv_free(vers);
+	res = jv_object_delete(res, jv_string("Versions"));
+	return jv_object_set(res, jv_string("AWSCURRENT"), cur);
+}
+
 static const struct world_kind {
 	const char *section, *list;
 	const char *kind;       /* KIND in diff lines and rollback_keeps */
 	const char *name_key;
+	jv (*reduce)(jv res);   /* what of it is compared; NULL: all (consumes res) */
 } world_kinds[] = {
-	{ "rds", "instances", "rds", "DBInstanceIdentifier" },
-	{ "rds", "snapshots", "rds-snapshot", "DBSnapshotIdentifier" },
-	{ "elasticache", "replication_groups", "elasticache", "ReplicationGroupId" },
-	{ "elasticache", "snapshots", "elasticache-snapshot", "SnapshotName" },
-	{ "secrets", NULL, "secretsmanager", "Name" },
+	{ "rds", "instances", "rds", "DBInstanceIdentifier", NULL },
+	{ "rds", "snapshots", "rds-snapshot", "DBSnapshotIdentifier", NULL },
+	{ "elasticache", "replication_groups", "elasticache", "ReplicationGroupId", NULL },
+	{ "elasticache", "snapshots", "elasticache-snapshot", "SnapshotName", NULL },
+	{ "secrets", NULL, "secretsmanager", "Name", reduce_secret },
 	/* s3 buckets ("s3 BUCKET") and objects ("s3-object BUCKET/KEY") and Kubernetes
 	 * objects ("KIND NAMESPACE/NAME", kind in lower case) are read by their own code */
 };
@@ -59,7 +84,8 @@ static const struct world_kind {
  * resource; "" as kind: every resource. The world's "now" and "published" (SNS log)
  * are not resources; Kubernetes objects of derived_kinds or owned by another, and
  * resources being deleted or deleted are left out; an S3 bucket's version history is
- * reduced to its current objects. A map left empty by dropping volatile keys counts as
+ * reduced to its current objects, a secret's to the id of its AWSCURRENT version (the
+ * values are never in the world document). A map left empty by dropping volatile keys counts as
  * absent. */
 static const struct volatile_key {
 	const char *kind;
@@ -75,9 +101,7 @@ static const struct volatile_key {
 	{ "", "LastChangedDate" },
 	{ "", "LastAccessedDate" },
 	{ "", "LastRotatedDate" },
-	{ "secretsmanager", "Versions" },            /* a restore adds versions; values are
-	                                              * never in the world document */
-	{ "secretsmanager", "VersionIdsToStages" },
+
 	{ "*", "resourceVersion" },                   /* Kubernetes (kinds in lower case) */
 	{ "*", "uid" },
 	{ "*", "generation" },
@@ -251,7 +275,8 @@ jv sweep_world_view(jv world)
 			jv_array_foreach(arr, j, res) {
 				const char *name = jvx_str(res, wk->name_key);
 				if (name && !gone(res))
-					view = view_add(view, wk->kind, name, jv_copy(res), 0);
+					view = view_add(view, wk->kind, name, wk->reduce ? wk->reduce(jv_copy(res)) :
+							jv_copy(res), 0);
 				jv_free(res);
 			}
 		jv_free(arr);
@@ -455,7 +480,7 @@ static int fault_call(void *arg, const char *step, const struct action_desc *des
 struct sweep_sink {
 	const char *qid;
 	jv finished;
-	int skipped;
+	char status[32];        /* how the position's step finished, "" if it did not */
 };
 
 static void sink_event(void *arg, jv ev)
@@ -469,9 +494,8 @@ static void sink_event(void *arg, jv ev)
 		ss->finished = ev;
 		return;
 	}
-	if (kind && !strcmp(kind, "step_finished") && step && st && !strcmp(st, "skipped") &&
-	    same_step(step, ss->qid))
-		ss->skipped = 1;
+	if (kind && !strcmp(kind, "step_finished") && step && st && !ss->status[0] && same_step(step, ss->qid))
+		snprintf(ss->status, sizeof(ss->status), "%s", st);
 	jv_free(ev);
 }
 
@@ -517,7 +541,7 @@ int sweep_run(struct rehearsal *r, FILE *out)
 		pos++;
 		struct fault_state fs = { .qid = pn->qid };
 		pthread_mutex_init(&fs.lock, NULL);
-		struct sweep_sink ss = { pn->qid, jv_invalid(), 0 };
+		struct sweep_sink ss = { pn->qid, jv_invalid(), "" };
 		r->fault = (struct engine_fault){ fault_call, &fs };
 		r->sink = (struct engine_sink){ sink_event, &ss };
 		int rc = rehearsal_run(r, &dl);
@@ -530,8 +554,16 @@ int sweep_run(struct rehearsal *r, FILE *out)
 			const char *why = jvx_str(ss.finished, "error");
 			buf_addf(&line, "exit 2  cannot be rehearsed: %s", why ? why : "the rehearsal refused to start");
 		} else if (!fs.hit) {
-			buf_addf(&line, "exit %d  not reached: %s, no fault injected", rc, ss.skipped ?
-				 "skipped (its when: is false in this rehearsal)" : "the step did not run");
+			buf_addf(&line, "exit %d  not reached: ", rc);
+			if (!strcmp(ss.status, "skipped"))
+				buf_adds(&line, "skipped (its when: is false in this rehearsal)");
+			else if (ss.status[0] && pn->step->has_for_each)
+				buf_addf(&line, "its for_each had no item (%s)", ss.status);
+			else if (ss.status[0])
+				buf_addf(&line, "the step made no call (%s)", ss.status);
+			else
+				buf_adds(&line, "the step did not run (the run ended before it)");
+			buf_adds(&line, ", no fault injected");
 		} else {
 			jv bv = sweep_world_view(jv_copy(r->before));
 			jv av = sweep_world_view(jv_copy(r->after));

@@ -14,6 +14,8 @@ pass=0 fail=0
 ok() { echo "ok: $1"; pass=$((pass + 1)); }
 bad() { echo "FAIL: $1"; fail=$((fail + 1)); [ -n "${2:-}" ] && [ -f "$2" ] && sed 's/^/    /' "$2" | tail -25; }
 R() { "$RUNBOOK" rehearse "$@" --state-dir "$T/state" < /dev/null; }
+# the run of a rehearsal, from its output (two runs in one second do not sort by time)
+run_of() { sed -n 's/.* started .*(run \([^)]*\)).*/\1/p' "$1" | head -1; }
 
 cat > "$T/world.yaml" <<'Y'
 scenario: sweep-small
@@ -79,7 +81,7 @@ rc=$?
 [ $rc = 0 ] && ok "rehearsal exits 0" || bad "rehearsal exits $rc" "$T/plain.out"
 grep -q 'go .*approved: rehearsal' "$T/plain.out" && ! grep -q -- '--yes' "$T/plain.out" \
 	&& ok "the confirmation says approved: rehearsal" || bad "no 'approved: rehearsal' line" "$T/plain.out"
-run=$(ls "$T/state/runs" | tail -1)
+run=$(run_of "$T/plain.out")
 [ "$(jq -c 'select(.event == "confirm") | [.status, .by]' "$T/state/runs/$run/journal.jsonl")" = '["approved","rehearsal"]' ] \
 	&& ok "the journal's confirm event is by rehearsal" || bad "journal: confirm not by rehearsal"
 [ "$(stat -c %a "$T/world.json")" = 600 ] && ok "--world-out is private (0600)" || bad "--world-out mode $(stat -c %a "$T/world.json")"
@@ -105,7 +107,7 @@ fi
 R "$T/good.yaml" --scenario "$T/world.yaml" --decline go --world-out "$T/declined.json" > "$T/decline.out" 2>&1
 rc=$?
 [ $rc = 4 ] && ok "--decline exits 4" || bad "--decline exits $rc" "$T/decline.out"
-run=$(ls "$T/state/runs" | tail -1)
+run=$(run_of "$T/decline.out")
 J=$T/state/runs/$run/journal.jsonl
 [ "$(jq -c 'select(.event == "confirm" and .step == "go") | [.status, .by]' "$J")" = '["declined","rehearsal"]' ] \
 	&& ok "the journal shows go declined by the rehearsal" || bad "the journal has no declined confirm" "$J"
@@ -114,9 +116,10 @@ jq -e '.k8s[] | select(.kind == "ConfigMap" and .metadata.name == "cfg") | .data
 	&& ok "the rollback ran after the refusal (config put back)" || bad "no rollback after --decline" "$T/decline.out"
 grep -q 'go .*declined: rehearsal (--decline)' "$T/decline.out" \
 	&& ok "the display says declined: rehearsal" || bad "no declined line" "$T/decline.out"
+n=$(ls "$T/state/runs" | wc -l)
 R "$T/good.yaml" --scenario "$T/world.yaml" --decline nosuch > "$T/d2.out" 2>&1
 rc=$?
-[ $rc = 2 ] && grep -q "unknown step 'nosuch'" "$T/d2.out" && [ ! -e "$T/state/runs/x" ] \
+[ $rc = 2 ] && grep -q "unknown step 'nosuch'" "$T/d2.out" && [ "$(ls "$T/state/runs" | wc -l)" = "$n" ] \
 	&& ok "--decline of an unknown step: exit 2" || bad "--decline nosuch: exit $rc" "$T/d2.out"
 n=$(ls "$T/state/runs" | wc -l)
 R "$T/good.yaml" --scenario "$T/world.yaml" --decline down > "$T/d3.out" 2>&1
@@ -124,7 +127,7 @@ rc=$?
 [ $rc = 2 ] && grep -q "not a confirmation" "$T/d3.out" && [ "$(ls "$T/state/runs" | wc -l)" = "$n" ] \
 	&& ok "--decline of an action step: exit 2, nothing ran" || bad "--decline down: exit $rc" "$T/d3.out"
 
-# 3. rollback rows in the timeline: the bad config fails a check, down and safety roll back
+# 3. rollback rows in the timeline: the check fails, down rolls back
 cat > "$T/fails.yaml" <<'Y'
 runbook: sweep-fails
 steps:
@@ -170,6 +173,38 @@ fi
 # without rollback_keeps the safety snapshot counts
 grep -Eq '^ +2  config .*world: \+ rds-snapshot safety-1' "$T/bad.out" \
 	&& ok "a snapshot not in rollback_keeps is a difference" || bad "the kept snapshot is not reported" "$T/bad.out"
+
+# a secret's new value that nothing undoes (compared by its AWSCURRENT version), and a
+# mutating step that never runs in a rehearsal: named, not complete
+cat > "$T/secret-world.yaml" <<'Y'
+scenario: sweep-secret
+secrets:
+  - {name: app/key, value: "old"}
+Y
+cat > "$T/secret.yaml" <<'Y'
+runbook: sweep-secret
+steps:
+  - id: rotate
+    action: secrets.put_value
+    with: {secret: app/key, value: "new"}
+  - id: again
+    action: secrets.put_value
+    with: {secret: app/key, value: "newer"}
+  - id: never
+    when: .run.rehearsal | not
+    action: secrets.put_value
+    with: {secret: app/key, value: "never"}
+Y
+R "$T/secret.yaml" --scenario "$T/secret-world.yaml" --sweep > "$T/secret.out" 2>&1
+rc=$?
+if [ $rc = 1 ] && grep -Eq '^ +1  rotate +exit 1  rollback complete +world: =$' "$T/secret.out" &&
+   grep -Eq '^ +2  again +exit 1  rollback incomplete +world: ~ secretsmanager app/key AWSCURRENT [^ ]+->[^ ]+' "$T/secret.out" &&
+   grep -Eq '^ +3  never +exit 0  not reached: skipped' "$T/secret.out" &&
+   grep -q '^3 positions, 1 rolls back completely$' "$T/secret.out"; then
+	ok "--sweep: a secret's value change and a step that never runs are not complete"
+else
+	bad "--sweep secret: exit $rc" "$T/secret.out"
+fi
 
 # a bad rollback_keeps is an error with its place
 printf 'runbook: k\nrollback_keeps: ["rds-snapshot"]\nsteps:\n  - id: a\n    action: log\n    with: {message: x}\n' > "$T/keeps.yaml"
