@@ -189,14 +189,15 @@ if rehearse redis-keys 1 runbooks/redis-restore.yaml "$T/ec-local.yaml" "${REDIS
 	ok "redis-restore: a cache with too few keys is deleted again"
 fi
 
-# pg-dump-restore: the dump is not a valid archive; the new database is dropped, the
+# pg-dump-restore: the dump is cut short (pg_restore refuses it); the new database is dropped, the
 # download removed
 WORK=$(mktemp -d "$T/work.XXXXXX")
-if rehearse dump-bad 1 runbooks/pg-dump-restore.yaml examples/scenarios/s3-versioned-restore.yaml \
+if rehearse dump-bad 1 runbooks/pg-dump-restore.yaml examples/scenarios/s3-pg-dump-corrupt.yaml \
 	-p bucket=lomash-wood-backups -p key=pg-logical/lomash_orders/lomash_orders_20261121.dump \
 	-p "target_conninfo=host=127.0.0.1 port=$PGPORT user=postgres dbname=postgres sslmode=disable" \
 	-p database=restored_orders -p workdir="$WORK" &&
-	expect_order dump-bad "create_db.rollback.1 fetch.rollback.1"; then
+	expect_order dump-bad "create_db.rollback.1 fetch.rollback.1" &&
+	expect_line dump-bad "pg_restore: error: could not read from input file"; then
 	left=$(sql -c "SELECT count(*) FROM pg_database WHERE datname = 'restored_orders'")
 	if [ "$left" = 0 ] && [ -z "$(ls -A "$WORK")" ]; then
 		ok "pg-dump-restore: a failed pg_restore drops the database it created (real PostgreSQL)"
