@@ -364,9 +364,10 @@ int cmd_rehearse(int argc, char **argv)
 		cli_error("--max-parallel wants a positive number");
 		goto out;
 	}
-	if (sweep && (ndecline || world_out || no_rollback)) {
-		cli_error("--sweep rehearses every failure itself: it takes no %s",
-			  ndecline ? "--decline" : world_out ? "--world-out" : "--no-rollback");
+	if (sweep && (ndecline || world_out || no_rollback || mode != DISPLAY_AUTO)) {
+		cli_error("--sweep rehearses every failure itself and prints its table: it takes no %s",
+			  ndecline ? "--decline" : world_out ? "--world-out" : no_rollback ? "--no-rollback" :
+			  "--output json");
 		goto out;
 	}
 

@@ -291,53 +291,92 @@ jv sweep_world_view(jv world)
 
 /* ---------------------------------------------------------------- diff */
 
-static int kept(const char *res, char *const *keeps, int nkeeps)
+/* word i (0-based) of a space-separated entry into out; 0 or -1 when absent/too long */
+static int word(const char *s, int i, char *out, size_t size)
 {
-	char kind[256];
-	const char *sp = strchr(res, ' ');
-	size_t kl = sp ? (size_t)(sp - res) : strlen(res);
-	if (!sp || kl >= sizeof(kind))
+	for (; i > 0 && s; i--)
+		if ((s = strchr(s, ' ')))
+			s++;
+	if (!s || !*s)
+		return -1;
+	size_t n = strcspn(s, " ");
+	if (n >= size)
+		return -1;
+	memcpy(out, s, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/* field path pat matches path, or a path above it ("spec" keeps "spec.replicas") */
+static int field_match(const char *pat, const char *path)
+{
+	if (!fnmatch(pat, path, 0))
+		return 1;
+	char up[1024];
+	for (size_t i = strlen(path); i > 0; i--) {
+		if ((path[i] == '.' || path[i] == '[') && i < sizeof(up)) {
+			memcpy(up, path, i);
+			up[i] = '\0';
+			if (!fnmatch(pat, up, 0))
+				return 1;
+		}
+	}
+	return 0;
+}
+
+/* res ("KIND NAME") is kept by a rollback_keeps entry: the whole resource ("KIND
+ * NAME" patterns), or with field, that field ("KIND NAME FIELD" patterns too) */
+static int kept(const char *res, const char *field, char *const *keeps, int nkeeps)
+{
+	char kind[256], name[1024], kk[256], kn[1024], kf[1024];
+	if (word(res, 0, kind, sizeof(kind)) < 0 || !strchr(res, ' ') ||
+	    snprintf(name, sizeof(name), "%s", strchr(res, ' ') + 1) >= (int)sizeof(name))
 		return 0;
-	memcpy(kind, res, kl);
-	kind[kl] = '\0';
 	for (int i = 0; i < nkeeps; i++) {
-		const char *ksp = strchr(keeps[i], ' ');
-		char kpat[256];
-		size_t pl = ksp ? (size_t)(ksp - keeps[i]) : 0;
-		if (!ksp || pl >= sizeof(kpat))
+		if (word(keeps[i], 0, kk, sizeof(kk)) < 0 || word(keeps[i], 1, kn, sizeof(kn)) < 0 ||
+		    fnmatch(kk, kind, 0) || fnmatch(kn, name, 0))
 			continue;
-		memcpy(kpat, keeps[i], pl);
-		kpat[pl] = '\0';
-		if (!fnmatch(kpat, kind, 0) && !fnmatch(ksp + 1, sp + 1, 0))
+		if (word(keeps[i], 2, kf, sizeof(kf)) < 0)
+			return 1;
+		if (field && field_match(kf, field))
 			return 1;
 	}
 	return 0;
 }
 
-/* a value in a diff line: scalars as JSON, anything bigger elided */
+/* a value in a diff line: strings as text, short values as JSON, longer ones elided */
 static void diff_value(struct buf *b, jv v)
 {
 	if (!jv_is_valid(v) || jv_get_kind(v) == JV_KIND_NULL) {
 		buf_adds(b, "none");
-	} else if (jv_get_kind(v) == JV_KIND_OBJECT || jv_get_kind(v) == JV_KIND_ARRAY) {
-		buf_adds(b, jv_get_kind(v) == JV_KIND_OBJECT ? "{...}" : "[...]");
 	} else if (jv_get_kind(v) == JV_KIND_STRING) {
 		buf_adds(b, jv_string_value(v));
 	} else {
 		char *t = jvx_dump(jv_copy(v));
-		buf_adds(b, t);
+		buf_adds(b, strlen(t) <= 40 ? t : jv_get_kind(v) == JV_KIND_OBJECT ? "{...}" : "[...]");
 		free(t);
 	}
 	jv_free(v);
 }
 
-/* the fields that differ, "path a->b", at most `max` (then "..."); consumes a and b */
-static int diff_fields(struct buf *b, const char *path, jv a, jv b2, int *n, int max)
+struct diff_ctx {
+	struct buf *b;          /* " path a->b" per field */
+	const char *res;        /* "KIND NAME" */
+	char *const *keeps;
+	int nkeeps;
+	int n;                  /* fields that differ, not kept */
+};
+
+#define DIFF_FIELDS_SHOWN 3   /* changed fields named per resource */
+
+/* the fields of res that differ and are not kept, "path a->b", at most
+ * DIFF_FIELDS_SHOWN named (then "..."); consumes a and b */
+static void diff_fields(struct diff_ctx *c, const char *path, jv a, jv b2)
 {
 	if (jv_equal(jv_copy(a), jv_copy(b2))) {
 		jv_free(a);
 		jv_free(b2);
-		return 0;
+		return;
 	}
 	if (jv_get_kind(a) == JV_KIND_OBJECT && jv_get_kind(b2) == JV_KIND_OBJECT) {
 		jv keys = jv_keys(jv_copy(a));
@@ -353,7 +392,7 @@ static int diff_fields(struct buf *b, const char *path, jv a, jv b2, int *n, int
 			char *p = *path ? strf("%s.%s", path, jv_string_value(k)) : xstrdup(jv_string_value(k));
 			jv va = jv_object_has(jv_copy(a), jv_copy(k)) ? jv_object_get(jv_copy(a), jv_copy(k)) : jv_invalid();
 			jv vb = jv_object_has(jv_copy(b2), jv_copy(k)) ? jv_object_get(jv_copy(b2), jv_copy(k)) : jv_invalid();
-			diff_fields(b, p, va, vb, n, max);
+			diff_fields(c, p, va, vb);
 			free(p);
 			jv_free(k);
 		}
@@ -362,26 +401,23 @@ static int diff_fields(struct buf *b, const char *path, jv a, jv b2, int *n, int
 		   jv_array_length(jv_copy(a)) == jv_array_length(jv_copy(b2))) {
 		jv_array_foreach(a, i, x) {
 			char *p = strf("%s[%d]", path, i);
-			diff_fields(b, p, x, jv_array_get(jv_copy(b2), i), n, max);
+			diff_fields(c, p, x, jv_array_get(jv_copy(b2), i));
 			free(p);
 		}
-	} else {
-		if (*n < max) {
-			buf_addf(b, " %s ", path);
-			diff_value(b, jv_copy(a));
-			buf_adds(b, "->");
-			diff_value(b, jv_copy(b2));
-		} else if (*n == max) {
-			buf_adds(b, " ...");
+	} else if (!kept(c->res, path, c->keeps, c->nkeeps)) {
+		if (c->n < DIFF_FIELDS_SHOWN) {
+			buf_addf(c->b, " %s ", path);
+			diff_value(c->b, jv_copy(a));
+			buf_adds(c->b, "->");
+			diff_value(c->b, jv_copy(b2));
+		} else if (c->n == DIFF_FIELDS_SHOWN) {
+			buf_adds(c->b, " ...");
 		}
-		(*n)++;
+		c->n++;
 	}
 	jv_free(a);
 	jv_free(b2);
-	return 1;
 }
-
-#define DIFF_FIELDS_SHOWN 3   /* changed fields named per resource */
 
 char *sweep_world_diff(jv before, jv after, char *const *keeps, int nkeeps)
 {
@@ -400,18 +436,15 @@ char *sweep_world_diff(jv before, jv after, char *const *keeps, int nkeeps)
 		const char *res = jv_string_value(k);
 		int in_a = jv_object_has(jv_copy(before), jv_copy(k));
 		int in_b = jv_object_has(jv_copy(after), jv_copy(k));
-		if (kept(res, keeps, nkeeps)) {
-			jv_free(k);
-			continue;
-		}
 		if (in_a && in_b) {
 			struct buf f = BUF_INIT(0);
-			int n = 0;
-			if (diff_fields(&f, "", jv_object_get(jv_copy(before), jv_copy(k)),
-					jv_object_get(jv_copy(after), jv_copy(k)), &n, DIFF_FIELDS_SHOWN))
+			struct diff_ctx c = { &f, res, keeps, nkeeps, 0 };
+			diff_fields(&c, "", jv_object_get(jv_copy(before), jv_copy(k)),
+				    jv_object_get(jv_copy(after), jv_copy(k)));
+			if (c.n)
 				buf_addf(&b, "%s~ %s%s", b.len ? "; " : "", res, buf_str(&f));
 			buf_release(&f);
-		} else {
+		} else if (!kept(res, NULL, keeps, nkeeps)) {
 			buf_addf(&b, "%s%c %s", b.len ? "; " : "", in_b ? '+' : '-', res);
 		}
 		jv_free(k);
@@ -570,7 +603,7 @@ int sweep_run(struct rehearsal *r, FILE *out)
 			char *d = sweep_world_diff(bv, av, keeps, nkeeps);
 			/* the engine's word (exit 1) and the world's both */
 			complete = rc == EXIT_FAILED && !strcmp(d, "=");
-			buf_addf(&line, "exit %d  rollback %-10s world: %s", rc,
+			buf_addf(&line, "exit %d  rollback %-11s world: %s", rc,
 				 complete ? "complete" : "incomplete", d);
 			free(d);
 		}

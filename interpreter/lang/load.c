@@ -1216,7 +1216,8 @@ static void t_outputs(struct lctx *c, const struct ynode *key, const struct ynod
 	c->where = "the runbook";
 	parse_outputs(c, v, &c->rb->outputs, &c->rb->noutputs);
 }
-/* rollback_keeps: ["KIND NAME", ...], two globs as `rehearse --sweep` names a resource */
+/* rollback_keeps: ["KIND NAME", "KIND NAME FIELD", ...]: globs, as `rehearse --sweep`
+ * names a resource and a field of it */
 static void t_rollback_keeps(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
 	if (v->kind != Y_SEQ) {
@@ -1230,10 +1231,17 @@ static void t_rollback_keeps(struct lctx *c, const struct ynode *key, const stru
 			type_error(c, it, "rollback_keeps", "a list of \"KIND NAME\" patterns");
 			continue;
 		}
-		const char *sp = strchr(it->scalar, ' ');
-		if (!sp || sp == it->scalar || !sp[1] || strchr(sp + 1, ' ')) {
-			diag_error(c->dl, &it->loc, "rollback_keeps entry '%s' must be \"KIND NAME\" "
-				   "(e.g. \"rds-snapshot pre-restore-*\")", it->scalar);
+		/* two or three words, one space apart */
+		int words = 0, ok = it->scalar[0] != ' ';
+		for (const char *p = it->scalar; *p && ok; p++) {
+			if (*p == ' ') {
+				words++;
+				ok = p[1] && p[1] != ' ';
+			}
+		}
+		if (!ok || !it->scalar[0] || words < 1 || words > 2) {
+			diag_error(c->dl, &it->loc, "rollback_keeps entry '%s' must be \"KIND NAME\" or "
+				   "\"KIND NAME FIELD\" (e.g. \"rds-snapshot pre-restore-*\")", it->scalar);
 			continue;
 		}
 		c->rb->rollback_keeps[c->rb->nrollback_keeps++] = xstrdup(it->scalar);

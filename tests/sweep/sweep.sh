@@ -174,6 +174,14 @@ fi
 grep -Eq '^ +2  config .*world: \+ rds-snapshot safety-1' "$T/bad.out" \
 	&& ok "a snapshot not in rollback_keeps is a difference" || bad "the kept snapshot is not reported" "$T/bad.out"
 
+# a field kept on purpose ("KIND NAME FIELD") does not count either
+sed 's/^runbook: sweep-bad/runbook: sweep-bad\nrollback_keeps: ["rds-snapshot safety-*", "configmap shop\/cfg data.MODE"]/' \
+	"$T/bad.yaml" > "$T/bad-kept.yaml"
+R "$T/bad-kept.yaml" --scenario "$T/world.yaml" --sweep > "$T/bad-kept.out" 2>&1
+rc=$?
+[ $rc = 0 ] && grep -q '^3 positions, 3 roll back completely$' "$T/bad-kept.out" \
+	&& ok "rollback_keeps with a FIELD leaves that field out" || bad "rollback_keeps FIELD: exit $rc" "$T/bad-kept.out"
+
 # a secret's new value that nothing undoes (compared by its AWSCURRENT version), and a
 # mutating step that never runs in a rehearsal: named, not complete
 cat > "$T/secret-world.yaml" <<'Y'
