@@ -466,18 +466,14 @@ struct fault_state {
 	int calls;              /* calls answered by the fault */
 };
 
-/* name without its "[i]" item parts equals qid */
+/* name is qid's, of its first item: qid with "[0]" after for_each parts (the job of
+ * item 0 fails, whichever item's call comes first) */
 static int same_step(const char *name, const char *qid)
 {
 	for (;;) {
-		if (*name == '[') {
-			const char *e = name + 1;
-			while (*e >= '0' && *e <= '9')
-				e++;
-			if (*e == ']' && e > name + 1) {
-				name = e + 1;
-				continue;
-			}
+		if (!strncmp(name, "[0]", 3) && *qid != '[') {
+			name += 3;
+			continue;
 		}
 		if (*name != *qid)
 			return 0;
