@@ -184,7 +184,8 @@ static int op_create_snapshot(struct sim *s, struct sim_req *r, struct sim_resp 
 		return sim_error(r, o, 400, "SnapshotAlreadyExistsFault", "Snapshot %s already exists.", name);
 	jv g = jv_array_get(jv_copy(s->ec_groups), gx);
 	const char *st = sim_status(g, r->now);
-	if (!st || strcmp(st, "available")) {
+	/* as on AWS: a group that failed to create can be deleted, one still creating not */
+	if (!st || (strcmp(st, "available") && strcmp(st, "create-failed"))) {
 		sim_error(r, o, 400, "InvalidReplicationGroupState",
 			  "Replication group %s is not in available state (it is %s).",
 			  jvx_str(g, "ReplicationGroupId"), st ? st : "unknown");
@@ -324,7 +325,8 @@ static int op_delete_group(struct sim *s, struct sim_req *r, struct sim_resp *o)
 		return group_not_found(r, o, id);
 	jv g = jv_array_get(jv_copy(s->ec_groups), gx);
 	const char *st = sim_status(g, r->now);
-	if (!st || strcmp(st, "available")) {
+	/* as on AWS: a group that failed to create can be deleted, one still creating not */
+	if (!st || (strcmp(st, "available") && strcmp(st, "create-failed"))) {
 		sim_error(r, o, 400, "InvalidReplicationGroupState",
 			  "Replication group %s is not in available state (it is %s).", id, st ? st : "unknown");
 		jv_free(g);

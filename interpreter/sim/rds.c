@@ -208,6 +208,8 @@ static jv new_instance(struct sim *s, struct sim_req *r, const char *id, jv base
 	o = jv_object_set(o, jv_string("MasterUsername"), jvx_get(base, "MasterUsername"));
 	if (jvx_str(base, "DBName"))
 		o = jv_object_set(o, jv_string("DBName"), jvx_get(base, "DBName"));
+	else if (jvx_str(base, "_db_name"))
+		o = jv_object_set(o, jv_string("DBName"), jvx_get(base, "_db_name"));
 	o = jv_object_set(o, jv_string("Endpoint"), endpoint_for(s, id));
 	o = jv_object_set(o, jv_string("AllocatedStorage"), jv_number(jvx_num(base, "AllocatedStorage", 100)));
 	o = jv_object_set(o, jv_string("InstanceCreateTime"), jv_string(sim_iso(r->now, iso, sizeof(iso))));
@@ -267,6 +269,9 @@ static jv new_snapshot(struct sim *s, struct sim_req *r, jv inst, const char *id
 	o = jv_object_set(o, jv_string("DBSnapshotArn"), arn_for(s, "snapshot", id));
 	o = jv_object_set(o, jv_string("TagList"), q_tags(r, "Tags"));
 	o = jv_object_set(o, jv_string("_class"), jvx_get(inst, "DBInstanceClass"));
+	/* the database inside: a restore from the snapshot has it (DBSnapshot shows no DBName) */
+	if (jvx_str(inst, "DBName"))
+		o = jv_object_set(o, jv_string("_db_name"), jvx_get(inst, "DBName"));
 	o = jv_object_set(o, jv_string("_started"), jv_number((double)r->now));
 	o = sim_set_timeline(o, r->now, "available", creating, dur, (const char *)NULL);
 	return o;

@@ -420,6 +420,8 @@ static jv rds_snapshot_from(struct sc *c, jv in, jv instances)
 			  jv_string(sc_str(c, in, "engine_version", jvx_str(src, "EngineVersion") ?
 					   jvx_str(src, "EngineVersion") : "15.4", 0)));
 	o = jv_object_set(o, jv_string("SnapshotType"), jv_string(type));
+	if (jvx_str(src, "DBName"))
+		o = jv_object_set(o, jv_string("_db_name"), jvx_get(src, "DBName"));
 	o = jv_object_set(o, jv_string("PercentProgress"), jv_number(100));
 	o = jv_object_set(o, jv_string("StorageType"), jv_string("gp3"));
 	o = jv_object_set(o, jv_string("Encrypted"), jv_true());

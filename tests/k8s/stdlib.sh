@@ -31,13 +31,15 @@ command -v kubectl >/dev/null || { echo "no kubectl on PATH"; exit 77; }
 "$RUNBOOK" run "$T/rb.yaml" -p fail=true --state-dir "$T/st" --output json > "$T/fail.json" 2> "$T/fail.err" && rc=0 || rc=$?
 check "failed run rolls back (exit 1)" 1 "$rc"
 check "writers scaled back" "3 2" "$(replicas order-service) $(replicas payment-service)"
+check "the writer StatefulSet scaled back" 1 "$(KUBECONFIG=$T/kc kubectl get statefulset indexer -o jsonpath='{.spec.replicas}')"
 check "secret put back" shop-prod.c9akciq32x1e.us-east-1.rds.amazonaws.com "$(secret)"
-check "stop-writers outputs" '{"order-service":3,"payment-service":2}' \
+check "stop-writers outputs" '{"order-service":3,"payment-service":2,"indexer":1}' \
 	"$(jq -c 'select(.event=="step_finished" and .step=="writers") | .outputs.replicas' "$T/fail.json")"
 
 "$RUNBOOK" run "$T/rb.yaml" --state-dir "$T/st" > "$T/ok.out" 2>&1 && rc=0 || rc=$?
 check "successful run" 0 "$rc"
 check "writers stopped" "0 0" "$(replicas order-service) $(replicas payment-service)"
+check "the writer StatefulSet stopped too" 0 "$(KUBECONFIG=$T/kc kubectl get statefulset indexer -o jsonpath='{.spec.replicas}')"
 check "secret cut over" shop-prod-restored.db "$(secret)"
 [ "$rc" -eq 0 ] || tail -20 "$T/ok.out"
 finish
