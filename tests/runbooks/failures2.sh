@@ -117,11 +117,6 @@ EOF
 declare -A unused=(
 	[full-environment-restore]="config.preview secrets.undelete secrets.put secrets.k8s.set secrets.k8s.restart secrets.restart cache.warm.warm cache.cutover.set cache.cutover.restart"
 )
-# full-environment-restore is made of runbooks another branch (i10c) fixes: redis-restore
-# deleting a group still creating, rds-snapshot-restore's deletion protection. Until those
-# fixes are in this tree its sweep cannot be complete: it is skipped, and says so.
-i10c_fixed=1
-grep -q 'id: settled' runbooks/redis-restore.yaml || i10c_fixed=0
 declare -A positions complete
 while IFS='|' read -r name scenario params; do
 	name=$(echo "$name" | xargs)
@@ -136,9 +131,6 @@ while IFS='|' read -r name scenario params; do
 		esac
 		args+=(-p "$p")
 	done
-	if [ "$name" = full-environment-restore ] && [ $i10c_fixed = 0 ]; then
-		echo "SKIP: sweep of $name: the runbooks it uses lack i10c's rollback fixes in this tree"; continue
-	fi
 	out=$T/sweep-$name-$scenario.out
 	"$RUNBOOK" rehearse "runbooks/$name.yaml" --scenario "examples/scenarios/$scenario.yaml" \
 		"${args[@]}" --sweep --state-dir "$T/sweep-state" > "$out" 2>&1
