@@ -324,8 +324,15 @@ static int field_match(const char *pat, const char *path)
 	return 0;
 }
 
-/* res ("KIND NAME") is kept by a rollback_keeps entry: the whole resource ("KIND
- * NAME" patterns), or with field, that field ("KIND NAME FIELD" patterns too) */
+/* the kinds as DESIGN.md and AWS name them ("rds.snapshot") for the diff's words */
+static const struct { const char *alias, *kind; } kind_aliases[] = {
+	{ "rds.instance", "rds" }, { "rds.snapshot", "rds-snapshot" },
+	{ "elasticache.replication_group", "elasticache" }, { "elasticache.snapshot", "elasticache-snapshot" },
+	{ "secretsmanager.secret", "secretsmanager" }, { "s3.bucket", "s3" }, { "s3.object", "s3-object" },
+};
+
+/* res ("KIND NAME") is kept by a rollback_keeps entry: the whole resource ("KIND" and
+ * "KIND NAME" patterns), or with field, that field ("KIND NAME FIELD" patterns too) */
 static int kept(const char *res, const char *field, char *const *keeps, int nkeeps)
 {
 	char kind[256], name[1024], kk[256], kn[1024], kf[1024];
@@ -333,8 +340,14 @@ static int kept(const char *res, const char *field, char *const *keeps, int nkee
 	    snprintf(name, sizeof(name), "%s", strchr(res, ' ') + 1) >= (int)sizeof(name))
 		return 0;
 	for (int i = 0; i < nkeeps; i++) {
-		if (word(keeps[i], 0, kk, sizeof(kk)) < 0 || word(keeps[i], 1, kn, sizeof(kn)) < 0 ||
-		    fnmatch(kk, kind, 0) || fnmatch(kn, name, 0))
+		if (word(keeps[i], 0, kk, sizeof(kk)) < 0)
+			continue;
+		for (size_t a = 0; a < sizeof(kind_aliases) / sizeof(kind_aliases[0]); a++)
+			if (!strcmp(kk, kind_aliases[a].alias))
+				snprintf(kk, sizeof(kk), "%s", kind_aliases[a].kind);
+		if (word(keeps[i], 1, kn, sizeof(kn)) < 0)
+			snprintf(kn, sizeof(kn), "*");     /* "KIND": every one of them */
+		if (fnmatch(kk, kind, 0) || fnmatch(kn, name, 0))
 			continue;
 		if (word(keeps[i], 2, kf, sizeof(kf)) < 0)
 			return 1;
@@ -547,7 +560,7 @@ static char **collect_keeps(const struct plan *p, int *n)
 int sweep_run(struct rehearsal *r, FILE *out)
 {
 	const struct plan *p = &r->ld->plan;
-	int npos = 0, ncomplete = 0, nkeeps = 0;
+	int npos = 0, ncomplete = 0, nunreached = 0, nkeeps = 0;
 	char **keeps = collect_keeps(p, &nkeeps);
 	struct diag_list dl = { 0 };
 
@@ -574,7 +587,7 @@ int sweep_run(struct rehearsal *r, FILE *out)
 		r->fault = (struct engine_fault){ fault_call, &fs };
 		r->sink = (struct engine_sink){ sink_event, &ss };
 		int rc = rehearsal_run(r, &dl);
-		int complete = 0;
+		int complete = 0, unreached = 0;
 		struct buf line = BUF_INIT(0);
 		buf_addf(&line, "%3d  %-28s ", pos, pn->qid);
 		if (rc < 0) {
@@ -584,10 +597,12 @@ int sweep_run(struct rehearsal *r, FILE *out)
 			buf_addf(&line, "exit 2  cannot be rehearsed: %s", why ? why : "the rehearsal refused to start");
 		} else if (!fs.hit) {
 			buf_addf(&line, "exit %d  not reached: ", rc);
+			/* a step these params leave out is not a mutation of this procedure: said,
+			 * counted apart; sweep again with params that take that path */
 			if (!strcmp(ss.status, "skipped"))
-				buf_adds(&line, "skipped (its when: is false in this rehearsal)");
+				buf_adds(&line, "skipped (its when: is false with these params)"), unreached = 1;
 			else if (ss.status[0] && pn->step->has_for_each)
-				buf_addf(&line, "its for_each had no item (%s)", ss.status);
+				buf_addf(&line, "its for_each had no item (%s)", ss.status), unreached = 1;
 			else if (ss.status[0])
 				buf_addf(&line, "the step made no call (%s)", ss.status);
 			else
@@ -609,6 +624,7 @@ int sweep_run(struct rehearsal *r, FILE *out)
 		fflush(out);
 		buf_release(&line);
 		ncomplete += complete;
+		nunreached += unreached;
 		jv_free(ss.finished);
 		free(fs.hit);
 		pthread_mutex_destroy(&fs.lock);
@@ -616,8 +632,12 @@ int sweep_run(struct rehearsal *r, FILE *out)
 		r->fault = (struct engine_fault){ NULL, NULL };
 		r->sink = (struct engine_sink){ NULL, NULL };
 	}
-	fprintf(out, "%d position%s, %d roll%s back completely\n", npos, npos == 1 ? "" : "s", ncomplete,
+	fprintf(out, "%d position%s, %d roll%s back completely", npos, npos == 1 ? "" : "s", ncomplete,
 		ncomplete == 1 ? "s" : "");
+	if (nunreached)
+		fprintf(out, ", %d not reached with these params", nunreached);
+	fputc('\n', out);
 	free(keeps);
-	return ncomplete == npos ? 0 : 1;
+	/* every position these params reach rolls back completely, and one at least does */
+	return ncomplete > 0 && ncomplete + nunreached == npos ? 0 : 1;
 }

@@ -1216,8 +1216,8 @@ static void t_outputs(struct lctx *c, const struct ynode *key, const struct ynod
 	c->where = "the runbook";
 	parse_outputs(c, v, &c->rb->outputs, &c->rb->noutputs);
 }
-/* rollback_keeps: ["KIND NAME", "KIND NAME FIELD", ...]: globs, as `rehearse --sweep`
- * names a resource and a field of it */
+/* rollback_keeps: ["KIND", "KIND NAME", "KIND NAME FIELD", ...]: globs, as `rehearse
+ * --sweep` names a resource and a field of it (KIND alone: every one of that kind) */
 static void t_rollback_keeps(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
 	if (v->kind != Y_SEQ) {
@@ -1231,7 +1231,7 @@ static void t_rollback_keeps(struct lctx *c, const struct ynode *key, const stru
 			type_error(c, it, "rollback_keeps", "a list of \"KIND NAME\" patterns");
 			continue;
 		}
-		/* two or three words, one space apart */
+		/* one to three words, one space apart */
 		int words = 0, ok = it->scalar[0] != ' ';
 		for (const char *p = it->scalar; *p && ok; p++) {
 			if (*p == ' ') {
@@ -1239,9 +1239,10 @@ static void t_rollback_keeps(struct lctx *c, const struct ynode *key, const stru
 				ok = p[1] && p[1] != ' ';
 			}
 		}
-		if (!ok || !it->scalar[0] || words < 1 || words > 2) {
-			diag_error(c->dl, &it->loc, "rollback_keeps entry '%s' must be \"KIND NAME\" or "
-				   "\"KIND NAME FIELD\" (e.g. \"rds-snapshot pre-restore-*\")", it->scalar);
+		if (!ok || !it->scalar[0] || words > 2) {
+			diag_error(c->dl, &it->loc, "rollback_keeps entry '%s' must be \"KIND\", \"KIND NAME\" or "
+				   "\"KIND NAME FIELD\" (e.g. \"rds.snapshot\", \"rds-snapshot pre-restore-*\")",
+				   it->scalar);
 			continue;
 		}
 		c->rb->rollback_keeps[c->rb->nrollback_keeps++] = xstrdup(it->scalar);

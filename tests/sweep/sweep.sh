@@ -181,6 +181,13 @@ R "$T/bad-kept.yaml" --scenario "$T/world.yaml" --sweep > "$T/bad-kept.out" 2>&1
 rc=$?
 [ $rc = 0 ] && grep -q '^3 positions, 3 roll back completely$' "$T/bad-kept.out" \
 	&& ok "rollback_keeps with a FIELD leaves that field out" || bad "rollback_keeps FIELD: exit $rc" "$T/bad-kept.out"
+# a kind alone, as DESIGN.md writes it ("rds.snapshot"): every resource of that kind
+sed 's/^runbook: sweep-bad/runbook: sweep-bad\nrollback_keeps: [rds.snapshot, "configmap shop\/cfg data.MODE"]/' \
+	"$T/bad.yaml" > "$T/bad-kind.yaml"
+R "$T/bad-kind.yaml" --scenario "$T/world.yaml" --sweep > "$T/bad-kind.out" 2>&1
+rc=$?
+[ $rc = 0 ] && grep -q '^3 positions, 3 roll back completely$' "$T/bad-kind.out" \
+	&& ok "rollback_keeps with a KIND alone (rds.snapshot) keeps every one of that kind" || bad "rollback_keeps KIND: exit $rc" "$T/bad-kind.out"
 
 # a secret's new value that nothing undoes (compared by its AWSCURRENT version), and a
 # mutating step that never runs in a rehearsal: named, not complete
@@ -208,17 +215,37 @@ rc=$?
 if [ $rc = 1 ] && grep -Eq '^ +1  rotate +exit 1  rollback complete +world: =$' "$T/secret.out" &&
    grep -Eq '^ +2  again +exit 1  rollback incomplete +world: ~ secretsmanager app/key AWSCURRENT [^ ]+->[^ ]+' "$T/secret.out" &&
    grep -Eq '^ +3  never +exit 0  not reached: skipped' "$T/secret.out" &&
-   grep -q '^3 positions, 1 rolls back completely$' "$T/secret.out"; then
-	ok "--sweep: a secret's value change and a step that never runs are not complete"
+   grep -q '^3 positions, 1 rolls back completely, 1 not reached with these params$' "$T/secret.out"; then
+	ok "--sweep: a secret's value change is not complete; a step these params skip is not reached"
 else
 	bad "--sweep secret: exit $rc" "$T/secret.out"
 fi
 
+# a position these params skip is not reached: said and counted apart, not a failure...
+cp "$T/secret.yaml" "$T/secret2.yaml"
+sed -i '/^  - id: again$/,+2d' "$T/secret2.yaml"
+R "$T/secret2.yaml" --scenario "$T/secret-world.yaml" --sweep > "$T/secret2.out" 2>&1
+rc=$?
+if [ $rc = 0 ] && grep -q '^2 positions, 1 rolls back completely, 1 not reached with these params$' "$T/secret2.out"; then
+	ok "--sweep: every reached position complete, one skipped by these params: exit 0, the skipped one counted apart"
+else
+	bad "--sweep secret2: exit $rc" "$T/secret2.out"
+fi
+# ...but a sweep that reaches no position at all proves nothing: exit 1
+printf 'runbook: sweep-none\nsteps:\n  - id: never\n    when: .run.rehearsal | not\n    action: secrets.put_value\n    with: {secret: app/key, value: "never"}\n' > "$T/secret3.yaml"
+R "$T/secret3.yaml" --scenario "$T/secret-world.yaml" --sweep > "$T/secret3.out" 2>&1
+rc=$?
+if [ $rc = 1 ] && grep -q '^1 position, 0 roll back completely, 1 not reached with these params$' "$T/secret3.out"; then
+	ok "--sweep: no position reached is exit 1"
+else
+	bad "--sweep secret3: exit $rc" "$T/secret3.out"
+fi
+
 # a bad rollback_keeps is an error with its place
-printf 'runbook: k\nrollback_keeps: ["rds-snapshot"]\nsteps:\n  - id: a\n    action: log\n    with: {message: x}\n' > "$T/keeps.yaml"
+printf 'runbook: k\nrollback_keeps: ["rds-snapshot a b c"]\nsteps:\n  - id: a\n    action: log\n    with: {message: x}\n' > "$T/keeps.yaml"
 "$RUNBOOK" validate "$T/keeps.yaml" > "$T/keeps.out" 2>&1
 rc=$?
-[ $rc = 2 ] && grep -q "keeps.yaml:2:18: error: rollback_keeps entry 'rds-snapshot' must be \"KIND NAME\"" "$T/keeps.out" \
+[ $rc = 2 ] && grep -q "keeps.yaml:2:18: error: rollback_keeps entry 'rds-snapshot a b c' must be \"KIND\", \"KIND NAME\"" "$T/keeps.out" \
 	&& ok "a malformed rollback_keeps entry is a located error" || bad "rollback_keeps error: exit $rc" "$T/keeps.out"
 
 # 5. a bundled runbook whose rollbacks are right
