@@ -138,6 +138,19 @@ if rehearse rds-local 0 runbooks/rds-snapshot-restore.yaml "$T/rds-local.yaml" \
 	expect_line rds-local "checks.checksums"; then
 	ok "rds-snapshot-restore: the seed's checks ran on the restored database (real PostgreSQL)"
 fi
+# backup-verification and rds-pitr-restore check their restored instance at its endpoint too
+if rehearse bv-local 0 runbooks/backup-verification.yaml "$T/rds-local.yaml" \
+	-p source_instance=shop-prod -p sslmode=disable &&
+	expect_line bv-local "checks.checksums" &&
+	grep -Eq '^ +\+[0-9a-z]+ +checks\.summary +[0-9a-z]+ +succeeded$' "$T/bv-local.out"; then
+	ok "backup-verification: the seed's checks ran on the test instance (real PostgreSQL)"
+fi
+if rehearse pitr-local 0 runbooks/rds-pitr-restore.yaml "$T/rds-local.yaml" \
+	-p source_instance=shop-prod -p sslmode=disable -p "restore_time=$(date -u -d '-2 hours' +%Y-%m-%dT%H:%M:%SZ)" &&
+	expect_line pitr-local "checks.checksums" &&
+	grep -Eq '^ +\+[0-9a-z]+ +checks\.summary +[0-9a-z]+ +succeeded$' "$T/pitr-local.out"; then
+	ok "rds-pitr-restore: the seed's checks ran on the restored database (real PostgreSQL)"
+fi
 # a validation that finds orphans: the restored instance is deleted again
 sql -d shop_snapshot -c "INSERT INTO order_items VALUES (99, 42, 1, 1, 450.00, '2026-11-20T00:00:00Z')"
 if rehearse rds-orphans 1 runbooks/rds-snapshot-restore.yaml "$T/rds-local.yaml" \
