@@ -1689,9 +1689,9 @@ static jv child_outputs(struct engine *e, int cs)
 	return outs;
 }
 
-static void node_reset(struct engine *e, int k)
+/* what a node's state owns */
+static void node_release(struct node_st *s)
 {
-	struct node_st *s = &e->ns[k];
 	int m = s->nitems > 0 ? s->nitems : 1;
 	if (s->results)
 		for (int i = 0; i < m; i++) {
@@ -1704,6 +1704,12 @@ static void node_reset(struct engine *e, int k)
 	jv_free(s->items);
 	jv_free(s->error);
 	jv_free(s->extra);
+}
+
+static void node_reset(struct engine *e, int k)
+{
+	struct node_st *s = &e->ns[k];
+	node_release(s);
 	memset(s, 0, sizeof(*s));
 	s->st = ST_PENDING;
 	s->items = jv_invalid();
@@ -2592,21 +2598,8 @@ static void engine_init_ctx(struct engine *e)
 
 static void engine_free(struct engine *e)
 {
-	for (int i = 0; i < e->p->n; i++) {
-		struct node_st *s = &e->ns[i];
-		int m = s->nitems > 0 ? s->nitems : 1;
-		if (s->results)
-			for (int k = 0; k < m; k++) {
-				jv_free(s->results[k]);
-				jv_free(s->outputs[k]);
-			}
-		free(s->results);
-		free(s->outputs);
-		free(s->item_st);
-		jv_free(s->items);
-		jv_free(s->error);
-		jv_free(s->extra);
-	}
+	for (int i = 0; i < e->p->n; i++)
+		node_release(&e->ns[i]);
 	while (e->tasks) {
 		struct task *t = e->tasks;
 		task_unlink(e, t);

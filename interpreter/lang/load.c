@@ -1255,43 +1255,39 @@ static const struct key_desc top_keys[] = {
 	{ "rollback_keeps", t_rollback_keeps }, { NULL, NULL },
 };
 
-/* one namespace per runbook: its steps and their rollback steps */
+/* one namespace per runbook: its steps, their rollback steps and its finally steps */
+struct id_seen {
+	struct strmap map;
+	const struct rb_step **all;
+	int n, alloc;
+};
+
+static void id_once(struct lctx *c, struct id_seen *ids, const struct rb_step *t)
+{
+	if (!*t->id)
+		return;
+	int k = strmap_put(&ids->map, t->id, ids->n);
+	if (k != ids->n) {
+		diag_error(c->dl, &t->id_loc, "duplicate step id '%s'", t->id);
+		diag_note(c->dl, &ids->all[k]->id_loc, "'%s' is first defined here", t->id);
+		return;
+	}
+	ALLOC_GROW(ids->all, ids->n + 1, ids->alloc);
+	ids->all[ids->n++] = t;
+}
+
 static void check_ids(struct lctx *c)
 {
-	const struct rb_step **all = NULL;
-	int n = 0, alloc = 0;
-	struct strmap seen = { 0 };
+	struct id_seen ids = { 0 };
 	for (int i = 0; i < c->rb->nsteps; i++) {
 		const struct rb_step *s = &c->rb->steps[i];
-		for (int j = -1; j < s->nrollback; j++) {
-			const struct rb_step *t = j < 0 ? s : &s->rollback[j];
-			if (!*t->id)
-				continue;
-			int k = strmap_put(&seen, t->id, n);
-			if (k != n) {
-				diag_error(c->dl, &t->id_loc, "duplicate step id '%s'", t->id);
-				diag_note(c->dl, &all[k]->id_loc, "'%s' is first defined here", t->id);
-				continue;
-			}
-			ALLOC_GROW(all, n + 1, alloc);
-			all[n++] = t;
-		}
+		for (int j = -1; j < s->nrollback; j++)
+			id_once(c, &ids, j < 0 ? s : &s->rollback[j]);
 	}
-	for (int i = 0; i < c->rb->nfinally; i++) {
-		const struct rb_step *t = &c->rb->finally[i];
-		if (!*t->id)
-			continue;
-		int k = strmap_put(&seen, t->id, n);
-		if (k != n) {
-			diag_error(c->dl, &t->id_loc, "duplicate step id '%s'", t->id);
-			diag_note(c->dl, &all[k]->id_loc, "'%s' is first defined here", t->id);
-			continue;
-		}
-		ALLOC_GROW(all, n + 1, alloc);
-		all[n++] = t;
-	}
-	strmap_release(&seen);
-	free(all);
+	for (int i = 0; i < c->rb->nfinally; i++)
+		id_once(c, &ids, &c->rb->finally[i]);
+	strmap_release(&ids.map);
+	free(ids.all);
 }
 
 static void check_outputs_unique(struct lctx *c, const struct rb_output *o, int n)
