@@ -587,6 +587,17 @@ int sweep_run(struct rehearsal *r, FILE *out)
 		r->fault = (struct engine_fault){ fault_call, &fs };
 		r->sink = (struct engine_sink){ sink_event, &ss };
 		int rc = rehearsal_run(r, &dl);
+		if (rc < 0 && pos == 1) {
+			/* refused before anything ran (the sandbox's steps without a rule, a
+			 * scenario that does not load): every position would be; say it once */
+			cli_print_diags(&dl);
+			diag_list_release(&dl);
+			jv_free(ss.finished);
+			free(fs.hit);
+			pthread_mutex_destroy(&fs.lock);
+			free(keeps);
+			return 2;
+		}
 		int complete = 0, unreached = 0;
 		struct buf line = BUF_INIT(0);
 		buf_addf(&line, "%3d  %-28s ", pos, pn->qid);

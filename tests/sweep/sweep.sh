@@ -241,6 +241,19 @@ else
 	bad "--sweep secret3: exit $rc" "$T/secret3.out"
 fi
 
+# a runbook the sandbox refuses (a mutating exec with no scenario rule) is refused once,
+# before anything runs: exit 2, every such step named
+printf 'runbook: sweep-refused\nsteps:\n  - id: a\n    action: exec\n    with: {argv: [touch, "%s/made-a"]}\n  - id: b\n    action: exec\n    with: {argv: [touch, "%s/made-b"]}\n' "$T" "$T" > "$T/refused.yaml"
+R "$T/refused.yaml" --scenario "$T/secret-world.yaml" --sweep > "$T/refused.out" 2>&1
+rc=$?
+if [ $rc = 2 ] && grep -q "refused.yaml:5:.*step 'a' runs a mutating exec" "$T/refused.out" &&
+   grep -q "refused.yaml:8:.*step 'b' runs a mutating exec" "$T/refused.out" &&
+   [ ! -e "$T/made-a" ] && [ ! -e "$T/made-b" ] && ! grep -q "positions" "$T/refused.out"; then
+	ok "--sweep of a runbook the sandbox refuses: exit 2 before anything runs, every step named"
+else
+	bad "--sweep refused: exit $rc" "$T/refused.out"
+fi
+
 # a bad rollback_keeps is an error with its place
 printf 'runbook: k\nrollback_keeps: ["rds-snapshot a b c"]\nsteps:\n  - id: a\n    action: log\n    with: {message: x}\n' > "$T/keeps.yaml"
 "$RUNBOOK" validate "$T/keeps.yaml" > "$T/keeps.out" 2>&1
