@@ -109,6 +109,8 @@ enum ev_need { EV_OPT = 0, EV_REQ = 1 };
 	F(EV_STEP_FINISHED, "result", EVT_ANY, EV_OPT, "the action's result") \
 	F(EV_STEP_FINISHED, "unknown", EVT_BOOLEAN, EV_OPT, "its effect could not be known (a dry run's read of a world not yet made)") \
 	F(EV_STEP_FINISHED, "finally", EVT_BOOLEAN, EV_OPT, "a finally step") \
+	F(EV_STEP_FINISHED, "checked", EVT_BOOLEAN, EV_OPT, "on resume, its action's check found it done") \
+	F(EV_STEP_FINISHED, "assumed_done", EVT_OBJECT, EV_OPT, "on resume, the operator said it was done ({by})") \
 	F(EV_STEP_FINISHED, "polls", EVT_INTEGER, EV_OPT, "a wait: how many times it polled") \
 	F(EV_STEP_FINISHED, "waited_ms", EVT_NUMBER, EV_OPT, "a wait: how long it waited") \
 	F(EV_STEP_FINISHED, "detection_lag_ms", EVT_NUMBER, EV_OPT, "a wait that succeeded: time between the condition becoming true and the poll that saw it") \
