@@ -20,6 +20,7 @@
 #include "../core/bug.h"
 #include "../core/clock.h"
 #include "../core/dur.h"
+#include "../core/events.h"
 #include "../core/jvx.h"
 #include "../core/redact.h"
 #include "../sim/sim.h"
@@ -95,16 +96,16 @@ static void print_timeline(FILE *out, const char *state_dir, const char *run_id,
 	fprintf(out, "\nsimulated timeline (virtual clock)\n");
 	while (getline(&line, &cap, f) > 0) {
 		jv ev = jvx_parse_sized(line, strlen(line));
-		const char *kind = jv_is_valid(ev) ? jvx_str(ev, "event") : NULL;
-		const char *time = kind ? jvx_str(ev, "time") : NULL;
+		enum ev_kind kind = jv_is_valid(ev) ? ev_kind_of(ev) : EV_UNKNOWN;
+		const char *time = kind != EV_UNKNOWN ? jvx_str(ev, "time") : NULL;
 		int64_t t = 0;
-		if (!kind || !time || ts_parse(time, &t) < 0) {
+		if (!time || ts_parse(time, &t) < 0) {
 			jv_free(ev);
 			continue;
 		}
-		if (!strcmp(kind, "run_started"))
+		if (kind == EV_RUN_STARTED)
 			t0 = t;
-		if (!strcmp(kind, "step_finished") && t0 >= 0) {
+		if (kind == EV_STEP_FINISHED && t0 >= 0) {
 			int64_t d = jvx_int(ev, "duration_ms", 0);
 			const char *st = jvx_str(ev, "status");
 			fprintf(out, "  +%-9s %-28s %-10s %s\n", dur_format(t - d - t0, b1, sizeof(b1)),
@@ -112,7 +113,7 @@ static void print_timeline(FILE *out, const char *state_dir, const char *run_id,
 				dur_format(d, b2, sizeof(b2)), st ? st : "");
 		}
 		/* a rollback step: its start, then its row when it ends */
-		const char *rst = !strcmp(kind, "rollback_step") ? jvx_str(ev, "status") : NULL;
+		const char *rst = kind == EV_ROLLBACK_STEP ? jvx_str(ev, "status") : NULL;
 		if (rst && !strcmp(rst, "running"))
 			rb_t = t;
 		else if (rst && t0 >= 0) {
@@ -122,7 +123,7 @@ static void print_timeline(FILE *out, const char *state_dir, const char *run_id,
 				q ? q : "?", dur_format(t - from, b2, sizeof(b2)), rst);
 			rb_t = -1;
 		}
-		if (!strcmp(kind, "run_finished") && t0 >= 0)
+		if (kind == EV_RUN_FINISHED && t0 >= 0)
 			total = t - t0;
 		jv_free(ev);
 	}

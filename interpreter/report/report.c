@@ -10,6 +10,7 @@
 #include "../core/buf.h"
 #include "../core/bug.h"
 #include "../core/dur.h"
+#include "../core/events.h"
 #include "../core/jvx.h"
 
 int report_format_parse(const char *name, enum report_format *f)
@@ -120,14 +121,15 @@ static jv ms_or_null(int64_t ms)
 
 /* events that describe a step of the plan (log, call, result, mutation... may name
  * rollback steps or for_each items: they are not rows of the report) */
-static int is_step_event(const char *e)
+static int is_step_event(enum ev_kind k)
 {
-	static const char *const names[] = { "step_started", "step_retry", "wait_poll",
-		"item_finished", "confirm", "step_finished", "rollback_step", NULL };
-	for (int i = 0; names[i]; i++)
-		if (!strcmp(e, names[i]))
-			return 1;
-	return 0;
+	switch (k) {
+	case EV_STEP_STARTED: case EV_STEP_RETRY: case EV_WAIT_POLL: case EV_ITEM_FINISHED:
+	case EV_CONFIRM: case EV_STEP_FINISHED: case EV_ROLLBACK_STEP:
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 jv report_build(jv events)
@@ -144,19 +146,19 @@ jv report_build(jv events)
 	n = jv_get_kind(events) == JV_KIND_ARRAY ? jv_array_length(jv_copy(events)) : 0;
 	for (int i = 0; i < n; i++) {
 		jv ev = jv_array_get(jv_copy(events), i);
-		const char *e = jv_get_kind(ev) == JV_KIND_OBJECT ? jvx_str(ev, "event") : NULL;
-		const char *sid = e ? jvx_str(ev, "step") : NULL;
-		int64_t t = e ? ev_time(ev) : -1;
+		enum ev_kind e = ev_kind_of(ev);
+		const char *sid = e != EV_UNKNOWN ? jvx_str(ev, "step") : NULL;
+		int64_t t = e != EV_UNKNOWN ? ev_time(ev) : -1;
 		struct rstep *s = NULL;
-		if (!e)
+		if (e == EV_UNKNOWN)
 			goto next;
 		if (!run && jvx_str(ev, "run"))
 			run = jvx_str(ev, "run");
-		if (!strcmp(e, "run_started") || !strcmp(e, "run_resumed")) {
+		if (e == EV_RUN_STARTED || e == EV_RUN_RESUMED) {
 			jv list = jvx_get(ev, "steps");
 			if (!runbook)
 				runbook = jvx_str(ev, "runbook");
-			if (!strcmp(e, "run_started")) {
+			if (e == EV_RUN_STARTED) {
 				started = jvx_str(ev, "time");
 				t0 = t;
 				dry_run = jvx_bool(ev, "dry_run", 0);
@@ -181,7 +183,7 @@ jv report_build(jv events)
 				}
 			}
 			jv_free(list);
-		} else if (!strcmp(e, "run_finished")) {
+		} else if (e == EV_RUN_FINISHED) {
 			status = jvx_str(ev, "status");
 			finished = jvx_str(ev, "time");
 			t1 = t;
@@ -189,7 +191,7 @@ jv report_build(jv events)
 			exit_code = jvx_int(ev, "exit_code", -1);
 			free(run_error);
 			run_error = err_text(ev, "error");
-		} else if (!strcmp(e, "rollback_started")) {
+		} else if (e == EV_ROLLBACK_STARTED) {
 			jv r = jv_object();
 			r = jv_object_set(r, jv_string("reason"), str_or_null(jvx_str(ev, "reason")));
 			r = jv_object_set(r, jv_string("started_at"), str_or_null(jvx_str(ev, "time")));
@@ -197,7 +199,7 @@ jv report_build(jv events)
 			rollback = r;
 		} else if (sid && is_step_event(e)) {
 			s = step_get(&f, sid);
-			if (!strcmp(e, "step_started")) {
+			if (e == EV_STEP_STARTED) {
 				int a = (int)jvx_int(ev, "attempt", 0);
 				set_str(&s->kind, jvx_str(ev, "kind"));
 				if (!s->started) {
@@ -208,21 +210,21 @@ jv report_build(jv events)
 				if (a > s->attempt)
 					s->attempt = a;
 				set_str(&s->status, "running");
-			} else if (!strcmp(e, "step_retry")) {
+			} else if (e == EV_STEP_RETRY) {
 				int a = (int)jvx_int(ev, "attempt", 0);
 				s->retries++;
 				if (a > s->attempt)
 					s->attempt = a;
-			} else if (!strcmp(e, "wait_poll")) {
+			} else if (e == EV_WAIT_POLL) {
 				int p = (int)jvx_int(ev, "poll", 0);
 				s->polls = p > s->polls ? p : s->polls + 1;
-			} else if (!strcmp(e, "item_finished")) {
+			} else if (e == EV_ITEM_FINISHED) {
 				s->items++;
-			} else if (!strcmp(e, "confirm")) {
+			} else if (e == EV_CONFIRM) {
 				const char *st = jvx_str(ev, "status");
 				if (st && strcmp(st, "prompt") && jvx_str(ev, "by"))
 					set_str(&s->approved_by, jvx_str(ev, "by"));
-			} else if (!strcmp(e, "step_finished")) {
+			} else if (e == EV_STEP_FINISHED) {
 				char *err = err_text(ev, "error");
 				int p = (int)jvx_int(ev, "polls", -1);
 				set_str(&s->status, jvx_str(ev, "status") ? jvx_str(ev, "status") : "succeeded");
@@ -237,7 +239,7 @@ jv report_build(jv events)
 					free(s->error);
 					s->error = err;
 				}
-			} else if (!strcmp(e, "rollback_step")) {
+			} else if (e == EV_ROLLBACK_STEP) {
 				const char *st = jvx_str(ev, "status");
 				if (st && (!strcmp(st, "running") || !strcmp(st, "started")))
 					goto next;
@@ -317,9 +319,9 @@ next:
 	rbsteps = jv_array();
 	for (int i = 0; i < n; i++) {
 		jv ev = jv_array_get(jv_copy(events), i);
-		const char *e = jv_get_kind(ev) == JV_KIND_OBJECT ? jvx_str(ev, "event") : NULL;
-		const char *st = e ? jvx_str(ev, "status") : NULL;
-		if (e && !strcmp(e, "rollback_step") && jvx_str(ev, "step") &&
+		enum ev_kind e = ev_kind_of(ev);
+		const char *st = e != EV_UNKNOWN ? jvx_str(ev, "status") : NULL;
+		if (e == EV_ROLLBACK_STEP && jvx_str(ev, "step") &&
 		    !(st && (!strcmp(st, "running") || !strcmp(st, "started")))) {
 			jv rs = jv_object();
 			char *err = err_text(ev, "error");
