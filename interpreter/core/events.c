@@ -225,6 +225,9 @@ char *ev_man(void)
 void run_fold_init(struct run_fold *f)
 {
 	memset(f, 0, sizeof(*f));
+	f->index = jv_object();
+	f->rollback = jv_null();
+	f->rollback_steps = jv_array();
 	f->started = jv_invalid();
 	f->finished = jv_invalid();
 	f->fail_reason = jv_null();
@@ -234,9 +237,22 @@ void run_fold_init(struct run_fold *f)
 
 void run_fold_release(struct run_fold *f)
 {
+	for (int i = 0; i < f->nsteps; i++) {
+		struct run_fold_step *s = &f->steps[i];
+		free(s->id); free(s->kind); free(s->status); free(s->started); free(s->finished);
+		free(s->error); free(s->approved_by); free(s->rb_status); free(s->rb_error);
+	}
+	free(f->steps);
+	free(f->run);
+	free(f->runbook);
+	jv_free(f->index);
+	jv_free(f->rollback);
+	jv_free(f->rollback_steps);
 	jv_free(f->started);
 	jv_free(f->finished);
 	jv_free(f->fail_reason);
+	memset(f, 0, sizeof(*f));
+	f->index = f->rollback = f->rollback_steps = jv_invalid();
 	f->started = f->finished = f->fail_reason = jv_invalid();
 }
 
@@ -245,6 +261,174 @@ static int64_t ev_ms(jv ev)
 	int64_t ms;
 	const char *t = jvx_str(ev, "time");
 	return t && !ts_parse(t, &ms) ? ms : -1;
+}
+
+static void set_str(char **dst, const char *s)
+{
+	if (!s)
+		return;
+	free(*dst);
+	*dst = xstrdup(s);
+}
+
+static jv str_or_null(const char *s)
+{
+	return s ? jv_string(s) : jv_null();
+}
+
+char *ev_err_text(jv ev, const char *key)
+{
+	jv e = jvx_get(ev, key);
+	struct buf b = BUF_INIT(0);
+	if (!jv_is_valid(e) || jv_get_kind(e) == JV_KIND_NULL) {
+		jv_free(e);
+		return NULL;
+	}
+	if (jv_get_kind(e) == JV_KIND_STRING) {
+		buf_adds(&b, jv_string_value(e));
+	} else if (jv_get_kind(e) == JV_KIND_OBJECT && (jvx_str(e, "code") || jvx_str(e, "message"))) {
+		const char *code = jvx_str(e, "code"), *msg = jvx_str(e, "message");
+		if (code && msg)
+			buf_addf(&b, "%s: %s", code, msg);
+		else
+			buf_adds(&b, code ? code : msg);
+	} else {
+		char *t = jvx_dump(jv_copy(e));
+		buf_adds(&b, t);
+		free(t);
+	}
+	jv_free(e);
+	return buf_detach(&b);
+}
+
+static struct run_fold_step *step_get(struct run_fold *f, const char *id)
+{
+	jv pos = jv_object_get(jv_copy(f->index), jv_string(id));
+	struct run_fold_step *s;
+	if (jv_is_valid(pos)) {
+		int i = (int)jv_number_value(pos);
+		jv_free(pos);
+		return &f->steps[i];
+	}
+	jv_free(pos);
+	ALLOC_GROW(f->steps, f->nsteps + 1, f->asteps);
+	s = &f->steps[f->nsteps];
+	memset(s, 0, sizeof(*s));
+	s->id = xstrdup(id);
+	s->t_start = s->t_end = s->dur_field = -1;
+	f->index = jv_object_set(f->index, jv_string(id), jv_number(f->nsteps));
+	f->nsteps++;
+	return s;
+}
+
+/* the plan's steps of run_started or run_resumed, in its order */
+static void fold_plan(struct run_fold *f, jv ev)
+{
+	jv list = jvx_get(ev, "steps");
+	if (jv_get_kind(list) == JV_KIND_ARRAY) {
+		jv_array_foreach(list, k, it) {
+			const char *id = NULL;
+			if (jv_get_kind(it) == JV_KIND_STRING)
+				id = jv_string_value(it);
+			else if (jv_get_kind(it) == JV_KIND_OBJECT)
+				id = jvx_str(it, "qid") ? jvx_str(it, "qid") : jvx_str(it, "id");
+			if (id) {
+				struct run_fold_step *st = step_get(f, id);
+				if (jv_get_kind(it) == JV_KIND_OBJECT)
+					set_str(&st->kind, jvx_str(it, "kind"));
+			}
+			jv_free(it);
+			(void)k;
+		}
+	}
+	jv_free(list);
+}
+
+static int rb_running(const char *st)
+{
+	return st && (!strcmp(st, "running") || !strcmp(st, "started"));
+}
+
+/* the events that describe a step of the plan (log, call, result, mutation... may
+ * name rollback steps or for_each items: they are not rows of the fold) */
+static void fold_step(struct run_fold *f, enum ev_kind k, jv ev, const char *sid, int64_t t)
+{
+	struct run_fold_step *s = step_get(f, sid);
+	const char *st = jvx_str(ev, "status");
+	switch (k) {
+	case EV_STEP_STARTED: {
+		int a = (int)jvx_int(ev, "attempt", 0);
+		set_str(&s->kind, jvx_str(ev, "kind"));
+		if (!s->started) {
+			set_str(&s->started, jvx_str(ev, "time"));
+			s->t_start = t;
+		}
+		s->starts++;
+		if (a > s->attempt)
+			s->attempt = a;
+		set_str(&s->status, "running");
+		break;
+	}
+	case EV_STEP_RETRY: {
+		int a = (int)jvx_int(ev, "attempt", 0);
+		s->retries++;
+		if (a > s->attempt)
+			s->attempt = a;
+		break;
+	}
+	case EV_WAIT_POLL: {
+		int p = (int)jvx_int(ev, "poll", 0);
+		s->polls = p > s->polls ? p : s->polls + 1;
+		break;
+	}
+	case EV_ITEM_FINISHED:
+		s->items++;
+		break;
+	case EV_CONFIRM:
+		if (st && strcmp(st, "prompt") && jvx_str(ev, "by"))
+			set_str(&s->approved_by, jvx_str(ev, "by"));
+		break;
+	case EV_STEP_FINISHED: {
+		char *err = ev_err_text(ev, "error");
+		int p = (int)jvx_int(ev, "polls", -1);
+		set_str(&s->status, st ? st : "succeeded");
+		set_str(&s->finished, jvx_str(ev, "time"));
+		s->t_end = t;
+		s->dur_field = jvx_int(ev, "duration_ms", -1);
+		if (p > s->polls)
+			s->polls = p;
+		if (!err && jvx_str(ev, "reason"))
+			err = xstrdup(jvx_str(ev, "reason"));
+		if (err) {
+			free(s->error);
+			s->error = err;
+		}
+		break;
+	}
+	case EV_ROLLBACK_STEP: {
+		if (rb_running(st))
+			break;
+		char *err = ev_err_text(ev, "error");
+		jv rs = jv_object();
+		rs = jv_object_set(rs, jv_string("step"), jv_string(sid));
+		if (jvx_str(ev, "rollback_step"))
+			rs = jv_object_set(rs, jv_string("rollback_step"), jv_string(jvx_str(ev, "rollback_step")));
+		rs = jv_object_set(rs, jv_string("status"), jv_string(st ? st : "succeeded"));
+		rs = jv_object_set(rs, jv_string("error"), str_or_null(err));
+		f->rollback_steps = jv_array_append(f->rollback_steps, rs);
+		/* several rollback steps per step: a failure sticks */
+		if (s->rb_status && !strcmp(s->rb_status, "failed")) {
+			free(err);
+			break;
+		}
+		set_str(&s->rb_status, st ? st : "succeeded");
+		free(s->rb_error);
+		s->rb_error = err;
+		break;
+	}
+	default:
+		break;
+	}
 }
 
 static void set_reason(struct run_fold *f, jv ev)
@@ -257,21 +441,31 @@ static void set_reason(struct run_fold *f, jv ev)
 void run_fold_event(struct run_fold *f, jv ev)
 {
 	enum ev_kind k = ev_kind_of(ev);
+	const char *sid = jvx_str(ev, "step");
 	f->nevents++;
-	switch (k) {
-	case EV_UNKNOWN:
+	if (k == EV_UNKNOWN) {
 		f->nunknown++;
-		break;
+		return;
+	}
+	if (!f->run && jvx_str(ev, "run"))
+		f->run = xstrdup(jvx_str(ev, "run"));
+	switch (k) {
 	case EV_RUN_STARTED:
 		if (!jv_is_valid(f->started)) {
 			jv_free(f->started);
 			f->started = jv_copy(ev);
 			f->t_start = ev_ms(ev);
 		}
+		if (!f->runbook && jvx_str(ev, "runbook"))
+			f->runbook = xstrdup(jvx_str(ev, "runbook"));
+		fold_plan(f, ev);
 		break;
 	case EV_RUN_RESUMED:
 		f->resumed = 1;
 		f->end = EV_UNKNOWN;
+		if (!f->runbook && jvx_str(ev, "runbook"))
+			f->runbook = xstrdup(jvx_str(ev, "runbook"));
+		fold_plan(f, ev);
 		break;
 	case EV_RUN_FINISHED:
 	case EV_RUN_INTERRUPTED:
@@ -288,7 +482,7 @@ void run_fold_event(struct run_fold *f, jv ev)
 		f->outcome = (int)jvx_int(ev, "outcome", 1);
 		set_reason(f, ev);
 		break;
-	case EV_ROLLBACK_STARTED:
+	case EV_ROLLBACK_STARTED: {
 		f->rollback_seen = 1;
 		/* the recorded outcome; without one (a journal older than the field) the
 		 * run_failing before it said it, else the run failed */
@@ -298,6 +492,17 @@ void run_fold_event(struct run_fold *f, jv ev)
 			f->outcome = 1;
 		f->failing = 1;
 		set_reason(f, ev);
+		jv r = jv_object();
+		r = jv_object_set(r, jv_string("reason"), str_or_null(jvx_str(ev, "reason")));
+		r = jv_object_set(r, jv_string("started_at"), str_or_null(jvx_str(ev, "time")));
+		jv_free(f->rollback);
+		f->rollback = r;
+		break;
+	}
+	case EV_STEP_STARTED: case EV_STEP_RETRY: case EV_WAIT_POLL: case EV_ITEM_FINISHED:
+	case EV_CONFIRM: case EV_STEP_FINISHED: case EV_ROLLBACK_STEP:
+		if (sid)
+			fold_step(f, k, ev, sid, ev_ms(ev));
 		break;
 	default:
 		break;

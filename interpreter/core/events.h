@@ -217,8 +217,30 @@ char *ev_man(void);
 /*
  * The fold: a journal (or a stream of events) folded into what its readers need.
  * run_fold_event borrows ev; fields are owned by the fold (jv_invalid when absent).
+ * Used by resume (engine.c), show and the reports (report.c), history (cli/history.c).
  */
+/* one step of the plan as the events tell it (strings owned, NULL unknown) */
+struct run_fold_step {
+	char *id;
+	char *kind;
+	char *status;                 /* NULL: never started */
+	char *started, *finished;     /* RFC 3339 as journaled */
+	int64_t t_start, t_end;       /* ms since the epoch, -1 unknown */
+	int64_t dur_field;            /* step_finished's duration_ms, -1 */
+	int starts, attempt, retries, polls, items;
+	char *error;                  /* "code: message" of its failure, or why it was skipped */
+	char *approved_by;
+	char *rb_status, *rb_error;   /* its rollback: a failure sticks */
+};
+
 struct run_fold {
+	char *run;                /* the run id of the first event that names one */
+	char *runbook;            /* the first run_started's or run_resumed's */
+	struct run_fold_step *steps;   /* the plan's steps first, in its order, then others seen */
+	int nsteps, asteps;
+	jv index;                 /* step id -> position in steps */
+	jv rollback;              /* the last rollback_started as {reason, started_at}, or null */
+	jv rollback_steps;        /* finished rollback actions in the order they ran: {step, rollback_step, status, error} */
 	jv started;               /* the first run_started, or invalid */
 	jv finished;              /* the last run_finished or run_interrupted, or invalid */
 	enum ev_kind end;         /* EV_RUN_FINISHED, EV_RUN_INTERRUPTED, or EV_UNKNOWN: unfinished */
@@ -236,6 +258,9 @@ void run_fold_init(struct run_fold *f);
 void run_fold_event(struct run_fold *f, jv ev);
 void run_fold_journal(struct run_fold *f, jv events);   /* borrows events (an array) */
 void run_fold_release(struct run_fold *f);
+/* "code: message" of an error field (a string as is, else compact JSON); NULL when
+ * absent; borrows ev; caller frees */
+char *ev_err_text(jv ev, const char *key);
 /* "succeeded", "failed", ...; "unfinished" when it has not ended (or was resumed since) */
 const char *run_fold_status(const struct run_fold *f);
 
