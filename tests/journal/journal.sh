@@ -1,11 +1,12 @@
 #!/bin/bash
 # journal.sh CASE RUNBOOK SRCDIR — the journal's events (runbook-events(5)).
 #   schema:          real journals (a success, a failure with its rollback, retries and
-#                    for_each, a dry run, a run stopped by SIGTERM and resumed, a rehearsal
+#                    for_each, a dry run, outputs/finally/non-critical/skipped steps, a run stopped by SIGTERM and resumed, a rehearsal
 #                    with waits and polls) are valid against `runbook schema events`
 #                    (python3-jsonschema), and every event of the table occurs in them
 #   resume-outcome:  resume takes the exit code of a rollback from the outcome its
 #                    rollback_started recorded, not from the words of its reason
+#   fold:            history and show (run_fold) on a run stopped, resumed, finished
 #   man-fresh:       man/runbook-events.5 equals `runbook schema events --format man`
 set -u
 CASE=$1
@@ -61,6 +62,38 @@ YAML
 	wait_for st/stop '"step_started".*"step":"pause"' || fail "pause never started"
 	kill -TERM $pid; wait $pid; expect_rc 3 $? "stopped by SIGTERM"
 	"$RB" resume --state-dir st/stop "$(ls st/stop/runs)" </dev/null >out 2>&1; expect_rc 0 $? "resume"
+	# corners: outputs (one that fails), a skipped step, non-critical failures, for_each,
+	# finally steps (one failing)
+	cat >corners.yaml <<'YAML'
+runbook: corners
+params: {dir: {type: string}}
+outputs:
+  greeting: '.steps.a.outputs.text'
+  broken: '.steps.a.outputs.text | error("no")'
+steps:
+  - id: a
+    action: exec
+    with: {argv: [echo, hello]}
+    outputs: {text: '.result.stdout | rtrimstr("\n")'}
+  - id: never
+    when: 'false'
+    action: exec
+    with: {argv: ["true"]}
+  - id: opt
+    critical: false
+    action: exec
+    with: {argv: ["false"]}
+  - id: each
+    for_each: '["x", "y"]'
+    action: exec
+    with: {argv: [touch, "${{ .params.dir }}/${{ .item }}"]}
+finally:
+  - id: broken
+    action: exec
+    with: {argv: ["false"]}
+YAML
+	mkdir corners
+	"$RB" run --state-dir st/corners corners.yaml -p dir="$T/corners" </dev/null >out 2>&1; expect_rc 0 $? "corners"
 	# a rehearsal: the simulated RDS, a wait with its polls, action calls
 	"$RB" rehearse "$SRC/runbooks/rds-snapshot-restore.yaml" \
 		--scenario "$SRC/examples/scenarios/rds-snapshot-restore.yaml" -p source_instance=shop-prod \
@@ -104,6 +137,45 @@ YAML
 	"$RB" resume --state-dir st "$(ls st/runs)" </dev/null >out 2>&1; expect_rc 4 $? "resume of a declined run"
 	[ ! -e d/a ] || fail "the resume did not finish the rollback"
 	ok "resume ends an aborted run's rollback with 4, from the recorded outcome"
+	;;
+
+fold)
+	# history and show read a journal through run_fold: a run stopped by SIGTERM is
+	# interrupted; once a resume began (run_resumed) it is unfinished; resumed to the
+	# end it succeeded, and show reports every step with the run's status
+	cat >stop.yaml <<'YAML'
+runbook: fold
+steps:
+  - id: one
+    action: log
+    with: {message: one}
+  - id: pause
+    needs: [one]
+    action: sleep
+    with: {duration: 5s}
+  - id: two
+    needs: [pause]
+    action: log
+    with: {message: two}
+YAML
+	"$RB" run --state-dir st stop.yaml </dev/null >out 2>&1 &
+	pid=$!
+	wait_for st '"step_started".*"step":"pause"' || fail "pause never started"
+	kill -TERM $pid; wait $pid; expect_rc 3 $? "stopped by SIGTERM"
+	id=$(ls st/runs)
+	status() { "$RB" history --state-dir st --format json | jq -r .status; }
+	[ "$(status)" = interrupted ] || fail "history after SIGTERM: $(status)"
+	j=st/runs/$id/journal.jsonl
+	cp "$j" saved
+	echo '{"event":"run_resumed","v":1,"time":"2026-01-01T00:00:00.000Z","run":"'"$id"'","runbook":"fold","steps":[],"finished_before":1}' >>"$j"
+	[ "$(status)" = unfinished ] || fail "history after run_resumed: $(status)"
+	cp saved "$j"
+	"$RB" resume --state-dir st "$id" </dev/null >out 2>&1; expect_rc 0 $? "resume"
+	[ "$(status)" = succeeded ] || fail "history after the resume: $(status)"
+	"$RB" show --state-dir st "$id" --format json >show.json || fail "show failed"
+	got=$(jq -r '[.status, .exit_code, (.steps | map(.id + "=" + .status) | join(","))] | join(" ")' show.json)
+	[ "$got" = "succeeded 0 one=succeeded,pause=succeeded,two=succeeded" ] || fail "show: $got"
+	ok "history: interrupted, unfinished, succeeded; show: $got"
 	;;
 
 man-fresh)
