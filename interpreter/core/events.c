@@ -228,6 +228,8 @@ void run_fold_init(struct run_fold *f)
 	f->index = jv_object();
 	f->rollback = jv_null();
 	f->rollback_steps = jv_array();
+	f->timeline = jv_array();
+	f->rb_t = -1;
 	f->started = jv_invalid();
 	f->finished = jv_invalid();
 	f->fail_reason = jv_null();
@@ -248,11 +250,12 @@ void run_fold_release(struct run_fold *f)
 	jv_free(f->index);
 	jv_free(f->rollback);
 	jv_free(f->rollback_steps);
+	jv_free(f->timeline);
 	jv_free(f->started);
 	jv_free(f->finished);
 	jv_free(f->fail_reason);
 	memset(f, 0, sizeof(*f));
-	f->index = f->rollback = f->rollback_steps = jv_invalid();
+	f->index = f->rollback = f->rollback_steps = f->timeline = jv_invalid();
 	f->started = f->finished = f->fail_reason = jv_invalid();
 }
 
@@ -349,6 +352,18 @@ static int rb_running(const char *st)
 	return st && (!strcmp(st, "running") || !strcmp(st, "started"));
 }
 
+static void timeline_row(struct run_fold *f, const char *id, int rollback, int64_t start, int64_t dur,
+			 const char *status)
+{
+	jv r = jv_object();
+	r = jv_object_set(r, jv_string("id"), jv_string(id ? id : "?"));
+	r = jv_object_set(r, jv_string("rollback"), jv_bool(rollback));
+	r = jv_object_set(r, jv_string("start_ms"), jv_number((double)start));
+	r = jv_object_set(r, jv_string("duration_ms"), jv_number((double)dur));
+	r = jv_object_set(r, jv_string("status"), jv_string(status ? status : ""));
+	f->timeline = jv_array_append(f->timeline, r);
+}
+
 /* the events that describe a step of the plan (log, call, result, mutation... may
  * name rollback steps or for_each items: they are not rows of the fold) */
 static void fold_step(struct run_fold *f, enum ev_kind k, jv ev, const char *sid, int64_t t)
@@ -391,6 +406,8 @@ static void fold_step(struct run_fold *f, enum ev_kind k, jv ev, const char *sid
 	case EV_STEP_FINISHED: {
 		char *err = ev_err_text(ev, "error");
 		int p = (int)jvx_int(ev, "polls", -1);
+		if (t >= 0)
+			timeline_row(f, sid, 0, t - jvx_int(ev, "duration_ms", 0), jvx_int(ev, "duration_ms", 0), st);
 		set_str(&s->status, st ? st : "succeeded");
 		set_str(&s->finished, jvx_str(ev, "time"));
 		s->t_end = t;
@@ -406,6 +423,13 @@ static void fold_step(struct run_fold *f, enum ev_kind k, jv ev, const char *sid
 		break;
 	}
 	case EV_ROLLBACK_STEP: {
+		if (st && !strcmp(st, "running"))
+			f->rb_t = t;
+		else if (st && t >= 0) {
+			int64_t from = f->rb_t >= 0 ? f->rb_t : t;
+			timeline_row(f, jvx_str(ev, "rollback_step"), 1, from, t - from, st);
+			f->rb_t = -1;
+		}
 		if (rb_running(st))
 			break;
 		char *err = ev_err_text(ev, "error");
@@ -441,12 +465,13 @@ static void set_reason(struct run_fold *f, jv ev)
 void run_fold_event(struct run_fold *f, jv ev)
 {
 	enum ev_kind k = ev_kind_of(ev);
-	const char *sid = jvx_str(ev, "step");
+	const char *sid;
 	f->nevents++;
 	if (k == EV_UNKNOWN) {
 		f->nunknown++;
 		return;
 	}
+	sid = jvx_str(ev, "step");
 	if (!f->run && jvx_str(ev, "run"))
 		f->run = xstrdup(jvx_str(ev, "run"));
 	switch (k) {

@@ -241,6 +241,8 @@ struct run_fold {
 	jv index;                 /* step id -> position in steps */
 	jv rollback;              /* the last rollback_started as {reason, started_at}, or null */
 	jv rollback_steps;        /* finished rollback actions in the order they ran: {step, rollback_step, status, error} */
+	jv timeline;              /* steps and rollback actions as they ended: {id, rollback, start_ms, duration_ms, status} (ms since the epoch) */
+	int64_t rb_t;             /* when the running rollback action began, -1 */
 	jv started;               /* the first run_started, or invalid */
 	jv finished;              /* the last run_finished or run_interrupted, or invalid */
 	enum ev_kind end;         /* EV_RUN_FINISHED, EV_RUN_INTERRUPTED, or EV_UNKNOWN: unfinished */
