@@ -67,6 +67,8 @@ int main(int argc, char **argv)
 	for (const struct cli_command *c = cli_commands; c->name; c++)
 		if (!strcmp(c->name, name))
 			return c->fn(argc - 1, argv + 1);
+	if (!strcmp(name, "schema"))   /* hidden: generates runbook-events(5) and the events' schema */
+		return cmd_schema(argc - 1, argv + 1);
 
 	const char *names[64];
 	int n = 0;

@@ -10,6 +10,7 @@ pkgs=(
   libhiredis-dev libpcre2-dev libxml2-dev libmicrohttpd-dev libgnutls28-dev
   # test
   postgresql redis-server python3 python3-botocore jq curl procps util-linux
+  python3-jsonschema   # tests/journal: real journals against the events' JSON Schema
   graphviz   # tests/cli/plan: `dot` checks the output of runbook graph
   man-db tmux   # tests/cli: man pages render without warnings; the live display on a terminal
   clang libclang-rt-14-dev   # tests/fuzz: libFuzzer targets (clang 14's fuzzer and sanitizer runtimes)

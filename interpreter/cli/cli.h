@@ -33,6 +33,7 @@ int cmd_graph(int argc, char **argv);
 int cmd_actions(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_schema(int argc, char **argv);   /* hidden: runbook schema events */
 
 /* "runbook: " + message on stderr */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

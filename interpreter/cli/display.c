@@ -15,6 +15,7 @@
 #include "../core/buf.h"
 #include "../core/bug.h"
 #include "../core/dur.h"
+#include "../core/events.h"
 #include "../core/jvx.h"
 #include "../modules/registry.h"
 #include "../report/report.h"
@@ -793,32 +794,30 @@ enum ev_step { EV_NO_STEP, EV_FIND_STEP, EV_MAKE_STEP };
 /* the list shows steps' progress; lines above it are for what must stay readable */
 enum live_line { LIVE_LINE, LIVE_LIST_ONLY, LIVE_IF_FAILED };
 
-static const struct ev_desc {
-	const char *name;
+/* what the display does with each event of the table (core/events.h), by its kind;
+ * an event without a handler here is shown as it is */
+static const struct disp_ev {
 	int (*fn)(struct evctx *c);
 	enum ev_step step;       /* whether the event's step joins the list */
 	enum live_line live;     /* whether the live display prints a line above its list */
-} ev_table[] = {
-	{ "run_started",      ev_run_started,      EV_NO_STEP,   LIVE_LIST_ONLY },
-	{ "step_started",     ev_step_started,     EV_MAKE_STEP, LIVE_LIST_ONLY },
-	{ "step_finished",    ev_step_finished,    EV_MAKE_STEP, LIVE_IF_FAILED },
-	{ "step_retry",       ev_step_retry,       EV_MAKE_STEP, LIVE_LINE },
-	{ "wait_poll",        ev_wait_poll,        EV_MAKE_STEP, LIVE_LIST_ONLY },
-	{ "confirm",          ev_confirm,          EV_MAKE_STEP, LIVE_LINE },
-	{ "mutation",         ev_mutation,         EV_FIND_STEP, LIVE_LINE },
-	{ "rollback_started", ev_rollback_started, EV_NO_STEP,   LIVE_LINE },
-	{ "rollback_step",    ev_rollback_step,    EV_FIND_STEP, LIVE_IF_FAILED },
-	{ "run_finished",     ev_run_finished,     EV_NO_STEP,   LIVE_LINE },
-	{ "log",              ev_log,              EV_FIND_STEP, LIVE_LINE },
-	{ NULL, NULL, EV_NO_STEP, LIVE_LINE },
+} disp_events[EV__N] = {
+	[EV_RUN_STARTED]      = { ev_run_started,      EV_NO_STEP,   LIVE_LIST_ONLY },
+	[EV_STEP_STARTED]     = { ev_step_started,     EV_MAKE_STEP, LIVE_LIST_ONLY },
+	[EV_STEP_FINISHED]    = { ev_step_finished,    EV_MAKE_STEP, LIVE_IF_FAILED },
+	[EV_STEP_RETRY]       = { ev_step_retry,       EV_MAKE_STEP, LIVE_LINE },
+	[EV_WAIT_POLL]        = { ev_wait_poll,        EV_MAKE_STEP, LIVE_LIST_ONLY },
+	[EV_CONFIRM]          = { ev_confirm,          EV_MAKE_STEP, LIVE_LINE },
+	[EV_MUTATION]         = { ev_mutation,         EV_FIND_STEP, LIVE_LINE },
+	[EV_ROLLBACK_STARTED] = { ev_rollback_started, EV_NO_STEP,   LIVE_LINE },
+	[EV_ROLLBACK_STEP]    = { ev_rollback_step,    EV_FIND_STEP, LIVE_IF_FAILED },
+	[EV_RUN_FINISHED]     = { ev_run_finished,     EV_NO_STEP,   LIVE_LINE },
+	[EV_LOG]              = { ev_log,              EV_FIND_STEP, LIVE_LINE },
 };
 
-static const struct ev_desc *ev_find(const char *name)
+static const struct disp_ev *ev_find(jv ev)
 {
-	for (const struct ev_desc *e = ev_table; name && e->name; e++)
-		if (strcmp(e->name, name) == 0)
-			return e;
-	return NULL;
+	enum ev_kind k = ev_kind_of(ev);
+	return k != EV_UNKNOWN && disp_events[k].fn ? &disp_events[k] : NULL;
 }
 
 /* Build the human text for one event into `line` (without time/step prefix). The same
@@ -829,7 +828,7 @@ static int event_apply(struct display *d, jv ev, int64_t t, const char **who, st
 {
 	const char *event = jvx_str(ev, "event");
 	const char *step = jvx_str(ev, "step");
-	const struct ev_desc *e = ev_find(event);
+	const struct disp_ev *e = ev_find(ev);
 	struct evctx c = { .d = d, .ev = ev, .t = t, .who = step ? step : "run", .line = line };
 	int out = 1;
 
@@ -849,7 +848,7 @@ static int event_apply(struct display *d, jv ev, int64_t t, const char **who, st
 		c.s = i >= 0 ? &d->steps[i] : NULL;
 	}
 	if (e->step == EV_MAKE_STEP && !c.s) {
-		buf_addf(line, "%s without a step", e->name);
+		buf_addf(line, "%s without a step", event);
 		goto done;
 	}
 	out = e->fn(&c);
@@ -863,7 +862,7 @@ done:
 /* whether the live display prints this event as a line above its list */
 static int event_live_line(jv ev)
 {
-	const struct ev_desc *e = ev_find(jvx_str(ev, "event"));
+	const struct disp_ev *e = ev_find(ev);
 	enum step_state st;
 	const char *status;
 	if (!e)
@@ -1090,9 +1089,9 @@ static void live_event(struct display *d, jv ev, int64_t t)
 {
 	struct buf line = BUF_INIT(1 << 20);
 	const char *who, *color;
-	const char *event = jvx_str(ev, "event");
+	enum ev_kind kind = ev_kind_of(ev);
 	int keep = event_live_line(ev);   /* before event_apply changes the state */
-	int finish = event && strcmp(event, "run_finished") == 0;
+	int finish = kind == EV_RUN_FINISHED;
 	if (event_apply(d, ev, t, &who, &line, &color) && (keep || finish)) {
 		if (finish) {
 			/* the run's last word goes below the final list, which stays */
@@ -1116,7 +1115,7 @@ static void live_event(struct display *d, jv ev, int64_t t)
 	buf_release(&line);
 	/* between a confirmation's "prompt" and its answer the engine owns the terminal */
 	int pause = d->paused;
-	if (event && strcmp(event, "confirm") == 0) {
+	if (kind == EV_CONFIRM) {
 		const char *status = jvx_str(ev, "status");
 		pause = status && strcmp(status, "prompt") == 0;
 	}

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "../core/bug.h"
 #include "../core/dur.h"
+#include "../core/events.h"
 #include "../core/jvx.h"
 #include "../engine/engine.h"
 #include "../report/report.h"
@@ -98,23 +99,19 @@ int cmd_history(int argc, char **argv)
 		jv ev = read_journal(sd, ids[i]);
 		char runbook[256] = "?", status[64] = "unfinished", started[64] = "?", dur[64] = "-";
 		int dry = 0;
-		if (jv_is_valid(ev)) {
-			jv_array_foreach(ev, k, e) {
-				const char *name = jvx_str(e, "event");
-				if (name && !strcmp(name, "run_started")) {
-					snprintf(runbook, sizeof(runbook), "%s", jvx_str(e, "runbook") ? jvx_str(e, "runbook") : "?");
-					snprintf(started, sizeof(started), "%s", jvx_str(e, "time") ? jvx_str(e, "time") : "?");
-					dry = jvx_bool(e, "dry_run", 0);
-				} else if (name && (!strcmp(name, "run_finished") || !strcmp(name, "run_interrupted"))) {
-					snprintf(status, sizeof(status), "%s", jvx_str(e, "status") ? jvx_str(e, "status") : "?");
-					dur_format((int64_t)jvx_num(e, "duration_ms", 0), dur, sizeof(dur));
-				} else if (name && !strcmp(name, "run_resumed") && strcmp(status, "unfinished")) {
-					snprintf(status, sizeof(status), "unfinished");
-				}
-				(void)k;
-				jv_free(e);
-			}
+		struct run_fold f;
+		run_fold_init(&f);
+		run_fold_journal(&f, ev);
+		if (jv_is_valid(f.started)) {
+			const char *rbn = jvx_str(f.started, "runbook"), *t = jvx_str(f.started, "time");
+			snprintf(runbook, sizeof(runbook), "%s", rbn ? rbn : "?");
+			snprintf(started, sizeof(started), "%s", t ? t : "?");
+			dry = jvx_bool(f.started, "dry_run", 0);
 		}
+		snprintf(status, sizeof(status), "%s", run_fold_status(&f));
+		if (jv_is_valid(f.finished))
+			dur_format((int64_t)jvx_num(f.finished, "duration_ms", 0), dur, sizeof(dur));
+		run_fold_release(&f);
 		jv_free(ev);
 		if (dry) {
 			size_t l = strlen(status);
@@ -143,17 +140,11 @@ int cmd_history(int argc, char **argv)
  * finally steps that failed, the run's outputs; borrows events */
 static void show_end(jv events, FILE *out)
 {
-	jv fin = jv_invalid();
-	jv_array_foreach(events, i, ev) {
-		const char *name = jvx_str(ev, "event");
-		if (name && !strcmp(name, "run_finished")) {
-			jv_free(fin);
-			fin = ev;
-		} else {
-			jv_free(ev);
-		}
-		(void)i;
-	}
+	struct run_fold f;
+	run_fold_init(&f);
+	run_fold_journal(&f, events);
+	jv fin = f.end == EV_RUN_FINISHED ? jv_copy(f.finished) : jv_invalid();
+	run_fold_release(&f);
 	if (!jv_is_valid(fin)) {
 		jv_free(fin);
 		return;

@@ -20,6 +20,7 @@
 #include "../core/bug.h"
 #include "../core/clock.h"
 #include "../core/dur.h"
+#include "../core/events.h"
 #include "../core/jvx.h"
 #include "../core/redact.h"
 #include "../sim/sim.h"
@@ -90,44 +91,33 @@ static void print_timeline(FILE *out, const char *state_dir, const char *run_id,
 	}
 	char *line = NULL;
 	size_t cap = 0;
-	int64_t t0 = -1, total = 0, rb_t = -1;
+	int64_t t0, total = 0;
 	char b1[32], b2[32], ts[40];
-	fprintf(out, "\nsimulated timeline (virtual clock)\n");
+	struct run_fold fold;
+	run_fold_init(&fold);
 	while (getline(&line, &cap, f) > 0) {
 		jv ev = jvx_parse_sized(line, strlen(line));
-		const char *kind = jv_is_valid(ev) ? jvx_str(ev, "event") : NULL;
-		const char *time = kind ? jvx_str(ev, "time") : NULL;
-		int64_t t = 0;
-		if (!kind || !time || ts_parse(time, &t) < 0) {
-			jv_free(ev);
-			continue;
-		}
-		if (!strcmp(kind, "run_started"))
-			t0 = t;
-		if (!strcmp(kind, "step_finished") && t0 >= 0) {
-			int64_t d = jvx_int(ev, "duration_ms", 0);
-			const char *st = jvx_str(ev, "status");
-			fprintf(out, "  +%-9s %-28s %-10s %s\n", dur_format(t - d - t0, b1, sizeof(b1)),
-				jvx_str(ev, "step") ? jvx_str(ev, "step") : "?",
-				dur_format(d, b2, sizeof(b2)), st ? st : "");
-		}
-		/* a rollback step: its start, then its row when it ends */
-		const char *rst = !strcmp(kind, "rollback_step") ? jvx_str(ev, "status") : NULL;
-		if (rst && !strcmp(rst, "running"))
-			rb_t = t;
-		else if (rst && t0 >= 0) {
-			const char *q = jvx_str(ev, "rollback_step");
-			int64_t from = rb_t >= 0 ? rb_t : t;
-			fprintf(out, "  +%-9s %-28s %-10s rollback %s\n", dur_format(from - t0, b1, sizeof(b1)),
-				q ? q : "?", dur_format(t - from, b2, sizeof(b2)), rst);
-			rb_t = -1;
-		}
-		if (!strcmp(kind, "run_finished") && t0 >= 0)
-			total = t - t0;
+		run_fold_event(&fold, ev);
 		jv_free(ev);
 	}
 	free(line);
 	fclose(f);
+	fprintf(out, "\nsimulated timeline (virtual clock)\n");
+	t0 = fold.t_start;
+	/* steps and rollback actions as they ended, from the fold */
+	jv_array_foreach(fold.timeline, i, r) {
+		const char *id = jvx_str(r, "id"), *st = jvx_str(r, "status");
+		int64_t start = jvx_int(r, "start_ms", 0), d = jvx_int(r, "duration_ms", 0);
+		if (t0 >= 0)
+			fprintf(out, "  +%-9s %-28s %-10s %s%s\n", dur_format(start - t0, b1, sizeof(b1)),
+				id ? id : "?", dur_format(d, b2, sizeof(b2)),
+				jvx_bool(r, "rollback", 0) ? "rollback " : "", st ? st : "");
+		jv_free(r);
+		(void)i;
+	}
+	if (fold.end == EV_RUN_FINISHED && t0 >= 0 && fold.t_end >= 0)
+		total = fold.t_end - t0;
+	run_fold_release(&fold);
 	fprintf(out, "total %s simulated in %s (started %s)\n", dur_format(total, b1, sizeof(b1)),
 		dur_format(real_ms, b2, sizeof(b2)), clock_format(t0 > 0 ? t0 : 0, ts, sizeof(ts)));
 }

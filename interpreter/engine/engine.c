@@ -26,6 +26,7 @@
 #include "../core/buf.h"
 #include "../core/clock.h"
 #include "../core/dur.h"
+#include "../core/events.h"
 #include "../core/jvx.h"
 #include "../core/redact.h"
 #include "../modules/registry.h"
@@ -166,12 +167,11 @@ static char *time_str(int64_t ms, char *buf, size_t n)
 	return clock_format(ms, buf, n);
 }
 
-static jv ev_new(struct engine *e, const char *name, const char *step)
+/* a new event of the table (core/events.h): {"event", "v": 1, "time", "run", "step"?} */
+static jv ev_new(struct engine *e, enum ev_kind k, const char *step)
 {
 	char ts[40];
-	jv ev = jv_object();
-	ev = jv_object_set(ev, jv_string("event"), jv_string(name));
-	ev = jv_object_set(ev, jv_string("time"), jv_string(time_str(clock_now(e->clk), ts, sizeof(ts))));
+	jv ev = ev_make(k, time_str(clock_now(e->clk), ts, sizeof(ts)));
 	ev = jv_object_set(ev, jv_string("run"), jv_string(e->run_id));
 	if (step)
 		ev = jv_object_set(ev, jv_string("step"), jv_string(step));
@@ -736,7 +736,7 @@ static void fail_or_retry(struct engine *e, struct task *t, jv err, jv result)
 	if (t->attempt < attempts && !e->aborting && !t->timed_out &&
 	    (!t->deadline || now < t->deadline)) {
 		int64_t d = retry_delay(r, e->run_id, t->qid, t->attempt);
-		jv ev = ev_new(e, "step_retry", t->qid);
+		jv ev = ev_new(e, EV_STEP_RETRY, t->qid);
 		ev = jv_object_set(ev, jv_string("attempt"), jv_number(t->attempt));
 		ev = jv_object_set(ev, jv_string("attempts"), jv_number(attempts));
 		ev = jv_object_set(ev, jv_string("delay_ms"), jv_number((double)d));
@@ -822,7 +822,7 @@ static int ancestors_unknown(struct engine *e, int node)
 /* describe a mutation that --dry-run skips */
 static void emit_mutation(struct engine *e, struct task *t, jv description)
 {
-	jv ev = ev_new(e, "mutation", t->qid);
+	jv ev = ev_new(e, EV_MUTATION, t->qid);
 	ev = jv_object_set(ev, jv_string("action"), jv_string(t->desc->name));
 	ev = jv_object_set(ev, jv_string("args"), jv_copy(t->args));
 	if (jv_is_valid(description))
@@ -889,7 +889,7 @@ static void confirm_run(struct engine *e, struct task *t)
 	char *ptext = jvx_text(jv_copy(prompt));
 	char *phtext = jv_get_kind(phrase) == JV_KIND_NULL ? NULL : jvx_text(jv_copy(phrase));
 	if (e->o->dry_run) {
-		jv ev = ev_new(e, "confirm", t->qid);
+		jv ev = ev_new(e, EV_CONFIRM, t->qid);
 		ev = jv_object_set(ev, jv_string("status"), jv_string("not_asked"));
 		ev = jv_object_set(ev, jv_string("prompt"), jv_copy(prompt));
 		emit(e, ev, 1);
@@ -910,7 +910,7 @@ static void confirm_run(struct engine *e, struct task *t)
 		how = "--approve";
 		snprintf(by, sizeof(by), "--approve");
 	} else if (e->o->tty_in && e->o->tty_out) {
-		jv ev = ev_new(e, "confirm", t->qid);
+		jv ev = ev_new(e, EV_CONFIRM, t->qid);
 		ev = jv_object_set(ev, jv_string("status"), jv_string("prompt"));
 		ev = jv_object_set(ev, jv_string("prompt"), jv_copy(prompt));
 		emit(e, ev, 0);
@@ -950,7 +950,7 @@ static void confirm_run(struct engine *e, struct task *t)
 	} else {
 		how = "no terminal";
 	}
-	jv ev = ev_new(e, "confirm", t->qid);
+	jv ev = ev_new(e, EV_CONFIRM, t->qid);
 	ev = jv_object_set(ev, jv_string("status"), jv_string(ok ? "approved" : "declined"));
 	ev = jv_object_set(ev, jv_string("prompt"), jv_copy(prompt));
 	ev = jv_object_set(ev, jv_string("how"), jv_string(how));
@@ -1182,7 +1182,7 @@ static void task_start(struct engine *e, struct task *t)
 		t->args = args;
 		int mut = action_is_mutating(t->desc, t->args);
 		if (e->o->dry_run && st->kind == STEP_WAIT && (mut || unknown || (!t->rb && ancestors_unknown(e, t->node)))) {
-			jv ev = ev_new(e, "mutation", t->qid);
+			jv ev = ev_new(e, EV_MUTATION, t->qid);
 			ev = jv_object_set(ev, jv_string("action"), jv_string(t->desc->name));
 			ev = jv_object_set(ev, jv_string("args"), jv_copy(t->args));
 			ev = jv_object_set(ev, jv_string("description"), jv_string_fmt(
@@ -1281,7 +1281,7 @@ static void wait_next_poll(struct engine *e, struct task *t, struct job *j, int6
 	if (t->deadline && (!limit || t->deadline < limit))
 		limit = t->deadline;
 	int64_t iv = next_poll_interval(t, now);
-	jv ev = ev_new(e, "wait_poll", t->qid);
+	jv ev = ev_new(e, EV_WAIT_POLL, t->qid);
 	ev = jv_object_set(ev, jv_string("poll"), jv_number(t->polls));
 	ev = jv_object_set(ev, jv_string("next_ms"), jv_number((double)iv));
 	ev = jv_object_set(ev, jv_string("elapsed_ms"), jv_number((double)(now - t->started)));
@@ -1435,7 +1435,7 @@ static void node_finish(struct engine *e, int n, enum step_state st)
 	s->st = st;
 	s->finished = clock_now(e->clk);
 	ctx_update(e, n);
-	jv ev = ev_new(e, "step_finished", qid_of(e, n));
+	jv ev = ev_new(e, EV_STEP_FINISHED, qid_of(e, n));
 	ev = jv_object_set(ev, jv_string("status"), jv_string(step_state_name(st)));
 	ev = jv_object_set(ev, jv_string("kind"), jv_string(step_kind_name(pn->step->kind)));
 	ev = jv_object_set(ev, jv_string("duration_ms"), jv_number(s->started ? (double)(s->finished - s->started) : 0));
@@ -1498,7 +1498,7 @@ static void node_item_done(struct engine *e, int n, int item, enum step_state st
 		e->done_order[e->ndone++] = item;
 	}
 	if (item >= 0 && !s->replaying) {
-		jv ev = ev_new(e, "item_finished", qid_of(e, n));
+		jv ev = ev_new(e, EV_ITEM_FINISHED, qid_of(e, n));
 		ev = jv_object_set(ev, jv_string("item"), jv_number(item));
 		ev = jv_object_set(ev, jv_string("value"), jv_array_get(jv_copy(s->items), item));
 		ev = jv_object_set(ev, jv_string("status"), jv_string(step_state_name(st)));
@@ -1825,7 +1825,7 @@ static void node_start(struct engine *e, int n)
 		return;
 	}
 	ctx_update(e, n);
-	jv ev = ev_new(e, "step_started", qid_of(e, n));
+	jv ev = ev_new(e, EV_STEP_STARTED, qid_of(e, n));
 	ev = jv_object_set(ev, jv_string("kind"), jv_string(step_kind_name(st->kind)));
 	if (st->name)
 		ev = jv_object_set(ev, jv_string("name"), jv_string(st->name));
@@ -2005,7 +2005,7 @@ static void fail_run(struct engine *e, int outcome, jv reason)
 	/* journal only, synced: a resume of a run killed between this decision and its
 	 * rollback_started still rolls back (and with the same exit code) */
 	if (e->jopen) {
-		jv ev = ev_new(e, "run_failing", NULL);
+		jv ev = ev_new(e, EV_RUN_FAILING, NULL);
 		ev = jv_object_set(ev, jv_string("outcome"), jv_number(e->outcome));
 		ev = jv_object_set(ev, jv_string("reason"), jv_copy(e->fail_reason));
 		if (e->nsig > 0)
@@ -2043,8 +2043,10 @@ static void rollback_start(struct engine *e)
 {
 	e->phase = PH_ROLLBACK;
 	rollback_plan(e);
-	jv ev = ev_new(e, "rollback_started", NULL);
+	jv ev = ev_new(e, EV_ROLLBACK_STARTED, NULL);
 	ev = jv_object_set(ev, jv_string("reason"), jv_copy(e->fail_reason));
+	/* the exit code a successful rollback ends with: resume reads it, not the reason */
+	ev = jv_object_set(ev, jv_string("outcome"), jv_number(e->outcome ? e->outcome : EXIT_FAILED));
 	jv steps = jv_array();
 	for (int i = 0; i < e->nrbq; i++) {
 		const struct plan_node *pn = &e->p->nodes[e->rbq[i].node];
@@ -2158,7 +2160,7 @@ static void rollback_next(struct engine *e)
 	free(e->rb_owner);
 	e->rb_owner = xstrdup(owner);
 	e->rb_ran++;
-	jv ev = ev_new(e, "rollback_step", owner);
+	jv ev = ev_new(e, EV_ROLLBACK_STEP, owner);
 	ev = jv_object_set(ev, jv_string("rollback_step"), jv_string(q));
 	ev = jv_object_set(ev, jv_string("item"), jv_number(r->item));
 	ev = jv_object_set(ev, jv_string("index"), jv_number(r->index));
@@ -2175,7 +2177,7 @@ static void rollback_task_done(struct engine *e, struct task *t, enum step_state
 	e->rb_scope = -1;
 	jv_free(e->rb_ctx);
 	e->rb_ctx = jv_invalid();
-	jv ev = ev_new(e, "rollback_step", e->rb_owner ? e->rb_owner : pn->qid);
+	jv ev = ev_new(e, EV_ROLLBACK_STEP, e->rb_owner ? e->rb_owner : pn->qid);
 	ev = jv_object_set(ev, jv_string("rollback_step"), jv_string(t->qid));
 	ev = jv_object_set(ev, jv_string("item"), jv_number(r->item));
 	ev = jv_object_set(ev, jv_string("index"), jv_number(r->index));
@@ -2227,7 +2229,7 @@ static void finally_next(struct engine *e)
 	t->fin = 1;
 	t->started = clock_now(e->clk);
 	finally_ctx(e, t, ST_RUNNING, jv_null(), jv_object());
-	jv ev = ev_new(e, "step_started", t->qid);
+	jv ev = ev_new(e, EV_STEP_STARTED, t->qid);
 	ev = jv_object_set(ev, jv_string("kind"), jv_string(step_kind_name(st->kind)));
 	if (st->name)
 		ev = jv_object_set(ev, jv_string("name"), jv_string(st->name));
@@ -2246,7 +2248,7 @@ static void finally_task_done(struct engine *e, struct task *t, enum step_state 
 	if (!jv_is_valid(outputs) || jv_get_kind(outputs) == JV_KIND_NULL)
 		outputs = (jv_free(outputs), jv_object());
 	finally_ctx(e, t, st, jv_copy(result), jv_copy(outputs));
-	jv ev = ev_new(e, "step_finished", t->qid);
+	jv ev = ev_new(e, EV_STEP_FINISHED, t->qid);
 	ev = jv_object_set(ev, jv_string("status"), jv_string(step_state_name(st)));
 	ev = jv_object_set(ev, jv_string("kind"), jv_string(step_kind_name(t->step->kind)));
 	ev = jv_object_set(ev, jv_string("duration_ms"), jv_number((double)(clock_now(e->clk) - t->started)));
@@ -2292,7 +2294,7 @@ static const char *const level_names[] = {"debug", "info", "warn", "error"};
 /* an action's log line, on the engine thread (borrows text) */
 void engine_job_log(struct engine *e, const char *step, enum log_level level, const char *text)
 {
-	jv ev = ev_new(e, "log", step);
+	jv ev = ev_new(e, EV_LOG, step);
 	ev = jv_object_set(ev, jv_string("level"), jv_string(level_names[level <= LOG_ERROR ? level : LOG_INFO]));
 	ev = jv_object_set(ev, jv_string("message"), jv_string(text));
 	if (level == LOG_DEBUG)         /* journal only: too chatty for the terminal */
@@ -2360,7 +2362,7 @@ static void handle_signals(struct engine *e)
 					t->job->cancel = 1;
 				e->stopped_running = jv_array_append(e->stopped_running, jv_string(t->qid));
 			}
-			jv ev = ev_new(e, "log", NULL);
+			jv ev = ev_new(e, EV_LOG, NULL);
 			ev = jv_object_set(ev, jv_string("level"), jv_string("warn"));
 			ev = jv_object_set(ev, jv_string("message"), jv_string_fmt("%s: stopping now; the run can be resumed",
 				e->stop_sig == SIGINT ? "Ctrl-C again" : sig_name(e->stop_sig)));
@@ -2374,14 +2376,14 @@ static void handle_signals(struct engine *e)
 			if (t->job)
 				t->job->cancel = 1;
 		e->fpos = e->p->rb->nfinally;
-		jv ev = ev_new(e, "log", NULL);
+		jv ev = ev_new(e, EV_LOG, NULL);
 		ev = jv_object_set(ev, jv_string("level"), jv_string("warn"));
 		ev = jv_object_set(ev, jv_string("message"), jv_string("interrupted: the remaining finally steps are skipped"));
 		emit(e, ev, 1);
 		return;
 	}
 	if (e->aborting) {
-		jv ev = ev_new(e, "log", NULL);
+		jv ev = ev_new(e, EV_LOG, NULL);
 		ev = jv_object_set(ev, jv_string("level"), jv_string("warn"));
 		ev = jv_object_set(ev, jv_string("message"), jv_string(e->phase == PH_ROLLBACK ?
 			"rolling back; Ctrl-C again stops at once (the run stays resumable)" :
@@ -2389,7 +2391,7 @@ static void handle_signals(struct engine *e)
 		emit(e, ev, 0);
 	} else {
 		fail_run(e, EXIT_ABORTED, jv_string("interrupted by the operator"));
-		jv ev = ev_new(e, "log", NULL);
+		jv ev = ev_new(e, EV_LOG, NULL);
 		ev = jv_object_set(ev, jv_string("level"), jv_string("warn"));
 		ev = jv_object_set(ev, jv_string("message"), jv_string(
 			"interrupted: letting running steps finish, then rolling back (Ctrl-C again stops at once)"));
@@ -2718,7 +2720,7 @@ static int engine_exec(struct engine *e)
 	clock_release(e->clk);
 	pool_stop(&e->pool);
 	int64_t now = clock_now(e->clk);
-	jv ev = ev_new(e, e->stop_now ? "run_interrupted" : "run_finished", NULL);
+	jv ev = ev_new(e, e->stop_now ? EV_RUN_INTERRUPTED : EV_RUN_FINISHED, NULL);
 	ev = jv_object_set(ev, jv_string("status"), jv_string(outcome_status(rc, e)));
 	ev = jv_object_set(ev, jv_string("exit_code"), jv_number(rc));
 	ev = jv_object_set(ev, jv_string("duration_ms"), jv_number((double)(now - e->run_started)));
@@ -2749,7 +2751,7 @@ static int engine_exec(struct engine *e)
 		ev = jv_object_set(ev, jv_string("running"), jv_copy(e->stopped_running));
 		ev = redact_jv(e->o->redact, ev);
 		journal_append(&e->jn, jv_copy(ev), 1);
-		ev = jv_object_set(ev, jv_string("event"), jv_string("run_finished"));
+		ev = jv_object_set(ev, jv_string("event"), jv_string(ev_kind_name(EV_RUN_FINISHED)));
 		ev = jv_object_set(ev, jv_string("error"), jv_string_fmt("stopped at once by %s; 'runbook resume' continues the run",
 			e->stop_sig == SIGINT ? "the operator (Ctrl-C twice)" : sig_name(e->stop_sig)));
 		if (e->o->sink.event)
@@ -3013,7 +3015,7 @@ static void emit_setup_error(struct engine *e, jv msg)
 		jv_free(msg);
 		return;
 	}
-	jv ev = ev_new(e, "run_finished", NULL);
+	jv ev = ev_new(e, EV_RUN_FINISHED, NULL);
 	ev = jv_object_set(ev, jv_string("status"), jv_string("failed"));
 	ev = jv_object_set(ev, jv_string("exit_code"), jv_number(EXIT_INVALID));
 	ev = jv_object_set(ev, jv_string("error"), msg);
@@ -3036,7 +3038,7 @@ int engine_run(const struct plan *p, const struct engine_opts *o, char **run_id)
 		*run_id = xstrdup(e->run_id);
 	engine_init_ctx(e);
 	char *abs = p->rb->path ? realpath(p->rb->path, NULL) : NULL;
-	jv ev = ev_new(e, "run_started", NULL);
+	jv ev = ev_new(e, EV_RUN_STARTED, NULL);
 	ev = jv_object_set(ev, jv_string("runbook"), jv_string(p->rb->name ? p->rb->name : ""));
 	ev = jv_object_set(ev, jv_string("path"), jv_string(abs ? abs : (p->rb->path ? p->rb->path : "")));
 	ev = jv_object_set(ev, jv_string("dir"), jv_string_fmt("%s/runs/%s", o->state_dir ? o->state_dir : ".runbook", e->run_id));
@@ -3210,7 +3212,7 @@ static int resume_ask(struct engine *e, const char *qid, const char *why, int al
 		int c = 's';
 		if (fgets(line, sizeof(line), e->o->tty_in))
 			c = line[0] == 'r' || line[0] == 'R' ? 'r' : (line[0] == 'd' || line[0] == 'D') && allow_done ? 'd' : 's';
-		jv ev = ev_new(e, "confirm", qid);
+		jv ev = ev_new(e, EV_CONFIRM, qid);
 		ev = jv_object_set(ev, jv_string("status"), jv_string(c == 's' ? "declined" : "approved"));
 		ev = jv_object_set(ev, jv_string("prompt"), jv_string(c == 'd' ? "counts as done after a crash" : "run again after a crash"));
 		ev = jv_object_set(ev, jv_string("by"), jv_string(user_name(by, nby)));
@@ -3317,7 +3319,7 @@ static int resume_decide(struct engine *e, const char *qid, const struct action_
 			if (rc < 0 || now - start >= settle)
 				goto ask;
 			if (polls == 1) {
-				jv ev = ev_new(e, "log", qid);
+				jv ev = ev_new(e, EV_LOG, qid);
 				ev = jv_object_set(ev, jv_string("level"), jv_string("info"));
 				ev = jv_object_set(ev, jv_string("message"), jv_string_fmt(
 					"the call of '%s' was in flight when the run stopped: checking for its effect "
@@ -3398,7 +3400,7 @@ static void resume_mark_done(struct engine *e, int n, jv result, jv outs, jv how
 		e->done_order[e->ndone++] = n;
 		e->done_order[e->ndone++] = -1;
 	}
-	jv ev = ev_new(e, "step_finished", pn->qid);
+	jv ev = ev_new(e, EV_STEP_FINISHED, pn->qid);
 	ev = jv_object_set(ev, jv_string("status"), jv_string("succeeded"));
 	ev = jv_object_set(ev, jv_string("kind"), jv_string(step_kind_name(pn->step->kind)));
 	ev = jv_object_set(ev, jv_string("duration_ms"), jv_number(0));
@@ -3430,7 +3432,7 @@ static void resume_found(struct engine *e, int n, jv result)
 	if (!jv_is_valid(outs)) {
 		jv_free(outs);
 		char eb[1024];
-		jv ev = ev_new(e, "log", pn->qid);
+		jv ev = ev_new(e, EV_LOG, pn->qid);
 		ev = jv_object_set(ev, jv_string("level"), jv_string("warn"));
 		ev = jv_object_set(ev, jv_string("message"), jv_string_fmt(
 			"step '%s' took effect (checked) but its outputs cannot be computed from the check's result: %s",
@@ -3538,7 +3540,7 @@ static int resume_rollback_calls(struct engine *e, jv calls, struct diag_list *d
 		jv_free(item_v);
 		if (r == RD_FOUND || r == RD_DONE) {
 			e->rb_done = jv_object_set(e->rb_done, jv_string(key), jv_true());
-			jv ev = ev_new(e, "rollback_step", pn->qid);
+			jv ev = ev_new(e, EV_ROLLBACK_STEP, pn->qid);
 			ev = jv_object_set(ev, jv_string("rollback_step"), jv_string(q));
 			ev = jv_object_set(ev, jv_string("item"), jv_number(item));
 			ev = jv_object_set(ev, jv_string("index"), jv_number(index));
@@ -3571,7 +3573,9 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 	jv fe_uses = jv_object();        /* for_each uses: steps whose child steps ran */
 	char **approve = NULL;
 	int op_abort = 0, rb_seen = 0;   /* the abort was only the operator's Ctrl-C; rollback began */
+	struct run_fold fold;
 
+	run_fold_init(&fold);
 	loader_init(&ld, o->search_path);
 	if (run_id_check(run_id) < 0) {
 		diag_error(dl, NULL, "invalid RUN-ID '%s': a run id names a folder in '%s/runs' ('runbook history' "
@@ -3587,18 +3591,14 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 		free(m);
 		goto out;
 	}
-	jv_array_foreach(journal, i, ev) {
-		const char *name = jvx_str(ev, "event");
-		if (name && !strcmp(name, "run_started") && !jv_is_valid(started))
-			started = jv_copy(ev);
-		if (name && !strcmp(name, "run_finished")) {
-			diag_error(dl, NULL, "run '%s' already finished (%s); nothing to resume", run_id,
-				   jvx_str(ev, "status") ? jvx_str(ev, "status") : "?");
-			jv_free(ev);
-			goto out;
-		}
-		jv_free(ev);
+	run_fold_journal(&fold, journal);
+	if (fold.end == EV_RUN_FINISHED) {
+		diag_error(dl, NULL, "run '%s' already finished (%s); nothing to resume", run_id,
+			   run_fold_status(&fold));
+		goto out;
 	}
+	jv_free(started);
+	started = jv_copy(fold.started);
 	if (!jv_is_valid(started)) {
 		diag_error(dl, NULL, "the journal of run '%s' has no run_started record", run_id);
 		goto out;
@@ -3712,14 +3712,14 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 
 	/* replay the journal into the state */
 	jv_array_foreach(journal, i, ev) {
-		const char *name = jvx_str(ev, "event");
+		enum ev_kind kind = ev_kind_of(ev);
 		const char *step = jvx_str(ev, "step");
 		int n = step ? plan_find(&plan, step) : -1;
-		if (!name) {
+		if (kind == EV_UNKNOWN) {
 			jv_free(ev);
 			continue;
 		}
-		if (n < 0 && step && strchr(step, '[') && !strcmp(name, "step_started")) {
+		if (n < 0 && step && strchr(step, '[') && kind == EV_STEP_STARTED) {
 			/* a step of a for_each uses: child ("each[1].say") */
 			char u[1024];
 			snprintf(u, sizeof(u), "%.*s", (int)(strchr(step, '[') - step), step);
@@ -3727,10 +3727,10 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 			if (un >= 0 && plan.nodes[un].step->kind == STEP_USES && plan.nodes[un].step->for_each >= 0)
 				fe_uses = jv_object_set(fe_uses, jv_string(u), jv_true());
 		}
-		if (!strcmp(name, "call") || !strcmp(name, "result")) {
+		if (kind == EV_CALL || kind == EV_RESULT) {
 			/* keyed as journaled: "qid", "qid[3]", "qid.rollback.1" */
-			calls = calls_note(calls, ev, name[0] == 'r');
-		} else if (!strcmp(name, "run_interrupted")) {
+			calls = calls_note(calls, ev, kind == EV_RESULT);
+		} else if (kind == EV_RUN_INTERRUPTED) {
 			/* Ctrl-C, then Ctrl-C again (or TERM, HUP) before the rollback began:
 			 * stopped, not failed; the resume goes on with the run */
 			if (e->aborting && op_abort && !rb_seen) {
@@ -3739,7 +3739,7 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 				jv_free(e->fail_reason);
 				e->fail_reason = jv_null();
 			}
-		} else if (!strcmp(name, "run_failing")) {
+		} else if (kind == EV_RUN_FAILING) {
 			if (!e->aborting)
 				op_abort = jvx_bool(ev, "operator", 0);
 			e->aborting = 1;
@@ -3748,9 +3748,9 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 			e->fail_reason = jvx_get(ev, "reason");
 			if (!jv_is_valid(e->fail_reason))
 				e->fail_reason = jv_null();
-		} else if (!strcmp(name, "step_started") && n >= 0) {
+		} else if (kind == EV_STEP_STARTED && n >= 0) {
 			running = jv_object_set(running, jv_string(step), jv_true());
-		} else if (!strcmp(name, "item_finished") && n >= 0) {
+		} else if (kind == EV_ITEM_FINISHED && n >= 0) {
 			const char *sts = jvx_str(ev, "status");
 			if (sts && (!strcmp(sts, "succeeded") || !strcmp(sts, "dry_run"))) {
 				int item = (int)jvx_num(ev, "item", -1);
@@ -3769,7 +3769,7 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 					e->done_order[e->ndone++] = item;
 				}
 			}
-		} else if (!strcmp(name, "step_finished") && n >= 0) {
+		} else if (kind == EV_STEP_FINISHED && n >= 0) {
 			struct node_st *s = &e->ns[n];
 			enum step_state st = ST_FAILED;
 			const char *sts = jvx_str(ev, "status");
@@ -3828,7 +3828,7 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 				jv_free(e->fail_reason);
 				e->fail_reason = jv_string_fmt("step '%s' failed", step);
 			}
-		} else if (!strcmp(name, "rollback_started")) {
+		} else if (kind == EV_ROLLBACK_STARTED) {
 			int had = e->aborting;
 			rb_seen = 1;
 			e->aborting = 1;
@@ -3838,13 +3838,11 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 			e->fail_reason = jvx_get(ev, "reason");
 			if (!jv_is_valid(e->fail_reason))
 				e->fail_reason = jv_null();
-			if (jv_get_kind(e->fail_reason) == JV_KIND_STRING &&
-			    strstr(jv_string_value(e->fail_reason), "declined"))
-				e->outcome = EXIT_ABORTED;
-			if (jv_get_kind(e->fail_reason) == JV_KIND_STRING &&
-			    strstr(jv_string_value(e->fail_reason), "interrupted"))
-				e->outcome = EXIT_ABORTED;
-		} else if (!strcmp(name, "rollback_step") && step) {
+			/* the outcome it recorded (a declined confirmation, the operator's
+			 * abort: 4); a journal older than the field: run_failing's, else 1 */
+			if (jvx_has(ev, "outcome"))
+				e->outcome = (int)jvx_int(ev, "outcome", EXIT_FAILED);
+		} else if (kind == EV_ROLLBACK_STEP && step) {
 			const char *sts = jvx_str(ev, "status");
 			if (sts && strcmp(sts, "running") && strcmp(sts, "failed")) {
 				char key[1300];
@@ -3909,7 +3907,7 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 		goto out;
 	}
 	{
-		jv ev = ev_new(e, "run_resumed", NULL);
+		jv ev = ev_new(e, EV_RUN_RESUMED, NULL);
 		ev = jv_object_set(ev, jv_string("runbook"), jv_string(rb->name ? rb->name : ""));
 		ev = jv_object_set(ev, jv_string("steps"), plan_steps_list(&plan));
 		int npre = 0;
@@ -3920,7 +3918,7 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 		journal_append(&e->jn, jv_copy(ev), 1);
 		/* displays start from a run_started: give them one (the journal keeps
 		 * the first run's run_started and this run_resumed) */
-		ev = jv_object_set(ev, jv_string("event"), jv_string("run_started"));
+		ev = jv_object_set(ev, jv_string("event"), jv_string(ev_kind_name(EV_RUN_STARTED)));
 		ev = jv_object_set(ev, jv_string("resumed"), jv_true());
 		if (o->sink.event)
 			o->sink.event(o->sink.arg, ev);
@@ -3934,6 +3932,7 @@ out:
 	for (int i = 0; approve && approve[i]; i++)
 		free(approve[i]);
 	free(approve);
+	run_fold_release(&fold);
 	jv_free(journal);
 	jv_free(started);
 	jv_free(calls);

@@ -5,11 +5,9 @@
  * through one function (invoke.c) that times it and hands request and result to the
  * journal and, with --record, to the tape; replay plugs in there.
  *
- * Events: everything that happens is a jv event object
- *   {"event": "run_started"|"step_started"|"step_finished"|"step_retry"|"wait_poll"|
- *             "confirm"|"mutation"|"rollback_started"|"rollback_step"|"run_finished"|"log"|
- *             "item_finished"|"run_resumed"|"run_interrupted",
- *    "time": "RFC 3339", "run": ID, "step": QID, ...}
+ * Events: everything that happens is a jv event object of the table in core/events.h
+ * (every event and field, documented in runbook-events(5); add one there first)
+ *   {"event": NAME, "v": 1, "time": "RFC 3339", "run": ID, "step": QID, ...}
  * appended (redacted) to DIR/runs/ID/journal.jsonl with fsync at every step transition,
  * and passed (redacted) to the sink below for the terminal or --output json.
  * invoke.c also journals {"event":"call"} and {"event":"result"} for every action call
@@ -18,7 +16,8 @@
  * gets a run_started with "resumed": true), run_interrupted (the sink gets run_finished
  * with status "interrupted"), run_failing {outcome, reason, operator?} (synced when the
  * run decides to fail or abort, so a resume of a run killed before its rollback began
- * still rolls back).
+ * still rolls back). rollback_started records the outcome (exit code) a successful
+ * rollback ends with; resume reads it from there, never from the reason's words.
  *
  * The end of a run: run_finished carries the runbook's top-level `outputs` over the final
  * context (output_errors for those that failed), noncritical_failed (qids) and

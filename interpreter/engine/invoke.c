@@ -13,6 +13,7 @@
 #include "../core/bug.h"
 #include "../core/buf.h"
 #include "../core/clock.h"
+#include "../core/events.h"
 #include "../core/jvx.h"
 #include "../core/redact.h"
 #include "engine_int.h"
@@ -75,9 +76,7 @@ void invoke(struct engine *e, struct job *j)
 	jv args_copy = jvx_deep_copy(j->args);
 
 	j->started = clock_now(clk);
-	jv ev = jv_object();
-	ev = jv_object_set(ev, jv_string("event"), jv_string("call"));
-	ev = jv_object_set(ev, jv_string("time"), jv_string(clock_format(j->started, ts, sizeof(ts))));
+	jv ev = ev_make(EV_CALL, clock_format(j->started, ts, sizeof(ts)));
 	ev = jv_object_set(ev, jv_string("step"), jv_string(j->step));
 	ev = jv_object_set(ev, jv_string("action"), jv_string(j->desc->name));
 	ev = jv_object_set(ev, jv_string("mode"), jv_string(mode_names[j->mode]));
@@ -117,9 +116,7 @@ void invoke(struct engine *e, struct job *j)
 	j->rc = rc;
 	j->out = out;
 
-	ev = jv_object();
-	ev = jv_object_set(ev, jv_string("event"), jv_string("result"));
-	ev = jv_object_set(ev, jv_string("time"), jv_string(clock_format(j->started + j->duration, ts, sizeof(ts))));
+	ev = ev_make(EV_RESULT, clock_format(j->started + j->duration, ts, sizeof(ts)));
 	ev = jv_object_set(ev, jv_string("step"), jv_string(j->step));
 	ev = jv_object_set(ev, jv_string("action"), jv_string(j->desc->name));
 	ev = jv_object_set(ev, jv_string("mode"), jv_string(mode_names[j->mode]));

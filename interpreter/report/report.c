@@ -10,6 +10,7 @@
 #include "../core/buf.h"
 #include "../core/bug.h"
 #include "../core/dur.h"
+#include "../core/events.h"
 #include "../core/jvx.h"
 
 int report_format_parse(const char *name, enum report_format *f)
@@ -24,90 +25,6 @@ int report_format_parse(const char *name, enum report_format *f)
 	return -1;
 }
 
-/* ---- folding events ---- */
-
-struct rstep {
-	char *id;
-	char *kind;
-	char *status;            /* NULL: never started */
-	char *started, *finished;    /* RFC 3339 as journaled */
-	int64_t t_start, t_end;  /* ms since epoch, -1 unknown */
-	int64_t dur_field;       /* step_finished duration_ms, -1 */
-	int starts, attempt, retries, polls, items;
-	char *error;
-	char *approved_by;
-	char *rb_status, *rb_error;
-};
-
-struct fold {
-	struct rstep *steps;
-	int n, alloc;
-	jv index;                /* id -> position */
-};
-
-static void set_str(char **dst, const char *s)
-{
-	if (!s)
-		return;
-	free(*dst);
-	*dst = xstrdup(s);
-}
-
-static struct rstep *step_get(struct fold *f, const char *id)
-{
-	jv pos = jv_object_get(jv_copy(f->index), jv_string(id));
-	struct rstep *s;
-	if (jv_is_valid(pos)) {
-		int i = (int)jv_number_value(pos);
-		jv_free(pos);
-		return &f->steps[i];
-	}
-	jv_free(pos);
-	ALLOC_GROW(f->steps, f->n + 1, f->alloc);
-	s = &f->steps[f->n];
-	memset(s, 0, sizeof(*s));
-	s->id = xstrdup(id);
-	s->t_start = s->t_end = s->dur_field = -1;
-	f->index = jv_object_set(f->index, jv_string(id), jv_number(f->n));
-	f->n++;
-	return s;
-}
-
-/* "code: message", a string as is, anything else as compact JSON; NULL if absent */
-static char *err_text(jv ev, const char *key)
-{
-	jv e = jvx_get(ev, key);
-	struct buf b = BUF_INIT(0);
-	if (!jv_is_valid(e) || jv_get_kind(e) == JV_KIND_NULL) {
-		jv_free(e);
-		return NULL;
-	}
-	if (jv_get_kind(e) == JV_KIND_STRING) {
-		buf_adds(&b, jv_string_value(e));
-	} else if (jv_get_kind(e) == JV_KIND_OBJECT && (jvx_str(e, "code") || jvx_str(e, "message"))) {
-		const char *code = jvx_str(e, "code"), *msg = jvx_str(e, "message");
-		if (code && msg)
-			buf_addf(&b, "%s: %s", code, msg);
-		else
-			buf_adds(&b, code ? code : msg);
-	} else {
-		char *t = jvx_dump(jv_copy(e));
-		buf_adds(&b, t);
-		free(t);
-	}
-	jv_free(e);
-	return buf_detach(&b);
-}
-
-static int64_t ev_time(jv ev)
-{
-	const char *t = jvx_str(ev, "time");
-	int64_t ms;
-	if (t && !ts_parse(t, &ms))
-		return ms;
-	return -1;
-}
-
 static jv str_or_null(const char *s)
 {
 	return s ? jv_string(s) : jv_null();
@@ -118,143 +35,38 @@ static jv ms_or_null(int64_t ms)
 	return ms >= 0 ? jv_number((double)ms) : jv_null();
 }
 
-/* events that describe a step of the plan (log, call, result, mutation... may name
- * rollback steps or for_each items: they are not rows of the report) */
-static int is_step_event(const char *e)
-{
-	static const char *const names[] = { "step_started", "step_retry", "wait_poll",
-		"item_finished", "confirm", "step_finished", "rollback_step", NULL };
-	for (int i = 0; names[i]; i++)
-		if (!strcmp(e, names[i]))
-			return 1;
-	return 0;
-}
-
 jv report_build(jv events)
 {
-	struct fold f = { NULL, 0, 0, jv_object() };
-	jv rep = jv_object(), steps = jv_array(), rollback = jv_null(), rbsteps = jv_array();
-	const char *run = NULL, *runbook = NULL, *status = NULL, *started = NULL, *finished = NULL;
-	int64_t t0 = -1, t1 = -1, run_dur = -1, exit_code = -1;
-	int dry_run = 0, rehearsal = 0, n;
+	struct run_fold f;
+	jv rep = jv_object(), steps = jv_array(), rollback, rbsteps;
+	const char *status = NULL, *started = NULL, *finished = NULL;
+	int64_t t0, t1 = -1, run_dur = -1, exit_code = -1;
+	int dry_run = 0, rehearsal = 0;
 	char *run_error = NULL;
 	struct { int steps, succeeded, failed, skipped, rolled_back, pending, running, dry_run,
 		 retries, polls, rollback_steps, rollback_failed; } tot = {0};
 
-	n = jv_get_kind(events) == JV_KIND_ARRAY ? jv_array_length(jv_copy(events)) : 0;
-	for (int i = 0; i < n; i++) {
-		jv ev = jv_array_get(jv_copy(events), i);
-		const char *e = jv_get_kind(ev) == JV_KIND_OBJECT ? jvx_str(ev, "event") : NULL;
-		const char *sid = e ? jvx_str(ev, "step") : NULL;
-		int64_t t = e ? ev_time(ev) : -1;
-		struct rstep *s = NULL;
-		if (!e)
-			goto next;
-		if (!run && jvx_str(ev, "run"))
-			run = jvx_str(ev, "run");
-		if (!strcmp(e, "run_started") || !strcmp(e, "run_resumed")) {
-			jv list = jvx_get(ev, "steps");
-			if (!runbook)
-				runbook = jvx_str(ev, "runbook");
-			if (!strcmp(e, "run_started")) {
-				started = jvx_str(ev, "time");
-				t0 = t;
-				dry_run = jvx_bool(ev, "dry_run", 0);
-				rehearsal = jvx_bool(ev, "rehearsal", 0);
-			}
-			/* the plan's steps first, in its order */
-			if (jv_get_kind(list) == JV_KIND_ARRAY) {
-				int m = jv_array_length(jv_copy(list));
-				for (int k = 0; k < m; k++) {
-					jv it = jv_array_get(jv_copy(list), k);
-					const char *id = NULL;
-					if (jv_get_kind(it) == JV_KIND_STRING)
-						id = jv_string_value(it);
-					else if (jv_get_kind(it) == JV_KIND_OBJECT)
-						id = jvx_str(it, "qid") ? jvx_str(it, "qid") : jvx_str(it, "id");
-					if (id) {
-						struct rstep *st = step_get(&f, id);
-						if (jv_get_kind(it) == JV_KIND_OBJECT)
-							set_str(&st->kind, jvx_str(it, "kind"));
-					}
-					jv_free(it);
-				}
-			}
-			jv_free(list);
-		} else if (!strcmp(e, "run_finished")) {
-			status = jvx_str(ev, "status");
-			finished = jvx_str(ev, "time");
-			t1 = t;
-			run_dur = jvx_int(ev, "duration_ms", -1);
-			exit_code = jvx_int(ev, "exit_code", -1);
-			free(run_error);
-			run_error = err_text(ev, "error");
-		} else if (!strcmp(e, "rollback_started")) {
-			jv r = jv_object();
-			r = jv_object_set(r, jv_string("reason"), str_or_null(jvx_str(ev, "reason")));
-			r = jv_object_set(r, jv_string("started_at"), str_or_null(jvx_str(ev, "time")));
-			jv_free(rollback);
-			rollback = r;
-		} else if (sid && is_step_event(e)) {
-			s = step_get(&f, sid);
-			if (!strcmp(e, "step_started")) {
-				int a = (int)jvx_int(ev, "attempt", 0);
-				set_str(&s->kind, jvx_str(ev, "kind"));
-				if (!s->started) {
-					set_str(&s->started, jvx_str(ev, "time"));
-					s->t_start = t;
-				}
-				s->starts++;
-				if (a > s->attempt)
-					s->attempt = a;
-				set_str(&s->status, "running");
-			} else if (!strcmp(e, "step_retry")) {
-				int a = (int)jvx_int(ev, "attempt", 0);
-				s->retries++;
-				if (a > s->attempt)
-					s->attempt = a;
-			} else if (!strcmp(e, "wait_poll")) {
-				int p = (int)jvx_int(ev, "poll", 0);
-				s->polls = p > s->polls ? p : s->polls + 1;
-			} else if (!strcmp(e, "item_finished")) {
-				s->items++;
-			} else if (!strcmp(e, "confirm")) {
-				const char *st = jvx_str(ev, "status");
-				if (st && strcmp(st, "prompt") && jvx_str(ev, "by"))
-					set_str(&s->approved_by, jvx_str(ev, "by"));
-			} else if (!strcmp(e, "step_finished")) {
-				char *err = err_text(ev, "error");
-				int p = (int)jvx_int(ev, "polls", -1);
-				set_str(&s->status, jvx_str(ev, "status") ? jvx_str(ev, "status") : "succeeded");
-				set_str(&s->finished, jvx_str(ev, "time"));
-				s->t_end = t;
-				s->dur_field = jvx_int(ev, "duration_ms", -1);
-				if (p > s->polls)
-					s->polls = p;
-				if (!err && jvx_str(ev, "reason"))
-					err = xstrdup(jvx_str(ev, "reason"));
-				if (err) {
-					free(s->error);
-					s->error = err;
-				}
-			} else if (!strcmp(e, "rollback_step")) {
-				const char *st = jvx_str(ev, "status");
-				if (st && (!strcmp(st, "running") || !strcmp(st, "started")))
-					goto next;
-				/* several rollback steps per step: a failure sticks */
-				if (s->rb_status && !strcmp(s->rb_status, "failed"))
-					goto next;
-				set_str(&s->rb_status, st ? st : "succeeded");
-				free(s->rb_error);
-				s->rb_error = err_text(ev, "error");
-			}
-		}
-next:
-		jv_free(ev);
+	run_fold_init(&f);
+	run_fold_journal(&f, events);
+	t0 = f.t_start;
+	if (jv_is_valid(f.started)) {
+		started = jvx_str(f.started, "time");
+		dry_run = jvx_bool(f.started, "dry_run", 0);
+		rehearsal = jvx_bool(f.started, "rehearsal", 0);
 	}
+	if (f.end == EV_RUN_FINISHED) {
+		status = jvx_str(f.finished, "status");
+		finished = jvx_str(f.finished, "time");
+		t1 = f.t_end;
+		run_dur = jvx_int(f.finished, "duration_ms", -1);
+		exit_code = jvx_int(f.finished, "exit_code", -1);
+		run_error = ev_err_text(f.finished, "error");
+	}
+	rollback = jv_copy(f.rollback);
+	rbsteps = jv_array();
 
-	for (int i = 0; i < f.n; i++) {
-		struct rstep *s = &f.steps[i];
+	for (int i = 0; i < f.nsteps; i++) {
+		const struct run_fold_step *s = &f.steps[i];
 		jv o = jv_object();
 		int64_t dur = -1;
 		const char *st = s->status ? s->status : "pending";
@@ -311,28 +123,9 @@ next:
 		else if (!strcmp(st, "dry_run")) tot.dry_run++;
 		else tot.pending++;
 	}
-	/* rollback steps in the order they ran: rbsteps follows step order; rebuild from
-	 * events so the report shows reverse completion order as it happened */
+	/* rollback actions in the order they ran (the fold keeps them as they happened) */
 	jv_free(rbsteps);
-	rbsteps = jv_array();
-	for (int i = 0; i < n; i++) {
-		jv ev = jv_array_get(jv_copy(events), i);
-		const char *e = jv_get_kind(ev) == JV_KIND_OBJECT ? jvx_str(ev, "event") : NULL;
-		const char *st = e ? jvx_str(ev, "status") : NULL;
-		if (e && !strcmp(e, "rollback_step") && jvx_str(ev, "step") &&
-		    !(st && (!strcmp(st, "running") || !strcmp(st, "started")))) {
-			jv rs = jv_object();
-			char *err = err_text(ev, "error");
-			rs = jv_object_set(rs, jv_string("step"), jv_string(jvx_str(ev, "step")));
-			if (jvx_str(ev, "rollback_step"))
-				rs = jv_object_set(rs, jv_string("rollback_step"), jv_string(jvx_str(ev, "rollback_step")));
-			rs = jv_object_set(rs, jv_string("status"), jv_string(st ? st : "succeeded"));
-			rs = jv_object_set(rs, jv_string("error"), str_or_null(err));
-			free(err);
-			rbsteps = jv_array_append(rbsteps, rs);
-		}
-		jv_free(ev);
-	}
+	rbsteps = jv_copy(f.rollback_steps);
 	if (jv_get_kind(rollback) == JV_KIND_OBJECT || jv_array_length(jv_copy(rbsteps)) > 0) {
 		if (jv_get_kind(rollback) != JV_KIND_OBJECT) {
 			jv_free(rollback);
@@ -345,8 +138,8 @@ next:
 
 	if (run_dur < 0 && t0 >= 0 && t1 >= t0)
 		run_dur = t1 - t0;
-	rep = jv_object_set(rep, jv_string("run"), str_or_null(run));
-	rep = jv_object_set(rep, jv_string("runbook"), str_or_null(runbook));
+	rep = jv_object_set(rep, jv_string("run"), str_or_null(f.run));
+	rep = jv_object_set(rep, jv_string("runbook"), str_or_null(f.runbook));
 	rep = jv_object_set(rep, jv_string("status"), jv_string(status ? status : "incomplete"));
 	rep = jv_object_set(rep, jv_string("exit_code"), exit_code >= 0 ? jv_number((double)exit_code) : jv_null());
 	rep = jv_object_set(rep, jv_string("dry_run"), jv_bool(dry_run));
@@ -366,14 +159,8 @@ next:
 		rep = jv_object_set(rep, jv_string("totals"), t);
 	}
 
-	for (int i = 0; i < f.n; i++) {
-		struct rstep *s = &f.steps[i];
-		free(s->id); free(s->kind); free(s->status); free(s->started); free(s->finished);
-		free(s->error); free(s->approved_by); free(s->rb_status); free(s->rb_error);
-	}
-	free(f.steps);
 	free(run_error);
-	jv_free(f.index);
+	run_fold_release(&f);
 	return rep;
 }
 
