@@ -186,10 +186,11 @@ static int seen_clause(struct buf *b, char *clause, jv ctx)
 		return 0;
 	}
 	v = eval_text(path, ctx);
-	if (v && strlen(v) > SEEN_MAX)
-		strcpy(v + SEEN_MAX - 3, "...");
-	if (v)
-		rc = buf_addf(b, "%s%s was %s", b->len ? ", " : "", path, v);
+	if (v) {
+		int cut = strlen(v) > SEEN_MAX;    /* long values end in "..." */
+		rc = buf_addf(b, "%s%s was %.*s%s", b->len ? ", " : "", path,
+			      cut ? SEEN_MAX - 3 : (int)strlen(v), v, cut ? "..." : "");
+	}
 	free(v);
 	free(path);
 	return rc;
