@@ -42,6 +42,14 @@ int cli_usage(const char *cmd);
 /* 1 if diagnostics/colors should be colored on this stream (isatty && !NO_COLOR) */
 int cli_color(FILE *f);
 
+/* runs.c: the journal of run ID in state_dir as an array of events (complete lines
+ * only), or jv_invalid() when it cannot be read */
+jv cli_read_journal(const char *state_dir, const char *id);
+/* {qid: duration_ms} of the steps that succeeded in the last finished run of the
+ * runbook file (its realpath, as run_started records it) that ran the same way
+ * (rehearsal or real; dry runs never count), or jv_null() when there is none */
+jv cli_last_durations(const char *state_dir, const char *file, int rehearsal);
+
 /* --state-dir DIR, else RUNBOOK_STATE_DIR, else ./.runbook */
 const char *cli_state_dir(const char *opt);
 /* where `uses:` looks: RUNBOOK_PATH (colon-separated), the source tree's and the

@@ -444,9 +444,30 @@ static int ev_run_started(struct evctx *c)
 		}
 	}
 	jv_free(steps);
+	int resumed = jvx_bool(c->ev, "resumed", 0);
+	jv done = jvx_get(c->ev, "done");
+	if (resumed && jv_get_kind(done) == JV_KIND_ARRAY) {
+		/* what the first process finished: shown done, not run again */
+		jv_array_foreach(done, i, it) {
+			if (jv_get_kind(it) == JV_KIND_STRING) {
+				int k = step_get(d, jv_string_value(it));
+				step_set_state(d, &d->steps[k], ST_SUCCEEDED);
+				set_note(&d->steps[k], "done before the resume");
+			}
+			jv_free(it);
+		}
+	}
+	jv_free(done);
 	c->who = "run";
-	buf_addf(c->line, "started %s%s%s%s", rb ? rb : "", id ? " (run " : "", id ? id : "",
-		 id ? ")" : "");
+	buf_addf(c->line, "%s %s%s%s%s", resumed ? "resuming" : "started", rb ? rb : "",
+		 id ? " (run " : "", id ? id : "", id ? ")" : "");
+	if (resumed) {
+		int64_t before = jvx_int(c->ev, "finished_before", -1);
+		if (before >= 0)
+			buf_addf(c->line, ": %" PRId64 " step%s done before, not run again", before, before == 1 ? "" : "s");
+		if (jvx_bool(c->ev, "rolling_back", 0))
+			buf_adds(c->line, "; continuing its rollback");
+	}
 	if (d->dry_run)
 		buf_adds(c->line, " [dry run]");
 	if (d->rehearsal)
@@ -569,17 +590,27 @@ static int ev_wait_poll(struct evctx *c)
 	int64_t next = jvx_int(c->ev, "next_ms", -1);
 	c->s->polls = poll ? poll : c->s->polls + 1;
 	buf_addf(c->line, "poll %d", c->s->polls);
-	jv val = jvx_get(c->ev, "value");
-	if (jv_is_valid(val)) {
-		char *v = jvx_text(val);
-		buf_addf(c->line, ": %s", v);
-		free(v);
-	} else {
-		jv_free(val);
+	/* the resource as the poll saw it, else why the poll missed */
+	const char *saw = jvx_str(c->ev, "saw");
+	if (saw) {
+		buf_addf(c->line, ": %s", saw);
+	} else if (jvx_bool(c->ev, "missed", 0)) {
+		err_text(c->ev, "error", &c->err);
+		buf_addf(c->line, ": missed (%s)", c->err.len ? buf_str(&c->err) : "no answer");
 	}
 	if (next >= 0) {
 		fmt_dur(next, dur, sizeof(dur));
 		buf_addf(c->line, ", next in %s", dur);
+	}
+	/* ETA: from the last run of this runbook, else the expected duration */
+	int64_t eta = jvx_int(c->ev, "eta_ms", -1), over = jvx_int(c->ev, "overdue_ms", 0);
+	const char *from = jvx_str(c->ev, "eta_from");
+	if (over > 0) {
+		fmt_dur(over, dur, sizeof(dur));
+		buf_addf(c->line, ", %s past its ETA", dur);
+	} else if (eta >= 0) {
+		fmt_dur(eta, dur, sizeof(dur));
+		buf_addf(c->line, ", ETA %s%s", dur, from && !strcmp(from, "last_run") ? " (as the last run)" : "");
 	}
 	set_note(c->s, buf_str(c->line));
 	return 1;
@@ -792,7 +823,7 @@ static int ev_log(struct evctx *c)
 
 enum ev_step { EV_NO_STEP, EV_FIND_STEP, EV_MAKE_STEP };
 /* the list shows steps' progress; lines above it are for what must stay readable */
-enum live_line { LIVE_LINE, LIVE_LIST_ONLY, LIVE_IF_FAILED };
+enum live_line { LIVE_LINE, LIVE_LIST_ONLY, LIVE_IF_FAILED, LIVE_IF_RESUMED };
 
 /* what the display does with each event of the table (core/events.h), by its kind;
  * an event without a handler here is shown as it is */
@@ -801,7 +832,7 @@ static const struct disp_ev {
 	enum ev_step step;       /* whether the event's step joins the list */
 	enum live_line live;     /* whether the live display prints a line above its list */
 } disp_events[EV__N] = {
-	[EV_RUN_STARTED]      = { ev_run_started,      EV_NO_STEP,   LIVE_LIST_ONLY },
+	[EV_RUN_STARTED]      = { ev_run_started,      EV_NO_STEP,   LIVE_IF_RESUMED },
 	[EV_STEP_STARTED]     = { ev_step_started,     EV_MAKE_STEP, LIVE_LIST_ONLY },
 	[EV_STEP_FINISHED]    = { ev_step_finished,    EV_MAKE_STEP, LIVE_IF_FAILED },
 	[EV_STEP_RETRY]       = { ev_step_retry,       EV_MAKE_STEP, LIVE_LINE },
@@ -870,6 +901,8 @@ static int event_live_line(jv ev)
 	switch (e->live) {
 	case LIVE_LIST_ONLY:
 		return 0;
+	case LIVE_IF_RESUMED:    /* the operator must see that this continues a run */
+		return jvx_bool(ev, "resumed", 0);
 	case LIVE_IF_FAILED:
 		status = jvx_str(ev, "status");
 		return status && (state_parse(status, &st) < 0 || st == ST_FAILED);

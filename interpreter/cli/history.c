@@ -12,33 +12,6 @@
 #include "../engine/engine.h"
 #include "../report/report.h"
 
-/* the journal of a run as an array of events (complete lines only) */
-static jv read_journal(const char *state_dir, const char *id)
-{
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/runs/%s/journal.jsonl", state_dir, id);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return jv_invalid();
-	jv out = jv_array();
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	while ((n = getline(&line, &cap, f)) > 0) {
-		if (line[n - 1] != '\n')
-			break;                   /* cut by a crash */
-		line[n - 1] = '\0';
-		jv v = jvx_parse_sized(line, strlen(line));
-		if (jv_get_kind(v) == JV_KIND_OBJECT)
-			out = jv_array_append(out, v);
-		else
-			jv_free(v);
-	}
-	free(line);
-	fclose(f);
-	return out;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -96,7 +69,7 @@ int cmd_history(int argc, char **argv)
 	else if (!json)
 		printf("%-24s %-28s %-16s %-24s %s\n", "RUN", "RUNBOOK", "STATUS", "STARTED", "DURATION");
 	for (int i = 0; i < n; i++) {
-		jv ev = read_journal(sd, ids[i]);
+		jv ev = cli_read_journal(sd, ids[i]);
 		char runbook[256] = "?", status[64] = "unfinished", started[64] = "?", dur[64] = "-";
 		int dry = 0;
 		struct run_fold f;
@@ -220,7 +193,7 @@ int cmd_show(int argc, char **argv)
 			  argv[optind], sd);
 		return 2;
 	}
-	jv ev = read_journal(sd, argv[optind]);
+	jv ev = cli_read_journal(sd, argv[optind]);
 	if (!jv_is_valid(ev)) {
 		cli_error("no run '%s' in '%s/runs'", argv[optind], sd);
 		return 2;

@@ -196,7 +196,7 @@ int rehearsal_run(struct rehearsal *r, struct diag_list *dl)
 {
 	struct rb_clock *clock = clock_new(CLOCK_VIRTUAL, 0, 0);
 	struct sim *sim = NULL;
-	jv conns = jv_invalid();
+	jv conns = jv_invalid(), last = jv_null();
 	char *sandbox_home = NULL;
 	int rc = -1;
 	int64_t start = clock_now(clock);
@@ -223,9 +223,13 @@ int rehearsal_run(struct rehearsal *r, struct diag_list *dl)
 	conns = jv_object_set(conns, jv_string("sandbox"), sb);
 	r->before = sim_world(sim);
 
+	/* the ETA its waits show: the last rehearsal's durations (a sweep needs none) */
+	if (!r->fault.call)
+		last = cli_last_durations(r->state_dir, r->ld->rb->path, 1);
 	struct engine_opts o = {
 		.params = r->params,
 		.connections = conns,
+		.last_durations = last,
 		.max_parallel = r->max_parallel,
 		.no_rollback = r->no_rollback,
 		.state_dir = r->state_dir,
@@ -260,6 +264,7 @@ out:
 		sim_stop(sim);
 	clock_free(clock);
 	jv_free(conns);
+	jv_free(last);
 	return rc;
 }
 

@@ -67,7 +67,7 @@ int cmd_run(int argc, char **argv)
 	int dry_run = 0, yes = 0, max_parallel = 0, no_rollback = 0, c, rc = EXIT_INVALID;
 	const char **approve = xcalloc((size_t)argc + 1, sizeof(*approve));
 	int napprove = 0, loaded = 0;
-	jv raw = jv_object(), params = jv_invalid();
+	jv raw = jv_object(), params = jv_invalid(), last = jv_null();
 	struct diag_list dl = { 0 };
 	struct cli_loaded ld;
 	struct rb_clock *clock = NULL;
@@ -150,6 +150,7 @@ int cmd_run(int argc, char **argv)
 	}
 	clock = clock_new(CLOCK_REAL, 0, 0);
 	int tty = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
+	last = dry_run ? jv_null() : cli_last_durations(cli_state_dir(state_opt), ld.rb->path, 0);
 	struct engine_opts o = {
 		.params = params,
 		.connections = jv_null(),
@@ -165,6 +166,7 @@ int cmd_run(int argc, char **argv)
 		.tty_in = tty ? stdin : NULL,
 		.tty_out = tty ? stderr : NULL,
 		.search_path = cli_search_path(),
+		.last_durations = last,
 		.diags = &dl,
 	};
 	o.sink = display_sink_new(stdout, mode, -1);
@@ -177,6 +179,7 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "runbook: run %s: see 'runbook show %s'%s\n", run_id, run_id,
 			rc == EXIT_ROLLBACK_FAILED ? "; 'runbook resume' continues it" : "");
 out:
+	jv_free(last);
 	clock_free(clock);
 	free(run_id);
 	free(approve);

@@ -73,6 +73,8 @@ enum ev_need { EV_OPT = 0, EV_REQ = 1 };
 	F(EV_RUN_RESUMED, "runbook", EVT_STRING, EV_REQ, "the runbook's name") \
 	F(EV_RUN_RESUMED, "steps", EVT_ARRAY, EV_REQ, "the plan's steps in order") \
 	F(EV_RUN_RESUMED, "finished_before", EVT_INTEGER, EV_REQ, "steps already finished when the resume began") \
+	F(EV_RUN_RESUMED, "done", EVT_ARRAY, EV_OPT, "the steps already finished (qids), not run again") \
+	F(EV_RUN_RESUMED, "rolling_back", EVT_BOOLEAN, EV_OPT, "the run was failing: the resume continues its rollback") \
 	F(EV_RUN_FAILING, "outcome", EVT_INTEGER, EV_REQ, "the exit code the run ends with (1 failed, 4 aborted)") \
 	F(EV_RUN_FAILING, "reason", EVT_ERROR, EV_REQ, "why the run fails") \
 	F(EV_RUN_FAILING, "operator", EVT_BOOLEAN, EV_OPT, "true when the operator aborted (a signal)") \
@@ -137,6 +139,10 @@ enum ev_need { EV_OPT = 0, EV_REQ = 1 };
 	F(EV_WAIT_POLL, "elapsed_ms", EVT_NUMBER, EV_REQ, "time since the wait began") \
 	F(EV_WAIT_POLL, "missed", EVT_BOOLEAN, EV_OPT, "the poll's read failed (tolerated)") \
 	F(EV_WAIT_POLL, "error", EVT_ERROR, EV_OPT, "the failed read's error") \
+	F(EV_WAIT_POLL, "saw", EVT_STRING, EV_OPT, "what the poll saw: the values its until compares (\"creating\")") \
+	F(EV_WAIT_POLL, "eta_ms", EVT_NUMBER, EV_OPT, "time left until the wait is expected to end (0 when overdue)") \
+	F(EV_WAIT_POLL, "eta_from", EVT_STRING, EV_OPT, "where the expectation comes from: last_run (this step in the last run of the runbook), expect, or typical (the action's typical duration)") \
+	F(EV_WAIT_POLL, "overdue_ms", EVT_NUMBER, EV_OPT, "how long past its expected end the wait is") \
 	F(EV_CONFIRM, "step", EVT_STRING, EV_REQ, "the confirm step's qid (or the crashed step's)") \
 	F(EV_CONFIRM, "status", EVT_STRING, EV_REQ, "approved or declined") \
 	F(EV_CONFIRM, "prompt", EVT_ANY, EV_OPT, "what was asked") \

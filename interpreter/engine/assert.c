@@ -164,8 +164,9 @@ static char *clause_dup(const char *s, size_t n)
 	return xstrndup(s, n);
 }
 
-/* one clause `A OP B` (or a bare path): "A was V" into b, for the side that is a path */
-static int seen_clause(struct buf *b, char *clause, jv ctx)
+/* one clause `A OP B` (or a bare path): "A was V" into b, for the side that is a path
+ * (values_only: "V") */
+static int seen_clause(struct buf *b, char *clause, jv ctx, int values_only)
 {
 	size_t pos, oplen;
 	char *path, *v;
@@ -188,7 +189,8 @@ static int seen_clause(struct buf *b, char *clause, jv ctx)
 	v = eval_text(path, ctx);
 	if (v) {
 		int cut = strlen(v) > SEEN_MAX;    /* long values end in "..." */
-		rc = buf_addf(b, "%s%s was %.*s%s", b->len ? ", " : "", path,
+		rc = buf_addf(b, "%s%s%s%.*s%s", b->len ? ", " : "", values_only ? "" : path,
+			      values_only ? "" : " was ",
 			      cut ? SEEN_MAX - 3 : (int)strlen(v), v, cut ? "..." : "");
 	}
 	free(v);
@@ -196,7 +198,7 @@ static int seen_clause(struct buf *b, char *clause, jv ctx)
 	return rc;
 }
 
-char *assert_seen(const char *expr, jv ctx)
+static char *seen(const char *expr, jv ctx, int values_only)
 {
 	struct buf b = BUF_INIT(1 << 16);
 	size_t n = strlen(expr), start = 0;
@@ -236,7 +238,7 @@ char *assert_seen(const char *expr, jv ctx)
 		if (c && !w)
 			continue;
 		char *clause = clause_dup(expr + start, i - start);
-		int rc = seen_clause(&b, clause, ctx);
+		int rc = seen_clause(&b, clause, ctx, values_only);
 		free(clause);
 		if (rc < 0)
 			goto out;
@@ -249,4 +251,14 @@ char *assert_seen(const char *expr, jv ctx)
 out:
 	buf_release(&b);
 	return res;
+}
+
+char *assert_seen(const char *expr, jv ctx)
+{
+	return seen(expr, ctx, 0);
+}
+
+char *assert_seen_values(const char *expr, jv ctx)
+{
+	return seen(expr, ctx, 1);
 }

@@ -81,6 +81,8 @@ struct task {
 	int polls;
 	int64_t interval, base_interval, max_interval, expect_at, last_false, wait_deadline;
 	int past_expect;
+	int64_t eta_at;             /* when the wait is expected to end (the ETA shown), 0 none */
+	const char *eta_from;       /* "last_run", "expect" or "typical" */
 	int64_t lag;             /* wait: last false poll to the true one */
 	jv last_value;
 };
@@ -1216,6 +1218,17 @@ static void task_start(struct engine *e, struct task *t)
 				t->expect_at = expected_end(e, t->node);
 			if (t->expect_at && t->expect_at <= now)
 				t->past_expect = 0;
+			/* the ETA shown while it waits: this step's duration in the last run of
+			 * the runbook, else the expected end its polls aim at */
+			int64_t last = jv_get_kind(e->o->last_durations) == JV_KIND_OBJECT ?
+				jvx_int(e->o->last_durations, t->qid, -1) : -1;
+			if (last > 0 && !t->rb) {
+				t->eta_at = now + last;
+				t->eta_from = "last_run";
+			} else if (t->expect_at) {
+				t->eta_at = t->expect_at;
+				t->eta_from = st->wait.expect_ms > 0 ? "expect" : "typical";
+			}
 			t->wait_deadline = st->wait.timeout_ms ? now + st->wait.timeout_ms : 0;
 		}
 		submit(e, t, JOB_RUN);
@@ -1288,6 +1301,20 @@ static void wait_next_poll(struct engine *e, struct task *t, struct job *j, int6
 	if (jv_is_valid(missed)) {
 		ev = jv_object_set(ev, jv_string("missed"), jv_true());
 		ev = jv_object_set(ev, jv_string("error"), missed);
+	} else if (jv_is_valid(t->last_value) && jv_get_kind(t->last_value) != JV_KIND_NULL) {
+		/* what the resource looks like now: the values its `until` compares */
+		jv c = ctx_for(e, t->scope, t->item_v, t->last_value);
+		char *saw = assert_seen_values(exprset_text(e->set, w->until), c);
+		jv_free(c);
+		if (saw)
+			ev = jv_object_set(ev, jv_string("saw"), jv_string(saw));
+		free(saw);
+	}
+	if (t->eta_at) {
+		ev = jv_object_set(ev, jv_string("eta_ms"), jv_number((double)(t->eta_at > now ? t->eta_at - now : 0)));
+		ev = jv_object_set(ev, jv_string("eta_from"), jv_string(t->eta_from));
+		if (now > t->eta_at)
+			ev = jv_object_set(ev, jv_string("overdue_ms"), jv_number((double)(now - t->eta_at)));
 	}
 	emit(e, ev, 0);
 	/* a rollback's own wait (a group still creating cannot be deleted yet) is the
@@ -3911,9 +3938,16 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 		ev = jv_object_set(ev, jv_string("runbook"), jv_string(rb->name ? rb->name : ""));
 		ev = jv_object_set(ev, jv_string("steps"), plan_steps_list(&plan));
 		int npre = 0;
+		jv done = jv_array();
 		for (int n = 0; n < plan.n; n++)
-			npre += e->ns[n].preset;
+			if (e->ns[n].preset) {
+				npre++;
+				done = jv_array_append(done, jv_string(plan.nodes[n].qid));
+			}
 		ev = jv_object_set(ev, jv_string("finished_before"), jv_number(npre));
+		ev = jv_object_set(ev, jv_string("done"), done);
+		if (e->aborting)
+			ev = jv_object_set(ev, jv_string("rolling_back"), jv_true());
 		ev = redact_jv(o->redact, ev);
 		journal_append(&e->jn, jv_copy(ev), 1);
 		/* displays start from a run_started: give them one (the journal keeps

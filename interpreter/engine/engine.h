@@ -136,6 +136,9 @@ struct engine_opts {
 	struct engine_replay replay;
 	int64_t settle_ms;         /* resume: how long a call that was in flight may take to show
 	                            * its effect (0 = RESUME_SETTLE_MS) */
+	jv last_durations;         /* {qid: duration_ms} of the steps of the last run of this
+	                            * runbook (cli_last_durations), for the ETA a wait shows;
+	                            * borrowed; jv_null() or invalid = none (a zeroed struct) */
 	struct diag_list *diags;   /* set-up errors (run folder, journal) go here, for stderr,
 	                            * instead of a run_finished event; NULL = the event */
 };
