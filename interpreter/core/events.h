@@ -139,7 +139,7 @@ enum ev_need { EV_OPT = 0, EV_REQ = 1 };
 	F(EV_WAIT_POLL, "elapsed_ms", EVT_NUMBER, EV_REQ, "time since the wait began") \
 	F(EV_WAIT_POLL, "missed", EVT_BOOLEAN, EV_OPT, "the poll's read failed (tolerated)") \
 	F(EV_WAIT_POLL, "error", EVT_ERROR, EV_OPT, "the failed read's error") \
-	F(EV_WAIT_POLL, "saw", EVT_STRING, EV_OPT, "what the poll saw: the values its until compares (\"creating\")") \
+	F(EV_WAIT_POLL, "saw", EVT_STRING, EV_OPT, "what the poll saw: each path its until compares, by its last name, and its value (DBInstanceStatus \"creating\")") \
 	F(EV_WAIT_POLL, "eta_ms", EVT_NUMBER, EV_OPT, "time left until the wait is expected to end (0 when overdue)") \
 	F(EV_WAIT_POLL, "eta_from", EVT_STRING, EV_OPT, "where the expectation comes from: last_run (this step in the last run of the runbook), expect, or typical (the action's typical duration)") \
 	F(EV_WAIT_POLL, "overdue_ms", EVT_NUMBER, EV_OPT, "how long past its expected end the wait is") \

@@ -189,9 +189,18 @@ static int seen_clause(struct buf *b, char *clause, jv ctx, int values_only)
 	v = eval_text(path, ctx);
 	if (v) {
 		int cut = strlen(v) > SEEN_MAX;    /* long values end in "..." */
-		rc = buf_addf(b, "%s%s%s%.*s%s", b->len ? ", " : "", values_only ? "" : path,
-			      values_only ? "" : " was ",
-			      cut ? SEEN_MAX - 3 : (int)strlen(v), v, cut ? "..." : "");
+		/* values_only: the path's last name is enough to tell what it is */
+		const char *name = path;
+		for (const char *q = path; *q; q++)
+			if (*q == '.' && isalpha((unsigned char)q[1]))
+				name = q + 1;
+		size_t nlen = strcspn(name, "[ ");
+		if (values_only)
+			rc = buf_addf(b, "%s%.*s %.*s%s", b->len ? ", " : "", (int)nlen, name,
+				      cut ? SEEN_MAX - 3 : (int)strlen(v), v, cut ? "..." : "");
+		else
+			rc = buf_addf(b, "%s%s was %.*s%s", b->len ? ", " : "", path,
+				      cut ? SEEN_MAX - 3 : (int)strlen(v), v, cut ? "..." : "");
 	}
 	free(v);
 	free(path);

@@ -91,7 +91,8 @@ void invoke(struct engine *e, struct job *j);           /* runs j on this thread
 char *assert_explain(const char *expr, jv ctx);         /* borrows ctx */
 /* assert.c: "PATH was VALUE, ..." for the paths a condition compares; NULL if none */
 char *assert_seen(const char *expr, jv ctx);            /* borrows ctx */
-/* the same, values only: "\"creating\"" (what a wait's poll shows); borrows ctx */
+/* the same, shorter: "DBInstanceStatus \"creating\"" (the last name of each path and its
+ * value: what a wait's poll shows); borrows ctx */
 char *assert_seen_values(const char *expr, jv ctx);
 
 /* engine.c pieces used by invoke.c */

@@ -54,9 +54,9 @@ EOF
 	check "first rehearsal exit 0" 0 $?
 	id1=$(jq -r 'select(.event == "run_started") | .run' state/runs/*/journal.jsonl)
 	first=$(polls "$id1" | head -1)
-	check "a poll says what it saw" '"creating"' "$(jq -r .saw <<<"$first")"
+	check "a poll says what it saw" 'DBInstanceStatus "creating"' "$(jq -r .saw <<<"$first")"
 	check "the first rehearsal's ETA: the typical duration" typical "$(jq -r .eta_from <<<"$first")"
-	check "the terminal line shows it" 1 "$(grep -cE ' up +poll 1: "creating", next in .*, ETA 20m00s$' out1)"
+	check "the terminal line shows it" 1 "$(grep -cE ' up +poll 1: DBInstanceStatus "creating", next in .*, ETA 20m00s$' out1)"
 	took=$(jq -r 'select(.event == "step_finished" and .step == "up") | .duration_ms' state/runs/"$id1"/journal.jsonl)
 	"$RB" rehearse rb.yaml --scenario scenario.yaml --state-dir state >out2 2>&1
 	check "second rehearsal exit 0" 0 $?
@@ -65,7 +65,7 @@ EOF
 	check "the second's ETA: the last run" last_run "$(jq -r .eta_from <<<"$first")"
 	check "ETA = the last run's duration less the time waited" \
 		"$((took - $(jq -r .elapsed_ms <<<"$first")))" "$(jq -r .eta_ms <<<"$first")"
-	check "the terminal says so" 1 "$(grep -cE ' up +poll 1: "creating", .*ETA .* \(as the last run\)$' out2)"
+	check "the terminal says so" 1 "$(grep -cE ' up +poll 1: DBInstanceStatus "creating", .*ETA .* \(as the last run\)$' out2)"
 	# a wait past its ETA says by how much
 	sed -i 's/restore: 17m/restore: 40m/' scenario.yaml
 	"$RB" rehearse rb.yaml --scenario scenario.yaml --state-dir state >out3 2>&1
