@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <openssl/evp.h>
 #include "k8s.h"
+#include "../../core/actarg.h"
 #include "../../core/buf.h"
 #include "../../core/bug.h"
 #include "../../core/clock.h"
@@ -71,18 +72,6 @@ static jv dry_query(struct kc *k, jv q)
 static int obj_path(struct kc *k, const char *kind, const char *name, char **path, jv *out)
 {
 	return k8s_path(k->call, &k->conn, arg_s(k, "api_version"), kind, arg_s(k, "namespace"), name, path, out);
-}
-
-static int64_t arg_ms(jv args, const char *name, int64_t def)
-{
-	jv v = jvx_get(args, name);
-	int64_t ms = def;
-	if (jv_get_kind(v) == JV_KIND_NUMBER)
-		ms = (int64_t)(jv_number_value(v) * 1000);
-	else if (jv_get_kind(v) == JV_KIND_STRING)
-		dur_parse(jv_string_value(v), &ms);
-	jv_free(v);
-	return ms;
 }
 
 static char *b64(const char *s, size_t len)
@@ -797,7 +786,7 @@ static int k8s_rollout_status(struct action_call *call, jv args, jv *out)
 	int rc = -1;
 	if (kc_open(&k, call, args, out) < 0 || obj_path(&k, arg_s(&k, "kind"), arg_s(&k, "name"), &path, out) < 0)
 		goto done;
-	rc = poll_object(&k, path, WAIT_ROLLOUT, NULL, NULL, arg_ms(args, "timeout", 600000), out);
+	rc = poll_object(&k, path, WAIT_ROLLOUT, NULL, NULL, actarg_ms(call, args, "timeout", 600000), out);
 done:
 	return kc_close(&k, path, args, rc);
 }
@@ -829,7 +818,7 @@ static int k8s_wait(struct action_call *call, jv args, jv *out)
 	if (kc_open(&k, call, args, out) < 0 || obj_path(&k, arg_s(&k, "kind"), arg_s(&k, "name"), &path, out) < 0)
 		goto done;
 	rc = poll_object(&k, path, deleted ? WAIT_DELETED : WAIT_CONDITION, cond, jvx_str(args, "status"),
-			 arg_ms(args, "timeout", 300000), out);
+			 actarg_ms(call, args, "timeout", 300000), out);
 done:
 	return kc_close(&k, path, args, rc);
 }
