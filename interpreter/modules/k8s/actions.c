@@ -13,9 +13,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <openssl/evp.h>
 #include "k8s.h"
 #include "../../core/actarg.h"
+#include "../../core/b64.h"
 #include "../../core/buf.h"
 #include "../../core/bug.h"
 #include "../../core/clock.h"
@@ -74,13 +74,6 @@ static int obj_path(struct kc *k, const char *kind, const char *name, char **pat
 	return k8s_path(k->call, &k->conn, arg_s(k, "api_version"), kind, arg_s(k, "namespace"), name, path, out);
 }
 
-static char *b64(const char *s, size_t len)
-{
-	char *out = xmalloc(4 * ((len + 2) / 3) + 1);
-	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)len);
-	return out;
-}
-
 /* every value of a Secret (data base64-decoded, stringData) is tainted */
 static void taint_secret(struct action_call *call, jv obj)
 {
@@ -92,17 +85,9 @@ static void taint_secret(struct action_call *call, jv obj)
 		jv_object_foreach(data, key, v) {
 			if (jv_get_kind(v) == JV_KIND_STRING) {
 				const char *s = jv_string_value(v);
-				size_t len = strlen(s);
-				unsigned char *dec = xmalloc(len + 4);
-				int n = EVP_DecodeBlock(dec, (const unsigned char *)s, (int)len);
-				if (n > 0) {
-					while (n > 0 && len > 0 && s[len - 1] == '=') {   /* padding */
-						n--;
-						len--;
-					}
-					dec[n] = 0;
+				unsigned char *dec = b64_decode(s, strlen(s), NULL);
+				if (dec && *dec)
 					redact_add(call->redact, (char *)dec);
-				}
 				free(dec);
 				redact_add(call->redact, s);
 			}
@@ -935,7 +920,7 @@ static int set_keys(struct action_call *call, jv args, jv *out, int secret)
 		char *text = jv_get_kind(v) == JV_KIND_STRING ? xstrdup(jv_string_value(v)) : jvx_text(jv_copy(v));
 		if (secret) {
 			redact_add(call->redact, text);
-			char *enc = b64(text, strlen(text));
+			char *enc = b64_encode(text, strlen(text), 0);
 			redact_add(call->redact, enc);
 			data = jv_object_set(data, jv_copy(key), jv_string(enc));
 			free(enc);

@@ -13,8 +13,8 @@
 #include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <openssl/evp.h>
 #include "k8s.h"
+#include "../../core/b64.h"
 #include "../../core/buf.h"
 #include "../../core/bug.h"
 #include "../../core/jvx.h"
@@ -48,24 +48,6 @@ static char *read_all(const char *path, size_t *len)
 	if (len)
 		*len = b.len;
 	return buf_detach(&b);
-}
-
-static char *b64_decode(const char *s)
-{
-	size_t len = strlen(s);
-	unsigned char *out = xmalloc(len + 4);
-	EVP_ENCODE_CTX *ctx = EVP_ENCODE_CTX_new();
-	int n = 0, m = 0;
-	EVP_DecodeInit(ctx);
-	if (EVP_DecodeUpdate(ctx, out, &n, (const unsigned char *)s, (int)len) < 0 ||
-	    EVP_DecodeFinal(ctx, out + n, &m) < 0) {
-		EVP_ENCODE_CTX_free(ctx);
-		free(out);
-		return NULL;
-	}
-	EVP_ENCODE_CTX_free(ctx);
-	out[n + m] = 0;
-	return (char *)out;
 }
 
 /* merge named entries of `list` (clusters/users/contexts) into the map `into`: first wins */
@@ -176,7 +158,7 @@ static int pem_field(jv entry, const char *field, char **out, jv *err)
 	const char *data = jvx_str(entry, data_key), *file = jvx_str(entry, field), *dir = jvx_str(entry, "_dir");
 	*out = NULL;
 	if (data) {
-		if (!(*out = b64_decode(data))) {
+		if (!(*out = (char *)b64_decode(data, strlen(data), NULL))) {
 			*err = jvx_error("KubeconfigError", "%s is not valid base64", data_key);
 			return -1;
 		}
