@@ -2,6 +2,7 @@
 #include "coretest.h"
 #include "core/actarg.h"
 #include "core/b64.h"
+#include "core/yamljv.h"
 #include "core/bug.h"
 
 static int check_type(enum arg_type t, const char *json)
@@ -139,6 +140,14 @@ int main(void)
 		CHECK_STR(txt, "1.1");
 		free(txt);
 		jv_free(v);
+	}
+	/* core/yamljv: one typing rule (runbooks, scenarios, kubeconfigs, manifests) */
+	{
+		const char *y = "a: 0x1F\nb: Null\nc: 9007199254740993\nd: '0x1F'\ne: 0o17\nf: 1_000\ng: TRUE\nh: ''\n";
+		jv doc = yamljv_parse(y, strlen(y), 0);
+		char *got = jvx_dump(doc);
+		CHECK_STR(got, "{\"a\":31,\"b\":null,\"c\":\"9007199254740993\",\"d\":\"0x1F\",\"e\":15,\"f\":\"1_000\",\"g\":true,\"h\":\"\"}");
+		free(got);
 	}
 	return check_done("helpers");
 }
