@@ -17,6 +17,7 @@
 #include "../core/dur.h"
 #include "../core/events.h"
 #include "../core/jvx.h"
+#include "../core/strmap.h"
 #include "../modules/registry.h"
 #include "../report/report.h"
 
@@ -82,8 +83,7 @@ struct display {
 	/* steps in order of first appearance, and an open-addressing index by id */
 	struct dstep *steps;
 	int n, alloc;
-	int *slots;              /* index+1, 0 = empty */
-	int nslots;
+	struct strmap index;     /* step id -> position in steps (keys: the steps' ids) */
 	int recent[RECENT_MAX];  /* ring of recently finished step indexes */
 	int nrecent, recent_head;
 
@@ -233,33 +233,9 @@ static void set_note(struct dstep *s, const char *text)
 
 /* ---- step index ---- */
 
-static uint32_t hash_str(const char *s)
-{
-	uint32_t h = 2166136261u;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 16777619u;
-	return h;
-}
-
-static void index_put(struct display *d, int idx)
-{
-	uint32_t h = hash_str(d->steps[idx].id) & (uint32_t)(d->nslots - 1);
-	while (d->slots[h])
-		h = (h + 1) & (uint32_t)(d->nslots - 1);
-	d->slots[h] = idx + 1;
-}
-
 static int step_find(struct display *d, const char *id)
 {
-	if (!d->nslots)
-		return -1;
-	uint32_t h = hash_str(id) & (uint32_t)(d->nslots - 1);
-	while (d->slots[h]) {
-		if (strcmp(d->steps[d->slots[h] - 1].id, id) == 0)
-			return d->slots[h] - 1;
-		h = (h + 1) & (uint32_t)(d->nslots - 1);
-	}
-	return -1;
+	return strmap_get(&d->index, id);
 }
 
 static int step_get(struct display *d, const char *id)
@@ -267,13 +243,6 @@ static int step_get(struct display *d, const char *id)
 	int i = step_find(d, id);
 	if (i >= 0)
 		return i;
-	if ((d->n + 1) * 2 > d->nslots) {
-		free(d->slots);
-		d->nslots = d->nslots ? d->nslots * 2 : 64;
-		d->slots = xcalloc((size_t)d->nslots, sizeof(*d->slots));
-		for (int k = 0; k < d->n; k++)
-			index_put(d, k);
-	}
 	ALLOC_GROW(d->steps, d->n + 1, d->alloc);
 	struct dstep *s = &d->steps[d->n];
 	memset(s, 0, sizeof(*s));
@@ -284,7 +253,7 @@ static int step_get(struct display *d, const char *id)
 	int w = (int)strlen(id);
 	if (w > d->idw)
 		d->idw = w > ID_COL_MAX ? ID_COL_MAX : w;
-	index_put(d, d->n);
+	strmap_put(&d->index, s->id, d->n);
 	return d->n++;
 }
 
@@ -1277,7 +1246,7 @@ void display_sink_free(struct engine_sink *sink)
 		free(d->steps[i].name);
 	}
 	free(d->steps);
-	free(d->slots);
+	strmap_release(&d->index);
 	free(d->run_id);
 	free(d->runbook);
 	buf_release(&d->msgs);

@@ -1,11 +1,20 @@
 /* action.c — helpers over action descriptors (see action.h) */
+#include <errno.h>
 #include <math.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "action.h"
 #include "buf.h"
+#include "bug.h"
+#include "clock.h"
+#include "diag.h"
 #include "dur.h"
+#include "jvx.h"
 
 static const char *const type_names[] = {
 	[ARG_ANY] = "any", [ARG_STRING] = "string", [ARG_INT] = "int", [ARG_NUMBER] = "number",
@@ -297,4 +306,146 @@ const struct action_result *action_result_find(const struct action_desc *d, cons
 {
 	const struct action_result *r = action_result_field(d->results, name);
 	return r ? r : action_result_field(d->result_shape, name);
+}
+
+/* ---- helpers for an action on its call ---- */
+
+int64_t action_time_left(struct action_call *call, int64_t timeout_ms)
+{
+	int64_t left = timeout_ms;
+
+	if (call->deadline > 0 && call->clock) {
+		int64_t d = call->deadline - clock_now(call->clock);
+		if (d < 0)
+			d = 0;
+		if (left < 0 || d < left)
+			left = d;
+	}
+	return left;
+}
+
+int64_t action_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t action_io_deadline(struct action_call *call, int64_t timeout_ms)
+{
+	int64_t left = timeout_ms;
+
+	/* the step's deadline is on the run's clock; servers are real, so only a real
+	 * clock's deadline can bound real I/O */
+	if (call->deadline > 0 && call->clock && clock_kind(call->clock) == CLOCK_REAL) {
+		int64_t d = call->deadline - clock_now(call->clock);
+		if (d < 0)
+			d = 0;
+		if (left < 0 || d < left)
+			left = d;
+	}
+	if (left < 0)
+		left = (int64_t)24 * 3600 * 1000;
+	return action_mono_ms() + left;
+}
+
+int action_wait_fd(struct action_call *call, int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		struct pollfd p = { fd, events, 0 };
+		int64_t left = deadline - action_mono_ms();
+		int r;
+
+		if (call && action_cancelled(call))
+			return -1;
+		if (left <= 0)
+			return 0;
+		r = poll(&p, 1, (int)(left < ACTION_SLICE_MS ? left : ACTION_SLICE_MS));
+		if (r > 0)
+			return 1;
+		if (r < 0 && errno != EINTR)
+			return -2;
+	}
+}
+
+int action_sleep(struct action_call *call, int64_t ms)
+{
+	if (call->clock)
+		return clock_sleep(call->clock, ms, call->cancel);
+	{
+		int64_t until = action_mono_ms() + ms;
+		while (action_mono_ms() < until) {
+			struct timespec ts = { 0, 50 * 1000000L };
+			if (action_cancelled(call))
+				return -1;
+			nanosleep(&ts, NULL);
+		}
+	}
+	return 0;
+}
+
+jv action_connection(struct action_call *call, const char *module, const char *name)
+{
+	jv mod = jvx_get(call->connections, module);
+	jv c;
+
+	if (jv_get_kind(mod) != JV_KIND_OBJECT) {
+		jv_free(mod);
+		return jv_null();
+	}
+	c = jv_object_get(mod, jv_string(name));
+	if (jv_get_kind(c) != JV_KIND_OBJECT) {
+		jv_free(c);
+		return jv_invalid();
+	}
+	return c;
+}
+
+jv action_unknown_connection(struct action_call *call, const char *module, const char *name)
+{
+	jv mod = jvx_get(call->connections, module);
+	const char *names[64];
+	const char *near = NULL;
+	int n = 0;
+	jv keys = jv_get_kind(mod) == JV_KIND_OBJECT ? jv_keys(jv_copy(mod)) : jv_array();
+	jv err;
+
+	jv_array_foreach(keys, i, k) {
+		if (n < 64)
+			names[n++] = jv_string_value(k);
+		jv_free(k);   /* keys stays alive: the strings remain valid */
+	}
+	near = diag_suggest(name, names, n);
+	if (near)
+		err = jvx_error("UnknownConnection", "unknown %s connection '%s' (did you mean '%s'?)",
+				module, name, near);
+	else
+		err = jvx_error("UnknownConnection", "unknown %s connection '%s'", module, name);
+	jv_free(keys);
+	jv_free(mod);
+	return err;
+}
+
+void action_warn_once(struct action_call *call, const char *key, const char *fmt, ...)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static char *seen[64];          /* past the cap, warnings repeat */
+	char msg[1024];
+	va_list ap;
+	int i, fresh = 1;
+
+	pthread_mutex_lock(&lock);
+	for (i = 0; i < 64 && seen[i]; i++)
+		if (!strcmp(seen[i], key))
+			fresh = 0;
+	if (fresh && i < 64)
+		seen[i] = xstrdup(key);
+	pthread_mutex_unlock(&lock);
+	if (!fresh)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	action_log(call, LOG_WARN, "%s", msg);
 }

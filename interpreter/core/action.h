@@ -171,4 +171,29 @@ int action_args_check(const struct action_arg *args, jv with, char *why, size_t 
 /* whether a is required, its required_when flag being on (1) or off (0); *flag = the
  * flag's name. 0 for an arg without required_when. */
 int action_required_when(const struct action_arg *a, int on, const char **flag);
+/* ---- helpers for an action on its call (real time for I/O, the run's clock for
+ * sleeping; cancel and the step's deadline honoured) ---- */
+#define ACTION_SLICE_MS 100          /* how often waits look at cancel and the deadline */
+/* ms left before the step's deadline (call->deadline on call->clock) combined with a
+ * timeout of the action's own (-1 = none); -1 when neither applies, else >= 0 */
+int64_t action_time_left(struct action_call *call, int64_t timeout_ms);
+/* monotonic milliseconds (real time, for I/O timeouts) */
+int64_t action_mono_ms(void);
+/* a monotonic deadline for real I/O: now + timeout_ms, shortened by the step's deadline
+ * when the run's clock is real (a virtual deadline cannot bound a real server) */
+int64_t action_io_deadline(struct action_call *call, int64_t timeout_ms);
+/* wait until fd is ready for events (POLLIN/POLLOUT): 1 ready, 0 deadline passed,
+ * -1 cancelled, -2 poll error (errno) */
+int action_wait_fd(struct action_call *call, int fd, short events, int64_t deadline);
+/* sleep ms on the call's clock; -1 if cancelled */
+int action_sleep(struct action_call *call, int64_t ms);
+/* connections.MODULE.NAME of this call (new reference), jv_null() when the runbook has
+ * no connections.MODULE at all, jv_invalid() when NAME is not among them */
+jv action_connection(struct action_call *call, const char *module, const char *name);
+/* the error for an unknown connection name, with a did-you-mean */
+jv action_unknown_connection(struct action_call *call, const char *module, const char *name);
+/* a warning (a log event of the call) once per process and key, e.g. "pg:NAME@HOST":
+ * advice about an insecure connection is seen once, not at every step */
+void action_warn_once(struct action_call *call, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 #endif

@@ -1,30 +1,108 @@
 /* yamljv.c — YAML text to jv (see yamljv.h) */
+#include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
 #include "yamljv.h"
 
-/* core schema typing of a plain scalar */
+static int is_null(const char *s)
+{
+	return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL");
+}
+
+static int bool_value(const char *s)
+{
+	if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"))
+		return 1;
+	if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE"))
+		return 0;
+	return -1;
+}
+
+/* YAML 1.2 core schema numbers; 1 and *d set if s is one */
+static int number_value(const char *s, double *d, int *integral)
+{
+	const char *p = s;
+	char *end;
+	*integral = 0;
+	if (!strcmp(s, ".inf") || !strcmp(s, ".Inf") || !strcmp(s, ".INF") || !strcmp(s, "+.inf")) {
+		*d = INFINITY;
+		return 1;
+	}
+	if (!strcmp(s, "-.inf") || !strcmp(s, "-.Inf") || !strcmp(s, "-.INF")) {
+		*d = -INFINITY;
+		return 1;
+	}
+	if (!strcmp(s, ".nan") || !strcmp(s, ".NaN") || !strcmp(s, ".NAN")) {
+		*d = NAN;
+		return 1;
+	}
+	if (!strncmp(s, "0x", 2) || !strncmp(s, "0o", 2)) {
+		int base = s[1] == 'x' ? 16 : 8;
+		if (!s[2])
+			return 0;
+		errno = 0;
+		unsigned long long v = strtoull(s + 2, &end, base);
+		if (*end || errno)
+			return 0;
+		*d = (double)v;
+		*integral = 1;
+		return 1;
+	}
+	if (*p == '+' || *p == '-')
+		p++;
+	int digits = 0, dot = 0, exp = 0;
+	for (; *p; p++) {
+		if (*p >= '0' && *p <= '9')
+			digits++;
+		else if (*p == '.' && !dot && !exp)
+			dot = 1;
+		else if ((*p == 'e' || *p == 'E') && digits && !exp) {
+			exp = 1;
+			if (p[1] == '+' || p[1] == '-')
+				p++;
+			if (!p[1])
+				return 0;
+		} else
+			return 0;
+	}
+	if (!digits)
+		return 0;
+	errno = 0;
+	*d = strtod(s, &end);
+	if (*end)
+		return 0;
+	*integral = !dot && !exp;
+	return 1;
+}
+
+jv yamljv_scalar(const char *s, size_t len, int plain)
+{
+	if (!plain)
+		return jv_string_sized(s, (int)len);
+	if (is_null(s))
+		return jv_null();
+	int b = bool_value(s);
+	if (b >= 0)
+		return jv_bool(b);
+	double d;
+	int integral;
+	if (number_value(s, &d, &integral)) {
+		/* integers past 2^53 would lose digits as doubles: keep their text */
+		if (integral && fabs(d) >= 9007199254740992.0)
+			return jv_string_sized(s, (int)len);
+		return jv_number(d);
+	}
+	return jv_string_sized(s, (int)len);
+}
+
 static jv scalar(const yaml_event_t *e)
 {
-	const char *s = (const char *)e->data.scalar.value;
-	size_t n = e->data.scalar.length;
-	if (e->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
-		return jv_string_sized(s, (int)n);
-	if (n == 0 || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL"))
-		return jv_null();
-	if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"))
-		return jv_true();
-	if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE"))
-		return jv_false();
-	char *end;
-	double d = strtod(s, &end);
-	if (*end == '\0' && end != s && (s[0] == '-' || s[0] == '+' || s[0] == '.' || (s[0] >= '0' && s[0] <= '9')) &&
-	    strncmp(s, "0x", 2) && !strchr(s, '_'))
-		return jv_number(d);
-	return jv_string_sized(s, (int)n);
+	return yamljv_scalar((const char *)e->data.scalar.value, e->data.scalar.length,
+			     e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE);
 }
 
 int yexpand_add(struct yexpand *total, const struct yexpand *w, uint64_t own, size_t len,

@@ -2,8 +2,8 @@
  *
  * For files read by modules and the simulator (kubeconfigs, manifests), where a
  * located diagnostic is not needed: runbooks themselves go through lang/yaml.h, which
- * keeps marks. Plain scalars follow the YAML 1.2 core schema (null ~ true false, ints,
- * floats); quoted scalars are strings; aliases are expanded, within the caps below.
+ * keeps marks. Scalars are typed by yamljv_scalar, the rule lang/yaml.c and the
+ * scenario loader use too; aliases are expanded, within the caps below.
  */
 #ifndef RB_YAMLJV_H
 #define RB_YAMLJV_H
@@ -28,6 +28,13 @@ struct yexpand {
  * far, len: the text's size). 0, or -1 with why = "would ..." when a cap is passed. */
 int yexpand_add(struct yexpand *total, const struct yexpand *w, uint64_t own, size_t len,
 		char *why, size_t whysize);
+
+/* The one typing rule for a YAML scalar, for runbooks, scenarios, kubeconfigs and
+ * manifests alike (runbook(5), "Values"): a quoted scalar (plain = 0) is a string; a
+ * plain one is null (empty, ~, null, Null, NULL), a bool (true/True/TRUE, false/...),
+ * a number (YAML 1.2 core schema: decimal, 0x hex, 0o octal, .inf, .nan; an integer
+ * past 2^53 stays text so no digit is lost), else a string. New jv. */
+jv yamljv_scalar(const char *s, size_t len, int plain);
 
 /* the first document (multi = 0) or an array of every non-empty document (multi = 1);
  * invalid with the message "LINE:COL: PROBLEM" on a syntax error or an alias bomb

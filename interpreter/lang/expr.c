@@ -27,7 +27,7 @@
 #include "expr_guard.h"
 #include "../core/buf.h"
 #include "../core/bug.h"
-#include "strmap.h"
+#include "../core/strmap.h"
 #include "taint.h"
 
 #define CHECK_CHUNK 5000

@@ -15,7 +15,7 @@
 #include "../core/buf.h"
 #include "../core/bug.h"
 #include "../core/dur.h"
-#include "strmap.h"
+#include "../core/strmap.h"
 
 #define USES_MAX_DEPTH 16
 /* `uses:` loads its file again at every use: a fan-out (10 uses of a file that makes 10

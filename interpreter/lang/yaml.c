@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../core/yamljv.h"
 #include "yaml.h"
 #include "../core/bug.h"
 
@@ -381,100 +382,13 @@ struct ynode *ynode_get(const struct ynode *map, const char *key)
 	return NULL;
 }
 
-static int is_null(const char *s)
-{
-	return !*s || !strcmp(s, "~") || !strcmp(s, "null") || !strcmp(s, "Null") || !strcmp(s, "NULL");
-}
-
-static int bool_value(const char *s)
-{
-	if (!strcmp(s, "true") || !strcmp(s, "True") || !strcmp(s, "TRUE"))
-		return 1;
-	if (!strcmp(s, "false") || !strcmp(s, "False") || !strcmp(s, "FALSE"))
-		return 0;
-	return -1;
-}
-
-/* YAML 1.2 core schema numbers; 1 and *d set if s is one */
-static int number_value(const char *s, double *d, int *integral)
-{
-	const char *p = s;
-	char *end;
-	*integral = 0;
-	if (!strcmp(s, ".inf") || !strcmp(s, ".Inf") || !strcmp(s, ".INF") || !strcmp(s, "+.inf")) {
-		*d = INFINITY;
-		return 1;
-	}
-	if (!strcmp(s, "-.inf") || !strcmp(s, "-.Inf") || !strcmp(s, "-.INF")) {
-		*d = -INFINITY;
-		return 1;
-	}
-	if (!strcmp(s, ".nan") || !strcmp(s, ".NaN") || !strcmp(s, ".NAN")) {
-		*d = NAN;
-		return 1;
-	}
-	if (!strncmp(s, "0x", 2) || !strncmp(s, "0o", 2)) {
-		int base = s[1] == 'x' ? 16 : 8;
-		if (!s[2])
-			return 0;
-		errno = 0;
-		unsigned long long v = strtoull(s + 2, &end, base);
-		if (*end || errno)
-			return 0;
-		*d = (double)v;
-		*integral = 1;
-		return 1;
-	}
-	if (*p == '+' || *p == '-')
-		p++;
-	int digits = 0, dot = 0, exp = 0;
-	for (; *p; p++) {
-		if (*p >= '0' && *p <= '9')
-			digits++;
-		else if (*p == '.' && !dot && !exp)
-			dot = 1;
-		else if ((*p == 'e' || *p == 'E') && digits && !exp) {
-			exp = 1;
-			if (p[1] == '+' || p[1] == '-')
-				p++;
-			if (!p[1])
-				return 0;
-		} else
-			return 0;
-	}
-	if (!digits)
-		return 0;
-	errno = 0;
-	*d = strtod(s, &end);
-	if (*end)
-		return 0;
-	*integral = !dot && !exp;
-	return 1;
-}
-
 jv ynode_to_jv(const struct ynode *n)
 {
 	if (!n)
 		return jv_null();
 	switch (n->kind) {
-	case Y_SCALAR: {
-		if (n->quoted)
-			return jv_string(n->scalar);
-		if (is_null(n->scalar))
-			return jv_null();
-		int b = bool_value(n->scalar);
-		if (b >= 0)
-			return jv_bool(b);
-		double d;
-		int integral;
-		if (number_value(n->scalar, &d, &integral)) {
-			/* integers past 2^53 would lose digits as doubles: keep their text */
-			if (integral && fabs(d) >= 9007199254740992.0)
-				return jv_string(n->scalar);
-			return jv_number(d);
-		}
-		return jv_string(n->scalar);
-	}
+	case Y_SCALAR:
+		return yamljv_scalar(n->scalar, strlen(n->scalar), !n->quoted);
 	case Y_SEQ: {
 		jv a = jv_array();
 		for (int i = 0; i < n->n; i++)
@@ -503,15 +417,9 @@ const char *ynode_kind_name(const struct ynode *n)
 	case Y_SCALAR:
 		break;
 	}
-	if (n->quoted)
-		return "string";
-	if (is_null(n->scalar))
-		return "null";
-	if (bool_value(n->scalar) >= 0)
-		return "bool";
-	double d;
-	int integral;
-	if (number_value(n->scalar, &d, &integral))
-		return "number";
-	return "string";
+	jv v = yamljv_scalar(n->scalar, strlen(n->scalar), !n->quoted);
+	jv_kind k = jv_get_kind(v);
+	jv_free(v);
+	return k == JV_KIND_NULL ? "null" : k == JV_KIND_TRUE || k == JV_KIND_FALSE ? "bool" :
+	       k == JV_KIND_NUMBER ? "number" : "string";
 }

@@ -21,75 +21,10 @@
 #include "../core/buf.h"
 #include "../core/dur.h"
 #include "../core/jvx.h"
+#include "../core/strmap.h"
 #include "../modules/registry.h"
 
 #define PLAN_MAX_DEPTH 32        /* uses: nesting; the loader bounds it first */
-
-/* ---- qid -> node index: open addressing, keys borrowed from the nodes ---- */
-
-struct smap {
-	const char **keys;
-	int *vals;
-	size_t cap, n;
-};
-
-static uint64_t str_hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h;
-}
-
-static void smap_init(struct smap *m, size_t want)
-{
-	size_t cap = 16;
-	while (cap < want * 2)
-		cap *= 2;
-	m->keys = xcalloc(cap, sizeof(*m->keys));
-	m->vals = xcalloc(cap, sizeof(*m->vals));
-	m->cap = cap;
-	m->n = 0;
-}
-
-static void smap_free(struct smap *m)
-{
-	if (!m)
-		return;
-	free(m->keys);
-	free(m->vals);
-	free(m);
-}
-
-/* returns the existing value if key is present (and keeps it), else inserts and -1 */
-static int smap_put(struct smap *m, const char *key, int val)
-{
-	size_t i = str_hash(key) & (m->cap - 1);
-	while (m->keys[i]) {
-		if (!strcmp(m->keys[i], key))
-			return m->vals[i];
-		i = (i + 1) & (m->cap - 1);
-	}
-	BUG_ON(m->n + 1 >= m->cap);
-	m->keys[i] = key;
-	m->vals[i] = val;
-	m->n++;
-	return -1;
-}
-
-static int smap_get(const struct smap *m, const char *key)
-{
-	size_t i;
-	if (!m || !m->cap)
-		return -1;
-	i = str_hash(key) & (m->cap - 1);
-	while (m->keys[i]) {
-		if (!strcmp(m->keys[i], key))
-			return m->vals[i];
-		i = (i + 1) & (m->cap - 1);
-	}
-	return -1;
-}
 
 /* ---- int vectors ---- */
 
@@ -108,7 +43,7 @@ static void ivec_push(struct ivec *iv, int x)
 
 struct builder {
 	struct plan *p;
-	struct smap *map;
+	struct strmap *map;        /* qid -> node index, keys borrowed from the nodes */
 	struct diag_list *dl;        /* local: de-duplicated into the caller's at the end */
 	int *seen;                   /* stamp per node, for de-duplicating deps */
 	int stamp;
@@ -177,10 +112,10 @@ static int scope_lookup(struct builder *b, int sc, const char *id)
 	const char *prefix = p->scopes[sc].prefix;
 	int x;
 	if (!*prefix) {
-		x = smap_get(b->map, id);
+		x = strmap_get(b->map, id);
 	} else {
 		char *q = str_cat(prefix, id);
-		x = smap_get(b->map, q);
+		x = strmap_get(b->map, q);
 		free(q);
 	}
 	if (x >= 0 && p->nodes[x].scope != sc)
@@ -231,7 +166,7 @@ static int build_scope(struct builder *b, const struct runbook *rb, int parent, 
 		nd->topo = -1;
 		nd->child_scope = -1;
 		/* a duplicate id: lang reports it; the first one keeps the name */
-		(void)smap_put(b->map, nd->qid, next);
+		(void)strmap_put(b->map, nd->qid, next);
 		next++;
 		if (s->kind == STEP_USES && s->child && depth < PLAN_MAX_DEPTH)
 			next += count_nodes(s->child, depth + 1);
@@ -1195,18 +1130,17 @@ static void estimate(struct plan *p)
 /* move diagnostics from src to dst, dropping repeats (a child used twice) */
 static void take_unique(struct diag_list *dst, struct diag_list *src)
 {
-	struct smap seen;
+	struct strmap seen = { 0 };
 	struct buf key = BUF_INIT(0);
 	char **keys = xcalloc((size_t)src->n + 1, sizeof(char *));
 	struct diag_list uniq = {0};
-	smap_init(&seen, (size_t)src->n + 1);
 	for (int i = 0; i < src->n; i++) {
 		const struct diag *d = &src->items[i];
 		buf_reset(&key);
 		buf_addf(&key, "%p:%d:%d:%d:%s", (const void *)d->loc.src, d->loc.line, d->loc.col,
 			 (int)d->level, d->msg);
 		keys[i] = xstrdup(buf_str(&key));
-		if (smap_put(&seen, keys[i], i) >= 0)
+		if (strmap_put(&seen, keys[i], i) != i)
 			continue;
 		diag_add(&uniq, d->level, &d->loc, "%s", d->msg);
 	}
@@ -1215,8 +1149,7 @@ static void take_unique(struct diag_list *dst, struct diag_list *src)
 	for (int i = 0; i < src->n; i++)
 		free(keys[i]);
 	free(keys);
-	free(seen.keys);
-	free(seen.vals);
+	strmap_release(&seen);
 	buf_release(&key);
 }
 
@@ -1249,7 +1182,6 @@ int plan_build(struct plan *p, const struct runbook *rb, struct rb_loader *ld, s
 	b.p = p;
 	b.dl = &local;
 	b.map = xcalloc(1, sizeof(*b.map));
-	smap_init(b.map, (size_t)total + 1);
 	p->index = b.map;
 	b.seen = xcalloc((size_t)total + 1, sizeof(int));
 	buf_init(&b.tmp, 0);
@@ -1338,14 +1270,17 @@ void plan_release(struct plan *p)
 	free(p->order);
 	free(p->scopes);
 	free(p->crit_prev);
-	smap_free(p->index);
+	if (p->index) {
+		strmap_release(p->index);
+		free(p->index);
+	}
 	memset(p, 0, sizeof(*p));
 	p->critical_end = -1;
 }
 
 int plan_find(const struct plan *p, const char *qid)
 {
-	return smap_get(p->index, qid);
+	return p->index ? strmap_get(p->index, qid) : -1;
 }
 
 int plan_critical_path(const struct plan *p, int **out)

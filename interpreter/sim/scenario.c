@@ -9,6 +9,7 @@
 #include <string.h>
 #include <yaml.h>
 #include "simint.h"
+#include "../core/yamljv.h"
 #include "../core/bug.h"
 #include "../core/dur.h"
 #include "../core/jvx.h"
@@ -138,23 +139,8 @@ struct sc {
 
 static jv scalar_jv(yaml_node_t *n)
 {
-	const char *v = (const char *)n->data.scalar.value;
-	size_t len = n->data.scalar.length;
-	if (n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
-		if (!strcmp(v, "true") || !strcmp(v, "True") || !strcmp(v, "TRUE"))
-			return jv_true();
-		if (!strcmp(v, "false") || !strcmp(v, "False") || !strcmp(v, "FALSE"))
-			return jv_false();
-		if (!strcmp(v, "null") || !strcmp(v, "~") || len == 0)
-			return jv_null();
-		char *end;
-		double d = strtod(v, &end);
-		if (len && *end == 0 && (v[0] == '-' || v[0] == '+' || v[0] == '.' ||
-					 (v[0] >= '0' && v[0] <= '9')) &&
-		    !strchr(v, 'x') && !strchr(v, 'X') && strcasecmp(v, "nan") && strcasecmp(v, "inf"))
-			return jv_number(d);
-	}
-	return jv_string_sized(v, (int)len);
+	return yamljv_scalar((const char *)n->data.scalar.value, n->data.scalar.length,
+			     n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE);
 }
 
 /* Maps carry their location as "__line"/"__col" and, under "__loc", each key's

@@ -1,5 +1,8 @@
 /* helpers_test.c — core/action.c (arg types, descriptor helpers) and core/jvx.c. */
 #include "coretest.h"
+#include "core/actarg.h"
+#include "core/b64.h"
+#include "core/yamljv.h"
 #include "core/bug.h"
 
 static int check_type(enum arg_type t, const char *json)
@@ -99,6 +102,52 @@ int main(void)
 		jv_free(e);
 		CHECK_STR(jvx_kind_name(o), "object");
 		jv_free(o);
+	}
+	/* core/b64: the one base64 */
+	{
+		char *e = b64_encode("ab?>", 4, 0);
+		CHECK_STR(e, "YWI/Pg==");
+		free(e);
+		e = b64_encode("ab?>", 4, B64_URL | B64_NOPAD);
+		CHECK_STR(e, "YWI_Pg");
+		free(e);
+		size_t n = 0;
+		unsigned char *d = b64_decode("YWI/\nPg==", 9, &n);   /* a line break, padding */
+		CHECK(d && n == 4 && !memcmp(d, "ab?>", 4) && d[4] == 0);
+		free(d);
+		CHECK(b64_decode("YW*=", 4, NULL) == NULL);
+		d = b64_decode("", 0, &n);
+		CHECK(d && n == 0);
+		free(d);
+	}
+	/* core/actarg: defaults from the descriptor, durations, numbers as text */
+	{
+		char nt[64];
+		CHECK_STR(actarg_num_text(3, nt, sizeof(nt)), "3");
+		CHECK_STR(actarg_num_text(3.99, nt, sizeof(nt)), "3.99");
+		int64_t ms = 0;
+		jv v = jv_string("90s");
+		CHECK(actarg_dur(v, &ms) == 0 && ms == 90000);
+		jv_free(v);
+		v = jv_number(1.5);
+		CHECK(actarg_dur(v, &ms) == 0 && ms == 1500);
+		jv_free(v);
+		v = jv_string("soon");
+		CHECK(actarg_dur(v, &ms) < 0);
+		jv_free(v);
+		v = jv_number(1.1);
+		char *txt = actarg_scalar_text(v);
+		CHECK_STR(txt, "1.1");
+		free(txt);
+		jv_free(v);
+	}
+	/* core/yamljv: one typing rule (runbooks, scenarios, kubeconfigs, manifests) */
+	{
+		const char *y = "a: 0x1F\nb: Null\nc: 9007199254740993\nd: '0x1F'\ne: 0o17\nf: 1_000\ng: TRUE\nh: ''\n";
+		jv doc = yamljv_parse(y, strlen(y), 0);
+		char *got = jvx_dump(doc);
+		CHECK_STR(got, "{\"a\":31,\"b\":null,\"c\":\"9007199254740993\",\"d\":\"0x1F\",\"e\":15,\"f\":\"1_000\",\"g\":true,\"h\":\"\"}");
+		free(got);
 	}
 	return check_done("helpers");
 }

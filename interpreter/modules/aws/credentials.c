@@ -34,6 +34,7 @@
 #include <time.h>
 #include "aws.h"
 #include "../../core/bug.h"
+#include "../../core/fs.h"
 #include "../../core/dur.h"
 #include "../../core/jvx.h"
 
@@ -292,26 +293,12 @@ static int creds_from_json(jv j, const char *source, struct aws_creds *out)
 	return 0;
 }
 
+/* a token file's content, less trailing white space */
 static int read_file_str(const char *path, char **out)
 {
-	FILE *f = fopen(path, "r");
-	if (!f)
+	char *s = fs_read(path, 1 << 20, NULL);
+	if (!s)
 		return -1;
-	struct buf b = BUF_INIT(1 << 20);
-	char tmp[4096];
-	size_t n;
-	int ret = 0;
-	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-		if (buf_add(&b, tmp, n) < 0) {
-			ret = -1;
-			break;
-		}
-	fclose(f);
-	if (ret < 0) {
-		buf_release(&b);
-		return -1;
-	}
-	char *s = buf_detach(&b);
 	size_t l = strlen(s);
 	while (l && isspace((unsigned char)s[l - 1]))
 		s[--l] = 0;

@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/evp.h>
 #include "aws.h"
+#include "../../core/b64.h"
 #include "../../core/bug.h"
 #include "../../core/clock.h"
 #include "../../core/jvx.h"
@@ -360,10 +360,8 @@ static int get_or_head(struct action_call *call, jv args, const char *method, jv
 			*out = jv_object_set(*out, jv_string("Body"), b);
 		} else {
 			/* binary content would be mangled as a JSON string: base64 instead */
-			size_t n = 4 * ((body.len + 2) / 3) + 1;
-			unsigned char *b64 = xmalloc(n);
-			EVP_EncodeBlock(b64, (const unsigned char *)buf_str(&body), (int)body.len);
-			*out = jv_object_set(*out, jv_string("BodyBase64"), jv_string((const char *)b64));
+			char *b64 = b64_encode(buf_str(&body), body.len, 0);
+			*out = jv_object_set(*out, jv_string("BodyBase64"), jv_string(b64));
 			free(b64);
 		}
 	}

@@ -208,7 +208,7 @@ static int spec_env_map(struct exec_spec *s, jv env, int *allocp, jv *err)
 		struct buf b = BUF_INIT(0);
 		int bad = !klen || strchr(k, '=') != NULL;
 
-		if (!bad && jv_get_kind(val) != JV_KIND_NULL && !(text = core_scalar_text(val)))
+		if (!bad && jv_get_kind(val) != JV_KIND_NULL && !(text = actarg_scalar_text(val)))
 			bad = 2;
 		if (bad) {
 			if (bad == 1)
@@ -244,10 +244,10 @@ static int spec_env_map(struct exec_spec *s, jv env, int *allocp, jv *err)
  * is the error object. Borrows args and sandbox. */
 static int spec_parse(struct action_call *call, jv args, jv sandbox, struct exec_spec *s, jv *err)
 {
-	jv argv = core_arg(call, args, "argv"), command = core_arg(call, args, "command");
-	jv env = core_arg(call, args, "env"), cwd = core_arg(call, args, "cwd");
-	jv input = core_arg(call, args, "stdin"), timeout = core_arg(call, args, "timeout");
-	jv expect = core_arg(call, args, "expect_exit"), parse = core_arg(call, args, "parse");
+	jv argv = actarg_get(call, args, "argv"), command = actarg_get(call, args, "command");
+	jv env = actarg_get(call, args, "env"), cwd = actarg_get(call, args, "cwd");
+	jv input = actarg_get(call, args, "stdin"), timeout = actarg_get(call, args, "timeout");
+	jv expect = actarg_get(call, args, "expect_exit"), parse = actarg_get(call, args, "parse");
 	int shell = jvx_bool(args, "shell", 0);
 	int alloc = 0, ret = -1, i, n;
 	size_t k;
@@ -282,7 +282,7 @@ static int spec_parse(struct action_call *call, jv args, jv sandbox, struct exec
 	n = jv_is_valid(argv) ? jv_array_length(jv_copy(argv)) : 0;
 	for (i = 0; i < n; i++) {
 		jv item = jv_array_get(jv_copy(argv), i);
-		char *text = core_scalar_text(item);
+		char *text = actarg_scalar_text(item);
 
 		if (!text) {
 			*err = jvx_error("BadArgs", "exec: argv[%d] must be a string, number or boolean, not %s",
@@ -334,7 +334,7 @@ static int spec_parse(struct action_call *call, jv args, jv sandbox, struct exec
 		s->input = xmalloc(s->input_len + 1);
 		memcpy(s->input, jv_string_value(input), s->input_len + 1);
 	}
-	if (jv_is_valid(timeout) && core_duration_ms(timeout, &s->timeout_ms) < 0) {
+	if (jv_is_valid(timeout) && actarg_dur(timeout, &s->timeout_ms) < 0) {
 		*err = jvx_error("BadArgs", "exec: 'timeout' is not a duration");
 		goto out;
 	}
@@ -858,7 +858,7 @@ int core_exec_run(struct action_call *call, jv args, jv *out)
 		*out = jvx_error("Cancelled", "exec: cancelled; '%s' not started", s.name);
 		goto out_spec;
 	}
-	left = core_time_left(call, s.timeout_ms);
+	left = action_time_left(call, s.timeout_ms);
 	if (left == 0) {
 		*out = jvx_error("Timeout", "exec: the step's deadline has passed; '%s' not started", s.name);
 		goto out_spec;
@@ -1044,7 +1044,7 @@ static void quote_arg(struct buf *b, const char *a)
 int core_exec_dry_run(struct action_call *call, jv args, jv *out)
 {
 	struct exec_spec s;
-	jv err = jv_invalid(), env = core_arg(call, args, "env");
+	jv err = jv_invalid(), env = actarg_get(call, args, "env");
 	struct buf b = BUF_INIT(64 << 10);
 	char *prog = NULL, tmp[32];
 	int i;

@@ -298,10 +298,10 @@ static int stub_reply(jv rule, struct http_xfer *x, long *status)
 
 int core_http_run(struct action_call *call, jv args, jv *out)
 {
-	jv method = core_arg(call, args, "method"), url = core_arg(call, args, "url");
-	jv headers = core_arg(call, args, "headers"), body = core_arg(call, args, "body");
-	jv json = jvx_get(args, "json"), timeout = core_arg(call, args, "timeout");
-	jv expect = core_arg(call, args, "expect_status");
+	jv method = actarg_get(call, args, "method"), url = actarg_get(call, args, "url");
+	jv headers = actarg_get(call, args, "headers"), body = actarg_get(call, args, "body");
+	jv json = jvx_get(args, "json"), timeout = actarg_get(call, args, "timeout");
+	jv expect = actarg_get(call, args, "expect_status");
 	const char *ca_file = jvx_str(args, "ca_file");
 	int follow = jvx_bool(args, "follow_redirects", 0);
 	struct http_xfer x = { call, BUF_INIT(CORE_OUTPUT_MAX), 0, jv_object() };
@@ -347,7 +347,7 @@ int core_http_run(struct action_call *call, jv args, jv *out)
 		*out = jvx_error("BadArgs", "http.request: give 'body' or 'json', not both");
 		goto out;
 	}
-	if (jv_is_valid(timeout) && core_duration_ms(timeout, &timeout_ms) < 0) {
+	if (jv_is_valid(timeout) && actarg_dur(timeout, &timeout_ms) < 0) {
 		*out = jvx_error("BadArgs", "http.request: 'timeout' is not a duration");
 		goto out;
 	}
@@ -364,7 +364,7 @@ int core_http_run(struct action_call *call, jv args, jv *out)
 		}
 		jv_object_foreach(headers, key, val) {
 			const char *k = jv_string_value(key);
-			char *v = core_scalar_text(val);
+			char *v = actarg_scalar_text(val);
 			struct buf line = BUF_INIT(0);
 			int bad = !v || !*k || strpbrk(k, ": \r\n") || strpbrk(v, "\r\n");
 
@@ -431,7 +431,7 @@ int core_http_run(struct action_call *call, jv args, jv *out)
 			goto out;
 		}
 	}
-	left = core_time_left(call, timeout_ms);
+	left = action_time_left(call, timeout_ms);
 	if (left == 0) {
 		*out = jvx_error("Timeout", "http.request: the step's deadline has passed");
 		goto out;
@@ -579,8 +579,8 @@ out:
  * and the size of the body */
 int core_http_dry_run(struct action_call *call, jv args, jv *out)
 {
-	jv method = core_arg(call, args, "method"), headers = core_arg(call, args, "headers");
-	jv body = core_arg(call, args, "body"), json = jvx_get(args, "json");
+	jv method = actarg_get(call, args, "method"), headers = actarg_get(call, args, "headers");
+	jv body = actarg_get(call, args, "body"), json = jvx_get(args, "json");
 	const char *u = jvx_str(args, "url");
 	struct buf b = BUF_INIT(64 << 10);
 	char meth[32];

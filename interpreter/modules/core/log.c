@@ -18,8 +18,8 @@ static const struct { const char *name; enum log_level lvl; } log_levels[] = {
 
 int core_log_run(struct action_call *call, jv args, jv *out)
 {
-	jv msg = core_arg(call, args, "message");
-	jv level = core_arg(call, args, "level");
+	jv msg = actarg_get(call, args, "message");
+	jv level = actarg_get(call, args, "level");
 	const char *lname = jv_is_valid(level) && jv_get_kind(level) == JV_KIND_STRING ?
 		jv_string_value(level) : "info";
 	char *text = NULL;

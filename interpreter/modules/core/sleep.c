@@ -12,12 +12,12 @@ const struct action_arg core_sleep_args[] = {
 
 int core_sleep_run(struct action_call *call, jv args, jv *out)
 {
-	jv v = core_arg(call, args, "duration");
+	jv v = actarg_get(call, args, "duration");
 	int64_t ms, left, start;
 	int ret = -1;
 	char tmp[32];
 
-	if (core_duration_ms(v, &ms) < 0) {
+	if (actarg_dur(v, &ms) < 0) {
 		*out = jvx_error("BadArgs", "sleep: 'duration' is not a duration");
 		goto out;
 	}
@@ -26,7 +26,7 @@ int core_sleep_run(struct action_call *call, jv args, jv *out)
 		goto out;
 	}
 	start = clock_now(call->clock);
-	left = core_time_left(call, -1);
+	left = action_time_left(call, -1);
 	if (left >= 0 && left < ms) {
 		/* the step would time out first: sleep to the deadline, then say so */
 		if (clock_sleep(call->clock, left, call->cancel) < 0) {

@@ -13,8 +13,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <openssl/evp.h>
 #include "k8s.h"
+#include "../../core/actarg.h"
+#include "../../core/b64.h"
 #include "../../core/buf.h"
 #include "../../core/bug.h"
 #include "../../core/clock.h"
@@ -73,25 +74,6 @@ static int obj_path(struct kc *k, const char *kind, const char *name, char **pat
 	return k8s_path(k->call, &k->conn, arg_s(k, "api_version"), kind, arg_s(k, "namespace"), name, path, out);
 }
 
-static int64_t arg_ms(jv args, const char *name, int64_t def)
-{
-	jv v = jvx_get(args, name);
-	int64_t ms = def;
-	if (jv_get_kind(v) == JV_KIND_NUMBER)
-		ms = (int64_t)(jv_number_value(v) * 1000);
-	else if (jv_get_kind(v) == JV_KIND_STRING)
-		dur_parse(jv_string_value(v), &ms);
-	jv_free(v);
-	return ms;
-}
-
-static char *b64(const char *s, size_t len)
-{
-	char *out = xmalloc(4 * ((len + 2) / 3) + 1);
-	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)len);
-	return out;
-}
-
 /* every value of a Secret (data base64-decoded, stringData) is tainted */
 static void taint_secret(struct action_call *call, jv obj)
 {
@@ -103,17 +85,9 @@ static void taint_secret(struct action_call *call, jv obj)
 		jv_object_foreach(data, key, v) {
 			if (jv_get_kind(v) == JV_KIND_STRING) {
 				const char *s = jv_string_value(v);
-				size_t len = strlen(s);
-				unsigned char *dec = xmalloc(len + 4);
-				int n = EVP_DecodeBlock(dec, (const unsigned char *)s, (int)len);
-				if (n > 0) {
-					while (n > 0 && len > 0 && s[len - 1] == '=') {   /* padding */
-						n--;
-						len--;
-					}
-					dec[n] = 0;
+				unsigned char *dec = b64_decode(s, strlen(s), NULL);
+				if (dec && *dec)
 					redact_add(call->redact, (char *)dec);
-				}
 				free(dec);
 				redact_add(call->redact, s);
 			}
@@ -797,7 +771,7 @@ static int k8s_rollout_status(struct action_call *call, jv args, jv *out)
 	int rc = -1;
 	if (kc_open(&k, call, args, out) < 0 || obj_path(&k, arg_s(&k, "kind"), arg_s(&k, "name"), &path, out) < 0)
 		goto done;
-	rc = poll_object(&k, path, WAIT_ROLLOUT, NULL, NULL, arg_ms(args, "timeout", 600000), out);
+	rc = poll_object(&k, path, WAIT_ROLLOUT, NULL, NULL, actarg_ms(call, args, "timeout", 600000), out);
 done:
 	return kc_close(&k, path, args, rc);
 }
@@ -829,7 +803,7 @@ static int k8s_wait(struct action_call *call, jv args, jv *out)
 	if (kc_open(&k, call, args, out) < 0 || obj_path(&k, arg_s(&k, "kind"), arg_s(&k, "name"), &path, out) < 0)
 		goto done;
 	rc = poll_object(&k, path, deleted ? WAIT_DELETED : WAIT_CONDITION, cond, jvx_str(args, "status"),
-			 arg_ms(args, "timeout", 300000), out);
+			 actarg_ms(call, args, "timeout", 300000), out);
 done:
 	return kc_close(&k, path, args, rc);
 }
@@ -946,7 +920,7 @@ static int set_keys(struct action_call *call, jv args, jv *out, int secret)
 		char *text = jv_get_kind(v) == JV_KIND_STRING ? xstrdup(jv_string_value(v)) : jvx_text(jv_copy(v));
 		if (secret) {
 			redact_add(call->redact, text);
-			char *enc = b64(text, strlen(text));
+			char *enc = b64_encode(text, strlen(text), 0);
 			redact_add(call->redact, enc);
 			data = jv_object_set(data, jv_copy(key), jv_string(enc));
 			free(enc);

@@ -13,10 +13,11 @@
 #include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <openssl/evp.h>
 #include "k8s.h"
+#include "../../core/b64.h"
 #include "../../core/buf.h"
 #include "../../core/bug.h"
+#include "../../core/fs.h"
 #include "../../core/jvx.h"
 #include "../../core/redact.h"
 #include "../../core/yamljv.h"
@@ -25,48 +26,6 @@
 #define SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
 
 extern char **environ;
-
-static char *read_all(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	struct buf b = BUF_INIT(FILE_MAX);
-	char chunk[8192];
-	size_t n;
-	int bad = 0;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		if (buf_add(&b, chunk, n) < 0) {
-			bad = 1;
-			break;
-		}
-	fclose(f);
-	if (bad) {
-		buf_release(&b);
-		return NULL;
-	}
-	if (len)
-		*len = b.len;
-	return buf_detach(&b);
-}
-
-static char *b64_decode(const char *s)
-{
-	size_t len = strlen(s);
-	unsigned char *out = xmalloc(len + 4);
-	EVP_ENCODE_CTX *ctx = EVP_ENCODE_CTX_new();
-	int n = 0, m = 0;
-	EVP_DecodeInit(ctx);
-	if (EVP_DecodeUpdate(ctx, out, &n, (const unsigned char *)s, (int)len) < 0 ||
-	    EVP_DecodeFinal(ctx, out + n, &m) < 0) {
-		EVP_ENCODE_CTX_free(ctx);
-		free(out);
-		return NULL;
-	}
-	EVP_ENCODE_CTX_free(ctx);
-	out[n + m] = 0;
-	return (char *)out;
-}
 
 /* merge named entries of `list` (clusters/users/contexts) into the map `into`: first wins */
 static jv merge_named(jv into, jv list)
@@ -92,7 +51,7 @@ static int load_files(const char *paths, jv *cfg, jv *err)
 	int found = 0;
 	for (char *save = NULL, *p = strtok_r(copy, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
 		size_t len;
-		char *text = read_all(p, &len);
+		char *text = fs_read(p, FILE_MAX, &len);
 		if (!text) {
 			if (errno == ENOENT)
 				continue;
@@ -176,7 +135,7 @@ static int pem_field(jv entry, const char *field, char **out, jv *err)
 	const char *data = jvx_str(entry, data_key), *file = jvx_str(entry, field), *dir = jvx_str(entry, "_dir");
 	*out = NULL;
 	if (data) {
-		if (!(*out = b64_decode(data))) {
+		if (!(*out = (char *)b64_decode(data, strlen(data), NULL))) {
 			*err = jvx_error("KubeconfigError", "%s is not valid base64", data_key);
 			return -1;
 		}
@@ -186,7 +145,7 @@ static int pem_field(jv entry, const char *field, char **out, jv *err)
 		char path[4096];
 		snprintf(path, sizeof(path), "%s%s%s", file[0] == '/' || !dir ? "" : dir, file[0] == '/' || !dir ? "" : "/",
 			 file);
-		if (!(*out = read_all(path, NULL))) {
+		if (!(*out = fs_read(path, FILE_MAX, NULL))) {
 			*err = jvx_error("KubeconfigError", "cannot read %s '%s': %s", field, path, strerror(errno));
 			return -1;
 		}
@@ -337,9 +296,9 @@ static int in_cluster(struct action_call *call, struct k8s_conn *c, jv *err)
 	size_t n = strlen(host) + strlen(port) + 16;
 	c->server = xmalloc(n);
 	snprintf(c->server, n, strchr(host, ':') ? "https://[%s]:%s" : "https://%s:%s", host, port);
-	c->token = read_all(SA_DIR "/token", NULL);
-	c->ca_pem = read_all(SA_DIR "/ca.crt", NULL);
-	char *ns = read_all(SA_DIR "/namespace", NULL);
+	c->token = fs_read(SA_DIR "/token", FILE_MAX, NULL);
+	c->ca_pem = fs_read(SA_DIR "/ca.crt", FILE_MAX, NULL);
+	char *ns = fs_read(SA_DIR "/namespace", FILE_MAX, NULL);
 	c->namespace = ns ? ns : xstrdup("default");
 	c->context = xstrdup("in-cluster");
 	if (!c->token) {
@@ -454,7 +413,7 @@ int k8s_conn_load(struct action_call *call, struct k8s_conn *c, jv *err)
 	if (tok) {
 		c->token = xstrdup(tok);
 	} else if (tokfile) {
-		c->token = read_all(tokfile, NULL);
+		c->token = fs_read(tokfile, FILE_MAX, NULL);
 		if (!c->token) {
 			*err = jvx_error("KubeconfigError", "cannot read tokenFile '%s': %s", tokfile, strerror(errno));
 			jv_free(usud);

@@ -12,7 +12,7 @@
 #include <string.h>
 #include "pg.h"
 #include "pg_priv.h"
-#include "dbmod.h"
+#include "../../core/actarg.h"
 #include "../registry.h"
 #include "../../core/bug.h"
 #include "../../core/jvx.h"
@@ -265,7 +265,7 @@ const struct module_desc pg_module = {
 
 const char *pg_connection_arg(struct action_call *call, jv args, const char *name, jv *hold)
 {
-	const char *s = dbmod_str(call, args, name, hold);
+	const char *s = actarg_str(call, args, name, hold);
 	return s ? s : "default";
 }
 
@@ -277,14 +277,14 @@ static int pg_query_common(struct action_call *call, jv args, jv *out, int64_t l
 	jv hold_c, hold_s, plist = jv_invalid(), err = jv_invalid();
 	char **vals = NULL;
 	int n = 0, rc = -1, dry = (call->flags & CALL_DRY_RUN) != 0;
-	const char *sql = dbmod_str(call, args, "sql", &hold_s);
-	int64_t limit = limit_override ? limit_override : dbmod_int(call, args, "limit", 10000);
+	const char *sql = actarg_str(call, args, "sql", &hold_s);
+	int64_t limit = limit_override ? limit_override : actarg_int(call, args, "limit", 10000);
 
 	if (!sql) {
 		err = jvx_error("InvalidArgument", "sql is required");
 		goto out;
 	}
-	plist = dbmod_arg(call, args, "params");
+	plist = actarg_get(call, args, "params");
 	if (pgx_params(plist, &vals, &n, &err) < 0)
 		goto out;
 	if (pgx_open(&x, call, pg_connection_arg(call, args, "connection", &hold_c), &err) < 0)
@@ -320,14 +320,14 @@ static int pg_query_run(struct action_call *call, jv args, jv *out)
 static int pg_exec_run(struct action_call *call, jv args, jv *out)
 {
 	struct pgx x = { 0 };
-	jv hold_c, sqlv = dbmod_arg(call, args, "sql"), plist = dbmod_arg(call, args, "params");
+	jv hold_c, sqlv = actarg_get(call, args, "sql"), plist = actarg_get(call, args, "params");
 	jv err = jv_invalid(), results = jv_array();
 	const char **stmts = NULL;
 	char **vals = NULL;
 	int nstmts = 0, n = 0, rc = -1, in_tx = 0;
-	int tx = dbmod_bool(call, args, "transaction", 1);
+	int tx = actarg_bool(call, args, "transaction", 1);
 
-	if (dbmod_str_list(sqlv, &stmts, &nstmts) < 0 || nstmts == 0) {
+	if (actarg_str_list(sqlv, &stmts, &nstmts) < 0 || nstmts == 0) {
 		err = jvx_error("InvalidArgument", "sql must be a statement or a list of statements");
 		goto out;
 	}
@@ -402,11 +402,11 @@ out:
 static int pg_exec_dry(struct action_call *call, jv args, jv *out)
 {
 	struct pgx x = { 0 };
-	jv hold_c, sqlv = dbmod_arg(call, args, "sql"), err = jv_invalid(), ver = jv_null();
+	jv hold_c, sqlv = actarg_get(call, args, "sql"), err = jv_invalid(), ver = jv_null();
 	const char **stmts = NULL;
 	int nstmts = 0, rc = -1;
 
-	if (dbmod_str_list(sqlv, &stmts, &nstmts) < 0 || nstmts == 0) {
+	if (actarg_str_list(sqlv, &stmts, &nstmts) < 0 || nstmts == 0) {
 		err = jvx_error("InvalidArgument", "sql must be a statement or a list of statements");
 		goto out;
 	}
@@ -418,7 +418,7 @@ static int pg_exec_dry(struct action_call *call, jv args, jv *out)
 	*out = jv_object();
 	*out = jv_object_set(*out, jv_string("dry_run"), jv_true());
 	*out = jv_object_set(*out, jv_string("would_execute"), jv_copy(sqlv));
-	*out = jv_object_set(*out, jv_string("transaction"), jv_bool(dbmod_bool(call, args, "transaction", 1)));
+	*out = jv_object_set(*out, jv_string("transaction"), jv_bool(actarg_bool(call, args, "transaction", 1)));
 	*out = jv_object_set(*out, jv_string("server_version"), ver);
 	ver = jv_null();
 	rc = 0;
@@ -465,13 +465,13 @@ static int pg_number(jv v, double *d)
 
 static int pg_assert_run(struct action_call *call, jv args, jv *out)
 {
-	jv q, actual, eq = dbmod_arg(call, args, "equals"), mn = dbmod_arg(call, args, "min");
-	jv mx = dbmod_arg(call, args, "max"), empty = dbmod_arg(call, args, "empty"), hold_m;
+	jv q, actual, eq = actarg_get(call, args, "equals"), mn = actarg_get(call, args, "min");
+	jv mx = actarg_get(call, args, "max"), empty = actarg_get(call, args, "empty"), hold_m;
 
 	/* equals: null is a value to compare with (absent is not) */
 	jv_free(eq);
 	eq = jvx_get(args, "equals");
-	const char *msg = dbmod_str(call, args, "message", &hold_m);
+	const char *msg = actarg_str(call, args, "message", &hold_m);
 	char *why = NULL, *atext;
 	double d;
 	int rc, failed = 0, row_count;
@@ -563,9 +563,9 @@ static int pg_wait_ready_run(struct action_call *call, jv args, jv *out)
 	jv hold_c, conf = jv_invalid(), err = jv_invalid(), ver = jv_null();
 	const char *name = pg_connection_arg(call, args, "connection", &hold_c);
 	const char *conninfo = "";
-	int64_t timeout = dbmod_ms(call, args, "timeout", 300000);
-	int64_t interval = dbmod_ms(call, args, "interval", 2000);
-	int64_t start = dbmod_mono_ms(), deadline = dbmod_deadline(call, timeout);
+	int64_t timeout = actarg_ms(call, args, "timeout", 300000);
+	int64_t interval = actarg_ms(call, args, "interval", 2000);
+	int64_t start = action_mono_ms(), deadline = action_io_deadline(call, timeout);
 	int attempts = 0, rc = -1;
 	PGPing last = PQPING_NO_RESPONSE;
 
@@ -573,15 +573,15 @@ static int pg_wait_ready_run(struct action_call *call, jv args, jv *out)
 		err = jvx_error("InvalidArgument", "timeout and interval must be durations");
 		goto out;
 	}
-	conf = dbmod_connection(call, "pg", name);
+	conf = action_connection(call, "pg", name);
 	if (!jv_is_valid(conf) || (jv_get_kind(conf) == JV_KIND_NULL && strcmp(name, "default"))) {
-		err = dbmod_unknown_connection(call, "pg", name);
+		err = action_unknown_connection(call, "pg", name);
 		goto out;
 	}
 	if (jv_get_kind(conf) == JV_KIND_OBJECT && jvx_str(conf, "conninfo"))
 		conninfo = jvx_str(conf, "conninfo");
 	for (;;) {
-		int64_t left = deadline - dbmod_mono_ms();
+		int64_t left = deadline - action_mono_ms();
 		char ct[32];
 		snprintf(ct, sizeof(ct), "%lld", (long long)(left / 1000 < 1 ? 1 : left / 1000 > 10 ? 10 : left / 1000));
 		const char *kw[] = { "dbname", "connect_timeout", NULL };
@@ -614,21 +614,21 @@ static int pg_wait_ready_run(struct action_call *call, jv args, jv *out)
 			err = jvx_error("Cancelled", "waiting for postgres was cancelled");
 			goto out;
 		}
-		if (dbmod_mono_ms() + interval > deadline) {
+		if (action_mono_ms() + interval > deadline) {
 			err = jvx_error("Timeout", "postgres (connection '%s') not ready after %lld ms and %d attempts (%s)",
-					name, (long long)(dbmod_mono_ms() - start), attempts,
+					name, (long long)(action_mono_ms() - start), attempts,
 					last == PQPING_REJECT ? "server rejects connections (starting up?)" :
 					last == PQPING_OK ? "server answers but no session opens" : "no response");
 			goto out;
 		}
-		if (dbmod_sleep(call, interval) < 0) {
+		if (action_sleep(call, interval) < 0) {
 			err = jvx_error("Cancelled", "waiting for postgres was cancelled");
 			goto out;
 		}
 	}
 	*out = jv_object_set(jv_object(), jv_string("ready"), jv_true());
 	*out = jv_object_set(*out, jv_string("attempts"), jv_number(attempts));
-	*out = jv_object_set(*out, jv_string("waited_ms"), jv_number((double)(dbmod_mono_ms() - start)));
+	*out = jv_object_set(*out, jv_string("waited_ms"), jv_number((double)(action_mono_ms() - start)));
 	*out = jv_object_set(*out, jv_string("server_version"), ver);
 	ver = jv_null();
 	rc = 0;
@@ -647,8 +647,8 @@ out:
 static int pg_row_counts_run(struct action_call *call, jv args, jv *out)
 {
 	struct pgx x = { 0 };
-	jv hold_c, tables = dbmod_arg(call, args, "tables"), err = jv_invalid(), counts = jv_object();
-	int exact = dbmod_bool(call, args, "exact", 1), rc = -1;
+	jv hold_c, tables = actarg_get(call, args, "tables"), err = jv_invalid(), counts = jv_object();
+	int exact = actarg_bool(call, args, "exact", 1), rc = -1;
 	double total = 0;
 
 	if (pgx_open(&x, call, pg_connection_arg(call, args, "connection", &hold_c), &err) < 0)
@@ -696,9 +696,9 @@ static int pg_checksum_run(struct action_call *call, jv args, jv *out)
 {
 	struct pgx x = { 0 };
 	jv hold_c, hold_t, hold_w, err = jv_invalid();
-	jv cols = dbmod_arg(call, args, "columns"), key = dbmod_arg(call, args, "key");
-	const char *table = dbmod_str(call, args, "table", &hold_t);
-	const char *where = dbmod_str(call, args, "where", &hold_w);
+	jv cols = actarg_get(call, args, "columns"), key = actarg_get(call, args, "key");
+	const char *table = actarg_str(call, args, "table", &hold_t);
+	const char *where = actarg_str(call, args, "where", &hold_w);
 	int rc = -1;
 
 	if (!table) {
@@ -728,12 +728,12 @@ out:
 static int pg_compare_run(struct action_call *call, jv args, jv *out)
 {
 	struct pgx a = { 0 }, b = { 0 };
-	jv hold_s, hold_t, tables = dbmod_arg(call, args, "tables"), err = jv_invalid();
+	jv hold_s, hold_t, tables = actarg_get(call, args, "tables"), err = jv_invalid();
 	jv res = jv_object(), mism = jv_array();
 	const char *src = pg_connection_arg(call, args, "source", &hold_s);
-	const char *tgt = dbmod_str(call, args, "target", &hold_t);
-	int sum = dbmod_bool(call, args, "checksum", 1), exact = dbmod_bool(call, args, "exact", 1);
-	int failm = dbmod_bool(call, args, "fail_on_mismatch", 0), rc = -1;
+	const char *tgt = actarg_str(call, args, "target", &hold_t);
+	int sum = actarg_bool(call, args, "checksum", 1), exact = actarg_bool(call, args, "exact", 1);
+	int failm = actarg_bool(call, args, "fail_on_mismatch", 0), rc = -1;
 
 	if (!tgt) {
 		err = jvx_error("InvalidArgument", "target is required");
@@ -851,13 +851,13 @@ out:
 static int pg_integrity_run(struct action_call *call, jv args, jv *out)
 {
 	struct pgx x = { 0 };
-	jv hold_c, err = jv_invalid(), schemas = dbmod_arg(call, args, "schemas"), rules = dbmod_arg(call, args, "rules");
+	jv hold_c, err = jv_invalid(), schemas = actarg_get(call, args, "schemas"), rules = actarg_get(call, args, "rules");
 	jv fks = jv_invalid(), fk_out = jv_array(), nk_out = jv_array(), rule_out = jv_array(), nopk = jv_array();
 	jv problems_text = jv_array();
 	struct buf sql = BUF_INIT(0);
 	PGresult *r = NULL;
-	int rc = -1, fail = dbmod_bool(call, args, "fail", 1), null_keys = dbmod_bool(call, args, "null_keys", 1);
-	int check_fks = dbmod_bool(call, args, "foreign_keys", 1);
+	int rc = -1, fail = actarg_bool(call, args, "fail", 1), null_keys = actarg_bool(call, args, "null_keys", 1);
+	int check_fks = actarg_bool(call, args, "foreign_keys", 1);
 	double problems = 0;
 	char *schemas_json = NULL;
 	const char *sp[1];
@@ -1077,7 +1077,7 @@ static int pg_terminate_common(struct action_call *call, jv args, jv *out, int r
 {
 	struct pgx x = { 0 };
 	jv hold_c, hold_d, err = jv_invalid(), q = jv_invalid(), db = jv_null();
-	const char *dbname = dbmod_str(call, args, "database", &hold_d);
+	const char *dbname = actarg_str(call, args, "database", &hold_d);
 	int rc = -1;
 
 	if (pgx_open(&x, call, pg_connection_arg(call, args, "connection", &hold_c), &err) < 0)

@@ -7,6 +7,4 @@
 extern const struct module_desc pg_module;
 int pg_copy_table_run(struct action_call *call, jv args, jv *out);
 int pg_copy_table_dry(struct action_call *call, jv args, jv *out);
-/* the connection name in arg `name` ("default" when absent); *hold keeps it alive */
-const char *pg_connection_arg(struct action_call *call, jv args, const char *name, jv *hold);
 #endif

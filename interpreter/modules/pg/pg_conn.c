@@ -10,7 +10,7 @@
 #include <string.h>
 #include <openssl/evp.h>
 #include "pg_priv.h"
-#include "dbmod.h"
+#include "../../core/actarg.h"
 #include "../../core/bug.h"
 #include "../../core/jvx.h"
 #include "../../core/redact.h"
@@ -92,11 +92,11 @@ int pgx_open(struct pgx *x, struct action_call *call, const char *name, jv *err)
 	memset(x, 0, sizeof(*x));
 	x->call = call;
 	snprintf(x->name, sizeof(x->name), "%s", name);
-	x->deadline = dbmod_deadline(call, -1);
+	x->deadline = action_io_deadline(call, -1);
 
-	conf = dbmod_connection(call, "pg", name);
+	conf = action_connection(call, "pg", name);
 	if (!jv_is_valid(conf) || (jv_get_kind(conf) == JV_KIND_NULL && strcmp(name, "default"))) {
-		*err = dbmod_unknown_connection(call, "pg", name);
+		*err = action_unknown_connection(call, "pg", name);
 		goto out;
 	}
 	if (jv_get_kind(conf) == JV_KIND_OBJECT) {
@@ -129,13 +129,13 @@ int pgx_open(struct pgx *x, struct action_call *call, const char *name, jv *err)
 	}
 	if (!x->conn)
 		BUG("PQconnectStartParams: out of memory");
-	deadline = dbmod_mono_ms() + connect_ms;
+	deadline = action_mono_ms() + connect_ms;
 	if (deadline > x->deadline)
 		deadline = x->deadline;
 	if (PQstatus(x->conn) == CONNECTION_BAD)
 		st = PGRES_POLLING_FAILED;
 	while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
-		int w = dbmod_wait_fd(call, PQsocket(x->conn),
+		int w = action_wait_fd(call, PQsocket(x->conn),
 				      st == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline);
 		if (w == -1) {
 			*err = jvx_error("Cancelled", "connecting to postgres (connection '%s') was cancelled", name);
@@ -165,7 +165,7 @@ int pgx_open(struct pgx *x, struct action_call *call, const char *name, jv *err)
 	if (!PQsslInUse(x->conn) && !pg_conn_is_local(x->conn)) {
 		char key[512];
 		snprintf(key, sizeof(key), "pg:%s@%s:%s", name, PQhost(x->conn), PQport(x->conn));
-		dbmod_warn_once(call, key, "postgres (connection '%s'): no TLS to %s:%s, not this machine: "
+		action_warn_once(call, key, "postgres (connection '%s'): no TLS to %s:%s, not this machine: "
 				"passwords and data cross the network readable by anyone on the path; "
 				"set sslmode=verify-full (with sslrootcert) in its conninfo",
 				name, PQhost(x->conn), PQport(x->conn));
@@ -206,14 +206,14 @@ int pgx_wait(struct pgx *x, int *stopped, jv *err)
 	int64_t deadline = x->deadline;
 
 	while (PQflush(x->conn) == 1) {
-		int w = dbmod_wait_fd(x->call, PQsocket(x->conn), POLLOUT | POLLIN, deadline);
+		int w = action_wait_fd(x->call, PQsocket(x->conn), POLLOUT | POLLIN, deadline);
 		if (w <= 0)
 			break;
 		if (PQconsumeInput(x->conn) == 0)
 			break;
 	}
 	while (PQisBusy(x->conn)) {
-		int w = dbmod_wait_fd(*stopped ? NULL : x->call, PQsocket(x->conn), POLLIN, deadline);
+		int w = action_wait_fd(*stopped ? NULL : x->call, PQsocket(x->conn), POLLIN, deadline);
 		if (w == 1) {
 			if (PQconsumeInput(x->conn) == 0) {
 				*err = pgx_error(x, NULL);
@@ -236,7 +236,7 @@ int pgx_wait(struct pgx *x, int *stopped, jv *err)
 				PQfreeCancel(c);
 			}
 		}
-		deadline = x->deadline = dbmod_mono_ms() + PG_CANCEL_GRACE_MS;
+		deadline = x->deadline = action_mono_ms() + PG_CANCEL_GRACE_MS;
 	}
 	return 0;
 }
@@ -737,7 +737,7 @@ int pgx_checksum(struct pgx *x, const char *table, jv columns, jv key, const cha
 			continue;
 		}
 		if (n == 0) {
-			int w = dbmod_wait_fd(x->call, PQsocket(x->conn), POLLIN, x->deadline);
+			int w = action_wait_fd(x->call, PQsocket(x->conn), POLLIN, x->deadline);
 			if (w <= 0) {
 				*err = w == -1 ? pgx_stop_error(x, 1) : pgx_stop_error(x, 2);
 				pgx_close(x);   /* mid-COPY: the connection is unusable */
@@ -810,7 +810,7 @@ int pgx_params(jv list, char ***vals, int *n, jv *err)
 			break;
 		case JV_KIND_NUMBER: {
 			char tmp[64];
-			(*vals)[i] = xstrdup(dbmod_num_text(jv_number_value(v), tmp, sizeof(tmp)));
+			(*vals)[i] = xstrdup(actarg_num_text(jv_number_value(v), tmp, sizeof(tmp)));
 			break;
 		}
 		case JV_KIND_TRUE:

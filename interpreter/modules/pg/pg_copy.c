@@ -9,7 +9,7 @@
 #include <string.h>
 #include "pg.h"
 #include "pg_priv.h"
-#include "dbmod.h"
+#include "../../core/actarg.h"
 #include "../../core/bug.h"
 #include "../../core/dur.h"
 #include "../../core/jvx.h"
@@ -205,21 +205,21 @@ static int pg_copy_common(struct action_call *call, jv args, jv *out, int dry)
 	jv hs, ht, htab, htt, hw, htc, hsi, hun, hf, err = jv_invalid(), e = jv_invalid(), cnt = jv_null();
 	struct buf sel = BUF_INIT(0), sql = BUF_INIT(0), qtt = BUF_INIT(0);
 	const char *srcname = pg_connection_arg(call, args, "source", &hs);
-	const char *tgtname = dbmod_str(call, args, "target", &ht);
+	const char *tgtname = actarg_str(call, args, "target", &ht);
 	PGresult *r = NULL;
 	int rc = -1, exists, tx = 0, in_copy = 0, src_copy = 0, created = 0;
-	int64_t bytes = 0, rows = 0, t0 = dbmod_mono_ms();
+	int64_t bytes = 0, rows = 0, t0 = action_mono_ms();
 
-	s.table = dbmod_str(call, args, "table", &htab);
-	s.target_table = dbmod_str(call, args, "target_table", &htt);
-	s.where = dbmod_str(call, args, "where", &hw);
-	s.time_column = dbmod_str(call, args, "time_column", &htc);
-	s.since = dbmod_str(call, args, "since", &hsi);
-	s.until = dbmod_str(call, args, "until", &hun);
-	s.format = dbmod_str(call, args, "format", &hf);
-	s.columns = dbmod_arg(call, args, "columns");
-	s.truncate = dbmod_bool(call, args, "truncate", 0);
-	s.create = dbmod_bool(call, args, "create", 0);
+	s.table = actarg_str(call, args, "table", &htab);
+	s.target_table = actarg_str(call, args, "target_table", &htt);
+	s.where = actarg_str(call, args, "where", &hw);
+	s.time_column = actarg_str(call, args, "time_column", &htc);
+	s.since = actarg_str(call, args, "since", &hsi);
+	s.until = actarg_str(call, args, "until", &hun);
+	s.format = actarg_str(call, args, "format", &hf);
+	s.columns = actarg_get(call, args, "columns");
+	s.truncate = actarg_bool(call, args, "truncate", 0);
+	s.create = actarg_bool(call, args, "create", 0);
 	if (!s.format)
 		s.format = "text";
 	if (!s.table || !tgtname) {
@@ -331,7 +331,7 @@ static int pg_copy_common(struct action_call *call, jv args, jv *out, int dry)
 			continue;
 		}
 		if (n == 0) {
-			int w = dbmod_wait_fd(call, PQsocket(src.conn), POLLIN, src.deadline);
+			int w = action_wait_fd(call, PQsocket(src.conn), POLLIN, src.deadline);
 			if (w <= 0) {
 				err = pgx_stop_error(&src, w == -1 ? 1 : 2);
 				pgx_close(&src);
@@ -373,7 +373,7 @@ static int pg_copy_common(struct action_call *call, jv args, jv *out, int dry)
 		jv_free(e2);
 	}
 	{
-		int64_t ms = dbmod_mono_ms() - t0;
+		int64_t ms = action_mono_ms() - t0;
 		*out = jv_object();
 		*out = jv_object_set(*out, jv_string("table"), jv_string(s.table));
 		*out = jv_object_set(*out, jv_string("target_table"), jv_string(s.target_table));

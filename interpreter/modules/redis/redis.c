@@ -10,9 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "redis_priv.h"
-#include "../pg/dbmod.h"
-#include "../pg/pg.h"
-#include "../pg/pg_priv.h"
+#include "../../core/actarg.h"
+#include "../pg/pg_cursor.h"
 #include "../registry.h"
 #include "../../core/bug.h"
 #include "../../core/jvx.h"
@@ -217,7 +216,7 @@ const struct module_desc redis_module = {
 
 static const char *redis_conn_name(struct action_call *call, jv args, const char *arg, jv *hold)
 {
-	const char *s = dbmod_str(call, args, arg, hold);
+	const char *s = actarg_str(call, args, arg, hold);
 	return s ? s : "default";
 }
 
@@ -244,12 +243,12 @@ out:
 static int redis_ping_run(struct action_call *call, jv args, jv *out)
 {
 	redisReply *r = NULL;
-	int64_t t0 = dbmod_mono_ms();
+	int64_t t0 = action_mono_ms();
 	int rc = redis_simple(call, args, out, "PING", &r);
 
 	if (rc == 0) {
 		*out = jv_object_set(jv_object(), jv_string("pong"), rconn_reply_jv(r));
-		*out = jv_object_set(*out, jv_string("latency_ms"), jv_number((double)(dbmod_mono_ms() - t0)));
+		*out = jv_object_set(*out, jv_string("latency_ms"), jv_number((double)(action_mono_ms() - t0)));
 		freeReplyObject(r);
 	}
 	jv_free(args);
@@ -367,7 +366,7 @@ static int redis_info_run(struct action_call *call, jv args, jv *out)
 {
 	struct rconn c;
 	jv hold, hs, err = jv_invalid();
-	const char *section = dbmod_str(call, args, "section", &hs);
+	const char *section = actarg_str(call, args, "section", &hs);
 	int rc = -1;
 
 	if (rconn_open(&c, call, redis_conn_name(call, args, "connection", &hold), &err) < 0)
@@ -389,15 +388,15 @@ static int redis_wait_ready_run(struct action_call *call, jv args, jv *out)
 {
 	jv hold, err = jv_invalid(), last = jv_null();
 	const char *name = redis_conn_name(call, args, "connection", &hold);
-	int64_t timeout = dbmod_ms(call, args, "timeout", 300000), interval = dbmod_ms(call, args, "interval", 1000);
-	int64_t start = dbmod_mono_ms(), deadline;
+	int64_t timeout = actarg_ms(call, args, "timeout", 300000), interval = actarg_ms(call, args, "interval", 1000);
+	int64_t start = action_mono_ms(), deadline;
 	int attempts = 0, rc = -1;
 
 	if (timeout < 0 || interval < 0) {
 		err = jvx_error("InvalidArgument", "timeout and interval must be durations");
 		goto out;
 	}
-	deadline = dbmod_deadline(call, timeout);
+	deadline = action_io_deadline(call, timeout);
 	for (;;) {
 		struct rconn c;
 		redisReply *r = NULL;
@@ -428,22 +427,22 @@ static int redis_wait_ready_run(struct action_call *call, jv args, jv *out)
 		}
 		jv_free(last);
 		last = e;
-		if (dbmod_mono_ms() + interval > deadline) {
+		if (action_mono_ms() + interval > deadline) {
 			jv lm = jvx_get(last, "message");
 			err = jvx_error("Timeout", "redis (connection '%s') not ready after %lld ms and %d attempts; last: %s",
-					name, (long long)(dbmod_mono_ms() - start), attempts,
+					name, (long long)(action_mono_ms() - start), attempts,
 					jv_get_kind(lm) == JV_KIND_STRING ? jv_string_value(lm) : "?");
 			jv_free(lm);
 			goto out;
 		}
-		if (dbmod_sleep(call, interval) < 0) {
+		if (action_sleep(call, interval) < 0) {
 			err = jvx_error("Cancelled", "waiting for redis was cancelled");
 			goto out;
 		}
 	}
 	*out = jv_object_set(jv_object(), jv_string("ready"), jv_true());
 	*out = jv_object_set(*out, jv_string("attempts"), jv_number(attempts));
-	*out = jv_object_set(*out, jv_string("waited_ms"), jv_number((double)(dbmod_mono_ms() - start)));
+	*out = jv_object_set(*out, jv_string("waited_ms"), jv_number((double)(action_mono_ms() - start)));
 	rc = 0;
 out:
 	jv_free(last);
@@ -499,7 +498,7 @@ static int redis_count_run(struct action_call *call, jv args, jv *out)
 {
 	struct rconn c;
 	jv hold, hp, ht, err = jv_invalid();
-	const char *pattern = dbmod_str(call, args, "pattern", &hp), *type = dbmod_str(call, args, "type", &ht);
+	const char *pattern = actarg_str(call, args, "pattern", &hp), *type = actarg_str(call, args, "type", &ht);
 	double n = 0;
 	int trips = 0, rc = -1;
 
@@ -507,7 +506,7 @@ static int redis_count_run(struct action_call *call, jv args, jv *out)
 		pattern = "*";
 	if (rconn_open(&c, call, redis_conn_name(call, args, "connection", &hold), &err) < 0)
 		goto out;
-	if (redis_scan_count(&c, pattern, type, dbmod_int(call, args, "count", 1000), &n, &trips, &err) < 0)
+	if (redis_scan_count(&c, pattern, type, actarg_int(call, args, "count", 1000), &n, &trips, &err) < 0)
 		goto out;
 	*out = jv_object_set(jv_object(), jv_string("pattern"), jv_string(pattern));
 	*out = jv_object_set(*out, jv_string("count"), jv_number(n));
@@ -528,7 +527,7 @@ static int redis_sample_run(struct action_call *call, jv args, jv *out)
 {
 	struct rconn c;
 	jv hold, err = jv_invalid(), keys = jv_array(), seen = jv_object(), list = jv_array();
-	int64_t n = dbmod_int(call, args, "n", 10);
+	int64_t n = actarg_int(call, args, "n", 10);
 	redisReply *r = NULL;
 	int rc = -1, nk;
 
@@ -624,7 +623,7 @@ static char *redis_text(jv v)
 	case JV_KIND_STRING:
 		return xstrdup(jv_string_value(v));
 	case JV_KIND_NUMBER:
-		return xstrdup(dbmod_num_text(jv_number_value(v), tmp, sizeof(tmp)));
+		return xstrdup(actarg_num_text(jv_number_value(v), tmp, sizeof(tmp)));
 	case JV_KIND_TRUE:
 		return xstrdup("true");
 	case JV_KIND_FALSE:
@@ -687,7 +686,7 @@ static int redis_command_mutates(jv args)
 static int redis_command_run(struct action_call *call, jv args, jv *out)
 {
 	struct rconn c;
-	jv hold, err = jv_invalid(), list = dbmod_arg(call, args, "argv");
+	jv hold, err = jv_invalid(), list = actarg_get(call, args, "argv");
 	char **argv = NULL;
 	size_t *lens = NULL;
 	int argc = 0, rc = -1;
@@ -726,7 +725,7 @@ out:
 static int redis_command_dry(struct action_call *call, jv args, jv *out)
 {
 	struct rconn c;
-	jv hold = jv_invalid(), err = jv_invalid(), list = dbmod_arg(call, args, "argv"), info = jv_null();
+	jv hold = jv_invalid(), err = jv_invalid(), list = actarg_get(call, args, "argv"), info = jv_null();
 	redisReply *r = NULL;
 	int rc = -1;
 
@@ -794,8 +793,8 @@ static int redis_bgsave_run(struct action_call *call, jv args, jv *out)
 {
 	struct rconn c;
 	jv hold, err = jv_invalid(), status = jv_null();
-	int64_t timeout = dbmod_ms(call, args, "timeout", 600000), interval = dbmod_ms(call, args, "interval", 1000);
-	int64_t start = dbmod_mono_ms(), deadline, before, now_save = 0;
+	int64_t timeout = actarg_ms(call, args, "timeout", 600000), interval = actarg_ms(call, args, "interval", 1000);
+	int64_t start = action_mono_ms(), deadline, before, now_save = 0;
 	double saves0, saves, inprog;
 	redisReply *r = NULL;
 	int rc = -1;
@@ -806,7 +805,7 @@ static int redis_bgsave_run(struct action_call *call, jv args, jv *out)
 		err = jvx_error("InvalidArgument", "timeout and interval must be durations");
 		goto out;
 	}
-	deadline = dbmod_deadline(call, timeout);
+	deadline = action_io_deadline(call, timeout);
 	if (rconn_open(&c, call, redis_conn_name(call, args, "connection", &hold), &err) < 0)
 		goto out;
 	if (rconn_call(&c, &r, &err, "LASTSAVE", NULL) < 0)
@@ -833,7 +832,7 @@ static int redis_bgsave_run(struct action_call *call, jv args, jv *out)
 		freeReplyObject(r);
 	r = NULL;
 	for (;;) {
-		if (dbmod_sleep(call, interval < 100 ? interval : 100) < 0) {
+		if (action_sleep(call, interval < 100 ? interval : 100) < 0) {
 			err = jvx_error("Cancelled", "waiting for BGSAVE was cancelled");
 			goto out;
 		}
@@ -852,12 +851,12 @@ static int redis_bgsave_run(struct action_call *call, jv args, jv *out)
 			err = jvx_error("BgsaveFailed", "redis (connection '%s'): BGSAVE failed (rdb_last_bgsave_status:err; see the server log)", c.name);
 			goto out;
 		}
-		if (dbmod_mono_ms() > deadline) {
+		if (action_mono_ms() > deadline) {
 			err = jvx_error("Timeout", "redis (connection '%s'): BGSAVE not finished after %lld ms", c.name,
-					(long long)(dbmod_mono_ms() - start));
+					(long long)(action_mono_ms() - start));
 			goto out;
 		}
-		if (interval > 100 && dbmod_sleep(call, interval - 100) < 0) {
+		if (interval > 100 && action_sleep(call, interval - 100) < 0) {
 			err = jvx_error("Cancelled", "waiting for BGSAVE was cancelled");
 			goto out;
 		}
@@ -868,7 +867,7 @@ static int redis_bgsave_run(struct action_call *call, jv args, jv *out)
 	}
 	*out = jv_object_set(jv_object(), jv_string("lastsave_before"), jv_number((double)before));
 	*out = jv_object_set(*out, jv_string("lastsave"), jv_number((double)now_save));
-	*out = jv_object_set(*out, jv_string("waited_ms"), jv_number((double)(dbmod_mono_ms() - start)));
+	*out = jv_object_set(*out, jv_string("waited_ms"), jv_number((double)(action_mono_ms() - start)));
 	rc = 0;
 out:
 	if (r)
@@ -1215,8 +1214,8 @@ static int warm_result(struct warm *w, const PGresult *r, struct tseg *ks, int n
 static int warm_from_pg(struct warm *w, jv args, jv *err)
 {
 	struct pgx x;
-	jv hc, hs, plist = dbmod_arg(w->call, args, "params");
-	const char *sql = dbmod_str(w->call, args, "sql", &hs);
+	jv hc, hs, plist = actarg_get(w->call, args, "params");
+	const char *sql = actarg_str(w->call, args, "sql", &hs);
 	struct buf decl = BUF_INIT(0);
 	struct tseg *ks = NULL, *vs = NULL;
 	int nks = 0, nvs = 0, nh = 0, *hcols = NULL;
@@ -1306,11 +1305,11 @@ out:
 static int redis_warm_common(struct action_call *call, jv args, jv *out, int dry)
 {
 	struct warm w;
-	jv hold = jv_invalid(), hk, hv, ht, rows = dbmod_arg(call, args, "rows"), sqlv = dbmod_arg(call, args, "sql");
+	jv hold = jv_invalid(), hk, hv, ht, rows = actarg_get(call, args, "rows"), sqlv = actarg_get(call, args, "sql");
 	jv err = jv_invalid();
 	const char *type;
 	int rc = -1;
-	int64_t t0 = dbmod_mono_ms();
+	int64_t t0 = action_mono_ms();
 
 	memset(&w, 0, sizeof(w));
 	w.call = call;
@@ -1319,12 +1318,12 @@ static int redis_warm_common(struct action_call *call, jv args, jv *out, int dry
 	buf_init(&w.kb, 0);
 	buf_init(&w.vb, 0);
 	w.sample = jv_array();
-	w.fields = dbmod_arg(call, args, "fields");
-	w.key = dbmod_str(call, args, "key", &hk);
-	w.value = dbmod_str(call, args, "value", &hv);
-	type = dbmod_str(call, args, "type", &ht);
-	w.ttl = dbmod_ms(call, args, "ttl", 0);
-	w.batch = dbmod_int(call, args, "batch", 1000);
+	w.fields = actarg_get(call, args, "fields");
+	w.key = actarg_str(call, args, "key", &hk);
+	w.value = actarg_str(call, args, "value", &hv);
+	type = actarg_str(call, args, "type", &ht);
+	w.ttl = actarg_ms(call, args, "ttl", 0);
+	w.batch = actarg_int(call, args, "batch", 1000);
 	if (w.batch < 1)
 		w.batch = 1;
 	snprintf(w.ttls, sizeof(w.ttls), "%lld", (long long)w.ttl);
@@ -1376,7 +1375,7 @@ static int redis_warm_common(struct action_call *call, jv args, jv *out, int dry
 	} else {
 		*out = jv_object_set(jv_object(), jv_string("keys_written"), jv_number((double)w.written));
 		*out = jv_object_set(*out, jv_string("round_trips"), jv_number(w.trips));
-		*out = jv_object_set(*out, jv_string("ms"), jv_number((double)(dbmod_mono_ms() - t0)));
+		*out = jv_object_set(*out, jv_string("ms"), jv_number((double)(action_mono_ms() - t0)));
 	}
 	rc = 0;
 out:
@@ -1412,9 +1411,9 @@ static int redis_warm_dry(struct action_call *call, jv args, jv *out)
 static int redis_compare_run(struct action_call *call, jv args, jv *out)
 {
 	struct rconn a, b;
-	jv hs, ht, err = jv_invalid(), pats = dbmod_arg(call, args, "patterns"), res = jv_object(), mism = jv_array();
-	const char *src = redis_conn_name(call, args, "source", &hs), *tgt = dbmod_str(call, args, "target", &ht);
-	jv tolv = dbmod_arg(call, args, "tolerance");
+	jv hs, ht, err = jv_invalid(), pats = actarg_get(call, args, "patterns"), res = jv_object(), mism = jv_array();
+	const char *src = redis_conn_name(call, args, "source", &hs), *tgt = actarg_str(call, args, "target", &ht);
+	jv tolv = actarg_get(call, args, "tolerance");
 	double tol = jv_get_kind(tolv) == JV_KIND_NUMBER ? jv_number_value(tolv) : 0;
 	int rc = -1, trips;
 	double da = 0, db = 0;
@@ -1463,7 +1462,7 @@ static int redis_compare_run(struct action_call *call, jv args, jv *out)
 		*out = jv_object_set(*out, jv_string("dbsize"), dbs);
 		*out = jv_object_set(*out, jv_string("mismatches"), jv_copy(mism));
 		res = jv_invalid();
-		if (n && dbmod_bool(call, args, "fail_on_mismatch", 0)) {
+		if (n && actarg_bool(call, args, "fail_on_mismatch", 0)) {
 			char *list = jvx_dump(jv_copy(mism));
 			err = jvx_error("Mismatch", "key counts differ between '%s' and '%s' for %s", src, tgt, list);
 			err = jv_object_set(err, jv_string("details"), *out);

@@ -1,6 +1,6 @@
 /* redis_conn.c — RESP over a plain or TLS socket with bounded, cancellable waits (see
  * redis_priv.h). Commands are formatted by hiredis and parsed by hiredis's reader; the
- * socket is non-blocking and every wait polls in DBMOD_SLICE_MS slices.
+ * socket is non-blocking and every wait polls in ACTION_SLICE_MS slices.
  */
 #include <errno.h>
 #include <arpa/inet.h>
@@ -18,7 +18,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include "redis_priv.h"
-#include "../pg/dbmod.h"
+#include "../../core/actarg.h"
 #include "../../core/bug.h"
 #include "../../core/dur.h"
 #include "../../core/jvx.h"
@@ -53,7 +53,7 @@ static jv rconn_stop_error(struct rconn *c, int w, const char *what)
 
 static int64_t rconn_io_deadline(struct rconn *c)
 {
-	int64_t d = dbmod_mono_ms() + REDIS_IO_TIMEOUT_MS;
+	int64_t d = action_mono_ms() + REDIS_IO_TIMEOUT_MS;
 	return d < c->deadline ? d : c->deadline;
 }
 
@@ -72,7 +72,7 @@ static int rconn_tcp(struct rconn *c, const struct addrinfo *ai, int64_t deadlin
 		errno = e;
 		return -1;
 	}
-	w = dbmod_wait_fd(c->call, fd, POLLOUT, deadline);
+	w = action_wait_fd(c->call, fd, POLLOUT, deadline);
 	if (w <= 0) {
 		close(fd);
 		return w == -1 ? -2 : w == 0 ? -3 : -1;
@@ -103,7 +103,7 @@ static int rconn_tls(struct rconn *c, jv conf, const char *host, int64_t deadlin
 	if (insecure) {
 		char once[512];
 		snprintf(once, sizeof(once), "redis:%s@%s", c->name, c->where);
-		dbmod_warn_once(c->call, once, "redis (connection '%s', %s): tls_insecure: the server's "
+		action_warn_once(c->call, once, "redis (connection '%s', %s): tls_insecure: the server's "
 				"certificate is not checked, so anyone on the path can read and change the "
 				"traffic, the password included; give tls_ca instead", c->name, c->where);
 		SSL_CTX_set_verify(c->ctx, SSL_VERIFY_NONE, NULL);
@@ -146,7 +146,7 @@ static int rconn_tls(struct rconn *c, jv conf, const char *host, int64_t deadlin
 			*err = rconn_ssl_error(c, "TLS handshake");
 			return -1;
 		}
-		w = dbmod_wait_fd(c->call, c->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline);
+		w = action_wait_fd(c->call, c->fd, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, deadline);
 		if (w <= 0) {
 			*err = rconn_stop_error(c, w, "in the TLS handshake");
 			return -1;
@@ -170,10 +170,10 @@ int rconn_open(struct rconn *c, struct action_call *call, const char *name, jv *
 	buf_init(&c->out, 0);
 	buf_init(&c->rest, 0);
 	snprintf(c->name, sizeof(c->name), "%s", name);
-	c->deadline = dbmod_deadline(call, -1);
-	conf = dbmod_connection(call, "redis", name);
+	c->deadline = action_io_deadline(call, -1);
+	conf = action_connection(call, "redis", name);
 	if (!jv_is_valid(conf) || (jv_get_kind(conf) == JV_KIND_NULL && strcmp(name, "default"))) {
-		*err = dbmod_unknown_connection(call, "redis", name);
+		*err = action_unknown_connection(call, "redis", name);
 		goto out;
 	}
 	if (jv_get_kind(conf) == JV_KIND_NULL) {
@@ -209,7 +209,7 @@ int rconn_open(struct rconn *c, struct action_call *call, const char *name, jv *
 			connect_ms = ms;
 		jv_free(t);
 	}
-	deadline = dbmod_mono_ms() + connect_ms;
+	deadline = action_mono_ms() + connect_ms;
 	if (deadline > c->deadline)
 		deadline = c->deadline;
 
@@ -339,7 +339,7 @@ int rconn_flush(struct rconn *c, jv *err)
 				return -1;
 			}
 		}
-		int w = dbmod_wait_fd(c->call, c->fd, ev, deadline);
+		int w = action_wait_fd(c->call, c->fd, ev, deadline);
 		if (w <= 0) {
 			*err = rconn_stop_error(c, w, "writing");
 			return -1;
@@ -403,7 +403,7 @@ int rconn_read(struct rconn *c, redisReply **reply, jv *err)
 				return -1;
 			}
 		}
-		int w = dbmod_wait_fd(c->call, c->fd, ev, deadline);
+		int w = action_wait_fd(c->call, c->fd, ev, deadline);
 		if (w <= 0) {
 			*err = rconn_stop_error(c, w, "waiting for a reply");
 			return -1;
@@ -611,7 +611,7 @@ int rconn_read_simple(struct rconn *c, int64_t n, jv *first_error, jv *err)
 			deadline = rconn_io_deadline(c);
 			continue;
 		}
-		int w = dbmod_wait_fd(c->call, c->fd, ev, deadline);
+		int w = action_wait_fd(c->call, c->fd, ev, deadline);
 		if (w <= 0) {
 			*err = rconn_stop_error(c, w, "waiting for replies");
 			goto fail;

@@ -1,5 +1,6 @@
-/* strmap.h — a small string -> int hash map for the loader (lang/ internal).
- * Keys are borrowed: they must outlive the map. */
+/* strmap.h — a small string -> int hash map (open addressing, FNV-1a): the one used by the
+ * loader, the expressions, the plan's qid index and the display.
+ * Keys are borrowed: they must outlive the map. A zeroed struct is an empty map. */
 #ifndef RB_STRMAP_H
 #define RB_STRMAP_H
 #include <stdint.h>
