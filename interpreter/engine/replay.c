@@ -386,8 +386,23 @@ static jv status_or_null(const char *s)
 	return s ? jv_string(s) : jv_null();
 }
 
-jv replay_report(struct replay *rp, const struct tape_data *td, jv plan_steps, jv journal)
+int replay_sha256_file(const char *path, char out[65])
 {
+	size_t len;
+	char *text = read_file_all(path, &len);
+	if (!text)
+		return -1;
+	sha256_hex(text, len, out);
+	free(text);
+	return 0;
+}
+
+jv replay_report(struct replay *rp, const struct tape_data *td, jv plan_steps, const char *state_dir,
+		 const char *run_id)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/runs/%s/journal.jsonl", state_dir, run_id ? run_id : "-");
+	jv journal = run_id ? journal_read(path) : jv_array();
 	jv rep = jv_object();
 	struct run_fold f;
 	run_fold_init(&f);
