@@ -117,7 +117,7 @@ static void print_text(FILE *out, jv rep, jv header, const char *tape, const cha
 		buf_reset(&b);
 		const char *rs = jvx_str(d, "recorded"), *ns = jvx_str(d, "now");
 		buf_addf(&b, "step '%s': %s -> %s", jvx_str(d, "step"), rs ? rs : "(not run)", ns ? ns : "(not run)");
-		if (jvx_has(d, "recorded_rollback")) {
+		if (jvx_str(d, "recorded_rollback") || jvx_str(d, "now_rollback")) {
 			const char *rr = jvx_str(d, "recorded_rollback"), *nr = jvx_str(d, "now_rollback");
 			buf_addf(&b, ", rollback %s -> %s", rr ? rr : "(none)", nr ? nr : "(none)");
 		}

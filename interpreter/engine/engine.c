@@ -3066,6 +3066,8 @@ int engine_run(const struct plan *p, const struct engine_opts *o, char **run_id)
 	ev = jv_object_set(ev, jv_string("dir"), jv_string_fmt("%s/runs/%s", o->state_dir ? o->state_dir : ".runbook", e->run_id));
 	ev = jv_object_set(ev, jv_string("dry_run"), jv_bool(o->dry_run));
 	ev = jv_object_set(ev, jv_string("rehearsal"), jv_bool(o->rehearsal));
+	if (o->replay.call)
+		ev = jv_object_set(ev, jv_string("replay"), jv_true());
 	ev = jv_object_set(ev, jv_string("max_parallel"), jv_number(e->max_parallel));
 	ev = jv_object_set(ev, jv_string("no_rollback"), jv_bool(o->no_rollback));
 	/* approvals given for this run hold for its resume too */

@@ -492,7 +492,8 @@ jv replay_report(struct replay *rp, const struct tape_data *td, jv plan_steps, c
 	int drift = changed;
 	for (int i = 0; lists[i]; i++) {
 		jv l = jvx_get(rep, lists[i]);
-		drift = drift || jv_array_length(l) > 0;
+		if (jv_array_length(l) > 0)     /* consumes l */
+			drift = 1;
 	}
 	rep = jv_object_set(rep, jv_string("drift"), jv_bool(drift));
 	jv_free(journal);
