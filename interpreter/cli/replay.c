@@ -241,7 +241,7 @@ int cmd_replay(int argc, char **argv)
 		goto out;
 	}
 	clock = clock_new(CLOCK_VIRTUAL, started, 0);
-	rp = replay_new(&td);
+	rp = replay_new(&td, redact);
 	struct engine_opts o = {
 		.params = params,
 		.connections = jv_null(),
@@ -267,8 +267,8 @@ int cmd_replay(int argc, char **argv)
 	rep = jv_object_set(rep, jv_string("run_id"), run_id ? jv_string(run_id) : jv_null());
 	rep = jv_object_set(rep, jv_string("recorded_run_id"), jvx_get(td.header, "run_id"));
 	rep = jv_object_set(rep, jv_string("notes"), notes);
-	/* a value given with -p to a secret param is masked like everywhere else */
-	rep = redact_jv(redact, rep);
+	/* secrets as placeholders: the tape's keep theirs, a value given with -p gets one */
+	rep = redact_jv_placeholder(redact, rep);
 	rc = jvx_bool(rep, "drift", 0) ? EXIT_DRIFT : EXIT_OK;
 	if (!strcmp(format, "json")) {
 		char *t = jvx_dump(rep);

@@ -1,5 +1,6 @@
 /* redact.c — secret taint by value (see redact.h) */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 #include <openssl/evp.h>
@@ -119,6 +120,8 @@ static void add_one(struct redactor *r, const char *v, int group)
 	r->first[h >> 6] |= (uint64_t)1 << (h & 63);
 }
 
+static void placeholder_fix(struct redactor *r, int g, int n);
+
 struct forms {
 	char **v;
 	int n, alloc;
@@ -223,10 +226,17 @@ void redact_add(struct redactor *r, const char *value)
 		return;
 	struct forms f = { 0 };
 	forms_of(&f, value);
+	/* a value that is itself a placeholder (a replay's params come from a tape) keeps
+	 * its number, so its forms map back to it */
+	int fixed = 0, end = 0;
+	if (sscanf(value, "<secret:%d>%n", &fixed, &end) != 1 || end != (int)strlen(value) || fixed <= 0)
+		fixed = 0;
 	pthread_mutex_lock(&r->lock);
 	int group = ++r->ngroups;
 	for (int i = 0; i < f.n; i++)
 		add_one(r, f.v[i], group);
+	if (fixed)
+		placeholder_fix(r, group, fixed);
 	pthread_mutex_unlock(&r->lock);
 	for (int i = 0; i < f.n; i++)
 		free(f.v[i]);
@@ -446,20 +456,36 @@ int redact_touches(struct redactor *r, jv v)
 
 /* ---- stable placeholders ------------------------------------------------------ */
 
-/* lock held: the placeholder of secret group g, numbered on first use */
+/* lock held: room for group g in ph */
+static void ph_grow(struct redactor *r, int g)
+{
+	if (g < r->phalloc)
+		return;
+	int na = r->phalloc ? r->phalloc : 16;
+	while (na <= g)
+		na *= 2;
+	r->ph = xrealloc(r->ph, sizeof(int) * (size_t)na);
+	memset(r->ph + r->phalloc, 0, sizeof(int) * (size_t)(na - r->phalloc));
+	r->phalloc = na;
+}
+
+/* lock held: the placeholder of secret group g, numbered on first use (past every
+ * number taken, fixed ones included) */
 static int placeholder_of(struct redactor *r, int g)
 {
-	if (g >= r->phalloc) {
-		int na = r->phalloc ? r->phalloc : 16;
-		while (na <= g)
-			na *= 2;
-		r->ph = xrealloc(r->ph, sizeof(int) * (size_t)na);
-		memset(r->ph + r->phalloc, 0, sizeof(int) * (size_t)(na - r->phalloc));
-		r->phalloc = na;
-	}
+	ph_grow(r, g);
 	if (!r->ph[g])
 		r->ph[g] = ++r->nph;
 	return r->ph[g];
+}
+
+/* lock held: group g is the placeholder <secret:n> itself */
+static void placeholder_fix(struct redactor *r, int g, int n)
+{
+	ph_grow(r, g);
+	r->ph[g] = n;
+	if (n > r->nph)
+		r->nph = n;
 }
 
 /* One pass, left to right, the longest form at each position: a placeholder once

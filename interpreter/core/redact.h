@@ -49,8 +49,11 @@ jv redact_jv(struct redactor *r, jv v);
 /* Stable placeholders (tapes): a copy of v (consumed) with every form of every secret,
  * in strings and keys, replaced by "<secret:N>", where N numbers the secrets of this
  * redactor in the order they are first replaced here (the first secret a tape shows is
- * <secret:1>) and stays the same for the same secret every time after. One pass, the
- * longest form first at each position, so a placeholder is never masked again. */
+ * <secret:1>) and stays the same for the same secret every time after. A secret whose
+ * value is itself "<secret:N>" (replay gives a tape's placeholders as params) keeps N,
+ * so what an expression makes of it (@uri, @base64) maps back to it; numbers given out
+ * later come after it. One pass, the longest form first at each position, so a
+ * placeholder is never masked again. */
 #define REDACT_PLACEHOLDER_FMT "<secret:%d>"
 jv redact_jv_placeholder(struct redactor *r, jv v);
 

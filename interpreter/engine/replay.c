@@ -8,8 +8,10 @@
  * call has these arguments, one of the same step and action answers and the
  * arguments are reported as drift (field by field); with none at all, the call fails
  * with "no recorded answer", as it would have to in reality. Every answer takes its
- * recorded duration on the virtual clock. Arguments are compared with the run id
- * (and the forms expressions make of it) normalised, since a replay is another run.
+ * recorded duration on the virtual clock. Arguments are compared after placeholder
+ * redaction (a tape's secrets are placeholders; a replay's secret params are those
+ * placeholders, which keep their numbers) and with the run id (and the forms
+ * expressions make of it) normalised, since a replay is another run.
  *
  * `sleep` and `log` run themselves: they touch only the (virtual) clock and the
  * display, so their recorded lines are not matched.
@@ -23,6 +25,7 @@
 #include "../core/clock.h"
 #include "../core/events.h"
 #include "../core/jvx.h"
+#include "../core/redact.h"
 #include "engine_int.h"
 #include "replay.h"
 
@@ -46,6 +49,7 @@ struct replay {
 	int n;
 	int64_t slack;
 	char *tape_run;
+	struct redactor *redact; /* the replay's: its secrets compared as placeholders */
 	jv args_differ;          /* [{step, action, field, recorded?, now?}] */
 	jv unanswered;           /* [{step, action, args}] */
 	jv seen;                 /* dedupe keys of the two lists above */
@@ -136,9 +140,10 @@ static jv norm_id(jv v, const char *id)
 
 /* ---- set up -------------------------------------------------------------------- */
 
-struct replay *replay_new(const struct tape_data *td)
+struct replay *replay_new(const struct tape_data *td, struct redactor *redact)
 {
 	struct replay *rp = xcalloc(1, sizeof(*rp));
+	rp->redact = redact;
 	pthread_mutex_init(&rp->lock, NULL);
 	const char *clk = jvx_str(td->header, "clock");
 	rp->slack = clk && !strcmp(clk, "real") ? REPLAY_SLACK_MS : 0;
@@ -304,7 +309,7 @@ int replay_answer(void *arg, const struct replay_call *c, jv args, jv *out)
 	struct replay *rp = arg;
 	if (is_local(c->desc->name))
 		return 1;
-	jv norm = norm_id(jvx_deep_copy(args), c->run_id);
+	jv norm = norm_id(redact_jv_placeholder(rp->redact, jvx_deep_copy(args)), c->run_id);
 	int64_t at = -1, dur = 0;
 	int rc;
 	pthread_mutex_lock(&rp->lock);

@@ -10,8 +10,10 @@
 #include "tape.h"
 
 struct replay;
-/* the tape's calls, ready to answer (td is borrowed only during the call) */
-struct replay *replay_new(const struct tape_data *td);
+struct redactor;
+/* the tape's calls, ready to answer (td is borrowed only during the call; r, the run's
+ * redactor, must outlive the replay) */
+struct replay *replay_new(const struct tape_data *td, struct redactor *r);
 void replay_free(struct replay *rp);
 /* the engine_replay hook (thread-safe; see engine.h) */
 int replay_answer(void *arg, const struct replay_call *c, jv args, jv *out);
