@@ -3742,6 +3742,7 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 	}
 	e->jopen = 1;
 	journal_tape_header(&e->jn, tape_header_of(e, &plan), e->run_started);
+	journal_tape_seed(&e->jn, journal);
 
 	/* replay the journal into the state */
 	jv_array_foreach(journal, i, ev) {

@@ -75,6 +75,8 @@ void journal_append(struct journal *j, jv ev, int sync);
  * start), and one call line (started: when the call began); both consume */
 void journal_tape_header(struct journal *j, jv header, int64_t t0);
 void journal_tape(struct journal *j, jv rec, int64_t started);
+/* resume: the steps the journal's earlier events (borrowed) finished, for the end line */
+void journal_tape_seed(struct journal *j, jv events);
 char *run_id_new(int64_t now_ms);
 void sha256_hex(const char *data, size_t len, char out[65]);
 int mkdir_p(const char *path);

@@ -11,6 +11,7 @@
 #include <openssl/sha.h>
 #include "../core/bug.h"
 #include "../core/buf.h"
+#include "../core/events.h"
 #include "../core/jvx.h"
 #include "../core/redact.h"
 #include "engine_int.h"
@@ -232,6 +233,19 @@ void journal_tape_header(struct journal *j, jv header, int64_t t0)
 	}
 	pthread_mutex_lock(&j->lock);
 	tape_header(j->tape, header, t0, j->redact);
+	pthread_mutex_unlock(&j->lock);
+}
+
+void journal_tape_seed(struct journal *j, jv events)
+{
+	if (!j->tape || jv_get_kind(events) != JV_KIND_ARRAY)
+		return;
+	pthread_mutex_lock(&j->lock);
+	jv_array_foreach(events, i, ev) {
+		if (ev_kind_of(ev) != EV_RUN_FINISHED)
+			tape_event(j->tape, ev);
+		jv_free(ev);
+	}
 	pthread_mutex_unlock(&j->lock);
 }
 

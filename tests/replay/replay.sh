@@ -222,5 +222,46 @@ out.write(json.dumps({"future_line": True}) + "\n")
 replay "$T/future.tape" > "$T/p8.out" 2>&1
 [ $? = 0 ] && ok "unknown fields and lines are ignored (forward-compatible): exit 0" || bad "future tape" "$T/p8.out"
 
+# ---- 6. a run killed and resumed onto its own tape -------------------------------
+cat > "$T/resumable.yaml" <<'Y'
+runbook: resumable
+steps:
+  - id: one
+    action: log
+    with: {message: one}
+  - id: nap
+    needs: [one]
+    action: sleep
+    with: {duration: 2s}
+  - id: two
+    needs: [nap]
+    action: log
+    with: {message: two}
+Y
+S2=$T/state2
+"$RUNBOOK" run "$T/resumable.yaml" --state-dir "$S2" --record "$T/t6.tape" > "$T/r7.out" 2>&1 < /dev/null &
+P=$!
+for _ in $(seq 200); do grep -q '"step":"one"' "$T/t6.tape" 2>/dev/null && break; sleep 0.05; done
+kill -TERM $P; wait $P
+rc=$?
+ID=$(ls "$S2/runs")
+"$RUNBOOK" resume "$ID" --state-dir "$S2" --record "$T/t4.tape" > "$T/r8.out" 2>&1 < /dev/null
+rc2=$?
+"$RUNBOOK" resume "$ID" --state-dir "$S2" --record "$T/t6.tape" > "$T/r9.out" 2>&1 < /dev/null
+rc3=$?
+if [ $rc = 3 ] && [ $rc2 = 2 ] && [ $rc3 = 0 ] && py '
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert sum("tape" in l for l in lines) == 1, "one header"
+seqs = [l["seq"] for l in lines if "seq" in l]
+assert seqs == list(range(1, len(seqs) + 1)), seqs
+end = lines[-1]
+assert end.get("end") and end["status"] == "succeeded" and set(end["steps"]) == {"one", "nap", "two"}, end
+' "$T/t6.tape" 2> "$T/py6.err"; then
+	ok "resume --record appends to its run's tape (one header, seq goes on, the end line knows every step); another run's tape refused"
+else bad "resume --record: run $rc, other tape $rc2, own tape $rc3" "$T/py6.err"; cat "$T/r8.out" "$T/r9.out"; fi
+replay "$T/t6.tape" > "$T/p9.out" 2>&1
+[ $? = 0 ] && ok "the resumed run's tape replays with exit 0" || bad "replay resumed tape" "$T/p9.out"
+
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]
