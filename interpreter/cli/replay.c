@@ -12,7 +12,6 @@
 #include <string.h>
 #include "cli.h"
 #include "../core/bug.h"
-#include "../core/buf.h"
 #include "../core/clock.h"
 #include "../core/dur.h"
 #include "../core/jvx.h"
@@ -39,20 +38,19 @@ static const char help[] =
 	"added or removed, outcomes changed. Exit 0 without drift, 5 with drift, 2 when the\n"
 	"tape or the runbook cannot be read.\n";
 
-static void print_value(struct buf *b, jv d, const char *key)
+static void print_value(FILE *out, jv d, const char *key)
 {
 	if (!jvx_has(d, key)) {
-		buf_adds(b, "(absent)");
+		fputs("(absent)", out);
 		return;
 	}
 	char *t = jvx_dump(jvx_get(d, key));
-	buf_adds(b, t);
+	fputs(t, out);
 	free(t);
 }
 
 static void print_text(FILE *out, jv rep, jv header, const char *tape, const char *file)
 {
-	struct buf b = BUF_INIT(0);
 	const char *id = jvx_str(header, "run_id"), *started = jvx_str(header, "started");
 	fprintf(out, "replay of %s (run %s, %s clock, started %s) against %s\n", tape, id ? id : "?",
 		jvx_str(header, "clock") ? jvx_str(header, "clock") : "?", started ? started : "?", file);
@@ -66,19 +64,18 @@ static void print_text(FILE *out, jv rep, jv header, const char *tape, const cha
 	jv outcome = jvx_get(rep, "outcome");
 	jv was = jvx_get(outcome, "recorded"), now = jvx_get(outcome, "now");
 	char *we = jvx_dump(jvx_get(was, "exit_code")), *ne = jvx_dump(jvx_get(now, "exit_code"));
-	fprintf(out, "%d calls answered from the tape; recorded run %s (exit %s), replay %s (exit %s)\n",
+	fprintf(out, "%d calls replayed; recorded run %s (exit %s), replay %s (exit %s)\n",
 		(int)jvx_int(rep, "calls", 0), jvx_str(was, "status") ? jvx_str(was, "status") : "?", we,
 		jvx_str(now, "status") ? jvx_str(now, "status") : "?", ne);
 
 	jv l = jvx_get(rep, "arguments");
 	jv_array_foreach(l, i, d) {
-		buf_reset(&b);
-		buf_addf(&b, "argument: step '%s' action '%s': %s: ", jvx_str(d, "step"), jvx_str(d, "action"),
-			 jvx_str(d, "field"));
-		print_value(&b, d, "recorded");
-		buf_adds(&b, " -> ");
-		print_value(&b, d, "now");
-		fprintf(out, "%s\n", buf_str(&b));
+		fprintf(out, "argument: step '%s' action '%s': %s: ", jvx_str(d, "step"), jvx_str(d, "action"),
+			jvx_str(d, "field"));
+		print_value(out, d, "recorded");
+		fputs(" -> ", out);
+		print_value(out, d, "now");
+		fputc('\n', out);
 		jv_free(d);
 	}
 	jv_free(l);
@@ -114,14 +111,13 @@ static void print_text(FILE *out, jv rep, jv header, const char *tape, const cha
 			jvx_str(now, "status") ? jvx_str(now, "status") : "?", ne);
 	l = jvx_get(rep, "steps_changed");
 	jv_array_foreach(l, i, d) {
-		buf_reset(&b);
 		const char *rs = jvx_str(d, "recorded"), *ns = jvx_str(d, "now");
-		buf_addf(&b, "step '%s': %s -> %s", jvx_str(d, "step"), rs ? rs : "(not run)", ns ? ns : "(not run)");
+		fprintf(out, "step '%s': %s -> %s", jvx_str(d, "step"), rs ? rs : "(not run)", ns ? ns : "(not run)");
 		if (jvx_str(d, "recorded_rollback") || jvx_str(d, "now_rollback")) {
 			const char *rr = jvx_str(d, "recorded_rollback"), *nr = jvx_str(d, "now_rollback");
-			buf_addf(&b, ", rollback %s -> %s", rr ? rr : "(none)", nr ? nr : "(none)");
+			fprintf(out, ", rollback %s -> %s", rr ? rr : "(none)", nr ? nr : "(none)");
 		}
-		fprintf(out, "%s\n", buf_str(&b));
+		fputc('\n', out);
 		jv_free(d);
 	}
 	jv_free(l);
@@ -132,7 +128,6 @@ static void print_text(FILE *out, jv rep, jv header, const char *tape, const cha
 	jv_free(was);
 	jv_free(now);
 	jv_free(outcome);
-	buf_release(&b);
 }
 
 /* the tape's params the runbook still declares, then -p over them */
