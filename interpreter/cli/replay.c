@@ -3,7 +3,8 @@
  * the drift report. Exit 0: no drift; 5: drift; 2: bad input (nothing ran).
  *
  * The runbook is FILE, or the tape's own path; params are the tape's (secret ones are
- * their placeholders), -p overrides. Confirmations are approved by the replay. The
+ * their placeholders), -p overrides. Confirmations are approved by the replay, but
+ * for those the recorded run did not get past (declined again). The
  * replay's run is journaled under the state dir like a rehearsal's (it cannot be
  * resumed). `sleep` and `log` run themselves on the virtual clock; nothing else runs.
  */
@@ -149,6 +150,26 @@ static jv params_from_tape(jv header, const struct runbook *rb, jv raw)
 	return out;
 }
 
+/* the confirmations the recorded run did not get past (declined there, so declined
+ * again); NULL-terminated array of malloc'd ids */
+static char **recorded_declines(const struct tape_data *td)
+{
+	jv steps = jvx_get(td->header, "steps"), ends = jvx_get(td->end, "steps");
+	int n = jv_get_kind(steps) == JV_KIND_ARRAY ? jv_array_length(jv_copy(steps)) : 0, k = 0;
+	char **out = xcalloc((size_t)n + 1, sizeof(*out));
+	for (int i = 0; i < n && jv_get_kind(ends) == JV_KIND_OBJECT; i++) {
+		jv s = jv_array_get(jv_copy(steps), i);
+		const char *id = jvx_str(s, "id"), *kind = jvx_str(s, "kind");
+		const char *st = id ? jvx_str(ends, id) : NULL;
+		if (kind && !strcmp(kind, "confirm") && st && !strcmp(st, "failed"))
+			out[k++] = xstrdup(id);
+		jv_free(s);
+	}
+	jv_free(steps);
+	jv_free(ends);
+	return out;
+}
+
 int cmd_replay(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -169,6 +190,7 @@ int cmd_replay(int argc, char **argv)
 	struct redactor *redact = NULL;
 	struct replay *rp = NULL;
 	char *run_id = NULL;
+	char **declines = NULL;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
@@ -236,6 +258,7 @@ int cmd_replay(int argc, char **argv)
 		goto out;
 	}
 	clock = clock_new(CLOCK_VIRTUAL, started, 0);
+	declines = recorded_declines(&td);
 	rp = replay_new(&td, redact);
 	struct engine_opts o = {
 		.params = params,
@@ -243,6 +266,7 @@ int cmd_replay(int argc, char **argv)
 		.state_dir = cli_state_dir(state_opt),
 		.clock = clock,
 		.rehearsal = 1,
+		.decline = (const char **)declines,
 		.redact = redact,
 		.search_path = cli_search_path(),
 		.diags = &dl,
@@ -274,6 +298,9 @@ int cmd_replay(int argc, char **argv)
 	}
 	jv_free(rep);
 out:
+	for (int i = 0; declines && declines[i]; i++)
+		free(declines[i]);
+	free(declines);
 	replay_free(rp);
 	clock_free(clock);
 	free(run_id);

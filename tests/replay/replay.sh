@@ -263,5 +263,14 @@ else bad "resume --record: run $rc, other tape $rc2, own tape $rc3" "$T/py6.err"
 replay "$T/t6.tape" > "$T/p9.out" 2>&1
 [ $? = 0 ] && ok "the resumed run's tape replays with exit 0" || bad "replay resumed tape" "$T/p9.out"
 
+# ---- 7. a declined confirmation is declined again -----------------------------------
+rehearse "$RB" --scenario "$SC" -p source_instance=shop-prod --decline go --record "$T/t7.tape" > "$T/r10.out" 2>&1
+rc=$?
+replay "$T/t7.tape" > "$T/p10.out" 2>&1
+rc2=$?
+[ $rc = 4 ] && [ $rc2 = 0 ] && grep -q "recorded run aborted (exit 4), replay aborted (exit 4)" "$T/p10.out" &&
+	ok "a confirmation the recorded run declined is declined in the replay (aborted, exit 4 both; no drift)" ||
+	bad "declined replay: rehearse $rc, replay $rc2" "$T/p10.out"
+
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]
