@@ -19,7 +19,8 @@ const struct cli_command cli_commands[] = {
 	{ "sim", cmd_sim, "runbook sim serve --scenario SCENARIO [--listen 127.0.0.1:PORT] "
 	  "[--k8s-listen 127.0.0.1:PORT] [--kubeconfig-out FILE] [--speed N]",
 	  "serve the simulated cloud for aws, kubectl and scripts" },
-	{ "replay", cmd_replay, "runbook replay TAPE [FILE]", "replay a recorded run offline" },
+	{ "replay", cmd_replay, "runbook replay TAPE [FILE] [-p K=V]... [--format text|json] [--state-dir DIR]",
+	  "replay a recorded run offline and report what drifted" },
 	{ "drill", cmd_drill, "runbook drill FILE --scenario SCENARIO",
 	  "rehearsal with an RTO/RPO report" },
 	{ "graph", cmd_graph, "runbook graph FILE [--format dot|mermaid]", "print the DAG" },

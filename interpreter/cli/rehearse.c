@@ -30,7 +30,7 @@ static const char help[] =
 	"usage: runbook rehearse FILE --scenario SCENARIO [-p K=V]... [--params-file F]\n"
 	"                        [--decline STEP]... [--sweep] [--world-out FILE]\n"
 	"                        [--max-parallel N] [--no-rollback] [--state-dir DIR]\n"
-	"                        [--output text|json]\n\n"
+	"                        [--output text|json] [--record TAPE]\n\n"
 	"Run FILE against the embedded simulated cloud on a virtual clock and print the\n"
 	"simulated timeline: each step's simulated start and duration, the rollback, and\n"
 	"the total. Confirmations are approved by the rehearsal.\n\n"
@@ -46,7 +46,9 @@ static const char help[] =
 	"  --max-parallel N    run at most N steps at once (default 4)\n"
 	"  --no-rollback       leave everything as it is when a step fails\n"
 	"  --state-dir DIR     where the run is journaled (default ./.runbook)\n"
-	"  --output FORMAT     text (default) or json events\n\n"
+	"  --output FORMAT     text (default) or json events\n"
+	"  --record TAPE       record every action call and its answer to TAPE, a new file\n"
+	"                      (runbook-tape(5)); `runbook replay TAPE` replays it\n\n"
 	"Secret params: -p K@FILE reads the value from FILE; RUNBOOK_PARAM_K (K in upper case)\n"
 	"in the environment gives it too; a terminal prompts (without echo) for a required one\n"
 	"still missing. With -p K=V every user of the machine sees it (ps): runbook warns.\n";
@@ -238,6 +240,7 @@ int rehearsal_run(struct rehearsal *r, struct diag_list *dl)
 		.decline = r->decline,
 		.fault = r->fault,
 		.redact = r->redact,
+		.record_path = r->record,
 	};
 	o.sink = r->out ? display_sink_new(r->out, r->mode, -1) : r->sink;
 	int64_t t0 = wall_ms();
@@ -289,7 +292,7 @@ static int check_declines(const struct plan *p, const char **decline, int n)
 
 int cmd_rehearse(int argc, char **argv)
 {
-	enum { O_DECLINE = 256, O_WORLD_OUT, O_SWEEP };
+	enum { O_DECLINE = 256, O_WORLD_OUT, O_SWEEP, O_RECORD };
 	static const struct option opts[] = {
 		{ "scenario", required_argument, NULL, 's' },
 		{ "param", required_argument, NULL, 'p' },
@@ -301,10 +304,11 @@ int cmd_rehearse(int argc, char **argv)
 		{ "decline", required_argument, NULL, O_DECLINE },
 		{ "world-out", required_argument, NULL, O_WORLD_OUT },
 		{ "sweep", no_argument, NULL, O_SWEEP },
+		{ "record", required_argument, NULL, O_RECORD },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *scenario = NULL, *state_opt = NULL, *output = "text", *world_out = NULL;
+	const char *scenario = NULL, *state_opt = NULL, *output = "text", *world_out = NULL, *record = NULL;
 	int max_parallel = 0, no_rollback = 0, sweep = 0, c, rc = 2, ndecline = 0;
 	const char **decline = xcalloc((size_t)argc + 1, sizeof(*decline));
 	jv raw = jv_object();
@@ -334,6 +338,7 @@ int cmd_rehearse(int argc, char **argv)
 		case O_DECLINE: decline[ndecline++] = optarg; break;
 		case O_WORLD_OUT: world_out = optarg; break;
 		case O_SWEEP: sweep = 1; break;
+		case O_RECORD: record = optarg; break;
 		case 'h':
 			fputs(help, stdout);
 			rc = 0;
@@ -359,10 +364,10 @@ int cmd_rehearse(int argc, char **argv)
 		cli_error("--max-parallel wants a positive number");
 		goto out;
 	}
-	if (sweep && (ndecline || world_out || no_rollback || mode != DISPLAY_AUTO)) {
+	if (sweep && (ndecline || world_out || no_rollback || record || mode != DISPLAY_AUTO)) {
 		cli_error("--sweep rehearses every failure itself and prints its table: it takes no %s",
 			  ndecline ? "--decline" : world_out ? "--world-out" : no_rollback ? "--no-rollback" :
-			  "--output json");
+			  record ? "--record" : "--output json");
 		goto out;
 	}
 
@@ -390,6 +395,7 @@ int cmd_rehearse(int argc, char **argv)
 	r.no_rollback = no_rollback;
 	r.decline = decline;
 	r.mode = mode;
+	r.record = record;
 	engine_install_signals();
 	if (sweep) {
 		rc = sweep_run(&r, stdout);

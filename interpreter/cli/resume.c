@@ -37,7 +37,8 @@ static const char help[] =
 	"  --no-rollback       on failure, leave everything as it is\n"
 	"  --state-dir DIR     where runs are journaled (default $RUNBOOK_STATE_DIR or ./.runbook)\n"
 	"  --output FORMAT     text (default) or json\n"
-	"  --record TAPE       append action calls and results to TAPE\n\n"
+	"  --record TAPE       record the calls on TAPE: the run's own tape (appended) or a\n"
+	"                      new file (runbook-tape(5))\n\n"
 	"Secret params: -p K@FILE reads the value from FILE; RUNBOOK_PARAM_K (K in upper case)\n"
 	"in the environment gives it too; a terminal prompts (without echo) for a required one\n"
 	"still missing. With -p K=V every user of the machine sees it (ps): runbook warns.\n";

@@ -63,6 +63,7 @@ enum ev_need { EV_OPT = 0, EV_REQ = 1 };
 	F(EV_RUN_STARTED, "dir", EVT_STRING, EV_REQ, "the run directory") \
 	F(EV_RUN_STARTED, "dry_run", EVT_BOOLEAN, EV_REQ, "run with --dry-run") \
 	F(EV_RUN_STARTED, "rehearsal", EVT_BOOLEAN, EV_REQ, "a rehearsal against the simulator (cannot be resumed)") \
+	F(EV_RUN_STARTED, "replay", EVT_BOOLEAN, EV_OPT, "a replay of a tape (runbook replay): every action call answered from it (cannot be resumed)") \
 	F(EV_RUN_STARTED, "max_parallel", EVT_INTEGER, EV_REQ, "steps run at once at most") \
 	F(EV_RUN_STARTED, "no_rollback", EVT_BOOLEAN, EV_REQ, "run with --no-rollback") \
 	F(EV_RUN_STARTED, "yes", EVT_BOOLEAN, EV_REQ, "run with --yes") \

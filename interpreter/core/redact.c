@@ -1,5 +1,6 @@
 /* redact.c — secret taint by value (see redact.h) */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <string.h>
 #include <openssl/evp.h>
@@ -11,7 +12,11 @@ struct redactor {
 	pthread_mutex_t lock;
 	char **secrets;          /* every form; longest first, so a secret inside another is masked whole */
 	char **decoys;           /* decoys[i]: same length as secrets[i] (redact_decoy) */
-	int n, alloc, dalloc;
+	int *group;              /* group[i]: the secret secrets[i] is a form of (1, 2, ...) */
+	int n, alloc, dalloc, galloc;
+	int ngroups;             /* secrets registered (redact_add calls that added a form) */
+	int *ph;                 /* ph[g]: the placeholder number of secret g, 0 none yet */
+	int phalloc, nph;
 	/* a bit per hash of every string's first REDACT_MIN bytes: a text with no
 	 * position whose bit is set holds no secret (one pass instead of one per string) */
 	uint64_t first[1024];
@@ -43,6 +48,8 @@ void redact_free(struct redactor *r)
 	}
 	free(r->secrets);
 	free(r->decoys);
+	free(r->group);
+	free(r->ph);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }
@@ -87,7 +94,7 @@ static char *make_decoy(const char *s)
 /* ---- registering ---------------------------------------------------------------- */
 
 /* lock held */
-static void add_one(struct redactor *r, const char *v)
+static void add_one(struct redactor *r, const char *v, int group)
 {
 	size_t len = strlen(v);
 	if (len < REDACT_MIN)
@@ -101,14 +108,19 @@ static void add_one(struct redactor *r, const char *v)
 	}
 	ALLOC_GROW(r->secrets, r->n + 1, r->alloc);
 	ALLOC_GROW(r->decoys, r->n + 1, r->dalloc);
+	ALLOC_GROW(r->group, r->n + 1, r->galloc);
 	memmove(r->secrets + pos + 1, r->secrets + pos, sizeof(char *) * (size_t)(r->n - pos));
 	memmove(r->decoys + pos + 1, r->decoys + pos, sizeof(char *) * (size_t)(r->n - pos));
+	memmove(r->group + pos + 1, r->group + pos, sizeof(int) * (size_t)(r->n - pos));
 	r->secrets[pos] = xstrdup(v);
 	r->decoys[pos] = make_decoy(v);
+	r->group[pos] = group;
 	r->n++;
 	unsigned h = first_hash((const unsigned char *)v);
 	r->first[h >> 6] |= (uint64_t)1 << (h & 63);
 }
+
+static void placeholder_fix(struct redactor *r, int g, int n);
 
 struct forms {
 	char **v;
@@ -214,9 +226,17 @@ void redact_add(struct redactor *r, const char *value)
 		return;
 	struct forms f = { 0 };
 	forms_of(&f, value);
+	/* a value that is itself a placeholder (a replay's params come from a tape) keeps
+	 * its number, so its forms map back to it */
+	int fixed = 0, end = 0;
+	if (sscanf(value, "<secret:%d>%n", &fixed, &end) != 1 || end != (int)strlen(value) || fixed <= 0)
+		fixed = 0;
 	pthread_mutex_lock(&r->lock);
+	int group = ++r->ngroups;
 	for (int i = 0; i < f.n; i++)
-		add_one(r, f.v[i]);
+		add_one(r, f.v[i], group);
+	if (fixed)
+		placeholder_fix(r, group, fixed);
 	pthread_mutex_unlock(&r->lock);
 	for (int i = 0; i < f.n; i++)
 		free(f.v[i]);
@@ -432,4 +452,90 @@ int redact_touches(struct redactor *r, jv v)
 	int hit = r->n && touches(r, v);
 	pthread_mutex_unlock(&r->lock);
 	return hit;
+}
+
+/* ---- stable placeholders ------------------------------------------------------ */
+
+/* lock held: room for group g in ph */
+static void ph_grow(struct redactor *r, int g)
+{
+	if (g < r->phalloc)
+		return;
+	int na = r->phalloc ? r->phalloc : 16;
+	while (na <= g)
+		na *= 2;
+	r->ph = xrealloc(r->ph, sizeof(int) * (size_t)na);
+	memset(r->ph + r->phalloc, 0, sizeof(int) * (size_t)(na - r->phalloc));
+	r->phalloc = na;
+}
+
+/* lock held: the placeholder of secret group g, numbered on first use (past every
+ * number taken, fixed ones included) */
+static int placeholder_of(struct redactor *r, int g)
+{
+	ph_grow(r, g);
+	if (!r->ph[g])
+		r->ph[g] = ++r->nph;
+	return r->ph[g];
+}
+
+/* lock held: group g is the placeholder <secret:n> itself */
+static void placeholder_fix(struct redactor *r, int g, int n)
+{
+	ph_grow(r, g);
+	r->ph[g] = n;
+	if (n > r->nph)
+		r->nph = n;
+}
+
+/* One pass, left to right, the longest form at each position: a placeholder once
+ * written is never searched again (a short secret could be inside "<secret:1>"). */
+static jv placeholder_string(struct redactor *r, jv s, int *hits)
+{
+	const char *t = jv_string_value(s);
+	int len = jv_string_length_bytes(jv_copy(s));
+	struct buf b = BUF_INIT(0);
+	int any = 0;
+	pthread_mutex_lock(&r->lock);
+	if (touches_str(r, t)) {
+		const char *p = t, *end = t + len, *plain = t;
+		while (p + REDACT_MIN <= end) {
+			unsigned h = first_hash((const unsigned char *)p);
+			int hit = -1;
+			if (r->first[h >> 6] & ((uint64_t)1 << (h & 63)))
+				for (int i = 0; i < r->n && hit < 0; i++)
+					if (r->secrets[i][0] == *p && !strncmp(p, r->secrets[i], strlen(r->secrets[i])))
+						hit = i;
+			if (hit < 0) {
+				p++;
+				continue;
+			}
+			if (buf_add(&b, plain, (size_t)(p - plain)) < 0 ||
+			    buf_addf(&b, REDACT_PLACEHOLDER_FMT, placeholder_of(r, r->group[hit])) < 0)
+				BUG("uncapped buffer refused an add");
+			p += strlen(r->secrets[hit]);
+			plain = p;
+			any = 1;
+			if (hits)
+				(*hits)++;
+		}
+		if (any && buf_add(&b, plain, (size_t)(end - plain)) < 0)
+			BUG("uncapped buffer refused an add");
+	}
+	pthread_mutex_unlock(&r->lock);
+	if (!any) {
+		buf_release(&b);
+		return s;
+	}
+	jv out = jv_string_sized(buf_str(&b), (int)b.len);
+	buf_release(&b);
+	jv_free(s);
+	return out;
+}
+
+jv redact_jv_placeholder(struct redactor *r, jv v)
+{
+	if (!r)
+		return v;
+	return map_strings(v, placeholder_string, r, NULL);
 }

@@ -46,6 +46,17 @@ char *redact_str(struct redactor *r, const char *s);
 /* a copy of v with every string (keys too) masked; consumes v */
 jv redact_jv(struct redactor *r, jv v);
 
+/* Stable placeholders (tapes): a copy of v (consumed) with every form of every secret,
+ * in strings and keys, replaced by "<secret:N>", where N numbers the secrets of this
+ * redactor in the order they are first replaced here (the first secret a tape shows is
+ * <secret:1>) and stays the same for the same secret every time after. A secret whose
+ * value is itself "<secret:N>" (replay gives a tape's placeholders as params) keeps N,
+ * so what an expression makes of it (@uri, @base64) maps back to it; numbers given out
+ * later come after it. One pass, the longest form first at each position, so a
+ * placeholder is never masked again. */
+#define REDACT_PLACEHOLDER_FMT "<secret:%d>"
+jv redact_jv_placeholder(struct redactor *r, jv v);
+
 /* A copy of v (consumed) where every occurrence of every registered string, in
  * strings and keys, is replaced by its decoy: a string of the same length that differs
  * at every letter, digit and punctuation byte and in every multibyte character, and

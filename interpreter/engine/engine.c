@@ -31,6 +31,7 @@
 #include "../core/redact.h"
 #include "../modules/registry.h"
 #include "engine_int.h"
+#include "tape.h"
 
 #define DEFAULT_PARALLEL 4
 #define WAIT_FIRST_MS 1000
@@ -160,6 +161,8 @@ struct rb_clock *engine_clock(struct engine *e) { return e->clk; }
 struct journal *engine_journal(struct engine *e) { return &e->jn; }
 const struct engine_opts *engine_opts_of(struct engine *e) { return e->o; }
 const char *engine_run_dir(struct engine *e) { return e->run_dir; }
+const char *engine_run_id(struct engine *e) { return e->run_id; }
+int64_t engine_run_started(struct engine *e) { return e->run_started; }
 struct pool *engine_pool(struct engine *e) { return &e->pool; }
 
 /* ---------------------------------------------------------------- events */
@@ -628,7 +631,7 @@ static void submit(struct engine *e, struct task *t, enum job_mode mode)
 	j->step = xstrdup(t->qid);
 	j->item = t->item;
 	j->attempt = t->attempt;
-	j->rb = t->rb;
+	j->rb = t->fin ? 2 : t->rb;   /* 2: a finally step's call (the tape tells them apart) */
 	j->args = jvx_deep_copy(t->args);
 	j->conns = jvx_deep_copy(conns);
 	jv_free(conns);
@@ -899,10 +902,12 @@ static void confirm_run(struct engine *e, struct task *t)
 		goto out;
 	}
 	if (e->o->rehearsal) {
-		/* nobody is asked in a rehearsal: approved by it, or declined by --decline */
+		/* nobody is asked in a rehearsal (or a replay): approved by it, or declined
+		 * by --decline */
+		const char *who = e->o->replay.call ? "replay" : "rehearsal";
 		ok = !declined_in_rehearsal(e, t);
-		how = ok ? "rehearsal" : "--decline";
-		snprintf(by, sizeof(by), "rehearsal");
+		how = ok ? who : "--decline";
+		snprintf(by, sizeof(by), "%s", who);
 	} else if (e->o->yes) {
 		ok = 1;
 		how = "--yes";
@@ -2791,7 +2796,7 @@ static int engine_exec(struct engine *e)
 	return rc;
 }
 
-static jv plan_steps_list(const struct plan *p)
+jv engine_steps_list(const struct plan *p)
 {
 	jv a = jv_array();
 	for (int k = 0; k < p->n; k++) {
@@ -2958,19 +2963,35 @@ static char *source_redacted(struct engine *e, const struct source *src, int *ma
 	return red;
 }
 
+/* the tape's header (tape.h): params with every secret, placeholders once written */
+static jv tape_header_of(struct engine *e, const struct plan *p)
+{
+	char ts[40];
+	char *abs = p->rb->path ? realpath(p->rb->path, NULL) : NULL;
+	jv h = jv_object();
+	h = jv_object_set(h, jv_string("runbook"), jv_string(p->rb->name ? p->rb->name : ""));
+	h = jv_object_set(h, jv_string("path"), jv_string(abs ? abs : (p->rb->path ? p->rb->path : "")));
+	h = jv_object_set(h, jv_string("sha256"), e->src_sha256[0] ? jv_string(e->src_sha256) : jv_null());
+	h = jv_object_set(h, jv_string("params"), jv_get_kind(e->o->params) == JV_KIND_OBJECT ?
+			  jv_copy(e->o->params) : jv_object());
+	h = jv_object_set(h, jv_string("run_id"), jv_string(e->run_id));
+	h = jv_object_set(h, jv_string("clock"), jv_string(clock_kind(e->clk) == CLOCK_REAL ? "real" : "virtual"));
+	h = jv_object_set(h, jv_string("started"), jv_string(clock_format(e->run_started, ts, sizeof(ts))));
+	h = jv_object_set(h, jv_string("rehearsal"), jv_bool(e->o->rehearsal));
+	h = jv_object_set(h, jv_string("versions"), tape_versions());
+	h = jv_object_set(h, jv_string("steps"), engine_steps_list(p));
+	free(abs);
+	return h;
+}
+
 static int run_dir_setup(struct engine *e, jv *err)
 {
 	char path[4096];
 	const char *sd = e->o->state_dir ? e->o->state_dir : ".runbook";
-	if (e->o->record_path) {
-		/* before anything is created: a run must not start without its recording */
-		int fd = open(e->o->record_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (fd < 0) {
-			*err = jv_string_fmt("cannot open the recording '%s': %s", e->o->record_path, strerror(errno));
-			return -1;
-		}
-		close(fd);
-	}
+	/* before anything is created: a run must not start without its recording, and a
+	 * tape holds one run */
+	if (e->o->record_path && tape_check(e->o->record_path, NULL, err) < 0)
+		return -1;
 	snprintf(path, sizeof(path), "%s/runs", sd);
 	if (mkdir_p(path) < 0) {
 		*err = jv_string_fmt("cannot create '%s': %s", path, strerror(errno));
@@ -3031,6 +3052,7 @@ static int run_dir_setup(struct engine *e, jv *err)
 		return -1;
 	}
 	e->jopen = 1;
+	journal_tape_header(&e->jn, tape_header_of(e, e->p), e->run_started);
 	return 0;
 }
 
@@ -3071,6 +3093,8 @@ int engine_run(const struct plan *p, const struct engine_opts *o, char **run_id)
 	ev = jv_object_set(ev, jv_string("dir"), jv_string_fmt("%s/runs/%s", o->state_dir ? o->state_dir : ".runbook", e->run_id));
 	ev = jv_object_set(ev, jv_string("dry_run"), jv_bool(o->dry_run));
 	ev = jv_object_set(ev, jv_string("rehearsal"), jv_bool(o->rehearsal));
+	if (o->replay.call)
+		ev = jv_object_set(ev, jv_string("replay"), jv_true());
 	ev = jv_object_set(ev, jv_string("max_parallel"), jv_number(e->max_parallel));
 	ev = jv_object_set(ev, jv_string("no_rollback"), jv_bool(o->no_rollback));
 	/* approvals given for this run hold for its resume too */
@@ -3079,7 +3103,7 @@ int engine_run(const struct plan *p, const struct engine_opts *o, char **run_id)
 	for (int i = 0; o->approve && o->approve[i]; i++)
 		appr = jv_array_append(appr, jv_string(o->approve[i]));
 	ev = jv_object_set(ev, jv_string("approve"), appr);
-	ev = jv_object_set(ev, jv_string("steps"), plan_steps_list(p));
+	ev = jv_object_set(ev, jv_string("steps"), engine_steps_list(p));
 	if (e->src_sha256[0])
 		ev = jv_object_set(ev, jv_string("sha256"), jv_string(e->src_sha256));
 	ev = jv_object_set(ev, jv_string("copy_redacted"), jv_bool(e->copy_masked));
@@ -3731,11 +3755,21 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 		e->run_deadline = clock_now(e->clk) + rb->timeout_ms;
 	snprintf(path, sizeof(path), "%s/runs/%s", sd, run_id);
 	e->run_dir = xstrdup(path);
+	if (o->record_path) {
+		jv terr = jv_invalid();
+		if (tape_check(o->record_path, run_id, &terr) < 0) {
+			diag_error(dl, NULL, "%s", jv_string_value(terr));
+			jv_free(terr);
+			goto out;
+		}
+	}
 	if (journal_open(&e->jn, e->run_dir, o->record_path, o->redact) < 0) {
 		diag_error(dl, NULL, "cannot open the journal of run '%s': %s", run_id, strerror(errno));
 		goto out;
 	}
 	e->jopen = 1;
+	journal_tape_header(&e->jn, tape_header_of(e, &plan), e->run_started);
+	journal_tape_seed(&e->jn, journal);
 
 	/* replay the journal into the state */
 	jv_array_foreach(journal, i, ev) {
@@ -3936,7 +3970,7 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 	{
 		jv ev = ev_new(e, EV_RUN_RESUMED, NULL);
 		ev = jv_object_set(ev, jv_string("runbook"), jv_string(rb->name ? rb->name : ""));
-		ev = jv_object_set(ev, jv_string("steps"), plan_steps_list(&plan));
+		ev = jv_object_set(ev, jv_string("steps"), engine_steps_list(&plan));
 		int npre = 0;
 		jv done = jv_array();
 		for (int n = 0; n < plan.n; n++)

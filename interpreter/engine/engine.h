@@ -90,11 +90,25 @@ struct engine_sink {
 	void *arg;
 };
 
-/* Replay hook (invoke.c): when call is set, every action call is answered by it instead
- * of the action. Called on worker threads (must be thread-safe); consumes args; returns
- * like action_run_fn (0 + result, -1 + error object). */
+/* Replay hook (invoke.c): when call is set, every action call (not dry-run or check)
+ * is offered to it instead of the action. Called on worker threads (must be
+ * thread-safe); returns like action_run_fn (0 + result, -1 + error object) having
+ * consumed args, or 1 without touching args: the action runs itself (replay lets
+ * `sleep` and `log` run). It may sleep on c->clock (a virtual clock) while it answers. */
+struct replay_call {
+	const char *step;          /* the job's qid (STEP, STEP[i], STEP.rollback.N) */
+	int item;                  /* for_each index, -1 none */
+	int attempt;
+	int rollback;              /* a rollback or finally step's call */
+	int mutating;              /* action_is_mutating(desc, args) */
+	const struct action_desc *desc;
+	int64_t at;                /* ms since the run started */
+	const char *run_id;
+	struct rb_clock *clock;
+	const volatile int *cancel;
+};
 struct engine_replay {
-	int (*call)(void *arg, const char *step, const struct action_desc *desc, jv args, jv *out);
+	int (*call)(void *arg, const struct replay_call *c, jv args, jv *out);
 	void *arg;
 };
 
@@ -154,6 +168,9 @@ int engine_run(const struct plan *p, const struct engine_opts *o, char **run_id)
  * o->params here is the RAW object of -p values given again (secret params are not kept
  * in the run directory and must be given again); merged over the recorded params. */
 int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_list *dl);
+/* the plan's steps in order, as run_started lists them: [{id, name?, kind}] (the steps
+ * under a for_each `uses:` are left out: they run as ID[i].STEP); a new jv */
+jv engine_steps_list(const struct plan *p);
 /* SIGINT, SIGTERM, SIGHUP handling: the cli installs this (see Signals above) */
 void engine_install_signals(void);
 #endif

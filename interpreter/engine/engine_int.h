@@ -26,7 +26,7 @@ struct job {
 	enum job_mode mode;
 	char *step;                  /* qualified id (+ [item] / rollback suffix) */
 	int item, attempt;
-	int rb;                      /* a rollback or finally step's call */
+	int rb;                      /* a rollback (1) or finally (2) step's call */
 	jv args;                     /* deep copy, consumed by the worker */
 	jv conns;                    /* deep copy, owned by the job */
 	int64_t deadline;
@@ -62,7 +62,7 @@ struct pool {
 struct journal {
 	pthread_mutex_t lock;
 	int fd;                      /* journal.jsonl, append */
-	int tape_fd;                 /* --record, or -1 */
+	struct tape *tape;           /* --record (tape.h), or NULL */
 	struct redactor *redact;
 };
 
@@ -71,7 +71,12 @@ int journal_open(struct journal *j, const char *dir, const char *tape, struct re
 void journal_close(struct journal *j);
 /* redacts, writes one line; fsync when sync. Consumes ev. Thread-safe. */
 void journal_append(struct journal *j, jv ev, int sync);
-void journal_tape(struct journal *j, jv rec);           /* consumes rec */
+/* the tape (tape.h), when recording: the header (before any call; t0 the run's
+ * start), and one call line (started: when the call began); both consume */
+void journal_tape_header(struct journal *j, jv header, int64_t t0);
+void journal_tape(struct journal *j, jv rec, int64_t started);
+/* resume: the steps the journal's earlier events (borrowed) finished, for the end line */
+void journal_tape_seed(struct journal *j, jv events);
 char *run_id_new(int64_t now_ms);
 void sha256_hex(const char *data, size_t len, char out[65]);
 int mkdir_p(const char *path);
@@ -100,6 +105,8 @@ struct rb_clock *engine_clock(struct engine *e);
 struct journal *engine_journal(struct engine *e);
 const struct engine_opts *engine_opts_of(struct engine *e);
 const char *engine_run_dir(struct engine *e);
+const char *engine_run_id(struct engine *e);
+int64_t engine_run_started(struct engine *e);
 struct pool *engine_pool(struct engine *e);
 /* an action's log line on the engine thread (borrows text) */
 void engine_job_log(struct engine *e, const char *step, enum log_level level, const char *text);

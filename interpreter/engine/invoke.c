@@ -1,10 +1,9 @@
 /* invoke.c — the one function every action call passes through, and the worker pool.
  *
  * invoke() times the call on the run's clock, writes {"event":"call"} and
- * {"event":"result"} to the journal and, with --record, one line
- * {step, action, args, result, ok, started, duration} to the tape. When
- * opts->replay.call is set, it answers instead of the action (replay substitutes
- * recorded results there). Runs on a worker thread: it touches only the job.
+ * {"event":"result"} to the journal and, with --record, one call line to the tape
+ * (tape.h). When opts->replay.call is set, it answers instead of the action (replay
+ * substitutes recorded results there). Runs on a worker thread: it touches only the job.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -87,13 +86,22 @@ void invoke(struct engine *e, struct job *j)
 	journal_append(jn, ev, j->mode == JOB_RUN && action_is_mutating(j->desc, args_copy));
 
 	jv out = jv_null();
-	int rc;
+	int rc = 1;
+	int mutating = action_is_mutating(j->desc, args_copy);
 	if (o->fault.call && j->mode == JOB_RUN && !j->rb &&
 	    o->fault.call(o->fault.arg, j->step, j->desc, &out)) {
 		rc = -1;              /* injected: the action is not called */
 		jv_free(j->args);
-	} else if (o->replay.call && j->mode != JOB_CHECK) {
-		rc = o->replay.call(o->replay.arg, j->step, j->desc, j->args, &out);
+	} else if (o->replay.call && j->mode == JOB_RUN) {
+		struct replay_call rcall = {
+			.step = j->step, .item = j->item, .attempt = j->attempt, .rollback = j->rb,
+			.mutating = mutating, .desc = j->desc, .at = j->started - engine_run_started(j->e),
+			.run_id = engine_run_id(j->e), .clock = clk, .cancel = &j->cancel,
+		};
+		rc = o->replay.call(o->replay.arg, &rcall, j->args, &out);
+	}
+	if (rc != 1) {
+		/* answered above */
 	} else {
 		switch (j->mode) {
 		case JOB_DRY_RUN:
@@ -126,15 +134,20 @@ void invoke(struct engine *e, struct job *j)
 	journal_append(jn, ev, 0);
 
 	if (j->mode == JOB_RUN) {
+		/* the tape's call line (tape.h); seq and at are added under the journal's lock */
 		jv rec = jv_object();
 		rec = jv_object_set(rec, jv_string("step"), jv_string(j->step));
+		rec = jv_object_set(rec, jv_string("item"), j->item >= 0 ? jv_number(j->item) : jv_null());
+		rec = jv_object_set(rec, jv_string("attempt"), jv_number(j->attempt));
 		rec = jv_object_set(rec, jv_string("action"), jv_string(j->desc->name));
 		rec = jv_object_set(rec, jv_string("args"), args_copy);
 		rec = jv_object_set(rec, jv_string("ok"), jv_bool(rc == 0));
-		rec = jv_object_set(rec, jv_string("result"), jv_copy(out));
-		rec = jv_object_set(rec, jv_string("started"), jv_string(clock_format(j->started, ts, sizeof(ts))));
-		rec = jv_object_set(rec, jv_string("duration"), jv_number((double)j->duration));
-		journal_tape(jn, rec);
+		rec = jv_object_set(rec, jv_string(rc == 0 ? "result" : "error"), jv_copy(out));
+		rec = jv_object_set(rec, jv_string("duration_ms"), jv_number((double)j->duration));
+		if (j->rb)
+			rec = jv_object_set(rec, jv_string(j->rb == 2 ? "finally" : "rollback"), jv_true());
+		rec = jv_object_set(rec, jv_string("mutating"), jv_bool(mutating));
+		journal_tape(jn, rec, j->started);
 	} else {
 		jv_free(args_copy);
 	}

@@ -11,9 +11,11 @@
 #include <openssl/sha.h>
 #include "../core/bug.h"
 #include "../core/buf.h"
+#include "../core/events.h"
 #include "../core/jvx.h"
 #include "../core/redact.h"
 #include "engine_int.h"
+#include "tape.h"
 
 #define JOURNAL_MAX (256u << 20)   /* a journal larger than this is not read back */
 
@@ -172,16 +174,12 @@ int journal_open(struct journal *j, const char *dir, const char *tape, struct re
 	memset(j, 0, sizeof(*j));
 	pthread_mutex_init(&j->lock, NULL);
 	j->redact = r;
-	j->tape_fd = -1;
 	snprintf(path, sizeof(path), "%s/journal.jsonl", dir);
 	j->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (j->fd < 0)
 		return -1;
-	if (tape) {
-		j->tape_fd = open(tape, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-		if (j->tape_fd < 0)
-			return -1;
-	}
+	if (tape && !(j->tape = tape_open(tape)))
+		return -1;
 	return 0;
 }
 
@@ -191,11 +189,9 @@ void journal_close(struct journal *j)
 		fsync(j->fd);
 		close(j->fd);
 	}
-	if (j->tape_fd >= 0) {
-		fsync(j->tape_fd);
-		close(j->tape_fd);
-	}
-	j->fd = j->tape_fd = -1;
+	tape_close(j->tape);
+	j->tape = NULL;
+	j->fd = -1;
 	pthread_mutex_destroy(&j->lock);
 }
 
@@ -220,16 +216,49 @@ static void append_line(struct journal *j, int fd, jv v, int sync)
 
 void journal_append(struct journal *j, jv ev, int sync)
 {
+	if (j->tape) {
+		/* the tape's end line follows the run's outcome */
+		pthread_mutex_lock(&j->lock);
+		tape_event(j->tape, ev);
+		pthread_mutex_unlock(&j->lock);
+	}
 	append_line(j, j->fd, ev, sync);
 }
 
-void journal_tape(struct journal *j, jv rec)
+void journal_tape_header(struct journal *j, jv header, int64_t t0)
 {
-	if (j->tape_fd < 0) {
+	if (!j->tape) {
+		jv_free(header);
+		return;
+	}
+	pthread_mutex_lock(&j->lock);
+	tape_header(j->tape, header, t0, j->redact);
+	pthread_mutex_unlock(&j->lock);
+}
+
+void journal_tape_seed(struct journal *j, jv events)
+{
+	if (!j->tape || jv_get_kind(events) != JV_KIND_ARRAY)
+		return;
+	pthread_mutex_lock(&j->lock);
+	jv_array_foreach(events, i, ev) {
+		if (ev_kind_of(ev) != EV_RUN_FINISHED)
+			tape_event(j->tape, ev);
+		jv_free(ev);
+	}
+	pthread_mutex_unlock(&j->lock);
+}
+
+void journal_tape(struct journal *j, jv rec, int64_t started)
+{
+	if (!j->tape) {
 		jv_free(rec);
 		return;
 	}
-	append_line(j, j->tape_fd, rec, 0);
+	/* under the lock: seq numbers the lines in the order they are written */
+	pthread_mutex_lock(&j->lock);
+	tape_call(j->tape, rec, started, j->redact);
+	pthread_mutex_unlock(&j->lock);
 }
 
 jv journal_read(const char *path)

@@ -699,8 +699,10 @@ steps:
     with: {message: bye}
 EOF
 	run rb.yaml --record "$T/tape"; expect_rc 0 $? "recorded run"
-	[ "$(wc -l <tape)" = 2 ] || fail "tape has $(wc -l <tape) lines"
-	jq -s -e '[.[] | select(.step=="hello")][0] | .action=="exec" and .args.argv==["echo","hello"] and .result.stdout=="hello\n" and (.duration|type)=="number" and (.started|type)=="string"' tape >/dev/null || fail "tape line: $(head -1 tape)"
+	# tape v1 (runbook-tape(5)): a header, one line per call, the end line
+	[ "$(wc -l <tape)" = 4 ] || fail "tape has $(wc -l <tape) lines"
+	jq -s -e '.[0].tape==1 and .[0].runbook=="record" and .[-1].end==true and .[-1].status=="succeeded"' tape >/dev/null || fail "tape header/end: $(head -1 tape)"
+	jq -s -e '[.[] | select(.step=="hello")][0] | .action=="exec" and .args.argv==["echo","hello"] and .result.stdout=="hello\n" and .ok and (.duration_ms|type)=="number" and (.at|type)=="number" and (.seq|type)=="number"' tape >/dev/null || fail "tape line: $(sed -n 2p tape)"
 	ok "one line per call with args, result, timing"
 	;;
 
