@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdint.h>
 #include <string.h>
-#include <openssl/evp.h>
+#include "b64.h"
 #include "buf.h"
 #include "bug.h"
 #include "redact.h"
@@ -175,32 +175,16 @@ static char *hex_encoded(const char *s, const char *hex)
 	return h;
 }
 
-/* base64 of s[0..len); url: the -_ alphabet; pad: keep the = padding */
-static char *b64(const char *s, size_t len, int url, int pad)
-{
-	char *out = xmalloc(4 * ((len + 2) / 3) + 1);
-	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)len);
-	for (char *p = out; *p; p++) {
-		if (url && *p == '+')
-			*p = '-';
-		else if (url && *p == '/')
-			*p = '_';
-		else if (!pad && *p == '=')
-			*p = 0;
-	}
-	return out;
-}
-
 /* the secret after a prefix of k mod 3 bytes, k = 0, 1, 2: the groups of three bytes
  * wholly inside the secret encode to the same characters whatever the prefix */
 static void add_b64_forms(struct forms *f, const char *v, int url)
 {
 	size_t len = strlen(v);
-	form_add(f, b64(v, len, url, !url));
+	form_add(f, b64_encode(v, len, url ? B64_URL | B64_NOPAD : 0));
 	for (size_t k = 0; k < 3 && k < len; k++) {
 		size_t whole = (len - k) / 3 * 3;
 		if (whole)
-			form_add(f, b64(v + k, whole, url, 0));
+			form_add(f, b64_encode(v + k, whole, (url ? B64_URL : 0) | B64_NOPAD));
 	}
 }
 
