@@ -64,8 +64,9 @@ int fs_mkdir_p(const char *path, mode_t mode)
 	return rc;
 }
 
-static int write_all(int fd, const char *data, size_t len)
+int fs_write_all(int fd, const void *buf, size_t len)
 {
+	const char *data = buf;
 	while (len) {
 		ssize_t w = write(fd, data, len);
 		if (w < 0) {
@@ -84,7 +85,7 @@ int fs_write(const char *path, const void *data, size_t len, mode_t mode)
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0)
 		return -1;
-	int rc = write_all(fd, data, len);
+	int rc = fs_write_all(fd, data, len);
 	if (fsync(fd) < 0)
 		rc = -1;
 	int e = errno;
@@ -102,7 +103,7 @@ int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
 	int rc = -1, e;
 	if (fd < 0)
 		goto out;
-	if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (fchmod(fd, mode) < 0 || fs_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		e = errno;
 		close(fd);
 		unlink(tmp);

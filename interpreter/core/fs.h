@@ -11,6 +11,8 @@
 char *fs_read(const char *path, size_t cap, size_t *len);
 /* mkdir -p with mode for every folder it creates; 0, or -1 */
 int fs_mkdir_p(const char *path, mode_t mode);
+/* every byte to fd, through short writes and EINTR */
+int fs_write_all(int fd, const void *data, size_t len);
 /* create or truncate path (mode when created), write data, fsync */
 int fs_write(const char *path, const void *data, size_t len, mode_t mode);
 /* replace path as a whole: a temporary file beside it, fsync, rename, fsync of the

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "../core/fs.h"
 #include "../core/bug.h"
 #include "../core/buf.h"
 #include "../core/clock.h"
@@ -2822,7 +2823,7 @@ static int write_jv(const char *dir, const char *name, jv v, struct redactor *r)
 	char path[4096];
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	jv text = jv_dump_string(redact_jv(r, v), JV_PRINT_PRETTY | JV_PRINT_SPACE1);
-	int rc = write_file(path, jv_string_value(text), (size_t)jv_string_length_bytes(jv_copy(text)));
+	int rc = fs_write(path, jv_string_value(text), (size_t)jv_string_length_bytes(jv_copy(text)), 0600);
 	jv_free(text);
 	return rc;
 }
@@ -2993,7 +2994,7 @@ static int run_dir_setup(struct engine *e, jv *err)
 	if (e->o->record_path && tape_check(e->o->record_path, NULL, err) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/runs", sd);
-	if (mkdir_p(path) < 0) {
+	if (fs_mkdir_p(path, 0700) < 0) {
 		*err = jv_string_fmt("cannot create '%s': %s", path, strerror(errno));
 		return -1;
 	}
@@ -3025,7 +3026,7 @@ static int run_dir_setup(struct engine *e, jv *err)
 	for (int s = 0; s < e->p->nscopes; s++)
 		taint_literal_tmpl(e->o->redact, e->p->scopes[s].rb->connections, NULL);
 	snprintf(path, sizeof(path), "%s/sources", e->run_dir);
-	mkdir_p(path);
+	fs_mkdir_p(path, 0700);
 	for (int i = 0; i < sl->n; i++) {
 		const struct source *src = sl->items[i];
 		const char *base = strrchr(src->path, '/');
@@ -3033,10 +3034,10 @@ static int run_dir_setup(struct engine *e, jv *err)
 		base = base ? base + 1 : src->path;
 		char *text = source_redacted(e, src, &masked);
 		snprintf(path, sizeof(path), "%s/sources/%d-%s", e->run_dir, i, base);
-		write_file(path, text, strlen(text));
+		fs_write(path, text, strlen(text), 0600);
 		if (e->p->rb->path && !strcmp(src->path, e->p->rb->path)) {
 			snprintf(path, sizeof(path), "%s/runbook.yaml", e->run_dir);
-			write_file(path, text, strlen(text));
+			fs_write(path, text, strlen(text), 0600);
 			sha256_hex(src->text, src->len, e->src_sha256);
 			e->copy_masked = masked;
 		}
@@ -3665,9 +3666,9 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 	snprintf(path, sizeof(path), "%s/runs/%s/runbook.yaml", sd, run_id);
 	{
 		size_t clen, olen;
-		char *copy = read_file_all(path, &clen);
+		char *copy = fs_read(path, JOURNAL_MAX, &clen);
 		const char *orig = jvx_str(started, "path"), *sha = jvx_str(started, "sha256");
-		char *otext = orig && *orig ? read_file_all(orig, &olen) : NULL;
+		char *otext = orig && *orig ? fs_read(orig, JOURNAL_MAX, &olen) : NULL;
 		const char *load_path = path;
 		int same = 0;
 		if (otext && sha) {
@@ -3700,7 +3701,7 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 		goto out;
 	/* params: the recorded ones (no secrets) with the ones given again over them */
 	snprintf(path, sizeof(path), "%s/runs/%s/params.json", sd, run_id);
-	char *ptext = read_file_all(path, NULL);
+	char *ptext = fs_read(path, JOURNAL_MAX, NULL);
 	jv raw = ptext ? jv_parse(ptext) : jv_object();
 	free(ptext);
 	if (!jv_is_valid(raw) || jv_get_kind(raw) != JV_KIND_OBJECT) {

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <openssl/sha.h>
+#include "../core/fs.h"
 #include "../core/bug.h"
 #include "../core/buf.h"
 #include "../core/events.h"
@@ -17,7 +18,6 @@
 #include "engine_int.h"
 #include "tape.h"
 
-#define JOURNAL_MAX (256u << 20)   /* a journal larger than this is not read back */
 
 static const char *const state_names[] = {
 #define X(e, s) s,
@@ -39,85 +39,6 @@ int step_state_parse(const char *name, enum step_state *s)
 			return 0;
 		}
 	return -1;
-}
-
-int mkdir_p(const char *path)
-{
-	char *p = xstrdup(path);
-	int rc = 0;
-	for (char *s = p + 1; ; s++) {
-		if (*s == '/' || *s == '\0') {
-			char c = *s;
-			*s = '\0';
-			if (mkdir(p, 0700) < 0 && errno != EEXIST) {
-				rc = -1;
-				break;
-			}
-			*s = c;
-			if (!c)
-				break;
-		}
-	}
-	free(p);
-	return rc;
-}
-
-static int write_all(int fd, const char *data, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, data, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		data += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
-int write_file(const char *path, const char *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -1;
-	int rc = write_all(fd, data, len);
-	if (fsync(fd) < 0)
-		rc = -1;
-	close(fd);
-	return rc;
-}
-
-char *read_file_all(const char *path, size_t *len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	struct buf b = BUF_INIT(JOURNAL_MAX);
-	char tmp[65536];
-	ssize_t r;
-	int bad = 0;
-	while ((r = read(fd, tmp, sizeof(tmp))) != 0) {
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			bad = 1;
-			break;
-		}
-		if (buf_add(&b, tmp, (size_t)r) < 0) {
-			bad = 1;
-			break;
-		}
-	}
-	close(fd);
-	if (bad) {
-		buf_release(&b);
-		return NULL;
-	}
-	if (len)
-		*len = b.len;
-	return buf_detach(&b);
 }
 
 int run_id_check(const char *id)
@@ -206,7 +127,7 @@ static void append_line(struct journal *j, int fd, jv v, int sync)
 		memcpy(line, s, n);
 		line[n] = '\n';
 		line[n + 1] = '\0';
-		if (write_all(fd, line, n + 1) == 0 && sync)
+		if (fs_write_all(fd, line, n + 1) == 0 && sync)
 			fsync(fd);
 		free(line);
 	}
@@ -264,7 +185,7 @@ void journal_tape(struct journal *j, jv rec, int64_t started)
 jv journal_read(const char *path)
 {
 	size_t len;
-	char *text = read_file_all(path, &len);
+	char *text = fs_read(path, JOURNAL_MAX, &len);
 	if (!text)
 		return jv_invalid_with_msg(jv_string_fmt("cannot read '%s': %s", path, strerror(errno)));
 	jv out = jv_array();

@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../core/fs.h"
 #include "../core/bug.h"
 #include "../core/buf.h"
 #include "../core/clock.h"
@@ -394,7 +395,7 @@ static jv status_or_null(const char *s)
 int replay_sha256_file(const char *path, char out[65])
 {
 	size_t len;
-	char *text = read_file_all(path, &len);
+	char *text = fs_read(path, JOURNAL_MAX, &len);
 	if (!text)
 		return -1;
 	sha256_hex(text, len, out);

@@ -9,6 +9,7 @@
 #include <openssl/crypto.h>
 #include <yaml.h>
 #include "config.h"
+#include "../core/fs.h"
 #include "../core/bug.h"
 #include "../core/events.h"
 #include "../core/jvx.h"
@@ -58,7 +59,7 @@ static void put_line(struct tape *t, jv v)
 static int scan_existing(const char *path, jv *first, int *last_seq, size_t *size)
 {
 	size_t len = 0;
-	char *text = read_file_all(path, &len);
+	char *text = fs_read(path, JOURNAL_MAX, &len);
 	*first = jv_invalid();
 	*last_seq = 0;
 	*size = 0;
