@@ -81,4 +81,17 @@ int cli_params_secret_for_run(jv *raw, const char *state_dir, const char *run_id
  * (redact_set_current); redact_free() it */
 struct redactor;
 struct redactor *cli_redactor_new(void);
+
+/* A run's folder (DIR/runs/RUN-ID/). The journal as an array of events (complete
+ * lines only), or jv_invalid() when the run has none */
+jv cli_run_journal(const char *state_dir, const char *run_id);
+/* a JSON file of the folder (plan.json, params.json), or null */
+jv cli_run_file(const char *state_dir, const char *run_id, const char *name);
+/* the run's report (report_build of its journal, plan.json, params.json), or
+ * jv_invalid() when the run has no journal */
+jv cli_run_report(const char *state_dir, const char *run_id);
+/* report.md, report.json and timeline.svg written into the run's folder (0600,
+ * atomically); called at the end of every run. A failure is a warning on stderr and
+ * changes nothing else. */
+void cli_write_run_reports(const char *state_dir, const char *run_id);
 #endif

@@ -12,8 +12,11 @@
 #include "../core/bug.h"
 #include "../core/jvx.h"
 #include "../core/redact.h"
+#include "../engine/engine.h"
 #include "../lang/yaml.h"
 #include "../modules/registry.h"
+#include "../report/report.h"
+#include "../sim/sim.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -356,4 +359,87 @@ out:
 	}
 	source_list_release(&sl);
 	return rc;
+}
+
+jv cli_run_journal(const char *state_dir, const char *run_id)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/runs/%s/journal.jsonl", state_dir, run_id);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return jv_invalid();
+	jv out = jv_array();
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		if (line[n - 1] != '\n')
+			break;                   /* cut by a crash */
+		line[n - 1] = '\0';
+		jv v = jvx_parse_sized(line, strlen(line));
+		if (jv_get_kind(v) == JV_KIND_OBJECT)
+			out = jv_array_append(out, v);
+		else
+			jv_free(v);
+	}
+	free(line);
+	fclose(f);
+	return out;
+}
+
+jv cli_run_file(const char *state_dir, const char *run_id, const char *name)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/runs/%s/%s", state_dir, run_id, name);
+	if (access(path, R_OK) < 0)
+		return jv_null();
+	jv all = jv_load_file(path, 0);      /* every value of the file, as an array */
+	jv v = jv_get_kind(all) == JV_KIND_ARRAY && jv_array_length(jv_copy(all)) == 1 ?
+	       jv_array_get(jv_copy(all), 0) : jv_null();
+	jv_free(all);
+	return jv_get_kind(v) == JV_KIND_OBJECT ? v : (jv_free(v), jv_null());
+}
+
+jv cli_run_report(const char *state_dir, const char *run_id)
+{
+	jv ev = cli_run_journal(state_dir, run_id), rep;
+	if (!jv_is_valid(ev))
+		return ev;
+	jv plan = cli_run_file(state_dir, run_id, "plan.json");
+	jv params = cli_run_file(state_dir, run_id, "params.json");
+	rep = report_build(ev, plan, params);
+	jv_free(ev);
+	jv_free(plan);
+	jv_free(params);
+	return rep;
+}
+
+void cli_write_run_reports(const char *state_dir, const char *run_id)
+{
+	static const struct { const char *name; enum report_format fmt; } files[] = {
+		{ "report.md", REPORT_MARKDOWN }, { "report.json", REPORT_JSON }, { "timeline.svg", REPORT_SVG },
+	};
+	struct diag_list dl = { 0 };
+	jv rep;
+	if (!run_id || run_id_check(run_id) < 0)
+		return;
+	rep = cli_run_report(state_dir, run_id);
+	if (!jv_is_valid(rep)) {
+		jv_free(rep);
+		cli_error("warning: no report for run '%s': its journal cannot be read", run_id);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[4096];
+		char *text = report_format(rep, files[i].fmt);
+		snprintf(path, sizeof(path), "%s/runs/%s/%s", state_dir, run_id, files[i].name);
+		/* 0600 and atomic (a new file renamed over the old): sim_write_private's rules */
+		if (sim_write_private(path, text, strlen(text), &dl) < 0) {
+			for (int k = 0; k < dl.n; k++)
+				cli_error("warning: %s", dl.items[k].msg);
+			diag_list_release(&dl);
+		}
+		free(text);
+	}
+	jv_free(rep);
 }
