@@ -655,6 +655,31 @@ static jv next_steps(jv rep)
 		if (b.len)
 			SAY();
 	}
+	for (size_t w = 0; w < 2; w++) {
+		static const char *const which[] = { "rto", "rpo" };
+		static const char *const advice[] = {
+			"shorten the critical path (the steps marked on it) or raise the objective",
+			"the recovery point is older than allowed: back up more often, or restore to a later point",
+		};
+		const char *v = rep_objective_verdict(rep, which[w]);
+		if (v && strcmp(v, "met")) {
+			jv ob = jvx_get(rep, "objectives"), o = jvx_get(ob, which[w]), target = jvx_get(o, "objective_ms");
+			if (!strcmp(v, "MISSED")) {
+				buf_addf(&b, "The %s objective was missed (", w ? "RPO" : "RTO");
+				rep_objective_phrase(&b, rep, which[w]);
+				buf_addf(&b, "): %s.", advice[w]);
+				SAY();
+			} else if (jv_get_kind(target) == JV_KIND_NUMBER) {
+				buf_addf(&b, "The %s could not be measured (", w ? "RPO" : "RTO");
+				rep_objective_phrase(&b, rep, which[w]);
+				buf_adds(&b, "): check the runbook's objectives (restored, recovery_point, incident_time).");
+				SAY();
+			}
+			jv_free(target);
+			jv_free(o);
+			jv_free(ob);
+		}
+	}
 	if (jv_array_length(jv_copy(ff)) > 0) {
 		buf_adds(&b, "The finally steps ");
 		names(&b, ff, NULL);

@@ -3,7 +3,7 @@
  * One row per step of the plan (a bar from its start to its end, coloured by status;
  * never-run steps without a bar), then one per rollback action in its own colour, then
  * the finally steps. Waits show their polls as ticks, retries as red marks; the
- * critical path is outlined; the RTO objective is a vertical line. A time axis with
+ * critical path is underlined; the RTO objective is a vertical line. A time axis with
  * round s/m/h labels; a legend. Fixed width, every name escaped, and deterministic:
  * the same report gives the same bytes.
  */
@@ -24,7 +24,7 @@
 #define BAR        14       /* bar height */
 #define TOP        70       /* the first row */
 
-struct colour { const char *status, *fill, *label; };
+struct colour { const char *status, *fill, *label, *stroke; };
 
 /* step states, in the legend's order */
 static const struct colour step_colours[] = {
@@ -37,7 +37,7 @@ static const struct colour step_colours[] = {
 };
 static const struct colour rollback_colours[] = {
 	{ "succeeded", "#7e57c2", "rollback action" },
-	{ "failed",    "#6a1b9a", "rollback action failed" },
+	{ "failed",    "#c62828", "rollback action failed", "#7e57c2" },
 	{ "skipped",   "#d1c4e9", "rollback action skipped" },
 	{ "running",   "#b39ddb", "rollback action unfinished" },
 };
@@ -57,7 +57,7 @@ struct chart {
 	double span;                 /* ms shown across X0..X1 */
 	int y;                       /* the next row's top */
 	unsigned used_step, used_rb; /* colours used: bit i of step_colours / rollback_colours */
-	int polls, retries, critical;
+	int polls, retries, critical, rto;
 };
 
 static double xof(const struct chart *c, double ms)
@@ -121,19 +121,24 @@ static void when(struct buf *b, jv o)
 	rep_ms(b, o, "duration_ms");
 }
 
-static void bar(struct chart *c, const char *cls, const char *fill, jv o, int critical, const char *tip)
+static void bar(struct chart *c, const char *cls, const struct colour *col, jv o, int critical, const char *tip)
 {
 	double a = jvx_num(o, "offset_ms", 0), d = jvx_num(o, "duration_ms", 0);
 	double x = xof(c, a), w = xof(c, a + d) - x;
+	int top = c->y + (ROW - BAR) / 2;
 	if (w < 2)
 		w = 2;
 	buf_addf(c->b, "<rect class=\"bar %s\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" rx=\"2\" fill=\"%s\"",
-		 cls, x, c->y + (ROW - BAR) / 2, w, BAR, fill);
-	if (critical)
-		buf_adds(c->b, " stroke=\"#212121\" stroke-width=\"2\"");
+		 cls, x, top, w, BAR, col->fill);
+	if (col->stroke)
+		buf_addf(c->b, " stroke=\"%s\" stroke-width=\"2\"", col->stroke);
 	buf_adds(c->b, "><title>");
 	rep_xml(c->b, tip);
 	buf_adds(c->b, "</title></rect>\n");
+	/* the critical path: a dark line under the bar (an outline would hide a thin bar's colour) */
+	if (critical)
+		buf_addf(c->b, "<rect class=\"critical\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"3\" fill=\"#212121\"/>\n",
+			 x, top + BAR + 1, w < 4 ? 4 : w);
 	/* the duration after the bar; at the right edge inside a long bar, else before it */
 	char dd[32];
 	if (d <= 0)
@@ -207,7 +212,7 @@ static void step_row(struct chart *c, jv s, int row)
 			buf_addf(&tip, ", %" PRId64 " items", jvx_int(s, "items", 0));
 		if (crit)
 			buf_adds(&tip, "; on the critical path");
-		bar(c, "step", step_colours[k].fill, s, crit, buf_str(&tip));
+		bar(c, "step", &step_colours[k], s, crit, buf_str(&tip));
 		marks(c, s);
 	} else {
 		buf_addf(c->b, "<text x=\"%d\" y=\"%d\" font-size=\"10\" font-style=\"italic\" fill=\"#9e9e9e\">not run</text>\n",
@@ -246,7 +251,7 @@ static void rollback_row(struct chart *c, jv r, int row)
 			const char *e = jvx_str(r, "error"), *nl = strchr(e, '\n');
 			buf_addf(&tip, "; %.*s", nl ? (int)(nl - e) : (int)strlen(e), e);
 		}
-		bar(c, "rollback", rollback_colours[k].fill, r, 0, buf_str(&tip));
+		bar(c, "rollback", &rollback_colours[k], r, 0, buf_str(&tip));
 	}
 	jv_free(off);
 	buf_release(&name);
@@ -265,6 +270,7 @@ static void rto(struct chart *c, jv rep, int bottom)
 		double t = jv_number_value(target);
 		int off = t > c->span;
 		double x = off ? X1 : xof(c, t);
+		c->rto = 1;
 		buf_addf(c->b, "<g class=\"rto\"><line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#d81b60\" "
 			 "stroke-width=\"2\" stroke-dasharray=\"6 4\"/>\n", x, TOP - 4, x, bottom);
 		buf_addf(c->b, "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" fill=\"#d81b60\" text-anchor=\"end\">RTO %s%s</text></g>\n",
@@ -307,8 +313,10 @@ static int legend(struct chart *c, int y)
 				x = LABEL_X;
 				y += 18;
 			}
-			snprintf(sw, sizeof(sw), "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"12\" rx=\"2\" fill=\"%s\"/>", x, y,
-				 rollback_colours[i].fill);
+			snprintf(sw, sizeof(sw), "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"12\" rx=\"2\" fill=\"%s\"%s%s%s/>",
+				 x, y, rollback_colours[i].fill, rollback_colours[i].stroke ? " stroke=\"" : "",
+				 rollback_colours[i].stroke ? rollback_colours[i].stroke : "",
+				 rollback_colours[i].stroke ? "\" stroke-width=\"2\"" : "");
 			x = legend_item(c, x, y, sw, rollback_colours[i].label);
 		}
 	if (x > W - 400) {
@@ -316,14 +324,19 @@ static int legend(struct chart *c, int y)
 		y += 18;
 	}
 	if (c->critical) {
-		snprintf(sw, sizeof(sw), "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"12\" rx=\"2\" fill=\"#fff\" "
-			 "stroke=\"#212121\" stroke-width=\"2\"/>", x, y);
+		snprintf(sw, sizeof(sw), "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"8\" rx=\"2\" fill=\"#bdbdbd\"/>"
+			 "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"3\" fill=\"#212121\"/>", x, y, x, y + 9);
 		x = legend_item(c, x, y, sw, "critical path");
 	}
 	if (c->polls) {
 		snprintf(sw, sizeof(sw), "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"12\" fill=\"#43a047\"/><line x1=\"%d\" "
 			 "y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#1b5e20\"/>", x, y, x + 7, y + 2, x + 7, y + 10);
 		x = legend_item(c, x, y, sw, "poll");
+	}
+	if (c->rto) {
+		snprintf(sw, sizeof(sw), "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#d81b60\" stroke-width=\"2\" "
+			 "stroke-dasharray=\"4 2\"/>", x + 7, y, x + 7, y + 12);
+		x = legend_item(c, x, y, sw, "RTO objective");
 	}
 	if (c->retries) {
 		snprintf(sw, sizeof(sw), "<path d=\"M%d %d l-4 -6 h8 z\" fill=\"#d32f2f\"/>", x + 7, y + 10);

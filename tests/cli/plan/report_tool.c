@@ -25,6 +25,7 @@ int main(int argc, char **argv)
 		if (jv_get_kind(all) != JV_KIND_ARRAY || jv_array_length(jv_copy(all)) != 1) {
 			fprintf(stderr, "report_tool: %s: not one JSON value\n", argv[i]);
 			jv_free(all);
+			jv_free(events);
 			jv_free(plan);
 			jv_free(params);
 			return 2;
@@ -40,6 +41,9 @@ int main(int argc, char **argv)
 	f = fopen(argv[1], "r");
 	if (!f) {
 		perror(argv[1]);
+		jv_free(events);
+		jv_free(plan);
+		jv_free(params);
 		return 2;
 	}
 	do {
