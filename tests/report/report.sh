@@ -203,10 +203,38 @@ secrets)
 	expect_rc 0 $? "rehearsal with a secret"
 	d=$(run_dir st) id=$(basename "$(run_dir st)")
 	jq -e '.params.db_password == "***"' "$d/report.json" >/dev/null || fail "the secret param is not shown as ***"
+	# a runbook that puts the secret everywhere a report reads: a log, an output, a
+	# failing step's error (its stderr), a rollback's error
+	cat >leaky.yaml <<'YAML'
+runbook: leaky
+params:
+  pw: {type: string, secret: true}
+outputs:
+  token: .params.pw
+  encoded: .params.pw | @base64
+steps:
+  - id: say
+    action: log
+    with: {message: "the password is ${{ .params.pw }}"}
+    rollback:
+      - action: exec
+        with: {argv: [sh, -c, 'echo "undo with $1" >&2; exit 4', sh, "${{ .params.pw }}"], read_only: true}
+  - id: fail
+    needs: [say]
+    action: exec
+    with: {argv: [sh, -c, 'echo "bad password $1" >&2; exit 3', sh, "${{ .params.pw }}"], read_only: true}
+YAML
+	mkdir -p st2
+	(cd "$SRC" && RUNBOOK_PARAM_PW=$secret "$RB" rehearse "$T/leaky.yaml" --scenario examples/scenarios/rds-snapshot-restore.yaml \
+		--state-dir "$T/st2") </dev/null >out 2>&1
+	expect_rc 3 $? "the leaky rehearsal (its rollback fails)"
+	d2=$(run_dir st2) id2=$(basename "$(run_dir st2)")
+	jq -e '.errors | length >= 2' "$d2/report.json" >/dev/null || fail "the leaky rehearsal has no errors to show"
 	for f in text json markdown junit svg; do
 		"$RB" show --state-dir st "$id" --format $f >show.$f || fail "show --format $f"
+		"$RB" show --state-dir st2 "$id2" --format $f >show2.$f || fail "show --format $f (leaky)"
 	done
-	for f in "$d/report.md" "$d/report.json" "$d/timeline.svg" show.*; do
+	for f in "$d/report.md" "$d/report.json" "$d/timeline.svg" "$d2/report.md" "$d2/report.json" "$d2/timeline.svg" show.* show2.*; do
 		grep -qF -e "$secret" -e "$b64" -e "$b64b" "$f" && fail "the secret (or its base64) is in $f"
 	done
 	ok "no secret value in report.md, report.json, timeline.svg or any show format"
