@@ -239,7 +239,7 @@ static void rollback_row(struct chart *c, jv r, int row)
 	struct buf name = BUF_INIT(0), tip = BUF_INIT(0);
 	size_t k = (size_t)(colour_of(rollback_colours, NCOLOURS(rollback_colours), st) - rollback_colours);
 	stripe(c, row);
-	buf_addf(&name, "↶ %s", rep_str(r, "rollback_step", "?"));
+	buf_addf(&name, "↶ %s", rep_str(r, "rollback_step", rep_str(r, "step", "?")));
 	buf_addf(c->b, "<text x=\"%d\" y=\"%d\" fill=\"#4527a0\">", LABEL_X, c->y + ROW / 2 + 4);
 	label(c->b, buf_str(&name));
 	buf_adds(c->b, "</text>\n");

@@ -109,8 +109,7 @@ static void rollback_part(struct buf *b, jv rep, int wid)
 	else if (why)
 		buf_addf(b, " (%s)", why);
 	if (m)
-		buf_addf(b, ": %" PRId64 " of %d rollback action%s succeeded", jvx_int(rb, "succeeded", 0), m,
-			 m == 1 ? "" : "s");
+		buf_addf(b, ", %" PRId64 " of %d action%s succeeded", jvx_int(rb, "succeeded", 0), m, m == 1 ? "" : "s");
 	buf_adds(b, ":\n");
 	if (!m)
 		buf_adds(b, "  nothing to undo\n");
