@@ -358,8 +358,11 @@ static void next_and_undo(struct buf *b, jv rep)
 		}
 	}
 	if (strcmp(mode, "rehearsal") && strcmp(mode, "dry-run") && nonempty(undo)) {
-		buf_adds(b, "\n## How to roll back\n\nIf issues are discovered, undo these steps in this order "
-			    "(their rollback blocks, last step first):\n\n");
+		buf_adds(b, !strcmp(rep_str(rep, "status", ""), "succeeded") ?
+			 "\n## How to roll back\n\nIf issues are discovered, undo these steps in this order "
+			 "(their rollback blocks, last step first):\n\n" :
+			 "\n## How to roll back\n\nThese steps are still done (no rollback undid them): undo them "
+			 "in this order (their rollback blocks, last step first):\n\n");
 		jv_array_foreach(undo, i, u) {
 			jv acts = rep_list(u, "actions");
 			buf_addf(b, "%d. ", i + 1);

@@ -62,6 +62,12 @@ int report_render(jv events, jv plan, jv params, enum report_format fmt, FILE *o
 
 /* ---- shared by the renderers ---- */
 
+jv rep_get(jv o, const char *key)
+{
+	jv v = jvx_get(o, key);
+	return jv_is_valid(v) ? v : (jv_free(v), jv_null());
+}
+
 jv rep_list(jv o, const char *key)
 {
 	jv v = jvx_get(o, key);

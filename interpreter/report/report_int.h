@@ -14,6 +14,22 @@ void report_markdown(struct buf *b, jv rep);
 void report_junit(struct buf *b, jv rep);
 void report_svg(struct buf *b, jv rep);
 
+/* path.c. A uses step's times widened to span its child's steps (the fold's are
+ * changed); the order of the report's rows (indexes into f->steps; order has
+ * f->nsteps entries); the critical path as step ids, first to last, its steps marked
+ * in on[] (info: step id -> {needs}; fin[]: finally steps; pos[]: row positions) */
+struct run_fold;
+void report_uses_envelope(struct run_fold *f);
+void report_uses_order(const struct run_fold *f, int *order);
+jv report_critical_path(const struct run_fold *f, jv info, const int *fin, const int *pos, int *on);
+/* next.c. The next steps of a built report (its "next_steps"); the completed steps
+ * still to undo with their rollback actions (by_id: plan.json's steps by id; null
+ * without them) */
+jv report_next_steps(jv rep);
+jv report_undo(const struct run_fold *f, jv by_id, const int *fin);
+
+/* o[key], or null when o has none (jv_object_set takes no invalid value); new reference */
+jv rep_get(jv o, const char *key);
 /* o[key] when it is an array, else an empty one (new reference) */
 jv rep_list(jv o, const char *key);
 /* rep[key] as a string, or def */

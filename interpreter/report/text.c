@@ -273,7 +273,8 @@ void report_text(struct buf *b, jv rep)
 	}
 	if (jv_get_kind(undo) == JV_KIND_ARRAY && jv_array_length(jv_copy(undo)) > 0 &&
 	    strcmp(rep_str(rep, "mode", "run"), "rehearsal") && strcmp(rep_str(rep, "mode", "run"), "dry-run")) {
-		buf_adds(b, "\nhow to roll back (last step first):\n");
+		buf_adds(b, !strcmp(rep_str(rep, "status", ""), "succeeded") ? "\nhow to roll back (last step first):\n" :
+			 "\nstill done, to undo by hand (last step first):\n");
 		jv_array_foreach(undo, i, u) {
 			jv acts = rep_list(u, "actions");
 			buf_addf(b, "  %d. %s:", i + 1, rep_str(u, "step", "?"));

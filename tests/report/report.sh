@@ -79,6 +79,8 @@ files)
 	       and any(.errors[]; .step == "verify" and (.lines | length) >= 1)' "$d/report.json" >/dev/null ||
 		fail "report.json of a rolled-back run ($n actions): $(jq -c '{rollback: (.rollback | del(.steps)), next_steps, errors}' "$d/report.json")"
 	grep -q "^\*\*$n of $n rollback actions succeeded\*\*" "$d/report.md" || fail "report.md: no '$n of $n rollback actions succeeded'"
+	jq -e '.undo == []' "$d/report.json" >/dev/null || fail "a rolled-back run still has steps to undo: $(jq -c .undo "$d/report.json")"
+	grep -q '^## How to roll back' "$d/report.md" && fail "report.md of a rolled-back run says how to roll it back"
 	# a rehearsal: outputs (the restored endpoint), approvals by the rehearsal
 	rehearse st/rh rds-snapshot-restore rds-snapshot-restore -p source_instance=shop-prod; expect_rc 0 $? "rehearsal"
 	d=$(run_dir st/rh); has_reports "$d"
