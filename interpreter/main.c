@@ -27,7 +27,7 @@ const struct cli_command cli_commands[] = {
 	{ "actions", cmd_actions, "runbook actions [NAME] [--format text|json|man]",
 	  "the catalogue of actions" },
 	{ "history", cmd_history, "runbook history [--state-dir DIR]", "list past runs" },
-	{ "show", cmd_show, "runbook show RUN-ID [--state-dir DIR] [--format text|json|markdown|junit]",
+	{ "show", cmd_show, "runbook show RUN-ID [--state-dir DIR] [--format text|json|markdown|junit|svg]",
 	  "report of one run" },
 	{ NULL, NULL, NULL, NULL },
 };

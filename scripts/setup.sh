@@ -12,6 +12,7 @@ pkgs=(
   postgresql redis-server python3 python3-botocore jq curl procps util-linux
   python3-jsonschema   # tests/journal: real journals against the events' JSON Schema
   graphviz   # tests/cli/plan: `dot` checks the output of runbook graph
+  libxml2-utils   # tests/report: xmllint checks the SVG timeline and the JUnit report
   man-db tmux   # tests/cli: man pages render without warnings; the live display on a terminal
   clang libclang-rt-14-dev   # tests/fuzz: libFuzzer targets (clang 14's fuzzer and sanitizer runtimes)
 )

@@ -42,14 +42,6 @@ int cli_usage(const char *cmd);
 /* 1 if diagnostics/colors should be colored on this stream (isatty && !NO_COLOR) */
 int cli_color(FILE *f);
 
-/* runs.c: the journal of run ID in state_dir as an array of events (complete lines
- * only), or jv_invalid() when it cannot be read */
-jv cli_read_journal(const char *state_dir, const char *id);
-/* {qid: duration_ms} of the steps that succeeded in the last finished run of the
- * runbook file (its realpath, as run_started records it) that ran the same way
- * (rehearsal or real; dry runs never count), or jv_null() when there is none */
-jv cli_last_durations(const char *state_dir, const char *file, int rehearsal);
-
 /* --state-dir DIR, else RUNBOOK_STATE_DIR, else ./.runbook */
 const char *cli_state_dir(const char *opt);
 /* where `uses:` looks: RUNBOOK_PATH (colon-separated), the source tree's and the
@@ -89,4 +81,21 @@ int cli_params_secret_for_run(jv *raw, const char *state_dir, const char *run_id
  * (redact_set_current); redact_free() it */
 struct redactor;
 struct redactor *cli_redactor_new(void);
+
+/* runs.c: a run's folder (DIR/runs/RUN-ID/). The journal as an array of events (complete
+ * lines only), or jv_invalid() when the run has none */
+jv cli_run_journal(const char *state_dir, const char *run_id);
+/* a JSON file of the folder (plan.json, params.json), or null */
+jv cli_run_file(const char *state_dir, const char *run_id, const char *name);
+/* the run's report (report_build of its journal, plan.json, params.json), or
+ * jv_invalid() when the run has no journal */
+jv cli_run_report(const char *state_dir, const char *run_id);
+/* report.md, report.json and timeline.svg written into the run's folder (0600,
+ * atomically); called at the end of every run. A failure is a warning on stderr and
+ * changes nothing else. */
+void cli_write_run_reports(const char *state_dir, const char *run_id);
+/* {qid: duration_ms} of the steps that succeeded in the last finished run of the
+ * runbook file (its realpath, as run_started records it) that ran the same way
+ * (rehearsal or real; dry runs never count), or jv_null() when there is none */
+jv cli_last_durations(const char *state_dir, const char *file, int rehearsal);
 #endif

@@ -12,6 +12,7 @@
 #include "../core/bug.h"
 #include "../core/jvx.h"
 #include "../core/redact.h"
+#include "../engine/engine.h"
 #include "../lang/yaml.h"
 #include "../modules/registry.h"
 

@@ -1,5 +1,5 @@
 /* history.c — `runbook history` (the runs in the state dir) and `runbook show RUN-ID`
- * (the report of one run, from its journal). */
+ * (the report of one run, from its folder: report/report.h). */
 #include <dirent.h>
 #include <getopt.h>
 #include <stdlib.h>
@@ -69,7 +69,7 @@ int cmd_history(int argc, char **argv)
 	else if (!json)
 		printf("%-24s %-28s %-16s %-24s %s\n", "RUN", "RUNBOOK", "STATUS", "STARTED", "DURATION");
 	for (int i = 0; i < n; i++) {
-		jv ev = cli_read_journal(sd, ids[i]);
+		jv ev = cli_run_journal(sd, ids[i]);
 		char runbook[256] = "?", status[64] = "unfinished", started[64] = "?", dur[64] = "-";
 		int dry = 0;
 		struct run_fold f;
@@ -109,55 +109,21 @@ int cmd_history(int argc, char **argv)
 	return 0;
 }
 
-/* text: what the end of the run said (run_finished): the non-critical steps and the
- * finally steps that failed, the run's outputs; borrows events */
-static void show_end(jv events, FILE *out)
-{
-	struct run_fold f;
-	run_fold_init(&f);
-	run_fold_journal(&f, events);
-	jv fin = f.end == EV_RUN_FINISHED ? jv_copy(f.finished) : jv_invalid();
-	run_fold_release(&f);
-	if (!jv_is_valid(fin)) {
-		jv_free(fin);
-		return;
-	}
-	static const struct { const char *key, *head; } lists[] = {
-		{ "noncritical_failed", "non-critical steps failed" },
-		{ "finally_failed", "finally steps failed (the exit code is unchanged)" },
-	};
-	for (size_t k = 0; k < sizeof(lists) / sizeof(lists[0]); k++) {
-		jv a = jvx_get(fin, lists[k].key);
-		if (jv_get_kind(a) == JV_KIND_ARRAY && jv_array_length(jv_copy(a)) > 0) {
-			fprintf(out, "\n%s: ", lists[k].head);
-			jv_array_foreach(a, i, it) {
-				if (jv_get_kind(it) == JV_KIND_STRING)
-					fprintf(out, "%s%s", i ? ", " : "", jv_string_value(it));
-				jv_free(it);
-			}
-			fputc('\n', out);
-		}
-		jv_free(a);
-	}
-	jv outs = jvx_get(fin, "outputs");
-	if (jv_get_kind(outs) == JV_KIND_OBJECT && jv_object_length(jv_copy(outs)) > 0) {
-		fputs("\noutputs:\n", out);
-		jv_object_foreach(outs, k, v) {
-			char *text = jv_get_kind(v) == JV_KIND_STRING ? xstrdup(jv_string_value(v)) : jvx_dump(jv_copy(v));
-			fprintf(out, "  %s: %s\n", jv_string_value(k), text);
-			free(text);
-			jv_free(k);
-			jv_free(v);
-		}
-	}
-	jv_free(outs);
-	jv_free(fin);
-}
-
 static const char show_help[] =
-	"usage: runbook show RUN-ID [--state-dir DIR] [--format text|json|markdown|junit]\n\n"
-	"The report of one run from its journal: steps, durations, retries, polls,\n"
-	"approvals, rollback.\n";
+	"usage: runbook show RUN-ID [--state-dir DIR] [--format text|json|markdown|junit|svg]\n\n"
+	"The report of one run, from its journal (and the run folder's plan.json and\n"
+	"params.json): the runbook, params (secret ones as ***), who approved what and\n"
+	"when, outputs, RTO/RPO objectives against what was achieved, every step (status,\n"
+	"start, duration, attempts, polls), each rollback action, errors with their key\n"
+	"lines, the critical path, what to do next and how to roll back.\n\n"
+	"  --format text       (default) for the terminal\n"
+	"  --format json       the report as data (the run folder's report.json)\n"
+	"  --format markdown   the restore report (the run folder's report.md)\n"
+	"  --format junit      JUnit XML: one testcase per step and per objective\n"
+	"  --format svg        the timeline: a Gantt chart of the steps and rollback\n"
+	"                      actions, polls and retries, the critical path, the RTO\n"
+	"  --state-dir DIR     where runs are journaled (default $RUNBOOK_STATE_DIR or ./.runbook)\n\n"
+	"Every run writes report.md, report.json and timeline.svg into DIR/runs/RUN-ID/.\n";
 
 int cmd_show(int argc, char **argv)
 {
@@ -168,7 +134,7 @@ int cmd_show(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *state_opt = NULL, *format = "text";
-	int c;
+	int c, rc;
 	enum report_format fmt;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -184,7 +150,7 @@ int cmd_show(int argc, char **argv)
 		return 2;
 	}
 	if (report_format_parse(format, &fmt) < 0) {
-		cli_error("unknown --format '%s' (text, json, markdown or junit)", format);
+		cli_error("unknown --format '%s' (text, json, markdown, junit or svg)", format);
 		return 2;
 	}
 	const char *sd = cli_state_dir(state_opt);
@@ -193,14 +159,16 @@ int cmd_show(int argc, char **argv)
 			  argv[optind], sd);
 		return 2;
 	}
-	jv ev = cli_read_journal(sd, argv[optind]);
-	if (!jv_is_valid(ev)) {
+	jv rep = cli_run_report(sd, argv[optind]);
+	if (!jv_is_valid(rep)) {
+		jv_free(rep);
 		cli_error("no run '%s' in '%s/runs'", argv[optind], sd);
 		return 2;
 	}
-	int rc = report_render(ev, fmt, stdout) < 0 ? 1 : 0;
-	if (rc == 0 && fmt == REPORT_TEXT)
-		show_end(ev, stdout);
-	jv_free(ev);
+	char *text = report_format(rep, fmt);
+	size_t n = strlen(text);
+	rc = fwrite(text, 1, n, stdout) != n || fflush(stdout) != 0 ? 1 : 0;
+	free(text);
+	jv_free(rep);
 	return rc;
 }

@@ -403,6 +403,7 @@ int cmd_rehearse(int argc, char **argv)
 	}
 	r.out = stdout;
 	rc = rehearsal_run(&r, &dl);
+	cli_write_run_reports(r.state_dir, r.run_id);
 	if (rc < 0) {
 		cli_print_diags(&dl);
 		rc = 2;

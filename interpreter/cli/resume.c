@@ -158,6 +158,8 @@ int cmd_resume(int argc, char **argv)
 	engine_install_signals();
 	rc = engine_resume(argv[optind], &o, &dl);
 	display_sink_free(&o.sink);
+	if (rc != EXIT_INVALID)        /* else nothing ran: the report stays as it was */
+		cli_write_run_reports(o.state_dir, argv[optind]);
 	if (dl.n)
 		cli_print_diags(&dl);
 out:

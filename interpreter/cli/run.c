@@ -174,6 +174,7 @@ int cmd_run(int argc, char **argv)
 	engine_install_signals();
 	rc = engine_run(&ld.plan, &o, &run_id);
 	display_sink_free(&o.sink);
+	cli_write_run_reports(o.state_dir, run_id);
 	if (dl.n)
 		cli_print_diags(&dl);
 	if (run_id && mode != DISPLAY_JSON && rc != EXIT_OK && rc != EXIT_INVALID)

@@ -1,18 +1,23 @@
-/* runs.c — reading the runs of the state dir: a run's journal, and the step durations
- * of the last run of a runbook (the ETA a wait shows). */
+/* runs.c — the runs of the state dir: a run's journal and files, its report (written
+ * at the end of every run), and the step durations of the last run of a runbook (the
+ * ETA a wait shows). */
 #include <dirent.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "cli.h"
 #include "../core/bug.h"
 #include "../core/events.h"
+#include "../core/fs.h"
 #include "../core/jvx.h"
 #include "../engine/engine.h"
+#include "../report/report.h"
 
-jv cli_read_journal(const char *state_dir, const char *id)
+jv cli_run_journal(const char *state_dir, const char *run_id)
 {
 	char path[4096];
-	snprintf(path, sizeof(path), "%s/runs/%s/journal.jsonl", state_dir, id);
+	snprintf(path, sizeof(path), "%s/runs/%s/journal.jsonl", state_dir, run_id);
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return jv_invalid();
@@ -33,6 +38,59 @@ jv cli_read_journal(const char *state_dir, const char *id)
 	free(line);
 	fclose(f);
 	return out;
+}
+
+jv cli_run_file(const char *state_dir, const char *run_id, const char *name)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/runs/%s/%s", state_dir, run_id, name);
+	if (access(path, R_OK) < 0)
+		return jv_null();
+	jv all = jv_load_file(path, 0);      /* every value of the file, as an array */
+	jv v = jv_get_kind(all) == JV_KIND_ARRAY && jv_array_length(jv_copy(all)) == 1 ?
+	       jv_array_get(jv_copy(all), 0) : jv_null();
+	jv_free(all);
+	return jv_get_kind(v) == JV_KIND_OBJECT ? v : (jv_free(v), jv_null());
+}
+
+jv cli_run_report(const char *state_dir, const char *run_id)
+{
+	jv ev = cli_run_journal(state_dir, run_id), rep;
+	if (!jv_is_valid(ev))
+		return ev;
+	jv plan = cli_run_file(state_dir, run_id, "plan.json");
+	jv params = cli_run_file(state_dir, run_id, "params.json");
+	rep = report_build(ev, plan, params);
+	jv_free(ev);
+	jv_free(plan);
+	jv_free(params);
+	return rep;
+}
+
+void cli_write_run_reports(const char *state_dir, const char *run_id)
+{
+	static const struct { const char *name; enum report_format fmt; } files[] = {
+		{ "report.md", REPORT_MARKDOWN }, { "report.json", REPORT_JSON }, { "timeline.svg", REPORT_SVG },
+	};
+	jv rep;
+	if (!run_id || run_id_check(run_id) < 0)
+		return;
+	rep = cli_run_report(state_dir, run_id);
+	if (!jv_is_valid(rep)) {
+		jv_free(rep);
+		cli_error("warning: no report for run '%s': its journal cannot be read", run_id);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		char path[4096];
+		char *text = report_format(rep, files[i].fmt);
+		snprintf(path, sizeof(path), "%s/runs/%s/%s", state_dir, run_id, files[i].name);
+		/* 0600 and atomic: a reader sees the old report or the new, never a part */
+		if (fs_write_atomic(path, text, strlen(text), 0600) < 0)
+			cli_error("warning: cannot write '%s': %s", path, strerror(errno));
+		free(text);
+	}
+	jv_free(rep);
 }
 
 /* the first line of a run's journal (its run_started), or invalid */
@@ -79,7 +137,7 @@ jv cli_last_durations(const char *state_dir, const char *file, int rehearsal)
 		jv_free(first);
 		if (!same)
 			continue;
-		jv evs = cli_read_journal(state_dir, de->d_name);
+		jv evs = cli_run_journal(state_dir, de->d_name);
 		if (!jv_is_valid(evs))
 			continue;
 		struct run_fold f;

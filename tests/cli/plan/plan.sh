@@ -64,7 +64,7 @@ report-e2e)       # a real run (exec, sleep, wait, retry, rollback), then `runbo
                   rc=$?
                   [ $rc = 1 ] || { echo "FAIL $case: run exit $rc, expected 1"; cat "$tmp/run.out"; fail=1; }
                   id=$(ls "$tmp/state/runs" | head -1)
-                  for f in text json markdown junit; do
+                  for f in text json markdown junit svg; do
                       "$rb" show "$id" --state-dir "$tmp/state" --format $f >"$tmp/show.$f" 2>&1 ||
                           { echo "FAIL $case: show --format $f failed"; cat "$tmp/show.$f"; fail=1; }
                       grep -q topsecret99 "$tmp/show.$f" && { echo "FAIL $case: secret in $f report"; fail=1; }
@@ -75,7 +75,8 @@ report-e2e)       # a real run (exec, sleep, wait, retry, rollback), then `runbo
                          and (.steps[] | select(.id == "w") | .polls >= 1)
                          and (.steps[] | select(.id == "a") | .rollback.status == "succeeded")
                          and (.steps[] | select(.id == "b") | .duration_ms >= 200)
-                         and .rollback.steps == [{"step": "a", "rollback_step": "a.rollback.1", "status": "succeeded", "error": null}]
+                         and [.rollback.steps[] | {step, rollback_step, status, error}] == [{"step": "a", "rollback_step": "a.rollback.1", "status": "succeeded", "error": null}]
+                         and .rollback.actions == 1 and .rollback.succeeded == 1
                          and .totals.retries == 1 and .totals.rollback_steps == 1 and .totals.failed == 1' \
                       "$tmp/show.json" >/dev/null || { echo "FAIL $case: report facts"; cat "$tmp/show.json"; fail=1; }
                   grep -q '^bad  *failed  ' "$tmp/show.text" || { echo "FAIL $case: text row of 'bad'"; cat "$tmp/show.text"; fail=1; }
@@ -83,14 +84,14 @@ report-e2e)       # a real run (exec, sleep, wait, retry, rollback), then `runbo
                       grep -q '<failure message=' "$tmp/show.junit" &&
                       python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' "$tmp/show.junit" ||
                       { echo "FAIL $case: junit"; cat "$tmp/show.junit"; fail=1; }
-                  grep -q '^| `bad` | failed |' "$tmp/show.markdown" || { echo "FAIL $case: markdown"; fail=1; } ;;
+                  grep -q '^| `bad`\( ★\)\? | failed |' "$tmp/show.markdown" || { echo "FAIL $case: markdown"; fail=1; } ;;
 report-*)         fmt=${case#report-}
                   for ev in quickstart restore; do
                       ext=$fmt; [ "$fmt" = markdown ] && ext=md; [ "$fmt" = junit ] && ext=xml
                       run "$tool" "events-$ev.jsonl" "$fmt"
                       expect 0 "expected/report-$ev.$ext"
                   done
-                  if [ "$fmt" = junit ] && command -v python3 >/dev/null; then
+                  if [ "$fmt" = junit ] || [ "$fmt" = svg ] && command -v python3 >/dev/null; then
                       python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' "$tmp/out" ||
                           { echo "FAIL $case: not well-formed XML"; fail=1; }
                   fi ;;

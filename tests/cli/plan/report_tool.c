@@ -1,6 +1,7 @@
-/* report_tool.c — render a run report from a journal file: report_tool FILE FORMAT.
+/* report_tool.c — render a run report from a journal file:
+ *   report_tool JOURNAL FORMAT [PLAN.json [PARAMS.json]]
  * Reads journal.jsonl (one JSON event per line) like `runbook show` does and prints
- * report_render's output; used by the golden tests of report/report.c. */
+ * report_render's output; used by the golden tests of report/. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,13 +15,35 @@ int main(int argc, char **argv)
 	jv events = jv_array();
 	FILE *f;
 	int c, rc = 0;
-	if (argc != 3 || report_format_parse(argv[2], &fmt) < 0) {
-		fprintf(stderr, "usage: report_tool JOURNAL text|json|markdown|junit\n");
+	jv plan = jv_null(), params = jv_null();
+	if (argc < 3 || argc > 5 || report_format_parse(argv[2], &fmt) < 0) {
+		fprintf(stderr, "usage: report_tool JOURNAL text|json|markdown|junit|svg [PLAN [PARAMS]]\n");
 		return 2;
+	}
+	for (int i = 3; i < argc; i++) {
+		jv all = jv_load_file(argv[i], 0);
+		if (jv_get_kind(all) != JV_KIND_ARRAY || jv_array_length(jv_copy(all)) != 1) {
+			fprintf(stderr, "report_tool: %s: not one JSON value\n", argv[i]);
+			jv_free(all);
+			jv_free(events);
+			jv_free(plan);
+			jv_free(params);
+			return 2;
+		}
+		if (i == 3) {
+			jv_free(plan);
+			plan = jv_array_get(all, 0);
+		} else {
+			jv_free(params);
+			params = jv_array_get(all, 0);
+		}
 	}
 	f = fopen(argv[1], "r");
 	if (!f) {
 		perror(argv[1]);
+		jv_free(events);
+		jv_free(plan);
+		jv_free(params);
 		return 2;
 	}
 	do {
@@ -42,9 +65,11 @@ int main(int argc, char **argv)
 		buf_reset(&line);
 	} while (c != EOF);
 	fclose(f);
-	if (!rc && report_render(events, fmt, stdout) < 0)
+	if (!rc && report_render(events, plan, params, fmt, stdout) < 0)
 		rc = 1;
 	jv_free(events);
+	jv_free(plan);
+	jv_free(params);
 	buf_release(&line);
 	return rc;
 }

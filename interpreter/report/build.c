@@ -1,0 +1,562 @@
+/* build.c — report_build: a run's events (through the journal's fold), its plan.json
+ * and params.json, into the one report object every format renders.
+ *
+ * The fold (core/events.h) gives the run and its steps; one pass beside it keeps what
+ * only the report needs: step names and `needs`, poll and retry times, approvals with
+ * how and when, and each rollback action with its item and times (the fold keeps
+ * rollback actions without times, and per step only the worst outcome).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include "report.h"
+#include "report_int.h"
+#include "../core/bug.h"
+#include "../core/dur.h"
+#include "../core/events.h"
+#include "../core/jvx.h"
+
+#define KEY_LINES 4          /* lines of an error shown where it is listed */
+#define KEY_LINE_MAX 240     /* bytes of one such line */
+
+static jv str_or_null(const char *s)
+{
+	return s ? jv_string(s) : jv_null();
+}
+
+static jv ms_or_null(int64_t ms)
+{
+	return ms >= 0 ? jv_number((double)ms) : jv_null();
+}
+
+static int64_t ev_time(jv ev)
+{
+	int64_t ms;
+	const char *t = jvx_str(ev, "time");
+	return t && !ts_parse(t, &ms) ? ms : -1;
+}
+
+/* what the pass beside the fold keeps */
+struct extra {
+	jv info;        /* step id -> {name, finally, noncritical, needs, polls: [ms], retries: [ms]} */
+	jv approvals;   /* [{step, status, how, by, at, prompt, message}] */
+	jv rb_rows;     /* rollback actions: [{step, rollback_step, item, status, error, t0, t1}] */
+	jv rb_open;     /* "rollback_step#item" -> its row's index while it runs */
+	char *rb_reason;
+	const char *mode;   /* run_started's mode, when a writer gives one */
+};
+
+static jv info_get(struct extra *x, const char *id)
+{
+	jv o = jv_object_get(jv_copy(x->info), jv_string(id));
+	if (!jv_is_valid(o)) {
+		jv_free(o);
+		o = jv_object();
+	}
+	return o;
+}
+
+static void info_set(struct extra *x, const char *id, const char *key, jv v)
+{
+	jv o = info_get(x, id);
+	o = jv_object_set(o, jv_string(key), v);
+	x->info = jv_object_set(x->info, jv_string(id), o);
+}
+
+static void info_append(struct extra *x, const char *id, const char *key, int64_t t)
+{
+	jv o = info_get(x, id), a = jvx_get(o, key);
+	if (jv_get_kind(a) != JV_KIND_ARRAY) {
+		jv_free(a);
+		a = jv_array();
+	}
+	a = jv_array_append(a, jv_number((double)t));
+	o = jv_object_set(o, jv_string(key), a);
+	x->info = jv_object_set(x->info, jv_string(id), o);
+}
+
+/* the plan's steps of run_started: names, and `needs` where the journal has them */
+static void extra_plan(struct extra *x, jv ev)
+{
+	jv list = jvx_get(ev, "steps");
+	if (jv_get_kind(list) == JV_KIND_ARRAY) {
+		jv_array_foreach(list, i, it) {
+			const char *id = jv_get_kind(it) == JV_KIND_OBJECT ?
+				(jvx_str(it, "id") ? jvx_str(it, "id") : jvx_str(it, "qid")) : NULL;
+			jv needs = id ? jvx_get(it, "needs") : jv_invalid();
+			if (id && jvx_str(it, "name"))
+				info_set(x, id, "name", jv_string(jvx_str(it, "name")));
+			if (jv_get_kind(needs) == JV_KIND_ARRAY)
+				info_set(x, id, "needs", needs);
+			else
+				jv_free(needs);
+			jv_free(it);
+			(void)i;
+		}
+	}
+	jv_free(list);
+}
+
+static void extra_rollback_step(struct extra *x, jv ev, int64_t t)
+{
+	const char *st = jvx_str(ev, "status"), *rs = jvx_str(ev, "rollback_step");
+	int64_t item = jvx_int(ev, "item", -1);
+	jv key = jv_string_fmt("%s#%" PRId64, rs ? rs : "?", item);
+	jv open = jv_object_get(jv_copy(x->rb_open), jv_copy(key));
+	int running = st && (!strcmp(st, "running") || !strcmp(st, "started"));
+	jv row;
+	int at = -1;
+
+	if (jv_is_valid(open)) {
+		at = (int)jv_number_value(open);
+		row = jv_array_get(jv_copy(x->rb_rows), at);
+	} else {
+		row = jv_object();
+		row = jv_object_set(row, jv_string("step"), str_or_null(jvx_str(ev, "step")));
+		row = jv_object_set(row, jv_string("rollback_step"), str_or_null(rs));
+		row = jv_object_set(row, jv_string("item"), item >= 0 ? jv_number((double)item) : jv_null());
+		row = jv_object_set(row, jv_string("t0"), jv_number((double)t));
+	}
+	jv_free(open);
+	row = jv_object_set(row, jv_string("status"), jv_string(st ? st : "succeeded"));
+	if (running) {
+		row = jv_object_set(row, jv_string("error"), jv_null());
+		row = jv_object_set(row, jv_string("t1"), jv_number(-1));
+	} else {
+		char *err = ev_err_text(ev, "error");
+		row = jv_object_set(row, jv_string("error"), str_or_null(err));
+		row = jv_object_set(row, jv_string("t1"), jv_number((double)t));
+		free(err);
+	}
+	if (at >= 0) {
+		x->rb_rows = jv_array_set(x->rb_rows, at, row);
+	} else {
+		at = jv_array_length(jv_copy(x->rb_rows));
+		x->rb_rows = jv_array_append(x->rb_rows, row);
+	}
+	if (running)
+		x->rb_open = jv_object_set(x->rb_open, key, jv_number(at));
+	else
+		x->rb_open = jv_object_delete(x->rb_open, key);
+}
+
+static void extra_event(struct extra *x, jv ev)
+{
+	enum ev_kind k = ev_kind_of(ev);
+	const char *sid = jvx_str(ev, "step");
+	int64_t t = ev_time(ev);
+	switch (k) {
+	case EV_RUN_STARTED:
+		if (!x->mode && jvx_str(ev, "mode"))
+			x->mode = jvx_str(ev, "mode");      /* valid while events live */
+		extra_plan(x, ev);
+		break;
+	case EV_STEP_STARTED:
+	case EV_STEP_FINISHED:
+		if (!sid)
+			break;
+		if (jvx_str(ev, "name"))
+			info_set(x, sid, "name", jv_string(jvx_str(ev, "name")));
+		if (jvx_bool(ev, "finally", 0))
+			info_set(x, sid, "finally", jv_true());
+		if (k == EV_STEP_FINISHED && jvx_has(ev, "critical") && !jvx_bool(ev, "critical", 1))
+			info_set(x, sid, "noncritical", jv_true());
+		break;
+	case EV_WAIT_POLL:
+		if (sid && t >= 0)
+			info_append(x, sid, "polls", t);
+		break;
+	case EV_STEP_RETRY:
+		if (sid && t >= 0)
+			info_append(x, sid, "retries", t);
+		break;
+	case EV_CONFIRM: {
+		const char *st = jvx_str(ev, "status");
+		if (!sid || !st || !strcmp(st, "prompt"))
+			break;
+		jv a = jv_object();
+		jv prompt = jvx_get(ev, "prompt");
+		a = jv_object_set(a, jv_string("step"), jv_string(sid));
+		a = jv_object_set(a, jv_string("status"), jv_string(st));
+		a = jv_object_set(a, jv_string("how"), str_or_null(jvx_str(ev, "how")));
+		a = jv_object_set(a, jv_string("by"), str_or_null(jvx_str(ev, "by")));
+		a = jv_object_set(a, jv_string("at"), str_or_null(jvx_str(ev, "at") ? jvx_str(ev, "at") :
+								 jvx_str(ev, "time")));
+		a = jv_object_set(a, jv_string("prompt"), jv_get_kind(prompt) == JV_KIND_STRING ? prompt :
+				  (jv_free(prompt), jv_null()));
+		a = jv_object_set(a, jv_string("message"), str_or_null(jvx_str(ev, "message")));
+		x->approvals = jv_array_append(x->approvals, a);
+		break;
+	}
+	case EV_ROLLBACK_STARTED:
+		free(x->rb_reason);
+		x->rb_reason = ev_err_text(ev, "reason");
+		break;
+	case EV_ROLLBACK_STEP:
+		extra_rollback_step(x, ev, t);
+		break;
+	default:
+		break;
+	}
+}
+
+/* the first lines of an error, each cut to KEY_LINE_MAX bytes (on a UTF-8 boundary) */
+static jv key_lines(const char *text, int *more)
+{
+	jv lines = jv_array();
+	int n = 0;
+	*more = 0;
+	for (const char *p = text; p && *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		if (n < KEY_LINES) {
+			size_t cut = len;
+			if (cut > KEY_LINE_MAX) {
+				cut = KEY_LINE_MAX;
+				while (cut > 0 && ((unsigned char)p[cut] & 0xC0) == 0x80)
+					cut--;
+			}
+			lines = jv_array_append(lines, cut < len ? jv_string_fmt("%.*s…", (int)cut, p) :
+							     jv_string_sized(p, (int)cut));
+			n++;
+		} else {
+			(*more)++;
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return lines;
+}
+
+static jv error_entry(const char *step, const char *rollback_step, const char *text)
+{
+	int more;
+	jv e = jv_object();
+	e = jv_object_set(e, jv_string("step"), jv_string(step));
+	if (rollback_step)
+		e = jv_object_set(e, jv_string("rollback_step"), jv_string(rollback_step));
+	e = jv_object_set(e, jv_string("error"), jv_string(text));
+	e = jv_object_set(e, jv_string("lines"), key_lines(text, &more));
+	e = jv_object_set(e, jv_string("more_lines"), jv_number(more));
+	return e;
+}
+
+/* plan.json's steps by id: {needs, rollback} */
+static jv plan_steps(jv plan)
+{
+	jv by = jv_object(), steps = jvx_get(plan, "steps");
+	if (jv_get_kind(steps) == JV_KIND_ARRAY) {
+		jv_array_foreach(steps, i, s) {
+			if (jv_get_kind(s) == JV_KIND_OBJECT && jvx_str(s, "id"))
+				by = jv_object_set(by, jv_string(jvx_str(s, "id")), jv_copy(s));
+			jv_free(s);
+			(void)i;
+		}
+	}
+	jv_free(steps);
+	return by;
+}
+
+/* params.json, with the secret params of plan.json as "***" (their values are never
+ * written anywhere); null when the run folder has neither */
+static jv params_shown(jv plan, jv params)
+{
+	jv out = jv_get_kind(params) == JV_KIND_OBJECT ? jv_copy(params) : jv_null();
+	jv decl = jvx_get(plan, "params");
+	if (jv_get_kind(decl) == JV_KIND_OBJECT) {
+		if (jv_get_kind(out) != JV_KIND_OBJECT) {
+			jv_free(out);
+			out = jv_object();
+		}
+		jv_object_foreach(decl, k, d) {
+			if (jvx_bool(d, "secret", 0))
+				out = jv_object_set(out, jv_copy(k), jv_string("***"));
+			jv_free(k);
+			jv_free(d);
+		}
+	}
+	jv_free(decl);
+	return out;
+}
+
+/* the run's mode: what run_started says, else from its flags */
+static const char *run_mode(const struct run_fold *f, const struct extra *x)
+{
+	if (x->mode)
+		return x->mode;
+	if (!jv_is_valid(f->started))
+		return NULL;
+	if (jvx_bool(f->started, "drill", 0))
+		return "drill";
+	if (jvx_bool(f->started, "replay", 0))
+		return "replay";
+	if (jvx_bool(f->started, "rehearsal", 0))
+		return "rehearsal";
+	if (jvx_bool(f->started, "dry_run", 0))
+		return "dry-run";
+	return "run";
+}
+
+static jv list_or_empty(jv fin, const char *key)
+{
+	jv a = jv_is_valid(fin) ? jvx_get(fin, key) : jv_invalid();
+	if (jv_get_kind(a) != JV_KIND_ARRAY) {
+		jv_free(a);
+		a = jv_array();
+	}
+	return a;
+}
+
+static jv offsets(jv times, int64_t t0)
+{
+	jv out = jv_array();
+	if (jv_get_kind(times) == JV_KIND_ARRAY && t0 >= 0) {
+		jv_array_foreach(times, i, t) {
+			out = jv_array_append(out, jv_number(jv_number_value(t) - (double)t0));
+			jv_free(t);
+			(void)i;
+		}
+	}
+	jv_free(times);
+	return out;
+}
+
+jv report_build(jv events, jv plan, jv params)
+{
+	struct run_fold f;
+	struct extra x = { jv_object(), jv_array(), jv_array(), jv_object(), NULL, NULL };
+	jv rep = jv_object(), steps = jv_array(), errors = jv_array(), fin = jv_invalid();
+	jv by_id = plan_steps(plan), rbrows = jv_array(), rollback = jv_null();
+	const char *status;
+	int64_t t0, t1 = -1, run_dur = -1, exit_code = -1;
+	char *run_error = NULL;
+	int *isfin = NULL, *on = NULL, *order = NULL, *pos = NULL;
+	struct { int steps, succeeded, failed, skipped, rolled_back, pending, running, dry_run,
+		 retries, polls, rollback_steps, rollback_failed; } tot = {0};
+	int nact = 0, nok = 0, nfail = 0, nskip = 0;
+
+	run_fold_init(&f);
+	if (jv_get_kind(events) == JV_KIND_ARRAY) {
+		jv_array_foreach(events, i, ev) {
+			run_fold_event(&f, ev);
+			extra_event(&x, ev);
+			jv_free(ev);
+			(void)i;
+		}
+	}
+	/* needs from the plan where the journal has none; a uses step waits for what it
+	 * needs (entry) and for its child's last steps (needs) */
+	jv_object_foreach(by_id, k, ps) {
+		jv inf = info_get(&x, jv_string_value(k)), nd = jvx_get(ps, "needs"), entry = jvx_get(ps, "entry");
+		if (jv_get_kind(nd) == JV_KIND_ARRAY && jv_get_kind(entry) == JV_KIND_ARRAY)
+			nd = jv_array_concat(nd, jv_copy(entry));
+		if (!jvx_has(inf, "needs") && jv_get_kind(nd) == JV_KIND_ARRAY)
+			info_set(&x, jv_string_value(k), "needs", jv_copy(nd));
+		jv_free(entry);
+		jv_free(nd);
+		jv_free(inf);
+		jv_free(k);
+		jv_free(ps);
+	}
+	t0 = f.t_start;
+	if (f.end != EV_UNKNOWN && jv_is_valid(f.finished)) {
+		fin = jv_copy(f.finished);
+		t1 = f.t_end;
+		run_dur = jvx_int(fin, "duration_ms", -1);
+		exit_code = jvx_int(fin, "exit_code", -1);
+		run_error = ev_err_text(fin, "error");
+	}
+	status = f.end == EV_RUN_INTERRUPTED ? "interrupted" : run_fold_status(&f);
+
+	isfin = xcalloc((size_t)f.nsteps + 1, sizeof(int));
+	on = xcalloc((size_t)f.nsteps + 1, sizeof(int));
+	order = xcalloc((size_t)f.nsteps + 1, sizeof(int));
+	pos = xcalloc((size_t)f.nsteps + 1, sizeof(int));
+	for (int i = 0; i < f.nsteps; i++) {
+		jv inf = info_get(&x, f.steps[i].id);
+		isfin[i] = jvx_bool(inf, "finally", 0);
+		jv_free(inf);
+	}
+	report_uses_envelope(&f);
+	report_uses_order(&f, order);
+	for (int k = 0; k < f.nsteps; k++)
+		pos[order[k]] = k;
+	jv cpath = report_critical_path(&f, x.info, isfin, pos, on);
+
+	for (int k = 0; k < f.nsteps; k++) {
+		int i = order[k];
+		const struct run_fold_step *s = &f.steps[i];
+		jv o = jv_object(), inf = info_get(&x, s->id), needs = jvx_get(inf, "needs");
+		int64_t dur = -1, off = -1;
+		const char *st = s->status ? s->status : "pending";
+		int attempts = s->starts;
+		if (s->attempt > attempts)
+			attempts = s->attempt;
+		if (s->retries + (s->status ? 1 : 0) > attempts)
+			attempts = s->retries + 1;
+		if (s->t_start >= 0 && s->t_end >= s->t_start)
+			dur = s->t_end - s->t_start;
+		else if (s->dur_field >= 0)
+			dur = s->dur_field;
+		else if (s->t_start >= 0 && !strcmp(st, "running") && t1 >= s->t_start)
+			dur = t1 - s->t_start;       /* stopped while running: until the run's end */
+		if (t0 >= 0 && s->t_start >= t0)
+			off = s->t_start - t0;
+		o = jv_object_set(o, jv_string("id"), jv_string(s->id));
+		o = jv_object_set(o, jv_string("name"), str_or_null(jvx_str(inf, "name")));
+		o = jv_object_set(o, jv_string("kind"), str_or_null(s->kind));
+		o = jv_object_set(o, jv_string("status"), jv_string(st));
+		o = jv_object_set(o, jv_string("finally"), jv_bool(isfin[i]));
+		o = jv_object_set(o, jv_string("critical"), jv_bool(!jvx_bool(inf, "noncritical", 0)));
+		o = jv_object_set(o, jv_string("needs"), jv_get_kind(needs) == JV_KIND_ARRAY ? needs :
+				  (jv_free(needs), jv_null()));
+		o = jv_object_set(o, jv_string("on_critical_path"), jv_bool(on[i]));
+		o = jv_object_set(o, jv_string("started_at"), str_or_null(s->started));
+		o = jv_object_set(o, jv_string("finished_at"), str_or_null(s->finished));
+		/* a step that never began (skipped) sits where it ended */
+		if (off < 0 && t0 >= 0 && s->t_end >= t0)
+			off = s->t_end - t0 - (dur > 0 ? dur : 0);
+		o = jv_object_set(o, jv_string("offset_ms"), ms_or_null(off));
+		o = jv_object_set(o, jv_string("duration_ms"), ms_or_null(dur));
+		o = jv_object_set(o, jv_string("attempts"), jv_number(attempts));
+		o = jv_object_set(o, jv_string("retries"), jv_number(s->retries > attempts - 1 ? s->retries : attempts - 1));
+		o = jv_object_set(o, jv_string("polls"), jv_number(s->polls));
+		if (s->items)
+			o = jv_object_set(o, jv_string("items"), jv_number(s->items));
+		o = jv_object_set(o, jv_string("error"), str_or_null(s->error));
+		if (s->approved_by)
+			o = jv_object_set(o, jv_string("approved_by"), jv_string(s->approved_by));
+		if (s->rb_status) {
+			jv r = jv_object();
+			r = jv_object_set(r, jv_string("status"), jv_string(s->rb_status));
+			r = jv_object_set(r, jv_string("error"), str_or_null(s->rb_error));
+			o = jv_object_set(o, jv_string("rollback"), r);
+			tot.rollback_steps++;
+			if (!strcmp(s->rb_status, "failed"))
+				tot.rollback_failed++;
+		} else {
+			o = jv_object_set(o, jv_string("rollback"), jv_null());
+		}
+		o = jv_object_set(o, jv_string("poll_offsets_ms"), offsets(jvx_get(inf, "polls"), t0));
+		o = jv_object_set(o, jv_string("retry_offsets_ms"), offsets(jvx_get(inf, "retries"), t0));
+		if (!strcmp(st, "failed") && s->error)
+			errors = jv_array_append(errors, error_entry(s->id, NULL, s->error));
+		steps = jv_array_append(steps, o);
+		jv_free(inf);
+
+		tot.steps++;
+		tot.retries += s->retries > attempts - 1 ? s->retries : attempts - 1;
+		tot.polls += s->polls;
+		if (!strcmp(st, "succeeded")) tot.succeeded++;
+		else if (!strcmp(st, "failed")) tot.failed++;
+		else if (!strcmp(st, "skipped")) tot.skipped++;
+		else if (!strcmp(st, "rolled_back")) tot.rolled_back++;
+		else if (!strcmp(st, "running")) tot.running++;
+		else if (!strcmp(st, "dry_run")) tot.dry_run++;
+		else tot.pending++;
+	}
+
+	/* each rollback action, in the order they began */
+	jv_array_foreach(x.rb_rows, i, r) {
+		const char *st = rep_str(r, "status", "succeeded");
+		int64_t a = jvx_int(r, "t0", -1), b = jvx_int(r, "t1", -1);
+		jv o = jv_object();
+		if (b < 0 && !strcmp(st, "running"))
+			b = t1;                           /* still running when the run ended */
+		o = jv_object_set(o, jv_string("step"), rep_get(r, "step"));
+		o = jv_object_set(o, jv_string("rollback_step"), rep_get(r, "rollback_step"));
+		o = jv_object_set(o, jv_string("item"), rep_get(r, "item"));
+		o = jv_object_set(o, jv_string("status"), jv_string(st));
+		o = jv_object_set(o, jv_string("error"), rep_get(r, "error"));
+		o = jv_object_set(o, jv_string("offset_ms"), ms_or_null(t0 >= 0 && a >= t0 ? a - t0 : -1));
+		o = jv_object_set(o, jv_string("duration_ms"), ms_or_null(a >= 0 && b >= a ? b - a : -1));
+		nact++;
+		if (!strcmp(st, "succeeded")) nok++;
+		else if (!strcmp(st, "skipped")) nskip++;
+		else nfail++;                             /* failed, or never finished */
+		if (jvx_str(r, "error"))
+			errors = jv_array_append(errors, error_entry(rep_str(r, "step", "?"),
+								     rep_str(r, "rollback_step", "?"), jvx_str(r, "error")));
+		rbrows = jv_array_append(rbrows, o);
+		jv_free(r);
+		(void)i;
+	}
+	if (f.rollback_seen || nact > 0) {
+		const char *rbo = jv_is_valid(fin) ? jvx_str(fin, "rollback") : NULL;
+		rollback = jv_object();
+		rollback = jv_object_set(rollback, jv_string("reason"), str_or_null(x.rb_reason));
+		rollback = jv_object_set(rollback, jv_string("started_at"), rep_get(f.rollback, "started_at"));
+		rollback = jv_object_set(rollback, jv_string("outcome"), str_or_null(rbo ? rbo : nfail ? "incomplete" :
+						f.end == EV_RUN_FINISHED ? "complete" : "unfinished"));
+		rollback = jv_object_set(rollback, jv_string("actions"), jv_number(nact));
+		rollback = jv_object_set(rollback, jv_string("succeeded"), jv_number(nok));
+		rollback = jv_object_set(rollback, jv_string("failed"), jv_number(nfail));
+		rollback = jv_object_set(rollback, jv_string("skipped"), jv_number(nskip));
+		rollback = jv_object_set(rollback, jv_string("steps"), rbrows);
+	} else {
+		jv_free(rbrows);
+	}
+
+	if (run_dur < 0 && t0 >= 0 && t1 >= t0)
+		run_dur = t1 - t0;
+	rep = jv_object_set(rep, jv_string("run"), str_or_null(f.run));
+	rep = jv_object_set(rep, jv_string("runbook"), str_or_null(f.runbook));
+	rep = jv_object_set(rep, jv_string("path"), rep_get(f.started, "path"));
+	rep = jv_object_set(rep, jv_string("sha256"), rep_get(f.started, "sha256"));
+	rep = jv_object_set(rep, jv_string("mode"), str_or_null(run_mode(&f, &x)));
+	rep = jv_object_set(rep, jv_string("status"), jv_string(status));
+	rep = jv_object_set(rep, jv_string("exit_code"), exit_code >= 0 ? jv_number((double)exit_code) : jv_null());
+	rep = jv_object_set(rep, jv_string("dry_run"), jv_bool(jv_is_valid(f.started) && jvx_bool(f.started, "dry_run", 0)));
+	rep = jv_object_set(rep, jv_string("rehearsal"), jv_bool(jv_is_valid(f.started) && jvx_bool(f.started, "rehearsal", 0)));
+	rep = jv_object_set(rep, jv_string("started_at"), rep_get(f.started, "time"));
+	rep = jv_object_set(rep, jv_string("finished_at"), rep_get(fin, "time"));
+	rep = jv_object_set(rep, jv_string("duration_ms"), ms_or_null(run_dur));
+	rep = jv_object_set(rep, jv_string("error"), str_or_null(run_error));
+	if (f.end == EV_RUN_INTERRUPTED)
+		rep = jv_object_set(rep, jv_string("signal"), rep_get(fin, "signal"));
+	rep = jv_object_set(rep, jv_string("rollback_outcome"), rep_get(fin, "rollback"));
+	rep = jv_object_set(rep, jv_string("params"), params_shown(plan, params));
+	rep = jv_object_set(rep, jv_string("approvals"), jv_copy(x.approvals));
+	{
+		static const char *const passed[] = { "outputs", "output_errors", "objectives" };
+		for (size_t k = 0; k < sizeof(passed) / sizeof(passed[0]); k++) {
+			jv v = jv_is_valid(fin) ? jvx_get(fin, passed[k]) : jv_invalid();
+			rep = jv_object_set(rep, jv_string(passed[k]), jv_get_kind(v) == JV_KIND_OBJECT ? v :
+					    (jv_free(v), jv_null()));
+		}
+	}
+	rep = jv_object_set(rep, jv_string("steps"), steps);
+	rep = jv_object_set(rep, jv_string("critical_path"), cpath);
+	rep = jv_object_set(rep, jv_string("rollback"), rollback);
+	rep = jv_object_set(rep, jv_string("errors"), errors);
+	rep = jv_object_set(rep, jv_string("noncritical_failed"), list_or_empty(fin, "noncritical_failed"));
+	rep = jv_object_set(rep, jv_string("finally_failed"), list_or_empty(fin, "finally_failed"));
+	rep = jv_object_set(rep, jv_string("undo"), report_undo(&f, by_id, isfin));
+	{
+		jv t = jv_object();
+#define T(name) t = jv_object_set(t, jv_string(#name), jv_number(tot.name))
+		T(steps); T(succeeded); T(failed); T(skipped); T(rolled_back); T(pending);
+		T(running); T(dry_run); T(retries); T(polls); T(rollback_steps); T(rollback_failed);
+#undef T
+		t = jv_object_set(t, jv_string("rollback_actions"), jv_number(nact));
+		t = jv_object_set(t, jv_string("rollback_actions_succeeded"), jv_number(nok));
+		rep = jv_object_set(rep, jv_string("totals"), t);
+	}
+	rep = jv_object_set(rep, jv_string("next_steps"), report_next_steps(rep));
+
+	free(isfin);
+	free(on);
+	free(order);
+	free(pos);
+	free(run_error);
+	free(x.rb_reason);
+	jv_free(x.info);
+	jv_free(x.approvals);
+	jv_free(x.rb_rows);
+	jv_free(x.rb_open);
+	jv_free(fin);
+	jv_free(by_id);
+	run_fold_release(&f);
+	return rep;
+}
