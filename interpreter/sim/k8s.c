@@ -15,257 +15,12 @@
 #include <unistd.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
-#include "k8s.h"
+#include "k8s_int.h"
 #include "sim.h"
 #include "../core/buf.h"
 #include "../core/bug.h"
 #include "../core/dur.h"
 #include "../core/jvx.h"
-
-#define BODY_MAX (16u << 20)
-#define REPLICAS_MAX 1000         /* pods are objects in memory: runbook-scenario(5) */
-#define EVENTS_KEPT 4096          /* watch history; older resourceVersions get 410 Gone */
-#define WATCH_TICK_MS 100         /* how often a waiting watch looks at the world */
-
-/* ------------------------------------------------------------------ resources */
-
-enum { R_NAMESPACE, R_CONFIGMAP, R_SECRET, R_SERVICE, R_POD, R_EVENT, R_DEPLOYMENT,
-       R_STATEFULSET, R_REPLICASET, R__N };
-
-struct k8s_res {
-	const char *group, *version, *name, *singular, *kind, *shorts;
-	int namespaced;
-	int scale;               /* has the scale subresource */
-	const char *const *columns;  /* Table columns after Name; NULL = none (Age only) */
-};
-
-static const char *const cols_deploy[] = { "Ready", "Up-to-date", "Available", NULL };
-static const char *const cols_sts[] = { "Ready", NULL };
-static const char *const cols_pod[] = { "Ready", "Status", "Restarts", NULL };
-static const char *const cols_cm[] = { "Data", NULL };
-static const char *const cols_secret[] = { "Type", "Data", NULL };
-static const char *const cols_svc[] = { "Type", "Cluster-IP", "External-IP", "Port(s)", NULL };
-static const char *const cols_ns[] = { "Status", NULL };
-static const char *const cols_rs[] = { "Desired", "Current", "Ready", NULL };
-
-static const struct k8s_res resources[R__N] = {
-	[R_NAMESPACE] = { "", "v1", "namespaces", "namespace", "Namespace", "ns", 0, 0, cols_ns },
-	[R_CONFIGMAP] = { "", "v1", "configmaps", "configmap", "ConfigMap", "cm", 1, 0, cols_cm },
-	[R_SECRET] = { "", "v1", "secrets", "secret", "Secret", "", 1, 0, cols_secret },
-	[R_SERVICE] = { "", "v1", "services", "service", "Service", "svc", 1, 0, cols_svc },
-	[R_POD] = { "", "v1", "pods", "pod", "Pod", "po", 1, 0, cols_pod },
-	[R_EVENT] = { "", "v1", "events", "event", "Event", "ev", 1, 0, NULL },
-	[R_DEPLOYMENT] = { "apps", "v1", "deployments", "deployment", "Deployment", "deploy", 1, 1, cols_deploy },
-	[R_STATEFULSET] = { "apps", "v1", "statefulsets", "statefulset", "StatefulSet", "sts", 1, 1, cols_sts },
-	[R_REPLICASET] = { "apps", "v1", "replicasets", "replicaset", "ReplicaSet", "rs", 1, 0, cols_rs },
-};
-
-static const char *api_version(int r)
-{
-	return resources[r].group[0] ? "apps/v1" : "v1";
-}
-
-static int res_by_kind(const char *api, const char *kind)
-{
-	for (int i = 0; i < R__N; i++)
-		if (!strcmp(resources[i].kind, kind) && (!api || !strcmp(api, api_version(i))))
-			return i;
-	return -1;
-}
-
-/* ------------------------------------------------------------------ world */
-
-/* The objects live in one growable array, k->objs, in creation order (lists are served
- * in that order). add_obj() may move the array and del_obj() shifts what follows, so a
- * struct kobj * is only valid until the next add or delete. Anything that must survive
- * one holds a kref: the object's serial number, never reused, which kobj_at() turns
- * back into a pointer (or NULL once the object is gone). ids grow with the index, so the
- * lookup is a binary search. */
-typedef uint64_t kref;           /* 0 = none */
-
-struct kobj {
-	kref id;                 /* serial number, increasing along k->objs */
-	int res;
-	jv obj;                  /* the API object as served */
-	int64_t t_roll;          /* workloads: when the current rollout started */
-	int64_t t_scale;         /* when replicas last changed */
-	int from_ready;          /* ready replicas when replicas last changed */
-	char hash[16];           /* template hash of the current revision */
-	char old_hash[16];       /* of the revision being replaced ("" none) */
-	jv owners;               /* {"<kpath json>": manager} field ownership */
-	char owner_kind[16];     /* pods: owning workload */
-	char owner[512];         /* "namespace/name" of that workload */
-};
-
-struct kev {
-	uint64_t rv;
-	int type;                /* 0 ADDED 1 MODIFIED 2 DELETED */
-	int res;
-	jv obj;
-};
-
-struct k8s_sim {
-	pthread_mutex_t lock;
-	struct rb_clock *clock;
-	struct kobj *objs;       /* creation order; see kref */
-	int n, alloc;
-	kref last_id;
-	uint64_t rv;
-	struct kev ev[EVENTS_KEPT];
-	int ev_head, ev_n;       /* ring */
-	int64_t rollout_ms;
-	int64_t deadline_ms;     /* progressDeadlineSeconds default */
-	jv tokens;               /* {token: {user, expired}} */
-	char *namespace;         /* the kubeconfig's namespace */
-	struct k8s_pki pki;
-	int tls;
-	struct MHD_Daemon *mhd;
-	char endpoint[80];
-	atomic_int stopping;
-	jv c_requests, c_mutating;
-	uint64_t uid_seq;
-};
-
-static const char *ev_names[] = { "ADDED", "MODIFIED", "DELETED" };
-
-static char *iso(int64_t ms, char *buf, size_t size)
-{
-	time_t s = (time_t)(ms / 1000);
-	struct tm tm;
-	gmtime_r(&s, &tm);
-	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return buf;
-}
-
-static jv jget(jv obj, const char *dotted)
-{
-	jv cur = jv_copy(obj);
-	char key[128];
-	const char *p = dotted;
-	while (*p) {
-		size_t n = strcspn(p, ".");
-		if (n >= sizeof(key))
-			n = sizeof(key) - 1;
-		memcpy(key, p, n);
-		key[n] = 0;
-		p += n + (p[n] == '.');
-		if (jv_get_kind(cur) != JV_KIND_OBJECT) {
-			jv_free(cur);
-			return jv_null();
-		}
-		jv next = jv_object_get(cur, jv_string(key));
-		cur = jv_is_valid(next) ? next : (jv_free(next), jv_null());
-	}
-	return cur;
-}
-
-static jv jset(jv obj, const char *dotted, jv v)
-{
-	jv path = jv_array();
-	char key[128];
-	const char *p = dotted;
-	while (*p) {
-		size_t n = strcspn(p, ".");
-		if (n >= sizeof(key))
-			n = sizeof(key) - 1;
-		memcpy(key, p, n);
-		key[n] = 0;
-		p += n + (p[n] == '.');
-		path = jv_array_append(path, jv_string(key));
-	}
-	return jv_setpath(obj, path, v);
-}
-
-static const char *sget(jv obj, const char *dotted, char *buf, size_t size)
-{
-	jv v = jget(obj, dotted);
-	const char *r = NULL;
-	if (jv_get_kind(v) == JV_KIND_STRING) {
-		snprintf(buf, size, "%s", jv_string_value(v));
-		r = buf;
-	}
-	jv_free(v);
-	return r;
-}
-
-static int iget(jv obj, const char *dotted, int def)
-{
-	jv v = jget(obj, dotted);
-	double d = jv_get_kind(v) == JV_KIND_NUMBER ? jv_number_value(v) : def;
-	int r = d >= -2147483648.0 && d <= 2147483647.0 ? (int)d : def;
-	jv_free(v);
-	return r;
-}
-
-/* the first object whose id is >= id (k->n when none) */
-static int kobj_lower(struct k8s_sim *k, kref id)
-{
-	int lo = 0, hi = k->n;
-	while (lo < hi) {
-		int mid = lo + (hi - lo) / 2;
-		if (k->objs[mid].id < id)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* the object of a handle, or NULL when it was deleted; valid until the next add or delete */
-static struct kobj *kobj_at(struct k8s_sim *k, kref id)
-{
-	int i = kobj_lower(k, id);
-	return id && i < k->n && k->objs[i].id == id ? &k->objs[i] : NULL;
-}
-
-/* the next object after handle id in creation order (id 0: the first), or NULL */
-static struct kobj *kobj_after(struct k8s_sim *k, kref id)
-{
-	int i = kobj_lower(k, id + 1);
-	return i < k->n ? &k->objs[i] : NULL;
-}
-
-static struct kobj *find(struct k8s_sim *k, int res, const char *ns, const char *name)
-{
-	char b1[256], b2[256];
-	for (int i = 0; i < k->n; i++) {
-		struct kobj *o = &k->objs[i];
-		if (o->res != res)
-			continue;
-		const char *on = sget(o->obj, "metadata.name", b1, sizeof(b1));
-		const char *ons = sget(o->obj, "metadata.namespace", b2, sizeof(b2));
-		if (on && !strcmp(on, name) && (!resources[res].namespaced || (ons && ns && !strcmp(ons, ns))))
-			return o;
-	}
-	return NULL;
-}
-
-static void log_event(struct k8s_sim *k, int type, struct kobj *o)
-{
-	int slot;
-	if (k->ev_n < EVENTS_KEPT) {
-		slot = (k->ev_head + k->ev_n) % EVENTS_KEPT;
-		k->ev_n++;
-	} else {
-		slot = k->ev_head;
-		jv_free(k->ev[slot].obj);
-		k->ev_head = (k->ev_head + 1) % EVENTS_KEPT;
-	}
-	k->ev[slot].rv = k->rv;
-	k->ev[slot].type = type;
-	k->ev[slot].res = o->res;
-	k->ev[slot].obj = jv_copy(o->obj);
-}
-
-/* a new resourceVersion on o's object, and an event for watchers */
-static void touch(struct k8s_sim *k, struct kobj *o, int type)
-{
-	char b[32];
-	k->rv++;
-	snprintf(b, sizeof(b), "%llu", (unsigned long long)k->rv);
-	o->obj = jset(o->obj, "metadata.resourceVersion", jv_string(b));
-	log_event(k, type, o);
-}
 
 static void template_hash(jv obj, char out[16])
 {
@@ -383,53 +138,17 @@ static jv compute_status(struct k8s_sim *k, struct kobj *o, int64_t now)
 	return st;
 }
 
-/* a new object (obj consumed) at the end; its handle (pointers into k->objs go stale) */
-static kref add_obj(struct k8s_sim *k, int res, jv obj)
-{
-	ALLOC_GROW(k->objs, k->n + 1, k->alloc);
-	struct kobj *o = &k->objs[k->n++];
-	memset(o, 0, sizeof(*o));
-	o->id = ++k->last_id;
-	o->res = res;
-	o->obj = obj;
-	o->owners = jv_object();
-	return o->id;
-}
-
-static void del_obj(struct k8s_sim *k, struct kobj *o)
-{
-	int i = (int)(o - k->objs);
-	touch(k, o, 2);
-	jv_free(o->obj);
-	jv_free(o->owners);
-	memmove(&k->objs[i], &k->objs[i + 1], sizeof(*o) * (size_t)(k->n - i - 1));
-	k->n--;
-}
-
-static void new_meta(struct k8s_sim *k, jv *obj, int64_t now)
-{
-	char ts[32], uid[48];
-	unsigned char r[16];
-	RAND_bytes(r, sizeof(r));
-	snprintf(uid, sizeof(uid), "%02x%02x%02x%02x-%02x%02x-4%x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-		 r[0], r[1], r[2], r[3], r[4], r[5], r[6] & 15, r[7], (r[8] & 0x3f) | 0x80, r[9], r[10],
-		 r[11], r[12], r[13], r[14], r[15]);
-	*obj = jset(*obj, "metadata.uid", jv_string(uid));
-	*obj = jset(*obj, "metadata.creationTimestamp", jv_string(iso(now, ts, sizeof(ts))));
-	k->uid_seq++;
-}
-
 /* desired pods of a workload; add and remove pods to match (pods are derived). Adding
- * moves k->objs, so everything needed from the workload is copied first. */
-static void sync_pods(struct k8s_sim *k, kref wid, struct wstatus *st, int64_t now)
+ * may move the objects, so everything needed from the workload is copied first. */
+static void sync_pods(struct k8s_sim *k, kh wid, struct wstatus *st, int64_t now)
 {
 	char wname[256] = "", ns[256] = "", pname[300], b[300], whash[16], wold[16], owner[512];
-	struct kobj *w = kobj_at(k, wid);
+	struct kobj *w = sim_k8s_at(k, wid);
 	if (!w)
 		return;
 	sget(w->obj, "metadata.name", wname, sizeof(wname));
 	sget(w->obj, "metadata.namespace", ns, sizeof(ns));
-	const char *kind = resources[w->res].kind;
+	const char *kind = kres(w->res)->kind;
 	int sts = w->res == R_STATEFULSET;
 	snprintf(owner, sizeof(owner), "%s/%s", ns, wname);
 	memcpy(whash, w->hash, sizeof(whash));
@@ -443,8 +162,9 @@ static void sync_pods(struct k8s_sim *k, kref wid, struct wstatus *st, int64_t n
 	}
 	int want_new = st->updated, want_old = st->rolling ? st->old : 0;
 	/* existing pods of this workload */
-	for (int i = 0; i < k->n; i++) {
-		struct kobj *p = &k->objs[i];
+	for (kh ph = sim_k8s_first(k), next; ph; ph = next) {
+		struct kobj *p = sim_k8s_at(k, ph);
+		next = sim_k8s_next(k, ph);
 		if (p->res != R_POD || strcmp(p->owner_kind, kind) || strcmp(p->owner, owner))
 			continue;
 		const char *h = sget(p->obj, "metadata.labels.pod-template-hash", b, sizeof(b));
@@ -453,10 +173,8 @@ static void sync_pods(struct k8s_sim *k, kref wid, struct wstatus *st, int64_t n
 			want_new--;
 		else if (is_old && want_old > 0)
 			want_old--;
-		else {
-			del_obj(k, p);
-			i--;
-		}
+		else
+			sim_k8s_del(k, ph);
 	}
 	for (int pass = 0; pass < 2; pass++) {
 		int want = pass ? want_old : want_new;
@@ -481,11 +199,11 @@ static void sync_pods(struct k8s_sim *k, kref wid, struct wstatus *st, int64_t n
 			jv cs = jv_array();
 			cs = jv_array_append(cs, condition("Ready", "True", "", "", now));
 			pod = jset(pod, "status.conditions", cs);
-			new_meta(k, &pod, now);
-			struct kobj *p = kobj_at(k, add_obj(k, R_POD, pod));
+			sim_k8s_new_meta(k, &pod, now);
+			struct kobj *p = sim_k8s_at(k, sim_k8s_add(k, R_POD, pod));
 			snprintf(p->owner_kind, sizeof(p->owner_kind), "%s", kind);
 			snprintf(p->owner, sizeof(p->owner), "%s", owner);
-			touch(k, p, 0);
+			sim_k8s_touch(k, p, 0);
 		}
 	}
 	jv_free(tlabels);
@@ -493,10 +211,11 @@ static void sync_pods(struct k8s_sim *k, kref wid, struct wstatus *st, int64_t n
 }
 
 /* bring every computed status up to the clock; changes become watch events */
-static void tick(struct k8s_sim *k, int64_t now)
+void sim_k8s_tick(struct k8s_sim *k, int64_t now)
 {
-	/* sync_pods adds and deletes: walk by handle, not by index or pointer */
-	for (struct kobj *o = kobj_after(k, 0); o; o = kobj_after(k, o->id)) {
+	/* sync_pods adds and deletes: walk by handle, not by pointer */
+	for (kh h = sim_k8s_first(k); h; h = sim_k8s_next(k, h)) {
+		struct kobj *o = sim_k8s_at(k, h);
 		if (o->res != R_DEPLOYMENT && o->res != R_STATEFULSET)
 			continue;
 		if (o->old_hash[0] && now >= o->t_roll + k->rollout_ms) {
@@ -508,15 +227,13 @@ static void tick(struct k8s_sim *k, int64_t now)
 		jv cur = jget(o->obj, "status");
 		if (!jv_equal(cur, jv_copy(st))) {
 			o->obj = jv_object_set(o->obj, jv_string("status"), st);
-			touch(k, o, 1);
+			sim_k8s_touch(k, o, 1);
 		} else {
 			jv_free(st);
 		}
 		struct wstatus w = workload_status(k, o, now);
-		kref id = o->id;
-		sync_pods(k, id, &w, now);
-		o = kobj_at(k, id);
-		if (!o)
+		sync_pods(k, h, &w, now);
+		if (!sim_k8s_at(k, h))
 			BUG("a workload vanished while its pods were synced");
 	}
 }
@@ -750,7 +467,7 @@ static jv managed_fields(struct kobj *o, int64_t now)
 		jv e = jv_object();
 		e = jv_object_set(e, jv_string("manager"), jv_copy(m));
 		e = jv_object_set(e, jv_string("operation"), jv_string("Update"));
-		e = jv_object_set(e, jv_string("apiVersion"), jv_string(api_version(o->res)));
+		e = jv_object_set(e, jv_string("apiVersion"), jv_string(sim_k8s_api_version(o->res)));
 		e = jv_object_set(e, jv_string("time"), jv_string(iso(now, ts, sizeof(ts))));
 		e = jv_object_set(e, jv_string("fieldsType"), jv_string("FieldsV1"));
 		e = jv_object_set(e, jv_string("fieldsV1"), jv_object());
@@ -825,9 +542,9 @@ static void fail(struct kresp *o, int code, const char *reason, struct kreq *r, 
 	if (r && r->name)
 		det = jv_object_set(det, jv_string("name"), jv_string(r->name));
 	if (r && r->res >= 0) {
-		det = jv_object_set(det, jv_string("group"), jv_string(resources[r->res].group));
-		det = jv_object_set(det, jv_string("kind"), jv_string(code == 422 ? resources[r->res].kind
-										   : resources[r->res].name));
+		det = jv_object_set(det, jv_string("group"), jv_string(kres(r->res)->group));
+		det = jv_object_set(det, jv_string("kind"), jv_string(code == 422 ? kres(r->res)->kind
+										   : kres(r->res)->name));
 	}
 	if (jv_is_valid(causes))
 		det = jv_object_set(det, jv_string("causes"), causes);
@@ -842,10 +559,10 @@ static void fail(struct kresp *o, int code, const char *reason, struct kreq *r, 
 /* "deployments.apps" / "secrets" as the API names a resource in messages */
 static const char *qual(int res, char *buf, size_t size)
 {
-	if (resources[res].group[0])
-		snprintf(buf, size, "%s.%s", resources[res].name, resources[res].group);
+	if (kres(res)->group[0])
+		snprintf(buf, size, "%s.%s", kres(res)->name, kres(res)->group);
 	else
-		snprintf(buf, size, "%s", resources[res].name);
+		snprintf(buf, size, "%s", kres(res)->name);
 	return buf;
 }
 
@@ -941,7 +658,7 @@ static int obj_selected(struct kreq *r, jv obj)
 {
 	char b[256];
 	const char *ns = sget(obj, "metadata.namespace", b, sizeof(b));
-	if (r->ns && resources[r->res].namespaced && (!ns || strcmp(ns, r->ns)))
+	if (r->ns && kres(r->res)->namespaced && (!ns || strcmp(ns, r->ns)))
 		return 0;
 	jv labels = jget(obj, "metadata.labels");
 	int ok = labels_match(labels, qarg(r, "labelSelector")) && fields_match(obj, qarg(r, "fieldSelector"));
@@ -954,8 +671,8 @@ static int obj_selected(struct kreq *r, jv obj)
 static jv served(struct k8s_sim *k, struct kobj *o, int64_t now)
 {
 	jv v = jv_copy(o->obj);
-	v = jv_object_set(v, jv_string("apiVersion"), jv_string(api_version(o->res)));
-	v = jv_object_set(v, jv_string("kind"), jv_string(resources[o->res].kind));
+	v = jv_object_set(v, jv_string("apiVersion"), jv_string(sim_k8s_api_version(o->res)));
+	v = jv_object_set(v, jv_string("kind"), jv_string(kres(o->res)->kind));
 	if (jv_object_length(jv_copy(o->owners)) > 0)
 		v = jset(v, "metadata.managedFields", managed_fields(o, now));
 	return v;
@@ -1059,7 +776,7 @@ static jv table(struct k8s_sim *k, int res, jv items, int64_t now, const char *a
 	col = jv_object_set(col, jv_string("description"), jv_string("Name must be unique within a namespace."));
 	col = jv_object_set(col, jv_string("priority"), jv_number(0));
 	cols = jv_array_append(cols, col);
-	for (const char *const *c = resources[res].columns; c && *c; c++) {
+	for (const char *const *c = kres(res)->columns; c && *c; c++) {
 		jv cd = jv_object();
 		cd = jv_object_set(cd, jv_string("name"), jv_string(*c));
 		cd = jv_object_set(cd, jv_string("type"), jv_string("string"));
@@ -1116,26 +833,26 @@ static jv resource_list(const char *group, const char *version)
 						"patch", "update", "watch", NULL };
 	jv list = jv_array();
 	for (int i = 0; i < R__N; i++) {
-		if (strcmp(resources[i].group, group))
+		if (strcmp(kres(i)->group, group))
 			continue;
 		jv r = jv_object();
-		r = jv_object_set(r, jv_string("name"), jv_string(resources[i].name));
-		r = jv_object_set(r, jv_string("singularName"), jv_string(resources[i].singular));
-		r = jv_object_set(r, jv_string("namespaced"), jv_bool(resources[i].namespaced));
-		r = jv_object_set(r, jv_string("kind"), jv_string(resources[i].kind));
+		r = jv_object_set(r, jv_string("name"), jv_string(kres(i)->name));
+		r = jv_object_set(r, jv_string("singularName"), jv_string(kres(i)->singular));
+		r = jv_object_set(r, jv_string("namespaced"), jv_bool(kres(i)->namespaced));
+		r = jv_object_set(r, jv_string("kind"), jv_string(kres(i)->kind));
 		jv verbs = jv_array();
 		for (const char *const *v = verbs_rw; *v; v++)
 			verbs = jv_array_append(verbs, jv_string(*v));
 		r = jv_object_set(r, jv_string("verbs"), verbs);
-		if (resources[i].shorts[0])
+		if (kres(i)->shorts[0])
 			r = jv_object_set(r, jv_string("shortNames"),
-					  jv_array_append(jv_array(), jv_string(resources[i].shorts)));
+					  jv_array_append(jv_array(), jv_string(kres(i)->shorts)));
 		if (i == R_DEPLOYMENT || i == R_STATEFULSET || i == R_POD)
 			r = jv_object_set(r, jv_string("categories"), jv_array_append(jv_array(), jv_string("all")));
 		list = jv_array_append(list, r);
-		if (resources[i].scale) {
+		if (kres(i)->scale) {
 			jv s = jv_object();
-			s = jv_object_set(s, jv_string("name"), jv_string_fmt("%s/scale", resources[i].name));
+			s = jv_object_set(s, jv_string("name"), jv_string_fmt("%s/scale", kres(i)->name));
 			s = jv_object_set(s, jv_string("singularName"), jv_string(""));
 			s = jv_object_set(s, jv_string("namespaced"), jv_true());
 			s = jv_object_set(s, jv_string("group"), jv_string("autoscaling"));
@@ -1150,10 +867,10 @@ static jv resource_list(const char *group, const char *version)
 		}
 		if (i == R_DEPLOYMENT || i == R_STATEFULSET) {
 			jv s = jv_object();
-			s = jv_object_set(s, jv_string("name"), jv_string_fmt("%s/status", resources[i].name));
+			s = jv_object_set(s, jv_string("name"), jv_string_fmt("%s/status", kres(i)->name));
 			s = jv_object_set(s, jv_string("singularName"), jv_string(""));
 			s = jv_object_set(s, jv_string("namespaced"), jv_true());
-			s = jv_object_set(s, jv_string("kind"), jv_string(resources[i].kind));
+			s = jv_object_set(s, jv_string("kind"), jv_string(kres(i)->kind));
 			jv sv = jv_array();
 			sv = jv_array_append(sv, jv_string("get"));
 			s = jv_object_set(s, jv_string("verbs"), sv);
@@ -1323,7 +1040,7 @@ static int normalize(struct k8s_sim *k, int res, jv *obj, struct kreq *r, struct
 		else if (!replicas_ok(jv_copy(rep))) {
 			jv_free(rep);
 			fail(o, 422, "Invalid", r, jv_invalid(), "%s.apps \"%s\" is invalid: spec.replicas: Invalid "
-			     "value: must be an integer from 0 to %d", resources[res].kind, r->name ? r->name : "",
+			     "value: must be an integer from 0 to %d", kres(res)->kind, r->name ? r->name : "",
 			     REPLICAS_MAX);
 			return -1;
 		}
@@ -1344,7 +1061,7 @@ static int normalize(struct k8s_sim *k, int res, jv *obj, struct kreq *r, struct
 
 static int namespace_exists(struct k8s_sim *k, const char *ns)
 {
-	return find(k, R_NAMESPACE, NULL, ns) != NULL;
+	return sim_k8s_find(k, R_NAMESPACE, NULL, ns) != 0;
 }
 
 /* metadata.name as the API server takes it: a lowercase RFC 1123 subdomain */
@@ -1363,7 +1080,7 @@ static int name_ok(jv obj)
 }
 
 /* create obj (consumed) in r->ns; the new object's handle, or 0 with o filled */
-static kref create(struct k8s_sim *k, struct kreq *r, jv obj, struct kresp *o, const char *manager)
+static kh create(struct k8s_sim *k, struct kreq *r, jv obj, struct kresp *o, const char *manager)
 {
 	char name[256], q[64], b[256];
 	int res = r->res;
@@ -1373,7 +1090,7 @@ static kref create(struct k8s_sim *k, struct kreq *r, jv obj, struct kresp *o, c
 		return 0;
 	}
 	const char *kind = sget(obj, "kind", b, sizeof(b));
-	if (kind && strcmp(kind, resources[res].kind)) {
+	if (kind && strcmp(kind, kres(res)->kind)) {
 		fail(o, 400, "BadRequest", r, jv_invalid(), "the kind '%s' does not belong to %s", kind,
 		     qual(res, q, sizeof(q)));
 		jv_free(obj);
@@ -1384,7 +1101,7 @@ static kref create(struct k8s_sim *k, struct kreq *r, jv obj, struct kresp *o, c
 		if (!gen) {
 			jv_free(obj);
 			fail(o, 422, "Invalid", r, jv_invalid(), "%s \"\" is invalid: metadata.name: Required value: "
-			     "name or generateName is required", resources[res].kind);
+			     "name or generateName is required", kres(res)->kind);
 			return 0;
 		}
 		unsigned char rnd[5];
@@ -1397,10 +1114,10 @@ static kref create(struct k8s_sim *k, struct kreq *r, jv obj, struct kresp *o, c
 		jv_free(obj);
 		fail(o, 422, "Invalid", r, jv_invalid(), "%s \"%s\" is invalid: metadata.name: Invalid value: a lowercase "
 		     "RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start "
-		     "and end with an alphanumeric character", resources[res].kind, name);
+		     "and end with an alphanumeric character", kres(res)->kind, name);
 		return 0;
 	}
-	if (resources[res].namespaced) {
+	if (kres(res)->namespaced) {
 		const char *ons = sget(obj, "metadata.namespace", b, sizeof(b));
 		if (ons && r->ns && strcmp(ons, r->ns)) {
 			jv_free(obj);
@@ -1421,7 +1138,7 @@ static kref create(struct k8s_sim *k, struct kreq *r, jv obj, struct kresp *o, c
 		}
 		obj = jset(obj, "metadata.namespace", jv_string(r->ns));
 	}
-	if (find(k, res, r->ns, name)) {
+	if (sim_k8s_find(k, res, r->ns, name)) {
 		jv_free(obj);
 		fail(o, 409, "AlreadyExists", r, jv_invalid(), "%s \"%s\" already exists", qual(res, q, sizeof(q)), name);
 		return 0;
@@ -1434,24 +1151,24 @@ static kref create(struct k8s_sim *k, struct kreq *r, jv obj, struct kresp *o, c
 		return 0;
 	}
 	r->name = saved;
-	obj = jv_object_set(obj, jv_string("apiVersion"), jv_string(api_version(res)));
-	obj = jv_object_set(obj, jv_string("kind"), jv_string(resources[res].kind));
+	obj = jv_object_set(obj, jv_string("apiVersion"), jv_string(sim_k8s_api_version(res)));
+	obj = jv_object_set(obj, jv_string("kind"), jv_string(kres(res)->kind));
 	obj = jv_object_delete(obj, jv_string("status"));
 	jv meta = jget(obj, "metadata");
 	meta = jv_object_delete(meta, jv_string("managedFields"));
 	meta = jv_object_delete(meta, jv_string("resourceVersion"));
 	obj = jv_object_set(obj, jv_string("metadata"), meta);
-	new_meta(k, &obj, r->now);
+	sim_k8s_new_meta(k, &obj, r->now);
 	if (res == R_NAMESPACE)
 		obj = jset(obj, "status.phase", jv_string("Active"));
-	kref id = add_obj(k, res, obj);
-	struct kobj *no = kobj_at(k, id);
+	kh id = sim_k8s_add(k, res, obj);
+	struct kobj *no = sim_k8s_at(k, id);
 	if (res == R_DEPLOYMENT || res == R_STATEFULSET)
 		workload_written(k, no, jv_invalid(), r->now);
 	struct diff_ctx dc = { no, jv_object(), manager };
 	leaves(jv_copy(no->obj), jv_array(), diff_leaf, &dc);
 	jv_free(dc.before);
-	touch(k, no, 0);
+	sim_k8s_touch(k, no, 0);
 	return id;
 }
 
@@ -1487,7 +1204,7 @@ static void store(struct k8s_sim *k, struct kobj *ko, jv nobj, const char *manag
 	struct diff_ctx dc = { ko, old, manager };
 	leaves(jv_copy(ko->obj), jv_array(), diff_leaf, &dc);
 	if (!jv_equal(jv_copy(old), jv_copy(ko->obj)))
-		touch(k, ko, 1);
+		sim_k8s_touch(k, ko, 1);
 	jv_free(old);
 }
 
@@ -1526,24 +1243,23 @@ static jv scale_obj(struct kobj *ko)
 
 /* the end of every write: store obj (consumed), bring statuses up to now, answer with
  * the object as served */
-static void write_reply(struct k8s_sim *k, struct kreq *r, struct kresp *o, struct kobj *ko, jv obj,
+static void write_reply(struct k8s_sim *k, struct kreq *r, struct kresp *o, kh id, jv obj,
 			const char *manager)
 {
-	kref id = ko->id;
-	store(k, ko, obj, manager, r->now);
-	tick(k, r->now);                        /* moves the array: ko is stale */
-	reply(o, 200, served(k, kobj_at(k, id), r->now));
+	store(k, sim_k8s_at(k, id), obj, manager, r->now);
+	sim_k8s_tick(k, r->now);                /* adds pods: pointers are stale after it */
+	reply(o, 200, served(k, sim_k8s_at(k, id), r->now));
 }
 
 /* the end of a write through the scale subresource (nothing stored in a dry run) */
-static void scale_reply(struct k8s_sim *k, struct kreq *r, struct kresp *o, struct kobj *ko, int replicas,
+static void scale_reply(struct k8s_sim *k, struct kreq *r, struct kresp *o, kh id, int replicas,
 			const char *manager)
 {
-	kref id = ko->id;
+	struct kobj *ko = sim_k8s_at(k, id);
 	if (!r->dry_run)
 		store(k, ko, jset(jv_copy(ko->obj), "spec.replicas", jv_number(replicas)), manager, r->now);
-	tick(k, r->now);                        /* moves the array: ko is stale */
-	reply(o, 200, scale_obj(kobj_at(k, id)));
+	sim_k8s_tick(k, r->now);                /* adds pods: ko is stale after it */
+	reply(o, 200, scale_obj(sim_k8s_at(k, id)));
 }
 
 static jv parse_body(struct kreq *r)
@@ -1610,7 +1326,8 @@ static void do_patch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 		jv_free(msg);
 		return;
 	}
-	struct kobj *ko = find(k, r->res, r->ns, r->name);
+	kh id = sim_k8s_find(k, r->res, r->ns, r->name);
+	struct kobj *ko = sim_k8s_at(k, id);
 	const char *ct = hdr(r, "content-type");
 	int is_apply = ct && !strncmp(ct, "application/apply-patch", 23);
 	if (!ko && is_apply && !r->sub) {
@@ -1625,10 +1342,10 @@ static void do_patch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 			reply(o, 201, obj);
 			return;
 		}
-		kref id = create(k, r, patch, o, manager);
-		if (id) {
-			tick(k, r->now);
-			reply(o, 201, served(k, kobj_at(k, id), r->now));
+		kh nid = create(k, r, patch, o, manager);
+		if (nid) {
+			sim_k8s_tick(k, r->now);
+			reply(o, 201, served(k, sim_k8s_at(k, nid), r->now));
 		}
 		return;
 	}
@@ -1638,7 +1355,7 @@ static void do_patch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 		return;
 	}
 	if (r->sub && !strcmp(r->sub, "scale")) {
-		if (!resources[r->res].scale) {
+		if (!kres(r->res)->scale) {
 			jv_free(patch);
 			fail(o, 404, "NotFound", r, jv_invalid(), "%s has no scale subresource", qual(r->res, q, sizeof(q)));
 			return;
@@ -1656,7 +1373,7 @@ static void do_patch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 		int want = (int)jv_number_value(rep);
 		jv_free(rep);
 		jv_free(s);
-		scale_reply(k, r, o, ko, want, manager);
+		scale_reply(k, r, o, id, want, manager);
 		return;
 	}
 	int ap = 0;
@@ -1680,7 +1397,7 @@ static void do_patch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 				struct buf m = BUF_INIT(0);
 				buf_addf(&m, "Apply failed with %d conflict%s:", nc, nc == 1 ? "" : "s");
 				jv_array_foreach(oc.conflicts, i, c) {
-					buf_addf(&m, " %s using %s: %s", jvx_str(c, "message"), api_version(ko->res),
+					buf_addf(&m, " %s using %s: %s", jvx_str(c, "message"), sim_k8s_api_version(ko->res),
 						 jvx_str(c, "field"));
 					jv_free(c);
 				}
@@ -1714,7 +1431,7 @@ static void do_patch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 		reply(o, 200, next);
 		return;
 	}
-	write_reply(k, r, o, ko, next, manager);
+	write_reply(k, r, o, id, next, manager);
 }
 
 static void do_replace(struct k8s_sim *k, struct kreq *r, struct kresp *o)
@@ -1722,7 +1439,8 @@ static void do_replace(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 	char q[64], mb[64], b[64], cur_rv[64];
 	const char *manager = manager_of(r, mb, sizeof(mb));
 	jv obj = parse_body(r);
-	struct kobj *ko = find(k, r->res, r->ns, r->name);
+	kh id = sim_k8s_find(k, r->res, r->ns, r->name);
+	struct kobj *ko = sim_k8s_at(k, id);
 	if (!jv_is_valid(obj) || jv_get_kind(obj) != JV_KIND_OBJECT) {
 		jv_free(obj);
 		fail(o, 400, "BadRequest", r, jv_invalid(), "the body is not a JSON object");
@@ -1753,7 +1471,7 @@ static void do_replace(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 			     "Invalid value: must be an integer from 0 to %d", r->name, REPLICAS_MAX);
 			return;
 		}
-		scale_reply(k, r, o, ko, rep, manager);
+		scale_reply(k, r, o, id, rep, manager);
 		return;
 	}
 	if (normalize(k, r->res, &obj, r, o) < 0) {
@@ -1764,36 +1482,35 @@ static void do_replace(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 		reply(o, 200, obj);
 		return;
 	}
-	write_reply(k, r, o, ko, obj, manager);
+	write_reply(k, r, o, id, obj, manager);
 }
 
 static void do_delete(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 {
 	char b[256], n[256], owner[512];
-	struct kobj *ko = find(k, r->res, r->ns, r->name);
+	kh id = sim_k8s_find(k, r->res, r->ns, r->name);
+	struct kobj *ko = sim_k8s_at(k, id);
 	if (!ko) {
 		not_found(o, r, r->res, r->name);
 		return;
 	}
 	jv last = served(k, ko, r->now);
-	kref id = ko->id;
 	int res = ko->res;
 	sget(ko->obj, "metadata.name", n, sizeof(n));
 	snprintf(owner, sizeof(owner), "%s/%s", r->ns ? r->ns : "", n);
-	ko = NULL;               /* deletes below shift the array */
+	ko = NULL;
 	if (!r->dry_run) {
-		for (int i = 0; i < k->n; i++) {
-			struct kobj *p = &k->objs[i];
+		for (kh h = sim_k8s_first(k), next; h; h = next) {
+			struct kobj *p = sim_k8s_at(k, h);
+			next = sim_k8s_next(k, h);
 			const char *ons = sget(p->obj, "metadata.namespace", b, sizeof(b));
-			int in_ns = res == R_NAMESPACE && resources[p->res].namespaced && ons && !strcmp(ons, n);
+			int in_ns = res == R_NAMESPACE && kres(p->res)->namespaced && ons && !strcmp(ons, n);
 			int owned = (res == R_DEPLOYMENT || res == R_STATEFULSET) && p->res == R_POD &&
-				    !strcmp(p->owner_kind, resources[res].kind) && !strcmp(p->owner, owner);
-			if (in_ns || owned) {
-				del_obj(k, p);
-				i--;
-			}
+				    !strcmp(p->owner_kind, kres(res)->kind) && !strcmp(p->owner, owner);
+			if (in_ns || owned)
+				sim_k8s_del(k, h);
 		}
-		del_obj(k, kobj_at(k, id));
+		sim_k8s_del(k, id);
 	}
 	jv st = jv_object();
 	st = jv_object_set(st, jv_string("kind"), jv_string("Status"));
@@ -1802,8 +1519,8 @@ static void do_delete(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 	st = jv_object_set(st, jv_string("status"), jv_string("Success"));
 	jv det = jv_object();
 	det = jv_object_set(det, jv_string("name"), jv_string(r->name));
-	det = jv_object_set(det, jv_string("group"), jv_string(resources[r->res].group));
-	det = jv_object_set(det, jv_string("kind"), jv_string(resources[r->res].name));
+	det = jv_object_set(det, jv_string("group"), jv_string(kres(r->res)->group));
+	det = jv_object_set(det, jv_string("kind"), jv_string(kres(r->res)->name));
 	det = jv_object_set(det, jv_string("uid"), jget(last, "metadata.uid"));
 	st = jv_object_set(st, jv_string("details"), det);
 	jv_free(last);
@@ -1813,16 +1530,18 @@ static void do_delete(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 static void do_list(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 {
 	jv items = jv_array();
-	for (int i = 0; i < k->n; i++)
-		if (k->objs[i].res == r->res && obj_selected(r, k->objs[i].obj))
-			items = jv_array_append(items, served(k, &k->objs[i], r->now));
+	for (kh h = sim_k8s_first(k); h; h = sim_k8s_next(k, h)) {
+		struct kobj *ko = sim_k8s_at(k, h);
+		if (ko->res == r->res && obj_selected(r, ko->obj))
+			items = jv_array_append(items, served(k, ko, r->now));
+	}
 	if (wants_table(r)) {
 		reply(o, 200, table(k, r->res, items, r->now, hdr(r, "accept")));
 		return;
 	}
 	jv l = jv_object();
-	l = jv_object_set(l, jv_string("kind"), jv_string_fmt("%sList", resources[r->res].kind));
-	l = jv_object_set(l, jv_string("apiVersion"), jv_string(api_version(r->res)));
+	l = jv_object_set(l, jv_string("kind"), jv_string_fmt("%sList", kres(r->res)->kind));
+	l = jv_object_set(l, jv_string("apiVersion"), jv_string(sim_k8s_api_version(r->res)));
 	jv m = jv_object();
 	m = jv_object_set(m, jv_string("resourceVersion"), jv_string_fmt("%llu", (unsigned long long)k->rv));
 	l = jv_object_set(l, jv_string("metadata"), m);
@@ -1832,13 +1551,13 @@ static void do_list(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 
 static void do_get(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 {
-	struct kobj *ko = find(k, r->res, r->ns, r->name);
+	struct kobj *ko = sim_k8s_at(k, sim_k8s_find(k, r->res, r->ns, r->name));
 	if (!ko) {
 		not_found(o, r, r->res, r->name);
 		return;
 	}
 	if (r->sub && !strcmp(r->sub, "scale")) {
-		if (!resources[r->res].scale) {
+		if (!kres(r->res)->scale) {
 			not_found(o, r, r->res, r->name);
 			return;
 		}
@@ -1854,6 +1573,8 @@ static void do_get(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 }
 
 /* ------------------------------------------------------------------ watch */
+
+static const char *ev_names[] = { "ADDED", "MODIFIED", "DELETED" };
 
 struct watch {
 	struct k8s_sim *k;
@@ -1887,11 +1608,13 @@ static void watch_line(struct watch *w, const char *type, jv obj)
 static void watch_collect(struct watch *w)
 {
 	struct k8s_sim *k = w->k;
-	tick(k, clock_now(k->clock));
+	sim_k8s_tick(k, clock_now(k->clock));
 	if (w->initial) {
-		for (int i = 0; i < k->n; i++)
-			if (k->objs[i].res == w->r.res && obj_selected(&w->r, k->objs[i].obj))
-				watch_line(w, "ADDED", served(k, &k->objs[i], w->r.now));
+		for (kh h = sim_k8s_first(k); h; h = sim_k8s_next(k, h)) {
+			struct kobj *o = sim_k8s_at(k, h);
+			if (o->res == w->r.res && obj_selected(&w->r, o->obj))
+				watch_line(w, "ADDED", served(k, o, w->r.now));
+		}
 		w->rv = k->rv;
 		w->initial = 0;
 		return;
@@ -1908,8 +1631,8 @@ static void watch_collect(struct watch *w)
 		if (e->rv <= w->rv || e->res != w->r.res || !obj_selected(&w->r, e->obj))
 			continue;
 		jv v = jv_copy(e->obj);
-		v = jv_object_set(v, jv_string("apiVersion"), jv_string(api_version(e->res)));
-		v = jv_object_set(v, jv_string("kind"), jv_string(resources[e->res].kind));
+		v = jv_object_set(v, jv_string("apiVersion"), jv_string(sim_k8s_api_version(e->res)));
+		v = jv_object_set(v, jv_string("kind"), jv_string(kres(e->res)->kind));
 		watch_line(w, ev_names[e->type], v);
 	}
 	w->rv = k->rv;
@@ -1990,12 +1713,12 @@ static void openapi_v3(struct k8s_sim *k, const char *rest, struct kresp *o)
 	}
 	jv paths = jv_object();
 	for (int i = 0; i < R__N; i++) {
-		if (strcmp(resources[i].group, group))
+		if (strcmp(kres(i)->group, group))
 			continue;
 		jv gvk = jv_object();
 		gvk = jv_object_set(gvk, jv_string("group"), jv_string(group));
 		gvk = jv_object_set(gvk, jv_string("version"), jv_string("v1"));
-		gvk = jv_object_set(gvk, jv_string("kind"), jv_string(resources[i].kind));
+		gvk = jv_object_set(gvk, jv_string("kind"), jv_string(kres(i)->kind));
 		jv params = jv_array();
 		static const char *const qp[] = { "dryRun", "fieldManager", "fieldValidation", "force", NULL };
 		for (const char *const *p = qp; *p; p++) {
@@ -2006,15 +1729,15 @@ static void openapi_v3(struct k8s_sim *k, const char *rest, struct kresp *o)
 			params = jv_array_append(params, pm);
 		}
 		jv op = jv_object();
-		op = jv_object_set(op, jv_string("operationId"), jv_string_fmt("patch%s", resources[i].kind));
+		op = jv_object_set(op, jv_string("operationId"), jv_string_fmt("patch%s", kres(i)->kind));
 		op = jv_object_set(op, jv_string("parameters"), params);
 		op = jv_object_set(op, jv_string("x-kubernetes-group-version-kind"), gvk);
 		op = jv_object_set(op, jv_string("responses"), jv_parse("{\"200\":{\"description\":\"OK\"}}"));
 		jv item = jv_object_set(jv_object(), jv_string("patch"), op);
 		const char *prefix = group[0] ? "/apis/apps/v1" : "/api/v1";
-		jv key = resources[i].namespaced
-			? jv_string_fmt("%s/namespaces/{namespace}/%s/{name}", prefix, resources[i].name)
-			: jv_string_fmt("%s/%s/{name}", prefix, resources[i].name);
+		jv key = kres(i)->namespaced
+			? jv_string_fmt("%s/namespaces/{namespace}/%s/{name}", prefix, kres(i)->name)
+			: jv_string_fmt("%s/%s/{name}", prefix, kres(i)->name);
 		paths = jv_object_set(paths, key, item);
 	}
 	jv doc = jv_object();
@@ -2074,7 +1797,7 @@ static int route(struct kreq *r, char *path, struct kresp *o)
 	}
 	r->res = -1;
 	for (int i = 0; res && i < R__N; i++)
-		if (!strcmp(resources[i].name, res) && !strcmp(resources[i].group, group))
+		if (!strcmp(kres(i)->name, res) && !strcmp(kres(i)->group, group))
 			r->res = i;
 	if (r->res < 0) {
 		fail(o, 404, "NotFound", NULL, jv_invalid(), "the server could not find the requested resource");
@@ -2109,7 +1832,7 @@ static void handle(struct k8s_sim *k, struct kreq *r, const char *url, struct kr
 		goto out;
 	}
 	/* every request sees the world as of now */
-	tick(k, r->now);
+	sim_k8s_tick(k, r->now);
 	const char *m = r->method;
 	const char *watch = qarg(r, "watch");
 	int watching = watch && (!strcmp(watch, "true") || !strcmp(watch, "1"));
@@ -2128,10 +1851,10 @@ static void handle(struct k8s_sim *k, struct kreq *r, const char *url, struct kr
 		} else if (r->dry_run) {
 			reply(o, 201, obj);
 		} else {
-			kref id = create(k, r, obj, o, manager_of(r, mb, sizeof(mb)));
+			kh id = create(k, r, obj, o, manager_of(r, mb, sizeof(mb)));
 			if (id) {
-				tick(k, r->now);
-				reply(o, 201, served(k, kobj_at(k, id), r->now));
+				sim_k8s_tick(k, r->now);
+				reply(o, 201, served(k, sim_k8s_at(k, id), r->now));
 			}
 		}
 	} else if (!strcmp(m, "PUT") && r->name)
@@ -2145,7 +1868,7 @@ static void handle(struct k8s_sim *k, struct kreq *r, const char *url, struct kr
 		     "requested resource");
 	if (is_mutating(m) && o->status < 300 && r->res >= 0) {
 		char key[96];
-		snprintf(key, sizeof(key), "%s %s", m, resources[r->res].kind);
+		snprintf(key, sizeof(key), "%s %s", m, kres(r->res)->kind);
 		jv c = jv_object_get(jv_copy(k->c_mutating), jv_string(key));
 		int n = jv_is_valid(c) ? (int)jv_number_value(c) : 0;
 		jv_free(c);
@@ -2267,7 +1990,7 @@ static jv string_map(jv v, int lower)
 int k8s_sim_handle(struct k8s_sim *k, const char *method, const char *url, jv query, jv headers,
 		   const char *body, size_t len, struct sim_reply *out)
 {
-	struct buf b = BUF_INIT(BODY_MAX);
+	struct buf b = BUF_INIT(K8S_BODY_MAX);
 	int too_big = len && buf_add(&b, body, len) < 0;
 	struct kreq r = { 0 };
 	struct kresp o = { 0 };
@@ -2306,11 +2029,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	(void)version;
 	if (!cn) {
 		cn = xcalloc(1, sizeof(*cn));
-		buf_init(&cn->body, BODY_MAX);
+		buf_init(&cn->body, K8S_BODY_MAX);
 		*con_cls = cn;
 		/* a declared body over the cap is refused before it is read */
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (!cl || strtoull(cl, NULL, 10) <= BODY_MAX)
+		if (!cl || strtoull(cl, NULL, 10) <= K8S_BODY_MAX)
 			return MHD_YES;
 		cn->too_big = 1;
 	} else if (*upload_size) {
@@ -2390,6 +2113,7 @@ struct k8s_sim *k8s_sim_new(struct rb_clock *clock, jv config, struct diag_list 
 	struct k8s_sim *k = xcalloc(1, sizeof(*k));
 	pthread_mutex_init(&k->lock, NULL);
 	k->clock = clock;
+	k->head = k->tail = k->free_slot = -1;
 	k->rollout_ms = 30000;
 	k->deadline_ms = 600000;
 	k->c_requests = jv_object();
@@ -2446,7 +2170,7 @@ struct k8s_sim *k8s_sim_new(struct rb_clock *clock, jv config, struct diag_list 
 				char b1[128], b2[128], b3[256], ns2[256];
 				const char *api = sget(obj, "apiVersion", b1, sizeof(b1));
 				const char *kind = sget(obj, "kind", b2, sizeof(b2));
-				int res = kind ? res_by_kind(api, kind) : -1;
+				int res = kind ? sim_k8s_res_by_kind(api, kind) : -1;
 				if (res < 0) {
 					if (pass == 0)
 						diag_error(dl, NULL, "k8s.objects[%d]: the simulator has no kind '%s%s%s'", i,
@@ -2462,9 +2186,9 @@ struct k8s_sim *k8s_sim_new(struct rb_clock *clock, jv config, struct diag_list 
 					continue;
 				}
 				const char *ons = sget(obj, "metadata.namespace", ns2, sizeof(ns2));
-				if (resources[res].namespaced && !ons)
+				if (kres(res)->namespaced && !ons)
 					ons = k->namespace;
-				if (resources[res].namespaced && !namespace_exists(k, ons)) {
+				if (kres(res)->namespaced && !namespace_exists(k, ons)) {
 					jv nso = jset(jv_object(), "metadata.name", jv_string(ons));
 					struct kreq r = { .k = k, .res = R_NAMESPACE, .now = now, .query = jv_object(),
 							  .headers = jv_object() };
@@ -2476,7 +2200,7 @@ struct k8s_sim *k8s_sim_new(struct rb_clock *clock, jv config, struct diag_list 
 					jv_free(r.headers);
 				}
 				struct kreq r = { .k = k, .res = res, .now = now, .query = jv_object(), .headers = jv_object(),
-						  .ns = resources[res].namespaced ? ons : NULL,
+						  .ns = kres(res)->namespaced ? ons : NULL,
 						  .name = sget(obj, "metadata.name", b3, sizeof(b3)) };
 				struct kresp resp = { 0 };
 				buf_init(&resp.body, 0);
@@ -2494,14 +2218,14 @@ struct k8s_sim *k8s_sim_new(struct rb_clock *clock, jv config, struct diag_list 
 	}
 	jv_free(objs);
 	/* a scenario's workloads start finished: their rollouts happened long ago */
-	for (int i = 0; i < k->n; i++) {
-		struct kobj *o = &k->objs[i];
+	for (kh h = sim_k8s_first(k); h; h = sim_k8s_next(k, h)) {
+		struct kobj *o = sim_k8s_at(k, h);
 		if (o->res == R_DEPLOYMENT || o->res == R_STATEFULSET) {
 			o->t_roll = o->t_scale = now - 86400000;
 			o->from_ready = iget(o->obj, "spec.replicas", 1);
 		}
 	}
-	tick(k, now);
+	sim_k8s_tick(k, now);
 	jv_free(config);
 	if (dl->nerrors) {
 		k8s_sim_free(k);
@@ -2621,10 +2345,10 @@ int k8s_sim_write_kubeconfig(struct k8s_sim *k, const char *path, const char *au
 jv k8s_sim_state(struct k8s_sim *k)
 {
 	pthread_mutex_lock(&k->lock);
-	tick(k, clock_now(k->clock));
+	sim_k8s_tick(k, clock_now(k->clock));
 	jv out = jv_array();
-	for (int i = 0; i < k->n; i++)
-		out = jv_array_append(out, jvx_deep_copy(k->objs[i].obj));
+	for (kh h = sim_k8s_first(k); h; h = sim_k8s_next(k, h))
+		out = jv_array_append(out, jvx_deep_copy(sim_k8s_at(k, h)->obj));
 	pthread_mutex_unlock(&k->lock);
 	return out;
 }
@@ -2646,13 +2370,7 @@ void k8s_sim_free(struct k8s_sim *k)
 	atomic_store(&k->stopping, 1);
 	if (k->mhd)
 		MHD_stop_daemon(k->mhd);
-	for (int i = 0; i < k->n; i++) {
-		jv_free(k->objs[i].obj);
-		jv_free(k->objs[i].owners);
-	}
-	free(k->objs);
-	for (int j = 0; j < k->ev_n; j++)
-		jv_free(k->ev[(k->ev_head + j) % EVENTS_KEPT].obj);
+	sim_k8s_store_release(k);
 	jv_free(k->tokens);
 	jv_free(k->c_requests);
 	jv_free(k->c_mutating);

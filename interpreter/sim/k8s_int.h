@@ -1,0 +1,232 @@
+/* k8s_int.h — the simulated Kubernetes API's internals (owner: sim; private to the
+ * k8s_*.c files of interpreter/sim/; the rest of the simulator uses k8s.h).
+ *
+ * The world is an object store (k8s_store.c) of struct kobj, each named by a handle:
+ * a slot index and that slot's generation. A pointer from sim_k8s_at() is valid only
+ * until the next sim_k8s_add() (the slots may move) or the deletion of that object;
+ * anything kept across an insertion is a handle, resolved again after it (NULL once the
+ * object is gone). Lists are served in creation order, which the store keeps.
+ *
+ * Every kind the simulator serves is a row of sim_k8s_resources[]: its names, its table
+ * columns, and hooks for what differs between kinds (defaults on write, a computed
+ * status and pods for workloads, what a deletion takes with it, table cells).
+ * Threading: everything here runs with k->lock held.
+ */
+#ifndef RB_SIM_K8S_INT_H
+#define RB_SIM_K8S_INT_H
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <jv.h>
+#include "k8s.h"
+#include "../core/buf.h"
+
+#define K8S_BODY_MAX (16u << 20)
+#define REPLICAS_MAX 1000         /* pods are objects in memory: runbook-scenario(5) */
+#define EVENTS_KEPT 4096          /* watch history; older resourceVersions get 410 Gone */
+#define WATCH_TICK_MS 100         /* how often a waiting watch looks at the world */
+
+struct k8s_sim;
+struct kobj;
+struct kreq;
+struct kresp;
+
+/* ------------------------------------------------------------------ resources */
+
+enum { R_NAMESPACE, R_CONFIGMAP, R_SECRET, R_SERVICE, R_POD, R_EVENT, R_DEPLOYMENT,
+       R_STATEFULSET, R_REPLICASET, R__N };
+
+/* a handle: (generation << 32) | (slot + 1); 0 = none */
+typedef uint64_t kh;
+
+struct k8s_hooks {
+	/* what the API server does to every object of the kind written (create, replace,
+	 * patch): defaults and derived fields; 0, or -1 with o filled (invalid object) */
+	int (*normalize)(struct k8s_sim *k, int res, jv *obj, struct kreq *r, struct kresp *o);
+	/* the object was stored (old: what it replaced, invalid when created) */
+	void (*written)(struct k8s_sim *k, struct kobj *o, jv old, int64_t now);
+	/* bring what is computed (status, pods) up to now; may add and delete objects */
+	void (*tick)(struct k8s_sim *k, kh h, int64_t now);
+	/* o goes when its owner (being deleted) goes: a namespace's objects, a workload's pods */
+	int (*owns)(struct k8s_sim *k, const struct kobj *owner, const struct kobj *o);
+	/* a scenario's object at start: settled as if created long ago */
+	void (*settle)(struct k8s_sim *k, struct kobj *o, int64_t now);
+	/* Table cells after Name (jv_array c consumed and returned) */
+	jv (*cells)(jv c, jv obj);
+};
+
+struct k8s_res {
+	const char *group, *version, *name, *singular, *kind, *shorts;
+	int namespaced;
+	int scale;               /* has the scale subresource */
+	int status;              /* has the status subresource */
+	int all;                 /* in the "all" category */
+	const char *const *columns;  /* Table columns after Name; NULL = none (Age only) */
+	const struct k8s_hooks *hooks;  /* NULL = none */
+};
+
+extern const struct k8s_res sim_k8s_resources[R__N];
+static inline const struct k8s_res *kres(int r)
+{
+	return &sim_k8s_resources[r];
+}
+/* hooks of the kinds (k8s_store.c, k8s_workload.c) */
+extern const struct k8s_hooks sim_k8s_namespace_hooks, sim_k8s_configmap_hooks, sim_k8s_secret_hooks,
+	sim_k8s_service_hooks, sim_k8s_pod_hooks, sim_k8s_replicaset_hooks, sim_k8s_deployment_hooks,
+	sim_k8s_statefulset_hooks;
+
+/* "v1" or "apps/v1" */
+const char *sim_k8s_api_version(int r);
+/* the resource of a kind ("Deployment", api NULL = any), or -1 */
+int sim_k8s_res_by_kind(const char *api, const char *kind);
+
+/* ------------------------------------------------------------------ the store */
+
+struct kobj {
+	int res;
+	jv obj;                  /* the API object as served */
+	int64_t t_roll;          /* workloads: when the current rollout started */
+	int64_t t_scale;         /* when replicas last changed */
+	int from_ready;          /* ready replicas when replicas last changed */
+	char hash[16];           /* template hash of the current revision */
+	char old_hash[16];       /* of the revision being replaced ("" none) */
+	jv owners;               /* {"<kpath json>": manager} field ownership */
+	char owner_kind[16];     /* pods: owning workload */
+	char owner[512];         /* "namespace/name" of that workload */
+};
+
+struct kslot {
+	struct kobj o;
+	uint32_t gen;            /* bumped when the slot is freed: old handles miss */
+	int live;
+	int prev, next;          /* creation order among live slots; free list when not live */
+};
+
+struct kev {
+	uint64_t rv;
+	int type;                /* 0 ADDED 1 MODIFIED 2 DELETED */
+	int res;
+	jv obj;
+};
+
+struct k8s_sim {
+	pthread_mutex_t lock;
+	struct rb_clock *clock;
+	struct kslot *slots;     /* see kh */
+	int nslots, aslots;
+	int head, tail;          /* oldest and newest live slot, -1 none */
+	int free_slot;           /* first free slot, -1 none */
+	int n;                   /* live objects */
+	uint64_t rv;
+	struct kev ev[EVENTS_KEPT];
+	int ev_head, ev_n;       /* ring */
+	int64_t rollout_ms;
+	int64_t deadline_ms;     /* progressDeadlineSeconds default */
+	jv tokens;               /* {token: {user, expired}} */
+	char *namespace;         /* the kubeconfig's namespace */
+	struct k8s_pki pki;
+	int tls;
+	struct MHD_Daemon *mhd;
+	char endpoint[80];
+	atomic_int stopping;
+	jv c_requests, c_mutating;
+	uint64_t uid_seq;
+};
+
+/* a new object (obj consumed) at the end of the creation order; its handle */
+kh sim_k8s_add(struct k8s_sim *k, int res, jv obj);
+/* delete the object of h (a DELETED event first); nothing when it is gone */
+void sim_k8s_del(struct k8s_sim *k, kh h);
+/* the object of h, or NULL when it was deleted; valid until the next add or delete */
+struct kobj *sim_k8s_at(struct k8s_sim *k, kh h);
+/* creation order: the first object, the one after h (0 at the end) */
+kh sim_k8s_first(struct k8s_sim *k);
+kh sim_k8s_next(struct k8s_sim *k, kh h);
+/* the object of a kind by namespace (ignored for cluster-wide kinds) and name, or 0 */
+kh sim_k8s_find(struct k8s_sim *k, int res, const char *ns, const char *name);
+/* a new resourceVersion on o's object, and an event (type 0 1 2) for watchers */
+void sim_k8s_touch(struct k8s_sim *k, struct kobj *o, int type);
+/* bring every computed status up to now (the kinds' tick hooks) */
+void sim_k8s_tick(struct k8s_sim *k, int64_t now);
+/* uid and creationTimestamp of a new object */
+void sim_k8s_new_meta(struct k8s_sim *k, jv *obj, int64_t now);
+void sim_k8s_store_release(struct k8s_sim *k);
+
+/* ------------------------------------------------------------------ jv helpers */
+
+static inline char *iso(int64_t ms, char *buf, size_t size)
+{
+	time_t s = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&s, &tm);
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+/* the value at a dotted path of object keys, or null */
+static inline jv jget(jv obj, const char *dotted)
+{
+	jv cur = jv_copy(obj);
+	char key[128];
+	const char *p = dotted;
+	while (*p) {
+		size_t n = strcspn(p, ".");
+		if (n >= sizeof(key))
+			n = sizeof(key) - 1;
+		memcpy(key, p, n);
+		key[n] = 0;
+		p += n + (p[n] == '.');
+		if (jv_get_kind(cur) != JV_KIND_OBJECT) {
+			jv_free(cur);
+			return jv_null();
+		}
+		jv next = jv_object_get(cur, jv_string(key));
+		cur = jv_is_valid(next) ? next : (jv_free(next), jv_null());
+	}
+	return cur;
+}
+
+/* obj (consumed) with v (consumed) at a dotted path */
+static inline jv jset(jv obj, const char *dotted, jv v)
+{
+	jv path = jv_array();
+	char key[128];
+	const char *p = dotted;
+	while (*p) {
+		size_t n = strcspn(p, ".");
+		if (n >= sizeof(key))
+			n = sizeof(key) - 1;
+		memcpy(key, p, n);
+		key[n] = 0;
+		p += n + (p[n] == '.');
+		path = jv_array_append(path, jv_string(key));
+	}
+	return jv_setpath(obj, path, v);
+}
+
+/* the string at a dotted path copied into buf, or NULL */
+static inline const char *sget(jv obj, const char *dotted, char *buf, size_t size)
+{
+	jv v = jget(obj, dotted);
+	const char *r = NULL;
+	if (jv_get_kind(v) == JV_KIND_STRING) {
+		snprintf(buf, size, "%s", jv_string_value(v));
+		r = buf;
+	}
+	jv_free(v);
+	return r;
+}
+
+/* the integer at a dotted path, or def */
+static inline int iget(jv obj, const char *dotted, int def)
+{
+	jv v = jget(obj, dotted);
+	double d = jv_get_kind(v) == JV_KIND_NUMBER ? jv_number_value(v) : def;
+	int r = d >= -2147483648.0 && d <= 2147483647.0 ? (int)d : def;
+	jv_free(v);
+	return r;
+}
+#endif
