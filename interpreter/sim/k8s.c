@@ -267,250 +267,6 @@ static void workload_written(struct k8s_sim *k, struct kobj *o, jv old, int64_t 
 	}
 }
 
-/* ------------------------------------------------------------------ field ownership */
-
-/* kpath: a path where list elements with a merge key are named "key=value" */
-static const char *list_key(const char *field)
-{
-	static const struct { const char *f, *k; } keys[] = {
-		{ "containers", "name" }, { "initContainers", "name" }, { "env", "name" },
-		{ "ports", "containerPort" }, { "volumes", "name" }, { "volumeMounts", "mountPath" },
-	};
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (!strcmp(keys[i].f, field))
-			return keys[i].k;
-	return NULL;
-}
-
-static int skip_field(jv path)
-{
-	int n = jv_array_length(jv_copy(path));
-	jv a = n > 0 ? jv_array_get(jv_copy(path), 0) : jv_null();
-	jv b = n > 1 ? jv_array_get(jv_copy(path), 1) : jv_null();
-	int skip = 0;
-	if (jv_get_kind(a) == JV_KIND_STRING) {
-		const char *s = jv_string_value(a);
-		if (!strcmp(s, "status") || !strcmp(s, "apiVersion") || !strcmp(s, "kind"))
-			skip = 1;
-		if (!strcmp(s, "metadata") && jv_get_kind(b) == JV_KIND_STRING) {
-			const char *t = jv_string_value(b);
-			skip = strcmp(t, "labels") && strcmp(t, "annotations");
-		}
-	}
-	jv_free(a);
-	jv_free(b);
-	return skip;
-}
-
-/* call fn for each leaf of v (kpaths) */
-static void leaves(jv v, jv path, void (*fn)(jv kpath, jv leaf, void *), void *arg)
-{
-	if (skip_field(path)) {
-		jv_free(path);
-		jv_free(v);
-		return;
-	}
-	if (jv_get_kind(v) == JV_KIND_OBJECT && jv_object_length(jv_copy(v)) > 0) {
-		jv_object_foreach(v, key, x)
-			leaves(x, jv_array_append(jv_copy(path), key), fn, arg);
-	} else if (jv_get_kind(v) == JV_KIND_ARRAY && jv_array_length(jv_copy(path)) > 0) {
-		jv last = jv_array_get(jv_copy(path), jv_array_length(jv_copy(path)) - 1);
-		const char *key = jv_get_kind(last) == JV_KIND_STRING ? list_key(jv_string_value(last)) : NULL;
-		int keyed = key != NULL;
-		if (keyed) {
-			jv_array_foreach(v, i, x) {
-				const char *kv = jvx_str(x, key);
-				jv kvn = jvx_get(x, key);
-				if (!kv && jv_get_kind(kvn) != JV_KIND_NUMBER)
-					keyed = 0;
-				jv_free(kvn);
-				jv_free(x);
-			}
-		}
-		if (keyed) {
-			jv_array_foreach(v, i, x) {
-				jv kvv = jvx_get(x, key);
-				char *kvs = jvx_text(kvv);
-				jv seg = jv_string_fmt("%s=%s", key, kvs);
-				free(kvs);
-				leaves(x, jv_array_append(jv_copy(path), seg), fn, arg);
-			}
-		} else {
-			fn(jv_copy(path), jv_copy(v), arg);
-		}
-		jv_free(last);
-	} else {
-		fn(jv_copy(path), jv_copy(v), arg);
-	}
-	jv_free(path);
-	jv_free(v);
-}
-
-/* the value at a kpath, or invalid */
-static jv kget(jv obj, jv kpath)
-{
-	jv cur = jv_copy(obj);
-	jv_array_foreach(kpath, i, seg) {
-		const char *s = jv_string_value(seg);
-		const char *eq = strchr(s, '=');
-		if (jv_get_kind(cur) == JV_KIND_ARRAY && eq) {
-			char key[128];
-			snprintf(key, sizeof(key), "%.*s", (int)(eq - s), s);
-			jv found = jv_invalid();
-			jv_array_foreach(cur, j, x) {
-				jv kv = jvx_get(x, key);
-				char *t = jv_is_valid(kv) ? jvx_text(kv) : (jv_free(kv), NULL);
-				if (t && !strcmp(t, eq + 1) && !jv_is_valid(found))
-					found = jv_copy(x);
-				free(t);
-				jv_free(x);
-			}
-			jv_free(cur);
-			cur = found;
-		} else if (jv_get_kind(cur) == JV_KIND_OBJECT) {
-			cur = jv_object_get(cur, jv_copy(seg));
-		} else {
-			jv_free(cur);
-			cur = jv_invalid();
-		}
-		jv_free(seg);
-		if (!jv_is_valid(cur))
-			break;
-	}
-	jv_free(kpath);
-	return cur;
-}
-
-static char *kpath_text(jv kpath)
-{
-	struct buf b = BUF_INIT(0);
-	jv_array_foreach(kpath, i, seg) {
-		const char *s = jv_string_value(seg);
-		const char *eq = strchr(s, '=');
-		if (eq)
-			buf_addf(&b, "[%.*s=\"%s\"]", (int)(eq - s), s, eq + 1);
-		else
-			buf_addf(&b, ".%s", s);
-		jv_free(seg);
-	}
-	jv_free(kpath);
-	return buf_detach(&b);
-}
-
-struct own_ctx {
-	struct kobj *o;
-	jv live;                 /* borrowed */
-	const char *manager;
-	int check;               /* apply without force: collect conflicts */
-	jv conflicts;
-};
-
-static void own_leaf(jv kpath, jv leaf, void *arg)
-{
-	struct own_ctx *c = arg;
-	char *key = jvx_dump(jv_copy(kpath));
-	jv owner = jv_object_get(jv_copy(c->o->owners), jv_string(key));
-	if (c->check) {
-		jv live = kget(c->live, jv_copy(kpath));
-		if (jv_is_valid(owner) && strcmp(jv_string_value(owner), c->manager) &&
-		    jv_is_valid(live) && !jv_equal(jv_copy(live), jv_copy(leaf))) {
-			char *t = kpath_text(jv_copy(kpath));
-			jv cause = jv_object();
-			cause = jv_object_set(cause, jv_string("reason"), jv_string("FieldManagerConflict"));
-			cause = jv_object_set(cause, jv_string("message"),
-					      jv_string_fmt("conflict with \"%s\"", jv_string_value(owner)));
-			cause = jv_object_set(cause, jv_string("field"), jv_string(t));
-			c->conflicts = jv_array_append(c->conflicts, cause);
-			free(t);
-		}
-		jv_free(live);
-	} else {
-		c->o->owners = jv_object_set(c->o->owners, jv_string(key), jv_string(c->manager));
-	}
-	jv_free(owner);
-	free(key);
-	jv_free(kpath);
-	jv_free(leaf);
-}
-
-/* leaves of `changed` that differ from `before` become the manager's */
-struct diff_ctx {
-	struct kobj *o;
-	jv before;
-	const char *manager;
-};
-
-static void diff_leaf(jv kpath, jv leaf, void *arg)
-{
-	struct diff_ctx *c = arg;
-	jv old = kget(c->before, jv_copy(kpath));
-	if (!jv_is_valid(old) || !jv_equal(jv_copy(old), jv_copy(leaf))) {
-		char *key = jvx_dump(jv_copy(kpath));
-		c->o->owners = jv_object_set(c->o->owners, jv_string(key), jv_string(c->manager));
-		free(key);
-	}
-	jv_free(old);
-	jv_free(kpath);
-	jv_free(leaf);
-}
-
-static jv managed_fields(struct kobj *o, int64_t now)
-{
-	jv seen = jv_object();
-	jv_object_foreach(o->owners, key, m) {
-		seen = jv_object_set(seen, m, jv_true());
-		jv_free(key);
-	}
-	jv out = jv_array();
-	char ts[32];
-	jv_object_foreach(seen, m, t) {
-		jv e = jv_object();
-		e = jv_object_set(e, jv_string("manager"), jv_copy(m));
-		e = jv_object_set(e, jv_string("operation"), jv_string("Update"));
-		e = jv_object_set(e, jv_string("apiVersion"), jv_string(sim_k8s_api_version(o->res)));
-		e = jv_object_set(e, jv_string("time"), jv_string(iso(now, ts, sizeof(ts))));
-		e = jv_object_set(e, jv_string("fieldsType"), jv_string("FieldsV1"));
-		e = jv_object_set(e, jv_string("fieldsV1"), jv_object());
-		out = jv_array_append(out, e);
-		jv_free(m);
-		jv_free(t);
-	}
-	jv_free(seen);
-	return out;
-}
-
-/* ------------------------------------------------------------------ requests */
-
-struct kreq {
-	struct k8s_sim *k;
-	const char *method;
-	jv query;                /* {name: value} */
-	jv headers;              /* lower-case name -> value */
-	const char *body;
-	size_t body_len;
-	int64_t now;
-	int res;                 /* resource, -1 none */
-	const char *ns, *name, *sub;
-	int dry_run;
-};
-
-struct kresp {
-	int status;
-	struct buf body;
-	const char *ctype;
-	struct watch *watch;     /* a streaming reply */
-};
-
-static const char *qarg(struct kreq *r, const char *name)
-{
-	return jvx_str(r->query, name);
-}
-
-static const char *hdr(struct kreq *r, const char *name)
-{
-	return jvx_str(r->headers, name);
-}
-
 static void reply(struct kresp *o, int status, jv v)
 {
 	o->status = status;
@@ -572,100 +328,6 @@ static void not_found(struct kresp *o, struct kreq *r, int res, const char *name
 	fail(o, 404, "NotFound", r, jv_invalid(), "%s \"%s\" not found", qual(res, q, sizeof(q)), name);
 }
 
-/* ------------------------------------------------------------------ selectors */
-
-/* label selector terms: k=v, k==v, k!=v, k, !k, k in (a,b), k notin (a,b) */
-static int labels_match(jv labels, const char *sel)
-{
-	if (!sel || !*sel)
-		return 1;
-	char term[512];
-	const char *p = sel;
-	while (*p) {
-		size_t n = 0;
-		int depth = 0;
-		while (p[n] && (depth || p[n] != ',')) {
-			depth += p[n] == '(' ? 1 : p[n] == ')' ? -1 : 0;
-			n++;
-		}
-		snprintf(term, sizeof(term), "%.*s", (int)n, p);
-		p += n + (p[n] == ',');
-		char *t = term;
-		while (isspace((unsigned char)*t))
-			t++;
-		int ok;
-		char *in = strstr(t, " notin "), *in2 = in ? NULL : strstr(t, " in ");
-		char *ne = strstr(t, "!="), *eq = strchr(t, '=');
-		if (in || in2) {
-			int neg = in != NULL;
-			char *sp = neg ? in : in2;
-			*sp = 0;
-			const char *have = jvx_str(labels, t);
-			char *lp = strchr(sp + 1, '('), *rp = strrchr(sp + 1, ')');
-			int found = 0;
-			if (lp && rp && have) {
-				*rp = 0;
-				for (char *save = NULL, *v = strtok_r(lp + 1, ", ", &save); v; v = strtok_r(NULL, ", ", &save))
-					if (!strcmp(v, have))
-						found = 1;
-			}
-			ok = neg ? !found : found;
-		} else if (ne) {
-			*ne = 0;
-			const char *have = jvx_str(labels, t);
-			ok = !have || strcmp(have, ne + 2);
-		} else if (eq) {
-			*eq = 0;
-			const char *v = eq[1] == '=' ? eq + 2 : eq + 1;
-			const char *have = jvx_str(labels, t);
-			ok = have && !strcmp(have, v);
-		} else if (*t == '!') {
-			ok = !jvx_str(labels, t + 1);
-		} else {
-			ok = jvx_str(labels, t) != NULL;
-		}
-		if (!ok)
-			return 0;
-	}
-	return 1;
-}
-
-static int fields_match(jv obj, const char *sel)
-{
-	if (!sel || !*sel)
-		return 1;
-	char term[512], b[256];
-	const char *p = sel;
-	while (*p) {
-		size_t n = strcspn(p, ",");
-		snprintf(term, sizeof(term), "%.*s", (int)n, p);
-		p += n + (p[n] == ',');
-		char *ne = strstr(term, "!="), *eq = strchr(term, '=');
-		int neg = ne != NULL;
-		char *val = ne ? ne + 2 : eq ? (eq[1] == '=' ? eq + 2 : eq + 1) : NULL;
-		if (!val)
-			return 0;
-		*(ne ? ne : eq) = 0;
-		const char *have = sget(obj, term, b, sizeof(b));
-		int same = have && !strcmp(have, val);
-		if (neg ? same : !same)
-			return 0;
-	}
-	return 1;
-}
-
-static int obj_selected(struct kreq *r, jv obj)
-{
-	char b[256];
-	const char *ns = sget(obj, "metadata.namespace", b, sizeof(b));
-	if (r->ns && kres(r->res)->namespaced && (!ns || strcmp(ns, r->ns)))
-		return 0;
-	jv labels = jget(obj, "metadata.labels");
-	int ok = labels_match(labels, qarg(r, "labelSelector")) && fields_match(obj, qarg(r, "fieldSelector"));
-	jv_free(labels);
-	return ok;
-}
-
 /* ------------------------------------------------------------------ output */
 
 static jv served(struct k8s_sim *k, struct kobj *o, int64_t now)
@@ -674,7 +336,7 @@ static jv served(struct k8s_sim *k, struct kobj *o, int64_t now)
 	v = jv_object_set(v, jv_string("apiVersion"), jv_string(sim_k8s_api_version(o->res)));
 	v = jv_object_set(v, jv_string("kind"), jv_string(kres(o->res)->kind));
 	if (jv_object_length(jv_copy(o->owners)) > 0)
-		v = jset(v, "metadata.managedFields", managed_fields(o, now));
+		v = jset(v, "metadata.managedFields", sim_k8s_managed_fields(o, now));
 	return v;
 }
 
@@ -1165,9 +827,9 @@ static kh create(struct k8s_sim *k, struct kreq *r, jv obj, struct kresp *o, con
 	struct kobj *no = sim_k8s_at(k, id);
 	if (res == R_DEPLOYMENT || res == R_STATEFULSET)
 		workload_written(k, no, jv_invalid(), r->now);
-	struct diff_ctx dc = { no, jv_object(), manager };
-	leaves(jv_copy(no->obj), jv_array(), diff_leaf, &dc);
-	jv_free(dc.before);
+	jv none = jv_object();
+	sim_k8s_own_changed(no, none, manager);
+	jv_free(none);
 	sim_k8s_touch(k, no, 0);
 	return id;
 }
@@ -1201,8 +863,7 @@ static void store(struct k8s_sim *k, struct kobj *ko, jv nobj, const char *manag
 	ko->obj = nobj;
 	if (ko->res == R_DEPLOYMENT || ko->res == R_STATEFULSET)
 		workload_written(k, ko, old, now);
-	struct diff_ctx dc = { ko, old, manager };
-	leaves(jv_copy(ko->obj), jv_array(), diff_leaf, &dc);
+	sim_k8s_own_changed(ko, old, manager);
 	if (!jv_equal(jv_copy(old), jv_copy(ko->obj)))
 		sim_k8s_touch(k, ko, 1);
 	jv_free(old);
@@ -1390,30 +1051,27 @@ static void do_patch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 			return;
 		}
 		if (!force || strcmp(force, "true")) {
-			struct own_ctx oc = { ko, ko->obj, manager, 1, jv_array() };
-			leaves(jv_copy(patch), jv_array(), own_leaf, &oc);
-			int nc = jv_array_length(jv_copy(oc.conflicts));
+			jv conflicts = sim_k8s_apply_conflicts(ko, patch, manager);
+			int nc = jv_array_length(jv_copy(conflicts));
 			if (nc > 0) {
 				struct buf m = BUF_INIT(0);
 				buf_addf(&m, "Apply failed with %d conflict%s:", nc, nc == 1 ? "" : "s");
-				jv_array_foreach(oc.conflicts, i, c) {
+				jv_array_foreach(conflicts, i, c) {
 					buf_addf(&m, " %s using %s: %s", jvx_str(c, "message"), sim_k8s_api_version(ko->res),
 						 jvx_str(c, "field"));
 					jv_free(c);
 				}
-				fail(o, 409, "Conflict", r, oc.conflicts, "%s", buf_str(&m));
+				fail(o, 409, "Conflict", r, conflicts, "%s", buf_str(&m));
 				buf_release(&m);
 				jv_free(cur);
 				jv_free(patch);
 				return;
 			}
-			jv_free(oc.conflicts);
+			jv_free(conflicts);
 		}
 		/* the applier now owns every field it set */
-		if (!r->dry_run) {
-			struct own_ctx oc = { ko, ko->obj, manager, 0, jv_null() };
-			leaves(jv_copy(patch), jv_array(), own_leaf, &oc);
-		}
+		if (!r->dry_run)
+			sim_k8s_own_applied(ko, patch, manager);
 	}
 	jv next = patch_by_type(r, cur, patch, &ap);
 	if (!jv_is_valid(next)) {
@@ -1532,7 +1190,7 @@ static void do_list(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 	jv items = jv_array();
 	for (kh h = sim_k8s_first(k); h; h = sim_k8s_next(k, h)) {
 		struct kobj *ko = sim_k8s_at(k, h);
-		if (ko->res == r->res && obj_selected(r, ko->obj))
+		if (ko->res == r->res && sim_k8s_selected(r, ko->obj))
 			items = jv_array_append(items, served(k, ko, r->now));
 	}
 	if (wants_table(r)) {
@@ -1612,7 +1270,7 @@ static void watch_collect(struct watch *w)
 	if (w->initial) {
 		for (kh h = sim_k8s_first(k); h; h = sim_k8s_next(k, h)) {
 			struct kobj *o = sim_k8s_at(k, h);
-			if (o->res == w->r.res && obj_selected(&w->r, o->obj))
+			if (o->res == w->r.res && sim_k8s_selected(&w->r, o->obj))
 				watch_line(w, "ADDED", served(k, o, w->r.now));
 		}
 		w->rv = k->rv;
@@ -1628,7 +1286,7 @@ static void watch_collect(struct watch *w)
 	}
 	for (int j = 0; j < k->ev_n; j++) {
 		struct kev *e = &k->ev[(k->ev_head + j) % EVENTS_KEPT];
-		if (e->rv <= w->rv || e->res != w->r.res || !obj_selected(&w->r, e->obj))
+		if (e->rv <= w->rv || e->res != w->r.res || !sim_k8s_selected(&w->r, e->obj))
 			continue;
 		jv v = jv_copy(e->obj);
 		v = jv_object_set(v, jv_string("apiVersion"), jv_string(sim_k8s_api_version(e->res)));

@@ -23,6 +23,7 @@
 #include <jv.h>
 #include "k8s.h"
 #include "../core/buf.h"
+#include "../core/jvx.h"
 
 #define K8S_BODY_MAX (16u << 20)
 #define REPLICAS_MAX 1000         /* pods are objects in memory: runbook-scenario(5) */
@@ -154,6 +155,52 @@ void sim_k8s_tick(struct k8s_sim *k, int64_t now);
 /* uid and creationTimestamp of a new object */
 void sim_k8s_new_meta(struct k8s_sim *k, jv *obj, int64_t now);
 void sim_k8s_store_release(struct k8s_sim *k);
+
+/* ------------------------------------------------------------------ requests */
+
+struct kreq {
+	struct k8s_sim *k;
+	const char *method;
+	jv query;                /* {name: value} */
+	jv headers;              /* lower-case name -> value */
+	const char *body;
+	size_t body_len;
+	int64_t now;
+	int res;                 /* resource, -1 none */
+	const char *ns, *name, *sub;
+	int dry_run;
+};
+
+struct kresp {
+	int status;
+	struct buf body;
+	const char *ctype;
+	struct watch *watch;     /* a streaming reply */
+};
+
+static inline const char *qarg(struct kreq *r, const char *name)
+{
+	return jvx_str(r->query, name);
+}
+
+static inline const char *hdr(struct kreq *r, const char *name)
+{
+	return jvx_str(r->headers, name);
+}
+
+/* ------------------------------------------------------------------ fields (k8s_fields.c) */
+
+/* the object is in the request's namespace and matches its label and field selectors */
+int sim_k8s_selected(struct kreq *r, jv obj);
+/* fields of o->obj that differ from before (borrowed) become the manager's */
+void sim_k8s_own_changed(struct kobj *o, jv before, const char *manager);
+/* the fields an apply of patch (borrowed) would take from another manager: a list of
+ * causes {reason, message, field}, empty when none */
+jv sim_k8s_apply_conflicts(struct kobj *o, jv patch, const char *manager);
+/* every field an apply of patch (borrowed) sets becomes the manager's */
+void sim_k8s_own_applied(struct kobj *o, jv patch, const char *manager);
+/* metadata.managedFields as served (one entry per manager) */
+jv sim_k8s_managed_fields(struct kobj *o, int64_t now);
 
 /* ------------------------------------------------------------------ jv helpers */
 
