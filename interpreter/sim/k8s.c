@@ -267,337 +267,6 @@ static void workload_written(struct k8s_sim *k, struct kobj *o, jv old, int64_t 
 	}
 }
 
-static void reply(struct kresp *o, int status, jv v)
-{
-	o->status = status;
-	o->ctype = "application/json";
-	char *s = jvx_dump(v);
-	buf_adds(&o->body, s);
-	free(s);
-}
-
-/* a Status error as the API server sends it */
-static void fail(struct kresp *o, int code, const char *reason, struct kreq *r, jv causes,
-		 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
-static void fail(struct kresp *o, int code, const char *reason, struct kreq *r, jv causes,
-		 const char *fmt, ...)
-{
-	struct buf b = BUF_INIT(0);
-	va_list ap;
-	va_start(ap, fmt);
-	buf_vaddf(&b, fmt, ap);
-	va_end(ap);
-	jv st = jv_object();
-	st = jv_object_set(st, jv_string("kind"), jv_string("Status"));
-	st = jv_object_set(st, jv_string("apiVersion"), jv_string("v1"));
-	st = jv_object_set(st, jv_string("metadata"), jv_object());
-	st = jv_object_set(st, jv_string("status"), jv_string("Failure"));
-	st = jv_object_set(st, jv_string("message"), jv_string(buf_str(&b)));
-	st = jv_object_set(st, jv_string("reason"), jv_string(reason));
-	jv det = jv_object();
-	if (r && r->name)
-		det = jv_object_set(det, jv_string("name"), jv_string(r->name));
-	if (r && r->res >= 0) {
-		det = jv_object_set(det, jv_string("group"), jv_string(kres(r->res)->group));
-		det = jv_object_set(det, jv_string("kind"), jv_string(code == 422 ? kres(r->res)->kind
-										   : kres(r->res)->name));
-	}
-	if (jv_is_valid(causes))
-		det = jv_object_set(det, jv_string("causes"), causes);
-	else
-		jv_free(causes);
-	st = jv_object_set(st, jv_string("details"), det);
-	st = jv_object_set(st, jv_string("code"), jv_number(code));
-	reply(o, code, st);
-	buf_release(&b);
-}
-
-/* "deployments.apps" / "secrets" as the API names a resource in messages */
-static const char *qual(int res, char *buf, size_t size)
-{
-	if (kres(res)->group[0])
-		snprintf(buf, size, "%s.%s", kres(res)->name, kres(res)->group);
-	else
-		snprintf(buf, size, "%s", kres(res)->name);
-	return buf;
-}
-
-static void not_found(struct kresp *o, struct kreq *r, int res, const char *name)
-{
-	char q[64];
-	fail(o, 404, "NotFound", r, jv_invalid(), "%s \"%s\" not found", qual(res, q, sizeof(q)), name);
-}
-
-/* ------------------------------------------------------------------ output */
-
-static jv served(struct k8s_sim *k, struct kobj *o, int64_t now)
-{
-	jv v = jv_copy(o->obj);
-	v = jv_object_set(v, jv_string("apiVersion"), jv_string(sim_k8s_api_version(o->res)));
-	v = jv_object_set(v, jv_string("kind"), jv_string(kres(o->res)->kind));
-	if (jv_object_length(jv_copy(o->owners)) > 0)
-		v = jset(v, "metadata.managedFields", sim_k8s_managed_fields(o, now));
-	return v;
-}
-
-static void age(int64_t now, jv obj, char *buf, size_t size)
-{
-	char b[64];
-	int64_t t = 0, d;
-	const char *c = sget(obj, "metadata.creationTimestamp", b, sizeof(b));
-	if (!c || ts_parse(c, &t) < 0) {
-		snprintf(buf, size, "<unknown>");
-		return;
-	}
-	d = (now - t) / 1000;
-	if (d < 0)
-		d = 0;
-	if (d < 120)
-		snprintf(buf, size, "%llds", (long long)d);
-	else if (d < 3 * 3600)
-		snprintf(buf, size, "%lldm", (long long)(d / 60));
-	else if (d < 48 * 3600)
-		snprintf(buf, size, "%lldh", (long long)(d / 3600));
-	else
-		snprintf(buf, size, "%lldd", (long long)(d / 86400));
-}
-
-static jv cells(struct k8s_sim *k, int res, jv obj, int64_t now)
-{
-	char b[256], a[32], t[64];
-	jv c = jv_array();
-	c = jv_array_append(c, jv_string(sget(obj, "metadata.name", b, sizeof(b)) ? b : ""));
-	int R = iget(obj, "spec.replicas", 1);
-	switch (res) {
-	case R_DEPLOYMENT:
-		snprintf(t, sizeof(t), "%d/%d", iget(obj, "status.readyReplicas", 0), R);
-		c = jv_array_append(c, jv_string(t));
-		c = jv_array_append(c, jv_number(iget(obj, "status.updatedReplicas", 0)));
-		c = jv_array_append(c, jv_number(iget(obj, "status.availableReplicas", 0)));
-		break;
-	case R_STATEFULSET:
-		snprintf(t, sizeof(t), "%d/%d", iget(obj, "status.readyReplicas", 0), R);
-		c = jv_array_append(c, jv_string(t));
-		break;
-	case R_REPLICASET:
-		c = jv_array_append(c, jv_number(R));
-		c = jv_array_append(c, jv_number(R));
-		c = jv_array_append(c, jv_number(R));
-		break;
-	case R_POD:
-		c = jv_array_append(c, jv_string("1/1"));
-		c = jv_array_append(c, jv_string(sget(obj, "status.phase", b, sizeof(b)) ? b : "Pending"));
-		c = jv_array_append(c, jv_number(0));
-		break;
-	case R_CONFIGMAP:
-	case R_SECRET: {
-		if (res == R_SECRET)
-			c = jv_array_append(c, jv_string(sget(obj, "type", b, sizeof(b)) ? b : "Opaque"));
-		jv d = jget(obj, "data");
-		c = jv_array_append(c, jv_number(jv_get_kind(d) == JV_KIND_OBJECT ? jv_object_length(jv_copy(d)) : 0));
-		jv_free(d);
-		break;
-	}
-	case R_SERVICE: {
-		c = jv_array_append(c, jv_string(sget(obj, "spec.type", b, sizeof(b)) ? b : "ClusterIP"));
-		c = jv_array_append(c, jv_string(sget(obj, "spec.clusterIP", b, sizeof(b)) ? b : "None"));
-		c = jv_array_append(c, jv_string("<none>"));
-		struct buf pb = BUF_INIT(0);
-		jv ports = jget(obj, "spec.ports");
-		if (jv_get_kind(ports) == JV_KIND_ARRAY) {
-			jv_array_foreach(ports, i, p) {
-				buf_addf(&pb, "%s%d/%s", i ? "," : "", (int)jvx_num(p, "port", 0),
-					 jvx_str(p, "protocol") ? jvx_str(p, "protocol") : "TCP");
-				jv_free(p);
-			}
-		}
-		jv_free(ports);
-		c = jv_array_append(c, jv_string(pb.len ? buf_str(&pb) : "<none>"));
-		buf_release(&pb);
-		break;
-	}
-	case R_NAMESPACE:
-		c = jv_array_append(c, jv_string(sget(obj, "status.phase", b, sizeof(b)) ? b : "Active"));
-		break;
-	default:
-		break;
-	}
-	age(now, obj, a, sizeof(a));
-	c = jv_array_append(c, jv_string(a));
-	(void)k;
-	return c;
-}
-
-static jv table(struct k8s_sim *k, int res, jv items, int64_t now, const char *accept)
-{
-	jv cols = jv_array();
-	jv col = jv_object();
-	col = jv_object_set(col, jv_string("name"), jv_string("Name"));
-	col = jv_object_set(col, jv_string("type"), jv_string("string"));
-	col = jv_object_set(col, jv_string("format"), jv_string("name"));
-	col = jv_object_set(col, jv_string("description"), jv_string("Name must be unique within a namespace."));
-	col = jv_object_set(col, jv_string("priority"), jv_number(0));
-	cols = jv_array_append(cols, col);
-	for (const char *const *c = kres(res)->columns; c && *c; c++) {
-		jv cd = jv_object();
-		cd = jv_object_set(cd, jv_string("name"), jv_string(*c));
-		cd = jv_object_set(cd, jv_string("type"), jv_string("string"));
-		cd = jv_object_set(cd, jv_string("format"), jv_string(""));
-		cd = jv_object_set(cd, jv_string("description"), jv_string(""));
-		cd = jv_object_set(cd, jv_string("priority"), jv_number(0));
-		cols = jv_array_append(cols, cd);
-	}
-	jv ac = jv_object();
-	ac = jv_object_set(ac, jv_string("name"), jv_string("Age"));
-	ac = jv_object_set(ac, jv_string("type"), jv_string("string"));
-	ac = jv_object_set(ac, jv_string("format"), jv_string(""));
-	ac = jv_object_set(ac, jv_string("description"), jv_string("CreationTimestamp"));
-	ac = jv_object_set(ac, jv_string("priority"), jv_number(0));
-	cols = jv_array_append(cols, ac);
-	jv rows = jv_array();
-	jv_array_foreach(items, i, it) {
-		jv row = jv_object();
-		row = jv_object_set(row, jv_string("cells"), cells(k, res, it, now));
-		/* includeObject=Metadata (kubectl's default): the object's metadata only */
-		jv meta = jv_object();
-		meta = jv_object_set(meta, jv_string("kind"), jv_string("PartialObjectMetadata"));
-		meta = jv_object_set(meta, jv_string("apiVersion"), jv_string("meta.k8s.io/v1"));
-		meta = jv_object_set(meta, jv_string("metadata"), jget(it, "metadata"));
-		row = jv_object_set(row, jv_string("object"), meta);
-		rows = jv_array_append(rows, row);
-		jv_free(it);
-	}
-	jv_free(items);
-	jv t = jv_object();
-	t = jv_object_set(t, jv_string("kind"), jv_string("Table"));
-	t = jv_object_set(t, jv_string("apiVersion"),
-			  jv_string(strstr(accept, "v=v1beta1") && !strstr(accept, "v=v1;") ? "meta.k8s.io/v1beta1"
-										    : "meta.k8s.io/v1"));
-	jv m = jv_object();
-	m = jv_object_set(m, jv_string("resourceVersion"), jv_string_fmt("%llu", (unsigned long long)k->rv));
-	t = jv_object_set(t, jv_string("metadata"), m);
-	t = jv_object_set(t, jv_string("columnDefinitions"), cols);
-	t = jv_object_set(t, jv_string("rows"), rows);
-	return t;
-}
-
-static int wants_table(struct kreq *r)
-{
-	const char *a = hdr(r, "accept");
-	return a && strstr(a, "as=Table");
-}
-
-/* ------------------------------------------------------------------ discovery */
-
-static jv resource_list(const char *group, const char *version)
-{
-	static const char *const verbs_rw[] = { "create", "delete", "deletecollection", "get", "list",
-						"patch", "update", "watch", NULL };
-	jv list = jv_array();
-	for (int i = 0; i < R__N; i++) {
-		if (strcmp(kres(i)->group, group))
-			continue;
-		jv r = jv_object();
-		r = jv_object_set(r, jv_string("name"), jv_string(kres(i)->name));
-		r = jv_object_set(r, jv_string("singularName"), jv_string(kres(i)->singular));
-		r = jv_object_set(r, jv_string("namespaced"), jv_bool(kres(i)->namespaced));
-		r = jv_object_set(r, jv_string("kind"), jv_string(kres(i)->kind));
-		jv verbs = jv_array();
-		for (const char *const *v = verbs_rw; *v; v++)
-			verbs = jv_array_append(verbs, jv_string(*v));
-		r = jv_object_set(r, jv_string("verbs"), verbs);
-		if (kres(i)->shorts[0])
-			r = jv_object_set(r, jv_string("shortNames"),
-					  jv_array_append(jv_array(), jv_string(kres(i)->shorts)));
-		if (i == R_DEPLOYMENT || i == R_STATEFULSET || i == R_POD)
-			r = jv_object_set(r, jv_string("categories"), jv_array_append(jv_array(), jv_string("all")));
-		list = jv_array_append(list, r);
-		if (kres(i)->scale) {
-			jv s = jv_object();
-			s = jv_object_set(s, jv_string("name"), jv_string_fmt("%s/scale", kres(i)->name));
-			s = jv_object_set(s, jv_string("singularName"), jv_string(""));
-			s = jv_object_set(s, jv_string("namespaced"), jv_true());
-			s = jv_object_set(s, jv_string("group"), jv_string("autoscaling"));
-			s = jv_object_set(s, jv_string("version"), jv_string("v1"));
-			s = jv_object_set(s, jv_string("kind"), jv_string("Scale"));
-			jv sv = jv_array();
-			sv = jv_array_append(sv, jv_string("get"));
-			sv = jv_array_append(sv, jv_string("patch"));
-			sv = jv_array_append(sv, jv_string("update"));
-			s = jv_object_set(s, jv_string("verbs"), sv);
-			list = jv_array_append(list, s);
-		}
-		if (i == R_DEPLOYMENT || i == R_STATEFULSET) {
-			jv s = jv_object();
-			s = jv_object_set(s, jv_string("name"), jv_string_fmt("%s/status", kres(i)->name));
-			s = jv_object_set(s, jv_string("singularName"), jv_string(""));
-			s = jv_object_set(s, jv_string("namespaced"), jv_true());
-			s = jv_object_set(s, jv_string("kind"), jv_string(kres(i)->kind));
-			jv sv = jv_array();
-			sv = jv_array_append(sv, jv_string("get"));
-			s = jv_object_set(s, jv_string("verbs"), sv);
-			list = jv_array_append(list, s);
-		}
-	}
-	jv out = jv_object();
-	out = jv_object_set(out, jv_string("kind"), jv_string("APIResourceList"));
-	out = jv_object_set(out, jv_string("apiVersion"), jv_string("v1"));
-	out = jv_object_set(out, jv_string("groupVersion"),
-			    group[0] ? jv_string_fmt("%s/%s", group, version) : jv_string(version));
-	out = jv_object_set(out, jv_string("resources"), list);
-	return out;
-}
-
-static int discovery(struct k8s_sim *k, const char *path, struct kresp *o)
-{
-	if (!strcmp(path, "/version") || !strcmp(path, "/version/")) {
-		reply(o, 200, jv_parse("{\"major\":\"1\",\"minor\":\"29\",\"gitVersion\":\"v1.29.0-runbook-sim\","
-				       "\"gitCommit\":\"0000000000000000000000000000000000000000\","
-				       "\"gitTreeState\":\"clean\",\"buildDate\":\"2026-01-01T00:00:00Z\","
-				       "\"goVersion\":\"go1.21\",\"compiler\":\"gc\",\"platform\":\"linux/amd64\"}"));
-		return 1;
-	}
-	if (!strcmp(path, "/healthz") || !strcmp(path, "/readyz") || !strcmp(path, "/livez")) {
-		o->status = 200;
-		o->ctype = "text/plain";
-		buf_adds(&o->body, "ok");
-		return 1;
-	}
-	if (!strcmp(path, "/api") || !strcmp(path, "/api/")) {
-		jv v = jv_object();
-		v = jv_object_set(v, jv_string("kind"), jv_string("APIVersions"));
-		v = jv_object_set(v, jv_string("versions"), jv_array_append(jv_array(), jv_string("v1")));
-		jv cidr = jv_object();
-		cidr = jv_object_set(cidr, jv_string("clientCIDR"), jv_string("0.0.0.0/0"));
-		cidr = jv_object_set(cidr, jv_string("serverAddress"), jv_string(strchr(k->endpoint + 8, '/') ?
-									       "127.0.0.1" : k->endpoint + 8));
-		v = jv_object_set(v, jv_string("serverAddressByClientCIDRs"), jv_array_append(jv_array(), cidr));
-		reply(o, 200, v);
-		return 1;
-	}
-	if (!strcmp(path, "/apis") || !strcmp(path, "/apis/")) {
-		reply(o, 200, jv_parse("{\"kind\":\"APIGroupList\",\"apiVersion\":\"v1\",\"groups\":[{\"name\":\"apps\","
-				       "\"versions\":[{\"groupVersion\":\"apps/v1\",\"version\":\"v1\"}],"
-				       "\"preferredVersion\":{\"groupVersion\":\"apps/v1\",\"version\":\"v1\"}}]}"));
-		return 1;
-	}
-	if (!strcmp(path, "/api/v1") || !strcmp(path, "/api/v1/")) {
-		reply(o, 200, resource_list("", "v1"));
-		return 1;
-	}
-	if (!strcmp(path, "/apis/apps") || !strcmp(path, "/apis/apps/")) {
-		reply(o, 200, jv_parse("{\"kind\":\"APIGroup\",\"apiVersion\":\"v1\",\"name\":\"apps\","
-				       "\"versions\":[{\"groupVersion\":\"apps/v1\",\"version\":\"v1\"}],"
-				       "\"preferredVersion\":{\"groupVersion\":\"apps/v1\",\"version\":\"v1\"}}"));
-		return 1;
-	}
-	if (!strcmp(path, "/apis/apps/v1") || !strcmp(path, "/apis/apps/v1/")) {
-		reply(o, 200, resource_list("apps", "v1"));
-		return 1;
-	}
-	return 0;
-}
-
 /* ------------------------------------------------------------------ writes */
 
 static const char *manager_of(struct kreq *r, char *buf, size_t size)
@@ -660,7 +329,7 @@ static int normalize(struct k8s_sim *k, int res, jv *obj, struct kreq *r, struct
 								      jv_string("Invalid value: illegal base64 data"));
 						cause = jv_object_set(cause, jv_string("field"),
 								      jv_string_fmt("data[%s]", jv_string_value(key)));
-						fail(o, 422, "Invalid", r, jv_array_append(jv_array(), cause),
+						sim_k8s_fail(o, 422, "Invalid", r, jv_array_append(jv_array(), cause),
 						     "Secret \"%s\" is invalid: data[%s]: Invalid value: "
 						     "illegal base64 data", r->name ? r->name : "",
 						     jv_string_value(key));
@@ -701,7 +370,7 @@ static int normalize(struct k8s_sim *k, int res, jv *obj, struct kreq *r, struct
 			*obj = jset(*obj, "spec.replicas", jv_number(1));
 		else if (!replicas_ok(jv_copy(rep))) {
 			jv_free(rep);
-			fail(o, 422, "Invalid", r, jv_invalid(), "%s.apps \"%s\" is invalid: spec.replicas: Invalid "
+			sim_k8s_fail(o, 422, "Invalid", r, jv_invalid(), "%s.apps \"%s\" is invalid: spec.replicas: Invalid "
 			     "value: must be an integer from 0 to %d", kres(res)->kind, r->name ? r->name : "",
 			     REPLICAS_MAX);
 			return -1;
@@ -748,13 +417,13 @@ static kh create(struct k8s_sim *k, struct kreq *r, jv obj, struct kresp *o, con
 	int res = r->res;
 	if (jv_get_kind(obj) != JV_KIND_OBJECT) {
 		jv_free(obj);
-		fail(o, 400, "BadRequest", r, jv_invalid(), "the body is not a JSON object");
+		sim_k8s_fail(o, 400, "BadRequest", r, jv_invalid(), "the body is not a JSON object");
 		return 0;
 	}
 	const char *kind = sget(obj, "kind", b, sizeof(b));
 	if (kind && strcmp(kind, kres(res)->kind)) {
-		fail(o, 400, "BadRequest", r, jv_invalid(), "the kind '%s' does not belong to %s", kind,
-		     qual(res, q, sizeof(q)));
+		sim_k8s_fail(o, 400, "BadRequest", r, jv_invalid(), "the kind '%s' does not belong to %s", kind,
+		     sim_k8s_qual(res, q, sizeof(q)));
 		jv_free(obj);
 		return 0;
 	}
@@ -762,7 +431,7 @@ static kh create(struct k8s_sim *k, struct kreq *r, jv obj, struct kresp *o, con
 		const char *gen = sget(obj, "metadata.generateName", b, sizeof(b));
 		if (!gen) {
 			jv_free(obj);
-			fail(o, 422, "Invalid", r, jv_invalid(), "%s \"\" is invalid: metadata.name: Required value: "
+			sim_k8s_fail(o, 422, "Invalid", r, jv_invalid(), "%s \"\" is invalid: metadata.name: Required value: "
 			     "name or generateName is required", kres(res)->kind);
 			return 0;
 		}
@@ -774,7 +443,7 @@ static kh create(struct k8s_sim *k, struct kreq *r, jv obj, struct kresp *o, con
 	}
 	if (!name_ok(obj)) {
 		jv_free(obj);
-		fail(o, 422, "Invalid", r, jv_invalid(), "%s \"%s\" is invalid: metadata.name: Invalid value: a lowercase "
+		sim_k8s_fail(o, 422, "Invalid", r, jv_invalid(), "%s \"%s\" is invalid: metadata.name: Invalid value: a lowercase "
 		     "RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start "
 		     "and end with an alphanumeric character", kres(res)->kind, name);
 		return 0;
@@ -783,26 +452,26 @@ static kh create(struct k8s_sim *k, struct kreq *r, jv obj, struct kresp *o, con
 		const char *ons = sget(obj, "metadata.namespace", b, sizeof(b));
 		if (ons && r->ns && strcmp(ons, r->ns)) {
 			jv_free(obj);
-			fail(o, 400, "BadRequest", r, jv_invalid(), "the namespace of the provided object does not "
+			sim_k8s_fail(o, 400, "BadRequest", r, jv_invalid(), "the namespace of the provided object does not "
 			     "match the namespace sent on the request");
 			return 0;
 		}
 		if (!r->ns) {
 			jv_free(obj);
-			fail(o, 400, "BadRequest", r, jv_invalid(), "a namespace is needed to create %s",
-			     qual(res, q, sizeof(q)));
+			sim_k8s_fail(o, 400, "BadRequest", r, jv_invalid(), "a namespace is needed to create %s",
+			     sim_k8s_qual(res, q, sizeof(q)));
 			return 0;
 		}
 		if (!namespace_exists(k, r->ns)) {
 			jv_free(obj);
-			fail(o, 404, "NotFound", r, jv_invalid(), "namespaces \"%s\" not found", r->ns);
+			sim_k8s_fail(o, 404, "NotFound", r, jv_invalid(), "namespaces \"%s\" not found", r->ns);
 			return 0;
 		}
 		obj = jset(obj, "metadata.namespace", jv_string(r->ns));
 	}
 	if (sim_k8s_find(k, res, r->ns, name)) {
 		jv_free(obj);
-		fail(o, 409, "AlreadyExists", r, jv_invalid(), "%s \"%s\" already exists", qual(res, q, sizeof(q)), name);
+		sim_k8s_fail(o, 409, "AlreadyExists", r, jv_invalid(), "%s \"%s\" already exists", sim_k8s_qual(res, q, sizeof(q)), name);
 		return 0;
 	}
 	const char *saved = r->name;
@@ -869,47 +538,12 @@ static void store(struct k8s_sim *k, struct kobj *ko, jv nobj, const char *manag
 	jv_free(old);
 }
 
-static jv scale_obj(struct kobj *ko)
-{
-	char b[256];
-	jv s = jv_object();
-	s = jv_object_set(s, jv_string("kind"), jv_string("Scale"));
-	s = jv_object_set(s, jv_string("apiVersion"), jv_string("autoscaling/v1"));
-	jv m = jv_object();
-	static const char *const f[] = { "name", "namespace", "uid", "resourceVersion", "creationTimestamp", NULL };
-	for (const char *const *p = f; *p; p++) {
-		char path[64];
-		snprintf(path, sizeof(path), "metadata.%s", *p);
-		if (sget(ko->obj, path, b, sizeof(b)))
-			m = jv_object_set(m, jv_string(*p), jv_string(b));
-	}
-	s = jv_object_set(s, jv_string("metadata"), m);
-	s = jset(s, "spec.replicas", jv_number(iget(ko->obj, "spec.replicas", 1)));
-	s = jset(s, "status.replicas", jv_number(iget(ko->obj, "status.replicas", 0)));
-	struct buf sel = BUF_INIT(0);
-	jv ml = jget(ko->obj, "spec.selector.matchLabels");
-	if (jv_get_kind(ml) == JV_KIND_OBJECT) {
-		jv_object_foreach(ml, key, v) {
-			buf_addf(&sel, "%s%s=%s", sel.len ? "," : "", jv_string_value(key),
-				 jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : "");
-			jv_free(key);
-			jv_free(v);
-		}
-	}
-	jv_free(ml);
-	s = jset(s, "status.selector", jv_string(buf_str(&sel)));
-	buf_release(&sel);
-	return s;
-}
-
-/* the end of every write: store obj (consumed), bring statuses up to now, answer with
- * the object as served */
 static void write_reply(struct k8s_sim *k, struct kreq *r, struct kresp *o, kh id, jv obj,
 			const char *manager)
 {
 	store(k, sim_k8s_at(k, id), obj, manager, r->now);
 	sim_k8s_tick(k, r->now);                /* adds pods: pointers are stale after it */
-	reply(o, 200, served(k, sim_k8s_at(k, id), r->now));
+	sim_k8s_reply(o, 200, sim_k8s_served(k, sim_k8s_at(k, id), r->now));
 }
 
 /* the end of a write through the scale subresource (nothing stored in a dry run) */
@@ -920,7 +554,7 @@ static void scale_reply(struct k8s_sim *k, struct kreq *r, struct kresp *o, kh i
 	if (!r->dry_run)
 		store(k, ko, jset(jv_copy(ko->obj), "spec.replicas", jv_number(replicas)), manager, r->now);
 	sim_k8s_tick(k, r->now);                /* adds pods: ko is stale after it */
-	reply(o, 200, scale_obj(sim_k8s_at(k, id)));
+	sim_k8s_reply(o, 200, sim_k8s_scale_obj(sim_k8s_at(k, id)));
 }
 
 static jv parse_body(struct kreq *r)
@@ -982,7 +616,7 @@ static void do_patch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 	jv patch = parse_body(r);
 	if (!jv_is_valid(patch)) {
 		jv msg = jv_invalid_get_msg(patch);
-		fail(o, 400, "BadRequest", r, jv_invalid(), "the patch is not JSON: %s",
+		sim_k8s_fail(o, 400, "BadRequest", r, jv_invalid(), "the patch is not JSON: %s",
 		     jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "empty body");
 		jv_free(msg);
 		return;
@@ -994,40 +628,40 @@ static void do_patch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 	if (!ko && is_apply && !r->sub) {
 		if (!qarg(r, "fieldManager")) {
 			jv_free(patch);
-			fail(o, 422, "Invalid", r, jv_invalid(), "PatchOptions.meta.k8s.io \"\" is invalid: "
+			sim_k8s_fail(o, 422, "Invalid", r, jv_invalid(), "PatchOptions.meta.k8s.io \"\" is invalid: "
 			     "fieldManager: Required value: is required for apply patch");
 			return;
 		}
 		if (r->dry_run) {
 			jv obj = jset(patch, "metadata.namespace", jv_string(r->ns ? r->ns : ""));
-			reply(o, 201, obj);
+			sim_k8s_reply(o, 201, obj);
 			return;
 		}
 		kh nid = create(k, r, patch, o, manager);
 		if (nid) {
 			sim_k8s_tick(k, r->now);
-			reply(o, 201, served(k, sim_k8s_at(k, nid), r->now));
+			sim_k8s_reply(o, 201, sim_k8s_served(k, sim_k8s_at(k, nid), r->now));
 		}
 		return;
 	}
 	if (!ko) {
 		jv_free(patch);
-		not_found(o, r, r->res, r->name);
+		sim_k8s_not_found(o, r, r->res, r->name);
 		return;
 	}
 	if (r->sub && !strcmp(r->sub, "scale")) {
 		if (!kres(r->res)->scale) {
 			jv_free(patch);
-			fail(o, 404, "NotFound", r, jv_invalid(), "%s has no scale subresource", qual(r->res, q, sizeof(q)));
+			sim_k8s_fail(o, 404, "NotFound", r, jv_invalid(), "%s has no scale subresource", sim_k8s_qual(r->res, q, sizeof(q)));
 			return;
 		}
 		int ap;
-		jv s = patch_by_type(r, scale_obj(ko), patch, &ap);
+		jv s = patch_by_type(r, sim_k8s_scale_obj(ko), patch, &ap);
 		jv rep = jv_is_valid(s) ? jget(s, "spec.replicas") : jv_null();
 		if (!jv_is_valid(s) || !replicas_ok(jv_copy(rep))) {
 			jv_free(rep);
 			jv_free(s);
-			fail(o, 422, "Invalid", r, jv_invalid(), "Scale.autoscaling \"%s\" is invalid: spec.replicas: "
+			sim_k8s_fail(o, 422, "Invalid", r, jv_invalid(), "Scale.autoscaling \"%s\" is invalid: spec.replicas: "
 			     "Invalid value: must be an integer from 0 to %d", r->name, REPLICAS_MAX);
 			return;
 		}
@@ -1046,7 +680,7 @@ static void do_patch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 		if (!qarg(r, "fieldManager")) {
 			jv_free(cur);
 			jv_free(patch);
-			fail(o, 422, "Invalid", r, jv_invalid(), "PatchOptions.meta.k8s.io \"\" is invalid: "
+			sim_k8s_fail(o, 422, "Invalid", r, jv_invalid(), "PatchOptions.meta.k8s.io \"\" is invalid: "
 			     "fieldManager: Required value: is required for apply patch");
 			return;
 		}
@@ -1061,7 +695,7 @@ static void do_patch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 						 jvx_str(c, "field"));
 					jv_free(c);
 				}
-				fail(o, 409, "Conflict", r, conflicts, "%s", buf_str(&m));
+				sim_k8s_fail(o, 409, "Conflict", r, conflicts, "%s", buf_str(&m));
 				buf_release(&m);
 				jv_free(cur);
 				jv_free(patch);
@@ -1076,7 +710,7 @@ static void do_patch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 	jv next = patch_by_type(r, cur, patch, &ap);
 	if (!jv_is_valid(next)) {
 		jv msg = jv_invalid_get_msg(next);
-		fail(o, 422, "Invalid", r, jv_invalid(), "the patch cannot be applied: %s",
+		sim_k8s_fail(o, 422, "Invalid", r, jv_invalid(), "the patch cannot be applied: %s",
 		     jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "invalid patch");
 		jv_free(msg);
 		return;
@@ -1086,7 +720,7 @@ static void do_patch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 		return;
 	}
 	if (r->dry_run) {
-		reply(o, 200, next);
+		sim_k8s_reply(o, 200, next);
 		return;
 	}
 	write_reply(k, r, o, id, next, manager);
@@ -1101,21 +735,21 @@ static void do_replace(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 	struct kobj *ko = sim_k8s_at(k, id);
 	if (!jv_is_valid(obj) || jv_get_kind(obj) != JV_KIND_OBJECT) {
 		jv_free(obj);
-		fail(o, 400, "BadRequest", r, jv_invalid(), "the body is not a JSON object");
+		sim_k8s_fail(o, 400, "BadRequest", r, jv_invalid(), "the body is not a JSON object");
 		return;
 	}
 	if (!ko) {
 		jv_free(obj);
-		not_found(o, r, r->res, r->name);
+		sim_k8s_not_found(o, r, r->res, r->name);
 		return;
 	}
 	const char *rv = r->sub && !strcmp(r->sub, "scale") ? NULL : sget(obj, "metadata.resourceVersion", b, sizeof(b));
 	sget(ko->obj, "metadata.resourceVersion", cur_rv, sizeof(cur_rv));
 	if (rv && strcmp(rv, cur_rv)) {
 		jv_free(obj);
-		fail(o, 409, "Conflict", r, jv_invalid(), "Operation cannot be fulfilled on %s \"%s\": the object "
+		sim_k8s_fail(o, 409, "Conflict", r, jv_invalid(), "Operation cannot be fulfilled on %s \"%s\": the object "
 		     "has been modified; please apply your changes to the latest version and try again",
-		     qual(r->res, q, sizeof(q)), r->name);
+		     sim_k8s_qual(r->res, q, sizeof(q)), r->name);
 		return;
 	}
 	if (r->sub && !strcmp(r->sub, "scale")) {
@@ -1125,7 +759,7 @@ static void do_replace(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 		jv_free(rv2);
 		jv_free(obj);
 		if (!ok) {
-			fail(o, 422, "Invalid", r, jv_invalid(), "Scale.autoscaling \"%s\" is invalid: spec.replicas: "
+			sim_k8s_fail(o, 422, "Invalid", r, jv_invalid(), "Scale.autoscaling \"%s\" is invalid: spec.replicas: "
 			     "Invalid value: must be an integer from 0 to %d", r->name, REPLICAS_MAX);
 			return;
 		}
@@ -1137,7 +771,7 @@ static void do_replace(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 		return;
 	}
 	if (r->dry_run) {
-		reply(o, 200, obj);
+		sim_k8s_reply(o, 200, obj);
 		return;
 	}
 	write_reply(k, r, o, id, obj, manager);
@@ -1149,10 +783,10 @@ static void do_delete(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 	kh id = sim_k8s_find(k, r->res, r->ns, r->name);
 	struct kobj *ko = sim_k8s_at(k, id);
 	if (!ko) {
-		not_found(o, r, r->res, r->name);
+		sim_k8s_not_found(o, r, r->res, r->name);
 		return;
 	}
-	jv last = served(k, ko, r->now);
+	jv last = sim_k8s_served(k, ko, r->now);
 	int res = ko->res;
 	sget(ko->obj, "metadata.name", n, sizeof(n));
 	snprintf(owner, sizeof(owner), "%s/%s", r->ns ? r->ns : "", n);
@@ -1182,7 +816,7 @@ static void do_delete(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 	det = jv_object_set(det, jv_string("uid"), jget(last, "metadata.uid"));
 	st = jv_object_set(st, jv_string("details"), det);
 	jv_free(last);
-	reply(o, 200, st);
+	sim_k8s_reply(o, 200, st);
 }
 
 static void do_list(struct k8s_sim *k, struct kreq *r, struct kresp *o)
@@ -1191,10 +825,10 @@ static void do_list(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 	for (kh h = sim_k8s_first(k); h; h = sim_k8s_next(k, h)) {
 		struct kobj *ko = sim_k8s_at(k, h);
 		if (ko->res == r->res && sim_k8s_selected(r, ko->obj))
-			items = jv_array_append(items, served(k, ko, r->now));
+			items = jv_array_append(items, sim_k8s_served(k, ko, r->now));
 	}
-	if (wants_table(r)) {
-		reply(o, 200, table(k, r->res, items, r->now, hdr(r, "accept")));
+	if (sim_k8s_wants_table(r)) {
+		sim_k8s_reply(o, 200, sim_k8s_table(k, r->res, items, r->now, hdr(r, "accept")));
 		return;
 	}
 	jv l = jv_object();
@@ -1204,30 +838,30 @@ static void do_list(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 	m = jv_object_set(m, jv_string("resourceVersion"), jv_string_fmt("%llu", (unsigned long long)k->rv));
 	l = jv_object_set(l, jv_string("metadata"), m);
 	l = jv_object_set(l, jv_string("items"), items);
-	reply(o, 200, l);
+	sim_k8s_reply(o, 200, l);
 }
 
 static void do_get(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 {
 	struct kobj *ko = sim_k8s_at(k, sim_k8s_find(k, r->res, r->ns, r->name));
 	if (!ko) {
-		not_found(o, r, r->res, r->name);
+		sim_k8s_not_found(o, r, r->res, r->name);
 		return;
 	}
 	if (r->sub && !strcmp(r->sub, "scale")) {
 		if (!kres(r->res)->scale) {
-			not_found(o, r, r->res, r->name);
+			sim_k8s_not_found(o, r, r->res, r->name);
 			return;
 		}
-		reply(o, 200, scale_obj(ko));
+		sim_k8s_reply(o, 200, sim_k8s_scale_obj(ko));
 		return;
 	}
-	if (wants_table(r)) {
-		reply(o, 200, table(k, r->res, jv_array_append(jv_array(), served(k, ko, r->now)), r->now,
+	if (sim_k8s_wants_table(r)) {
+		sim_k8s_reply(o, 200, sim_k8s_table(k, r->res, jv_array_append(jv_array(), sim_k8s_served(k, ko, r->now)), r->now,
 				    hdr(r, "accept")));
 		return;
 	}
-	reply(o, 200, served(k, ko, r->now));
+	sim_k8s_reply(o, 200, sim_k8s_served(k, ko, r->now));
 }
 
 /* ------------------------------------------------------------------ watch */
@@ -1271,7 +905,7 @@ static void watch_collect(struct watch *w)
 		for (kh h = sim_k8s_first(k); h; h = sim_k8s_next(k, h)) {
 			struct kobj *o = sim_k8s_at(k, h);
 			if (o->res == w->r.res && sim_k8s_selected(&w->r, o->obj))
-				watch_line(w, "ADDED", served(k, o, w->r.now));
+				watch_line(w, "ADDED", sim_k8s_served(k, o, w->r.now));
 		}
 		w->rv = k->rv;
 		w->initial = 0;
@@ -1352,60 +986,6 @@ static void do_watch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 	o->ctype = "application/json";
 }
 
-/* OpenAPI v3, only as much as kubectl reads: the root lists the group versions; each
- * group version's document has the PATCH operations with their GVK and the
- * fieldValidation parameter, which tells kubectl to let the server validate (so it needs
- * no schemas). */
-static void openapi_v3(struct k8s_sim *k, const char *rest, struct kresp *o)
-{
-	(void)k;
-	if (!*rest || !strcmp(rest, "/")) {
-		reply(o, 200, jv_parse("{\"paths\":{\"api/v1\":{\"serverRelativeURL\":\"/openapi/v3/api/v1?hash=SIM1\"},"
-				       "\"apis/apps/v1\":{\"serverRelativeURL\":\"/openapi/v3/apis/apps/v1?hash=SIM1\"}}}"));
-		return;
-	}
-	const char *group = !strcmp(rest, "/api/v1") ? "" : !strcmp(rest, "/apis/apps/v1") ? "apps" : NULL;
-	if (!group) {
-		fail(o, 404, "NotFound", NULL, jv_invalid(), "the server could not find the requested resource");
-		return;
-	}
-	jv paths = jv_object();
-	for (int i = 0; i < R__N; i++) {
-		if (strcmp(kres(i)->group, group))
-			continue;
-		jv gvk = jv_object();
-		gvk = jv_object_set(gvk, jv_string("group"), jv_string(group));
-		gvk = jv_object_set(gvk, jv_string("version"), jv_string("v1"));
-		gvk = jv_object_set(gvk, jv_string("kind"), jv_string(kres(i)->kind));
-		jv params = jv_array();
-		static const char *const qp[] = { "dryRun", "fieldManager", "fieldValidation", "force", NULL };
-		for (const char *const *p = qp; *p; p++) {
-			jv pm = jv_object();
-			pm = jv_object_set(pm, jv_string("name"), jv_string(*p));
-			pm = jv_object_set(pm, jv_string("in"), jv_string("query"));
-			pm = jv_object_set(pm, jv_string("schema"), jv_parse("{\"type\":\"string\"}"));
-			params = jv_array_append(params, pm);
-		}
-		jv op = jv_object();
-		op = jv_object_set(op, jv_string("operationId"), jv_string_fmt("patch%s", kres(i)->kind));
-		op = jv_object_set(op, jv_string("parameters"), params);
-		op = jv_object_set(op, jv_string("x-kubernetes-group-version-kind"), gvk);
-		op = jv_object_set(op, jv_string("responses"), jv_parse("{\"200\":{\"description\":\"OK\"}}"));
-		jv item = jv_object_set(jv_object(), jv_string("patch"), op);
-		const char *prefix = group[0] ? "/apis/apps/v1" : "/api/v1";
-		jv key = kres(i)->namespaced
-			? jv_string_fmt("%s/namespaces/{namespace}/%s/{name}", prefix, kres(i)->name)
-			: jv_string_fmt("%s/%s/{name}", prefix, kres(i)->name);
-		paths = jv_object_set(paths, key, item);
-	}
-	jv doc = jv_object();
-	doc = jv_object_set(doc, jv_string("openapi"), jv_string("3.0.0"));
-	doc = jv_object_set(doc, jv_string("info"), jv_parse("{\"title\":\"Kubernetes\",\"version\":\"v1.29.0\"}"));
-	doc = jv_object_set(doc, jv_string("paths"), paths);
-	doc = jv_object_set(doc, jv_string("components"), jv_parse("{\"schemas\":{}}"));
-	reply(o, 200, doc);
-}
-
 /* ------------------------------------------------------------------ routing */
 
 static int is_mutating(const char *m)
@@ -1426,7 +1006,7 @@ static int route(struct kreq *r, char *path, struct kresp *o)
 		group = "apps";
 		path += 14;
 	} else {
-		fail(o, 404, "NotFound", NULL, jv_invalid(), "the server could not find the requested resource");
+		sim_k8s_fail(o, 404, "NotFound", NULL, jv_invalid(), "the server could not find the requested resource");
 		return -1;
 	}
 	for (char *save = NULL, *p = strtok_r(path, "/", &save); p && n < 8; p = strtok_r(NULL, "/", &save))
@@ -1458,11 +1038,11 @@ static int route(struct kreq *r, char *path, struct kresp *o)
 		if (!strcmp(kres(i)->name, res) && !strcmp(kres(i)->group, group))
 			r->res = i;
 	if (r->res < 0) {
-		fail(o, 404, "NotFound", NULL, jv_invalid(), "the server could not find the requested resource");
+		sim_k8s_fail(o, 404, "NotFound", NULL, jv_invalid(), "the server could not find the requested resource");
 		return -1;
 	}
 	if (r->sub && strcmp(r->sub, "scale") && strcmp(r->sub, "status")) {
-		fail(o, 404, "NotFound", r, jv_invalid(), "the server could not find the requested resource");
+		sim_k8s_fail(o, 404, "NotFound", r, jv_invalid(), "the server could not find the requested resource");
 		return -1;
 	}
 	return 0;
@@ -1471,14 +1051,14 @@ static int route(struct kreq *r, char *path, struct kresp *o)
 static void handle(struct k8s_sim *k, struct kreq *r, const char *url, struct kresp *o)
 {
 	char *path = xstrdup(url);
-	if (discovery(k, path, o))
+	if (sim_k8s_discovery(k, path, o))
 		goto out;
 	if (!strncmp(path, "/openapi/v3", 11)) {
-		openapi_v3(k, path + 11, o);
+		sim_k8s_openapi_v3(k, path + 11, o);
 		goto out;
 	}
 	if (!strncmp(path, "/openapi/", 9)) {
-		fail(o, 404, "NotFound", NULL, jv_invalid(), "the simulator serves OpenAPI v3 only");
+		sim_k8s_fail(o, 404, "NotFound", NULL, jv_invalid(), "the simulator serves OpenAPI v3 only");
 		goto out;
 	}
 	if (route(r, path, o) < 0)
@@ -1486,7 +1066,7 @@ static void handle(struct k8s_sim *k, struct kreq *r, const char *url, struct kr
 	const char *dr = qarg(r, "dryRun");
 	r->dry_run = dr && !strcmp(dr, "All");
 	if (dr && strcmp(dr, "All")) {
-		fail(o, 400, "BadRequest", r, jv_invalid(), "invalid dry run value '%s' (only All)", dr);
+		sim_k8s_fail(o, 400, "BadRequest", r, jv_invalid(), "invalid dry run value '%s' (only All)", dr);
 		goto out;
 	}
 	/* every request sees the world as of now */
@@ -1505,14 +1085,14 @@ static void handle(struct k8s_sim *k, struct kreq *r, const char *url, struct kr
 		jv obj = parse_body(r);
 		if (!jv_is_valid(obj)) {
 			jv_free(obj);
-			fail(o, 400, "BadRequest", r, jv_invalid(), "the body is not JSON");
+			sim_k8s_fail(o, 400, "BadRequest", r, jv_invalid(), "the body is not JSON");
 		} else if (r->dry_run) {
-			reply(o, 201, obj);
+			sim_k8s_reply(o, 201, obj);
 		} else {
 			kh id = create(k, r, obj, o, manager_of(r, mb, sizeof(mb)));
 			if (id) {
 				sim_k8s_tick(k, r->now);
-				reply(o, 201, served(k, sim_k8s_at(k, id), r->now));
+				sim_k8s_reply(o, 201, sim_k8s_served(k, sim_k8s_at(k, id), r->now));
 			}
 		}
 	} else if (!strcmp(m, "PUT") && r->name)
@@ -1522,7 +1102,7 @@ static void handle(struct k8s_sim *k, struct kreq *r, const char *url, struct kr
 	else if (!strcmp(m, "DELETE") && r->name)
 		do_delete(k, r, o);
 	else
-		fail(o, 405, "MethodNotAllowed", r, jv_invalid(), "the server does not allow this method on the "
+		sim_k8s_fail(o, 405, "MethodNotAllowed", r, jv_invalid(), "the server does not allow this method on the "
 		     "requested resource");
 	if (is_mutating(m) && o->status < 300 && r->res >= 0) {
 		char key[96];
@@ -1548,7 +1128,7 @@ static int authenticate(struct k8s_sim *k, struct MHD_Connection *c, struct kreq
 		jv_free(who);
 		if (ok)
 			return 0;
-		fail(o, 401, "Unauthorized", NULL, jv_invalid(), expired ? "Unauthorized: the token has expired"
+		sim_k8s_fail(o, 401, "Unauthorized", NULL, jv_invalid(), expired ? "Unauthorized: the token has expired"
 									 : "Unauthorized");
 		return -1;
 	}
@@ -1566,7 +1146,7 @@ static int authenticate(struct k8s_sim *k, struct MHD_Connection *c, struct kreq
 			}
 		}
 	}
-	fail(o, 401, "Unauthorized", NULL, jv_invalid(), "Unauthorized");
+	sim_k8s_fail(o, 401, "Unauthorized", NULL, jv_invalid(), "Unauthorized");
 	return -1;
 }
 
@@ -1617,7 +1197,7 @@ static void run_request(struct k8s_sim *k, struct MHD_Connection *c, struct kreq
 		k->c_requests = jv_object_set(k->c_requests, jv_string(key), jv_number(n + 1));
 	}
 	if (too_big)
-		fail(o, 413, "RequestEntityTooLarge", NULL, jv_invalid(), "the request body is too large");
+		sim_k8s_fail(o, 413, "RequestEntityTooLarge", NULL, jv_invalid(), "the request body is too large");
 	else if (open || authenticate(k, c, r, o) == 0)
 		handle(k, r, url, o);
 	pthread_mutex_unlock(&k->lock);

@@ -202,6 +202,28 @@ void sim_k8s_own_applied(struct kobj *o, jv patch, const char *manager);
 /* metadata.managedFields as served (one entry per manager) */
 jv sim_k8s_managed_fields(struct kobj *o, int64_t now);
 
+/* ------------------------------------------------------------------ output (k8s_output.c) */
+
+/* o answers v (consumed) as JSON */
+void sim_k8s_reply(struct kresp *o, int status, jv v);
+/* o answers a Status error as the API server sends it (causes consumed; invalid: none) */
+void sim_k8s_fail(struct kresp *o, int code, const char *reason, struct kreq *r, jv causes,
+		  const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* "deployments.apps" / "secrets" as the API names a resource in messages */
+const char *sim_k8s_qual(int res, char *buf, size_t size);
+void sim_k8s_not_found(struct kresp *o, struct kreq *r, int res, const char *name);
+/* the object as served (apiVersion, kind, managedFields); new value */
+jv sim_k8s_served(struct k8s_sim *k, struct kobj *o, int64_t now);
+/* a Table of items (consumed) for kubectl get */
+jv sim_k8s_table(struct k8s_sim *k, int res, jv items, int64_t now, const char *accept);
+int sim_k8s_wants_table(struct kreq *r);
+/* a workload's Scale (autoscaling/v1) */
+jv sim_k8s_scale_obj(struct kobj *ko);
+/* discovery documents (/version, /api, /apis/apps/v1, ...): 1 when path is one */
+int sim_k8s_discovery(struct k8s_sim *k, const char *path, struct kresp *o);
+/* /openapi/v3 + rest */
+void sim_k8s_openapi_v3(struct k8s_sim *k, const char *rest, struct kresp *o);
+
 /* ------------------------------------------------------------------ jv helpers */
 
 static inline char *iso(int64_t ms, char *buf, size_t size)
