@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -223,6 +224,18 @@ jv sim_k8s_scale_obj(struct kobj *ko);
 int sim_k8s_discovery(struct k8s_sim *k, const char *path, struct kresp *o);
 /* /openapi/v3 + rest */
 void sim_k8s_openapi_v3(struct k8s_sim *k, const char *rest, struct kresp *o);
+
+/* ------------------------------------------------------------------ watch (k8s_watch.c) */
+
+struct watch;
+/* a watch of the request's resource, namespace and selectors: o->watch set (lock held) */
+void sim_k8s_watch_start(struct k8s_sim *k, struct kreq *r, struct kresp *o);
+/* libmicrohttpd's content reader and its free callback (cls: the watch) */
+ssize_t sim_k8s_watch_read(void *cls, uint64_t pos, char *buf, size_t max);
+void sim_k8s_watch_free(void *cls);
+/* without a connection: the events so far appended to out, then the watch freed (takes
+ * the lock) */
+void sim_k8s_watch_drain(struct k8s_sim *k, struct watch *w, struct buf *out);
 
 /* ------------------------------------------------------------------ jv helpers */
 
