@@ -22,250 +22,6 @@
 #include "../core/dur.h"
 #include "../core/jvx.h"
 
-static void template_hash(jv obj, char out[16])
-{
-	jv t = jget(obj, "spec.template");
-	char *s = jvx_dump(t);
-	uint32_t h = 2166136261u;
-	for (const char *p = s; *p; p++)
-		h = (h ^ (unsigned char)*p) * 16777619u;
-	free(s);
-	static const char alnum[] = "bcdfghjklmnpqrstvwxz2456789";   /* like the API's */
-	for (int i = 0; i < 10; i++) {
-		out[i] = alnum[h % (sizeof(alnum) - 1)];
-		h = h / (sizeof(alnum) - 1) + (uint32_t)i * 2654435761u;
-	}
-	out[10] = 0;
-}
-
-/* ------------------------------------------------------------------ rollouts */
-
-struct wstatus {
-	int replicas, updated, ready, old, rolling, failed;
-};
-
-static struct wstatus workload_status(struct k8s_sim *k, struct kobj *o, int64_t now)
-{
-	struct wstatus w = { 0 };
-	int R = iget(o->obj, "spec.replicas", 1);
-	int64_t D = k->rollout_ms;
-	/* a scenario marks a workload whose rollouts never finish with this annotation */
-	jv ann = jget(o->obj, "metadata.annotations");
-	const char *f2 = jvx_str(ann, "sim.runbook/fail-rollout");
-	w.failed = f2 && !strcmp(f2, "true");
-	jv_free(ann);
-	w.replicas = R;
-	w.rolling = o->old_hash[0] && (w.failed || now < o->t_roll + D);
-	if (w.rolling) {
-		double p = w.failed ? 0 : (double)(now - o->t_roll) / (double)(D ? D : 1);
-		w.updated = (int)(R * p);
-		if (w.updated >= R)
-			w.updated = R > 0 ? R - 1 : 0;
-		w.old = R - w.updated;
-		w.ready = R > 0 ? R - (w.updated < R ? 1 : 0) : 0;
-		if (w.failed)
-			w.ready = R > 0 ? R - 1 : 0;
-	} else {
-		w.updated = R;
-		/* replicas changed: new pods become ready over half a rollout */
-		int64_t half = D / 2 ? D / 2 : 1;
-		if (R > o->from_ready && now < o->t_scale + half)
-			w.ready = o->from_ready + (int)((R - o->from_ready) * (double)(now - o->t_scale) / (double)half);
-		else
-			w.ready = R;
-	}
-	return w;
-}
-
-static jv condition(const char *type, const char *status, const char *reason, const char *msg, int64_t t)
-{
-	char ts[32];
-	jv c = jv_object();
-	c = jv_object_set(c, jv_string("type"), jv_string(type));
-	c = jv_object_set(c, jv_string("status"), jv_string(status));
-	c = jv_object_set(c, jv_string("reason"), jv_string(reason));
-	c = jv_object_set(c, jv_string("message"), jv_string(msg));
-	c = jv_object_set(c, jv_string("lastUpdateTime"), jv_string(iso(t, ts, sizeof(ts))));
-	c = jv_object_set(c, jv_string("lastTransitionTime"), jv_string(iso(t, ts, sizeof(ts))));
-	return c;
-}
-
-static jv compute_status(struct k8s_sim *k, struct kobj *o, int64_t now)
-{
-	struct wstatus w = workload_status(k, o, now);
-	char name[256], msg[512];
-	sget(o->obj, "metadata.name", name, sizeof(name));
-	jv st = jv_object();
-	int gen = iget(o->obj, "metadata.generation", 1);
-	st = jv_object_set(st, jv_string("observedGeneration"), jv_number(gen));
-	st = jv_object_set(st, jv_string("replicas"), jv_number(w.updated + (w.rolling ? w.old : 0)));
-	st = jv_object_set(st, jv_string("updatedReplicas"), jv_number(w.updated));
-	st = jv_object_set(st, jv_string("readyReplicas"), jv_number(w.ready));
-	st = jv_object_set(st, jv_string("availableReplicas"), jv_number(w.ready));
-	if (o->res == R_DEPLOYMENT) {
-		if (w.replicas - w.ready > 0)
-			st = jv_object_set(st, jv_string("unavailableReplicas"), jv_number(w.replicas - w.ready));
-		jv conds = jv_array();
-		conds = jv_array_append(conds, w.ready >= w.replicas || w.ready > 0
-			? condition("Available", "True", "MinimumReplicasAvailable",
-				    "Deployment has minimum availability.", o->t_scale)
-			: condition("Available", "False", "MinimumReplicasUnavailable",
-				    "Deployment does not have minimum availability.", o->t_scale));
-		int64_t deadline = (int64_t)iget(o->obj, "spec.progressDeadlineSeconds",
-						 (int)(k->deadline_ms / 1000)) * 1000;
-		if (w.failed && w.rolling && now >= o->t_roll + deadline) {
-			snprintf(msg, sizeof(msg), "ReplicaSet \"%s-%s\" has timed out progressing.", name, o->hash);
-			conds = jv_array_append(conds, condition("Progressing", "False", "ProgressDeadlineExceeded",
-								 msg, o->t_roll + deadline));
-		} else if (w.rolling) {
-			snprintf(msg, sizeof(msg), "ReplicaSet \"%s-%s\" is progressing.", name, o->hash);
-			conds = jv_array_append(conds, condition("Progressing", "True", "ReplicaSetUpdated", msg, o->t_roll));
-		} else {
-			snprintf(msg, sizeof(msg), "ReplicaSet \"%s-%s\" has successfully progressed.", name, o->hash);
-			conds = jv_array_append(conds, condition("Progressing", "True", "NewReplicaSetAvailable", msg,
-								 o->t_roll));
-		}
-		st = jv_object_set(st, jv_string("conditions"), conds);
-	} else {
-		char cur[300], upd[300];
-		snprintf(upd, sizeof(upd), "%s-%s", name, o->hash);
-		snprintf(cur, sizeof(cur), "%s-%s", name, w.rolling ? o->old_hash : o->hash);
-		st = jv_object_set(st, jv_string("currentReplicas"), jv_number(w.rolling ? w.old : w.replicas));
-		st = jv_object_set(st, jv_string("currentRevision"), jv_string(cur));
-		st = jv_object_set(st, jv_string("updateRevision"), jv_string(upd));
-		st = jv_object_set(st, jv_string("collisionCount"), jv_number(0));
-	}
-	return st;
-}
-
-/* desired pods of a workload; add and remove pods to match (pods are derived). Adding
- * may move the objects, so everything needed from the workload is copied first. */
-static void sync_pods(struct k8s_sim *k, kh wid, struct wstatus *st, int64_t now)
-{
-	char wname[256] = "", ns[256] = "", pname[300], b[300], whash[16], wold[16], owner[512];
-	struct kobj *w = sim_k8s_at(k, wid);
-	if (!w)
-		return;
-	sget(w->obj, "metadata.name", wname, sizeof(wname));
-	sget(w->obj, "metadata.namespace", ns, sizeof(ns));
-	const char *kind = kres(w->res)->kind;
-	int sts = w->res == R_STATEFULSET;
-	snprintf(owner, sizeof(owner), "%s/%s", ns, wname);
-	memcpy(whash, w->hash, sizeof(whash));
-	memcpy(wold, w->old_hash, sizeof(wold));
-	jv tlabels = jget(w->obj, "spec.template.metadata.labels");
-	jv tspec = jget(w->obj, "spec.template.spec");
-	w = NULL;                /* stale after the first add */
-	if (jv_get_kind(tlabels) != JV_KIND_OBJECT) {
-		jv_free(tlabels);
-		tlabels = jv_object();
-	}
-	int want_new = st->updated, want_old = st->rolling ? st->old : 0;
-	/* existing pods of this workload */
-	for (kh ph = sim_k8s_first(k), next; ph; ph = next) {
-		struct kobj *p = sim_k8s_at(k, ph);
-		next = sim_k8s_next(k, ph);
-		if (p->res != R_POD || strcmp(p->owner_kind, kind) || strcmp(p->owner, owner))
-			continue;
-		const char *h = sget(p->obj, "metadata.labels.pod-template-hash", b, sizeof(b));
-		int is_new = h && !strcmp(h, whash), is_old = h && st->rolling && !strcmp(h, wold);
-		if (is_new && want_new > 0)
-			want_new--;
-		else if (is_old && want_old > 0)
-			want_old--;
-		else
-			sim_k8s_del(k, ph);
-	}
-	for (int pass = 0; pass < 2; pass++) {
-		int want = pass ? want_old : want_new;
-		const char *hash = pass ? wold : whash;
-		for (int j = 0; j < want; j++) {
-			unsigned char r[3];
-			RAND_bytes(r, sizeof(r));
-			if (sts)
-				snprintf(pname, sizeof(pname), "%s-%d", wname, st->replicas - want + j);
-			else
-				snprintf(pname, sizeof(pname), "%s-%s-%c%c%c%c%c", wname, hash, 'a' + r[0] % 26,
-					 '0' + r[1] % 10, 'a' + r[2] % 26, 'b' + r[0] % 24, '2' + r[1] % 8);
-			jv pod = jv_object();
-			pod = jv_object_set(pod, jv_string("apiVersion"), jv_string("v1"));
-			pod = jv_object_set(pod, jv_string("kind"), jv_string("Pod"));
-			jv labels = jv_object_set(jv_copy(tlabels), jv_string("pod-template-hash"), jv_string(hash));
-			pod = jset(pod, "metadata.name", jv_string(pname));
-			pod = jset(pod, "metadata.namespace", jv_string(ns));
-			pod = jset(pod, "metadata.labels", labels);
-			pod = jset(pod, "spec", jv_copy(tspec));
-			pod = jset(pod, "status.phase", jv_string("Running"));
-			jv cs = jv_array();
-			cs = jv_array_append(cs, condition("Ready", "True", "", "", now));
-			pod = jset(pod, "status.conditions", cs);
-			sim_k8s_new_meta(k, &pod, now);
-			struct kobj *p = sim_k8s_at(k, sim_k8s_add(k, R_POD, pod));
-			snprintf(p->owner_kind, sizeof(p->owner_kind), "%s", kind);
-			snprintf(p->owner, sizeof(p->owner), "%s", owner);
-			sim_k8s_touch(k, p, 0);
-		}
-	}
-	jv_free(tlabels);
-	jv_free(tspec);
-}
-
-/* bring every computed status up to the clock; changes become watch events */
-void sim_k8s_tick(struct k8s_sim *k, int64_t now)
-{
-	/* sync_pods adds and deletes: walk by handle, not by pointer */
-	for (kh h = sim_k8s_first(k); h; h = sim_k8s_next(k, h)) {
-		struct kobj *o = sim_k8s_at(k, h);
-		if (o->res != R_DEPLOYMENT && o->res != R_STATEFULSET)
-			continue;
-		if (o->old_hash[0] && now >= o->t_roll + k->rollout_ms) {
-			struct wstatus w0 = workload_status(k, o, now);
-			if (!w0.rolling)
-				o->old_hash[0] = 0;       /* rollout finished */
-		}
-		jv st = compute_status(k, o, now);
-		jv cur = jget(o->obj, "status");
-		if (!jv_equal(cur, jv_copy(st))) {
-			o->obj = jv_object_set(o->obj, jv_string("status"), st);
-			sim_k8s_touch(k, o, 1);
-		} else {
-			jv_free(st);
-		}
-		struct wstatus w = workload_status(k, o, now);
-		sync_pods(k, h, &w, now);
-		if (!sim_k8s_at(k, h))
-			BUG("a workload vanished while its pods were synced");
-	}
-}
-
-/* a workload's spec was written: new generation, maybe a rollout or a scale */
-static void workload_written(struct k8s_sim *k, struct kobj *o, jv old, int64_t now)
-{
-	char h[16];
-	template_hash(o->obj, h);
-	int gen = iget(old, "metadata.generation", 0);
-	jv os = jget(old, "spec"), ns = jget(o->obj, "spec");
-	int changed = !jv_equal(os, ns) || !jv_is_valid(old) || gen == 0;
-	o->obj = jset(o->obj, "metadata.generation", jv_number(changed ? gen + 1 : (gen ? gen : 1)));
-	if (!o->hash[0]) {                       /* created */
-		memcpy(o->hash, h, sizeof(h));
-		o->t_roll = o->t_scale = now;
-		o->from_ready = 0;
-		return;
-	}
-	int R_old = iget(old, "spec.replicas", 1), R = iget(o->obj, "spec.replicas", 1);
-	if (strcmp(h, o->hash)) {
-		memcpy(o->old_hash, o->hash, sizeof(o->old_hash));
-		memcpy(o->hash, h, sizeof(o->hash));
-		o->t_roll = now;
-	}
-	if (R != R_old) {
-		/* new pods become ready from what was ready before the change */
-		int ready = iget(old, "status.readyReplicas", 0);
-		o->from_ready = ready < R ? ready : R;
-		o->t_scale = now;
-	}
-}
 
 /* ------------------------------------------------------------------ writes */
 
@@ -280,114 +36,11 @@ static const char *manager_of(struct kreq *r, char *buf, size_t size)
 	return buf;
 }
 
-/* spec.replicas: an integer 0..REPLICAS_MAX (the simulator's cap); v consumed */
-static int replicas_ok(jv v)
-{
-	int ok = jv_get_kind(v) == JV_KIND_NUMBER && jv_number_value(v) >= 0 &&
-		 jv_number_value(v) <= REPLICAS_MAX && jv_number_value(v) == (int)jv_number_value(v);
-	jv_free(v);
-	return ok;
-}
-
-/* what the API server does to every object written: defaults and derived fields.
- * Returns 0, or -1 with o filled (invalid object). */
+/* what the API server does to every object written: its kind's defaults and derived
+ * fields. Returns 0, or -1 with o filled (invalid object). */
 static int normalize(struct k8s_sim *k, int res, jv *obj, struct kreq *r, struct kresp *o)
 {
-	if (res == R_SECRET) {
-		jv sd = jget(*obj, "stringData");
-		if (jv_get_kind(sd) == JV_KIND_OBJECT) {
-			jv data = jget(*obj, "data");
-			if (jv_get_kind(data) != JV_KIND_OBJECT) {
-				jv_free(data);
-				data = jv_object();
-			}
-			jv_object_foreach(sd, key, v) {
-				const char *s = jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : "";
-				size_t len = strlen(s);
-				char *b64 = xmalloc(4 * ((len + 2) / 3) + 1);
-				EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)s, (int)len);
-				data = jv_object_set(data, key, jv_string(b64));
-				free(b64);
-				jv_free(v);
-			}
-			*obj = jv_object_set(*obj, jv_string("data"), data);
-		}
-		jv_free(sd);
-		*obj = jv_object_delete(*obj, jv_string("stringData"));
-		jv data = jget(*obj, "data");
-		if (jv_get_kind(data) == JV_KIND_OBJECT) {
-			int bad = 0;
-			jv_object_foreach(data, key, v) {
-				const char *s = jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : NULL;
-				size_t len = s ? strlen(s) : 0;
-				unsigned char *tmp = xmalloc(len + 4);
-				if (!s || (len % 4) || EVP_DecodeBlock(tmp, (const unsigned char *)s, (int)len) < 0) {
-					if (!bad) {
-						jv cause = jv_object();
-						cause = jv_object_set(cause, jv_string("reason"), jv_string("FieldValueInvalid"));
-						cause = jv_object_set(cause, jv_string("message"),
-								      jv_string("Invalid value: illegal base64 data"));
-						cause = jv_object_set(cause, jv_string("field"),
-								      jv_string_fmt("data[%s]", jv_string_value(key)));
-						sim_k8s_fail(o, 422, "Invalid", r, jv_array_append(jv_array(), cause),
-						     "Secret \"%s\" is invalid: data[%s]: Invalid value: "
-						     "illegal base64 data", r->name ? r->name : "",
-						     jv_string_value(key));
-					}
-					bad = 1;
-				}
-				free(tmp);
-				jv_free(key);
-				jv_free(v);
-			}
-			if (bad) {
-				jv_free(data);
-				return -1;
-			}
-		}
-		jv_free(data);
-		jv ty = jget(*obj, "type");
-		if (jv_get_kind(ty) != JV_KIND_STRING)
-			*obj = jv_object_set(*obj, jv_string("type"), jv_string("Opaque"));
-		jv_free(ty);
-	}
-	if (res == R_SERVICE) {
-		jv ip = jget(*obj, "spec.clusterIP");
-		if (jv_get_kind(ip) != JV_KIND_STRING)
-			*obj = jset(*obj, "spec.clusterIP", jv_string_fmt("10.96.%d.%d", (int)(k->uid_seq / 250) % 250,
-									  (int)(k->uid_seq % 250) + 2));
-		jv_free(ip);
-		jv ty = jget(*obj, "spec.type");
-		if (jv_get_kind(ty) != JV_KIND_STRING)
-			*obj = jset(*obj, "spec.type", jv_string("ClusterIP"));
-		jv_free(ty);
-	}
-	if (res == R_NAMESPACE)
-		*obj = jset(*obj, "status.phase", jv_string("Active"));
-	if (res == R_DEPLOYMENT || res == R_STATEFULSET) {
-		jv rep = jget(*obj, "spec.replicas");
-		if (jv_get_kind(rep) == JV_KIND_NULL)
-			*obj = jset(*obj, "spec.replicas", jv_number(1));
-		else if (!replicas_ok(jv_copy(rep))) {
-			jv_free(rep);
-			sim_k8s_fail(o, 422, "Invalid", r, jv_invalid(), "%s.apps \"%s\" is invalid: spec.replicas: Invalid "
-			     "value: must be an integer from 0 to %d", kres(res)->kind, r->name ? r->name : "",
-			     REPLICAS_MAX);
-			return -1;
-		}
-		jv_free(rep);
-		jv strat = jget(*obj, "spec.strategy.type");
-		if (res == R_DEPLOYMENT && jv_get_kind(strat) != JV_KIND_STRING)
-			*obj = jset(*obj, "spec.strategy", jv_parse("{\"type\":\"RollingUpdate\",\"rollingUpdate\":"
-								   "{\"maxSurge\":\"25%\",\"maxUnavailable\":\"25%\"}}"));
-		jv_free(strat);
-		jv tl = jget(*obj, "spec.template.metadata.labels"), sel = jget(*obj, "spec.selector.matchLabels");
-		if (jv_get_kind(sel) != JV_KIND_OBJECT && jv_get_kind(tl) == JV_KIND_OBJECT)
-			*obj = jset(*obj, "spec.selector.matchLabels", jv_copy(tl));
-		jv_free(tl);
-		jv_free(sel);
-	}
-	return 0;
+	return kres(res)->normalize ? kres(res)->normalize(k, res, obj, r, o) : 0;
 }
 
 static int namespace_exists(struct k8s_sim *k, const char *ns)
@@ -490,12 +143,10 @@ static kh create(struct k8s_sim *k, struct kreq *r, jv obj, struct kresp *o, con
 	meta = jv_object_delete(meta, jv_string("resourceVersion"));
 	obj = jv_object_set(obj, jv_string("metadata"), meta);
 	sim_k8s_new_meta(k, &obj, r->now);
-	if (res == R_NAMESPACE)
-		obj = jset(obj, "status.phase", jv_string("Active"));
 	kh id = sim_k8s_add(k, res, obj);
 	struct kobj *no = sim_k8s_at(k, id);
-	if (res == R_DEPLOYMENT || res == R_STATEFULSET)
-		workload_written(k, no, jv_invalid(), r->now);
+	if (kres(res)->written)
+		kres(res)->written(k, no, jv_invalid(), r->now);
 	jv none = jv_object();
 	sim_k8s_own_changed(no, none, manager);
 	jv_free(none);
@@ -530,8 +181,8 @@ static void store(struct k8s_sim *k, struct kobj *ko, jv nobj, const char *manag
 	else
 		nobj = jv_object_set(nobj, jv_string("status"), st);
 	ko->obj = nobj;
-	if (ko->res == R_DEPLOYMENT || ko->res == R_STATEFULSET)
-		workload_written(k, ko, old, now);
+	if (kres(ko->res)->written)
+		kres(ko->res)->written(k, ko, old, now);
 	sim_k8s_own_changed(ko, old, manager);
 	if (!jv_equal(jv_copy(old), jv_copy(ko->obj)))
 		sim_k8s_touch(k, ko, 1);
@@ -658,7 +309,7 @@ static void do_patch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 		int ap;
 		jv s = patch_by_type(r, sim_k8s_scale_obj(ko), patch, &ap);
 		jv rep = jv_is_valid(s) ? jget(s, "spec.replicas") : jv_null();
-		if (!jv_is_valid(s) || !replicas_ok(jv_copy(rep))) {
+		if (!jv_is_valid(s) || !sim_k8s_replicas_ok(jv_copy(rep))) {
 			jv_free(rep);
 			jv_free(s);
 			sim_k8s_fail(o, 422, "Invalid", r, jv_invalid(), "Scale.autoscaling \"%s\" is invalid: spec.replicas: "
@@ -754,7 +405,7 @@ static void do_replace(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 	}
 	if (r->sub && !strcmp(r->sub, "scale")) {
 		jv rv2 = jget(obj, "spec.replicas");
-		int ok = replicas_ok(jv_copy(rv2));
+		int ok = sim_k8s_replicas_ok(jv_copy(rv2));
 		int rep = ok ? (int)jv_number_value(rv2) : -1;
 		jv_free(rv2);
 		jv_free(obj);
@@ -779,7 +430,6 @@ static void do_replace(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 
 static void do_delete(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 {
-	char b[256], n[256], owner[512];
 	kh id = sim_k8s_find(k, r->res, r->ns, r->name);
 	struct kobj *ko = sim_k8s_at(k, id);
 	if (!ko) {
@@ -787,36 +437,19 @@ static void do_delete(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 		return;
 	}
 	jv last = sim_k8s_served(k, ko, r->now);
-	int res = ko->res;
-	sget(ko->obj, "metadata.name", n, sizeof(n));
-	snprintf(owner, sizeof(owner), "%s/%s", r->ns ? r->ns : "", n);
+	const struct k8s_res *res = kres(ko->res);
 	ko = NULL;
 	if (!r->dry_run) {
+		/* what goes with it first (deleting leaves the other objects where they are) */
 		for (kh h = sim_k8s_first(k), next; h; h = next) {
-			struct kobj *p = sim_k8s_at(k, h);
 			next = sim_k8s_next(k, h);
-			const char *ons = sget(p->obj, "metadata.namespace", b, sizeof(b));
-			int in_ns = res == R_NAMESPACE && kres(p->res)->namespaced && ons && !strcmp(ons, n);
-			int owned = (res == R_DEPLOYMENT || res == R_STATEFULSET) && p->res == R_POD &&
-				    !strcmp(p->owner_kind, kres(res)->kind) && !strcmp(p->owner, owner);
-			if (in_ns || owned)
+			if (h != id && res->owns && res->owns(k, sim_k8s_at(k, id), sim_k8s_at(k, h)))
 				sim_k8s_del(k, h);
 		}
 		sim_k8s_del(k, id);
 	}
-	jv st = jv_object();
-	st = jv_object_set(st, jv_string("kind"), jv_string("Status"));
-	st = jv_object_set(st, jv_string("apiVersion"), jv_string("v1"));
-	st = jv_object_set(st, jv_string("metadata"), jv_object());
-	st = jv_object_set(st, jv_string("status"), jv_string("Success"));
-	jv det = jv_object();
-	det = jv_object_set(det, jv_string("name"), jv_string(r->name));
-	det = jv_object_set(det, jv_string("group"), jv_string(kres(r->res)->group));
-	det = jv_object_set(det, jv_string("kind"), jv_string(kres(r->res)->name));
-	det = jv_object_set(det, jv_string("uid"), jget(last, "metadata.uid"));
-	st = jv_object_set(st, jv_string("details"), det);
+	sim_k8s_deleted(o, r, jget(last, "metadata.uid"));
 	jv_free(last);
-	sim_k8s_reply(o, 200, st);
 }
 
 static void do_list(struct k8s_sim *k, struct kreq *r, struct kresp *o)
@@ -831,14 +464,7 @@ static void do_list(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 		sim_k8s_reply(o, 200, sim_k8s_table(k, r->res, items, r->now, hdr(r, "accept")));
 		return;
 	}
-	jv l = jv_object();
-	l = jv_object_set(l, jv_string("kind"), jv_string_fmt("%sList", kres(r->res)->kind));
-	l = jv_object_set(l, jv_string("apiVersion"), jv_string(sim_k8s_api_version(r->res)));
-	jv m = jv_object();
-	m = jv_object_set(m, jv_string("resourceVersion"), jv_string_fmt("%llu", (unsigned long long)k->rv));
-	l = jv_object_set(l, jv_string("metadata"), m);
-	l = jv_object_set(l, jv_string("items"), items);
-	sim_k8s_reply(o, 200, l);
+	sim_k8s_reply(o, 200, sim_k8s_list(k, r->res, items));
 }
 
 static void do_get(struct k8s_sim *k, struct kreq *r, struct kresp *o)
@@ -1329,13 +955,11 @@ struct k8s_sim *k8s_sim_new(struct rb_clock *clock, jv config, struct diag_list 
 		}
 	}
 	jv_free(objs);
-	/* a scenario's workloads start finished: their rollouts happened long ago */
+	/* a scenario's objects start settled (workloads: their rollouts happened long ago) */
 	for (kh h = sim_k8s_first(k); h; h = sim_k8s_next(k, h)) {
 		struct kobj *o = sim_k8s_at(k, h);
-		if (o->res == R_DEPLOYMENT || o->res == R_STATEFULSET) {
-			o->t_roll = o->t_scale = now - 86400000;
-			o->from_ready = iget(o->obj, "spec.replicas", 1);
-		}
+		if (kres(o->res)->settle)
+			kres(o->res)->settle(k, o, now);
 	}
 	sim_k8s_tick(k, now);
 	jv_free(config);

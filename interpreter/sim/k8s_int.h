@@ -44,30 +44,30 @@ enum { R_NAMESPACE, R_CONFIGMAP, R_SECRET, R_SERVICE, R_POD, R_EVENT, R_DEPLOYME
 /* a handle: (generation << 32) | (slot + 1); 0 = none */
 typedef uint64_t kh;
 
-struct k8s_hooks {
-	/* what the API server does to every object of the kind written (create, replace,
-	 * patch): defaults and derived fields; 0, or -1 with o filled (invalid object) */
-	int (*normalize)(struct k8s_sim *k, int res, jv *obj, struct kreq *r, struct kresp *o);
-	/* the object was stored (old: what it replaced, invalid when created) */
-	void (*written)(struct k8s_sim *k, struct kobj *o, jv old, int64_t now);
-	/* bring what is computed (status, pods) up to now; may add and delete objects */
-	void (*tick)(struct k8s_sim *k, kh h, int64_t now);
-	/* o goes when its owner (being deleted) goes: a namespace's objects, a workload's pods */
-	int (*owns)(struct k8s_sim *k, const struct kobj *owner, const struct kobj *o);
-	/* a scenario's object at start: settled as if created long ago */
-	void (*settle)(struct k8s_sim *k, struct kobj *o, int64_t now);
-	/* Table cells after Name (jv_array c consumed and returned) */
-	jv (*cells)(jv c, jv obj);
-};
-
 struct k8s_res {
 	const char *group, *version, *name, *singular, *kind, *shorts;
 	int namespaced;
 	int scale;               /* has the scale subresource */
-	int status;              /* has the status subresource */
 	int all;                 /* in the "all" category */
+	int ordinals;            /* its pods are named NAME-0, NAME-1, ... (StatefulSet) */
 	const char *const *columns;  /* Table columns after Name; NULL = none (Age only) */
-	const struct k8s_hooks *hooks;  /* NULL = none */
+
+	/* hooks: what differs between kinds (NULL: nothing to do) */
+	/* what the API server does to every object written (create, replace, patch):
+	 * defaults and derived fields; 0, or -1 with o filled (invalid object) */
+	int (*normalize)(struct k8s_sim *k, int res, jv *obj, struct kreq *r, struct kresp *o);
+	/* the object was stored (old: what it replaced, invalid when created) */
+	void (*written)(struct k8s_sim *k, struct kobj *o, jv old, int64_t now);
+	/* the status the server computes (and a status subresource) */
+	jv (*status)(struct k8s_sim *k, struct kobj *o, int64_t now);
+	/* bring what is computed (status, pods) up to now; may add and delete objects */
+	void (*tick)(struct k8s_sim *k, kh h, int64_t now);
+	/* o goes when owner goes: a namespace's objects, a workload's pods */
+	int (*owns)(struct k8s_sim *k, const struct kobj *owner, const struct kobj *o);
+	/* a scenario's object at start: settled as if created long ago */
+	void (*settle)(struct k8s_sim *k, struct kobj *o, int64_t now);
+	/* Table cells after Name (c consumed and returned) */
+	jv (*cells)(jv c, jv obj);
 };
 
 extern const struct k8s_res sim_k8s_resources[R__N];
@@ -75,15 +75,34 @@ static inline const struct k8s_res *kres(int r)
 {
 	return &sim_k8s_resources[r];
 }
-/* hooks of the kinds (k8s_store.c, k8s_workload.c) */
-extern const struct k8s_hooks sim_k8s_namespace_hooks, sim_k8s_configmap_hooks, sim_k8s_secret_hooks,
-	sim_k8s_service_hooks, sim_k8s_pod_hooks, sim_k8s_replicaset_hooks, sim_k8s_deployment_hooks,
-	sim_k8s_statefulset_hooks;
 
 /* "v1" or "apps/v1" */
 const char *sim_k8s_api_version(int r);
 /* the resource of a kind ("Deployment", api NULL = any), or -1 */
 int sim_k8s_res_by_kind(const char *api, const char *kind);
+
+/* ------------------------------------------------------------------ workloads (k8s_workload.c) */
+
+/* spec.replicas is an integer 0..REPLICAS_MAX (v consumed) */
+int sim_k8s_replicas_ok(jv v);
+int sim_k8s_deployment_normalize(struct k8s_sim *k, int res, jv *obj, struct kreq *r, struct kresp *o);
+int sim_k8s_statefulset_normalize(struct k8s_sim *k, int res, jv *obj, struct kreq *r, struct kresp *o);
+void sim_k8s_workload_written(struct k8s_sim *k, struct kobj *o, jv old, int64_t now);
+jv sim_k8s_deployment_status(struct k8s_sim *k, struct kobj *o, int64_t now);
+jv sim_k8s_statefulset_status(struct k8s_sim *k, struct kobj *o, int64_t now);
+void sim_k8s_workload_tick(struct k8s_sim *k, kh h, int64_t now);
+int sim_k8s_workload_owns(struct k8s_sim *k, const struct kobj *w, const struct kobj *o);
+void sim_k8s_workload_settle(struct k8s_sim *k, struct kobj *o, int64_t now);
+
+/* Table cells of the kinds (k8s_output.c) */
+jv sim_k8s_namespace_cells(jv c, jv obj);
+jv sim_k8s_configmap_cells(jv c, jv obj);
+jv sim_k8s_secret_cells(jv c, jv obj);
+jv sim_k8s_service_cells(jv c, jv obj);
+jv sim_k8s_pod_cells(jv c, jv obj);
+jv sim_k8s_deployment_cells(jv c, jv obj);
+jv sim_k8s_statefulset_cells(jv c, jv obj);
+jv sim_k8s_replicaset_cells(jv c, jv obj);
 
 /* ------------------------------------------------------------------ the store */
 
@@ -215,6 +234,10 @@ const char *sim_k8s_qual(int res, char *buf, size_t size);
 void sim_k8s_not_found(struct kresp *o, struct kreq *r, int res, const char *name);
 /* the object as served (apiVersion, kind, managedFields); new value */
 jv sim_k8s_served(struct k8s_sim *k, struct kobj *o, int64_t now);
+/* the Status of a deletion (uid of the object consumed) */
+void sim_k8s_deleted(struct kresp *o, struct kreq *r, jv uid);
+/* a KIND"List" of items (consumed) */
+jv sim_k8s_list(struct k8s_sim *k, int res, jv items);
 /* a Table of items (consumed) for kubectl get */
 jv sim_k8s_table(struct k8s_sim *k, int res, jv items, int64_t now, const char *accept);
 int sim_k8s_wants_table(struct kreq *r);

@@ -102,70 +102,120 @@ static void age(int64_t now, jv obj, char *buf, size_t size)
 		snprintf(buf, size, "%lldd", (long long)(d / 86400));
 }
 
-static jv cells(struct k8s_sim *k, int res, jv obj, int64_t now)
+/* a DeleteOptions' answer: the Status of a deletion (uid consumed) */
+void sim_k8s_deleted(struct kresp *o, struct kreq *r, jv uid)
 {
-	char b[256], a[32], t[64];
+	jv st = jv_object();
+	st = jv_object_set(st, jv_string("kind"), jv_string("Status"));
+	st = jv_object_set(st, jv_string("apiVersion"), jv_string("v1"));
+	st = jv_object_set(st, jv_string("metadata"), jv_object());
+	st = jv_object_set(st, jv_string("status"), jv_string("Success"));
+	jv det = jv_object();
+	det = jv_object_set(det, jv_string("name"), jv_string(r->name));
+	det = jv_object_set(det, jv_string("group"), jv_string(kres(r->res)->group));
+	det = jv_object_set(det, jv_string("kind"), jv_string(kres(r->res)->name));
+	det = jv_object_set(det, jv_string("uid"), uid);
+	st = jv_object_set(st, jv_string("details"), det);
+	sim_k8s_reply(o, 200, st);
+}
+
+jv sim_k8s_list(struct k8s_sim *k, int res, jv items)
+{
+	jv l = jv_object();
+	l = jv_object_set(l, jv_string("kind"), jv_string_fmt("%sList", kres(res)->kind));
+	l = jv_object_set(l, jv_string("apiVersion"), jv_string(sim_k8s_api_version(res)));
+	jv m = jv_object();
+	m = jv_object_set(m, jv_string("resourceVersion"), jv_string_fmt("%llu", (unsigned long long)k->rv));
+	l = jv_object_set(l, jv_string("metadata"), m);
+	return jv_object_set(l, jv_string("items"), items);
+}
+
+/* ------------------------------------------------------------------ table cells */
+
+jv sim_k8s_deployment_cells(jv c, jv obj)
+{
+	char t[64];
+	snprintf(t, sizeof(t), "%d/%d", iget(obj, "status.readyReplicas", 0), iget(obj, "spec.replicas", 1));
+	c = jv_array_append(c, jv_string(t));
+	c = jv_array_append(c, jv_number(iget(obj, "status.updatedReplicas", 0)));
+	return jv_array_append(c, jv_number(iget(obj, "status.availableReplicas", 0)));
+}
+
+jv sim_k8s_statefulset_cells(jv c, jv obj)
+{
+	char t[64];
+	snprintf(t, sizeof(t), "%d/%d", iget(obj, "status.readyReplicas", 0), iget(obj, "spec.replicas", 1));
+	return jv_array_append(c, jv_string(t));
+}
+
+jv sim_k8s_replicaset_cells(jv c, jv obj)
+{
+	int R = iget(obj, "spec.replicas", 1);
+	c = jv_array_append(c, jv_number(R));
+	c = jv_array_append(c, jv_number(R));
+	return jv_array_append(c, jv_number(R));
+}
+
+jv sim_k8s_pod_cells(jv c, jv obj)
+{
+	char b[256];
+	c = jv_array_append(c, jv_string("1/1"));
+	c = jv_array_append(c, jv_string(sget(obj, "status.phase", b, sizeof(b)) ? b : "Pending"));
+	return jv_array_append(c, jv_number(0));
+}
+
+jv sim_k8s_configmap_cells(jv c, jv obj)
+{
+	jv d = jget(obj, "data");
+	c = jv_array_append(c, jv_number(jv_get_kind(d) == JV_KIND_OBJECT ? jv_object_length(jv_copy(d)) : 0));
+	jv_free(d);
+	return c;
+}
+
+jv sim_k8s_secret_cells(jv c, jv obj)
+{
+	char b[256];
+	c = jv_array_append(c, jv_string(sget(obj, "type", b, sizeof(b)) ? b : "Opaque"));
+	return sim_k8s_configmap_cells(c, obj);
+}
+
+jv sim_k8s_service_cells(jv c, jv obj)
+{
+	char b[256];
+	c = jv_array_append(c, jv_string(sget(obj, "spec.type", b, sizeof(b)) ? b : "ClusterIP"));
+	c = jv_array_append(c, jv_string(sget(obj, "spec.clusterIP", b, sizeof(b)) ? b : "None"));
+	c = jv_array_append(c, jv_string("<none>"));
+	struct buf pb = BUF_INIT(0);
+	jv ports = jget(obj, "spec.ports");
+	if (jv_get_kind(ports) == JV_KIND_ARRAY) {
+		jv_array_foreach(ports, i, p) {
+			buf_addf(&pb, "%s%d/%s", i ? "," : "", (int)jvx_num(p, "port", 0),
+				 jvx_str(p, "protocol") ? jvx_str(p, "protocol") : "TCP");
+			jv_free(p);
+		}
+	}
+	jv_free(ports);
+	c = jv_array_append(c, jv_string(pb.len ? buf_str(&pb) : "<none>"));
+	buf_release(&pb);
+	return c;
+}
+
+jv sim_k8s_namespace_cells(jv c, jv obj)
+{
+	char b[256];
+	return jv_array_append(c, jv_string(sget(obj, "status.phase", b, sizeof(b)) ? b : "Active"));
+}
+
+/* Name, the kind's cells, Age */
+static jv cells(int res, jv obj, int64_t now)
+{
+	char b[256], a[32];
 	jv c = jv_array();
 	c = jv_array_append(c, jv_string(sget(obj, "metadata.name", b, sizeof(b)) ? b : ""));
-	int R = iget(obj, "spec.replicas", 1);
-	switch (res) {
-	case R_DEPLOYMENT:
-		snprintf(t, sizeof(t), "%d/%d", iget(obj, "status.readyReplicas", 0), R);
-		c = jv_array_append(c, jv_string(t));
-		c = jv_array_append(c, jv_number(iget(obj, "status.updatedReplicas", 0)));
-		c = jv_array_append(c, jv_number(iget(obj, "status.availableReplicas", 0)));
-		break;
-	case R_STATEFULSET:
-		snprintf(t, sizeof(t), "%d/%d", iget(obj, "status.readyReplicas", 0), R);
-		c = jv_array_append(c, jv_string(t));
-		break;
-	case R_REPLICASET:
-		c = jv_array_append(c, jv_number(R));
-		c = jv_array_append(c, jv_number(R));
-		c = jv_array_append(c, jv_number(R));
-		break;
-	case R_POD:
-		c = jv_array_append(c, jv_string("1/1"));
-		c = jv_array_append(c, jv_string(sget(obj, "status.phase", b, sizeof(b)) ? b : "Pending"));
-		c = jv_array_append(c, jv_number(0));
-		break;
-	case R_CONFIGMAP:
-	case R_SECRET: {
-		if (res == R_SECRET)
-			c = jv_array_append(c, jv_string(sget(obj, "type", b, sizeof(b)) ? b : "Opaque"));
-		jv d = jget(obj, "data");
-		c = jv_array_append(c, jv_number(jv_get_kind(d) == JV_KIND_OBJECT ? jv_object_length(jv_copy(d)) : 0));
-		jv_free(d);
-		break;
-	}
-	case R_SERVICE: {
-		c = jv_array_append(c, jv_string(sget(obj, "spec.type", b, sizeof(b)) ? b : "ClusterIP"));
-		c = jv_array_append(c, jv_string(sget(obj, "spec.clusterIP", b, sizeof(b)) ? b : "None"));
-		c = jv_array_append(c, jv_string("<none>"));
-		struct buf pb = BUF_INIT(0);
-		jv ports = jget(obj, "spec.ports");
-		if (jv_get_kind(ports) == JV_KIND_ARRAY) {
-			jv_array_foreach(ports, i, p) {
-				buf_addf(&pb, "%s%d/%s", i ? "," : "", (int)jvx_num(p, "port", 0),
-					 jvx_str(p, "protocol") ? jvx_str(p, "protocol") : "TCP");
-				jv_free(p);
-			}
-		}
-		jv_free(ports);
-		c = jv_array_append(c, jv_string(pb.len ? buf_str(&pb) : "<none>"));
-		buf_release(&pb);
-		break;
-	}
-	case R_NAMESPACE:
-		c = jv_array_append(c, jv_string(sget(obj, "status.phase", b, sizeof(b)) ? b : "Active"));
-		break;
-	default:
-		break;
-	}
+	if (kres(res)->cells)
+		c = kres(res)->cells(c, obj);
 	age(now, obj, a, sizeof(a));
-	c = jv_array_append(c, jv_string(a));
-	(void)k;
-	return c;
+	return jv_array_append(c, jv_string(a));
 }
 
 jv sim_k8s_table(struct k8s_sim *k, int res, jv items, int64_t now, const char *accept)
@@ -197,7 +247,7 @@ jv sim_k8s_table(struct k8s_sim *k, int res, jv items, int64_t now, const char *
 	jv rows = jv_array();
 	jv_array_foreach(items, i, it) {
 		jv row = jv_object();
-		row = jv_object_set(row, jv_string("cells"), cells(k, res, it, now));
+		row = jv_object_set(row, jv_string("cells"), cells(res, it, now));
 		/* includeObject=Metadata (kubectl's default): the object's metadata only */
 		jv meta = jv_object();
 		meta = jv_object_set(meta, jv_string("kind"), jv_string("PartialObjectMetadata"));
@@ -249,7 +299,7 @@ static jv resource_list(const char *group, const char *version)
 		if (kres(i)->shorts[0])
 			r = jv_object_set(r, jv_string("shortNames"),
 					  jv_array_append(jv_array(), jv_string(kres(i)->shorts)));
-		if (i == R_DEPLOYMENT || i == R_STATEFULSET || i == R_POD)
+		if (kres(i)->all)
 			r = jv_object_set(r, jv_string("categories"), jv_array_append(jv_array(), jv_string("all")));
 		list = jv_array_append(list, r);
 		if (kres(i)->scale) {
@@ -267,7 +317,7 @@ static jv resource_list(const char *group, const char *version)
 			s = jv_object_set(s, jv_string("verbs"), sv);
 			list = jv_array_append(list, s);
 		}
-		if (i == R_DEPLOYMENT || i == R_STATEFULSET) {
+		if (kres(i)->status) {
 			jv s = jv_object();
 			s = jv_object_set(s, jv_string("name"), jv_string_fmt("%s/status", kres(i)->name));
 			s = jv_object_set(s, jv_string("singularName"), jv_string(""));

@@ -4,9 +4,111 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include "k8s_int.h"
 #include "../core/bug.h"
+#include "../core/jvx.h"
+
+/* ------------------------------------------------------------------ kinds */
+
+/* stringData folded into data (base64), data checked, type defaulted */
+static int secret_normalize(struct k8s_sim *k, int res, jv *obj, struct kreq *r, struct kresp *o)
+{
+	jv sd = jget(*obj, "stringData");
+	if (jv_get_kind(sd) == JV_KIND_OBJECT) {
+		jv data = jget(*obj, "data");
+		if (jv_get_kind(data) != JV_KIND_OBJECT) {
+			jv_free(data);
+			data = jv_object();
+		}
+		jv_object_foreach(sd, key, v) {
+			const char *s = jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : "";
+			size_t len = strlen(s);
+			char *b64 = xmalloc(4 * ((len + 2) / 3) + 1);
+			EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)s, (int)len);
+			data = jv_object_set(data, key, jv_string(b64));
+			free(b64);
+			jv_free(v);
+		}
+		*obj = jv_object_set(*obj, jv_string("data"), data);
+	}
+	jv_free(sd);
+	*obj = jv_object_delete(*obj, jv_string("stringData"));
+	jv data = jget(*obj, "data");
+	if (jv_get_kind(data) == JV_KIND_OBJECT) {
+		int bad = 0;
+		jv_object_foreach(data, key, v) {
+			const char *s = jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : NULL;
+			size_t len = s ? strlen(s) : 0;
+			unsigned char *tmp = xmalloc(len + 4);
+			if (!s || (len % 4) || EVP_DecodeBlock(tmp, (const unsigned char *)s, (int)len) < 0) {
+				if (!bad) {
+					jv cause = jv_object();
+					cause = jv_object_set(cause, jv_string("reason"), jv_string("FieldValueInvalid"));
+					cause = jv_object_set(cause, jv_string("message"),
+							      jv_string("Invalid value: illegal base64 data"));
+					cause = jv_object_set(cause, jv_string("field"),
+							      jv_string_fmt("data[%s]", jv_string_value(key)));
+					sim_k8s_fail(o, 422, "Invalid", r, jv_array_append(jv_array(), cause),
+					     "Secret \"%s\" is invalid: data[%s]: Invalid value: "
+					     "illegal base64 data", r->name ? r->name : "",
+					     jv_string_value(key));
+				}
+				bad = 1;
+			}
+			free(tmp);
+			jv_free(key);
+			jv_free(v);
+		}
+		if (bad) {
+			jv_free(data);
+			return -1;
+		}
+	}
+	jv_free(data);
+	jv ty = jget(*obj, "type");
+	if (jv_get_kind(ty) != JV_KIND_STRING)
+		*obj = jv_object_set(*obj, jv_string("type"), jv_string("Opaque"));
+	jv_free(ty);
+	return 0;
+}
+
+/* a cluster IP and a type */
+static int service_normalize(struct k8s_sim *k, int res, jv *obj, struct kreq *r, struct kresp *o)
+{
+	jv ip = jget(*obj, "spec.clusterIP");
+	if (jv_get_kind(ip) != JV_KIND_STRING)
+		*obj = jset(*obj, "spec.clusterIP", jv_string_fmt("10.96.%d.%d", (int)(k->uid_seq / 250) % 250,
+								  (int)(k->uid_seq % 250) + 2));
+	jv_free(ip);
+	jv ty = jget(*obj, "spec.type");
+	if (jv_get_kind(ty) != JV_KIND_STRING)
+		*obj = jset(*obj, "spec.type", jv_string("ClusterIP"));
+	jv_free(ty);
+	return 0;
+}
+
+static int namespace_normalize(struct k8s_sim *k, int res, jv *obj, struct kreq *r, struct kresp *o)
+{
+	*obj = jset(*obj, "status.phase", jv_string("Active"));
+	return 0;
+}
+
+/* a namespace is Active (its status is the server's: set again once stored) */
+static void namespace_written(struct k8s_sim *k, struct kobj *o, jv old, int64_t now)
+{
+	o->obj = jset(o->obj, "status.phase", jv_string("Active"));
+}
+
+/* a namespace's objects go with it */
+static int namespace_owns(struct k8s_sim *k, const struct kobj *ns, const struct kobj *o)
+{
+	char b[256], name[256];
+	const char *ons = sget(o->obj, "metadata.namespace", b, sizeof(b));
+	const char *n = sget(ns->obj, "metadata.name", name, sizeof(name));
+	return kres(o->res)->namespaced && ons && n && !strcmp(ons, n);
+}
 
 static const char *const cols_deploy[] = { "Ready", "Up-to-date", "Available", NULL };
 static const char *const cols_sts[] = { "Ready", NULL };
@@ -18,17 +120,32 @@ static const char *const cols_ns[] = { "Status", NULL };
 static const char *const cols_rs[] = { "Desired", "Current", "Ready", NULL };
 
 const struct k8s_res sim_k8s_resources[R__N] = {
-	[R_NAMESPACE] = { "", "v1", "namespaces", "namespace", "Namespace", "ns", 0, 0, 0, 0, cols_ns, NULL },
-	[R_CONFIGMAP] = { "", "v1", "configmaps", "configmap", "ConfigMap", "cm", 1, 0, 0, 0, cols_cm, NULL },
-	[R_SECRET] = { "", "v1", "secrets", "secret", "Secret", "", 1, 0, 0, 0, cols_secret, NULL },
-	[R_SERVICE] = { "", "v1", "services", "service", "Service", "svc", 1, 0, 0, 0, cols_svc, NULL },
-	[R_POD] = { "", "v1", "pods", "pod", "Pod", "po", 1, 0, 0, 1, cols_pod, NULL },
-	[R_EVENT] = { "", "v1", "events", "event", "Event", "ev", 1, 0, 0, 0, NULL, NULL },
-	[R_DEPLOYMENT] = { "apps", "v1", "deployments", "deployment", "Deployment", "deploy", 1, 1, 1, 1,
-			   cols_deploy, NULL },
-	[R_STATEFULSET] = { "apps", "v1", "statefulsets", "statefulset", "StatefulSet", "sts", 1, 1, 1, 1,
-			    cols_sts, NULL },
-	[R_REPLICASET] = { "apps", "v1", "replicasets", "replicaset", "ReplicaSet", "rs", 1, 0, 0, 0, cols_rs, NULL },
+	[R_NAMESPACE] = { "", "v1", "namespaces", "namespace", "Namespace", "ns", .columns = cols_ns,
+			  .normalize = namespace_normalize, .written = namespace_written, .owns = namespace_owns,
+			  .cells = sim_k8s_namespace_cells },
+	[R_CONFIGMAP] = { "", "v1", "configmaps", "configmap", "ConfigMap", "cm", .namespaced = 1, .columns = cols_cm,
+			  .cells = sim_k8s_configmap_cells },
+	[R_SECRET] = { "", "v1", "secrets", "secret", "Secret", "", .namespaced = 1, .columns = cols_secret,
+		       .normalize = secret_normalize, .cells = sim_k8s_secret_cells },
+	[R_SERVICE] = { "", "v1", "services", "service", "Service", "svc", .namespaced = 1, .columns = cols_svc,
+			.normalize = service_normalize, .cells = sim_k8s_service_cells },
+	[R_POD] = { "", "v1", "pods", "pod", "Pod", "po", .namespaced = 1, .all = 1, .columns = cols_pod,
+		    .cells = sim_k8s_pod_cells },
+	[R_EVENT] = { "", "v1", "events", "event", "Event", "ev", .namespaced = 1 },
+	[R_DEPLOYMENT] = { "apps", "v1", "deployments", "deployment", "Deployment", "deploy", .namespaced = 1,
+			   .scale = 1, .all = 1, .columns = cols_deploy,
+			   .normalize = sim_k8s_deployment_normalize, .written = sim_k8s_workload_written,
+			   .status = sim_k8s_deployment_status, .tick = sim_k8s_workload_tick,
+			   .owns = sim_k8s_workload_owns, .settle = sim_k8s_workload_settle,
+			   .cells = sim_k8s_deployment_cells },
+	[R_STATEFULSET] = { "apps", "v1", "statefulsets", "statefulset", "StatefulSet", "sts", .namespaced = 1,
+			    .scale = 1, .all = 1, .ordinals = 1, .columns = cols_sts,
+			    .normalize = sim_k8s_statefulset_normalize, .written = sim_k8s_workload_written,
+			    .status = sim_k8s_statefulset_status, .tick = sim_k8s_workload_tick,
+			    .owns = sim_k8s_workload_owns, .settle = sim_k8s_workload_settle,
+			    .cells = sim_k8s_statefulset_cells },
+	[R_REPLICASET] = { "apps", "v1", "replicasets", "replicaset", "ReplicaSet", "rs", .namespaced = 1,
+			   .columns = cols_rs, .cells = sim_k8s_replicaset_cells },
 };
 
 const char *sim_k8s_api_version(int r)
@@ -162,6 +279,19 @@ void sim_k8s_store_release(struct k8s_sim *k)
 	for (int j = 0; j < k->ev_n; j++)
 		jv_free(k->ev[(k->ev_head + j) % EVENTS_KEPT].obj);
 	k->ev_n = 0;
+}
+
+void sim_k8s_tick(struct k8s_sim *k, int64_t now)
+{
+	/* a tick may add and delete objects: walk by handle, not by pointer */
+	for (kh h = sim_k8s_first(k); h; h = sim_k8s_next(k, h)) {
+		const struct k8s_res *res = kres(sim_k8s_at(k, h)->res);
+		if (!res->tick)
+			continue;
+		res->tick(k, h, now);
+		if (!sim_k8s_at(k, h))
+			BUG("an object vanished while its computed status was brought up to now");
+	}
 }
 
 /* ------------------------------------------------------------------ changes */

@@ -55,6 +55,14 @@ hashes=$(k get pods -n shop -l app=web -o jsonpath='{range .items[*]}{.metadata.
 check "one template hash among the pods" 1 "$hashes"
 k delete deploy web -n shop >>"$T/kout" 2>>"$T/kerr"
 check "deleting the Deployment deletes its pods" 0 "$(names | wc -l)"
+# what a deletion takes with it is its kind's: a namespace's objects, not another's
+k create ns gone >>"$T/kout" 2>>"$T/kerr"
+k create configmap c1 -n gone --from-literal=a=b >>"$T/kout" 2>>"$T/kerr"
+k create configmap c1 -n shop --from-literal=a=b >>"$T/kout" 2>>"$T/kerr"
+check "a ConfigMap in the new namespace" 1 "$(k get cm -n gone --no-headers 2>>"$T/kerr" | wc -l)"
+k delete ns gone >>"$T/kout" 2>>"$T/kerr"
+check "deleting the namespace deletes its ConfigMap" 0 "$(k get cm -n gone --no-headers 2>>"$T/kerr" | wc -l)"
+check "and not the same-named one elsewhere" 1 "$(k get cm c1 -n shop --no-headers 2>>"$T/kerr" | wc -l)"
 kill "$pid"
 wait "$pid"
 rc=$?
