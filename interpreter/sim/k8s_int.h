@@ -35,6 +35,7 @@ struct k8s_sim;
 struct kobj;
 struct kreq;
 struct kresp;
+struct MHD_Connection;
 
 /* ------------------------------------------------------------------ resources */
 
@@ -247,6 +248,16 @@ jv sim_k8s_scale_obj(struct kobj *ko);
 int sim_k8s_discovery(struct k8s_sim *k, const char *path, struct kresp *o);
 /* /openapi/v3 + rest */
 void sim_k8s_openapi_v3(struct k8s_sim *k, const char *rest, struct kresp *o);
+
+/* ------------------------------------------------------------------ requests (k8s_api.c) */
+
+/* one request, however it arrived (c: its connection, NULL without HTTP): r's method,
+ * query, headers and body set (body NUL-terminated); o filled. Takes the lock. */
+void sim_k8s_run_request(struct k8s_sim *k, struct MHD_Connection *c, struct kreq *r, const char *url,
+			 struct kresp *o, int too_big);
+/* create obj (consumed) in r->ns as manager; the new object's handle, or 0 with o filled */
+kh sim_k8s_create(struct k8s_sim *k, struct kreq *r, jv obj, struct kresp *o, const char *manager);
+int sim_k8s_namespace_exists(struct k8s_sim *k, const char *ns);
 
 /* ------------------------------------------------------------------ watch (k8s_watch.c) */
 
