@@ -71,7 +71,7 @@ static jv string_map(jv v, int lower)
 	return out;
 }
 
-int k8s_sim_handle(struct k8s_sim *k, const char *method, const char *url, jv query, jv headers,
+int sim_k8s_server_handle(struct k8s_sim *k, const char *method, const char *url, jv query, jv headers,
 		   const char *body, size_t len, struct sim_reply *out)
 {
 	struct buf b = BUF_INIT(K8S_BODY_MAX);
@@ -187,7 +187,7 @@ static void random_token(char *out, size_t size)
 		n += snprintf(out + n, size - (size_t)n, "%02x", r[i]);
 }
 
-struct k8s_sim *k8s_sim_new(struct rb_clock *clock, jv config, struct diag_list *dl)
+struct k8s_sim *sim_k8s_server_new(struct rb_clock *clock, jv config, struct diag_list *dl)
 {
 	struct k8s_sim *k = xcalloc(1, sizeof(*k));
 	pthread_mutex_init(&k->lock, NULL);
@@ -305,13 +305,13 @@ struct k8s_sim *k8s_sim_new(struct rb_clock *clock, jv config, struct diag_list 
 	sim_k8s_tick(k, now);
 	jv_free(config);
 	if (dl->nerrors) {
-		k8s_sim_free(k);
+		sim_k8s_server_free(k);
 		return NULL;
 	}
 	return k;
 }
 
-int k8s_sim_listen(struct k8s_sim *k, const char *listen, int tls, struct diag_list *dl)
+int sim_k8s_server_listen(struct k8s_sim *k, const char *listen, int tls, struct diag_list *dl)
 {
 	char host[64] = "127.0.0.1";
 	long port = 0;
@@ -339,7 +339,7 @@ int k8s_sim_listen(struct k8s_sim *k, const char *listen, int tls, struct diag_l
 		return -1;
 	}
 	k->tls = tls;
-	if (tls && k8s_pki_make(&k->pki, "runbook-sim-user", dl) < 0)
+	if (tls && sim_k8s_pki_make(&k->pki, "runbook-sim-user", dl) < 0)
 		return -1;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
 	if (tls)
@@ -370,7 +370,7 @@ int k8s_sim_listen(struct k8s_sim *k, const char *listen, int tls, struct diag_l
 	return 0;
 }
 
-const char *k8s_sim_endpoint(struct k8s_sim *k)
+const char *sim_k8s_server_endpoint(struct k8s_sim *k)
 {
 	return k->endpoint;
 }
@@ -383,7 +383,7 @@ static char *b64(const char *s)
 	return out;
 }
 
-int k8s_sim_write_kubeconfig(struct k8s_sim *k, const char *path, const char *auth, struct diag_list *dl)
+int sim_k8s_server_kubeconfig(struct k8s_sim *k, const char *path, const char *auth, struct diag_list *dl)
 {
 	struct buf b = BUF_INIT(0);
 	buf_addf(&b, "apiVersion: v1\nkind: Config\nclusters:\n- name: runbook-sim\n  cluster:\n    server: %s\n",
@@ -419,7 +419,7 @@ int k8s_sim_write_kubeconfig(struct k8s_sim *k, const char *path, const char *au
 	return rc;
 }
 
-jv k8s_sim_state(struct k8s_sim *k)
+jv sim_k8s_server_state(struct k8s_sim *k)
 {
 	pthread_mutex_lock(&k->lock);
 	sim_k8s_tick(k, clock_now(k->clock));
@@ -430,7 +430,7 @@ jv k8s_sim_state(struct k8s_sim *k)
 	return out;
 }
 
-jv k8s_sim_counters(struct k8s_sim *k)
+jv sim_k8s_server_counters(struct k8s_sim *k)
 {
 	pthread_mutex_lock(&k->lock);
 	jv v = jv_object();
@@ -440,7 +440,7 @@ jv k8s_sim_counters(struct k8s_sim *k)
 	return v;
 }
 
-void k8s_sim_free(struct k8s_sim *k)
+void sim_k8s_server_free(struct k8s_sim *k)
 {
 	if (!k)
 		return;
@@ -451,7 +451,7 @@ void k8s_sim_free(struct k8s_sim *k)
 	jv_free(k->tokens);
 	jv_free(k->c_requests);
 	jv_free(k->c_mutating);
-	k8s_pki_free(&k->pki);
+	sim_k8s_pki_free(&k->pki);
 	free(k->namespace);
 	pthread_mutex_destroy(&k->lock);
 	free(k);

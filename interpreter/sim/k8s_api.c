@@ -238,14 +238,14 @@ static jv patch_by_type(struct kreq *r, jv target, jv patch, int *apply)
 	if (!ct)
 		ct = "application/merge-patch+json";
 	if (!strncmp(ct, "application/json-patch+json", 27))
-		return drop_empty_meta(k8s_json_patch(target, patch));
+		return drop_empty_meta(sim_k8s_json_patch(target, patch));
 	if (!strncmp(ct, "application/merge-patch+json", 28))
-		return drop_empty_meta(k8s_merge_patch(target, patch));
+		return drop_empty_meta(sim_k8s_merge_patch(target, patch));
 	if (!strncmp(ct, "application/strategic-merge-patch+json", 38))
-		return drop_empty_meta(k8s_strategic_patch(target, patch));
+		return drop_empty_meta(sim_k8s_strategic_patch(target, patch));
 	if (!strncmp(ct, "application/apply-patch+yaml", 28) || !strncmp(ct, "application/apply-patch+json", 28)) {
 		*apply = 1;
-		return k8s_strategic_patch(target, patch);
+		return sim_k8s_strategic_patch(target, patch);
 	}
 	jv_free(target);
 	jv_free(patch);
@@ -712,7 +712,7 @@ static int authenticate(struct k8s_sim *k, struct MHD_Connection *c, struct kreq
 			unsigned int n = 0;
 			const gnutls_datum_t *certs = gnutls_certificate_get_peers((gnutls_session_t)ci->tls_session, &n);
 			if (certs && n > 0) {
-				char *cn = k8s_pki_verify_client(k->pki.ca_cert, certs[0].data, certs[0].size);
+				char *cn = sim_k8s_pki_verify_client(k->pki.ca_cert, certs[0].data, certs[0].size);
 				if (cn) {
 					free(cn);
 					return 0;

@@ -21,7 +21,7 @@
 
 /* ------------------------------------------------------------------ XML writer */
 
-void xml_esc(struct buf *b, const char *s)
+void sim_xml_esc(struct buf *b, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
@@ -35,21 +35,21 @@ void xml_esc(struct buf *b, const char *s)
 	}
 }
 
-void xml_elem(struct buf *b, const char *name, const char *text)
+void sim_xml_elem(struct buf *b, const char *name, const char *text)
 {
 	buf_addf(b, "<%s>", name);
-	xml_esc(b, text ? text : "");
+	sim_xml_esc(b, text ? text : "");
 	buf_addf(b, "</%s>", name);
 }
 
-void xml_elemf(struct buf *b, const char *name, const char *fmt, ...)
+void sim_xml_elemf(struct buf *b, const char *name, const char *fmt, ...)
 {
 	struct buf t = BUF_INIT(0);
 	va_list ap;
 	va_start(ap, fmt);
 	buf_vaddf(&t, fmt, ap);
 	va_end(ap);
-	xml_elem(b, name, buf_str(&t));
+	sim_xml_elem(b, name, buf_str(&t));
 	buf_release(&t);
 }
 
@@ -84,7 +84,7 @@ static const char *xml_item_name(const char *list)
 static void xml_scalar(struct buf *b, jv v)
 {
 	switch (jv_get_kind(v)) {
-	case JV_KIND_STRING: xml_esc(b, jv_string_value(v)); break;
+	case JV_KIND_STRING: sim_xml_esc(b, jv_string_value(v)); break;
 	case JV_KIND_TRUE: buf_adds(b, "true"); break;
 	case JV_KIND_FALSE: buf_adds(b, "false"); break;
 	case JV_KIND_NUMBER: {
@@ -99,7 +99,7 @@ static void xml_scalar(struct buf *b, jv v)
 	}
 }
 
-void xml_jv(struct buf *b, const char *name, jv v)
+void sim_xml_jv(struct buf *b, const char *name, jv v)
 {
 	jv_kind k = jv_get_kind(v);
 	if (k == JV_KIND_NULL || k == JV_KIND_INVALID)
@@ -109,14 +109,14 @@ void xml_jv(struct buf *b, const char *name, jv v)
 		SIM_OBJ_EACH(jv_copy(v), key, val) {
 			const char *ks = jv_string_value(key);
 			if (ks[0] != '_')
-				xml_jv(b, ks, val);
+				sim_xml_jv(b, ks, val);
 			jv_free(key);
 			jv_free(val);
 		}
 	} else if (k == JV_KIND_ARRAY) {
 		const char *item = xml_item_name(name);
 		SIM_EACH(jv_copy(v), i, el) {
-			xml_jv(b, item, el);
+			sim_xml_jv(b, item, el);
 			jv_free(el);
 		}
 	} else {
@@ -127,23 +127,23 @@ void xml_jv(struct buf *b, const char *name, jv v)
 
 /* ------------------------------------------------------------------ Query params */
 
-const char *q_str(struct sim_req *r, const char *name)
+const char *sim_q_str(struct sim_req *r, const char *name)
 {
 	const char *v = jvx_str(r->form, name);
 	return v;
 }
 
-int q_bool(struct sim_req *r, const char *name, int def)
+int sim_q_bool(struct sim_req *r, const char *name, int def)
 {
-	const char *v = q_str(r, name);
+	const char *v = sim_q_str(r, name);
 	if (!v)
 		return def;
 	return !strcasecmp(v, "true") || !strcmp(v, "1");
 }
 
-const char *q_need(struct sim_req *r, struct sim_resp *o, const char *name)
+const char *sim_q_need(struct sim_req *r, struct sim_resp *o, const char *name)
 {
-	const char *v = r->proto == PROTO_JSON ? jvx_str(r->json, name) : q_str(r, name);
+	const char *v = r->proto == PROTO_JSON ? jvx_str(r->json, name) : sim_q_str(r, name);
 	if (v && *v)
 		return v;
 	if (r->proto == PROTO_JSON)
@@ -184,7 +184,7 @@ static int cmp_pair(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-jv q_list(struct sim_req *r, const char *name)
+jv sim_q_list(struct sim_req *r, const char *name)
 {
 	long (*idx)[2] = NULL;   /* [N, position in keys] */
 	int n = 0, alloc = 0;
@@ -212,7 +212,7 @@ jv q_list(struct sim_req *r, const char *name)
 	return out;
 }
 
-jv q_tags(struct sim_req *r, const char *name)
+jv sim_q_tags(struct sim_req *r, const char *name)
 {
 	jv byn = jv_object();  /* "N" -> {Key, Value} */
 	long *ns = NULL;       /* the Ns seen (any size: walked sorted, never counted up to) */
@@ -282,10 +282,10 @@ int sim_error(struct sim_req *r, struct sim_resp *o, int status, const char *cod
 		o->ctype = "text/xml";
 		buf_addf(&o->body, "<ErrorResponse xmlns=\"%s\"><Error><Type>%s</Type>",
 			 r->xmlns ? r->xmlns : "", status >= 500 ? "Receiver" : "Sender");
-		xml_elem(&o->body, "Code", code);
-		xml_elem(&o->body, "Message", buf_str(&msg));
+		sim_xml_elem(&o->body, "Code", code);
+		sim_xml_elem(&o->body, "Message", buf_str(&msg));
 		buf_adds(&o->body, "</Error>");
-		xml_elem(&o->body, "RequestId", r->request_id);
+		sim_xml_elem(&o->body, "RequestId", r->request_id);
 		buf_adds(&o->body, "</ErrorResponse>");
 		break;
 	case PROTO_JSON: {
@@ -300,10 +300,10 @@ int sim_error(struct sim_req *r, struct sim_resp *o, int status, const char *cod
 	case PROTO_REST_XML:
 		o->ctype = "application/xml";
 		buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>");
-		xml_elem(&o->body, "Code", code);
-		xml_elem(&o->body, "Message", buf_str(&msg));
-		xml_elem(&o->body, "RequestId", r->request_id);
-		xml_elem(&o->body, "HostId", "runbook-sim");
+		sim_xml_elem(&o->body, "Code", code);
+		sim_xml_elem(&o->body, "Message", buf_str(&msg));
+		sim_xml_elem(&o->body, "RequestId", r->request_id);
+		sim_xml_elem(&o->body, "HostId", "runbook-sim");
 		buf_adds(&o->body, "</Error>");
 		break;
 	}
@@ -320,7 +320,7 @@ void sim_q_begin(struct sim_req *r, struct sim_resp *o)
 void sim_q_end(struct sim_req *r, struct sim_resp *o)
 {
 	buf_addf(&o->body, "</%sResult><ResponseMetadata>", r->op);
-	xml_elem(&o->body, "RequestId", r->request_id);
+	sim_xml_elem(&o->body, "RequestId", r->request_id);
 	buf_addf(&o->body, "</ResponseMetadata></%sResponse>", r->op);
 }
 
@@ -522,7 +522,7 @@ static void dispatch(struct sim *s, struct sim_req *r, struct sim_resp *o)
 	if (!svc && target && !strncmp(target, "secretsmanager.", 15))
 		svc = service_named("secretsmanager", 14);
 	if (!svc) {
-		const char *ver = q_str(r, "Version");
+		const char *ver = sim_q_str(r, "Version");
 		for (size_t i = 0; ver && i < SIM_NSERVICES; i++)
 			if (sim_services[i].version && !strcmp(sim_services[i].version, ver))
 				svc = &sim_services[i];
@@ -545,7 +545,7 @@ static void dispatch(struct sim *s, struct sim_req *r, struct sim_resp *o)
 
 	switch (svc->proto) {
 	case PROTO_QUERY:
-		r->op = q_str(r, "Action");
+		r->op = sim_q_str(r, "Action");
 		break;
 	case PROTO_JSON:
 		r->op = target && strchr(target, '.') ? strchr(target, '.') + 1 : NULL;
@@ -961,22 +961,22 @@ jv sim_counters(struct sim *s)
 			  jv_number(jv_array_length(jv_copy(s->published))));
 	pthread_mutex_unlock(&s->lock);
 	if (s->k8s)
-		v = jv_object_set(v, jv_string("k8s"), k8s_sim_counters(s->k8s));
+		v = jv_object_set(v, jv_string("k8s"), sim_k8s_server_counters(s->k8s));
 	return v;
 }
 
 int sim_k8s_start(struct sim *s, const char *listen, struct diag_list *dl)
 {
-	if (s->k8s && *k8s_sim_endpoint(s->k8s))
+	if (s->k8s && *sim_k8s_server_endpoint(s->k8s))
 		return 0;
 	if (s->k8s)
-		return k8s_sim_listen(s->k8s, listen, 1, dl);
+		return sim_k8s_server_listen(s->k8s, listen, 1, dl);
 	jv cfg = jv_get_kind(s->k8s_config) == JV_KIND_OBJECT ? jv_copy(s->k8s_config) : jv_null();
-	struct k8s_sim *k = k8s_sim_new(s->clock, cfg, dl);
+	struct k8s_sim *k = sim_k8s_server_new(s->clock, cfg, dl);
 	if (!k)
 		return -1;
-	if (k8s_sim_listen(k, listen, 1, dl) < 0) {
-		k8s_sim_free(k);
+	if (sim_k8s_server_listen(k, listen, 1, dl) < 0) {
+		sim_k8s_server_free(k);
 		return -1;
 	}
 	s->k8s = k;
@@ -988,19 +988,19 @@ int sim_k8s_handle(struct sim *s, const char *method, const char *url, jv query,
 {
 	if (!s->k8s) {
 		jv cfg = jv_get_kind(s->k8s_config) == JV_KIND_OBJECT ? jv_copy(s->k8s_config) : jv_null();
-		s->k8s = k8s_sim_new(s->clock, cfg, dl);
+		s->k8s = sim_k8s_server_new(s->clock, cfg, dl);
 		if (!s->k8s) {
 			jv_free(query);
 			jv_free(headers);
 			return -1;
 		}
 	}
-	return k8s_sim_handle(s->k8s, method, url, query, headers, body, len, out);
+	return sim_k8s_server_handle(s->k8s, method, url, query, headers, body, len, out);
 }
 
 const char *sim_k8s_endpoint(struct sim *s)
 {
-	return s->k8s && *k8s_sim_endpoint(s->k8s) ? k8s_sim_endpoint(s->k8s) : NULL;
+	return s->k8s && *sim_k8s_server_endpoint(s->k8s) ? sim_k8s_server_endpoint(s->k8s) : NULL;
 }
 
 int sim_k8s_kubeconfig(struct sim *s, const char *path, const char *auth, struct diag_list *dl)
@@ -1009,12 +1009,12 @@ int sim_k8s_kubeconfig(struct sim *s, const char *path, const char *auth, struct
 		diag_error(dl, NULL, "the Kubernetes simulator is not running");
 		return -1;
 	}
-	return k8s_sim_write_kubeconfig(s->k8s, path, auth, dl);
+	return sim_k8s_server_kubeconfig(s->k8s, path, auth, dl);
 }
 
 jv sim_k8s_state(struct sim *s)
 {
-	return s->k8s ? k8s_sim_state(s->k8s) : jv_array();
+	return s->k8s ? sim_k8s_server_state(s->k8s) : jv_array();
 }
 
 jv sim_world(struct sim *s)
@@ -1039,7 +1039,7 @@ void sim_stop(struct sim *s)
 {
 	if (!s)
 		return;
-	k8s_sim_free(s->k8s);
+	sim_k8s_server_free(s->k8s);
 	s->k8s = NULL;
 	if (s->mhd)
 		MHD_stop_daemon(s->mhd);
