@@ -3,7 +3,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <gnutls/gnutls.h>
-#include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -16,60 +15,12 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include "k8s_int.h"
+#include "http.h"
 #include "sim.h"
 #include "../core/buf.h"
 #include "../core/bug.h"
 #include "../core/dur.h"
 #include "../core/jvx.h"
-
-
-struct kconn {
-	struct buf body;
-	int too_big;
-};
-
-static enum MHD_Result collect(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	jv *obj = cls;
-	char name[128];
-	size_t i;
-	(void)kind;
-	for (i = 0; key[i] && i + 1 < sizeof(name); i++)
-		name[i] = (char)tolower((unsigned char)key[i]);
-	name[i] = 0;
-	*obj = jv_object_set(*obj, jv_string(name), jv_string(value ? value : ""));
-	return MHD_YES;
-}
-
-static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
-{
-	jv *obj = cls;
-	(void)kind;
-	*obj = jv_object_set(*obj, jv_string(key), jv_string(value ? value : ""));
-	return MHD_YES;
-}
-
-/* a jv object of strings (consumed); names lower-cased when asked */
-static jv string_map(jv v, int lower)
-{
-	jv out = jv_object();
-	if (jv_get_kind(v) == JV_KIND_OBJECT) {
-		jv_object_foreach(v, key, x) {
-			if (jv_get_kind(x) == JV_KIND_STRING) {
-				char *name = xstrdup(jv_string_value(key));
-				for (char *p = name; lower && *p; p++)
-					*p = (char)tolower((unsigned char)*p);
-				out = jv_object_set(out, jv_string(name), x);
-				free(name);
-			} else {
-				jv_free(x);
-			}
-			jv_free(key);
-		}
-	}
-	jv_free(v);
-	return out;
-}
 
 int sim_k8s_server_handle(struct k8s_sim *k, const char *method, const char *url, jv query, jv headers,
 		   const char *body, size_t len, struct sim_reply *out)
@@ -79,8 +30,8 @@ int sim_k8s_server_handle(struct k8s_sim *k, const char *method, const char *url
 	struct kreq r = { 0 };
 	struct kresp o = { 0 };
 	r.method = method ? method : "GET";
-	r.query = string_map(query, 0);
-	r.headers = string_map(headers, 1);
+	r.query = sim_http_string_map(query, 0);
+	r.headers = sim_http_string_map(headers, 1);
 	r.body = buf_str(&b);
 	r.body_len = too_big ? 0 : b.len;
 	sim_k8s_run_request(k, NULL, &r, url ? url : "/", &o, too_big);
@@ -100,80 +51,32 @@ int sim_k8s_server_handle(struct k8s_sim *k, const char *method, const char *url
 	return 0;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-				  const char *version, const char *upload, size_t *upload_size, void **con_cls)
+/* a request from the HTTP front end */
+static void serve(void *cls, struct sim_http_req *q, struct sim_http_reply *rep)
 {
 	struct k8s_sim *k = cls;
-	struct kconn *cn = *con_cls;
-	(void)version;
-	if (!cn) {
-		cn = xcalloc(1, sizeof(*cn));
-		buf_init(&cn->body, K8S_BODY_MAX);
-		*con_cls = cn;
-		/* a declared body over the cap is refused before it is read */
-		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (!cl || strtoull(cl, NULL, 10) <= K8S_BODY_MAX)
-			return MHD_YES;
-		cn->too_big = 1;
-	} else if (*upload_size) {
-		if (buf_add(&cn->body, upload, *upload_size) < 0)
-			cn->too_big = 1;
-		*upload_size = 0;
-		return MHD_YES;
-	}
 	struct kreq r = { 0 };
 	struct kresp o = { 0 };
-	r.method = method;
-	r.query = jv_object();
-	r.headers = jv_object();
-	r.body = buf_str(&cn->body);
-	r.body_len = cn->body.len;
-	MHD_get_connection_values(c, MHD_HEADER_KIND, collect, &r.headers);
-	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_query, &r.query);
-	sim_k8s_run_request(k, c, &r, url, &o, cn->too_big);
-
-	struct MHD_Response *resp;
+	r.method = q->method;
+	r.query = jv_copy(q->query);
+	r.headers = jv_copy(q->headers);
+	r.body = q->body;
+	r.body_len = q->len;
+	sim_k8s_run_request(k, q->conn, &r, q->url, &o, q->too_big);
+	rep->status = o.status ? o.status : 200;
+	rep->ctype = o.ctype ? o.ctype : "application/json";
+	rep->headers = jv_object_set(jv_object(), jv_string("Cache-Control"), jv_string("no-cache, private"));
 	if (o.watch) {
-		resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, sim_k8s_watch_read, o.watch, sim_k8s_watch_free);
+		rep->read = sim_k8s_watch_read;
+		rep->free = sim_k8s_watch_free;
+		rep->cls = o.watch;
 	} else {
-		size_t len = o.body.len;
-		resp = MHD_create_response_from_buffer(len, buf_detach(&o.body), MHD_RESPMEM_MUST_FREE);
+		rep->len = o.body.len;
+		rep->body = buf_detach(&o.body);
 	}
-	MHD_add_response_header(resp, "Content-Type", o.ctype ? o.ctype : "application/json");
-	MHD_add_response_header(resp, "Cache-Control", "no-cache, private");
-	enum MHD_Result ret = MHD_queue_response(c, (unsigned)(o.status ? o.status : 200), resp);
-	MHD_destroy_response(resp);
 	buf_release(&o.body);
 	jv_free(r.query);
 	jv_free(r.headers);
-	return ret;
-}
-
-static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
-{
-	struct kconn *cn = *con_cls;
-	(void)cls;
-	(void)c;
-	(void)toe;
-	if (cn) {
-		buf_release(&cn->body);
-		free(cn);
-		*con_cls = NULL;
-	}
-}
-
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char msg[512];
-	(void)cls;
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	/* clients that hang up on a watch are normal; so is GnuTLS's complaint when kubectl's
-	 * Go TLS stack hangs up after its request was served ("received handshake message
-	 * out of context") */
-	if (strstr(msg, "closed") || strstr(msg, "reset") || strstr(msg, "Application reported") ||
-	    strstr(msg, "out of context"))
-		return;
-	fprintf(stderr, "runbook: sim k8s: %s", msg);
 }
 
 /* ------------------------------------------------------------------ API */
@@ -313,60 +216,32 @@ struct k8s_sim *sim_k8s_server_new(struct rb_clock *clock, jv config, struct dia
 
 int sim_k8s_server_listen(struct k8s_sim *k, const char *listen, int tls, struct diag_list *dl)
 {
-	char host[64] = "127.0.0.1";
-	long port = 0;
-	if (listen) {
-		const char *colon = strrchr(listen, ':');
-		char *end;
-		if (!colon || (size_t)(colon - listen) >= sizeof(host)) {
-			diag_error(dl, NULL, "invalid listen address '%s' (expected HOST:PORT)", listen);
-			return -1;
-		}
-		snprintf(host, sizeof(host), "%.*s", (int)(colon - listen), listen);
-		if (!strcmp(host, "localhost"))
-			snprintf(host, sizeof(host), "127.0.0.1");
-		port = strtol(colon + 1, &end, 10);
-		if (*end || port < 0 || port > 65535) {
-			diag_error(dl, NULL, "invalid port in listen address '%s'", listen);
-			return -1;
-		}
-	}
-	struct sockaddr_in sa = { 0 };
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, host, &sa.sin_addr) != 1 || (ntohl(sa.sin_addr.s_addr) >> 24) != 127) {
-		diag_error(dl, NULL, "the Kubernetes simulator listens on loopback only, not '%s'", host);
+	const char *addr = listen ? listen : "127.0.0.1:0";
+	struct sockaddr_in sa;
+	if (sim_http_parse_listen(addr, "the Kubernetes simulator", &sa, dl) < 0)
 		return -1;
-	}
 	k->tls = tls;
 	if (tls && sim_k8s_pki_make(&k->pki, "runbook-sim-user", dl) < 0)
 		return -1;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
-	if (tls)
-		k->mhd = MHD_start_daemon(flags | MHD_USE_TLS, 0, NULL, NULL, on_request, k,
-					  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, k,
-					  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-					  MHD_OPTION_NOTIFY_COMPLETED, on_completed, k,
-					  MHD_OPTION_HTTPS_MEM_KEY, k->pki.server_key,
-					  MHD_OPTION_HTTPS_MEM_CERT, k->pki.server_cert,
-					  MHD_OPTION_HTTPS_MEM_TRUST, k->pki.ca_cert,
-					  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)3700,
-					  MHD_OPTION_END);
-	else
-		k->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_request, k,
-					  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, k,
-					  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-					  MHD_OPTION_NOTIFY_COMPLETED, on_completed, k,
-					  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)3700,
-					  MHD_OPTION_END);
-	if (!k->mhd) {
-		diag_error(dl, NULL, "cannot listen on '%s:%ld' for the Kubernetes simulator: %s", host, port,
-			   strerror(errno ? errno : EADDRINUSE));
-		return -1;
+	/* clients that hang up on a watch are normal; so is GnuTLS's complaint when kubectl's
+	 * Go TLS stack hangs up after its request was served ("received handshake message
+	 * out of context") */
+	static const char *const quiet[] = { "closed", "reset", "Application reported", "out of context", NULL };
+	struct sim_http_opts ho = { .what = "the Kubernetes simulator", .log_prefix = "runbook: sim k8s: ",
+				    .quiet = quiet, .body_max = K8S_BODY_MAX, .timeout_s = 3700 };
+	if (tls) {
+		ho.tls_key = k->pki.server_key;
+		ho.tls_cert = k->pki.server_cert;
+		ho.tls_trust = k->pki.ca_cert;
 	}
-	const union MHD_DaemonInfo *di = MHD_get_daemon_info(k->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	k->http = sim_http_start(&ho, &sa, addr, serve, k, dl);
+	if (!k->http)
+		return -1;
+	char host[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &sa.sin_addr, host, sizeof(host));
+	unsigned port = sim_http_port(k->http);
 	snprintf(k->endpoint, sizeof(k->endpoint), "%s://%s:%u", tls ? "https" : "http", host,
-		 di ? (unsigned)di->port : (unsigned)port);
+		 port ? port : (unsigned)ntohs(sa.sin_port));
 	return 0;
 }
 
@@ -445,8 +320,7 @@ void sim_k8s_server_free(struct k8s_sim *k)
 	if (!k)
 		return;
 	atomic_store(&k->stopping, 1);
-	if (k->mhd)
-		MHD_stop_daemon(k->mhd);
+	sim_http_stop(k->http);
 	sim_k8s_store_release(k);
 	jv_free(k->tokens);
 	jv_free(k->c_requests);

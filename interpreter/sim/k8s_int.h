@@ -151,7 +151,7 @@ struct k8s_sim {
 	char *namespace;         /* the kubeconfig's namespace */
 	struct k8s_pki pki;
 	int tls;
-	struct MHD_Daemon *mhd;
+	struct sim_http *http;   /* the HTTP front end (http.c), NULL without one */
 	char endpoint[80];
 	atomic_int stopping;
 	jv c_requests, c_mutating;

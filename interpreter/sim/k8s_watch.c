@@ -3,7 +3,6 @@
  * the watch lasts (the world is ticked each time it looks); 410 Gone for a
  * resourceVersion older than the log.
  */
-#include <microhttpd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -85,7 +84,7 @@ ssize_t sim_k8s_watch_read(void *cls, uint64_t pos, char *buf, size_t max)
 		buf_reset(&w->pending);
 		w->off = 0;
 		if (atomic_load(&w->k->stopping) || mono_ms() >= w->until_real)
-			return MHD_CONTENT_READER_END_OF_STREAM;
+			return -1;      /* the end of the stream */
 		pthread_mutex_lock(&w->k->lock);
 		w->r.now = clock_now(w->k->clock);
 		watch_collect(w);

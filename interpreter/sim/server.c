@@ -6,7 +6,6 @@
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
-#include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include "simint.h"
+#include "http.h"
 #include "../core/bug.h"
 #include "../core/jvx.h"
 
@@ -630,28 +630,6 @@ static void dispatch(struct sim *s, struct sim_req *r, struct sim_resp *o)
 
 /* ------------------------------------------------------------------ MHD glue */
 
-struct conn {
-	struct buf body;
-	int too_big;
-};
-
-static enum MHD_Result collect_kv(void *cls, enum MHD_ValueKind kind, const char *key,
-				  const char *value)
-{
-	jv *obj = cls;
-	if (kind == MHD_HEADER_KIND) {
-		char name[256];
-		size_t i;
-		for (i = 0; key[i] && i < sizeof(name) - 1; i++)
-			name[i] = (char)tolower((unsigned char)key[i]);
-		name[i] = 0;
-		*obj = jv_object_set(*obj, jv_string(name), jv_string(value ? value : ""));
-	} else {
-		*obj = jv_object_set(*obj, jv_string(key), jv_string(value ? value : ""));
-	}
-	return MHD_YES;
-}
-
 /* a request's word for the log: one line whatever was sent (control bytes become '?') */
 static const char *log_word(const char *s, char *buf, size_t size)
 {
@@ -677,16 +655,6 @@ static void log_request(struct sim *s, struct sim_req *r, struct sim_resp *o, co
 	funlockfile(s->log);
 }
 
-static void conn_reset(struct MHD_Connection *c)
-{
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-	if (ci) {
-		struct linger l = { 1, 0 };   /* close with RST */
-		setsockopt(ci->connect_fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
-	}
-}
-
 /* one request, however it arrived: r's method, path, query, headers and body are set
  * (body NUL-terminated); o is filled. The request log gets its line. */
 static void run_request(struct sim *s, struct sim_req *r, struct sim_resp *o, int too_big)
@@ -708,28 +676,6 @@ static void run_request(struct sim *s, struct sim_req *r, struct sim_resp *o, in
 	log_request(s, r, o, o->fault);
 }
 
-/* a jv object of strings, whatever was given (consumed): other values are dropped */
-static jv string_map(jv v, int lower)
-{
-	jv out = jv_object();
-	if (jv_get_kind(v) == JV_KIND_OBJECT) {
-		SIM_OBJ_EACH(jv_copy(v), k, x) {
-			if (jv_get_kind(x) == JV_KIND_STRING) {
-				char *name = xstrdup(jv_string_value(k));
-				for (char *p = name; lower && *p; p++)
-					*p = (char)tolower((unsigned char)*p);
-				out = jv_object_set(out, jv_string(name), x);
-				free(name);
-			} else {
-				jv_free(x);
-			}
-			jv_free(k);
-		}
-	}
-	jv_free(v);
-	return out;
-}
-
 int sim_handle(struct sim *s, const char *method, const char *path, jv query, jv headers,
 	       const char *body, size_t len, struct sim_reply *out)
 {
@@ -739,8 +685,8 @@ int sim_handle(struct sim *s, const char *method, const char *path, jv query, jv
 	struct sim_resp o = { 0 };
 	r.method = method ? method : "GET";
 	r.path = path ? path : "/";
-	r.query = string_map(query, 0);
-	r.headers = string_map(headers, 1);
+	r.query = sim_http_string_map(query, 0);
+	r.headers = sim_http_string_map(headers, 1);
 	r.body = buf_str(&b);
 	r.body_len = too_big ? 0 : b.len;
 	run_request(s, &r, &o, too_big);
@@ -765,124 +711,34 @@ void sim_reply_release(struct sim_reply *rep)
 	memset(rep, 0, sizeof(*rep));
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-				  const char *method, const char *version, const char *upload,
-				  size_t *upload_size, void **con_cls)
+/* a request from the HTTP front end */
+static void serve(void *cls, struct sim_http_req *q, struct sim_http_reply *rep)
 {
 	struct sim *s = cls;
-	struct conn *cn = *con_cls;
-	if (!cn) {
-		cn = xcalloc(1, sizeof(*cn));
-		buf_init(&cn->body, SIM_BODY_MAX);
-		*con_cls = cn;
-		/* a declared body over the cap is refused before it is read */
-		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (!cl || strtoull(cl, NULL, 10) <= SIM_BODY_MAX)
-			return MHD_YES;
-		cn->too_big = 1;
-	} else if (*upload_size) {
-		if (buf_add(&cn->body, upload, *upload_size) < 0)
-			cn->too_big = 1;
-		*upload_size = 0;
-		return MHD_YES;
-	}
-
 	struct sim_req r = { 0 };
 	struct sim_resp o = { 0 };
-	r.method = method;
-	r.path = url;
-	r.query = jv_object();
-	r.headers = jv_object();
-	r.body = buf_str(&cn->body);
-	r.body_len = cn->body.len;
-	MHD_get_connection_values(c, MHD_HEADER_KIND, collect_kv, &r.headers);
-	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_kv, &r.query);
-	run_request(s, &r, &o, cn->too_big);
-
-	enum MHD_Result ret;
-	if (o.reset) {
-		conn_reset(c);
-		ret = MHD_NO;
-	} else {
-		size_t len = o.body.len;
-		char *data = buf_detach(&o.body);
-		struct MHD_Response *resp =
-			MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
-		if (o.ctype)
-			MHD_add_response_header(resp, "Content-Type", o.ctype);
-		MHD_add_response_header(resp, "x-amzn-RequestId", r.request_id);
-		if (r.proto == PROTO_REST_XML)
-			MHD_add_response_header(resp, "x-amz-request-id", r.request_id);
-		SIM_OBJ_EACH(jv_copy(o.headers), k, v) {
-			MHD_add_response_header(resp, jv_string_value(k), jv_string_value(v));
-			jv_free(k);
-			jv_free(v);
-		}
-		ret = MHD_queue_response(c, (unsigned)o.status, resp);
-		MHD_destroy_response(resp);
-	}
+	r.method = q->method;
+	r.path = q->url;
+	r.query = jv_copy(q->query);
+	r.headers = jv_copy(q->headers);
+	r.body = q->body;
+	r.body_len = q->len;
+	run_request(s, &r, &o, q->too_big);
+	rep->reset = o.reset;
+	rep->status = o.status;
+	rep->ctype = o.ctype;
+	jv h = jv_object_set(jv_object(), jv_string("x-amzn-RequestId"), jv_string(r.request_id));
+	if (r.proto == PROTO_REST_XML)
+		h = jv_object_set(h, jv_string("x-amz-request-id"), jv_string(r.request_id));
+	SIM_OBJ_EACH(o.headers, k, v)
+		h = jv_object_set(h, k, v);
+	rep->headers = h;
+	rep->len = o.body.len;
+	rep->body = buf_detach(&o.body);
 	jv_free(r.query);
 	jv_free(r.form);
 	jv_free(r.json);
 	jv_free(r.headers);
-	jv_free(o.headers);
-	buf_release(&o.body);
-	return ret;
-}
-
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char msg[512];
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	/* an injected reset makes MHD say so; everything else is worth showing */
-	if (strstr(msg, "Application reported internal error"))
-		return;
-	fprintf(stderr, "runbook: sim: %s", msg);
-}
-
-static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
-{
-	struct conn *cn = *con_cls;
-	if (cn) {
-		buf_release(&cn->body);
-		free(cn);
-		*con_cls = NULL;
-	}
-}
-
-/* "HOST:PORT" -> sockaddr; loopback only */
-static int parse_listen(const char *listen, struct sockaddr_in *sa, struct diag_list *dl)
-{
-	char host[64];
-	const char *colon = strrchr(listen, ':');
-	if (!colon || (size_t)(colon - listen) >= sizeof(host)) {
-		diag_error(dl, NULL, "invalid listen address '%s' (expected HOST:PORT)", listen);
-		return -1;
-	}
-	memcpy(host, listen, (size_t)(colon - listen));
-	host[colon - listen] = 0;
-	if (!strcmp(host, "localhost"))
-		snprintf(host, sizeof(host), "127.0.0.1");
-	char *end;
-	long port = strtol(colon + 1, &end, 10);
-	if (*end || port < 0 || port > 65535 || colon[1] == 0) {
-		diag_error(dl, NULL, "invalid port in listen address '%s'", listen);
-		return -1;
-	}
-	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
-		diag_error(dl, NULL, "invalid listen address '%s' (an IPv4 loopback address is needed)",
-			   listen);
-		return -1;
-	}
-	if ((ntohl(sa->sin_addr.s_addr) >> 24) != 127) {
-		diag_error(dl, NULL, "the simulator listens on loopback only, not '%s'", host);
-		return -1;
-	}
-	return 0;
 }
 
 /* ------------------------------------------------------------------ API */
@@ -909,29 +765,22 @@ struct sim *sim_start_opts(const char *scenario_path, const char *listen, struct
 			   const struct sim_options *opt, struct diag_list *dl)
 {
 	struct sockaddr_in sa;
-	if (parse_listen(listen ? listen : "127.0.0.1:0", &sa, dl) < 0)
+	const char *addr = listen ? listen : "127.0.0.1:0";
+	if (sim_http_parse_listen(addr, "the simulator", &sa, dl) < 0)
 		return NULL;
 	struct sim *s = sim_open(scenario_path, clock, opt, dl);
 	if (!s)
 		return NULL;
-	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-				  MHD_USE_ERROR_LOG,
-				  0, NULL, NULL, on_request, s,
-				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
-				  MHD_OPTION_END);
-	if (!s->mhd) {
-		diag_error(dl, NULL, "cannot listen on '%s': %s", listen ? listen : "127.0.0.1:0",
-			   strerror(errno ? errno : EADDRINUSE));
+	static const char *const quiet[] = { "Application reported internal error", NULL };
+	const struct sim_http_opts ho = { .what = "the simulator", .log_prefix = "runbook: sim: ", .quiet = quiet,
+					  .body_max = SIM_BODY_MAX, .timeout_s = 120 };
+	s->http = sim_http_start(&ho, &sa, addr, serve, s, dl);
+	if (!s->http)
 		goto fail;
-	}
-	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	unsigned port = sim_http_port(s->http);
 	char host[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &sa.sin_addr, host, sizeof(host));
-	snprintf(s->endpoint, sizeof(s->endpoint), "http://%s:%u", host,
-		 di ? (unsigned)di->port : (unsigned)ntohs(sa.sin_port));
+	snprintf(s->endpoint, sizeof(s->endpoint), "http://%s:%u", host, port ? port : (unsigned)ntohs(sa.sin_port));
 	return s;
 fail:
 	sim_stop(s);
@@ -1041,8 +890,7 @@ void sim_stop(struct sim *s)
 		return;
 	sim_k8s_server_free(s->k8s);
 	s->k8s = NULL;
-	if (s->mhd)
-		MHD_stop_daemon(s->mhd);
+	sim_http_stop(s->http);
 	sim_world_release(s);
 	jv_free(s->c_requests);
 	jv_free(s->c_mutating);

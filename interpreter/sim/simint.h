@@ -85,7 +85,7 @@ struct s3_bucket {
 struct sim {
 	pthread_mutex_t lock;
 	struct rb_clock *clock;
-	struct MHD_Daemon *mhd;
+	struct sim_http *http;  /* the HTTP front end (http.c), NULL without one */
 	char endpoint[64];
 	FILE *log;
 	int64_t start_ms;       /* clock at scenario load: relative times count from here */
