@@ -1,17 +1,11 @@
-/* k8s.c — the simulated Kubernetes API server (see k8s.h). */
+/* k8s.c — the simulated Kubernetes API server's life (see k8s.h): its world from a
+ * scenario, listening (through http.c), kubeconfigs, state, counters. */
 #include <arpa/inet.h>
-#include <ctype.h>
-#include <errno.h>
-#include <gnutls/gnutls.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include "k8s_int.h"

@@ -13,6 +13,12 @@
  * asked, and authentication by bearer token (scenario k8s.tokens; a generated one by
  * default) or client certificate signed by the simulator's CA.
  *
+ * Files: k8s.c (this interface: the server's life), k8s_store.c (objects by stable
+ * handle, the kinds' table with their hooks, change log), k8s_workload.c (Deployments,
+ * StatefulSets, their pods), k8s_api.c (routes and verbs), k8s_fields.c (selectors,
+ * field ownership), k8s_output.c (Status, lists, Tables, discovery), k8s_watch.c,
+ * k8s_patch.c, k8s_tls.c; their shared internals in k8s_int.h; HTTP through http.c.
+ *
  * Ownership: sim_k8s_server_new copies what it needs from the scenario's k8s map; the clock
  * must outlive the k8s_sim. Thread-safe (one lock around the world).
  */

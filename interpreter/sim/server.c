@@ -1,16 +1,14 @@
-/* server.c — the simulator's HTTP server (libmicrohttpd): request parsing, SigV4-shaped
+/* server.c — the simulated AWS services' server (HTTP through http.c): SigV4-shaped
  * authorization check, service and operation dispatch, faults, counters, request log,
  * admin endpoints (/_sim/counters, /_sim/state, /_sim/published) and the protocol
  * helpers the service files share (XML writer, Query params, error shapes).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include "simint.h"
 #include "http.h"
