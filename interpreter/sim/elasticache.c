@@ -68,7 +68,7 @@ static jv snap_view(jv sn, int64_t now)
 static void reply(struct sim_req *r, struct sim_resp *o, const char *name, jv v)
 {
 	sim_q_begin(r, o);
-	xml_jv(&o->body, name, v);
+	sim_xml_jv(&o->body, name, v);
 	jv_free(v);
 	sim_q_end(r, o);
 }
@@ -76,7 +76,7 @@ static void reply(struct sim_req *r, struct sim_resp *o, const char *name, jv v)
 static int op_describe_groups(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
 	gc(s, r->now);
-	const char *id = q_str(r, "ReplicationGroupId");
+	const char *id = sim_q_str(r, "ReplicationGroupId");
 	if (id && group_find(s, id) < 0)
 		return group_not_found(r, o, id);
 	sim_q_begin(r, o);
@@ -84,7 +84,7 @@ static int op_describe_groups(struct sim *s, struct sim_req *r, struct sim_resp 
 	SIM_EACH(jv_copy(s->ec_groups), i, g) {
 		if (!id || !strcmp(jvx_str(g, "ReplicationGroupId"), id)) {
 			jv v = group_view(g, r->now);
-			xml_jv(&o->body, "ReplicationGroup", v);
+			sim_xml_jv(&o->body, "ReplicationGroup", v);
 			jv_free(v);
 		}
 		jv_free(g);
@@ -97,10 +97,10 @@ static int op_describe_groups(struct sim *s, struct sim_req *r, struct sim_resp 
 static int op_describe_snapshots(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
 	gc(s, r->now);
-	const char *name = q_str(r, "SnapshotName");
-	const char *rg = q_str(r, "ReplicationGroupId");
-	const char *src = q_str(r, "SnapshotSource");
-	const char *cc = q_str(r, "CacheClusterId");
+	const char *name = sim_q_str(r, "SnapshotName");
+	const char *rg = sim_q_str(r, "ReplicationGroupId");
+	const char *src = sim_q_str(r, "SnapshotSource");
+	const char *cc = sim_q_str(r, "CacheClusterId");
 	if (name && snap_find(s, name) < 0)
 		return snap_not_found(r, o, name);
 	if (rg && group_find(s, rg) < 0)
@@ -117,7 +117,7 @@ static int op_describe_snapshots(struct sim *s, struct sim_req *r, struct sim_re
 		if ((!name || !strcmp(jvx_str(sn, "SnapshotName"), name)) && (!rg || (sg && !strcmp(sg, rg))) &&
 		    (!src || (ss && !strcmp(ss, src))) && cc_ok) {
 			jv v = snap_view(sn, r->now);
-			xml_jv(&o->body, "Snapshot", v);
+			sim_xml_jv(&o->body, "Snapshot", v);
 			jv_free(v);
 		}
 		jv_free(sn);
@@ -155,11 +155,11 @@ static jv snapshot_of(struct sim *s, struct sim_req *r, jv g, const char *name, 
 static int op_create_snapshot(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
 	gc(s, r->now);
-	const char *name = q_need(r, o, "SnapshotName");
+	const char *name = sim_q_need(r, o, "SnapshotName");
 	if (!name)
 		return 0;
-	const char *rg = q_str(r, "ReplicationGroupId");
-	const char *cc = q_str(r, "CacheClusterId");
+	const char *rg = sim_q_str(r, "ReplicationGroupId");
+	const char *cc = sim_q_str(r, "CacheClusterId");
 	int gx = -1;
 	if (rg) {
 		gx = group_find(s, rg);
@@ -208,8 +208,8 @@ static int op_create_snapshot(struct sim *s, struct sim_req *r, struct sim_resp 
 static int op_copy_snapshot(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
 	gc(s, r->now);
-	const char *src = q_need(r, o, "SourceSnapshotName");
-	const char *dst = src ? q_need(r, o, "TargetSnapshotName") : NULL;
+	const char *src = sim_q_need(r, o, "SourceSnapshotName");
+	const char *dst = src ? sim_q_need(r, o, "TargetSnapshotName") : NULL;
 	if (!src || !dst)
 		return 0;
 	int sx = snap_find(s, src);
@@ -241,7 +241,7 @@ static int op_copy_snapshot(struct sim *s, struct sim_req *r, struct sim_resp *o
 static int op_delete_snapshot(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
 	gc(s, r->now);
-	const char *name = q_need(r, o, "SnapshotName");
+	const char *name = sim_q_need(r, o, "SnapshotName");
 	if (!name)
 		return 0;
 	int sx = snap_find(s, name);
@@ -266,13 +266,13 @@ static int op_delete_snapshot(struct sim *s, struct sim_req *r, struct sim_resp 
 static int op_create_group(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
 	gc(s, r->now);
-	const char *id = q_need(r, o, "ReplicationGroupId");
-	const char *desc = id ? q_need(r, o, "ReplicationGroupDescription") : NULL;
+	const char *id = sim_q_need(r, o, "ReplicationGroupId");
+	const char *desc = id ? sim_q_need(r, o, "ReplicationGroupDescription") : NULL;
 	if (!id || !desc)
 		return 0;
 	if (group_find(s, id) >= 0)
 		return sim_error(r, o, 400, "ReplicationGroupAlreadyExists", "Replication group %s already exists.", id);
-	const char *snapname = q_str(r, "SnapshotName");
+	const char *snapname = sim_q_str(r, "SnapshotName");
 	jv sn = jv_null();
 	if (snapname) {
 		int sx = snap_find(s, snapname);
@@ -287,22 +287,22 @@ static int op_create_group(struct sim *s, struct sim_req *r, struct sim_resp *o)
 			return 0;
 		}
 	}
-	const char *node = q_str(r, "CacheNodeType");
-	const char *ver = q_str(r, "EngineVersion");
-	int n = q_str(r, "NumCacheClusters") ? atoi(q_str(r, "NumCacheClusters")) :
-		q_str(r, "ReplicasPerNodeGroup") ? atoi(q_str(r, "ReplicasPerNodeGroup")) + 1 : 1;
+	const char *node = sim_q_str(r, "CacheNodeType");
+	const char *ver = sim_q_str(r, "EngineVersion");
+	int n = sim_q_str(r, "NumCacheClusters") ? atoi(sim_q_str(r, "NumCacheClusters")) :
+		sim_q_str(r, "ReplicasPerNodeGroup") ? atoi(sim_q_str(r, "ReplicasPerNodeGroup")) + 1 : 1;
 	if (n < 1 || n > 6)
 		n = 1;
 	jv ep = sim_endpoint_for(s->new_cache_endpoint, id, "", 6379);
-	if (q_str(r, "Port"))
-		ep = jv_object_set(ep, jv_string("Port"), jv_number(atoi(q_str(r, "Port"))));
+	if (sim_q_str(r, "Port"))
+		ep = jv_object_set(ep, jv_string("Port"), jv_number(atoi(sim_q_str(r, "Port"))));
 	jv g = sim_ec_group_new(s, id, desc,
 				node ? node : jvx_str(sn, "CacheNodeType") ? jvx_str(sn, "CacheNodeType") : "cache.r6g.large",
 				ver ? ver : jvx_str(sn, "EngineVersion") ? jvx_str(sn, "EngineVersion") : "7.0",
-				n, ep, q_bool(r, "TransitEncryptionEnabled", 0), r->now);
-	if (q_str(r, "AtRestEncryptionEnabled"))
+				n, ep, sim_q_bool(r, "TransitEncryptionEnabled", 0), r->now);
+	if (sim_q_str(r, "AtRestEncryptionEnabled"))
 		g = jv_object_set(g, jv_string("AtRestEncryptionEnabled"),
-				  jv_bool(q_bool(r, "AtRestEncryptionEnabled", 0)));
+				  jv_bool(sim_q_bool(r, "AtRestEncryptionEnabled", 0)));
 	if (snapname)
 		g = jv_object_set(g, jv_string("_restored_from"), jv_string(snapname));
 	g = sim_set_timeline(g, r->now, "available", "creating", s->dur[DUR_REPLICATION_GROUP],
@@ -317,7 +317,7 @@ static int op_create_group(struct sim *s, struct sim_req *r, struct sim_resp *o)
 static int op_delete_group(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
 	gc(s, r->now);
-	const char *id = q_need(r, o, "ReplicationGroupId");
+	const char *id = sim_q_need(r, o, "ReplicationGroupId");
 	if (!id)
 		return 0;
 	int gx = group_find(s, id);
@@ -332,7 +332,7 @@ static int op_delete_group(struct sim *s, struct sim_req *r, struct sim_resp *o)
 		jv_free(g);
 		return 0;
 	}
-	const char *final = q_str(r, "FinalSnapshotIdentifier");
+	const char *final = sim_q_str(r, "FinalSnapshotIdentifier");
 	if (final) {
 		if (snap_find(s, final) >= 0) {
 			jv_free(g);

@@ -13,7 +13,13 @@
  * asked, and authentication by bearer token (scenario k8s.tokens; a generated one by
  * default) or client certificate signed by the simulator's CA.
  *
- * Ownership: k8s_sim_new copies what it needs from the scenario's k8s map; the clock
+ * Files: k8s.c (this interface: the server's life), k8s_store.c (objects by stable
+ * handle, the kinds' table with their hooks, change log), k8s_workload.c (Deployments,
+ * StatefulSets, their pods), k8s_api.c (routes and verbs), k8s_fields.c (selectors,
+ * field ownership), k8s_output.c (Status, lists, Tables, discovery), k8s_watch.c,
+ * k8s_patch.c, k8s_tls.c; their shared internals in k8s_int.h; HTTP through http.c.
+ *
+ * Ownership: sim_k8s_server_new copies what it needs from the scenario's k8s map; the clock
  * must outlive the k8s_sim. Thread-safe (one lock around the world).
  */
 #ifndef RB_SIM_K8S_H
@@ -25,29 +31,29 @@
 struct k8s_sim;
 
 /* config: the scenario's `k8s:` map ({objects, durations, tokens}) or jv_null(); consumed */
-struct k8s_sim *k8s_sim_new(struct rb_clock *clock, jv config, struct diag_list *dl);
+struct k8s_sim *sim_k8s_server_new(struct rb_clock *clock, jv config, struct diag_list *dl);
 /* listen on "HOST:PORT" (loopback; NULL = ephemeral); tls: serve HTTPS */
-int k8s_sim_listen(struct k8s_sim *k, const char *listen, int tls, struct diag_list *dl);
-const char *k8s_sim_endpoint(struct k8s_sim *k);     /* "https://127.0.0.1:PORT" */
+int sim_k8s_server_listen(struct k8s_sim *k, const char *listen, int tls, struct diag_list *dl);
+const char *sim_k8s_server_endpoint(struct k8s_sim *k);     /* "https://127.0.0.1:PORT" */
 /* write a kubeconfig for kubectl and the k8s module: context "sim", namespace from the
  * scenario (default "default"), the CA, and the token (auth "token") or a client
  * certificate (auth "cert") */
-int k8s_sim_write_kubeconfig(struct k8s_sim *k, const char *path, const char *auth,
+int sim_k8s_server_kubeconfig(struct k8s_sim *k, const char *path, const char *auth,
 			     struct diag_list *dl);
 /* every object, for --state-out and tests; new value */
-jv k8s_sim_state(struct k8s_sim *k);
+jv sim_k8s_server_state(struct k8s_sim *k);
 /* {"requests": {VERB: n}, "mutating": {VERB KIND: n}} ; new value */
-jv k8s_sim_counters(struct k8s_sim *k);
-void k8s_sim_free(struct k8s_sim *k);
+jv sim_k8s_server_counters(struct k8s_sim *k);
+void sim_k8s_server_free(struct k8s_sim *k);
 /* one request without HTTP (see sim_k8s_handle in sim.h); query and headers consumed */
 struct sim_reply;
-int k8s_sim_handle(struct k8s_sim *k, const char *method, const char *url, jv query, jv headers,
+int sim_k8s_server_handle(struct k8s_sim *k, const char *method, const char *url, jv query, jv headers,
 		   const char *body, size_t len, struct sim_reply *out);
 
 /* patches (k8s_patch.c): consume both, return the result or invalid with a message */
-jv k8s_merge_patch(jv target, jv patch);
-jv k8s_strategic_patch(jv target, jv patch);
-jv k8s_json_patch(jv target, jv ops);
+jv sim_k8s_merge_patch(jv target, jv patch);
+jv sim_k8s_strategic_patch(jv target, jv patch);
+jv sim_k8s_json_patch(jv target, jv ops);
 
 /* certificates (k8s_tls.c): PEM strings, malloc'd */
 struct k8s_pki {
@@ -55,9 +61,9 @@ struct k8s_pki {
 	char *server_cert, *server_key;
 	char *client_cert, *client_key;
 };
-int k8s_pki_make(struct k8s_pki *p, const char *client_cn, struct diag_list *dl);
-void k8s_pki_free(struct k8s_pki *p);
+int sim_k8s_pki_make(struct k8s_pki *p, const char *client_cn, struct diag_list *dl);
+void sim_k8s_pki_free(struct k8s_pki *p);
 /* the common name of a DER client certificate if it was signed by ca_pem, else NULL
  * (malloc'd) */
-char *k8s_pki_verify_client(const char *ca_pem, const unsigned char *der, size_t len);
+char *sim_k8s_pki_verify_client(const char *ca_pem, const unsigned char *der, size_t len);
 #endif

@@ -41,7 +41,7 @@ static int merge_key(const char *field, const char **key)
 	return 0;
 }
 
-jv k8s_merge_patch(jv target, jv patch)
+jv sim_k8s_merge_patch(jv target, jv patch)
 {
 	if (jv_get_kind(patch) != JV_KIND_OBJECT) {
 		jv_free(target);
@@ -61,7 +61,7 @@ jv k8s_merge_patch(jv target, jv patch)
 				jv_free(cur);
 				cur = jv_null();
 			}
-			target = jv_object_set(target, k, k8s_merge_patch(cur, v));
+			target = jv_object_set(target, k, sim_k8s_merge_patch(cur, v));
 		}
 	}
 	jv_free(patch);
@@ -195,7 +195,7 @@ static jv strategic(jv target, jv patch)
 	return target;
 }
 
-jv k8s_strategic_patch(jv target, jv patch)
+jv sim_k8s_strategic_patch(jv target, jv patch)
 {
 	return strategic(target, patch);
 }
@@ -332,7 +332,7 @@ static jv op_add(jv doc, jv path, jv value)
 	return jv_setpath(doc, path_with(path, seg), value);
 }
 
-jv k8s_json_patch(jv doc, jv ops)
+jv sim_k8s_json_patch(jv doc, jv ops)
 {
 	if (jv_get_kind(ops) != JV_KIND_ARRAY) {
 		jv_free(doc);

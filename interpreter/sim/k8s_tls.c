@@ -93,7 +93,7 @@ static char *pem_key(EVP_PKEY *k)
 	return out;
 }
 
-int k8s_pki_make(struct k8s_pki *p, const char *client_cn, struct diag_list *dl)
+int sim_k8s_pki_make(struct k8s_pki *p, const char *client_cn, struct diag_list *dl)
 {
 	int rc = -1;
 	EVP_PKEY *cak = new_key(), *sk = new_key(), *ck = new_key();
@@ -125,7 +125,7 @@ out:
 	return rc;
 }
 
-void k8s_pki_free(struct k8s_pki *p)
+void sim_k8s_pki_free(struct k8s_pki *p)
 {
 	free(p->ca_cert);
 	free(p->ca_key);
@@ -136,7 +136,7 @@ void k8s_pki_free(struct k8s_pki *p)
 	memset(p, 0, sizeof(*p));
 }
 
-char *k8s_pki_verify_client(const char *ca_pem, const unsigned char *der, size_t len)
+char *sim_k8s_pki_verify_client(const char *ca_pem, const unsigned char *der, size_t len)
 {
 	char *cn = NULL;
 	BIO *b = BIO_new_mem_buf(ca_pem, -1);

@@ -95,7 +95,7 @@ static void reply_instance(struct sim *s, struct sim_req *r, struct sim_resp *o,
 {
 	sim_q_begin(r, o);
 	jv v = inst_view(inst, r->now);
-	xml_jv(&o->body, "DBInstance", v);
+	sim_xml_jv(&o->body, "DBInstance", v);
 	jv_free(v);
 	jv_free(inst);
 	sim_q_end(r, o);
@@ -105,7 +105,7 @@ static void reply_snapshot(struct sim *s, struct sim_req *r, struct sim_resp *o,
 {
 	sim_q_begin(r, o);
 	jv v = snap_view(snap, r->now);
-	xml_jv(&o->body, "DBSnapshot", v);
+	sim_xml_jv(&o->body, "DBSnapshot", v);
 	jv_free(v);
 	jv_free(snap);
 	sim_q_end(r, o);
@@ -150,29 +150,29 @@ static jv tags_merge(jv list, jv add)
 static jv apply_common(struct sim_req *r, jv inst)
 {
 	const char *v;
-	if ((v = q_str(r, "DBInstanceClass")))
+	if ((v = sim_q_str(r, "DBInstanceClass")))
 		inst = jv_object_set(inst, jv_string("DBInstanceClass"), jv_string(v));
-	if ((v = q_str(r, "MultiAZ")))
-		inst = jv_object_set(inst, jv_string("MultiAZ"), jv_bool(q_bool(r, "MultiAZ", 0)));
-	if ((v = q_str(r, "PubliclyAccessible")))
+	if ((v = sim_q_str(r, "MultiAZ")))
+		inst = jv_object_set(inst, jv_string("MultiAZ"), jv_bool(sim_q_bool(r, "MultiAZ", 0)));
+	if ((v = sim_q_str(r, "PubliclyAccessible")))
 		inst = jv_object_set(inst, jv_string("PubliclyAccessible"),
-				     jv_bool(q_bool(r, "PubliclyAccessible", 0)));
-	if ((v = q_str(r, "DeletionProtection")))
+				     jv_bool(sim_q_bool(r, "PubliclyAccessible", 0)));
+	if ((v = sim_q_str(r, "DeletionProtection")))
 		inst = jv_object_set(inst, jv_string("DeletionProtection"),
-				     jv_bool(q_bool(r, "DeletionProtection", 0)));
-	if ((v = q_str(r, "AvailabilityZone")))
+				     jv_bool(sim_q_bool(r, "DeletionProtection", 0)));
+	if ((v = sim_q_str(r, "AvailabilityZone")))
 		inst = jv_object_set(inst, jv_string("AvailabilityZone"), jv_string(v));
-	if ((v = q_str(r, "DBSubnetGroupName")))
+	if ((v = sim_q_str(r, "DBSubnetGroupName")))
 		inst = jv_object_set(inst, jv_string("DBSubnetGroup"),
 				     JV_OBJECT(jv_string("DBSubnetGroupName"), jv_string(v),
 					       jv_string("SubnetGroupStatus"), jv_string("Complete")));
-	if ((v = q_str(r, "DBParameterGroupName")))
+	if ((v = sim_q_str(r, "DBParameterGroupName")))
 		inst = jv_object_set(inst, jv_string("DBParameterGroups"),
 				     JV_ARRAY(JV_OBJECT(jv_string("DBParameterGroupName"), jv_string(v),
 							jv_string("ParameterApplyStatus"), jv_string("in-sync"))));
-	if ((v = q_str(r, "BackupRetentionPeriod")))
+	if ((v = sim_q_str(r, "BackupRetentionPeriod")))
 		inst = jv_object_set(inst, jv_string("BackupRetentionPeriod"), jv_number(atoi(v)));
-	jv sgs = q_list(r, "VpcSecurityGroupIds");
+	jv sgs = sim_q_list(r, "VpcSecurityGroupIds");
 	if (jv_array_length(jv_copy(sgs)) > 0) {
 		jv out = jv_array();
 		SIM_EACH(sgs, i, g) {
@@ -183,7 +183,7 @@ static jv apply_common(struct sim_req *r, jv inst)
 	} else {
 		jv_free(sgs);
 	}
-	if ((v = q_str(r, "Port"))) {
+	if ((v = sim_q_str(r, "Port"))) {
 		jv e = jv_object_get(jv_copy(inst), jv_string("Endpoint"));
 		if (jv_get_kind(e) == JV_KIND_OBJECT)
 			inst = jv_object_set(inst, jv_string("Endpoint"),
@@ -238,7 +238,7 @@ static jv new_instance(struct sim *s, struct sim_req *r, const char *id, jv base
 	o = jv_object_set(o, jv_string("DeletionProtection"), jv_false());
 	o = jv_object_set(o, jv_string("DbiResourceId"), jv_string("db-SIMULATED"));
 	o = jv_object_set(o, jv_string("DBInstanceArn"), arn_for(s, "db", id));
-	o = jv_object_set(o, jv_string("TagList"), q_tags(r, "Tags"));
+	o = jv_object_set(o, jv_string("TagList"), sim_q_tags(r, "Tags"));
 	o = jv_object_set(o, jv_string("_earliest"), jv_number((double)r->now));
 	o = apply_common(r, o);
 	int64_t d = s->dur[DUR_RESTORE];
@@ -267,7 +267,7 @@ static jv new_snapshot(struct sim *s, struct sim_req *r, jv inst, const char *id
 	o = jv_object_set(o, jv_string("StorageType"), jv_string("gp3"));
 	o = jv_object_set(o, jv_string("Encrypted"), jv_true());
 	o = jv_object_set(o, jv_string("DBSnapshotArn"), arn_for(s, "snapshot", id));
-	o = jv_object_set(o, jv_string("TagList"), q_tags(r, "Tags"));
+	o = jv_object_set(o, jv_string("TagList"), sim_q_tags(r, "Tags"));
 	o = jv_object_set(o, jv_string("_class"), jvx_get(inst, "DBInstanceClass"));
 	/* the database inside: a restore from the snapshot has it (DBSnapshot shows no DBName) */
 	if (jvx_str(inst, "DBName"))
@@ -282,7 +282,7 @@ static jv new_snapshot(struct sim *s, struct sim_req *r, jv inst, const char *id
 static int op_describe_instances(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
 	gc(s, r->now);
-	const char *id = q_str(r, "DBInstanceIdentifier");
+	const char *id = sim_q_str(r, "DBInstanceIdentifier");
 	if (id) {
 		id = arn_name(id, "db");
 		if (inst_find(s, id) < 0)
@@ -294,7 +294,7 @@ static int op_describe_instances(struct sim *s, struct sim_req *r, struct sim_re
 		const char *iid = jvx_str(inst, "DBInstanceIdentifier");
 		if (!id || !strcmp(iid, id)) {
 			jv v = inst_view(inst, r->now);
-			xml_jv(&o->body, "DBInstance", v);
+			sim_xml_jv(&o->body, "DBInstance", v);
 			jv_free(v);
 		}
 		jv_free(inst);
@@ -307,9 +307,9 @@ static int op_describe_instances(struct sim *s, struct sim_req *r, struct sim_re
 static int op_describe_snapshots(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
 	gc(s, r->now);
-	const char *inst = q_str(r, "DBInstanceIdentifier");
-	const char *id = q_str(r, "DBSnapshotIdentifier");
-	const char *type = q_str(r, "SnapshotType");
+	const char *inst = sim_q_str(r, "DBInstanceIdentifier");
+	const char *id = sim_q_str(r, "DBSnapshotIdentifier");
+	const char *type = sim_q_str(r, "SnapshotType");
 	if (id && snap_find(s, id) < 0)
 		return not_found_snap(r, o, id);
 	if (inst)
@@ -325,7 +325,7 @@ static int op_describe_snapshots(struct sim *s, struct sim_req *r, struct sim_re
 		if ((!id || !strcmp(sid, id)) && (!inst || (siid && !strcmp(siid, inst))) &&
 		    (!type || (st && !strcmp(st, type)))) {
 			jv v = snap_view(snap, r->now);
-			xml_jv(&o->body, "DBSnapshot", v);
+			sim_xml_jv(&o->body, "DBSnapshot", v);
 			jv_free(v);
 		}
 		jv_free(snap);
@@ -338,7 +338,7 @@ static int op_describe_snapshots(struct sim *s, struct sim_req *r, struct sim_re
 static int op_describe_automated_backups(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
 	gc(s, r->now);
-	const char *id = q_str(r, "DBInstanceIdentifier");
+	const char *id = sim_q_str(r, "DBInstanceIdentifier");
 	char iso[40];
 	sim_q_begin(r, o);
 	buf_adds(&o->body, "<DBInstanceAutomatedBackups>");
@@ -346,23 +346,23 @@ static int op_describe_automated_backups(struct sim *s, struct sim_req *r, struc
 		const char *iid = jvx_str(inst, "DBInstanceIdentifier");
 		if ((!id || !strcmp(iid, id)) && jvx_int(inst, "BackupRetentionPeriod", 0) > 0) {
 			buf_adds(&o->body, "<DBInstanceAutomatedBackup>");
-			xml_elem(&o->body, "DBInstanceArn", jvx_str(inst, "DBInstanceArn"));
-			xml_elem(&o->body, "DbiResourceId", jvx_str(inst, "DbiResourceId"));
-			xml_elem(&o->body, "Region", s->region);
-			xml_elem(&o->body, "DBInstanceIdentifier", iid);
+			sim_xml_elem(&o->body, "DBInstanceArn", jvx_str(inst, "DBInstanceArn"));
+			sim_xml_elem(&o->body, "DbiResourceId", jvx_str(inst, "DbiResourceId"));
+			sim_xml_elem(&o->body, "Region", s->region);
+			sim_xml_elem(&o->body, "DBInstanceIdentifier", iid);
 			buf_adds(&o->body, "<RestoreWindow>");
-			xml_elem(&o->body, "EarliestTime",
+			sim_xml_elem(&o->body, "EarliestTime",
 				 sim_iso((int64_t)jvx_num(inst, "_earliest", (double)r->now), iso, sizeof(iso)));
-			xml_elem(&o->body, "LatestTime", sim_iso(r->now - LATEST_LAG_MS, iso, sizeof(iso)));
+			sim_xml_elem(&o->body, "LatestTime", sim_iso(r->now - LATEST_LAG_MS, iso, sizeof(iso)));
 			buf_adds(&o->body, "</RestoreWindow>");
-			xml_elem(&o->body, "Status", "active");
-			xml_elem(&o->body, "Engine", jvx_str(inst, "Engine"));
-			xml_elem(&o->body, "EngineVersion", jvx_str(inst, "EngineVersion"));
-			xml_elemf(&o->body, "BackupRetentionPeriod", "%lld",
+			sim_xml_elem(&o->body, "Status", "active");
+			sim_xml_elem(&o->body, "Engine", jvx_str(inst, "Engine"));
+			sim_xml_elem(&o->body, "EngineVersion", jvx_str(inst, "EngineVersion"));
+			sim_xml_elemf(&o->body, "BackupRetentionPeriod", "%lld",
 				  (long long)jvx_int(inst, "BackupRetentionPeriod", 0));
-			xml_elemf(&o->body, "AllocatedStorage", "%lld",
+			sim_xml_elemf(&o->body, "AllocatedStorage", "%lld",
 				  (long long)jvx_int(inst, "AllocatedStorage", 0));
-			xml_elem(&o->body, "InstanceCreateTime", jvx_str(inst, "InstanceCreateTime"));
+			sim_xml_elem(&o->body, "InstanceCreateTime", jvx_str(inst, "InstanceCreateTime"));
 			buf_adds(&o->body, "</DBInstanceAutomatedBackup>");
 		}
 		jv_free(inst);
@@ -375,8 +375,8 @@ static int op_describe_automated_backups(struct sim *s, struct sim_req *r, struc
 static int op_create_snapshot(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
 	gc(s, r->now);
-	const char *sid = q_need(r, o, "DBSnapshotIdentifier");
-	const char *iid = sid ? q_need(r, o, "DBInstanceIdentifier") : NULL;
+	const char *sid = sim_q_need(r, o, "DBSnapshotIdentifier");
+	const char *iid = sid ? sim_q_need(r, o, "DBInstanceIdentifier") : NULL;
 	if (!sid || !iid)
 		return 0;
 	int ix = inst_find(s, iid);
@@ -406,8 +406,8 @@ static int op_create_snapshot(struct sim *s, struct sim_req *r, struct sim_resp 
 static int op_restore_from_snapshot(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
 	gc(s, r->now);
-	const char *id = q_need(r, o, "DBInstanceIdentifier");
-	const char *sid = id ? q_need(r, o, "DBSnapshotIdentifier") : NULL;
+	const char *id = sim_q_need(r, o, "DBInstanceIdentifier");
+	const char *sid = id ? sim_q_need(r, o, "DBSnapshotIdentifier") : NULL;
 	if (!id || !sid)
 		return 0;
 	if (inst_find(s, id) >= 0)
@@ -433,8 +433,8 @@ static int op_restore_from_snapshot(struct sim *s, struct sim_req *r, struct sim
 static int op_restore_pitr(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
 	gc(s, r->now);
-	const char *src = q_str(r, "SourceDBInstanceIdentifier");
-	const char *id = q_need(r, o, "TargetDBInstanceIdentifier");
+	const char *src = sim_q_str(r, "SourceDBInstanceIdentifier");
+	const char *id = sim_q_need(r, o, "TargetDBInstanceIdentifier");
 	if (!id)
 		return 0;
 	if (!src)
@@ -449,8 +449,8 @@ static int op_restore_pitr(struct sim *s, struct sim_req *r, struct sim_resp *o)
 	jv source = get(s->rds_instances, sx);
 	int64_t earliest = (int64_t)jvx_num(source, "_earliest", (double)r->now);
 	int64_t latest = r->now - LATEST_LAG_MS;
-	const char *rt = q_str(r, "RestoreTime");
-	int use_latest = q_bool(r, "UseLatestRestorableTime", 0);
+	const char *rt = sim_q_str(r, "RestoreTime");
+	int use_latest = sim_q_bool(r, "UseLatestRestorableTime", 0);
 	int64_t when = latest;
 	char e1[40], e2[40];
 	if (jvx_int(source, "BackupRetentionPeriod", 0) <= 0) {
@@ -490,13 +490,13 @@ out:
 static int op_modify(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
 	gc(s, r->now);
-	const char *id = q_need(r, o, "DBInstanceIdentifier");
+	const char *id = sim_q_need(r, o, "DBInstanceIdentifier");
 	if (!id)
 		return 0;
 	int ix = inst_find(s, id);
 	if (ix < 0)
 		return not_found_inst(r, o, id);
-	const char *nid = q_str(r, "NewDBInstanceIdentifier");
+	const char *nid = sim_q_str(r, "NewDBInstanceIdentifier");
 	if (nid && !strcmp(nid, id))
 		nid = NULL;
 	if (nid && inst_find(s, nid) >= 0)
@@ -509,8 +509,8 @@ static int op_modify(struct sim *s, struct sim_req *r, struct sim_resp *o)
 		jv_free(inst);
 		return 0;
 	}
-	int now_ = q_bool(r, "ApplyImmediately", 0);
-	const char *cls = q_str(r, "DBInstanceClass");
+	int now_ = sim_q_bool(r, "ApplyImmediately", 0);
+	const char *cls = sim_q_str(r, "DBInstanceClass");
 	if (!now_) {
 		/* applied in the next maintenance window, which the simulator never reaches */
 		jv pend = jv_object_get(jv_copy(inst), jv_string("PendingModifiedValues"));
@@ -550,7 +550,7 @@ static int op_modify(struct sim *s, struct sim_req *r, struct sim_resp *o)
 static int op_delete(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
 	gc(s, r->now);
-	const char *id = q_need(r, o, "DBInstanceIdentifier");
+	const char *id = sim_q_need(r, o, "DBInstanceIdentifier");
 	if (!id)
 		return 0;
 	int ix = inst_find(s, id);
@@ -558,8 +558,8 @@ static int op_delete(struct sim *s, struct sim_req *r, struct sim_resp *o)
 		return not_found_inst(r, o, id);
 	jv inst = get(s->rds_instances, ix);
 	const char *st = sim_status(inst, r->now);
-	int skip = q_bool(r, "SkipFinalSnapshot", 0);
-	const char *final = q_str(r, "FinalDBSnapshotIdentifier");
+	int skip = sim_q_bool(r, "SkipFinalSnapshot", 0);
+	const char *final = sim_q_str(r, "FinalDBSnapshotIdentifier");
 	if (st && !strcmp(st, "deleting")) {
 		sim_error(r, o, 400, "InvalidDBInstanceState", "Instance %s is already being deleted.", id);
 		goto out;
@@ -588,7 +588,7 @@ static int op_delete(struct sim *s, struct sim_req *r, struct sim_resp *o)
 	if (final)
 		s->rds_snapshots = jv_array_append(s->rds_snapshots,
 			new_snapshot(s, r, inst, final, "manual", s->dur[DUR_DELETE], "creating"));
-	if (q_bool(r, "DeleteAutomatedBackups", 1)) {
+	if (sim_q_bool(r, "DeleteAutomatedBackups", 1)) {
 		jv out = jv_array();
 		SIM_EACH(s->rds_snapshots, i, snap) {
 			const char *t = jvx_str(snap, "SnapshotType"), *si = jvx_str(snap, "DBInstanceIdentifier");
@@ -610,7 +610,7 @@ out:
 static int op_promote(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
 	gc(s, r->now);
-	const char *id = q_need(r, o, "DBInstanceIdentifier");
+	const char *id = sim_q_need(r, o, "DBInstanceIdentifier");
 	if (!id)
 		return 0;
 	int ix = inst_find(s, id);
@@ -644,7 +644,7 @@ static int op_promote(struct sim *s, struct sim_req *r, struct sim_resp *o)
 		s->rds_instances = jv_array_set(s->rds_instances, sx, p);
 	}
 	inst = jv_object_delete(inst, jv_string("ReadReplicaSourceDBInstanceIdentifier"));
-	const char *ret = q_str(r, "BackupRetentionPeriod");
+	const char *ret = sim_q_str(r, "BackupRetentionPeriod");
 	if (ret)
 		inst = jv_object_set(inst, jv_string("BackupRetentionPeriod"), jv_number(atoi(ret)));
 	inst = jv_object_set(inst, jv_string("_earliest"), jv_number((double)r->now));
@@ -657,8 +657,8 @@ static int op_promote(struct sim *s, struct sim_req *r, struct sim_resp *o)
 static int op_copy_snapshot(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
 	gc(s, r->now);
-	const char *src = q_need(r, o, "SourceDBSnapshotIdentifier");
-	const char *dst = src ? q_need(r, o, "TargetDBSnapshotIdentifier") : NULL;
+	const char *src = sim_q_need(r, o, "SourceDBSnapshotIdentifier");
+	const char *dst = src ? sim_q_need(r, o, "TargetDBSnapshotIdentifier") : NULL;
 	if (!src || !dst)
 		return 0;
 	int sx = snap_find(s, src);
@@ -680,10 +680,10 @@ static int op_copy_snapshot(struct sim *s, struct sim_req *r, struct sim_resp *o
 	copy = jv_object_set(copy, jv_string("DBSnapshotArn"), arn_for(s, "snapshot", dst));
 	copy = jv_object_set(copy, jv_string("SnapshotType"), jv_string("manual"));
 	copy = jv_object_set(copy, jv_string("SourceDBSnapshotIdentifier"), jvx_get(snap, "DBSnapshotArn"));
-	if (q_str(r, "SourceRegion"))
-		copy = jv_object_set(copy, jv_string("SourceRegion"), jv_string(q_str(r, "SourceRegion")));
-	jv tags = q_bool(r, "CopyTags", 0) ? jvx_get(snap, "TagList") : jv_array();
-	copy = jv_object_set(copy, jv_string("TagList"), tags_merge(tags, q_tags(r, "Tags")));
+	if (sim_q_str(r, "SourceRegion"))
+		copy = jv_object_set(copy, jv_string("SourceRegion"), jv_string(sim_q_str(r, "SourceRegion")));
+	jv tags = sim_q_bool(r, "CopyTags", 0) ? jvx_get(snap, "TagList") : jv_array();
+	copy = jv_object_set(copy, jv_string("TagList"), tags_merge(tags, sim_q_tags(r, "Tags")));
 	copy = jv_object_delete(copy, jv_string("_gone_at"));
 	copy = jv_object_set(copy, jv_string("_started"), jv_number((double)r->now));
 	copy = sim_set_timeline(copy, r->now, "available", "copying", s->dur[DUR_COPY_SNAPSHOT],
@@ -720,7 +720,7 @@ static int resource_of(struct sim *s, struct sim_req *r, struct sim_resp *o, con
 static int op_add_tags(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
 	gc(s, r->now);
-	const char *arn = q_need(r, o, "ResourceName");
+	const char *arn = sim_q_need(r, o, "ResourceName");
 	if (!arn)
 		return 0;
 	jv *arr;
@@ -729,7 +729,7 @@ static int op_add_tags(struct sim *s, struct sim_req *r, struct sim_resp *o)
 		return 0;
 	jv res = get(*arr, ix);
 	jv tags = jv_object_get(jv_copy(res), jv_string("TagList"));
-	res = jv_object_set(res, jv_string("TagList"), tags_merge(tags, q_tags(r, "Tags")));
+	res = jv_object_set(res, jv_string("TagList"), tags_merge(tags, sim_q_tags(r, "Tags")));
 	*arr = jv_array_set(*arr, ix, res);
 	sim_q_begin(r, o);
 	sim_q_end(r, o);
@@ -739,7 +739,7 @@ static int op_add_tags(struct sim *s, struct sim_req *r, struct sim_resp *o)
 static int op_remove_tags(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
 	gc(s, r->now);
-	const char *arn = q_need(r, o, "ResourceName");
+	const char *arn = sim_q_need(r, o, "ResourceName");
 	if (!arn)
 		return 0;
 	jv *arr;
@@ -747,7 +747,7 @@ static int op_remove_tags(struct sim *s, struct sim_req *r, struct sim_resp *o)
 	if (ix < 0)
 		return 0;
 	jv res = get(*arr, ix);
-	jv keys = q_list(r, "TagKeys");
+	jv keys = sim_q_list(r, "TagKeys");
 	jv out = jv_array();
 	SIM_EACH(jv_object_get(jv_copy(res), jv_string("TagList")), i, t) {
 		int drop = 0;
@@ -771,7 +771,7 @@ static int op_remove_tags(struct sim *s, struct sim_req *r, struct sim_resp *o)
 static int op_list_tags(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
 	gc(s, r->now);
-	const char *arn = q_need(r, o, "ResourceName");
+	const char *arn = sim_q_need(r, o, "ResourceName");
 	if (!arn)
 		return 0;
 	jv *arr;
@@ -782,7 +782,7 @@ static int op_list_tags(struct sim *s, struct sim_req *r, struct sim_resp *o)
 	jv tags = jv_object_get(res, jv_string("TagList"));
 	sim_q_begin(r, o);
 	if (jv_get_kind(tags) == JV_KIND_ARRAY)
-		xml_jv(&o->body, "TagList", tags);
+		sim_xml_jv(&o->body, "TagList", tags);
 	else
 		buf_adds(&o->body, "<TagList/>");
 	jv_free(tags);

@@ -16,7 +16,7 @@
 
 /* ------------------------------------------------------------------ world */
 
-struct s3_bucket *s3_bucket_add(struct sim *s, const char *name, int64_t created)
+struct s3_bucket *sim_s3_bucket_add(struct sim *s, const char *name, int64_t created)
 {
 	ALLOC_GROW(s->buckets, s->nbuckets + 1, s->abuckets);
 	struct s3_bucket *b = &s->buckets[s->nbuckets++];
@@ -52,7 +52,7 @@ static void new_vid(struct sim *s, char *buf, size_t size)
 	buf[j] = 0;
 }
 
-struct s3_ver *s3_put(struct sim *s, struct s3_bucket *b, const char *key, const char *body,
+struct s3_ver *sim_s3_put(struct sim *s, struct s3_bucket *b, const char *key, const char *body,
 		      size_t len, const char *ctype, int dm, const char *vid, int64_t mtime)
 {
 	char gen[48];
@@ -94,7 +94,7 @@ struct s3_ver *s3_put(struct sim *s, struct s3_bucket *b, const char *key, const
 	return v;
 }
 
-void s3_world_release(struct sim *s)
+void sim_s3_world_release(struct sim *s)
 {
 	for (int i = 0; i < s->nbuckets; i++) {
 		for (int j = 0; j < s->buckets[i].n; j++)
@@ -107,7 +107,7 @@ void s3_world_release(struct sim *s)
 	s->nbuckets = s->abuckets = 0;
 }
 
-jv s3_state(struct sim *s)
+jv sim_s3_state(struct sim *s)
 {
 	char iso[40];
 	jv out = jv_array();
@@ -308,8 +308,8 @@ static int op_list_buckets(struct sim *s, struct sim_req *r, struct sim_resp *o)
 	buf_adds(&o->body, "<Buckets>");
 	for (int i = 0; i < s->nbuckets; i++) {
 		buf_adds(&o->body, "<Bucket>");
-		xml_elem(&o->body, "Name", s->buckets[i].name);
-		xml_elem(&o->body, "CreationDate", sim_iso(s->buckets[i].created, iso, sizeof(iso)));
+		sim_xml_elem(&o->body, "Name", s->buckets[i].name);
+		sim_xml_elem(&o->body, "CreationDate", sim_iso(s->buckets[i].created, iso, sizeof(iso)));
 		buf_adds(&o->body, "</Bucket>");
 	}
 	buf_adds(&o->body, "</Buckets></ListAllMyBucketsResult>");
@@ -323,7 +323,7 @@ static int op_create_bucket(struct sim *s, struct sim_req *r, struct sim_resp *o
 	if (bucket_get(s, p.bucket))
 		return sim_error(r, o, 409, "BucketAlreadyOwnedByYou",
 				 "Your previous request to create the named bucket succeeded and you already own it.");
-	s3_bucket_add(s, p.bucket, r->now);
+	sim_s3_bucket_add(s, p.bucket, r->now);
 	char loc[300];
 	snprintf(loc, sizeof(loc), "/%s", p.bucket);
 	sim_header(o, "Location", loc);
@@ -364,7 +364,7 @@ static int op_get_location(struct sim *s, struct sim_req *r, struct sim_resp *o)
 	o->ctype = "application/xml";
 	buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint xmlns=\"" S3_NS "\">");
 	if (strcmp(s->region, "us-east-1"))
-		xml_esc(&o->body, s->region);
+		sim_xml_esc(&o->body, s->region);
 	buf_adds(&o->body, "</LocationConstraint>");
 	return 0;
 }
@@ -378,7 +378,7 @@ static int op_get_versioning(struct sim *s, struct sim_req *r, struct sim_resp *
 	o->ctype = "application/xml";
 	buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<VersioningConfiguration xmlns=\"" S3_NS "\">");
 	if (b->versioning)
-		xml_elem(&o->body, "Status", b->versioning == 1 ? "Enabled" : "Suspended");
+		sim_xml_elem(&o->body, "Status", b->versioning == 1 ? "Enabled" : "Suspended");
 	buf_adds(&o->body, "</VersioningConfiguration>");
 	return 0;
 }
@@ -498,7 +498,7 @@ static int op_list_versions(struct sim *s, struct sim_req *r, struct sim_resp *o
 			}
 			snprintf(lastcp, sizeof(lastcp), "%s", cp);
 			buf_adds(&items, "<CommonPrefixes>");
-			xml_elem(&items, "Prefix", cp);
+			sim_xml_elem(&items, "Prefix", cp);
 			buf_adds(&items, "</CommonPrefixes>");
 			count++;
 			next_key = v->key;
@@ -511,14 +511,14 @@ static int op_list_versions(struct sim *s, struct sim_req *r, struct sim_resp *o
 		}
 		int is_latest = latest(b, v->key) == e[i].pos;
 		buf_adds(&items, v->dm ? "<DeleteMarker>" : "<Version>");
-		xml_elem(&items, "Key", v->key);
-		xml_elem(&items, "VersionId", v->vid);
-		xml_elem(&items, "IsLatest", is_latest ? "true" : "false");
-		xml_elem(&items, "LastModified", sim_iso(v->mtime, iso, sizeof(iso)));
+		sim_xml_elem(&items, "Key", v->key);
+		sim_xml_elem(&items, "VersionId", v->vid);
+		sim_xml_elem(&items, "IsLatest", is_latest ? "true" : "false");
+		sim_xml_elem(&items, "LastModified", sim_iso(v->mtime, iso, sizeof(iso)));
 		if (!v->dm) {
-			xml_elem(&items, "ETag", v->etag);
-			xml_elemf(&items, "Size", "%zu", v->len);
-			xml_elem(&items, "StorageClass", "STANDARD");
+			sim_xml_elem(&items, "ETag", v->etag);
+			sim_xml_elemf(&items, "Size", "%zu", v->len);
+			sim_xml_elem(&items, "StorageClass", "STANDARD");
 		}
 		owner(&items);
 		buf_adds(&items, v->dm ? "</DeleteMarker>" : "</Version>");
@@ -528,18 +528,18 @@ static int op_list_versions(struct sim *s, struct sim_req *r, struct sim_resp *o
 	}
 	o->ctype = "application/xml";
 	buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListVersionsResult xmlns=\"" S3_NS "\">");
-	xml_elem(&o->body, "Name", b->name);
-	xml_elem(&o->body, "Prefix", prefix);
-	xml_elem(&o->body, "KeyMarker", km);
-	xml_elem(&o->body, "VersionIdMarker", vm ? vm : "");
+	sim_xml_elem(&o->body, "Name", b->name);
+	sim_xml_elem(&o->body, "Prefix", prefix);
+	sim_xml_elem(&o->body, "KeyMarker", km);
+	sim_xml_elem(&o->body, "VersionIdMarker", vm ? vm : "");
 	if (truncated && next_key) {
-		xml_elem(&o->body, "NextKeyMarker", next_key);
-		xml_elem(&o->body, "NextVersionIdMarker", next_vid);
+		sim_xml_elem(&o->body, "NextKeyMarker", next_key);
+		sim_xml_elem(&o->body, "NextVersionIdMarker", next_vid);
 	}
-	xml_elemf(&o->body, "MaxKeys", "%d", max);
+	sim_xml_elemf(&o->body, "MaxKeys", "%d", max);
 	if (delim)
-		xml_elem(&o->body, "Delimiter", delim);
-	xml_elem(&o->body, "IsTruncated", truncated ? "true" : "false");
+		sim_xml_elem(&o->body, "Delimiter", delim);
+	sim_xml_elem(&o->body, "IsTruncated", truncated ? "true" : "false");
 	buf_add(&o->body, buf_str(&items), items.len);
 	buf_adds(&o->body, "</ListVersionsResult>");
 	buf_release(&items);
@@ -583,15 +583,15 @@ static int list_objects(struct sim *s, struct sim_req *r, struct sim_resp *o, in
 		if (is_cp) {
 			snprintf(lastcp, sizeof(lastcp), "%s", cp);
 			buf_adds(&items, "<CommonPrefixes>");
-			xml_elem(&items, "Prefix", cp);
+			sim_xml_elem(&items, "Prefix", cp);
 			buf_adds(&items, "</CommonPrefixes>");
 		} else {
 			buf_adds(&items, "<Contents>");
-			xml_elem(&items, "Key", v->key);
-			xml_elem(&items, "LastModified", sim_iso(v->mtime, iso, sizeof(iso)));
-			xml_elem(&items, "ETag", v->etag);
-			xml_elemf(&items, "Size", "%zu", v->len);
-			xml_elem(&items, "StorageClass", "STANDARD");
+			sim_xml_elem(&items, "Key", v->key);
+			sim_xml_elem(&items, "LastModified", sim_iso(v->mtime, iso, sizeof(iso)));
+			sim_xml_elem(&items, "ETag", v->etag);
+			sim_xml_elemf(&items, "Size", "%zu", v->len);
+			sim_xml_elem(&items, "StorageClass", "STANDARD");
 			if (!v2 || has_arg(r, "fetch-owner"))
 				owner(&items);
 			buf_adds(&items, "</Contents>");
@@ -608,25 +608,25 @@ static int list_objects(struct sim *s, struct sim_req *r, struct sim_resp *o, in
 	}
 	o->ctype = "application/xml";
 	buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"" S3_NS "\">");
-	xml_elem(&o->body, "Name", b->name);
-	xml_elem(&o->body, "Prefix", prefix);
+	sim_xml_elem(&o->body, "Name", b->name);
+	sim_xml_elem(&o->body, "Prefix", prefix);
 	if (v2) {
-		xml_elemf(&o->body, "KeyCount", "%d", count);
+		sim_xml_elemf(&o->body, "KeyCount", "%d", count);
 		if (arg(r, "continuation-token"))
-			xml_elem(&o->body, "ContinuationToken", arg(r, "continuation-token"));
+			sim_xml_elem(&o->body, "ContinuationToken", arg(r, "continuation-token"));
 		if (arg(r, "start-after"))
-			xml_elem(&o->body, "StartAfter", arg(r, "start-after"));
+			sim_xml_elem(&o->body, "StartAfter", arg(r, "start-after"));
 		if (truncated && next)
-			xml_elem(&o->body, "NextContinuationToken", next);
+			sim_xml_elem(&o->body, "NextContinuationToken", next);
 	} else {
-		xml_elem(&o->body, "Marker", after);
+		sim_xml_elem(&o->body, "Marker", after);
 		if (truncated && next && delim)
-			xml_elem(&o->body, "NextMarker", next);
+			sim_xml_elem(&o->body, "NextMarker", next);
 	}
-	xml_elemf(&o->body, "MaxKeys", "%d", max);
+	sim_xml_elemf(&o->body, "MaxKeys", "%d", max);
 	if (delim)
-		xml_elem(&o->body, "Delimiter", delim);
-	xml_elem(&o->body, "IsTruncated", truncated ? "true" : "false");
+		sim_xml_elem(&o->body, "Delimiter", delim);
+	sim_xml_elem(&o->body, "IsTruncated", truncated ? "true" : "false");
 	buf_add(&o->body, buf_str(&items), items.len);
 	buf_adds(&o->body, "</ListBucketResult>");
 	buf_release(&items);
@@ -737,7 +737,7 @@ static int op_put_object(struct sim *s, struct sim_req *r, struct sim_resp *o)
 		buf_release(&tmp);
 		return sim_error(r, o, 400, "IncompleteBody", "the aws-chunked body is malformed");
 	}
-	struct s3_ver *v = s3_put(s, b, p.key, data, len, hdr(r, "content-type"), 0, NULL, r->now);
+	struct s3_ver *v = sim_s3_put(s, b, p.key, data, len, hdr(r, "content-type"), 0, NULL, r->now);
 	buf_release(&tmp);
 	sim_header(o, "ETag", v->etag);
 	version_headers(b, v, o);
@@ -783,7 +783,7 @@ static int op_copy_object(struct sim *s, struct sim_req *r, struct sim_resp *o)
 	int i = addressed(sb, r, o, slash + 1, vid, 1);
 	if (i < 0)
 		goto out;
-	/* copy out first: s3_put may move the source (same bucket) */
+	/* copy out first: sim_s3_put may move the source (same bucket) */
 	struct s3_ver sv = sb->v[i];
 	char *body = xmalloc(sv.len + 1);
 	memcpy(body, sv.body, sv.len);
@@ -791,15 +791,15 @@ static int op_copy_object(struct sim *s, struct sim_req *r, struct sim_resp *o)
 	char *svid = xstrdup(sv.vid);
 	const char *dir = hdr(r, "x-amz-metadata-directive");
 	const char *nct = dir && !strcmp(dir, "REPLACE") && hdr(r, "content-type") ? hdr(r, "content-type") : ctype;
-	struct s3_ver *v = s3_put(s, b, p.key, body, sv.len, nct, 0, NULL, r->now);
+	struct s3_ver *v = sim_s3_put(s, b, p.key, body, sv.len, nct, 0, NULL, r->now);
 	char iso[40];
 	version_headers(b, v, o);
 	if (sb->versioning || strcmp(svid, "null"))
 		sim_header(o, "x-amz-copy-source-version-id", svid);
 	o->ctype = "application/xml";
 	buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CopyObjectResult>");
-	xml_elem(&o->body, "LastModified", sim_iso(v->mtime, iso, sizeof(iso)));
-	xml_elem(&o->body, "ETag", v->etag);
+	sim_xml_elem(&o->body, "LastModified", sim_iso(v->mtime, iso, sizeof(iso)));
+	sim_xml_elem(&o->body, "ETag", v->etag);
 	buf_adds(&o->body, "</CopyObjectResult>");
 	free(body);
 	free(ctype);
@@ -833,7 +833,7 @@ static int delete_one(struct sim *s, struct sim_req *r, struct s3_bucket *b, con
 			ver_remove(b, i);
 		return 0;
 	}
-	struct s3_ver *v = s3_put(s, b, key, NULL, 0, NULL, 1, NULL, r->now);
+	struct s3_ver *v = sim_s3_put(s, b, key, NULL, 0, NULL, 1, NULL, r->now);
 	*out_dm = 1;
 	snprintf(out_vid, vsize, "%s", v->vid);
 	return 0;
@@ -931,12 +931,12 @@ static int op_delete_objects(struct sim *s, struct sim_req *r, struct sim_resp *
 				   sizeof(outvid), &dm);
 			if (!quiet) {
 				buf_adds(&o->body, "<Deleted>");
-				xml_elem(&o->body, "Key", buf_str(&key));
+				sim_xml_elem(&o->body, "Key", buf_str(&key));
 				if (has_vid)
-					xml_elem(&o->body, "VersionId", buf_str(&vid));
+					sim_xml_elem(&o->body, "VersionId", buf_str(&vid));
 				if (dm) {
-					xml_elem(&o->body, "DeleteMarker", "true");
-					xml_elem(&o->body, "DeleteMarkerVersionId", outvid);
+					sim_xml_elem(&o->body, "DeleteMarker", "true");
+					sim_xml_elem(&o->body, "DeleteMarkerVersionId", outvid);
 				}
 				buf_adds(&o->body, "</Deleted>");
 			}

@@ -594,7 +594,7 @@ static void load_s3(struct sc *c, jv s3)
 	struct sim *s = c->s;
 	SIM_EACH(sc_list(c, s3, "buckets"), i, in) {
 		const char *name = sc_str(c, in, "name", "unnamed", 1);
-		struct s3_bucket *b = s3_bucket_add(s, name, sc_time(c, in, "created", s->start_ms - 365LL * 86400000));
+		struct s3_bucket *b = sim_s3_bucket_add(s, name, sc_time(c, in, "created", s->start_ms - 365LL * 86400000));
 		const char *ver = sc_str(c, in, "versioning", "Enabled", 0);
 		if (!strcmp(ver, "Enabled"))
 			b->versioning = 1;
@@ -622,7 +622,7 @@ static void load_s3(struct sc *c, jv s3)
 					body = gen;
 				}
 				int64_t mtime = sc_time(c, v, "modified", s->start_ms - (int64_t)(nv - k) * 86400000);
-				s3_put(s, b, key, dm ? NULL : body, dm ? 0 : len,
+				sim_s3_put(s, b, key, dm ? NULL : body, dm ? 0 : len,
 				       sc_str(c, v, "content_type", "binary/octet-stream", 0), dm,
 				       sc_str(c, v, "version_id", NULL, 0), mtime);
 				free(gen);
@@ -958,7 +958,7 @@ void sim_world_release(struct sim *s)
 	jv_free(s->new_cache_endpoint);
 	s->rds_instances = s->rds_snapshots = s->ec_groups = s->ec_snapshots = jv_null();
 	s->secrets = s->published = s->new_endpoint = s->new_cache_endpoint = jv_null();
-	s3_world_release(s);
+	sim_s3_world_release(s);
 	jv_free(s->k8s_config);
 	s->k8s_config = jv_null();
 	jv_free(s->rules);
@@ -981,10 +981,10 @@ int sim_scenario_check(const char *path, struct diag_list *dl)
 	int rc = sim_scenario_load(s, path, dl);
 	if (rc == 0 && jv_get_kind(s->k8s_config) == JV_KIND_OBJECT) {
 		/* build the Kubernetes world too, to report its mistakes */
-		struct k8s_sim *k = k8s_sim_new(clk, jv_copy(s->k8s_config), dl);
+		struct k8s_sim *k = sim_k8s_server_new(clk, jv_copy(s->k8s_config), dl);
 		if (!k)
 			rc = -1;
-		k8s_sim_free(k);
+		sim_k8s_server_free(k);
 	}
 	sim_world_release(s);
 	pthread_mutex_destroy(&s->lock);
@@ -1029,7 +1029,7 @@ jv sim_state(struct sim *s)
 	v = jv_object_set(v, jv_string("elasticache"),
 		JV_OBJECT(jv_string("replication_groups"), strip(jvx_deep_copy(s->ec_groups), now, "Status"),
 			  jv_string("snapshots"), strip(jvx_deep_copy(s->ec_snapshots), now, "SnapshotStatus")));
-	v = jv_object_set(v, jv_string("s3"), s3_state(s));
+	v = jv_object_set(v, jv_string("s3"), sim_s3_state(s));
 	jv secrets = jv_array();
 	SIM_EACH(jvx_deep_copy(s->secrets), i, sec) {
 		/* secret values never leave through the state dump */

@@ -42,7 +42,7 @@ static int not_found(struct sim_req *r, struct sim_resp *o)
 static int lookup(struct sim *s, struct sim_req *r, struct sim_resp *o, jv *sec, int live)
 {
 	s->secrets = sim_gc(s->secrets, r->now);
-	const char *id = q_need(r, o, "SecretId");
+	const char *id = sim_q_need(r, o, "SecretId");
 	if (!id)
 		return -1;
 	int ix = secret_find(s, id);
@@ -308,7 +308,7 @@ static int op_update_stage(struct sim *s, struct sim_req *r, struct sim_resp *o)
 	int ix = lookup(s, r, o, &sec, 1);
 	if (ix < 0)
 		return 0;
-	const char *stage = q_need(r, o, "VersionStage");
+	const char *stage = sim_q_need(r, o, "VersionStage");
 	const char *to = js(r, "MoveToVersionId"), *from = js(r, "RemoveFromVersionId");
 	jv vers = jv_object_get(jv_copy(sec), jv_string("_versions"));
 	int tx = to ? version_find(vers, to, NULL) : -1;
@@ -353,7 +353,7 @@ out:
 static int op_create(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
 	s->secrets = sim_gc(s->secrets, r->now);
-	const char *name = q_need(r, o, "Name");
+	const char *name = sim_q_need(r, o, "Name");
 	if (!name)
 		return 0;
 	int ix = secret_find(s, name);

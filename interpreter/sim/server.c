@@ -1,19 +1,17 @@
-/* server.c — the simulator's HTTP server (libmicrohttpd): request parsing, SigV4-shaped
+/* server.c — the simulated AWS services' server (HTTP through http.c): SigV4-shaped
  * authorization check, service and operation dispatch, faults, counters, request log,
  * admin endpoints (/_sim/counters, /_sim/state, /_sim/published) and the protocol
  * helpers the service files share (XML writer, Query params, error shapes).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <errno.h>
-#include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include "simint.h"
+#include "http.h"
 #include "../core/bug.h"
 #include "../core/jvx.h"
 
@@ -21,7 +19,7 @@
 
 /* ------------------------------------------------------------------ XML writer */
 
-void xml_esc(struct buf *b, const char *s)
+void sim_xml_esc(struct buf *b, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
@@ -35,21 +33,21 @@ void xml_esc(struct buf *b, const char *s)
 	}
 }
 
-void xml_elem(struct buf *b, const char *name, const char *text)
+void sim_xml_elem(struct buf *b, const char *name, const char *text)
 {
 	buf_addf(b, "<%s>", name);
-	xml_esc(b, text ? text : "");
+	sim_xml_esc(b, text ? text : "");
 	buf_addf(b, "</%s>", name);
 }
 
-void xml_elemf(struct buf *b, const char *name, const char *fmt, ...)
+void sim_xml_elemf(struct buf *b, const char *name, const char *fmt, ...)
 {
 	struct buf t = BUF_INIT(0);
 	va_list ap;
 	va_start(ap, fmt);
 	buf_vaddf(&t, fmt, ap);
 	va_end(ap);
-	xml_elem(b, name, buf_str(&t));
+	sim_xml_elem(b, name, buf_str(&t));
 	buf_release(&t);
 }
 
@@ -84,7 +82,7 @@ static const char *xml_item_name(const char *list)
 static void xml_scalar(struct buf *b, jv v)
 {
 	switch (jv_get_kind(v)) {
-	case JV_KIND_STRING: xml_esc(b, jv_string_value(v)); break;
+	case JV_KIND_STRING: sim_xml_esc(b, jv_string_value(v)); break;
 	case JV_KIND_TRUE: buf_adds(b, "true"); break;
 	case JV_KIND_FALSE: buf_adds(b, "false"); break;
 	case JV_KIND_NUMBER: {
@@ -99,7 +97,7 @@ static void xml_scalar(struct buf *b, jv v)
 	}
 }
 
-void xml_jv(struct buf *b, const char *name, jv v)
+void sim_xml_jv(struct buf *b, const char *name, jv v)
 {
 	jv_kind k = jv_get_kind(v);
 	if (k == JV_KIND_NULL || k == JV_KIND_INVALID)
@@ -109,14 +107,14 @@ void xml_jv(struct buf *b, const char *name, jv v)
 		SIM_OBJ_EACH(jv_copy(v), key, val) {
 			const char *ks = jv_string_value(key);
 			if (ks[0] != '_')
-				xml_jv(b, ks, val);
+				sim_xml_jv(b, ks, val);
 			jv_free(key);
 			jv_free(val);
 		}
 	} else if (k == JV_KIND_ARRAY) {
 		const char *item = xml_item_name(name);
 		SIM_EACH(jv_copy(v), i, el) {
-			xml_jv(b, item, el);
+			sim_xml_jv(b, item, el);
 			jv_free(el);
 		}
 	} else {
@@ -127,23 +125,23 @@ void xml_jv(struct buf *b, const char *name, jv v)
 
 /* ------------------------------------------------------------------ Query params */
 
-const char *q_str(struct sim_req *r, const char *name)
+const char *sim_q_str(struct sim_req *r, const char *name)
 {
 	const char *v = jvx_str(r->form, name);
 	return v;
 }
 
-int q_bool(struct sim_req *r, const char *name, int def)
+int sim_q_bool(struct sim_req *r, const char *name, int def)
 {
-	const char *v = q_str(r, name);
+	const char *v = sim_q_str(r, name);
 	if (!v)
 		return def;
 	return !strcasecmp(v, "true") || !strcmp(v, "1");
 }
 
-const char *q_need(struct sim_req *r, struct sim_resp *o, const char *name)
+const char *sim_q_need(struct sim_req *r, struct sim_resp *o, const char *name)
 {
-	const char *v = r->proto == PROTO_JSON ? jvx_str(r->json, name) : q_str(r, name);
+	const char *v = r->proto == PROTO_JSON ? jvx_str(r->json, name) : sim_q_str(r, name);
 	if (v && *v)
 		return v;
 	if (r->proto == PROTO_JSON)
@@ -184,7 +182,7 @@ static int cmp_pair(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-jv q_list(struct sim_req *r, const char *name)
+jv sim_q_list(struct sim_req *r, const char *name)
 {
 	long (*idx)[2] = NULL;   /* [N, position in keys] */
 	int n = 0, alloc = 0;
@@ -212,7 +210,7 @@ jv q_list(struct sim_req *r, const char *name)
 	return out;
 }
 
-jv q_tags(struct sim_req *r, const char *name)
+jv sim_q_tags(struct sim_req *r, const char *name)
 {
 	jv byn = jv_object();  /* "N" -> {Key, Value} */
 	long *ns = NULL;       /* the Ns seen (any size: walked sorted, never counted up to) */
@@ -282,10 +280,10 @@ int sim_error(struct sim_req *r, struct sim_resp *o, int status, const char *cod
 		o->ctype = "text/xml";
 		buf_addf(&o->body, "<ErrorResponse xmlns=\"%s\"><Error><Type>%s</Type>",
 			 r->xmlns ? r->xmlns : "", status >= 500 ? "Receiver" : "Sender");
-		xml_elem(&o->body, "Code", code);
-		xml_elem(&o->body, "Message", buf_str(&msg));
+		sim_xml_elem(&o->body, "Code", code);
+		sim_xml_elem(&o->body, "Message", buf_str(&msg));
 		buf_adds(&o->body, "</Error>");
-		xml_elem(&o->body, "RequestId", r->request_id);
+		sim_xml_elem(&o->body, "RequestId", r->request_id);
 		buf_adds(&o->body, "</ErrorResponse>");
 		break;
 	case PROTO_JSON: {
@@ -300,10 +298,10 @@ int sim_error(struct sim_req *r, struct sim_resp *o, int status, const char *cod
 	case PROTO_REST_XML:
 		o->ctype = "application/xml";
 		buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>");
-		xml_elem(&o->body, "Code", code);
-		xml_elem(&o->body, "Message", buf_str(&msg));
-		xml_elem(&o->body, "RequestId", r->request_id);
-		xml_elem(&o->body, "HostId", "runbook-sim");
+		sim_xml_elem(&o->body, "Code", code);
+		sim_xml_elem(&o->body, "Message", buf_str(&msg));
+		sim_xml_elem(&o->body, "RequestId", r->request_id);
+		sim_xml_elem(&o->body, "HostId", "runbook-sim");
 		buf_adds(&o->body, "</Error>");
 		break;
 	}
@@ -320,7 +318,7 @@ void sim_q_begin(struct sim_req *r, struct sim_resp *o)
 void sim_q_end(struct sim_req *r, struct sim_resp *o)
 {
 	buf_addf(&o->body, "</%sResult><ResponseMetadata>", r->op);
-	xml_elem(&o->body, "RequestId", r->request_id);
+	sim_xml_elem(&o->body, "RequestId", r->request_id);
 	buf_addf(&o->body, "</ResponseMetadata></%sResponse>", r->op);
 }
 
@@ -522,7 +520,7 @@ static void dispatch(struct sim *s, struct sim_req *r, struct sim_resp *o)
 	if (!svc && target && !strncmp(target, "secretsmanager.", 15))
 		svc = service_named("secretsmanager", 14);
 	if (!svc) {
-		const char *ver = q_str(r, "Version");
+		const char *ver = sim_q_str(r, "Version");
 		for (size_t i = 0; ver && i < SIM_NSERVICES; i++)
 			if (sim_services[i].version && !strcmp(sim_services[i].version, ver))
 				svc = &sim_services[i];
@@ -545,7 +543,7 @@ static void dispatch(struct sim *s, struct sim_req *r, struct sim_resp *o)
 
 	switch (svc->proto) {
 	case PROTO_QUERY:
-		r->op = q_str(r, "Action");
+		r->op = sim_q_str(r, "Action");
 		break;
 	case PROTO_JSON:
 		r->op = target && strchr(target, '.') ? strchr(target, '.') + 1 : NULL;
@@ -630,28 +628,6 @@ static void dispatch(struct sim *s, struct sim_req *r, struct sim_resp *o)
 
 /* ------------------------------------------------------------------ MHD glue */
 
-struct conn {
-	struct buf body;
-	int too_big;
-};
-
-static enum MHD_Result collect_kv(void *cls, enum MHD_ValueKind kind, const char *key,
-				  const char *value)
-{
-	jv *obj = cls;
-	if (kind == MHD_HEADER_KIND) {
-		char name[256];
-		size_t i;
-		for (i = 0; key[i] && i < sizeof(name) - 1; i++)
-			name[i] = (char)tolower((unsigned char)key[i]);
-		name[i] = 0;
-		*obj = jv_object_set(*obj, jv_string(name), jv_string(value ? value : ""));
-	} else {
-		*obj = jv_object_set(*obj, jv_string(key), jv_string(value ? value : ""));
-	}
-	return MHD_YES;
-}
-
 /* a request's word for the log: one line whatever was sent (control bytes become '?') */
 static const char *log_word(const char *s, char *buf, size_t size)
 {
@@ -677,16 +653,6 @@ static void log_request(struct sim *s, struct sim_req *r, struct sim_resp *o, co
 	funlockfile(s->log);
 }
 
-static void conn_reset(struct MHD_Connection *c)
-{
-	const union MHD_ConnectionInfo *ci =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
-	if (ci) {
-		struct linger l = { 1, 0 };   /* close with RST */
-		setsockopt(ci->connect_fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
-	}
-}
-
 /* one request, however it arrived: r's method, path, query, headers and body are set
  * (body NUL-terminated); o is filled. The request log gets its line. */
 static void run_request(struct sim *s, struct sim_req *r, struct sim_resp *o, int too_big)
@@ -708,28 +674,6 @@ static void run_request(struct sim *s, struct sim_req *r, struct sim_resp *o, in
 	log_request(s, r, o, o->fault);
 }
 
-/* a jv object of strings, whatever was given (consumed): other values are dropped */
-static jv string_map(jv v, int lower)
-{
-	jv out = jv_object();
-	if (jv_get_kind(v) == JV_KIND_OBJECT) {
-		SIM_OBJ_EACH(jv_copy(v), k, x) {
-			if (jv_get_kind(x) == JV_KIND_STRING) {
-				char *name = xstrdup(jv_string_value(k));
-				for (char *p = name; lower && *p; p++)
-					*p = (char)tolower((unsigned char)*p);
-				out = jv_object_set(out, jv_string(name), x);
-				free(name);
-			} else {
-				jv_free(x);
-			}
-			jv_free(k);
-		}
-	}
-	jv_free(v);
-	return out;
-}
-
 int sim_handle(struct sim *s, const char *method, const char *path, jv query, jv headers,
 	       const char *body, size_t len, struct sim_reply *out)
 {
@@ -739,8 +683,8 @@ int sim_handle(struct sim *s, const char *method, const char *path, jv query, jv
 	struct sim_resp o = { 0 };
 	r.method = method ? method : "GET";
 	r.path = path ? path : "/";
-	r.query = string_map(query, 0);
-	r.headers = string_map(headers, 1);
+	r.query = sim_http_string_map(query, 0);
+	r.headers = sim_http_string_map(headers, 1);
 	r.body = buf_str(&b);
 	r.body_len = too_big ? 0 : b.len;
 	run_request(s, &r, &o, too_big);
@@ -765,124 +709,34 @@ void sim_reply_release(struct sim_reply *rep)
 	memset(rep, 0, sizeof(*rep));
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-				  const char *method, const char *version, const char *upload,
-				  size_t *upload_size, void **con_cls)
+/* a request from the HTTP front end */
+static void serve(void *cls, struct sim_http_req *q, struct sim_http_reply *rep)
 {
 	struct sim *s = cls;
-	struct conn *cn = *con_cls;
-	if (!cn) {
-		cn = xcalloc(1, sizeof(*cn));
-		buf_init(&cn->body, SIM_BODY_MAX);
-		*con_cls = cn;
-		/* a declared body over the cap is refused before it is read */
-		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (!cl || strtoull(cl, NULL, 10) <= SIM_BODY_MAX)
-			return MHD_YES;
-		cn->too_big = 1;
-	} else if (*upload_size) {
-		if (buf_add(&cn->body, upload, *upload_size) < 0)
-			cn->too_big = 1;
-		*upload_size = 0;
-		return MHD_YES;
-	}
-
 	struct sim_req r = { 0 };
 	struct sim_resp o = { 0 };
-	r.method = method;
-	r.path = url;
-	r.query = jv_object();
-	r.headers = jv_object();
-	r.body = buf_str(&cn->body);
-	r.body_len = cn->body.len;
-	MHD_get_connection_values(c, MHD_HEADER_KIND, collect_kv, &r.headers);
-	MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, collect_kv, &r.query);
-	run_request(s, &r, &o, cn->too_big);
-
-	enum MHD_Result ret;
-	if (o.reset) {
-		conn_reset(c);
-		ret = MHD_NO;
-	} else {
-		size_t len = o.body.len;
-		char *data = buf_detach(&o.body);
-		struct MHD_Response *resp =
-			MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
-		if (o.ctype)
-			MHD_add_response_header(resp, "Content-Type", o.ctype);
-		MHD_add_response_header(resp, "x-amzn-RequestId", r.request_id);
-		if (r.proto == PROTO_REST_XML)
-			MHD_add_response_header(resp, "x-amz-request-id", r.request_id);
-		SIM_OBJ_EACH(jv_copy(o.headers), k, v) {
-			MHD_add_response_header(resp, jv_string_value(k), jv_string_value(v));
-			jv_free(k);
-			jv_free(v);
-		}
-		ret = MHD_queue_response(c, (unsigned)o.status, resp);
-		MHD_destroy_response(resp);
-	}
+	r.method = q->method;
+	r.path = q->url;
+	r.query = jv_copy(q->query);
+	r.headers = jv_copy(q->headers);
+	r.body = q->body;
+	r.body_len = q->len;
+	run_request(s, &r, &o, q->too_big);
+	rep->reset = o.reset;
+	rep->status = o.status;
+	rep->ctype = o.ctype;
+	jv h = jv_object_set(jv_object(), jv_string("x-amzn-RequestId"), jv_string(r.request_id));
+	if (r.proto == PROTO_REST_XML)
+		h = jv_object_set(h, jv_string("x-amz-request-id"), jv_string(r.request_id));
+	SIM_OBJ_EACH(o.headers, k, v)
+		h = jv_object_set(h, k, v);
+	rep->headers = h;
+	rep->len = o.body.len;
+	rep->body = buf_detach(&o.body);
 	jv_free(r.query);
 	jv_free(r.form);
 	jv_free(r.json);
 	jv_free(r.headers);
-	jv_free(o.headers);
-	buf_release(&o.body);
-	return ret;
-}
-
-static void mhd_log(void *cls, const char *fmt, va_list ap)
-{
-	char msg[512];
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	/* an injected reset makes MHD say so; everything else is worth showing */
-	if (strstr(msg, "Application reported internal error"))
-		return;
-	fprintf(stderr, "runbook: sim: %s", msg);
-}
-
-static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-			 enum MHD_RequestTerminationCode toe)
-{
-	struct conn *cn = *con_cls;
-	if (cn) {
-		buf_release(&cn->body);
-		free(cn);
-		*con_cls = NULL;
-	}
-}
-
-/* "HOST:PORT" -> sockaddr; loopback only */
-static int parse_listen(const char *listen, struct sockaddr_in *sa, struct diag_list *dl)
-{
-	char host[64];
-	const char *colon = strrchr(listen, ':');
-	if (!colon || (size_t)(colon - listen) >= sizeof(host)) {
-		diag_error(dl, NULL, "invalid listen address '%s' (expected HOST:PORT)", listen);
-		return -1;
-	}
-	memcpy(host, listen, (size_t)(colon - listen));
-	host[colon - listen] = 0;
-	if (!strcmp(host, "localhost"))
-		snprintf(host, sizeof(host), "127.0.0.1");
-	char *end;
-	long port = strtol(colon + 1, &end, 10);
-	if (*end || port < 0 || port > 65535 || colon[1] == 0) {
-		diag_error(dl, NULL, "invalid port in listen address '%s'", listen);
-		return -1;
-	}
-	memset(sa, 0, sizeof(*sa));
-	sa->sin_family = AF_INET;
-	sa->sin_port = htons((uint16_t)port);
-	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1) {
-		diag_error(dl, NULL, "invalid listen address '%s' (an IPv4 loopback address is needed)",
-			   listen);
-		return -1;
-	}
-	if ((ntohl(sa->sin_addr.s_addr) >> 24) != 127) {
-		diag_error(dl, NULL, "the simulator listens on loopback only, not '%s'", host);
-		return -1;
-	}
-	return 0;
 }
 
 /* ------------------------------------------------------------------ API */
@@ -909,29 +763,22 @@ struct sim *sim_start_opts(const char *scenario_path, const char *listen, struct
 			   const struct sim_options *opt, struct diag_list *dl)
 {
 	struct sockaddr_in sa;
-	if (parse_listen(listen ? listen : "127.0.0.1:0", &sa, dl) < 0)
+	const char *addr = listen ? listen : "127.0.0.1:0";
+	if (sim_http_parse_listen(addr, "the simulator", &sa, dl) < 0)
 		return NULL;
 	struct sim *s = sim_open(scenario_path, clock, opt, dl);
 	if (!s)
 		return NULL;
-	s->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-				  MHD_USE_ERROR_LOG,
-				  0, NULL, NULL, on_request, s,
-				  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-				  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-				  MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120,
-				  MHD_OPTION_END);
-	if (!s->mhd) {
-		diag_error(dl, NULL, "cannot listen on '%s': %s", listen ? listen : "127.0.0.1:0",
-			   strerror(errno ? errno : EADDRINUSE));
+	static const char *const quiet[] = { "Application reported internal error", NULL };
+	const struct sim_http_opts ho = { .what = "the simulator", .log_prefix = "runbook: sim: ", .quiet = quiet,
+					  .body_max = SIM_BODY_MAX, .timeout_s = 120 };
+	s->http = sim_http_start(&ho, &sa, addr, serve, s, dl);
+	if (!s->http)
 		goto fail;
-	}
-	const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->mhd, MHD_DAEMON_INFO_BIND_PORT);
+	unsigned port = sim_http_port(s->http);
 	char host[INET_ADDRSTRLEN];
 	inet_ntop(AF_INET, &sa.sin_addr, host, sizeof(host));
-	snprintf(s->endpoint, sizeof(s->endpoint), "http://%s:%u", host,
-		 di ? (unsigned)di->port : (unsigned)ntohs(sa.sin_port));
+	snprintf(s->endpoint, sizeof(s->endpoint), "http://%s:%u", host, port ? port : (unsigned)ntohs(sa.sin_port));
 	return s;
 fail:
 	sim_stop(s);
@@ -961,22 +808,22 @@ jv sim_counters(struct sim *s)
 			  jv_number(jv_array_length(jv_copy(s->published))));
 	pthread_mutex_unlock(&s->lock);
 	if (s->k8s)
-		v = jv_object_set(v, jv_string("k8s"), k8s_sim_counters(s->k8s));
+		v = jv_object_set(v, jv_string("k8s"), sim_k8s_server_counters(s->k8s));
 	return v;
 }
 
 int sim_k8s_start(struct sim *s, const char *listen, struct diag_list *dl)
 {
-	if (s->k8s && *k8s_sim_endpoint(s->k8s))
+	if (s->k8s && *sim_k8s_server_endpoint(s->k8s))
 		return 0;
 	if (s->k8s)
-		return k8s_sim_listen(s->k8s, listen, 1, dl);
+		return sim_k8s_server_listen(s->k8s, listen, 1, dl);
 	jv cfg = jv_get_kind(s->k8s_config) == JV_KIND_OBJECT ? jv_copy(s->k8s_config) : jv_null();
-	struct k8s_sim *k = k8s_sim_new(s->clock, cfg, dl);
+	struct k8s_sim *k = sim_k8s_server_new(s->clock, cfg, dl);
 	if (!k)
 		return -1;
-	if (k8s_sim_listen(k, listen, 1, dl) < 0) {
-		k8s_sim_free(k);
+	if (sim_k8s_server_listen(k, listen, 1, dl) < 0) {
+		sim_k8s_server_free(k);
 		return -1;
 	}
 	s->k8s = k;
@@ -988,19 +835,19 @@ int sim_k8s_handle(struct sim *s, const char *method, const char *url, jv query,
 {
 	if (!s->k8s) {
 		jv cfg = jv_get_kind(s->k8s_config) == JV_KIND_OBJECT ? jv_copy(s->k8s_config) : jv_null();
-		s->k8s = k8s_sim_new(s->clock, cfg, dl);
+		s->k8s = sim_k8s_server_new(s->clock, cfg, dl);
 		if (!s->k8s) {
 			jv_free(query);
 			jv_free(headers);
 			return -1;
 		}
 	}
-	return k8s_sim_handle(s->k8s, method, url, query, headers, body, len, out);
+	return sim_k8s_server_handle(s->k8s, method, url, query, headers, body, len, out);
 }
 
 const char *sim_k8s_endpoint(struct sim *s)
 {
-	return s->k8s && *k8s_sim_endpoint(s->k8s) ? k8s_sim_endpoint(s->k8s) : NULL;
+	return s->k8s && *sim_k8s_server_endpoint(s->k8s) ? sim_k8s_server_endpoint(s->k8s) : NULL;
 }
 
 int sim_k8s_kubeconfig(struct sim *s, const char *path, const char *auth, struct diag_list *dl)
@@ -1009,12 +856,12 @@ int sim_k8s_kubeconfig(struct sim *s, const char *path, const char *auth, struct
 		diag_error(dl, NULL, "the Kubernetes simulator is not running");
 		return -1;
 	}
-	return k8s_sim_write_kubeconfig(s->k8s, path, auth, dl);
+	return sim_k8s_server_kubeconfig(s->k8s, path, auth, dl);
 }
 
 jv sim_k8s_state(struct sim *s)
 {
-	return s->k8s ? k8s_sim_state(s->k8s) : jv_array();
+	return s->k8s ? sim_k8s_server_state(s->k8s) : jv_array();
 }
 
 jv sim_world(struct sim *s)
@@ -1039,10 +886,9 @@ void sim_stop(struct sim *s)
 {
 	if (!s)
 		return;
-	k8s_sim_free(s->k8s);
+	sim_k8s_server_free(s->k8s);
 	s->k8s = NULL;
-	if (s->mhd)
-		MHD_stop_daemon(s->mhd);
+	sim_http_stop(s->http);
 	sim_world_release(s);
 	jv_free(s->c_requests);
 	jv_free(s->c_mutating);

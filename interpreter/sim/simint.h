@@ -85,7 +85,7 @@ struct s3_bucket {
 struct sim {
 	pthread_mutex_t lock;
 	struct rb_clock *clock;
-	struct MHD_Daemon *mhd;
+	struct sim_http *http;  /* the HTTP front end (http.c), NULL without one */
 	char endpoint[64];
 	FILE *log;
 	int64_t start_ms;       /* clock at scenario load: relative times count from here */
@@ -179,23 +179,23 @@ int sim_json_reply(struct sim_resp *o, jv v);
 void sim_header(struct sim_resp *o, const char *name, const char *value);
 
 /* ---- XML (server.c) ---- */
-void xml_esc(struct buf *b, const char *s);
-void xml_elem(struct buf *b, const char *name, const char *text);
-void xml_elemf(struct buf *b, const char *name, const char *fmt, ...)
+void sim_xml_esc(struct buf *b, const char *s);
+void sim_xml_elem(struct buf *b, const char *name, const char *text);
+void sim_xml_elemf(struct buf *b, const char *name, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* render v as <name>…</name>; arrays use item names from the shape table; keys starting
  * with '_' are internal and skipped; booleans true/false; integers without ".0" */
-void xml_jv(struct buf *b, const char *name, jv v);   /* borrows v */
+void sim_xml_jv(struct buf *b, const char *name, jv v);   /* borrows v */
 
 /* ---- Query params (server.c) ---- */
-const char *q_str(struct sim_req *r, const char *name);
-int q_bool(struct sim_req *r, const char *name, int def);
+const char *sim_q_str(struct sim_req *r, const char *name);
+int sim_q_bool(struct sim_req *r, const char *name, int def);
 /* "Name.<member>.N" (or "Name.N") values in N order; new array */
-jv q_list(struct sim_req *r, const char *name);
+jv sim_q_list(struct sim_req *r, const char *name);
 /* "Name.<member>.N.Key/Value" -> [{Key, Value}] */
-jv q_tags(struct sim_req *r, const char *name);
+jv sim_q_tags(struct sim_req *r, const char *name);
 /* MissingParameter (Query) / ValidationException if absent: NULL and o filled */
-const char *q_need(struct sim_req *r, struct sim_resp *o, const char *name);
+const char *sim_q_need(struct sim_req *r, struct sim_resp *o, const char *name);
 
 /* ---- time and status (scenario.c) ---- */
 char *sim_iso(int64_t ms, char *buf, size_t size);    /* "2026-11-22T03:18:43.120Z" */
@@ -229,9 +229,9 @@ const char *sim_fault_kind_name(enum sim_fault_kind k);
 int sim_fault_kind_parse(const char *name);
 
 /* S3 world (s3.c) */
-struct s3_bucket *s3_bucket_add(struct sim *s, const char *name, int64_t created);
-struct s3_ver *s3_put(struct sim *s, struct s3_bucket *b, const char *key, const char *body,
+struct s3_bucket *sim_s3_bucket_add(struct sim *s, const char *name, int64_t created);
+struct s3_ver *sim_s3_put(struct sim *s, struct s3_bucket *b, const char *key, const char *body,
 		      size_t len, const char *ctype, int dm, const char *vid, int64_t mtime);
-void s3_world_release(struct sim *s);
-jv s3_state(struct sim *s);
+void sim_s3_world_release(struct sim *s);
+jv sim_s3_state(struct sim *s);
 #endif

@@ -6,10 +6,10 @@
 
 static int op_publish(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
-	const char *topic = q_str(r, "TopicArn");
-	const char *target = q_str(r, "TargetArn");
-	const char *phone = q_str(r, "PhoneNumber");
-	const char *msg = q_need(r, o, "Message");
+	const char *topic = sim_q_str(r, "TopicArn");
+	const char *target = sim_q_str(r, "TargetArn");
+	const char *phone = sim_q_str(r, "PhoneNumber");
+	const char *msg = sim_q_need(r, o, "Message");
 	char iso[40], id[48];
 	if (!msg)
 		return 0;
@@ -20,13 +20,13 @@ static int op_publish(struct sim *s, struct sim_req *r, struct sim_resp *o)
 	jv m = jv_object();
 	m = jv_object_set(m, jv_string("MessageId"), jv_string(id));
 	m = jv_object_set(m, jv_string("TopicArn"), jv_string(topic ? topic : target ? target : phone));
-	if (q_str(r, "Subject"))
-		m = jv_object_set(m, jv_string("Subject"), jv_string(q_str(r, "Subject")));
+	if (sim_q_str(r, "Subject"))
+		m = jv_object_set(m, jv_string("Subject"), jv_string(sim_q_str(r, "Subject")));
 	m = jv_object_set(m, jv_string("Message"), jv_string(msg));
 	m = jv_object_set(m, jv_string("Timestamp"), jv_string(sim_iso(r->now, iso, sizeof(iso))));
 	s->published = jv_array_append(s->published, m);
 	sim_q_begin(r, o);
-	xml_elem(&o->body, "MessageId", id);
+	sim_xml_elem(&o->body, "MessageId", id);
 	sim_q_end(r, o);
 	return 0;
 }

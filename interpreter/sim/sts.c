@@ -6,30 +6,30 @@
 static int op_caller_identity(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
 	sim_q_begin(r, o);
-	xml_elemf(&o->body, "Arn", "arn:aws:iam::%s:user/runbook-sim", s->account);
-	xml_elem(&o->body, "UserId", "AIDASIMULATEDUSER0001");
-	xml_elem(&o->body, "Account", s->account);
+	sim_xml_elemf(&o->body, "Arn", "arn:aws:iam::%s:user/runbook-sim", s->account);
+	sim_xml_elem(&o->body, "UserId", "AIDASIMULATEDUSER0001");
+	sim_xml_elem(&o->body, "Account", s->account);
 	sim_q_end(r, o);
 	return 0;
 }
 
 static int op_assume_role(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
-	const char *role = q_need(r, o, "RoleArn");
-	const char *name = role ? q_need(r, o, "RoleSessionName") : NULL;
+	const char *role = sim_q_need(r, o, "RoleArn");
+	const char *name = role ? sim_q_need(r, o, "RoleSessionName") : NULL;
 	char iso[40];
 	if (!role || !name)
 		return 0;
 	const char *slash = strrchr(role, '/');
 	sim_q_begin(r, o);
 	buf_adds(&o->body, "<Credentials>");
-	xml_elem(&o->body, "AccessKeyId", "ASIASIMULATED0000001");
-	xml_elem(&o->body, "SecretAccessKey", "simulatedsecretaccesskey0000000000000000");
-	xml_elem(&o->body, "SessionToken", "simulated-session-token");
-	xml_elem(&o->body, "Expiration", sim_iso(r->now + 3600000, iso, sizeof(iso)));
+	sim_xml_elem(&o->body, "AccessKeyId", "ASIASIMULATED0000001");
+	sim_xml_elem(&o->body, "SecretAccessKey", "simulatedsecretaccesskey0000000000000000");
+	sim_xml_elem(&o->body, "SessionToken", "simulated-session-token");
+	sim_xml_elem(&o->body, "Expiration", sim_iso(r->now + 3600000, iso, sizeof(iso)));
 	buf_adds(&o->body, "</Credentials><AssumedRoleUser>");
-	xml_elemf(&o->body, "AssumedRoleId", "AROASIMULATED:%s", name);
-	xml_elemf(&o->body, "Arn", "arn:aws:sts::%s:assumed-role/%s/%s", s->account,
+	sim_xml_elemf(&o->body, "AssumedRoleId", "AROASIMULATED:%s", name);
+	sim_xml_elemf(&o->body, "Arn", "arn:aws:sts::%s:assumed-role/%s/%s", s->account,
 		  slash ? slash + 1 : role, name);
 	buf_adds(&o->body, "</AssumedRoleUser>");
 	sim_q_end(r, o);
