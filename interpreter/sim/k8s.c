@@ -11,6 +11,7 @@
 #include "k8s_int.h"
 #include "http.h"
 #include "sim.h"
+#include "../core/b64.h"
 #include "../core/buf.h"
 #include "../core/bug.h"
 #include "../core/dur.h"
@@ -244,28 +245,21 @@ const char *sim_k8s_server_endpoint(struct k8s_sim *k)
 	return k->endpoint;
 }
 
-static char *b64(const char *s)
-{
-	size_t len = strlen(s);
-	char *out = xmalloc(4 * ((len + 2) / 3) + 1);
-	EVP_EncodeBlock((unsigned char *)out, (const unsigned char *)s, (int)len);
-	return out;
-}
-
 int sim_k8s_server_kubeconfig(struct k8s_sim *k, const char *path, const char *auth, struct diag_list *dl)
 {
 	struct buf b = BUF_INIT(0);
 	buf_addf(&b, "apiVersion: v1\nkind: Config\nclusters:\n- name: runbook-sim\n  cluster:\n    server: %s\n",
 		 k->endpoint);
 	if (k->tls) {
-		char *ca = b64(k->pki.ca_cert);
+		char *ca = b64_encode(k->pki.ca_cert, strlen(k->pki.ca_cert), 0);
 		buf_addf(&b, "    certificate-authority-data: %s\n", ca);
 		free(ca);
 	}
 	buf_addf(&b, "contexts:\n- name: sim\n  context:\n    cluster: runbook-sim\n    user: sim-admin\n"
 		     "    namespace: %s\ncurrent-context: sim\nusers:\n- name: sim-admin\n  user:\n", k->namespace);
 	if (auth && !strcmp(auth, "cert") && k->tls) {
-		char *c = b64(k->pki.client_cert), *key = b64(k->pki.client_key);
+		char *c = b64_encode(k->pki.client_cert, strlen(k->pki.client_cert), 0);
+		char *key = b64_encode(k->pki.client_key, strlen(k->pki.client_key), 0);
 		buf_addf(&b, "    client-certificate-data: %s\n    client-key-data: %s\n", c, key);
 		free(c);
 		free(key);

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include "k8s_int.h"
+#include "../core/b64.h"
 #include "../core/bug.h"
 #include "../core/jvx.h"
 
@@ -24,9 +25,7 @@ static int secret_normalize(struct k8s_sim *k, int res, jv *obj, struct kreq *r,
 		}
 		jv_object_foreach(sd, key, v) {
 			const char *s = jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : "";
-			size_t len = strlen(s);
-			char *b64 = xmalloc(4 * ((len + 2) / 3) + 1);
-			EVP_EncodeBlock((unsigned char *)b64, (const unsigned char *)s, (int)len);
+			char *b64 = b64_encode(s, strlen(s), 0);
 			data = jv_object_set(data, key, jv_string(b64));
 			free(b64);
 			jv_free(v);
@@ -40,9 +39,8 @@ static int secret_normalize(struct k8s_sim *k, int res, jv *obj, struct kreq *r,
 		int bad = 0;
 		jv_object_foreach(data, key, v) {
 			const char *s = jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : NULL;
-			size_t len = s ? strlen(s) : 0;
-			unsigned char *tmp = xmalloc(len + 4);
-			if (!s || (len % 4) || EVP_DecodeBlock(tmp, (const unsigned char *)s, (int)len) < 0) {
+			unsigned char *tmp = s ? b64_decode(s, strlen(s), NULL) : NULL;
+			if (!tmp) {
 				if (!bad) {
 					jv cause = jv_object();
 					cause = jv_object_set(cause, jv_string("reason"), jv_string("FieldValueInvalid"));

@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <openssl/evp.h>
 #include "simint.h"
 #include "scenario_rules.h"
+#include "../core/b64.h"
 #include "../core/buf.h"
 #include "../core/bug.h"
 #include "../core/dur.h"
@@ -306,9 +306,8 @@ static void check_strmap(struct vc *c, jv v, const char *key, int b64)
 				     sim_rules_show(x, b, sizeof(b)));
 			} else if (b64) {
 				const char *s = jv_string_value(x);
-				size_t len = strlen(s);
-				unsigned char *tmp = xmalloc(len + 4);
-				if (len % 4 || EVP_DecodeBlock(tmp, (const unsigned char *)s, (int)len) < 0)
+				unsigned char *tmp = b64_decode(s, strlen(s), NULL);
+				if (!tmp)
 					sim_rules_err(c, xat, "'%s' in '%s' is not base64 (use stringData for plain text)", ks, key);
 				free(tmp);
 			}
