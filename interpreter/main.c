@@ -20,8 +20,11 @@ const struct cli_command cli_commands[] = {
 	  "[--k8s-listen 127.0.0.1:PORT] [--kubeconfig-out FILE] [--speed N]",
 	  "serve the simulated cloud for aws, kubectl and scripts" },
 	{ "replay", cmd_replay, "runbook replay TAPE [FILE]", "replay a recorded run offline" },
-	{ "drill", cmd_drill, "runbook drill FILE --scenario SCENARIO",
-	  "rehearsal with an RTO/RPO report" },
+	{ "drill", cmd_drill, "runbook drill FILE (--scenario SCENARIO | --live) [-p K=V]... "
+	  "[--report-dir DIR] [--record TAPE] [--state-dir DIR] [--output text|json]",
+	  "a DR drill: RTO/RPO achieved against the objectives" },
+	{ "drills", cmd_drills, "runbook drills [RUNBOOK] [--state-dir DIR] [--format text|json]",
+	  "the drill register: RTO/RPO per drill, trend" },
 	{ "graph", cmd_graph, "runbook graph FILE [--format dot|mermaid]", "print the DAG" },
 	{ "actions", cmd_actions, "runbook actions [NAME] [--format text|json|man]",
 	  "the catalogue of actions" },

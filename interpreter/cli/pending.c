@@ -16,9 +16,3 @@ int cmd_replay(int argc, char **argv)
 {
 	return pending(argc, argv, "recording works (run --record TAPE); offline replay comes with its own issue");
 }
-
-int cmd_drill(int argc, char **argv)
-{
-	return pending(argc, argv, "drills (rehearsal + RTO/RPO report) come with their own issue");
-}
-

@@ -234,6 +234,7 @@ int rehearsal_run(struct rehearsal *r, struct diag_list *dl)
 		.decline = r->decline,
 		.fault = r->fault,
 		.redact = r->redact,
+		.record_path = r->record,
 	};
 	o.sink = r->out ? display_sink_new(r->out, r->mode, -1) : r->sink;
 	int64_t t0 = wall_ms();
