@@ -2759,7 +2759,7 @@ static jv run_objectives(struct engine *e, int rc, int64_t end_ms)
 	rto = jv_object_set(rto, jv_string("restored"), ob->restored ? jv_string(ob->restored) : jv_null());
 	if (ob->restored) {
 		int n = plan_find(e->p, ob->restored);
-		if (n >= 0 && e->ns[n].st == ST_SUCCEEDED && e->ns[n].finished) {
+		if (n >= 0 && (e->ns[n].st == ST_SUCCEEDED || e->ns[n].st == ST_SKIPPED) && e->ns[n].finished) {
 			achieved = e->ns[n].finished - e->run_started;
 			measured = 1;
 		} else {

@@ -1324,6 +1324,18 @@ static void check_restored(struct lctx *c)
 	for (int i = 0; i < rb->nsteps; i++)
 		if (!strcmp(rb->steps[i].id, r))
 			return;
+	for (int i = 0; i < rb->nsteps + rb->nfinally; i++) {
+		const struct rb_step *t = i < rb->nsteps ? &rb->steps[i] : &rb->finally[i - rb->nsteps];
+		for (int j = i < rb->nsteps ? 0 : -1; j < (i < rb->nsteps ? t->nrollback : 0); j++) {
+			const struct rb_step *u = j < 0 ? t : &t->rollback[j];
+			if (strcmp(u->id, r))
+				continue;
+			diag_error(c->dl, &rb->objectives.restored_loc, "objective 'restored' names %s step '%s': "
+				   "name a step of the procedure (the restore is done when it ends)",
+				   j < 0 ? "finally" : "rollback", r);
+			return;
+		}
+	}
 	names = xcalloc((size_t)rb->nsteps, sizeof(*names));
 	for (int i = 0; i < rb->nsteps; i++)
 		names[i] = rb->steps[i].id;
