@@ -125,6 +125,21 @@ rpo)
 	drill jq-error 5 bad-point.yaml --scenario "$SCEN/rds-snapshot-restore.yaml" \
 		-p source_instance=shop-prod -p restore_time="$two_h" --state-dir state
 	check "jq-error: recovery_point's error said" "grep -q '^  not measured: recovery_point: no backup' jq-error.out"
+	# RTO ends with the step `restored`, not with the run; a recovery point after the
+	# incident cannot be an RPO
+	cat > restored.yaml <<'EOF2'
+runbook: restored-early
+objectives: {rto: 10m, rpo: 1h, restored: restore, recovery_point: '"2026-11-22T02:00:00+01:00"',
+             incident_time: '"2026-11-22T00:30:00Z"'}
+steps:
+  - {id: restore, action: sleep, with: {duration: 5m}}
+  - {id: cleanup, action: sleep, with: {duration: 20m}}
+EOF2
+	drill restored 5 restored.yaml --scenario "$SCEN/rds-snapshot-restore.yaml" --state-dir state
+	check "restored: RTO to the end of step 'restore' (5m), not of the run (25m)" \
+		"grep -Eq \"^  RTO  achieved 5m +objective 10m +met \\(restored: step 'restore'\\)\" restored.out"
+	check "restored: a recovery point after the incident is not measured" \
+		"grep -q '^  not measured: rpo: recovery_point is after incident_time' restored.out"
 	;;
 failed)
 	drill stuck 1 "$SRC/runbooks/rds-snapshot-restore.yaml" --scenario "$SCEN/rds-restore-stuck.yaml" \
