@@ -82,50 +82,7 @@ static jv journal_events(const char *state_dir, const char *run_id)
 	return out;
 }
 
-static int64_t step_end(const struct run_fold *f, const char *qid);
-
-/* the critical path as it ran: from the step that ended last, back through the
- * dependency that ended last, to a root; [ids] in run order, its span in *ms */
-static jv critical_path(const struct plan *p, const struct run_fold *f, int64_t *ms)
-{
-	int cur = -1, n = 0;
-	int64_t best = -1, first = -1;
-	int *path = xcalloc((size_t)(p->n ? p->n : 1), sizeof(*path));
-	jv out = jv_array();
-	#define END(x) step_end(f, p->nodes[x].qid)
-	for (int i = 0; i < p->n; i++)
-		if (END(i) > best) {
-			best = END(i);
-			cur = i;
-		}
-	while (cur >= 0 && n < p->n) {
-		path[n++] = cur;
-		int next = -1;
-		int64_t nb = -1;
-		for (int k = 0; k < p->nodes[cur].ndeps; k++) {
-			int d = p->nodes[cur].deps[k];
-			if (END(d) > nb) {
-				nb = END(d);
-				next = d;
-			}
-		}
-		cur = next;
-	}
-	#undef END
-	for (int i = n - 1; i >= 0; i--) {
-		const char *id = p->nodes[path[i]].qid;
-		jv pos = jv_object_get(jv_copy(f->index), jv_string(id));
-		if (jv_get_kind(pos) == JV_KIND_NUMBER && first < 0)
-			first = f->steps[(int)jv_number_value(pos)].t_start;
-		jv_free(pos);
-		out = jv_array_append(out, jv_string(id));
-	}
-	*ms = n && first >= 0 ? best - first : 0;
-	free(path);
-	return out;
-}
-
-/* ms since the epoch when step qid ended, -1 when it did not */
+/* ms since the epoch when step qid ended, -1 when it did not run */
 static int64_t step_end(const struct run_fold *f, const char *qid)
 {
 	jv pos = jv_object_get(jv_copy(f->index), jv_string(qid));
@@ -137,6 +94,46 @@ static int64_t step_end(const struct run_fold *f, const char *qid)
 	}
 	jv_free(pos);
 	return t;
+}
+
+/* the critical path as it ran: from the step that ended last, back through the
+ * dependency that ended last, to a root; [ids] in run order, its span in *ms */
+static jv critical_path(const struct plan *p, const struct run_fold *f, int64_t *ms)
+{
+	int cur = -1, n = 0;
+	int64_t first = -1;
+	int64_t *end = xcalloc((size_t)(p->n ? p->n : 1), sizeof(*end));
+	int *path = xcalloc((size_t)(p->n ? p->n : 1), sizeof(*path));
+	jv out = jv_array();
+	for (int i = 0; i < p->n; i++) {
+		end[i] = step_end(f, p->nodes[i].qid);
+		if (end[i] >= 0 && (cur < 0 || end[i] > end[cur]))
+			cur = i;
+	}
+	*ms = 0;
+	while (cur >= 0 && n < p->n) {
+		path[n++] = cur;
+		int next = -1;
+		for (int k = 0; k < p->nodes[cur].ndeps; k++) {
+			int d = p->nodes[cur].deps[k];
+			if (end[d] >= 0 && (next < 0 || end[d] > end[next]))
+				next = d;
+		}
+		cur = next;
+	}
+	for (int i = n - 1; i >= 0; i--) {
+		const char *id = p->nodes[path[i]].qid;
+		jv pos = jv_object_get(jv_copy(f->index), jv_string(id));
+		if (jv_get_kind(pos) == JV_KIND_NUMBER && first < 0)
+			first = f->steps[(int)jv_number_value(pos)].t_start;
+		jv_free(pos);
+		out = jv_array_append(out, jv_string(id));
+	}
+	if (n && first >= 0)
+		*ms = end[path[0]] - first;
+	free(path);
+	free(end);
+	return out;
 }
 
 /* one objective for the register: {objective_ms, achieved_ms, met} */

@@ -92,9 +92,11 @@ met-missed)
 		"jq -e 'map(.trend | [.delta_ms, .slower, .over_objective]) == [[null,false,false],[600000,true,false],[0,false,true]]' drills.json >/dev/null"
 	;;
 rpo)
-	two_h=$(date -u -d '-2 hours' +%Y-%m-%dT%H:%M:%SZ)
-	inc_ok=$(date -u -d '-118 minutes' +%Y-%m-%dT%H:%M:%SZ)
-	inc_late=$(date -u -d '-1 hours' +%Y-%m-%dT%H:%M:%S.250+00:00)
+	# one instant for all three: the figures do not depend on when a second ticks
+	now=$(date -u +%s)
+	two_h=$(date -u -d "@$((now - 7200))" +%Y-%m-%dT%H:%M:%SZ)
+	inc_ok=$(date -u -d "@$((now - 7080))" +%Y-%m-%dT%H:%M:%SZ)
+	inc_late=$(date -u -d "@$((now - 3600))" +%Y-%m-%dT%H:%M:%S.250+00:00)
 	drill rpo-met 0 "$SRC/runbooks/rds-pitr-restore.yaml" --scenario "$SCEN/rds-snapshot-restore.yaml" \
 		-p source_instance=shop-prod -p restore_time="$two_h" -p incident_time="$inc_ok" --state-dir state
 	check "rpo-met: 2m against 5m" "grep -Eq '^  RPO  achieved 2m +objective 5m +met \\(recovery point ' rpo-met.out"
