@@ -21,8 +21,11 @@ const struct cli_command cli_commands[] = {
 	  "serve the simulated cloud for aws, kubectl and scripts" },
 	{ "replay", cmd_replay, "runbook replay TAPE [FILE] [-p K=V]... [--format text|json] [--state-dir DIR]",
 	  "replay a recorded run offline and report what drifted" },
-	{ "drill", cmd_drill, "runbook drill FILE --scenario SCENARIO",
-	  "rehearsal with an RTO/RPO report" },
+	{ "drill", cmd_drill, "runbook drill FILE (--scenario SCENARIO | --live) [-p K=V]... "
+	  "[--report-dir DIR] [--record TAPE] [--state-dir DIR] [--output text|json]",
+	  "a DR drill: RTO/RPO achieved against the objectives" },
+	{ "drills", cmd_drills, "runbook drills [RUNBOOK] [--state-dir DIR] [--format text|json]",
+	  "the drill register: RTO/RPO per drill, trend" },
 	{ "graph", cmd_graph, "runbook graph FILE [--format dot|mermaid]", "print the DAG" },
 	{ "actions", cmd_actions, "runbook actions [NAME] [--format text|json|man]",
 	  "the catalogue of actions" },

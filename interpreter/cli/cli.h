@@ -29,6 +29,7 @@ int cmd_rehearse(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_drill(int argc, char **argv);
+int cmd_drills(int argc, char **argv);
 int cmd_graph(int argc, char **argv);
 int cmd_actions(int argc, char **argv);
 int cmd_history(int argc, char **argv);
@@ -61,6 +62,22 @@ int cli_load(const char *path, struct cli_loaded *out, struct diag_list *dl);
 void cli_unload(struct cli_loaded *l);
 /* print diagnostics to stderr (sorted, colored if a tty) */
 void cli_print_diags(struct diag_list *dl);
+
+/* A real run of a loaded runbook (`run`, `drill --live`): the engine on the real
+ * clock, confirmations asked on the terminal (when stdin and stderr are one; else
+ * declined unless approved), the display on stdout. Returns the exit code (0..4);
+ * *run_id is set (malloc'd) once the run started. Everything in a is borrowed. */
+struct redactor;
+struct cli_run {
+	jv params;               /* typed */
+	const char **approve;    /* NULL-terminated, or NULL */
+	int dry_run, yes, max_parallel, no_rollback;
+	const char *state_dir;
+	const char *record;      /* --record TAPE, or NULL */
+	struct redactor *redact;
+	int mode;                /* enum display_mode (display.h) */
+};
+int cli_run_engine(const struct cli_loaded *ld, const struct cli_run *a, char **run_id, struct diag_list *dl);
 
 /* params: -p K=V (repeatable) and --params-file F (YAML or JSON map) merged into a
  * raw object (strings from -p override the file). 0 / -1 (message printed). */

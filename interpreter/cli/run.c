@@ -48,6 +48,40 @@ static int parse_parallel(const char *s, int *out)
 	return 0;
 }
 
+int cli_run_engine(const struct cli_loaded *ld, const struct cli_run *a, char **run_id, struct diag_list *dl)
+{
+	struct rb_clock *clock = clock_new(CLOCK_REAL, 0, 0);
+	int tty = isatty(STDIN_FILENO) && isatty(STDERR_FILENO), rc;
+	/* the ETA its waits show: the last real run's durations */
+	jv last = a->dry_run ? jv_null() : cli_last_durations(a->state_dir, ld->rb->path, 0);
+	struct engine_opts o = {
+		.params = a->params,
+		.connections = jv_null(),
+		.dry_run = a->dry_run,
+		.yes = a->yes,
+		.approve = a->approve,
+		.max_parallel = a->max_parallel,
+		.no_rollback = a->no_rollback,
+		.state_dir = a->state_dir,
+		.record_path = a->record,
+		.clock = clock,
+		.redact = a->redact,
+		.tty_in = tty ? stdin : NULL,
+		.tty_out = tty ? stderr : NULL,
+		.search_path = cli_search_path(),
+		.last_durations = last,
+		.diags = dl,
+	};
+	o.sink = display_sink_new(stdout, (enum display_mode)a->mode, -1);
+	engine_install_signals();
+	rc = engine_run(&ld->plan, &o, run_id);
+	display_sink_free(&o.sink);
+	cli_write_run_reports(o.state_dir, *run_id);
+	clock_free(clock);
+	jv_free(last);
+	return rc;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -68,10 +102,9 @@ int cmd_run(int argc, char **argv)
 	int dry_run = 0, yes = 0, max_parallel = 0, no_rollback = 0, c, rc = EXIT_INVALID;
 	const char **approve = xcalloc((size_t)argc + 1, sizeof(*approve));
 	int napprove = 0, loaded = 0;
-	jv raw = jv_object(), params = jv_invalid(), last = jv_null();
+	jv raw = jv_object(), params = jv_invalid();
 	struct diag_list dl = { 0 };
 	struct cli_loaded ld;
-	struct rb_clock *clock = NULL;
 	struct redactor *redact = NULL;
 	char *run_id = NULL;
 
@@ -149,40 +182,25 @@ int cmd_run(int argc, char **argv)
 		cli_print_diags(&dl);
 		goto out;
 	}
-	clock = clock_new(CLOCK_REAL, 0, 0);
-	int tty = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
-	last = dry_run ? jv_null() : cli_last_durations(cli_state_dir(state_opt), ld.rb->path, 0);
-	struct engine_opts o = {
+	struct cli_run a = {
 		.params = params,
-		.connections = jv_null(),
+		.approve = approve,
 		.dry_run = dry_run,
 		.yes = yes,
-		.approve = approve,
 		.max_parallel = max_parallel,
 		.no_rollback = no_rollback,
 		.state_dir = cli_state_dir(state_opt),
-		.record_path = record,
-		.clock = clock,
+		.record = record,
 		.redact = redact,
-		.tty_in = tty ? stdin : NULL,
-		.tty_out = tty ? stderr : NULL,
-		.search_path = cli_search_path(),
-		.last_durations = last,
-		.diags = &dl,
+		.mode = mode,
 	};
-	o.sink = display_sink_new(stdout, mode, -1);
-	engine_install_signals();
-	rc = engine_run(&ld.plan, &o, &run_id);
-	display_sink_free(&o.sink);
-	cli_write_run_reports(o.state_dir, run_id);
+	rc = cli_run_engine(&ld, &a, &run_id, &dl);
 	if (dl.n)
 		cli_print_diags(&dl);
 	if (run_id && mode != DISPLAY_JSON && rc != EXIT_OK && rc != EXIT_INVALID)
 		fprintf(stderr, "runbook: run %s: see 'runbook show %s'%s\n", run_id, run_id,
 			rc == EXIT_ROLLBACK_FAILED ? "; 'runbook resume' continues it" : "");
 out:
-	jv_free(last);
-	clock_free(clock);
 	free(run_id);
 	free(approve);
 	jv_free(params);

@@ -30,7 +30,7 @@ struct rehearsal {
 	enum display_mode mode;
 	struct engine_sink sink;    /* events when out is NULL */
 	int settle;                 /* compare settled worlds (below) */
-	const char *record;         /* --record TAPE, or NULL */
+	const char *record;         /* --record TAPE (rehearse, drill), or NULL */
 	/* out */
 	char *run_id;               /* NULL when the run did not start */
 	jv before, after;           /* sim_world() at the start and at the end; with settle,

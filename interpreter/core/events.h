@@ -93,6 +93,7 @@ enum ev_need { EV_OPT = 0, EV_REQ = 1 };
 	F(EV_RUN_FINISHED, "noncritical_failed", EVT_ARRAY, EV_OPT, "the non-critical steps that failed (qids)") \
 	F(EV_RUN_FINISHED, "outputs", EVT_OBJECT, EV_OPT, "the runbook's top-level outputs") \
 	F(EV_RUN_FINISHED, "output_errors", EVT_OBJECT, EV_OPT, "the outputs that could not be evaluated, with why") \
+	F(EV_RUN_FINISHED, "objectives", EVT_OBJECT, EV_OPT, "when the runbook declares objectives (not in a dry run): {rto: {objective_ms, achieved_ms, restored, met}, rpo: {objective_ms, achieved_ms, recovery_point, incident_time, met}, met, errors: {WHAT: why}}; times in ms, instants RFC 3339, null what has no target or could not be measured; met: true, false (one missed) or null (one could not be measured)") \
 	F(EV_RUN_FINISHED, "finally_failed", EVT_ARRAY, EV_OPT, "the finally steps that failed") \
 	F(EV_RUN_FINISHED, "rollback", EVT_STRING, EV_OPT, "complete, incomplete or skipped (--no-rollback)") \
 	F(EV_STEP_STARTED, "step", EVT_STRING, EV_REQ, "the step's qid") \

@@ -2721,6 +2721,135 @@ static jv run_outputs(struct engine *e, jv *errs_out)
 	return outs;
 }
 
+/* an objective's instant: an RFC 3339 string or a number of epoch seconds. 0, or -1
+ * with *why set (static) */
+static int objective_instant(jv v, int64_t *ms, const char **why)
+{
+	int rc = -1;
+	*why = "is not a time (an RFC 3339 string or a number of epoch seconds)";
+	if (jv_get_kind(v) == JV_KIND_STRING)
+		rc = ts_parse(jv_string_value(v), ms) < 0 ? -1 : 0;
+	else if (jv_get_kind(v) == JV_KIND_NUMBER && jv_number_value(v) >= 0 && jv_number_value(v) < 1e12) {
+		*ms = (int64_t)(jv_number_value(v) * 1000.0 + 0.5);
+		rc = 0;
+	} else if (jv_get_kind(v) == JV_KIND_NULL)
+		*why = "is null";
+	jv_free(v);
+	return rc;
+}
+
+/* evaluate one of recovery_point / incident_time into o[name] (RFC 3339) and *ms;
+ * 0, or -1 with errs[name] set */
+static int objective_time(struct engine *e, jv c, int expr, const char *name, jv *o, jv *errs, int64_t *ms)
+{
+	char ts[40];
+	const char *why;
+	*o = jv_object_set(*o, jv_string(name), jv_null());
+	if (expr < 0) {
+		*errs = jv_object_set(*errs, jv_string(name), jv_string_fmt("the objectives declare no %s", name));
+		return -1;
+	}
+	jv v = exprset_eval1(e->set, expr, jv_copy(c));
+	if (!jv_is_valid(v)) {
+		char *m = invalid_msg(v);
+		*errs = jv_object_set(*errs, jv_string(name), jv_string(m));
+		free(m);
+		return -1;
+	}
+	jv shown = jv_dump_string(jv_copy(v), 0);
+	if (objective_instant(v, ms, &why) < 0) {
+		*errs = jv_object_set(*errs, jv_string(name), jv_string_fmt("%.200s %s", jv_string_value(shown), why));
+		jv_free(shown);
+		return -1;
+	}
+	jv_free(shown);
+	*o = jv_object_set(*o, jv_string(name), jv_string(time_str(*ms, ts, sizeof(ts))));
+	return 0;
+}
+
+/* met: achieved within the objective; null when either is unknown */
+static jv objective_met(jv o, int64_t objective, int has, int64_t achieved, int measured)
+{
+	o = jv_object_set(o, jv_string("objective_ms"), has ? jv_number((double)objective) : jv_null());
+	o = jv_object_set(o, jv_string("achieved_ms"), measured ? jv_number((double)achieved) : jv_null());
+	return jv_object_set(o, jv_string("met"), has && measured ? jv_bool(achieved <= objective) : jv_null());
+}
+
+/* The top runbook's `objectives:` measured on the final context (run_finished's
+ * "objectives"; runbook-events(5) says the shape): RTO from the run's start to the end
+ * of step `restored` (or of the run, end_ms), RPO = incident_time - recovery_point.
+ * What cannot be measured is null, with why in "errors". jv_invalid() when the runbook
+ * declares no objectives or the run is a dry run (nothing was restored). */
+static jv run_objectives(struct engine *e, int rc, int64_t end_ms)
+{
+	const struct rb_objectives *ob = &e->p->rb->objectives;
+	if (!ob->declared || e->o->dry_run)
+		return jv_invalid();
+	jv errs = jv_object(), rto = jv_object(), rpo = jv_object();
+	int64_t achieved = 0, rp = 0, it = 0;
+	int measured = 0;
+	/* RTO */
+	rto = jv_object_set(rto, jv_string("restored"), ob->restored ? jv_string(ob->restored) : jv_null());
+	if (ob->restored) {
+		int n = plan_find(e->p, ob->restored);
+		if (n >= 0 && (e->ns[n].st == ST_SUCCEEDED || e->ns[n].st == ST_SKIPPED) && e->ns[n].finished) {
+			achieved = e->ns[n].finished - e->run_started;
+			measured = 1;
+		} else {
+			errs = jv_object_set(errs, jv_string("restored"), jv_string_fmt("step '%s' %s", ob->restored,
+				n < 0 ? "is not in the plan" : e->ns[n].st == ST_PENDING ? "never ran" :
+				"did not succeed"));
+		}
+	} else if (rc == EXIT_OK) {
+		achieved = end_ms - e->run_started;
+		measured = 1;
+	} else {
+		errs = jv_object_set(errs, jv_string("rto"), jv_string("the run did not succeed (and the "
+			"objectives name no 'restored' step)"));
+	}
+	rto = objective_met(rto, ob->rto_ms, (ob->has & OBJ_RTO) != 0, achieved, measured);
+	/* RPO */
+	jv c = ctx_for(e, 0, jv_invalid(), jv_invalid());
+	int have = (ob->recovery_point >= 0 || ob->incident_time >= 0 || (ob->has & OBJ_RPO));
+	measured = 0;
+	if (have) {
+		int a = objective_time(e, c, ob->recovery_point, "recovery_point", &rpo, &errs, &rp);
+		int b = objective_time(e, c, ob->incident_time, "incident_time", &rpo, &errs, &it);
+		if (a == 0 && b == 0 && it < rp)
+			errs = jv_object_set(errs, jv_string("rpo"), jv_string("recovery_point is after incident_time"));
+		else if (a == 0 && b == 0)
+			measured = 1;
+	} else {
+		rpo = jv_object_set(rpo, jv_string("recovery_point"), jv_null());
+		rpo = jv_object_set(rpo, jv_string("incident_time"), jv_null());
+	}
+	jv_free(c);
+	rpo = objective_met(rpo, ob->rpo_ms, (ob->has & OBJ_RPO) != 0, it - rp, measured);
+	/* the whole: missed if one is missed, unknown if one with a target is unknown */
+	jv met = jv_invalid();
+	jv parts[2] = { rto, rpo };
+	int judged = 0, missed = 0, unknown = 0;
+	static const unsigned bits[2] = { OBJ_RTO, OBJ_RPO };
+	for (int i = 0; i < 2; i++) {
+		if (!(ob->has & bits[i]))
+			continue;
+		judged++;
+		jv m = jv_object_get(jv_copy(parts[i]), jv_string("met"));
+		missed |= jv_get_kind(m) == JV_KIND_FALSE;
+		unknown |= jv_get_kind(m) == JV_KIND_NULL;
+		jv_free(m);
+	}
+	met = missed ? jv_false() : unknown || !judged ? jv_null() : jv_true();
+	if (!judged)
+		errs = jv_object_set(errs, jv_string("objectives"), jv_string("no 'rto' or 'rpo' target to measure against"));
+	jv o = jv_object();
+	o = jv_object_set(o, jv_string("rto"), rto);
+	o = jv_object_set(o, jv_string("rpo"), rpo);
+	o = jv_object_set(o, jv_string("met"), met);
+	o = jv_object_set(o, jv_string("errors"), errs);
+	return o;
+}
+
 /* run the loop on a prepared engine; returns the exit code */
 static int engine_exec(struct engine *e)
 {
@@ -2746,6 +2875,7 @@ static int engine_exec(struct engine *e)
 		rc = e->outcome;
 	jv out_errs = jv_object();
 	jv outputs = e->stop_now ? jv_invalid() : run_outputs(e, &out_errs);
+	jv objectives = e->stop_now ? jv_invalid() : run_objectives(e, rc, clock_now(e->clk));
 	if (!e->stop_now && e->p->rb->nfinally > 0) {
 		finally_start(e, rc);
 		run_loop(e);
@@ -2771,6 +2901,10 @@ static int engine_exec(struct engine *e)
 		ev = jv_object_set(ev, jv_string("output_errors"), out_errs);
 	else
 		jv_free(out_errs);
+	if (jv_is_valid(objectives))
+		ev = jv_object_set(ev, jv_string("objectives"), objectives);
+	else
+		jv_free(objectives);
 	if (jv_array_length(jv_copy(e->fin_failed)) > 0)
 		ev = jv_object_set(ev, jv_string("finally_failed"), jv_copy(e->fin_failed));
 	if (e->o->no_rollback && e->aborting)

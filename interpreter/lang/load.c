@@ -1137,19 +1137,37 @@ static void t_description(struct lctx *c, const struct ynode *key, const struct 
 }
 static void o_rto(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
-	get_dur(c, v, "rto", NULL, &c->rb->objectives.rto_ms);
+	if (get_dur(c, v, "rto", NULL, &c->rb->objectives.rto_ms) == 0)
+		c->rb->objectives.has |= OBJ_RTO;
 }
 static void o_rpo(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
-	get_dur(c, v, "rpo", NULL, &c->rb->objectives.rpo_ms);
+	if (get_dur(c, v, "rpo", NULL, &c->rb->objectives.rpo_ms) == 0)
+		c->rb->objectives.has |= OBJ_RPO;
+}
+/* the step is looked up once the steps are known (check_objectives) */
+static void o_restored(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
+{
+	if (get_str(c, v, "restored", &c->rb->objectives.restored) == 0)
+		c->rb->objectives.restored_loc = v->loc;
+}
+static void o_recovery_point(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
+{
+	get_expr(c, v, "recovery_point", &c->rb->objectives.recovery_point);
+}
+static void o_incident_time(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
+{
+	get_expr(c, v, "incident_time", &c->rb->objectives.incident_time);
 }
 static const struct key_desc objective_keys[] = {
-	{ "rto", o_rto }, { "rpo", o_rpo }, { NULL, NULL },
+	{ "rto", o_rto }, { "rpo", o_rpo }, { "restored", o_restored },
+	{ "recovery_point", o_recovery_point }, { "incident_time", o_incident_time }, { NULL, NULL },
 };
 static void t_objectives(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
 	if (want_map(c, v, "objectives") < 0)
 		return;
+	c->rb->objectives.declared = 1;
 	c->where = "'objectives'";
 	walk_keys(c, v, objective_keys, NULL);
 }
@@ -1295,6 +1313,38 @@ static void check_outputs_unique(struct lctx *c, const struct rb_output *o, int 
 	(void)c; (void)o; (void)n;   /* a YAML map cannot hold a name twice (duplicate key) */
 }
 
+/* objectives.restored names one of the runbook's steps (not a rollback or finally
+ * step: the restore is done when that step of the procedure is) */
+static void check_restored(struct lctx *c)
+{
+	const struct runbook *rb = c->rb;
+	const char *r = rb->objectives.restored, **names;
+	if (!r || !rb->nsteps)
+		return;
+	for (int i = 0; i < rb->nsteps; i++)
+		if (!strcmp(rb->steps[i].id, r))
+			return;
+	for (int i = 0; i < rb->nsteps + rb->nfinally; i++) {
+		const struct rb_step *t = i < rb->nsteps ? &rb->steps[i] : &rb->finally[i - rb->nsteps];
+		for (int j = i < rb->nsteps ? 0 : -1; j < (i < rb->nsteps ? t->nrollback : 0); j++) {
+			const struct rb_step *u = j < 0 ? t : &t->rollback[j];
+			if (strcmp(u->id, r))
+				continue;
+			diag_error(c->dl, &rb->objectives.restored_loc, "objective 'restored' names %s step '%s': "
+				   "name a step of the procedure (the restore is done when it ends)",
+				   j < 0 ? "finally" : "rollback", r);
+			return;
+		}
+	}
+	names = xcalloc((size_t)rb->nsteps, sizeof(*names));
+	for (int i = 0; i < rb->nsteps; i++)
+		names[i] = rb->steps[i].id;
+	const char *s = diag_suggest(r, names, rb->nsteps);
+	diag_error(c->dl, &rb->objectives.restored_loc, "objective 'restored' names unknown step '%s'%s%s%s",
+		   r, s ? " (did you mean '" : "", s ? s : "", s ? "'?)" : "");
+	free(names);
+}
+
 /* whether text has a line "runbook:" (maybe quoted): a runbook whose YAML is broken */
 static int names_runbook(const struct source *src)
 {
@@ -1362,6 +1412,7 @@ static struct runbook *load_doc(struct rb_loader *ld, const struct source *src, 
 	}
 	rb = xcalloc(1, sizeof(*rb));
 	rb->path = xstrdup(src->path);
+	rb->objectives.recovery_point = rb->objectives.incident_time = -1;
 	ld->nloaded++;
 	struct lctx c = { .ld = ld, .dl = dl, .rb = rb, .where = "the runbook" };
 	struct srcloc top = doc.root->loc;
@@ -1370,6 +1421,7 @@ static struct runbook *load_doc(struct rb_loader *ld, const struct source *src, 
 		diag_error(dl, &top, "the runbook has no 'steps'");
 	check_ids(&c);
 	check_outputs_unique(&c, rb->outputs, rb->noutputs);
+	check_restored(&c);
 	if (!rb->name)
 		rb->name = xstrdup("");
 out:
@@ -1498,6 +1550,7 @@ void runbook_free(struct runbook *rb)
 	for (int i = 0; i < rb->noutputs; i++)
 		free(rb->outputs[i].name);
 	free(rb->outputs);
+	free(rb->objectives.restored);
 	free(rb);
 }
 

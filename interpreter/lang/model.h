@@ -126,8 +126,18 @@ struct rb_step {
 	int critical;            /* default 1 */
 };
 
+/* objectives: what a drill measures against (runbook drill, run_finished's
+ * "objectives"); RTO = run start to the end of step `restored` (or of the run), RPO =
+ * incident_time - recovery_point, both expressions over the final context */
+enum { OBJ_RTO = 1 << 0, OBJ_RPO = 1 << 1 };
 struct rb_objectives {
-	int64_t rto_ms, rpo_ms;  /* 0 = not set */
+	int64_t rto_ms, rpo_ms;  /* 0 = not set (see has: rpo 0s is a target) */
+	unsigned has;            /* OBJ_RTO | OBJ_RPO: which targets were written */
+	int declared;            /* `objectives:` written */
+	char *restored;          /* step id, or NULL: the end of the run */
+	struct srcloc restored_loc;
+	int recovery_point;      /* expression or -1 */
+	int incident_time;       /* expression or -1 */
 };
 
 struct runbook {

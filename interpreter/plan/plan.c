@@ -763,6 +763,21 @@ static void check_outputs_exist(struct builder *b, int sc)
 					   rb->outputs[i].name, *refs, *refs, dym(b, sug));
 			}
 	}
+	/* the objectives' expressions read the same final context */
+	const int oe[2] = { rb->objectives.recovery_point, rb->objectives.incident_time };
+	static const char *const on[2] = { "recovery_point", "incident_time" };
+	for (int i = 0; i < 2; i++) {
+		if (oe[i] < 0)
+			continue;
+		char *const *refs = exprset_refs(set, oe[i]);
+		for (; refs && *refs; refs++)
+			if (scope_lookup(b, sc, *refs) < 0) {
+				const char *sug = suggest_step(b, rb, *refs);
+				diag_error(b->dl, exprset_loc(set, oe[i]),
+					   "objective '%s' reads '.steps.%s' but there is no step '%s'%s",
+					   on[i], *refs, *refs, dym(b, sug));
+			}
+	}
 }
 
 /* ---- actions and with: ---- */

@@ -465,6 +465,11 @@ void plan_check_refs(const struct plan *p, const struct diag_list *before, struc
 			struct site st = { what, 0, 0, NULL, NULL, 0 };
 			check_expr(&c, &st, rb->outputs[i].expr);
 		}
+		/* objectives: over the final context, like outputs */
+		struct site orp = { "objective 'recovery_point'", 0, 0, NULL, NULL, 0 };
+		struct site oit = { "objective 'incident_time'", 0, 0, NULL, NULL, 0 };
+		check_expr(&c, &orp, rb->objectives.recovery_point);
+		check_expr(&c, &oit, rb->objectives.incident_time);
 		struct site conn = { "a connection", 0, 0, NULL, NULL, 0 };
 		check_tmpl(&c, &conn, rb->connections);
 	}
