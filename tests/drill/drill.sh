@@ -46,7 +46,7 @@ met-missed)
 		-p source_instance=shop-prod --state-dir state --report-dir rep-met
 	check "slow: RTO 30m against 45m, met" "grep -Eq '^  RTO  achieved 30m +objective 45m +met' slow.out"
 	check "slow: per-step durations" "grep -Eq '^  available.available +succeeded +20m +attempts 1, polls [0-9]+' slow.out"
-	check "slow: the critical path as it ran" "grep -q '^critical path: .*safety_available.available -> .*available.available -> available (30m)' slow.out"
+	check "slow: the critical path as it ran" "grep -q '^critical path: .*safety_available.available -> .*available.available -> available -> restored -> healthy -> tag -> protect (30m)' slow.out"
 	check "slow: polls, retries, rollbacks" "grep -Eq '^polls [1-9][0-9]*, retries 0, rollback actions 0 \\(0 failed\\)' slow.out"
 	# the same runbook with a tighter objective: missed, exit 5
 	sed 's/objectives: {rto: 45m,/objectives: {rto: 25m,/' "$SRC/runbooks/rds-snapshot-restore.yaml" > tight.yaml

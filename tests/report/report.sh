@@ -143,10 +143,15 @@ xml)
 		[ "$bars" = "$ran" ] || fail "$st: $bars step bars for $ran steps that ran"
 		rbars=$(grep -c '<rect class="bar rollback"' $st.svg)
 		[ "$rbars" = "$(rb_done "$d")" ] || fail "$st: $rbars rollback bars for $(rb_done "$d") rollback actions"
-		tests=$(jq '.steps | length' "$d/report.json")
+		# one testcase per step, and rto and rpo when the runbook declares objectives
+		tests=$(jq '(.steps | length) + (if .objectives then 2 else 0 end)' "$d/report.json")
 		[ "$(grep -c '<testcase ' $st.xml)" = "$tests" ] || fail "$st: $(grep -c '<testcase ' $st.xml) testcases for $tests steps"
-		[ "$(grep -c '<failure ' $st.xml)" = "$(jq '[.steps[] | select(.status == "failed")] | length' "$d/report.json")" ] ||
-			fail "$st: failures in the JUnit do not match the failed steps"
+		# a failure per failed step, and per objective with a target not met (missed or
+		# not measured)
+		want=$(jq '([.steps[] | select(.status == "failed")] | length) +
+			([.objectives | objects | .rto, .rpo | select(.objective_ms != null and .met != true)] | length)' "$d/report.json")
+		[ "$(grep -c '<failure ' $st.xml)" = "$want" ] ||
+			fail "$st: failures in the JUnit do not match the failed steps and objectives ($(grep -c '<failure ' $st.xml), want $want)"
 		echo "$st: $bars step bars, $rbars rollback bars, $tests testcases"
 	done
 	grep -q 'class="poll"' ok.svg || fail "the waits' polls are not drawn"

@@ -2,8 +2,12 @@
 # The real AWS CLI against `runbook sim serve`: ElastiCache snapshots and replication
 # groups (seed 002's Redis restore), the CLI waiter, SNS publish and STS identity.
 . "$(dirname "$0")/lib.sh"
-# speed 60: the 15-minute replication group takes 15 s real; the CLI waiter polls every 15 s
-sim_start "$SCEN/elasticache-restore.yaml" --speed 60
+# speed 60: the 15-minute replication group takes 15 s real; the CLI waiter polls every 15 s.
+# A cache snapshot of 60 minutes (1 min real): the group must still be snapshotting when
+# the next CLI call asks, however slow a busy machine makes that call
+sed 's/^  cache_snapshot: .*/  cache_snapshot: 60m/' "$SCEN/elasticache-restore.yaml" >"$TMP/elasticache.yaml"
+grep -q '^  cache_snapshot: 60m' "$TMP/elasticache.yaml" || { echo "FAIL the scenario has no cache_snapshot duration"; exit 1; }
+sim_start "$TMP/elasticache.yaml" --speed 60
 SNAP=sessions-prod-2026-11-21
 
 check "snapshot available (seed query)" available "$(awsq elasticache describe-snapshots --snapshot-name $SNAP \
