@@ -9,9 +9,9 @@
 #include <openssl/crypto.h>
 #include <yaml.h>
 #include "config.h"
-#include "../core/fs.h"
 #include "../core/bug.h"
 #include "../core/events.h"
+#include "../core/fs.h"
 #include "../core/jvx.h"
 #include "../core/redact.h"
 #include "engine_int.h"
@@ -26,21 +26,6 @@ struct tape {
 	jv rollback;             /* qid -> rollback status (a failure sticks) */
 };
 
-static int write_whole(int fd, const char *data, size_t len)
-{
-	while (len) {
-		ssize_t w = write(fd, data, len);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		data += w;
-		len -= (size_t)w;
-	}
-	return 0;
-}
-
 /* one line, one write: a crash leaves at worst a cut last line (readers skip it) */
 static void put_line(struct tape *t, jv v)
 {
@@ -50,7 +35,7 @@ static void put_line(struct tape *t, jv v)
 	memcpy(line, s, n);
 	line[n] = '\n';
 	/* like the journal's, a failed write is not retried (the disk is full or gone) */
-	(void)write_whole(t->fd, line, n + 1);
+	(void)fs_write_all(t->fd, line, n + 1);
 	free(line);
 	free(s);
 }
