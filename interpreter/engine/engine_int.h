@@ -9,9 +9,11 @@
 #ifndef RB_ENGINE_INT_H
 #define RB_ENGINE_INT_H
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include "engine.h"
 #include "../core/action.h"
+#include "../core/events.h"
 
 struct engine;
 struct task;
@@ -109,4 +111,206 @@ int64_t engine_run_started(struct engine *e);
 struct pool *engine_pool(struct engine *e);
 /* an action's log line on the engine thread (borrows text) */
 void engine_job_log(struct engine *e, const char *step, enum log_level level, const char *text);
+
+/* ---- the engine's state, shared by the files of engine/ (engine.c, node.c, step_*.c,
+ * rollback.c, loop.c, outcome.c, rundir.c, resume.c); nothing outside engine/ sees it */
+
+enum phase { PH_RUN, PH_ROLLBACK, PH_FINALLY, PH_END };
+
+struct node_st {
+	enum step_state st;
+	int deps_left;
+	int64_t started, finished;
+	jv items;                /* for_each values, or jv_invalid() */
+	int nitems, next_item, running, ndone, nfailed;
+	jv *results, *outputs;   /* per item ([0] without for_each) */
+	enum step_state *item_st;
+	int unknown;             /* dry-run: outputs not known */
+	int unknown_anc;         /* dry-run: some ancestor's outputs not known */
+	int rerun_allowed;       /* resume: may run again although it was running */
+	int preset;              /* resume: finished in the earlier process */
+	int replaying;           /* resume: handing back an item finished earlier */
+	jv error;
+	jv extra;                /* fields added to step_finished (polls, lag) */
+};
+
+struct task {
+	struct task *next, *prev;
+	const struct rb_step *step;
+	int node, scope, item;
+	jv item_v;
+	int rb;                  /* a rollback step, or a finally step (fin): not a node's */
+	int fin;                 /* a finally step */
+	int rb_entry;
+	char *qid;
+	int attempt;
+	int64_t started, deadline;
+	int64_t wake_at;         /* retry delay or next poll; 0 = none */
+	struct job *job;
+	int queued;              /* waiting for a worker slot */
+	int timed_out;
+	const struct action_desc *desc;
+	jv args;                 /* evaluated `with:` (kept for retries and polls) */
+	int polls;
+	int64_t interval, base_interval, max_interval, expect_at, last_false, wait_deadline;
+	int past_expect;
+	int64_t eta_at;             /* when the wait is expected to end (the ETA shown), 0 none */
+	const char *eta_from;       /* "last_run", "expect" or "typical" */
+	int64_t lag;             /* wait: last false poll to the true one */
+	jv last_value;
+};
+
+struct rb_entry {
+	int node, item, index;
+	int pos;                 /* its place in done_order (key of rb_snap) */
+	int done;                /* resume: already compensated */
+	int bad;                 /* a rollback step of the same owner failed */
+};
+
+struct engine {
+	const struct plan *p;
+	const struct engine_opts *o;
+	struct exprset *set;
+	struct rb_clock *clk;
+	struct journal jn;
+	int jopen;
+	struct pool pool;
+	char *run_id, *run_dir;
+	int64_t run_started, run_deadline;
+	struct node_st *ns;
+	jv *ctx;                 /* per scope: {params, steps, run, item, result} */
+	int *scope_state;        /* 0 not prepared, 1 ready, 2 skipped, -1 failed */
+	int *scope_of_uses;      /* node -> child scope or -1 */
+	int max_parallel, inflight;
+	struct task *tasks;
+	struct task **slotq;
+	int nslot, aslot;
+	int *ready;
+	int nready, aready;
+	int *done_order;         /* node*65536+item would overflow: pairs */
+	int ndone, adone;
+	int aborting, outcome, stop_now;
+	jv fail_reason;
+	int sig_seen;            /* eng_signals already acted on */
+	int nsig;                /* signals received during this run */
+	int stop_sig;            /* the signal that stopped the run at once */
+	jv stopped_running;      /* qids running when it stopped (for the journal) */
+	enum phase phase;
+	struct rb_entry *rbq;
+	int nrbq, arbq, rbpos, rb_failed, rb_ran;
+	int failed_noncritical;
+	jv noncritical;          /* qids of the non-critical steps that failed */
+	/* Rollback context: rollback steps run one at a time; while one runs, expressions
+	 * of its scope see the undone step's (item's) result and outputs as .result and
+	 * .outputs (eng_ctx_for) */
+	int rb_scope;            /* scope of the running rollback step, or -1 */
+	jv rb_result, rb_outputs;
+	/* for_each on `uses:`: the child's nodes run once per item, one item after the
+	 * other; between items they are reset (eng_uses_next_item) */
+	jv *scope_items;         /* per scope: the items of its for_each uses step, or invalid */
+	int *scope_iter;         /* per scope: the item running */
+	jv *scope_outs;          /* per scope: array of the child's outputs per item done */
+	char **dqid;             /* per node: id shown (with "[i]" per for_each uses), or NULL */
+	jv rb_snap;              /* "done_order position" -> {result, outputs, item, ctx, qid} of
+	                          * a child node run for an earlier item */
+	jv rb_ctx;               /* the running rollback step's context when snapshotted */
+	char *rb_owner;          /* the id of the step the running rollback step undoes */
+	int rb_unknown;          /* dry run: what it undoes was only described (its
+	                          * .result and .outputs are unknown) */
+	int fpos;                /* next finally step */
+	jv fin_failed;           /* ids of the finally steps that failed */
+	int resumed;
+	jv rb_done;              /* resume: "owner#item#index" -> true */
+	jv resume_items;         /* resume: qid -> {"N": {outputs, result}} finished items */
+	int run_timed_out;
+	char src_sha256[65];     /* of the top runbook file as loaded ("" unknown) */
+	int copy_masked;         /* runbook.yaml in the run folder has secrets masked */
+};
+
+#define DEFAULT_PARALLEL 4
+#define WAIT_FIRST_MS 1000
+#define WAIT_MAX_MS 30000
+#define WAIT_FAR_MS 60000     /* before the expected completion: at most this between polls */
+#define WAIT_NEAR_MS 4000     /* closer than this to it: the next poll lands on it */
+#define WAIT_BACKOFF 1.5
+#define UNKNOWN_TEXT "(unknown)"
+#define RESUME_CHECK_MS 30000 /* resume: at most this for one check() */
+#define CONFIRM_TRIES 3       /* a confirmation's phrase: tries before it declines */
+
+/* signals received (loop.c's handlers): SIGINT adds 1, SIGTERM and SIGHUP add 2 */
+extern volatile sig_atomic_t eng_signals;
+extern volatile sig_atomic_t eng_last_sig;    /* the last one received */
+
+/* ---- functions shared between the engine's files (engine.c unless said) */
+jv eng_ev_new(struct engine *e, enum ev_kind k, const char *step);
+void eng_emit(struct engine *e, jv ev, int sync);
+jv eng_err_obj(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+char *eng_invalid_msg(jv v);
+jv eng_err_from_invalid(const char *code, const char *what, jv v);
+const char *eng_err_text(jv err, char *buf, size_t n);
+const char *eng_qid_of(struct engine *e, int n);
+void eng_dqid_set(struct engine *e, int n);
+int eng_expr_unknown(struct engine *e, int scope, int idx);
+jv eng_tmpl_eval_dry(struct engine *e, int scope, const struct tmpl *t, jv ctx);
+jv eng_ctx_for(struct engine *e, int scope, jv item, jv result);
+void eng_ctx_update(struct engine *e, int n);
+jv eng_node_outputs(struct engine *e, int n);
+jv eng_node_results(struct engine *e, int n);
+jv eng_eval_connections(struct engine *e, int scope, jv item, jv *err);
+jv eng_fill_args(const struct action_desc *d, jv args, jv *err);
+void eng_taint_args(struct engine *e, const struct action_desc *d, jv args);
+void eng_task_unlink(struct engine *e, struct task *t);
+void eng_task_free(struct task *t);
+void eng_job_free(struct job *j);
+void eng_submit(struct engine *e, struct task *t, enum job_mode mode);
+void eng_slot_freed(struct engine *e);
+void eng_slot_remove(struct engine *e, struct task *t);
+jv eng_eval_outputs(struct engine *e, struct task *t, jv result, jv *err);
+void eng_fail_or_retry(struct engine *e, struct task *t, jv err, jv result);
+int64_t eng_expected_end(struct engine *e, int node);
+const char *eng_user_name(char *buf, size_t n);
+void eng_confirm_run(struct engine *e, struct task *t);
+void eng_assert_run(struct engine *e, struct task *t);
+void eng_uses_run(struct engine *e, struct task *t);
+void eng_expr_deadline_of(struct engine *e, const struct task *t);
+void eng_task_start(struct engine *e, struct task *t);
+jv eng_timeout_error(struct engine *e, struct task *t);
+void eng_wait_result(struct engine *e, struct task *t, struct job *j);
+void eng_action_result(struct engine *e, struct task *t, struct job *j);
+void eng_ready_push(struct engine *e, int n);
+void eng_node_item_done(struct engine *e, int n, int item, enum step_state st, jv err, jv result, jv outputs);
+struct task *eng_task_new(struct engine *e, int node, int scope, const struct rb_step *st, int item, jv item_v);
+void eng_start_items(struct engine *e, int n);
+int eng_in_scope(struct engine *e, int sc, int top);
+int eng_scope_prepare(struct engine *e, int scope, jv *err);
+void eng_node_release(struct node_st *s);
+void eng_node_reset(struct engine *e, int k);
+int eng_uses_next_item(struct engine *e, int n);
+void eng_node_start(struct engine *e, int n);
+void eng_task_finish(struct engine *e, struct task *t, enum step_state st, jv err, jv result, jv outputs);
+void eng_cancel_timers(struct engine *e, const char *why);
+void eng_fail_run(struct engine *e, int outcome, jv reason);
+void eng_rollback_start(struct engine *e);
+jv eng_rb_item_value(struct engine *e, int n, int item);
+void eng_rb_undone(struct engine *e, int n, int item, jv *result, jv *outputs);
+void eng_rollback_next(struct engine *e);
+void eng_rollback_task_done(struct engine *e, struct task *t, enum step_state st, jv err);
+void eng_finally_next(struct engine *e);
+void eng_finally_task_done(struct engine *e, struct task *t, enum step_state st, jv err, jv result, jv outputs);
+void eng_finally_start(struct engine *e, int rc);
+const char *eng_sig_name(int sig);
+void eng_run_loop(struct engine *e);
+struct engine *engine_new(const struct plan *p, const struct engine_opts *o);
+void engine_init_ctx(struct engine *e);
+void engine_free(struct engine *e);
+const char *eng_outcome_status(int rc, struct engine *e);
+jv eng_run_outputs(struct engine *e, jv *errs_out);
+jv eng_run_objectives(struct engine *e, int rc, int64_t end_ms);
+int engine_exec(struct engine *e);
+jv eng_tape_header_of(struct engine *e, const struct plan *p);
+int eng_run_dir_setup(struct engine *e, jv *err);
+void eng_emit_setup_error(struct engine *e, jv msg);
+int eng_resume_items(struct engine *e, int n, const struct action_desc *d, jv calls, struct diag_list *dl);
+
+char *eng_time_str(int64_t ms, char *buf, size_t n);
 #endif

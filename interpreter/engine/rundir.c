@@ -1,0 +1,285 @@
+/* rundir.c — the run folder: plan.json, params.json (no secrets), the runbook's copy
+ * with literal secrets masked, the tape header, set-up errors. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "../core/fs.h"
+#include "../core/bug.h"
+#include "../core/buf.h"
+#include "../core/clock.h"
+#include "../core/dur.h"
+#include "../core/events.h"
+#include "../core/jvx.h"
+#include "../core/redact.h"
+#include "../modules/registry.h"
+#include "engine_int.h"
+#include "tape.h"
+
+static const char *const secret_keys[] = {
+	"password", "passwd", "auth", "token", "secret_access_key", "aws_secret_access_key",
+	"session_token", "aws_session_token", "client_key_data", "api_key", NULL,
+};
+
+jv engine_steps_list(const struct plan *p)
+{
+	jv a = jv_array();
+	for (int k = 0; k < p->n; k++) {
+		const struct plan_node *pn = &p->nodes[p->order[k]];
+		int per_item = 0;
+		/* under a for_each uses: the steps show once per item, as ID[i].STEP */
+		for (int sc = pn->scope; sc > 0 && !per_item; sc = p->scopes[sc].parent)
+			per_item = p->nodes[p->scopes[sc].uses_node].step->for_each >= 0;
+		if (per_item)
+			continue;
+		jv s = jv_object();
+		s = jv_object_set(s, jv_string("id"), jv_string(pn->qid));
+		if (pn->step->name)
+			s = jv_object_set(s, jv_string("name"), jv_string(pn->step->name));
+		s = jv_object_set(s, jv_string("kind"), jv_string(step_kind_name(pn->step->kind)));
+		a = jv_array_append(a, s);
+	}
+	return a;
+}
+static int write_jv(const char *dir, const char *name, jv v, struct redactor *r)
+{
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	jv text = jv_dump_string(redact_jv(r, v), JV_PRINT_PRETTY | JV_PRINT_SPACE1);
+	int rc = fs_write(path, jv_string_value(text), (size_t)jv_string_length_bytes(jv_copy(text)), 0600);
+	jv_free(text);
+	return rc;
+}
+/* params without the secret ones (they are never written) */
+static jv params_public(const struct runbook *rb, jv params)
+{
+	jv out = jv_is_valid(params) && jv_get_kind(params) == JV_KIND_OBJECT ? jv_copy(params) : jv_object();
+	for (int i = 0; i < rb->nparams; i++)
+		if (rb->params[i].flags & PARAM_SECRET)
+			out = jv_object_delete(out, jv_string(rb->params[i].name));
+	return out;
+}
+static int is_secret_key(const char *key)
+{
+	for (int i = 0; key && secret_keys[i]; i++)
+		if (!strcasecmp(key, secret_keys[i]))
+			return 1;
+	return 0;
+}
+/* password=VALUE (libpq keyword form, quoted or not) and scheme://user:PASSWORD@ */
+static void taint_conn_text(struct redactor *r, const char *s)
+{
+	for (const char *p = s; (p = strstr(p, "password")); p += 8) {
+		const char *v = p + 8;
+		while (*v == ' ')
+			v++;
+		if (*v != '=')
+			continue;
+		v++;
+		while (*v == ' ')
+			v++;
+		struct buf b = BUF_INIT(4096);
+		if (*v == '\'') {
+			for (v++; *v && *v != '\''; v++) {
+				if (*v == '\\' && v[1])
+					v++;
+				if (buf_add(&b, v, 1) < 0)
+					break;
+			}
+		} else {
+			size_t n = strcspn(v, " \t\n&");
+			if (buf_add(&b, v, n) < 0)
+				b.len = 0;
+		}
+		if (b.len)
+			redact_add(r, buf_str(&b));
+		buf_release(&b);
+	}
+	const char *sch = strstr(s, "://");
+	if (sch) {
+		const char *u = sch + 3, *end = u + strcspn(u, "/?# \t");
+		const char *at = memchr(u, '@', (size_t)(end - u));
+		const char *colon = at ? memchr(u, ':', (size_t)(at - u)) : NULL;
+		if (colon && at - colon > 1) {
+			char *pw = xmalloc((size_t)(at - colon));
+			memcpy(pw, colon + 1, (size_t)(at - colon - 1));
+			pw[at - colon - 1] = '\0';
+			redact_add(r, pw);
+			free(pw);
+		}
+	}
+}
+static void taint_literal_jv(struct redactor *r, jv v, const char *key)
+{
+	switch (jv_get_kind(v)) {
+	case JV_KIND_STRING:
+		if (is_secret_key(key))
+			redact_add(r, jv_string_value(v));
+		else
+			taint_conn_text(r, jv_string_value(v));
+		break;
+	case JV_KIND_ARRAY:
+		jv_array_foreach(v, i, x) {
+			taint_literal_jv(r, x, key);
+			jv_free(x);
+			(void)i;
+		}
+		break;
+	case JV_KIND_OBJECT:
+		jv_object_foreach(v, k, x) {
+			taint_literal_jv(r, x, jv_string_value(k));
+			jv_free(k);
+			jv_free(x);
+		}
+		break;
+	default:
+		break;
+	}
+	jv_free(v);
+}
+static void taint_literal_tmpl(struct redactor *r, const struct tmpl *t, const char *key)
+{
+	if (!t)
+		return;
+	switch (t->kind) {
+	case TMPL_CONST:
+		taint_literal_jv(r, jv_copy(t->value), key);
+		break;
+	case TMPL_INTERP:
+		for (int i = 0; i < t->nparts; i++)
+			if (t->parts[i].text)
+				taint_conn_text(r, t->parts[i].text);
+		break;
+	case TMPL_LIST:
+	case TMPL_MAP:
+		for (int i = 0; i < t->n; i++)
+			taint_literal_tmpl(r, t->items[i], t->kind == TMPL_MAP ? t->keys[i] : key);
+		break;
+	default:
+		break;
+	}
+}
+/* a copy of a runbook file as it may be kept: secrets masked; *masked set if any was */
+static char *source_redacted(struct engine *e, const struct source *src, int *masked)
+{
+	char *plain = xmalloc(src->len + 1);
+	memcpy(plain, src->text, src->len);
+	plain[src->len] = '\0';
+	char *red = redact_str(e->o->redact, plain);
+	if (strlen(plain) != src->len || strcmp(red, plain))
+		*masked = 1;
+	free(plain);
+	return red;
+}
+/* the tape's header (tape.h): params with every secret, placeholders once written */
+jv eng_tape_header_of(struct engine *e, const struct plan *p)
+{
+	char ts[40];
+	char *abs = p->rb->path ? realpath(p->rb->path, NULL) : NULL;
+	jv h = jv_object();
+	h = jv_object_set(h, jv_string("runbook"), jv_string(p->rb->name ? p->rb->name : ""));
+	h = jv_object_set(h, jv_string("path"), jv_string(abs ? abs : (p->rb->path ? p->rb->path : "")));
+	h = jv_object_set(h, jv_string("sha256"), e->src_sha256[0] ? jv_string(e->src_sha256) : jv_null());
+	h = jv_object_set(h, jv_string("params"), jv_get_kind(e->o->params) == JV_KIND_OBJECT ?
+			  jv_copy(e->o->params) : jv_object());
+	h = jv_object_set(h, jv_string("run_id"), jv_string(e->run_id));
+	h = jv_object_set(h, jv_string("clock"), jv_string(clock_kind(e->clk) == CLOCK_REAL ? "real" : "virtual"));
+	h = jv_object_set(h, jv_string("started"), jv_string(clock_format(e->run_started, ts, sizeof(ts))));
+	h = jv_object_set(h, jv_string("rehearsal"), jv_bool(e->o->rehearsal));
+	h = jv_object_set(h, jv_string("versions"), tape_versions());
+	h = jv_object_set(h, jv_string("steps"), engine_steps_list(p));
+	free(abs);
+	return h;
+}
+int eng_run_dir_setup(struct engine *e, jv *err)
+{
+	char path[4096];
+	const char *sd = e->o->state_dir ? e->o->state_dir : ".runbook";
+	/* before anything is created: a run must not start without its recording, and a
+	 * tape holds one run */
+	if (e->o->record_path && tape_check(e->o->record_path, NULL, err) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/runs", sd);
+	if (fs_mkdir_p(path, 0700) < 0) {
+		*err = jv_string_fmt("cannot create '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	/* a new directory per run: never append to another run's journal. It is built
+	 * as runs/.ID.tmp and renamed once run_started is on disk, so a run killed while
+	 * starting leaves nothing that history or resume would take for a run */
+	for (int tries = 0;; tries++) {
+		char final[4096];
+		snprintf(final, sizeof(final), "%s/runs/%s", sd, e->run_id);
+		snprintf(path, sizeof(path), "%s/runs/.%s.tmp", sd, e->run_id);
+		if (access(final, F_OK) != 0 && mkdir(path, 0700) == 0)
+			break;
+		if (errno == ENOENT)
+			errno = EEXIST;
+		if (errno != EEXIST || tries == 20) {
+			*err = jv_string_fmt("cannot create run directory '%s': %s", path, strerror(errno));
+			return -1;
+		}
+		free(e->run_id);
+		e->run_id = run_id_new(clock_now(e->clk));
+	}
+	e->run_dir = xstrdup(path);
+	write_jv(path, "plan.json", plan_to_json(e->p), e->o->redact);
+	write_jv(path, "params.json", params_public(e->p->rb, e->o->params), e->o->redact);
+	/* copies of every runbook file, so resume can reload what ran; with the literal
+	 * secrets of connections masked (resume then needs the unchanged original, which
+	 * it recognises by the sha256 in run_started) */
+	const struct source_list *sl = &e->p->loader->sources;
+	for (int s = 0; s < e->p->nscopes; s++)
+		taint_literal_tmpl(e->o->redact, e->p->scopes[s].rb->connections, NULL);
+	snprintf(path, sizeof(path), "%s/sources", e->run_dir);
+	fs_mkdir_p(path, 0700);
+	for (int i = 0; i < sl->n; i++) {
+		const struct source *src = sl->items[i];
+		const char *base = strrchr(src->path, '/');
+		int masked = 0;
+		base = base ? base + 1 : src->path;
+		char *text = source_redacted(e, src, &masked);
+		snprintf(path, sizeof(path), "%s/sources/%d-%s", e->run_dir, i, base);
+		fs_write(path, text, strlen(text), 0600);
+		if (e->p->rb->path && !strcmp(src->path, e->p->rb->path)) {
+			snprintf(path, sizeof(path), "%s/runbook.yaml", e->run_dir);
+			fs_write(path, text, strlen(text), 0600);
+			sha256_hex(src->text, src->len, e->src_sha256);
+			e->copy_masked = masked;
+		}
+		free(text);
+	}
+	if (journal_open(&e->jn, e->run_dir, e->o->record_path, e->o->redact) < 0) {
+		if (e->jn.fd >= 0 && e->o->record_path)
+			*err = jv_string_fmt("cannot open the recording '%s': %s", e->o->record_path, strerror(errno));
+		else
+			*err = jv_string_fmt("cannot open the journal in '%s': %s", e->run_dir, strerror(errno));
+		if (e->jn.fd >= 0)
+			journal_close(&e->jn);
+		return -1;
+	}
+	e->jopen = 1;
+	journal_tape_header(&e->jn, eng_tape_header_of(e, e->p), e->run_started);
+	return 0;
+}
+void eng_emit_setup_error(struct engine *e, jv msg)
+{
+	if (e->o->diags) {
+		/* for stderr: nothing ran, nothing goes to the event stream */
+		diag_error(e->o->diags, NULL, "%s", jv_string_value(msg));
+		jv_free(msg);
+		return;
+	}
+	jv ev = eng_ev_new(e, EV_RUN_FINISHED, NULL);
+	ev = jv_object_set(ev, jv_string("status"), jv_string("failed"));
+	ev = jv_object_set(ev, jv_string("exit_code"), jv_number(EXIT_INVALID));
+	ev = jv_object_set(ev, jv_string("error"), msg);
+	eng_emit(e, ev, 0);
+}
