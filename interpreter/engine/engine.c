@@ -44,7 +44,6 @@
 #include "engine_int.h"
 #include "tape.h"
 
-static void emit_mutation(struct engine *e, struct task *t, jv description);
 
 struct rb_clock *engine_clock(struct engine *e) { return e->clk; }
 struct journal *engine_journal(struct engine *e) { return &e->jn; }
@@ -203,7 +202,7 @@ static void unk_cb(int expr, void *arg)
 		u->unknown = 1;
 }
 
-static int tmpl_unknown(struct engine *e, int scope, const struct tmpl *t)
+int eng_tmpl_unknown(struct engine *e, int scope, const struct tmpl *t)
 {
 	struct unk_arg u = {e, scope, 0};
 	if (!t || !e->o->dry_run)
@@ -215,7 +214,7 @@ static int tmpl_unknown(struct engine *e, int scope, const struct tmpl *t)
 /* evaluate a template; in dry-run, parts over unknown outputs become "(unknown)" */
 jv eng_tmpl_eval_dry(struct engine *e, int scope, const struct tmpl *t, jv ctx)
 {
-	if (!tmpl_unknown(e, scope, t))
+	if (!eng_tmpl_unknown(e, scope, t))
 		return tmpl_eval(t, e->set, ctx);
 	if (t->kind == TMPL_MAP) {
 		jv o = jv_object();
@@ -496,7 +495,7 @@ void eng_submit(struct engine *e, struct task *t, enum job_mode mode)
 		/* a read whose connection needs outputs a dry run does not have (an endpoint
 		 * that was only described): not run, its outputs unknown */
 		jv_free(conns);
-		emit_mutation(e, t, jv_string("not run: its connection depends on outputs unknown in a dry run"));
+		eng_emit_mutation(e, t, jv_string("not run: its connection depends on outputs unknown in a dry run"));
 		if (!t->rb)
 			e->ns[t->node].unknown = 1;
 		eng_task_finish(e, t, ST_DRY_RUN, jv_null(), jv_null(), jv_object());
@@ -636,13 +635,13 @@ void eng_fail_or_retry(struct engine *e, struct task *t, jv err, jv result)
 	eng_task_finish(e, t, ST_FAILED, err, result, jv_null());
 }
 
-static int ancestors_unknown(struct engine *e, int node)
+int eng_ancestors_unknown(struct engine *e, int node)
 {
 	return e->ns[node].unknown_anc;
 }
 
 /* describe a mutation that --dry-run skips */
-static void emit_mutation(struct engine *e, struct task *t, jv description)
+void eng_emit_mutation(struct engine *e, struct task *t, jv description)
 {
 	jv ev = eng_ev_new(e, EV_MUTATION, t->qid);
 	ev = jv_object_set(ev, jv_string("action"), jv_string(t->desc->name));
@@ -657,6 +656,14 @@ static void emit_mutation(struct engine *e, struct task *t, jv description)
 		ev = jv_object_set(ev, jv_string("rollback"), jv_true());
 	eng_emit(e, ev, 1);
 }
+
+const struct step_ops eng_step_ops[STEP_KIND__N] = {
+	[STEP_ACTION]  = { eng_action_start, eng_action_result },   /* step_action.c */
+	[STEP_WAIT]    = { eng_action_start, eng_wait_result },     /* step_wait.c */
+	[STEP_CONFIRM] = { eng_confirm_run, NULL },                 /* step_confirm.c */
+	[STEP_ASSERT]  = { eng_assert_run, NULL },                  /* step_assert.c */
+	[STEP_USES]    = { eng_uses_run, NULL },                    /* step_uses.c */
+};
 
 /* a step's expressions stop at its deadline too (lang/expr.h) */
 void eng_expr_deadline_of(struct engine *e, const struct task *t)
@@ -687,134 +694,17 @@ void eng_task_start(struct engine *e, struct task *t)
 			return;
 		}
 	}
-	switch (st->kind) {
-	case STEP_ACTION:
-	case STEP_WAIT: {
-		const struct tmpl *with = st->kind == STEP_ACTION ? st->with : st->wait.with;
-		const char *aname = st->kind == STEP_ACTION ? st->action : st->wait.action;
-		t->desc = (!t->rb && e->p->nodes[t->node].desc) ? e->p->nodes[t->node].desc : registry_find(aname);
-		if (!t->desc) {
-			eng_task_finish(e, t, ST_FAILED, eng_err_obj("unknown_action", "unknown action '%s'", aname), jv_null(), jv_null());
-			return;
-		}
-		int unknown = tmpl_unknown(e, t->scope, with);
-		jv c = eng_ctx_for(e, t->scope, t->item_v, jv_invalid());
-		jv args = with ? eng_tmpl_eval_dry(e, t->scope, with, c) : jv_object();
-		jv_free(c);
-		if (!jv_is_valid(args)) {
-			eng_task_finish(e, t, ST_FAILED, eng_err_from_invalid("expression", "with", args), jv_null(), jv_null());
-			return;
-		}
-		jv err = jv_invalid();
-		args = eng_fill_args(t->desc, args, &err);
-		if (!jv_is_valid(args)) {
-			jv_free(args);
-			eng_task_finish(e, t, ST_FAILED, err, jv_null(), jv_null());
-			return;
-		}
-		eng_taint_args(e, t->desc, args);
-		jv_free(t->args);
-		t->args = args;
-		int mut = action_is_mutating(t->desc, t->args);
-		if (e->o->dry_run && st->kind == STEP_WAIT && (mut || unknown || (!t->rb && ancestors_unknown(e, t->node)))) {
-			jv ev = eng_ev_new(e, EV_MUTATION, t->qid);
-			ev = jv_object_set(ev, jv_string("action"), jv_string(t->desc->name));
-			ev = jv_object_set(ev, jv_string("args"), jv_copy(t->args));
-			ev = jv_object_set(ev, jv_string("description"), jv_string_fmt(
-				"would poll '%s' until %s", t->desc->name, exprset_text(e->set, st->wait.until)));
-			eng_emit(e, ev, 1);
-			if (!t->rb)
-				e->ns[t->node].unknown = 1;
-			eng_task_finish(e, t, ST_DRY_RUN, jv_null(), jv_null(), jv_object());
-			return;
-		}
-		if (e->o->dry_run && (mut || unknown)) {
-			if (mut && t->desc->dry_run && !unknown) {
-				eng_submit(e, t, JOB_DRY_RUN);
-				return;
-			}
-			emit_mutation(e, t, unknown && !mut ? jv_string("not run: arguments depend on unknown outputs") : jv_invalid());
-			if (!t->rb)
-				e->ns[t->node].unknown = 1;
-			eng_task_finish(e, t, ST_DRY_RUN, jv_null(), jv_null(), jv_object());
-			return;
-		}
-		if (st->kind == STEP_WAIT) {
-			t->base_interval = st->wait.interval_ms > 0 ? st->wait.interval_ms : WAIT_FIRST_MS;
-			t->max_interval = st->wait.max_interval_ms > 0 ? st->wait.max_interval_ms : WAIT_MAX_MS;
-			if (t->max_interval < t->base_interval)
-				t->max_interval = t->base_interval;
-			t->interval = t->base_interval;
-			if (st->wait.expect_ms > 0)
-				t->expect_at = now + st->wait.expect_ms;
-			else if (!t->rb)
-				t->expect_at = eng_expected_end(e, t->node);
-			if (t->expect_at && t->expect_at <= now)
-				t->past_expect = 0;
-			/* the ETA shown while it waits: this step's duration in the last run of
-			 * the runbook, else the expected end its polls aim at */
-			int64_t last = jv_get_kind(e->o->last_durations) == JV_KIND_OBJECT ?
-				jvx_int(e->o->last_durations, t->qid, -1) : -1;
-			if (last > 0 && !t->rb) {
-				t->eta_at = now + last;
-				t->eta_from = "last_run";
-			} else if (t->expect_at) {
-				t->eta_at = t->expect_at;
-				t->eta_from = st->wait.expect_ms > 0 ? "expect" : "typical";
-			}
-			t->wait_deadline = st->wait.timeout_ms ? now + st->wait.timeout_ms : 0;
-		}
-		eng_submit(e, t, JOB_RUN);
-		return;
-	}
-	case STEP_CONFIRM:
-		eng_confirm_run(e, t);
-		return;
-	case STEP_ASSERT:
-		eng_assert_run(e, t);
-		return;
-	case STEP_USES:
-		eng_uses_run(e, t);
-		return;
-	default:
-		BUG("unknown step kind");
-	}
+	eng_step_ops[st->kind].start(e, t);
 }
 
-void eng_action_result(struct engine *e, struct task *t, struct job *j)
-{
-	if (t->timed_out || j->rc != 0) {
-		jv te = eng_timeout_error(e, t);
-		if (jv_is_valid(te)) {
-			eng_task_finish(e, t, ST_FAILED, te, jv_copy(j->out), jv_null());
-			return;
-		}
-	}
-	if (j->mode == JOB_DRY_RUN) {
-		emit_mutation(e, t, j->rc == 0 ? jv_copy(j->out) : jv_string("dry-run description failed"));
-		if (!t->rb)
-			e->ns[t->node].unknown = 1;
-		eng_task_finish(e, t, ST_DRY_RUN, jv_null(), jv_null(), jv_object());
-		return;
-	}
-	if (j->rc != 0) {
-		eng_fail_or_retry(e, t, jv_copy(j->out), jv_null());
-		return;
-	}
-	jv err = jv_invalid();
-	jv outs = eng_eval_outputs(e, t, j->out, &err);
-	if (!jv_is_valid(outs)) {
-		jv_free(outs);
-		eng_task_finish(e, t, ST_FAILED, err, jv_copy(j->out), jv_null());
-		return;
-	}
-	eng_task_finish(e, t, ST_SUCCEEDED, jv_null(), jv_copy(j->out), outs);
-}
 
 /* ---------------------------------------------------------------- set-up */
 
 struct engine *engine_new(const struct plan *p, const struct engine_opts *o)
 {
+	for (int k = 0; k < STEP_KIND__N; k++)
+		if (!eng_step_ops[k].start)
+			BUG("a step kind without a start in eng_step_ops");
 	struct engine *e = xcalloc(1, sizeof(*e));
 	e->p = p;
 	e->o = o;

@@ -313,4 +313,17 @@ void eng_emit_setup_error(struct engine *e, jv msg);
 int eng_resume_items(struct engine *e, int n, const struct action_desc *d, jv calls, struct diag_list *dl);
 
 char *eng_time_str(int64_t ms, char *buf, size_t n);
+void eng_emit_mutation(struct engine *e, struct task *t, jv description);
+int eng_ancestors_unknown(struct engine *e, int node);
+int eng_tmpl_unknown(struct engine *e, int scope, const struct tmpl *t);
+
+/* What each step kind does (lang/model.h's STEP_KINDS), indexed by enum step_kind:
+ * start begins a task of that kind; result takes a job it submitted back (NULL: the kind
+ * never submits one). engine_new checks that every kind has its start. */
+struct step_ops {
+	void (*start)(struct engine *e, struct task *t);
+	void (*result)(struct engine *e, struct task *t, struct job *j);
+};
+extern const struct step_ops eng_step_ops[STEP_KIND__N];
+void eng_action_start(struct engine *e, struct task *t);
 #endif

@@ -63,10 +63,10 @@ static void handle_msg(struct engine *e, struct msg *m)
 		 * journal and resume decides what to do with it */
 		eng_task_unlink(e, t);
 		eng_task_free(t);
-	} else if (t->step->kind == STEP_WAIT) {
-		eng_wait_result(e, t, j);
 	} else {
-		eng_action_result(e, t, j);
+		if (!eng_step_ops[t->step->kind].result)
+			BUG("a job of a step kind that submits none");
+		eng_step_ops[t->step->kind].result(e, t, j);
 	}
 	eng_job_free(j);
 	clock_release(e->clk);
