@@ -215,10 +215,20 @@ static void print_text(FILE *out, const struct plan *p, jv values, struct redact
 		}
 	buf_adds(&b, ")\n");
 	free(path);
-	if (rb->objectives.rto_ms) {
+	if (rb->objectives.has & OBJ_RTO) {
 		buf_addf(&b, "objective: rto %s", dur_format(rb->objectives.rto_ms, d, sizeof(d)));
-		buf_addf(&b, " (projected %s)\n", p->critical_ms <= rb->objectives.rto_ms ?
+		buf_addf(&b, " (projected %s)", p->critical_ms <= rb->objectives.rto_ms ?
 			 "within it" : "OVER it");
+		if (rb->objectives.restored)
+			buf_addf(&b, ", measured to the end of step '%s'", rb->objectives.restored);
+		buf_addc(&b, '\n');
+	}
+	if (rb->objectives.has & OBJ_RPO) {
+		buf_addf(&b, "objective: rpo %s", dur_format(rb->objectives.rpo_ms, d, sizeof(d)));
+		if (rb->objectives.recovery_point >= 0 && rb->objectives.incident_time >= 0)
+			buf_addf(&b, " (measured: %s - %s)", exprset_text(p->loader->exprs, rb->objectives.incident_time),
+				 exprset_text(p->loader->exprs, rb->objectives.recovery_point));
+		buf_addc(&b, '\n');
 	}
 	{
 		char *safe = redact_str(rd, buf_str(&b));

@@ -1422,13 +1422,21 @@ jv plan_to_json(const struct plan *p)
 		o = jv_object_set(o, jv_string("description"), jv_string(rb->description));
 	if (rb->path)
 		o = jv_object_set(o, jv_string("file"), jv_string(rb->path));
-	if (rb->objectives.rto_ms || rb->objectives.rpo_ms) {
-		jv ob = jv_object();
-		if (rb->objectives.rto_ms)
-			ob = jv_object_set(ob, jv_string("rto_ms"), jv_number((double)rb->objectives.rto_ms));
-		if (rb->objectives.rpo_ms)
-			ob = jv_object_set(ob, jv_string("rpo_ms"), jv_number((double)rb->objectives.rpo_ms));
-		o = jv_object_set(o, jv_string("objectives"), ob);
+	if (rb->objectives.declared) {
+		/* the targets as written (rpo: 0s is a target), what ends the RTO, and the
+		 * expressions the RPO is measured with */
+		const struct rb_objectives *ob = &rb->objectives;
+		jv j = jv_object();
+		if (ob->has & OBJ_RTO)
+			j = jv_object_set(j, jv_string("rto_ms"), jv_number((double)ob->rto_ms));
+		if (ob->has & OBJ_RPO)
+			j = jv_object_set(j, jv_string("rpo_ms"), jv_number((double)ob->rpo_ms));
+		j = jv_object_set(j, jv_string("restored"), ob->restored ? jv_string(ob->restored) : jv_null());
+		j = jv_object_set(j, jv_string("recovery_point"), ob->recovery_point >= 0 ?
+				  jv_string(exprset_text(p->loader->exprs, ob->recovery_point)) : jv_null());
+		j = jv_object_set(j, jv_string("incident_time"), ob->incident_time >= 0 ?
+				  jv_string(exprset_text(p->loader->exprs, ob->incident_time)) : jv_null());
+		o = jv_object_set(o, jv_string("objectives"), j);
 	}
 	o = jv_object_set(o, jv_string("params"), params_json(rb));
 	for (int x = 0; x < p->n; x++)
