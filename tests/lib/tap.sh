@@ -55,8 +55,9 @@ diag_out() {
 	tail -60 "$f" | sed 's/^/# /' >&3
 }
 
-# not ok, with the output that explains it, then stop: what follows depends on it
-fail() { not_ok "$*"; diag_out; tap_done; }
+# not ok, with the output that explains it (TAP_OUT, then the function named by
+# TAP_ON_FAIL if set), then stop: what follows depends on it
+fail() { not_ok "$*"; diag_out; [ -z "${TAP_ON_FAIL:-}" ] || "$TAP_ON_FAIL"; tap_done; }
 # the whole script cannot go on (a missing server, a broken setup)
 bail_out() { echo "Bail out! $*" >&3; TAP_PLANNED=1; exit 1; }
 # the whole script does not apply here: meson counts it as skipped
