@@ -229,18 +229,18 @@ harness)
 		rc=$(journal | jq -s '[.[] | select(.event == "run_finished")][0].exit_code')
 		[ "$rc" = "$want" ] || fail "$kind: exit code $rc, want $want"
 		c=$(counters)
-		check() { # check OP WANT
+		check_calls() { # check_calls OP WANT: the simulator saw OP WANT times
 			local got
 			got=$(jq -r --arg op "$1" '.mutating[$op] // 0' <<<"$c")
 			[ "$got" = "$2" ] || { repeated[$kind.$1]=$got; fail "$kind: $1 made $got times, want $2 ($kills kills so far)"; }
 		}
 		case $kind in
-		rds) check RestoreDBInstanceFromDBSnapshot 1; check ModifyDBInstance 1; check DeleteDBInstance 0
+		rds) check_calls RestoreDBInstanceFromDBSnapshot 1; check_calls ModifyDBInstance 1; check_calls DeleteDBInstance 0
 		     [ "$(inst_status shop-restored)" != absent ] || fail "rds: no restored instance" ;;
-		rds-fail) check RestoreDBInstanceFromDBSnapshot 1; check DeleteDBInstance 1
+		rds-fail) check_calls RestoreDBInstanceFromDBSnapshot 1; check_calls DeleteDBInstance 1
 		     st=$(inst_status shop-restored)
 		     case $st in absent|deleting|deleted) ;; *) false ;; esac || fail "rds-fail: shop-restored left behind ($st)" ;;
-		s3) check DeleteObject 2; check CopyObject 1
+		s3) check_calls DeleteObject 2; check_calls CopyObject 1
 		    n=$(curl -sf "$EP/_sim/state" | jq '[.s3[] | select(.Name == "media") | .Versions[] | select(.Key == "c.json")] | length')
 		    [ "$n" = 3 ] || fail "s3: c.json has $n versions, want 3 (one restore)" ;;
 		esac

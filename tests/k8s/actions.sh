@@ -147,13 +147,13 @@ steps:
     action: k8s.get
     with: {kind: Deployment, name: "${{ .params.name }}"}
 YAML
-bad() { "$RUNBOOK" run "$T/bad.yaml" --state-dir "$T/st" "$@" 2>&1 || true; }
-contains "unknown context" "context 'prod' is not in the kubeconfig" "$(bad -p kubeconfig="$T/kc-token" -p context=prod)"
+run_bad() { "$RUNBOOK" run "$T/bad.yaml" --state-dir "$T/st" "$@" 2>&1 || true; }
+contains "unknown context" "context 'prod' is not in the kubeconfig" "$(run_bad -p kubeconfig="$T/kc-token" -p context=prod)"
 sed "s/token: .*/token: stale-token/" "$T/kc-token" > "$T/kc-stale"
-contains "expired token" "Unauthorized" "$(bad -p kubeconfig="$T/kc-stale")"
-contains "missing object" "NotFound" "$(bad -p kubeconfig="$T/kc-token" -p name=nope)"
+contains "expired token" "Unauthorized" "$(run_bad -p kubeconfig="$T/kc-stale")"
+contains "missing object" "NotFound" "$(run_bad -p kubeconfig="$T/kc-token" -p name=nope)"
 sed "s/certificate-authority-data: .*/certificate-authority-data: $(sed -n 's/.*certificate-authority-data: //p' "$T/kc-cert")/" "$T/kc-token" > "$T/kc-wrongca"
-contains "wrong CA refused" "TLSError" "$(bad -p kubeconfig="$T/kc-wrongca")"
+contains "wrong CA refused" "TLSError" "$(run_bad -p kubeconfig="$T/kc-wrongca")"
 cat > "$T/conflict.yaml" <<'YAML'
 runbook: k8s-conflict
 params:
