@@ -5,12 +5,14 @@
 # sync, compare, secret read whose value must never be printed).
 set -u
 rb=$1 dir=$2
-tmp=$(mktemp -d)
+. "$(dirname "$0")/../lib/tap.sh"
+tap_tmpdir rb-aws-cli-sim
+tmp=$T
 sim_pid=
-cleanup() { [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
-[ -n "${KEEP_OUT:-}" ] && trap "cp $tmp/run.out $KEEP_OUT; cleanup" EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
+stop_sim() { [ -n "$sim_pid" ] && kill "$sim_pid" 2>/dev/null; wait 2>/dev/null; }
+keep_out() { [ -z "${KEEP_OUT:-}" ] || cp "$tmp/run.out" "$KEEP_OUT"; }
+tap_cleanup stop_sim
+tap_cleanup keep_out
 unset http_proxy HTTP_PROXY all_proxy ALL_PROXY
 
 "$rb" sim serve --scenario "$dir/sim_world.yaml" --quiet >"$tmp/sim.out" 2>"$tmp/sim.err" &
@@ -38,4 +40,5 @@ if grep -rq 'bad-password-2' "$tmp/run.out" "$tmp/dry.out" "$tmp/state"; then
 	fail "the secret value leaked into output or the journal"
 fi
 grep -q 'the password is \*\*\*' "$tmp/run.out" || fail "the log step did not show the masked value: $(cat "$tmp/run.out")"
-echo "ok: dry run 0 mutating calls; run: $(jq -c .mutating <<<"$c")"
+ok "dry run 0 mutating calls; run: $(jq -c .mutating <<<"$c")"
+tap_done

@@ -11,25 +11,24 @@ CASE=$1
 RB=$(realpath "$2")
 SRC=$(realpath "$3")
 HERE=$SRC/tests/crash
-T=$(mktemp -d "${TMPDIR:-/tmp}/rb-crash.XXXXXX")
+. "$(dirname "$0")/../lib/tap.sh"
+tap_tmpdir rb-crash
+TAP_OUT=$T/out TAP_ON_FAIL=sim_diag
 ST=$T/state
 SIM_PID=
 export NO_COLOR=1 AWS_ACCESS_KEY_ID=AKIDSIMULATOR0000001 AWS_SECRET_ACCESS_KEY=dummy-secret-key
 export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 AWS_CONFIG_FILE=$T/none AWS_SHARED_CREDENTIALS_FILE=$T/none
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL http_proxy HTTP_PROXY all_proxy ALL_PROXY
-command -v curl >/dev/null && command -v jq >/dev/null || { echo "SKIP: needs curl and jq"; exit 77; }
-cleanup() { sim_stop; rm -rf "$T"; }
-trap cleanup EXIT
+command -v curl >/dev/null && command -v jq >/dev/null || skip_all "needs curl and jq"
+tap_cleanup sim_stop
 cd "$T" || exit 1
 
-fail() {
-	echo "FAIL [$CASE]: $*" >&2
-	[ -f "$T/out" ] && { echo "--- last output:"; tail -20 "$T/out"; } >&2
-	[ -s "$T/sim.err" ] && { echo "--- simulator:"; tail -30 "$T/sim.err"; } >&2
-	[ -n "$SIM_PID" ] && ! kill -0 "$SIM_PID" 2>/dev/null && { wait "$SIM_PID"; echo "--- the simulator died (exit $?)"; } >&2
-	exit 1
+# after a failure: the simulator's stderr, and whether it died
+sim_diag() {
+	[ -s "$T/sim.err" ] && diag_out "$T/sim.err"
+	[ -n "$SIM_PID" ] && ! kill -0 "$SIM_PID" 2>/dev/null && { wait "$SIM_PID"; diag "the simulator died (exit $?)"; }
+	return 0
 }
-ok() { echo "ok [$CASE]: $*"; }
 
 sim_stop() {
 	[ -n "$SIM_PID" ] && { kill -9 "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; }
@@ -90,7 +89,6 @@ kill_in_flight() {
 	kill -9 "$PID"
 	wait "$PID" 2>/dev/null
 }
-expect_rc() { [ "$1" = "$2" ] || fail "$3: exit $2, want $1"; }
 
 case $CASE in
 
@@ -231,18 +229,18 @@ harness)
 		rc=$(journal | jq -s '[.[] | select(.event == "run_finished")][0].exit_code')
 		[ "$rc" = "$want" ] || fail "$kind: exit code $rc, want $want"
 		c=$(counters)
-		check() { # check OP WANT
+		check_calls() { # check_calls OP WANT: the simulator saw OP WANT times
 			local got
 			got=$(jq -r --arg op "$1" '.mutating[$op] // 0' <<<"$c")
 			[ "$got" = "$2" ] || { repeated[$kind.$1]=$got; fail "$kind: $1 made $got times, want $2 ($kills kills so far)"; }
 		}
 		case $kind in
-		rds) check RestoreDBInstanceFromDBSnapshot 1; check ModifyDBInstance 1; check DeleteDBInstance 0
+		rds) check_calls RestoreDBInstanceFromDBSnapshot 1; check_calls ModifyDBInstance 1; check_calls DeleteDBInstance 0
 		     [ "$(inst_status shop-restored)" != absent ] || fail "rds: no restored instance" ;;
-		rds-fail) check RestoreDBInstanceFromDBSnapshot 1; check DeleteDBInstance 1
+		rds-fail) check_calls RestoreDBInstanceFromDBSnapshot 1; check_calls DeleteDBInstance 1
 		     st=$(inst_status shop-restored)
 		     case $st in absent|deleting|deleted) ;; *) false ;; esac || fail "rds-fail: shop-restored left behind ($st)" ;;
-		s3) check DeleteObject 2; check CopyObject 1
+		s3) check_calls DeleteObject 2; check_calls CopyObject 1
 		    n=$(curl -sf "$EP/_sim/state" | jq '[.s3[] | select(.Name == "media") | .Versions[] | select(.Key == "c.json")] | length')
 		    [ "$n" = 3 ] || fail "s3: c.json has $n versions, want 3 (one restore)" ;;
 		esac
@@ -252,3 +250,4 @@ harness)
 
 *) fail "unknown case" ;;
 esac
+tap_done

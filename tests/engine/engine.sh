@@ -5,20 +5,16 @@
 set -u
 CASE=$1
 RB=$(realpath "$2")
-T=$(mktemp -d "${TMPDIR:-/tmp}/rb-engine.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/../lib/tap.sh"
+tap_tmpdir rb-engine
+TAP_OUT=$T/out
 ST=$T/state
 cd "$T" || exit 1
 export NO_COLOR=1
 
-fail() { echo "FAIL [$CASE]: $*" >&2; exit 1; }
-ok() { echo "ok [$CASE]: $*"; }
 journal() { cat "$ST"/runs/*/journal.jsonl; }
 # the only run's id
 run_id() { ls "$ST/runs" | head -1; }
-expect_rc() { # expect_rc WANT GOT WHAT
-	[ "$1" = "$2" ] || { echo "--- output:"; cat "$T/out" 2>/dev/null; fail "$3: exit $2, want $1"; }
-}
 # run quietly (no terminal on stdin), output to $T/out
 run() { "$RB" run --state-dir "$ST" "$@" </dev/null >"$T/out" 2>&1; }
 now_ms() { date +%s%3N; }
@@ -1021,4 +1017,4 @@ kill-anywhere)
 	fail "unknown case"
 	;;
 esac
-exit 0
+tap_done

@@ -5,15 +5,12 @@
 # Small limits for speed: RUNBOOK_EXPR_TIMEOUT=1s, RUNBOOK_EXPR_MEM_MB=64 (runbook(1)).
 set -u
 RB=$(realpath "$1")
-T=$(mktemp -d "${TMPDIR:-/tmp}/rb-exprlim.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/../lib/tap.sh"
+tap_tmpdir rb-exprlim
+TAP_OUT=$T/out
 cd "$T" || exit 1
 export NO_COLOR=1 RUNBOOK_EXPR_TIMEOUT=1s RUNBOOK_EXPR_MEM_MB=64
 BOUND=120   # seconds: a run still going by then hangs (kill -9 by timeout)
-n=0
-
-fail() { echo "FAIL: $*" >&2; echo "--- output:" >&2; cat "$T/out" >&2 2>/dev/null; exit 1; }
-ok() { echo "ok: $*"; n=$((n + 1)); }
 
 # runbook LOCATION EXPR: step `first` creates a file (its rollback removes it), step
 # `spin` evaluates EXPR at LOCATION, step `after` would create another file
@@ -45,8 +42,8 @@ EOF
 EOF
 }
 
-# check LOCATION EXPR MESSAGE [ENV...]: the run fails step spin with MESSAGE, rolls back, exit 1
-check() {
+# check_limit LOCATION EXPR MESSAGE [ENV...]: the run fails step spin with MESSAGE, rolls back, exit 1
+check_limit() {
 	local loc=$1 ex=$2 msg=$3
 	shift 3
 	rm -rf st d && mkdir d
@@ -67,25 +64,25 @@ MEM="expression used more than 64 MB of memory"
 EITHER="expression \(did not finish within 1s\|used more than 64 MB\)"
 
 # every runaway expression, in a `when`
-check when 'def f: f; f' "$TIME"
-check when 'repeat(1)' "$EITHER"   # every output is kept: memory or time
-check when '[range(1e18)] | length' "$EITHER"
-check when 'until(false; .)' "$TIME"
-check when '[limit(1e9; repeat(1))] | length' "$EITHER"
-check when 'def f: [., .] | f; f' "$EITHER"
-check when 'last(range(1e18))' "$TIME"
+check_limit when 'def f: f; f' "$TIME"
+check_limit when 'repeat(1)' "$EITHER"   # every output is kept: memory or time
+check_limit when '[range(1e18)] | length' "$EITHER"
+check_limit when 'until(false; .)' "$TIME"
+check_limit when '[limit(1e9; repeat(1))] | length' "$EITHER"
+check_limit when 'def f: [., .] | f; f' "$EITHER"
+check_limit when 'last(range(1e18))' "$TIME"
 # memory: deep recursion stops at the cap long before the time limit
-check when 'def f: 1 + f; f' "$MEM" RUNBOOK_EXPR_TIMEOUT=5m
+check_limit when 'def f: 1 + f; f' "$MEM" RUNBOOK_EXPR_TIMEOUT=5m
 # string repetition: one C call inside libjq, refused before it starts
-check when '("x" * 1e9) | length > 0' "a string repeated more than 10000000 times"
+check_limit when '("x" * 1e9) | length > 0' "a string repeated more than 10000000 times"
 # every place an expression is evaluated
 for loc in that outputs template until; do
-	check $loc 'def f: f; f' "$TIME"
-	check $loc 'def f: 1 + f; f' "$MEM" RUNBOOK_EXPR_TIMEOUT=5m
+	check_limit $loc 'def f: f; f' "$TIME"
+	check_limit $loc 'def f: 1 + f; f' "$MEM" RUNBOOK_EXPR_TIMEOUT=5m
 done
-check template 'def f: [., .] | f; f' "$EITHER"
+check_limit template 'def f: [., .] | f; f' "$EITHER"
 # a step's timeout applies to its expressions (its `when` too)
-check step-timeout 'def f: f; f' "expression did not finish before the step's timeout" RUNBOOK_EXPR_TIMEOUT=5m
+check_limit step-timeout 'def f: f; f' "expression did not finish before the step's timeout" RUNBOOK_EXPR_TIMEOUT=5m
 # an expression that reads the environment while a secret is in it is evaluated twice (the
 # second time on decoy values, to taint what it takes from the secret: taint.c); the decoy
 # evaluation is held to the same limits (it once ran unguarded and hung the run)
@@ -126,4 +123,4 @@ rc=$?
 [ $rc = 4 ] || fail "resume after SIGTERM: exit $rc, want 4"
 [ ! -e d/first ] && [ ! -e d/after ] || fail "resume after SIGTERM left $(ls d)"
 ok "SIGTERM during a hanging evaluation: stopped at once (exit 3), resume rolls back (exit 4)"
-echo "expr_limits: $n passed"
+tap_done

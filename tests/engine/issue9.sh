@@ -5,19 +5,15 @@
 set -u
 CASE=$1
 RB=$(realpath "$2")
-T=$(mktemp -d "${TMPDIR:-/tmp}/rb-issue9.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/../lib/tap.sh"
+tap_tmpdir rb-issue9
+TAP_OUT=$T/out
 ST=$T/state
 cd "$T" || exit 1
 export NO_COLOR=1
 
-fail() { echo "FAIL [$CASE]: $*" >&2; exit 1; }
-ok() { echo "ok [$CASE]: $*"; }
 journal() { cat "$ST"/runs/*/journal.jsonl; }
 run_id() { ls "$ST/runs" | head -1; }
-expect_rc() { # expect_rc WANT GOT WHAT
-	[ "$1" = "$2" ] || { echo "--- output:"; cat "$T/out" 2>/dev/null; fail "$3: exit $2, want $1"; }
-}
 run() { "$RB" run --state-dir "$ST" "$@" </dev/null >"$T/out" 2>&1; }
 # jq over the journal's events, one per line
 jj() { journal | jq -c "$1"; }
@@ -314,3 +310,4 @@ EOF
 	fail "unknown case"
 	;;
 esac
+tap_done

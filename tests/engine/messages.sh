@@ -8,14 +8,10 @@
 set -u
 CASE=$1
 RB=$(realpath "$2")
-T=$(mktemp -d "${TMPDIR:-/tmp}/rb-messages.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/../lib/tap.sh"
+tap_tmpdir rb-messages
 cd "$T" || exit 1
 export NO_COLOR=1
-fails=0
-check() { # check WHAT WANT GOT
-	if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1: want '$2', got '$3'"; fails=$((fails + 1)); fi
-}
 journal() { cat "$T"/state/runs/*/journal.jsonl; }
 printf 'scenario: messages\n' >scenario.yaml
 
@@ -136,7 +132,7 @@ EOF
 	journal | jq -c 'select(.event == "step_retry") | [.attempt, .delay_ms, .time, .run, .step]' >retries
 	check "three retries" 3 "$(wc -l <retries)"
 	# the rule of runbook(5), computed independently from the run id
-	python3 - retries <<'EOF' || fails=$((fails + 1))
+	check_cmd "retry waits follow runbook(5)'s rule" python3 - retries <<'EOF'
 import json, sys
 from datetime import datetime
 M = (1 << 64) - 1
@@ -169,8 +165,7 @@ sys.exit(1 if bad else 0)
 EOF
 	;;
 *)
-	echo "unknown case $CASE" >&2
-	exit 2
+	bail_out "unknown case $CASE"
 	;;
 esac
-exit $((fails > 0))
+tap_done

@@ -8,14 +8,10 @@
 set -u
 CASE=$1
 RB=$(realpath "$2")
-T=$(mktemp -d "${TMPDIR:-/tmp}/rb-terminal.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/../lib/tap.sh"
+tap_tmpdir rb-terminal
 cd "$T" || exit 1
 export NO_COLOR=1
-fails=0
-check() { # check WHAT WANT GOT
-	if [ "$2" = "$3" ]; then echo "ok   $1"; else echo "FAIL $1: want '$2', got '$3'"; fails=$((fails + 1)); fi
-}
 polls() { # polls RUN-ID: the wait_poll events of the wait step as compact JSON lines
 	jq -c 'select(.event == "wait_poll" and .step == "up")' state/runs/"$1"/journal.jsonl
 }
@@ -135,6 +131,6 @@ EOF
 		"$(jq -c 'select(.event == "run_resumed") | .done' state/runs/"$id"/journal.jsonl)"
 	;;
 *)
-	echo "unknown case $CASE"; exit 2 ;;
+	bail_out "unknown case $CASE" ;;
 esac
-[ $fails -eq 0 ]
+tap_done

@@ -17,12 +17,12 @@ set -u
 RUNBOOK=${1:?usage: test RUNBOOK_BINARY TEST_DIR}
 case $RUNBOOK in /*) ;; *) RUNBOOK=$PWD/$RUNBOOK ;; esac
 HERE=${2:?usage: test RUNBOOK_BINARY TEST_DIR}
-TMP=$(mktemp -d /tmp/rb-faults.XXXXXX)
-SIM_PID=
-FAILS=0
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
 unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY AWS_ENDPOINT_URL AWS_PROFILE
-command -v jq >/dev/null 2>&1 || { echo "SKIP: no jq"; exit 77; }
-command -v curl >/dev/null 2>&1 || { echo "SKIP: no curl"; exit 77; }
+command -v jq >/dev/null 2>&1 || skip_all "no jq"
+command -v curl >/dev/null 2>&1 || skip_all "no curl"
+if [ -n "${KEEP:-}" ]; then TMP=$(mktemp -d /tmp/rb-faults.XXXXXX); diag "kept $TMP"; else tap_tmpdir rb-faults; TMP=$T; fi
+SIM_PID=
 
 sim_stop() {
 	if [ -n "$SIM_PID" ]; then
@@ -30,21 +30,10 @@ sim_stop() {
 		wait "$SIM_PID" 2>/dev/null
 		local rc=$?
 		SIM_PID=
-		if [ $rc -ne 0 ]; then
-			echo "not ok - the simulator exited $rc on SIGTERM:"
-			tail -30 "$TMP/sim.err"
-			FAILS=$((FAILS + 1))
-		fi
+		[ $rc -eq 0 ] || bad "the simulator exited $rc on SIGTERM" "$TMP/sim.err"
 	fi
 }
-cleanup() {
-	local rc=$?
-	sim_stop
-	[ -n "${KEEP:-}" ] && echo "kept $TMP" || rm -rf "$TMP"
-	[ "$FAILS" -ne 0 ] && exit 1
-	exit $rc
-}
-trap cleanup EXIT
+tap_cleanup sim_stop
 
 sim_start() {
 	SIM_STARTS=$(( ${SIM_STARTS:-0} + 1 ))
@@ -62,9 +51,8 @@ sim_start() {
 		kill -0 "$SIM_PID" 2>/dev/null || break
 		sleep 0.05
 	done
-	echo "FAIL: the simulator did not start:"
-	cat "$TMP/sim.err"
-	exit 1
+	bad "the simulator did not start" "$TMP/sim.err"
+	bail_out "no simulator"
 }
 
 # the world as the simulator sees it now
@@ -107,23 +95,8 @@ journal_decided() {
 		 | select($a.svc == $s and ($a.op | test("^(" + $o + ")$")))] | length' "$JOURNAL"
 }
 
-# check NAME EXPECTED ACTUAL
-check() {
-	if [ "$2" = "$3" ]; then
-		echo "ok - $1"
-	else
-		echo "not ok - $1: expected '$2', got '$3'"
-		FAILS=$((FAILS + 1))
-	fi
-}
-
 finish() {
 	sim_stop
-	if [ "$FAILS" -ne 0 ]; then
-		echo "$FAILS check(s) failed"
-		[ -n "${SIM_LOG:-}" ] && echo "simulator log (tail):"
-		tail -40 "${SIM_LOG:-/dev/null}"
-		exit 1
-	fi
-	exit 0
+	[ "$TAP_FAILED" = 0 ] || diag_out "${SIM_LOG:-}"
+	tap_done
 }

@@ -48,8 +48,7 @@ secretsmanager)
 	# a rolled back secret keeps the new version as AWSPREVIOUS: the current one is the old
 	BEFORE='[.secrets[] | select(.Name == "prod/db") | .Versions[] | select(.VersionStages | index("AWSCURRENT")) | .VersionId]' ;;
 *)
-	echo "unknown service '$SVC'"
-	exit 2 ;;
+	bail_out "unknown service '$SVC'" ;;
 esac
 
 # one cell: NAME and the fault rules (YAML flow maps, one a line)
@@ -87,7 +86,7 @@ cell() {
 		"$(journal_decided "$SVC" "$JWRITES")"
 	FIRED=$(grep -c "fault=" "$SIM_LOG")
 	sim_stop
-	echo "# $name: exit $RC, $(sim_requests "$SVC") requests, $FIRED faults"
+	diag "$name: exit $RC, $(sim_requests "$SVC") requests, $FIRED faults"
 }
 
 fired() { check "$1: the fault was injected" true "$([ "$FIRED" -ge 2 ] && echo true || echo "false ($FIRED)")"; }

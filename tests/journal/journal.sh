@@ -12,16 +12,12 @@ set -u
 CASE=$1
 RB=$(realpath "$2")
 SRC=$(realpath "$3")
-T=$(mktemp -d "${TMPDIR:-/tmp}/rb-journal.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/../lib/tap.sh"
+tap_tmpdir rb-journal
+TAP_OUT=$T/out
 cd "$T" || exit 1
 export NO_COLOR=1
 
-fail() { echo "FAIL [$CASE]: $*" >&2; exit 1; }
-ok() { echo "ok [$CASE]: $*"; }
-expect_rc() { # expect_rc WANT GOT WHAT
-	[ "$1" = "$2" ] || { echo "--- output:"; cat "$T/out" 2>/dev/null; fail "$3: exit $2, want $1"; }
-}
 # wait until the journals under state dir $1 match $2 (5 s at most)
 wait_for() {
 	for _ in $(seq 250); do
@@ -34,7 +30,7 @@ wait_for() {
 case $CASE in
 
 schema)
-	python3 -c 'import jsonschema' 2>/dev/null || { echo "python3-jsonschema missing (scripts/setup.sh installs it)"; exit 77; }
+	python3 -c 'import jsonschema' 2>/dev/null || skip_all "python3-jsonschema missing (scripts/setup.sh installs it)"
 	"$RB" schema events >schema.json || fail "runbook schema events failed"
 	qs=$SRC/examples/quickstart.yaml
 	"$RB" run --state-dir st/ok "$qs" --yes -p workdir="$T/ok" </dev/null >out 2>&1; expect_rc 0 $? "success"
@@ -193,3 +189,4 @@ man-fresh)
 	fail "unknown case"
 	;;
 esac
+tap_done

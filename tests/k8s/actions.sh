@@ -7,7 +7,7 @@ RUNBOOK=$1 SRC=$2
 . "$(dirname "$0")/lib.sh"
 start_sim tok --speed 30 --kubeconfig-out "$T/kc-token"
 start_sim crt --speed 30 --kubeconfig-out "$T/kc-cert" --kubeconfig-auth cert
-grep -q client-certificate-data "$T/kc-cert" && pass "cert kubeconfig" || fail "cert kubeconfig"
+grep -q client-certificate-data "$T/kc-cert" && ok "cert kubeconfig" || not_ok "cert kubeconfig"
 
 # an exec plugin that prints an ExecCredential with the token (how EKS does it)
 tok=$(awk '/token:/ {print $2}' "$T/kc-token")
@@ -93,9 +93,9 @@ for auth in token cert exec; do
 	kc=$T/kc-$auth
 	rm -rf "$T/bk"
 	if "$RUNBOOK" run "$T/rb.yaml" -p kubeconfig="$kc" -p backup_dir="$T/bk" --state-dir "$T/st" --output json > "$T/out-$auth.json" 2> "$T/err-$auth"; then
-		pass "run with a $auth kubeconfig"
+		ok "run with a $auth kubeconfig"
 	else
-		fail "run with a $auth kubeconfig: $(tail -3 "$T/err-$auth") $(grep -o '"error":{[^}]*}' "$T/out-$auth.json" | head -2)"
+		not_ok "run with a $auth kubeconfig: $(tail -3 "$T/err-$auth") $(grep -o '"error":{[^}]*}' "$T/out-$auth.json" | head -2)"
 	fi
 done
 j=$T/out-token.json
@@ -103,14 +103,14 @@ check "writers found by label" '["order-service","payment-service"]' \
 	"$(jq -c 'select(.event=="step_finished" and .step=="writers") | .outputs.names' "$j")"
 check "scale returns the previous count" 3 "$(jq -c 'select(.event=="step_finished" and .step=="stop") | .result.previous' "$j")"
 check "patched" '"yes"' "$(jq -c 'select(.event=="step_finished" and .step=="got") | .outputs.patched' "$j")"
-ls "$T/bk" | grep -q 'shop.Secret.db-credentials.json' && pass "backup files" || fail "backup files: $(ls "$T/bk")"
+ls "$T/bk" | grep -q 'shop.Secret.db-credentials.json' && ok "backup files" || not_ok "backup files: $(ls "$T/bk")"
 jq -e '.metadata.managedFields == null and .metadata.resourceVersion == null and .status == null' \
-	"$T/bk/shop.Deployment.order-service.json" >/dev/null && pass "backup strips server fields" || fail "backup strips server fields"
+	"$T/bk/shop.Deployment.order-service.json" >/dev/null && ok "backup strips server fields" || not_ok "backup strips server fields"
 if grep -rl 'n3w-pa55word-xyz\|correct-horse-battery' "$T"/st/runs/*/journal.jsonl "$T"/out-*.json; then
-	fail "a secret value reached the journal or output"
+	not_ok "a secret value reached the journal or output"
 	grep -rho '.\{100\}\(n3w-pa55word-xyz\|correct-horse-battery\).\{20\}' "$T"/st/runs/*/journal.jsonl "$T"/out-*.json | head -3
 else
-	pass "secrets redacted"
+	ok "secrets redacted"
 fi
 export KUBECONFIG=$T/kc-token
 if command -v kubectl >/dev/null; then
@@ -147,13 +147,13 @@ steps:
     action: k8s.get
     with: {kind: Deployment, name: "${{ .params.name }}"}
 YAML
-bad() { "$RUNBOOK" run "$T/bad.yaml" --state-dir "$T/st" "$@" 2>&1 || true; }
-contains "unknown context" "context 'prod' is not in the kubeconfig" "$(bad -p kubeconfig="$T/kc-token" -p context=prod)"
+run_bad() { "$RUNBOOK" run "$T/bad.yaml" --state-dir "$T/st" "$@" 2>&1 || true; }
+contains "unknown context" "context 'prod' is not in the kubeconfig" "$(run_bad -p kubeconfig="$T/kc-token" -p context=prod)"
 sed "s/token: .*/token: stale-token/" "$T/kc-token" > "$T/kc-stale"
-contains "expired token" "Unauthorized" "$(bad -p kubeconfig="$T/kc-stale")"
-contains "missing object" "NotFound" "$(bad -p kubeconfig="$T/kc-token" -p name=nope)"
+contains "expired token" "Unauthorized" "$(run_bad -p kubeconfig="$T/kc-stale")"
+contains "missing object" "NotFound" "$(run_bad -p kubeconfig="$T/kc-token" -p name=nope)"
 sed "s/certificate-authority-data: .*/certificate-authority-data: $(sed -n 's/.*certificate-authority-data: //p' "$T/kc-cert")/" "$T/kc-token" > "$T/kc-wrongca"
-contains "wrong CA refused" "TLSError" "$(bad -p kubeconfig="$T/kc-wrongca")"
+contains "wrong CA refused" "TLSError" "$(run_bad -p kubeconfig="$T/kc-wrongca")"
 cat > "$T/conflict.yaml" <<'YAML'
 runbook: k8s-conflict
 params:

@@ -4,7 +4,7 @@
 # delete, wait; and its errors for an expired token and a conflict.
 RUNBOOK=$1 SRC=$2
 . "$(dirname "$0")/lib.sh"
-command -v kubectl >/dev/null || { echo "no kubectl on PATH"; exit 77; }
+command -v kubectl >/dev/null || skip_all "no kubectl on PATH"
 start_sim a --speed 20 --kubeconfig-out "$T/kc"
 export KUBECONFIG=$T/kc
 k() { kubectl --request-timeout=20s "$@"; }
@@ -18,7 +18,7 @@ check "pods derived from the deployment" 3 "$(k get pods -l app=order-service -o
 k scale deployment order-service --replicas=0 >/dev/null
 check "scale to 0" 0 "$(k get deploy order-service -o jsonpath='{.spec.replicas}')"
 k scale deployment order-service --replicas=3 >/dev/null
-k rollout status deployment/order-service --timeout=60s >/dev/null && pass "rollout status after scale" || fail "rollout status after scale"
+k rollout status deployment/order-service --timeout=60s >/dev/null && ok "rollout status after scale" || not_ok "rollout status after scale"
 
 k set env deployment/order-service DATABASE_HOST=shop-prod-restored.example >/dev/null
 check "set env" shop-prod-restored.example \
@@ -26,7 +26,7 @@ check "set env" shop-prod-restored.example \
 gen=$(k get deploy order-service -o jsonpath='{.metadata.generation}')
 k rollout restart deployment/order-service >/dev/null
 contains "rollout restart annotates the template" restartedAt "$(k get deploy order-service -o jsonpath='{.spec.template.metadata.annotations}')"
-[ "$(k get deploy order-service -o jsonpath='{.metadata.generation}')" -gt "$gen" ] && pass "restart bumps generation" || fail "restart bumps generation"
+[ "$(k get deploy order-service -o jsonpath='{.metadata.generation}')" -gt "$gen" ] && ok "restart bumps generation" || not_ok "restart bumps generation"
 out=$(k rollout status deployment/order-service --timeout=60s)
 contains "rollout status waits for the rollout" "successfully rolled out" "$out"
 

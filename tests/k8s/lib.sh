@@ -1,18 +1,13 @@
 # lib.sh — shared by the k8s tests: a simulator with its Kubernetes API, and checks.
 # Each test sources this with RUNBOOK (the binary) and SRC (the source tree) set.
 set -euo pipefail
-T=$(mktemp -d)
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
+tap_tmpdir rb-k8s
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$T"; }
-trap cleanup EXIT
-fails=0
-pass() { echo "ok: $*"; }
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-check() { # check NAME EXPECTED ACTUAL
-	if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: expected '$2', got '$3'"; fi
-}
+stop_sims() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+tap_cleanup stop_sims
 contains() { # contains NAME NEEDLE HAYSTACK
-	case "$3" in *"$2"*) pass "$1" ;; *) fail "$1: '$2' not in: $3" ;; esac
+	case "$3" in *"$2"*) ok "$1" ;; *) not_ok "$1"; diag "'$2' not in: $3" ;; esac
 }
 # start_sim NAME [sim serve options...]: the AWS endpoint in $T/NAME.out line 1, k8s line 2
 start_sim() {
@@ -21,6 +16,6 @@ start_sim() {
 		> "$T/$name.out" 2> "$T/$name.err" &
 	PIDS+=($!)
 	for _ in $(seq 50); do [ "$(wc -l < "$T/$name.out")" -ge 2 ] && return 0; sleep 0.1; done
-	echo "simulator did not start:"; cat "$T/$name.err"; exit 1
+	bad "simulator $name did not start" "$T/$name.err"; bail_out "no simulator"
 }
-finish() { echo "$fails failed"; [ "$fails" -eq 0 ]; }
+finish() { tap_done; }

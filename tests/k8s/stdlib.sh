@@ -26,7 +26,7 @@ steps:
 YAML
 replicas() { curl -s "$(sed -n 1p "$T/a.out")/_sim/counters" >/dev/null; KUBECONFIG=$T/kc kubectl get deploy "$1" -o jsonpath='{.spec.replicas}'; }
 secret() { KUBECONFIG=$T/kc kubectl get secret db-credentials -o jsonpath='{.data.DATABASE_HOST}' | base64 -d; }
-command -v kubectl >/dev/null || { echo "no kubectl on PATH"; exit 77; }
+command -v kubectl >/dev/null || skip_all "no kubectl on PATH"
 
 "$RUNBOOK" run "$T/rb.yaml" -p fail=true --state-dir "$T/st" --output json > "$T/fail.json" 2> "$T/fail.err" && rc=0 || rc=$?
 check "failed run rolls back (exit 1)" 1 "$rc"

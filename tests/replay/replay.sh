@@ -8,11 +8,8 @@
 # located errors (exit 2).
 set -uo pipefail
 RUNBOOK=$(realpath "$1") SRC=$(realpath "$2")
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { echo "ok: $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL: $1"; fail=$((fail + 1)); [ -n "${2:-}" ] && [ -f "$2" ] && sed 's/^/    /' "$2" | tail -30; }
+. "$(dirname "$0")/../lib/tap.sh"
+tap_tmpdir rb-replay
 S=$T/state
 RB=$SRC/runbooks/rds-snapshot-restore.yaml
 SC=$SRC/examples/scenarios/rds-snapshot-restore.yaml
@@ -272,5 +269,4 @@ rc2=$?
 	ok "a confirmation the recorded run declined is declined in the replay (aborted, exit 4 both; no drift)" ||
 	bad "declined replay: rehearse $rc, replay $rc2" "$T/p10.out"
 
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+tap_done

@@ -8,11 +8,8 @@
 # the tapes replay with exit 0: placeholders compare equal.
 set -uo pipefail
 RUNBOOK=$(realpath "$1") SRC=$(realpath "$2")
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { echo "ok: $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL: $1"; fail=$((fail + 1)); [ -n "${2:-}" ] && [ -f "$2" ] && sed 's/^/    /' "$2" | tail -30; }
+. "$(dirname "$0")/../lib/tap.sh"
+tap_tmpdir rb-replay-secrets
 S=$T/state
 seed() { awk -v n="$1" '$1 == n { sub(/^[^ ]+ /, ""); print; exit }' "$SRC/tests/secrets/seeds.txt"; }
 mkdir -p "$T/out"
@@ -112,5 +109,4 @@ printf '%s %s\n' "$(seed SM_SECRET)" "$(printf '%s' "$(seed SM_SECRET)" | base64
 python3 "$SRC/tests/secrets/scan.py" "$SRC/tests/secrets/seeds.txt" "$T/leak.tape" > /dev/null 2>&1 &&
 	bad "the scan misses a leaked value" || ok "the scan finds a value written in clear"
 
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+tap_done

@@ -17,17 +17,13 @@ CASE=$1
 RB=$(realpath "$2")
 TOOL=$(realpath "$3")
 SRC=$(realpath "$4")
-T=$(mktemp -d "${TMPDIR:-/tmp}/rb-report.XXXXXX")
-trap 'rm -rf "$T"' EXIT
+. "$(dirname "$0")/../lib/tap.sh"
+tap_tmpdir rb-report
+TAP_OUT=$T/out
 cd "$T" || exit 1
 export NO_COLOR=1
 unset RUNBOOK_STATE_DIR
 
-fail() { echo "FAIL [$CASE]: $*" >&2; exit 1; }
-ok() { echo "ok [$CASE]: $*"; }
-expect_rc() { # expect_rc WANT GOT WHAT
-	[ "$1" = "$2" ] || { echo "--- output:"; cat "$T/out" 2>/dev/null; fail "$3: exit $2, want $1"; }
-}
 # the one run of state dir $1
 run_dir() { echo "$1/runs/$(ls "$1/runs")"; }
 # the reports of the run folder $1 exist, private
@@ -44,7 +40,7 @@ has_reports() {
 rb_done() { grep -c '"event":"rollback_step".*"status":"\(succeeded\|failed\|skipped\)"' "$1/journal.jsonl"; }
 xml_ok() { xmllint --noout "$1" 2>xml.err || fail "$2 is not well-formed XML: $(head -5 xml.err)"; }
 need_xmllint() {
-	command -v xmllint >/dev/null || { echo "xmllint missing (Debian libxml2-utils; scripts/setup.sh installs it)"; exit 77; }
+	command -v xmllint >/dev/null || skip_all "xmllint missing (Debian libxml2-utils; scripts/setup.sh installs it)"
 }
 rehearse() { # rehearse STATE RUNBOOK SCENARIO [ARGS...]
 	local st=$1 rb=$2 sc=$3
@@ -251,3 +247,4 @@ YAML
 	fail "unknown case"
 	;;
 esac
+tap_done

@@ -13,16 +13,11 @@ set -u
 RUNBOOK=${1:?}
 case $RUNBOOK in /*) ;; *) RUNBOOK=$PWD/$RUNBOOK ;; esac
 SRCDIR=${2:?}
-T=$(mktemp -d)
+. "$(dirname "$0")/../lib/tap.sh"
+tap_tmpdir rb-sandbox
 srv=
-fails=0
-cleanup() { [ -n "$srv" ] && kill "$srv" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
-ok() { echo "ok - $1"; }
-bad() { echo "not ok - $1"; fails=$((fails + 1)); }
-check() {   # check NAME WANT GOT
-	if [ "$2" = "$3" ]; then ok "$1"; else bad "$1: want '$2', got '$3'"; fi
-}
+stop_srv() { [ -n "$srv" ] && kill "$srv" 2>/dev/null; }
+tap_cleanup stop_srv
 
 # the operator's world: credentials, profile, endpoint, kubeconfig, a HOME with ~/.aws
 mkdir -p "$T/operator/.aws" "$T/operator/.kube"
@@ -218,7 +213,7 @@ EOF
 	[ $rc -eq 0 ] || tail -20 "$T/aws.err"
 else
 	# CI installs it (scripts/setup.sh): there, its absence is a failure, not a skip
-	if [ -n "${CI:-}" ]; then check "aws CLI on PATH (CI)" present missing; else echo "ok - # SKIP no aws CLI on PATH"; fi
+	if [ -n "${CI:-}" ]; then check "aws CLI on PATH (CI)" present missing; else skip "aws CLI on PATH" "no aws CLI on PATH"; fi
 fi
 if command -v kubectl >/dev/null 2>&1; then
 	cat >"$T/kubectl.yaml" <<'EOF'
@@ -235,7 +230,7 @@ EOF
 	[ $rc -eq 0 ] || tail -20 "$T/kubectl.err"
 else
 	# CI installs it (scripts/setup.sh): there, its absence is a failure, not a skip
-	if [ -n "${CI:-}" ]; then check "kubectl on PATH (CI)" present missing; else echo "ok - # SKIP no kubectl on PATH"; fi
+	if [ -n "${CI:-}" ]; then check "kubectl on PATH (CI)" present missing; else skip "kubectl on PATH" "no kubectl on PATH"; fi
 fi
 
 # ---- http.request: refused without a rule, stubbed with one, loopback sent
@@ -360,5 +355,4 @@ EOF
 "$RUNBOOK" sim check --scenario "$T/rules-world.yaml" >"$T/check-ok.out" 2>&1 && ok "sim check: good rules pass" ||
 	bad "sim check of good rules: $(cat "$T/check-ok.out")"
 
-echo "$fails failed"
-[ $fails -eq 0 ]
+tap_done

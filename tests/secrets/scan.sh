@@ -11,14 +11,11 @@
 RUNBOOK=$1 SRC=$2
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
-T=$(mktemp -d)
+. "$HERE/../lib/tap.sh"
+if [ -n "${SCAN_KEEP:-}" ]; then T=$(mktemp -d); diag "kept $T"; else tap_tmpdir rb-scan; fi
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$T"; }
-trap cleanup EXIT
-[ -n "${SCAN_KEEP:-}" ] && trap - EXIT && echo "kept $T"
-fails=0
-pass() { echo "ok: $*"; }
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+stop_sims() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+tap_cleanup stop_sims
 seed() { awk -v n="$1" '$1 == n { sub(/^[^ ]+ /, ""); print; exit }' "$HERE/seeds.txt"; }
 O=$T/out S=$T/state
 mkdir -p "$O"
@@ -45,7 +42,7 @@ SIM=$!
 PIDS+=($SIM)
 for _ in $(seq 100); do [ "$(cat "$T/sim.out" 2>/dev/null | wc -l)" -ge 2 ] && break; sleep 0.1; done
 AWS=$(head -1 "$T/sim.out")
-[ -n "$AWS" ] || { echo "simulator did not start"; cat "$O/sim.log"; exit 1; }
+[ -n "$AWS" ] || { bad "simulator did not start" "$O/sim.log"; bail_out "no simulator"; }
 export AWS_ENDPOINT_URL=$AWS
 
 cat > "$T/main.yaml" <<'YAML'
@@ -127,19 +124,19 @@ common=(-p file_pw@"$T/file_pw" -p url="$AWS/_sim/counters")
 
 # run: json and text, recorded
 rb run "$T/main.yaml" "${common[@]}" --output json --record "$O/tape.jsonl" > "$O/run.json" 2> "$O/run.json.err" \
-	&& pass "run (json)" || fail "run (json) exit $?: $(tail -3 "$O/run.json.err")"
+	&& ok "run (json)" || not_ok "run (json) exit $?: $(tail -3 "$O/run.json.err")"
 rb run "$T/main.yaml" "${common[@]}" > "$O/run.txt" 2> "$O/run.txt.err" \
-	&& pass "run (text)" || fail "run (text) exit $?: $(tail -3 "$O/run.txt.err")"
-grep -q '\*\*\*' "$O/run.txt" && pass "masks shown" || fail "no mask in the text output"
+	&& ok "run (text)" || not_ok "run (text) exit $?: $(tail -3 "$O/run.txt.err")"
+grep -q '\*\*\*' "$O/run.txt" && ok "masks shown" || not_ok "no mask in the text output"
 
 # a failing run: its rollback uses the secret too
 rc=0; rb run "$T/main.yaml" "${common[@]}" -p fail=true > "$O/fail.txt" 2> "$O/fail.err" || rc=$?
-[ "$rc" = 1 ] && pass "failing run rolled back" || fail "failing run: exit $rc: $(tail -3 "$O/fail.err")"
+[ "$rc" = 1 ] && ok "failing run rolled back" || not_ok "failing run: exit $rc: $(tail -3 "$O/fail.err")"
 
 # a secret on the command line: works, with a warning that does not repeat it
 rc=0; rb run "$T/main.yaml" "${common[@]}" -p "pw=$RUNBOOK_PARAM_PW" > "$O/cmdline.txt" 2> "$O/cmdline.err" || rc=$?
 [ "$rc" = 0 ] && grep -q "warning: secret param 'pw' given on the command line" "$O/cmdline.err" \
-	&& pass "warning for -p pw=..." || fail "no warning for a secret on the command line (exit $rc): $(cat "$O/cmdline.err")"
+	&& ok "warning for -p pw=..." || not_ok "no warning for a secret on the command line (exit $rc): $(cat "$O/cmdline.err")"
 
 # killed in the middle (kill -9), resumed with the secrets from the environment again
 rb run "$T/main.yaml" "${common[@]}" -p nap=2s --output json > "$O/killed.json" 2> "$O/killed.err" &
@@ -149,15 +146,15 @@ kill -9 $KP 2>/dev/null || true
 wait $KP 2>/dev/null || true
 RID=$(sed -n 's/.*"event":"run_started"[^}]*"run":"\([^"]*\)".*/\1/p' "$O/killed.json" | head -1)
 if [ -z "$RID" ]; then
-	fail "no run id for the killed run"
+	not_ok "no run id for the killed run"
 else
 	rc=0; rb resume "$RID" -p file_pw@"$T/file_pw" --output json > "$O/resume.json" 2> "$O/resume.err" || rc=$?
-	[ "$rc" = 0 ] && pass "resume" || fail "resume: exit $rc: $(tail -3 "$O/resume.err")"
+	[ "$rc" = 0 ] && ok "resume" || not_ok "resume: exit $rc: $(tail -3 "$O/resume.err")"
 fi
 
 # the prompt: a required secret param with nothing given, stdin a terminal
 env -u RUNBOOK_PARAM_PW python3 - "$RUNBOOK" "$T/main.yaml" "$S" "$(seed PARAM_PROMPT)" "$O/prompt.tty" \
-	"$T/file_pw" "$AWS/_sim/counters" <<'PY' && pass "prompt without echo" || fail "prompt"
+	"$T/file_pw" "$AWS/_sim/counters" <<'PY' && ok "prompt without echo" || not_ok "prompt"
 import os, pty, sys, time
 rb, main, state, secret, out, fpw, url = sys.argv[1:]
 pid, fd = pty.fork()
@@ -216,7 +213,7 @@ steps:
 YAML
 for fmt in text json; do
 	rc=0; rb rehearse "$T/reh.yaml" --scenario "$T/k8s.yaml" --output $fmt > "$O/rehearse.$fmt" 2> "$O/rehearse.$fmt.err" || rc=$?
-	[ "$rc" = 1 ] && pass "rehearse $fmt (assert fails, rolled back)" || fail "rehearse: exit $rc: $(tail -3 "$O/rehearse.$fmt.err")"
+	[ "$rc" = 1 ] && ok "rehearse $fmt (assert fails, rolled back)" || not_ok "rehearse: exit $rc: $(tail -3 "$O/rehearse.$fmt.err")"
 done
 
 # Kubernetes against sim serve: a Secret read, backed up, overwritten
@@ -248,15 +245,15 @@ steps:
     with: {message: "old=${{ .steps.get.outputs.pw | @uri }} ${{ \"bob:\" + .steps.get.outputs.pw | @base64 }}"}
 YAML
 RUNBOOK_PARAM_NEWPW=$(seed K8S_SET) rb run "$T/k8s-rb.yaml" -p kubeconfig="$T/kc" -p bdir="$T/bk" --output json \
-	> "$O/k8s.json" 2> "$O/k8s.err" && pass "k8s run" || fail "k8s run: $(tail -3 "$O/k8s.err")"
+	> "$O/k8s.json" 2> "$O/k8s.err" && ok "k8s run" || not_ok "k8s run: $(tail -3 "$O/k8s.err")"
 kill -TERM $SIM; wait $SIM 2>/dev/null || true
-[ -s "$O/world.json" ] && pass "world written" || fail "no world from sim serve --state-out"
+[ -s "$O/world.json" ] && ok "world written" || not_ok "no world from sim serve --state-out"
 
 # plan, history, show in every format for every run
-rb plan "$T/main.yaml" "${common[@]}" > "$O/plan.txt" 2>&1 || fail "plan"
-rb plan "$T/main.yaml" "${common[@]}" --format json > "$O/plan.json" 2>&1 || fail "plan json"
-rb history > "$O/history.txt" 2>&1 || fail "history"
-rb history --format json > "$O/history.json" 2>&1 || fail "history json"
+rb plan "$T/main.yaml" "${common[@]}" > "$O/plan.txt" 2>&1 || not_ok "plan"
+rb plan "$T/main.yaml" "${common[@]}" --format json > "$O/plan.json" 2>&1 || not_ok "plan json"
+rb history > "$O/history.txt" 2>&1 || not_ok "history"
+rb history --format json > "$O/history.json" 2>&1 || not_ok "history json"
 # every format for the failing, resumed and Kubernetes runs (the richest), json for all
 n=0
 for d in "$S"/runs/*/; do
@@ -265,11 +262,11 @@ for d in "$S"/runs/*/; do
 	grep -q '"status":"failed"\|"event":"run_resumed"\|k8s\.backup' "$d/journal.jsonl" 2>/dev/null \
 		&& formats="text json markdown junit"
 	for f in $formats; do
-		rb show "$id" --format "$f" > "$O/show-$id.$f" 2>&1 || fail "show $id --format $f"
+		rb show "$id" --format "$f" > "$O/show-$id.$f" 2>&1 || not_ok "show $id --format $f"
 	done
 	n=$((n + 1))
 done
-[ "$n" -ge 7 ] && pass "$n runs shown" || fail "only $n runs"
+[ "$n" -ge 7 ] && ok "$n runs shown" || not_ok "only $n runs"
 
 # the scan: every file written, the backups and the world allowed (0600) as the stores
 allow=()
@@ -278,13 +275,12 @@ allow+=(--allow "$O/world.json")
 for f in "${allow[@]}"; do
 	[ "$f" = --allow ] && continue
 	m=$(stat -c %a "$f")
-	[ "$m" = 600 ] || fail "$f holds Secret data with mode $m"
+	[ "$m" = 600 ] || not_ok "$f holds Secret data with mode $m"
 done
-[ "$(stat -c %a "$T/bk")" = 700 ] || fail "backup folder mode $(stat -c %a "$T/bk")"
+[ "$(stat -c %a "$T/bk")" = 700 ] || not_ok "backup folder mode $(stat -c %a "$T/bk")"
 if python3 "$HERE/scan.py" "${allow[@]}" "$HERE/seeds.txt" "$O" "$S"; then
-	pass "0 hits"
+	ok "0 hits"
 else
-	fail "secrets found (above)"
+	not_ok "secrets found (above)"
 fi
-echo "$fails failed"
-[ "$fails" -eq 0 ]
+tap_done

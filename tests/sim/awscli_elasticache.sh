@@ -6,7 +6,7 @@
 # A cache snapshot of 60 minutes (1 min real): the group must still be snapshotting when
 # the next CLI call asks, however slow a busy machine makes that call
 sed 's/^  cache_snapshot: .*/  cache_snapshot: 60m/' "$SCEN/elasticache-restore.yaml" >"$TMP/elasticache.yaml"
-grep -q '^  cache_snapshot: 60m' "$TMP/elasticache.yaml" || { echo "FAIL the scenario has no cache_snapshot duration"; exit 1; }
+grep -q '^  cache_snapshot: 60m' "$TMP/elasticache.yaml" || fail "the scenario has no cache_snapshot duration"
 sim_start "$TMP/elasticache.yaml" --speed 60
 SNAP=sessions-prod-2026-11-21
 

@@ -42,7 +42,7 @@ start=$(date +%s)
 awsq rds wait db-instance-available --db-instance-identifier shop-restored
 check "waiter succeeds" 0 "$?"
 took=$(( $(date +%s) - start ))
-echo "# aws rds wait took ${took}s"
+diag "aws rds wait took ${took}s"
 check "waiter polled more than once" 2 "$(grep -c 'DescribeDBInstances' "$SIM_LOG" | awk '{print ($1 >= 4) ? 2 : $1}')"
 out=$(awsq rds describe-db-instances --db-instance-identifier shop-restored --output json)
 check "restored available" available "$(jq -r '.DBInstances[0].DBInstanceStatus' <<<"$out")"

@@ -7,20 +7,17 @@ set -u
 RUNBOOK=${1:?}
 case $RUNBOOK in /*) ;; *) RUNBOOK=$PWD/$RUNBOOK ;; esac
 SRCDIR=${2:?}
-command -v kubectl >/dev/null 2>&1 || { echo "SKIP: no kubectl"; exit 77; }
-T=$(mktemp -d)
+. "$(dirname "$0")/../lib/tap.sh"
+command -v kubectl >/dev/null 2>&1 || skip_all "no kubectl"
+tap_tmpdir rb-sim-k8s
 pid=
-fails=0
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
+stop_sim() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; }
+tap_cleanup stop_sim
 "$RUNBOOK" sim serve --scenario "$SRCDIR/tests/sim/k8s_scale.yaml" --quiet \
 	--kubeconfig-out "$T/kubeconfig" >"$T/out" 2>"$T/err" &
 pid=$!
 for _ in $(seq 100); do [ "$(wc -l <"$T/out")" -ge 2 ] && break; sleep 0.1; done
 export KUBECONFIG=$T/kubeconfig
-check() {   # check NAME WANT GOT
-	if [ "$2" = "$3" ]; then echo "ok - $1"; else echo "not ok - $1: want $2, got $3"; fails=$((fails + 1)); fi
-}
 pods() { kubectl get pods -n "$1" -l "$2" --no-headers 2>>"$T/kerr" | wc -l; }
 check "12 pods of the scenario's Deployment" 12 "$(pods shop app=web)"
 check "9 pods of the scenario's StatefulSet" 9 "$(pods shop app=db)"
@@ -36,10 +33,9 @@ check "StatefulSet scaled to 100" 100 "$(pods shop app=db)"
 check "its last pod is db-99" db-99 "$(kubectl get pod db-99 -n shop -o name 2>>"$T/kerr" | sed 's|pod/||')"
 # the simulator's cap: more than 1000 replicas is refused, not allocated
 if kubectl scale deploy web -n shop --replicas=100000 >>"$T/kout" 2>"$T/cap"; then
-	echo "not ok - 100000 replicas accepted"; fails=$((fails + 1))
+	not_ok "100000 replicas accepted"
 else
-	grep -q "is invalid" "$T/cap" && echo "ok - 100000 replicas refused" ||
-		{ echo "not ok - refusal message:"; cat "$T/cap"; fails=$((fails + 1)); }
+	grep -q "is invalid" "$T/cap" && ok "100000 replicas refused" || bad "refusal message" "$T/cap"
 fi
 kubectl delete deploy web -n shop >>"$T/kout" 2>>"$T/kerr"
 check "deleting web deletes its pods" 0 "$(pods shop app=web)"
@@ -51,11 +47,11 @@ pid=
 # the same in a rehearsal: k8s.scale against the in-process simulator
 if "$RUNBOOK" rehearse "$SRCDIR/tests/sim/k8s_scale_rb.yaml" --scenario "$SRCDIR/tests/sim/k8s_scale.yaml" \
 	--state-dir "$T/state" >"$T/rh" 2>&1; then
-	echo "ok - rehearsal: k8s.scale to 400, 1 and 40 with the pod counts asserted"
+	ok "rehearsal: k8s.scale to 400, 1 and 40 with the pod counts asserted"
 else
-	echo "not ok - rehearsal of k8s.scale:"; cat "$T/rh"; fails=$((fails + 1))
+	bad "rehearsal of k8s.scale" "$T/rh"
 fi
 check "the simulator exits 0 on SIGTERM" 0 $rc
-[ $rc -eq 0 ] || tail -40 "$T/err"
-[ $fails -eq 0 ] || { echo "kubectl errors:"; cat "$T/kerr"; }
-exit $((fails > 0))
+[ $rc -eq 0 ] || diag_out "$T/err"
+[ "$TAP_FAILED" = 0 ] || diag_out "$T/kerr"
+tap_done

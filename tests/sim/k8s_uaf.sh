@@ -9,28 +9,25 @@ set -u
 RUNBOOK=${1:?}
 case $RUNBOOK in /*) ;; *) RUNBOOK=$PWD/$RUNBOOK ;; esac
 SRCDIR=${2:?}
-command -v kubectl >/dev/null 2>&1 || { echo "SKIP: no kubectl"; exit 77; }
-T=$(mktemp -d)
+. "$(dirname "$0")/../lib/tap.sh"
+command -v kubectl >/dev/null 2>&1 || skip_all "no kubectl"
+tap_tmpdir rb-sim-k8s
 pid=
-fails=0
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$T"; }
-trap cleanup EXIT
+stop_sim() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; }
+tap_cleanup stop_sim
 "$RUNBOOK" sim serve --scenario "$SRCDIR/tests/sim/k8s_uaf.yaml" --quiet \
 	--listen 127.0.0.1:0 --k8s-listen 127.0.0.1:0 --kubeconfig-out "$T/kubeconfig" >"$T/out" 2>"$T/err" &
 pid=$!
 for _ in $(seq 100); do [ "$(wc -l <"$T/out")" -ge 2 ] && break; sleep 0.1; done
-[ "$(wc -l <"$T/out")" -ge 2 ] || { echo "not ok - the simulator did not start:"; cat "$T/err"; exit 1; }
+[ "$(wc -l <"$T/out")" -ge 2 ] || { bad "the simulator did not start" "$T/err"; bail_out "no simulator"; }
 export KUBECONFIG=$T/kubeconfig
 k() { kubectl --request-timeout=20s "$@"; }
-check() {   # check NAME WANT GOT
-	if [ "$2" = "$3" ]; then echo "ok - $1"; else echo "not ok - $1: want $2, got $3"; fails=$((fails + 1)); fi
-}
 names() { k get pods -n shop -l app=web -o jsonpath='{range .items[*]}{.metadata.name}{"\n"}{end}' 2>>"$T/kerr" | sort; }
 check "the scenario's one pod" 1 "$(names | wc -l)"
 names >"$T/prev"
 for n in 40 3 80 0 2; do
 	if ! k scale deploy web -n shop --replicas=$n >>"$T/kout" 2>>"$T/kerr"; then
-		echo "not ok - kubectl scale --replicas=$n failed"; fails=$((fails + 1))
+		not_ok "kubectl scale --replicas=$n failed"
 	fi
 	names >"$T/now"
 	check "$n pods after scaling to $n" $n "$(wc -l <"$T/now")"
@@ -44,8 +41,8 @@ for n in 40 3 80 0 2; do
 	gone=$(comm -23 "$T/prev" "$T/now" | head -1)
 	if [ -n "$gone" ]; then
 		out=$(k get pod "$gone" -n shop 2>&1)
-		case $out in *NotFound*) echo "ok - a pod scaled away ($gone) is gone" ;;
-		*) echo "not ok - $gone still there: $out"; fails=$((fails + 1)) ;; esac
+		case $out in *NotFound*) ok "a pod scaled away ($gone) is gone" ;;
+		*) not_ok "$gone still there"; diag "$out" ;; esac
 	fi
 	cp "$T/now" "$T/prev"
 done
@@ -68,6 +65,6 @@ wait "$pid"
 rc=$?
 pid=
 check "the simulator exits 0 on SIGTERM (no sanitizer report)" 0 $rc
-[ $rc -eq 0 ] || tail -40 "$T/err"
-[ $fails -eq 0 ] || { echo "kubectl errors:"; cat "$T/kerr"; }
-exit $((fails > 0))
+[ $rc -eq 0 ] || diag_out "$T/err"
+[ "$TAP_FAILED" = 0 ] || diag_out "$T/kerr"
+tap_done

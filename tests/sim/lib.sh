@@ -9,16 +9,13 @@ RUNBOOK=${1:?usage: test RUNBOOK_BINARY SOURCE_DIR}
 case $RUNBOOK in /*) ;; *) RUNBOOK=$PWD/$RUNBOOK ;; esac
 SRCDIR=${2:?usage: test RUNBOOK_BINARY SOURCE_DIR}
 SCEN=$SRCDIR/examples/scenarios
-TMP=$(mktemp -d /tmp/rb-sim-test.XXXXXX)
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
+command -v aws >/dev/null 2>&1 || skip_all "no aws CLI on PATH (scripts/setup.sh installs Debian's awscli)"
+command -v jq >/dev/null 2>&1 || skip_all "no jq"
+command -v curl >/dev/null 2>&1 || skip_all "no curl"
+tap_tmpdir rb-sim-test
+TMP=$T
 SIM_PID=
-FAILS=0
-
-if ! command -v aws >/dev/null 2>&1; then
-	echo "SKIP: no aws CLI on PATH (scripts/setup.sh installs Debian's awscli)"
-	exit 77
-fi
-command -v jq >/dev/null 2>&1 || { echo "SKIP: no jq"; exit 77; }
-command -v curl >/dev/null 2>&1 || { echo "SKIP: no curl"; exit 77; }
 
 export AWS_ACCESS_KEY_ID=AKIDSIMULATOR0000001 AWS_SECRET_ACCESS_KEY=dummy-secret-key
 export AWS_DEFAULT_REGION=us-east-1 AWS_REGION=us-east-1 AWS_PAGER=""
@@ -34,21 +31,10 @@ sim_stop() {
 		wait "$SIM_PID" 2>/dev/null
 		local rc=$?
 		SIM_PID=
-		if [ $rc -ne 0 ]; then
-			echo "not ok - the simulator exited $rc on SIGTERM:"
-			tail -30 "$TMP/sim.err"
-			FAILS=$((FAILS + 1))
-		fi
+		[ $rc -eq 0 ] || bad "the simulator exited $rc on SIGTERM" "$TMP/sim.err"
 	fi
 }
-cleanup() {
-	local rc=$?
-	sim_stop
-	rm -rf "$TMP"
-	[ "$FAILS" -ne 0 ] && exit 1
-	exit $rc
-}
-trap cleanup EXIT
+tap_cleanup sim_stop
 
 sim_start() {
 	local scenario=$1
@@ -65,9 +51,8 @@ sim_start() {
 		kill -0 "$SIM_PID" 2>/dev/null || break
 		sleep 0.05
 	done
-	echo "FAIL: the simulator did not start:"
-	cat "$TMP/sim.err"
-	exit 1
+	bad "the simulator did not start" "$TMP/sim.err"
+	bail_out "no simulator"
 }
 
 awsq() {
@@ -79,37 +64,23 @@ counters() {
 }
 
 # check NAME EXPECTED ACTUAL
-check() {
-	if [ "$2" = "$3" ]; then
-		echo "ok - $1"
-	else
-		echo "not ok - $1: expected '$2', got '$3'"
-		FAILS=$((FAILS + 1))
-	fi
-}
-
 # expect_error NAME CODE COMMAND...: the aws command fails with this error code
 expect_error() {
 	local name=$1 code=$2
 	shift 2
 	local err
 	if err=$("$@" 2>&1 >/dev/null); then
-		echo "not ok - $name: succeeded, expected $code"
-		FAILS=$((FAILS + 1))
+		not_ok "$name: succeeded, expected $code"
 	elif printf '%s' "$err" | grep -q "($code)"; then
-		echo "ok - $name ($code)"
+		ok "$name ($code)"
 	else
-		echo "not ok - $name: expected $code, got: $err"
-		FAILS=$((FAILS + 1))
+		not_ok "$name: expected $code"
+		diag "got: $err"
 	fi
 }
 
 finish() {
 	sim_stop
-	if [ "$FAILS" -ne 0 ]; then
-		echo "$FAILS check(s) failed; simulator log:"
-		cat "$SIM_LOG" 2>/dev/null | tail -40
-		exit 1
-	fi
-	exit 0
+	[ "$TAP_FAILED" = 0 ] || diag_out "${SIM_LOG:-}"
+	tap_done
 }

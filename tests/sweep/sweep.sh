@@ -7,12 +7,11 @@
 # bundled runbook.
 set -uo pipefail
 RUNBOOK=$(realpath "$1") SRC=$2
-T=$(mktemp -d)
+. "$(dirname "$0")/../lib/tap.sh"
+tap_tmpdir rb-sweep
 SIM=
-trap '[ -n "$SIM" ] && kill "$SIM" 2>/dev/null; wait 2>/dev/null; rm -rf "$T"' EXIT
-pass=0 fail=0
-ok() { echo "ok: $1"; pass=$((pass + 1)); }
-bad() { echo "FAIL: $1"; fail=$((fail + 1)); [ -n "${2:-}" ] && [ -f "$2" ] && sed 's/^/    /' "$2" | tail -25; }
+stop_sim() { [ -n "$SIM" ] && kill "$SIM" 2>/dev/null; wait 2>/dev/null; }
+tap_cleanup stop_sim
 R() { "$RUNBOOK" rehearse "$@" --state-dir "$T/state" < /dev/null; }
 # the run of a rehearsal, from its output (two runs in one second do not sort by time)
 run_of() { sed -n 's/.* started .*(run \([^)]*\)).*/\1/p' "$1" | head -1; }
@@ -269,5 +268,4 @@ rc=$?
 [ $rc = 0 ] && grep -Eq '^[0-9]+ positions, ([0-9]+) roll back completely$' "$T/bundled.out" \
 	&& ok "rds-snapshot-restore passes --sweep" || bad "rds-snapshot-restore --sweep: exit $rc" "$T/bundled.out"
 
-echo "$pass passed, $fail failed"
-[ $fail = 0 ]
+tap_done
