@@ -11,7 +11,7 @@ const struct cli_command cli_commands[] = {
 	  "show the steps, their order and what they would change" },
 	{ "run", cmd_run, "runbook run FILE [-p K=V]... [--params-file F] [--dry-run] [--yes] "
 	  "[--approve STEP]... [--max-parallel N] [--no-rollback] [--state-dir DIR] "
-	  "[--output text|json] [--record TAPE]", "run a runbook" },
+	  "[--output text|json] [--record TAPE]", "run a runbook", cli_run_opts },
 	{ "resume", cmd_resume, "runbook resume RUN-ID [--state-dir DIR] [--yes] [--output text|json]",
 	  "finish an interrupted run from its journal" },
 	{ "rehearse", cmd_rehearse, "runbook rehearse FILE --scenario SCENARIO [-p K=V]...",
@@ -32,7 +32,9 @@ const struct cli_command cli_commands[] = {
 	{ "history", cmd_history, "runbook history [--state-dir DIR]", "list past runs" },
 	{ "show", cmd_show, "runbook show RUN-ID [--state-dir DIR] [--format text|json|markdown|junit|svg]",
 	  "report of one run" },
-	{ NULL, NULL, NULL, NULL },
+	{ "completion", cmd_completion, "runbook completion bash|zsh",
+	  "print a shell completion script", cli_completion_opts },
+	{ NULL, NULL, NULL, NULL, NULL },
 };
 
 static void usage(FILE *out)
