@@ -71,8 +71,11 @@ static void bash_script(FILE *f)
 		enum pos_kind k = pos_of(c->name, &words);
 		fprintf(f, "\t%s)\n\t\topts='--help", c->name);
 		for (const struct cli_opt *o = c->opts; o && (o->long_name || o->short_name); o++)
-			if (o->help && o->long_name)
+			if (o->help && o->long_name) {
+				if (o->short_name)
+					fprintf(f, " -%c", o->short_name);
 				fprintf(f, " --%s", o->long_name);
+			}
 		fprintf(f, "'\n\t\tpos=%s", k == POS_RUNS ? "runs" : k == POS_WORDS ? "words"
 					    : k == POS_NONE ? "none" : "files");
 		if (words)
