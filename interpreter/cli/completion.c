@@ -213,7 +213,7 @@ const struct cli_opt cli_completion_opts[] = { CLI_OPT_END };
 static const char help[] =
 	"usage: runbook completion bash|zsh\n\n"
 	"Print a completion script for the shell: commands, each command's options, the\n"
-	"values of options that take one of a list, files, and run ids for resume and show.\n"
+	"values of options that take one of a list, files, and run ids for resume and show.\n\n"
 	"  bash: source <(runbook completion bash)   (e.g. in ~/.bashrc)\n"
 	"  zsh:  runbook completion zsh > \"${fpath[1]}/_runbook\"\n";
 

@@ -41,7 +41,7 @@ void cli_opt_help(FILE *f, const struct cli_opt *t)
 				   t->arg ? " " : "", t->arg ? t->arg : "")
 			: snprintf(lhs, sizeof(lhs), "--%s%s%s", t->long_name, t->arg ? " " : "",
 				   t->arg ? t->arg : "");
-		fprintf(f, "  %-*s%s", HELP_WIDTH, lhs, w <= HELP_WIDTH ? " " : "  ");
+		fprintf(f, "  %-*s%s", HELP_WIDTH, lhs, w < HELP_WIDTH ? " " : "  ");
 		for (const char *h = t->help, *nl; h; h = nl ? nl + 1 : NULL) {
 			nl = strchr(h, '\n');
 			if (h != t->help)
