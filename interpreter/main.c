@@ -8,7 +8,7 @@ const struct cli_command cli_commands[] = {
 	{ "validate", cmd_validate, "runbook validate FILE...",
 	  "check runbooks; all errors at once" },
 	{ "plan", cmd_plan, "runbook plan FILE [-p K=V]... [--params-file F] [--format text|json]",
-	  "show the steps, their order and what they would change" },
+	  "show the steps, their order and what they would change", cli_plan_opts },
 	{ "run", cmd_run, "runbook run FILE [-p K=V]... [--params-file F] [--dry-run] [--yes] "
 	  "[--approve STEP]... [--max-parallel N] [--no-rollback] [--state-dir DIR] "
 	  "[--output text|json] [--record TAPE]", "run a runbook", cli_run_opts },
@@ -26,7 +26,7 @@ const struct cli_command cli_commands[] = {
 	  "a DR drill: RTO/RPO achieved against the objectives", cli_drill_opts },
 	{ "drills", cmd_drills, "runbook drills [RUNBOOK] [--state-dir DIR] [--format text|json]",
 	  "the drill register: RTO/RPO per drill, trend", cli_drills_opts },
-	{ "graph", cmd_graph, "runbook graph FILE [--format dot|mermaid]", "print the DAG" },
+	{ "graph", cmd_graph, "runbook graph FILE [--format dot|mermaid]", "print the DAG", cli_graph_opts },
 	{ "actions", cmd_actions, "runbook actions [NAME] [--format text|json|man]",
 	  "the catalogue of actions" },
 	{ "history", cmd_history, "runbook history [--state-dir DIR]", "list past runs", cli_history_opts },

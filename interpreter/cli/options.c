@@ -57,3 +57,34 @@ void cli_help(FILE *f, const char *head, const struct cli_opt *t, const char *ta
 	cli_opt_help(f, t);
 	fputs(tail, f);
 }
+
+int cli_opt_match(const struct cli_opt *t, int argc, char **argv, int *i, const char **val)
+{
+	const char *a = argv[*i];
+	*val = NULL;
+	if (!strcmp(a, "--help") || !strcmp(a, "-h"))
+		return 'h';
+	if (a[0] != '-' || !a[1])
+		return 0;
+	for (; t->long_name || t->short_name; t++) {
+		const char *rest = NULL;
+		size_t n = t->long_name ? strlen(t->long_name) : 0;
+		if (t->long_name && a[1] == '-' && !strncmp(a + 2, t->long_name, n)
+		    && (!a[2 + n] || (a[2 + n] == '=' && t->arg)))
+			rest = a[2 + n] ? a + 3 + n : NULL;
+		else if (t->short_name && a[1] == t->short_name && a[1] != '-' && (!a[2] || t->arg))
+			rest = a[2] ? a + 2 : NULL;
+		else
+			continue;
+		if (!t->arg)
+			return t->id;
+		if (!rest) {
+			if (*i + 1 >= argc)
+				return '?';
+			rest = argv[++*i];
+		}
+		*val = rest;
+		return t->id;
+	}
+	return 0;
+}

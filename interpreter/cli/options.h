@@ -21,6 +21,11 @@ struct cli_opt {
 int cli_opt_next(const struct cli_opt *t, int argc, char **argv);
 /* the option lines of --help: "  -p, --param K=V" padded to width, the help */
 void cli_opt_help(FILE *f, const struct cli_opt *t);
+/* for commands that parse by hand (options between positional arguments): is
+ * argv[*i] an option of t (--name, --name=V, -x, -xV, or --help/-h: 'h')? Its id, with
+ * its value in *val (*i moves past a separate value); 0 when it is not one (a positional
+ * argument or an unknown option: a[0] == '-' tells), '?' when its value is missing. */
+int cli_opt_match(const struct cli_opt *t, int argc, char **argv, int *i, const char **val);
 /* --help: head (usage and prose), the option lines of t, tail */
 void cli_help(FILE *f, const char *head, const struct cli_opt *t, const char *tail);
 #endif
