@@ -28,7 +28,7 @@ const struct cli_command cli_commands[] = {
 	  "the drill register: RTO/RPO per drill, trend", cli_drills_opts },
 	{ "graph", cmd_graph, "runbook graph FILE [--format dot|mermaid]", "print the DAG", cli_graph_opts },
 	{ "actions", cmd_actions, "runbook actions [NAME] [--format text|json|man]",
-	  "the catalogue of actions" },
+	  "the catalogue of actions", cli_actions_opts },
 	{ "history", cmd_history, "runbook history [--state-dir DIR]", "list past runs", cli_history_opts },
 	{ "show", cmd_show, "runbook show RUN-ID [--state-dir DIR] [--format text|json|markdown|junit|svg]",
 	  "report of one run", cli_show_opts },
