@@ -2,6 +2,7 @@
 #include <getopt.h>
 #include <string.h>
 #include "options.h"
+#include "../core/bug.h"
 
 enum { OPTS_MAX = 32, HELP_WIDTH = 19 };
 
@@ -13,8 +14,7 @@ int cli_opt_next(const struct cli_opt *t, int argc, char **argv)
 
 	*s++ = 'h';   /* -h: help */
 	for (; t->long_name || t->short_name; t++) {
-		if (n == OPTS_MAX)
-			break;
+		BUG_ON(n == OPTS_MAX);   /* a table longer than OPTS_MAX */
 		if (t->short_name) {
 			*s++ = (char)t->short_name;
 			if (t->arg)
