@@ -468,15 +468,18 @@ static void man_page(FILE *out)
 	fputs(".SH SEE ALSO\n.BR runbook (1),\n.BR runbook (5)\n", out);
 }
 
-static void usage_help(void)
-{
-	printf("usage: runbook actions [NAME] [--format text|json|man]\n\n"
-	       "Without NAME, lists every action by module (mutating, read-only, or depends on\n"
-	       "its arguments). NAME is an action (shows its arguments, result, whether it\n"
-	       "mutates, is idempotent, its typical duration), a module (lists its actions)\n"
-	       "or a name prefix such as rds (lists rds.*).\n"
-	       "--format man prints the whole runbook-actions(7) page.\n");
-}
+static const char help[] =
+	"usage: runbook actions [NAME] [--format text|json|man]\n\n"
+	"Without NAME, lists every action by module (mutating, read-only, or depends on\n"
+	"its arguments). NAME is an action (shows its arguments, result, whether it\n"
+	"mutates, is idempotent, its typical duration), a module (lists its actions)\n"
+	"or a name prefix such as rds (lists rds.*).\n\n";
+
+const struct cli_opt cli_actions_opts[] = {
+	{ "format", 0, "text|json|man", NULL, 'F',
+	  "text (default), json, or man (all of runbook-actions(7))" },
+	CLI_OPT_END,
+};
 
 int cmd_actions(int argc, char **argv)
 {
@@ -490,19 +493,14 @@ int cmd_actions(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 
-		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			usage_help();
+		switch (cli_opt_match(cli_actions_opts, argc, argv, &i, &f)) {
+		case 'h':
+			cli_help(stdout, help, cli_actions_opts, "");
 			return 0;
-		}
-		if (!strcmp(a, "--format") || !strncmp(a, "--format=", 9)) {
-			if (a[8] == '=')
-				f = a + 9;
-			else if (i + 1 < argc)
-				f = argv[++i];
-			else {
-				cli_error("--format needs a value: text, json or man");
-				return cli_usage("actions");
-			}
+		case '?':
+			cli_error("--format needs a value: text, json or man");
+			return cli_usage("actions");
+		case 'F':
 			for (k = 0; k < sizeof(format_names) / sizeof(format_names[0]); k++)
 				if (!strcmp(f, format_names[k]))
 					break;

@@ -45,15 +45,34 @@ static const char help[] =
 	"every confirmation asked on the terminal). Prints RTO and RPO achieved against their\n"
 	"objectives, each step's duration, the critical path as it ran, polls, retries and\n"
 	"rollback actions; appends the drill to the register (`runbook drills`).\n\n"
-	"  --scenario FILE     rehearse against this simulated world (runbook-scenario(5))\n"
-	"  --live              run for real (no --yes: a drill asks every confirmation)\n"
-	"  -p, --param K=V     set a param (repeatable); K@FILE: the value is FILE's content\n"
-	"  --params-file F     params from a YAML or JSON map (-p wins)\n"
-	"  --report-dir DIR    also write report.md, report.json, report.xml (JUnit) and\n"
-	"                      timeline.svg there (created 0700 if missing)\n"
-	"  --record TAPE       append every action call and result to TAPE (JSON lines)\n"
-	"  --state-dir DIR     runs and the register drills.jsonl (default ./.runbook)\n"
-	"  --output FORMAT     text (default) or json (the run's events, then {\"drill\": ...})\n\n"
+	;
+
+enum { O_LIVE = 256, O_REPORT_DIR, O_RECORD, O_YES };
+
+const struct cli_opt cli_drill_opts[] = {
+	{ "scenario", 0, "FILE", NULL, 's',
+	  "rehearse against this simulated world (runbook-scenario(5))" },
+	{ "live", 0, NULL, NULL, O_LIVE,
+	  "run for real (no --yes: a drill asks every confirmation)" },
+	{ "param", 'p', "K=V", NULL, 'p',
+	  "set a param (repeatable); K@FILE: the value is FILE's content" },
+	{ "params-file", 0, "F", NULL, 'f',
+	  "params from a YAML or JSON map (-p wins)" },
+	{ "report-dir", 0, "DIR", NULL, O_REPORT_DIR,
+	  "also write report.md, report.json, report.xml (JUnit) and\n"
+	  "timeline.svg there (created 0700 if missing)" },
+	{ "record", 0, "TAPE", NULL, O_RECORD,
+	  "append every action call and result to TAPE (JSON lines)" },
+	{ "state-dir", 0, "DIR", NULL, 'd',
+	  "runs and the register drills.jsonl (default ./.runbook)" },
+	{ "output", 0, "FORMAT", "text|json", 'o',
+	  "text (default) or json (the run's events, then {\"drill\": ...})" },
+	{ "yes", 0, NULL, NULL, O_YES, NULL },   /* hidden */
+	CLI_OPT_END,
+};
+
+static const char help_tail[] =
+	"\n"
 	"exit: 0 objectives met, 1 failed (rolled back), 2 invalid input, 3 rollback\n"
 	"      incomplete, 4 declined or aborted, 5 an objective missed or not measurable\n";
 
@@ -365,20 +384,6 @@ static jv register_record(const struct run_fold *f, jv summary, const char *path
 
 int cmd_drill(int argc, char **argv)
 {
-	enum { O_LIVE = 256, O_REPORT_DIR, O_RECORD, O_YES };
-	static const struct option opts[] = {
-		{ "scenario", required_argument, NULL, 's' },
-		{ "live", no_argument, NULL, O_LIVE },
-		{ "param", required_argument, NULL, 'p' },
-		{ "params-file", required_argument, NULL, 'f' },
-		{ "report-dir", required_argument, NULL, O_REPORT_DIR },
-		{ "record", required_argument, NULL, O_RECORD },
-		{ "state-dir", required_argument, NULL, 'd' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "yes", no_argument, NULL, O_YES },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *scenario = NULL, *state_opt = NULL, *output = "text", *report_dir = NULL,
 		   *record = NULL, *sd;
 	int live = 0, yes = 0, c, rc = EXIT_INVALID, loaded = 0, run_rc;
@@ -393,7 +398,7 @@ int cmd_drill(int argc, char **argv)
 
 	run_fold_init(&fold);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
+	while ((c = cli_opt_next(cli_drill_opts, argc, argv)) != -1) {
 		switch (c) {
 		case 's': scenario = optarg; break;
 		case O_LIVE: live = 1; break;
@@ -411,23 +416,23 @@ int cmd_drill(int argc, char **argv)
 		case 'o': output = optarg; break;
 		case O_YES: yes = 1; break;
 		case 'h':
-			fputs(help, stdout);
+			cli_help(stdout, help, cli_drill_opts, help_tail);
 			rc = 0;
 			goto out;
 		default:
-			fputs(help, stderr);
+			cli_help(stderr, help, cli_drill_opts, help_tail);
 			goto out;
 		}
 	}
 	if (optind != argc - 1) {
 		cli_error(optind >= argc ? "drill needs a runbook FILE" : "drill takes one runbook FILE");
-		fputs(help, stderr);
+		cli_help(stderr, help, cli_drill_opts, help_tail);
 		goto out;
 	}
 	if (!!scenario == live) {
 		cli_error(live ? "drill takes --scenario or --live, not both" :
 			  "drill needs --scenario SCENARIO (a rehearsal) or --live (a real run)");
-		fputs(help, stderr);
+		cli_help(stderr, help, cli_drill_opts, help_tail);
 		goto out;
 	}
 	if (yes) {

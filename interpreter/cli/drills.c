@@ -20,7 +20,17 @@ static const char help[] =
 	"objectives, the result, and the trend: each drill against the previous drill of the\n"
 	"same runbook and mode (slower or faster), flagged with '!' when it is slower than\n"
 	"that one or than its objective. RUNBOOK: only the drills of that runbook (its name\n"
-	"or its file).\n";
+	"or its file).\n\n";
+
+const struct cli_opt cli_drills_opts[] = {
+	{ "state-dir", 0, "DIR", NULL, 'd',
+	  "where the register drills.jsonl is (default $RUNBOOK_STATE_DIR\nor ./.runbook)" },
+	{ "format", 0, "FORMAT", "text|json", 'f', "text (default) or json" },
+	CLI_OPT_END,
+};
+
+static const char help_tail[] =
+	"";
 
 /* the register's records in file order, each with "line"; corrupt lines are warned
  * about (path:LINE) and skipped. An absent register is empty. */
@@ -169,28 +179,22 @@ static void print_table(jv rows, FILE *out)
 
 int cmd_drills(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "state-dir", required_argument, NULL, 'd' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *state_opt = NULL, *format = "text", *want = NULL;
 	char path[PATH_MAX];
 	char *want_real = NULL;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = cli_opt_next(cli_drills_opts, argc, argv)) != -1) {
 		switch (c) {
 		case 'd': state_opt = optarg; break;
 		case 'f': format = optarg; break;
-		case 'h': fputs(help, stdout); return 0;
-		default: fputs(help, stderr); return 2;
+		case 'h': cli_help(stdout, help, cli_drills_opts, help_tail); return 0;
+		default: cli_help(stderr, help, cli_drills_opts, help_tail); return 2;
 		}
 	}
 	if (argc - optind > 1) {
 		cli_error("drills takes at most one RUNBOOK");
-		fputs(help, stderr);
+		cli_help(stderr, help, cli_drills_opts, help_tail);
 		return 2;
 	}
 	if (strcmp(format, "text") && strcmp(format, "json")) {

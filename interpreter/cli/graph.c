@@ -13,7 +13,16 @@ static const char usage[] =
 	"from each step to the steps that wait for it, the steps of a 'uses:' runbook in a\n"
 	"cluster (dot) or subgraph (mermaid), and rollback steps on dashed edges from the\n"
 	"step they undo. Default format: dot (render with 'dot -Tsvg').\n"
-	"Exit status: 0, or 2 on invalid input or usage.\n";
+	"\n";
+
+const struct cli_opt cli_graph_opts[] = {
+	{ "format", 0, "dot|mermaid", NULL, 'F', "output format (default dot)" },
+	{ "state-dir", 0, "DIR", NULL, 'd', NULL },   /* accepted, unused */
+	CLI_OPT_END,
+};
+
+static const char usage_tail[] =
+	"\nExit status: 0, or 2 on invalid input or usage.\n";
 
 int cmd_graph(int argc, char **argv)
 {
@@ -24,20 +33,16 @@ int cmd_graph(int argc, char **argv)
 	int rc = 2;
 
 	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(usage, stdout);
+		const char *a = argv[i], *v;
+		switch (cli_opt_match(cli_graph_opts, argc, argv, &i, &v)) {
+		case 'h':
+			cli_help(stdout, usage, cli_graph_opts, usage_tail);
 			return 0;
-		} else if (!strcmp(a, "--format") || !strcmp(a, "--state-dir")) {
-			if (++i >= argc)
-				return cli_usage("graph");
-			if (!strcmp(a, "--format"))
-				fmt_name = argv[i];
-		} else if (!strncmp(a, "--format=", 9)) {
-			fmt_name = a + 9;
-		} else if (!strncmp(a, "--state-dir=", 12)) {
-			continue;
-		} else if (a[0] == '-' && a[1]) {
+		case '?': return cli_usage("graph");
+		case 'F': fmt_name = v; continue;
+		case 'd': continue;
+		}
+		if (a[0] == '-' && a[1]) {
 			cli_error("graph: unknown option '%s'", a);
 			return cli_usage("graph");
 		} else if (file) {

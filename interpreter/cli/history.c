@@ -20,29 +20,33 @@ static int cmp_str(const void *a, const void *b)
 static const char history_help[] =
 	"usage: runbook history [--state-dir DIR] [--format text|json]\n\n"
 	"List the runs journaled in DIR/runs/ (default $RUNBOOK_STATE_DIR or ./.runbook),\n"
-	"oldest first: id, runbook, status, start time, duration.\n";
+	"oldest first: id, runbook, status, start time, duration.\n\n";
+
+const struct cli_opt cli_history_opts[] = {
+	{ "state-dir", 0, "DIR", NULL, 'd',
+	  "where runs are journaled (default $RUNBOOK_STATE_DIR or ./.runbook)" },
+	{ "format", 0, "FORMAT", "text|json", 'f', "text (default) or json" },
+	CLI_OPT_END,
+};
+
+static const char history_help_tail[] =
+	"";
 
 int cmd_history(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "state-dir", required_argument, NULL, 'd' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *state_opt = NULL, *format = "text";
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = cli_opt_next(cli_history_opts, argc, argv)) != -1) {
 		switch (c) {
 		case 'd': state_opt = optarg; break;
 		case 'f': format = optarg; break;
-		case 'h': fputs(history_help, stdout); return 0;
-		default: fputs(history_help, stderr); return 2;
+		case 'h': cli_help(stdout, history_help, cli_history_opts, history_help_tail); return 0;
+		default: cli_help(stderr, history_help, cli_history_opts, history_help_tail); return 2;
 		}
 	}
 	if (optind != argc || (strcmp(format, "text") && strcmp(format, "json"))) {
-		fputs(history_help, stderr);
+		cli_help(stderr, history_help, cli_history_opts, history_help_tail);
 		return 2;
 	}
 	const char *sd = cli_state_dir(state_opt);
@@ -116,33 +120,36 @@ static const char show_help[] =
 	"when, outputs, RTO/RPO objectives against what was achieved, every step (status,\n"
 	"start, duration, attempts, polls), each rollback action, errors with their key\n"
 	"lines, the critical path, what to do next and how to roll back.\n\n"
-	"  --format text       (default) for the terminal\n"
-	"  --format json       the report as data (the run folder's report.json)\n"
-	"  --format markdown   the restore report (the run folder's report.md)\n"
-	"  --format junit      JUnit XML: one testcase per step and per objective\n"
-	"  --format svg        the timeline: a Gantt chart of the steps and rollback\n"
-	"                      actions, polls and retries, the critical path, the RTO\n"
-	"  --state-dir DIR     where runs are journaled (default $RUNBOOK_STATE_DIR or ./.runbook)\n\n"
+	;
+
+const struct cli_opt cli_show_opts[] = {
+	{ "format", 0, "FORMAT", "text|json|markdown|junit|svg", 'f',
+	  "text (default) for the terminal; json: the report as data\n"
+	  "(report.json); markdown: the restore report (report.md); junit:\n"
+	  "JUnit XML, one testcase per step and per objective; svg: the\n"
+	  "timeline, a Gantt chart of the steps and rollback actions, polls\n"
+	  "and retries, the critical path, the RTO" },
+	{ "state-dir", 0, "DIR", NULL, 'd',
+	  "where runs are journaled (default $RUNBOOK_STATE_DIR or ./.runbook)" },
+	CLI_OPT_END,
+};
+
+static const char show_help_tail[] =
+	"\n"
 	"Every run writes report.md, report.json and timeline.svg into DIR/runs/RUN-ID/.\n";
 
 int cmd_show(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "state-dir", required_argument, NULL, 'd' },
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *state_opt = NULL, *format = "text";
 	int c, rc;
 	enum report_format fmt;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = cli_opt_next(cli_show_opts, argc, argv)) != -1) {
 		switch (c) {
 		case 'd': state_opt = optarg; break;
 		case 'f': format = optarg; break;
-		case 'h': fputs(show_help, stdout); return 0;
-		default: fputs(show_help, stderr); return 2;
+		case 'h': cli_help(stdout, show_help, cli_show_opts, show_help_tail); return 0;
+		default: cli_help(stderr, show_help, cli_show_opts, show_help_tail); return 2;
 		}
 	}
 	if (optind != argc - 1) {

@@ -22,11 +22,18 @@ static const char usage[] =
 	"that can run in parallel; the steps that would change something; and the projected\n"
 	"duration of the critical path (from the actions' typical durations).\n"
 	"\n"
-	"  -p, --param K=V     a param value (repeatable; wins over --params-file);\n"
-	"                      K@FILE: the value is FILE's content\n"
-	"  --params-file F     params from a YAML or JSON map\n"
-	"  --format text|json  output format (default text); json is the plan as data\n"
-	"  --state-dir DIR     accepted for symmetry with the other commands (unused)\n"
+	;
+
+const struct cli_opt cli_plan_opts[] = {
+	{ "param", 'p', "K=V", NULL, 'p', "a param value (repeatable; wins over --params-file);\n"
+	  "K@FILE: the value is FILE's content" },
+	{ "params-file", 0, "F", NULL, 'f', "params from a YAML or JSON map" },
+	{ "format", 0, "text|json", NULL, 'F', "output format (default text); json is the plan as data" },
+	{ "state-dir", 0, "DIR", NULL, 'd', "accepted for symmetry with the other commands (unused)" },
+	CLI_OPT_END,
+};
+
+static const char usage_tail[] =
 	"\n"
 	"Secret params are shown as ***; -p K@FILE reads one from FILE, RUNBOOK_PARAM_K (K in\n"
 	"upper case) gives one from the environment. Exit status: 0, or 2 on invalid input or usage.\n";
@@ -253,36 +260,22 @@ int cmd_plan(int argc, char **argv)
 	memset(&l, 0, sizeof(l));
 	/* first pass: options (the params file is read after the -p values) */
 	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
-			fputs(usage, stdout);
+		const char *a = argv[i], *v;
+		switch (cli_opt_match(cli_plan_opts, argc, argv, &i, &v)) {
+		case 'h':
+			cli_help(stdout, usage, cli_plan_opts, usage_tail);
 			rc = 0;
 			goto out;
-		} else if (!strcmp(a, "-p") || !strcmp(a, "--param")) {
-			if (++i >= argc)
-				goto usage;
-			if (cli_param_add(&raw, argv[i]) < 0)
+		case '?': goto usage;
+		case 'p':
+			if (cli_param_add(&raw, v) < 0)
 				goto out;
-		} else if (!strncmp(a, "-p", 2) && a[2]) {
-			if (cli_param_add(&raw, a + 2) < 0)
-				goto out;
-		} else if (!strncmp(a, "--param=", 8)) {
-			if (cli_param_add(&raw, a + 8) < 0)
-				goto out;
-		} else if (!strcmp(a, "--params-file") || !strcmp(a, "--format") || !strcmp(a, "--state-dir")) {
-			if (++i >= argc)
-				goto usage;
-			if (!strcmp(a, "--params-file"))
-				files[nfiles++] = argv[i];
-			else if (!strcmp(a, "--format"))
-				fmt_name = argv[i];
-		} else if (!strncmp(a, "--params-file=", 14)) {
-			files[nfiles++] = a + 14;
-		} else if (!strncmp(a, "--format=", 9)) {
-			fmt_name = a + 9;
-		} else if (!strncmp(a, "--state-dir=", 12)) {
-			;
-		} else if (a[0] == '-' && a[1]) {
+			continue;
+		case 'f': files[nfiles++] = v; continue;
+		case 'F': fmt_name = v; continue;
+		case 'd': continue;
+		}
+		if (a[0] == '-' && a[1]) {
 			cli_error("plan: unknown option '%s'", a);
 			goto usage;
 		} else if (file) {

@@ -34,21 +34,42 @@ static const char help[] =
 	"Run FILE against the embedded simulated cloud on a virtual clock and print the\n"
 	"simulated timeline: each step's simulated start and duration, the rollback, and\n"
 	"the total. Confirmations are approved by the rehearsal.\n\n"
-	"  --scenario FILE     the simulated world (runbook-scenario(5))\n"
-	"  --decline STEP      decline the confirmation STEP: rehearse a refusal (repeatable)\n"
-	"  --world-out FILE    write the final simulated world (AWS and Kubernetes) as JSON,\n"
-	"                      the document of `runbook sim serve --state-out`\n"
-	"  --sweep             one rehearsal per mutating step, that step failing at its first\n"
-	"                      call: each must exit 1 and leave the world as it found it\n"
-	"                      (but for the runbook's rollback_keeps); exit 0 if all do\n"
-	"  -p, --param K=V     set a param (repeatable); K@FILE: the value is FILE's content\n"
-	"  --params-file F     params from a YAML or JSON map\n"
-	"  --max-parallel N    run at most N steps at once (default 4)\n"
-	"  --no-rollback       leave everything as it is when a step fails\n"
-	"  --state-dir DIR     where the run is journaled (default ./.runbook)\n"
-	"  --output FORMAT     text (default) or json events\n"
-	"  --record TAPE       record every action call and its answer to TAPE, a new file\n"
-	"                      (runbook-tape(5)); `runbook replay TAPE` replays it\n\n"
+	;
+
+enum { O_DECLINE = 256, O_WORLD_OUT, O_SWEEP, O_RECORD };
+
+const struct cli_opt cli_rehearse_opts[] = {
+	{ "scenario", 0, "FILE", NULL, 's',
+	  "the simulated world (runbook-scenario(5))" },
+	{ "decline", 0, "STEP", NULL, O_DECLINE,
+	  "decline the confirmation STEP: rehearse a refusal (repeatable)" },
+	{ "world-out", 0, "FILE", NULL, O_WORLD_OUT,
+	  "write the final simulated world (AWS and Kubernetes) as JSON,\n"
+	  "the document of `runbook sim serve --state-out`" },
+	{ "sweep", 0, NULL, NULL, O_SWEEP,
+	  "one rehearsal per mutating step, that step failing at its first\n"
+	  "call: each must exit 1 and leave the world as it found it\n"
+	  "(but for the runbook's rollback_keeps); exit 0 if all do" },
+	{ "param", 'p', "K=V", NULL, 'p',
+	  "set a param (repeatable); K@FILE: the value is FILE's content" },
+	{ "params-file", 0, "F", NULL, 'f',
+	  "params from a YAML or JSON map" },
+	{ "max-parallel", 0, "N", NULL, 'm',
+	  "run at most N steps at once (default 4)" },
+	{ "no-rollback", 0, NULL, NULL, 'n',
+	  "leave everything as it is when a step fails" },
+	{ "state-dir", 0, "DIR", NULL, 'd',
+	  "where the run is journaled (default ./.runbook)" },
+	{ "output", 0, "FORMAT", "text|json", 'o',
+	  "text (default) or json events" },
+	{ "record", 0, "TAPE", NULL, O_RECORD,
+	  "record every action call and its answer to TAPE, a new file\n"
+	  "(runbook-tape(5)); `runbook replay TAPE` replays it" },
+	CLI_OPT_END,
+};
+
+static const char help_tail[] =
+	"\n"
 	"Secret params: -p K@FILE reads the value from FILE; RUNBOOK_PARAM_K (K in upper case)\n"
 	"in the environment gives it too; a terminal prompts (without echo) for a required one\n"
 	"still missing. With -p K=V every user of the machine sees it (ps): runbook warns.\n";
@@ -292,22 +313,6 @@ static int check_declines(const struct plan *p, const char **decline, int n)
 
 int cmd_rehearse(int argc, char **argv)
 {
-	enum { O_DECLINE = 256, O_WORLD_OUT, O_SWEEP, O_RECORD };
-	static const struct option opts[] = {
-		{ "scenario", required_argument, NULL, 's' },
-		{ "param", required_argument, NULL, 'p' },
-		{ "params-file", required_argument, NULL, 'f' },
-		{ "max-parallel", required_argument, NULL, 'm' },
-		{ "no-rollback", no_argument, NULL, 'n' },
-		{ "state-dir", required_argument, NULL, 'd' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "decline", required_argument, NULL, O_DECLINE },
-		{ "world-out", required_argument, NULL, O_WORLD_OUT },
-		{ "sweep", no_argument, NULL, O_SWEEP },
-		{ "record", required_argument, NULL, O_RECORD },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *scenario = NULL, *state_opt = NULL, *output = "text", *world_out = NULL, *record = NULL;
 	int max_parallel = 0, no_rollback = 0, sweep = 0, c, rc = 2, ndecline = 0;
 	const char **decline = xcalloc((size_t)argc + 1, sizeof(*decline));
@@ -320,7 +325,7 @@ int cmd_rehearse(int argc, char **argv)
 	int loaded = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
+	while ((c = cli_opt_next(cli_rehearse_opts, argc, argv)) != -1) {
 		switch (c) {
 		case 's': scenario = optarg; break;
 		case 'p':
@@ -340,17 +345,17 @@ int cmd_rehearse(int argc, char **argv)
 		case O_SWEEP: sweep = 1; break;
 		case O_RECORD: record = optarg; break;
 		case 'h':
-			fputs(help, stdout);
+			cli_help(stdout, help, cli_rehearse_opts, help_tail);
 			rc = 0;
 			goto out;
 		default:
-			fputs(help, stderr);
+			cli_help(stderr, help, cli_rehearse_opts, help_tail);
 			goto out;
 		}
 	}
 	if (optind != argc - 1 || !scenario) {
 		cli_error(!scenario ? "rehearse needs --scenario SCENARIO" : "rehearse takes one runbook FILE");
-		fputs(help, stderr);
+		cli_help(stderr, help, cli_rehearse_opts, help_tail);
 		goto out;
 	}
 	enum display_mode mode;

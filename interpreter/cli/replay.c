@@ -29,9 +29,20 @@ static const char help[] =
 	"drill), nothing reaches the network, no exec runs. FILE (default: the runbook the\n"
 	"tape recorded) may be an edited version: the report lists what drifted from what\n"
 	"reality answered last time.\n\n"
-	"  -p, --param K=V     override a recorded param (repeatable)\n"
-	"  --format FORMAT     the drift report as text (default) or json\n"
-	"  --state-dir DIR     where the replay's run is journaled (default ./.runbook)\n\n"
+	;
+
+const struct cli_opt cli_replay_opts[] = {
+	{ "param", 'p', "K=V", NULL, 'p',
+	  "override a recorded param (repeatable)" },
+	{ "format", 0, "FORMAT", "text|json", 'F',
+	  "the drift report as text (default) or json" },
+	{ "state-dir", 0, "DIR", NULL, 'd',
+	  "where the replay's run is journaled (default ./.runbook)" },
+	CLI_OPT_END,
+};
+
+static const char help_tail[] =
+	"\n"
 	"A read is answered with the latest recorded answer for the same step, action and\n"
 	"arguments at or before the call's time (a wait replays its polls); a mutating call\n"
 	"takes its recorded answer once. Drift: arguments that differ (field: recorded ->\n"
@@ -172,13 +183,6 @@ static char **recorded_declines(const struct tape_data *td)
 
 int cmd_replay(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "param", required_argument, NULL, 'p' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "state-dir", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *state_opt = NULL, *format = "text";
 	int c, rc = EXIT_INVALID, loaded = 0;
 	jv raw = jv_object(), params = jv_invalid();
@@ -193,7 +197,7 @@ int cmd_replay(int argc, char **argv)
 	char **declines = NULL;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:h", opts, NULL)) != -1) {
+	while ((c = cli_opt_next(cli_replay_opts, argc, argv)) != -1) {
 		switch (c) {
 		case 'p':
 			if (cli_param_add(&raw, optarg) < 0)
@@ -202,17 +206,17 @@ int cmd_replay(int argc, char **argv)
 		case 'F': format = optarg; break;
 		case 'd': state_opt = optarg; break;
 		case 'h':
-			fputs(help, stdout);
+			cli_help(stdout, help, cli_replay_opts, help_tail);
 			rc = 0;
 			goto out;
 		default:
-			fputs(help, stderr);
+			cli_help(stderr, help, cli_replay_opts, help_tail);
 			goto out;
 		}
 	}
 	if (optind >= argc || argc - optind > 2) {
 		cli_error(optind >= argc ? "replay needs a TAPE" : "replay takes a TAPE and at most one runbook FILE");
-		fputs(help, stderr);
+		cli_help(stderr, help, cli_replay_opts, help_tail);
 		goto out;
 	}
 	if (strcmp(format, "text") && strcmp(format, "json")) {

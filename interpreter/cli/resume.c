@@ -24,42 +24,47 @@ static const char help[] =
 	"be checked it is checked until it appears (up to --settle); otherwise you are asked\n"
 	"on the terminal, and without one the resume refuses unless --rerun STEP says to run\n"
 	"it again or --done STEP says it took effect. Rollback steps follow the same rules.\n\n"
-	"  -p, --param K=V     give a param again; K@FILE: the value is FILE's content\n"
-	"                      (secret params are never stored: give them again)\n"
-	"  --yes               approve every confirmation\n"
-	"  --approve STEP      approve the confirmation STEP in advance (repeatable)\n"
-	"  --rerun STEP        run STEP again although it may have taken effect (repeatable)\n"
-	"  --done STEP         you checked that STEP took effect: it counts as succeeded\n"
-	"                      (without outputs) and does not run again (repeatable)\n"
-	"  --settle DURATION   how long to wait for the effect of a call that was in flight\n"
-	"                      to appear before asking (default 2m)\n"
-	"  --max-parallel N    run at most N actions at once (default: as the run did)\n"
-	"  --no-rollback       on failure, leave everything as it is\n"
-	"  --state-dir DIR     where runs are journaled (default $RUNBOOK_STATE_DIR or ./.runbook)\n"
-	"  --output FORMAT     text (default) or json\n"
-	"  --record TAPE       record the calls on TAPE: the run's own tape (appended) or a\n"
-	"                      new file (runbook-tape(5))\n\n"
+	;
+
+const struct cli_opt cli_resume_opts[] = {
+	{ "param", 'p', "K=V", NULL, 'p',
+	  "give a param again; K@FILE: the value is FILE's content\n"
+	  "(secret params are never stored: give them again)" },
+	{ "yes", 0, NULL, NULL, 'y',
+	  "approve every confirmation" },
+	{ "approve", 0, "STEP", NULL, 'a',
+	  "approve the confirmation STEP in advance (repeatable)" },
+	{ "rerun", 0, "STEP", NULL, 'R',
+	  "run STEP again although it may have taken effect (repeatable)" },
+	{ "done", 0, "STEP", NULL, 'D',
+	  "you checked that STEP took effect: it counts as succeeded\n"
+	  "(without outputs) and does not run again (repeatable)" },
+	{ "settle", 0, "DURATION", NULL, 'S',
+	  "how long to wait for the effect of a call that was in flight\n"
+	  "to appear before asking (default 2m)" },
+	{ "max-parallel", 0, "N", NULL, 'm',
+	  "run at most N actions at once (default: as the run did)" },
+	{ "no-rollback", 0, NULL, NULL, 'n',
+	  "on failure, leave everything as it is" },
+	{ "state-dir", 0, "DIR", NULL, 'd',
+	  "where runs are journaled (default $RUNBOOK_STATE_DIR or ./.runbook)" },
+	{ "output", 0, "FORMAT", "text|json", 'o',
+	  "text (default) or json" },
+	{ "record", 0, "TAPE", NULL, 'r',
+	  "record the calls on TAPE: the run's own tape (appended) or a\n"
+	  "new file (runbook-tape(5))" },
+	{ NULL, 'y', NULL, NULL, 'y', NULL },   /* hidden short */
+	CLI_OPT_END,
+};
+
+static const char help_tail[] =
+	"\n"
 	"Secret params: -p K@FILE reads the value from FILE; RUNBOOK_PARAM_K (K in upper case)\n"
 	"in the environment gives it too; a terminal prompts (without echo) for a required one\n"
 	"still missing. With -p K=V every user of the machine sees it (ps): runbook warns.\n";
 
 int cmd_resume(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "param", required_argument, NULL, 'p' },
-		{ "yes", no_argument, NULL, 'y' },
-		{ "approve", required_argument, NULL, 'a' },
-		{ "rerun", required_argument, NULL, 'R' },
-		{ "done", required_argument, NULL, 'D' },
-		{ "settle", required_argument, NULL, 'S' },
-		{ "max-parallel", required_argument, NULL, 'm' },
-		{ "no-rollback", no_argument, NULL, 'n' },
-		{ "state-dir", required_argument, NULL, 'd' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "record", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *state_opt = NULL, *output = "text", *record = NULL;
 	int yes = 0, max_parallel = 0, no_rollback = 0, c, rc = EXIT_INVALID;
 	const char **approve = xcalloc((size_t)argc + 1, sizeof(*approve));
@@ -73,7 +78,7 @@ int cmd_resume(int argc, char **argv)
 	struct redactor *redact = NULL;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:yh", opts, NULL)) != -1) {
+	while ((c = cli_opt_next(cli_resume_opts, argc, argv)) != -1) {
 		switch (c) {
 		case 'p':
 			if (cli_param_add(&raw, optarg) < 0)
@@ -101,17 +106,17 @@ int cmd_resume(int argc, char **argv)
 		case 'o': output = optarg; break;
 		case 'r': record = optarg; break;
 		case 'h':
-			fputs(help, stdout);
+			cli_help(stdout, help, cli_resume_opts, help_tail);
 			rc = 0;
 			goto out;
 		default:
-			fputs(help, stderr);
+			cli_help(stderr, help, cli_resume_opts, help_tail);
 			goto out;
 		}
 	}
 	if (optind != argc - 1) {
 		cli_error("resume needs one RUN-ID ('runbook history' lists them)");
-		fputs(help, stderr);
+		cli_help(stderr, help, cli_resume_opts, help_tail);
 		goto out;
 	}
 	enum display_mode mode;

@@ -17,17 +17,29 @@ static const char help[] =
 	"Validate FILE, then run it: independent steps in parallel, confirmations on the\n"
 	"terminal, rollback of completed steps when one fails, a journal in\n"
 	"DIR/runs/RUN-ID/ that `runbook resume` continues from.\n\n"
-	"  -p, --param K=V     set a param (repeatable); K@FILE: the value is FILE's content\n"
-	"  --params-file F     params from a YAML or JSON map (-p wins)\n"
-	"  --dry-run           run read-only actions; describe every change instead of making it\n"
-	"  --yes               approve every confirmation\n"
-	"  --approve STEP      approve the confirmation STEP in advance (repeatable)\n"
-	"  --max-parallel N    run at most N actions at once (default 4)\n"
-	"  --no-rollback       on failure, leave everything as it is for investigation\n"
-	"  --state-dir DIR     where runs are journaled (default $RUNBOOK_STATE_DIR or ./.runbook)\n"
-	"  --output FORMAT     text (default) or json (one event per line)\n"
-	"  --record TAPE       record every action call and its answer to TAPE, a new file\n"
-	"                      (secrets as placeholders; runbook-tape(5)) for `runbook replay`\n\n"
+	;
+
+const struct cli_opt cli_run_opts[] = {
+	{ "param", 'p', "K=V", NULL, 'p',
+	  "set a param (repeatable); K@FILE: the value is FILE's content" },
+	{ "params-file", 0, "F", NULL, 'f', "params from a YAML or JSON map (-p wins)" },
+	{ "dry-run", 0, NULL, NULL, 'D',
+	  "run read-only actions; describe every change instead of making it" },
+	{ "yes", 0, NULL, NULL, 'y', "approve every confirmation" },
+	{ NULL, 'y', NULL, NULL, 'y', NULL },
+	{ "approve", 0, "STEP", NULL, 'a', "approve the confirmation STEP in advance (repeatable)" },
+	{ "max-parallel", 0, "N", NULL, 'm', "run at most N actions at once (default 4)" },
+	{ "no-rollback", 0, NULL, NULL, 'n', "on failure, leave everything as it is for investigation" },
+	{ "state-dir", 0, "DIR", NULL, 'd',
+	  "where runs are journaled (default $RUNBOOK_STATE_DIR or ./.runbook)" },
+	{ "output", 0, "FORMAT", "text|json", 'o', "text (default) or json (one event per line)" },
+	{ "record", 0, "TAPE", NULL, 'r', "record every action call and its answer to TAPE, a new file\n"
+	  "(secrets as placeholders; runbook-tape(5)) for `runbook replay`" },
+	CLI_OPT_END,
+};
+
+static const char help_tail[] =
+	"\n"
 	"Secret params: -p K@FILE reads the value from FILE; RUNBOOK_PARAM_K (K in upper case)\n"
 	"in the environment gives it too; a terminal prompts (without echo) for a required one\n"
 	"still missing. With -p K=V every user of the machine sees it (ps): runbook warns.\n"
@@ -84,20 +96,6 @@ int cli_run_engine(const struct cli_loaded *ld, const struct cli_run *a, char **
 
 int cmd_run(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "param", required_argument, NULL, 'p' },
-		{ "params-file", required_argument, NULL, 'f' },
-		{ "dry-run", no_argument, NULL, 'D' },
-		{ "yes", no_argument, NULL, 'y' },
-		{ "approve", required_argument, NULL, 'a' },
-		{ "max-parallel", required_argument, NULL, 'm' },
-		{ "no-rollback", no_argument, NULL, 'n' },
-		{ "state-dir", required_argument, NULL, 'd' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "record", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *state_opt = NULL, *output = "text", *record = NULL;
 	int dry_run = 0, yes = 0, max_parallel = 0, no_rollback = 0, c, rc = EXIT_INVALID;
 	const char **approve = xcalloc((size_t)argc + 1, sizeof(*approve));
@@ -109,7 +107,7 @@ int cmd_run(int argc, char **argv)
 	char *run_id = NULL;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:yh", opts, NULL)) != -1) {
+	while ((c = cli_opt_next(cli_run_opts, argc, argv)) != -1) {
 		switch (c) {
 		case 'p':
 			if (cli_param_add(&raw, optarg) < 0)
@@ -135,17 +133,17 @@ int cmd_run(int argc, char **argv)
 		case 'o': output = optarg; break;
 		case 'r': record = optarg; break;
 		case 'h':
-			fputs(help, stdout);
+			cli_help(stdout, help, cli_run_opts, help_tail);
 			rc = 0;
 			goto out;
 		default:
-			fputs(help, stderr);
+			cli_help(stderr, help, cli_run_opts, help_tail);
 			goto out;
 		}
 	}
 	if (optind != argc - 1) {
 		cli_error(optind >= argc ? "run needs a runbook FILE" : "run takes one runbook FILE");
-		fputs(help, stderr);
+		cli_help(stderr, help, cli_run_opts, help_tail);
 		goto out;
 	}
 	enum display_mode mode;

@@ -26,18 +26,37 @@ static const char help[] =
 	"       runbook sim check --scenario FILE\n\n"
 	"Serve the simulated AWS services (RDS, ElastiCache, S3, Secrets Manager, SNS, STS)\n"
 	"over HTTP on loopback, for the AWS CLI (--endpoint-url), scripts and tests.\n\n"
-	"  --scenario FILE      the starting world, durations and faults (runbook-scenario(5))\n"
-	"  --listen HOST:PORT   loopback address (default 127.0.0.1:0, an ephemeral port);\n"
-	"                       the endpoint URL is printed on the first line of stdout\n"
-	"  --speed N            run simulated time N times faster than real time\n"
-	"  --state-out FILE     write the final world as JSON when stopped\n"
-	"  --log FILE           request log (default stderr; '-' for stdout)\n"
-	"  --quiet              no request log\n"
-	"  --k8s-listen HOST:PORT  also serve the scenario's Kubernetes API (HTTPS, its own CA)\n"
-	"                       on this loopback address; its URL is the second line of stdout\n"
-	"  --kubeconfig-out FILE   write a kubeconfig for kubectl and the k8s module (context\n"
-	"                       \"sim\"); starts the Kubernetes API on an ephemeral port if needed\n"
-	"  --kubeconfig-auth A  token (default) or cert: how that kubeconfig authenticates\n\n"
+	;
+
+enum { O_SCENARIO = 256, O_LISTEN, O_SPEED, O_STATE_OUT, O_LOG, O_QUIET, O_K8S, O_KCFG, O_KAUTH };
+
+const struct cli_opt cli_sim_opts[] = {
+	{ "scenario", 0, "FILE", NULL, O_SCENARIO,
+	  "the starting world, durations and faults (runbook-scenario(5))" },
+	{ "listen", 0, "HOST:PORT", NULL, O_LISTEN,
+	  "loopback address (default 127.0.0.1:0, an ephemeral port);\n"
+	  "the endpoint URL is printed on the first line of stdout" },
+	{ "speed", 0, "N", NULL, O_SPEED,
+	  "run simulated time N times faster than real time" },
+	{ "state-out", 0, "FILE", NULL, O_STATE_OUT,
+	  "write the final world as JSON when stopped" },
+	{ "log", 0, "FILE", NULL, O_LOG,
+	  "request log (default stderr; '-' for stdout)" },
+	{ "quiet", 0, NULL, NULL, O_QUIET,
+	  "no request log" },
+	{ "k8s-listen", 0, "HOST:PORT", NULL, O_K8S,
+	  "also serve the scenario's Kubernetes API (HTTPS, its own CA)\n"
+	  "on this loopback address; its URL is the second line of stdout" },
+	{ "kubeconfig-out", 0, "FILE", NULL, O_KCFG,
+	  "write a kubeconfig for kubectl and the k8s module (context\n"
+	  "\"sim\"); starts the Kubernetes API on an ephemeral port if needed" },
+	{ "kubeconfig-auth", 0, "A", "token|cert", O_KAUTH,
+	  "token (default) or cert: how that kubeconfig authenticates" },
+	CLI_OPT_END,
+};
+
+static const char help_tail[] =
+	"\n"
 	"Admin endpoints: GET /_sim/counters, /_sim/state, /_sim/published (JSON).\n";
 
 static int sim_check(const char *scenario)
@@ -54,39 +73,25 @@ static int sim_check(const char *scenario)
 
 int cmd_sim(int argc, char **argv)
 {
-	enum { O_SCENARIO = 256, O_LISTEN, O_SPEED, O_STATE_OUT, O_LOG, O_QUIET, O_K8S, O_KCFG, O_KAUTH };
-	static const struct option opts[] = {
-		{ "scenario", required_argument, NULL, O_SCENARIO },
-		{ "listen", required_argument, NULL, O_LISTEN },
-		{ "speed", required_argument, NULL, O_SPEED },
-		{ "state-out", required_argument, NULL, O_STATE_OUT },
-		{ "log", required_argument, NULL, O_LOG },
-		{ "quiet", no_argument, NULL, O_QUIET },
-		{ "k8s-listen", required_argument, NULL, O_K8S },
-		{ "kubeconfig-out", required_argument, NULL, O_KCFG },
-		{ "kubeconfig-auth", required_argument, NULL, O_KAUTH },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *scenario = NULL, *listen = "127.0.0.1:0", *state_out = NULL, *logpath = NULL;
 	const char *k8s_listen = NULL, *kubeconfig = NULL, *kauth = "token";
 	double speed = 0;
 	int quiet = 0, c;
 
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-		fputs(help, stdout);
+		cli_help(stdout, help, cli_sim_opts, help_tail);
 		return 0;
 	}
 	if (argc < 2 || (strcmp(argv[1], "serve") && strcmp(argv[1], "check"))) {
 		cli_error("sim wants a subcommand: 'serve' or 'check'");
-		fputs(help, stderr);
+		cli_help(stderr, help, cli_sim_opts, help_tail);
 		return 2;
 	}
 	int check = !strcmp(argv[1], "check");
 	optind = 1;
 	argc--;
 	argv++;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = cli_opt_next(cli_sim_opts, argc, argv)) != -1) {
 		switch (c) {
 		case O_SCENARIO: scenario = optarg; break;
 		case O_LISTEN: listen = optarg; break;
@@ -112,10 +117,10 @@ int cmd_sim(int argc, char **argv)
 			kauth = optarg;
 			break;
 		case 'h':
-			fputs(help, stdout);
+			cli_help(stdout, help, cli_sim_opts, help_tail);
 			return 0;
 		default:
-			fputs(help, stderr);
+			cli_help(stderr, help, cli_sim_opts, help_tail);
 			return 2;
 		}
 	}
