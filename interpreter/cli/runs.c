@@ -114,52 +114,63 @@ static jv first_event(const char *state_dir, const char *id)
 	return v;
 }
 
+static int cmp_desc(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)b, *(char *const *)a);
+}
+
 jv cli_last_durations(const char *state_dir, const char *file, int rehearsal)
 {
 	char dir[4096];
 	char *path = file ? realpath(file, NULL) : NULL;
+	char **ids = NULL;
+	int n = 0, alloc = 0;
 	snprintf(dir, sizeof(dir), "%s/runs", state_dir);
 	DIR *d = opendir(dir);
 	jv best = jv_null();
-	int64_t best_end = -1;
 	if (!d || !path)
 		goto out;
 	struct dirent *de;
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || run_id_check(de->d_name) != 0)
-			continue;
-		jv first = first_event(state_dir, de->d_name);
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && run_id_check(de->d_name) == 0) {
+			ALLOC_GROW(ids, n + 1, alloc);
+			ids[n++] = xstrdup(de->d_name);
+		}
+	/* run ids begin with their start time: newest first, and only the journal of the
+	 * newest finished match is read whole (this runs at the start of every run) */
+	if (n > 1)
+		qsort(ids, (size_t)n, sizeof(*ids), cmp_desc);
+	for (int k = 0; k < n && jv_get_kind(best) == JV_KIND_NULL; k++) {
+		jv first = first_event(state_dir, ids[k]);
 		const char *p = jv_is_valid(first) ? jvx_str(first, "path") : NULL;
 		/* the same file, run the same way: a rehearsal's virtual minutes say
 		 * nothing about a real restore, and a dry run waits for nothing */
 		int same = p && !strcmp(p, path) && ev_kind_of(first) == EV_RUN_STARTED &&
 			   jvx_bool(first, "rehearsal", 0) == !!rehearsal && !jvx_bool(first, "dry_run", 0);
 		jv_free(first);
-		if (!same)
-			continue;
-		jv evs = cli_run_journal(state_dir, de->d_name);
+		jv evs = same ? cli_run_journal(state_dir, ids[k]) : jv_invalid();
 		if (!jv_is_valid(evs))
 			continue;
 		struct run_fold f;
 		run_fold_init(&f);
 		run_fold_journal(&f, evs);
 		jv_free(evs);
-		if (f.t_end > best_end && f.end != EV_UNKNOWN) {
-			jv durs = jv_object();
+		if (f.end != EV_UNKNOWN) {
+			best = jv_object();
 			for (int i = 0; i < f.nsteps; i++) {
 				const struct run_fold_step *s = &f.steps[i];
 				if (s->status && !strcmp(s->status, "succeeded") && s->dur_field > 0)
-					durs = jv_object_set(durs, jv_string(s->id), jv_number((double)s->dur_field));
+					best = jv_object_set(best, jv_string(s->id), jv_number((double)s->dur_field));
 			}
-			jv_free(best);
-			best = durs;
-			best_end = f.t_end;
 		}
 		run_fold_release(&f);
 	}
 out:
 	if (d)
 		closedir(d);
+	for (int k = 0; k < n; k++)
+		free(ids[k]);
+	free(ids);
 	free(path);
 	return best;
 }
