@@ -302,9 +302,9 @@ static int report_dir_files(const char *dir, jv rep, jv summary)
 			r = jv_object_set(r, jv_string("drill"), jv_copy(summary));
 		char *text = report_format(r, files[i].fmt);
 		jv_free(r);
-		int bad = buf_adds(&b, text) < 0;
+		int bad = !text || buf_adds(&b, text) < 0;
 		free(text);
-		if (files[i].fmt == REPORT_MARKDOWN) {
+		if (!bad && files[i].fmt == REPORT_MARKDOWN) {
 			char *md = summary_text(summary, 1);
 			bad |= buf_adds(&b, md) < 0;
 			free(md);

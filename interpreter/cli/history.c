@@ -173,8 +173,10 @@ int cmd_show(int argc, char **argv)
 		return 2;
 	}
 	char *text = report_format(rep, fmt);
-	size_t n = strlen(text);
-	rc = fwrite(text, 1, n, stdout) != n || fflush(stdout) != 0 ? 1 : 0;
+	size_t n = text ? strlen(text) : 0;
+	if (!text)
+		cli_error("cannot render the report of run '%s'", argv[optind]);
+	rc = !text || fwrite(text, 1, n, stdout) != n || fflush(stdout) != 0 ? 1 : 0;
 	free(text);
 	jv_free(rep);
 	return rc;

@@ -86,7 +86,9 @@ void cli_write_run_reports(const char *state_dir, const char *run_id)
 		char *text = report_format(rep, files[i].fmt);
 		snprintf(path, sizeof(path), "%s/runs/%s/%s", state_dir, run_id, files[i].name);
 		/* 0600 and atomic: a reader sees the old report or the new, never a part */
-		if (fs_write_atomic(path, text, strlen(text), 0600) < 0)
+		if (!text)
+			cli_error("warning: cannot render '%s'", path);
+		else if (fs_write_atomic(path, text, strlen(text), 0600) < 0)
 			cli_error("warning: cannot write '%s': %s", path, strerror(errno));
 		free(text);
 	}

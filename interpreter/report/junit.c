@@ -8,96 +8,105 @@
 #include "report_int.h"
 #include "../core/jvx.h"
 
-static void secs(struct buf *b, jv o, const char *key)
+static int secs(struct buf *b, jv o, const char *key)
 {
+	int berr = 0;
 	jv v = jvx_get(o, key);
 	double ms = jv_get_kind(v) == JV_KIND_NUMBER ? jv_number_value(v) : 0;
 	jv_free(v);
-	buf_addf(b, "%.3f", ms / 1000.0);
+	berr |= buf_addf(b, "%.3f", ms / 1000.0);
+	return berr;
 }
 
-static void open_case(struct buf *b, const char *suite, const char *name, jv o, const char *key)
+static int open_case(struct buf *b, const char *suite, const char *name, jv o, const char *key)
 {
-	buf_adds(b, "    <testcase classname=\"");
-	rep_xml(b, suite);
-	buf_adds(b, "\" name=\"");
-	rep_xml(b, name);
-	buf_adds(b, "\" time=\"");
-	secs(b, o, key);
-	buf_adds(b, "\">\n");
+	int berr = 0;
+	berr |= buf_adds(b, "    <testcase classname=\"");
+	berr |= rep_xml(b, suite);
+	berr |= buf_adds(b, "\" name=\"");
+	berr |= rep_xml(b, name);
+	berr |= buf_adds(b, "\" time=\"");
+	berr |= secs(b, o, key);
+	berr |= buf_adds(b, "\">\n");
+	return berr;
 }
 
-static void step_case(struct buf *b, const char *suite, jv s)
+static int step_case(struct buf *b, const char *suite, jv s)
 {
+	int berr = 0;
 	const char *st = rep_str(s, "status", "pending"), *err = jvx_str(s, "error");
 	jv rb = jvx_get(s, "rollback");
 	struct buf out = BUF_INIT(0);
-	open_case(b, suite, rep_str(s, "id", "?"), s, "duration_ms");
-	buf_addf(&out, "status: %s; attempts: %" PRId64 "; polls: %" PRId64, st, jvx_int(s, "attempts", 0),
+	berr |= open_case(b, suite, rep_str(s, "id", "?"), s, "duration_ms");
+	berr |= buf_addf(&out, "status: %s; attempts: %" PRId64 "; polls: %" PRId64, st, jvx_int(s, "attempts", 0),
 		 jvx_int(s, "polls", 0));
 	if (jv_get_kind(rb) == JV_KIND_OBJECT) {
-		buf_addf(&out, "; rollback: %s", rep_str(rb, "status", "?"));
+		berr |= buf_addf(&out, "; rollback: %s", rep_str(rb, "status", "?"));
 		if (jvx_str(rb, "error"))
-			buf_addf(&out, " (%s)", jvx_str(rb, "error"));
+			berr |= buf_addf(&out, " (%s)", jvx_str(rb, "error"));
 	}
 	if (!strcmp(st, "failed")) {
 		const char *nl = err ? strchr(err, '\n') : NULL;
 		struct buf first = BUF_INIT(0);
-		buf_add(&first, err ? err : "failed", nl ? (size_t)(nl - err) : strlen(err ? err : "failed"));
-		buf_adds(b, "      <failure message=\"");
-		rep_xml(b, buf_str(&first));
-		buf_adds(b, "\" type=\"step_failed\">");
-		rep_xml(b, err ? err : "failed");
-		buf_adds(b, "</failure>\n");
+		berr |= buf_add(&first, err ? err : "failed", nl ? (size_t)(nl - err) : strlen(err ? err : "failed"));
+		berr |= buf_adds(b, "      <failure message=\"");
+		berr |= rep_xml(b, buf_str(&first));
+		berr |= buf_adds(b, "\" type=\"step_failed\">");
+		berr |= rep_xml(b, err ? err : "failed");
+		berr |= buf_adds(b, "</failure>\n");
 		buf_release(&first);
 	} else if (!strcmp(st, "skipped") || !strcmp(st, "pending")) {
-		buf_adds(b, "      <skipped message=\"");
-		rep_xml(b, err ? err : !strcmp(st, "pending") ? "not run" : "skipped");
-		buf_adds(b, "\"/>\n");
+		berr |= buf_adds(b, "      <skipped message=\"");
+		berr |= rep_xml(b, err ? err : !strcmp(st, "pending") ? "not run" : "skipped");
+		berr |= buf_adds(b, "\"/>\n");
 	} else if (!strcmp(st, "running")) {
-		buf_adds(b, "      <error message=\"interrupted while running\" type=\"interrupted\"/>\n");
+		berr |= buf_adds(b, "      <error message=\"interrupted while running\" type=\"interrupted\"/>\n");
 	}
-	buf_adds(b, "      <system-out>");
-	rep_xml(b, buf_str(&out));
-	buf_adds(b, "</system-out>\n    </testcase>\n");
+	berr |= buf_adds(b, "      <system-out>");
+	berr |= rep_xml(b, buf_str(&out));
+	berr |= buf_adds(b, "</system-out>\n    </testcase>\n");
 	buf_release(&out);
 	jv_free(rb);
+	return berr;
 }
 
 /* 1 when the objective's testcase fails (missed, or set and not measured) */
-static int objective_case(struct buf *b, const char *suite, jv rep, const char *which)
+static int objective_case(struct buf *b, const char *suite, jv rep, const char *which, int *berrp)
 {
+	int berr = 0;
 	jv ob = jvx_get(rep, "objectives"), o = jvx_get(ob, which), target = jvx_get(o, "objective_ms");
 	const char *v = rep_objective_verdict(rep, which);
 	struct buf msg = BUF_INIT(0);
 	int failing = 0;
-	open_case(b, suite, which, o, "achieved_ms");
-	buf_adds(&msg, which[1] == 't' ? "RTO " : "RPO ");
-	rep_objective_phrase(&msg, rep, which);
+	berr |= open_case(b, suite, which, o, "achieved_ms");
+	berr |= buf_adds(&msg, which[1] == 't' ? "RTO " : "RPO ");
+	berr |= rep_objective_phrase(&msg, rep, which) < 0 ? -1 : 0;
 	if (jv_get_kind(target) != JV_KIND_NUMBER) {
-		buf_adds(b, "      <skipped message=\"");
-		rep_xml(b, which[1] == 't' ? "no rto objective" : "no rpo objective");
-		buf_adds(b, "\"/>\n");
+		berr |= buf_adds(b, "      <skipped message=\"");
+		berr |= rep_xml(b, which[1] == 't' ? "no rto objective" : "no rpo objective");
+		berr |= buf_adds(b, "\"/>\n");
 	} else if (strcmp(v, "met")) {
 		failing = 1;
-		buf_adds(b, "      <failure message=\"");
-		rep_xml(b, buf_str(&msg));
-		buf_addf(b, "\" type=\"%s\">", !strcmp(v, "MISSED") ? "objective_missed" : "objective_not_measured");
-		rep_xml(b, buf_str(&msg));
-		buf_adds(b, "</failure>\n");
+		berr |= buf_adds(b, "      <failure message=\"");
+		berr |= rep_xml(b, buf_str(&msg));
+		berr |= buf_addf(b, "\" type=\"%s\">", !strcmp(v, "MISSED") ? "objective_missed" : "objective_not_measured");
+		berr |= rep_xml(b, buf_str(&msg));
+		berr |= buf_adds(b, "</failure>\n");
 	}
-	buf_adds(b, "      <system-out>");
-	rep_xml(b, buf_str(&msg));
-	buf_adds(b, "</system-out>\n    </testcase>\n");
+	berr |= buf_adds(b, "      <system-out>");
+	berr |= rep_xml(b, buf_str(&msg));
+	berr |= buf_adds(b, "</system-out>\n    </testcase>\n");
 	buf_release(&msg);
 	jv_free(target);
 	jv_free(o);
 	jv_free(ob);
+	*berrp |= berr;
 	return failing;
 }
 
-void report_junit(struct buf *b, jv rep)
+int report_junit(struct buf *b, jv rep)
 {
+	int berr = 0;
 	static const char *const which[] = { "rto", "rpo" };
 	jv steps = rep_list(rep, "steps"), t = jvx_get(rep, "totals");
 	const char *suite = rep_str(rep, "runbook", "runbook");
@@ -108,7 +117,7 @@ void report_junit(struct buf *b, jv rep)
 	struct buf cases = BUF_INIT(0);
 
 	jv_array_foreach(steps, i, s) {
-		step_case(&cases, suite, s);
+		berr |= step_case(&cases, suite, s);
 		jv_free(s);
 		(void)i;
 	}
@@ -116,7 +125,7 @@ void report_junit(struct buf *b, jv rep)
 		jv ob = jvx_get(rep, "objectives"), o = jvx_get(ob, which[w]), target = jvx_get(o, "objective_ms");
 		if (rep_objective_verdict(rep, which[w])) {
 			n++;
-			failures += objective_case(&cases, suite, rep, which[w]);
+			failures += objective_case(&cases, suite, rep, which[w], &berr);
 			skipped += jv_get_kind(target) != JV_KIND_NUMBER;
 		}
 		jv_free(target);
@@ -124,26 +133,27 @@ void report_junit(struct buf *b, jv rep)
 		jv_free(ob);
 	}
 
-	buf_addf(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"runbook\" tests=\"%d\" failures=\"%"
+	berr |= buf_addf(b, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"runbook\" tests=\"%d\" failures=\"%"
 		 PRId64 "\" errors=\"%" PRId64 "\" skipped=\"%" PRId64 "\" time=\"", n, failures, errors, skipped);
-	secs(b, rep, "duration_ms");
-	buf_adds(b, "\">\n  <testsuite name=\"");
-	rep_xml(b, suite);
-	buf_adds(b, "\" id=\"");
-	rep_xml(b, rep_str(rep, "run", ""));
-	buf_addf(b, "\" tests=\"%d\" failures=\"%" PRId64 "\" errors=\"%" PRId64 "\" skipped=\"%" PRId64 "\" time=\"",
+	berr |= secs(b, rep, "duration_ms");
+	berr |= buf_adds(b, "\">\n  <testsuite name=\"");
+	berr |= rep_xml(b, suite);
+	berr |= buf_adds(b, "\" id=\"");
+	berr |= rep_xml(b, rep_str(rep, "run", ""));
+	berr |= buf_addf(b, "\" tests=\"%d\" failures=\"%" PRId64 "\" errors=\"%" PRId64 "\" skipped=\"%" PRId64 "\" time=\"",
 		 n, failures, errors, skipped);
-	secs(b, rep, "duration_ms");
-	buf_adds(b, "\"");
+	berr |= secs(b, rep, "duration_ms");
+	berr |= buf_adds(b, "\"");
 	if (jvx_str(rep, "started_at")) {
-		buf_adds(b, " timestamp=\"");
-		rep_xml(b, jvx_str(rep, "started_at"));
-		buf_adds(b, "\"");
+		berr |= buf_adds(b, " timestamp=\"");
+		berr |= rep_xml(b, jvx_str(rep, "started_at"));
+		berr |= buf_adds(b, "\"");
 	}
-	buf_adds(b, ">\n");
-	buf_add(b, cases.data ? cases.data : "", cases.len);
-	buf_adds(b, "  </testsuite>\n</testsuites>\n");
+	berr |= buf_adds(b, ">\n");
+	berr |= buf_add(b, cases.data ? cases.data : "", cases.len);
+	berr |= buf_adds(b, "  </testsuite>\n</testsuites>\n");
 	buf_release(&cases);
 	jv_free(steps);
 	jv_free(t);
+	return berr;
 }

@@ -9,21 +9,24 @@
 #include "../core/jvx.h"
 
 /* one sentence of a list of names: "a, b and c" */
-static void names(struct buf *b, jv list, const char *key)
+static int names(struct buf *b, jv list, const char *key)
 {
+	int berr = 0;
 	int n = jv_array_length(jv_copy(list));
 	for (int i = 0; i < n; i++) {
 		jv it = jv_array_get(jv_copy(list), i);
 		const char *s = key ? jvx_str(it, key) : jv_get_kind(it) == JV_KIND_STRING ? jv_string_value(it) : NULL;
-		buf_addf(b, "%s'%s'", i == 0 ? "" : i == n - 1 ? " and " : ", ", s ? s : "?");
+		berr |= buf_addf(b, "%s'%s'", i == 0 ? "" : i == n - 1 ? " and " : ", ", s ? s : "?");
 		jv_free(it);
 	}
+	return berr;
 }
 
 /* what to do after this outcome: short sentences, the errors themselves are listed
  * elsewhere (never repeated here) */
 jv report_next_steps(jv rep)
 {
+	int berr = 0;
 	jv out = jv_array(), rb = jvx_get(rep, "rollback"), undo = jvx_get(rep, "undo");
 	jv ncf = jvx_get(rep, "noncritical_failed"), ff = jvx_get(rep, "finally_failed");
 	jv outs = jvx_get(rep, "outputs"), oerr = jvx_get(rep, "output_errors");
@@ -45,84 +48,84 @@ jv report_next_steps(jv rep)
 	}
 	if (!strcmp(status, "succeeded") || !strcmp(status, "dry_run")) {
 		if (!strcmp(mode, "dry-run")) {
-			buf_addf(&b, "This was a dry run: reads ran for real, nothing was changed (the changes it would make "
+			berr |= buf_addf(&b, "This was a dry run: reads ran for real, nothing was changed (the changes it would make "
 				 "are the journal's mutation events). Run it for real with `runbook run %s`.", path ? path : "FILE");
 			SAY();
 		} else if (rehearsal) {
-			buf_addf(&b, "The rehearsal passed against its scenario. Run it for real with `runbook run %s`, "
+			berr |= buf_addf(&b, "The rehearsal passed against its scenario. Run it for real with `runbook run %s`, "
 				 "or as a drill with `runbook drill`.", path ? path : "FILE");
 			SAY();
 		} else if (jv_get_kind(outs) == JV_KIND_OBJECT && jv_object_length(jv_copy(outs)) > 0) {
-			buf_adds(&b, "Verify the result before switching traffic to it: ");
+			berr |= buf_adds(&b, "Verify the result before switching traffic to it: ");
 			jv keys = jv_keys(jv_copy(outs));
-			names(&b, keys, NULL);
+			berr |= names(&b, keys, NULL);
 			jv_free(keys);
-			buf_adds(&b, " (under outputs): smoke tests, data checks with the business team.");
+			berr |= buf_adds(&b, " (under outputs): smoke tests, data checks with the business team.");
 			SAY();
 		} else {
-			buf_adds(&b, "Verify the result before switching traffic to it (smoke tests, data checks): "
+			berr |= buf_adds(&b, "Verify the result before switching traffic to it (smoke tests, data checks): "
 				 "the runbook declares no outputs.");
 			SAY();
 		}
 		if (jv_get_kind(oerr) == JV_KIND_OBJECT && jv_object_length(jv_copy(oerr)) > 0) {
 			jv keys = jv_keys(jv_copy(oerr));
-			buf_adds(&b, "The outputs ");
-			names(&b, keys, NULL);
-			buf_adds(&b, " could not be evaluated: find their values by hand.");
+			berr |= buf_adds(&b, "The outputs ");
+			berr |= names(&b, keys, NULL);
+			berr |= buf_adds(&b, " could not be evaluated: find their values by hand.");
 			jv_free(keys);
 			SAY();
 		}
 		if (jv_array_length(jv_copy(ncf)) > 0) {
-			buf_adds(&b, "Look at the non-critical steps that failed: ");
-			names(&b, ncf, NULL);
-			buf_adds(&b, " (the run went on without them).");
+			berr |= buf_adds(&b, "Look at the non-critical steps that failed: ");
+			berr |= names(&b, ncf, NULL);
+			berr |= buf_adds(&b, " (the run went on without them).");
 			SAY();
 		}
 		if (!rehearsal && strcmp(mode, "dry-run")) {
 			if (jv_array_length(jv_copy(undo)) > 0)
-				buf_adds(&b, "If problems appear, undo the run with the rollback steps under \"how to roll back\", in that order.");
+				berr |= buf_adds(&b, "If problems appear, undo the run with the rollback steps under \"how to roll back\", in that order.");
 			else if (jv_get_kind(undo) == JV_KIND_ARRAY)
-				buf_adds(&b, "No step of this run has a rollback: undoing it is a manual procedure.");
+				berr |= buf_adds(&b, "No step of this run has a rollback: undoing it is a manual procedure.");
 			else
-				buf_adds(&b, "If problems appear, undo the run with its steps' rollback blocks, last step first.");
+				berr |= buf_adds(&b, "If problems appear, undo the run with its steps' rollback blocks, last step first.");
 			SAY();
 		}
 	} else if (!strcmp(status, "interrupted")) {
-		buf_adds(&b, "The run was stopped at once");
+		berr |= buf_adds(&b, "The run was stopped at once");
 		if (jvx_str(rep, "signal"))
-			buf_addf(&b, " by %s", jvx_str(rep, "signal"));
-		buf_adds(&b, "; nothing was rolled back and what ran is as it was left.");
+			berr |= buf_addf(&b, " by %s", jvx_str(rep, "signal"));
+		berr |= buf_adds(&b, "; nothing was rolled back and what ran is as it was left.");
 		SAY();
 		if (rehearsal)
-			buf_adds(&b, "A rehearsal cannot be resumed: rehearse it again.");
+			berr |= buf_adds(&b, "A rehearsal cannot be resumed: rehearse it again.");
 		else
-			buf_addf(&b, "Continue it with `runbook resume %s` (the same --state-dir): completed steps "
+			berr |= buf_addf(&b, "Continue it with `runbook resume %s` (the same --state-dir): completed steps "
 				 "do not run again.", run);
 		SAY();
 	} else if (!strcmp(status, "unfinished")) {
-		buf_addf(&b, "The run has not finished: it is still running, or its process died. "
+		berr |= buf_addf(&b, "The run has not finished: it is still running, or its process died. "
 			 "`runbook resume %s` continues a run whose process is gone.", run);
 		SAY();
 	} else {
 		/* failed, aborted, rollback_failed */
 		int incomplete = (rbo && !strcmp(rbo, "incomplete")) || jvx_int(rb, "failed", 0) > 0;
 		if (jv_array_length(jv_copy(failed)) > 0) {
-			buf_adds(&b, jv_array_length(jv_copy(failed)) == 1 ? "The run failed at step " : "The run failed at steps ");
-			names(&b, failed, "id");
-			buf_adds(&b, ": fix the cause (under errors) before running it again.");
+			berr |= buf_adds(&b, jv_array_length(jv_copy(failed)) == 1 ? "The run failed at step " : "The run failed at steps ");
+			berr |= names(&b, failed, "id");
+			berr |= buf_adds(&b, ": fix the cause (under errors) before running it again.");
 			SAY();
 		} else if (!strcmp(status, "aborted")) {
-			buf_adds(&b, "The run was declined or aborted by the operator");
+			berr |= buf_adds(&b, "The run was declined or aborted by the operator");
 			if (jvx_str(rep, "error"))
-				buf_addf(&b, " (%s)", jvx_str(rep, "error"));
-			buf_adds(&b, ".");
+				berr |= buf_addf(&b, " (%s)", jvx_str(rep, "error"));
+			berr |= buf_adds(&b, ".");
 			SAY();
 		} else if (jvx_str(rep, "error")) {
-			buf_adds(&b, "The run failed: see the run error; fix its cause before running it again.");
+			berr |= buf_adds(&b, "The run failed: see the run error; fix its cause before running it again.");
 			SAY();
 		}
 		if (rbo && !strncmp(rbo, "skipped", 7)) {
-			buf_adds(&b, "Nothing was rolled back (--no-rollback): everything is left as it was for investigation; "
+			berr |= buf_adds(&b, "Nothing was rolled back (--no-rollback): everything is left as it was for investigation; "
 				 "undo it by hand with the rollback steps under \"how to roll back\", in that order.");
 			SAY();
 		} else if (incomplete) {
@@ -133,19 +136,19 @@ jv report_next_steps(jv rep)
 				jv_free(r);
 				(void)i;
 			}
-			buf_addf(&b, "The rollback is incomplete: %" PRId64 " of %" PRId64 " rollback actions succeeded; ",
+			berr |= buf_addf(&b, "The rollback is incomplete: %" PRId64 " of %" PRId64 " rollback actions succeeded; ",
 				 nok, nact);
 			int nbad = jv_array_length(jv_copy(bad));
 			if (nbad) {
-				buf_adds(&b, nbad == 1 ? "this one did not: " : "these did not: ");
-				names(&b, bad, "rollback_step");
-				buf_adds(&b, ".");
+				berr |= buf_adds(&b, nbad == 1 ? "this one did not: " : "these did not: ");
+				berr |= names(&b, bad, "rollback_step");
+				berr |= buf_adds(&b, ".");
 			}
 			SAY();
-			buf_adds(&b, "A human must finish it: do by hand what each of them would have undone (their errors "
+			berr |= buf_adds(&b, "A human must finish it: do by hand what each of them would have undone (their errors "
 				 "are listed), then check that nothing the run created or changed is left behind.");
 			SAY();
-			buf_adds(&b, "`runbook resume` cannot retry this rollback (it continues only a run stopped before "
+			berr |= buf_adds(&b, "`runbook resume` cannot retry this rollback (it continues only a run stopped before "
 				 "its end): once the world is clean, run the runbook again.");
 			SAY();
 			jv_free(bad);
@@ -163,22 +166,22 @@ jv report_next_steps(jv rep)
 					jv_free(r);
 					(void)i;
 				}
-				buf_addf(&b, "The rollback undid what the run had done: %" PRId64 " of %" PRId64
+				berr |= buf_addf(&b, "The rollback undid what the run had done: %" PRId64 " of %" PRId64
 					 " rollback actions succeeded (undoing ", nok, nact);
-				names(&b, undone, NULL);
-				buf_adds(&b, ").");
+				berr |= names(&b, undone, NULL);
+				berr |= buf_adds(&b, ").");
 				jv_free(undone);
 				jv_free(rows);
 				jv_free(seen);
 			} else {
-				buf_adds(&b, "Nothing had to be undone: no step with a rollback had completed.");
+				berr |= buf_adds(&b, "Nothing had to be undone: no step with a rollback had completed.");
 			}
 			SAY();
 		}
 		if (rehearsal && !incomplete)
-			buf_adds(&b, "Rehearse it again once the runbook or the scenario is fixed.");
+			berr |= buf_adds(&b, "Rehearse it again once the runbook or the scenario is fixed.");
 		else if (!incomplete)
-			buf_adds(&b, "Run it again once the cause is fixed.");
+			berr |= buf_adds(&b, "Run it again once the cause is fixed.");
 		if (b.len)
 			SAY();
 	}
@@ -192,14 +195,14 @@ jv report_next_steps(jv rep)
 		if (v && strcmp(v, "met")) {
 			jv ob = jvx_get(rep, "objectives"), o = jvx_get(ob, which[w]), target = jvx_get(o, "objective_ms");
 			if (!strcmp(v, "MISSED")) {
-				buf_addf(&b, "The %s objective was missed (", w ? "RPO" : "RTO");
-				rep_objective_phrase(&b, rep, which[w]);
-				buf_addf(&b, "): %s.", advice[w]);
+				berr |= buf_addf(&b, "The %s objective was missed (", w ? "RPO" : "RTO");
+				berr |= rep_objective_phrase(&b, rep, which[w]) < 0 ? -1 : 0;
+				berr |= buf_addf(&b, "): %s.", advice[w]);
 				SAY();
 			} else if (jv_get_kind(target) == JV_KIND_NUMBER) {
-				buf_addf(&b, "The %s could not be measured (", w ? "RPO" : "RTO");
-				rep_objective_phrase(&b, rep, which[w]);
-				buf_adds(&b, "): check the runbook's objectives (restored, recovery_point, incident_time).");
+				berr |= buf_addf(&b, "The %s could not be measured (", w ? "RPO" : "RTO");
+				berr |= rep_objective_phrase(&b, rep, which[w]) < 0 ? -1 : 0;
+				berr |= buf_adds(&b, "): check the runbook's objectives (restored, recovery_point, incident_time).");
 				SAY();
 			}
 			jv_free(target);
@@ -208,12 +211,14 @@ jv report_next_steps(jv rep)
 		}
 	}
 	if (jv_array_length(jv_copy(ff)) > 0) {
-		buf_adds(&b, "The finally steps ");
-		names(&b, ff, NULL);
-		buf_adds(&b, " failed: do by hand what they do (notify, publish the report).");
+		berr |= buf_adds(&b, "The finally steps ");
+		berr |= names(&b, ff, NULL);
+		berr |= buf_adds(&b, " failed: do by hand what they do (notify, publish the report).");
 		SAY();
 	}
 #undef SAY
+	if (berr)    /* b has no cap: only a broken invariant gets here */
+		BUG("next steps: an uncapped buffer refused an append");
 	buf_release(&b);
 	jv_free(rb); jv_free(undo); jv_free(ncf); jv_free(ff); jv_free(outs); jv_free(oerr);
 	jv_free(steps); jv_free(failed);

@@ -24,15 +24,17 @@ int report_format_parse(const char *name, enum report_format *f)
 	return -1;
 }
 
-static void report_json(struct buf *b, jv rep)
+static int report_json(struct buf *b, jv rep)
 {
+	int berr = 0;
 	jv txt = jv_dump_string(jv_copy(rep), JV_PRINT_PRETTY | JV_PRINT_SPACE1);
-	buf_adds(b, jv_string_value(txt));
-	buf_addc(b, '\n');
+	berr |= buf_adds(b, jv_string_value(txt));
+	berr |= buf_addc(b, '\n');
 	jv_free(txt);
+	return berr;
 }
 
-static void (*const renderers[REPORT_FORMAT__N])(struct buf *, jv) = {
+static int (*const renderers[REPORT_FORMAT__N])(struct buf *, jv) = {
 	[REPORT_TEXT] = report_text,
 	[REPORT_JSON] = report_json,
 	[REPORT_MARKDOWN] = report_markdown,
@@ -45,7 +47,10 @@ char *report_format(jv rep, enum report_format fmt)
 	struct buf b = BUF_INIT(0);
 	if ((int)fmt < 0 || fmt >= REPORT_FORMAT__N || !renderers[fmt])
 		BUG("unknown report format");
-	renderers[fmt](&b, rep);
+	if (renderers[fmt](&b, rep) < 0) {
+		buf_release(&b);
+		return NULL;
+	}
 	return buf_detach(&b);
 }
 
@@ -53,8 +58,8 @@ int report_render(jv events, jv plan, jv params, enum report_format fmt, FILE *o
 {
 	jv rep = report_build(events, plan, params);
 	char *text = report_format(rep, fmt);
-	size_t n = strlen(text);
-	int rc = n && fwrite(text, 1, n, out) != n ? -1 : 0;
+	size_t n = text ? strlen(text) : 0;
+	int rc = !text || (n && fwrite(text, 1, n, out) != n) ? -1 : 0;
 	free(text);
 	jv_free(rep);
 	return rc;
@@ -83,31 +88,36 @@ const char *rep_str(jv o, const char *key, const char *def)
 	return s ? s : def;
 }
 
-void rep_ms(struct buf *b, jv o, const char *key)
+int rep_ms(struct buf *b, jv o, const char *key)
 {
+	int berr = 0;
 	char d[64];
 	jv v = jvx_get(o, key);
 	if (jv_get_kind(v) == JV_KIND_NUMBER)
-		buf_adds(b, dur_format((int64_t)jv_number_value(v), d, sizeof(d)));
+		berr |= buf_adds(b, dur_format((int64_t)jv_number_value(v), d, sizeof(d)));
 	else
-		buf_adds(b, "-");
+		berr |= buf_adds(b, "-");
 	jv_free(v);
+	return berr;
 }
 
-void rep_head(struct buf *b, jv rep)
+int rep_head(struct buf *b, jv rep)
 {
+	int berr = 0;
 	jv ec = jvx_get(rep, "exit_code");
 	const char *mode = jvx_str(rep, "mode");
-	buf_addf(b, "%s", rep_str(rep, "status", "unfinished"));
+	berr |= buf_addf(b, "%s", rep_str(rep, "status", "unfinished"));
 	if (jv_get_kind(ec) == JV_KIND_NUMBER)
-		buf_addf(b, " (exit %d)", (int)jv_number_value(ec));
+		berr |= buf_addf(b, " (exit %d)", (int)jv_number_value(ec));
 	jv_free(ec);
 	if (mode && strcmp(mode, "run"))
-		buf_addf(b, ", %s", !strcmp(mode, "dry-run") ? "dry run" : mode);
+		berr |= buf_addf(b, ", %s", !strcmp(mode, "dry-run") ? "dry run" : mode);
+	return berr;
 }
 
-void rep_totals(struct buf *b, jv rep)
+int rep_totals(struct buf *b, jv rep)
 {
+	int berr = 0;
 	jv t = jvx_get(rep, "totals");
 	static const char *const parts[][2] = { {"succeeded", "succeeded"}, {"failed", "failed"},
 		{"skipped", "skipped"}, {"rolled_back", "rolled back"}, {"dry_run", "dry run"},
@@ -116,38 +126,41 @@ void rep_totals(struct buf *b, jv rep)
 	int64_t steps = jvx_int(t, "steps", 0), retries = jvx_int(t, "retries", 0),
 		polls = jvx_int(t, "polls", 0), acts = jvx_int(t, "rollback_actions", 0),
 		ok = jvx_int(t, "rollback_actions_succeeded", 0);
-	buf_addf(b, "%" PRId64 " step%s", steps, steps == 1 ? "" : "s");
+	berr |= buf_addf(b, "%" PRId64 " step%s", steps, steps == 1 ? "" : "s");
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
 		int64_t k = jvx_int(t, parts[i][0], 0);
 		if (!k)
 			continue;
-		buf_addf(b, "%s %" PRId64 " %s", first ? ":" : ",", k, parts[i][1]);
+		berr |= buf_addf(b, "%s %" PRId64 " %s", first ? ":" : ",", k, parts[i][1]);
 		first = 0;
 	}
-	buf_addf(b, "; %" PRId64 " retr%s; %" PRId64 " poll%s", retries, retries == 1 ? "y" : "ies",
+	berr |= buf_addf(b, "; %" PRId64 " retr%s; %" PRId64 " poll%s", retries, retries == 1 ? "y" : "ies",
 		 polls, polls == 1 ? "" : "s");
 	if (acts)
-		buf_addf(b, "; rollback: %" PRId64 " of %" PRId64 " action%s succeeded", ok, acts, acts == 1 ? "" : "s");
+		berr |= buf_addf(b, "; rollback: %" PRId64 " of %" PRId64 " action%s succeeded", ok, acts, acts == 1 ? "" : "s");
 	jv_free(t);
+	return berr;
 }
 
-void rep_xml(struct buf *b, const char *s)
+int rep_xml(struct buf *b, const char *s)
 {
+	int berr = 0;
 	for (; s && *s; s++) {
 		switch (*s) {
-		case '&': buf_adds(b, "&amp;"); break;
-		case '<': buf_adds(b, "&lt;"); break;
-		case '>': buf_adds(b, "&gt;"); break;
-		case '"': buf_adds(b, "&quot;"); break;
-		case '\'': buf_adds(b, "&apos;"); break;
-		case '\n': buf_adds(b, "&#10;"); break;
+		case '&': berr |= buf_adds(b, "&amp;"); break;
+		case '<': berr |= buf_adds(b, "&lt;"); break;
+		case '>': berr |= buf_adds(b, "&gt;"); break;
+		case '"': berr |= buf_adds(b, "&quot;"); break;
+		case '\'': berr |= buf_adds(b, "&apos;"); break;
+		case '\n': berr |= buf_adds(b, "&#10;"); break;
 		default:
 			if ((unsigned char)*s < 0x20 && *s != '\t')
-				buf_addc(b, '?');     /* not allowed in XML 1.0 */
+				berr |= buf_addc(b, '?');     /* not allowed in XML 1.0 */
 			else
-				buf_addc(b, *s);
+				berr |= buf_addc(b, *s);
 		}
 	}
+	return berr;
 }
 
 char *rep_value_text(jv v)
@@ -184,20 +197,21 @@ const char *rep_objective_verdict(jv rep, const char *which)
 
 int rep_objective_phrase(struct buf *b, jv rep, const char *which)
 {
+	int berr = 0;
 	jv o = objective(rep, which), ob, errs;
 	const char *why;
 	if (!jv_is_valid(o))
-		return -1;
-	rep_ms(b, o, "achieved_ms");
-	buf_adds(b, " achieved, objective ");
-	rep_ms(b, o, "objective_ms");
-	buf_addf(b, ": %s", rep_objective_verdict(rep, which));
+		return 1;
+	berr |= rep_ms(b, o, "achieved_ms");
+	berr |= buf_adds(b, " achieved, objective ");
+	berr |= rep_ms(b, o, "objective_ms");
+	berr |= buf_addf(b, ": %s", rep_objective_verdict(rep, which));
 	ob = jvx_get(rep, "objectives");
 	errs = jvx_get(ob, "errors");
 	if ((why = jvx_str(errs, which)))
-		buf_addf(b, " (%s)", why);
+		berr |= buf_addf(b, " (%s)", why);
 	jv_free(errs);
 	jv_free(ob);
 	jv_free(o);
-	return 0;
+	return berr ? -1 : 0;
 }

@@ -58,6 +58,7 @@ struct chart {
 	int y;                       /* the next row's top */
 	unsigned used_step, used_rb; /* colours used: bit i of step_colours / rollback_colours */
 	int polls, retries, critical, rto;
+	int berr;                    /* an append failed (legend) */
 };
 
 static double xof(const struct chart *c, double ms)
@@ -68,8 +69,9 @@ static double xof(const struct chart *c, double ms)
 }
 
 /* a name for the label column, cut on a UTF-8 boundary */
-static void label(struct buf *b, const char *s)
+static int label(struct buf *b, const char *s)
 {
+	int berr = 0;
 	size_t n = 0;
 	const char *p = s;
 	for (; *p && n < LABEL_CHARS; p++)
@@ -78,11 +80,12 @@ static void label(struct buf *b, const char *s)
 	while (*p && ((unsigned char)*p & 0xC0) == 0x80)
 		p++;
 	struct buf cut = BUF_INIT(0);
-	buf_add(&cut, s, (size_t)(p - s));
+	berr |= buf_add(&cut, s, (size_t)(p - s));
 	if (*p)
-		buf_adds(&cut, "…");
-	rep_xml(b, buf_str(&cut));
+		berr |= buf_adds(&cut, "…");
+	berr |= rep_xml(b, buf_str(&cut));
 	buf_release(&cut);
+	return berr;
 }
 
 /* a round step for about 8 ticks across span, from the s/m/h scale */
@@ -97,71 +100,78 @@ static int64_t tick_step(double span)
 	return (int64_t)(span / 8 / 86400000 + 1) * 86400000;
 }
 
-static void axis(struct chart *c, int bottom)
+static int axis(struct chart *c, int bottom)
 {
+	int berr = 0;
 	int64_t step = tick_step(c->span);
 	char d[32];
-	buf_addf(c->b, "<g class=\"axis\" font-size=\"11\" fill=\"#555\">\n");
+	berr |= buf_addf(c->b, "<g class=\"axis\" font-size=\"11\" fill=\"#555\">\n");
 	for (int64_t t = 0; (double)t <= c->span + 0.5; t += step) {
 		double x = xof(c, (double)t);
-		buf_addf(c->b, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#e0e0e0\"/>\n", x, TOP - 4, x,
+		berr |= buf_addf(c->b, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#e0e0e0\"/>\n", x, TOP - 4, x,
 			 bottom);
-		buf_addf(c->b, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", x, TOP - 9,
+		berr |= buf_addf(c->b, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", x, TOP - 9,
 			 t ? dur_format(t, d, sizeof(d)) : "0");
 	}
-	buf_adds(c->b, "</g>\n");
+	berr |= buf_adds(c->b, "</g>\n");
+	return berr;
 }
 
 /* "+1m30s, took 20m; 12 polls" for a bar's tooltip */
-static void when(struct buf *b, jv o)
+static int when(struct buf *b, jv o)
 {
-	buf_adds(b, "+");
-	rep_ms(b, o, "offset_ms");
-	buf_adds(b, ", took ");
-	rep_ms(b, o, "duration_ms");
+	int berr = 0;
+	berr |= buf_adds(b, "+");
+	berr |= rep_ms(b, o, "offset_ms");
+	berr |= buf_adds(b, ", took ");
+	berr |= rep_ms(b, o, "duration_ms");
+	return berr;
 }
 
-static void bar(struct chart *c, const char *cls, const struct colour *col, jv o, int critical, const char *tip)
+static int bar(struct chart *c, const char *cls, const struct colour *col, jv o, int critical, const char *tip)
 {
+	int berr = 0;
 	double a = jvx_num(o, "offset_ms", 0), d = jvx_num(o, "duration_ms", 0);
 	double x = xof(c, a), w = xof(c, a + d) - x;
 	int top = c->y + (ROW - BAR) / 2;
 	if (w < 2)
 		w = 2;
-	buf_addf(c->b, "<rect class=\"bar %s\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" rx=\"2\" fill=\"%s\"",
+	berr |= buf_addf(c->b, "<rect class=\"bar %s\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" rx=\"2\" fill=\"%s\"",
 		 cls, x, top, w, BAR, col->fill);
 	if (col->stroke)
-		buf_addf(c->b, " stroke=\"%s\" stroke-width=\"2\"", col->stroke);
-	buf_adds(c->b, "><title>");
-	rep_xml(c->b, tip);
-	buf_adds(c->b, "</title></rect>\n");
+		berr |= buf_addf(c->b, " stroke=\"%s\" stroke-width=\"2\"", col->stroke);
+	berr |= buf_adds(c->b, "><title>");
+	berr |= rep_xml(c->b, tip);
+	berr |= buf_adds(c->b, "</title></rect>\n");
 	/* the critical path: a dark line under the bar (an outline would hide a thin bar's colour) */
 	if (critical)
-		buf_addf(c->b, "<rect class=\"critical\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"3\" fill=\"#212121\"/>\n",
+		berr |= buf_addf(c->b, "<rect class=\"critical\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"3\" fill=\"#212121\"/>\n",
 			 x, top + BAR + 1, w < 4 ? 4 : w);
 	/* the duration after the bar; at the right edge inside a long bar, else before it */
 	char dd[32];
 	if (d <= 0)
-		return;
+		return berr;
 	dur_format((int64_t)d, dd, sizeof(dd));
 	if (x + w + 4 + 7 * (double)strlen(dd) < W)
-		buf_addf(c->b, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" fill=\"#616161\">%s</text>\n", x + w + 4,
+		berr |= buf_addf(c->b, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" fill=\"#616161\">%s</text>\n", x + w + 4,
 			 c->y + ROW / 2 + 4, dd);
 	else if (w > 12 + 7 * (double)strlen(dd))
-		buf_addf(c->b, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" fill=\"#fff\" font-weight=\"bold\" "
+		berr |= buf_addf(c->b, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" fill=\"#fff\" font-weight=\"bold\" "
 			 "text-anchor=\"end\">%s</text>\n", x + w - 4, c->y + ROW / 2 + 4, dd);
 	else
-		buf_addf(c->b, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" fill=\"#616161\" text-anchor=\"end\">%s</text>\n",
+		berr |= buf_addf(c->b, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" fill=\"#616161\" text-anchor=\"end\">%s</text>\n",
 			 x - 4, c->y + ROW / 2 + 4, dd);
+	return berr;
 }
 
-static void marks(struct chart *c, jv s)
+static int marks(struct chart *c, jv s)
 {
+	int berr = 0;
 	jv polls = rep_list(s, "poll_offsets_ms"), retries = rep_list(s, "retry_offsets_ms");
 	int top = c->y + (ROW - BAR) / 2;
 	jv_array_foreach(polls, i, t) {
 		double x = xof(c, jv_number_value(t));
-		buf_addf(c->b, "<line class=\"poll\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#1b5e20\" "
+		berr |= buf_addf(c->b, "<line class=\"poll\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#1b5e20\" "
 			 "stroke-width=\"1\"/>\n", x, top + 2, x, top + BAR - 2);
 		c->polls = 1;
 		jv_free(t);
@@ -169,99 +179,109 @@ static void marks(struct chart *c, jv s)
 	}
 	jv_array_foreach(retries, i, t) {
 		double x = xof(c, jv_number_value(t));
-		buf_addf(c->b, "<path class=\"retry\" d=\"M%.1f %d l-4 -6 h8 z\" fill=\"#d32f2f\"><title>attempt %d "
+		berr |= buf_addf(c->b, "<path class=\"retry\" d=\"M%.1f %d l-4 -6 h8 z\" fill=\"#d32f2f\"><title>attempt %d "
 			 "failed, retried</title></path>\n", x, top, i + 1);
 		c->retries = 1;
 		jv_free(t);
 	}
 	jv_free(polls);
 	jv_free(retries);
+	return berr;
 }
 
-static void stripe(struct chart *c, int row)
+static int stripe(struct chart *c, int row)
 {
+	int berr = 0;
 	if (row % 2)
-		buf_addf(c->b, "<rect x=\"0\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#000\" fill-opacity=\"0.035\"/>\n", c->y, W, ROW);
+		berr |= buf_addf(c->b, "<rect x=\"0\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#000\" fill-opacity=\"0.035\"/>\n", c->y, W, ROW);
+	return berr;
 }
 
-static void step_row(struct chart *c, jv s, int row)
+static int step_row(struct chart *c, jv s, int row)
 {
+	int berr = 0;
 	const char *st = rep_str(s, "status", "pending"), *id = rep_str(s, "id", "?");
 	int crit = jvx_bool(s, "on_critical_path", 0);
 	jv off = jvx_get(s, "offset_ms");
 	struct buf tip = BUF_INIT(0);
-	stripe(c, row);
-	buf_addf(c->b, "<text x=\"%d\" y=\"%d\"%s%s>", LABEL_X, c->y + ROW / 2 + 4,
+	berr |= stripe(c, row);
+	berr |= buf_addf(c->b, "<text x=\"%d\" y=\"%d\"%s%s>", LABEL_X, c->y + ROW / 2 + 4,
 		 crit ? " font-weight=\"bold\"" : "", !strcmp(st, "pending") ? " fill=\"#9e9e9e\"" : "");
-	label(c->b, id);
-	buf_adds(c->b, "</text>\n");
+	berr |= label(c->b, id);
+	berr |= buf_adds(c->b, "</text>\n");
 	if (strcmp(st, "pending") && jv_get_kind(off) == JV_KIND_NUMBER) {
 		size_t k = (size_t)(colour_of(step_colours, NCOLOURS(step_colours), st) - step_colours);
 		c->used_step |= 1u << k;
 		c->critical |= crit;
-		buf_addf(&tip, "%s", id);
+		berr |= buf_addf(&tip, "%s", id);
 		if (jvx_str(s, "name"))
-			buf_addf(&tip, " (%s)", jvx_str(s, "name"));
-		buf_addf(&tip, ": %s, ", st);
-		when(&tip, s);
+			berr |= buf_addf(&tip, " (%s)", jvx_str(s, "name"));
+		berr |= buf_addf(&tip, ": %s, ", st);
+		berr |= when(&tip, s);
 		if (jvx_int(s, "polls", 0))
-			buf_addf(&tip, ", %" PRId64 " polls", jvx_int(s, "polls", 0));
+			berr |= buf_addf(&tip, ", %" PRId64 " polls", jvx_int(s, "polls", 0));
 		if (jvx_int(s, "retries", 0))
-			buf_addf(&tip, ", %" PRId64 " retries", jvx_int(s, "retries", 0));
+			berr |= buf_addf(&tip, ", %" PRId64 " retries", jvx_int(s, "retries", 0));
 		if (jvx_int(s, "items", 0))
-			buf_addf(&tip, ", %" PRId64 " items", jvx_int(s, "items", 0));
+			berr |= buf_addf(&tip, ", %" PRId64 " items", jvx_int(s, "items", 0));
 		if (crit)
-			buf_adds(&tip, "; on the critical path");
-		bar(c, "step", &step_colours[k], s, crit, buf_str(&tip));
-		marks(c, s);
+			berr |= buf_adds(&tip, "; on the critical path");
+		berr |= bar(c, "step", &step_colours[k], s, crit, buf_str(&tip));
+		berr |= marks(c, s);
 	} else {
-		buf_addf(c->b, "<text x=\"%d\" y=\"%d\" font-size=\"10\" font-style=\"italic\" fill=\"#9e9e9e\">not run</text>\n",
+		berr |= buf_addf(c->b, "<text x=\"%d\" y=\"%d\" font-size=\"10\" font-style=\"italic\" fill=\"#9e9e9e\">not run</text>\n",
 			 X0 + 4, c->y + ROW / 2 + 4);
 	}
 	jv_free(off);
 	buf_release(&tip);
 	c->y += ROW;
+	return berr;
 }
 
-static void section(struct chart *c, const char *name)
+static int section(struct chart *c, const char *name)
 {
-	buf_addf(c->b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#9e9e9e\" stroke-dasharray=\"3 3\"/>\n",
+	int berr = 0;
+	berr |= buf_addf(c->b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#9e9e9e\" stroke-dasharray=\"3 3\"/>\n",
 		 LABEL_X, c->y + 4, X1, c->y + 4);
-	buf_addf(c->b, "<text x=\"%d\" y=\"%d\" font-size=\"11\" font-weight=\"bold\" fill=\"#616161\">%s</text>\n",
+	berr |= buf_addf(c->b, "<text x=\"%d\" y=\"%d\" font-size=\"11\" font-weight=\"bold\" fill=\"#616161\">%s</text>\n",
 		 LABEL_X, c->y + 17, name);
 	c->y += ROW;
+	return berr;
 }
 
-static void rollback_row(struct chart *c, jv r, int row)
+static int rollback_row(struct chart *c, jv r, int row)
 {
+	int berr = 0;
 	const char *st = rep_str(r, "status", "succeeded");
 	jv off = jvx_get(r, "offset_ms");
 	struct buf name = BUF_INIT(0), tip = BUF_INIT(0);
 	size_t k = (size_t)(colour_of(rollback_colours, NCOLOURS(rollback_colours), st) - rollback_colours);
-	stripe(c, row);
-	buf_addf(&name, "↶ %s", rep_str(r, "rollback_step", rep_str(r, "step", "?")));
-	buf_addf(c->b, "<text x=\"%d\" y=\"%d\" fill=\"#4527a0\">", LABEL_X, c->y + ROW / 2 + 4);
-	label(c->b, buf_str(&name));
-	buf_adds(c->b, "</text>\n");
+	berr |= stripe(c, row);
+	berr |= buf_addf(&name, "↶ %s", rep_str(r, "rollback_step", rep_str(r, "step", "?")));
+	berr |= buf_addf(c->b, "<text x=\"%d\" y=\"%d\" fill=\"#4527a0\">", LABEL_X, c->y + ROW / 2 + 4);
+	berr |= label(c->b, buf_str(&name));
+	berr |= buf_adds(c->b, "</text>\n");
 	if (jv_get_kind(off) == JV_KIND_NUMBER) {
 		c->used_rb |= 1u << k;
-		buf_addf(&tip, "rollback %s of %s: %s, ", rep_str(r, "rollback_step", "?"), rep_str(r, "step", "?"), st);
-		when(&tip, r);
+		berr |= buf_addf(&tip, "rollback %s of %s: %s, ", rep_str(r, "rollback_step", "?"), rep_str(r, "step", "?"), st);
+		berr |= when(&tip, r);
 		if (jvx_str(r, "error")) {
 			const char *e = jvx_str(r, "error"), *nl = strchr(e, '\n');
-			buf_addf(&tip, "; %.*s", nl ? (int)(nl - e) : (int)strlen(e), e);
+			berr |= buf_addf(&tip, "; %.*s", nl ? (int)(nl - e) : (int)strlen(e), e);
 		}
-		bar(c, "rollback", &rollback_colours[k], r, 0, buf_str(&tip));
+		berr |= bar(c, "rollback", &rollback_colours[k], r, 0, buf_str(&tip));
 	}
 	jv_free(off);
 	buf_release(&name);
 	buf_release(&tip);
 	c->y += ROW;
+	return berr;
 }
 
 /* the RTO objective (and what was achieved) as vertical lines over the rows */
-static void rto(struct chart *c, jv rep, int bottom)
+static int rto(struct chart *c, jv rep, int bottom)
 {
+	int berr = 0;
 	jv ob = jvx_get(rep, "objectives"), o = jvx_get(ob, "rto");
 	jv target = jvx_get(o, "objective_ms"), got = jvx_get(o, "achieved_ms");
 	const char *v = rep_objective_verdict(rep, "rto");
@@ -271,16 +291,16 @@ static void rto(struct chart *c, jv rep, int bottom)
 		int off = t > c->span;
 		double x = off ? X1 : xof(c, t);
 		c->rto = 1;
-		buf_addf(c->b, "<g class=\"rto\"><line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#d81b60\" "
+		berr |= buf_addf(c->b, "<g class=\"rto\"><line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#d81b60\" "
 			 "stroke-width=\"2\" stroke-dasharray=\"6 4\"/>\n", x, TOP - 4, x, bottom);
-		buf_addf(c->b, "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" fill=\"#d81b60\" text-anchor=\"end\">RTO %s%s</text></g>\n",
+		berr |= buf_addf(c->b, "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" fill=\"#d81b60\" text-anchor=\"end\">RTO %s%s</text></g>\n",
 			 x - 3, bottom + 13, dur_format((int64_t)t, d, sizeof(d)), off ? " (beyond the chart) →" : "");
 	}
 	if (jv_get_kind(got) == JV_KIND_NUMBER && jv_get_kind(target) == JV_KIND_NUMBER) {
 		double x = xof(c, jv_number_value(got));
-		buf_addf(c->b, "<g class=\"rto-achieved\"><line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#d81b60\" "
+		berr |= buf_addf(c->b, "<g class=\"rto-achieved\"><line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#d81b60\" "
 			 "stroke-width=\"1\"/>\n", x, TOP - 4, x, bottom);
-		buf_addf(c->b, "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" fill=\"#d81b60\"%s>restored %s: %s</text></g>\n",
+		berr |= buf_addf(c->b, "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" fill=\"#d81b60\"%s>restored %s: %s</text></g>\n",
 			 x + (x > X1 - 150 ? -3 : 3), bottom + 26, x > X1 - 150 ? " text-anchor=\"end\"" : "",
 			 dur_format((int64_t)jv_number_value(got), d, sizeof(d)), v ? v : "");
 	}
@@ -288,11 +308,12 @@ static void rto(struct chart *c, jv rep, int bottom)
 	jv_free(got);
 	jv_free(o);
 	jv_free(ob);
+	return berr;
 }
 
 static int legend_item(struct chart *c, int x, int y, const char *swatch, const char *text)
 {
-	buf_addf(c->b, "%s<text x=\"%d\" y=\"%d\">%s</text>\n", swatch, x + 18, y + 10, text);
+	c->berr |= buf_addf(c->b, "%s<text x=\"%d\" y=\"%d\">%s</text>\n", swatch, x + 18, y + 10, text);
 	return x + 18 + 7 * (int)strlen(text) + 16;
 }
 
@@ -300,7 +321,7 @@ static int legend(struct chart *c, int y)
 {
 	int x = LABEL_X;
 	char sw[256];
-	buf_addf(c->b, "<g class=\"legend\" font-size=\"11\" fill=\"#424242\">\n");
+	c->berr |= buf_addf(c->b, "<g class=\"legend\" font-size=\"11\" fill=\"#424242\">\n");
 	for (size_t i = 0; i < NCOLOURS(step_colours); i++)
 		if (c->used_step & (1u << i)) {
 			snprintf(sw, sizeof(sw), "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"12\" rx=\"2\" fill=\"%s\"/>", x, y,
@@ -342,12 +363,13 @@ static int legend(struct chart *c, int y)
 		snprintf(sw, sizeof(sw), "<path d=\"M%d %d l-4 -6 h8 z\" fill=\"#d32f2f\"/>", x + 7, y + 10);
 		x = legend_item(c, x, y, sw, "retry");
 	}
-	buf_adds(c->b, "</g>\n");
+	c->berr |= buf_adds(c->b, "</g>\n");
 	return y + 18;
 }
 
-void report_svg(struct buf *b, jv rep)
+int report_svg(struct buf *b, jv rep)
 {
+	int berr = 0;
 	jv steps = rep_list(rep, "steps"), rb = jvx_get(rep, "rollback"), rows = rep_list(rb, "steps");
 	jv ob = jvx_get(rep, "objectives"), o = jvx_get(ob, "rto"), target = jvx_get(o, "objective_ms");
 	struct chart c = { .b = b };
@@ -381,74 +403,74 @@ void report_svg(struct buf *b, jv rep)
 	c.y = TOP;
 	jv_array_foreach(steps, i, s) {
 		if (!jvx_bool(s, "finally", 0))
-			step_row(&c, s, nrows++);
+			berr |= step_row(&c, s, nrows++);
 		jv_free(s);
 		(void)i;
 	}
 	if (nrb) {
-		section(&c, "rollback");
+		berr |= section(&c, "rollback");
 		jv_array_foreach(rows, i, r) {
-			rollback_row(&c, r, nrows++);
+			berr |= rollback_row(&c, r, nrows++);
 			jv_free(r);
 			(void)i;
 		}
 	}
 	if (nfin) {
-		section(&c, "finally");
+		berr |= section(&c, "finally");
 		jv_array_foreach(steps, i, s) {
 			if (jvx_bool(s, "finally", 0))
-				step_row(&c, s, nrows++);
+				berr |= step_row(&c, s, nrows++);
 			jv_free(s);
 			(void)i;
 		}
 	}
 	int bottom = c.y + 4;
-	rto(&c, rep, bottom);
+	berr |= rto(&c, rep, bottom);
 	int ly = legend(&c, bottom + 36);
-	buf_adds(&body, "<text x=\"12\" y=\"");
-	buf_addf(&body, "%d\" font-size=\"11\" fill=\"#616161\">", ly + 12);
+	berr |= buf_adds(&body, "<text x=\"12\" y=\"");
+	berr |= buf_addf(&body, "%d\" font-size=\"11\" fill=\"#616161\">", ly + 12);
 	{
 		struct buf t = BUF_INIT(0);
-		rep_totals(&t, rep);
-		rep_xml(&body, buf_str(&t));
+		berr |= rep_totals(&t, rep);
+		berr |= rep_xml(&body, buf_str(&t));
 		buf_release(&t);
 	}
-	buf_adds(&body, "</text>\n");
+	berr |= buf_adds(&body, "</text>\n");
 	int height = ly + 24;
 
 	/* the head: size, title, the run's line, the axis */
 	c.b = &head;
-	buf_addf(&head, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	berr |= buf_addf(&head, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		 "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
 		 "font-family=\"DejaVu Sans, Verdana, sans-serif\" font-size=\"12\">\n<title>", W, height, W, height);
-	rep_xml(&head, rep_str(rep, "runbook", "runbook"));
-	buf_adds(&head, " run ");
-	rep_xml(&head, rep_str(rep, "run", "?"));
-	buf_addf(&head, "</title>\n<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n", W, height);
-	buf_addf(&head, "<text x=\"%d\" y=\"22\" font-size=\"15\" font-weight=\"bold\">", LABEL_X);
-	rep_xml(&head, rep_str(rep, "runbook", "?"));
-	buf_adds(&head, " — ");
+	berr |= rep_xml(&head, rep_str(rep, "runbook", "runbook"));
+	berr |= buf_adds(&head, " run ");
+	berr |= rep_xml(&head, rep_str(rep, "run", "?"));
+	berr |= buf_addf(&head, "</title>\n<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n", W, height);
+	berr |= buf_addf(&head, "<text x=\"%d\" y=\"22\" font-size=\"15\" font-weight=\"bold\">", LABEL_X);
+	berr |= rep_xml(&head, rep_str(rep, "runbook", "?"));
+	berr |= buf_adds(&head, " — ");
 	{
 		struct buf t = BUF_INIT(0);
-		rep_head(&t, rep);
-		rep_xml(&head, buf_str(&t));
+		berr |= rep_head(&t, rep);
+		berr |= rep_xml(&head, buf_str(&t));
 		buf_reset(&t);
-		buf_adds(&t, "run ");
-		buf_adds(&t, rep_str(rep, "run", "?"));
-		buf_adds(&t, ", started ");
-		buf_adds(&t, rep_str(rep, "started_at", "?"));
-		buf_adds(&t, ", took ");
-		rep_ms(&t, rep, "duration_ms");
-		buf_addf(&head, "</text>\n<text x=\"%d\" y=\"40\" font-size=\"11\" fill=\"#616161\">", LABEL_X);
-		rep_xml(&head, buf_str(&t));
-		buf_adds(&head, "</text>\n");
+		berr |= buf_adds(&t, "run ");
+		berr |= buf_adds(&t, rep_str(rep, "run", "?"));
+		berr |= buf_adds(&t, ", started ");
+		berr |= buf_adds(&t, rep_str(rep, "started_at", "?"));
+		berr |= buf_adds(&t, ", took ");
+		berr |= rep_ms(&t, rep, "duration_ms");
+		berr |= buf_addf(&head, "</text>\n<text x=\"%d\" y=\"40\" font-size=\"11\" fill=\"#616161\">", LABEL_X);
+		berr |= rep_xml(&head, buf_str(&t));
+		berr |= buf_adds(&head, "</text>\n");
 		buf_release(&t);
 	}
-	axis(&c, bottom);
+	berr |= axis(&c, bottom);
 
-	buf_add(b, head.data ? head.data : "", head.len);
-	buf_add(b, body.data ? body.data : "", body.len);
-	buf_adds(b, "</svg>\n");
+	berr |= buf_add(b, head.data ? head.data : "", head.len);
+	berr |= buf_add(b, body.data ? body.data : "", body.len);
+	berr |= buf_adds(b, "</svg>\n");
 	buf_release(&head);
 	buf_release(&body);
 	jv_free(steps);
@@ -457,4 +479,5 @@ void report_svg(struct buf *b, jv rep)
 	jv_free(target);
 	jv_free(o);
 	jv_free(ob);
+	return berr | c.berr;
 }

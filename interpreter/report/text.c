@@ -27,18 +27,21 @@ int report_failed_step_len(const char *reason)
 }
 
 /* text indented under its first line */
-static void indented(struct buf *b, const char *text, const char *indent)
+static int indented(struct buf *b, const char *text, const char *indent)
 {
+	int berr = 0;
 	for (const char *p = text; p && *p; p++) {
-		buf_addc(b, *p);
+		berr |= buf_addc(b, *p);
 		if (*p == '\n' && p[1])
-			buf_adds(b, indent);
+			berr |= buf_adds(b, indent);
 	}
+	return berr;
 }
 
 /* an error's key lines (report.errors) for step (and rollback step) */
-static void key_lines(struct buf *b, jv rep, const char *step, const char *rbstep, const char *indent)
+static int key_lines(struct buf *b, jv rep, const char *step, const char *rbstep, const char *indent)
 {
+	int berr = 0;
 	jv errs = rep_list(rep, "errors");
 	jv_array_foreach(errs, i, e) {
 		const char *rs = jvx_str(e, "rollback_step");
@@ -47,13 +50,13 @@ static void key_lines(struct buf *b, jv rep, const char *step, const char *rbste
 			int64_t more = jvx_int(e, "more_lines", 0);
 			jv_array_foreach(lines, k, l) {
 				if (k)
-					buf_adds(b, indent);
-				buf_adds(b, jv_string_value(l));
-				buf_addc(b, '\n');
+					berr |= buf_adds(b, indent);
+				berr |= buf_adds(b, jv_string_value(l));
+				berr |= buf_addc(b, '\n');
 				jv_free(l);
 			}
 			if (more)
-				buf_addf(b, "%s(%" PRId64 " more line%s: runbook show %s --format json)\n", indent, more,
+				berr |= buf_addf(b, "%s(%" PRId64 " more line%s: runbook show %s --format json)\n", indent, more,
 					 more == 1 ? "" : "s", rep_str(rep, "run", "RUN-ID"));
 			jv_free(lines);
 			jv_free(e);
@@ -62,33 +65,35 @@ static void key_lines(struct buf *b, jv rep, const char *step, const char *rbste
 		jv_free(e);
 	}
 	jv_free(errs);
+	return berr;
 }
 
-static void step_table(struct buf *b, jv steps, int wid, int wst)
+static int step_table(struct buf *b, jv steps, int wid, int wst)
 {
+	int berr = 0;
 	struct buf cell = BUF_INIT(0);
-	buf_addf(b, "%-*s  %-*s  %-9s  %-9s  %8s  %5s  %s\n", wid, "STEP", wst, "STATUS", "START",
+	berr |= buf_addf(b, "%-*s  %-*s  %-9s  %-9s  %8s  %5s  %s\n", wid, "STEP", wst, "STATUS", "START",
 		 "DURATION", "ATTEMPTS", "POLLS", "ROLLBACK");
 	jv_array_foreach(steps, i, s) {
 		jv off = jvx_get(s, "offset_ms"), rbo = jvx_get(s, "rollback");
 		char start[32], dur[32], polls[32];
 		buf_reset(&cell);
 		if (jv_get_kind(off) == JV_KIND_NUMBER && jvx_str(s, "started_at")) {
-			buf_adds(&cell, "+");
-			rep_ms(&cell, s, "offset_ms");
+			berr |= buf_adds(&cell, "+");
+			berr |= rep_ms(&cell, s, "offset_ms");
 		} else {
-			buf_adds(&cell, "-");
+			berr |= buf_adds(&cell, "-");
 		}
 		jv_free(off);
 		snprintf(start, sizeof(start), "%s", buf_str(&cell));
 		buf_reset(&cell);
-		rep_ms(&cell, s, "duration_ms");
+		berr |= rep_ms(&cell, s, "duration_ms");
 		snprintf(dur, sizeof(dur), "%s", buf_str(&cell));
 		if (jvx_int(s, "polls", 0))
 			snprintf(polls, sizeof(polls), "%" PRId64, jvx_int(s, "polls", 0));
 		else
 			snprintf(polls, sizeof(polls), "-");
-		buf_addf(b, "%-*s  %-*s  %-9s  %-9s  %8" PRId64 "  %5s  %s\n", wid, rep_str(s, "id", "?"), wst,
+		berr |= buf_addf(b, "%-*s  %-*s  %-9s  %-9s  %8" PRId64 "  %5s  %s\n", wid, rep_str(s, "id", "?"), wst,
 			 rep_str(s, "status", "?"), start, dur, jvx_int(s, "attempts", 0), polls,
 			 jv_get_kind(rbo) == JV_KIND_OBJECT ? rep_str(rbo, "status", "?") : "-");
 		jv_free(rbo);
@@ -96,79 +101,87 @@ static void step_table(struct buf *b, jv steps, int wid, int wst)
 		(void)i;
 	}
 	buf_release(&cell);
+	return berr;
 }
 
-static void rollback_part(struct buf *b, jv rep, int wid)
+static int rollback_part(struct buf *b, jv rep, int wid)
 {
+	int berr = 0;
 	jv rb = jvx_get(rep, "rollback"), rows = rep_list(rb, "steps");
 	const char *why = jvx_str(rb, "reason");
 	int k, m = jv_get_kind(rows) == JV_KIND_ARRAY ? jv_array_length(jv_copy(rows)) : 0;
-	buf_adds(b, "\nrollback");
+	berr |= buf_adds(b, "\nrollback");
 	if (why && (k = report_failed_step_len(why)))
-		buf_addf(b, " (%.*s)", k, why);      /* the error is listed above */
+		berr |= buf_addf(b, " (%.*s)", k, why);      /* the error is listed above */
 	else if (why)
-		buf_addf(b, " (%s)", why);
+		berr |= buf_addf(b, " (%s)", why);
 	if (m)
-		buf_addf(b, ", %" PRId64 " of %d action%s succeeded", jvx_int(rb, "succeeded", 0), m, m == 1 ? "" : "s");
-	buf_adds(b, ":\n");
+		berr |= buf_addf(b, ", %" PRId64 " of %d action%s succeeded", jvx_int(rb, "succeeded", 0), m, m == 1 ? "" : "s");
+	berr |= buf_adds(b, ":\n");
 	if (!m)
-		buf_adds(b, "  nothing to undo\n");
+		berr |= buf_adds(b, "  nothing to undo\n");
 	jv_array_foreach(rows, i, r) {
-		buf_addf(b, "  %-*s  %s", wid, rep_str(r, "step", "?"), rep_str(r, "status", "?"));
+		berr |= buf_addf(b, "  %-*s  %s", wid, rep_str(r, "step", "?"), rep_str(r, "status", "?"));
 		if (jvx_str(r, "rollback_step")) {
-			buf_addf(b, " (%s)", jvx_str(r, "rollback_step"));   /* STEP[i].rollback.N for an item */
+			berr |= buf_addf(b, " (%s)", jvx_str(r, "rollback_step"));   /* STEP[i].rollback.N for an item */
 		}
 		if (jvx_str(r, "error")) {
-			buf_adds(b, ": ");
-			key_lines(b, rep, rep_str(r, "step", "?"), rep_str(r, "rollback_step", "?"), "    ");
+			berr |= buf_adds(b, ": ");
+			berr |= key_lines(b, rep, rep_str(r, "step", "?"), rep_str(r, "rollback_step", "?"), "    ");
 		} else {
-			buf_addc(b, '\n');
+			berr |= buf_addc(b, '\n');
 		}
 		jv_free(r);
 		(void)i;
 	}
 	jv_free(rows);
 	jv_free(rb);
+	return berr;
 }
 
 /* "  NAME: value" lines of an object */
-static void pairs(struct buf *b, jv obj, const char *head)
+static int pairs(struct buf *b, jv obj, const char *head)
 {
+	int berr = 0;
 	if (jv_get_kind(obj) != JV_KIND_OBJECT || jv_object_length(jv_copy(obj)) == 0)
-		return;
-	buf_addf(b, "\n%s:\n", head);
+		return berr;
+	berr |= buf_addf(b, "\n%s:\n", head);
 	jv keys = jv_keys(jv_copy(obj));
 	jv_array_foreach(keys, i, k) {
 		jv v = jv_object_get(jv_copy(obj), jv_copy(k));
 		char *t = rep_value_text(v);
-		buf_addf(b, "  %s: ", jv_string_value(k));
-		indented(b, t, "    ");
-		buf_addc(b, '\n');
+		berr |= buf_addf(b, "  %s: ", jv_string_value(k));
+		berr |= indented(b, t, "    ");
+		berr |= buf_addc(b, '\n');
 		free(t);
 		jv_free(v);
 		jv_free(k);
 		(void)i;
 	}
 	jv_free(keys);
+	return berr;
 }
 
-static void name_list(struct buf *b, jv rep, const char *key, const char *head, const char *sep)
+static int name_list(struct buf *b, jv rep, const char *key, const char *head, const char *sep)
 {
+	int berr = 0;
 	jv a = jvx_get(rep, key);
 	if (jv_get_kind(a) == JV_KIND_ARRAY && jv_array_length(jv_copy(a)) > 0) {
-		buf_addf(b, "\n%s: ", head);
+		berr |= buf_addf(b, "\n%s: ", head);
 		jv_array_foreach(a, i, it) {
 			if (jv_get_kind(it) == JV_KIND_STRING)
-				buf_addf(b, "%s%s", i ? sep : "", jv_string_value(it));
+				berr |= buf_addf(b, "%s%s", i ? sep : "", jv_string_value(it));
 			jv_free(it);
 		}
-		buf_addc(b, '\n');
+		berr |= buf_addc(b, '\n');
 	}
 	jv_free(a);
+	return berr;
 }
 
-void report_text(struct buf *b, jv rep)
+int report_text(struct buf *b, jv rep)
 {
+	int berr = 0;
 	jv steps = rep_list(rep, "steps"), params = jvx_get(rep, "params"), appr = rep_list(rep, "approvals");
 	jv outs = jvx_get(rep, "outputs"), oerr = jvx_get(rep, "output_errors"), undo = rep_list(rep, "undo");
 	jv next = rep_list(rep, "next_steps"), rb = jvx_get(rep, "rollback");
@@ -176,44 +189,44 @@ void report_text(struct buf *b, jv rep)
 	int nerr = 0, k;
 	const char *why;
 
-	buf_addf(b, "run %s", rep_str(rep, "run", "?"));
+	berr |= buf_addf(b, "run %s", rep_str(rep, "run", "?"));
 	if (jvx_str(rep, "runbook"))
-		buf_addf(b, " (%s)", jvx_str(rep, "runbook"));
-	buf_adds(b, ": ");
-	rep_head(b, rep);
-	buf_addc(b, '\n');
-	buf_addf(b, "started %s, took ", rep_str(rep, "started_at", "?"));
-	rep_ms(b, rep, "duration_ms");
-	buf_adds(b, "\n");
+		berr |= buf_addf(b, " (%s)", jvx_str(rep, "runbook"));
+	berr |= buf_adds(b, ": ");
+	berr |= rep_head(b, rep);
+	berr |= buf_addc(b, '\n');
+	berr |= buf_addf(b, "started %s, took ", rep_str(rep, "started_at", "?"));
+	berr |= rep_ms(b, rep, "duration_ms");
+	berr |= buf_adds(b, "\n");
 	if (jv_get_kind(params) == JV_KIND_OBJECT && jv_object_length(jv_copy(params)) > 0) {
 		jv keys = jv_keys(jv_copy(params));
-		buf_adds(b, "params:");
+		berr |= buf_adds(b, "params:");
 		jv_array_foreach(keys, i, key) {
 			jv v = jv_object_get(jv_copy(params), jv_copy(key));
 			char *t = rep_value_text(v);
-			buf_addf(b, "%s %s=%s", i ? "," : "", jv_string_value(key), t);
+			berr |= buf_addf(b, "%s %s=%s", i ? "," : "", jv_string_value(key), t);
 			free(t);
 			jv_free(v);
 			jv_free(key);
 		}
-		buf_addc(b, '\n');
+		berr |= buf_addc(b, '\n');
 		jv_free(keys);
 	}
 	jv_array_foreach(appr, i, a) {
-		buf_addf(b, "%s %s: %s", i ? "," : "approvals:", rep_str(a, "step", "?"), rep_str(a, "status", "?"));
+		berr |= buf_addf(b, "%s %s: %s", i ? "," : "approvals:", rep_str(a, "step", "?"), rep_str(a, "status", "?"));
 		if (jvx_str(a, "by"))
-			buf_addf(b, " by %s", jvx_str(a, "by"));
+			berr |= buf_addf(b, " by %s", jvx_str(a, "by"));
 		if (jvx_str(a, "how") && (!jvx_str(a, "by") || strcmp(jvx_str(a, "how"), jvx_str(a, "by"))))
-			buf_addf(b, " (%s)", jvx_str(a, "how"));
+			berr |= buf_addf(b, " (%s)", jvx_str(a, "how"));
 		if (jvx_str(a, "at"))
-			buf_addf(b, " at %s", jvx_str(a, "at"));
+			berr |= buf_addf(b, " at %s", jvx_str(a, "at"));
 		jv_free(a);
 	}
 	if (jv_array_length(jv_copy(appr)) > 0)
-		buf_addc(b, '\n');
-	buf_addc(b, '\n');
+		berr |= buf_addc(b, '\n');
+	berr |= buf_addc(b, '\n');
 
-	step_table(b, steps, wid, wst);
+	berr |= step_table(b, steps, wid, wst);
 	/* failed steps with their key lines, then why the others were skipped */
 	for (int pass = 0; pass < 2; pass++) {
 		int n = 0;
@@ -221,13 +234,13 @@ void report_text(struct buf *b, jv rep)
 			int failed = !strcmp(rep_str(s, "status", ""), "failed");
 			if (jvx_str(s, "error") && failed == !pass) {
 				if (!n++)
-					buf_adds(b, pass ? "\nskipped:\n" : "\nerrors:\n");
-				buf_addf(b, "  %s: ", rep_str(s, "id", "?"));
+					berr |= buf_adds(b, pass ? "\nskipped:\n" : "\nerrors:\n");
+				berr |= buf_addf(b, "  %s: ", rep_str(s, "id", "?"));
 				if (failed) {
-					key_lines(b, rep, rep_str(s, "id", "?"), NULL, "    ");
+					berr |= key_lines(b, rep, rep_str(s, "id", "?"), NULL, "    ");
 				} else {
-					indented(b, jvx_str(s, "error"), "    ");
-					buf_addc(b, '\n');
+					berr |= indented(b, jvx_str(s, "error"), "    ");
+					berr |= buf_addc(b, '\n');
 				}
 			}
 			jv_free(s);
@@ -237,58 +250,62 @@ void report_text(struct buf *b, jv rep)
 			nerr = n;
 	}
 	if (jvx_has(rep, "rollback") && jv_get_kind(rb) == JV_KIND_OBJECT)
-		rollback_part(b, rep, wid);
+		berr |= rollback_part(b, rep, wid);
 	if ((why = jvx_str(rep, "error")) && nerr && (k = report_failed_step_len(why)))
-		buf_addf(b, "\nrun error: %.*s (see errors)\n", k, why);
+		berr |= buf_addf(b, "\nrun error: %.*s (see errors)\n", k, why);
 	else if (why) {
-		buf_adds(b, "\nrun error: ");
-		indented(b, why, "  ");
-		buf_addc(b, '\n');
+		berr |= buf_adds(b, "\nrun error: ");
+		berr |= indented(b, why, "  ");
+		berr |= buf_addc(b, '\n');
 	}
-	buf_adds(b, "\ntotals: ");
-	rep_totals(b, rep);
-	buf_addc(b, '\n');
+	berr |= buf_adds(b, "\ntotals: ");
+	berr |= rep_totals(b, rep);
+	berr |= buf_addc(b, '\n');
 
-	name_list(b, rep, "noncritical_failed", "non-critical steps failed", ", ");
-	name_list(b, rep, "finally_failed", "finally steps failed (the exit code is unchanged)", ", ");
-	pairs(b, outs, "outputs");
-	pairs(b, oerr, "outputs not evaluated");
+	berr |= name_list(b, rep, "noncritical_failed", "non-critical steps failed", ", ");
+	berr |= name_list(b, rep, "finally_failed", "finally steps failed (the exit code is unchanged)", ", ");
+	berr |= pairs(b, outs, "outputs");
+	berr |= pairs(b, oerr, "outputs not evaluated");
 	if (rep_objective_verdict(rep, "rto") || rep_objective_verdict(rep, "rpo")) {
 		static const char *const which[] = { "rto", "rpo" };
-		buf_adds(b, "\nobjectives:\n");
+		berr |= buf_adds(b, "\nobjectives:\n");
 		for (size_t w = 0; w < 2; w++) {
-			buf_addf(b, "  %s: ", which[w]);
-			if (rep_objective_phrase(b, rep, which[w]) < 0)
-				buf_adds(b, "none");
-			buf_addc(b, '\n');
+			berr |= buf_addf(b, "  %s: ", which[w]);
+			int r = rep_objective_phrase(b, rep, which[w]);
+			if (r > 0)
+				berr |= buf_adds(b, "none");
+			else
+				berr |= r;
+			berr |= buf_addc(b, '\n');
 		}
 	}
-	name_list(b, rep, "critical_path", "critical path", " -> ");
+	berr |= name_list(b, rep, "critical_path", "critical path", " -> ");
 	if (jv_array_length(jv_copy(next)) > 0) {
-		buf_adds(b, "\nnext steps:\n");
+		berr |= buf_adds(b, "\nnext steps:\n");
 		jv_array_foreach(next, i, t) {
-			buf_addf(b, "  - %s\n", jv_string_value(t));
+			berr |= buf_addf(b, "  - %s\n", jv_string_value(t));
 			jv_free(t);
 		}
 	}
 	if (jv_get_kind(undo) == JV_KIND_ARRAY && jv_array_length(jv_copy(undo)) > 0 &&
 	    strcmp(rep_str(rep, "mode", "run"), "rehearsal") && strcmp(rep_str(rep, "mode", "run"), "dry-run")) {
-		buf_adds(b, !strcmp(rep_str(rep, "status", ""), "succeeded") ? "\nhow to roll back (last step first):\n" :
+		berr |= buf_adds(b, !strcmp(rep_str(rep, "status", ""), "succeeded") ? "\nhow to roll back (last step first):\n" :
 			 "\nstill done, to undo by hand (last step first):\n");
 		jv_array_foreach(undo, i, u) {
 			jv acts = rep_list(u, "actions");
-			buf_addf(b, "  %d. %s:", i + 1, rep_str(u, "step", "?"));
+			berr |= buf_addf(b, "  %d. %s:", i + 1, rep_str(u, "step", "?"));
 			jv_array_foreach(acts, j, a) {
-				buf_addf(b, "%s %s", j ? "," : "", rep_str(a, "id", "?"));
+				berr |= buf_addf(b, "%s %s", j ? "," : "", rep_str(a, "id", "?"));
 				if (jvx_str(a, "action"))
-					buf_addf(b, " (%s)", jvx_str(a, "action"));
+					berr |= buf_addf(b, " (%s)", jvx_str(a, "action"));
 				jv_free(a);
 			}
-			buf_addc(b, '\n');
+			berr |= buf_addc(b, '\n');
 			jv_free(acts);
 			jv_free(u);
 		}
 	}
 	jv_free(steps); jv_free(params); jv_free(appr); jv_free(outs); jv_free(oerr); jv_free(undo);
 	jv_free(next); jv_free(rb);
+	return berr;
 }
