@@ -98,14 +98,16 @@ static const char *node_action(const struct plan_node *nd)
 	return "-";
 }
 
-static void needs_text(struct buf *b, const struct plan *p, const struct plan_node *nd)
+static int needs_text(struct buf *b, const struct plan *p, const struct plan_node *nd)
 {
+	int berr = 0;
 	if (!nd->ndeps) {
-		buf_adds(b, "-");
-		return;
+		berr |= buf_adds(b, "-");
+		return berr;
 	}
 	for (int k = 0; k < nd->ndeps; k++)
-		buf_addf(b, "%s%s", k ? "," : "", p->nodes[nd->deps[k]].qid);
+		berr |= buf_addf(b, "%s%s", k ? "," : "", p->nodes[nd->deps[k]].qid);
+	return berr;
 }
 
 static int width(int w, const char *s)
@@ -114,8 +116,9 @@ static int width(int w, const char *s)
 	return l > w ? l : w;
 }
 
-static void print_text(FILE *out, const struct plan *p, jv values, struct redactor *rd)
+static int print_text(FILE *out, const struct plan *p, jv values, struct redactor *rd)
 {
+	int berr = 0;
 	const struct runbook *rb = p->rb;
 	struct exprset *set = p->loader->exprs;
 	struct buf b = BUF_INIT(0), cell = BUF_INIT(0);
@@ -123,17 +126,17 @@ static void print_text(FILE *out, const struct plan *p, jv values, struct redact
 	int *path = NULL, npath;
 	char d[64];
 
-	buf_addf(&b, "runbook %s (%s)\n", rb->name ? rb->name : "?", rb->path ? rb->path : "?");
+	berr |= buf_addf(&b, "runbook %s (%s)\n", rb->name ? rb->name : "?", rb->path ? rb->path : "?");
 	if (rb->description)
-		buf_addf(&b, "%s\n", rb->description);
+		berr |= buf_addf(&b, "%s\n", rb->description);
 	if (rb->nparams) {
-		buf_adds(&b, "params:");
+		berr |= buf_adds(&b, "params:");
 		for (int i = 0; i < rb->nparams; i++) {
 			char *t = param_text(&rb->params[i], values, rd);
-			buf_addf(&b, " %s=%s", rb->params[i].name, t);
+			berr |= buf_addf(&b, " %s=%s", rb->params[i].name, t);
 			free(t);
 		}
-		buf_addc(&b, '\n');
+		berr |= buf_addc(&b, '\n');
 	}
 
 	for (int x = 0; x < p->n; x++) {
@@ -142,42 +145,42 @@ static void print_text(FILE *out, const struct plan *p, jv values, struct redact
 		wkind = width(wkind, step_kind_name(nd->step->kind));
 		wact = width(wact, node_action(nd));
 		buf_reset(&cell);
-		needs_text(&cell, p, nd);
+		berr |= needs_text(&cell, p, nd);
 		wneeds = width(wneeds, buf_str(&cell));
 		nmut += nd->mutating;
 	}
 	if (wneeds > 40)
 		wneeds = 40;
-	buf_addf(&b, "\n%d step%s in %d level%s, %d mutating\n\n", p->n, p->n == 1 ? "" : "s",
+	berr |= buf_addf(&b, "\n%d step%s in %d level%s, %d mutating\n\n", p->n, p->n == 1 ? "" : "s",
 		 p->nlevels, p->nlevels == 1 ? "" : "s", nmut);
-	buf_addf(&b, "  %4s  %5s  %-*s  %-*s  %-*s  %-*s  %-7s  %s\n", "#", "LEVEL", wid, "STEP",
+	berr |= buf_addf(&b, "  %4s  %5s  %-*s  %-*s  %-*s  %-*s  %-7s  %s\n", "#", "LEVEL", wid, "STEP",
 		 wkind, "KIND", wact, "ACTION", wneeds, "NEEDS", "MUTATES", "TYPICAL");
 	for (int i = 0; i < p->n; i++) {
 		const struct plan_node *nd = &p->nodes[p->order[i]];
 		const struct rb_step *s = nd->step;
 		buf_reset(&cell);
-		needs_text(&cell, p, nd);
-		buf_addf(&b, "  %4d  %5d  %-*s  %-*s  %-*s  %-*s  %-7s  %s\n", i + 1, nd->level, wid,
+		berr |= needs_text(&cell, p, nd);
+		berr |= buf_addf(&b, "  %4d  %5d  %-*s  %-*s  %-*s  %-*s  %-7s  %s\n", i + 1, nd->level, wid,
 			 nd->qid, wkind, step_kind_name(s->kind), wact, node_action(nd), wneeds,
 			 buf_str(&cell), nd->mutating ? "yes" : "no", ms_text(nd->typical_ms, d, sizeof(d)));
 		if (s->when >= 0)
-			buf_addf(&b, "        when: %s\n", exprset_text(set, s->when));
+			berr |= buf_addf(&b, "        when: %s\n", exprset_text(set, s->when));
 		if (s->for_each >= 0)
-			buf_addf(&b, "        for each: %s\n", exprset_text(set, s->for_each));
+			berr |= buf_addf(&b, "        for each: %s\n", exprset_text(set, s->for_each));
 		if (!s->critical)
-			buf_adds(&b, "        not critical: a failure is recorded and the run goes on\n");
+			berr |= buf_adds(&b, "        not critical: a failure is recorded and the run goes on\n");
 		for (int k = 0; k < s->nrollback; k++) {
 			const struct rb_step *r = &s->rollback[k];
-			buf_addf(&b, "        rollback %d: %s", k + 1, step_kind_name(r->kind));
+			berr |= buf_addf(&b, "        rollback %d: %s", k + 1, step_kind_name(r->kind));
 			if (r->kind == STEP_ACTION && r->action)
-				buf_addf(&b, " %s", r->action);
+				berr |= buf_addf(&b, " %s", r->action);
 			else if (r->kind == STEP_WAIT && r->wait.action)
-				buf_addf(&b, " %s", r->wait.action);
-			buf_addc(&b, '\n');
+				berr |= buf_addf(&b, " %s", r->wait.action);
+			berr |= buf_addc(&b, '\n');
 		}
 	}
 
-	buf_adds(&b, "\nparallel groups:\n");
+	berr |= buf_adds(&b, "\nparallel groups:\n");
 	{
 		/* bucket the order by level (counting sort: linear, keeps the order) */
 		int *start = xcalloc((size_t)p->nlevels + 1, sizeof(int));
@@ -192,62 +195,64 @@ static void print_text(FILE *out, const struct plan *p, jv values, struct redact
 			int cnt = 0;
 			buf_reset(&cell);
 			for (; i < p->n && p->nodes[by[i]].level == l; i++, cnt++)
-				buf_addf(&cell, "%s%s", cnt ? ", " : "", p->nodes[by[i]].qid);
-			buf_addf(&b, "  level %d: %s%s\n", l, buf_str(&cell), cnt > 1 ? "  (in parallel)" : "");
+				berr |= buf_addf(&cell, "%s%s", cnt ? ", " : "", p->nodes[by[i]].qid);
+			berr |= buf_addf(&b, "  level %d: %s%s\n", l, buf_str(&cell), cnt > 1 ? "  (in parallel)" : "");
 		}
 		free(start);
 		free(by);
 	}
 
-	buf_addf(&b, "\nmutating steps (%d):", nmut);
+	berr |= buf_addf(&b, "\nmutating steps (%d):", nmut);
 	if (!nmut)
-		buf_adds(&b, " none");
+		berr |= buf_adds(&b, " none");
 	for (int i = 0, c = 0; i < p->n; i++) {
 		const struct plan_node *nd = &p->nodes[p->order[i]];
 		if (nd->mutating)
-			buf_addf(&b, "%s %s", c++ ? "," : "", nd->qid);
+			berr |= buf_addf(&b, "%s %s", c++ ? "," : "", nd->qid);
 	}
-	buf_addc(&b, '\n');
+	berr |= buf_addc(&b, '\n');
 
 	npath = plan_critical_path(p, &path);
-	buf_adds(&b, "critical path:");
+	berr |= buf_adds(&b, "critical path:");
 	for (int i = 0; i < npath; i++)
-		buf_addf(&b, "%s %s", i ? " ->" : "", p->nodes[path[i]].qid);
-	buf_addf(&b, "%s(projected %s", npath ? " " : " none ",
+		berr |= buf_addf(&b, "%s %s", i ? " ->" : "", p->nodes[path[i]].qid);
+	berr |= buf_addf(&b, "%s(projected %s", npath ? " " : " none ",
 		 dur_format(p->critical_ms, d, sizeof(d)));
 	for (int i = 0; i < npath; i++)
 		if (p->nodes[path[i]].step->for_each >= 0) {
-			buf_adds(&b, "; for_each steps counted once");
+			berr |= buf_adds(&b, "; for_each steps counted once");
 			break;
 		}
-	buf_adds(&b, ")\n");
+	berr |= buf_adds(&b, ")\n");
 	free(path);
 	if (rb->objectives.has & OBJ_RTO) {
-		buf_addf(&b, "objective: rto %s", dur_format(rb->objectives.rto_ms, d, sizeof(d)));
-		buf_addf(&b, " (projected %s)", p->critical_ms <= rb->objectives.rto_ms ?
+		berr |= buf_addf(&b, "objective: rto %s", dur_format(rb->objectives.rto_ms, d, sizeof(d)));
+		berr |= buf_addf(&b, " (projected %s)", p->critical_ms <= rb->objectives.rto_ms ?
 			 "within it" : "OVER it");
 		if (rb->objectives.restored)
-			buf_addf(&b, ", measured to the end of step '%s'", rb->objectives.restored);
-		buf_addc(&b, '\n');
+			berr |= buf_addf(&b, ", measured to the end of step '%s'", rb->objectives.restored);
+		berr |= buf_addc(&b, '\n');
 	}
 	if (rb->objectives.has & OBJ_RPO) {
-		buf_addf(&b, "objective: rpo %s", dur_format(rb->objectives.rpo_ms, d, sizeof(d)));
+		berr |= buf_addf(&b, "objective: rpo %s", dur_format(rb->objectives.rpo_ms, d, sizeof(d)));
 		if (rb->objectives.recovery_point >= 0 && rb->objectives.incident_time >= 0)
-			buf_addf(&b, " (measured: %s - %s)", exprset_text(p->loader->exprs, rb->objectives.incident_time),
+			berr |= buf_addf(&b, " (measured: %s - %s)", exprset_text(p->loader->exprs, rb->objectives.incident_time),
 				 exprset_text(p->loader->exprs, rb->objectives.recovery_point));
-		buf_addc(&b, '\n');
+		berr |= buf_addc(&b, '\n');
 	}
-	{
+	if (!berr) {
 		char *safe = redact_str(rd, buf_str(&b));
 		fputs(safe, out);
 		free(safe);
 	}
 	buf_release(&b);
 	buf_release(&cell);
+	return berr;
 }
 
 int cmd_plan(int argc, char **argv)
 {
+	int berr = 0;
 	const char *file = NULL, *fmt_name = "text";
 	enum plan_fmt fmt = FMT_TEXT;
 	jv raw = jv_object(), values = jv_invalid();
@@ -322,9 +327,11 @@ int cmd_plan(int argc, char **argv)
 		jv_dumpf(j, stdout, JV_PRINT_PRETTY | JV_PRINT_SPACE1);
 		fputc('\n', stdout);
 	} else {
-		print_text(stdout, &l.plan, values, rd);
+		berr |= print_text(stdout, &l.plan, values, rd);
 	}
-	rc = fflush(stdout) ? 1 : 0;
+	if (berr)
+		cli_error("cannot print the plan: a line is too long");
+	rc = berr || fflush(stdout) ? 1 : 0;
 	goto out;
 usage:
 	rc = cli_usage("plan");

@@ -419,9 +419,10 @@ static const struct srcloc *loc_of(const struct tmpl *with, const char *key, con
 	return t ? &t->loc : &st->loc;
 }
 
-static void check_exec(struct sb_check *c, const char *who, const struct rb_step *st, const struct tmpl *with,
+static int check_exec(struct sb_check *c, const char *who, const struct rb_step *st, const struct tmpl *with,
 		       int mutating)
 {
+	int berr = 0;
 	int whole, matched = 0;
 	jv known = known_argv(c, with, &whole), rules = jvx_get(c->rules, "exec");
 	struct buf b = BUF_INIT(0), shown = BUF_INIT(0);
@@ -444,9 +445,9 @@ static void check_exec(struct sb_check *c, const char *who, const struct rb_step
 	}
 	jv_array_foreach(known, i, x) {
 		if (i < 4)
-			buf_addf(&shown, "%s%s", i ? " " : "", jv_string_value(x));
+			berr |= buf_addf(&shown, "%s%s", i ? " " : "", jv_string_value(x));
 		if (i < 2)
-			buf_addf(&b, "%s%s", i ? ", " : "", jv_string_value(x));
+			berr |= buf_addf(&b, "%s%s", i ? ", " : "", jv_string_value(x));
 		jv_free(x);
 	}
 	diag_error(c->dl, loc_of(with, "argv", st),
@@ -460,6 +461,7 @@ out:
 	buf_release(&b);
 	jv_free(rules);
 	jv_free(known);
+	return berr;
 }
 
 /* whether the host of a url (or of its literal start: the host must be complete in it)
@@ -543,26 +545,29 @@ out:
 	jv_free(value);
 }
 
-static void check_step(struct sb_check *c, const char *who, const struct rb_step *st)
+static int check_step(struct sb_check *c, const char *who, const struct rb_step *st)
 {
+	int berr = 0;
 	const char *action = st->kind == STEP_WAIT ? st->wait.action : st->action;
 	const struct tmpl *with = st->kind == STEP_WAIT ? st->wait.with : st->with;
 	const struct action_desc *d;
 
 	if ((st->kind != STEP_ACTION && st->kind != STEP_WAIT) || !action || !(d = registry_find(action)) ||
 	    when_false(c, st))
-		return;
+		return berr;
 	if (!strcmp(d->name, "exec")) {
 		jv args = const_args(with);
-		check_exec(c, who, st, with, action_is_mutating(d, args));
+		berr |= check_exec(c, who, st, with, action_is_mutating(d, args));
 		jv_free(args);
 	} else if (!strcmp(d->name, "http.request")) {
 		check_http(c, who, st, with);
 	}
+	return berr;
 }
 
 int sandbox_check(const struct plan *p, jv params, jv rules, struct diag_list *dl)
 {
+	int berr = 0;
 	struct sb_check c = { rules, dl, 0, p->loader ? p->loader->exprs : NULL, jv_invalid(), 0 };
 	struct buf who = BUF_INIT(0);
 	jv run = jv_object_set(jv_object(), jv_string("rehearsal"), jv_true());
@@ -573,20 +578,21 @@ int sandbox_check(const struct plan *p, jv params, jv rules, struct diag_list *d
 		const struct plan_node *nd = &p->nodes[i];
 		c.top = c.set && nd->scope == 0;
 		buf_reset(&who);
-		buf_addf(&who, "step '%s'", nd->qid);
-		check_step(&c, buf_str(&who), nd->step);
+		berr |= buf_addf(&who, "step '%s'", nd->qid);
+		berr |= check_step(&c, buf_str(&who), nd->step);
 		for (int r = 0; r < nd->step->nrollback; r++) {
 			buf_reset(&who);
-			buf_addf(&who, "rollback step '%s' of '%s'", nd->step->rollback[r].id, nd->qid);
-			check_step(&c, buf_str(&who), &nd->step->rollback[r]);
+			berr |= buf_addf(&who, "rollback step '%s' of '%s'", nd->step->rollback[r].id, nd->qid);
+			berr |= check_step(&c, buf_str(&who), &nd->step->rollback[r]);
 		}
 	}
 	for (int i = 0; p->rb && i < p->rb->nfinally; i++) {
 		c.top = c.set != NULL;
 		buf_reset(&who);
-		buf_addf(&who, "finally step '%s'", p->rb->finally[i].id);
-		check_step(&c, buf_str(&who), &p->rb->finally[i]);
+		berr |= buf_addf(&who, "finally step '%s'", p->rb->finally[i].id);
+		berr |= check_step(&c, buf_str(&who), &p->rb->finally[i]);
 	}
+	BUF_NOCAP(berr);
 	buf_release(&who);
 	jv_free(c.ctx);
 	return c.refused ? -1 : 0;

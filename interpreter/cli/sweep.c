@@ -358,18 +358,20 @@ static int kept(const char *res, const char *field, char *const *keeps, int nkee
 }
 
 /* a value in a diff line: strings as text, short values as JSON, longer ones elided */
-static void diff_value(struct buf *b, jv v)
+static int diff_value(struct buf *b, jv v)
 {
+	int berr = 0;
 	if (!jv_is_valid(v) || jv_get_kind(v) == JV_KIND_NULL) {
-		buf_adds(b, "none");
+		berr |= buf_adds(b, "none");
 	} else if (jv_get_kind(v) == JV_KIND_STRING) {
-		buf_adds(b, jv_string_value(v));
+		berr |= buf_adds(b, jv_string_value(v));
 	} else {
 		char *t = jvx_dump(jv_copy(v));
-		buf_adds(b, strlen(t) <= 40 ? t : jv_get_kind(v) == JV_KIND_OBJECT ? "{...}" : "[...]");
+		berr |= buf_adds(b, strlen(t) <= 40 ? t : jv_get_kind(v) == JV_KIND_OBJECT ? "{...}" : "[...]");
 		free(t);
 	}
 	jv_free(v);
+	return berr;
 }
 
 struct diff_ctx {
@@ -384,12 +386,13 @@ struct diff_ctx {
 
 /* the fields of res that differ and are not kept, "path a->b", at most
  * DIFF_FIELDS_SHOWN named (then "..."); consumes a and b */
-static void diff_fields(struct diff_ctx *c, const char *path, jv a, jv b2)
+static int diff_fields(struct diff_ctx *c, const char *path, jv a, jv b2)
 {
+	int berr = 0;
 	if (jv_equal(jv_copy(a), jv_copy(b2))) {
 		jv_free(a);
 		jv_free(b2);
-		return;
+		return berr;
 	}
 	if (jv_get_kind(a) == JV_KIND_OBJECT && jv_get_kind(b2) == JV_KIND_OBJECT) {
 		jv keys = jv_keys(jv_copy(a));
@@ -405,7 +408,7 @@ static void diff_fields(struct diff_ctx *c, const char *path, jv a, jv b2)
 			char *p = *path ? strf("%s.%s", path, jv_string_value(k)) : xstrdup(jv_string_value(k));
 			jv va = jv_object_has(jv_copy(a), jv_copy(k)) ? jv_object_get(jv_copy(a), jv_copy(k)) : jv_invalid();
 			jv vb = jv_object_has(jv_copy(b2), jv_copy(k)) ? jv_object_get(jv_copy(b2), jv_copy(k)) : jv_invalid();
-			diff_fields(c, p, va, vb);
+			berr |= diff_fields(c, p, va, vb);
 			free(p);
 			jv_free(k);
 		}
@@ -414,26 +417,28 @@ static void diff_fields(struct diff_ctx *c, const char *path, jv a, jv b2)
 		   jv_array_length(jv_copy(a)) == jv_array_length(jv_copy(b2))) {
 		jv_array_foreach(a, i, x) {
 			char *p = strf("%s[%d]", path, i);
-			diff_fields(c, p, x, jv_array_get(jv_copy(b2), i));
+			berr |= diff_fields(c, p, x, jv_array_get(jv_copy(b2), i));
 			free(p);
 		}
 	} else if (!kept(c->res, path, c->keeps, c->nkeeps)) {
 		if (c->n < DIFF_FIELDS_SHOWN) {
-			buf_addf(c->b, " %s ", path);
-			diff_value(c->b, jv_copy(a));
-			buf_adds(c->b, "->");
-			diff_value(c->b, jv_copy(b2));
+			berr |= buf_addf(c->b, " %s ", path);
+			berr |= diff_value(c->b, jv_copy(a));
+			berr |= buf_adds(c->b, "->");
+			berr |= diff_value(c->b, jv_copy(b2));
 		} else if (c->n == DIFF_FIELDS_SHOWN) {
-			buf_adds(c->b, " ...");
+			berr |= buf_adds(c->b, " ...");
 		}
 		c->n++;
 	}
 	jv_free(a);
 	jv_free(b2);
+	return berr;
 }
 
 char *sweep_world_diff(jv before, jv after, char *const *keeps, int nkeeps)
 {
+	int berr = 0;
 	struct buf b = BUF_INIT(0);
 	jv names = jv_keys(jv_copy(after));
 	jv bn = jv_keys(jv_copy(before));
@@ -452,19 +457,20 @@ char *sweep_world_diff(jv before, jv after, char *const *keeps, int nkeeps)
 		if (in_a && in_b) {
 			struct buf f = BUF_INIT(0);
 			struct diff_ctx c = { &f, res, keeps, nkeeps, 0 };
-			diff_fields(&c, "", jv_object_get(jv_copy(before), jv_copy(k)),
+			berr |= diff_fields(&c, "", jv_object_get(jv_copy(before), jv_copy(k)),
 				    jv_object_get(jv_copy(after), jv_copy(k)));
 			if (c.n)
-				buf_addf(&b, "%s~ %s%s", b.len ? "; " : "", res, buf_str(&f));
+				berr |= buf_addf(&b, "%s~ %s%s", b.len ? "; " : "", res, buf_str(&f));
 			buf_release(&f);
 		} else if (!kept(res, NULL, keeps, nkeeps)) {
-			buf_addf(&b, "%s%c %s", b.len ? "; " : "", in_b ? '+' : '-', res);
+			berr |= buf_addf(&b, "%s%c %s", b.len ? "; " : "", in_b ? '+' : '-', res);
 		}
 		jv_free(k);
 	}
 	jv_free(names);
 	jv_free(before);
 	jv_free(after);
+	BUF_NOCAP(berr);
 	char *s = xstrdup(b.len ? buf_str(&b) : "=");
 	buf_release(&b);
 	return s;
@@ -559,6 +565,7 @@ static char **collect_keeps(const struct plan *p, int *n)
 
 int sweep_run(struct rehearsal *r, FILE *out)
 {
+	int berr = 0;
 	const struct plan *p = &r->ld->plan;
 	int npos = 0, ncomplete = 0, nunreached = 0, nkeeps = 0;
 	char **keeps = collect_keeps(p, &nkeeps);
@@ -600,37 +607,38 @@ int sweep_run(struct rehearsal *r, FILE *out)
 		}
 		int complete = 0, unreached = 0;
 		struct buf line = BUF_INIT(0);
-		buf_addf(&line, "%3d  %-28s ", pos, pn->qid);
+		berr |= buf_addf(&line, "%3d  %-28s ", pos, pn->qid);
 		if (rc < 0) {
-			buf_addf(&line, "cannot be rehearsed: %s", dl.n ? dl.items[0].msg : "the simulator did not start");
+			berr |= buf_addf(&line, "cannot be rehearsed: %s", dl.n ? dl.items[0].msg : "the simulator did not start");
 		} else if (rc == EXIT_INVALID) {
 			const char *why = jvx_str(ss.finished, "error");
-			buf_addf(&line, "exit 2  cannot be rehearsed: %s", why ? why : "the rehearsal refused to start");
+			berr |= buf_addf(&line, "exit 2  cannot be rehearsed: %s", why ? why : "the rehearsal refused to start");
 		} else if (!fs.hit) {
-			buf_addf(&line, "exit %d  not reached: ", rc);
+			berr |= buf_addf(&line, "exit %d  not reached: ", rc);
 			/* a step these params leave out is not a mutation of this procedure: said,
 			 * counted apart; sweep again with params that take that path */
 			if (!strcmp(ss.status, "skipped"))
-				buf_adds(&line, "skipped (its when: is false with these params)"), unreached = 1;
+				berr |= buf_adds(&line, "skipped (its when: is false with these params)"), unreached = 1;
 			else if (ss.status[0] && pn->step->has_for_each)
-				buf_addf(&line, "its for_each had no item (%s)", ss.status), unreached = 1;
+				berr |= buf_addf(&line, "its for_each had no item (%s)", ss.status), unreached = 1;
 			else if (ss.status[0])
-				buf_addf(&line, "the step made no call (%s)", ss.status);
+				berr |= buf_addf(&line, "the step made no call (%s)", ss.status);
 			else
-				buf_adds(&line, "the step did not run (the run ended before it)");
-			buf_adds(&line, ", no fault injected");
+				berr |= buf_adds(&line, "the step did not run (the run ended before it)");
+			berr |= buf_adds(&line, ", no fault injected");
 		} else {
 			jv bv = sweep_world_view(jv_copy(r->before));
 			jv av = sweep_world_view(jv_copy(r->after));
 			char *d = sweep_world_diff(bv, av, keeps, nkeeps);
 			/* the engine's word (exit 1) and the world's both */
 			complete = rc == EXIT_FAILED && !strcmp(d, "=");
-			buf_addf(&line, "exit %d  rollback %-11s world: %s", rc,
+			berr |= buf_addf(&line, "exit %d  rollback %-11s world: %s", rc,
 				 complete ? "complete" : "incomplete", d);
 			free(d);
 		}
 		if (!complete && r->run_id)
-			buf_addf(&line, " (run %s)", r->run_id);
+			berr |= buf_addf(&line, " (run %s)", r->run_id);
+		BUF_NOCAP(berr);
 		fprintf(out, "%s\n", buf_str(&line));
 		fflush(out);
 		buf_release(&line);

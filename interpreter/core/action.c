@@ -284,12 +284,17 @@ const struct action_arg *action_find_arg(const struct action_desc *d, const char
 
 void action_log(struct action_call *call, enum log_level lvl, const char *fmt, ...)
 {
+	int berr = 0;
 	struct buf b = BUF_INIT(64 << 10);
 	va_list ap;
 	va_start(ap, fmt);
-	buf_vaddf(&b, fmt, ap);
+	berr |= buf_vaddf(&b, fmt, ap);
 	va_end(ap);
-	if (call->log)
+	if (berr) {
+		buf_reset(&b);
+		berr = buf_adds(&b, "(a log message over 64 KiB, not shown)");
+	}
+	if (call->log && !berr)
 		call->log(call, lvl, buf_str(&b));
 	buf_release(&b);
 }

@@ -102,10 +102,11 @@ const char *source_line(const struct source *csrc, int line, size_t *len)
 
 void diag_add(struct diag_list *dl, enum diag_level lvl, const struct srcloc *loc, const char *fmt, ...)
 {
+	int berr = 0;
 	struct buf b = BUF_INIT(0);
 	va_list ap;
 	va_start(ap, fmt);
-	buf_vaddf(&b, fmt, ap);
+	berr |= buf_vaddf(&b, fmt, ap);
 	va_end(ap);
 	ALLOC_GROW(dl->items, dl->n + 1, dl->alloc);
 	struct diag *d = &dl->items[dl->n++];
@@ -114,7 +115,9 @@ void diag_add(struct diag_list *dl, enum diag_level lvl, const struct srcloc *lo
 		d->loc = *loc;
 	else
 		memset(&d->loc, 0, sizeof(d->loc));
-	d->msg = buf_detach(&b);
+	/* vsnprintf can refuse a format (an encoding error): keep a diagnostic anyway */
+	d->msg = berr ? xstrdup("(a message that could not be formatted)") : buf_detach(&b);
+	buf_release(&b);
 	if (lvl == DIAG_ERROR)
 		dl->nerrors++;
 }
@@ -216,12 +219,14 @@ void diag_print(const struct diag_list *dl, FILE *out, int color)
 
 char *diag_format_line(const struct diag *d)
 {
+	int berr = 0;
 	struct buf b = BUF_INIT(0);
 	if (d->loc.src && d->loc.line > 0)
-		buf_addf(&b, "%s:%d:%d: ", d->loc.src->path, d->loc.line, d->loc.col);
+		berr |= buf_addf(&b, "%s:%d:%d: ", d->loc.src->path, d->loc.line, d->loc.col);
 	else if (d->loc.src)
-		buf_addf(&b, "%s: ", d->loc.src->path);
-	buf_addf(&b, "%s: %s", level_name[d->level], d->msg);
+		berr |= buf_addf(&b, "%s: ", d->loc.src->path);
+	berr |= buf_addf(&b, "%s: %s", level_name[d->level], d->msg);
+	BUF_NOCAP(berr);
 	return buf_detach(&b);
 }
 

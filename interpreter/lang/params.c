@@ -60,6 +60,7 @@ static int type_ok(enum arg_type t, jv v)
 
 int param_check_value(const struct rb_param *p, jv v, const char **why)
 {
+	int berr = 0;
 	char shown[80];
 	int rc = -1;
 	*why = why_buf;
@@ -85,9 +86,10 @@ int param_check_value(const struct rb_param *p, jv v, const char **why)
 			struct buf b = BUF_INIT(0);
 			jv_array_foreach(p->choices, i, ch) {
 				char *s = jvx_dump(ch);
-				buf_addf(&b, "%s%s", i ? ", " : "", s);
+				berr |= buf_addf(&b, "%s%s", i ? ", " : "", s);
 				free(s);
 			}
+			BUF_NOCAP(berr);
 			snprintf(why_buf, sizeof(why_buf), "must be one of %s, not %s", buf_str(&b),
 				 show(v, shown, sizeof(shown)));
 			buf_release(&b);

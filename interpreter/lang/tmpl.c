@@ -271,6 +271,7 @@ static jv located(const struct srcloc *l, jv err)
 
 jv tmpl_eval(const struct tmpl *t, struct exprset *set, jv ctx)
 {
+	int berr = 0;
 	switch (t->kind) {
 	case TMPL_CONST:
 		return jv_copy(t->value);
@@ -282,7 +283,7 @@ jv tmpl_eval(const struct tmpl *t, struct exprset *set, jv ctx)
 		struct buf b = BUF_INIT(0);
 		for (int i = 0; i < t->nparts; i++) {
 			if (t->parts[i].text) {
-				buf_adds(&b, t->parts[i].text);
+				berr |= buf_adds(&b, t->parts[i].text);
 				continue;
 			}
 			jv v = exprset_eval1(set, t->parts[i].expr, jv_copy(ctx));
@@ -291,9 +292,10 @@ jv tmpl_eval(const struct tmpl *t, struct exprset *set, jv ctx)
 				return located(exprset_loc(set, t->parts[i].expr), v);
 			}
 			char *s = jvx_text(v);
-			buf_adds(&b, s);
+			berr |= buf_adds(&b, s);
 			free(s);
 		}
+		BUF_NOCAP(berr);
 		jv r = jv_string_sized(buf_str(&b), (int)b.len);
 		buf_release(&b);
 		return r;

@@ -91,7 +91,7 @@ int aws_sigv4_presign(const char *host, const char *query, const struct aws_cred
 		      struct buf *out);
 void aws_sha256_hex(const void *data, size_t len, char out[65]);
 /* percent-encode everything but unreserved (A-Z a-z 0-9 - _ . ~); keep '/' if keep_slash */
-void aws_uri_encode(struct buf *b, const char *s, size_t len, int keep_slash);
+int aws_uri_encode(struct buf *b, const char *s, size_t len, int keep_slash);
 
 /* ---- client: one per action call (not shared between threads) */
 struct aws_client {

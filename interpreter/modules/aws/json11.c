@@ -10,6 +10,7 @@
 int aws_json_call(struct aws_client *c, const struct aws_service *svc, const char *op,
 		  jv params, jv *out, jv *err)
 {
+	int berr = 0;
 	struct aws_request r;
 	struct aws_response resp;
 	int ret = -1;
@@ -19,7 +20,8 @@ int aws_json_call(struct aws_client *c, const struct aws_service *svc, const cha
 	}
 	char *body = jvx_dump(params);
 	struct buf target = BUF_INIT(0);
-	buf_addf(&target, "%s.%s", svc->target ? svc->target : svc->name, op);
+	berr |= buf_addf(&target, "%s.%s", svc->target ? svc->target : svc->name, op);
+	BUF_NOCAP(berr);
 	aws_request_init(&r, svc, "POST");
 	memset(&resp, 0, sizeof resp);
 	resp.headers = jv_null();

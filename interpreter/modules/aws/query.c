@@ -17,34 +17,37 @@
 
 #define MAX_PAGES 1000
 
-static void add_pair(struct buf *b, const char *k, size_t kl, const char *v, size_t vl)
+static int add_pair(struct buf *b, const char *k, size_t kl, const char *v, size_t vl)
 {
+	int berr = 0;
 	if (b->len)
-		buf_addc(b, '&');
-	aws_uri_encode(b, k, kl, 0);
-	buf_addc(b, '=');
-	aws_uri_encode(b, v, vl, 0);
+		berr |= buf_addc(b, '&');
+	berr |= aws_uri_encode(b, k, kl, 0);
+	berr |= buf_addc(b, '=');
+	berr |= aws_uri_encode(b, v, vl, 0);
+	return berr;
 }
 
 static int scalar_text(jv v, struct buf *out)
 {
+	int berr = 0;
 	switch (jv_get_kind(v)) {
 	case JV_KIND_STRING:
-		buf_add(out, jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)));
-		return 0;
+		berr |= buf_add(out, jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)));
+		return berr;
 	case JV_KIND_TRUE:
-		buf_adds(out, "true");
-		return 0;
+		berr |= buf_adds(out, "true");
+		return berr;
 	case JV_KIND_FALSE:
-		buf_adds(out, "false");
-		return 0;
+		berr |= buf_adds(out, "false");
+		return berr;
 	case JV_KIND_NUMBER: {
 		double d = jv_number_value(v);
 		if (d == (double)(long long)d)
-			buf_addf(out, "%lld", (long long)d);
+			berr |= buf_addf(out, "%lld", (long long)d);
 		else
-			buf_addf(out, "%.17g", d);
-		return 0;
+			berr |= buf_addf(out, "%.17g", d);
+		return berr;
 	}
 	default:
 		return -1;
@@ -54,6 +57,7 @@ static int scalar_text(jv v, struct buf *out)
 static int encode_value(struct buf *b, const struct aws_service *svc, const char *prefix,
 			const char *member, jv v)
 {
+	int berr = 0;
 	int ret = 0;
 	switch (jv_get_kind(v)) {
 	case JV_KIND_NULL:
@@ -61,7 +65,7 @@ static int encode_value(struct buf *b, const struct aws_service *svc, const char
 	case JV_KIND_ARRAY: {
 		int n = jv_array_length(jv_copy(v));
 		if (n == 0) {
-			add_pair(b, prefix, strlen(prefix), "", 0);
+			berr |= add_pair(b, prefix, strlen(prefix), "", 0);
 			break;
 		}
 		const char *item = aws_list_item(svc->name, member);
@@ -69,7 +73,7 @@ static int encode_value(struct buf *b, const struct aws_service *svc, const char
 			item = "member";
 		for (int i = 0; i < n && ret == 0; i++) {
 			struct buf p = BUF_INIT(0);
-			buf_addf(&p, "%s.%s.%d", prefix, item, i + 1);
+			berr |= buf_addf(&p, "%s.%s.%d", prefix, item, i + 1);
 			jv e = jv_array_get(jv_copy(v), i);
 			ret = encode_value(b, svc, p.data, item, e);
 			jv_free(e);
@@ -82,9 +86,9 @@ static int encode_value(struct buf *b, const struct aws_service *svc, const char
 			if (ret == 0) {
 				struct buf p = BUF_INIT(0);
 				if (*prefix)
-					buf_addf(&p, "%s.%s", prefix, jv_string_value(k));
+					berr |= buf_addf(&p, "%s.%s", prefix, jv_string_value(k));
 				else
-					buf_adds(&p, jv_string_value(k));
+					berr |= buf_adds(&p, jv_string_value(k));
 				ret = encode_value(b, svc, p.data, jv_string_value(k), e);
 				buf_release(&p);
 			}
@@ -96,24 +100,25 @@ static int encode_value(struct buf *b, const struct aws_service *svc, const char
 		struct buf t = BUF_INIT(0);
 		ret = scalar_text(v, &t);
 		if (ret == 0)
-			add_pair(b, prefix, strlen(prefix), buf_str(&t), t.len);
+			berr |= add_pair(b, prefix, strlen(prefix), buf_str(&t), t.len);
 		buf_release(&t);
 	}
 	}
-	return ret;
+	return ret | berr;
 }
 
 int aws_query_encode(struct buf *b, const struct aws_service *svc, const char *action, jv params)
 {
+	int berr = 0;
 	int ret = 0;
-	add_pair(b, "Action", 6, action, strlen(action));
-	add_pair(b, "Version", 7, svc->version, strlen(svc->version));
+	berr |= add_pair(b, "Action", 6, action, strlen(action));
+	berr |= add_pair(b, "Version", 7, svc->version, strlen(svc->version));
 	if (jv_get_kind(params) == JV_KIND_OBJECT)
 		ret = encode_value(b, svc, "", "", params);
 	else if (jv_get_kind(params) != JV_KIND_NULL)
 		ret = -1;
 	jv_free(params);
-	return ret;
+	return ret | berr;
 }
 
 /* ---- XML -> jv */

@@ -541,6 +541,7 @@ static int check_promote(struct action_call *call, jv args, jv *out)
  * operation signed (query auth) for the source region, with DestinationRegion */
 static int presigned_copy(struct aws_client *c, jv p, const char *source_region, char **url, jv *err)
 {
+	int berr = 0;
 	struct aws_client src;
 	struct buf q = BUF_INIT(0), out = BUF_INIT(0), host = BUF_INIT(0);
 	int ret = -1;
@@ -550,7 +551,7 @@ static int presigned_copy(struct aws_client *c, jv p, const char *source_region,
 	char *base = aws_endpoint(&src, &aws_svc_rds);
 	const char *h = strstr(base, "://");
 	h = h ? h + 3 : base;
-	buf_add(&host, h, strcspn(h, "/"));
+	berr |= buf_add(&host, h, strcspn(h, "/"));
 	if (host.len > 4 && !strncmp(base, "https", 5) && !strcmp(host.data + host.len - 4, ":443"))
 		host.data[host.len -= 4] = 0;
 	jv pp = jv_object_set(jv_copy(p), jv_string("DestinationRegion"), jv_string(c->region));
@@ -569,7 +570,8 @@ static int presigned_copy(struct aws_client *c, jv p, const char *source_region,
 		goto out;
 	}
 	struct buf u = BUF_INIT(0);
-	buf_addf(&u, "%.*s/?%s", (int)(h - base) + (int)strcspn(h, "/"), base, out.data);
+	berr |= buf_addf(&u, "%.*s/?%s", (int)(h - base) + (int)strcspn(h, "/"), base, out.data);
+	BUF_NOCAP(berr);
 	*url = buf_detach(&u);
 	ret = 0;
 out:

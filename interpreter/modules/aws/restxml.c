@@ -61,6 +61,7 @@ int aws_s3_request(struct aws_client *c, const char *method, const char *bucket,
 		   const char *body, size_t body_len, jv *out, jv *headers, struct buf *raw,
 		   jv *err)
 {
+	int berr = 0;
 	struct aws_request r;
 	struct aws_response resp;
 	int ret = -1;
@@ -68,19 +69,23 @@ int aws_s3_request(struct aws_client *c, const char *method, const char *bucket,
 	memset(&resp, 0, sizeof resp);
 	resp.headers = jv_null();
 	struct buf path = BUF_INIT(0);
-	buf_addc(&path, '/');
-	aws_uri_encode(&path, bucket, strlen(bucket), 0);
+	berr |= buf_addc(&path, '/');
+	berr |= aws_uri_encode(&path, bucket, strlen(bucket), 0);
 	if (key) {
-		buf_addc(&path, '/');
-		aws_uri_encode(&path, key, strlen(key), 1);
+		berr |= buf_addc(&path, '/');
+		berr |= aws_uri_encode(&path, key, strlen(key), 1);
 	}
 	free(r.path);
 	r.path = buf_detach(&path);
 	if (query)
-		buf_adds(&r.query, query);
+		berr |= buf_adds(&r.query, query);
 	for (int i = 0; hdrs && hdrs[i]; i += 2)
 		if (hdrs[i + 1])
 			aws_request_header(&r, hdrs[i], hdrs[i + 1]);
+	if (berr) {
+		*err = jvx_error("InvalidParameter", "S3 %s: the request's path or query is too long", method);
+		goto out;
+	}
 	r.body = body;
 	r.body_len = body_len;
 	if (aws_perform(c, &r, &resp, err) < 0) {
@@ -101,7 +106,14 @@ int aws_s3_request(struct aws_client *c, const char *method, const char *bucket,
 	if (headers)
 		*headers = jv_copy(resp.headers);
 	if (raw) {
-		buf_add(raw, buf_str(&resp.body), resp.body.len);
+		if (buf_add(raw, buf_str(&resp.body), resp.body.len) < 0) {
+			*err = jvx_error("InvalidResponse", "S3 %s: the reply is over %zu bytes", method, raw->max);
+			if (headers) {
+				jv_free(*headers);
+				*headers = jv_null();
+			}
+			goto out;
+		}
 		*out = jv_object();
 	} else if (resp.body.len && strcmp(method, "HEAD")) {
 		if (aws_s3_parse(resp.body.data, resp.body.len, out) < 0) {

@@ -17,15 +17,17 @@
 #define MAX_PAGES 100000
 #define LIST_CAP 1000     /* keys listed in results (counts are exact) */
 
-static void q_add(struct buf *q, const char *k, const char *v)
+static int q_add(struct buf *q, const char *k, const char *v)
 {
+	int berr = 0;
 	if (q->len)
-		buf_addc(q, '&');
-	aws_uri_encode(q, k, strlen(k), 0);
+		berr |= buf_addc(q, '&');
+	berr |= aws_uri_encode(q, k, strlen(k), 0);
 	if (v) {
-		buf_addc(q, '=');
-		aws_uri_encode(q, v, strlen(v), 0);
+		berr |= buf_addc(q, '=');
+		berr |= aws_uri_encode(q, v, strlen(v), 0);
 	}
+	return berr;
 }
 
 static int client(struct action_call *call, jv args, struct aws_client *c, jv *out)
@@ -52,18 +54,20 @@ static jv as_list(jv v)
 static int list_versions(struct aws_client *c, const char *bucket, const char *prefix, const char *key,
 			 jv *out, jv *err)
 {
+	int berr = 0;
 	jv versions = jv_array(), markers = jv_array(), prefixes = jv_array();
 	char *km = NULL, *vm = NULL;
 	int ret = -1;
 	for (int page = 0; page < MAX_PAGES; page++) {
 		struct buf q = BUF_INIT(0);
-		q_add(&q, "versions", NULL);
+		berr |= q_add(&q, "versions", NULL);
 		if (prefix && *prefix)
-			q_add(&q, "prefix", prefix);
+			berr |= q_add(&q, "prefix", prefix);
 		if (km)
-			q_add(&q, "key-marker", km);
+			berr |= q_add(&q, "key-marker", km);
 		if (vm)
-			q_add(&q, "version-id-marker", vm);
+			berr |= q_add(&q, "version-id-marker", vm);
+		BUF_NOCAP(berr);
 		jv res;
 		int r = aws_s3_request(c, "GET", bucket, NULL, q.data, NULL, NULL, 0, &res, NULL, NULL, err);
 		buf_release(&q);
@@ -156,6 +160,7 @@ static jv latest_entry(jv listing, int *is_marker)
 
 static int run_undelete(struct action_call *call, jv args, jv *out)
 {
+	int berr = 0;
 	struct aws_client c;
 	jv listing = jv_null(), latest = jv_null();
 	int r = -1, marker = 0;
@@ -179,7 +184,8 @@ static int run_undelete(struct action_call *call, jv args, jv *out)
 	}
 	const char *vid = jvx_str(latest, "VersionId");
 	struct buf q = BUF_INIT(0);
-	q_add(&q, "versionId", vid ? vid : "null");
+	berr |= q_add(&q, "versionId", vid ? vid : "null");
+	BUF_NOCAP(berr);
 	jv ignored;
 	int rr = aws_s3_request(&c, "DELETE", bucket, key, q.data, NULL, NULL, 0, &ignored, NULL, NULL, out);
 	buf_release(&q);
@@ -204,14 +210,16 @@ done:
 /* x-amz-copy-source: bucket/key (key URL-encoded, '/' kept) [?versionId=] */
 static char *copy_source(const char *bucket, const char *key, const char *vid)
 {
+	int berr = 0;
 	struct buf b = BUF_INIT(0);
-	aws_uri_encode(&b, bucket, strlen(bucket), 0);
-	buf_addc(&b, '/');
-	aws_uri_encode(&b, key, strlen(key), 1);
+	berr |= aws_uri_encode(&b, bucket, strlen(bucket), 0);
+	berr |= buf_addc(&b, '/');
+	berr |= aws_uri_encode(&b, key, strlen(key), 1);
 	if (vid) {
-		buf_adds(&b, "?versionId=");
-		aws_uri_encode(&b, vid, strlen(vid), 0);
+		berr |= buf_adds(&b, "?versionId=");
+		berr |= aws_uri_encode(&b, vid, strlen(vid), 0);
 	}
+	BUF_NOCAP(berr);
 	return buf_detach(&b);
 }
 
@@ -321,6 +329,7 @@ static int utf8_valid(const char *s, size_t n)
 
 static int get_or_head(struct action_call *call, jv args, const char *method, jv *out)
 {
+	int berr = 0;
 	struct aws_client c;
 	struct buf q = BUF_INIT(0), body = BUF_INIT(256u << 20);
 	int r = -1;
@@ -328,7 +337,8 @@ static int get_or_head(struct action_call *call, jv args, const char *method, jv
 	if (client(call, args, &c, out) < 0)
 		goto done;
 	if (jvx_str(args, "version_id"))
-		q_add(&q, "versionId", jvx_str(args, "version_id"));
+		berr |= q_add(&q, "versionId", jvx_str(args, "version_id"));
+	BUF_NOCAP(berr);
 	jv res, h;
 	if (aws_s3_request(&c, method, jvx_str(args, "bucket"), jvx_str(args, "key"), q.len ? q.data : NULL, NULL,
 			   NULL, 0, &res, &h, !strcmp(method, "GET") ? &body : NULL, out) < 0)
@@ -389,13 +399,15 @@ static int run_get_object(struct action_call *call, jv args, jv *out)
  * every version kept); with it, that version or marker is removed for good */
 static int run_delete_object(struct action_call *call, jv args, jv *out)
 {
+	int berr = 0;
 	struct aws_client c;
 	struct buf q = BUF_INIT(0);
 	int r = -1;
 	if (client(call, args, &c, out) < 0)
 		goto done;
 	if (jvx_str(args, "version_id"))
-		q_add(&q, "versionId", jvx_str(args, "version_id"));
+		berr |= q_add(&q, "versionId", jvx_str(args, "version_id"));
+	BUF_NOCAP(berr);
 	jv res, h;
 	if (aws_s3_request(&c, "DELETE", jvx_str(args, "bucket"), jvx_str(args, "key"), q.len ? q.data : NULL, NULL,
 			   NULL, 0, &res, &h, NULL, out) < 0)
@@ -417,6 +429,7 @@ done:
 
 static int run_put_object(struct action_call *call, jv args, jv *out)
 {
+	int berr = 0;
 	struct aws_client c;
 	struct buf data = BUF_INIT(5u << 30);
 	int r = -1;
@@ -434,12 +447,16 @@ static int run_put_object(struct action_call *call, jv args, jv *out)
 			goto done;
 		}
 		while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-			buf_add(&data, tmp, n);
+			berr |= buf_add(&data, tmp, n);
 		fclose(f);
 	} else {
 		jv b = jvx_get(args, "body");
-		buf_add(&data, jv_string_value(b), (size_t)jv_string_length_bytes(jv_copy(b)));
+		berr |= buf_add(&data, jv_string_value(b), (size_t)jv_string_length_bytes(jv_copy(b)));
 		jv_free(b);
+	}
+	if (berr) {    /* AWS's own limit for one PUT; never send a truncated object */
+		*out = jvx_error("EntityTooLarge", "the object is over 5 GiB, the most one PUT can upload");
+		goto done;
 	}
 	if (client(call, args, &c, out) < 0)
 		goto done;
@@ -486,26 +503,30 @@ static int obj_cmp(const void *a, const void *b)
 
 static char *dir_prefix(const char *p)
 {
+	int berr = 0;
 	size_t n = strlen(p);
 	struct buf b = BUF_INIT(0);
-	buf_adds(&b, p);
+	berr |= buf_adds(&b, p);
 	if (n && p[n - 1] != '/')
-		buf_addc(&b, '/');
+		berr |= buf_addc(&b, '/');
+	BUF_NOCAP(berr);
 	return buf_detach(&b);
 }
 
 static int list_objects(struct aws_client *c, const char *bucket, const char *prefix, struct objlist *l,
 			jv *err)
 {
+	int berr = 0;
 	char *tok = NULL;
 	size_t pl = strlen(prefix);
 	for (int page = 0; page < MAX_PAGES; page++) {
 		struct buf q = BUF_INIT(0);
-		q_add(&q, "list-type", "2");
+		berr |= q_add(&q, "list-type", "2");
 		if (*prefix)
-			q_add(&q, "prefix", prefix);
+			berr |= q_add(&q, "prefix", prefix);
 		if (tok)
-			q_add(&q, "continuation-token", tok);
+			berr |= q_add(&q, "continuation-token", tok);
+		BUF_NOCAP(berr);
 		jv res;
 		int r = aws_s3_request(c, "GET", bucket, NULL, q.data, NULL, NULL, 0, &res, NULL, NULL, err);
 		buf_release(&q);
@@ -650,6 +671,7 @@ struct worker { struct pool *p; struct aws_client c; pthread_t tid; };
 
 static void *worker_main(void *arg)
 {
+	int berr = 0;
 	struct worker *w = arg;
 	struct pool *p = w->p;
 	for (;;) {
@@ -668,16 +690,17 @@ static void *worker_main(void *arg)
 		int r;
 		struct buf dk = BUF_INIT(0);
 		if (d->kind == D_ONLY_DST) {
-			buf_addf(&dk, "%s%s", p->x->dp, d->o->rel);
+			berr |= buf_addf(&dk, "%s%s", p->x->dp, d->o->rel);
 			r = aws_s3_request(&w->c, "DELETE", p->x->dst.bucket, dk.data, NULL, NULL, NULL, 0, &res, NULL,
 					   NULL, &res);
 		} else {
 			struct buf sk = BUF_INIT(0);
-			buf_addf(&sk, "%s%s", p->x->sp, d->o->rel);
-			buf_addf(&dk, "%s%s", p->x->dp, d->o->rel);
+			berr |= buf_addf(&sk, "%s%s", p->x->sp, d->o->rel);
+			berr |= buf_addf(&dk, "%s%s", p->x->dp, d->o->rel);
 			r = do_copy(&w->c, p->x->src.bucket, sk.data, NULL, p->x->dst.bucket, dk.data, &res);
 			buf_release(&sk);
 		}
+		BUF_NOCAP(berr);
 		pthread_mutex_lock(&p->lock);
 		if (r == 0) {
 			if (d->kind == D_ONLY_DST)
@@ -690,8 +713,9 @@ static void *worker_main(void *arg)
 			p->failed++;
 			if (!p->first_error) {
 				struct buf e = BUF_INIT(0);
-				buf_addf(&e, "%s: %s: %s", dk.data, jvx_str(res, "code") ? jvx_str(res, "code") : "?",
+				berr |= buf_addf(&e, "%s: %s: %s", dk.data, jvx_str(res, "code") ? jvx_str(res, "code") : "?",
 					 jvx_str(res, "message") ? jvx_str(res, "message") : "");
+				BUF_NOCAP(berr);
 				p->first_error = buf_detach(&e);
 			}
 		}

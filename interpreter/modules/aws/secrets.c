@@ -26,9 +26,11 @@ static int sm_call(struct action_call *call, jv args, const char *op, jv params,
 /* a UUID-shaped token from sha256(parts...) */
 static jv request_token(const char *a, const char *b, const char *d)
 {
+	int berr = 0;
 	struct buf s = BUF_INIT(0);
 	char h[65];
-	buf_addf(&s, "%s\n%s\n%s", a ? a : "", b ? b : "", d ? d : "");
+	berr |= buf_addf(&s, "%s\n%s\n%s", a ? a : "", b ? b : "", d ? d : "");
+	BUF_NOCAP(berr);
 	aws_sha256_hex(s.data, s.len, h);
 	memset(s.data, 0, s.len);
 	buf_release(&s);

@@ -48,28 +48,31 @@ static int unreserved(unsigned char c)
 	return isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~';
 }
 
-void aws_uri_encode(struct buf *b, const char *s, size_t len, int keep_slash)
+int aws_uri_encode(struct buf *b, const char *s, size_t len, int keep_slash)
 {
+	int berr = 0;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (unreserved(c) || (keep_slash && c == '/'))
-			buf_addc(b, (char)c);
+			berr |= buf_addc(b, (char)c);
 		else
-			buf_addf(b, "%%%02X", c);
+			berr |= buf_addf(b, "%%%02X", c);
 	}
+	return berr;
 }
 
 /* botocore's _normalize_url_path: remove dot segments, keep a trailing slash; then
  * quote(path, safe='/~') — existing '%' are encoded again (double encoding) */
-static void canonical_path(struct buf *out, const char *path, int s3)
+static int canonical_path(struct buf *out, const char *path, int s3)
 {
+	int berr = 0;
 	if (!path || !*path) {
-		buf_addc(out, '/');
-		return;
+		berr |= buf_addc(out, '/');
+		return berr;
 	}
 	if (s3) {
-		buf_adds(out, path);
-		return;
+		berr |= buf_adds(out, path);
+		return berr;
 	}
 	/* split on '/', drop "." and "", ".." pops */
 	const char *segs[256];
@@ -97,16 +100,17 @@ static void canonical_path(struct buf *out, const char *path, int s3)
 	size_t plen = strlen(path);
 	int trailing = plen > 1 && path[plen - 1] == '/';
 	struct buf norm = BUF_INIT(0);
-	buf_addc(&norm, '/');
+	berr |= buf_addc(&norm, '/');
 	for (int i = 0; i < n; i++) {
 		if (i)
-			buf_addc(&norm, '/');
-		buf_add(&norm, segs[i], lens[i]);
+			berr |= buf_addc(&norm, '/');
+		berr |= buf_add(&norm, segs[i], lens[i]);
 	}
 	if (trailing && n > 0)
-		buf_addc(&norm, '/');
-	aws_uri_encode(out, norm.data, norm.len, 1);
+		berr |= buf_addc(&norm, '/');
+	berr |= aws_uri_encode(out, norm.data, norm.len, 1);
 	buf_release(&norm);
+	return berr;
 }
 
 struct qpair { const char *k; size_t kl; const char *v; size_t vl; };
@@ -127,10 +131,11 @@ static int qpair_cmp(const void *a, const void *b)
 	return x->vl < y->vl ? -1 : x->vl > y->vl;
 }
 
-static void canonical_query(struct buf *out, const char *q)
+static int canonical_query(struct buf *out, const char *q)
 {
+	int berr = 0;
 	if (!q || !*q)
-		return;
+		return berr;
 	struct qpair *pairs = NULL;
 	int n = 0, alloc = 0;
 	const char *p = q;
@@ -152,12 +157,13 @@ static void canonical_query(struct buf *out, const char *q)
 		qsort(pairs, (size_t)n, sizeof *pairs, qpair_cmp);
 	for (int i = 0; i < n; i++) {
 		if (i)
-			buf_addc(out, '&');
-		buf_add(out, pairs[i].k, pairs[i].kl);
-		buf_addc(out, '=');
-		buf_add(out, pairs[i].v, pairs[i].vl);
+			berr |= buf_addc(out, '&');
+		berr |= buf_add(out, pairs[i].k, pairs[i].kl);
+		berr |= buf_addc(out, '=');
+		berr |= buf_add(out, pairs[i].v, pairs[i].vl);
 	}
 	free(pairs);
+	return berr;
 }
 
 struct chdr { char *name; struct buf value; };
@@ -168,8 +174,9 @@ static int chdr_cmp(const void *a, const void *b)
 }
 
 /* Trimall: strip, collapse runs of whitespace to one space */
-static void trimall(struct buf *b, const char *v)
+static int trimall(struct buf *b, const char *v)
 {
+	int berr = 0;
 	int pending = 0, started = 0;
 	for (; *v; v++) {
 		if (isspace((unsigned char)*v)) {
@@ -177,17 +184,19 @@ static void trimall(struct buf *b, const char *v)
 			continue;
 		}
 		if (pending)
-			buf_addc(b, ' ');
+			berr |= buf_addc(b, ' ');
 		pending = 0;
 		started = 1;
-		buf_addc(b, *v);
+		berr |= buf_addc(b, *v);
 	}
+	return berr;
 }
 
 int aws_sigv4_authorization(const struct aws_sign_req *r, const struct aws_creds *cr,
 			    const char *region, const char *service, const char *amz_date,
 			    struct buf *out)
 {
+	int berr = 0;
 	struct chdr *h = NULL;
 	int nh = 0, alloc = 0, ret = -1;
 	struct buf creq = BUF_INIT(0), sts = BUF_INIT(0), signed_names = BUF_INIT(0);
@@ -219,40 +228,40 @@ int aws_sigv4_authorization(const struct aws_sign_req *r, const struct aws_creds
 			buf_init(&h[nh].value, 0);
 			nh++;
 		} else {
-			buf_addc(&h[j].value, ',');
+			berr |= buf_addc(&h[j].value, ',');
 		}
-		trimall(&h[j].value, value ? value : "");
+		berr |= trimall(&h[j].value, value ? value : "");
 	}
 	if (nh > 1)
 		qsort(h, (size_t)nh, sizeof *h, chdr_cmp);
 
-	buf_adds(&creq, r->method);
-	buf_addc(&creq, '\n');
-	canonical_path(&creq, r->path, r->s3);
-	buf_addc(&creq, '\n');
-	canonical_query(&creq, r->query);
-	buf_addc(&creq, '\n');
+	berr |= buf_adds(&creq, r->method);
+	berr |= buf_addc(&creq, '\n');
+	berr |= canonical_path(&creq, r->path, r->s3);
+	berr |= buf_addc(&creq, '\n');
+	berr |= canonical_query(&creq, r->query);
+	berr |= buf_addc(&creq, '\n');
 	for (int i = 0; i < nh; i++) {
-		buf_addf(&creq, "%s:%s\n", h[i].name, buf_str(&h[i].value));
+		berr |= buf_addf(&creq, "%s:%s\n", h[i].name, buf_str(&h[i].value));
 		if (i)
-			buf_addc(&signed_names, ';');
-		buf_adds(&signed_names, h[i].name);
+			berr |= buf_addc(&signed_names, ';');
+		berr |= buf_adds(&signed_names, h[i].name);
 	}
-	buf_addc(&creq, '\n');
-	buf_adds(&creq, buf_str(&signed_names));
-	buf_addc(&creq, '\n');
-	buf_adds(&creq, r->payload_hash);
+	berr |= buf_addc(&creq, '\n');
+	berr |= buf_adds(&creq, buf_str(&signed_names));
+	berr |= buf_addc(&creq, '\n');
+	berr |= buf_adds(&creq, r->payload_hash);
 
 	memcpy(date, amz_date, 8);
 	date[8] = 0;
 	aws_sha256_hex(creq.data, creq.len, hash);
-	buf_addf(&sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s", amz_date, date, region,
+	berr |= buf_addf(&sts, "AWS4-HMAC-SHA256\n%s\n%s/%s/%s/aws4_request\n%s", amz_date, date, region,
 		 service, hash);
 
 	/* kSecret = "AWS4" + secret; kDate, kRegion, kService, kSigning */
 	unsigned char k[32], k2[32];
 	struct buf ks = BUF_INIT(0);
-	buf_addf(&ks, "AWS4%s", cr->secret_access_key);
+	berr |= buf_addf(&ks, "AWS4%s", cr->secret_access_key);
 	hmac(ks.data, ks.len, date, 8, k);
 	memset(ks.data, 0, ks.len);
 	buf_release(&ks);
@@ -264,9 +273,9 @@ int aws_sigv4_authorization(const struct aws_sign_req *r, const struct aws_creds
 	to_hex(k, 32, sig);
 	memset(k2, 0, sizeof k2);
 
-	buf_addf(out, "AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, Signature=%s",
+	berr |= buf_addf(out, "AWS4-HMAC-SHA256 Credential=%s/%s/%s/%s/aws4_request, SignedHeaders=%s, Signature=%s",
 		 cr->access_key_id, date, region, service, buf_str(&signed_names), sig);
-	ret = 0;
+	ret = berr ? -1 : 0;
 out:
 	for (int i = 0; i < nh; i++) {
 		free(h[i].name);
@@ -287,19 +296,20 @@ int aws_sigv4_presign(const char *host, const char *query, const struct aws_cred
 		      const char *region, const char *service, const char *amz_date, int expires,
 		      struct buf *out)
 {
+	int berr = 0;
 	struct buf q = BUF_INIT(0), cred = BUF_INIT(0), auth = BUF_INIT(0);
 	char empty[65];
 	int ret = -1;
 	if (!cr || !cr->access_key_id || strlen(amz_date) != 16)
 		goto out;
-	buf_addf(&cred, "%s/%.8s/%s/%s/aws4_request", cr->access_key_id, amz_date, region, service);
-	buf_adds(&q, query);
-	buf_adds(&q, "&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=");
-	aws_uri_encode(&q, cred.data, cred.len, 0);
-	buf_addf(&q, "&X-Amz-Date=%s&X-Amz-Expires=%d&X-Amz-SignedHeaders=host", amz_date, expires);
+	berr |= buf_addf(&cred, "%s/%.8s/%s/%s/aws4_request", cr->access_key_id, amz_date, region, service);
+	berr |= buf_adds(&q, query);
+	berr |= buf_adds(&q, "&X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=");
+	berr |= aws_uri_encode(&q, cred.data, cred.len, 0);
+	berr |= buf_addf(&q, "&X-Amz-Date=%s&X-Amz-Expires=%d&X-Amz-SignedHeaders=host", amz_date, expires);
 	if (cr->session_token) {
-		buf_adds(&q, "&X-Amz-Security-Token=");
-		aws_uri_encode(&q, cr->session_token, strlen(cr->session_token), 0);
+		berr |= buf_adds(&q, "&X-Amz-Security-Token=");
+		berr |= aws_uri_encode(&q, cr->session_token, strlen(cr->session_token), 0);
 	}
 	aws_sha256_hex("", 0, empty);
 	struct aws_sign_req sr = {
@@ -309,10 +319,10 @@ int aws_sigv4_presign(const char *host, const char *query, const struct aws_cred
 	if (aws_sigv4_authorization(&sr, cr, region, service, amz_date, &auth) < 0 || auth.len < 64)
 		goto out;
 	/* the Authorization value ends with the signature: same canonical request */
-	buf_adds(out, q.data);
-	buf_adds(out, "&X-Amz-Signature=");
-	buf_adds(out, auth.data + auth.len - 64);
-	ret = 0;
+	berr |= buf_adds(out, q.data);
+	berr |= buf_adds(out, "&X-Amz-Signature=");
+	berr |= buf_adds(out, auth.data + auth.len - 64);
+	ret = berr ? -1 : 0;
 out:
 	buf_release(&q);
 	buf_release(&cred);

@@ -199,6 +199,7 @@ out:
 /* the step's `env` map over s->envp; borrows env */
 static int spec_env_map(struct exec_spec *s, jv env, int *allocp, jv *err)
 {
+	int berr = 0;
 	int alloc = *allocp, i;
 
 	jv_object_foreach(env, key, val) {
@@ -227,7 +228,8 @@ static int spec_env_map(struct exec_spec *s, jv env, int *allocp, jv *err)
 			}
 		}
 		if (text) {
-			buf_addf(&b, "%s=%s", k, text);
+			berr |= buf_addf(&b, "%s=%s", k, text);
+			BUF_NOCAP(berr);
 			free(text);
 			ALLOC_GROW(s->envp, s->envc + 2, alloc);
 			s->envp[s->envc++] = buf_detach(&b);
@@ -792,20 +794,23 @@ static jv rule_find(jv sandbox, const struct exec_spec *s)
 }
 
 /* "kubectl cp a b" for messages: at most the first four words */
-static void argv_text(const struct exec_spec *s, struct buf *b)
+static int argv_text(const struct exec_spec *s, struct buf *b)
 {
+	int berr = 0;
 	const char **v;
 	int n = rule_argv(s, &v);
 
 	for (int i = 0; i < n && i < 4; i++)
-		buf_addf(b, "%s%s", i ? " " : "", v[i]);
+		berr |= buf_addf(b, "%s%s", i ? " " : "", v[i]);
 	if (n > 4)
-		buf_adds(b, " ...");
+		berr |= buf_adds(b, " ...");
 	free(v);
+	return berr;
 }
 
 int core_exec_run(struct action_call *call, jv args, jv *out)
 {
+	int berr = 0;
 	struct exec_spec s;
 	struct exec_proc p;
 	sigset_t pipeset, oldset;
@@ -845,7 +850,8 @@ int core_exec_run(struct action_call *call, jv args, jv *out)
 		if (!jv_is_valid(rule) && core_exec_mutates(args)) {
 			struct buf b = BUF_INIT(0);
 
-			argv_text(&s, &b);
+			berr |= argv_text(&s, &b);
+			BUF_NOCAP(berr);
 			*out = jvx_error("NotInRehearsal", "exec: '%s' mutates and no exec: rule of the scenario runs or "
 					 "stubs it: a rehearsal does not run it (not started)", buf_str(&b));
 			buf_release(&b);
@@ -928,7 +934,8 @@ result:
 		int i;
 
 		for (i = 0; i < s.nexpect; i++)
-			buf_addf(&want, "%s%d", i ? ", " : "", s.expect[i]);
+			berr |= buf_addf(&want, "%s%d", i ? ", " : "", s.expect[i]);
+		BUF_NOCAP(berr);
 		*out = with_output(jvx_error("ExitCode", "exec: '%s' exited with %d (expected %s)%s%s",
 					     s.name, code, buf_str(&want), *tail ? ": " : "", tail),
 				   code, &p.ebuf);
@@ -981,14 +988,16 @@ out_spec:
 /* where posix_spawnp would find the program, or NULL (malloc'd) */
 static char *exec_resolve(const struct exec_spec *s)
 {
+	int berr = 0;
 	const char *prog = s->argv[0], *path, *p, *end;
 	struct buf b = BUF_INIT(0);
 
 	if (strchr(prog, '/')) {
 		if (prog[0] != '/' && s->cwd)
-			buf_addf(&b, "%s/%s", s->cwd, prog);
+			berr |= buf_addf(&b, "%s/%s", s->cwd, prog);
 		else
-			buf_adds(&b, prog);
+			berr |= buf_adds(&b, prog);
+		BUF_NOCAP(berr);
 		if (access(buf_str(&b), X_OK) == 0)
 			return buf_detach(&b);
 		buf_release(&b);
@@ -1003,9 +1012,10 @@ static char *exec_resolve(const struct exec_spec *s)
 			end = p + strlen(p);
 		buf_reset(&b);
 		if (end == p)            /* an empty PATH element is the current directory */
-			buf_addf(&b, "./%s", prog);
+			berr |= buf_addf(&b, "./%s", prog);
 		else
-			buf_addf(&b, "%.*s/%s", (int)(end - p), p, prog);
+			berr |= buf_addf(&b, "%.*s/%s", (int)(end - p), p, prog);
+		BUF_NOCAP(berr);
 		if (access(buf_str(&b), X_OK) == 0) {
 			struct stat st;
 			if (stat(buf_str(&b), &st) == 0 && S_ISREG(st.st_mode))
@@ -1019,22 +1029,24 @@ static char *exec_resolve(const struct exec_spec *s)
 }
 
 /* an argv item as a shell would need it to read it back (display only) */
-static void quote_arg(struct buf *b, const char *a)
+static int quote_arg(struct buf *b, const char *a)
 {
+	int berr = 0;
 	const char *c;
 
 	if (*a && strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_@%+=:,./-") == strlen(a)) {
-		buf_adds(b, a);
-		return;
+		berr |= buf_adds(b, a);
+		return berr;
 	}
-	buf_addc(b, '\'');
+	berr |= buf_addc(b, '\'');
 	for (c = a; *c; c++) {
 		if (*c == '\'')
-			buf_adds(b, "'\\''");
+			berr |= buf_adds(b, "'\\''");
 		else
-			buf_addc(b, *c);
+			berr |= buf_addc(b, *c);
 	}
-	buf_addc(b, '\'');
+	berr |= buf_addc(b, '\'');
+	return berr;
 }
 
 /* The description shown instead of the call: the program as it would be found, its
@@ -1043,6 +1055,7 @@ static void quote_arg(struct buf *b, const char *a)
  * missing; an earlier step that was only described might have created it). */
 int core_exec_dry_run(struct action_call *call, jv args, jv *out)
 {
+	int berr = 0;
 	struct exec_spec s;
 	jv err = jv_invalid(), env = actarg_get(call, args, "env");
 	struct buf b = BUF_INIT(64 << 10);
@@ -1051,41 +1064,42 @@ int core_exec_dry_run(struct action_call *call, jv args, jv *out)
 
 	if (spec_parse(call, args, jv_invalid(), &s, &err) < 0) {
 		const char *m = jvx_str(err, "message");
-		buf_addf(&b, "would call exec, but it cannot start now: %s", m ? m : "bad arguments");
+		berr |= buf_addf(&b, "would call exec, but it cannot start now: %s", m ? m : "bad arguments");
 		goto done;
 	}
 	prog = exec_resolve(&s);
 	if (!prog) {
-		buf_addf(&b, "would call exec, but it cannot start now: '%s' %s", s.argv[0],
+		berr |= buf_addf(&b, "would call exec, but it cannot start now: '%s' %s", s.argv[0],
 			 strchr(s.argv[0], '/') ? "is not an executable file" : "is not found on PATH");
 		goto done;
 	}
-	buf_adds(&b, "would run ");
-	quote_arg(&b, prog);
+	berr |= buf_adds(&b, "would run ");
+	berr |= quote_arg(&b, prog);
 	for (i = 1; i < s.argc; i++) {
-		buf_addc(&b, ' ');
-		quote_arg(&b, s.argv[i]);
+		berr |= buf_addc(&b, ' ');
+		berr |= quote_arg(&b, s.argv[i]);
 	}
 	if (s.cwd) {
-		buf_adds(&b, " in ");
-		quote_arg(&b, s.cwd);
+		berr |= buf_adds(&b, " in ");
+		berr |= quote_arg(&b, s.cwd);
 	}
 	if (jv_get_kind(env) == JV_KIND_OBJECT && jv_object_length(jv_copy(env)) > 0) {
 		int first = 1;
-		buf_adds(&b, " with env");
+		berr |= buf_adds(&b, " with env");
 		jv_object_foreach(env, key, val) {
-			buf_addf(&b, "%s%s", first ? " " : ",", jv_string_value(key));
+			berr |= buf_addf(&b, "%s%s", first ? " " : ",", jv_string_value(key));
 			first = 0;
 			jv_free(key);
 			jv_free(val);
 		}
 	}
 	if (s.input)
-		buf_addf(&b, ", %zu bytes on stdin", s.input_len);
+		berr |= buf_addf(&b, ", %zu bytes on stdin", s.input_len);
 	if (s.timeout_ms >= 0)
-		buf_addf(&b, ", timeout %s", dur_format(s.timeout_ms, tmp, sizeof(tmp)));
+		berr |= buf_addf(&b, ", timeout %s", dur_format(s.timeout_ms, tmp, sizeof(tmp)));
 done:
-	*out = jv_string(buf_str(&b));
+	/* an add refused at the cap left what came before it */
+	*out = berr ? jv_string_fmt("%s ... (cut at 64 KiB)", buf_str(&b)) : jv_string(buf_str(&b));
 	buf_release(&b);
 	free(prog);
 	jv_free(err);

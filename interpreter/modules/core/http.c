@@ -298,6 +298,7 @@ static int stub_reply(jv rule, struct http_xfer *x, long *status)
 
 int core_http_run(struct action_call *call, jv args, jv *out)
 {
+	int berr = 0;
 	jv method = actarg_get(call, args, "method"), url = actarg_get(call, args, "url");
 	jv headers = actarg_get(call, args, "headers"), body = actarg_get(call, args, "body");
 	jv json = jvx_get(args, "json"), timeout = actarg_get(call, args, "timeout");
@@ -373,9 +374,10 @@ int core_http_run(struct action_call *call, jv args, jv *out)
 					has_ctype = 1;
 				/* "Name;" is curl's way to send a header with an empty value */
 				if (*v)
-					buf_addf(&line, "%s: %s", k, v);
+					berr |= buf_addf(&line, "%s: %s", k, v);
 				else
-					buf_addf(&line, "%s;", k);
+					berr |= buf_addf(&line, "%s;", k);
+				BUF_NOCAP(berr);
 				hl = curl_slist_append(hl, buf_str(&line));
 			} else {
 				*out = jvx_error("BadArgs", "http.request: header '%s' is not valid", k);
@@ -537,10 +539,11 @@ reply:
 		for (i = 0; i < n; i++) {
 			jv c = jv_array_get(jv_copy(expect), i);
 			char *t = jvx_text(c);
-			buf_addf(&want, "%s%s", i ? ", " : "", t);
+			berr |= buf_addf(&want, "%s%s", i ? ", " : "", t);
 			free(t);
 		}
-		buf_add(&snip, buf_str(&x.body), x.body.len < HTTP_SNIPPET ? x.body.len : HTTP_SNIPPET);
+		berr |= buf_add(&snip, buf_str(&x.body), x.body.len < HTTP_SNIPPET ? x.body.len : HTTP_SNIPPET);
+		BUF_NOCAP(berr);
 		e = jvx_error("HttpStatus", "http.request: %s %s returned %ld (expected %s)%s%s", meth, u,
 			      status, n ? buf_str(&want) : "200", snip.len ? ": " : "", buf_str(&snip));
 		e = jv_object_set(e, jv_string("status"), jv_number((double)status));
@@ -579,6 +582,7 @@ out:
  * and the size of the body */
 int core_http_dry_run(struct action_call *call, jv args, jv *out)
 {
+	int berr = 0;
 	jv method = actarg_get(call, args, "method"), headers = actarg_get(call, args, "headers");
 	jv body = actarg_get(call, args, "body"), json = jvx_get(args, "json");
 	const char *u = jvx_str(args, "url");
@@ -589,12 +593,12 @@ int core_http_dry_run(struct action_call *call, jv args, jv *out)
 	snprintf(meth, sizeof(meth), "%s", jv_get_kind(method) == JV_KIND_STRING ? jv_string_value(method) : "GET");
 	for (i = 0; meth[i]; i++)
 		meth[i] = (char)toupper((unsigned char)meth[i]);
-	buf_addf(&b, "would send %s %s", meth, u ? u : "(no url)");
+	berr |= buf_addf(&b, "would send %s %s", meth, u ? u : "(no url)");
 	if (jv_get_kind(headers) == JV_KIND_OBJECT && jv_object_length(jv_copy(headers)) > 0) {
 		int first = 1;
-		buf_adds(&b, " with headers");
+		berr |= buf_adds(&b, " with headers");
 		jv_object_foreach(headers, key, val) {
-			buf_addf(&b, "%s%s", first ? " " : ",", jv_string_value(key));
+			berr |= buf_addf(&b, "%s%s", first ? " " : ",", jv_string_value(key));
 			first = 0;
 			jv_free(key);
 			jv_free(val);
@@ -602,12 +606,13 @@ int core_http_dry_run(struct action_call *call, jv args, jv *out)
 	}
 	if (jv_is_valid(json) && jv_get_kind(json) != JV_KIND_NULL) {
 		char *text = jvx_dump(jv_copy(json));
-		buf_addf(&b, ", a JSON body of %zu bytes", strlen(text));
+		berr |= buf_addf(&b, ", a JSON body of %zu bytes", strlen(text));
 		free(text);
 	} else if (jv_get_kind(body) == JV_KIND_STRING) {
-		buf_addf(&b, ", a body of %d bytes", jv_string_length_bytes(jv_copy(body)));
+		berr |= buf_addf(&b, ", a body of %d bytes", jv_string_length_bytes(jv_copy(body)));
 	}
-	*out = jv_string(buf_str(&b));
+	/* an add refused at the cap left what came before it */
+	*out = berr ? jv_string_fmt("%s ... (cut at 64 KiB)", buf_str(&b)) : jv_string(buf_str(&b));
 	buf_release(&b);
 	jv_free(method);
 	jv_free(headers);

@@ -24,6 +24,7 @@ struct copy_spec {
 static int copy_source_sql(struct pgx *x, const struct copy_spec *s, int for_count,
 			   struct buf *out, jv *err)
 {
+	int berr = 0;
 	struct buf qt = BUF_INIT(0), cond = BUF_INIT(0);
 	int ncols = jv_get_kind(s->columns) == JV_KIND_ARRAY ? jv_array_length(jv_copy(s->columns)) : 0;
 	int rc = -1;
@@ -31,7 +32,7 @@ static int copy_source_sql(struct pgx *x, const struct copy_spec *s, int for_cou
 	if (pgx_quote_table(x, s->table, &qt, err) < 0)
 		goto out;
 	if (s->where && *s->where)
-		buf_addf(&cond, "(%s)", s->where);
+		berr |= buf_addf(&cond, "(%s)", s->where);
 	for (int i = 0; i < 2; i++) {
 		const char *ts = i == 0 ? s->since : s->until;
 		int64_t ms;
@@ -52,25 +53,26 @@ static int copy_source_sql(struct pgx *x, const struct copy_spec *s, int for_cou
 			goto out;
 		}
 		if (cond.len)
-			buf_adds(&cond, " AND ");
+			berr |= buf_adds(&cond, " AND ");
 		if (pgx_quote_ident(x, s->time_column, &cond, err) < 0) {
 			PQfreemem(lit);
 			goto out;
 		}
-		buf_addf(&cond, i == 0 ? " >= %s::timestamptz" : " < %s::timestamptz", lit);
+		berr |= buf_addf(&cond, i == 0 ? " >= %s::timestamptz" : " < %s::timestamptz", lit);
 		PQfreemem(lit);
 	}
 	if (!for_count && !cond.len && !ncols) {
-		buf_adds(out, buf_str(&qt));
+		berr |= buf_adds(out, buf_str(&qt));
+		BUF_NOCAP(berr);
 		rc = 0;
 		goto out;
 	}
-	buf_adds(out, for_count ? "SELECT count(*) FROM " : "(SELECT ");
+	berr |= buf_adds(out, for_count ? "SELECT count(*) FROM " : "(SELECT ");
 	if (!for_count) {
 		if (ncols) {
 			jv_array_foreach(s->columns, i, c) {
 				if (i)
-					buf_adds(out, ", ");
+					berr |= buf_adds(out, ", ");
 				if (jv_get_kind(c) != JV_KIND_STRING || pgx_quote_ident(x, jv_string_value(c), out, err) < 0) {
 					if (jv_get_kind(c) != JV_KIND_STRING)
 						*err = jvx_error("InvalidArgument", "columns must be names");
@@ -80,15 +82,16 @@ static int copy_source_sql(struct pgx *x, const struct copy_spec *s, int for_cou
 				jv_free(c);
 			}
 		} else {
-			buf_adds(out, "*");
+			berr |= buf_adds(out, "*");
 		}
-		buf_adds(out, " FROM ");
+		berr |= buf_adds(out, " FROM ");
 	}
-	buf_adds(out, buf_str(&qt));
+	berr |= buf_adds(out, buf_str(&qt));
 	if (cond.len)
-		buf_addf(out, " WHERE %s", buf_str(&cond));
+		berr |= buf_addf(out, " WHERE %s", buf_str(&cond));
 	if (!for_count)
-		buf_adds(out, ")");
+		berr |= buf_adds(out, ")");
+	BUF_NOCAP(berr);
 	rc = 0;
 out:
 	buf_release(&qt);
@@ -98,19 +101,21 @@ out:
 
 static int copy_column_list(struct pgx *x, jv columns, struct buf *out, jv *err)
 {
+	int berr = 0;
 	if (jv_get_kind(columns) != JV_KIND_ARRAY || jv_array_length(jv_copy(columns)) == 0)
 		return 0;
-	buf_adds(out, " (");
+	berr |= buf_adds(out, " (");
 	jv_array_foreach(columns, i, c) {
 		if (i)
-			buf_adds(out, ", ");
+			berr |= buf_adds(out, ", ");
 		if (pgx_quote_ident(x, jv_string_value(c), out, err) < 0) {
 			jv_free(c);
 			return -1;
 		}
 		jv_free(c);
 	}
-	buf_adds(out, ")");
+	berr |= buf_adds(out, ")");
+	BUF_NOCAP(berr);
 	return 0;
 }
 
@@ -118,6 +123,7 @@ static int copy_column_list(struct pgx *x, jv columns, struct buf *out, jv *err)
  * source's column definitions */
 static int copy_create(struct pgx *src, struct pgx *tgt, const struct copy_spec *s, jv *err)
 {
+	int berr = 0;
 	struct buf sql = BUF_INIT(0), qtt = BUF_INIT(0), qt = BUF_INIT(0);
 	jv e = jv_invalid(), defs = jv_null(), pk = jv_null();
 	char *cols_json = NULL;
@@ -129,7 +135,7 @@ static int copy_create(struct pgx *src, struct pgx *tgt, const struct copy_spec 
 	       strcmp(s->table, s->target_table) && pgx_table_exists(tgt, s->table, &e) == 1;
 	jv_free(e);
 	if (like) {
-		buf_addf(&sql, "CREATE TABLE %s (LIKE %s INCLUDING ALL)", buf_str(&qtt), buf_str(&qt));
+		berr |= buf_addf(&sql, "CREATE TABLE %s (LIKE %s INCLUDING ALL)", buf_str(&qtt), buf_str(&qt));
 	} else {
 		cols_json = jvx_dump(jv_get_kind(s->columns) == JV_KIND_ARRAY ? jv_copy(s->columns) : jv_array());
 		const char *p[] = { buf_str(&qt), cols_json };
@@ -142,7 +148,7 @@ static int copy_create(struct pgx *src, struct pgx *tgt, const struct copy_spec 
 			*err = jvx_error("InvalidArgument", "table '%s' has none of the columns asked for", s->table);
 			goto out;
 		}
-		buf_addf(&sql, "CREATE TABLE %s (%s", buf_str(&qtt), jv_string_value(defs));
+		berr |= buf_addf(&sql, "CREATE TABLE %s (%s", buf_str(&qtt), jv_string_value(defs));
 		/* the primary key too, when every key column is copied (checksums order by it) */
 		if (pgx_primary_key(src, buf_str(&qt), &pk, err) < 0)
 			goto out;
@@ -160,13 +166,14 @@ static int copy_create(struct pgx *src, struct pgx *tgt, const struct copy_spec 
 			}
 		}
 		if (all) {
-			buf_adds(&sql, ", PRIMARY KEY (");
+			berr |= buf_adds(&sql, ", PRIMARY KEY (");
 			if (pgx_ident_list(tgt, pk, &sql, err) < 0)
 				goto out;
-			buf_adds(&sql, ")");
+			berr |= buf_adds(&sql, ")");
 		}
-		buf_adds(&sql, ")");
+		berr |= buf_adds(&sql, ")");
 	}
+	BUF_NOCAP(berr);
 	if (pgx_do(tgt, buf_str(&sql), err) < 0)
 		goto out;
 	rc = 0;
@@ -200,6 +207,7 @@ static void copy_abort_target(struct pgx *tgt, int in_copy)
 
 static int pg_copy_common(struct action_call *call, jv args, jv *out, int dry)
 {
+	int berr = 0;
 	struct pgx src = { 0 }, tgt = { 0 };
 	struct copy_spec s = { 0 };
 	jv hs, ht, htab, htt, hw, htc, hsi, hun, hf, err = jv_invalid(), e = jv_invalid(), cnt = jv_null();
@@ -255,6 +263,7 @@ static int pg_copy_common(struct action_call *call, jv args, jv *out, int dry)
 	if (dry) {
 		if (copy_source_sql(&src, &s, 1, &sel, &err) < 0)
 			goto out;
+		BUF_NOCAP(berr);
 		if (pgx_scalar(&src, buf_str(&sel), 0, NULL, &cnt, &err) < 0)
 			goto out;
 		*out = jv_object();
@@ -281,16 +290,18 @@ static int pg_copy_common(struct action_call *call, jv args, jv *out, int dry)
 			goto out;
 		created = 1;
 	} else if (s.truncate) {
-		buf_addf(&sql, "TRUNCATE %s", buf_str(&qtt));
+		berr |= buf_addf(&sql, "TRUNCATE %s", buf_str(&qtt));
+		BUF_NOCAP(berr);
 		if (pgx_do(&tgt, buf_str(&sql), &err) < 0)
 			goto out;
 	}
 	if (copy_source_sql(&src, &s, 0, &sel, &err) < 0)
 		goto out;
 	buf_reset(&sql);
-	buf_addf(&sql, "COPY %s TO STDOUT", buf_str(&sel));
+	berr |= buf_addf(&sql, "COPY %s TO STDOUT", buf_str(&sel));
 	if (strcmp(s.format, "text"))
-		buf_addf(&sql, " WITH (FORMAT %s)", s.format);
+		berr |= buf_addf(&sql, " WITH (FORMAT %s)", s.format);
+	BUF_NOCAP(berr);
 	if (pgx_exec(&src, buf_str(&sql), -1, NULL, &r, &err) < 0)
 		goto out;
 	if (!r || PQresultStatus(r) != PGRES_COPY_OUT) {
@@ -301,12 +312,13 @@ static int pg_copy_common(struct action_call *call, jv args, jv *out, int dry)
 	r = NULL;
 	src_copy = 1;
 	buf_reset(&sql);
-	buf_addf(&sql, "COPY %s", buf_str(&qtt));
+	berr |= buf_addf(&sql, "COPY %s", buf_str(&qtt));
 	if (copy_column_list(&tgt, s.columns, &sql, &err) < 0)
 		goto out;
-	buf_adds(&sql, " FROM STDIN");
+	berr |= buf_adds(&sql, " FROM STDIN");
 	if (strcmp(s.format, "text"))
-		buf_addf(&sql, " WITH (FORMAT %s)", s.format);
+		berr |= buf_addf(&sql, " WITH (FORMAT %s)", s.format);
+	BUF_NOCAP(berr);
 	if (pgx_exec(&tgt, buf_str(&sql), -1, NULL, &r, &err) < 0)
 		goto out;
 	if (!r || PQresultStatus(r) != PGRES_COPY_IN) {
