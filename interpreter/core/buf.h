@@ -10,6 +10,7 @@
 #define RB_BUF_H
 #include <stddef.h>
 #include <stdarg.h>
+#include "bug.h"
 
 struct buf {
 	char *data;     /* NUL-terminated; NULL until the first add */
@@ -17,14 +18,21 @@ struct buf {
 	size_t cap;     /* bytes allocated */
 	size_t max;     /* size cap; 0 = none */
 };
+/* Every add can fail (the cap): its result must be used. Empty until every caller
+ * handles it (being converted directory by directory). */
+#define BUF_MUST_CHECK
+/* For a buffer with no cap an add fails only if xrealloc() returned NULL, which it
+ * never does (it dies): BUF_NOCAP(berr) says so where such a buffer's adds were
+ * collected in berr, instead of an error path that cannot run. */
+#define BUF_NOCAP(berr) do { if (berr) BUG("an add to a buffer with no cap failed"); } while (0)
 #define BUF_INIT(max) { NULL, 0, 0, (max) }
 
 void buf_init(struct buf *b, size_t max);
-int buf_add(struct buf *b, const void *data, size_t len);
-int buf_adds(struct buf *b, const char *s);
-int buf_addc(struct buf *b, char c);
-int buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int buf_vaddf(struct buf *b, const char *fmt, va_list ap);
+int buf_add(struct buf *b, const void *data, size_t len) BUF_MUST_CHECK;
+int buf_adds(struct buf *b, const char *s) BUF_MUST_CHECK;
+int buf_addc(struct buf *b, char c) BUF_MUST_CHECK;
+int buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3))) BUF_MUST_CHECK;
+int buf_vaddf(struct buf *b, const char *fmt, va_list ap) BUF_MUST_CHECK;
 const char *buf_str(const struct buf *b);     /* "" when empty, never NULL */
 void buf_reset(struct buf *b);                /* len = 0, keeps memory */
 char *buf_detach(struct buf *b);              /* caller frees; never NULL */
