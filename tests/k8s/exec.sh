@@ -89,4 +89,18 @@ interactiveMode: IfAvailable'
 REPLY_API=client.authentication.k8s.io/v1beta1 run mismatch && bad "a reply in another apiVersion is refused" "$T/out-mismatch" ||
 	contains "a reply in another apiVersion is refused" "plugin returned version client.authentication.k8s.io/v1beta1" \
 	"$(cat "$T/out-mismatch")"
+# with a terminal (script(1) gives runbook a pty): IfAvailable and Always are interactive
+if command -v script >/dev/null; then
+	kubeconfig tty-ifavail 'apiVersion: client.authentication.k8s.io/v1
+interactiveMode: IfAvailable'
+	kubeconfig tty-always 'apiVersion: client.authentication.k8s.io/v1
+interactiveMode: Always'
+	for k in tty-ifavail tty-always; do
+		script -qec "$(printf '%q ' "$RUNBOOK" run "$T/rb.yaml" -p kubeconfig="$T/kc-$k" --state-dir "$T/st")" \
+			/dev/null < /dev/null > "$T/out-$k" 2>&1
+		check "$k: spec.interactive true on a terminal" true "$(info "$k" .spec.interactive)"
+	done
+else
+	skip "interactive plugins on a terminal" "no script(1)"
+fi
 finish
