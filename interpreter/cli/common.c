@@ -59,6 +59,32 @@ const char *cli_state_dir(const char *opt)
 	return dir;
 }
 
+/* PREFIX/DATADIR/runbook when this binary runs from PREFIX/BINDIR and that folder has
+ * a stdlib/ (the layout `meson install` makes); -1 otherwise (build tree) */
+static int installed_datadir(char *out, size_t len)
+{
+	char exe[4096];
+	ssize_t l = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	const char *bindir = RUNBOOK_BINDIR_REL, *datadir = RUNBOOK_DATADIR_REL;
+	if (l <= 0 || !*bindir || bindir[0] == '/' || !*datadir || datadir[0] == '/')
+		return -1;
+	exe[l] = 0;
+	char *slash = strrchr(exe, '/');
+	if (!slash)
+		return -1;
+	*slash = 0;   /* exe is now the binary's folder: PREFIX/BINDIR */
+	size_t el = strlen(exe), bl = strlen(bindir);
+	if (el <= bl || exe[el - bl - 1] != '/' || strcmp(exe + el - bl, bindir))
+		return -1;
+	exe[el - bl - 1] = 0;
+	int w = snprintf(out, len, "%s/%s/runbook", exe, datadir);
+	if (w < 0 || (size_t)w >= len)
+		return -1;
+	char probe[4096 + 16];
+	snprintf(probe, sizeof probe, "%s/stdlib", out);
+	return access(probe, R_OK | X_OK) == 0 ? 0 : -1;
+}
+
 const char **cli_search_path(void)
 {
 	static const char *path[64];
@@ -73,9 +99,17 @@ const char **cli_search_path(void)
 		     p = strtok_r(NULL, ":", &save))
 			path[n++] = p;
 	}
-	/* the source tree (uninstalled use) and the installed data folder hold stdlib/ */
-	path[n++] = RUNBOOK_SRCDIR;
-	path[n++] = RUNBOOK_DATADIR;
+	/* an installed binary uses its own data folder (found from where the binary is, so
+	 * a DESTDIR or moved prefix works too), then the configured one; a binary in the
+	 * build tree uses the source tree first */
+	static char own[4096];
+	if (installed_datadir(own, sizeof own) == 0) {
+		path[n++] = own;
+		path[n++] = RUNBOOK_DATADIR;
+	} else {
+		path[n++] = RUNBOOK_SRCDIR;
+		path[n++] = RUNBOOK_DATADIR;
+	}
 	path[n] = NULL;
 	return path;
 }

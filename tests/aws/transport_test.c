@@ -481,8 +481,14 @@ static void test_credentials(const char *home)
 		CHECK(resolve("badproc", &cr, &err) == -1 && aws_err_is(err, "ProcessError"));
 		jv_free(err);
 		err = jv_null();
+		/* SSO (tests/aws/conventions.sh has the rest): incomplete, then no cached token */
 		write_file(cfg2, "[profile ssoprof]\nsso_start_url = https://example.awsapps.com/start\nsso_role_name = x\n");
-		CHECK(resolve("ssoprof", &cr, &err) == -1 && aws_err_is(err, "NotImplemented"));
+		CHECK(resolve("ssoprof", &cr, &err) == -1 && aws_err_is(err, "InvalidConfiguration"));
+		jv_free(err);
+		err = jv_null();
+		write_file(cfg2, "[profile ssoprof]\nsso_start_url = https://example.awsapps.com/start\nsso_region = eu-west-1\n"
+			   "sso_account_id = 1\nsso_role_name = x\n");
+		CHECK(resolve("ssoprof", &cr, &err) == -1 && aws_err_is(err, "SSOTokenNotFound"));
 		jv_free(err);
 		err = jv_null();
 		unlink(script);

@@ -10,11 +10,11 @@
 
 static const struct action_arg conn_args[] = {
 	{"region", ARG_STRING, 0, NULL,
-	 "AWS region; else AWS_REGION, AWS_DEFAULT_REGION, the profile's region"},
+	 "AWS region; else AWS_REGION, AWS_DEFAULT_REGION, the profile's region, the instance's (IMDSv2)"},
 	{"profile", ARG_STRING, 0, NULL,
 	 "profile in ~/.aws/credentials and ~/.aws/config (environment keys are then ignored, like aws --profile)"},
 	{"endpoint", ARG_STRING, 0, NULL,
-	 "endpoint URL for every service (e.g. a simulator); else AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL"},
+	 "endpoint URL for every service (e.g. a simulator); else AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the profile's services section, its endpoint_url (unless AWS_IGNORE_CONFIGURED_ENDPOINT_URLS)"},
 	{"credentials", ARG_MAP, ARG_SECRET, NULL,
 	 "{access_key_id, secret_access_key, session_token}: explicit keys, for simulators and rehearsals (runbook rehearse passes dummy ones); real runs should use the environment or a profile"},
 	{NULL},

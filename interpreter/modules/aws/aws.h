@@ -99,6 +99,7 @@ struct aws_client {
 	char *region;
 	char *profile;                /* NULL: default */
 	char *endpoint;               /* connections.aws.endpoint or NULL */
+	char *ca_bundle;              /* AWS_CA_BUNDLE / ca_bundle, or NULL */
 	struct aws_creds creds;
 	int have_creds;
 	int max_attempts;             /* retries: attempts in all (default 5) */
@@ -122,6 +123,17 @@ int aws_resolve_credentials(struct aws_client *c, struct aws_creds *out, jv *err
 /* ini lookup: value of key in [section] of file, malloc'd or NULL */
 char *aws_ini_get(const char *file, const char *section, const char *key);
 char *aws_config_path(int credentials_file);
+/* the endpoint the environment or the profile configures for a service, or NULL: as
+ * the AWS CLI, AWS_ENDPOINT_URL_<SERVICE>, AWS_ENDPOINT_URL, the profile's
+ * `services` section, its endpoint_url; none of them when AWS_IGNORE_CONFIGURED_
+ * ENDPOINT_URLS (or the profile's ignore_configured_endpoint_urls) is true */
+char *aws_configured_endpoint(const char *profile, const struct aws_service *svc);
+/* a key of a profile: ~/.aws/credentials [name], then ~/.aws/config [profile name] */
+char *aws_profile_get(const char *profile, const char *key);
+/* SSO profile credentials (sso.c): 1 found, -1 with *err */
+int aws_sso_creds(struct aws_client *c, const char *profile, struct aws_creds *out, jv *err);
+/* AWS_CA_BUNDLE, else the profile's ca_bundle, or NULL (the system's CAs) */
+char *aws_resolve_ca_bundle(const char *profile);
 
 /* plain HTTP for metadata services (container credentials, IMDS): no signing, no
  * retries, timeout_ms for the whole request. hdrs: name/value pairs, NULL-terminated. */

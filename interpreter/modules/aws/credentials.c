@@ -6,6 +6,7 @@
  *      (skipped when connections.aws.profile names a profile, like `aws --profile`)
  *   2. the profile (connections.aws.profile, else AWS_PROFILE, else "default"):
  *      role_arn + source_profile | credential_source -> STS AssumeRole;
+ *      sso_session | sso_start_url -> the SSO token cache, SSO GetRoleCredentials (sso.c);
  *      role_arn + web_identity_token_file -> STS AssumeRoleWithWebIdentity;
  *      aws_access_key_id / aws_secret_access_key / aws_session_token;
  *      credential_process (run without a shell, JSON on stdout, 30 s at most)
@@ -17,6 +18,8 @@
  *   5. IMDSv2 (token PUT, then the role's credentials), 1 s timeout per request,
  *      unless AWS_EC2_METADATA_DISABLED=true
  * Temporary credentials (2-5) are cached per profile until 5 minutes before expiry.
+ * Region: connections.aws.region, AWS_REGION, AWS_DEFAULT_REGION, the profile's, then
+ * the instance's (IMDSv2 placement/region). Endpoints and CA bundle: see aws.h.
  * Nothing here logs a key, a secret or a token.
  */
 #include <ctype.h>
@@ -31,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include "aws.h"
 #include "../../core/bug.h"
@@ -83,15 +87,16 @@ static char *trim(char *s)
 }
 
 /* INI as the AWS CLI reads it: [section], key = value, '#' / ';' comments, and nested
- * blocks (`s3 =` followed by indented lines) which are skipped. */
-char *aws_ini_get(const char *file, const char *section, const char *key)
+ * blocks (`rds =` followed by indented `key = value` lines). nest NULL: a key of the
+ * section itself (nested blocks skipped); else a key inside the block `nest =`. */
+static char *ini_lookup(const char *file, const char *section, const char *nest, const char *key)
 {
 	FILE *f = file ? fopen(file, "r") : NULL;
 	if (!f)
 		return NULL;
 	char line[4096], *found = NULL;
-	int in = 0, nested = 0;
-	while (fgets(line, sizeof line, f)) {
+	int in = 0, nested = 0, want = 0;
+	while (!found && fgets(line, sizeof line, f)) {
 		int indented = line[0] == ' ' || line[0] == '\t';
 		char *s = trim(line);
 		if (!*s || *s == '#' || *s == ';')
@@ -102,31 +107,41 @@ char *aws_ini_get(const char *file, const char *section, const char *key)
 				continue;
 			*e = 0;
 			in = !strcmp(trim(s + 1), section);
-			nested = 0;
+			nested = want = 0;
 			continue;
 		}
 		if (!in)
 			continue;
-		if (indented && nested)
-			continue;
-		nested = 0;
 		char *eq = strchr(s, '=');
+		if (indented && nested) {
+			/* inside a nested block: ours only when it is the block asked for */
+			if (!want || !eq)
+				continue;
+			*eq = 0;
+			if (!strcmp(trim(s), key))
+				found = xstrdup(trim(eq + 1));
+			continue;
+		}
+		nested = want = 0;
 		if (!eq)
 			continue;
 		*eq = 0;
 		char *k = trim(s), *v = trim(eq + 1);
 		if (!*v) {
 			nested = 1;
+			want = nest && !strcmp(k, nest);
 			continue;
 		}
-		if (!strcmp(k, key)) {
-			free(found);
+		if (!nest && !strcmp(k, key))
 			found = xstrdup(v);
-			break;
-		}
 	}
 	fclose(f);
 	return found;
+}
+
+char *aws_ini_get(const char *file, const char *section, const char *key)
+{
+	return ini_lookup(file, section, NULL, key);
 }
 
 static int ini_has_section(const char *file, const char *section)
@@ -182,6 +197,11 @@ static char *profile_get(const char *profile, const char *key)
 	return v;
 }
 
+char *aws_profile_get(const char *profile, const char *key)
+{
+	return profile_get(profile, key);
+}
+
 static const char *profile_name(const char *explicit_profile)
 {
 	if (explicit_profile && *explicit_profile)
@@ -193,6 +213,72 @@ static const char *profile_name(const char *explicit_profile)
 	return "default";
 }
 
+static int env_true(const char *name)
+{
+	const char *v = getenv(name);
+	return v && !strcasecmp(v, "true");
+}
+
+/* ---- instance metadata (IMDSv2): a session token, then GETs with it */
+static const char *imds_base(void)
+{
+	if (env_true("AWS_EC2_METADATA_DISABLED"))
+		return NULL;
+	const char *base = env_nonempty("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+	return base ? base : "http://169.254.169.254";
+}
+
+static char *imds_token(const char *base)
+{
+	struct buf url = BUF_INIT(4096);
+	struct aws_response resp;
+	char *token = NULL;
+	const char *th[] = {"X-aws-ec2-metadata-token-ttl-seconds", "21600", NULL};
+	buf_addf(&url, "%s/latest/api/token", base);
+	if (aws_http_plain("PUT", url.data, th, 1000, &resp) == 0 && resp.status == 200 && resp.body.len)
+		token = xstrdup(buf_str(&resp.body));
+	aws_response_release(&resp);
+	buf_release(&url);
+	return token;
+}
+
+/* GET base+path with the token: the body's first line, or NULL */
+static char *imds_get_line(const char *base, const char *token, const char *path)
+{
+	struct buf url = BUF_INIT(4096);
+	struct aws_response resp;
+	char *v = NULL;
+	const char *ah[] = {"X-aws-ec2-metadata-token", token, NULL};
+	buf_addf(&url, "%s%s", base, path);
+	if (aws_http_plain("GET", url.data, ah, 1000, &resp) == 0 && resp.status == 200 && resp.body.len)
+		v = xstrndup(resp.body.data, strcspn(resp.body.data, "\r\n"));
+	aws_response_release(&resp);
+	buf_release(&url);
+	return v;
+}
+
+/* the instance's region, asked once per process (botocore's last region source) */
+static char *imds_region(void)
+{
+	static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+	static int asked;
+	static char *region;
+	char *r = NULL;
+	pthread_mutex_lock(&lock);
+	const char *base = imds_base();
+	if (!asked && base) {
+		char *tok = imds_token(base);
+		if (tok)
+			region = imds_get_line(base, tok, "/latest/meta-data/placement/region");
+		free(tok);
+		asked = 1;
+	}
+	if (region && *region)
+		r = xstrdup(region);
+	pthread_mutex_unlock(&lock);
+	return r;
+}
+
 char *aws_resolve_region(const char *conn_region, const char *profile)
 {
 	if (conn_region && *conn_region)
@@ -201,7 +287,71 @@ char *aws_resolve_region(const char *conn_region, const char *profile)
 		return xstrdup(getenv("AWS_REGION"));
 	if (env_nonempty("AWS_DEFAULT_REGION"))
 		return xstrdup(getenv("AWS_DEFAULT_REGION"));
-	return profile_get(profile_name(profile), "region");
+	char *r = profile_get(profile_name(profile), "region");
+	return r ? r : imds_region();
+}
+
+/* the profile's services section: [services NAME] of the config file, or NULL */
+static char *services_section(const char *profile)
+{
+	char *name = profile_get(profile, "services");
+	if (!name)
+		return NULL;
+	struct buf b = BUF_INIT(512);
+	buf_addf(&b, "services %s", name);
+	free(name);
+	return buf_detach(&b);
+}
+
+/* the service's key in a services section: its AWS_ENDPOINT_URL_ suffix, lower case */
+static void service_key(const struct aws_service *svc, char *out, size_t len)
+{
+	size_t i = 0;
+	for (; svc->env_id[i] && i + 1 < len; i++)
+		out[i] = (char)tolower((unsigned char)svc->env_id[i]);
+	out[i] = 0;
+}
+
+char *aws_configured_endpoint(const char *profile, const struct aws_service *svc)
+{
+	char envname[96], key[64];
+	const char *v;
+	profile = profile_name(profile);
+	char *ign = profile_get(profile, "ignore_configured_endpoint_urls");
+	int ignore = env_nonempty("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS")
+		? env_true("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS") : ign && !strcasecmp(ign, "true");
+	free(ign);
+	if (ignore)
+		return NULL;
+	snprintf(envname, sizeof envname, "AWS_ENDPOINT_URL_%s", svc->env_id);
+	if ((v = env_nonempty(envname)) || (v = env_nonempty("AWS_ENDPOINT_URL")))
+		return xstrdup(v);
+	char *sec = services_section(profile), *url = NULL;
+	if (sec) {
+		char *path = aws_config_path(0);
+		service_key(svc, key, sizeof key);
+		url = ini_lookup(path, sec, key, "endpoint_url");
+		free(path);
+		free(sec);
+	}
+	if (!url)
+		url = profile_get(profile, "endpoint_url");
+	return url;
+}
+
+char *aws_resolve_ca_bundle(const char *profile)
+{
+	const char *v = env_nonempty("AWS_CA_BUNDLE");
+	if (v)
+		return xstrdup(v);
+	char *p = profile_get(profile_name(profile), "ca_bundle");
+	if (p && p[0] == '~' && p[1] == '/' && getenv("HOME")) {
+		struct buf b = BUF_INIT(4096);
+		buf_addf(&b, "%s%s", getenv("HOME"), p + 1);
+		free(p);
+		p = buf_detach(&b);
+	}
+	return p;
 }
 
 /* ---- cache of temporary credentials */
@@ -324,6 +474,8 @@ static int sts_call(struct aws_client *parent, const struct aws_creds *src, cons
 	t.call = parent->call;
 	t.region = xstrdup(parent->region ? parent->region : "us-east-1");
 	t.endpoint = parent->endpoint ? xstrdup(parent->endpoint) : NULL;
+	t.profile = parent->profile ? xstrdup(parent->profile) : NULL;
+	t.ca_bundle = parent->ca_bundle ? xstrdup(parent->ca_bundle) : NULL;
 	t.max_attempts = parent->max_attempts;
 	t.base_ms = parent->base_ms;
 	t.cap_ms = parent->cap_ms;
@@ -407,44 +559,28 @@ static int container_creds(struct aws_creds *out, jv *err)
 
 static int imds_creds(struct aws_creds *out)
 {
-	const char *dis = getenv("AWS_EC2_METADATA_DISABLED");
-	if (dis && !strcasecmp(dis, "true"))
-		return 0;
-	const char *base = env_nonempty("AWS_EC2_METADATA_SERVICE_ENDPOINT");
-	if (!base)
-		base = "http://169.254.169.254";
-	struct buf url = BUF_INIT(4096);
-	struct aws_response resp;
+	const char *base = imds_base();
 	char *token = NULL, *role = NULL;
 	int ret = 0;
-	const char *th[] = {"X-aws-ec2-metadata-token-ttl-seconds", "21600", NULL};
-	buf_addf(&url, "%s/latest/api/token", base);
-	if (aws_http_plain("PUT", url.data, th, 1000, &resp) == 0 && resp.status == 200)
-		token = xstrdup(buf_str(&resp.body));
-	aws_response_release(&resp);
-	if (!token)
-		goto out;
-	const char *ah[] = {"X-aws-ec2-metadata-token", token, NULL};
-	buf_reset(&url);
-	buf_addf(&url, "%s/latest/meta-data/iam/security-credentials/", base);
-	if (aws_http_plain("GET", url.data, ah, 1000, &resp) == 0 && resp.status == 200 && resp.body.len)
-		role = xstrndup(resp.body.data, strcspn(resp.body.data, "\r\n"));
-	aws_response_release(&resp);
-	if (!role)
-		goto out;
-	buf_reset(&url);
-	buf_addf(&url, "%s/latest/meta-data/iam/security-credentials/%s", base, role);
-	if (aws_http_plain("GET", url.data, ah, 1000, &resp) == 0 && resp.status == 200) {
-		jv j = jvx_parse_sized(buf_str(&resp.body), resp.body.len);
-		if (jv_is_valid(j) && creds_from_json(j, "imds", out) == 0)
-			ret = 1;
-		jv_free(j);
+	if (!base || !(token = imds_token(base)))
+		return 0;
+	role = imds_get_line(base, token, "/latest/meta-data/iam/security-credentials/");
+	if (role) {
+		struct buf url = BUF_INIT(4096);
+		struct aws_response resp;
+		const char *ah[] = {"X-aws-ec2-metadata-token", token, NULL};
+		buf_addf(&url, "%s/latest/meta-data/iam/security-credentials/%s", base, role);
+		if (aws_http_plain("GET", url.data, ah, 1000, &resp) == 0 && resp.status == 200) {
+			jv j = jvx_parse_sized(buf_str(&resp.body), resp.body.len);
+			if (jv_is_valid(j) && creds_from_json(j, "imds", out) == 0)
+				ret = 1;
+			jv_free(j);
+		}
+		aws_response_release(&resp);
+		buf_release(&url);
 	}
-	aws_response_release(&resp);
-out:
 	free(token);
 	free(role);
-	buf_release(&url);
 	return ret;
 }
 
@@ -664,11 +800,7 @@ static int profile_creds(struct aws_client *c, const char *profile, int depth,
 	} else if ((cp = profile_get(profile, "credential_process"))) {
 		ret = process_creds(profile, cp, out, err);
 	} else if ((cp = profile_get(profile, "sso_start_url")) || (cp = profile_get(profile, "sso_session"))) {
-		/* IAM Identity Center needs its token cache and the SSO OIDC API: not built */
-		*err = jvx_error("NotImplemented",
-				 "profile '%s' uses AWS SSO, which runbook does not support yet; run `eval \"$(aws configure export-credentials --profile %s --format env)\"` first",
-				 profile, profile);
-		ret = -1;
+		ret = aws_sso_creds(c, profile, out, err);
 	} else if (depth > 0) {
 		*err = jvx_error("NoCredentials", "source profile '%s' has no credentials", profile);
 		ret = -1;

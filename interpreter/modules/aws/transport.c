@@ -126,6 +126,7 @@ int aws_client_init(struct aws_client *c, struct action_call *call, jv conn, jv 
 	c->cap_ms = 20000;
 	c->profile = conn_str(conn, "profile");
 	c->endpoint = conn_str(conn, "endpoint");
+	c->ca_bundle = aws_resolve_ca_bundle(c->profile);
 	char *r = conn_str(conn, "region");
 	c->region = aws_resolve_region(r, c->profile);
 	free(r);
@@ -176,6 +177,7 @@ void aws_client_release(struct aws_client *c)
 	free(c->region);
 	free(c->profile);
 	free(c->endpoint);
+	free(c->ca_bundle);
 	aws_creds_release(&c->creds);
 	if (c->curl)
 		curl_easy_cleanup(c->curl);
@@ -202,19 +204,16 @@ int aws_client_creds(struct aws_client *c, jv *err)
 char *aws_endpoint(struct aws_client *c, const struct aws_service *svc)
 {
 	struct buf b = BUF_INIT(4096);
-	char envname[96];
-	const char *v;
-	snprintf(envname, sizeof envname, "AWS_ENDPOINT_URL_%s", svc->env_id);
+	char *conf = c->endpoint ? NULL : aws_configured_endpoint(c->profile, svc);
 	if (c->endpoint)
 		buf_adds(&b, c->endpoint);
-	else if ((v = getenv(envname)) && *v)
-		buf_adds(&b, v);
-	else if ((v = getenv("AWS_ENDPOINT_URL")) && *v)
-		buf_adds(&b, v);
+	else if (conf)
+		buf_adds(&b, conf);
 	else if (!strcmp(svc->name, "iam"))
 		buf_adds(&b, "https://iam.amazonaws.com");
 	else
 		buf_addf(&b, "https://%s.%s.amazonaws.com", svc->prefix, c->region);
+	free(conf);
 	while (b.len > 8 && b.data[b.len - 1] == '/')
 		b.data[--b.len] = 0;
 	return buf_detach(&b);
@@ -416,6 +415,11 @@ void aws_parse_error(enum aws_proto proto, const struct aws_response *resp, char
 		if (doc)
 			xmlFreeDoc(doc);
 	}
+	if (!*code && jvx_str(resp->headers, "x-amzn-errortype")) {
+		/* REST-JSON services (SSO, SSO OIDC) name the error in a header */
+		const char *t = jvx_str(resp->headers, "x-amzn-errortype");
+		*code = xstrndup(t, strcspn(t, ":"));
+	}
 	if (!*code) {
 		/* S3 HEAD errors have no body */
 		const char *c = resp->status == 404 ? "NotFound" : resp->status == 403 ? "Forbidden"
@@ -584,6 +588,17 @@ static int on_debug(CURL *h, curl_infotype type, char *data, size_t size, void *
 	return 0;
 }
 
+/* libcurl takes https_proxy / HTTPS_PROXY, no_proxy / NO_PROXY and all_proxy itself,
+ * but for http:// only the lower-case http_proxy (CGI's HTTP_PROXY header); the AWS CLI
+ * takes HTTP_PROXY too, outside CGI. NO_PROXY still applies to a proxy set here. */
+static void set_http_proxy(CURL *h, const char *url)
+{
+	const char *up = getenv("HTTP_PROXY");
+	if (strncasecmp(url, "http://", 7) || getenv("http_proxy") || !up || !*up || getenv("REQUEST_METHOD"))
+		return;
+	curl_easy_setopt(h, CURLOPT_PROXY, up);
+}
+
 /* one attempt. returns 0 when an HTTP reply arrived (any status), or the CURLcode;
  * *sends: how many times libcurl sent it */
 static CURLcode send_once(struct aws_client *c, struct aws_request *r, struct aws_response *resp,
@@ -697,6 +712,9 @@ static CURLcode send_once(struct aws_client *c, struct aws_request *r, struct aw
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, 60L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (c->ca_bundle)
+		curl_easy_setopt(h, CURLOPT_CAINFO, c->ca_bundle);
+	set_http_proxy(h, url.data);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp->body);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);

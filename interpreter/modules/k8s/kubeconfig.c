@@ -153,8 +153,71 @@ static int pem_field(jv entry, const char *field, char **out, jv *err)
 	return 0;
 }
 
-/* Run an exec credential plugin (argv, no shell) and read its ExecCredential. */
-static int exec_plugin(struct action_call *call, jv exec, struct k8s_conn *c, jv *err)
+#define EXEC_V1 "client.authentication.k8s.io/v1"
+#define EXEC_V1BETA1 "client.authentication.k8s.io/v1beta1"
+#define EXEC_CLUSTER_EXT "client.authentication.k8s.io/exec"
+
+/* spec.cluster of the ExecCredential (provideClusterInfo: true), as client-go builds it
+ * from the kubeconfig's cluster: the CA as base64 of its PEM, and the cluster's
+ * extension named client.authentication.k8s.io/exec as config. Borrows clc. */
+static jv exec_cluster_info(jv clc, const struct k8s_conn *c)
+{
+	jv cl = jv_object();
+	cl = jv_object_set(cl, jv_string("server"), jv_string(c->server));
+	static const char *const copied[] = {"tls-server-name", "proxy-url", NULL};
+	for (int i = 0; copied[i]; i++)
+		if (jvx_str(clc, copied[i]))
+			cl = jv_object_set(cl, jv_string(copied[i]), jv_string(jvx_str(clc, copied[i])));
+	if (c->ca_pem) {
+		char *b = b64_encode(c->ca_pem, strlen(c->ca_pem), 0);
+		cl = jv_object_set(cl, jv_string("certificate-authority-data"), jv_string(b));
+		free(b);
+	}
+	if (jvx_bool(clc, "disable-compression", 0))
+		cl = jv_object_set(cl, jv_string("disable-compression"), jv_true());
+	jv exts = jvx_get(clc, "extensions");
+	if (jv_get_kind(exts) == JV_KIND_ARRAY) {
+		jv_array_foreach(exts, i, e) {
+			const char *n = jvx_str(e, "name");
+			if (n && !strcmp(n, EXEC_CLUSTER_EXT))
+				cl = jv_object_set(cl, jv_string("config"), jvx_get(e, "extension"));
+			jv_free(e);
+		}
+	}
+	jv_free(exts);
+	return cl;
+}
+
+/* spec.interactive from interactiveMode (kubectl: IfAvailable when v1beta1 leaves it
+ * out; v1 must say it). -1 with *err: Always without a terminal, or a bad mode. */
+static int exec_interactive(jv exec, const char *api, jv *err)
+{
+	const char *mode = jvx_str(exec, "interactiveMode");
+	int tty = isatty(0);
+	if (!mode && !strcmp(api, EXEC_V1)) {
+		*err = jvx_error("KubeconfigError", "exec plugin: interactiveMode must be specified for %s", api);
+		return -1;
+	}
+	if (!mode || !strcmp(mode, "IfAvailable"))
+		return tty;
+	if (!strcmp(mode, "Never"))
+		return 0;
+	if (!strcmp(mode, "Always")) {
+		if (tty)
+			return 1;
+		*err = jvx_error("ExecPluginError", "exec plugin cannot support interactive mode: "
+				 "standard input is not a terminal (interactiveMode: Always)");
+		return -1;
+	}
+	*err = jvx_error("KubeconfigError", "exec plugin: invalid interactiveMode '%s' (Never, IfAvailable or Always)",
+			 mode);
+	return -1;
+}
+
+/* Run an exec credential plugin (argv, no shell) and read its ExecCredential.
+ * KUBERNETES_EXEC_INFO is the ExecCredential request in the kubeconfig's apiVersion;
+ * an interactive plugin gets our stdin, others /dev/null. clc: the cluster (borrowed). */
+static int exec_plugin(struct action_call *call, jv exec, jv clc, struct k8s_conn *c, jv *err)
 {
 	const char *cmd = jvx_str(exec, "command");
 	const char *api = jvx_str(exec, "apiVersion");
@@ -162,11 +225,16 @@ static int exec_plugin(struct action_call *call, jv exec, struct k8s_conn *c, jv
 		*err = jvx_error("KubeconfigError", "the user's exec plugin has no command");
 		return -1;
 	}
-	if (api && strcmp(api, "client.authentication.k8s.io/v1beta1") && strcmp(api, "client.authentication.k8s.io/v1")) {
+	if (!api)
+		api = EXEC_V1BETA1;
+	if (strcmp(api, EXEC_V1BETA1) && strcmp(api, EXEC_V1)) {
 		*err = jvx_error("KubeconfigError", "exec plugin apiVersion '%s' is not supported "
-				 "(client.authentication.k8s.io/v1beta1 or v1)", api);
+				 "(%s or %s)", api, EXEC_V1BETA1, EXEC_V1);
 		return -1;
 	}
+	int interactive = exec_interactive(exec, api, err);
+	if (interactive < 0)
+		return -1;
 	/* argv and environment: the plugin's env entries are added to ours */
 	jv args = jvx_get(exec, "args");
 	int nargs = jv_get_kind(args) == JV_KIND_ARRAY ? jv_array_length(jv_copy(args)) : 0;
@@ -198,9 +266,18 @@ static int exec_plugin(struct action_call *call, jv exec, struct k8s_conn *c, jv
 	}
 	jv_free(envs);
 	/* KUBERNETES_EXEC_INFO tells the plugin what we are */
-	const char *info = "KUBERNETES_EXEC_INFO={\"apiVersion\":\"client.authentication.k8s.io/v1beta1\","
-			   "\"kind\":\"ExecCredential\",\"spec\":{\"interactive\":false}}";
-	envp[ne++] = xstrdup(info);
+	jv spec = jv_object_set(jv_object(), jv_string("interactive"), jv_bool(interactive));
+	if (jvx_bool(exec, "provideClusterInfo", 0))
+		spec = jv_object_set(spec, jv_string("cluster"), exec_cluster_info(clc, c));
+	jv info = jv_object();
+	info = jv_object_set(info, jv_string("kind"), jv_string("ExecCredential"));
+	info = jv_object_set(info, jv_string("apiVersion"), jv_string(api));
+	info = jv_object_set(info, jv_string("spec"), spec);
+	jv infos = jv_dump_string(info, 0);
+	size_t il = strlen("KUBERNETES_EXEC_INFO=") + (size_t)jv_string_length_bytes(jv_copy(infos)) + 1;
+	envp[ne] = xmalloc(il);
+	snprintf(envp[ne++], il, "KUBERNETES_EXEC_INFO=%s", jv_string_value(infos));
+	jv_free(infos);
 
 	int out[2] = { -1, -1 }, rc = -1;
 	pid_t pid = -1;
@@ -210,9 +287,11 @@ static int exec_plugin(struct action_call *call, jv exec, struct k8s_conn *c, jv
 	if (pipe2(out, O_CLOEXEC) < 0)
 		goto done;
 	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	if (posix_spawnp(&pid, cmd, &fa, NULL, argv, envp) != 0) {
-		*err = jvx_error("ExecPluginError", "cannot run the exec credential plugin '%s': %s", cmd, strerror(errno));
+	if (!interactive)
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	int serr = posix_spawnp(&pid, cmd, &fa, NULL, argv, envp);
+	if (serr != 0) {
+		*err = jvx_error("ExecPluginError", "cannot run the exec credential plugin '%s': %s", cmd, strerror(serr));
 		pid = -1;
 		goto done;
 	}
@@ -248,7 +327,11 @@ static int exec_plugin(struct action_call *call, jv exec, struct k8s_conn *c, jv
 	jv st = jvx_get(cred, "status");
 	const char *tok = jvx_str(st, "token"), *cd = jvx_str(st, "clientCertificateData"),
 		   *kd = jvx_str(st, "clientKeyData");
-	if (!jv_is_valid(cred) || (!tok && !(cd && kd))) {
+	const char *rapi = jvx_str(cred, "apiVersion");
+	if (jv_is_valid(cred) && rapi && strcmp(rapi, api)) {
+		*err = jvx_error("ExecPluginError", "exec plugin '%s' is configured to use API version %s, "
+				 "plugin returned version %s", cmd, api, rapi);
+	} else if (!jv_is_valid(cred) || (!tok && !(cd && kd))) {
 		*err = jvx_error("ExecPluginError", "the exec credential plugin '%s' printed no ExecCredential "
 				 "with a token or a client certificate", cmd);
 	} else {
@@ -424,7 +507,7 @@ int k8s_conn_load(struct action_call *call, struct k8s_conn *c, jv *err)
 	if (c->token)
 		redact_add(call->redact, c->token);
 	jv exec = jvx_get(usu, "exec");
-	if (jv_get_kind(exec) == JV_KIND_OBJECT && exec_plugin(call, exec, c, err) < 0) {
+	if (jv_get_kind(exec) == JV_KIND_OBJECT && exec_plugin(call, exec, clc, c, err) < 0) {
 		jv_free(exec);
 		jv_free(usud);
 		goto out2;

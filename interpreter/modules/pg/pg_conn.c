@@ -79,13 +79,30 @@ static int pg_conn_is_local(PGconn *conn)
 	return !h || !*h || h[0] == '/' || h[0] == '@' || !strcmp(h, "localhost");
 }
 
+/* connect_timeout as libpq resolved it (conninfo or URI, the service file, then
+ * PGCONNECT_TIMEOUT): the asynchronous connect does not enforce it, so we do. Unset:
+ * PG_CONNECT_TIMEOUT_MS; zero or negative: no limit but the step's deadline, as libpq. */
+static int64_t pg_connect_timeout_ms(PGconn *conn)
+{
+	PQconninfoOption *eff = PQconninfo(conn);
+	int64_t ms = PG_CONNECT_TIMEOUT_MS;
+	for (PQconninfoOption *o = eff; o && o->keyword; o++)
+		if (!strcmp(o->keyword, "connect_timeout") && o->val && *o->val) {
+			long v = strtol(o->val, NULL, 10);
+			ms = v > 0 ? (int64_t)v * 1000 : INT64_MAX / 2;
+		}
+	if (eff)
+		PQconninfoFree(eff);
+	return ms;
+}
+
 int pgx_open(struct pgx *x, struct action_call *call, const char *name, jv *err)
 {
 	jv conf;
 	const char *conninfo = "";
 	PQconninfoOption *opts = NULL;
 	char *perr = NULL;
-	int64_t connect_ms = PG_CONNECT_TIMEOUT_MS, deadline;
+	int64_t connect_ms, start, deadline;
 	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 	int rc = -1;
 
@@ -119,8 +136,6 @@ int pgx_open(struct pgx *x, struct action_call *call, const char *name, jv *err)
 			continue;
 		if (!strcmp(o->keyword, "password") && call->redact)
 			redact_add(call->redact, o->val);
-		if (!strcmp(o->keyword, "connect_timeout") && atoi(o->val) > 0)
-			connect_ms = (int64_t)atoi(o->val) * 1000;
 	}
 	{
 		const char *kw[] = { "dbname", "fallback_application_name", NULL };
@@ -129,7 +144,9 @@ int pgx_open(struct pgx *x, struct action_call *call, const char *name, jv *err)
 	}
 	if (!x->conn)
 		BUG("PQconnectStartParams: out of memory");
-	deadline = action_mono_ms() + connect_ms;
+	connect_ms = pg_connect_timeout_ms(x->conn);
+	start = action_mono_ms();
+	deadline = start + connect_ms;
 	if (deadline > x->deadline)
 		deadline = x->deadline;
 	if (PQstatus(x->conn) == CONNECTION_BAD)
@@ -144,7 +161,7 @@ int pgx_open(struct pgx *x, struct action_call *call, const char *name, jv *err)
 		if (w == 0) {
 			*err = jvx_error("ConnectTimeout",
 					 "postgres (connection '%s'): no connection after %lld ms (host %s, port %s)",
-					 name, (long long)connect_ms, PQhost(x->conn) ? PQhost(x->conn) : "?",
+					 name, (long long)(action_mono_ms() - start), PQhost(x->conn) ? PQhost(x->conn) : "?",
 					 PQport(x->conn) ? PQport(x->conn) : "?");
 			*err = jv_object_set(*err, jv_string("transient"), jv_true());
 			goto out;

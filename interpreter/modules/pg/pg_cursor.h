@@ -12,7 +12,7 @@
 #include <jv.h>
 #include "../../core/action.h"
 
-#define PG_CONNECT_TIMEOUT_MS 10000   /* unless the conninfo says connect_timeout */
+#define PG_CONNECT_TIMEOUT_MS 10000   /* unless connect_timeout / PGCONNECT_TIMEOUT says */
 #define PG_CANCEL_GRACE_MS 5000       /* after a cancel request, how long to wait for the server */
 
 struct pgx {
