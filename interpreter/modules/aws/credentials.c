@@ -60,19 +60,21 @@ static char *env_nonempty(const char *name)
 
 char *aws_config_path(int credentials_file)
 {
+	int berr = 0;
 	const char *v = env_nonempty(credentials_file ? "AWS_SHARED_CREDENTIALS_FILE" : "AWS_CONFIG_FILE");
-	struct buf b = BUF_INIT(4096);
+	struct buf b = BUF_INIT(0);
 	if (v) {
 		if (v[0] == '~' && v[1] == '/' && getenv("HOME"))
-			buf_addf(&b, "%s%s", getenv("HOME"), v + 1);
+			berr |= buf_addf(&b, "%s%s", getenv("HOME"), v + 1);
 		else
-			buf_adds(&b, v);
+			berr |= buf_adds(&b, v);
 	} else {
 		const char *home = getenv("HOME");
 		if (!home)
 			return NULL;
-		buf_addf(&b, "%s/.aws/%s", home, credentials_file ? "credentials" : "config");
+		berr |= buf_addf(&b, "%s/.aws/%s", home, credentials_file ? "credentials" : "config");
 	}
+	BUF_NOCAP(berr);
 	return buf_detach(&b);
 }
 
@@ -165,9 +167,11 @@ static int ini_has_section(const char *file, const char *section)
 /* whether [name] is in the credentials file or [profile name] in the config file */
 static int profile_exists(const char *profile)
 {
+	int berr = 0;
 	char *cp = aws_config_path(1), *fp = aws_config_path(0);
-	struct buf sec = BUF_INIT(512);
-	buf_addf(&sec, "profile %s", profile);
+	struct buf sec = BUF_INIT(0);
+	berr |= buf_addf(&sec, "profile %s", profile);
+	BUF_NOCAP(berr);
 	int r = ini_has_section(cp, profile) || ini_has_section(fp, sec.data) ||
 		(!strcmp(profile, "default") && ini_has_section(fp, "default"));
 	buf_release(&sec);
@@ -179,16 +183,18 @@ static int profile_exists(const char *profile)
 /* a profile's key: credentials file [name], then config [profile name] ([default]) */
 static char *profile_get(const char *profile, const char *key)
 {
+	int berr = 0;
 	char *path = aws_config_path(1), *v = aws_ini_get(path, profile, key);
 	free(path);
 	if (v)
 		return v;
 	path = aws_config_path(0);
-	struct buf sec = BUF_INIT(512);
+	struct buf sec = BUF_INIT(0);
 	if (!strcmp(profile, "default"))
-		buf_adds(&sec, "default");
+		berr |= buf_adds(&sec, "default");
 	else
-		buf_addf(&sec, "profile %s", profile);
+		berr |= buf_addf(&sec, "profile %s", profile);
+	BUF_NOCAP(berr);
 	v = aws_ini_get(path, sec.data, key);
 	if (!v && !strcmp(profile, "default"))
 		v = aws_ini_get(path, "profile default", key);
@@ -230,11 +236,13 @@ static const char *imds_base(void)
 
 static char *imds_token(const char *base)
 {
-	struct buf url = BUF_INIT(4096);
+	int berr = 0;
+	struct buf url = BUF_INIT(0);
 	struct aws_response resp;
 	char *token = NULL;
 	const char *th[] = {"X-aws-ec2-metadata-token-ttl-seconds", "21600", NULL};
-	buf_addf(&url, "%s/latest/api/token", base);
+	berr |= buf_addf(&url, "%s/latest/api/token", base);
+	BUF_NOCAP(berr);
 	if (aws_http_plain("PUT", url.data, th, 1000, &resp) == 0 && resp.status == 200 && resp.body.len)
 		token = xstrdup(buf_str(&resp.body));
 	aws_response_release(&resp);
@@ -245,11 +253,13 @@ static char *imds_token(const char *base)
 /* GET base+path with the token: the body's first line, or NULL */
 static char *imds_get_line(const char *base, const char *token, const char *path)
 {
-	struct buf url = BUF_INIT(4096);
+	int berr = 0;
+	struct buf url = BUF_INIT(0);
 	struct aws_response resp;
 	char *v = NULL;
 	const char *ah[] = {"X-aws-ec2-metadata-token", token, NULL};
-	buf_addf(&url, "%s%s", base, path);
+	berr |= buf_addf(&url, "%s%s", base, path);
+	BUF_NOCAP(berr);
 	if (aws_http_plain("GET", url.data, ah, 1000, &resp) == 0 && resp.status == 200 && resp.body.len)
 		v = xstrndup(resp.body.data, strcspn(resp.body.data, "\r\n"));
 	aws_response_release(&resp);
@@ -294,11 +304,13 @@ char *aws_resolve_region(const char *conn_region, const char *profile)
 /* the profile's services section: [services NAME] of the config file, or NULL */
 static char *services_section(const char *profile)
 {
+	int berr = 0;
 	char *name = profile_get(profile, "services");
 	if (!name)
 		return NULL;
-	struct buf b = BUF_INIT(512);
-	buf_addf(&b, "services %s", name);
+	struct buf b = BUF_INIT(0);
+	berr |= buf_addf(&b, "services %s", name);
+	BUF_NOCAP(berr);
 	free(name);
 	return buf_detach(&b);
 }
@@ -341,16 +353,18 @@ char *aws_configured_endpoint(const char *profile, const struct aws_service *svc
 
 char *aws_resolve_ca_bundle(const char *profile)
 {
+	int berr = 0;
 	const char *v = env_nonempty("AWS_CA_BUNDLE");
 	if (v)
 		return xstrdup(v);
 	char *p = profile_get(profile_name(profile), "ca_bundle");
 	if (p && p[0] == '~' && p[1] == '/' && getenv("HOME")) {
-		struct buf b = BUF_INIT(4096);
-		buf_addf(&b, "%s%s", getenv("HOME"), p + 1);
+		struct buf b = BUF_INIT(0);
+		berr |= buf_addf(&b, "%s%s", getenv("HOME"), p + 1);
 		free(p);
 		p = buf_detach(&b);
 	}
+	BUF_NOCAP(berr);
 	return p;
 }
 
@@ -521,15 +535,17 @@ static int web_identity(struct aws_client *c, const char *token_file, const char
 
 static int container_creds(struct aws_creds *out, jv *err)
 {
+	int berr = 0;
 	const char *rel = env_nonempty("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
 	const char *full = env_nonempty("AWS_CONTAINER_CREDENTIALS_FULL_URI");
 	if (!rel && !full)
 		return 0;
-	struct buf url = BUF_INIT(4096);
+	struct buf url = BUF_INIT(0);
 	if (rel)
-		buf_addf(&url, "http://169.254.170.2%s", rel);
+		berr |= buf_addf(&url, "http://169.254.170.2%s", rel);
 	else
-		buf_adds(&url, full);
+		berr |= buf_adds(&url, full);
+	BUF_NOCAP(berr);
 	char *tok = NULL;
 	const char *tf = env_nonempty("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
 	if (tf)
@@ -559,6 +575,7 @@ static int container_creds(struct aws_creds *out, jv *err)
 
 static int imds_creds(struct aws_creds *out)
 {
+	int berr = 0;
 	const char *base = imds_base();
 	char *token = NULL, *role = NULL;
 	int ret = 0;
@@ -566,10 +583,11 @@ static int imds_creds(struct aws_creds *out)
 		return 0;
 	role = imds_get_line(base, token, "/latest/meta-data/iam/security-credentials/");
 	if (role) {
-		struct buf url = BUF_INIT(4096);
+		struct buf url = BUF_INIT(0);
 		struct aws_response resp;
 		const char *ah[] = {"X-aws-ec2-metadata-token", token, NULL};
-		buf_addf(&url, "%s/latest/meta-data/iam/security-credentials/%s", base, role);
+		berr |= buf_addf(&url, "%s/latest/meta-data/iam/security-credentials/%s", base, role);
+		BUF_NOCAP(berr);
 		if (aws_http_plain("GET", url.data, ah, 1000, &resp) == 0 && resp.status == 200) {
 			jv j = jvx_parse_sized(buf_str(&resp.body), resp.body.len);
 			if (jv_is_valid(j) && creds_from_json(j, "imds", out) == 0)
@@ -669,6 +687,7 @@ extern char **environ;
  * backslash escapes outside single quotes; no shell */
 static char **split_command(const char *s)
 {
+	int berr = 0;
 	char **argv = NULL;
 	int n = 0, alloc = 0;
 	while (*s) {
@@ -684,14 +703,15 @@ static char **split_command(const char *s)
 			} else if (!q && (*s == '\'' || *s == '"')) {
 				q = *s;
 			} else if (*s == '\\' && q != '\'' && s[1]) {
-				buf_addc(&w, *++s);
+				berr |= buf_addc(&w, *++s);
 			} else {
-				buf_addc(&w, *s);
+				berr |= buf_addc(&w, *s);
 			}
 		}
 		ALLOC_GROW(argv, n + 2, alloc);
 		argv[n++] = buf_detach(&w);
 	}
+	BUF_NOCAP(berr);
 	if (!argv)
 		return NULL;
 	argv[n] = NULL;
@@ -816,6 +836,7 @@ static int profile_creds(struct aws_client *c, const char *profile, int depth,
 
 int aws_resolve_credentials(struct aws_client *c, struct aws_creds *out, jv *err)
 {
+	int berr = 0;
 	int r;
 	memset(out, 0, sizeof *out);
 	if (!c->profile && env_nonempty("AWS_ACCESS_KEY_ID") && env_nonempty("AWS_SECRET_ACCESS_KEY")) {
@@ -835,7 +856,8 @@ int aws_resolve_credentials(struct aws_client *c, struct aws_creds *out, jv *err
 		return -1;
 	}
 	struct buf key = BUF_INIT(0);
-	buf_addf(&key, "profile:%s", profile);
+	berr |= buf_addf(&key, "profile:%s", profile);
+	BUF_NOCAP(berr);
 	if (cache_get(key.data, out)) {
 		buf_release(&key);
 		return 1;

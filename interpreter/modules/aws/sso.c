@@ -56,27 +56,31 @@ static int64_t now_ms(void)
 /* ~/.aws/sso/cache/<hex sha1 of key>.json */
 static char *cache_path(const char *key)
 {
+	int berr = 0;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	const char *home = getenv("HOME");
 	if (!home || !EVP_Digest(key, strlen(key), md, &mdlen, EVP_sha1(), NULL))
 		return NULL;
-	struct buf b = BUF_INIT(4096);
-	buf_addf(&b, "%s/.aws/sso/cache/", home);
+	struct buf b = BUF_INIT(0);
+	berr |= buf_addf(&b, "%s/.aws/sso/cache/", home);
 	for (unsigned int i = 0; i < mdlen; i++)
-		buf_addf(&b, "%02x", md[i]);
-	buf_adds(&b, ".json");
+		berr |= buf_addf(&b, "%02x", md[i]);
+	berr |= buf_adds(&b, ".json");
+	BUF_NOCAP(berr);
 	return buf_detach(&b);
 }
 
 static int sso_profile_read(const char *profile, struct sso_profile *p, jv *err)
 {
+	int berr = 0;
 	memset(p, 0, sizeof *p);
 	p->session = aws_profile_get(profile, "sso_session");
 	if (p->session) {
 		char *cfg = aws_config_path(0);
-		struct buf sec = BUF_INIT(512);
-		buf_addf(&sec, "sso-session %s", p->session);
+		struct buf sec = BUF_INIT(0);
+		berr |= buf_addf(&sec, "sso-session %s", p->session);
+		BUF_NOCAP(berr);
 		p->start_url = aws_ini_get(cfg, sec.data, "sso_start_url");
 		p->region = aws_ini_get(cfg, sec.data, "sso_region");
 		buf_release(&sec);
@@ -194,10 +198,12 @@ static int sso_refresh(struct aws_client *c, const struct sso_profile *p, jv *to
 /* the cached access token, refreshed when due; malloc'd, or NULL with *err */
 static char *sso_token(struct aws_client *c, const char *profile, const struct sso_profile *p, jv *err)
 {
+	int berr = 0;
 	char *text = fs_read(p->cache_path, 1 << 20, NULL);
 	char *ret = NULL;
-	struct buf login = BUF_INIT(512);
-	buf_addf(&login, "run 'aws sso login --profile %s'", profile);
+	struct buf login = BUF_INIT(0);
+	berr |= buf_addf(&login, "run 'aws sso login --profile %s'", profile);
+	BUF_NOCAP(berr);
 	if (!text) {
 		*err = jvx_error("SSOTokenNotFound", "profile '%s': no SSO token for %s '%s' (%s not found): %s",
 				 profile, p->session ? "session" : "start URL", p->session ? p->session : p->start_url,
@@ -242,6 +248,7 @@ out:
 
 int aws_sso_creds(struct aws_client *c, const char *profile, struct aws_creds *out, jv *err)
 {
+	int berr = 0;
 	struct sso_profile p;
 	struct aws_client t;
 	struct aws_request r;
@@ -259,10 +266,14 @@ int aws_sso_creds(struct aws_client *c, const char *profile, struct aws_creds *o
 	free(r.path);
 	r.path = xstrdup("/federation/credentials");
 	r.anonymous = 1;
-	buf_adds(&r.query, "account_id=");
-	aws_uri_encode(&r.query, p.account, strlen(p.account), 0);
-	buf_adds(&r.query, "&role_name=");
-	aws_uri_encode(&r.query, p.role, strlen(p.role), 0);
+	berr |= buf_adds(&r.query, "account_id=");
+	berr |= aws_uri_encode(&r.query, p.account, strlen(p.account), 0);
+	berr |= buf_adds(&r.query, "&role_name=");
+	berr |= aws_uri_encode(&r.query, p.role, strlen(p.role), 0);
+	if (berr) {
+		*err = jvx_error("InvalidConfiguration", "profile '%s': sso_account_id or sso_role_name is too long", profile);
+		goto out;
+	}
 	aws_request_header(&r, "x-amz-sso_bearer_token", token);
 	if (aws_perform(&t, &r, &resp, err) < 0) {
 		aws_response_release(&resp);

@@ -47,26 +47,29 @@ static int transient_status(long st)
 	return st == 429 || st == 500 || st == 502 || st == 503 || st == 504;
 }
 
-static void add_query(struct buf *url, CURL *h, jv query)
+static int add_query(struct buf *url, CURL *h, jv query)
 {
+	int berr = 0;
 	int first = !strchr(buf_str(url), '?');
 	if (jv_get_kind(query) != JV_KIND_OBJECT)
-		return;
+		return berr;
 	jv_object_foreach(query, k, v) {
 		char *val = jvx_text(v);
 		char *ek = curl_easy_escape(h, jv_string_value(k), 0), *ev = curl_easy_escape(h, val, 0);
-		buf_addf(url, "%c%s=%s", first ? '?' : '&', ek, ev);
+		berr |= buf_addf(url, "%c%s=%s", first ? '?' : '&', ek, ev);
 		first = 0;
 		curl_free(ek);
 		curl_free(ev);
 		free(val);
 		jv_free(k);
 	}
+	return berr;
 }
 
 int k8s_request(struct action_call *call, struct k8s_conn *c, const char *method, const char *path,
 		jv query, const char *content_type, jv body, jv *out)
 {
+	int berr = 0;
 	CURL *h = curl_easy_init();
 	struct buf url = BUF_INIT(0), reply = BUF_INIT(REPLY_MAX), hdr = BUF_INIT(0);
 	struct curl_slist *sl = NULL;
@@ -76,8 +79,9 @@ int k8s_request(struct action_call *call, struct k8s_conn *c, const char *method
 		*out = jvx_error("HttpError", "cannot start a request");
 		goto out;
 	}
-	buf_addf(&url, "%s%s", c->server, path);
-	add_query(&url, h, query);
+	berr |= buf_addf(&url, "%s%s", c->server, path);
+	berr |= add_query(&url, h, query);
+	BUF_NOCAP(berr);
 	curl_easy_setopt(h, CURLOPT_URL, buf_str(&url));
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -105,7 +109,8 @@ int k8s_request(struct action_call *call, struct k8s_conn *c, const char *method
 	sl = curl_slist_append(sl, "Accept: application/json");
 	sl = curl_slist_append(sl, "User-Agent: runbook");
 	if (c->token) {
-		buf_addf(&hdr, "Authorization: Bearer %s", c->token);
+		berr |= buf_addf(&hdr, "Authorization: Bearer %s", c->token);
+		BUF_NOCAP(berr);
 		sl = curl_slist_append(sl, buf_str(&hdr));
 	}
 	if (jv_is_valid(body)) {
@@ -177,20 +182,23 @@ static const struct kind *kind_find(const char *name)
 	return NULL;
 }
 
-static void append_path(struct buf *b, const char *api, const char *plural, int namespaced, const char *ns,
+static int append_path(struct buf *b, const char *api, const char *plural, int namespaced, const char *ns,
 			const char *name)
 {
-	buf_addf(b, strchr(api, '/') ? "/apis/%s" : "/api/%s", api);
+	int berr = 0;
+	berr |= buf_addf(b, strchr(api, '/') ? "/apis/%s" : "/api/%s", api);
 	if (namespaced)
-		buf_addf(b, "/namespaces/%s", ns);
-	buf_addf(b, "/%s", plural);
+		berr |= buf_addf(b, "/namespaces/%s", ns);
+	berr |= buf_addf(b, "/%s", plural);
 	if (name)
-		buf_addf(b, "/%s", name);
+		berr |= buf_addf(b, "/%s", name);
+	return berr;
 }
 
 int k8s_path(struct action_call *call, struct k8s_conn *c, const char *api_version, const char *kind,
 	     const char *ns, const char *name, char **path, jv *err)
 {
+	int berr = 0;
 	struct buf b = BUF_INIT(0);
 	const struct kind *k = kind_find(kind);
 	if (!ns)
@@ -200,7 +208,8 @@ int k8s_path(struct action_call *call, struct k8s_conn *c, const char *api_versi
 		return -1;
 	}
 	if (k && (!api_version || !strcmp(api_version, k->api))) {
-		append_path(&b, k->api, k->plural, k->namespaced, ns, name);
+		berr |= append_path(&b, k->api, k->plural, k->namespaced, ns, name);
+		BUF_NOCAP(berr);
 		*path = buf_detach(&b);
 		return 0;
 	}
@@ -210,7 +219,8 @@ int k8s_path(struct action_call *call, struct k8s_conn *c, const char *api_versi
 		return -1;
 	}
 	/* discovery: the group version's resource list */
-	buf_addf(&b, strchr(api_version, '/') ? "/apis/%s" : "/api/%s", api_version);
+	berr |= buf_addf(&b, strchr(api_version, '/') ? "/apis/%s" : "/api/%s", api_version);
+	BUF_NOCAP(berr);
 	jv list;
 	if (k8s_request(call, c, "GET", buf_str(&b), jv_null(), NULL, jv_invalid(), &list) < 0) {
 		*err = list;
@@ -224,7 +234,7 @@ int k8s_path(struct action_call *call, struct k8s_conn *c, const char *api_versi
 		jv_array_foreach(res, i, r) {
 			const char *rn = jvx_str(r, "name"), *rk = jvx_str(r, "kind");
 			if (!found && rn && rk && !strchr(rn, '/') && (!strcasecmp(rk, kind) || !strcasecmp(rn, kind))) {
-				append_path(&b, api_version, rn, jvx_bool(r, "namespaced", 1), ns, name);
+				berr |= append_path(&b, api_version, rn, jvx_bool(r, "namespaced", 1), ns, name);
 				found = 1;
 			}
 			jv_free(r);
@@ -237,6 +247,7 @@ int k8s_path(struct action_call *call, struct k8s_conn *c, const char *api_versi
 		buf_release(&b);
 		return -1;
 	}
+	BUF_NOCAP(berr);
 	*path = buf_detach(&b);
 	return 0;
 }

@@ -396,6 +396,7 @@ static int in_cluster(struct action_call *call, struct k8s_conn *c, jv *err)
 
 int k8s_conn_load(struct action_call *call, struct k8s_conn *c, jv *err)
 {
+	int berr = 0;
 	memset(c, 0, sizeof(*c));
 	jv conn = jvx_get(call->connections, "k8s");
 	const char *kc = jvx_str(conn, "kubeconfig"), *want_ctx = jvx_str(conn, "context"),
@@ -436,10 +437,11 @@ int k8s_conn_load(struct action_call *call, struct k8s_conn *c, jv *err)
 	if (!jv_is_valid(ctx)) {
 		struct buf names = BUF_INIT(0);
 		jv_object_foreach(contexts, k, v) {
-			buf_addf(&names, "%s'%s'", names.len ? ", " : "", jv_string_value(k));
+			berr |= buf_addf(&names, "%s'%s'", names.len ? ", " : "", jv_string_value(k));
 			jv_free(k);
 			jv_free(v);
 		}
+		BUF_NOCAP(berr);
 		*err = jvx_error("KubeconfigError", "context '%s' is not in the kubeconfig (it has %s)", ctxname,
 				 names.len ? buf_str(&names) : "none");
 		buf_release(&names);

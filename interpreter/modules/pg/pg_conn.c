@@ -536,6 +536,7 @@ int pgx_scalar(struct pgx *x, const char *sql, int nparams, const char *const *p
 
 int pgx_quote_ident(struct pgx *x, const char *name, struct buf *out, jv *err)
 {
+	int berr = 0;
 	char *q;
 
 	if (!*name) {
@@ -547,8 +548,12 @@ int pgx_quote_ident(struct pgx *x, const char *name, struct buf *out, jv *err)
 		*err = pgx_error(x, NULL);
 		return -1;
 	}
-	buf_adds(out, q);
+	berr |= buf_adds(out, q);
 	PQfreemem(q);
+	if (berr) {
+		*err = jvx_error("InvalidArgument", "the statement is too long with identifier '%s'", name);
+		return -1;
+	}
 	return 0;
 }
 
@@ -566,7 +571,10 @@ int pgx_quote_table(struct pgx *x, const char *name, struct buf *out, jv *err)
 		free(schema);
 		if (rc < 0)
 			return -1;
-		buf_addc(out, '.');
+		if (buf_addc(out, '.') < 0) {
+			*err = jvx_error("InvalidArgument", "the statement is too long with table '%s'", name);
+			return -1;
+		}
 		name = dot + 1;
 	}
 	return pgx_quote_ident(x, name, out, err);
@@ -619,6 +627,7 @@ int pgx_user_tables(struct pgx *x, jv *tables, jv *err)
 
 int pgx_count(struct pgx *x, const char *table, int exact, int64_t *n, jv *err)
 {
+	int berr = 0;
 	struct buf q = BUF_INIT(0), sql = BUF_INIT(0);
 	jv v = jv_null();
 	int rc = -1;
@@ -628,7 +637,8 @@ int pgx_count(struct pgx *x, const char *table, int exact, int64_t *n, jv *err)
 	if (pgx_quote_table(x, table, &q, err) < 0)
 		goto out;
 	if (exact) {
-		buf_addf(&sql, "SELECT count(*) FROM %s", buf_str(&q));
+		berr |= buf_addf(&sql, "SELECT count(*) FROM %s", buf_str(&q));
+		BUF_NOCAP(berr);
 		if (pgx_scalar(x, buf_str(&sql), 0, NULL, &v, err) < 0)
 			goto out;
 	} else {
@@ -676,8 +686,11 @@ int pgx_ident_list(struct pgx *x, jv names, struct buf *out, jv *err)
 			*err = jvx_error("InvalidArgument", "column names must be strings");
 			return -1;
 		}
-		if (!first)
-			buf_adds(out, ", ");
+		if (!first && buf_adds(out, ", ") < 0) {
+			jv_free(nm);
+			*err = jvx_error("InvalidArgument", "the statement is too long with %d columns", jv_array_length(jv_copy(names)));
+			return -1;
+		}
 		first = 0;
 		if (pgx_quote_ident(x, jv_string_value(nm), out, err) < 0) {
 			jv_free(nm);
@@ -691,6 +704,7 @@ int pgx_ident_list(struct pgx *x, jv names, struct buf *out, jv *err)
 int pgx_checksum(struct pgx *x, const char *table, jv columns, jv key, const char *where,
 		 jv *out, jv *err)
 {
+	int berr = 0;
 	struct buf qt = BUF_INIT(0), sql = BUF_INIT(0);
 	jv pk = jv_invalid();
 	PGresult *r = NULL;
@@ -711,28 +725,29 @@ int pgx_checksum(struct pgx *x, const char *table, jv columns, jv key, const cha
 	} else if (pgx_primary_key(x, buf_str(&qt), &pk, err) < 0) {
 		goto out;
 	}
-	buf_adds(&sql, "COPY (SELECT ");
+	berr |= buf_adds(&sql, "COPY (SELECT ");
 	if (ncols > 0) {
 		if (pgx_ident_list(x, columns, &sql, err) < 0)
 			goto out;
 	} else {
-		buf_adds(&sql, "*");
+		berr |= buf_adds(&sql, "*");
 	}
-	buf_addf(&sql, " FROM %s t", buf_str(&qt));
+	berr |= buf_addf(&sql, " FROM %s t", buf_str(&qt));
 	if (where && *where)
-		buf_addf(&sql, " WHERE (%s)", where);
-	buf_adds(&sql, " ORDER BY ");
+		berr |= buf_addf(&sql, " WHERE (%s)", where);
+	berr |= buf_adds(&sql, " ORDER BY ");
 	if (jv_array_length(jv_copy(pk)) > 0) {
 		if (pgx_ident_list(x, pk, &sql, err) < 0)
 			goto out;
 	} else if (ncols > 0) {
 		/* no key: every selected column, in order */
 		for (int i = 1; i <= ncols; i++)
-			buf_addf(&sql, "%s%d", i > 1 ? ", " : "", i);
+			berr |= buf_addf(&sql, "%s%d", i > 1 ? ", " : "", i);
 	} else {
-		buf_adds(&sql, "t::text");
+		berr |= buf_adds(&sql, "t::text");
 	}
-	buf_adds(&sql, ") TO STDOUT");
+	berr |= buf_adds(&sql, ") TO STDOUT");
+	BUF_NOCAP(berr);
 	if (pgx_exec(x, buf_str(&sql), -1, NULL, &r, err) < 0)
 		goto out;
 	if (!r || PQresultStatus(r) != PGRES_COPY_OUT) {
