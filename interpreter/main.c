@@ -32,6 +32,8 @@ const struct cli_command cli_commands[] = {
 	{ "history", cmd_history, "runbook history [--state-dir DIR]", "list past runs", cli_history_opts },
 	{ "show", cmd_show, "runbook show RUN-ID [--state-dir DIR] [--format text|json|markdown|junit|svg]",
 	  "report of one run", cli_show_opts },
+	{ "schema", cmd_schema, "runbook schema [runbook|scenario]",
+	  "print the JSON Schema of a runbook or a scenario, for editors", cli_schema_opts },
 	{ "completion", cmd_completion, "runbook completion bash|zsh",
 	  "print a shell completion script", cli_completion_opts },
 	{ NULL, NULL, NULL, NULL, NULL },
@@ -73,8 +75,6 @@ int main(int argc, char **argv)
 	for (const struct cli_command *c = cli_commands; c->name; c++)
 		if (!strcmp(c->name, name))
 			return c->fn(argc - 1, argv + 1);
-	if (!strcmp(name, "schema"))   /* hidden: generates runbook-events(5) and the events' schema */
-		return cmd_schema(argc - 1, argv + 1);
 
 	const char *names[64];
 	int n = 0;

@@ -16,6 +16,7 @@ static const struct {
 	{ "show", POS_RUNS, NULL },
 	{ "sim", POS_WORDS, "serve check" },
 	{ "completion", POS_WORDS, "bash zsh" },
+	{ "schema", POS_WORDS, "runbook scenario" },
 	{ "history", POS_NONE, NULL },
 	{ "actions", POS_NONE, NULL },
 };
