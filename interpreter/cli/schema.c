@@ -16,11 +16,10 @@
 #include "../sim/scenario_schema.h"
 
 static const char help[] =
-	"usage: runbook schema [runbook|scenario]\n\n"
 	"Print the JSON Schema (draft 2020-12) of a runbook (the default) or of a simulator\n"
 	"scenario, generated from the language's key tables and the action descriptors (or\n"
 	"the scenario's rules). Editors use it, e.g. with yaml-language-server:\n"
-	"    # yaml-language-server: $schema=runbook.schema.json\n\n";
+	"    # yaml-language-server: $schema=runbook.schema.json\n";
 
 const struct cli_opt cli_schema_opts[] = {
 	{ "format", 0, "FORMAT", "json|man", 'f', NULL },   /* hidden: schema events --format man */
