@@ -5,9 +5,10 @@
 # scenario schema (python3-jsonschema, draft 2020-12), and a few wrong ones are refused
 # by both the schema and runbook.
 . "$(dirname "$0")/../lib/tap.sh"
-RB=$1 ROOT=$2
+RB=$(realpath "$1") ROOT=$(realpath "$2")
 CHECK=$(cd "$(dirname "$0")" && pwd)/check.py
 python3 -c 'import jsonschema, yaml' 2>/dev/null || skip_all "python3-jsonschema or python3-yaml missing"
+command -v jq >/dev/null || skip_all "no jq"
 tap_tmpdir rb-schema
 
 "$RB" schema runbook >"$T/runbook.json" 2>"$T/err"
@@ -19,14 +20,18 @@ TAP_OUT=$T/err expect_rc 0 $? "runbook schema scenario"
 "$RB" schema nonsense >/dev/null 2>&1
 check "an unknown schema is a usage error" 2 $?
 
-# sort the tree's YAML files: runbooks (validate says "FILE: ok"), scenarios (sim check:
-# of the files without a top-level runbook: key), the rest
+# sort the tree's YAML files: runbooks (validate says "FILE: ok"), scenarios (sim check,
+# of the files with a scenario's top-level key and none of a runbook, outside the corpora
+# of invalid ones), the rest
 cd "$ROOT" || bail_out "no $ROOT"
 mapfile -t all < <(find runbooks stdlib examples tests \( -name '*.yaml' -o -name '*.yml' \) | sort)
 "$RB" validate "${all[@]}" 2>/dev/null | sed -n 's/: ok$//p' >"$T/runbooks"
 : >"$T/scenarios"
+keys=$(jq -r '.properties | keys | join("|")' "$T/scenario.json")
 for f in "${all[@]}"; do
+	case $f in */invalid/*) continue ;; esac
 	grep -q '^runbook:' "$f" && continue
+	grep -qE "^($keys):" "$f" || continue
 	"$RB" sim check --scenario "$f" >/dev/null 2>&1 && echo "$f" >>"$T/scenarios"
 done
 nr=$(wc -l <"$T/runbooks") ns=$(wc -l <"$T/scenarios")
