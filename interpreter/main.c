@@ -4,37 +4,33 @@
 #include "config.h"
 #include "cli/cli.h"
 
+/* name, function, arguments (the usage line's options come from the table), summary,
+ * option table (options.h), another usage line */
 const struct cli_command cli_commands[] = {
-	{ "validate", cmd_validate, "runbook validate FILE...",
-	  "check runbooks; all errors at once" },
-	{ "plan", cmd_plan, "runbook plan FILE [-p K=V]... [--params-file F] [--format text|json]",
-	  "show the steps, their order and what they would change", cli_plan_opts },
-	{ "run", cmd_run, "runbook run FILE [-p K=V]... [--params-file F] [--dry-run] [--yes] "
-	  "[--approve STEP]... [--max-parallel N] [--no-rollback] [--state-dir DIR] "
-	  "[--output text|json] [--record TAPE]", "run a runbook", cli_run_opts },
-	{ "resume", cmd_resume, "runbook resume RUN-ID [--state-dir DIR] [--yes] [--output text|json]",
-	  "finish an interrupted run from its journal", cli_resume_opts },
-	{ "rehearse", cmd_rehearse, "runbook rehearse FILE --scenario SCENARIO [-p K=V]...",
-	  "run against the embedded simulator on a virtual clock", cli_rehearse_opts },
-	{ "sim", cmd_sim, "runbook sim serve --scenario SCENARIO [--listen 127.0.0.1:PORT] "
-	  "[--k8s-listen 127.0.0.1:PORT] [--kubeconfig-out FILE] [--speed N]",
-	  "serve the simulated cloud for aws, kubectl and scripts", cli_sim_opts },
-	{ "replay", cmd_replay, "runbook replay TAPE [FILE] [-p K=V]... [--format text|json] [--state-dir DIR]",
-	  "replay a recorded run offline and report what drifted", cli_replay_opts },
-	{ "drill", cmd_drill, "runbook drill FILE (--scenario SCENARIO | --live) [-p K=V]... "
-	  "[--report-dir DIR] [--record TAPE] [--state-dir DIR] [--output text|json]",
-	  "a DR drill: RTO/RPO achieved against the objectives", cli_drill_opts },
-	{ "drills", cmd_drills, "runbook drills [RUNBOOK] [--state-dir DIR] [--format text|json]",
-	  "the drill register: RTO/RPO per drill, trend", cli_drills_opts },
-	{ "graph", cmd_graph, "runbook graph FILE [--format dot|mermaid]", "print the DAG", cli_graph_opts },
-	{ "actions", cmd_actions, "runbook actions [NAME] [--format text|json|man]",
-	  "the catalogue of actions", cli_actions_opts },
-	{ "history", cmd_history, "runbook history [--state-dir DIR]", "list past runs", cli_history_opts },
-	{ "show", cmd_show, "runbook show RUN-ID [--state-dir DIR] [--format text|json|markdown|junit|svg]",
-	  "report of one run", cli_show_opts },
-	{ "completion", cmd_completion, "runbook completion bash|zsh",
-	  "print a shell completion script", cli_completion_opts },
-	{ NULL, NULL, NULL, NULL, NULL },
+	{ "validate", cmd_validate, "FILE...", "check runbooks; all errors at once", cli_validate_opts },
+	{ "plan", cmd_plan, "FILE", "show the steps, their order and what they would change",
+	  cli_plan_opts },
+	{ "run", cmd_run, "FILE", "run a runbook", cli_run_opts },
+	{ "resume", cmd_resume, "RUN-ID", "finish an interrupted run from its journal", cli_resume_opts },
+	{ "rehearse", cmd_rehearse, "FILE", "run against the embedded simulator on a virtual clock",
+	  cli_rehearse_opts },
+	{ "sim", cmd_sim, "serve", "serve the simulated cloud for aws, kubectl and scripts",
+	  cli_sim_opts, "check --scenario FILE" },
+	{ "replay", cmd_replay, "TAPE [FILE]", "replay a recorded run offline and report what drifted",
+	  cli_replay_opts },
+	{ "drill", cmd_drill, "FILE", "a DR drill: RTO/RPO achieved against the objectives",
+	  cli_drill_opts },
+	{ "drills", cmd_drills, "[RUNBOOK]", "the drill register: RTO/RPO per drill, trend",
+	  cli_drills_opts },
+	{ "graph", cmd_graph, "FILE", "print the DAG", cli_graph_opts },
+	{ "actions", cmd_actions, "[NAME]", "the catalogue of actions", cli_actions_opts },
+	{ "history", cmd_history, "", "list past runs", cli_history_opts },
+	{ "show", cmd_show, "RUN-ID", "report of one run", cli_show_opts },
+	{ "schema", cmd_schema, "[runbook|scenario]",
+	  "print the JSON Schema of a runbook or a scenario, for editors", cli_schema_opts },
+	{ "completion", cmd_completion, "bash|zsh", "print a shell completion script",
+	  cli_completion_opts },
+	{ NULL, NULL, NULL, NULL, NULL, NULL },
 };
 
 static void usage(FILE *out)
@@ -73,8 +69,6 @@ int main(int argc, char **argv)
 	for (const struct cli_command *c = cli_commands; c->name; c++)
 		if (!strcmp(c->name, name))
 			return c->fn(argc - 1, argv + 1);
-	if (!strcmp(name, "schema"))   /* hidden: generates runbook-events(5) and the events' schema */
-		return cmd_schema(argc - 1, argv + 1);
 
 	const char *names[64];
 	int n = 0;

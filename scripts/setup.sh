@@ -10,7 +10,8 @@ pkgs=(
   libhiredis-dev libpcre2-dev libxml2-dev libmicrohttpd-dev libgnutls28-dev
   # test
   postgresql redis-server python3 python3-botocore jq curl procps util-linux
-  python3-jsonschema   # tests/journal: real journals against the events' JSON Schema
+  python3-jsonschema   # tests/journal, tests/schema: journals, runbooks and scenarios against their JSON Schemas
+  python3-yaml   # tests/schema: the tree's YAML files for python3-jsonschema
   graphviz   # tests/cli/plan: `dot` checks the output of runbook graph
   libxml2-utils   # tests/report: xmllint checks the SVG timeline and the JUnit report
   man-db tmux   # tests/cli: man pages render without warnings; the live display on a terminal

@@ -469,7 +469,6 @@ static void man_page(FILE *out)
 }
 
 static const char help[] =
-	"usage: runbook actions [NAME] [--format text|json|man]\n\n"
 	"Without NAME, lists every action by module (mutating, read-only, or depends on\n"
 	"its arguments). NAME is an action (shows its arguments, result, whether it\n"
 	"mutates, is idempotent, its typical duration), a module (lists its actions)\n"

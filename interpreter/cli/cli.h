@@ -17,9 +17,11 @@
 struct cli_command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
-	const char *usage;       /* one line, as in runbook(1) */
+	const char *args;        /* its arguments in the usage line ("FILE", "RUN-ID"); the
+				  * options follow, from opts (options.h: cli_usage_lines) */
 	const char *summary;
-	const struct cli_opt *opts;   /* its options (options.h); NULL: none parsed by table */
+	const struct cli_opt *opts;   /* its options (options.h) */
+	const char *more;        /* another usage line, after "runbook NAME " (sim check) */
 };
 extern const struct cli_command cli_commands[];
 
@@ -36,14 +38,14 @@ int cmd_graph(int argc, char **argv);
 int cmd_actions(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 int cmd_show(int argc, char **argv);
-int cmd_schema(int argc, char **argv);   /* hidden: runbook schema events */
+int cmd_schema(int argc, char **argv);
 int cmd_completion(int argc, char **argv);
 
 /* each command's option table (options.h), in its own file */
 extern const struct cli_opt cli_run_opts[], cli_resume_opts[], cli_rehearse_opts[],
 	cli_sim_opts[], cli_replay_opts[], cli_drill_opts[], cli_drills_opts[],
 	cli_history_opts[], cli_show_opts[], cli_plan_opts[], cli_graph_opts[],
-	cli_actions_opts[], cli_completion_opts[];
+	cli_actions_opts[], cli_schema_opts[], cli_completion_opts[], cli_validate_opts[];
 
 /* "runbook: " + message on stderr */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

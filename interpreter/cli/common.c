@@ -30,7 +30,7 @@ int cli_usage(const char *cmd)
 {
 	for (const struct cli_command *c = cli_commands; c->name; c++)
 		if (!strcmp(c->name, cmd)) {
-			fprintf(stderr, "usage: %s\n", c->usage);
+			cli_usage_lines(stderr, c);
 			return 2;
 		}
 	fprintf(stderr, "usage: runbook COMMAND [ARGS]\n");

@@ -16,6 +16,7 @@ static const struct {
 	{ "show", POS_RUNS, NULL },
 	{ "sim", POS_WORDS, "serve check" },
 	{ "completion", POS_WORDS, "bash zsh" },
+	{ "schema", POS_WORDS, "runbook scenario" },
 	{ "history", POS_NONE, NULL },
 	{ "actions", POS_NONE, NULL },
 };
@@ -211,7 +212,6 @@ static void zsh_script(FILE *f)
 const struct cli_opt cli_completion_opts[] = { CLI_OPT_END };
 
 static const char help[] =
-	"usage: runbook completion bash|zsh\n\n"
 	"Print a completion script for the shell: commands, each command's options, the\n"
 	"values of options that take one of a list, files, and run ids for resume and show.\n\n"
 	"  bash: source <(runbook completion bash)   (e.g. in ~/.bashrc)\n"
@@ -224,17 +224,15 @@ int cmd_completion(int argc, char **argv)
 	optind = 1;
 	while ((c = cli_opt_next(cli_completion_opts, argc, argv)) != -1) {
 		if (c == 'h') {
-			fputs(help, stdout);
+			cli_help(stdout, help, cli_completion_opts, "");
 			return 0;
 		}
-		fputs(help, stderr);
-		return 2;
+		return cli_usage("completion");
 	}
 	if (optind != argc - 1) {
 		cli_error(optind >= argc ? "completion needs a shell (bash or zsh)"
 					 : "completion takes one shell (bash or zsh)");
-		fputs(help, stderr);
-		return 2;
+		return cli_usage("completion");
 	}
 	if (!strcmp(argv[optind], "bash"))
 		bash_script(stdout);

@@ -37,9 +37,6 @@
 #include "../report/report.h"
 
 static const char help[] =
-	"usage: runbook drill FILE (--scenario SCENARIO | --live) [-p K=V]... [--params-file F]\n"
-	"                     [--report-dir DIR] [--record TAPE] [--state-dir DIR]\n"
-	"                     [--output text|json]\n\n"
 	"Run FILE as a DR drill and measure it against the runbook's objectives: a rehearsal\n"
 	"against the embedded simulator (--scenario, virtual clock) or a real run (--live,\n"
 	"every confirmation asked on the terminal). Prints RTO and RPO achieved against their\n"
@@ -51,11 +48,11 @@ enum { O_LIVE = 256, O_REPORT_DIR, O_RECORD, O_YES };
 
 const struct cli_opt cli_drill_opts[] = {
 	{ "scenario", 0, "FILE", NULL, 's',
-	  "rehearse against this simulated world (runbook-scenario(5))" },
+	  "rehearse against this simulated world (runbook-scenario(5))", CLI_OPT_OR },
 	{ "live", 0, NULL, NULL, O_LIVE,
 	  "run for real (no --yes: a drill asks every confirmation)" },
 	{ "param", 'p', "K=V", NULL, 'p',
-	  "set a param (repeatable); K@FILE: the value is FILE's content" },
+	  "set a param (repeatable); K@FILE: the value is FILE's content", CLI_OPT_MANY },
 	{ "params-file", 0, "F", NULL, 'f',
 	  "params from a YAML or JSON map (-p wins)" },
 	{ "report-dir", 0, "DIR", NULL, O_REPORT_DIR,

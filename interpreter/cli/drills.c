@@ -14,7 +14,6 @@
 #include "../core/jvx.h"
 
 static const char help[] =
-	"usage: runbook drills [RUNBOOK] [--state-dir DIR] [--format text|json]\n\n"
 	"The drill register (DIR/drills.jsonl, default $RUNBOOK_STATE_DIR or ./.runbook) in\n"
 	"time order: date, runbook, scenario or live, RTO and RPO achieved against their\n"
 	"objectives, the result, and the trend: each drill against the previous drill of the\n"

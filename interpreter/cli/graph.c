@@ -7,8 +7,6 @@
 #include "../report/graph.h"
 
 static const char usage[] =
-	"usage: runbook graph FILE [--format dot|mermaid]\n"
-	"\n"
 	"Validate FILE and print its DAG: one node per step (id and action or kind), an edge\n"
 	"from each step to the steps that wait for it, the steps of a 'uses:' runbook in a\n"
 	"cluster (dot) or subgraph (mermaid), and rollback steps on dashed edges from the\n"

@@ -18,7 +18,6 @@ static int cmp_str(const void *a, const void *b)
 }
 
 static const char history_help[] =
-	"usage: runbook history [--state-dir DIR] [--format text|json]\n\n"
 	"List the runs journaled in DIR/runs/ (default $RUNBOOK_STATE_DIR or ./.runbook),\n"
 	"oldest first: id, runbook, status, start time, duration.\n\n";
 
@@ -114,7 +113,6 @@ int cmd_history(int argc, char **argv)
 }
 
 static const char show_help[] =
-	"usage: runbook show RUN-ID [--state-dir DIR] [--format text|json|markdown|junit|svg]\n\n"
 	"The report of one run, from its journal (and the run folder's plan.json and\n"
 	"params.json): the runbook, params (secret ones as ***), who approved what and\n"
 	"when, outputs, RTO/RPO objectives against what was achieved, every step (status,\n"

@@ -1,10 +1,12 @@
-/* options.c — a command's option table turned into getopt_long's and into --help. */
+/* options.c — a command's option table turned into getopt_long's, into its usage lines
+ * and into the option lines of --help. */
 #include <getopt.h>
 #include <string.h>
+#include "cli.h"
 #include "options.h"
 #include "../core/bug.h"
 
-enum { OPTS_MAX = 32, HELP_WIDTH = 19 };
+enum { OPTS_MAX = 32, HELP_WIDTH = 19, USAGE_WIDTH = 80 };
 
 int cli_opt_next(const struct cli_opt *t, int argc, char **argv)
 {
@@ -51,8 +53,90 @@ void cli_opt_help(FILE *f, const struct cli_opt *t)
 	}
 }
 
+/* the usage line being written: its column, and where continuation lines start */
+struct uline {
+	FILE *f;
+	int col, indent;
+};
+
+static void uword(struct uline *u, const char *w)
+{
+	int n = (int)strlen(w);
+	if (u->col > u->indent && u->col + 1 + n > USAGE_WIDTH) {
+		u->col = fprintf(u->f, "\n%*s", u->indent, "") - 1;
+	} else {
+		fputc(' ', u->f);
+		u->col++;
+	}
+	fputs(w, u->f);
+	u->col += n;
+}
+
+static int visible(const struct cli_opt *o) { return o->help && o->long_name; }
+
+/* "-p K=V", "--state-dir DIR", "--format text|json", "--live" */
+static void opt_words(char *buf, size_t size, const struct cli_opt *o)
+{
+	const char *arg = o->values ? o->values : o->arg;
+	char name[64];
+	if (o->short_name)
+		snprintf(name, sizeof(name), "-%c", o->short_name);
+	else
+		snprintf(name, sizeof(name), "--%s", o->long_name);
+	snprintf(buf, size, "%s%s%s", name, arg ? " " : "", arg ? arg : "");
+}
+
+void cli_usage_lines(FILE *f, const struct cli_command *c)
+{
+	struct uline u = { f, 0, 0 };
+	char w[256], one[128];
+	u.col = fprintf(f, "usage: runbook %s", c->name);
+	u.indent = u.col + 1;
+	if (c->args && *c->args)
+		uword(&u, c->args);
+	if (c->more)   /* "sim serve": under the options of the subcommand */
+		u.indent = u.col + 1;
+	/* what is needed first, then the options in the table's order */
+	for (int pass = 0; pass < 2; pass++) {
+		for (const struct cli_opt *o = c->opts; o && (o->long_name || o->short_name); o++) {
+			if (!visible(o))
+				continue;
+			int needed = o->flags & (CLI_OPT_REQUIRED | CLI_OPT_OR);
+			if (pass == 0 && (o->flags & CLI_OPT_OR)) {
+				size_t n = 0;
+				w[n++] = '(';
+				for (;; o++) {
+					opt_words(one, sizeof(one), o);
+					n += (size_t)snprintf(w + n, sizeof(w) - n, "%s%s", one,
+							      (o->flags & CLI_OPT_OR) ? " | " : ")");
+					BUG_ON(n >= sizeof(w) || !o[1].long_name);
+					if (!(o->flags & CLI_OPT_OR))
+						break;
+				}
+				uword(&u, w);
+			} else if (pass == 0 && needed) {
+				opt_words(w, sizeof(w), o);
+				uword(&u, w);
+			} else if (pass == 1 && !needed && !(o != c->opts && (o[-1].flags & CLI_OPT_OR))) {
+				opt_words(one, sizeof(one), o);
+				snprintf(w, sizeof(w), "[%s]%s", one, (o->flags & CLI_OPT_MANY) ? "..." : "");
+				uword(&u, w);
+			}
+		}
+	}
+	fputc('\n', f);
+	if (c->more)
+		fprintf(f, "       runbook %s %s\n", c->name, c->more);
+}
+
 void cli_help(FILE *f, const char *head, const struct cli_opt *t, const char *tail)
 {
+	for (const struct cli_command *c = cli_commands; c->name; c++)
+		if (c->opts == t) {
+			cli_usage_lines(f, c);
+			fputc('\n', f);
+			break;
+		}
 	fputs(head, f);
 	cli_opt_help(f, t);
 	fputs(tail, f);

@@ -14,8 +14,6 @@
 #include "../core/redact.h"
 
 static const char usage[] =
-	"usage: runbook plan FILE [-p K=V]... [--params-file F] [--format text|json]\n"
-	"\n"
 	"Validate FILE and its params and print the plan of a run without running anything:\n"
 	"every step in execution order with its kind, action, dependencies, parallel level,\n"
 	"whether it changes anything (mutates) and its typical duration; the groups of steps\n"
@@ -26,7 +24,7 @@ static const char usage[] =
 
 const struct cli_opt cli_plan_opts[] = {
 	{ "param", 'p', "K=V", NULL, 'p', "a param value (repeatable; wins over --params-file);\n"
-	  "K@FILE: the value is FILE's content" },
+	  "K@FILE: the value is FILE's content", CLI_OPT_MANY },
 	{ "params-file", 0, "F", NULL, 'f', "params from a YAML or JSON map" },
 	{ "format", 0, "text|json", NULL, 'F', "output format (default text); json is the plan as data" },
 	{ "state-dir", 0, "DIR", NULL, 'd', "accepted for symmetry with the other commands (unused)" },

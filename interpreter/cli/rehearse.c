@@ -27,10 +27,6 @@
 #include "sweep.h"
 
 static const char help[] =
-	"usage: runbook rehearse FILE --scenario SCENARIO [-p K=V]... [--params-file F]\n"
-	"                        [--decline STEP]... [--sweep] [--world-out FILE]\n"
-	"                        [--max-parallel N] [--no-rollback] [--state-dir DIR]\n"
-	"                        [--output text|json] [--record TAPE]\n\n"
 	"Run FILE against the embedded simulated cloud on a virtual clock and print the\n"
 	"simulated timeline: each step's simulated start and duration, the rollback, and\n"
 	"the total. Confirmations are approved by the rehearsal.\n\n"
@@ -40,9 +36,9 @@ enum { O_DECLINE = 256, O_WORLD_OUT, O_SWEEP, O_RECORD };
 
 const struct cli_opt cli_rehearse_opts[] = {
 	{ "scenario", 0, "FILE", NULL, 's',
-	  "the simulated world (runbook-scenario(5))" },
+	  "the simulated world (runbook-scenario(5))", CLI_OPT_REQUIRED },
 	{ "decline", 0, "STEP", NULL, O_DECLINE,
-	  "decline the confirmation STEP: rehearse a refusal (repeatable)" },
+	  "decline the confirmation STEP: rehearse a refusal (repeatable)", CLI_OPT_MANY },
 	{ "world-out", 0, "FILE", NULL, O_WORLD_OUT,
 	  "write the final simulated world (AWS and Kubernetes) as JSON,\n"
 	  "the document of `runbook sim serve --state-out`" },
@@ -51,7 +47,7 @@ const struct cli_opt cli_rehearse_opts[] = {
 	  "call: each must exit 1 and leave the world as it found it\n"
 	  "(but for the runbook's rollback_keeps); exit 0 if all do" },
 	{ "param", 'p', "K=V", NULL, 'p',
-	  "set a param (repeatable); K@FILE: the value is FILE's content" },
+	  "set a param (repeatable); K@FILE: the value is FILE's content", CLI_OPT_MANY },
 	{ "params-file", 0, "F", NULL, 'f',
 	  "params from a YAML or JSON map" },
 	{ "max-parallel", 0, "N", NULL, 'm',

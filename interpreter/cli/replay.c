@@ -23,7 +23,6 @@
 #define EXIT_DRIFT 5
 
 static const char help[] =
-	"usage: runbook replay TAPE [FILE] [-p K=V]... [--format text|json] [--state-dir DIR]\n\n"
 	"Run a recorded run again, offline, on a virtual clock starting at the recording's\n"
 	"start: every action call is answered from TAPE (`--record TAPE` of run, rehearse or\n"
 	"drill), nothing reaches the network, no exec runs. FILE (default: the runbook the\n"
@@ -33,7 +32,7 @@ static const char help[] =
 
 const struct cli_opt cli_replay_opts[] = {
 	{ "param", 'p', "K=V", NULL, 'p',
-	  "override a recorded param (repeatable)" },
+	  "override a recorded param (repeatable)", CLI_OPT_MANY },
 	{ "format", 0, "FORMAT", "text|json", 'F',
 	  "the drift report as text (default) or json" },
 	{ "state-dir", 0, "DIR", NULL, 'd',

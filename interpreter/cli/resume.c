@@ -13,10 +13,6 @@
 #include "../engine/engine.h"
 
 static const char help[] =
-	"usage: runbook resume RUN-ID [-p K=V]... [--yes] [--approve STEP]... [--rerun STEP]...\n"
-	"                      [--done STEP]... [--settle DURATION]\n"
-	"                      [--max-parallel N] [--no-rollback] [--state-dir DIR]\n"
-	"                      [--output text|json] [--record TAPE]\n\n"
 	"Continue an interrupted run (killed, crashed, or stopped with a second Ctrl-C) from\n"
 	"DIR/runs/RUN-ID/. Completed steps are not run again. A step that was running when\n"
 	"the run stopped runs again only if no call reached its action or the action is\n"
@@ -29,16 +25,16 @@ static const char help[] =
 const struct cli_opt cli_resume_opts[] = {
 	{ "param", 'p', "K=V", NULL, 'p',
 	  "give a param again; K@FILE: the value is FILE's content\n"
-	  "(secret params are never stored: give them again)" },
+	  "(secret params are never stored: give them again)", CLI_OPT_MANY },
 	{ "yes", 0, NULL, NULL, 'y',
 	  "approve every confirmation" },
 	{ "approve", 0, "STEP", NULL, 'a',
-	  "approve the confirmation STEP in advance (repeatable)" },
+	  "approve the confirmation STEP in advance (repeatable)", CLI_OPT_MANY },
 	{ "rerun", 0, "STEP", NULL, 'R',
-	  "run STEP again although it may have taken effect (repeatable)" },
+	  "run STEP again although it may have taken effect (repeatable)", CLI_OPT_MANY },
 	{ "done", 0, "STEP", NULL, 'D',
 	  "you checked that STEP took effect: it counts as succeeded\n"
-	  "(without outputs) and does not run again (repeatable)" },
+	  "(without outputs) and does not run again (repeatable)", CLI_OPT_MANY },
 	{ "settle", 0, "DURATION", NULL, 'S',
 	  "how long to wait for the effect of a call that was in flight\n"
 	  "to appear before asking (default 2m)" },

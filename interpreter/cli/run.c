@@ -11,9 +11,6 @@
 #include "../engine/engine.h"
 
 static const char help[] =
-	"usage: runbook run FILE [-p K=V]... [--params-file F] [--dry-run] [--yes]\n"
-	"                   [--approve STEP]... [--max-parallel N] [--no-rollback]\n"
-	"                   [--state-dir DIR] [--output text|json] [--record TAPE]\n\n"
 	"Validate FILE, then run it: independent steps in parallel, confirmations on the\n"
 	"terminal, rollback of completed steps when one fails, a journal in\n"
 	"DIR/runs/RUN-ID/ that `runbook resume` continues from.\n\n"
@@ -21,13 +18,13 @@ static const char help[] =
 
 const struct cli_opt cli_run_opts[] = {
 	{ "param", 'p', "K=V", NULL, 'p',
-	  "set a param (repeatable); K@FILE: the value is FILE's content" },
+	  "set a param (repeatable); K@FILE: the value is FILE's content", CLI_OPT_MANY },
 	{ "params-file", 0, "F", NULL, 'f', "params from a YAML or JSON map (-p wins)" },
 	{ "dry-run", 0, NULL, NULL, 'D',
 	  "run read-only actions; describe every change instead of making it" },
 	{ "yes", 0, NULL, NULL, 'y', "approve every confirmation" },
 	{ NULL, 'y', NULL, NULL, 'y', NULL },
-	{ "approve", 0, "STEP", NULL, 'a', "approve the confirmation STEP in advance (repeatable)" },
+	{ "approve", 0, "STEP", NULL, 'a', "approve the confirmation STEP in advance (repeatable)", CLI_OPT_MANY },
 	{ "max-parallel", 0, "N", NULL, 'm', "run at most N actions at once (default 4)" },
 	{ "no-rollback", 0, NULL, NULL, 'n', "on failure, leave everything as it is for investigation" },
 	{ "state-dir", 0, "DIR", NULL, 'd',

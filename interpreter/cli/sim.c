@@ -19,11 +19,6 @@
 #include "../sim/sim.h"
 
 static const char help[] =
-	"usage: runbook sim serve --scenario FILE [--listen 127.0.0.1:PORT] [--speed N]\n"
-	"                         [--k8s-listen 127.0.0.1:PORT] [--kubeconfig-out FILE]\n"
-	"                         [--kubeconfig-auth token|cert]\n"
-	"                         [--state-out FILE] [--log FILE|-] [--quiet]\n"
-	"       runbook sim check --scenario FILE\n\n"
 	"Serve the simulated AWS services (RDS, ElastiCache, S3, Secrets Manager, SNS, STS)\n"
 	"over HTTP on loopback, for the AWS CLI (--endpoint-url), scripts and tests.\n\n"
 	;
@@ -32,7 +27,7 @@ enum { O_SCENARIO = 256, O_LISTEN, O_SPEED, O_STATE_OUT, O_LOG, O_QUIET, O_K8S, 
 
 const struct cli_opt cli_sim_opts[] = {
 	{ "scenario", 0, "FILE", NULL, O_SCENARIO,
-	  "the starting world, durations and faults (runbook-scenario(5))" },
+	  "the starting world, durations and faults (runbook-scenario(5))", CLI_OPT_REQUIRED },
 	{ "listen", 0, "HOST:PORT", NULL, O_LISTEN,
 	  "loopback address (default 127.0.0.1:0, an ephemeral port);\n"
 	  "the endpoint URL is printed on the first line of stdout" },

@@ -5,20 +5,20 @@
 #include "cli.h"
 
 static const char usage[] =
-	"usage: runbook validate FILE...\n"
-	"\n"
 	"Check runbooks without running anything: YAML syntax, keys and types, step ids,\n"
 	"needs and cycles, step references, actions and their 'with:' arguments, params,\n"
 	"durations, timestamps and every jq expression (also in the runbooks they use).\n"
 	"Prints every error as FILE:LINE:COL with the source line, and 'FILE: ok' on\n"
 	"stdout for each valid file. Exit status: 0 all valid, 2 any error.\n";
 
+const struct cli_opt cli_validate_opts[] = { CLI_OPT_END };
+
 int cmd_validate(int argc, char **argv)
 {
 	int nfiles = 0, bad = 0, dashdash = 0;
 	for (int i = 1; i < argc; i++) {
 		if (!dashdash && (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))) {
-			fputs(usage, stdout);
+			cli_help(stdout, usage, cli_validate_opts, "");
 			return 0;
 		}
 		if (!dashdash && !strcmp(argv[i], "--")) {

@@ -87,4 +87,6 @@ extern const struct strfmt sim_fmt_rds_id, sim_fmt_rds_snap, sim_fmt_ec_id, sim_
 
 /* the scenario's k8s: map (scenario_k8s.c) */
 extern const struct kind sim_rules_k8s;
+/* the whole scenario (scenario_world.c), for its JSON Schema (scenario_schema.c) */
+extern const struct kind *const sim_rules_scenario;
 #endif

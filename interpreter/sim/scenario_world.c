@@ -387,6 +387,7 @@ static const struct kind k_scenario = { "the scenario", (const struct rule[]){
 	R("exec", RT_LIST, .kind = &k_exec_rule),
 	R("http", RT_LIST, .kind = &k_http_rule),
 	{ NULL } }, NULL };
+const struct kind *const sim_rules_scenario = &k_scenario;   /* scenario_schema.c */
 
 /* ------------------------------------------------------------------ across objects */
 

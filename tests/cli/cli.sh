@@ -1,29 +1,31 @@
 #!/usr/bin/env bash
 # cli.sh — golden tests of the command line (git's t/ style): help, usage, errors, man
-# pages, and the output modes of the display and of a small run.
+# pages, and the output modes of the display and of a small run. TAP (tests/lib/tap.sh).
 #   cli.sh CASE RUNBOOK_EXE SRCDIR [FEED_EXE] [VERSION]
 # Golden files live in tests/cli/golden/; UPDATE_GOLDEN=1 rewrites them from the
 # actual output (review the diff before committing).
 set -uo pipefail
 case_=$1 rb=$(realpath "$2") src=$(realpath "$3") feed=${4:+$(realpath "$4")} version=${5:-}
 golden=$src/tests/cli/golden
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
+CASE=$case_ . "$(dirname "$0")/../lib/tap.sh"
+tap_tmpdir rb-cli
+tmp=$T
 export TZ=UTC LC_ALL=C.UTF-8 NO_COLOR= TERM=dumb
 unset RUNBOOK_STATE_DIR RUNBOOK_PATH
 cd "$tmp"
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
+# fail WHY: not ok, and the case stops (tap.sh)
 
 # compare actual with a golden file (or write it with UPDATE_GOLDEN=1)
-check() {   # name actual-file
+check_golden() {   # name actual-file
 	if [ -n "${UPDATE_GOLDEN:-}" ]; then
 		cp "$2" "$golden/$1"
-		echo "updated $golden/$1"
+		skip "golden/$1" "updated (UPDATE_GOLDEN=1)"
 		return 0
 	fi
 	[ -f "$golden/$1" ] || fail "no golden file $golden/$1 (run with UPDATE_GOLDEN=1)"
-	diff -u "$golden/$1" "$2" || fail "output differs from $golden/$1"
+	diff -u "$golden/$1" "$2" >&2 || fail "output differs from $golden/$1"
+	ok "the output matches golden/$1"
 }
 
 # run and check the exit status; stdout and stderr go to files; stdin is the caller's
@@ -33,6 +35,7 @@ expect() {   # status out err cmd...
 	"$@" >"$out" 2>"$err"
 	local got=$?
 	[ "$got" -eq "$want" ] || { cat "$out" "$err" >&2; fail "'$*' exited $got, expected $want"; }
+	ok "'$*' exits $want"
 }
 
 commands() {   # the command names `runbook --help` lists
@@ -59,7 +62,7 @@ case $case_ in
 help)
 	expect 0 out err "$rb" --help </dev/null
 	[ -s err ] && fail "--help wrote to stderr"
-	check help.out out
+	check_golden help.out out
 	expect 0 out2 err "$rb" -h </dev/null
 	cmp -s out out2 || fail "-h and --help differ"
 	;;
@@ -76,9 +79,9 @@ no-args)
 unknown)
 	expect 2 out err "$rb" frobnicate </dev/null
 	[ -s out ] && fail "unknown command wrote to stdout"
-	check unknown.err err
+	check_golden unknown.err err
 	expect 2 out err "$rb" valdate x.yaml </dev/null
-	check unknown-suggest.err err
+	check_golden unknown-suggest.err err
 	;;
 bad-option)
 	# every command rejects an unknown option with exit 2, a message and its usage
@@ -103,12 +106,12 @@ command-help)
 		n=$((n + 1))
 	done
 	[ "$n" -ge 10 ] || fail "only $n commands listed by --help"
-	check command-help.out all
+	check_golden command-help.out all
 	;;
 help-man)
 	# --help and runbook(1) say the same thing: every command is documented, and every
 	# option a command's --help names appears in the man page
-	command -v man >/dev/null || { echo "man not installed"; exit 77; }
+	command -v man >/dev/null || skip_all "man not installed"
 	man_text "$src/man/runbook.1" > man.txt
 	[ -s man.txt ] || fail "man could not render runbook.1"
 	missing=0
@@ -126,7 +129,7 @@ help-man)
 	[ "$missing" -eq 0 ] || fail "runbook.1 and --help disagree"
 	;;
 man)
-	command -v man >/dev/null || { echo "man not installed"; exit 77; }
+	command -v man >/dev/null || skip_all "man not installed"
 	for page in runbook.1 runbook.5; do
 		man --warnings -l "$src/man/$page" >out 2>err
 		[ -s err ] && { cat err >&2; fail "man --warnings reports problems in $page"; }
@@ -145,7 +148,7 @@ man)
 	;;
 display-plain)
 	expect 0 out err "$feed" plain < "$golden/events.jsonl"
-	check display-plain.out out
+	check_golden display-plain.out out
 	# colors only when asked for, and NO_COLOR wins over "auto"
 	grep -q $'\033' out && fail "plain output without --color has escape codes"
 	expect 0 out err "$feed" plain --color < "$golden/events.jsonl"
@@ -162,7 +165,7 @@ display-json)
 	;;
 display-live)
 	# the live display under a real terminal (tmux): redrawn in place, final state kept
-	command -v tmux >/dev/null || { echo "tmux not installed"; exit 77; }
+	command -v tmux >/dev/null || skip_all "tmux not installed"
 	sock=$tmp/tmux.sock
 	cat > live.sh <<LIVE
 export TZ=UTC LC_ALL=C.UTF-8 TERM=screen NO_COLOR=\${1:-}
@@ -196,7 +199,7 @@ LIVE
 	;;
 run-live)
 	# a real run on a real terminal (tmux): the live list ends in its final state
-	command -v tmux >/dev/null || { echo "tmux not installed"; exit 77; }
+	command -v tmux >/dev/null || skip_all "tmux not installed"
 	sock=$tmp/tmux.sock
 	cat > live.sh <<LIVE
 export LC_ALL=C.UTF-8 TERM=screen NO_COLOR=1
@@ -229,12 +232,12 @@ run-plain|run-json)
 	[ -e "$tmp/w" ] && fail "rollback left $tmp/w"
 	if [ "$mode" = plain ]; then
 		normalize out > out.n
-		check run-plain.out out.n
+		check_golden run-plain.out out.n
 	else
 		jq -e . out >/dev/null || fail "--output json is not JSON lines"
 		# the sequence of events and states, without times
 		jq -r '[.event, (.step // "-"), (.status // "-")] | join(" ")' out > seq
-		check run-json.seq seq
+		check_golden run-json.seq seq
 		# every event carries time and run
 		jq -e 'select(.time == null or .run == null)' out >/dev/null &&
 			fail "an event lacks time or run"
@@ -250,4 +253,5 @@ run-plain|run-json)
 	fail "unknown case $case_"
 	;;
 esac
-exit 0
+ok "$case_"
+tap_done

@@ -5,7 +5,7 @@
 # "attempt N/M: SERVICE OPERATION: OUTCOME", "[sent K times ...]" when libcurl re-sent
 # a read itself, "[not sent]" when nothing reached the server).
 #   . "$(dirname "$0")/lib.sh" "$@"    # $1 the runbook binary, $2 this folder
-#   sim_start SCENARIO                 # sets EP, SIM_LOG; stopped at exit
+#   sim_start SCENARIO                 # sets EP, SIM_LOG; stopped at exit (tests/lib/sim.sh)
 #   rb_run NAME RUNBOOK [ARGS...]      # sets RC, OUT, JOURNAL
 #   sim_requests SERVICE [OP]          # requests in the simulator's log
 #   journal_attempts SERVICE [OP]      # requests sent, by the journal
@@ -22,38 +22,8 @@ unset http_proxy HTTP_PROXY https_proxy HTTPS_PROXY all_proxy ALL_PROXY AWS_ENDP
 command -v jq >/dev/null 2>&1 || skip_all "no jq"
 command -v curl >/dev/null 2>&1 || skip_all "no curl"
 if [ -n "${KEEP:-}" ]; then TMP=$(mktemp -d /tmp/rb-faults.XXXXXX); diag "kept $TMP"; else tap_tmpdir rb-faults; TMP=$T; fi
-SIM_PID=
 
-sim_stop() {
-	if [ -n "$SIM_PID" ]; then
-		kill "$SIM_PID" 2>/dev/null
-		wait "$SIM_PID" 2>/dev/null
-		local rc=$?
-		SIM_PID=
-		[ $rc -eq 0 ] || bad "the simulator exited $rc on SIGTERM" "$TMP/sim.err"
-	fi
-}
-tap_cleanup sim_stop
-
-sim_start() {
-	SIM_STARTS=$(( ${SIM_STARTS:-0} + 1 ))
-	SIM_LOG=$TMP/sim-$SIM_STARTS.log
-	# a file per start: reading a reused one could find the last simulator's address
-	# before the new process has truncated it
-	local so=$TMP/sim-$SIM_STARTS.out
-	"$RUNBOOK" sim serve --scenario "$1" --listen 127.0.0.1:0 --log "$SIM_LOG" \
-		>"$so" 2>"$TMP/sim.err" &
-	SIM_PID=$!
-	local i
-	for i in $(seq 1 200); do
-		EP=$(head -n 1 "$so" 2>/dev/null | grep -o 'http://127\.0\.0\.1:[0-9]*')
-		[ -n "$EP" ] && return 0
-		kill -0 "$SIM_PID" 2>/dev/null || break
-		sleep 0.05
-	done
-	bad "the simulator did not start" "$TMP/sim.err"
-	bail_out "no simulator"
-}
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/sim.sh"
 
 # the world as the simulator sees it now
 sim_state() { curl -sf "$EP/_sim/state" || echo '{"error": "the simulator did not answer /_sim/state"}'; }
@@ -93,10 +63,4 @@ journal_decided() {
 		[.[] | select(.event == "log") | .message
 		 | capture("^attempt [0-9]+/[0-9]+: (?<svc>[^ ]+) (?<op>[^:]+): ") as $a
 		 | select($a.svc == $s and ($a.op | test("^(" + $o + ")$")))] | length' "$JOURNAL"
-}
-
-finish() {
-	sim_stop
-	[ "$TAP_FAILED" = 0 ] || diag_out "${SIM_LOG:-}"
-	tap_done
 }

@@ -1,50 +1,32 @@
-# lib.sh — helpers for the pg/redis integration scripts (sourced). Run under
-# tests/integration/servers.sh, which exports PGHOST, PGPORT, REDIS_PORT, ...
-#   drv ARGS...           run the driver; sets OUT (its JSON) and RC (exit status)
-#   check NAME JQ-EXPR    JQ-EXPR must be true of OUT
-#   check_sh NAME CMD...  CMD must succeed
-#   finish                exit 1 if anything failed
+# lib.sh — helpers for the pg/redis integration scripts (sourced), on tests/lib/tap.sh
+# (TAP on stdout). Run under tests/integration/servers.sh, which exports PGHOST, PGPORT,
+# REDIS_PORT, ...
+#   drv ARGS...               run the driver; sets OUT (its JSON) and RC (exit status)
+#   check_jq NAME JQ-EXPR     JQ-EXPR must be true of OUT
+#   check_cmd NAME CMD...     CMD must succeed (tap.sh)
+#   tap_cleanup kill PID      stop a helper server at exit (tap.sh)
+#   tap_done                  the plan; exit 1 if anything failed (tap.sh)
 DRV=${DRV:?DRV must name the dbdrv binary}
-FAILS=0
-PASSES=0
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/tap.sh"
+DRV_ERR=$(mktemp "${TMPDIR:-/tmp}/dbdrv.XXXXXX") || bail_out "mktemp failed"
+tap_cleanup rm -f "$DRV_ERR"
 
 drv() {
-	OUT=$("$DRV" "$@" 2>"${TMPDIR:-/tmp}/dbdrv.$$.err")
+	OUT=$("$DRV" "$@" 2>"$DRV_ERR")
 	RC=$?
 	if [ -z "$OUT" ]; then
 		OUT='{"ok":null}'
-		cat "${TMPDIR:-/tmp}/dbdrv.$$.err" >&2
+		cat "$DRV_ERR" >&2
 	fi
 }
 
-check() {
+check_jq() {
 	if printf '%s' "$OUT" | jq -e "$2" >/dev/null 2>&1; then
-		PASSES=$((PASSES + 1))
-		echo "ok - $1"
+		ok "$1"
 	else
-		FAILS=$((FAILS + 1))
-		echo "FAIL - $1"
-		echo "   expected: $2"
-		echo "   got (rc $RC): $(printf '%s' "$OUT" | cut -c1-1500)"
+		not_ok "$1"
+		diag "expected: $2" "got (rc $RC): $(printf '%s' "$OUT" | cut -c1-1500)"
 	fi
-}
-
-check_sh() {
-	local name=$1
-	shift
-	if "$@"; then
-		PASSES=$((PASSES + 1))
-		echo "ok - $name"
-	else
-		FAILS=$((FAILS + 1))
-		echo "FAIL - $name: $*"
-	fi
-}
-
-finish() {
-	rm -f "${TMPDIR:-/tmp}/dbdrv.$$.err"
-	echo "# $PASSES passed, $FAILS failed"
-	[ "$FAILS" -eq 0 ]
 }
 
 ms_now() { date +%s%3N; }

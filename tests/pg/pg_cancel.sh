@@ -10,10 +10,10 @@ DRV=$1
 N=${2:-20}
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$HERE/lib.sh"
-createdb rbcancel || exit 1
+createdb rbcancel || bail_out "setup failed"
 "$HERE/split_proxy.py" "$PGPORT" 300 >"$RB_SERVERS_DIR/split.port" &
 SPID=$!
-trap 'kill $SPID 2>/dev/null' EXIT
+tap_cleanup kill "$SPID"
 for _ in $(seq 50); do [ -s "$RB_SERVERS_DIR/split.port" ] && break; sleep 0.1; done
 SP=$(cat "$RB_SERVERS_DIR/split.port")
 C=$(jq -cn --arg h "$PGHOST" --arg p "$PGPORT" --arg sp "$SP" '{pg: {
@@ -29,9 +29,9 @@ once() {
 		"{\"sql\": \"SELECT pg_sleep(20)\", \"connection\": \"$conn\"}" 2>"$ERR")
 	RC=$?
 	[ -n "$OUT" ] || OUT='{"ok":null}'
-	check "$name: cancelled at the step's deadline" \
+	check_jq "$name: cancelled at the step's deadline" \
 		'.ok == false and .error.code == "Timeout" and (.error.message | contains("cancelled at the step'"'"'s deadline"))'
-	check_sh "$name: exit 1, no sanitizer report" test "$RC" = 1 -a ! -s "$ERR"
+	check_cmd "$name: exit 1, no sanitizer report" test "$RC" = 1 -a ! -s "$ERR"
 	[ -s "$ERR" ] && head -20 "$ERR"
 }
 
@@ -41,6 +41,6 @@ done
 for i in $(seq "$N"); do
 	once "run $i of $N" sock
 done
-check_sh "no query left sleeping on the server" \
+check_cmd "no query left sleeping on the server" \
 	test "$(psql -XAt -d rbcancel -c "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND query LIKE 'SELECT pg_sleep(20)%'")" = 0
-finish
+tap_done

@@ -9,7 +9,7 @@ DRV=unused
 . "$HERE/lib.sh"
 ST=$RB_SERVERS_DIR/state
 PSQL="psql -X -q -v ON_ERROR_STOP=1 -d shop"
-createdb shop && $PSQL -f "$HERE/ecommerce.sql" >/dev/null || exit 1
+createdb shop && $PSQL -f "$HERE/ecommerce.sql" >/dev/null || bail_out "setup failed"
 
 rb() {
 	"$RUNBOOK" run "$HERE/validate_test.yaml" --yes --state-dir "$ST" -p conninfo="dbname=shop" "$@" \
@@ -23,19 +23,19 @@ rb() {
 }
 
 rb -p restore_time=2030-01-01T00:00:00Z
-check "clean data passes every check" '.rc == 0 and .checks.violations == 0 and .checks.findings == []'
-check "row counts and checksums are outputs" '.checks.row_counts["public.orders"] == 1000 and (.checks.checksums.orders | length) == 32 and (.checks.checksums | keys) == ["customers", "orders", "products"]'
-check "index health and table statistics are outputs" '(.checks.index_health | length) > 0 and (.checks.table_stats | length) > 0 and (.checks.table_stats[0] | has("dead_row_percent"))'
+check_jq "clean data passes every check" '.rc == 0 and .checks.violations == 0 and .checks.findings == []'
+check_jq "row counts and checksums are outputs" '.checks.row_counts["public.orders"] == 1000 and (.checks.checksums.orders | length) == 32 and (.checks.checksums | keys) == ["customers", "orders", "products"]'
+check_jq "index health and table statistics are outputs" '(.checks.index_health | length) > 0 and (.checks.table_stats | length) > 0 and (.checks.table_stats[0] | has("dead_row_percent"))'
 
 rb -p restore_time=2026-02-01T05:00:00Z
-check "rows newer than the restore time fail the suite" '.rc == 1 and (.end.error | contains("orders after the restore time"))'
+check_jq "rows newer than the restore time fail the suite" '.rc == 1 and (.end.error | contains("orders after the restore time"))'
 
 rb -p min_orders=5000
-check "too few rows fail the suite" '.rc == 1 and (.end.error | contains("orders has 1000 rows, expected at least 5000"))'
+check_jq "too few rows fail the suite" '.rc == 1 and (.end.error | contains("orders has 1000 rows, expected at least 5000"))'
 
 "$RUNBOOK" run "$HERE/validate_test.yaml" --yes --dry-run --state-dir "$ST" -p conninfo="dbname=shop" >"$RB_SERVERS_DIR/rb.out" 2>&1
 RC=$?; OUT="{\"rc\": $RC}"
-check "--dry-run runs the whole suite (it only reads)" '.rc == 0'
+check_jq "--dry-run runs the whole suite (it only reads)" '.rc == 0'
 
 $PSQL <<'SQL'
 ALTER TABLE order_items DISABLE TRIGGER ALL;
@@ -49,12 +49,12 @@ UPDATE orders SET updated_at = created_at - interval '1 day' WHERE id = 10;
 UPDATE payments SET created_at = created_at - interval '1 year' WHERE id = 11;
 SQL
 rb -p restore_time=2030-01-01T00:00:00Z
-check "damaged data fails the suite" '.rc == 1 and .checks == null'
+check_jq "damaged data fails the suite" '.rc == 1 and .checks == null'
 for f in "orphaned row(s) in 'public.order_items' (foreign key 'order_items_order_id_fkey'" "rule 'orphaned order items' found 1" \
 	"rule 'order total mismatches' found 1" "rule 'negative product prices' found 1" \
 	"rule 'invalid email formats' found 1" "rule 'invalid phone numbers' found 1" \
 	"rule 'orders updated before created' found 1" "rule 'payments before order creation' found 1"; do
-	check "reported: $f" ".end.error | contains(\"$f\")"
+	check_jq "reported: $f" ".end.error | contains(\"$f\")"
 done
 
-finish
+tap_done

@@ -8,19 +8,18 @@
 # copies with the servers' ports): green runs, and failures whose rollback is checked in
 # the database itself.
 #
-#   failures.sh RUNBOOK SRC
+#   failures.sh RUNBOOK SRC        (TAP: tests/lib/tap.sh; ok and bad are its)
 set -uo pipefail
 RUNBOOK=$(realpath "$1") SRC=$(realpath "$2")
 cd "$SRC"
 # shellcheck source=../integration/servers.sh
-source tests/integration/servers.sh
+source tests/integration/servers.sh >&2 || exit 1
 set +e
-T=$(mktemp -d)
-trap 'rm -rf "$T"; servers_stop' EXIT
+# after servers.sh: the harness's EXIT trap replaces its, and stops them
+. tests/lib/tap.sh
+tap_cleanup servers_stop
+tap_tmpdir rb-failures
 PSQL=${PG_BIN:-/usr/lib/postgresql/15/bin}/psql
-pass=0 fail=0
-ok() { echo "ok: $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
 sql() { "$PSQL" -X -q -At -h 127.0.0.1 -p "$PGPORT" -U postgres "$@"; }
 
 # rehearse NAME RC RUNBOOK SCENARIO ARGS...: rehearse into $T/NAME (state) and
@@ -124,7 +123,7 @@ fi
 # shop_snapshot stands for the restored database, shop for production (orders 4 and 5
 # and their items lost)
 for db in shop_snapshot shop; do
-	sql -c "CREATE DATABASE $db" && sql -d $db -f tests/runbooks/shop.sql >/dev/null || { bad "fixture $db"; exit 1; }
+	sql -c "CREATE DATABASE $db" && sql -d $db -f tests/runbooks/shop.sql >/dev/null || bail_out "fixture $db"
 done
 sql -d shop -c "DELETE FROM order_items WHERE order_id >= 4; DELETE FROM orders WHERE id >= 4"
 sed "s/port: 5432}/port: $PGPORT}/" examples/scenarios/rds-restore-local.yaml > "$T/rds-local.yaml"
@@ -258,5 +257,4 @@ got=$(sql -d shop -c "SELECT count(*) FROM orders" -c "SELECT count(*) FROM pg_t
 [ "$got" = "3 0 0 " ] && ok "sweeps: production rows, staging tables and the new database as before" ||
 	bad "sweeps left orders, staging tables, databases: $got, expected 3 0 0"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
+tap_done
