@@ -3,8 +3,11 @@
 # errors, `aws rds wait` polling a real state machine, and the mutation counters.
 . "$(dirname "$0")/lib.sh"
 # speed 60: the 20-minute restore takes 20 s of real time, so the CLI waiter (30 s delay)
-# sees "creating" first and polls again
-sim_start "$SCEN/rds-snapshot-restore.yaml" --speed 60
+# sees "creating" first and polls again. The deletion takes 20 virtual minutes here (5 in
+# the example) so that "delete twice" still finds it deleting on a busy machine.
+sed 's/^  delete: 5m$/  delete: 20m/' "$SCEN/rds-snapshot-restore.yaml" >"$TMP/rds-snapshot-restore.yaml"
+grep -q '^  delete: 20m$' "$TMP/rds-snapshot-restore.yaml" || bail_out "the example scenario has no 'delete: 5m' to lengthen"
+sim_start "$TMP/rds-snapshot-restore.yaml" --speed 60
 
 out=$(awsq rds describe-db-instances --db-instance-identifier shop-prod --output json)
 check "prod is available" available "$(jq -r '.DBInstances[0].DBInstanceStatus' <<<"$out")"
