@@ -25,7 +25,7 @@
 
 extern const struct module_desc aws_module;
 
-/* ---- shape tables (aws_shapes.c is generated from botocore's models by gen_shapes.py) */
+/* ---- shape tables (aws_shapes_*.c are generated from botocore's models by gen_shapes.py) */
 enum aws_scalar_kind { AWS_SCALAR_NUM = 1, AWS_SCALAR_BOOL };
 struct aws_list_shape { const char *service, *wrapper, *item; };
 struct aws_scalar_shape { const char *name; int kind; };
