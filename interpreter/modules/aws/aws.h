@@ -163,8 +163,9 @@ int aws_perform(struct aws_client *c, struct aws_request *r, struct aws_response
 void aws_parse_error(enum aws_proto proto, const struct aws_response *resp, char **code,
 		     char **message, char **request_id);
 int aws_code_is_transient(const char *code, long status);
-/* delay before retry number `attempt` (1-based): uniform in [0, min(cap, base*2^attempt)) */
-int64_t aws_backoff_ms(int attempt, int64_t base_ms, int64_t cap_ms);
+/* delay before the n-th retry (n from 0): uniform in [0, min(cap, base*2^n)) (full
+ * jitter, core/backoff.h; cap 0: none) */
+int64_t aws_backoff_ms(int n, int64_t base_ms, int64_t cap_ms);
 
 /* ---- query protocol */
 /* form-encode params (object; nested lists/objects per the shape table) into b */

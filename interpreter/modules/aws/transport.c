@@ -26,6 +26,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include "aws.h"
+#include "../../core/backoff.h"
 #include "../../core/bug.h"
 #include "../../core/clock.h"
 #include "../../core/jvx.h"
@@ -449,16 +450,11 @@ int aws_code_is_transient(const char *code, long status)
 	return 0;
 }
 
-int64_t aws_backoff_ms(int attempt, int64_t base_ms, int64_t cap_ms)
+int64_t aws_backoff_ms(int n, int64_t base_ms, int64_t cap_ms)
 {
-	int64_t ceil = base_ms;
-	for (int i = 0; i < attempt && ceil < cap_ms; i++)
-		ceil *= 2;
-	if (ceil > cap_ms)
-		ceil = cap_ms;
-	if (ceil <= 0)
-		return 0;
-	return (int64_t)(arc4random_uniform((uint32_t)ceil));
+	struct backoff b = { base_ms, 2, cap_ms };
+
+	return backoff_full(&b, n, backoff_random());
 }
 
 static int curl_transient(CURLcode rc)

@@ -11,6 +11,7 @@
 #include "k8s_actions.h"
 #include "../../core/actarg.h"
 #include "../../core/b64.h"
+#include "../../core/backoff.h"
 #include "../../core/buf.h"
 #include "../../core/bug.h"
 #include "../../core/clock.h"
@@ -95,12 +96,13 @@ static int has_condition(jv obj, const char *cond, const char *want)
 
 enum wait_for { WAIT_ROLLOUT, WAIT_CONDITION, WAIT_DELETED };
 
-/* poll on the call's clock: short at first, backing off to 5 s */
+/* poll on the call's clock (core/backoff.h) */
 static int poll_object(struct k8s_call *k, const char *path, enum wait_for what, const char *cond, const char *want,
 		       int64_t timeout, jv *out)
 {
 	struct action_call *call = k->call;
-	int64_t start = clock_now(call->clock), interval = 500;
+	const struct backoff poll = { 500, 1.5, 5000 };   /* short at first, backing off to 5 s */
+	int64_t start = clock_now(call->clock), interval = poll.base_ms;
 	int polls = 0;
 	char why[512] = "";
 	for (;;) {
@@ -158,7 +160,7 @@ static int poll_object(struct k8s_call *k, const char *path, enum wait_for what,
 			*out = jvx_error("Cancelled", "cancelled while waiting: %s", why);
 			return -1;
 		}
-		interval = interval * 3 / 2 > 5000 ? 5000 : interval * 3 / 2;
+		interval = backoff_next(&poll, interval);
 	}
 }
 

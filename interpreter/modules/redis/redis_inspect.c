@@ -7,6 +7,7 @@
 #include <string.h>
 #include "redis_priv.h"
 #include "../../core/actarg.h"
+#include "../../core/backoff.h"
 #include "../../core/bug.h"
 #include "../../core/jvx.h"
 
@@ -156,6 +157,7 @@ out:
 
 int redis_wait_ready_run(struct action_call *call, jv args, jv *out)
 {
+	struct backoff every = { 0, 1, 0 };   /* a fixed interval: factor 1 (core/backoff.h) */
 	jv hold, err = jv_invalid(), last = jv_null();
 	const char *name = redis_conn_name(call, args, "connection", &hold);
 	int64_t timeout = actarg_ms(call, args, "timeout", 300000), interval = actarg_ms(call, args, "interval", 1000);
@@ -166,6 +168,7 @@ int redis_wait_ready_run(struct action_call *call, jv args, jv *out)
 		err = jvx_error("InvalidArgument", "timeout and interval must be durations");
 		goto out;
 	}
+	every.base_ms = interval;
 	deadline = action_io_deadline(call, timeout);
 	for (;;) {
 		struct rconn c;
@@ -197,7 +200,8 @@ int redis_wait_ready_run(struct action_call *call, jv args, jv *out)
 		}
 		jv_free(last);
 		last = e;
-		if (action_mono_ms() + interval > deadline) {
+		int64_t pause_ms = (int64_t)backoff_ceiling(&every, attempts - 1);
+		if (action_mono_ms() + pause_ms > deadline) {
 			jv lm = jvx_get(last, "message");
 			err = jvx_error("Timeout", "redis (connection '%s') not ready after %lld ms and %d attempts; last: %s",
 					name, (long long)(action_mono_ms() - start), attempts,
@@ -205,7 +209,7 @@ int redis_wait_ready_run(struct action_call *call, jv args, jv *out)
 			jv_free(lm);
 			goto out;
 		}
-		if (action_sleep(call, interval) < 0) {
+		if (action_sleep(call, pause_ms) < 0) {
 			err = jvx_error("Cancelled", "waiting for redis was cancelled");
 			goto out;
 		}
