@@ -1,23 +1,15 @@
 /* k8s_backup.c — k8s.backup: objects exported without server-set fields to a private
  * folder (0700, files 0600) for a rollback. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "k8s_actions.h"
-#include "../../core/actarg.h"
-#include "../../core/b64.h"
 #include "../../core/buf.h"
 #include "../../core/bug.h"
-#include "../../core/clock.h"
-#include "../../core/dur.h"
 #include "../../core/jvx.h"
-#include "../../core/redact.h"
-#include "../../core/yamljv.h"
 
 /* ------------------------------------------------------------------ backup */
 

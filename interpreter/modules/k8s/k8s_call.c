@@ -1,23 +1,11 @@
 /* k8s_call.c — what every k8s action shares: the call's connection (k8s_call_open /
  * k8s_call_close), object paths, dryRun=All, tainting a Secret's values. */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include "k8s_actions.h"
-#include "../../core/actarg.h"
 #include "../../core/b64.h"
-#include "../../core/buf.h"
-#include "../../core/bug.h"
-#include "../../core/clock.h"
-#include "../../core/dur.h"
 #include "../../core/jvx.h"
 #include "../../core/redact.h"
-#include "../../core/yamljv.h"
 
 int k8s_call_open(struct k8s_call *k, struct action_call *call, jv args, jv *out)
 {

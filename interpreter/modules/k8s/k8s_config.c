@@ -1,23 +1,12 @@
 /* k8s_config.c — the k8s actions on configuration: set_env on a workload's containers,
  * secret_set and configmap_set (keys set, object created if allowed). */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include "k8s_actions.h"
-#include "../../core/actarg.h"
 #include "../../core/b64.h"
-#include "../../core/buf.h"
 #include "../../core/bug.h"
-#include "../../core/clock.h"
-#include "../../core/dur.h"
 #include "../../core/jvx.h"
 #include "../../core/redact.h"
-#include "../../core/yamljv.h"
 
 /* ------------------------------------------------------------------ env, secrets, config */
 

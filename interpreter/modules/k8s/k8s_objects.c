@@ -2,21 +2,13 @@
  * prune and recreate), patch, delete, scale and rollout restart. */
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
-#include <unistd.h>
 #include "k8s_actions.h"
-#include "../../core/actarg.h"
-#include "../../core/b64.h"
 #include "../../core/buf.h"
-#include "../../core/bug.h"
 #include "../../core/clock.h"
-#include "../../core/dur.h"
 #include "../../core/jvx.h"
-#include "../../core/redact.h"
 #include "../../core/yamljv.h"
 
 static jv ref_of(jv obj)

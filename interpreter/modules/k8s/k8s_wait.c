@@ -1,24 +1,14 @@
 /* k8s_wait.c — the waiting k8s actions: rollout_status (kubectl's rollout rule) and wait
  * (a status condition, or deletion), polling on the call's clock. */
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include "k8s_actions.h"
 #include "../../core/actarg.h"
-#include "../../core/b64.h"
 #include "../../core/backoff.h"
-#include "../../core/buf.h"
-#include "../../core/bug.h"
 #include "../../core/clock.h"
 #include "../../core/dur.h"
 #include "../../core/jvx.h"
-#include "../../core/redact.h"
-#include "../../core/yamljv.h"
 
 /* ------------------------------------------------------------------ waiting */
 

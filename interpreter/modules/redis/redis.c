@@ -3,8 +3,10 @@
  *
  * Each action opens its own connection (redis_conn.c: plain or TLS, AUTH, SELECT) on
  * the worker thread. Key counts use SCAN (never KEYS); writes are pipelined.
+ *
+ * This file holds the table and the helpers the actions share; the actions are in
+ * redis_inspect.c (read-only), redis_command.c (command, bgsave) and redis_warm.c.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "redis_priv.h"

@@ -1,6 +1,5 @@
 /* redis_command.c — redis.command (any argv, dry-run aware) and redis.bgsave (BGSAVE,
  * then wait for the snapshot). */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "redis_priv.h"

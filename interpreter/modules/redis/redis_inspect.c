@@ -8,7 +8,6 @@
 #include "redis_priv.h"
 #include "../../core/actarg.h"
 #include "../../core/backoff.h"
-#include "../../core/bug.h"
 #include "../../core/jvx.h"
 
 int redis_ping_run(struct action_call *call, jv args, jv *out)
