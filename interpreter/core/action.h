@@ -149,7 +149,7 @@ struct action_desc {
 	action_check_fn check;
 	/* the result's fields, terminated by {NULL}; NULL: not declared (not checked) */
 	const struct action_result *results;
-	/* AWS: the result is this botocore output shape (fields generated in aws_shapes.c),
+	/* AWS: the result is this botocore output shape (fields generated in aws_shapes_results.c),
 	 * plus the fields above */
 	const struct action_result *result_shape;
 	const char *result_shape_name;   /* "rds DBInstance", for the docs */

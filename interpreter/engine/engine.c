@@ -33,6 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "../core/fs.h"
+#include "../core/backoff.h"
 #include "../core/bug.h"
 #include "../core/buf.h"
 #include "../core/clock.h"
@@ -575,40 +576,16 @@ jv eng_eval_outputs(struct engine *e, struct task *t, jv result, jv *err)
 	return outs;
 }
 
-/* A number in [0, 1) that depends only on the run id, the step and the attempt (FNV-1a,
- * then a splitmix64 finalizer): two runs with the same id wait the same, whatever the
- * order in which parallel steps fail, and a resumed run keeps its waits. */
-static double retry_jitter(const char *run_id, const char *qid, int attempt)
-{
-	uint64_t h = 1469598103934665603ULL;
-	const char *parts[2] = {run_id ? run_id : "", qid};
-	for (int p = 0; p < 2; p++) {
-		for (const unsigned char *c = (const unsigned char *)parts[p]; *c; c++)
-			h = (h ^ *c) * 1099511628211ULL;
-		h = (h ^ 0xff) * 1099511628211ULL;   /* separator: "ab"+"c" != "a"+"bc" */
-	}
-	h ^= (uint64_t)(unsigned)attempt * 0x9e3779b97f4a7c15ULL;
-	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9ULL;
-	h ^= h >> 27;
-	h *= 0x94d049bb133111ebULL;
-	h ^= h >> 31;
-	return (double)(h >> 11) / 9007199254740992.0;   /* 53 bits / 2^53 */
-}
-
-/* The wait before try attempt+1 (runbook(5), "retry"): base = delay * backoff^(attempt-1),
- * wait = min(base * (1 + j), max_delay) with j = retry_jitter() in [0, 1). `delay` is the
- * floor of the first wait; jitter only adds (up to one more base). */
+/* The wait before try attempt+1 (runbook(5), "retry"): min(delay * backoff^(attempt-1) *
+ * (1 + r), max_delay), r in [0, 1) seeded by the run id, the step and the attempt: two
+ * runs with the same id wait the same, whatever the order in which parallel steps fail,
+ * and a resumed run keeps its waits. `delay` is the floor of the first wait; jitter only
+ * adds (core/backoff.h). */
 static int64_t retry_delay(const struct rb_retry *r, const char *run_id, const char *qid, int attempt)
 {
-	double d = (double)(r->delay_ms > 0 ? r->delay_ms : 1000);
-	double b = r->backoff >= 1 ? r->backoff : 2;
-	for (int i = 1; i < attempt && d < 1e15; i++)
-		d *= b;
-	d *= 1 + retry_jitter(run_id, qid, attempt);
-	if (r->max_delay_ms > 0 && d > (double)r->max_delay_ms)
-		d = (double)r->max_delay_ms;
-	return (int64_t)d;
+	struct backoff b = { r->delay_ms > 0 ? r->delay_ms : 1000, r->backoff, r->max_delay_ms };
+
+	return backoff_added(&b, attempt - 1, backoff_seeded(run_id, qid, attempt));
 }
 
 void eng_fail_or_retry(struct engine *e, struct task *t, jv err, jv result)

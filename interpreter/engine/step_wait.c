@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "../core/fs.h"
+#include "../core/backoff.h"
 #include "../core/bug.h"
 #include "../core/buf.h"
 #include "../core/clock.h"
@@ -78,9 +79,7 @@ static int64_t next_poll_interval(struct task *t, int64_t now)
 		t->interval = t->base_interval;
 	}
 	iv = t->interval;
-	t->interval = (int64_t)((double)t->interval * WAIT_BACKOFF);
-	if (t->interval > t->max_interval)
-		t->interval = t->max_interval;
+	t->interval = backoff_next(&(struct backoff){ t->base_interval, WAIT_BACKOFF, t->max_interval }, iv);
 	return iv < 1 ? 1 : iv;
 }
 /* for a wait that ends unfinished: "; last poll: .result.X was \"creating\"" (the

@@ -214,7 +214,7 @@ static void clear_env(void)
 			      "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
 			      "AWS_CONTAINER_AUTHORIZATION_TOKEN", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
 			      "AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS",
-			      "AWS_ENDPOINT_URL_RDS", NULL};
+			      "AWS_ENDPOINT_URL_RDS", "AWS_RETRY_MODE", "AWS_MAX_ATTEMPTS", NULL};
 	for (int i = 0; vars[i]; i++)
 		unsetenv(vars[i]);
 	setenv("AWS_EC2_METADATA_DISABLED", "true", 1);
@@ -271,14 +271,15 @@ static void test_transport(void)
 	jv_free(out);
 	aws_client_release(&c);
 
-	/* always throttled: bounded at max_attempts, error says so and is transient */
+	/* always throttled: bounded at max_attempts (standard retry mode: 3), error says so and
+	 * is transient */
 	client_init(&c, "us-east-1");
 	CHECK(aws_query_call(&c, &aws_svc_rds, "DescribeDBInstances",
 			     jv_parse("{\"DBInstanceIdentifier\":\"throttled\"}"), &out, &err) < 0);
-	CHECK(throttled_count == 5);
+	CHECK(throttled_count == 3);
 	CHECK(aws_err_is(err, "Throttling"));
 	CHECK(jvx_bool(err, "transient", 0) == 1);
-	CHECK(jvx_str(err, "message") && strstr(jvx_str(err, "message"), "after 5 attempts"));
+	CHECK(jvx_str(err, "message") && strstr(jvx_str(err, "message"), "after 3 attempts"));
 	jv_free(err);
 	aws_client_release(&c);
 
@@ -544,6 +545,46 @@ static void test_credentials(const char *home)
 	clear_env();
 }
 
+/* retry settings (issue 13): the mode's attempts and backoff; AWS_MAX_ATTEMPTS /
+ * AWS_RETRY_MODE before the profile's max_attempts / retry_mode; bad values refused */
+static void test_retry_config(const char *home)
+{
+	char cfg[400];
+	struct aws_client c;
+	jv err;
+
+	clear_env();
+	snprintf(cfg, sizeof cfg, "%s/retry-config", home);
+	setenv("AWS_CONFIG_FILE", cfg, 1);
+	write_file(cfg, "[default]\n");
+	memset(&c, 0, sizeof c);
+	CHECK(aws_retry_config(&c, &err) == 0);
+	CHECK(c.max_attempts == 3 && c.base_ms == 1000 && c.cap_ms == 20000);     /* standard */
+	write_file(cfg, "[default]\nretry_mode = legacy\n[profile ops]\nretry_mode = adaptive\nmax_attempts = 7\n");
+	CHECK(aws_retry_config(&c, &err) == 0);
+	CHECK(c.max_attempts == 5 && c.base_ms == 1000 && c.cap_ms == 0);          /* legacy: no cap */
+	c.profile = "ops";
+	CHECK(aws_retry_config(&c, &err) == 0);
+	CHECK(c.max_attempts == 7 && c.cap_ms == 20000);
+	setenv("AWS_MAX_ATTEMPTS", "2", 1);
+	setenv("AWS_RETRY_MODE", "legacy", 1);
+	CHECK(aws_retry_config(&c, &err) == 0);
+	CHECK(c.max_attempts == 2 && c.cap_ms == 0);
+	c.profile = NULL;
+	setenv("AWS_MAX_ATTEMPTS", "3x", 1);
+	CHECK(aws_retry_config(&c, &err) < 0);
+	CHECK(aws_err_is(err, "InvalidConfiguration") && strstr(jvx_str(err, "message"), "AWS_MAX_ATTEMPTS"));
+	jv_free(err);
+	unsetenv("AWS_MAX_ATTEMPTS");
+	unsetenv("AWS_RETRY_MODE");
+	write_file(cfg, "[default]\nretry_mode = Standard\n");
+	CHECK(aws_retry_config(&c, &err) < 0);
+	CHECK(aws_err_is(err, "InvalidConfiguration") && strstr(jvx_str(err, "message"), "'Standard' in retry_mode"));
+	jv_free(err);
+	unlink(cfg);
+	unsetenv("AWS_CONFIG_FILE");
+}
+
 int main(void)
 {
 	struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION, 0,
@@ -567,6 +608,7 @@ int main(void)
 	test_transport();
 	test_s3_pagination();
 	test_credentials(home);
+	test_retry_config(home);
 
 	char cmd[600];
 	snprintf(cmd, sizeof cmd, "%s/.aws/credentials", home);

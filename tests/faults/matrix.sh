@@ -12,6 +12,10 @@
 # re-sent one). Kubernetes is not here: the simulator injects faults on AWS only.
 . "$(dirname "$0")/lib.sh" "$1" "$2"
 SVC=${3:?usage: matrix.sh RUNBOOK DIR SERVICE}
+# a call can meet three faults here (two on its operation, one on any): five attempts, the
+# AWS CLI's legacy count, as the matrix was built for (the standard mode's default is 3)
+export AWS_MAX_ATTEMPTS=5
+unset AWS_RETRY_MODE
 M=$HERE/matrix
 
 # per service: the main write (simulator op), a later read, the op made to fail for good, the

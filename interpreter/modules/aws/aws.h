@@ -25,7 +25,7 @@
 
 extern const struct module_desc aws_module;
 
-/* ---- shape tables (aws_shapes.c is generated from botocore's models by gen_shapes.py) */
+/* ---- shape tables (aws_shapes_*.c are generated from botocore's models by gen_shapes.py) */
 enum aws_scalar_kind { AWS_SCALAR_NUM = 1, AWS_SCALAR_BOOL };
 struct aws_list_shape { const char *service, *wrapper, *item; };
 struct aws_scalar_shape { const char *name; int kind; };
@@ -102,11 +102,17 @@ struct aws_client {
 	char *ca_bundle;              /* AWS_CA_BUNDLE / ca_bundle, or NULL */
 	struct aws_creds creds;
 	int have_creds;
-	int max_attempts;             /* retries: attempts in all (default 5) */
-	int64_t base_ms, cap_ms;      /* backoff: base 200 ms, cap 20 s */
+	int max_attempts;             /* retries: attempts in all, the first included */
+	int64_t base_ms, cap_ms;      /* backoff of the retry mode (aws_retry_config) */
 	int attempts_made;            /* for tests and logs: total HTTP attempts */
 	void *curl;                   /* CURL *, created on first use */
 };
+/* retry settings as the AWS CLI reads them: AWS_RETRY_MODE / retry_mode (standard, the
+ * default: 3 attempts, waits in [0, min(2^n s, 20 s)); legacy: 5 attempts, [0, 2^n s);
+ * adaptive: standard's, without the client-side rate limiter) and AWS_MAX_ATTEMPTS /
+ * max_attempts (attempts in all), the environment before the profile. 0, or -1 with *err
+ * (InvalidConfiguration) for a value the CLI refuses too. */
+int aws_retry_config(struct aws_client *c, jv *err);
 /* reads connections.aws (borrowed; may be jv_null) for region, profile, endpoint, credentials */
 int aws_client_init(struct aws_client *c, struct action_call *call, jv conn, jv *err);
 /* a client for the call: connections.aws of call->connections, region overridable */
@@ -117,6 +123,9 @@ int aws_client_creds(struct aws_client *c, jv *err);
 
 /* resolution (credentials.c). All read the environment and ~/.aws files. */
 char *aws_resolve_region(const char *conn_region, const char *profile);
+/* KEY of the profile (NULL: AWS_PROFILE, else default) in the credentials, then the
+ * config file; malloc'd, or NULL */
+char *aws_profile_value(const char *profile, const char *key);
 /* static creds from env / profile files only; 1 found, 0 not found (try the next source),
  * -1 error. *kind says which source produced them. */
 int aws_resolve_credentials(struct aws_client *c, struct aws_creds *out, jv *err);
@@ -175,8 +184,9 @@ int aws_perform(struct aws_client *c, struct aws_request *r, struct aws_response
 void aws_parse_error(enum aws_proto proto, const struct aws_response *resp, char **code,
 		     char **message, char **request_id);
 int aws_code_is_transient(const char *code, long status);
-/* delay before retry number `attempt` (1-based): uniform in [0, min(cap, base*2^attempt)) */
-int64_t aws_backoff_ms(int attempt, int64_t base_ms, int64_t cap_ms);
+/* delay before the n-th retry (n from 0): uniform in [0, min(cap, base*2^n)) (full
+ * jitter, core/backoff.h; cap 0: none) */
+int64_t aws_backoff_ms(int n, int64_t base_ms, int64_t cap_ms);
 
 /* ---- query protocol */
 /* form-encode params (object; nested lists/objects per the shape table) into b */

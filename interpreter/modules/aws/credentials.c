@@ -289,6 +289,11 @@ static char *imds_region(void)
 	return r;
 }
 
+char *aws_profile_value(const char *profile, const char *key)
+{
+	return profile_get(profile_name(profile), key);
+}
+
 char *aws_resolve_region(const char *conn_region, const char *profile)
 {
 	if (conn_region && *conn_region)

@@ -281,7 +281,7 @@ static const struct action_arg a_delete_rg[] = {
 	{"final_snapshot", ARG_STRING, 0, NULL, "FinalSnapshotIdentifier"},
 	{"retain_primary_cluster", ARG_BOOL, 0, NULL, "RetainPrimaryCluster"}, REGION_ARG, {NULL}};
 
-/* result fields beyond the botocore shapes (aws_shapes.c) */
+/* result fields beyond the botocore shapes (aws_shapes_results.c) */
 static const struct action_result r_describe_snapshots[] = {
 	{"Snapshots", ARG_LIST, "the matching Snapshot objects", aws_result_elasticache_Snapshot},
 	{"Latest", ARG_MAP, "the newest available one, or null", aws_result_elasticache_Snapshot},

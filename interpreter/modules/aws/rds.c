@@ -752,7 +752,7 @@ static const struct action_arg a_add_tags[] = {
 	{"instance", ARG_STRING, 0, NULL, "DB instance identifier (its ARN is looked up)"},
 	{"tags", ARG_MAP, ARG_REQUIRED, NULL, "tags {key: value}"}, REGION_ARG, {NULL}};
 
-/* result fields beyond the botocore shape (aws_shapes.c) */
+/* result fields beyond the botocore shape (aws_shapes_results.c) */
 static const struct action_result r_dbi[] = {
 	{"EarliestRestorableTime", ARG_TIMESTAMP, "rds.describe_instance: start of the restorable window (automated backups)", NULL},
 	{NULL, 0, NULL, NULL},

@@ -2,7 +2,8 @@
  *
  * Retry policy (DESIGN.md "Retries"): throttling codes, HTTP 429/500/502/503/504,
  * connection resets and timeouts are transient and retried up to max_attempts with
- * exponential backoff and full jitter (delay uniform in [0, min(cap, base * 2^n))),
+ * exponential backoff and full jitter (delay uniform in [0, min(cap, base * 2^n))); the
+ * attempts and the backoff are the AWS CLI's retry mode (aws_retry_config),
  * sleeping on the call's clock so rehearsals run on virtual time. Everything else fails
  * at once as {code, message: "message (request id X)", request_id}.
  * TLS verification is always on (CURLOPT_SSL_VERIFYPEER/HOST are never turned off).
@@ -26,6 +27,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 #include "aws.h"
+#include "../../core/backoff.h"
 #include "../../core/bug.h"
 #include "../../core/clock.h"
 #include "../../core/jvx.h"
@@ -117,14 +119,78 @@ static char *conn_str(jv conn, const char *key)
 	return s && *s ? xstrdup(s) : NULL;
 }
 
+/* the retry modes of the AWS SDKs (botocore/retries): attempts in all and the backoff,
+ * full jitter from base 1 s doubling; legacy has no cap */
+static const struct retry_mode {
+	const char *name;
+	int attempts;
+	int64_t base_ms, cap_ms;
+} retry_modes[] = {
+	{ "standard", 3, 1000, 20000 },
+	{ "legacy", 5, 1000, 0 },
+	{ "adaptive", 3, 1000, 20000 },    /* standard's retries; no client-side rate limiter */
+	{ NULL, 0, 0, 0 },
+};
+
+/* the environment variable ENV when set and not empty, else KEY of the client's profile */
+static char *env_or_profile(struct aws_client *c, const char *env, const char *key, const char **from)
+{
+	const char *v = getenv(env);
+
+	if (v && *v) {
+		*from = env;
+		return xstrdup(v);
+	}
+	*from = key;
+	return aws_profile_value(c->profile, key);
+}
+
+int aws_retry_config(struct aws_client *c, jv *err)
+{
+	const char *mfrom, *afrom;
+	char *mode = env_or_profile(c, "AWS_RETRY_MODE", "retry_mode", &mfrom);
+	char *max = env_or_profile(c, "AWS_MAX_ATTEMPTS", "max_attempts", &afrom);
+	const struct retry_mode *m = retry_modes;
+	int rc = -1;
+
+	if (mode)
+		while (m->name && strcmp(m->name, mode))
+			m++;
+	if (!m->name) {
+		*err = jvx_error("InvalidConfiguration", "invalid retry mode '%s' in %s: expected legacy, standard or adaptive",
+				 mode, mfrom);
+		goto out;
+	}
+	c->max_attempts = m->attempts;
+	c->base_ms = m->base_ms;
+	c->cap_ms = m->cap_ms;
+	if (max) {
+		char *end;
+		long n = strtol(max, &end, 10);
+		if (end == max || *end || n < 1 || n > 1000) {
+			*err = jvx_error("InvalidConfiguration",
+					 "invalid max attempts '%s' in %s: expected a whole number from 1 to 1000 (the first attempt included)",
+					 max, afrom);
+			goto out;
+		}
+		c->max_attempts = (int)n;
+	}
+	rc = 0;
+out:
+	free(mode);
+	free(max);
+	return rc;
+}
+
 int aws_client_init(struct aws_client *c, struct action_call *call, jv conn, jv *err)
 {
 	memset(c, 0, sizeof *c);
 	c->call = call;
-	c->max_attempts = 5;
-	c->base_ms = 200;
-	c->cap_ms = 20000;
 	c->profile = conn_str(conn, "profile");
+	if (aws_retry_config(c, err) < 0) {
+		aws_client_release(c);
+		return -1;
+	}
 	c->endpoint = conn_str(conn, "endpoint");
 	c->ca_bundle = aws_resolve_ca_bundle(c->profile);
 	char *r = conn_str(conn, "region");
@@ -453,16 +519,11 @@ int aws_code_is_transient(const char *code, long status)
 	return 0;
 }
 
-int64_t aws_backoff_ms(int attempt, int64_t base_ms, int64_t cap_ms)
+int64_t aws_backoff_ms(int n, int64_t base_ms, int64_t cap_ms)
 {
-	int64_t ceil = base_ms;
-	for (int i = 0; i < attempt && ceil < cap_ms; i++)
-		ceil *= 2;
-	if (ceil > cap_ms)
-		ceil = cap_ms;
-	if (ceil <= 0)
-		return 0;
-	return (int64_t)(arc4random_uniform((uint32_t)ceil));
+	struct backoff b = { base_ms, 2, cap_ms };
+
+	return backoff_full(&b, n, backoff_random());
 }
 
 static int curl_transient(CURLcode rc)
@@ -762,7 +823,7 @@ out:
 
 int aws_perform(struct aws_client *c, struct aws_request *r, struct aws_response *resp, jv *err)
 {
-	int attempts = r->no_retry ? 1 : (c->max_attempts > 0 ? c->max_attempts : 5);
+	int attempts = r->no_retry ? 1 : (c->max_attempts > 0 ? c->max_attempts : 3);
 	memset(resp, 0, sizeof *resp);
 	resp->headers = jv_null();
 	if (!r->anonymous && c->have_creds >= 0 && aws_client_creds(c, err) < 0)
@@ -808,7 +869,7 @@ int aws_perform(struct aws_client *c, struct aws_request *r, struct aws_response
 			aws_parse_error(r->svc->proto, resp, &code, &msg, &rid);
 			transient = aws_code_is_transient(code, resp->status);
 		}
-		int64_t delay = transient ? aws_backoff_ms(attempt, c->base_ms, c->cap_ms) : 0;
+		int64_t delay = transient ? aws_backoff_ms(attempt - 1, c->base_ms, c->cap_ms) : 0;
 		/* no retry that would sleep past the step's timeout */
 		int past_deadline = transient && c->call && c->call->clock && c->call->deadline > 0 &&
 				    clock_now(c->call->clock) + delay >= c->call->deadline;

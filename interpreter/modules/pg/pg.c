@@ -13,6 +13,7 @@
 #include "pg.h"
 #include "pg_priv.h"
 #include "../../core/actarg.h"
+#include "../../core/backoff.h"
 #include "../registry.h"
 #include "../../core/bug.h"
 #include "../../core/jvx.h"
@@ -560,6 +561,7 @@ out:
 
 static int pg_wait_ready_run(struct action_call *call, jv args, jv *out)
 {
+	struct backoff every = { 0, 1, 0 };   /* a fixed interval: factor 1 (core/backoff.h) */
 	jv hold_c, conf = jv_invalid(), err = jv_invalid(), ver = jv_null();
 	const char *name = pg_connection_arg(call, args, "connection", &hold_c);
 	const char *conninfo = "";
@@ -573,6 +575,7 @@ static int pg_wait_ready_run(struct action_call *call, jv args, jv *out)
 		err = jvx_error("InvalidArgument", "timeout and interval must be durations");
 		goto out;
 	}
+	every.base_ms = interval;
 	conf = action_connection(call, "pg", name);
 	if (!jv_is_valid(conf) || (jv_get_kind(conf) == JV_KIND_NULL && strcmp(name, "default"))) {
 		err = action_unknown_connection(call, "pg", name);
@@ -614,14 +617,15 @@ static int pg_wait_ready_run(struct action_call *call, jv args, jv *out)
 			err = jvx_error("Cancelled", "waiting for postgres was cancelled");
 			goto out;
 		}
-		if (action_mono_ms() + interval > deadline) {
+		int64_t pause_ms = (int64_t)backoff_ceiling(&every, attempts - 1);
+		if (action_mono_ms() + pause_ms > deadline) {
 			err = jvx_error("Timeout", "postgres (connection '%s') not ready after %lld ms and %d attempts (%s)",
 					name, (long long)(action_mono_ms() - start), attempts,
 					last == PQPING_REJECT ? "server rejects connections (starting up?)" :
 					last == PQPING_OK ? "server answers but no session opens" : "no response");
 			goto out;
 		}
-		if (action_sleep(call, interval) < 0) {
+		if (action_sleep(call, pause_ms) < 0) {
 			err = jvx_error("Cancelled", "waiting for postgres was cancelled");
 			goto out;
 		}

@@ -56,4 +56,35 @@ jv rconn_reply_error(struct rconn *c, const redisReply *r);
 /* a reply as JSON: strings, numbers (big ones as strings), null, arrays; error replies
  * as {"error": text} */
 jv rconn_reply_jv(const redisReply *r);
+
+/* ---- shared by the action files (redis.c holds the descriptor table) ---- */
+/* the connection name in argument ARG, "default" when absent (*hold keeps it alive) */
+const char *redis_conn_name(struct action_call *call, jv args, const char *arg, jv *hold);
+/* a one-command action: open, run CMD, hand back the reply */
+int redis_simple(struct action_call *call, jv args, jv *out, const char *cmd, redisReply **rep);
+/* text of an argv item or template value (malloc'd) */
+char *redis_text(jv v);
+/* INFO [section] parsed into {section: {field: value}} */
+int redis_info_get(struct rconn *c, const char *section, jv *info, jv *err);
+/* keys matching PATTERN (and TYPE) by SCAN; DBSIZE for "*" without a type */
+int redis_scan_count(struct rconn *c, const char *pattern, const char *type, int64_t hint,
+		     double *count, int *trips, jv *err);
+
+/* actions: redis_inspect.c */
+int redis_ping_run(struct action_call *call, jv args, jv *out);
+int redis_wait_ready_run(struct action_call *call, jv args, jv *out);
+int redis_dbsize_run(struct action_call *call, jv args, jv *out);
+int redis_info_run(struct action_call *call, jv args, jv *out);
+int redis_count_run(struct action_call *call, jv args, jv *out);
+int redis_sample_run(struct action_call *call, jv args, jv *out);
+int redis_compare_run(struct action_call *call, jv args, jv *out);
+/* redis_command.c */
+int redis_command_run(struct action_call *call, jv args, jv *out);
+int redis_command_mutates(jv args);
+int redis_command_dry(struct action_call *call, jv args, jv *out);
+int redis_bgsave_run(struct action_call *call, jv args, jv *out);
+int redis_bgsave_dry(struct action_call *call, jv args, jv *out);
+/* redis_warm.c */
+int redis_warm_run(struct action_call *call, jv args, jv *out);
+int redis_warm_dry(struct action_call *call, jv args, jv *out);
 #endif
