@@ -96,11 +96,13 @@ int64_t jvx_int(jv obj, const char *key, int64_t def)
 
 jv jvx_error(const char *code, const char *fmt, ...)
 {
+	int berr = 0;
 	struct buf b = BUF_INIT(0);
 	va_list ap;
 	va_start(ap, fmt);
-	buf_vaddf(&b, fmt, ap);
+	berr |= buf_vaddf(&b, fmt, ap);
 	va_end(ap);
+	BUF_NOCAP(berr);
 	jv e = jv_object();
 	e = jv_object_set(e, jv_string("code"), jv_string(code));
 	e = jv_object_set(e, jv_string("message"), jv_string(buf_str(&b)));

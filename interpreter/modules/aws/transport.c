@@ -269,16 +269,18 @@ int aws_client_creds(struct aws_client *c, jv *err)
 
 char *aws_endpoint(struct aws_client *c, const struct aws_service *svc)
 {
-	struct buf b = BUF_INIT(4096);
+	int berr = 0;
+	struct buf b = BUF_INIT(0);
 	char *conf = c->endpoint ? NULL : aws_configured_endpoint(c->profile, svc);
 	if (c->endpoint)
-		buf_adds(&b, c->endpoint);
+		berr |= buf_adds(&b, c->endpoint);
 	else if (conf)
-		buf_adds(&b, conf);
+		berr |= buf_adds(&b, conf);
 	else if (!strcmp(svc->name, "iam"))
-		buf_adds(&b, "https://iam.amazonaws.com");
+		berr |= buf_adds(&b, "https://iam.amazonaws.com");
 	else
-		buf_addf(&b, "https://%s.%s.amazonaws.com", svc->prefix, c->region);
+		berr |= buf_addf(&b, "https://%s.%s.amazonaws.com", svc->prefix, c->region);
+	BUF_NOCAP(berr);
 	free(conf);
 	while (b.len > 8 && b.data[b.len - 1] == '/')
 		b.data[--b.len] = 0;
@@ -371,6 +373,7 @@ static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_
 int aws_http_plain(const char *method, const char *url, const char *const *hdrs,
 		   long timeout_ms, struct aws_response *resp)
 {
+	int berr = 0;
 	memset(resp, 0, sizeof *resp);
 	buf_init(&resp->body, 1 << 20);
 	resp->headers = jv_object();
@@ -380,10 +383,11 @@ int aws_http_plain(const char *method, const char *url, const char *const *hdrs,
 	struct curl_slist *sl = NULL;
 	for (int i = 0; hdrs && hdrs[i]; i += 2) {
 		struct buf l = BUF_INIT(0);
-		buf_addf(&l, "%s: %s", hdrs[i], hdrs[i + 1] ? hdrs[i + 1] : "");
+		berr |= buf_addf(&l, "%s: %s", hdrs[i], hdrs[i + 1] ? hdrs[i + 1] : "");
 		sl = curl_slist_append(sl, l.data);
 		buf_release(&l);
 	}
+	BUF_NOCAP(berr);
 	curl_easy_setopt(h, CURLOPT_URL, url);
 	curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
 	if (!strcmp(method, "PUT")) {
@@ -554,8 +558,9 @@ static void amz_date_now(char out[17])
 
 /* split "scheme://host[:port][/base]" -> host for the Host: header (default port
  * dropped) and the base path */
-static void url_host(const char *url, struct buf *host, struct buf *base)
+static int url_host(const char *url, struct buf *host, struct buf *base)
 {
+	int berr = 0;
 	const char *p = strstr(url, "://");
 	int https = !strncmp(url, "https", 5);
 	p = p ? p + 3 : url;
@@ -563,24 +568,27 @@ static void url_host(const char *url, struct buf *host, struct buf *base)
 	const char *colon = memchr(p, ':', l);
 	if (colon && ((https && !strncmp(colon, ":443", 4) && colon + 4 == p + l) ||
 		      (!https && !strncmp(colon, ":80", 3) && colon + 3 == p + l)))
-		buf_add(host, p, (size_t)(colon - p));
+		berr |= buf_add(host, p, (size_t)(colon - p));
 	else
-		buf_add(host, p, l);
+		berr |= buf_add(host, p, l);
 	if (p[l])
-		buf_adds(base, p + l);
+		berr |= buf_adds(base, p + l);
+	return berr;
 }
 
 static void logf_call(struct aws_client *c, enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 static void logf_call(struct aws_client *c, enum log_level lvl, const char *fmt, ...)
 {
+	int berr = 0;
 	if (!c->call || !c->call->log)
 		return;
-	struct buf b = BUF_INIT(4096);
+	struct buf b = BUF_INIT(0);
 	va_list ap;
 	va_start(ap, fmt);
-	buf_vaddf(&b, fmt, ap);
+	berr |= buf_vaddf(&b, fmt, ap);
 	va_end(ap);
+	BUF_NOCAP(berr);
 	c->call->log(c->call, lvl, buf_str(&b));
 	buf_release(&b);
 }
@@ -665,6 +673,7 @@ static void set_http_proxy(CURL *h, const char *url)
 static CURLcode send_once(struct aws_client *c, struct aws_request *r, struct aws_response *resp,
 			  char **errtext, int *sends)
 {
+	int berr = 0;
 	char *base = r->url ? xstrdup(r->url) : aws_endpoint(c, r->svc);
 	struct buf host = BUF_INIT(0), basepath = BUF_INIT(0), path = BUF_INIT(0), url = BUF_INIT(0);
 	struct buf auth = BUF_INIT(0);
@@ -672,27 +681,28 @@ static CURLcode send_once(struct aws_client *c, struct aws_request *r, struct aw
 	char amz_date[17], phash[65];
 	CURLcode rc = CURLE_OK;
 
-	url_host(base, &host, &basepath);
+	berr |= url_host(base, &host, &basepath);
 	if (r->url) {
-		buf_adds(&url, base);
-		buf_adds(&path, buf_str(&basepath));
+		berr |= buf_adds(&url, base);
+		berr |= buf_adds(&path, buf_str(&basepath));
 	} else {
 		/* endpoint with a base path (rare): prefix it */
-		buf_adds(&path, basepath.len ? basepath.data : "");
+		berr |= buf_adds(&path, basepath.len ? basepath.data : "");
 		if (basepath.len && path.data[path.len - 1] == '/' && r->path[0] == '/')
-			buf_adds(&path, r->path + 1);
+			berr |= buf_adds(&path, r->path + 1);
 		else
-			buf_adds(&path, r->path);
+			berr |= buf_adds(&path, r->path);
 		size_t schemelen = (size_t)(strstr(base, "://") ? strstr(base, "://") - base + 3 : 0);
-		buf_add(&url, base, schemelen);
-		buf_add(&url, strstr(base, "://") ? strstr(base, "://") + 3 : base,
+		berr |= buf_add(&url, base, schemelen);
+		berr |= buf_add(&url, strstr(base, "://") ? strstr(base, "://") + 3 : base,
 			strcspn(strstr(base, "://") ? strstr(base, "://") + 3 : base, "/"));
-		buf_adds(&url, path.data);
+		berr |= buf_adds(&url, path.data);
 		if (r->query.len) {
-			buf_addc(&url, '?');
-			buf_adds(&url, r->query.data);
+			berr |= buf_addc(&url, '?');
+			berr |= buf_adds(&url, r->query.data);
 		}
 	}
+	BUF_NOCAP(berr);
 
 	aws_sha256_hex(r->body, r->body_len, phash);
 	amz_date_now(amz_date);
@@ -728,21 +738,22 @@ static CURLcode send_once(struct aws_client *c, struct aws_request *r, struct aw
 	}
 	{
 		struct buf l = BUF_INIT(0);
-		buf_addf(&l, "Host: %s", host.data);
+		berr |= buf_addf(&l, "Host: %s", host.data);
 		sl = curl_slist_append(sl, l.data);
 		for (int i = 0; i < nh; i++) {
 			buf_reset(&l);
 			if (hs[i].value[0])
-				buf_addf(&l, "%s: %s", hs[i].name, hs[i].value);
+				berr |= buf_addf(&l, "%s: %s", hs[i].name, hs[i].value);
 			else
-				buf_addf(&l, "%s;", hs[i].name);   /* curl: send an empty header */
+				berr |= buf_addf(&l, "%s;", hs[i].name);   /* curl: send an empty header */
 			sl = curl_slist_append(sl, l.data);
 		}
 		if (auth.len) {
 			buf_reset(&l);
-			buf_addf(&l, "Authorization: %s", auth.data);
+			berr |= buf_addf(&l, "Authorization: %s", auth.data);
 			sl = curl_slist_append(sl, l.data);
 		}
+		BUF_NOCAP(berr);
 		sl = curl_slist_append(sl, "Expect:");
 		sl = curl_slist_append(sl, "User-Agent: runbook/0.1 (aws)");
 		buf_release(&l);

@@ -8,6 +8,7 @@
 #include "k8s_actions.h"
 #include "../../core/buf.h"
 #include "../../core/clock.h"
+#include "../../core/fs.h"
 #include "../../core/jvx.h"
 #include "../../core/yamljv.h"
 
@@ -118,19 +119,15 @@ static int read_docs(const char *path, jv *docs, jv *err)
 		free(names);
 		return rc;
 	}
-	FILE *f = fopen(path, "rb");
-	struct buf b = BUF_INIT(16u << 20);
-	char chunk[8192];
 	size_t n;
-	if (!f) {
-		*err = jvx_error("BadArgs", "cannot read '%s': %s", path, strerror(errno));
+	char *text = fs_read(path, 16u << 20, &n);
+	if (!text) {
+		*err = errno == EFBIG ? jvx_error("BadArgs", "'%s' is over 16 MiB", path) :
+				       jvx_error("BadArgs", "cannot read '%s': %s", path, strerror(errno));
 		return -1;
 	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	jv all = yamljv_parse(buf_str(&b), b.len, 1);
-	buf_release(&b);
+	jv all = yamljv_parse(text, n, 1);
+	free(text);
 	if (!jv_is_valid(all)) {
 		jv msg = jv_invalid_get_msg(all);
 		*err = jvx_error("BadArgs", "'%s' is not valid YAML: %s", path,
@@ -375,13 +372,15 @@ done:
 
 int k8s_scale(struct action_call *call, jv args, jv *out)
 {
+	int berr = 0;
 	struct k8s_call k;
 	char *path = NULL;
 	int rc = -1;
 	struct buf sp = BUF_INIT(0);
 	if (k8s_call_open(&k, call, args, out) < 0 || k8s_obj_path(&k, k8s_arg(&k, "kind"), k8s_arg(&k, "name"), &path, out) < 0)
 		goto done;
-	buf_addf(&sp, "%s/scale", path);
+	berr |= buf_addf(&sp, "%s/scale", path);
+	BUF_NOCAP(berr);
 	jv cur;
 	if (k8s_request(call, &k.conn, "GET", buf_str(&sp), jv_null(), NULL, jv_invalid(), &cur) < 0) {
 		*out = cur;

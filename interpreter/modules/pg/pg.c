@@ -466,6 +466,7 @@ static int pg_number(jv v, double *d)
 
 static int pg_assert_run(struct action_call *call, jv args, jv *out)
 {
+	int berr = 0;
 	jv q, actual, eq = actarg_get(call, args, "equals"), mn = actarg_get(call, args, "min");
 	jv mx = actarg_get(call, args, "max"), empty = actarg_get(call, args, "empty"), hold_m;
 
@@ -516,23 +517,24 @@ static int pg_assert_run(struct action_call *call, jv args, jv *out)
 			why = jvx_text(jv_copy(eq));
 			char *t = why;
 			struct buf b = BUF_INIT(0);
-			buf_addf(&b, "expected %s", t);
+			berr |= buf_addf(&b, "expected %s", t);
 			free(t);
 			why = buf_detach(&b);
 		}
 		if (!failed && jv_is_valid(mn) && (pg_number(actual, &d) < 0 || d < jv_number_value(mn))) {
 			failed = 1;
 			struct buf b = BUF_INIT(0);
-			buf_addf(&b, "expected at least %g", jv_number_value(mn));
+			berr |= buf_addf(&b, "expected at least %g", jv_number_value(mn));
 			why = buf_detach(&b);
 		}
 		if (!failed && jv_is_valid(mx) && (pg_number(actual, &d) < 0 || d > jv_number_value(mx))) {
 			failed = 1;
 			struct buf b = BUF_INIT(0);
-			buf_addf(&b, "expected at most %g", jv_number_value(mx));
+			berr |= buf_addf(&b, "expected at most %g", jv_number_value(mx));
 			why = buf_detach(&b);
 		}
 	}
+	BUF_NOCAP(berr);
 	jv_free(q);
 	if (failed) {
 		atext = jvx_text(jv_copy(actual));
@@ -854,6 +856,7 @@ out:
 
 static int pg_integrity_run(struct action_call *call, jv args, jv *out)
 {
+	int berr = 0;
 	struct pgx x = { 0 };
 	jv hold_c, err = jv_invalid(), schemas = actarg_get(call, args, "schemas"), rules = actarg_get(call, args, "rules");
 	jv fks = jv_invalid(), fk_out = jv_array(), nk_out = jv_array(), rule_out = jv_array(), nopk = jv_array();
@@ -891,26 +894,26 @@ static int pg_integrity_run(struct action_call *call, jv args, jv *out)
 		jv cols = jvx_get(fk, "cols"), refcols = jvx_get(fk, "refcols"), n = jv_null();
 		buf_reset(&sql);
 		/* child rows whose (non-null) key has no parent row */
-		buf_addf(&sql, "SELECT count(*) FROM %s c WHERE ", jvx_str(fk, "child"));
+		berr |= buf_addf(&sql, "SELECT count(*) FROM %s c WHERE ", jvx_str(fk, "child"));
 		jv_array_foreach(cols, j, cn) {
-			buf_adds(&sql, j ? " AND c." : "c.");
+			berr |= buf_adds(&sql, j ? " AND c." : "c.");
 			if (pgx_quote_ident(&x, jv_string_value(cn), &sql, &err) < 0) {
 				jv_free(cn);
 				goto fkfail;
 			}
-			buf_adds(&sql, " IS NOT NULL");
+			berr |= buf_adds(&sql, " IS NOT NULL");
 			jv_free(cn);
 		}
-		buf_addf(&sql, " AND NOT EXISTS (SELECT 1 FROM %s p WHERE ", jvx_str(fk, "parent"));
+		berr |= buf_addf(&sql, " AND NOT EXISTS (SELECT 1 FROM %s p WHERE ", jvx_str(fk, "parent"));
 		jv_array_foreach(cols, j, cn) {
 			jv rn = jv_array_get(jv_copy(refcols), j);
-			buf_adds(&sql, j ? " AND p." : "p.");
+			berr |= buf_adds(&sql, j ? " AND p." : "p.");
 			if (pgx_quote_ident(&x, jv_string_value(rn), &sql, &err) < 0) {
 				jv_free(rn);
 				jv_free(cn);
 				goto fkfail;
 			}
-			buf_adds(&sql, " = c.");
+			berr |= buf_adds(&sql, " = c.");
 			if (pgx_quote_ident(&x, jv_string_value(cn), &sql, &err) < 0) {
 				jv_free(rn);
 				jv_free(cn);
@@ -919,7 +922,7 @@ static int pg_integrity_run(struct action_call *call, jv args, jv *out)
 			jv_free(rn);
 			jv_free(cn);
 		}
-		buf_adds(&sql, ")");
+		berr |= buf_adds(&sql, ")");
 		if (pgx_scalar(&x, buf_str(&sql), 0, NULL, &n, &err) < 0)
 			goto fkfail;
 		{
@@ -935,7 +938,7 @@ static int pg_integrity_run(struct action_call *call, jv args, jv *out)
 			fk_out = jv_array_append(fk_out, e);
 			if (orphans > 0) {
 				struct buf m = BUF_INIT(0);
-				buf_addf(&m, "%.0f orphaned row(s) in '%s' (foreign key '%s' to '%s')", orphans,
+				berr |= buf_addf(&m, "%.0f orphaned row(s) in '%s' (foreign key '%s' to '%s')", orphans,
 					 jvx_str(fk, "child_name"), jvx_str(fk, "constraint"), jvx_str(fk, "parent_name"));
 				problems_text = jv_array_append(problems_text, jv_string(buf_str(&m)));
 				buf_release(&m);
@@ -978,7 +981,7 @@ fkfail:
 			continue;
 		jv n = jv_null();
 		buf_reset(&sql);
-		buf_addf(&sql, "SELECT count(*) FROM %s WHERE %s", PQgetvalue(r, i, 0), PQgetvalue(r, i, 2));
+		berr |= buf_addf(&sql, "SELECT count(*) FROM %s WHERE %s", PQgetvalue(r, i, 0), PQgetvalue(r, i, 2));
 		if (pgx_scalar(&x, buf_str(&sql), 0, NULL, &n, &err) < 0)
 			goto out;
 		double nulls = jv_get_kind(n) == JV_KIND_NUMBER ? jv_number_value(n) : 0;
@@ -987,7 +990,7 @@ fkfail:
 			jv_string(PQgetvalue(r, i, 1))), jv_string("nulls"), jv_number(nulls)));
 		if (nulls > 0) {
 			struct buf m = BUF_INIT(0);
-			buf_addf(&m, "%.0f row(s) of '%s' with a NULL primary key", nulls, PQgetvalue(r, i, 1));
+			berr |= buf_addf(&m, "%.0f row(s) of '%s' with a NULL primary key", nulls, PQgetvalue(r, i, 1));
 			problems_text = jv_array_append(problems_text, jv_string(buf_str(&m)));
 			buf_release(&m);
 			problems += nulls;
@@ -1025,7 +1028,7 @@ fkfail:
 			if (d != 0) {
 				struct buf m = BUF_INIT(0);
 				char *t = jvx_text(jv_copy(v));
-				buf_addf(&m, "rule '%s' found %s", rname ? rname : rsql, t);
+				berr |= buf_addf(&m, "rule '%s' found %s", rname ? rname : rsql, t);
 				free(t);
 				problems_text = jv_array_append(problems_text, jv_string(buf_str(&m)));
 				buf_release(&m);
@@ -1035,6 +1038,7 @@ fkfail:
 			jv_free(rule);
 		}
 	}
+	BUF_NOCAP(berr);
 	*out = jv_object();
 	*out = jv_object_set(*out, jv_string("ok"), jv_bool(problems == 0));
 	*out = jv_object_set(*out, jv_string("problems"), jv_number(problems));

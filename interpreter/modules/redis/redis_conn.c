@@ -512,8 +512,8 @@ void rconn_resp_arg(struct rconn *c, const char *data, size_t len)
 }
 
 struct simple_state {
-	int at_start, in_error;
-	struct buf line;                 /* the error line being read, capped */
+	int at_start, in_error, cut;
+	struct buf line;                 /* the error line being read, capped (cut: it was) */
 };
 
 /* consume one-line replies from data until n reach 0; returns bytes used or -1 */
@@ -532,20 +532,22 @@ static ssize_t rconn_simple_scan(struct rconn *c, struct simple_state *st, const
 			}
 			st->in_error = ch == '-' && !jv_is_valid(*first_error);
 			st->at_start = 0;
-			if (st->in_error)
+			if (st->in_error) {
 				buf_reset(&st->line);
+				st->cut = 0;
+			}
 			continue;
 		}
 		if (ch == '\n') {
 			if (st->in_error) {
 				if (st->line.len && st->line.data[st->line.len - 1] == '\r')
 					st->line.data[--st->line.len] = 0;
-				*first_error = jv_string(buf_str(&st->line));
+				*first_error = jv_string_fmt("%s%s", buf_str(&st->line), st->cut ? "..." : "");
 			}
 			st->at_start = 1;
 			(*n)--;
-		} else if (st->in_error) {
-			buf_addc(&st->line, ch);   /* past the cap the text is just cut */
+		} else if (st->in_error && buf_addc(&st->line, ch) < 0) {
+			st->cut = 1;    /* past the cap the text is cut, and says so */
 		}
 	}
 	return (ssize_t)i;
@@ -553,8 +555,9 @@ static ssize_t rconn_simple_scan(struct rconn *c, struct simple_state *st, const
 
 int rconn_read_simple(struct rconn *c, int64_t n, jv *first_error, jv *err)
 {
+	int berr = 0;
 	char in[65536];
-	struct simple_state st = { 1, 0, BUF_INIT(4096) };
+	struct simple_state st = { 1, 0, 0, BUF_INIT(4096) };
 	int64_t deadline;
 	ssize_t used;
 
@@ -567,7 +570,7 @@ int rconn_read_simple(struct rconn *c, int64_t n, jv *first_error, jv *err)
 		buf_init(&c->rest, 0);
 		used = rconn_simple_scan(c, &st, old.data, old.len, &n, first_error, err);
 		if (used >= 0 && (size_t)used < old.len)
-			buf_add(&c->rest, old.data + used, old.len - (size_t)used);
+			berr |= buf_add(&c->rest, old.data + used, old.len - (size_t)used);
 		buf_release(&old);
 		if (used < 0)
 			goto fail;
@@ -607,7 +610,7 @@ int rconn_read_simple(struct rconn *c, int64_t n, jv *first_error, jv *err)
 			if (used < 0)
 				goto fail;
 			if (used < got)
-				buf_add(&c->rest, in + used, (size_t)(got - used));
+				berr |= buf_add(&c->rest, in + used, (size_t)(got - used));
 			deadline = rconn_io_deadline(c);
 			continue;
 		}
@@ -617,6 +620,7 @@ int rconn_read_simple(struct rconn *c, int64_t n, jv *first_error, jv *err)
 			goto fail;
 		}
 	}
+	BUF_NOCAP(berr);
 	buf_release(&st.line);
 	return 0;
 fail:

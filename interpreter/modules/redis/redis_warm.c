@@ -13,6 +13,7 @@
 /* "{field}" -> the row's field as text; other braces are literal. Unknown fields fail. */
 static int warm_render(const char *tmpl, jv row, int rowno, struct buf *out, jv *err)
 {
+	int berr = 0;
 	buf_reset(out);
 	for (const char *p = tmpl; *p;) {
 		if (*p == '{' && (isalpha((unsigned char)p[1]) || p[1] == '_')) {
@@ -33,14 +34,18 @@ static int warm_render(const char *tmpl, jv row, int rowno, struct buf *out, jv 
 					return -1;
 				}
 				char *t = redis_text(v);
-				buf_adds(out, t);
+				berr |= buf_adds(out, t);
 				free(t);
 				jv_free(v);
 				p = q + 1;
 				continue;
 			}
 		}
-		buf_addc(out, *p++);
+		berr |= buf_addc(out, *p++);
+	}
+	if (berr) {
+		*err = jvx_error("InvalidArgument", "redis.warm: a rendered key or value is too long");
+		return -1;
 	}
 	return 0;
 }
@@ -141,6 +146,7 @@ static void warm_expire(struct warm *w)
 /* a row given as JSON (rows arg); borrows row */
 static int warm_row(struct warm *w, jv row, int64_t rowno, jv *err)
 {
+	int berr = 0;
 	if (jv_get_kind(row) != JV_KIND_OBJECT) {
 		*err = jvx_error("InvalidArgument", "row %lld is not an object", (long long)rowno);
 		return -1;
@@ -160,7 +166,7 @@ static int warm_row(struct warm *w, jv row, int64_t rowno, jv *err)
 		} else {
 			char *js = jvx_dump(jv_copy(row));
 			buf_reset(&w->vb);
-			buf_adds(&w->vb, js);
+			berr |= buf_adds(&w->vb, js);
 			free(js);
 		}
 		warm_set(w, w->vb.data, w->vb.len);
@@ -203,6 +209,7 @@ static int warm_row(struct warm *w, jv row, int64_t rowno, jv *err)
 		free(fnames);
 		jv_free(names);
 	}
+	BUF_NOCAP(berr);
 	w->written++;
 	if (w->pending >= w->batch)
 		return warm_send(w, err);
@@ -266,25 +273,28 @@ static int warm_compile(const char *tmpl, const PGresult *r, struct tseg **segs,
 	return 0;
 }
 
-static void warm_fill(struct buf *b, const struct tseg *segs, int n, const PGresult *r, int row)
+static int warm_fill(struct buf *b, const struct tseg *segs, int n, const PGresult *r, int row)
 {
+	int berr = 0;
 	buf_reset(b);
 	for (int i = 0; i < n; i++) {
-		buf_add(b, segs[i].lit, segs[i].litlen);
+		berr |= buf_add(b, segs[i].lit, segs[i].litlen);
 		if (segs[i].col >= 0) {
 			size_t len;
 			const char *v = warm_cell(r, row, segs[i].col, &len);
-			buf_add(b, v, len);
+			berr |= buf_add(b, v, len);
 		}
 	}
+	return berr;
 }
 
 /* the rows of one FETCH */
 static int warm_result(struct warm *w, const PGresult *r, struct tseg *ks, int nks, struct tseg *vs, int nvs,
 		       const int *hcols, int nh, jv *err)
 {
+	int berr = 0;
 	for (int i = 0; i < PQntuples(r); i++) {
-		warm_fill(&w->kb, ks, nks, r, i);
+		berr |= warm_fill(&w->kb, ks, nks, r, i);
 		w->written++;
 		if (w->dry) {
 			if (jv_array_length(jv_copy(w->sample)) < 5)
@@ -304,7 +314,7 @@ static int warm_result(struct warm *w, const PGresult *r, struct tseg *ks, int n
 			w->pending++;
 			warm_expire(w);
 		} else if (vs) {
-			warm_fill(&w->vb, vs, nvs, r, i);
+			berr |= warm_fill(&w->vb, vs, nvs, r, i);
 			warm_set(w, w->vb.data, w->vb.len);
 		} else {
 			jv row = jv_object();
@@ -317,6 +327,7 @@ static int warm_result(struct warm *w, const PGresult *r, struct tseg *ks, int n
 		if (w->pending >= w->batch && warm_send(w, err) < 0)
 			return -1;
 	}
+	BUF_NOCAP(berr);
 	return 0;
 }
 
@@ -325,6 +336,7 @@ static int warm_result(struct warm *w, const PGresult *r, struct tseg *ks, int n
 /* stream the rows of a query (a cursor, FETCH WARM_FETCH at a time, one snapshot) */
 static int warm_from_pg(struct warm *w, jv args, jv *err)
 {
+	int berr = 0;
 	struct pgx x;
 	jv hc, hs, plist = actarg_get(w->call, args, "params");
 	const char *sql = actarg_str(w->call, args, "sql", &hs);
@@ -342,7 +354,8 @@ static int warm_from_pg(struct warm *w, jv args, jv *err)
 		goto out;
 	if (pgx_do(&x, "BEGIN TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", err) < 0)
 		goto out;
-	buf_addf(&decl, "DECLARE runbook_warm NO SCROLL CURSOR FOR %s", sql);
+	berr |= buf_addf(&decl, "DECLARE runbook_warm NO SCROLL CURSOR FOR %s", sql);
+	BUF_NOCAP(berr);
 	if (pgx_exec(&x, buf_str(&decl), n, (const char *const *)vals, &r, err) < 0)
 		goto out;
 	PQclear(r);
