@@ -30,9 +30,6 @@ struct step_parse {
 	int in_rollback;
 };
 
-void load_parse_step(struct lctx *c, const struct ynode *n, struct rb_step *s, const char *parent,
-		       int index);
-
 static void set_kind(struct lctx *c, struct step_parse *sp, const struct ynode *key, enum step_kind k)
 {
 	if (sp->kind_key) {

@@ -1,4 +1,4 @@
-/* plan.c — the DAG of a runbook: nodes, edges, checks, topological order.
+/* plan.c — the DAG of a runbook: nodes, scopes and edges; plan_build() runs the passes.
  *
  * plan_build() in passes, every one linear in nodes + edges:
  *   1. count nodes (uses: children included), give every node its index in document
@@ -6,11 +6,11 @@
  *   2. resolve edges scope by scope (needs / previous step / the uses entry); a uses
  *      node waits for its child's sinks
  *   3. topological order (Kahn, min-heap on the node index = document order); nodes
- *      left over sit on or after a cycle: walk them and print each cycle's path
- *   4. `.steps.X` references: X must be an ancestor (backward search, see ancestor())
- *   5. actions, `with:` against descriptors, uses with: against the child's params,
- *      connections against the modules' conn_args
- *   6. levels, typical durations, critical path
+ *      left over sit on or after a cycle: walk them and print each cycle's path (order.c)
+ *   4. `.steps.X` references: X must be an ancestor (backward search, ancestry.c)
+ *   5. actions, `with:` against descriptors, connections against the modules' conn_args
+ *      (actions.c); a uses step's with: against the child's params is lang's (uses.c)
+ *   6. levels, typical durations, critical path (order.c)
  * Diagnostics of a child runbook used twice would repeat: they are de-duplicated.
  */
 #include <limits.h>
