@@ -23,6 +23,7 @@
 #include "../core/events.h"
 #include "../core/jvx.h"
 #include "../core/redact.h"
+#include "../modules/registry.h"
 #include "../sim/sim.h"
 #include "sweep.h"
 
@@ -78,22 +79,25 @@ static int64_t wall_ms(void)
 }
 
 /* the simulator's endpoints and dummy credentials, over whatever the runbook says */
-static jv sim_connections(const struct runbook *rb, const char *endpoint, const char *kubeconfig)
+static jv sim_connections(const struct runbook *rb, const struct rehearsal_env *env)
 {
-	jv aws = jv_object();
-	aws = jv_object_set(aws, jv_string("endpoint"), jv_string(endpoint));
-	jv cred = jv_object();
-	cred = jv_object_set(cred, jv_string("access_key_id"), jv_string(SANDBOX_ACCESS_KEY_ID));
-	cred = jv_object_set(cred, jv_string("secret_access_key"), jv_string(SANDBOX_SECRET_ACCESS_KEY));
-	aws = jv_object_set(aws, jv_string("credentials"), cred);
-	const struct tmpl *a = rb->connections ? tmpl_get(rb->connections, "aws") : NULL;
-	if ((!a || !tmpl_get(a, "region")) && !getenv("AWS_REGION") && !getenv("AWS_DEFAULT_REGION"))
-		aws = jv_object_set(aws, jv_string("region"), jv_string("us-east-1"));
-	jv conns = jv_object_set(jv_object(), jv_string("aws"), aws);
-	if (kubeconfig) {
-		jv k8s = jv_object_set(jv_object(), jv_string("kubeconfig"), jv_string(kubeconfig));
-		k8s = jv_object_set(k8s, jv_string("context"), jv_string("sim"));
-		conns = jv_object_set(conns, jv_string("k8s"), k8s);
+	jv conns = jv_object();
+	const struct module_desc *m;
+	for (int i = 0; (m = registry_module_at(i)); i++) {
+		if (!m->rehearsal_conn)
+			continue;
+		/* the runbook's own keys: constants as given, computed ones null */
+		const struct tmpl *t = rb->connections ? tmpl_get(rb->connections, m->name) : NULL;
+		jv user = jv_object();
+		for (int k = 0; t && t->kind == TMPL_MAP && k < t->n; k++)
+			user = jv_object_set(user, jv_string(t->keys[k]), t->items[k]->kind == TMPL_CONST ?
+					     jv_copy(t->items[k]->value) : jv_null());
+		jv c = m->rehearsal_conn(user, env);   /* borrows user */
+		jv_free(user);
+		if (jv_get_kind(c) == JV_KIND_OBJECT)
+			conns = jv_object_set(conns, jv_string(m->name), c);
+		else
+			jv_free(c);
 	}
 	return conns;
 }
@@ -230,7 +234,12 @@ int rehearsal_run(struct rehearsal *r, struct diag_list *dl)
 	mkdir(r->state_dir, 0700);
 	if (sim_k8s_start(sim, NULL, dl) < 0 || sim_k8s_kubeconfig(sim, kubeconfig, "token", dl) < 0)
 		goto out;
-	conns = sim_connections(r->ld->rb, sim_endpoint(sim), kubeconfig);
+	struct rehearsal_env env = {
+		.aws_endpoint = sim_endpoint(sim),
+		.access_key_id = SANDBOX_ACCESS_KEY_ID, .secret_access_key = SANDBOX_SECRET_ACCESS_KEY,
+		.kubeconfig = kubeconfig, .kube_context = "sim",
+	};
+	conns = sim_connections(r->ld->rb, &env);
 	/* exec and http.request: refused before anything runs, else sandboxed */
 	jv rules = sim_rules(sim), sb;
 	int refused = sandbox_check(&r->ld->plan, r->params, rules, dl) < 0 ||

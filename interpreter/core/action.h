@@ -132,6 +132,9 @@ struct action_result {
  * by an expression is present as null. 0, or -1 with why = a whole sentence and *arg =
  * the argument to point at. */
 typedef int (*action_validate_fn)(jv args, const char **arg, char *why, size_t size);
+/* optional: how long this call usually takes, from the args known before the run (the
+ * constant ones; borrowed), in ms; < 0: typical_ms (e.g. sleep: its constant duration) */
+typedef int64_t (*action_typical_fn)(jv args);
 
 struct action_desc {
 	const char *name;            /* "exec", "http.request", "rds.restore_from_snapshot" */
@@ -154,6 +157,7 @@ struct action_desc {
 	const struct action_result *result_shape;
 	const char *result_shape_name;   /* "rds DBInstance", for the docs */
 	action_validate_fn validate;
+	action_typical_fn typical;       /* plan's estimate; NULL: typical_ms */
 };
 
 /* the result field `name` of d (its results, then its result_shape), or NULL */

@@ -163,6 +163,10 @@ struct runbook {
 	int nrollback_keeps;
 };
 
+/* `uses:` nesting: the loader (lang/uses.c) refuses to load deeper; plan/ expands what
+ * was loaded and relies on the same bound. The one limit, in one place. */
+#define RB_USES_MAX_DEPTH 16
+
 struct rb_loader {
 	struct source_list sources;
 	struct exprset *exprs;

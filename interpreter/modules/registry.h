@@ -13,6 +13,16 @@
 #define RB_REGISTRY_H
 #include "../core/action.h"
 
+/* what a rehearsal gives the modules (cli/rehearse.c fills it): the simulator's endpoints
+ * and the dummy credentials it accepts */
+struct rehearsal_env {
+	const char *aws_endpoint;            /* the simulated AWS endpoint URL */
+	const char *access_key_id;
+	const char *secret_access_key;
+	const char *kubeconfig;              /* a kubeconfig for the simulated Kubernetes API, or NULL */
+	const char *kube_context;            /* its context */
+};
+
 struct module_desc {
 	const char *name;                    /* "core", "aws", "k8s", "pg", "redis" */
 	const char *summary;
@@ -21,6 +31,10 @@ struct module_desc {
 	int conn_named;                      /* connections.NAME is a map of named connections */
 	int (*init)(void);                   /* once, before any action runs (e.g. curl_global_init) */
 	void (*cleanup)(void);
+	/* optional: the connections.NAME settings a rehearsal injects, pointing the module at
+	 * the simulator. user: the keys the runbook sets under connections.NAME (constant
+	 * values; null for computed ones), borrowed. Returns an object, or jv_null(): none. */
+	jv (*rehearsal_conn)(jv user, const struct rehearsal_env *env);
 };
 
 int registry_init(void);                 /* calls every module's init; 0 / -1 */

@@ -21,6 +21,8 @@
  * edges (+ a pruned backward search per `.steps.X` reference), so 100,000 steps plan
  * in well under a second.
  *
+ * The plan's files: see plan_priv.h.
+ *
  * Ownership: a plan borrows the runbooks (and their loader) it was built from; they
  * must outlive it. plan_release() may be called on a plan whose build failed.
  */
@@ -53,8 +55,9 @@ struct plan_node {
 	int child_scope;                 /* STEP_USES: scope of the child's nodes, else -1 */
 	int level;                       /* longest dependency chain from a root (0 = root) */
 	int mutating;                    /* 1 mutates, 0 reads (constant args; see plan_build) */
-	int64_t typical_ms;              /* static estimate: descriptor's typical_ms, sleep's
-	                                  * constant duration, a wait's expect */
+	int64_t typical_ms;              /* static estimate: the descriptor's typical() hook on
+	                                  * the constant args (sleep: its duration), else its
+	                                  * typical_ms; a wait's expect */
 	int64_t finish_ms;               /* projected finish, all deps first (critical path) */
 };
 

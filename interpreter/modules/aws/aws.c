@@ -1,6 +1,7 @@
 /* aws.c — the aws module: connection settings and the action table (RDS, ElastiCache,
  * S3, Secrets Manager, aws.call). The per-service tables live in their files and are
  * joined here once, before main() runs, into the one table registry.c sees. */
+#include <stdlib.h>
 #include <string.h>
 #include <curl/curl.h>
 #include <libxml/parser.h>
@@ -50,6 +51,22 @@ static void aws_cleanup(void)
 	aws_creds_cache_clear();
 }
 
+/* a rehearsal: the simulator's endpoint and dummy keys; a region when none is set */
+static jv aws_rehearsal_conn(jv user, const struct rehearsal_env *env)
+{
+	if (!env->aws_endpoint)
+		return jv_null();
+	jv c = jv_object_set(jv_object(), jv_string("endpoint"), jv_string(env->aws_endpoint));
+	jv cred = jv_object();
+	cred = jv_object_set(cred, jv_string("access_key_id"), jv_string(env->access_key_id));
+	cred = jv_object_set(cred, jv_string("secret_access_key"), jv_string(env->secret_access_key));
+	c = jv_object_set(c, jv_string("credentials"), cred);
+	if (!jv_object_has(jv_copy(user), jv_string("region")) && !getenv("AWS_REGION") &&
+	    !getenv("AWS_DEFAULT_REGION"))
+		c = jv_object_set(c, jv_string("region"), jv_string("us-east-1"));
+	return c;
+}
+
 const struct module_desc aws_module = {
 	.name = "aws",
 	.summary = "AWS RDS, ElastiCache, S3, Secrets Manager and any query / JSON 1.1 operation",
@@ -58,6 +75,7 @@ const struct module_desc aws_module = {
 	.conn_named = 0,
 	.init = aws_init,
 	.cleanup = aws_cleanup,
+	.rehearsal_conn = aws_rehearsal_conn,
 };
 
 /* ---- helpers shared by the action files */

@@ -53,7 +53,7 @@ static const struct action_desc core_actions[] = {
 	  core_sleep_args,
 	  "{slept_ms}; errors: Timeout (the step's deadline came first), Cancelled",
 	  ACT_IDEMPOTENT, 0, core_sleep_run, NULL, NULL, NULL,
-	  .results = sleep_result },
+	  .results = sleep_result, .typical = core_sleep_typical },
 	{ "log",
 	  "write a message to the run's output and journal",
 	  core_log_args,

@@ -18,6 +18,7 @@ int core_exec_run(struct action_call *call, jv args, jv *out);
 int core_exec_mutates(jv args);
 int core_exec_dry_run(struct action_call *call, jv args, jv *out);
 int core_sleep_run(struct action_call *call, jv args, jv *out);
+int64_t core_sleep_typical(jv args);
 int core_log_run(struct action_call *call, jv args, jv *out);
 int core_http_run(struct action_call *call, jv args, jv *out);
 int core_http_mutates(jv args);

@@ -10,6 +10,19 @@ const struct action_arg core_sleep_args[] = {
 	{ NULL, 0, 0, NULL, NULL },
 };
 
+/* the plan's estimate: a constant duration is how long it takes */
+int64_t core_sleep_typical(jv args)
+{
+	jv d = jv_object_get(jv_copy(args), jv_string("duration"));
+	int64_t ms = -1;
+	if (jv_get_kind(d) == JV_KIND_STRING && dur_parse(jv_string_value(d), &ms))
+		ms = -1;
+	else if (jv_get_kind(d) == JV_KIND_NUMBER)
+		ms = (int64_t)(jv_number_value(d) * 1000);
+	jv_free(d);
+	return ms;
+}
+
 int core_sleep_run(struct action_call *call, jv args, jv *out)
 {
 	jv v = actarg_get(call, args, "duration");

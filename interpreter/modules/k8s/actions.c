@@ -277,5 +277,5 @@ static const struct action_arg k8s_conn_args[] = {
 
 const struct module_desc k8s_module = {
 	"k8s", "Kubernetes: get, apply, patch, scale, restart and wait for workloads, secrets and config maps",
-	k8s_actions, k8s_conn_args, 0, NULL, NULL,
+	k8s_actions, k8s_conn_args, 0, NULL, NULL, k8s_rehearsal_conn,
 };

@@ -33,6 +33,9 @@ struct k8s_conn {
  * over KUBECONFIG / ~/.kube/config / in-cluster. 0, or -1 with *err. */
 int k8s_conn_load(struct action_call *call, struct k8s_conn *c, jv *err);
 void k8s_conn_release(struct k8s_conn *c);
+/* a rehearsal's connections.k8s: the simulator's kubeconfig and context (the module's
+ * rehearsal_conn hook) */
+jv k8s_rehearsal_conn(jv user, const struct rehearsal_env *env);
 
 /* one request: path begins with "/"; query is an object of strings or null; body is
  * sent as JSON when valid (content_type defaults to application/json). On 2xx: 0 and

@@ -544,6 +544,15 @@ out:
 	return rc;
 }
 
+jv k8s_rehearsal_conn(jv user, const struct rehearsal_env *env)
+{
+	(void)user;
+	if (!env->kubeconfig)
+		return jv_null();
+	jv c = jv_object_set(jv_object(), jv_string("kubeconfig"), jv_string(env->kubeconfig));
+	return jv_object_set(c, jv_string("context"), jv_string(env->kube_context));
+}
+
 void k8s_conn_release(struct k8s_conn *c)
 {
 	free(c->server);

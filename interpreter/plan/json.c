@@ -1,0 +1,170 @@
+/* json.c — plan_to_json(): the plan as `runbook plan --format json` prints it. */
+#include "plan_priv.h"
+#include "../core/jvx.h"
+
+/* ---- json ---- */
+
+static jv steps_brief_json(const struct rb_step *list, int n)
+{
+	jv arr = jv_array();
+	for (int i = 0; i < n; i++) {
+		const struct rb_step *r = &list[i];
+		jv o = jv_object();
+		o = jv_object_set(o, jv_string("id"), jv_string(r->id));
+		o = jv_object_set(o, jv_string("kind"), jv_string(step_kind_name(r->kind)));
+		if (r->kind == STEP_ACTION && r->action)
+			o = jv_object_set(o, jv_string("action"), jv_string(r->action));
+		else if (r->kind == STEP_WAIT && r->wait.action)
+			o = jv_object_set(o, jv_string("action"), jv_string(r->wait.action));
+		arr = jv_array_append(arr, o);
+	}
+	return arr;
+}
+
+static jv rollback_json(const struct rb_step *s)
+{
+	return steps_brief_json(s->rollback, s->nrollback);
+}
+
+static jv node_json(const struct plan *p, int x)
+{
+	const struct plan_node *nd = &p->nodes[x];
+	const struct rb_step *s = nd->step;
+	const struct plan_scope *sc = &p->scopes[nd->scope];
+	struct exprset *set = p->loader ? p->loader->exprs : NULL;
+	jv o = jv_object(), needs = jv_array();
+
+	o = jv_object_set(o, jv_string("id"), jv_string(nd->qid));
+	o = jv_object_set(o, jv_string("step"), jv_string(s->id));
+	if (*sc->prefix)
+		o = jv_object_set(o, jv_string("scope"), jv_string_sized(sc->prefix, (int)strlen(sc->prefix) - 1));
+	else
+		o = jv_object_set(o, jv_string("scope"), jv_null());
+	o = jv_object_set(o, jv_string("kind"), jv_string(step_kind_name(s->kind)));
+	if (s->name)
+		o = jv_object_set(o, jv_string("name"), jv_string(s->name));
+	if (s->kind == STEP_ACTION && s->action)
+		o = jv_object_set(o, jv_string("action"), jv_string(s->action));
+	if (s->kind == STEP_WAIT && s->wait.action)
+		o = jv_object_set(o, jv_string("action"), jv_string(s->wait.action));
+	if (s->kind == STEP_USES && s->uses)
+		o = jv_object_set(o, jv_string("uses"), jv_string(s->uses));
+	for (int k = 0; k < nd->ndeps; k++)
+		needs = jv_array_append(needs, jv_string(p->nodes[nd->deps[k]].qid));
+	o = jv_object_set(o, jv_string("needs"), needs);
+	if (s->kind == STEP_USES) {
+		jv entry = jv_array();      /* what the step itself (and its child's roots) wait for */
+		for (int k = 0; k < nd->nentry; k++)
+			entry = jv_array_append(entry, jv_string(p->nodes[nd->entry[k]].qid));
+		o = jv_object_set(o, jv_string("entry"), entry);
+	}
+	o = jv_object_set(o, jv_string("level"), nd->topo >= 0 ? jv_number(nd->level) : jv_null());
+	o = jv_object_set(o, jv_string("mutating"), jv_bool(nd->mutating));
+	o = jv_object_set(o, jv_string("idempotent"),
+			  jv_bool(nd->desc && (nd->desc->flags & ACT_IDEMPOTENT)));
+	o = jv_object_set(o, jv_string("typical_ms"), jv_number((double)nd->typical_ms));
+	o = jv_object_set(o, jv_string("critical"), jv_bool(s->critical));
+	if (set && s->when >= 0)
+		o = jv_object_set(o, jv_string("when"), jv_string(exprset_text(set, s->when)));
+	if (set && s->for_each >= 0)
+		o = jv_object_set(o, jv_string("for_each"), jv_string(exprset_text(set, s->for_each)));
+	if (s->timeout_ms)
+		o = jv_object_set(o, jv_string("timeout_ms"), jv_number((double)s->timeout_ms));
+	if (s->retry.attempts > 1)
+		o = jv_object_set(o, jv_string("retry_attempts"), jv_number(s->retry.attempts));
+	o = jv_object_set(o, jv_string("rollback"), rollback_json(s));
+	if (s->loc.src)
+		o = jv_object_set(o, jv_string("file"), jv_string(s->loc.src->path));
+	o = jv_object_set(o, jv_string("line"), jv_number(s->loc.line));
+	return o;
+}
+
+static jv params_json(const struct runbook *rb)
+{
+	jv o = jv_object();
+	for (int i = 0; i < rb->nparams; i++) {
+		const struct rb_param *pm = &rb->params[i];
+		jv d = jv_object();
+		d = jv_object_set(d, jv_string("type"), jv_string(arg_type_name(pm->type)));
+		d = jv_object_set(d, jv_string("required"), jv_bool(pm->flags & PARAM_REQUIRED));
+		d = jv_object_set(d, jv_string("secret"), jv_bool(pm->flags & PARAM_SECRET));
+		if (jv_is_valid(pm->def) && !(pm->flags & PARAM_SECRET))
+			d = jv_object_set(d, jv_string("default"), jv_copy(pm->def));
+		if (pm->description)
+			d = jv_object_set(d, jv_string("description"), jv_string(pm->description));
+		o = jv_object_set(o, jv_string(pm->name), d);
+	}
+	return o;
+}
+
+jv plan_to_json(const struct plan *p)
+{
+	jv o = jv_object(), steps = jv_array(), order = jv_array(), levels = jv_array();
+	jv crit = jv_object(), cpath = jv_array();
+	const struct runbook *rb = p->rb;
+	int *path = NULL, npath;
+
+	if (!rb)
+		return jv_null();
+	o = jv_object_set(o, jv_string("runbook"), rb->name ? jv_string(rb->name) : jv_null());
+	if (rb->description)
+		o = jv_object_set(o, jv_string("description"), jv_string(rb->description));
+	if (rb->path)
+		o = jv_object_set(o, jv_string("file"), jv_string(rb->path));
+	if (rb->objectives.declared) {
+		/* the targets as written (rpo: 0s is a target), what ends the RTO, and the
+		 * expressions the RPO is measured with */
+		const struct rb_objectives *ob = &rb->objectives;
+		jv j = jv_object();
+		if (ob->has & OBJ_RTO)
+			j = jv_object_set(j, jv_string("rto_ms"), jv_number((double)ob->rto_ms));
+		if (ob->has & OBJ_RPO)
+			j = jv_object_set(j, jv_string("rpo_ms"), jv_number((double)ob->rpo_ms));
+		j = jv_object_set(j, jv_string("restored"), ob->restored ? jv_string(ob->restored) : jv_null());
+		j = jv_object_set(j, jv_string("recovery_point"), ob->recovery_point >= 0 ?
+				  jv_string(exprset_text(p->loader->exprs, ob->recovery_point)) : jv_null());
+		j = jv_object_set(j, jv_string("incident_time"), ob->incident_time >= 0 ?
+				  jv_string(exprset_text(p->loader->exprs, ob->incident_time)) : jv_null());
+		o = jv_object_set(o, jv_string("objectives"), j);
+	}
+	o = jv_object_set(o, jv_string("params"), params_json(rb));
+	for (int x = 0; x < p->n; x++)
+		steps = jv_array_append(steps, node_json(p, x));
+	o = jv_object_set(o, jv_string("steps"), steps);
+	for (int i = 0; i < p->n && p->order[i] >= 0; i++)
+		order = jv_array_append(order, jv_string(p->nodes[p->order[i]].qid));
+	o = jv_object_set(o, jv_string("order"), order);
+	if (p->nlevels) {
+		/* bucket the order by level (counting sort keeps the order within a level) */
+		int *start = xcalloc((size_t)p->nlevels + 1, sizeof(int));
+		int *by = xmalloc((size_t)p->n * sizeof(int));
+		for (int x = 0; x < p->n; x++)
+			start[p->nodes[x].level + 1]++;
+		for (int l = 0; l < p->nlevels; l++)
+			start[l + 1] += start[l];
+		for (int i = 0; i < p->n; i++) {
+			int x = p->order[i];
+			by[start[p->nodes[x].level]++] = x;
+		}
+		for (int l = 0, i = 0; l < p->nlevels; l++) {
+			jv lv = jv_array();
+			for (; i < p->n && p->nodes[by[i]].level == l; i++)
+				lv = jv_array_append(lv, jv_string(p->nodes[by[i]].qid));
+			levels = jv_array_append(levels, lv);
+		}
+		free(start);
+		free(by);
+	}
+	o = jv_object_set(o, jv_string("levels"), levels);
+	npath = plan_critical_path(p, &path);
+	for (int i = 0; i < npath; i++)
+		cpath = jv_array_append(cpath, jv_string(p->nodes[path[i]].qid));
+	free(path);
+	crit = jv_object_set(crit, jv_string("steps"), cpath);
+	crit = jv_object_set(crit, jv_string("typical_ms"), jv_number((double)p->critical_ms));
+	o = jv_object_set(o, jv_string("critical_path"), crit);
+	/* finally steps are not nodes: they run in order once the run has ended */
+	if (rb->nfinally > 0)
+		o = jv_object_set(o, jv_string("finally"), steps_brief_json(rb->finally, rb->nfinally));
+	return o;
+}
