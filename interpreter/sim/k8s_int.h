@@ -248,6 +248,8 @@ jv sim_k8s_scale_obj(struct kobj *ko);
 int sim_k8s_discovery(struct k8s_sim *k, const char *path, struct kresp *o);
 /* /openapi/v3 + rest */
 void sim_k8s_openapi_v3(struct k8s_sim *k, const char *rest, struct kresp *o);
+/* /openapi/v2 (kubectl's validation of a List): an empty document, protobuf or JSON */
+void sim_k8s_openapi_v2(struct k8s_sim *k, struct kreq *r, struct kresp *o);
 
 /* ------------------------------------------------------------------ requests (k8s_api.c) */
 
