@@ -156,6 +156,7 @@ struct k8s_sim {
 	atomic_int stopping;
 	jv c_requests, c_mutating;
 	uint64_t uid_seq;
+	FILE *log;               /* the request log, NULL none (not owned) */
 };
 
 /* a new object (obj consumed) at the end of the creation order; its handle */

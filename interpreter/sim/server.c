@@ -816,12 +816,15 @@ int sim_k8s_start(struct sim *s, const char *listen, struct diag_list *dl)
 {
 	if (s->k8s && *sim_k8s_server_endpoint(s->k8s))
 		return 0;
-	if (s->k8s)
+	if (s->k8s) {
+		sim_k8s_server_set_log(s->k8s, s->log);
 		return sim_k8s_server_listen(s->k8s, listen, 1, dl);
+	}
 	jv cfg = jv_get_kind(s->k8s_config) == JV_KIND_OBJECT ? jv_copy(s->k8s_config) : jv_null();
 	struct k8s_sim *k = sim_k8s_server_new(s->clock, cfg, dl);
 	if (!k)
 		return -1;
+	sim_k8s_server_set_log(k, s->log);
 	if (sim_k8s_server_listen(k, listen, 1, dl) < 0) {
 		sim_k8s_server_free(k);
 		return -1;

@@ -72,6 +72,7 @@ struct s3_ver {
 	char etag[40];          /* "\"<md5 hex>\"" */
 	char *ctype;
 	int64_t mtime;
+	jv meta;                /* {header: value}: x-amz-meta-*, SSE, as PUT/COPY gave them */
 };
 
 struct s3_bucket {
@@ -80,6 +81,7 @@ struct s3_bucket {
 	int versioning;         /* 0 never enabled, 1 Enabled, 2 Suspended */
 	struct s3_ver *v;       /* every version, oldest first */
 	int n, alloc;
+	char *replication;      /* the ReplicationConfiguration XML as put, NULL none */
 };
 
 struct sim {
