@@ -126,7 +126,7 @@ run_one() {
 			-u AWS_CONFIG_FILE -u AWS_SHARED_CREDENTIALS_FILE -u KUBECONFIG \
 			HOME="$d/home" TMPDIR="$d/cwd" PATH="$W/shim:$PATH" AWS_PAGER= \
 			AWS_ENDPOINT_URL="$ep" RB_SEEDS_ENDPOINT="$ep" RB_SEEDS_CALLS="$d/calls" \
-			timeout -k 5 "${RB_SEEDS_TIMEOUT:-240}" bash "$W/scripts/$id.sh" </dev/null >"$d/out" 2>"$d/err"
+			timeout -k 5 "${RB_SEEDS_TIMEOUT:-120}" bash "$W/scripts/$id.sh" </dev/null >"$d/out" 2>"$d/err"
 	)
 	rc=$?
 	kill $sim 2>/dev/null
@@ -153,7 +153,7 @@ for id in $ids; do
 	run_one "$id" &
 	pids+=($!)
 done
-wait "${pids[@]}"
+wait "${pids[@]}" 2>/dev/null
 
 # 4. the table, against expect.txt
 n=0 bad=0 clean=0 complete=0 failed=0
