@@ -10,7 +10,8 @@
 # with the fault expect.txt attributes (sim | script | out-of-scope). Fails when a
 # script's status differs from expect.txt. RB_SEEDS_DIR: the seeds (default
 # SRCDIR/../shared/seeds); RB_SEEDS_ONLY: a regex of ids to run; RB_SEEDS_JOBS: parallel
-# scripts (default 4); RB_SEEDS_KEEP=1 keeps the work directory.
+# scripts (default 4); RB_SEEDS_TIMEOUT: seconds per script (default 300: the CLI's RDS
+# waiters poll every 30 s of real time); RB_SEEDS_KEEP=1 keeps the work directory.
 set -u
 RUNBOOK=${1:?usage: run.sh RUNBOOK SRCDIR}
 SRCDIR=${2:?usage: run.sh RUNBOOK SRCDIR}
@@ -126,7 +127,7 @@ run_one() {
 			-u AWS_CONFIG_FILE -u AWS_SHARED_CREDENTIALS_FILE -u KUBECONFIG \
 			HOME="$d/home" TMPDIR="$d/cwd" PATH="$W/shim:$PATH" AWS_PAGER= \
 			AWS_ENDPOINT_URL="$ep" RB_SEEDS_ENDPOINT="$ep" RB_SEEDS_CALLS="$d/calls" \
-			timeout -k 5 "${RB_SEEDS_TIMEOUT:-120}" bash "$W/scripts/$id.sh" </dev/null >"$d/out" 2>"$d/err"
+			timeout -k 5 "${RB_SEEDS_TIMEOUT:-300}" bash "$W/scripts/$id.sh" </dev/null >"$d/out" 2>"$d/err"
 	)
 	rc=$?
 	kill $sim 2>/dev/null
