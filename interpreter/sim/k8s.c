@@ -46,6 +46,39 @@ int sim_k8s_server_handle(struct k8s_sim *k, const char *method, const char *url
 	return 0;
 }
 
+void sim_k8s_server_set_log(struct k8s_sim *k, FILE *log)
+{
+	k->log = log;
+}
+
+/* the request log's line, as the AWS side's: simulated time, "k8s", the method, the path
+ * (no query; control bytes and spaces become '?'), "-" for the request id, the status and
+ * the Status reason of an error */
+static void log_request(struct k8s_sim *k, struct kreq *r, const char *url, struct kresp *o)
+{
+	if (!k->log)
+		return;
+	char ts[40], path[512], reason[64] = "";
+	size_t i = 0;
+	for (; url[i] && url[i] != '?' && i + 1 < sizeof(path); i++)
+		path[i] = (unsigned char)url[i] <= 0x20 || url[i] == 0x7f ? '?' : url[i];
+	path[i] = 0;
+	int status = o->status ? o->status : 200;
+	if (status >= 400 && !o->watch && o->body.data) {
+		jv st = jvx_parse_sized(o->body.data, o->body.len);
+		const char *why = jv_get_kind(st) == JV_KIND_OBJECT ? jvx_str(st, "reason") : NULL;
+		if (why)
+			snprintf(reason, sizeof(reason), " %s", why);
+		jv_free(st);
+	}
+	iso(r->now, ts, sizeof(ts));
+	ts[strcspn(ts, "Z")] = 0;   /* with milliseconds, as the AWS side's lines */
+	flockfile(k->log);
+	fprintf(k->log, "%s.%03dZ k8s %s %s - %d%s\n", ts, (int)(r->now % 1000), r->method, path, status, reason);
+	fflush(k->log);
+	funlockfile(k->log);
+}
+
 /* a request from the HTTP front end */
 static void serve(void *cls, struct sim_http_req *q, struct sim_http_reply *rep)
 {
@@ -58,6 +91,7 @@ static void serve(void *cls, struct sim_http_req *q, struct sim_http_reply *rep)
 	r.body = q->body;
 	r.body_len = q->len;
 	sim_k8s_run_request(k, q->conn, &r, q->url, &o, q->too_big);
+	log_request(k, &r, q->url, &o);
 	rep->status = o.status ? o.status : 200;
 	rep->ctype = o.ctype ? o.ctype : "application/json";
 	rep->headers = jv_object_set(jv_object(), jv_string("Cache-Control"), jv_string("no-cache, private"));

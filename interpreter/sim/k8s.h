@@ -24,6 +24,7 @@
  */
 #ifndef RB_SIM_K8S_H
 #define RB_SIM_K8S_H
+#include <stdio.h>
 #include <jv.h>
 #include "../core/clock.h"
 #include "../core/diag.h"
@@ -40,6 +41,9 @@ const char *sim_k8s_server_endpoint(struct k8s_sim *k);     /* "https://127.0.0.
  * certificate (auth "cert") */
 int sim_k8s_server_kubeconfig(struct k8s_sim *k, const char *path, const char *auth,
 			     struct diag_list *dl);
+/* the request log (sim serve --log): one line per request served over HTTP; NULL none.
+ * Not owned; must outlive the k8s_sim's listening */
+void sim_k8s_server_set_log(struct k8s_sim *k, FILE *log);
 /* every object, for --state-out and tests; new value */
 jv sim_k8s_server_state(struct k8s_sim *k);
 /* {"requests": {VERB: n}, "mutating": {VERB KIND: n}} ; new value */

@@ -659,8 +659,12 @@ static void handle(struct k8s_sim *k, struct kreq *r, const char *url, struct kr
 		sim_k8s_openapi_v3(k, path + 11, o);
 		goto out;
 	}
+	if (!strcmp(path, "/openapi/v2")) {
+		sim_k8s_openapi_v2(k, r, o);
+		goto out;
+	}
 	if (!strncmp(path, "/openapi/", 9)) {
-		sim_k8s_fail(o, 404, "NotFound", NULL, jv_invalid(), "the simulator serves OpenAPI v3 only");
+		sim_k8s_fail(o, 404, "NotFound", NULL, jv_invalid(), "the server could not find the requested resource");
 		goto out;
 	}
 	if (route(r, path, o) < 0)

@@ -156,6 +156,7 @@ struct k8s_sim {
 	atomic_int stopping;
 	jv c_requests, c_mutating;
 	uint64_t uid_seq;
+	FILE *log;               /* the request log, NULL none (not owned) */
 };
 
 /* a new object (obj consumed) at the end of the creation order; its handle */
@@ -248,6 +249,8 @@ jv sim_k8s_scale_obj(struct kobj *ko);
 int sim_k8s_discovery(struct k8s_sim *k, const char *path, struct kresp *o);
 /* /openapi/v3 + rest */
 void sim_k8s_openapi_v3(struct k8s_sim *k, const char *rest, struct kresp *o);
+/* /openapi/v2 (kubectl's validation of a List): an empty document, protobuf or JSON */
+void sim_k8s_openapi_v2(struct k8s_sim *k, struct kreq *r, struct kresp *o);
 
 /* ------------------------------------------------------------------ requests (k8s_api.c) */
 

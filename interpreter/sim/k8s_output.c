@@ -184,7 +184,19 @@ jv sim_k8s_service_cells(jv c, jv obj)
 	char b[256];
 	c = jv_array_append(c, jv_string(sget(obj, "spec.type", b, sizeof(b)) ? b : "ClusterIP"));
 	c = jv_array_append(c, jv_string(sget(obj, "spec.clusterIP", b, sizeof(b)) ? b : "None"));
-	c = jv_array_append(c, jv_string("<none>"));
+	/* EXTERNAL-IP: the load balancer's address, "<pending>" until it has one */
+	char type[32];
+	const char *ext = sget(obj, "spec.type", type, sizeof(type)) && !strcmp(type, "LoadBalancer") ? "<pending>"
+													: "<none>";
+	jv ing = jget(obj, "status.loadBalancer.ingress");
+	if (jv_get_kind(ing) == JV_KIND_ARRAY && jv_array_length(jv_copy(ing)) > 0) {
+		jv first = jv_array_get(jv_copy(ing), 0);
+		if (sget(first, "hostname", b, sizeof(b)) || sget(first, "ip", b, sizeof(b)))
+			ext = b;
+		jv_free(first);
+	}
+	jv_free(ing);
+	c = jv_array_append(c, jv_string(ext));
 	struct buf pb = BUF_INIT(0);
 	jv ports = jget(obj, "spec.ports");
 	if (jv_get_kind(ports) == JV_KIND_ARRAY) {
@@ -479,3 +491,23 @@ void sim_k8s_openapi_v3(struct k8s_sim *k, const char *rest, struct kresp *o)
 	sim_k8s_reply(o, 200, doc);
 }
 
+/* /openapi/v2: kubectl's client-side validation reads it (a `kind: List`, as `kubectl get
+ * -o yaml` writes, is validated item by item against it). A document with no
+ * definitions: kubectl skips the schema check of a kind it does not find there, and the
+ * server still checks every field (fieldValidation). Protobuf when asked, as kubectl does. */
+void sim_k8s_openapi_v2(struct k8s_sim *k, struct kreq *r, struct kresp *o)
+{
+	(void)k;
+	const char *accept = hdr(r, "accept");
+	if (accept && strstr(accept, "protobuf")) {
+		/* openapi_v2.Document{swagger: "2.0", info: {title: "Kubernetes", version: "v1.29.0"}} */
+		static const char doc[] = "\x0a\x03" "2.0" "\x12\x15" "\x0a\x0a" "Kubernetes" "\x12\x07" "v1.29.0";
+		o->status = 200;
+		o->ctype = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+		if (buf_add(&o->body, doc, sizeof(doc) - 1) < 0)
+			sim_k8s_fail(o, 500, "InternalError", NULL, jv_invalid(), "out of memory");
+		return;
+	}
+	sim_k8s_reply(o, 200, jv_parse("{\"swagger\":\"2.0\",\"info\":{\"title\":\"Kubernetes\",\"version\":\"v1.29.0\"},"
+				       "\"paths\":{},\"definitions\":{}}"));
+}

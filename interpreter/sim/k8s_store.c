@@ -87,6 +87,29 @@ static int service_normalize(struct k8s_sim *k, int res, jv *obj, struct kreq *r
 	return 0;
 }
 
+/* a LoadBalancer Service gets its load balancer's address, as the cloud controller
+ * writes it (an ELB hostname, AWS style); other types have an empty status */
+static void service_written(struct k8s_sim *k, struct kobj *o, jv old, int64_t now)
+{
+	char type[32], name[256], ns[256];
+	if (!sget(o->obj, "spec.type", type, sizeof(type)) || strcmp(type, "LoadBalancer")) {
+		o->obj = jset(o->obj, "status", jv_parse("{\"loadBalancer\":{}}"));
+		return;
+	}
+	if (!sget(o->obj, "metadata.name", name, sizeof(name)) || !sget(o->obj, "metadata.namespace", ns, sizeof(ns)))
+		return;
+	uint64_t h = 1469598103934665603ULL;   /* FNV-1a of "namespace/name": stable across runs */
+	for (const char *p = ns; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	h = (h ^ '/') * 1099511628211ULL;
+	for (const char *p = name; *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+	jv ing = jv_object_set(jv_object(), jv_string("hostname"),
+			       jv_string_fmt("a%016llx-%u.us-east-1.elb.amazonaws.com", (unsigned long long)h,
+					     (unsigned)(h % 1000000000u)));
+	o->obj = jset(o->obj, "status.loadBalancer.ingress", jv_array_append(jv_array(), ing));
+}
+
 static int namespace_normalize(struct k8s_sim *k, int res, jv *obj, struct kreq *r, struct kresp *o)
 {
 	*obj = jset(*obj, "status.phase", jv_string("Active"));
@@ -126,7 +149,7 @@ const struct k8s_res sim_k8s_resources[R__N] = {
 	[R_SECRET] = { "", "v1", "secrets", "secret", "Secret", "", .namespaced = 1, .columns = cols_secret,
 		       .normalize = secret_normalize, .cells = sim_k8s_secret_cells },
 	[R_SERVICE] = { "", "v1", "services", "service", "Service", "svc", .namespaced = 1, .columns = cols_svc,
-			.normalize = service_normalize, .cells = sim_k8s_service_cells },
+			.normalize = service_normalize, .written = service_written, .cells = sim_k8s_service_cells },
 	[R_POD] = { "", "v1", "pods", "pod", "Pod", "po", .namespaced = 1, .all = 1, .columns = cols_pod,
 		    .cells = sim_k8s_pod_cells },
 	[R_EVENT] = { "", "v1", "events", "event", "Event", "ev", .namespaced = 1 },

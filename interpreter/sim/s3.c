@@ -32,6 +32,7 @@ static void ver_free(struct s3_ver *v)
 	free(v->vid);
 	free(v->body);
 	free(v->ctype);
+	jv_free(v->meta);
 }
 
 static void ver_remove(struct s3_bucket *b, int i)
@@ -75,6 +76,7 @@ struct s3_ver *sim_s3_put(struct sim *s, struct s3_bucket *b, const char *key, c
 	v->dm = dm;
 	v->mtime = mtime;
 	v->ctype = xstrdup(ctype ? ctype : "binary/octet-stream");
+	v->meta = jv_object();
 	if (!dm) {
 		v->body = xmalloc(len + 1);
 		if (len)
@@ -101,6 +103,7 @@ void sim_s3_world_release(struct sim *s)
 			ver_free(&s->buckets[i].v[j]);
 		free(s->buckets[i].v);
 		free(s->buckets[i].name);
+		free(s->buckets[i].replication);
 	}
 	free(s->buckets);
 	s->buckets = NULL;
@@ -169,6 +172,14 @@ static const char *hdr(struct sim_req *r, const char *name)
 	return jvx_str(r->headers, name);
 }
 
+/* S3's subresources (query arguments that name an API) that are not simulated */
+static const char *const unsimulated_subresources[] = {
+	"accelerate", "acl", "analytics", "attributes", "cors", "encryption", "intelligent-tiering",
+	"inventory", "legal-hold", "lifecycle", "logging", "metrics", "notification", "object-lock",
+	"ownershipControls", "policy", "policyStatus", "publicAccessBlock", "requestPayment", "restore",
+	"retention", "select", "tagging", "torrent", "uploadId", "uploads", "website", NULL
+};
+
 const char *sim_s3_route(struct sim_req *r)
 {
 	struct s3_path p;
@@ -176,7 +187,15 @@ const char *sim_s3_route(struct sim_req *r)
 	const char *m = r->method;
 	if (!p.bucket[0])
 		return !strcmp(m, "GET") ? "ListBuckets" : NULL;
+	/* a subresource the simulator does not serve is not simulated (NotImplemented),
+	 * never a bucket creation or a listing */
+	for (const char *const *sub = unsimulated_subresources; *sub; sub++)
+		if (has_arg(r, *sub))
+			return NULL;
 	if (!p.key) {
+		if (has_arg(r, "replication"))
+			return !strcmp(m, "GET") ? "GetBucketReplication" : !strcmp(m, "PUT") ? "PutBucketReplication"
+			       : !strcmp(m, "DELETE") ? "DeleteBucketReplication" : NULL;
 		if (!strcmp(m, "GET")) {
 			if (has_arg(r, "versions")) return "ListObjectVersions";
 			if (has_arg(r, "versioning")) return "GetBucketVersioning";
@@ -341,6 +360,7 @@ static int op_delete_bucket(struct sim *s, struct sim_req *r, struct sim_resp *o
 	int ix = (int)(b - s->buckets);
 	free(b->v);
 	free(b->name);
+	free(b->replication);
 	memmove(&s->buckets[ix], &s->buckets[ix + 1], (size_t)(s->nbuckets - ix - 1) * sizeof(*b));
 	s->nbuckets--;
 	o->status = 204;
@@ -380,6 +400,61 @@ static int op_get_versioning(struct sim *s, struct sim_req *r, struct sim_resp *
 	if (b->versioning)
 		sim_xml_elem(&o->body, "Status", b->versioning == 1 ? "Enabled" : "Suspended");
 	buf_adds(&o->body, "</VersioningConfiguration>");
+	return 0;
+}
+
+/* replication: the configuration is kept as put and given back (no object is copied) */
+static int op_put_replication(struct sim *s, struct sim_req *r, struct sim_resp *o)
+{
+	struct s3_path p;
+	struct s3_bucket *b = need_bucket(s, r, o, &p);
+	if (!b)
+		return 0;
+	struct buf tmp = BUF_INIT(0);
+	const char *body;
+	size_t len;
+	if (body_of(r, &tmp, &body, &len) < 0) {
+		buf_release(&tmp);
+		return sim_error(r, o, 400, "IncompleteBody", "the aws-chunked body is malformed");
+	}
+	if (!strstr(body, "<ReplicationConfiguration") || !strstr(body, "<Role>") || !strstr(body, "<Rule>"))
+		sim_error(r, o, 400, "MalformedXML",
+			  "The XML you provided was not well-formed or did not validate against our published schema");
+	else if (b->versioning != 1)
+		sim_error(r, o, 400, "InvalidRequest",
+			  "Versioning must be 'Enabled' on the bucket to apply a replication configuration");
+	else {
+		free(b->replication);
+		b->replication = xstrndup(body, len);
+	}
+	buf_release(&tmp);
+	return 0;
+}
+
+static int op_get_replication(struct sim *s, struct sim_req *r, struct sim_resp *o)
+{
+	struct s3_path p;
+	struct s3_bucket *b = need_bucket(s, r, o, &p);
+	if (!b)
+		return 0;
+	if (!b->replication)
+		return sim_error(r, o, 404, "ReplicationConfigurationNotFoundError",
+				 "The replication configuration was not found");
+	o->ctype = "application/xml";
+	if (buf_adds(&o->body, b->replication) < 0)
+		return sim_error(r, o, 500, "InternalError", "out of memory");
+	return 0;
+}
+
+static int op_delete_replication(struct sim *s, struct sim_req *r, struct sim_resp *o)
+{
+	struct s3_path p;
+	struct s3_bucket *b = need_bucket(s, r, o, &p);
+	if (!b)
+		return 0;
+	free(b->replication);
+	b->replication = NULL;
+	o->status = 204;
 	return 0;
 }
 
@@ -681,6 +756,55 @@ static int addressed(struct s3_bucket *b, struct sim_req *r, struct sim_resp *o,
 	return i;
 }
 
+/* the headers an object keeps (user metadata, server-side encryption), from a request */
+static int kept_header(const char *name)
+{
+	return !strncmp(name, "x-amz-meta-", 11) || !strcmp(name, "x-amz-server-side-encryption") ||
+	       !strcmp(name, "x-amz-server-side-encryption-aws-kms-key-id") ||
+	       !strcmp(name, "x-amz-server-side-encryption-context") ||
+	       !strcmp(name, "x-amz-server-side-encryption-bucket-key-enabled") ||
+	       !strcmp(name, "x-amz-storage-class") || !strcmp(name, "cache-control") ||
+	       !strcmp(name, "content-disposition") || !strcmp(name, "content-encoding") ||
+	       !strcmp(name, "content-language") || !strcmp(name, "expires");
+}
+
+static jv request_meta(struct sim_req *r)
+{
+	jv meta = jv_object();
+	jv_object_foreach(r->headers, k, v) {
+		if (jv_get_kind(v) == JV_KIND_STRING && kept_header(jv_string_value(k)))
+			meta = jv_object_set(meta, jv_copy(k), jv_copy(v));
+		jv_free(k);
+		jv_free(v);
+	}
+	return meta;
+}
+
+/* what HEAD and GET send back of it; objects are encrypted (SSE-S3) unless said otherwise,
+ * as on S3 since 2023 */
+static void meta_headers(struct s3_ver *v, struct sim_resp *o)
+{
+	if (jv_get_kind(v->meta) == JV_KIND_OBJECT) {
+		jv_object_foreach(v->meta, k, val) {
+			sim_header(o, jv_string_value(k), jv_string_value(val));
+			jv_free(k);
+			jv_free(val);
+		}
+	}
+	if (!jvx_str(v->meta, "x-amz-server-side-encryption"))
+		sim_header(o, "x-amz-server-side-encryption", "AES256");
+}
+
+/* a write's reply: the encryption the object got */
+static void sse_headers(struct s3_ver *v, struct sim_resp *o)
+{
+	const char *sse = jvx_str(v->meta, "x-amz-server-side-encryption");
+	sim_header(o, "x-amz-server-side-encryption", sse ? sse : "AES256");
+	const char *key = jvx_str(v->meta, "x-amz-server-side-encryption-aws-kms-key-id");
+	if (key)
+		sim_header(o, "x-amz-server-side-encryption-aws-kms-key-id", key);
+}
+
 static int get_or_head(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
 	struct s3_path p;
@@ -719,6 +843,7 @@ static int get_or_head(struct sim *s, struct sim_req *r, struct sim_resp *o)
 	sim_header(o, "Last-Modified", http_date(v->mtime, date, sizeof(date)));
 	sim_header(o, "Accept-Ranges", "bytes");
 	version_headers(b, v, o);
+	meta_headers(v, o);
 	if (v->len)
 		buf_add(&o->body, v->body + from, to - from + 1);
 	return 0;
@@ -739,8 +864,11 @@ static int op_put_object(struct sim *s, struct sim_req *r, struct sim_resp *o)
 	}
 	struct s3_ver *v = sim_s3_put(s, b, p.key, data, len, hdr(r, "content-type"), 0, NULL, r->now);
 	buf_release(&tmp);
+	jv_free(v->meta);
+	v->meta = request_meta(r);
 	sim_header(o, "ETag", v->etag);
 	version_headers(b, v, o);
+	sse_headers(v, o);
 	return 0;
 }
 
@@ -790,8 +918,24 @@ static int op_copy_object(struct sim *s, struct sim_req *r, struct sim_resp *o)
 	char *ctype = xstrdup(sv.ctype);
 	char *svid = xstrdup(sv.vid);
 	const char *dir = hdr(r, "x-amz-metadata-directive");
-	const char *nct = dir && !strcmp(dir, "REPLACE") && hdr(r, "content-type") ? hdr(r, "content-type") : ctype;
+	int replace = dir && !strcmp(dir, "REPLACE");
+	const char *nct = replace && hdr(r, "content-type") ? hdr(r, "content-type") : ctype;
+	/* COPY keeps the source's metadata; the request's encryption applies either way */
+	jv meta = replace ? request_meta(r) : jv_copy(sv.meta);
+	jv asked = request_meta(r);
+	jv_object_foreach(asked, k, val) {
+		if (!strncmp(jv_string_value(k), "x-amz-server-side-encryption", 28))
+			meta = jv_object_set(meta, k, val);
+		else {
+			jv_free(k);
+			jv_free(val);
+		}
+	}
+	jv_free(asked);
 	struct s3_ver *v = sim_s3_put(s, b, p.key, body, sv.len, nct, 0, NULL, r->now);
+	jv_free(v->meta);
+	v->meta = meta;
+	sse_headers(v, o);
 	char iso[40];
 	version_headers(b, v, o);
 	if (sb->versioning || strcmp(svid, "null"))
@@ -959,6 +1103,9 @@ const struct sim_op sim_s3_ops[] = {
 	{ "GetBucketLocation", 0, op_get_location },
 	{ "GetBucketVersioning", 0, op_get_versioning },
 	{ "PutBucketVersioning", 1, op_put_versioning },
+	{ "PutBucketReplication", 1, op_put_replication },
+	{ "GetBucketReplication", 0, op_get_replication },
+	{ "DeleteBucketReplication", 1, op_delete_replication },
 	{ "ListObjectVersions", 0, op_list_versions },
 	{ "ListObjectsV2", 0, op_list_v2 },
 	{ "ListObjects", 0, op_list_v1 },

@@ -263,6 +263,24 @@ void sim_header(struct sim_resp *o, const char *name, const char *value)
 	o->headers = jv_object_set(o->headers, jv_string(name), jv_string(value));
 }
 
+/* a CBOR text string (major type 3) */
+static void cbor_text(struct buf *b, const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 24) {
+		buf_addc(b, (char)(0x60 | n));
+	} else if (n < 256) {
+		buf_addc(b, 0x78);
+		buf_addc(b, (char)n);
+	} else {
+		n = n > 0xffff ? 0xffff : n;
+		buf_addc(b, 0x79);
+		buf_addc(b, (char)(n >> 8));
+		buf_addc(b, (char)(n & 0xff));
+	}
+	buf_add(b, s, n);
+}
+
 int sim_error(struct sim_req *r, struct sim_resp *o, int status, const char *code,
 	      const char *fmt, ...)
 {
@@ -287,7 +305,10 @@ int sim_error(struct sim_req *r, struct sim_resp *o, int status, const char *cod
 		buf_adds(&o->body, "</ErrorResponse>");
 		break;
 	case PROTO_JSON: {
-		o->ctype = "application/x-amz-json-1.1";
+		/* the JSON version the client spoke (1.0 or 1.1) */
+		const char *ct = jvx_str(r->headers, "content-type");
+		o->ctype = ct && !strcmp(ct, "application/x-amz-json-1.0") ? "application/x-amz-json-1.0"
+									 : "application/x-amz-json-1.1";
 		jv e = jv_object_set(jv_object(), jv_string("__type"), jv_string(code));
 		e = jv_object_set(e, jv_string("Message"), jv_string(buf_str(&msg)));
 		char *t = jvx_dump(e);
@@ -303,6 +324,33 @@ int sim_error(struct sim_req *r, struct sim_resp *o, int status, const char *cod
 		sim_xml_elem(&o->body, "RequestId", r->request_id);
 		sim_xml_elem(&o->body, "HostId", "runbook-sim");
 		buf_adds(&o->body, "</Error>");
+		break;
+	case PROTO_EC2:
+		o->ctype = "text/xml";
+		buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error>");
+		sim_xml_elem(&o->body, "Code", code);
+		sim_xml_elem(&o->body, "Message", buf_str(&msg));
+		buf_adds(&o->body, "</Error></Errors>");
+		sim_xml_elem(&o->body, "RequestID", r->request_id);
+		buf_adds(&o->body, "</Response>");
+		break;
+	case PROTO_REST_JSON: {
+		o->ctype = "application/json";
+		sim_header(o, "x-amzn-ErrorType", code);
+		jv e = jv_object_set(jv_object(), jv_string("message"), jv_string(buf_str(&msg)));
+		char *t = jvx_dump(e);
+		buf_adds(&o->body, t);
+		free(t);
+		break;
+	}
+	case PROTO_CBOR:
+		o->ctype = "application/cbor";
+		sim_header(o, "smithy-protocol", "rpc-v2-cbor");
+		buf_addc(&o->body, (char)0xa2);   /* a map of two text pairs */
+		cbor_text(&o->body, "__type");
+		cbor_text(&o->body, code);
+		cbor_text(&o->body, "message");
+		cbor_text(&o->body, buf_str(&msg));
 		break;
 	}
 	buf_release(&msg);
@@ -499,6 +547,54 @@ static void sleep_clock(struct sim *s, int64_t ms)
 	}
 }
 
+/* services whose protocol is rest-xml (the rest of the REST ones are rest-json) */
+static const char *const rest_xml_services[] = { "route53", "cloudfront", "s3control", NULL };
+
+/* a request for a service the simulator does not serve: an error in that service's own
+ * protocol (the client's parser must read it), code UnknownOperationException (InvalidAction
+ * for the XML query protocols), naming the service and operation */
+static void not_simulated(struct sim_req *r, struct sim_resp *o)
+{
+	const char *scope, *target = jvx_str(r->headers, "x-amz-target");
+	size_t scopelen = 0;
+	const char *smithy = jvx_str(r->headers, "smithy-protocol");
+	if (auth_scope(r, &scope, &scopelen) == 0)
+		snprintf(r->unknown, sizeof(r->unknown), "%.*s", (int)(scopelen < 31 ? scopelen : 31), scope);
+	else
+		snprintf(r->unknown, sizeof(r->unknown), "unknown");
+	r->service = r->unknown;
+	const char *op = NULL;
+	if (smithy && !strcmp(smithy, "rpc-v2-cbor")) {
+		r->proto = PROTO_CBOR;   /* POST /service/<Service>/operation/<Op> */
+		const char *p = strstr(r->path, "/operation/");
+		op = p ? p + 11 : NULL;
+	} else if (target) {
+		r->proto = PROTO_JSON;   /* X-Amz-Target: <Prefix>.<Op> */
+		op = strchr(target, '.') ? strchr(target, '.') + 1 : target;
+	} else if (sim_q_str(r, "Action")) {
+		r->proto = !strcmp(r->unknown, "ec2") ? PROTO_EC2 : PROTO_QUERY;
+		op = sim_q_str(r, "Action");
+		r->xmlns = "";
+	} else {
+		r->proto = PROTO_REST_JSON;
+		for (const char *const *x = rest_xml_services; *x; x++)
+			if (!strcmp(*x, r->unknown))
+				r->proto = PROTO_REST_XML;
+	}
+	snprintf(r->unknown_op, sizeof(r->unknown_op), "%s", op ? op : "unknown");
+	r->op = r->unknown_op;
+	if (!jvx_str(r->headers, "authorization") && !jvx_str(r->query, "X-Amz-Signature")) {
+		sim_error(r, o, 403, r->proto == PROTO_REST_XML || r->proto == PROTO_QUERY || r->proto == PROTO_EC2
+				     ? "MissingAuthenticationToken" : "MissingAuthenticationTokenException",
+			  "Request is missing Authentication Token");
+		return;
+	}
+	int query = r->proto == PROTO_QUERY || r->proto == PROTO_EC2;
+	sim_error(r, o, 400, query ? "InvalidAction" : "UnknownOperationException",
+		  "%s%s%s is not simulated: runbook's simulator serves rds, elasticache, s3, secretsmanager, sns "
+		  "and sts", r->unknown, op ? ":" : "", op ? op : "");
+}
+
 static void dispatch(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
 	const char *scope;
@@ -526,15 +622,7 @@ static void dispatch(struct sim *s, struct sim_req *r, struct sim_resp *o)
 				svc = &sim_services[i];
 	}
 	if (!svc) {
-		r->proto = PROTO_REST_XML;
-		r->service = "unknown";
-		r->op = "unknown";
-		if (!jvx_str(r->headers, "authorization"))
-			sim_error(r, o, 403, "MissingAuthenticationToken",
-				  "Request is missing Authentication Token");
-		else
-			sim_error(r, o, 400, "UnknownService",
-				  "the simulator serves rds, elasticache, s3, secretsmanager, sns and sts");
+		not_simulated(r, o);
 		return;
 	}
 	r->service = svc->name;
@@ -562,6 +650,11 @@ static void dispatch(struct sim *s, struct sim_req *r, struct sim_resp *o)
 		break;
 	case PROTO_REST_XML:
 		r->op = sim_s3_route(r);
+		break;
+	case PROTO_EC2:
+	case PROTO_REST_JSON:
+	case PROTO_CBOR:   /* no simulated service speaks these */
+		r->op = NULL;
 		break;
 	}
 	if (!r->op) {
@@ -816,12 +909,15 @@ int sim_k8s_start(struct sim *s, const char *listen, struct diag_list *dl)
 {
 	if (s->k8s && *sim_k8s_server_endpoint(s->k8s))
 		return 0;
-	if (s->k8s)
+	if (s->k8s) {
+		sim_k8s_server_set_log(s->k8s, s->log);
 		return sim_k8s_server_listen(s->k8s, listen, 1, dl);
+	}
 	jv cfg = jv_get_kind(s->k8s_config) == JV_KIND_OBJECT ? jv_copy(s->k8s_config) : jv_null();
 	struct k8s_sim *k = sim_k8s_server_new(s->clock, cfg, dl);
 	if (!k)
 		return -1;
+	sim_k8s_server_set_log(k, s->log);
 	if (sim_k8s_server_listen(k, listen, 1, dl) < 0) {
 		sim_k8s_server_free(k);
 		return -1;

@@ -72,6 +72,7 @@ struct s3_ver {
 	char etag[40];          /* "\"<md5 hex>\"" */
 	char *ctype;
 	int64_t mtime;
+	jv meta;                /* {header: value}: x-amz-meta-*, SSE, as PUT/COPY gave them */
 };
 
 struct s3_bucket {
@@ -80,6 +81,7 @@ struct s3_bucket {
 	int versioning;         /* 0 never enabled, 1 Enabled, 2 Suspended */
 	struct s3_ver *v;       /* every version, oldest first */
 	int n, alloc;
+	char *replication;      /* the ReplicationConfiguration XML as put, NULL none */
 };
 
 struct sim {
@@ -120,7 +122,8 @@ struct sim {
 	jv rules;               /* the scenario's exec: and http: rules (sim_rules) */
 };
 
-enum sim_proto { PROTO_QUERY, PROTO_JSON, PROTO_REST_XML };
+/* the wire protocols; the last three only for errors of services that are not simulated */
+enum sim_proto { PROTO_QUERY, PROTO_JSON, PROTO_REST_XML, PROTO_EC2, PROTO_REST_JSON, PROTO_CBOR };
 
 struct sim_req {
 	const char *method;
@@ -137,6 +140,8 @@ struct sim_req {
 	const char *xmlns;
 	char request_id[40];
 	int64_t now;
+	char unknown[32];       /* the service a request not simulated is for (the log's) */
+	char unknown_op[64];    /* and its operation, when the request names it */
 };
 
 struct sim_resp {
