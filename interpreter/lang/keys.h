@@ -1,6 +1,7 @@
-/* keys.h — the keys of the runbook language, as lang/load.c's key tables hold them: what
- * `runbook schema runbook` is generated from. The tables stay load.c's (each key comes
- * with its parser there); here they are only readable, by name. */
+/* keys.h — the keys of the runbook language, as the loader's key tables hold them (load.c,
+ * load_steps.c, load_params.c): what `runbook schema runbook` is generated from. The
+ * tables stay the loader's (each key comes with its parser there); here they are only
+ * readable, by name. */
 #ifndef RB_LANG_KEYS_H
 #define RB_LANG_KEYS_H
 

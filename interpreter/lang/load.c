@@ -719,8 +719,5 @@ const struct rb_step *runbook_find_step(const struct runbook *rb, const char *id
 
 /* ---- the key tables, readable by name (keys.h: `runbook schema`) ---- */
 #include "keys.h"
-const struct key_desc *const lang_top_keys = top_keys, *const lang_step_keys = step_keys,
-	*const lang_wait_keys = wait_keys, *const lang_confirm_keys = confirm_keys,
-	*const lang_assert_keys = assert_keys, *const lang_retry_keys = retry_keys,
-	*const lang_param_keys = param_keys, *const lang_objective_keys = objective_keys;
+const struct key_desc *const lang_top_keys = top_keys, *const lang_objective_keys = objective_keys;
 const char *lang_key_name(const struct key_desc *tab, int i) { return tab[i].name; }

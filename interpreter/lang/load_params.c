@@ -167,3 +167,7 @@ void load_parse_param(struct lctx *c, const struct ynode *key, const struct ynod
 		p->def = val;
 	}
 }
+
+/* the param table, readable by name (keys.h: `runbook schema`) */
+#include "keys.h"
+const struct key_desc *const lang_param_keys = param_keys;

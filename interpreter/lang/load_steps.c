@@ -545,3 +545,9 @@ void load_parse_step(struct lctx *c, const struct ynode *n, struct rb_step *s, c
 		s->kind = STEP_ACTION;   /* keep the model well-formed after the error */
 	c->where = saved_where;
 }
+
+/* the step tables, readable by name (keys.h: `runbook schema`) */
+#include "keys.h"
+const struct key_desc *const lang_step_keys = step_keys, *const lang_wait_keys = wait_keys,
+	*const lang_confirm_keys = confirm_keys, *const lang_assert_keys = assert_keys,
+	*const lang_retry_keys = retry_keys;
