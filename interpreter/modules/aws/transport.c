@@ -48,6 +48,7 @@ static const struct {
 	{"rds", &aws_svc_rds}, {"elasticache", &aws_svc_elasticache}, {"sts", &aws_svc_sts},
 	{"sns", &aws_svc_sns}, {"s3", &aws_svc_s3}, {"secretsmanager", &aws_svc_secrets},
 	{"cloudwatch", &svc_cloudwatch}, {"monitoring", &svc_cloudwatch}, {"iam", &svc_iam},
+	{"route53", &aws_svc_route53},
 	{NULL, NULL},
 };
 
@@ -211,8 +212,8 @@ char *aws_endpoint(struct aws_client *c, const struct aws_service *svc)
 		buf_adds(&b, v);
 	else if ((v = getenv("AWS_ENDPOINT_URL")) && *v)
 		buf_adds(&b, v);
-	else if (!strcmp(svc->name, "iam"))
-		buf_adds(&b, "https://iam.amazonaws.com");
+	else if (!strcmp(svc->name, "iam") || !strcmp(svc->name, "route53"))   /* global services */
+		buf_addf(&b, "https://%s.amazonaws.com", svc->prefix);
 	else
 		buf_addf(&b, "https://%s.%s.amazonaws.com", svc->prefix, c->region);
 	while (b.len > 8 && b.data[b.len - 1] == '/')
