@@ -314,7 +314,7 @@ done:
 }
 
 static const struct action_arg a_change_record[] = {
-	{"zone_id", ARG_STRING, ARG_REQUIRED, NULL, "HostedZoneId (Z… or /hostedzone/Z…)"},
+	{"zone_id", ARG_STRING, ARG_REQUIRED, NULL, "HostedZoneId (ZID or /hostedzone/ZID)"},
 	{"name", ARG_STRING, ARG_REQUIRED, NULL, "the record's DNS name"},
 	{"type", ARG_STRING, ARG_REQUIRED, NULL, "record type", .choices = "A|AAAA|CAA|CNAME|DS|MX|NAPTR|NS|PTR|SOA|SPF|SRV|TXT"},
 	{"values", ARG_LIST, 0, NULL, "the record's values (ResourceRecords); or alias"},
@@ -328,7 +328,7 @@ static const struct action_arg a_change_record[] = {
 	{NULL}};
 
 static const struct action_result r_change_record[] = {
-	{"ChangeId", ARG_STRING, "the change's id (/change/C…), for GetChange", NULL},
+	{"ChangeId", ARG_STRING, "the change's id (/change/CID), for GetChange", NULL},
 	{"Status", ARG_STRING, "PENDING or INSYNC", NULL},
 	{"SubmittedAt", ARG_STRING, "when Route 53 took the change", NULL},
 	{NULL, 0, NULL, NULL},
