@@ -101,6 +101,14 @@ static int op_describe_snapshots(struct sim *s, struct sim_req *r, struct sim_re
 	const char *rg = sim_q_str(r, "ReplicationGroupId");
 	const char *src = sim_q_str(r, "SnapshotSource");
 	const char *cc = sim_q_str(r, "CacheClusterId");
+	/* the filter says user|system; the snapshots say manual|automated */
+	if (src && !strcmp(src, "user"))
+		src = "manual";
+	else if (src && !strcmp(src, "system"))
+		src = "automated";
+	else if (src)
+		return sim_error(r, o, 400, "InvalidParameterValue",
+				 "Invalid value for SnapshotSource: %s (user or system).", src);
 	if (name && snap_find(s, name) < 0)
 		return snap_not_found(r, o, name);
 	if (rg && group_find(s, rg) < 0)
@@ -205,6 +213,54 @@ static int op_create_snapshot(struct sim *s, struct sim_req *r, struct sim_resp 
 	return 0;
 }
 
+/* an S3 bucket name as AWS accepts it: 3-63 of [a-z0-9.-], no "s3://" or path */
+static int bucket_name_ok(const char *b)
+{
+	size_t n = strlen(b);
+	if (n < 3 || n > 63)
+		return 0;
+	return strspn(b, "abcdefghijklmnopqrstuvwxyz0123456789.-") == n;
+}
+
+/* CopySnapshot with TargetBucket: the export to S3. As on AWS, no cache snapshot is made:
+ * one .rdb object per node group, "<TargetSnapshotName>-0001.rdb", lands in the bucket and
+ * the source snapshot reads "exporting" meanwhile. Consumes sn. */
+static int export_snapshot(struct sim *s, struct sim_req *r, struct sim_resp *o, int sx, jv sn,
+			   const char *dst, const char *bucket)
+{
+	struct s3_bucket *b = NULL;
+	for (int i = 0; i < s->nbuckets && !b; i++)
+		if (!strcmp(s->buckets[i].name, bucket))
+			b = &s->buckets[i];
+	if (!bucket_name_ok(bucket))
+		sim_error(r, o, 400, "InvalidParameterValue",
+			  "The S3 bucket name %s is not valid: give the bucket's name only.", bucket);
+	else if (!b)
+		sim_error(r, o, 400, "InvalidParameterValue",
+			  "The S3 bucket %s doesn't exist or ElastiCache cannot access it.", bucket);
+	if (!bucket_name_ok(bucket) || !b) {
+		jv_free(sn);
+		return 0;
+	}
+	struct buf key = BUF_INIT(0), body = BUF_INIT(0);
+	/* an RDB file's header and the snapshot it came from (contents are not simulated) */
+	if (buf_addf(&key, "%s-0001.rdb", dst) < 0 ||
+	    buf_addf(&body, "REDIS0011 simulated export of %s\n", jvx_str(sn, "SnapshotName")) < 0) {
+		sim_error(r, o, 500, "InternalFailure", "out of memory");
+		goto out;
+	}
+	sim_s3_put(s, b, buf_str(&key), buf_str(&body), body.len, "application/octet-stream", 0, NULL, r->now);
+	sn = sim_set_timeline(sn, r->now, "available", "exporting", s->dur[DUR_CACHE_SNAPSHOT],
+			      (const char *)NULL);
+	s->ec_snapshots = jv_array_set(s->ec_snapshots, sx, jv_copy(sn));
+	reply(r, o, "Snapshot", snap_view(sn, r->now));
+out:
+	buf_release(&key);
+	buf_release(&body);
+	jv_free(sn);
+	return 0;
+}
+
 static int op_copy_snapshot(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
 	gc(s, r->now);
@@ -215,7 +271,8 @@ static int op_copy_snapshot(struct sim *s, struct sim_req *r, struct sim_resp *o
 	int sx = snap_find(s, src);
 	if (sx < 0)
 		return snap_not_found(r, o, src);
-	if (snap_find(s, dst) >= 0)
+	const char *bucket = sim_q_str(r, "TargetBucket");
+	if (!bucket && snap_find(s, dst) >= 0)
 		return sim_error(r, o, 400, "SnapshotAlreadyExistsFault", "Snapshot %s already exists.", dst);
 	jv sn = jv_array_get(jv_copy(s->ec_snapshots), sx);
 	const char *st = sim_status(sn, r->now);
@@ -225,6 +282,8 @@ static int op_copy_snapshot(struct sim *s, struct sim_req *r, struct sim_resp *o
 		jv_free(sn);
 		return 0;
 	}
+	if (bucket)
+		return export_snapshot(s, r, o, sx, sn, dst, bucket);
 	char arn[512];
 	snprintf(arn, sizeof(arn), "arn:aws:elasticache:%s:%s:snapshot:%s", s->region, s->account, dst);
 	jv c = jv_object_set(sn, jv_string("SnapshotName"), jv_string(dst));

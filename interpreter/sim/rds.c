@@ -5,6 +5,7 @@
  * each request: a restore at T with duration D reads "creating" until T+0.8D,
  * "backing-up" until T+D, then "available". Deleted resources vanish at "_gone_at".
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "simint.h"
@@ -53,6 +54,14 @@ static int snap_find(struct sim *s, const char *id)
 	return sim_find(s->rds_snapshots, "DBSnapshotIdentifier", arn_name(id, "snapshot"));
 }
 
+/* the array (rds_instances or rds_snapshots, by off) of the region an ARN names, or
+ * the active region's for a plain name or an ARN of it */
+static jv *arr_of(struct sim *s, const char *id, size_t off)
+{
+	char region[32];
+	return sim_region_field(s, sim_arn_region(id, region, sizeof(region)), off);
+}
+
 static int not_found_inst(struct sim_req *r, struct sim_resp *o, const char *id)
 {
 	return sim_error(r, o, 404, "DBInstanceNotFound", "DBInstance %s not found.", id);
@@ -75,6 +84,30 @@ static jv inst_view(jv inst, int64_t now)
 	if (jvx_int(inst, "BackupRetentionPeriod", 0) > 0 && st && strcmp(st, "creating"))
 		v = jv_object_set(v, jv_string("LatestRestorableTime"),
 				  jv_string(sim_iso(now - LATEST_LAG_MS, iso, sizeof(iso))));
+	/* fields every instance has on AWS (Ansible's rds_instance reads them) */
+	if (!jvx_has(v, "OptionGroupMemberships")) {
+		const char *eng = jvx_str(inst, "Engine"), *ver = jvx_str(inst, "EngineVersion");
+		size_t n = ver ? strcspn(ver, ".") : 0;
+		if (ver && eng && strcmp(eng, "postgres") && ver[n])   /* mysql 8.0, not 8 */
+			n += 1 + strcspn(ver + n + 1, ".");
+		char og[128];
+		snprintf(og, sizeof(og), "default:%s-%.*s", eng ? eng : "postgres", (int)n, ver ? ver : "");
+		for (char *p = og + 8; *p; p++)
+			if (*p == '.')
+				*p = '-';
+		v = jv_object_set(v, jv_string("OptionGroupMemberships"),
+				  JV_ARRAY(JV_OBJECT(jv_string("OptionGroupName"), jv_string(og),
+						     jv_string("Status"), jv_string("in-sync"))));
+	}
+	if (!jvx_has(v, "DBSecurityGroups"))
+		v = jv_object_set(v, jv_string("DBSecurityGroups"), jv_array());
+	if (!jvx_has(v, "IAMDatabaseAuthenticationEnabled"))
+		v = jv_object_set(v, jv_string("IAMDatabaseAuthenticationEnabled"), jv_false());
+	if (jvx_str(inst, "ReadReplicaSourceDBInstanceIdentifier") && st && !strcmp(st, "available"))
+		v = jv_object_set(v, jv_string("StatusInfos"),
+				  JV_ARRAY(JV_OBJECT(jv_string("StatusType"), jv_string("read replication"),
+						     jv_string("Normal"), jv_true(),
+						     jv_string("Status"), jv_string("replicating"))));
 	return v;
 }
 
@@ -172,6 +205,22 @@ static jv apply_common(struct sim_req *r, jv inst)
 							jv_string("ParameterApplyStatus"), jv_string("in-sync"))));
 	if ((v = sim_q_str(r, "BackupRetentionPeriod")))
 		inst = jv_object_set(inst, jv_string("BackupRetentionPeriod"), jv_number(atoi(v)));
+	if ((v = sim_q_str(r, "StorageType")))
+		inst = jv_object_set(inst, jv_string("StorageType"), jv_string(v));
+	if ((v = sim_q_str(r, "Iops")))
+		inst = jv_object_set(inst, jv_string("Iops"), jv_number(atoi(v)));
+	if ((v = sim_q_str(r, "StorageThroughput")))
+		inst = jv_object_set(inst, jv_string("StorageThroughput"), jv_number(atoi(v)));
+	if ((v = sim_q_str(r, "AllocatedStorage")))
+		inst = jv_object_set(inst, jv_string("AllocatedStorage"), jv_number(atoi(v)));
+	if ((v = sim_q_str(r, "EnableIAMDatabaseAuthentication")))
+		inst = jv_object_set(inst, jv_string("IAMDatabaseAuthenticationEnabled"),
+				     jv_bool(sim_q_bool(r, "EnableIAMDatabaseAuthentication", 0)));
+	jv logs = sim_q_list(r, "EnableCloudwatchLogsExports");
+	if (jv_array_length(jv_copy(logs)) > 0)
+		inst = jv_object_set(inst, jv_string("EnabledCloudwatchLogsExports"), logs);
+	else
+		jv_free(logs);
 	jv sgs = sim_q_list(r, "VpcSecurityGroupIds");
 	if (jv_array_length(jv_copy(sgs)) > 0) {
 		jv out = jv_array();
@@ -192,6 +241,38 @@ static jv apply_common(struct sim_req *r, jv inst)
 			jv_free(e);
 	}
 	return inst;
+}
+
+/* is name one of the declared set (null: any name is) */
+static int known(jv set, const char *name)
+{
+	return jv_get_kind(set) != JV_KIND_OBJECT || jv_object_has(jv_copy(set), jv_string(name));
+}
+
+/* the groups a create/restore/modify names exist, as AWS checks: -1 with the error set */
+static int groups_check(struct sim *s, struct sim_req *r, struct sim_resp *o)
+{
+	const char *v = sim_q_str(r, "DBSubnetGroupName");
+	if (v && strcmp(v, "default") && sim_find(s->rds_subnet_groups, "DBSubnetGroupName", v) < 0 &&
+	    jv_get_kind(s->rds_known_subnet_groups) == JV_KIND_OBJECT) {
+		sim_error(r, o, 404, "DBSubnetGroupNotFoundFault", "DBSubnetGroup '%s' not found.", v);
+		return -1;
+	}
+	v = sim_q_str(r, "DBParameterGroupName");
+	if (v && strncmp(v, "default.", 8) && !known(s->rds_known_param_groups, v)) {
+		sim_error(r, o, 404, "DBParameterGroupNotFound", "DBParameterGroup not found: %s", v);
+		return -1;
+	}
+	int bad = 0;
+	SIM_EACH(sim_q_list(r, "VpcSecurityGroupIds"), i, g) {
+		if (!bad && !known(s->rds_known_security_groups, jv_string_value(g))) {
+			sim_error(r, o, 400, "InvalidParameterValue", "Invalid security group , groupId= %s, groupName=.",
+				  jv_string_value(g));
+			bad = 1;
+		}
+		jv_free(g);
+	}
+	return bad ? -1 : 0;
 }
 
 /* a new instance (restores): base fields from a source instance or snapshot */
@@ -223,7 +304,9 @@ static jv new_instance(struct sim *s, struct sim_req *r, const char *id, jv base
 	o = jv_object_set(o, jv_string("DBParameterGroups"),
 			  JV_ARRAY(JV_OBJECT(jv_string("DBParameterGroupName"), jv_string("default.postgres15"),
 					     jv_string("ParameterApplyStatus"), jv_string("in-sync"))));
-	o = jv_object_set(o, jv_string("AvailabilityZone"), jv_string("us-east-1a"));
+	char az[48];
+	snprintf(az, sizeof(az), "%sa", s->region);
+	o = jv_object_set(o, jv_string("AvailabilityZone"), jv_string(az));
 	o = jv_object_set(o, jv_string("DBSubnetGroup"),
 			  JV_OBJECT(jv_string("DBSubnetGroupName"), jv_string("default"),
 				    jv_string("SubnetGroupStatus"), jv_string("Complete")));
@@ -412,6 +495,8 @@ static int op_restore_from_snapshot(struct sim *s, struct sim_req *r, struct sim
 		return 0;
 	if (inst_find(s, id) >= 0)
 		return sim_error(r, o, 400, "DBInstanceAlreadyExists", "DB instance already exists");
+	if (groups_check(s, r, o) < 0)
+		return 0;
 	int sx = snap_find(s, sid);
 	if (sx < 0)
 		return not_found_snap(r, o, sid);
@@ -446,6 +531,8 @@ static int op_restore_pitr(struct sim *s, struct sim_req *r, struct sim_resp *o)
 		return not_found_inst(r, o, src);
 	if (inst_find(s, id) >= 0)
 		return sim_error(r, o, 400, "DBInstanceAlreadyExists", "DB instance already exists");
+	if (groups_check(s, r, o) < 0)
+		return 0;
 	jv source = get(s->rds_instances, sx);
 	int64_t earliest = (int64_t)jvx_num(source, "_earliest", (double)r->now);
 	int64_t latest = r->now - LATEST_LAG_MS;
@@ -501,6 +588,8 @@ static int op_modify(struct sim *s, struct sim_req *r, struct sim_resp *o)
 		nid = NULL;
 	if (nid && inst_find(s, nid) >= 0)
 		return sim_error(r, o, 400, "DBInstanceAlreadyExists", "DB instance already exists");
+	if (groups_check(s, r, o) < 0)
+		return 0;
 	jv inst = get(s->rds_instances, ix);
 	const char *st = sim_status(inst, r->now);
 	if (!st || (strcmp(st, "available") && strcmp(st, "backing-up"))) {
@@ -630,18 +719,19 @@ static int op_promote(struct sim *s, struct sim_req *r, struct sim_resp *o)
 		jv_free(inst);
 		return 0;
 	}
-	int sx = inst_find(s, src);
+	jv *from = arr_of(s, src, offsetof(struct sim, rds_instances));
+	int sx = sim_find(*from, "DBInstanceIdentifier", arn_name(src, "db"));
 	if (sx >= 0) {
-		jv p = get(s->rds_instances, sx);
+		jv p = get(*from, sx);
 		jv out = jv_array();
 		SIM_EACH(jv_object_get(jv_copy(p), jv_string("ReadReplicaDBInstanceIdentifiers")), i, rid) {
-			if (strcmp(jv_string_value(rid), id))
+			if (strcmp(arn_name(jv_string_value(rid), "db"), id))
 				out = jv_array_append(out, rid);
 			else
 				jv_free(rid);
 		}
 		p = jv_object_set(p, jv_string("ReadReplicaDBInstanceIdentifiers"), out);
-		s->rds_instances = jv_array_set(s->rds_instances, sx, p);
+		*from = jv_array_set(*from, sx, p);
 	}
 	inst = jv_object_delete(inst, jv_string("ReadReplicaSourceDBInstanceIdentifier"));
 	const char *ret = sim_q_str(r, "BackupRetentionPeriod");
@@ -661,13 +751,15 @@ static int op_copy_snapshot(struct sim *s, struct sim_req *r, struct sim_resp *o
 	const char *dst = src ? sim_q_need(r, o, "TargetDBSnapshotIdentifier") : NULL;
 	if (!src || !dst)
 		return 0;
-	int sx = snap_find(s, src);
+	/* a source in another region is named by its ARN (the CLI's --source-region signs it) */
+	jv *from = arr_of(s, src, offsetof(struct sim, rds_snapshots));
+	int sx = sim_find(*from, "DBSnapshotIdentifier", arn_name(src, "snapshot"));
 	if (sx < 0)
 		return not_found_snap(r, o, src);
 	if (snap_find(s, dst) >= 0)
 		return sim_error(r, o, 400, "DBSnapshotAlreadyExists",
 				 "Cannot copy the snapshot because a snapshot with the identifier %s already exists.", dst);
-	jv snap = get(s->rds_snapshots, sx);
+	jv snap = get(*from, sx);
 	const char *st = sim_status(snap, r->now);
 	if (!st || strcmp(st, "available")) {
 		sim_error(r, o, 400, "InvalidDBSnapshotState",
@@ -680,8 +772,12 @@ static int op_copy_snapshot(struct sim *s, struct sim_req *r, struct sim_resp *o
 	copy = jv_object_set(copy, jv_string("DBSnapshotArn"), arn_for(s, "snapshot", dst));
 	copy = jv_object_set(copy, jv_string("SnapshotType"), jv_string("manual"));
 	copy = jv_object_set(copy, jv_string("SourceDBSnapshotIdentifier"), jvx_get(snap, "DBSnapshotArn"));
-	if (sim_q_str(r, "SourceRegion"))
-		copy = jv_object_set(copy, jv_string("SourceRegion"), jv_string(sim_q_str(r, "SourceRegion")));
+	char sregion[32];
+	if (sim_arn_region(src, sregion, sizeof(sregion)) && strcmp(sregion, s->region))
+		copy = jv_object_set(copy, jv_string("SourceRegion"), jv_string(sregion));
+	char az[48];
+	snprintf(az, sizeof(az), "%sa", s->region);
+	copy = jv_object_set(copy, jv_string("AvailabilityZone"), jv_string(az));
 	jv tags = sim_q_bool(r, "CopyTags", 0) ? jvx_get(snap, "TagList") : jv_array();
 	copy = jv_object_set(copy, jv_string("TagList"), tags_merge(tags, sim_q_tags(r, "Tags")));
 	copy = jv_object_delete(copy, jv_string("_gone_at"));
@@ -691,6 +787,146 @@ static int op_copy_snapshot(struct sim *s, struct sim_req *r, struct sim_resp *o
 	jv_free(snap);
 	s->rds_snapshots = jv_array_append(s->rds_snapshots, jv_copy(copy));
 	reply_snapshot(s, r, o, copy);
+	return 0;
+}
+
+static int op_create_read_replica(struct sim *s, struct sim_req *r, struct sim_resp *o)
+{
+	gc(s, r->now);
+	const char *id = sim_q_need(r, o, "DBInstanceIdentifier");
+	const char *src = id ? sim_q_need(r, o, "SourceDBInstanceIdentifier") : NULL;
+	if (!id || !src)
+		return 0;
+	const char *sname = arn_name(src, "db");
+	char sregion[32];
+	int cross = sim_arn_region(src, sregion, sizeof(sregion)) && strcmp(sregion, s->region);
+	jv *from = arr_of(s, src, offsetof(struct sim, rds_instances));
+	int sx = sim_find(*from, "DBInstanceIdentifier", sname);
+	if (sx < 0)
+		return not_found_inst(r, o, src);
+	if (inst_find(s, id) >= 0)
+		return sim_error(r, o, 400, "DBInstanceAlreadyExists", "DB instance already exists");
+	if (groups_check(s, r, o) < 0)
+		return 0;
+	jv source = get(*from, sx);
+	const char *st = sim_status(source, r->now);
+	if (!st || (strcmp(st, "available") && strcmp(st, "backing-up") && strcmp(st, "modifying"))) {
+		sim_error(r, o, 400, "InvalidDBInstanceState",
+			  "Database instance %s is not in available state (it is %s).", sname, st ? st : "unknown");
+		jv_free(source);
+		return 0;
+	}
+	if (jvx_int(source, "BackupRetentionPeriod", 0) <= 0) {
+		sim_error(r, o, 400, "InvalidDBInstanceState",
+			  "Automated backups are not enabled for this database instance. To enable automated "
+			  "backups, use ModifyDBInstance to set the backup retention period to a non-zero value.");
+		jv_free(source);
+		return 0;
+	}
+	jv inst = new_instance(s, r, id, source);
+	inst = jv_object_set(inst, jv_string("BackupRetentionPeriod"), jv_number(0));
+	/* across regions each side names the other by its ARN, as AWS shows them */
+	inst = jv_object_set(inst, jv_string("ReadReplicaSourceDBInstanceIdentifier"),
+			     cross ? jvx_get(source, "DBInstanceArn") : jv_string(sname));
+	jv list = jv_object_get(jv_copy(source), jv_string("ReadReplicaDBInstanceIdentifiers"));
+	if (jv_get_kind(list) != JV_KIND_ARRAY) {
+		jv_free(list);
+		list = jv_array();
+	}
+	list = jv_array_append(list, cross ? jvx_get(inst, "DBInstanceArn") : jv_string(id));
+	source = jv_object_set(source, jv_string("ReadReplicaDBInstanceIdentifiers"), list);
+	*from = jv_array_set(*from, sx, source);
+	s->rds_instances = jv_array_append(s->rds_instances, jv_copy(inst));
+	reply_instance(s, r, o, inst);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ DB subnet groups */
+
+jv sim_rds_subnet_group(struct sim *s, const char *name, const char *desc, const char *vpc, jv subnets);
+
+static int subnet_group_not_found(struct sim_req *r, struct sim_resp *o, const char *name)
+{
+	return sim_error(r, o, 404, "DBSubnetGroupNotFoundFault", "DBSubnetGroup '%s' not found.", name);
+}
+
+static int op_create_subnet_group(struct sim *s, struct sim_req *r, struct sim_resp *o)
+{
+	const char *name = sim_q_need(r, o, "DBSubnetGroupName");
+	const char *desc = name ? sim_q_need(r, o, "DBSubnetGroupDescription") : NULL;
+	if (!name || !desc)
+		return 0;
+	if (sim_find(s->rds_subnet_groups, "DBSubnetGroupName", name) >= 0)
+		return sim_error(r, o, 400, "DBSubnetGroupAlreadyExists",
+				 "The DB subnet group '%s' already exists.", name);
+	jv ids = sim_q_list(r, "SubnetIds");
+	if (jv_array_length(jv_copy(ids)) == 0) {
+		jv_free(ids);
+		return sim_error(r, o, 400, "MissingParameter", "The request must contain the parameter SubnetIds");
+	}
+	jv g = sim_rds_subnet_group(s, name, desc, NULL, ids);
+	s->rds_subnet_groups = jv_array_append(s->rds_subnet_groups, jv_copy(g));
+	if (jv_get_kind(s->rds_known_subnet_groups) == JV_KIND_OBJECT)
+		s->rds_known_subnet_groups = jv_object_set(s->rds_known_subnet_groups, jv_string(name), jv_true());
+	sim_q_begin(r, o);
+	sim_xml_jv(&o->body, "DBSubnetGroup", g);
+	jv_free(g);
+	sim_q_end(r, o);
+	return 0;
+}
+
+static int op_describe_subnet_groups(struct sim *s, struct sim_req *r, struct sim_resp *o)
+{
+	const char *name = sim_q_str(r, "DBSubnetGroupName");
+	if (name && sim_find(s->rds_subnet_groups, "DBSubnetGroupName", name) < 0)
+		return subnet_group_not_found(r, o, name);
+	sim_q_begin(r, o);
+	buf_adds(&o->body, "<DBSubnetGroups>");
+	SIM_EACH(jv_copy(s->rds_subnet_groups), i, g) {
+		if (!name || !strcmp(jvx_str(g, "DBSubnetGroupName"), name))
+			sim_xml_jv(&o->body, "DBSubnetGroup", g);
+		jv_free(g);
+	}
+	buf_adds(&o->body, "</DBSubnetGroups>");
+	sim_q_end(r, o);
+	return 0;
+}
+
+static int op_delete_subnet_group(struct sim *s, struct sim_req *r, struct sim_resp *o)
+{
+	gc(s, r->now);
+	const char *name = sim_q_need(r, o, "DBSubnetGroupName");
+	if (!name)
+		return 0;
+	int gx = sim_find(s->rds_subnet_groups, "DBSubnetGroupName", name);
+	if (gx < 0)
+		return subnet_group_not_found(r, o, name);
+	if (!strcmp(name, "default"))
+		return sim_error(r, o, 400, "InvalidParameterValue", "Cannot delete default subnet group");
+	int used = 0;
+	SIM_EACH(jv_copy(s->rds_instances), i, inst) {
+		jv g = jvx_get(inst, "DBSubnetGroup");
+		const char *n = jvx_str(g, "DBSubnetGroupName");
+		used |= n && !strcmp(n, name);
+		jv_free(g);
+		jv_free(inst);
+	}
+	if (used)
+		return sim_error(r, o, 400, "InvalidDBSubnetGroupStateFault",
+				 "Cannot delete the subnet group '%s' because at least one database instance is still using it.",
+				 name);
+	jv out = jv_array();
+	SIM_EACH(s->rds_subnet_groups, i, g) {
+		if (i == gx)
+			jv_free(g);
+		else
+			out = jv_array_append(out, g);
+	}
+	s->rds_subnet_groups = out;
+	if (jv_get_kind(s->rds_known_subnet_groups) == JV_KIND_OBJECT)
+		s->rds_known_subnet_groups = jv_object_delete(s->rds_known_subnet_groups, jv_string(name));
+	sim_q_begin(r, o);
+	sim_q_end(r, o);
 	return 0;
 }
 
@@ -801,6 +1037,10 @@ const struct sim_op sim_rds_ops[] = {
 	{ "DeleteDBInstance", 1, op_delete },
 	{ "PromoteReadReplica", 1, op_promote },
 	{ "CopyDBSnapshot", 1, op_copy_snapshot },
+	{ "CreateDBInstanceReadReplica", 1, op_create_read_replica },
+	{ "CreateDBSubnetGroup", 1, op_create_subnet_group },
+	{ "DescribeDBSubnetGroups", 0, op_describe_subnet_groups },
+	{ "DeleteDBSubnetGroup", 1, op_delete_subnet_group },
 	{ "AddTagsToResource", 1, op_add_tags },
 	{ "RemoveTagsFromResource", 1, op_remove_tags },
 	{ "ListTagsForResource", 0, op_list_tags },

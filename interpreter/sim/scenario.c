@@ -5,6 +5,7 @@
  * the moment the scenario is loaded ("-2h", "+10m"). Durations use core/dur.h.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
@@ -425,6 +426,116 @@ static jv rds_snapshot_from(struct sc *c, jv in, jv instances)
 	return o;
 }
 
+/* a DB subnet group's output shape (also used by CreateDBSubnetGroup) */
+jv sim_rds_subnet_group(struct sim *s, const char *name, const char *desc, const char *vpc, jv subnets);
+jv sim_rds_subnet_group(struct sim *s, const char *name, const char *desc, const char *vpc, jv subnets)
+{
+	char arn[512];
+	snprintf(arn, sizeof(arn), "arn:aws:rds:%s:%s:subgrp:%s", s->region, s->account, name);
+	jv sub = jv_array();
+	SIM_EACH(subnets, i, id) {
+		char az[48];
+		snprintf(az, sizeof(az), "%s%c", s->region, 'a' + i % 3);
+		sub = jv_array_append(sub, JV_OBJECT(jv_string("SubnetIdentifier"), id,
+			jv_string("SubnetAvailabilityZone"), JV_OBJECT(jv_string("Name"), jv_string(az)),
+			jv_string("SubnetStatus"), jv_string("Active")));
+	}
+	return JV_OBJECT(jv_string("DBSubnetGroupName"), jv_string(name),
+			 jv_string("DBSubnetGroupDescription"), jv_string(desc ? desc : name),
+			 jv_string("VpcId"), jv_string(vpc ? vpc : "vpc-0sim0000000000001"),
+			 jv_string("SubnetGroupStatus"), jv_string("Complete"),
+			 jv_string("Subnets"), sub,
+			 jv_string("DBSubnetGroupArn"), jv_string(arn));
+}
+
+/* the group names of rds: a declared list makes others NotFound; without one, any name
+ * is accepted and the subnet groups the instances name are listed */
+static void load_rds_groups(struct sc *c, jv rds)
+{
+	struct sim *s = c->s;
+	if (sim_find(s->rds_subnet_groups, "DBSubnetGroupName", "default") < 0)
+		s->rds_subnet_groups = jv_array_append(s->rds_subnet_groups,
+			sim_rds_subnet_group(s, "default", "default", NULL, jv_array()));
+	if (jvx_has(rds, "subnet_groups")) {
+		s->rds_known_subnet_groups = jv_object();
+		SIM_EACH(sc_list(c, rds, "subnet_groups"), i, in) {
+			const char *name = sc_str(c, in, "name", "unnamed", 1);
+			s->rds_known_subnet_groups = jv_object_set(s->rds_known_subnet_groups, jv_string(name), jv_true());
+			if (strcmp(name, "default"))
+				s->rds_subnet_groups = jv_array_append(s->rds_subnet_groups,
+					sim_rds_subnet_group(s, name, sc_str(c, in, "description", NULL, 0),
+							     sc_str(c, in, "vpc", NULL, 0), sc_strings(c, in, "subnets")));
+			jv_free(in);
+		}
+	} else {
+		SIM_EACH(jv_copy(s->rds_instances), i, o) {
+			jv g = jvx_get(o, "DBSubnetGroup");
+			const char *name = jvx_str(g, "DBSubnetGroupName");
+			if (name && sim_find(s->rds_subnet_groups, "DBSubnetGroupName", name) < 0)
+				s->rds_subnet_groups = jv_array_append(s->rds_subnet_groups,
+					sim_rds_subnet_group(s, name, NULL, NULL, jv_array()));
+			jv_free(g);
+			jv_free(o);
+		}
+	}
+	static const struct { const char *key; size_t off; } known[] = {
+		{ "parameter_groups", offsetof(struct sim, rds_known_param_groups) },
+		{ "security_groups", offsetof(struct sim, rds_known_security_groups) },
+	};
+	for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++) {
+		if (!jvx_has(rds, known[k].key))
+			continue;
+		jv set = jv_object();
+		SIM_EACH(sc_strings(c, rds, known[k].key), i, name) {
+			set = jv_object_set(set, name, jv_true());
+		}
+		jv *slot = (jv *)((char *)s + known[k].off);
+		jv_free(*slot);
+		*slot = set;
+	}
+}
+
+/* ------------------------------------------------------------------ world: Route 53 */
+
+static void load_route53(struct sc *c, jv r53)
+{
+	struct sim *s = c->s;
+	SIM_EACH(sc_list(c, r53, "hosted_zones"), i, in) {
+		jv recs = jv_array();
+		SIM_EACH(sc_list(c, in, "records"), j, rin) {
+			jv rr = JV_OBJECT(jv_string("Name"), sim_r53_name(sc_str(c, rin, "name", "", 1)),
+					  jv_string("Type"), jv_string(sc_str(c, rin, "type", "A", 1)));
+			const char *set = sc_str(c, rin, "set_identifier", NULL, 0);
+			if (set)
+				rr = jv_object_set(rr, jv_string("SetIdentifier"), jv_string(set));
+			if (jvx_has(rin, "weight"))
+				rr = jv_object_set(rr, jv_string("Weight"), jv_number(sc_num(c, rin, "weight", 0)));
+			jv alias = sc_map(c, rin, "alias");
+			if (jvx_has(alias, "dns_name")) {
+				rr = jv_object_set(rr, jv_string("AliasTarget"),
+					JV_OBJECT(jv_string("HostedZoneId"), jv_string(sc_str(c, alias, "hosted_zone_id", "", 1)),
+						  jv_string("DNSName"), sim_r53_name(sc_str(c, alias, "dns_name", "", 1)),
+						  jv_string("EvaluateTargetHealth"),
+						  jv_bool(sc_bool(c, alias, "evaluate_target_health", 0))));
+			} else {
+				jv vals = jv_array();
+				SIM_EACH(sc_strings(c, rin, "values"), k, v) {
+					vals = jv_array_append(vals, JV_OBJECT(jv_string("Value"), v));
+				}
+				rr = jv_object_set(rr, jv_string("TTL"), jv_number(sc_num(c, rin, "ttl", 300)));
+				rr = jv_object_set(rr, jv_string("ResourceRecords"), vals);
+			}
+			jv_free(alias);
+			recs = jv_array_append(recs, rr);
+			jv_free(rin);
+		}
+		s->r53_zones = jv_array_append(s->r53_zones,
+			sim_r53_zone_new(s, sc_str(c, in, "id", NULL, 0), sc_str(c, in, "name", "example.com", 1),
+					 sc_bool(c, in, "private", 0), recs));
+		jv_free(in);
+	}
+}
+
 static void load_rds(struct sc *c, jv rds)
 {
 	struct sim *s = c->s;
@@ -460,6 +571,7 @@ static void load_rds(struct sc *c, jv rds)
 		s->rds_snapshots = jv_array_append(s->rds_snapshots, o);
 		jv_free(in);
 	}
+	load_rds_groups(c, rds);
 }
 
 /* ------------------------------------------------------------------ world: ElastiCache */
@@ -890,13 +1002,18 @@ int sim_scenario_load(struct sim *s, const char *path, struct diag_list *dl)
 	s->start_ms = clock_now(s->clock);
 	snprintf(s->account, sizeof(s->account), "123456789012");
 	snprintf(s->region, sizeof(s->region), "us-east-1");
+	snprintf(s->home, sizeof(s->home), "us-east-1");
 	for (int i = 0; i < SIM_DUR_N; i++)
 		s->dur[i] = dur_defaults[i];
 	s->rds_instances = jv_array();
 	s->rds_snapshots = jv_array();
+	s->rds_subnet_groups = jv_array();
+	s->rds_known_subnet_groups = s->rds_known_param_groups = s->rds_known_security_groups = jv_null();
 	s->ec_groups = jv_array();
 	s->ec_snapshots = jv_array();
 	s->secrets = jv_array();
+	s->r53_zones = jv_array();
+	s->r53_changes = jv_array();
 	s->published = jv_array();
 	s->new_endpoint = jv_object_set(jv_object(), jv_string("address"),
 					jv_string("{id}.c9akciq32x1e.us-east-1.rds.amazonaws.com"));
@@ -917,6 +1034,7 @@ int sim_scenario_load(struct sim *s, const char *path, struct diag_list *dl)
 	}
 	snprintf(s->account, sizeof(s->account), "%s", sc_str(&c, doc, "account", "123456789012", 0));
 	snprintf(s->region, sizeof(s->region), "%s", sc_str(&c, doc, "region", "us-east-1", 0));
+	snprintf(s->home, sizeof(s->home), "%s", s->region);
 	s->rng = (uint64_t)sc_num(&c, doc, "seed", 42) * 2654435761u + 1;
 	if (jvx_has(doc, "k8s")) {
 		/* the Kubernetes world is built when its API starts (sim_k8s_start) */
@@ -935,8 +1053,26 @@ int sim_scenario_load(struct sim *s, const char *path, struct diag_list *dl)
 	sec = sc_map(&c, doc, "elasticache");
 	load_elasticache(&c, sec);
 	jv_free(sec);
+	/* regions: the world of each other region, loaded inside it */
+	SIM_OBJ_EACH(sc_map(&c, doc, "regions"), name, w) {
+		if (jv_get_kind(w) == JV_KIND_OBJECT && strncmp(jv_string_value(name), "__", 2)) {
+			sim_region_enter(s, jv_string_value(name));
+			sec = sc_map(&c, w, "rds");
+			load_rds(&c, sec);
+			jv_free(sec);
+			sec = sc_map(&c, w, "elasticache");
+			load_elasticache(&c, sec);
+			jv_free(sec);
+			sim_region_leave(s);
+		}
+		jv_free(name);
+		jv_free(w);
+	}
 	sec = sc_map(&c, doc, "s3");
 	load_s3(&c, sec);
+	jv_free(sec);
+	sec = sc_map(&c, doc, "route53");
+	load_route53(&c, sec);
 	jv_free(sec);
 	load_secrets(&c, sc_list(&c, doc, "secrets"));
 	load_faults(&c, sc_list(&c, doc, "faults"));
@@ -948,11 +1084,21 @@ int sim_scenario_load(struct sim *s, const char *path, struct diag_list *dl)
 
 void sim_world_release(struct sim *s)
 {
+	sim_regions_release(s);
 	jv_free(s->rds_instances);
 	jv_free(s->rds_snapshots);
+	jv_free(s->rds_subnet_groups);
+	jv_free(s->rds_known_subnet_groups);
+	jv_free(s->rds_known_param_groups);
+	jv_free(s->rds_known_security_groups);
+	s->rds_subnet_groups = s->rds_known_subnet_groups = s->rds_known_param_groups = jv_null();
+	s->rds_known_security_groups = jv_null();
 	jv_free(s->ec_groups);
 	jv_free(s->ec_snapshots);
 	jv_free(s->secrets);
+	jv_free(s->r53_zones);
+	jv_free(s->r53_changes);
+	s->r53_zones = s->r53_changes = jv_null();
 	jv_free(s->published);
 	jv_free(s->new_endpoint);
 	jv_free(s->new_cache_endpoint);
@@ -1016,6 +1162,20 @@ static jv strip(jv arr, int64_t now, const char *status_key)
 	return out;
 }
 
+/* the regional part of the state: the active region's rds and elasticache */
+static jv regional_state(struct sim *s)
+{
+	int64_t now = clock_now(s->clock);
+	jv v = jv_object();
+	v = jv_object_set(v, jv_string("rds"),
+		JV_OBJECT(jv_string("instances"), strip(jvx_deep_copy(s->rds_instances), now, "DBInstanceStatus"),
+			  jv_string("snapshots"), strip(jvx_deep_copy(s->rds_snapshots), now, "Status")));
+	v = jv_object_set(v, jv_string("elasticache"),
+		JV_OBJECT(jv_string("replication_groups"), strip(jvx_deep_copy(s->ec_groups), now, "Status"),
+			  jv_string("snapshots"), strip(jvx_deep_copy(s->ec_snapshots), now, "SnapshotStatus")));
+	return v;
+}
+
 jv sim_state(struct sim *s)
 {
 	pthread_mutex_lock(&s->lock);
@@ -1023,6 +1183,8 @@ jv sim_state(struct sim *s)
 	jv v = jv_object();
 	char iso[40];
 	v = jv_object_set(v, jv_string("now"), jv_string(sim_iso(now, iso, sizeof(iso))));
+	if (s->nregions > 1)
+		v = jv_object_set(v, jv_string("regions"), sim_regions_state(s, regional_state));
 	v = jv_object_set(v, jv_string("rds"),
 		JV_OBJECT(jv_string("instances"), strip(jvx_deep_copy(s->rds_instances), now, "DBInstanceStatus"),
 			  jv_string("snapshots"), strip(jvx_deep_copy(s->rds_snapshots), now, "Status")));
@@ -1030,6 +1192,15 @@ jv sim_state(struct sim *s)
 		JV_OBJECT(jv_string("replication_groups"), strip(jvx_deep_copy(s->ec_groups), now, "Status"),
 			  jv_string("snapshots"), strip(jvx_deep_copy(s->ec_snapshots), now, "SnapshotStatus")));
 	v = jv_object_set(v, jv_string("s3"), sim_s3_state(s));
+	if (jv_array_length(jv_copy(s->r53_zones)) > 0) {
+		jv zones = jv_array();
+		SIM_EACH(jvx_deep_copy(s->r53_zones), i, z) {
+			jv recs = jv_object_get(jv_copy(z), jv_string("_records"));
+			zones = jv_array_append(zones, jv_object_set(jv_object_delete(z, jv_string("_records")),
+								     jv_string("ResourceRecordSets"), recs));
+		}
+		v = jv_object_set(v, jv_string("route53"), JV_OBJECT(jv_string("hosted_zones"), zones));
+	}
 	jv secrets = jv_array();
 	SIM_EACH(jvx_deep_copy(s->secrets), i, sec) {
 		/* secret values never leave through the state dump */

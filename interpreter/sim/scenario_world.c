@@ -84,8 +84,9 @@ static void secret_check(struct vc *c, jv sec)
 		sim_rules_err(c, sim_rules_at_key(c, sec, "recovery_window_days", 0), "'recovery_window_days' is for a secret with 'deleted'");
 }
 
-static const char *const services[] = { "rds", "elasticache", "s3", "secretsmanager", "sns", "sts", NULL };
-static const struct sim_op *const service_ops[] = { sim_rds_ops, sim_elasticache_ops, sim_s3_ops,
+static const char *const services[] = { "rds", "elasticache", "s3", "route53", "secretsmanager", "sns", "sts",
+					NULL };
+static const struct sim_op *const service_ops[] = { sim_rds_ops, sim_elasticache_ops, sim_s3_ops, sim_route53_ops,
 						    sim_secrets_ops, sim_sns_ops, sim_sts_ops };
 
 static void fault_check(struct vc *c, jv f)
@@ -269,8 +270,18 @@ static const struct kind k_rds_snapshot = { "an RDS snapshot", (const struct rul
 	R("tags", RT_TAGS),
 	{ NULL } }, NULL };
 
+static const struct kind k_rds_subnet_group = { "a DB subnet group", (const struct rule[]){
+	R("name", RT_STR, .flags = REQ, .fmt = &sim_fmt_nonempty),
+	R("description", RT_STR),
+	R("vpc", RT_STR, .fmt = &sim_fmt_nonempty),
+	R("subnets", RT_STRS),
+	{ NULL } }, NULL };
+
 static const struct kind k_rds = { "'rds'", (const struct rule[]){
 	R("endpoint", RT_MAP, .kind = &k_endpoint),
+	R("subnet_groups", RT_LIST, .kind = &k_rds_subnet_group),
+	R("parameter_groups", RT_STRS),
+	R("security_groups", RT_STRS),
 	R("instances", RT_LIST, .kind = &k_rds_instance),
 	R("snapshots", RT_LIST, .kind = &k_rds_snapshot),
 	{ NULL } }, NULL };
@@ -371,6 +382,58 @@ static const struct kind k_durations = { "'durations'", (const struct rule[]){
 #undef DUR_RULE
 	{ NULL } }, NULL };
 
+static int r53_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+	return n > 0 && n <= 254 && strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._*") == n &&
+	       s[0] != '.' && !strstr(s, "..");
+}
+
+static const struct strfmt sim_fmt_r53_name = { "a DNS name (letters, digits, '-', '_', '*' and '.')", r53_name_ok };
+
+static const char *const r53_types[] = { "A", "AAAA", "CAA", "CNAME", "DS", "MX", "NAPTR", "NS", "PTR", "SOA",
+	"SPF", "SRV", "TXT", NULL };
+
+static const struct kind k_r53_alias = { "an alias target", (const struct rule[]){
+	R("dns_name", RT_STR, .flags = REQ, .fmt = &sim_fmt_nonempty),
+	R("hosted_zone_id", RT_STR, .flags = REQ, .fmt = &sim_fmt_nonempty),
+	R("evaluate_target_health", RT_BOOL),
+	{ NULL } }, NULL };
+
+static void r53_record_check(struct vc *c, jv rr)
+{
+	if (sim_rules_has(rr, "alias") && (sim_rules_has(rr, "values") || sim_rules_has(rr, "ttl")))
+		sim_rules_err(c, sim_rules_at_key(c, rr, "alias", 0), "a record has 'alias' or 'values' (and 'ttl'), not both");
+	else if (!sim_rules_has(rr, "alias") && !sim_rules_has(rr, "values"))
+		sim_rules_err(c, sim_rules_at_map(c, rr), "a record needs 'values' (or an 'alias')");
+}
+
+static const struct kind k_r53_record = { "a DNS record", (const struct rule[]){
+	R("name", RT_STR, .flags = REQ, .fmt = &sim_fmt_r53_name),
+	R("type", RT_ENUM, .flags = REQ, .values = r53_types),
+	R("ttl", RT_INT, .min = 0, .max = 2147483647),
+	R("values", RT_STRS),
+	R("set_identifier", RT_STR, .fmt = &sim_fmt_nonempty),
+	R("weight", RT_INT, .min = 0, .max = 255),
+	R("alias", RT_MAP, .kind = &k_r53_alias),
+	{ NULL } }, r53_record_check };
+
+static const struct kind k_r53_zone = { "a hosted zone", (const struct rule[]){
+	R("name", RT_STR, .flags = REQ, .fmt = &sim_fmt_r53_name),
+	R("id", RT_STR, .fmt = &sim_fmt_nonempty),
+	R("private", RT_BOOL),
+	R("records", RT_LIST, .kind = &k_r53_record),
+	{ NULL } }, NULL };
+
+static const struct kind k_route53 = { "'route53'", (const struct rule[]){
+	R("hosted_zones", RT_LIST, .kind = &k_r53_zone),
+	{ NULL } }, NULL };
+
+static const struct kind k_region = { "a region's world", (const struct rule[]){
+	R("rds", RT_MAP, .kind = &k_rds),
+	R("elasticache", RT_MAP, .kind = &k_ec),
+	{ NULL } }, NULL };
+
 static const struct kind k_scenario = { "the scenario", (const struct rule[]){
 	R("scenario", RT_STR),
 	R("description", RT_STR),
@@ -378,9 +441,11 @@ static const struct kind k_scenario = { "the scenario", (const struct rule[]){
 	R("region", RT_STR, .fmt = &sim_fmt_region),
 	R("seed", RT_INT, .min = 0, .max = 9007199254740991.0),
 	R("durations", RT_MAP, .kind = &k_durations),
+	R("regions", RT_MAPOF, .kind = &k_region),
 	R("rds", RT_MAP, .kind = &k_rds),
 	R("elasticache", RT_MAP, .kind = &k_ec),
 	R("s3", RT_MAP, .kind = &k_s3),
+	R("route53", RT_MAP, .kind = &k_route53),
 	R("secrets", RT_LIST, .kind = &k_aws_secret),
 	R("faults", RT_LIST, .kind = &k_fault),
 	R("k8s", RT_MAP, .kind = &sim_rules_k8s),
@@ -454,6 +519,46 @@ static void refs(struct vc *c, jv items, const char *field, jv ids, const char *
 	}
 }
 
+/* rds.GROUPS declared: each instance's KEY (a string or a list) names one of them;
+ * "default" subnet groups and "default.*" parameter groups always exist */
+static void group_refs(struct vc *c, jv doc, jv inst, const char *groups, const char *field, const char *key,
+		       const char *what)
+{
+	jv rds = jvx_get(doc, "rds");
+	jv declared = jv_get_kind(rds) == JV_KIND_OBJECT ? jvx_get(rds, groups) : jv_invalid();
+	jv_free(rds);
+	if (jv_get_kind(declared) != JV_KIND_ARRAY) {
+		jv_free(declared);
+		return;
+	}
+	jv names = jv_object();
+	SIM_EACH(declared, i, d) {
+		const char *n = field ? jvx_str(d, field) : jv_get_kind(d) == JV_KIND_STRING ? jv_string_value(d) : NULL;
+		if (n)
+			names = jv_object_set(names, jv_string(n), jv_true());
+		jv_free(d);
+	}
+	SIM_EACH(jv_copy(inst), i, x) {
+		jv v = jvx_get(x, key);
+		if (jv_get_kind(v) == JV_KIND_STRING)
+			v = JV_ARRAY(v);
+		if (jv_get_kind(v) == JV_KIND_ARRAY) {
+			SIM_EACH(v, j, n) {
+				const char *ns = jv_get_kind(n) == JV_KIND_STRING ? jv_string_value(n) : NULL;
+				if (ns && !jv_object_has(jv_copy(names), jv_string(ns)) && strcmp(ns, "default") &&
+				    strncmp(ns, "default.", 8))
+					sim_rules_err(c, sim_rules_at_key(c, x, key, 1), "%s '%s' is not declared (declare it under rds.%s)",
+						      what, ns, groups);
+				jv_free(n);
+			}
+		} else {
+			jv_free(v);
+		}
+		jv_free(x);
+	}
+	jv_free(names);
+}
+
 static void check_world(struct vc *c, jv doc)
 {
 	jv inst = maps_at(doc, "rds", "instances"), snaps = maps_at(doc, "rds", "snapshots");
@@ -461,6 +566,9 @@ static void check_world(struct vc *c, jv doc)
 	jv_free(ids_of(c, snaps, "id", "RDS snapshot"));
 	refs(c, inst, "read_replica_of", ids, "a read replica", "instance", "rds.instances");
 	refs(c, snaps, "instance", ids, "a snapshot", "instance", "rds.instances");
+	group_refs(c, doc, inst, "subnet_groups", "name", "subnet_group", "DB subnet group");
+	group_refs(c, doc, inst, "parameter_groups", NULL, "parameter_group", "DB parameter group");
+	group_refs(c, doc, inst, "security_groups", NULL, "security_groups", "security group");
 	SIM_EACH(jv_copy(inst), i, x) {
 		const char *id = jvx_str(x, "id"), *src = jvx_str(x, "read_replica_of");
 		if (id && src && !strcmp(id, src))
@@ -494,6 +602,24 @@ static void check_world(struct vc *c, jv doc)
 		jv_free(b);
 	}
 	jv_free(buckets);
+
+	jv zones = maps_at(doc, "route53", "hosted_zones");
+	jv_free(ids_of(c, zones, "id", "hosted zone id"));
+	SIM_EACH(zones, i, z) {
+		jv zn = jvx_str(z, "name") ? sim_r53_name(jvx_str(z, "name")) : jv_string(".");
+		const char *zs = jv_string_value(zn);
+		SIM_EACH(maps_at(z, "records", NULL), j, rr) {
+			jv n = jvx_str(rr, "name") ? sim_r53_name(jvx_str(rr, "name")) : jv_null();
+			const char *ns = jv_get_kind(n) == JV_KIND_STRING ? jv_string_value(n) : NULL;
+			size_t nl = ns ? strlen(ns) : 0, zl = strlen(zs);
+			if (ns && strcmp(ns, zs) && !(nl > zl && !strcmp(ns + nl - zl, zs) && ns[nl - zl - 1] == '.'))
+				sim_rules_err(c, sim_rules_at_key(c, rr, "name", 1), "record '%s' is not in zone '%s'", ns, zs);
+			jv_free(n);
+			jv_free(rr);
+		}
+		jv_free(zn);
+		jv_free(z);
+	}
 
 	jv secrets = maps_at(doc, "secrets", NULL);
 	jv_free(ids_of(c, secrets, "name", "secret"));
@@ -529,5 +655,20 @@ int sim_scenario_validate(const struct source *src, jv doc, struct diag_list *dl
 	struct vc c = { src, dl, 0 };
 	sim_rules_check_map(&c, &k_scenario, doc);
 	check_world(&c, doc);
+	/* each region's world on its own (names are per region, as on AWS) */
+	jv regions = jvx_get(doc, "regions");
+	if (jv_get_kind(regions) == JV_KIND_OBJECT) {
+		SIM_OBJ_EACH(jv_copy(regions), name, w) {
+			if (jv_get_kind(w) == JV_KIND_OBJECT && strncmp(jv_string_value(name), "__", 2)) {
+				if (!sim_fmt_region.ok(jv_string_value(name)))
+					sim_rules_err(&c, sim_rules_at_key(&c, regions, jv_string_value(name), 0),
+						      "'%s' is not %s", jv_string_value(name), sim_fmt_region.what);
+				check_world(&c, w);
+			}
+			jv_free(name);
+			jv_free(w);
+		}
+	}
+	jv_free(regions);
 	return c.errors ? -1 : 0;
 }

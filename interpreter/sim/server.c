@@ -62,7 +62,9 @@ static const struct { const char *list, *item; } xml_items[] = {
 	{ "ReadReplicaDBInstanceIdentifiers", "ReadReplicaDBInstanceIdentifier" },
 	{ "StatusInfos", "DBInstanceStatusInfo" },
 	{ "Subnets", "Subnet" },
+	{ "DBSubnetGroups", "DBSubnetGroup" },
 	{ "TagList", "Tag" },
+	{ "ResourceRecords", "ResourceRecord" },
 	{ "ReplicationGroups", "ReplicationGroup" },
 	{ "MemberClusters", "ClusterId" },
 	{ "NodeGroups", "NodeGroup" },
@@ -387,13 +389,16 @@ struct sim_service {
 	enum sim_proto proto;
 	const char *xmlns;
 	const struct sim_op *ops;
+	const char *(*route)(struct sim_req *r);   /* REST: the request's operation */
 };
 
 static const struct sim_service sim_services[] = {
 	{ "rds", "2014-10-31", PROTO_QUERY, "http://rds.amazonaws.com/doc/2014-10-31/", sim_rds_ops },
 	{ "elasticache", "2015-02-02", PROTO_QUERY,
 	  "http://elasticache.amazonaws.com/doc/2015-02-02/", sim_elasticache_ops },
-	{ "s3", NULL, PROTO_REST_XML, "http://s3.amazonaws.com/doc/2006-03-01/", sim_s3_ops },
+	{ "s3", NULL, PROTO_REST_XML, "http://s3.amazonaws.com/doc/2006-03-01/", sim_s3_ops, sim_s3_route },
+	{ "route53", NULL, PROTO_REST_XML, "https://route53.amazonaws.com/doc/2013-04-01/", sim_route53_ops,
+	  sim_r53_route },
 	{ "secretsmanager", NULL, PROTO_JSON, NULL, sim_secrets_ops },
 	{ "sns", "2010-03-31", PROTO_QUERY, "http://sns.amazonaws.com/doc/2010-03-31/", sim_sns_ops },
 	{ "sts", "2011-06-15", PROTO_QUERY, "https://sts.amazonaws.com/doc/2011-06-15/", sim_sts_ops },
@@ -649,7 +654,7 @@ static void dispatch(struct sim *s, struct sim_req *r, struct sim_resp *o)
 		}
 		break;
 	case PROTO_REST_XML:
-		r->op = sim_s3_route(r);
+		r->op = svc->route(r);
 		break;
 	case PROTO_EC2:
 	case PROTO_REST_JSON:
@@ -713,7 +718,10 @@ static void dispatch(struct sim *s, struct sim_req *r, struct sim_resp *o)
 	pthread_mutex_lock(&s->lock);
 	if (op->mutating)
 		count(&s->c_mutating, op->name);
+	char region[32];
+	sim_region_enter(s, sim_scope_region(r->headers, r->query, region, sizeof(region)));
 	op->fn(s, r, o);
+	sim_region_leave(s);
 	if (o->errored)
 		count(&s->c_errors, o->code);
 	pthread_mutex_unlock(&s->lock);

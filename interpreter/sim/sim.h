@@ -2,9 +2,9 @@
  * `runbook rehearse` and tests.
  *
  * The simulator is an HTTP server (libmicrohttpd) on loopback speaking the real AWS wire
- * protocols: RDS and ElastiCache (Query), S3 (REST-XML, path style), Secrets Manager
- * (JSON 1.1), SNS Publish and STS (Query). Its world comes from a scenario file
- * (runbook-scenario(5)). Every state machine is computed lazily from timestamps read
+ * protocols: RDS and ElastiCache (Query), S3 and Route 53 (REST-XML, path style), Secrets
+ * Manager (JSON 1.1), SNS Publish and STS (Query). Its world comes from a scenario file
+ * (runbook-scenario(5)), one RDS/ElastiCache world per region (the SigV4 scope's). Every state machine is computed lazily from timestamps read
  * from the given clock, so a virtual clock that jumps makes resources progress with no
  * background thread. Server threads only read the clock (clock_now): they never hold or
  * release busy tokens (the calling worker holds one during its HTTP call).

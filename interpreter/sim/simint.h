@@ -38,7 +38,8 @@
 	X(DUR_PROMOTE, "promote", 5 * 60000) \
 	X(DUR_REPLICATION_GROUP, "replication_group", 15 * 60000) \
 	X(DUR_CACHE_SNAPSHOT, "cache_snapshot", 5 * 60000) \
-	X(DUR_REPLICATION_GROUP_DELETE, "replication_group_delete", 5 * 60000)
+	X(DUR_REPLICATION_GROUP_DELETE, "replication_group_delete", 5 * 60000) \
+	X(DUR_DNS_CHANGE, "dns_change", 60000)
 #define SIM_DUR_ENUM(e, n, d) e,
 enum sim_dur { SIM_DURATIONS(SIM_DUR_ENUM) SIM_DUR_N };
 #undef SIM_DUR_ENUM
@@ -84,6 +85,13 @@ struct s3_bucket {
 	char *replication;      /* the ReplicationConfiguration XML as put, NULL none */
 };
 
+/* a region's world while another region is being answered (region.c) */
+#define SIM_REGIONAL_N 7
+struct sim_region_world {
+	char name[32];
+	jv w[SIM_REGIONAL_N];   /* rds_instances ... new_cache_endpoint, in region.c's order */
+};
+
 struct sim {
 	pthread_mutex_t lock;
 	struct rb_clock *clock;
@@ -92,7 +100,10 @@ struct sim {
 	FILE *log;
 	int64_t start_ms;       /* clock at scenario load: relative times count from here */
 	char account[16];
-	char region[32];
+	char region[32];        /* the region whose world the fields below hold */
+	char home[32];          /* the scenario's region: the world outside requests */
+	struct sim_region_world *regions;   /* the other regions' worlds */
+	int nregions, aregions;
 	int64_t dur[SIM_DUR_N];
 	uint64_t rng;
 	uint64_t seq;           /* request ids, version ids */
@@ -100,9 +111,14 @@ struct sim {
 	/* world */
 	jv rds_instances;       /* [DBInstance + "_" internals] */
 	jv rds_snapshots;       /* [DBSnapshot + internals] */
+	jv rds_subnet_groups;   /* [DBSubnetGroup]: "default", declared, created */
+	/* the names a scenario declared ({name: true}); null: any name is accepted */
+	jv rds_known_subnet_groups, rds_known_param_groups, rds_known_security_groups;
 	jv ec_groups;
 	jv ec_snapshots;
 	jv secrets;
+	jv r53_zones;           /* [HostedZone + "_records"] (Route 53 is global) */
+	jv r53_changes;         /* [ChangeInfo + timeline] */
 	jv published;           /* SNS messages */
 	jv new_endpoint;        /* {address: "{id}.…", port} for new RDS instances */
 	jv new_cache_endpoint;
@@ -169,6 +185,13 @@ extern const struct sim_op sim_s3_ops[];
 extern const struct sim_op sim_secrets_ops[];
 extern const struct sim_op sim_sns_ops[];
 extern const struct sim_op sim_sts_ops[];
+extern const struct sim_op sim_route53_ops[];
+/* Route 53 (route53.c): the operation of a REST request (NULL if no route); a name
+ * made absolute and lower-case (new jv); a hosted zone (id NULL: a generated one; records
+ * [record set] consumed) */
+const char *sim_r53_route(struct sim_req *r);
+jv sim_r53_name(const char *name);
+jv sim_r53_zone_new(struct sim *s, const char *id, const char *name, int private_zone, jv records);
 /* S3: the operation name of a REST request (NULL if no route) */
 const char *sim_s3_route(struct sim_req *r);
 
@@ -224,6 +247,19 @@ int sim_scenario_validate(const struct source *src, jv doc, struct diag_list *dl
 void sim_world_release(struct sim *s);
 /* an endpoint {Address, Port} for a new resource: template with {id} */
 jv sim_endpoint_for(jv tmpl, const char *id, const char *deflt_domain, int port);
+
+/* ---- regions (region.c) ---- */
+/* answer from region name's world (made empty at first use); NULL or "" = stay */
+void sim_region_enter(struct sim *s, const char *name);
+void sim_region_leave(struct sim *s);   /* back to the home region */
+/* the field at offsetof(struct sim, F) of region name's world (the active one's is s->F) */
+jv *sim_region_field(struct sim *s, const char *name, size_t off);
+/* the REGION of "arn:aws:SERVICE:REGION:..." / of a request's SigV4 scope, in buf; or NULL */
+const char *sim_arn_region(const char *arn, char *buf, size_t size);
+const char *sim_scope_region(jv headers, jv query, char *buf, size_t size);
+/* {region: world(s)} of every region but the home one (world is called inside it) */
+jv sim_regions_state(struct sim *s, jv (*world)(struct sim *s));
+void sim_regions_release(struct sim *s);
 
 /* ---- faults (faults.c) ---- */
 /* the fault to apply to this request, or NULL; counts */

@@ -15,7 +15,7 @@ check "snapshot available (seed query)" available "$(awsq elasticache describe-s
 check "snapshots of the group" 3 "$(awsq elasticache describe-snapshots --replication-group-id sessions-prod \
 	--query 'length(Snapshots)' --output text)"
 check "manual snapshots" sessions-prod-before-migration "$(awsq elasticache describe-snapshots \
-	--snapshot-source manual --query 'Snapshots[0].SnapshotName' --output text)"
+	--snapshot-source user --query 'Snapshots[0].SnapshotName' --output text)"
 expect_error "unknown snapshot" SnapshotNotFoundFault awsq elasticache describe-snapshots --snapshot-name nope
 expect_error "unknown group" ReplicationGroupNotFoundFault awsq elasticache describe-replication-groups \
 	--replication-group-id nope

@@ -28,7 +28,7 @@ __attribute__((constructor)) static void aws_join_tables(void)
 {
 	const struct action_desc *tables[] = {
 		aws_rds_actions, aws_elasticache_actions, aws_s3_actions, aws_secrets_actions,
-		aws_call_actions,
+		aws_call_actions, aws_route53_actions,
 	};
 	int n = 0;
 	for (size_t t = 0; t < sizeof tables / sizeof *tables; t++)

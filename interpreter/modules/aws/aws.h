@@ -56,7 +56,7 @@ struct aws_service {
 	const char *target;       /* JSON 1.1 X-Amz-Target prefix */
 };
 extern const struct aws_service aws_svc_rds, aws_svc_elasticache, aws_svc_sts, aws_svc_sns,
-	aws_svc_s3, aws_svc_secrets;
+	aws_svc_s3, aws_svc_secrets, aws_svc_route53;
 const struct aws_service *aws_service_find(const char *name);
 
 struct aws_response;
@@ -225,7 +225,9 @@ void s3_loc_release(struct s3_loc *l);
 
 /* ---- action tables per service (terminated by {NULL}) */
 extern const struct action_desc aws_rds_actions[], aws_elasticache_actions[],
-	aws_s3_actions[], aws_secrets_actions[], aws_call_actions[];
+	aws_s3_actions[], aws_secrets_actions[], aws_call_actions[], aws_route53_actions[];
+/* Route 53 (route53.c): one operation of the aws.call table by name; consumes params */
+int aws_route53_call(struct aws_client *c, const char *op, jv params, jv *out, jv *err);
 
 /* helpers for actions */
 /* one query call on a fresh client for the call (region: override or NULL); consumes

@@ -1,6 +1,6 @@
 /* call.c — aws.call: any operation of a query or JSON 1.1 service by name with raw
  * parameters (SNS Publish, STS GetCallerIdentity, CloudWatch, ...). Known services
- * (rds, elasticache, sts, sns, secretsmanager, cloudwatch, iam) need only their name;
+ * (rds, elasticache, sts, sns, secretsmanager, cloudwatch, iam, route53) need only their name;
  * others give protocol and version (query) or target (json). Lists in query params are
  * named from the shape table when the service is known, else `member`. */
 #include <ctype.h>
@@ -60,8 +60,8 @@ static int run_call(struct action_call *call, jv args, jv *out)
 		}
 		svc = &adhoc;
 	}
-	if (svc->proto == AWS_RESTXML) {
-		*out = jvx_error("InvalidParameterValue", "aws.call speaks query and json; use the s3.* actions for S3");
+	if (svc->proto == AWS_RESTXML && svc != &aws_svc_route53) {
+		*out = jvx_error("InvalidParameterValue", "aws.call speaks query, json and route53; use the s3.* actions for S3");
 		goto done;
 	}
 	struct aws_client c;
@@ -70,7 +70,9 @@ static int run_call(struct action_call *call, jv args, jv *out)
 	jv params = jvx_get(args, "params");
 	if (!jv_is_valid(params))
 		params = jv_object();
-	if (svc->proto == AWS_QUERY)
+	if (svc == &aws_svc_route53)
+		r = aws_route53_call(&c, op, params, out, out);
+	else if (svc->proto == AWS_QUERY)
 		r = aws_query_call(&c, svc, op, params, out, out);
 	else
 		r = aws_json_call(&c, svc, op, params, out, out);
@@ -90,7 +92,7 @@ static int validate_call(jv args, const char **arg, char *why, size_t size)
 		goto out;              /* an expression: known at run time */
 	const char *name = jv_string_value(v);
 	const struct aws_service *svc = aws_service_find(name);
-	if (svc && svc->proto == AWS_RESTXML) {
+	if (svc && svc->proto == AWS_RESTXML && svc != &aws_svc_route53) {
 		snprintf(why, size, "aws.call cannot speak '%s' (rest-xml): use the s3.* actions", name);
 		r = -1;
 		goto out;
@@ -99,7 +101,7 @@ static int validate_call(jv args, const char **arg, char *why, size_t size)
 		goto out;
 	for (const struct aws_foreign_service *f = aws_foreign_services; f->name; f++)
 		if (!strcmp(f->name, name)) {
-			snprintf(why, size, "aws.call cannot speak '%s': its protocol is %s (aws.call speaks query and json)",
+			snprintf(why, size, "aws.call cannot speak '%s': its protocol is %s (aws.call speaks query, json and route53)",
 				 name, f->protocol);
 			r = -1;
 			goto out;
@@ -115,7 +117,7 @@ out:
 }
 
 static const struct action_arg a_call[] = {
-	{"service", ARG_STRING, ARG_REQUIRED, NULL, "rds, elasticache, sts, sns, secretsmanager, cloudwatch, iam, or any with protocol"},
+	{"service", ARG_STRING, ARG_REQUIRED, NULL, "rds, elasticache, sts, sns, secretsmanager, cloudwatch, iam, route53, or any with protocol"},
 	{"operation", ARG_STRING, ARG_REQUIRED, NULL, "operation name, e.g. Publish"},
 	{"params", ARG_MAP, 0, "{}", "request parameters by their AWS names (nested maps and lists allowed)"},
 	{"protocol", ARG_STRING, 0, NULL, "query or json (for services not known by name)"},
@@ -131,7 +133,7 @@ static const struct action_result r_call[] = {
 };
 
 const struct action_desc aws_call_actions[] = {
-	{"aws.call", "any operation of a query or JSON 1.1 AWS service, by name with raw params", a_call,
+	{"aws.call", "any operation of a query or JSON 1.1 AWS service (or of Route 53), by name with raw params", a_call,
 	 "the operation's result (the <OperationResult> element as JSON, or the JSON reply)",
 	 ACT_MUTATING, 500, run_call, call_mutates, NULL, NULL,
 	  .results = r_call, .validate = validate_call},

@@ -50,6 +50,7 @@ static const struct {
 	{"rds", &aws_svc_rds}, {"elasticache", &aws_svc_elasticache}, {"sts", &aws_svc_sts},
 	{"sns", &aws_svc_sns}, {"s3", &aws_svc_s3}, {"secretsmanager", &aws_svc_secrets},
 	{"cloudwatch", &svc_cloudwatch}, {"monitoring", &svc_cloudwatch}, {"iam", &svc_iam},
+	{"route53", &aws_svc_route53},
 	{NULL, NULL},
 };
 
@@ -276,8 +277,8 @@ char *aws_endpoint(struct aws_client *c, const struct aws_service *svc)
 		berr |= buf_adds(&b, c->endpoint);
 	else if (conf)
 		berr |= buf_adds(&b, conf);
-	else if (!strcmp(svc->name, "iam"))
-		berr |= buf_adds(&b, "https://iam.amazonaws.com");
+	else if (!strcmp(svc->name, "iam") || !strcmp(svc->name, "route53"))   /* global services */
+		berr |= buf_addf(&b, "https://%s.amazonaws.com", svc->prefix);
 	else
 		berr |= buf_addf(&b, "https://%s.%s.amazonaws.com", svc->prefix, c->region);
 	BUF_NOCAP(berr);
