@@ -79,6 +79,20 @@ static size_t ident_len(const char *p)
 	return n;
 }
 
+/* digits with at most one '.', at least one digit, then an optional exponent */
+static int number_ok(const char *p, size_t len)
+{
+	size_t i = 0, digits = 0;
+	while (i < len && is_digit(p[i]))
+		i++, digits++;
+	if (i < len && p[i] == '.')
+		for (i++; i < len && is_digit(p[i]); i++)
+			digits++;
+	if (digits && i < len && (p[i] == 'e' || p[i] == 'E'))
+		return 1;   /* the lexer only takes a well-formed exponent */
+	return digits && i == len;
+}
+
 static void next(struct scan *S)
 {
 	const char *p = S->pos;
@@ -96,33 +110,30 @@ static void next(struct scan *S)
 		t.len = 0;
 	} else if (*p == '"') {
 		t.kind = TK_QUOTE;
-	} else if (*p == '.' && p[1] == '.') {
-		t.kind = TK_REC;
-		t.len = 2;
-	} else if (*p == '.' && is_ident0(p[1])) {
-		t.kind = TK_FIELD;
-		t.len = 1 + ident_len(p + 1);
-	} else if (is_digit(*p) || (*p == '.' && is_digit(p[1]))) {
-		size_t n = 0;
-		while (is_digit(p[n]))
-			n++;
-		if (p[n] == '.')
-			for (n++; is_digit(p[n]); n++)
-				;
-		if (p[n] == 'e' || p[n] == 'E') {
-			size_t m = n + 1;
-			if (p[m] == '+' || p[m] == '-')
-				m++;
+	} else if (is_digit(*p) || *p == '.') {
+		/* jq 1.6 lexes a literal as [0-9.]+ with an exponent, longest match first,
+		 * '.' and '..' winning ties; jv_parse then takes it or fails */
+		size_t lit = 0, alt = 0;
+		while (is_digit(p[lit]) || p[lit] == '.')
+			lit++;
+		if (p[lit] == 'e' || p[lit] == 'E') {
+			size_t m = lit + 1 + (p[lit + 1] == '+' || p[lit + 1] == '-');
 			if (is_digit(p[m])) {
 				while (is_digit(p[m]))
 					m++;
-				n = m;
+				lit = m;
 			}
 		}
-		t.kind = TK_NUM;
-		t.len = n;
-	} else if (*p == '.') {
-		t.kind = TK_DOT;
+		if (*p == '.') {
+			t.kind = p[1] == '.' ? TK_REC : is_ident0(p[1]) ? TK_FIELD : TK_DOT;
+			alt = t.kind == TK_REC ? 2 : t.kind == TK_FIELD ? 1 + ident_len(p + 1) : 1;
+		}
+		if (lit > alt) {
+			t.kind = number_ok(p, lit) ? TK_NUM : TK_BAD;
+		} else if (lit == alt && t.kind == TK_FIELD) {
+			t.kind = TK_BAD;        /* `.e3`: which rule wins is jq's business */
+		}
+		t.len = t.kind == TK_NUM || t.kind == TK_BAD ? (lit > alt ? lit : alt) : alt;
 	} else if (is_ident0(*p) || (*p == '$' && is_ident0(p[1]))) {
 		const char *s = p + (*p == '$');
 		size_t n = ident_len(s);
@@ -589,20 +600,22 @@ static void funcdef(struct scan *S)
 	expect(S, ":");
 	push(&S->sc, 'f', name.s, name.len, arity);   /* visible to itself and after */
 	int mark = S->sc.n;
-	bind_all(S, &params);
 	for (int i = 0; i < params.n; i++)
-		if (params.v[i].kind == 'f')
-			push(&S->sc, 'f', params.v[i].s, params.v[i].len, 0);
+		push(&S->sc, params.v[i].kind, params.v[i].s, params.v[i].len, 0);
 	pipe_(S);
 	S->sc.n = mark;
 	expect(S, ";");
 	free(params.v);
 }
 
-/* an operand of a binary operator. `top`: first of a pipe segment, where the forms
- * whose body runs to the end of the pipe (def, as, label) are sure to parse as such */
-static void operand(struct scan *S, int top)
+/* an operand of a binary operator. OP_TOP: first of a pipe segment, where the forms
+ * whose body runs to the end of the pipe (def, as, label) are sure to parse as such.
+ * OP_NOQ: the body of `try`, which ends before a '?' (`try f? catch g` does not parse) */
+enum { OP_TOP = 1, OP_NOQ = 2 };
+
+static void operand(struct scan *S, int flags)
 {
+	int top = flags & OP_TOP;
 	if (!enter(S))
 		return;
 	int mark = S->sc.n;
@@ -659,7 +672,7 @@ static void operand(struct scan *S, int top)
 		next(S);
 	} else if (kw(S, "try")) {
 		next(S);
-		operand(S, 0);
+		operand(S, OP_NOQ);
 		if (kw(S, "catch")) {
 			next(S);
 			operand(S, 0);
@@ -685,7 +698,7 @@ static void operand(struct scan *S, int top)
 		pipe_(S);
 		free(vars.v);
 	}
-	while (!S->bad && is(S, "?"))
+	while (!S->bad && !(flags & OP_NOQ) && is(S, "?"))
 		next(S);
 	S->sc.n = mark;
 	S->depth--;
@@ -695,7 +708,7 @@ static void binary(struct scan *S, int min, int top)
 {
 	if (!enter(S))
 		return;
-	operand(S, top);
+	operand(S, top ? OP_TOP : 0);
 	const struct binop *op;
 	while (!S->bad && (op = binop_of(S)) && op->prec >= min) {
 		next(S);
