@@ -243,6 +243,10 @@ static int builtin(const char *s, size_t len, int arity)
 
 static void call(struct scan *S, const char *s, size_t len, int arity)
 {
+	/* jq's parser makes constants of these three names (without arguments) */
+	if (arity == 0 && ((len == 4 && (!strncmp(s, "null", 4) || !strncmp(s, "true", 4))) ||
+			   (len == 5 && !strncmp(s, "false", 5))))
+		return;
 	if (bound(S, 'f', s, len, arity))
 		return;
 	if (!builtin(s, len, arity) || S->forbidden(s, len, arity))

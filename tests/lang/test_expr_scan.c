@@ -25,13 +25,14 @@ static const char *const good[] = {
 	".a?.b", "(.a)?", ".a? // 1", "path(.a)", "to_entries | map(.key)", "[range(0; 10; 2)]",
 	"\"\\(1 + 2)\" | test(\"3\")", ".a as {b: [$x, $y]} | [$x, $y]", "{(.a, .b): 1}",
 	". as $x | def g: $x; g", "ascii_downcase | ltrimstr(\"x\")", "getpath([\"a\"]) // empty",
+	".a != null and true or false", "fromjson? // null",
 };
 
 static const char *const doubtful[] = {
 	".a | nosuch", "$nope", "input", ".a ==", "(", "if . then 1 end", ".a == .b == .c",
 	"{a: .b + 1}", ".a?//1", ". as $x | 1, $x | $y", "reduce .[] as $x ($x; .)", "break $l",
 	"def f: .; f(1)", "\"\\q\"", "1 +", ".[", "a::b", "{if: 1}", "", "# only a comment",
-	"(.a)?.b", "$__loc__", ".a.[0]", "{a: 1,}", "\"\\ud800\"", "try error(\"x\")? catch .", "def f(a): $a; f(1)", "1.2.3", "...", "1..e3", ". as [$a] | .a ...b",
+	"(.a)?.b", "$__loc__", ".a.[0]", "{a: 1,}", "\"\\ud800\"", "try error(\"x\")? catch .", "def f(a): $a; f(1)", "null(1)", "1.2.3", "...", "1..e3", ". as [$a] | .a ...b",
 };
 
 static const char *const pieces[] = {
