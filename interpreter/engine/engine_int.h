@@ -63,6 +63,9 @@ struct pool {
 
 struct journal {
 	pthread_mutex_t lock;
+	pthread_cond_t synced;       /* durable moved or the syncer left (group commit) */
+	uint64_t written, durable;   /* bytes appended; bytes known on disk */
+	int syncing;                 /* a writer is in fsync, outside the lock */
 	int fd;                      /* journal.jsonl, append */
 	struct tape *tape;           /* --record (tape.h), or NULL */
 	struct redactor *redact;
@@ -71,7 +74,8 @@ struct journal {
 /* journal.c */
 int journal_open(struct journal *j, const char *dir, const char *tape, struct redactor *r);
 void journal_close(struct journal *j);
-/* redacts, writes one line; fsync when sync. Consumes ev. Thread-safe. */
+/* redacts, writes one line; with sync, returns once that line is on disk (one fsync
+ * covers every writer waiting). Consumes ev. Thread-safe. */
 void journal_append(struct journal *j, jv ev, int sync);
 /* the tape (tape.h), when recording: the header (before any call; t0 the run's
  * start), and one call line (started: when the call began); both consume */

@@ -1,5 +1,13 @@
 /* journal.c — run directories, the append-only journal (fsync at step transitions),
- * the --record tape, run ids, and step state names. */
+ * the --record tape, run ids, and step state names.
+ *
+ * Group commit: a line is appended under the lock, and a writer that needs it durable
+ * waits until `durable` covers its offset. One of the waiting writers (the first to
+ * find nobody syncing) runs fsync with the lock released, covering everything written
+ * so far; the others wait on `synced` and return when it covers their line. So a
+ * caller of journal_append(.., 1) still returns only once its line is on disk (the
+ * write-ahead rule: the intent is durable before the call it announces), and parallel
+ * workers share syncs instead of queueing behind each other's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -94,6 +102,7 @@ int journal_open(struct journal *j, const char *dir, const char *tape, struct re
 	char path[4096];
 	memset(j, 0, sizeof(*j));
 	pthread_mutex_init(&j->lock, NULL);
+	pthread_cond_init(&j->synced, NULL);
 	j->redact = r;
 	snprintf(path, sizeof(path), "%s/journal.jsonl", dir);
 	j->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
@@ -113,25 +122,47 @@ void journal_close(struct journal *j)
 	tape_close(j->tape);
 	j->tape = NULL;
 	j->fd = -1;
+	pthread_cond_destroy(&j->synced);
 	pthread_mutex_destroy(&j->lock);
+}
+
+/* with the lock held: returns once the first `upto` bytes are on disk */
+static void wait_durable(struct journal *j, int fd, uint64_t upto)
+{
+	while (j->durable < upto) {
+		if (j->syncing) {
+			pthread_cond_wait(&j->synced, &j->lock);
+			continue;
+		}
+		uint64_t target = j->written;
+		j->syncing = 1;
+		pthread_mutex_unlock(&j->lock);
+		fsync(fd);          /* a failure is not retried: as before, the run goes on */
+		pthread_mutex_lock(&j->lock);
+		j->syncing = 0;
+		if (target > j->durable)
+			j->durable = target;
+		pthread_cond_broadcast(&j->synced);
+	}
 }
 
 static void append_line(struct journal *j, int fd, jv v, int sync)
 {
 	char *s = jvx_dump(redact_jv(j->redact, v));
 	size_t n = strlen(s);
+	/* one write per line so a crash leaves at worst a truncated last line */
+	char *line = xmalloc(n + 2);
+	memcpy(line, s, n);
+	line[n] = '\n';
+	line[n + 1] = '\0';
 	pthread_mutex_lock(&j->lock);
-	if (fd >= 0) {
-		/* one write per line so a crash leaves at worst a truncated last line */
-		char *line = xmalloc(n + 2);
-		memcpy(line, s, n);
-		line[n] = '\n';
-		line[n + 1] = '\0';
-		if (fs_write_all(fd, line, n + 1) == 0 && sync)
-			fsync(fd);
-		free(line);
+	if (fd >= 0 && fs_write_all(fd, line, n + 1) == 0) {
+		j->written += n + 1;
+		if (sync)
+			wait_durable(j, fd, j->written);
 	}
 	pthread_mutex_unlock(&j->lock);
+	free(line);
 	free(s);
 }
 

@@ -17,6 +17,12 @@
  * each shadowed by a definition that names an unbound variable. An expression that calls
  * one binds it, and its compile fails; an unreferenced definition costs a parse only.
  *
+ * Most expressions never reach jq_compile before they run: expr_scan.c recognises jq's
+ * grammar and checks every name against the builtins of the linked libjq (a table made
+ * at build time), and what it vouches for is EXPR_SCANNED, valid. jq checks (and words
+ * the error of) only what the scan doubts. The scanned expressions of a set are compiled
+ * together, in chunks, at the first evaluation of one of them.
+ *
  * Evaluation runs under the watchdog of expr_guard.c (time, memory, signals).
  */
 #include <jq.h>
@@ -28,6 +34,7 @@
 #include "../core/buf.h"
 #include "../core/bug.h"
 #include "../core/strmap.h"
+#include "expr_scan.h"
 #include "taint.h"
 
 #define CHECK_CHUNK 5000
@@ -38,6 +45,7 @@ enum expr_state {
 	EXPR_CHECKED  = 1 << 0,   /* parses */
 	EXPR_BAD      = 1 << 1,   /* an error was reported; never compiled */
 	EXPR_COMPILED = 1 << 2,
+	EXPR_SCANNED  = 1 << 3,   /* expr_scan() vouches for it: compiled at first use */
 };
 
 struct expr {
@@ -218,6 +226,20 @@ static void add_prelude(struct buf *b)
 		buf_addf(b, "def %s%s: $" FORBIDDEN_VAR "%d;\n", forbidden[i].name, forbidden[i].params, i);
 	for (int i = 0; i < NSHADOWS; i++)
 		buf_addf(b, "%s\n", shadows[i]);
+}
+
+/* expr_scan's question: does the prelude take name/arity away? */
+static int forbidden_call(const char *name, size_t len, int arity)
+{
+	for (int i = 0; i < NFORBIDDEN; i++) {
+		const char *p = forbidden[i].params;
+		int n = *p ? 1 : 0;
+		for (; *p; p++)
+			n += *p == ';';
+		if (n == arity && strlen(forbidden[i].name) == len && !strncmp(forbidden[i].name, name, len))
+			return 1;
+	}
+	return 0;
 }
 
 /* the forbidden[] entry behind a jq compile error, or -1 */
@@ -553,7 +575,7 @@ static void run_list(struct exprset *set, const int *list, int n, enum mode mode
 
 /* Identical texts are compiled once: real runbooks repeat `.params.x` a lot. A copy of a
  * text that failed is processed on its own afterwards, so it is reported where it is. */
-static int run_mode(struct exprset *set, enum mode mode, struct diag_list *dl)
+static int run_mode(struct exprset *set, enum mode mode, int lazy, struct diag_list *dl)
 {
 	int nerr0 = dl->nerrors;
 	unsigned done = mode == MODE_CHECK ? EXPR_CHECKED : EXPR_COMPILED;
@@ -571,6 +593,12 @@ static int run_mode(struct exprset *set, enum mode mode, struct diag_list *dl)
 			e->state |= EXPR_BAD;
 			continue;
 		}
+		if (mode == MODE_CHECK && expr_scan(e->text, forbidden_call)) {
+			e->state |= EXPR_CHECKED | EXPR_SCANNED;
+			continue;
+		}
+		if (mode == MODE_COMPILE && (lazy ? !(e->state & EXPR_SCANNED) : (e->state & EXPR_SCANNED)))
+			continue;   /* compiled now: only what the scan doubts; at first use: the rest */
 		int c = strmap_put(&seen, e->text, i);
 		if (c == i)
 			uniq[nuniq++] = i;
@@ -600,13 +628,13 @@ static int run_mode(struct exprset *set, enum mode mode, struct diag_list *dl)
 
 int exprset_check(struct exprset *set, struct diag_list *dl)
 {
-	return run_mode(set, MODE_CHECK, dl);
+	return run_mode(set, MODE_CHECK, 0, dl);
 }
 
 int exprset_compile(struct exprset *set, struct diag_list *dl)
 {
-	int rc = run_mode(set, MODE_CHECK, dl);
-	if (run_mode(set, MODE_COMPILE, dl) < 0)
+	int rc = run_mode(set, MODE_CHECK, 0, dl);
+	if (run_mode(set, MODE_COMPILE, 0, dl) < 0)
 		rc = -1;
 	/* an expression that failed earlier is still an error now */
 	for (int i = 0; i < set->n; i++)
@@ -728,6 +756,18 @@ static jv eval_raw(struct exprset *set, int idx, jv ctx)
 {
 	BUG_ON(idx < 0 || idx >= set->n);
 	struct expr *e = &set->e[idx];
+	if ((e->state & (EXPR_SCANNED | EXPR_COMPILED | EXPR_BAD)) == EXPR_SCANNED) {
+		/* every scanned expression of the set, in as few jq_compiles as possible */
+		struct diag_list dl = { 0 };
+		run_mode(set, MODE_COMPILE, 1, &dl);
+		if (!(e->state & EXPR_COMPILED)) {
+			jv err = jv_string(dl.n ? dl.items[0].msg : "expression does not compile");
+			diag_list_release(&dl);
+			jv_free(ctx);
+			return jv_invalid_with_msg(err);
+		}
+		diag_list_release(&dl);
+	}
 	if (!(e->state & EXPR_COMPILED)) {
 		jv_free(ctx);
 		return jv_invalid_with_msg(jv_string("expression was not compiled"));

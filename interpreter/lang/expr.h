@@ -1,7 +1,9 @@
 /* expr.h — jq expressions (libjq) and ${{ }} templates.
  *
  * Every expression of a runbook (and of the runbooks it uses) is added to one exprset
- * while loading; exprset_compile() compiles them all before anything runs.
+ * while loading; exprset_compile() validates them all before anything runs (located
+ * errors). What expr_scan.c vouches for is compiled at the first evaluation of any of
+ * them, all together; jq_compile checks the rest at once and words their errors.
  *
  * Why batches: libjq 1.6 parses its builtins on every jq_compile (~38 ms) and binds
  * them at ~0.3 ms per expression, so one jq_state per expression would cost minutes
@@ -35,7 +37,7 @@ const struct srcloc *exprset_loc(const struct exprset *set, int idx);
 char *const *exprset_refs(const struct exprset *set, int idx);
 /* syntax check of every expression not yet checked: located errors, cheap (parse only) */
 int exprset_check(struct exprset *set, struct diag_list *dl);
-/* full compile (binds functions and variables): located errors; idempotent */
+/* full check (functions and variables bound): located errors; idempotent */
 int exprset_compile(struct exprset *set, struct diag_list *dl);
 /* evaluate: consumes ctx; returns a jv array of every output, or jv_invalid_with_msg
  * (a jq runtime error, message as jq prints it). Needs exprset_compile() first. */

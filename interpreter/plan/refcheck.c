@@ -17,6 +17,7 @@
 #include "plan.h"
 #include "../core/buf.h"
 #include "../core/bug.h"
+#include "../core/strmap.h"
 #include "../lang/refs.h"
 #include "../modules/registry.h"
 
@@ -36,6 +37,9 @@ struct checker {
 	const struct diag_list *before;      /* the loader's errors: bad expressions */
 	const struct runbook *rb;            /* the runbook being checked */
 	int sc;                              /* its scope */
+	struct strmap ids;                   /* its step ids -> index in steps (no scan per reference) */
+	const struct rb_step **steps;
+	int nsteps, asteps;
 	struct buf path, msg;
 	const char **names;
 	int nnames, anames;
@@ -269,9 +273,10 @@ static void check_run(struct checker *c, const struct site *st, int e, const str
 
 static void check_steps(struct checker *c, const struct site *st, int e, const struct ref_path *rp)
 {
-	const struct rb_step *x;
-	if (rp->n < 2 || rp->c[1].kind != REF_FIELD || !(x = runbook_find_step(c->rb, rp->c[1].name)))
+	int i;
+	if (rp->n < 2 || rp->c[1].kind != REF_FIELD || (i = strmap_get(&c->ids, rp->c[1].name)) < 0)
 		return;                      /* unknown steps: plan.c says so */
+	const struct rb_step *x = c->steps[i];
 	if (rp->n < 3 || rp->c[2].kind != REF_FIELD)
 		return;
 	const char *k = rp->c[2].name;
@@ -456,6 +461,17 @@ void plan_check_refs(const struct plan *p, const struct diag_list *before, struc
 			continue;
 		c.rb = rb;
 		c.sc = sc;
+		strmap_release(&c.ids);
+		c.nsteps = 0;
+		for (int i = 0; i < rb->nsteps + rb->nfinally; i++)
+			for (int j = -1; j < (i < rb->nsteps ? rb->steps[i].nrollback : 0); j++) {
+				const struct rb_step *x = i >= rb->nsteps ? &rb->finally[i - rb->nsteps] :
+							  j < 0 ? &rb->steps[i] : &rb->steps[i].rollback[j];
+				ALLOC_GROW(c.steps, c.nsteps + 1, c.asteps);
+				c.steps[c.nsteps] = x;
+				if (strmap_put(&c.ids, x->id, c.nsteps) == c.nsteps)
+					c.nsteps++;   /* the first of a duplicate id, as runbook_find_step */
+			}
 		for (int i = 0; i < rb->nsteps; i++)
 			check_step(&c, &rb->steps[i], NULL, 0);
 		for (int i = 0; i < rb->nfinally; i++)
@@ -474,6 +490,8 @@ void plan_check_refs(const struct plan *p, const struct diag_list *before, struc
 		check_tmpl(&c, &conn, rb->connections);
 	}
 	free(c.names);
+	strmap_release(&c.ids);
+	free(c.steps);
 	buf_release(&c.path);
 	buf_release(&c.msg);
 }

@@ -6,6 +6,7 @@
                         asserts), every reference to an ancestor
     gen.py true N       N exec `true` steps in document order (engine overhead)
     gen.py true-par N   N independent exec `true` steps (needs: [])
+    gen.py log N        N `log` steps in document order (engine overhead, no process)
 """
 import sys
 
@@ -64,6 +65,13 @@ def true_steps(n, parallel):
     return "\n".join(out) + "\n"
 
 
+def log_steps(n):
+    out = ["runbook: bench-log", "steps:"]
+    for i in range(n):
+        out += ["  - id: l%d" % i, "    action: log", "    with: {message: \"step %d\"}" % i]
+    return "\n".join(out) + "\n"
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
@@ -72,6 +80,8 @@ def main():
         sys.stdout.write(mix(n))
     elif kind == "true":
         sys.stdout.write(true_steps(n, False))
+    elif kind == "log":
+        sys.stdout.write(log_steps(n))
     elif kind == "true-par":
         sys.stdout.write(true_steps(n, True))
     else:
