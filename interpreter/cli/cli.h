@@ -100,8 +100,6 @@ int cli_params_file(jv *raw, const char *path, struct diag_list *dl);
  * commands that run; `plan` only previews). 0 / -1 (no answer at the prompt). */
 enum { CLI_SECRET_WARN = 1 << 0, CLI_SECRET_PROMPT = 1 << 1 };
 int cli_params_secret(jv *raw, const struct runbook *rb, unsigned flags);
-/* the same for `resume`: the params of the runbook copy in the run's folder */
-int cli_params_secret_for_run(jv *raw, const char *state_dir, const char *run_id);
 /* a redactor holding the credentials of the environment (RUNBOOK_PARAM_*,
  * AWS_SECRET_ACCESS_KEY, PGPASSWORD, ...), made the current one for expressions
  * (redact_set_current); redact_free() it */

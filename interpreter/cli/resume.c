@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "display.h"
+#include "prompt.h"
 #include "../core/bug.h"
 #include "../core/clock.h"
 #include "../core/dur.h"
@@ -72,8 +73,11 @@ int cmd_resume(int argc, char **argv)
 	const char **done = xcalloc((size_t)argc + 1, sizeof(*done));
 	int napprove = 0, nrerun = 0, ndone = 0;
 	int64_t settle_ms = 0;
-	jv raw = jv_object();
+	jv raw = jv_object(), params = jv_invalid();
 	struct diag_list dl = { 0 };
+	struct engine_resumable res;
+	struct cli_loaded ld;
+	int opened = 0, loaded = 0;
 	struct rb_clock *clock = NULL;
 	struct redactor *redact = NULL;
 
@@ -136,12 +140,25 @@ int cmd_resume(int argc, char **argv)
 		goto out;
 	}
 	redact = cli_redactor_new();
-	if (cli_params_secret_for_run(&raw, cli_state_dir(state_opt), argv[optind]) < 0)
+	/* the engine reads the run's folder; the runbook it names is loaded here, like run's */
+	opened = 1;
+	if (engine_resume_open(cli_state_dir(state_opt), argv[optind], &res, &dl) < 0)
 		goto out;
+	loaded = 1;
+	if (cli_load(res.runbook, &ld, &dl) < 0)
+		goto out;
+	if (cli_params_secret(&raw, ld.rb, CLI_SECRET_WARN | CLI_SECRET_PROMPT) < 0)
+		goto out;
+	/* the recorded params (no secrets) with the ones given again over them */
+	params = params_resolve(ld.rb, jv_object_merge(jv_copy(res.params), jv_copy(raw)), redact, &dl);
+	if (!jv_is_valid(params)) {
+		diag_note(&dl, NULL, "secret params are not kept in the run directory: give them again with -p");
+		goto out;
+	}
 	clock = clock_new(CLOCK_REAL, 0, 0);
-	int tty = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
+	struct cli_prompt prompt;
 	struct engine_opts o = {
-		.params = raw,
+		.params = params,
 		.connections = jv_null(),
 		.yes = yes,
 		.approve = approve,
@@ -153,21 +170,24 @@ int cmd_resume(int argc, char **argv)
 		.record_path = record,
 		.clock = clock,
 		.redact = redact,
-		.tty_in = tty ? stdin : NULL,
-		.tty_out = tty ? stderr : NULL,
-		.search_path = cli_search_path(),
 		.settle_ms = settle_ms,
 		.diags = &dl,
 	};
 	o.sink = display_sink_new(stdout, mode, -1);
+	o.io = cli_prompt_io(&prompt, &o.sink);
 	engine_install_signals();
-	rc = engine_resume(argv[optind], &o, &dl);
+	rc = engine_resume(&ld.plan, &res, &o, &dl);
 	display_sink_free(&o.sink);
 	if (rc != EXIT_INVALID)        /* else nothing ran: the report stays as it was */
 		cli_write_run_reports(o.state_dir, argv[optind]);
+out:
 	if (dl.n)
 		cli_print_diags(&dl);
-out:
+	if (opened)
+		engine_resumable_release(&res);
+	if (loaded)
+		cli_unload(&ld);
+	jv_free(params);
 	clock_free(clock);
 	free(approve);
 	free(rerun);

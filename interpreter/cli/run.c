@@ -5,6 +5,7 @@
 #include <unistd.h>
 #include "cli.h"
 #include "display.h"
+#include "prompt.h"
 #include "../core/bug.h"
 #include "../core/clock.h"
 #include "../core/redact.h"
@@ -63,7 +64,8 @@ static int parse_parallel(const char *s, int *out)
 int cli_run_engine(const struct cli_loaded *ld, const struct cli_run *a, char **run_id, struct diag_list *dl)
 {
 	struct rb_clock *clock = clock_new(CLOCK_REAL, 0, 0);
-	int tty = isatty(STDIN_FILENO) && isatty(STDERR_FILENO), rc;
+	struct cli_prompt prompt;
+	int rc;
 	/* the ETA its waits show: the last real run's durations */
 	jv last = a->dry_run ? jv_null() : cli_last_durations(a->state_dir, ld->rb->path, 0);
 	struct engine_opts o = {
@@ -78,13 +80,11 @@ int cli_run_engine(const struct cli_loaded *ld, const struct cli_run *a, char **
 		.record_path = a->record,
 		.clock = clock,
 		.redact = a->redact,
-		.tty_in = tty ? stdin : NULL,
-		.tty_out = tty ? stderr : NULL,
-		.search_path = cli_search_path(),
 		.last_durations = last,
 		.diags = dl,
 	};
 	o.sink = display_sink_new(stdout, (enum display_mode)a->mode, -1);
+	o.io = cli_prompt_io(&prompt, &o.sink);
 	engine_install_signals();
 	rc = engine_run(&ld->plan, &o, run_id);
 	display_sink_free(&o.sink);
