@@ -318,11 +318,9 @@ int cmd_rehearse(int argc, char **argv)
 	const char **decline = xcalloc((size_t)argc + 1, sizeof(*decline));
 	jv raw = jv_object();
 	struct diag_list dl = { 0 };
-	struct cli_loaded ld;
-	struct redactor *redact = NULL;
-	jv params = jv_invalid();
+	struct cli_setup su = CLI_SETUP_INIT;
 	struct rehearsal r = { .before = jv_invalid(), .after = jv_invalid() };
-	int loaded = 0;
+	int mode;
 
 	optind = 1;
 	while ((c = cli_opt_next(cli_rehearse_opts, argc, argv)) != -1) {
@@ -358,13 +356,8 @@ int cmd_rehearse(int argc, char **argv)
 		cli_help(stderr, help, cli_rehearse_opts, help_tail);
 		goto out;
 	}
-	enum display_mode mode;
-	if (!strcmp(output, "text"))
-		mode = DISPLAY_AUTO;
-	else if (display_mode_parse(output, &mode) < 0) {
-		cli_error("unknown --output '%s' (text or json)", output);
+	if (cli_output_mode(output, 0, &mode) < 0)
 		goto out;
-	}
 	if (max_parallel < 0) {
 		cli_error("--max-parallel wants a positive number");
 		goto out;
@@ -376,26 +369,21 @@ int cmd_rehearse(int argc, char **argv)
 		goto out;
 	}
 
-	loaded = 1;
-	if (cli_load(argv[optind], &ld, &dl) < 0) {
+	if (cli_setup_load(&su, argv[optind], &dl) < 0) {
 		cli_print_diags(&dl);
 		goto out;
 	}
-	if (check_declines(&ld.plan, decline, ndecline) < 0)
+	if (check_declines(&su.ld.plan, decline, ndecline) < 0)
 		goto out;
-	redact = cli_redactor_new();
-	if (cli_params_secret(&raw, ld.rb, CLI_SECRET_WARN | CLI_SECRET_PROMPT) < 0)
-		goto out;
-	params = params_resolve(ld.rb, jv_copy(raw), redact, &dl);
-	if (!jv_is_valid(params)) {
+	if (cli_setup_params(&su, jv_copy(raw), &dl) < 0) {
 		cli_print_diags(&dl);
 		goto out;
 	}
 	r.scenario = scenario;
 	r.state_dir = cli_state_dir(state_opt);
-	r.ld = &ld;
-	r.params = params;
-	r.redact = redact;
+	r.ld = &su.ld;
+	r.params = su.params;
+	r.redact = su.redact;
 	r.max_parallel = max_parallel;
 	r.no_rollback = no_rollback;
 	r.decline = decline;
@@ -422,11 +410,8 @@ int cmd_rehearse(int argc, char **argv)
 out:
 	rehearsal_release(&r);
 	free(decline);
-	jv_free(params);
 	jv_free(raw);
-	if (loaded)
-		cli_unload(&ld);
-	redact_free(redact);
+	cli_setup_release(&su);
 	diag_list_release(&dl);
 	return rc;
 }

@@ -5,7 +5,6 @@
 #include <unistd.h>
 #include "cli.h"
 #include "display.h"
-#include "prompt.h"
 #include "../core/bug.h"
 #include "../core/clock.h"
 #include "../core/dur.h"
@@ -73,13 +72,12 @@ int cmd_resume(int argc, char **argv)
 	const char **done = xcalloc((size_t)argc + 1, sizeof(*done));
 	int napprove = 0, nrerun = 0, ndone = 0;
 	int64_t settle_ms = 0;
-	jv raw = jv_object(), params = jv_invalid();
+	jv raw = jv_object();
 	struct diag_list dl = { 0 };
 	struct engine_resumable res;
-	struct cli_loaded ld;
-	int opened = 0, loaded = 0;
-	struct rb_clock *clock = NULL;
-	struct redactor *redact = NULL;
+	struct cli_setup su = CLI_SETUP_INIT;
+	int opened = 0, mode;
+	char *run_id = NULL;
 
 	optind = 1;
 	while ((c = cli_opt_next(cli_resume_opts, argc, argv)) != -1) {
@@ -123,13 +121,8 @@ int cmd_resume(int argc, char **argv)
 		cli_help(stderr, help, cli_resume_opts, help_tail);
 		goto out;
 	}
-	enum display_mode mode;
-	if (!strcmp(output, "text"))
-		mode = DISPLAY_AUTO;
-	else if (display_mode_parse(output, &mode) < 0) {
-		cli_error("unknown --output '%s' (text or json)", output);
+	if (cli_output_mode(output, 0, &mode) < 0)
 		goto out;
-	}
 	if (run_id_check(argv[optind]) < 0) {
 		cli_error("invalid RUN-ID '%s': a run id names a folder in '%s/runs' ('runbook history' lists them)",
 			  argv[optind], cli_state_dir(state_opt));
@@ -139,61 +132,45 @@ int cmd_resume(int argc, char **argv)
 		cli_error("cannot initialise the action modules");
 		goto out;
 	}
-	redact = cli_redactor_new();
 	/* the engine reads the run's folder; the runbook it names is loaded here, like run's */
 	opened = 1;
 	if (engine_resume_open(cli_state_dir(state_opt), argv[optind], &res, &dl) < 0)
 		goto out;
-	loaded = 1;
-	if (cli_load(res.runbook, &ld, &dl) < 0)
-		goto out;
-	if (cli_params_secret(&raw, ld.rb, CLI_SECRET_WARN | CLI_SECRET_PROMPT) < 0)
+	if (cli_setup_load(&su, res.runbook, &dl) < 0)
 		goto out;
 	/* the recorded params (no secrets) with the ones given again over them */
-	params = params_resolve(ld.rb, jv_object_merge(jv_copy(res.params), jv_copy(raw)), redact, &dl);
-	if (!jv_is_valid(params)) {
-		diag_note(&dl, NULL, "secret params are not kept in the run directory: give them again with -p");
+	if (cli_setup_params(&su, jv_object_merge(jv_copy(res.params), jv_copy(raw)), &dl) < 0) {
+		if (dl.nerrors)
+			diag_note(&dl, NULL, "secret params are not kept in the run directory: give them again with -p");
 		goto out;
 	}
-	clock = clock_new(CLOCK_REAL, 0, 0);
-	struct cli_prompt prompt;
-	struct engine_opts o = {
-		.params = params,
-		.connections = jv_null(),
-		.yes = yes,
+	struct cli_run a = {
+		.params = su.params,
 		.approve = approve,
-		.rerun = rerun,
-		.assume_done = done,
+		.yes = yes,
 		.max_parallel = max_parallel,
 		.no_rollback = no_rollback,
 		.state_dir = cli_state_dir(state_opt),
-		.record_path = record,
-		.clock = clock,
-		.redact = redact,
+		.record = record,
+		.redact = su.redact,
+		.mode = mode,
+		.resume = &res,
+		.rerun = rerun,
+		.assume_done = done,
 		.settle_ms = settle_ms,
-		.diags = &dl,
 	};
-	o.sink = display_sink_new(stdout, mode, -1);
-	o.io = cli_prompt_io(&prompt, &o.sink);
-	engine_install_signals();
-	rc = engine_resume(&ld.plan, &res, &o, &dl);
-	display_sink_free(&o.sink);
-	if (rc != EXIT_INVALID)        /* else nothing ran: the report stays as it was */
-		cli_write_run_reports(o.state_dir, argv[optind]);
+	rc = cli_run_engine(&su.ld, &a, &run_id, &dl);
 out:
 	if (dl.n)
 		cli_print_diags(&dl);
 	if (opened)
 		engine_resumable_release(&res);
-	if (loaded)
-		cli_unload(&ld);
-	jv_free(params);
-	clock_free(clock);
+	cli_setup_release(&su);
+	free(run_id);
 	free(approve);
 	free(rerun);
 	free(done);
 	jv_free(raw);
-	redact_free(redact);
 	diag_list_release(&dl);
 	return rc;
 }

@@ -5,7 +5,6 @@
 #include <unistd.h>
 #include "cli.h"
 #include "display.h"
-#include "prompt.h"
 #include "../core/bug.h"
 #include "../core/clock.h"
 #include "../core/redact.h"
@@ -61,49 +60,15 @@ static int parse_parallel(const char *s, int *out)
 	return 0;
 }
 
-int cli_run_engine(const struct cli_loaded *ld, const struct cli_run *a, char **run_id, struct diag_list *dl)
-{
-	struct rb_clock *clock = clock_new(CLOCK_REAL, 0, 0);
-	struct cli_prompt prompt;
-	int rc;
-	/* the ETA its waits show: the last real run's durations */
-	jv last = a->dry_run ? jv_null() : cli_last_durations(a->state_dir, ld->rb->path, 0);
-	struct engine_opts o = {
-		.params = a->params,
-		.connections = jv_null(),
-		.dry_run = a->dry_run,
-		.yes = a->yes,
-		.approve = a->approve,
-		.max_parallel = a->max_parallel,
-		.no_rollback = a->no_rollback,
-		.state_dir = a->state_dir,
-		.record_path = a->record,
-		.clock = clock,
-		.redact = a->redact,
-		.last_durations = last,
-		.diags = dl,
-	};
-	o.sink = display_sink_new(stdout, (enum display_mode)a->mode, -1);
-	o.io = cli_prompt_io(&prompt, &o.sink);
-	engine_install_signals();
-	rc = engine_run(&ld->plan, &o, run_id);
-	display_sink_free(&o.sink);
-	cli_write_run_reports(o.state_dir, *run_id);
-	clock_free(clock);
-	jv_free(last);
-	return rc;
-}
-
 int cmd_run(int argc, char **argv)
 {
 	const char *state_opt = NULL, *output = "text", *record = NULL;
 	int dry_run = 0, yes = 0, max_parallel = 0, no_rollback = 0, c, rc = EXIT_INVALID;
 	const char **approve = xcalloc((size_t)argc + 1, sizeof(*approve));
-	int napprove = 0, loaded = 0;
-	jv raw = jv_object(), params = jv_invalid();
+	int napprove = 0, mode;
+	jv raw = jv_object();
 	struct diag_list dl = { 0 };
-	struct cli_loaded ld;
-	struct redactor *redact = NULL;
+	struct cli_setup su = CLI_SETUP_INIT;
 	char *run_id = NULL;
 
 	optind = 1;
@@ -146,42 +111,31 @@ int cmd_run(int argc, char **argv)
 		cli_help(stderr, help, cli_run_opts, help_tail);
 		goto out;
 	}
-	enum display_mode mode;
-	if (!strcmp(output, "text"))
-		mode = DISPLAY_AUTO;
-	else if (display_mode_parse(output, &mode) < 0) {
-		cli_error("unknown --output '%s' (text or json)", output);
+	if (cli_output_mode(output, 0, &mode) < 0)
 		goto out;
-	}
-
-	loaded = 1;
-	if (cli_load(argv[optind], &ld, &dl) < 0) {
+	if (cli_setup_load(&su, argv[optind], &dl) < 0) {
 		cli_print_diags(&dl);
 		goto out;
 	}
 	for (int i = 0; i < napprove; i++) {
-		int n = plan_find(&ld.plan, approve[i]);
+		int n = plan_find(&su.ld.plan, approve[i]);
 		if (n < 0) {
 			cli_error("--approve names unknown step '%s'", approve[i]);
 			goto out;
 		}
-		if (ld.plan.nodes[n].step->kind != STEP_CONFIRM) {
+		if (su.ld.plan.nodes[n].step->kind != STEP_CONFIRM) {
 			cli_error("--approve names step '%s', which is not a confirmation (it is a%s %s step)",
-				  approve[i], ld.plan.nodes[n].step->kind == STEP_ACTION || ld.plan.nodes[n].step->kind ==
-				  STEP_ASSERT ? "n" : "", step_kind_name(ld.plan.nodes[n].step->kind));
+				  approve[i], su.ld.plan.nodes[n].step->kind == STEP_ACTION || su.ld.plan.nodes[n].step->kind ==
+				  STEP_ASSERT ? "n" : "", step_kind_name(su.ld.plan.nodes[n].step->kind));
 			goto out;
 		}
 	}
-	redact = cli_redactor_new();
-	if (cli_params_secret(&raw, ld.rb, CLI_SECRET_WARN | CLI_SECRET_PROMPT) < 0)
-		goto out;
-	params = params_resolve(ld.rb, jv_copy(raw), redact, &dl);
-	if (!jv_is_valid(params)) {
+	if (cli_setup_params(&su, jv_copy(raw), &dl) < 0) {
 		cli_print_diags(&dl);
 		goto out;
 	}
 	struct cli_run a = {
-		.params = params,
+		.params = su.params,
 		.approve = approve,
 		.dry_run = dry_run,
 		.yes = yes,
@@ -189,10 +143,10 @@ int cmd_run(int argc, char **argv)
 		.no_rollback = no_rollback,
 		.state_dir = cli_state_dir(state_opt),
 		.record = record,
-		.redact = redact,
+		.redact = su.redact,
 		.mode = mode,
 	};
-	rc = cli_run_engine(&ld, &a, &run_id, &dl);
+	rc = cli_run_engine(&su.ld, &a, &run_id, &dl);
 	if (dl.n)
 		cli_print_diags(&dl);
 	if (run_id && mode != DISPLAY_JSON && rc != EXIT_OK && rc != EXIT_INVALID)
@@ -201,11 +155,8 @@ int cmd_run(int argc, char **argv)
 out:
 	free(run_id);
 	free(approve);
-	jv_free(params);
 	jv_free(raw);
-	if (loaded)
-		cli_unload(&ld);
-	redact_free(redact);
+	cli_setup_release(&su);
 	diag_list_release(&dl);
 	return rc;
 }
