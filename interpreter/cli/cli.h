@@ -49,7 +49,8 @@ extern const struct cli_opt cli_run_opts[], cli_resume_opts[], cli_rehearse_opts
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* usage error for a subcommand: prints its usage line, returns 2 */
 int cli_usage(const char *cmd);
-/* 1 if diagnostics/colors should be colored on this stream (isatty && !NO_COLOR) */
+/* 1 if diagnostics/colors should be colored on this stream (isatty, NO_COLOR unset or
+ * empty, TERM not "dumb") */
 int cli_color(FILE *f);
 
 /* --state-dir DIR, else RUNBOOK_STATE_DIR, else ./.runbook */
@@ -76,6 +77,17 @@ void cli_print_diags(struct diag_list *dl);
  * --output FORMAT: "text" (DISPLAY_AUTO) or a display mode name (json_only: text or
  * json only) into *mode (an enum display_mode); -1 with the message printed. */
 int cli_output_mode(const char *output, int json_only, int *mode);
+/* --color WHEN: auto (a terminal, NO_COLOR unset or empty, TERM not "dumb"), always,
+ * never. cli_color_parse: -1 with the message printed for another word. cli_color_sink:
+ * the color argument of display_sink_new (-1 decide, 1, 0). CLI_OPT_COLOR: the
+ * option's line in a command's table (its id is CLI_O_COLOR). */
+enum cli_color { CLI_COLOR_AUTO, CLI_COLOR_ALWAYS, CLI_COLOR_NEVER };
+int cli_color_parse(const char *when, enum cli_color *color);
+int cli_color_sink(enum cli_color color);
+enum { CLI_O_COLOR = 0x4000 };
+#define CLI_OPT_COLOR { "color", 0, "WHEN", "auto|always|never", CLI_O_COLOR, \
+	"colors: auto (default: a terminal, NO_COLOR unset,\n" \
+	"TERM not dumb), always or never" }
 /* The runbook loaded (cli_load), then its params: the redactor (cli_redactor_new, made
  * the current one), the secret params (cli_params_secret, warning and prompting), the
  * params resolved (raw consumed). 0 / -1 (dl holds the errors; not printed). Always
@@ -107,6 +119,7 @@ struct cli_run {
 	const char *record;      /* --record TAPE, or NULL */
 	struct redactor *redact;
 	int mode;                /* enum display_mode (display.h) */
+	enum cli_color color;    /* --color (zero: auto) */
 	const struct engine_resumable *resume;   /* resume: the run (engine_resume_open) */
 	const char **rerun, **assume_done;       /* resume: --rerun, --done; or NULL */
 	int64_t settle_ms;                       /* resume: --settle, 0 = default */

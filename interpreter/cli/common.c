@@ -39,8 +39,8 @@ int cli_usage(const char *cmd)
 
 int cli_color(FILE *f)
 {
-	const char *nc = getenv("NO_COLOR");
-	if (nc && *nc)
+	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+	if ((nc && *nc) || (term && !strcmp(term, "dumb")))
 		return 0;
 	return isatty(fileno(f));
 }

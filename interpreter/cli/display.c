@@ -86,8 +86,8 @@ struct engine_sink display_sink_new(FILE *out, enum display_mode mode, int color
 	d->out = out;
 	d->mode = display_resolve(out, mode);
 	if (color < 0) {
-		const char *nc = getenv("NO_COLOR");
-		color = isatty(fileno(out)) && !(nc && *nc);
+		const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+		color = isatty(fileno(out)) && !(nc && *nc) && !(term && !strcmp(term, "dumb"));
 	}
 	d->color = d->mode == DISPLAY_JSON ? 0 : color;
 	d->utf8 = env_utf8();

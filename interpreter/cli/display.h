@@ -4,7 +4,8 @@
  * into one of three outputs:
  *   DISPLAY_LIVE   a step list redrawn in place (state, elapsed, spinner), with log lines,
  *                  retries, errors and rollback notices scrolling above it. ANSI cursor
- *                  movement; colors only when `color` says so (NO_COLOR keeps it live).
+ *                  movement; colors only when `color` says so (NO_COLOR keeps it live;
+ *                  TERM=dumb makes AUTO plain and uncolored).
  *   DISPLAY_PLAIN  one timestamped line per event ("03:18:43 restore      started"),
  *                  for logs, pipes and CI.
  *   DISPLAY_JSON   one compact JSON event per line (--output json), flushed per line.
@@ -43,8 +44,8 @@
 
 enum display_mode { DISPLAY_AUTO, DISPLAY_PLAIN, DISPLAY_LIVE, DISPLAY_JSON };
 
-/* color: 1 = ANSI colors, 0 = none, -1 = decide (out is a terminal and NO_COLOR is
- * unset or empty). `out` is borrowed and must outlive the sink. */
+/* color: 1 = ANSI colors, 0 = none, -1 = decide (out is a terminal, NO_COLOR is
+ * unset or empty and TERM is not "dumb"). `out` is borrowed and must outlive the sink. */
 struct engine_sink display_sink_new(FILE *out, enum display_mode mode, int color);
 /* stop (on 1) and restart (on 0) the live display's redraws around a terminal prompt;
  * nothing for the other modes */

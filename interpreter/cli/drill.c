@@ -39,7 +39,7 @@
 static const char help[] =
 	"usage: runbook drill FILE (--scenario SCENARIO | --live) [-p K=V]... [--params-file F]\n"
 	"                     [--report-dir DIR] [--record TAPE] [--state-dir DIR]\n"
-	"                     [--output text|json]\n\n"
+	"                     [--output text|json] [--color WHEN]\n\n"
 	"Run FILE as a DR drill and measure it against the runbook's objectives: a rehearsal\n"
 	"against the embedded simulator (--scenario, virtual clock) or a real run (--live,\n"
 	"every confirmation asked on the terminal). Prints RTO and RPO achieved against their\n"
@@ -68,6 +68,7 @@ const struct cli_opt cli_drill_opts[] = {
 	{ "output", 0, "FORMAT", "text|json", 'o',
 	  "text (default) or json (the run's events, then {\"drill\": ...})" },
 	{ "yes", 0, NULL, NULL, O_YES, NULL },   /* hidden */
+	CLI_OPT_COLOR,
 	CLI_OPT_END,
 };
 
@@ -393,6 +394,7 @@ int cmd_drill(int argc, char **argv)
 	struct rehearsal r = { .before = jv_invalid(), .after = jv_invalid() };
 	struct run_fold fold;
 	char *run_id = NULL;
+	enum cli_color color = CLI_COLOR_AUTO;
 
 	run_fold_init(&fold);
 	optind = 1;
@@ -412,6 +414,10 @@ int cmd_drill(int argc, char **argv)
 		case O_RECORD: record = optarg; break;
 		case 'd': state_opt = optarg; break;
 		case 'o': output = optarg; break;
+		case CLI_O_COLOR:
+			if (cli_color_parse(optarg, &color) < 0)
+				goto out;
+			break;
 		case O_YES: yes = 1; break;
 		case 'h':
 			cli_help(stdout, help, cli_drill_opts, help_tail);
@@ -460,6 +466,7 @@ int cmd_drill(int argc, char **argv)
 		r.params = su.params;
 		r.redact = su.redact;
 		r.mode = mode;
+		r.color = color;
 		r.out = stdout;
 		r.record = record;
 		engine_install_signals();
@@ -472,6 +479,7 @@ int cmd_drill(int argc, char **argv)
 	} else {
 		struct cli_run a = {
 			.params = su.params, .state_dir = sd, .record = record, .redact = su.redact, .mode = mode,
+			.color = color,
 		};
 		mkdir(sd, 0700);
 		run_rc = cli_run_engine(&su.ld, &a, &run_id, &dl);

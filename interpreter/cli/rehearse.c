@@ -30,7 +30,7 @@ static const char help[] =
 	"usage: runbook rehearse FILE --scenario SCENARIO [-p K=V]... [--params-file F]\n"
 	"                        [--decline STEP]... [--sweep] [--world-out FILE]\n"
 	"                        [--max-parallel N] [--no-rollback] [--state-dir DIR]\n"
-	"                        [--output text|json] [--record TAPE]\n\n"
+	"                        [--output text|json] [--color WHEN] [--record TAPE]\n\n"
 	"Run FILE against the embedded simulated cloud on a virtual clock and print the\n"
 	"simulated timeline: each step's simulated start and duration, the rollback, and\n"
 	"the total. Confirmations are approved by the rehearsal.\n\n"
@@ -65,6 +65,7 @@ const struct cli_opt cli_rehearse_opts[] = {
 	{ "record", 0, "TAPE", NULL, O_RECORD,
 	  "record every action call and its answer to TAPE, a new file\n"
 	  "(runbook-tape(5)); `runbook replay TAPE` replays it" },
+	CLI_OPT_COLOR,
 	CLI_OPT_END,
 };
 
@@ -263,7 +264,7 @@ int rehearsal_run(struct rehearsal *r, struct diag_list *dl)
 		.redact = r->redact,
 		.record_path = r->record,
 	};
-	o.sink = r->out ? display_sink_new(r->out, r->mode, -1) : r->sink;
+	o.sink = r->out ? display_sink_new(r->out, r->mode, cli_color_sink(r->color)) : r->sink;
 	int64_t t0 = wall_ms();
 	rc = engine_run(&r->ld->plan, &o, &r->run_id);
 	r->real_ms = wall_ms() - t0;
@@ -321,6 +322,7 @@ int cmd_rehearse(int argc, char **argv)
 	struct cli_setup su = CLI_SETUP_INIT;
 	struct rehearsal r = { .before = jv_invalid(), .after = jv_invalid() };
 	int mode;
+	enum cli_color color = CLI_COLOR_AUTO;
 
 	optind = 1;
 	while ((c = cli_opt_next(cli_rehearse_opts, argc, argv)) != -1) {
@@ -338,6 +340,10 @@ int cmd_rehearse(int argc, char **argv)
 		case 'n': no_rollback = 1; break;
 		case 'd': state_opt = optarg; break;
 		case 'o': output = optarg; break;
+		case CLI_O_COLOR:
+			if (cli_color_parse(optarg, &color) < 0)
+				goto out;
+			break;
 		case O_DECLINE: decline[ndecline++] = optarg; break;
 		case O_WORLD_OUT: world_out = optarg; break;
 		case O_SWEEP: sweep = 1; break;
@@ -388,6 +394,7 @@ int cmd_rehearse(int argc, char **argv)
 	r.no_rollback = no_rollback;
 	r.decline = decline;
 	r.mode = mode;
+	r.color = color;
 	r.record = record;
 	engine_install_signals();
 	if (sweep) {

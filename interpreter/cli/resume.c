@@ -16,7 +16,7 @@ static const char help[] =
 	"usage: runbook resume RUN-ID [-p K=V]... [--yes] [--approve STEP]... [--rerun STEP]...\n"
 	"                      [--done STEP]... [--settle DURATION]\n"
 	"                      [--max-parallel N] [--no-rollback] [--state-dir DIR]\n"
-	"                      [--output text|json] [--record TAPE]\n\n"
+	"                      [--output text|json] [--color WHEN] [--record TAPE]\n\n"
 	"Continue an interrupted run (killed, crashed, or stopped with a second Ctrl-C) from\n"
 	"DIR/runs/RUN-ID/. Completed steps are not run again. A step that was running when\n"
 	"the run stopped runs again only if no call reached its action or the action is\n"
@@ -54,6 +54,7 @@ const struct cli_opt cli_resume_opts[] = {
 	  "record the calls on TAPE: the run's own tape (appended) or a\n"
 	  "new file (runbook-tape(5))" },
 	{ NULL, 'y', NULL, NULL, 'y', NULL },   /* hidden short */
+	CLI_OPT_COLOR,
 	CLI_OPT_END,
 };
 
@@ -78,6 +79,7 @@ int cmd_resume(int argc, char **argv)
 	struct cli_setup su = CLI_SETUP_INIT;
 	int opened = 0, mode;
 	char *run_id = NULL;
+	enum cli_color color = CLI_COLOR_AUTO;
 
 	optind = 1;
 	while ((c = cli_opt_next(cli_resume_opts, argc, argv)) != -1) {
@@ -106,6 +108,10 @@ int cmd_resume(int argc, char **argv)
 		case 'n': no_rollback = 1; break;
 		case 'd': state_opt = optarg; break;
 		case 'o': output = optarg; break;
+		case CLI_O_COLOR:
+			if (cli_color_parse(optarg, &color) < 0)
+				goto out;
+			break;
 		case 'r': record = optarg; break;
 		case 'h':
 			cli_help(stdout, help, cli_resume_opts, help_tail);
@@ -154,6 +160,7 @@ int cmd_resume(int argc, char **argv)
 		.record = record,
 		.redact = su.redact,
 		.mode = mode,
+		.color = color,
 		.resume = &res,
 		.rerun = rerun,
 		.assume_done = done,

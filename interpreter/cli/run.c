@@ -13,7 +13,8 @@
 static const char help[] =
 	"usage: runbook run FILE [-p K=V]... [--params-file F] [--dry-run] [--yes]\n"
 	"                   [--approve STEP]... [--max-parallel N] [--no-rollback]\n"
-	"                   [--state-dir DIR] [--output text|json] [--record TAPE]\n\n"
+	"                   [--state-dir DIR] [--output text|json] [--color WHEN]\n"
+	"                   [--record TAPE]\n\n"
 	"Validate FILE, then run it: independent steps in parallel, confirmations on the\n"
 	"terminal, rollback of completed steps when one fails, a journal in\n"
 	"DIR/runs/RUN-ID/ that `runbook resume` continues from.\n\n"
@@ -35,6 +36,7 @@ const struct cli_opt cli_run_opts[] = {
 	{ "output", 0, "FORMAT", "text|json", 'o', "text (default) or json (one event per line)" },
 	{ "record", 0, "TAPE", NULL, 'r', "record every action call and its answer to TAPE, a new file\n"
 	  "(secrets as placeholders; runbook-tape(5)) for `runbook replay`" },
+	CLI_OPT_COLOR,
 	CLI_OPT_END,
 };
 
@@ -70,6 +72,7 @@ int cmd_run(int argc, char **argv)
 	struct diag_list dl = { 0 };
 	struct cli_setup su = CLI_SETUP_INIT;
 	char *run_id = NULL;
+	enum cli_color color = CLI_COLOR_AUTO;
 
 	optind = 1;
 	while ((c = cli_opt_next(cli_run_opts, argc, argv)) != -1) {
@@ -96,6 +99,10 @@ int cmd_run(int argc, char **argv)
 		case 'n': no_rollback = 1; break;
 		case 'd': state_opt = optarg; break;
 		case 'o': output = optarg; break;
+		case CLI_O_COLOR:
+			if (cli_color_parse(optarg, &color) < 0)
+				goto out;
+			break;
 		case 'r': record = optarg; break;
 		case 'h':
 			cli_help(stdout, help, cli_run_opts, help_tail);
@@ -145,6 +152,7 @@ int cmd_run(int argc, char **argv)
 		.record = record,
 		.redact = su.redact,
 		.mode = mode,
+		.color = color,
 	};
 	rc = cli_run_engine(&su.ld, &a, &run_id, &dl);
 	if (dl.n)

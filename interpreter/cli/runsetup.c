@@ -24,6 +24,25 @@ int cli_output_mode(const char *output, int json_only, int *mode)
 	return 0;
 }
 
+int cli_color_parse(const char *when, enum cli_color *color)
+{
+	static const struct { const char *name; enum cli_color color; } words[] = {
+		{ "auto", CLI_COLOR_AUTO }, { "always", CLI_COLOR_ALWAYS }, { "never", CLI_COLOR_NEVER },
+	};
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (!strcmp(when, words[i].name)) {
+			*color = words[i].color;
+			return 0;
+		}
+	cli_error("unknown --color '%s' (auto, always or never)", when);
+	return -1;
+}
+
+int cli_color_sink(enum cli_color color)
+{
+	return color == CLI_COLOR_ALWAYS ? 1 : color == CLI_COLOR_NEVER ? 0 : -1;
+}
+
 int cli_setup_load(struct cli_setup *s, const char *file, struct diag_list *dl)
 {
 	s->loaded = 1;
@@ -79,7 +98,7 @@ int cli_run_engine(const struct cli_loaded *ld, const struct cli_run *a, char **
 		.last_durations = last,
 		.diags = dl,
 	};
-	o.sink = display_sink_new(stdout, (enum display_mode)a->mode, -1);
+	o.sink = display_sink_new(stdout, (enum display_mode)a->mode, cli_color_sink(a->color));
 	o.io = cli_prompt_io(&prompt, &o.sink);
 	engine_install_signals();
 	if (a->resume) {
