@@ -19,18 +19,8 @@
 #include "lang/model.h"
 #include "modules/registry.h"
 #include "plan/plan.h"
+#include "engine_test.h"
 
-static int failures;
-#define CHECK(cond, ...) do { if (!(cond)) { failures++; fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-	fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } } while (0)
-
-static jv events;
-
-static void sink(void *arg, jv ev)
-{
-	(void)arg;
-	events = jv_array_append(events, ev);
-}
 
 struct asked {
 	int n;
@@ -93,21 +83,14 @@ static int pipe_over(int fd, int write_end)
 
 int main(void)
 {
-	struct rb_loader ld;
-	struct diag_list dl = {0};
-	struct plan p;
+	struct test_book b;
 	struct asked a = {0};
 	char dir[] = "/tmp/rb-io.XXXXXX", buf[4096];
 	if (!mkdtemp(dir))
 		return 1;
 	if (registry_init() < 0)
 		return 1;
-	loader_init(&ld, NULL);
-	struct runbook *rb = runbook_load_text(&ld, "io.yaml", text, &dl);
-	if (!rb || dl.nerrors || plan_build(&p, rb, &ld, &dl) < 0 || exprset_compile(ld.exprs, &dl) < 0) {
-		diag_print(&dl, stderr, 0);
-		return 1;
-	}
+	test_book_load(&b, "io.yaml", text);
 	/* stdin: a pipe full of "yes" the engine must not read; stdout, stderr: pipes it
 	 * must not write (the test's own messages go to the saved stderr) */
 	int saved_err = dup(2);
@@ -132,7 +115,7 @@ int main(void)
 		.io = { confirm, &a },
 	};
 	char *id = NULL;
-	int rc = engine_run(&p, &o, &id);
+	int rc = engine_run(&b.p, &o, &id);
 	fflush(stdout);
 	fflush(stderr);
 	ssize_t nin = read(0, buf, sizeof(buf)), nout = read(out_r, buf, sizeof(buf)),
@@ -156,22 +139,9 @@ int main(void)
 	CHECK(jv_is_valid(e2) && !strcmp(jvx_str(e2, "status"), "declined"), "second: not declined");
 	jv_free(e1);
 	jv_free(e2);
-	jv_free(events);
 	free(id);
 	jv_free(o.params);
 	clock_free(c);
 	redact_free(r);
-	plan_release(&p);
-	runbook_free(rb);
-	loader_release(&ld);
-	diag_list_release(&dl);
-	registry_cleanup();
-	if (!failures) {
-		pid_t pid = fork();
-		if (pid == 0) {
-			execlp("rm", "rm", "-rf", dir, (char *)NULL);
-			_exit(127);
-		}
-	}
-	return failures ? 1 : 0;
+	return test_finish(&b, dir);
 }
