@@ -2,13 +2,9 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "cli.h"
-#include "display.h"
 #include "../core/bug.h"
-#include "../core/clock.h"
 #include "../core/dur.h"
-#include "../core/redact.h"
 #include "../modules/registry.h"
 #include "../engine/engine.h"
 
