@@ -51,7 +51,8 @@ extern const struct cli_opt cli_run_opts[], cli_resume_opts[], cli_rehearse_opts
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* usage error for a subcommand: prints its usage line, returns 2 */
 int cli_usage(const char *cmd);
-/* 1 if diagnostics/colors should be colored on this stream (isatty && !NO_COLOR) */
+/* 1 if diagnostics/colors should be colored on this stream (isatty, NO_COLOR unset or
+ * empty, TERM not "dumb") */
 int cli_color(FILE *f);
 
 /* --state-dir DIR, else RUNBOOK_STATE_DIR, else ./.runbook */
@@ -74,11 +75,44 @@ void cli_unload(struct cli_loaded *l);
 /* print diagnostics to stderr (sorted, colored if a tty) */
 void cli_print_diags(struct diag_list *dl);
 
-/* A real run of a loaded runbook (`run`, `drill --live`): the engine on the real
- * clock, confirmations asked on the terminal (when stdin and stderr are one; else
- * declined unless approved), the display on stdout. Returns the exit code (0..4);
- * *run_id is set (malloc'd) once the run started. Everything in a is borrowed. */
+/* runsetup.c: what run, resume, rehearse and drill set up the same way.
+ * --output FORMAT: "text" (DISPLAY_AUTO) or a display mode name (json_only: text or
+ * json only) into *mode (an enum display_mode); -1 with the message printed. */
+int cli_output_mode(const char *output, int json_only, int *mode);
+/* --color WHEN: auto (a terminal, NO_COLOR unset or empty, TERM not "dumb"), always,
+ * never. cli_color_parse: -1 with the message printed for another word. cli_color_sink:
+ * the color argument of display_sink_new (-1 decide, 1, 0). CLI_OPT_COLOR: the
+ * option's line in a command's table (its id is CLI_O_COLOR). */
+enum cli_color { CLI_COLOR_AUTO, CLI_COLOR_ALWAYS, CLI_COLOR_NEVER };
+int cli_color_parse(const char *when, enum cli_color *color);
+int cli_color_sink(enum cli_color color);
+enum { CLI_O_COLOR = 0x4000 };
+#define CLI_OPT_COLOR { "color", 0, "WHEN", "auto|always|never", CLI_O_COLOR, \
+	"colors: auto (default: a terminal, NO_COLOR unset,\n" \
+	"TERM not dumb), always or never" }
+/* The runbook loaded (cli_load), then its params: the redactor (cli_redactor_new, made
+ * the current one), the secret params (cli_params_secret, warning and prompting), the
+ * params resolved (raw consumed). 0 / -1 (dl holds the errors; not printed). Always
+ * cli_setup_release a struct set up with CLI_SETUP_INIT. */
 struct redactor;
+struct cli_setup {
+	struct cli_loaded ld;
+	int loaded;
+	struct redactor *redact;
+	jv params;               /* typed, once cli_setup_params succeeded */
+};
+#define CLI_SETUP_INIT { .loaded = 0 }   /* params zeroed: jv_invalid() */
+int cli_setup_load(struct cli_setup *s, const char *file, struct diag_list *dl);
+int cli_setup_params(struct cli_setup *s, jv raw, struct diag_list *dl);
+void cli_setup_release(struct cli_setup *s);
+
+/* A real run of a loaded runbook (`run`, `resume`, `drill --live`): the engine on the
+ * real clock, questions asked on the terminal (cli/prompt.c: when stdin and stderr are
+ * one; else declined unless approved), the display on stdout, the reports written.
+ * Returns the exit code (0..4); *run_id is set (malloc'd) once the run started. With
+ * resume set, the interrupted run it names is resumed (engine_resume). Everything in a
+ * is borrowed. */
+struct engine_resumable;
 struct cli_run {
 	jv params;               /* typed */
 	const char **approve;    /* NULL-terminated, or NULL */
@@ -87,6 +121,10 @@ struct cli_run {
 	const char *record;      /* --record TAPE, or NULL */
 	struct redactor *redact;
 	int mode;                /* enum display_mode (display.h) */
+	enum cli_color color;    /* --color (zero: auto) */
+	const struct engine_resumable *resume;   /* resume: the run (engine_resume_open) */
+	const char **rerun, **assume_done;       /* resume: --rerun, --done; or NULL */
+	int64_t settle_ms;                       /* resume: --settle, 0 = default */
 };
 int cli_run_engine(const struct cli_loaded *ld, const struct cli_run *a, char **run_id, struct diag_list *dl);
 
@@ -102,12 +140,9 @@ int cli_params_file(jv *raw, const char *path, struct diag_list *dl);
  * commands that run; `plan` only previews). 0 / -1 (no answer at the prompt). */
 enum { CLI_SECRET_WARN = 1 << 0, CLI_SECRET_PROMPT = 1 << 1 };
 int cli_params_secret(jv *raw, const struct runbook *rb, unsigned flags);
-/* the same for `resume`: the params of the runbook copy in the run's folder */
-int cli_params_secret_for_run(jv *raw, const char *state_dir, const char *run_id);
 /* a redactor holding the credentials of the environment (RUNBOOK_PARAM_*,
  * AWS_SECRET_ACCESS_KEY, PGPASSWORD, ...), made the current one for expressions
  * (redact_set_current); redact_free() it */
-struct redactor;
 struct redactor *cli_redactor_new(void);
 
 /* runs.c: a run's folder (DIR/runs/RUN-ID/). The journal as an array of events (complete

@@ -39,8 +39,8 @@ int cli_usage(const char *cmd)
 
 int cli_color(FILE *f)
 {
-	const char *nc = getenv("NO_COLOR");
-	if (nc && *nc)
+	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+	if ((nc && *nc) || (term && !strcmp(term, "dumb")))
 		return 0;
 	return isatty(fileno(f));
 }
@@ -295,27 +295,6 @@ int cli_params_secret(jv *raw, const struct runbook *rb, unsigned flags)
 		free(line);
 	}
 	return 0;
-}
-
-int cli_params_secret_for_run(jv *raw, const char *state_dir, const char *run_id)
-{
-	struct rb_loader ld;
-	struct diag_list dl = { 0 };
-	char path[4096];
-	int rc = 0;
-	/* the runbook as it ran: its params say which are secret (errors are the resume's) */
-	snprintf(path, sizeof(path), "%s/runs/%s/runbook.yaml", state_dir, run_id);
-	if (strchr(run_id, '/') || access(path, R_OK) < 0)
-		return 0;
-	loader_init(&ld, cli_search_path());
-	struct runbook *rb = runbook_load(&ld, path, &dl);
-	if (rb) {
-		rc = cli_params_secret(raw, rb, CLI_SECRET_WARN | CLI_SECRET_PROMPT);
-		runbook_free(rb);
-	}
-	loader_release(&ld);
-	diag_list_release(&dl);
-	return rc;
 }
 
 /* Credentials the modules (and the clients an exec step runs) read from the

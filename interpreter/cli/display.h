@@ -4,7 +4,8 @@
  * into one of three outputs:
  *   DISPLAY_LIVE   a step list redrawn in place (state, elapsed, spinner), with log lines,
  *                  retries, errors and rollback notices scrolling above it. ANSI cursor
- *                  movement; colors only when `color` says so (NO_COLOR keeps it live).
+ *                  movement; colors only when `color` says so (NO_COLOR keeps it live;
+ *                  TERM=dumb makes AUTO plain and uncolored).
  *   DISPLAY_PLAIN  one timestamped line per event ("03:18:43 restore      started"),
  *                  for logs, pipes and CI.
  *   DISPLAY_JSON   one compact JSON event per line (--output json), flushed per line.
@@ -28,9 +29,9 @@
  *   run_finished  status, exit_code, duration_ms, error, rollback (complete | ...)
  *   log           level, message
  *
- * Confirmations: between a confirm event with status "prompt" and the confirm event
- * with its answer, the live display leaves its list on the screen and stops redrawing,
- * so the engine can prompt on the terminal; it draws a fresh list below the answer.
+ * Questions: between display_pause(sink, 1) and display_pause(sink, 0) (cli/prompt.c
+ * around every question the engine asks) the live display leaves its list on the
+ * screen and stops redrawing; the next event draws a fresh list below the answer.
  *
  * Threading: the sink's event function may be called from any one thread at a time;
  * the live display refreshes its spinner from its own timer thread. No jv is shared
@@ -43,9 +44,12 @@
 
 enum display_mode { DISPLAY_AUTO, DISPLAY_PLAIN, DISPLAY_LIVE, DISPLAY_JSON };
 
-/* color: 1 = ANSI colors, 0 = none, -1 = decide (out is a terminal and NO_COLOR is
- * unset or empty). `out` is borrowed and must outlive the sink. */
+/* color: 1 = ANSI colors, 0 = none, -1 = decide (out is a terminal, NO_COLOR is
+ * unset or empty and TERM is not "dumb"). `out` is borrowed and must outlive the sink. */
 struct engine_sink display_sink_new(FILE *out, enum display_mode mode, int color);
+/* stop (on 1) and restart (on 0) the live display's redraws around a terminal prompt;
+ * nothing for the other modes */
+void display_pause(struct engine_sink *sink, int on);
 /* finish the output (final redraw of the live list), stop the timer thread, free */
 void display_sink_free(struct engine_sink *sink);
 /* the mode AUTO resolves to for out */

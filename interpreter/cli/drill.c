@@ -65,6 +65,7 @@ const struct cli_opt cli_drill_opts[] = {
 	{ "output", 0, "FORMAT", "text|json", 'o',
 	  "text (default) or json (the run's events, then {\"drill\": ...})" },
 	{ "yes", 0, NULL, NULL, O_YES, NULL },   /* hidden */
+	CLI_OPT_COLOR,
 	CLI_OPT_END,
 };
 
@@ -383,15 +384,14 @@ int cmd_drill(int argc, char **argv)
 {
 	const char *scenario = NULL, *state_opt = NULL, *output = "text", *report_dir = NULL,
 		   *record = NULL, *sd;
-	int live = 0, yes = 0, c, rc = EXIT_INVALID, loaded = 0, run_rc;
-	jv raw = jv_object(), params = jv_invalid(), events = jv_invalid(), summary = jv_invalid(), rep = jv_invalid();
+	int live = 0, yes = 0, c, rc = EXIT_INVALID, run_rc, mode;
+	jv raw = jv_object(), events = jv_invalid(), summary = jv_invalid(), rep = jv_invalid();
 	struct diag_list dl = { 0 };
-	struct cli_loaded ld;
-	struct redactor *redact = NULL;
+	struct cli_setup su = CLI_SETUP_INIT;
 	struct rehearsal r = { .before = jv_invalid(), .after = jv_invalid() };
 	struct run_fold fold;
 	char *run_id = NULL;
-	enum display_mode mode;
+	enum cli_color color = CLI_COLOR_AUTO;
 
 	run_fold_init(&fold);
 	optind = 1;
@@ -411,6 +411,10 @@ int cmd_drill(int argc, char **argv)
 		case O_RECORD: record = optarg; break;
 		case 'd': state_opt = optarg; break;
 		case 'o': output = optarg; break;
+		case CLI_O_COLOR:
+			if (cli_color_parse(optarg, &color) < 0)
+				goto out;
+			break;
 		case O_YES: yes = 1; break;
 		case 'h':
 			cli_help(stdout, help, cli_drill_opts, help_tail);
@@ -436,28 +440,18 @@ int cmd_drill(int argc, char **argv)
 		cli_error("drill takes no --yes: a drill asks every confirmation, as the restore would");
 		goto out;
 	}
-	if (!strcmp(output, "text"))
-		mode = DISPLAY_AUTO;
-	else if (display_mode_parse(output, &mode) < 0 || mode != DISPLAY_JSON) {
-		cli_error("unknown --output '%s' (text or json)", output);
+	if (cli_output_mode(output, 1, &mode) < 0)
 		goto out;
-	}
-
-	loaded = 1;
-	if (cli_load(argv[optind], &ld, &dl) < 0) {
+	if (cli_setup_load(&su, argv[optind], &dl) < 0) {
 		cli_print_diags(&dl);
 		goto out;
 	}
-	if (!ld.rb->objectives.declared) {
+	if (!su.ld.rb->objectives.declared) {
 		cli_error("runbook '%s' declares no objectives: a drill measures RTO and RPO against them "
-			  "(add e.g. 'objectives: {rto: 30m}')", ld.rb->name);
+			  "(add e.g. 'objectives: {rto: 30m}')", su.ld.rb->name);
 		goto out;
 	}
-	redact = cli_redactor_new();
-	if (cli_params_secret(&raw, ld.rb, CLI_SECRET_WARN | CLI_SECRET_PROMPT) < 0)
-		goto out;
-	params = params_resolve(ld.rb, jv_copy(raw), redact, &dl);
-	if (!jv_is_valid(params)) {
+	if (cli_setup_params(&su, jv_copy(raw), &dl) < 0) {
 		cli_print_diags(&dl);
 		goto out;
 	}
@@ -465,10 +459,11 @@ int cmd_drill(int argc, char **argv)
 	if (scenario) {
 		r.scenario = scenario;
 		r.state_dir = sd;
-		r.ld = &ld;
-		r.params = params;
-		r.redact = redact;
+		r.ld = &su.ld;
+		r.params = su.params;
+		r.redact = su.redact;
 		r.mode = mode;
+		r.color = color;
 		r.out = stdout;
 		r.record = record;
 		engine_install_signals();
@@ -480,10 +475,11 @@ int cmd_drill(int argc, char **argv)
 		run_id = r.run_id ? xstrdup(r.run_id) : NULL;
 	} else {
 		struct cli_run a = {
-			.params = params, .state_dir = sd, .record = record, .redact = redact, .mode = mode,
+			.params = su.params, .state_dir = sd, .record = record, .redact = su.redact, .mode = mode,
+			.color = color,
 		};
 		mkdir(sd, 0700);
-		run_rc = cli_run_engine(&ld, &a, &run_id, &dl);
+		run_rc = cli_run_engine(&su.ld, &a, &run_id, &dl);
 	}
 	if (dl.n)
 		cli_print_diags(&dl);
@@ -508,11 +504,11 @@ int cmd_drill(int argc, char **argv)
 		rc = jv_get_kind(met) == JV_KIND_TRUE ? EXIT_OK : 5;
 	int missed = jv_get_kind(met) == JV_KIND_FALSE;
 	jv_free(met);
-	summary = redact_jv(redact, drill_summary(rep, &fold, live ? "live" : "scenario", scenario, rc));
+	summary = redact_jv(su.redact, drill_summary(rep, &fold, live ? "live" : "scenario", scenario, rc));
 
 	if (report_dir)
 		report_dir_files(report_dir, rep, summary);
-	if (register_append(sd, redact_jv(redact, register_record(&fold, summary, argv[optind],
+	if (register_append(sd, redact_jv(su.redact, register_record(&fold, summary, argv[optind],
 			live ? "live" : "scenario", scenario, report_dir, rc))) < 0 && rc == EXIT_OK)
 		rc = EXIT_FAILED;
 	if (mode == DISPLAY_JSON) {
@@ -534,11 +530,8 @@ out:
 	jv_free(summary);
 	jv_free(events);
 	jv_free(rep);
-	jv_free(params);
 	jv_free(raw);
-	if (loaded)
-		cli_unload(&ld);
-	redact_free(redact);
+	cli_setup_release(&su);
 	diag_list_release(&dl);
 	return rc;
 }

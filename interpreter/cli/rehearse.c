@@ -62,6 +62,7 @@ const struct cli_opt cli_rehearse_opts[] = {
 	{ "record", 0, "TAPE", NULL, O_RECORD,
 	  "record every action call and its answer to TAPE, a new file\n"
 	  "(runbook-tape(5)); `runbook replay TAPE` replays it" },
+	CLI_OPT_COLOR,
 	CLI_OPT_END,
 };
 
@@ -268,7 +269,7 @@ int rehearsal_run(struct rehearsal *r, struct diag_list *dl)
 		.redact = r->redact,
 		.record_path = r->record,
 	};
-	o.sink = r->out ? display_sink_new(r->out, r->mode, -1) : r->sink;
+	o.sink = r->out ? display_sink_new(r->out, r->mode, cli_color_sink(r->color)) : r->sink;
 	int64_t t0 = wall_ms();
 	rc = engine_run(&r->ld->plan, &o, &r->run_id);
 	r->real_ms = wall_ms() - t0;
@@ -323,11 +324,10 @@ int cmd_rehearse(int argc, char **argv)
 	const char **decline = xcalloc((size_t)argc + 1, sizeof(*decline));
 	jv raw = jv_object();
 	struct diag_list dl = { 0 };
-	struct cli_loaded ld;
-	struct redactor *redact = NULL;
-	jv params = jv_invalid();
+	struct cli_setup su = CLI_SETUP_INIT;
 	struct rehearsal r = { .before = jv_invalid(), .after = jv_invalid() };
-	int loaded = 0;
+	int mode;
+	enum cli_color color = CLI_COLOR_AUTO;
 
 	optind = 1;
 	while ((c = cli_opt_next(cli_rehearse_opts, argc, argv)) != -1) {
@@ -345,6 +345,10 @@ int cmd_rehearse(int argc, char **argv)
 		case 'n': no_rollback = 1; break;
 		case 'd': state_opt = optarg; break;
 		case 'o': output = optarg; break;
+		case CLI_O_COLOR:
+			if (cli_color_parse(optarg, &color) < 0)
+				goto out;
+			break;
 		case O_DECLINE: decline[ndecline++] = optarg; break;
 		case O_WORLD_OUT: world_out = optarg; break;
 		case O_SWEEP: sweep = 1; break;
@@ -363,13 +367,8 @@ int cmd_rehearse(int argc, char **argv)
 		cli_help(stderr, help, cli_rehearse_opts, help_tail);
 		goto out;
 	}
-	enum display_mode mode;
-	if (!strcmp(output, "text"))
-		mode = DISPLAY_AUTO;
-	else if (display_mode_parse(output, &mode) < 0) {
-		cli_error("unknown --output '%s' (text or json)", output);
+	if (cli_output_mode(output, 0, &mode) < 0)
 		goto out;
-	}
 	if (max_parallel < 0) {
 		cli_error("--max-parallel wants a positive number");
 		goto out;
@@ -381,30 +380,26 @@ int cmd_rehearse(int argc, char **argv)
 		goto out;
 	}
 
-	loaded = 1;
-	if (cli_load(argv[optind], &ld, &dl) < 0) {
+	if (cli_setup_load(&su, argv[optind], &dl) < 0) {
 		cli_print_diags(&dl);
 		goto out;
 	}
-	if (check_declines(&ld.plan, decline, ndecline) < 0)
+	if (check_declines(&su.ld.plan, decline, ndecline) < 0)
 		goto out;
-	redact = cli_redactor_new();
-	if (cli_params_secret(&raw, ld.rb, CLI_SECRET_WARN | CLI_SECRET_PROMPT) < 0)
-		goto out;
-	params = params_resolve(ld.rb, jv_copy(raw), redact, &dl);
-	if (!jv_is_valid(params)) {
+	if (cli_setup_params(&su, jv_copy(raw), &dl) < 0) {
 		cli_print_diags(&dl);
 		goto out;
 	}
 	r.scenario = scenario;
 	r.state_dir = cli_state_dir(state_opt);
-	r.ld = &ld;
-	r.params = params;
-	r.redact = redact;
+	r.ld = &su.ld;
+	r.params = su.params;
+	r.redact = su.redact;
 	r.max_parallel = max_parallel;
 	r.no_rollback = no_rollback;
 	r.decline = decline;
 	r.mode = mode;
+	r.color = color;
 	r.record = record;
 	engine_install_signals();
 	if (sweep) {
@@ -427,11 +422,8 @@ int cmd_rehearse(int argc, char **argv)
 out:
 	rehearsal_release(&r);
 	free(decline);
-	jv_free(params);
 	jv_free(raw);
-	if (loaded)
-		cli_unload(&ld);
-	redact_free(redact);
+	cli_setup_release(&su);
 	diag_list_release(&dl);
 	return rc;
 }

@@ -271,7 +271,6 @@ int cmd_replay(int argc, char **argv)
 		.rehearsal = 1,
 		.decline = (const char **)declines,
 		.redact = redact,
-		.search_path = cli_search_path(),
 		.diags = &dl,
 		.replay = { replay_answer, rp },
 	};

@@ -2,13 +2,9 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "cli.h"
-#include "display.h"
 #include "../core/bug.h"
-#include "../core/clock.h"
 #include "../core/dur.h"
-#include "../core/redact.h"
 #include "../modules/registry.h"
 #include "../engine/engine.h"
 
@@ -50,6 +46,7 @@ const struct cli_opt cli_resume_opts[] = {
 	  "record the calls on TAPE: the run's own tape (appended) or a\n"
 	  "new file (runbook-tape(5))" },
 	{ NULL, 'y', NULL, NULL, 'y', NULL },   /* hidden short */
+	CLI_OPT_COLOR,
 	CLI_OPT_END,
 };
 
@@ -70,8 +67,11 @@ int cmd_resume(int argc, char **argv)
 	int64_t settle_ms = 0;
 	jv raw = jv_object();
 	struct diag_list dl = { 0 };
-	struct rb_clock *clock = NULL;
-	struct redactor *redact = NULL;
+	struct engine_resumable res;
+	struct cli_setup su = CLI_SETUP_INIT;
+	int opened = 0, mode;
+	char *run_id = NULL;
+	enum cli_color color = CLI_COLOR_AUTO;
 
 	optind = 1;
 	while ((c = cli_opt_next(cli_resume_opts, argc, argv)) != -1) {
@@ -100,6 +100,10 @@ int cmd_resume(int argc, char **argv)
 		case 'n': no_rollback = 1; break;
 		case 'd': state_opt = optarg; break;
 		case 'o': output = optarg; break;
+		case CLI_O_COLOR:
+			if (cli_color_parse(optarg, &color) < 0)
+				goto out;
+			break;
 		case 'r': record = optarg; break;
 		case 'h':
 			cli_help(stdout, help, cli_resume_opts, help_tail);
@@ -115,13 +119,8 @@ int cmd_resume(int argc, char **argv)
 		cli_help(stderr, help, cli_resume_opts, help_tail);
 		goto out;
 	}
-	enum display_mode mode;
-	if (!strcmp(output, "text"))
-		mode = DISPLAY_AUTO;
-	else if (display_mode_parse(output, &mode) < 0) {
-		cli_error("unknown --output '%s' (text or json)", output);
+	if (cli_output_mode(output, 0, &mode) < 0)
 		goto out;
-	}
 	if (run_id_check(argv[optind]) < 0) {
 		cli_error("invalid RUN-ID '%s': a run id names a folder in '%s/runs' ('runbook history' lists them)",
 			  argv[optind], cli_state_dir(state_opt));
@@ -131,45 +130,46 @@ int cmd_resume(int argc, char **argv)
 		cli_error("cannot initialise the action modules");
 		goto out;
 	}
-	redact = cli_redactor_new();
-	if (cli_params_secret_for_run(&raw, cli_state_dir(state_opt), argv[optind]) < 0)
+	/* the engine reads the run's folder; the runbook it names is loaded here, like run's */
+	opened = 1;
+	if (engine_resume_open(cli_state_dir(state_opt), argv[optind], &res, &dl) < 0)
 		goto out;
-	clock = clock_new(CLOCK_REAL, 0, 0);
-	int tty = isatty(STDIN_FILENO) && isatty(STDERR_FILENO);
-	struct engine_opts o = {
-		.params = raw,
-		.connections = jv_null(),
-		.yes = yes,
+	if (cli_setup_load(&su, res.runbook, &dl) < 0)
+		goto out;
+	/* the recorded params (no secrets) with the ones given again over them */
+	if (cli_setup_params(&su, jv_object_merge(jv_copy(res.params), jv_copy(raw)), &dl) < 0) {
+		if (dl.nerrors)
+			diag_note(&dl, NULL, "secret params are not kept in the run directory: give them again with -p");
+		goto out;
+	}
+	struct cli_run a = {
+		.params = su.params,
 		.approve = approve,
-		.rerun = rerun,
-		.assume_done = done,
+		.yes = yes,
 		.max_parallel = max_parallel,
 		.no_rollback = no_rollback,
 		.state_dir = cli_state_dir(state_opt),
-		.record_path = record,
-		.clock = clock,
-		.redact = redact,
-		.tty_in = tty ? stdin : NULL,
-		.tty_out = tty ? stderr : NULL,
-		.search_path = cli_search_path(),
+		.record = record,
+		.redact = su.redact,
+		.mode = mode,
+		.color = color,
+		.resume = &res,
+		.rerun = rerun,
+		.assume_done = done,
 		.settle_ms = settle_ms,
-		.diags = &dl,
 	};
-	o.sink = display_sink_new(stdout, mode, -1);
-	engine_install_signals();
-	rc = engine_resume(argv[optind], &o, &dl);
-	display_sink_free(&o.sink);
-	if (rc != EXIT_INVALID)        /* else nothing ran: the report stays as it was */
-		cli_write_run_reports(o.state_dir, argv[optind]);
+	rc = cli_run_engine(&su.ld, &a, &run_id, &dl);
+out:
 	if (dl.n)
 		cli_print_diags(&dl);
-out:
-	clock_free(clock);
+	if (opened)
+		engine_resumable_release(&res);
+	cli_setup_release(&su);
+	free(run_id);
 	free(approve);
 	free(rerun);
 	free(done);
 	jv_free(raw);
-	redact_free(redact);
 	diag_list_release(&dl);
 	return rc;
 }

@@ -2,12 +2,9 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include "cli.h"
 #include "display.h"
 #include "../core/bug.h"
-#include "../core/clock.h"
-#include "../core/redact.h"
 #include "../engine/engine.h"
 
 static const char help[] =
@@ -32,6 +29,7 @@ const struct cli_opt cli_run_opts[] = {
 	{ "output", 0, "FORMAT", "text|json", 'o', "text (default) or json (one event per line)" },
 	{ "record", 0, "TAPE", NULL, 'r', "record every action call and its answer to TAPE, a new file\n"
 	  "(secrets as placeholders; runbook-tape(5)) for `runbook replay`" },
+	CLI_OPT_COLOR,
 	CLI_OPT_END,
 };
 
@@ -57,51 +55,17 @@ static int parse_parallel(const char *s, int *out)
 	return 0;
 }
 
-int cli_run_engine(const struct cli_loaded *ld, const struct cli_run *a, char **run_id, struct diag_list *dl)
-{
-	struct rb_clock *clock = clock_new(CLOCK_REAL, 0, 0);
-	int tty = isatty(STDIN_FILENO) && isatty(STDERR_FILENO), rc;
-	/* the ETA its waits show: the last real run's durations */
-	jv last = a->dry_run ? jv_null() : cli_last_durations(a->state_dir, ld->rb->path, 0);
-	struct engine_opts o = {
-		.params = a->params,
-		.connections = jv_null(),
-		.dry_run = a->dry_run,
-		.yes = a->yes,
-		.approve = a->approve,
-		.max_parallel = a->max_parallel,
-		.no_rollback = a->no_rollback,
-		.state_dir = a->state_dir,
-		.record_path = a->record,
-		.clock = clock,
-		.redact = a->redact,
-		.tty_in = tty ? stdin : NULL,
-		.tty_out = tty ? stderr : NULL,
-		.search_path = cli_search_path(),
-		.last_durations = last,
-		.diags = dl,
-	};
-	o.sink = display_sink_new(stdout, (enum display_mode)a->mode, -1);
-	engine_install_signals();
-	rc = engine_run(&ld->plan, &o, run_id);
-	display_sink_free(&o.sink);
-	cli_write_run_reports(o.state_dir, *run_id);
-	clock_free(clock);
-	jv_free(last);
-	return rc;
-}
-
 int cmd_run(int argc, char **argv)
 {
 	const char *state_opt = NULL, *output = "text", *record = NULL;
 	int dry_run = 0, yes = 0, max_parallel = 0, no_rollback = 0, c, rc = EXIT_INVALID;
 	const char **approve = xcalloc((size_t)argc + 1, sizeof(*approve));
-	int napprove = 0, loaded = 0;
-	jv raw = jv_object(), params = jv_invalid();
+	int napprove = 0, mode;
+	jv raw = jv_object();
 	struct diag_list dl = { 0 };
-	struct cli_loaded ld;
-	struct redactor *redact = NULL;
+	struct cli_setup su = CLI_SETUP_INIT;
 	char *run_id = NULL;
+	enum cli_color color = CLI_COLOR_AUTO;
 
 	optind = 1;
 	while ((c = cli_opt_next(cli_run_opts, argc, argv)) != -1) {
@@ -128,6 +92,10 @@ int cmd_run(int argc, char **argv)
 		case 'n': no_rollback = 1; break;
 		case 'd': state_opt = optarg; break;
 		case 'o': output = optarg; break;
+		case CLI_O_COLOR:
+			if (cli_color_parse(optarg, &color) < 0)
+				goto out;
+			break;
 		case 'r': record = optarg; break;
 		case 'h':
 			cli_help(stdout, help, cli_run_opts, help_tail);
@@ -143,42 +111,31 @@ int cmd_run(int argc, char **argv)
 		cli_help(stderr, help, cli_run_opts, help_tail);
 		goto out;
 	}
-	enum display_mode mode;
-	if (!strcmp(output, "text"))
-		mode = DISPLAY_AUTO;
-	else if (display_mode_parse(output, &mode) < 0) {
-		cli_error("unknown --output '%s' (text or json)", output);
+	if (cli_output_mode(output, 0, &mode) < 0)
 		goto out;
-	}
-
-	loaded = 1;
-	if (cli_load(argv[optind], &ld, &dl) < 0) {
+	if (cli_setup_load(&su, argv[optind], &dl) < 0) {
 		cli_print_diags(&dl);
 		goto out;
 	}
 	for (int i = 0; i < napprove; i++) {
-		int n = plan_find(&ld.plan, approve[i]);
+		int n = plan_find(&su.ld.plan, approve[i]);
 		if (n < 0) {
 			cli_error("--approve names unknown step '%s'", approve[i]);
 			goto out;
 		}
-		if (ld.plan.nodes[n].step->kind != STEP_CONFIRM) {
+		if (su.ld.plan.nodes[n].step->kind != STEP_CONFIRM) {
 			cli_error("--approve names step '%s', which is not a confirmation (it is a%s %s step)",
-				  approve[i], ld.plan.nodes[n].step->kind == STEP_ACTION || ld.plan.nodes[n].step->kind ==
-				  STEP_ASSERT ? "n" : "", step_kind_name(ld.plan.nodes[n].step->kind));
+				  approve[i], su.ld.plan.nodes[n].step->kind == STEP_ACTION || su.ld.plan.nodes[n].step->kind ==
+				  STEP_ASSERT ? "n" : "", step_kind_name(su.ld.plan.nodes[n].step->kind));
 			goto out;
 		}
 	}
-	redact = cli_redactor_new();
-	if (cli_params_secret(&raw, ld.rb, CLI_SECRET_WARN | CLI_SECRET_PROMPT) < 0)
-		goto out;
-	params = params_resolve(ld.rb, jv_copy(raw), redact, &dl);
-	if (!jv_is_valid(params)) {
+	if (cli_setup_params(&su, jv_copy(raw), &dl) < 0) {
 		cli_print_diags(&dl);
 		goto out;
 	}
 	struct cli_run a = {
-		.params = params,
+		.params = su.params,
 		.approve = approve,
 		.dry_run = dry_run,
 		.yes = yes,
@@ -186,10 +143,11 @@ int cmd_run(int argc, char **argv)
 		.no_rollback = no_rollback,
 		.state_dir = cli_state_dir(state_opt),
 		.record = record,
-		.redact = redact,
+		.redact = su.redact,
 		.mode = mode,
+		.color = color,
 	};
-	rc = cli_run_engine(&ld, &a, &run_id, &dl);
+	rc = cli_run_engine(&su.ld, &a, &run_id, &dl);
 	if (dl.n)
 		cli_print_diags(&dl);
 	if (run_id && mode != DISPLAY_JSON && rc != EXIT_OK && rc != EXIT_INVALID)
@@ -198,11 +156,8 @@ int cmd_run(int argc, char **argv)
 out:
 	free(run_id);
 	free(approve);
-	jv_free(params);
 	jv_free(raw);
-	if (loaded)
-		cli_unload(&ld);
-	redact_free(redact);
+	cli_setup_release(&su);
 	diag_list_release(&dl);
 	return rc;
 }

@@ -28,6 +28,7 @@ struct rehearsal {
 	struct engine_fault fault;  /* the sweep's injected failure, or none */
 	FILE *out;                  /* live display and timeline; NULL = sink below */
 	enum display_mode mode;
+	enum cli_color color;       /* --color (zero: auto) */
 	struct engine_sink sink;    /* events when out is NULL */
 	int settle;                 /* compare settled worlds (below) */
 	const char *record;         /* --record TAPE (rehearse, drill), or NULL */

@@ -41,7 +41,7 @@
  * call that is known to have failed is checked once. check() saying it happened counts
  * as success: the step's result and outputs come from the check and it is rolled back
  * like any completed step. Otherwise (not checkable, or never appeared) the operator is
- * asked on tty_in/tty_out (run again / done already / stop), and without a terminal
+ * asked through o->io (run again / done already / stop), and without anyone to ask
  * engine_resume refuses (EXIT_INVALID and a diagnostic naming --rerun STEP and --done
  * STEP) unless o->rerun or o->assume_done names the step. A run stopped during its
  * rollback resumes the rollback under the same rules.
@@ -121,6 +121,35 @@ struct engine_fault {
 	void *arg;
 };
 
+/* Questions for the operator. The engine does no terminal I/O (like jq_state's
+ * callbacks): cli/prompt.c asks on the terminal, pausing the live display. confirm is
+ * called on the engine thread and fills *ans; it returns 0 (an end of input is a "no").
+ * io.confirm NULL means nobody can be asked: a confirmation is declined ("no
+ * terminal") unless approved, and a resume refuses naming --rerun and --done. */
+enum engine_ask { ENGINE_ASK_CONFIRM, ENGINE_ASK_RESUME };
+enum engine_answer { ENGINE_ANS_NO, ENGINE_ANS_YES, ENGINE_ANS_DONE };
+struct engine_confirm_req {
+	enum engine_ask kind;
+	const char *step;          /* the qid asked about */
+	/* ENGINE_ASK_CONFIRM: a confirm step */
+	const char *prompt;        /* redacted */
+	const char *phrase;        /* the phrase to type, NULL: y/N */
+	const char *phrase_shown;  /* the phrase redacted, as the terminal shows it */
+	int tries;                 /* a phrase mistyped this many times declines */
+	/* ENGINE_ASK_RESUME: a step that was running when the run stopped. YES: run it
+	 * again, DONE (only if allow_done): it took effect, NO: stop */
+	const char *why;           /* "action 'x' changes things, ..." */
+	int allow_done;
+};
+struct engine_confirm_ans {
+	enum engine_answer answer;
+	int tries;                 /* phrases typed (ENGINE_ASK_CONFIRM with a phrase) */
+};
+struct engine_io {
+	int (*confirm)(void *ctx, const struct engine_confirm_req *req, struct engine_confirm_ans *ans);
+	void *ctx;
+};
+
 struct engine_opts {
 	jv params;                 /* typed (params_resolve); borrowed */
 	jv connections;            /* overrides merged over the runbook's (rehearse sets the
@@ -139,10 +168,8 @@ struct engine_opts {
 	struct engine_fault fault; /* rehearse --sweep: injected failures */
 	struct redactor *redact;
 	struct engine_sink sink;
-	FILE *tty_in;              /* terminal for confirmations; NULL = none */
-	FILE *tty_out;
+	struct engine_io io;       /* the operator's answers; zeroed = nobody to ask */
 	/* additions (engine helper) */
-	const char **search_path;  /* for engine_resume reloading `uses:`; NULL-terminated or NULL */
 	const char **rerun;        /* resume: step ids the operator allows to run again although
 	                            * they were running at the crash; NULL-terminated or NULL */
 	const char **assume_done;  /* resume: step ids the operator checked took effect: they
@@ -164,10 +191,27 @@ int run_id_check(const char *id);
 
 /* run a plan; returns an enum run_exit. *run_id (malloc'd) names the run directory. */
 int engine_run(const struct plan *p, const struct engine_opts *o, char **run_id);
-/* resume an interrupted run from its journal (reloads the runbook it recorded).
- * o->params here is the RAW object of -p values given again (secret params are not kept
- * in the run directory and must be given again); merged over the recorded params. */
-int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_list *dl);
+/* Resume an interrupted run, in two steps. engine_resume_open reads the run's folder
+ * STATE_DIR/runs/RUN_ID/: the journal (refusing a run that finished, a rehearsal, a
+ * journal without run_started), the runbook file to load (the original when its sha256
+ * is unchanged, else the copy kept in the folder, unless that copy has secrets masked)
+ * and the params recorded there (no secrets). The CLI loads that file, builds and
+ * compiles the plan, resolves the params (the recorded ones with the ones given again
+ * over them) and calls engine_resume with the plan and o->params typed; the engine
+ * reads the journal back and decides what is done. 0 / -1 (dl says why). */
+struct engine_resumable {
+	char *run_id;
+	char *runbook;             /* the file to load */
+	jv params;                 /* the recorded params: a raw object */
+	jv journal;                /* its events */
+	jv started;                /* its run_started */
+};
+int engine_resume_open(const char *state_dir, const char *run_id, struct engine_resumable *r,
+		       struct diag_list *dl);
+void engine_resumable_release(struct engine_resumable *r);
+/* returns an enum run_exit; plan is r->runbook's, built by the caller */
+int engine_resume(const struct plan *p, const struct engine_resumable *r, const struct engine_opts *o,
+		  struct diag_list *dl);
 /* the plan's steps in order, as run_started lists them: [{id, name?, kind}] (the steps
  * under a for_each `uses:` are left out: they run as ID[i].STEP); a new jv */
 jv engine_steps_list(const struct plan *p);

@@ -109,24 +109,25 @@ static int named_in(const char **list, const char *qid)
 static int resume_ask(struct engine *e, const char *qid, const char *why, int allow_done, char *by, size_t nby,
 		      struct diag_list *dl)
 {
-	if (e->o->tty_in && e->o->tty_out) {
-		char line[256], ts[40];
-		fprintf(e->o->tty_out, "step '%s' was running when the run stopped and %s.\n%s", qid, why,
-			allow_done ? "[r]un it again, it is [d]one already (do not run it), or [s]top? " :
-			"[r]un the unfinished items again, or [s]top? ");
-		fflush(e->o->tty_out);
-		int c = 's';
-		if (fgets(line, sizeof(line), e->o->tty_in))
-			c = line[0] == 'r' || line[0] == 'R' ? 'r' : (line[0] == 'd' || line[0] == 'D') && allow_done ? 'd' : 's';
+	if (e->o->io.confirm) {
+		char ts[40];
+		struct engine_confirm_req req = {
+			.kind = ENGINE_ASK_RESUME, .step = qid, .why = why, .allow_done = allow_done,
+		};
+		struct engine_confirm_ans ans = { ENGINE_ANS_NO, 0 };
+		e->o->io.confirm(e->o->io.ctx, &req, &ans);
+		if (ans.answer == ENGINE_ANS_DONE && !allow_done)
+			ans.answer = ENGINE_ANS_NO;
 		jv ev = eng_ev_new(e, EV_CONFIRM, qid);
-		ev = jv_object_set(ev, jv_string("status"), jv_string(c == 's' ? "declined" : "approved"));
-		ev = jv_object_set(ev, jv_string("prompt"), jv_string(c == 'd' ? "counts as done after a crash" : "run again after a crash"));
+		ev = jv_object_set(ev, jv_string("status"), jv_string(ans.answer == ENGINE_ANS_NO ? "declined" : "approved"));
+		ev = jv_object_set(ev, jv_string("prompt"), jv_string(ans.answer == ENGINE_ANS_DONE ?
+			"counts as done after a crash" : "run again after a crash"));
 		ev = jv_object_set(ev, jv_string("by"), jv_string(eng_user_name(by, nby)));
 		ev = jv_object_set(ev, jv_string("at"), jv_string(eng_time_str(clock_now(e->clk), ts, sizeof(ts))));
 		eng_emit(e, ev, 1);
-		if (c == 'r')
+		if (ans.answer == ENGINE_ANS_YES)
 			return RD_RUN;
-		if (c == 'd')
+		if (ans.answer == ENGINE_ANS_DONE)
 			return RD_DONE;
 	}
 	diag_error(dl, NULL, "step '%s' was running when run '%s' stopped and %s: check by hand, then resume "
@@ -455,113 +456,21 @@ static int resume_rollback_calls(struct engine *e, jv calls, struct diag_list *d
 	}
 	return rc;
 }
-int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_list *dl)
+int engine_resume(const struct plan *plan, const struct engine_resumable *r, const struct engine_opts *o,
+		  struct diag_list *dl)
 {
-	char path[4096], jpath[4096];
+	char path[4096];
 	const char *sd = o->state_dir ? o->state_dir : ".runbook";
-	struct rb_loader ld;
-	struct plan plan;
-	int have_plan = 0, rc = EXIT_INVALID;
-	struct runbook *rb = NULL;
+	const char *run_id = r->run_id;
+	int rc = EXIT_INVALID;
 	struct engine *e = NULL;
-	jv journal = jv_invalid(), started = jv_invalid(), calls = jv_object(), params = jv_invalid();
+	jv journal = jv_copy(r->journal), started = r->started, calls = jv_object();
 	jv running = jv_object();
 	jv fe_uses = jv_object();        /* for_each uses: steps whose child steps ran */
 	char **approve = NULL;
 	int op_abort = 0, rb_seen = 0;   /* the abort was only the operator's Ctrl-C; rollback began */
-	struct run_fold fold;
-
-	run_fold_init(&fold);
-	loader_init(&ld, o->search_path);
-	if (run_id_check(run_id) < 0) {
-		diag_error(dl, NULL, "invalid RUN-ID '%s': a run id names a folder in '%s/runs' ('runbook history' "
-			   "lists them)", run_id, sd);
-		goto out;
-	}
-	snprintf(jpath, sizeof(jpath), "%s/runs/%s/journal.jsonl", sd, run_id);
-	journal = journal_read(jpath);
-	if (!jv_is_valid(journal)) {
-		char *m = eng_invalid_msg(journal);
-		journal = jv_invalid();
-		diag_error(dl, NULL, "no run '%s' in '%s' (%s)", run_id, sd, m);
-		free(m);
-		goto out;
-	}
-	run_fold_journal(&fold, journal);
-	if (fold.end == EV_RUN_FINISHED) {
-		diag_error(dl, NULL, "run '%s' already finished (%s); nothing to resume", run_id,
-			   run_fold_status(&fold));
-		goto out;
-	}
-	jv_free(started);
-	started = jv_copy(fold.started);
-	if (!jv_is_valid(started)) {
-		diag_error(dl, NULL, "the journal of run '%s' has no run_started record", run_id);
-		goto out;
-	}
-	if (jvx_bool(started, "rehearsal", 0)) {
-		/* its simulated world ended with the rehearsal; resuming would run it for real */
-		diag_error(dl, NULL, "run '%s' was a rehearsal: it cannot be resumed (its simulated world is gone); "
-			   "rehearse the runbook again", run_id);
-		goto out;
-	}
-	/* reload the runbook: the original when it is unchanged (its `uses:` resolve),
-	 * else the copy kept in the run directory, unless that copy has secrets masked */
-	snprintf(path, sizeof(path), "%s/runs/%s/runbook.yaml", sd, run_id);
-	{
-		size_t clen, olen;
-		char *copy = fs_read(path, JOURNAL_MAX, &clen);
-		const char *orig = jvx_str(started, "path"), *sha = jvx_str(started, "sha256");
-		char *otext = orig && *orig ? fs_read(orig, JOURNAL_MAX, &olen) : NULL;
-		const char *load_path = path;
-		int same = 0;
-		if (otext && sha) {
-			char h[65];
-			sha256_hex(otext, olen, h);
-			same = !strcmp(h, sha);
-		} else if (otext && copy) {
-			same = olen == clen && !memcmp(otext, copy, clen);
-		}
-		free(otext);
-		free(copy);
-		if (same)
-			load_path = orig;
-		else if (jvx_bool(started, "copy_redacted", 0)) {
-			diag_error(dl, NULL, "runbook '%s' changed since run '%s' started, and the copy kept in the run "
-				   "folder has its secrets masked: put the original back (sha256 %s) to resume",
-				   orig ? orig : "?", run_id, sha ? sha : "?");
-			goto out;
-		}
-		rb = runbook_load(&ld, load_path, dl);
-	}
-	if (!rb || dl->nerrors)
-		goto out;
-	if (plan_build(&plan, rb, &ld, dl) < 0) {
-		have_plan = 1;
-		goto out;
-	}
-	have_plan = 1;
-	if (exprset_compile(ld.exprs, dl) < 0)
-		goto out;
-	/* params: the recorded ones (no secrets) with the ones given again over them */
-	snprintf(path, sizeof(path), "%s/runs/%s/params.json", sd, run_id);
-	char *ptext = fs_read(path, JOURNAL_MAX, NULL);
-	jv raw = ptext ? jv_parse(ptext) : jv_object();
-	free(ptext);
-	if (!jv_is_valid(raw) || jv_get_kind(raw) != JV_KIND_OBJECT) {
-		jv_free(raw);
-		raw = jv_object();
-	}
-	if (jv_get_kind(o->params) == JV_KIND_OBJECT)
-		raw = jv_object_merge(raw, jv_copy(o->params));
-	params = params_resolve(rb, raw, o->redact, dl);
-	if (!jv_is_valid(params)) {
-		diag_note(dl, NULL, "secret params are not kept in the run directory: give them again with -p");
-		goto out;
-	}
 
 	struct engine_opts eo = *o;
-	eo.params = params;
 	eo.yes = o->yes || jvx_bool(started, "yes", 0);
 	{
 		jv appr = jvx_get(started, "approve");
@@ -583,7 +492,7 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 	eo.no_rollback = o->no_rollback || jvx_bool(started, "no_rollback", 0);
 	if (!o->max_parallel)
 		eo.max_parallel = (int)jvx_num(started, "max_parallel", 0);
-	e = engine_new(&plan, &eo);
+	e = engine_new(plan, &eo);
 	e->resumed = 1;
 	e->run_id = xstrdup(run_id);
 	{
@@ -596,8 +505,8 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 	engine_init_ctx(e);
 	/* the whole-run timeout counts again from the resume: the time the run spent
 	 * stopped is not the procedure's */
-	if (rb->timeout_ms > 0)
-		e->run_deadline = clock_now(e->clk) + rb->timeout_ms;
+	if (plan->rb->timeout_ms > 0)
+		e->run_deadline = clock_now(e->clk) + plan->rb->timeout_ms;
 	snprintf(path, sizeof(path), "%s/runs/%s", sd, run_id);
 	e->run_dir = xstrdup(path);
 	if (o->record_path) {
@@ -613,14 +522,14 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 		goto out;
 	}
 	e->jopen = 1;
-	journal_tape_header(&e->jn, eng_tape_header_of(e, &plan), e->run_started);
+	journal_tape_header(&e->jn, eng_tape_header_of(e, plan), e->run_started);
 	journal_tape_seed(&e->jn, journal);
 
 	/* replay the journal into the state */
 	jv_array_foreach(journal, i, ev) {
 		enum ev_kind kind = ev_kind_of(ev);
 		const char *step = jvx_str(ev, "step");
-		int n = step ? plan_find(&plan, step) : -1;
+		int n = step ? plan_find(plan, step) : -1;
 		if (kind == EV_UNKNOWN) {
 			jv_free(ev);
 			continue;
@@ -629,8 +538,8 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 			/* a step of a for_each uses: child ("each[1].say") */
 			char u[1024];
 			snprintf(u, sizeof(u), "%.*s", (int)(strchr(step, '[') - step), step);
-			int un = plan_find(&plan, u);
-			if (un >= 0 && plan.nodes[un].step->kind == STEP_USES && plan.nodes[un].step->for_each >= 0)
+			int un = plan_find(plan, u);
+			if (un >= 0 && plan->nodes[un].step->kind == STEP_USES && plan->nodes[un].step->for_each >= 0)
 				fe_uses = jv_object_set(fe_uses, jv_string(u), jv_true());
 		}
 		if (kind == EV_CALL || kind == EV_RESULT) {
@@ -764,7 +673,7 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 	/* for_each on uses: a finished one's child steps do not run again; one stopped
 	 * between its items cannot be continued (its items would run again) */
 	jv_object_foreach(fe_uses, k, v) {
-		int un = plan_find(&plan, jv_string_value(k));
+		int un = plan_find(plan, jv_string_value(k));
 		jv_free(v);
 		if (!e->ns[un].preset) {
 			diag_error(dl, NULL, "run '%s' stopped inside '%s' (for_each on uses:), which resume "
@@ -774,7 +683,7 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 			rc = EXIT_INVALID;
 			goto out;
 		}
-		for (int x = un + 1; x < plan.n && eng_in_scope(e, plan.nodes[x].scope, e->scope_of_uses[un]); x++) {
+		for (int x = un + 1; x < plan->n && eng_in_scope(e, plan->nodes[x].scope, e->scope_of_uses[un]); x++) {
 			struct node_st *cs = &e->ns[x];
 			if (cs->preset)
 				continue;
@@ -784,13 +693,13 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 		jv_free(k);
 	}
 	/* what finished is in the context before anything is evaluated again */
-	for (int n = 0; n < plan.n; n++)
+	for (int n = 0; n < plan->n; n++)
 		if (e->ns[n].preset)
 			eng_ctx_update(e, n);
 	/* steps running at the crash (also when the run was failing: one that took
 	 * effect must be rolled back) */
 	jv_object_foreach(running, k, v) {
-		int n = plan_find(&plan, jv_string_value(k));
+		int n = plan_find(plan, jv_string_value(k));
 		jv_free(v);
 		if (n >= 0 && !e->ns[n].preset && resume_running_step(e, n, calls, dl) < 0) {
 			jv_free(k);
@@ -800,12 +709,12 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 		jv_free(k);
 	}
 	/* finished nodes: their state in the context, their dependants' counts */
-	for (int n = 0; n < plan.n; n++) {
+	for (int n = 0; n < plan->n; n++) {
 		if (!e->ns[n].preset)
 			continue;
 		eng_ctx_update(e, n);
-		for (int i = 0; i < plan.nodes[n].nrdeps; i++)
-			e->ns[plan.nodes[n].rdeps[i]].deps_left--;
+		for (int i = 0; i < plan->nodes[n].nrdeps; i++)
+			e->ns[plan->nodes[n].rdeps[i]].deps_left--;
 	}
 	/* rollback steps that were running at the crash */
 	if (e->aborting && resume_rollback_calls(e, calls, dl) < 0) {
@@ -814,14 +723,14 @@ int engine_resume(const char *run_id, const struct engine_opts *o, struct diag_l
 	}
 	{
 		jv ev = eng_ev_new(e, EV_RUN_RESUMED, NULL);
-		ev = jv_object_set(ev, jv_string("runbook"), jv_string(rb->name ? rb->name : ""));
-		ev = jv_object_set(ev, jv_string("steps"), engine_steps_list(&plan));
+		ev = jv_object_set(ev, jv_string("runbook"), jv_string(plan->rb->name ? plan->rb->name : ""));
+		ev = jv_object_set(ev, jv_string("steps"), engine_steps_list(plan));
 		int npre = 0;
 		jv done = jv_array();
-		for (int n = 0; n < plan.n; n++)
+		for (int n = 0; n < plan->n; n++)
 			if (e->ns[n].preset) {
 				npre++;
-				done = jv_array_append(done, jv_string(plan.nodes[n].qid));
+				done = jv_array_append(done, jv_string(plan->nodes[n].qid));
 			}
 		ev = jv_object_set(ev, jv_string("finished_before"), jv_number(npre));
 		ev = jv_object_set(ev, jv_string("done"), done);
@@ -845,17 +754,9 @@ out:
 	for (int i = 0; approve && approve[i]; i++)
 		free(approve[i]);
 	free(approve);
-	run_fold_release(&fold);
 	jv_free(journal);
-	jv_free(started);
 	jv_free(calls);
 	jv_free(running);
 	jv_free(fe_uses);
-	jv_free(params);
-	if (have_plan)
-		plan_release(&plan);
-	if (rb)
-		runbook_free(rb);
-	loader_release(&ld);
 	return rc;
 }

@@ -1,5 +1,6 @@
 /* rundir.c — the run folder: plan.json, params.json (no secrets), the runbook's copy
- * with literal secrets masked, the tape header, set-up errors. */
+ * with literal secrets masked, the tape header, set-up errors; read back for a resume
+ * (engine_resume_open). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -282,4 +283,106 @@ void eng_emit_setup_error(struct engine *e, jv msg)
 	ev = jv_object_set(ev, jv_string("exit_code"), jv_number(EXIT_INVALID));
 	ev = jv_object_set(ev, jv_string("error"), msg);
 	eng_emit(e, ev, 0);
+}
+
+/* ---- read back for a resume ---- */
+
+int engine_resume_open(const char *state_dir, const char *run_id, struct engine_resumable *r,
+		       struct diag_list *dl)
+{
+	char path[4096];
+	const char *sd = state_dir ? state_dir : ".runbook";
+	struct run_fold fold;
+	int rc = -1;
+
+	memset(r, 0, sizeof(*r));
+	r->journal = jv_invalid();
+	r->started = jv_invalid();
+	r->params = jv_invalid();
+	run_fold_init(&fold);
+	if (run_id_check(run_id) < 0) {
+		diag_error(dl, NULL, "invalid RUN-ID '%s': a run id names a folder in '%s/runs' ('runbook history' "
+			   "lists them)", run_id, sd);
+		goto out;
+	}
+	r->run_id = xstrdup(run_id);
+	snprintf(path, sizeof(path), "%s/runs/%s/journal.jsonl", sd, run_id);
+	r->journal = journal_read(path);
+	if (!jv_is_valid(r->journal)) {
+		char *m = eng_invalid_msg(r->journal);
+		r->journal = jv_invalid();
+		diag_error(dl, NULL, "no run '%s' in '%s' (%s)", run_id, sd, m);
+		free(m);
+		goto out;
+	}
+	run_fold_journal(&fold, r->journal);
+	if (fold.end == EV_RUN_FINISHED) {
+		diag_error(dl, NULL, "run '%s' already finished (%s); nothing to resume", run_id,
+			   run_fold_status(&fold));
+		goto out;
+	}
+	r->started = jv_copy(fold.started);
+	if (!jv_is_valid(r->started)) {
+		diag_error(dl, NULL, "the journal of run '%s' has no run_started record", run_id);
+		goto out;
+	}
+	if (jvx_bool(r->started, "rehearsal", 0)) {
+		/* its simulated world ended with the rehearsal; resuming would run it for real */
+		diag_error(dl, NULL, "run '%s' was a rehearsal: it cannot be resumed (its simulated world is gone); "
+			   "rehearse the runbook again", run_id);
+		goto out;
+	}
+	/* the runbook to load: the original when it is unchanged (its `uses:` resolve),
+	 * else the copy kept in the run directory, unless that copy has secrets masked */
+	snprintf(path, sizeof(path), "%s/runs/%s/runbook.yaml", sd, run_id);
+	{
+		size_t clen, olen;
+		char *copy = fs_read(path, JOURNAL_MAX, &clen);
+		const char *orig = jvx_str(r->started, "path"), *sha = jvx_str(r->started, "sha256");
+		char *otext = orig && *orig ? fs_read(orig, JOURNAL_MAX, &olen) : NULL;
+		int same = 0;
+		if (otext && sha) {
+			char h[65];
+			sha256_hex(otext, olen, h);
+			same = !strcmp(h, sha);
+		} else if (otext && copy) {
+			same = olen == clen && !memcmp(otext, copy, clen);
+		}
+		free(otext);
+		free(copy);
+		if (same) {
+			r->runbook = xstrdup(orig);
+		} else if (jvx_bool(r->started, "copy_redacted", 0)) {
+			diag_error(dl, NULL, "runbook '%s' changed since run '%s' started, and the copy kept in the run "
+				   "folder has its secrets masked: put the original back (sha256 %s) to resume",
+				   orig ? orig : "?", run_id, sha ? sha : "?");
+			goto out;
+		} else {
+			r->runbook = xstrdup(path);
+		}
+	}
+	/* the params recorded (no secrets) */
+	snprintf(path, sizeof(path), "%s/runs/%s/params.json", sd, run_id);
+	char *ptext = fs_read(path, JOURNAL_MAX, NULL);
+	r->params = ptext ? jv_parse(ptext) : jv_object();
+	free(ptext);
+	if (!jv_is_valid(r->params) || jv_get_kind(r->params) != JV_KIND_OBJECT) {
+		jv_free(r->params);
+		r->params = jv_object();
+	}
+	rc = 0;
+out:
+	run_fold_release(&fold);
+	return rc;
+}
+
+void engine_resumable_release(struct engine_resumable *r)
+{
+	free(r->run_id);
+	free(r->runbook);
+	jv_free(r->journal);
+	jv_free(r->started);
+	jv_free(r->params);
+	memset(r, 0, sizeof(*r));
+	r->journal = r->started = r->params = jv_invalid();
 }

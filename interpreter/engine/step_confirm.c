@@ -93,42 +93,23 @@ void eng_confirm_run(struct engine *e, struct task *t)
 		ok = 1;
 		how = "--approve";
 		snprintf(by, sizeof(by), "--approve");
-	} else if (e->o->tty_in && e->o->tty_out) {
+	} else if (e->o->io.confirm) {
 		jv ev = eng_ev_new(e, EV_CONFIRM, t->qid);
 		ev = jv_object_set(ev, jv_string("status"), jv_string("prompt"));
 		ev = jv_object_set(ev, jv_string("prompt"), jv_copy(prompt));
 		eng_emit(e, ev, 0);
 		char *rp = redact_str(e->o->redact, ptext);
 		char *rph = phtext ? redact_str(e->o->redact, phtext) : NULL;
-		if (phtext)
-			fprintf(e->o->tty_out, "%s\nType '%s' to continue: ", rp, rph);
-		else
-			fprintf(e->o->tty_out, "%s [y/N] ", rp);
-		fflush(e->o->tty_out);
-		/* a phrase is asked again after a mistyped one: CONFIRM_TRIES in all */
-		for (tries = 1; ; tries++) {
-			char line[1024];
-			if (!fgets(line, sizeof(line), e->o->tty_in))
-				break;
-			line[strcspn(line, "\r\n")] = '\0';
-			if (!phtext) {
-				ok = !strcasecmp(line, "y") || !strcasecmp(line, "yes");
-				break;
-			}
-			ok = !strcmp(line, phtext);
-			if (ok || tries >= CONFIRM_TRIES)
-				break;
-			fprintf(e->o->tty_out, "That is not '%s' (%d %s left). Type '%s' to continue: ", rph,
-				CONFIRM_TRIES - tries, CONFIRM_TRIES - tries == 1 ? "try" : "tries", rph);
-			fflush(e->o->tty_out);
-		}
-		if (phtext && !ok && tries >= CONFIRM_TRIES) {
-			fprintf(e->o->tty_out, "No match after %d tries: declined.\n", CONFIRM_TRIES);
-			fflush(e->o->tty_out);
-		}
+		struct engine_confirm_req req = {
+			.kind = ENGINE_ASK_CONFIRM, .step = t->qid, .prompt = rp,
+			.phrase = phtext, .phrase_shown = rph, .tries = CONFIRM_TRIES,
+		};
+		struct engine_confirm_ans ans = { ENGINE_ANS_NO, 0 };
+		e->o->io.confirm(e->o->io.ctx, &req, &ans);
+		ok = ans.answer == ENGINE_ANS_YES;
+		tries = ans.tries;
 		free(rp);
 		free(rph);
-		clearerr(e->o->tty_in);
 		how = "terminal";
 		eng_user_name(by, sizeof(by));
 	} else {

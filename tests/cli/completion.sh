@@ -25,6 +25,7 @@ complete "drill drills" runbook dri
 complete "--dry-run" runbook run --dr
 complete "json junit" runbook show R --format j
 complete "json text" runbook run f.yaml --output ''
+complete "always auto never" runbook run f.yaml --color ''
 complete "cert token" runbook sim serve --kubeconfig-auth ''
 complete "bash zsh" runbook completion ''
 complete "-p" runbook rehearse -p

@@ -19,18 +19,8 @@
 #include "lang/model.h"
 #include "modules/registry.h"
 #include "plan/plan.h"
+#include "engine_test.h"
 
-static int failures;
-#define CHECK(cond, ...) do { if (!(cond)) { failures++; fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__); \
-	fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } } while (0)
-
-static jv events;
-
-static void sink(void *arg, jv ev)
-{
-	(void)arg;
-	events = jv_array_append(events, ev);
-}
 
 static jv find(const char *event, const char *step)
 {
@@ -83,20 +73,13 @@ static const char text[] =
 
 int main(void)
 {
-	struct rb_loader ld;
-	struct diag_list dl = {0};
-	struct plan p;
+	struct test_book b;
 	char dir[] = "/tmp/rb-virtual.XXXXXX";
 	if (!mkdtemp(dir))
 		return 1;
 	if (registry_init() < 0)
 		return 1;
-	loader_init(&ld, NULL);
-	struct runbook *rb = runbook_load_text(&ld, "virtual.yaml", text, &dl);
-	if (!rb || dl.nerrors || plan_build(&p, rb, &ld, &dl) < 0 || exprset_compile(ld.exprs, &dl) < 0) {
-		diag_print(&dl, stderr, 0);
-		return 1;
-	}
+	test_book_load(&b, "virtual.yaml", text);
 	struct redactor *r = redact_new();
 	struct rb_clock *c = clock_new(CLOCK_VIRTUAL, 0, 0);
 	int64_t v0 = clock_now(c);
@@ -112,7 +95,7 @@ int main(void)
 	};
 	char *id = NULL;
 	int64_t t0 = mono();
-	int rc = engine_run(&p, &o, &id);
+	int rc = engine_run(&b.p, &o, &id);
 	int64_t real = mono() - t0;
 	int64_t virt = clock_now(c) - v0;
 
@@ -146,25 +129,9 @@ int main(void)
 	CHECK(at_expect, "no poll at the expected time followed by a short interval");
 	printf("virtual %lld ms in %lld ms real; never: %d polls\n", (long long)virt, (long long)real, polls);
 	jv_free(s1); jv_free(s2); jv_free(f1); jv_free(f2); jv_free(nv);
-	jv_free(events);
 	free(id);
 	jv_free(o.params);
 	clock_free(c);
 	redact_free(r);
-	plan_release(&p);
-	runbook_free(rb);
-	loader_release(&ld);
-	diag_list_release(&dl);
-	registry_cleanup();
-	char cmd[256];
-	snprintf(cmd, sizeof(cmd), "%s", dir);
-	/* leave the temp dir for inspection only when failing */
-	if (!failures) {
-		pid_t pid = fork();
-		if (pid == 0) {
-			execlp("rm", "rm", "-rf", cmd, (char *)NULL);
-			_exit(127);
-		}
-	}
-	return failures ? 1 : 0;
+	return test_finish(&b, dir);
 }

@@ -1,0 +1,209 @@
+/* display_text.c — the pieces both text outputs (plain lines, live list) are made of. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "display_int.h"
+#include "../core/bug.h"
+#include "../core/jvx.h"
+
+/* step states by name, from the X-macro shared with the engine and the journal */
+#define X(e, s) s,
+const char *const dsp_state_names[ST__N] = { STEP_STATES(X) };
+#undef X
+
+/* the same states as the terminal shows them */
+const char *const dsp_state_label[ST__N] = {
+	[ST_PENDING] = "pending", [ST_RUNNING] = "running", [ST_SUCCEEDED] = "succeeded",
+	[ST_FAILED] = "failed", [ST_SKIPPED] = "skipped", [ST_ROLLED_BACK] = "rolled back",
+	[ST_DRY_RUN] = "dry run",
+};
+
+/* ANSI colors per state (index = enum step_state) */
+const char *const dsp_state_color[ST__N] = {
+	[ST_PENDING] = "2", [ST_RUNNING] = "36", [ST_SUCCEEDED] = "32", [ST_FAILED] = "31",
+	[ST_SKIPPED] = "33", [ST_ROLLED_BACK] = "35", [ST_DRY_RUN] = "34",
+};
+
+int64_t dsp_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- formatting helpers ---- */
+
+void dsp_fmt_dur(int64_t ms, char *b, size_t size)
+{
+	if (ms < 0)
+		snprintf(b, size, "-");
+	else if (ms < 1000)
+		snprintf(b, size, "%" PRId64 "ms", ms);
+	else if (ms < 60000)
+		snprintf(b, size, "%.1fs", (double)ms / 1000.0);
+	else if (ms < 3600000)
+		snprintf(b, size, "%" PRId64 "m%02" PRId64 "s", ms / 60000, (ms / 1000) % 60);
+	else
+		snprintf(b, size, "%" PRId64 "h%02" PRId64 "m", ms / 3600000, (ms / 60000) % 60);
+}
+
+/* HH:MM:SS of an event time in local time (TZ honoured) */
+static void fmt_clock(int64_t ms, char *b, size_t size)
+{
+	if (ms < 0) {
+		snprintf(b, size, "--:--:--");
+		return;
+	}
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(b, size, "%H:%M:%S", &tm);
+}
+
+int dsp_state_parse(const char *s, enum step_state *st)
+{
+	for (int i = 0; s && i < ST__N; i++)
+		if (strcmp(s, dsp_state_names[i]) == 0) {
+			*st = (enum step_state)i;
+			return 0;
+		}
+	return -1;
+}
+
+/* text of an error field: {code, message} -> "code: message"; strings as is */
+void dsp_err_text(jv ev, const char *key, struct buf *b)
+{
+	jv e = jvx_get(ev, key);
+	if (!jv_is_valid(e))
+		return;
+	if (jv_get_kind(e) == JV_KIND_OBJECT) {
+		const char *code = jvx_str(e, "code");
+		const char *msg = jvx_str(e, "message");
+		if (code && msg)
+			buf_addf(b, "%s: %s", code, msg);
+		else if (msg || code)
+			buf_adds(b, msg ? msg : code);
+		else {
+			char *t = jvx_dump(jv_copy(e));
+			buf_adds(b, t);
+			free(t);
+		}
+		jv_free(e);
+		return;
+	}
+	char *t = jvx_text(e);
+	buf_adds(b, t);
+	free(t);
+}
+
+void dsp_set_note(struct dstep *s, const char *text)
+{
+	snprintf(s->note, sizeof(s->note), "%s", text ? text : "");
+	for (char *p = s->note; *p; p++)  /* one line in the list */
+		if (*p == '\n' || *p == '\r' || *p == '\t')
+			*p = ' ';
+}
+
+/* ---- step index ---- */
+
+int dsp_step_find(struct display *d, const char *id)
+{
+	return strmap_get(&d->index, id);
+}
+
+int dsp_step_get(struct display *d, const char *id)
+{
+	int i = dsp_step_find(d, id);
+	if (i >= 0)
+		return i;
+	ALLOC_GROW(d->steps, d->n + 1, d->alloc);
+	struct dstep *s = &d->steps[d->n];
+	memset(s, 0, sizeof(*s));
+	s->id = xstrdup(id);
+	s->state = ST_PENDING;
+	s->start_ev = -1;
+	s->dur_ms = -1;
+	int w = (int)strlen(id);
+	if (w > d->idw)
+		d->idw = w > ID_COL_MAX ? ID_COL_MAX : w;
+	strmap_put(&d->index, s->id, d->n);
+	return d->n++;
+}
+
+void dsp_step_set_state(struct display *d, struct dstep *s, enum step_state st)
+{
+	int idx = (int)(s - d->steps);
+	if (s->state == ST_RUNNING)
+		d->nrunning--;
+	if (st == ST_RUNNING)
+		d->nrunning++;
+	int was_done = s->state != ST_PENDING && s->state != ST_RUNNING;
+	int done = st != ST_PENDING && st != ST_RUNNING;
+	if (done && !was_done)
+		d->nfinished++;
+	if (!done && was_done)
+		d->nfinished--;
+	if (st == ST_FAILED && s->state != ST_FAILED)
+		d->nfailed++;
+	if (st != ST_FAILED && s->state == ST_FAILED)
+		d->nfailed--;
+	s->state = st;
+	if (done) {
+		d->recent[d->recent_head] = idx;
+		d->recent_head = (d->recent_head + 1) % RECENT_MAX;
+		if (d->nrecent < RECENT_MAX)
+			d->nrecent++;
+	}
+}
+
+/* ---- output pieces ---- */
+
+void dsp_color_on(const struct display *d, struct buf *b, const char *code)
+{
+	if (d->color && code)
+		buf_addf(b, "\033[%sm", code);
+}
+
+void dsp_color_off(const struct display *d, struct buf *b)
+{
+	if (d->color)
+		buf_adds(b, "\033[0m");
+}
+
+static void add_padded(struct buf *b, const char *s, int width)
+{
+	int len = (int)strlen(s);
+	buf_adds(b, s);
+	for (; len < width; len++)
+		buf_addc(b, ' ');
+}
+
+/* plain line prefix: "03:18:43 restore      " */
+void dsp_plain_prefix(struct display *d, struct buf *b, int64_t t, const char *who)
+{
+	char clk[16];
+	fmt_clock(t, clk, sizeof(clk));
+	dsp_color_on(d, b, "2");
+	buf_adds(b, clk);
+	dsp_color_off(d, b);
+	buf_addc(b, ' ');
+	add_padded(b, who, d->idw > ID_COL_MIN ? d->idw : ID_COL_MIN);
+	buf_addc(b, ' ');
+}
+
+/* indent continuation lines of a multi-line message to the text column */
+void dsp_add_indented(struct display *d, struct buf *b, const char *text)
+{
+	int indent = 9 + (d->idw > ID_COL_MIN ? d->idw : ID_COL_MIN) + 1;
+	for (const char *p = text; *p; p++) {
+		if (*p == '\r')
+			continue;
+		buf_addc(b, *p);
+		if (*p == '\n' && p[1])
+			for (int i = 0; i < indent; i++)
+				buf_addc(b, ' ');
+	}
+	if (b->len && b->data[b->len - 1] == '\n')
+		b->len--, b->data[b->len] = '\0';
+}
