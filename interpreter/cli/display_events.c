@@ -21,6 +21,7 @@ struct evctx {
 	const char *color;
 	struct buf *line;        /* the text after the step column */
 	struct buf err;          /* scratch: error text */
+	int berr;                /* an add to line or err was refused (the cap) */
 };
 
 /* drop null args and args equal to the action's default: what the step actually says */
@@ -47,9 +48,10 @@ static jv args_shown(const char *action, jv args)
 	return out;
 }
 
-static void add_status(struct evctx *c, const char *status, enum step_state st)
+static int add_status(struct evctx *c, const char *status, enum step_state st)
 {
-	buf_adds(c->line, dsp_state_parse(status, &st) == 0 ? dsp_state_label[st] : status);
+	c->berr |= buf_adds(c->line, dsp_state_parse(status, &st) == 0 ? dsp_state_label[st] : status);
+	return c->berr;
 }
 
 static int ev_run_started(struct evctx *c)
@@ -99,19 +101,19 @@ static int ev_run_started(struct evctx *c)
 	}
 	jv_free(done);
 	c->who = "run";
-	buf_addf(c->line, "%s %s%s%s%s", resumed ? "resuming" : "started", rb ? rb : "",
+	c->berr |= buf_addf(c->line, "%s %s%s%s%s", resumed ? "resuming" : "started", rb ? rb : "",
 		 id ? " (run " : "", id ? id : "", id ? ")" : "");
 	if (resumed) {
 		int64_t before = jvx_int(c->ev, "finished_before", -1);
 		if (before >= 0)
-			buf_addf(c->line, ": %" PRId64 " step%s done before, not run again", before, before == 1 ? "" : "s");
+			c->berr |= buf_addf(c->line, ": %" PRId64 " step%s done before, not run again", before, before == 1 ? "" : "s");
 		if (jvx_bool(c->ev, "rolling_back", 0))
-			buf_adds(c->line, "; continuing its rollback");
+			c->berr |= buf_adds(c->line, "; continuing its rollback");
 	}
 	if (d->dry_run)
-		buf_adds(c->line, " [dry run]");
+		c->berr |= buf_adds(c->line, " [dry run]");
 	if (d->rehearsal)
-		buf_adds(c->line, " [rehearsal]");
+		c->berr |= buf_adds(c->line, " [rehearsal]");
 	return 1;
 }
 
@@ -129,12 +131,12 @@ static int ev_step_started(struct evctx *c)
 	s->dur_ms = -1;
 	s->polls = 0;
 	s->note[0] = '\0';
-	buf_adds(c->line, "started");
+	c->berr |= buf_adds(c->line, "started");
 	if (s->attempt > 1) {
-		buf_addf(c->line, " (attempt %d", s->attempt);
+		c->berr |= buf_addf(c->line, " (attempt %d", s->attempt);
 		if (s->attempts)
-			buf_addf(c->line, "/%d", s->attempts);
-		buf_addc(c->line, ')');
+			c->berr |= buf_addf(c->line, "/%d", s->attempts);
+		c->berr |= buf_addc(c->line, ')');
 	}
 	c->color = "36";
 	return 1;
@@ -152,28 +154,28 @@ static int ev_step_finished(struct evctx *c)
 	if (s->dur_ms < 0 && s->start_ev >= 0 && c->t >= s->start_ev)
 		s->dur_ms = c->t - s->start_ev;
 	dsp_step_set_state(c->d, s, st);
-	dsp_err_text(c->ev, "error", &c->err);
+	c->berr |= dsp_err_text(c->ev, "error", &c->err);
 	if (!c->err.len) {
 		const char *reason = jvx_str(c->ev, "reason");
 		if (reason)
-			buf_adds(&c->err, reason);
+			c->berr |= buf_adds(&c->err, reason);
 	}
 	dsp_set_note(s, buf_str(&c->err));
-	add_status(c, status ? status : dsp_state_names[st], st);
+	c->berr |= add_status(c, status ? status : dsp_state_names[st], st);
 	if (s->dur_ms >= 0 && st != ST_SKIPPED && st != ST_DRY_RUN) {
 		dsp_fmt_dur(s->dur_ms, dur, sizeof(dur));
-		buf_addf(c->line, " %s", dur);
+		c->berr |= buf_addf(c->line, " %s", dur);
 	}
 	/* a wait reports how many polls it made and how late it noticed */
 	int64_t polls = jvx_int(c->ev, "polls", -1);
 	if (polls >= 0) {
-		buf_addf(c->line, " (%" PRId64 " poll%s", polls, polls == 1 ? "" : "s");
+		c->berr |= buf_addf(c->line, " (%" PRId64 " poll%s", polls, polls == 1 ? "" : "s");
 		int64_t lag = jvx_int(c->ev, "detection_lag_ms", -1);
 		if (lag >= 0) {
 			dsp_fmt_dur(lag, dur, sizeof(dur));
-			buf_addf(c->line, ", noticed within %s", dur);
+			c->berr |= buf_addf(c->line, ", noticed within %s", dur);
 		}
-		buf_addc(c->line, ')');
+		c->berr |= buf_addc(c->line, ')');
 	}
 	/* assertions a dry run could not evaluate say so */
 	jv result = jvx_get(c->ev, "result");
@@ -181,17 +183,17 @@ static int ev_step_finished(struct evctx *c)
 	if (jv_get_kind(ne) == JV_KIND_ARRAY && !c->err.len) {
 		jv_array_foreach(ne, i, it) {
 			if (jv_get_kind(it) == JV_KIND_STRING)
-				buf_addf(&c->err, "%s%s", i ? "; " : "", jv_string_value(it));
+				c->berr |= buf_addf(&c->err, "%s%s", i ? "; " : "", jv_string_value(it));
 			jv_free(it);
 		}
 	}
 	jv_free(ne);
 	jv_free(result);
 	if (c->err.len) {
-		buf_adds(c->line, st == ST_SKIPPED ? " (" : ": ");
-		buf_adds(c->line, buf_str(&c->err));
+		c->berr |= buf_adds(c->line, st == ST_SKIPPED ? " (" : ": ");
+		c->berr |= buf_adds(c->line, buf_str(&c->err));
 		if (st == ST_SKIPPED)
-			buf_addc(c->line, ')');
+			c->berr |= buf_addc(c->line, ')');
 	}
 	c->color = dsp_state_color[st];
 	return 1;
@@ -203,18 +205,18 @@ static int ev_step_retry(struct evctx *c)
 	int attempt = (int)jvx_int(c->ev, "attempt", 0);
 	int attempts = (int)jvx_int(c->ev, "attempts", 0);
 	int64_t delay = jvx_int(c->ev, "delay_ms", -1);
-	dsp_err_text(c->ev, "error", &c->err);
-	buf_adds(c->line, "attempt");
+	c->berr |= dsp_err_text(c->ev, "error", &c->err);
+	c->berr |= buf_adds(c->line, "attempt");
 	if (attempt > 0)
-		buf_addf(c->line, " %d", attempt);
+		c->berr |= buf_addf(c->line, " %d", attempt);
 	if (attempts > 0)
-		buf_addf(c->line, "/%d", attempts);
-	buf_adds(c->line, " failed");
+		c->berr |= buf_addf(c->line, "/%d", attempts);
+	c->berr |= buf_adds(c->line, " failed");
 	if (c->err.len)
-		buf_addf(c->line, ": %s", buf_str(&c->err));
+		c->berr |= buf_addf(c->line, ": %s", buf_str(&c->err));
 	if (delay >= 0) {
 		dsp_fmt_dur(delay, dur, sizeof(dur));
-		buf_addf(c->line, "; retrying in %s", dur);
+		c->berr |= buf_addf(c->line, "; retrying in %s", dur);
 	}
 	c->s->attempt = attempt;
 	c->s->attempts = attempts;
@@ -229,28 +231,28 @@ static int ev_wait_poll(struct evctx *c)
 	int poll = (int)jvx_int(c->ev, "poll", 0);
 	int64_t next = jvx_int(c->ev, "next_ms", -1);
 	c->s->polls = poll ? poll : c->s->polls + 1;
-	buf_addf(c->line, "poll %d", c->s->polls);
+	c->berr |= buf_addf(c->line, "poll %d", c->s->polls);
 	/* the resource as the poll saw it, else why the poll missed */
 	const char *saw = jvx_str(c->ev, "saw");
 	if (saw) {
-		buf_addf(c->line, ": %s", saw);
+		c->berr |= buf_addf(c->line, ": %s", saw);
 	} else if (jvx_bool(c->ev, "missed", 0)) {
-		dsp_err_text(c->ev, "error", &c->err);
-		buf_addf(c->line, ": missed (%s)", c->err.len ? buf_str(&c->err) : "no answer");
+		c->berr |= dsp_err_text(c->ev, "error", &c->err);
+		c->berr |= buf_addf(c->line, ": missed (%s)", c->err.len ? buf_str(&c->err) : "no answer");
 	}
 	if (next >= 0) {
 		dsp_fmt_dur(next, dur, sizeof(dur));
-		buf_addf(c->line, ", next in %s", dur);
+		c->berr |= buf_addf(c->line, ", next in %s", dur);
 	}
 	/* ETA: from the last run of this runbook, else the expected duration */
 	int64_t eta = jvx_int(c->ev, "eta_ms", -1), over = jvx_int(c->ev, "overdue_ms", 0);
 	const char *from = jvx_str(c->ev, "eta_from");
 	if (over > 0) {
 		dsp_fmt_dur(over, dur, sizeof(dur));
-		buf_addf(c->line, ", %s past its ETA", dur);
+		c->berr |= buf_addf(c->line, ", %s past its ETA", dur);
 	} else if (eta >= 0) {
 		dsp_fmt_dur(eta, dur, sizeof(dur));
-		buf_addf(c->line, ", ETA %s%s", dur, from && !strcmp(from, "last_run") ? " (as the last run)" : "");
+		c->berr |= buf_addf(c->line, ", ETA %s%s", dur, from && !strcmp(from, "last_run") ? " (as the last run)" : "");
 	}
 	dsp_set_note(c->s, buf_str(c->line));
 	return 1;
@@ -263,19 +265,19 @@ static int ev_confirm(struct evctx *c)
 	if (status && strcmp(status, "prompt") == 0)
 		return 0;    /* the engine prints the prompt itself */
 	for (const char *p = status ? status : "confirmed"; *p; p++)
-		buf_addc(c->line, *p == '_' ? ' ' : *p);
+		c->berr |= buf_addc(c->line, *p == '_' ? ' ' : *p);
 	const char *msg = jvx_str(c->ev, "message");
 	if (by && !strcmp(by, "rehearsal")) {
 		/* nobody approved it (or declined it): a rehearsal did, say so */
-		buf_adds(c->line, ": rehearsal");
+		c->berr |= buf_adds(c->line, ": rehearsal");
 		if (msg)
-			buf_addf(c->line, " (%s)", msg);
+			c->berr |= buf_addf(c->line, " (%s)", msg);
 		msg = NULL;
 	} else if (by) {
-		buf_addf(c->line, " by %s", by);
+		c->berr |= buf_addf(c->line, " by %s", by);
 	}
 	if (msg)
-		buf_addf(c->line, ": %s", msg);
+		c->berr |= buf_addf(c->line, ": %s", msg);
 	c->color = status && strcmp(status, "declined") == 0 ? "31" : "32";
 	return 1;
 }
@@ -285,14 +287,14 @@ static int ev_mutation(struct evctx *c)
 	const char *action = jvx_str(c->ev, "action");
 	const char *desc = jvx_str(c->ev, "description");
 	if (desc) {
-		buf_adds(c->line, desc);
+		c->berr |= buf_adds(c->line, desc);
 	} else {
-		buf_addf(c->line, "%s %s", c->d->dry_run ? "would call" : "calls",
+		c->berr |= buf_addf(c->line, "%s %s", c->d->dry_run ? "would call" : "calls",
 			 action ? action : "an action");
 		jv args = jvx_get(c->ev, "args");
 		if (jv_is_valid(args)) {
 			char *a = jvx_dump(args_shown(action, args));
-			buf_addf(c->line, " %s", a);
+			c->berr |= buf_addf(c->line, " %s", a);
 			free(a);
 		} else {
 			jv_free(args);
@@ -307,19 +309,19 @@ static int ev_rollback_started(struct evctx *c)
 	const char *reason = jvx_str(c->ev, "reason");
 	jv steps = jvx_get(c->ev, "steps");
 	c->who = "rollback";
-	buf_adds(c->line, "started");
+	c->berr |= buf_adds(c->line, "started");
 	if (jv_get_kind(steps) == JV_KIND_ARRAY) {
 		int n = jv_array_length(jv_copy(steps));
-		buf_addf(c->line, ": %d step%s to undo", n, n == 1 ? "" : "s");
+		c->berr |= buf_addf(c->line, ": %d step%s to undo", n, n == 1 ? "" : "s");
 	}
 	jv_free(steps);
 	/* the step's error is on its own line and again on the run's last one: here only
 	 * which step failed ("step 'x' failed: <error>" -> "step 'x' failed") */
 	int cut = report_failed_step_len(reason);
 	if (cut)
-		buf_addf(c->line, " (%.*s)", cut, reason);
+		c->berr |= buf_addf(c->line, " (%.*s)", cut, reason);
 	else if (reason)
-		buf_addf(c->line, " (%s)", reason);
+		c->berr |= buf_addf(c->line, " (%s)", reason);
 	c->color = "35";
 	return 1;
 }
@@ -330,18 +332,18 @@ static int ev_rollback_step(struct evctx *c)
 	enum step_state st = ST_SUCCEEDED;
 	if (status && dsp_state_parse(status, &st) < 0)
 		st = ST_FAILED;
-	dsp_err_text(c->ev, "error", &c->err);
+	c->berr |= dsp_err_text(c->ev, "error", &c->err);
 	c->color = "35";
 	switch (st) {
 	case ST_PENDING:
 	case ST_RUNNING:
-		buf_adds(c->line, "rolling back");
+		c->berr |= buf_adds(c->line, "rolling back");
 		if (c->s)
 			dsp_set_note(c->s, "rolling back");
 		break;
 	case ST_SUCCEEDED:
 	case ST_ROLLED_BACK:
-		buf_adds(c->line, "rolled back");
+		c->berr |= buf_adds(c->line, "rolled back");
 		if (c->s) {
 			if (c->s->state != ST_PENDING && c->s->state != ST_RUNNING)
 				dsp_step_set_state(c->d, c->s, ST_ROLLED_BACK);
@@ -349,19 +351,19 @@ static int ev_rollback_step(struct evctx *c)
 		}
 		break;
 	case ST_DRY_RUN:
-		buf_adds(c->line, "rollback described (dry run)");
+		c->berr |= buf_adds(c->line, "rollback described (dry run)");
 		if (c->s)
 			dsp_set_note(c->s, "");
 		break;
 	case ST_SKIPPED:
-		buf_adds(c->line, "rollback skipped");
+		c->berr |= buf_adds(c->line, "rollback skipped");
 		if (c->s)
 			dsp_set_note(c->s, "");
 		break;
 	default:
-		buf_addf(c->line, "rollback %s", status ? status : "failed");
+		c->berr |= buf_addf(c->line, "rollback %s", status ? status : "failed");
 		if (c->err.len)
-			buf_addf(c->line, ": %s", buf_str(&c->err));
+			c->berr |= buf_addf(c->line, ": %s", buf_str(&c->err));
 		if (c->s)
 			dsp_set_note(c->s, buf_str(c->line));
 		c->color = "31";
@@ -371,37 +373,40 @@ static int ev_rollback_step(struct evctx *c)
 }
 
 /* ", "-separated strings of array key of ev after "\nHEAD", if any */
-static void add_name_list(struct evctx *c, const char *key, const char *head)
+static int add_name_list(struct evctx *c, const char *key, const char *head)
 {
+	int berr = 0;
 	jv a = jvx_get(c->ev, key);
 	if (jv_get_kind(a) == JV_KIND_ARRAY && jv_array_length(jv_copy(a)) > 0) {
-		buf_addf(c->line, "\n%s", head);
+		berr |= buf_addf(c->line, "\n%s", head);
 		jv_array_foreach(a, i, it) {
 			if (jv_get_kind(it) == JV_KIND_STRING)
-				buf_addf(c->line, "%s%s", i ? ", " : "", jv_string_value(it));
+				berr |= buf_addf(c->line, "%s%s", i ? ", " : "", jv_string_value(it));
 			jv_free(it);
 		}
 	}
 	jv_free(a);
+	return berr;
 }
 
 /* below the run's last line: the non-critical steps that failed, the finally steps
  * that failed, the run's outputs (one per line, JSON values) */
-static void run_finished_lists(struct evctx *c)
+static int run_finished_lists(struct evctx *c)
 {
-	add_name_list(c, "noncritical_failed", "non-critical steps failed: ");
-	add_name_list(c, "finally_failed", "finally steps failed (the exit code is unchanged): ");
+	int berr = 0;
+	berr |= add_name_list(c, "noncritical_failed", "non-critical steps failed: ");
+	berr |= add_name_list(c, "finally_failed", "finally steps failed (the exit code is unchanged): ");
 	jv outs = jvx_get(c->ev, "outputs");
 	jv errs = jvx_get(c->ev, "output_errors");
 	if (jv_get_kind(outs) == JV_KIND_OBJECT && jv_object_length(jv_copy(outs)) > 0) {
-		buf_adds(c->line, "\noutputs:");
+		berr |= buf_adds(c->line, "\noutputs:");
 		jv_object_foreach(outs, k, v) {
 			char *text = jv_get_kind(v) == JV_KIND_STRING ? xstrdup(jv_string_value(v)) : jvx_dump(jv_copy(v));
-			buf_addf(c->line, "\n  %s: %s", jv_string_value(k), text);
+			berr |= buf_addf(c->line, "\n  %s: %s", jv_string_value(k), text);
 			free(text);
 			jv e = jv_get_kind(errs) == JV_KIND_OBJECT ? jv_object_get(jv_copy(errs), jv_copy(k)) : jv_invalid();
 			if (jv_get_kind(e) == JV_KIND_STRING)
-				buf_addf(c->line, " (%s)", jv_string_value(e));
+				berr |= buf_addf(c->line, " (%s)", jv_string_value(e));
 			jv_free(e);
 			jv_free(k);
 			jv_free(v);
@@ -409,6 +414,7 @@ static void run_finished_lists(struct evctx *c)
 	}
 	jv_free(outs);
 	jv_free(errs);
+	return berr;
 }
 
 static int ev_run_finished(struct evctx *c)
@@ -422,29 +428,29 @@ static int ev_run_finished(struct evctx *c)
 		total = c->t - d->run_start_ev;
 	c->who = "run";
 	for (const char *p = status ? status : "finished"; *p; p++)
-		buf_addc(c->line, *p == '_' ? ' ' : *p);
+		c->berr |= buf_addc(c->line, *p == '_' ? ' ' : *p);
 	if (total >= 0) {
 		dsp_fmt_dur(total, dur, sizeof(dur));
-		buf_addf(c->line, " in %s", dur);
+		c->berr |= buf_addf(c->line, " in %s", dur);
 	}
 	if (jvx_has(c->ev, "exit_code") || rollback) {
-		buf_adds(c->line, " (");
+		c->berr |= buf_adds(c->line, " (");
 		if (jvx_has(c->ev, "exit_code"))
-			buf_addf(c->line, "exit %" PRId64 "%s", jvx_int(c->ev, "exit_code", 0),
+			c->berr |= buf_addf(c->line, "exit %" PRId64 "%s", jvx_int(c->ev, "exit_code", 0),
 				 rollback ? ", " : "");
 		if (rollback)
-			buf_addf(c->line, "rollback %s", rollback);
-		buf_addc(c->line, ')');
+			c->berr |= buf_addf(c->line, "rollback %s", rollback);
+		c->berr |= buf_addc(c->line, ')');
 	}
-	dsp_err_text(c->ev, "error", &c->err);
+	c->berr |= dsp_err_text(c->ev, "error", &c->err);
 	if (c->err.len)
-		buf_addf(c->line, ": %s", buf_str(&c->err));
+		c->berr |= buf_addf(c->line, ": %s", buf_str(&c->err));
 	enum step_state st;
 	if (status && dsp_state_parse(status, &st) == 0)
 		c->color = dsp_state_color[st];
 	else if (status)
 		c->color = "31";
-	run_finished_lists(c);
+	c->berr |= run_finished_lists(c);
 	d->finished = 1;
 	return 1;
 }
@@ -454,8 +460,8 @@ static int ev_log(struct evctx *c)
 	const char *level = jvx_str(c->ev, "level");
 	const char *msg = jvx_str(c->ev, "message");
 	if (level && strcmp(level, "info") != 0)
-		buf_addf(c->line, "%s: ", level);
-	buf_adds(c->line, msg ? msg : "");
+		c->berr |= buf_addf(c->line, "%s: ", level);
+	c->berr |= buf_adds(c->line, msg ? msg : "");
 	c->color = level && strcmp(level, "error") == 0 ? "31" :
 		   level && strcmp(level, "warn") == 0 ? "33" : NULL;
 	return 1;
@@ -497,6 +503,7 @@ static const struct disp_ev *ev_find(jv ev)
 int dsp_event_apply(struct display *d, jv ev, int64_t t, const char **who, struct buf *line,
 		       const char **color)
 {
+	int berr = 0;
 	const char *event = jvx_str(ev, "event");
 	const char *step = jvx_str(ev, "step");
 	const struct disp_ev *e = ev_find(ev);
@@ -507,7 +514,7 @@ int dsp_event_apply(struct display *d, jv ev, int64_t t, const char **who, struc
 	if (!e) {
 		/* an event this display does not know: show it rather than hide it */
 		char *all = jvx_dump(jv_copy(ev));
-		buf_addf(line, "%s %s", event ? event : "event", all);
+		berr |= buf_addf(line, "%s %s", event ? event : "event", all);
 		free(all);
 		goto done;
 	}
@@ -519,11 +526,17 @@ int dsp_event_apply(struct display *d, jv ev, int64_t t, const char **who, struc
 		c.s = i >= 0 ? &d->steps[i] : NULL;
 	}
 	if (e->step == EV_MAKE_STEP && !c.s) {
-		buf_addf(line, "%s without a step", event);
+		berr |= buf_addf(line, "%s without a step", event);
 		goto done;
 	}
 	out = e->fn(&c);
 done:
+	if (berr || c.berr) {
+		/* line is at its cap: say so rather than show a cut line */
+		buf_reset(line);
+		if (buf_adds(line, "(this event's text is over the display's limit: see the journal)") < 0)
+			BUG("a display line cannot hold its own notice");
+	}
 	*who = c.who;
 	*color = c.color;
 	buf_release(&c.err);
@@ -555,15 +568,17 @@ int dsp_event_live_line(jv ev)
 
 void dsp_plain_event(struct display *d, jv ev, int64_t t)
 {
+	int berr = 0;
 	struct buf line = BUF_INIT(1 << 20);
-	struct buf b = BUF_INIT(1 << 20);
+	struct buf b = BUF_INIT(0);        /* line holds the cap */
 	const char *who, *color;
 	if (dsp_event_apply(d, ev, t, &who, &line, &color)) {
-		dsp_plain_prefix(d, &b, t, who);
-		dsp_color_on(d, &b, color);
-		dsp_add_indented(d, &b, buf_str(&line));
-		dsp_color_off(d, &b);
-		buf_addc(&b, '\n');
+		berr |= dsp_plain_prefix(d, &b, t, who);
+		berr |= dsp_color_on(d, &b, color);
+		berr |= dsp_add_indented(d, &b, buf_str(&line));
+		berr |= dsp_color_off(d, &b);
+		berr |= buf_addc(&b, '\n');
+		BUF_NOCAP(berr);
 		fwrite(b.data, 1, b.len, d->out);
 		fflush(d->out);
 	}

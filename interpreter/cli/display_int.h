@@ -80,15 +80,15 @@ struct display {
 int64_t dsp_mono_ms(void);
 void dsp_fmt_dur(int64_t ms, char *b, size_t size);
 int dsp_state_parse(const char *s, enum step_state *st);
-void dsp_err_text(jv ev, const char *key, struct buf *b);
+int dsp_err_text(jv ev, const char *key, struct buf *b);
 void dsp_set_note(struct dstep *s, const char *text);
 int dsp_step_find(struct display *d, const char *id);
 int dsp_step_get(struct display *d, const char *id);
 void dsp_step_set_state(struct display *d, struct dstep *s, enum step_state st);
-void dsp_color_on(const struct display *d, struct buf *b, const char *code);
-void dsp_color_off(const struct display *d, struct buf *b);
-void dsp_plain_prefix(struct display *d, struct buf *b, int64_t t, const char *who);
-void dsp_add_indented(struct display *d, struct buf *b, const char *text);
+int dsp_color_on(const struct display *d, struct buf *b, const char *code);
+int dsp_color_off(const struct display *d, struct buf *b);
+int dsp_plain_prefix(struct display *d, struct buf *b, int64_t t, const char *who);
+int dsp_add_indented(struct display *d, struct buf *b, const char *text);
 
 /* display_events.c: the text of one event into line (1 if it prints one), the step
  * state updated; whether the live display prints it above its list; a plain line */

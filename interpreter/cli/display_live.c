@@ -40,8 +40,9 @@ static const char *sym(const struct display *d, enum sym s)
 /* ---- live ---- */
 
 /* append s to b, at most `*room` display columns (UTF-8 aware), minus what was used */
-static void add_cols(struct buf *b, const char *s, int *room)
+static int add_cols(struct buf *b, const char *s, int *room)
 {
+	int berr = 0;
 	for (const unsigned char *p = (const unsigned char *)s; *p && *room > 0; ) {
 		int n = 1;
 		if (*p >= 0xf0) n = 4;
@@ -50,22 +51,25 @@ static void add_cols(struct buf *b, const char *s, int *room)
 		for (int k = 1; k < n; k++)
 			if (!p[k]) { n = k; break; }
 		if (*p < 0x20) {
-			buf_addc(b, ' ');
+			berr |= buf_addc(b, ' ');
 		} else {
-			buf_add(b, p, (size_t)n);
+			berr |= buf_add(b, p, (size_t)n);
 		}
 		p += n;
 		(*room)--;
 	}
+	return berr;
 }
 
-static void add_cols_padded(struct buf *b, const char *s, int width, int *room)
+static int add_cols_padded(struct buf *b, const char *s, int width, int *room)
 {
+	int berr = 0;
 	int before = *room;
-	add_cols(b, s, room);
+	berr |= add_cols(b, s, room);
 	int used = before - *room;
 	for (; used < width && *room > 0; used++, (*room)--)
-		buf_addc(b, ' ');
+		berr |= buf_addc(b, ' ');
+	return berr;
 }
 
 static int64_t live_elapsed(struct display *d, const struct dstep *s)
@@ -78,41 +82,43 @@ static int64_t live_elapsed(struct display *d, const struct dstep *s)
 	return d->last_ev - s->start_ev + (dsp_mono_ms() - d->last_ev_mono);
 }
 
-static void live_line(struct display *d, struct buf *b, const struct dstep *s, int cols)
+static int live_line(struct display *d, struct buf *b, const struct dstep *s, int cols)
 {
+	int berr = 0;
 	int room = cols - 1;
 	char dur[32];
-	add_cols(b, " ", &room);
+	berr |= add_cols(b, " ", &room);
 	if (s->state == ST_RUNNING) {
-		dsp_color_on(d, b, dsp_state_color[ST_RUNNING]);
-		add_cols(b, d->utf8 ? spin_utf8[d->spin % 10] : spin_ascii[d->spin % 4], &room);
+		berr |= dsp_color_on(d, b, dsp_state_color[ST_RUNNING]);
+		berr |= add_cols(b, d->utf8 ? spin_utf8[d->spin % 10] : spin_ascii[d->spin % 4], &room);
 	} else {
-		dsp_color_on(d, b, dsp_state_color[s->state]);
-		add_cols(b, sym(d, state_sym[s->state]), &room);
+		berr |= dsp_color_on(d, b, dsp_state_color[s->state]);
+		berr |= add_cols(b, sym(d, state_sym[s->state]), &room);
 	}
-	add_cols(b, " ", &room);
-	dsp_color_off(d, b);
-	add_cols_padded(b, s->id, d->idw > ID_COL_MIN ? d->idw : ID_COL_MIN, &room);
-	add_cols(b, " ", &room);
-	dsp_color_on(d, b, dsp_state_color[s->state]);
-	add_cols_padded(b, strcmp(s->note, "rolling back") == 0 ?
+	berr |= add_cols(b, " ", &room);
+	berr |= dsp_color_off(d, b);
+	berr |= add_cols_padded(b, s->id, d->idw > ID_COL_MIN ? d->idw : ID_COL_MIN, &room);
+	berr |= add_cols(b, " ", &room);
+	berr |= dsp_color_on(d, b, dsp_state_color[s->state]);
+	berr |= add_cols_padded(b, strcmp(s->note, "rolling back") == 0 ?
 			"rolling back" : dsp_state_label[s->state], 12, &room);
-	dsp_color_off(d, b);
+	berr |= dsp_color_off(d, b);
 	int64_t el = live_elapsed(d, s);
 	dsp_fmt_dur(el, dur, sizeof(dur));
-	add_cols_padded(b, el >= 0 ? dur : "", 8, &room);
+	berr |= add_cols_padded(b, el >= 0 ? dur : "", 8, &room);
 	if (s->note[0] && strcmp(s->note, "rolling back") != 0) {
-		add_cols(b, " ", &room);
-		dsp_color_on(d, b, "2");
-		add_cols(b, s->note, &room);
-		dsp_color_off(d, b);
+		berr |= add_cols(b, " ", &room);
+		berr |= dsp_color_on(d, b, "2");
+		berr |= add_cols(b, s->note, &room);
+		berr |= dsp_color_off(d, b);
 	} else if (s->name) {
-		add_cols(b, " ", &room);
-		dsp_color_on(d, b, "2");
-		add_cols(b, s->name, &room);
-		dsp_color_off(d, b);
+		berr |= add_cols(b, " ", &room);
+		berr |= dsp_color_on(d, b, "2");
+		berr |= add_cols(b, s->name, &room);
+		berr |= dsp_color_off(d, b);
 	}
-	buf_adds(b, "\033[K\n");
+	berr |= buf_adds(b, "\033[K\n");
+	return berr;
 }
 
 /* Which steps fit on the screen: all of them when they fit; otherwise every running
@@ -152,14 +158,15 @@ static int live_select(struct display *d, int rows, char *show)
 /* Redraw: erase the list, print pending message lines, draw the list again. */
 void dsp_live_redraw(struct display *d)
 {
+	int berr = 0;
 	struct buf b = BUF_INIT(0);
 	int rows, cols;
 	char dur[32];
 	term_size(d->out, &rows, &cols);
 	if (d->drawn > 0)
-		buf_addf(&b, "\033[%dA\r\033[J", d->drawn);
+		berr |= buf_addf(&b, "\033[%dA\r\033[J", d->drawn);
 	if (d->msgs.len) {
-		buf_add(&b, d->msgs.data, d->msgs.len);
+		berr |= buf_add(&b, d->msgs.data, d->msgs.len);
 		buf_reset(&d->msgs);
 	}
 	if (d->paused) {
@@ -169,19 +176,19 @@ void dsp_live_redraw(struct display *d)
 	int drawn = 0;
 	int room = cols - 1;
 	/* header */
-	buf_addc(&b, ' ');
-	dsp_color_on(d, &b, "1");
-	add_cols(&b, d->runbook ? d->runbook : "runbook", &room);
-	dsp_color_off(d, &b);
+	berr |= buf_addc(&b, ' ');
+	berr |= dsp_color_on(d, &b, "1");
+	berr |= add_cols(&b, d->runbook ? d->runbook : "runbook", &room);
+	berr |= dsp_color_off(d, &b);
 	if (d->run_id) {
-		add_cols(&b, d->utf8 ? " · run " : " | run ", &room);
-		add_cols(&b, d->run_id, &room);
+		berr |= add_cols(&b, d->utf8 ? " · run " : " | run ", &room);
+		berr |= add_cols(&b, d->run_id, &room);
 	}
 	if (d->dry_run)
-		add_cols(&b, " [dry run]", &room);
+		berr |= add_cols(&b, " [dry run]", &room);
 	if (d->rehearsal)
-		add_cols(&b, " [rehearsal]", &room);
-	buf_adds(&b, "\033[K\n");
+		berr |= add_cols(&b, " [rehearsal]", &room);
+	berr |= buf_adds(&b, "\033[K\n");
 	drawn++;
 
 	int avail = rows - 3;
@@ -191,7 +198,7 @@ void dsp_live_redraw(struct display *d)
 	int nshow = live_select(d, avail, show);
 	for (int i = 0; i < d->n; i++)
 		if (show[i]) {
-			live_line(d, &b, &d->steps[i], cols);
+			berr |= live_line(d, &b, &d->steps[i], cols);
 			drawn++;
 		}
 	free(show);
@@ -205,20 +212,21 @@ void dsp_live_redraw(struct display *d)
 	const char *sep = d->utf8 ? " · " : " | ";
 	snprintf(sum, sizeof(sum), " %d/%d done%s%d running%s%d failed%s%s", d->nfinished, d->n,
 		 sep, d->nrunning, sep, d->nfailed, total >= 0 ? sep : "", total >= 0 ? dur : "");
-	dsp_color_on(d, &b, "2");
-	add_cols(&b, sum, &room);
+	berr |= dsp_color_on(d, &b, "2");
+	berr |= add_cols(&b, sum, &room);
 	if (nshow < d->n) {
 		char more[48];
 		snprintf(more, sizeof(more), " (%d not shown)", d->n - nshow);
-		add_cols(&b, more, &room);
+		berr |= add_cols(&b, more, &room);
 	}
-	dsp_color_off(d, &b);
-	buf_adds(&b, "\033[K\n");
+	berr |= dsp_color_off(d, &b);
+	berr |= buf_adds(&b, "\033[K\n");
 	drawn++;
 	d->drawn = drawn;
 flush:
 	d->dirty = 0;
 	d->last_draw = dsp_mono_ms();
+	BUF_NOCAP(berr);
 	fwrite(b.data ? b.data : "", 1, b.len, d->out);
 	fflush(d->out);
 	buf_release(&b);
@@ -226,6 +234,7 @@ flush:
 
 void dsp_live_event(struct display *d, jv ev, int64_t t)
 {
+	int berr = 0;
 	struct buf line = BUF_INIT(1 << 20);
 	const char *who, *color;
 	enum ev_kind kind = ev_kind_of(ev);
@@ -238,11 +247,12 @@ void dsp_live_event(struct display *d, jv ev, int64_t t)
 			d->drawn = 0;
 		}
 		if (keep) {
-			dsp_plain_prefix(d, &d->msgs, t, who);
-			dsp_color_on(d, &d->msgs, color);
-			dsp_add_indented(d, &d->msgs, buf_str(&line));
-			dsp_color_off(d, &d->msgs);
-			buf_addc(&d->msgs, '\n');
+			berr |= dsp_plain_prefix(d, &d->msgs, t, who);
+			berr |= dsp_color_on(d, &d->msgs, color);
+			berr |= dsp_add_indented(d, &d->msgs, buf_str(&line));
+			berr |= dsp_color_off(d, &d->msgs);
+			berr |= buf_addc(&d->msgs, '\n');
+			BUF_NOCAP(berr);
 		}
 		if (finish) {
 			fwrite(d->msgs.data ? d->msgs.data : "", 1, d->msgs.len, d->out);

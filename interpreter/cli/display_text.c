@@ -72,29 +72,31 @@ int dsp_state_parse(const char *s, enum step_state *st)
 }
 
 /* text of an error field: {code, message} -> "code: message"; strings as is */
-void dsp_err_text(jv ev, const char *key, struct buf *b)
+int dsp_err_text(jv ev, const char *key, struct buf *b)
 {
+	int berr = 0;
 	jv e = jvx_get(ev, key);
 	if (!jv_is_valid(e))
-		return;
+		return berr;
 	if (jv_get_kind(e) == JV_KIND_OBJECT) {
 		const char *code = jvx_str(e, "code");
 		const char *msg = jvx_str(e, "message");
 		if (code && msg)
-			buf_addf(b, "%s: %s", code, msg);
+			berr |= buf_addf(b, "%s: %s", code, msg);
 		else if (msg || code)
-			buf_adds(b, msg ? msg : code);
+			berr |= buf_adds(b, msg ? msg : code);
 		else {
 			char *t = jvx_dump(jv_copy(e));
-			buf_adds(b, t);
+			berr |= buf_adds(b, t);
 			free(t);
 		}
 		jv_free(e);
-		return;
+		return berr;
 	}
 	char *t = jvx_text(e);
-	buf_adds(b, t);
+	berr |= buf_adds(b, t);
 	free(t);
+	return berr;
 }
 
 void dsp_set_note(struct dstep *s, const char *text)
@@ -159,51 +161,61 @@ void dsp_step_set_state(struct display *d, struct dstep *s, enum step_state st)
 
 /* ---- output pieces ---- */
 
-void dsp_color_on(const struct display *d, struct buf *b, const char *code)
+int dsp_color_on(const struct display *d, struct buf *b, const char *code)
 {
+	int berr = 0;
 	if (d->color && code)
-		buf_addf(b, "\033[%sm", code);
+		berr |= buf_addf(b, "\033[%sm", code);
+	return berr;
 }
 
-void dsp_color_off(const struct display *d, struct buf *b)
+int dsp_color_off(const struct display *d, struct buf *b)
 {
+	int berr = 0;
 	if (d->color)
-		buf_adds(b, "\033[0m");
+		berr |= buf_adds(b, "\033[0m");
+	return berr;
 }
 
-static void add_padded(struct buf *b, const char *s, int width)
+static int add_padded(struct buf *b, const char *s, int width)
 {
+	int berr = 0;
 	int len = (int)strlen(s);
-	buf_adds(b, s);
+	berr |= buf_adds(b, s);
 	for (; len < width; len++)
-		buf_addc(b, ' ');
+		berr |= buf_addc(b, ' ');
+	return berr;
 }
 
 /* plain line prefix: "03:18:43 restore      " */
-void dsp_plain_prefix(struct display *d, struct buf *b, int64_t t, const char *who)
+int dsp_plain_prefix(struct display *d, struct buf *b, int64_t t, const char *who)
 {
+	int berr = 0;
 	char clk[16];
 	fmt_clock(t, clk, sizeof(clk));
-	dsp_color_on(d, b, "2");
-	buf_adds(b, clk);
-	dsp_color_off(d, b);
-	buf_addc(b, ' ');
-	add_padded(b, who, d->idw > ID_COL_MIN ? d->idw : ID_COL_MIN);
-	buf_addc(b, ' ');
+	berr |= dsp_color_on(d, b, "2");
+	berr |= buf_adds(b, clk);
+	berr |= dsp_color_off(d, b);
+	berr |= buf_addc(b, ' ');
+	berr |= add_padded(b, who, d->idw > ID_COL_MIN ? d->idw : ID_COL_MIN);
+	berr |= buf_addc(b, ' ');
+	return berr;
 }
 
 /* indent continuation lines of a multi-line message to the text column */
-void dsp_add_indented(struct display *d, struct buf *b, const char *text)
+int dsp_add_indented(struct display *d, struct buf *b, const char *text)
 {
+	int berr = 0;
 	int indent = 9 + (d->idw > ID_COL_MIN ? d->idw : ID_COL_MIN) + 1;
 	for (const char *p = text; *p; p++) {
 		if (*p == '\r')
 			continue;
-		buf_addc(b, *p);
+		berr |= buf_addc(b, *p);
 		if (*p == '\n' && p[1])
 			for (int i = 0; i < indent; i++)
-				buf_addc(b, ' ');
+				berr |= buf_addc(b, ' ');
 	}
 	if (b->len && b->data[b->len - 1] == '\n')
 		b->len--, b->data[b->len] = '\0';
+	return berr;
 }

@@ -195,65 +195,68 @@ static const char *met_word(jv m)
 }
 
 /* "RTO  achieved 40m  objective 30m  MISSED (restored: restore)" and the RPO's */
-static void objective_lines(struct buf *b, jv ob, const char *bullet)
+static int objective_lines(struct buf *b, jv ob, const char *bullet)
 {
+	int berr = 0;
 	static const char *const names[] = { "rto", "rpo" };
 	char x[32], y[32];
 	for (int i = 0; i < 2; i++) {
 		jv o = jvx_get(ob, names[i]);
-		buf_addf(b, "%s%s  achieved %-9s objective %-9s %s", bullet, i ? "RPO" : "RTO",
+		berr |= buf_addf(b, "%s%s  achieved %-9s objective %-9s %s", bullet, i ? "RPO" : "RTO",
 			 fmt_ms(jvx_get(o, "achieved_ms"), x, sizeof(x)),
 			 fmt_ms(jvx_get(o, "objective_ms"), y, sizeof(y)), met_word(jvx_get(o, "met")));
 		if (i == 0 && jvx_str(o, "restored"))
-			buf_addf(b, " (restored: step '%s')", jvx_str(o, "restored"));
+			berr |= buf_addf(b, " (restored: step '%s')", jvx_str(o, "restored"));
 		if (i == 1 && jvx_str(o, "recovery_point") && jvx_str(o, "incident_time"))
-			buf_addf(b, " (recovery point %s, incident %s)", jvx_str(o, "recovery_point"),
+			berr |= buf_addf(b, " (recovery point %s, incident %s)", jvx_str(o, "recovery_point"),
 				 jvx_str(o, "incident_time"));
-		buf_addc(b, '\n');
+		berr |= buf_addc(b, '\n');
 		jv_free(o);
 	}
 	jv errs = jvx_get(ob, "errors");
 	if (jv_get_kind(errs) == JV_KIND_OBJECT) {
 		jv_object_foreach(errs, k, v) {
-			buf_addf(b, "%snot measured: %s: %s\n", bullet, jv_string_value(k),
+			berr |= buf_addf(b, "%snot measured: %s: %s\n", bullet, jv_string_value(k),
 				 jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : "?");
 			jv_free(k);
 			jv_free(v);
 		}
 	}
 	jv_free(errs);
+	return berr;
 }
 
 /* the summary as text (md: as a Markdown section for report.md) */
 static char *summary_text(jv s, int md)
 {
+	int berr = 0;
 	struct buf b = BUF_INIT(0);
 	char d[32];
 	const char *bullet = md ? "- " : "  ";
 	const char *scen = jvx_str(s, "scenario");
 	if (md)
-		buf_adds(&b, "\n## Drill\n\n");
-	buf_addf(&b, "%sdrill of %s%s%s%s, run %s: %s\n", md ? "" : "\n", jvx_str(s, "runbook"),
+		berr |= buf_adds(&b, "\n## Drill\n\n");
+	berr |= buf_addf(&b, "%sdrill of %s%s%s%s, run %s: %s\n", md ? "" : "\n", jvx_str(s, "runbook"),
 		 scen ? " (scenario " : " (live", scen ? scen : "", ")", jvx_str(s, "run"), jvx_str(s, "status"));
 	if (md)
-		buf_addc(&b, '\n');
+		berr |= buf_addc(&b, '\n');
 	jv ob = jvx_get(s, "objectives");
 	if (jv_get_kind(ob) == JV_KIND_OBJECT)
-		objective_lines(&b, ob, bullet);
+		berr |= objective_lines(&b, ob, bullet);
 	else
-		buf_addf(&b, "%sobjectives not measured: the run recorded none\n", bullet);
+		berr |= buf_addf(&b, "%sobjectives not measured: the run recorded none\n", bullet);
 	jv_free(ob);
-	buf_addf(&b, "%s%s\n", md ? "\n" : "", md ? "| step | status | duration | attempts | polls |\n|---|---|---|---|---|" :
+	berr |= buf_addf(&b, "%s%s\n", md ? "\n" : "", md ? "| step | status | duration | attempts | polls |\n|---|---|---|---|---|" :
 		 "steps:");
 	jv steps = jvx_get(s, "steps");
 	jv_array_foreach(steps, i, r) {
 		const char *st = jvx_str(r, "status");
 		if (md)
-			buf_addf(&b, "| %s | %s | %s | %d | %d |\n", jvx_str(r, "id"), st ? st : "not run",
+			berr |= buf_addf(&b, "| %s | %s | %s | %d | %d |\n", jvx_str(r, "id"), st ? st : "not run",
 				 fmt_ms(jvx_get(r, "duration_ms"), d, sizeof(d)), (int)jvx_int(r, "attempts", 0),
 				 (int)jvx_int(r, "polls", 0));
 		else
-			buf_addf(&b, "  %-28s %-12s %-9s attempts %d, polls %d\n", jvx_str(r, "id"), st ? st : "not run",
+			berr |= buf_addf(&b, "  %-28s %-12s %-9s attempts %d, polls %d\n", jvx_str(r, "id"), st ? st : "not run",
 				 fmt_ms(jvx_get(r, "duration_ms"), d, sizeof(d)), (int)jvx_int(r, "attempts", 0),
 				 (int)jvx_int(r, "polls", 0));
 		jv_free(r);
@@ -262,18 +265,19 @@ static char *summary_text(jv s, int md)
 	jv_free(steps);
 	jv crit = jvx_get(s, "critical_path");
 	jv cs = jvx_get(crit, "steps");
-	buf_addf(&b, "%scritical path: ", md ? "\n" : "");
+	berr |= buf_addf(&b, "%scritical path: ", md ? "\n" : "");
 	jv_array_foreach(cs, i, id) {
-		buf_addf(&b, "%s%s", i ? " -> " : "", jv_string_value(id));
+		berr |= buf_addf(&b, "%s%s", i ? " -> " : "", jv_string_value(id));
 		jv_free(id);
 	}
-	buf_addf(&b, " (%s)\n", fmt_ms(jvx_get(crit, "duration_ms"), d, sizeof(d)));
+	berr |= buf_addf(&b, " (%s)\n", fmt_ms(jvx_get(crit, "duration_ms"), d, sizeof(d)));
 	jv_free(cs);
 	jv_free(crit);
 	jv rb = jvx_get(s, "rollback");
-	buf_addf(&b, "%spolls %d, retries %d, rollback actions %d (%d failed)\n", md ? "\n" : "",
+	berr |= buf_addf(&b, "%spolls %d, retries %d, rollback actions %d (%d failed)\n", md ? "\n" : "",
 		 (int)jvx_int(s, "polls", 0), (int)jvx_int(s, "retries", 0), (int)jvx_int(rb, "actions", 0),
 		 (int)jvx_int(rb, "failed", 0));
+	BUF_NOCAP(berr);
 	jv_free(rb);
 	return buf_detach(&b);
 }

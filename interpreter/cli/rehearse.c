@@ -147,8 +147,9 @@ static void print_timeline(FILE *out, const char *state_dir, const char *run_id,
 }
 
 /* "N mutating calls (Op n, ...)" for AWS and for Kubernetes */
-static void print_mutating(FILE *out, const char *what, jv m)
+static int print_mutating(FILE *out, const char *what, jv m)
 {
+	int berr = 0;
 	int total = 0;
 	struct buf b = BUF_INIT(0);
 	if (jv_get_kind(m) == JV_KIND_OBJECT) {
@@ -157,7 +158,7 @@ static void print_mutating(FILE *out, const char *what, jv m)
 		jv_array_foreach(keys, i, k) {
 			int n = (int)jvx_num(m, jv_string_value(k), 0);
 			total += n;
-			buf_addf(&b, "%s%s %d", b.len ? ", " : "", jv_string_value(k), n);
+			berr |= buf_addf(&b, "%s%s %d", b.len ? ", " : "", jv_string_value(k), n);
 			jv_free(k);
 		}
 		jv_free(keys);
@@ -166,19 +167,22 @@ static void print_mutating(FILE *out, const char *what, jv m)
 		b.len ? " (" : "", buf_str(&b), b.len ? ")" : "");
 	buf_release(&b);
 	jv_free(m);
+	return berr;
 }
 
-static void print_counters(FILE *out, jv counters)
+static int print_counters(FILE *out, jv counters)
 {
-	print_mutating(out, "AWS", jvx_get(counters, "mutating"));
+	int berr = 0;
+	berr |= print_mutating(out, "AWS", jvx_get(counters, "mutating"));
 	jv k8s = jvx_get(counters, "k8s");
 	jv req = jvx_get(k8s, "requests");
 	/* only when the runbook talked to the Kubernetes API at all */
 	if (jv_get_kind(req) == JV_KIND_OBJECT && jv_object_length(jv_copy(req)) > 0)
-		print_mutating(out, "Kubernetes", jvx_get(k8s, "mutating"));
+		berr |= print_mutating(out, "Kubernetes", jvx_get(k8s, "mutating"));
 	jv_free(req);
 	jv_free(k8s);
 	jv_free(counters);
+	return berr;
 }
 
 void rehearsal_release(struct rehearsal *r)
@@ -218,6 +222,7 @@ static jv untouched_world(const char *scenario, int64_t start, int64_t at, struc
 
 int rehearsal_run(struct rehearsal *r, struct diag_list *dl)
 {
+	int berr = 0;
 	struct rb_clock *clock = clock_new(CLOCK_VIRTUAL, 0, 0);
 	struct sim *sim = NULL;
 	jv conns = jv_invalid(), last = jv_null();
@@ -277,8 +282,9 @@ int rehearsal_run(struct rehearsal *r, struct diag_list *dl)
 		display_sink_free(&o.sink);
 	if (r->out && r->run_id && r->mode != DISPLAY_JSON) {
 		print_timeline(r->out, r->state_dir, r->run_id, r->real_ms);
-		print_counters(r->out, sim_counters(sim));
+		berr |= print_counters(r->out, sim_counters(sim));
 	}
+	BUF_NOCAP(berr);
 	if (r->settle) {
 		clock_advance(clock, SETTLE_MS);
 		jv_free(r->before);

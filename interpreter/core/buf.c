@@ -95,3 +95,18 @@ void buf_release(struct buf *b)
 	b->data = NULL;
 	b->len = b->cap = 0;
 }
+
+void buf_cut(struct buf *b, size_t max, const char *mark)
+{
+	if (b->max)
+		BUG("buf_cut on a buffer with a cap");
+	if (b->len <= max)
+		return;
+	size_t n = max;
+	while (n > 0 && ((unsigned char)b->data[n] & 0xC0) == 0x80)
+		n--;              /* not inside a character */
+	b->len = n;
+	b->data[n] = '\0';
+	if (buf_adds(b, mark) < 0)
+		BUG("a buffer with no cap refused an add");
+}

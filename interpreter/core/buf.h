@@ -18,9 +18,8 @@ struct buf {
 	size_t cap;     /* bytes allocated */
 	size_t max;     /* size cap; 0 = none */
 };
-/* Every add can fail (the cap): its result must be used. Empty until every caller
- * handles it (being converted directory by directory). */
-#define BUF_MUST_CHECK
+/* Every add can fail (the cap): its result must be used. */
+#define BUF_MUST_CHECK __attribute__((warn_unused_result))
 /* For a buffer with no cap an add fails only if xrealloc() returned NULL, which it
  * never does (it dies): BUF_NOCAP(berr) says so where such a buffer's adds were
  * collected in berr, instead of an error path that cannot run. */
@@ -33,6 +32,9 @@ int buf_adds(struct buf *b, const char *s) BUF_MUST_CHECK;
 int buf_addc(struct buf *b, char c) BUF_MUST_CHECK;
 int buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3))) BUF_MUST_CHECK;
 int buf_vaddf(struct buf *b, const char *fmt, va_list ap) BUF_MUST_CHECK;
+/* a text shown to people, bounded: cut b (which has no cap) to at most max bytes at a
+ * UTF-8 character boundary and end it with mark, when it is longer */
+void buf_cut(struct buf *b, size_t max, const char *mark);
 const char *buf_str(const struct buf *b);     /* "" when empty, never NULL */
 void buf_reset(struct buf *b);                /* len = 0, keeps memory */
 char *buf_detach(struct buf *b);              /* caller frees; never NULL */

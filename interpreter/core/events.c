@@ -281,6 +281,7 @@ static jv str_or_null(const char *s)
 
 char *ev_err_text(jv ev, const char *key)
 {
+	int berr = 0;
 	jv e = jvx_get(ev, key);
 	struct buf b = BUF_INIT(0);
 	if (!jv_is_valid(e) || jv_get_kind(e) == JV_KIND_NULL) {
@@ -288,18 +289,19 @@ char *ev_err_text(jv ev, const char *key)
 		return NULL;
 	}
 	if (jv_get_kind(e) == JV_KIND_STRING) {
-		buf_adds(&b, jv_string_value(e));
+		berr |= buf_adds(&b, jv_string_value(e));
 	} else if (jv_get_kind(e) == JV_KIND_OBJECT && (jvx_str(e, "code") || jvx_str(e, "message"))) {
 		const char *code = jvx_str(e, "code"), *msg = jvx_str(e, "message");
 		if (code && msg)
-			buf_addf(&b, "%s: %s", code, msg);
+			berr |= buf_addf(&b, "%s: %s", code, msg);
 		else
-			buf_adds(&b, code ? code : msg);
+			berr |= buf_adds(&b, code ? code : msg);
 	} else {
 		char *t = jvx_dump(jv_copy(e));
-		buf_adds(&b, t);
+		berr |= buf_adds(&b, t);
 		free(t);
 	}
+	BUF_NOCAP(berr);
 	jv_free(e);
 	return buf_detach(&b);
 }

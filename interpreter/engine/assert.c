@@ -121,6 +121,7 @@ out:
 
 char *assert_explain(const char *expr, jv ctx)
 {
+	int berr = 0;
 	size_t pos, oplen;
 	if (split_cmp(expr, &pos, &oplen) < 0)
 		return NULL;
@@ -132,7 +133,12 @@ char *assert_explain(const char *expr, jv ctx)
 	rv = eval_text(right, ctx);
 	if (lv && rv) {
 		struct buf b = BUF_INIT(1 << 16);
-		buf_addf(&b, "left: %s, right: %s", lv, rv);
+		berr |= buf_addf(&b, "left: %s, right: %s", lv, rv);
+		if (berr) {    /* at the cap: each side cut to a part of it, marked */
+			buf_reset(&b);
+			if (buf_addf(&b, "left: %.16000s..., right: %.16000s...", lv, rv) < 0)
+				BUG("two cut sides over the explanation's cap");
+		}
 		res = buf_detach(&b);
 	}
 	free(left);

@@ -184,6 +184,7 @@ int eng_in_scope(struct engine *e, int sc, int top)
 /* prepare a `uses:` scope: its params from the uses step's `with:` in the parent */
 int eng_scope_prepare(struct engine *e, int scope, jv *err)
 {
+	int berr = 0;
 	if (scope == 0 || e->scope_state[scope] != 0)
 		return e->scope_state[scope];
 	const struct plan_scope *ps = &e->p->scopes[scope];
@@ -249,12 +250,13 @@ int eng_scope_prepare(struct engine *e, int scope, jv *err)
 	if (!jv_is_valid(params)) {
 		jv_free(params);
 		struct buf b = BUF_INIT(1 << 16);
-		for (int i = 0; i < dl.n; i++) {
+		for (int i = 0; i < dl.n && !berr; i++) {
 			char *l = diag_format_line(&dl.items[i]);
-			buf_addf(&b, "%s%s", i ? "; " : "", l);
+			berr |= buf_addf(&b, "%s%s", i ? "; " : "", l);
 			free(l);
 		}
-		*err = eng_err_obj("params", "params of '%s': %s", us->uses, buf_str(&b));
+		/* at the cap the list stops and says so */
+		*err = eng_err_obj("params", "params of '%s': %s%s", us->uses, buf_str(&b), berr ? "; ..." : "");
 		buf_release(&b);
 		diag_list_release(&dl);
 		return e->scope_state[scope] = -1;

@@ -25,6 +25,7 @@
 
 void eng_assert_run(struct engine *e, struct task *t)
 {
+	int berr = 0;
 	jv c = eng_ctx_for(e, t->scope, t->item_v, jv_invalid());
 	jv failures = jv_array(), notes = jv_array();
 	int nfail = 0;
@@ -41,34 +42,36 @@ void eng_assert_run(struct engine *e, struct task *t)
 			continue;
 		}
 		nfail++;
-		struct buf b = BUF_INIT(1 << 16);
+		struct buf b = BUF_INIT(0);        /* cut to 64 KiB below */
 		if (a->message) {
 			jv m = eng_tmpl_eval_dry(e, t->scope, a->message, c);
 			if (jv_is_valid(m)) {
 				char *mt = jvx_text(m);
-				buf_addf(&b, "%s: ", mt);
+				berr |= buf_addf(&b, "%s: ", mt);
 				free(mt);
 			} else {
 				jv_free(m);
 			}
 		}
-		buf_addf(&b, "assertion failed: %s", text);
+		berr |= buf_addf(&b, "assertion failed: %s", text);
 		if (!jv_is_valid(v)) {
 			char *m = eng_invalid_msg(v);
-			buf_addf(&b, " (error: %s)", m);
+			berr |= buf_addf(&b, " (error: %s)", m);
 			free(m);
 		} else {
 			char *ex = assert_explain(text, c);
 			if (ex)
-				buf_addf(&b, " (%s)", ex);
+				berr |= buf_addf(&b, " (%s)", ex);
 			else {
 				char *vt = jvx_dump(jv_copy(v));
-				buf_addf(&b, " (value: %s)", vt);
+				berr |= buf_addf(&b, " (value: %s)", vt);
 				free(vt);
 			}
 			free(ex);
 			jv_free(v);
 		}
+		BUF_NOCAP(berr);
+		buf_cut(&b, 1 << 16, "...");
 		failures = jv_array_append(failures, jv_string(buf_str(&b)));
 		buf_release(&b);
 	}
@@ -80,11 +83,13 @@ void eng_assert_run(struct engine *e, struct task *t)
 	if (jv_array_length(jv_copy(notes)) > 0)
 		res = jv_object_set(res, jv_string("not_evaluated"), jv_copy(notes));
 	if (nfail) {
-		struct buf b = BUF_INIT(1 << 20);
+		struct buf b = BUF_INIT(0);        /* cut to 1 MiB below */
 		jv_array_foreach(failures, i, f) {
-			buf_addf(&b, "%s%s", i ? "; " : "", jv_string_value(f));
+			berr |= buf_addf(&b, "%s%s", i ? "; " : "", jv_string_value(f));
 			jv_free(f);
 		}
+		BUF_NOCAP(berr);
+		buf_cut(&b, 1 << 20, "...");
 		jv err = eng_err_obj("assert_failed", "%s", buf_str(&b));
 		err = jv_object_set(err, jv_string("failed"), jv_number(nfail));
 		buf_release(&b);

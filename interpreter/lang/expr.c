@@ -220,12 +220,14 @@ static const char *const shadows[] = {
 #define NSHADOWS (int)(sizeof(shadows) / sizeof(shadows[0]))
 
 /* one line per definition, so the prelude shifts the program by NFORBIDDEN + NSHADOWS lines */
-static void add_prelude(struct buf *b)
+static int add_prelude(struct buf *b)
 {
+	int berr = 0;
 	for (int i = 0; i < NFORBIDDEN; i++)
-		buf_addf(b, "def %s%s: $" FORBIDDEN_VAR "%d;\n", forbidden[i].name, forbidden[i].params, i);
+		berr |= buf_addf(b, "def %s%s: $" FORBIDDEN_VAR "%d;\n", forbidden[i].name, forbidden[i].params, i);
 	for (int i = 0; i < NSHADOWS; i++)
-		buf_addf(b, "%s\n", shadows[i]);
+		berr |= buf_addf(b, "%s\n", shadows[i]);
+	return berr;
 }
 
 /* expr_scan's question: does the prelude take name/arity away? */
@@ -297,18 +299,20 @@ static void errs_clear(struct errs *errs)
 
 enum mode { MODE_CHECK, MODE_COMPILE };
 
-static void dispatch(struct buf *b, int lo, int hi)
+static int dispatch(struct buf *b, int lo, int hi)
 {
+	int berr = 0;
 	if (hi - lo == 1) {
-		buf_addf(b, "_e%d", lo);
-		return;
+		berr |= buf_addf(b, "_e%d", lo);
+		return berr;
 	}
 	int mid = lo + (hi - lo) / 2;
-	buf_addf(b, "if $i < %d then ", mid);
-	dispatch(b, lo, mid);
-	buf_adds(b, " else ");
-	dispatch(b, mid, hi);
-	buf_adds(b, " end");
+	berr |= buf_addf(b, "if $i < %d then ", mid);
+	berr |= dispatch(b, lo, mid);
+	berr |= buf_adds(b, " else ");
+	berr |= dispatch(b, mid, hi);
+	berr |= buf_adds(b, " end");
+	return berr;
 }
 
 static int count_lines(const char *s)
@@ -324,24 +328,26 @@ static int count_lines(const char *s)
 static jq_state *compile_ids(struct exprset *set, const int *ids, int n, enum mode mode,
 			     struct errs *errs, int *starts, int *ok)
 {
+	int berr = 0;
 	struct buf b = BUF_INIT(0);
 	int line = 1;
 	if (mode == MODE_COMPILE) {
-		add_prelude(&b);
+		berr |= add_prelude(&b);
 		line += NFORBIDDEN + NSHADOWS;
 	}
 	for (int k = 0; k < n; k++) {
 		const char *t = set->e[ids[k]].text;
 		starts[k] = line;
-		buf_addf(&b, "def _e%d: (\n%s\n);\n", k, t);
+		berr |= buf_addf(&b, "def _e%d: (\n%s\n);\n", k, t);
 		line += count_lines(t) + 2;
 	}
 	if (mode == MODE_CHECK) {
-		buf_adds(&b, ".");
+		berr |= buf_adds(&b, ".");
 	} else {
-		buf_adds(&b, ".i as $i | .c | ");
-		dispatch(&b, 0, n);
+		berr |= buf_adds(&b, ".i as $i | .c | ");
+		berr |= dispatch(&b, 0, n);
 	}
+	BUF_NOCAP(berr);
 	jq_state *jq = jq_init();
 	if (!jq)
 		BUG("jq_init");
@@ -389,8 +395,9 @@ static struct srcloc line_loc(const struct expr *e, int rel)
 	return l;
 }
 
-static void report_at(struct exprset *set, int idx, const char *msg, int rel, struct diag_list *dl)
+static int report_at(struct exprset *set, int idx, const char *msg, int rel, struct diag_list *dl)
 {
+	int berr = 0;
 	struct expr *e = &set->e[idx];
 	struct srcloc where = line_loc(e, rel);
 	int f = forbidden_of(msg);
@@ -398,7 +405,7 @@ static void report_at(struct exprset *set, int idx, const char *msg, int rel, st
 		diag_error(dl, &e->loc, "jq function '%s' is not available in runbook expressions (%s)",
 			   forbidden[f].name, forbidden[f].why);
 		e->state |= EXPR_BAD;
-		return;
+		return berr;
 	}
 	const char *kw = strstr(msg, "unexpected import") ? "import" :
 			 strstr(msg, "unexpected include") ? "include" : NULL;
@@ -406,7 +413,7 @@ static void report_at(struct exprset *set, int idx, const char *msg, int rel, st
 		diag_error(dl, &where, "jq '%s' directives are not available in runbook expressions (%s)",
 			   kw, NO_FILES);
 		e->state |= EXPR_BAD;
-		return;
+		return berr;
 	}
 	struct buf show = BUF_INIT(0);
 	const char *t = e->text;
@@ -420,18 +427,21 @@ static void report_at(struct exprset *set, int idx, const char *msg, int rel, st
 		int space = t[i] == ' ' || t[i] == '\n' || t[i] == '\t';
 		if (space && show.len && show.data[show.len - 1] == ' ')
 			continue;   /* one space for a line break and its indentation */
-		buf_addc(&show, space ? ' ' : t[i]);
+		berr |= buf_addc(&show, space ? ' ' : t[i]);
 	}
 	if (i < len)
-		buf_adds(&show, "...");
+		berr |= buf_adds(&show, "...");
 	diag_error(dl, &where, "invalid expression '%s': %s", buf_str(&show), msg);
 	buf_release(&show);
 	e->state |= EXPR_BAD;
+	return berr;
 }
 
-static void report(struct exprset *set, int idx, const char *msg, struct diag_list *dl)
+static int report(struct exprset *set, int idx, const char *msg, struct diag_list *dl)
 {
-	report_at(set, idx, msg, -1, dl);
+	int berr = 0;
+	berr |= report_at(set, idx, msg, -1, dl);
+	return berr;
 }
 
 /* brackets opened minus closed, outside jq strings (roughly: for messages only) */
@@ -481,9 +491,10 @@ static void add_chunk(struct exprset *set, jq_state *jq, const int *ids, int n)
 	set->nchunks++;
 }
 
-static void process(struct exprset *set, const int *ids0, int n, enum mode mode,
+static int process(struct exprset *set, const int *ids0, int n, enum mode mode,
 		    struct diag_list *dl)
 {
+	int berr = 0;
 	int *ids = xmalloc(sizeof(int) * (size_t)(n ? n : 1));
 	int *starts = xmalloc(sizeof(int) * (size_t)(n ? n : 1));
 	int *bad = xmalloc(sizeof(int) * (size_t)(n ? n : 1));
@@ -517,7 +528,7 @@ static void process(struct exprset *set, const int *ids0, int n, enum mode mode,
 				int ok1, start1;
 				compile_ids(set, &ids[k], 1, MODE_CHECK, &one, &start1, &ok1);
 				if (!ok1 && !(set->e[ids[k]].state & EXPR_BAD))
-					report_at(set, ids[k], one.n ? end_msg(&one.v[0], set->e[ids[k]].text, start1)
+					berr |= report_at(set, ids[k], one.n ? end_msg(&one.v[0], set->e[ids[k]].text, start1)
 								      : "syntax error",
 						  one.n ? one.v[0].line - start1 - 1 : -1, dl);
 				errs_clear(&one);
@@ -531,18 +542,18 @@ static void process(struct exprset *set, const int *ids0, int n, enum mode mode,
 			if (!bad[k])
 				nbad++;
 			bad[k] = 1;
-			report_at(set, ids[k], end_msg(&errs.v[i], set->e[ids[k]].text, starts[k]),
+			berr |= report_at(set, ids[k], end_msg(&errs.v[i], set->e[ids[k]].text, starts[k]),
 				  errs.v[i].line - starts[k] - 1, dl);
 		}
 		if (!nbad) {
 			if (n == 1) {
-				report(set, ids[0], errs.n ? errs.v[0].msg : "does not compile", dl);
+				berr |= report(set, ids[0], errs.n ? errs.v[0].msg : "does not compile", dl);
 				break;
 			}
 			/* cannot tell which one: bisect */
 			int half = n / 2;
-			process(set, ids, half, mode, dl);
-			process(set, ids + half, n - half, mode, dl);
+			berr |= process(set, ids, half, mode, dl);
+			berr |= process(set, ids + half, n - half, mode, dl);
 			break;
 		}
 		int m = 0;
@@ -556,6 +567,7 @@ static void process(struct exprset *set, const int *ids0, int n, enum mode mode,
 	free(ids);
 	free(starts);
 	free(bad);
+	return berr;
 }
 
 static int blank(const char *s)
@@ -566,17 +578,20 @@ static int blank(const char *s)
 	return 1;
 }
 
-static void run_list(struct exprset *set, const int *list, int n, enum mode mode, struct diag_list *dl)
+static int run_list(struct exprset *set, const int *list, int n, enum mode mode, struct diag_list *dl)
 {
+	int berr = 0;
 	int chunk = mode == MODE_CHECK ? CHECK_CHUNK : COMPILE_CHUNK;
 	for (int i = 0; i < n; i += chunk)
-		process(set, list + i, n - i < chunk ? n - i : chunk, mode, dl);
+		berr |= process(set, list + i, n - i < chunk ? n - i : chunk, mode, dl);
+	return berr;
 }
 
 /* Identical texts are compiled once: real runbooks repeat `.params.x` a lot. A copy of a
  * text that failed is processed on its own afterwards, so it is reported where it is. */
 static int run_mode(struct exprset *set, enum mode mode, int lazy, struct diag_list *dl)
 {
+	int berr = 0;
 	int nerr0 = dl->nerrors;
 	unsigned done = mode == MODE_CHECK ? EXPR_CHECKED : EXPR_COMPILED;
 	int *uniq = xmalloc(sizeof(int) * (size_t)(set->n + 1));
@@ -607,7 +622,7 @@ static int run_mode(struct exprset *set, enum mode mode, int lazy, struct diag_l
 			dups[ndups++] = i;
 		}
 	}
-	run_list(set, uniq, nuniq, mode, dl);
+	berr |= run_list(set, uniq, nuniq, mode, dl);
 	for (int k = 0; k < ndups; k++) {
 		struct expr *c = &set->e[canon[k]], *e = &set->e[dups[k]];
 		if ((c->state & done) && !(c->state & EXPR_BAD)) {
@@ -618,7 +633,8 @@ static int run_mode(struct exprset *set, enum mode mode, int lazy, struct diag_l
 			dups[nretry++] = dups[k];
 		}
 	}
-	run_list(set, dups, nretry, mode, dl);
+	berr |= run_list(set, dups, nretry, mode, dl);
+	BUF_NOCAP(berr);
 	strmap_release(&seen);
 	free(uniq);
 	free(dups);

@@ -33,11 +33,13 @@ static char *dir_of(const char *path)
 
 static char *join(const char *dir, const char *rel)
 {
+	int berr = 0;
 	struct buf b = BUF_INIT(0);
 	if (rel[0] == '/' || !strcmp(dir, "."))
-		buf_adds(&b, rel);
+		berr |= buf_adds(&b, rel);
 	else
-		buf_addf(&b, "%s/%s", dir, rel);
+		berr |= buf_addf(&b, "%s/%s", dir, rel);
+	BUF_NOCAP(berr);
 	return buf_detach(&b);
 }
 
@@ -79,6 +81,7 @@ static void check_uses_with(struct lctx *c, struct rb_step *s, int bad_with)
 
 void load_uses_child(struct lctx *c, struct rb_step *s, int bad_with)
 {
+	int berr = 0;
 	struct rb_loader *ld = c->ld;
 	char *dir = dir_of(c->rb->path);
 	char *path = join(dir, s->uses);
@@ -121,14 +124,15 @@ void load_uses_child(struct lctx *c, struct rb_step *s, int bad_with)
 				continue;
 			struct buf b = BUF_INIT(0);
 			for (int j = i; j < ld->nstack; j++)
-				buf_addf(&b, "%s -> ", ld->stack_names[j]);
-			buf_adds(&b, path);
+				berr |= buf_addf(&b, "%s -> ", ld->stack_names[j]);
+			berr |= buf_adds(&b, path);
 			diag_error(c->dl, &s->uses_loc, "'uses' cycle: %s", buf_str(&b));
 			buf_release(&b);
 			free(path);
 			return;
 		}
 	}
+	BUF_NOCAP(berr);
 	const char *saved = c->where;
 	int n0 = c->dl->n, inside = 0;
 	ld->depth++;

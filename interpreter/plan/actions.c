@@ -206,6 +206,7 @@ out:
 static const struct action_desc *check_action(struct builder *b, const char *name,
 					      const struct srcloc *loc, const struct tmpl *with, int with_bad)
 {
+	int berr = 0;
 	const struct action_desc *d;
 	struct buf what = BUF_INIT(0);
 	if (!name)
@@ -215,7 +216,8 @@ static const struct action_desc *check_action(struct builder *b, const char *nam
 		diag_error(b->dl, loc, "unknown action '%s'%s", name, plan_dym(b, registry_suggest(name)));
 		return NULL;
 	}
-	buf_addf(&what, "action '%s'", name);
+	berr |= buf_addf(&what, "action '%s'", name);
+	BUF_NOCAP(berr);
 	check_args(b, d->args, with, with_bad, loc, buf_str(&what), "argument");
 	if (d->validate && with && with->kind == TMPL_MAP) {
 		/* constants as they are, expressions as null (given, value unknown) */
@@ -260,6 +262,7 @@ void plan_check_step_actions(struct builder *b, const struct rb_step *s, const s
 
 void plan_check_connections(struct builder *b, const struct runbook *rb)
 {
+	int berr = 0;
 	const struct tmpl *c = rb->connections;
 	struct buf what = BUF_INIT(0);
 	if (!c || c->kind != TMPL_MAP)
@@ -281,7 +284,7 @@ void plan_check_connections(struct builder *b, const struct runbook *rb)
 		}
 		buf_reset(&what);
 		if (!m->conn_named) {
-			buf_addf(&what, "connections.%s", mname);
+			berr |= buf_addf(&what, "connections.%s", mname);
 			check_args(b, m->conn_args, v, 0, &c->key_locs[i], buf_str(&what), "setting");
 			continue;
 		}
@@ -294,10 +297,11 @@ void plan_check_connections(struct builder *b, const struct runbook *rb)
 		}
 		for (int k = 0; k < v->n; k++) {
 			buf_reset(&what);
-			buf_addf(&what, "connections.%s.%s", mname, v->keys[k]);
+			berr |= buf_addf(&what, "connections.%s.%s", mname, v->keys[k]);
 			check_args(b, m->conn_args, v->items[k], 0, &v->key_locs[k], buf_str(&what), "setting");
 		}
 	}
 out:
+	BUF_NOCAP(berr);
 	buf_release(&what);
 }

@@ -87,6 +87,7 @@ static int scope_depth(const struct plan *p, int sc)
  * ends on its own path (a new cycle) or on an earlier walk (nothing new). */
 void plan_report_cycles(struct builder *b)
 {
+	int berr = 0;
 	struct plan *p = b->p;
 	int *mark = xcalloc((size_t)p->n, sizeof(int));   /* 0 new, walk id + 1 */
 	int *pos = xmalloc((size_t)p->n * sizeof(int));
@@ -132,13 +133,14 @@ void plan_report_cycles(struct builder *b)
 				ivec_push(&cyc, y);
 		}
 		buf_reset(&msg);
-		buf_adds(&msg, "cycle: ");
+		berr |= buf_adds(&msg, "cycle: ");
 		for (int i = 0; i < cyc.n; i++)
-			buf_addf(&msg, "%s -> ", p->nodes[cyc.v[i]].step->id);
-		buf_adds(&msg, p->nodes[cyc.v[0]].step->id);
+			berr |= buf_addf(&msg, "%s -> ", p->nodes[cyc.v[i]].step->id);
+		berr |= buf_adds(&msg, p->nodes[cyc.v[0]].step->id);
 		diag_error(b->dl, edge_loc(p, cyc.v[0], cyc.n > 1 ? cyc.v[1] : cyc.v[0]),
 			   "%s", buf_str(&msg));
 	}
+	BUF_NOCAP(berr);
 	free(mark);
 	free(pos);
 	free(path.v);

@@ -67,9 +67,11 @@ const char *plan_suggest_args(struct builder *b, const struct action_arg *args, 
 /* " (did you mean 'x'?)" or "" in b->tmp */
 const char *plan_dym(struct builder *b, const char *s)
 {
+	int berr = 0;
 	buf_reset(&b->tmp);
 	if (s)
-		buf_addf(&b->tmp, " (did you mean '%s'?)", s);
+		berr |= buf_addf(&b->tmp, " (did you mean '%s'?)", s);
+	BUF_NOCAP(berr);
 	return buf_str(&b->tmp);
 }
 
@@ -214,8 +216,9 @@ static int build_scope(struct builder *b, const struct runbook *rb, int parent, 
 /* ---- the public functions ---- */
 
 /* move diagnostics from src to dst, dropping repeats (a child used twice) */
-static void take_unique(struct diag_list *dst, struct diag_list *src)
+static int take_unique(struct diag_list *dst, struct diag_list *src)
 {
+	int berr = 0;
 	struct strmap seen = { 0 };
 	struct buf key = BUF_INIT(0);
 	char **keys = xcalloc((size_t)src->n + 1, sizeof(char *));
@@ -223,7 +226,7 @@ static void take_unique(struct diag_list *dst, struct diag_list *src)
 	for (int i = 0; i < src->n; i++) {
 		const struct diag *d = &src->items[i];
 		buf_reset(&key);
-		buf_addf(&key, "%p:%d:%d:%d:%s", (const void *)d->loc.src, d->loc.line, d->loc.col,
+		berr |= buf_addf(&key, "%p:%d:%d:%d:%s", (const void *)d->loc.src, d->loc.line, d->loc.col,
 			 (int)d->level, d->msg);
 		keys[i] = xstrdup(buf_str(&key));
 		if (strmap_put(&seen, keys[i], i) != i)
@@ -237,10 +240,12 @@ static void take_unique(struct diag_list *dst, struct diag_list *src)
 	free(keys);
 	strmap_release(&seen);
 	buf_release(&key);
+	return berr;
 }
 
 int plan_build(struct plan *p, const struct runbook *rb, struct rb_loader *ld, struct diag_list *dl)
 {
+	int berr = 0;
 	struct builder b = {0};
 	struct diag_list local = {0};
 	struct ivec sinks = {0};
@@ -330,7 +335,8 @@ int plan_build(struct plan *p, const struct runbook *rb, struct rb_loader *ld, s
 		plan_estimate(p);
 
 	ret = local.nerrors ? -1 : 0;
-	take_unique(dl, &local);
+	berr |= take_unique(dl, &local);
+	BUF_NOCAP(berr);
 	diag_list_release(&local);
 	free(sinks.v);
 	free(el.v.v);

@@ -124,16 +124,18 @@ static void names_add(struct checker *c, const char *n)
 /* ".steps.a.outputs.x" up to and including component k */
 static const char *show_path(struct checker *c, const struct ref_path *rp, int k)
 {
+	int berr = 0;
 	buf_reset(&c->path);
 	for (int i = 0; i <= k && i < rp->n; i++) {
 		const struct ref_comp *cp = &rp->c[i];
 		if (cp->kind == REF_FIELD)
-			buf_addf(&c->path, ".%s", cp->name);
+			berr |= buf_addf(&c->path, ".%s", cp->name);
 		else if (cp->kind == REF_INDEX)
-			buf_addf(&c->path, "[%s]", cp->name);
+			berr |= buf_addf(&c->path, "[%s]", cp->name);
 		else
-			buf_adds(&c->path, "[]");
+			berr |= buf_adds(&c->path, "[]");
 	}
+	BUF_NOCAP(berr);
 	return buf_str(&c->path);
 }
 
@@ -168,14 +170,15 @@ static void fail(struct checker *c, const struct site *st, int e, const struct r
 /* ---- checks ---- */
 
 /* rp's components from k on, against an action's result */
-static void check_result(struct checker *c, const struct site *st, int e, const struct ref_path *rp, int k,
+static int check_result(struct checker *c, const struct site *st, int e, const struct ref_path *rp, int k,
 			 const struct action_desc *d)
 {
+	int berr = 0;
 	const struct action_result *f, *fields;
 	if (!d || (!d->results && !d->result_shape) || k >= rp->n || rp->c[k].kind != REF_FIELD)
-		return;
+		return berr;
 	if (action_result_find(d, "*"))
-		return;                      /* free-form (k8s objects, aws.call) */
+		return berr;                      /* free-form (k8s objects, aws.call) */
 	f = action_result_find(d, rp->c[k].name);
 	if (!f) {
 		names_reset(c);
@@ -184,32 +187,33 @@ static void check_result(struct checker *c, const struct site *st, int e, const 
 		for (const struct action_result *r = d->result_shape; r && r->name; r++)
 			names_add(c, r->name);
 		buf_reset(&c->msg);
-		buf_addf(&c->msg, "the result of '%s' has no field '%s'", d->name, rp->c[k].name);
+		berr |= buf_addf(&c->msg, "the result of '%s' has no field '%s'", d->name, rp->c[k].name);
 		fail(c, st, e, rp, k, buf_str(&c->msg));
-		return;
+		return berr;
 	}
 	/* nested: objects by name, lists through one [N] or [] */
 	for (k++; f && (fields = f->fields) && k < rp->n; k++) {
 		if (f->type == ARG_LIST) {
 			if (rp->c[k].kind == REF_FIELD)
-				return;              /* a list has no fields: jq's error at run time */
+				return berr;              /* a list has no fields: jq's error at run time */
 			if (++k >= rp->n)
-				return;
+				return berr;
 		}
 		if (rp->c[k].kind != REF_FIELD)
-			return;
+			return berr;
 		const struct action_result *g = action_result_field(fields, rp->c[k].name);
 		if (!g) {
 			names_reset(c);
 			for (const struct action_result *r = fields; r->name; r++)
 				names_add(c, r->name);
 			buf_reset(&c->msg);
-			buf_addf(&c->msg, "'%s' has no field '%s'", f->name, rp->c[k].name);
+			berr |= buf_addf(&c->msg, "'%s' has no field '%s'", f->name, rp->c[k].name);
 			fail(c, st, e, rp, k, buf_str(&c->msg));
-			return;
+			return berr;
 		}
 		f = g;
 	}
+	return berr;
 }
 
 static const struct action_desc *step_desc(const struct rb_step *s)
@@ -222,15 +226,16 @@ static const struct action_desc *step_desc(const struct rb_step *s)
 }
 
 /* rp->c[k], when a field, must be an output x declares */
-static void check_outputs(struct checker *c, const struct site *st, int e, const struct ref_path *rp,
+static int check_outputs(struct checker *c, const struct site *st, int e, const struct ref_path *rp,
 			  int k, const struct rb_step *x)
 {
+	int berr = 0;
 	const char *o;
 	if (rp->n <= k || rp->c[k].kind != REF_FIELD)
-		return;
+		return berr;
 	o = rp->c[k].name;
 	if (x->kind == STEP_USES && !x->child)
-		return;              /* the child did not load: reported */
+		return berr;              /* the child did not load: reported */
 	names_reset(c);
 	for (int i = 0; i < x->noutputs; i++)
 		names_add(c, x->outputs[i].name);
@@ -238,21 +243,23 @@ static void check_outputs(struct checker *c, const struct site *st, int e, const
 		names_add(c, x->child->outputs[i].name);
 	for (int i = 0; i < c->nnames; i++)
 		if (!strcmp(c->names[i], o))
-			return;
+			return berr;
 	buf_reset(&c->msg);
 	if (x->kind == STEP_USES)
-		buf_addf(&c->msg, "'%s' (uses %s) declares no output '%s'", x->id, x->uses, o);
+		berr |= buf_addf(&c->msg, "'%s' (uses %s) declares no output '%s'", x->id, x->uses, o);
 	else
-		buf_addf(&c->msg, "step '%s' declares no output '%s'", x->id, o);
+		berr |= buf_addf(&c->msg, "step '%s' declares no output '%s'", x->id, o);
 	fail(c, st, e, rp, k, buf_str(&c->msg));
+	return berr;
 }
 
 /* `.run.K`: status and error exist only in finally steps */
-static void check_run(struct checker *c, const struct site *st, int e, const struct ref_path *rp)
+static int check_run(struct checker *c, const struct site *st, int e, const struct ref_path *rp)
 {
+	int berr = 0;
 	const char *k;
 	if (rp->n < 2 || rp->c[1].kind != REF_FIELD)
-		return;
+		return berr;
 	k = rp->c[1].name;
 	names_reset(c);
 	for (const char *const *n = run_keys; *n; n++) {
@@ -260,25 +267,27 @@ static void check_run(struct checker *c, const struct site *st, int e, const str
 		if (!strcmp(*n, k)) {
 			if (late && !st->finally)
 				fail(c, st, e, rp, 1, "'.run.status' and '.run.error' exist only in finally steps");
-			return;
+			return berr;
 		}
 		if (!late || st->finally)
 			names_add(c, *n);
 	}
 	buf_reset(&c->msg);
-	buf_addf(&c->msg, "the run has no field '%s' (it has id, started_at, dry_run, rehearsal%s)", k,
+	berr |= buf_addf(&c->msg, "the run has no field '%s' (it has id, started_at, dry_run, rehearsal%s)", k,
 		 st->finally ? ", status and error" : "");
 	fail(c, st, e, rp, 1, buf_str(&c->msg));
+	return berr;
 }
 
-static void check_steps(struct checker *c, const struct site *st, int e, const struct ref_path *rp)
+static int check_steps(struct checker *c, const struct site *st, int e, const struct ref_path *rp)
 {
+	int berr = 0;
 	int i;
 	if (rp->n < 2 || rp->c[1].kind != REF_FIELD || (i = strmap_get(&c->ids, rp->c[1].name)) < 0)
-		return;                      /* unknown steps: plan.c says so */
+		return berr;                      /* unknown steps: plan.c says so */
 	const struct rb_step *x = c->steps[i];
 	if (rp->n < 3 || rp->c[2].kind != REF_FIELD)
-		return;
+		return berr;
 	const char *k = rp->c[2].name;
 	int known = 0;
 	for (const char *const *n = step_keys; *n; n++)
@@ -291,35 +300,37 @@ static void check_steps(struct checker *c, const struct site *st, int e, const s
 		     "a step has only status, outputs, result, started_at, finished_at and duration_ms "
 		     "(a used runbook's steps are reached through its top-level outputs)" :
 		     "a step has only status, outputs, result, started_at, finished_at and duration_ms");
-		return;
+		return berr;
 	}
 	if (!strcmp(k, "outputs")) {
-		check_outputs(c, st, e, rp, 3, x);
+		berr |= check_outputs(c, st, e, rp, 3, x);
 	} else if (!strcmp(k, "result")) {
-		check_result(c, st, e, rp, 3, step_desc(x));
+		berr |= check_result(c, st, e, rp, 3, step_desc(x));
 	}
+	return berr;
 }
 
-static void check_path(struct checker *c, const struct site *st, int e, const struct ref_path *rp)
+static int check_path(struct checker *c, const struct site *st, int e, const struct ref_path *rp)
 {
+	int berr = 0;
 	const char *top;
 	if (rp->c[0].kind != REF_FIELD)
-		return;
+		return berr;
 	top = rp->c[0].name;
 	if (!strcmp(top, "params")) {
 		if (rp->n < 2 || rp->c[1].kind != REF_FIELD)
-			return;
+			return berr;
 		names_reset(c);
 		for (int i = 0; i < c->rb->nparams; i++) {
 			if (!strcmp(c->rb->params[i].name, rp->c[1].name))
-				return;
+				return berr;
 			names_add(c, c->rb->params[i].name);
 		}
 		buf_reset(&c->msg);
-		buf_addf(&c->msg, "there is no param '%s'", rp->c[1].name);
+		berr |= buf_addf(&c->msg, "there is no param '%s'", rp->c[1].name);
 		fail(c, st, e, rp, 1, buf_str(&c->msg));
 	} else if (!strcmp(top, "steps")) {
-		check_steps(c, st, e, rp);
+		berr |= check_steps(c, st, e, rp);
 	} else if (!strcmp(top, "item")) {
 		if (!st->item_ok) {
 			names_reset(c);
@@ -331,15 +342,15 @@ static void check_path(struct checker *c, const struct site *st, int e, const st
 			fail(c, st, e, rp, 0,
 			     "'.result' exists only in outputs, until, fail_if and rollback steps");
 		} else {
-			check_result(c, st, e, rp, 1, st->result);
+			berr |= check_result(c, st, e, rp, 1, st->result);
 		}
 	} else if (!strcmp(top, "outputs") && st->undone) {
-		check_outputs(c, st, e, rp, 1, st->undone);
+		berr |= check_outputs(c, st, e, rp, 1, st->undone);
 	} else if (!strcmp(top, "outputs")) {
 		names_reset(c);
 		fail(c, st, e, rp, 0, "'.outputs' exists only in rollback steps (the undone step's outputs)");
 	} else if (!strcmp(top, "run")) {
-		check_run(c, st, e, rp);
+		berr |= check_run(c, st, e, rp);
 	} else {
 		names_reset(c);
 		for (const char *const *n = ctx_keys; *n; n++)
@@ -347,6 +358,7 @@ static void check_path(struct checker *c, const struct site *st, int e, const st
 		fail(c, st, e, rp, 0, "the context has only params, steps, run, item and result "
 		     "(and outputs in a rollback step)");
 	}
+	return berr;
 }
 
 /* whether an error was already reported inside expression e (jq's syntax errors):
@@ -367,16 +379,18 @@ static int reported(const struct checker *c, int e)
 	return 0;
 }
 
-static void check_expr(struct checker *c, const struct site *st, int e)
+static int check_expr(struct checker *c, const struct site *st, int e)
 {
+	int berr = 0;
 	struct ref_path *rp = NULL;
 	int n;
 	if (e < 0 || reported(c, e))
-		return;
+		return berr;
 	n = refs_extract(exprset_text(c->set, e), &rp);
 	for (int i = 0; i < n; i++)
-		check_path(c, st, e, &rp[i]);
+		berr |= check_path(c, st, e, &rp[i]);
 	refs_free(rp, n);
+	return berr;
 }
 
 struct tmpl_arg {
@@ -386,8 +400,10 @@ struct tmpl_arg {
 
 static void tmpl_one(int e, void *arg)
 {
+	int berr = 0;
 	struct tmpl_arg *a = arg;
-	check_expr(a->c, a->st, e);
+	berr |= check_expr(a->c, a->st, e);
+	BUF_NOCAP(berr);
 }
 
 static void check_tmpl(struct checker *c, const struct site *st, const struct tmpl *t)
@@ -399,8 +415,9 @@ static void check_tmpl(struct checker *c, const struct site *st, const struct tm
 
 /* a step's expressions; undone: the step a rollback step undoes, or NULL;
  * fin: a top-level finally step */
-static void check_step(struct checker *c, const struct rb_step *s, const struct rb_step *undone, int fin)
+static int check_step(struct checker *c, const struct rb_step *s, const struct rb_step *undone, int fin)
 {
+	int berr = 0;
 	char what[160];
 	const struct action_desc *d = step_desc(s);
 	int in_each = undone ? undone->has_for_each : s->has_for_each;
@@ -415,19 +432,19 @@ static void check_step(struct checker *c, const struct rb_step *s, const struct 
 	else
 		snprintf(what, sizeof(what), "step '%s'", s->id);
 	check_tmpl(c, &plain, s->with);
-	check_expr(c, &plain, s->when);
-	check_expr(c, undone ? &plain : &each, s->for_each);
+	berr |= check_expr(c, &plain, s->when);
+	berr |= check_expr(c, undone ? &plain : &each, s->for_each);
 	for (int i = 0; i < s->noutputs; i++)
-		check_expr(c, &outs, s->outputs[i].expr);
+		berr |= check_expr(c, &outs, s->outputs[i].expr);
 	switch (s->kind) {
 	case STEP_WAIT:
 		check_tmpl(c, &plain, s->wait.with);
-		check_expr(c, &outs, s->wait.until);
-		check_expr(c, &outs, s->wait.fail_if);
+		berr |= check_expr(c, &outs, s->wait.until);
+		berr |= check_expr(c, &outs, s->wait.fail_if);
 		break;
 	case STEP_ASSERT:
 		for (int i = 0; i < s->nasserts; i++) {
-			check_expr(c, &plain, s->asserts[i].that);
+			berr |= check_expr(c, &plain, s->asserts[i].that);
 			check_tmpl(c, &plain, s->asserts[i].message);
 		}
 		break;
@@ -439,11 +456,13 @@ static void check_step(struct checker *c, const struct rb_step *s, const struct 
 		break;
 	}
 	for (int i = 0; !undone && i < s->nrollback; i++)
-		check_step(c, &s->rollback[i], s, 0);
+		berr |= check_step(c, &s->rollback[i], s, 0);
+	return berr;
 }
 
 void plan_check_refs(const struct plan *p, const struct diag_list *before, struct diag_list *dl)
 {
+	int berr = 0;
 	struct checker c = { .p = p, .dl = dl, .before = before };
 	char what[160];
 	if (!p->loader || !(c.set = p->loader->exprs))
@@ -473,22 +492,23 @@ void plan_check_refs(const struct plan *p, const struct diag_list *before, struc
 					c.nsteps++;   /* the first of a duplicate id, as runbook_find_step */
 			}
 		for (int i = 0; i < rb->nsteps; i++)
-			check_step(&c, &rb->steps[i], NULL, 0);
+			berr |= check_step(&c, &rb->steps[i], NULL, 0);
 		for (int i = 0; i < rb->nfinally; i++)
-			check_step(&c, &rb->finally[i], NULL, 1);
+			berr |= check_step(&c, &rb->finally[i], NULL, 1);
 		for (int i = 0; i < rb->noutputs; i++) {
 			snprintf(what, sizeof(what), "output '%s'", rb->outputs[i].name);
 			struct site st = { what, 0, 0, NULL, NULL, 0 };
-			check_expr(&c, &st, rb->outputs[i].expr);
+			berr |= check_expr(&c, &st, rb->outputs[i].expr);
 		}
 		/* objectives: over the final context, like outputs */
 		struct site orp = { "objective 'recovery_point'", 0, 0, NULL, NULL, 0 };
 		struct site oit = { "objective 'incident_time'", 0, 0, NULL, NULL, 0 };
-		check_expr(&c, &orp, rb->objectives.recovery_point);
-		check_expr(&c, &oit, rb->objectives.incident_time);
+		berr |= check_expr(&c, &orp, rb->objectives.recovery_point);
+		berr |= check_expr(&c, &oit, rb->objectives.incident_time);
 		struct site conn = { "a connection", 0, 0, NULL, NULL, 0 };
 		check_tmpl(&c, &conn, rb->connections);
 	}
+	BUF_NOCAP(berr);
 	free(c.names);
 	strmap_release(&c.ids);
 	free(c.steps);

@@ -75,12 +75,13 @@ static void reply(struct sim_req *r, struct sim_resp *o, const char *name, jv v)
 
 static int op_describe_groups(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
+	int berr = 0;
 	gc(s, r->now);
 	const char *id = sim_q_str(r, "ReplicationGroupId");
 	if (id && group_find(s, id) < 0)
 		return group_not_found(r, o, id);
 	sim_q_begin(r, o);
-	buf_adds(&o->body, "<ReplicationGroups>");
+	berr |= buf_adds(&o->body, "<ReplicationGroups>");
 	SIM_EACH(jv_copy(s->ec_groups), i, g) {
 		if (!id || !strcmp(jvx_str(g, "ReplicationGroupId"), id)) {
 			jv v = group_view(g, r->now);
@@ -89,13 +90,15 @@ static int op_describe_groups(struct sim *s, struct sim_req *r, struct sim_resp 
 		}
 		jv_free(g);
 	}
-	buf_adds(&o->body, "</ReplicationGroups>");
+	berr |= buf_adds(&o->body, "</ReplicationGroups>");
+	BUF_NOCAP(berr);
 	sim_q_end(r, o);
 	return 0;
 }
 
 static int op_describe_snapshots(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
+	int berr = 0;
 	gc(s, r->now);
 	const char *name = sim_q_str(r, "SnapshotName");
 	const char *rg = sim_q_str(r, "ReplicationGroupId");
@@ -114,7 +117,7 @@ static int op_describe_snapshots(struct sim *s, struct sim_req *r, struct sim_re
 	if (rg && group_find(s, rg) < 0)
 		return group_not_found(r, o, rg);
 	sim_q_begin(r, o);
-	buf_adds(&o->body, "<Snapshots>");
+	berr |= buf_adds(&o->body, "<Snapshots>");
 	SIM_EACH(jv_copy(s->ec_snapshots), i, sn) {
 		const char *sg = jvx_str(sn, "ReplicationGroupId"), *ss = jvx_str(sn, "SnapshotSource");
 		int cc_ok = 1;
@@ -130,7 +133,8 @@ static int op_describe_snapshots(struct sim *s, struct sim_req *r, struct sim_re
 		}
 		jv_free(sn);
 	}
-	buf_adds(&o->body, "</Snapshots>");
+	berr |= buf_adds(&o->body, "</Snapshots>");
+	BUF_NOCAP(berr);
 	sim_q_end(r, o);
 	return 0;
 }

@@ -281,20 +281,21 @@ const char *sim_k8s_server_endpoint(struct k8s_sim *k)
 
 int sim_k8s_server_kubeconfig(struct k8s_sim *k, const char *path, const char *auth, struct diag_list *dl)
 {
+	int berr = 0;
 	struct buf b = BUF_INIT(0);
-	buf_addf(&b, "apiVersion: v1\nkind: Config\nclusters:\n- name: runbook-sim\n  cluster:\n    server: %s\n",
+	berr |= buf_addf(&b, "apiVersion: v1\nkind: Config\nclusters:\n- name: runbook-sim\n  cluster:\n    server: %s\n",
 		 k->endpoint);
 	if (k->tls) {
 		char *ca = b64_encode(k->pki.ca_cert, strlen(k->pki.ca_cert), 0);
-		buf_addf(&b, "    certificate-authority-data: %s\n", ca);
+		berr |= buf_addf(&b, "    certificate-authority-data: %s\n", ca);
 		free(ca);
 	}
-	buf_addf(&b, "contexts:\n- name: sim\n  context:\n    cluster: runbook-sim\n    user: sim-admin\n"
+	berr |= buf_addf(&b, "contexts:\n- name: sim\n  context:\n    cluster: runbook-sim\n    user: sim-admin\n"
 		     "    namespace: %s\ncurrent-context: sim\nusers:\n- name: sim-admin\n  user:\n", k->namespace);
 	if (auth && !strcmp(auth, "cert") && k->tls) {
 		char *c = b64_encode(k->pki.client_cert, strlen(k->pki.client_cert), 0);
 		char *key = b64_encode(k->pki.client_key, strlen(k->pki.client_key), 0);
-		buf_addf(&b, "    client-certificate-data: %s\n    client-key-data: %s\n", c, key);
+		berr |= buf_addf(&b, "    client-certificate-data: %s\n    client-key-data: %s\n", c, key);
 		free(c);
 		free(key);
 	} else {
@@ -307,9 +308,10 @@ int sim_k8s_server_kubeconfig(struct k8s_sim *k, const char *path, const char *a
 			jv_free(v);
 		}
 		pthread_mutex_unlock(&k->lock);
-		buf_addf(&b, "    token: %s\n", tok ? tok : "");
+		berr |= buf_addf(&b, "    token: %s\n", tok ? tok : "");
 		free((char *)tok);
 	}
+	BUF_NOCAP(berr);
 	/* it holds the token or the client key */
 	int rc = sim_write_private(path, buf_str(&b), b.len, dl);
 	buf_release(&b);

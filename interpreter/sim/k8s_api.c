@@ -254,6 +254,7 @@ static jv patch_by_type(struct kreq *r, jv target, jv patch, int *apply)
 
 static void do_patch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 {
+	int berr = 0;
 	char q[64], mb[64];
 	const char *manager = manager_of(r, mb, sizeof(mb));
 	jv patch = parse_body(r);
@@ -262,6 +263,7 @@ static void do_patch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 		sim_k8s_fail(o, 400, "BadRequest", r, jv_invalid(), "the patch is not JSON: %s",
 		     jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "empty body");
 		jv_free(msg);
+		BUF_NOCAP(berr);
 		return;
 	}
 	kh id = sim_k8s_find(k, r->res, r->ns, r->name);
@@ -273,11 +275,13 @@ static void do_patch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 			jv_free(patch);
 			sim_k8s_fail(o, 422, "Invalid", r, jv_invalid(), "PatchOptions.meta.k8s.io \"\" is invalid: "
 			     "fieldManager: Required value: is required for apply patch");
+			BUF_NOCAP(berr);
 			return;
 		}
 		if (r->dry_run) {
 			jv obj = jset(patch, "metadata.namespace", jv_string(r->ns ? r->ns : ""));
 			sim_k8s_reply(o, 201, obj);
+			BUF_NOCAP(berr);
 			return;
 		}
 		kh nid = sim_k8s_create(k, r, patch, o, manager);
@@ -285,17 +289,20 @@ static void do_patch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 			sim_k8s_tick(k, r->now);
 			sim_k8s_reply(o, 201, sim_k8s_served(k, sim_k8s_at(k, nid), r->now));
 		}
+		BUF_NOCAP(berr);
 		return;
 	}
 	if (!ko) {
 		jv_free(patch);
 		sim_k8s_not_found(o, r, r->res, r->name);
+		BUF_NOCAP(berr);
 		return;
 	}
 	if (r->sub && !strcmp(r->sub, "scale")) {
 		if (!kres(r->res)->scale) {
 			jv_free(patch);
 			sim_k8s_fail(o, 404, "NotFound", r, jv_invalid(), "%s has no scale subresource", sim_k8s_qual(r->res, q, sizeof(q)));
+			BUF_NOCAP(berr);
 			return;
 		}
 		int ap;
@@ -306,12 +313,14 @@ static void do_patch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 			jv_free(s);
 			sim_k8s_fail(o, 422, "Invalid", r, jv_invalid(), "Scale.autoscaling \"%s\" is invalid: spec.replicas: "
 			     "Invalid value: must be an integer from 0 to %d", r->name, REPLICAS_MAX);
+			BUF_NOCAP(berr);
 			return;
 		}
 		int want = (int)jv_number_value(rep);
 		jv_free(rep);
 		jv_free(s);
 		scale_reply(k, r, o, id, want, manager);
+		BUF_NOCAP(berr);
 		return;
 	}
 	int ap = 0;
@@ -325,6 +334,7 @@ static void do_patch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 			jv_free(patch);
 			sim_k8s_fail(o, 422, "Invalid", r, jv_invalid(), "PatchOptions.meta.k8s.io \"\" is invalid: "
 			     "fieldManager: Required value: is required for apply patch");
+			BUF_NOCAP(berr);
 			return;
 		}
 		if (!force || strcmp(force, "true")) {
@@ -332,9 +342,9 @@ static void do_patch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 			int nc = jv_array_length(jv_copy(conflicts));
 			if (nc > 0) {
 				struct buf m = BUF_INIT(0);
-				buf_addf(&m, "Apply failed with %d conflict%s:", nc, nc == 1 ? "" : "s");
+				berr |= buf_addf(&m, "Apply failed with %d conflict%s:", nc, nc == 1 ? "" : "s");
 				jv_array_foreach(conflicts, i, c) {
-					buf_addf(&m, " %s using %s: %s", jvx_str(c, "message"), sim_k8s_api_version(ko->res),
+					berr |= buf_addf(&m, " %s using %s: %s", jvx_str(c, "message"), sim_k8s_api_version(ko->res),
 						 jvx_str(c, "field"));
 					jv_free(c);
 				}
@@ -342,6 +352,7 @@ static void do_patch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 				buf_release(&m);
 				jv_free(cur);
 				jv_free(patch);
+				BUF_NOCAP(berr);
 				return;
 			}
 			jv_free(conflicts);
@@ -356,17 +367,21 @@ static void do_patch(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 		sim_k8s_fail(o, 422, "Invalid", r, jv_invalid(), "the patch cannot be applied: %s",
 		     jv_get_kind(msg) == JV_KIND_STRING ? jv_string_value(msg) : "invalid patch");
 		jv_free(msg);
+		BUF_NOCAP(berr);
 		return;
 	}
 	if (normalize(k, r->res, &next, r, o) < 0) {
 		jv_free(next);
+		BUF_NOCAP(berr);
 		return;
 	}
 	if (r->dry_run) {
 		sim_k8s_reply(o, 200, next);
+		BUF_NOCAP(berr);
 		return;
 	}
 	write_reply(k, r, o, id, next, manager);
+	BUF_NOCAP(berr);
 }
 
 static void do_replace(struct k8s_sim *k, struct kreq *r, struct kresp *o)

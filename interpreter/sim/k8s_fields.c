@@ -220,16 +220,18 @@ static jv kget(jv obj, jv kpath)
 
 static char *kpath_text(jv kpath)
 {
+	int berr = 0;
 	struct buf b = BUF_INIT(0);
 	jv_array_foreach(kpath, i, seg) {
 		const char *s = jv_string_value(seg);
 		const char *eq = strchr(s, '=');
 		if (eq)
-			buf_addf(&b, "[%.*s=\"%s\"]", (int)(eq - s), s, eq + 1);
+			berr |= buf_addf(&b, "[%.*s=\"%s\"]", (int)(eq - s), s, eq + 1);
 		else
-			buf_addf(&b, ".%s", s);
+			berr |= buf_addf(&b, ".%s", s);
 		jv_free(seg);
 	}
+	BUF_NOCAP(berr);
 	jv_free(kpath);
 	return buf_detach(&b);
 }

@@ -12,20 +12,24 @@
 
 void sim_k8s_reply(struct kresp *o, int status, jv v)
 {
+	int berr = 0;
 	o->status = status;
 	o->ctype = "application/json";
 	char *s = jvx_dump(v);
-	buf_adds(&o->body, s);
+	berr |= buf_adds(&o->body, s);
+	BUF_NOCAP(berr);
 	free(s);
 }
 
 void sim_k8s_fail(struct kresp *o, int code, const char *reason, struct kreq *r, jv causes,
 		  const char *fmt, ...)
 {
+	int berr = 0;
 	struct buf b = BUF_INIT(0);
 	va_list ap;
 	va_start(ap, fmt);
-	buf_vaddf(&b, fmt, ap);
+	berr |= buf_vaddf(&b, fmt, ap);
+	BUF_NOCAP(berr);
 	va_end(ap);
 	jv st = jv_object();
 	st = jv_object_set(st, jv_string("kind"), jv_string("Status"));
@@ -181,6 +185,7 @@ jv sim_k8s_secret_cells(jv c, jv obj)
 
 jv sim_k8s_service_cells(jv c, jv obj)
 {
+	int berr = 0;
 	char b[256];
 	c = jv_array_append(c, jv_string(sget(obj, "spec.type", b, sizeof(b)) ? b : "ClusterIP"));
 	c = jv_array_append(c, jv_string(sget(obj, "spec.clusterIP", b, sizeof(b)) ? b : "None"));
@@ -201,11 +206,12 @@ jv sim_k8s_service_cells(jv c, jv obj)
 	jv ports = jget(obj, "spec.ports");
 	if (jv_get_kind(ports) == JV_KIND_ARRAY) {
 		jv_array_foreach(ports, i, p) {
-			buf_addf(&pb, "%s%d/%s", i ? "," : "", (int)jvx_num(p, "port", 0),
+			berr |= buf_addf(&pb, "%s%d/%s", i ? "," : "", (int)jvx_num(p, "port", 0),
 				 jvx_str(p, "protocol") ? jvx_str(p, "protocol") : "TCP");
 			jv_free(p);
 		}
 	}
+	BUF_NOCAP(berr);
 	jv_free(ports);
 	c = jv_array_append(c, jv_string(pb.len ? buf_str(&pb) : "<none>"));
 	buf_release(&pb);
@@ -352,6 +358,7 @@ static jv resource_list(const char *group, const char *version)
 
 int sim_k8s_discovery(struct k8s_sim *k, const char *path, struct kresp *o)
 {
+	int berr = 0;
 	if (!strcmp(path, "/version") || !strcmp(path, "/version/")) {
 		sim_k8s_reply(o, 200, jv_parse("{\"major\":\"1\",\"minor\":\"29\",\"gitVersion\":\"v1.29.0-runbook-sim\","
 				       "\"gitCommit\":\"0000000000000000000000000000000000000000\","
@@ -362,9 +369,10 @@ int sim_k8s_discovery(struct k8s_sim *k, const char *path, struct kresp *o)
 	if (!strcmp(path, "/healthz") || !strcmp(path, "/readyz") || !strcmp(path, "/livez")) {
 		o->status = 200;
 		o->ctype = "text/plain";
-		buf_adds(&o->body, "ok");
+		berr |= buf_adds(&o->body, "ok");
 		return 1;
 	}
+	BUF_NOCAP(berr);
 	if (!strcmp(path, "/api") || !strcmp(path, "/api/")) {
 		jv v = jv_object();
 		v = jv_object_set(v, jv_string("kind"), jv_string("APIVersions"));
@@ -403,6 +411,7 @@ int sim_k8s_discovery(struct k8s_sim *k, const char *path, struct kresp *o)
 
 jv sim_k8s_scale_obj(struct kobj *ko)
 {
+	int berr = 0;
 	char b[256];
 	jv s = jv_object();
 	s = jv_object_set(s, jv_string("kind"), jv_string("Scale"));
@@ -422,12 +431,13 @@ jv sim_k8s_scale_obj(struct kobj *ko)
 	jv ml = jget(ko->obj, "spec.selector.matchLabels");
 	if (jv_get_kind(ml) == JV_KIND_OBJECT) {
 		jv_object_foreach(ml, key, v) {
-			buf_addf(&sel, "%s%s=%s", sel.len ? "," : "", jv_string_value(key),
+			berr |= buf_addf(&sel, "%s%s=%s", sel.len ? "," : "", jv_string_value(key),
 				 jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : "");
 			jv_free(key);
 			jv_free(v);
 		}
 	}
+	BUF_NOCAP(berr);
 	jv_free(ml);
 	s = jset(s, "status.selector", jv_string(buf_str(&sel)));
 	buf_release(&sel);

@@ -203,6 +203,7 @@ jv sim_k8s_strategic_patch(jv target, jv patch)
 /* RFC 6901 pointer -> path array; "~1" is "/", "~0" is "~" */
 static jv pointer_path(const char *p)
 {
+	int berr = 0;
 	jv path = jv_array();
 	if (!*p)
 		return path;
@@ -215,14 +216,19 @@ static jv pointer_path(const char *p)
 		struct buf b = BUF_INIT(4096);
 		while (*p && *p != '/') {
 			if (p[0] == '~' && p[1] == '1') {
-				buf_addc(&b, '/');
+				berr |= buf_addc(&b, '/');
 				p += 2;
 			} else if (p[0] == '~' && p[1] == '0') {
-				buf_addc(&b, '~');
+				berr |= buf_addc(&b, '~');
 				p += 2;
 			} else {
-				buf_addc(&b, *p++);
+				berr |= buf_addc(&b, *p++);
 			}
+		}
+		if (berr) {
+			buf_release(&b);
+			jv_free(path);
+			return jv_invalid_with_msg(jv_string_fmt("JSON pointer '%.64s...' has a part over 4 KiB", p));
 		}
 		path = jv_array_append(path, jv_string(buf_str(&b)));
 		buf_release(&b);

@@ -31,38 +31,41 @@ static int64_t mono_ms(void)
 	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-static void watch_line(struct watch *w, const char *type, jv obj)
+static int watch_line(struct watch *w, const char *type, jv obj)
 {
+	int berr = 0;
 	jv e = jv_object();
 	e = jv_object_set(e, jv_string("type"), jv_string(type));
 	e = jv_object_set(e, jv_string("object"), obj);
 	char *s = jvx_dump(e);
-	buf_adds(&w->pending, s);
-	buf_addc(&w->pending, '\n');
+	berr |= buf_adds(&w->pending, s);
+	berr |= buf_addc(&w->pending, '\n');
 	free(s);
+	return berr;
 }
 
 /* collect what a watcher has not seen; lock held */
-static void watch_collect(struct watch *w)
+static int watch_collect(struct watch *w)
 {
+	int berr = 0;
 	struct k8s_sim *k = w->k;
 	sim_k8s_tick(k, clock_now(k->clock));
 	if (w->initial) {
 		for (kh h = sim_k8s_first(k); h; h = sim_k8s_next(k, h)) {
 			struct kobj *o = sim_k8s_at(k, h);
 			if (o->res == w->r.res && sim_k8s_selected(&w->r, o->obj))
-				watch_line(w, "ADDED", sim_k8s_served(k, o, w->r.now));
+				berr |= watch_line(w, "ADDED", sim_k8s_served(k, o, w->r.now));
 		}
 		w->rv = k->rv;
 		w->initial = 0;
-		return;
+		return berr;
 	}
 	if (k->ev_n && w->rv + 1 < k->ev[k->ev_head].rv && w->rv < k->rv) {
-		watch_line(w, "ERROR", jv_parse("{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
+		berr |= watch_line(w, "ERROR", jv_parse("{\"kind\":\"Status\",\"apiVersion\":\"v1\",\"metadata\":{},"
 						"\"status\":\"Failure\",\"message\":\"too old resource version\","
 						"\"reason\":\"Expired\",\"code\":410}"));
 		w->until_real = 0;
-		return;
+		return berr;
 	}
 	for (int j = 0; j < k->ev_n; j++) {
 		struct kev *e = &k->ev[(k->ev_head + j) % EVENTS_KEPT];
@@ -71,13 +74,15 @@ static void watch_collect(struct watch *w)
 		jv v = jv_copy(e->obj);
 		v = jv_object_set(v, jv_string("apiVersion"), jv_string(sim_k8s_api_version(e->res)));
 		v = jv_object_set(v, jv_string("kind"), jv_string(kres(e->res)->kind));
-		watch_line(w, ev_names[e->type], v);
+		berr |= watch_line(w, ev_names[e->type], v);
 	}
 	w->rv = k->rv;
+	return berr;
 }
 
 ssize_t sim_k8s_watch_read(void *cls, uint64_t pos, char *buf, size_t max)
 {
+	int berr = 0;
 	struct watch *w = cls;
 	(void)pos;
 	while (w->off >= w->pending.len) {
@@ -87,11 +92,12 @@ ssize_t sim_k8s_watch_read(void *cls, uint64_t pos, char *buf, size_t max)
 			return -1;      /* the end of the stream */
 		pthread_mutex_lock(&w->k->lock);
 		w->r.now = clock_now(w->k->clock);
-		watch_collect(w);
+		berr |= watch_collect(w);
 		pthread_mutex_unlock(&w->k->lock);
 		if (w->pending.len == 0)
 			usleep(WATCH_TICK_MS * 1000);
 	}
+	BUF_NOCAP(berr);
 	size_t n = w->pending.len - w->off;
 	if (n > max)
 		n = max;
@@ -134,10 +140,12 @@ void sim_k8s_watch_start(struct k8s_sim *k, struct kreq *r, struct kresp *o)
 
 void sim_k8s_watch_drain(struct k8s_sim *k, struct watch *w, struct buf *out)
 {
+	int berr = 0;
 	pthread_mutex_lock(&k->lock);
 	w->r.now = clock_now(k->clock);
-	watch_collect(w);
+	berr |= watch_collect(w);
 	pthread_mutex_unlock(&k->lock);
-	buf_add(out, w->pending.data ? w->pending.data : "", w->pending.len);
+	berr |= buf_add(out, w->pending.data ? w->pending.data : "", w->pending.len);
+	BUF_NOCAP(berr);
 	sim_k8s_watch_free(w);
 }

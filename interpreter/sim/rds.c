@@ -364,6 +364,7 @@ static jv new_snapshot(struct sim *s, struct sim_req *r, jv inst, const char *id
 
 static int op_describe_instances(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
+	int berr = 0;
 	gc(s, r->now);
 	const char *id = sim_q_str(r, "DBInstanceIdentifier");
 	if (id) {
@@ -372,7 +373,7 @@ static int op_describe_instances(struct sim *s, struct sim_req *r, struct sim_re
 			return not_found_inst(r, o, id);
 	}
 	sim_q_begin(r, o);
-	buf_adds(&o->body, "<DBInstances>");
+	berr |= buf_adds(&o->body, "<DBInstances>");
 	SIM_EACH(jv_copy(s->rds_instances), i, inst) {
 		const char *iid = jvx_str(inst, "DBInstanceIdentifier");
 		if (!id || !strcmp(iid, id)) {
@@ -382,13 +383,15 @@ static int op_describe_instances(struct sim *s, struct sim_req *r, struct sim_re
 		}
 		jv_free(inst);
 	}
-	buf_adds(&o->body, "</DBInstances>");
+	berr |= buf_adds(&o->body, "</DBInstances>");
+	BUF_NOCAP(berr);
 	sim_q_end(r, o);
 	return 0;
 }
 
 static int op_describe_snapshots(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
+	int berr = 0;
 	gc(s, r->now);
 	const char *inst = sim_q_str(r, "DBInstanceIdentifier");
 	const char *id = sim_q_str(r, "DBSnapshotIdentifier");
@@ -400,7 +403,7 @@ static int op_describe_snapshots(struct sim *s, struct sim_req *r, struct sim_re
 	if (id)
 		id = arn_name(id, "snapshot");
 	sim_q_begin(r, o);
-	buf_adds(&o->body, "<DBSnapshots>");
+	berr |= buf_adds(&o->body, "<DBSnapshots>");
 	SIM_EACH(jv_copy(s->rds_snapshots), i, snap) {
 		const char *sid = jvx_str(snap, "DBSnapshotIdentifier");
 		const char *siid = jvx_str(snap, "DBInstanceIdentifier");
@@ -413,31 +416,33 @@ static int op_describe_snapshots(struct sim *s, struct sim_req *r, struct sim_re
 		}
 		jv_free(snap);
 	}
-	buf_adds(&o->body, "</DBSnapshots>");
+	berr |= buf_adds(&o->body, "</DBSnapshots>");
+	BUF_NOCAP(berr);
 	sim_q_end(r, o);
 	return 0;
 }
 
 static int op_describe_automated_backups(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
+	int berr = 0;
 	gc(s, r->now);
 	const char *id = sim_q_str(r, "DBInstanceIdentifier");
 	char iso[40];
 	sim_q_begin(r, o);
-	buf_adds(&o->body, "<DBInstanceAutomatedBackups>");
+	berr |= buf_adds(&o->body, "<DBInstanceAutomatedBackups>");
 	SIM_EACH(jv_copy(s->rds_instances), i, inst) {
 		const char *iid = jvx_str(inst, "DBInstanceIdentifier");
 		if ((!id || !strcmp(iid, id)) && jvx_int(inst, "BackupRetentionPeriod", 0) > 0) {
-			buf_adds(&o->body, "<DBInstanceAutomatedBackup>");
+			berr |= buf_adds(&o->body, "<DBInstanceAutomatedBackup>");
 			sim_xml_elem(&o->body, "DBInstanceArn", jvx_str(inst, "DBInstanceArn"));
 			sim_xml_elem(&o->body, "DbiResourceId", jvx_str(inst, "DbiResourceId"));
 			sim_xml_elem(&o->body, "Region", s->region);
 			sim_xml_elem(&o->body, "DBInstanceIdentifier", iid);
-			buf_adds(&o->body, "<RestoreWindow>");
+			berr |= buf_adds(&o->body, "<RestoreWindow>");
 			sim_xml_elem(&o->body, "EarliestTime",
 				 sim_iso((int64_t)jvx_num(inst, "_earliest", (double)r->now), iso, sizeof(iso)));
 			sim_xml_elem(&o->body, "LatestTime", sim_iso(r->now - LATEST_LAG_MS, iso, sizeof(iso)));
-			buf_adds(&o->body, "</RestoreWindow>");
+			berr |= buf_adds(&o->body, "</RestoreWindow>");
 			sim_xml_elem(&o->body, "Status", "active");
 			sim_xml_elem(&o->body, "Engine", jvx_str(inst, "Engine"));
 			sim_xml_elem(&o->body, "EngineVersion", jvx_str(inst, "EngineVersion"));
@@ -446,11 +451,12 @@ static int op_describe_automated_backups(struct sim *s, struct sim_req *r, struc
 			sim_xml_elemf(&o->body, "AllocatedStorage", "%lld",
 				  (long long)jvx_int(inst, "AllocatedStorage", 0));
 			sim_xml_elem(&o->body, "InstanceCreateTime", jvx_str(inst, "InstanceCreateTime"));
-			buf_adds(&o->body, "</DBInstanceAutomatedBackup>");
+			berr |= buf_adds(&o->body, "</DBInstanceAutomatedBackup>");
 		}
 		jv_free(inst);
 	}
-	buf_adds(&o->body, "</DBInstanceAutomatedBackups>");
+	berr |= buf_adds(&o->body, "</DBInstanceAutomatedBackups>");
+	BUF_NOCAP(berr);
 	sim_q_end(r, o);
 	return 0;
 }
@@ -576,6 +582,7 @@ out:
 
 static int op_modify(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
+	int berr = 0;
 	gc(s, r->now);
 	const char *id = sim_q_need(r, o, "DBInstanceIdentifier");
 	if (!id)
@@ -620,7 +627,7 @@ static int op_modify(struct sim *s, struct sim_req *r, struct sim_resp *o)
 			size_t il = strlen(id);
 			if (addr && !strncmp(addr, id, il) && addr[il] == '.') {
 				struct buf b = BUF_INIT(0);
-				buf_addf(&b, "%s%s", nid, addr + il);
+				berr |= buf_addf(&b, "%s%s", nid, addr + il);
 				ep = jv_object_set(ep, jv_string("Address"), jv_string(buf_str(&b)));
 				buf_release(&b);
 			}
@@ -631,6 +638,7 @@ static int op_modify(struct sim *s, struct sim_req *r, struct sim_resp *o)
 		inst = sim_set_timeline(inst, r->now, "available", nid ? "renaming" : "modifying",
 					s->dur[DUR_MODIFY], (const char *)NULL);
 	}
+	BUF_NOCAP(berr);
 	s->rds_instances = jv_array_set(s->rds_instances, ix, jv_copy(inst));
 	reply_instance(s, r, o, inst);
 	return 0;
@@ -877,17 +885,19 @@ static int op_create_subnet_group(struct sim *s, struct sim_req *r, struct sim_r
 
 static int op_describe_subnet_groups(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
+	int berr = 0;
 	const char *name = sim_q_str(r, "DBSubnetGroupName");
 	if (name && sim_find(s->rds_subnet_groups, "DBSubnetGroupName", name) < 0)
 		return subnet_group_not_found(r, o, name);
 	sim_q_begin(r, o);
-	buf_adds(&o->body, "<DBSubnetGroups>");
+	berr |= buf_adds(&o->body, "<DBSubnetGroups>");
 	SIM_EACH(jv_copy(s->rds_subnet_groups), i, g) {
 		if (!name || !strcmp(jvx_str(g, "DBSubnetGroupName"), name))
 			sim_xml_jv(&o->body, "DBSubnetGroup", g);
 		jv_free(g);
 	}
-	buf_adds(&o->body, "</DBSubnetGroups>");
+	berr |= buf_adds(&o->body, "</DBSubnetGroups>");
+	BUF_NOCAP(berr);
 	sim_q_end(r, o);
 	return 0;
 }
@@ -1006,6 +1016,7 @@ static int op_remove_tags(struct sim *s, struct sim_req *r, struct sim_resp *o)
 
 static int op_list_tags(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
+	int berr = 0;
 	gc(s, r->now);
 	const char *arn = sim_q_need(r, o, "ResourceName");
 	if (!arn)
@@ -1020,7 +1031,8 @@ static int op_list_tags(struct sim *s, struct sim_req *r, struct sim_resp *o)
 	if (jv_get_kind(tags) == JV_KIND_ARRAY)
 		sim_xml_jv(&o->body, "TagList", tags);
 	else
-		buf_adds(&o->body, "<TagList/>");
+		berr |= buf_adds(&o->body, "<TagList/>");
+	BUF_NOCAP(berr);
 	jv_free(tags);
 	sim_q_end(r, o);
 	return 0;

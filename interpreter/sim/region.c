@@ -34,15 +34,17 @@ static struct sim_region_world *slot(struct sim *s, const char *name)
 /* text with every "from" replaced by "to" (endpoint templates name their region) */
 static jv replace_all(const char *text, const char *from, const char *to)
 {
+	int berr = 0;
 	struct buf b = BUF_INIT(0);
 	size_t fl = strlen(from);
 	const char *p = text, *q;
 	while (fl && (q = strstr(p, from))) {
-		buf_add(&b, p, (size_t)(q - p));
-		buf_adds(&b, to);
+		berr |= buf_add(&b, p, (size_t)(q - p));
+		berr |= buf_adds(&b, to);
 		p = q + fl;
 	}
-	buf_adds(&b, p);
+	berr |= buf_adds(&b, p);
+	BUF_NOCAP(berr);
 	jv v = jv_string(buf_str(&b));
 	buf_release(&b);
 	return v;

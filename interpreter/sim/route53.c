@@ -24,11 +24,13 @@
 /* "WWW.Example.com" -> "www.example.com." */
 jv sim_r53_name(const char *name)
 {
+	int berr = 0;
 	struct buf b = BUF_INIT(0);
 	for (const char *p = name; *p; p++)
-		buf_addc(&b, (char)tolower((unsigned char)*p));
+		berr |= buf_addc(&b, (char)tolower((unsigned char)*p));
 	if (!b.len || b.data[b.len - 1] != '.')
-		buf_addc(&b, '.');
+		berr |= buf_addc(&b, '.');
+	BUF_NOCAP(berr);
 	jv v = jv_string(buf_str(&b));
 	buf_release(&b);
 	return v;
@@ -37,6 +39,7 @@ jv sim_r53_name(const char *name)
 /* the sort key AWS lists by: the labels right to left ("com.example.www") */
 static jv sort_key(const char *name)
 {
+	int berr = 0;
 	struct buf b = BUF_INIT(0);
 	size_t n = strlen(name);
 	if (n && name[n - 1] == '.')
@@ -47,10 +50,11 @@ static jv sort_key(const char *name)
 		while (start > 0 && name[start - 1] != '.')
 			start--;
 		if (b.len)
-			buf_addc(&b, '.');
-		buf_add(&b, name + start, end - start);
+			berr |= buf_addc(&b, '.');
+		berr |= buf_add(&b, name + start, end - start);
 		end = start ? start - 1 : 0;
 	}
+	BUF_NOCAP(berr);
 	jv v = jv_string(buf_str(&b));
 	buf_release(&b);
 	return v;
@@ -204,15 +208,19 @@ static int no_zone(struct sim_req *r, struct sim_resp *o, const char *id)
 	return sim_error(r, o, 404, "NoSuchHostedZone", "No hosted zone found with ID: %s", id ? id : "");
 }
 
-static void begin(struct sim_resp *o, const char *name)
+static int begin(struct sim_resp *o, const char *name)
 {
+	int berr = 0;
 	o->ctype = "text/xml";
-	buf_addf(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<%s xmlns=\"" R53_NS "\">", name);
+	berr |= buf_addf(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<%s xmlns=\"" R53_NS "\">", name);
+	return berr;
 }
 
-static void end(struct sim_resp *o, const char *name)
+static int end(struct sim_resp *o, const char *name)
 {
-	buf_addf(&o->body, "</%s>", name);
+	int berr = 0;
+	berr |= buf_addf(&o->body, "</%s>", name);
+	return berr;
 }
 
 /* a zone as HostedZone shows it (record count, no internals) */
@@ -227,12 +235,13 @@ static jv zone_view(jv z)
 
 static int op_list_zones(struct sim *s, struct sim_req *r, struct sim_resp *o, int by_name)
 {
+	int berr = 0;
 	const char *from = by_name ? sim_q_str(r, "dnsname") : NULL;
 	jv start = from ? sim_r53_name(from) : jv_null();
 	jv skey = from ? sort_key(jv_string_value(start)) : jv_null();
 	const char *op = by_name ? "ListHostedZonesByNameResponse" : "ListHostedZonesResponse";
-	begin(o, op);
-	buf_adds(&o->body, "<HostedZones>");
+	berr |= begin(o, op);
+	berr |= buf_adds(&o->body, "<HostedZones>");
 	/* by name: in the order of the reversed labels, from dnsname on */
 	jv zones = jv_copy(s->r53_zones);
 	if (by_name) {
@@ -266,12 +275,13 @@ static int op_list_zones(struct sim *s, struct sim_req *r, struct sim_resp *o, i
 		jv_free(kz);
 		jv_free(z);
 	}
-	buf_adds(&o->body, "</HostedZones>");
+	berr |= buf_adds(&o->body, "</HostedZones>");
 	if (from)
 		sim_xml_elem(&o->body, "DNSName", jv_string_value(start));
 	sim_xml_elem(&o->body, "IsTruncated", "false");
 	sim_xml_elem(&o->body, "MaxItems", sim_q_str(r, "maxitems") ? sim_q_str(r, "maxitems") : "100");
-	end(o, op);
+	berr |= end(o, op);
+	BUF_NOCAP(berr);
 	jv_free(start);
 	jv_free(skey);
 	return 0;
@@ -289,6 +299,7 @@ static int op_list_hosted_zones_by_name(struct sim *s, struct sim_req *r, struct
 
 static int op_get_hosted_zone(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
+	int berr = 0;
 	char id[64];
 	int zx = path_id(r, id, sizeof(id)) ? zone_find(s, id) : -1;
 	if (zx < 0)
@@ -296,19 +307,21 @@ static int op_get_hosted_zone(struct sim *s, struct sim_req *r, struct sim_resp 
 	jv z = jv_array_get(jv_copy(s->r53_zones), zx);
 	jv v = zone_view(z);
 	jv_free(z);
-	begin(o, "GetHostedZoneResponse");
+	berr |= begin(o, "GetHostedZoneResponse");
 	sim_xml_jv(&o->body, "HostedZone", v);
-	buf_adds(&o->body, "<DelegationSet><NameServers>"
+	berr |= buf_adds(&o->body, "<DelegationSet><NameServers>"
 		 "<NameServer>ns-2048.awsdns-64.com</NameServer><NameServer>ns-512.awsdns-00.net</NameServer>"
 		 "<NameServer>ns-1024.awsdns-00.org</NameServer><NameServer>ns-1536.awsdns-00.co.uk</NameServer>"
 		 "</NameServers></DelegationSet>");
-	end(o, "GetHostedZoneResponse");
+	berr |= end(o, "GetHostedZoneResponse");
+	BUF_NOCAP(berr);
 	jv_free(v);
 	return 0;
 }
 
 static int op_list_rrsets(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
+	int berr = 0;
 	char id[64];
 	int zx = path_id(r, id, sizeof(id)) ? zone_find(s, id) : -1;
 	if (zx < 0)
@@ -323,8 +336,8 @@ static int op_list_rrsets(struct sim *s, struct sim_req *r, struct sim_resp *o)
 	jv first = name ? JV_OBJECT(jv_string("Name"), sim_r53_name(name), jv_string("Type"), jv_string(type ? type : ""))
 			: jv_null();
 	jv z = jv_array_get(jv_copy(s->r53_zones), zx);
-	begin(o, "ListResourceRecordSetsResponse");
-	buf_adds(&o->body, "<ResourceRecordSets>");
+	berr |= begin(o, "ListResourceRecordSetsResponse");
+	berr |= buf_adds(&o->body, "<ResourceRecordSets>");
 	int n = 0;
 	jv next = jv_null();
 	SIM_EACH(jvx_get(z, "_records"), i, rr) {
@@ -337,14 +350,15 @@ static int op_list_rrsets(struct sim *s, struct sim_req *r, struct sim_resp *o)
 		}
 		jv_free(rr);
 	}
-	buf_adds(&o->body, "</ResourceRecordSets>");
+	berr |= buf_adds(&o->body, "</ResourceRecordSets>");
 	sim_xml_elem(&o->body, "IsTruncated", jv_get_kind(next) == JV_KIND_NULL ? "false" : "true");
 	if (jv_get_kind(next) != JV_KIND_NULL) {
 		sim_xml_elem(&o->body, "NextRecordName", jvx_str(next, "Name"));
 		sim_xml_elem(&o->body, "NextRecordType", jvx_str(next, "Type"));
 	}
 	sim_xml_elemf(&o->body, "MaxItems", "%d", max);
-	end(o, "ListResourceRecordSetsResponse");
+	berr |= end(o, "ListResourceRecordSetsResponse");
+	BUF_NOCAP(berr);
 	jv_free(next);
 	jv_free(first);
 	jv_free(z);
@@ -533,6 +547,7 @@ static jv change_info(jv ch, int64_t now)
 
 static int op_change_rrsets(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
+	int berr = 0;
 	char id[64], iso[40];
 	int zx = path_id(r, id, sizeof(id)) ? zone_find(s, id) : -1;
 	if (zx < 0)
@@ -577,17 +592,19 @@ static int op_change_rrsets(struct sim *s, struct sim_req *r, struct sim_resp *o
 			  jv_string("SubmittedAt"), jv_string(sim_iso(r->now, iso, sizeof(iso))));
 	ch = sim_set_timeline(ch, r->now, "INSYNC", "PENDING", s->dur[DUR_DNS_CHANGE], (const char *)NULL);
 	s->r53_changes = jv_array_append(s->r53_changes, jv_copy(ch));
-	begin(o, "ChangeResourceRecordSetsResponse");
+	berr |= begin(o, "ChangeResourceRecordSetsResponse");
 	jv v = change_info(ch, r->now);
 	sim_xml_jv(&o->body, "ChangeInfo", v);
 	jv_free(v);
 	jv_free(ch);
-	end(o, "ChangeResourceRecordSetsResponse");
+	berr |= end(o, "ChangeResourceRecordSetsResponse");
+	BUF_NOCAP(berr);
 	return 0;
 }
 
 static int op_get_change(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
+	int berr = 0;
 	char id[64], full[80];
 	if (!path_id(r, id, sizeof(id)))
 		return sim_error(r, o, 404, "NoSuchChange", "A change with the specified change ID does not exist.");
@@ -596,12 +613,13 @@ static int op_get_change(struct sim *s, struct sim_req *r, struct sim_resp *o)
 	if (cx < 0)
 		return sim_error(r, o, 404, "NoSuchChange", "A change with the specified change ID does not exist.");
 	jv ch = jv_array_get(jv_copy(s->r53_changes), cx);
-	begin(o, "GetChangeResponse");
+	berr |= begin(o, "GetChangeResponse");
 	jv v = change_info(ch, r->now);
 	sim_xml_jv(&o->body, "ChangeInfo", v);
 	jv_free(v);
 	jv_free(ch);
-	end(o, "GetChangeResponse");
+	berr |= end(o, "GetChangeResponse");
+	BUF_NOCAP(berr);
 	return 0;
 }
 

@@ -260,9 +260,11 @@ static char *http_date(int64_t ms, char *buf, size_t size)
 	return buf;
 }
 
-static void owner(struct buf *b)
+static int owner(struct buf *b)
 {
-	buf_adds(b, "<Owner><ID>5e3a0000simowner</ID><DisplayName>runbook-sim</DisplayName></Owner>");
+	int berr = 0;
+	berr |= buf_adds(b, "<Owner><ID>5e3a0000simowner</ID><DisplayName>runbook-sim</DisplayName></Owner>");
+	return berr;
 }
 
 /* aws-chunked bodies: "<hex>[;ext]\r\n<data>\r\n ... 0\r\n<trailers>\r\n\r\n" */
@@ -320,18 +322,20 @@ static void version_headers(struct s3_bucket *b, struct s3_ver *v, struct sim_re
 
 static int op_list_buckets(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
+	int berr = 0;
 	char iso[40];
 	o->ctype = "application/xml";
-	buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult xmlns=\"" S3_NS "\">");
-	owner(&o->body);
-	buf_adds(&o->body, "<Buckets>");
+	berr |= buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListAllMyBucketsResult xmlns=\"" S3_NS "\">");
+	berr |= owner(&o->body);
+	berr |= buf_adds(&o->body, "<Buckets>");
 	for (int i = 0; i < s->nbuckets; i++) {
-		buf_adds(&o->body, "<Bucket>");
+		berr |= buf_adds(&o->body, "<Bucket>");
 		sim_xml_elem(&o->body, "Name", s->buckets[i].name);
 		sim_xml_elem(&o->body, "CreationDate", sim_iso(s->buckets[i].created, iso, sizeof(iso)));
-		buf_adds(&o->body, "</Bucket>");
+		berr |= buf_adds(&o->body, "</Bucket>");
 	}
-	buf_adds(&o->body, "</Buckets></ListAllMyBucketsResult>");
+	berr |= buf_adds(&o->body, "</Buckets></ListAllMyBucketsResult>");
+	BUF_NOCAP(berr);
 	return 0;
 }
 
@@ -378,28 +382,32 @@ static int op_head_bucket(struct sim *s, struct sim_req *r, struct sim_resp *o)
 
 static int op_get_location(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
+	int berr = 0;
 	struct s3_path p;
 	if (!need_bucket(s, r, o, &p))
 		return 0;
 	o->ctype = "application/xml";
-	buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint xmlns=\"" S3_NS "\">");
+	berr |= buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint xmlns=\"" S3_NS "\">");
 	if (strcmp(s->region, "us-east-1"))
 		sim_xml_esc(&o->body, s->region);
-	buf_adds(&o->body, "</LocationConstraint>");
+	berr |= buf_adds(&o->body, "</LocationConstraint>");
+	BUF_NOCAP(berr);
 	return 0;
 }
 
 static int op_get_versioning(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
+	int berr = 0;
 	struct s3_path p;
 	struct s3_bucket *b = need_bucket(s, r, o, &p);
 	if (!b)
 		return 0;
 	o->ctype = "application/xml";
-	buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<VersioningConfiguration xmlns=\"" S3_NS "\">");
+	berr |= buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<VersioningConfiguration xmlns=\"" S3_NS "\">");
 	if (b->versioning)
 		sim_xml_elem(&o->body, "Status", b->versioning == 1 ? "Enabled" : "Suspended");
-	buf_adds(&o->body, "</VersioningConfiguration>");
+	berr |= buf_adds(&o->body, "</VersioningConfiguration>");
+	BUF_NOCAP(berr);
 	return 0;
 }
 
@@ -529,6 +537,7 @@ static int common_prefix(const char *key, const char *prefix, const char *delim,
 
 static int op_list_versions(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
+	int berr = 0;
 	struct s3_path p;
 	struct s3_bucket *b = need_bucket(s, r, o, &p);
 	if (!b)
@@ -572,9 +581,9 @@ static int op_list_versions(struct sim *s, struct sim_req *r, struct sim_resp *o
 				break;
 			}
 			snprintf(lastcp, sizeof(lastcp), "%s", cp);
-			buf_adds(&items, "<CommonPrefixes>");
+			berr |= buf_adds(&items, "<CommonPrefixes>");
 			sim_xml_elem(&items, "Prefix", cp);
-			buf_adds(&items, "</CommonPrefixes>");
+			berr |= buf_adds(&items, "</CommonPrefixes>");
 			count++;
 			next_key = v->key;
 			next_vid = v->vid;
@@ -585,7 +594,7 @@ static int op_list_versions(struct sim *s, struct sim_req *r, struct sim_resp *o
 			break;
 		}
 		int is_latest = latest(b, v->key) == e[i].pos;
-		buf_adds(&items, v->dm ? "<DeleteMarker>" : "<Version>");
+		berr |= buf_adds(&items, v->dm ? "<DeleteMarker>" : "<Version>");
 		sim_xml_elem(&items, "Key", v->key);
 		sim_xml_elem(&items, "VersionId", v->vid);
 		sim_xml_elem(&items, "IsLatest", is_latest ? "true" : "false");
@@ -595,14 +604,14 @@ static int op_list_versions(struct sim *s, struct sim_req *r, struct sim_resp *o
 			sim_xml_elemf(&items, "Size", "%zu", v->len);
 			sim_xml_elem(&items, "StorageClass", "STANDARD");
 		}
-		owner(&items);
-		buf_adds(&items, v->dm ? "</DeleteMarker>" : "</Version>");
+		berr |= owner(&items);
+		berr |= buf_adds(&items, v->dm ? "</DeleteMarker>" : "</Version>");
 		count++;
 		next_key = v->key;
 		next_vid = v->vid;
 	}
 	o->ctype = "application/xml";
-	buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListVersionsResult xmlns=\"" S3_NS "\">");
+	berr |= buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListVersionsResult xmlns=\"" S3_NS "\">");
 	sim_xml_elem(&o->body, "Name", b->name);
 	sim_xml_elem(&o->body, "Prefix", prefix);
 	sim_xml_elem(&o->body, "KeyMarker", km);
@@ -615,8 +624,9 @@ static int op_list_versions(struct sim *s, struct sim_req *r, struct sim_resp *o
 	if (delim)
 		sim_xml_elem(&o->body, "Delimiter", delim);
 	sim_xml_elem(&o->body, "IsTruncated", truncated ? "true" : "false");
-	buf_add(&o->body, buf_str(&items), items.len);
-	buf_adds(&o->body, "</ListVersionsResult>");
+	berr |= buf_add(&o->body, buf_str(&items), items.len);
+	berr |= buf_adds(&o->body, "</ListVersionsResult>");
+	BUF_NOCAP(berr);
 	buf_release(&items);
 	free(e);
 	return 0;
@@ -625,6 +635,7 @@ static int op_list_versions(struct sim *s, struct sim_req *r, struct sim_resp *o
 /* ListObjectsV2 (v2 = 1) and ListObjects: latest versions that are not delete markers */
 static int list_objects(struct sim *s, struct sim_req *r, struct sim_resp *o, int v2)
 {
+	int berr = 0;
 	struct s3_path p;
 	struct s3_bucket *b = need_bucket(s, r, o, &p);
 	if (!b)
@@ -657,19 +668,19 @@ static int list_objects(struct sim *s, struct sim_req *r, struct sim_resp *o, in
 		}
 		if (is_cp) {
 			snprintf(lastcp, sizeof(lastcp), "%s", cp);
-			buf_adds(&items, "<CommonPrefixes>");
+			berr |= buf_adds(&items, "<CommonPrefixes>");
 			sim_xml_elem(&items, "Prefix", cp);
-			buf_adds(&items, "</CommonPrefixes>");
+			berr |= buf_adds(&items, "</CommonPrefixes>");
 		} else {
-			buf_adds(&items, "<Contents>");
+			berr |= buf_adds(&items, "<Contents>");
 			sim_xml_elem(&items, "Key", v->key);
 			sim_xml_elem(&items, "LastModified", sim_iso(v->mtime, iso, sizeof(iso)));
 			sim_xml_elem(&items, "ETag", v->etag);
 			sim_xml_elemf(&items, "Size", "%zu", v->len);
 			sim_xml_elem(&items, "StorageClass", "STANDARD");
 			if (!v2 || has_arg(r, "fetch-owner"))
-				owner(&items);
-			buf_adds(&items, "</Contents>");
+				berr |= owner(&items);
+			berr |= buf_adds(&items, "</Contents>");
 		}
 		count++;
 		last = v->key;
@@ -682,7 +693,7 @@ static int list_objects(struct sim *s, struct sim_req *r, struct sim_resp *o, in
 		next = nextbuf;
 	}
 	o->ctype = "application/xml";
-	buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"" S3_NS "\">");
+	berr |= buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"" S3_NS "\">");
 	sim_xml_elem(&o->body, "Name", b->name);
 	sim_xml_elem(&o->body, "Prefix", prefix);
 	if (v2) {
@@ -702,8 +713,9 @@ static int list_objects(struct sim *s, struct sim_req *r, struct sim_resp *o, in
 	if (delim)
 		sim_xml_elem(&o->body, "Delimiter", delim);
 	sim_xml_elem(&o->body, "IsTruncated", truncated ? "true" : "false");
-	buf_add(&o->body, buf_str(&items), items.len);
-	buf_adds(&o->body, "</ListBucketResult>");
+	berr |= buf_add(&o->body, buf_str(&items), items.len);
+	berr |= buf_adds(&o->body, "</ListBucketResult>");
+	BUF_NOCAP(berr);
 	buf_release(&items);
 	free(e);
 	return 0;
@@ -807,6 +819,7 @@ static void sse_headers(struct s3_ver *v, struct sim_resp *o)
 
 static int get_or_head(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
+	int berr = 0;
 	struct s3_path p;
 	struct s3_bucket *b = need_bucket(s, r, o, &p);
 	if (!b)
@@ -845,7 +858,8 @@ static int get_or_head(struct sim *s, struct sim_req *r, struct sim_resp *o)
 	version_headers(b, v, o);
 	meta_headers(v, o);
 	if (v->len)
-		buf_add(&o->body, v->body + from, to - from + 1);
+		berr |= buf_add(&o->body, v->body + from, to - from + 1);
+	BUF_NOCAP(berr);
 	return 0;
 }
 
@@ -874,6 +888,7 @@ static int op_put_object(struct sim *s, struct sim_req *r, struct sim_resp *o)
 
 static int op_copy_object(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
+	int berr = 0;
 	struct s3_path p;
 	struct s3_bucket *b = need_bucket(s, r, o, &p);
 	if (!b)
@@ -884,10 +899,10 @@ static int op_copy_object(struct sim *s, struct sim_req *r, struct sim_resp *o)
 	for (const char *c = cs; *c; c++) {
 		if (*c == '%' && c[1] && c[2]) {
 			char hex[3] = { c[1], c[2], 0 };
-			buf_addc(&src, (char)strtol(hex, NULL, 16));
+			berr |= buf_addc(&src, (char)strtol(hex, NULL, 16));
 			c += 2;
 		} else {
-			buf_addc(&src, *c);
+			berr |= buf_addc(&src, *c);
 		}
 	}
 	char *sp = src.data ? src.data : (char *)"";
@@ -941,10 +956,11 @@ static int op_copy_object(struct sim *s, struct sim_req *r, struct sim_resp *o)
 	if (sb->versioning || strcmp(svid, "null"))
 		sim_header(o, "x-amz-copy-source-version-id", svid);
 	o->ctype = "application/xml";
-	buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CopyObjectResult>");
+	berr |= buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<CopyObjectResult>");
 	sim_xml_elem(&o->body, "LastModified", sim_iso(v->mtime, iso, sizeof(iso)));
 	sim_xml_elem(&o->body, "ETag", v->etag);
-	buf_adds(&o->body, "</CopyObjectResult>");
+	berr |= buf_adds(&o->body, "</CopyObjectResult>");
+	BUF_NOCAP(berr);
 	free(body);
 	free(ctype);
 	free(svid);
@@ -1006,6 +1022,7 @@ static int op_delete_object(struct sim *s, struct sim_req *r, struct sim_resp *o
  * only [s, e), so a body of many objects is read once, not once per object. */
 static int xml_field(const char *s, const char *e, const char *tag, struct buf *out)
 {
+	int berr = 0;
 	char open[64], close[64];
 	snprintf(open, sizeof(open), "<%s>", tag);
 	snprintf(close, sizeof(close), "</%s>", tag);
@@ -1024,19 +1041,21 @@ static int xml_field(const char *s, const char *e, const char *tag, struct buf *
 		for (size_t i = 0; i < sizeof(ents) / sizeof(ents[0]) && !done; i++) {
 			size_t l = strlen(ents[i].ent);
 			if (!strncmp(a, ents[i].ent, l)) {
-				buf_addc(out, ents[i].c);
+				berr |= buf_addc(out, ents[i].c);
 				a += l;
 				done = 1;
 			}
 		}
 		if (!done)
-			buf_addc(out, *a++);
+			berr |= buf_addc(out, *a++);
 	}
+	BUF_NOCAP(berr);
 	return 0;
 }
 
 static int op_delete_objects(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
+	int berr = 0;
 	struct s3_path p;
 	struct s3_bucket *b = need_bucket(s, r, o, &p);
 	if (!b)
@@ -1060,7 +1079,7 @@ static int op_delete_objects(struct sim *s, struct sim_req *r, struct sim_resp *
 	}
 	int quiet = strstr(body, "<Quiet>true</Quiet>") != NULL;
 	o->ctype = "application/xml";
-	buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DeleteResult xmlns=\"" S3_NS "\">");
+	berr |= buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<DeleteResult xmlns=\"" S3_NS "\">");
 	for (char *c = strstr(body, "<Object>"); c; c = strstr(c, "<Object>")) {
 		char *end = strstr(c, "</Object>");
 		if (!end)
@@ -1074,7 +1093,7 @@ static int op_delete_objects(struct sim *s, struct sim_req *r, struct sim_resp *
 			delete_one(s, r, b, buf_str(&key), has_vid ? buf_str(&vid) : NULL, outvid,
 				   sizeof(outvid), &dm);
 			if (!quiet) {
-				buf_adds(&o->body, "<Deleted>");
+				berr |= buf_adds(&o->body, "<Deleted>");
 				sim_xml_elem(&o->body, "Key", buf_str(&key));
 				if (has_vid)
 					sim_xml_elem(&o->body, "VersionId", buf_str(&vid));
@@ -1082,12 +1101,13 @@ static int op_delete_objects(struct sim *s, struct sim_req *r, struct sim_resp *
 					sim_xml_elem(&o->body, "DeleteMarker", "true");
 					sim_xml_elem(&o->body, "DeleteMarkerVersionId", outvid);
 				}
-				buf_adds(&o->body, "</Deleted>");
+				berr |= buf_adds(&o->body, "</Deleted>");
 			}
 		}
 		c = end;
 	}
-	buf_adds(&o->body, "</DeleteResult>");
+	berr |= buf_adds(&o->body, "</DeleteResult>");
+	BUF_NOCAP(berr);
 	free(body);
 	buf_release(&tmp);
 	buf_release(&key);

@@ -104,20 +104,22 @@ void sim_new_id(struct sim *s, char *buf, size_t size)
 
 jv sim_endpoint_for(jv tmpl, const char *id, const char *deflt_domain, int port)
 {
+	int berr = 0;
 	const char *t = jvx_str(tmpl, "address");
 	struct buf b = BUF_INIT(0);
 	if (!t) {
-		buf_addf(&b, "%s.%s", id, deflt_domain);
+		berr |= buf_addf(&b, "%s.%s", id, deflt_domain);
 	} else {
 		for (const char *p = t; *p; p++) {
 			if (!strncmp(p, "{id}", 4)) {
-				buf_adds(&b, id);
+				berr |= buf_adds(&b, id);
 				p += 3;
 			} else {
-				buf_addc(&b, *p);
+				berr |= buf_addc(&b, *p);
 			}
 		}
 	}
+	BUF_NOCAP(berr);
 	jv e = jv_object_set(jv_object(), jv_string("Address"), jv_string(buf_str(&b)));
 	e = jv_object_set(e, jv_string("Port"), jv_number((double)jvx_int(tmpl, "port", port)));
 	buf_release(&b);

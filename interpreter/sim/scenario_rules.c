@@ -27,10 +27,12 @@
 
 void sim_rules_err(struct vc *c, struct srcloc at, const char *fmt, ...)
 {
+	int berr = 0;
 	struct buf b = BUF_INIT(0);
 	va_list ap;
 	va_start(ap, fmt);
-	buf_vaddf(&b, fmt, ap);
+	berr |= buf_vaddf(&b, fmt, ap);
+	BUF_NOCAP(berr);
 	va_end(ap);
 	diag_error(c->dl, &at, "%s", buf_str(&b));
 	buf_release(&b);
@@ -317,8 +319,9 @@ static void check_strmap(struct vc *c, jv v, const char *key, int b64)
 	}
 }
 
-static void check_value(struct vc *c, const struct rule *r, jv v, struct srcloc at)
+static int check_value(struct vc *c, const struct rule *r, jv v, struct srcloc at)
 {
+	int berr = 0;
 	char b[96], rb[96];
 	int64_t ms;
 	const char *s;
@@ -372,11 +375,11 @@ static void check_value(struct vc *c, const struct rule *r, jv v, struct srcloc 
 		const char *sug = kd == JV_KIND_STRING ? diag_suggest(s, r->values, n) : NULL;
 		struct buf lb = BUF_INIT(0);
 		if (r->desc) {
-			buf_adds(&lb, r->desc);
+			berr |= buf_adds(&lb, r->desc);
 		} else {
-			buf_adds(&lb, "one of ");
+			berr |= buf_adds(&lb, "one of ");
 			for (int i = 0; i < n; i++)
-				buf_addf(&lb, "%s%s", i == 0 ? "" : i == n - 1 ? " or " : ", ", r->values[i]);
+				berr |= buf_addf(&lb, "%s%s", i == 0 ? "" : i == n - 1 ? " or " : ", ", r->values[i]);
 		}
 		sim_rules_err(c, at, "'%s' must be %s, not %s%s%s%s", r->key, buf_str(&lb), sim_rules_show(v, b, sizeof(b)),
 		     sug ? " (did you mean '" : "", sug ? sug : "", sug ? "'?)" : "");
@@ -451,10 +454,12 @@ static void check_value(struct vc *c, const struct rule *r, jv v, struct srcloc 
 	case RT_ANY:
 		break;
 	}
+	return berr;
 }
 
 void sim_rules_check_map(struct vc *c, const struct kind *k, jv obj)
 {
+	int berr = 0;
 	const char *names[96];
 	int n = 0;
 	for (const struct rule *r = k->rules; r->key && n < 95; r++)
@@ -472,11 +477,12 @@ void sim_rules_check_map(struct vc *c, const struct kind *k, jv obj)
 			sim_rules_err(c, sim_rules_at_key(c, obj, ks, 0), "unknown key '%s' in %s%s%s%s", ks, k->what,
 			     sug ? " (did you mean '" : "", sug ? sug : "", sug ? "'?)" : "");
 		} else if (jv_get_kind(v) != JV_KIND_NULL) {
-			check_value(c, r, v, sim_rules_at_key(c, obj, ks, 1));
+			berr |= check_value(c, r, v, sim_rules_at_key(c, obj, ks, 1));
 		}
 		jv_free(key);
 		jv_free(v);
 	}
+	BUF_NOCAP(berr);
 	for (const struct rule *r = k->rules; r->key; r++) {
 		if (!(r->flags & REQ))
 			continue;

@@ -21,31 +21,37 @@
 
 void sim_xml_esc(struct buf *b, const char *s)
 {
+	int berr = 0;
 	for (; *s; s++) {
 		switch (*s) {
-		case '<': buf_adds(b, "&lt;"); break;
-		case '>': buf_adds(b, "&gt;"); break;
-		case '&': buf_adds(b, "&amp;"); break;
-		case '"': buf_adds(b, "&quot;"); break;
-		case '\r': buf_adds(b, "&#13;"); break;
-		default: buf_addc(b, *s);
+		case '<': berr |= buf_adds(b, "&lt;"); break;
+		case '>': berr |= buf_adds(b, "&gt;"); break;
+		case '&': berr |= buf_adds(b, "&amp;"); break;
+		case '"': berr |= buf_adds(b, "&quot;"); break;
+		case '\r': berr |= buf_adds(b, "&#13;"); break;
+		default: berr |= buf_addc(b, *s);
 		}
 	}
+	BUF_NOCAP(berr);
 }
 
 void sim_xml_elem(struct buf *b, const char *name, const char *text)
 {
-	buf_addf(b, "<%s>", name);
+	int berr = 0;
+	berr |= buf_addf(b, "<%s>", name);
 	sim_xml_esc(b, text ? text : "");
-	buf_addf(b, "</%s>", name);
+	berr |= buf_addf(b, "</%s>", name);
+	BUF_NOCAP(berr);
 }
 
 void sim_xml_elemf(struct buf *b, const char *name, const char *fmt, ...)
 {
+	int berr = 0;
 	struct buf t = BUF_INIT(0);
 	va_list ap;
 	va_start(ap, fmt);
-	buf_vaddf(&t, fmt, ap);
+	berr |= buf_vaddf(&t, fmt, ap);
+	BUF_NOCAP(berr);
 	va_end(ap);
 	sim_xml_elem(b, name, buf_str(&t));
 	buf_release(&t);
@@ -81,30 +87,33 @@ static const char *xml_item_name(const char *list)
 	return "member";
 }
 
-static void xml_scalar(struct buf *b, jv v)
+static int xml_scalar(struct buf *b, jv v)
 {
+	int berr = 0;
 	switch (jv_get_kind(v)) {
 	case JV_KIND_STRING: sim_xml_esc(b, jv_string_value(v)); break;
-	case JV_KIND_TRUE: buf_adds(b, "true"); break;
-	case JV_KIND_FALSE: buf_adds(b, "false"); break;
+	case JV_KIND_TRUE: berr |= buf_adds(b, "true"); break;
+	case JV_KIND_FALSE: berr |= buf_adds(b, "false"); break;
 	case JV_KIND_NUMBER: {
 		double d = jv_number_value(v);
 		if (d == (double)(long long)d)
-			buf_addf(b, "%lld", (long long)d);
+			berr |= buf_addf(b, "%lld", (long long)d);
 		else
-			buf_addf(b, "%.17g", d);
+			berr |= buf_addf(b, "%.17g", d);
 		break;
 	}
 	default: break;
 	}
+	return berr;
 }
 
 void sim_xml_jv(struct buf *b, const char *name, jv v)
 {
+	int berr = 0;
 	jv_kind k = jv_get_kind(v);
 	if (k == JV_KIND_NULL || k == JV_KIND_INVALID)
 		return;
-	buf_addf(b, "<%s>", name);
+	berr |= buf_addf(b, "<%s>", name);
 	if (k == JV_KIND_OBJECT) {
 		SIM_OBJ_EACH(jv_copy(v), key, val) {
 			const char *ks = jv_string_value(key);
@@ -120,9 +129,10 @@ void sim_xml_jv(struct buf *b, const char *name, jv v)
 			jv_free(el);
 		}
 	} else {
-		xml_scalar(b, v);
+		berr |= xml_scalar(b, v);
 	}
-	buf_addf(b, "</%s>", name);
+	berr |= buf_addf(b, "</%s>", name);
+	BUF_NOCAP(berr);
 }
 
 /* ------------------------------------------------------------------ Query params */
@@ -266,30 +276,33 @@ void sim_header(struct sim_resp *o, const char *name, const char *value)
 }
 
 /* a CBOR text string (major type 3) */
-static void cbor_text(struct buf *b, const char *s)
+static int cbor_text(struct buf *b, const char *s)
 {
+	int berr = 0;
 	size_t n = strlen(s);
 	if (n < 24) {
-		buf_addc(b, (char)(0x60 | n));
+		berr |= buf_addc(b, (char)(0x60 | n));
 	} else if (n < 256) {
-		buf_addc(b, 0x78);
-		buf_addc(b, (char)n);
+		berr |= buf_addc(b, 0x78);
+		berr |= buf_addc(b, (char)n);
 	} else {
 		n = n > 0xffff ? 0xffff : n;
-		buf_addc(b, 0x79);
-		buf_addc(b, (char)(n >> 8));
-		buf_addc(b, (char)(n & 0xff));
+		berr |= buf_addc(b, 0x79);
+		berr |= buf_addc(b, (char)(n >> 8));
+		berr |= buf_addc(b, (char)(n & 0xff));
 	}
-	buf_add(b, s, n);
+	berr |= buf_add(b, s, n);
+	return berr;
 }
 
 int sim_error(struct sim_req *r, struct sim_resp *o, int status, const char *code,
 	      const char *fmt, ...)
 {
+	int berr = 0;
 	struct buf msg = BUF_INIT(0);
 	va_list ap;
 	va_start(ap, fmt);
-	buf_vaddf(&msg, fmt, ap);
+	berr |= buf_vaddf(&msg, fmt, ap);
 	va_end(ap);
 	o->status = status;
 	o->errored = 1;
@@ -298,13 +311,13 @@ int sim_error(struct sim_req *r, struct sim_resp *o, int status, const char *cod
 	switch (r->proto) {
 	case PROTO_QUERY:
 		o->ctype = "text/xml";
-		buf_addf(&o->body, "<ErrorResponse xmlns=\"%s\"><Error><Type>%s</Type>",
+		berr |= buf_addf(&o->body, "<ErrorResponse xmlns=\"%s\"><Error><Type>%s</Type>",
 			 r->xmlns ? r->xmlns : "", status >= 500 ? "Receiver" : "Sender");
 		sim_xml_elem(&o->body, "Code", code);
 		sim_xml_elem(&o->body, "Message", buf_str(&msg));
-		buf_adds(&o->body, "</Error>");
+		berr |= buf_adds(&o->body, "</Error>");
 		sim_xml_elem(&o->body, "RequestId", r->request_id);
-		buf_adds(&o->body, "</ErrorResponse>");
+		berr |= buf_adds(&o->body, "</ErrorResponse>");
 		break;
 	case PROTO_JSON: {
 		/* the JSON version the client spoke (1.0 or 1.1) */
@@ -314,69 +327,76 @@ int sim_error(struct sim_req *r, struct sim_resp *o, int status, const char *cod
 		jv e = jv_object_set(jv_object(), jv_string("__type"), jv_string(code));
 		e = jv_object_set(e, jv_string("Message"), jv_string(buf_str(&msg)));
 		char *t = jvx_dump(e);
-		buf_adds(&o->body, t);
+		berr |= buf_adds(&o->body, t);
 		free(t);
 		break;
 	}
 	case PROTO_REST_XML:
 		o->ctype = "application/xml";
-		buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>");
+		berr |= buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>");
 		sim_xml_elem(&o->body, "Code", code);
 		sim_xml_elem(&o->body, "Message", buf_str(&msg));
 		sim_xml_elem(&o->body, "RequestId", r->request_id);
 		sim_xml_elem(&o->body, "HostId", "runbook-sim");
-		buf_adds(&o->body, "</Error>");
+		berr |= buf_adds(&o->body, "</Error>");
 		break;
 	case PROTO_EC2:
 		o->ctype = "text/xml";
-		buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error>");
+		berr |= buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Response><Errors><Error>");
 		sim_xml_elem(&o->body, "Code", code);
 		sim_xml_elem(&o->body, "Message", buf_str(&msg));
-		buf_adds(&o->body, "</Error></Errors>");
+		berr |= buf_adds(&o->body, "</Error></Errors>");
 		sim_xml_elem(&o->body, "RequestID", r->request_id);
-		buf_adds(&o->body, "</Response>");
+		berr |= buf_adds(&o->body, "</Response>");
 		break;
 	case PROTO_REST_JSON: {
 		o->ctype = "application/json";
 		sim_header(o, "x-amzn-ErrorType", code);
 		jv e = jv_object_set(jv_object(), jv_string("message"), jv_string(buf_str(&msg)));
 		char *t = jvx_dump(e);
-		buf_adds(&o->body, t);
+		berr |= buf_adds(&o->body, t);
 		free(t);
 		break;
 	}
 	case PROTO_CBOR:
 		o->ctype = "application/cbor";
 		sim_header(o, "smithy-protocol", "rpc-v2-cbor");
-		buf_addc(&o->body, (char)0xa2);   /* a map of two text pairs */
-		cbor_text(&o->body, "__type");
-		cbor_text(&o->body, code);
-		cbor_text(&o->body, "message");
-		cbor_text(&o->body, buf_str(&msg));
+		berr |= buf_addc(&o->body, (char)0xa2);   /* a map of two text pairs */
+		berr |= cbor_text(&o->body, "__type");
+		berr |= cbor_text(&o->body, code);
+		berr |= cbor_text(&o->body, "message");
+		berr |= cbor_text(&o->body, buf_str(&msg));
 		break;
 	}
+	BUF_NOCAP(berr);
 	buf_release(&msg);
 	return 0;
 }
 
 void sim_q_begin(struct sim_req *r, struct sim_resp *o)
 {
+	int berr = 0;
 	o->ctype = "text/xml";
-	buf_addf(&o->body, "<%sResponse xmlns=\"%s\"><%sResult>", r->op, r->xmlns, r->op);
+	berr |= buf_addf(&o->body, "<%sResponse xmlns=\"%s\"><%sResult>", r->op, r->xmlns, r->op);
+	BUF_NOCAP(berr);
 }
 
 void sim_q_end(struct sim_req *r, struct sim_resp *o)
 {
-	buf_addf(&o->body, "</%sResult><ResponseMetadata>", r->op);
+	int berr = 0;
+	berr |= buf_addf(&o->body, "</%sResult><ResponseMetadata>", r->op);
 	sim_xml_elem(&o->body, "RequestId", r->request_id);
-	buf_addf(&o->body, "</ResponseMetadata></%sResponse>", r->op);
+	berr |= buf_addf(&o->body, "</ResponseMetadata></%sResponse>", r->op);
+	BUF_NOCAP(berr);
 }
 
 int sim_json_reply(struct sim_resp *o, jv v)
 {
+	int berr = 0;
 	o->ctype = "application/x-amz-json-1.1";
 	char *t = jvx_dump(v);
-	buf_adds(&o->body, t);
+	berr |= buf_adds(&o->body, t);
+	BUF_NOCAP(berr);
 	free(t);
 	return 0;
 }
@@ -463,17 +483,19 @@ static int hexval(int c)
 
 static jv url_decode(const char *s, size_t n)
 {
+	int berr = 0;
 	struct buf b = BUF_INIT(0);
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '+') {
-			buf_addc(&b, ' ');
+			berr |= buf_addc(&b, ' ');
 		} else if (s[i] == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-			buf_addc(&b, (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2])));
+			berr |= buf_addc(&b, (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2])));
 			i += 2;
 		} else {
-			buf_addc(&b, s[i]);
+			berr |= buf_addc(&b, s[i]);
 		}
 	}
+	BUF_NOCAP(berr);
 	jv v = jv_string_sized(buf_str(&b), (int)b.len);
 	buf_release(&b);
 	return v;
@@ -517,8 +539,9 @@ static const struct sim_op *op_find(const struct sim_op *ops, const char *name)
 	return NULL;
 }
 
-static void admin(struct sim *s, struct sim_req *r, struct sim_resp *o)
+static int admin(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
+	int berr = 0;
 	jv v;
 	if (!strcmp(r->path, "/_sim/counters"))
 		v = sim_counters(s);
@@ -534,9 +557,10 @@ static void admin(struct sim *s, struct sim_req *r, struct sim_resp *o)
 	}
 	o->ctype = "application/json";
 	char *t = jvx_dump(v);
-	buf_adds(&o->body, t);
-	buf_addc(&o->body, '\n');
+	berr |= buf_adds(&o->body, t);
+	berr |= buf_addc(&o->body, '\n');
 	free(t);
+	return berr;
 }
 
 static void sleep_clock(struct sim *s, int64_t ms)
@@ -600,16 +624,17 @@ static void not_simulated(struct sim_req *r, struct sim_resp *o)
 		  "and sts", r->unknown, op ? ":" : "", op ? op : "");
 }
 
-static void dispatch(struct sim *s, struct sim_req *r, struct sim_resp *o)
+static int dispatch(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
+	int berr = 0;
 	const char *scope;
 	size_t scopelen;
 	const struct sim_service *svc = NULL;
 	const char *target = jvx_str(r->headers, "x-amz-target");
 
 	if (!strncmp(r->path, "/_sim/", 6)) {
-		admin(s, r, o);
-		return;
+		berr |= admin(s, r, o);
+		return berr;
 	}
 	r->now = clock_now(s->clock);
 	const char *ctype = jvx_str(r->headers, "content-type");
@@ -628,7 +653,7 @@ static void dispatch(struct sim *s, struct sim_req *r, struct sim_resp *o)
 	}
 	if (!svc) {
 		not_simulated(r, o);
-		return;
+		return berr;
 	}
 	r->service = svc->name;
 	r->proto = svc->proto;
@@ -649,7 +674,7 @@ static void dispatch(struct sim *s, struct sim_req *r, struct sim_resp *o)
 				jv_free(j);
 				r->op = r->op ? r->op : "unknown";
 				sim_error(r, o, 400, "SerializationException", "the body is not a JSON object");
-				return;
+				return berr;
 			}
 		}
 		break;
@@ -669,14 +694,14 @@ static void dispatch(struct sim *s, struct sim_req *r, struct sim_resp *o)
 		else
 			sim_error(r, o, 400, svc->proto == PROTO_JSON ? "UnknownOperationException" : "MissingAction",
 				  "no operation named in the request");
-		return;
+		return berr;
 	}
 	if (auth_scope(r, &scope, &scopelen) != 0) {
 		sim_error(r, o, 403, svc->proto == PROTO_JSON ? "IncompleteSignatureException" :
 			  svc->proto == PROTO_REST_XML ? "AccessDenied" : "IncompleteSignature",
 			  "the request needs an AWS4-HMAC-SHA256 Authorization header "
 			  "(Credential=…/SignedHeaders=…/Signature=…)");
-		return;
+		return berr;
 	}
 
 	char opkey[128];
@@ -697,7 +722,7 @@ static void dispatch(struct sim *s, struct sim_req *r, struct sim_resp *o)
 	}
 	pthread_mutex_unlock(&s->lock);
 	if (f && f->kind != FAULT_LATENCY)
-		return;
+		return berr;
 	if (latency) {
 		sleep_clock(s, latency);
 		r->now = clock_now(s->clock);
@@ -713,7 +738,7 @@ static void dispatch(struct sim *s, struct sim_req *r, struct sim_resp *o)
 			sim_error(r, o, 400, "InvalidAction",
 				  "Could not find operation %s for version %s (not simulated)", r->op,
 				  svc->version);
-		return;
+		return berr;
 	}
 	pthread_mutex_lock(&s->lock);
 	if (op->mutating)
@@ -725,6 +750,7 @@ static void dispatch(struct sim *s, struct sim_req *r, struct sim_resp *o)
 	if (o->errored)
 		count(&s->c_errors, o->code);
 	pthread_mutex_unlock(&s->lock);
+	return berr;
 }
 
 /* ------------------------------------------------------------------ MHD glue */
@@ -756,8 +782,9 @@ static void log_request(struct sim *s, struct sim_req *r, struct sim_resp *o, co
 
 /* one request, however it arrived: r's method, path, query, headers and body are set
  * (body NUL-terminated); o is filled. The request log gets its line. */
-static void run_request(struct sim *s, struct sim_req *r, struct sim_resp *o, int too_big)
+static int run_request(struct sim *s, struct sim_req *r, struct sim_resp *o, int too_big)
 {
+	int berr = 0;
 	r->json = jv_object();
 	r->form = jv_copy(r->query);
 	o->status = 200;
@@ -770,14 +797,16 @@ static void run_request(struct sim *s, struct sim_req *r, struct sim_resp *o, in
 		r->proto = PROTO_REST_XML;
 		sim_error(r, o, 400, "EntityTooLarge", "the simulator takes bodies up to 64 MiB");
 	} else {
-		dispatch(s, r, o);
+		berr |= dispatch(s, r, o);
 	}
 	log_request(s, r, o, o->fault);
+	return berr;
 }
 
 int sim_handle(struct sim *s, const char *method, const char *path, jv query, jv headers,
 	       const char *body, size_t len, struct sim_reply *out)
 {
+	int berr = 0;
 	struct buf b = BUF_INIT(SIM_BODY_MAX);
 	int too_big = len && buf_add(&b, body, len) < 0;
 	struct sim_req r = { 0 };
@@ -788,7 +817,8 @@ int sim_handle(struct sim *s, const char *method, const char *path, jv query, jv
 	r.headers = sim_http_string_map(headers, 1);
 	r.body = buf_str(&b);
 	r.body_len = too_big ? 0 : b.len;
-	run_request(s, &r, &o, too_big);
+	berr |= run_request(s, &r, &o, too_big);
+	BUF_NOCAP(berr);
 	memset(out, 0, sizeof(*out));
 	out->status = o.reset ? 0 : o.status;
 	out->reset = o.reset;
@@ -813,6 +843,7 @@ void sim_reply_release(struct sim_reply *rep)
 /* a request from the HTTP front end */
 static void serve(void *cls, struct sim_http_req *q, struct sim_http_reply *rep)
 {
+	int berr = 0;
 	struct sim *s = cls;
 	struct sim_req r = { 0 };
 	struct sim_resp o = { 0 };
@@ -822,7 +853,7 @@ static void serve(void *cls, struct sim_http_req *q, struct sim_http_reply *rep)
 	r.headers = jv_copy(q->headers);
 	r.body = q->body;
 	r.body_len = q->len;
-	run_request(s, &r, &o, q->too_big);
+	berr |= run_request(s, &r, &o, q->too_big);
 	rep->reset = o.reset;
 	rep->status = o.status;
 	rep->ctype = o.ctype;
@@ -838,6 +869,7 @@ static void serve(void *cls, struct sim_http_req *q, struct sim_http_reply *rep)
 	jv_free(r.form);
 	jv_free(r.json);
 	jv_free(r.headers);
+	BUF_NOCAP(berr);
 }
 
 /* ------------------------------------------------------------------ API */

@@ -15,6 +15,7 @@ static int op_caller_identity(struct sim *s, struct sim_req *r, struct sim_resp 
 
 static int op_assume_role(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
+	int berr = 0;
 	const char *role = sim_q_need(r, o, "RoleArn");
 	const char *name = role ? sim_q_need(r, o, "RoleSessionName") : NULL;
 	char iso[40];
@@ -22,16 +23,17 @@ static int op_assume_role(struct sim *s, struct sim_req *r, struct sim_resp *o)
 		return 0;
 	const char *slash = strrchr(role, '/');
 	sim_q_begin(r, o);
-	buf_adds(&o->body, "<Credentials>");
+	berr |= buf_adds(&o->body, "<Credentials>");
 	sim_xml_elem(&o->body, "AccessKeyId", "ASIASIMULATED0000001");
 	sim_xml_elem(&o->body, "SecretAccessKey", "simulatedsecretaccesskey0000000000000000");
 	sim_xml_elem(&o->body, "SessionToken", "simulated-session-token");
 	sim_xml_elem(&o->body, "Expiration", sim_iso(r->now + 3600000, iso, sizeof(iso)));
-	buf_adds(&o->body, "</Credentials><AssumedRoleUser>");
+	berr |= buf_adds(&o->body, "</Credentials><AssumedRoleUser>");
 	sim_xml_elemf(&o->body, "AssumedRoleId", "AROASIMULATED:%s", name);
 	sim_xml_elemf(&o->body, "Arn", "arn:aws:sts::%s:assumed-role/%s/%s", s->account,
 		  slash ? slash + 1 : role, name);
-	buf_adds(&o->body, "</AssumedRoleUser>");
+	berr |= buf_adds(&o->body, "</AssumedRoleUser>");
+	BUF_NOCAP(berr);
 	sim_q_end(r, o);
 	return 0;
 }

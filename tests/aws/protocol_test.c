@@ -126,11 +126,13 @@ static const char s3_error[] =
 
 static struct aws_response fake_resp(long status, const char *body, const char *rid_header)
 {
+	int berr = 0;
 	struct aws_response r;
 	memset(&r, 0, sizeof r);
 	r.status = status;
 	buf_init(&r.body, 0);
-	buf_adds(&r.body, body);
+	berr |= buf_adds(&r.body, body);
+	BUF_NOCAP(berr);
 	r.headers = jv_object();
 	if (rid_header)
 		r.headers = jv_object_set(r.headers, jv_string("x-amzn-requestid"), jv_string(rid_header));

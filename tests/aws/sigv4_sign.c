@@ -11,6 +11,7 @@
 
 static char *slurp(const char *path)
 {
+	int berr = 0;
 	FILE *f = fopen(path, "rb");
 	if (!f)
 		return NULL;
@@ -18,13 +19,15 @@ static char *slurp(const char *path)
 	char tmp[4096];
 	size_t n;
 	while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
-		buf_add(&b, tmp, n);
+		berr |= buf_add(&b, tmp, n);
+	BUF_NOCAP(berr);
 	fclose(f);
 	return buf_detach(&b);
 }
 
 int main(int argc, char **argv)
 {
+	int berr = 0;
 	if (argc != 2) {
 		fprintf(stderr, "usage: sigv4_sign CASES.json\n");
 		return 2;
@@ -51,14 +54,14 @@ int main(int argc, char **argv)
 		const char *hp = strstr(url, "://") + 3;
 		size_t hl = strcspn(hp, "/");
 		struct buf host = BUF_INIT(0), path = BUF_INIT(0), query = BUF_INIT(0), auth = BUF_INIT(0);
-		buf_add(&host, hp, hl);
+		berr |= buf_add(&host, hp, hl);
 		if (https && host.len > 4 && !strcmp(host.data + host.len - 4, ":443"))
 			host.data[host.len -= 4] = 0;
 		const char *rest = hp + hl;
 		size_t pl = strcspn(rest, "?");
-		buf_add(&path, rest, pl);
+		berr |= buf_add(&path, rest, pl);
 		if (rest[pl] == '?')
-			buf_adds(&query, rest + pl + 1);
+			berr |= buf_adds(&query, rest + pl + 1);
 		char phash[65];
 		aws_sha256_hex(body, strlen(body), phash);
 		jv hs = jvx_get(c, "headers");
@@ -122,6 +125,7 @@ next:
 		buf_release(&auth);
 		jv_free(c);
 	}
+	BUF_NOCAP(berr);
 	jv_free(cases);
 	return rc;
 }

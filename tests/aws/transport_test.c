@@ -43,6 +43,7 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
 			       const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
+	int berr = 0;
 	struct conn *st = *con_cls;
 	if (!st) {
 		st = xcalloc(1, sizeof *st);
@@ -51,10 +52,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 		return MHD_YES;
 	}
 	if (*upload_size) {
-		buf_add(&st->body, upload, *upload_size);
+		berr |= buf_add(&st->body, upload, *upload_size);
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	BUF_NOCAP(berr);
 	const char *body = buf_str(&st->body);
 	const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
 	const char *sha = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-amz-content-sha256");

@@ -24,11 +24,13 @@ struct tcall {
 
 static void tcall_log(struct action_call *c, enum log_level lvl, const char *msg)
 {
+	int berr = 0;
 	struct tcall *t = c->priv;
 	static const char *const names[] = { "debug", "info", "warn", "error" };
 
-	buf_addf(&t->log, "%s %s\n", names[lvl], msg);
+	berr |= buf_addf(&t->log, "%s %s\n", names[lvl], msg);
 	t->nlog++;
+	BUF_NOCAP(berr);
 }
 
 /* call the action on clock clk; the call's args are filled from the descriptor */

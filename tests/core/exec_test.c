@@ -120,8 +120,9 @@ static void test_cwd(void)
 	tcall_release(&t);
 }
 
-static void test_stdin(void)
+static int test_stdin(void)
 {
+	int berr = 0;
 	struct tcall t;
 	struct buf big = BUF_INIT(0);
 	jv r, args;
@@ -139,7 +140,7 @@ static void test_stdin(void)
 
 	/* 2 MiB through the pipe (more than a pipe buffer) while stdout is read */
 	for (int i = 0; i < (2 << 20) / 16; i++)
-		buf_adds(&big, "0123456789abcde\n");
+		berr |= buf_adds(&big, "0123456789abcde\n");
 	args = jv_object_set(jv_parse("{\"argv\": [\"wc\", \"-c\"]}"), jv_string("stdin"), jv_string(buf_str(&big)));
 	tcall_init(&t, "exec", clk);
 	r = jv_null();
@@ -157,6 +158,7 @@ static void test_stdin(void)
 	jv_free(r);
 	tcall_release(&t);
 	buf_release(&big);
+	return berr;
 }
 
 /* 1 if pid is gone or a zombie (the container's init may not reap) */
@@ -491,11 +493,13 @@ static void test_many(void)
 
 int main(void)
 {
+	int berr = 0;
 	clk = clock_new(CLOCK_REAL, 0, 0);
 	test_argv();
 	test_env();
 	test_cwd();
-	test_stdin();
+	berr |= test_stdin();
+	BUF_NOCAP(berr);
 	test_timeout();
 	test_cancel();
 	test_exit_codes();

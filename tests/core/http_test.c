@@ -42,6 +42,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 			       const char *method, const char *version, const char *upload_data,
 			       size_t *upload_size, void **con_cls)
 {
+	int berr = 0;
 	struct upload *u = *con_cls;
 
 	if (!u) {
@@ -53,10 +54,11 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
 	if (!strcmp(method, "DELETE"))
 		__atomic_add_fetch(&deletes, 1, __ATOMIC_SEQ_CST);
 	if (*upload_size) {
-		buf_add(&u->body, upload_data, *upload_size);
+		berr |= buf_add(&u->body, upload_data, *upload_size);
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	BUF_NOCAP(berr);
 	if (!strcmp(url, "/json"))
 		return reply(c, 200, "application/json; charset=utf-8", "{\"ok\": true, \"n\": 3}", 20,
 			     MHD_RESPMEM_PERSISTENT);

@@ -5,6 +5,7 @@
 
 int main(void)
 {
+	int berr = 0;
 	struct buf b = BUF_INIT(10);
 	CHECK_STR(buf_str(&b), "");
 	CHECK(buf_adds(&b, "hello") == 0);
@@ -20,7 +21,8 @@ int main(void)
 	free(s);
 	struct buf big = BUF_INIT(0);
 	for (int i = 0; i < 100000; i++)
-		buf_addc(&big, 'a');
+		berr |= buf_addc(&big, 'a');
+	BUF_NOCAP(berr);
 	CHECK(big.len == 100000 && big.data[99999] == 'a' && big.data[100000] == 0);
 	buf_release(&big);
 	return check_done("buf");

@@ -52,27 +52,29 @@ static unsigned next_rand(void)
 
 static char *mutate(const char *s)
 {
+	int berr = 0;
 	struct buf b = BUF_INIT(0);
 	size_t len = strlen(s);
 	size_t at = len ? next_rand() % (len + 1) : 0;
 	switch (next_rand() % 3) {
 	case 0:   /* delete a span */
-		buf_add(&b, s, at);
+		berr |= buf_add(&b, s, at);
 		if (at < len) {
 			size_t n = 1 + next_rand() % 3;
-			buf_adds(&b, s + (at + n < len ? at + n : len));
+			berr |= buf_adds(&b, s + (at + n < len ? at + n : len));
 		}
 		break;
 	case 1:   /* insert a piece */
-		buf_add(&b, s, at);
-		buf_adds(&b, pieces[next_rand() % (sizeof(pieces) / sizeof(*pieces))]);
-		buf_adds(&b, s + at);
+		berr |= buf_add(&b, s, at);
+		berr |= buf_adds(&b, pieces[next_rand() % (sizeof(pieces) / sizeof(*pieces))]);
+		berr |= buf_adds(&b, s + at);
 		break;
 	default:  /* duplicate a span */
-		buf_add(&b, s, at);
-		buf_adds(&b, s + (at ? next_rand() % at : 0));
+		berr |= buf_add(&b, s, at);
+		berr |= buf_adds(&b, s + (at ? next_rand() % at : 0));
 		break;
 	}
+	BUF_NOCAP(berr);
 	return buf_detach(&b);
 }
 
@@ -86,13 +88,16 @@ static void on_err(void *data, jv msg)
 	(*(int *)data)++;
 }
 
-static void add_def(const char *t)
+static int add_def(const char *t)
 {
-	buf_addf(&prog, "def _e%d: (\n%s\n);\n", nprog++, t);
+	int berr = 0;
+	berr |= buf_addf(&prog, "def _e%d: (\n%s\n);\n", nprog++, t);
+	return berr;
 }
 
 int main(void)
 {
+	int berr = 0;
 	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++) {
 		if (!expr_scan(good[i], no_forbidden))
 			fprintf(stderr, "doubted: %s\n", good[i]);
@@ -114,18 +119,19 @@ int main(void)
 			m = m2;
 		}
 		if (expr_scan(m, no_forbidden)) {
-			add_def(m);
+			berr |= add_def(m);
 			accepted++;
 		}
 		free(m);
 	}
 	for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++)
 		if (expr_scan(good[i], no_forbidden))
-			add_def(good[i]);
-	buf_adds(&prog, "[");
+			berr |= add_def(good[i]);
+	berr |= buf_adds(&prog, "[");
 	for (int i = 0; i < nprog; i++)
-		buf_addf(&prog, "%s(_e%d | empty)", i ? ", " : "", i);
-	buf_adds(&prog, "]");
+		berr |= buf_addf(&prog, "%s(_e%d | empty)", i ? ", " : "", i);
+	berr |= buf_adds(&prog, "]");
+	BUF_NOCAP(berr);
 	int nerr = 0;
 	jq_state *jq = jq_init();
 	jq_set_error_cb(jq, on_err, &nerr);

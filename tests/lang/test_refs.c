@@ -9,23 +9,25 @@
 
 static char *paths(const char *text)
 {
+	int berr = 0;
 	struct ref_path *p = NULL;
 	struct buf b = BUF_INIT(0);
 	int n = refs_extract(text, &p);
 	for (int i = 0; i < n; i++) {
-		buf_addf(&b, "%s%d:", i ? " " : "", p[i].off);
+		berr |= buf_addf(&b, "%s%d:", i ? " " : "", p[i].off);
 		for (int k = 0; k < p[i].n; k++) {
 			const struct ref_comp *c = &p[i].c[k];
 			if (c->kind == REF_FIELD)
-				buf_addf(&b, ".%s", c->name);
+				berr |= buf_addf(&b, ".%s", c->name);
 			else if (c->kind == REF_INDEX)
-				buf_addf(&b, "[%s]", c->name);
+				berr |= buf_addf(&b, "[%s]", c->name);
 			else
-				buf_adds(&b, "[]");
+				berr |= buf_adds(&b, "[]");
 		}
 		if (p[i].dynamic)
-			buf_addc(&b, '!');
+			berr |= buf_addc(&b, '!');
 	}
+	BUF_NOCAP(berr);
 	refs_free(p, n);
 	char *s = strdup(buf_str(&b));
 	buf_release(&b);

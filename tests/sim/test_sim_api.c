@@ -17,7 +17,9 @@ static int fails;
 
 static size_t sink(char *p, size_t sz, size_t n, void *arg)
 {
-	buf_add(arg, p, sz * n);
+	int berr = 0;
+	berr |= buf_add(arg, p, sz * n);
+	BUF_NOCAP(berr);
 	return sz * n;
 }
 

@@ -39,14 +39,16 @@ static jv hdrs(const char *service, const char *extra_json)
 static int aws(const char *method, const char *path, const char *query_json, const char *service,
 	       const char *headers_json, const char *body, size_t len, struct buf *out)
 {
+	int berr = 0;
 	struct sim_reply rep;
 	jv q = query_json ? jv_parse(query_json) : jv_object();
 	sim_handle(S, method, path, q, hdrs(service, headers_json), body, len, &rep);
 	int st = rep.reset ? 0 : rep.status;
 	if (out) {
 		buf_reset(out);
-		buf_add(out, rep.body, rep.len);
+		berr |= buf_add(out, rep.body, rep.len);
 	}
+	BUF_NOCAP(berr);
 	sim_reply_release(&rep);
 	return st;
 }
@@ -59,6 +61,7 @@ static int answered(int st)
 static int k8s(const char *method, const char *url, const char *query_json, const char *ctype, const char *body,
 	       size_t len, struct buf *out)
 {
+	int berr = 0;
 	struct sim_reply rep;
 	struct diag_list dl = { 0 };
 	jv h = jv_object_set(jv_object(), jv_string("Authorization"), jv_string("Bearer hostile-token"));
@@ -73,19 +76,22 @@ static int k8s(const char *method, const char *url, const char *query_json, cons
 	int st = rep.status;
 	if (out) {
 		buf_reset(out);
-		buf_add(out, rep.body, rep.len);
+		berr |= buf_add(out, rep.body, rep.len);
 	}
+	BUF_NOCAP(berr);
 	sim_reply_release(&rep);
 	return st;
 }
 
 static char *repeat(const char *unit, int n, const char *tail)
 {
+	int berr = 0;
 	struct buf b = BUF_INIT(0);
 	for (int i = 0; i < n; i++)
-		buf_adds(&b, unit);
+		berr |= buf_adds(&b, unit);
 	if (tail)
-		buf_adds(&b, tail);
+		berr |= buf_adds(&b, tail);
+	BUF_NOCAP(berr);
 	return buf_detach(&b);
 }
 
@@ -243,8 +249,9 @@ static int pods(const char *selector)
 	return n;
 }
 
-static void k8s_cases(void)
+static int k8s_cases(void)
 {
+	int berr = 0;
 	struct buf out = BUF_INIT(0);
 	const char *dep = "/apis/apps/v1/namespaces/shop/deployments/web";
 	int st = k8s("GET", dep, NULL, NULL, NULL, 0, &out);
@@ -277,14 +284,14 @@ static void k8s_cases(void)
 	free(deep);
 	/* as deep as the JSON parser takes: the patch code recurses that far */
 	struct buf d = BUF_INIT(0);
-	buf_adds(&d, "{\"metadata\":{\"annotations\":{\"x\":\"y\"}},\"spec\":{\"template\":{\"metadata\":{\"labels\":"
+	berr |= buf_adds(&d, "{\"metadata\":{\"annotations\":{\"x\":\"y\"}},\"spec\":{\"template\":{\"metadata\":{\"labels\":"
 		     "{\"app\":\"web\"}}},\"strategy\":");
 	for (int i = 0; i < 240; i++)
-		buf_adds(&d, "{\"a\":");
-	buf_adds(&d, "1");
+		berr |= buf_adds(&d, "{\"a\":");
+	berr |= buf_adds(&d, "1");
 	for (int i = 0; i < 240; i++)
-		buf_addc(&d, '}');
-	buf_adds(&d, "}}");
+		berr |= buf_addc(&d, '}');
+	berr |= buf_adds(&d, "}}");
 	static const char *const ctypes[] = { "application/merge-patch+json", "application/strategic-merge-patch+json",
 		"application/apply-patch+yaml", "application/json-patch+json", "text/plain", NULL };
 	for (const char *const *ct = ctypes; *ct; ct++) {
@@ -332,10 +339,12 @@ static void k8s_cases(void)
 	st = k8s("DELETE", "/api/v1/namespaces/shop", NULL, NULL, NULL, 0, NULL);
 	CHECK(st == 200 && pods("app=web") == 0, "deleting the namespace deletes its pods (%d)", st);
 	buf_release(&out);
+	return berr;
 }
 
 int main(int argc, char **argv)
 {
+	int berr = 0;
 	if (argc < 2) {
 		fprintf(stderr, "usage: test_sim_hostile SCENARIO.yaml\n");
 		return 2;
@@ -351,7 +360,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	aws_cases();
-	k8s_cases();
+	berr |= k8s_cases();
+	BUF_NOCAP(berr);
 	sim_stop(S);
 	clock_release(clk);
 	clock_free(clk);

@@ -44,49 +44,52 @@ static int in(const char *const *names, const char *name)
 
 /* ---- request bodies: jv -> XML */
 
-static void xml_esc(struct buf *b, const char *s)
+static int xml_esc(struct buf *b, const char *s)
 {
+	int berr = 0;
 	for (; *s; s++) {
 		switch (*s) {
-		case '<': buf_adds(b, "&lt;"); break;
-		case '>': buf_adds(b, "&gt;"); break;
-		case '&': buf_adds(b, "&amp;"); break;
-		case '"': buf_adds(b, "&quot;"); break;
-		default: buf_addc(b, *s);
+		case '<': berr |= buf_adds(b, "&lt;"); break;
+		case '>': berr |= buf_adds(b, "&gt;"); break;
+		case '&': berr |= buf_adds(b, "&amp;"); break;
+		case '"': berr |= buf_adds(b, "&quot;"); break;
+		default: berr |= buf_addc(b, *s);
 		}
 	}
+	return berr;
 }
 
 static int to_xml(struct buf *b, const char *name, jv v)   /* borrows v */
 {
+	int berr = 0;
 	jv_kind k = jv_get_kind(v);
 	if (k == JV_KIND_NULL)
 		return 0;
-	buf_addf(b, "<%s>", name);
+	berr |= buf_addf(b, "<%s>", name);
 	if (k == JV_KIND_OBJECT) {
 		jv_object_foreach(v, key, val) {
-			to_xml(b, jv_string_value(key), val);
+			berr |= to_xml(b, jv_string_value(key), val);
 			jv_free(key);
 			jv_free(val);
 		}
 	} else if (k == JV_KIND_ARRAY) {
 		const char *item = item_of(name);
 		jv_array_foreach(v, i, x) {
-			to_xml(b, item ? item : "member", x);
+			berr |= to_xml(b, item ? item : "member", x);
 			jv_free(x);
 		}
 	} else if (k == JV_KIND_STRING) {
-		xml_esc(b, jv_string_value(v));
+		berr |= xml_esc(b, jv_string_value(v));
 	} else if (k == JV_KIND_NUMBER) {
 		double d = jv_number_value(v);
 		if (d == (double)(long long)d)
-			buf_addf(b, "%lld", (long long)d);
+			berr |= buf_addf(b, "%lld", (long long)d);
 		else
-			buf_addf(b, "%.17g", d);
+			berr |= buf_addf(b, "%.17g", d);
 	} else {
-		buf_adds(b, k == JV_KIND_TRUE ? "true" : "false");
+		berr |= buf_adds(b, k == JV_KIND_TRUE ? "true" : "false");
 	}
-	return buf_addf(b, "</%s>", name);
+	return berr | buf_addf(b, "</%s>", name);
 }
 
 /* ---- replies: XML -> jv */
@@ -153,6 +156,7 @@ static const char *bare_id(const char *id)
 
 int aws_route53_call(struct aws_client *c, const char *op, jv params, jv *out, jv *err)
 {
+	int berr = 0;
 	const struct r53_op *o = r53_ops;
 	struct aws_request r;
 	struct aws_response resp;
@@ -177,11 +181,11 @@ int aws_route53_call(struct aws_client *c, const char *op, jv params, jv *out, j
 	}
 	if (id) {
 		struct buf enc = BUF_INIT(0);
-		aws_uri_encode(&enc, bare_id(id), strlen(bare_id(id)), 0);
-		buf_addf(&path, o->path, buf_str(&enc));
+		berr |= aws_uri_encode(&enc, bare_id(id), strlen(bare_id(id)), 0);
+		berr |= buf_addf(&path, o->path, buf_str(&enc));
 		buf_release(&enc);
 	} else {
-		buf_adds(&path, o->path);
+		berr |= buf_adds(&path, o->path);
 	}
 	free(r.path);
 	r.path = buf_detach(&path);
@@ -191,29 +195,33 @@ int aws_route53_call(struct aws_client *c, const char *op, jv params, jv *out, j
 			v = jv_dump_string(v, 0);
 		if (jv_get_kind(v) == JV_KIND_STRING) {
 			if (r.query.len)
-				buf_addc(&r.query, '&');
-			buf_addf(&r.query, "%s=", o->query[i][0]);
-			aws_uri_encode(&r.query, jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)), 0);
+				berr |= buf_addc(&r.query, '&');
+			berr |= buf_addf(&r.query, "%s=", o->query[i][0]);
+			berr |= aws_uri_encode(&r.query, jv_string_value(v), (size_t)jv_string_length_bytes(jv_copy(v)), 0);
 		}
 		jv_free(v);
 	}
 	if (o->body_root) {
 		jv rest = o->id_param ? jv_object_delete(jv_copy(params), jv_string(o->id_param)) : jv_copy(params);
-		buf_adds(&body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-		buf_addf(&body, "<%s xmlns=\"" R53_NS "\">", o->body_root);
+		berr |= buf_adds(&body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+		berr |= buf_addf(&body, "<%s xmlns=\"" R53_NS "\">", o->body_root);
 		jv_object_foreach(rest, key, val) {
-			to_xml(&body, jv_string_value(key), val);
+			berr |= to_xml(&body, jv_string_value(key), val);
 			jv_free(key);
 			jv_free(val);
 		}
 		jv_free(rest);
-		if (buf_addf(&body, "</%s>", o->body_root) < 0) {
+		if ((berr |= buf_addf(&body, "</%s>", o->body_root)) < 0) {
 			*err = jvx_error("InvalidParameterValue", "route53 %s: the request body is too large", op);
 			goto out;
 		}
 		r.body = body.data;
 		r.body_len = body.len;
 		aws_request_header(&r, "content-type", "text/xml");
+	}
+	if (berr) {
+		*err = jvx_error("InvalidParameterValue", "route53 %s: the request is too large", op);
+		goto out;
 	}
 	/* global: signed for us-east-1 (aws_endpoint gives route53.amazonaws.com) */
 	free(c->region);

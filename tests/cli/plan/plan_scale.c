@@ -57,14 +57,15 @@ static void unload(struct loaded *l)
 	loader_release(&l->ld);
 }
 
-static void chain(int n)
+static int chain(int n)
 {
+	int berr = 0;
 	struct buf b = BUF_INIT(0);
 	struct loaded l;
 	int *path = NULL, npath;
-	buf_adds(&b, "runbook: chain\nsteps:\n  - id: s0\n    action: log\n    with: {message: first}\n");
+	berr |= buf_adds(&b, "runbook: chain\nsteps:\n  - id: s0\n    action: log\n    with: {message: first}\n");
 	for (int i = 1; i < n; i++)
-		buf_addf(&b, "  - id: s%d\n    action: log\n    with: {message: \"${{ .steps.s0.status }}\"}\n", i);
+		berr |= buf_addf(&b, "  - id: s%d\n    action: log\n    with: {message: \"${{ .steps.s0.status }}\"}\n", i);
 	CHECK(load(&l, "chain.yaml", buf_str(&b)) == 0);
 	CHECK(l.dl.nerrors == 0);
 	if (l.dl.nerrors)
@@ -92,26 +93,28 @@ static void chain(int n)
 	free(path);
 	unload(&l);
 	buf_release(&b);
+	return berr;
 }
 
-static void ladder(int branches, int len)
+static int ladder(int branches, int len)
 {
+	int berr = 0;
 	struct buf b = BUF_INIT(0);
 	struct loaded l;
-	buf_adds(&b, "runbook: ladder\nsteps:\n  - id: root\n    action: sleep\n    with: {duration: 1s}\n");
+	berr |= buf_adds(&b, "runbook: ladder\nsteps:\n  - id: root\n    action: sleep\n    with: {duration: 1s}\n");
 	for (int br = 0; br < branches; br++)
 		for (int k = 0; k < len; k++) {
-			buf_addf(&b, "  - id: b%d_%d\n", br, k);
+			berr |= buf_addf(&b, "  - id: b%d_%d\n", br, k);
 			if (k == 0)
-				buf_adds(&b, "    needs: [root]\n");
-			buf_addf(&b, "    action: sleep\n    with: {duration: %ds}\n", k == len - 1 && br == 7 ? 2 : 1);
+				berr |= buf_adds(&b, "    needs: [root]\n");
+			berr |= buf_addf(&b, "    action: sleep\n    with: {duration: %ds}\n", k == len - 1 && br == 7 ? 2 : 1);
 			if (k == len - 1)
-				buf_adds(&b, "    outputs: {r: .steps.root.status}\n");
+				berr |= buf_adds(&b, "    outputs: {r: .steps.root.status}\n");
 		}
-	buf_adds(&b, "  - id: join\n    needs: [");
+	berr |= buf_adds(&b, "  - id: join\n    needs: [");
 	for (int br = 0; br < branches; br++)
-		buf_addf(&b, "%sb%d_%d", br ? ", " : "", br, len - 1);
-	buf_adds(&b, "]\n    action: log\n    with: {message: \"${{ .steps.root.status }}\"}\n");
+		berr |= buf_addf(&b, "%sb%d_%d", br ? ", " : "", br, len - 1);
+	berr |= buf_adds(&b, "]\n    action: log\n    with: {message: \"${{ .steps.root.status }}\"}\n");
 	CHECK(load(&l, "ladder.yaml", buf_str(&b)) == 0);
 	CHECK(l.dl.nerrors == 0);
 	CHECK(l.p.n == branches * len + 2);
@@ -131,33 +134,35 @@ static void ladder(int branches, int len)
 	free(path);
 	unload(&l);
 	buf_release(&b);
+	return berr;
 }
 
 /* two independent lanes, each joining every 10 steps (a step waits for the one before
  * it and the one 5 back), so no single-dependency chain is long: every step of lane a
  * reads a0 (ancestor, the searches give up and are answered by one forward walk) and
  * the last step of lane b reads a0 too (not an ancestor: one error) */
-static void joins(int n)
+static int joins(int n)
 {
+	int berr = 0;
 	struct buf b = BUF_INIT(0);
 	struct loaded l;
 	int half = n / 2;
-	buf_adds(&b, "runbook: joins\nsteps:\n");
+	berr |= buf_adds(&b, "runbook: joins\nsteps:\n");
 	for (int lane = 0; lane < 2; lane++)
 		for (int i = 0; i < half; i++) {
 			char c = lane ? 'b' : 'a';
-			buf_addf(&b, "  - id: %c%d\n", c, i);
+			berr |= buf_addf(&b, "  - id: %c%d\n", c, i);
 			if (i == 0)
-				buf_adds(&b, "    needs: []\n");
+				berr |= buf_adds(&b, "    needs: []\n");
 			else if (i % 10 == 5)
-				buf_addf(&b, "    needs: [%c%d, %c%d]\n", c, i - 5, c, i - 1);
-			buf_adds(&b, "    action: log\n");
+				berr |= buf_addf(&b, "    needs: [%c%d, %c%d]\n", c, i - 5, c, i - 1);
+			berr |= buf_adds(&b, "    action: log\n");
 			if (lane == 0 && i)
-				buf_adds(&b, "    with: {message: \"${{ .steps.a0.status }}\"}\n");
+				berr |= buf_adds(&b, "    with: {message: \"${{ .steps.a0.status }}\"}\n");
 			else if (lane == 1 && i == half - 1)
-				buf_adds(&b, "    with: {message: \"${{ .steps.a0.status }}\"}\n");
+				berr |= buf_adds(&b, "    with: {message: \"${{ .steps.a0.status }}\"}\n");
 			else
-				buf_adds(&b, "    with: {message: hi}\n");
+				berr |= buf_adds(&b, "    with: {message: hi}\n");
 		}
 	CHECK(load(&l, "joins.yaml", buf_str(&b)) < 0);
 	CHECK(l.p.n == 2 * half);
@@ -171,6 +176,7 @@ static void joins(int n)
 	CHECK(l.p.nodes[half + half - 1].level == l.p.nodes[half - 1].level);
 	unload(&l);
 	buf_release(&b);
+	return berr;
 }
 
 static int has_diag(const struct diag_list *dl, int line, const char *msg)
@@ -181,24 +187,25 @@ static int has_diag(const struct diag_list *dl, int line, const char *msg)
 	return 0;
 }
 
-static void errors(int n)
+static int errors(int n)
 {
+	int berr = 0;
 	struct buf b = BUF_INIT(0);
 	struct loaded l;
 	/* lines: "runbook", "steps", then 3 lines per step (4 for s20 and s30) */
-	buf_adds(&b, "runbook: errors\nsteps:\n");
+	berr |= buf_adds(&b, "runbook: errors\nsteps:\n");
 	for (int i = 0; i < n; i++) {
-		buf_addf(&b, "  - id: s%d\n    action: log\n", i);
+		berr |= buf_addf(&b, "  - id: s%d\n    action: log\n", i);
 		if (i == 20 || i == 30)
-			buf_adds(&b, "    with: {message: hi}\n");
+			berr |= buf_adds(&b, "    with: {message: hi}\n");
 		if (i == 10)
-			buf_addf(&b, "    with: {message: \"${{ .steps.s%d.status }}\"}\n", n - 1);
+			berr |= buf_addf(&b, "    with: {message: \"${{ .steps.s%d.status }}\"}\n", n - 1);
 		else if (i == 20)
-			buf_adds(&b, "    needs: [s22]\n");
+			berr |= buf_adds(&b, "    needs: [s22]\n");
 		else if (i == 30)
-			buf_adds(&b, "    needs: [missing_step]\n");
+			berr |= buf_adds(&b, "    needs: [missing_step]\n");
 		else
-			buf_adds(&b, "    with: {message: hi}\n");
+			berr |= buf_adds(&b, "    with: {message: hi}\n");
 	}
 	CHECK(load(&l, "errors.yaml", buf_str(&b)) < 0);
 	char msg[200];
@@ -211,10 +218,12 @@ static void errors(int n)
 		diag_print(&l.dl, stderr, 0);
 	unload(&l);
 	buf_release(&b);
+	return berr;
 }
 
 int main(int argc, char **argv)
 {
+	int berr = 0;
 	int n = argc > 1 ? atoi(argv[1]) : 100000;
 	const char *only = argc > 2 ? argv[2] : NULL;
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -223,13 +232,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (!only || !strcmp(only, "chain"))
-		chain(n);
+		berr |= chain(n);
 	if (!only || !strcmp(only, "ladder"))
-		ladder(n / 100 > 0 ? n / 100 : 1, 100);
+		berr |= ladder(n / 100 > 0 ? n / 100 : 1, 100);
 	if (!only || !strcmp(only, "joins"))
-		joins(n);
+		berr |= joins(n);
 	if (!only || !strcmp(only, "errors"))
-		errors(n);
+		berr |= errors(n);
+	BUF_NOCAP(berr);
 	registry_cleanup();
 	if (failures)
 		fprintf(stderr, "%d check(s) failed\n", failures);

@@ -10,6 +10,7 @@
 
 int main(int argc, char **argv)
 {
+	int berr = 0;
 	enum report_format fmt;
 	struct buf line = BUF_INIT(0);
 	jv events = jv_array();
@@ -49,7 +50,7 @@ int main(int argc, char **argv)
 	do {
 		c = fgetc(f);
 		if (c != EOF && c != '\n') {
-			buf_addc(&line, (char)c);
+			berr |= buf_addc(&line, (char)c);
 			continue;
 		}
 		if (line.len) {
@@ -64,6 +65,7 @@ int main(int argc, char **argv)
 		}
 		buf_reset(&line);
 	} while (c != EOF);
+	BUF_NOCAP(berr);
 	fclose(f);
 	if (!rc && report_render(events, plan, params, fmt, stdout) < 0)
 		rc = 1;
