@@ -15,6 +15,7 @@
 #include "../engine/engine.h"
 #include "../lang/yaml.h"
 #include "../modules/registry.h"
+#include "../core/caps.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -154,13 +155,12 @@ void cli_print_diags(struct diag_list *dl)
 static char **cmdline_keys;
 static int ncmdline_keys, acmdline_keys;
 
-#define SECRET_FILE_MAX (1 << 20)
 
 /* NAME@FILE: the file's content, less one trailing newline */
 static int param_from_file(jv *raw, const char *name, size_t nlen, const char *path)
 {
 	FILE *f = fopen(path, "r");
-	struct buf b = BUF_INIT(SECRET_FILE_MAX);
+	struct buf b = BUF_INIT(CAP_SECRET_FILE);
 	char chunk[4096];
 	size_t got;
 	int rc = -1;
@@ -170,7 +170,7 @@ static int param_from_file(jv *raw, const char *name, size_t nlen, const char *p
 	}
 	while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
 		if (buf_add(&b, chunk, got) < 0) {
-			cli_error("'%s' for param '%.*s' is larger than %d bytes", path, (int)nlen, name, SECRET_FILE_MAX);
+			cli_error("'%s' for param '%.*s' is larger than %d bytes", path, (int)nlen, name, CAP_SECRET_FILE);
 			goto out;
 		}
 	if (ferror(f)) {

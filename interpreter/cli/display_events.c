@@ -9,6 +9,7 @@
 #include "../core/jvx.h"
 #include "../modules/registry.h"
 #include "../report/report.h"
+#include "../core/caps.h"
 
 /* ---- events: one handler per event kind (a descriptor table, not an if-chain) ---- */
 
@@ -510,7 +511,7 @@ int dsp_event_apply(struct display *d, jv ev, int64_t t, const char **who, struc
 	struct evctx c = { .d = d, .ev = ev, .t = t, .who = step ? step : "run", .line = line };
 	int out = 1;
 
-	buf_init(&c.err, 4096);
+	buf_init(&c.err, CAP_DISPLAY_ERROR);
 	if (!e) {
 		/* an event this display does not know: show it rather than hide it */
 		char *all = jvx_dump(jv_copy(ev));
@@ -569,7 +570,7 @@ int dsp_event_live_line(jv ev)
 void dsp_plain_event(struct display *d, jv ev, int64_t t)
 {
 	int berr = 0;
-	struct buf line = BUF_INIT(1 << 20);
+	struct buf line = BUF_INIT(CAP_LINE);
 	struct buf b = BUF_INIT(0);        /* line holds the cap */
 	const char *who, *color;
 	if (dsp_event_apply(d, ev, t, &who, &line, &color)) {

@@ -8,6 +8,7 @@
 #include "display_int.h"
 #include "../core/events.h"
 #include "../core/jvx.h"
+#include "../core/caps.h"
 
 enum sym { SYM_PENDING, SYM_DONE, SYM_FAIL, SYM_SKIP, SYM_BACK, SYM_DRY, SYM_BULLET, SYM__N };
 static const char *const sym_utf8[SYM__N] = { "·", "✓", "✗", "-", "↺", "~", "·" };
@@ -235,7 +236,7 @@ flush:
 void dsp_live_event(struct display *d, jv ev, int64_t t)
 {
 	int berr = 0;
-	struct buf line = BUF_INIT(1 << 20);
+	struct buf line = BUF_INIT(CAP_LINE);
 	const char *who, *color;
 	enum ev_kind kind = ev_kind_of(ev);
 	int keep = dsp_event_live_line(ev);   /* before dsp_event_apply changes the state */

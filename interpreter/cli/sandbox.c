@@ -24,6 +24,7 @@
 #include "../core/jvx.h"
 #include "../lang/expr.h"
 #include "../modules/registry.h"
+#include "../core/caps.h"
 
 /* ------------------------------------------------------------------ the environment */
 
@@ -176,7 +177,7 @@ static int make_dir(const char *path, struct diag_list *dl)
 /* HOME/.aws/config (region) and HOME/.aws/cli/alias (every service at the simulator) */
 static int write_home(const struct sb_values *sv, struct diag_list *dl)
 {
-	struct buf path = BUF_INIT(0), text = BUF_INIT(64 << 10);
+	struct buf path = BUF_INIT(0), text = BUF_INIT(CAP_SANDBOX_FILE);
 	int ret = -1;
 
 	if (buf_addf(&path, "%s/.aws", sv->home) < 0 || make_dir(buf_str(&path), dl) < 0)

@@ -15,6 +15,7 @@
 #include "diag.h"
 #include "dur.h"
 #include "jvx.h"
+#include "caps.h"
 
 static const char *const type_names[] = {
 	[ARG_ANY] = "any", [ARG_STRING] = "string", [ARG_INT] = "int", [ARG_NUMBER] = "number",
@@ -135,7 +136,7 @@ static int value_rules(const struct action_arg *a, jv v, const char *what, char 
 	}
 	if (a->choices && k == JV_KIND_STRING && !in_choices(a->choices, jv_string_value(v))) {
 		/* "text|json|lines" -> "text, json or lines" */
-		struct buf b = BUF_INIT(1024);
+		struct buf b = BUF_INIT(CAP_CHOICES);
 		int rc = 0;
 		for (const char *p = a->choices; *p && rc == 0;) {
 			const char *bar = strchr(p, '|');
@@ -285,7 +286,7 @@ const struct action_arg *action_find_arg(const struct action_desc *d, const char
 void action_log(struct action_call *call, enum log_level lvl, const char *fmt, ...)
 {
 	int berr = 0;
-	struct buf b = BUF_INIT(64 << 10);
+	struct buf b = BUF_INIT(CAP_MESSAGE);
 	va_list ap;
 	va_start(ap, fmt);
 	berr |= buf_vaddf(&b, fmt, ap);

@@ -6,8 +6,8 @@
 #include "buf.h"
 #include "bug.h"
 #include "diag.h"
+#include "caps.h"
 
-#define SOURCE_MAX (64u << 20)   /* a runbook larger than 64 MiB is a mistake */
 
 static struct source *source_add(struct source_list *sl, const char *path, char *text, size_t len)
 {
@@ -23,7 +23,7 @@ static struct source *source_add(struct source_list *sl, const char *path, char 
 struct source *source_load(struct source_list *sl, const char *path, struct diag_list *dl)
 {
 	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-	struct buf b = BUF_INIT(SOURCE_MAX);
+	struct buf b = BUF_INIT(CAP_SOURCE);
 	char chunk[65536];
 	size_t n;
 
@@ -33,7 +33,7 @@ struct source *source_load(struct source_list *sl, const char *path, struct diag
 	}
 	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
 		if (buf_add(&b, chunk, n) < 0) {
-			diag_error(dl, NULL, "'%s' is larger than %u MiB", path, SOURCE_MAX >> 20);
+			diag_error(dl, NULL, "'%s' is larger than %u MiB", path, CAP_SOURCE >> 20);
 			goto fail;
 		}
 	}

@@ -8,6 +8,7 @@
 #include "dur.h"
 #include "jvx.h"
 #include "events.h"
+#include "caps.h"
 
 const struct ev_desc ev_table[EV__N] = {
 #define X(e, n, d) { e, n, d },
@@ -182,7 +183,7 @@ static int field_lines(struct buf *b, const struct ev_field *f)
 
 char *ev_man(void)
 {
-	struct buf b = BUF_INIT(1u << 20);
+	struct buf b = BUF_INIT(CAP_LINE);
 	int rc = buf_adds(&b,
 		".\\\" generated from interpreter/core/events.h by `runbook schema events --format man`;\n"
 		".\\\" do not edit: run 'ninja -C BUILD update-events-man'\n"

@@ -16,6 +16,7 @@
 #include "../core/buf.h"
 #include "../core/jvx.h"
 #include "engine_int.h"
+#include "../core/caps.h"
 
 #define SEEN_MAX 200          /* assert_seen: longer values are cut */
 
@@ -132,7 +133,7 @@ char *assert_explain(const char *expr, jv ctx)
 	lv = eval_text(left, ctx);
 	rv = eval_text(right, ctx);
 	if (lv && rv) {
-		struct buf b = BUF_INIT(1 << 16);
+		struct buf b = BUF_INIT(CAP_MESSAGE);
 		berr |= buf_addf(&b, "left: %s, right: %s", lv, rv);
 		if (berr) {    /* at the cap: each side cut to a part of it, marked */
 			buf_reset(&b);
@@ -215,7 +216,7 @@ static int seen_clause(struct buf *b, char *clause, jv ctx, int values_only)
 
 static char *seen(const char *expr, jv ctx, int values_only)
 {
-	struct buf b = BUF_INIT(1 << 16);
+	struct buf b = BUF_INIT(CAP_MESSAGE);
 	size_t n = strlen(expr), start = 0;
 	int depth = 0;
 	char *res = NULL;

@@ -84,7 +84,6 @@ void journal_tape(struct journal *j, jv rec, int64_t started);
 /* resume: the steps the journal's earlier events (borrowed) finished, for the end line */
 void journal_tape_seed(struct journal *j, jv events);
 /* what the engine reads back whole (a journal, a run's copy of its runbook, a tape) */
-#define JOURNAL_MAX (256u << 20)
 char *run_id_new(int64_t now_ms);
 void sha256_hex(const char *data, size_t len, char out[65]);
 /* every complete JSON line of a journal as an array; invalid if unreadable */

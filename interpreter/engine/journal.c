@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <openssl/sha.h>
 #include "../core/fs.h"
+#include "../core/caps.h"
 #include "../core/bug.h"
 #include "../core/buf.h"
 #include "../core/events.h"
@@ -216,7 +217,7 @@ void journal_tape(struct journal *j, jv rec, int64_t started)
 jv journal_read(const char *path)
 {
 	size_t len;
-	char *text = fs_read(path, JOURNAL_MAX, &len);
+	char *text = fs_read(path, CAP_JOURNAL, &len);
 	if (!text)
 		return jv_invalid_with_msg(jv_string_fmt("cannot read '%s': %s", path, strerror(errno)));
 	jv out = jv_array();

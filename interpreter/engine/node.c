@@ -22,6 +22,7 @@
 #include "../modules/registry.h"
 #include "engine_int.h"
 #include "tape.h"
+#include "../core/caps.h"
 
 void eng_ready_push(struct engine *e, int n)
 {
@@ -249,7 +250,7 @@ int eng_scope_prepare(struct engine *e, int scope, jv *err)
 	jv params = params_resolve(ps->rb, raw, e->o->redact, &dl);
 	if (!jv_is_valid(params)) {
 		jv_free(params);
-		struct buf b = BUF_INIT(1 << 16);
+		struct buf b = BUF_INIT(CAP_MESSAGE);
 		for (int i = 0; i < dl.n && !berr; i++) {
 			char *l = diag_format_line(&dl.items[i]);
 			berr |= buf_addf(&b, "%s%s", i ? "; " : "", l);

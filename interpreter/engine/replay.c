@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../core/fs.h"
+#include "../core/caps.h"
 #include "../core/bug.h"
 #include "../core/buf.h"
 #include "../core/clock.h"
@@ -395,7 +396,7 @@ static jv status_or_null(const char *s)
 int replay_sha256_file(const char *path, char out[65])
 {
 	size_t len;
-	char *text = fs_read(path, JOURNAL_MAX, &len);
+	char *text = fs_read(path, CAP_JOURNAL, &len);
 	if (!text)
 		return -1;
 	sha256_hex(text, len, out);

@@ -23,6 +23,7 @@
 #include "../modules/registry.h"
 #include "engine_int.h"
 #include "tape.h"
+#include "../core/caps.h"
 
 static const char *const secret_keys[] = {
 	"password", "passwd", "auth", "token", "secret_access_key", "aws_secret_access_key",
@@ -86,7 +87,7 @@ static void taint_conn_text(struct redactor *r, const char *s)
 		v++;
 		while (*v == ' ')
 			v++;
-		struct buf b = BUF_INIT(4096);
+		struct buf b = BUF_INIT(CAP_JOURNAL_VALUE);
 		if (*v == '\'') {
 			for (v++; *v && *v != '\''; v++) {
 				if (*v == '\\' && v[1])
@@ -337,9 +338,9 @@ int engine_resume_open(const char *state_dir, const char *run_id, struct engine_
 	snprintf(path, sizeof(path), "%s/runs/%s/runbook.yaml", sd, run_id);
 	{
 		size_t clen, olen;
-		char *copy = fs_read(path, JOURNAL_MAX, &clen);
+		char *copy = fs_read(path, CAP_JOURNAL, &clen);
 		const char *orig = jvx_str(r->started, "path"), *sha = jvx_str(r->started, "sha256");
-		char *otext = orig && *orig ? fs_read(orig, JOURNAL_MAX, &olen) : NULL;
+		char *otext = orig && *orig ? fs_read(orig, CAP_JOURNAL, &olen) : NULL;
 		int same = 0;
 		if (otext && sha) {
 			char h[65];
@@ -363,7 +364,7 @@ int engine_resume_open(const char *state_dir, const char *run_id, struct engine_
 	}
 	/* the params recorded (no secrets) */
 	snprintf(path, sizeof(path), "%s/runs/%s/params.json", sd, run_id);
-	char *ptext = fs_read(path, JOURNAL_MAX, NULL);
+	char *ptext = fs_read(path, CAP_JOURNAL, NULL);
 	r->params = ptext ? jv_parse(ptext) : jv_object();
 	free(ptext);
 	if (!jv_is_valid(r->params) || jv_get_kind(r->params) != JV_KIND_OBJECT) {

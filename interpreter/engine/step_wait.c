@@ -23,6 +23,7 @@
 #include "../modules/registry.h"
 #include "engine_int.h"
 #include "tape.h"
+#include "../core/caps.h"
 
 /* nearest mutating ancestor action's expected end, or 0 */
 int64_t eng_expected_end(struct engine *e, int node)
@@ -91,7 +92,7 @@ static char *wait_seen(struct engine *e, struct task *t)
 	jv c = eng_ctx_for(e, t->scope, t->item_v, t->last_value);
 	char *seen = assert_seen(exprset_text(e->set, t->step->wait.until), c);
 	jv_free(c);
-	struct buf b = BUF_INIT(1 << 16);
+	struct buf b = BUF_INIT(CAP_MESSAGE);
 	if (seen && buf_addf(&b, "; last poll: %s", seen) < 0)
 		buf_reset(&b);
 	free(seen);

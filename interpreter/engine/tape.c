@@ -10,6 +10,7 @@
 #include <yaml.h>
 #include "config.h"
 #include "../core/bug.h"
+#include "../core/caps.h"
 #include "../core/events.h"
 #include "../core/fs.h"
 #include "../core/jvx.h"
@@ -44,7 +45,7 @@ static void put_line(struct tape *t, jv v)
 static int scan_existing(const char *path, jv *first, int *last_seq, size_t *size)
 {
 	size_t len = 0;
-	char *text = fs_read(path, JOURNAL_MAX, &len);
+	char *text = fs_read(path, CAP_JOURNAL, &len);
 	*first = jv_invalid();
 	*last_seq = 0;
 	*size = 0;

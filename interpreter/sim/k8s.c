@@ -16,11 +16,12 @@
 #include "../core/bug.h"
 #include "../core/dur.h"
 #include "../core/jvx.h"
+#include "../core/caps.h"
 
 int sim_k8s_server_handle(struct k8s_sim *k, const char *method, const char *url, jv query, jv headers,
 		   const char *body, size_t len, struct sim_reply *out)
 {
-	struct buf b = BUF_INIT(K8S_BODY_MAX);
+	struct buf b = BUF_INIT(CAP_SIM_K8S_BODY);
 	int too_big = len && buf_add(&b, body, len) < 0;
 	struct kreq r = { 0 };
 	struct kresp o = { 0 };
@@ -257,7 +258,7 @@ int sim_k8s_server_listen(struct k8s_sim *k, const char *listen, int tls, struct
 	 * out of context") */
 	static const char *const quiet[] = { "closed", "reset", "Application reported", "out of context", NULL };
 	struct sim_http_opts ho = { .what = "the Kubernetes simulator", .log_prefix = "runbook: sim k8s: ",
-				    .quiet = quiet, .body_max = K8S_BODY_MAX, .timeout_s = 3700 };
+				    .quiet = quiet, .body_max = CAP_SIM_K8S_BODY, .timeout_s = 3700 };
 	if (tls) {
 		ho.tls_key = k->pki.server_key;
 		ho.tls_cert = k->pki.server_cert;

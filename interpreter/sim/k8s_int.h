@@ -26,7 +26,6 @@
 #include "../core/buf.h"
 #include "../core/jvx.h"
 
-#define K8S_BODY_MAX (16u << 20)
 #define REPLICAS_MAX 1000         /* pods are objects in memory: runbook-scenario(5) */
 #define EVENTS_KEPT 4096          /* watch history; older resourceVersions get 410 Gone */
 #define WATCH_TICK_MS 100         /* how often a waiting watch looks at the world */

@@ -13,6 +13,7 @@
 #include "../core/buf.h"
 #include "../core/bug.h"
 #include "../core/jvx.h"
+#include "../core/caps.h"
 
 /* list field name -> merge key (patchMergeKey in the Kubernetes API schemas) */
 static const struct { const char *field, *key; } merge_keys[] = {
@@ -213,7 +214,7 @@ static jv pointer_path(const char *p)
 	}
 	p++;
 	for (;;) {
-		struct buf b = BUF_INIT(4096);
+		struct buf b = BUF_INIT(CAP_POINTER_PART);
 		while (*p && *p != '/') {
 			if (p[0] == '~' && p[1] == '1') {
 				berr |= buf_addc(&b, '/');

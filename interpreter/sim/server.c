@@ -14,8 +14,8 @@
 #include "http.h"
 #include "../core/bug.h"
 #include "../core/jvx.h"
+#include "../core/caps.h"
 
-#define SIM_BODY_MAX (64u << 20)
 
 /* ------------------------------------------------------------------ XML writer */
 
@@ -807,7 +807,7 @@ int sim_handle(struct sim *s, const char *method, const char *path, jv query, jv
 	       const char *body, size_t len, struct sim_reply *out)
 {
 	int berr = 0;
-	struct buf b = BUF_INIT(SIM_BODY_MAX);
+	struct buf b = BUF_INIT(CAP_SIM_BODY);
 	int too_big = len && buf_add(&b, body, len) < 0;
 	struct sim_req r = { 0 };
 	struct sim_resp o = { 0 };
@@ -904,7 +904,7 @@ struct sim *sim_start_opts(const char *scenario_path, const char *listen, struct
 		return NULL;
 	static const char *const quiet[] = { "Application reported internal error", NULL };
 	const struct sim_http_opts ho = { .what = "the simulator", .log_prefix = "runbook: sim: ", .quiet = quiet,
-					  .body_max = SIM_BODY_MAX, .timeout_s = 120 };
+					  .body_max = CAP_SIM_BODY, .timeout_s = 120 };
 	s->http = sim_http_start(&ho, &sa, addr, serve, s, dl);
 	if (!s->http)
 		goto fail;

@@ -38,6 +38,7 @@
 #include <time.h>
 #include "aws.h"
 #include "../../core/bug.h"
+#include "../../core/caps.h"
 #include "../../core/fs.h"
 #include "../../core/dur.h"
 #include "../../core/jvx.h"
@@ -465,7 +466,7 @@ static int creds_from_json(jv j, const char *source, struct aws_creds *out)
 /* a token file's content, less trailing white space */
 static int read_file_str(const char *path, char **out)
 {
-	char *s = fs_read(path, 1 << 20, NULL);
+	char *s = fs_read(path, CAP_AWS_FILE, NULL);
 	if (!s)
 		return -1;
 	size_t l = strlen(s);
@@ -728,7 +729,7 @@ static int process_creds(const char *profile, const char *cmd, struct aws_creds 
 	char **argv = split_command(cmd);
 	int fds[2] = {-1, -1}, ret = -1, status = 0;
 	pid_t pid = -1;
-	struct buf o = BUF_INIT(1 << 16);
+	struct buf o = BUF_INIT(CAP_CREDENTIAL_OUTPUT);
 	posix_spawn_file_actions_t fa;
 	if (!argv) {
 		*err = jvx_error("InvalidConfiguration", "profile '%s': empty credential_process", profile);

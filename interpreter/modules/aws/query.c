@@ -14,6 +14,7 @@
 #include "aws.h"
 #include "../../core/bug.h"
 #include "../../core/jvx.h"
+#include "../../core/caps.h"
 
 #define MAX_PAGES 1000
 
@@ -266,7 +267,7 @@ int aws_query_call(struct aws_client *c, const struct aws_service *svc, const ch
 {
 	struct aws_request r;
 	struct aws_response resp;
-	struct buf body = BUF_INIT(8 << 20);
+	struct buf body = BUF_INIT(CAP_AWS_REQUEST);
 	int ret = -1;
 	aws_request_init(&r, svc, "POST");
 	memset(&resp, 0, sizeof resp);

@@ -13,6 +13,7 @@
 #include "../../core/clock.h"
 #include "../../core/jvx.h"
 #include "../../core/redact.h"
+#include "../../core/caps.h"
 
 #define MAX_PAGES 100000
 #define LIST_CAP 1000     /* keys listed in results (counts are exact) */
@@ -331,7 +332,7 @@ static int get_or_head(struct action_call *call, jv args, const char *method, jv
 {
 	int berr = 0;
 	struct aws_client c;
-	struct buf q = BUF_INIT(0), body = BUF_INIT(256u << 20);
+	struct buf q = BUF_INIT(0), body = BUF_INIT(CAP_S3_GET);
 	int r = -1;
 	const char *file = jvx_str(args, "file");
 	if (client(call, args, &c, out) < 0)
@@ -431,7 +432,7 @@ static int run_put_object(struct action_call *call, jv args, jv *out)
 {
 	int berr = 0;
 	struct aws_client c;
-	struct buf data = BUF_INIT(5u << 30);
+	struct buf data = BUF_INIT(CAP_S3_PUT);
 	int r = -1;
 	const char *file = jvx_str(args, "file"), *body = jvx_str(args, "body");
 	if (!file == !body) {

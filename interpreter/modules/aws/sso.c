@@ -21,6 +21,7 @@
 #include "aws.h"
 #include "../../core/bug.h"
 #include "../../core/dur.h"
+#include "../../core/caps.h"
 #include "../../core/fs.h"
 #include "../../core/jvx.h"
 
@@ -199,7 +200,7 @@ static int sso_refresh(struct aws_client *c, const struct sso_profile *p, jv *to
 static char *sso_token(struct aws_client *c, const char *profile, const struct sso_profile *p, jv *err)
 {
 	int berr = 0;
-	char *text = fs_read(p->cache_path, 1 << 20, NULL);
+	char *text = fs_read(p->cache_path, CAP_AWS_FILE, NULL);
 	char *ret = NULL;
 	struct buf login = BUF_INIT(0);
 	berr |= buf_addf(&login, "run 'aws sso login --profile %s'", profile);

@@ -31,8 +31,8 @@
 #include "../../core/bug.h"
 #include "../../core/clock.h"
 #include "../../core/jvx.h"
+#include "../../core/caps.h"
 
-#define RESP_MAX (256u << 20)   /* 256 MiB: a reply body never exceeds this */
 
 const struct aws_service aws_svc_rds = {"rds", "rds", "RDS", "2014-10-31", AWS_QUERY, NULL};
 const struct aws_service aws_svc_elasticache = {"elasticache", "elasticache", "ELASTICACHE", "2015-02-02", AWS_QUERY, NULL};
@@ -295,7 +295,7 @@ void aws_request_init(struct aws_request *r, const struct aws_service *svc, cons
 	r->svc = svc;
 	r->method = method;
 	r->path = xstrdup("/");
-	buf_init(&r->query, 1 << 20);
+	buf_init(&r->query, CAP_AWS_QUERY);
 }
 
 void aws_request_header(struct aws_request *r, const char *name, const char *value)
@@ -376,7 +376,7 @@ int aws_http_plain(const char *method, const char *url, const char *const *hdrs,
 {
 	int berr = 0;
 	memset(resp, 0, sizeof *resp);
-	buf_init(&resp->body, 1 << 20);
+	buf_init(&resp->body, CAP_AWS_PLAIN_REPLY);
 	resp->headers = jv_object();
 	CURL *h = curl_easy_init();
 	if (!h)
@@ -771,7 +771,7 @@ static CURLcode send_once(struct aws_client *c, struct aws_request *r, struct aw
 	}
 	curl_easy_reset(h);
 	memset(resp, 0, sizeof *resp);
-	buf_init(&resp->body, RESP_MAX);
+	buf_init(&resp->body, CAP_AWS_REPLY);
 	resp->headers = jv_object();
 	char errbuf[CURL_ERROR_SIZE] = "";
 	struct progress pg = {c->call ? c->call->cancel : NULL};

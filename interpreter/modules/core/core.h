@@ -10,7 +10,6 @@
 #include "../../core/actarg.h"
 
 /* cap on what an action keeps of a process's output or an HTTP reply (per stream) */
-#define CORE_OUTPUT_MAX ((size_t)16 << 20)
 
 extern const struct action_arg core_exec_args[], core_sleep_args[], core_log_args[],
 	core_http_args[];

@@ -3,7 +3,7 @@
  * Never through a shell unless `shell: true` (then /bin/sh -c COMMAND sh ARGV...).
  * The child runs in its own process group with stdin from the `stdin` arg (or
  * /dev/null), stdout and stderr on pipes read by a poll() loop into capped buffers.
- * On timeout, cancel, or output beyond CORE_OUTPUT_MAX the whole group gets SIGTERM,
+ * On timeout, cancel, or output beyond CAP_OUTPUT the whole group gets SIGTERM,
  * then SIGKILL after EXEC_KILL_GRACE_MS. Values of `env` are never logged.
  *
  * In a rehearsal (CALL_REHEARSAL) the call's connections carry the sandbox that
@@ -34,13 +34,13 @@
 #include "../../core/bug.h"
 #include "../../core/dur.h"
 #include "../../core/jvx.h"
+#include "../../core/caps.h"
 
 extern char **environ;
 
 #define EXEC_KILL_GRACE_MS 2000   /* SIGTERM, then SIGKILL this much later */
 #define EXEC_DRAIN_MS 1000        /* after exit, how long descendants may hold the pipes */
 #define EXEC_TAIL_LINES 5         /* stderr lines quoted in an ExitCode error */
-#define EXEC_TAIL_BYTES 1000
 #define EXEC_KEY_LINES 5          /* and at most this many ERROR/FATAL/error: lines before them */
 
 const struct action_arg core_exec_args[] = {
@@ -437,28 +437,28 @@ static int key_line(const char *s, size_t n)
 
 /* For error messages: the first EXEC_KEY_LINES key lines of stderr that are not in
  * its tail, "..." where lines were left out, then the last EXEC_TAIL_LINES lines
- * (EXEC_TAIL_BYTES at most), in their order. */
+ * (CAP_EXEC_TAIL at most), in their order. */
 static char *stderr_tail(const struct buf *b)
 {
 	const char *s = buf_str(b);
 	size_t end = b->len, start, nkey = 0, key_bytes = 0, prev = 0;
 	int lines = 0;
-	struct buf out = BUF_INIT(EXEC_TAIL_BYTES * 3);
+	struct buf out = BUF_INIT(CAP_EXEC_TAIL * 3);
 
 	while (end > 0 && (s[end - 1] == '\n' || s[end - 1] == ' ' || s[end - 1] == '\r' || s[end - 1] == '\t'))
 		end--;
 	start = end;
-	while (start > 0 && end - start < EXEC_TAIL_BYTES) {
+	while (start > 0 && end - start < CAP_EXEC_TAIL) {
 		if (s[start - 1] == '\n' && ++lines >= EXEC_TAIL_LINES)
 			break;
 		start--;
 	}
-	for (size_t i = 0; i < start && nkey < EXEC_KEY_LINES && key_bytes < EXEC_TAIL_BYTES; ) {
+	for (size_t i = 0; i < start && nkey < EXEC_KEY_LINES && key_bytes < CAP_EXEC_TAIL; ) {
 		const char *nl = memchr(s + i, '\n', start - i);
 		size_t len = (nl ? (size_t)(nl - s) : start) - i;
 		if (len && key_line(s + i, len)) {
-			if (len > EXEC_TAIL_BYTES / 2)
-				len = EXEC_TAIL_BYTES / 2;
+			if (len > CAP_EXEC_TAIL / 2)
+				len = CAP_EXEC_TAIL / 2;
 			if ((i > prev && buf_adds(&out, "...\n") < 0) || buf_add(&out, s + i, len) < 0 ||
 			    buf_addc(&out, '\n') < 0)
 				break;
@@ -826,8 +826,8 @@ int core_exec_run(struct action_call *call, jv args, jv *out)
 	memset(&s, 0, sizeof(s));
 	p.pid = -1;
 	p.pidfd = p.in = p.out = p.err = -1;
-	buf_init(&p.obuf, CORE_OUTPUT_MAX);
-	buf_init(&p.ebuf, CORE_OUTPUT_MAX);
+	buf_init(&p.obuf, CAP_OUTPUT);
+	buf_init(&p.ebuf, CAP_OUTPUT);
 	if (call->flags & CALL_REHEARSAL) {
 		sandbox = jvx_get(call->connections, "sandbox");
 		if (jv_get_kind(sandbox) != JV_KIND_OBJECT) {
@@ -884,7 +884,7 @@ int core_exec_run(struct action_call *call, jv args, jv *out)
 		if ((o && buf_adds(&p.obuf, o) < 0) || (e && buf_adds(&p.ebuf, e) < 0)) {
 			jv_free(st);
 			*out = jvx_error("OutputTooLarge", "exec: the stub of '%s' is larger than %zu MiB",
-					 s.name, CORE_OUTPUT_MAX >> 20);
+					 s.name, CAP_OUTPUT >> 20);
 			goto out_mask;
 		}
 		jv_free(st);
@@ -909,7 +909,7 @@ int core_exec_run(struct action_call *call, jv args, jv *out)
 	switch (p.stop) {
 	case STOP_TOO_LARGE:
 		*out = jvx_error("OutputTooLarge", "exec: '%s' wrote more than %zu MiB to %s (stopped)",
-				 s.name, CORE_OUTPUT_MAX >> 20, p.too_large);
+				 s.name, CAP_OUTPUT >> 20, p.too_large);
 		goto out_mask;
 	case STOP_CANCEL:
 		*out = jvx_error("Cancelled", "exec: '%s' cancelled (process group killed)", s.name);
@@ -1058,7 +1058,7 @@ int core_exec_dry_run(struct action_call *call, jv args, jv *out)
 	int berr = 0;
 	struct exec_spec s;
 	jv err = jv_invalid(), env = actarg_get(call, args, "env");
-	struct buf b = BUF_INIT(64 << 10);
+	struct buf b = BUF_INIT(CAP_MESSAGE);
 	char *prog = NULL, tmp[32];
 	int i;
 

@@ -1,7 +1,7 @@
 /* http.c — the http.request action (libcurl easy handle, one per call).
  *
  * TLS peer and host verification are always on; only http and https are allowed (also
- * on redirects). The reply body is kept up to CORE_OUTPUT_MAX. Header names in the
+ * on redirects). The reply body is kept up to CAP_OUTPUT. Header names in the
  * result are lowercased; repeated headers are joined with ", ".
  * Transient failures (connection refused/reset, timeout, 429, 5xx) carry
  * transient: true; the engine's retry policy decides what to do with them.
@@ -25,6 +25,7 @@
 #include "../../core/bug.h"
 #include "../../core/dur.h"
 #include "../../core/jvx.h"
+#include "../../core/caps.h"
 
 #define HTTP_SNIPPET 300     /* bytes of a reply body quoted in an HttpStatus error */
 
@@ -305,7 +306,7 @@ int core_http_run(struct action_call *call, jv args, jv *out)
 	jv expect = actarg_get(call, args, "expect_status");
 	const char *ca_file = jvx_str(args, "ca_file");
 	int follow = jvx_bool(args, "follow_redirects", 0);
-	struct http_xfer x = { call, BUF_INIT(CORE_OUTPUT_MAX), 0, jv_object() };
+	struct http_xfer x = { call, BUF_INIT(CAP_OUTPUT), 0, jv_object() };
 	struct curl_slist *hl = NULL;
 	char errbuf[CURL_ERROR_SIZE] = "";
 	char meth[32], tmp[32];
@@ -421,7 +422,7 @@ int core_http_run(struct action_call *call, jv args, jv *out)
 		if (jv_is_valid(rule)) {
 			if (stub_reply(rule, &x, &status) < 0) {
 				*out = jvx_error("ResponseTooLarge", "http.request: the stubbed reply to %s %s is larger than %zu MiB",
-						 meth, u, CORE_OUTPUT_MAX >> 20);
+						 meth, u, CAP_OUTPUT >> 20);
 				goto out;
 			}
 			action_log(call, LOG_DEBUG, "http.request: %s %s answered by the scenario's http: rule", meth, u);
@@ -489,7 +490,7 @@ int core_http_run(struct action_call *call, jv args, jv *out)
 	}
 	if (rc == CURLE_WRITE_ERROR && x.too_large) {
 		*out = jvx_error("ResponseTooLarge", "http.request: reply to %s %s is larger than %zu MiB",
-				 meth, u, CORE_OUTPUT_MAX >> 20);
+				 meth, u, CAP_OUTPUT >> 20);
 		goto out;
 	}
 	if (rc == CURLE_OPERATION_TIMEDOUT) {
@@ -586,7 +587,7 @@ int core_http_dry_run(struct action_call *call, jv args, jv *out)
 	jv method = actarg_get(call, args, "method"), headers = actarg_get(call, args, "headers");
 	jv body = actarg_get(call, args, "body"), json = jvx_get(args, "json");
 	const char *u = jvx_str(args, "url");
-	struct buf b = BUF_INIT(64 << 10);
+	struct buf b = BUF_INIT(CAP_MESSAGE);
 	char meth[32];
 	int i;
 

@@ -9,8 +9,8 @@
 #include "../../core/bug.h"
 #include "../../core/clock.h"
 #include "../../core/jvx.h"
+#include "../../core/caps.h"
 
-#define REPLY_MAX (64u << 20)
 #define REQUEST_TIMEOUT_MS 60000
 
 /* the kinds restore runbooks touch; others are found by discovery */
@@ -71,7 +71,7 @@ int k8s_request(struct action_call *call, struct k8s_conn *c, const char *method
 {
 	int berr = 0;
 	CURL *h = curl_easy_init();
-	struct buf url = BUF_INIT(0), reply = BUF_INIT(REPLY_MAX), hdr = BUF_INIT(0);
+	struct buf url = BUF_INIT(0), reply = BUF_INIT(CAP_K8S_REPLY), hdr = BUF_INIT(0);
 	struct curl_slist *sl = NULL;
 	char *payload = NULL, errbuf[CURL_ERROR_SIZE] = "";
 	int rc = -1;

@@ -11,6 +11,7 @@
 #include "../../core/fs.h"
 #include "../../core/jvx.h"
 #include "../../core/yamljv.h"
+#include "../../core/caps.h"
 
 static jv ref_of(jv obj)
 {
@@ -120,7 +121,7 @@ static int read_docs(const char *path, jv *docs, jv *err)
 		return rc;
 	}
 	size_t n;
-	char *text = fs_read(path, 16u << 20, &n);
+	char *text = fs_read(path, CAP_MANIFEST, &n);
 	if (!text) {
 		*err = errno == EFBIG ? jvx_error("BadArgs", "'%s' is over 16 MiB", path) :
 				       jvx_error("BadArgs", "cannot read '%s': %s", path, strerror(errno));

@@ -21,8 +21,8 @@
 #include "../../core/jvx.h"
 #include "../../core/redact.h"
 #include "../../core/yamljv.h"
+#include "../../core/caps.h"
 
-#define FILE_MAX (4u << 20)
 #define SA_DIR "/var/run/secrets/kubernetes.io/serviceaccount"
 
 extern char **environ;
@@ -51,7 +51,7 @@ static int load_files(const char *paths, jv *cfg, jv *err)
 	int found = 0;
 	for (char *save = NULL, *p = strtok_r(copy, ":", &save); p; p = strtok_r(NULL, ":", &save)) {
 		size_t len;
-		char *text = fs_read(p, FILE_MAX, &len);
+		char *text = fs_read(p, CAP_KUBE_FILE, &len);
 		if (!text) {
 			if (errno == ENOENT)
 				continue;
@@ -145,7 +145,7 @@ static int pem_field(jv entry, const char *field, char **out, jv *err)
 		char path[4096];
 		snprintf(path, sizeof(path), "%s%s%s", file[0] == '/' || !dir ? "" : dir, file[0] == '/' || !dir ? "" : "/",
 			 file);
-		if (!(*out = fs_read(path, FILE_MAX, NULL))) {
+		if (!(*out = fs_read(path, CAP_KUBE_FILE, NULL))) {
 			*err = jvx_error("KubeconfigError", "cannot read %s '%s': %s", field, path, strerror(errno));
 			return -1;
 		}
@@ -281,7 +281,7 @@ static int exec_plugin(struct action_call *call, jv exec, jv clc, struct k8s_con
 
 	int out[2] = { -1, -1 }, rc = -1;
 	pid_t pid = -1;
-	struct buf b = BUF_INIT(1 << 20);
+	struct buf b = BUF_INIT(CAP_PLUGIN_OUTPUT);
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	if (pipe2(out, O_CLOEXEC) < 0)
@@ -379,9 +379,9 @@ static int in_cluster(struct action_call *call, struct k8s_conn *c, jv *err)
 	size_t n = strlen(host) + strlen(port) + 16;
 	c->server = xmalloc(n);
 	snprintf(c->server, n, strchr(host, ':') ? "https://[%s]:%s" : "https://%s:%s", host, port);
-	c->token = fs_read(SA_DIR "/token", FILE_MAX, NULL);
-	c->ca_pem = fs_read(SA_DIR "/ca.crt", FILE_MAX, NULL);
-	char *ns = fs_read(SA_DIR "/namespace", FILE_MAX, NULL);
+	c->token = fs_read(SA_DIR "/token", CAP_KUBE_FILE, NULL);
+	c->ca_pem = fs_read(SA_DIR "/ca.crt", CAP_KUBE_FILE, NULL);
+	char *ns = fs_read(SA_DIR "/namespace", CAP_KUBE_FILE, NULL);
 	c->namespace = ns ? ns : xstrdup("default");
 	c->context = xstrdup("in-cluster");
 	if (!c->token) {
@@ -498,7 +498,7 @@ int k8s_conn_load(struct action_call *call, struct k8s_conn *c, jv *err)
 	if (tok) {
 		c->token = xstrdup(tok);
 	} else if (tokfile) {
-		c->token = fs_read(tokfile, FILE_MAX, NULL);
+		c->token = fs_read(tokfile, CAP_KUBE_FILE, NULL);
 		if (!c->token) {
 			*err = jvx_error("KubeconfigError", "cannot read tokenFile '%s': %s", tokfile, strerror(errno));
 			jv_free(usud);

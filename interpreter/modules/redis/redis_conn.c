@@ -23,6 +23,7 @@
 #include "../../core/dur.h"
 #include "../../core/jvx.h"
 #include "../../core/redact.h"
+#include "../../core/caps.h"
 
 static jv rconn_ssl_error(struct rconn *c, const char *what)
 {
@@ -557,7 +558,7 @@ int rconn_read_simple(struct rconn *c, int64_t n, jv *first_error, jv *err)
 {
 	int berr = 0;
 	char in[65536];
-	struct simple_state st = { 1, 0, 0, BUF_INIT(4096) };
+	struct simple_state st = { 1, 0, 0, BUF_INIT(CAP_REDIS_ERROR) };
 	int64_t deadline;
 	ssize_t used;
 
