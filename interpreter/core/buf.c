@@ -110,3 +110,21 @@ void buf_cut(struct buf *b, size_t max, const char *mark)
 	if (buf_adds(b, mark) < 0)
 		BUG("a buffer with no cap refused an add");
 }
+
+int buf_add_xml(struct buf *b, const char *s)
+{
+	static const struct { char c; const char *ref; } refs[] = {
+		{ '&', "&amp;" }, { '<', "&lt;" }, { '>', "&gt;" }, { '"', "&quot;" },
+		{ '\'', "&apos;" }, { '\n', "&#10;" }, { '\r', "&#13;" },
+	};
+	for (; s && *s; s++) {
+		const char *ref = NULL;
+		for (size_t i = 0; i < sizeof(refs) / sizeof(refs[0]) && !ref; i++)
+			if (*s == refs[i].c)
+				ref = refs[i].ref;
+		if (ref ? buf_adds(b, ref) < 0 :
+			  buf_addc(b, (unsigned char)*s < 0x20 && *s != '\t' ? '?' : *s) < 0)
+			return -1;
+	}
+	return 0;
+}

@@ -32,6 +32,10 @@ int buf_adds(struct buf *b, const char *s) BUF_MUST_CHECK;
 int buf_addc(struct buf *b, char c) BUF_MUST_CHECK;
 int buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3))) BUF_MUST_CHECK;
 int buf_vaddf(struct buf *b, const char *fmt, va_list ap) BUF_MUST_CHECK;
+/* s (NULL: nothing) as XML text or attribute value: & < > " ' as entities, LF and CR as
+ * character references (kept in attributes), other C0 controls (not allowed in XML 1.0)
+ * as '?' (git's strbuf_addstr_xml_quoted) */
+int buf_add_xml(struct buf *b, const char *s) BUF_MUST_CHECK;
 /* a text shown to people, bounded: cut b (which has no cap) to at most max bytes at a
  * UTF-8 character boundary and end it with mark, when it is longer */
 void buf_cut(struct buf *b, size_t max, const char *mark);

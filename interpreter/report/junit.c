@@ -22,9 +22,9 @@ static int open_case(struct buf *b, const char *suite, const char *name, jv o, c
 {
 	int berr = 0;
 	berr |= buf_adds(b, "    <testcase classname=\"");
-	berr |= rep_xml(b, suite);
+	berr |= buf_add_xml(b, suite);
 	berr |= buf_adds(b, "\" name=\"");
-	berr |= rep_xml(b, name);
+	berr |= buf_add_xml(b, name);
 	berr |= buf_adds(b, "\" time=\"");
 	berr |= secs(b, o, key);
 	berr |= buf_adds(b, "\">\n");
@@ -50,20 +50,20 @@ static int step_case(struct buf *b, const char *suite, jv s)
 		struct buf first = BUF_INIT(0);
 		berr |= buf_add(&first, err ? err : "failed", nl ? (size_t)(nl - err) : strlen(err ? err : "failed"));
 		berr |= buf_adds(b, "      <failure message=\"");
-		berr |= rep_xml(b, buf_str(&first));
+		berr |= buf_add_xml(b, buf_str(&first));
 		berr |= buf_adds(b, "\" type=\"step_failed\">");
-		berr |= rep_xml(b, err ? err : "failed");
+		berr |= buf_add_xml(b, err ? err : "failed");
 		berr |= buf_adds(b, "</failure>\n");
 		buf_release(&first);
 	} else if (!strcmp(st, "skipped") || !strcmp(st, "pending")) {
 		berr |= buf_adds(b, "      <skipped message=\"");
-		berr |= rep_xml(b, err ? err : !strcmp(st, "pending") ? "not run" : "skipped");
+		berr |= buf_add_xml(b, err ? err : !strcmp(st, "pending") ? "not run" : "skipped");
 		berr |= buf_adds(b, "\"/>\n");
 	} else if (!strcmp(st, "running")) {
 		berr |= buf_adds(b, "      <error message=\"interrupted while running\" type=\"interrupted\"/>\n");
 	}
 	berr |= buf_adds(b, "      <system-out>");
-	berr |= rep_xml(b, buf_str(&out));
+	berr |= buf_add_xml(b, buf_str(&out));
 	berr |= buf_adds(b, "</system-out>\n    </testcase>\n");
 	buf_release(&out);
 	jv_free(rb);
@@ -83,18 +83,18 @@ static int objective_case(struct buf *b, const char *suite, jv rep, const char *
 	berr |= rep_objective_phrase(&msg, rep, which) < 0 ? -1 : 0;
 	if (jv_get_kind(target) != JV_KIND_NUMBER) {
 		berr |= buf_adds(b, "      <skipped message=\"");
-		berr |= rep_xml(b, which[1] == 't' ? "no rto objective" : "no rpo objective");
+		berr |= buf_add_xml(b, which[1] == 't' ? "no rto objective" : "no rpo objective");
 		berr |= buf_adds(b, "\"/>\n");
 	} else if (strcmp(v, "met")) {
 		failing = 1;
 		berr |= buf_adds(b, "      <failure message=\"");
-		berr |= rep_xml(b, buf_str(&msg));
+		berr |= buf_add_xml(b, buf_str(&msg));
 		berr |= buf_addf(b, "\" type=\"%s\">", !strcmp(v, "MISSED") ? "objective_missed" : "objective_not_measured");
-		berr |= rep_xml(b, buf_str(&msg));
+		berr |= buf_add_xml(b, buf_str(&msg));
 		berr |= buf_adds(b, "</failure>\n");
 	}
 	berr |= buf_adds(b, "      <system-out>");
-	berr |= rep_xml(b, buf_str(&msg));
+	berr |= buf_add_xml(b, buf_str(&msg));
 	berr |= buf_adds(b, "</system-out>\n    </testcase>\n");
 	buf_release(&msg);
 	jv_free(target);
@@ -137,16 +137,16 @@ int report_junit(struct buf *b, jv rep)
 		 PRId64 "\" errors=\"%" PRId64 "\" skipped=\"%" PRId64 "\" time=\"", n, failures, errors, skipped);
 	berr |= secs(b, rep, "duration_ms");
 	berr |= buf_adds(b, "\">\n  <testsuite name=\"");
-	berr |= rep_xml(b, suite);
+	berr |= buf_add_xml(b, suite);
 	berr |= buf_adds(b, "\" id=\"");
-	berr |= rep_xml(b, rep_str(rep, "run", ""));
+	berr |= buf_add_xml(b, rep_str(rep, "run", ""));
 	berr |= buf_addf(b, "\" tests=\"%d\" failures=\"%" PRId64 "\" errors=\"%" PRId64 "\" skipped=\"%" PRId64 "\" time=\"",
 		 n, failures, errors, skipped);
 	berr |= secs(b, rep, "duration_ms");
 	berr |= buf_adds(b, "\"");
 	if (jvx_str(rep, "started_at")) {
 		berr |= buf_adds(b, " timestamp=\"");
-		berr |= rep_xml(b, jvx_str(rep, "started_at"));
+		berr |= buf_add_xml(b, jvx_str(rep, "started_at"));
 		berr |= buf_adds(b, "\"");
 	}
 	berr |= buf_adds(b, ">\n");

@@ -142,27 +142,6 @@ int rep_totals(struct buf *b, jv rep)
 	return berr;
 }
 
-int rep_xml(struct buf *b, const char *s)
-{
-	int berr = 0;
-	for (; s && *s; s++) {
-		switch (*s) {
-		case '&': berr |= buf_adds(b, "&amp;"); break;
-		case '<': berr |= buf_adds(b, "&lt;"); break;
-		case '>': berr |= buf_adds(b, "&gt;"); break;
-		case '"': berr |= buf_adds(b, "&quot;"); break;
-		case '\'': berr |= buf_adds(b, "&apos;"); break;
-		case '\n': berr |= buf_adds(b, "&#10;"); break;
-		default:
-			if ((unsigned char)*s < 0x20 && *s != '\t')
-				berr |= buf_addc(b, '?');     /* not allowed in XML 1.0 */
-			else
-				berr |= buf_addc(b, *s);
-		}
-	}
-	return berr;
-}
-
 char *rep_value_text(jv v)
 {
 	return jvx_text(jv_copy(v));

@@ -40,8 +40,6 @@ int rep_ms(struct buf *b, jv o, const char *key);
 int rep_head(struct buf *b, jv rep);
 /* "8 steps: 6 succeeded, ...; 1 retry; 3 polls; rollback: 7 of 7 actions succeeded" */
 int rep_totals(struct buf *b, jv rep);
-/* XML text and attribute escaping (& < > " and newlines; other control bytes '?') */
-int rep_xml(struct buf *b, const char *s);
 /* a value for one line of text: strings as is, else compact JSON; new string */
 char *rep_value_text(jv v);
 

@@ -21,18 +21,7 @@
 
 void sim_xml_esc(struct buf *b, const char *s)
 {
-	int berr = 0;
-	for (; *s; s++) {
-		switch (*s) {
-		case '<': berr |= buf_adds(b, "&lt;"); break;
-		case '>': berr |= buf_adds(b, "&gt;"); break;
-		case '&': berr |= buf_adds(b, "&amp;"); break;
-		case '"': berr |= buf_adds(b, "&quot;"); break;
-		case '\r': berr |= buf_adds(b, "&#13;"); break;
-		default: berr |= buf_addc(b, *s);
-		}
-	}
-	BUF_NOCAP(berr);
+	BUF_NOCAP(buf_add_xml(b, s));
 }
 
 void sim_xml_elem(struct buf *b, const char *name, const char *text)

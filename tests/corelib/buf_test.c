@@ -25,5 +25,24 @@ int main(void)
 	BUF_NOCAP(berr);
 	CHECK(big.len == 100000 && big.data[99999] == 'a' && big.data[100000] == 0);
 	buf_release(&big);
+
+	/* XML: entities, LF/CR as references, other controls refused as '?' */
+	struct buf x = BUF_INIT(0);
+	CHECK(buf_add_xml(&x, "a<b>&\"c'\n\r\t\x01") == 0);
+	CHECK_STR(buf_str(&x), "a&lt;b&gt;&amp;&quot;c&apos;&#10;&#13;\t?");
+	CHECK(buf_add_xml(&x, NULL) == 0);
+	buf_release(&x);
+	struct buf xc = BUF_INIT(8);
+	CHECK(buf_add_xml(&xc, "<<<") == -1);    /* over the cap: -1, never a silent cut */
+
+	/* a bounded text: cut at a character boundary and marked */
+	struct buf t = BUF_INIT(0);
+	CHECK(buf_adds(&t, "ab\xc3\xa9" "cd") == 0);  /* "abécd" */
+	buf_cut(&t, 3, "...");
+	CHECK_STR(buf_str(&t), "ab...");
+	buf_cut(&t, 100, "!");
+	CHECK_STR(buf_str(&t), "ab...");
+	buf_release(&t);
+	buf_release(&xc);
 	return check_done("buf");
 }

@@ -44,21 +44,6 @@ static int in(const char *const *names, const char *name)
 
 /* ---- request bodies: jv -> XML */
 
-static int xml_esc(struct buf *b, const char *s)
-{
-	int berr = 0;
-	for (; *s; s++) {
-		switch (*s) {
-		case '<': berr |= buf_adds(b, "&lt;"); break;
-		case '>': berr |= buf_adds(b, "&gt;"); break;
-		case '&': berr |= buf_adds(b, "&amp;"); break;
-		case '"': berr |= buf_adds(b, "&quot;"); break;
-		default: berr |= buf_addc(b, *s);
-		}
-	}
-	return berr;
-}
-
 static int to_xml(struct buf *b, const char *name, jv v)   /* borrows v */
 {
 	int berr = 0;
@@ -79,7 +64,7 @@ static int to_xml(struct buf *b, const char *name, jv v)   /* borrows v */
 			jv_free(x);
 		}
 	} else if (k == JV_KIND_STRING) {
-		berr |= xml_esc(b, jv_string_value(v));
+		berr |= buf_add_xml(b, jv_string_value(v));
 	} else if (k == JV_KIND_NUMBER) {
 		double d = jv_number_value(v);
 		if (d == (double)(long long)d)
