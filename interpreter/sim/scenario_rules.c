@@ -172,6 +172,16 @@ static int rds_id_ok(const char *s)
 	return aws_id_ok(s, 63);
 }
 
+/* a replica's source: an instance of the same region, or another region's by ARN
+ * (arn:aws:rds:REGION:ACCOUNT:db:ID) */
+static int rds_source_ok(const char *s)
+{
+	if (strncmp(s, "arn:aws:rds:", 12))
+		return rds_id_ok(s);
+	const char *db = strstr(s, ":db:");
+	return db && db > s + 12 && rds_id_ok(db + 4);
+}
+
 /* snapshot ids: an identifier, automated ones with "rds:" before it */
 static int rds_snapshot_id_ok(const char *s)
 {
@@ -263,6 +273,8 @@ static int db_class_ok(const char *s)
 
 const struct strfmt
 	sim_fmt_rds_id = { "an RDS identifier (1 to 63 letters, digits or hyphens, starting with a letter)", rds_id_ok },
+	sim_fmt_rds_source = { "an RDS identifier, or another region's instance ARN (arn:aws:rds:REGION:ACCOUNT:db:ID)",
+			       rds_source_ok },
 	sim_fmt_rds_snap = { "a snapshot identifier (letters, digits and hyphens, starting with a letter; "
 		       "\"rds:\" before automated ones)", rds_snapshot_id_ok },
 	sim_fmt_ec_id = { "an ElastiCache identifier (1 to 40 letters, digits or hyphens, starting with a letter)", ec_id_ok },

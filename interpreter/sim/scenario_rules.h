@@ -81,7 +81,7 @@ void sim_rules_check_map(struct vc *c, const struct kind *k, jv obj);
 int sim_rules_has(jv obj, const char *key);
 
 /* name syntaxes */
-extern const struct strfmt sim_fmt_rds_id, sim_fmt_rds_snap, sim_fmt_ec_id, sim_fmt_ec_snap, sim_fmt_bucket,
+extern const struct strfmt sim_fmt_rds_id, sim_fmt_rds_source, sim_fmt_rds_snap, sim_fmt_ec_id, sim_fmt_ec_snap, sim_fmt_bucket,
 	sim_fmt_key, sim_fmt_nonempty, sim_fmt_account, sim_fmt_region, sim_fmt_dns_label, sim_fmt_dns_name,
 	sim_fmt_cache_node, sim_fmt_db_class;
 

@@ -244,7 +244,7 @@ static const struct kind k_rds_instance = { "an RDS instance", (const struct rul
 	R("backup_retention", RT_INT, .min = 0, .max = 35),
 	R("earliest_restorable", RT_TIME),
 	R("created", RT_TIME),
-	R("read_replica_of", RT_STR, .fmt = &sim_fmt_rds_id),
+	R("read_replica_of", RT_STR, .fmt = &sim_fmt_rds_source),
 	R("publicly_accessible", RT_BOOL),
 	R("security_groups", RT_STRS),
 	R("subnet_group", RT_STR, .fmt = &sim_fmt_nonempty),
@@ -499,7 +499,9 @@ static void refs(struct vc *c, jv items, const char *field, jv ids, const char *
 {
 	SIM_EACH(jv_copy(items), i, x) {
 		const char *ref = jvx_str(x, field);
-		if (ref && !jv_object_has(jv_copy(ids), jv_string(ref)) && !jvx_bool(x, "source_deleted", 0)) {
+		/* another region's instance, by ARN: that region's world is checked on its own */
+		int other_region = ref && !strncmp(ref, "arn:aws:", 8);
+		if (ref && !other_region && !jv_object_has(jv_copy(ids), jv_string(ref)) && !jvx_bool(x, "source_deleted", 0)) {
 			const char *names[64];
 			int n = 0;
 			SIM_OBJ_EACH(jv_copy(ids), k, v) {

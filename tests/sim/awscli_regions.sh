@@ -9,7 +9,7 @@ east() { awsq --region us-east-1 "$@"; }
 west() { awsq --region us-west-2 "$@"; }
 
 check "us-east-1's world" shop-prod "$(east rds describe-db-instances --query 'DBInstances[].DBInstanceIdentifier' --output text)"
-check "us-west-2's world" shop-dr-idle "$(west rds describe-db-instances --query 'DBInstances[].DBInstanceIdentifier' --output text)"
+check "us-west-2's world" "shop-dr-idle shop-dr-declared" "$(west rds describe-db-instances --query 'DBInstances[].DBInstanceIdentifier' --output text | tr '\t' ' ')"
 check "an undeclared region is empty" 0 "$(awsq --region eu-west-1 rds describe-db-instances --query 'length(DBInstances)' --output text)"
 out=$(west rds describe-db-instances --output json)
 check "ARN carries the region" arn:aws:rds:us-west-2:$ACCT:db:shop-dr-idle "$(jq -r '.DBInstances[0].DBInstanceArn' <<<"$out")"
@@ -46,6 +46,11 @@ west rds promote-read-replica --db-instance-identifier shop-dr >/dev/null
 check "promoted" 0 "$?"
 check "the source's list is empty" 0 "$(east rds describe-db-instances --db-instance-identifier shop-prod \
 	--query 'length(DBInstances[0].ReadReplicaDBInstanceIdentifiers)' --output text)"
+check "a declared cross-region replica names its source" arn:aws:rds:us-east-1:$ACCT:db:shop-prod \
+	"$(west rds describe-db-instances --db-instance-identifier shop-dr-declared \
+	--query 'DBInstances[0].ReadReplicaSourceDBInstanceIdentifier' --output text)"
+west rds promote-read-replica --db-instance-identifier shop-dr-declared >/dev/null
+check "a declared cross-region replica is promoted" 0 "$?"
 check "world dump has the region" shop-dr "$(curl -sf "$EP/_sim/state" | jq -r '.regions["us-west-2"].rds.instances[] |
 	select(.DBInstanceIdentifier == "shop-dr") | .DBInstanceIdentifier')"
 finish
