@@ -904,6 +904,7 @@ int sim_scenario_load(struct sim *s, const char *path, struct diag_list *dl)
 	s->rds_instances = jv_array();
 	s->rds_snapshots = jv_array();
 	s->rds_subnet_groups = jv_array();
+	s->rds_export_tasks = jv_array();
 	s->rds_known_subnet_groups = s->rds_known_param_groups = s->rds_known_security_groups = jv_null();
 	s->ec_groups = jv_array();
 	s->ec_snapshots = jv_array();
@@ -984,6 +985,8 @@ void sim_world_release(struct sim *s)
 	jv_free(s->rds_instances);
 	jv_free(s->rds_snapshots);
 	jv_free(s->rds_subnet_groups);
+	jv_free(s->rds_export_tasks);
+	s->rds_export_tasks = jv_null();
 	jv_free(s->rds_known_subnet_groups);
 	jv_free(s->rds_known_param_groups);
 	jv_free(s->rds_known_security_groups);
@@ -1087,6 +1090,7 @@ jv sim_state(struct sim *s)
 	v = jv_object_set(v, jv_string("elasticache"),
 		JV_OBJECT(jv_string("replication_groups"), strip(jvx_deep_copy(s->ec_groups), now, "Status"),
 			  jv_string("snapshots"), strip(jvx_deep_copy(s->ec_snapshots), now, "SnapshotStatus")));
+	sim_rds_exports_land(s, now);
 	v = jv_object_set(v, jv_string("s3"), sim_s3_state(s));
 	if (jv_array_length(jv_copy(s->r53_zones)) > 0) {
 		jv zones = jv_array();

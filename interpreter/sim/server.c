@@ -66,6 +66,7 @@ static const struct { const char *list, *item; } xml_items[] = {
 	{ "NodeGroupMembers", "NodeGroupMember" },
 	{ "Snapshots", "Snapshot" },
 	{ "NodeSnapshots", "NodeSnapshot" },
+	{ "ExportTasks", "ExportTask" },
 };
 
 static const char *xml_item_name(const char *list)
@@ -734,6 +735,7 @@ static int dispatch(struct sim *s, struct sim_req *r, struct sim_resp *o)
 		count(&s->c_mutating, op->name);
 	char region[32];
 	sim_region_enter(s, sim_scope_region(r->headers, r->query, region, sizeof(region)));
+	sim_rds_exports_land(s, r->now);   /* S3 sees what an export wrote by now */
 	op->fn(s, r, o);
 	sim_region_leave(s);
 	if (o->errored)

@@ -39,7 +39,8 @@
 	X(DUR_REPLICATION_GROUP, "replication_group", 15 * 60000) \
 	X(DUR_CACHE_SNAPSHOT, "cache_snapshot", 5 * 60000) \
 	X(DUR_REPLICATION_GROUP_DELETE, "replication_group_delete", 5 * 60000) \
-	X(DUR_DNS_CHANGE, "dns_change", 60000)
+	X(DUR_DNS_CHANGE, "dns_change", 60000) \
+	X(DUR_EXPORT, "export", 30 * 60000)
 #define SIM_DUR_ENUM(e, n, d) e,
 enum sim_dur { SIM_DURATIONS(SIM_DUR_ENUM) SIM_DUR_N };
 #undef SIM_DUR_ENUM
@@ -112,6 +113,7 @@ struct sim {
 	jv rds_instances;       /* [DBInstance + "_" internals] */
 	jv rds_snapshots;       /* [DBSnapshot + internals] */
 	jv rds_subnet_groups;   /* [DBSubnetGroup]: "default", declared, created */
+	jv rds_export_tasks;    /* [ExportTask + internals], every region's ("_region") */
 	/* the names a scenario declared ({name: true}); null: any name is accepted */
 	jv rds_known_subnet_groups, rds_known_param_groups, rds_known_security_groups;
 	jv ec_groups;
@@ -268,6 +270,9 @@ struct sim_fault *sim_fault_pick(struct sim *s, const char *service, const char 
 void sim_fault_apply(struct sim *s, struct sim_fault *f, struct sim_req *r, struct sim_resp *o);
 const char *sim_fault_kind_name(enum sim_fault_kind k);
 int sim_fault_kind_parse(const char *name);
+
+/* RDS (rds.c): the objects of export tasks that completed by now land in their bucket */
+void sim_rds_exports_land(struct sim *s, int64_t now);
 
 /* S3 world (s3.c) */
 struct s3_bucket *sim_s3_bucket_add(struct sim *s, const char *name, int64_t created);
