@@ -1305,7 +1305,7 @@ static void export_write(struct sim *s, struct s3_bucket *b, jv t, int64_t at)
 			berr |= buf_addf(&rest, "%.*s/%s/part-00000.gz.parquet", (int)(dot - ev), ev, dot + 1);
 		else
 			berr |= buf_addf(&rest, "%s/part-00000.gz.parquet", ev);
-		berr |= buf_addf(&body, "PAR1 simulated export %s of %s: %s (not Parquet data) PAR1\n", id,
+		berr |= buf_addf(&body, "PAR1 simulated export %s of %s: %s (not Parquet data) PAR1", id,
 				 jvx_str(t, "SourceArn"), ev);
 		berr |= export_key(&key, t, buf_str(&rest));
 		BUF_NOCAP(berr);

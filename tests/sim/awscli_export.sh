@@ -46,6 +46,8 @@ exports/2026/11/shop-export-1/shop/public.users/part-00000.gz.parquet" \
 	"$(awsq s3 ls --recursive s3://shop-archive/ | awk '{print $4}' | sort)"
 awsq s3 cp s3://shop-archive/exports/2026/11/shop-export-1/export_info_shop-export-1.json "$TMP/info.json" >/dev/null
 check "export_info names the source" "$ARN COMPLETE" "$(jq -r '"\(.SourceArn) \(.Status)"' "$TMP/info.json")"
+awsq s3 cp s3://shop-archive/exports/2026/11/shop-export-1/shop/public.orders/part-00000.gz.parquet "$TMP/p" >/dev/null
+check "a placeholder framed as Parquet" "PAR1 PAR1" "$(head -c 4 "$TMP/p") $(tail -c 4 "$TMP/p")"
 
 # no prefix, no export-only: one object per database (the snapshot's)
 start shop-export-2 >/dev/null
