@@ -12,16 +12,19 @@
 #     most 30 s (a request takes S times longer in simulated time than for real). The
 #     waiter is botocore's, which `aws rds wait` runs, from python3, so that the CLI's
 #     start (seconds, S times longer here) does not delay its first poll. ~57/S minutes.
+# Restores of whole minutes align with a 30 s schedule (a poll lands on the end); OFFSET=S
+# adds S seconds to each restore (OFFSET=1: just after a poll, the worst case of both).
 #   tests/bench/wait_lag.sh [RUNBOOK] [SPEED]
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 RUNBOOK=$(realpath "${1:-$SRC/build-bench/runbook}")
 SPEED=${2:-20}
 MINUTES=${MINUTES:-1 4 12 40}
+OFFSET=${OFFSET:-0}
 T=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$T"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$T"' EXIT
 scenario() { # scenario MINUTES > file
-	sed "s/^durations: .*/durations: {restore: ${1}m}/" "$SRC/tests/bench/wait-scenario.yaml"
+	sed "s/^durations: .*/durations: {restore: ${1}m${OFFSET}s}/" "$SRC/tests/bench/wait-scenario.yaml"
 }
 
 # runbook, rehearsed: "polls lag_s" of the wait, the lag from the restore's call
@@ -29,7 +32,7 @@ rb_wait() { # rb_wait RUNBOOK-FILE MINUTES
 	scenario "$2" > "$T/sc.yaml"
 	rm -rf "$T/st"
 	"$RUNBOOK" rehearse "$1" --scenario "$T/sc.yaml" -p target=rb-target --state-dir "$T/st" > /dev/null 2>&1
-	jq -rs --argjson n "$(($2 * 60000))" '
+	jq -rs --argjson n "$((($2 * 60 + OFFSET) * 1000))" '
 		def ms: (.[0:19] + "Z" | fromdateiso8601) * 1000 + ((capture("\\.(?<f>[0-9]{3})Z$").f // "0") | tonumber);
 		(map(select(.event == "call" and .step == "restore"))[0].time | ms) as $t0 |
 		(map(select(.event == "step_finished" and .step == "available"))[0]) as $f |
@@ -75,7 +78,7 @@ PY
 	# the log's times are simulated: each gap counts as at most the 30 s delay (a
 	# request, S times longer here than for real, is not the waiter's lag)
 	grep ' DescribeDBInstances ' "$T/log" | cut -d' ' -f1 |
-		jq -Rrs --argjson n "$(($1 * 60))" '
+		jq -Rrs --argjson n "$(($1 * 60 + OFFSET))" '
 			[split("\n")[] | select(length > 0) | (.[0:19] + "Z" | fromdateiso8601) + (.[20:23] | tonumber) / 1000] as $p |
 			([range(1; $p | length) as $i | [$p[$i] - $p[$i - 1], 30] | min] | add // 0) as $last |
 			"\($p | length) \(($last - $n) * 10 | round / 10)"'
@@ -86,8 +89,8 @@ printf '| restore | aws rds wait: polls | lag (s) | runbook (typical 20m): polls
 printf '|---|---|---|---|---|---|---|\n'
 for m in $MINUTES; do
 	read -r rp rl <<< "$(rb_wait "$SRC/tests/bench/wait-runbook.yaml" "$m")"
-	sed "s/EXPECT/${m}m/" "$T/expect.yaml" > "$T/expect-$m.yaml"
+	sed "s/EXPECT/${m}m${OFFSET}s/" "$T/expect.yaml" > "$T/expect-$m.yaml"
 	read -r ep el <<< "$(rb_wait "$T/expect-$m.yaml" "$m")"
 	if [ "$HAVE_CLI" = 1 ]; then read -r cp cl <<< "$(cli_wait "$m")"; else cp=-; cl=-; fi
-	printf '| %d min | %s | %s | %s | %s | %s | %s |\n' "$m" "$cp" "$cl" "$rp" "$rl" "$ep" "$el"
+	printf '| %d min%s | %s | %s | %s | %s | %s | %s |\n' "$m" "$([ "$OFFSET" = 0 ] || echo " ${OFFSET} s")" "$cp" "$cl" "$rp" "$rl" "$ep" "$el"
 done
