@@ -45,6 +45,22 @@ int64_t backoff_next(const struct backoff *b, int64_t cur)
 	return next < 1 ? 1 : next;
 }
 
+int64_t backoff_toward(int64_t gap, int64_t far_ms, int64_t near_ms, int halve)
+{
+	int64_t iv;
+
+	if (far_ms < 1)
+		far_ms = 1;
+	if (gap <= near_ms || gap <= 1)
+		return gap < 1 ? 1 : gap;
+	if (halve) {
+		iv = gap / 2 < far_ms ? gap / 2 : far_ms;
+		return iv < near_ms ? near_ms : iv;
+	}
+	int64_t n = gap / far_ms + (gap % far_ms != 0);   /* polls left: ceil(gap / far) */
+	return gap / n + (gap % n != 0);                  /* ceil: n - 1 after this one */
+}
+
 double backoff_random(void)
 {
 	uint64_t x = ((uint64_t)arc4random() << 32) | arc4random();

@@ -27,6 +27,12 @@ int64_t backoff_added(const struct backoff *b, int n, double r);
 /* the wait after one of cur ms, for loops that keep their current interval: min(cur *
  * factor, cap) rounded down, at least 1 */
 int64_t backoff_next(const struct backoff *b, int64_t cur);
+/* the wait before the next poll of a change expected in gap ms, at most far_ms, the last
+ * one landing on the expected time. Even: the fewest polls at most far_ms apart, evenly
+ * spaced (a fixed-delay waiter's count; what a wait's 30 s promise needs). Halving
+ * (halve = 1): half the gap, at least near_ms (sparse far from it, dense near it: fewer
+ * polls when the expectation is right). gap <= near_ms: gap itself; at least 1. */
+int64_t backoff_toward(int64_t gap, int64_t far_ms, int64_t near_ms, int halve);
 
 /* r in [0, 1) from arc4random */
 double backoff_random(void);

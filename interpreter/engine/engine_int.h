@@ -234,7 +234,9 @@ struct engine {
 #define WAIT_FIRST_MS 1000
 #define WAIT_MAX_MS 30000
 #define WAIT_FAR_MS 60000     /* before the expected completion: at most this between polls */
-#define WAIT_NEAR_MS 4000     /* closer than this to it: the next poll lands on it */
+#define WAIT_NEAR_MS 5000     /* closer than this to it: the next poll lands on it; just
+                               * past it: at most this between polls */
+#define WAIT_DENSE_MS 30000   /* how long past it polls stay at most WAIT_NEAR_MS apart */
 #define WAIT_BACKOFF 1.5
 #define UNKNOWN_TEXT "(unknown)"
 #define RESUME_CHECK_MS 30000 /* resume: at most this for one check() */

@@ -25,7 +25,8 @@
 #include "tape.h"
 #include "../core/caps.h"
 
-/* nearest mutating ancestor action's expected end, or 0 */
+/* nearest mutating ancestor action's expected end (its start plus its typical duration:
+ * the descriptor's typical() hook on the constant args, else its typical_ms), or 0 */
 int64_t eng_expected_end(struct engine *e, int node)
 {
 	int *queue = xmalloc(sizeof(int) * (size_t)(e->p->n + 1));
@@ -38,8 +39,8 @@ int64_t eng_expected_end(struct engine *e, int node)
 		int n = queue[qh++];
 		const struct plan_node *pn = &e->p->nodes[n];
 		if (n != node && pn->step->kind == STEP_ACTION && pn->desc &&
-		    (pn->desc->flags & ACT_MUTATING) && pn->desc->typical_ms > 0 && e->ns[n].started) {
-			res = e->ns[n].started + pn->desc->typical_ms;
+		    (pn->desc->flags & ACT_MUTATING) && pn->typical_ms > 0 && e->ns[n].started) {
+			res = e->ns[n].started + pn->typical_ms;
 			break;
 		}
 		for (int i = 0; i < pn->ndeps; i++)
@@ -52,34 +53,33 @@ int64_t eng_expected_end(struct engine *e, int node)
 	free(seen);
 	return res;
 }
-/* How long until the next poll of a wait.
+/* How long until the next poll of a wait (one policy, core/backoff.h).
  *
- * Before the expected completion (wait.expect, or the typical duration of the mutating
- * step it follows) polls halve the remaining gap, at most WAIT_FAR_MS apart (or the
- * wait's own max_interval), at least WAIT_NEAR_MS, and the last one lands on the
- * expected time: sparse far from it, dense near it. A 20-minute restore is noticed
- * within a few seconds with ~25 polls; the AWS CLI's waiter makes 41 (30 s fixed) and
- * notices up to 30 s late. Once past the expected time, or with no expectation, polls
- * start short again and back off (x1.5) to max_interval. */
+ * Before the expected completion, polls land on it: with `expect` (what the operator
+ * knows) they halve the remaining gap, at most WAIT_FAR_MS apart (or max_interval), at
+ * least WAIT_NEAR_MS: a 20-minute restore noticed within seconds with ~25 polls. With
+ * only the typical duration of the mutating step it follows, they are evenly spaced at
+ * most max_interval apart (30 s): never later than the AWS CLI's waiter (30 s fixed)
+ * and, when the typical duration is right, no more polls (the last lands on the end).
+ * Past the expected time polls start short again and back off (x1.5) to WAIT_NEAR_MS
+ * for WAIT_DENSE_MS (an end a little late is noticed within 5 s), then to
+ * max_interval; with no expectation, from the first interval to max_interval. */
 static int64_t next_poll_interval(struct task *t, int64_t now)
 {
-	int64_t iv;
+	int64_t iv, cap = t->max_interval;
 	if (t->expect_at && now < t->expect_at) {
-		int64_t gap = t->expect_at - now;
-		int64_t cap = t->step->wait.max_interval_ms > 0 ? t->max_interval : WAIT_FAR_MS;
-		iv = gap / 2;
-		if (iv > cap)
-			iv = cap;
-		if (iv < WAIT_NEAR_MS)
-			iv = gap < WAIT_NEAR_MS ? gap : WAIT_NEAR_MS;
-		return iv < 1 ? 1 : iv;
+		int expect = t->step->wait.expect_ms > 0;
+		int64_t far = expect && t->step->wait.max_interval_ms <= 0 ? WAIT_FAR_MS : t->max_interval;
+		return backoff_toward(t->expect_at - now, far, WAIT_NEAR_MS, expect);
 	}
 	if (t->expect_at && !t->past_expect) {
 		/* late: short polls again, then back off */
 		t->past_expect = 1;
 		t->interval = t->base_interval;
 	}
-	iv = t->interval;
+	if (t->expect_at && now < t->expect_at + WAIT_DENSE_MS && cap > WAIT_NEAR_MS)
+		cap = WAIT_NEAR_MS;
+	iv = t->interval < cap ? t->interval : cap;
 	t->interval = backoff_next(&(struct backoff){ t->base_interval, WAIT_BACKOFF, t->max_interval }, iv);
 	return iv < 1 ? 1 : iv;
 }

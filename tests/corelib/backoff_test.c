@@ -45,6 +45,29 @@ int main(void)
 	CHECK(backoff_next(&fixed, 2000) == 2000);
 	CHECK(backoff_next(&poll, 0) == 1);
 
+	/* towards an expected time, even: a 4-minute restore is 8 polls 30 s apart, the
+	 * last on it; 250 s: 9 polls of 27.8 s, never more than 30 s apart */
+	int64_t gap = 240000, left = 0;
+	for (; gap > 0; left++) {
+		int64_t d = backoff_toward(gap, 30000, 5000, 0);
+		CHECK(d == 30000);
+		gap -= d;
+	}
+	CHECK(gap == 0 && left == 8);
+	for (gap = 250000, left = 0; gap > 0; left++) {
+		int64_t d = backoff_toward(gap, 30000, 5000, 0);
+		CHECK(d > 20000 && d <= 30000);
+		gap -= d;
+	}
+	CHECK(gap == 0 && left == 9);
+	/* halving: sparse far from it (the cap), dense near it, the last one on it */
+	CHECK(backoff_toward(600000, 60000, 4000, 1) == 60000);
+	CHECK(backoff_toward(60000, 60000, 4000, 1) == 30000);
+	CHECK(backoff_toward(6000, 60000, 4000, 1) == 4000);
+	CHECK(backoff_toward(3000, 60000, 4000, 1) == 3000);
+	CHECK(backoff_toward(0, 30000, 5000, 0) == 1);
+	CHECK(backoff_toward(100, 0, 0, 0) == 1);           /* far clamped to 1 ms */
+
 	/* seeded: same inputs, same r; any input changes it; always in [0, 1) */
 	double r = backoff_seeded("run-1", "restore", 1);
 	CHECK(r >= 0 && r < 1);
