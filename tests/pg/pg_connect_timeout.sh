@@ -25,7 +25,7 @@ gave_up() {
 		'{"sql": "SELECT 1", "connection": "bh"}' >"$T/out" 2>"$T/err"
 	local ms
 	ms=$(jq -r 'select(.error.code == "ConnectTimeout") | .error.message
-		| capture("after (?<ms>[0-9]+) ms").ms' "$T/out" 2>/dev/null)
+		| capture("within (?<ms>[0-9]+) ms").ms' "$T/out" 2>/dev/null)
 	if [ -n "$ms" ] && [ "$ms" -ge 900 ] && [ "$ms" -lt 9000 ]; then
 		ok "$name: gave up after $ms ms"
 	else

@@ -160,8 +160,8 @@ int pgx_open(struct pgx *x, struct action_call *call, const char *name, jv *err)
 		}
 		if (w == 0) {
 			*err = jvx_error("ConnectTimeout",
-					 "postgres (connection '%s'): no connection after %lld ms (host %s, port %s)",
-					 name, (long long)(action_mono_ms() - start), PQhost(x->conn) ? PQhost(x->conn) : "?",
+					 "postgres (connection '%s'): no connection within %lld ms (host %s, port %s)",
+					 name, (long long)(deadline - start), PQhost(x->conn) ? PQhost(x->conn) : "?",
 					 PQport(x->conn) ? PQport(x->conn) : "?");
 			*err = jv_object_set(*err, jv_string("transient"), jv_true());
 			goto out;
