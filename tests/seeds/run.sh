@@ -9,7 +9,7 @@
 #   failed    the script exited non-zero (or ran out of time): its first failing call
 # with the fault expect.txt attributes (sim | script | out-of-scope). Fails when a
 # script's status differs from expect.txt. RB_SEEDS_DIR: the seeds (default
-# SRCDIR/../shared/seeds); RB_SEEDS_ONLY: a regex of ids to run; RB_SEEDS_JOBS: parallel
+# SRCDIR/../shared/seeds, else the copies in tests/seeds/documents); RB_SEEDS_ONLY: a regex of ids to run; RB_SEEDS_JOBS: parallel
 # scripts (default 4); RB_SEEDS_TIMEOUT: seconds per script (default 300: the CLI's RDS
 # waiters poll every 30 s of real time); RB_SEEDS_KEEP=1 keeps the work directory.
 set -u
@@ -24,7 +24,14 @@ if [ -z "$SEEDS" ]; then
 		[ -d "$d" ] && { SEEDS=$(cd "$d" && pwd); break; }
 	done
 fi
-[ -n "$SEEDS" ] && [ -d "$SEEDS" ] || { echo "1..0 # SKIP no seeds directory (set RB_SEEDS_DIR)"; exit 77; }
+# a fresh clone without ../shared (CI) runs the copies kept in tests/seeds/documents;
+# where both exist they must be the same documents
+if [ -n "$SEEDS" ] && ! diff -rq "$SEEDS" "$HERE/documents" >/dev/null 2>&1; then
+	echo "Bail out! tests/seeds/documents differs from $SEEDS: copy the seeds again"
+	exit 1
+fi
+[ -n "$SEEDS" ] || SEEDS=$HERE/documents
+[ -d "$SEEDS" ] || { echo "1..0 # SKIP no seeds directory (set RB_SEEDS_DIR)"; exit 77; }
 for t in aws kubectl psql redis-cli jq; do
 	command -v "$t" >/dev/null 2>&1 || { echo "1..0 # SKIP no $t on PATH"; exit 77; }
 done
