@@ -232,10 +232,7 @@ static int bucket_name_ok(const char *b)
 static int export_snapshot(struct sim *s, struct sim_req *r, struct sim_resp *o, int sx, jv sn,
 			   const char *dst, const char *bucket)
 {
-	struct s3_bucket *b = NULL;
-	for (int i = 0; i < s->nbuckets && !b; i++)
-		if (!strcmp(s->buckets[i].name, bucket))
-			b = &s->buckets[i];
+	struct s3_bucket *b = sim_s3_bucket(s, bucket);
 	if (!bucket_name_ok(bucket))
 		sim_error(r, o, 400, "InvalidParameterValue",
 			  "The S3 bucket name %s is not valid: give the bucket's name only.", bucket);

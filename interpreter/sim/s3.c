@@ -217,7 +217,7 @@ const char *sim_s3_route(struct sim_req *r)
 	return NULL;
 }
 
-static struct s3_bucket *bucket_get(struct sim *s, const char *name)
+struct s3_bucket *sim_s3_bucket(struct sim *s, const char *name)
 {
 	for (int i = 0; i < s->nbuckets; i++)
 		if (!strcmp(s->buckets[i].name, name))
@@ -228,7 +228,7 @@ static struct s3_bucket *bucket_get(struct sim *s, const char *name)
 static struct s3_bucket *need_bucket(struct sim *s, struct sim_req *r, struct sim_resp *o, struct s3_path *p)
 {
 	path_parts(r, p);
-	struct s3_bucket *b = bucket_get(s, p->bucket);
+	struct s3_bucket *b = sim_s3_bucket(s, p->bucket);
 	if (!b)
 		sim_error(r, o, 404, "NoSuchBucket", "The specified bucket does not exist");
 	return b;
@@ -343,7 +343,7 @@ static int op_create_bucket(struct sim *s, struct sim_req *r, struct sim_resp *o
 {
 	struct s3_path p;
 	path_parts(r, &p);
-	if (bucket_get(s, p.bucket))
+	if (sim_s3_bucket(s, p.bucket))
 		return sim_error(r, o, 409, "BucketAlreadyOwnedByYou",
 				 "Your previous request to create the named bucket succeeded and you already own it.");
 	sim_s3_bucket_add(s, p.bucket, r->now);
@@ -917,7 +917,7 @@ static int op_copy_object(struct sim *s, struct sim_req *r, struct sim_resp *o)
 	struct s3_bucket *sb = NULL;
 	if (slash) {
 		*slash = 0;
-		sb = bucket_get(s, sp);
+		sb = sim_s3_bucket(s, sp);
 	}
 	if (!slash || !sb) {
 		sim_error(r, o, 404, "NoSuchBucket", "The specified bucket does not exist");

@@ -276,6 +276,19 @@ void sim_rds_exports_land(struct sim *s, int64_t now);
 
 /* S3 world (s3.c) */
 struct s3_bucket *sim_s3_bucket_add(struct sim *s, const char *name, int64_t created);
+/* the bucket named name, or NULL */
+struct s3_bucket *sim_s3_bucket(struct sim *s, const char *name);
+/* rds.c, shared with rds_export.c: drop what was deleted long enough ago; arr[ix] (new);
+ * an id or an ARN "arn:aws:rds:REGION:ACCT:TYPE:NAME" -> NAME; a snapshot's index, -1 */
+void sim_rds_gc(struct sim *s, int64_t now);
+jv sim_rds_get(jv arr, int ix);
+const char *sim_rds_arn_name(const char *id, const char *type);
+int sim_rds_snap_find(struct sim *s, const char *id);
+int sim_rds_not_found_snap(struct sim_req *r, struct sim_resp *o, const char *id);
+/* rds_export.c */
+int sim_rds_op_start_export(struct sim *s, struct sim_req *r, struct sim_resp *o);
+int sim_rds_op_describe_exports(struct sim *s, struct sim_req *r, struct sim_resp *o);
+int sim_rds_op_cancel_export(struct sim *s, struct sim_req *r, struct sim_resp *o);
 struct s3_ver *sim_s3_put(struct sim *s, struct s3_bucket *b, const char *key, const char *body,
 		      size_t len, const char *ctype, int dm, const char *vid, int64_t mtime);
 void sim_s3_world_release(struct sim *s);
