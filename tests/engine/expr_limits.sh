@@ -102,7 +102,9 @@ signal() {
 	local sig=$1 want=$2
 	rm -rf st d && mkdir d
 	runbook when 'def f: f; f' >rb.yaml
-	RUNBOOK_EXPR_TIMEOUT=5m timeout -s KILL $BOUND "$RB" run --state-dir st rb.yaml -p dir="$T/d" </dev/null >out 2>&1 &
+	# --foreground: without it timeout forwards a signal to runbook and then to its whole
+	# process group, so runbook could see one Ctrl-C twice ("stopping now", exit 3)
+	RUNBOOK_EXPR_TIMEOUT=5m timeout --foreground -s KILL $BOUND "$RB" run --state-dir st rb.yaml -p dir="$T/d" </dev/null >out 2>&1 &
 	local pid=$! i
 	for i in $(seq 400); do grep -q '"step_started".*"step":"spin"' st/runs/*/journal.jsonl 2>/dev/null && break; sleep 0.05; done
 	sleep 0.3
