@@ -56,6 +56,7 @@ static const struct key_schema {
 	{ &lang_top_keys, "outputs", REF("outputs") },
 	{ &lang_top_keys, "finally", "{\"type\":\"array\",\"items\":" STEP_WITH_ID "}" },
 	{ &lang_top_keys, "rollback_keeps", "{\"type\":\"array\",\"items\":" SCALAR "}" },
+	{ &lang_top_keys, "lock", "{\"type\":\"string\",\"minLength\":1}" },
 
 	{ &lang_step_keys, "id", SCALAR },
 	{ &lang_step_keys, "name", SCALAR },

@@ -413,11 +413,20 @@ static void t_rollback_keeps(struct lctx *c, const struct ynode *key, const stru
 		c->rb->rollback_keeps[c->rb->nrollback_keeps++] = xstrdup(it->scalar);
 	}
 }
+/* lock: "rds/${{ .params.target }}": the run lock's key (DESIGN.md v1.1), a string */
+static void t_lock(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
+{
+	if (v->kind != Y_SCALAR || !v->scalar || !*v->scalar) {
+		load_type_error(c, v, "lock", "a non-empty string (a template over .params)");
+		return;
+	}
+	load_get_tmpl(c, v, &c->rb->lock);
+}
 static const struct key_desc top_keys[] = {
 	{ "runbook", t_runbook }, { "description", t_description }, { "objectives", t_objectives },
 	{ "timeout", t_timeout }, { "params", t_params }, { "connections", t_connections },
 	{ "steps", t_steps }, { "outputs", t_outputs }, { "finally", t_finally },
-	{ "rollback_keeps", t_rollback_keeps }, { NULL, NULL },
+	{ "rollback_keeps", t_rollback_keeps }, { "lock", t_lock }, { NULL, NULL },
 };
 
 /* one namespace per runbook: its steps, their rollback steps and its finally steps */
@@ -685,6 +694,7 @@ void runbook_free(struct runbook *rb)
 	}
 	free(rb->params);
 	tmpl_free(rb->connections);
+	tmpl_free(rb->lock);
 	for (int i = 0; i < rb->nsteps; i++)
 		step_free(&rb->steps[i]);
 	free(rb->steps);

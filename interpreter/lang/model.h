@@ -161,6 +161,8 @@ struct runbook {
 	char **rollback_keeps;       /* `rollback_keeps:` "KIND NAME" glob patterns of what its
 	                              * rollback leaves on purpose (rehearse --sweep) */
 	int nrollback_keeps;
+	struct tmpl *lock;           /* top-level `lock:` (a string template over .params), the
+	                              * run lock key held for the whole run; NULL: none */
 };
 
 /* `uses:` nesting: the loader (lang/uses.c) refuses to load deeper; plan/ expands what
