@@ -2,10 +2,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <yaml.h>
+#include "bug.h"
 #include "yamljv.h"
 
 static int is_null(const char *s)
@@ -99,10 +101,12 @@ jv yamljv_scalar(const char *s, size_t len, int plain)
 	return jv_string_sized(s, (int)len);
 }
 
+/* one YAML scalar event as a jv: quoted or tagged !!str is text (as in lang/yaml.c) */
 static jv scalar(const yaml_event_t *e)
 {
-	return yamljv_scalar((const char *)e->data.scalar.value, e->data.scalar.length,
-			     e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE);
+	const char *tag = (const char *)e->data.scalar.tag;
+	int plain = e->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && !(tag && !strcmp(tag, YAML_STR_TAG));
+	return yamljv_scalar((const char *)e->data.scalar.value, e->data.scalar.length, plain);
 }
 
 int yexpand_add(struct yexpand *total, const struct yexpand *w, uint64_t own, size_t len,
@@ -126,202 +130,307 @@ int yexpand_add(struct yexpand *total, const struct yexpand *w, uint64_t own, si
 	return -1;
 }
 
-struct anchor { char *name; jv v; struct yexpand w; };
+/* an anchored value (text: a scalar's own text, for an alias used as a key), and what
+ * one alias to it expands to */
+struct anchor {
+	char *name;
+	jv v, text;
+	struct yexpand w;
+	long values;
+};
 
 struct ctx {
 	yaml_parser_t p;
 	struct anchor *anchors;
 	int n, alloc;
-	int failed;
 	size_t len;              /* of the text */
 	uint64_t own;            /* nodes written */
 	struct yexpand total;    /* aliases expanded */
-	char *bomb;              /* "LINE:COL: too many alias expansions ..." (or too deep) */
-	int depth;
+	long values;             /* values made, aliases expanded, keys not counted */
+	int depth, max_depth;
+	/* the error that stops the reading: at, msg; syntax: libyaml's own (or an
+	 * undefined alias), which marks mode prefixes with "invalid YAML: " */
+	int failed, syntax;
+	yaml_mark_t at;
+	char msg[512];
+	/* marks mode (yamljv_load) */
+	const struct source *src;
+	const struct yamljv_limits *lim;
+	struct diag_list soft;   /* key errors: reported if the document reads through */
 };
 
-#define YAMLJV_MAX_DEPTH 256
-
-/* fail with "LINE:COL: MESSAGE" at mark m */
-static void fail_at(struct ctx *c, yaml_mark_t m, const char *msg)
+static void fail(struct ctx *c, yaml_mark_t m, int syntax, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void fail(struct ctx *c, yaml_mark_t m, int syntax, const char *fmt, ...)
 {
-	size_t n = strlen(msg) + 48;
-	c->bomb = malloc(n);
-	if (!c->bomb)
-		abort();
-	snprintf(c->bomb, n, "%d:%d: %s", (int)m.line + 1, (int)m.column + 1, msg);
+	va_list ap;
+	if (c->failed)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(c->msg, sizeof(c->msg), fmt, ap);
+	va_end(ap);
+	c->at = m;
+	c->syntax = syntax;
 	c->failed = 1;
 }
 
-static jv node(struct ctx *c, yaml_event_t *e);
-
-/* w0: the totals before v was read */
-static void remember(struct ctx *c, const yaml_char_t *name, jv v, const struct yexpand *w0)
+/* an error about one key: in marks mode it does not stop the reading */
+static void key_error(struct ctx *c, yaml_mark_t m, const char *msg)
 {
-	if (!name)
-		return;
-	if (c->n == c->alloc) {
-		c->alloc = c->alloc ? c->alloc * 2 : 8;
-		c->anchors = realloc(c->anchors, sizeof(*c->anchors) * (size_t)c->alloc);
-		if (!c->anchors)
-			abort();
+	if (c->src) {
+		struct srcloc l = { c->src, (int)m.line + 1, (int)m.column + 1 };
+		diag_error(&c->soft, &l, "%s", msg);
+	} else {
+		fail(c, m, 0, "%s", msg);
 	}
-	c->anchors[c->n].name = strdup((const char *)name);
-	c->anchors[c->n].v = jv_copy(v);
-	c->anchors[c->n].w.nodes = c->total.nodes - w0->nodes;
-	c->anchors[c->n].w.bytes = c->total.bytes - w0->bytes;
-	c->anchors[c->n].w.aliases = c->total.aliases - w0->aliases;
-	c->n++;
+}
+
+static jv node(struct ctx *c, yaml_event_t *e, int key);
+
+/* w0, v0: the totals before v was read; text: see struct anchor (consumed) */
+static void remember(struct ctx *c, const yaml_char_t *name, jv v, jv text,
+		     const struct yexpand *w0, long v0)
+{
+	if (!name) {
+		jv_free(text);
+		return;
+	}
+	/* a later anchor of the same name shadows the earlier one (YAML spec) */
+	ALLOC_GROW(c->anchors, c->n + 1, c->alloc);
+	struct anchor *a = &c->anchors[c->n++];
+	a->name = xstrdup((const char *)name);
+	a->v = jv_copy(v);
+	a->text = text;
+	a->w.nodes = c->total.nodes - w0->nodes;
+	a->w.bytes = c->total.bytes - w0->bytes;
+	a->w.aliases = c->total.aliases - w0->aliases;
+	a->values = c->values - v0;
 }
 
 static int next(struct ctx *c, yaml_event_t *e)
 {
 	if (!yaml_parser_parse(&c->p, e)) {
-		c->failed = 1;
+		fail(c, c->p.problem_mark, 1, "%s", c->p.problem ? c->p.problem : "invalid YAML");
 		return -1;
 	}
 	return 0;
 }
 
-static jv node(struct ctx *c, yaml_event_t *e)
+/* one more value (not a key): the marks mode's cap */
+static void count_value(struct ctx *c, long n, yaml_mark_t m)
+{
+	c->values += n;
+	if (c->lim && c->lim->max_values && c->values > c->lim->max_values)
+		fail(c, m, 0, "%s expands to more than %ld values (YAML aliases?)", c->lim->what,
+		     c->lim->max_values);
+}
+
+static jv alias(struct ctx *c, yaml_event_t *e, int key)
+{
+	for (int i = c->n - 1; i >= 0; i--) {
+		struct anchor *a = &c->anchors[i];
+		char why[160];
+		if (strcmp(a->name, (const char *)e->data.alias.anchor))
+			continue;
+		if (yexpand_add(&c->total, &a->w, c->own, c->len, why, sizeof(why)) < 0) {
+			fail(c, e->start_mark, 0, "too many alias expansions: '*%.100s' %s", a->name, why);
+			return jv_null();
+		}
+		if (key)
+			return jv_get_kind(a->text) == JV_KIND_STRING ? jv_copy(a->text) : jv_copy(a->v);
+		count_value(c, a->values, e->start_mark);
+		return jv_copy(a->v);
+	}
+	fail(c, e->start_mark, 1, "found undefined alias");
+	return jv_null();
+}
+
+static jv seq(struct ctx *c)
+{
+	jv v = jv_array();
+	yaml_event_t ev;
+	while (!c->failed && next(c, &ev) == 0) {
+		if (ev.type == YAML_SEQUENCE_END_EVENT) {
+			yaml_event_delete(&ev);
+			break;
+		}
+		v = jv_array_append(v, node(c, &ev, 0));
+		yaml_event_delete(&ev);
+	}
+	return v;
+}
+
+/* Keys are their text. Marks mode: the map carries "__line", "__col" (set by node())
+ * and "__loc" {key: [key line, key col, value line, value col]}, and a key written
+ * twice is an error (the last value stays, so that later checks still run). */
+static jv map(struct ctx *c, jv v)
+{
+	jv loc = jv_object(), seen = jv_object();
+	yaml_event_t ev;
+	while (!c->failed && next(c, &ev) == 0) {
+		if (ev.type == YAML_MAPPING_END_EVENT) {
+			yaml_event_delete(&ev);
+			break;
+		}
+		yaml_mark_t km = ev.start_mark;
+		jv key = node(c, &ev, 1);
+		yaml_event_delete(&ev);
+		if (c->failed || next(c, &ev) < 0) {
+			jv_free(key);
+			break;
+		}
+		yaml_mark_t vm = ev.start_mark;
+		jv val = node(c, &ev, 0);
+		yaml_event_delete(&ev);
+		if (c->failed) {
+			jv_free(key);
+			jv_free(val);
+			break;
+		}
+		if (jv_get_kind(key) != JV_KIND_STRING) {
+			/* a complex key (? [a, b]), or an alias to a list or map */
+			key_error(c, km, jv_get_kind(key) == JV_KIND_ARRAY ?
+				  "mapping keys must be plain strings, not a list" :
+				  "mapping keys must be plain strings, not a map");
+			jv_free(key);
+			jv_free(val);
+			continue;
+		}
+		if (jv_object_has(jv_copy(seen), jv_copy(key))) {
+			char msg[300];
+			snprintf(msg, sizeof(msg), "duplicate key '%.256s'", jv_string_value(key));
+			key_error(c, km, msg);
+		}
+		seen = jv_object_set(seen, jv_copy(key), jv_true());
+		if (c->src)
+			loc = jv_object_set(loc, jv_copy(key),
+					    JV_ARRAY(jv_number(km.line + 1), jv_number(km.column + 1),
+						     jv_number(vm.line + 1), jv_number(vm.column + 1)));
+		v = jv_object_set(v, key, val);
+	}
+	jv_free(seen);
+	if (c->src)
+		return jv_object_set(v, jv_string("__loc"), loc);
+	jv_free(loc);
+	return v;
+}
+
+static jv node(struct ctx *c, yaml_event_t *e, int key)
 {
 	jv v;
-	yaml_event_t ev;
 	struct yexpand w0 = c->total;
-	if (e->type == YAML_SCALAR_EVENT || e->type == YAML_SEQUENCE_START_EVENT ||
-	    e->type == YAML_MAPPING_START_EVENT) {
-		c->own++;
-		c->total.nodes++;
-	}
-	if ((e->type == YAML_SEQUENCE_START_EVENT || e->type == YAML_MAPPING_START_EVENT) &&
-	    c->depth >= YAMLJV_MAX_DEPTH) {
-		char msg[64];
-		snprintf(msg, sizeof(msg), "nesting deeper than %d levels", YAMLJV_MAX_DEPTH);
-		fail_at(c, e->start_mark, msg);
+	long v0 = c->values;
+	const yaml_char_t *anchor;
+	if (e->type == YAML_ALIAS_EVENT)
+		return alias(c, e, key);
+	if (e->type != YAML_SCALAR_EVENT && e->type != YAML_SEQUENCE_START_EVENT &&
+	    e->type != YAML_MAPPING_START_EVENT)
 		return jv_null();
-	}
-	switch (e->type) {
-	case YAML_SCALAR_EVENT:
-		v = scalar(e);
-		c->total.bytes += e->data.scalar.length;
-		remember(c, e->data.scalar.anchor, v, &w0);
-		return v;
-	case YAML_ALIAS_EVENT:
-		for (int i = c->n - 1; i >= 0; i--) {
-			char why[160];
-			if (strcmp(c->anchors[i].name, (const char *)e->data.alias.anchor))
-				continue;
-			if (yexpand_add(&c->total, &c->anchors[i].w, c->own, c->len, why, sizeof(why)) < 0) {
-				char msg[400];
-				snprintf(msg, sizeof(msg), "too many alias expansions: '*%.100s' %s",
-					 c->anchors[i].name, why);
-				fail_at(c, e->start_mark, msg);
-				return jv_null();
-			}
-			return jv_copy(c->anchors[i].v);
-		}
-		return jv_null();
-	case YAML_SEQUENCE_START_EVENT: {
-		const yaml_char_t *anchor = e->data.sequence_start.anchor;
-		v = jv_array();
-		c->depth++;
-		for (;;) {
-			if (next(c, &ev) < 0)
-				break;
-			if (ev.type == YAML_SEQUENCE_END_EVENT) {
-				yaml_event_delete(&ev);
-				break;
-			}
-			v = jv_array_append(v, node(c, &ev));
-			yaml_event_delete(&ev);
-			if (c->failed)
-				break;
-		}
-		c->depth--;
-		remember(c, anchor, v, &w0);
+	c->own++;
+	c->total.nodes++;
+	if (!key)
+		count_value(c, 1, e->start_mark);
+	if (e->type == YAML_SCALAR_EVENT) {
+		const char *s = (const char *)e->data.scalar.value;
+		int n = (int)e->data.scalar.length;
+		v = key ? jv_string_sized(s, n) : scalar(e);   /* a key is its text */
+		c->total.bytes += (uint64_t)n;
+		remember(c, e->data.scalar.anchor, v, e->data.scalar.anchor ? jv_string_sized(s, n) : jv_null(),
+			 &w0, v0);
 		return v;
 	}
-	case YAML_MAPPING_START_EVENT: {
-		const yaml_char_t *anchor = e->data.mapping_start.anchor;
+	if (c->depth >= c->max_depth) {
+		if (c->lim)
+			fail(c, e->start_mark, 0, "%s nests deeper than %d levels", c->lim->what, c->max_depth);
+		else
+			fail(c, e->start_mark, 0, "nesting deeper than %d levels", c->max_depth);
+	}
+	if (c->failed)
+		return jv_null();
+	c->depth++;
+	if (e->type == YAML_SEQUENCE_START_EVENT) {
+		anchor = e->data.sequence_start.anchor;
+		v = seq(c);
+	} else {
+		anchor = e->data.mapping_start.anchor;
 		v = jv_object();
-		c->depth++;
-		for (;;) {
-			if (next(c, &ev) < 0)
-				break;
-			if (ev.type == YAML_MAPPING_END_EVENT) {
-				yaml_event_delete(&ev);
-				break;
-			}
-			jv key = node(c, &ev);
-			yaml_event_delete(&ev);
-			if (c->failed || next(c, &ev) < 0) {
-				jv_free(key);
-				break;
-			}
-			jv val = node(c, &ev);
-			yaml_event_delete(&ev);
-			if (jv_get_kind(key) != JV_KIND_STRING) {
-				jv s = jv_dump_string(key, 0);
-				key = s;
-			}
-			v = jv_object_set(v, key, val);
-			if (c->failed)
-				break;
-		}
-		c->depth--;
-		remember(c, anchor, v, &w0);
-		return v;
+		if (c->src)
+			v = jv_object_set(jv_object_set(v, jv_string("__line"), jv_number(e->start_mark.line + 1)),
+					  jv_string("__col"), jv_number(e->start_mark.column + 1));
+		v = map(c, v);
 	}
-	default:
-		return jv_null();
+	c->depth--;
+	/* registered when complete: an alias inside it is undefined (no cycles) */
+	remember(c, anchor, v, jv_null(), &w0, v0);
+	return v;
+}
+
+/* the next document of the stream into *doc (jv_null() if empty); 1 read, 0 at the
+ * end of the stream, -1 failed. *start: where the document's content begins. */
+static int document(struct ctx *c, jv *doc, yaml_mark_t *start)
+{
+	yaml_event_t ev;
+	for (;;) {
+		if (next(c, &ev) < 0)
+			return -1;
+		yaml_event_type_t t = ev.type;
+		yaml_event_delete(&ev);
+		/* after the end libyaml gives YAML_NO_EVENT forever */
+		if (t == YAML_STREAM_END_EVENT || t == YAML_NO_EVENT)
+			return 0;
+		if (t == YAML_DOCUMENT_START_EVENT)
+			break;
 	}
+	if (next(c, &ev) < 0)
+		return -1;
+	*start = ev.start_mark;
+	*doc = ev.type == YAML_DOCUMENT_END_EVENT ? jv_null() : node(c, &ev, 0);
+	yaml_event_delete(&ev);
+	if (c->failed) {
+		jv_free(*doc);
+		*doc = jv_invalid();
+		return -1;
+	}
+	return 1;
+}
+
+static void ctx_init(struct ctx *c, const char *text, size_t len, int max_depth)
+{
+	memset(c, 0, sizeof(*c));
+	c->len = len;
+	c->max_depth = max_depth;
+	if (!yaml_parser_initialize(&c->p))
+		BUG("yaml_parser_initialize");
+	yaml_parser_set_input_string(&c->p, (const unsigned char *)text, len);
+}
+
+static void ctx_release(struct ctx *c)
+{
+	for (int i = 0; i < c->n; i++) {
+		free(c->anchors[i].name);
+		jv_free(c->anchors[i].v);
+		jv_free(c->anchors[i].text);
+	}
+	free(c->anchors);
+	diag_list_release(&c->soft);
+	yaml_parser_delete(&c->p);
 }
 
 jv yamljv_parse(const char *text, size_t len, int multi)
 {
-	struct ctx c = { .len = len };
-	yaml_event_t ev;
-	jv docs = jv_array();
-	yaml_parser_initialize(&c.p);
-	yaml_parser_set_input_string(&c.p, (const unsigned char *)text, len);
-	for (;;) {
-		if (next(&c, &ev) < 0)
-			break;
-		yaml_event_type_t t = ev.type;
-		if (t == YAML_STREAM_END_EVENT) {
-			yaml_event_delete(&ev);
-			break;
-		}
-		if (t == YAML_DOCUMENT_START_EVENT) {
-			yaml_event_delete(&ev);
-			if (next(&c, &ev) < 0)
-				break;
-			if (ev.type == YAML_DOCUMENT_END_EVENT) {
-				yaml_event_delete(&ev);
-				continue;
-			}
-			jv d = node(&c, &ev);
-			yaml_event_delete(&ev);
-			if (c.failed) {
-				jv_free(d);
-				break;
-			}
-			if (jv_get_kind(d) != JV_KIND_NULL)
-				docs = jv_array_append(docs, d);
-			else
-				jv_free(d);
-			continue;
-		}
-		yaml_event_delete(&ev);
+	struct ctx c;
+	jv docs = jv_array(), d, out;
+	yaml_mark_t start;
+	ctx_init(&c, text, len, YAMLJV_MAX_DEPTH);
+	while (document(&c, &d, &start) > 0) {
+		if (jv_get_kind(d) != JV_KIND_NULL)
+			docs = jv_array_append(docs, d);
+		else
+			jv_free(d);
 	}
-	jv out;
-	if (c.bomb) {
-		out = jv_invalid_with_msg(jv_string(c.bomb));
-		jv_free(docs);
-	} else if (c.failed) {
-		out = jv_invalid_with_msg(jv_string_fmt("%d:%d: %s", (int)c.p.problem_mark.line + 1,
-							(int)c.p.problem_mark.column + 1,
-							c.p.problem ? c.p.problem : "invalid YAML"));
+	if (c.failed) {
+		out = jv_invalid_with_msg(jv_string_fmt("%d:%d: %s", (int)c.at.line + 1,
+							(int)c.at.column + 1, c.msg));
 		jv_free(docs);
 	} else if (multi) {
 		out = docs;
@@ -329,12 +438,70 @@ jv yamljv_parse(const char *text, size_t len, int multi)
 		out = jv_array_length(jv_copy(docs)) ? jv_array_get(jv_copy(docs), 0) : jv_null();
 		jv_free(docs);
 	}
-	for (int i = 0; i < c.n; i++) {
-		free(c.anchors[i].name);
-		jv_free(c.anchors[i].v);
+	ctx_release(&c);
+	return out;
+}
+
+int yamljv_load(const struct source *src, const struct yamljv_limits *lim, jv *out,
+		struct diag_list *dl)
+{
+	struct ctx c;
+	jv more = jv_invalid();
+	yaml_mark_t start;
+	int rc = -1;
+	ctx_init(&c, src->text, src->len, lim->max_depth);
+	c.src = src;
+	c.lim = lim;
+	*out = jv_null();
+	if (document(&c, out, &start) < 0)
+		goto out;
+	/* one document: a second one would be ignored without a word */
+	int second = document(&c, &more, &start);
+	if (second > 0) {
+		struct srcloc l = { src, (int)start.line + 1, (int)start.column + 1 };
+		diag_error(dl, &l, "%s is one YAML document: a second one starts here", lim->what);
+		goto out;
 	}
-	free(c.anchors);
-	free(c.bomb);
-	yaml_parser_delete(&c.p);
+	if (second < 0)
+		goto out;
+	rc = c.soft.nerrors ? -1 : 0;
+	diag_list_take(dl, &c.soft);
+	ctx_release(&c);
+	return rc;
+out:
+	jv_free(more);
+	if (c.failed) {
+		struct srcloc l = { src, (int)c.at.line + 1, (int)c.at.column + 1 };
+		diag_error(dl, &l, "%s%s", c.syntax ? "invalid YAML: " : "", c.msg);
+	}
+	jv_free(*out);
+	*out = jv_invalid();
+	ctx_release(&c);
+	return rc;
+}
+
+jv yamljv_strip_marks(jv v)
+{
+	jv_kind k = jv_get_kind(v);
+	if (k == JV_KIND_ARRAY) {
+		jv out = jv_array();
+		jv_array_foreach(v, i, x)
+			out = jv_array_append(out, yamljv_strip_marks(x));
+		jv_free(v);
+		return out;
+	}
+	if (k != JV_KIND_OBJECT)
+		return v;
+	jv out = jv_object();
+	jv_object_foreach(v, key, x) {
+		const char *s = jv_string_value(key);
+		if (!strcmp(s, "__line") || !strcmp(s, "__col") || !strcmp(s, "__loc")) {
+			jv_free(key);
+			jv_free(x);
+		} else {
+			out = jv_object_set(out, key, yamljv_strip_marks(x));
+		}
+	}
+	jv_free(v);
 	return out;
 }

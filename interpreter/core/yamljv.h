@@ -1,15 +1,19 @@
-/* yamljv.h — YAML text to jv, without source marks (libyaml).
+/* yamljv.h — YAML text to jv (libyaml).
  *
- * For files read by modules and the simulator (kubeconfigs, manifests), where a
- * located diagnostic is not needed: runbooks themselves go through lang/yaml.h, which
- * keeps marks. Scalars are typed by yamljv_scalar, the rule lang/yaml.c and the
- * scenario loader use too; aliases are expanded, within the caps below.
+ * The reader of kubeconfigs and manifests (yamljv_parse: errors as one "LINE:COL:
+ * PROBLEM") and of scenarios (yamljv_load, marks mode: located diagnostics, and every
+ * map carries where it and its keys are). Runbooks go through lang/yaml.h, which keeps
+ * a mark on every node. One rule for all: scalars are typed by yamljv_scalar (a scalar
+ * tagged !!str counts as quoted), keys are their text, a key written twice or a list or
+ * map as a key is an error, an undefined alias is an error, a later anchor shadows an
+ * earlier one of the same name, and aliases are expanded within the caps below.
  */
 #ifndef RB_YAMLJV_H
 #define RB_YAMLJV_H
 #include <stddef.h>
 #include <stdint.h>
 #include <jv.h>
+#include "diag.h"
 
 /* Alias bombs ("billion laughs"): a few lines whose aliases expand to billions of nodes.
  * Every YAML reader (this one and lang/yaml.c) counts what the document expands to as
@@ -36,8 +40,30 @@ int yexpand_add(struct yexpand *total, const struct yexpand *w, uint64_t own, si
  * past 2^53 stays text so no digit is lost), else a string. New jv. */
 jv yamljv_scalar(const char *s, size_t len, int plain);
 
-/* the first document (multi = 0) or an array of every non-empty document (multi = 1);
- * invalid with the message "LINE:COL: PROBLEM" on a syntax error or an alias bomb
- * ("LINE:COL: too many alias expansions: ...") */
+/* the first non-empty document (multi = 0) or an array of every non-empty document
+ * (multi = 1); invalid with the message "LINE:COL: PROBLEM" on a syntax error, a key
+ * error, nesting deeper than YAMLJV_MAX_DEPTH or an alias bomb ("LINE:COL: too many
+ * alias expansions: ...") */
+#define YAMLJV_MAX_DEPTH 256
 jv yamljv_parse(const char *text, size_t len, int multi);
+
+/* Marks mode: one document of src, whose maps carry their location: "__line" and
+ * "__col" (the map's first character) and "__loc" {key: [key line, key col, value line,
+ * value col]} (1-based), for checks that point at a key or its value. Limits, with what
+ * names the file in their messages ("the scenario"): */
+struct yamljv_limits {
+	const char *what;
+	int max_depth;           /* maps and lists in maps and lists: "WHAT nests deeper than N levels" */
+	long max_values;         /* values, aliases expanded, keys not counted (0: no cap): "WHAT
+				  * expands to more than N values (YAML aliases?)" */
+};
+/* 0 and *out the document (null if empty); or -1 with located errors in dl: syntax
+ * errors say "invalid YAML: PROBLEM", and "WHAT is one YAML document: a second one
+ * starts here". Key errors (duplicate, not text) do not stop the reading: every one is
+ * reported, the last value of a key stays, and *out is the document, for later checks
+ * to report theirs too; after any other error *out is invalid. */
+int yamljv_load(const struct source *src, const struct yamljv_limits *lim, jv *out,
+		struct diag_list *dl);
+/* v without the marks of yamljv_load (consumed) */
+jv yamljv_strip_marks(jv v);
 #endif

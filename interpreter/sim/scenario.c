@@ -1,4 +1,4 @@
-/* scenario.c — scenario files (YAML via libyaml, documented in runbook-scenario(5)) into
+/* scenario.c — scenario files (YAML via core/yamljv, documented in runbook-scenario(5)) into
  * the simulator's world (the helpers its objects share are in world.c).
  *
  * Time values in a scenario are RFC 3339 timestamps, "now", or a duration relative to
@@ -8,7 +8,6 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <yaml.h>
 #include "simint.h"
 #include "../core/yamljv.h"
 #include "../core/bug.h"
@@ -26,63 +25,14 @@ struct sc {
 	struct sim *s;
 	const struct source *src;
 	struct diag_list *dl;
-	int errors;
-	long nodes;              /* made so far: aliases can multiply them */
 };
 
-/* a scenario is small: more nodes than this is an alias bomb */
-#define SC_NODES_MAX 1000000L
-#define SC_DEPTH_MAX 64          /* maps and lists in maps and lists */
-
-static jv scalar_jv(yaml_node_t *n)
-{
-	return yamljv_scalar((const char *)n->data.scalar.value, n->data.scalar.length,
-			     n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE);
-}
-
-/* Maps carry their location as "__line"/"__col" and, under "__loc", each key's
- * [key line, key col, value line, value col], so that the validator points at values;
- * the k8s objects leave without them (strip_marks). */
-static jv node_jv(struct sc *c, yaml_document_t *doc, yaml_node_t *n, int depth)
-{
-	if (!n || depth > SC_DEPTH_MAX || ++c->nodes > SC_NODES_MAX)
-		return jv_null();
-	switch (n->type) {
-	case YAML_SCALAR_NODE:
-		return scalar_jv(n);
-	case YAML_SEQUENCE_NODE: {
-		jv a = jv_array();
-		for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top; it++)
-			a = jv_array_append(a, node_jv(c, doc, yaml_document_get_node(doc, *it), depth + 1));
-		return a;
-	}
-	case YAML_MAPPING_NODE: {
-		jv o = jv_object(), loc = jv_object();
-		o = jv_object_set(o, jv_string("__line"), jv_number(n->start_mark.line + 1));
-		o = jv_object_set(o, jv_string("__col"), jv_number(n->start_mark.column + 1));
-		for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-			yaml_node_t *k = yaml_document_get_node(doc, p->key);
-			yaml_node_t *v = yaml_document_get_node(doc, p->value);
-			if (!k || k->type != YAML_SCALAR_NODE)
-				continue;
-			jv key = jv_string_sized((const char *)k->data.scalar.value, (int)k->data.scalar.length);
-			if (jv_object_has(jv_copy(loc), jv_copy(key))) {
-				struct srcloc l = { c->src, (int)k->start_mark.line + 1, (int)k->start_mark.column + 1 };
-				diag_error(c->dl, &l, "duplicate key '%s'", jv_string_value(key));
-				c->errors++;
-			}
-			loc = jv_object_set(loc, jv_copy(key),
-					    JV_ARRAY(jv_number(k->start_mark.line + 1), jv_number(k->start_mark.column + 1),
-						     jv_number(v ? v->start_mark.line + 1 : k->start_mark.line + 1),
-						     jv_number(v ? v->start_mark.column + 1 : k->start_mark.column + 1)));
-			o = jv_object_set(o, key, node_jv(c, doc, v, depth + 1));
-		}
-		return jv_object_set(o, jv_string("__loc"), loc);
-	}
-	default:
-		return jv_null();
-	}
-}
+/* a scenario is small: more values than this is an alias bomb; nesting deeper than
+ * this is refused as the parser meets it (libyaml's scanner is quadratic in the depth
+ * of flow collections: "[[[[..." of 100000 took minutes) */
+static const struct yamljv_limits sc_limits = {
+	.what = "the scenario", .max_depth = 64, .max_values = 1000000L,
+};
 
 /* Accessors of a validated scenario (scenario_rules.c checked every key, type and range
  * first): a value of another type than expected cannot arrive, and reads as the default. */
@@ -753,122 +703,28 @@ static const int64_t dur_defaults[] = {
 #undef DUR_DEF
 };
 
-/* Nesting deeper than SC_DEPTH_MAX is refused from the event stream, before libyaml
- * composes a document: its scanner slows down quadratically with the depth of flow
- * collections ("[[[[..." of 100000 took minutes). 0, or -1 with a located error (a
- * syntax error is left to the loader, which reports it). */
-static int check_depth(struct sc *c)
-{
-	yaml_parser_t p;
-	yaml_event_t ev;
-	int depth = 0, rc = 0;
-	yaml_parser_initialize(&p);
-	yaml_parser_set_input_string(&p, (const unsigned char *)c->src->text, c->src->len);
-	for (;;) {
-		if (!yaml_parser_parse(&p, &ev))
-			break;
-		yaml_event_type_t t = ev.type;
-		if (t == YAML_SEQUENCE_START_EVENT || t == YAML_MAPPING_START_EVENT) {
-			if (++depth > SC_DEPTH_MAX) {
-				struct srcloc l = { c->src, (int)ev.start_mark.line + 1, (int)ev.start_mark.column + 1 };
-				diag_error(c->dl, &l, "the scenario nests deeper than %d levels", SC_DEPTH_MAX);
-				rc = -1;
-			}
-		} else if (t == YAML_SEQUENCE_END_EVENT || t == YAML_MAPPING_END_EVENT) {
-			depth--;
-		}
-		yaml_event_delete(&ev);
-		if (rc < 0 || t == YAML_STREAM_END_EVENT)
-			break;
-	}
-	yaml_parser_delete(&p);
-	return rc;
-}
-
+/* the scenario as jv, with the marks the validator reads (core/yamljv.h); 0, -1 with
+ * located errors: *out is then the document if only its keys were wrong (duplicates),
+ * so that the validator reports its errors too, else invalid */
 static int parse_yaml(struct sc *c, jv *out)
 {
-	yaml_parser_t p;
-	yaml_document_t doc;
-	int rc = -1;
-	if (check_depth(c) < 0)
-		return -1;
-	yaml_parser_initialize(&p);
-	yaml_parser_set_input_string(&p, (const unsigned char *)c->src->text, c->src->len);
-	if (!yaml_parser_load(&p, &doc)) {
-		struct srcloc l = { c->src, (int)p.problem_mark.line + 1, (int)p.problem_mark.column + 1 };
-		diag_error(c->dl, &l, "invalid YAML: %s", p.problem ? p.problem : "parse error");
-		goto out;
-	}
-	yaml_node_t *root = yaml_document_get_root_node(&doc);
-	*out = node_jv(c, &doc, root, 0);
-	yaml_document_delete(&doc);
-	/* one document: a second one would be ignored without a word */
-	yaml_document_t more;
-	if (!yaml_parser_load(&p, &more)) {
-		struct srcloc l = { c->src, (int)p.problem_mark.line + 1, (int)p.problem_mark.column + 1 };
-		diag_error(c->dl, &l, "invalid YAML: %s", p.problem ? p.problem : "parse error");
-		jv_free(*out);
-		goto out;
-	}
-	yaml_node_t *second = yaml_document_get_root_node(&more);
-	if (second) {
-		struct srcloc l = { c->src, (int)second->start_mark.line + 1, (int)second->start_mark.column + 1 };
-		diag_error(c->dl, &l, "a scenario is one YAML document: a second one starts here");
-		yaml_document_delete(&more);
-		jv_free(*out);
-		goto out;
-	}
-	yaml_document_delete(&more);
-	if (c->nodes > SC_NODES_MAX) {
-		struct srcloc l = { c->src, 1, 1 };
-		diag_error(c->dl, &l, "the scenario expands to more than %ld values (YAML aliases?)", SC_NODES_MAX);
-		jv_free(*out);
-		goto out;
-	}
-
-	if (jv_get_kind(*out) != JV_KIND_OBJECT) {
+	int rc = yamljv_load(c->src, &sc_limits, out, c->dl);
+	if (jv_is_valid(*out) && jv_get_kind(*out) != JV_KIND_OBJECT) {
 		struct srcloc l = { c->src, 1, 1 };
 		diag_error(c->dl, &l, "a scenario is a YAML map (scenario:, rds:, s3:, ...)");
 		jv_free(*out);
-		goto out;
+		*out = jv_invalid();
+		rc = -1;
 	}
-	rc = 0;
-out:
-	yaml_parser_delete(&p);
 	return rc;
-}
-
-/* the k8s map leaves the scenario as API objects: without our location keys */
-static jv strip_marks(jv v)
-{
-	if (jv_get_kind(v) == JV_KIND_ARRAY) {
-		jv out = jv_array();
-		jv_array_foreach(v, i, x)
-			out = jv_array_append(out, strip_marks(x));
-		jv_free(v);
-		return out;
-	}
-	if (jv_get_kind(v) != JV_KIND_OBJECT)
-		return v;
-	jv out = jv_object();
-	jv_object_foreach(v, k, x) {
-		if (!strncmp(jv_string_value(k), "__", 2)) {
-			jv_free(k);
-			jv_free(x);
-		} else {
-			out = jv_object_set(out, k, strip_marks(x));
-		}
-	}
-	jv_free(v);
-	return out;
 }
 
 /* the exec: and http: rules without marks; exec argv items as text (as exec passes
  * numbers and booleans) */
 static jv load_rules(jv doc)
 {
-	jv ex = jv_array(), ht = strip_marks(jvx_get(doc, "http"));
-	jv list = strip_marks(jvx_get(doc, "exec"));
+	jv ex = jv_array(), ht = yamljv_strip_marks(jvx_get(doc, "http"));
+	jv list = yamljv_strip_marks(jvx_get(doc, "exec"));
 	if (jv_get_kind(list) == JV_KIND_ARRAY) {
 		jv_array_foreach(list, i, r) {
 			jv argv = jv_array(), given = jvx_get(r, "argv");
@@ -892,7 +748,7 @@ static jv load_rules(jv doc)
 
 int sim_scenario_load(struct sim *s, const char *path, struct diag_list *dl)
 {
-	struct sc c = { s, NULL, dl, 0, 0 };
+	struct sc c = { s, NULL, dl };
 	jv doc = jv_invalid();
 
 	s->start_ms = clock_now(s->clock);
@@ -923,9 +779,10 @@ int sim_scenario_load(struct sim *s, const char *path, struct diag_list *dl)
 	pthread_mutex_unlock(&sc_sources_lock);
 	if (!c.src)
 		return -1;
-	if (parse_yaml(&c, &doc) < 0)
+	int rc = parse_yaml(&c, &doc);
+	if (!jv_is_valid(doc))
 		return -1;
-	if (sim_scenario_validate(c.src, doc, dl) < 0 || c.errors) {
+	if (sim_scenario_validate(c.src, doc, dl) < 0 || rc < 0) {
 		jv_free(doc);
 		return -1;
 	}
@@ -937,7 +794,7 @@ int sim_scenario_load(struct sim *s, const char *path, struct diag_list *dl)
 		/* the Kubernetes world is built when its API starts (sim_k8s_start) */
 		jv k8s = jvx_get(doc, "k8s");
 		jv_free(s->k8s_config);
-		s->k8s_config = strip_marks(k8s);
+		s->k8s_config = yamljv_strip_marks(k8s);
 	}
 	jv d = sc_map(&c, doc, "durations");
 	for (int i = 0; i < SIM_DUR_N; i++)
