@@ -205,6 +205,7 @@ jv sim_k8s_strategic_patch(jv target, jv patch)
 static jv pointer_path(const char *p)
 {
 	int berr = 0;
+	const char *all = p;
 	jv path = jv_array();
 	if (!*p)
 		return path;
@@ -229,7 +230,7 @@ static jv pointer_path(const char *p)
 		if (berr) {
 			buf_release(&b);
 			jv_free(path);
-			return jv_invalid_with_msg(jv_string_fmt("JSON pointer '%.64s...' has a part over 4 KiB", p));
+			return jv_invalid_with_msg(jv_string_fmt("JSON pointer '%.64s...' has a part over 4 KiB", all));
 		}
 		path = jv_array_append(path, jv_string(buf_str(&b)));
 		buf_release(&b);

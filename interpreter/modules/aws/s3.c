@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "aws.h"
 #include "../../core/b64.h"
 #include "../../core/bug.h"
@@ -443,11 +444,15 @@ static int run_put_object(struct action_call *call, jv args, jv *out)
 		FILE *f = fopen(file, "rb");
 		char tmp[65536];
 		size_t n;
+		struct stat st;
 		if (!f) {
 			*out = jvx_error("ReadError", "cannot read '%s'", file);
 			goto done;
 		}
-		while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+		/* a file known to be too large is refused before it is read */
+		if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size > CAP_S3_PUT)
+			berr = -1;
+		while (!berr && (n = fread(tmp, 1, sizeof tmp, f)) > 0)
 			berr |= buf_add(&data, tmp, n);
 		fclose(f);
 	} else {
