@@ -47,11 +47,8 @@ static const char *sc_str(struct sc *c, jv obj, const char *key, const char *def
 
 static double sc_num(struct sc *c, jv obj, const char *key, double def)
 {
-	jv v = jv_object_get(jv_copy(obj), jv_string(key));
-	double d = jv_get_kind(v) == JV_KIND_NUMBER ? jv_number_value(v) : def;
 	(void)c;
-	jv_free(v);
-	return d;
+	return jvx_num(obj, key, def);
 }
 
 static int sc_bool(struct sc *c, jv obj, const char *key, int def)
@@ -81,17 +78,24 @@ static int64_t sc_time(struct sc *c, jv obj, const char *key, int64_t def)
 	return ts_parse(v, &ms) == 0 ? ms : def;
 }
 
+/* the value under key if it is of kind k, else empty (both consumed) */
+static jv sc_of(jv obj, const char *key, jv_kind k, jv empty)
+{
+	jv v = jvx_get(obj, key);
+	if (jv_get_kind(v) == k) {
+		jv_free(empty);
+		return v;
+	}
+	jv_free(v);
+	return empty;
+}
+
 /* the maps of the list under key (absent = empty) */
 static jv sc_list(struct sc *c, jv obj, const char *key)
 {
-	jv v = jv_object_get(jv_copy(obj), jv_string(key));
 	jv out = jv_array();
 	(void)c;
-	if (jv_get_kind(v) != JV_KIND_ARRAY) {
-		jv_free(v);
-		return out;
-	}
-	SIM_EACH(v, i, el) {
+	SIM_EACH(sc_of(obj, key, JV_KIND_ARRAY, jv_array()), i, el) {
 		if (jv_get_kind(el) == JV_KIND_OBJECT)
 			out = jv_array_append(out, el);
 		else
@@ -102,12 +106,8 @@ static jv sc_list(struct sc *c, jv obj, const char *key)
 
 static jv sc_map(struct sc *c, jv obj, const char *key)
 {
-	jv v = jv_object_get(jv_copy(obj), jv_string(key));
 	(void)c;
-	if (jv_get_kind(v) == JV_KIND_OBJECT)
-		return v;
-	jv_free(v);
-	return jv_object();
+	return sc_of(obj, key, JV_KIND_OBJECT, jv_object());
 }
 
 /* {k: v} -> [{Key, Value}] */
@@ -132,15 +132,20 @@ static jv sc_tags(struct sc *c, jv obj)
 /* a string or a list of strings under key, as a list */
 static jv sc_strings(struct sc *c, jv obj, const char *key)
 {
-	jv v = jv_object_get(jv_copy(obj), jv_string(key));
+	jv v = sc_of(obj, key, JV_KIND_STRING, jv_invalid());
 	(void)c;
-	if (jv_get_kind(v) == JV_KIND_STRING)
-		return JV_ARRAY(v);
-	if (jv_get_kind(v) != JV_KIND_ARRAY) {
-		jv_free(v);
-		return jv_array();
-	}
-	return v;
+	return jv_is_valid(v) ? JV_ARRAY(v) : sc_of(obj, key, JV_KIND_ARRAY, jv_array());
+}
+
+/* o (consumed) with the timeline of in's status: (default available) and ready_in:
+ * (available after that long) */
+static jv sc_status(struct sc *c, jv in, jv o)
+{
+	const char *status = sc_str(c, in, "status", "available", 0);
+	int64_t ready_in = sc_dur(c, in, "ready_in", 0);
+	if (ready_in > 0)
+		return sim_set_timeline(o, c->s->start_ms, "available", status, ready_in, (const char *)NULL);
+	return sim_set_timeline(o, c->s->start_ms, status, (const char *)NULL);
 }
 
 /* a jv mutable free-text field as a malloc'd string, or NULL */
@@ -213,12 +218,7 @@ static jv rds_instance_from(struct sc *c, jv in)
 	int64_t earliest = sc_time(c, in, "earliest_restorable",
 				   s->start_ms - (int64_t)retention * 86400000);
 	o = jv_object_set(o, jv_string("_earliest"), jv_number((double)earliest));
-	const char *status = sc_str(c, in, "status", "available", 0);
-	int64_t ready_in = sc_dur(c, in, "ready_in", 0);
-	if (ready_in > 0)
-		o = sim_set_timeline(o, s->start_ms, "available", status, ready_in, (const char *)NULL);
-	else
-		o = sim_set_timeline(o, s->start_ms, status, (const char *)NULL);
+	o = sc_status(c, in, o);
 	return o;
 }
 
@@ -262,12 +262,7 @@ static jv rds_snapshot_from(struct sc *c, jv in, jv instances)
 	o = jv_object_set(o, jv_string("TagList"), sc_tags(c, in));
 	o = jv_object_set(o, jv_string("_class"),
 			  jv_string(jvx_str(src, "DBInstanceClass") ? jvx_str(src, "DBInstanceClass") : "db.r6g.large"));
-	const char *status = sc_str(c, in, "status", "available", 0);
-	int64_t ready_in = sc_dur(c, in, "ready_in", 0);
-	if (ready_in > 0)
-		o = sim_set_timeline(o, s->start_ms, "available", status, ready_in, (const char *)NULL);
-	else
-		o = sim_set_timeline(o, s->start_ms, status, (const char *)NULL);
+	o = sc_status(c, in, o);
 	jv_free(src);
 	return o;
 }
@@ -382,16 +377,23 @@ static void load_route53(struct sc *c, jv r53)
 	}
 }
 
-static void load_rds(struct sc *c, jv rds)
+/* the section's endpoint: map, if it has an address, becomes the template of the
+ * endpoints of what is created (*slot) */
+static void sc_endpoint(struct sc *c, jv section, jv *slot)
 {
-	struct sim *s = c->s;
-	jv ep = sc_map(c, rds, "endpoint");
+	jv ep = sc_map(c, section, "endpoint");
 	if (jvx_has(ep, "address")) {
-		jv_free(s->new_endpoint);
-		s->new_endpoint = ep;
+		jv_free(*slot);
+		*slot = ep;
 	} else {
 		jv_free(ep);
 	}
+}
+
+static void load_rds(struct sc *c, jv rds)
+{
+	struct sim *s = c->s;
+	sc_endpoint(c, rds, &s->new_endpoint);
 	SIM_EACH(sc_list(c, rds, "instances"), i, in) {
 		jv o = rds_instance_from(c, in);
 		s->rds_instances = jv_array_append(s->rds_instances, o);
@@ -477,13 +479,7 @@ jv sim_ec_group_new(struct sim *s, const char *id, const char *desc, const char 
 static void load_elasticache(struct sc *c, jv ec)
 {
 	struct sim *s = c->s;
-	jv ep = sc_map(c, ec, "endpoint");
-	if (jvx_has(ep, "address")) {
-		jv_free(s->new_cache_endpoint);
-		s->new_cache_endpoint = ep;
-	} else {
-		jv_free(ep);
-	}
+	sc_endpoint(c, ec, &s->new_cache_endpoint);
 	SIM_EACH(sc_list(c, ec, "replication_groups"), i, in) {
 		const char *id = sc_str(c, in, "id", "unnamed", 1);
 		jv e = sc_map(c, in, "endpoint");
@@ -496,10 +492,7 @@ static void load_elasticache(struct sc *c, jv ec)
 					(int)sc_num(c, in, "num_clusters", 2), endpoint,
 					sc_bool(c, in, "transit_encryption", 0),
 					sc_time(c, in, "created", s->start_ms - 90LL * 86400000));
-		const char *status = sc_str(c, in, "status", "available", 0);
-		int64_t ready_in = sc_dur(c, in, "ready_in", 0);
-		o = ready_in > 0 ? sim_set_timeline(o, s->start_ms, "available", status, ready_in, (const char *)NULL)
-				 : sim_set_timeline(o, s->start_ms, status, (const char *)NULL);
+		o = sc_status(c, in, o);
 		s->ec_groups = jv_array_append(s->ec_groups, o);
 		jv_free(in);
 	}
@@ -535,10 +528,7 @@ static void load_elasticache(struct sc *c, jv ec)
 						     jv_string("SnapshotCreateTime"),
 						     jv_string(sim_iso(created, iso, sizeof(iso))))));
 		o = jv_object_set(o, jv_string("ARN"), jv_string(arn));
-		const char *status = sc_str(c, in, "status", "available", 0);
-		int64_t ready_in = sc_dur(c, in, "ready_in", 0);
-		o = ready_in > 0 ? sim_set_timeline(o, s->start_ms, "available", status, ready_in, (const char *)NULL)
-				 : sim_set_timeline(o, s->start_ms, status, (const char *)NULL);
+		o = sc_status(c, in, o);
 		s->ec_snapshots = jv_array_append(s->ec_snapshots, o);
 		jv_free(g);
 		jv_free(in);
@@ -597,11 +587,7 @@ static void load_s3(struct sc *c, jv s3)
 static void load_secrets(struct sc *c, jv list)
 {
 	struct sim *s = c->s;
-	SIM_EACH(list, i, in) {
-		if (jv_get_kind(in) != JV_KIND_OBJECT) {
-			jv_free(in);
-			continue;
-		}
+	SIM_EACH(list, i, in) {     /* maps only (sc_list) */
 		const char *name = sc_str(c, in, "name", "unnamed", 1);
 		char arn[512];
 		/* AWS appends 6 random characters to a secret's ARN */
@@ -664,11 +650,7 @@ static void load_secrets(struct sc *c, jv list)
 static void load_faults(struct sc *c, jv list)
 {
 	struct sim *s = c->s;
-	SIM_EACH(list, i, in) {
-		if (jv_get_kind(in) != JV_KIND_OBJECT) {
-			jv_free(in);
-			continue;
-		}
+	SIM_EACH(list, i, in) {     /* maps only (sc_list) */
 		const char *kind = sc_str(c, in, "kind", "throttle", 1);
 		int k = sim_fault_kind_parse(kind);
 		if (k < 0)
@@ -690,6 +672,17 @@ static void load_faults(struct sc *c, jv list)
 }
 
 /* ------------------------------------------------------------------ load */
+
+/* what a region holds, from the map w (the scenario's top level, or one of regions:) */
+static void load_regional(struct sc *c, jv w)
+{
+	jv sec = sc_map(c, w, "rds");
+	load_rds(c, sec);
+	jv_free(sec);
+	sec = sc_map(c, w, "elasticache");
+	load_elasticache(c, sec);
+	jv_free(sec);
+}
 
 static const char *const dur_keys[] = {
 #define DUR_KEY(e, n, d) n,
@@ -801,28 +794,18 @@ int sim_scenario_load(struct sim *s, const char *path, struct diag_list *dl)
 		s->dur[i] = sc_dur(&c, d, dur_keys[i], dur_defaults[i]);
 	jv_free(d);
 
-	jv sec = sc_map(&c, doc, "rds");
-	load_rds(&c, sec);
-	jv_free(sec);
-	sec = sc_map(&c, doc, "elasticache");
-	load_elasticache(&c, sec);
-	jv_free(sec);
+	load_regional(&c, doc);
 	/* regions: the world of each other region, loaded inside it */
 	SIM_OBJ_EACH(sc_map(&c, doc, "regions"), name, w) {
 		if (jv_get_kind(w) == JV_KIND_OBJECT && strncmp(jv_string_value(name), "__", 2)) {
 			sim_region_enter(s, jv_string_value(name));
-			sec = sc_map(&c, w, "rds");
-			load_rds(&c, sec);
-			jv_free(sec);
-			sec = sc_map(&c, w, "elasticache");
-			load_elasticache(&c, sec);
-			jv_free(sec);
+			load_regional(&c, w);
 			sim_region_leave(s);
 		}
 		jv_free(name);
 		jv_free(w);
 	}
-	sec = sc_map(&c, doc, "s3");
+	jv sec = sc_map(&c, doc, "s3");
 	load_s3(&c, sec);
 	jv_free(sec);
 	sec = sc_map(&c, doc, "route53");
@@ -941,12 +924,7 @@ jv sim_state(struct sim *s)
 	v = jv_object_set(v, jv_string("now"), jv_string(sim_iso(now, iso, sizeof(iso))));
 	if (s->nregions > 1)
 		v = jv_object_set(v, jv_string("regions"), sim_regions_state(s, regional_state));
-	v = jv_object_set(v, jv_string("rds"),
-		JV_OBJECT(jv_string("instances"), strip(jvx_deep_copy(s->rds_instances), now, "DBInstanceStatus"),
-			  jv_string("snapshots"), strip(jvx_deep_copy(s->rds_snapshots), now, "Status")));
-	v = jv_object_set(v, jv_string("elasticache"),
-		JV_OBJECT(jv_string("replication_groups"), strip(jvx_deep_copy(s->ec_groups), now, "Status"),
-			  jv_string("snapshots"), strip(jvx_deep_copy(s->ec_snapshots), now, "SnapshotStatus")));
+	v = jv_object_merge(v, regional_state(s));
 	sim_rds_exports_land(s, now);
 	v = jv_object_set(v, jv_string("s3"), sim_s3_state(s));
 	if (jv_array_length(jv_copy(s->r53_zones)) > 0) {

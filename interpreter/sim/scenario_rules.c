@@ -27,15 +27,12 @@
 
 void sim_rules_err(struct vc *c, struct srcloc at, const char *fmt, ...)
 {
-	int berr = 0;
-	struct buf b = BUF_INIT(0);
 	va_list ap;
 	va_start(ap, fmt);
-	berr |= buf_vaddf(&b, fmt, ap);
-	BUF_NOCAP(berr);
+	jv msg = jv_string_vfmt(fmt, ap);
 	va_end(ap);
-	diag_error(c->dl, &at, "%s", buf_str(&b));
-	buf_release(&b);
+	diag_error(c->dl, &at, "%s", jv_string_value(msg));
+	jv_free(msg);
 	c->errors++;
 }
 
