@@ -131,6 +131,8 @@ struct k8s_sim *sim_k8s_server_new(struct rb_clock *clock, jv config, struct dia
 	k->c_requests = jv_object();
 	k->c_mutating = jv_object();
 	k->tokens = jv_object();
+	k->pod_logs = jv_object();
+	k->run_rules = jvx_get(config, "run");
 	int64_t ms;
 	const char *ns = jv_get_kind(config) == JV_KIND_OBJECT ? jvx_str(config, "namespace") : NULL;
 	k->namespace = xstrdup(ns ? ns : "default");
@@ -236,6 +238,7 @@ struct k8s_sim *sim_k8s_server_new(struct rb_clock *clock, jv config, struct dia
 			kres(o->res)->settle(k, o, now);
 	}
 	sim_k8s_tick(k, now);
+	k->started = 1;
 	jv_free(config);
 	if (dl->nerrors) {
 		sim_k8s_server_free(k);
@@ -348,6 +351,8 @@ void sim_k8s_server_free(struct k8s_sim *k)
 	sim_http_stop(k->http);
 	sim_k8s_store_release(k);
 	jv_free(k->tokens);
+	jv_free(k->run_rules);
+	jv_free(k->pod_logs);
 	jv_free(k->c_requests);
 	jv_free(k->c_mutating);
 	sim_k8s_pki_free(&k->pki);

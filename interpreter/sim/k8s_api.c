@@ -643,7 +643,8 @@ static int route(struct kreq *r, char *path, struct kresp *o)
 		sim_k8s_fail(o, 404, "NotFound", NULL, jv_invalid(), "the server could not find the requested resource");
 		return -1;
 	}
-	if (r->sub && strcmp(r->sub, "scale") && strcmp(r->sub, "status")) {
+	if (r->sub && strcmp(r->sub, "scale") && strcmp(r->sub, "status") &&
+	    !(r->res == R_POD && (!strcmp(r->sub, "log") || !strcmp(r->sub, "attach") || !strcmp(r->sub, "exec")))) {
 		sim_k8s_fail(o, 404, "NotFound", r, jv_invalid(), "the server could not find the requested resource");
 		return -1;
 	}
@@ -692,6 +693,10 @@ static void handle(struct k8s_sim *k, struct kreq *r, const char *url, struct kr
 	}
 	/* every request sees the world as of now */
 	sim_k8s_tick(k, r->now);
+	if (r->res == R_POD && r->sub && strcmp(r->sub, "status") && r->name) {
+		sim_k8s_pod_sub(k, r, o);   /* log, attach, exec */
+		goto out;
+	}
 	const char *w = qarg(r, "watch");
 	int watching = w && (!strcmp(w, "true") || !strcmp(w, "1"));
 	const struct verb_route *v = NULL;

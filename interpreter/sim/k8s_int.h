@@ -94,6 +94,10 @@ void sim_k8s_workload_tick(struct k8s_sim *k, kh h, int64_t now);
 int sim_k8s_workload_owns(struct k8s_sim *k, const struct kobj *w, const struct kobj *o);
 void sim_k8s_workload_settle(struct k8s_sim *k, struct kobj *o, int64_t now);
 
+/* bare pods: the scenario's k8s.run rules, their log, attach and exec (k8s_run.c) */
+void sim_k8s_pod_written(struct k8s_sim *k, struct kobj *o, jv old, int64_t now);
+void sim_k8s_pod_sub(struct k8s_sim *k, struct kreq *r, struct kresp *o);
+
 /* Table cells of the kinds (k8s_output.c) */
 jv sim_k8s_namespace_cells(jv c, jv obj);
 jv sim_k8s_configmap_cells(jv c, jv obj);
@@ -156,6 +160,9 @@ struct k8s_sim {
 	jv c_requests, c_mutating;
 	uint64_t uid_seq;
 	FILE *log;               /* the request log, NULL none (not owned) */
+	int started;             /* the scenario's objects are in: pods run (k8s_run.c) */
+	jv run_rules;            /* the scenario's k8s.run: [{image, run | stub}] */
+	jv pod_logs;             /* {"ns/name": what a finished bare pod printed} */
 };
 
 /* a new object (obj consumed) at the end of the creation order; its handle */

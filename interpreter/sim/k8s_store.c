@@ -151,7 +151,7 @@ const struct k8s_res sim_k8s_resources[R__N] = {
 	[R_SERVICE] = { "", "v1", "services", "service", "Service", "svc", .namespaced = 1, .columns = cols_svc,
 			.normalize = service_normalize, .written = service_written, .cells = sim_k8s_service_cells },
 	[R_POD] = { "", "v1", "pods", "pod", "Pod", "po", .namespaced = 1, .all = 1, .columns = cols_pod,
-		    .cells = sim_k8s_pod_cells },
+		    .written = sim_k8s_pod_written, .cells = sim_k8s_pod_cells },
 	[R_EVENT] = { "", "v1", "events", "event", "Event", "ev", .namespaced = 1 },
 	[R_DEPLOYMENT] = { "apps", "v1", "deployments", "deployment", "Deployment", "deploy", .namespaced = 1,
 			   .scale = 1, .all = 1, .columns = cols_deploy,

@@ -3,6 +3,8 @@
  * s->regions. A request enters the region of its SigV4 scope and leaves back to the
  * scenario's home region, so outside a request the fields are always the home world.
  * A region nobody declared is an empty world made at its first request, as on AWS.
+ * Regional: RDS, ElastiCache and Secrets Manager. S3 buckets are one namespace, each
+ * bucket in its region (s3.c answers a request sent to another region as S3 does).
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -15,7 +17,7 @@ static const size_t regional[SIM_REGIONAL_N] = {
 	offsetof(struct sim, rds_instances), offsetof(struct sim, rds_snapshots),
 	offsetof(struct sim, rds_subnet_groups), offsetof(struct sim, ec_groups),
 	offsetof(struct sim, ec_snapshots), offsetof(struct sim, new_endpoint),
-	offsetof(struct sim, new_cache_endpoint),
+	offsetof(struct sim, new_cache_endpoint), offsetof(struct sim, secrets),
 };
 
 static jv *field(struct sim *s, size_t off)

@@ -2,6 +2,8 @@
  * versioning and delete markers, ListObjectsV2 / ListObjects / ListObjectVersions
  * (interleaved Version and DeleteMarker), GET/HEAD/PUT/DELETE with versionId, ranged
  * GET, CopyObject (x-amz-copy-source with versionId), DeleteObjects, bucket versioning.
+ * Bucket names are one namespace; each bucket lives in a region (CreateBucket's
+ * LocationConstraint), and a request signed for another region is redirected as S3 does.
  * Bodies live in C memory (they may be binary); aws-chunked uploads are decoded.
  */
 #include <openssl/evp.h>
@@ -23,6 +25,7 @@ struct s3_bucket *sim_s3_bucket_add(struct sim *s, const char *name, int64_t cre
 	memset(b, 0, sizeof(*b));
 	b->name = xstrdup(name);
 	b->created = created;
+	snprintf(b->region, sizeof(b->region), "%s", s->region);
 	return b;
 }
 
@@ -129,6 +132,7 @@ jv sim_s3_state(struct sim *s)
 			vers = jv_array_append(vers, o);
 		}
 		out = jv_array_append(out, JV_OBJECT(jv_string("Name"), jv_string(b->name),
+			jv_string("Region"), jv_string(b->region),
 			jv_string("Versioning"), jv_string(b->versioning == 1 ? "Enabled" :
 							   b->versioning == 2 ? "Suspended" : "none"),
 			jv_string("Versions"), vers));
@@ -225,12 +229,39 @@ struct s3_bucket *sim_s3_bucket(struct sim *s, const char *name)
 	return NULL;
 }
 
+/* a request for a bucket of another region: S3's 301 PermanentRedirect, which names the
+ * bucket's region in x-amz-bucket-region (the CLI signs again for it and retries) */
+static void wrong_region(struct sim_req *r, struct sim_resp *o, struct s3_bucket *b)
+{
+	int berr = 0;
+	char ep[320];
+	sim_error(r, o, 301, "PermanentRedirect", "x");
+	sim_header(o, "x-amz-bucket-region", b->region);
+	snprintf(ep, sizeof(ep), "%s.s3.%s.amazonaws.com", b->name, b->region);
+	buf_reset(&o->body);
+	berr |= buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error>");
+	sim_xml_elem(&o->body, "Code", "PermanentRedirect");
+	sim_xml_elem(&o->body, "Message", "The bucket you are attempting to access must be addressed using the "
+		     "specified endpoint. Please send all future requests to this endpoint.");
+	sim_xml_elem(&o->body, "Endpoint", ep);
+	sim_xml_elem(&o->body, "Bucket", b->name);
+	sim_xml_elem(&o->body, "RequestId", r->request_id);
+	sim_xml_elem(&o->body, "HostId", "runbook-sim");
+	berr |= buf_adds(&o->body, "</Error>");
+	BUF_NOCAP(berr);
+}
+
+/* the request's bucket, when it exists and lives in the region the request is for */
 static struct s3_bucket *need_bucket(struct sim *s, struct sim_req *r, struct sim_resp *o, struct s3_path *p)
 {
 	path_parts(r, p);
 	struct s3_bucket *b = sim_s3_bucket(s, p->bucket);
-	if (!b)
+	if (!b) {
 		sim_error(r, o, 404, "NoSuchBucket", "The specified bucket does not exist");
+	} else if (strcmp(b->region, s->region)) {
+		wrong_region(r, o, b);
+		b = NULL;
+	}
 	return b;
 }
 
@@ -332,6 +363,7 @@ static int op_list_buckets(struct sim *s, struct sim_req *r, struct sim_resp *o)
 		berr |= buf_adds(&o->body, "<Bucket>");
 		sim_xml_elem(&o->body, "Name", s->buckets[i].name);
 		sim_xml_elem(&o->body, "CreationDate", sim_iso(s->buckets[i].created, iso, sizeof(iso)));
+		sim_xml_elem(&o->body, "BucketRegion", s->buckets[i].region);
 		berr |= buf_adds(&o->body, "</Bucket>");
 	}
 	berr |= buf_adds(&o->body, "</Buckets></ListAllMyBucketsResult>");
@@ -339,14 +371,45 @@ static int op_list_buckets(struct sim *s, struct sim_req *r, struct sim_resp *o)
 	return 0;
 }
 
+/* CreateBucketConfiguration's LocationConstraint, "" when none */
+static void location_constraint(struct sim_req *r, char *out, size_t size)
+{
+	const char *b = r->body, *end = r->body ? r->body + r->body_len : NULL;
+	const char *open = "<LocationConstraint>";
+	out[0] = 0;
+	for (; b && b + strlen(open) <= end; b++) {
+		if (memcmp(b, open, strlen(open)))
+			continue;
+		const char *v = b + strlen(open), *e = v;
+		while (e < end && *e != '<')
+			e++;
+		size_t n = (size_t)(e - v) < size - 1 ? (size_t)(e - v) : size - 1;
+		memcpy(out, v, n);
+		out[n] = 0;
+		return;
+	}
+}
+
 static int op_create_bucket(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
 	struct s3_path p;
+	char lc[32];
 	path_parts(r, &p);
 	if (sim_s3_bucket(s, p.bucket))
 		return sim_error(r, o, 409, "BucketAlreadyOwnedByYou",
 				 "Your previous request to create the named bucket succeeded and you already own it.");
-	sim_s3_bucket_add(s, p.bucket, r->now);
+	/* us-east-1 (the global endpoint) creates a bucket in any region; another region's
+	 * endpoint only in its own, which the request must name */
+	location_constraint(r, lc, sizeof(lc));
+	if (!strcmp(lc, "us-east-1"))
+		return sim_error(r, o, 400, "InvalidLocationConstraint", "The specified location-constraint is not valid");
+	if (strcmp(s->region, "us-east-1") && strcmp(lc, s->region))
+		return sim_error(r, o, 400, "IllegalLocationConstraintException",
+				 "The %s location constraint is incompatible for the region specific endpoint this "
+				 "request was sent to.", lc[0] ? lc : "unspecified");
+	struct s3_bucket *b = sim_s3_bucket_add(s, p.bucket, r->now);
+	if (lc[0])
+		snprintf(b->region, sizeof(b->region), "%s", lc);
 	char loc[300];
 	snprintf(loc, sizeof(loc), "/%s", p.bucket);
 	sim_header(o, "Location", loc);
@@ -374,22 +437,25 @@ static int op_delete_bucket(struct sim *s, struct sim_req *r, struct sim_resp *o
 static int op_head_bucket(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
 	struct s3_path p;
-	if (!need_bucket(s, r, o, &p))
-		return 0;
-	sim_header(o, "x-amz-bucket-region", s->region);
+	struct s3_bucket *b = need_bucket(s, r, o, &p);
+	if (b)
+		sim_header(o, "x-amz-bucket-region", b->region);
 	return 0;
 }
 
+/* answered from any region, as S3 does: it is how a client finds a bucket's */
 static int op_get_location(struct sim *s, struct sim_req *r, struct sim_resp *o)
 {
 	int berr = 0;
 	struct s3_path p;
-	if (!need_bucket(s, r, o, &p))
-		return 0;
+	path_parts(r, &p);
+	struct s3_bucket *b = sim_s3_bucket(s, p.bucket);
+	if (!b)
+		return sim_error(r, o, 404, "NoSuchBucket", "The specified bucket does not exist");
 	o->ctype = "application/xml";
 	berr |= buf_adds(&o->body, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<LocationConstraint xmlns=\"" S3_NS "\">");
-	if (strcmp(s->region, "us-east-1"))
-		sim_xml_esc(&o->body, s->region);
+	if (strcmp(b->region, "us-east-1"))
+		sim_xml_esc(&o->body, b->region);
 	berr |= buf_adds(&o->body, "</LocationConstraint>");
 	BUF_NOCAP(berr);
 	return 0;

@@ -287,9 +287,22 @@ static const struct kind k_k8s_durations = { "'k8s.durations'", (const struct ru
 	R("progress_deadline", RT_DUR, .min = 1000, .max = 24 * 3600000.0),
 	{ NULL } }, NULL };
 
+static const struct kind k_run_stub = { "a run rule's stub", (const struct rule[]){
+	R("exit_code", RT_INT, .min = 0, .max = 255),
+	R("stdout", RT_STR),
+	{ NULL } }, NULL };
+
+/* what a bare pod of an image does (k8s_run.c): run its command here, or a stub */
+static const struct kind k_run_rule = { "a k8s run rule", (const struct rule[]){
+	R("image", RT_STR, .flags = REQ, .fmt = &sim_fmt_nonempty),
+	R("run", RT_BOOL),
+	R("stub", RT_MAP, .kind = &k_run_stub),
+	{ NULL } }, NULL };
+
 const struct kind sim_rules_k8s = { "'k8s'", (const struct rule[]){
 	R("namespace", RT_STR, .fmt = &sim_fmt_dns_label),
 	R("durations", RT_MAP, .kind = &k_k8s_durations),
 	R("tokens", RT_MAPOF, .kind = &k_token),
 	R("objects", RT_LIST, .fn = k8s_object),
+	R("run", RT_LIST, .kind = &k_run_rule),
 	{ NULL } }, NULL };

@@ -84,13 +84,14 @@ struct s3_bucket {
 	struct s3_ver *v;       /* every version, oldest first */
 	int n, alloc;
 	char *replication;      /* the ReplicationConfiguration XML as put, NULL none */
+	char region[32];        /* where it lives: the region it was created in */
 };
 
 /* a region's world while another region is being answered (region.c) */
-#define SIM_REGIONAL_N 7
+#define SIM_REGIONAL_N 8
 struct sim_region_world {
 	char name[32];
-	jv w[SIM_REGIONAL_N];   /* rds_instances ... new_cache_endpoint, in region.c's order */
+	jv w[SIM_REGIONAL_N];   /* rds_instances ... secrets, in region.c's order */
 };
 
 struct sim {

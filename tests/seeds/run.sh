@@ -79,7 +79,9 @@ trap cleanup EXIT
 } >"$W/hosts"
 if [ "$RB_SEEDS_NS" = netns ]; then
 	mount --bind "$W/hosts" /etc/hosts || { echo "Bail out! cannot map hosts"; exit 1; }
+	RB_SEEDS_HOSTS=$W/hosts   # shim.sh adds the hosts of instances made during a run
 else
+	RB_SEEDS_HOSTS=
 	export HOSTALIASES=$W/hosts   # best effort: glibc reads it for single-label names only
 fi
 
@@ -101,8 +103,32 @@ export PGPORT RB_PG_SOCK=$RB_SERVERS_DIR/sock
 mkdir -p "$W/shim"
 for t in aws kubectl psql redis-cli pg_dump pg_restore sleep; do ln -s "$HERE/shim.sh" "$W/shim/$t"; done
 
+# script_args ID CWD: argv and answers of ID as args.txt gives them ("ID ARG... [<<< A,B]":
+# words split on blanks, no quoting; {now-Nh} is the UTC time N hours ago (ISO 8601, for
+# restore times inside the simulated window), {cwd} the script's working directory;
+# after "<<<" the lines a user types at the script's prompts, comma separated)
+script_args() {
+	local id=$1 cwd=$2 line w h
+	local -
+	set -f
+	argv=() answers=
+	line=$(awk -v id="$1" '$1 == id { $1 = ""; print; exit }' "$HERE/args.txt")
+	[ -n "$line" ] || return 0
+	case $line in *'<<<'*) answers=${line#*<<<} line=${line%%<<<*} ;; esac
+	answers=$(printf '%s' "$answers" | tr -d ' ' | tr ',' '\n')
+	[ -n "$answers" ] && answers="$answers\n"
+	for w in $line; do
+		while [[ $w =~ \{now-([0-9]+)h\} ]]; do
+			h=${BASH_REMATCH[1]}
+			w=${w/"{now-${h}h}"/$(date -u -d "-$h hours" +%Y-%m-%dT%H:%M:%SZ)}
+		done
+		argv+=("${w//\{cwd\}/$cwd}")
+	done
+}
+
 # run_one ID: a fresh simulator (tests/seeds/NNN.yaml, else default.yaml), a fresh HOME
-# with an AWS profile and a kubeconfig for it, the script with stdin closed
+# with an AWS profile and a kubeconfig for it, the script with the arguments and answers
+# of args.txt (none: no arguments, stdin closed)
 run_one() {
 	local id=$1 seed=${1%%-*} d=$W/run/$1 scen rc ep
 	scen=$HERE/$seed.yaml
@@ -128,13 +154,17 @@ run_one() {
 	done
 	printf '[default]\naws_access_key_id = AKIDSIMULATOR0000001\naws_secret_access_key = dummy-secret-key\n' \
 		>"$d/home/.aws/credentials"
+	# a user's arguments and answers (args.txt), or none and stdin closed
+	local argv=() answers=
+	script_args "$id" "$d/cwd"
+	printf '%b' "$answers" >"$d/stdin"
 	(
 		cd "$d/cwd" || exit 1
 		env -u AWS_PROFILE -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN \
 			-u AWS_CONFIG_FILE -u AWS_SHARED_CREDENTIALS_FILE -u KUBECONFIG \
 			HOME="$d/home" TMPDIR="$d/cwd" PATH="$W/shim:$PATH" AWS_PAGER= \
-			AWS_ENDPOINT_URL="$ep" RB_SEEDS_ENDPOINT="$ep" RB_SEEDS_CALLS="$d/calls" \
-			timeout -k 5 "${RB_SEEDS_TIMEOUT:-300}" bash "$W/scripts/$id.sh" </dev/null >"$d/out" 2>"$d/err"
+			AWS_ENDPOINT_URL="$ep" RB_SEEDS_ENDPOINT="$ep" RB_SEEDS_HOSTS="$RB_SEEDS_HOSTS" RB_SEEDS_CALLS="$d/calls" \
+			timeout -k 5 "${RB_SEEDS_TIMEOUT:-300}" bash "$W/scripts/$id.sh" "${argv[@]}" <"$d/stdin" >"$d/out" 2>"$d/err"
 	)
 	rc=$?
 	kill $sim 2>/dev/null

@@ -35,6 +35,22 @@ if [ "$tool" = aws ] && [ -n "${RB_SEEDS_ENDPOINT:-}" ]; then
 	*) set -- --endpoint-url "$RB_SEEDS_ENDPOINT" "$@" ;;
 	esac
 fi
+# the hosts of instances and caches made during the run (restores, new clusters) resolve
+# to loopback too, as the scenario's own do (run.sh's hosts file)
+if [ -n "${RB_SEEDS_HOSTS:-}" ]; then
+	case $tool in psql | pg_dump | pg_restore | redis-cli)
+		prev=
+		for a in "$@"; do
+			h=
+			case $prev in -h | --host) h=$a ;; esac
+			case $a in --host=*) h=${a#--host=} ;; -h?*) h=${a#-h} ;; esac
+			case $h in *.amazonaws.com)
+				grep -qF " $h" "$RB_SEEDS_HOSTS" || printf '127.0.0.1 %s\n' "$h" >>"$RB_SEEDS_HOSTS" ;;
+			esac
+			prev=$a
+		done ;;
+	esac
+fi
 err=$(mktemp "${TMPDIR:-/tmp}/shim.XXXXXX")
 "$real" "$@" 2>"$err"
 rc=$?
