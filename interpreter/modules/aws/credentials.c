@@ -496,6 +496,7 @@ static int sts_call(struct aws_client *parent, const struct aws_creds *src, cons
 	t.endpoint = parent->endpoint ? xstrdup(parent->endpoint) : NULL;
 	t.profile = parent->profile ? xstrdup(parent->profile) : NULL;
 	t.ca_bundle = parent->ca_bundle ? xstrdup(parent->ca_bundle) : NULL;
+	t.retry_mode = parent->retry_mode;
 	t.max_attempts = parent->max_attempts;
 	t.base_ms = parent->base_ms;
 	t.cap_ms = parent->cap_ms;
