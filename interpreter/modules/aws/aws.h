@@ -195,9 +195,10 @@ int aws_sso_creds(struct aws_client *c, const char *profile, struct aws_creds *o
 char *aws_resolve_ca_bundle(const char *profile);
 
 /* plain HTTP for metadata services (container credentials, IMDS): no signing, no
- * retries, timeout_ms for the whole request. hdrs: name/value pairs, NULL-terminated. */
+ * retries, timeout_ms for the whole request. hdrs: name/value pairs, NULL-terminated.
+ * ca_bundle: the CAs that verify an https URL (NULL: the system's). */
 int aws_http_plain(const char *method, const char *url, const char *const *hdrs,
-		   long timeout_ms, struct aws_response *resp);
+		   long timeout_ms, const char *ca_bundle, struct aws_response *resp);
 /* drop cached assumed-role / container / IMDS credentials (tests) */
 void aws_creds_cache_clear(void);
 

@@ -310,7 +310,7 @@ static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_
 }
 
 int aws_http_plain(const char *method, const char *url, const char *const *hdrs,
-		   long timeout_ms, struct aws_response *resp)
+		   long timeout_ms, const char *ca_bundle, struct aws_response *resp)
 {
 	int berr = 0;
 	memset(resp, 0, sizeof *resp);
@@ -338,6 +338,8 @@ int aws_http_plain(const char *method, const char *url, const char *const *hdrs,
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_NOPROXY, "169.254.169.254,169.254.170.2");
+	if (ca_bundle)
+		curl_easy_setopt(h, CURLOPT_CAINFO, ca_bundle);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp->body);
 	CURLcode rc = curl_easy_perform(h);
