@@ -157,8 +157,11 @@ double aws_retry_now(struct aws_client *c);
 int aws_quota_take(struct aws_retry_state *s, int timeout);
 /* a call that succeeded: give back what its last retry took (taken), or 1 (taken 0) */
 void aws_quota_refund(struct aws_retry_state *s, int taken);
+/* no attempt starts later than this before the step's deadline: it could not be
+ * answered in time (the step would end as a timeout instead of the service's error) */
+#define AWS_SEND_MARGIN_MS 250
 /* adaptive: wait for a token before an attempt, on the call's clock. 0 (waited_ms: how
- * long), 1 when none is due before the step's deadline (less 250 ms to be answered),
+ * long), 1 when none is due before the step's deadline (less AWS_SEND_MARGIN_MS),
  * -1 cancelled */
 int aws_limiter_acquire(struct aws_client *c, struct aws_retry_state *s, int64_t *waited_ms);
 /* adaptive: an attempt's outcome */

@@ -132,7 +132,6 @@ void aws_quota_refund(struct aws_retry_state *s, int taken)
 #define RATE_BUCKET 0.5         /* the send rate is measured per half second */
 #define RATE_SMOOTHING 0.8
 #define MAX_RATE_SCALE 2.0      /* never faster than twice the measured rate */
-#define SEND_MARGIN_MS 250      /* no token due later than this before the step's deadline */
 
 double aws_cubic_k(double w_max)
 {
@@ -281,7 +280,7 @@ int aws_limiter_acquire(struct aws_client *c, struct aws_retry_state *s, int64_t
 	*waited_ms = 0;
 	/* no wait past the step's deadline, less the time an attempt needs to be answered */
 	if (call && call->clock && call->deadline > 0)
-		max_wait = (double)(call->deadline - SEND_MARGIN_MS - clock_now(call->clock)) / 1000.0;
+		max_wait = (double)(call->deadline - AWS_SEND_MARGIN_MS - clock_now(call->clock)) / 1000.0;
 	pthread_mutex_lock(&s->lock);
 	double wait = aws_limiter_take(&s->limiter, aws_retry_now(c), max_wait);
 	pthread_mutex_unlock(&s->lock);

@@ -904,8 +904,8 @@ int aws_perform(struct aws_client *c, struct aws_request *r, struct aws_response
 		else if (attempt >= attempts)
 			stop = "gave up";
 		else if (c->call && c->call->clock && c->call->deadline > 0 &&
-			 clock_now(c->call->clock) + delay >= c->call->deadline)
-			stop = "no retry past the step's deadline";    /* no sleep past the step's timeout */
+			 clock_now(c->call->clock) + delay + AWS_SEND_MARGIN_MS >= c->call->deadline)
+			stop = "no retry past the step's deadline";    /* nor one too late to be answered */
 		else if (rs && !(quota_taken = aws_quota_take(rs, timeout)))
 			stop = "retry quota exhausted";
 		if (!stop) {
