@@ -185,6 +185,24 @@ run ca-profile -- "${KEYS[@]}" AWS_PROFILE=ca AWS_ENDPOINT_URL="https://127.0.0.
 succeeded "ca_bundle in the profile"
 has "ca_bundle: the request reached the TLS front" "TLS POST /"
 
+# ---- container credentials from an https AWS_CONTAINER_CREDENTIALS_FULL_URI: the CA bundle
+# verifies it too (the call itself goes to the sim through the plain port)
+ECSENV=(AWS_REGION=us-east-1 AWS_ENDPOINT_URL="$F/m/ecs" AWS_CONTAINER_CREDENTIALS_FULL_URI="https://127.0.0.1:$TP/ecs/creds"
+	AWS_CONTAINER_AUTHORIZATION_TOKEN=ecs-auth-token)
+run ecs-none -- "${ECSENV[@]}"
+[ "$RC" != 0 ] && [[ "$LOG" != *"ECS /ecs/creds"* ]] && ok "https container endpoint: without a CA bundle the private CA is refused" ||
+	{ not_ok "https container endpoint: without a CA bundle the private CA is refused"; diag "$OUT" "$LOG"; }
+run ecs-env -- "${ECSENV[@]}" AWS_CA_BUNDLE="$T/ca.pem"
+succeeded "https container endpoint with AWS_CA_BUNDLE"
+has "AWS_CA_BUNDLE: the credentials asked over TLS, with the authorization token" "ECS /ecs/creds tls=yes auth=ecs-auth-token"
+has "the call is signed with the container's key" "EP ecs POST / ak=ASIAECSKEY"
+run ecs-profile -- "${ECSENV[@]}" AWS_PROFILE=ca
+succeeded "https container endpoint with the profile's ca_bundle"
+has "ca_bundle: the credentials asked over TLS" "ECS /ecs/creds tls=yes"
+run ecs-plain -- AWS_REGION=us-east-1 AWS_ENDPOINT_URL="$F/m/ecs" AWS_CONTAINER_CREDENTIALS_FULL_URI="$F/ecs/plain" \
+	AWS_CA_BUNDLE="$T/ca.pem"
+has "an http container endpoint is unchanged by AWS_CA_BUNDLE" "ECS /ecs/plain tls=no"
+
 # ---- region from instance metadata, after the environment and the profile
 run imds -- "${KEYS[@]}" AWS_PROFILE=noregion AWS_EC2_METADATA_DISABLED= AWS_EC2_METADATA_SERVICE_ENDPOINT="$F" \
 	AWS_ENDPOINT_URL="$F/m/imds"

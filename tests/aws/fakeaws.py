@@ -10,6 +10,8 @@ then serves until killed. Every request is logged to LOG, one line each:
   TLS METHOD PATH ...           any request on the TLS port: forwarded
   IMDS ...                      the instance metadata service (IMDSv2 only): token
                                 "imds-tok", region eu-west-3, no role
+  ECS PATH tls=yes|no auth=..   container credentials (/ecs/...), on either port: key
+                                ASIAECSKEY
   SSO token=.. account=.. role=..   GetRoleCredentials: tokens tok-valid, tok-refreshed
   OIDC grant=.. refresh=..      CreateToken: refresh token rt-1 of client cid only
 Keys and regions are read from the SigV4 Authorization header (scope)."""
@@ -86,6 +88,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if self.path.startswith("http://"):
             log("PROXY %s %s %s" % (self.command, self.path, self.signer()))
             return self.forward(u.path + ("?" + u.query if u.query else ""), body)
+        if u.path.startswith("/ecs/"):
+            log("ECS %s tls=%s auth=%s" % (u.path, "yes" if self.tls else "no", self.headers.get("Authorization", "-")))
+            return self.reply(200, {"AccessKeyId": "ASIAECSKEY", "SecretAccessKey": "ecs-secret",
+                                    "Token": "ecs-session-token",
+                                    "Expiration": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3600))})
         if self.tls:
             log("TLS %s %s %s" % (self.command, u.path, self.signer()))
             return self.forward(self.path, body)

@@ -4,6 +4,7 @@
  *   sigv4.c        SigV4 signing over OpenSSL HMAC (never CURLOPT_AWS_SIGV4, see DESIGN.md)
  *   credentials.c  credentials and region in the AWS CLI's order
  *   transport.c    endpoints, libcurl, retries with backoff + full jitter on the call's clock
+ *   retry.c        retry modes: settings, the retry quota, adaptive mode's rate limiter
  *   query.c        query protocol (form POST, XML -> jv with a shape table)
  *   json11.c       JSON 1.1 protocol (Secrets Manager)
  *   restxml.c      S3 REST-XML
@@ -17,6 +18,7 @@
 #ifndef RB_AWS_H
 #define RB_AWS_H
 #include <jv.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "../../core/action.h"
@@ -94,6 +96,7 @@ void aws_sha256_hex(const void *data, size_t len, char out[65]);
 int aws_uri_encode(struct buf *b, const char *s, size_t len, int keep_slash);
 
 /* ---- client: one per action call (not shared between threads) */
+enum aws_retry_mode { AWS_RETRY_STANDARD, AWS_RETRY_LEGACY, AWS_RETRY_ADAPTIVE };
 struct aws_client {
 	struct action_call *call;     /* clock, cancel, log; may be NULL (tests: real time) */
 	char *region;
@@ -102,17 +105,67 @@ struct aws_client {
 	char *ca_bundle;              /* AWS_CA_BUNDLE / ca_bundle, or NULL */
 	struct aws_creds creds;
 	int have_creds;
+	enum aws_retry_mode retry_mode;   /* standard (0) unless aws_retry_config says */
 	int max_attempts;             /* retries: attempts in all, the first included */
 	int64_t base_ms, cap_ms;      /* backoff of the retry mode (aws_retry_config) */
 	int attempts_made;            /* for tests and logs: total HTTP attempts */
 	void *curl;                   /* CURL *, created on first use */
 };
-/* retry settings as the AWS CLI reads them: AWS_RETRY_MODE / retry_mode (standard, the
- * default: 3 attempts, waits in [0, min(2^n s, 20 s)); legacy: 5 attempts, [0, 2^n s);
- * adaptive: standard's, without the client-side rate limiter) and AWS_MAX_ATTEMPTS /
- * max_attempts (attempts in all), the environment before the profile. 0, or -1 with *err
- * (InvalidConfiguration) for a value the CLI refuses too. */
+/* retry settings as the AWS CLI reads them (retry.c): AWS_RETRY_MODE / retry_mode
+ * (standard, the default: 3 attempts, waits in [0, min(2^n s, 20 s)), the retry quota;
+ * legacy: 5 attempts, [0, 2^n s), no quota; adaptive: standard's and the client-side
+ * rate limiter) and AWS_MAX_ATTEMPTS / max_attempts (attempts in all), the environment
+ * before the profile. 0, or -1 with *err (InvalidConfiguration) for a value the CLI
+ * refuses too. */
 int aws_retry_config(struct aws_client *c, jv *err);
+
+/* adaptive mode's rate limiter (botocore's ClientRateLimiter, TokenBucket,
+ * CubicCalculator, RateClocker in one); times in seconds. Not locked: see retry state. */
+struct aws_rate_limiter {
+	int enabled;                  /* since the first throttling error */
+	double fill_rate, max_capacity, capacity, last_refill;   /* the token bucket */
+	int refilled;                 /* last_refill is set */
+	double w_max, k, last_fail;   /* CUBIC */
+	double measured, last_bucket; int count;   /* the measured send rate */
+};
+void aws_limiter_init(struct aws_rate_limiter *l, double now);
+/* before a send: the seconds until the token of this send is due (0: now, or the limiter
+ * is off). A token not due yet is reserved for the caller unless it is due later than
+ * max_wait (then none is taken). */
+double aws_limiter_take(struct aws_rate_limiter *l, double now, double max_wait);
+/* after each attempt's outcome (throttled: a throttling error code); the new fill rate */
+double aws_limiter_response(struct aws_rate_limiter *l, double now, int throttled);
+/* CUBIC's time to get back to w_max */
+double aws_cubic_k(double w_max);
+
+/* what the calls of one run share per service, region and endpoint (retry.c) */
+struct aws_retry_state {
+	char *key;
+	pthread_mutex_t lock;
+	int quota;                    /* the retry quota's tokens (standard, adaptive) */
+	struct aws_rate_limiter limiter;   /* adaptive */
+	struct aws_retry_state *next;
+};
+/* the state for c's calls to svc (created on first use, kept for the process) */
+struct aws_retry_state *aws_retry_state(struct aws_client *c, const struct aws_service *svc);
+/* forget every state (tests) */
+void aws_retry_states_clear(void);
+/* the time the limiter reads: the call's clock, else real time; seconds */
+double aws_retry_now(struct aws_client *c);
+/* a retry's cost from the quota (timeout: a timed-out attempt): the tokens taken, or 0
+ * when the quota cannot pay (exhausted) */
+int aws_quota_take(struct aws_retry_state *s, int timeout);
+/* a call that succeeded: give back what its last retry took (taken), or 1 (taken 0) */
+void aws_quota_refund(struct aws_retry_state *s, int taken);
+/* no attempt starts later than this before the step's deadline: it could not be
+ * answered in time (the step would end as a timeout instead of the service's error) */
+#define AWS_SEND_MARGIN_MS 250
+/* adaptive: wait for a token before an attempt, on the call's clock. 0 (waited_ms: how
+ * long), 1 when none is due before the step's deadline (less AWS_SEND_MARGIN_MS),
+ * -1 cancelled */
+int aws_limiter_acquire(struct aws_client *c, struct aws_retry_state *s, int64_t *waited_ms);
+/* adaptive: an attempt's outcome */
+void aws_limiter_record(struct aws_client *c, struct aws_retry_state *s, int throttled);
 /* reads connections.aws (borrowed; may be jv_null) for region, profile, endpoint, credentials */
 int aws_client_init(struct aws_client *c, struct action_call *call, jv conn, jv *err);
 /* a client for the call: connections.aws of call->connections, region overridable */
@@ -145,9 +198,10 @@ int aws_sso_creds(struct aws_client *c, const char *profile, struct aws_creds *o
 char *aws_resolve_ca_bundle(const char *profile);
 
 /* plain HTTP for metadata services (container credentials, IMDS): no signing, no
- * retries, timeout_ms for the whole request. hdrs: name/value pairs, NULL-terminated. */
+ * retries, timeout_ms for the whole request. hdrs: name/value pairs, NULL-terminated.
+ * ca_bundle: the CAs that verify an https URL (NULL: the system's). */
 int aws_http_plain(const char *method, const char *url, const char *const *hdrs,
-		   long timeout_ms, struct aws_response *resp);
+		   long timeout_ms, const char *ca_bundle, struct aws_response *resp);
 /* drop cached assumed-role / container / IMDS credentials (tests) */
 void aws_creds_cache_clear(void);
 
@@ -184,6 +238,8 @@ int aws_perform(struct aws_client *c, struct aws_request *r, struct aws_response
 void aws_parse_error(enum aws_proto proto, const struct aws_response *resp, char **code,
 		     char **message, char **request_id);
 int aws_code_is_transient(const char *code, long status);
+/* a throttling error code (botocore's list): the rate limiter slows down on these */
+int aws_code_is_throttling(const char *code);
 /* delay before the n-th retry (n from 0): uniform in [0, min(cap, base*2^n)) (full
  * jitter, core/backoff.h; cap 0: none) */
 int64_t aws_backoff_ms(int n, int64_t base_ms, int64_t cap_ms);

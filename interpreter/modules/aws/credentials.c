@@ -14,7 +14,8 @@
  *      AWS_CONFIG_FILE move them)
  *   3. AWS_WEB_IDENTITY_TOKEN_FILE + AWS_ROLE_ARN (+ AWS_ROLE_SESSION_NAME)
  *   4. container credentials: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI (169.254.170.2) or
- *      AWS_CONTAINER_CREDENTIALS_FULL_URI, with AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE)
+ *      AWS_CONTAINER_CREDENTIALS_FULL_URI (an https one verified with AWS_CA_BUNDLE /
+ *      ca_bundle), with AWS_CONTAINER_AUTHORIZATION_TOKEN(_FILE)
  *   5. IMDSv2 (token PUT, then the role's credentials), 1 s timeout per request,
  *      unless AWS_EC2_METADATA_DISABLED=true
  * Temporary credentials (2-5) are cached per profile until 5 minutes before expiry.
@@ -244,7 +245,7 @@ static char *imds_token(const char *base)
 	const char *th[] = {"X-aws-ec2-metadata-token-ttl-seconds", "21600", NULL};
 	berr |= buf_addf(&url, "%s/latest/api/token", base);
 	BUF_NOCAP(berr);
-	if (aws_http_plain("PUT", url.data, th, 1000, &resp) == 0 && resp.status == 200 && resp.body.len)
+	if (aws_http_plain("PUT", url.data, th, 1000, NULL, &resp) == 0 && resp.status == 200 && resp.body.len)
 		token = xstrdup(buf_str(&resp.body));
 	aws_response_release(&resp);
 	buf_release(&url);
@@ -261,7 +262,7 @@ static char *imds_get_line(const char *base, const char *token, const char *path
 	const char *ah[] = {"X-aws-ec2-metadata-token", token, NULL};
 	berr |= buf_addf(&url, "%s%s", base, path);
 	BUF_NOCAP(berr);
-	if (aws_http_plain("GET", url.data, ah, 1000, &resp) == 0 && resp.status == 200 && resp.body.len)
+	if (aws_http_plain("GET", url.data, ah, 1000, NULL, &resp) == 0 && resp.status == 200 && resp.body.len)
 		v = xstrndup(resp.body.data, strcspn(resp.body.data, "\r\n"));
 	aws_response_release(&resp);
 	buf_release(&url);
@@ -496,6 +497,7 @@ static int sts_call(struct aws_client *parent, const struct aws_creds *src, cons
 	t.endpoint = parent->endpoint ? xstrdup(parent->endpoint) : NULL;
 	t.profile = parent->profile ? xstrdup(parent->profile) : NULL;
 	t.ca_bundle = parent->ca_bundle ? xstrdup(parent->ca_bundle) : NULL;
+	t.retry_mode = parent->retry_mode;
 	t.max_attempts = parent->max_attempts;
 	t.base_ms = parent->base_ms;
 	t.cap_ms = parent->cap_ms;
@@ -539,7 +541,8 @@ static int web_identity(struct aws_client *c, const char *token_file, const char
 	return sts_call(c, NULL, "AssumeRoleWithWebIdentity", p, "web-identity", out, err);
 }
 
-static int container_creds(struct aws_creds *out, jv *err)
+/* AWS_CA_BUNDLE / ca_bundle verify an https AWS_CONTAINER_CREDENTIALS_FULL_URI */
+static int container_creds(struct aws_client *c, struct aws_creds *out, jv *err)
 {
 	int berr = 0;
 	const char *rel = env_nonempty("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
@@ -561,7 +564,7 @@ static int container_creds(struct aws_creds *out, jv *err)
 	const char *hdrs[] = {"Authorization", tok, NULL};
 	struct aws_response resp;
 	int ret = -1;
-	if (aws_http_plain("GET", url.data, tok ? hdrs : NULL, 2000, &resp) == 0 && resp.status == 200) {
+	if (aws_http_plain("GET", url.data, tok ? hdrs : NULL, 2000, c->ca_bundle, &resp) == 0 && resp.status == 200) {
 		jv j = jvx_parse_sized(buf_str(&resp.body), resp.body.len);
 		if (jv_is_valid(j) && creds_from_json(j, "container", out) == 0)
 			ret = 1;
@@ -594,7 +597,7 @@ static int imds_creds(struct aws_creds *out)
 		const char *ah[] = {"X-aws-ec2-metadata-token", token, NULL};
 		berr |= buf_addf(&url, "%s/latest/meta-data/iam/security-credentials/%s", base, role);
 		BUF_NOCAP(berr);
-		if (aws_http_plain("GET", url.data, ah, 1000, &resp) == 0 && resp.status == 200) {
+		if (aws_http_plain("GET", url.data, ah, 1000, NULL, &resp) == 0 && resp.status == 200) {
 			jv j = jvx_parse_sized(buf_str(&resp.body), resp.body.len);
 			if (jv_is_valid(j) && creds_from_json(j, "imds", out) == 0)
 				ret = 1;
@@ -645,7 +648,7 @@ static int assume_role(struct aws_client *c, const char *profile, const char *ro
 				got = 1;
 			}
 		} else if (!strcmp(cs, "EcsContainer")) {
-			got = container_creds(&src, err);
+			got = container_creds(c, &src, err);
 		} else if (!strcmp(cs, "Ec2InstanceMetadata")) {
 			got = imds_creds(&src);
 		} else {
@@ -873,7 +876,7 @@ int aws_resolve_credentials(struct aws_client *c, struct aws_creds *out, jv *err
 		r = web_identity(c, getenv("AWS_WEB_IDENTITY_TOKEN_FILE"), getenv("AWS_ROLE_ARN"),
 				 getenv("AWS_ROLE_SESSION_NAME"), out, err) == 0 ? 1 : -1;
 	if (r == 0)
-		r = container_creds(out, err);
+		r = container_creds(c, out, err);
 	if (r == 0)
 		r = imds_creds(out);
 	if (r == 1 && out->session_token && strcmp(out->source, "profile"))

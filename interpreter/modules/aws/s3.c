@@ -769,6 +769,7 @@ static int run_sync(struct action_call *call, jv args, jv *out)
 		w[i].c.call = &wcall;
 		w[i].c.region = xstrdup(c.region);
 		w[i].c.endpoint = c.endpoint ? xstrdup(c.endpoint) : NULL;
+		w[i].c.retry_mode = c.retry_mode;
 		w[i].c.max_attempts = c.max_attempts;
 		w[i].c.base_ms = c.base_ms;
 		w[i].c.cap_ms = c.cap_ms;

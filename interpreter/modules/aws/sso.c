@@ -124,6 +124,7 @@ static void sso_client(struct aws_client *parent, const char *region, struct aws
 	t->region = xstrdup(region);
 	t->profile = parent->profile ? xstrdup(parent->profile) : NULL;
 	t->ca_bundle = parent->ca_bundle ? xstrdup(parent->ca_bundle) : NULL;
+	t->retry_mode = parent->retry_mode;
 	t->max_attempts = parent->max_attempts;
 	t->base_ms = parent->base_ms;
 	t->cap_ms = parent->cap_ms;

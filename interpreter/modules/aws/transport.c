@@ -3,7 +3,8 @@
  * Retry policy (DESIGN.md "Retries"): throttling codes, HTTP 429/500/502/503/504,
  * connection resets and timeouts are transient and retried up to max_attempts with
  * exponential backoff and full jitter (delay uniform in [0, min(cap, base * 2^n))); the
- * attempts and the backoff are the AWS CLI's retry mode (aws_retry_config),
+ * attempts and the backoff are the AWS CLI's retry mode (retry.c: with its retry quota, and
+ * adaptive mode's rate limiter before each attempt),
  * sleeping on the call's clock so rehearsals run on virtual time. Everything else fails
  * at once as {code, message: "message (request id X)", request_id}.
  * TLS verification is always on (CURLOPT_SSL_VERIFYPEER/HOST are never turned off).
@@ -118,69 +119,6 @@ static char *conn_str(jv conn, const char *key)
 		return NULL;
 	const char *s = jvx_str(conn, key);
 	return s && *s ? xstrdup(s) : NULL;
-}
-
-/* the retry modes of the AWS SDKs (botocore/retries): attempts in all and the backoff,
- * full jitter from base 1 s doubling; legacy has no cap */
-static const struct retry_mode {
-	const char *name;
-	int attempts;
-	int64_t base_ms, cap_ms;
-} retry_modes[] = {
-	{ "standard", 3, 1000, 20000 },
-	{ "legacy", 5, 1000, 0 },
-	{ "adaptive", 3, 1000, 20000 },    /* standard's retries; no client-side rate limiter */
-	{ NULL, 0, 0, 0 },
-};
-
-/* the environment variable ENV when set and not empty, else KEY of the client's profile */
-static char *env_or_profile(struct aws_client *c, const char *env, const char *key, const char **from)
-{
-	const char *v = getenv(env);
-
-	if (v && *v) {
-		*from = env;
-		return xstrdup(v);
-	}
-	*from = key;
-	return aws_profile_value(c->profile, key);
-}
-
-int aws_retry_config(struct aws_client *c, jv *err)
-{
-	const char *mfrom, *afrom;
-	char *mode = env_or_profile(c, "AWS_RETRY_MODE", "retry_mode", &mfrom);
-	char *max = env_or_profile(c, "AWS_MAX_ATTEMPTS", "max_attempts", &afrom);
-	const struct retry_mode *m = retry_modes;
-	int rc = -1;
-
-	if (mode)
-		while (m->name && strcmp(m->name, mode))
-			m++;
-	if (!m->name) {
-		*err = jvx_error("InvalidConfiguration", "invalid retry mode '%s' in %s: expected legacy, standard or adaptive",
-				 mode, mfrom);
-		goto out;
-	}
-	c->max_attempts = m->attempts;
-	c->base_ms = m->base_ms;
-	c->cap_ms = m->cap_ms;
-	if (max) {
-		char *end;
-		long n = strtol(max, &end, 10);
-		if (end == max || *end || n < 1 || n > 1000) {
-			*err = jvx_error("InvalidConfiguration",
-					 "invalid max attempts '%s' in %s: expected a whole number from 1 to 1000 (the first attempt included)",
-					 max, afrom);
-			goto out;
-		}
-		c->max_attempts = (int)n;
-	}
-	rc = 0;
-out:
-	free(mode);
-	free(max);
-	return rc;
 }
 
 int aws_client_init(struct aws_client *c, struct action_call *call, jv conn, jv *err)
@@ -372,7 +310,7 @@ static int on_progress(void *ud, curl_off_t a, curl_off_t b, curl_off_t c, curl_
 }
 
 int aws_http_plain(const char *method, const char *url, const char *const *hdrs,
-		   long timeout_ms, struct aws_response *resp)
+		   long timeout_ms, const char *ca_bundle, struct aws_response *resp)
 {
 	int berr = 0;
 	memset(resp, 0, sizeof *resp);
@@ -400,6 +338,8 @@ int aws_http_plain(const char *method, const char *url, const char *const *hdrs,
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(h, CURLOPT_NOPROXY, "169.254.169.254,169.254.170.2");
+	if (ca_bundle)
+		curl_easy_setopt(h, CURLOPT_CAINFO, ca_bundle);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &resp->body);
 	CURLcode rc = curl_easy_perform(h);
@@ -504,24 +444,38 @@ void aws_parse_error(enum aws_proto proto, const struct aws_response *resp, char
 	}
 }
 
-static const char *const transient_codes[] = {
+static const char *const throttling_codes[] = {
 	"Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
 	"TooManyRequestsException", "ProvisionedThroughputExceededException",
 	"TransactionInProgressException", "RequestLimitExceeded", "BandwidthLimitExceeded",
 	"LimitExceededException", "RequestThrottled", "SlowDown", "PriorRequestNotComplete",
-	"EC2ThrottledException", "RequestTimeout", "RequestTimeoutException",
+	"EC2ThrottledException", NULL,
+};
+
+static const char *const transient_codes[] = {
+	"RequestTimeout", "RequestTimeoutException",
 	"InternalError", "InternalFailure", "ServiceUnavailable", "InternalServiceError",
 	NULL,
 };
+
+static int code_in(const char *code, const char *const *codes)
+{
+	for (int i = 0; code && codes[i]; i++)
+		if (!strcmp(code, codes[i]))
+			return 1;
+	return 0;
+}
+
+int aws_code_is_throttling(const char *code)
+{
+	return code_in(code, throttling_codes);
+}
 
 int aws_code_is_transient(const char *code, long status)
 {
 	if (status == 429 || status == 500 || status == 502 || status == 503 || status == 504)
 		return 1;
-	for (int i = 0; code && transient_codes[i]; i++)
-		if (!strcmp(code, transient_codes[i]))
-			return 1;
-	return 0;
+	return code_in(code, throttling_codes) || code_in(code, transient_codes);
 }
 
 int64_t aws_backoff_ms(int n, int64_t base_ms, int64_t cap_ms)
@@ -833,20 +787,75 @@ out:
 	return rc;
 }
 
+/* sleep ms on the call's clock (real time without a call); -1 when cancelled */
+static int retry_sleep(struct aws_client *c, int64_t ms)
+{
+	if (c->call && c->call->clock)
+		return clock_sleep(c->call->clock, ms, c->call->cancel);
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000};
+	nanosleep(&ts, NULL);
+	return 0;
+}
+
+/* adaptive mode: a token from the rate limiter before attempt n. 0, 1 when none is due
+ * before the step's deadline, -1 cancelled */
+static int rate_limit(struct aws_client *c, struct aws_retry_state *rs, const struct aws_request *r,
+		      const char *op, int n)
+{
+	int64_t waited;
+	int w;
+
+	if (!rs || c->retry_mode != AWS_RETRY_ADAPTIVE)
+		return 0;
+	w = aws_limiter_acquire(c, rs, &waited);
+	if (waited && w == 0)
+		logf_call(c, LOG_DEBUG, "rate limit (retry_mode adaptive): %s %s waited %lld ms before attempt %d",
+			  r->svc->name, op, (long long)waited, n);
+	return w;
+}
+
+/* the error of a call's last attempt: "MESSAGE (request id X[; WHY])" */
+static jv attempt_error(const char *code, const char *msg, const char *rid, const char *why,
+			int transient, long status)
+{
+	jv e = why ? jvx_error(code, "%s (request id %s; %s)", msg, rid ? rid : "none", why)
+		   : jvx_error(code, "%s (request id %s)", msg, rid ? rid : "none");
+	if (rid)
+		e = jv_object_set(e, jv_string("request_id"), jv_string(rid));
+	e = jv_object_set(e, jv_string("transient"), jv_bool(transient));
+	return jv_object_set(e, jv_string("status"), jv_number((double)status));
+}
+
 int aws_perform(struct aws_client *c, struct aws_request *r, struct aws_response *resp, jv *err)
 {
 	int attempts = r->no_retry ? 1 : (c->max_attempts > 0 ? c->max_attempts : 3);
+	/* the quota and the rate limiter this call shares with the run's others (not legacy) */
+	struct aws_retry_state *rs = c->retry_mode == AWS_RETRY_LEGACY ? NULL : aws_retry_state(c, r->svc);
+	int adaptive = rs && c->retry_mode == AWS_RETRY_ADAPTIVE;
+	int quota_taken = 0;      /* what this call's last retry took from the quota */
+	char op[128];
+
 	memset(resp, 0, sizeof *resp);
 	resp->headers = jv_null();
 	if (!r->anonymous && c->have_creds >= 0 && aws_client_creds(c, err) < 0)
 		return -1;
 	if (c->have_creds < 0)
 		r->anonymous = 1;
-	char op[128];
 	request_op(r, op, sizeof op);
+	int w = rate_limit(c, rs, r, op, 1);
+	if (w < 0) {
+		*err = jvx_error("Cancelled", "%s request cancelled", r->svc->name);
+		return -1;
+	}
+	if (w > 0) {
+		*err = jvx_error("Throttling", "%s %s: no request slot from the client-side rate limiter (retry_mode adaptive) before the step's deadline",
+				 r->svc->name, op);
+		*err = jv_object_set(*err, jv_string("transient"), jv_true());
+		return -1;
+	}
 	for (int attempt = 1;; attempt++) {
-		char *errtext = NULL, *code = NULL, *msg = NULL, *rid = NULL;
-		int transient, sends = 0;
+		char *errtext = NULL, *code = NULL, *msg = NULL, *rid = NULL, why[160] = "";
+		int transient, sends = 0, timeout = 0;
 		c->attempts_made++;
 		aws_response_release(resp);
 		CURLcode rc = send_once(c, r, resp, &errtext, &sends);
@@ -863,6 +872,10 @@ int aws_perform(struct aws_client *c, struct aws_request *r, struct aws_response
 				resp->request_id = xstrdup(h);
 			logf_call(c, LOG_DEBUG, "attempt %d/%d: %s %s: HTTP %ld (request id %s)%s", attempt, attempts,
 				  r->svc->name, op, resp->status, h ? h : "none", sent);
+			if (rs)
+				aws_quota_refund(rs, quota_taken);
+			if (adaptive)
+				aws_limiter_record(c, rs, 0);
 			return 0;
 		}
 		if (rc != CURLE_OK) {
@@ -874,50 +887,55 @@ int aws_perform(struct aws_client *c, struct aws_request *r, struct aws_response
 				return -1;
 			}
 			transient = curl_transient(rc);
-			code = xstrdup(rc == CURLE_OPERATION_TIMEDOUT ? "RequestTimeout" : "ConnectionError");
+			timeout = rc == CURLE_OPERATION_TIMEDOUT;
+			code = xstrdup(timeout ? "RequestTimeout" : "ConnectionError");
 			msg = errtext;
 			errtext = NULL;
 		} else {
 			aws_parse_error(r->svc->proto, resp, &code, &msg, &rid);
 			transient = aws_code_is_transient(code, resp->status);
 		}
+		if (adaptive)
+			aws_limiter_record(c, rs, rc == CURLE_OK && aws_code_is_throttling(code));
 		int64_t delay = transient ? aws_backoff_ms(attempt - 1, c->base_ms, c->cap_ms) : 0;
-		/* no retry that would sleep past the step's timeout */
-		int past_deadline = transient && c->call && c->call->clock && c->call->deadline > 0 &&
-				    clock_now(c->call->clock) + delay >= c->call->deadline;
-		if (!transient || attempt >= attempts || past_deadline) {
+		const char *stop = NULL;    /* why the loop ends here */
+		if (!transient)
+			stop = "not retried";
+		else if (attempt >= attempts)
+			stop = "gave up";
+		else if (c->call && c->call->clock && c->call->deadline > 0 &&
+			 clock_now(c->call->clock) + delay + AWS_SEND_MARGIN_MS >= c->call->deadline)
+			stop = "no retry past the step's deadline";    /* nor one too late to be answered */
+		else if (rs && !(quota_taken = aws_quota_take(rs, timeout)))
+			stop = "retry quota exhausted";
+		if (!stop) {
+			logf_call(c, LOG_DEBUG, "attempt %d/%d: %s %s: %s: %s (request id %s)%s; retry in %lld ms", attempt,
+				  attempts, r->svc->name, op, code, msg, rid ? rid : "none", sent, (long long)delay);
+			w = retry_sleep(c, delay) < 0 ? -1 : rate_limit(c, rs, r, op, attempt + 1);
+			if (w > 0) {
+				logf_call(c, LOG_DEBUG, "%s %s: no request slot from the rate limiter before the step's deadline; gave up",
+					  r->svc->name, op);
+				snprintf(why, sizeof why, "gave up after %d attempts: no request slot from the client-side rate limiter before the step's deadline",
+					 attempt);
+			}
+		} else {
 			logf_call(c, LOG_DEBUG, "attempt %d/%d: %s %s: %s: %s (request id %s)%s; %s", attempt, attempts,
-				  r->svc->name, op, code, msg, rid ? rid : "none", sent,
-				  !transient ? "not retried" : past_deadline ? "no retry past the step's deadline" : "gave up");
-			if (transient)
-				*err = jvx_error(code, "%s (request id %s; gave up after %d attempts)", msg,
-						 rid ? rid : "none", attempt);
-			else
-				*err = jvx_error(code, "%s (request id %s)", msg, rid ? rid : "none");
-			if (rid)
-				*err = jv_object_set(*err, jv_string("request_id"), jv_string(rid));
-			*err = jv_object_set(*err, jv_string("transient"), jv_bool(transient));
-			*err = jv_object_set(*err, jv_string("status"), jv_number((double)resp->status));
-			free(code);
-			free(msg);
-			free(rid);
-			free(errtext);
-			return -1;
+				  r->svc->name, op, code, msg, rid ? rid : "none", sent, stop);
+			if (!strcmp(stop, "retry quota exhausted"))
+				snprintf(why, sizeof why, "not retried: the retry quota is exhausted (retry_mode %s)",
+					 c->retry_mode == AWS_RETRY_ADAPTIVE ? "adaptive" : "standard");
+			else if (transient)
+				snprintf(why, sizeof why, "gave up after %d attempts", attempt);
 		}
-		logf_call(c, LOG_DEBUG, "attempt %d/%d: %s %s: %s: %s (request id %s)%s; retry in %lld ms", attempt,
-			  attempts, r->svc->name, op, code, msg, rid ? rid : "none", sent, (long long)delay);
+		if (w < 0)
+			*err = jvx_error("Cancelled", "%s request cancelled", r->svc->name);
+		else if (stop || w > 0)
+			*err = attempt_error(code, msg, rid, why[0] ? why : NULL, transient, resp->status);
 		free(code);
 		free(msg);
 		free(rid);
 		free(errtext);
-		if (c->call && c->call->clock) {
-			if (clock_sleep(c->call->clock, delay, c->call->cancel) < 0) {
-				*err = jvx_error("Cancelled", "%s request cancelled", r->svc->name);
-				return -1;
-			}
-		} else {
-			struct timespec ts = {delay / 1000, (delay % 1000) * 1000000};
-			nanosleep(&ts, NULL);
-		}
+		if (stop || w != 0)
+			return -1;
 	}
 }

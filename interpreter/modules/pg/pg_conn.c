@@ -12,6 +12,7 @@
 #include "pg_priv.h"
 #include "../../core/actarg.h"
 #include "../../core/bug.h"
+#include "../../core/caps.h"
 #include "../../core/jvx.h"
 #include "../../core/redact.h"
 
@@ -96,14 +97,201 @@ static int64_t pg_connect_timeout_ms(PGconn *conn)
 	return ms;
 }
 
+/* libpq's host list (host=a,b hostaddr=... port=1,2: the resolved options, from the
+ * conninfo, the environment or a service file). A list of one port applies to all. */
+struct pg_hosts {
+	char *host, *addr, *port;
+	int n;
+};
+
+/* item i of a comma-separated list, or of every one for a list of one; malloc'd */
+static char *pg_item(const char *list, int i)
+{
+	const char *p = list;
+	if (!strchr(list, ','))
+		return xstrdup(list);
+	while (i-- > 0 && p)
+		p = (p = strchr(p, ',')) ? p + 1 : NULL;
+	return p ? xstrndup(p, strcspn(p, ",")) : xstrdup("");
+}
+
+/* items from..end of a list joined again (a list of one: itself) */
+static char *pg_items_from(const char *list, int from)
+{
+	const char *p = list;
+	if (!strchr(list, ','))
+		return xstrdup(list);
+	while (from-- > 0 && p)
+		p = (p = strchr(p, ',')) ? p + 1 : NULL;
+	return xstrdup(p ? p : "");
+}
+
+static void pg_hosts_read(PGconn *conn, struct pg_hosts *h)
+{
+	PQconninfoOption *eff = PQconninfo(conn);
+	memset(h, 0, sizeof(*h));
+	for (PQconninfoOption *o = eff; o && o->keyword; o++) {
+		char **to = !strcmp(o->keyword, "host") ? &h->host : !strcmp(o->keyword, "hostaddr") ? &h->addr
+			    : !strcmp(o->keyword, "port") ? &h->port : NULL;
+		if (to)
+			*to = xstrdup(o->val ? o->val : "");
+	}
+	if (eff)
+		PQconninfoFree(eff);
+	if (!h->host)
+		h->host = xstrdup("");
+	if (!h->addr)
+		h->addr = xstrdup("");
+	if (!h->port)
+		h->port = xstrdup("");
+	h->n = 1;
+	for (const char *c = *h->host ? h->host : h->addr; *c; c++)
+		h->n += *c == ',';
+}
+
+static void pg_hosts_release(struct pg_hosts *h)
+{
+	free(h->host);
+	free(h->addr);
+	free(h->port);
+}
+
+/* the index (from `from` on) of the host conn is connecting to, or -1 */
+static int pg_hosts_current(const struct pg_hosts *h, PGconn *conn, int from)
+{
+	const char *ch = PQhost(conn), *cp = PQport(conn);
+	for (int i = from; i < h->n; i++) {
+		char *hi = pg_item(*h->host ? h->host : h->addr, i), *pi = pg_item(h->port, i);
+		int same = ch && cp && !strcmp(hi, ch) && (!*pi || !strcmp(pi, cp));
+		free(hi);
+		free(pi);
+		if (same)
+			return i;
+	}
+	return -1;
+}
+
+/* the error of a failed connection; earlier: what the hosts before it said, or "" */
+static jv pg_connect_error(struct pgx *x, const char *earlier)
+{
+	char *m = xstrdup(PQerrorMessage(x->conn));
+	pg_chomp(m);
+	jv e = jvx_error(strstr(m, "password") || strstr(m, "authentication") ? "AuthenticationFailed" : "ConnectionFailed",
+			 "postgres (connection '%s'): %s%s", x->name, earlier, m);
+	free(m);
+	return e;
+}
+
+/* Connect with connect_timeout per host, as libpq's blocking connect does (its
+ * asynchronous one has no timeout): the limit starts again whenever libpq moves on to
+ * another host or address. When one runs out, a new connection starts with the hosts
+ * after that one (libpq cannot be told to move on); libpq itself moves on after a
+ * refusal, a server that does not fit target_session_attrs, and stops at an
+ * authentication failure. Another address of the same host name is not tried after a
+ * timeout. */
+static int pg_connect(struct pgx *x, const char *conninfo, jv *err)
+{
+	struct action_call *call = x->call;
+	const char *kw[] = { "dbname", "fallback_application_name", "host", "hostaddr", "port", NULL };
+	const char *val[] = { conninfo, "runbook", NULL, NULL, NULL, NULL };
+	struct pg_hosts h;
+	struct buf earlier = BUF_INIT(CAP_MESSAGE);    /* "host A port P: no connection within N ms; " */
+	char *rest[3] = { NULL, NULL, NULL };
+	int64_t connect_ms, start, deadline;
+	int from = 0, rc = -1, berr = 0;
+
+	x->conn = PQconnectStartParams(kw, val, 1);
+	if (!x->conn)
+		BUG("PQconnectStartParams: out of memory");
+	pg_hosts_read(x->conn, &h);
+	connect_ms = pg_connect_timeout_ms(x->conn);
+	for (;;) {
+		PostgresPollingStatusType st = PQstatus(x->conn) == CONNECTION_BAD ? PGRES_POLLING_FAILED
+										: PGRES_POLLING_WRITING;
+		char *at = NULL;    /* the host, port and address being tried */
+		start = action_mono_ms();
+		deadline = start + connect_ms < x->deadline ? start + connect_ms : x->deadline;
+		while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+			struct buf now = BUF_INIT(0);
+			BUF_NOCAP(buf_addf(&now, "%s\n%s\n%s", PQhost(x->conn) ? PQhost(x->conn) : "",
+					   PQport(x->conn) ? PQport(x->conn) : "", PQhostaddr(x->conn) ? PQhostaddr(x->conn) : ""));
+			if (!at || strcmp(at, now.data)) {
+				/* another host or address: its own connect_timeout */
+				free(at);
+				at = buf_detach(&now);
+				start = action_mono_ms();
+				deadline = start + connect_ms < x->deadline ? start + connect_ms : x->deadline;
+			}
+			buf_release(&now);
+			int w = action_wait_fd(call, PQsocket(x->conn), st == PGRES_POLLING_READING ? POLLIN : POLLOUT,
+					       deadline);
+			if (w == -1) {
+				*err = jvx_error("Cancelled", "connecting to postgres (connection '%s') was cancelled", x->name);
+				free(at);
+				goto out;
+			}
+			if (w == 0)
+				break;
+			st = PQconnectPoll(x->conn);
+		}
+		free(at);
+		if (st == PGRES_POLLING_OK && PQstatus(x->conn) == CONNECTION_OK) {
+			rc = 0;
+			goto out;
+		}
+		if (st == PGRES_POLLING_FAILED || PQstatus(x->conn) == CONNECTION_BAD) {
+			*err = pg_connect_error(x, buf_str(&earlier));
+			goto out;
+		}
+		/* timed out: the next host, if any and the step has time left */
+		int cur = pg_hosts_current(&h, x->conn, from);
+		char ms[160];
+		snprintf(ms, sizeof(ms), "no connection within %lld ms (host %s, port %s)", (long long)(deadline - start),
+			 PQhost(x->conn) ? PQhost(x->conn) : "?", PQport(x->conn) ? PQport(x->conn) : "?");
+		if (cur < 0 || cur + 1 >= h.n || deadline >= x->deadline) {
+			*err = jvx_error("ConnectTimeout", "postgres (connection '%s'): %s%s", x->name, buf_str(&earlier), ms);
+			*err = jv_object_set(*err, jv_string("transient"), jv_true());
+			goto out;
+		}
+		berr |= buf_addf(&earlier, "%s; ", ms);
+		if (berr)
+			buf_reset(&earlier);     /* past its cap: the last host's error only */
+		berr = 0;
+		from = cur + 1;
+		for (int i = 0; i < 3; i++)
+			free(rest[i]);
+		rest[0] = pg_items_from(h.host, from);
+		rest[1] = pg_items_from(h.addr, from);
+		rest[2] = pg_items_from(h.port, from);
+		if (!*rest[0] && !*rest[1]) {
+			/* an empty item alone cannot override the list: stop here */
+			*err = jvx_error("ConnectTimeout", "postgres (connection '%s'): %s", x->name, ms);
+			*err = jv_object_set(*err, jv_string("transient"), jv_true());
+			goto out;
+		}
+		for (int i = 0; i < 3; i++)
+			val[2 + i] = *rest[i] ? rest[i] : NULL;
+		pgx_close(x);
+		x->conn = PQconnectStartParams(kw, val, 1);
+		if (!x->conn)
+			BUG("PQconnectStartParams: out of memory");
+	}
+out:
+	if (rc < 0)
+		pgx_close(x);
+	for (int i = 0; i < 3; i++)
+		free(rest[i]);
+	pg_hosts_release(&h);
+	buf_release(&earlier);
+	return rc;
+}
+
 int pgx_open(struct pgx *x, struct action_call *call, const char *name, jv *err)
 {
 	jv conf;
 	const char *conninfo = "";
 	PQconninfoOption *opts = NULL;
 	char *perr = NULL;
-	int64_t connect_ms, start, deadline;
-	PostgresPollingStatusType st = PGRES_POLLING_WRITING;
 	int rc = -1;
 
 	memset(x, 0, sizeof(*x));
@@ -137,46 +325,8 @@ int pgx_open(struct pgx *x, struct action_call *call, const char *name, jv *err)
 		if (!strcmp(o->keyword, "password") && call->redact)
 			redact_add(call->redact, o->val);
 	}
-	{
-		const char *kw[] = { "dbname", "fallback_application_name", NULL };
-		const char *val[] = { conninfo, "runbook", NULL };
-		x->conn = PQconnectStartParams(kw, val, 1);
-	}
-	if (!x->conn)
-		BUG("PQconnectStartParams: out of memory");
-	connect_ms = pg_connect_timeout_ms(x->conn);
-	start = action_mono_ms();
-	deadline = start + connect_ms;
-	if (deadline > x->deadline)
-		deadline = x->deadline;
-	if (PQstatus(x->conn) == CONNECTION_BAD)
-		st = PGRES_POLLING_FAILED;
-	while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
-		int w = action_wait_fd(call, PQsocket(x->conn),
-				      st == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline);
-		if (w == -1) {
-			*err = jvx_error("Cancelled", "connecting to postgres (connection '%s') was cancelled", name);
-			goto out;
-		}
-		if (w == 0) {
-			*err = jvx_error("ConnectTimeout",
-					 "postgres (connection '%s'): no connection within %lld ms (host %s, port %s)",
-					 name, (long long)(deadline - start), PQhost(x->conn) ? PQhost(x->conn) : "?",
-					 PQport(x->conn) ? PQport(x->conn) : "?");
-			*err = jv_object_set(*err, jv_string("transient"), jv_true());
-			goto out;
-		}
-		st = PQconnectPoll(x->conn);
-	}
-	if (st == PGRES_POLLING_FAILED || PQstatus(x->conn) != CONNECTION_OK) {
-		char *m = xstrdup(PQerrorMessage(x->conn));
-		pg_chomp(m);
-		*err = jvx_error(strstr(m, "password") || strstr(m, "authentication")
-				 ? "AuthenticationFailed" : "ConnectionFailed",
-				 "postgres (connection '%s'): %s", name, m);
-		free(m);
+	if (pg_connect(x, conninfo, err) < 0)
 		goto out;
-	}
 	if (call->redact && PQpass(x->conn) && *PQpass(x->conn))
 		redact_add(call->redact, PQpass(x->conn));
 	if (!PQsslInUse(x->conn) && !pg_conn_is_local(x->conn)) {
