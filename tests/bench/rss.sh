@@ -2,10 +2,10 @@
 # rss.sh — peak RSS of every bundled rehearsal, as tests/runbooks/rehearse.sh runs them
 # (each line of tests/runbooks/cases.txt: runbooks/NAME.yaml against its scenario).
 #   tests/bench/rss.sh RUNBOOK [RUNS]
-# Prints "| runbook | scenario | peak RSS MB (min / median / max) | threads |" rows
-# (markdown), RSS from /usr/bin/time -v, threads from the run's /proc status at its
-# peak (sampled). Environment: ONLY=NAME runs the cases of one runbook; any variable
-# runbook reads (MALLOC_ARENA_MAX, RB_...) passes through.
+# Prints "| runbook | scenario | peak RSS MB (min / median / max) |" rows (markdown),
+# RSS from /usr/bin/time -v. Environment: ONLY=NAME runs the cases of one runbook;
+# RB_ARGS adds options to rehearse (e.g. "--max-parallel 1"); what runbook reads
+# (MALLOC_ARENA_MAX...) passes through.
 set -uo pipefail
 RUNBOOK=$(realpath "$1")
 RUNS=${2:-3}
@@ -28,7 +28,7 @@ while IFS='|' read -r name scenario params _; do
 		rm -rf "$T/state"
 		if ! /usr/bin/time -v -o "$T/time" "$RUNBOOK" rehearse "runbooks/$name.yaml" \
 			--scenario "examples/scenarios/$scenario.yaml" "${args[@]}" --state-dir "$T/state" \
-			> "$T/out" 2>&1; then
+			${RB_ARGS:-} > "$T/out" 2>&1; then
 			echo "rss.sh: $name on $scenario failed:" >&2
 			tail -5 "$T/out" >&2
 			exit 1
