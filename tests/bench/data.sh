@@ -93,7 +93,6 @@ for _ in $(seq "$RUNS"); do
 	want "psql COPY pipe rows" "$(count)" "$ROWS"
 	$PSQL -d bdst -c "TRUNCATE events"
 done
-echo
 echo "### pg.copy_table: $ROWS rows (~140 bytes each) into an emptied table with a primary key"
 echo
 echo "| tool | ms | peak RSS | ratio (medians) |"

@@ -148,7 +148,7 @@ if [ "$instr" = 1 ] && command -v callgrind_annotate >/dev/null; then
 	valgrind --tool=callgrind --callgrind-out-file="$work/cg.log" "$rb" run "$work/log.yaml" --yes \
 		--state-dir "$work/state" >/dev/null 2>&1 || true
 	rm -rf "$work/state"
-	callgrind_annotate --inclusive=yes "$work/cg.log" 2>/dev/null > "$work/cg.txt" || true
+	callgrind_annotate --inclusive=yes --threshold=100 "$work/cg.log" 2>/dev/null > "$work/cg.txt" || true
 	total=$(awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }' "$work/cg.txt")
 	echo "| function | instructions | share | per step |"
 	echo "|---|---:|---:|---:|"
@@ -160,14 +160,14 @@ if [ "$instr" = 1 ] && command -v callgrind_annotate >/dev/null; then
 	done <<'FNS'
 engine_run|engine/engine.c: the run
 journal_append|engine/journal.c: redact + serialize + write each journal line
-redact_jv|core/redact.c: every redaction (events are redacted twice: eng_emit and journal_append)
-jvx_dump|core/jvx.c: JSON serialization (jv_dump_string)
+redact_jv|core/redact.c: every redaction; an event is redacted twice, in eng_emit and journal_append
+jvx_dump|core/jvx.c: JSON serialization, jv_dump_string
 eng_run_dir_setup|engine/rundir.c: plan.json, runbook copy, tape header
 cli_write_run_reports|cli/runs.c: report.json, report.md, timeline.svg at the end
 cli_run_journal|cli/runs.c: the journal parsed back for the reports
 report_build|report/: the report from the journal
 report_format|report/: report.json + report.md + timeline.svg
-display_event|cli/display.c: the terminal display (plain, to /dev/null)
+display_event|cli/display.c: the terminal display, plain, to /dev/null
 core_log_run|modules/core/log.c: the log action itself
 cli_setup_load|cli/runsetup.c: load and plan the runbook
 FNS
