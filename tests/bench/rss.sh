@@ -10,7 +10,7 @@ set -uo pipefail
 RUNBOOK=$(realpath "$1")
 RUNS=${2:-3}
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-cd "$SRC"
+cd "$SRC" || exit 1
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 while IFS='|' read -r name scenario params _; do
