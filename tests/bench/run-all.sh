@@ -5,10 +5,16 @@
 # at the top of the source tree. Runs are interleaved (A, B, A, B, ...) so a busy
 # machine slows both sides alike; each row gives min / median / max and the ratio of
 # the medians. Instructions come from `valgrind --tool=callgrind` (steady on a loaded
-# machine), peak RSS from /usr/bin/time -v.
+# machine), peak RSS from /usr/bin/time -v. Sections: validate/plan scale, bundled
+# runbooks, engine overhead (and where the instructions of 1,000 log steps go), peak RSS
+# of every bundled rehearsal (rss.sh), the same restore by runbook / bash + AWS CLI /
+# Ansible (orchestration.sh), pg/redis/s3 against their tools (data.sh, under
+# tests/integration/servers.sh), and the waits table (a kept block: see below).
 # Environment: SIZES (default "1000 10000 100000"), RUNS (default 5), STEPS (engine
-# steps, default 1000), SMOKE=1 (smallest sizes, one run, no callgrind: the meson smoke
-# test), INSTR=0 (skip callgrind).
+# steps, default 1000), ROWS (pg/redis rows, default 100000), OBJECTS (s3, default 200),
+# SMOKE=1 (smallest sizes, one run, no callgrind, no Ansible: the meson smoke test),
+# INSTR=0 (skip callgrind), ANSIBLE=0 (leave Ansible out), WAITS=1 (run wait_lag.sh,
+# ~6 minutes, and put its tables in the waits block instead of copying the block).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -23,10 +29,16 @@ else
 fi
 out=${2:-$root/BENCHMARKS.md}
 if [ "${SMOKE:-0}" = 1 ]; then
-	sizes=${SIZES:-100}; runs=1; steps=${STEPS:-20}; instr=0
+	sizes=${SIZES:-100}; runs=1; steps=${STEPS:-20}; instr=0; rows=${ROWS:-1000}; objects=${OBJECTS:-20}
+	export ANSIBLE=${SMOKE_ANSIBLE:-0} ONLY=${ONLY:-rds-snapshot-restore}
 else
 	sizes=${SIZES:-1000 10000 100000}; runs=${RUNS:-5}; steps=${STEPS:-1000}; instr=${INSTR:-1}
+	rows=${ROWS:-100000}; objects=${OBJECTS:-200}
 fi
+# the waits section is written by hand from wait_lag.sh (or by it with WAITS=1): the
+# block between these markers is copied from the last BENCHMARKS.md
+kept_from=${KEPT_FROM:-$root/BENCHMARKS.md}
+[ -f "$out" ] && kept_from=${KEPT_FROM:-$out}
 command -v valgrind >/dev/null || instr=0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -126,16 +138,104 @@ echo "| bash loop: echo >> file | $(stats < "$work/bl") | 1 |"
 echo
 echo "fsync calls for the $steps exec steps: $fsyncs (strace -f -c)."
 echo
+if [ "$instr" = 1 ] && command -v callgrind_annotate >/dev/null; then
+	echo "### where the instructions of $steps log steps go"
+	echo
+	echo "callgrind, inclusive instructions of the whole \`runbook run\` (one run; a function's"
+	echo "figure includes what it calls, so rows overlap; file in parentheses):"
+	echo
+	rm -rf "$work/state"
+	valgrind --tool=callgrind --callgrind-out-file="$work/cg.log" "$rb" run "$work/log.yaml" --yes \
+		--state-dir "$work/state" >/dev/null 2>&1 || true
+	rm -rf "$work/state"
+	callgrind_annotate --inclusive=yes --threshold=100 "$work/cg.log" 2>/dev/null > "$work/cg.txt" || true
+	total=$(awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1; exit }' "$work/cg.txt")
+	echo "| function | instructions | share | per step |"
+	echo "|---|---:|---:|---:|"
+	echo "| whole run | $(awk -v t="$total" 'BEGIN { printf "%.0f M", t / 1e6 }') | 100% | $(awk -v t="$total" -v n="$steps" 'BEGIN { printf "%.0f K", t / n / 1e3 }') |"
+	while IFS='|' read -r fn what; do
+		awk -v fn="$fn" -v what="$what" -v t="$total" -v n="$steps" '
+			{ f = $0; sub(/^ *[0-9,]+ \([ 0-9.]+%\) +/, "", f); sub(/ \[.*$/, "", f); sub(/^.*:/, "", f) }
+			f == fn { v = $1; gsub(",", "", v); printf "| %s (%s) | %.0f M | %.1f%% | %.0f K |\n", fn, what, v / 1e6, 100 * v / t, v / n / 1e3; exit }' "$work/cg.txt"
+	done <<'FNS'
+engine_run|engine/engine.c: the run
+journal_append|engine/journal.c: redact + serialize + write each journal line
+redact_jv|core/redact.c: every redaction; an event is redacted twice, in eng_emit and journal_append
+jvx_dump|core/jvx.c: JSON serialization, jv_dump_string
+eng_run_dir_setup|engine/rundir.c: plan.json, runbook copy, tape header
+cli_write_run_reports|cli/runs.c: report.json, report.md, timeline.svg at the end
+cli_run_journal|cli/runs.c: the journal parsed back for the reports
+report_build|report/: the report from the journal
+report_format|report/: report.json + report.md + timeline.svg
+display_event|cli/display.c: the terminal display, plain, to /dev/null
+core_log_run|modules/core/log.c: the log action itself
+cli_setup_load|cli/runsetup.c: load and plan the runbook
+FNS
+	echo
+	rm -rf "$work/state"
+	if command -v strace >/dev/null; then
+		strace -f -c -e trace=fsync,write -o "$work/st" "$rb" run "$work/log.yaml" --yes --state-dir "$work/state" >/dev/null 2>&1 || true
+		echo "System calls of the $steps log steps: $(awk '$NF == "fsync" { print $4 }' "$work/st") fsync," \
+		     "$(awk '$NF == "write" { print $4 }' "$work/st") write (strace -f -c): a step_finished line is synced for every step, read-only or not."
+		rm -rf "$work/state"
+		echo
+	fi
+fi
+echo "## peak RSS of the bundled rehearsals"
+echo
+echo "Every case of tests/runbooks/cases.txt (\`runbook rehearse runbooks/NAME.yaml --scenario"
+echo "examples/scenarios/SCENARIO.yaml\`, as tests/runbooks/rehearse.sh runs them), /usr/bin/time -v,"
+echo "MB min / median / max of $runs runs. \"one arena\" is the binary as it is (main.c: mallopt"
+echo "M_ARENA_MAX 1); \"glibc arenas\" the same with MALLOC_ARENA_MAX=0 (glibc's default: an"
+echo "arena per thread, up to 8 per core); \"one worker\" adds --max-parallel 1."
+echo
+"$here/rss.sh" "$rb" "$runs" > "$work/rss1"
+MALLOC_ARENA_MAX=0 "$here/rss.sh" "$rb" "$runs" > "$work/rss0"
+RB_ARGS="--max-parallel 1" "$here/rss.sh" "$rb" "$runs" > "$work/rssp"
+echo "| runbook | scenario | one arena | glibc arenas | one arena, one worker |"
+echo "|---|---|---:|---:|---:|"
+paste -d'|' "$work/rss1" "$work/rss0" "$work/rssp" | awk -F'|' '{ printf "|%s|%s|%s|%s|%s|\n", $2, $3, $4, $9, $14 }'
+echo
+echo "Floor: \`runbook --version\` $(peak_rss "$rb" --version) (the 47 shared libraries"
+echo "mapped before main: libcrypto, gnutls via libmicrohttpd's constructor, libicu, libxml2,"
+echo "libstdc++...); \`runbook validate\` of a bundled runbook $(peak_rss "$rb" validate "$root/runbooks/rds-snapshot-restore.yaml")."
+echo
 echo "## orchestration: the same snapshot restore"
 echo
-echo "| tool | status |"
-echo "|---|---|"
-echo "| runbook | see tests/bench/wait_lag.sh (real-time waits, ~9 minutes): not run here yet |"
-echo "| bash + AWS CLI | $(command -v aws >/dev/null && echo "installed; see tests/bench/wait_lag.sh" || echo "not installed") |"
-if command -v ansible-playbook >/dev/null && ansible-galaxy collection list amazon.aws >/dev/null 2>&1; then
-	echo "| Ansible (amazon.aws) | installed; not run by this script yet |"
+echo "Restore an RDS snapshot into a new instance and wait until it is available, against one"
+echo "\`runbook sim serve --speed 600\` (tests/bench/restore-scenario.yaml: the restore takes no"
+echo "time, so every tool's first poll finds it available and the figures are the"
+echo "orchestration's own cost). $runs interleaved runs; calls from the simulator's request log."
+echo
+ANSIBLE=${ANSIBLE:-1} "$here/orchestration.sh" "$rb" "$runs"
+echo
+echo "## data: pg.copy_table, redis.warm, s3.sync against their tools"
+echo
+if [ -x /usr/lib/postgresql/15/bin/initdb ] && command -v redis-server >/dev/null; then
+	echo "tests/bench/data.sh: PostgreSQL 15 and Redis from tests/integration/servers.sh (one server,"
+	echo "two databases), the simulator for S3; $runs interleaved runs, each copy checked complete."
+	echo
+	"$here/data.sh" "$rb" "$rows" "$runs" "$objects"
 else
-	echo "| Ansible (amazon.aws) | not installed |"
+	echo "Not measured: PostgreSQL 15 or redis-server is not installed."
+fi
+echo
+echo "## Waits"
+echo
+if [ "${WAITS:-0}" = 1 ]; then
+	echo "<!-- kept: waits (tests/bench/run-all.sh copies this block; WAITS=1 rewrites it) -->"
+	echo "tests/bench/wait_lag.sh $rb 20, written by run-all.sh (WAITS=1) on $(date -u '+%Y-%m-%d'):"
+	echo
+	"$here/wait_lag.sh" "$rb" 20
+	echo
+	echo "One second later (OFFSET=1):"
+	echo
+	OFFSET=1 "$here/wait_lag.sh" "$rb" 20
+	echo "<!-- end kept: waits -->"
+elif [ -f "$kept_from" ] && grep -q '^<!-- kept: waits' "$kept_from"; then
+	sed -n '/^<!-- kept: waits/,/^<!-- end kept: waits -->/p' "$kept_from"
+else
+	echo "(no waits block in $kept_from: run with WAITS=1)"
 fi
 } > "$work/out.md"
 mv "$work/out.md" "$out"
