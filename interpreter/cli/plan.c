@@ -114,6 +114,25 @@ static int width(int w, const char *s)
 	return l > w ? l : w;
 }
 
+/* the run lock's key rendered with these params (as text), or invalid: no lock:, or
+ * its expression fails (the run would say so) */
+static jv lock_key(const struct plan *p, jv values)
+{
+	jv ctx, v;
+	char *t;
+	if (!p->rb->lock)
+		return jv_invalid();
+	ctx = jv_object_set(jv_object(), jv_string("params"), jv_copy(values));
+	v = tmpl_eval(p->rb->lock, p->loader->exprs, ctx);
+	jv_free(ctx);
+	if (!jv_is_valid(v))
+		return v;
+	t = jvx_text(v);
+	v = jv_string(t);
+	free(t);
+	return v;
+}
+
 static int print_text(FILE *out, const struct plan *p, jv values, struct redactor *rd)
 {
 	int berr = 0;
@@ -135,6 +154,16 @@ static int print_text(FILE *out, const struct plan *p, jv values, struct redacto
 			free(t);
 		}
 		berr |= buf_addc(&b, '\n');
+	}
+	if (rb->lock) {
+		char *t = tmpl_source(rb->lock, set);
+		jv key = lock_key(p, values);
+		berr |= buf_addf(&b, "lock: %s", t ? t : "?");
+		if (jv_is_valid(key) && (!t || strcmp(t, jv_string_value(key))))
+			berr |= buf_addf(&b, " (key '%s')", jv_string_value(key));
+		berr |= buf_addc(&b, '\n');
+		jv_free(key);
+		free(t);
 	}
 
 	for (int x = 0; x < p->n; x++) {
@@ -318,6 +347,11 @@ int cmd_plan(int argc, char **argv)
 	if (fmt == FMT_JSON) {
 		jv j = plan_to_json(&l.plan);
 		j = jv_object_set(j, jv_string("values"), params_values(l.rb, values, rd));
+		jv key = lock_key(&l.plan, values);
+		if (jv_is_valid(key))
+			j = jv_object_set(j, jv_string("lock_key"), key);
+		else
+			jv_free(key);
 		/* secret params are masked by name above; any secret value written elsewhere
 		 * in the runbook is masked here (nothing to do without secrets) */
 		if (redact_count(rd) > 0)
