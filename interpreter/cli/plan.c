@@ -114,22 +114,25 @@ static int width(int w, const char *s)
 	return l > w ? l : w;
 }
 
-/* the run lock's key rendered with these params (as text), or invalid: no lock:, or
- * its expression fails (the run would say so) */
+/* the run lock's key rendered with these params, as a run renders it (engine/lock.c):
+ * a non-empty string, or invalid with why not (no message: no lock:) */
 static jv lock_key(const struct plan *p, jv values)
 {
 	jv ctx, v;
-	char *t;
 	if (!p->rb->lock)
 		return jv_invalid();
 	ctx = jv_object_set(jv_object(), jv_string("params"), jv_copy(values));
 	v = tmpl_eval(p->rb->lock, p->loader->exprs, ctx);
 	jv_free(ctx);
-	if (!jv_is_valid(v))
-		return v;
-	t = jvx_text(v);
-	v = jv_string(t);
-	free(t);
+	if (jv_is_valid(v) && (jv_get_kind(v) != JV_KIND_STRING || !jv_string_length_bytes(jv_copy(v)))) {
+		jv_kind k = jv_get_kind(v);
+		jv why = jv_string_fmt("it gives %s, not a non-empty string",
+				       k == JV_KIND_STRING ? "an empty string" : k == JV_KIND_NULL ? "null" :
+				       k == JV_KIND_NUMBER ? "a number" : k == JV_KIND_ARRAY ? "a list" :
+				       k == JV_KIND_OBJECT ? "a map" : "a bool");
+		jv_free(v);
+		v = jv_invalid_with_msg(why);
+	}
 	return v;
 }
 
@@ -159,8 +162,15 @@ static int print_text(FILE *out, const struct plan *p, jv values, struct redacto
 		char *t = tmpl_source(rb->lock, set);
 		jv key = lock_key(p, values);
 		berr |= buf_addf(&b, "lock: %s", t ? t : "?");
-		if (jv_is_valid(key) && (!t || strcmp(t, jv_string_value(key))))
+		if (jv_is_valid(key) && (!t || strcmp(t, jv_string_value(key)))) {
 			berr |= buf_addf(&b, " (key '%s')", jv_string_value(key));
+		} else if (!jv_is_valid(key)) {
+			jv m = jv_invalid_get_msg(key);
+			key = jv_null();
+			berr |= buf_addf(&b, " (a run would refuse it: %s)", jv_get_kind(m) == JV_KIND_STRING ?
+					 jv_string_value(m) : "?");
+			jv_free(m);
+		}
 		berr |= buf_addc(&b, '\n');
 		jv_free(key);
 		free(t);
