@@ -346,6 +346,11 @@ int cmd_plan(int argc, char **argv)
 		cli_print_diags(&dl);
 		goto out;
 	}
+	if (dl.n) {
+		/* warnings (a used runbook's lock:): said once, before anything else */
+		cli_print_diags(&dl);
+		diag_list_release(&dl);
+	}
 	rd = cli_redactor_new();
 	if (cli_params_secret(&raw, l.rb, 0) < 0)
 		goto out;

@@ -53,6 +53,11 @@ check "validate with a used runbook's lock: exit" 0 $?
 check "validate with a used runbook's lock: ok" "tests/lang/lock/uses-locked.yaml: ok" "$(cat "$T/out")"
 check "the warning" "tests/lang/lock/uses-locked.yaml:6:11: warning: step 'restore' uses 'locked-child.yaml', whose lock is not taken: a run holds only the lock of the runbook it runs (declare one here that covers it)" \
 	"$(head -1 "$T/err")"
+# plan says it too, once, and plans
+"$rb" plan tests/lang/lock/uses-locked.yaml -p target=x >"$T/out" 2>"$T/err"
+check "plan with a used runbook's lock: exit" 0 $?
+check "plan with a used runbook's lock: one warning" 1 "$(grep -c ': warning: ' "$T/err")"
+check_sh "plan with a used runbook's lock: no lock line" "! grep -q '^lock: ' '$T/out'"
 # run alone, the used runbook validates without a word
 "$rb" validate tests/lang/lock/locked-child.yaml >"$T/out" 2>"$T/err"
 check "the used runbook alone: exit" 0 $?
