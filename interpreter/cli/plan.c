@@ -121,7 +121,13 @@ static jv lock_key(const struct plan *p, jv values)
 	jv ctx, v;
 	if (!p->rb->lock)
 		return jv_invalid();
-	ctx = jv_object_set(jv_object(), jv_string("params"), jv_copy(values));
+	/* validation refuses a secret param in the key; what it cannot see (`${{ tojson }}`)
+	 * finds no secret here either */
+	jv pv = jv_copy(values);
+	for (int i = 0; i < p->rb->nparams; i++)
+		if (p->rb->params[i].flags & PARAM_SECRET)
+			pv = jv_object_delete(pv, jv_string(p->rb->params[i].name));
+	ctx = jv_object_set(jv_object(), jv_string("params"), pv);
 	v = tmpl_eval(p->rb->lock, p->loader->exprs, ctx);
 	jv_free(ctx);
 	if (jv_is_valid(v) && (jv_get_kind(v) != JV_KIND_STRING || !jv_string_length_bytes(jv_copy(v)))) {

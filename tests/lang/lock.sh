@@ -47,6 +47,22 @@ check "plan of a number key: said" \
 	"lock: \${{ .params.n }} (a run would refuse it: it gives a number, not a non-empty string)" \
 	"$(grep '^lock: ' "$T/out")"
 
+# what validation cannot see (the whole context) renders without the secret params
+cat >"$T/whole.yaml" <<'YAML'
+runbook: whole
+params:
+  t: {type: string, default: a}
+  pw: {type: string, secret: true}
+lock: "k/${{ tojson }}"
+steps:
+  - id: a
+    action: log
+    with: {message: hi}
+YAML
+"$rb" plan "$T/whole.yaml" -p pw=hunter2-hunter2 --format json >"$T/out" 2>"$T/err"
+check "plan of a whole-context key: exit" 0 $?
+check "plan of a whole-context key: no secret param" 'k/{"params":{"t":"a"}}' "$(jq -r .lock_key "$T/out")"
+
 # a used runbook's lock: a warning at the uses:, validate still succeeds
 "$rb" validate tests/lang/lock/uses-locked.yaml >"$T/out" 2>"$T/err"
 check "validate with a used runbook's lock: exit" 0 $?
