@@ -114,6 +114,34 @@ static int width(int w, const char *s)
 	return l > w ? l : w;
 }
 
+/* the run lock's key rendered with these params, as a run renders it (engine/lock.c):
+ * a non-empty string, or invalid with why not (no message: no lock:) */
+static jv lock_key(const struct plan *p, jv values)
+{
+	jv ctx, v;
+	if (!p->rb->lock)
+		return jv_invalid();
+	/* validation refuses a secret param in the key; what it cannot see (`${{ tojson }}`)
+	 * finds no secret here either */
+	jv pv = jv_copy(values);
+	for (int i = 0; i < p->rb->nparams; i++)
+		if (p->rb->params[i].flags & PARAM_SECRET)
+			pv = jv_object_delete(pv, jv_string(p->rb->params[i].name));
+	ctx = jv_object_set(jv_object(), jv_string("params"), pv);
+	v = tmpl_eval(p->rb->lock, p->loader->exprs, ctx);
+	jv_free(ctx);
+	if (jv_is_valid(v) && (jv_get_kind(v) != JV_KIND_STRING || !jv_string_length_bytes(jv_copy(v)))) {
+		jv_kind k = jv_get_kind(v);
+		jv why = jv_string_fmt("it gives %s, not a non-empty string",
+				       k == JV_KIND_STRING ? "an empty string" : k == JV_KIND_NULL ? "null" :
+				       k == JV_KIND_NUMBER ? "a number" : k == JV_KIND_ARRAY ? "a list" :
+				       k == JV_KIND_OBJECT ? "a map" : "a bool");
+		jv_free(v);
+		v = jv_invalid_with_msg(why);
+	}
+	return v;
+}
+
 static int print_text(FILE *out, const struct plan *p, jv values, struct redactor *rd)
 {
 	int berr = 0;
@@ -135,6 +163,23 @@ static int print_text(FILE *out, const struct plan *p, jv values, struct redacto
 			free(t);
 		}
 		berr |= buf_addc(&b, '\n');
+	}
+	if (rb->lock) {
+		char *t = tmpl_source(rb->lock, set);
+		jv key = lock_key(p, values);
+		berr |= buf_addf(&b, "lock: %s", t ? t : "?");
+		if (jv_is_valid(key) && (!t || strcmp(t, jv_string_value(key)))) {
+			berr |= buf_addf(&b, " (key '%s')", jv_string_value(key));
+		} else if (!jv_is_valid(key)) {
+			jv m = jv_invalid_get_msg(key);
+			key = jv_null();
+			berr |= buf_addf(&b, " (a run would refuse it: %s)", jv_get_kind(m) == JV_KIND_STRING ?
+					 jv_string_value(m) : "?");
+			jv_free(m);
+		}
+		berr |= buf_addc(&b, '\n');
+		jv_free(key);
+		free(t);
 	}
 
 	for (int x = 0; x < p->n; x++) {
@@ -307,6 +352,11 @@ int cmd_plan(int argc, char **argv)
 		cli_print_diags(&dl);
 		goto out;
 	}
+	if (dl.n) {
+		/* warnings (a used runbook's lock:): said once, before anything else */
+		cli_print_diags(&dl);
+		diag_list_release(&dl);
+	}
 	rd = cli_redactor_new();
 	if (cli_params_secret(&raw, l.rb, 0) < 0)
 		goto out;
@@ -318,6 +368,11 @@ int cmd_plan(int argc, char **argv)
 	if (fmt == FMT_JSON) {
 		jv j = plan_to_json(&l.plan);
 		j = jv_object_set(j, jv_string("values"), params_values(l.rb, values, rd));
+		jv key = lock_key(&l.plan, values);
+		if (jv_is_valid(key))
+			j = jv_object_set(j, jv_string("lock_key"), key);
+		else
+			jv_free(key);
 		/* secret params are masked by name above; any secret value written elsewhere
 		 * in the runbook is masked here (nothing to do without secrets) */
 		if (redact_count(rd) > 0)

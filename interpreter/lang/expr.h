@@ -102,6 +102,9 @@ const struct tmpl *tmpl_get(const struct tmpl *map, const char *key);
 /* evaluate against ctx (borrowed). On error returns jv_invalid_with_msg("loc: message").
  * Interpolated non-strings are rendered as compact JSON. */
 jv tmpl_eval(const struct tmpl *t, struct exprset *set, jv ctx);
+/* a scalar template as written ("rds/${{ .params.target }}"): malloc'd; NULL for a list
+ * or a map */
+char *tmpl_source(const struct tmpl *t, const struct exprset *set);
 /* call fn for every expression index inside t */
 void tmpl_each_expr(const struct tmpl *t, void (*fn)(int expr, void *arg), void *arg);
 #endif

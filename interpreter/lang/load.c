@@ -416,8 +416,15 @@ static void t_rollback_keeps(struct lctx *c, const struct ynode *key, const stru
 /* lock: "rds/${{ .params.target }}": the run lock's key (DESIGN.md v1.1), a string */
 static void t_lock(struct lctx *c, const struct ynode *key, const struct ynode *v, void *o)
 {
-	if (v->kind != Y_SCALAR || !v->scalar || !*v->scalar) {
-		load_type_error(c, v, "lock", "a non-empty string (a template over .params)");
+	const char *k = ynode_kind_name(v);
+	if (v->kind != Y_SCALAR || !v->scalar || (strcmp(k, "string") && strcmp(k, "null"))) {
+		/* a plain 42 or true is not a key a run would take: quote it */
+		load_type_error(c, v, "lock", "a string (a template over .params)");
+		return;
+	}
+	if (!v->scalar[strspn(v->scalar, " \t")]) {
+		diag_error(c->dl, &v->loc, "'lock' is empty: it is the key of the run lock, e.g. "
+			   "\"rds/${{ .params.target }}\"");
 		return;
 	}
 	load_get_tmpl(c, v, &c->rb->lock);

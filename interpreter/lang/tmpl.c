@@ -318,6 +318,29 @@ jv tmpl_eval(const struct tmpl *t, struct exprset *set, jv ctx)
 	BUG("tmpl kind");
 }
 
+char *tmpl_source(const struct tmpl *t, const struct exprset *set)
+{
+	int berr = 0;
+	struct buf b = BUF_INIT(0);
+	switch (t->kind) {
+	case TMPL_CONST:
+		return jvx_text(jv_copy(t->value));
+	case TMPL_EXPR:
+		berr |= buf_addf(&b, "${{%s}}", exprset_text(set, t->expr));
+		break;
+	case TMPL_INTERP:
+		for (int i = 0; i < t->nparts; i++)
+			berr |= t->parts[i].text ? buf_adds(&b, t->parts[i].text) :
+				buf_addf(&b, "${{%s}}", exprset_text(set, t->parts[i].expr));
+		break;
+	case TMPL_LIST:
+	case TMPL_MAP:
+		return NULL;
+	}
+	BUF_NOCAP(berr);
+	return buf_detach(&b);
+}
+
 void tmpl_each_expr(const struct tmpl *t, void (*fn)(int expr, void *arg), void *arg)
 {
 	if (!t)

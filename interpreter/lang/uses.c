@@ -144,6 +144,12 @@ void load_uses_child(struct lctx *c, struct rb_step *s, int bad_with)
 		inside |= c->dl->items[i].level == DIAG_ERROR && c->dl->items[i].loc.src != s->uses_loc.src;
 	if (inside)
 		diag_note(c->dl, &s->uses_loc, "in '%s', used by step '%s'", path, s->id);
+	/* the run lock is the top runbook's: a used runbook's `lock:` (it may be run on its
+	 * own too) is not taken inside another run, and the author is told so */
+	if (s->child && s->child->lock)
+		diag_warn(c->dl, &s->uses_loc, "step '%s' uses '%s', whose lock is not taken: a run "
+			  "holds only the lock of the runbook it runs (declare one here that covers it)",
+			  s->id, s->uses);
 	free(path);
 	if (s->child)
 		check_uses_with(c, s, bad_with);

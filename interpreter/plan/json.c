@@ -127,6 +127,12 @@ jv plan_to_json(const struct plan *p)
 				  jv_string(exprset_text(p->loader->exprs, ob->incident_time)) : jv_null());
 		o = jv_object_set(o, jv_string("objectives"), j);
 	}
+	if (rb->lock) {
+		/* the run lock's key as written; `plan` adds it rendered with the params */
+		char *t = tmpl_source(rb->lock, p->loader->exprs);
+		o = jv_object_set(o, jv_string("lock"), t ? jv_string(t) : jv_null());
+		free(t);
+	}
 	o = jv_object_set(o, jv_string("params"), params_json(rb));
 	for (int x = 0; x < p->n; x++)
 		steps = jv_array_append(steps, node_json(p, x));

@@ -7,8 +7,10 @@
  * `.result.F...` against the action's declared result fields (AWS: its botocore shape);
  * `.item` only in a for_each step and its rollback; `.result` only in outputs,
  * until/fail_if and rollback steps; `.outputs` (the undone step's) only in rollback steps;
- * `.run.status`/`.run.error` only in finally steps. `.steps.X` naming no step or a non-ancestor is
- * plan.c's check. Paths reached dynamically (`.steps[$x]`) are not checked.
+ * `.run.status`/`.run.error` only in finally steps; the `lock:` key only `.params.N`, N not
+ * secret (it is taken before anything runs, and written in the lock record and in messages).
+ * `.steps.X` naming no step or a non-ancestor is plan.c's check. Paths reached dynamically
+ * (`.steps[$x]`) are not checked.
  * Errors point into the expression at the bad name when its column can be computed.
  */
 #include <stdlib.h>
@@ -28,6 +30,7 @@ struct site {
 	const struct action_desc *result;    /* what `.result` is, or NULL: unchecked */
 	const struct rb_step *undone;        /* in a rollback step: the step it undoes (`.outputs`) */
 	int finally;                         /* a `finally:` step: `.run.status`, `.run.error` */
+	int lock;                            /* the `lock:` key: named params only, none secret */
 };
 
 struct checker {
@@ -310,6 +313,41 @@ static int check_steps(struct checker *c, const struct site *st, int e, const st
 	return berr;
 }
 
+/* the `lock:` key is rendered from the params alone before the run exists, and its text is
+ * stored in the lock record and shown to whoever waits for it: `.params.N`, N declared and
+ * not secret (whether N is declared is check_path's). -1: reported, the path is done */
+static int check_lock(struct checker *c, const struct site *st, int e, const struct ref_path *rp)
+{
+	int berr = 0;
+	const char *top = rp->c[0].name;
+	names_reset(c);
+	if (strcmp(top, "params")) {
+		int known = 0;
+		for (const char *const *n = ctx_keys; *n; n++)
+			known |= !strcmp(*n, top);
+		if (!known)
+			names_add(c, "params");
+		fail(c, st, e, rp, 0, "a lock key may read only params ('.params.NAME'): it is taken "
+		     "before anything runs");
+		return -1;
+	}
+	if (rp->n < 2 || rp->c[1].kind != REF_FIELD) {
+		fail(c, st, e, rp, 0, "a lock key may read only named params ('.params.NAME'), not the "
+		     "whole of '.params'");
+		return -1;
+	}
+	for (int i = 0; i < c->rb->nparams; i++)
+		if (!strcmp(c->rb->params[i].name, rp->c[1].name) && (c->rb->params[i].flags & PARAM_SECRET)) {
+			buf_reset(&c->msg);
+			berr |= buf_addf(&c->msg, "param '%s' is secret (a lock key is written in the lock "
+					 "record and shown in messages)", rp->c[1].name);
+			BUF_NOCAP(berr);
+			fail(c, st, e, rp, 1, buf_str(&c->msg));
+			return -1;
+		}
+	return 0;
+}
+
 static int check_path(struct checker *c, const struct site *st, int e, const struct ref_path *rp)
 {
 	int berr = 0;
@@ -317,6 +355,8 @@ static int check_path(struct checker *c, const struct site *st, int e, const str
 	if (rp->c[0].kind != REF_FIELD)
 		return berr;
 	top = rp->c[0].name;
+	if (st->lock && check_lock(c, st, e, rp) < 0)
+		return berr;
 	if (!strcmp(top, "params")) {
 		if (rp->n < 2 || rp->c[1].kind != REF_FIELD)
 			return berr;
@@ -507,6 +547,9 @@ void plan_check_refs(const struct plan *p, const struct diag_list *before, struc
 		berr |= check_expr(&c, &oit, rb->objectives.incident_time);
 		struct site conn = { "a connection", 0, 0, NULL, NULL, 0 };
 		check_tmpl(&c, &conn, rb->connections);
+		/* a used runbook's lock is checked too: it is a runbook of its own elsewhere */
+		struct site lock = { "lock", 0, 0, NULL, NULL, 0, 1 };
+		check_tmpl(&c, &lock, rb->lock);
 	}
 	BUF_NOCAP(berr);
 	free(c.names);
