@@ -59,6 +59,9 @@ PGresult *pg_exec(PGconn *c, const char *sql, int n, const char *const *vals)
 static const char pg_session_sql[] =
 	"SET tcp_keepalives_idle = 30; SET tcp_keepalives_interval = 10; SET tcp_keepalives_count = 3";
 
+/* the server's notices ("relation ... already exists, skipping") are not for people */
+static void pg_no_notice(void *arg, const char *message) {}
+
 PGconn *pg_connect(const char *uri, const char *name, jv *err)
 {
 	/* settings before dbname are defaults the URI may override; client_encoding after
@@ -78,6 +81,7 @@ PGconn *pg_connect(const char *uri, const char *name, jv *err)
 		pg_fail(c, NULL, err, what);
 		goto fail;
 	}
+	PQsetNoticeProcessor(c, pg_no_notice, NULL);
 	r = PQexec(c, pg_session_sql);
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		pg_fail(c, r, err, what);
