@@ -631,6 +631,44 @@ static void t_pg_name(const char *where)
 	free(bad);
 }
 
+/* a row left by a holder killed -9 names nobody once another session holds the lock */
+static void t_pg_stale(const char *where)
+{
+	struct state *s = open_or_diag(where);
+	pid_t pid = holder(where, "stale/k", 0);
+	const char *kw[] = { "dbname", NULL }, *val[] = { "rbstate", NULL };
+	PGconn *other = PQconnectdbParams(kw, val, 0);
+	PGresult *r = NULL;
+	struct state_lock *lk = NULL;
+	jv err = jv_invalid(), who = jv_invalid();
+	int taken = 0;
+
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	/* another program's session takes the advisory lock; the killed child's row stays */
+	for (int i = 0; i < 100 && pid > 0 && !taken; i++) {
+		PQclear(r);
+		r = PQexec(other, "SELECT pg_try_advisory_lock(hashtextextended('stale/k', 0))");
+		taken = PQresultStatus(r) == PGRES_TUPLES_OK && !strcmp(PQgetvalue(r, 0, 0), "t");
+		if (!taken)
+			usleep(100000);
+	}
+	PQclear(r);
+	ok(s && taken, "a killed holder's lock is taken by a session that writes no row");
+	ok(s && state_lock(s, "stale/k", me("late", 1), 0, &lk, &who, &err) == 1 && jv_get_kind(who) == JV_KIND_NULL,
+	   "a refused take names nobody: the row left behind is stale");
+	jv_free(who);
+	who = jv_invalid();
+	ok(s && state_lock_probe(s, "stale/k", &who, &err) == 1 && jv_get_kind(who) == JV_KIND_NULL,
+	   "so does lock_probe");
+	jv_free(who);
+	jv_free(err);
+	PQfinish(other);
+	state_close(s);
+}
+
 /* processes creating the schema at once: every one opens the store */
 static void t_pg_schema(void)
 {
@@ -881,6 +919,7 @@ int main(int argc, char **argv)
 		t_lock_death(s, where);
 		state_close(s);
 		if (!strcmp(kind, "pg")) {
+			t_pg_stale(where);
 			t_pg_schema();
 			t_pg_grants(argc > 2 ? argv[2] : NULL);
 			t_pg_restart(where);
