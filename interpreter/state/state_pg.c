@@ -68,9 +68,20 @@ PGconn *pg_connect(const char *uri, const char *name, jv *err)
 	 * it is ours (journal lines are UTF-8 JSON). The client's keepalives and
 	 * tcp_user_timeout make a call to a vanished server fail within about a minute. */
 	const char *kw[] = { "fallback_application_name", "keepalives", "keepalives_idle", "keepalives_interval",
-			     "keepalives_count", "tcp_user_timeout", "dbname", "client_encoding", NULL };
-	const char *val[] = { "runbook", "1", "30", "10", "3", "60000", uri, "UTF8", NULL };
-	PGconn *c = PQconnectdbParams(kw, val, 1);
+			     "keepalives_count", "tcp_user_timeout", "dbname", "client_encoding", NULL, NULL };
+	const char *val[] = { "runbook", "1", "30", "10", "3", "60000", uri, "UTF8", NULL, NULL };
+	PGconn *c;
+	/* an unreachable host fails in 10 s, not after the system's SYN retries (minutes),
+	 * unless the URI, PGCONNECT_TIMEOUT or a service file says how long to wait: a
+	 * setting given here would win over the last two */
+	if (!getenv("PGCONNECT_TIMEOUT") && !getenv("PGSERVICE") && !strstr(uri, "service=") &&
+	    !strstr(uri, "connect_timeout=")) {
+		memmove(kw + 1, kw, 8 * sizeof(*kw));
+		memmove(val + 1, val, 8 * sizeof(*val));
+		kw[0] = "connect_timeout";
+		val[0] = "10";
+	}
+	c = PQconnectdbParams(kw, val, 1);
 	PGresult *r = NULL;
 	char what[1024];
 

@@ -327,6 +327,25 @@ static int run_workers(struct state_journal *j, int threads, int sync_every)
 	return failed ? -1 : 0;
 }
 
+/* pg: how many transactions wrote the run's events (each row's xmin): -1 elsewhere */
+static int pg_commits(struct state *s, const char *id)
+{
+	const char *kw[] = { "dbname", NULL }, *val[] = { "rbstate", NULL }, *vals[1] = { id };
+	PGconn *c;
+	PGresult *r;
+	int n = -1;
+	if (state_kind_of(s) != STATE_PG)
+		return -1;
+	c = PQconnectdbParams(kw, val, 0);
+	r = PQexecParams(c, "SELECT count(DISTINCT xmin::text) FROM runbook_events WHERE run_id = $1", 1, NULL, vals,
+			 NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK)
+		n = atoi(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(c);
+	return n;
+}
+
 static void t_threads(struct state *s)
 {
 	char *id = new_run(s, "20260105T000000Z-0001", 1);
@@ -373,6 +392,8 @@ static void t_threads(struct state *s)
 				once = 0;
 	ok(n == NTHREADS * NLINES && once, "every line is there once (%d lines)", n);
 	ok(inorder, "each thread's lines in its order");
+	if (state_kind_of(s) == STATE_PG)
+		diag("%d lines in %d commits", n, pg_commits(s, id));
 	jv_free(ev);
 	free(id);
 
@@ -386,6 +407,8 @@ static void t_threads(struct state *s)
 				diag("%d thread(s), every append synced: %.0f lines/s", threads,
 				     threads * NLINES / (mono_s() - t0));
 			state_journal_close(bj);
+			if (state_kind_of(s) == STATE_PG)
+				diag("  %d lines in %d commits", threads * NLINES, pg_commits(s, rid));
 		}
 		free(rid);
 	}
