@@ -14,6 +14,7 @@
  * enough, and the server restarted under an open journal (the append fails, sticky,
  * with libpq's message; a new open continues the events). TAP on stdout. */
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
@@ -21,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -127,6 +129,11 @@ static int append(struct state_journal *j, const char *line, int sync)
 	return state_journal_append(j, line, strlen(line), sync);
 }
 
+static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *f)
+{
+	return remove(p);
+}
+
 /* ---- runs and files ---- */
 
 static void t_runs(struct state *s)
@@ -185,6 +192,46 @@ static void t_runs(struct state *s)
 		jv_free(err);
 	free(id);
 	free(id2);
+}
+
+/* a local folder for the run's action files: the run's folder, or for PostgreSQL
+ * $XDG_STATE_HOME/runbook/work/ID (0700) */
+static void t_workdir(struct state *s)
+{
+	char xdg[] = "/tmp/rb-xdg-XXXXXX", want[512], probe[600];
+	char *id = new_run(s, "20260110T000000Z-0001", 1), *dir = NULL;
+	jv err = jv_invalid();
+	struct stat st;
+	int fd = -1;
+
+	if (!id || !mkdtemp(xdg)) {
+		ok(0, "a run for its work folder");
+		free(id);
+		return;
+	}
+	setenv("XDG_STATE_HOME", xdg, 1);
+	dir = state_run_workdir(s, id, &err);
+	snprintf(want, sizeof(want), "%s/runbook/work/%s", xdg, id);
+	if (dir) {
+		snprintf(probe, sizeof(probe), "%s/probe", dir);
+		fd = open(probe, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	}
+	ok(dir && stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && fd >= 0, "the run's work folder is a folder to "
+	   "write in (%s)", dir ? dir : "NULL");
+	if (state_kind_of(s) == STATE_PG)
+		ok(dir && !strcmp(dir, want) && (st.st_mode & 0777) == 0700, "under $XDG_STATE_HOME, mode 0700");
+	if (fd >= 0) {
+		close(fd);
+		unlink(probe);
+	}
+	unsetenv("XDG_STATE_HOME");
+	nftw(xdg, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	if (!dir)
+		diag_err("workdir", err);
+	else
+		jv_free(err);
+	free(dir);
+	free(id);
 }
 
 static void t_order(struct state *s)
@@ -895,11 +942,6 @@ static void t_pg_restart(const char *where)
 	free(id);
 }
 
-static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *f)
-{
-	return remove(p);
-}
-
 int main(int argc, char **argv)
 {
 	char tmp[] = "/tmp/rb-state-XXXXXX", where[256];
@@ -940,6 +982,7 @@ int main(int argc, char **argv)
 			t_pg_name(where);
 		t_runs(s);
 		t_order(s);
+		t_workdir(s);
 		t_events(s, where);
 		t_drills(s);
 		t_threads(s);
