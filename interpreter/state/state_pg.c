@@ -19,8 +19,12 @@
 
 char *pg_message(PGconn *c, const PGresult *r)
 {
-	const char *m = r ? PQresultErrorMessage(r) : NULL;
+	/* the server's primary message, without "ERROR:" and the statement's LINE/caret;
+	 * libpq's own (connection lost) has no fields: its whole text */
+	const char *m = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	char *out, *w;
+	if ((!m || !*m) && r)
+		m = PQresultErrorMessage(r);
 	if (!m || !*m)
 		m = c ? PQerrorMessage(c) : NULL;
 	if (!m || !*m)
@@ -293,8 +297,15 @@ static int pg_schema(PGconn *c, const char *name, jv *err)
 	}
 	rc = pg_cmd(c, "COMMIT", err, what);
 out:
-	if (rc < 0)
+	if (rc < 0) {
 		PQclear(PQexec(c, "ROLLBACK"));
+		if (jv_get_kind(*err) == JV_KIND_STRING && strstr(jv_string_value(*err), "permission denied")) {
+			jv m = *err;
+			*err = jv_string_fmt("%s (the first use needs CREATE on the schema, or a DBA creates the "
+					     "tables and grants their use)", jv_string_value(m));
+			jv_free(m);
+		}
+	}
 	return rc;
 }
 

@@ -814,6 +814,20 @@ static void t_pg_grants(const char *doc)
 	}
 	if (pg_admin("postgres", "CREATE ROLE runbook_app LOGIN") < 0 || pg_admin("postgres", "CREATE DATABASE rbgrants") < 0)
 		sqlok = 0;
+	{
+		char buf[256];
+		snprintf(buf, sizeof(buf), "postgresql://runbook_app@%s:%s/rbgrants", getenv("RB_PG_TCP_HOST"),
+			 getenv("PGPORT"));
+		uri = xstrdup(buf);
+	}
+	s = state_open(uri, &err);
+	ok(!s && jv_get_kind(err) == JV_KIND_STRING && strstr(jv_string_value(err), "permission denied for schema") &&
+	   strstr(jv_string_value(err), "a DBA creates the tables"),
+	   "a role without CREATE cannot make the tables, and is told what to do (%s)",
+	   jv_get_kind(err) == JV_KIND_STRING ? jv_string_value(err) : "?");
+	state_close(s);
+	jv_free(err);
+	err = jv_invalid();
 	for (p = text; sqlok && (p = strstr(p, "<!-- dba-sql -->")); p = e) {
 		p = strstr(p, "```sql\n");
 		e = p ? strstr(p + 7, "```") : NULL;
@@ -826,12 +840,6 @@ static void t_pg_grants(const char *doc)
 			sqlok = 0;
 	}
 	ok(sqlok, "the DBA's SQL from the doc runs");
-	{
-		char buf[256];
-		snprintf(buf, sizeof(buf), "postgresql://runbook_app@%s:%s/rbgrants", getenv("RB_PG_TCP_HOST"),
-			 getenv("PGPORT"));
-		uri = xstrdup(buf);
-	}
 	s = state_open(uri, &err);
 	ok(s != NULL, "a role with only the doc's grants opens the store");
 	if (!s) {
