@@ -134,6 +134,25 @@ static int rm_entry(const char *p, const struct stat *st, int flag, struct FTW *
 	return remove(p);
 }
 
+/* pg: how many transactions wrote the run's events (each row's xmin): -1 elsewhere */
+static int pg_commits(struct state *s, const char *id)
+{
+	const char *kw[] = { "dbname", NULL }, *val[] = { "rbstate", NULL }, *vals[1] = { id };
+	PGconn *c;
+	PGresult *r;
+	int n = -1;
+	if (state_kind_of(s) != STATE_PG)
+		return -1;
+	c = PQconnectdbParams(kw, val, 0);
+	r = PQexecParams(c, "SELECT count(DISTINCT xmin::text) FROM runbook_events WHERE run_id = $1", 1, NULL, vals,
+			 NULL, NULL, 0);
+	if (PQresultStatus(r) == PGRES_TUPLES_OK)
+		n = atoi(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	PQfinish(c);
+	return n;
+}
+
 /* ---- runs and files ---- */
 
 static void t_runs(struct state *s)
@@ -318,6 +337,57 @@ static void t_events(struct state *s, const char *where)
 	free(id);
 }
 
+/* many lines queued at once (more than one statement's worth for PostgreSQL) and a
+ * line near CAP_LINE: every one back, in order, once the journal is closed */
+static void t_bulk(struct state *s)
+{
+	char *id = new_run(s, "20260104T000001Z-0001", 0), *big;
+	jv err = jv_invalid(), ev;
+	struct state_journal *j = id ? state_journal_open(s, id, &err) : NULL;
+	size_t bigsz = 900 << 10;
+	int rc = 0, inorder = 1, n;
+
+	if (!j) {
+		ok(0, "a journal for 2500 lines");
+		diag_err("journal", err);
+		free(id);
+		return;
+	}
+	big = xmalloc(bigsz + 64);
+	snprintf(big, 64, "{\"v\":1,\"n\":2500,\"text\":\"");
+	memset(big + strlen(big), 'x', bigsz);
+	strcpy(big + bigsz, "\"}");
+	for (int i = 0; i < 2500; i++) {
+		char line[64];
+		snprintf(line, sizeof(line), "{\"v\":1,\"n\":%d}", i);
+		rc |= append(j, line, 0);
+	}
+	rc |= append(j, big, 0);
+	ok(rc == 0, "2500 lines and one of 900 KiB appended without sync");
+	state_journal_close(j);
+	state_run_publish(s, id, &err);
+	ev = state_run_events(s, id);
+	n = len_of(ev);
+	for (int i = 0; i < n; i++) {
+		jv e = jv_array_get(jv_copy(ev), i);
+		if (jvx_int(e, "n", -1) != i)
+			inorder = 0;
+		if (i == 2500) {
+			const char *t = jvx_str(e, "text");
+			if (!t || strlen(t) != bigsz - strlen("{\"v\":1,\"n\":2500,\"text\":\""))
+				inorder = 0;
+		}
+		jv_free(e);
+	}
+	ok(n == 2501 && inorder, "closing the journal made them all readable, in order (%d)", n);
+	if (state_kind_of(s) == STATE_PG)
+		diag("2501 lines in %d commits", pg_commits(s, id));
+	jv_free(ev);
+	jv_free(err);
+	free(big);
+	free(id);
+}
+
 static void t_drills(struct state *s)
 {
 	jv err = jv_invalid(), d;
@@ -378,25 +448,6 @@ static int run_workers(struct state_journal *j, int threads, int sync_every)
 		failed += w[t].failed;
 	}
 	return failed ? -1 : 0;
-}
-
-/* pg: how many transactions wrote the run's events (each row's xmin): -1 elsewhere */
-static int pg_commits(struct state *s, const char *id)
-{
-	const char *kw[] = { "dbname", NULL }, *val[] = { "rbstate", NULL }, *vals[1] = { id };
-	PGconn *c;
-	PGresult *r;
-	int n = -1;
-	if (state_kind_of(s) != STATE_PG)
-		return -1;
-	c = PQconnectdbParams(kw, val, 0);
-	r = PQexecParams(c, "SELECT count(DISTINCT xmin::text) FROM runbook_events WHERE run_id = $1", 1, NULL, vals,
-			 NULL, NULL, 0);
-	if (PQresultStatus(r) == PGRES_TUPLES_OK)
-		n = atoi(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	PQfinish(c);
-	return n;
 }
 
 static void t_threads(struct state *s)
@@ -992,6 +1043,7 @@ int main(int argc, char **argv)
 		t_order(s);
 		t_workdir(s);
 		t_events(s, where);
+		t_bulk(s);
 		t_drills(s);
 		t_threads(s);
 		t_durable(s, where);
