@@ -58,6 +58,8 @@
 #include "../plan/plan.h"
 #include "../core/action.h"
 
+struct state;
+
 struct rb_clock;
 struct redactor;
 
@@ -83,6 +85,7 @@ enum run_exit {
 	EXIT_INVALID = 2,          /* invalid input or usage, nothing ran */
 	EXIT_ROLLBACK_FAILED = 3,  /* failed and rollback incomplete: a human must look */
 	EXIT_ABORTED = 4,          /* declined or aborted by the operator, rollback complete */
+	EXIT_LOCKED = 6,           /* not started: another run holds the lock (nothing ran) */
 };
 
 struct engine_sink {
@@ -159,7 +162,12 @@ struct engine_opts {
 	const char **approve;      /* step ids approved in advance; NULL-terminated or NULL */
 	int max_parallel;          /* 0 = default (4) */
 	int no_rollback;
-	const char *state_dir;     /* where runs/ID/ lives */
+	struct state *state;       /* the store (state/state.h): the run, its journal, its
+	                            * files, the locks; required; borrowed */
+	int64_t lock_wait_ms;      /* --wait-lock: how long to wait for the runbook's `lock:`
+	                            * (0: refuse at once) */
+	int take_over;             /* resume --take-over: continue a run started on another
+	                            * host (its run lock free) */
 	const char *record_path;   /* --record TAPE or NULL */
 	struct rb_clock *clock;    /* real or virtual */
 	int rehearsal;             /* confirmations are approved by "rehearsal" (not --yes) */
@@ -206,7 +214,7 @@ struct engine_resumable {
 	jv journal;                /* its events */
 	jv started;                /* its run_started */
 };
-int engine_resume_open(const char *state_dir, const char *run_id, struct engine_resumable *r,
+int engine_resume_open(struct state *s, const char *run_id, struct engine_resumable *r,
 		       struct diag_list *dl);
 void engine_resumable_release(struct engine_resumable *r);
 /* returns an enum run_exit; plan is r->runbook's, built by the caller */
