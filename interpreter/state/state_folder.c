@@ -331,9 +331,19 @@ static struct state_journal *f_journal_open(struct state *s, const char *id, jv 
 	}
 	size_t l = strlen(path);
 	snprintf(path + l, sizeof(path) - l, "/journal.jsonl");
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+	int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		*err = jv_string_fmt("cannot open the journal '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	/* a line cut by a crash or a failed write stays a line of its own (readers skip
+	 * it): the next one must not be glued to it */
+	struct stat st;
+	char last;
+	if (fstat(fd, &st) == 0 && st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n' &&
+	    fs_write_all(fd, "\n", 1) < 0) {
+		*err = jv_string_fmt("cannot write the journal '%s': %s", path, strerror(errno));
+		close(fd);
 		return NULL;
 	}
 	j = xcalloc(1, sizeof(*j));
