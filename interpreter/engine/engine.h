@@ -27,10 +27,29 @@
  * item's) .result and .outputs. The child steps of a for_each `uses:` run once per item,
  * one item after the other, named ID[i].STEP.
  *
- * Run directory DIR/runs/ID/ (0700, files 0600): journal.jsonl, plan.json, params.json
- * (secret params removed), runbook.yaml (copy of the top file) and sources/N-NAME (every
- * file loaded), both with the literal secrets of connections masked; run_started
- * records the top file's sha256 and whether its copy was masked.
+ * The run lives in the state store o->state (state/state.h; a folder's is DIR/runs/ID/,
+ * 0700, files 0600): its journal, plan.json, params.json (secret params removed),
+ * runbook.yaml (copy of the top file) and sources/N-NAME (every file loaded), both with
+ * the literal secrets of connections masked; run_started records the top file's sha256
+ * and whether its copy was masked, and the host and pid running it. The engine opens
+ * nothing by path: the run is created (state_run_create), its files put, its journal
+ * opened, and it is published (state_run_publish) once run_started is durable.
+ *
+ * Journal failure: a line the store cannot make durable (state_journal_append -1, sticky)
+ * stops the run at once, as a second Ctrl-C does: invoke() makes no mutating call whose
+ * write-ahead line failed, the loop (eng_journal_check) cancels what runs and starts
+ * nothing more, the display gets run_finished "interrupted" naming the store's error, exit
+ * 3. What the journal holds is what happened as far as resume knows; resume continues
+ * the run once the store takes lines again.
+ *
+ * Locks (lock.c): a runbook with `lock:` (a template over .params) holds that key from
+ * before the run is created to the end of the process (state_lock: a crash releases it);
+ * held by another run: EXIT_LOCKED, nothing created, the setup error names the holder
+ * (run, host, pid, since) — o->lock_wait_ms waits for it instead. Dry runs and
+ * rehearsals take no runbook lock. Every run holds "run:ID" once created. Resume takes
+ * "run:ID" (held: EXIT_LOCKED, naming the owner), refuses a run whose last run_started or
+ * run_resumed names another host unless o->take_over (EXIT_INVALID), then the runbook's
+ * lock, and reads the journal again under the lock.
  *
  * Resume: finished steps (and finished for_each items) are not run again. A step (or a
  * rollback step) that was running when the process died runs again only when no call
