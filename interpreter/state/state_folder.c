@@ -4,7 +4,8 @@
  *   DIR/runs/ID/           journal.jsonl, plan.json, params.json, runbook.yaml,
  *                          sources/N-NAME, report.md, report.json, timeline.svg
  *   DIR/drills.jsonl       the drill register, one JSON object per line
- *   DIR/locks/KEY.lock     flock(2) locks; the holder's record is the file's content
+ *   DIR/locks/KEY.lock     flock(2) locks; the holder's record is the file's content;
+ *                          removed by the holder as it lets go
  *
  * Folders 0700, files 0600.
  *
@@ -51,6 +52,7 @@ struct state_journal {
 struct state_lock {
 	struct state *s;             /* first */
 	int fd;                      /* holds the flock until closed */
+	char *path;                  /* removed when released */
 };
 
 static const char *dir_of(struct state *s)
@@ -565,13 +567,22 @@ static int f_lock(struct state *s, const char *key, jv me, int64_t wait_ms, stru
 		goto out;
 	}
 	lock_path(s, key, path, sizeof(path));
-	/* O_CLOEXEC: an exec'd child must not keep the lock after this process dies */
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		*err = jv_string_fmt("cannot open the lock file '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	while (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+	for (;;) {
+		struct stat a, b;
+		/* O_CLOEXEC: an exec'd child must not keep the lock after this process dies */
+		if (fd < 0 && (fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+			*err = jv_string_fmt("cannot open the lock file '%s': %s", path, strerror(errno));
+			goto out;
+		}
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			/* still the file the path names? a holder removes it as it lets go, and
+			 * then the lock is the new file's */
+			if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+				break;
+			close(fd);
+			fd = -1;
+			continue;
+		}
 		if (errno == EINTR)
 			continue;
 		if (errno != EWOULDBLOCK) {
@@ -597,6 +608,7 @@ static int f_lock(struct state *s, const char *key, jv me, int64_t wait_ms, stru
 	*lk = xcalloc(1, sizeof(**lk));
 	(*lk)->s = s;
 	(*lk)->fd = fd;
+	(*lk)->path = xstrdup(path);
 	fd = -1;
 	rc = 0;
 out:
@@ -609,12 +621,15 @@ out:
 
 static void f_unlock(struct state_lock *lk)
 {
-	/* emptied while still held (a reader then knows the holder left); the file stays:
-	 * unlinking a flock'd file races with the next taker */
-	if (ftruncate(lk->fd, 0) < 0) {
-		/* the record stays; the lock goes all the same */
+	/* removed while still held, so that locks/ keeps only the locks held (and those of
+	 * processes that died); a taker that opened this file meanwhile sees it gone once
+	 * it gets the flock and takes the new one (f_lock). Emptied first: a reader of the
+	 * old file knows its holder left. */
+	if (ftruncate(lk->fd, 0) < 0 || unlink(lk->path) < 0) {
+		/* the lock goes all the same when the file is closed */
 	}
 	close(lk->fd);
+	free(lk->path);
 	free(lk);
 }
 
