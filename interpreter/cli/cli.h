@@ -57,6 +57,14 @@ int cli_color(FILE *f);
 
 /* --state-dir DIR, else RUNBOOK_STATE_DIR, else ./.runbook */
 const char *cli_state_dir(const char *opt);
+/* the command's state store (state/state.h), opened from cli_state_dir(opt): a folder or
+ * a postgresql:// URI. NULL once the error is printed (exit 2). One per command,
+ * state_close() it at the end. */
+struct state;
+struct state *cli_state_open(const char *opt);
+/* a local folder for scratch files beside the runs (a rehearsal's kubeconfig and
+ * sandbox): the store's folder, or ./.runbook when the store is not a folder */
+const char *cli_scratch_dir(struct state *st);
 /* where `uses:` looks: RUNBOOK_PATH (colon-separated), the source tree's and the
  * installed stdlib's parent folders; NULL-terminated, static */
 const char **cli_search_path(void);
@@ -117,7 +125,9 @@ struct cli_run {
 	jv params;               /* typed */
 	const char **approve;    /* NULL-terminated, or NULL */
 	int dry_run, yes, max_parallel, no_rollback;
-	const char *state_dir;
+	struct state *state;     /* the store (cli_state_open) */
+	int64_t lock_wait_ms;    /* --wait-lock, 0 = refuse at once when the runbook's lock is held */
+	int take_over;           /* resume --take-over */
 	const char *record;      /* --record TAPE, or NULL */
 	struct redactor *redact;
 	int mode;                /* enum display_mode (display.h) */
@@ -145,20 +155,21 @@ int cli_params_secret(jv *raw, const struct runbook *rb, unsigned flags);
  * (redact_set_current); redact_free() it */
 struct redactor *cli_redactor_new(void);
 
-/* runs.c: a run's folder (DIR/runs/RUN-ID/). The journal as an array of events (complete
- * lines only), or jv_invalid() when the run has none */
-jv cli_run_journal(const char *state_dir, const char *run_id);
-/* a JSON file of the folder (plan.json, params.json), or null */
-jv cli_run_file(const char *state_dir, const char *run_id, const char *name);
+/* runs.c: a run in the store (DIR/runs/RUN-ID/ for a folder). The journal as an array of
+ * events (complete lines only), or jv_invalid() when the run has none */
+jv cli_run_journal(struct state *st, const char *run_id);
+/* a JSON file of the run (plan.json, params.json), or null */
+jv cli_run_file(struct state *st, const char *run_id, const char *name);
 /* the run's report (report_build of its journal, plan.json, params.json), or
  * jv_invalid() when the run has no journal */
-jv cli_run_report(const char *state_dir, const char *run_id);
-/* report.md, report.json and timeline.svg written into the run's folder (0600,
- * atomically); called at the end of every run. A failure is a warning on stderr and
- * changes nothing else. */
-void cli_write_run_reports(const char *state_dir, const char *run_id);
+jv cli_run_report(struct state *st, const char *run_id);
+/* report.md, report.json and timeline.svg kept with the run (0600, atomically); called
+ * at the end of every run. A failure is a warning on stderr and changes nothing else. */
+void cli_write_run_reports(struct state *st, const char *run_id);
 /* {qid: duration_ms} of the steps that succeeded in the last finished run of the
  * runbook file (its realpath, as run_started records it) that ran the same way
  * (rehearsal or real; dry runs never count), or jv_null() when there is none */
-jv cli_last_durations(const char *state_dir, const char *file, int rehearsal);
+jv cli_last_durations(struct state *st, const char *file, int rehearsal);
+/* a duration option (--wait-lock): 0 and *ms, or -1 with the error printed */
+int cli_duration_opt(const char *flag, const char *arg, int64_t *ms);
 #endif

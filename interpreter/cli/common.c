@@ -16,6 +16,8 @@
 #include "../lang/yaml.h"
 #include "../modules/registry.h"
 #include "../core/caps.h"
+#include "../core/dur.h"
+#include "../state/state.h"
 
 void cli_error(const char *fmt, ...)
 {
@@ -49,15 +51,35 @@ int cli_color(FILE *f)
 const char *cli_state_dir(const char *opt)
 {
 	const char *env = getenv("RUNBOOK_STATE_DIR");
-	const char *dir = opt && *opt ? opt : env && *env ? env : ".runbook";
-	/* DESIGN's PostgreSQL store (issue 15) is not built: say so rather than make a
-	 * folder named "postgresql:" (the URI is not printed: it may hold a password) */
-	if (!strncmp(dir, "postgresql://", 13) || !strncmp(dir, "postgres://", 11)) {
-		cli_error("%s: a PostgreSQL state store (postgresql://...) is not built yet; give a folder",
-			  opt && *opt ? "--state-dir" : "RUNBOOK_STATE_DIR");
-		exit(2);
+	return opt && *opt ? opt : env && *env ? env : ".runbook";
+}
+
+struct state *cli_state_open(const char *opt)
+{
+	jv err = jv_invalid();
+	struct state *st = state_open(cli_state_dir(opt), &err);
+	if (!st) {
+		/* the store's message never holds a password (state.h) */
+		cli_error("%s: %s", opt && *opt ? "--state-dir" : getenv("RUNBOOK_STATE_DIR") &&
+			  *getenv("RUNBOOK_STATE_DIR") ? "RUNBOOK_STATE_DIR" : "the state store",
+			  jv_is_valid(err) ? jv_string_value(err) : "cannot open it");
+		jv_free(err);
 	}
-	return dir;
+	return st;
+}
+
+const char *cli_scratch_dir(struct state *st)
+{
+	return state_kind_of(st) == STATE_FOLDER ? state_name(st) : ".runbook";
+}
+
+int cli_duration_opt(const char *flag, const char *arg, int64_t *ms)
+{
+	if (dur_parse(arg, ms) < 0 || *ms <= 0) {
+		cli_error("%s wants a duration such as 30s or 5m, not '%s'", flag, arg);
+		return -1;
+	}
+	return 0;
 }
 
 /* PREFIX/DATADIR/runbook when this binary runs from PREFIX/BINDIR and that folder has

@@ -6,7 +6,8 @@
  * The engine measures the objectives at the end of the run (run_finished's
  * "objectives"); everything here comes from the run's journal through run_fold.
  *
- * The register, STATE_DIR/drills.jsonl (0600, one JSON object per line, fsync'd):
+ * The register, in the state store (state_drill_append; a folder's is DIR/drills.jsonl,
+ * 0600, one JSON object per line, fsync'd):
  *   {"v": 1, "run", "runbook", "path", "sha256", "mode": "scenario"|"live",
  *    "scenario": path|null, "started", "finished", "status", "exit_code",
  *    "rto": {objective_ms, achieved_ms, met}, "rpo": {objective_ms, achieved_ms, met},
@@ -35,6 +36,7 @@
 #include "../core/jvx.h"
 #include "../core/redact.h"
 #include "../report/report.h"
+#include "../state/state.h"
 
 static const char help[] =
 	"Run FILE as a DR drill and measure it against the runbook's objectives: a rehearsal\n"
@@ -44,7 +46,7 @@ static const char help[] =
 	"rollback actions; appends the drill to the register (`runbook drills`).\n\n"
 	;
 
-enum { O_LIVE = 256, O_REPORT_DIR, O_RECORD, O_YES };
+enum { O_LIVE = 256, O_REPORT_DIR, O_RECORD, O_YES, O_WAIT_LOCK };
 
 const struct cli_opt cli_drill_opts[] = {
 	{ "scenario", 0, "FILE", NULL, 's',
@@ -61,7 +63,9 @@ const struct cli_opt cli_drill_opts[] = {
 	{ "record", 0, "TAPE", NULL, O_RECORD,
 	  "append every action call and result to TAPE (JSON lines)" },
 	{ "state-dir", 0, "DIR", NULL, 'd',
-	  "runs and the register drills.jsonl (default ./.runbook)" },
+	  "the state store: a folder, or a postgresql:// URI (default\n$RUNBOOK_STATE_DIR or ./.runbook)" },
+	{ "wait-lock", 0, "DURATION", NULL, O_WAIT_LOCK,
+	  "--live: when another run holds the runbook's lock:, wait for\nit up to DURATION instead of exiting 6" },
 	{ "output", 0, "FORMAT", "text|json", 'o',
 	  "text (default) or json (the run's events, then {\"drill\": ...})" },
 	{ "yes", 0, NULL, NULL, O_YES, NULL },   /* hidden */
@@ -71,8 +75,11 @@ const struct cli_opt cli_drill_opts[] = {
 
 static const char help_tail[] =
 	"\n"
+	"A --live drill takes the runbook's lock: as run does; a --scenario drill (a\n"
+	"rehearsal) takes none.\n\n"
 	"exit: 0 objectives met, 1 failed (rolled back), 2 invalid input, 3 rollback\n"
-	"      incomplete, 4 declined or aborted, 5 an objective missed or not measurable\n";
+	"      incomplete, 4 declined or aborted, 5 an objective missed or not measurable,\n"
+	"      6 not started: the runbook's lock is held by another run\n";
 
 /* the critical path as it ran (the report's: from the step that ended last, back
  * through the need that ended last): [ids] in run order, its span in *ms */
@@ -321,32 +328,16 @@ static int report_dir_files(const char *dir, jv rep, jv summary)
 	return rc;
 }
 
-/* one line appended to STATE_DIR/drills.jsonl and synced; 0 / -1 (said) */
-static int register_append(const char *state_dir, jv rec)
+/* the drill's record appended to the register, durably; 0 / -1 (said) */
+static int register_append(struct state *st, jv rec)
 {
-	char path[PATH_MAX];
-	snprintf(path, sizeof(path), "%s/drills.jsonl", state_dir);
-	jv line = jv_dump_string(rec, 0);
-	int rc = -1, fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	struct buf b = BUF_INIT(0);
-	if (fd < 0) {
-		cli_error("cannot open the drill register '%s': %s", path, strerror(errno));
-		goto out;
+	jv err = jv_invalid();
+	if (state_drill_append(st, rec, &err) < 0) {
+		cli_error("%s", jv_string_value(err));
+		jv_free(err);
+		return -1;
 	}
-	if (buf_adds(&b, jv_string_value(line)) < 0 || buf_addc(&b, '\n') < 0)
-		goto out;
-	/* one write: appends of concurrent drills do not interleave */
-	if (write(fd, b.data, b.len) != (ssize_t)b.len || fsync(fd) < 0) {
-		cli_error("cannot write the drill register '%s': %s", path, strerror(errno));
-		goto out;
-	}
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	buf_release(&b);
-	jv_free(line);
-	return rc;
+	return 0;
 }
 
 static jv abs_path(const char *p)
@@ -387,7 +378,9 @@ static jv register_record(const struct run_fold *f, jv summary, const char *path
 int cmd_drill(int argc, char **argv)
 {
 	const char *scenario = NULL, *state_opt = NULL, *output = "text", *report_dir = NULL,
-		   *record = NULL, *sd;
+		   *record = NULL;
+	struct state *st = NULL;
+	int64_t wait_lock = 0;
 	int live = 0, yes = 0, c, rc = EXIT_INVALID, run_rc, mode;
 	jv raw = jv_object(), events = jv_invalid(), summary = jv_invalid(), rep = jv_invalid();
 	struct diag_list dl = { 0 };
@@ -414,6 +407,10 @@ int cmd_drill(int argc, char **argv)
 		case O_REPORT_DIR: report_dir = optarg; break;
 		case O_RECORD: record = optarg; break;
 		case 'd': state_opt = optarg; break;
+		case O_WAIT_LOCK:
+			if (cli_duration_opt("--wait-lock", optarg, &wait_lock) < 0)
+				goto out;
+			break;
 		case 'o': output = optarg; break;
 		case CLI_O_COLOR:
 			if (cli_color_parse(optarg, &color) < 0)
@@ -459,10 +456,16 @@ int cmd_drill(int argc, char **argv)
 		cli_print_diags(&dl);
 		goto out;
 	}
-	sd = cli_state_dir(state_opt);
+	if (wait_lock && !live) {
+		cli_error("--wait-lock is for --live drills: a rehearsal takes no runbook lock");
+		goto out;
+	}
+	if (!(st = cli_state_open(state_opt)))
+		goto out;
 	if (scenario) {
 		r.scenario = scenario;
-		r.state_dir = sd;
+		r.state = st;
+		r.state_dir = cli_scratch_dir(st);
 		r.ld = &su.ld;
 		r.params = su.params;
 		r.redact = su.redact;
@@ -479,10 +482,9 @@ int cmd_drill(int argc, char **argv)
 		run_id = r.run_id ? xstrdup(r.run_id) : NULL;
 	} else {
 		struct cli_run a = {
-			.params = su.params, .state_dir = sd, .record = record, .redact = su.redact, .mode = mode,
-			.color = color,
+			.params = su.params, .state = st, .lock_wait_ms = wait_lock, .record = record,
+			.redact = su.redact, .mode = mode, .color = color,
 		};
-		mkdir(sd, 0700);
 		run_rc = cli_run_engine(&su.ld, &a, &run_id, &dl);
 	}
 	if (dl.n)
@@ -493,11 +495,11 @@ int cmd_drill(int argc, char **argv)
 	}
 
 	if (!live)
-		cli_write_run_reports(sd, run_id);    /* cli_run_engine wrote them for --live */
-	events = cli_run_journal(sd, run_id);
+		cli_write_run_reports(st, run_id);    /* cli_run_engine wrote them for --live */
+	events = cli_run_journal(st, run_id);
 	if (!jv_is_valid(events))
 		events = jv_array();
-	rep = cli_run_report(sd, run_id);
+	rep = cli_run_report(st, run_id);
 	run_fold_journal(&fold, events);
 	jv fob = jvx_get(fold.finished, "objectives");
 	jv met = jvx_get(fob, "met");
@@ -512,7 +514,7 @@ int cmd_drill(int argc, char **argv)
 
 	if (report_dir)
 		report_dir_files(report_dir, rep, summary);
-	if (register_append(sd, redact_jv(su.redact, register_record(&fold, summary, argv[optind],
+	if (register_append(st, redact_jv(su.redact, register_record(&fold, summary, argv[optind],
 			live ? "live" : "scenario", scenario, report_dir, rc))) < 0 && rc == EXIT_OK)
 		rc = EXIT_FAILED;
 	if (mode == DISPLAY_JSON) {
@@ -536,6 +538,7 @@ out:
 	jv_free(rep);
 	jv_free(raw);
 	cli_setup_release(&su);
+	state_close(st);
 	diag_list_release(&dl);
 	return rc;
 }

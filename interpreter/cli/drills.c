@@ -1,5 +1,5 @@
-/* drills.c — `runbook drills [RUNBOOK]`: the drill register (STATE_DIR/drills.jsonl,
- * written by drill.c) as a table in time order, with the trend: each drill's RTO
+/* drills.c — `runbook drills [RUNBOOK]`: the drill register (state_drills: a folder's
+ * DIR/drills.jsonl, written by drill.c) as a table in time order, with the trend: each drill's RTO
  * against the previous drill of the same runbook and mode, flagged when it is slower
  * than that one or than its objective. */
 #include <errno.h>
@@ -12,6 +12,7 @@
 #include "../core/bug.h"
 #include "../core/dur.h"
 #include "../core/jvx.h"
+#include "../state/state.h"
 
 static const char help[] =
 	"The drill register (DIR/drills.jsonl, default $RUNBOOK_STATE_DIR or ./.runbook) in\n"
@@ -23,7 +24,7 @@ static const char help[] =
 
 const struct cli_opt cli_drills_opts[] = {
 	{ "state-dir", 0, "DIR", NULL, 'd',
-	  "where the register drills.jsonl is (default $RUNBOOK_STATE_DIR\nor ./.runbook)" },
+	  "the state store: a folder, or a postgresql:// URI (default\n$RUNBOOK_STATE_DIR or ./.runbook)" },
 	{ "format", 0, "FORMAT", "text|json", 'f', "text (default) or json" },
 	CLI_OPT_END,
 };
@@ -31,28 +32,20 @@ const struct cli_opt cli_drills_opts[] = {
 static const char help_tail[] =
 	"";
 
-/* the register's records in file order, each with "line"; corrupt lines are warned
- * about (path:LINE) and skipped. An absent register is empty. */
-static jv read_register(const char *path)
+/* the register's records in the order appended, each with "line" (its number, from
+ * 1); corrupt ones are warned about (WHERE:LINE) and skipped. An absent register is
+ * empty. */
+static jv read_register(struct state *st, const char *where)
 {
-	FILE *f = fopen(path, "r");
-	jv out = jv_array();
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	int ln = 0;
-	if (!f) {
-		if (errno != ENOENT)
-			cli_error("cannot read the drill register '%s': %s", path, strerror(errno));
+	jv all = state_drills(st), out = jv_array();
+	if (!jv_is_valid(all)) {
+		jv m = jv_invalid_get_msg(all);
+		cli_error("%s", jv_get_kind(m) == JV_KIND_STRING ? jv_string_value(m) : "cannot read the drill register");
+		jv_free(m);
 		return out;
 	}
-	while ((n = getline(&line, &cap, f)) > 0) {
-		ln++;
-		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = 0;
-		if (!n)
-			continue;
-		jv v = jvx_parse_sized(line, (size_t)n);
+	jv_array_foreach(all, i, v) {
+		int ln = i + 1;
 		const char *why = NULL;
 		if (jv_get_kind(v) != JV_KIND_OBJECT)
 			why = "not a JSON object";
@@ -61,14 +54,13 @@ static jv read_register(const char *path)
 		else if (!jvx_str(v, "runbook") || !jvx_str(v, "started") || !jvx_str(v, "mode"))
 			why = "a drill record needs runbook, mode and started";
 		if (why) {
-			fprintf(stderr, "%s:%d: warning: %s: line skipped\n", path, ln, why);
+			fprintf(stderr, "%s:%d: warning: %s: line skipped\n", where, ln, why);
 			jv_free(v);
 			continue;
 		}
 		out = jv_array_append(out, jv_object_set(v, jv_string("line"), jv_number(ln)));
 	}
-	free(line);
-	fclose(f);
+	jv_free(all);
 	return out;
 }
 
@@ -204,8 +196,17 @@ int cmd_drills(int argc, char **argv)
 		want = argv[optind];
 		want_real = realpath(want, NULL);
 	}
-	snprintf(path, sizeof(path), "%s/drills.jsonl", cli_state_dir(state_opt));
-	jv all = read_register(path);
+	struct state *st = cli_state_open(state_opt);
+	if (!st) {
+		free(want_real);
+		return 2;
+	}
+	if (state_kind_of(st) == STATE_FOLDER)
+		snprintf(path, sizeof(path), "%s/drills.jsonl", state_name(st));
+	else
+		snprintf(path, sizeof(path), "%s", state_name(st));
+	jv all = read_register(st, path);
+	state_close(st);
 	int n = jv_array_length(jv_copy(all));
 	jv *recs = xcalloc((size_t)(n ? n : 1), sizeof(*recs));
 	for (int i = 0; i < n; i++)

@@ -1,6 +1,5 @@
 /* history.c — `runbook history` (the runs in the state dir) and `runbook show RUN-ID`
  * (the report of one run, from its folder: report/report.h). */
-#include <dirent.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,19 +10,15 @@
 #include "../core/jvx.h"
 #include "../engine/engine.h"
 #include "../report/report.h"
-
-static int cmp_str(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
+#include "../state/state.h"
 
 static const char history_help[] =
-	"List the runs journaled in DIR/runs/ (default $RUNBOOK_STATE_DIR or ./.runbook),\n"
+	"List the runs of the state store (DIR/runs/, default $RUNBOOK_STATE_DIR or ./.runbook),\n"
 	"oldest first: id, runbook, status, start time, duration.\n\n";
 
 const struct cli_opt cli_history_opts[] = {
 	{ "state-dir", 0, "DIR", NULL, 'd',
-	  "where runs are journaled (default $RUNBOOK_STATE_DIR or ./.runbook)" },
+	  "the state store: a folder, or a postgresql:// URI (default\n$RUNBOOK_STATE_DIR or ./.runbook)" },
 	{ "format", 0, "FORMAT", "text|json", 'f', "text (default) or json" },
 	CLI_OPT_END,
 };
@@ -48,31 +43,31 @@ int cmd_history(int argc, char **argv)
 		cli_help(stderr, history_help, cli_history_opts, history_help_tail);
 		return 2;
 	}
-	const char *sd = cli_state_dir(state_opt);
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/runs", sd);
-	DIR *d = opendir(path);
-	char **ids = NULL;
-	int n = 0, alloc = 0;
-	if (d) {
-		struct dirent *de;
-		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.')
-				continue;
-			ALLOC_GROW(ids, n + 1, alloc);
-			ids[n++] = xstrdup(de->d_name);
-		}
-		closedir(d);
+	struct state *st = cli_state_open(state_opt);
+	if (!st)
+		return 2;
+	/* oldest first: the store gives them newest first */
+	jv runs = state_runs(st);
+	int n = jv_get_kind(runs) == JV_KIND_ARRAY ? jv_array_length(jv_copy(runs)) : 0;
+	char **ids = xcalloc((size_t)(n ? n : 1), sizeof(*ids));
+	for (int i = 0; i < n; i++) {
+		jv id = jv_array_get(jv_copy(runs), n - 1 - i);
+		ids[i] = xstrdup(jv_get_kind(id) == JV_KIND_STRING ? jv_string_value(id) : "?");
+		jv_free(id);
 	}
-	if (n > 1)   /* NULL when empty: qsort wants a real pointer */
-	qsort(ids, (size_t)n, sizeof(*ids), cmp_str);
+	jv_free(runs);
+	char path[4096];
+	if (state_kind_of(st) == STATE_FOLDER)
+		snprintf(path, sizeof(path), "%s/runs", state_name(st));
+	else
+		snprintf(path, sizeof(path), "%s", state_name(st));
 	int json = !strcmp(format, "json");
 	if (!json && n == 0)
 		printf("no runs in %s\n", path);
 	else if (!json)
 		printf("%-24s %-28s %-16s %-24s %s\n", "RUN", "RUNBOOK", "STATUS", "STARTED", "DURATION");
 	for (int i = 0; i < n; i++) {
-		jv ev = cli_run_journal(sd, ids[i]);
+		jv ev = cli_run_journal(st, ids[i]);
 		char runbook[256] = "?", status[64] = "unfinished", started[64] = "?", dur[64] = "-";
 		int dry = 0;
 		struct run_fold f;
@@ -109,6 +104,7 @@ int cmd_history(int argc, char **argv)
 		free(ids[i]);
 	}
 	free(ids);
+	state_close(st);
 	return 0;
 }
 
@@ -128,7 +124,7 @@ const struct cli_opt cli_show_opts[] = {
 	  "timeline, a Gantt chart of the steps and rollback actions, polls\n"
 	  "and retries, the critical path, the RTO" },
 	{ "state-dir", 0, "DIR", NULL, 'd',
-	  "where runs are journaled (default $RUNBOOK_STATE_DIR or ./.runbook)" },
+	  "the state store: a folder, or a postgresql:// URI (default\n$RUNBOOK_STATE_DIR or ./.runbook)" },
 	CLI_OPT_END,
 };
 
@@ -158,18 +154,25 @@ int cmd_show(int argc, char **argv)
 		cli_error("unknown --format '%s' (text, json, markdown, junit or svg)", format);
 		return 2;
 	}
-	const char *sd = cli_state_dir(state_opt);
 	if (run_id_check(argv[optind]) < 0) {
-		cli_error("invalid RUN-ID '%s': a run id names a folder in '%s/runs' ('runbook history' lists them)",
-			  argv[optind], sd);
+		cli_error("invalid RUN-ID '%s': a run id names a run in '%s' ('runbook history' lists them)",
+			  argv[optind], cli_state_dir(state_opt));
 		return 2;
 	}
-	jv rep = cli_run_report(sd, argv[optind]);
+	struct state *st = cli_state_open(state_opt);
+	if (!st)
+		return 2;
+	jv rep = cli_run_report(st, argv[optind]);
 	if (!jv_is_valid(rep)) {
 		jv_free(rep);
-		cli_error("no run '%s' in '%s/runs'", argv[optind], sd);
+		if (state_kind_of(st) == STATE_FOLDER)
+			cli_error("no run '%s' in '%s/runs'", argv[optind], state_name(st));
+		else
+			cli_error("no run '%s' in '%s'", argv[optind], state_name(st));
+		state_close(st);
 		return 2;
 	}
+	state_close(st);
 	char *text = report_format(rep, fmt);
 	size_t n = text ? strlen(text) : 0;
 	if (!text)

@@ -26,6 +26,7 @@
 #include "../modules/registry.h"
 #include "../sim/sim.h"
 #include "sweep.h"
+#include "../state/state.h"
 
 static const char help[] =
 	"Run FILE against the embedded simulated cloud on a virtual clock and print the\n"
@@ -56,7 +57,7 @@ const struct cli_opt cli_rehearse_opts[] = {
 	{ "no-rollback", 0, NULL, NULL, 'n',
 	  "leave everything as it is when a step fails" },
 	{ "state-dir", 0, "DIR", NULL, 'd',
-	  "where the run is journaled (default ./.runbook)" },
+	  "the state store: a folder, or a postgresql:// URI (default\n$RUNBOOK_STATE_DIR or ./.runbook)" },
 	{ "output", 0, "FORMAT", "text|json", 'o',
 	  "text (default) or json events" },
 	{ "record", 0, "TAPE", NULL, O_RECORD,
@@ -70,7 +71,9 @@ static const char help_tail[] =
 	"\n"
 	"Secret params: -p K@FILE reads the value from FILE; RUNBOOK_PARAM_K (K in upper case)\n"
 	"in the environment gives it too; a terminal prompts (without echo) for a required one\n"
-	"still missing. With -p K=V every user of the machine sees it (ps): runbook warns.\n";
+	"still missing. With -p K=V every user of the machine sees it (ps): runbook warns.\n\n"
+	"A rehearsal takes no runbook lock: (it changes nothing real), so it runs while a\n"
+	"real run of the same runbook holds it.\n";
 
 static int64_t wall_ms(void)
 {
@@ -104,28 +107,22 @@ static jv sim_connections(const struct runbook *rb, const struct rehearsal_env *
 }
 
 /* the timeline from the run's journal: step starts relative to the run's start */
-static void print_timeline(FILE *out, const char *state_dir, const char *run_id, int64_t real_ms)
+static void print_timeline(FILE *out, struct state *store, const char *run_id, int64_t real_ms)
 {
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/runs/%s/journal.jsonl", state_dir, run_id);
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		cli_error("cannot read the journal '%s'", path);
+	jv evs = state_run_events(store, run_id);
+	if (!jv_is_valid(evs)) {
+		jv m = jv_invalid_get_msg(evs);
+		cli_error("cannot read the journal of run '%s': %s", run_id,
+			  jv_get_kind(m) == JV_KIND_STRING ? jv_string_value(m) : "no such run");
+		jv_free(m);
 		return;
 	}
-	char *line = NULL;
-	size_t cap = 0;
 	int64_t t0, total = 0;
 	char b1[32], b2[32], ts[40];
 	struct run_fold fold;
 	run_fold_init(&fold);
-	while (getline(&line, &cap, f) > 0) {
-		jv ev = jvx_parse_sized(line, strlen(line));
-		run_fold_event(&fold, ev);
-		jv_free(ev);
-	}
-	free(line);
-	fclose(f);
+	run_fold_journal(&fold, evs);
+	jv_free(evs);
 	fprintf(out, "\nsimulated timeline (virtual clock)\n");
 	t0 = fold.t_start;
 	/* steps and rollback actions as they ended, from the fold */
@@ -259,14 +256,14 @@ int rehearsal_run(struct rehearsal *r, struct diag_list *dl)
 
 	/* the ETA its waits show: the last rehearsal's durations (a sweep needs none) */
 	if (!r->fault.call)
-		last = cli_last_durations(r->state_dir, r->ld->rb->path, 1);
+		last = cli_last_durations(r->state, r->ld->rb->path, 1);
 	struct engine_opts o = {
 		.params = r->params,
 		.connections = conns,
 		.last_durations = last,
 		.max_parallel = r->max_parallel,
 		.no_rollback = r->no_rollback,
-		.state_dir = r->state_dir,
+		.state = r->state,
 		.clock = clock,
 		.rehearsal = 1,
 		.decline = r->decline,
@@ -281,7 +278,7 @@ int rehearsal_run(struct rehearsal *r, struct diag_list *dl)
 	if (r->out)
 		display_sink_free(&o.sink);
 	if (r->out && r->run_id && r->mode != DISPLAY_JSON) {
-		print_timeline(r->out, r->state_dir, r->run_id, r->real_ms);
+		print_timeline(r->out, r->state, r->run_id, r->real_ms);
 		berr |= print_counters(r->out, sim_counters(sim));
 	}
 	BUF_NOCAP(berr);
@@ -332,6 +329,7 @@ int cmd_rehearse(int argc, char **argv)
 	struct diag_list dl = { 0 };
 	struct cli_setup su = CLI_SETUP_INIT;
 	struct rehearsal r = { .before = jv_invalid(), .after = jv_invalid() };
+	struct state *st = NULL;
 	int mode;
 	enum cli_color color = CLI_COLOR_AUTO;
 
@@ -396,8 +394,11 @@ int cmd_rehearse(int argc, char **argv)
 		cli_print_diags(&dl);
 		goto out;
 	}
+	if (!(st = cli_state_open(state_opt)))
+		goto out;
 	r.scenario = scenario;
-	r.state_dir = cli_state_dir(state_opt);
+	r.state = st;
+	r.state_dir = cli_scratch_dir(st);
 	r.ld = &su.ld;
 	r.params = su.params;
 	r.redact = su.redact;
@@ -414,7 +415,7 @@ int cmd_rehearse(int argc, char **argv)
 	}
 	r.out = stdout;
 	rc = rehearsal_run(&r, &dl);
-	cli_write_run_reports(r.state_dir, r.run_id);
+	cli_write_run_reports(st, r.run_id);
 	if (rc < 0) {
 		cli_print_diags(&dl);
 		rc = 2;
@@ -430,6 +431,7 @@ out:
 	free(decline);
 	jv_free(raw);
 	cli_setup_release(&su);
+	state_close(st);
 	diag_list_release(&dl);
 	return rc;
 }

@@ -19,6 +19,7 @@
 #include "../core/redact.h"
 #include "../engine/engine.h"
 #include "../engine/replay.h"
+#include "../state/state.h"
 
 #define EXIT_DRIFT 5
 
@@ -36,7 +37,7 @@ const struct cli_opt cli_replay_opts[] = {
 	{ "format", 0, "FORMAT", "text|json", 'F',
 	  "the drift report as text (default) or json" },
 	{ "state-dir", 0, "DIR", NULL, 'd',
-	  "where the replay's run is journaled (default ./.runbook)" },
+	  "the state store: a folder, or a postgresql:// URI (default\n$RUNBOOK_STATE_DIR or ./.runbook)" },
 	CLI_OPT_END,
 };
 
@@ -194,6 +195,7 @@ int cmd_replay(int argc, char **argv)
 	struct replay *rp = NULL;
 	char *run_id = NULL;
 	char **declines = NULL;
+	struct state *store = NULL;
 
 	optind = 1;
 	while ((c = cli_opt_next(cli_replay_opts, argc, argv)) != -1) {
@@ -260,13 +262,17 @@ int cmd_replay(int argc, char **argv)
 		jv_free(notes);
 		goto out;
 	}
+	if (!(store = cli_state_open(state_opt))) {
+		jv_free(notes);
+		goto out;
+	}
 	clock = clock_new(CLOCK_VIRTUAL, started, 0);
 	declines = recorded_declines(&td);
 	rp = replay_new(&td, redact);
 	struct engine_opts o = {
 		.params = params,
 		.connections = jv_null(),
-		.state_dir = cli_state_dir(state_opt),
+		.state = store,
 		.clock = clock,
 		.rehearsal = 1,
 		.decline = (const char **)declines,
@@ -282,7 +288,7 @@ int cmd_replay(int argc, char **argv)
 		jv_free(notes);
 		goto out;
 	}
-	jv rep = replay_report(rp, &td, engine_steps_list(&ld.plan), o.state_dir, run_id);
+	jv rep = replay_report(rp, &td, engine_steps_list(&ld.plan), store, run_id);
 	rep = jv_object_set(rep, jv_string("tape"), jv_string(tape));
 	rep = jv_object_set(rep, jv_string("runbook"), jv_string(file));
 	rep = jv_object_set(rep, jv_string("run_id"), run_id ? jv_string(run_id) : jv_null());
@@ -312,6 +318,7 @@ out:
 	if (loaded)
 		cli_unload(&ld);
 	redact_free(redact);
+	state_close(store);
 	diag_list_release(&dl);
 	source_list_release(&tsl);
 	return rc;

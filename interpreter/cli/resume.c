@@ -7,6 +7,7 @@
 #include "../core/dur.h"
 #include "../modules/registry.h"
 #include "../engine/engine.h"
+#include "../state/state.h"
 
 static const char help[] =
 	"Continue an interrupted run (killed, crashed, or stopped with a second Ctrl-C) from\n"
@@ -16,6 +17,10 @@ static const char help[] =
 	"be checked it is checked until it appears (up to --settle); otherwise you are asked\n"
 	"on the terminal, and without one the resume refuses unless --rerun STEP says to run\n"
 	"it again or --done STEP says it took effect. Rollback steps follow the same rules.\n\n"
+	"A run belongs to the process running it (it holds the lock run:RUN-ID while it\n"
+	"lives): resuming a live run is refused, naming its host and pid (exit 6). A run\n"
+	"started on another host is continued here only with --take-over, once its owner\n"
+	"is gone. The runbook's lock: is taken again as by run.\n\n"
 	;
 
 const struct cli_opt cli_resume_opts[] = {
@@ -39,7 +44,12 @@ const struct cli_opt cli_resume_opts[] = {
 	{ "no-rollback", 0, NULL, NULL, 'n',
 	  "on failure, leave everything as it is" },
 	{ "state-dir", 0, "DIR", NULL, 'd',
-	  "where runs are journaled (default $RUNBOOK_STATE_DIR or ./.runbook)" },
+	  "the state store: a folder, or a postgresql:// URI (default\n$RUNBOOK_STATE_DIR or ./.runbook)" },
+	{ "take-over", 0, NULL, NULL, 'T',
+	  "continue a run started on another host whose process is gone\n"
+	  "(refused while it still holds the run)" },
+	{ "wait-lock", 0, "DURATION", NULL, 'W',
+	  "when another run holds the runbook's lock:, wait for it up to\nDURATION instead of exiting 6" },
 	{ "output", 0, "FORMAT", "text|json", 'o',
 	  "text (default) or json" },
 	{ "record", 0, "TAPE", NULL, 'r',
@@ -54,7 +64,9 @@ static const char help_tail[] =
 	"\n"
 	"Secret params: -p K@FILE reads the value from FILE; RUNBOOK_PARAM_K (K in upper case)\n"
 	"in the environment gives it too; a terminal prompts (without echo) for a required one\n"
-	"still missing. With -p K=V every user of the machine sees it (ps): runbook warns.\n";
+	"still missing. With -p K=V every user of the machine sees it (ps): runbook warns.\n\n"
+	"exit: as run's; 2 also when the run was started on another host (use --take-over),\n"
+	"      6 when its owner still runs it or another run holds the runbook's lock\n";
 
 int cmd_resume(int argc, char **argv)
 {
@@ -64,7 +76,9 @@ int cmd_resume(int argc, char **argv)
 	const char **rerun = xcalloc((size_t)argc + 1, sizeof(*rerun));
 	const char **done = xcalloc((size_t)argc + 1, sizeof(*done));
 	int napprove = 0, nrerun = 0, ndone = 0;
-	int64_t settle_ms = 0;
+	int64_t settle_ms = 0, wait_lock = 0;
+	int take_over = 0;
+	struct state *st = NULL;
 	jv raw = jv_object();
 	struct diag_list dl = { 0 };
 	struct engine_resumable res;
@@ -99,6 +113,11 @@ int cmd_resume(int argc, char **argv)
 			break;
 		case 'n': no_rollback = 1; break;
 		case 'd': state_opt = optarg; break;
+		case 'T': take_over = 1; break;
+		case 'W':
+			if (cli_duration_opt("--wait-lock", optarg, &wait_lock) < 0)
+				goto out;
+			break;
 		case 'o': output = optarg; break;
 		case CLI_O_COLOR:
 			if (cli_color_parse(optarg, &color) < 0)
@@ -122,17 +141,20 @@ int cmd_resume(int argc, char **argv)
 	if (cli_output_mode(output, 0, &mode) < 0)
 		goto out;
 	if (run_id_check(argv[optind]) < 0) {
-		cli_error("invalid RUN-ID '%s': a run id names a folder in '%s/runs' ('runbook history' lists them)",
+		cli_error("invalid RUN-ID '%s': a run id names a run in '%s' ('runbook history' lists them)",
 			  argv[optind], cli_state_dir(state_opt));
 		goto out;
 	}
+	if (!(st = cli_state_open(state_opt)))
+		goto out;
 	if (registry_init() < 0) {
 		cli_error("cannot initialise the action modules");
 		goto out;
 	}
-	/* the engine reads the run's folder; the runbook it names is loaded here, like run's */
+	/* the engine reads the run from the store; the runbook it names is loaded here,
+	 * like run's */
 	opened = 1;
-	if (engine_resume_open(cli_state_dir(state_opt), argv[optind], &res, &dl) < 0)
+	if (engine_resume_open(st, argv[optind], &res, &dl) < 0)
 		goto out;
 	if (cli_setup_load(&su, res.runbook, &dl) < 0)
 		goto out;
@@ -148,7 +170,9 @@ int cmd_resume(int argc, char **argv)
 		.yes = yes,
 		.max_parallel = max_parallel,
 		.no_rollback = no_rollback,
-		.state_dir = cli_state_dir(state_opt),
+		.state = st,
+		.lock_wait_ms = wait_lock,
+		.take_over = take_over,
 		.record = record,
 		.redact = su.redact,
 		.mode = mode,
@@ -165,6 +189,7 @@ out:
 	if (opened)
 		engine_resumable_release(&res);
 	cli_setup_release(&su);
+	state_close(st);
 	free(run_id);
 	free(approve);
 	free(rerun);

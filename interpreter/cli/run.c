@@ -6,6 +6,7 @@
 #include "display.h"
 #include "../core/bug.h"
 #include "../engine/engine.h"
+#include "../state/state.h"
 
 static const char help[] =
 	"Validate FILE, then run it: independent steps in parallel, confirmations on the\n"
@@ -25,7 +26,9 @@ const struct cli_opt cli_run_opts[] = {
 	{ "max-parallel", 0, "N", NULL, 'm', "run at most N actions at once (default 4)" },
 	{ "no-rollback", 0, NULL, NULL, 'n', "on failure, leave everything as it is for investigation" },
 	{ "state-dir", 0, "DIR", NULL, 'd',
-	  "where runs are journaled (default $RUNBOOK_STATE_DIR or ./.runbook)" },
+	  "the state store: a folder, or a postgresql:// URI (default\n$RUNBOOK_STATE_DIR or ./.runbook)" },
+	{ "wait-lock", 0, "DURATION", NULL, 'W',
+	  "when another run holds the runbook's lock:, wait for it up to\nDURATION (30s, 5m) instead of exiting 6" },
 	{ "output", 0, "FORMAT", "text|json", 'o', "text (default) or json (one event per line)" },
 	{ "record", 0, "TAPE", NULL, 'r', "record every action call and its answer to TAPE, a new file\n"
 	  "(secrets as placeholders; runbook-tape(5)) for `runbook replay`" },
@@ -41,8 +44,11 @@ static const char help_tail[] =
 	"\n"
 	"Ctrl-C once aborts and rolls back; Ctrl-C twice, SIGTERM or SIGHUP stop at once\n"
 	"(running programs are stopped) and leave the run for `runbook resume`.\n\n"
+	"A runbook with lock: holds that key for the whole run (dry runs take none): a second\n"
+	"run of it exits 6, naming the run that holds it, its host and pid; nothing runs.\n\n"
 	"exit: 0 succeeded, 1 failed (rolled back), 2 invalid input, 3 rollback incomplete\n"
-	"      or stopped at once (resumable), 4 declined or aborted (rolled back)\n";
+	"      or stopped at once (resumable), 4 declined or aborted (rolled back),\n"
+	"      6 not started: the runbook's lock is held by another run\n";
 
 /* parse --max-parallel: a positive integer */
 static int parse_parallel(const char *s, int *out)
@@ -59,6 +65,8 @@ int cmd_run(int argc, char **argv)
 {
 	const char *state_opt = NULL, *output = "text", *record = NULL;
 	int dry_run = 0, yes = 0, max_parallel = 0, no_rollback = 0, c, rc = EXIT_INVALID;
+	int64_t wait_lock = 0;
+	struct state *st = NULL;
 	const char **approve = xcalloc((size_t)argc + 1, sizeof(*approve));
 	int napprove = 0, mode;
 	jv raw = jv_object();
@@ -91,6 +99,10 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'n': no_rollback = 1; break;
 		case 'd': state_opt = optarg; break;
+		case 'W':
+			if (cli_duration_opt("--wait-lock", optarg, &wait_lock) < 0)
+				goto out;
+			break;
 		case 'o': output = optarg; break;
 		case CLI_O_COLOR:
 			if (cli_color_parse(optarg, &color) < 0)
@@ -134,6 +146,8 @@ int cmd_run(int argc, char **argv)
 		cli_print_diags(&dl);
 		goto out;
 	}
+	if (!(st = cli_state_open(state_opt)))
+		goto out;
 	struct cli_run a = {
 		.params = su.params,
 		.approve = approve,
@@ -141,7 +155,8 @@ int cmd_run(int argc, char **argv)
 		.yes = yes,
 		.max_parallel = max_parallel,
 		.no_rollback = no_rollback,
-		.state_dir = cli_state_dir(state_opt),
+		.state = st,
+		.lock_wait_ms = wait_lock,
 		.record = record,
 		.redact = su.redact,
 		.mode = mode,
@@ -150,10 +165,11 @@ int cmd_run(int argc, char **argv)
 	rc = cli_run_engine(&su.ld, &a, &run_id, &dl);
 	if (dl.n)
 		cli_print_diags(&dl);
-	if (run_id && mode != DISPLAY_JSON && rc != EXIT_OK && rc != EXIT_INVALID)
+	if (run_id && mode != DISPLAY_JSON && rc != EXIT_OK && rc != EXIT_INVALID && rc != EXIT_LOCKED)
 		fprintf(stderr, "runbook: run %s: see 'runbook show %s'%s\n", run_id, run_id,
 			rc == EXIT_ROLLBACK_FAILED ? "; 'runbook resume' continues it" : "");
 out:
+	state_close(st);
 	free(run_id);
 	free(approve);
 	jv_free(raw);

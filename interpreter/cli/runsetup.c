@@ -79,7 +79,7 @@ int cli_run_engine(const struct cli_loaded *ld, const struct cli_run *a, char **
 	struct cli_prompt prompt;
 	int rc;
 	/* the ETA its waits show: the last real run's durations (not for a resume) */
-	jv last = a->dry_run || a->resume ? jv_null() : cli_last_durations(a->state_dir, ld->rb->path, 0);
+	jv last = a->dry_run || a->resume ? jv_null() : cli_last_durations(a->state, ld->rb->path, 0);
 	struct engine_opts o = {
 		.params = a->params,
 		.connections = jv_null(),
@@ -91,7 +91,9 @@ int cli_run_engine(const struct cli_loaded *ld, const struct cli_run *a, char **
 		.settle_ms = a->settle_ms,
 		.max_parallel = a->max_parallel,
 		.no_rollback = a->no_rollback,
-		.state_dir = a->state_dir,
+		.state = a->state,
+		.lock_wait_ms = a->lock_wait_ms,
+		.take_over = a->take_over,
 		.record_path = a->record,
 		.clock = clock,
 		.redact = a->redact,
@@ -104,13 +106,13 @@ int cli_run_engine(const struct cli_loaded *ld, const struct cli_run *a, char **
 	if (a->resume) {
 		rc = engine_resume(&ld->plan, a->resume, &o, dl);
 		/* nothing ran when the resume refused: the report stays as it was */
-		*run_id = rc != EXIT_INVALID ? xstrdup(a->resume->run_id) : NULL;
+		*run_id = rc != EXIT_INVALID && rc != EXIT_LOCKED ? xstrdup(a->resume->run_id) : NULL;
 	} else {
 		rc = engine_run(&ld->plan, &o, run_id);
 	}
 	display_sink_free(&o.sink);
 	if (*run_id)
-		cli_write_run_reports(o.state_dir, *run_id);
+		cli_write_run_reports(o.state, *run_id);
 	clock_free(clock);
 	jv_free(last);
 	return rc;

@@ -19,7 +19,9 @@
 struct rehearsal {
 	/* in */
 	const char *scenario;
-	const char *state_dir;
+	struct state *state;        /* the store the run goes to (cli_state_open) */
+	const char *state_dir;      /* a local folder for the rehearsal's kubeconfig and
+	                             * sandbox (cli_scratch_dir) */
 	const struct cli_loaded *ld;
 	jv params;                  /* typed; borrowed */
 	struct redactor *redact;

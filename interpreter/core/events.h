@@ -22,7 +22,7 @@
 	X(EV_RUN_STARTED,      "run_started",      "a run began: the runbook, how it runs, the plan's steps") \
 	X(EV_RUN_RESUMED,      "run_resumed",      "runbook resume continued this run (journal only; the display gets run_started with resumed)") \
 	X(EV_RUN_FAILING,      "run_failing",      "the run decided to fail or abort, before its rollback begins (journal only, synced)") \
-	X(EV_RUN_INTERRUPTED,  "run_interrupted",  "the run was stopped at once by a signal; it stays resumable (journal only)") \
+	X(EV_RUN_INTERRUPTED,  "run_interrupted",  "the run was stopped at once by a signal or a journal that failed; it stays resumable (journal only)") \
 	X(EV_RUN_FINISHED,     "run_finished",     "the run ended: status, exit code, outputs") \
 	X(EV_STEP_STARTED,     "step_started",     "a step (or finally step) began") \
 	X(EV_STEP_FINISHED,    "step_finished",    "a step (or finally step) ended") \
@@ -71,18 +71,24 @@ enum ev_need { EV_OPT = 0, EV_REQ = 1 };
 	F(EV_RUN_STARTED, "steps", EVT_ARRAY, EV_REQ, "the plan's steps in order ({qid, kind, ...})") \
 	F(EV_RUN_STARTED, "sha256", EVT_STRING, EV_OPT, "sha256 of the runbook file") \
 	F(EV_RUN_STARTED, "copy_redacted", EVT_BOOLEAN, EV_OPT, "the copy of the runbook kept in the run directory has secrets masked") \
+	F(EV_RUN_STARTED, "host", EVT_STRING, EV_OPT, "the host running it (gethostname): a resume elsewhere needs --take-over") \
+	F(EV_RUN_STARTED, "pid", EVT_INTEGER, EV_OPT, "the process running it") \
 	F(EV_RUN_RESUMED, "runbook", EVT_STRING, EV_REQ, "the runbook's name") \
 	F(EV_RUN_RESUMED, "steps", EVT_ARRAY, EV_REQ, "the plan's steps in order") \
 	F(EV_RUN_RESUMED, "finished_before", EVT_INTEGER, EV_REQ, "steps already finished when the resume began") \
 	F(EV_RUN_RESUMED, "done", EVT_ARRAY, EV_OPT, "the steps already finished (qids), not run again") \
 	F(EV_RUN_RESUMED, "rolling_back", EVT_BOOLEAN, EV_OPT, "the run was failing: the resume continues its rollback") \
+	F(EV_RUN_RESUMED, "host", EVT_STRING, EV_OPT, "the host that continues the run (its owner from now on)") \
+	F(EV_RUN_RESUMED, "pid", EVT_INTEGER, EV_OPT, "the process that continues it") \
+	F(EV_RUN_RESUMED, "take_over", EVT_BOOLEAN, EV_OPT, "resumed with --take-over (the run was started on another host)") \
 	F(EV_RUN_FAILING, "outcome", EVT_INTEGER, EV_REQ, "the exit code the run ends with (1 failed, 4 aborted)") \
 	F(EV_RUN_FAILING, "reason", EVT_ERROR, EV_REQ, "why the run fails") \
 	F(EV_RUN_FAILING, "operator", EVT_BOOLEAN, EV_OPT, "true when the operator aborted (a signal)") \
 	F(EV_RUN_INTERRUPTED, "status", EVT_STRING, EV_REQ, "\"interrupted\"") \
 	F(EV_RUN_INTERRUPTED, "exit_code", EVT_INTEGER, EV_REQ, "3: stopped, rollback not done") \
 	F(EV_RUN_INTERRUPTED, "duration_ms", EVT_NUMBER, EV_REQ, "time since the run started") \
-	F(EV_RUN_INTERRUPTED, "signal", EVT_STRING, EV_REQ, "the signal that stopped it (SIGINT, SIGTERM, SIGHUP)") \
+	F(EV_RUN_INTERRUPTED, "signal", EVT_STRING, EV_OPT, "the signal that stopped it (SIGINT, SIGTERM, SIGHUP); absent when the journal failed") \
+	F(EV_RUN_INTERRUPTED, "journal_error", EVT_STRING, EV_OPT, "the journal could not be written (the store's message): the run stopped before its next mutating call") \
 	F(EV_RUN_INTERRUPTED, "running", EVT_ARRAY, EV_REQ, "the steps that were running") \
 	F(EV_RUN_INTERRUPTED, "error", EVT_ERROR, EV_OPT, "why the run was failing, if it was") \
 	F(EV_RUN_FINISHED, "status", EVT_STRING, EV_REQ, "succeeded, failed, aborted, rolled_back, dry_run...") \

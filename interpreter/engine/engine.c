@@ -76,6 +76,8 @@ jv eng_ev_new(struct engine *e, enum ev_kind k, const char *step)
 void eng_emit(struct engine *e, jv ev, int sync)
 {
 	ev = redact_jv(e->o->redact, ev);
+	/* a failed append is acted on by eng_journal_check (the loop) and invoke(): the
+	 * run stops before its next mutating call */
 	if (e->jopen)
 		journal_append(&e->jn, jv_copy(ev), sync);
 	if (e->o->sink.event)
@@ -795,6 +797,7 @@ void engine_free(struct engine *e)
 	free(e->dqid);
 	if (e->jopen)
 		journal_close(&e->jn);
+	eng_locks_release(e);
 	free(e->run_id);
 	free(e->run_dir);
 	free(e);
@@ -864,13 +867,20 @@ int engine_exec(struct engine *e)
 	if (e->stop_now) {
 		/* the journal says run_interrupted, by what and where (resume continues it);
 		 * displays know the end of a run as run_finished */
-		ev = jv_object_set(ev, jv_string("signal"), jv_string(eng_sig_name(e->stop_sig)));
+		if (e->journal_lost)
+			ev = jv_object_set(ev, jv_string("journal_error"), jv_string(journal_error(&e->jn)));
+		else
+			ev = jv_object_set(ev, jv_string("signal"), jv_string(eng_sig_name(e->stop_sig)));
 		ev = jv_object_set(ev, jv_string("running"), jv_copy(e->stopped_running));
 		ev = redact_jv(e->o->redact, ev);
 		journal_append(&e->jn, jv_copy(ev), 1);
 		ev = jv_object_set(ev, jv_string("event"), jv_string(ev_kind_name(EV_RUN_FINISHED)));
-		ev = jv_object_set(ev, jv_string("error"), jv_string_fmt("stopped at once by %s; 'runbook resume' continues the run",
-			e->stop_sig == SIGINT ? "the operator (Ctrl-C twice)" : eng_sig_name(e->stop_sig)));
+		if (e->journal_lost)
+			ev = jv_object_set(ev, jv_string("error"), jv_string_fmt("stopped at once: %s; 'runbook resume' "
+				"continues the run once the state store is back", journal_error(&e->jn)));
+		else
+			ev = jv_object_set(ev, jv_string("error"), jv_string_fmt("stopped at once by %s; 'runbook resume' continues the run",
+				e->stop_sig == SIGINT ? "the operator (Ctrl-C twice)" : eng_sig_name(e->stop_sig)));
 		if (e->o->sink.event)
 			e->o->sink.event(e->o->sink.arg, ev);
 		else
@@ -892,10 +902,12 @@ int engine_run(const struct plan *p, const struct engine_opts *o, char **run_id)
 	int rc;
 	e->run_started = clock_now(e->clk);
 	e->run_id = run_id_new(e->run_started);
-	if (eng_run_dir_setup(e, &err) < 0) {
-		eng_emit_setup_error(e, err);
+	/* the runbook's `lock:` before anything is created: held, nothing starts */
+	if ((rc = eng_lock_book(e, &err)) != EXIT_OK || (rc = EXIT_INVALID, eng_run_dir_setup(e, &err) < 0) ||
+	    (rc = eng_lock_run(e, 0, &err)) != EXIT_OK) {
+		eng_emit_setup_error(e, err, rc);
 		engine_free(e);
-		return EXIT_INVALID;
+		return rc;
 	}
 	if (run_id)
 		*run_id = xstrdup(e->run_id);
@@ -904,7 +916,9 @@ int engine_run(const struct plan *p, const struct engine_opts *o, char **run_id)
 	jv ev = eng_ev_new(e, EV_RUN_STARTED, NULL);
 	ev = jv_object_set(ev, jv_string("runbook"), jv_string(p->rb->name ? p->rb->name : ""));
 	ev = jv_object_set(ev, jv_string("path"), jv_string(abs ? abs : (p->rb->path ? p->rb->path : "")));
-	ev = jv_object_set(ev, jv_string("dir"), jv_string_fmt("%s/runs/%s", o->state_dir ? o->state_dir : ".runbook", e->run_id));
+	ev = jv_object_set(ev, jv_string("dir"), state_kind_of(o->state) == STATE_FOLDER ?
+			   jv_string_fmt("%s/runs/%s", state_name(o->state), e->run_id) :
+			   jv_string_fmt("%s#%s", state_name(o->state), e->run_id));
 	ev = jv_object_set(ev, jv_string("dry_run"), jv_bool(o->dry_run));
 	ev = jv_object_set(ev, jv_string("rehearsal"), jv_bool(o->rehearsal));
 	if (o->replay.call)
@@ -921,27 +935,24 @@ int engine_run(const struct plan *p, const struct engine_opts *o, char **run_id)
 	if (e->src_sha256[0])
 		ev = jv_object_set(ev, jv_string("sha256"), jv_string(e->src_sha256));
 	ev = jv_object_set(ev, jv_string("copy_redacted"), jv_bool(e->copy_masked));
+	/* who runs it: resume on another host needs --take-over */
+	jv me = eng_lock_me(e);
+	ev = jv_object_set(ev, jv_string("host"), jvx_get(me, "host"));
+	ev = jv_object_set(ev, jv_string("pid"), jvx_get(me, "pid"));
+	jv_free(me);
 	free(abs);
 	eng_emit(e, ev, 1);
-	{
-		char final[4096];
-		const char *sd = o->state_dir ? o->state_dir : ".runbook";
-		snprintf(final, sizeof(final), "%s/runs/%s", sd, e->run_id);
-		if (rename(e->run_dir, final) < 0) {
-			eng_emit_setup_error(e, jv_string_fmt("cannot rename '%s' to '%s': %s", e->run_dir, final, strerror(errno)));
-			engine_free(e);
-			return EXIT_INVALID;
-		}
-		free(e->run_dir);
-		e->run_dir = xstrdup(final);
-		/* the rename itself reaches the disk with the parent directory */
-		char parent[4096];
-		snprintf(parent, sizeof(parent), "%s/runs", sd);
-		int dfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (dfd >= 0) {
-			fsync(dfd);
-			close(dfd);
-		}
+	/* published once run_started is durable; not when it could not be made so */
+	if (journal_error(&e->jn)) {
+		eng_emit_setup_error(e, jv_string_fmt("the run did not start: %s", journal_error(&e->jn)), EXIT_INVALID);
+		engine_free(e);
+		return EXIT_INVALID;
+	}
+	if (state_run_publish(o->state, e->run_id, &err) < 0 ||
+	    !(e->run_dir = state_run_workdir(o->state, e->run_id, &err))) {
+		eng_emit_setup_error(e, err, EXIT_INVALID);
+		engine_free(e);
+		return EXIT_INVALID;
 	}
 	rc = engine_exec(e);
 	engine_free(e);

@@ -27,10 +27,29 @@
  * item's) .result and .outputs. The child steps of a for_each `uses:` run once per item,
  * one item after the other, named ID[i].STEP.
  *
- * Run directory DIR/runs/ID/ (0700, files 0600): journal.jsonl, plan.json, params.json
- * (secret params removed), runbook.yaml (copy of the top file) and sources/N-NAME (every
- * file loaded), both with the literal secrets of connections masked; run_started
- * records the top file's sha256 and whether its copy was masked.
+ * The run lives in the state store o->state (state/state.h; a folder's is DIR/runs/ID/,
+ * 0700, files 0600): its journal, plan.json, params.json (secret params removed),
+ * runbook.yaml (copy of the top file) and sources/N-NAME (every file loaded), both with
+ * the literal secrets of connections masked; run_started records the top file's sha256
+ * and whether its copy was masked, and the host and pid running it. The engine opens
+ * nothing by path: the run is created (state_run_create), its files put, its journal
+ * opened, and it is published (state_run_publish) once run_started is durable.
+ *
+ * Journal failure: a line the store cannot make durable (state_journal_append -1, sticky)
+ * stops the run at once, as a second Ctrl-C does: invoke() makes no mutating call whose
+ * write-ahead line failed, the loop (eng_journal_check) cancels what runs and starts
+ * nothing more, the display gets run_finished "interrupted" naming the store's error, exit
+ * 3. What the journal holds is what happened as far as resume knows; resume continues
+ * the run once the store takes lines again.
+ *
+ * Locks (lock.c): a runbook with `lock:` (a template over .params) holds that key from
+ * before the run is created to the end of the process (state_lock: a crash releases it);
+ * held by another run: EXIT_LOCKED, nothing created, the setup error names the holder
+ * (run, host, pid, since) — o->lock_wait_ms waits for it instead. Dry runs and
+ * rehearsals take no runbook lock. Every run holds "run:ID" once created. Resume takes
+ * "run:ID" (held: EXIT_LOCKED, naming the owner), refuses a run whose last run_started or
+ * run_resumed names another host unless o->take_over (EXIT_INVALID), then the runbook's
+ * lock, and reads the journal again under the lock.
  *
  * Resume: finished steps (and finished for_each items) are not run again. A step (or a
  * rollback step) that was running when the process died runs again only when no call
@@ -58,6 +77,8 @@
 #include "../plan/plan.h"
 #include "../core/action.h"
 
+struct state;
+
 struct rb_clock;
 struct redactor;
 
@@ -83,6 +104,7 @@ enum run_exit {
 	EXIT_INVALID = 2,          /* invalid input or usage, nothing ran */
 	EXIT_ROLLBACK_FAILED = 3,  /* failed and rollback incomplete: a human must look */
 	EXIT_ABORTED = 4,          /* declined or aborted by the operator, rollback complete */
+	EXIT_LOCKED = 6,           /* not started: another run holds the lock (nothing ran) */
 };
 
 struct engine_sink {
@@ -159,7 +181,12 @@ struct engine_opts {
 	const char **approve;      /* step ids approved in advance; NULL-terminated or NULL */
 	int max_parallel;          /* 0 = default (4) */
 	int no_rollback;
-	const char *state_dir;     /* where runs/ID/ lives */
+	struct state *state;       /* the store (state/state.h): the run, its journal, its
+	                            * files, the locks; required; borrowed */
+	int64_t lock_wait_ms;      /* --wait-lock: how long to wait for the runbook's `lock:`
+	                            * (0: refuse at once) */
+	int take_over;             /* resume --take-over: continue a run started on another
+	                            * host (its run lock free) */
 	const char *record_path;   /* --record TAPE or NULL */
 	struct rb_clock *clock;    /* real or virtual */
 	int rehearsal;             /* confirmations are approved by "rehearsal" (not --yes) */
@@ -206,7 +233,7 @@ struct engine_resumable {
 	jv journal;                /* its events */
 	jv started;                /* its run_started */
 };
-int engine_resume_open(const char *state_dir, const char *run_id, struct engine_resumable *r,
+int engine_resume_open(struct state *s, const char *run_id, struct engine_resumable *r,
 		       struct diag_list *dl);
 void engine_resumable_release(struct engine_resumable *r);
 /* returns an enum run_exit; plan is r->runbook's, built by the caller */

@@ -14,6 +14,7 @@
 #include "engine.h"
 #include "../core/action.h"
 #include "../core/events.h"
+#include "../state/state.h"
 
 struct engine;
 struct task;
@@ -61,33 +62,33 @@ struct pool {
 	int stop;
 };
 
+/* the run's journal: lines go to the store (state_journal_append: durable when synced,
+ * with group commit), the tape (--record) beside it */
 struct journal {
-	pthread_mutex_t lock;
-	pthread_cond_t synced;       /* durable moved or the syncer left (group commit) */
-	uint64_t written, durable;   /* bytes appended; bytes known on disk */
-	int syncing;                 /* a writer is in fsync, outside the lock */
-	int fd;                      /* journal.jsonl, append */
+	pthread_mutex_t lock;        /* the tape's lines in the order they are written */
+	struct state_journal *sj;    /* the run's journal in the store */
 	struct tape *tape;           /* --record (tape.h), or NULL */
 	struct redactor *redact;
 };
 
-/* journal.c */
-int journal_open(struct journal *j, const char *dir, const char *tape, struct redactor *r);
+/* journal.c: 0, or -1 with *err (the store's message, or the tape's) */
+int journal_open(struct journal *j, struct state *s, const char *run_id, const char *tape,
+		 struct redactor *r, jv *err);
 void journal_close(struct journal *j);
-/* redacts, writes one line; with sync, returns once that line is on disk (one fsync
- * covers every writer waiting). Consumes ev. Thread-safe. */
-void journal_append(struct journal *j, jv ev, int sync);
+/* redacts, appends one line; with sync, returns once that line is durable (one sync
+ * covers every writer waiting). Consumes ev. Thread-safe. -1 when the line could not be
+ * made durable: the journal has failed for good (journal_error says why) */
+int journal_append(struct journal *j, jv ev, int sync);
+/* NULL while the journal is healthy, else the store's message (sticky) */
+const char *journal_error(struct journal *j);
 /* the tape (tape.h), when recording: the header (before any call; t0 the run's
  * start), and one call line (started: when the call began); both consume */
 void journal_tape_header(struct journal *j, jv header, int64_t t0);
 void journal_tape(struct journal *j, jv rec, int64_t started);
 /* resume: the steps the journal's earlier events (borrowed) finished, for the end line */
 void journal_tape_seed(struct journal *j, jv events);
-/* what the engine reads back whole (a journal, a run's copy of its runbook, a tape) */
 char *run_id_new(int64_t now_ms);
 void sha256_hex(const char *data, size_t len, char out[65]);
-/* every complete JSON line of a journal as an array; invalid if unreadable */
-jv journal_read(const char *path);
 
 /* invoke.c: the one door to actions */
 int pool_start(struct pool *p, struct engine *e, int n);
@@ -108,7 +109,7 @@ char *assert_seen_values(const char *expr, jv ctx);
 struct rb_clock *engine_clock(struct engine *e);
 struct journal *engine_journal(struct engine *e);
 const struct engine_opts *engine_opts_of(struct engine *e);
-const char *engine_run_dir(struct engine *e);
+const char *engine_run_dir(struct engine *e);   /* the run's work folder (state_run_workdir) */
 const char *engine_run_id(struct engine *e);
 int64_t engine_run_started(struct engine *e);
 struct pool *engine_pool(struct engine *e);
@@ -178,7 +179,9 @@ struct engine {
 	struct journal jn;
 	int jopen;
 	struct pool pool;
-	char *run_id, *run_dir;
+	char *run_id, *run_dir;  /* run_dir: state_run_workdir, once the run is published */
+	struct state_lock *lk_run, *lk_book;   /* "run:ID", the runbook's `lock:` */
+	int journal_lost;        /* the journal failed: stopped at once (exit 3, resumable) */
 	int64_t run_started, run_deadline;
 	struct node_st *ns;
 	jv *ctx;                 /* per scope: {params, steps, run, item, result} */
@@ -314,7 +317,16 @@ jv eng_run_objectives(struct engine *e, int rc, int64_t end_ms);
 int engine_exec(struct engine *e);
 jv eng_tape_header_of(struct engine *e, const struct plan *p);
 int eng_run_dir_setup(struct engine *e, jv *err);
-void eng_emit_setup_error(struct engine *e, jv msg);
+/* lock.c: the run's locks (see engine.h "Locks"); EXIT_OK, EXIT_LOCKED or EXIT_INVALID
+ * with *err (a message); eng_locks_release drops both */
+int eng_lock_book(struct engine *e, jv *err);
+int eng_lock_run(struct engine *e, int resume, jv *err);
+int eng_lock_resume(struct engine *e, jv journal, jv *err);   /* borrows journal */
+void eng_locks_release(struct engine *e);
+jv eng_lock_me(struct engine *e);
+/* loop.c: the journal failed: stop at once, as a second Ctrl-C does */
+void eng_journal_check(struct engine *e);
+void eng_emit_setup_error(struct engine *e, jv msg, int code);   /* code: the exit code */
 int eng_resume_items(struct engine *e, int n, const struct action_desc *d, jv calls, struct diag_list *dl);
 
 char *eng_time_str(int64_t ms, char *buf, size_t n);

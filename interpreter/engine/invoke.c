@@ -81,14 +81,19 @@ void invoke(struct engine *e, struct job *j)
 	ev = jv_object_set(ev, jv_string("mode"), jv_string(mode_names[j->mode]));
 	ev = jv_object_set(ev, jv_string("attempt"), jv_number(j->attempt));
 	ev = jv_object_set(ev, jv_string("args"), jv_copy(args_copy));
-	/* write-ahead: a mutating call is on disk before it happens, so resume never
-	 * mistakes a step that may have taken effect for one that never started */
-	journal_append(jn, ev, j->mode == JOB_RUN && action_is_mutating(j->desc, args_copy));
+	/* write-ahead: a mutating call is durable before it happens, so resume never
+	 * mistakes a step that may have taken effect for one that never started; when the
+	 * journal cannot take it, the call is not made (the engine stops the run) */
+	int mutating = action_is_mutating(j->desc, args_copy);
+	int wal = journal_append(jn, ev, j->mode == JOB_RUN && mutating);
 
 	jv out = jv_null();
 	int rc = 1;
-	int mutating = action_is_mutating(j->desc, args_copy);
-	if (o->fault.call && j->mode == JOB_RUN && !j->rb &&
+	if (j->mode == JOB_RUN && mutating && (wal < 0 || journal_error(jn))) {
+		rc = -1;
+		out = jvx_error("journal", "not called: %s", journal_error(jn) ? journal_error(jn) : "the journal failed");
+		jv_free(j->args);
+	} else if (o->fault.call && j->mode == JOB_RUN && !j->rb &&
 	    o->fault.call(o->fault.arg, j->step, j->desc, &out)) {
 		rc = -1;              /* injected: the action is not called */
 		jv_free(j->args);

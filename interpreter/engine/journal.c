@@ -1,13 +1,11 @@
 /* journal.c — run directories, the append-only journal (fsync at step transitions),
  * the --record tape, run ids, and step state names.
  *
- * Group commit: a line is appended under the lock, and a writer that needs it durable
- * waits until `durable` covers its offset. One of the waiting writers (the first to
- * find nobody syncing) runs fsync with the lock released, covering everything written
- * so far; the others wait on `synced` and return when it covers their line. So a
- * caller of journal_append(.., 1) still returns only once its line is on disk (the
- * write-ahead rule: the intent is durable before the call it announces), and parallel
- * workers share syncs instead of queueing behind each other's. */
+ * The journal's lines go to the state store (state/state.h), which makes a synced line
+ * durable with group commit: a caller of journal_append(.., 1) returns only once its
+ * line is durable (the write-ahead rule: the intent is durable before the call it
+ * announces), and parallel workers share syncs instead of queueing behind each
+ * other's. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -98,84 +96,54 @@ char *run_id_new(int64_t now_ms)
 	return xstrdup(id);
 }
 
-int journal_open(struct journal *j, const char *dir, const char *tape, struct redactor *r)
+int journal_open(struct journal *j, struct state *s, const char *run_id, const char *tape,
+		 struct redactor *r, jv *err)
 {
-	char path[4096];
 	memset(j, 0, sizeof(*j));
 	pthread_mutex_init(&j->lock, NULL);
-	pthread_cond_init(&j->synced, NULL);
 	j->redact = r;
-	snprintf(path, sizeof(path), "%s/journal.jsonl", dir);
-	j->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (j->fd < 0)
-		return -1;
-	if (tape && !(j->tape = tape_open(tape)))
-		return -1;
+	if (!(j->sj = state_journal_open(s, run_id, err)))
+		goto fail;
+	if (tape && !(j->tape = tape_open(tape))) {
+		*err = jv_string_fmt("cannot open the recording '%s': %s", tape, strerror(errno));
+		goto fail;
+	}
 	return 0;
+fail:
+	state_journal_close(j->sj);
+	j->sj = NULL;
+	pthread_mutex_destroy(&j->lock);
+	return -1;
 }
 
 void journal_close(struct journal *j)
 {
-	if (j->fd >= 0) {
-		fsync(j->fd);
-		close(j->fd);
-	}
+	state_journal_close(j->sj);
+	j->sj = NULL;
 	tape_close(j->tape);
 	j->tape = NULL;
-	j->fd = -1;
-	pthread_cond_destroy(&j->synced);
 	pthread_mutex_destroy(&j->lock);
 }
 
-/* with the lock held: returns once the first `upto` bytes are on disk */
-static void wait_durable(struct journal *j, int fd, uint64_t upto)
-{
-	while (j->durable < upto) {
-		if (j->syncing) {
-			pthread_cond_wait(&j->synced, &j->lock);
-			continue;
-		}
-		uint64_t target = j->written;
-		j->syncing = 1;
-		pthread_mutex_unlock(&j->lock);
-		fsync(fd);          /* a failure is not retried: as before, the run goes on */
-		pthread_mutex_lock(&j->lock);
-		j->syncing = 0;
-		if (target > j->durable)
-			j->durable = target;
-		pthread_cond_broadcast(&j->synced);
-	}
-}
-
-static void append_line(struct journal *j, int fd, jv v, int sync)
-{
-	char *s = jvx_dump(redact_jv(j->redact, v));
-	size_t n = strlen(s);
-	/* one write per line so a crash leaves at worst a truncated last line */
-	char *line = xmalloc(n + 2);
-	memcpy(line, s, n);
-	line[n] = '\n';
-	line[n + 1] = '\0';
-	pthread_mutex_lock(&j->lock);
-	if (fd >= 0 && fs_write_all(fd, line, n + 1) == 0) {
-		j->written += n + 1;
-		if (sync)
-			wait_durable(j, fd, j->written);
-	}
-	pthread_mutex_unlock(&j->lock);
-	free(line);
-	free(s);
-}
-
-void journal_append(struct journal *j, jv ev, int sync)
+int journal_append(struct journal *j, jv ev, int sync)
 {
 	if (j->tape) {
 		/* the tape's end line follows the run's outcome */
 		pthread_mutex_lock(&j->lock);
-		tape_event(j->tape, ev);
+		tape_event(j->tape, ev);    /* borrows */
 		pthread_mutex_unlock(&j->lock);
 	}
-	append_line(j, j->fd, ev, sync);
+	char *s = jvx_dump(redact_jv(j->redact, ev));
+	/* the store writes the line whole (a crash leaves at worst a cut last line) and,
+	 * with sync, returns once it is durable: the write-ahead rule */
+	int rc = state_journal_append(j->sj, s, strlen(s), sync);
+	free(s);
+	return rc;
+}
+
+const char *journal_error(struct journal *j)
+{
+	return j->sj ? state_journal_error(j->sj) : NULL;
 }
 
 void journal_tape_header(struct journal *j, jv header, int64_t t0)
@@ -212,28 +180,4 @@ void journal_tape(struct journal *j, jv rec, int64_t started)
 	pthread_mutex_lock(&j->lock);
 	tape_call(j->tape, rec, started, j->redact);
 	pthread_mutex_unlock(&j->lock);
-}
-
-jv journal_read(const char *path)
-{
-	size_t len;
-	char *text = fs_read(path, CAP_JOURNAL, &len);
-	if (!text)
-		return jv_invalid_with_msg(jv_string_fmt("cannot read '%s': %s", path, strerror(errno)));
-	jv out = jv_array();
-	char *line = text, *nl;
-	while ((nl = memchr(line, '\n', len - (size_t)(line - text)))) {
-		*nl = '\0';
-		if (*line) {
-			jv v = jvx_parse_sized(line, strlen(line));
-			if (jv_is_valid(v) && jv_get_kind(v) == JV_KIND_OBJECT)
-				out = jv_array_append(out, v);
-			else
-				jv_free(v);
-		}
-		line = nl + 1;
-	}
-	/* a last line without newline was cut by a crash: ignored */
-	free(text);
-	return out;
 }

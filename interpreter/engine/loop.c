@@ -44,8 +44,32 @@ void engine_job_log(struct engine *e, const char *step, enum log_level level, co
 	else
 		eng_emit(e, ev, 0);
 }
+void eng_journal_check(struct engine *e)
+{
+	const char *why = e->jopen ? journal_error(&e->jn) : NULL;
+	if (!why || e->stop_now)
+		return;
+	/* what is not durable is not acknowledged: stop at once, as a second Ctrl-C does
+	 * (running calls cancelled, nothing else started); invoke() makes no mutating
+	 * call the journal could not take, and resume goes on from what is durable */
+	e->stop_now = 1;
+	e->journal_lost = 1;
+	e->stop_sig = 0;
+	for (struct task *t = e->tasks; t; t = t->next) {
+		if (t->job)
+			t->job->cancel = 1;
+		e->stopped_running = jv_array_append(e->stopped_running, jv_string(t->qid));
+	}
+	jv ev = eng_ev_new(e, EV_LOG, NULL);
+	ev = jv_object_set(ev, jv_string("level"), jv_string("error"));
+	ev = jv_object_set(ev, jv_string("message"), jv_string_fmt("%s: stopping now, before the next change; "
+		"'runbook resume %s' continues the run once the state store is back", why, e->run_id));
+	eng_emit(e, ev, 0);
+}
 static void handle_msg(struct engine *e, struct msg *m)
 {
+	/* before a result is acted on: a call whose journal line was lost stops the run */
+	eng_journal_check(e);
 	if (m->kind == MSG_LOG) {
 		engine_job_log(e, m->job->step, m->level, m->text);
 		free(m->text);
@@ -200,6 +224,7 @@ void eng_run_loop(struct engine *e)
 			handle_msg(e, m);
 		expr_deadline(EXPR_NO_DEADLINE);   /* eng_task_start() and handle_msg() set theirs */
 		handle_signals(e);
+		eng_journal_check(e);
 		if (e->stop_now) {
 			if (e->inflight == 0)
 				break;

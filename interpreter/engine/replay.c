@@ -404,12 +404,10 @@ int replay_sha256_file(const char *path, char out[65])
 	return 0;
 }
 
-jv replay_report(struct replay *rp, const struct tape_data *td, jv plan_steps, const char *state_dir,
+jv replay_report(struct replay *rp, const struct tape_data *td, jv plan_steps, struct state *st,
 		 const char *run_id)
 {
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/runs/%s/journal.jsonl", state_dir, run_id ? run_id : "-");
-	jv journal = run_id ? journal_read(path) : jv_array();
+	jv journal = run_id ? state_run_events(st, run_id) : jv_array();
 	jv rep = jv_object();
 	struct run_fold f;
 	run_fold_init(&f);

@@ -18,13 +18,14 @@ void replay_free(struct replay *rp);
 /* the engine_replay hook (thread-safe; see engine.h) */
 int replay_answer(void *arg, const struct replay_call *c, jv args, jv *out);
 /* The drift report, once the run is over (consumes plan_steps, engine_steps_list of the
- * plan replayed; reads the replay run's journal in state_dir):
+ * plan replayed; reads the replay run's journal in the store st):
  *   {drift: bool, arguments: [{step, action, field, recorded?, now?}],
  *    unanswered: [{step, action, args}], never_made: [{seq, line, step, action, mutating}],
  *    steps_added: [ID], steps_removed: [ID], outcome: {recorded, now, changed},
  *    steps_changed: [{step, recorded, now, recorded_rollback?, now_rollback?}], calls: N}
  * (recorded/now absent in an arguments entry: the field was not there) */
-jv replay_report(struct replay *rp, const struct tape_data *td, jv plan_steps, const char *state_dir,
+struct state;
+jv replay_report(struct replay *rp, const struct tape_data *td, jv plan_steps, struct state *st,
 		 const char *run_id);
 /* sha256 of a file as hex; -1 if unreadable */
 int replay_sha256_file(const char *path, char out[65]);

@@ -459,8 +459,6 @@ static int resume_rollback_calls(struct engine *e, jv calls, struct diag_list *d
 int engine_resume(const struct plan *plan, const struct engine_resumable *r, const struct engine_opts *o,
 		  struct diag_list *dl)
 {
-	char path[4096];
-	const char *sd = o->state_dir ? o->state_dir : ".runbook";
 	const char *run_id = r->run_id;
 	int rc = EXIT_INVALID;
 	struct engine *e = NULL;
@@ -507,8 +505,38 @@ int engine_resume(const struct plan *plan, const struct engine_resumable *r, con
 	 * stopped is not the procedure's */
 	if (plan->rb->timeout_ms > 0)
 		e->run_deadline = clock_now(e->clk) + plan->rb->timeout_ms;
-	snprintf(path, sizeof(path), "%s/runs/%s", sd, run_id);
-	e->run_dir = xstrdup(path);
+	{
+		/* the run's lock (refused while its owner lives), its owner's host, the
+		 * runbook's lock; then the journal again: what the owner wrote last is in */
+		jv lerr = jv_invalid();
+		int lrc = eng_lock_resume(e, journal, &lerr);
+		if (lrc != EXIT_OK) {
+			diag_error(dl, NULL, "%s", jv_string_value(lerr));
+			jv_free(lerr);
+			rc = lrc;
+			goto out;
+		}
+		jv again = state_run_events(o->state, run_id);
+		if (jv_is_valid(again)) {
+			jv_free(journal);
+			journal = again;
+		} else {
+			jv_free(again);
+		}
+		int n = jv_array_length(jv_copy(journal));
+		jv last = n > 0 ? jv_array_get(jv_copy(journal), n - 1) : jv_null();
+		int finished = ev_kind_of(last) == EV_RUN_FINISHED;
+		jv_free(last);
+		if (finished) {
+			diag_error(dl, NULL, "run '%s' already finished; nothing to resume", run_id);
+			goto out;
+		}
+		if (!(e->run_dir = state_run_workdir(o->state, run_id, &lerr))) {
+			diag_error(dl, NULL, "%s", jv_string_value(lerr));
+			jv_free(lerr);
+			goto out;
+		}
+	}
 	if (o->record_path) {
 		jv terr = jv_invalid();
 		if (tape_check(o->record_path, run_id, &terr) < 0) {
@@ -517,9 +545,13 @@ int engine_resume(const struct plan *plan, const struct engine_resumable *r, con
 			goto out;
 		}
 	}
-	if (journal_open(&e->jn, e->run_dir, o->record_path, o->redact) < 0) {
-		diag_error(dl, NULL, "cannot open the journal of run '%s': %s", run_id, strerror(errno));
-		goto out;
+	{
+		jv jerr = jv_invalid();
+		if (journal_open(&e->jn, o->state, run_id, o->record_path, o->redact, &jerr) < 0) {
+			diag_error(dl, NULL, "cannot open the journal of run '%s': %s", run_id, jv_string_value(jerr));
+			jv_free(jerr);
+			goto out;
+		}
 	}
 	e->jopen = 1;
 	journal_tape_header(&e->jn, eng_tape_header_of(e, plan), e->run_started);
@@ -736,6 +768,12 @@ int engine_resume(const struct plan *plan, const struct engine_resumable *r, con
 		ev = jv_object_set(ev, jv_string("done"), done);
 		if (e->aborting)
 			ev = jv_object_set(ev, jv_string("rolling_back"), jv_true());
+		jv me = eng_lock_me(e);
+		ev = jv_object_set(ev, jv_string("host"), jvx_get(me, "host"));
+		ev = jv_object_set(ev, jv_string("pid"), jvx_get(me, "pid"));
+		jv_free(me);
+		if (o->take_over)
+			ev = jv_object_set(ev, jv_string("take_over"), jv_true());
 		ev = redact_jv(o->redact, ev);
 		journal_append(&e->jn, jv_copy(ev), 1);
 		/* displays start from a run_started: give them one (the journal keeps

@@ -50,12 +50,11 @@ jv engine_steps_list(const struct plan *p)
 	}
 	return a;
 }
-static int write_jv(const char *dir, const char *name, jv v, struct redactor *r)
+static int put_jv(struct engine *e, const char *name, jv v, jv *err)
 {
-	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	jv text = jv_dump_string(redact_jv(r, v), JV_PRINT_PRETTY | JV_PRINT_SPACE1);
-	int rc = fs_write(path, jv_string_value(text), (size_t)jv_string_length_bytes(jv_copy(text)), 0600);
+	jv text = jv_dump_string(redact_jv(e->o->redact, v), JV_PRINT_PRETTY | JV_PRINT_SPACE1);
+	int rc = state_run_put(e->o->state, e->run_id, name, jv_string_value(text),
+			       (size_t)jv_string_length_bytes(jv_copy(text)), err);
 	jv_free(text);
 	return rc;
 }
@@ -202,76 +201,50 @@ jv eng_tape_header_of(struct engine *e, const struct plan *p)
 }
 int eng_run_dir_setup(struct engine *e, jv *err)
 {
-	char path[4096];
-	const char *sd = e->o->state_dir ? e->o->state_dir : ".runbook";
+	char name[4096];
+	struct state *st = e->o->state;
 	/* before anything is created: a run must not start without its recording, and a
 	 * tape holds one run */
 	if (e->o->record_path && tape_check(e->o->record_path, NULL, err) < 0)
 		return -1;
-	snprintf(path, sizeof(path), "%s/runs", sd);
-	if (fs_mkdir_p(path, 0700) < 0) {
-		*err = jv_string_fmt("cannot create '%s': %s", path, strerror(errno));
+	/* a new run in the store (a new id if this one is taken), invisible until
+	 * state_run_publish: a run killed while starting leaves nothing that history or
+	 * resume would take for a run */
+	if (state_run_create(st, &e->run_id, clock_now(e->clk), err) < 0)
 		return -1;
-	}
-	/* a new directory per run: never append to another run's journal. It is built
-	 * as runs/.ID.tmp and renamed once run_started is on disk, so a run killed while
-	 * starting leaves nothing that history or resume would take for a run */
-	for (int tries = 0;; tries++) {
-		char final[4096];
-		snprintf(final, sizeof(final), "%s/runs/%s", sd, e->run_id);
-		snprintf(path, sizeof(path), "%s/runs/.%s.tmp", sd, e->run_id);
-		if (access(final, F_OK) != 0 && mkdir(path, 0700) == 0)
-			break;
-		if (errno == ENOENT)
-			errno = EEXIST;
-		if (errno != EEXIST || tries == 20) {
-			*err = jv_string_fmt("cannot create run directory '%s': %s", path, strerror(errno));
-			return -1;
-		}
-		free(e->run_id);
-		e->run_id = run_id_new(clock_now(e->clk));
-	}
-	e->run_dir = xstrdup(path);
-	write_jv(path, "plan.json", plan_to_json(e->p), e->o->redact);
-	write_jv(path, "params.json", params_public(e->p->rb, e->o->params), e->o->redact);
+	if (put_jv(e, "plan.json", plan_to_json(e->p), err) < 0 ||
+	    put_jv(e, "params.json", params_public(e->p->rb, e->o->params), err) < 0)
+		return -1;
 	/* copies of every runbook file, so resume can reload what ran; with the literal
 	 * secrets of connections masked (resume then needs the unchanged original, which
 	 * it recognises by the sha256 in run_started) */
 	const struct source_list *sl = &e->p->loader->sources;
 	for (int s = 0; s < e->p->nscopes; s++)
 		taint_literal_tmpl(e->o->redact, e->p->scopes[s].rb->connections, NULL);
-	snprintf(path, sizeof(path), "%s/sources", e->run_dir);
-	fs_mkdir_p(path, 0700);
 	for (int i = 0; i < sl->n; i++) {
 		const struct source *src = sl->items[i];
 		const char *base = strrchr(src->path, '/');
-		int masked = 0;
+		int masked = 0, rc;
 		base = base ? base + 1 : src->path;
 		char *text = source_redacted(e, src, &masked);
-		snprintf(path, sizeof(path), "%s/sources/%d-%s", e->run_dir, i, base);
-		fs_write(path, text, strlen(text), 0600);
-		if (e->p->rb->path && !strcmp(src->path, e->p->rb->path)) {
-			snprintf(path, sizeof(path), "%s/runbook.yaml", e->run_dir);
-			fs_write(path, text, strlen(text), 0600);
+		snprintf(name, sizeof(name), "sources/%d-%s", i, base);
+		rc = state_run_put(st, e->run_id, name, text, strlen(text), err);
+		if (rc == 0 && e->p->rb->path && !strcmp(src->path, e->p->rb->path)) {
+			rc = state_run_put(st, e->run_id, "runbook.yaml", text, strlen(text), err);
 			sha256_hex(src->text, src->len, e->src_sha256);
 			e->copy_masked = masked;
 		}
 		free(text);
+		if (rc < 0)
+			return -1;
 	}
-	if (journal_open(&e->jn, e->run_dir, e->o->record_path, e->o->redact) < 0) {
-		if (e->jn.fd >= 0 && e->o->record_path)
-			*err = jv_string_fmt("cannot open the recording '%s': %s", e->o->record_path, strerror(errno));
-		else
-			*err = jv_string_fmt("cannot open the journal in '%s': %s", e->run_dir, strerror(errno));
-		if (e->jn.fd >= 0)
-			journal_close(&e->jn);
+	if (journal_open(&e->jn, st, e->run_id, e->o->record_path, e->o->redact, err) < 0)
 		return -1;
-	}
 	e->jopen = 1;
 	journal_tape_header(&e->jn, eng_tape_header_of(e, e->p), e->run_started);
 	return 0;
 }
-void eng_emit_setup_error(struct engine *e, jv msg)
+void eng_emit_setup_error(struct engine *e, jv msg, int code)
 {
 	if (e->o->diags) {
 		/* for stderr: nothing ran, nothing goes to the event stream */
@@ -281,18 +254,48 @@ void eng_emit_setup_error(struct engine *e, jv msg)
 	}
 	jv ev = eng_ev_new(e, EV_RUN_FINISHED, NULL);
 	ev = jv_object_set(ev, jv_string("status"), jv_string("failed"));
-	ev = jv_object_set(ev, jv_string("exit_code"), jv_number(EXIT_INVALID));
+	ev = jv_object_set(ev, jv_string("exit_code"), jv_number(code));
 	ev = jv_object_set(ev, jv_string("error"), msg);
 	eng_emit(e, ev, 0);
 }
 
 /* ---- read back for a resume ---- */
 
-int engine_resume_open(const char *state_dir, const char *run_id, struct engine_resumable *r,
+/* the runbook copy kept with the run, as a local file resume can load: the run's work
+ * folder holds runbook.yaml and sources/ (the folder store keeps them there already;
+ * another store's are written there first) */
+static char *local_copy(struct state *st, const char *run_id, struct diag_list *dl)
+{
+	jv err = jv_invalid();
+	char *dir = state_run_workdir(st, run_id, &err), *path = NULL;
+	if (!dir) {
+		diag_error(dl, NULL, "%s", jv_string_value(err));
+		goto out;
+	}
+	jv p = jv_string_fmt("%s/runbook.yaml", dir);
+	path = xstrdup(jv_string_value(p));
+	jv_free(p);
+	if (state_kind_of(st) != STATE_FOLDER) {
+		size_t len;
+		char *text = state_run_get(st, run_id, "runbook.yaml", &len);
+		if (!text || fs_write_atomic(path, text, len, 0600) < 0) {
+			diag_error(dl, NULL, "cannot keep the copy of the runbook of run '%s' in '%s': %s", run_id, dir,
+				   strerror(errno));
+			free(path);
+			path = NULL;
+		}
+		free(text);
+	}
+out:
+	jv_free(err);
+	free(dir);
+	return path;
+}
+
+int engine_resume_open(struct state *st, const char *run_id, struct engine_resumable *r,
 		       struct diag_list *dl)
 {
-	char path[4096];
-	const char *sd = state_dir ? state_dir : ".runbook";
+	const char *sd = state_name(st);
 	struct run_fold fold;
 	int rc = -1;
 
@@ -302,13 +305,12 @@ int engine_resume_open(const char *state_dir, const char *run_id, struct engine_
 	r->params = jv_invalid();
 	run_fold_init(&fold);
 	if (run_id_check(run_id) < 0) {
-		diag_error(dl, NULL, "invalid RUN-ID '%s': a run id names a folder in '%s/runs' ('runbook history' "
+		diag_error(dl, NULL, "invalid RUN-ID '%s': a run id names a run in '%s' ('runbook history' "
 			   "lists them)", run_id, sd);
 		goto out;
 	}
 	r->run_id = xstrdup(run_id);
-	snprintf(path, sizeof(path), "%s/runs/%s/journal.jsonl", sd, run_id);
-	r->journal = journal_read(path);
+	r->journal = state_run_events(st, run_id);
 	if (!jv_is_valid(r->journal)) {
 		char *m = eng_invalid_msg(r->journal);
 		r->journal = jv_invalid();
@@ -334,11 +336,10 @@ int engine_resume_open(const char *state_dir, const char *run_id, struct engine_
 		goto out;
 	}
 	/* the runbook to load: the original when it is unchanged (its `uses:` resolve),
-	 * else the copy kept in the run directory, unless that copy has secrets masked */
-	snprintf(path, sizeof(path), "%s/runs/%s/runbook.yaml", sd, run_id);
+	 * else the copy kept with the run, unless that copy has secrets masked */
 	{
 		size_t clen, olen;
-		char *copy = fs_read(path, CAP_JOURNAL, &clen);
+		char *copy = state_run_get(st, run_id, "runbook.yaml", &clen);
 		const char *orig = jvx_str(r->started, "path"), *sha = jvx_str(r->started, "sha256");
 		char *otext = orig && *orig ? fs_read(orig, CAP_JOURNAL, &olen) : NULL;
 		int same = 0;
@@ -358,13 +359,12 @@ int engine_resume_open(const char *state_dir, const char *run_id, struct engine_
 				   "folder has its secrets masked: put the original back (sha256 %s) to resume",
 				   orig ? orig : "?", run_id, sha ? sha : "?");
 			goto out;
-		} else {
-			r->runbook = xstrdup(path);
+		} else if (!(r->runbook = local_copy(st, run_id, dl))) {
+			goto out;
 		}
 	}
 	/* the params recorded (no secrets) */
-	snprintf(path, sizeof(path), "%s/runs/%s/params.json", sd, run_id);
-	char *ptext = fs_read(path, CAP_JOURNAL, NULL);
+	char *ptext = state_run_get(st, run_id, "params.json", NULL);
 	r->params = ptext ? jv_parse(ptext) : jv_object();
 	free(ptext);
 	if (!jv_is_valid(r->params) || jv_get_kind(r->params) != JV_KIND_OBJECT) {

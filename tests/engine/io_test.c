@@ -16,6 +16,7 @@
 #include "core/jvx.h"
 #include "core/redact.h"
 #include "engine/engine.h"
+#include "state/state.h"
 #include "lang/model.h"
 #include "modules/registry.h"
 #include "plan/plan.h"
@@ -105,10 +106,12 @@ int main(void)
 	struct redactor *r = redact_new();
 	struct rb_clock *c = clock_new(CLOCK_VIRTUAL, 0, 0);
 	events = jv_array();
+	jv serr = jv_invalid();
+	struct state *store = state_open(dir, &serr);   /* a folder: never fails */
 	struct engine_opts o = {
 		.params = jv_object(),
 		.connections = jv_null(),
-		.state_dir = dir,
+		.state = store,
 		.clock = c,
 		.redact = r,
 		.sink = { sink, NULL },
@@ -142,6 +145,7 @@ int main(void)
 	free(id);
 	jv_free(o.params);
 	clock_free(c);
+	state_close(store);
 	redact_free(r);
 	return test_finish(&b, dir);
 }

@@ -139,7 +139,8 @@ rc=0; rb run "$T/main.yaml" "${common[@]}" -p "pw=$RUNBOOK_PARAM_PW" > "$O/cmdli
 	&& ok "warning for -p pw=..." || not_ok "no warning for a secret on the command line (exit $rc): $(cat "$O/cmdline.err")"
 
 # killed in the middle (kill -9), resumed with the secrets from the environment again
-rb run "$T/main.yaml" "${common[@]}" -p nap=2s --output json > "$O/killed.json" 2> "$O/killed.err" &
+# runbook itself in the background (not the rb function's subshell): kill -9 must reach it
+"$RUNBOOK" run "$T/main.yaml" "${common[@]}" -p nap=2s --output json --state-dir "$S" > "$O/killed.json" 2> "$O/killed.err" &
 KP=$!
 for _ in $(seq 200); do grep -q '"step":"nap"' "$O/killed.json" 2>/dev/null && break; sleep 0.05; done
 kill -9 $KP 2>/dev/null || true
