@@ -317,6 +317,8 @@ jv eng_run_objectives(struct engine *e, int rc, int64_t end_ms);
 int engine_exec(struct engine *e);
 jv eng_tape_header_of(struct engine *e, const struct plan *p);
 int eng_run_dir_setup(struct engine *e, jv *err);
+/* params without the secret ones (a copy; params borrowed): what is written or shown */
+jv eng_params_public(const struct runbook *rb, jv params);
 /* lock.c: the run's locks (see engine.h "Locks"); EXIT_OK, EXIT_LOCKED or EXIT_INVALID
  * with *err (a message); eng_locks_release drops both */
 int eng_lock_book(struct engine *e, jv *err);

@@ -48,8 +48,9 @@ int eng_lock_book(struct engine *e, jv *err)
 	/* rehearsals and dry runs change nothing: they take no runbook lock */
 	if (!rb->lock || e->o->rehearsal || e->o->dry_run)
 		return EXIT_OK;
-	jv ctx = jv_object_set(jv_object(), jv_string("params"),
-			       jv_is_valid(e->o->params) ? jv_copy(e->o->params) : jv_object());
+	/* without the secret params: the key is stored in the lock record and shown in
+	 * messages (validation refuses them by name; this covers `tojson` and the like) */
+	jv ctx = jv_object_set(jv_object(), jv_string("params"), eng_params_public(rb, e->o->params));
 	jv key = tmpl_eval(rb->lock, e->set, ctx);
 	jv_free(ctx);
 	if (!jv_is_valid(key)) {

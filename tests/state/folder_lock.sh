@@ -119,6 +119,24 @@ check "every effect exactly once" "first last" "$(tr '\n' ' ' < k/count | sed 's
 check_sh "run_resumed names this host and the take-over" \
 	"grep '\"event\":\"run_resumed\"' $J | grep -q '\"host\":\"$HOST\".*\"take_over\":true'"
 
+# ---- a key that reads the whole context never carries a secret param (validation
+# cannot see inside `tojson`): the lock file's name and record hold none
+cat > secret.yaml <<'YAML'
+runbook: secret-lock
+params:
+  token: {type: string, secret: true}
+  sd: {type: string}
+lock: "k/${{ tojson }}"
+steps:
+  - id: look
+    action: exec
+    with: {argv: [sh, -c, 'ls "$0/locks"; cat "$0"/locks/*', "${{ .params.sd }}"]}
+YAML
+rc=0; "$RB" run secret.yaml -p token=SEKRET-tok-1 -p sd="$S" --state-dir "$S" --output json > sl.out 2> sl.err || rc=$?
+check "a run with a lock over the whole context: exit 0" 0 "$rc"
+check_sh "its lock record was there while it ran" "grep -q 'secret-lock' sl.out || grep -q '\"run\"' sl.out"
+check_sh "no secret in the lock's name, record or the store" "! grep -rq SEKRET sl.out sl.err $S"
+
 # ---- released locks leave no file behind
 check "locks/ is empty once every run ended" "" "$(ls -A $S/locks)"
 tap_done
