@@ -292,6 +292,8 @@ int sim_rds_op_describe_exports(struct sim *s, struct sim_req *r, struct sim_res
 int sim_rds_op_cancel_export(struct sim *s, struct sim_req *r, struct sim_resp *o);
 struct s3_ver *sim_s3_put(struct sim *s, struct s3_bucket *b, const char *key, const char *body,
 		      size_t len, const char *ctype, int dm, const char *vid, int64_t mtime);
+/* removes version i of the bucket (freed), keeping the order of the others */
+void sim_s3_ver_remove(struct s3_bucket *b, int i);
 void sim_s3_world_release(struct sim *s);
 jv sim_s3_state(struct sim *s);
 #endif
