@@ -114,34 +114,6 @@ static int width(int w, const char *s)
 	return l > w ? l : w;
 }
 
-/* the run lock's key rendered with these params, as a run renders it (engine/lock.c):
- * a non-empty string, or invalid with why not (no message: no lock:) */
-static jv lock_key(const struct plan *p, jv values)
-{
-	jv ctx, v;
-	if (!p->rb->lock)
-		return jv_invalid();
-	/* validation refuses a secret param in the key; what it cannot see (`${{ tojson }}`)
-	 * finds no secret here either */
-	jv pv = jv_copy(values);
-	for (int i = 0; i < p->rb->nparams; i++)
-		if (p->rb->params[i].flags & PARAM_SECRET)
-			pv = jv_object_delete(pv, jv_string(p->rb->params[i].name));
-	ctx = jv_object_set(jv_object(), jv_string("params"), pv);
-	v = tmpl_eval(p->rb->lock, p->loader->exprs, ctx);
-	jv_free(ctx);
-	if (jv_is_valid(v) && (jv_get_kind(v) != JV_KIND_STRING || !jv_string_length_bytes(jv_copy(v)))) {
-		jv_kind k = jv_get_kind(v);
-		jv why = jv_string_fmt("it gives %s, not a non-empty string",
-				       k == JV_KIND_STRING ? "an empty string" : k == JV_KIND_NULL ? "null" :
-				       k == JV_KIND_NUMBER ? "a number" : k == JV_KIND_ARRAY ? "a list" :
-				       k == JV_KIND_OBJECT ? "a map" : "a bool");
-		jv_free(v);
-		v = jv_invalid_with_msg(why);
-	}
-	return v;
-}
-
 static int print_text(FILE *out, const struct plan *p, jv values, struct redactor *rd)
 {
 	int berr = 0;
@@ -166,7 +138,7 @@ static int print_text(FILE *out, const struct plan *p, jv values, struct redacto
 	}
 	if (rb->lock) {
 		char *t = tmpl_source(rb->lock, set);
-		jv key = lock_key(p, values);
+		jv key = plan_lock_key(p, values);
 		berr |= buf_addf(&b, "lock: %s", t ? t : "?");
 		if (jv_is_valid(key) && (!t || strcmp(t, jv_string_value(key)))) {
 			berr |= buf_addf(&b, " (key '%s')", jv_string_value(key));
@@ -368,7 +340,7 @@ int cmd_plan(int argc, char **argv)
 	if (fmt == FMT_JSON) {
 		jv j = plan_to_json(&l.plan);
 		j = jv_object_set(j, jv_string("values"), params_values(l.rb, values, rd));
-		jv key = lock_key(&l.plan, values);
+		jv key = plan_lock_key(&l.plan, values);
 		if (jv_is_valid(key))
 			j = jv_object_set(j, jv_string("lock_key"), key);
 		else

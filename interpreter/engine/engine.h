@@ -76,6 +76,7 @@
 #include <jv.h>
 #include "../plan/plan.h"
 #include "../core/action.h"
+#include "../core/runid.h"     /* run_id_check */
 
 struct state;
 
@@ -213,8 +214,6 @@ struct engine_opts {
 
 #define RESUME_SETTLE_MS (2 * 60 * 1000)
 
-/* 0 if id can name a run folder: [A-Za-z0-9][A-Za-z0-9._-]*, no "..", < 128 bytes */
-int run_id_check(const char *id);
 
 /* run a plan; returns an enum run_exit. *run_id (malloc'd) names the run directory. */
 int engine_run(const struct plan *p, const struct engine_opts *o, char **run_id);

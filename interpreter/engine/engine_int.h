@@ -87,7 +87,6 @@ void journal_tape_header(struct journal *j, jv header, int64_t t0);
 void journal_tape(struct journal *j, jv rec, int64_t started);
 /* resume: the steps the journal's earlier events (borrowed) finished, for the end line */
 void journal_tape_seed(struct journal *j, jv events);
-char *run_id_new(int64_t now_ms);
 void sha256_hex(const char *data, size_t len, char out[65]);
 
 /* invoke.c: the one door to actions */
@@ -317,8 +316,6 @@ jv eng_run_objectives(struct engine *e, int rc, int64_t end_ms);
 int engine_exec(struct engine *e);
 jv eng_tape_header_of(struct engine *e, const struct plan *p);
 int eng_run_dir_setup(struct engine *e, jv *err);
-/* params without the secret ones (a copy; params borrowed): what is written or shown */
-jv eng_params_public(const struct runbook *rb, jv params);
 /* lock.c: the run's locks (see engine.h "Locks"); EXIT_OK, EXIT_LOCKED or EXIT_INVALID
  * with *err (a message); eng_locks_release drops both */
 int eng_lock_book(struct engine *e, jv *err);

@@ -48,18 +48,6 @@ int step_state_parse(const char *name, enum step_state *s)
 	return -1;
 }
 
-int run_id_check(const char *id)
-{
-	size_t n = id ? strlen(id) : 0;
-	if (n == 0 || n >= 128 || !((id[0] >= 'a' && id[0] <= 'z') || (id[0] >= 'A' && id[0] <= 'Z') ||
-				      (id[0] >= '0' && id[0] <= '9')))
-		return -1;
-	if (strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n ||
-	    strstr(id, ".."))
-		return -1;
-	return 0;
-}
-
 void sha256_hex(const char *data, size_t len, char out[65])
 {
 	static const char hex[] = "0123456789abcdef";
@@ -70,30 +58,6 @@ void sha256_hex(const char *data, size_t len, char out[65])
 		out[2 * i + 1] = hex[md[i] & 15];
 	}
 	out[64] = '\0';
-}
-
-char *run_id_new(int64_t now_ms)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char rnd[2] = {0, 0};
-	char id[40], sfx[5];
-	time_t s = (time_t)(now_ms / 1000);
-	struct tm tm;
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	if (fd >= 0) {
-		if (read(fd, rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd))
-			rnd[0] = (unsigned char)getpid(), rnd[1] = (unsigned char)now_ms;
-		close(fd);
-	}
-	for (int i = 0; i < 2; i++) {
-		sfx[2 * i] = hex[rnd[i] >> 4];
-		sfx[2 * i + 1] = hex[rnd[i] & 15];
-	}
-	sfx[4] = '\0';
-	gmtime_r(&s, &tm);
-	snprintf(id, sizeof(id), "%04d%02d%02dT%02d%02d%02dZ-%s", tm.tm_year + 1900, tm.tm_mon + 1,
-		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, sfx);
-	return xstrdup(id);
 }
 
 int journal_open(struct journal *j, struct state *s, const char *run_id, const char *tape,

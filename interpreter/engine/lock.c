@@ -48,20 +48,11 @@ int eng_lock_book(struct engine *e, jv *err)
 	/* rehearsals and dry runs change nothing: they take no runbook lock */
 	if (!rb->lock || e->o->rehearsal || e->o->dry_run)
 		return EXIT_OK;
-	/* without the secret params: the key is stored in the lock record and shown in
-	 * messages (validation refuses them by name; this covers `tojson` and the like) */
-	jv ctx = jv_object_set(jv_object(), jv_string("params"), eng_params_public(rb, e->o->params));
-	jv key = tmpl_eval(rb->lock, e->set, ctx);
-	jv_free(ctx);
+	jv key = plan_lock_key(e->p, e->o->params);
 	if (!jv_is_valid(key)) {
 		char *m = eng_invalid_msg(key);
-		*err = jv_string_fmt("cannot evaluate the runbook's lock: %s", m);
+		*err = jv_string_fmt("the runbook's lock cannot be taken: %s", m);
 		free(m);
-		return EXIT_INVALID;
-	}
-	if (jv_get_kind(key) != JV_KIND_STRING || jv_string_length_bytes(jv_copy(key)) == 0) {
-		*err = jv_string_fmt("the runbook's lock is %s, not a non-empty string", jvx_kind_name(key));
-		jv_free(key);
 		return EXIT_INVALID;
 	}
 	rc = state_lock(e->o->state, jv_string_value(key), eng_lock_me(e), e->o->lock_wait_ms, &e->lk_book, &who, err);

@@ -58,15 +58,6 @@ static int put_jv(struct engine *e, const char *name, jv v, jv *err)
 	jv_free(text);
 	return rc;
 }
-/* params without the secret ones (they are never written) */
-jv eng_params_public(const struct runbook *rb, jv params)
-{
-	jv out = jv_is_valid(params) && jv_get_kind(params) == JV_KIND_OBJECT ? jv_copy(params) : jv_object();
-	for (int i = 0; i < rb->nparams; i++)
-		if (rb->params[i].flags & PARAM_SECRET)
-			out = jv_object_delete(out, jv_string(rb->params[i].name));
-	return out;
-}
 static int is_secret_key(const char *key)
 {
 	for (int i = 0; key && secret_keys[i]; i++)
@@ -213,7 +204,7 @@ int eng_run_dir_setup(struct engine *e, jv *err)
 	if (state_run_create(st, &e->run_id, clock_now(e->clk), err) < 0)
 		return -1;
 	if (put_jv(e, "plan.json", plan_to_json(e->p), err) < 0 ||
-	    put_jv(e, "params.json", eng_params_public(e->p->rb, e->o->params), err) < 0)
+	    put_jv(e, "params.json", params_public(e->p->rb, e->o->params), err) < 0)
 		return -1;
 	/* copies of every runbook file, so resume can reload what ran; with the literal
 	 * secrets of connections masked (resume then needs the unchanged original, which

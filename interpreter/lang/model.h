@@ -200,6 +200,9 @@ const struct rb_step *runbook_find_step(const struct runbook *rb, const char *id
  * the redactor when it is not NULL. */
 struct redactor;
 jv params_resolve(const struct runbook *rb, jv raw, struct redactor *redact, struct diag_list *dl);
+/* the params without the secret ones (a copy; params borrowed; not an object: {}): what
+ * is written to a run folder or rendered into a lock key */
+jv params_public(const struct runbook *rb, jv params);
 /* whether v (consumed) fits param p: type, enum, pattern. 0, or -1 with *why set to a
  * static phrase like "must be an int" (for messages "param 'x' %s") */
 int param_check_value(const struct rb_param *p, jv v, const char **why);

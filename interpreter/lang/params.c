@@ -250,3 +250,12 @@ out:
 	}
 	return out;
 }
+
+jv params_public(const struct runbook *rb, jv params)
+{
+	jv out = jv_is_valid(params) && jv_get_kind(params) == JV_KIND_OBJECT ? jv_copy(params) : jv_object();
+	for (int i = 0; i < rb->nparams; i++)
+		if (rb->params[i].flags & PARAM_SECRET)
+			out = jv_object_delete(out, jv_string(rb->params[i].name));
+	return out;
+}

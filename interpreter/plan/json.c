@@ -174,3 +174,24 @@ jv plan_to_json(const struct plan *p)
 		o = jv_object_set(o, jv_string("finally"), steps_brief_json(rb->finally, rb->nfinally));
 	return o;
 }
+
+jv plan_lock_key(const struct plan *p, jv params)
+{
+	if (!p->rb->lock)
+		return jv_invalid();
+	/* validation refuses a secret param in the key; what it cannot see (`${{ tojson }}`)
+	 * finds no secret here either: the key is stored and shown */
+	jv ctx = jv_object_set(jv_object(), jv_string("params"), params_public(p->rb, params));
+	jv v = tmpl_eval(p->rb->lock, p->loader->exprs, ctx);
+	jv_free(ctx);
+	if (jv_is_valid(v) && (jv_get_kind(v) != JV_KIND_STRING || !jv_string_length_bytes(jv_copy(v)))) {
+		jv_kind k = jv_get_kind(v);
+		jv why = jv_string_fmt("it gives %s, not a non-empty string",
+				       k == JV_KIND_STRING ? "an empty string" : k == JV_KIND_NULL ? "null" :
+				       k == JV_KIND_NUMBER ? "a number" : k == JV_KIND_ARRAY ? "a list" :
+				       k == JV_KIND_OBJECT ? "a map" : "a bool");
+		jv_free(v);
+		v = jv_invalid_with_msg(why);
+	}
+	return v;
+}

@@ -92,4 +92,8 @@ int plan_critical_path(const struct plan *p, int **out);
  *  action?}], file, line}], order: [qid], levels: [[qid]], critical_path: {steps,
  *  typical_ms}, finally?: [{id, kind, action?}]}. params are declarations; defaults of secret params are left out. */
 jv plan_to_json(const struct plan *p);
+/* the run lock's key (`lock:`) rendered over params without the secret ones (params
+ * borrowed): a non-empty string, or invalid with why not; invalid without a message
+ * when the runbook has no lock. What a run takes (engine/lock.c) and `plan` shows. */
+jv plan_lock_key(const struct plan *p, jv params);
 #endif

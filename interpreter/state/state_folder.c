@@ -31,6 +31,7 @@
 #include "../core/caps.h"
 #include "../core/fs.h"
 #include "../core/jvx.h"
+#include "../core/runid.h"
 #include "state_priv.h"
 
 #define LOCK_POLL_MS 100
@@ -60,14 +61,6 @@ static const char *dir_of(struct state *s)
 	return ((struct folder *)s->impl)->dir;
 }
 
-/* the rule of run_id_check (engine.h), kept here: state/ sees only core/ */
-static int id_ok(const char *id)
-{
-	size_t n = id ? strlen(id) : 0;
-	return n > 0 && n < 128 && id[0] != '.' && id[0] != '-' && id[0] != '_' &&
-	       strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") == n &&
-	       !strstr(id, "..");
-}
 
 /* a run's file name: relative, no "..", no empty part */
 static int name_ok(const char *name)
@@ -81,7 +74,7 @@ static int name_ok(const char *name)
 static int run_path(struct state *s, const char *id, char *path, size_t n)
 {
 	struct stat st;
-	if (!id_ok(id)) {
+	if (run_id_check(id)) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -132,25 +125,6 @@ static void f_close(struct state *s)
 
 /* another id for the same second: the candidate's random suffix (after its last '-')
  * replaced */
-static char *id_again(const char *id)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char rnd[2] = {0, 0};
-	const char *dash = strrchr(id, '-');
-	size_t keep = dash ? (size_t)(dash - id) : strlen(id);
-	char *out = xmalloc(keep + 6);
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || read(fd, rnd, sizeof(rnd)) != (ssize_t)sizeof(rnd)) {
-		rnd[0] = (unsigned char)rand();
-		rnd[1] = (unsigned char)getpid();
-	}
-	if (fd >= 0)
-		close(fd);
-	memcpy(out, id, keep);
-	snprintf(out + keep, 6, "-%c%c%c%c", hex[rnd[0] >> 4], hex[rnd[0] & 15], hex[rnd[1] >> 4],
-		 hex[rnd[1] & 15]);
-	return out;
-}
 
 static int f_run_create(struct state *s, char **id, int64_t now_ms, jv *err)
 {
@@ -163,7 +137,7 @@ static int f_run_create(struct state *s, char **id, int64_t now_ms, jv *err)
 	}
 	/* a new folder per run: never append to another run's journal */
 	for (int tries = 0;; tries++) {
-		if (!id_ok(*id)) {
+		if (run_id_check(*id)) {
 			*err = jv_string_fmt("cannot create run '%s': not a valid run id", *id);
 			return -1;
 		}
@@ -177,7 +151,7 @@ static int f_run_create(struct state *s, char **id, int64_t now_ms, jv *err)
 			*err = jv_string_fmt("cannot create run directory '%s': %s", path, strerror(errno));
 			return -1;
 		}
-		char *again = id_again(*id);
+		char *again = run_id_again(*id);
 		free(*id);
 		*id = again;
 	}
@@ -189,8 +163,8 @@ static int f_run_publish(struct state *s, const char *id, jv *err)
 	snprintf(tmp, sizeof(tmp), "%s/runs/.%s.tmp", dir_of(s), id);
 	snprintf(final, sizeof(final), "%s/runs/%s", dir_of(s), id);
 	snprintf(parent, sizeof(parent), "%s/runs", dir_of(s));
-	if (!id_ok(id) || rename(tmp, final) < 0) {
-		*err = jv_string_fmt("cannot rename '%s' to '%s': %s", tmp, final, strerror(id_ok(id) ? errno : EINVAL));
+	if (run_id_check(id) || rename(tmp, final) < 0) {
+		*err = jv_string_fmt("cannot rename '%s' to '%s': %s", tmp, final, strerror(!run_id_check(id) ? errno : EINVAL));
 		return -1;
 	}
 	/* the rename itself reaches the disk with the parent folder */
@@ -268,7 +242,7 @@ static jv f_run_events(struct state *s, const char *id)
 {
 	char path[4096];
 	size_t len;
-	if (!id_ok(id))
+	if (run_id_check(id))
 		return jv_invalid_with_msg(jv_string_fmt("invalid run id '%s'", id ? id : ""));
 	snprintf(path, sizeof(path), "%s/runs/%s/journal.jsonl", dir_of(s), id);
 	char *text = fs_read(path, CAP_JOURNAL, &len);
@@ -296,7 +270,7 @@ static jv f_runs(struct state *s)
 		return out;
 	struct dirent *de;
 	while ((de = readdir(d)))
-		if (id_ok(de->d_name)) {
+		if (!run_id_check(de->d_name)) {
 			ALLOC_GROW(ids, n + 1, alloc);
 			ids[n++] = xstrdup(de->d_name);
 		}

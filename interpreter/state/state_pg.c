@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/random.h>
 #include "../core/buf.h"
 #include "../core/bug.h"
 #include "../core/fs.h"
 #include "../core/jvx.h"
+#include "../core/runid.h"
 #include "state_pg.h"
 
 /* ---- connections ---- */
@@ -358,28 +358,6 @@ static void pg_close(struct state *s)
 
 /* ---- runs ---- */
 
-/* another id for a taken one: its random part (after the last '-') drawn again */
-static void pg_id_again(char **id)
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char rnd[3];
-	const char *dash = strrchr(*id, '-');
-	size_t keep = dash ? (size_t)(dash - *id) : strlen(*id);
-	char *n = xmalloc(keep + 8);
-
-	if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
-		for (size_t i = 0; i < sizeof(rnd); i++)
-			rnd[i] = (unsigned char)rand();
-	memcpy(n, *id, keep);
-	n[keep] = '-';
-	for (size_t i = 0; i < sizeof(rnd); i++) {
-		n[keep + 1 + 2 * i] = hex[rnd[i] >> 4];
-		n[keep + 2 + 2 * i] = hex[rnd[i] & 15];
-	}
-	n[keep + 7] = '\0';
-	free(*id);
-	*id = n;
-}
 
 static int pg_run_create(struct state *s, char **id, int64_t now_ms, jv *err)
 {
@@ -402,7 +380,9 @@ static int pg_run_create(struct state *s, char **id, int64_t now_ms, jv *err)
 		PQclear(r);
 		if (made)
 			return 0;
-		pg_id_again(id);
+		char *again = run_id_again(*id);
+		free(*id);
+		*id = again;
 	}
 	*err = jv_string_fmt("cannot create a run in %s: no free run id after 100 tries", s->name);
 	return -1;
@@ -551,10 +531,8 @@ static char *pg_run_workdir(struct state *s, const char *id, jv *err)
 	const char *base = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
 	struct buf b = BUF_INIT(0);
 	int berr = 0;
-	size_t n = strlen(id);
 
-	if (!n || strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") != n ||
-	    id[0] == '.' || strstr(id, "..")) {
+	if (run_id_check(id) < 0) {
 		*err = jv_string_fmt("cannot make a work folder for run '%s': not a run id", id);
 		return NULL;
 	}
