@@ -270,15 +270,87 @@ int redact_has(struct redactor *r, const char *value)
 /* ---- masking -------------------------------------------------------------------- */
 
 static int touches_str(struct redactor *r, const char *s);
+static char *mask_locked(struct redactor *r, const char *s);
 
 char *redact_str(struct redactor *r, const char *s)
 {
 	if (!r)
 		return xstrdup(s);
 	pthread_mutex_lock(&r->lock);
+	char *m = mask_locked(r, s);
+	pthread_mutex_unlock(&r->lock);
+	return m ? m : xstrdup(s);
+}
+
+/* apply fn to every string and key of v (consumed); fn returns its string itself when
+ * it changes nothing. Only the containers on the path to a changed string are rebuilt:
+ * an untouched value comes back as it went in (no copy). */
+static jv map_strings(jv v, jv (*fn)(struct redactor *, jv, int *), struct redactor *r, int *hits)
+{
+	switch (jv_get_kind(v)) {
+	case JV_KIND_STRING:
+		return fn(r, v, hits);
+	case JV_KIND_ARRAY: {
+		int n = jv_array_length(jv_copy(v));
+		for (int i = 0; i < n; i++) {
+			jv x = jv_array_get(jv_copy(v), i);
+			jv y = map_strings(jv_copy(x), fn, r, hits);
+			if (jv_identical(x, jv_copy(y)))
+				jv_free(y);
+			else
+				v = jv_array_set(v, i, y);
+		}
+		return v;
+	}
+	case JV_KIND_OBJECT: {
+		/* changed values are set after the walk (never while iterating); a changed
+		 * key rebuilds the object, so its keys keep their order */
+		jv changed = jv_array();
+		int rekey = 0, before = hits ? *hits : 0;
+		jv_object_foreach(v, k, x) {
+			jv nk = fn(r, jv_copy(k), hits);
+			jv nx = map_strings(jv_copy(x), fn, r, hits);
+			int same = jv_identical(x, jv_copy(nx));
+			if (!jv_identical(jv_copy(k), jv_copy(nk)))
+				rekey = 1;
+			if (rekey || !same) {
+				changed = jv_array_append(changed, k);
+				changed = jv_array_append(changed, nx);
+			} else {
+				jv_free(k);
+				jv_free(nx);
+			}
+			jv_free(nk);
+		}
+		if (rekey) {
+			/* fn again on every string: hits count each one once, as before */
+			jv_free(changed);
+			if (hits)
+				*hits = before;
+			jv out = jv_object();
+			jv_object_foreach(v, k, x)
+				out = jv_object_set(out, fn(r, k, hits), map_strings(x, fn, r, hits));
+			jv_free(v);
+			return out;
+		}
+		int n = jv_array_length(jv_copy(changed));
+		for (int i = 0; i < n; i += 2)
+			v = jv_object_set(v, jv_array_get(jv_copy(changed), i), jv_array_get(jv_copy(changed), i + 1));
+		jv_free(changed);
+		return v;
+	}
+	default:
+		return v;
+	}
+}
+
+/* lock held: s with every secret masked, or NULL when it holds none */
+static char *mask_locked(struct redactor *r, const char *s)
+{
+	if (!touches_str(r, s))
+		return NULL;
 	char *cur = xstrdup(s);
-	int any = touches_str(r, s);
-	for (int i = 0; any && i < r->n; i++) {
+	for (int i = 0; i < r->n; i++) {
 		const char *sec = r->secrets[i];
 		size_t sl = strlen(sec);
 		if (!strstr(cur, sec))
@@ -295,39 +367,17 @@ char *redact_str(struct redactor *r, const char *s)
 		free(cur);
 		cur = buf_detach(&b);
 	}
-	pthread_mutex_unlock(&r->lock);
 	return cur;
-}
-
-/* apply fn to every string and key of v (consumed) */
-static jv map_strings(jv v, jv (*fn)(struct redactor *, jv, int *), struct redactor *r, int *hits)
-{
-	switch (jv_get_kind(v)) {
-	case JV_KIND_STRING:
-		return fn(r, v, hits);
-	case JV_KIND_ARRAY: {
-		jv out = jv_array();
-		jv_array_foreach(v, i, x)
-			out = jv_array_append(out, map_strings(x, fn, r, hits));
-		jv_free(v);
-		return out;
-	}
-	case JV_KIND_OBJECT: {
-		jv out = jv_object();
-		jv_object_foreach(v, k, x)
-			out = jv_object_set(out, fn(r, k, hits), map_strings(x, fn, r, hits));
-		jv_free(v);
-		return out;
-	}
-	default:
-		return v;
-	}
 }
 
 static jv mask_string(struct redactor *r, jv s, int *hits)
 {
 	(void)hits;
-	char *m = redact_str(r, jv_string_value(s));
+	pthread_mutex_lock(&r->lock);
+	char *m = mask_locked(r, jv_string_value(s));
+	pthread_mutex_unlock(&r->lock);
+	if (!m)
+		return s;
 	jv out = jv_string(m);
 	free(m);
 	jv_free(s);
@@ -336,7 +386,7 @@ static jv mask_string(struct redactor *r, jv s, int *hits)
 
 jv redact_jv(struct redactor *r, jv v)
 {
-	if (!r)
+	if (!r || !redact_touches(r, v))
 		return v;
 	return map_strings(v, mask_string, r, NULL);
 }
@@ -381,7 +431,7 @@ jv redact_decoy(struct redactor *r, jv v, int *hits)
 {
 	if (hits)
 		*hits = 0;
-	if (!r)
+	if (!r || !redact_touches(r, v))
 		return v;
 	return map_strings(v, decoy_string, r, hits);
 }
@@ -519,7 +569,7 @@ static jv placeholder_string(struct redactor *r, jv s, int *hits)
 
 jv redact_jv_placeholder(struct redactor *r, jv v)
 {
-	if (!r)
+	if (!r || !redact_touches(r, v))
 		return v;
 	return map_strings(v, placeholder_string, r, NULL);
 }
