@@ -79,7 +79,7 @@ void eng_emit(struct engine *e, jv ev, int sync)
 	/* a failed append is acted on by eng_journal_check (the loop) and invoke(): the
 	 * run stops before its next mutating call */
 	if (e->jopen)
-		journal_append(&e->jn, jv_copy(ev), sync);
+		journal_append_redacted(&e->jn, jv_copy(ev), sync);
 	if (e->o->sink.event)
 		e->o->sink.event(e->o->sink.arg, ev);
 	else
@@ -873,7 +873,7 @@ int engine_exec(struct engine *e)
 			ev = jv_object_set(ev, jv_string("signal"), jv_string(eng_sig_name(e->stop_sig)));
 		ev = jv_object_set(ev, jv_string("running"), jv_copy(e->stopped_running));
 		ev = redact_jv(e->o->redact, ev);
-		journal_append(&e->jn, jv_copy(ev), 1);
+		journal_append_redacted(&e->jn, jv_copy(ev), STATE_SYNC);
 		ev = jv_object_set(ev, jv_string("event"), jv_string(ev_kind_name(EV_RUN_FINISHED)));
 		if (e->journal_lost)
 			ev = jv_object_set(ev, jv_string("error"), jv_string_fmt("stopped at once: %s; 'runbook resume' "

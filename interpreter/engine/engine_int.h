@@ -35,6 +35,7 @@ struct job {
 	int64_t deadline;
 	volatile int cancel;
 	/* filled by the worker */
+	int mutated;                 /* a mutating call, its intent synced ahead (write-ahead) */
 	int rc;
 	jv out;
 	int64_t started, duration;
@@ -75,10 +76,15 @@ struct journal {
 int journal_open(struct journal *j, struct state *s, const char *run_id, const char *tape,
 		 struct redactor *r, jv *err);
 void journal_close(struct journal *j);
-/* redacts, appends one line; with sync, returns once that line is durable (one sync
- * covers every writer waiting). Consumes ev. Thread-safe. -1 when the line could not be
- * made durable: the journal has failed for good (journal_error says why) */
+/* redacts, appends one line. sync (state.h): STATE_SYNC returns once that line is
+ * durable (one sync covers every writer waiting); STATE_SYNC_SOON returns at once and
+ * the line is durable within STATE_SYNC_SOON_MS (or with the next synced line);
+ * STATE_SYNC_NONE: durable with the next synced line or at close. Consumes ev.
+ * Thread-safe. -1 when the line could not be made durable: the journal has failed for
+ * good (journal_error says why) */
 int journal_append(struct journal *j, jv ev, int sync);
+/* the same for an event redacted already (eng_emit's): not redacted again */
+int journal_append_redacted(struct journal *j, jv ev, int sync);
 /* NULL while the journal is healthy, else the store's message (sticky) */
 const char *journal_error(struct journal *j);
 /* the tape (tape.h), when recording: the header (before any call; t0 the run's
@@ -133,6 +139,7 @@ struct node_st {
 	int rerun_allowed;       /* resume: may run again although it was running */
 	int preset;              /* resume: finished in the earlier process */
 	int replaying;           /* resume: handing back an item finished earlier */
+	int mutated;             /* made a mutating call: its end is synced (soon) */
 	jv error;
 	jv extra;                /* fields added to step_finished (polls, lag) */
 };

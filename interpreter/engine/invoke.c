@@ -85,7 +85,8 @@ void invoke(struct engine *e, struct job *j)
 	 * mistakes a step that may have taken effect for one that never started; when the
 	 * journal cannot take it, the call is not made (the engine stops the run) */
 	int mutating = action_is_mutating(j->desc, args_copy);
-	int wal = journal_append(jn, ev, j->mode == JOB_RUN && mutating);
+	int wal = journal_append(jn, ev, j->mode == JOB_RUN && mutating ? STATE_SYNC : STATE_SYNC_NONE);
+	j->mutated = j->mode == JOB_RUN && mutating;
 
 	jv out = jv_null();
 	int rc = 1;
@@ -136,7 +137,8 @@ void invoke(struct engine *e, struct job *j)
 	ev = jv_object_set(ev, jv_string("rc"), jv_number(rc));
 	ev = jv_object_set(ev, jv_string("duration_ms"), jv_number((double)j->duration));
 	ev = jv_object_set(ev, jv_string("result"), jv_copy(out));
-	journal_append(jn, ev, 0);
+	/* durable with the step's end (node.c) or the next write-ahead line */
+	journal_append(jn, ev, STATE_SYNC_NONE);
 
 	if (j->mode == JOB_RUN) {
 		/* the tape's call line (tape.h); seq and at are added under the journal's lock */

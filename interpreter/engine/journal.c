@@ -60,6 +60,8 @@ void sha256_hex(const char *data, size_t len, char out[65])
 	out[64] = '\0';
 }
 
+static int journal_write(struct journal *j, jv ev, int sync);
+
 int journal_open(struct journal *j, struct state *s, const char *run_id, const char *tape,
 		 struct redactor *r, jv *err)
 {
@@ -92,12 +94,29 @@ void journal_close(struct journal *j)
 int journal_append(struct journal *j, jv ev, int sync)
 {
 	if (j->tape) {
+		/* the tape sees the event as given (it writes placeholders of its own) */
+		pthread_mutex_lock(&j->lock);
+		tape_event(j->tape, ev);    /* borrows */
+		pthread_mutex_unlock(&j->lock);
+	}
+	return journal_write(j, redact_jv(j->redact, ev), sync);
+}
+
+int journal_append_redacted(struct journal *j, jv ev, int sync)
+{
+	if (j->tape) {
 		/* the tape's end line follows the run's outcome */
 		pthread_mutex_lock(&j->lock);
 		tape_event(j->tape, ev);    /* borrows */
 		pthread_mutex_unlock(&j->lock);
 	}
-	char *s = jvx_dump(redact_jv(j->redact, ev));
+	return journal_write(j, ev, sync);
+}
+
+/* one redacted line to the store; consumes ev */
+static int journal_write(struct journal *j, jv ev, int sync)
+{
+	char *s = jvx_dump(ev);
 	/* the store writes the line whole (a crash leaves at worst a cut last line) and,
 	 * with sync, returns once it is durable: the write-ahead rule */
 	int rc = state_journal_append(j->sj, s, strlen(s), sync);

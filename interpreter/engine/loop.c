@@ -40,7 +40,7 @@ void engine_job_log(struct engine *e, const char *step, enum log_level level, co
 	ev = jv_object_set(ev, jv_string("level"), jv_string(level_names[level <= LOG_ERROR ? level : LOG_INFO]));
 	ev = jv_object_set(ev, jv_string("message"), jv_string(text));
 	if (level == LOG_DEBUG)         /* journal only: too chatty for the terminal */
-		journal_append(&e->jn, redact_jv(e->o->redact, ev), 0);
+		journal_append_redacted(&e->jn, redact_jv(e->o->redact, ev), STATE_SYNC_NONE);
 	else
 		eng_emit(e, ev, 0);
 }
@@ -81,6 +81,8 @@ static void handle_msg(struct engine *e, struct msg *m)
 	free(m);
 	e->inflight--;
 	t->job = NULL;
+	if (j->mutated && !t->rb)
+		e->ns[t->node].mutated = 1;
 	eng_expr_deadline_of(e, t);
 	if (e->stop_now) {
 		/* stopped at once: the result is dropped, the step stays "running" in the

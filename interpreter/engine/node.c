@@ -34,6 +34,20 @@ void eng_ready_push(struct engine *e, int n)
 	e->ready[i] = n;
 	e->nready++;
 }
+/* How durable a step's (or item's) end must be. A step that made a mutating call: soon
+ * (STATE_SYNC_SOON: with the next write-ahead line, at the end of the run, or within
+ * STATE_SYNC_SOON_MS); lost in a crash before that, resume finds its call's intent
+ * durable and no end, and treats the call as in flight (checked or asked, never sent
+ * again blindly). An action or assert step that made none: not synced; lost, it runs
+ * again on resume and changes nothing. Waits, confirms and uses: soon. */
+static int node_end_sync(struct engine *e, int n)
+{
+	enum step_kind k = e->p->nodes[n].step->kind;
+	if (e->ns[n].mutated || (k != STEP_ACTION && k != STEP_ASSERT))
+		return STATE_SYNC_SOON;
+	return STATE_SYNC_NONE;
+}
+
 static void node_finish(struct engine *e, int n, enum step_state st)
 {
 	struct node_st *s = &e->ns[n];
@@ -56,7 +70,7 @@ static void node_finish(struct engine *e, int n, enum step_state st)
 	ev = jv_object_set(ev, jv_string("outputs"), eng_node_outputs(e, n));
 	ev = jv_object_set(ev, jv_string("result"), eng_node_results(e, n));
 	ev = jv_object_set(ev, jv_string("unknown"), jv_bool(s->unknown));
-	eng_emit(e, ev, 1);
+	eng_emit(e, ev, node_end_sync(e, n));
 	if (st == ST_FAILED) {
 		if (pn->step->critical) {
 			char buf[2048];
@@ -106,7 +120,7 @@ void eng_node_item_done(struct engine *e, int n, int item, enum step_state st, j
 		ev = jv_object_set(ev, jv_string("outputs"), jv_copy(s->outputs[idx]));
 		ev = jv_object_set(ev, jv_string("result"), jv_copy(s->results[idx]));
 		/* for resume and reports: journal only (the display shows the item's calls) */
-		journal_append(&e->jn, redact_jv(e->o->redact, ev), 1);
+		journal_append_redacted(&e->jn, redact_jv(e->o->redact, ev), node_end_sync(e, n));
 	}
 	jv_free(err);
 	if (item >= 0 && !s->nfailed && !e->aborting)

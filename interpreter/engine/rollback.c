@@ -81,7 +81,7 @@ void eng_fail_run(struct engine *e, int outcome, jv reason)
 		ev = jv_object_set(ev, jv_string("reason"), jv_copy(e->fail_reason));
 		if (e->nsig > 0)
 			ev = jv_object_set(ev, jv_string("operator"), jv_true());
-		journal_append(&e->jn, redact_jv(e->o->redact, ev), 1);
+		journal_append_redacted(&e->jn, redact_jv(e->o->redact, ev), STATE_SYNC);
 	}
 }
 static void rollback_plan(struct engine *e)

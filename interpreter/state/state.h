@@ -72,6 +72,15 @@ char *state_run_workdir(struct state *s, const char *id, jv *err);
  * (sticky): the engine stops the run before its next mutating call and says
  * state_journal_error(). Nothing acknowledged is lost; resume continues once the store
  * is back. */
+/* sync: STATE_SYNC_NONE, STATE_SYNC (durable on return) or STATE_SYNC_SOON (returns at
+ * once; durable within STATE_SYNC_SOON_MS, or sooner with the next synced line or the
+ * close). A line never synced still reaches the store in order, before any later
+ * synced line is acknowledged (folder: written at once, durable with the next sync;
+ * PostgreSQL: committed by the writer's next commit). */
+#define STATE_SYNC_NONE 0
+#define STATE_SYNC 1
+#define STATE_SYNC_SOON 2
+#define STATE_SYNC_SOON_MS 100
 struct state_journal *state_journal_open(struct state *s, const char *id, jv *err);
 int state_journal_append(struct state_journal *j, const char *line, size_t len, int sync);
 const char *state_journal_error(struct state_journal *j);  /* NULL while healthy */

@@ -14,7 +14,12 @@
  * (the first to find nobody syncing) runs fsync with the lock released, covering
  * everything written so far; the others wait on `synced` and return when it covers
  * their line. A failed write or fsync makes the journal fail for good (sticky): every
- * waiter and every later append gets -1 and state_journal_error() says why. */
+ * waiter and every later append gets -1 and state_journal_error() says why.
+ *
+ * Sync soon (STATE_SYNC_SOON): the line is written and the append returns; a flusher
+ * thread, started on the first such line, makes it durable at most STATE_SYNC_SOON_MS
+ * later unless a synced line or the close covers it first (the usual case: the next
+ * write-ahead line's fsync covers every line before it). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +53,12 @@ struct state_journal {
 	int syncing;                 /* a writer is in fsync, outside the lock */
 	int fd;                      /* journal.jsonl, O_APPEND */
 	char *err;                   /* sticky failure, or NULL */
+	/* sync soon: the flusher makes `soon` bytes durable by `soon_by` */
+	pthread_t flusher;
+	int has_flusher, stop;
+	pthread_cond_t kick;         /* the flusher: soon moved past durable, or stop */
+	uint64_t soon;
+	struct timespec soon_by;     /* CLOCK_MONOTONIC */
 };
 
 struct state_lock {
@@ -327,6 +338,11 @@ static struct state_journal *f_journal_open(struct state *s, const char *id, jv 
 	j->fd = fd;
 	pthread_mutex_init(&j->lock, NULL);
 	pthread_cond_init(&j->synced, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&j->kick, &ca);
+	pthread_condattr_destroy(&ca);
 	return j;
 }
 
@@ -368,6 +384,46 @@ static int wait_durable(struct state_journal *j, uint64_t upto)
 	return j->durable >= upto ? 0 : -1;
 }
 
+/* the flusher (sync soon): waits for lines to make durable, then until their deadline
+ * (a synced line or the close may cover them first), then syncs what is left */
+static void *f_flusher(void *arg)
+{
+	struct state_journal *j = arg;
+	pthread_mutex_lock(&j->lock);
+	while (!j->stop && !j->err) {
+		if (j->soon <= j->durable) {
+			pthread_cond_wait(&j->kick, &j->lock);
+			continue;
+		}
+		if (pthread_cond_timedwait(&j->kick, &j->lock, &j->soon_by) != ETIMEDOUT)
+			continue;
+		wait_durable(j, j->soon);
+	}
+	pthread_mutex_unlock(&j->lock);
+	return NULL;
+}
+
+/* with the lock held: the first `written` bytes durable within STATE_SYNC_SOON_MS */
+static int sync_soon(struct state_journal *j)
+{
+	if (j->soon > j->durable) {
+		j->soon = j->written;        /* the deadline already set covers these too */
+		return 0;
+	}
+	j->soon = j->written;
+	clock_gettime(CLOCK_MONOTONIC, &j->soon_by);
+	j->soon_by.tv_nsec += (long)STATE_SYNC_SOON_MS * 1000000L;
+	j->soon_by.tv_sec += j->soon_by.tv_nsec / 1000000000L;
+	j->soon_by.tv_nsec %= 1000000000L;
+	if (!j->has_flusher) {
+		if (pthread_create(&j->flusher, NULL, f_flusher, j))
+			return wait_durable(j, j->written);   /* no thread: sync now */
+		j->has_flusher = 1;
+	}
+	pthread_cond_signal(&j->kick);
+	return 0;
+}
+
 static int f_journal_append(struct state_journal *j, const char *line, size_t len, int sync)
 {
 	int rc = -1;
@@ -383,7 +439,10 @@ static int f_journal_append(struct state_journal *j, const char *line, size_t le
 		goto out;
 	}
 	j->written += len + 1;
-	rc = sync ? wait_durable(j, j->written) : 0;
+	if (sync == STATE_SYNC_SOON)
+		rc = sync_soon(j);
+	else
+		rc = sync ? wait_durable(j, j->written) : 0;
 out:
 	pthread_mutex_unlock(&j->lock);
 	free(buf);
@@ -400,11 +459,19 @@ static const char *f_journal_error(struct state_journal *j)
 
 static void f_journal_close(struct state_journal *j)
 {
+	if (j->has_flusher) {
+		pthread_mutex_lock(&j->lock);
+		j->stop = 1;
+		pthread_cond_signal(&j->kick);
+		pthread_mutex_unlock(&j->lock);
+		pthread_join(j->flusher, NULL);
+	}
 	if (j->fd >= 0) {
 		fsync(j->fd);
 		close(j->fd);
 	}
 	pthread_cond_destroy(&j->synced);
+	pthread_cond_destroy(&j->kick);
 	pthread_mutex_destroy(&j->lock);
 	free(j->err);
 	free(j);

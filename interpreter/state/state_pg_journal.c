@@ -9,6 +9,8 @@
  * parallel workers share commits instead of queueing behind each other's. A sync=0
  * append returns at once: its line reaches the server within the writer's next commit
  * (a process killed just after may lose it; the folder's page cache would keep it).
+ * STATE_SYNC_SOON is that too: the writer commits whatever is queued at once, so the
+ * line is committed well within STATE_SYNC_SOON_MS.
  *
  * A failed insert (server gone, restarted) is sticky: the queue is dropped, every later
  * append returns -1, and state_journal_error says what libpq said. Lines committed
@@ -201,7 +203,7 @@ int pg_journal_append(struct state_journal *j, const char *line, size_t len, int
 	j->qbytes += len;
 	seq = j->next_seq++;
 	pthread_cond_signal(&j->work);
-	if (sync) {
+	if (sync == STATE_SYNC) {
 		while (!j->error && j->committed < seq)
 			pthread_cond_wait(&j->done, &j->lock);
 		rc = j->committed >= seq ? 0 : -1;
