@@ -16,6 +16,7 @@ pkgs=(
   libxml2-utils   # tests/report: xmllint checks the SVG timeline and the JUnit report
   man-db tmux   # tests/cli: man pages render without warnings; the live display on a terminal
   zsh   # tests/cli/completion.sh: zsh -n on `runbook completion zsh`
+  strace   # tests/engine/fsyncs.sh: counts the journal's fsyncs
   clang libclang-rt-14-dev   # tests/fuzz: libFuzzer targets (clang 14's fuzzer and sanitizer runtimes)
 )
 
