@@ -35,9 +35,10 @@ static void pool_post(struct pool *p, struct msg *m, struct rb_clock *c)
 static void call_log(struct action_call *call, enum log_level lvl, const char *text)
 {
 	struct job *j = call->priv;
-	if (!j->task) {
+	if (!j->task || lvl == LOG_DEBUG) {
 		/* a call made on the engine thread itself (resume's checks, before the
-		 * loop and the pool run): logged at once, nothing queued */
+		 * loop and the pool run), or a debug line (journal only, which any thread
+		 * may write): logged at once, nothing queued, the engine not woken */
 		char *t = redact_str(call->redact, text);
 		engine_job_log(j->e, j->step, lvl, t);
 		free(t);

@@ -33,7 +33,8 @@ static int loop_ready(void *arg)
 	struct engine *e = arg;
 	return atomic_load(&e->pool.nmsg) > 0 || (int)eng_signals != e->sig_seen;
 }
-/* an action's log line, on the engine thread (borrows text) */
+/* an action's log line, on the engine thread; a debug line on any thread (it goes
+ * to the journal only) (borrows text) */
 void engine_job_log(struct engine *e, const char *step, enum log_level level, const char *text)
 {
 	jv ev = eng_ev_new(e, EV_LOG, step);
