@@ -346,8 +346,9 @@ void eng_node_start(struct engine *e, int n)
 		ev = jv_object_set(ev, jv_string("action"), jv_string(st->action));
 	ev = jv_object_set(ev, jv_string("attempts"), jv_number(st->retry.attempts > 0 ? st->retry.attempts : 1));
 	/* an action's start reaches the disk with its first mutating call (invoke.c
-	 * syncs it ahead of the call); until then losing it changes nothing */
-	eng_emit(e, ev, st->kind != STEP_ACTION);
+	 * syncs it ahead of the call); until then losing it changes nothing. An assert
+	 * only reads: lost, it runs again */
+	eng_emit(e, ev, st->kind != STEP_ACTION && st->kind != STEP_ASSERT ? STATE_SYNC : STATE_SYNC_NONE);
 
 	jv c = eng_ctx_for(e, pn->scope, jv_invalid(), jv_invalid());
 	int skip = 0;
