@@ -1,11 +1,13 @@
-/* journal.c — run directories, the append-only journal (fsync at step transitions),
- * the --record tape, run ids, and step state names.
+/* journal.c — run directories, the append-only journal, the --record tape, run ids,
+ * and step state names.
  *
  * The journal's lines go to the state store (state/state.h), which makes a synced line
- * durable with group commit: a caller of journal_append(.., 1) returns only once its
- * line is durable (the write-ahead rule: the intent is durable before the call it
- * announces), and parallel workers share syncs instead of queueing behind each
- * other's. */
+ * durable with group commit: a caller of journal_append(.., STATE_SYNC) returns only
+ * once its line is durable (the write-ahead rule: the intent is durable before the call
+ * it announces), and parallel workers share syncs instead of queueing behind each
+ * other's. What is synced: a mutating call's line and a confirm's answer (at once), a
+ * mutating step's end (soon: with the next synced line, or within STATE_SYNC_SOON_MS),
+ * the run's start and end; a read-only step's lines are not (node.c node_end_sync). */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
