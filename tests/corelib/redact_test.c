@@ -132,6 +132,20 @@ int main(void)
 	char *d = jvx_dump(redact_jv(r, v));
 	CHECK_STR(d, "{\"a\":[\"x ***\",1],\"***\":\"***\"}");
 	free(d);
+	/* untouched: the value itself comes back; touched: only the containers on the
+	 * path to the changed string are new, and the order of keys is kept */
+	v = jv_parse("{\"a\":{\"b\":[\"x hunter2\",2]},\"c\":{\"d\":[\"clean\"]},\"e\":3}");
+	jv same = redact_jv(r, jv_object_get(jv_copy(v), jv_string("c")));
+	CHECK(jv_identical(same, jv_object_get(jv_copy(v), jv_string("c"))));
+	jv red = redact_jv(r, jv_copy(v));
+	CHECK(jv_identical(jv_object_get(jv_copy(red), jv_string("c")), jv_object_get(jv_copy(v), jv_string("c"))));
+	CHECK(!jv_identical(jv_object_get(jv_copy(red), jv_string("a")), jv_object_get(jv_copy(v), jv_string("a"))));
+	d = jvx_dump(red);
+	CHECK_STR(d, "{\"a\":{\"b\":[\"x ***\",2]},\"c\":{\"d\":[\"clean\"]},\"e\":3}");
+	free(d);
+	d = jvx_dump(v);
+	CHECK_STR(d, "{\"a\":{\"b\":[\"x hunter2\",2]},\"c\":{\"d\":[\"clean\"]},\"e\":3}");
+	free(d);
 	/* a dump of the raw value, redacted as text, hides the escaped form */
 	char *dump = jvx_dump(jv_string("pa\"ss\\word"));
 	s = redact_str(r, dump);
