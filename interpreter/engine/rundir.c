@@ -52,10 +52,9 @@ jv engine_steps_list(const struct plan *p)
 }
 static int put_jv(struct engine *e, const char *name, jv v, jv *err)
 {
-	jv text = jv_dump_string(redact_jv(e->o->redact, v), JV_PRINT_PRETTY | JV_PRINT_SPACE1);
-	int rc = state_run_put(e->o->state, e->run_id, name, jv_string_value(text),
-			       (size_t)jv_string_length_bytes(jv_copy(text)), err);
-	jv_free(text);
+	char *text = jvx_dump_pretty(redact_jv(e->o->redact, v));
+	int rc = state_run_put(e->o->state, e->run_id, name, text, strlen(text), err);
+	free(text);
 	return rc;
 }
 static int is_secret_key(const char *key)
