@@ -115,11 +115,27 @@ jv jvx_error(const char *code, const char *fmt, ...)
 
 #define DUMP_MAX_DEPTH 256     /* jv_print.c's MAX_PRINT_DEPTH */
 
+/* buf_add, inline while the bytes fit in what is allocated and under the cap */
+static inline int put(struct buf *b, const void *s, size_t n)
+{
+	if (!b->data || b->cap - b->len <= n || (b->max && b->len + n > b->max))
+		return buf_add(b, s, n);
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+static inline int putc1(struct buf *b, char c)
+{
+	return put(b, &c, 1);
+}
+
 /* what libjq prints for v, for the cases left to it (see dump_number, dump_string) */
 static int dump_libjq(struct buf *b, jv v, int flags)
 {
 	jv s = jv_dump_string(v, flags);
-	int r = buf_add(b, jv_string_value(s), (size_t)jv_string_length_bytes(jv_copy(s)));
+	int r = put(b, jv_string_value(s), (size_t)jv_string_length_bytes(jv_copy(s)));
 	jv_free(s);
 	return r;
 }
@@ -140,7 +156,7 @@ static int dump_number(struct buf *b, double d)
 	} while (u);
 	if (n < 0)
 		*--p = '-';
-	return buf_add(b, p, (size_t)(tmp + sizeof(tmp) - p));
+	return put(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 /* length of the UTF-8 character at p that jvp_utf8_next accepts, 0 if it rejects it */
@@ -170,10 +186,14 @@ static int dump_string(struct buf *b, jv s)
 	const unsigned char *p = (const unsigned char *)jv_string_value(s);
 	const unsigned char *end = p + jv_string_length_bytes(jv_copy(s)), *run;
 	size_t start = b->len;
-	if (buf_addc(b, '"') < 0)
+	if (putc1(b, '"') < 0)
 		return -1;
 	for (run = p; p < end;) {
 		unsigned c = *p;
+		if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+			p++;
+			continue;
+		}
 		if (c >= 0x80) {
 			size_t n = utf8_char(p, end);
 			if (!n) {
@@ -183,10 +203,6 @@ static int dump_string(struct buf *b, jv s)
 				return dump_libjq(b, jv_copy(s), 0);
 			}
 			p += n;
-			continue;
-		}
-		if (c >= 0x20 && c != '"' && c != '\\' && c != 0x7F) {
-			p++;
 			continue;
 		}
 		char esc[6] = { '\\', (char)c, 0, 0, 0, 0 };
@@ -204,11 +220,11 @@ static int dump_string(struct buf *b, jv s)
 			esc[5] = hex[c & 15];
 			elen = 6;
 		}
-		if (buf_add(b, run, (size_t)(p - run)) < 0 || buf_add(b, esc, elen) < 0)
+		if (put(b, run, (size_t)(p - run)) < 0 || put(b, esc, elen) < 0)
 			return -1;
 		run = ++p;
 	}
-	if (buf_add(b, run, (size_t)(p - run)) < 0 || buf_addc(b, '"') < 0)
+	if (put(b, run, (size_t)(p - run)) < 0 || putc1(b, '"') < 0)
 		return -1;
 	return 0;
 }
@@ -220,11 +236,11 @@ static int dump_newline(struct buf *b, int pretty, int n)
 	if (!pretty)
 		return 0;
 	size_t want = 1 + 2 * (size_t)n, chunk = sizeof(spaces) - 1;
-	if (buf_add(b, spaces, want < chunk ? want : chunk) < 0)
+	if (put(b, spaces, want < chunk ? want : chunk) < 0)
 		return -1;
 	for (want = want < chunk ? 0 : want - chunk; want; ) {
 		size_t k = want < chunk - 1 ? want : chunk - 1;
-		if (buf_add(b, spaces + 1, k) < 0)
+		if (put(b, spaces + 1, k) < 0)
 			return -1;
 		want -= k;
 	}
@@ -241,7 +257,7 @@ static int dump_too_deep(struct buf *b)
 		a = jv_array_append(jv_array(), a);
 	jv s = jv_dump_string(a, 0);
 	int len = jv_string_length_bytes(jv_copy(s)) - 2 * (DUMP_MAX_DEPTH + 1);
-	int r = buf_add(b, jv_string_value(s) + DUMP_MAX_DEPTH + 1, len > 0 ? (size_t)len : 0);
+	int r = put(b, jv_string_value(s) + DUMP_MAX_DEPTH + 1, len > 0 ? (size_t)len : 0);
 	jv_free(s);
 	return r;
 }
@@ -256,13 +272,13 @@ static int dump_term(struct buf *b, jv v, int flags, int depth)
 	}
 	switch (jv_get_kind(v)) {
 	case JV_KIND_NULL:
-		r = buf_add(b, "null", 4);
+		r = put(b, "null", 4);
 		break;
 	case JV_KIND_FALSE:
-		r = buf_add(b, "false", 5);
+		r = put(b, "false", 5);
 		break;
 	case JV_KIND_TRUE:
-		r = buf_add(b, "true", 4);
+		r = put(b, "true", 4);
 		break;
 	case JV_KIND_NUMBER:
 		r = dump_number(b, jv_number_value(v));
@@ -273,39 +289,39 @@ static int dump_term(struct buf *b, jv v, int flags, int depth)
 	case JV_KIND_ARRAY: {
 		int n = jv_array_length(jv_copy(v));
 		if (!n) {
-			r = buf_add(b, "[]", 2);
+			r = put(b, "[]", 2);
 			break;
 		}
-		r = buf_addc(b, '[');
+		r = putc1(b, '[');
 		for (int i = 0; i < n && !r; i++) {
-			if (i && buf_addc(b, ',') < 0)
+			if (i && putc1(b, ',') < 0)
 				r = -1;
 			else if (dump_newline(b, pretty, depth + 1) < 0)
 				r = -1;
 			else
 				r = dump_term(b, jv_array_get(jv_copy(v), i), flags, depth + 1);
 		}
-		if (!r && (dump_newline(b, pretty, depth) < 0 || buf_addc(b, ']') < 0))
+		if (!r && (dump_newline(b, pretty, depth) < 0 || putc1(b, ']') < 0))
 			r = -1;
 		break;
 	}
 	case JV_KIND_OBJECT: {
 		int i = jv_object_iter(v);
 		if (!jv_object_iter_valid(v, i)) {
-			r = buf_add(b, "{}", 2);
+			r = put(b, "{}", 2);
 			break;
 		}
-		r = buf_addc(b, '{');
+		r = putc1(b, '{');
 		for (int first = 1; !r && jv_object_iter_valid(v, i); i = jv_object_iter_next(v, i), first = 0) {
 			jv k = jv_object_iter_key(v, i);
-			if ((!first && buf_addc(b, ',') < 0) || dump_newline(b, pretty, depth + 1) < 0 ||
-			    dump_string(b, k) < 0 || buf_add(b, ": ", pretty ? 2 : 1) < 0)
+			if ((!first && putc1(b, ',') < 0) || dump_newline(b, pretty, depth + 1) < 0 ||
+			    dump_string(b, k) < 0 || put(b, ": ", pretty ? 2 : 1) < 0)
 				r = -1;
 			else
 				r = dump_term(b, jv_object_iter_value(v, i), flags, depth + 1);
 			jv_free(k);
 		}
-		if (!r && (dump_newline(b, pretty, depth) < 0 || buf_addc(b, '}') < 0))
+		if (!r && (dump_newline(b, pretty, depth) < 0 || putc1(b, '}') < 0))
 			r = -1;
 		break;
 	}

@@ -52,7 +52,10 @@ jv engine_steps_list(const struct plan *p)
 }
 static int put_jv(struct engine *e, const char *name, jv v, jv *err)
 {
-	char *text = jvx_dump_pretty(redact_jv(e->o->redact, v));
+	/* nothing to mask before a secret is known (redact_jv copies every string) */
+	if (e->o->redact && redact_count(e->o->redact) > 0)
+		v = redact_jv(e->o->redact, v);
+	char *text = jvx_dump_pretty(v);
 	int rc = state_run_put(e->o->state, e->run_id, name, text, strlen(text), err);
 	free(text);
 	return rc;
