@@ -234,7 +234,8 @@ int eng_run_dir_setup(struct engine *e, jv *err)
 	if (journal_open(&e->jn, st, e->run_id, e->o->record_path, e->o->redact, err) < 0)
 		return -1;
 	e->jopen = 1;
-	journal_tape_header(&e->jn, eng_tape_header_of(e, e->p), e->run_started);
+	if (e->o->record_path)     /* the header is for a tape only */
+		journal_tape_header(&e->jn, eng_tape_header_of(e, e->p), e->run_started);
 	return 0;
 }
 void eng_emit_setup_error(struct engine *e, jv msg, int code)
