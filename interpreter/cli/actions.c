@@ -148,11 +148,11 @@ static jv module_json(const struct module_desc *m)
 
 static void print_json(jv v)
 {
-	jv text = jv_dump_string(v, JV_PRINT_PRETTY | JV_PRINT_SPACE1);
+	char *text = jvx_dump_pretty(v);
 
-	fputs(jv_string_value(text), stdout);
+	fputs(text, stdout);
 	fputc('\n', stdout);
-	jv_free(text);
+	free(text);
 }
 
 /* ---- text ---- */

@@ -518,9 +518,9 @@ int cmd_drill(int argc, char **argv)
 			live ? "live" : "scenario", scenario, report_dir, rc))) < 0 && rc == EXIT_OK)
 		rc = EXIT_FAILED;
 	if (mode == DISPLAY_JSON) {
-		jv line = jv_dump_string(jv_object_set(jv_object(), jv_string("drill"), jv_copy(summary)), 0);
-		printf("%s\n", jv_string_value(line));
-		jv_free(line);
+		char *line = jvx_dump(jv_object_set(jv_object(), jv_string("drill"), jv_copy(summary)));
+		printf("%s\n", line);
+		free(line);
 	} else {
 		char *t = summary_text(summary, 0);
 		fputs(t, stdout);

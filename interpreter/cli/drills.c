@@ -233,9 +233,9 @@ int cmd_drills(int argc, char **argv)
 		jv_free(recs[i]);
 	free(recs);
 	if (!strcmp(format, "json")) {
-		jv t = jv_dump_string(rows, JV_PRINT_PRETTY | JV_PRINT_SPACE1);
-		printf("%s\n", jv_string_value(t));
-		jv_free(t);
+		char *t = jvx_dump_pretty(rows);
+		printf("%s\n", t);
+		free(t);
 	} else if (jv_array_length(jv_copy(rows)) == 0) {
 		if (want)
 			printf("no drills of '%s' in %s\n", want, path);

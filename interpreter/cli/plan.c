@@ -349,8 +349,10 @@ int cmd_plan(int argc, char **argv)
 		 * in the runbook is masked here (nothing to do without secrets) */
 		if (redact_count(rd) > 0)
 			j = redact_jv(rd, j);
-		jv_dumpf(j, stdout, JV_PRINT_PRETTY | JV_PRINT_SPACE1);
+		char *text = jvx_dump_pretty(j);
+		fputs(text, stdout);
 		fputc('\n', stdout);
+		free(text);
 	} else {
 		berr |= print_text(stdout, &l.plan, values, rd);
 	}

@@ -22,8 +22,18 @@ int64_t jvx_int(jv obj, const char *key, int64_t def);
 int jvx_has(jv obj, const char *key);        /* borrows obj */
 /* error objects used by actions: {code, message} (+ request_id, transient) */
 jv jvx_error(const char *code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* compact JSON text (malloc'd); consumes v */
-char *jvx_dump(jv v);
+/* JSON text, byte for byte what libjq 1.6's jv_dump_string prints: flags 0 (compact)
+ * or JVX_PRETTY (JV_PRINT_PRETTY | JV_PRINT_SPACE1: two spaces a level); consumes v.
+ * Written by hand because libjq's printer costs ~50 K instructions a journal line (a
+ * jv_string append per character, a dtoa context with mallocs per number) and has no
+ * faster entry. jvx_dump_buf appends to b, -1 when b's cap refused an add (b then
+ * holds part of the text). */
+#define JVX_PRETTY (JV_PRINT_PRETTY | JV_PRINT_SPACE1)
+struct buf;
+int jvx_dump_buf(struct buf *b, jv v, int flags) __attribute__((warn_unused_result));
+char *jvx_dump(jv v);                        /* compact, malloc'd */
+char *jvx_dump_pretty(jv v);                 /* JVX_PRETTY, malloc'd */
+jv jvx_dump_string(jv v, int flags);         /* as a jv string, like jv_dump_string */
 /* text for display: strings as is, everything else as compact JSON; consumes v */
 char *jvx_text(jv v);
 /* jq truthiness: false and null are false; invalid is false; borrows v */

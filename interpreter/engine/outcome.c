@@ -98,7 +98,7 @@ static int objective_time(struct engine *e, jv c, int expr, const char *name, jv
 		free(m);
 		return -1;
 	}
-	jv shown = jv_dump_string(jv_copy(v), 0);
+	jv shown = jvx_dump_string(jv_copy(v), 0);
 	if (objective_instant(v, ms, &why) < 0) {
 		*errs = jv_object_set(*errs, jv_string(name), jv_string_fmt("%.200s %s", jv_string_value(shown), why));
 		jv_free(shown);

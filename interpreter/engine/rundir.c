@@ -52,10 +52,12 @@ jv engine_steps_list(const struct plan *p)
 }
 static int put_jv(struct engine *e, const char *name, jv v, jv *err)
 {
-	jv text = jv_dump_string(redact_jv(e->o->redact, v), JV_PRINT_PRETTY | JV_PRINT_SPACE1);
-	int rc = state_run_put(e->o->state, e->run_id, name, jv_string_value(text),
-			       (size_t)jv_string_length_bytes(jv_copy(text)), err);
-	jv_free(text);
+	/* nothing to mask before a secret is known (redact_jv copies every string) */
+	if (e->o->redact && redact_count(e->o->redact) > 0)
+		v = redact_jv(e->o->redact, v);
+	char *text = jvx_dump_pretty(v);
+	int rc = state_run_put(e->o->state, e->run_id, name, text, strlen(text), err);
+	free(text);
 	return rc;
 }
 static int is_secret_key(const char *key)
@@ -232,7 +234,8 @@ int eng_run_dir_setup(struct engine *e, jv *err)
 	if (journal_open(&e->jn, st, e->run_id, e->o->record_path, e->o->redact, err) < 0)
 		return -1;
 	e->jopen = 1;
-	journal_tape_header(&e->jn, eng_tape_header_of(e, e->p), e->run_started);
+	if (e->o->record_path)     /* the header is for a tape only */
+		journal_tape_header(&e->jn, eng_tape_header_of(e, e->p), e->run_started);
 	return 0;
 }
 void eng_emit_setup_error(struct engine *e, jv msg, int code)

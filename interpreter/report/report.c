@@ -27,10 +27,8 @@ int report_format_parse(const char *name, enum report_format *f)
 static int report_json(struct buf *b, jv rep)
 {
 	int berr = 0;
-	jv txt = jv_dump_string(jv_copy(rep), JV_PRINT_PRETTY | JV_PRINT_SPACE1);
-	berr |= buf_adds(b, jv_string_value(txt));
+	berr |= jvx_dump_buf(b, jv_copy(rep), JVX_PRETTY);
 	berr |= buf_addc(b, '\n');
-	jv_free(txt);
 	return berr;
 }
 

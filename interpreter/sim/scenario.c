@@ -725,7 +725,7 @@ static jv load_rules(jv doc)
 				if (jv_get_kind(x) == JV_KIND_STRING)
 					argv = jv_array_append(argv, x);
 				else
-					argv = jv_array_append(argv, jv_dump_string(x, 0));
+					argv = jv_array_append(argv, jvx_dump_string(x, 0));
 			}
 			jv_free(given);
 			ex = jv_array_append(ex, jv_object_set(r, jv_string("argv"), argv));

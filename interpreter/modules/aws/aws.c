@@ -102,7 +102,7 @@ jv aws_tags_list(jv map)
 		if (jv_get_kind(v) == JV_KIND_STRING)
 			t = jv_object_set(t, jv_string("Value"), v);
 		else
-			t = jv_object_set(t, jv_string("Value"), jv_dump_string(v, 0));
+			t = jv_object_set(t, jv_string("Value"), jvx_dump_string(v, 0));
 		out = jv_array_append(out, t);
 	}
 	jv_free(map);

@@ -177,7 +177,7 @@ int aws_route53_call(struct aws_client *c, const char *op, jv params, jv *out, j
 	for (int i = 0; i < 4 && o->query[i][0]; i++) {
 		jv v = jvx_get(params, o->query[i][1]);
 		if (jv_get_kind(v) == JV_KIND_NUMBER)
-			v = jv_dump_string(v, 0);
+			v = jvx_dump_string(v, 0);
 		if (jv_get_kind(v) == JV_KIND_STRING) {
 			if (r.query.len)
 				berr |= buf_addc(&r.query, '&');

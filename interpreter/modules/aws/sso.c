@@ -151,7 +151,7 @@ static int sso_refresh(struct aws_client *c, const struct sso_profile *p, jv *to
 	body = jv_object_set(body, jv_string("clientId"), jv_string(cid));
 	body = jv_object_set(body, jv_string("clientSecret"), jv_string(cs));
 	body = jv_object_set(body, jv_string("refreshToken"), jv_string(rt));
-	jv text = jv_dump_string(body, 0);
+	jv text = jvx_dump_string(body, 0);
 	struct aws_client t;
 	struct aws_request r;
 	struct aws_response resp;
@@ -180,7 +180,7 @@ static int sso_refresh(struct aws_client *c, const struct sso_profile *p, jv *to
 			*tok = jv_object_set(*tok, jv_string("expiresAt"), jv_string(when));
 			if (jvx_str(j, "refreshToken"))
 				*tok = jv_object_set(*tok, jv_string("refreshToken"), jv_string(jvx_str(j, "refreshToken")));
-			jv out = jv_dump_string(jv_copy(*tok), 0);
+			jv out = jvx_dump_string(jv_copy(*tok), 0);
 			/* a cache we cannot rewrite costs a refresh next time, nothing more */
 			(void)fs_write_atomic(p->cache_path, jv_string_value(out),
 					      (size_t)jv_string_length_bytes(jv_copy(out)), 0600);

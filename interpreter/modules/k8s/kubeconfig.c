@@ -273,11 +273,11 @@ static int exec_plugin(struct action_call *call, jv exec, jv clc, struct k8s_con
 	info = jv_object_set(info, jv_string("kind"), jv_string("ExecCredential"));
 	info = jv_object_set(info, jv_string("apiVersion"), jv_string(api));
 	info = jv_object_set(info, jv_string("spec"), spec);
-	jv infos = jv_dump_string(info, 0);
-	size_t il = strlen("KUBERNETES_EXEC_INFO=") + (size_t)jv_string_length_bytes(jv_copy(infos)) + 1;
+	char *infos = jvx_dump(info);
+	size_t il = strlen("KUBERNETES_EXEC_INFO=") + strlen(infos) + 1;
 	envp[ne] = xmalloc(il);
-	snprintf(envp[ne++], il, "KUBERNETES_EXEC_INFO=%s", jv_string_value(infos));
-	jv_free(infos);
+	snprintf(envp[ne++], il, "KUBERNETES_EXEC_INFO=%s", infos);
+	free(infos);
 
 	int out[2] = { -1, -1 }, rc = -1;
 	pid_t pid = -1;
