@@ -30,6 +30,7 @@
 #include "../core/buf.h"
 #include "../core/caps.h"
 #include "../core/fs.h"
+#include "../core/jparse.h"
 #include "../core/jvx.h"
 #include "../core/runid.h"
 #include "state_priv.h"
@@ -225,7 +226,7 @@ static jv parse_lines(char *text, size_t len, int objects_only)
 		while (n && line[n - 1] == '\r')
 			n--;
 		if (n) {
-			jv v = jvx_parse_sized(line, n);
+			jv v = jparse(line, n);
 			if (jv_is_valid(v) && jv_get_kind(v) == JV_KIND_OBJECT)
 				out = jv_array_append(out, v);
 			else if (objects_only)
