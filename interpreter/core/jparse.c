@@ -12,7 +12,28 @@ struct jp {
 	const char *p, *end;
 	struct buf tmp;      /* a string's bytes once its escapes are undone */
 	int depth;
+	struct jparser *c;   /* strings read before, or NULL */
 };
+
+/* the jv string of raw bytes s[0..n) (no escape in them) */
+static jv raw_string(struct jp *j, const char *s, size_t n)
+{
+	if (!j->c || n > JPARSE_SHORT)
+		return jv_string_sized(s, (int)n);
+	unsigned h = 2166136261u;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 16777619u;
+	h ^= h >> 15;
+	struct jparser_seen *e = &j->c->cache[h % JPARSE_CACHE];
+	if (jv_get_kind(e->s) == JV_KIND_STRING && e->len == n && !memcmp(e->bytes, s, n))
+		return jv_copy(e->s);
+	jv v = jv_string_sized(s, (int)n);   /* invalid UTF-8 made good, as libjq does */
+	jv_free(e->s);
+	e->s = jv_copy(v);
+	e->len = (unsigned char)n;
+	memcpy(e->bytes, s, n);
+	return v;
+}
 
 static int is_ws(char c)
 {
@@ -72,7 +93,7 @@ static jv string(struct jp *j)
 		q++;
 	if (q < j->end && *q == '"') {
 		j->p = q + 1;
-		return jv_string_sized(s, (int)(q - s));
+		return raw_string(j, s, (size_t)(q - s));
 	}
 	buf_reset(&j->tmp);
 	if (buf_add(&j->tmp, s, (size_t)(q - s)) < 0)
@@ -295,9 +316,30 @@ static jv value(struct jp *j)
 	}
 }
 
+void jparser_init(struct jparser *p)
+{
+	for (size_t i = 0; i < JPARSE_CACHE; i++) {
+		p->cache[i].s = jv_null();
+		p->cache[i].len = 0;
+	}
+}
+
+void jparser_release(struct jparser *p)
+{
+	for (size_t i = 0; i < JPARSE_CACHE; i++) {
+		jv_free(p->cache[i].s);
+		p->cache[i].s = jv_null();
+	}
+}
+
 jv jparse(const char *text, size_t len)
 {
-	struct jp j = { text, text + len, BUF_INIT(0), 0 };
+	return jparser_parse(NULL, text, len);
+}
+
+jv jparser_parse(struct jparser *c, const char *text, size_t len)
+{
+	struct jp j = { text, text + len, BUF_INIT(0), 0, c };
 	jv v = len < (size_t)1 << 30 ? value(&j) : jv_invalid();
 	buf_release(&j.tmp);
 	if (jv_is_valid(v)) {

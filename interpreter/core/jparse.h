@@ -18,4 +18,22 @@
 /* the one value of text[0..len) (whitespace around it), or jv_invalid_with_msg: what
  * jvx_parse_sized(text, len) returns */
 jv jparse(const char *text, size_t len);
+
+/* A parser for many texts (a journal's lines): a short string it has read before
+ * (keys, step ids, statuses) is the same jv string again (jv_copy; a jv string is never
+ * changed in place), not a new one. Its values belong to the calling thread, like any
+ * jv. Release it when done; the values it returned live on. */
+#define JPARSE_CACHE 512
+#define JPARSE_SHORT 22      /* run ids (21 bytes) are short; timestamps (24) are not */
+struct jparser_seen {
+	jv s;
+	unsigned char len;
+	char bytes[JPARSE_SHORT];
+};
+struct jparser {
+	struct jparser_seen cache[JPARSE_CACHE];
+};
+void jparser_init(struct jparser *p);
+jv jparser_parse(struct jparser *p, const char *text, size_t len);
+void jparser_release(struct jparser *p);
 #endif

@@ -140,9 +140,8 @@ static void extra_rollback_step(struct extra *x, jv ev, int64_t t)
 		x->rb_open = jv_object_delete(x->rb_open, key);
 }
 
-static void extra_event(struct extra *x, jv ev)
+static void extra_event(struct extra *x, jv ev, enum ev_kind k)
 {
-	enum ev_kind k = ev_kind_of(ev);
 	const char *sid = jvx_str(ev, "step");
 	int64_t t = ev_time(ev);
 	switch (k) {
@@ -339,8 +338,18 @@ jv report_build(jv events, jv plan, jv params)
 	run_fold_init(&f);
 	if (jv_get_kind(events) == JV_KIND_ARRAY) {
 		jv_array_foreach(events, i, ev) {
+			enum ev_kind k = ev_kind_of(ev);
+			/* calls, results, logs and mutations: neither the fold nor the pass
+			 * beside it reads them (the fold would only count them, and take the
+			 * run id of the first event that has one) */
+			if ((k == EV_CALL || k == EV_RESULT || k == EV_LOG || k == EV_MUTATION) &&
+			    (f.run || !jvx_str(ev, "run"))) {
+				f.nevents++;
+				jv_free(ev);
+				continue;
+			}
 			run_fold_event(&f, ev);
-			extra_event(&x, ev);
+			extra_event(&x, ev, k);
 			jv_free(ev);
 			(void)i;
 		}
