@@ -32,7 +32,11 @@ jv cli_run_file(struct state *st, const char *run_id, const char *name)
 	char *text = state_run_get(st, run_id, name, &len);
 	if (!text)
 		return jv_null();
-	jv v = jparse(text, len);
+	struct jparser *jp = xmalloc(sizeof(*jp));   /* plan.json repeats its keys per step */
+	jparser_init(jp);
+	jv v = jparser_parse(jp, text, len);
+	jparser_release(jp);
+	free(jp);
 	free(text);
 	return jv_get_kind(v) == JV_KIND_OBJECT ? v : (jv_free(v), jv_null());
 }
