@@ -350,7 +350,8 @@ static jv build(jv events, jv plan, jv params)
 	run_fold_init(&f);
 	if (jv_get_kind(events) == JV_KIND_ARRAY) {
 		jv_array_foreach(events, i, ev) {
-			enum ev_kind k = ev_kind_of(ev);
+			/* ev_kind_of(ev), by the kept key */
+			enum ev_kind k = jv_get_kind(ev) == JV_KIND_OBJECT ? ev_kind_parse(RSTR(ev, "event")) : EV_UNKNOWN;
 			/* calls, results, logs and mutations: neither the fold nor the pass
 			 * beside it reads them (the fold would only count them, and take the
 			 * run id of the first event that has one) */
