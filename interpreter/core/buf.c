@@ -51,8 +51,17 @@ int buf_vaddf(struct buf *b, const char *fmt, va_list ap)
 {
 	va_list cp;
 	va_copy(cp, ap);
-	int n = vsnprintf(NULL, 0, fmt, cp);
+	/* one pass when the text fits in the room there is (it usually does), else
+	 * measured there, grown and written again */
+	size_t room = b->data ? b->cap - b->len : 0;
+	int n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, cp);
 	va_end(cp);
+	if (n >= 0 && (size_t)n < room && !(b->max && b->len + (size_t)n > b->max)) {
+		b->len += (size_t)n;
+		return 0;
+	}
+	if (room)
+		b->data[b->len] = '\0';    /* a refused or cut text leaves no trace */
 	if (n < 0 || grow(b, (size_t)n) < 0)
 		return -1;
 	vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);

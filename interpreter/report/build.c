@@ -32,7 +32,7 @@ static jv ms_or_null(int64_t ms)
 static int64_t ev_time(jv ev)
 {
 	int64_t ms;
-	const char *t = jvx_str(ev, "time");
+	const char *t = RSTR(ev, "time");
 	return t && !ts_parse(t, &ms) ? ms : -1;
 }
 
@@ -78,14 +78,14 @@ static void info_append(struct extra *x, const char *id, const char *key, int64_
 /* the plan's steps of run_started: names, and `needs` where the journal has them */
 static void extra_plan(struct extra *x, jv ev)
 {
-	jv list = jvx_get(ev, "steps");
+	jv list = RGET(ev, "steps");
 	if (jv_get_kind(list) == JV_KIND_ARRAY) {
 		jv_array_foreach(list, i, it) {
 			const char *id = jv_get_kind(it) == JV_KIND_OBJECT ?
-				(jvx_str(it, "id") ? jvx_str(it, "id") : jvx_str(it, "qid")) : NULL;
-			jv needs = id ? jvx_get(it, "needs") : jv_invalid();
-			if (id && jvx_str(it, "name"))
-				info_set(x, id, "name", jv_string(jvx_str(it, "name")));
+				(RSTR(it, "id") ? RSTR(it, "id") : RSTR(it, "qid")) : NULL;
+			jv needs = id ? RGET(it, "needs") : jv_invalid();
+			if (id && RSTR(it, "name"))
+				info_set(x, id, "name", jv_string(RSTR(it, "name")));
 			if (jv_get_kind(needs) == JV_KIND_ARRAY)
 				info_set(x, id, "needs", needs);
 			else
@@ -99,8 +99,8 @@ static void extra_plan(struct extra *x, jv ev)
 
 static void extra_rollback_step(struct extra *x, jv ev, int64_t t)
 {
-	const char *st = jvx_str(ev, "status"), *rs = jvx_str(ev, "rollback_step");
-	int64_t item = jvx_int(ev, "item", -1);
+	const char *st = RSTR(ev, "status"), *rs = RSTR(ev, "rollback_step");
+	int64_t item = RINT(ev, "item", -1);
 	jv key = jv_string_fmt("%s#%" PRId64, rs ? rs : "?", item);
 	jv open = jv_object_get(jv_copy(x->rb_open), jv_copy(key));
 	int running = st && (!strcmp(st, "running") || !strcmp(st, "started"));
@@ -112,20 +112,20 @@ static void extra_rollback_step(struct extra *x, jv ev, int64_t t)
 		row = jv_array_get(jv_copy(x->rb_rows), at);
 	} else {
 		row = jv_object();
-		row = jv_object_set(row, jv_string("step"), str_or_null(jvx_str(ev, "step")));
-		row = jv_object_set(row, jv_string("rollback_step"), str_or_null(rs));
-		row = jv_object_set(row, jv_string("item"), item >= 0 ? jv_number((double)item) : jv_null());
-		row = jv_object_set(row, jv_string("t0"), jv_number((double)t));
+		row = jv_object_set(row, RK("step"), str_or_null(RSTR(ev, "step")));
+		row = jv_object_set(row, RK("rollback_step"), str_or_null(rs));
+		row = jv_object_set(row, RK("item"), item >= 0 ? jv_number((double)item) : jv_null());
+		row = jv_object_set(row, RK("t0"), jv_number((double)t));
 	}
 	jv_free(open);
-	row = jv_object_set(row, jv_string("status"), jv_string(st ? st : "succeeded"));
+	row = jv_object_set(row, RK("status"), jv_string(st ? st : "succeeded"));
 	if (running) {
-		row = jv_object_set(row, jv_string("error"), jv_null());
-		row = jv_object_set(row, jv_string("t1"), jv_number(-1));
+		row = jv_object_set(row, RK("error"), jv_null());
+		row = jv_object_set(row, RK("t1"), jv_number(-1));
 	} else {
 		char *err = ev_err_text(ev, "error");
-		row = jv_object_set(row, jv_string("error"), str_or_null(err));
-		row = jv_object_set(row, jv_string("t1"), jv_number((double)t));
+		row = jv_object_set(row, RK("error"), str_or_null(err));
+		row = jv_object_set(row, RK("t1"), jv_number((double)t));
 		free(err);
 	}
 	if (at >= 0) {
@@ -140,26 +140,25 @@ static void extra_rollback_step(struct extra *x, jv ev, int64_t t)
 		x->rb_open = jv_object_delete(x->rb_open, key);
 }
 
-static void extra_event(struct extra *x, jv ev)
+static void extra_event(struct extra *x, jv ev, enum ev_kind k)
 {
-	enum ev_kind k = ev_kind_of(ev);
-	const char *sid = jvx_str(ev, "step");
+	const char *sid = RSTR(ev, "step");
 	int64_t t = ev_time(ev);
 	switch (k) {
 	case EV_RUN_STARTED:
-		if (!x->mode && jvx_str(ev, "mode"))
-			x->mode = jvx_str(ev, "mode");      /* valid while events live */
+		if (!x->mode && RSTR(ev, "mode"))
+			x->mode = RSTR(ev, "mode");      /* valid while events live */
 		extra_plan(x, ev);
 		break;
 	case EV_STEP_STARTED:
 	case EV_STEP_FINISHED:
 		if (!sid)
 			break;
-		if (jvx_str(ev, "name"))
-			info_set(x, sid, "name", jv_string(jvx_str(ev, "name")));
-		if (jvx_bool(ev, "finally", 0))
+		if (RSTR(ev, "name"))
+			info_set(x, sid, "name", jv_string(RSTR(ev, "name")));
+		if (RBOOL(ev, "finally", 0))
 			info_set(x, sid, "finally", jv_true());
-		if (k == EV_STEP_FINISHED && jvx_has(ev, "critical") && !jvx_bool(ev, "critical", 1))
+		if (k == EV_STEP_FINISHED && RHAS(ev, "critical") && !RBOOL(ev, "critical", 1))
 			info_set(x, sid, "noncritical", jv_true());
 		break;
 	case EV_WAIT_POLL:
@@ -171,20 +170,20 @@ static void extra_event(struct extra *x, jv ev)
 			info_append(x, sid, "retries", t);
 		break;
 	case EV_CONFIRM: {
-		const char *st = jvx_str(ev, "status");
+		const char *st = RSTR(ev, "status");
 		if (!sid || !st || !strcmp(st, "prompt"))
 			break;
 		jv a = jv_object();
-		jv prompt = jvx_get(ev, "prompt");
-		a = jv_object_set(a, jv_string("step"), jv_string(sid));
-		a = jv_object_set(a, jv_string("status"), jv_string(st));
-		a = jv_object_set(a, jv_string("how"), str_or_null(jvx_str(ev, "how")));
-		a = jv_object_set(a, jv_string("by"), str_or_null(jvx_str(ev, "by")));
-		a = jv_object_set(a, jv_string("at"), str_or_null(jvx_str(ev, "at") ? jvx_str(ev, "at") :
-								 jvx_str(ev, "time")));
-		a = jv_object_set(a, jv_string("prompt"), jv_get_kind(prompt) == JV_KIND_STRING ? prompt :
+		jv prompt = RGET(ev, "prompt");
+		a = jv_object_set(a, RK("step"), jv_string(sid));
+		a = jv_object_set(a, RK("status"), jv_string(st));
+		a = jv_object_set(a, RK("how"), str_or_null(RSTR(ev, "how")));
+		a = jv_object_set(a, RK("by"), str_or_null(RSTR(ev, "by")));
+		a = jv_object_set(a, RK("at"), str_or_null(RSTR(ev, "at") ? RSTR(ev, "at") :
+								 RSTR(ev, "time")));
+		a = jv_object_set(a, RK("prompt"), jv_get_kind(prompt) == JV_KIND_STRING ? prompt :
 				  (jv_free(prompt), jv_null()));
-		a = jv_object_set(a, jv_string("message"), str_or_null(jvx_str(ev, "message")));
+		a = jv_object_set(a, RK("message"), str_or_null(RSTR(ev, "message")));
 		x->approvals = jv_array_append(x->approvals, a);
 		break;
 	}
@@ -233,23 +232,23 @@ static jv error_entry(const char *step, const char *rollback_step, const char *t
 {
 	int more;
 	jv e = jv_object();
-	e = jv_object_set(e, jv_string("step"), jv_string(step));
+	e = jv_object_set(e, RK("step"), jv_string(step));
 	if (rollback_step)
-		e = jv_object_set(e, jv_string("rollback_step"), jv_string(rollback_step));
-	e = jv_object_set(e, jv_string("error"), jv_string(text));
-	e = jv_object_set(e, jv_string("lines"), key_lines(text, &more));
-	e = jv_object_set(e, jv_string("more_lines"), jv_number(more));
+		e = jv_object_set(e, RK("rollback_step"), jv_string(rollback_step));
+	e = jv_object_set(e, RK("error"), jv_string(text));
+	e = jv_object_set(e, RK("lines"), key_lines(text, &more));
+	e = jv_object_set(e, RK("more_lines"), jv_number(more));
 	return e;
 }
 
 /* plan.json's steps by id: {needs, rollback} */
 static jv plan_steps(jv plan)
 {
-	jv by = jv_object(), steps = jvx_get(plan, "steps");
+	jv by = jv_object(), steps = RGET(plan, "steps");
 	if (jv_get_kind(steps) == JV_KIND_ARRAY) {
 		jv_array_foreach(steps, i, s) {
-			if (jv_get_kind(s) == JV_KIND_OBJECT && jvx_str(s, "id"))
-				by = jv_object_set(by, jv_string(jvx_str(s, "id")), jv_copy(s));
+			if (jv_get_kind(s) == JV_KIND_OBJECT && RSTR(s, "id"))
+				by = jv_object_set(by, jv_string(RSTR(s, "id")), jv_copy(s));
 			jv_free(s);
 			(void)i;
 		}
@@ -263,15 +262,15 @@ static jv plan_steps(jv plan)
 static jv params_shown(jv plan, jv params)
 {
 	jv out = jv_get_kind(params) == JV_KIND_OBJECT ? jv_copy(params) : jv_null();
-	jv decl = jvx_get(plan, "params");
+	jv decl = RGET(plan, "params");
 	if (jv_get_kind(decl) == JV_KIND_OBJECT) {
 		if (jv_get_kind(out) != JV_KIND_OBJECT) {
 			jv_free(out);
 			out = jv_object();
 		}
 		jv_object_foreach(decl, k, d) {
-			if (jvx_bool(d, "secret", 0))
-				out = jv_object_set(out, jv_copy(k), jv_string("***"));
+			if (RBOOL(d, "secret", 0))
+				out = jv_object_set(out, jv_copy(k), RK("***"));
 			jv_free(k);
 			jv_free(d);
 		}
@@ -287,13 +286,13 @@ static const char *run_mode(const struct run_fold *f, const struct extra *x)
 		return x->mode;
 	if (!jv_is_valid(f->started))
 		return NULL;
-	if (jvx_bool(f->started, "drill", 0))
+	if (RBOOL(f->started, "drill", 0))
 		return "drill";
-	if (jvx_bool(f->started, "replay", 0))
+	if (RBOOL(f->started, "replay", 0))
 		return "replay";
-	if (jvx_bool(f->started, "rehearsal", 0))
+	if (RBOOL(f->started, "rehearsal", 0))
 		return "rehearsal";
-	if (jvx_bool(f->started, "dry_run", 0))
+	if (RBOOL(f->started, "dry_run", 0))
 		return "dry-run";
 	return "run";
 }
@@ -322,7 +321,46 @@ static jv offsets(jv times, int64_t t0)
 	return out;
 }
 
+static jv build(jv events, jv plan, jv params);
+
 jv report_build(jv events, jv plan, jv params)
+{
+	struct rep_keys *keys = xmalloc(sizeof(*keys));
+	rep_keys_hold(keys);
+	jv rep = build(events, plan, params);
+	rep_keys_drop(keys);
+	free(keys);
+	return rep;
+}
+
+/* a step's row with every key it always has, in their order, all null: filling a
+ * copy of it costs one copy and no growth of the object per step */
+static jv step_proto(void)
+{
+	jv o = jv_object();
+	o = jv_object_set(o, RK("id"), jv_null());
+	o = jv_object_set(o, RK("name"), jv_null());
+	o = jv_object_set(o, RK("kind"), jv_null());
+	o = jv_object_set(o, RK("status"), jv_null());
+	o = jv_object_set(o, RK("finally"), jv_null());
+	o = jv_object_set(o, RK("critical"), jv_null());
+	o = jv_object_set(o, RK("needs"), jv_null());
+	o = jv_object_set(o, RK("on_critical_path"), jv_null());
+	o = jv_object_set(o, RK("started_at"), jv_null());
+	o = jv_object_set(o, RK("finished_at"), jv_null());
+	o = jv_object_set(o, RK("offset_ms"), jv_null());
+	o = jv_object_set(o, RK("duration_ms"), jv_null());
+	o = jv_object_set(o, RK("attempts"), jv_null());
+	o = jv_object_set(o, RK("retries"), jv_null());
+	o = jv_object_set(o, RK("polls"), jv_null());
+	o = jv_object_set(o, RK("error"), jv_null());
+	o = jv_object_set(o, RK("rollback"), jv_null());
+	o = jv_object_set(o, RK("poll_offsets_ms"), jv_null());
+	o = jv_object_set(o, RK("retry_offsets_ms"), jv_null());
+	return o;
+}
+
+static jv build(jv events, jv plan, jv params)
 {
 	struct run_fold f;
 	struct extra x = { jv_object(), jv_array(), jv_array(), jv_object(), NULL, NULL };
@@ -339,8 +377,19 @@ jv report_build(jv events, jv plan, jv params)
 	run_fold_init(&f);
 	if (jv_get_kind(events) == JV_KIND_ARRAY) {
 		jv_array_foreach(events, i, ev) {
+			/* ev_kind_of(ev), by the kept key */
+			enum ev_kind k = jv_get_kind(ev) == JV_KIND_OBJECT ? ev_kind_parse(RSTR(ev, "event")) : EV_UNKNOWN;
+			/* calls, results, logs and mutations: neither the fold nor the pass
+			 * beside it reads them (the fold would only count them, and take the
+			 * run id of the first event that has one) */
+			if ((k == EV_CALL || k == EV_RESULT || k == EV_LOG || k == EV_MUTATION) &&
+			    (f.run || !RSTR(ev, "run"))) {
+				f.nevents++;
+				jv_free(ev);
+				continue;
+			}
 			run_fold_event(&f, ev);
-			extra_event(&x, ev);
+			extra_event(&x, ev, k);
 			jv_free(ev);
 			(void)i;
 		}
@@ -348,10 +397,10 @@ jv report_build(jv events, jv plan, jv params)
 	/* needs from the plan where the journal has none; a uses step waits for what it
 	 * needs (entry) and for its child's last steps (needs) */
 	jv_object_foreach(by_id, k, ps) {
-		jv inf = info_get(&x, jv_string_value(k)), nd = jvx_get(ps, "needs"), entry = jvx_get(ps, "entry");
+		jv inf = info_get(&x, jv_string_value(k)), nd = RGET(ps, "needs"), entry = RGET(ps, "entry");
 		if (jv_get_kind(nd) == JV_KIND_ARRAY && jv_get_kind(entry) == JV_KIND_ARRAY)
 			nd = jv_array_concat(nd, jv_copy(entry));
-		if (!jvx_has(inf, "needs") && jv_get_kind(nd) == JV_KIND_ARRAY)
+		if (!RHAS(inf, "needs") && jv_get_kind(nd) == JV_KIND_ARRAY)
 			info_set(&x, jv_string_value(k), "needs", jv_copy(nd));
 		jv_free(entry);
 		jv_free(nd);
@@ -363,8 +412,8 @@ jv report_build(jv events, jv plan, jv params)
 	if (f.end != EV_UNKNOWN && jv_is_valid(f.finished)) {
 		fin = jv_copy(f.finished);
 		t1 = f.t_end;
-		run_dur = jvx_int(fin, "duration_ms", -1);
-		exit_code = jvx_int(fin, "exit_code", -1);
+		run_dur = RINT(fin, "duration_ms", -1);
+		exit_code = RINT(fin, "exit_code", -1);
 		run_error = ev_err_text(fin, "error");
 	}
 	status = f.end == EV_RUN_INTERRUPTED ? "interrupted" : run_fold_status(&f);
@@ -375,7 +424,7 @@ jv report_build(jv events, jv plan, jv params)
 	pos = xcalloc((size_t)f.nsteps + 1, sizeof(int));
 	for (int i = 0; i < f.nsteps; i++) {
 		jv inf = info_get(&x, f.steps[i].id);
-		isfin[i] = jvx_bool(inf, "finally", 0);
+		isfin[i] = RBOOL(inf, "finally", 0);
 		jv_free(inf);
 	}
 	report_uses_envelope(&f);
@@ -383,11 +432,15 @@ jv report_build(jv events, jv plan, jv params)
 	for (int k = 0; k < f.nsteps; k++)
 		pos[order[k]] = k;
 	jv cpath = report_critical_path(&f, x.info, isfin, pos, on);
+	jv proto = step_proto();
 
 	for (int k = 0; k < f.nsteps; k++) {
 		int i = order[k];
 		const struct run_fold_step *s = &f.steps[i];
-		jv o = jv_object(), inf = info_get(&x, s->id), needs = jvx_get(inf, "needs");
+		/* the common row fills a copy of proto in place; one with items or
+		 * approved_by is built key by key (keys keep the order they were set in) */
+		jv o = s->items || s->approved_by ? jv_object() : jv_copy(proto);
+		jv inf = info_get(&x, s->id), needs = RGET(inf, "needs");
 		int64_t dur = -1, off = -1;
 		const char *st = s->status ? s->status : "pending";
 		int attempts = s->starts;
@@ -403,43 +456,43 @@ jv report_build(jv events, jv plan, jv params)
 			dur = t1 - s->t_start;       /* stopped while running: until the run's end */
 		if (t0 >= 0 && s->t_start >= t0)
 			off = s->t_start - t0;
-		o = jv_object_set(o, jv_string("id"), jv_string(s->id));
-		o = jv_object_set(o, jv_string("name"), str_or_null(jvx_str(inf, "name")));
-		o = jv_object_set(o, jv_string("kind"), str_or_null(s->kind));
-		o = jv_object_set(o, jv_string("status"), jv_string(st));
-		o = jv_object_set(o, jv_string("finally"), jv_bool(isfin[i]));
-		o = jv_object_set(o, jv_string("critical"), jv_bool(!jvx_bool(inf, "noncritical", 0)));
-		o = jv_object_set(o, jv_string("needs"), jv_get_kind(needs) == JV_KIND_ARRAY ? needs :
+		o = jv_object_set(o, RK("id"), jv_string(s->id));
+		o = jv_object_set(o, RK("name"), str_or_null(RSTR(inf, "name")));
+		o = jv_object_set(o, RK("kind"), str_or_null(s->kind));
+		o = jv_object_set(o, RK("status"), jv_string(st));
+		o = jv_object_set(o, RK("finally"), jv_bool(isfin[i]));
+		o = jv_object_set(o, RK("critical"), jv_bool(!RBOOL(inf, "noncritical", 0)));
+		o = jv_object_set(o, RK("needs"), jv_get_kind(needs) == JV_KIND_ARRAY ? needs :
 				  (jv_free(needs), jv_null()));
-		o = jv_object_set(o, jv_string("on_critical_path"), jv_bool(on[i]));
-		o = jv_object_set(o, jv_string("started_at"), str_or_null(s->started));
-		o = jv_object_set(o, jv_string("finished_at"), str_or_null(s->finished));
+		o = jv_object_set(o, RK("on_critical_path"), jv_bool(on[i]));
+		o = jv_object_set(o, RK("started_at"), str_or_null(s->started));
+		o = jv_object_set(o, RK("finished_at"), str_or_null(s->finished));
 		/* a step that never began (skipped) sits where it ended */
 		if (off < 0 && t0 >= 0 && s->t_end >= t0)
 			off = s->t_end - t0 - (dur > 0 ? dur : 0);
-		o = jv_object_set(o, jv_string("offset_ms"), ms_or_null(off));
-		o = jv_object_set(o, jv_string("duration_ms"), ms_or_null(dur));
-		o = jv_object_set(o, jv_string("attempts"), jv_number(attempts));
-		o = jv_object_set(o, jv_string("retries"), jv_number(s->retries > attempts - 1 ? s->retries : attempts - 1));
-		o = jv_object_set(o, jv_string("polls"), jv_number(s->polls));
+		o = jv_object_set(o, RK("offset_ms"), ms_or_null(off));
+		o = jv_object_set(o, RK("duration_ms"), ms_or_null(dur));
+		o = jv_object_set(o, RK("attempts"), jv_number(attempts));
+		o = jv_object_set(o, RK("retries"), jv_number(s->retries > attempts - 1 ? s->retries : attempts - 1));
+		o = jv_object_set(o, RK("polls"), jv_number(s->polls));
 		if (s->items)
-			o = jv_object_set(o, jv_string("items"), jv_number(s->items));
-		o = jv_object_set(o, jv_string("error"), str_or_null(s->error));
+			o = jv_object_set(o, RK("items"), jv_number(s->items));
+		o = jv_object_set(o, RK("error"), str_or_null(s->error));
 		if (s->approved_by)
-			o = jv_object_set(o, jv_string("approved_by"), jv_string(s->approved_by));
+			o = jv_object_set(o, RK("approved_by"), jv_string(s->approved_by));
 		if (s->rb_status) {
 			jv r = jv_object();
-			r = jv_object_set(r, jv_string("status"), jv_string(s->rb_status));
-			r = jv_object_set(r, jv_string("error"), str_or_null(s->rb_error));
-			o = jv_object_set(o, jv_string("rollback"), r);
+			r = jv_object_set(r, RK("status"), jv_string(s->rb_status));
+			r = jv_object_set(r, RK("error"), str_or_null(s->rb_error));
+			o = jv_object_set(o, RK("rollback"), r);
 			tot.rollback_steps++;
 			if (!strcmp(s->rb_status, "failed"))
 				tot.rollback_failed++;
 		} else {
-			o = jv_object_set(o, jv_string("rollback"), jv_null());
+			o = jv_object_set(o, RK("rollback"), jv_null());
 		}
-		o = jv_object_set(o, jv_string("poll_offsets_ms"), offsets(jvx_get(inf, "polls"), t0));
-		o = jv_object_set(o, jv_string("retry_offsets_ms"), offsets(jvx_get(inf, "retries"), t0));
+		o = jv_object_set(o, RK("poll_offsets_ms"), offsets(RGET(inf, "polls"), t0));
+		o = jv_object_set(o, RK("retry_offsets_ms"), offsets(RGET(inf, "retries"), t0));
 		if (!strcmp(st, "failed") && s->error)
 			errors = jv_array_append(errors, error_entry(s->id, NULL, s->error));
 		steps = jv_array_append(steps, o);
@@ -460,64 +513,64 @@ jv report_build(jv events, jv plan, jv params)
 	/* each rollback action, in the order they began */
 	jv_array_foreach(x.rb_rows, i, r) {
 		const char *st = rep_str(r, "status", "succeeded");
-		int64_t a = jvx_int(r, "t0", -1), b = jvx_int(r, "t1", -1);
+		int64_t a = RINT(r, "t0", -1), b = RINT(r, "t1", -1);
 		jv o = jv_object();
 		if (b < 0 && !strcmp(st, "running"))
 			b = t1;                           /* still running when the run ended */
-		o = jv_object_set(o, jv_string("step"), rep_get(r, "step"));
-		o = jv_object_set(o, jv_string("rollback_step"), rep_get(r, "rollback_step"));
-		o = jv_object_set(o, jv_string("item"), rep_get(r, "item"));
-		o = jv_object_set(o, jv_string("status"), jv_string(st));
-		o = jv_object_set(o, jv_string("error"), rep_get(r, "error"));
-		o = jv_object_set(o, jv_string("offset_ms"), ms_or_null(t0 >= 0 && a >= t0 ? a - t0 : -1));
-		o = jv_object_set(o, jv_string("duration_ms"), ms_or_null(a >= 0 && b >= a ? b - a : -1));
+		o = jv_object_set(o, RK("step"), rep_get(r, "step"));
+		o = jv_object_set(o, RK("rollback_step"), rep_get(r, "rollback_step"));
+		o = jv_object_set(o, RK("item"), rep_get(r, "item"));
+		o = jv_object_set(o, RK("status"), jv_string(st));
+		o = jv_object_set(o, RK("error"), rep_get(r, "error"));
+		o = jv_object_set(o, RK("offset_ms"), ms_or_null(t0 >= 0 && a >= t0 ? a - t0 : -1));
+		o = jv_object_set(o, RK("duration_ms"), ms_or_null(a >= 0 && b >= a ? b - a : -1));
 		nact++;
 		if (!strcmp(st, "succeeded")) nok++;
 		else if (!strcmp(st, "skipped")) nskip++;
 		else nfail++;                             /* failed, or never finished */
-		if (jvx_str(r, "error"))
+		if (RSTR(r, "error"))
 			errors = jv_array_append(errors, error_entry(rep_str(r, "step", "?"),
-								     rep_str(r, "rollback_step", "?"), jvx_str(r, "error")));
+								     rep_str(r, "rollback_step", "?"), RSTR(r, "error")));
 		rbrows = jv_array_append(rbrows, o);
 		jv_free(r);
 		(void)i;
 	}
 	if (f.rollback_seen || nact > 0) {
-		const char *rbo = jv_is_valid(fin) ? jvx_str(fin, "rollback") : NULL;
+		const char *rbo = jv_is_valid(fin) ? RSTR(fin, "rollback") : NULL;
 		rollback = jv_object();
-		rollback = jv_object_set(rollback, jv_string("reason"), str_or_null(x.rb_reason));
-		rollback = jv_object_set(rollback, jv_string("started_at"), rep_get(f.rollback, "started_at"));
-		rollback = jv_object_set(rollback, jv_string("outcome"), str_or_null(rbo ? rbo : nfail ? "incomplete" :
+		rollback = jv_object_set(rollback, RK("reason"), str_or_null(x.rb_reason));
+		rollback = jv_object_set(rollback, RK("started_at"), rep_get(f.rollback, "started_at"));
+		rollback = jv_object_set(rollback, RK("outcome"), str_or_null(rbo ? rbo : nfail ? "incomplete" :
 						f.end == EV_RUN_FINISHED ? "complete" : "unfinished"));
-		rollback = jv_object_set(rollback, jv_string("actions"), jv_number(nact));
-		rollback = jv_object_set(rollback, jv_string("succeeded"), jv_number(nok));
-		rollback = jv_object_set(rollback, jv_string("failed"), jv_number(nfail));
-		rollback = jv_object_set(rollback, jv_string("skipped"), jv_number(nskip));
-		rollback = jv_object_set(rollback, jv_string("steps"), rbrows);
+		rollback = jv_object_set(rollback, RK("actions"), jv_number(nact));
+		rollback = jv_object_set(rollback, RK("succeeded"), jv_number(nok));
+		rollback = jv_object_set(rollback, RK("failed"), jv_number(nfail));
+		rollback = jv_object_set(rollback, RK("skipped"), jv_number(nskip));
+		rollback = jv_object_set(rollback, RK("steps"), rbrows);
 	} else {
 		jv_free(rbrows);
 	}
 
 	if (run_dur < 0 && t0 >= 0 && t1 >= t0)
 		run_dur = t1 - t0;
-	rep = jv_object_set(rep, jv_string("run"), str_or_null(f.run));
-	rep = jv_object_set(rep, jv_string("runbook"), str_or_null(f.runbook));
-	rep = jv_object_set(rep, jv_string("path"), rep_get(f.started, "path"));
-	rep = jv_object_set(rep, jv_string("sha256"), rep_get(f.started, "sha256"));
-	rep = jv_object_set(rep, jv_string("mode"), str_or_null(run_mode(&f, &x)));
-	rep = jv_object_set(rep, jv_string("status"), jv_string(status));
-	rep = jv_object_set(rep, jv_string("exit_code"), exit_code >= 0 ? jv_number((double)exit_code) : jv_null());
-	rep = jv_object_set(rep, jv_string("dry_run"), jv_bool(jv_is_valid(f.started) && jvx_bool(f.started, "dry_run", 0)));
-	rep = jv_object_set(rep, jv_string("rehearsal"), jv_bool(jv_is_valid(f.started) && jvx_bool(f.started, "rehearsal", 0)));
-	rep = jv_object_set(rep, jv_string("started_at"), rep_get(f.started, "time"));
-	rep = jv_object_set(rep, jv_string("finished_at"), rep_get(fin, "time"));
-	rep = jv_object_set(rep, jv_string("duration_ms"), ms_or_null(run_dur));
-	rep = jv_object_set(rep, jv_string("error"), str_or_null(run_error));
+	rep = jv_object_set(rep, RK("run"), str_or_null(f.run));
+	rep = jv_object_set(rep, RK("runbook"), str_or_null(f.runbook));
+	rep = jv_object_set(rep, RK("path"), rep_get(f.started, "path"));
+	rep = jv_object_set(rep, RK("sha256"), rep_get(f.started, "sha256"));
+	rep = jv_object_set(rep, RK("mode"), str_or_null(run_mode(&f, &x)));
+	rep = jv_object_set(rep, RK("status"), jv_string(status));
+	rep = jv_object_set(rep, RK("exit_code"), exit_code >= 0 ? jv_number((double)exit_code) : jv_null());
+	rep = jv_object_set(rep, RK("dry_run"), jv_bool(jv_is_valid(f.started) && RBOOL(f.started, "dry_run", 0)));
+	rep = jv_object_set(rep, RK("rehearsal"), jv_bool(jv_is_valid(f.started) && RBOOL(f.started, "rehearsal", 0)));
+	rep = jv_object_set(rep, RK("started_at"), rep_get(f.started, "time"));
+	rep = jv_object_set(rep, RK("finished_at"), rep_get(fin, "time"));
+	rep = jv_object_set(rep, RK("duration_ms"), ms_or_null(run_dur));
+	rep = jv_object_set(rep, RK("error"), str_or_null(run_error));
 	if (f.end == EV_RUN_INTERRUPTED)
-		rep = jv_object_set(rep, jv_string("signal"), rep_get(fin, "signal"));
-	rep = jv_object_set(rep, jv_string("rollback_outcome"), rep_get(fin, "rollback"));
-	rep = jv_object_set(rep, jv_string("params"), params_shown(plan, params));
-	rep = jv_object_set(rep, jv_string("approvals"), jv_copy(x.approvals));
+		rep = jv_object_set(rep, RK("signal"), rep_get(fin, "signal"));
+	rep = jv_object_set(rep, RK("rollback_outcome"), rep_get(fin, "rollback"));
+	rep = jv_object_set(rep, RK("params"), params_shown(plan, params));
+	rep = jv_object_set(rep, RK("approvals"), jv_copy(x.approvals));
 	{
 		static const char *const passed[] = { "outputs", "output_errors", "objectives" };
 		for (size_t k = 0; k < sizeof(passed) / sizeof(passed[0]); k++) {
@@ -526,25 +579,26 @@ jv report_build(jv events, jv plan, jv params)
 					    (jv_free(v), jv_null()));
 		}
 	}
-	rep = jv_object_set(rep, jv_string("steps"), steps);
-	rep = jv_object_set(rep, jv_string("critical_path"), cpath);
-	rep = jv_object_set(rep, jv_string("rollback"), rollback);
-	rep = jv_object_set(rep, jv_string("errors"), errors);
-	rep = jv_object_set(rep, jv_string("noncritical_failed"), list_or_empty(fin, "noncritical_failed"));
-	rep = jv_object_set(rep, jv_string("finally_failed"), list_or_empty(fin, "finally_failed"));
-	rep = jv_object_set(rep, jv_string("undo"), report_undo(&f, by_id, isfin));
+	rep = jv_object_set(rep, RK("steps"), steps);
+	rep = jv_object_set(rep, RK("critical_path"), cpath);
+	rep = jv_object_set(rep, RK("rollback"), rollback);
+	rep = jv_object_set(rep, RK("errors"), errors);
+	rep = jv_object_set(rep, RK("noncritical_failed"), list_or_empty(fin, "noncritical_failed"));
+	rep = jv_object_set(rep, RK("finally_failed"), list_or_empty(fin, "finally_failed"));
+	rep = jv_object_set(rep, RK("undo"), report_undo(&f, by_id, isfin));
 	{
 		jv t = jv_object();
 #define T(name) t = jv_object_set(t, jv_string(#name), jv_number(tot.name))
 		T(steps); T(succeeded); T(failed); T(skipped); T(rolled_back); T(pending);
 		T(running); T(dry_run); T(retries); T(polls); T(rollback_steps); T(rollback_failed);
 #undef T
-		t = jv_object_set(t, jv_string("rollback_actions"), jv_number(nact));
-		t = jv_object_set(t, jv_string("rollback_actions_succeeded"), jv_number(nok));
-		rep = jv_object_set(rep, jv_string("totals"), t);
+		t = jv_object_set(t, RK("rollback_actions"), jv_number(nact));
+		t = jv_object_set(t, RK("rollback_actions_succeeded"), jv_number(nok));
+		rep = jv_object_set(rep, RK("totals"), t);
 	}
-	rep = jv_object_set(rep, jv_string("next_steps"), report_next_steps(rep));
+	rep = jv_object_set(rep, RK("next_steps"), report_next_steps(rep));
 
+	jv_free(proto);
 	free(isfin);
 	free(on);
 	free(order);

@@ -34,16 +34,16 @@ static int open_case(struct buf *b, const char *suite, const char *name, jv o, c
 static int step_case(struct buf *b, const char *suite, jv s)
 {
 	int berr = 0;
-	const char *st = rep_str(s, "status", "pending"), *err = jvx_str(s, "error");
-	jv rb = jvx_get(s, "rollback");
+	const char *st = rep_str(s, "status", "pending"), *err = RSTR(s, "error");
+	jv rb = RGET(s, "rollback");
 	struct buf out = BUF_INIT(0);
 	berr |= open_case(b, suite, rep_str(s, "id", "?"), s, "duration_ms");
-	berr |= buf_addf(&out, "status: %s; attempts: %" PRId64 "; polls: %" PRId64, st, jvx_int(s, "attempts", 0),
-		 jvx_int(s, "polls", 0));
+	berr |= buf_addf(&out, "status: %s; attempts: %" PRId64 "; polls: %" PRId64, st, RINT(s, "attempts", 0),
+		 RINT(s, "polls", 0));
 	if (jv_get_kind(rb) == JV_KIND_OBJECT) {
 		berr |= buf_addf(&out, "; rollback: %s", rep_str(rb, "status", "?"));
-		if (jvx_str(rb, "error"))
-			berr |= buf_addf(&out, " (%s)", jvx_str(rb, "error"));
+		if (RSTR(rb, "error"))
+			berr |= buf_addf(&out, " (%s)", RSTR(rb, "error"));
 	}
 	if (!strcmp(st, "failed")) {
 		const char *nl = err ? strchr(err, '\n') : NULL;
@@ -74,7 +74,7 @@ static int step_case(struct buf *b, const char *suite, jv s)
 static int objective_case(struct buf *b, const char *suite, jv rep, const char *which, int *berrp)
 {
 	int berr = 0;
-	jv ob = jvx_get(rep, "objectives"), o = jvx_get(ob, which), target = jvx_get(o, "objective_ms");
+	jv ob = RGET(rep, "objectives"), o = jvx_get(ob, which), target = RGET(o, "objective_ms");
 	const char *v = rep_objective_verdict(rep, which);
 	struct buf msg = BUF_INIT(0);
 	int failing = 0;
@@ -108,12 +108,12 @@ int report_junit(struct buf *b, jv rep)
 {
 	int berr = 0;
 	static const char *const which[] = { "rto", "rpo" };
-	jv steps = rep_list(rep, "steps"), t = jvx_get(rep, "totals");
+	jv steps = rep_list(rep, "steps"), t = RGET(rep, "totals");
 	const char *suite = rep_str(rep, "runbook", "runbook");
 	int n = jv_array_length(jv_copy(steps));
-	int64_t failures = jvx_int(t, "failed", 0);
-	int64_t skipped = jvx_int(t, "skipped", 0) + jvx_int(t, "pending", 0);
-	int64_t errors = jvx_int(t, "running", 0);
+	int64_t failures = RINT(t, "failed", 0);
+	int64_t skipped = RINT(t, "skipped", 0) + RINT(t, "pending", 0);
+	int64_t errors = RINT(t, "running", 0);
 	struct buf cases = BUF_INIT(0);
 
 	jv_array_foreach(steps, i, s) {
@@ -122,7 +122,7 @@ int report_junit(struct buf *b, jv rep)
 		(void)i;
 	}
 	for (size_t w = 0; w < 2; w++) {
-		jv ob = jvx_get(rep, "objectives"), o = jvx_get(ob, which[w]), target = jvx_get(o, "objective_ms");
+		jv ob = RGET(rep, "objectives"), o = jvx_get(ob, which[w]), target = RGET(o, "objective_ms");
 		if (rep_objective_verdict(rep, which[w])) {
 			n++;
 			failures += objective_case(&cases, suite, rep, which[w], &berr);
@@ -144,9 +144,9 @@ int report_junit(struct buf *b, jv rep)
 		 n, failures, errors, skipped);
 	berr |= secs(b, rep, "duration_ms");
 	berr |= buf_adds(b, "\"");
-	if (jvx_str(rep, "started_at")) {
+	if (RSTR(rep, "started_at")) {
 		berr |= buf_adds(b, " timestamp=\"");
-		berr |= buf_add_xml(b, jvx_str(rep, "started_at"));
+		berr |= buf_add_xml(b, RSTR(rep, "started_at"));
 		berr |= buf_adds(b, "\"");
 	}
 	berr |= buf_adds(b, ">\n");

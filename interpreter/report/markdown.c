@@ -48,12 +48,12 @@ static int nonempty(jv v)
 static int details(struct buf *b, jv rep)
 {
 	int berr = 0;
-	const char *sha = jvx_str(rep, "sha256");
+	const char *sha = RSTR(rep, "sha256");
 	berr |= buf_adds(b, "## Details\n\n- **Runbook**: ");
 	berr |= code(b, rep_str(rep, "runbook", "?"));
-	if (jvx_str(rep, "path")) {
+	if (RSTR(rep, "path")) {
 		berr |= buf_adds(b, " (");
-		berr |= code(b, jvx_str(rep, "path"));
+		berr |= code(b, RSTR(rep, "path"));
 		if (sha)
 			berr |= buf_addf(b, ", sha256 `%.12s…`", sha);
 		berr |= buf_adds(b, ")");
@@ -131,7 +131,7 @@ static int objectives(struct buf *b, jv rep)
 	static const struct { const char *key, *name, *where; } rows[] = {
 		{ "rto", "RTO", "restored" }, { "rpo", "RPO", "recovery_point" },
 	};
-	jv ob = jvx_get(rep, "objectives");
+	jv ob = RGET(rep, "objectives");
 	if (jv_get_kind(ob) != JV_KIND_OBJECT) {
 		jv_free(ob);
 		return berr;
@@ -156,9 +156,9 @@ static int objectives(struct buf *b, jv rep)
 			berr |= md(b, rows[i].where);
 			berr |= buf_adds(b, ": ");
 			berr |= md(b, jvx_str(o, rows[i].where));
-			if (jvx_str(o, "incident_time")) {
+			if (RSTR(o, "incident_time")) {
 				berr |= buf_adds(b, ", incident: ");
-				berr |= md(b, jvx_str(o, "incident_time"));
+				berr |= md(b, RSTR(o, "incident_time"));
 			}
 		} else
 			berr |= buf_adds(b, "-");
@@ -177,17 +177,17 @@ static int steps_table(struct buf *b, jv rep)
 	berr |= buf_adds(b, "\n## Steps\n\n| Step | Status | Start | Duration | Attempts | Polls | Rollback | Error |\n"
 		    "|---|---|---|---|---:|---:|---|---|\n");
 	jv_array_foreach(steps, i, s) {
-		jv off = jvx_get(s, "offset_ms"), rbo = jvx_get(s, "rollback");
+		jv off = RGET(s, "offset_ms"), rbo = RGET(s, "rollback");
 		berr |= buf_adds(b, "| ");
 		berr |= code(b, rep_str(s, "id", "?"));
-		if (jvx_bool(s, "on_critical_path", 0))
+		if (RBOOL(s, "on_critical_path", 0))
 			berr |= buf_adds(b, " ★");
-		if (jvx_bool(s, "finally", 0))
+		if (RBOOL(s, "finally", 0))
 			berr |= buf_adds(b, " (finally)");
 		berr |= buf_adds(b, " | ");
 		berr |= md(b, rep_str(s, "status", "?"));
 		berr |= buf_adds(b, " | ");
-		if (jv_get_kind(off) == JV_KIND_NUMBER && jvx_str(s, "started_at")) {
+		if (jv_get_kind(off) == JV_KIND_NUMBER && RSTR(s, "started_at")) {
 			berr |= buf_adds(b, "+");
 			berr |= rep_ms(b, s, "offset_ms");
 		} else {
@@ -195,12 +195,12 @@ static int steps_table(struct buf *b, jv rep)
 		}
 		berr |= buf_adds(b, " | ");
 		berr |= rep_ms(b, s, "duration_ms");
-		berr |= buf_addf(b, " | %" PRId64 " | %" PRId64 " | ", jvx_int(s, "attempts", 0), jvx_int(s, "polls", 0));
+		berr |= buf_addf(b, " | %" PRId64 " | %" PRId64 " | ", RINT(s, "attempts", 0), RINT(s, "polls", 0));
 		berr |= md(b, jv_get_kind(rbo) == JV_KIND_OBJECT ? rep_str(rbo, "status", "?") : "-");
 		berr |= buf_adds(b, " | ");
 		/* the first line; the key lines are under errors */
-		if (jvx_str(s, "error")) {
-			const char *e = jvx_str(s, "error"), *nl = strchr(e, '\n');
+		if (RSTR(s, "error")) {
+			const char *e = RSTR(s, "error"), *nl = strchr(e, '\n');
 			struct buf one = BUF_INIT(0);
 			berr |= buf_add(&one, e, nl ? (size_t)(nl - e) : strlen(e));
 			berr |= md(b, buf_str(&one));
@@ -230,23 +230,23 @@ static int steps_table(struct buf *b, jv rep)
 static int rollback(struct buf *b, jv rep)
 {
 	int berr = 0;
-	jv rb = jvx_get(rep, "rollback"), rows;
+	jv rb = RGET(rep, "rollback"), rows;
 	if (jv_get_kind(rb) != JV_KIND_OBJECT) {
 		jv_free(rb);
 		return berr;
 	}
 	rows = rep_list(rb, "steps");
 	berr |= buf_addf(b, "\n## Rollback\n\n**%" PRId64 " of %" PRId64 " rollback action%s succeeded**",
-		 jvx_int(rb, "succeeded", 0), jvx_int(rb, "actions", 0), jvx_int(rb, "actions", 0) == 1 ? "" : "s");
-	if (jvx_str(rb, "outcome")) {
+		 RINT(rb, "succeeded", 0), RINT(rb, "actions", 0), RINT(rb, "actions", 0) == 1 ? "" : "s");
+	if (RSTR(rb, "outcome")) {
 		berr |= buf_adds(b, " (rollback ");
-		berr |= md(b, jvx_str(rb, "outcome"));
+		berr |= md(b, RSTR(rb, "outcome"));
 		berr |= buf_adds(b, ")");
 	}
 	berr |= buf_adds(b, ".");
-	if (jvx_str(rb, "reason")) {
+	if (RSTR(rb, "reason")) {
 		berr |= buf_adds(b, " Reason: ");
-		berr |= md(b, jvx_str(rb, "reason"));
+		berr |= md(b, RSTR(rb, "reason"));
 	}
 	berr |= buf_adds(b, "\n\n");
 	if (nonempty(rows)) {
@@ -259,7 +259,7 @@ static int rollback(struct buf *b, jv rep)
 			berr |= buf_adds(b, " | ");
 			berr |= md(b, rep_str(r, "status", "?"));
 			berr |= buf_adds(b, " | ");
-			jv off = jvx_get(r, "offset_ms");
+			jv off = RGET(r, "offset_ms");
 			if (jv_get_kind(off) == JV_KIND_NUMBER)
 				berr |= buf_adds(b, "+");
 			jv_free(off);
@@ -281,7 +281,7 @@ static int errors(struct buf *b, jv rep)
 {
 	int berr = 0;
 	jv errs = rep_list(rep, "errors");
-	const char *why = jvx_str(rep, "error");
+	const char *why = RSTR(rep, "error");
 	if (!nonempty(errs) && !why) {
 		jv_free(errs);
 		return berr;
@@ -289,11 +289,11 @@ static int errors(struct buf *b, jv rep)
 	berr |= buf_adds(b, "\n## Errors\n");
 	jv_array_foreach(errs, i, e) {
 		jv lines = rep_list(e, "lines");
-		int64_t more = jvx_int(e, "more_lines", 0);
+		int64_t more = RINT(e, "more_lines", 0);
 		berr |= buf_adds(b, "\n");
-		if (jvx_str(e, "rollback_step")) {
+		if (RSTR(e, "rollback_step")) {
 			berr |= buf_adds(b, "Rollback action ");
-			berr |= code(b, jvx_str(e, "rollback_step"));
+			berr |= code(b, RSTR(e, "rollback_step"));
 			berr |= buf_adds(b, " (undoing ");
 			berr |= code(b, rep_str(e, "step", "?"));
 			berr |= buf_adds(b, "):\n\n```\n");
@@ -350,7 +350,7 @@ static int finally_steps(struct buf *b, jv rep)
 	jv steps = rep_list(rep, "steps");
 	int n = 0;
 	jv_array_foreach(steps, i, s) {
-		if (jvx_bool(s, "finally", 0)) {
+		if (RBOOL(s, "finally", 0)) {
 			if (!n++)
 				berr |= buf_adds(b, "\n## Finally steps\n\nThey ran once the run had ended; their failure does not change the exit code.\n\n");
 			berr |= buf_adds(b, "- ");
@@ -394,9 +394,9 @@ static int next_and_undo(struct buf *b, jv rep)
 			jv_array_foreach(acts, j, a) {
 				berr |= buf_adds(b, j ? ", " : " ");
 				berr |= code(b, rep_str(a, "id", "?"));
-				if (jvx_str(a, "action")) {
+				if (RSTR(a, "action")) {
 					berr |= buf_adds(b, " (");
-					berr |= md(b, jvx_str(a, "action"));
+					berr |= md(b, RSTR(a, "action"));
 					berr |= buf_adds(b, ")");
 				}
 				jv_free(a);
@@ -414,7 +414,7 @@ static int next_and_undo(struct buf *b, jv rep)
 int report_markdown(struct buf *b, jv rep)
 {
 	int berr = 0;
-	jv params = jvx_get(rep, "params"), outs = jvx_get(rep, "outputs"), oerr = jvx_get(rep, "output_errors");
+	jv params = RGET(rep, "params"), outs = RGET(rep, "outputs"), oerr = RGET(rep, "output_errors");
 
 	berr |= buf_adds(b, "# Run report: ");
 	berr |= md(b, rep_str(rep, "runbook", "?"));

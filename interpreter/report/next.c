@@ -27,21 +27,21 @@ static int names(struct buf *b, jv list, const char *key)
 jv report_next_steps(jv rep)
 {
 	int berr = 0;
-	jv out = jv_array(), rb = jvx_get(rep, "rollback"), undo = jvx_get(rep, "undo");
-	jv ncf = jvx_get(rep, "noncritical_failed"), ff = jvx_get(rep, "finally_failed");
-	jv outs = jvx_get(rep, "outputs"), oerr = jvx_get(rep, "output_errors");
-	jv steps = jvx_get(rep, "steps"), failed = jv_array();
+	jv out = jv_array(), rb = RGET(rep, "rollback"), undo = RGET(rep, "undo");
+	jv ncf = RGET(rep, "noncritical_failed"), ff = RGET(rep, "finally_failed");
+	jv outs = RGET(rep, "outputs"), oerr = RGET(rep, "output_errors");
+	jv steps = RGET(rep, "steps"), failed = jv_array();
 	const char *status = rep_str(rep, "status", "unfinished"), *mode = rep_str(rep, "mode", "run");
-	const char *run = rep_str(rep, "run", "RUN-ID"), *path = jvx_str(rep, "path");
-	const char *rbo = jvx_str(rep, "rollback_outcome");
-	int rehearsal = !strcmp(mode, "rehearsal") || jvx_bool(rep, "rehearsal", 0);
-	int64_t nact = jvx_int(rb, "actions", 0), nok = jvx_int(rb, "succeeded", 0);
+	const char *run = rep_str(rep, "run", "RUN-ID"), *path = RSTR(rep, "path");
+	const char *rbo = RSTR(rep, "rollback_outcome");
+	int rehearsal = !strcmp(mode, "rehearsal") || RBOOL(rep, "rehearsal", 0);
+	int64_t nact = RINT(rb, "actions", 0), nok = RINT(rb, "succeeded", 0);
 	struct buf b = BUF_INIT(0);
 #define SAY() (out = jv_array_append(out, jv_string(buf_str(&b))), buf_reset(&b))
 
 	jv_array_foreach(steps, i, s) {
-		if (!strcmp(rep_str(s, "status", ""), "failed") && !jvx_bool(s, "finally", 0) &&
-		    jvx_bool(s, "critical", 1))
+		if (!strcmp(rep_str(s, "status", ""), "failed") && !RBOOL(s, "finally", 0) &&
+		    RBOOL(s, "critical", 1))
 			failed = jv_array_append(failed, jv_copy(s));
 		jv_free(s);
 		(void)i;
@@ -92,8 +92,8 @@ jv report_next_steps(jv rep)
 		}
 	} else if (!strcmp(status, "interrupted")) {
 		berr |= buf_adds(&b, "The run was stopped at once");
-		if (jvx_str(rep, "signal"))
-			berr |= buf_addf(&b, " by %s", jvx_str(rep, "signal"));
+		if (RSTR(rep, "signal"))
+			berr |= buf_addf(&b, " by %s", RSTR(rep, "signal"));
 		berr |= buf_adds(&b, "; nothing was rolled back and what ran is as it was left.");
 		SAY();
 		if (rehearsal)
@@ -108,7 +108,7 @@ jv report_next_steps(jv rep)
 		SAY();
 	} else {
 		/* failed, aborted, rollback_failed */
-		int incomplete = (rbo && !strcmp(rbo, "incomplete")) || jvx_int(rb, "failed", 0) > 0;
+		int incomplete = (rbo && !strcmp(rbo, "incomplete")) || RINT(rb, "failed", 0) > 0;
 		if (jv_array_length(jv_copy(failed)) > 0) {
 			berr |= buf_adds(&b, jv_array_length(jv_copy(failed)) == 1 ? "The run failed at step " : "The run failed at steps ");
 			berr |= names(&b, failed, "id");
@@ -116,11 +116,11 @@ jv report_next_steps(jv rep)
 			SAY();
 		} else if (!strcmp(status, "aborted")) {
 			berr |= buf_adds(&b, "The run was declined or aborted by the operator");
-			if (jvx_str(rep, "error"))
-				berr |= buf_addf(&b, " (%s)", jvx_str(rep, "error"));
+			if (RSTR(rep, "error"))
+				berr |= buf_addf(&b, " (%s)", RSTR(rep, "error"));
 			berr |= buf_adds(&b, ".");
 			SAY();
-		} else if (jvx_str(rep, "error")) {
+		} else if (RSTR(rep, "error")) {
 			berr |= buf_adds(&b, "The run failed: see the run error; fix its cause before running it again.");
 			SAY();
 		}
@@ -129,7 +129,7 @@ jv report_next_steps(jv rep)
 				 "undo it by hand with the rollback steps under \"how to roll back\", in that order.");
 			SAY();
 		} else if (incomplete) {
-			jv bad = jv_array(), rows = jvx_get(rb, "steps");
+			jv bad = jv_array(), rows = RGET(rb, "steps");
 			jv_array_foreach(rows, i, r) {
 				if (!strcmp(rep_str(r, "status", ""), "failed") || !strcmp(rep_str(r, "status", ""), "running"))
 					bad = jv_array_append(bad, jv_copy(r));
@@ -155,10 +155,10 @@ jv report_next_steps(jv rep)
 			jv_free(rows);
 		} else if (jv_get_kind(rb) == JV_KIND_OBJECT) {
 			if (nact > 0) {
-				jv undone = jv_array(), rows = jvx_get(rb, "steps");
+				jv undone = jv_array(), rows = RGET(rb, "steps");
 				jv seen = jv_object();
 				jv_array_foreach(rows, i, r) {
-					const char *st = jvx_str(r, "step");
+					const char *st = RSTR(r, "step");
 					if (st && !jvx_has(seen, st)) {
 						seen = jv_object_set(seen, jv_string(st), jv_true());
 						undone = jv_array_append(undone, jv_string(st));
@@ -193,7 +193,7 @@ jv report_next_steps(jv rep)
 		};
 		const char *v = rep_objective_verdict(rep, which[w]);
 		if (v && strcmp(v, "met")) {
-			jv ob = jvx_get(rep, "objectives"), o = jvx_get(ob, which[w]), target = jvx_get(o, "objective_ms");
+			jv ob = RGET(rep, "objectives"), o = jvx_get(ob, which[w]), target = RGET(o, "objective_ms");
 			if (!strcmp(v, "MISSED")) {
 				berr |= buf_addf(&b, "The %s objective was missed (", w ? "RPO" : "RTO");
 				berr |= rep_objective_phrase(&b, rep, which[w]) < 0 ? -1 : 0;
@@ -228,6 +228,17 @@ jv report_next_steps(jv rep)
 /* how to undo a run that kept its changes: the completed steps with a rollback block
  * that no rollback undid, last finished first (the order a rollback takes), with the
  * block's actions as the journal names them (STEP.rollback.N); null without a plan */
+struct ended { int64_t t_end; int i; };
+
+/* latest end first; ties in reverse plan order */
+static int by_end_desc(const void *a, const void *b)
+{
+	const struct ended *x = a, *y = b;
+	if (x->t_end != y->t_end)
+		return x->t_end < y->t_end ? 1 : -1;
+	return x->i < y->i ? 1 : x->i > y->i ? -1 : 0;
+}
+
 jv report_undo(const struct run_fold *f, jv by_id, const int *fin)
 {
 	int *order, n = 0;
@@ -241,27 +252,28 @@ jv report_undo(const struct run_fold *f, jv by_id, const int *fin)
 		if (!fin[i] && f->steps[i].status && !strcmp(f->steps[i].status, "succeeded") &&
 		    !(f->steps[i].rb_status && !strcmp(f->steps[i].rb_status, "succeeded")))
 			order[n++] = i;
-	/* by end time, latest first; a stable insertion sort keeps ties in reverse plan order */
-	for (int i = 1; i < n; i++)
-		for (int j = i; j > 0 && f->steps[order[j]].t_end >= f->steps[order[j - 1]].t_end; j--) {
-			int t = order[j];
-			order[j] = order[j - 1];
-			order[j - 1] = t;
-		}
+	/* by end time, latest first; ties in reverse plan order */
+	struct ended *e = xcalloc((size_t)n + 1, sizeof(*e));
+	for (int i = 0; i < n; i++)
+		e[i] = (struct ended){ f->steps[order[i]].t_end, order[i] };
+	qsort(e, (size_t)n, sizeof(*e), by_end_desc);
+	for (int i = 0; i < n; i++)
+		order[i] = e[i].i;
+	free(e);
 	for (int i = 0; i < n; i++) {
 		const char *id = f->steps[order[i]].id;
 		jv ps = jv_object_get(jv_copy(by_id), jv_string(id));
-		jv acts = jv_is_valid(ps) ? jvx_get(ps, "rollback") : jv_invalid();
+		jv acts = jv_is_valid(ps) ? RGET(ps, "rollback") : jv_invalid();
 		if (jv_get_kind(acts) == JV_KIND_ARRAY && jv_array_length(jv_copy(acts)) > 0) {
-			jv u = jv_object_set(jv_object(), jv_string("step"), jv_string(id)), named = jv_array();
+			jv u = jv_object_set(jv_object(), RK("step"), jv_string(id)), named = jv_array();
 			jv_array_foreach(acts, k, a) {
-				jv o = jv_object_set(jv_object(), jv_string("id"), jv_string_fmt("%s.rollback.%d", id, k + 1));
-				o = jv_object_set(o, jv_string("kind"), rep_get(a, "kind"));
-				o = jv_object_set(o, jv_string("action"), rep_get(a, "action"));
+				jv o = jv_object_set(jv_object(), RK("id"), jv_string_fmt("%s.rollback.%d", id, k + 1));
+				o = jv_object_set(o, RK("kind"), rep_get(a, "kind"));
+				o = jv_object_set(o, RK("action"), rep_get(a, "action"));
 				named = jv_array_append(named, o);
 				jv_free(a);
 			}
-			u = jv_object_set(u, jv_string("actions"), named);
+			u = jv_object_set(u, RK("actions"), named);
 			out = jv_array_append(out, u);
 		}
 		jv_free(acts);

@@ -40,7 +40,7 @@ static int same_but_items(const char *id, const char *tmpl)
  * skipped needs to what they needed; -1 none */
 static int last_need(const struct run_fold *f, jv info, int i, const int *on, const int *pos, int depth)
 {
-	jv inf = jvx_get(info, f->steps[i].id), needs = jvx_get(inf, "needs");
+	jv inf = jvx_get(info, f->steps[i].id), needs = RGET(inf, "needs");
 	int best = -1;
 	if (jv_get_kind(needs) == JV_KIND_ARRAY && depth < 64) {
 		jv_array_foreach(needs, k, n) {
@@ -87,7 +87,7 @@ jv report_critical_path(const struct run_fold *f, jv info, const int *fin, const
 		int next = -1;
 		on[cur] = 1;
 		rev = jv_array_append(rev, jv_string(s->id));
-		if (jvx_has(inf, "needs")) {
+		if (RHAS(inf, "needs")) {
 			next = last_need(f, info, cur, on, pos, 0);
 		} else if (s->t_start >= 0) {
 			for (int j = 0; j < f->nsteps; j++)

@@ -43,9 +43,15 @@ static int (*const renderers[REPORT_FORMAT__N])(struct buf *, jv) = {
 char *report_format(jv rep, enum report_format fmt)
 {
 	struct buf b = BUF_INIT(0);
+	struct rep_keys *keys = xmalloc(sizeof(*keys));
+	int rc;
 	if ((int)fmt < 0 || fmt >= REPORT_FORMAT__N || !renderers[fmt])
 		BUG("unknown report format");
-	if (renderers[fmt](&b, rep) < 0) {
+	rep_keys_hold(keys);
+	rc = renderers[fmt](&b, rep);
+	rep_keys_drop(keys);
+	free(keys);
+	if (rc < 0) {
 		buf_release(&b);
 		return NULL;
 	}
@@ -65,32 +71,32 @@ int report_render(jv events, jv plan, jv params, enum report_format fmt, FILE *o
 
 /* ---- shared by the renderers ---- */
 
-jv rep_get(jv o, const char *key)
+jv rep_kget_or_null(jv o, jv key)
 {
-	jv v = jvx_get(o, key);
+	jv v = rep_kget(o, key);
 	return jv_is_valid(v) ? v : (jv_free(v), jv_null());
 }
 
-jv rep_list(jv o, const char *key)
+jv rep_klist(jv o, jv key)
 {
-	jv v = jvx_get(o, key);
+	jv v = rep_kget(o, key);
 	if (jv_get_kind(v) == JV_KIND_ARRAY)
 		return v;
 	jv_free(v);
 	return jv_array();
 }
 
-const char *rep_str(jv o, const char *key, const char *def)
+const char *rep_kstr_or(jv o, jv key, const char *def)
 {
-	const char *s = jvx_str(o, key);
+	const char *s = rep_kstr(o, key);
 	return s ? s : def;
 }
 
-int rep_ms(struct buf *b, jv o, const char *key)
+int rep_kms(struct buf *b, jv o, jv key)
 {
 	int berr = 0;
 	char d[64];
-	jv v = jvx_get(o, key);
+	jv v = rep_kget(o, key);
 	if (jv_get_kind(v) == JV_KIND_NUMBER)
 		berr |= buf_adds(b, dur_format((int64_t)jv_number_value(v), d, sizeof(d)));
 	else
@@ -102,8 +108,8 @@ int rep_ms(struct buf *b, jv o, const char *key)
 int rep_head(struct buf *b, jv rep)
 {
 	int berr = 0;
-	jv ec = jvx_get(rep, "exit_code");
-	const char *mode = jvx_str(rep, "mode");
+	jv ec = RGET(rep, "exit_code");
+	const char *mode = RSTR(rep, "mode");
 	berr |= buf_addf(b, "%s", rep_str(rep, "status", "unfinished"));
 	if (jv_get_kind(ec) == JV_KIND_NUMBER)
 		berr |= buf_addf(b, " (exit %d)", (int)jv_number_value(ec));
@@ -116,14 +122,14 @@ int rep_head(struct buf *b, jv rep)
 int rep_totals(struct buf *b, jv rep)
 {
 	int berr = 0;
-	jv t = jvx_get(rep, "totals");
+	jv t = RGET(rep, "totals");
 	static const char *const parts[][2] = { {"succeeded", "succeeded"}, {"failed", "failed"},
 		{"skipped", "skipped"}, {"rolled_back", "rolled back"}, {"dry_run", "dry run"},
 		{"running", "running"}, {"pending", "not run"} };
 	int first = 1;
-	int64_t steps = jvx_int(t, "steps", 0), retries = jvx_int(t, "retries", 0),
-		polls = jvx_int(t, "polls", 0), acts = jvx_int(t, "rollback_actions", 0),
-		ok = jvx_int(t, "rollback_actions_succeeded", 0);
+	int64_t steps = RINT(t, "steps", 0), retries = RINT(t, "retries", 0),
+		polls = RINT(t, "polls", 0), acts = RINT(t, "rollback_actions", 0),
+		ok = RINT(t, "rollback_actions_succeeded", 0);
 	berr |= buf_addf(b, "%" PRId64 " step%s", steps, steps == 1 ? "" : "s");
 	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
 		int64_t k = jvx_int(t, parts[i][0], 0);
@@ -149,7 +155,7 @@ char *rep_value_text(jv v)
 
 static jv objective(jv rep, const char *which)
 {
-	jv ob = jvx_get(rep, "objectives"), o = jvx_get(ob, which);
+	jv ob = RGET(rep, "objectives"), o = jvx_get(ob, which);
 	jv_free(ob);
 	if (jv_get_kind(o) != JV_KIND_OBJECT) {
 		jv_free(o);
@@ -164,7 +170,7 @@ const char *rep_objective_verdict(jv rep, const char *which)
 	const char *v;
 	if (!jv_is_valid(o))
 		return NULL;
-	met = jvx_get(o, "met");
+	met = RGET(o, "met");
 	v = jv_get_kind(met) == JV_KIND_TRUE ? "met" : jv_get_kind(met) == JV_KIND_FALSE ? "MISSED" :
 	    "not measured";
 	jv_free(met);
@@ -183,8 +189,8 @@ int rep_objective_phrase(struct buf *b, jv rep, const char *which)
 	berr |= buf_adds(b, " achieved, objective ");
 	berr |= rep_ms(b, o, "objective_ms");
 	berr |= buf_addf(b, ": %s", rep_objective_verdict(rep, which));
-	ob = jvx_get(rep, "objectives");
-	errs = jvx_get(ob, "errors");
+	ob = RGET(rep, "objectives");
+	errs = RGET(ob, "errors");
 	if ((why = jvx_str(errs, which)))
 		berr |= buf_addf(b, " (%s)", why);
 	jv_free(errs);

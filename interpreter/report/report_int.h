@@ -28,14 +28,43 @@ jv report_critical_path(const struct run_fold *f, jv info, const int *fin, const
 jv report_next_steps(jv rep);
 jv report_undo(const struct run_fold *f, jv by_id, const int *fin);
 
+/* keys.c. RK("lit"): the jv string of a literal (new reference), made once per
+ * outermost report_build/report_format call of the thread (rep_keys_hold .. drop);
+ * RGET, RSTR, RHAS, RBOOL, RNUM, RINT: jvx_get, jvx_str, ... by such a key */
+#define REP_KEYS 512
+struct rep_keys {
+	struct { const char *lit; jv s; } slot[REP_KEYS];
+	int outer;
+};
+void rep_keys_hold(struct rep_keys *t);
+void rep_keys_drop(struct rep_keys *t);
+jv rep_key(const char *lit);
+#define RK(lit) rep_key("" lit "")
+jv rep_kget(jv o, jv key);
+const char *rep_kstr(jv o, jv key);
+int rep_khas(jv o, jv key);
+int rep_kbool(jv o, jv key, int def);
+double rep_knum(jv o, jv key, double def);
+int64_t rep_kint(jv o, jv key, int64_t def);
+#define RGET(o, lit) rep_kget((o), RK(lit))
+#define RSTR(o, lit) rep_kstr((o), RK(lit))
+#define RHAS(o, lit) rep_khas((o), RK(lit))
+#define RBOOL(o, lit, d) rep_kbool((o), RK(lit), (d))
+#define RNUM(o, lit, d) rep_knum((o), RK(lit), (d))
+#define RINT(o, lit, d) rep_kint((o), RK(lit), (d))
+
 /* o[key], or null when o has none (jv_object_set takes no invalid value); new reference */
-jv rep_get(jv o, const char *key);
+jv rep_kget_or_null(jv o, jv key);
+#define rep_get(o, lit) rep_kget_or_null((o), RK(lit))
 /* o[key] when it is an array, else an empty one (new reference) */
-jv rep_list(jv o, const char *key);
+jv rep_klist(jv o, jv key);
+#define rep_list(o, lit) rep_klist((o), RK(lit))
 /* rep[key] as a string, or def */
-const char *rep_str(jv o, const char *key, const char *def);
+const char *rep_kstr_or(jv o, jv key, const char *def);
+#define rep_str(o, lit, def) rep_kstr_or((o), RK(lit), (def))
 /* a duration in ms as "1m30s", or "-" when o[key] is not a number */
-int rep_ms(struct buf *b, jv o, const char *key);
+int rep_kms(struct buf *b, jv o, jv key);
+#define rep_ms(b, o, lit) rep_kms((b), (o), RK(lit))
 /* "succeeded (exit 0), rehearsal" */
 int rep_head(struct buf *b, jv rep);
 /* "8 steps: 6 succeeded, ...; 1 retry; 3 polls; rollback: 7 of 7 actions succeeded" */

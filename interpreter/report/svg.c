@@ -131,7 +131,7 @@ static int when(struct buf *b, jv o)
 static int bar(struct chart *c, const char *cls, const struct colour *col, jv o, int critical, const char *tip)
 {
 	int berr = 0;
-	double a = jvx_num(o, "offset_ms", 0), d = jvx_num(o, "duration_ms", 0);
+	double a = RNUM(o, "offset_ms", 0), d = RNUM(o, "duration_ms", 0);
 	double x = xof(c, a), w = xof(c, a + d) - x;
 	int top = c->y + (ROW - BAR) / 2;
 	if (w < 2)
@@ -201,8 +201,8 @@ static int step_row(struct chart *c, jv s, int row)
 {
 	int berr = 0;
 	const char *st = rep_str(s, "status", "pending"), *id = rep_str(s, "id", "?");
-	int crit = jvx_bool(s, "on_critical_path", 0);
-	jv off = jvx_get(s, "offset_ms");
+	int crit = RBOOL(s, "on_critical_path", 0);
+	jv off = RGET(s, "offset_ms");
 	struct buf tip = BUF_INIT(0);
 	berr |= stripe(c, row);
 	berr |= buf_addf(c->b, "<text x=\"%d\" y=\"%d\"%s%s>", LABEL_X, c->y + ROW / 2 + 4,
@@ -214,16 +214,16 @@ static int step_row(struct chart *c, jv s, int row)
 		c->used_step |= 1u << k;
 		c->critical |= crit;
 		berr |= buf_addf(&tip, "%s", id);
-		if (jvx_str(s, "name"))
-			berr |= buf_addf(&tip, " (%s)", jvx_str(s, "name"));
+		if (RSTR(s, "name"))
+			berr |= buf_addf(&tip, " (%s)", RSTR(s, "name"));
 		berr |= buf_addf(&tip, ": %s, ", st);
 		berr |= when(&tip, s);
-		if (jvx_int(s, "polls", 0))
-			berr |= buf_addf(&tip, ", %" PRId64 " polls", jvx_int(s, "polls", 0));
-		if (jvx_int(s, "retries", 0))
-			berr |= buf_addf(&tip, ", %" PRId64 " retries", jvx_int(s, "retries", 0));
-		if (jvx_int(s, "items", 0))
-			berr |= buf_addf(&tip, ", %" PRId64 " items", jvx_int(s, "items", 0));
+		if (RINT(s, "polls", 0))
+			berr |= buf_addf(&tip, ", %" PRId64 " polls", RINT(s, "polls", 0));
+		if (RINT(s, "retries", 0))
+			berr |= buf_addf(&tip, ", %" PRId64 " retries", RINT(s, "retries", 0));
+		if (RINT(s, "items", 0))
+			berr |= buf_addf(&tip, ", %" PRId64 " items", RINT(s, "items", 0));
 		if (crit)
 			berr |= buf_adds(&tip, "; on the critical path");
 		berr |= bar(c, "step", &step_colours[k], s, crit, buf_str(&tip));
@@ -253,7 +253,7 @@ static int rollback_row(struct chart *c, jv r, int row)
 {
 	int berr = 0;
 	const char *st = rep_str(r, "status", "succeeded");
-	jv off = jvx_get(r, "offset_ms");
+	jv off = RGET(r, "offset_ms");
 	struct buf name = BUF_INIT(0), tip = BUF_INIT(0);
 	size_t k = (size_t)(colour_of(rollback_colours, NCOLOURS(rollback_colours), st) - rollback_colours);
 	berr |= stripe(c, row);
@@ -265,8 +265,8 @@ static int rollback_row(struct chart *c, jv r, int row)
 		c->used_rb |= 1u << k;
 		berr |= buf_addf(&tip, "rollback %s of %s: %s, ", rep_str(r, "rollback_step", "?"), rep_str(r, "step", "?"), st);
 		berr |= when(&tip, r);
-		if (jvx_str(r, "error")) {
-			const char *e = jvx_str(r, "error"), *nl = strchr(e, '\n');
+		if (RSTR(r, "error")) {
+			const char *e = RSTR(r, "error"), *nl = strchr(e, '\n');
 			berr |= buf_addf(&tip, "; %.*s", nl ? (int)(nl - e) : (int)strlen(e), e);
 		}
 		berr |= bar(c, "rollback", &rollback_colours[k], r, 0, buf_str(&tip));
@@ -282,8 +282,8 @@ static int rollback_row(struct chart *c, jv r, int row)
 static int rto(struct chart *c, jv rep, int bottom)
 {
 	int berr = 0;
-	jv ob = jvx_get(rep, "objectives"), o = jvx_get(ob, "rto");
-	jv target = jvx_get(o, "objective_ms"), got = jvx_get(o, "achieved_ms");
+	jv ob = RGET(rep, "objectives"), o = RGET(ob, "rto");
+	jv target = RGET(o, "objective_ms"), got = RGET(o, "achieved_ms");
 	const char *v = rep_objective_verdict(rep, "rto");
 	char d[32];
 	if (jv_get_kind(target) == JV_KIND_NUMBER) {
@@ -370,24 +370,24 @@ static int legend(struct chart *c, int y)
 int report_svg(struct buf *b, jv rep)
 {
 	int berr = 0;
-	jv steps = rep_list(rep, "steps"), rb = jvx_get(rep, "rollback"), rows = rep_list(rb, "steps");
-	jv ob = jvx_get(rep, "objectives"), o = jvx_get(ob, "rto"), target = jvx_get(o, "objective_ms");
+	jv steps = rep_list(rep, "steps"), rb = RGET(rep, "rollback"), rows = rep_list(rb, "steps");
+	jv ob = RGET(rep, "objectives"), o = RGET(ob, "rto"), target = RGET(o, "objective_ms");
 	struct chart c = { .b = b };
 	struct buf body = BUF_INIT(0), head = BUF_INIT(0);
 	int nrows = 0, nfin = 0, nrb = jv_get_kind(rows) == JV_KIND_ARRAY ? jv_array_length(jv_copy(rows)) : 0;
-	double end = jvx_num(rep, "duration_ms", 0);
+	double end = RNUM(rep, "duration_ms", 0);
 
 	/* the span: the run, every bar, and the RTO objective when it is not far beyond */
 	jv_array_foreach(steps, i, s) {
-		double e = jvx_num(s, "offset_ms", 0) + jvx_num(s, "duration_ms", 0);
+		double e = RNUM(s, "offset_ms", 0) + RNUM(s, "duration_ms", 0);
 		if (e > end)
 			end = e;
-		nfin += jvx_bool(s, "finally", 0);
+		nfin += RBOOL(s, "finally", 0);
 		jv_free(s);
 		(void)i;
 	}
 	jv_array_foreach(rows, i, r) {
-		double e = jvx_num(r, "offset_ms", 0) + jvx_num(r, "duration_ms", 0);
+		double e = RNUM(r, "offset_ms", 0) + RNUM(r, "duration_ms", 0);
 		if (e > end)
 			end = e;
 		jv_free(r);
@@ -402,7 +402,7 @@ int report_svg(struct buf *b, jv rep)
 	c.b = &body;
 	c.y = TOP;
 	jv_array_foreach(steps, i, s) {
-		if (!jvx_bool(s, "finally", 0))
+		if (!RBOOL(s, "finally", 0))
 			berr |= step_row(&c, s, nrows++);
 		jv_free(s);
 		(void)i;
@@ -418,7 +418,7 @@ int report_svg(struct buf *b, jv rep)
 	if (nfin) {
 		berr |= section(&c, "finally");
 		jv_array_foreach(steps, i, s) {
-			if (jvx_bool(s, "finally", 0))
+			if (RBOOL(s, "finally", 0))
 				berr |= step_row(&c, s, nrows++);
 			jv_free(s);
 			(void)i;

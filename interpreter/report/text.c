@@ -44,10 +44,10 @@ static int key_lines(struct buf *b, jv rep, const char *step, const char *rbstep
 	int berr = 0;
 	jv errs = rep_list(rep, "errors");
 	jv_array_foreach(errs, i, e) {
-		const char *rs = jvx_str(e, "rollback_step");
+		const char *rs = RSTR(e, "rollback_step");
 		if (!strcmp(rep_str(e, "step", ""), step) && ((!rs && !rbstep) || (rs && rbstep && !strcmp(rs, rbstep)))) {
 			jv lines = rep_list(e, "lines");
-			int64_t more = jvx_int(e, "more_lines", 0);
+			int64_t more = RINT(e, "more_lines", 0);
 			jv_array_foreach(lines, k, l) {
 				if (k)
 					berr |= buf_adds(b, indent);
@@ -75,10 +75,10 @@ static int step_table(struct buf *b, jv steps, int wid, int wst)
 	berr |= buf_addf(b, "%-*s  %-*s  %-9s  %-9s  %8s  %5s  %s\n", wid, "STEP", wst, "STATUS", "START",
 		 "DURATION", "ATTEMPTS", "POLLS", "ROLLBACK");
 	jv_array_foreach(steps, i, s) {
-		jv off = jvx_get(s, "offset_ms"), rbo = jvx_get(s, "rollback");
+		jv off = RGET(s, "offset_ms"), rbo = RGET(s, "rollback");
 		char start[32], dur[32], polls[32];
 		buf_reset(&cell);
-		if (jv_get_kind(off) == JV_KIND_NUMBER && jvx_str(s, "started_at")) {
+		if (jv_get_kind(off) == JV_KIND_NUMBER && RSTR(s, "started_at")) {
 			berr |= buf_adds(&cell, "+");
 			berr |= rep_ms(&cell, s, "offset_ms");
 		} else {
@@ -89,12 +89,12 @@ static int step_table(struct buf *b, jv steps, int wid, int wst)
 		buf_reset(&cell);
 		berr |= rep_ms(&cell, s, "duration_ms");
 		snprintf(dur, sizeof(dur), "%s", buf_str(&cell));
-		if (jvx_int(s, "polls", 0))
-			snprintf(polls, sizeof(polls), "%" PRId64, jvx_int(s, "polls", 0));
+		if (RINT(s, "polls", 0))
+			snprintf(polls, sizeof(polls), "%" PRId64, RINT(s, "polls", 0));
 		else
 			snprintf(polls, sizeof(polls), "-");
 		berr |= buf_addf(b, "%-*s  %-*s  %-9s  %-9s  %8" PRId64 "  %5s  %s\n", wid, rep_str(s, "id", "?"), wst,
-			 rep_str(s, "status", "?"), start, dur, jvx_int(s, "attempts", 0), polls,
+			 rep_str(s, "status", "?"), start, dur, RINT(s, "attempts", 0), polls,
 			 jv_get_kind(rbo) == JV_KIND_OBJECT ? rep_str(rbo, "status", "?") : "-");
 		jv_free(rbo);
 		jv_free(s);
@@ -107,8 +107,8 @@ static int step_table(struct buf *b, jv steps, int wid, int wst)
 static int rollback_part(struct buf *b, jv rep, int wid)
 {
 	int berr = 0;
-	jv rb = jvx_get(rep, "rollback"), rows = rep_list(rb, "steps");
-	const char *why = jvx_str(rb, "reason");
+	jv rb = RGET(rep, "rollback"), rows = rep_list(rb, "steps");
+	const char *why = RSTR(rb, "reason");
 	int k, m = jv_get_kind(rows) == JV_KIND_ARRAY ? jv_array_length(jv_copy(rows)) : 0;
 	berr |= buf_adds(b, "\nrollback");
 	if (why && (k = report_failed_step_len(why)))
@@ -116,16 +116,16 @@ static int rollback_part(struct buf *b, jv rep, int wid)
 	else if (why)
 		berr |= buf_addf(b, " (%s)", why);
 	if (m)
-		berr |= buf_addf(b, ", %" PRId64 " of %d action%s succeeded", jvx_int(rb, "succeeded", 0), m, m == 1 ? "" : "s");
+		berr |= buf_addf(b, ", %" PRId64 " of %d action%s succeeded", RINT(rb, "succeeded", 0), m, m == 1 ? "" : "s");
 	berr |= buf_adds(b, ":\n");
 	if (!m)
 		berr |= buf_adds(b, "  nothing to undo\n");
 	jv_array_foreach(rows, i, r) {
 		berr |= buf_addf(b, "  %-*s  %s", wid, rep_str(r, "step", "?"), rep_str(r, "status", "?"));
-		if (jvx_str(r, "rollback_step")) {
-			berr |= buf_addf(b, " (%s)", jvx_str(r, "rollback_step"));   /* STEP[i].rollback.N for an item */
+		if (RSTR(r, "rollback_step")) {
+			berr |= buf_addf(b, " (%s)", RSTR(r, "rollback_step"));   /* STEP[i].rollback.N for an item */
 		}
-		if (jvx_str(r, "error")) {
+		if (RSTR(r, "error")) {
 			berr |= buf_adds(b, ": ");
 			berr |= key_lines(b, rep, rep_str(r, "step", "?"), rep_str(r, "rollback_step", "?"), "    ");
 		} else {
@@ -182,16 +182,16 @@ static int name_list(struct buf *b, jv rep, const char *key, const char *head, c
 int report_text(struct buf *b, jv rep)
 {
 	int berr = 0;
-	jv steps = rep_list(rep, "steps"), params = jvx_get(rep, "params"), appr = rep_list(rep, "approvals");
-	jv outs = jvx_get(rep, "outputs"), oerr = jvx_get(rep, "output_errors"), undo = rep_list(rep, "undo");
-	jv next = rep_list(rep, "next_steps"), rb = jvx_get(rep, "rollback");
+	jv steps = rep_list(rep, "steps"), params = RGET(rep, "params"), appr = rep_list(rep, "approvals");
+	jv outs = RGET(rep, "outputs"), oerr = RGET(rep, "output_errors"), undo = rep_list(rep, "undo");
+	jv next = rep_list(rep, "next_steps"), rb = RGET(rep, "rollback");
 	int wid = text_width(steps, "id", 4), wst = text_width(steps, "status", 6);
 	int nerr = 0, k;
 	const char *why;
 
 	berr |= buf_addf(b, "run %s", rep_str(rep, "run", "?"));
-	if (jvx_str(rep, "runbook"))
-		berr |= buf_addf(b, " (%s)", jvx_str(rep, "runbook"));
+	if (RSTR(rep, "runbook"))
+		berr |= buf_addf(b, " (%s)", RSTR(rep, "runbook"));
 	berr |= buf_adds(b, ": ");
 	berr |= rep_head(b, rep);
 	berr |= buf_addc(b, '\n');
@@ -214,12 +214,12 @@ int report_text(struct buf *b, jv rep)
 	}
 	jv_array_foreach(appr, i, a) {
 		berr |= buf_addf(b, "%s %s: %s", i ? "," : "approvals:", rep_str(a, "step", "?"), rep_str(a, "status", "?"));
-		if (jvx_str(a, "by"))
-			berr |= buf_addf(b, " by %s", jvx_str(a, "by"));
-		if (jvx_str(a, "how") && (!jvx_str(a, "by") || strcmp(jvx_str(a, "how"), jvx_str(a, "by"))))
-			berr |= buf_addf(b, " (%s)", jvx_str(a, "how"));
-		if (jvx_str(a, "at"))
-			berr |= buf_addf(b, " at %s", jvx_str(a, "at"));
+		if (RSTR(a, "by"))
+			berr |= buf_addf(b, " by %s", RSTR(a, "by"));
+		if (RSTR(a, "how") && (!RSTR(a, "by") || strcmp(RSTR(a, "how"), RSTR(a, "by"))))
+			berr |= buf_addf(b, " (%s)", RSTR(a, "how"));
+		if (RSTR(a, "at"))
+			berr |= buf_addf(b, " at %s", RSTR(a, "at"));
 		jv_free(a);
 	}
 	if (jv_array_length(jv_copy(appr)) > 0)
@@ -232,14 +232,14 @@ int report_text(struct buf *b, jv rep)
 		int n = 0;
 		jv_array_foreach(steps, i, s) {
 			int failed = !strcmp(rep_str(s, "status", ""), "failed");
-			if (jvx_str(s, "error") && failed == !pass) {
+			if (RSTR(s, "error") && failed == !pass) {
 				if (!n++)
 					berr |= buf_adds(b, pass ? "\nskipped:\n" : "\nerrors:\n");
 				berr |= buf_addf(b, "  %s: ", rep_str(s, "id", "?"));
 				if (failed) {
 					berr |= key_lines(b, rep, rep_str(s, "id", "?"), NULL, "    ");
 				} else {
-					berr |= indented(b, jvx_str(s, "error"), "    ");
+					berr |= indented(b, RSTR(s, "error"), "    ");
 					berr |= buf_addc(b, '\n');
 				}
 			}
@@ -249,9 +249,9 @@ int report_text(struct buf *b, jv rep)
 		if (!pass)
 			nerr = n;
 	}
-	if (jvx_has(rep, "rollback") && jv_get_kind(rb) == JV_KIND_OBJECT)
+	if (RHAS(rep, "rollback") && jv_get_kind(rb) == JV_KIND_OBJECT)
 		berr |= rollback_part(b, rep, wid);
-	if ((why = jvx_str(rep, "error")) && nerr && (k = report_failed_step_len(why)))
+	if ((why = RSTR(rep, "error")) && nerr && (k = report_failed_step_len(why)))
 		berr |= buf_addf(b, "\nrun error: %.*s (see errors)\n", k, why);
 	else if (why) {
 		berr |= buf_adds(b, "\nrun error: ");
@@ -296,8 +296,8 @@ int report_text(struct buf *b, jv rep)
 			berr |= buf_addf(b, "  %d. %s:", i + 1, rep_str(u, "step", "?"));
 			jv_array_foreach(acts, j, a) {
 				berr |= buf_addf(b, "%s %s", j ? "," : "", rep_str(a, "id", "?"));
-				if (jvx_str(a, "action"))
-					berr |= buf_addf(b, " (%s)", jvx_str(a, "action"));
+				if (RSTR(a, "action"))
+					berr |= buf_addf(b, " (%s)", RSTR(a, "action"));
 				jv_free(a);
 			}
 			berr |= buf_addc(b, '\n');

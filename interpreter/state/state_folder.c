@@ -35,6 +35,7 @@
 #include "../core/buf.h"
 #include "../core/caps.h"
 #include "../core/fs.h"
+#include "../core/jparse.h"
 #include "../core/jvx.h"
 #include "../core/runid.h"
 #include "state_priv.h"
@@ -231,12 +232,14 @@ static jv parse_lines(char *text, size_t len, int objects_only)
 {
 	jv out = jv_array();
 	char *line = text, *nl;
+	struct jparser *jp = xmalloc(sizeof(*jp));
+	jparser_init(jp);
 	while ((nl = memchr(line, '\n', len - (size_t)(line - text)))) {
 		size_t n = (size_t)(nl - line);
 		while (n && line[n - 1] == '\r')
 			n--;
 		if (n) {
-			jv v = jvx_parse_sized(line, n);
+			jv v = jparser_parse(jp, line, n);
 			if (jv_is_valid(v) && jv_get_kind(v) == JV_KIND_OBJECT)
 				out = jv_array_append(out, v);
 			else if (objects_only)
@@ -246,6 +249,8 @@ static jv parse_lines(char *text, size_t len, int objects_only)
 		}
 		line = nl + 1;
 	}
+	jparser_release(jp);
+	free(jp);
 	return out;
 }
 

@@ -1,5 +1,6 @@
 /* capped buffers */
 #include <stdlib.h>
+#include <string.h>
 #include "core/buf.h"
 #include "check.h"
 
@@ -25,6 +26,20 @@ int main(void)
 	BUF_NOCAP(berr);
 	CHECK(big.len == 100000 && big.data[99999] == 'a' && big.data[100000] == 0);
 	buf_release(&big);
+
+	/* addf: written in the room there is, else grown; over the cap refused, unchanged */
+	struct buf f = BUF_INIT(12);
+	CHECK(buf_adds(&f, "ab") == 0);
+	CHECK(buf_addf(&f, "%s-%d", "cd", 5) == 0);
+	CHECK(buf_addf(&f, "%s", "0123456789") == -1);
+	CHECK_STR(buf_str(&f), "abcd-5");
+	buf_release(&f);
+	struct buf g = BUF_INIT(0);
+	for (int i = 0; i < 1000; i++)
+		berr |= buf_addf(&g, "%04d,", i);
+	BUF_NOCAP(berr);
+	CHECK(g.len == 5000 && !strncmp(g.data + 4990, "0998,0999,", 10) && !g.data[5000]);
+	buf_release(&g);
 
 	/* XML: entities, LF/CR as references, other controls refused as '?' */
 	struct buf x = BUF_INIT(0);

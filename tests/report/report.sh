@@ -12,6 +12,10 @@
 #   objectives:  RTO/RPO of run_finished (met, missed, not measured) in every format
 #   secrets:     a rehearsal with a secret param: neither the value nor its base64 in
 #                any report (files and every show format)
+#   golden:      the run folders of runs/ (failed rehearsals with rollbacks, approvals
+#                and for_each items, as a release wrote them): `show --format
+#                json|markdown|svg` of each, read back from the journal, plan.json and
+#                params.json, is its report.json, report.md and timeline.svg byte for byte
 set -u
 CASE=$1
 RB=$(realpath "$2")
@@ -241,6 +245,22 @@ YAML
 		grep -qF -e "$secret" -e "$b64" -e "$b64b" "$f" && fail "the secret (or its base64) is in $f"
 	done
 	ok "no secret value in report.md, report.json, timeline.svg or any show format"
+	;;
+
+golden)
+	mkdir -p st/runs
+	for d in "$SRC"/tests/report/runs/*/; do
+		id=$(basename "$d")
+		mkdir st/runs/"$id"
+		cp "$d"/journal.jsonl "$d"/plan.json "$d"/params.json st/runs/"$id"/
+		for p in json:report.json markdown:report.md svg:timeline.svg; do
+			"$RB" show "$id" --format "${p%%:*}" --state-dir st >out 2>&1 ||
+				fail "show $id --format ${p%%:*} failed"
+			cmp -s out "$d/${p#*:}" || fail "show $id --format ${p%%:*} is not $id/${p#*:}: $(diff "$d/${p#*:}" out | head -5)"
+		done
+	done
+	[ -n "${id:-}" ] || fail "no run folder in $SRC/tests/report/runs"
+	ok "show of each stored run gives its report.json, report.md and timeline.svg byte for byte"
 	;;
 
 *)
