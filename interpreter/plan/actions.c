@@ -183,8 +183,10 @@ static void check_args(struct builder *b, const struct action_arg *args, const s
 				   plan_dym(b, sug));
 			continue;
 		}
+		/* "%s '%s' of %s" (no printf: this runs for every argument of every step) */
 		buf_reset(&name);
-		if (buf_addf(&name, "%s '%s' of %s", argword, k, what) < 0)
+		if (buf_adds(&name, argword) < 0 || buf_adds(&name, " '") < 0 || buf_adds(&name, k) < 0 ||
+		    buf_adds(&name, "' of ") < 0 || buf_adds(&name, what) < 0)
 			continue;
 		check_value(b, a, with->items[i], buf_str(&name));
 	}
@@ -216,7 +218,9 @@ static const struct action_desc *check_action(struct builder *b, const char *nam
 		diag_error(b->dl, loc, "unknown action '%s'%s", name, plan_dym(b, registry_suggest(name)));
 		return NULL;
 	}
-	berr |= buf_addf(&what, "action '%s'", name);
+	berr |= buf_adds(&what, "action '");
+	berr |= buf_adds(&what, name);
+	berr |= buf_addc(&what, '\'');
 	BUF_NOCAP(berr);
 	check_args(b, d->args, with, with_bad, loc, buf_str(&what), "argument");
 	if (d->validate && with && with->kind == TMPL_MAP) {
