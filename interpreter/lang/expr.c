@@ -626,7 +626,7 @@ static int run_mode(struct exprset *set, enum mode mode, int lazy, struct diag_l
 	int *dups = xmalloc(sizeof(int) * (size_t)(set->n + 1));
 	int *canon = xmalloc(sizeof(int) * (size_t)(set->n + 1));
 	int nuniq = 0, ndups = 0, nretry = 0;
-	struct strmap seen = { 0 };
+	struct strmap seen = { 0 }, scanned = { 0 };
 	for (int i = 0; i < set->n; i++) {
 		struct expr *e = &set->e[i];
 		if (e->state & (EXPR_BAD | done))
@@ -636,9 +636,13 @@ static int run_mode(struct exprset *set, enum mode mode, int lazy, struct diag_l
 			e->state |= EXPR_BAD;
 			continue;
 		}
-		if (mode == MODE_CHECK && expr_scan(e->text, forbidden_call)) {
-			e->state |= EXPR_CHECKED | EXPR_SCANNED;
-			continue;
+		if (mode == MODE_CHECK) {
+			/* one scan per text (`.params.x` is everywhere) */
+			int first = strmap_put(&scanned, e->text, i);
+			if (first == i ? expr_scan(e->text, forbidden_call) : !!(set->e[first].state & EXPR_SCANNED)) {
+				e->state |= EXPR_CHECKED | EXPR_SCANNED;
+				continue;
+			}
 		}
 		if (mode == MODE_COMPILE && (lazy ? !(e->state & EXPR_SCANNED) : (e->state & EXPR_SCANNED)))
 			continue;   /* compiled now: only what the scan doubts; at first use: the rest */
@@ -664,6 +668,7 @@ static int run_mode(struct exprset *set, enum mode mode, int lazy, struct diag_l
 	berr |= run_list(set, dups, nretry, mode, dl);
 	BUF_NOCAP(berr);
 	strmap_release(&seen);
+	strmap_release(&scanned);
 	free(uniq);
 	free(dups);
 	free(canon);

@@ -144,10 +144,7 @@ static void check_needs(struct builder *b, const struct action_arg *args, const 
 				   argword, a->name, a->required_when[0] == '!' ? "unless" : "with", flag);
 	}
 	for (int i = 0; with && i < with->n; i++) {
-		const struct action_arg *a = NULL;
-		for (const struct action_arg *q = args; q && q->name; q++)
-			if (!strcmp(q->name, with->keys[i]))
-				a = q;
+		const struct action_arg *a = find_arg(args, with->keys[i]);
 		if (!a || !a->needs)
 			continue;
 		const struct tmpl *on = tmpl_get(with, a->needs);
@@ -173,10 +170,7 @@ static void check_args(struct builder *b, const struct action_arg *args, const s
 	}
 	for (int i = 0; with && i < with->n; i++) {
 		const char *k = with->keys[i];
-		const struct action_arg *a = NULL;
-		for (const struct action_arg *q = args; q && q->name; q++)
-			if (!strcmp(q->name, k))
-				a = q;
+		const struct action_arg *a = find_arg(args, k);
 		if (!a) {
 			const char *sug = plan_suggest_args(b, args, k);
 			diag_error(b->dl, &with->key_locs[i], "%s has no %s '%s'%s", what, argword, k,
