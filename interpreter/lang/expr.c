@@ -6,9 +6,11 @@
  * ~0.2-0.4 ms per referenced definition (growing with the program); bison's stack runs
  * out at ~10000 pending definitions ("memory exhausted"); one function compiled past
  * 64 KB fails. Hence:
- *   exprset_check:   chunks of CHECK_CHUNK unreferenced `def _eN: (\nX\n);` then `.`
- *   exprset_compile: chunks of COMPILE_CHUNK such defs, then
+ *   compile:         chunks of COMPILE_CHUNK `def _eN: (\nX\n);` definitions, then
  *                    `.i as $i | .c | <balanced if-tree on $i calling _eN>`
+ *   syntax check:    the same definitions unreferenced, then `.` (parsed, not bound)
+ * exprset_check compiles what it has to check; only a chunk that does not compile is
+ * syntax-checked there, and its binding errors are reported by exprset_compile.
  * Each definition spans its own lines (header, text, `);`), so jq's "line N" maps back
  * to one expression; when it cannot (or a syntax error surfaces after its cause), the
  * chunk is bisected. Identical texts are compiled once.
@@ -37,7 +39,6 @@
 #include "expr_scan.h"
 #include "taint.h"
 
-#define CHECK_CHUNK 5000
 #define COMPILE_CHUNK 200
 #define SHOW_MAX 40
 
@@ -578,12 +579,39 @@ static int blank(const char *s)
 	return 1;
 }
 
+/* What the scan doubts is usually fine: the check pass compiles it for good at once
+ * (one jq_compile, not a parse now and a compile later), and only a chunk that does not
+ * compile is checked for syntax errors (which the compile could pin on the wrong
+ * expression), its binding errors left to exprset_compile. */
+static int check_list(struct exprset *set, const int *list, int n, struct diag_list *dl)
+{
+	int berr = 0;
+	int *starts = xmalloc(sizeof(int) * (size_t)(n ? n : 1));
+	struct errs errs = { 0 };
+	for (int i = 0; i < n; i += COMPILE_CHUNK) {
+		int m = n - i < COMPILE_CHUNK ? n - i : COMPILE_CHUNK, ok;
+		jq_state *jq = compile_ids(set, list + i, m, MODE_COMPILE, &errs, starts, &ok);
+		errs_clear(&errs);
+		if (ok) {
+			add_chunk(set, jq, list + i, m);
+			for (int k = 0; k < m; k++)
+				set->e[list[i + k]].state |= EXPR_CHECKED;
+		} else {
+			berr |= process(set, list + i, m, MODE_CHECK, dl);
+		}
+	}
+	free(errs.v);
+	free(starts);
+	return berr;
+}
+
 static int run_list(struct exprset *set, const int *list, int n, enum mode mode, struct diag_list *dl)
 {
 	int berr = 0;
-	int chunk = mode == MODE_CHECK ? CHECK_CHUNK : COMPILE_CHUNK;
-	for (int i = 0; i < n; i += chunk)
-		berr |= process(set, list + i, n - i < chunk ? n - i : chunk, mode, dl);
+	if (mode == MODE_CHECK)
+		return check_list(set, list, n, dl);
+	for (int i = 0; i < n; i += COMPILE_CHUNK)
+		berr |= process(set, list + i, n - i < COMPILE_CHUNK ? n - i : COMPILE_CHUNK, mode, dl);
 	return berr;
 }
 
@@ -598,7 +626,7 @@ static int run_mode(struct exprset *set, enum mode mode, int lazy, struct diag_l
 	int *dups = xmalloc(sizeof(int) * (size_t)(set->n + 1));
 	int *canon = xmalloc(sizeof(int) * (size_t)(set->n + 1));
 	int nuniq = 0, ndups = 0, nretry = 0;
-	struct strmap seen = { 0 };
+	struct strmap seen = { 0 }, scanned = { 0 };
 	for (int i = 0; i < set->n; i++) {
 		struct expr *e = &set->e[i];
 		if (e->state & (EXPR_BAD | done))
@@ -608,9 +636,13 @@ static int run_mode(struct exprset *set, enum mode mode, int lazy, struct diag_l
 			e->state |= EXPR_BAD;
 			continue;
 		}
-		if (mode == MODE_CHECK && expr_scan(e->text, forbidden_call)) {
-			e->state |= EXPR_CHECKED | EXPR_SCANNED;
-			continue;
+		if (mode == MODE_CHECK) {
+			/* one scan per text (`.params.x` is everywhere) */
+			int first = strmap_put(&scanned, e->text, i);
+			if (first == i ? expr_scan(e->text, forbidden_call) : !!(set->e[first].state & EXPR_SCANNED)) {
+				e->state |= EXPR_CHECKED | EXPR_SCANNED;
+				continue;
+			}
 		}
 		if (mode == MODE_COMPILE && (lazy ? !(e->state & EXPR_SCANNED) : (e->state & EXPR_SCANNED)))
 			continue;   /* compiled now: only what the scan doubts; at first use: the rest */
@@ -636,6 +668,7 @@ static int run_mode(struct exprset *set, enum mode mode, int lazy, struct diag_l
 	berr |= run_list(set, dups, nretry, mode, dl);
 	BUF_NOCAP(berr);
 	strmap_release(&seen);
+	strmap_release(&scanned);
 	free(uniq);
 	free(dups);
 	free(canon);

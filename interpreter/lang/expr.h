@@ -35,7 +35,9 @@ const struct srcloc *exprset_loc(const struct exprset *set, int idx);
 /* step ids the expression reads through `.steps.ID` or `.steps["ID"]`
  * (NULL-terminated, owned by the set) */
 char *const *exprset_refs(const struct exprset *set, int idx);
-/* syntax check of every expression not yet checked: located errors, cheap (parse only) */
+/* syntax check of every expression not yet checked: located errors. What the scan of
+ * expr_scan.c doubts is compiled here when it compiles (once, for good), parsed only
+ * when it does not */
 int exprset_check(struct exprset *set, struct diag_list *dl);
 /* full check (functions and variables bound): located errors; idempotent */
 int exprset_compile(struct exprset *set, struct diag_list *dl);

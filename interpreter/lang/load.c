@@ -44,7 +44,14 @@ int load_valid_ident(const char *s) { return match_name(s, 0, 0, 1); }
 
 int load_is_scalar(const struct ynode *n)
 {
-	return n && n->kind == Y_SCALAR && strcmp(ynode_kind_name(n), "null");
+	if (!n || n->kind != Y_SCALAR)
+		return 0;
+	/* YAML's nulls ("", ~, null, Null, NULL) are plain and start so: the others are
+	 * not converted (this runs for every key of every step) */
+	char c = n->scalar[0];
+	if (n->quoted || !(c == '\0' || c == '~' || c == 'n' || c == 'N'))
+		return 1;
+	return strcmp(ynode_kind_name(n), "null") != 0;
 }
 
 /* "a list", "a string", "empty" ... for messages */

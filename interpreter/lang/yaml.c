@@ -8,16 +8,48 @@
 #include "yaml.h"
 #include "../core/bug.h"
 
-/* every node and string of a document, freed together (aliases share nodes) */
+/* every node and string of a document, freed together (aliases share nodes). Nodes
+ * and scalars are cut from blocks (a malloc and a free each cost as much as parsing
+ * a node); the lists of a sequence or map grow, so they are malloc'd and kept. */
+#define ARENA_BLOCK ((size_t)64 << 10)
+
 struct arena {
-	void **ptrs;
+	void **ptrs;              /* blocks and kept allocations */
 	int n, alloc;
+	char *cur;                /* the free end of the newest block */
+	size_t left;
 };
 
 static void *arena_keep(struct arena *a, void *p)
 {
 	ALLOC_GROW(a->ptrs, a->n + 1, a->alloc);
 	a->ptrs[a->n++] = p;
+	return p;
+}
+
+/* size zeroed bytes, aligned for any node */
+static void *arena_alloc(struct arena *a, size_t size)
+{
+	const size_t align = sizeof(void *) * 2;
+	size = (size + align - 1) & ~(align - 1);
+	if (size > a->left) {
+		size_t bsize = size > ARENA_BLOCK / 4 ? size : ARENA_BLOCK;
+		char *blk = arena_keep(a, xcalloc(1, bsize));
+		if (size > ARENA_BLOCK / 4)
+			return blk;   /* big: a block of its own, the current one stays */
+		a->cur = blk;
+		a->left = bsize;
+	}
+	void *p = a->cur;
+	a->cur += size;
+	a->left -= size;
+	return p;
+}
+
+static char *arena_strndup(struct arena *a, const char *s, size_t len)
+{
+	char *p = arena_alloc(a, len + 1);
+	memcpy(p, s, len);
 	return p;
 }
 
@@ -50,7 +82,7 @@ static struct srcloc mark_loc(const struct yparser *yp, yaml_mark_t m)
 
 static struct ynode *node_new(struct yparser *yp, enum ynode_kind kind, yaml_mark_t m)
 {
-	struct ynode *n = arena_keep(yp->arena, xcalloc(1, sizeof(*n)));
+	struct ynode *n = arena_alloc(yp->arena, sizeof(*n));
 	n->kind = kind;
 	n->loc = mark_loc(yp, m);
 	yp->own++;
@@ -94,7 +126,7 @@ static void add_anchor(struct yparser *yp, const yaml_char_t *name, struct ynode
 	/* a later anchor of the same name shadows the earlier one (YAML spec) */
 	ALLOC_GROW(yp->anchors, yp->nanchors + 1, yp->aanchors);
 	struct anchor *a = &yp->anchors[yp->nanchors++];
-	a->name = arena_keep(yp->arena, xstrdup((const char *)name));
+	a->name = arena_strndup(yp->arena, (const char *)name, strlen((const char *)name));
 	a->node = n;
 	a->w.nodes = yp->total.nodes - w0->nodes;
 	a->w.bytes = yp->total.bytes - w0->bytes;
@@ -196,7 +228,7 @@ static struct ynode *parse_node(struct yparser *yp, yaml_event_t *ev)
 		const char *text = (const char *)ev->data.scalar.value;
 		size_t len = ev->data.scalar.length;
 		n = node_new(yp, Y_SCALAR, ev->start_mark);
-		n->scalar = arena_keep(yp->arena, xstrndup(text, len));
+		n->scalar = arena_strndup(yp->arena, text, len);
 		n->quoted = ev->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
 		if (ev->data.scalar.tag && !strcmp((const char *)ev->data.scalar.tag, YAML_STR_TAG))
 			n->quoted = 1;

@@ -144,10 +144,7 @@ static void check_needs(struct builder *b, const struct action_arg *args, const 
 				   argword, a->name, a->required_when[0] == '!' ? "unless" : "with", flag);
 	}
 	for (int i = 0; with && i < with->n; i++) {
-		const struct action_arg *a = NULL;
-		for (const struct action_arg *q = args; q && q->name; q++)
-			if (!strcmp(q->name, with->keys[i]))
-				a = q;
+		const struct action_arg *a = find_arg(args, with->keys[i]);
 		if (!a || !a->needs)
 			continue;
 		const struct tmpl *on = tmpl_get(with, a->needs);
@@ -173,18 +170,17 @@ static void check_args(struct builder *b, const struct action_arg *args, const s
 	}
 	for (int i = 0; with && i < with->n; i++) {
 		const char *k = with->keys[i];
-		const struct action_arg *a = NULL;
-		for (const struct action_arg *q = args; q && q->name; q++)
-			if (!strcmp(q->name, k))
-				a = q;
+		const struct action_arg *a = find_arg(args, k);
 		if (!a) {
 			const char *sug = plan_suggest_args(b, args, k);
 			diag_error(b->dl, &with->key_locs[i], "%s has no %s '%s'%s", what, argword, k,
 				   plan_dym(b, sug));
 			continue;
 		}
+		/* "%s '%s' of %s" (no printf: this runs for every argument of every step) */
 		buf_reset(&name);
-		if (buf_addf(&name, "%s '%s' of %s", argword, k, what) < 0)
+		if (buf_adds(&name, argword) < 0 || buf_adds(&name, " '") < 0 || buf_adds(&name, k) < 0 ||
+		    buf_adds(&name, "' of ") < 0 || buf_adds(&name, what) < 0)
 			continue;
 		check_value(b, a, with->items[i], buf_str(&name));
 	}
@@ -216,7 +212,9 @@ static const struct action_desc *check_action(struct builder *b, const char *nam
 		diag_error(b->dl, loc, "unknown action '%s'%s", name, plan_dym(b, registry_suggest(name)));
 		return NULL;
 	}
-	berr |= buf_addf(&what, "action '%s'", name);
+	berr |= buf_adds(&what, "action '");
+	berr |= buf_adds(&what, name);
+	berr |= buf_addc(&what, '\'');
 	BUF_NOCAP(berr);
 	check_args(b, d->args, with, with_bad, loc, buf_str(&what), "argument");
 	if (d->validate && with && with->kind == TMPL_MAP) {

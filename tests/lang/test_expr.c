@@ -7,7 +7,7 @@
 #include "check.h"
 #include "lang/expr.h"
 
-#define N 5200   /* more than one check chunk (5000) */
+#define N 5200   /* many chunks of 200 */
 
 static double now_ms(void)
 {
@@ -326,6 +326,40 @@ static void repetition(void)
 	diag_list_release(&dl);
 }
 
+/* what the scan doubts and jq compiles is compiled by exprset_check itself (one
+ * jq_compile, not a parse then a compile); a chunk that does not compile still gets
+ * its syntax errors there and its binding errors from exprset_compile */
+static void doubted(void)
+{
+	struct exprset *set = exprset_new();
+	struct diag_list dl = { 0 };
+	int loc = exprset_add(set, "$__loc__ | type", NULL);   /* valid jq 1.6, not scanned */
+	CHECK_INT(exprset_check(set, &dl), 0);
+	jv r = exprset_eval1(set, loc, jv_object());
+	CHECK(jv_get_kind(r) == JV_KIND_STRING && !strcmp(jv_string_value(r), "object"));
+	jv_free(r);
+	exprset_free(set);
+
+	set = exprset_new();
+	loc = exprset_add(set, "$__loc__ | type", NULL);
+	exprset_add(set, "$__loc__ | nosuch", NULL);
+	exprset_add(set, "$__loc__ |", NULL);
+	CHECK_INT(exprset_check(set, &dl), -1);
+	CHECK_INT(dl.nerrors, 1);
+	CHECK(strstr(dl.items[0].msg, "'$__loc__ |'") && strstr(dl.items[0].msg, "syntax error"));
+	CHECK_INT(exprset_compile(set, &dl), -1);
+	CHECK_INT(dl.nerrors, 2);       /* the syntax error is not said twice */
+	int nosuch = 0;
+	for (int i = 0; i < dl.n; i++)
+		nosuch += strstr(dl.items[i].msg, "nosuch/0 is not defined") != NULL;
+	CHECK_INT(nosuch, 1);
+	r = exprset_eval1(set, loc, jv_object());
+	CHECK(jv_get_kind(r) == JV_KIND_STRING && !strcmp(jv_string_value(r), "object"));
+	jv_free(r);
+	diag_list_release(&dl);
+	exprset_free(set);
+}
+
 int main(void)
 {
 	/* read when the first evaluation starts the watchdog */
@@ -338,5 +372,6 @@ int main(void)
 	messages();
 	evaluation();
 	batches();
+	doubted();
 	CHECK_DONE();
 }

@@ -26,6 +26,8 @@ static const char *const good[] = {
 	"\"\\(1 + 2)\" | test(\"3\")", ".a as {b: [$x, $y]} | [$x, $y]", "{(.a, .b): 1}",
 	". as $x | def g: $x; g", "ascii_downcase | ltrimstr(\"x\")", "getpath([\"a\"]) // empty",
 	".a != null and true or false", "fromjson? // null",
+	/* builtins jq's `builtins` does not list (a leading '_'), this libjq has them */
+	"[_nwise(2) | {(.[0]): .[1]}] | add // {}", "_modify(.a; . + 1)",
 };
 
 static const char *const doubtful[] = {
@@ -33,6 +35,7 @@ static const char *const doubtful[] = {
 	"{a: .b + 1}", ".a?//1", ". as $x | 1, $x | $y", "reduce .[] as $x ($x; .)", "break $l",
 	"def f: .; f(1)", "\"\\q\"", "1 +", ".[", "a::b", "{if: 1}", "", "# only a comment",
 	"(.a)?.b", "$__loc__", ".a.[0]", "{a: 1,}", "\"\\ud800\"", "try error(\"x\")? catch .", "def f(a): $a; f(1)", "null(1)", "1.2.3", "...", "1..e3", ". as [$a] | .a ...b",
+	"_nwise(1; 2; 3)", "_nosuch", "_input",
 };
 
 static const char *const pieces[] = {
