@@ -47,7 +47,7 @@ static void *sym(void *h, const char *name)
 
 static void xml_load(void)
 {
-	void *h = dlopen(XML_SONAME, RTLD_NOW | RTLD_LOCAL);
+	void *h = dlopen(XML_SONAME, RTLD_LAZY | RTLD_LOCAL);
 	if (!h) {
 		/* as if the dynamic loader had refused to start runbook */
 		fprintf(stderr, "runbook: cannot load " XML_SONAME ": %s\n", dlerror());
