@@ -290,7 +290,8 @@ int rehearsal_run(struct rehearsal *r, struct diag_list *dl)
 	if (refused)
 		goto out;
 	conns = jv_object_set(conns, jv_string("sandbox"), sb);
-	r->before = sim_world(sim);
+	if (r->worlds && !r->settle)   /* settled, it is taken after the run */
+		r->before = sim_world(sim);
 
 	/* the ETA its waits show: the last rehearsal's durations (a sweep needs none) */
 	if (!r->fault.call)
@@ -327,7 +328,8 @@ int rehearsal_run(struct rehearsal *r, struct diag_list *dl)
 		if (!jv_is_valid(r->before))
 			rc = -1;
 	}
-	r->after = sim_world(sim);
+	if (r->worlds || r->settle)
+		r->after = sim_world(sim);
 out:
 	sandbox_remove(sandbox_home);
 	free(sandbox_home);
@@ -446,6 +448,7 @@ int cmd_rehearse(int argc, char **argv)
 	r.mode = mode;
 	r.color = color;
 	r.record = record;
+	r.worlds = world_out != NULL;
 	engine_install_signals();
 	if (sweep) {
 		rc = sweep_run(&r, stdout);
