@@ -202,19 +202,54 @@ static void clock_advance(struct rb_clock *c, int64_t ms)
 	clock_release(c);
 }
 
-/* the scenario's world at time `at`, nothing having touched it */
+/* the scenario's world at time `at`, nothing having touched it (its Kubernetes world
+ * unserved: nothing calls it) */
 static jv untouched_world(const char *scenario, int64_t start, int64_t at, struct diag_list *dl)
 {
 	struct rb_clock *clock = clock_new(CLOCK_VIRTUAL, start, 0);
 	struct sim *sim = sim_start(scenario, NULL, clock, dl);
 	jv w = jv_invalid();
-	if (sim && sim_k8s_start(sim, NULL, dl) == 0) {
+	if (sim && sim_k8s_open(sim, dl) == 0) {
 		clock_advance(clock, at - start);
 		w = sim_world(sim);
 	}
 	sim_stop(sim);
 	clock_free(clock);
 	return w;
+}
+
+/* whether a step can reach the Kubernetes API: a k8s action (or a wait polling one), or
+ * an exec (kubectl in the sandbox reads its KUBECONFIG) */
+static int step_talks_k8s(const struct rb_step *st)
+{
+	const char *action = st->kind == STEP_WAIT ? st->wait.action : st->action;
+	const struct action_desc *d;
+	const struct module_desc *m;
+
+	if ((st->kind != STEP_ACTION && st->kind != STEP_WAIT) || !action || !(d = registry_find(action)))
+		return 0;
+	m = registry_module_of(d);
+	return !strcmp(d->name, "exec") || (m && !strcmp(m->name, "k8s"));
+}
+
+/* whether the run can talk to the simulated Kubernetes API: any step of the plan (the
+ * steps of `uses:` runbooks are in it), rollback or finally step. Serving it costs a
+ * CA, two certificates and a TLS server (~2 MB of peak RSS): a runbook that cannot
+ * reach it gets its world only (sim_k8s_open), for --world-out and the sweep. */
+static int plan_talks_k8s(const struct plan *p)
+{
+	for (int i = 0; i < p->n; i++) {
+		const struct rb_step *st = p->nodes[i].step;
+		if (step_talks_k8s(st))
+			return 1;
+		for (int k = 0; k < st->nrollback; k++)
+			if (step_talks_k8s(&st->rollback[k]))
+				return 1;
+	}
+	for (int i = 0; p->rb && i < p->rb->nfinally; i++)
+		if (step_talks_k8s(&p->rb->finally[i]))
+			return 1;
+	return 0;
 }
 
 int rehearsal_run(struct rehearsal *r, struct diag_list *dl)
@@ -231,28 +266,32 @@ int rehearsal_run(struct rehearsal *r, struct diag_list *dl)
 	sim = sim_start(r->scenario, NULL, clock, dl);
 	if (!sim)
 		goto out;
-	/* the scenario's Kubernetes API too, with a kubeconfig kept beside the runs */
+	/* the scenario's Kubernetes API too when the runbook can talk to it, with a
+	 * kubeconfig kept beside the runs; else its world only */
 	char kubeconfig[4096];
+	int k8s = plan_talks_k8s(&r->ld->plan);
 	snprintf(kubeconfig, sizeof(kubeconfig), "%s/rehearsal.kubeconfig", r->state_dir);
 	mkdir(r->state_dir, 0700);
-	if (sim_k8s_start(sim, NULL, dl) < 0 || sim_k8s_kubeconfig(sim, kubeconfig, "token", dl) < 0)
+	if (k8s ? sim_k8s_start(sim, NULL, dl) < 0 || sim_k8s_kubeconfig(sim, kubeconfig, "token", dl) < 0 :
+		  sim_k8s_open(sim, dl) < 0)
 		goto out;
 	struct rehearsal_env env = {
 		.aws_endpoint = sim_endpoint(sim),
 		.access_key_id = SANDBOX_ACCESS_KEY_ID, .secret_access_key = SANDBOX_SECRET_ACCESS_KEY,
-		.kubeconfig = kubeconfig, .kube_context = "sim",
+		.kubeconfig = k8s ? kubeconfig : NULL, .kube_context = "sim",
 	};
 	conns = sim_connections(r->ld->rb, &env);
 	/* exec and http.request: refused before anything runs, else sandboxed */
 	jv rules = sim_rules(sim), sb;
 	int refused = sandbox_check(&r->ld->plan, r->params, rules, dl) < 0 ||
-		      sandbox_make(r->state_dir, sim_endpoint(sim), sim_region(sim), kubeconfig, rules, &sb,
+		      sandbox_make(r->state_dir, sim_endpoint(sim), sim_region(sim), env.kubeconfig, rules, &sb,
 				   &sandbox_home, dl) < 0;
 	jv_free(rules);
 	if (refused)
 		goto out;
 	conns = jv_object_set(conns, jv_string("sandbox"), sb);
-	r->before = sim_world(sim);
+	if (r->worlds && !r->settle)   /* settled, it is taken after the run */
+		r->before = sim_world(sim);
 
 	/* the ETA its waits show: the last rehearsal's durations (a sweep needs none) */
 	if (!r->fault.call)
@@ -289,7 +328,8 @@ int rehearsal_run(struct rehearsal *r, struct diag_list *dl)
 		if (!jv_is_valid(r->before))
 			rc = -1;
 	}
-	r->after = sim_world(sim);
+	if (r->worlds || r->settle)
+		r->after = sim_world(sim);
 out:
 	sandbox_remove(sandbox_home);
 	free(sandbox_home);
@@ -408,6 +448,7 @@ int cmd_rehearse(int argc, char **argv)
 	r.mode = mode;
 	r.color = color;
 	r.record = record;
+	r.worlds = world_out != NULL;
 	engine_install_signals();
 	if (sweep) {
 		rc = sweep_run(&r, stdout);

@@ -26,7 +26,8 @@
 int sandbox_check(const struct plan *p, jv params, jv rules, struct diag_list *dl);
 
 /* A HOME of its own, made under dir (an AWS CLI config and aliases that point every
- * service at endpoint; nothing of the operator's), and *out = the connection value
+ * service at endpoint; nothing of the operator's; KUBECONFIG is kubeconfig, or a file
+ * under HOME that does not exist when NULL), and *out = the connection value
  * {"env": {"set", "drop", "drop_host"}, "exec": [...], "http": [...]} for
  * connections.sandbox. rules is borrowed. *home (malloc'd) is the folder, for
  * sandbox_remove. 0, or -1 with a diagnostic. */

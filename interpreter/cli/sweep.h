@@ -2,7 +2,7 @@
  *
  * A rehearsal: a fresh simulator from the scenario on its own virtual clock, the plan
  * run against it, the world (sim_world(), the `--world-out` document) taken before
- * and after (see settle). rehearsal_run() may be called again on the same struct (the sweep does,
+ * and after when asked (worlds; see settle). rehearsal_run() may be called again on the same struct (the sweep does,
  * once per position); the out fields of the previous call are released first.
  *
  * Ownership: the in fields are borrowed and must outlive the call; the out fields
@@ -33,10 +33,13 @@ struct rehearsal {
 	enum cli_color color;       /* --color (zero: auto) */
 	struct engine_sink sink;    /* events when out is NULL */
 	int settle;                 /* compare settled worlds (below) */
+	int worlds;                 /* take before and after (settle implies it): each is a
+	                             * copy of the world, held to the end of the run */
 	const char *record;         /* --record TAPE (rehearse, drill), or NULL */
 	/* out */
 	char *run_id;               /* NULL when the run did not start */
-	jv before, after;           /* sim_world() at the start and at the end; with settle,
+	jv before, after;           /* with worlds, sim_world() at the start and at the end
+	                             * (else invalid); with settle,
 	                             * both a day of virtual time after the end: after is
 	                             * what the run leaves once in-flight changes complete,
 	                             * before is the scenario's own world then, untouched */

@@ -936,38 +936,42 @@ jv sim_counters(struct sim *s)
 	return v;
 }
 
+int sim_k8s_open(struct sim *s, struct diag_list *dl)
+{
+	if (s->k8s)
+		return 0;
+	jv cfg = jv_get_kind(s->k8s_config) == JV_KIND_OBJECT ? jv_copy(s->k8s_config) : jv_null();
+	s->k8s = sim_k8s_server_new(s->clock, cfg, dl);
+	if (!s->k8s)
+		return -1;
+	sim_k8s_server_set_log(s->k8s, s->log);
+	return 0;
+}
+
 int sim_k8s_start(struct sim *s, const char *listen, struct diag_list *dl)
 {
 	if (s->k8s && *sim_k8s_server_endpoint(s->k8s))
 		return 0;
-	if (s->k8s) {
-		sim_k8s_server_set_log(s->k8s, s->log);
-		return sim_k8s_server_listen(s->k8s, listen, 1, dl);
-	}
-	jv cfg = jv_get_kind(s->k8s_config) == JV_KIND_OBJECT ? jv_copy(s->k8s_config) : jv_null();
-	struct k8s_sim *k = sim_k8s_server_new(s->clock, cfg, dl);
-	if (!k)
+	int fresh = !s->k8s;
+	if (sim_k8s_open(s, dl) < 0)
 		return -1;
-	sim_k8s_server_set_log(k, s->log);
-	if (sim_k8s_server_listen(k, listen, 1, dl) < 0) {
-		sim_k8s_server_free(k);
+	if (sim_k8s_server_listen(s->k8s, listen, 1, dl) < 0) {
+		if (fresh) {
+			sim_k8s_server_free(s->k8s);
+			s->k8s = NULL;
+		}
 		return -1;
 	}
-	s->k8s = k;
 	return 0;
 }
 
 int sim_k8s_handle(struct sim *s, const char *method, const char *url, jv query, jv headers,
 		   const char *body, size_t len, struct sim_reply *out, struct diag_list *dl)
 {
-	if (!s->k8s) {
-		jv cfg = jv_get_kind(s->k8s_config) == JV_KIND_OBJECT ? jv_copy(s->k8s_config) : jv_null();
-		s->k8s = sim_k8s_server_new(s->clock, cfg, dl);
-		if (!s->k8s) {
-			jv_free(query);
-			jv_free(headers);
-			return -1;
-		}
+	if (sim_k8s_open(s, dl) < 0) {
+		jv_free(query);
+		jv_free(headers);
+		return -1;
 	}
 	return sim_k8s_server_handle(s->k8s, method, url, query, headers, body, len, out);
 }
@@ -994,7 +998,7 @@ jv sim_k8s_state(struct sim *s)
 jv sim_world(struct sim *s)
 {
 	jv world = sim_state(s);
-	if (sim_k8s_endpoint(s))
+	if (s->k8s)
 		world = jv_object_set(world, jv_string("k8s"), sim_k8s_state(s));
 	return world;
 }

@@ -48,13 +48,18 @@ void sim_stop(struct sim *s);
  * CA; token or client-certificate auth) on listen ("HOST:PORT" loopback, NULL =
  * ephemeral). Idempotent. 0 / -1 with diagnostics. */
 int sim_k8s_start(struct sim *s, const char *listen, struct diag_list *dl);
+/* the scenario's Kubernetes world without its API (no TLS, no listener, no thread): for
+ * sim_world() when nothing will talk to it; sim_k8s_start() may serve it later.
+ * Idempotent. 0 / -1 with diagnostics. */
+int sim_k8s_open(struct sim *s, struct diag_list *dl);
 const char *sim_k8s_endpoint(struct sim *s);              /* NULL when not started */
 /* write a kubeconfig (context "sim"); auth "token" or "cert" */
 int sim_k8s_kubeconfig(struct sim *s, const char *path, const char *auth, struct diag_list *dl);
 jv sim_k8s_state(struct sim *s);                          /* every object; new value */
 
 /* the whole world, the document `sim serve --state-out` and `rehearse --world-out`
- * write: sim_state() plus "k8s" (sim_k8s_state()) when the Kubernetes API was started;
+ * write: sim_state() plus "k8s" (sim_k8s_state()) when the Kubernetes world was built
+ * (sim_k8s_open, sim_k8s_start or sim_k8s_handle);
  * new value owned by the caller */
 jv sim_world(struct sim *s);
 /* write a world (sim_world(), consumed) to path as JSON (one line, then a newline) by

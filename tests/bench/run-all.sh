@@ -196,9 +196,9 @@ echo "| runbook | scenario | one arena | glibc arenas | one arena, one worker |"
 echo "|---|---|---:|---:|---:|"
 paste -d'|' "$work/rss1" "$work/rss0" "$work/rssp" | awk -F'|' '{ printf "|%s|%s|%s|%s|%s|\n", $2, $3, $4, $9, $14 }'
 echo
-echo "Floor: \`runbook --version\` $(peak_rss "$rb" --version) (the 47 shared libraries"
-echo "mapped before main: libcrypto, gnutls via libmicrohttpd's constructor, libicu, libxml2,"
-echo "libstdc++...); \`runbook validate\` of a bundled runbook $(peak_rss "$rb" validate "$root/runbooks/rds-snapshot-restore.yaml")."
+echo "Floor: \`runbook --version\` $(peak_rss "$rb" --version) (the $(ldd "$rb" | grep -c '=>') shared libraries"
+echo "mapped before main: libcrypto, gnutls via libmicrohttpd's constructor, curl's...; libxml2,"
+echo "libicu and libstdc++ are loaded at the first XML read, core/xmllazy.c); \`runbook validate\` of a bundled runbook $(peak_rss "$rb" validate "$root/runbooks/rds-snapshot-restore.yaml")."
 echo
 echo "## orchestration: the same snapshot restore"
 echo
