@@ -73,7 +73,9 @@ void invoke(struct engine *e, struct job *j)
 		.log = call_log,
 		.priv = j,
 	};
-	jv args_copy = jvx_deep_copy(j->args);
+	/* the call line and the tape share the worker's own copy of the args (eng_submit
+	 * made it): every reference is dropped before MSG_DONE hands j->out to the engine */
+	jv args_copy = jv_copy(j->args);
 
 	j->started = clock_now(clk);
 	jv ev = ev_make(EV_CALL, clock_format(j->started, ts, sizeof(ts)));
@@ -141,7 +143,7 @@ void invoke(struct engine *e, struct job *j)
 	/* durable with the step's end (node.c) or the next write-ahead line */
 	journal_append(jn, ev, STATE_SYNC_NONE);
 
-	if (j->mode == JOB_RUN) {
+	if (j->mode == JOB_RUN && o->record_path) {
 		/* the tape's call line (tape.h); seq and at are added under the journal's lock */
 		jv rec = jv_object();
 		rec = jv_object_set(rec, jv_string("step"), jv_string(j->step));

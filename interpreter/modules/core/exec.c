@@ -73,7 +73,7 @@ static const char *const exec_parse_names[] = { "text", "json", "lines" };
 struct exec_spec {
 	char **argv;            /* NULL-terminated, owned */
 	int argc;
-	char **envp;            /* NULL-terminated, owned */
+	char **envp;            /* NULL-terminated, owned; NULL: environ as it is */
 	int envc;
 	char *cwd;
 	char *input;            /* stdin text or NULL */
@@ -162,6 +162,10 @@ static int spec_env(struct exec_spec *s, jv env, jv sandbox, jv *err)
 	int alloc = 0, ret = -1;
 	char **e;
 
+	if (!jv_is_valid(env) && jv_get_kind(sandbox) != JV_KIND_OBJECT) {
+		ret = 0;                /* nothing to change: the child gets environ itself */
+		goto out;
+	}
 	for (e = environ; e && *e; e++) {
 		if (env_named(*e, drop) || env_named(*e, host) || env_named(*e, set))
 			continue;
@@ -679,7 +683,7 @@ static int spawn(struct exec_proc *p, const struct exec_spec *s, jv *err)
 	posix_spawnattr_setpgroup(&at, 0);
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK |
 				 POSIX_SPAWN_SETSIGDEF);
-	rc = posix_spawnp(&p->pid, s->argv[0], &fa, &at, s->argv, s->envp);
+	rc = posix_spawnp(&p->pid, s->argv[0], &fa, &at, s->argv, s->envp ? s->envp : environ);
 	if (rc) {
 		*err = jvx_error(rc == ENOENT ? "CommandNotFound" : "SpawnFailed",
 				 "exec: cannot run '%s': %s", s->argv[0], strerror(rc));
