@@ -812,6 +812,13 @@ static int argv_text(const struct exec_spec *s, struct buf *b)
 	return berr;
 }
 
+/* the journal's debug line for the call (before its error when it does not start) */
+static void log_start(struct action_call *call, const struct exec_spec *s, int stub)
+{
+	action_log(call, LOG_DEBUG, "exec: %s '%s' (%d args%s%s)", stub ? "stubbed" : "running", s->name, s->argc,
+		   s->cwd ? ", cwd " : "", s->cwd ? s->cwd : "");
+}
+
 int core_exec_run(struct action_call *call, jv args, jv *out)
 {
 	int berr = 0;
@@ -822,7 +829,7 @@ int core_exec_run(struct action_call *call, jv args, jv *out)
 	jv res = jv_invalid(), err = jv_invalid(), sandbox = jv_invalid(), rule = jv_invalid();
 	jv senv = jv_invalid();
 	int64_t left, t0;
-	int ret = -1, code = -1, sig = 0, stub = 0;
+	int ret = -1, code = -1, sig = 0, stub = 0, rc;
 	char tmp[32], tmp2[32];
 	char *tail = NULL;
 
@@ -862,14 +869,14 @@ int core_exec_run(struct action_call *call, jv args, jv *out)
 			goto out_spec;
 		}
 	}
-	action_log(call, LOG_DEBUG, "exec: %s '%s' (%d args%s%s)", stub ? "stubbed" : "running", s.name, s.argc,
-		   s.cwd ? ", cwd " : "", s.cwd ? s.cwd : "");
 	if (action_cancelled(call)) {
+		log_start(call, &s, stub);
 		*out = jvx_error("Cancelled", "exec: cancelled; '%s' not started", s.name);
 		goto out_spec;
 	}
 	left = action_time_left(call, s.timeout_ms);
 	if (left == 0) {
+		log_start(call, &s, stub);
 		*out = jvx_error("Timeout", "exec: the step's deadline has passed; '%s' not started", s.name);
 		goto out_spec;
 	}
@@ -882,6 +889,8 @@ int core_exec_run(struct action_call *call, jv args, jv *out)
 	if (stub) {
 		/* the scenario's answer is the result: nothing runs */
 		jv st = jvx_get(rule, "stub");
+
+		log_start(call, &s, stub);
 		const char *o = jvx_str(st, "stdout"), *e = jvx_str(st, "stderr");
 
 		code = (int)jvx_int(st, "exit_code", 0);
@@ -894,7 +903,11 @@ int core_exec_run(struct action_call *call, jv args, jv *out)
 		jv_free(st);
 		goto result;
 	}
-	if (spawn(&p, &s, &err) < 0) {
+	rc = spawn(&p, &s, &err);
+	/* logged once the program is on its way: the line is not between the write-ahead
+	 * sync and the program's start */
+	log_start(call, &s, 0);
+	if (rc < 0) {
 		*out = err;
 		goto out_mask;
 	}
