@@ -113,10 +113,20 @@ echo "## engine overhead ($steps steps, run one after another)"
 echo
 python3 "$here/gen.py" true "$steps" > "$work/true.yaml"
 python3 "$here/gen.py" log "$steps" > "$work/log.yaml"
-: > "$work/rt"; : > "$work/bt"; : > "$work/rl"; : > "$work/bl"
+: > "$work/rt"; : > "$work/bt"; : > "$work/rl"; : > "$work/bl"; : > "$work/rs"
+# the same run with its state dir on tmpfs, where a sync costs nothing: the engine's
+# overhead without the device flush each write-ahead line needs
+shm=""
+[ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] && shm=$(mktemp -d -p /dev/shm 2>/dev/null) || shm=""
+[ -z "$shm" ] || trap 'rm -rf "$work" "$shm"' EXIT
 for _ in $(seq "$runs"); do
 	rm -rf "$work/state"
 	ms "$rb" run "$work/true.yaml" --yes --state-dir "$work/state" >> "$work/rt"
+	if [ -n "$shm" ]; then
+		rm -rf "$shm/state"
+		ms "$rb" run "$work/true.yaml" --yes --state-dir "$shm/state" >> "$work/rs"
+		rm -rf "$shm/state"
+	fi
 	ms bash -c 'for ((i = 0; i < $1; i++)); do /bin/true; done' bash "$steps" >> "$work/bt"
 	rm -rf "$work/state"
 	ms "$rb" run "$work/log.yaml" --yes --state-dir "$work/state" >> "$work/rl"
@@ -132,11 +142,32 @@ fi
 echo "| what | ms | ratio (medians) |"
 echo "|---|---:|---:|"
 echo "| runbook: exec true | $(stats < "$work/rt") | $(ratio "$(median < "$work/rt")" "$(median < "$work/bt")") of bash |"
+[ -z "$shm" ] || echo "| runbook: exec true, state dir on tmpfs | $(stats < "$work/rs") | $(ratio "$(median < "$work/rs")" "$(median < "$work/bt")") of bash |"
 echo "| bash loop: /bin/true | $(stats < "$work/bt") | 1 |"
 echo "| runbook: log | $(stats < "$work/rl") | $(ratio "$(median < "$work/rl")" "$(median < "$work/bl")") of bash |"
 echo "| bash loop: echo >> file | $(stats < "$work/bl") | 1 |"
 echo
-echo "fsync calls for the $steps exec steps: $fsyncs (strace -f -c)."
+echo "fsync calls for the $steps exec steps: $fsyncs (strace -f -c); per step over the bash loop:"
+echo "$(awk -v r="$(median < "$work/rt")" -v b="$(median < "$work/bt")" -v n="$steps" 'BEGIN { printf "%.3f", (r - b) / n }') ms" \
+	"(medians)${shm:+, $(awk -v r="$(median < "$work/rs")" -v b="$(median < "$work/bt")" -v n="$steps" 'BEGIN { printf "%.3f", (r - b) / n }') ms with the state on tmpfs}."
+rm -rf "$work/state"
+echo "Instructions of the runbook process for the $steps exec steps (callgrind, children not"
+echo "traced): $(instructions "$rb" run "$work/true.yaml" --yes --state-dir "$work/state")."
+rm -rf "$work/state"
+echo
+# what one write-ahead sync costs here: the floor of a mutating step's overhead
+fs_type=$(findmnt -n -o FSTYPE --target "$work" 2>/dev/null || stat -f -c %T "$work" 2>/dev/null || echo "?")
+fc_rounds=$([ "${SMOKE:-0}" = 1 ] && echo 2 || echo 15)
+python3 "$here/fsync_cost.py" "$fc_rounds" "$work" ${shm:+"$shm"} > "$work/fc"
+fc() { awk -v d="$1" -v w="$2" '$1 == d && $2 == w { printf "%s / %s / %s", $3, $4, $5 }' "$work/fc"; }
+echo "One write-ahead sync (a 270-byte line appended, then synced; ms per line, min / median / max"
+echo "of $fc_rounds interleaved rounds of 20 lines, tests/bench/fsync_cost.py):"
+echo
+echo "| way | state dir's filesystem ($fs_type) |${shm:+ tmpfs |}"
+echo "|---|---:|${shm:+---:|}"
+for w in fsync fdatasync O_DSYNC; do
+	echo "| $w | $(fc "$work" $w) |${shm:+ $(fc "$shm" $w) |}"
+done
 echo
 if [ "$instr" = 1 ] && command -v callgrind_annotate >/dev/null; then
 	echo "### where the instructions of $steps log steps go"
