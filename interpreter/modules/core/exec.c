@@ -889,10 +889,9 @@ int core_exec_run(struct action_call *call, jv args, jv *out)
 	if (stub) {
 		/* the scenario's answer is the result: nothing runs */
 		jv st = jvx_get(rule, "stub");
-
-		log_start(call, &s, stub);
 		const char *o = jvx_str(st, "stdout"), *e = jvx_str(st, "stderr");
 
+		log_start(call, &s, stub);
 		code = (int)jvx_int(st, "exit_code", 0);
 		if ((o && buf_adds(&p.obuf, o) < 0) || (e && buf_adds(&p.ebuf, e) < 0)) {
 			jv_free(st);
