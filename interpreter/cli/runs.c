@@ -41,14 +41,24 @@ jv cli_run_file(struct state *st, const char *run_id, const char *name)
 	return jv_get_kind(v) == JV_KIND_OBJECT ? v : (jv_free(v), jv_null());
 }
 
+/* from the journal's text where the store has it (no jv for the lines no report
+ * reads), else from its events */
 jv cli_run_report(struct state *st, const char *run_id)
 {
-	jv ev = cli_run_journal(st, run_id), rep;
-	if (!jv_is_valid(ev))
-		return ev;
+	size_t len = 0;
+	char *text = state_run_journal(st, run_id, &len);
+	jv ev = jv_invalid(), rep;
+	if (!text && errno == ENOSYS) {
+		ev = cli_run_journal(st, run_id);
+		if (!jv_is_valid(ev))
+			return ev;
+	} else if (!text) {
+		return jv_invalid();
+	}
 	jv plan = cli_run_file(st, run_id, "plan.json");
 	jv params = cli_run_file(st, run_id, "params.json");
-	rep = report_build(ev, plan, params);
+	rep = text ? report_build_journal(text, len, plan, params) : report_build(ev, plan, params);
+	free(text);
 	jv_free(ev);
 	jv_free(plan);
 	jv_free(params);

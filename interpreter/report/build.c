@@ -14,6 +14,7 @@
 #include "../core/bug.h"
 #include "../core/dur.h"
 #include "../core/events.h"
+#include "../core/jparse.h"
 #include "../core/jvx.h"
 
 #define KEY_LINES 4          /* lines of an error shown where it is listed */
@@ -29,13 +30,6 @@ static jv ms_or_null(int64_t ms)
 	return ms >= 0 ? jv_number((double)ms) : jv_null();
 }
 
-static int64_t ev_time(jv ev)
-{
-	int64_t ms;
-	const char *t = RSTR(ev, "time");
-	return t && !ts_parse(t, &ms) ? ms : -1;
-}
-
 /* what the pass beside the fold keeps */
 struct extra {
 	jv info;        /* step id -> {name, finally, noncritical, needs, polls: [ms], retries: [ms]} */
@@ -43,7 +37,7 @@ struct extra {
 	jv rb_rows;     /* rollback actions: [{step, rollback_step, item, status, error, t0, t1}] */
 	jv rb_open;     /* "rollback_step#item" -> its row's index while it runs */
 	char *rb_reason;
-	const char *mode;   /* run_started's mode, when a writer gives one */
+	char *mode;         /* run_started's mode, when a writer gives one */
 };
 
 static jv info_get(struct extra *x, const char *id)
@@ -140,25 +134,25 @@ static void extra_rollback_step(struct extra *x, jv ev, int64_t t)
 		x->rb_open = jv_object_delete(x->rb_open, key);
 }
 
-static void extra_event(struct extra *x, jv ev, enum ev_kind k)
+static void extra_event(struct extra *x, jv ev, const struct ev_view *v)
 {
-	const char *sid = RSTR(ev, "step");
-	int64_t t = ev_time(ev);
-	switch (k) {
+	const char *sid = ev_view_str(v->step);
+	int64_t t = v->ms;
+	switch (v->k) {
 	case EV_RUN_STARTED:
-		if (!x->mode && RSTR(ev, "mode"))
-			x->mode = RSTR(ev, "mode");      /* valid while events live */
+		if (!x->mode && ev_view_str(v->mode))
+			x->mode = xstrdup(ev_view_str(v->mode));
 		extra_plan(x, ev);
 		break;
 	case EV_STEP_STARTED:
 	case EV_STEP_FINISHED:
 		if (!sid)
 			break;
-		if (RSTR(ev, "name"))
-			info_set(x, sid, "name", jv_string(RSTR(ev, "name")));
-		if (RBOOL(ev, "finally", 0))
+		if (ev_view_str(v->name))
+			info_set(x, sid, "name", jv_string(ev_view_str(v->name)));
+		if (ev_view_bool(v->finally, 0))
 			info_set(x, sid, "finally", jv_true());
-		if (k == EV_STEP_FINISHED && RHAS(ev, "critical") && !RBOOL(ev, "critical", 1))
+		if (v->k == EV_STEP_FINISHED && ev_view_has(v->critical) && !ev_view_bool(v->critical, 1))
 			info_set(x, sid, "noncritical", jv_true());
 		break;
 	case EV_WAIT_POLL:
@@ -321,16 +315,107 @@ static jv offsets(jv times, int64_t t0)
 	return out;
 }
 
-static jv build(jv events, jv plan, jv params);
+/* what build() reads: a journal as a jv array of events, or as its text */
+struct source {
+	jv events;
+	const char *text;
+	size_t len;
+};
 
-jv report_build(jv events, jv plan, jv params)
+static jv build(const struct source *src, jv plan, jv params);
+
+static jv build_held(const struct source *src, jv plan, jv params)
 {
 	struct rep_keys *keys = xmalloc(sizeof(*keys));
 	rep_keys_hold(keys);
-	jv rep = build(events, plan, params);
+	jv rep = build(src, plan, params);
 	rep_keys_drop(keys);
 	free(keys);
 	return rep;
+}
+
+jv report_build(jv events, jv plan, jv params)
+{
+	struct source src = { events, NULL, 0 };
+	return build_held(&src, plan, params);
+}
+
+jv report_build_journal(const char *text, size_t len, jv plan, jv params)
+{
+	struct source src = { jv_invalid(), text, len };
+	return build_held(&src, plan, params);
+}
+
+/* calls, results, logs and mutations: neither the fold nor the pass beside it reads
+ * them (the fold would only count them, and take the run id of the first event that
+ * has one) */
+static int unread(enum ev_kind k)
+{
+	return k == EV_CALL || k == EV_RESULT || k == EV_LOG || k == EV_MUTATION;
+}
+
+static void take(struct run_fold *f, struct extra *x, jv ev)
+{
+	struct ev_view v;
+	ev_view_of(ev, &v);
+	if (unread(v.k) && (f->run || !ev_view_str(v.run))) {
+		f->nevents++;
+		return;
+	}
+	run_fold_view(f, ev, &v);
+	extra_event(x, ev, &v);
+}
+
+/* such a line as the engine writes it, {"event":"NAME",...: not parsed at all */
+static int unread_line(const char *line, size_t n)
+{
+	static const char *const heads[] = { "{\"event\":\"call\",", "{\"event\":\"result\",",
+		"{\"event\":\"log\",", "{\"event\":\"mutation\"," };
+	if (n < 16 || memcmp(line, "{\"event\":\"", 10))
+		return 0;
+	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		size_t hl = strlen(heads[i]);
+		if (n > hl && !memcmp(line, heads[i], hl))
+			return 1;
+	}
+	return 0;
+}
+
+/* every event of the source through take(); a journal's text as state_run_events
+ * reads it (every complete line that is a JSON object; a last line without newline
+ * was cut by a crash), parsing no line that take() would pass over */
+static void feed(const struct source *src, struct run_fold *f, struct extra *x)
+{
+	if (!src->text) {
+		if (jv_get_kind(src->events) != JV_KIND_ARRAY)
+			return;
+		jv_array_foreach(src->events, i, ev) {
+			take(f, x, ev);
+			jv_free(ev);
+			(void)i;
+		}
+		return;
+	}
+	const char *text = src->text, *line = text, *nl;
+	size_t len = src->len;
+	struct jparser *jp = xmalloc(sizeof(*jp));
+	jparser_init(jp);
+	while ((nl = memchr(line, '\n', len - (size_t)(line - text)))) {
+		size_t n = (size_t)(nl - line);
+		while (n && line[n - 1] == '\r')
+			n--;
+		if (n && f->run && unread_line(line, n)) {
+			f->nevents++;
+		} else if (n) {
+			jv ev = jparser_parse(jp, line, n);
+			if (jv_get_kind(ev) == JV_KIND_OBJECT)
+				take(f, x, ev);
+			jv_free(ev);
+		}
+		line = nl + 1;
+	}
+	jparser_release(jp);
+	free(jp);
 }
 
 /* a step's row with every key it always has, in their order, all null: filling a
@@ -360,7 +445,7 @@ static jv step_proto(void)
 	return o;
 }
 
-static jv build(jv events, jv plan, jv params)
+static jv build(const struct source *src, jv plan, jv params)
 {
 	struct run_fold f;
 	struct extra x = { jv_object(), jv_array(), jv_array(), jv_object(), NULL, NULL };
@@ -375,25 +460,8 @@ static jv build(jv events, jv plan, jv params)
 	int nact = 0, nok = 0, nfail = 0, nskip = 0;
 
 	run_fold_init(&f);
-	if (jv_get_kind(events) == JV_KIND_ARRAY) {
-		jv_array_foreach(events, i, ev) {
-			/* ev_kind_of(ev), by the kept key */
-			enum ev_kind k = jv_get_kind(ev) == JV_KIND_OBJECT ? ev_kind_parse(RSTR(ev, "event")) : EV_UNKNOWN;
-			/* calls, results, logs and mutations: neither the fold nor the pass
-			 * beside it reads them (the fold would only count them, and take the
-			 * run id of the first event that has one) */
-			if ((k == EV_CALL || k == EV_RESULT || k == EV_LOG || k == EV_MUTATION) &&
-			    (f.run || !RSTR(ev, "run"))) {
-				f.nevents++;
-				jv_free(ev);
-				continue;
-			}
-			run_fold_event(&f, ev);
-			extra_event(&x, ev, k);
-			jv_free(ev);
-			(void)i;
-		}
-	}
+	f.no_timeline = 1;
+	feed(src, &f, &x);
 	/* needs from the plan where the journal has none; a uses step waits for what it
 	 * needs (entry) and for its child's last steps (needs) */
 	jv_object_foreach(by_id, k, ps) {
@@ -605,6 +673,7 @@ static jv build(jv events, jv plan, jv params)
 	free(pos);
 	free(run_error);
 	free(x.rb_reason);
+	free(x.mode);
 	jv_free(x.info);
 	jv_free(x.approvals);
 	jv_free(x.rb_rows);

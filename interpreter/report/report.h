@@ -56,6 +56,9 @@ int report_format_parse(const char *name, enum report_format *f);
  *           retries, polls, rollback_steps, rollback_failed}}
  * plan and params may be null */
 jv report_build(jv events, jv plan, jv params);
+/* the same of a journal's text (journal.jsonl as state_run_journal reads it), without
+ * parsing the lines no report reads (calls, results, logs, mutations) */
+jv report_build_journal(const char *text, size_t len, jv plan, jv params);
 /* a run's or rollback's reason "step 'x' failed: <its error>": the length of
  * "step 'x' failed" (where the step's own error is shown already), or 0 */
 int report_failed_step_len(const char *reason);
