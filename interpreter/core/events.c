@@ -8,6 +8,7 @@
 #include "bug.h"
 #include "buf.h"
 #include "dur.h"
+#include "jparse.h"
 #include "jvx.h"
 #include "events.h"
 #include "caps.h"
@@ -277,6 +278,7 @@ void ev_view_of(jv ev, struct ev_view *v)
 	EV_VIEW_FIELDS(X)
 #undef X
 	v->k = EV_UNKNOWN;
+	v->owned = 0;
 	v->ms = -1;
 	if (jv_get_kind(ev) != JV_KIND_OBJECT)
 		return;
@@ -293,6 +295,41 @@ void ev_view_of(jv ev, struct ev_view *v)
 	v->k = ev_kind_parse(ev_view_str(v->event));
 	if ((t = ev_view_str(v->time)) && ts_parse(t, &v->ms))
 		v->ms = -1;
+}
+
+static const char *const view_names[] = {
+#define X(n) #n,
+	EV_VIEW_FIELDS(X)
+#undef X
+};
+#define NVIEW (sizeof(view_names) / sizeof(view_names[0]))
+
+int ev_view_text(struct jparser *jp, const char *text, size_t len, struct ev_view *v)
+{
+	jv vals[NVIEW];
+	const char *t;
+	size_t i = 0;
+	if (jparser_fields(jp, text, len, view_names, NVIEW, vals) < 0)
+		return -1;
+#define X(n) v->n = vals[i++];
+	EV_VIEW_FIELDS(X)
+#undef X
+	v->owned = 1;
+	v->k = ev_kind_parse(ev_view_str(v->event));
+	v->ms = -1;
+	if ((t = ev_view_str(v->time)) && ts_parse(t, &v->ms))
+		v->ms = -1;
+	return 0;
+}
+
+void ev_view_release(struct ev_view *v)
+{
+	if (!v->owned)
+		return;
+#define X(n) jv_free(v->n); v->n = jv_invalid();
+	EV_VIEW_FIELDS(X)
+#undef X
+	v->owned = 0;
 }
 
 const char *ev_view_str(jv v)

@@ -12,6 +12,7 @@
  */
 #ifndef RB_EVENTS_H
 #define RB_EVENTS_H
+#include <stddef.h>
 #include <stdint.h>
 #include <jv.h>
 
@@ -281,12 +282,19 @@ struct run_fold {
 	X(outcome) X(name) X(finally) X(critical) X(item) X(mode)
 struct ev_view {
 	enum ev_kind k;
+	int owned;                /* ev_view_text's: the values are the view's */
 	int64_t ms;               /* time, ms since the epoch, or -1 */
 #define X(n) jv n;
 	EV_VIEW_FIELDS(X)
 #undef X
 };
 void ev_view_of(jv ev, struct ev_view *v);                  /* borrows ev */
+/* the view of an event's JSON text, parsing only its fields (jparse.h
+ * jparser_fields); -1 where the text is not one jparser_fields reads (parse it, then
+ * ev_view_of). Release it with ev_view_release. */
+struct jparser;
+int ev_view_text(struct jparser *jp, const char *text, size_t len, struct ev_view *v);
+void ev_view_release(struct ev_view *v);
 const char *ev_view_str(jv v);                              /* the string, or NULL */
 int64_t ev_view_int(jv v, int64_t def);                     /* as jvx_int */
 int ev_view_bool(jv v, int def);                            /* as jvx_bool */
@@ -294,7 +302,9 @@ int ev_view_has(jv v);                                      /* as jvx_has */
 
 void run_fold_init(struct run_fold *f);
 void run_fold_event(struct run_fold *f, jv ev);
-/* run_fold_event of an event whose view is v (ev_view_of(ev)) */
+/* run_fold_event of an event whose view is v (ev_view_of(ev), or ev_view_text of its
+ * text); ev itself is read only by run_started, run_resumed, run_finished and
+ * run_interrupted (kept, their plan): for the other kinds it may be null */
 void run_fold_view(struct run_fold *f, jv ev, const struct ev_view *v);
 void run_fold_journal(struct run_fold *f, jv events);   /* borrows events (an array) */
 void run_fold_release(struct run_fold *f);

@@ -351,3 +351,142 @@ jv jparser_parse(struct jparser *c, const char *text, size_t len)
 	/* not strict JSON: whatever libjq makes of it (its error message, its value) */
 	return jvx_parse_sized(text, len);
 }
+
+/* past one value, building nothing; -1 where jparse would not read it itself */
+static int skip(struct jp *j)
+{
+	skip_ws(j);
+	if (j->p >= j->end)
+		return -1;
+	switch (*j->p) {
+	case '"':
+		for (const char *q = j->p + 1; q < j->end; q++) {
+			unsigned char c = (unsigned char)*q;
+			if (c == '"') {
+				j->p = q + 1;
+				return 0;
+			}
+			if (c < 0x20)
+				return -1;
+			if (c == '\\') {
+				if (++q >= j->end || !*q || !strchr("\"\\/bfnrtu", *q))
+					return -1;
+				if (*q == 'u') {
+					unsigned cp;
+					if (j->end - q < 5 || hex4(q + 1, &cp) < 0 || (cp >= 0xD800 && cp <= 0xDFFF))
+						return -1;
+					q += 4;
+				}
+			}
+		}
+		return -1;
+	case '{':
+	case '[': {
+		char close = *j->p == '{' ? '}' : ']';
+		int obj = close == '}';
+		if (++j->depth > JPARSE_DEPTH)
+			return -1;
+		j->p++;
+		skip_ws(j);
+		if (j->p < j->end && *j->p == close) {
+			j->p++;
+			j->depth--;
+			return 0;
+		}
+		for (;;) {
+			if (obj) {
+				skip_ws(j);
+				if (j->p >= j->end || *j->p != '"' || skip(j) < 0)
+					return -1;
+				skip_ws(j);
+				if (j->p >= j->end || *j->p++ != ':')
+					return -1;
+			}
+			if (skip(j) < 0)
+				return -1;
+			skip_ws(j);
+			if (j->p >= j->end)
+				return -1;
+			if (*j->p == close) {
+				j->p++;
+				j->depth--;
+				return 0;
+			}
+			if (*j->p++ != ',')
+				return -1;
+		}
+	}
+	default: {
+		jv v = value(j);    /* a number or a literal: no allocation */
+		if (!jv_is_valid(v))
+			return -1;
+		jv_free(v);
+		return 0;
+	}
+	}
+}
+
+int jparser_fields(struct jparser *c, const char *text, size_t len, const char *const *names, size_t n, jv *out)
+{
+	struct jp j = { text, text + len, BUF_INIT(0), 1, c };   /* depth: in the object */
+	int rc = -1;
+	for (size_t i = 0; i < n; i++)
+		out[i] = jv_invalid();
+	skip_ws(&j);
+	if (j.p >= j.end || *j.p != '{')
+		goto out;
+	j.p++;
+	skip_ws(&j);
+	if (j.p < j.end && *j.p == '}') {
+		j.p++;
+		goto end;
+	}
+	for (;;) {
+		const char *k, *q;
+		size_t i;
+		skip_ws(&j);
+		if (j.p >= j.end || *j.p != '"')
+			goto out;
+		k = q = j.p + 1;
+		while (q < j.end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
+			q++;
+		if (q >= j.end || *q != '"')
+			goto out;     /* an escape in a key: jparse's */
+		j.p = q + 1;
+		skip_ws(&j);
+		if (j.p >= j.end || *j.p++ != ':')
+			goto out;
+		for (i = 0; i < n; i++)
+			if (names[i][0] == *k && !strncmp(names[i], k, (size_t)(q - k)) && !names[i][q - k])
+				break;
+		if (i < n) {
+			jv v = value(&j);
+			if (!jv_is_valid(v))
+				goto out;
+			jv_free(out[i]);
+			out[i] = v;          /* the last of a repeated name, as jv_object_set */
+		} else if (skip(&j) < 0) {
+			goto out;
+		}
+		skip_ws(&j);
+		if (j.p >= j.end)
+			goto out;
+		if (*j.p == '}') {
+			j.p++;
+			break;
+		}
+		if (*j.p++ != ',')
+			goto out;
+	}
+end:
+	skip_ws(&j);
+	rc = j.p == j.end ? 0 : -1;
+out:
+	buf_release(&j.tmp);
+	if (rc < 0)
+		for (size_t i = 0; i < n; i++) {
+			jv_free(out[i]);
+			out[i] = jv_invalid();
+		}
+	return rc;
+}

@@ -36,4 +36,11 @@ struct jparser {
 void jparser_init(struct jparser *p);
 jv jparser_parse(struct jparser *p, const char *text, size_t len);
 void jparser_release(struct jparser *p);
+/* Only some members of an object's text: out[i] the value of the member named names[i]
+ * (a new reference, as jparser_parse would give it; invalid when absent; the last when
+ * repeated), every other member checked and passed over without a jv. 0, or -1 (out
+ * all invalid) when text is not an object jparse reads itself (then jparser_parse it:
+ * that answers as libjq does), or a key has an escape. */
+int jparser_fields(struct jparser *p, const char *text, size_t len, const char *const *names, size_t n,
+		   jv *out);
 #endif

@@ -354,16 +354,43 @@ static int unread(enum ev_kind k)
 	return k == EV_CALL || k == EV_RESULT || k == EV_LOG || k == EV_MUTATION;
 }
 
+static void take_view(struct run_fold *f, struct extra *x, jv ev, const struct ev_view *v)
+{
+	if (unread(v->k) && (f->run || !ev_view_str(v->run))) {
+		f->nevents++;
+		return;
+	}
+	run_fold_view(f, ev, v);
+	extra_event(x, ev, v);
+}
+
 static void take(struct run_fold *f, struct extra *x, jv ev)
 {
 	struct ev_view v;
 	ev_view_of(ev, &v);
-	if (unread(v.k) && (f->run || !ev_view_str(v.run))) {
-		f->nevents++;
-		return;
+	take_view(f, x, ev, &v);
+}
+
+/* the events of a step whose fields the fold and the pass beside it read from the
+ * view alone: their lines are read field by field (ev_view_text), not into objects */
+static int view_only(enum ev_kind k)
+{
+	return k == EV_STEP_STARTED || k == EV_STEP_FINISHED || k == EV_STEP_RETRY || k == EV_WAIT_POLL ||
+	       k == EV_ITEM_FINISHED;
+}
+
+static int view_line(const char *line, size_t n)
+{
+	static const char *const heads[] = { "{\"event\":\"step_started\",", "{\"event\":\"step_finished\",",
+		"{\"event\":\"step_retry\",", "{\"event\":\"wait_poll\",", "{\"event\":\"item_finished\"," };
+	if (n < 16 || memcmp(line, "{\"event\":\"", 10))
+		return 0;
+	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+		size_t hl = strlen(heads[i]);
+		if (n > hl && !memcmp(line, heads[i], hl))
+			return 1;
 	}
-	run_fold_view(f, ev, &v);
-	extra_event(x, ev, &v);
+	return 0;
 }
 
 /* such a line as the engine writes it, {"event":"NAME",...: not parsed at all */
@@ -404,9 +431,15 @@ static void feed(const struct source *src, struct run_fold *f, struct extra *x)
 		size_t n = (size_t)(nl - line);
 		while (n && line[n - 1] == '\r')
 			n--;
+		struct ev_view v = { .owned = 0 };
 		if (n && f->run && unread_line(line, n)) {
 			f->nevents++;
+		} else if (n && view_line(line, n) && !ev_view_text(jp, line, n, &v) && view_only(v.k)) {
+			take_view(f, x, jv_null(), &v);
+			ev_view_release(&v);
 		} else if (n) {
+			if (v.owned)
+				ev_view_release(&v);
 			jv ev = jparser_parse(jp, line, n);
 			if (jv_get_kind(ev) == JV_KIND_OBJECT)
 				take(f, x, ev);

@@ -3,7 +3,10 @@
  * report_build() (build.c) makes the report object; text.c, markdown.c, junit.c and
  * svg.c render it; json is the object itself.
  */
+#include <float.h>
 #include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include "report.h"
@@ -70,6 +73,90 @@ int report_render(jv events, jv plan, jv params, enum report_format fmt, FILE *o
 }
 
 /* ---- shared by the renderers ---- */
+
+/* "%.1f" of x: x * 10 is exact in a long double of 64 bits or more (53 + 3 bits), so
+ * its floor and the rest give printf's rounding (the exact value, ties to even) */
+static int add_f1(struct buf *b, double x)
+{
+#if LDBL_MANT_DIG >= 64
+	if (x >= 0 && x < 1e15) {
+		long double p = (long double)x * 10, fl = floorl(p), fr = p - fl;
+		uint64_t q = (uint64_t)fl;
+		char t[32];
+		int n = (int)sizeof(t);
+		if (fr > 0.5L || (fr == 0.5L && (q & 1)))
+			q++;
+		t[--n] = (char)('0' + q % 10);
+		t[--n] = '.';
+		q /= 10;
+		do {
+			t[--n] = (char)('0' + q % 10);
+			q /= 10;
+		} while (q);
+		return buf_add(b, t + n, sizeof(t) - (size_t)n);
+	}
+#endif
+	return buf_addf(b, "%.1f", x);
+}
+
+static int add_int(struct buf *b, long long v)
+{
+	char t[32];
+	int n = (int)sizeof(t);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do {
+		t[--n] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		t[--n] = '-';
+	return buf_add(b, t + n, sizeof(t) - (size_t)n);
+}
+
+int rep_addf(struct buf *b, const char *fmt, ...)
+{
+	int berr = 0;
+	va_list ap;
+	const char *p, *lit;
+	for (p = fmt; (p = strchr(p, '%')); p++) {
+		p++;
+		if (*p == 's' || *p == 'd' || *p == '%')
+			continue;
+		if ((p[0] == 'l' && p[1] == 'd') || (p[0] == '.' && p[1] == '1' && p[2] == 'f')) {
+			p += p[0] == 'l' ? 1 : 2;
+			continue;
+		}
+		va_start(ap, fmt);
+		berr = buf_vaddf(b, fmt, ap);
+		va_end(ap);
+		return berr;
+	}
+	va_start(ap, fmt);
+	for (p = lit = fmt; *p; p++) {
+		if (*p != '%')
+			continue;
+		berr |= buf_add(b, lit, (size_t)(p - lit));
+		p++;
+		if (*p == 's') {
+			const char *a = va_arg(ap, const char *);
+			berr |= buf_adds(b, a ? a : "(null)");
+		} else if (*p == 'd') {
+			berr |= add_int(b, va_arg(ap, int));
+		} else if (*p == 'l') {
+			berr |= add_int(b, va_arg(ap, long));
+			p++;
+		} else if (*p == '.') {
+			berr |= add_f1(b, va_arg(ap, double));
+			p += 2;
+		} else {
+			berr |= buf_addc(b, '%');
+		}
+		lit = p + 1;
+	}
+	berr |= buf_add(b, lit, (size_t)(p - lit));
+	va_end(ap);
+	return berr;
+}
 
 jv rep_kget_or_null(jv o, jv key)
 {

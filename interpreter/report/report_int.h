@@ -53,6 +53,10 @@ int64_t rep_kint(jv o, jv key, int64_t def);
 #define RNUM(o, lit, d) rep_knum((o), RK(lit), (d))
 #define RINT(o, lit, d) rep_kint((o), RK(lit), (d))
 
+/* buf_addf for the renderers' many small appends: %s, %d, %ld, %.1f (as printf prints
+ * them, byte for byte) without vsnprintf; any other format goes to buf_vaddf */
+int rep_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* o[key], or null when o has none (jv_object_set takes no invalid value); new reference */
 jv rep_kget_or_null(jv o, jv key);
 #define rep_get(o, lit) rep_kget_or_null((o), RK(lit))

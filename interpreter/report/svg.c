@@ -105,12 +105,12 @@ static int axis(struct chart *c, int bottom)
 	int berr = 0;
 	int64_t step = tick_step(c->span);
 	char d[32];
-	berr |= buf_addf(c->b, "<g class=\"axis\" font-size=\"11\" fill=\"#555\">\n");
+	berr |= rep_addf(c->b, "<g class=\"axis\" font-size=\"11\" fill=\"#555\">\n");
 	for (int64_t t = 0; (double)t <= c->span + 0.5; t += step) {
 		double x = xof(c, (double)t);
-		berr |= buf_addf(c->b, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#e0e0e0\"/>\n", x, TOP - 4, x,
+		berr |= rep_addf(c->b, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#e0e0e0\"/>\n", x, TOP - 4, x,
 			 bottom);
-		berr |= buf_addf(c->b, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", x, TOP - 9,
+		berr |= rep_addf(c->b, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%s</text>\n", x, TOP - 9,
 			 t ? dur_format(t, d, sizeof(d)) : "0");
 	}
 	berr |= buf_adds(c->b, "</g>\n");
@@ -136,16 +136,16 @@ static int bar(struct chart *c, const char *cls, const struct colour *col, jv o,
 	int top = c->y + (ROW - BAR) / 2;
 	if (w < 2)
 		w = 2;
-	berr |= buf_addf(c->b, "<rect class=\"bar %s\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" rx=\"2\" fill=\"%s\"",
+	berr |= rep_addf(c->b, "<rect class=\"bar %s\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"%d\" rx=\"2\" fill=\"%s\"",
 		 cls, x, top, w, BAR, col->fill);
 	if (col->stroke)
-		berr |= buf_addf(c->b, " stroke=\"%s\" stroke-width=\"2\"", col->stroke);
+		berr |= rep_addf(c->b, " stroke=\"%s\" stroke-width=\"2\"", col->stroke);
 	berr |= buf_adds(c->b, "><title>");
 	berr |= buf_add_xml(c->b, tip);
 	berr |= buf_adds(c->b, "</title></rect>\n");
 	/* the critical path: a dark line under the bar (an outline would hide a thin bar's colour) */
 	if (critical)
-		berr |= buf_addf(c->b, "<rect class=\"critical\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"3\" fill=\"#212121\"/>\n",
+		berr |= rep_addf(c->b, "<rect class=\"critical\" x=\"%.1f\" y=\"%d\" width=\"%.1f\" height=\"3\" fill=\"#212121\"/>\n",
 			 x, top + BAR + 1, w < 4 ? 4 : w);
 	/* the duration after the bar; at the right edge inside a long bar, else before it */
 	char dd[32];
@@ -153,13 +153,13 @@ static int bar(struct chart *c, const char *cls, const struct colour *col, jv o,
 		return berr;
 	dur_format((int64_t)d, dd, sizeof(dd));
 	if (x + w + 4 + 7 * (double)strlen(dd) < W)
-		berr |= buf_addf(c->b, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" fill=\"#616161\">%s</text>\n", x + w + 4,
+		berr |= rep_addf(c->b, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" fill=\"#616161\">%s</text>\n", x + w + 4,
 			 c->y + ROW / 2 + 4, dd);
 	else if (w > 12 + 7 * (double)strlen(dd))
-		berr |= buf_addf(c->b, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" fill=\"#fff\" font-weight=\"bold\" "
+		berr |= rep_addf(c->b, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" fill=\"#fff\" font-weight=\"bold\" "
 			 "text-anchor=\"end\">%s</text>\n", x + w - 4, c->y + ROW / 2 + 4, dd);
 	else
-		berr |= buf_addf(c->b, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" fill=\"#616161\" text-anchor=\"end\">%s</text>\n",
+		berr |= rep_addf(c->b, "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" fill=\"#616161\" text-anchor=\"end\">%s</text>\n",
 			 x - 4, c->y + ROW / 2 + 4, dd);
 	return berr;
 }
@@ -171,7 +171,7 @@ static int marks(struct chart *c, jv s)
 	int top = c->y + (ROW - BAR) / 2;
 	jv_array_foreach(polls, i, t) {
 		double x = xof(c, jv_number_value(t));
-		berr |= buf_addf(c->b, "<line class=\"poll\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#1b5e20\" "
+		berr |= rep_addf(c->b, "<line class=\"poll\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#1b5e20\" "
 			 "stroke-width=\"1\"/>\n", x, top + 2, x, top + BAR - 2);
 		c->polls = 1;
 		jv_free(t);
@@ -179,7 +179,7 @@ static int marks(struct chart *c, jv s)
 	}
 	jv_array_foreach(retries, i, t) {
 		double x = xof(c, jv_number_value(t));
-		berr |= buf_addf(c->b, "<path class=\"retry\" d=\"M%.1f %d l-4 -6 h8 z\" fill=\"#d32f2f\"><title>attempt %d "
+		berr |= rep_addf(c->b, "<path class=\"retry\" d=\"M%.1f %d l-4 -6 h8 z\" fill=\"#d32f2f\"><title>attempt %d "
 			 "failed, retried</title></path>\n", x, top, i + 1);
 		c->retries = 1;
 		jv_free(t);
@@ -193,7 +193,7 @@ static int stripe(struct chart *c, int row)
 {
 	int berr = 0;
 	if (row % 2)
-		berr |= buf_addf(c->b, "<rect x=\"0\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#000\" fill-opacity=\"0.035\"/>\n", c->y, W, ROW);
+		berr |= rep_addf(c->b, "<rect x=\"0\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#000\" fill-opacity=\"0.035\"/>\n", c->y, W, ROW);
 	return berr;
 }
 
@@ -205,7 +205,7 @@ static int step_row(struct chart *c, jv s, int row)
 	jv off = RGET(s, "offset_ms");
 	struct buf tip = BUF_INIT(0);
 	berr |= stripe(c, row);
-	berr |= buf_addf(c->b, "<text x=\"%d\" y=\"%d\"%s%s>", LABEL_X, c->y + ROW / 2 + 4,
+	berr |= rep_addf(c->b, "<text x=\"%d\" y=\"%d\"%s%s>", LABEL_X, c->y + ROW / 2 + 4,
 		 crit ? " font-weight=\"bold\"" : "", !strcmp(st, "pending") ? " fill=\"#9e9e9e\"" : "");
 	berr |= label(c->b, id);
 	berr |= buf_adds(c->b, "</text>\n");
@@ -213,23 +213,23 @@ static int step_row(struct chart *c, jv s, int row)
 		size_t k = (size_t)(colour_of(step_colours, NCOLOURS(step_colours), st) - step_colours);
 		c->used_step |= 1u << k;
 		c->critical |= crit;
-		berr |= buf_addf(&tip, "%s", id);
+		berr |= rep_addf(&tip, "%s", id);
 		if (RSTR(s, "name"))
-			berr |= buf_addf(&tip, " (%s)", RSTR(s, "name"));
-		berr |= buf_addf(&tip, ": %s, ", st);
+			berr |= rep_addf(&tip, " (%s)", RSTR(s, "name"));
+		berr |= rep_addf(&tip, ": %s, ", st);
 		berr |= when(&tip, s);
 		if (RINT(s, "polls", 0))
-			berr |= buf_addf(&tip, ", %" PRId64 " polls", RINT(s, "polls", 0));
+			berr |= rep_addf(&tip, ", %" PRId64 " polls", RINT(s, "polls", 0));
 		if (RINT(s, "retries", 0))
-			berr |= buf_addf(&tip, ", %" PRId64 " retries", RINT(s, "retries", 0));
+			berr |= rep_addf(&tip, ", %" PRId64 " retries", RINT(s, "retries", 0));
 		if (RINT(s, "items", 0))
-			berr |= buf_addf(&tip, ", %" PRId64 " items", RINT(s, "items", 0));
+			berr |= rep_addf(&tip, ", %" PRId64 " items", RINT(s, "items", 0));
 		if (crit)
 			berr |= buf_adds(&tip, "; on the critical path");
 		berr |= bar(c, "step", &step_colours[k], s, crit, buf_str(&tip));
 		berr |= marks(c, s);
 	} else {
-		berr |= buf_addf(c->b, "<text x=\"%d\" y=\"%d\" font-size=\"10\" font-style=\"italic\" fill=\"#9e9e9e\">not run</text>\n",
+		berr |= rep_addf(c->b, "<text x=\"%d\" y=\"%d\" font-size=\"10\" font-style=\"italic\" fill=\"#9e9e9e\">not run</text>\n",
 			 X0 + 4, c->y + ROW / 2 + 4);
 	}
 	jv_free(off);
@@ -241,9 +241,9 @@ static int step_row(struct chart *c, jv s, int row)
 static int section(struct chart *c, const char *name)
 {
 	int berr = 0;
-	berr |= buf_addf(c->b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#9e9e9e\" stroke-dasharray=\"3 3\"/>\n",
+	berr |= rep_addf(c->b, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#9e9e9e\" stroke-dasharray=\"3 3\"/>\n",
 		 LABEL_X, c->y + 4, X1, c->y + 4);
-	berr |= buf_addf(c->b, "<text x=\"%d\" y=\"%d\" font-size=\"11\" font-weight=\"bold\" fill=\"#616161\">%s</text>\n",
+	berr |= rep_addf(c->b, "<text x=\"%d\" y=\"%d\" font-size=\"11\" font-weight=\"bold\" fill=\"#616161\">%s</text>\n",
 		 LABEL_X, c->y + 17, name);
 	c->y += ROW;
 	return berr;
@@ -257,17 +257,17 @@ static int rollback_row(struct chart *c, jv r, int row)
 	struct buf name = BUF_INIT(0), tip = BUF_INIT(0);
 	size_t k = (size_t)(colour_of(rollback_colours, NCOLOURS(rollback_colours), st) - rollback_colours);
 	berr |= stripe(c, row);
-	berr |= buf_addf(&name, "↶ %s", rep_str(r, "rollback_step", rep_str(r, "step", "?")));
-	berr |= buf_addf(c->b, "<text x=\"%d\" y=\"%d\" fill=\"#4527a0\">", LABEL_X, c->y + ROW / 2 + 4);
+	berr |= rep_addf(&name, "↶ %s", rep_str(r, "rollback_step", rep_str(r, "step", "?")));
+	berr |= rep_addf(c->b, "<text x=\"%d\" y=\"%d\" fill=\"#4527a0\">", LABEL_X, c->y + ROW / 2 + 4);
 	berr |= label(c->b, buf_str(&name));
 	berr |= buf_adds(c->b, "</text>\n");
 	if (jv_get_kind(off) == JV_KIND_NUMBER) {
 		c->used_rb |= 1u << k;
-		berr |= buf_addf(&tip, "rollback %s of %s: %s, ", rep_str(r, "rollback_step", "?"), rep_str(r, "step", "?"), st);
+		berr |= rep_addf(&tip, "rollback %s of %s: %s, ", rep_str(r, "rollback_step", "?"), rep_str(r, "step", "?"), st);
 		berr |= when(&tip, r);
 		if (RSTR(r, "error")) {
 			const char *e = RSTR(r, "error"), *nl = strchr(e, '\n');
-			berr |= buf_addf(&tip, "; %.*s", nl ? (int)(nl - e) : (int)strlen(e), e);
+			berr |= rep_addf(&tip, "; %.*s", nl ? (int)(nl - e) : (int)strlen(e), e);
 		}
 		berr |= bar(c, "rollback", &rollback_colours[k], r, 0, buf_str(&tip));
 	}
@@ -291,16 +291,16 @@ static int rto(struct chart *c, jv rep, int bottom)
 		int off = t > c->span;
 		double x = off ? X1 : xof(c, t);
 		c->rto = 1;
-		berr |= buf_addf(c->b, "<g class=\"rto\"><line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#d81b60\" "
+		berr |= rep_addf(c->b, "<g class=\"rto\"><line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#d81b60\" "
 			 "stroke-width=\"2\" stroke-dasharray=\"6 4\"/>\n", x, TOP - 4, x, bottom);
-		berr |= buf_addf(c->b, "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" fill=\"#d81b60\" text-anchor=\"end\">RTO %s%s</text></g>\n",
+		berr |= rep_addf(c->b, "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" fill=\"#d81b60\" text-anchor=\"end\">RTO %s%s</text></g>\n",
 			 x - 3, bottom + 13, dur_format((int64_t)t, d, sizeof(d)), off ? " (beyond the chart) →" : "");
 	}
 	if (jv_get_kind(got) == JV_KIND_NUMBER && jv_get_kind(target) == JV_KIND_NUMBER) {
 		double x = xof(c, jv_number_value(got));
-		berr |= buf_addf(c->b, "<g class=\"rto-achieved\"><line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#d81b60\" "
+		berr |= rep_addf(c->b, "<g class=\"rto-achieved\"><line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#d81b60\" "
 			 "stroke-width=\"1\"/>\n", x, TOP - 4, x, bottom);
-		berr |= buf_addf(c->b, "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" fill=\"#d81b60\"%s>restored %s: %s</text></g>\n",
+		berr |= rep_addf(c->b, "<text x=\"%.1f\" y=\"%d\" font-size=\"11\" fill=\"#d81b60\"%s>restored %s: %s</text></g>\n",
 			 x + (x > X1 - 150 ? -3 : 3), bottom + 26, x > X1 - 150 ? " text-anchor=\"end\"" : "",
 			 dur_format((int64_t)jv_number_value(got), d, sizeof(d)), v ? v : "");
 	}
@@ -313,7 +313,7 @@ static int rto(struct chart *c, jv rep, int bottom)
 
 static int legend_item(struct chart *c, int x, int y, const char *swatch, const char *text)
 {
-	c->berr |= buf_addf(c->b, "%s<text x=\"%d\" y=\"%d\">%s</text>\n", swatch, x + 18, y + 10, text);
+	c->berr |= rep_addf(c->b, "%s<text x=\"%d\" y=\"%d\">%s</text>\n", swatch, x + 18, y + 10, text);
 	return x + 18 + 7 * (int)strlen(text) + 16;
 }
 
@@ -321,7 +321,7 @@ static int legend(struct chart *c, int y)
 {
 	int x = LABEL_X;
 	char sw[256];
-	c->berr |= buf_addf(c->b, "<g class=\"legend\" font-size=\"11\" fill=\"#424242\">\n");
+	c->berr |= rep_addf(c->b, "<g class=\"legend\" font-size=\"11\" fill=\"#424242\">\n");
 	for (size_t i = 0; i < NCOLOURS(step_colours); i++)
 		if (c->used_step & (1u << i)) {
 			snprintf(sw, sizeof(sw), "<rect x=\"%d\" y=\"%d\" width=\"14\" height=\"12\" rx=\"2\" fill=\"%s\"/>", x, y,
@@ -428,7 +428,7 @@ int report_svg(struct buf *b, jv rep)
 	berr |= rto(&c, rep, bottom);
 	int ly = legend(&c, bottom + 36);
 	berr |= buf_adds(&body, "<text x=\"12\" y=\"");
-	berr |= buf_addf(&body, "%d\" font-size=\"11\" fill=\"#616161\">", ly + 12);
+	berr |= rep_addf(&body, "%d\" font-size=\"11\" fill=\"#616161\">", ly + 12);
 	{
 		struct buf t = BUF_INIT(0);
 		berr |= rep_totals(&t, rep);
@@ -440,14 +440,14 @@ int report_svg(struct buf *b, jv rep)
 
 	/* the head: size, title, the run's line, the axis */
 	c.b = &head;
-	berr |= buf_addf(&head, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	berr |= rep_addf(&head, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		 "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
 		 "font-family=\"DejaVu Sans, Verdana, sans-serif\" font-size=\"12\">\n<title>", W, height, W, height);
 	berr |= buf_add_xml(&head, rep_str(rep, "runbook", "runbook"));
 	berr |= buf_adds(&head, " run ");
 	berr |= buf_add_xml(&head, rep_str(rep, "run", "?"));
-	berr |= buf_addf(&head, "</title>\n<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n", W, height);
-	berr |= buf_addf(&head, "<text x=\"%d\" y=\"22\" font-size=\"15\" font-weight=\"bold\">", LABEL_X);
+	berr |= rep_addf(&head, "</title>\n<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n", W, height);
+	berr |= rep_addf(&head, "<text x=\"%d\" y=\"22\" font-size=\"15\" font-weight=\"bold\">", LABEL_X);
 	berr |= buf_add_xml(&head, rep_str(rep, "runbook", "?"));
 	berr |= buf_adds(&head, " — ");
 	{
@@ -461,7 +461,7 @@ int report_svg(struct buf *b, jv rep)
 		berr |= buf_adds(&t, rep_str(rep, "started_at", "?"));
 		berr |= buf_adds(&t, ", took ");
 		berr |= rep_ms(&t, rep, "duration_ms");
-		berr |= buf_addf(&head, "</text>\n<text x=\"%d\" y=\"40\" font-size=\"11\" fill=\"#616161\">", LABEL_X);
+		berr |= rep_addf(&head, "</text>\n<text x=\"%d\" y=\"40\" font-size=\"11\" fill=\"#616161\">", LABEL_X);
 		berr |= buf_add_xml(&head, buf_str(&t));
 		berr |= buf_adds(&head, "</text>\n");
 		buf_release(&t);
