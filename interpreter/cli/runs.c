@@ -26,7 +26,8 @@ jv cli_run_journal(struct state *st, const char *run_id)
 	return ev;
 }
 
-jv cli_run_file(struct state *st, const char *run_id, const char *name)
+/* the run's file NAME as JSON, only what keep says (NULL: all) */
+static jv run_file(struct state *st, const char *run_id, const char *name, const struct jkeep *keep)
 {
 	size_t len;
 	char *text = state_run_get(st, run_id, name, &len);
@@ -34,11 +35,16 @@ jv cli_run_file(struct state *st, const char *run_id, const char *name)
 		return jv_null();
 	struct jparser *jp = xmalloc(sizeof(*jp));   /* plan.json repeats its keys per step */
 	jparser_init(jp);
-	jv v = jparser_parse(jp, text, len);
+	jv v = jparser_parse_keep(jp, text, len, keep);
 	jparser_release(jp);
 	free(jp);
 	free(text);
 	return jv_get_kind(v) == JV_KIND_OBJECT ? v : (jv_free(v), jv_null());
+}
+
+jv cli_run_file(struct state *st, const char *run_id, const char *name)
+{
+	return run_file(st, run_id, name, NULL);
 }
 
 /* from the journal's text where the store has it (no jv for the lines no report
@@ -55,7 +61,7 @@ jv cli_run_report(struct state *st, const char *run_id)
 	} else if (!text) {
 		return jv_invalid();
 	}
-	jv plan = cli_run_file(st, run_id, "plan.json");
+	jv plan = run_file(st, run_id, "plan.json", report_plan_keep);
 	jv params = cli_run_file(st, run_id, "params.json");
 	rep = text ? report_build_journal(text, len, plan, params) : report_build(ev, plan, params);
 	free(text);

@@ -212,9 +212,10 @@ static int literal(struct jp *j, const char *word, size_t n)
 	return 0;
 }
 
-static jv value(struct jp *j);
+static jv value(struct jp *j, const struct jkeep *keep);
+static int skip(struct jp *j);
 
-static jv array(struct jp *j)
+static jv array(struct jp *j, const struct jkeep *keep)
 {
 	jv a = jv_array();
 	j->p++;
@@ -224,7 +225,7 @@ static jv array(struct jp *j)
 		return a;
 	}
 	for (;;) {
-		jv v = value(j);
+		jv v = value(j, keep);
 		if (!jv_is_valid(v)) {
 			jv_free(a);
 			return v;
@@ -244,7 +245,17 @@ static jv array(struct jp *j)
 	return jv_invalid();
 }
 
-static jv object(struct jp *j)
+/* the entry of keep for member key, or NULL to skip it */
+static const struct jkeep *kept(const struct jkeep *keep, jv key)
+{
+	const char *ks = jv_string_value(key);
+	for (; keep->key; keep++)
+		if ((keep->key[0] == '*' && !keep->key[1]) || !strcmp(keep->key, ks))
+			return keep;
+	return NULL;
+}
+
+static jv object(struct jp *j, const struct jkeep *keep)
 {
 	jv o = jv_object();
 	j->p++;
@@ -268,13 +279,22 @@ static jv object(struct jp *j)
 			break;
 		}
 		j->p++;
-		jv v = value(j);
-		if (!jv_is_valid(v)) {
+		const struct jkeep *e = keep ? kept(keep, k) : NULL;
+		if (keep && !e) {
 			jv_free(k);
-			jv_free(o);
-			return v;
+			if (skip(j) < 0) {
+				jv_free(o);
+				return jv_invalid();
+			}
+		} else {
+			jv v = value(j, e ? e->sub : NULL);
+			if (!jv_is_valid(v)) {
+				jv_free(k);
+				jv_free(o);
+				return v;
+			}
+			o = jv_object_set(o, k, v);
 		}
-		o = jv_object_set(o, k, v);
 		skip_ws(j);
 		if (j->p >= j->end)
 			break;
@@ -289,7 +309,7 @@ static jv object(struct jp *j)
 	return jv_invalid();
 }
 
-static jv value(struct jp *j)
+static jv value(struct jp *j, const struct jkeep *keep)
 {
 	jv v;
 	skip_ws(j);
@@ -300,7 +320,7 @@ static jv value(struct jp *j)
 	case '[':
 		if (++j->depth > JPARSE_DEPTH)
 			return jv_invalid();
-		v = *j->p == '{' ? object(j) : array(j);
+		v = *j->p == '{' ? object(j, keep) : array(j, keep);
 		j->depth--;
 		return v;
 	case '"':
@@ -339,8 +359,13 @@ jv jparse(const char *text, size_t len)
 
 jv jparser_parse(struct jparser *c, const char *text, size_t len)
 {
+	return jparser_parse_keep(c, text, len, NULL);
+}
+
+jv jparser_parse_keep(struct jparser *c, const char *text, size_t len, const struct jkeep *keep)
+{
 	struct jp j = { text, text + len, BUF_INIT(0), 0, c };
-	jv v = len < (size_t)1 << 30 ? value(&j) : jv_invalid();
+	jv v = len < (size_t)1 << 30 ? value(&j, keep) : jv_invalid();
 	buf_release(&j.tmp);
 	if (jv_is_valid(v)) {
 		skip_ws(&j);
@@ -417,7 +442,7 @@ static int skip(struct jp *j)
 		}
 	}
 	default: {
-		jv v = value(j);    /* a number or a literal: no allocation */
+		jv v = value(j, NULL);    /* a number or a literal: no allocation */
 		if (!jv_is_valid(v))
 			return -1;
 		jv_free(v);
@@ -460,7 +485,7 @@ int jparser_fields(struct jparser *c, const char *text, size_t len, const char *
 			if (names[i][0] == *k && !strncmp(names[i], k, (size_t)(q - k)) && !names[i][q - k])
 				break;
 		if (i < n) {
-			jv v = value(&j);
+			jv v = value(&j, NULL);
 			if (!jv_is_valid(v))
 				goto out;
 			jv_free(out[i]);

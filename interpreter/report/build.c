@@ -235,6 +235,15 @@ static jv error_entry(const char *step, const char *rollback_step, const char *t
 	return e;
 }
 
+static const struct jkeep keep_action[] = { { "kind", NULL }, { "action", NULL }, { NULL, NULL } };
+static const struct jkeep keep_step[] = {
+	{ "id", NULL }, { "needs", NULL }, { "entry", NULL }, { "rollback", keep_action }, { NULL, NULL },
+};
+static const struct jkeep keep_param[] = { { "secret", NULL }, { NULL, NULL } };
+static const struct jkeep keep_params[] = { { "*", keep_param }, { NULL, NULL } };
+/* plan_steps, report_undo and params_shown read these */
+const struct jkeep report_plan_keep[] = { { "steps", keep_step }, { "params", keep_params }, { NULL, NULL } };
+
 /* plan.json's steps by id: {needs, rollback} */
 static jv plan_steps(jv plan)
 {

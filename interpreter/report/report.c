@@ -113,6 +113,19 @@ static int add_int(struct buf *b, long long v)
 	return buf_add(b, t + n, sizeof(t) - (size_t)n);
 }
 
+int rep_add_xml(struct buf *b, const char *s)
+{
+	size_t n = 0;
+	if (!s)
+		return 0;
+	for (; s[n]; n++) {
+		unsigned char c = (unsigned char)s[n];
+		if ((c < 0x20 && c != '\t') || c == '&' || c == '<' || c == '>' || c == '"' || c == '\'')
+			return buf_add_xml(b, s);
+	}
+	return buf_add(b, s, n);
+}
+
 int rep_addf(struct buf *b, const char *fmt, ...)
 {
 	int berr = 0;

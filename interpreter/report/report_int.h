@@ -56,6 +56,8 @@ int64_t rep_kint(jv o, jv key, int64_t def);
 /* buf_addf for the renderers' many small appends: %s, %d, %ld, %.1f (as printf prints
  * them, byte for byte) without vsnprintf; any other format goes to buf_vaddf */
 int rep_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* buf_add_xml, at once where s has nothing to escape */
+int rep_add_xml(struct buf *b, const char *s);
 
 /* o[key], or null when o has none (jv_object_set takes no invalid value); new reference */
 jv rep_kget_or_null(jv o, jv key);

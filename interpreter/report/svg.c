@@ -83,7 +83,7 @@ static int label(struct buf *b, const char *s)
 	berr |= buf_add(&cut, s, (size_t)(p - s));
 	if (*p)
 		berr |= buf_adds(&cut, "…");
-	berr |= buf_add_xml(b, buf_str(&cut));
+	berr |= rep_add_xml(b, buf_str(&cut));
 	buf_release(&cut);
 	return berr;
 }
@@ -141,7 +141,7 @@ static int bar(struct chart *c, const char *cls, const struct colour *col, jv o,
 	if (col->stroke)
 		berr |= rep_addf(c->b, " stroke=\"%s\" stroke-width=\"2\"", col->stroke);
 	berr |= buf_adds(c->b, "><title>");
-	berr |= buf_add_xml(c->b, tip);
+	berr |= rep_add_xml(c->b, tip);
 	berr |= buf_adds(c->b, "</title></rect>\n");
 	/* the critical path: a dark line under the bar (an outline would hide a thin bar's colour) */
 	if (critical)
@@ -432,7 +432,7 @@ int report_svg(struct buf *b, jv rep)
 	{
 		struct buf t = BUF_INIT(0);
 		berr |= rep_totals(&t, rep);
-		berr |= buf_add_xml(&body, buf_str(&t));
+		berr |= rep_add_xml(&body, buf_str(&t));
 		buf_release(&t);
 	}
 	berr |= buf_adds(&body, "</text>\n");
@@ -443,17 +443,17 @@ int report_svg(struct buf *b, jv rep)
 	berr |= rep_addf(&head, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 		 "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
 		 "font-family=\"DejaVu Sans, Verdana, sans-serif\" font-size=\"12\">\n<title>", W, height, W, height);
-	berr |= buf_add_xml(&head, rep_str(rep, "runbook", "runbook"));
+	berr |= rep_add_xml(&head, rep_str(rep, "runbook", "runbook"));
 	berr |= buf_adds(&head, " run ");
-	berr |= buf_add_xml(&head, rep_str(rep, "run", "?"));
+	berr |= rep_add_xml(&head, rep_str(rep, "run", "?"));
 	berr |= rep_addf(&head, "</title>\n<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>\n", W, height);
 	berr |= rep_addf(&head, "<text x=\"%d\" y=\"22\" font-size=\"15\" font-weight=\"bold\">", LABEL_X);
-	berr |= buf_add_xml(&head, rep_str(rep, "runbook", "?"));
+	berr |= rep_add_xml(&head, rep_str(rep, "runbook", "?"));
 	berr |= buf_adds(&head, " — ");
 	{
 		struct buf t = BUF_INIT(0);
 		berr |= rep_head(&t, rep);
-		berr |= buf_add_xml(&head, buf_str(&t));
+		berr |= rep_add_xml(&head, buf_str(&t));
 		buf_reset(&t);
 		berr |= buf_adds(&t, "run ");
 		berr |= buf_adds(&t, rep_str(rep, "run", "?"));
@@ -462,7 +462,7 @@ int report_svg(struct buf *b, jv rep)
 		berr |= buf_adds(&t, ", took ");
 		berr |= rep_ms(&t, rep, "duration_ms");
 		berr |= rep_addf(&head, "</text>\n<text x=\"%d\" y=\"40\" font-size=\"11\" fill=\"#616161\">", LABEL_X);
-		berr |= buf_add_xml(&head, buf_str(&t));
+		berr |= rep_add_xml(&head, buf_str(&t));
 		berr |= buf_adds(&head, "</text>\n");
 		buf_release(&t);
 	}
