@@ -460,8 +460,9 @@ static void feed(const struct source *src, struct run_fold *f, struct extra *x)
 	free(jp);
 }
 
-/* a step's row with every key it always has, in their order, all null: filling a
- * copy of it costs one copy and no growth of the object per step */
+/* a step's row with every key it always has, in their order, with the most common
+ * values: filling a copy of it costs one copy and no growth of the object per step,
+ * and no set of a value it has already (row_set) */
 static jv step_proto(void)
 {
 	jv o = jv_object();
@@ -469,22 +470,34 @@ static jv step_proto(void)
 	o = jv_object_set(o, RK("name"), jv_null());
 	o = jv_object_set(o, RK("kind"), jv_null());
 	o = jv_object_set(o, RK("status"), jv_null());
-	o = jv_object_set(o, RK("finally"), jv_null());
-	o = jv_object_set(o, RK("critical"), jv_null());
+	o = jv_object_set(o, RK("finally"), jv_false());
+	o = jv_object_set(o, RK("critical"), jv_true());
 	o = jv_object_set(o, RK("needs"), jv_null());
 	o = jv_object_set(o, RK("on_critical_path"), jv_null());
 	o = jv_object_set(o, RK("started_at"), jv_null());
 	o = jv_object_set(o, RK("finished_at"), jv_null());
 	o = jv_object_set(o, RK("offset_ms"), jv_null());
 	o = jv_object_set(o, RK("duration_ms"), jv_null());
-	o = jv_object_set(o, RK("attempts"), jv_null());
-	o = jv_object_set(o, RK("retries"), jv_null());
-	o = jv_object_set(o, RK("polls"), jv_null());
+	o = jv_object_set(o, RK("attempts"), jv_number(1));
+	o = jv_object_set(o, RK("retries"), jv_number(0));
+	o = jv_object_set(o, RK("polls"), jv_number(0));
 	o = jv_object_set(o, RK("error"), jv_null());
 	o = jv_object_set(o, RK("rollback"), jv_null());
-	o = jv_object_set(o, RK("poll_offsets_ms"), jv_null());
-	o = jv_object_set(o, RK("retry_offsets_ms"), jv_null());
+	o = jv_object_set(o, RK("poll_offsets_ms"), jv_array());
+	o = jv_object_set(o, RK("retry_offsets_ms"), jv_array());
 	return o;
+}
+
+/* o[key] = v, unless o is a copy of the prototype row (fp) and v is what it has there
+ * (same) */
+static jv row_set(jv o, int fp, int same, jv key, jv v)
+{
+	if (fp && same) {
+		jv_free(key);
+		jv_free(v);
+		return o;
+	}
+	return jv_object_set(o, key, v);
 }
 
 static jv build(const struct source *src, jv plan, jv params)
@@ -549,7 +562,8 @@ static jv build(const struct source *src, jv plan, jv params)
 		const struct run_fold_step *s = &f.steps[i];
 		/* the common row fills a copy of proto in place; one with items or
 		 * approved_by is built key by key (keys keep the order they were set in) */
-		jv o = s->items || s->approved_by ? jv_object() : jv_copy(proto);
+		int fp = !(s->items || s->approved_by);
+		jv o = fp ? jv_copy(proto) : jv_object(), polls, retries;
 		jv inf = info_get(&x, s->id), needs = RGET(inf, "needs");
 		int64_t dur = -1, off = -1;
 		const char *st = s->status ? s->status : "pending";
@@ -567,11 +581,11 @@ static jv build(const struct source *src, jv plan, jv params)
 		if (t0 >= 0 && s->t_start >= t0)
 			off = s->t_start - t0;
 		o = jv_object_set(o, RK("id"), jv_string(s->id));
-		o = jv_object_set(o, RK("name"), str_or_null(RSTR(inf, "name")));
+		o = row_set(o, fp, !RSTR(inf, "name"), RK("name"), str_or_null(RSTR(inf, "name")));
 		o = jv_object_set(o, RK("kind"), str_or_null(s->kind));
 		o = jv_object_set(o, RK("status"), jv_string(st));
-		o = jv_object_set(o, RK("finally"), jv_bool(isfin[i]));
-		o = jv_object_set(o, RK("critical"), jv_bool(!RBOOL(inf, "noncritical", 0)));
+		o = row_set(o, fp, !isfin[i], RK("finally"), jv_bool(isfin[i]));
+		o = row_set(o, fp, !RBOOL(inf, "noncritical", 0), RK("critical"), jv_bool(!RBOOL(inf, "noncritical", 0)));
 		o = jv_object_set(o, RK("needs"), jv_get_kind(needs) == JV_KIND_ARRAY ? needs :
 				  (jv_free(needs), jv_null()));
 		o = jv_object_set(o, RK("on_critical_path"), jv_bool(on[i]));
@@ -582,12 +596,15 @@ static jv build(const struct source *src, jv plan, jv params)
 			off = s->t_end - t0 - (dur > 0 ? dur : 0);
 		o = jv_object_set(o, RK("offset_ms"), ms_or_null(off));
 		o = jv_object_set(o, RK("duration_ms"), ms_or_null(dur));
-		o = jv_object_set(o, RK("attempts"), jv_number(attempts));
-		o = jv_object_set(o, RK("retries"), jv_number(s->retries > attempts - 1 ? s->retries : attempts - 1));
-		o = jv_object_set(o, RK("polls"), jv_number(s->polls));
+		{
+			int r = s->retries > attempts - 1 ? s->retries : attempts - 1;
+			o = row_set(o, fp, attempts == 1, RK("attempts"), jv_number(attempts));
+			o = row_set(o, fp, r == 0, RK("retries"), jv_number(r));
+			o = row_set(o, fp, s->polls == 0, RK("polls"), jv_number(s->polls));
+		}
 		if (s->items)
 			o = jv_object_set(o, RK("items"), jv_number(s->items));
-		o = jv_object_set(o, RK("error"), str_or_null(s->error));
+		o = row_set(o, fp, !s->error, RK("error"), str_or_null(s->error));
 		if (s->approved_by)
 			o = jv_object_set(o, RK("approved_by"), jv_string(s->approved_by));
 		if (s->rb_status) {
@@ -599,10 +616,12 @@ static jv build(const struct source *src, jv plan, jv params)
 			if (!strcmp(s->rb_status, "failed"))
 				tot.rollback_failed++;
 		} else {
-			o = jv_object_set(o, RK("rollback"), jv_null());
+			o = row_set(o, fp, 1, RK("rollback"), jv_null());
 		}
-		o = jv_object_set(o, RK("poll_offsets_ms"), offsets(RGET(inf, "polls"), t0));
-		o = jv_object_set(o, RK("retry_offsets_ms"), offsets(RGET(inf, "retries"), t0));
+		polls = offsets(RGET(inf, "polls"), t0);
+		retries = offsets(RGET(inf, "retries"), t0);
+		o = row_set(o, fp, jv_array_length(jv_copy(polls)) == 0, RK("poll_offsets_ms"), polls);
+		o = row_set(o, fp, jv_array_length(jv_copy(retries)) == 0, RK("retry_offsets_ms"), retries);
 		if (!strcmp(st, "failed") && s->error)
 			errors = jv_array_append(errors, error_entry(s->id, NULL, s->error));
 		steps = jv_array_append(steps, o);

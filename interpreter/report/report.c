@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "report.h"
@@ -203,6 +204,54 @@ int rep_kms(struct buf *b, jv o, jv key)
 		berr |= buf_adds(b, "-");
 	jv_free(v);
 	return berr;
+}
+
+int rep_vms(struct buf *b, jv v)
+{
+	char d[64];
+	if (jv_get_kind(v) == JV_KIND_NUMBER)
+		return buf_adds(b, dur_format((int64_t)jv_number_value(v), d, sizeof(d)));
+	return buf_adds(b, "-");
+}
+
+static const struct { const char *name; size_t off; } row_fields[] = {
+#define X(n) { #n, offsetof(struct rep_row, n) },
+	REP_ROW_FIELDS(X)
+#undef X
+};
+
+void rep_row_of(jv row, struct rep_row *r)
+{
+#define X(n) r->n = jv_invalid();
+	REP_ROW_FIELDS(X)
+#undef X
+	if (jv_get_kind(row) != JV_KIND_OBJECT)
+		return;
+	jv_object_foreach(row, key, val) {
+		const char *ks = jv_string_value(key);
+		for (size_t i = 0; i < sizeof(row_fields) / sizeof(row_fields[0]); i++)
+			if (*ks == *row_fields[i].name && !strcmp(ks, row_fields[i].name)) {
+				*(jv *)((char *)r + row_fields[i].off) = val;   /* row holds it */
+				break;
+			}
+		jv_free(key);
+		jv_free(val);
+	}
+}
+
+const char *rep_vstr(jv v, const char *def)
+{
+	return jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : def;
+}
+
+double rep_vnum(jv v, double def)
+{
+	return jv_get_kind(v) == JV_KIND_NUMBER ? jv_number_value(v) : def;
+}
+
+int rep_vbool(jv v, int def)
+{
+	return jv_get_kind(v) == JV_KIND_TRUE ? 1 : jv_get_kind(v) == JV_KIND_FALSE ? 0 : def;
 }
 
 int rep_head(struct buf *b, jv rep)

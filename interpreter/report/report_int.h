@@ -71,6 +71,26 @@ const char *rep_kstr_or(jv o, jv key, const char *def);
 /* a duration in ms as "1m30s", or "-" when o[key] is not a number */
 int rep_kms(struct buf *b, jv o, jv key);
 #define rep_ms(b, o, lit) rep_kms((b), (o), RK(lit))
+/* a duration in ms (a number, else "-") as rep_kms prints it */
+int rep_vms(struct buf *b, jv v);
+
+/* a step row of rep.steps read in one pass (the renderers read most of its fields; a
+ * lookup by key costs a hash and two references each): values borrowed from the row,
+ * invalid when it has none */
+#define REP_ROW_FIELDS(X) \
+	X(id) X(name) X(status) X(finally) X(on_critical_path) X(started_at) X(offset_ms) \
+	X(duration_ms) X(attempts) X(retries) X(polls) X(items) X(error) X(rollback) \
+	X(poll_offsets_ms) X(retry_offsets_ms)
+struct rep_row {
+#define X(n) jv n;
+	REP_ROW_FIELDS(X)
+#undef X
+};
+void rep_row_of(jv row, struct rep_row *r);
+const char *rep_vstr(jv v, const char *def);    /* the string, or def */
+double rep_vnum(jv v, double def);              /* the number, or def */
+int rep_vbool(jv v, int def);                   /* true/false, or def */
+
 /* "succeeded (exit 0), rehearsal" */
 int rep_head(struct buf *b, jv rep);
 /* "8 steps: 6 succeeded, ...; 1 retry; 3 polls; rollback: 7 of 7 actions succeeded" */

@@ -8,10 +8,12 @@
  * the same report gives the same bytes.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "report.h"
 #include "report_int.h"
+#include "../core/bug.h"
 #include "../core/dur.h"
 #include "../core/jvx.h"
 
@@ -117,21 +119,23 @@ static int axis(struct chart *c, int bottom)
 	return berr;
 }
 
-/* "+1m30s, took 20m; 12 polls" for a bar's tooltip */
-static int when(struct buf *b, jv o)
+/* "+1m30s, took 20m; 12 polls" for a bar's tooltip (off, dur: the row's offset_ms
+ * and duration_ms) */
+static int when(struct buf *b, jv off, jv dur)
 {
 	int berr = 0;
 	berr |= buf_adds(b, "+");
-	berr |= rep_ms(b, o, "offset_ms");
+	berr |= rep_vms(b, off);
 	berr |= buf_adds(b, ", took ");
-	berr |= rep_ms(b, o, "duration_ms");
+	berr |= rep_vms(b, dur);
 	return berr;
 }
 
-static int bar(struct chart *c, const char *cls, const struct colour *col, jv o, int critical, const char *tip)
+/* a: the row's offset_ms, d: its duration_ms (0 when not numbers) */
+static int bar(struct chart *c, const char *cls, const struct colour *col, double a, double d, int critical,
+	       const char *tip)
 {
 	int berr = 0;
-	double a = RNUM(o, "offset_ms", 0), d = RNUM(o, "duration_ms", 0);
 	double x = xof(c, a), w = xof(c, a + d) - x;
 	int top = c->y + (ROW - BAR) / 2;
 	if (w < 2)
@@ -164,10 +168,11 @@ static int bar(struct chart *c, const char *cls, const struct colour *col, jv o,
 	return berr;
 }
 
-static int marks(struct chart *c, jv s)
+static int marks(struct chart *c, const struct rep_row *s)
 {
 	int berr = 0;
-	jv polls = rep_list(s, "poll_offsets_ms"), retries = rep_list(s, "retry_offsets_ms");
+	jv polls = jv_get_kind(s->poll_offsets_ms) == JV_KIND_ARRAY ? jv_copy(s->poll_offsets_ms) : jv_array();
+	jv retries = jv_get_kind(s->retry_offsets_ms) == JV_KIND_ARRAY ? jv_copy(s->retry_offsets_ms) : jv_array();
 	int top = c->y + (ROW - BAR) / 2;
 	jv_array_foreach(polls, i, t) {
 		double x = xof(c, jv_number_value(t));
@@ -197,12 +202,14 @@ static int stripe(struct chart *c, int row)
 	return berr;
 }
 
-static int step_row(struct chart *c, jv s, int row)
+static int step_row(struct chart *c, const struct rep_row *s, int row)
 {
 	int berr = 0;
-	const char *st = rep_str(s, "status", "pending"), *id = rep_str(s, "id", "?");
-	int crit = RBOOL(s, "on_critical_path", 0);
-	jv off = RGET(s, "offset_ms");
+	const char *st = rep_vstr(s->status, "pending"), *id = rep_vstr(s->id, "?");
+	int crit = rep_vbool(s->on_critical_path, 0);
+	jv off = s->offset_ms;
+	int64_t polls = llround(rep_vnum(s->polls, 0)), retries = llround(rep_vnum(s->retries, 0)),
+		items = llround(rep_vnum(s->items, 0));
 	struct buf tip = BUF_INIT(0);
 	berr |= stripe(c, row);
 	berr |= rep_addf(c->b, "<text x=\"%d\" y=\"%d\"%s%s>", LABEL_X, c->y + ROW / 2 + 4,
@@ -214,25 +221,25 @@ static int step_row(struct chart *c, jv s, int row)
 		c->used_step |= 1u << k;
 		c->critical |= crit;
 		berr |= rep_addf(&tip, "%s", id);
-		if (RSTR(s, "name"))
-			berr |= rep_addf(&tip, " (%s)", RSTR(s, "name"));
+		if (rep_vstr(s->name, NULL))
+			berr |= rep_addf(&tip, " (%s)", rep_vstr(s->name, NULL));
 		berr |= rep_addf(&tip, ": %s, ", st);
-		berr |= when(&tip, s);
-		if (RINT(s, "polls", 0))
-			berr |= rep_addf(&tip, ", %" PRId64 " polls", RINT(s, "polls", 0));
-		if (RINT(s, "retries", 0))
-			berr |= rep_addf(&tip, ", %" PRId64 " retries", RINT(s, "retries", 0));
-		if (RINT(s, "items", 0))
-			berr |= rep_addf(&tip, ", %" PRId64 " items", RINT(s, "items", 0));
+		berr |= when(&tip, s->offset_ms, s->duration_ms);
+		if (polls)
+			berr |= rep_addf(&tip, ", %" PRId64 " polls", polls);
+		if (retries)
+			berr |= rep_addf(&tip, ", %" PRId64 " retries", retries);
+		if (items)
+			berr |= rep_addf(&tip, ", %" PRId64 " items", items);
 		if (crit)
 			berr |= buf_adds(&tip, "; on the critical path");
-		berr |= bar(c, "step", &step_colours[k], s, crit, buf_str(&tip));
+		berr |= bar(c, "step", &step_colours[k], rep_vnum(s->offset_ms, 0), rep_vnum(s->duration_ms, 0), crit,
+			    buf_str(&tip));
 		berr |= marks(c, s);
 	} else {
 		berr |= rep_addf(c->b, "<text x=\"%d\" y=\"%d\" font-size=\"10\" font-style=\"italic\" fill=\"#9e9e9e\">not run</text>\n",
 			 X0 + 4, c->y + ROW / 2 + 4);
 	}
-	jv_free(off);
 	buf_release(&tip);
 	c->y += ROW;
 	return berr;
@@ -264,12 +271,16 @@ static int rollback_row(struct chart *c, jv r, int row)
 	if (jv_get_kind(off) == JV_KIND_NUMBER) {
 		c->used_rb |= 1u << k;
 		berr |= rep_addf(&tip, "rollback %s of %s: %s, ", rep_str(r, "rollback_step", "?"), rep_str(r, "step", "?"), st);
-		berr |= when(&tip, r);
+		jv o = RGET(r, "offset_ms"), d = RGET(r, "duration_ms");
+		berr |= when(&tip, o, d);
+		jv_free(o);
+		jv_free(d);
 		if (RSTR(r, "error")) {
 			const char *e = RSTR(r, "error"), *nl = strchr(e, '\n');
 			berr |= rep_addf(&tip, "; %.*s", nl ? (int)(nl - e) : (int)strlen(e), e);
 		}
-		berr |= bar(c, "rollback", &rollback_colours[k], r, 0, buf_str(&tip));
+		berr |= bar(c, "rollback", &rollback_colours[k], RNUM(r, "offset_ms", 0), RNUM(r, "duration_ms", 0), 0,
+			    buf_str(&tip));
 	}
 	jv_free(off);
 	buf_release(&name);
@@ -375,16 +386,18 @@ int report_svg(struct buf *b, jv rep)
 	struct chart c = { .b = b };
 	struct buf body = BUF_INIT(0), head = BUF_INIT(0);
 	int nrows = 0, nfin = 0, nrb = jv_get_kind(rows) == JV_KIND_ARRAY ? jv_array_length(jv_copy(rows)) : 0;
+	int nsteps = jv_array_length(jv_copy(steps));
 	double end = RNUM(rep, "duration_ms", 0);
+	struct rep_row *sr = xcalloc((size_t)nsteps + 1, sizeof(*sr));   /* borrowed from steps */
 
 	/* the span: the run, every bar, and the RTO objective when it is not far beyond */
 	jv_array_foreach(steps, i, s) {
-		double e = RNUM(s, "offset_ms", 0) + RNUM(s, "duration_ms", 0);
+		rep_row_of(s, &sr[i]);
+		double e = rep_vnum(sr[i].offset_ms, 0) + rep_vnum(sr[i].duration_ms, 0);
 		if (e > end)
 			end = e;
-		nfin += RBOOL(s, "finally", 0);
+		nfin += rep_vbool(sr[i].finally, 0);
 		jv_free(s);
-		(void)i;
 	}
 	jv_array_foreach(rows, i, r) {
 		double e = RNUM(r, "offset_ms", 0) + RNUM(r, "duration_ms", 0);
@@ -401,12 +414,9 @@ int report_svg(struct buf *b, jv rep)
 	/* rows first (into body), so the head knows the height */
 	c.b = &body;
 	c.y = TOP;
-	jv_array_foreach(steps, i, s) {
-		if (!RBOOL(s, "finally", 0))
-			berr |= step_row(&c, s, nrows++);
-		jv_free(s);
-		(void)i;
-	}
+	for (int i = 0; i < nsteps; i++)
+		if (!rep_vbool(sr[i].finally, 0))
+			berr |= step_row(&c, &sr[i], nrows++);
 	if (nrb) {
 		berr |= section(&c, "rollback");
 		jv_array_foreach(rows, i, r) {
@@ -417,12 +427,9 @@ int report_svg(struct buf *b, jv rep)
 	}
 	if (nfin) {
 		berr |= section(&c, "finally");
-		jv_array_foreach(steps, i, s) {
-			if (RBOOL(s, "finally", 0))
-				berr |= step_row(&c, s, nrows++);
-			jv_free(s);
-			(void)i;
-		}
+		for (int i = 0; i < nsteps; i++)
+			if (rep_vbool(sr[i].finally, 0))
+				berr |= step_row(&c, &sr[i], nrows++);
 	}
 	int bottom = c.y + 4;
 	berr |= rto(&c, rep, bottom);
@@ -473,6 +480,7 @@ int report_svg(struct buf *b, jv rep)
 	berr |= buf_adds(b, "</svg>\n");
 	buf_release(&head);
 	buf_release(&body);
+	free(sr);
 	jv_free(steps);
 	jv_free(rb);
 	jv_free(rows);
