@@ -255,6 +255,23 @@ static const struct jkeep *kept(const struct jkeep *keep, jv key)
 	return NULL;
 }
 
+/* at a key's opening quote: 0 and past the key when it has no escape and keep has no
+ * entry for it; else 1, where it was */
+static int kept_raw(const struct jkeep *keep, struct jp *j)
+{
+	const char *k = j->p + 1, *q = k;
+	while (q < j->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
+		q++;
+	if (q >= j->end || *q != '"')
+		return 1;
+	for (; keep->key; keep++)
+		if ((keep->key[0] == '*' && !keep->key[1]) ||
+		    (!strncmp(keep->key, k, (size_t)(q - k)) && !keep->key[q - k]))
+			return 1;
+	j->p = q + 1;
+	return 0;
+}
+
 static jv object(struct jp *j, const struct jkeep *keep)
 {
 	jv o = jv_object();
@@ -268,6 +285,15 @@ static jv object(struct jp *j, const struct jkeep *keep)
 		skip_ws(j);
 		if (j->p >= j->end || *j->p != '"')
 			break;
+		if (keep && !kept_raw(keep, j)) {
+			/* a member left out, its key without an escape: no jv for either */
+			skip_ws(j);
+			if (j->p >= j->end || *j->p++ != ':' || skip(j) < 0) {
+				jv_free(o);
+				return jv_invalid();
+			}
+			goto next;
+		}
 		jv k = string(j);
 		if (!jv_is_valid(k)) {
 			jv_free(o);
@@ -295,6 +321,7 @@ static jv object(struct jp *j, const struct jkeep *keep)
 			}
 			o = jv_object_set(o, k, v);
 		}
+next:
 		skip_ws(j);
 		if (j->p >= j->end)
 			break;
