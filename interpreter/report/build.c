@@ -510,6 +510,7 @@ static jv build(const struct source *src, jv plan, jv params)
 	int64_t t0, t1 = -1, run_dur = -1, exit_code = -1;
 	char *run_error = NULL;
 	int *isfin = NULL, *on = NULL, *order = NULL, *pos = NULL;
+	jv *infos = NULL;     /* step i's entry of x.info (its name, needs...) */
 	struct { int steps, succeeded, failed, skipped, rolled_back, pending, running, dry_run,
 		 retries, polls, rollback_steps, rollback_failed; } tot = {0};
 	int nact = 0, nok = 0, nfail = 0, nskip = 0;
@@ -523,11 +524,14 @@ static jv build(const struct source *src, jv plan, jv params)
 		jv inf = info_get(&x, jv_string_value(k)), nd = RGET(ps, "needs"), entry = RGET(ps, "entry");
 		if (jv_get_kind(nd) == JV_KIND_ARRAY && jv_get_kind(entry) == JV_KIND_ARRAY)
 			nd = jv_array_concat(nd, jv_copy(entry));
-		if (!RHAS(inf, "needs") && jv_get_kind(nd) == JV_KIND_ARRAY)
-			info_set(&x, jv_string_value(k), "needs", jv_copy(nd));
+		if (!RHAS(inf, "needs") && jv_get_kind(nd) == JV_KIND_ARRAY) {
+			inf = jv_object_set(inf, RK("needs"), jv_copy(nd));     /* info_set, by the entry at hand */
+			x.info = jv_object_set(x.info, jv_copy(k), inf);
+		} else {
+			jv_free(inf);
+		}
 		jv_free(entry);
 		jv_free(nd);
-		jv_free(inf);
 		jv_free(k);
 		jv_free(ps);
 	}
@@ -545,16 +549,16 @@ static jv build(const struct source *src, jv plan, jv params)
 	on = xcalloc((size_t)f.nsteps + 1, sizeof(int));
 	order = xcalloc((size_t)f.nsteps + 1, sizeof(int));
 	pos = xcalloc((size_t)f.nsteps + 1, sizeof(int));
+	infos = xcalloc((size_t)f.nsteps + 1, sizeof(jv));
 	for (int i = 0; i < f.nsteps; i++) {
-		jv inf = info_get(&x, f.steps[i].id);
-		isfin[i] = RBOOL(inf, "finally", 0);
-		jv_free(inf);
+		infos[i] = info_get(&x, f.steps[i].id);
+		isfin[i] = RBOOL(infos[i], "finally", 0);
 	}
 	report_uses_envelope(&f);
 	report_uses_order(&f, order);
 	for (int k = 0; k < f.nsteps; k++)
 		pos[order[k]] = k;
-	jv cpath = report_critical_path(&f, x.info, isfin, pos, on);
+	jv cpath = report_critical_path(&f, infos, isfin, pos, on);
 	jv proto = step_proto();
 
 	for (int k = 0; k < f.nsteps; k++) {
@@ -564,7 +568,7 @@ static jv build(const struct source *src, jv plan, jv params)
 		 * approved_by is built key by key (keys keep the order they were set in) */
 		int fp = !(s->items || s->approved_by);
 		jv o = fp ? jv_copy(proto) : jv_object(), polls, retries;
-		jv inf = info_get(&x, s->id), needs = RGET(inf, "needs");
+		jv inf = infos[i], needs = RGET(inf, "needs");
 		int64_t dur = -1, off = -1;
 		const char *st = s->status ? s->status : "pending";
 		int attempts = s->starts;
@@ -625,7 +629,6 @@ static jv build(const struct source *src, jv plan, jv params)
 		if (!strcmp(st, "failed") && s->error)
 			errors = jv_array_append(errors, error_entry(s->id, NULL, s->error));
 		steps = jv_array_append(steps, o);
-		jv_free(inf);
 
 		tot.steps++;
 		tot.retries += s->retries > attempts - 1 ? s->retries : attempts - 1;
@@ -735,6 +738,9 @@ static jv build(const struct source *src, jv plan, jv params)
 	free(run_error);
 	free(x.rb_reason);
 	free(x.mode);
+	for (int i = 0; infos && i < f.nsteps; i++)
+		jv_free(infos[i]);
+	free(infos);
 	jv_free(x.info);
 	jv_free(x.approvals);
 	jv_free(x.rb_rows);

@@ -17,11 +17,12 @@ int report_svg(struct buf *b, jv rep);
 /* path.c. A uses step's times widened to span its child's steps (the fold's are
  * changed); the order of the report's rows (indexes into f->steps; order has
  * f->nsteps entries); the critical path as step ids, first to last, its steps marked
- * in on[] (info: step id -> {needs}; fin[]: finally steps; pos[]: row positions) */
+ * in on[] (info[i]: step i's {needs...}, borrowed; fin[]: finally steps; pos[]: row
+ * positions) */
 struct run_fold;
 void report_uses_envelope(struct run_fold *f);
 void report_uses_order(const struct run_fold *f, int *order);
-jv report_critical_path(const struct run_fold *f, jv info, const int *fin, const int *pos, int *on);
+jv report_critical_path(const struct run_fold *f, const jv *info, const int *fin, const int *pos, int *on);
 /* next.c. The next steps of a built report (its "next_steps"); the completed steps
  * still to undo with their rollback actions (by_id: plan.json's steps by id; null
  * without them) */
