@@ -573,6 +573,16 @@ static void set_reason(struct run_fold *f, const struct ev_view *v)
 void run_fold_event(struct run_fold *f, jv ev)
 {
 	struct ev_view v;
+	enum ev_kind k = ev_kind_of(ev);
+	/* counted, and maybe the run id: two lookups, not a pass over every field */
+	if (k == EV_UNKNOWN || k == EV_CALL || k == EV_RESULT || k == EV_LOG || k == EV_MUTATION) {
+		f->nevents++;
+		if (k == EV_UNKNOWN)
+			f->nunknown++;
+		else if (!f->run && jvx_str(ev, "run"))
+			f->run = xstrdup(jvx_str(ev, "run"));
+		return;
+	}
 	ev_view_of(ev, &v);
 	run_fold_view(f, ev, &v);
 }
@@ -659,6 +669,64 @@ void run_fold_journal(struct run_fold *f, jv events)
 		run_fold_event(f, ev);
 		jv_free(ev);
 	}
+}
+
+/* a line as the engine writes it, {"event":"NAME",... with NAME one of heads */
+static int line_is(const char *line, size_t n, const char *const *heads)
+{
+	if (n < 16 || memcmp(line, "{\"event\":\"", 10))
+		return 0;
+	for (; *heads; heads++) {
+		size_t hl = strlen(*heads);
+		if (n > 12 + hl && !memcmp(line + 10, *heads, hl) && line[10 + hl] == '"' && line[11 + hl] == ',')
+			return 1;
+	}
+	return 0;
+}
+
+/* the events of a step whose fold reads the view alone */
+static int view_only(enum ev_kind k)
+{
+	return k == EV_STEP_STARTED || k == EV_STEP_FINISHED || k == EV_STEP_RETRY || k == EV_WAIT_POLL ||
+	       k == EV_ITEM_FINISHED;
+}
+
+void run_fold_text(struct run_fold *f, const char *text, size_t len,
+		   void (*fn)(void *ctx, jv ev, const struct ev_view *v), void *ctx)
+{
+	static const char *const counted[] = { "call", "result", "log", "mutation", NULL };
+	static const char *const viewed[] = { "step_started", "step_finished", "step_retry", "wait_poll",
+		"item_finished", NULL };
+	const char *line = text, *nl;
+	struct jparser *jp = xmalloc(sizeof(*jp));
+	jparser_init(jp);
+	while ((nl = memchr(line, '\n', len - (size_t)(line - text)))) {
+		size_t n = (size_t)(nl - line);
+		struct ev_view v = { .owned = 0 };
+		while (n && line[n - 1] == '\r')
+			n--;
+		if (n && f->run && line_is(line, n, counted)) {
+			f->nevents++;         /* all the fold does with it once the run id is known */
+		} else if (n && line_is(line, n, viewed) && !ev_view_text(jp, line, n, &v) && view_only(v.k)) {
+			run_fold_view(f, jv_null(), &v);
+			if (fn)
+				fn(ctx, jv_null(), &v);
+			ev_view_release(&v);
+		} else if (n) {
+			ev_view_release(&v);
+			jv ev = jparser_parse(jp, line, n);
+			if (jv_get_kind(ev) == JV_KIND_OBJECT) {
+				ev_view_of(ev, &v);
+				run_fold_view(f, ev, &v);
+				if (fn)
+					fn(ctx, ev, &v);
+			}
+			jv_free(ev);
+		}
+		line = nl + 1;
+	}
+	jparser_release(jp);
+	free(jp);
 }
 
 const char *run_fold_status(const struct run_fold *f)

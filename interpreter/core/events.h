@@ -307,6 +307,13 @@ void run_fold_event(struct run_fold *f, jv ev);
  * run_interrupted (kept, their plan): for the other kinds it may be null */
 void run_fold_view(struct run_fold *f, jv ev, const struct ev_view *v);
 void run_fold_journal(struct run_fold *f, jv events);   /* borrows events (an array) */
+/* run_fold_journal of a journal's text (every complete line that is a JSON object, as
+ * state_run_events reads it), parsing none of the lines the fold only counts (call,
+ * result, log, mutation, once the run id is known) and reading step events field by
+ * field (ev_view_text). fn, when not NULL, is then given each other event as folded
+ * (ev null for those read field by field: see run_fold_view). */
+void run_fold_text(struct run_fold *f, const char *text, size_t len,
+		   void (*fn)(void *ctx, jv ev, const struct ev_view *v), void *ctx);
 void run_fold_release(struct run_fold *f);
 /* "code: message" of an error field (a string as is, else compact JSON); NULL when
  * absent; borrows ev; caller frees */

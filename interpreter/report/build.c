@@ -14,7 +14,6 @@
 #include "../core/bug.h"
 #include "../core/dur.h"
 #include "../core/events.h"
-#include "../core/jparse.h"
 #include "../core/jvx.h"
 
 #define KEY_LINES 4          /* lines of an error shown where it is listed */
@@ -355,109 +354,31 @@ jv report_build_journal(const char *text, size_t len, jv plan, jv params)
 	return build_held(&src, plan, params);
 }
 
-/* calls, results, logs and mutations: neither the fold nor the pass beside it reads
- * them (the fold would only count them, and take the run id of the first event that
- * has one) */
-static int unread(enum ev_kind k)
+/* every event through the fold and the pass beside it (which reads no call, result,
+ * log or mutation) */
+static void take_view(void *ctx, jv ev, const struct ev_view *v)
 {
-	return k == EV_CALL || k == EV_RESULT || k == EV_LOG || k == EV_MUTATION;
+	extra_event(ctx, ev, v);
 }
 
-static void take_view(struct run_fold *f, struct extra *x, jv ev, const struct ev_view *v)
-{
-	if (unread(v->k) && (f->run || !ev_view_str(v->run))) {
-		f->nevents++;
-		return;
-	}
-	run_fold_view(f, ev, v);
-	extra_event(x, ev, v);
-}
-
-static void take(struct run_fold *f, struct extra *x, jv ev)
-{
-	struct ev_view v;
-	ev_view_of(ev, &v);
-	take_view(f, x, ev, &v);
-}
-
-/* the events of a step whose fields the fold and the pass beside it read from the
- * view alone: their lines are read field by field (ev_view_text), not into objects */
-static int view_only(enum ev_kind k)
-{
-	return k == EV_STEP_STARTED || k == EV_STEP_FINISHED || k == EV_STEP_RETRY || k == EV_WAIT_POLL ||
-	       k == EV_ITEM_FINISHED;
-}
-
-static int view_line(const char *line, size_t n)
-{
-	static const char *const heads[] = { "{\"event\":\"step_started\",", "{\"event\":\"step_finished\",",
-		"{\"event\":\"step_retry\",", "{\"event\":\"wait_poll\",", "{\"event\":\"item_finished\"," };
-	if (n < 16 || memcmp(line, "{\"event\":\"", 10))
-		return 0;
-	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
-		size_t hl = strlen(heads[i]);
-		if (n > hl && !memcmp(line, heads[i], hl))
-			return 1;
-	}
-	return 0;
-}
-
-/* such a line as the engine writes it, {"event":"NAME",...: not parsed at all */
-static int unread_line(const char *line, size_t n)
-{
-	static const char *const heads[] = { "{\"event\":\"call\",", "{\"event\":\"result\",",
-		"{\"event\":\"log\",", "{\"event\":\"mutation\"," };
-	if (n < 16 || memcmp(line, "{\"event\":\"", 10))
-		return 0;
-	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
-		size_t hl = strlen(heads[i]);
-		if (n > hl && !memcmp(line, heads[i], hl))
-			return 1;
-	}
-	return 0;
-}
-
-/* every event of the source through take(); a journal's text as state_run_events
- * reads it (every complete line that is a JSON object; a last line without newline
- * was cut by a crash), parsing no line that take() would pass over */
+/* every event of the source through the fold and the pass beside it: a journal's text
+ * as run_fold_text reads it, or its events */
 static void feed(const struct source *src, struct run_fold *f, struct extra *x)
 {
-	if (!src->text) {
-		if (jv_get_kind(src->events) != JV_KIND_ARRAY)
-			return;
-		jv_array_foreach(src->events, i, ev) {
-			take(f, x, ev);
-			jv_free(ev);
-			(void)i;
-		}
+	if (src->text) {
+		run_fold_text(f, src->text, src->len, take_view, x);
 		return;
 	}
-	const char *text = src->text, *line = text, *nl;
-	size_t len = src->len;
-	struct jparser *jp = xmalloc(sizeof(*jp));
-	jparser_init(jp);
-	while ((nl = memchr(line, '\n', len - (size_t)(line - text)))) {
-		size_t n = (size_t)(nl - line);
-		while (n && line[n - 1] == '\r')
-			n--;
-		struct ev_view v = { .owned = 0 };
-		if (n && f->run && unread_line(line, n)) {
-			f->nevents++;
-		} else if (n && view_line(line, n) && !ev_view_text(jp, line, n, &v) && view_only(v.k)) {
-			take_view(f, x, jv_null(), &v);
-			ev_view_release(&v);
-		} else if (n) {
-			if (v.owned)
-				ev_view_release(&v);
-			jv ev = jparser_parse(jp, line, n);
-			if (jv_get_kind(ev) == JV_KIND_OBJECT)
-				take(f, x, ev);
-			jv_free(ev);
-		}
-		line = nl + 1;
+	if (jv_get_kind(src->events) != JV_KIND_ARRAY)
+		return;
+	jv_array_foreach(src->events, i, ev) {
+		struct ev_view v;
+		ev_view_of(ev, &v);
+		run_fold_view(f, ev, &v);
+		extra_event(x, ev, &v);
+		jv_free(ev);
+		(void)i;
 	}
-	jparser_release(jp);
-	free(jp);
 }
 
 /* a step's row with every key it always has, in their order, with the most common
