@@ -26,7 +26,8 @@ jv cli_run_journal(struct state *st, const char *run_id)
 	return ev;
 }
 
-jv cli_run_file(struct state *st, const char *run_id, const char *name)
+/* the run's file NAME as JSON, only what keep says (NULL: all) */
+static jv run_file(struct state *st, const char *run_id, const char *name, const struct jkeep *keep)
 {
 	size_t len;
 	char *text = state_run_get(st, run_id, name, &len);
@@ -34,21 +35,36 @@ jv cli_run_file(struct state *st, const char *run_id, const char *name)
 		return jv_null();
 	struct jparser *jp = xmalloc(sizeof(*jp));   /* plan.json repeats its keys per step */
 	jparser_init(jp);
-	jv v = jparser_parse(jp, text, len);
+	jv v = jparser_parse_keep(jp, text, len, keep);
 	jparser_release(jp);
 	free(jp);
 	free(text);
 	return jv_get_kind(v) == JV_KIND_OBJECT ? v : (jv_free(v), jv_null());
 }
 
+jv cli_run_file(struct state *st, const char *run_id, const char *name)
+{
+	return run_file(st, run_id, name, NULL);
+}
+
+/* from the journal's text where the store has it (no jv for the lines no report
+ * reads), else from its events */
 jv cli_run_report(struct state *st, const char *run_id)
 {
-	jv ev = cli_run_journal(st, run_id), rep;
-	if (!jv_is_valid(ev))
-		return ev;
-	jv plan = cli_run_file(st, run_id, "plan.json");
+	size_t len = 0;
+	char *text = state_run_journal(st, run_id, &len);
+	jv ev = jv_invalid(), rep;
+	if (!text && errno == ENOSYS) {
+		ev = cli_run_journal(st, run_id);
+		if (!jv_is_valid(ev))
+			return ev;
+	} else if (!text) {
+		return jv_invalid();
+	}
+	jv plan = run_file(st, run_id, "plan.json", report_plan_keep);
 	jv params = cli_run_file(st, run_id, "params.json");
-	rep = report_build(ev, plan, params);
+	rep = text ? report_build_journal(text, len, plan, params) : report_build(ev, plan, params);
+	free(text);
 	jv_free(ev);
 	jv_free(plan);
 	jv_free(params);
@@ -83,6 +99,23 @@ void cli_write_run_reports(struct state *st, const char *run_id)
 	jv_free(rep);
 }
 
+/* the first event of a journal's text (its first complete line that is an object) */
+static jv first_event(const char *text, size_t len)
+{
+	for (const char *line = text, *nl; (nl = memchr(line, '\n', len - (size_t)(line - text))); line = nl + 1) {
+		size_t n = (size_t)(nl - line);
+		while (n && line[n - 1] == '\r')
+			n--;
+		if (!n)
+			continue;
+		jv v = jparse(line, n);
+		if (jv_get_kind(v) == JV_KIND_OBJECT)
+			return v;
+		jv_free(v);
+	}
+	return jv_null();
+}
+
 jv cli_last_durations(struct state *st, const char *file, int rehearsal)
 {
 	char *path = file ? realpath(file, NULL) : NULL;
@@ -94,12 +127,21 @@ jv cli_last_durations(struct state *st, const char *file, int rehearsal)
 			jv_free(idv);
 			continue;
 		}
-		jv evs = cli_run_journal(st, jv_string_value(idv));
+		/* the journal's text where the store has it: its first line says whether
+		 * the run is one to read at all, and the fold parses no call, result or log */
+		size_t len = 0;
+		char *text = state_run_journal(st, jv_string_value(idv), &len);
+		jv evs = jv_invalid();
+		if (!text && errno == ENOSYS)
+			evs = cli_run_journal(st, jv_string_value(idv));
 		jv_free(idv);
 		(void)k;
-		if (!jv_is_valid(evs))
+		if (!text && !jv_is_valid(evs)) {
+			jv_free(evs);
 			continue;
-		jv first = jv_array_length(jv_copy(evs)) > 0 ? jv_array_get(jv_copy(evs), 0) : jv_null();
+		}
+		jv first = text ? first_event(text, len) :
+			   jv_array_length(jv_copy(evs)) > 0 ? jv_array_get(jv_copy(evs), 0) : jv_null();
 		const char *p = jv_get_kind(first) == JV_KIND_OBJECT ? jvx_str(first, "path") : NULL;
 		/* the same file, run the same way: a rehearsal's virtual minutes say
 		 * nothing about a real restore, and a dry run waits for nothing */
@@ -107,12 +149,18 @@ jv cli_last_durations(struct state *st, const char *file, int rehearsal)
 			   jvx_bool(first, "rehearsal", 0) == !!rehearsal && !jvx_bool(first, "dry_run", 0);
 		jv_free(first);
 		if (!same) {
+			free(text);
 			jv_free(evs);
 			continue;
 		}
 		struct run_fold f;
 		run_fold_init(&f);
-		run_fold_journal(&f, evs);
+		f.no_timeline = 1;
+		if (text)
+			run_fold_text(&f, text, len, NULL, NULL);
+		else
+			run_fold_journal(&f, evs);
+		free(text);
 		jv_free(evs);
 		if (f.end != EV_UNKNOWN) {
 			best = jv_object();

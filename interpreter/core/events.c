@@ -1,11 +1,14 @@
 /* events.c — the journal event table (events.h), its JSON Schema and man page, and
  * the fold every reader of a journal goes through. */
+#include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "bug.h"
 #include "buf.h"
 #include "dur.h"
+#include "jparse.h"
 #include "jvx.h"
 #include "events.h"
 #include "caps.h"
@@ -260,12 +263,97 @@ void run_fold_release(struct run_fold *f)
 	f->started = f->finished = f->fail_reason = jv_invalid();
 }
 
-static int64_t ev_ms(jv ev)
+/* ---- the view of an event ---- */
+
+static const struct { const char *name; size_t off; } view_fields[] = {
+#define X(n) { #n, offsetof(struct ev_view, n) },
+	EV_VIEW_FIELDS(X)
+#undef X
+};
+
+void ev_view_of(jv ev, struct ev_view *v)
 {
-	int64_t ms;
-	const char *t = jvx_str(ev, "time");
-	return t && !ts_parse(t, &ms) ? ms : -1;
+	const char *t;
+#define X(n) v->n = jv_invalid();
+	EV_VIEW_FIELDS(X)
+#undef X
+	v->k = EV_UNKNOWN;
+	v->owned = 0;
+	v->ms = -1;
+	if (jv_get_kind(ev) != JV_KIND_OBJECT)
+		return;
+	jv_object_foreach(ev, key, val) {
+		const char *ks = jv_string_value(key);
+		for (size_t i = 0; i < sizeof(view_fields) / sizeof(view_fields[0]); i++)
+			if (*ks == *view_fields[i].name && !strcmp(ks, view_fields[i].name)) {
+				*(jv *)((char *)v + view_fields[i].off) = val;   /* ev holds it */
+				break;
+			}
+		jv_free(key);
+		jv_free(val);
+	}
+	v->k = ev_kind_parse(ev_view_str(v->event));
+	if ((t = ev_view_str(v->time)) && ts_parse(t, &v->ms))
+		v->ms = -1;
 }
+
+static const char *const view_names[] = {
+#define X(n) #n,
+	EV_VIEW_FIELDS(X)
+#undef X
+};
+#define NVIEW (sizeof(view_names) / sizeof(view_names[0]))
+
+int ev_view_text(struct jparser *jp, const char *text, size_t len, struct ev_view *v)
+{
+	jv vals[NVIEW];
+	const char *t;
+	size_t i = 0;
+	if (jparser_fields(jp, text, len, view_names, NVIEW, vals) < 0)
+		return -1;
+#define X(n) v->n = vals[i++];
+	EV_VIEW_FIELDS(X)
+#undef X
+	v->owned = 1;
+	v->k = ev_kind_parse(ev_view_str(v->event));
+	v->ms = -1;
+	if ((t = ev_view_str(v->time)) && ts_parse(t, &v->ms))
+		v->ms = -1;
+	return 0;
+}
+
+void ev_view_release(struct ev_view *v)
+{
+	if (!v->owned)
+		return;
+#define X(n) jv_free(v->n); v->n = jv_invalid();
+	EV_VIEW_FIELDS(X)
+#undef X
+	v->owned = 0;
+}
+
+const char *ev_view_str(jv v)
+{
+	return jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : NULL;
+}
+
+int64_t ev_view_int(jv v, int64_t def)
+{
+	return (int64_t)llround(jv_get_kind(v) == JV_KIND_NUMBER ? jv_number_value(v) : (double)def);
+}
+
+int ev_view_bool(jv v, int def)
+{
+	return jv_get_kind(v) == JV_KIND_TRUE ? 1 : jv_get_kind(v) == JV_KIND_FALSE ? 0 : def;
+}
+
+int ev_view_has(jv v)
+{
+	return jv_is_valid(v) && jv_get_kind(v) != JV_KIND_NULL;
+}
+
+#define VS(f) ev_view_str(v->f)
+#define VI(f, d) ev_view_int(v->f, (d))
 
 static void set_str(char **dst, const char *s)
 {
@@ -280,15 +368,12 @@ static jv str_or_null(const char *s)
 	return s ? jv_string(s) : jv_null();
 }
 
-char *ev_err_text(jv ev, const char *key)
+char *ev_err_text_of(jv e)
 {
 	int berr = 0;
-	jv e = jvx_get(ev, key);
 	struct buf b = BUF_INIT(0);
-	if (!jv_is_valid(e) || jv_get_kind(e) == JV_KIND_NULL) {
-		jv_free(e);
+	if (!jv_is_valid(e) || jv_get_kind(e) == JV_KIND_NULL)
 		return NULL;
-	}
 	if (jv_get_kind(e) == JV_KIND_STRING) {
 		berr |= buf_adds(&b, jv_string_value(e));
 	} else if (jv_get_kind(e) == JV_KIND_OBJECT && (jvx_str(e, "code") || jvx_str(e, "message"))) {
@@ -303,8 +388,15 @@ char *ev_err_text(jv ev, const char *key)
 		free(t);
 	}
 	BUF_NOCAP(berr);
-	jv_free(e);
 	return buf_detach(&b);
+}
+
+char *ev_err_text(jv ev, const char *key)
+{
+	jv e = jvx_get(ev, key);
+	char *t = ev_err_text_of(e);
+	jv_free(e);
+	return t;
 }
 
 static struct run_fold_step *step_get(struct run_fold *f, const char *id)
@@ -333,15 +425,27 @@ static void fold_plan(struct run_fold *f, jv ev)
 	jv list = jvx_get(ev, "steps");
 	if (jv_get_kind(list) == JV_KIND_ARRAY) {
 		jv_array_foreach(list, k, it) {
-			const char *id = NULL;
-			if (jv_get_kind(it) == JV_KIND_STRING)
+			const char *id = NULL, *qid = NULL, *kind = NULL;
+			if (jv_get_kind(it) == JV_KIND_STRING) {
 				id = jv_string_value(it);
-			else if (jv_get_kind(it) == JV_KIND_OBJECT)
-				id = jvx_str(it, "qid") ? jvx_str(it, "qid") : jvx_str(it, "id");
+			} else if (jv_get_kind(it) == JV_KIND_OBJECT) {
+				/* qid, id and kind in one pass (it holds the strings) */
+				jv_object_foreach(it, key, val) {
+					const char *ks = jv_string_value(key);
+					const char **to = !strcmp(ks, "qid") ? &qid : !strcmp(ks, "id") ? &id :
+							  !strcmp(ks, "kind") ? &kind : NULL;
+					if (to)
+						*to = ev_view_str(val);
+					jv_free(key);
+					jv_free(val);
+				}
+				if (qid)
+					id = qid;
+			}
 			if (id) {
 				struct run_fold_step *st = step_get(f, id);
 				if (jv_get_kind(it) == JV_KIND_OBJECT)
-					set_str(&st->kind, jvx_str(it, "kind"));
+					set_str(&st->kind, kind);
 			}
 			jv_free(it);
 			(void)k;
@@ -358,6 +462,8 @@ static int rb_running(const char *st)
 static void timeline_row(struct run_fold *f, const char *id, int rollback, int64_t start, int64_t dur,
 			 const char *status)
 {
+	if (f->no_timeline)
+		return;
 	jv r = jv_object();
 	r = jv_object_set(r, jv_string("id"), jv_string(id ? id : "?"));
 	r = jv_object_set(r, jv_string("rollback"), jv_bool(rollback));
@@ -369,16 +475,16 @@ static void timeline_row(struct run_fold *f, const char *id, int rollback, int64
 
 /* the events that describe a step of the plan (log, call, result, mutation... may
  * name rollback steps or for_each items: they are not rows of the fold) */
-static void fold_step(struct run_fold *f, enum ev_kind k, jv ev, const char *sid, int64_t t)
+static void fold_step(struct run_fold *f, const struct ev_view *v, const char *sid, int64_t t)
 {
 	struct run_fold_step *s = step_get(f, sid);
-	const char *st = jvx_str(ev, "status");
-	switch (k) {
+	const char *st = VS(status);
+	switch (v->k) {
 	case EV_STEP_STARTED: {
-		int a = (int)jvx_int(ev, "attempt", 0);
-		set_str(&s->kind, jvx_str(ev, "kind"));
+		int a = (int)VI(attempt, 0);
+		set_str(&s->kind, VS(kind));
 		if (!s->started) {
-			set_str(&s->started, jvx_str(ev, "time"));
+			set_str(&s->started, VS(time));
 			s->t_start = t;
 		}
 		s->starts++;
@@ -388,14 +494,14 @@ static void fold_step(struct run_fold *f, enum ev_kind k, jv ev, const char *sid
 		break;
 	}
 	case EV_STEP_RETRY: {
-		int a = (int)jvx_int(ev, "attempt", 0);
+		int a = (int)VI(attempt, 0);
 		s->retries++;
 		if (a > s->attempt)
 			s->attempt = a;
 		break;
 	}
 	case EV_WAIT_POLL: {
-		int p = (int)jvx_int(ev, "poll", 0);
+		int p = (int)VI(poll, 0);
 		s->polls = p > s->polls ? p : s->polls + 1;
 		break;
 	}
@@ -403,22 +509,22 @@ static void fold_step(struct run_fold *f, enum ev_kind k, jv ev, const char *sid
 		s->items++;
 		break;
 	case EV_CONFIRM:
-		if (st && strcmp(st, "prompt") && jvx_str(ev, "by"))
-			set_str(&s->approved_by, jvx_str(ev, "by"));
+		if (st && strcmp(st, "prompt") && VS(by))
+			set_str(&s->approved_by, VS(by));
 		break;
 	case EV_STEP_FINISHED: {
-		char *err = ev_err_text(ev, "error");
-		int p = (int)jvx_int(ev, "polls", -1);
+		char *err = ev_err_text_of(v->error);
+		int p = (int)VI(polls, -1);
 		if (t >= 0)
-			timeline_row(f, sid, 0, t - jvx_int(ev, "duration_ms", 0), jvx_int(ev, "duration_ms", 0), st);
+			timeline_row(f, sid, 0, t - VI(duration_ms, 0), VI(duration_ms, 0), st);
 		set_str(&s->status, st ? st : "succeeded");
-		set_str(&s->finished, jvx_str(ev, "time"));
+		set_str(&s->finished, VS(time));
 		s->t_end = t;
-		s->dur_field = jvx_int(ev, "duration_ms", -1);
+		s->dur_field = VI(duration_ms, -1);
 		if (p > s->polls)
 			s->polls = p;
-		if (!err && jvx_str(ev, "reason"))
-			err = xstrdup(jvx_str(ev, "reason"));
+		if (!err && VS(reason))
+			err = xstrdup(VS(reason));
 		if (err) {
 			free(s->error);
 			s->error = err;
@@ -430,16 +536,16 @@ static void fold_step(struct run_fold *f, enum ev_kind k, jv ev, const char *sid
 			f->rb_t = t;
 		else if (st && t >= 0) {
 			int64_t from = f->rb_t >= 0 ? f->rb_t : t;
-			timeline_row(f, jvx_str(ev, "rollback_step"), 1, from, t - from, st);
+			timeline_row(f, VS(rollback_step), 1, from, t - from, st);
 			f->rb_t = -1;
 		}
 		if (rb_running(st))
 			break;
-		char *err = ev_err_text(ev, "error");
+		char *err = ev_err_text_of(v->error);
 		jv rs = jv_object();
 		rs = jv_object_set(rs, jv_string("step"), jv_string(sid));
-		if (jvx_str(ev, "rollback_step"))
-			rs = jv_object_set(rs, jv_string("rollback_step"), jv_string(jvx_str(ev, "rollback_step")));
+		if (VS(rollback_step))
+			rs = jv_object_set(rs, jv_string("rollback_step"), jv_string(VS(rollback_step)));
 		rs = jv_object_set(rs, jv_string("status"), jv_string(st ? st : "succeeded"));
 		rs = jv_object_set(rs, jv_string("error"), str_or_null(err));
 		f->rollback_steps = jv_array_append(f->rollback_steps, rs);
@@ -458,41 +564,57 @@ static void fold_step(struct run_fold *f, enum ev_kind k, jv ev, const char *sid
 	}
 }
 
-static void set_reason(struct run_fold *f, jv ev)
+static void set_reason(struct run_fold *f, const struct ev_view *v)
 {
-	jv r = jvx_get(ev, "reason");
 	jv_free(f->fail_reason);
-	f->fail_reason = jv_is_valid(r) ? r : (jv_free(r), jv_null());
+	f->fail_reason = jv_is_valid(v->reason) ? jv_copy(v->reason) : jv_null();
 }
 
 void run_fold_event(struct run_fold *f, jv ev)
 {
+	struct ev_view v;
 	enum ev_kind k = ev_kind_of(ev);
+	/* counted, and maybe the run id: two lookups, not a pass over every field */
+	if (k == EV_UNKNOWN || k == EV_CALL || k == EV_RESULT || k == EV_LOG || k == EV_MUTATION) {
+		f->nevents++;
+		if (k == EV_UNKNOWN)
+			f->nunknown++;
+		else if (!f->run && jvx_str(ev, "run"))
+			f->run = xstrdup(jvx_str(ev, "run"));
+		return;
+	}
+	ev_view_of(ev, &v);
+	run_fold_view(f, ev, &v);
+}
+
+void run_fold_view(struct run_fold *f, jv ev, const struct ev_view *v)
+{
+	enum ev_kind k = v->k;
 	const char *sid;
 	f->nevents++;
 	if (k == EV_UNKNOWN) {
 		f->nunknown++;
 		return;
 	}
-	sid = jvx_str(ev, "step");
-	if (!f->run && jvx_str(ev, "run"))
-		f->run = xstrdup(jvx_str(ev, "run"));
+	sid = VS(step);
+	if (!f->run && VS(run))
+		f->run = xstrdup(VS(run));
 	switch (k) {
 	case EV_RUN_STARTED:
 		if (!jv_is_valid(f->started)) {
 			jv_free(f->started);
 			f->started = jv_copy(ev);
-			f->t_start = ev_ms(ev);
+			f->t_start = v->ms;
 		}
-		if (!f->runbook && jvx_str(ev, "runbook"))
-			f->runbook = xstrdup(jvx_str(ev, "runbook"));
+		if (!f->runbook && VS(runbook))
+			f->runbook = xstrdup(VS(runbook));
 		fold_plan(f, ev);
 		break;
 	case EV_RUN_RESUMED:
 		f->resumed = 1;
 		f->end = EV_UNKNOWN;
-		if (!f->runbook && jvx_str(ev, "runbook"))
-			f->runbook = xstrdup(jvx_str(ev, "runbook"));
+		if (!f->runbook && VS(runbook))
+			f->runbook = xstrdup(VS(runbook));
 		fold_plan(f, ev);
 		break;
 	case EV_RUN_FINISHED:
@@ -501,28 +623,28 @@ void run_fold_event(struct run_fold *f, jv ev)
 		f->finished = jv_copy(ev);
 		f->end = k;
 		f->resumed = 0;
-		f->t_end = ev_ms(ev);
+		f->t_end = v->ms;
 		break;
 	case EV_RUN_FAILING:
 		if (!f->failing)
-			f->operator_abort = jvx_bool(ev, "operator", 0);
+			f->operator_abort = ev_view_bool(v->operator, 0);
 		f->failing = 1;
-		f->outcome = (int)jvx_int(ev, "outcome", 1);
-		set_reason(f, ev);
+		f->outcome = (int)VI(outcome, 1);
+		set_reason(f, v);
 		break;
 	case EV_ROLLBACK_STARTED: {
 		f->rollback_seen = 1;
 		/* the recorded outcome; without one (a journal older than the field) the
 		 * run_failing before it said it, else the run failed */
-		if (jvx_has(ev, "outcome"))
-			f->outcome = (int)jvx_int(ev, "outcome", 1);
+		if (ev_view_has(v->outcome))
+			f->outcome = (int)VI(outcome, 1);
 		else if (!f->failing)
 			f->outcome = 1;
 		f->failing = 1;
-		set_reason(f, ev);
+		set_reason(f, v);
 		jv r = jv_object();
-		r = jv_object_set(r, jv_string("reason"), str_or_null(jvx_str(ev, "reason")));
-		r = jv_object_set(r, jv_string("started_at"), str_or_null(jvx_str(ev, "time")));
+		r = jv_object_set(r, jv_string("reason"), str_or_null(VS(reason)));
+		r = jv_object_set(r, jv_string("started_at"), str_or_null(VS(time)));
 		jv_free(f->rollback);
 		f->rollback = r;
 		break;
@@ -530,7 +652,7 @@ void run_fold_event(struct run_fold *f, jv ev)
 	case EV_STEP_STARTED: case EV_STEP_RETRY: case EV_WAIT_POLL: case EV_ITEM_FINISHED:
 	case EV_CONFIRM: case EV_STEP_FINISHED: case EV_ROLLBACK_STEP:
 		if (sid)
-			fold_step(f, k, ev, sid, ev_ms(ev));
+			fold_step(f, v, sid, v->ms);
 		break;
 	default:
 		break;
@@ -547,6 +669,64 @@ void run_fold_journal(struct run_fold *f, jv events)
 		run_fold_event(f, ev);
 		jv_free(ev);
 	}
+}
+
+/* a line as the engine writes it, {"event":"NAME",... with NAME one of heads */
+static int line_is(const char *line, size_t n, const char *const *heads)
+{
+	if (n < 16 || memcmp(line, "{\"event\":\"", 10))
+		return 0;
+	for (; *heads; heads++) {
+		size_t hl = strlen(*heads);
+		if (n > 12 + hl && !memcmp(line + 10, *heads, hl) && line[10 + hl] == '"' && line[11 + hl] == ',')
+			return 1;
+	}
+	return 0;
+}
+
+/* the events of a step whose fold reads the view alone */
+static int view_only(enum ev_kind k)
+{
+	return k == EV_STEP_STARTED || k == EV_STEP_FINISHED || k == EV_STEP_RETRY || k == EV_WAIT_POLL ||
+	       k == EV_ITEM_FINISHED;
+}
+
+void run_fold_text(struct run_fold *f, const char *text, size_t len,
+		   void (*fn)(void *ctx, jv ev, const struct ev_view *v), void *ctx)
+{
+	static const char *const counted[] = { "call", "result", "log", "mutation", NULL };
+	static const char *const viewed[] = { "step_started", "step_finished", "step_retry", "wait_poll",
+		"item_finished", NULL };
+	const char *line = text, *nl;
+	struct jparser *jp = xmalloc(sizeof(*jp));
+	jparser_init(jp);
+	while ((nl = memchr(line, '\n', len - (size_t)(line - text)))) {
+		size_t n = (size_t)(nl - line);
+		struct ev_view v = { .owned = 0 };
+		while (n && line[n - 1] == '\r')
+			n--;
+		if (n && f->run && line_is(line, n, counted)) {
+			f->nevents++;         /* all the fold does with it once the run id is known */
+		} else if (n && line_is(line, n, viewed) && !ev_view_text(jp, line, n, &v) && view_only(v.k)) {
+			run_fold_view(f, jv_null(), &v);
+			if (fn)
+				fn(ctx, jv_null(), &v);
+			ev_view_release(&v);
+		} else if (n) {
+			ev_view_release(&v);
+			jv ev = jparser_parse(jp, line, n);
+			if (jv_get_kind(ev) == JV_KIND_OBJECT) {
+				ev_view_of(ev, &v);
+				run_fold_view(f, ev, &v);
+				if (fn)
+					fn(ctx, ev, &v);
+			}
+			jv_free(ev);
+		}
+		line = nl + 1;
+	}
+	jparser_release(jp);
+	free(jp);
 }
 
 const char *run_fold_status(const struct run_fold *f)

@@ -12,6 +12,7 @@
  */
 #ifndef RB_EVENTS_H
 #define RB_EVENTS_H
+#include <stddef.h>
 #include <stdint.h>
 #include <jv.h>
 
@@ -268,15 +269,56 @@ struct run_fold {
 	int rollback_seen;
 	int64_t t_start, t_end;   /* ms since the epoch, -1 unknown */
 	int nevents, nunknown;    /* events folded, of which unknown kinds */
+	int no_timeline;          /* set by a reader that needs no timeline: it stays empty */
 };
+
+/* The fields the fold (and the report beside it) read from one event, found in one
+ * pass over its keys: a lookup by name makes a jv string and hashes it each time, and
+ * the fold reads a dozen fields an event. Values are borrowed from the event (valid
+ * while it lives); a field the event lacks is invalid. */
+#define EV_VIEW_FIELDS(X) \
+	X(event) X(time) X(run) X(step) X(status) X(kind) X(attempt) X(poll) X(polls) \
+	X(by) X(duration_ms) X(reason) X(error) X(rollback_step) X(runbook) X(operator) \
+	X(outcome) X(name) X(finally) X(critical) X(item) X(mode)
+struct ev_view {
+	enum ev_kind k;
+	int owned;                /* ev_view_text's: the values are the view's */
+	int64_t ms;               /* time, ms since the epoch, or -1 */
+#define X(n) jv n;
+	EV_VIEW_FIELDS(X)
+#undef X
+};
+void ev_view_of(jv ev, struct ev_view *v);                  /* borrows ev */
+/* the view of an event's JSON text, parsing only its fields (jparse.h
+ * jparser_fields); -1 where the text is not one jparser_fields reads (parse it, then
+ * ev_view_of). Release it with ev_view_release. */
+struct jparser;
+int ev_view_text(struct jparser *jp, const char *text, size_t len, struct ev_view *v);
+void ev_view_release(struct ev_view *v);
+const char *ev_view_str(jv v);                              /* the string, or NULL */
+int64_t ev_view_int(jv v, int64_t def);                     /* as jvx_int */
+int ev_view_bool(jv v, int def);                            /* as jvx_bool */
+int ev_view_has(jv v);                                      /* as jvx_has */
 
 void run_fold_init(struct run_fold *f);
 void run_fold_event(struct run_fold *f, jv ev);
+/* run_fold_event of an event whose view is v (ev_view_of(ev), or ev_view_text of its
+ * text); ev itself is read only by run_started, run_resumed, run_finished and
+ * run_interrupted (kept, their plan): for the other kinds it may be null */
+void run_fold_view(struct run_fold *f, jv ev, const struct ev_view *v);
 void run_fold_journal(struct run_fold *f, jv events);   /* borrows events (an array) */
+/* run_fold_journal of a journal's text (every complete line that is a JSON object, as
+ * state_run_events reads it), parsing none of the lines the fold only counts (call,
+ * result, log, mutation, once the run id is known) and reading step events field by
+ * field (ev_view_text). fn, when not NULL, is then given each other event as folded
+ * (ev null for those read field by field: see run_fold_view). */
+void run_fold_text(struct run_fold *f, const char *text, size_t len,
+		   void (*fn)(void *ctx, jv ev, const struct ev_view *v), void *ctx);
 void run_fold_release(struct run_fold *f);
 /* "code: message" of an error field (a string as is, else compact JSON); NULL when
  * absent; borrows ev; caller frees */
 char *ev_err_text(jv ev, const char *key);
+char *ev_err_text_of(jv e);     /* the same of the field's value e (borrowed; invalid: NULL) */
 /* "succeeded", "failed", ...; "unfinished" when it has not ended (or was resumed since) */
 const char *run_fold_status(const struct run_fold *f);
 

@@ -212,9 +212,10 @@ static int literal(struct jp *j, const char *word, size_t n)
 	return 0;
 }
 
-static jv value(struct jp *j);
+static jv value(struct jp *j, const struct jkeep *keep);
+static int skip(struct jp *j);
 
-static jv array(struct jp *j)
+static jv array(struct jp *j, const struct jkeep *keep)
 {
 	jv a = jv_array();
 	j->p++;
@@ -224,7 +225,7 @@ static jv array(struct jp *j)
 		return a;
 	}
 	for (;;) {
-		jv v = value(j);
+		jv v = value(j, keep);
 		if (!jv_is_valid(v)) {
 			jv_free(a);
 			return v;
@@ -244,7 +245,34 @@ static jv array(struct jp *j)
 	return jv_invalid();
 }
 
-static jv object(struct jp *j)
+/* the entry of keep for member key, or NULL to skip it */
+static const struct jkeep *kept(const struct jkeep *keep, jv key)
+{
+	const char *ks = jv_string_value(key);
+	for (; keep->key; keep++)
+		if ((keep->key[0] == '*' && !keep->key[1]) || !strcmp(keep->key, ks))
+			return keep;
+	return NULL;
+}
+
+/* at a key's opening quote: 0 and past the key when it has no escape and keep has no
+ * entry for it; else 1, where it was */
+static int kept_raw(const struct jkeep *keep, struct jp *j)
+{
+	const char *k = j->p + 1, *q = k;
+	while (q < j->end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
+		q++;
+	if (q >= j->end || *q != '"')
+		return 1;
+	for (; keep->key; keep++)
+		if ((keep->key[0] == '*' && !keep->key[1]) ||
+		    (!strncmp(keep->key, k, (size_t)(q - k)) && !keep->key[q - k]))
+			return 1;
+	j->p = q + 1;
+	return 0;
+}
+
+static jv object(struct jp *j, const struct jkeep *keep)
 {
 	jv o = jv_object();
 	j->p++;
@@ -257,6 +285,15 @@ static jv object(struct jp *j)
 		skip_ws(j);
 		if (j->p >= j->end || *j->p != '"')
 			break;
+		if (keep && !kept_raw(keep, j)) {
+			/* a member left out, its key without an escape: no jv for either */
+			skip_ws(j);
+			if (j->p >= j->end || *j->p++ != ':' || skip(j) < 0) {
+				jv_free(o);
+				return jv_invalid();
+			}
+			goto next;
+		}
 		jv k = string(j);
 		if (!jv_is_valid(k)) {
 			jv_free(o);
@@ -268,13 +305,23 @@ static jv object(struct jp *j)
 			break;
 		}
 		j->p++;
-		jv v = value(j);
-		if (!jv_is_valid(v)) {
+		const struct jkeep *e = keep ? kept(keep, k) : NULL;
+		if (keep && !e) {
 			jv_free(k);
-			jv_free(o);
-			return v;
+			if (skip(j) < 0) {
+				jv_free(o);
+				return jv_invalid();
+			}
+		} else {
+			jv v = value(j, e ? e->sub : NULL);
+			if (!jv_is_valid(v)) {
+				jv_free(k);
+				jv_free(o);
+				return v;
+			}
+			o = jv_object_set(o, k, v);
 		}
-		o = jv_object_set(o, k, v);
+next:
 		skip_ws(j);
 		if (j->p >= j->end)
 			break;
@@ -289,7 +336,7 @@ static jv object(struct jp *j)
 	return jv_invalid();
 }
 
-static jv value(struct jp *j)
+static jv value(struct jp *j, const struct jkeep *keep)
 {
 	jv v;
 	skip_ws(j);
@@ -300,7 +347,7 @@ static jv value(struct jp *j)
 	case '[':
 		if (++j->depth > JPARSE_DEPTH)
 			return jv_invalid();
-		v = *j->p == '{' ? object(j) : array(j);
+		v = *j->p == '{' ? object(j, keep) : array(j, keep);
 		j->depth--;
 		return v;
 	case '"':
@@ -339,8 +386,13 @@ jv jparse(const char *text, size_t len)
 
 jv jparser_parse(struct jparser *c, const char *text, size_t len)
 {
+	return jparser_parse_keep(c, text, len, NULL);
+}
+
+jv jparser_parse_keep(struct jparser *c, const char *text, size_t len, const struct jkeep *keep)
+{
 	struct jp j = { text, text + len, BUF_INIT(0), 0, c };
-	jv v = len < (size_t)1 << 30 ? value(&j) : jv_invalid();
+	jv v = len < (size_t)1 << 30 ? value(&j, keep) : jv_invalid();
 	buf_release(&j.tmp);
 	if (jv_is_valid(v)) {
 		skip_ws(&j);
@@ -350,4 +402,143 @@ jv jparser_parse(struct jparser *c, const char *text, size_t len)
 	}
 	/* not strict JSON: whatever libjq makes of it (its error message, its value) */
 	return jvx_parse_sized(text, len);
+}
+
+/* past one value, building nothing; -1 where jparse would not read it itself */
+static int skip(struct jp *j)
+{
+	skip_ws(j);
+	if (j->p >= j->end)
+		return -1;
+	switch (*j->p) {
+	case '"':
+		for (const char *q = j->p + 1; q < j->end; q++) {
+			unsigned char c = (unsigned char)*q;
+			if (c == '"') {
+				j->p = q + 1;
+				return 0;
+			}
+			if (c < 0x20)
+				return -1;
+			if (c == '\\') {
+				if (++q >= j->end || !*q || !strchr("\"\\/bfnrtu", *q))
+					return -1;
+				if (*q == 'u') {
+					unsigned cp;
+					if (j->end - q < 5 || hex4(q + 1, &cp) < 0 || (cp >= 0xD800 && cp <= 0xDFFF))
+						return -1;
+					q += 4;
+				}
+			}
+		}
+		return -1;
+	case '{':
+	case '[': {
+		char close = *j->p == '{' ? '}' : ']';
+		int obj = close == '}';
+		if (++j->depth > JPARSE_DEPTH)
+			return -1;
+		j->p++;
+		skip_ws(j);
+		if (j->p < j->end && *j->p == close) {
+			j->p++;
+			j->depth--;
+			return 0;
+		}
+		for (;;) {
+			if (obj) {
+				skip_ws(j);
+				if (j->p >= j->end || *j->p != '"' || skip(j) < 0)
+					return -1;
+				skip_ws(j);
+				if (j->p >= j->end || *j->p++ != ':')
+					return -1;
+			}
+			if (skip(j) < 0)
+				return -1;
+			skip_ws(j);
+			if (j->p >= j->end)
+				return -1;
+			if (*j->p == close) {
+				j->p++;
+				j->depth--;
+				return 0;
+			}
+			if (*j->p++ != ',')
+				return -1;
+		}
+	}
+	default: {
+		jv v = value(j, NULL);    /* a number or a literal: no allocation */
+		if (!jv_is_valid(v))
+			return -1;
+		jv_free(v);
+		return 0;
+	}
+	}
+}
+
+int jparser_fields(struct jparser *c, const char *text, size_t len, const char *const *names, size_t n, jv *out)
+{
+	struct jp j = { text, text + len, BUF_INIT(0), 1, c };   /* depth: in the object */
+	int rc = -1;
+	for (size_t i = 0; i < n; i++)
+		out[i] = jv_invalid();
+	skip_ws(&j);
+	if (j.p >= j.end || *j.p != '{')
+		goto out;
+	j.p++;
+	skip_ws(&j);
+	if (j.p < j.end && *j.p == '}') {
+		j.p++;
+		goto end;
+	}
+	for (;;) {
+		const char *k, *q;
+		size_t i;
+		skip_ws(&j);
+		if (j.p >= j.end || *j.p != '"')
+			goto out;
+		k = q = j.p + 1;
+		while (q < j.end && *q != '"' && *q != '\\' && (unsigned char)*q >= 0x20)
+			q++;
+		if (q >= j.end || *q != '"')
+			goto out;     /* an escape in a key: jparse's */
+		j.p = q + 1;
+		skip_ws(&j);
+		if (j.p >= j.end || *j.p++ != ':')
+			goto out;
+		for (i = 0; i < n; i++)
+			if (names[i][0] == *k && !strncmp(names[i], k, (size_t)(q - k)) && !names[i][q - k])
+				break;
+		if (i < n) {
+			jv v = value(&j, NULL);
+			if (!jv_is_valid(v))
+				goto out;
+			jv_free(out[i]);
+			out[i] = v;          /* the last of a repeated name, as jv_object_set */
+		} else if (skip(&j) < 0) {
+			goto out;
+		}
+		skip_ws(&j);
+		if (j.p >= j.end)
+			goto out;
+		if (*j.p == '}') {
+			j.p++;
+			break;
+		}
+		if (*j.p++ != ',')
+			goto out;
+	}
+end:
+	skip_ws(&j);
+	rc = j.p == j.end ? 0 : -1;
+out:
+	buf_release(&j.tmp);
+	if (rc < 0)
+		for (size_t i = 0; i < n; i++) {
+			jv_free(out[i]);
+			out[i] = jv_invalid();
+		}
+	return rc;
 }

@@ -36,4 +36,21 @@ struct jparser {
 void jparser_init(struct jparser *p);
 jv jparser_parse(struct jparser *p, const char *text, size_t len);
 void jparser_release(struct jparser *p);
+/* Only the parts of a value a reader uses: keep lists the members kept of every object
+ * it applies to (key "*": any), each with what to keep of its value (sub; NULL: all of
+ * it); arrays pass keep on to their elements; other members are checked and skipped,
+ * never made jv. The value is jparser_parse's but for the members left out; text that
+ * is not strict JSON gives jparser_parse's whole value. */
+struct jkeep {
+	const char *key;              /* NULL ends a list */
+	const struct jkeep *sub;
+};
+jv jparser_parse_keep(struct jparser *p, const char *text, size_t len, const struct jkeep *keep);
+/* Only some members of an object's text: out[i] the value of the member named names[i]
+ * (a new reference, as jparser_parse would give it; invalid when absent; the last when
+ * repeated), every other member checked and passed over without a jv. 0, or -1 (out
+ * all invalid) when text is not an object jparse reads itself (then jparser_parse it:
+ * that answers as libjq does), or a key has an escape. */
+int jparser_fields(struct jparser *p, const char *text, size_t len, const char *const *names, size_t n,
+		   jv *out);
 #endif

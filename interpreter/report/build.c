@@ -29,13 +29,6 @@ static jv ms_or_null(int64_t ms)
 	return ms >= 0 ? jv_number((double)ms) : jv_null();
 }
 
-static int64_t ev_time(jv ev)
-{
-	int64_t ms;
-	const char *t = RSTR(ev, "time");
-	return t && !ts_parse(t, &ms) ? ms : -1;
-}
-
 /* what the pass beside the fold keeps */
 struct extra {
 	jv info;        /* step id -> {name, finally, noncritical, needs, polls: [ms], retries: [ms]} */
@@ -43,7 +36,7 @@ struct extra {
 	jv rb_rows;     /* rollback actions: [{step, rollback_step, item, status, error, t0, t1}] */
 	jv rb_open;     /* "rollback_step#item" -> its row's index while it runs */
 	char *rb_reason;
-	const char *mode;   /* run_started's mode, when a writer gives one */
+	char *mode;         /* run_started's mode, when a writer gives one */
 };
 
 static jv info_get(struct extra *x, const char *id)
@@ -140,25 +133,25 @@ static void extra_rollback_step(struct extra *x, jv ev, int64_t t)
 		x->rb_open = jv_object_delete(x->rb_open, key);
 }
 
-static void extra_event(struct extra *x, jv ev, enum ev_kind k)
+static void extra_event(struct extra *x, jv ev, const struct ev_view *v)
 {
-	const char *sid = RSTR(ev, "step");
-	int64_t t = ev_time(ev);
-	switch (k) {
+	const char *sid = ev_view_str(v->step);
+	int64_t t = v->ms;
+	switch (v->k) {
 	case EV_RUN_STARTED:
-		if (!x->mode && RSTR(ev, "mode"))
-			x->mode = RSTR(ev, "mode");      /* valid while events live */
+		if (!x->mode && ev_view_str(v->mode))
+			x->mode = xstrdup(ev_view_str(v->mode));
 		extra_plan(x, ev);
 		break;
 	case EV_STEP_STARTED:
 	case EV_STEP_FINISHED:
 		if (!sid)
 			break;
-		if (RSTR(ev, "name"))
-			info_set(x, sid, "name", jv_string(RSTR(ev, "name")));
-		if (RBOOL(ev, "finally", 0))
+		if (ev_view_str(v->name))
+			info_set(x, sid, "name", jv_string(ev_view_str(v->name)));
+		if (ev_view_bool(v->finally, 0))
 			info_set(x, sid, "finally", jv_true());
-		if (k == EV_STEP_FINISHED && RHAS(ev, "critical") && !RBOOL(ev, "critical", 1))
+		if (v->k == EV_STEP_FINISHED && ev_view_has(v->critical) && !ev_view_bool(v->critical, 1))
 			info_set(x, sid, "noncritical", jv_true());
 		break;
 	case EV_WAIT_POLL:
@@ -241,6 +234,15 @@ static jv error_entry(const char *step, const char *rollback_step, const char *t
 	return e;
 }
 
+static const struct jkeep keep_action[] = { { "kind", NULL }, { "action", NULL }, { NULL, NULL } };
+static const struct jkeep keep_step[] = {
+	{ "id", NULL }, { "needs", NULL }, { "entry", NULL }, { "rollback", keep_action }, { NULL, NULL },
+};
+static const struct jkeep keep_param[] = { { "secret", NULL }, { NULL, NULL } };
+static const struct jkeep keep_params[] = { { "*", keep_param }, { NULL, NULL } };
+/* plan_steps, report_undo and params_shown read these */
+const struct jkeep report_plan_keep[] = { { "steps", keep_step }, { "params", keep_params }, { NULL, NULL } };
+
 /* plan.json's steps by id: {needs, rollback} */
 static jv plan_steps(jv plan)
 {
@@ -321,20 +323,67 @@ static jv offsets(jv times, int64_t t0)
 	return out;
 }
 
-static jv build(jv events, jv plan, jv params);
+/* what build() reads: a journal as a jv array of events, or as its text */
+struct source {
+	jv events;
+	const char *text;
+	size_t len;
+};
 
-jv report_build(jv events, jv plan, jv params)
+static jv build(const struct source *src, jv plan, jv params);
+
+static jv build_held(const struct source *src, jv plan, jv params)
 {
 	struct rep_keys *keys = xmalloc(sizeof(*keys));
 	rep_keys_hold(keys);
-	jv rep = build(events, plan, params);
+	jv rep = build(src, plan, params);
 	rep_keys_drop(keys);
 	free(keys);
 	return rep;
 }
 
-/* a step's row with every key it always has, in their order, all null: filling a
- * copy of it costs one copy and no growth of the object per step */
+jv report_build(jv events, jv plan, jv params)
+{
+	struct source src = { events, NULL, 0 };
+	return build_held(&src, plan, params);
+}
+
+jv report_build_journal(const char *text, size_t len, jv plan, jv params)
+{
+	struct source src = { jv_invalid(), text, len };
+	return build_held(&src, plan, params);
+}
+
+/* every event through the fold and the pass beside it (which reads no call, result,
+ * log or mutation) */
+static void take_view(void *ctx, jv ev, const struct ev_view *v)
+{
+	extra_event(ctx, ev, v);
+}
+
+/* every event of the source through the fold and the pass beside it: a journal's text
+ * as run_fold_text reads it, or its events */
+static void feed(const struct source *src, struct run_fold *f, struct extra *x)
+{
+	if (src->text) {
+		run_fold_text(f, src->text, src->len, take_view, x);
+		return;
+	}
+	if (jv_get_kind(src->events) != JV_KIND_ARRAY)
+		return;
+	jv_array_foreach(src->events, i, ev) {
+		struct ev_view v;
+		ev_view_of(ev, &v);
+		run_fold_view(f, ev, &v);
+		extra_event(x, ev, &v);
+		jv_free(ev);
+		(void)i;
+	}
+}
+
+/* a step's row with every key it always has, in their order, with the most common
+ * values: filling a copy of it costs one copy and no growth of the object per step,
+ * and no set of a value it has already (row_set) */
 static jv step_proto(void)
 {
 	jv o = jv_object();
@@ -342,25 +391,37 @@ static jv step_proto(void)
 	o = jv_object_set(o, RK("name"), jv_null());
 	o = jv_object_set(o, RK("kind"), jv_null());
 	o = jv_object_set(o, RK("status"), jv_null());
-	o = jv_object_set(o, RK("finally"), jv_null());
-	o = jv_object_set(o, RK("critical"), jv_null());
+	o = jv_object_set(o, RK("finally"), jv_false());
+	o = jv_object_set(o, RK("critical"), jv_true());
 	o = jv_object_set(o, RK("needs"), jv_null());
 	o = jv_object_set(o, RK("on_critical_path"), jv_null());
 	o = jv_object_set(o, RK("started_at"), jv_null());
 	o = jv_object_set(o, RK("finished_at"), jv_null());
 	o = jv_object_set(o, RK("offset_ms"), jv_null());
 	o = jv_object_set(o, RK("duration_ms"), jv_null());
-	o = jv_object_set(o, RK("attempts"), jv_null());
-	o = jv_object_set(o, RK("retries"), jv_null());
-	o = jv_object_set(o, RK("polls"), jv_null());
+	o = jv_object_set(o, RK("attempts"), jv_number(1));
+	o = jv_object_set(o, RK("retries"), jv_number(0));
+	o = jv_object_set(o, RK("polls"), jv_number(0));
 	o = jv_object_set(o, RK("error"), jv_null());
 	o = jv_object_set(o, RK("rollback"), jv_null());
-	o = jv_object_set(o, RK("poll_offsets_ms"), jv_null());
-	o = jv_object_set(o, RK("retry_offsets_ms"), jv_null());
+	o = jv_object_set(o, RK("poll_offsets_ms"), jv_array());
+	o = jv_object_set(o, RK("retry_offsets_ms"), jv_array());
 	return o;
 }
 
-static jv build(jv events, jv plan, jv params)
+/* o[key] = v, unless o is a copy of the prototype row (fp) and v is what it has there
+ * (same) */
+static jv row_set(jv o, int fp, int same, jv key, jv v)
+{
+	if (fp && same) {
+		jv_free(key);
+		jv_free(v);
+		return o;
+	}
+	return jv_object_set(o, key, v);
+}
+
+static jv build(const struct source *src, jv plan, jv params)
 {
 	struct run_fold f;
 	struct extra x = { jv_object(), jv_array(), jv_array(), jv_object(), NULL, NULL };
@@ -370,41 +431,28 @@ static jv build(jv events, jv plan, jv params)
 	int64_t t0, t1 = -1, run_dur = -1, exit_code = -1;
 	char *run_error = NULL;
 	int *isfin = NULL, *on = NULL, *order = NULL, *pos = NULL;
+	jv *infos = NULL;     /* step i's entry of x.info (its name, needs...) */
 	struct { int steps, succeeded, failed, skipped, rolled_back, pending, running, dry_run,
 		 retries, polls, rollback_steps, rollback_failed; } tot = {0};
 	int nact = 0, nok = 0, nfail = 0, nskip = 0;
 
 	run_fold_init(&f);
-	if (jv_get_kind(events) == JV_KIND_ARRAY) {
-		jv_array_foreach(events, i, ev) {
-			/* ev_kind_of(ev), by the kept key */
-			enum ev_kind k = jv_get_kind(ev) == JV_KIND_OBJECT ? ev_kind_parse(RSTR(ev, "event")) : EV_UNKNOWN;
-			/* calls, results, logs and mutations: neither the fold nor the pass
-			 * beside it reads them (the fold would only count them, and take the
-			 * run id of the first event that has one) */
-			if ((k == EV_CALL || k == EV_RESULT || k == EV_LOG || k == EV_MUTATION) &&
-			    (f.run || !RSTR(ev, "run"))) {
-				f.nevents++;
-				jv_free(ev);
-				continue;
-			}
-			run_fold_event(&f, ev);
-			extra_event(&x, ev, k);
-			jv_free(ev);
-			(void)i;
-		}
-	}
+	f.no_timeline = 1;
+	feed(src, &f, &x);
 	/* needs from the plan where the journal has none; a uses step waits for what it
 	 * needs (entry) and for its child's last steps (needs) */
 	jv_object_foreach(by_id, k, ps) {
 		jv inf = info_get(&x, jv_string_value(k)), nd = RGET(ps, "needs"), entry = RGET(ps, "entry");
 		if (jv_get_kind(nd) == JV_KIND_ARRAY && jv_get_kind(entry) == JV_KIND_ARRAY)
 			nd = jv_array_concat(nd, jv_copy(entry));
-		if (!RHAS(inf, "needs") && jv_get_kind(nd) == JV_KIND_ARRAY)
-			info_set(&x, jv_string_value(k), "needs", jv_copy(nd));
+		if (!RHAS(inf, "needs") && jv_get_kind(nd) == JV_KIND_ARRAY) {
+			inf = jv_object_set(inf, RK("needs"), jv_copy(nd));     /* info_set, by the entry at hand */
+			x.info = jv_object_set(x.info, jv_copy(k), inf);
+		} else {
+			jv_free(inf);
+		}
 		jv_free(entry);
 		jv_free(nd);
-		jv_free(inf);
 		jv_free(k);
 		jv_free(ps);
 	}
@@ -422,16 +470,16 @@ static jv build(jv events, jv plan, jv params)
 	on = xcalloc((size_t)f.nsteps + 1, sizeof(int));
 	order = xcalloc((size_t)f.nsteps + 1, sizeof(int));
 	pos = xcalloc((size_t)f.nsteps + 1, sizeof(int));
+	infos = xcalloc((size_t)f.nsteps + 1, sizeof(jv));
 	for (int i = 0; i < f.nsteps; i++) {
-		jv inf = info_get(&x, f.steps[i].id);
-		isfin[i] = RBOOL(inf, "finally", 0);
-		jv_free(inf);
+		infos[i] = info_get(&x, f.steps[i].id);
+		isfin[i] = RBOOL(infos[i], "finally", 0);
 	}
 	report_uses_envelope(&f);
 	report_uses_order(&f, order);
 	for (int k = 0; k < f.nsteps; k++)
 		pos[order[k]] = k;
-	jv cpath = report_critical_path(&f, x.info, isfin, pos, on);
+	jv cpath = report_critical_path(&f, infos, isfin, pos, on);
 	jv proto = step_proto();
 
 	for (int k = 0; k < f.nsteps; k++) {
@@ -439,8 +487,9 @@ static jv build(jv events, jv plan, jv params)
 		const struct run_fold_step *s = &f.steps[i];
 		/* the common row fills a copy of proto in place; one with items or
 		 * approved_by is built key by key (keys keep the order they were set in) */
-		jv o = s->items || s->approved_by ? jv_object() : jv_copy(proto);
-		jv inf = info_get(&x, s->id), needs = RGET(inf, "needs");
+		int fp = !(s->items || s->approved_by);
+		jv o = fp ? jv_copy(proto) : jv_object(), polls, retries;
+		jv inf = infos[i], needs = RGET(inf, "needs");
 		int64_t dur = -1, off = -1;
 		const char *st = s->status ? s->status : "pending";
 		int attempts = s->starts;
@@ -457,11 +506,11 @@ static jv build(jv events, jv plan, jv params)
 		if (t0 >= 0 && s->t_start >= t0)
 			off = s->t_start - t0;
 		o = jv_object_set(o, RK("id"), jv_string(s->id));
-		o = jv_object_set(o, RK("name"), str_or_null(RSTR(inf, "name")));
+		o = row_set(o, fp, !RSTR(inf, "name"), RK("name"), str_or_null(RSTR(inf, "name")));
 		o = jv_object_set(o, RK("kind"), str_or_null(s->kind));
 		o = jv_object_set(o, RK("status"), jv_string(st));
-		o = jv_object_set(o, RK("finally"), jv_bool(isfin[i]));
-		o = jv_object_set(o, RK("critical"), jv_bool(!RBOOL(inf, "noncritical", 0)));
+		o = row_set(o, fp, !isfin[i], RK("finally"), jv_bool(isfin[i]));
+		o = row_set(o, fp, !RBOOL(inf, "noncritical", 0), RK("critical"), jv_bool(!RBOOL(inf, "noncritical", 0)));
 		o = jv_object_set(o, RK("needs"), jv_get_kind(needs) == JV_KIND_ARRAY ? needs :
 				  (jv_free(needs), jv_null()));
 		o = jv_object_set(o, RK("on_critical_path"), jv_bool(on[i]));
@@ -472,12 +521,15 @@ static jv build(jv events, jv plan, jv params)
 			off = s->t_end - t0 - (dur > 0 ? dur : 0);
 		o = jv_object_set(o, RK("offset_ms"), ms_or_null(off));
 		o = jv_object_set(o, RK("duration_ms"), ms_or_null(dur));
-		o = jv_object_set(o, RK("attempts"), jv_number(attempts));
-		o = jv_object_set(o, RK("retries"), jv_number(s->retries > attempts - 1 ? s->retries : attempts - 1));
-		o = jv_object_set(o, RK("polls"), jv_number(s->polls));
+		{
+			int r = s->retries > attempts - 1 ? s->retries : attempts - 1;
+			o = row_set(o, fp, attempts == 1, RK("attempts"), jv_number(attempts));
+			o = row_set(o, fp, r == 0, RK("retries"), jv_number(r));
+			o = row_set(o, fp, s->polls == 0, RK("polls"), jv_number(s->polls));
+		}
 		if (s->items)
 			o = jv_object_set(o, RK("items"), jv_number(s->items));
-		o = jv_object_set(o, RK("error"), str_or_null(s->error));
+		o = row_set(o, fp, !s->error, RK("error"), str_or_null(s->error));
 		if (s->approved_by)
 			o = jv_object_set(o, RK("approved_by"), jv_string(s->approved_by));
 		if (s->rb_status) {
@@ -489,14 +541,15 @@ static jv build(jv events, jv plan, jv params)
 			if (!strcmp(s->rb_status, "failed"))
 				tot.rollback_failed++;
 		} else {
-			o = jv_object_set(o, RK("rollback"), jv_null());
+			o = row_set(o, fp, 1, RK("rollback"), jv_null());
 		}
-		o = jv_object_set(o, RK("poll_offsets_ms"), offsets(RGET(inf, "polls"), t0));
-		o = jv_object_set(o, RK("retry_offsets_ms"), offsets(RGET(inf, "retries"), t0));
+		polls = offsets(RGET(inf, "polls"), t0);
+		retries = offsets(RGET(inf, "retries"), t0);
+		o = row_set(o, fp, jv_array_length(jv_copy(polls)) == 0, RK("poll_offsets_ms"), polls);
+		o = row_set(o, fp, jv_array_length(jv_copy(retries)) == 0, RK("retry_offsets_ms"), retries);
 		if (!strcmp(st, "failed") && s->error)
 			errors = jv_array_append(errors, error_entry(s->id, NULL, s->error));
 		steps = jv_array_append(steps, o);
-		jv_free(inf);
 
 		tot.steps++;
 		tot.retries += s->retries > attempts - 1 ? s->retries : attempts - 1;
@@ -605,6 +658,10 @@ static jv build(jv events, jv plan, jv params)
 	free(pos);
 	free(run_error);
 	free(x.rb_reason);
+	free(x.mode);
+	for (int i = 0; infos && i < f.nsteps; i++)
+		jv_free(infos[i]);
+	free(infos);
 	jv_free(x.info);
 	jv_free(x.approvals);
 	jv_free(x.rb_rows);

@@ -55,7 +55,7 @@ static int details(struct buf *b, jv rep)
 		berr |= buf_adds(b, " (");
 		berr |= code(b, RSTR(rep, "path"));
 		if (sha)
-			berr |= buf_addf(b, ", sha256 `%.12s…`", sha);
+			berr |= rep_addf(b, ", sha256 `%.12s…`", sha);
 		berr |= buf_adds(b, ")");
 	}
 	berr |= buf_adds(b, "\n- **Run**: ");
@@ -80,7 +80,7 @@ static int kv_table(struct buf *b, jv obj, const char *head, const char *col)
 	jv keys;
 	if (!nonempty(obj))
 		return berr;
-	berr |= buf_addf(b, "\n## %s\n\n| %s | Value |\n|---|---|\n", head, col);
+	berr |= rep_addf(b, "\n## %s\n\n| %s | Value |\n|---|---|\n", head, col);
 	keys = jv_keys(jv_copy(obj));
 	jv_array_foreach(keys, i, k) {
 		jv v = jv_object_get(jv_copy(obj), jv_copy(k));
@@ -145,11 +145,11 @@ static int objectives(struct buf *b, jv rep)
 			jv_free(o);
 			continue;
 		}
-		berr |= buf_addf(b, "| %s | ", rows[i].name);
+		berr |= rep_addf(b, "| %s | ", rows[i].name);
 		berr |= rep_ms(b, o, "objective_ms");
 		berr |= buf_adds(b, " | ");
 		berr |= rep_ms(b, o, "achieved_ms");
-		berr |= buf_addf(b, " | %s%s%s | ", strcmp(v, "met") ? "**" : "", v, strcmp(v, "met") ? "**" : "");
+		berr |= rep_addf(b, " | %s%s%s | ", strcmp(v, "met") ? "**" : "", v, strcmp(v, "met") ? "**" : "");
 		if (why)
 			berr |= md(b, why);
 		else if (jvx_str(o, rows[i].where)) {
@@ -195,7 +195,7 @@ static int steps_table(struct buf *b, jv rep)
 		}
 		berr |= buf_adds(b, " | ");
 		berr |= rep_ms(b, s, "duration_ms");
-		berr |= buf_addf(b, " | %" PRId64 " | %" PRId64 " | ", RINT(s, "attempts", 0), RINT(s, "polls", 0));
+		berr |= rep_addf(b, " | %" PRId64 " | %" PRId64 " | ", RINT(s, "attempts", 0), RINT(s, "polls", 0));
 		berr |= md(b, jv_get_kind(rbo) == JV_KIND_OBJECT ? rep_str(rbo, "status", "?") : "-");
 		berr |= buf_adds(b, " | ");
 		/* the first line; the key lines are under errors */
@@ -236,7 +236,7 @@ static int rollback(struct buf *b, jv rep)
 		return berr;
 	}
 	rows = rep_list(rb, "steps");
-	berr |= buf_addf(b, "\n## Rollback\n\n**%" PRId64 " of %" PRId64 " rollback action%s succeeded**",
+	berr |= rep_addf(b, "\n## Rollback\n\n**%" PRId64 " of %" PRId64 " rollback action%s succeeded**",
 		 RINT(rb, "succeeded", 0), RINT(rb, "actions", 0), RINT(rb, "actions", 0) == 1 ? "" : "s");
 	if (RSTR(rb, "outcome")) {
 		berr |= buf_adds(b, " (rollback ");
@@ -252,7 +252,7 @@ static int rollback(struct buf *b, jv rep)
 	if (nonempty(rows)) {
 		berr |= buf_adds(b, "| # | Undone step | Rollback action | Outcome | Start | Duration |\n|---:|---|---|---|---|---|\n");
 		jv_array_foreach(rows, i, r) {
-			berr |= buf_addf(b, "| %d | ", i + 1);
+			berr |= rep_addf(b, "| %d | ", i + 1);
 			berr |= code(b, rep_str(r, "step", "?"));
 			berr |= buf_adds(b, " | ");
 			berr |= code(b, rep_str(r, "rollback_step", "?"));
@@ -311,7 +311,7 @@ static int errors(struct buf *b, jv rep)
 		}
 		berr |= buf_adds(b, "```\n");
 		if (more)
-			berr |= buf_addf(b, "\n(%" PRId64 " more line%s: `runbook show %s --format json`)\n", more, more == 1 ? "" : "s",
+			berr |= rep_addf(b, "\n(%" PRId64 " more line%s: `runbook show %s --format json`)\n", more, more == 1 ? "" : "s",
 				 rep_str(rep, "run", "RUN-ID"));
 		jv_free(lines);
 		jv_free(e);
@@ -331,7 +331,7 @@ static int name_items(struct buf *b, jv rep, const char *key, const char *head)
 	int berr = 0;
 	jv a = jvx_get(rep, key);
 	if (nonempty(a)) {
-		berr |= buf_addf(b, "\n## %s\n\n", head);
+		berr |= rep_addf(b, "\n## %s\n\n", head);
 		jv_array_foreach(a, i, it) {
 			berr |= buf_adds(b, "- ");
 			berr |= code(b, jv_get_kind(it) == JV_KIND_STRING ? jv_string_value(it) : "?");
@@ -374,7 +374,7 @@ static int next_and_undo(struct buf *b, jv rep)
 	if (nonempty(next)) {
 		berr |= buf_adds(b, "\n## Next steps\n\n");
 		jv_array_foreach(next, i, t) {
-			berr |= buf_addf(b, "%d. ", i + 1);
+			berr |= rep_addf(b, "%d. ", i + 1);
 			berr |= md(b, jv_string_value(t));
 			berr |= buf_adds(b, "\n");
 			jv_free(t);
@@ -388,7 +388,7 @@ static int next_and_undo(struct buf *b, jv rep)
 			 "in this order (their rollback blocks, last step first):\n\n");
 		jv_array_foreach(undo, i, u) {
 			jv acts = rep_list(u, "actions");
-			berr |= buf_addf(b, "%d. ", i + 1);
+			berr |= rep_addf(b, "%d. ", i + 1);
 			berr |= code(b, rep_str(u, "step", "?"));
 			berr |= buf_adds(b, ":");
 			jv_array_foreach(acts, j, a) {

@@ -38,9 +38,9 @@ static int same_but_items(const char *id, const char *tmpl)
 
 /* the need of step i that ended last (ties: the later in the plan), looking through
  * skipped needs to what they needed; -1 none */
-static int last_need(const struct run_fold *f, jv info, int i, const int *on, const int *pos, int depth)
+static int last_need(const struct run_fold *f, const jv *info, int i, const int *on, const int *pos, int depth)
 {
-	jv inf = jvx_get(info, f->steps[i].id), needs = RGET(inf, "needs");
+	jv needs = RGET(info[i], "needs");
 	int best = -1;
 	if (jv_get_kind(needs) == JV_KIND_ARRAY && depth < 64) {
 		jv_array_foreach(needs, k, n) {
@@ -63,7 +63,6 @@ static int last_need(const struct run_fold *f, jv info, int i, const int *on, co
 		}
 	}
 	jv_free(needs);
-	jv_free(inf);
 	return best;
 }
 
@@ -72,7 +71,7 @@ static int last_need(const struct run_fold *f, jv info, int i, const int *on, co
  * the needs of a step are unknown (no plan), the step that ended last before it began
  * stands for its need. Skipped steps (they took no time) and finally steps are not
  * part of it. */
-jv report_critical_path(const struct run_fold *f, jv info, const int *fin, const int *pos, int *on)
+jv report_critical_path(const struct run_fold *f, const jv *info, const int *fin, const int *pos, int *on)
 {
 	jv rev = jv_array(), path = jv_array();
 	int cur = -1;
@@ -83,11 +82,10 @@ jv report_critical_path(const struct run_fold *f, jv info, const int *fin, const
 			cur = i;     /* ties: the later in the plan's (topological) order */
 	while (cur >= 0 && !on[cur]) {
 		const struct run_fold_step *s = &f->steps[cur];
-		jv inf = jvx_get(info, s->id);
 		int next = -1;
 		on[cur] = 1;
 		rev = jv_array_append(rev, jv_string(s->id));
-		if (RHAS(inf, "needs")) {
+		if (RHAS(info[cur], "needs")) {
 			next = last_need(f, info, cur, on, pos, 0);
 		} else if (s->t_start >= 0) {
 			for (int j = 0; j < f->nsteps; j++)
@@ -97,7 +95,6 @@ jv report_critical_path(const struct run_fold *f, jv info, const int *fin, const
 				     (f->steps[j].t_end == f->steps[next].t_end && pos[j] > pos[next])))
 					next = j;
 		}
-		jv_free(inf);
 		cur = next;
 	}
 	for (int i = jv_array_length(jv_copy(rev)) - 1; i >= 0; i--)

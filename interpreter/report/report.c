@@ -3,7 +3,11 @@
  * report_build() (build.c) makes the report object; text.c, markdown.c, junit.c and
  * svg.c render it; json is the object itself.
  */
+#include <float.h>
 #include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "report.h"
@@ -71,6 +75,103 @@ int report_render(jv events, jv plan, jv params, enum report_format fmt, FILE *o
 
 /* ---- shared by the renderers ---- */
 
+/* "%.1f" of x: x * 10 is exact in a long double of 64 bits or more (53 + 3 bits), so
+ * its floor and the rest give printf's rounding (the exact value, ties to even) */
+static int add_f1(struct buf *b, double x)
+{
+#if LDBL_MANT_DIG >= 64
+	if (x >= 0 && x < 1e15) {
+		long double p = (long double)x * 10, fl = floorl(p), fr = p - fl;
+		uint64_t q = (uint64_t)fl;
+		char t[32];
+		int n = (int)sizeof(t);
+		if (fr > 0.5L || (fr == 0.5L && (q & 1)))
+			q++;
+		t[--n] = (char)('0' + q % 10);
+		t[--n] = '.';
+		q /= 10;
+		do {
+			t[--n] = (char)('0' + q % 10);
+			q /= 10;
+		} while (q);
+		return buf_add(b, t + n, sizeof(t) - (size_t)n);
+	}
+#endif
+	return buf_addf(b, "%.1f", x);
+}
+
+static int add_int(struct buf *b, long long v)
+{
+	char t[32];
+	int n = (int)sizeof(t);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do {
+		t[--n] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		t[--n] = '-';
+	return buf_add(b, t + n, sizeof(t) - (size_t)n);
+}
+
+int rep_add_xml(struct buf *b, const char *s)
+{
+	size_t n = 0;
+	if (!s)
+		return 0;
+	for (; s[n]; n++) {
+		unsigned char c = (unsigned char)s[n];
+		if ((c < 0x20 && c != '\t') || c == '&' || c == '<' || c == '>' || c == '"' || c == '\'')
+			return buf_add_xml(b, s);
+	}
+	return buf_add(b, s, n);
+}
+
+int rep_addf(struct buf *b, const char *fmt, ...)
+{
+	int berr = 0;
+	va_list ap;
+	const char *p, *lit;
+	for (p = fmt; (p = strchr(p, '%')); p++) {
+		p++;
+		if (*p == 's' || *p == 'd' || *p == '%')
+			continue;
+		if ((p[0] == 'l' && p[1] == 'd') || (p[0] == '.' && p[1] == '1' && p[2] == 'f')) {
+			p += p[0] == 'l' ? 1 : 2;
+			continue;
+		}
+		va_start(ap, fmt);
+		berr = buf_vaddf(b, fmt, ap);
+		va_end(ap);
+		return berr;
+	}
+	va_start(ap, fmt);
+	for (p = lit = fmt; *p; p++) {
+		if (*p != '%')
+			continue;
+		berr |= buf_add(b, lit, (size_t)(p - lit));
+		p++;
+		if (*p == 's') {
+			const char *a = va_arg(ap, const char *);
+			berr |= buf_adds(b, a ? a : "(null)");
+		} else if (*p == 'd') {
+			berr |= add_int(b, va_arg(ap, int));
+		} else if (*p == 'l') {
+			berr |= add_int(b, va_arg(ap, long));
+			p++;
+		} else if (*p == '.') {
+			berr |= add_f1(b, va_arg(ap, double));
+			p += 2;
+		} else {
+			berr |= buf_addc(b, '%');
+		}
+		lit = p + 1;
+	}
+	berr |= buf_add(b, lit, (size_t)(p - lit));
+	va_end(ap);
+	return berr;
+}
+
 jv rep_kget_or_null(jv o, jv key)
 {
 	jv v = rep_kget(o, key);
@@ -103,6 +204,54 @@ int rep_kms(struct buf *b, jv o, jv key)
 		berr |= buf_adds(b, "-");
 	jv_free(v);
 	return berr;
+}
+
+int rep_vms(struct buf *b, jv v)
+{
+	char d[64];
+	if (jv_get_kind(v) == JV_KIND_NUMBER)
+		return buf_adds(b, dur_format((int64_t)jv_number_value(v), d, sizeof(d)));
+	return buf_adds(b, "-");
+}
+
+static const struct { const char *name; size_t off; } row_fields[] = {
+#define X(n) { #n, offsetof(struct rep_row, n) },
+	REP_ROW_FIELDS(X)
+#undef X
+};
+
+void rep_row_of(jv row, struct rep_row *r)
+{
+#define X(n) r->n = jv_invalid();
+	REP_ROW_FIELDS(X)
+#undef X
+	if (jv_get_kind(row) != JV_KIND_OBJECT)
+		return;
+	jv_object_foreach(row, key, val) {
+		const char *ks = jv_string_value(key);
+		for (size_t i = 0; i < sizeof(row_fields) / sizeof(row_fields[0]); i++)
+			if (*ks == *row_fields[i].name && !strcmp(ks, row_fields[i].name)) {
+				*(jv *)((char *)r + row_fields[i].off) = val;   /* row holds it */
+				break;
+			}
+		jv_free(key);
+		jv_free(val);
+	}
+}
+
+const char *rep_vstr(jv v, const char *def)
+{
+	return jv_get_kind(v) == JV_KIND_STRING ? jv_string_value(v) : def;
+}
+
+double rep_vnum(jv v, double def)
+{
+	return jv_get_kind(v) == JV_KIND_NUMBER ? jv_number_value(v) : def;
+}
+
+int rep_vbool(jv v, int def)
+{
+	return jv_get_kind(v) == JV_KIND_TRUE ? 1 : jv_get_kind(v) == JV_KIND_FALSE ? 0 : def;
 }
 
 int rep_head(struct buf *b, jv rep)

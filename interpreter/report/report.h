@@ -17,6 +17,7 @@
 #define RB_REPORT_H
 #include <stdio.h>
 #include <jv.h>
+#include "../core/jparse.h"
 
 #define REPORT_FORMATS(X) \
 	X(REPORT_TEXT,     "text")     \
@@ -56,6 +57,12 @@ int report_format_parse(const char *name, enum report_format *f);
  *           retries, polls, rollback_steps, rollback_failed}}
  * plan and params may be null */
 jv report_build(jv events, jv plan, jv params);
+/* what report_build reads of plan.json (core/jparse.h jparser_parse_keep): the plan
+ * read with it gives the same report */
+extern const struct jkeep report_plan_keep[];
+/* the same of a journal's text (journal.jsonl as state_run_journal reads it), without
+ * parsing the lines no report reads (calls, results, logs, mutations) */
+jv report_build_journal(const char *text, size_t len, jv plan, jv params);
 /* a run's or rollback's reason "step 'x' failed: <its error>": the length of
  * "step 'x' failed" (where the step's own error is shown already), or 0 */
 int report_failed_step_len(const char *reason);

@@ -1,5 +1,6 @@
 /* state.c — state_open picks the store by the name's scheme; every other call
  * dispatches to it (state_priv.h). */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -52,6 +53,14 @@ char *state_run_get(struct state *s, const char *id, const char *name, size_t *l
 	return s->ops->run_get(s, id, name, len);
 }
 jv state_run_events(struct state *s, const char *id) { return s->ops->run_events(s, id); }
+char *state_run_journal(struct state *s, const char *id, size_t *len)
+{
+	if (!s->ops->run_journal) {
+		errno = ENOSYS;
+		return NULL;
+	}
+	return s->ops->run_journal(s, id, len);
+}
 jv state_runs(struct state *s) { return s->ops->runs(s); }
 char *state_run_workdir(struct state *s, const char *id, jv *err) { return s->ops->run_workdir(s, id, err); }
 

@@ -56,6 +56,9 @@ char *state_run_get(struct state *s, const char *id, const char *name, size_t *l
 /* the run's events, every complete journal line parsed, in order: an array of objects;
  * invalid with a message when there is no such (published) run */
 jv state_run_events(struct state *s, const char *id);
+/* the run's journal as text (what state_run_events parses), caller frees; NULL with
+ * errno: ENOSYS when the store keeps no such text (read state_run_events), else why */
+char *state_run_journal(struct state *s, const char *id, size_t *len);
 /* published runs' ids, newest first (ids begin with their start time) */
 jv state_runs(struct state *s);
 /* a local folder for the files an action keeps during the run (core/action.h work_dir):

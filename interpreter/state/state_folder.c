@@ -254,6 +254,17 @@ static jv parse_lines(char *text, size_t len, int objects_only)
 	return out;
 }
 
+static char *f_run_journal(struct state *s, const char *id, size_t *len)
+{
+	char path[4096];
+	if (run_id_check(id)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	snprintf(path, sizeof(path), "%s/runs/%s/journal.jsonl", dir_of(s), id);
+	return fs_read(path, CAP_JOURNAL, len);
+}
+
 static jv f_run_events(struct state *s, const char *id)
 {
 	char path[4096];
@@ -716,6 +727,7 @@ const struct state_ops state_folder_ops = {
 	.run_put = f_run_put,
 	.run_get = f_run_get,
 	.run_events = f_run_events,
+	.run_journal = f_run_journal,
 	.runs = f_runs,
 	.run_workdir = f_run_workdir,
 	.journal_open = f_journal_open,

@@ -13,6 +13,7 @@ struct state_ops {
 	int (*run_put)(struct state *s, const char *id, const char *name, const char *data, size_t len, jv *err);
 	char *(*run_get)(struct state *s, const char *id, const char *name, size_t *len);
 	jv (*run_events)(struct state *s, const char *id);
+	char *(*run_journal)(struct state *s, const char *id, size_t *len);   /* NULL: none */
 	jv (*runs)(struct state *s);
 	char *(*run_workdir)(struct state *s, const char *id, jv *err);
 	struct state_journal *(*journal_open)(struct state *s, const char *id, jv *err);

@@ -2,7 +2,9 @@
  *   jparse_test [SEED] FILE...
  * for each FILE (whole, and each of its lines), and for random JSON texts and random
  * damage to them: the same value (the same compact dump, so the same key order and
- * -0), or both invalid with the same message. TAP. */
+ * -0), or both invalid with the same message. On every such text, too: the members
+ * jparser_fields reads are that value's, and jparser_parse_keep gives that value with
+ * only the kept members. TAP. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,86 @@ static char *dump(jv v)
 	return out;
 }
 
+/* what the random texts use as keys */
+static const char *const names[] = { "a", "step", "l0" };
+#define NNAMES (sizeof(names) / sizeof(names[0]))
+static const struct jkeep keep_sub[] = { { "l0", NULL }, { NULL, NULL } };
+static const struct jkeep keep_any[] = { { "*", keep_sub }, { NULL, NULL } };
+static const struct jkeep keep[] = { { "a", NULL }, { "step", keep_sub }, { "l0", keep_any }, { NULL, NULL } };
+static int fields_read, fields_bad, keep_bad;
+
+/* v with only what k keeps (jparser_parse_keep's rule, on a parsed value) */
+static jv kept(jv v, const struct jkeep *k)
+{
+	if (!k)
+		return v;
+	if (jv_get_kind(v) == JV_KIND_ARRAY) {
+		jv out = jv_array();
+		jv_array_foreach(v, i, x) {
+			out = jv_array_append(out, kept(x, k));
+			(void)i;
+		}
+		jv_free(v);
+		return out;
+	}
+	if (jv_get_kind(v) != JV_KIND_OBJECT)
+		return v;
+	jv out = jv_object();
+	jv_object_foreach(v, key, x) {
+		const struct jkeep *e = k;
+		while (e->key && strcmp(e->key, "*") && strcmp(e->key, jv_string_value(key)))
+			e++;
+		if (e->key)
+			out = jv_object_set(out, key, kept(x, e->sub));
+		else {
+			jv_free(key);
+			jv_free(x);
+		}
+	}
+	jv_free(v);
+	return out;
+}
+
+/* jparser_fields and jparser_parse_keep of text, against a, jparse's value of it */
+static void parts(const char *text, size_t len, jv a)
+{
+	struct jparser *jp = malloc(sizeof(*jp));
+	jv out[NNAMES];
+	jparser_init(jp);
+	if (jparser_fields(jp, text, len, names, NNAMES, out) == 0) {
+		fields_read++;
+		for (size_t i = 0; i < NNAMES; i++) {
+			jv want = jv_get_kind(a) == JV_KIND_OBJECT ? jv_object_get(jv_copy(a), jv_string(names[i])) :
+				  jv_string("not an object");
+			char *dw = dump(want), *dg = dump(out[i]);
+			if (strcmp(dw, dg) && fails++ < 5)
+				printf("# jparser_fields '%s' of '%.*s': %s, want %s\n", names[i], (int)(len > 300 ? 300 : len),
+				       text, dg, dw);
+			fields_bad |= strcmp(dw, dg) != 0;
+			free(dw);
+			free(dg);
+			jv_free(want);
+		}
+	}
+	for (size_t i = 0; i < NNAMES; i++)
+		jv_free(out[i]);
+	jv k = jparser_parse_keep(jp, text, len, keep), want = kept(jv_copy(a), keep);
+	char *dk = dump(k), *dw = dump(want), *da = dump(a);
+	/* text jparse does not read itself gives the whole value */
+	if (strcmp(dk, dw) && strcmp(dk, da)) {
+		keep_bad = 1;
+		if (fails++ < 5)
+			printf("# jparser_parse_keep of '%.*s': %s, want %s\n", (int)(len > 300 ? 300 : len), text, dk, dw);
+	}
+	free(dk);
+	free(dw);
+	free(da);
+	jv_free(k);
+	jv_free(want);
+	jparser_release(jp);
+	free(jp);
+}
+
 /* 0 when both parsers agree on text */
 static int same(const char *text, size_t len)
 {
@@ -37,6 +119,7 @@ static int same(const char *text, size_t len)
 	int ok = !strcmp(da, db) && jv_is_valid(a) == jv_is_valid(b);
 	if (!ok && fails++ < 5)
 		printf("# differ on '%.*s':\n#   jparse: %s\n#   libjq:  %s\n", (int)(len > 300 ? 300 : len), text, da, db);
+	parts(text, len, a);
 	free(da);
 	free(db);
 	jv_free(a);
@@ -110,7 +193,7 @@ int main(int argc, char **argv)
 {
 	unsigned long long seed = argc > 1 ? strtoull(argv[1], NULL, 10) : 1;
 	int berr = 0, n = 0, bad = 0;
-	printf("TAP version 13\n1..4\n");
+	printf("TAP version 13\n1..6\n");
 
 	/* files: whole, and line by line */
 	for (int i = 2; i < argc; i++) {
@@ -131,7 +214,11 @@ int main(int argc, char **argv)
 		"[1,]", "{\"a\":1,}", "{\"a\" \"b\"}", "[1 2]", "01", "-", "1.", ".5", "1e", "+1", "tru", "nul",
 		"nan", "NaN", "\xef\xbb\xbf{}", "\"\\x\"", "\"\\u12\"", "\"abc", "[", "{\"a\"", "{\"a\":", "1 2",
 		"\"\\ud800\"", "\"\\udc00\\ud800\"", "\"a\nb\"", "\"\x7f\"", "[[[[[[[[[[]]]]]]]]]]", "{1:2}",
-		"true false", "[true,false,null]", "\f1", "\v1", "-0", "[-0,0,-0.0]", "1e999" };
+		"true false", "[true,false,null]", "\f1", "\v1", "-0", "[-0,0,-0.0]", "1e999",
+		/* jparser_fields and jparser_parse_keep: kept and skipped members at each depth */
+		"{\"a\":1,\"step\":{\"l0\":[1,{\"x\":2}],\"b\":3},\"l0\":{\"k\":{\"l0\":5,\"z\":6},\"m\":[{\"l0\":1,\"q\":2}]},\"zz\":{\"a\":1}}",
+		"[{\"step\":[{\"l0\":\"x\",\"y\":[1,2,{\"a\":\"\\u00e9\"}]}],\"a\":\"\\\"q\"}]",
+		"{\"zz\":\"}\\\\\",\"step\":\"s\",\"a\":{\"deep\":[[[{}]]]},\"step\":\"t\"}" };
 	bad = 0;
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
 		bad |= same(fixed[i], strlen(fixed[i]));
@@ -174,6 +261,9 @@ int main(int argc, char **argv)
 		bad |= same(buf_str(&b), b.len);
 	}
 	printf("%s 4 - 20000 damaged texts (seed %llu)\n", bad ? "not ok" : "ok", seed);
+	printf("%s 5 - jparser_fields reads each member as jparse does (%d texts read)\n",
+	       fields_bad || fields_read < 100 ? "not ok" : "ok", fields_read);
+	printf("%s 6 - jparser_parse_keep gives jparse's value with only the kept members\n", keep_bad ? "not ok" : "ok");
 	buf_release(&b);
 	BUF_NOCAP(berr);
 	return 0;

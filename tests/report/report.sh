@@ -13,9 +13,10 @@
 #   secrets:     a rehearsal with a secret param: neither the value nor its base64 in
 #                any report (files and every show format)
 #   golden:      the run folders of runs/ (failed rehearsals with rollbacks, approvals
-#                and for_each items, as a release wrote them): `show --format
-#                json|markdown|svg` of each, read back from the journal, plan.json and
-#                params.json, is its report.json, report.md and timeline.svg byte for byte
+#                and for_each items, a succeeded one with steps to undo, as a release
+#                wrote them): `show --format json|markdown|svg` of each, read back
+#                from the journal, plan.json and params.json, is its report.json,
+#                report.md and timeline.svg byte for byte
 set -u
 CASE=$1
 RB=$(realpath "$2")
