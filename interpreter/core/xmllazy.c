@@ -1,11 +1,13 @@
-/* xmllazy.c — libxml2, loaded the first time XML is parsed.
+/* xmllazy.c — libxml2, loaded the first time XML is parsed that core/xmlread.c cannot.
  *
  * Only the AWS module (Query and REST-XML replies) and the simulated Route 53 read XML,
  * yet linking libxml2 loads it with libicu and libstdc++ into every process: ~2.7 MB
  * of peak RSS (their relocations and start-up) in a rehearsal, a validate or a run that
  * parses no XML. So runbook is not linked with it: the few functions of its API the
- * code calls are defined here, and the first call dlopen()s the library (the one of the
- * headers compiled against) and goes on there. Callers include <libxml/...> as usual.
+ * code calls are defined here. A document goes to core/xmlread.c first, which builds the
+ * same tree for the plain UTF-8 XML AWS sends; only one it gives up on makes the first
+ * call dlopen() the library (the one of the headers compiled against) and go on there.
+ * Callers include <libxml/...> as usual.
  */
 #include <dlfcn.h>
 #include <pthread.h>
@@ -15,6 +17,7 @@
 #include <libxml/tree.h>
 #include <libxml/xmlversion.h>
 #include "bug.h"
+#include "xmlread.h"
 
 /* libxml2 2.14 changed its ABI, and its soname with it */
 #if LIBXML_VERSION >= 21400
@@ -74,24 +77,37 @@ void xmlInitParser(void)
 
 xmlDocPtr xmlReadMemory(const char *buffer, int size, const char *URL, const char *encoding, int options)
 {
+	xmlDoc *doc = size >= 0 && !encoding ? xmlread_doc(buffer, (size_t)size, options) : NULL;
+	if (doc)
+		return doc;
 	xml_need();
 	return xml.read_memory(buffer, size, URL, encoding, options);
 }
 
 xmlNodePtr xmlDocGetRootElement(const xmlDoc *doc)
 {
+	if (xmlread_owns(doc))
+		return doc->children;
 	xml_need();
 	return xml.root(doc);
 }
 
 xmlChar *xmlNodeGetContent(const xmlNode *cur)
 {
+	if (cur && xmlread_owns(cur->doc))
+		return xmlread_content(cur);
 	xml_need();
 	return xml.content(cur);
 }
 
 void xmlFreeDoc(xmlDocPtr cur)
 {
+	if (!cur)
+		return;
+	if (xmlread_owns(cur)) {
+		xmlread_free(cur);
+		return;
+	}
 	xml_need();
 	xml.free_doc(cur);
 }

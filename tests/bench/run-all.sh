@@ -229,7 +229,8 @@ paste -d'|' "$work/rss1" "$work/rss0" "$work/rssp" | awk -F'|' '{ printf "|%s|%s
 echo
 echo "Floor: \`runbook --version\` $(peak_rss "$rb" --version) (the $(ldd "$rb" | grep -c '=>') shared libraries"
 echo "mapped before main: libcrypto, gnutls via libmicrohttpd's constructor, curl's...; libxml2,"
-echo "libicu and libstdc++ are loaded at the first XML read, core/xmllazy.c); \`runbook validate\` of a bundled runbook $(peak_rss "$rb" validate "$root/runbooks/rds-snapshot-restore.yaml")."
+echo "libicu and libstdc++ are loaded only for XML core/xmlread.c gives up on, core/xmllazy.c: AWS's"
+echo "replies never); \`runbook validate\` of a bundled runbook $(peak_rss "$rb" validate "$root/runbooks/rds-snapshot-restore.yaml")."
 echo
 echo "## orchestration: the same snapshot restore"
 echo
