@@ -104,6 +104,10 @@ void invoke(struct engine *e, struct job *j);           /* runs j on this thread
 
 /* assert.c: the values an `a OP b` comparison compared; NULL if not a comparison */
 char *assert_explain(const char *expr, jv ctx);         /* borrows ctx */
+/* one expression's value against ctx (borrowed) as compact JSON, "(error)", "(no value)"
+ * or NULL when it does not compile; assert_eval_jq always through jq (the reference) */
+char *assert_eval(const char *text, jv ctx);
+char *assert_eval_jq(const char *text, jv ctx);
 /* assert.c: "PATH was VALUE, ..." for the paths a condition compares; NULL if none */
 char *assert_seen(const char *expr, jv ctx);            /* borrows ctx */
 /* the same, shorter: "DBInstanceStatus \"creating\"" (the last name of each path and its
