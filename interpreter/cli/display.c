@@ -65,9 +65,16 @@ static void display_event(void *arg, jv ev)
 		return;
 	}
 	int64_t t = -1;
-	const char *ts = jvx_str(ev, "time");
-	if (!ts || ts_parse(ts, &t) < 0)
+	const char *ts = dsp_str(d, ev, "time");
+	size_t tl = ts ? strlen(ts) : 0;
+	if (ts && tl < sizeof(d->last_ts) && !strcmp(ts, d->last_ts))
+		t = d->last_ts_ms;              /* many events share a time */
+	else if (!ts || ts_parse(ts, &t) < 0)
 		t = d->last_ev >= 0 ? d->last_ev : -1;
+	else if (tl < sizeof(d->last_ts)) {
+		memcpy(d->last_ts, ts, tl + 1);
+		d->last_ts_ms = t;
+	}
 	if (t >= 0) {
 		d->last_ev = t;
 		d->last_ev_mono = dsp_mono_ms();
@@ -94,6 +101,7 @@ struct engine_sink display_sink_new(FILE *out, enum display_mode mode, int color
 	d->run_start_ev = -1;
 	d->last_ev = -1;
 	d->idw = ID_COL_MIN;
+	d->clock_sec = -1;
 	buf_init(&d->msgs, 0);
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_condattr_t ca;
@@ -146,6 +154,7 @@ void display_sink_free(struct engine_sink *sink)
 	free(d->run_id);
 	free(d->runbook);
 	buf_release(&d->msgs);
+	dsp_keys_free(d);
 	pthread_mutex_destroy(&d->lock);
 	pthread_cond_destroy(&d->cond);
 	free(d);

@@ -61,14 +61,77 @@ char *eng_time_str(int64_t ms, char *buf, size_t n)
 	return clock_format(ms, buf, n);
 }
 
-/* a new event of the table (core/events.h): {"event", "v": 1, "time", "run", "step"?} */
+static void strs_init(struct eng_strs *s)
+{
+	static const char *const keys[EK__N] = {
+#define X(k) #k,
+		ENG_KEYS(X)
+#undef X
+	};
+	for (int i = 0; i < EK__N; i++)
+		s->key[i] = jv_string(keys[i]);
+	for (int i = 0; i < EV__N; i++)
+		s->ev[i] = jv_string(ev_kind_name((enum ev_kind)i));
+	for (int i = 0; i < ST__N; i++)
+		s->st[i] = jv_string(step_state_name((enum step_state)i));
+	for (int i = 0; i < STEP_KIND__N; i++)
+		s->kind[i] = jv_string(step_kind_name((enum step_kind)i));
+	s->run_id = jv_invalid();
+}
+
+static void strs_free(struct eng_strs *s)
+{
+	for (int i = 0; i < EK__N; i++)
+		jv_free(s->key[i]);
+	for (int i = 0; i < EV__N; i++)
+		jv_free(s->ev[i]);
+	for (int i = 0; i < ST__N; i++)
+		jv_free(s->st[i]);
+	for (int i = 0; i < STEP_KIND__N; i++)
+		jv_free(s->kind[i]);
+	jv_free(s->run_id);
+}
+
+jv eng_str_ev(struct engine *e, enum ev_kind k)
+{
+	return jv_copy(e->strs.ev[k]);
+}
+
+jv eng_str_state(struct engine *e, enum step_state st)
+{
+	BUG_ON((unsigned)st >= ST__N);
+	return jv_copy(e->strs.st[st]);
+}
+
+jv eng_str_kind(struct engine *e, enum step_kind k)
+{
+	BUG_ON((unsigned)k >= STEP_KIND__N);
+	return jv_copy(e->strs.kind[k]);
+}
+
+static jv run_id_str(struct engine *e)
+{
+	jv *r = &e->strs.run_id;
+	if (jv_get_kind(*r) != JV_KIND_STRING || strcmp(jv_string_value(*r), e->run_id)) {
+		jv_free(*r);
+		*r = jv_string(e->run_id);
+	}
+	return jv_copy(*r);
+}
+
+/* a new event of the table (core/events.h): {"event", "v": 1, "time", "run", "step"?}
+ * (ev_make's fields, with the engine's strings); engine thread only */
 jv eng_ev_new(struct engine *e, enum ev_kind k, const char *step)
 {
 	char ts[40];
-	jv ev = ev_make(k, eng_time_str(clock_now(e->clk), ts, sizeof(ts)));
-	ev = jv_object_set(ev, jv_string("run"), jv_string(e->run_id));
+	BUG_ON((unsigned)k >= EV__N);
+	jv ev = jv_object();
+	ev = jv_object_set(ev, EKEY(e, event), eng_str_ev(e, k));
+	ev = jv_object_set(ev, EKEY(e, v), jv_number(RB_EVENTS_VERSION));
+	ev = jv_object_set(ev, EKEY(e, time), jv_string(eng_time_str(clock_now(e->clk), ts, sizeof(ts))));
+	ev = jv_object_set(ev, EKEY(e, run), run_id_str(e));
 	if (step)
-		ev = jv_object_set(ev, jv_string("step"), jv_string(step));
+		ev = jv_object_set(ev, EKEY(e, step), jv_string(step));
 	return ev;
 }
 
@@ -266,16 +329,16 @@ void eng_ctx_update(struct engine *e, int n)
 	const struct plan_node *pn = &e->p->nodes[n];
 	char a[40], b[40];
 	jv st = jv_object();
-	st = jv_object_set(st, jv_string("status"), jv_string(step_state_name(s->st)));
-	st = jv_object_set(st, jv_string("outputs"), eng_node_outputs(e, n));
-	st = jv_object_set(st, jv_string("result"), eng_node_results(e, n));
-	st = jv_object_set(st, jv_string("started_at"), s->started ? jv_string(eng_time_str(s->started, a, sizeof(a))) : jv_null());
-	st = jv_object_set(st, jv_string("finished_at"), s->finished ? jv_string(eng_time_str(s->finished, b, sizeof(b))) : jv_null());
-	jv steps = jv_object_get(jv_copy(e->ctx[pn->scope]), jv_string("steps"));
+	st = jv_object_set(st, EKEY(e, status), eng_str_state(e, s->st));
+	st = jv_object_set(st, EKEY(e, outputs), eng_node_outputs(e, n));
+	st = jv_object_set(st, EKEY(e, result), eng_node_results(e, n));
+	st = jv_object_set(st, EKEY(e, started_at), s->started ? jv_string(eng_time_str(s->started, a, sizeof(a))) : jv_null());
+	st = jv_object_set(st, EKEY(e, finished_at), s->finished ? jv_string(eng_time_str(s->finished, b, sizeof(b))) : jv_null());
+	jv steps = jv_object_get(jv_copy(e->ctx[pn->scope]), EKEY(e, steps));
 	/* drop the context's reference first so `steps` is updated in place, not copied */
-	e->ctx[pn->scope] = jv_object_set(e->ctx[pn->scope], jv_string("steps"), jv_null());
+	e->ctx[pn->scope] = jv_object_set(e->ctx[pn->scope], EKEY(e, steps), jv_null());
 	steps = jv_object_set(steps, jv_string(pn->step->id), st);
-	e->ctx[pn->scope] = jv_object_set(e->ctx[pn->scope], jv_string("steps"), steps);
+	e->ctx[pn->scope] = jv_object_set(e->ctx[pn->scope], EKEY(e, steps), steps);
 }
 
 jv eng_node_outputs(struct engine *e, int n)
@@ -687,6 +750,7 @@ struct engine *engine_new(const struct plan *p, const struct engine_opts *o)
 	struct engine *e = xcalloc(1, sizeof(*e));
 	e->p = p;
 	e->o = o;
+	strs_init(&e->strs);
 	e->set = p->loader->exprs;
 	e->clk = o->clock;
 	e->max_parallel = o->max_parallel > 0 ? o->max_parallel : DEFAULT_PARALLEL;
@@ -798,6 +862,7 @@ void engine_free(struct engine *e)
 	if (e->jopen)
 		journal_close(&e->jn);
 	eng_locks_release(e);
+	strs_free(&e->strs);
 	free(e->run_id);
 	free(e->run_dir);
 	free(e);

@@ -177,6 +177,29 @@ struct rb_entry {
 	int bad;                 /* a rollback step of the same owner failed */
 };
 
+/* The keys (and a few values) of the events and the context the engine builds, made
+ * once per engine: setting one is a reference count bumped, not a string allocated,
+ * checked and hashed again. Engine thread only (libjq's reference counts are not
+ * atomic): what goes to a worker is a deep copy (struct job), and a worker's debug
+ * line (engine_job_log) makes its own strings. */
+#define ENG_KEYS(X) X(event) X(v) X(time) X(run) X(step) X(kind) X(name) X(action) \
+	X(attempts) X(status) X(duration_ms) X(error) X(reason) X(critical) X(outputs) \
+	X(result) X(unknown) X(started_at) X(finished_at) X(steps) X(level) X(message)
+enum eng_key {
+#define X(k) EK_##k,
+	ENG_KEYS(X)
+#undef X
+	EK__N
+};
+
+struct eng_strs {
+	jv key[EK__N];
+	jv ev[EV__N];            /* event names */
+	jv st[ST__N];            /* step state names */
+	jv kind[STEP_KIND__N];   /* step kind names */
+	jv run_id;               /* once the run has an id, else invalid */
+};
+
 struct engine {
 	const struct plan *p;
 	const struct engine_opts *o;
@@ -237,7 +260,14 @@ struct engine {
 	int run_timed_out;
 	char src_sha256[65];     /* of the top runbook file as loaded ("" unknown) */
 	int copy_masked;         /* runbook.yaml in the run folder has secrets masked */
+	struct eng_strs strs;
 };
+
+/* a reference to one of the engine's strings (struct eng_strs) */
+#define EKEY(e, k) jv_copy((e)->strs.key[EK_##k])
+jv eng_str_ev(struct engine *e, enum ev_kind k);
+jv eng_str_state(struct engine *e, enum step_state st);
+jv eng_str_kind(struct engine *e, enum step_kind k);
 
 #define DEFAULT_PARALLEL 4
 #define WAIT_FIRST_MS 1000

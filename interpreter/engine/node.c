@@ -56,20 +56,20 @@ static void node_finish(struct engine *e, int n, enum step_state st)
 	s->finished = clock_now(e->clk);
 	eng_ctx_update(e, n);
 	jv ev = eng_ev_new(e, EV_STEP_FINISHED, eng_qid_of(e, n));
-	ev = jv_object_set(ev, jv_string("status"), jv_string(step_state_name(st)));
-	ev = jv_object_set(ev, jv_string("kind"), jv_string(step_kind_name(pn->step->kind)));
-	ev = jv_object_set(ev, jv_string("duration_ms"), jv_number(s->started ? (double)(s->finished - s->started) : 0));
+	ev = jv_object_set(ev, EKEY(e, status), eng_str_state(e, st));
+	ev = jv_object_set(ev, EKEY(e, kind), eng_str_kind(e, pn->step->kind));
+	ev = jv_object_set(ev, EKEY(e, duration_ms), jv_number(s->started ? (double)(s->finished - s->started) : 0));
 	if (jv_is_valid(s->error) && jv_get_kind(s->error) != JV_KIND_NULL)
-		ev = jv_object_set(ev, jv_string("error"), jv_copy(s->error));
+		ev = jv_object_set(ev, EKEY(e, error), jv_copy(s->error));
 	if (st == ST_SKIPPED && jv_get_kind(s->extra) == JV_KIND_STRING)
-		ev = jv_object_set(ev, jv_string("reason"), jv_copy(s->extra));
+		ev = jv_object_set(ev, EKEY(e, reason), jv_copy(s->extra));
 	else if (jv_get_kind(s->extra) == JV_KIND_OBJECT)
 		ev = jv_object_merge(ev, jv_copy(s->extra));
 	if (!pn->step->critical && st == ST_FAILED)
-		ev = jv_object_set(ev, jv_string("critical"), jv_false());
-	ev = jv_object_set(ev, jv_string("outputs"), eng_node_outputs(e, n));
-	ev = jv_object_set(ev, jv_string("result"), eng_node_results(e, n));
-	ev = jv_object_set(ev, jv_string("unknown"), jv_bool(s->unknown));
+		ev = jv_object_set(ev, EKEY(e, critical), jv_false());
+	ev = jv_object_set(ev, EKEY(e, outputs), eng_node_outputs(e, n));
+	ev = jv_object_set(ev, EKEY(e, result), eng_node_results(e, n));
+	ev = jv_object_set(ev, EKEY(e, unknown), jv_bool(s->unknown));
 	eng_emit(e, ev, node_end_sync(e, n));
 	if (st == ST_FAILED) {
 		if (pn->step->critical) {
@@ -339,12 +339,12 @@ void eng_node_start(struct engine *e, int n)
 	}
 	eng_ctx_update(e, n);
 	jv ev = eng_ev_new(e, EV_STEP_STARTED, eng_qid_of(e, n));
-	ev = jv_object_set(ev, jv_string("kind"), jv_string(step_kind_name(st->kind)));
+	ev = jv_object_set(ev, EKEY(e, kind), eng_str_kind(e, st->kind));
 	if (st->name)
-		ev = jv_object_set(ev, jv_string("name"), jv_string(st->name));
+		ev = jv_object_set(ev, EKEY(e, name), jv_string(st->name));
 	if (st->kind == STEP_ACTION)
-		ev = jv_object_set(ev, jv_string("action"), jv_string(st->action));
-	ev = jv_object_set(ev, jv_string("attempts"), jv_number(st->retry.attempts > 0 ? st->retry.attempts : 1));
+		ev = jv_object_set(ev, EKEY(e, action), jv_string(st->action));
+	ev = jv_object_set(ev, EKEY(e, attempts), jv_number(st->retry.attempts > 0 ? st->retry.attempts : 1));
 	/* an action's start reaches the disk with its first mutating call (invoke.c
 	 * syncs it ahead of the call); until then losing it changes nothing. An assert
 	 * only reads: lost, it runs again */
