@@ -241,9 +241,9 @@ static void format_slow(int64_t ms, char *buf, size_t size)
  * second ("2026-12-04T08:05:49.") and adds the milliseconds to it. */
 char *clock_format(int64_t ms, char *buf, size_t size)
 {
-	static __thread int64_t last_sec = -1;
-	static __thread char prefix[96];  /* room for any int gmtime_r gives */
-	static __thread size_t plen;
+	static _Thread_local int64_t last_sec = -1;
+	static _Thread_local char prefix[96];  /* room for any int gmtime_r gives */
+	static _Thread_local size_t plen;
 	if (ms < 0) {
 		format_slow(ms, buf, size);
 		return buf;

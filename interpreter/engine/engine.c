@@ -421,7 +421,24 @@ jv eng_eval_connections(struct engine *e, int scope, jv item, jv *err)
 }
 
 /* every declared arg present, defaults filled, types checked; consumes args */
-jv eng_fill_args(const struct action_desc *d, jv args, jv *err)
+/* an argument's default, parsed once per engine */
+static jv arg_default(struct engine *e, const struct action_arg *a)
+{
+	for (int i = 0; i < e->ndefs; i++)
+		if (e->defs[i].arg == a)
+			return jv_copy(e->defs[i].v);
+	jv v = jv_parse(a->defval);
+	if (!jv_is_valid(v)) {
+		jv_free(v);
+		v = jv_null();
+	}
+	ALLOC_GROW(e->defs, e->ndefs + 1, e->adefs);
+	e->defs[e->ndefs].arg = a;
+	e->defs[e->ndefs++].v = jv_copy(v);
+	return v;
+}
+
+jv eng_fill_args(struct engine *e, const struct action_desc *d, jv args, jv *err)
 {
 	if (jv_get_kind(args) == JV_KIND_NULL) {
 		jv_free(args);
@@ -437,11 +454,7 @@ jv eng_fill_args(const struct action_desc *d, jv args, jv *err)
 		if (!jv_is_valid(v) || jv_get_kind(v) == JV_KIND_NULL) {
 			jv_free(v);
 			if (a->defval) {
-				v = jv_parse(a->defval);
-				if (!jv_is_valid(v)) {
-					jv_free(v);
-					v = jv_null();
-				}
+				v = arg_default(e, a);
 			} else if (a->flags & ARG_REQUIRED) {
 				jv_free(args);
 				*err = eng_err_obj("bad_args", "action '%s' needs argument '%s'", d->name, a->name);
@@ -863,6 +876,9 @@ void engine_free(struct engine *e)
 		journal_close(&e->jn);
 	eng_locks_release(e);
 	strs_free(&e->strs);
+	for (int i = 0; i < e->ndefs; i++)
+		jv_free(e->defs[i].v);
+	free(e->defs);
 	free(e->run_id);
 	free(e->run_dir);
 	free(e);

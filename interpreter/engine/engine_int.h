@@ -261,6 +261,8 @@ struct engine {
 	char src_sha256[65];     /* of the top runbook file as loaded ("" unknown) */
 	int copy_masked;         /* runbook.yaml in the run folder has secrets masked */
 	struct eng_strs strs;
+	struct { const struct action_arg *arg; jv v; } *defs;   /* defaults parsed (eng_fill_args) */
+	int ndefs, adefs;
 };
 
 /* a reference to one of the engine's strings (struct eng_strs) */
@@ -301,7 +303,7 @@ void eng_ctx_update(struct engine *e, int n);
 jv eng_node_outputs(struct engine *e, int n);
 jv eng_node_results(struct engine *e, int n);
 jv eng_eval_connections(struct engine *e, int scope, jv item, jv *err);
-jv eng_fill_args(const struct action_desc *d, jv args, jv *err);
+jv eng_fill_args(struct engine *e, const struct action_desc *d, jv args, jv *err);
 void eng_taint_args(struct engine *e, const struct action_desc *d, jv args);
 void eng_task_unlink(struct engine *e, struct task *t);
 void eng_task_free(struct task *t);
