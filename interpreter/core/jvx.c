@@ -342,6 +342,11 @@ int jvx_dump_buf(struct buf *b, jv v, int flags)
 	return dump_term(b, v, flags & JV_PRINT_PRETTY, 0);
 }
 
+int jvx_dump_member(struct buf *b, jv v)
+{
+	return dump_term(b, v, 0, 1);
+}
+
 static char *dump_detach(jv v, int flags)
 {
 	/* room for a journal line at once, rather than grown from 64 bytes */

@@ -68,8 +68,14 @@ static void strs_init(struct eng_strs *s)
 		ENG_KEYS(X)
 #undef X
 	};
-	for (int i = 0; i < EK__N; i++)
+	for (int i = 0; i < EK__N; i++) {
 		s->key[i] = jv_string(keys[i]);
+		size_t n = strlen(keys[i]);
+		s->keytext[i] = xmalloc(n + 4);      /* the names need no escapes */
+		s->keytext[i][0] = '"';
+		memcpy(s->keytext[i] + 1, keys[i], n);
+		memcpy(s->keytext[i] + 1 + n, "\":", 3);
+	}
 	for (int i = 0; i < EV__N; i++)
 		s->ev[i] = jv_string(ev_kind_name((enum ev_kind)i));
 	for (int i = 0; i < ST__N; i++)
@@ -81,8 +87,10 @@ static void strs_init(struct eng_strs *s)
 
 static void strs_free(struct eng_strs *s)
 {
-	for (int i = 0; i < EK__N; i++)
+	for (int i = 0; i < EK__N; i++) {
 		jv_free(s->key[i]);
+		free(s->keytext[i]);
+	}
 	for (int i = 0; i < EV__N; i++)
 		jv_free(s->ev[i]);
 	for (int i = 0; i < ST__N; i++)
@@ -119,20 +127,101 @@ static jv run_id_str(struct engine *e)
 	return jv_copy(*r);
 }
 
+void eng_evl_set(struct engine *e, struct evl *l, enum eng_key k, jv v)
+{
+	int i;
+	for (i = 0; i < l->n && l->key[i] != k; i++)
+		;
+	if (i < l->n) {
+		jv_free(l->val[i]);              /* set again: libjq keeps its place */
+		l->val[i] = jv_copy(v);
+	} else if (l->n < EVL_MAX) {
+		l->key[l->n] = (unsigned char)k;
+		l->val[l->n++] = jv_copy(v);
+	} else {
+		l->off = 1;
+	}
+	l->ev = jv_object_set(l->ev, jv_copy(e->strs.key[k]), v);
+}
+
+void eng_evl_merge(struct evl *l, jv extra)
+{
+	l->off = 1;
+	l->ev = jv_object_merge(l->ev, extra);
+}
+
+static void evl_release(struct evl *l)
+{
+	for (int i = 0; i < l->n; i++)
+		jv_free(l->val[i]);
+	l->n = 0;
+}
+
 /* a new event of the table (core/events.h): {"event", "v": 1, "time", "run", "step"?}
  * (ev_make's fields, with the engine's strings); engine thread only */
-jv eng_ev_new(struct engine *e, enum ev_kind k, const char *step)
+void eng_evl_start(struct engine *e, struct evl *l, enum ev_kind k, const char *step)
 {
 	char ts[40];
 	BUG_ON((unsigned)k >= EV__N);
-	jv ev = jv_object();
-	ev = jv_object_set(ev, EKEY(e, event), eng_str_ev(e, k));
-	ev = jv_object_set(ev, EKEY(e, v), jv_number(RB_EVENTS_VERSION));
-	ev = jv_object_set(ev, EKEY(e, time), jv_string(eng_time_str(clock_now(e->clk), ts, sizeof(ts))));
-	ev = jv_object_set(ev, EKEY(e, run), run_id_str(e));
+	l->ev = jv_object();
+	l->n = l->off = 0;
+	eng_evl_set(e, l, EK_event, eng_str_ev(e, k));
+	eng_evl_set(e, l, EK_v, jv_number(RB_EVENTS_VERSION));
+	eng_evl_set(e, l, EK_time, jv_string(eng_time_str(clock_now(e->clk), ts, sizeof(ts))));
+	eng_evl_set(e, l, EK_run, run_id_str(e));
 	if (step)
-		ev = jv_object_set(ev, EKEY(e, step), jv_string(step));
-	return ev;
+		eng_evl_set(e, l, EK_step, jv_string(step));
+}
+
+jv eng_ev_new(struct engine *e, enum ev_kind k, const char *step)
+{
+	struct evl l;
+	eng_evl_start(e, &l, k, step);
+	evl_release(&l);
+	return l.ev;
+}
+
+/* the journal line of the fields listed: what jvx_dump prints for the object */
+static char *evl_line(struct engine *e, struct evl *l, size_t *len)
+{
+	struct buf b = { xmalloc(512), 0, 512, 0 };
+	int berr = 0;
+	b.data[0] = '\0';
+	berr |= buf_addc(&b, '{');
+	for (int i = 0; i < l->n; i++) {
+		if (i)
+			berr |= buf_addc(&b, ',');
+		berr |= buf_adds(&b, e->strs.keytext[l->key[i]]);
+		berr |= jvx_dump_member(&b, jv_copy(l->val[i]));
+	}
+	berr |= buf_addc(&b, '}');
+	BUF_NOCAP(berr);
+	*len = b.len;
+	return buf_detach(&b);
+}
+
+void eng_evl_emit(struct engine *e, struct evl *l, int sync)
+{
+	jv ev = redact_jv(e->o->redact, jv_copy(l->ev));
+	/* redacted, it is another object: its line is printed from it */
+	int same = !l->off && jv_identical(jv_copy(ev), jv_copy(l->ev));
+	if (e->jopen) {
+		if (same) {
+			size_t len;
+			char *line = evl_line(e, l, &len);
+			journal_append_line(&e->jn, ev, line, len, sync);
+			free(line);
+		} else {
+			journal_append_redacted(&e->jn, jv_copy(ev), sync);
+		}
+	}
+	evl_release(l);
+	jv_free(l->ev);
+	l->ev = jv_invalid();
+	if (e->o->sink.event)
+		e->o->sink.event(e->o->sink.arg, ev);
+	else
+		jv_free(ev);
 }
 
 /* journal (fsync when sync) and sink; consumes ev */

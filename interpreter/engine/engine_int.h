@@ -85,6 +85,9 @@ void journal_close(struct journal *j);
 int journal_append(struct journal *j, jv ev, int sync);
 /* the same for an event redacted already (eng_emit's): not redacted again */
 int journal_append_redacted(struct journal *j, jv ev, int sync);
+/* the same with the event's line printed already (line: jvx_dump of ev, len bytes);
+ * ev is borrowed (the tape's) */
+int journal_append_line(struct journal *j, jv ev, const char *line, size_t len, int sync);
 /* NULL while the journal is healthy, else the store's message (sticky) */
 const char *journal_error(struct journal *j);
 /* the tape (tape.h), when recording: the header (before any call; t0 the run's
@@ -198,6 +201,7 @@ struct eng_strs {
 	jv st[ST__N];            /* step state names */
 	jv kind[STEP_KIND__N];   /* step kind names */
 	jv run_id;               /* once the run has an id, else invalid */
+	char *keytext[EK__N];    /* each key as its journal line prints it: "name": */
 };
 
 struct engine {
@@ -264,6 +268,25 @@ struct engine {
 	struct { const struct action_arg *arg; jv v; } *defs;   /* defaults parsed (eng_fill_args) */
 	int ndefs, adefs;
 };
+
+/* An event being built (eng_evl_*): its object, and its fields as they were set, in
+ * the order libjq keeps them (a key set again keeps its place), so its journal line is
+ * printed from this list rather than by walking the object's hash slots. A field set
+ * on the object directly (or merged) leaves the list behind: then off is set, and the
+ * line is printed from the object. */
+#define EVL_MAX 24
+struct evl {
+	jv ev;
+	int n, off;
+	unsigned char key[EVL_MAX];  /* enum eng_key */
+	jv val[EVL_MAX];             /* a reference each */
+};
+void eng_evl_start(struct engine *e, struct evl *l, enum ev_kind k, const char *step);
+void eng_evl_set(struct engine *e, struct evl *l, enum eng_key k, jv v);
+/* a field outside the list (merged, or a key of no enum eng_key): consumes extra */
+void eng_evl_merge(struct evl *l, jv extra);
+/* eng_emit of the event built; the list released */
+void eng_evl_emit(struct engine *e, struct evl *l, int sync);
 
 /* a reference to one of the engine's strings (struct eng_strs) */
 #define EKEY(e, k) jv_copy((e)->strs.key[EK_##k])

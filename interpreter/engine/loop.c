@@ -51,10 +51,11 @@ void engine_job_log(struct engine *e, const char *step, enum log_level level, co
 		journal_append_redacted(&e->jn, redact_jv(e->o->redact, ev), STATE_SYNC_NONE);
 		return;
 	}
-	jv ev = eng_ev_new(e, EV_LOG, step);
-	ev = jv_object_set(ev, EKEY(e, level), jv_string(lv));
-	ev = jv_object_set(ev, EKEY(e, message), jv_string(text));
-	eng_emit(e, ev, 0);
+	struct evl l;
+	eng_evl_start(e, &l, EV_LOG, step);
+	eng_evl_set(e, &l, EK_level, jv_string(lv));
+	eng_evl_set(e, &l, EK_message, jv_string(text));
+	eng_evl_emit(e, &l, 0);
 }
 void eng_journal_check(struct engine *e)
 {
