@@ -47,6 +47,28 @@ int display_mode_parse(const char *name, enum display_mode *mode)
 
 /* ---- the sink ---- */
 
+/* an event's time (ts_parse); many events share a second: "2026-12-04T08:05:49.442Z"
+ * after "2026-12-04T08:05:49.017Z" (the engine's clock_format) reads three digits */
+static int time_of(struct display *d, const char *ts, int64_t *t)
+{
+	size_t tl = strlen(ts);
+	if (tl == 24 && d->last_ts[0] && !memcmp(ts, d->last_ts, 20) && ts[19] == '.' &&
+	    ts[20] >= '0' && ts[20] <= '9' && ts[21] >= '0' && ts[21] <= '9' &&
+	    ts[22] >= '0' && ts[22] <= '9' && ts[23] == 'Z') {
+		*t = d->last_sec_ms + (ts[20] - '0') * 100 + (ts[21] - '0') * 10 + (ts[22] - '0');
+		return 0;
+	}
+	if (ts_parse(ts, t) < 0)
+		return -1;
+	d->last_ts[0] = '\0';
+	if (tl == 24 && ts[19] == '.' && ts[23] == 'Z' && *t >= 0) {
+		memcpy(d->last_ts, ts, 20);
+		d->last_ts[20] = '\0';
+		d->last_sec_ms = *t - *t % 1000;
+	}
+	return 0;
+}
+
 static void display_event(void *arg, jv ev)
 {
 	struct display *d = arg;
@@ -66,15 +88,8 @@ static void display_event(void *arg, jv ev)
 	}
 	int64_t t = -1;
 	const char *ts = dsp_str(d, ev, "time");
-	size_t tl = ts ? strlen(ts) : 0;
-	if (ts && tl < sizeof(d->last_ts) && !strcmp(ts, d->last_ts))
-		t = d->last_ts_ms;              /* many events share a time */
-	else if (!ts || ts_parse(ts, &t) < 0)
+	if (!ts || time_of(d, ts, &t) < 0)
 		t = d->last_ev >= 0 ? d->last_ev : -1;
-	else if (tl < sizeof(d->last_ts)) {
-		memcpy(d->last_ts, ts, tl + 1);
-		d->last_ts_ms = t;
-	}
 	if (t >= 0) {
 		d->last_ev = t;
 		d->last_ev_mono = dsp_mono_ms();

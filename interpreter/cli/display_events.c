@@ -492,9 +492,9 @@ static const struct disp_ev {
 	[EV_LOG]              = { ev_log,              EV_FIND_STEP, LIVE_LINE },
 };
 
-static const struct disp_ev *ev_find(struct display *d, jv ev)
+static const struct disp_ev *ev_find(const char *event)
 {
-	enum ev_kind k = ev_kind_parse(dsp_str(d, ev, "event"));
+	enum ev_kind k = ev_kind_parse(event);
 	return k != EV_UNKNOWN && disp_events[k].fn ? &disp_events[k] : NULL;
 }
 
@@ -507,7 +507,7 @@ int dsp_event_apply(struct display *d, jv ev, int64_t t, const char **who, struc
 	int berr = 0;
 	const char *event = dsp_str(d, ev, "event");
 	const char *step = dsp_str(d, ev, "step");
-	const struct disp_ev *e = ev_find(d, ev);
+	const struct disp_ev *e = ev_find(event);
 	struct evctx c = { .d = d, .ev = ev, .t = t, .who = step ? step : "run", .line = line };
 	int out = 1;
 
@@ -547,7 +547,7 @@ done:
 /* whether the live display prints this event as a line above its list */
 int dsp_event_live_line(struct display *d, jv ev)
 {
-	const struct disp_ev *e = ev_find(d, ev);
+	const struct disp_ev *e = ev_find(dsp_str(d, ev, "event"));
 	enum step_state st;
 	const char *status;
 	if (!e)

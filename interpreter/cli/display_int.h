@@ -81,9 +81,10 @@ struct display {
 	 * reference counts are not atomic), by the address of the name's text */
 	struct { const char *name; jv key; } keys[DSP_KEYS_MAX];
 	int nkeys;
-	/* the last event time read and the clock text of the last second shown */
-	char last_ts[40];
-	int64_t last_ts_ms;
+	/* the second of the last event time read ("...T08:05:49.", "" none) and the
+	 * clock text of the last second shown */
+	char last_ts[24];
+	int64_t last_sec_ms;
 	int64_t clock_sec;
 	char clock_text[16];
 };

@@ -107,7 +107,16 @@ void dsp_fmt_dur(int64_t ms, char *b, size_t size)
 {
 	if (ms < 0)
 		snprintf(b, size, "-");
-	else if (ms < 1000)
+	else if (ms < 1000 && size >= 6) {
+		/* most steps: no printf */
+		char *p = b;
+		if (ms >= 100)
+			*p++ = (char)('0' + ms / 100);
+		if (ms >= 10)
+			*p++ = (char)('0' + ms / 10 % 10);
+		*p++ = (char)('0' + ms % 10);
+		memcpy(p, "ms", 3);
+	} else if (ms < 1000)
 		snprintf(b, size, "%" PRId64 "ms", ms);
 	else if (ms < 60000)
 		snprintf(b, size, "%.1fs", (double)ms / 1000.0);
@@ -173,7 +182,9 @@ int dsp_err_text(struct display *d, jv ev, const char *key, struct buf *b)
 
 void dsp_set_note(struct dstep *s, const char *text)
 {
-	snprintf(s->note, sizeof(s->note), "%s", text ? text : "");
+	size_t n = text ? strnlen(text, sizeof(s->note) - 1) : 0;
+	memcpy(s->note, text ? text : "", n);
+	s->note[n] = '\0';
 	for (char *p = s->note; *p; p++)  /* one line in the list */
 		if (*p == '\n' || *p == '\r' || *p == '\t')
 			*p = ' ';
