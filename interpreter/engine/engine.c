@@ -416,17 +416,25 @@ void eng_ctx_update(struct engine *e, int n)
 {
 	struct node_st *s = &e->ns[n];
 	const struct plan_node *pn = &e->p->nodes[n];
+	struct ctx_node *cn = &e->cn[n];
 	char a[40], b[40];
+	if (s->started && (!jv_is_valid(cn->started) || cn->started_ms != s->started)) {
+		jv_free(cn->started);
+		cn->started = jv_string(eng_time_str(s->started, a, sizeof(a)));
+		cn->started_ms = s->started;
+	}
+	if (!jv_is_valid(cn->key))
+		cn->key = jv_string(pn->step->id);
 	jv st = jv_object();
 	st = jv_object_set(st, EKEY(e, status), eng_str_state(e, s->st));
 	st = jv_object_set(st, EKEY(e, outputs), eng_node_outputs(e, n));
 	st = jv_object_set(st, EKEY(e, result), eng_node_results(e, n));
-	st = jv_object_set(st, EKEY(e, started_at), s->started ? jv_string(eng_time_str(s->started, a, sizeof(a))) : jv_null());
+	st = jv_object_set(st, EKEY(e, started_at), s->started ? jv_copy(cn->started) : jv_null());
 	st = jv_object_set(st, EKEY(e, finished_at), s->finished ? jv_string(eng_time_str(s->finished, b, sizeof(b))) : jv_null());
 	jv steps = jv_object_get(jv_copy(e->ctx[pn->scope]), EKEY(e, steps));
 	/* drop the context's reference first so `steps` is updated in place, not copied */
 	e->ctx[pn->scope] = jv_object_set(e->ctx[pn->scope], EKEY(e, steps), jv_null());
-	steps = jv_object_set(steps, jv_string(pn->step->id), st);
+	steps = jv_object_set(steps, jv_copy(cn->key), st);
 	e->ctx[pn->scope] = jv_object_set(e->ctx[pn->scope], EKEY(e, steps), steps);
 }
 
@@ -876,6 +884,9 @@ struct engine *engine_new(const struct plan *p, const struct engine_opts *o)
 	}
 	e->dqid = xcalloc((size_t)(p->n ? p->n : 1), sizeof(char *));
 	e->ns = xcalloc((size_t)(p->n ? p->n : 1), sizeof(*e->ns));
+	e->cn = xcalloc((size_t)(p->n ? p->n : 1), sizeof(*e->cn));
+	for (int i = 0; i < p->n; i++)
+		e->cn[i].key = e->cn[i].started = jv_invalid();
 	for (int i = 0; i < p->n; i++) {
 		e->ns[i].st = ST_PENDING;
 		e->ns[i].items = jv_invalid();
@@ -965,6 +976,11 @@ void engine_free(struct engine *e)
 		journal_close(&e->jn);
 	eng_locks_release(e);
 	strs_free(&e->strs);
+	for (int i = 0; i < e->p->n; i++) {
+		jv_free(e->cn[i].key);
+		jv_free(e->cn[i].started);
+	}
+	free(e->cn);
 	for (int i = 0; i < e->ndefs; i++)
 		jv_free(e->defs[i].v);
 	free(e->defs);

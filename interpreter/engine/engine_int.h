@@ -265,6 +265,11 @@ struct engine {
 	char src_sha256[65];     /* of the top runbook file as loaded ("" unknown) */
 	int copy_masked;         /* runbook.yaml in the run folder has secrets masked */
 	struct eng_strs strs;
+	struct ctx_node {        /* per node, for eng_ctx_update: made once, referenced after */
+		jv key;          /* its step id, its key in .steps */
+		jv started;      /* its started_at text, of the time started_ms */
+		int64_t started_ms;
+	} *cn;
 	struct { const struct action_arg *arg; jv v; } *defs;   /* defaults parsed (eng_fill_args) */
 	int ndefs, adefs;
 };
