@@ -262,11 +262,15 @@ int dsp_color_off(const struct display *d, struct buf *b)
 
 static int add_padded(struct buf *b, const char *s, int width)
 {
+	static const char spaces[] = "                                ";
 	int berr = 0;
 	int len = (int)strlen(s);
-	berr |= buf_adds(b, s);
-	for (; len < width; len++)
-		berr |= buf_addc(b, ' ');
+	berr |= buf_add(b, s, (size_t)len);
+	while (len < width) {
+		int k = width - len < (int)sizeof(spaces) - 1 ? width - len : (int)sizeof(spaces) - 1;
+		berr |= buf_add(b, spaces, (size_t)k);
+		len += k;
+	}
 	return berr;
 }
 
@@ -288,7 +292,9 @@ int dsp_add_indented(struct display *d, struct buf *b, const char *text)
 {
 	int berr = 0;
 	int indent = 9 + (d->idw > ID_COL_MIN ? d->idw : ID_COL_MIN) + 1;
-	for (const char *p = text; *p; p++) {
+	if (!strpbrk(text, "\r\n"))
+		berr |= buf_adds(b, text);      /* one line: as it is */
+	else for (const char *p = text; *p; p++) {
 		if (*p == '\r')
 			continue;
 		berr |= buf_addc(b, *p);
