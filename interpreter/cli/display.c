@@ -47,6 +47,28 @@ int display_mode_parse(const char *name, enum display_mode *mode)
 
 /* ---- the sink ---- */
 
+/* an event's time (ts_parse); many events share a second: "2026-12-04T08:05:49.442Z"
+ * after "2026-12-04T08:05:49.017Z" (the engine's clock_format) reads three digits */
+static int time_of(struct display *d, const char *ts, int64_t *t)
+{
+	size_t tl = strlen(ts);
+	if (tl == 24 && d->last_ts[0] && !memcmp(ts, d->last_ts, 20) && ts[19] == '.' &&
+	    ts[20] >= '0' && ts[20] <= '9' && ts[21] >= '0' && ts[21] <= '9' &&
+	    ts[22] >= '0' && ts[22] <= '9' && ts[23] == 'Z') {
+		*t = d->last_sec_ms + (ts[20] - '0') * 100 + (ts[21] - '0') * 10 + (ts[22] - '0');
+		return 0;
+	}
+	if (ts_parse(ts, t) < 0)
+		return -1;
+	d->last_ts[0] = '\0';
+	if (tl == 24 && ts[19] == '.' && ts[23] == 'Z' && *t >= 0) {
+		memcpy(d->last_ts, ts, 20);
+		d->last_ts[20] = '\0';
+		d->last_sec_ms = *t - *t % 1000;
+	}
+	return 0;
+}
+
 static void display_event(void *arg, jv ev)
 {
 	struct display *d = arg;
@@ -65,8 +87,8 @@ static void display_event(void *arg, jv ev)
 		return;
 	}
 	int64_t t = -1;
-	const char *ts = jvx_str(ev, "time");
-	if (!ts || ts_parse(ts, &t) < 0)
+	const char *ts = dsp_str(d, ev, "time");
+	if (!ts || time_of(d, ts, &t) < 0)
 		t = d->last_ev >= 0 ? d->last_ev : -1;
 	if (t >= 0) {
 		d->last_ev = t;
@@ -94,6 +116,7 @@ struct engine_sink display_sink_new(FILE *out, enum display_mode mode, int color
 	d->run_start_ev = -1;
 	d->last_ev = -1;
 	d->idw = ID_COL_MIN;
+	d->clock_sec = -1;
 	buf_init(&d->msgs, 0);
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_condattr_t ca;
@@ -146,6 +169,7 @@ void display_sink_free(struct engine_sink *sink)
 	free(d->run_id);
 	free(d->runbook);
 	buf_release(&d->msgs);
+	dsp_keys_free(d);
 	pthread_mutex_destroy(&d->lock);
 	pthread_cond_destroy(&d->cond);
 	free(d);

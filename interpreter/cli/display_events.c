@@ -58,24 +58,24 @@ static int add_status(struct evctx *c, const char *status, enum step_state st)
 static int ev_run_started(struct evctx *c)
 {
 	struct display *d = c->d;
-	const char *id = jvx_str(c->ev, "run");
-	const char *rb = jvx_str(c->ev, "runbook");
+	const char *id = dsp_str(c->d, c->ev, "run");
+	const char *rb = dsp_str(c->d, c->ev, "runbook");
 	free(d->run_id);
 	free(d->runbook);
 	d->run_id = id ? xstrdup(id) : NULL;
 	d->runbook = rb ? xstrdup(rb) : NULL;
-	d->dry_run = jvx_bool(c->ev, "dry_run", 0);
-	d->rehearsal = jvx_bool(c->ev, "rehearsal", 0);
+	d->dry_run = dsp_bool(c->d, c->ev, "dry_run", 0);
+	d->rehearsal = dsp_bool(c->d, c->ev, "rehearsal", 0);
 	d->run_start_ev = c->t;
-	jv steps = jvx_get(c->ev, "steps");
+	jv steps = dsp_get(c->d, c->ev, "steps");
 	if (jv_get_kind(steps) == JV_KIND_ARRAY) {
 		jv_array_foreach(steps, i, it) {
 			const char *sid = NULL, *nm = NULL;
 			if (jv_get_kind(it) == JV_KIND_STRING) {
 				sid = jv_string_value(it);
 			} else if (jv_get_kind(it) == JV_KIND_OBJECT) {
-				sid = jvx_str(it, "qid") ? jvx_str(it, "qid") : jvx_str(it, "id");
-				nm = jvx_str(it, "name");
+				sid = dsp_str(c->d, it, "qid") ? dsp_str(c->d, it, "qid") : dsp_str(c->d, it, "id");
+				nm = dsp_str(c->d, it, "name");
 			}
 			if (sid) {
 				int k = dsp_step_get(d, sid);   /* may grow d->steps: index first */
@@ -87,8 +87,8 @@ static int ev_run_started(struct evctx *c)
 		}
 	}
 	jv_free(steps);
-	int resumed = jvx_bool(c->ev, "resumed", 0);
-	jv done = jvx_get(c->ev, "done");
+	int resumed = dsp_bool(c->d, c->ev, "resumed", 0);
+	jv done = dsp_get(c->d, c->ev, "done");
 	if (resumed && jv_get_kind(done) == JV_KIND_ARRAY) {
 		/* what the first process finished: shown done, not run again */
 		jv_array_foreach(done, i, it) {
@@ -105,10 +105,10 @@ static int ev_run_started(struct evctx *c)
 	c->berr |= buf_addf(c->line, "%s %s%s%s%s", resumed ? "resuming" : "started", rb ? rb : "",
 		 id ? " (run " : "", id ? id : "", id ? ")" : "");
 	if (resumed) {
-		int64_t before = jvx_int(c->ev, "finished_before", -1);
+		int64_t before = dsp_int(c->d, c->ev, "finished_before", -1);
 		if (before >= 0)
 			c->berr |= buf_addf(c->line, ": %" PRId64 " step%s done before, not run again", before, before == 1 ? "" : "s");
-		if (jvx_bool(c->ev, "rolling_back", 0))
+		if (dsp_bool(c->d, c->ev, "rolling_back", 0))
 			c->berr |= buf_adds(c->line, "; continuing its rollback");
 	}
 	if (d->dry_run)
@@ -121,11 +121,11 @@ static int ev_run_started(struct evctx *c)
 static int ev_step_started(struct evctx *c)
 {
 	struct dstep *s = c->s;
-	const char *nm = jvx_str(c->ev, "name");
+	const char *nm = dsp_str(c->d, c->ev, "name");
 	if (nm && !s->name)
 		s->name = xstrdup(nm);
-	s->attempt = (int)jvx_int(c->ev, "attempt", 0);
-	s->attempts = (int)jvx_int(c->ev, "attempts", 0);
+	s->attempt = (int)dsp_int(c->d, c->ev, "attempt", 0);
+	s->attempts = (int)dsp_int(c->d, c->ev, "attempts", 0);
 	if (s->state != ST_RUNNING || s->start_ev < 0)
 		s->start_ev = c->t;
 	dsp_step_set_state(c->d, s, ST_RUNNING);
@@ -147,17 +147,17 @@ static int ev_step_finished(struct evctx *c)
 {
 	struct dstep *s = c->s;
 	char dur[32];
-	const char *status = jvx_str(c->ev, "status");
+	const char *status = dsp_str(c->d, c->ev, "status");
 	enum step_state st = ST_SUCCEEDED;
 	if (!status || dsp_state_parse(status, &st) < 0)
 		st = status ? ST_FAILED : ST_SUCCEEDED;
-	s->dur_ms = jvx_int(c->ev, "duration_ms", -1);
+	s->dur_ms = dsp_int(c->d, c->ev, "duration_ms", -1);
 	if (s->dur_ms < 0 && s->start_ev >= 0 && c->t >= s->start_ev)
 		s->dur_ms = c->t - s->start_ev;
 	dsp_step_set_state(c->d, s, st);
-	c->berr |= dsp_err_text(c->ev, "error", &c->err);
+	c->berr |= dsp_err_text(c->d, c->ev, "error", &c->err);
 	if (!c->err.len) {
-		const char *reason = jvx_str(c->ev, "reason");
+		const char *reason = dsp_str(c->d, c->ev, "reason");
 		if (reason)
 			c->berr |= buf_adds(&c->err, reason);
 	}
@@ -168,10 +168,10 @@ static int ev_step_finished(struct evctx *c)
 		c->berr |= buf_addf(c->line, " %s", dur);
 	}
 	/* a wait reports how many polls it made and how late it noticed */
-	int64_t polls = jvx_int(c->ev, "polls", -1);
+	int64_t polls = dsp_int(c->d, c->ev, "polls", -1);
 	if (polls >= 0) {
 		c->berr |= buf_addf(c->line, " (%" PRId64 " poll%s", polls, polls == 1 ? "" : "s");
-		int64_t lag = jvx_int(c->ev, "detection_lag_ms", -1);
+		int64_t lag = dsp_int(c->d, c->ev, "detection_lag_ms", -1);
 		if (lag >= 0) {
 			dsp_fmt_dur(lag, dur, sizeof(dur));
 			c->berr |= buf_addf(c->line, ", noticed within %s", dur);
@@ -179,8 +179,8 @@ static int ev_step_finished(struct evctx *c)
 		c->berr |= buf_addc(c->line, ')');
 	}
 	/* assertions a dry run could not evaluate say so */
-	jv result = jvx_get(c->ev, "result");
-	jv ne = jv_get_kind(result) == JV_KIND_OBJECT ? jvx_get(result, "not_evaluated") : jv_invalid();
+	jv result = dsp_get(c->d, c->ev, "result");
+	jv ne = jv_get_kind(result) == JV_KIND_OBJECT ? dsp_get(c->d, result, "not_evaluated") : jv_invalid();
 	if (jv_get_kind(ne) == JV_KIND_ARRAY && !c->err.len) {
 		jv_array_foreach(ne, i, it) {
 			if (jv_get_kind(it) == JV_KIND_STRING)
@@ -203,10 +203,10 @@ static int ev_step_finished(struct evctx *c)
 static int ev_step_retry(struct evctx *c)
 {
 	char dur[32];
-	int attempt = (int)jvx_int(c->ev, "attempt", 0);
-	int attempts = (int)jvx_int(c->ev, "attempts", 0);
-	int64_t delay = jvx_int(c->ev, "delay_ms", -1);
-	c->berr |= dsp_err_text(c->ev, "error", &c->err);
+	int attempt = (int)dsp_int(c->d, c->ev, "attempt", 0);
+	int attempts = (int)dsp_int(c->d, c->ev, "attempts", 0);
+	int64_t delay = dsp_int(c->d, c->ev, "delay_ms", -1);
+	c->berr |= dsp_err_text(c->d, c->ev, "error", &c->err);
 	c->berr |= buf_adds(c->line, "attempt");
 	if (attempt > 0)
 		c->berr |= buf_addf(c->line, " %d", attempt);
@@ -229,16 +229,16 @@ static int ev_step_retry(struct evctx *c)
 static int ev_wait_poll(struct evctx *c)
 {
 	char dur[32];
-	int poll = (int)jvx_int(c->ev, "poll", 0);
-	int64_t next = jvx_int(c->ev, "next_ms", -1);
+	int poll = (int)dsp_int(c->d, c->ev, "poll", 0);
+	int64_t next = dsp_int(c->d, c->ev, "next_ms", -1);
 	c->s->polls = poll ? poll : c->s->polls + 1;
 	c->berr |= buf_addf(c->line, "poll %d", c->s->polls);
 	/* the resource as the poll saw it, else why the poll missed */
-	const char *saw = jvx_str(c->ev, "saw");
+	const char *saw = dsp_str(c->d, c->ev, "saw");
 	if (saw) {
 		c->berr |= buf_addf(c->line, ": %s", saw);
-	} else if (jvx_bool(c->ev, "missed", 0)) {
-		c->berr |= dsp_err_text(c->ev, "error", &c->err);
+	} else if (dsp_bool(c->d, c->ev, "missed", 0)) {
+		c->berr |= dsp_err_text(c->d, c->ev, "error", &c->err);
 		c->berr |= buf_addf(c->line, ": missed (%s)", c->err.len ? buf_str(&c->err) : "no answer");
 	}
 	if (next >= 0) {
@@ -246,8 +246,8 @@ static int ev_wait_poll(struct evctx *c)
 		c->berr |= buf_addf(c->line, ", next in %s", dur);
 	}
 	/* ETA: from the last run of this runbook, else the expected duration */
-	int64_t eta = jvx_int(c->ev, "eta_ms", -1), over = jvx_int(c->ev, "overdue_ms", 0);
-	const char *from = jvx_str(c->ev, "eta_from");
+	int64_t eta = dsp_int(c->d, c->ev, "eta_ms", -1), over = dsp_int(c->d, c->ev, "overdue_ms", 0);
+	const char *from = dsp_str(c->d, c->ev, "eta_from");
 	if (over > 0) {
 		dsp_fmt_dur(over, dur, sizeof(dur));
 		c->berr |= buf_addf(c->line, ", %s past its ETA", dur);
@@ -261,13 +261,13 @@ static int ev_wait_poll(struct evctx *c)
 
 static int ev_confirm(struct evctx *c)
 {
-	const char *status = jvx_str(c->ev, "status");
-	const char *by = jvx_str(c->ev, "by");
+	const char *status = dsp_str(c->d, c->ev, "status");
+	const char *by = dsp_str(c->d, c->ev, "by");
 	if (status && strcmp(status, "prompt") == 0)
 		return 0;    /* the engine prints the prompt itself */
 	for (const char *p = status ? status : "confirmed"; *p; p++)
 		c->berr |= buf_addc(c->line, *p == '_' ? ' ' : *p);
-	const char *msg = jvx_str(c->ev, "message");
+	const char *msg = dsp_str(c->d, c->ev, "message");
 	if (by && !strcmp(by, "rehearsal")) {
 		/* nobody approved it (or declined it): a rehearsal did, say so */
 		c->berr |= buf_adds(c->line, ": rehearsal");
@@ -285,14 +285,14 @@ static int ev_confirm(struct evctx *c)
 
 static int ev_mutation(struct evctx *c)
 {
-	const char *action = jvx_str(c->ev, "action");
-	const char *desc = jvx_str(c->ev, "description");
+	const char *action = dsp_str(c->d, c->ev, "action");
+	const char *desc = dsp_str(c->d, c->ev, "description");
 	if (desc) {
 		c->berr |= buf_adds(c->line, desc);
 	} else {
 		c->berr |= buf_addf(c->line, "%s %s", c->d->dry_run ? "would call" : "calls",
 			 action ? action : "an action");
-		jv args = jvx_get(c->ev, "args");
+		jv args = dsp_get(c->d, c->ev, "args");
 		if (jv_is_valid(args)) {
 			char *a = jvx_dump(args_shown(action, args));
 			c->berr |= buf_addf(c->line, " %s", a);
@@ -307,8 +307,8 @@ static int ev_mutation(struct evctx *c)
 
 static int ev_rollback_started(struct evctx *c)
 {
-	const char *reason = jvx_str(c->ev, "reason");
-	jv steps = jvx_get(c->ev, "steps");
+	const char *reason = dsp_str(c->d, c->ev, "reason");
+	jv steps = dsp_get(c->d, c->ev, "steps");
 	c->who = "rollback";
 	c->berr |= buf_adds(c->line, "started");
 	if (jv_get_kind(steps) == JV_KIND_ARRAY) {
@@ -329,11 +329,11 @@ static int ev_rollback_started(struct evctx *c)
 
 static int ev_rollback_step(struct evctx *c)
 {
-	const char *status = jvx_str(c->ev, "status");
+	const char *status = dsp_str(c->d, c->ev, "status");
 	enum step_state st = ST_SUCCEEDED;
 	if (status && dsp_state_parse(status, &st) < 0)
 		st = ST_FAILED;
-	c->berr |= dsp_err_text(c->ev, "error", &c->err);
+	c->berr |= dsp_err_text(c->d, c->ev, "error", &c->err);
 	c->color = "35";
 	switch (st) {
 	case ST_PENDING:
@@ -377,7 +377,7 @@ static int ev_rollback_step(struct evctx *c)
 static int add_name_list(struct evctx *c, const char *key, const char *head)
 {
 	int berr = 0;
-	jv a = jvx_get(c->ev, key);
+	jv a = dsp_get(c->d, c->ev, key);
 	if (jv_get_kind(a) == JV_KIND_ARRAY && jv_array_length(jv_copy(a)) > 0) {
 		berr |= buf_addf(c->line, "\n%s", head);
 		jv_array_foreach(a, i, it) {
@@ -397,8 +397,8 @@ static int run_finished_lists(struct evctx *c)
 	int berr = 0;
 	berr |= add_name_list(c, "noncritical_failed", "non-critical steps failed: ");
 	berr |= add_name_list(c, "finally_failed", "finally steps failed (the exit code is unchanged): ");
-	jv outs = jvx_get(c->ev, "outputs");
-	jv errs = jvx_get(c->ev, "output_errors");
+	jv outs = dsp_get(c->d, c->ev, "outputs");
+	jv errs = dsp_get(c->d, c->ev, "output_errors");
 	if (jv_get_kind(outs) == JV_KIND_OBJECT && jv_object_length(jv_copy(outs)) > 0) {
 		berr |= buf_adds(c->line, "\noutputs:");
 		jv_object_foreach(outs, k, v) {
@@ -422,9 +422,9 @@ static int ev_run_finished(struct evctx *c)
 {
 	struct display *d = c->d;
 	char dur[32];
-	const char *status = jvx_str(c->ev, "status");
-	const char *rollback = jvx_str(c->ev, "rollback");
-	int64_t total = jvx_int(c->ev, "duration_ms", -1);
+	const char *status = dsp_str(c->d, c->ev, "status");
+	const char *rollback = dsp_str(c->d, c->ev, "rollback");
+	int64_t total = dsp_int(c->d, c->ev, "duration_ms", -1);
 	if (total < 0 && d->run_start_ev >= 0 && c->t >= d->run_start_ev)
 		total = c->t - d->run_start_ev;
 	c->who = "run";
@@ -437,13 +437,13 @@ static int ev_run_finished(struct evctx *c)
 	if (jvx_has(c->ev, "exit_code") || rollback) {
 		c->berr |= buf_adds(c->line, " (");
 		if (jvx_has(c->ev, "exit_code"))
-			c->berr |= buf_addf(c->line, "exit %" PRId64 "%s", jvx_int(c->ev, "exit_code", 0),
+			c->berr |= buf_addf(c->line, "exit %" PRId64 "%s", dsp_int(c->d, c->ev, "exit_code", 0),
 				 rollback ? ", " : "");
 		if (rollback)
 			c->berr |= buf_addf(c->line, "rollback %s", rollback);
 		c->berr |= buf_addc(c->line, ')');
 	}
-	c->berr |= dsp_err_text(c->ev, "error", &c->err);
+	c->berr |= dsp_err_text(c->d, c->ev, "error", &c->err);
 	if (c->err.len)
 		c->berr |= buf_addf(c->line, ": %s", buf_str(&c->err));
 	enum step_state st;
@@ -458,8 +458,8 @@ static int ev_run_finished(struct evctx *c)
 
 static int ev_log(struct evctx *c)
 {
-	const char *level = jvx_str(c->ev, "level");
-	const char *msg = jvx_str(c->ev, "message");
+	const char *level = dsp_str(c->d, c->ev, "level");
+	const char *msg = dsp_str(c->d, c->ev, "message");
 	if (level && strcmp(level, "info") != 0)
 		c->berr |= buf_addf(c->line, "%s: ", level);
 	c->berr |= buf_adds(c->line, msg ? msg : "");
@@ -492,9 +492,9 @@ static const struct disp_ev {
 	[EV_LOG]              = { ev_log,              EV_FIND_STEP, LIVE_LINE },
 };
 
-static const struct disp_ev *ev_find(jv ev)
+static const struct disp_ev *ev_find(const char *event)
 {
-	enum ev_kind k = ev_kind_of(ev);
+	enum ev_kind k = ev_kind_parse(event);
 	return k != EV_UNKNOWN && disp_events[k].fn ? &disp_events[k] : NULL;
 }
 
@@ -505,9 +505,9 @@ int dsp_event_apply(struct display *d, jv ev, int64_t t, const char **who, struc
 		       const char **color)
 {
 	int berr = 0;
-	const char *event = jvx_str(ev, "event");
-	const char *step = jvx_str(ev, "step");
-	const struct disp_ev *e = ev_find(ev);
+	const char *event = dsp_str(d, ev, "event");
+	const char *step = dsp_str(d, ev, "step");
+	const struct disp_ev *e = ev_find(event);
 	struct evctx c = { .d = d, .ev = ev, .t = t, .who = step ? step : "run", .line = line };
 	int out = 1;
 
@@ -545,9 +545,9 @@ done:
 }
 
 /* whether the live display prints this event as a line above its list */
-int dsp_event_live_line(jv ev)
+int dsp_event_live_line(struct display *d, jv ev)
 {
-	const struct disp_ev *e = ev_find(ev);
+	const struct disp_ev *e = ev_find(dsp_str(d, ev, "event"));
 	enum step_state st;
 	const char *status;
 	if (!e)
@@ -556,9 +556,9 @@ int dsp_event_live_line(jv ev)
 	case LIVE_LIST_ONLY:
 		return 0;
 	case LIVE_IF_RESUMED:    /* the operator must see that this continues a run */
-		return jvx_bool(ev, "resumed", 0);
+		return dsp_bool(d, ev, "resumed", 0);
 	case LIVE_IF_FAILED:
-		status = jvx_str(ev, "status");
+		status = dsp_str(d, ev, "status");
 		return status && (dsp_state_parse(status, &st) < 0 || st == ST_FAILED);
 	default:
 		return 1;

@@ -39,6 +39,8 @@ struct dstep {
 	char note[NOTE_MAX];     /* short detail: last error, poll, retry */
 };
 
+#define DSP_KEYS_MAX 64      /* distinct field names the handlers read */
+
 struct display {
 	FILE *out;
 	enum display_mode mode;
@@ -74,13 +76,29 @@ struct display {
 	int64_t last_draw;       /* monotonic ms of the last redraw */
 	unsigned spin;
 	struct buf msgs;         /* message lines waiting to be printed above the list */
+
+	/* the field names the handlers read, made once (dsp_get; under the lock: libjq's
+	 * reference counts are not atomic), by the address of the name's text */
+	struct { const char *name; jv key; } keys[DSP_KEYS_MAX];
+	int nkeys;
+	/* the second of the last event time read ("...T08:05:49.", "" none) and the
+	 * clock text of the last second shown */
+	char last_ts[24];
+	int64_t last_sec_ms;
+	int64_t clock_sec;
+	char clock_text[16];
 };
 
 /* display_text.c */
+jv dsp_get(struct display *d, jv obj, const char *key);
+const char *dsp_str(struct display *d, jv obj, const char *key);
+int64_t dsp_int(struct display *d, jv obj, const char *key, int64_t def);
+int dsp_bool(struct display *d, jv obj, const char *key, int def);
+void dsp_keys_free(struct display *d);
 int64_t dsp_mono_ms(void);
 void dsp_fmt_dur(int64_t ms, char *b, size_t size);
 int dsp_state_parse(const char *s, enum step_state *st);
-int dsp_err_text(jv ev, const char *key, struct buf *b);
+int dsp_err_text(struct display *d, jv ev, const char *key, struct buf *b);
 void dsp_set_note(struct dstep *s, const char *text);
 int dsp_step_find(struct display *d, const char *id);
 int dsp_step_get(struct display *d, const char *id);
@@ -94,7 +112,7 @@ int dsp_add_indented(struct display *d, struct buf *b, const char *text);
  * state updated; whether the live display prints it above its list; a plain line */
 int dsp_event_apply(struct display *d, jv ev, int64_t t, const char **who, struct buf *line,
 		    const char **color);
-int dsp_event_live_line(jv ev);
+int dsp_event_live_line(struct display *d, jv ev);
 void dsp_plain_event(struct display *d, jv ev, int64_t t);
 
 /* display_live.c (called with d->lock held, except the timer thread's function) */

@@ -239,7 +239,7 @@ void dsp_live_event(struct display *d, jv ev, int64_t t)
 	struct buf line = BUF_INIT(CAP_LINE);
 	const char *who, *color;
 	enum ev_kind kind = ev_kind_of(ev);
-	int keep = dsp_event_live_line(ev);   /* before dsp_event_apply changes the state */
+	int keep = dsp_event_live_line(d, ev);   /* before dsp_event_apply changes the state */
 	int finish = kind == EV_RUN_FINISHED;
 	if (dsp_event_apply(d, ev, t, &who, &line, &color) && (keep || finish)) {
 		if (finish) {

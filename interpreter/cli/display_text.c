@@ -1,5 +1,6 @@
 /* display_text.c — the pieces both text outputs (plain lines, live list) are made of. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,6 +26,74 @@ const char *const dsp_state_color[ST__N] = {
 	[ST_SKIPPED] = "33", [ST_ROLLED_BACK] = "35", [ST_DRY_RUN] = "34",
 };
 
+/* ---- fields of events: jvx_get, with the key string made once per display ---- */
+
+static jv key_of(struct display *d, const char *name)
+{
+	for (int i = 0; i < d->nkeys; i++)
+		if (d->keys[i].name == name)
+			return jv_copy(d->keys[i].key);
+	for (int i = 0; i < d->nkeys; i++)
+		if (!strcmp(jv_string_value(d->keys[i].key), name)) {
+			/* the same name at another address: remembered for next time too */
+			if (d->nkeys < DSP_KEYS_MAX) {
+				d->keys[d->nkeys].name = name;
+				d->keys[d->nkeys++].key = jv_copy(d->keys[i].key);
+			}
+			return jv_copy(d->keys[i].key);
+		}
+	jv k = jv_string(name);
+	if (d->nkeys < DSP_KEYS_MAX) {
+		d->keys[d->nkeys].name = name;
+		d->keys[d->nkeys++].key = jv_copy(k);
+	}
+	return k;
+}
+
+void dsp_keys_free(struct display *d)
+{
+	for (int i = 0; i < d->nkeys; i++)
+		jv_free(d->keys[i].key);
+	d->nkeys = 0;
+}
+
+jv dsp_get(struct display *d, jv obj, const char *key)
+{
+	if (jv_get_kind(obj) != JV_KIND_OBJECT)
+		return jv_invalid();
+	return jv_object_get(jv_copy(obj), key_of(d, key));
+}
+
+const char *dsp_str(struct display *d, jv obj, const char *key)
+{
+	jv v = dsp_get(d, obj, key);
+	const char *s = NULL;
+	if (jv_get_kind(v) == JV_KIND_STRING)
+		s = jv_string_value(v);   /* still referenced by obj */
+	jv_free(v);
+	return s;
+}
+
+int64_t dsp_int(struct display *d, jv obj, const char *key, int64_t def)
+{
+	jv v = dsp_get(d, obj, key);
+	int64_t r = jv_get_kind(v) == JV_KIND_NUMBER ? (int64_t)llround(jv_number_value(v)) : def;
+	jv_free(v);
+	return r;
+}
+
+int dsp_bool(struct display *d, jv obj, const char *key, int def)
+{
+	jv v = dsp_get(d, obj, key);
+	int r = def;
+	if (jv_get_kind(v) == JV_KIND_TRUE)
+		r = 1;
+	else if (jv_get_kind(v) == JV_KIND_FALSE)
+		r = 0;
+	jv_free(v);
+	return r;
+}
+
 int64_t dsp_mono_ms(void)
 {
 	struct timespec ts;
@@ -38,7 +107,16 @@ void dsp_fmt_dur(int64_t ms, char *b, size_t size)
 {
 	if (ms < 0)
 		snprintf(b, size, "-");
-	else if (ms < 1000)
+	else if (ms < 1000 && size >= 6) {
+		/* most steps: no printf */
+		char *p = b;
+		if (ms >= 100)
+			*p++ = (char)('0' + ms / 100);
+		if (ms >= 10)
+			*p++ = (char)('0' + ms / 10 % 10);
+		*p++ = (char)('0' + ms % 10);
+		memcpy(p, "ms", 3);
+	} else if (ms < 1000)
 		snprintf(b, size, "%" PRId64 "ms", ms);
 	else if (ms < 60000)
 		snprintf(b, size, "%.1fs", (double)ms / 1000.0);
@@ -48,17 +126,20 @@ void dsp_fmt_dur(int64_t ms, char *b, size_t size)
 		snprintf(b, size, "%" PRId64 "h%02" PRId64 "m", ms / 3600000, (ms / 60000) % 60);
 }
 
-/* HH:MM:SS of an event time in local time (TZ honoured) */
-static void fmt_clock(int64_t ms, char *b, size_t size)
+/* HH:MM:SS of an event time in local time (TZ honoured); the text of the last second
+ * shown is kept (events come many to a second) */
+static const char *fmt_clock(struct display *d, int64_t ms)
 {
-	if (ms < 0) {
-		snprintf(b, size, "--:--:--");
-		return;
+	if (ms < 0)
+		return "--:--:--";
+	if (ms / 1000 != d->clock_sec) {
+		time_t t = (time_t)(ms / 1000);
+		struct tm tm;
+		localtime_r(&t, &tm);
+		strftime(d->clock_text, sizeof(d->clock_text), "%H:%M:%S", &tm);
+		d->clock_sec = ms / 1000;
 	}
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	localtime_r(&t, &tm);
-	strftime(b, size, "%H:%M:%S", &tm);
+	return d->clock_text;
 }
 
 int dsp_state_parse(const char *s, enum step_state *st)
@@ -72,15 +153,15 @@ int dsp_state_parse(const char *s, enum step_state *st)
 }
 
 /* text of an error field: {code, message} -> "code: message"; strings as is */
-int dsp_err_text(jv ev, const char *key, struct buf *b)
+int dsp_err_text(struct display *d, jv ev, const char *key, struct buf *b)
 {
 	int berr = 0;
-	jv e = jvx_get(ev, key);
+	jv e = dsp_get(d, ev, key);
 	if (!jv_is_valid(e))
 		return berr;
 	if (jv_get_kind(e) == JV_KIND_OBJECT) {
-		const char *code = jvx_str(e, "code");
-		const char *msg = jvx_str(e, "message");
+		const char *code = dsp_str(d, e, "code");
+		const char *msg = dsp_str(d, e, "message");
 		if (code && msg)
 			berr |= buf_addf(b, "%s: %s", code, msg);
 		else if (msg || code)
@@ -101,7 +182,9 @@ int dsp_err_text(jv ev, const char *key, struct buf *b)
 
 void dsp_set_note(struct dstep *s, const char *text)
 {
-	snprintf(s->note, sizeof(s->note), "%s", text ? text : "");
+	size_t n = text ? strnlen(text, sizeof(s->note) - 1) : 0;
+	memcpy(s->note, text ? text : "", n);
+	s->note[n] = '\0';
 	for (char *p = s->note; *p; p++)  /* one line in the list */
 		if (*p == '\n' || *p == '\r' || *p == '\t')
 			*p = ' ';
@@ -179,11 +262,15 @@ int dsp_color_off(const struct display *d, struct buf *b)
 
 static int add_padded(struct buf *b, const char *s, int width)
 {
+	static const char spaces[] = "                                ";
 	int berr = 0;
 	int len = (int)strlen(s);
-	berr |= buf_adds(b, s);
-	for (; len < width; len++)
-		berr |= buf_addc(b, ' ');
+	berr |= buf_add(b, s, (size_t)len);
+	while (len < width) {
+		int k = width - len < (int)sizeof(spaces) - 1 ? width - len : (int)sizeof(spaces) - 1;
+		berr |= buf_add(b, spaces, (size_t)k);
+		len += k;
+	}
 	return berr;
 }
 
@@ -191,10 +278,8 @@ static int add_padded(struct buf *b, const char *s, int width)
 int dsp_plain_prefix(struct display *d, struct buf *b, int64_t t, const char *who)
 {
 	int berr = 0;
-	char clk[16];
-	fmt_clock(t, clk, sizeof(clk));
 	berr |= dsp_color_on(d, b, "2");
-	berr |= buf_adds(b, clk);
+	berr |= buf_adds(b, fmt_clock(d, t));
 	berr |= dsp_color_off(d, b);
 	berr |= buf_addc(b, ' ');
 	berr |= add_padded(b, who, d->idw > ID_COL_MIN ? d->idw : ID_COL_MIN);
@@ -207,7 +292,9 @@ int dsp_add_indented(struct display *d, struct buf *b, const char *text)
 {
 	int berr = 0;
 	int indent = 9 + (d->idw > ID_COL_MIN ? d->idw : ID_COL_MIN) + 1;
-	for (const char *p = text; *p; p++) {
+	if (!strpbrk(text, "\r\n"))
+		berr |= buf_adds(b, text);      /* one line: as it is */
+	else for (const char *p = text; *p; p++) {
 		if (*p == '\r')
 			continue;
 		berr |= buf_addc(b, *p);

@@ -228,12 +228,48 @@ void clock_notify(struct rb_clock *c)
 	pthread_mutex_unlock(&c->lock);
 }
 
-char *clock_format(int64_t ms, char *buf, size_t size)
+static void format_slow(int64_t ms, char *buf, size_t size)
 {
 	time_t s = (time_t)(ms / 1000);
 	struct tm tm;
 	gmtime_r(&s, &tm);
 	snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
 		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
+}
+
+/* A run formats many times within one second: each thread keeps the text of its last
+ * second ("2026-12-04T08:05:49.") and adds the milliseconds to it. */
+char *clock_format(int64_t ms, char *buf, size_t size)
+{
+	static _Thread_local int64_t last_sec = -1;
+	static _Thread_local char prefix[96];  /* room for any int gmtime_r gives */
+	static _Thread_local size_t plen;
+	if (ms < 0) {
+		format_slow(ms, buf, size);
+		return buf;
+	}
+	int64_t sec = ms / 1000;
+	if (sec != last_sec) {
+		format_slow(sec * 1000, prefix, sizeof(prefix));
+		plen = strlen(prefix);
+		if (plen < 5 || plen >= sizeof(prefix) - 1) {
+			last_sec = -1;
+			format_slow(ms, buf, size);
+			return buf;
+		}
+		plen -= 4;          /* "000Z" */
+		last_sec = sec;
+	}
+	if (size < plen + 5) {
+		format_slow(ms, buf, size);
+		return buf;
+	}
+	unsigned m = (unsigned)(ms % 1000);
+	memcpy(buf, prefix, plen);
+	buf[plen] = (char)('0' + m / 100);
+	buf[plen + 1] = (char)('0' + m / 10 % 10);
+	buf[plen + 2] = (char)('0' + m % 10);
+	buf[plen + 3] = 'Z';
+	buf[plen + 4] = '\0';
 	return buf;
 }

@@ -188,9 +188,13 @@ static int dump_string(struct buf *b, jv s)
 	size_t start = b->len;
 	if (putc1(b, '"') < 0)
 		return -1;
+	/* bytes copied as they are: printable ASCII but " and \ */
+	static const unsigned char plain[256] = {
+		[0x20] = 1, [0x21] = 1, [0x23 ... 0x5B] = 1, [0x5D ... 0x7E] = 1,
+	};
 	for (run = p; p < end;) {
 		unsigned c = *p;
-		if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+		if (plain[c]) {
 			p++;
 			continue;
 		}
@@ -338,9 +342,16 @@ int jvx_dump_buf(struct buf *b, jv v, int flags)
 	return dump_term(b, v, flags & JV_PRINT_PRETTY, 0);
 }
 
+int jvx_dump_member(struct buf *b, jv v)
+{
+	return dump_term(b, v, 0, 1);
+}
+
 static char *dump_detach(jv v, int flags)
 {
-	struct buf b = BUF_INIT(0);
+	/* room for a journal line at once, rather than grown from 64 bytes */
+	struct buf b = { xmalloc(512), 0, 512, 0 };
+	b.data[0] = '\0';
 	int berr = jvx_dump_buf(&b, v, flags);
 	BUF_NOCAP(berr);
 	return buf_detach(&b);

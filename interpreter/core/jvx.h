@@ -31,6 +31,9 @@ jv jvx_error(const char *code, const char *fmt, ...) __attribute__((format(print
 #define JVX_PRETTY (JV_PRINT_PRETTY | JV_PRINT_SPACE1)
 struct buf;
 int jvx_dump_buf(struct buf *b, jv v, int flags) __attribute__((warn_unused_result));
+/* the same, compact, for a value printed as a member of an object or array (one level
+ * down: where libjq's depth limit falls) */
+int jvx_dump_member(struct buf *b, jv v) __attribute__((warn_unused_result));
 char *jvx_dump(jv v);                        /* compact, malloc'd */
 char *jvx_dump_pretty(jv v);                 /* JVX_PRETTY, malloc'd */
 jv jvx_dump_string(jv v, int flags);         /* as a jv string, like jv_dump_string */

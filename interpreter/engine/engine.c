@@ -61,15 +61,167 @@ char *eng_time_str(int64_t ms, char *buf, size_t n)
 	return clock_format(ms, buf, n);
 }
 
-/* a new event of the table (core/events.h): {"event", "v": 1, "time", "run", "step"?} */
-jv eng_ev_new(struct engine *e, enum ev_kind k, const char *step)
+static void strs_init(struct eng_strs *s)
+{
+	static const char *const keys[EK__N] = {
+#define X(k) #k,
+		ENG_KEYS(X)
+#undef X
+	};
+	for (int i = 0; i < EK__N; i++) {
+		s->key[i] = jv_string(keys[i]);
+		size_t n = strlen(keys[i]);
+		s->keytext[i] = xmalloc(n + 4);      /* the names need no escapes */
+		s->keytext[i][0] = '"';
+		memcpy(s->keytext[i] + 1, keys[i], n);
+		memcpy(s->keytext[i] + 1 + n, "\":", 3);
+	}
+	for (int i = 0; i < EV__N; i++)
+		s->ev[i] = jv_string(ev_kind_name((enum ev_kind)i));
+	for (int i = 0; i < ST__N; i++)
+		s->st[i] = jv_string(step_state_name((enum step_state)i));
+	for (int i = 0; i < STEP_KIND__N; i++)
+		s->kind[i] = jv_string(step_kind_name((enum step_kind)i));
+	s->run_id = jv_invalid();
+}
+
+static void strs_free(struct eng_strs *s)
+{
+	for (int i = 0; i < EK__N; i++) {
+		jv_free(s->key[i]);
+		free(s->keytext[i]);
+	}
+	for (int i = 0; i < EV__N; i++)
+		jv_free(s->ev[i]);
+	for (int i = 0; i < ST__N; i++)
+		jv_free(s->st[i]);
+	for (int i = 0; i < STEP_KIND__N; i++)
+		jv_free(s->kind[i]);
+	jv_free(s->run_id);
+}
+
+jv eng_str_ev(struct engine *e, enum ev_kind k)
+{
+	return jv_copy(e->strs.ev[k]);
+}
+
+jv eng_str_state(struct engine *e, enum step_state st)
+{
+	BUG_ON((unsigned)st >= ST__N);
+	return jv_copy(e->strs.st[st]);
+}
+
+jv eng_str_kind(struct engine *e, enum step_kind k)
+{
+	BUG_ON((unsigned)k >= STEP_KIND__N);
+	return jv_copy(e->strs.kind[k]);
+}
+
+static jv run_id_str(struct engine *e)
+{
+	jv *r = &e->strs.run_id;
+	if (jv_get_kind(*r) != JV_KIND_STRING || strcmp(jv_string_value(*r), e->run_id)) {
+		jv_free(*r);
+		*r = jv_string(e->run_id);
+	}
+	return jv_copy(*r);
+}
+
+void eng_evl_set(struct engine *e, struct evl *l, enum eng_key k, jv v)
+{
+	int i;
+	for (i = 0; i < l->n && l->key[i] != k; i++)
+		;
+	if (i < l->n) {
+		jv_free(l->val[i]);              /* set again: libjq keeps its place */
+		l->val[i] = jv_copy(v);
+	} else if (l->n < EVL_MAX) {
+		l->key[l->n] = (unsigned char)k;
+		l->val[l->n++] = jv_copy(v);
+	} else {
+		l->off = 1;
+	}
+	l->ev = jv_object_set(l->ev, jv_copy(e->strs.key[k]), v);
+}
+
+void eng_evl_merge(struct evl *l, jv extra)
+{
+	l->off = 1;
+	l->ev = jv_object_merge(l->ev, extra);
+}
+
+static void evl_release(struct evl *l)
+{
+	for (int i = 0; i < l->n; i++)
+		jv_free(l->val[i]);
+	l->n = 0;
+}
+
+/* a new event of the table (core/events.h): {"event", "v": 1, "time", "run", "step"?}
+ * (ev_make's fields, with the engine's strings); engine thread only */
+void eng_evl_start(struct engine *e, struct evl *l, enum ev_kind k, const char *step)
 {
 	char ts[40];
-	jv ev = ev_make(k, eng_time_str(clock_now(e->clk), ts, sizeof(ts)));
-	ev = jv_object_set(ev, jv_string("run"), jv_string(e->run_id));
+	BUG_ON((unsigned)k >= EV__N);
+	l->ev = jv_object();
+	l->n = l->off = 0;
+	eng_evl_set(e, l, EK_event, eng_str_ev(e, k));
+	eng_evl_set(e, l, EK_v, jv_number(RB_EVENTS_VERSION));
+	eng_evl_set(e, l, EK_time, jv_string(eng_time_str(clock_now(e->clk), ts, sizeof(ts))));
+	eng_evl_set(e, l, EK_run, run_id_str(e));
 	if (step)
-		ev = jv_object_set(ev, jv_string("step"), jv_string(step));
-	return ev;
+		eng_evl_set(e, l, EK_step, jv_string(step));
+}
+
+jv eng_ev_new(struct engine *e, enum ev_kind k, const char *step)
+{
+	struct evl l;
+	eng_evl_start(e, &l, k, step);
+	evl_release(&l);
+	return l.ev;
+}
+
+/* the journal line of the fields listed: what jvx_dump prints for the object */
+static char *evl_line(struct engine *e, struct evl *l, size_t *len)
+{
+	struct buf b = { xmalloc(512), 0, 512, 0 };
+	int berr = 0;
+	b.data[0] = '\0';
+	berr |= buf_addc(&b, '{');
+	for (int i = 0; i < l->n; i++) {
+		if (i)
+			berr |= buf_addc(&b, ',');
+		berr |= buf_adds(&b, e->strs.keytext[l->key[i]]);
+		berr |= jvx_dump_member(&b, jv_copy(l->val[i]));
+	}
+	berr |= buf_addc(&b, '}');
+	BUF_NOCAP(berr);
+	*len = b.len;
+	return buf_detach(&b);
+}
+
+void eng_evl_emit(struct engine *e, struct evl *l, int sync)
+{
+	jv ev = redact_jv(e->o->redact, jv_copy(l->ev));
+	/* redacted, it is another object: its line is printed from it */
+	int same = !l->off && jv_identical(jv_copy(ev), jv_copy(l->ev));
+	if (e->jopen) {
+		if (same) {
+			size_t len;
+			char *line = evl_line(e, l, &len);
+			journal_append_line(&e->jn, ev, line, len, sync);
+			free(line);
+		} else {
+			journal_append_redacted(&e->jn, jv_copy(ev), sync);
+		}
+	}
+	evl_release(l);
+	jv_free(l->ev);
+	l->ev = jv_invalid();
+	if (e->o->sink.event)
+		e->o->sink.event(e->o->sink.arg, ev);
+	else
+		jv_free(ev);
 }
 
 /* journal (fsync when sync) and sink; consumes ev */
@@ -264,18 +416,26 @@ void eng_ctx_update(struct engine *e, int n)
 {
 	struct node_st *s = &e->ns[n];
 	const struct plan_node *pn = &e->p->nodes[n];
+	struct ctx_node *cn = &e->cn[n];
 	char a[40], b[40];
+	if (s->started && (!jv_is_valid(cn->started) || cn->started_ms != s->started)) {
+		jv_free(cn->started);
+		cn->started = jv_string(eng_time_str(s->started, a, sizeof(a)));
+		cn->started_ms = s->started;
+	}
+	if (!jv_is_valid(cn->key))
+		cn->key = jv_string(pn->step->id);
 	jv st = jv_object();
-	st = jv_object_set(st, jv_string("status"), jv_string(step_state_name(s->st)));
-	st = jv_object_set(st, jv_string("outputs"), eng_node_outputs(e, n));
-	st = jv_object_set(st, jv_string("result"), eng_node_results(e, n));
-	st = jv_object_set(st, jv_string("started_at"), s->started ? jv_string(eng_time_str(s->started, a, sizeof(a))) : jv_null());
-	st = jv_object_set(st, jv_string("finished_at"), s->finished ? jv_string(eng_time_str(s->finished, b, sizeof(b))) : jv_null());
-	jv steps = jv_object_get(jv_copy(e->ctx[pn->scope]), jv_string("steps"));
+	st = jv_object_set(st, EKEY(e, status), eng_str_state(e, s->st));
+	st = jv_object_set(st, EKEY(e, outputs), eng_node_outputs(e, n));
+	st = jv_object_set(st, EKEY(e, result), eng_node_results(e, n));
+	st = jv_object_set(st, EKEY(e, started_at), s->started ? jv_copy(cn->started) : jv_null());
+	st = jv_object_set(st, EKEY(e, finished_at), s->finished ? jv_string(eng_time_str(s->finished, b, sizeof(b))) : jv_null());
+	jv steps = jv_object_get(jv_copy(e->ctx[pn->scope]), EKEY(e, steps));
 	/* drop the context's reference first so `steps` is updated in place, not copied */
-	e->ctx[pn->scope] = jv_object_set(e->ctx[pn->scope], jv_string("steps"), jv_null());
-	steps = jv_object_set(steps, jv_string(pn->step->id), st);
-	e->ctx[pn->scope] = jv_object_set(e->ctx[pn->scope], jv_string("steps"), steps);
+	e->ctx[pn->scope] = jv_object_set(e->ctx[pn->scope], EKEY(e, steps), jv_null());
+	steps = jv_object_set(steps, jv_copy(cn->key), st);
+	e->ctx[pn->scope] = jv_object_set(e->ctx[pn->scope], EKEY(e, steps), steps);
 }
 
 jv eng_node_outputs(struct engine *e, int n)
@@ -358,7 +518,24 @@ jv eng_eval_connections(struct engine *e, int scope, jv item, jv *err)
 }
 
 /* every declared arg present, defaults filled, types checked; consumes args */
-jv eng_fill_args(const struct action_desc *d, jv args, jv *err)
+/* an argument's default, parsed once per engine */
+static jv arg_default(struct engine *e, const struct action_arg *a)
+{
+	for (int i = 0; i < e->ndefs; i++)
+		if (e->defs[i].arg == a)
+			return jv_copy(e->defs[i].v);
+	jv v = jv_parse(a->defval);
+	if (!jv_is_valid(v)) {
+		jv_free(v);
+		v = jv_null();
+	}
+	ALLOC_GROW(e->defs, e->ndefs + 1, e->adefs);
+	e->defs[e->ndefs].arg = a;
+	e->defs[e->ndefs++].v = jv_copy(v);
+	return v;
+}
+
+jv eng_fill_args(struct engine *e, const struct action_desc *d, jv args, jv *err)
 {
 	if (jv_get_kind(args) == JV_KIND_NULL) {
 		jv_free(args);
@@ -374,11 +551,7 @@ jv eng_fill_args(const struct action_desc *d, jv args, jv *err)
 		if (!jv_is_valid(v) || jv_get_kind(v) == JV_KIND_NULL) {
 			jv_free(v);
 			if (a->defval) {
-				v = jv_parse(a->defval);
-				if (!jv_is_valid(v)) {
-					jv_free(v);
-					v = jv_null();
-				}
+				v = arg_default(e, a);
 			} else if (a->flags & ARG_REQUIRED) {
 				jv_free(args);
 				*err = eng_err_obj("bad_args", "action '%s' needs argument '%s'", d->name, a->name);
@@ -687,6 +860,7 @@ struct engine *engine_new(const struct plan *p, const struct engine_opts *o)
 	struct engine *e = xcalloc(1, sizeof(*e));
 	e->p = p;
 	e->o = o;
+	strs_init(&e->strs);
 	e->set = p->loader->exprs;
 	e->clk = o->clock;
 	e->max_parallel = o->max_parallel > 0 ? o->max_parallel : DEFAULT_PARALLEL;
@@ -710,6 +884,9 @@ struct engine *engine_new(const struct plan *p, const struct engine_opts *o)
 	}
 	e->dqid = xcalloc((size_t)(p->n ? p->n : 1), sizeof(char *));
 	e->ns = xcalloc((size_t)(p->n ? p->n : 1), sizeof(*e->ns));
+	e->cn = xcalloc((size_t)(p->n ? p->n : 1), sizeof(*e->cn));
+	for (int i = 0; i < p->n; i++)
+		e->cn[i].key = e->cn[i].started = jv_invalid();
 	for (int i = 0; i < p->n; i++) {
 		e->ns[i].st = ST_PENDING;
 		e->ns[i].items = jv_invalid();
@@ -798,6 +975,15 @@ void engine_free(struct engine *e)
 	if (e->jopen)
 		journal_close(&e->jn);
 	eng_locks_release(e);
+	strs_free(&e->strs);
+	for (int i = 0; i < e->p->n; i++) {
+		jv_free(e->cn[i].key);
+		jv_free(e->cn[i].started);
+	}
+	free(e->cn);
+	for (int i = 0; i < e->ndefs; i++)
+		jv_free(e->defs[i].v);
+	free(e->defs);
 	free(e->run_id);
 	free(e->run_dir);
 	free(e);

@@ -85,6 +85,9 @@ void journal_close(struct journal *j);
 int journal_append(struct journal *j, jv ev, int sync);
 /* the same for an event redacted already (eng_emit's): not redacted again */
 int journal_append_redacted(struct journal *j, jv ev, int sync);
+/* the same with the event's line printed already (line: jvx_dump of ev, len bytes);
+ * ev is borrowed (the tape's) */
+int journal_append_line(struct journal *j, jv ev, const char *line, size_t len, int sync);
 /* NULL while the journal is healthy, else the store's message (sticky) */
 const char *journal_error(struct journal *j);
 /* the tape (tape.h), when recording: the header (before any call; t0 the run's
@@ -181,6 +184,30 @@ struct rb_entry {
 	int bad;                 /* a rollback step of the same owner failed */
 };
 
+/* The keys (and a few values) of the events and the context the engine builds, made
+ * once per engine: setting one is a reference count bumped, not a string allocated,
+ * checked and hashed again. Engine thread only (libjq's reference counts are not
+ * atomic): what goes to a worker is a deep copy (struct job), and a worker's debug
+ * line (engine_job_log) makes its own strings. */
+#define ENG_KEYS(X) X(event) X(v) X(time) X(run) X(step) X(kind) X(name) X(action) \
+	X(attempts) X(status) X(duration_ms) X(error) X(reason) X(critical) X(outputs) \
+	X(result) X(unknown) X(started_at) X(finished_at) X(steps) X(level) X(message)
+enum eng_key {
+#define X(k) EK_##k,
+	ENG_KEYS(X)
+#undef X
+	EK__N
+};
+
+struct eng_strs {
+	jv key[EK__N];
+	jv ev[EV__N];            /* event names */
+	jv st[ST__N];            /* step state names */
+	jv kind[STEP_KIND__N];   /* step kind names */
+	jv run_id;               /* once the run has an id, else invalid */
+	char *keytext[EK__N];    /* each key as its journal line prints it: "name": */
+};
+
 struct engine {
 	const struct plan *p;
 	const struct engine_opts *o;
@@ -241,7 +268,40 @@ struct engine {
 	int run_timed_out;
 	char src_sha256[65];     /* of the top runbook file as loaded ("" unknown) */
 	int copy_masked;         /* runbook.yaml in the run folder has secrets masked */
+	struct eng_strs strs;
+	struct ctx_node {        /* per node, for eng_ctx_update: made once, referenced after */
+		jv key;          /* its step id, its key in .steps */
+		jv started;      /* its started_at text, of the time started_ms */
+		int64_t started_ms;
+	} *cn;
+	struct { const struct action_arg *arg; jv v; } *defs;   /* defaults parsed (eng_fill_args) */
+	int ndefs, adefs;
 };
+
+/* An event being built (eng_evl_*): its object, and its fields as they were set, in
+ * the order libjq keeps them (a key set again keeps its place), so its journal line is
+ * printed from this list rather than by walking the object's hash slots. A field set
+ * on the object directly (or merged) leaves the list behind: then off is set, and the
+ * line is printed from the object. */
+#define EVL_MAX 24
+struct evl {
+	jv ev;
+	int n, off;
+	unsigned char key[EVL_MAX];  /* enum eng_key */
+	jv val[EVL_MAX];             /* a reference each */
+};
+void eng_evl_start(struct engine *e, struct evl *l, enum ev_kind k, const char *step);
+void eng_evl_set(struct engine *e, struct evl *l, enum eng_key k, jv v);
+/* a field outside the list (merged, or a key of no enum eng_key): consumes extra */
+void eng_evl_merge(struct evl *l, jv extra);
+/* eng_emit of the event built; the list released */
+void eng_evl_emit(struct engine *e, struct evl *l, int sync);
+
+/* a reference to one of the engine's strings (struct eng_strs) */
+#define EKEY(e, k) jv_copy((e)->strs.key[EK_##k])
+jv eng_str_ev(struct engine *e, enum ev_kind k);
+jv eng_str_state(struct engine *e, enum step_state st);
+jv eng_str_kind(struct engine *e, enum step_kind k);
 
 #define DEFAULT_PARALLEL 4
 #define WAIT_FIRST_MS 1000
@@ -275,7 +335,7 @@ void eng_ctx_update(struct engine *e, int n);
 jv eng_node_outputs(struct engine *e, int n);
 jv eng_node_results(struct engine *e, int n);
 jv eng_eval_connections(struct engine *e, int scope, jv item, jv *err);
-jv eng_fill_args(const struct action_desc *d, jv args, jv *err);
+jv eng_fill_args(struct engine *e, const struct action_desc *d, jv args, jv *err);
 void eng_taint_args(struct engine *e, const struct action_desc *d, jv args);
 void eng_task_unlink(struct engine *e, struct task *t);
 void eng_task_free(struct task *t);

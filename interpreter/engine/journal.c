@@ -115,6 +115,16 @@ int journal_append_redacted(struct journal *j, jv ev, int sync)
 	return journal_write(j, ev, sync);
 }
 
+int journal_append_line(struct journal *j, jv ev, const char *line, size_t len, int sync)
+{
+	if (j->tape) {
+		pthread_mutex_lock(&j->lock);
+		tape_event(j->tape, ev);    /* borrows */
+		pthread_mutex_unlock(&j->lock);
+	}
+	return state_journal_append(j->sj, line, len, sync);
+}
+
 /* one redacted line to the store; consumes ev */
 static int journal_write(struct journal *j, jv ev, int sync)
 {

@@ -37,13 +37,25 @@ static int loop_ready(void *arg)
  * to the journal only) (borrows text) */
 void engine_job_log(struct engine *e, const char *step, enum log_level level, const char *text)
 {
-	jv ev = eng_ev_new(e, EV_LOG, step);
-	ev = jv_object_set(ev, jv_string("level"), jv_string(level_names[level <= LOG_ERROR ? level : LOG_INFO]));
-	ev = jv_object_set(ev, jv_string("message"), jv_string(text));
-	if (level == LOG_DEBUG)         /* journal only: too chatty for the terminal */
+	const char *lv = level_names[level <= LOG_ERROR ? level : LOG_INFO];
+	if (level == LOG_DEBUG) {
+		/* journal only (too chatty for the terminal), from any thread: strings of
+		 * its own, not the engine's (struct eng_strs) */
+		char ts[40];
+		jv ev = ev_make(EV_LOG, eng_time_str(clock_now(e->clk), ts, sizeof(ts)));
+		ev = jv_object_set(ev, jv_string("run"), jv_string(e->run_id));
+		if (step)
+			ev = jv_object_set(ev, jv_string("step"), jv_string(step));
+		ev = jv_object_set(ev, jv_string("level"), jv_string(lv));
+		ev = jv_object_set(ev, jv_string("message"), jv_string(text));
 		journal_append_redacted(&e->jn, redact_jv(e->o->redact, ev), STATE_SYNC_NONE);
-	else
-		eng_emit(e, ev, 0);
+		return;
+	}
+	struct evl l;
+	eng_evl_start(e, &l, EV_LOG, step);
+	eng_evl_set(e, &l, EK_level, jv_string(lv));
+	eng_evl_set(e, &l, EK_message, jv_string(text));
+	eng_evl_emit(e, &l, 0);
 }
 void eng_journal_check(struct engine *e)
 {

@@ -55,22 +55,23 @@ static void node_finish(struct engine *e, int n, enum step_state st)
 	s->st = st;
 	s->finished = clock_now(e->clk);
 	eng_ctx_update(e, n);
-	jv ev = eng_ev_new(e, EV_STEP_FINISHED, eng_qid_of(e, n));
-	ev = jv_object_set(ev, jv_string("status"), jv_string(step_state_name(st)));
-	ev = jv_object_set(ev, jv_string("kind"), jv_string(step_kind_name(pn->step->kind)));
-	ev = jv_object_set(ev, jv_string("duration_ms"), jv_number(s->started ? (double)(s->finished - s->started) : 0));
+	struct evl l;
+	eng_evl_start(e, &l, EV_STEP_FINISHED, eng_qid_of(e, n));
+	eng_evl_set(e, &l, EK_status, eng_str_state(e, st));
+	eng_evl_set(e, &l, EK_kind, eng_str_kind(e, pn->step->kind));
+	eng_evl_set(e, &l, EK_duration_ms, jv_number(s->started ? (double)(s->finished - s->started) : 0));
 	if (jv_is_valid(s->error) && jv_get_kind(s->error) != JV_KIND_NULL)
-		ev = jv_object_set(ev, jv_string("error"), jv_copy(s->error));
+		eng_evl_set(e, &l, EK_error, jv_copy(s->error));
 	if (st == ST_SKIPPED && jv_get_kind(s->extra) == JV_KIND_STRING)
-		ev = jv_object_set(ev, jv_string("reason"), jv_copy(s->extra));
+		eng_evl_set(e, &l, EK_reason, jv_copy(s->extra));
 	else if (jv_get_kind(s->extra) == JV_KIND_OBJECT)
-		ev = jv_object_merge(ev, jv_copy(s->extra));
+		eng_evl_merge(&l, jv_copy(s->extra));
 	if (!pn->step->critical && st == ST_FAILED)
-		ev = jv_object_set(ev, jv_string("critical"), jv_false());
-	ev = jv_object_set(ev, jv_string("outputs"), eng_node_outputs(e, n));
-	ev = jv_object_set(ev, jv_string("result"), eng_node_results(e, n));
-	ev = jv_object_set(ev, jv_string("unknown"), jv_bool(s->unknown));
-	eng_emit(e, ev, node_end_sync(e, n));
+		eng_evl_set(e, &l, EK_critical, jv_false());
+	eng_evl_set(e, &l, EK_outputs, eng_node_outputs(e, n));
+	eng_evl_set(e, &l, EK_result, eng_node_results(e, n));
+	eng_evl_set(e, &l, EK_unknown, jv_bool(s->unknown));
+	eng_evl_emit(e, &l, node_end_sync(e, n));
 	if (st == ST_FAILED) {
 		if (pn->step->critical) {
 			char buf[2048];
@@ -338,17 +339,18 @@ void eng_node_start(struct engine *e, int n)
 		return;
 	}
 	eng_ctx_update(e, n);
-	jv ev = eng_ev_new(e, EV_STEP_STARTED, eng_qid_of(e, n));
-	ev = jv_object_set(ev, jv_string("kind"), jv_string(step_kind_name(st->kind)));
+	struct evl l;
+	eng_evl_start(e, &l, EV_STEP_STARTED, eng_qid_of(e, n));
+	eng_evl_set(e, &l, EK_kind, eng_str_kind(e, st->kind));
 	if (st->name)
-		ev = jv_object_set(ev, jv_string("name"), jv_string(st->name));
+		eng_evl_set(e, &l, EK_name, jv_string(st->name));
 	if (st->kind == STEP_ACTION)
-		ev = jv_object_set(ev, jv_string("action"), jv_string(st->action));
-	ev = jv_object_set(ev, jv_string("attempts"), jv_number(st->retry.attempts > 0 ? st->retry.attempts : 1));
+		eng_evl_set(e, &l, EK_action, jv_string(st->action));
+	eng_evl_set(e, &l, EK_attempts, jv_number(st->retry.attempts > 0 ? st->retry.attempts : 1));
 	/* an action's start reaches the disk with its first mutating call (invoke.c
 	 * syncs it ahead of the call); until then losing it changes nothing. An assert
 	 * only reads: lost, it runs again */
-	eng_emit(e, ev, st->kind != STEP_ACTION && st->kind != STEP_ASSERT ? STATE_SYNC : STATE_SYNC_NONE);
+	eng_evl_emit(e, &l, st->kind != STEP_ACTION && st->kind != STEP_ASSERT ? STATE_SYNC : STATE_SYNC_NONE);
 
 	jv c = eng_ctx_for(e, pn->scope, jv_invalid(), jv_invalid());
 	int skip = 0;

@@ -353,7 +353,7 @@ static jv resume_args(struct engine *e, const struct action_desc *d, const struc
 	jv err = jv_invalid();
 	jv_free(c);
 	if (jv_is_valid(args))
-		args = eng_fill_args(d, args, &err);
+		args = eng_fill_args(e, d, args, &err);
 	jv_free(err);
 	if (!jv_is_valid(args)) {
 		jv_free(args);

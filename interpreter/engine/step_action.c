@@ -46,7 +46,7 @@ void eng_action_start(struct engine *e, struct task *t)
 		return;
 	}
 	jv err = jv_invalid();
-	args = eng_fill_args(t->desc, args, &err);
+	args = eng_fill_args(e, t->desc, args, &err);
 	if (!jv_is_valid(args)) {
 		jv_free(args);
 		eng_task_finish(e, t, ST_FAILED, err, jv_null(), jv_null());

@@ -4,29 +4,87 @@
 
 /* ---- json ---- */
 
-static jv steps_brief_json(const struct rb_step *list, int n)
+/* the keys of a step's object and the strings most steps repeat, made once per
+ * plan_to_json: a key set is then a reference count bumped, not a string made,
+ * checked and hashed again */
+#define PJ_KEYS(X) X(id) X(step) X(scope) X(kind) X(name) X(action) X(uses) X(needs) \
+	X(entry) X(level) X(mutating) X(idempotent) X(typical_ms) X(critical) X(when) \
+	X(for_each) X(timeout_ms) X(retry_attempts) X(rollback) X(file) X(line)
+enum pj_key {
+#define X(k) PJ_##k,
+	PJ_KEYS(X)
+#undef X
+	PJ__N
+};
+
+struct pj {
+	jv key[PJ__N];
+	jv kind[STEP_KIND__N];
+	const char *action, *path;   /* the last action name and file made, and their strings */
+	jv action_s, path_s;
+};
+
+#define PK(j, k) jv_copy((j)->key[PJ_##k])
+
+static void pj_init(struct pj *j)
+{
+	static const char *const names[PJ__N] = {
+#define X(k) #k,
+		PJ_KEYS(X)
+#undef X
+	};
+	for (int i = 0; i < PJ__N; i++)
+		j->key[i] = jv_string(names[i]);
+	for (int i = 0; i < STEP_KIND__N; i++)
+		j->kind[i] = jv_string(step_kind_name((enum step_kind)i));
+	j->action = j->path = NULL;
+	j->action_s = j->path_s = jv_invalid();
+}
+
+static void pj_free(struct pj *j)
+{
+	for (int i = 0; i < PJ__N; i++)
+		jv_free(j->key[i]);
+	for (int i = 0; i < STEP_KIND__N; i++)
+		jv_free(j->kind[i]);
+	jv_free(j->action_s);
+	jv_free(j->path_s);
+}
+
+/* text as a jv string, the one made last time when it is the same text */
+static jv pj_same(const char **last, jv *last_s, const char *text)
+{
+	if (!*last || strcmp(*last, text)) {
+		jv_free(*last_s);
+		*last_s = jv_string(text);
+		*last = text;
+	}
+	return jv_copy(*last_s);
+}
+
+static jv steps_brief_json(struct pj *j, const struct rb_step *list, int n)
 {
 	jv arr = jv_array();
 	for (int i = 0; i < n; i++) {
 		const struct rb_step *r = &list[i];
 		jv o = jv_object();
-		o = jv_object_set(o, jv_string("id"), jv_string(r->id));
-		o = jv_object_set(o, jv_string("kind"), jv_string(step_kind_name(r->kind)));
+		o = jv_object_set(o, PK(j, id), jv_string(r->id));
+		o = jv_object_set(o, PK(j, kind), jv_copy(j->kind[r->kind]));
 		if (r->kind == STEP_ACTION && r->action)
-			o = jv_object_set(o, jv_string("action"), jv_string(r->action));
+			o = jv_object_set(o, PK(j, action), pj_same(&j->action, &j->action_s, r->action));
 		else if (r->kind == STEP_WAIT && r->wait.action)
-			o = jv_object_set(o, jv_string("action"), jv_string(r->wait.action));
+			o = jv_object_set(o, PK(j, action), pj_same(&j->action, &j->action_s, r->wait.action));
 		arr = jv_array_append(arr, o);
 	}
 	return arr;
 }
 
-static jv rollback_json(const struct rb_step *s)
+static jv rollback_json(struct pj *j, const struct rb_step *s)
 {
-	return steps_brief_json(s->rollback, s->nrollback);
+	return steps_brief_json(j, s->rollback, s->nrollback);
 }
 
-static jv node_json(const struct plan *p, int x)
+static jv node_json(struct pj *j, const struct plan *p, int x)
 {
 	const struct plan_node *nd = &p->nodes[x];
 	const struct rb_step *s = nd->step;
@@ -34,48 +92,48 @@ static jv node_json(const struct plan *p, int x)
 	struct exprset *set = p->loader ? p->loader->exprs : NULL;
 	jv o = jv_object(), needs = jv_array();
 
-	o = jv_object_set(o, jv_string("id"), jv_string(nd->qid));
-	o = jv_object_set(o, jv_string("step"), jv_string(s->id));
+	o = jv_object_set(o, PK(j, id), jv_string(nd->qid));
+	o = jv_object_set(o, PK(j, step), jv_string(s->id));
 	if (*sc->prefix)
-		o = jv_object_set(o, jv_string("scope"), jv_string_sized(sc->prefix, (int)strlen(sc->prefix) - 1));
+		o = jv_object_set(o, PK(j, scope), jv_string_sized(sc->prefix, (int)strlen(sc->prefix) - 1));
 	else
-		o = jv_object_set(o, jv_string("scope"), jv_null());
-	o = jv_object_set(o, jv_string("kind"), jv_string(step_kind_name(s->kind)));
+		o = jv_object_set(o, PK(j, scope), jv_null());
+	o = jv_object_set(o, PK(j, kind), jv_copy(j->kind[s->kind]));
 	if (s->name)
-		o = jv_object_set(o, jv_string("name"), jv_string(s->name));
+		o = jv_object_set(o, PK(j, name), jv_string(s->name));
 	if (s->kind == STEP_ACTION && s->action)
-		o = jv_object_set(o, jv_string("action"), jv_string(s->action));
+		o = jv_object_set(o, PK(j, action), pj_same(&j->action, &j->action_s, s->action));
 	if (s->kind == STEP_WAIT && s->wait.action)
-		o = jv_object_set(o, jv_string("action"), jv_string(s->wait.action));
+		o = jv_object_set(o, PK(j, action), pj_same(&j->action, &j->action_s, s->wait.action));
 	if (s->kind == STEP_USES && s->uses)
-		o = jv_object_set(o, jv_string("uses"), jv_string(s->uses));
+		o = jv_object_set(o, PK(j, uses), jv_string(s->uses));
 	for (int k = 0; k < nd->ndeps; k++)
 		needs = jv_array_append(needs, jv_string(p->nodes[nd->deps[k]].qid));
-	o = jv_object_set(o, jv_string("needs"), needs);
+	o = jv_object_set(o, PK(j, needs), needs);
 	if (s->kind == STEP_USES) {
 		jv entry = jv_array();      /* what the step itself (and its child's roots) wait for */
 		for (int k = 0; k < nd->nentry; k++)
 			entry = jv_array_append(entry, jv_string(p->nodes[nd->entry[k]].qid));
-		o = jv_object_set(o, jv_string("entry"), entry);
+		o = jv_object_set(o, PK(j, entry), entry);
 	}
-	o = jv_object_set(o, jv_string("level"), nd->topo >= 0 ? jv_number(nd->level) : jv_null());
-	o = jv_object_set(o, jv_string("mutating"), jv_bool(nd->mutating));
-	o = jv_object_set(o, jv_string("idempotent"),
+	o = jv_object_set(o, PK(j, level), nd->topo >= 0 ? jv_number(nd->level) : jv_null());
+	o = jv_object_set(o, PK(j, mutating), jv_bool(nd->mutating));
+	o = jv_object_set(o, PK(j, idempotent),
 			  jv_bool(nd->desc && (nd->desc->flags & ACT_IDEMPOTENT)));
-	o = jv_object_set(o, jv_string("typical_ms"), jv_number((double)nd->typical_ms));
-	o = jv_object_set(o, jv_string("critical"), jv_bool(s->critical));
+	o = jv_object_set(o, PK(j, typical_ms), jv_number((double)nd->typical_ms));
+	o = jv_object_set(o, PK(j, critical), jv_bool(s->critical));
 	if (set && s->when >= 0)
-		o = jv_object_set(o, jv_string("when"), jv_string(exprset_text(set, s->when)));
+		o = jv_object_set(o, PK(j, when), jv_string(exprset_text(set, s->when)));
 	if (set && s->for_each >= 0)
-		o = jv_object_set(o, jv_string("for_each"), jv_string(exprset_text(set, s->for_each)));
+		o = jv_object_set(o, PK(j, for_each), jv_string(exprset_text(set, s->for_each)));
 	if (s->timeout_ms)
-		o = jv_object_set(o, jv_string("timeout_ms"), jv_number((double)s->timeout_ms));
+		o = jv_object_set(o, PK(j, timeout_ms), jv_number((double)s->timeout_ms));
 	if (s->retry.attempts > 1)
-		o = jv_object_set(o, jv_string("retry_attempts"), jv_number(s->retry.attempts));
-	o = jv_object_set(o, jv_string("rollback"), rollback_json(s));
+		o = jv_object_set(o, PK(j, retry_attempts), jv_number(s->retry.attempts));
+	o = jv_object_set(o, PK(j, rollback), rollback_json(j, s));
 	if (s->loc.src)
-		o = jv_object_set(o, jv_string("file"), jv_string(s->loc.src->path));
-	o = jv_object_set(o, jv_string("line"), jv_number(s->loc.line));
+		o = jv_object_set(o, PK(j, file), pj_same(&j->path, &j->path_s, s->loc.src->path));
+	o = jv_object_set(o, PK(j, line), jv_number(s->loc.line));
 	return o;
 }
 
@@ -134,8 +192,10 @@ jv plan_to_json(const struct plan *p)
 		free(t);
 	}
 	o = jv_object_set(o, jv_string("params"), params_json(rb));
+	struct pj j;
+	pj_init(&j);
 	for (int x = 0; x < p->n; x++)
-		steps = jv_array_append(steps, node_json(p, x));
+		steps = jv_array_append(steps, node_json(&j, p, x));
 	o = jv_object_set(o, jv_string("steps"), steps);
 	for (int i = 0; i < p->n && p->order[i] >= 0; i++)
 		order = jv_array_append(order, jv_string(p->nodes[p->order[i]].qid));
@@ -171,7 +231,8 @@ jv plan_to_json(const struct plan *p)
 	o = jv_object_set(o, jv_string("critical_path"), crit);
 	/* finally steps are not nodes: they run in order once the run has ended */
 	if (rb->nfinally > 0)
-		o = jv_object_set(o, jv_string("finally"), steps_brief_json(rb->finally, rb->nfinally));
+		o = jv_object_set(o, jv_string("finally"), steps_brief_json(&j, rb->finally, rb->nfinally));
+	pj_free(&j);
 	return o;
 }
 

@@ -75,5 +75,12 @@ int main(void)
 
 	char buf[40];
 	CHECK_STR(clock_format(1795317523500LL, buf, sizeof(buf)), "2026-11-22T03:18:43.500Z");
+	/* the same second again (its text is kept), the next one, the one before */
+	CHECK_STR(clock_format(1795317523007LL, buf, sizeof(buf)), "2026-11-22T03:18:43.007Z");
+	CHECK_STR(clock_format(1795317524090LL, buf, sizeof(buf)), "2026-11-22T03:18:44.090Z");
+	CHECK_STR(clock_format(1795317522999LL, buf, sizeof(buf)), "2026-11-22T03:18:42.999Z");
+	CHECK_STR(clock_format(0, buf, sizeof(buf)), "1970-01-01T00:00:00.000Z");
+	char small[12];
+	CHECK_STR(clock_format(1795317523500LL, small, sizeof(small)), "2026-11-22T");
 	return check_done("clock");
 }
