@@ -84,14 +84,7 @@ int64_t dsp_int(struct display *d, jv obj, const char *key, int64_t def)
 
 int dsp_bool(struct display *d, jv obj, const char *key, int def)
 {
-	jv v = dsp_get(d, obj, key);
-	int r = def;
-	if (jv_get_kind(v) == JV_KIND_TRUE)
-		r = 1;
-	else if (jv_get_kind(v) == JV_KIND_FALSE)
-		r = 0;
-	jv_free(v);
-	return r;
+	return jvx_truth(dsp_get(d, obj, key), def);
 }
 
 int64_t dsp_mono_ms(void)

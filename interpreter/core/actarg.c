@@ -35,15 +35,7 @@ const char *actarg_str(const struct action_call *call, jv args, const char *name
 
 int actarg_bool(const struct action_call *call, jv args, const char *name, int def)
 {
-	jv v = actarg_get(call, args, name);
-	int r = def;
-
-	if (jv_get_kind(v) == JV_KIND_TRUE)
-		r = 1;
-	else if (jv_get_kind(v) == JV_KIND_FALSE)
-		r = 0;
-	jv_free(v);
-	return r;
+	return jvx_truth(actarg_get(call, args, name), def);
 }
 
 int64_t actarg_int(const struct action_call *call, jv args, const char *name, int64_t def)

@@ -5,6 +5,7 @@
 #include "jparse.h"
 #include "buf.h"
 #include "jvx.h"
+#include "utf8.h"
 
 #define JPARSE_DEPTH 200     /* libjq refuses at 256; deeper text goes to libjq */
 
@@ -67,22 +68,8 @@ static int hex4(const char *s, unsigned *out)
 
 static int put_utf8(struct buf *b, unsigned cp)
 {
-	char u[3];
-	int n;
-	if (cp < 0x80) {
-		u[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xC0 | (cp >> 6));
-		u[1] = (char)(0x80 | (cp & 0x3F));
-		n = 2;
-	} else {
-		u[0] = (char)(0xE0 | (cp >> 12));
-		u[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		u[2] = (char)(0x80 | (cp & 0x3F));
-		n = 3;
-	}
-	return buf_add(b, u, (size_t)n);
+	char u[4];
+	return buf_add(b, u, (size_t)utf8_put(u, cp));
 }
 
 /* at the opening quote; a jv string, or invalid */

@@ -69,16 +69,16 @@ int jvx_has(jv obj, const char *key)
 	return ok;
 }
 
-int jvx_bool(jv obj, const char *key, int def)
+int jvx_truth(jv v, int def)
 {
-	jv v = jvx_get(obj, key);
-	int r = def;
-	if (jv_get_kind(v) == JV_KIND_TRUE)
-		r = 1;
-	else if (jv_get_kind(v) == JV_KIND_FALSE)
-		r = 0;
+	int r = jv_get_kind(v) == JV_KIND_TRUE ? 1 : jv_get_kind(v) == JV_KIND_FALSE ? 0 : def;
 	jv_free(v);
 	return r;
+}
+
+int jvx_bool(jv obj, const char *key, int def)
+{
+	return jvx_truth(jvx_get(obj, key), def);
 }
 
 double jvx_num(jv obj, const char *key, double def)

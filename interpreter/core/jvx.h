@@ -17,6 +17,7 @@ jv jvx_get(jv obj, const char *key);         /* borrows obj */
 /* borrowed string view of obj[key] valid while obj lives; NULL if absent or not a string */
 const char *jvx_str(jv obj, const char *key);
 int jvx_bool(jv obj, const char *key, int def);      /* borrows obj */
+int jvx_truth(jv v, int def);                 /* true 1, false 0, else def; consumes v */
 double jvx_num(jv obj, const char *key, double def); /* borrows obj */
 int64_t jvx_int(jv obj, const char *key, int64_t def);
 int jvx_has(jv obj, const char *key);        /* borrows obj */

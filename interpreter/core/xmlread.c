@@ -16,6 +16,7 @@
 #include <string.h>
 #include <libxml/parser.h>
 #include "bug.h"
+#include "utf8.h"
 #include "xmlread.h"
 
 #define MAX_DEPTH 200           /* libxml2 stops at 256 without XML_PARSE_HUGE */
@@ -210,26 +211,7 @@ static int reference(struct rd *r, char *out)
 		out[0] = predefined[i].c;
 		return 1;
 	}
-	if (c < 0x80) {
-		out[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		out[0] = (char)(0xC0 | c >> 6);
-		out[1] = (char)(0x80 | (c & 0x3F));
-		return 2;
-	}
-	if (c < 0x10000) {
-		out[0] = (char)(0xE0 | c >> 12);
-		out[1] = (char)(0x80 | (c >> 6 & 0x3F));
-		out[2] = (char)(0x80 | (c & 0x3F));
-		return 3;
-	}
-	out[0] = (char)(0xF0 | c >> 18);
-	out[1] = (char)(0x80 | (c >> 12 & 0x3F));
-	out[2] = (char)(0x80 | (c >> 6 & 0x3F));
-	out[3] = (char)(0x80 | (c & 0x3F));
-	return 4;
+	return utf8_put(out, c);
 }
 
 /* a quoted attribute value at r->p: skipped; -1 if not one */

@@ -17,6 +17,7 @@
 #include <jv.h>
 #include "core/buf.h"
 #include "core/jvx.h"
+#include "core/utf8.h"
 
 static int tap_n, tap_failed;
 static int mismatches;       /* in the current group */
@@ -124,30 +125,6 @@ static uint64_t next(void)
 static unsigned pick(unsigned n)
 {
 	return (unsigned)(next() % n);
-}
-
-static int utf8_put(char *out, unsigned c)
-{
-	if (c < 0x80) {
-		out[0] = (char)c;
-		return 1;
-	}
-	if (c < 0x800) {
-		out[0] = (char)(0xC0 | c >> 6);
-		out[1] = (char)(0x80 | (c & 0x3F));
-		return 2;
-	}
-	if (c < 0x10000) {
-		out[0] = (char)(0xE0 | c >> 12);
-		out[1] = (char)(0x80 | (c >> 6 & 0x3F));
-		out[2] = (char)(0x80 | (c & 0x3F));
-		return 3;
-	}
-	out[0] = (char)(0xF0 | c >> 18);
-	out[1] = (char)(0x80 | (c >> 12 & 0x3F));
-	out[2] = (char)(0x80 | (c >> 6 & 0x3F));
-	out[3] = (char)(0x80 | (c & 0x3F));
-	return 4;
 }
 
 static jv rand_string(void)
