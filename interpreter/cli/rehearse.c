@@ -8,6 +8,7 @@
  * approved "by rehearsal" (journaled as such), or declined with --decline STEP.
  * --world-out writes the final world (sim_world()); --sweep is in sweep.c.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <sys/stat.h>
 #include <stdlib.h>
@@ -109,20 +110,16 @@ static jv sim_connections(const struct runbook *rb, const struct rehearsal_env *
 /* the timeline from the run's journal: step starts relative to the run's start */
 static void print_timeline(FILE *out, struct state *store, const char *run_id, int64_t real_ms)
 {
-	jv evs = state_run_events(store, run_id);
-	if (!jv_is_valid(evs)) {
-		jv m = jv_invalid_get_msg(evs);
-		cli_error("cannot read the journal of run '%s': %s", run_id,
-			  jv_get_kind(m) == JV_KIND_STRING ? jv_string_value(m) : "no such run");
-		jv_free(m);
-		return;
-	}
 	int64_t t0, total = 0;
 	char b1[32], b2[32], ts[40];
 	struct run_fold fold;
 	run_fold_init(&fold);
-	run_fold_journal(&fold, evs);
-	jv_free(evs);
+	if (cli_run_fold(store, run_id, &fold) < 0) {
+		cli_error("cannot read the journal of run '%s': %s", run_id,
+			  errno == ENOENT || !errno ? "no such run" : strerror(errno));
+		run_fold_release(&fold);
+		return;
+	}
 	fprintf(out, "\nsimulated timeline (virtual clock)\n");
 	t0 = fold.t_start;
 	/* steps and rollback actions as they ended, from the fold */
@@ -257,7 +254,7 @@ int rehearsal_run(struct rehearsal *r, struct diag_list *dl)
 	int berr = 0;
 	struct rb_clock *clock = clock_new(CLOCK_VIRTUAL, 0, 0);
 	struct sim *sim = NULL;
-	jv conns = jv_invalid(), last = jv_null();
+	jv conns = jv_invalid(), last = jv_null(), counters = jv_invalid();
 	char *sandbox_home = NULL;
 	int rc = -1;
 	int64_t start = clock_now(clock);
@@ -316,11 +313,10 @@ int rehearsal_run(struct rehearsal *r, struct diag_list *dl)
 	r->real_ms = wall_ms() - t0;
 	if (r->out)
 		display_sink_free(&o.sink);
-	if (r->out && r->run_id && r->mode != DISPLAY_JSON) {
-		print_timeline(r->out, r->state, r->run_id, r->real_ms);
-		berr |= print_counters(r->out, sim_counters(sim));
-	}
-	BUF_NOCAP(berr);
+	/* printed once the simulator is gone: the journal's fold then reuses its memory
+	 * (the peak RSS of a rehearsal was the world and the parsed journal together) */
+	if (r->out && r->run_id && r->mode != DISPLAY_JSON)
+		counters = sim_counters(sim);
 	if (r->settle) {
 		clock_advance(clock, SETTLE_MS);
 		jv_free(r->before);
@@ -335,6 +331,11 @@ out:
 	free(sandbox_home);
 	if (sim)
 		sim_stop(sim);
+	if (jv_is_valid(counters)) {
+		print_timeline(r->out, r->state, r->run_id, r->real_ms);
+		berr |= print_counters(r->out, counters);
+		BUF_NOCAP(berr);
+	}
 	clock_free(clock);
 	jv_free(conns);
 	jv_free(last);

@@ -47,6 +47,25 @@ jv cli_run_file(struct state *st, const char *run_id, const char *name)
 	return run_file(st, run_id, name, NULL);
 }
 
+int cli_run_fold(struct state *st, const char *run_id, struct run_fold *f)
+{
+	size_t len = 0;
+	char *text = state_run_journal(st, run_id, &len);
+	if (text) {
+		run_fold_text(f, text, len, NULL, NULL);
+		free(text);
+		return 0;
+	}
+	if (errno != ENOSYS)
+		return -1;
+	jv evs = cli_run_journal(st, run_id);
+	if (!jv_is_valid(evs))
+		return -1;
+	run_fold_journal(f, evs);
+	jv_free(evs);
+	return 0;
+}
+
 /* from the journal's text where the store has it (no jv for the lines no report
  * reads), else from its events */
 jv cli_run_report(struct state *st, const char *run_id)
