@@ -191,7 +191,7 @@ if [ "$instr" = 1 ] && command -v callgrind_annotate >/dev/null; then
 	done <<'FNS'
 engine_run|engine/engine.c: the run
 journal_append|engine/journal.c: redact + serialize + write each journal line
-redact_jv|core/redact.c: every redaction; an event is redacted twice, in eng_emit and journal_append
+redact_jv|core/redact.c: every redaction; an event is redacted once, for the display and its journal line
 jvx_dump|core/jvx.c: JSON serialization, jv_dump_string
 eng_run_dir_setup|engine/rundir.c: plan.json, runbook copy, tape header
 cli_write_run_reports|cli/runs.c: report.json, report.md, timeline.svg at the end
@@ -207,7 +207,7 @@ FNS
 	if command -v strace >/dev/null; then
 		strace -f -c -e trace=fsync,write -o "$work/st" "$rb" run "$work/log.yaml" --yes --state-dir "$work/state" >/dev/null 2>&1 || true
 		echo "System calls of the $steps log steps: $(awk '$NF == "fsync" { print $4 }' "$work/st") fsync," \
-		     "$(awk '$NF == "write" { print $4 }' "$work/st") write (strace -f -c): a step_finished line is synced for every step, read-only or not."
+		     "$(awk '$NF == "write" { print $4 }' "$work/st") write (strace -f -c): a log step mutates nothing: its lines are not synced one by one, but with the next synced line or at the end of the run."
 		rm -rf "$work/state"
 		echo
 	fi
