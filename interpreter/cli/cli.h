@@ -161,7 +161,8 @@ jv cli_run_journal(struct state *st, const char *run_id);
 /* a JSON file of the run (plan.json, params.json), or null */
 jv cli_run_file(struct state *st, const char *run_id, const char *name);
 /* run_fold_journal of the run's journal, from its text where the store has it (no jv
- * for the lines the fold only counts): 0, or -1 when the run cannot be read (errno) */
+ * for the lines the fold only counts): 0, or -1 when the run cannot be read (errno;
+ * ENOENT: no journal) */
 struct run_fold;
 int cli_run_fold(struct state *st, const char *run_id, struct run_fold *f);
 /* the run's report (report_build of its journal, plan.json, params.json), or

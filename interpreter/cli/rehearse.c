@@ -116,7 +116,7 @@ static void print_timeline(FILE *out, struct state *store, const char *run_id, i
 	run_fold_init(&fold);
 	if (cli_run_fold(store, run_id, &fold) < 0) {
 		cli_error("cannot read the journal of run '%s': %s", run_id,
-			  errno == ENOENT || !errno ? "no such run" : strerror(errno));
+			  errno == ENOENT ? "no such run" : strerror(errno));
 		run_fold_release(&fold);
 		return;
 	}

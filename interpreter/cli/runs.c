@@ -59,8 +59,10 @@ int cli_run_fold(struct state *st, const char *run_id, struct run_fold *f)
 	if (errno != ENOSYS)
 		return -1;
 	jv evs = cli_run_journal(st, run_id);
-	if (!jv_is_valid(evs))
+	if (!jv_is_valid(evs)) {
+		errno = ENOENT;   /* not the ENOSYS of the text a store does not keep */
 		return -1;
+	}
 	run_fold_journal(f, evs);
 	jv_free(evs);
 	return 0;
