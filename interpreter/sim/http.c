@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@ struct sim_http {
 	struct sim_http_opts opt;
 	sim_http_fn fn;
 	void *cls;
+	atomic_ulong connections;    /* accepted so far (TLS or not) */
 };
 
 /* a request's body as it arrives */
@@ -155,6 +157,16 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 	}
 }
 
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct sim_http *h = cls;
+	(void)c;
+	(void)socket_context;
+	if (code == MHD_CONNECTION_NOTIFY_STARTED)
+		atomic_fetch_add(&h->connections, 1);
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
 	struct sim_http *h = cls;
@@ -179,6 +191,7 @@ struct sim_http *sim_http_start(const struct sim_http_opts *opt, const struct so
 					  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 					  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)sa,
 					  MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+					  MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 					  MHD_OPTION_HTTPS_MEM_KEY, opt->tls_key,
 					  MHD_OPTION_HTTPS_MEM_CERT, opt->tls_cert,
 					  MHD_OPTION_HTTPS_MEM_TRUST, opt->tls_trust,
@@ -189,6 +202,7 @@ struct sim_http *sim_http_start(const struct sim_http_opts *opt, const struct so
 					  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
 					  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)sa,
 					  MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+					  MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 					  MHD_OPTION_CONNECTION_TIMEOUT, opt->timeout_s,
 					  MHD_OPTION_END);
 	if (!h->mhd) {
@@ -204,6 +218,11 @@ unsigned sim_http_port(struct sim_http *h)
 {
 	const union MHD_DaemonInfo *di = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
 	return di ? (unsigned)di->port : 0;
+}
+
+unsigned long sim_http_connections(struct sim_http *h)
+{
+	return h ? atomic_load(&h->connections) : 0;
 }
 
 void sim_http_stop(struct sim_http *h)

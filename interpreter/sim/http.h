@@ -64,6 +64,8 @@ struct sim_http *sim_http_start(const struct sim_http_opts *opt, const struct so
 				sim_http_fn fn, void *cls, struct diag_list *dl);
 /* the bound port (the ephemeral one when asked for 0) */
 unsigned sim_http_port(struct sim_http *h);
+/* connections accepted since the start: what /_sim/counters reports as "connections" */
+unsigned long sim_http_connections(struct sim_http *h);
 /* stop accepting and wait for the connections' threads; NULL is fine */
 void sim_http_stop(struct sim_http *h);
 

@@ -340,6 +340,7 @@ jv sim_k8s_server_counters(struct k8s_sim *k)
 	v = jv_object_set(v, jv_string("requests"), jvx_deep_copy(k->c_requests));
 	v = jv_object_set(v, jv_string("mutating"), jvx_deep_copy(k->c_mutating));
 	pthread_mutex_unlock(&k->lock);
+	v = jv_object_set(v, jv_string("connections"), jv_number((double)sim_http_connections(k->http)));
 	return v;
 }
 

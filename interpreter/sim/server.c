@@ -931,6 +931,7 @@ jv sim_counters(struct sim *s)
 	v = jv_object_set(v, jv_string("published"),
 			  jv_number(jv_array_length(jv_copy(s->published))));
 	pthread_mutex_unlock(&s->lock);
+	v = jv_object_set(v, jv_string("connections"), jv_number((double)sim_http_connections(s->http)));
 	if (s->k8s)
 		v = jv_object_set(v, jv_string("k8s"), sim_k8s_server_counters(s->k8s));
 	return v;

@@ -70,7 +70,7 @@ int k8s_request(struct action_call *call, struct k8s_conn *c, const char *method
 		jv query, const char *content_type, jv body, jv *out)
 {
 	int berr = 0;
-	CURL *h = curl_easy_init();
+	CURL *h = c->curl ? c->curl : (c->curl = curl_easy_init());
 	struct buf url = BUF_INIT(0), reply = BUF_INIT(CAP_K8S_REPLY), hdr = BUF_INIT(0);
 	struct curl_slist *sl = NULL;
 	char *payload = NULL, errbuf[CURL_ERROR_SIZE] = "";
@@ -93,6 +93,12 @@ int k8s_request(struct action_call *call, struct k8s_conn *c, const char *method
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(h, CURLOPT_WRITEDATA, &reply);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	if (strcmp(method, "GET")) {
+		/* a write is never re-sent by curl on a kept connection the server closed
+		 * (the AWS transport's rule): it goes on a connection of its own */
+		curl_easy_setopt(h, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
+	}
 	struct curl_blob ca = { 0 }, cert = { 0 }, key = { 0 };
 	if (c->ca_pem) {
 		ca = (struct curl_blob){ c->ca_pem, strlen(c->ca_pem), CURL_BLOB_NOCOPY };
@@ -157,8 +163,11 @@ int k8s_request(struct action_call *call, struct k8s_conn *c, const char *method
 		*out = jv_object_set(*out, jv_string("transient"), jv_true());
 	jv_free(r);
 out:
+	/* the handle is kept for the call's next request (a rollout's polls): its
+	 * connection cache saves a TLS handshake per request. Reset drops the options,
+	 * which point into this frame, and keeps the connections. */
 	if (h)
-		curl_easy_cleanup(h);
+		curl_easy_reset(h);
 	curl_slist_free_all(sl);
 	free(payload);
 	buf_release(&url);

@@ -7,8 +7,8 @@
  *   client.c      libcurl requests with TLS verified, Status errors, kinds -> REST paths
  *   actions.c     the action descriptors
  *
- * Ownership: every char * in struct k8s_conn is malloc'd and owned by it; k8s_conn_release
- * frees them. Secrets (tokens, keys) are tainted in the call's redactor when loaded and
+ * Ownership: every char * in struct k8s_conn is malloc'd and owned by it, as is its curl
+ * handle; k8s_conn_release frees them. Secrets (tokens, keys) are tainted in the call's redactor when loaded and
  * never put in a result or a message. Errors are jvx_error objects; Kubernetes' own
  * reasons (NotFound, Conflict, Unauthorized, ...) are the codes.
  */
@@ -27,6 +27,8 @@ struct k8s_conn {
 	char *token;             /* bearer token, or NULL */
 	char *namespace;         /* the context's, else "default" */
 	char *context;           /* its name ("in-cluster" for a service account) */
+	void *curl;              /* CURL *: made on the first request, kept so the
+				  * requests of one call share its TLS connection */
 };
 
 /* resolve the connection for a call: connections.k8s {kubeconfig, context, namespace}

@@ -13,6 +13,7 @@
 #include <strings.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <curl/curl.h>
 #include "k8s.h"
 #include "../../core/b64.h"
 #include "../../core/buf.h"
@@ -562,5 +563,7 @@ void k8s_conn_release(struct k8s_conn *c)
 	free(c->token);
 	free(c->namespace);
 	free(c->context);
+	if (c->curl)
+		curl_easy_cleanup(c->curl);
 	memset(c, 0, sizeof(*c));
 }
