@@ -17,6 +17,7 @@
 #include "../core/jvx.h"
 #include "engine_int.h"
 #include "../core/caps.h"
+#include "../lang/expr.h"
 
 #define SEEN_MAX 200          /* assert_seen: longer values are cut */
 
@@ -92,94 +93,22 @@ static void silent_err(void *data, jv msg)
 	jv_free(msg);
 }
 
-static int is_keyword(const char *k, size_t n)
-{
-	static const char *const kw[] = {"and", "or", "not", "if", "then", "elif", "else", "end", "as",
-		"def", "reduce", "foreach", "try", "catch", "label", "import", "include", "__loc__", NULL};
-	for (int i = 0; kw[i]; i++)
-		if (strlen(kw[i]) == n && !memcmp(kw[i], k, n))
-			return 1;
-	return 0;
-}
-
-/* A plain path (`.a.b`, `.a[0]`, `.a[-1]`, `.["k"]`, `.a["k"]`): its value as jq gives it
- * (null through a missing key, index or null; "(error)" indexing anything else), in
- * *out, and 0; -1 for any other text (jq then decides). A wait shows what its `until`
- * looked at after every poll: one jq_compile per poll and path was most of a rehearsal's
- * instructions (rds-snapshot-restore: 10.9 G of 11.5 G). */
+/* A plain path (expr_path.c): its value as jq gives it, in *out ("(error)" where jq
+ * stops with an error), and 0; -1 for any other text (jq then decides). A wait shows
+ * what its `until` looked at after every poll: one jq_compile per poll and path was most
+ * of a rehearsal's instructions (rds-snapshot-restore: 10.9 G of 11.5 G). */
 static int path_value(const char *s, jv ctx, char **out)
 {
-	const char *start = s;
-	int err = 0;
-	jv v = jv_copy(ctx);
-	if (*s != '.' || !s[1])
-		goto no;
-	while (*s) {
-		jv key;
-		if (*s != '.' && *s != '[')
-			goto no;
-		if (*s == '.' && (isalpha((unsigned char)s[1]) || s[1] == '_')) {
-			const char *k = ++s;
-			while (isalnum((unsigned char)*s) || *s == '_')
-				s++;
-			if (is_keyword(k, (size_t)(s - k)))
-				goto no;       /* jq 1.6 reads `.if` as a syntax error */
-			key = jv_string_sized(k, (int)(s - k));
-		} else {
-			s += *s == '.' && s == start;   /* `.[0]` first, `.a[0]` after (1.6 has no `.a.[0]`) */
-			if (*s != '[')
-				goto no;
-			s++;
-			if (*s == '"') {
-				const char *k = ++s;
-				while (*s && *s != '"' && *s != '\\')
-					s++;
-				if (*s != '"' || s[1] != ']')
-					goto no;
-				key = jv_string_sized(k, (int)(s - k));
-				s += 2;
-			} else {
-				char *end;
-				long i = strtol(s, &end, 10);
-				if (end == s || *end != ']' || !(isdigit((unsigned char)*s) || *s == '-') ||
-				    i > 1000000000L || i < -1000000000L)
-					goto no;
-				key = jv_number((double)i);
-				s = end + 1;
-			}
-		}
-		jv_kind vk = jv_get_kind(v), kk = jv_get_kind(key);
-		if (err || vk == JV_KIND_NULL) {
-			jv_free(key);
-		} else if (vk == JV_KIND_OBJECT && kk == JV_KIND_STRING) {
-			v = jv_object_get(v, key);
-			if (!jv_is_valid(v)) {
-				jv_free(v);
-				v = jv_null();
-			}
-		} else if (vk == JV_KIND_ARRAY && kk == JV_KIND_NUMBER) {
-			int i = (int)jv_number_value(key), n = jv_array_length(jv_copy(v));
-			jv_free(key);
-			if (i < 0)
-				i += n;
-			if (i < 0 || i >= n) {
-				jv_free(v);
-				v = jv_null();
-			} else {
-				v = jv_array_get(v, i);
-			}
-		} else {                /* jq's error, once the rest is known to parse */
-			jv_free(key);
-			err = 1;
-		}
-	}
-	*out = err ? xstrdup("(error)") : jvx_dump(v);
-	if (err)
+	jv v;
+	if (expr_path_get(s, ctx, &v) < 0)
+		return -1;
+	if (jv_is_valid(v)) {
+		*out = jvx_dump(v);
+	} else {
 		jv_free(v);
+		*out = xstrdup("(error)");
+	}
 	return 0;
-no:
-	jv_free(v);
-	return -1;
 }
 
 /* evaluate text against ctx (borrowed): a plain path by path_value, else with a fresh

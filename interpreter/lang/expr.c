@@ -23,7 +23,8 @@
  * grammar and checks every name against the builtins of the linked libjq (a table made
  * at build time), and what it vouches for is EXPR_SCANNED, valid. jq checks (and words
  * the error of) only what the scan doubts. The scanned expressions of a set are compiled
- * together, in chunks, at the first evaluation of one of them.
+ * together, in chunks, at the first evaluation of one of them. Plain paths (most of a
+ * runbook's expressions) are EXPR_PATH: read from the value (expr_path.c), never compiled.
  *
  * Evaluation runs under the watchdog of expr_guard.c (time, memory, signals).
  */
@@ -47,6 +48,7 @@ enum expr_state {
 	EXPR_BAD      = 1 << 1,   /* an error was reported; never compiled */
 	EXPR_COMPILED = 1 << 2,
 	EXPR_SCANNED  = 1 << 3,   /* expr_scan() vouches for it: compiled at first use */
+	EXPR_PATH     = 1 << 4,   /* a plain path: read by expr_path_get, never compiled */
 };
 
 struct expr {
@@ -636,6 +638,12 @@ static int run_mode(struct exprset *set, enum mode mode, int lazy, struct diag_l
 			e->state |= EXPR_BAD;
 			continue;
 		}
+		if (e->state & EXPR_PATH)
+			continue;
+		if (mode == MODE_CHECK && expr_is_path(e->text)) {
+			e->state |= EXPR_CHECKED | EXPR_SCANNED | EXPR_PATH;
+			continue;
+		}
 		if (mode == MODE_CHECK) {
 			/* one scan per text (`.params.x` is everywhere) */
 			int first = strmap_put(&scanned, e->text, i);
@@ -805,6 +813,13 @@ static jv eval_raw(struct exprset *set, int idx, jv ctx)
 {
 	BUG_ON(idx < 0 || idx >= set->n);
 	struct expr *e = &set->e[idx];
+	if (e->state & EXPR_PATH) {
+		jv v;
+		if (expr_path_get(e->text, ctx, &v) < 0)
+			BUG("a plain path is no longer one");
+		jv_free(ctx);
+		return jv_is_valid(v) ? jv_array_append(jv_array(), v) : error_jv(jv_invalid_get_msg(v));
+	}
 	if ((e->state & (EXPR_SCANNED | EXPR_COMPILED | EXPR_BAD)) == EXPR_SCANNED) {
 		/* every scanned expression of the set, in as few jq_compiles as possible */
 		struct diag_list dl = { 0 };
@@ -826,6 +841,11 @@ static jv eval_raw(struct exprset *set, int idx, jv ctx)
 	jv input = jv_object_set(jv_object(), jv_string("i"), jv_number(e->slot));
 	input = jv_object_set(input, jv_string("c"), ctx);
 	return expr_run(&c->jq, input);
+}
+
+int exprset_is_path(const struct exprset *set, int idx)
+{
+	return idx >= 0 && idx < set->n && (set->e[idx].state & EXPR_PATH);
 }
 
 /* what the result takes from a secret is tainted too (taint.c) */

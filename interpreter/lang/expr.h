@@ -47,6 +47,17 @@ jv exprset_eval(struct exprset *set, int idx, jv ctx);
 /* first output (null if none), or invalid on error; consumes ctx */
 jv exprset_eval1(struct exprset *set, int idx, jv ctx);
 
+/* Plain paths (expr_path.c): `.a.b`, `.a[0]`, `.a[-1]`, `.["k"]`, `.a["k"]` (whitespace
+ * around them allowed, none inside, no escapes in keys, no keywords as names) are read
+ * from the value, never compiled: the value, null through null or a missing key or
+ * index, or jq's own error (jv_get's). An exprset evaluates its plain paths this way. */
+int expr_is_path(const char *text);
+/* 1 when the set reads expression idx as a plain path (after exprset_check) */
+int exprset_is_path(const struct exprset *set, int idx);
+/* 0 and *out = the value or jv_invalid_with_msg(jq's error); -1 when text is not a
+ * plain path (jq decides). Borrows ctx. */
+int expr_path_get(const char *text, jv ctx, jv *out);
+
 /* Limits (expr_guard.c). An evaluation fails with an error ("expression did not finish
  * within 10s ...") when it runs past the limit for one evaluation (RUNBOOK_EXPR_TIMEOUT,
  * a duration, default 10s) or past the deadline set by expr_deadline(), whichever comes

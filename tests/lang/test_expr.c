@@ -360,6 +360,115 @@ static void doubted(void)
 	exprset_free(set);
 }
 
+/* plain paths are read from the value (expr_path.c), not compiled: each gives what jq
+ * gives for the same text compiled (`TEXT | .`), value or error message, on every
+ * context here, listed and random */
+static int same_as_jq(struct exprset *set, int fast, int slow, const char *ctext, const char *path)
+{
+	jv a = exprset_eval(set, fast, jv_parse(ctext)), b = exprset_eval(set, slow, jv_parse(ctext));
+	int ok;
+	if (jv_is_valid(a) || jv_is_valid(b)) {
+		ok = jv_equal(jv_copy(a), jv_copy(b));
+	} else {
+		jv ma = jv_invalid_get_msg(jv_copy(a)), mb = jv_invalid_get_msg(jv_copy(b));
+		ok = jv_get_kind(ma) == JV_KIND_STRING && jv_equal(ma, mb);
+	}
+	if (!ok) {
+		jv da = jv_dump_string(jv_is_valid(a) ? jv_copy(a) : jv_invalid_get_msg(jv_copy(a)), 0);
+		jv db = jv_dump_string(jv_is_valid(b) ? jv_copy(b) : jv_invalid_get_msg(jv_copy(b)), 0);
+		fprintf(stderr, "%s on %s: path %s, jq %s\n", path, ctext, jv_string_value(da), jv_string_value(db));
+		jv_free(da);
+		jv_free(db);
+	}
+	jv_free(a);
+	jv_free(b);
+	return ok;
+}
+
+static void plain_paths(void)
+{
+	static const char *const paths[] = {
+		".a", ".a.b", ".a.b.c", ".a[0]", ".a[1]", ".a[-1]", ".a[-3]", ".a[9]", ".[0]", ".[-1]",
+		".[\"a\"]", ".a[\"b\"]", ".a[\"b\"].c", ".a[0].b", ".a[0][1]", ".x", ".x.y", ".x[0]",
+		".s", ".s.t", ".s[0]", ".n.m", ".t[0]", ".t.u", ".[\"a b\"]", "._x", ".x_1", " .a.b ",
+		"\n.a\n", ".params.x", ".steps.s.outputs.y", ".DBInstances[0].DBInstanceStatus", NULL,
+	};
+	static const char *const not_paths[] = {
+		".", "..", ".a.", ".a[", ".a[]", ".a .b", ".a?", ".if", ".a.and", ".a.[0]", ".[1.5]",
+		".[\"a\\\"b\"]", ".\"a\"", ".a[ 0]", "a", "$x", ".a | .b", "", NULL,
+	};
+	static const char *const ctxs[] = {
+		"{\"a\":{\"b\":{\"c\":1}},\"s\":\"str\",\"n\":null,\"t\":true,\"_x\":2,\"x_1\":[3],\"a b\":4}",
+		"{\"a\":[{\"b\":1},[5,6],\"q\"],\"if\":1,\"and\":2,\"params\":{\"x\":7},\"steps\":null}",
+		"[1,2,3]", "null", "\"text\"", "12.5", "true",
+		"{\"a\":{\"b\":[1,{\"c\":\"d\"}]},\"steps\":{\"s\":{\"outputs\":{\"y\":[null]}}}}",
+		"{\"DBInstances\":[{\"DBInstanceStatus\":\"available\"}]}", NULL,
+	};
+	struct exprset *set = exprset_new();
+	struct diag_list dl = { 0 };
+	char text[256];
+	int fast[64], slow[64], n = 0;
+	for (int p = 0; paths[p]; p++, n++) {
+		CHECK(expr_is_path(paths[p]));
+		fast[n] = exprset_add(set, paths[p], NULL);
+		snprintf(text, sizeof(text), "%s | .", paths[p]);
+		CHECK(!expr_is_path(text));
+		slow[n] = exprset_add(set, text, NULL);
+	}
+	for (int p = 0; not_paths[p]; p++) {
+		jv v;
+		CHECK(!expr_is_path(not_paths[p]));
+		CHECK_INT(expr_path_get(not_paths[p], jv_null(), &v), -1);
+	}
+	CHECK_INT(exprset_compile(set, &dl), 0);
+	int bad = 0, runs = 0;
+	for (int c = 0; ctxs[c]; c++)
+		for (int k = 0; k < n; k++, runs++)
+			bad += !same_as_jq(set, fast[k], slow[k], ctxs[c], paths[k]);
+	CHECK_INT(bad, 0);
+	exprset_free(set);
+
+	/* random paths of names, indexes and ["keys"] over random nests */
+	unsigned seed = getenv("RUNBOOK_SEED") ? (unsigned)atoi(getenv("RUNBOOK_SEED")) : (unsigned)time(NULL);
+	srand(seed);
+	static const char *const names[] = {"a", "b", "c", "s"};
+	set = exprset_new();
+	char *ctext[300];
+	for (n = 0; n < 300; n++) {
+		size_t len = 0;
+		int parts = 1 + rand() % 4;
+		for (int i = 0; i < parts; i++) {
+			int k = rand() % 3;
+			const char *nm = names[rand() % 4];
+			if (k == 0)
+				len += (size_t)snprintf(text + len, sizeof(text) - len, ".%s", nm);
+			else if (k == 1)
+				len += (size_t)snprintf(text + len, sizeof(text) - len, "%s[%d]", i ? "" : ".", rand() % 5 - 2);
+			else
+				len += (size_t)snprintf(text + len, sizeof(text) - len, "%s[\"%s\"]", i ? "" : ".", nm);
+		}
+		exprset_add(set, text, NULL);
+		snprintf(text + len, sizeof(text) - len, " | .");
+		exprset_add(set, text, NULL);
+		char c[256];
+		snprintf(c, sizeof(c), "{\"a\":{\"b\":[%d,{\"c\":[\"x\",null]},\"s\"],\"s\":{\"a\":%d}},"
+			 "\"b\":[[1],{\"a\":true}],\"s\":\"t\",\"c\":null}", rand() % 9, rand() % 9);
+		ctext[n] = strdup(c);
+	}
+	CHECK_INT(exprset_compile(set, &dl), 0);
+	bad = 0;
+	for (int k = 0; k < 300; k++, runs++) {
+		bad += !same_as_jq(set, 2 * k, 2 * k + 1, ctext[k], exprset_text(set, 2 * k));
+		free(ctext[k]);
+	}
+	if (bad)
+		fprintf(stderr, "random paths: seed %u (RUNBOOK_SEED replays)\n", seed);
+	CHECK_INT(bad, 0);
+	fprintf(stderr, "plain paths: %d evaluations compared with jq\n", runs);
+	diag_list_release(&dl);
+	exprset_free(set);
+}
+
 int main(void)
 {
 	/* read when the first evaluation starts the watchdog */
@@ -373,5 +482,6 @@ int main(void)
 	evaluation();
 	batches();
 	doubted();
+	plain_paths();
 	CHECK_DONE();
 }
