@@ -244,6 +244,22 @@ jv taint_eval(struct exprset *set, int idx, jv ctx, taint_eval_fn eval)
 	struct redactor *r = redact_current();
 	if (!r || !redact_count(r))
 		return eval(set, idx, ctx);
+	if (exprset_is_path(set, idx)) {
+		/* A plain path returns a piece of ctx as it is, chosen by the names and
+		 * indexes of its text alone, and its decoy run the decoy of that piece: only a
+		 * secret inside the piece, or in a name of the text, can make them differ.
+		 * Looking at the piece, not at every string of the context (every step's
+		 * results), at each evaluation. */
+		jv real = eval(set, idx, jv_copy(ctx));
+		jv text = jv_string(exprset_text(set, idx));
+		int plain = jv_is_valid(real) && !redact_touches(r, real) && !redact_touches(r, text);
+		jv_free(text);
+		if (plain) {
+			jv_free(ctx);
+			return real;
+		}
+		jv_free(real);       /* the differential run below, as for any expression */
+	}
 	jv env = jv_invalid();
 	if (names_env(exprset_text(set, idx))) {
 		env = environment();

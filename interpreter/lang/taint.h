@@ -10,7 +10,9 @@
  * number that differs (its text), every string and number of a subtree whose shape
  * differs (another kind, length or key set), a differing error message. jq functions
  * are pure here, so the second run has no effect; it doubles the cost of the
- * expressions that see a secret, and only those.
+ * expressions that see a secret, and only those. A plain path (expr.h) returns a piece
+ * of the context chosen by its text alone: it runs twice only when that piece, or a
+ * name in its text, holds a secret (the rest of the context is not looked at).
  *
  * The environment (`$ENV`, `env`) is not part of the input: its credentials are
  * registered at startup (cli_redactor_new), and an expression that names `$ENV` or

@@ -47,7 +47,21 @@ static const struct { const char *expr; int tainted; } cases[] = {
 	{ "$ENV.PATH", 0 },
 	/* a value inside a secret JSON is part of the secret (its decoy has other keys) */
 	{ ".steps.get.result.json | fromjson | .username", 1 },
+	/* plain paths (read, not compiled: taint.c looks at the piece they return) */
+	{ ".params.pw", 1 },
+	{ ".steps.get.result.json", 1 },
+	{ ".steps.get.result.data", 1 },
+	{ ".steps.get.result.data.token", 1 },
+	/* a value chosen by a name that is a secret depends on it */
+	{ ".byname[\"" PW "\"]", 1 },
+	{ ".byname.plain", 0 },
+	/* an object whose key is a secret: its shape differs from its decoy's, so all of it
+	 * is tainted (checked below: the value under that key) */
+	{ ".bykey", 1 },
 };
+
+/* the plain paths above: expr.h's fast path must take them */
+static const char *const paths[] = { ".params.pw", ".params.user", ".byname[\"" PW "\"]", ".byname.plain", ".bykey" };
 
 /* jq's error message carries the secret's derivative */
 static const char *const failing[] = {
@@ -67,7 +81,11 @@ static jv context(void)
 			  "\"json\": \"{\\\"username\\\":\\\"appuser\\\",\\\"password\\\":\\\"Js0n-Pa55.word\\\"}\"}");
 	ctx = jv_object_set(ctx, jv_string("steps"),
 			    jv_object_set(jv_object(), jv_string("get"), jv_object_set(jv_object(), jv_string("result"), res)));
-	return ctx;
+	jv byname = jv_object_set(jv_object(), jv_string(PW), jv_string("chosen-by-the-secret"));
+	byname = jv_object_set(byname, jv_string("plain"), jv_string("nothing-secret-here"));
+	ctx = jv_object_set(ctx, jv_string("bykey"),
+			    jv_object_set(jv_object(), jv_string(PW), jv_string("under-a-secret-key")));
+	return jv_object_set(ctx, jv_string("byname"), byname);
 }
 
 static double now_us(void)
@@ -90,6 +108,10 @@ int main(void)
 		fids[i] = exprset_add(set, failing[i], NULL);
 	int bench = exprset_add(set, "[.params.user, .steps.get.result.data] | tojson", NULL);
 	CHECK(exprset_compile(set, &dl) == 0);
+	for (size_t k = 0; k < sizeof(paths) / sizeof(*paths); k++)
+		for (int i = 0; i < n; i++)
+			if (!strcmp(cases[i].expr, paths[k]))
+				CHECK(exprset_is_path(set, ids[i]));
 
 	struct redactor *r = redact_new();
 	redact_set_current(r);
@@ -128,6 +150,7 @@ int main(void)
 		}
 		jv_free(out);
 	}
+	CHECK(redact_has(r, "under-a-secret-key"));
 	for (int i = 0; i < nf; i++) {
 		jv out = exprset_eval(set, fids[i], context());
 		CHECK(!jv_is_valid(out));
