@@ -4,8 +4,9 @@
 #   tests/bench/rss.sh RUNBOOK [RUNS]
 # Prints "| runbook | scenario | peak RSS MB (min / median / max) |" rows (markdown),
 # RSS from /usr/bin/time -v. Environment: ONLY=NAME runs the cases of one runbook;
-# RB_ARGS adds options to rehearse (e.g. "--max-parallel 1"); what runbook reads
-# (MALLOC_ARENA_MAX...) passes through.
+# RB_ARGS adds options to rehearse (e.g. "--max-parallel 1"); INSTR=1 adds a column:
+# the instructions of one more run under callgrind (the simulator's threads included);
+# what runbook reads (MALLOC_ARENA_MAX...) passes through.
 set -uo pipefail
 RUNBOOK=$(realpath "$1")
 RUNS=${2:-3}
@@ -35,6 +36,14 @@ while IFS='|' read -r name scenario params _; do
 		fi
 		awk -F': ' '/Maximum resident set size/ { print $2 }' "$T/time" >> "$T/kb"
 	done
-	printf '| %s | %s | %s |\n' "$name" "$scenario" \
-		"$(sort -n "$T/kb" | awk '{ v[NR] = $1 / 1024 } END { printf "%.1f / %.1f / %.1f", v[1], v[int((NR + 1) / 2)], v[NR] }')"
+	instr=""
+	if [ "${INSTR:-0}" = 1 ]; then
+		rm -rf "$T/state"
+		valgrind --tool=callgrind --callgrind-out-file="$T/cg" "$RUNBOOK" rehearse "runbooks/$name.yaml" \
+			--scenario "examples/scenarios/$scenario.yaml" "${args[@]}" --state-dir "$T/state" \
+			${RB_ARGS:-} > /dev/null 2> "$T/vg" || true
+		instr=" $(awk '/Collected :/ { printf "%.2f G", $4 / 1e9 }' "$T/vg") |"
+	fi
+	printf '| %s | %s | %s |%s\n' "$name" "$scenario" \
+		"$(sort -n "$T/kb" | awk '{ v[NR] = $1 / 1024 } END { printf "%.1f / %.1f / %.1f", v[1], v[int((NR + 1) / 2)], v[NR] }')" "$instr"
 done < tests/runbooks/cases.txt

@@ -218,14 +218,18 @@ echo "Every case of tests/runbooks/cases.txt (\`runbook rehearse runbooks/NAME.y
 echo "examples/scenarios/SCENARIO.yaml\`, as tests/runbooks/rehearse.sh runs them), /usr/bin/time -v,"
 echo "MB min / median / max of $runs runs. \"one arena\" is the binary as it is (main.c: mallopt"
 echo "M_ARENA_MAX 1); \"glibc arenas\" the same with MALLOC_ARENA_MAX=0 (glibc's default: an"
-echo "arena per thread, up to 8 per core); \"one worker\" adds --max-parallel 1."
+echo "arena per thread, up to 8 per core); \"one worker\" adds --max-parallel 1. Instructions: one"
+echo "more run under callgrind (the process, the simulator's threads included)."
 echo
-"$here/rss.sh" "$rb" "$runs" > "$work/rss1"
+INSTR=$instr "$here/rss.sh" "$rb" "$runs" > "$work/rss1"
 MALLOC_ARENA_MAX=0 "$here/rss.sh" "$rb" "$runs" > "$work/rss0"
 RB_ARGS="--max-parallel 1" "$here/rss.sh" "$rb" "$runs" > "$work/rssp"
-echo "| runbook | scenario | one arena | glibc arenas | one arena, one worker |"
-echo "|---|---|---:|---:|---:|"
-paste -d'|' "$work/rss1" "$work/rss0" "$work/rssp" | awk -F'|' '{ printf "|%s|%s|%s|%s|%s|\n", $2, $3, $4, $9, $14 }'
+echo "| runbook | scenario | one arena | glibc arenas | one arena, one worker | instructions |"
+echo "|---|---|---:|---:|---:|---:|"
+# rss1 has one more column when instructions are counted
+paste -d'|' "$work/rss1" "$work/rss0" "$work/rssp" | awk -F'|' -v i="$instr" '{
+	if (i == 1) printf "|%s|%s|%s|%s|%s|%s|\n", $2, $3, $4, $10, $15, $5
+	else printf "|%s|%s|%s|%s|%s| - |\n", $2, $3, $4, $9, $14 }'
 echo
 echo "Floor: \`runbook --version\` $(peak_rss "$rb" --version) (the $(ldd "$rb" | grep -c '=>') shared libraries"
 echo "mapped before main: libcrypto, gnutls via libmicrohttpd's constructor, curl's...; libxml2,"
