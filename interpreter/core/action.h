@@ -5,7 +5,8 @@
  * runs; `runbook actions`, runbook-actions(7) and --dry-run all read the same table.
  * This type lives in core/ so that plan/ can check `with:` without knowing modules.
  *
- * Threading: run() is called on a worker thread. It owns `args` (a deep copy made for
+ * Threading: run() is called on a worker thread (an ACT_INSTANT action's on the engine's
+ * own thread: it must return at once, never wait). It owns `args` (a deep copy made for
  * it) and must not touch any jv of the engine's. call->connections is the call's own
  * deep copy too.
  */
@@ -75,6 +76,8 @@ enum action_flags {
 	ACT_IDEMPOTENT   = 1 << 1,   /* safe to re-run after a crash mid-call */
 	ACT_CHECKABLE    = 1 << 2,   /* effect can be checked after a crash (check()) */
 	ACT_SECRET_RESULT = 1 << 3,  /* every string in the result is tainted */
+	ACT_INSTANT      = 1 << 4,   /* never waits on anything (log): run on the engine's own
+				      * thread, no hand-off to a worker and back */
 };
 
 /* One invocation. Filled by the engine; modules read it and call the helpers below. */

@@ -698,7 +698,10 @@ void eng_submit(struct engine *e, struct task *t, enum job_mode mode)
 	t->queued = 0;
 	e->inflight++;
 	clock_hold(e->clk);          /* the job's token; released after its MSG_DONE */
-	pool_submit(&e->pool, j);
+	if (j->desc->flags & ACT_INSTANT)
+		pool_run_here(&e->pool, e, j);
+	else
+		pool_submit(&e->pool, j);
 }
 
 void eng_slot_freed(struct engine *e)

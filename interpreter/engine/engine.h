@@ -1,7 +1,8 @@
 /* engine.h — runs a plan: scheduler, step kinds, retries, rollback, dry-run, journal.
  *
  * The engine thread owns every jv of the run and evaluates every expression; actions
- * run on worker threads with deep copies (see core/action.h). Every action call goes
+ * run on worker threads with deep copies (see core/action.h; an ACT_INSTANT one, `log`,
+ * on the engine thread itself, sparing two thread hand-offs per step). Every action call goes
  * through one function (invoke.c) that times it and hands request and result to the
  * journal and, with --record, to the tape; replay plugs in there.
  *

@@ -102,6 +102,9 @@ void sha256_hex(const char *data, size_t len, char out[65]);
 int pool_start(struct pool *p, struct engine *e, int n);
 void pool_stop(struct pool *p);
 void pool_submit(struct pool *p, struct job *j);
+/* an ACT_INSTANT job: run on this (the engine's) thread; its MSG_DONE is queued as a
+ * worker's would be, for the loop's next turn */
+void pool_run_here(struct pool *p, struct engine *e, struct job *j);
 struct msg *pool_take(struct pool *p);                  /* NULL if none */
 void invoke(struct engine *e, struct job *j);           /* runs j on this thread */
 

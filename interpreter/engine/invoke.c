@@ -170,6 +170,21 @@ struct worker_arg {
 	struct engine *e;
 };
 
+/* the job's clock token passes to the engine with the message */
+static void job_done(struct pool *p, struct engine *e, struct job *j)
+{
+	struct msg *m = xcalloc(1, sizeof(*m));
+	m->kind = MSG_DONE;
+	m->job = j;
+	pool_post(p, m, engine_clock(e));
+}
+
+void pool_run_here(struct pool *p, struct engine *e, struct job *j)
+{
+	invoke(e, j);
+	job_done(p, e, j);
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker_arg *wa = arg;
@@ -189,11 +204,7 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&p->lock);
 
 		invoke(e, j);
-		/* the job's clock token passes to the engine with the message */
-		struct msg *m = xcalloc(1, sizeof(*m));
-		m->kind = MSG_DONE;
-		m->job = j;
-		pool_post(p, m, engine_clock(e));
+		job_done(p, e, j);
 	}
 	free(wa);
 	return NULL;

@@ -58,7 +58,7 @@ static const struct action_desc core_actions[] = {
 	  "write a message to the run's output and journal",
 	  core_log_args,
 	  "{level, message}",
-	  ACT_IDEMPOTENT, 0, core_log_run, NULL, NULL, NULL,
+	  ACT_IDEMPOTENT | ACT_INSTANT, 0, core_log_run, NULL, NULL, NULL,
 	  .results = log_result },
 	{ "http.request",
 	  "send an HTTP(S) request (libcurl, TLS verified); mutating unless the method is GET, HEAD or OPTIONS",
