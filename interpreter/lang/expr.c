@@ -640,15 +640,15 @@ static int run_mode(struct exprset *set, enum mode mode, int lazy, struct diag_l
 		}
 		if (e->state & EXPR_PATH)
 			continue;
-		if (mode == MODE_CHECK && expr_is_path(e->text)) {
-			e->state |= EXPR_CHECKED | EXPR_SCANNED | EXPR_PATH;
-			continue;
-		}
 		if (mode == MODE_CHECK) {
-			/* one scan per text (`.params.x` is everywhere) */
+			/* one look per text (`.params.x` is everywhere): a plain path, or what
+			 * the scan vouches for */
 			int first = strmap_put(&scanned, e->text, i);
-			if (first == i ? expr_scan(e->text, forbidden_call) : !!(set->e[first].state & EXPR_SCANNED)) {
-				e->state |= EXPR_CHECKED | EXPR_SCANNED;
+			unsigned got = first != i ? set->e[first].state & (EXPR_SCANNED | EXPR_PATH) :
+				       expr_is_path(e->text) ? EXPR_SCANNED | EXPR_PATH :
+				       expr_scan(e->text, forbidden_call) ? EXPR_SCANNED : 0;
+			if (got) {
+				e->state |= EXPR_CHECKED | got;
 				continue;
 			}
 		}

@@ -27,9 +27,9 @@ static int space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-/* the next key of the path at *s (advanced past it): a string or number jv, or invalid
- * when what follows is not one */
-static jv next_key(const char **sp, int first)
+/* the next key of the path at *sp, advanced past it: 0 and *key (a string or number;
+ * not made when key is NULL), or -1 when what follows is not one */
+static int next_key(const char **sp, int first, jv *key)
 {
 	const char *s = *sp;
 	if (*s == '.' && (isalpha((unsigned char)s[1]) || s[1] == '_')) {
@@ -37,78 +37,93 @@ static jv next_key(const char **sp, int first)
 		while (isalnum((unsigned char)*s) || *s == '_')
 			s++;
 		if (is_keyword(k, (size_t)(s - k)))
-			return jv_invalid();
+			return -1;
+		if (key)
+			*key = jv_string_sized(k, (int)(s - k));
 		*sp = s;
-		return jv_string_sized(k, (int)(s - k));
+		return 0;
 	}
 	s += *s == '.' && first;        /* `.[0]` first, `.a[0]` after (1.6 has no `.a.[0]`) */
 	if (*s != '[')
-		return jv_invalid();
+		return -1;
 	s++;
 	if (*s == '"') {
 		const char *k = ++s;
 		while (*s && *s != '"' && *s != '\\')
 			s++;
 		if (*s != '"' || s[1] != ']')
-			return jv_invalid();   /* escapes and interpolation: jq's */
+			return -1;             /* escapes and interpolation: jq's */
+		if (key)
+			*key = jv_string_sized(k, (int)(s - k));
 		*sp = s + 2;
-		return jv_string_sized(k, (int)(s - k));
+		return 0;
 	}
 	char *end;
 	long i = strtol(s, &end, 10);
 	if (end == s || *end != ']' || !(isdigit((unsigned char)*s) || *s == '-') ||
 	    i > 1000000000L || i < -1000000000L)
-		return jv_invalid();
+		return -1;
+	if (key)
+		*key = jv_number((double)i);
 	*sp = end + 1;
-	return jv_number((double)i);
+	return 0;
 }
 
-/* the keys of text when it is a plain path, else invalid */
-static jv path_keys(const char *text)
+/* text without the whitespace around it: [*s, *end) */
+static int trimmed(const char *text, const char **s, const char **end)
 {
-	const char *s = text, *end = text + strlen(text);
-	while (space(*s))
-		s++;
-	while (end > s && space(end[-1]))
-		end--;
-	if (*s != '.' || end - s < 2)
-		return jv_invalid();
-	jv keys = jv_array();
+	*s = text;
+	*end = text + strlen(text);
+	while (space(**s))
+		(*s)++;
+	while (*end > *s && space((*end)[-1]))
+		(*end)--;
+	return **s == '.' && *end - *s >= 2 ? 0 : -1;
+}
+
+/* walk the keys of text: 0 when it is a plain path (each key given to fn when fn is
+ * set), -1 when it is not (fn may have seen some keys) */
+static int walk(const char *text, void (*fn)(void *, jv), void *arg)
+{
+	const char *s, *end;
+	if (trimmed(text, &s, &end) < 0)
+		return -1;
 	for (int first = 1; s < end; first = 0) {
-		jv k = next_key(&s, first);
-		if (!jv_is_valid(k) || s > end) {
-			jv_free(k);
-			jv_free(keys);
-			return jv_invalid();
+		jv k;
+		if (next_key(&s, first, fn ? &k : NULL) < 0)
+			return -1;
+		if (s > end) {
+			if (fn)
+				jv_free(k);
+			return -1;
 		}
-		keys = jv_array_append(keys, k);
+		if (fn)
+			fn(arg, k);
 	}
-	return keys;
+	return 0;
 }
 
 int expr_is_path(const char *text)
 {
-	jv keys = path_keys(text);
-	int ok = jv_is_valid(keys);
-	jv_free(keys);
-	return ok;
+	return walk(text, NULL, NULL) == 0;
+}
+
+/* jq's INDEX, key by key: null through null and missing keys, jv_get's error else */
+static void index_by(void *arg, jv key)
+{
+	jv *v = arg;
+	if (jv_is_valid(*v))
+		*v = jv_get(*v, key);
+	else
+		jv_free(key);
 }
 
 int expr_path_get(const char *text, jv ctx, jv *out)
 {
-	jv keys = path_keys(text);
-	if (!jv_is_valid(keys)) {
-		jv_free(keys);
+	if (!expr_is_path(text))
 		return -1;
-	}
 	jv v = jv_copy(ctx);
-	jv_array_foreach(keys, i, k) {
-		if (jv_is_valid(v))
-			v = jv_get(v, k);       /* jq's INDEX: null through null and missing keys */
-		else
-			jv_free(k);
-	}
-	jv_free(keys);
+	walk(text, index_by, &v);
 	*out = v;
 	return 0;
 }
