@@ -2,9 +2,9 @@
  *
  * The engine thread owns every jv of the run and evaluates every expression; actions
  * run on worker threads with deep copies (see core/action.h; an ACT_INSTANT one, `log`,
- * on the engine thread itself, sparing two thread hand-offs per step). Every action call goes
- * through one function (invoke.c) that times it and hands request and result to the
- * journal and, with --record, to the tape; replay plugs in there.
+ * on the engine thread itself, sparing two thread hand-offs per step). Every action
+ * call goes through one function (invoke.c) that times it and hands request and result
+ * to the journal and, with --record, to the tape; replay plugs in there.
  *
  * Events: everything that happens is a jv event object of the table in core/events.h
  * (every event and field, documented in runbook-events(5); add one there first)

@@ -82,7 +82,7 @@ static int trimmed(const char *text, const char **s, const char **end)
 }
 
 /* walk the keys of text: 0 when it is a plain path (each key given to fn when fn is
- * set), -1 when it is not (fn may have seen some keys) */
+ * set), -1 when it is not (fn may have been given some of its keys) */
 static int walk(const char *text, void (*fn)(void *, jv), void *arg)
 {
 	const char *s, *end;
@@ -120,10 +120,11 @@ static void index_by(void *arg, jv key)
 
 int expr_path_get(const char *text, jv ctx, jv *out)
 {
-	if (!expr_is_path(text))
-		return -1;
 	jv v = jv_copy(ctx);
-	walk(text, index_by, &v);
+	if (walk(text, index_by, &v) < 0) {
+		jv_free(v);        /* what a text that is no path read so far */
+		return -1;
+	}
 	*out = v;
 	return 0;
 }

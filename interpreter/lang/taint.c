@@ -239,22 +239,28 @@ static jq_state **env_prog(const char *text, jv denv)
 	return p->jq ? &p->jq : NULL;
 }
 
+/* a name in a path's text is a secret (its decoy run would look elsewhere) */
+static int path_names_secret(struct redactor *r, const char *text)
+{
+	jv t = jv_string(text);
+	int hit = redact_touches(r, t);
+	jv_free(t);
+	return hit;
+}
+
 jv taint_eval(struct exprset *set, int idx, jv ctx, taint_eval_fn eval)
 {
 	struct redactor *r = redact_current();
 	if (!r || !redact_count(r))
 		return eval(set, idx, ctx);
-	if (exprset_is_path(set, idx)) {
+	if (exprset_is_path(set, idx) && !path_names_secret(r, exprset_text(set, idx))) {
 		/* A plain path returns a piece of ctx as it is, chosen by the names and
 		 * indexes of its text alone, and its decoy run the decoy of that piece: only a
 		 * secret inside the piece, or in a name of the text, can make them differ.
 		 * Looking at the piece, not at every string of the context (every step's
 		 * results), at each evaluation. */
 		jv real = eval(set, idx, jv_copy(ctx));
-		jv text = jv_string(exprset_text(set, idx));
-		int plain = jv_is_valid(real) && !redact_touches(r, real) && !redact_touches(r, text);
-		jv_free(text);
-		if (plain) {
+		if (jv_is_valid(real) && !redact_touches(r, real)) {
 			jv_free(ctx);
 			return real;
 		}

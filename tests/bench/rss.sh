@@ -19,7 +19,7 @@ while IFS='|' read -r name scenario params _; do
 	case "$name" in ''|'#'*) continue ;; esac
 	[ -n "${ONLY:-}" ] && [ "$name" != "$ONLY" ] && continue
 	scenario=$(echo "$scenario" | xargs)
-	args=()
+	args=(rehearse "runbooks/$name.yaml" --scenario "examples/scenarios/$scenario.yaml")
 	for p in $params; do
 		case "$p" in *=@2h) p="${p%=@2h}=$(date -u -d '-2 hours' +%Y-%m-%dT%H:%M:%SZ)" ;; esac
 		args+=(-p "$p")
@@ -27,8 +27,7 @@ while IFS='|' read -r name scenario params _; do
 	: > "$T/kb"
 	for _ in $(seq "$RUNS"); do
 		rm -rf "$T/state"
-		if ! /usr/bin/time -v -o "$T/time" "$RUNBOOK" rehearse "runbooks/$name.yaml" \
-			--scenario "examples/scenarios/$scenario.yaml" "${args[@]}" --state-dir "$T/state" \
+		if ! /usr/bin/time -v -o "$T/time" "$RUNBOOK" "${args[@]}" --state-dir "$T/state" \
 			${RB_ARGS:-} > "$T/out" 2>&1; then
 			echo "rss.sh: $name on $scenario failed:" >&2
 			tail -5 "$T/out" >&2
@@ -39,9 +38,8 @@ while IFS='|' read -r name scenario params _; do
 	instr=""
 	if [ "${INSTR:-0}" = 1 ]; then
 		rm -rf "$T/state"
-		valgrind --tool=callgrind --callgrind-out-file="$T/cg" "$RUNBOOK" rehearse "runbooks/$name.yaml" \
-			--scenario "examples/scenarios/$scenario.yaml" "${args[@]}" --state-dir "$T/state" \
-			${RB_ARGS:-} > /dev/null 2> "$T/vg" || true
+		valgrind --tool=callgrind --callgrind-out-file="$T/cg" "$RUNBOOK" "${args[@]}" \
+			--state-dir "$T/state" ${RB_ARGS:-} > /dev/null 2> "$T/vg" || true
 		instr=" $(awk '/Collected :/ { printf "%.2f G", $4 / 1e9 }' "$T/vg") |"
 	fi
 	printf '| %s | %s | %s |%s\n' "$name" "$scenario" \
