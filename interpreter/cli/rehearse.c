@@ -2,9 +2,16 @@
  * embedded simulator on a virtual clock, then the simulated timeline.
  *
  * The simulator listens on ephemeral loopback ports in this process (AWS and the
- * scenario's Kubernetes API); the run's aws connection is pointed at it (endpoint,
- * dummy credentials) and its k8s connection at a kubeconfig written beside the runs,
- * so modules take the same code path as against the real services. Confirmations are
+ * scenario's Kubernetes API, both plain HTTP); the run's aws connection is pointed at it
+ * (endpoint, dummy credentials) and its k8s connection at a kubeconfig written beside
+ * the runs, so modules take the same code path as against the real services, TLS
+ * aside: nothing of a rehearsal's TLS would be the user's (its CA, certificates and
+ * kubeconfig are the simulator's), and serving it cost a CA, three keys and a second TLS
+ * stack (GnuTLS, libmicrohttpd's): 2.4 MB of peak RSS and a quarter of the
+ * full-environment rehearsal's instructions. Only a runbook with exec steps gets HTTPS:
+ * kubectl sends its token over TLS alone. `sim serve` always speaks HTTPS; the k8s
+ * module takes plain HTTP from a rehearsal's connection only
+ * (connections.k8s.rehearsal, kubeconfig.c). Confirmations are
  * approved "by rehearsal" (journaled as such), or declined with --decline STEP.
  * --world-out writes the final world (sim_world()); --sweep is in sweep.c.
  */
@@ -215,8 +222,11 @@ static jv untouched_world(const char *scenario, int64_t start, int64_t at, struc
 	return w;
 }
 
-/* whether a step can reach the Kubernetes API: a k8s action (or a wait polling one), or
- * an exec (kubectl in the sandbox reads its KUBECONFIG) */
+/* how a step can reach the Kubernetes API: TALKS_MODULE for a k8s action (or a wait
+ * polling one), TALKS_EXEC for an exec (kubectl in the sandbox reads its KUBECONFIG, and
+ * sends no token but over TLS), 0 for neither */
+enum { TALKS_MODULE = 1, TALKS_EXEC = 2 };
+
 static int step_talks_k8s(const struct rb_step *st)
 {
 	const char *action = st->kind == STEP_WAIT ? st->wait.action : st->action;
@@ -226,27 +236,27 @@ static int step_talks_k8s(const struct rb_step *st)
 	if ((st->kind != STEP_ACTION && st->kind != STEP_WAIT) || !action || !(d = registry_find(action)))
 		return 0;
 	m = registry_module_of(d);
-	return !strcmp(d->name, "exec") || (m && !strcmp(m->name, "k8s"));
+	if (!strcmp(d->name, "exec"))
+		return TALKS_EXEC;
+	return m && !strcmp(m->name, "k8s") ? TALKS_MODULE : 0;
 }
 
-/* whether the run can talk to the simulated Kubernetes API: any step of the plan (the
- * steps of `uses:` runbooks are in it), rollback or finally step. Serving it costs a
- * CA, two certificates and a TLS server (~2 MB of peak RSS): a runbook that cannot
- * reach it gets its world only (sim_k8s_open), for --world-out and the sweep. */
+/* how the run can talk to the simulated Kubernetes API (TALKS_* of any step of the plan
+ * (the steps of `uses:` runbooks are in it), rollback or finally step). Serving it costs
+ * a listener and its threads: a runbook that cannot reach it gets its world only
+ * (sim_k8s_open), for --world-out and the sweep. */
 static int plan_talks_k8s(const struct plan *p)
 {
+	int how = 0;
 	for (int i = 0; i < p->n; i++) {
 		const struct rb_step *st = p->nodes[i].step;
-		if (step_talks_k8s(st))
-			return 1;
+		how |= step_talks_k8s(st);
 		for (int k = 0; k < st->nrollback; k++)
-			if (step_talks_k8s(&st->rollback[k]))
-				return 1;
+			how |= step_talks_k8s(&st->rollback[k]);
 	}
 	for (int i = 0; p->rb && i < p->rb->nfinally; i++)
-		if (step_talks_k8s(&p->rb->finally[i]))
-			return 1;
-	return 0;
+		how |= step_talks_k8s(&p->rb->finally[i]);
+	return how;
 }
 
 int rehearsal_run(struct rehearsal *r, struct diag_list *dl)
@@ -269,7 +279,8 @@ int rehearsal_run(struct rehearsal *r, struct diag_list *dl)
 	int k8s = plan_talks_k8s(&r->ld->plan);
 	snprintf(kubeconfig, sizeof(kubeconfig), "%s/rehearsal.kubeconfig", r->state_dir);
 	mkdir(r->state_dir, 0700);
-	if (k8s ? sim_k8s_start(sim, NULL, dl) < 0 || sim_k8s_kubeconfig(sim, kubeconfig, "token", dl) < 0 :
+	if (k8s ? sim_k8s_start(sim, NULL, !!(k8s & TALKS_EXEC), dl) < 0 ||
+			  sim_k8s_kubeconfig(sim, kubeconfig, "token", dl) < 0 :
 		  sim_k8s_open(sim, dl) < 0)
 		goto out;
 	struct rehearsal_env env = {

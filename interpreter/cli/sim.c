@@ -163,7 +163,7 @@ int cmd_sim(int argc, char **argv)
 		return 2;
 	}
 	if ((k8s_listen || kubeconfig) &&
-	    (sim_k8s_start(s, k8s_listen, &dl) < 0 || (kubeconfig && sim_k8s_kubeconfig(s, kubeconfig, kauth, &dl) < 0))) {
+	    (sim_k8s_start(s, k8s_listen, 1, &dl) < 0 || (kubeconfig && sim_k8s_kubeconfig(s, kubeconfig, kauth, &dl) < 0))) {
 		cli_print_diags(&dl);
 		diag_list_release(&dl);
 		sim_stop(s);

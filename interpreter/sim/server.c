@@ -949,14 +949,14 @@ int sim_k8s_open(struct sim *s, struct diag_list *dl)
 	return 0;
 }
 
-int sim_k8s_start(struct sim *s, const char *listen, struct diag_list *dl)
+int sim_k8s_start(struct sim *s, const char *listen, int tls, struct diag_list *dl)
 {
 	if (s->k8s && *sim_k8s_server_endpoint(s->k8s))
 		return 0;
 	int fresh = !s->k8s;
 	if (sim_k8s_open(s, dl) < 0)
 		return -1;
-	if (sim_k8s_server_listen(s->k8s, listen, 1, dl) < 0) {
+	if (sim_k8s_server_listen(s->k8s, listen, tls, dl) < 0) {
 		if (fresh) {
 			sim_k8s_server_free(s->k8s);
 			s->k8s = NULL;

@@ -44,10 +44,11 @@ jv sim_counters(struct sim *s);
 jv sim_state(struct sim *s);
 void sim_stop(struct sim *s);
 
-/* Kubernetes: start the API server of the scenario's `k8s:` world (HTTPS with its own
- * CA; token or client-certificate auth) on listen ("HOST:PORT" loopback, NULL =
- * ephemeral). Idempotent. 0 / -1 with diagnostics. */
-int sim_k8s_start(struct sim *s, const char *listen, struct diag_list *dl);
+/* Kubernetes: start the API server of the scenario's `k8s:` world on listen ("HOST:PORT"
+ * loopback, NULL = ephemeral): tls 1 (`sim serve`) HTTPS with its own CA, token or
+ * client-certificate auth; tls 0 (a rehearsal, in this process) plain HTTP, token auth.
+ * Idempotent. 0 / -1 with diagnostics. */
+int sim_k8s_start(struct sim *s, const char *listen, int tls, struct diag_list *dl);
 /* the scenario's Kubernetes world without its API (no TLS, no listener, no thread): for
  * sim_world() when nothing will talk to it; sim_k8s_start() may serve it later.
  * Idempotent. 0 / -1 with diagnostics. */

@@ -395,6 +395,21 @@ static int in_cluster(struct action_call *call, struct k8s_conn *c, jv *err)
 	return 0;
 }
 
+/* A rehearsal's own simulated API is the one server spoken to over plain HTTP: in this
+ * process, on loopback, with the simulator's token, as the rehearsal's AWS endpoint is.
+ * Only the rehearsal sets connections.k8s.rehearsal (no key a runbook may give, see
+ * k8s_conn_args), and even then only a loopback http:// address is taken. */
+static int rehearsal_api(jv conn, const char *server)
+{
+	static const char *const loopback[] = { "http://127.0.0.1:", "http://[::1]:", NULL };
+	if (!jvx_bool(conn, "rehearsal", 0))
+		return 0;
+	for (int i = 0; loopback[i]; i++)
+		if (!strncmp(server, loopback[i], strlen(loopback[i])))
+			return 1;
+	return 0;
+}
+
 int k8s_conn_load(struct action_call *call, struct k8s_conn *c, jv *err)
 {
 	int berr = 0;
@@ -469,7 +484,7 @@ int k8s_conn_load(struct action_call *call, struct k8s_conn *c, jv *err)
 				 "verifies TLS (give the cluster's certificate-authority instead)", clname);
 		goto out2;
 	}
-	if (strncasecmp(server, "https://", 8)) {
+	if (strncasecmp(server, "https://", 8) && !rehearsal_api(conn, server)) {
 		/* a token or client key over plain HTTP is anyone's on the path */
 		*err = jvx_error("KubeconfigError", "cluster '%s' has server '%s': runbook talks to a "
 				 "Kubernetes API only over TLS, its credentials would cross the network in clear "
@@ -551,6 +566,7 @@ jv k8s_rehearsal_conn(jv user, const struct rehearsal_env *env)
 	if (!env->kubeconfig)
 		return jv_null();
 	jv c = jv_object_set(jv_object(), jv_string("kubeconfig"), jv_string(env->kubeconfig));
+	c = jv_object_set(c, jv_string("rehearsal"), jv_true());
 	return jv_object_set(c, jv_string("context"), jv_string(env->kube_context));
 }
 
