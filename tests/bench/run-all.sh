@@ -169,6 +169,64 @@ for w in fsync fdatasync O_DSYNC; do
 	echo "| $w | $(fc "$work" $w) |${shm:+ $(fc "$shm" $w) |}"
 done
 echo
+# the floor the write-ahead rule sets: the bash loop plus one sync per step, each sync
+# timed inside the run (strace -T on fsync alone: their mean, since the run pays their
+# sum) and alone (fsync_cost.py's median)
+if command -v strace >/dev/null; then
+	rm -rf "$work/state"
+	strace -f --seccomp-bpf -e trace=fsync -T -o "$work/sT" "$rb" run "$work/true.yaml" --yes \
+		--state-dir "$work/state" >/dev/null 2>&1 || true
+	rm -rf "$work/state"
+	in_run=$(grep -o '<[0-9.]*>' "$work/sT" | tr -d '<>' | awk '{ t += $1 * 1000 }
+		END { if (NR) printf "%.3f", t / NR }')
+	alone=$(awk -v d="$work" '$1 == d && $2 == "fsync" { print $4 }' "$work/fc")
+	b=$(median < "$work/bt")
+	[ -z "$in_run" ] || awk -v b="$b" -v n="$steps" -v s="$in_run" -v a="$alone" 'BEGIN {
+		printf "The floor the write-ahead rule sets: a mutating step cannot start its program before its\n"
+		printf "line is synced, so the bash loop plus one sync per step is %.0f ms, %.2fx of the bash loop,\n", b + n * s, (b + n * s) / b
+		printf "a sync taking the mean of those inside the run (strace -T: %s ms; alone, above, the\n", s
+		printf "median: %s ms).\n", a
+		r = 0.3 * b / n - s
+		if (r > 0) printf "A ratio of 1.3x leaves %.3f ms per step for all the engine does besides that sync.\n\n", r
+		else printf "A ratio of 1.3x is below that floor: it would need the sync itself to take less.\n\n" }'
+fi
+# where the wall time of the exec run goes: before its first event (load, plan, run
+# directory), from the first event to the last (the steps), after the last (reports);
+# the steps' span against the bash loop is the cost per step, the rest is paid once
+phases() { # DIR: one run with its state under DIR; prints "whole before span after" in ms
+	rm -rf "$1/state"
+	local s e
+	s=$(date +%s%3N)
+	"$rb" run "$work/true.yaml" --yes --state-dir "$1/state" --output json > "$work/ev.jsonl" 2>/dev/null || true
+	e=$(date +%s%3N)
+	rm -rf "$1/state"
+	python3 - "$s" "$e" "$work/ev.jsonl" <<'PY'
+import datetime, json, sys
+s, e = int(sys.argv[1]), int(sys.argv[2])
+t = [int(datetime.datetime.fromisoformat(v["time"].replace("Z", "+00:00")).timestamp() * 1000)
+     for v in (json.loads(l) for l in open(sys.argv[3]) if l.startswith("{")) if "time" in v]
+print(e - s, t[0] - s, t[-1] - t[0], e - t[-1]) if t else print("- - - -")
+PY
+}
+: > "$work/ph"; : > "$work/phs"
+for _ in $(seq "$runs"); do
+	phases "$work" >> "$work/ph"
+	[ -z "$shm" ] || phases "$shm" >> "$work/phs"
+done
+col() { awk -v c="$1" '{ print $c }' "$2" | median; }
+bm=$(median < "$work/bt")
+echo "Where the exec run's time goes (medians of $runs runs, --output json; ms; \"per step\" is the"
+echo "span of the events less the bash loop, over the $steps steps):"
+echo
+echo "| state dir | whole run | before the first event | first to last event | per step over bash | after the last event |"
+echo "|---|---:|---:|---:|---:|---:|"
+for f in ph phs; do
+	[ -s "$work/$f" ] || continue
+	span=$(col 3 "$work/$f")
+	echo "| $([ $f = ph ] && echo "$fs_type" || echo tmpfs) | $(col 1 "$work/$f") | $(col 2 "$work/$f") | $span |" \
+	     "$(awk -v s="$span" -v b="$bm" -v n="$steps" 'BEGIN { printf "%.3f", (s - b) / n }') | $(col 4 "$work/$f") |"
+done
+echo
 if [ "$instr" = 1 ] && command -v callgrind_annotate >/dev/null; then
 	echo "### where the instructions of $steps log steps go"
 	echo
