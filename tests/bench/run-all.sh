@@ -139,17 +139,18 @@ if command -v strace >/dev/null; then
 	fsyncs=$(awk '$NF == "fsync" { print $4 }' "$work/st")
 	rm -rf "$work/state"
 fi
+bash_ms=$(median < "$work/bt")   # the bash loop's median, the yardstick below
 echo "| what | ms | ratio (medians) |"
 echo "|---|---:|---:|"
-echo "| runbook: exec true | $(stats < "$work/rt") | $(ratio "$(median < "$work/rt")" "$(median < "$work/bt")") of bash |"
-[ -z "$shm" ] || echo "| runbook: exec true, state dir on tmpfs | $(stats < "$work/rs") | $(ratio "$(median < "$work/rs")" "$(median < "$work/bt")") of bash |"
+echo "| runbook: exec true | $(stats < "$work/rt") | $(ratio "$(median < "$work/rt")" "$bash_ms") of bash |"
+[ -z "$shm" ] || echo "| runbook: exec true, state dir on tmpfs | $(stats < "$work/rs") | $(ratio "$(median < "$work/rs")" "$bash_ms") of bash |"
 echo "| bash loop: /bin/true | $(stats < "$work/bt") | 1 |"
 echo "| runbook: log | $(stats < "$work/rl") | $(ratio "$(median < "$work/rl")" "$(median < "$work/bl")") of bash |"
 echo "| bash loop: echo >> file | $(stats < "$work/bl") | 1 |"
 echo
 echo "fsync calls for the $steps exec steps: $fsyncs (strace -f -c); per step over the bash loop:"
-echo "$(awk -v r="$(median < "$work/rt")" -v b="$(median < "$work/bt")" -v n="$steps" 'BEGIN { printf "%.3f", (r - b) / n }') ms" \
-	"(medians)${shm:+, $(awk -v r="$(median < "$work/rs")" -v b="$(median < "$work/bt")" -v n="$steps" 'BEGIN { printf "%.3f", (r - b) / n }') ms with the state on tmpfs}."
+echo "$(awk -v r="$(median < "$work/rt")" -v b="$bash_ms" -v n="$steps" 'BEGIN { printf "%.3f", (r - b) / n }') ms" \
+	"(medians)${shm:+, $(awk -v r="$(median < "$work/rs")" -v b="$bash_ms" -v n="$steps" 'BEGIN { printf "%.3f", (r - b) / n }') ms with the state on tmpfs}."
 rm -rf "$work/state"
 echo "Instructions of the runbook process for the $steps exec steps (callgrind, children not"
 echo "traced): $(instructions "$rb" run "$work/true.yaml" --yes --state-dir "$work/state")."
@@ -180,8 +181,7 @@ if command -v strace >/dev/null; then
 	in_run=$(grep -o '<[0-9.]*>' "$work/sT" | tr -d '<>' | awk '{ t += $1 * 1000 }
 		END { if (NR) printf "%.3f", t / NR }')
 	alone=$(awk -v d="$work" '$1 == d && $2 == "fsync" { print $4 }' "$work/fc")
-	b=$(median < "$work/bt")
-	[ -z "$in_run" ] || awk -v b="$b" -v n="$steps" -v s="$in_run" -v a="$alone" 'BEGIN {
+	[ -z "$in_run" ] || awk -v b="$bash_ms" -v n="$steps" -v s="$in_run" -v a="$alone" 'BEGIN {
 		printf "The floor the write-ahead rule sets: a mutating step cannot start its program before its\n"
 		printf "line is synced, so the bash loop plus one sync per step is %.0f ms, %.2fx of the bash loop,\n", b + n * s, (b + n * s) / b
 		printf "a sync taking the mean of those inside the run (strace -T: %s ms; alone, above, the\n", s
@@ -214,7 +214,6 @@ for _ in $(seq "$runs"); do
 	[ -z "$shm" ] || phases "$shm" >> "$work/phs"
 done
 col() { awk -v c="$1" '{ print $c }' "$2" | median; }
-bm=$(median < "$work/bt")
 echo "Where the exec run's time goes (medians of $runs runs, --output json; ms; \"per step\" is the"
 echo "span of the events less the bash loop, over the $steps steps):"
 echo
@@ -224,7 +223,7 @@ for f in ph phs; do
 	[ -s "$work/$f" ] || continue
 	span=$(col 3 "$work/$f")
 	echo "| $([ $f = ph ] && echo "$fs_type" || echo tmpfs) | $(col 1 "$work/$f") | $(col 2 "$work/$f") | $span |" \
-	     "$(awk -v s="$span" -v b="$bm" -v n="$steps" 'BEGIN { printf "%.3f", (s - b) / n }') | $(col 4 "$work/$f") |"
+	     "$(awk -v s="$span" -v b="$bash_ms" -v n="$steps" 'BEGIN { printf "%.3f", (s - b) / n }') | $(col 4 "$work/$f") |"
 done
 echo
 if [ "$instr" = 1 ] && command -v callgrind_annotate >/dev/null; then

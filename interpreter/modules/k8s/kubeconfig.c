@@ -396,18 +396,13 @@ static int in_cluster(struct action_call *call, struct k8s_conn *c, jv *err)
 }
 
 /* A rehearsal's own simulated API is the one server spoken to over plain HTTP: in this
- * process, on loopback, with the simulator's token, as the rehearsal's AWS endpoint is.
- * Only the rehearsal sets connections.k8s.rehearsal (no key a runbook may give, see
- * k8s_conn_args), and even then only a loopback http:// address is taken. */
+ * process, on loopback (where the simulator listens), with the simulator's token, as the
+ * rehearsal's AWS endpoint is. Only the rehearsal sets connections.k8s.rehearsal (no key
+ * a runbook may give, see k8s_conn_args), and even then only that address is taken. */
 static int rehearsal_api(jv conn, const char *server)
 {
-	static const char *const loopback[] = { "http://127.0.0.1:", "http://[::1]:", NULL };
-	if (!jvx_bool(conn, "rehearsal", 0))
-		return 0;
-	for (int i = 0; loopback[i]; i++)
-		if (!strncmp(server, loopback[i], strlen(loopback[i])))
-			return 1;
-	return 0;
+	static const char loopback[] = "http://127.0.0.1:";
+	return jvx_bool(conn, "rehearsal", 0) && !strncmp(server, loopback, sizeof(loopback) - 1);
 }
 
 int k8s_conn_load(struct action_call *call, struct k8s_conn *c, jv *err)
