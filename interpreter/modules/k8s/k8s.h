@@ -9,8 +9,8 @@
  *
  * Ownership: every char * in struct k8s_conn is malloc'd and owned by it, as is its curl
  * handle; k8s_conn_release frees them. Secrets (tokens, keys) are tainted in the call's
- * redactor when loaded and never put in a result or a message. Errors are jvx_error objects; Kubernetes' own
- * reasons (NotFound, Conflict, Unauthorized, ...) are the codes.
+ * redactor when loaded and never put in a result or a message. Errors are jvx_error
+ * objects; Kubernetes' own reasons (NotFound, Conflict, Unauthorized, ...) are the codes.
  */
 #ifndef RB_K8S_H
 #define RB_K8S_H
